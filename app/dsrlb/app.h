@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright(c) 2026 The dsrlb authors
+ */
+
+#ifndef DSRLB_APP_H
+#define DSRLB_APP_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_lcore.h>
+#include <rte_log.h>
+
+#include "lb_config.h"
+#include "lb_core.h"
+#include "lb_dp.h"
+#include "lb_stats.h"
+
+extern int dsrlb_logtype;
+#define APP_LOG(level, fmt, ...) \
+	rte_log(RTE_LOG_ ## level, dsrlb_logtype, "dsrlb: " fmt "\n", \
+		##__VA_ARGS__)
+
+/* Exit statuses: 2 is "the configuration is wrong", as keepalived -t. */
+#define DSRLB_EXIT_OK 0
+#define DSRLB_EXIT_FAIL 1
+#define DSRLB_EXIT_CONFIG 2
+
+#define DSRLB_RING_SIZE 1024
+
+/* Command line after "--". */
+struct dsrlb_args {
+	const char *config;
+	bool check;
+};
+
+/* One worker lcore and what it owns. */
+struct dsrlb_worker {
+	unsigned int lcore;
+	int socket;
+	struct lb_worker *w;
+	struct lb_flow_table *flows;
+	struct rte_ring *to_master;
+	struct rte_ring *from_master;
+};
+
+/* Master-side counters (enum lb_stat_master). */
+struct dsrlb_master_stats {
+	uint64_t c[LB_STAT_MASTER_MAX];
+};
+
+struct dsrlb_app {
+	struct dsrlb_args args;
+	struct lb_conf *conf;
+	struct lb_core *core;
+	struct rte_rcu_qsbr *qsbr;
+
+	/* data ports, indexed like conf->ports */
+	unsigned int n_ports;
+	uint16_t port_ids[LB_MAX_PORTS];
+	uint8_t port_macs[LB_MAX_PORTS][6];
+	bool port_started[LB_MAX_PORTS];
+	struct rte_mempool *pools[RTE_MAX_NUMA_NODES];
+
+	unsigned int n_workers;
+	struct dsrlb_worker workers[RTE_MAX_LCORE];
+
+	/* master state */
+	struct dsrlb_master_stats mstats;
+	uint64_t garp_next_tsc;   /* next gratuitous ARP round */
+	unsigned int garp_rounds; /* rounds sent so far */
+	unsigned int garp_cursor; /* next VIP of the current round */
+	bool garp_active;
+
+	/* the control plane state is read by telemetry threads */
+	pthread_mutex_t lock;
+	volatile bool quit;
+};
+
+/* args.c */
+int dsrlb_args_parse(int argc, char **argv, struct dsrlb_args *args);
+void dsrlb_usage(const char *prog);
+
+/* ports.c */
+int dsrlb_ports_probe(struct dsrlb_app *app, struct lb_conf_error *err);
+int dsrlb_workers_plan(struct dsrlb_app *app);
+int dsrlb_mempools_create(struct dsrlb_app *app);
+int dsrlb_ports_start(struct dsrlb_app *app);
+void dsrlb_ports_stop(struct dsrlb_app *app);
+struct rte_mempool *dsrlb_pool_for_port(struct dsrlb_app *app,
+					unsigned int port);
+
+/* workers.c */
+int dsrlb_workers_create(struct dsrlb_app *app);
+int dsrlb_workers_launch(struct dsrlb_app *app);
+void dsrlb_workers_stop(struct dsrlb_app *app);
+void dsrlb_workers_free(struct dsrlb_app *app);
+
+/* master.c */
+void dsrlb_master_loop(struct dsrlb_app *app);
+int dsrlb_master_send(struct dsrlb_app *app, unsigned int port,
+		      struct rte_mbuf *m);
+int dsrlb_port_index(const struct dsrlb_app *app, uint16_t dpdk_port);
+
+/* stats.c */
+void dsrlb_stats_sum(const struct dsrlb_app *app,
+		     uint64_t out[LB_STAT_WORKER_MAX]);
+void dsrlb_stats_log(struct dsrlb_app *app);
+int dsrlb_telemetry_register(struct dsrlb_app *app);
+
+#endif /* DSRLB_APP_H */

@@ -1,0 +1,185 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright(c) 2026 The dsrlb authors
+ */
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+#include <rte_pdump.h>
+#include <rte_rcu_qsbr.h>
+
+#include "app.h"
+
+RTE_LOG_REGISTER(dsrlb_logtype, dsrlb.app, INFO);
+
+volatile sig_atomic_t dsrlb_signal_quit;
+volatile sig_atomic_t dsrlb_signal_stats;
+
+static struct dsrlb_app app;
+
+static void
+on_signal(int sig)
+{
+	if (sig == SIGUSR1)
+		dsrlb_signal_stats = 1;
+	else
+		dsrlb_signal_quit = 1;
+}
+
+static void
+signals_install(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+/* keepalived -t: validate without touching the machine. */
+static int
+check_config(const struct lb_conf *conf)
+{
+	printf("%s: configuration OK: %u ports, %u VIPs, %u members, %u services\n",
+	       conf->source, conf->n_ports, conf->n_vips, conf->n_members,
+	       conf->n_services);
+	return DSRLB_EXIT_OK;
+}
+
+/* EAL options are the ones before "--" (none if there is no "--"). */
+static int
+eal_argc(int argc, char **argv)
+{
+	int i;
+
+	for (i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--") == 0)
+			return i;
+	return 1;
+}
+
+static int
+rcu_create(struct dsrlb_app *a)
+{
+	size_t sz = rte_rcu_qsbr_get_memsize(a->n_workers);
+
+	a->qsbr = rte_zmalloc("dsrlb_qsbr", sz, RTE_CACHE_LINE_SIZE);
+	if (a->qsbr == NULL || rte_rcu_qsbr_init(a->qsbr, a->n_workers) != 0) {
+		APP_LOG(ERR, "cannot create the RCU QSBR variable");
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* The core holds the control-plane state; its first snapshot must be
+ * published before any worker runs. */
+static int
+core_create(struct dsrlb_app *a, struct lb_conf_error *err)
+{
+	struct lb_core_params p = {
+		.qsbr = a->qsbr,
+		.socket_id = (int)rte_socket_id(),
+	};
+	int rc;
+
+	a->core = lb_core_create(&p);
+	if (a->core == NULL) {
+		snprintf(err->msg, sizeof(err->msg), "cannot create core: %s",
+			 rte_strerror(rte_errno));
+		return -ENOMEM;
+	}
+	rc = lb_core_apply_conf(a->core, a->conf, a->port_ids,
+				(const uint8_t (*)[6])a->port_macs, err);
+	if (rc != 0)
+		return rc;
+	rc = lb_core_commit(a->core);
+	if (rc < 0) {
+		snprintf(err->msg, sizeof(err->msg), "cannot publish the configuration: %s",
+			 strerror(-rc));
+		return rc;
+	}
+	a->mstats.c[LB_STAT_SNAPSHOT_PUBLISHED]++;
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct lb_conf_error err = { .msg = "" };
+	int rc, status = DSRLB_EXIT_FAIL;
+
+	rc = dsrlb_args_parse(argc, argv, &app.args);
+	if (rc != 0)
+		return rc > 0 ? DSRLB_EXIT_OK : DSRLB_EXIT_CONFIG;
+	app.conf = lb_conf_load(app.args.config, &err);
+	if (app.conf == NULL) {
+		fprintf(stderr, "dsrlb: %s\n", err.msg);
+		return DSRLB_EXIT_CONFIG;
+	}
+	if (app.args.check) {
+		status = check_config(app.conf);
+		lb_conf_free(app.conf);
+		return status;
+	}
+
+	pthread_mutex_init(&app.lock, NULL);
+	if (rte_eal_init(eal_argc(argc, argv), argv) < 0) {
+		fprintf(stderr, "dsrlb: EAL initialisation failed: %s\n",
+			rte_strerror(rte_errno));
+		lb_conf_free(app.conf);
+		return DSRLB_EXIT_FAIL;
+	}
+	signals_install();
+
+	if (dsrlb_ports_probe(&app, &err) != 0) {
+		status = DSRLB_EXIT_CONFIG;
+		goto fail_msg;
+	}
+	if (dsrlb_workers_plan(&app) != 0 || rcu_create(&app) != 0 ||
+	    dsrlb_mempools_create(&app) != 0)
+		goto cleanup;
+	if (core_create(&app, &err) != 0)
+		goto fail_msg;
+	if (dsrlb_workers_create(&app) != 0 || dsrlb_ports_start(&app) != 0)
+		goto cleanup;
+	if (dsrlb_telemetry_register(&app) != 0)
+		APP_LOG(WARNING, "telemetry commands not registered");
+	if (rte_pdump_init() != 0)
+		APP_LOG(WARNING, "packet capture (dpdk-dumpcap) unavailable: %s",
+			rte_strerror(rte_errno));
+	if (dsrlb_workers_launch(&app) != 0)
+		goto stop;
+
+	APP_LOG(NOTICE, "running: %u ports, %u workers, %u VIPs, %u members, %u services",
+		app.n_ports, app.n_workers, app.conf->n_vips,
+		app.conf->n_members, app.conf->n_services);
+	dsrlb_master_loop(&app);
+	APP_LOG(NOTICE, "shutting down");
+	status = DSRLB_EXIT_OK;
+stop:
+	dsrlb_workers_stop(&app);
+	dsrlb_stats_log(&app);
+	rte_pdump_uninit();
+	goto cleanup;
+fail_msg:
+	fprintf(stderr, "dsrlb: %s\n", err.msg);
+cleanup:
+	app.quit = true;
+	dsrlb_ports_stop(&app);
+	dsrlb_workers_free(&app);
+	lb_core_free(app.core);
+	rte_free(app.qsbr);
+	lb_conf_free(app.conf);
+	rte_eal_cleanup();
+	return status;
+}

@@ -1,0 +1,133 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright(c) 2026 The dsrlb authors
+ */
+
+#include <errno.h>
+#include <stdio.h>
+
+#include <rte_errno.h>
+#include <rte_launch.h>
+#include <rte_malloc.h>
+#include <rte_rcu_qsbr.h>
+#include <rte_ring.h>
+
+#include "app.h"
+
+/* Flow tables, rings and contexts on each worker's own socket. */
+int
+dsrlb_workers_create(struct dsrlb_app *app)
+{
+	uint32_t per_worker = app->conf->flows.capacity / app->n_workers;
+	struct lb_dp_rxq rxq[LB_MAX_PORTS];
+	unsigned int i, p;
+
+	if (per_worker < 1024)
+		per_worker = 1024;
+	for (i = 0; i < app->n_workers; i++) {
+		struct dsrlb_worker *dw = &app->workers[i];
+		struct lb_dp_params dp = {
+			.snap = lb_core_snapshot_ptr(app->core),
+			.qsbr = app->qsbr,
+			.qsbr_id = i,
+			.rxq = rxq,
+			.n_rxq = app->n_ports,
+			.txq = (uint16_t)i,
+			.port_ids = app->port_ids,
+			.n_ports = app->n_ports,
+			.idle_sleep_us = app->conf->dataplane.idle_sleep_us,
+			.quit = &app->quit,
+		};
+		char name[RTE_RING_NAMESIZE];
+		int rc;
+
+		snprintf(name, sizeof(name), "dsrlb_flows_%u", dw->lcore);
+		dw->flows = lb_flow_create(name, per_worker, dw->socket);
+		if (dw->flows == NULL) {
+			APP_LOG(ERR, "lcore %u: flow table of %u: %s (flows.capacity, hugepages)",
+				dw->lcore, per_worker, rte_strerror(rte_errno));
+			return -ENOMEM;
+		}
+		snprintf(name, sizeof(name), "dsrlb_to_master_%u", dw->lcore);
+		dw->to_master = rte_ring_create(name, DSRLB_RING_SIZE,
+						dw->socket,
+						RING_F_SP_ENQ | RING_F_SC_DEQ);
+		snprintf(name, sizeof(name), "dsrlb_from_master_%u", dw->lcore);
+		dw->from_master = rte_ring_create(name, DSRLB_RING_SIZE,
+						  dw->socket,
+						  RING_F_SP_ENQ | RING_F_SC_DEQ);
+		dw->w = rte_zmalloc_socket("lb_worker", sizeof(*dw->w),
+					   RTE_CACHE_LINE_SIZE, dw->socket);
+		if (dw->to_master == NULL || dw->from_master == NULL ||
+		    dw->w == NULL) {
+			APP_LOG(ERR, "lcore %u: out of memory", dw->lcore);
+			return -ENOMEM;
+		}
+		for (p = 0; p < app->n_ports; p++)
+			rxq[p] = (struct lb_dp_rxq){ .port = (uint8_t)p,
+						     .queue = (uint16_t)i };
+		dp.flows = dw->flows;
+		dp.to_master = dw->to_master;
+		dp.from_master = dw->from_master;
+		rc = lb_dp_worker_init(dw->w, &dp);
+		if (rc != 0)
+			return rc;
+		APP_LOG(INFO, "worker lcore %u (socket %d): RX queue %u of every port, %u flows",
+			dw->lcore, dw->socket, i, per_worker);
+	}
+	return 0;
+}
+
+int
+dsrlb_workers_launch(struct dsrlb_app *app)
+{
+	unsigned int i;
+	int rc;
+
+	for (i = 0; i < app->n_workers; i++) {
+		rc = rte_eal_remote_launch(lb_dp_main_loop, app->workers[i].w,
+					   app->workers[i].lcore);
+		if (rc != 0) {
+			APP_LOG(ERR, "cannot launch lcore %u: %s",
+				app->workers[i].lcore, rte_strerror(-rc));
+			app->quit = true;
+			return rc;
+		}
+	}
+	return 0;
+}
+
+void
+dsrlb_workers_stop(struct dsrlb_app *app)
+{
+	app->quit = true;
+	rte_eal_mp_wait_lcore();
+}
+
+static void
+ring_drain_free(struct rte_ring *r)
+{
+	void *m;
+
+	while (r != NULL && rte_ring_dequeue(r, &m) == 0)
+		rte_pktmbuf_free(m);
+}
+
+void
+dsrlb_workers_free(struct dsrlb_app *app)
+{
+	unsigned int i;
+
+	for (i = 0; i < app->n_workers; i++) {
+		struct dsrlb_worker *dw = &app->workers[i];
+
+		ring_drain_free(dw->to_master);
+		ring_drain_free(dw->from_master);
+		rte_ring_free(dw->to_master);
+		rte_ring_free(dw->from_master);
+		lb_flow_free(dw->flows);
+		rte_free(dw->w);
+		dw->to_master = dw->from_master = NULL;
+		dw->flows = NULL;
+		dw->w = NULL;
+	}
+}

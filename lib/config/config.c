@@ -1,0 +1,1533 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright(c) 2026 The dsrlb authors
+ */
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "lb_pkt.h"
+#include "lb_sched.h"
+#include "lb_config.h"
+
+const char *const lb_sched_names[LB_SCHED_KIND_MAX] = {
+	[LB_SCHED_MAGLEV] = "maglev",
+	[LB_SCHED_WRR] = "wrr",
+	[LB_SCHED_SH] = "sh",
+};
+
+const char *const lb_admin_names[LB_ADMIN_STATE_MAX] = {
+	[LB_ADMIN_UP] = "up",
+	[LB_ADMIN_DRAIN] = "drain",
+	[LB_ADMIN_DISABLED] = "disabled",
+};
+
+const char *const lb_check_names[LB_CHECK_TYPE_MAX] = {
+	[LB_CHECK_NONE] = "none",
+	[LB_CHECK_TCP] = "tcp",
+	[LB_CHECK_SMTP] = "smtp",
+	[LB_CHECK_POP3] = "pop3",
+	[LB_CHECK_IMAP] = "imap",
+	[LB_CHECK_HTTP] = "http",
+	[LB_CHECK_SIP] = "sip",
+	[LB_CHECK_ICMP] = "icmp",
+};
+
+int
+lb_conf_enum(const char *const *names, unsigned int n, const char *s)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		if (names[i] != NULL && strcmp(names[i], s) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* Decoding context: the JSON path of the value being read, so every
+ * message can say where the problem is. */
+struct ctx {
+	const char *source;
+	char path[LB_PATH_MAX];
+	size_t plen;
+	struct lb_conf_error *err;
+	struct lb_conf *conf;
+};
+
+static int __attribute__((format(printf, 2, 3)))
+fail(struct ctx *c, const char *fmt, ...)
+{
+	size_t size = sizeof(c->err->msg);
+	va_list ap;
+	int n;
+
+	n = snprintf(c->err->msg, size, "%s: %s: ", c->source,
+		     c->plen > 0 ? c->path : "(top level)");
+	if (n < 0 || (size_t)n >= size)
+		return -EINVAL;   /* the place alone fills the message */
+	va_start(ap, fmt);
+	vsnprintf(c->err->msg + n, size - (size_t)n, fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+static size_t
+clamp_path(size_t len, size_t size)
+{
+	return len < size ? len : size - 1;
+}
+
+static size_t
+push_key(struct ctx *c, const char *key)
+{
+	size_t mark = c->plen;
+	int n = snprintf(c->path + c->plen, sizeof(c->path) - c->plen,
+			 "%s%s", c->plen > 0 ? "." : "", key);
+
+	if (n > 0)
+		c->plen = clamp_path(c->plen + (size_t)n, sizeof(c->path));
+	return mark;
+}
+
+static size_t
+push_index(struct ctx *c, size_t i)
+{
+	size_t mark = c->plen;
+	int n = snprintf(c->path + c->plen, sizeof(c->path) - c->plen,
+			 "[%zu]", i);
+
+	if (n > 0)
+		c->plen = clamp_path(c->plen + (size_t)n, sizeof(c->path));
+	return mark;
+}
+
+static void
+pop(struct ctx *c, size_t mark)
+{
+	c->plen = mark;
+	c->path[mark] = '\0';
+}
+
+static const char *
+type_name(const json_t *v)
+{
+	switch (json_typeof(v)) {
+	case JSON_OBJECT: return "an object";
+	case JSON_ARRAY: return "an array";
+	case JSON_STRING: return "a string";
+	case JSON_INTEGER: return "an integer";
+	case JSON_REAL: return "a number";
+	case JSON_TRUE:
+	case JSON_FALSE: return "a boolean";
+	default: return "null";
+	}
+}
+
+/* Unknown keys are errors: a misspelt key silently ignored is a
+ * setting the operator thinks is on. */
+static int
+check_keys(struct ctx *c, json_t *obj, const char *const *allowed)
+{
+	const char *key;
+	json_t *v;
+
+	json_object_foreach(obj, key, v) {
+		const char *const *a;
+		char list[256] = "";
+		size_t mark;
+
+		for (a = allowed; *a != NULL; a++)
+			if (strcmp(*a, key) == 0)
+				break;
+		if (*a != NULL)
+			continue;
+		for (a = allowed; *a != NULL; a++) {
+			strncat(list, *a, sizeof(list) - strlen(list) - 1);
+			if (a[1] != NULL)
+				strncat(list, ", ", sizeof(list) - strlen(list) - 1);
+		}
+		mark = push_key(c, key);
+		fail(c, "unknown key (expected one of: %s)", list);
+		pop(c, mark);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* Each getter pushes the key, checks the type and range, pops. They
+ * return 0, 1 when the key is absent and optional, or -EINVAL. */
+
+static int
+get_string(struct ctx *c, json_t *obj, const char *key, bool required,
+	   char *out, size_t size)
+{
+	json_t *v = json_object_get(obj, key);
+	size_t mark = push_key(c, key);
+	int rc = 0;
+
+	if (v == NULL) {
+		rc = required ? fail(c, "required") : 1;
+	} else if (!json_is_string(v)) {
+		rc = fail(c, "expected a string, got %s", type_name(v));
+	} else if (json_string_length(v) >= size) {
+		rc = fail(c, "longer than %zu characters", size - 1);
+	} else if (strlen(json_string_value(v)) != json_string_length(v)) {
+		rc = fail(c, "contains a NUL character");
+	} else {
+		memcpy(out, json_string_value(v), json_string_length(v) + 1);
+	}
+	pop(c, mark);
+	return rc;
+}
+
+static int
+get_uint(struct ctx *c, json_t *obj, const char *key, uint64_t min,
+	 uint64_t max, uint32_t def, uint32_t *out)
+{
+	json_t *v = json_object_get(obj, key);
+	size_t mark = push_key(c, key);
+	int rc = 0;
+
+	if (v == NULL) {
+		*out = def;
+		rc = 1;
+	} else if (!json_is_integer(v)) {
+		rc = fail(c, "expected an integer, got %s", type_name(v));
+	} else if (json_integer_value(v) < (json_int_t)min ||
+		   (uint64_t)json_integer_value(v) > max) {
+		rc = fail(c, "%lld is out of range [%llu, %llu]",
+			  (long long)json_integer_value(v),
+			  (unsigned long long)min, (unsigned long long)max);
+	} else {
+		*out = (uint32_t)json_integer_value(v);
+	}
+	pop(c, mark);
+	return rc;
+}
+
+/* Durations are seconds, integer or fractional, kept in milliseconds. */
+static int
+get_seconds_ms(struct ctx *c, json_t *obj, const char *key, uint32_t min_ms,
+	       uint32_t max_ms, uint32_t def_ms, uint32_t *out)
+{
+	json_t *v = json_object_get(obj, key);
+	size_t mark = push_key(c, key);
+	double s, ms;
+	int rc = 0;
+
+	if (v == NULL) {
+		*out = def_ms;
+		rc = 1;
+	} else if (!json_is_number(v)) {
+		rc = fail(c, "expected seconds (a number), got %s",
+			  type_name(v));
+	} else {
+		s = json_number_value(v);
+		ms = s * 1000.0;
+		if (!(ms >= min_ms && ms <= max_ms))
+			rc = fail(c, "%g s is out of range [%g, %g]", s,
+				  min_ms / 1000.0, max_ms / 1000.0);
+		else
+			*out = (uint32_t)(ms + 0.5);
+	}
+	pop(c, mark);
+	return rc;
+}
+
+static int
+get_bool(struct ctx *c, json_t *obj, const char *key, bool def, bool *out)
+{
+	json_t *v = json_object_get(obj, key);
+	size_t mark = push_key(c, key);
+	int rc = 0;
+
+	if (v == NULL) {
+		*out = def;
+		rc = 1;
+	} else if (!json_is_boolean(v)) {
+		rc = fail(c, "expected true or false, got %s", type_name(v));
+	} else {
+		*out = json_is_true(v);
+	}
+	pop(c, mark);
+	return rc;
+}
+
+static int
+get_enum(struct ctx *c, json_t *obj, const char *key,
+	 const char *const *names, unsigned int n, int def, uint8_t *out)
+{
+	char s[32], list[128] = "";
+	unsigned int i;
+	size_t mark;
+	int rc, e;
+
+	rc = get_string(c, obj, key, false, s, sizeof(s));
+	if (rc == 1) {
+		*out = (uint8_t)def;
+		return 1;
+	}
+	if (rc < 0)
+		return rc;
+	e = lb_conf_enum(names, n, s);
+	if (e >= 0) {
+		*out = (uint8_t)e;
+		return 0;
+	}
+	for (i = 0; i < n; i++) {
+		if (names[i] == NULL)
+			continue;
+		strncat(list, names[i], sizeof(list) - strlen(list) - 1);
+		if (i + 1 < n)
+			strncat(list, ", ", sizeof(list) - strlen(list) - 1);
+	}
+	mark = push_key(c, key);
+	rc = fail(c, "\"%s\" is not one of: %s", s, list);
+	pop(c, mark);
+	return rc;
+}
+
+static int
+get_object(struct ctx *c, json_t *obj, const char *key, json_t **out)
+{
+	json_t *v = json_object_get(obj, key);
+	size_t mark;
+	int rc;
+
+	*out = v;
+	if (v == NULL)
+		return 1;
+	if (json_is_object(v))
+		return 0;
+	mark = push_key(c, key);
+	rc = fail(c, "expected an object, got %s", type_name(v));
+	pop(c, mark);
+	return rc;
+}
+
+static int
+get_array(struct ctx *c, json_t *obj, const char *key, bool required,
+	  json_t **out)
+{
+	json_t *v = json_object_get(obj, key);
+	size_t mark = push_key(c, key);
+	int rc = 0;
+
+	*out = v;
+	if (v == NULL)
+		rc = required ? fail(c, "required") : 1;
+	else if (!json_is_array(v))
+		rc = fail(c, "expected an array, got %s", type_name(v));
+	pop(c, mark);
+	return rc;
+}
+
+static bool
+valid_name(const char *s)
+{
+	if (*s == '\0')
+		return false;
+	for (; *s != '\0'; s++)
+		if (!isalnum((unsigned char)*s) && *s != '-' && *s != '_' &&
+		    *s != '.')
+			return false;
+	return true;
+}
+
+static int
+get_name(struct ctx *c, json_t *obj, char *out)
+{
+	size_t mark;
+	int rc;
+
+	rc = get_string(c, obj, "name", true, out, LB_NAME_MAX);
+	if (rc != 0)
+		return rc;
+	if (valid_name(out))
+		return 0;
+	mark = push_key(c, "name");
+	rc = fail(c, "\"%s\": use letters, digits, '-', '_' and '.'", out);
+	pop(c, mark);
+	return rc;
+}
+
+static const char *
+ip_str(uint32_t addr, char *buf)
+{
+	struct in_addr in = { .s_addr = addr };
+
+	return inet_ntop(AF_INET, &in, buf, INET_ADDRSTRLEN);
+}
+
+static bool
+in_subnet(uint32_t addr, uint32_t net, uint8_t prefix)
+{
+	uint32_t mask = prefix == 0 ? 0 : ~0u << (32 - prefix);
+
+	return ((ntohl(addr) ^ ntohl(net)) & mask) == 0;
+}
+
+static int
+get_ipv4(struct ctx *c, json_t *obj, const char *key, bool required,
+	 uint32_t *out)
+{
+	char s[64];
+	uint8_t prefix;
+	size_t mark;
+	int rc;
+
+	rc = get_string(c, obj, key, required, s, sizeof(s));
+	if (rc != 0)
+		return rc;
+	if (strchr(s, '/') == NULL &&
+	    lb_conf_parse_cidr(s, 32, out, &prefix) == 0)
+		return 0;
+	mark = push_key(c, key);
+	rc = fail(c, "\"%s\" is not an IPv4 address", s);
+	pop(c, mark);
+	return rc;
+}
+
+static int
+parse_mac(const char *s, uint8_t *mac)
+{
+	unsigned int b[6];
+	char tail;
+	int i;
+
+	if (sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3],
+		   &b[4], &b[5], &tail) != 6 || strlen(s) != 17)
+		return -EINVAL;
+	for (i = 0; i < 6; i++)
+		mac[i] = (uint8_t)b[i];
+	return 0;
+}
+
+/* "N", "lo-hi" or N as a number; any == 0-65535 when allow_any. */
+static int
+get_port_range(struct ctx *c, json_t *obj, const char *key, bool allow_any,
+	       uint16_t *lo, uint16_t *hi)
+{
+	json_t *v = json_object_get(obj, key);
+	size_t mark = push_key(c, key);
+	unsigned long a, b;
+	const char *s;
+	char *end;
+	int rc = 0;
+
+	if (v == NULL) {
+		rc = fail(c, "required");
+		goto out;
+	}
+	if (json_is_integer(v)) {
+		json_int_t n = json_integer_value(v);
+
+		if (n < 1 || n > 65535) {
+			rc = fail(c, "%lld is not a port (1-65535)",
+				  (long long)n);
+			goto out;
+		}
+		*lo = *hi = (uint16_t)n;
+		goto out;
+	}
+	if (!json_is_string(v)) {
+		rc = fail(c, "expected a port number or \"lo-hi\"%s, got %s",
+			  allow_any ? " or \"any\"" : "", type_name(v));
+		goto out;
+	}
+	s = json_string_value(v);
+	if (allow_any && strcmp(s, "any") == 0) {
+		*lo = 0;
+		*hi = 65535;
+		goto out;
+	}
+	if (!isdigit((unsigned char)s[0]))
+		goto bad;
+	a = strtoul(s, &end, 10);
+	b = a;
+	if (*end == '-') {
+		if (!isdigit((unsigned char)end[1]))
+			goto bad;
+		b = strtoul(end + 1, &end, 10);
+	}
+	if (*end != '\0')
+		goto bad;
+	if (a < 1 || b > 65535 || a > b) {
+		rc = fail(c, "\"%s\": ports must be 1-65535 and lo <= hi", s);
+		goto out;
+	}
+	*lo = (uint16_t)a;
+	*hi = (uint16_t)b;
+	goto out;
+bad:
+	rc = fail(c, "\"%s\" is not a port number or \"lo-hi\" range%s", s,
+		  allow_any ? " or \"any\"" : "");
+out:
+	pop(c, mark);
+	return rc;
+}
+
+static const char *const port_keys[] = {
+	"name", "device", "address", "gateway", "vlan", NULL };
+
+static int
+parse_port(struct ctx *c, json_t *o, unsigned int idx)
+{
+	struct lb_conf_port *p = &c->conf->ports[idx];
+	char s[64], buf[INET_ADDRSTRLEN];
+	uint32_t vlan, host, mask;
+	unsigned int j;
+	size_t mark;
+	int rc;
+
+	if ((rc = check_keys(c, o, port_keys)) != 0 ||
+	    (rc = get_name(c, o, p->name)) != 0)
+		return rc;
+	for (j = 0; j < idx; j++)
+		if (strcmp(c->conf->ports[j].name, p->name) == 0) {
+			mark = push_key(c, "name");
+			rc = fail(c, "duplicate port name \"%s\" (also ports[%u])",
+				  p->name, j);
+			pop(c, mark);
+			return rc;
+		}
+	if (get_string(c, o, "device", false, p->device, sizeof(p->device)) < 0)
+		return -EINVAL;
+
+	rc = get_string(c, o, "address", true, s, sizeof(s));
+	if (rc != 0)
+		return rc;
+	mark = push_key(c, "address");
+	if (strchr(s, '/') == NULL ||
+	    lb_conf_parse_cidr(s, 8, &p->addr, &p->prefix) != 0 ||
+	    p->prefix > 30) {
+		rc = fail(c, "\"%s\": expected the port's address with its subnet length, such as 198.51.100.2/24 (/8 to /30)",
+			  s);
+		pop(c, mark);
+		return rc;
+	}
+	mask = ~0u << (32 - p->prefix);
+	host = ntohl(p->addr) & ~mask;
+	if (host == 0 || host == ~mask) {
+		rc = fail(c, "\"%s\" is the subnet's network or broadcast address",
+			  s);
+		pop(c, mark);
+		return rc;
+	}
+	for (j = 0; j < idx; j++) {
+		const struct lb_conf_port *q = &c->conf->ports[j];
+		uint8_t pl = p->prefix < q->prefix ? p->prefix : q->prefix;
+
+		if (in_subnet(p->addr, q->addr, pl)) {
+			rc = fail(c, "subnet of \"%s\" overlaps port \"%s\" (ports[%u])",
+				  s, q->name, j);
+			pop(c, mark);
+			return rc;
+		}
+	}
+	pop(c, mark);
+
+	rc = get_ipv4(c, o, "gateway", false, &p->gateway);
+	if (rc < 0)
+		return rc;
+	if (rc == 0) {
+		mark = push_key(c, "gateway");
+		if (!in_subnet(p->gateway, p->addr, p->prefix) ||
+		    p->gateway == p->addr) {
+			rc = fail(c, "%s is not another address in the port's subnet",
+				  ip_str(p->gateway, buf));
+			pop(c, mark);
+			return rc;
+		}
+		pop(c, mark);
+	}
+	if (get_uint(c, o, "vlan", 1, 4094, 0, &vlan) < 0)
+		return -EINVAL;
+	p->vlan = (uint16_t)vlan;
+	return 0;
+}
+
+static int
+parse_ports(struct ctx *c, json_t *root)
+{
+	json_t *arr, *o;
+	size_t i, mark;
+	int rc;
+
+	if ((rc = get_array(c, root, "ports", true, &arr)) != 0)
+		return rc;
+	mark = push_key(c, "ports");
+	if (json_array_size(arr) == 0 || json_array_size(arr) > LB_MAX_PORTS) {
+		rc = fail(c, "expected 1 to %d ports", LB_MAX_PORTS);
+		pop(c, mark);
+		return rc;
+	}
+	json_array_foreach(arr, i, o) {
+		size_t m2 = push_index(c, i);
+
+		if (!json_is_object(o))
+			rc = fail(c, "expected an object, got %s", type_name(o));
+		else
+			rc = parse_port(c, o, (unsigned int)i);
+		if (rc != 0) {
+			pop(c, mark);
+			return rc;
+		}
+		pop(c, m2);
+		c->conf->n_ports++;
+	}
+	pop(c, mark);
+	return 0;
+}
+
+static int
+vip_cmp(const void *a, const void *b)
+{
+	uint32_t x = ntohl(*(const uint32_t *)a), y = ntohl(*(const uint32_t *)b);
+
+	return x < y ? -1 : x > y;
+}
+
+static int
+add_vips(struct ctx *c, const uint32_t *v, unsigned int n)
+{
+	uint32_t *grown;
+
+	if (c->conf->n_vips + n > LB_MAX_VIPS)
+		return fail(c, "more than %d VIP addresses", LB_MAX_VIPS);
+	grown = realloc(c->conf->vips,
+			(c->conf->n_vips + n + 1) * sizeof(*grown));
+	if (grown == NULL)
+		return fail(c, "out of memory");
+	memcpy(grown + c->conf->n_vips, v, n * sizeof(*v));
+	c->conf->vips = grown;
+	c->conf->n_vips += n;
+	return 0;
+}
+
+static char *
+read_file(const char *path, int *err)
+{
+	FILE *f = fopen(path, "r");
+	char *buf = NULL;
+	size_t len = 0, cap = 0, got;
+
+	if (f == NULL) {
+		*err = errno;
+		return NULL;
+	}
+	for (;;) {
+		if (len + 4096 + 1 > cap) {
+			char *g;
+
+			cap = cap == 0 ? 8192 : cap * 2;
+			if (cap > 16 << 20) {
+				*err = EFBIG;
+				goto fail;
+			}
+			g = realloc(buf, cap);
+			if (g == NULL) {
+				*err = ENOMEM;
+				goto fail;
+			}
+			buf = g;
+		}
+		got = fread(buf + len, 1, cap - len - 1, f);
+		len += got;
+		if (got == 0)
+			break;
+	}
+	if (ferror(f)) {
+		*err = EIO;
+		goto fail;
+	}
+	fclose(f);
+	buf[len] = '\0';
+	if (strlen(buf) != len) {
+		free(buf);
+		*err = EILSEQ;
+		return NULL;
+	}
+	return buf;
+fail:
+	fclose(f);
+	free(buf);
+	return NULL;
+}
+
+/* VIPs come from "vips" and from the seed's vipaddrs file; the union,
+ * without duplicates, is the set the balancer answers ARP for. */
+static int
+parse_vips(struct ctx *c, json_t *root)
+{
+	struct lb_conf *conf = c->conf;
+	char buf[INET_ADDRSTRLEN];
+	unsigned int i, j, n;
+	json_t *arr, *v;
+	size_t idx, mark;
+	int rc;
+
+	rc = get_string(c, root, "vip_file", false, conf->vip_file,
+			sizeof(conf->vip_file));
+	if (rc < 0)
+		return rc;
+	if (rc == 0) {
+		uint32_t *fv;
+		char *text;
+		int err = 0;
+
+		mark = push_key(c, "vip_file");
+		text = read_file(conf->vip_file, &err);
+		if (text == NULL) {
+			rc = fail(c, "cannot read \"%s\": %s", conf->vip_file,
+				  err == EILSEQ ? "contains a NUL byte" :
+				  strerror(err));
+			pop(c, mark);
+			return rc;
+		}
+		rc = lb_vipaddrs_parse(text, conf->vip_file, &fv, &n, c->err);
+		free(text);
+		if (rc == 0) {
+			rc = add_vips(c, fv, n);
+			free(fv);
+		}
+		pop(c, mark);
+		if (rc != 0)
+			return rc;
+	}
+
+	rc = get_array(c, root, "vips", false, &arr);
+	if (rc < 0)
+		return rc;
+	if (rc == 0) {
+		mark = push_key(c, "vips");
+		json_array_foreach(arr, idx, v) {
+			size_t m2 = push_index(c, idx);
+			uint32_t addr, host;
+			uint8_t prefix;
+
+			if (!json_is_string(v)) {
+				rc = fail(c, "expected an address or subnet string, got %s",
+					  type_name(v));
+				goto vips_out;
+			}
+			rc = lb_conf_parse_cidr(json_string_value(v), 24,
+						&addr, &prefix);
+			if (rc == -ERANGE) {
+				rc = fail(c, "\"%s\": subnet masks must be /24 to /32",
+					  json_string_value(v));
+				goto vips_out;
+			} else if (rc != 0) {
+				rc = fail(c, "\"%s\" is not an IPv4 address or subnet",
+					  json_string_value(v));
+				goto vips_out;
+			} else if (!lb_conf_cidr_aligned(addr, prefix)) {
+				rc = fail(c, "\"%s\" has host bits set",
+					  json_string_value(v));
+				goto vips_out;
+			}
+			host = ntohl(addr);
+			for (i = 0; i < (1u << (32 - prefix)); i++) {
+				uint32_t a = htonl(host + i);
+
+				if ((rc = add_vips(c, &a, 1)) != 0)
+					goto vips_out;
+			}
+			pop(c, m2);
+		}
+		pop(c, mark);
+	}
+
+	/* sort, drop duplicates, and keep VIPs off our own addresses */
+	if (conf->n_vips > 0)
+		qsort(conf->vips, conf->n_vips, sizeof(*conf->vips), vip_cmp);
+	for (i = 0, n = 0; i < conf->n_vips; i++)
+		if (n == 0 || conf->vips[n - 1] != conf->vips[i])
+			conf->vips[n++] = conf->vips[i];
+	conf->n_vips = n;
+	for (i = 0; i < n; i++)
+		for (j = 0; j < conf->n_ports; j++)
+			if (conf->vips[i] == conf->ports[j].addr ||
+			    conf->vips[i] == conf->ports[j].gateway) {
+				mark = push_key(c, "vips");
+				rc = fail(c, "%s is also the address or gateway of port \"%s\"",
+					  ip_str(conf->vips[i], buf),
+					  conf->ports[j].name);
+				pop(c, mark);
+				return rc;
+			}
+	return 0;
+vips_out:
+	pop(c, mark);
+	return rc;
+}
+
+static bool
+is_vip(const struct lb_conf *conf, uint32_t addr)
+{
+	return bsearch(&addr, conf->vips, conf->n_vips, sizeof(addr),
+		       vip_cmp) != NULL;
+}
+
+static const char *const flows_keys[] = {
+	"capacity", "syn_timeout", "tcp_timeout", "fin_timeout",
+	"udp_timeout", NULL };
+
+static int
+parse_flows(struct ctx *c, json_t *root)
+{
+	struct lb_conf_flows *f = &c->conf->flows;
+	json_t *o;
+	size_t mark;
+	int rc;
+
+	if ((rc = get_object(c, root, "flows", &o)) < 0)
+		return rc;
+	if (rc == 1)
+		o = json_object();  /* all defaults */
+	else
+		json_incref(o);
+	mark = push_key(c, "flows");
+	rc = check_keys(c, o, flows_keys);
+	if (rc == 0 &&
+	    (get_uint(c, o, "capacity", 1024, 1u << 28, 1048576, &f->capacity) < 0 ||
+	     get_uint(c, o, "syn_timeout", 1, 86400, 10, &f->syn_timeout) < 0 ||
+	     get_uint(c, o, "tcp_timeout", 1, 7 * 86400, 900, &f->tcp_timeout) < 0 ||
+	     get_uint(c, o, "fin_timeout", 1, 86400, 10, &f->fin_timeout) < 0 ||
+	     get_uint(c, o, "udp_timeout", 1, 86400, 60, &f->udp_timeout) < 0))
+		rc = -EINVAL;
+	pop(c, mark);
+	json_decref(o);
+	return rc;
+}
+
+static const char *const dataplane_keys[] = {
+	"idle_sleep_us", "rx_desc", "tx_desc", "mbufs", NULL };
+
+static int
+parse_dataplane(struct ctx *c, json_t *root)
+{
+	struct lb_conf_dataplane *d = &c->conf->dataplane;
+	uint32_t rx, tx;
+	json_t *o;
+	size_t mark;
+	int rc;
+
+	if ((rc = get_object(c, root, "dataplane", &o)) < 0)
+		return rc;
+	if (rc == 1)
+		o = json_object();
+	else
+		json_incref(o);
+	mark = push_key(c, "dataplane");
+	rc = check_keys(c, o, dataplane_keys);
+	if (rc == 0 &&
+	    (get_uint(c, o, "idle_sleep_us", 0, 100000, 0, &d->idle_sleep_us) < 0 ||
+	     get_uint(c, o, "rx_desc", 64, 16384, 1024, &rx) < 0 ||
+	     get_uint(c, o, "tx_desc", 64, 16384, 1024, &tx) < 0 ||
+	     get_uint(c, o, "mbufs", 0, 1u << 24, 0, &d->mbufs) < 0))
+		rc = -EINVAL;
+	d->rx_desc = (uint16_t)rx;
+	d->tx_desc = (uint16_t)tx;
+	if (rc == 0 && d->mbufs != 0 && d->mbufs < 2048) {
+		size_t m2 = push_key(c, "mbufs");
+
+		rc = fail(c, "%u is too few: use 0 (sized automatically) or at least 2048",
+			  d->mbufs);
+		pop(c, m2);
+	}
+	pop(c, mark);
+	json_decref(o);
+	return rc;
+}
+
+static const char *const member_keys[] = {
+	"name", "address", "weight", "mac", "source_ports", "state", NULL };
+
+static int
+parse_member(struct ctx *c, json_t *o, unsigned int idx)
+{
+	struct lb_conf *conf = c->conf;
+	struct lb_conf_member *m = &conf->members[idx];
+	char s[32], buf[INET_ADDRSTRLEN];
+	unsigned int j;
+	size_t mark;
+	int rc;
+
+	if ((rc = check_keys(c, o, member_keys)) != 0 ||
+	    (rc = get_name(c, o, m->name)) != 0)
+		return rc;
+	for (j = 0; j < idx; j++)
+		if (strcmp(conf->members[j].name, m->name) == 0) {
+			mark = push_key(c, "name");
+			rc = fail(c, "duplicate member name \"%s\" (also members[%u])",
+				  m->name, j);
+			pop(c, mark);
+			return rc;
+		}
+
+	if ((rc = get_ipv4(c, o, "address", true, &m->addr)) != 0)
+		return rc;
+	mark = push_key(c, "address");
+	for (j = 0; j < conf->n_ports; j++) {
+		const struct lb_conf_port *p = &conf->ports[j];
+		uint32_t mask = ~0u << (32 - p->prefix);
+		uint32_t host = ntohl(m->addr) & ~mask;
+
+		if (!in_subnet(m->addr, p->addr, p->prefix))
+			continue;
+		if (m->addr == p->addr || m->addr == p->gateway ||
+		    host == 0 || host == ~mask) {
+			rc = fail(c, "%s is the address, gateway, network or broadcast address of port \"%s\"",
+				  ip_str(m->addr, buf), p->name);
+			pop(c, mark);
+			return rc;
+		}
+		m->port = (uint8_t)j;
+		break;
+	}
+	if (j == conf->n_ports) {
+		rc = fail(c, "%s is not in the subnet of any port: DSR needs members on the balancer's own segment",
+			  ip_str(m->addr, buf));
+		pop(c, mark);
+		return rc;
+	}
+	if (is_vip(conf, m->addr)) {
+		rc = fail(c, "%s is a VIP", ip_str(m->addr, buf));
+		pop(c, mark);
+		return rc;
+	}
+	for (j = 0; j < idx; j++)
+		if (conf->members[j].addr == m->addr) {
+			rc = fail(c, "%s is also member \"%s\" (members[%u])",
+				  ip_str(m->addr, buf), conf->members[j].name, j);
+			pop(c, mark);
+			return rc;
+		}
+	pop(c, mark);
+
+	if (get_uint(c, o, "weight", 0, 65535, 100, &m->weight) < 0)
+		return -EINVAL;
+
+	rc = get_string(c, o, "mac", false, s, sizeof(s));
+	if (rc < 0)
+		return rc;
+	if (rc == 0) {
+		mark = push_key(c, "mac");
+		if (parse_mac(s, m->mac) != 0 || (m->mac[0] & 1) ||
+		    memcmp(m->mac, "\0\0\0\0\0\0", 6) == 0) {
+			rc = fail(c, "\"%s\" is not a unicast MAC address (aa:bb:cc:dd:ee:ff)",
+				  s);
+			pop(c, mark);
+			return rc;
+		}
+		m->has_mac = true;
+		pop(c, mark);
+	}
+
+	if (json_object_get(o, "source_ports") != NULL) {
+		if (get_port_range(c, o, "source_ports", false, &m->sport_lo,
+				   &m->sport_hi) != 0)
+			return -EINVAL;
+		m->has_sports = true;
+		mark = push_key(c, "source_ports");
+		for (j = 0; j < idx; j++) {
+			const struct lb_conf_member *q = &conf->members[j];
+
+			if (q->has_sports && m->sport_lo <= q->sport_hi &&
+			    q->sport_lo <= m->sport_hi) {
+				rc = fail(c, "%u-%u overlaps the range of member \"%s\" (%u-%u)",
+					  m->sport_lo, m->sport_hi, q->name,
+					  q->sport_lo, q->sport_hi);
+				pop(c, mark);
+				return rc;
+			}
+		}
+		pop(c, mark);
+	}
+
+	return get_enum(c, o, "state", lb_admin_names, LB_ADMIN_STATE_MAX,
+			LB_ADMIN_UP, &m->state) < 0 ? -EINVAL : 0;
+}
+
+static int
+parse_members(struct ctx *c, json_t *root)
+{
+	json_t *arr, *o;
+	size_t i, mark;
+	int rc;
+
+	if ((rc = get_array(c, root, "members", false, &arr)) < 0)
+		return rc;
+	if (rc == 1)
+		return 0;
+	mark = push_key(c, "members");
+	if (json_array_size(arr) > LB_MAX_MEMBERS) {
+		rc = fail(c, "more than %d members", LB_MAX_MEMBERS);
+		pop(c, mark);
+		return rc;
+	}
+	c->conf->members = calloc(json_array_size(arr) + 1,
+				  sizeof(*c->conf->members));
+	if (c->conf->members == NULL) {
+		rc = fail(c, "out of memory");
+		pop(c, mark);
+		return rc;
+	}
+	json_array_foreach(arr, i, o) {
+		size_t m2 = push_index(c, i);
+
+		if (!json_is_object(o))
+			rc = fail(c, "expected an object, got %s", type_name(o));
+		else
+			rc = parse_member(c, o, (unsigned int)i);
+		if (rc != 0) {
+			pop(c, mark);
+			return rc;
+		}
+		pop(c, m2);
+		c->conf->n_members++;
+	}
+	pop(c, mark);
+	return 0;
+}
+
+static const char *const check_keys_list[] = {
+	"type", "interval", "timeout", "rise", "fall", "port", "path",
+	"transport", NULL };
+
+static int
+parse_check(struct ctx *c, json_t *svc_obj, struct lb_conf_service *s)
+{
+	struct lb_conf_check *k = &s->check;
+	uint32_t rise, fall, port;
+	char transport[8];
+	json_t *o;
+	size_t mark;
+	int rc;
+
+	if ((rc = get_object(c, svc_obj, "check", &o)) < 0)
+		return rc;
+	if (rc == 1)
+		o = json_object();
+	else
+		json_incref(o);
+	mark = push_key(c, "check");
+	if ((rc = check_keys(c, o, check_keys_list)) != 0)
+		goto out;
+	rc = -EINVAL;
+	/* a TCP service is checked by connecting unless told otherwise; a
+	 * UDP service has no generic check, so its default is none */
+	if (get_enum(c, o, "type", lb_check_names, LB_CHECK_TYPE_MAX,
+		     s->proto == LB_IPPROTO_TCP ? LB_CHECK_TCP : LB_CHECK_NONE,
+		     &k->type) < 0 ||
+	    get_seconds_ms(c, o, "interval", 100, 3600000, 2000,
+			   &k->interval_ms) < 0 ||
+	    get_seconds_ms(c, o, "timeout", 100, 3600000, 1000,
+			   &k->timeout_ms) < 0 ||
+	    get_uint(c, o, "rise", 1, 100, 2, &rise) < 0 ||
+	    get_uint(c, o, "fall", 1, 100, 3, &fall) < 0 ||
+	    get_uint(c, o, "port", 1, 65535, 0, &port) < 0)
+		goto out;
+	k->rise = (uint8_t)rise;
+	k->fall = (uint8_t)fall;
+	k->port = (uint16_t)port;
+	if (k->timeout_ms > k->interval_ms) {
+		size_t m2 = push_key(c, "timeout");
+
+		fail(c, "%g s is longer than the interval (%g s)",
+		     k->timeout_ms / 1000.0, k->interval_ms / 1000.0);
+		pop(c, m2);
+		goto out;
+	}
+	if (k->port == 0 && k->type != LB_CHECK_NONE &&
+	    k->type != LB_CHECK_ICMP) {
+		if (s->port_lo != s->port_hi) {
+			fail(c, "the service has a port range, so the check needs a \"port\"");
+			goto out;
+		}
+		k->port = s->port_lo;
+	}
+
+	if (get_string(c, o, "path", false, k->path, sizeof(k->path)) < 0)
+		goto out;
+	if (k->path[0] != '\0') {
+		const char *p;
+		size_t m2 = push_key(c, "path");
+
+		if (k->type != LB_CHECK_HTTP) {
+			fail(c, "only http checks take a path");
+			pop(c, m2);
+			goto out;
+		}
+		for (p = k->path; *p != '\0'; p++)
+			if (!isgraph((unsigned char)*p))
+				break;
+		if (k->path[0] != '/' || *p != '\0') {
+			fail(c, "\"%s\": an absolute path without spaces or control characters",
+			     k->path);
+			pop(c, m2);
+			goto out;
+		}
+		pop(c, m2);
+	} else if (k->type == LB_CHECK_HTTP) {
+		strcpy(k->path, "/");
+	}
+
+	k->sip_proto = s->proto;
+	rc = get_string(c, o, "transport", false, transport, sizeof(transport));
+	if (rc < 0)
+		goto out;
+	if (rc == 0) {
+		size_t m2 = push_key(c, "transport");
+
+		rc = -EINVAL;
+		if (k->type != LB_CHECK_SIP) {
+			fail(c, "only sip checks take a transport");
+		} else if (strcmp(transport, "udp") == 0) {
+			k->sip_proto = LB_IPPROTO_UDP;
+			rc = 0;
+		} else if (strcmp(transport, "tcp") == 0) {
+			k->sip_proto = LB_IPPROTO_TCP;
+			rc = 0;
+		} else {
+			fail(c, "\"%s\" is not one of: udp, tcp", transport);
+		}
+		pop(c, m2);
+		if (rc != 0)
+			goto out;
+	}
+	rc = 0;
+out:
+	pop(c, mark);
+	json_decref(o);
+	return rc;
+}
+
+static const char *const hash_field_names[] = {
+	"src_ip", "src_port", "dst_ip", "dst_port" };
+
+static int
+parse_hash_fields(struct ctx *c, json_t *o, struct lb_conf_service *s)
+{
+	json_t *arr, *v;
+	size_t i, mark;
+	int rc;
+
+	s->hash_fields = LB_HASH_F_DEFAULT;
+	if ((rc = get_array(c, o, "hash_fields", false, &arr)) < 0)
+		return rc;
+	if (rc == 1)
+		return 0;
+	mark = push_key(c, "hash_fields");
+	if (!s->stateless) {
+		rc = fail(c, "only stateless services hash on chosen fields");
+		goto out;
+	}
+	if (json_array_size(arr) == 0) {
+		rc = fail(c, "name at least one of src_ip, src_port, dst_ip, dst_port");
+		goto out;
+	}
+	s->hash_fields = 0;
+	json_array_foreach(arr, i, v) {
+		size_t m2 = push_index(c, i);
+		int f = json_is_string(v) ?
+			lb_conf_enum(hash_field_names, 4, json_string_value(v)) :
+			-1;
+
+		if (f < 0) {
+			rc = fail(c, "expected one of \"src_ip\", \"src_port\", \"dst_ip\", \"dst_port\"");
+			goto out;
+		}
+		s->hash_fields |= (uint8_t)(1u << f);
+		pop(c, m2);
+	}
+	rc = 0;
+out:
+	pop(c, mark);
+	return rc;
+}
+
+static int
+parse_service_members(struct ctx *c, json_t *o, struct lb_conf_service *s)
+{
+	const struct lb_conf *conf = c->conf;
+	json_t *arr, *v;
+	size_t i, mark;
+	unsigned int j, k;
+	int rc;
+
+	if ((rc = get_array(c, o, "members", false, &arr)) < 0)
+		return rc;
+	if (rc == 1)
+		return 0;      /* every member */
+	mark = push_key(c, "members");
+	s->members = calloc(json_array_size(arr) + 1, sizeof(*s->members));
+	if (s->members == NULL) {
+		rc = fail(c, "out of memory");
+		goto out;
+	}
+	json_array_foreach(arr, i, v) {
+		size_t m2 = push_index(c, i);
+
+		if (!json_is_string(v)) {
+			rc = fail(c, "expected a member name, got %s",
+				  type_name(v));
+			goto out;
+		}
+		for (j = 0; j < conf->n_members; j++)
+			if (strcmp(conf->members[j].name,
+				   json_string_value(v)) == 0)
+				break;
+		if (j == conf->n_members) {
+			rc = fail(c, "no member is named \"%s\"",
+				  json_string_value(v));
+			goto out;
+		}
+		for (k = 0; k < s->n_members; k++)
+			if (s->members[k] == j) {
+				rc = fail(c, "\"%s\" is listed twice",
+					  json_string_value(v));
+				goto out;
+			}
+		s->members[s->n_members++] = (uint16_t)j;
+		pop(c, m2);
+	}
+	rc = 0;
+out:
+	pop(c, mark);
+	return rc;
+}
+
+/* Port specificity: an exact port beats a range, a range beats any. */
+static int
+port_class(const struct lb_conf_service *s)
+{
+	if (s->port_lo == s->port_hi)
+		return 2;
+	return s->port_lo == 0 && s->port_hi == 65535 ? 0 : 1;
+}
+
+static const char *const service_keys[] = {
+	"name", "vip", "protocol", "port", "scheduler", "persistence",
+	"stateless", "hash_fields", "table_size", "members", "check", NULL };
+
+static int
+parse_service(struct ctx *c, json_t *o, unsigned int idx)
+{
+	struct lb_conf *conf = c->conf;
+	struct lb_conf_service *s = &conf->services[idx];
+	char vip[INET_ADDRSTRLEN + 1], proto[8], buf[INET_ADDRSTRLEN];
+	unsigned int j;
+	size_t mark;
+	int rc;
+
+	if ((rc = check_keys(c, o, service_keys)) != 0 ||
+	    (rc = get_name(c, o, s->name)) != 0)
+		return rc;
+	for (j = 0; j < idx; j++)
+		if (strcmp(conf->services[j].name, s->name) == 0) {
+			mark = push_key(c, "name");
+			rc = fail(c, "duplicate service name \"%s\" (also services[%u])",
+				  s->name, j);
+			pop(c, mark);
+			return rc;
+		}
+
+	if ((rc = get_string(c, o, "vip", true, vip, sizeof(vip))) != 0)
+		return rc;
+	mark = push_key(c, "vip");
+	if (strcmp(vip, "*") == 0) {
+		s->vip = 0;
+		if (conf->n_vips == 0) {
+			rc = fail(c, "\"*\" means every VIP, but no VIPs are configured (\"vips\", \"vip_file\")");
+			pop(c, mark);
+			return rc;
+		}
+	} else {
+		uint8_t prefix;
+
+		if (strchr(vip, '/') != NULL ||
+		    lb_conf_parse_cidr(vip, 32, &s->vip, &prefix) != 0) {
+			rc = fail(c, "\"%s\" is not an IPv4 address or \"*\"",
+				  vip);
+			pop(c, mark);
+			return rc;
+		}
+		if (!is_vip(conf, s->vip)) {
+			rc = fail(c, "%s is not one of the VIPs (\"vips\", \"vip_file\")",
+				  ip_str(s->vip, buf));
+			pop(c, mark);
+			return rc;
+		}
+	}
+	pop(c, mark);
+
+	if ((rc = get_string(c, o, "protocol", true, proto, sizeof(proto))) != 0)
+		return rc;
+	if (strcmp(proto, "tcp") == 0) {
+		s->proto = LB_IPPROTO_TCP;
+	} else if (strcmp(proto, "udp") == 0) {
+		s->proto = LB_IPPROTO_UDP;
+	} else {
+		mark = push_key(c, "protocol");
+		rc = fail(c, "\"%s\" is not one of: tcp, udp", proto);
+		pop(c, mark);
+		return rc;
+	}
+
+	if (get_port_range(c, o, "port", true, &s->port_lo, &s->port_hi) != 0)
+		return -EINVAL;
+	for (j = 0; j < idx; j++) {
+		const struct lb_conf_service *q = &conf->services[j];
+
+		if (q->proto != s->proto || q->vip != s->vip ||
+		    port_class(q) != port_class(s) ||
+		    s->port_hi < q->port_lo || q->port_hi < s->port_lo)
+			continue;
+		mark = push_key(c, "port");
+		rc = fail(c, "overlaps service \"%s\" (services[%u]) on the same VIP and protocol",
+			  q->name, j);
+		pop(c, mark);
+		return rc;
+	}
+
+	if (get_enum(c, o, "scheduler", lb_sched_names, LB_SCHED_KIND_MAX,
+		     LB_SCHED_MAGLEV, &s->sched) < 0 ||
+	    get_bool(c, o, "stateless", false, &s->stateless) < 0 ||
+	    get_uint(c, o, "persistence", 0, 86400, 0, &s->persistence) < 0 ||
+	    get_uint(c, o, "table_size", 7, LB_MAGLEV_MAX_SIZE,
+		     LB_MAGLEV_DEFAULT_SIZE, &s->table_size) < 0)
+		return -EINVAL;
+	s->persistence_mask = 0xffffffff;
+	if (s->persistence != 0) {
+		mark = push_key(c, "persistence");
+		rc = fail(c, "client persistence is not available in this version of dsrlb; set 0 or remove the key");
+		pop(c, mark);
+		return rc;
+	}
+	if (!lb_is_prime(s->table_size)) {
+		mark = push_key(c, "table_size");
+		rc = fail(c, "%u is not prime (Maglev needs a prime table size, such as 65537)",
+			  s->table_size);
+		pop(c, mark);
+		return rc;
+	}
+	if (s->stateless) {
+		mark = push_key(c, "stateless");
+		rc = 0;
+		if (s->proto != LB_IPPROTO_UDP)
+			rc = fail(c, "only UDP services can be stateless");
+		else if (s->sched != LB_SCHED_MAGLEV)
+			rc = fail(c, "stateless services are balanced by consistent hashing; \"scheduler\" must be maglev");
+		pop(c, mark);
+		if (rc != 0)
+			return rc;
+	}
+	if (parse_hash_fields(c, o, s) != 0 ||
+	    parse_service_members(c, o, s) != 0)
+		return -EINVAL;
+	return parse_check(c, o, s);
+}
+
+/* Member source-port ranges take a port away from every service on every
+ * VIP, so an overlap with a named port or range would silently steal
+ * that service's traffic. Services on "any" port are meant to be cut. */
+static int
+check_source_ports(struct ctx *c)
+{
+	const struct lb_conf *conf = c->conf;
+	unsigned int i, j;
+	size_t mark;
+	int rc;
+
+	for (i = 0; i < conf->n_members; i++) {
+		const struct lb_conf_member *m = &conf->members[i];
+
+		if (!m->has_sports)
+			continue;
+		for (j = 0; j < conf->n_services; j++) {
+			const struct lb_conf_service *s = &conf->services[j];
+
+			if (port_class(s) == 0 || m->sport_hi < s->port_lo ||
+			    s->port_hi < m->sport_lo)
+				continue;
+			mark = push_key(c, "members");
+			push_index(c, i);
+			push_key(c, "source_ports");
+			rc = fail(c, "%u-%u includes the port of service \"%s\" (%u-%u)",
+				  m->sport_lo, m->sport_hi, s->name,
+				  s->port_lo, s->port_hi);
+			pop(c, mark);
+			return rc;
+		}
+	}
+	return 0;
+}
+
+static int
+parse_services(struct ctx *c, json_t *root)
+{
+	json_t *arr, *o;
+	size_t i, mark;
+	int rc;
+
+	if ((rc = get_array(c, root, "services", false, &arr)) < 0)
+		return rc;
+	if (rc == 1)
+		return 0;
+	mark = push_key(c, "services");
+	if (json_array_size(arr) > LB_MAX_SERVICES) {
+		rc = fail(c, "more than %d services", LB_MAX_SERVICES);
+		pop(c, mark);
+		return rc;
+	}
+	c->conf->services = calloc(json_array_size(arr) + 1,
+				   sizeof(*c->conf->services));
+	if (c->conf->services == NULL) {
+		rc = fail(c, "out of memory");
+		pop(c, mark);
+		return rc;
+	}
+	json_array_foreach(arr, i, o) {
+		size_t m2 = push_index(c, i);
+
+		if (!json_is_object(o))
+			rc = fail(c, "expected an object, got %s", type_name(o));
+		else
+			rc = parse_service(c, o, (unsigned int)i);
+		c->conf->n_services++;  /* so lb_conf_free() sees it */
+		if (rc != 0) {
+			pop(c, mark);
+			return rc;
+		}
+		pop(c, m2);
+	}
+	pop(c, mark);
+	return check_source_ports(c);
+}
+
+static const char *const top_keys[] = {
+	"ports", "exception_interface", "control_socket", "vip_file", "vips",
+	"flows", "dataplane", "members", "services", NULL };
+
+static int
+parse_top(struct ctx *c, json_t *root)
+{
+	struct lb_conf *conf = c->conf;
+	const char *p;
+	int rc;
+
+	if (!json_is_object(root))
+		return fail(c, "expected an object, got %s", type_name(root));
+	if ((rc = check_keys(c, root, top_keys)) != 0 ||
+	    (rc = parse_ports(c, root)) != 0 ||
+	    (rc = parse_vips(c, root)) != 0 ||
+	    (rc = parse_flows(c, root)) != 0 ||
+	    (rc = parse_dataplane(c, root)) != 0 ||
+	    (rc = parse_members(c, root)) != 0 ||
+	    (rc = parse_services(c, root)) != 0)
+		return -EINVAL;
+
+	rc = get_string(c, root, "exception_interface", false,
+			conf->exception_interface,
+			sizeof(conf->exception_interface));
+	if (rc < 0)
+		return rc;
+	for (p = conf->exception_interface; *p != '\0'; p++)
+		if (!isalnum((unsigned char)*p) && *p != '-' && *p != '_' &&
+		    *p != '.')
+			break;
+	if (*p != '\0') {
+		size_t mark = push_key(c, "exception_interface");
+
+		rc = fail(c, "\"%s\" is not a valid interface name",
+			  conf->exception_interface);
+		pop(c, mark);
+		return rc;
+	}
+
+	rc = get_string(c, root, "control_socket", false, conf->control_socket,
+			sizeof(conf->control_socket));
+	if (rc < 0)
+		return rc;
+	if (rc == 0 && conf->control_socket[0] != '/') {
+		size_t mark = push_key(c, "control_socket");
+
+		rc = fail(c, "\"%s\" is not an absolute path",
+			  conf->control_socket);
+		pop(c, mark);
+		return rc;
+	}
+	return 0;
+}
+
+struct lb_conf *
+lb_conf_parse(const char *text, const char *source, struct lb_conf_error *err)
+{
+	struct ctx c = { .source = source, .err = err };
+	json_error_t jerr;
+	json_t *root;
+
+	err->msg[0] = '\0';
+	/* reject duplicate keys: the second would silently win */
+	root = json_loads(text, JSON_REJECT_DUPLICATES, &jerr);
+	if (root == NULL) {
+		snprintf(err->msg, sizeof(err->msg), "%s:%d:%d: invalid JSON: %s",
+			 source, jerr.line, jerr.column, jerr.text);
+		return NULL;
+	}
+	c.conf = calloc(1, sizeof(*c.conf));
+	if (c.conf == NULL) {
+		json_decref(root);
+		snprintf(err->msg, sizeof(err->msg), "%s: out of memory", source);
+		return NULL;
+	}
+	snprintf(c.conf->source, sizeof(c.conf->source), "%s", source);
+	if (parse_top(&c, root) != 0) {
+		json_decref(root);
+		lb_conf_free(c.conf);
+		return NULL;
+	}
+	json_decref(root);
+	return c.conf;
+}
+
+struct lb_conf *
+lb_conf_load(const char *path, struct lb_conf_error *err)
+{
+	struct lb_conf *conf;
+	char *text;
+	int e = 0;
+
+	text = read_file(path, &e);
+	if (text == NULL) {
+		snprintf(err->msg, sizeof(err->msg), "%s: cannot read: %s",
+			 path, e == EILSEQ ? "contains a NUL byte" : strerror(e));
+		return NULL;
+	}
+	conf = lb_conf_parse(text, path, err);
+	free(text);
+	return conf;
+}
+
+void
+lb_conf_free(struct lb_conf *conf)
+{
+	unsigned int i;
+
+	if (conf == NULL)
+		return;
+	for (i = 0; i < conf->n_services; i++)
+		free(conf->services[i].members);
+	free(conf->services);
+	free(conf->members);
+	free(conf->vips);
+	free(conf);
+}

@@ -1,0 +1,220 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright(c) 2026 The dsrlb authors
+ */
+
+#ifndef LB_CONFIG_H
+#define LB_CONFIG_H
+
+/**
+ * @file
+ * The configuration file (JSON, read with jansson) and the seed's
+ * `vipaddrs` format, decoded into plain structures and fully validated.
+ *
+ * Nothing here touches the running balancer: a configuration is either
+ * valid as a whole or rejected with one message that names the place
+ * (JSON path, or file:line for vipaddrs). The core API applies a valid
+ * one.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define LB_NAME_MAX 32          /**< names: 1..31 of [A-Za-z0-9_.-] */
+#define LB_MAX_PORTS 8
+#define LB_MAX_MEMBERS 1024
+#define LB_MAX_SERVICES 256
+#define LB_MAX_VIPS 65536
+#define LB_ERR_MAX 512
+#define LB_PATH_MAX 256
+#define LB_DEVICE_MAX 128
+#define LB_IFNAME_MAX 16        /**< IFNAMSIZ */
+#define LB_HTTP_PATH_MAX 128
+
+/** Schedulers. */
+enum lb_sched_kind {
+	LB_SCHED_MAGLEV = 0, /**< weighted Maglev consistent hashing */
+	LB_SCHED_WRR,        /**< smooth weighted round robin */
+	LB_SCHED_SH,         /**< consistent hash of the client address */
+	LB_SCHED_KIND_MAX,
+};
+
+/** Administrative member states (health is separate). */
+enum lb_admin_state {
+	LB_ADMIN_UP = 0,   /**< takes new flows while healthy */
+	LB_ADMIN_DRAIN,    /**< keeps its flows, gets no new ones */
+	LB_ADMIN_DISABLED, /**< no traffic at all; its flows move */
+	LB_ADMIN_STATE_MAX,
+};
+
+/** Health check kinds. */
+enum lb_check_type {
+	LB_CHECK_NONE = 0, /**< always up */
+	LB_CHECK_TCP,      /**< connect */
+	LB_CHECK_SMTP,     /**< banner 220 */
+	LB_CHECK_POP3,     /**< banner +OK */
+	LB_CHECK_IMAP,     /**< banner * OK */
+	LB_CHECK_HTTP,     /**< GET path, 2xx or 3xx */
+	LB_CHECK_SIP,      /**< OPTIONS with Route, any SIP response */
+	LB_CHECK_ICMP,     /**< echo */
+	LB_CHECK_TYPE_MAX,
+};
+
+/** A data port. */
+struct lb_conf_port {
+	char name[LB_NAME_MAX];
+	char device[LB_DEVICE_MAX]; /**< DPDK device name; "" = by index */
+	uint32_t addr;              /**< own address, network order */
+	uint8_t prefix;             /**< subnet length */
+	uint32_t gateway;           /**< network order, 0 = none */
+	uint16_t vlan;              /**< 802.1Q id, 0 = untagged */
+};
+
+/** A real server. */
+struct lb_conf_member {
+	char name[LB_NAME_MAX];
+	uint32_t addr;              /**< network order */
+	uint32_t weight;            /**< 0..65535 */
+	uint8_t mac[6];
+	bool has_mac;               /**< static MAC: never resolved */
+	uint16_t sport_lo;          /**< source-port range, host order */
+	uint16_t sport_hi;
+	bool has_sports;
+	uint8_t state;              /**< enum lb_admin_state */
+	uint8_t port;               /**< index of the port holding it */
+};
+
+/** A health check. Times in milliseconds. */
+struct lb_conf_check {
+	uint8_t type;               /**< enum lb_check_type */
+	uint8_t rise;
+	uint8_t fall;
+	uint8_t sip_proto;          /**< LB_IPPROTO_UDP or _TCP for sip */
+	uint32_t interval_ms;
+	uint32_t timeout_ms;
+	uint16_t port;              /**< host order; the service port if 0 */
+	char path[LB_HTTP_PATH_MAX];/**< http */
+};
+
+/** A virtual service. */
+struct lb_conf_service {
+	char name[LB_NAME_MAX];
+	uint32_t vip;               /**< network order; 0 = every VIP ("*") */
+	uint8_t proto;              /**< LB_IPPROTO_TCP or _UDP */
+	uint8_t sched;              /**< enum lb_sched_kind */
+	bool stateless;             /**< UDP without flow entries */
+	uint8_t hash_fields;        /**< LB_HASH_F_* for stateless */
+	uint16_t port_lo;           /**< host order, inclusive */
+	uint16_t port_hi;
+	uint32_t persistence;       /**< seconds, 0 = off */
+	uint32_t persistence_mask;  /**< network order netmask for clients */
+	uint32_t table_size;        /**< Maglev table size, prime */
+	uint16_t *members;          /**< member indexes; NULL = all */
+	uint16_t n_members;
+	struct lb_conf_check check;
+};
+
+/** Flow-table settings. Timeouts in seconds. */
+struct lb_conf_flows {
+	uint32_t capacity;          /**< total, split across workers */
+	uint32_t syn_timeout;
+	uint32_t tcp_timeout;
+	uint32_t fin_timeout;
+	uint32_t udp_timeout;
+};
+
+/** Process and queue tuning. */
+struct lb_conf_dataplane {
+	uint32_t idle_sleep_us;     /**< sleep after an empty poll, 0 = spin */
+	uint16_t rx_desc;
+	uint16_t tx_desc;
+	uint32_t mbufs;             /**< per socket, 0 = computed */
+};
+
+/** A whole, valid configuration. */
+struct lb_conf {
+	char source[LB_PATH_MAX];   /**< file it came from, for messages */
+	struct lb_conf_port ports[LB_MAX_PORTS];
+	unsigned int n_ports;
+	char exception_interface[LB_IFNAME_MAX];
+	char control_socket[108];   /**< sun_path */
+	char vip_file[LB_PATH_MAX];
+	uint32_t *vips;             /**< network order, sorted, unique */
+	unsigned int n_vips;
+	struct lb_conf_member *members;
+	unsigned int n_members;
+	struct lb_conf_service *services;
+	unsigned int n_services;
+	struct lb_conf_flows flows;
+	struct lb_conf_dataplane dataplane;
+};
+
+/** Where a configuration was rejected and why. */
+struct lb_conf_error {
+	char msg[LB_ERR_MAX];
+};
+
+/**
+ * Read and validate a configuration file.
+ *
+ * @param path
+ *   JSON file.
+ * @param err
+ *   On failure, one line naming the file and the JSON path (or
+ *   file:line:column for invalid JSON, file:line for vipaddrs).
+ * @return
+ *   A configuration to release with lb_conf_free(), or NULL.
+ */
+struct lb_conf *lb_conf_load(const char *path, struct lb_conf_error *err);
+
+/**
+ * Same as lb_conf_load() on a string; source names it in messages.
+ * A relative vip_file is read relative to the working directory.
+ */
+struct lb_conf *lb_conf_parse(const char *text, const char *source,
+			      struct lb_conf_error *err);
+
+/** Release a configuration. */
+void lb_conf_free(struct lb_conf *conf);
+
+/**
+ * Parse the seed's vipaddrs format: one address or subnet (mask /24 to
+ * /32) per line, lines starting with '#' ignored, blank lines ignored.
+ * Subnets expand to every address they hold.
+ *
+ * @param text
+ *   File contents (NUL-terminated).
+ * @param source
+ *   File name for messages ("file:line: ...").
+ * @param vips
+ *   Out: malloc'ed array of addresses, network order, in file order.
+ * @param n
+ *   Out: number of addresses.
+ * @return
+ *   0, or -EINVAL with err set.
+ */
+int lb_vipaddrs_parse(const char *text, const char *source, uint32_t **vips,
+		      unsigned int *n, struct lb_conf_error *err);
+
+/**
+ * Parse "a.b.c.d" or "a.b.c.d/len" with len in [min_prefix, 32]; a bare
+ * address has length 32.
+ *
+ * @return
+ *   0, -EINVAL (not an address) or -ERANGE (bad length).
+ */
+int lb_conf_parse_cidr(const char *s, unsigned int min_prefix, uint32_t *addr,
+		       uint8_t *prefix);
+
+/** True if addr (network order) has no bits set past prefix. */
+bool lb_conf_cidr_aligned(uint32_t addr, uint8_t prefix);
+
+/** Names of enum values, for messages and the control API. */
+extern const char *const lb_sched_names[LB_SCHED_KIND_MAX];
+extern const char *const lb_admin_names[LB_ADMIN_STATE_MAX];
+extern const char *const lb_check_names[LB_CHECK_TYPE_MAX];
+
+/** Look a name up in one of the tables above; index or -1. */
+int lb_conf_enum(const char *const *names, unsigned int n, const char *s);
+
+#endif /* LB_CONFIG_H */

@@ -1,0 +1,175 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright(c) 2026 The dsrlb authors
+ */
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lb_config.h"
+
+int
+lb_conf_parse_cidr(const char *s, unsigned int min_prefix, uint32_t *addr,
+		   uint8_t *prefix)
+{
+	char buf[32];
+	const char *slash = strchr(s, '/');
+	size_t alen = slash != NULL ? (size_t)(slash - s) : strlen(s);
+	struct in_addr in;
+	unsigned long len = 32;
+
+	if (alen == 0 || alen >= sizeof(buf))
+		return -EINVAL;
+	memcpy(buf, s, alen);
+	buf[alen] = '\0';
+	/* inet_pton accepts exactly a.b.c.d, no shorthand, no octal */
+	if (inet_pton(AF_INET, buf, &in) != 1)
+		return -EINVAL;
+	if (slash != NULL) {
+		char *end;
+
+		if (!isdigit((unsigned char)slash[1]))
+			return -ERANGE;
+		errno = 0;
+		len = strtoul(slash + 1, &end, 10);
+		if (errno != 0 || *end != '\0' || len > 32)
+			return -ERANGE;
+	}
+	if (len < min_prefix)
+		return -ERANGE;
+	*addr = in.s_addr;
+	*prefix = (uint8_t)len;
+	return 0;
+}
+
+bool
+lb_conf_cidr_aligned(uint32_t addr, uint8_t prefix)
+{
+	uint32_t mask = prefix == 0 ? 0 : ~0u << (32 - prefix);
+
+	return (ntohl(addr) & ~mask) == 0;
+}
+
+/*
+ * The seed's ifvip-utils reads this format with `grep -v '^#'` and bash
+ * arithmetic, which lets a mask under /24 through to the loop it just
+ * refused, and walks past .255 for unaligned subnets. Here the whole
+ * file is validated before anything is used, each error names its line,
+ * and a subnet must be aligned to its mask.
+ */
+int
+lb_vipaddrs_parse(const char *text, const char *source, uint32_t **vips,
+		  unsigned int *n, struct lb_conf_error *err)
+{
+	uint32_t *out = NULL;
+	unsigned int count = 0, cap = 0, lineno = 0;
+	const char *p = text;
+
+	while (*p != '\0') {
+		const char *eol = strchr(p, '\n');
+		size_t llen = eol != NULL ? (size_t)(eol - p) : strlen(p);
+		char line[64];
+		char *s, *e;
+		uint32_t addr, host, i, span;
+		uint8_t prefix;
+		int rc;
+
+		lineno++;
+		/* trim leading and trailing blanks (and a CR) */
+		while (llen > 0 && isspace((unsigned char)*p)) {
+			p++;
+			llen--;
+		}
+		while (llen > 0 && isspace((unsigned char)p[llen - 1]))
+			llen--;
+		if (llen == 0 || p[0] == '#')
+			goto next;
+		if (llen >= sizeof(line)) {
+			snprintf(err->msg, sizeof(err->msg),
+				 "%s:%u: line too long", source, lineno);
+			goto fail;
+		}
+		memcpy(line, p, llen);
+		line[llen] = '\0';
+		s = line;
+		/* one entry per line, as in the seed; a trailing comment is
+		 * allowed */
+		e = strpbrk(s, " \t#");
+		if (e != NULL) {
+			char *rest = e;
+
+			while (*rest == ' ' || *rest == '\t')
+				rest++;
+			if (*rest != '\0' && *rest != '#') {
+				snprintf(err->msg, sizeof(err->msg),
+					 "%s:%u: one address or subnet per line, got \"%s\"",
+					 source, lineno, line);
+				goto fail;
+			}
+			*e = '\0';
+		}
+
+		rc = lb_conf_parse_cidr(s, 24, &addr, &prefix);
+		if (rc == 0 && !lb_conf_cidr_aligned(addr, prefix))
+			rc = -EDOM;
+		if (rc == -EINVAL) {
+			snprintf(err->msg, sizeof(err->msg),
+				 "%s:%u: \"%s\" is not an IPv4 address or subnet",
+				 source, lineno, s);
+			goto fail;
+		} else if (rc == -ERANGE) {
+			snprintf(err->msg, sizeof(err->msg),
+				 "%s:%u: \"%s\": subnet masks must be /24 to /32",
+				 source, lineno, s);
+			goto fail;
+		} else if (rc == -EDOM) {
+			struct in_addr net;
+			char nbuf[INET_ADDRSTRLEN];
+
+			net.s_addr = htonl(ntohl(addr) &
+					   (~0u << (32 - prefix)));
+			inet_ntop(AF_INET, &net, nbuf, sizeof(nbuf));
+			snprintf(err->msg, sizeof(err->msg),
+				 "%s:%u: \"%s\" has host bits set (the subnet is %s/%u)",
+				 source, lineno, s, nbuf, prefix);
+			goto fail;
+		}
+
+		span = 1u << (32 - prefix);
+		if (count + span > LB_MAX_VIPS) {
+			snprintf(err->msg, sizeof(err->msg),
+				 "%s:%u: more than %u VIP addresses",
+				 source, lineno, LB_MAX_VIPS);
+			goto fail;
+		}
+		if (count + span > cap) {
+			uint32_t *grown;
+
+			cap = (count + span) * 2;
+			grown = realloc(out, cap * sizeof(*out));
+			if (grown == NULL) {
+				snprintf(err->msg, sizeof(err->msg),
+					 "%s:%u: out of memory", source, lineno);
+				goto fail;
+			}
+			out = grown;
+		}
+		host = ntohl(addr);
+		for (i = 0; i < span; i++)
+			out[count++] = htonl(host + i);
+next:
+		if (eol == NULL)
+			break;
+		p = eol + 1;
+	}
+	*vips = out;
+	*n = count;
+	return 0;
+
+fail:
+	free(out);
+	return -EINVAL;
+}

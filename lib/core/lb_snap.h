@@ -1,0 +1,162 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright(c) 2026 The dsrlb authors
+ */
+
+#ifndef LB_SNAP_H
+#define LB_SNAP_H
+
+/**
+ * @file
+ * The snapshot: everything a worker reads to forward a packet, built by
+ * the master from the control-plane state, immutable once published.
+ *
+ * Workers load the current snapshot pointer once per burst and report a
+ * quiescent state after it; the master frees a replaced snapshot only
+ * when every worker has reported one since the replacement (rte_rcu_qsbr).
+ * Only hot, compact tables live here; names and other metadata stay in
+ * the core's private state.
+ */
+
+#include <stdint.h>
+
+#include "lb_config.h"
+#include "lb_flow.h"
+#include "lb_pkt.h"
+#include "lb_sched.h"
+
+/** Kinds of entries in the address table. */
+#define LB_ADDR_VIP 1 /**< a VIP: idx is its index in lb_snapshot::vips */
+#define LB_ADDR_OWN 2 /**< a port's own address: idx is the port index */
+
+/** Open-addressing table of every address the balancer owns. */
+struct lb_addr_slot {
+	uint32_t addr;  /**< network order; 0 = empty slot */
+	uint16_t idx;
+	uint8_t kind;   /**< LB_ADDR_* */
+	uint8_t pad;
+};
+
+/** Range targets. */
+#define LB_RANGE_SERVICE 1 /**< target is a service slot */
+#define LB_RANGE_MEMBER  2 /**< target is the member owning the ports */
+
+/** A run of destination ports on one VIP and protocol. Sorted, disjoint. */
+struct lb_range {
+	uint16_t lo;
+	uint16_t hi;
+	uint16_t target;
+	uint16_t kind;  /**< LB_RANGE_* */
+};
+
+/** Index into lb_snap_vip::list by protocol. */
+#define LB_PROTO_TCP 0
+#define LB_PROTO_UDP 1
+
+/** Where a VIP's port ranges are, per protocol. */
+struct lb_snap_vip {
+	uint32_t addr;
+	uint32_t first[2];  /**< first range in lb_snapshot::ranges */
+	uint16_t count[2];  /**< number of ranges */
+};
+
+/** Member flags. */
+#define LB_SM_VALID 0x01  /**< slot in use */
+#define LB_SM_FWD   0x02  /**< has a MAC and is not disabled: may receive */
+
+/** A member as workers see it. */
+struct lb_snap_member {
+	uint8_t mac[LB_ETH_ALEN];
+	uint16_t gen;      /**< bumped when the slot is reused */
+	uint8_t port;      /**< index of the port holding it */
+	uint8_t flags;     /**< LB_SM_* */
+	uint16_t pad;
+};
+
+/** What a service may do with a member (lb_snap_service::mstate). */
+#define LB_MS_NONE   0 /**< not bound, down, disabled or without MAC */
+#define LB_MS_ACTIVE 1 /**< takes new and existing flows */
+#define LB_MS_DRAIN  2 /**< keeps existing flows only */
+
+/** A service as workers see it. */
+struct lb_snap_service {
+	uint8_t valid;
+	uint8_t proto;       /**< LB_IPPROTO_TCP/UDP */
+	uint8_t sched;       /**< enum lb_sched_kind */
+	uint8_t stateless;
+	uint8_t hash_fields; /**< LB_HASH_F_* */
+	uint8_t pad;
+	uint16_t n_active;   /**< members taking new flows */
+	uint32_t table_size; /**< Maglev table size */
+	uint32_t wrr_len;
+	const uint16_t *maglev; /**< table_size entries of member slots */
+	const uint16_t *wrr;    /**< wrr_len entries of member slots */
+	const uint8_t *mstate;  /**< LB_MAX_MEMBERS entries of LB_MS_* */
+};
+
+/** A port as workers see it. */
+struct lb_snap_port {
+	uint8_t mac[LB_ETH_ALEN];
+	uint16_t vlan;       /**< 0 = untagged */
+	uint16_t dpdk_port;
+	uint16_t pad;
+	uint32_t addr;       /**< network order */
+	uint32_t mask;       /**< network order */
+};
+
+/** One immutable view of the configuration and state. */
+struct lb_snapshot {
+	uint64_t version;
+	uint8_t active;         /**< 0: standby, forward nothing for VIPs */
+	uint8_t n_ports;
+	uint16_t n_services;    /**< highest service slot + 1 */
+	uint32_t addr_mask;     /**< addrs has addr_mask + 1 slots */
+	const struct lb_addr_slot *addrs;
+	const struct lb_snap_vip *vips;
+	uint32_t n_vips;
+	const struct lb_range *ranges;
+	struct lb_flow_timeouts timeouts;
+	struct lb_snap_port ports[LB_MAX_PORTS];
+	struct lb_snap_member members[LB_MAX_MEMBERS];
+	struct lb_snap_service services[LB_MAX_SERVICES];
+	void *arena;            /**< one allocation behind the arrays */
+};
+
+/** Find an address; the slot or NULL. */
+static inline const struct lb_addr_slot *
+lb_snap_addr_lookup(const struct lb_snapshot *s, uint32_t addr)
+{
+	uint32_t i = rte_hash_crc_4byte(addr, LB_HASH_SEED) & s->addr_mask;
+
+	for (;;) {
+		const struct lb_addr_slot *a = &s->addrs[i];
+
+		if (a->addr == addr)
+			return a;
+		if (a->addr == 0)
+			return NULL;
+		i = (i + 1) & s->addr_mask;
+	}
+}
+
+/** Find the range holding port on a VIP; NULL if none. */
+static inline const struct lb_range *
+lb_snap_range_lookup(const struct lb_snapshot *s, const struct lb_snap_vip *v,
+		     unsigned int proto_idx, uint16_t port)
+{
+	const struct lb_range *r = &s->ranges[v->first[proto_idx]];
+	uint32_t lo = 0, hi = v->count[proto_idx];
+
+	while (lo < hi) {
+		uint32_t mid = (lo + hi) / 2;
+
+		if (port > r[mid].hi)
+			lo = mid + 1;
+		else if (port < r[mid].lo)
+			hi = mid;
+		else
+			return &r[mid];
+	}
+	return NULL;
+}
+
+#endif /* LB_SNAP_H */

@@ -1,0 +1,471 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright(c) 2026 The dsrlb authors
+ */
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_common.h>
+#include <rte_errno.h>
+#include <rte_malloc.h>
+
+#include "core_internal.h"
+
+/* Precedence of what may own a destination port, lowest first: a
+ * service on every VIP before one on this VIP, "any" port before a
+ * range before an exact port, and a member's source-port range above
+ * all ("whatever the service"). */
+enum {
+	PRIO_ANY_ALL = 0,
+	PRIO_ANY_VIP,
+	PRIO_RANGE_ALL,
+	PRIO_RANGE_VIP,
+	PRIO_EXACT_ALL,
+	PRIO_EXACT_VIP,
+	PRIO_MEMBER,
+};
+
+struct interval {
+	uint32_t lo;
+	uint32_t hi;
+	uint16_t target;
+	uint16_t kind;
+	int prio;
+};
+
+struct range_buf {
+	struct lb_range *r;
+	uint32_t n;
+	uint32_t cap;
+};
+
+static int
+u32_cmp(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * Flatten overlapping intervals into sorted, disjoint runs, each owned
+ * by the highest-precedence interval covering it, so the data path
+ * needs one binary search. Off the data path, n is small.
+ */
+static int
+flatten(const struct interval *iv, unsigned int n, struct range_buf *out,
+	uint16_t *count)
+{
+	uint32_t *pts, first = out->n;
+	unsigned int i, j, np = 0;
+
+	*count = 0;
+	if (n == 0)
+		return 0;
+	pts = malloc(2 * n * sizeof(*pts));
+	if (pts == NULL)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		pts[np++] = iv[i].lo;
+		pts[np++] = iv[i].hi + 1;
+	}
+	qsort(pts, np, sizeof(*pts), u32_cmp);
+
+	for (i = 0; i < np; i++) {
+		uint32_t a = pts[i], b;
+		int best = -1;
+
+		if (i + 1 < np && pts[i + 1] == a)
+			continue;
+		if (a > 65535)
+			break;
+		b = i + 1 < np ? pts[i + 1] - 1 : 65535;
+		for (j = 0; j < n; j++)
+			if (iv[j].lo <= a && iv[j].hi >= a &&
+			    (best < 0 || iv[j].prio > iv[best].prio))
+				best = (int)j;
+		if (best < 0)
+			continue;
+		if (out->n > first) {
+			struct lb_range *prev = &out->r[out->n - 1];
+
+			if (prev->hi + 1u == a && prev->target == iv[best].target &&
+			    prev->kind == iv[best].kind) {
+				prev->hi = (uint16_t)b;
+				continue;
+			}
+		}
+		if (out->n == out->cap) {
+			struct lb_range *g;
+
+			out->cap = out->cap == 0 ? 64 : out->cap * 2;
+			g = realloc(out->r, out->cap * sizeof(*g));
+			if (g == NULL) {
+				free(pts);
+				return -ENOMEM;
+			}
+			out->r = g;
+		}
+		out->r[out->n++] = (struct lb_range){
+			.lo = (uint16_t)a, .hi = (uint16_t)b,
+			.target = iv[best].target, .kind = iv[best].kind,
+		};
+	}
+	free(pts);
+	*count = (uint16_t)(out->n - first);
+	return 0;
+}
+
+static int
+service_prio(const struct lb_conf_service *s)
+{
+	int vip = s->vip != 0;
+
+	if (s->port_lo == s->port_hi)
+		return vip ? PRIO_EXACT_VIP : PRIO_EXACT_ALL;
+	if (s->port_lo == 0 && s->port_hi == 65535)
+		return vip ? PRIO_ANY_VIP : PRIO_ANY_ALL;
+	return vip ? PRIO_RANGE_VIP : PRIO_RANGE_ALL;
+}
+
+/* Collect the intervals that apply to VIP addr (0: services on every
+ * VIP only) for one protocol. */
+static unsigned int
+collect(const struct lb_core *core, uint32_t addr, uint8_t proto,
+	struct interval *iv)
+{
+	unsigned int i, n = 0;
+
+	for (i = 0; i < LB_MAX_SERVICES; i++) {
+		const struct lb_core_service *cs = core->services[i];
+
+		if (cs == NULL || cs->conf.proto != proto ||
+		    (cs->conf.vip != 0 && cs->conf.vip != addr))
+			continue;
+		iv[n++] = (struct interval){
+			.lo = cs->conf.port_lo, .hi = cs->conf.port_hi,
+			.target = (uint16_t)i, .kind = LB_RANGE_SERVICE,
+			.prio = service_prio(&cs->conf),
+		};
+	}
+	for (i = 0; i < LB_MAX_MEMBERS; i++) {
+		const struct lb_core_member *m = &core->members[i];
+
+		if (!m->used || !m->conf.has_sports)
+			continue;
+		iv[n++] = (struct interval){
+			.lo = m->conf.sport_lo, .hi = m->conf.sport_hi,
+			.target = (uint16_t)i, .kind = LB_RANGE_MEMBER,
+			.prio = PRIO_MEMBER,
+		};
+	}
+	return n;
+}
+
+static bool
+has_vip_service(const struct lb_core *core, uint32_t addr)
+{
+	unsigned int i;
+
+	for (i = 0; i < LB_MAX_SERVICES; i++)
+		if (core->services[i] != NULL &&
+		    core->services[i]->conf.vip == addr)
+			return true;
+	return false;
+}
+
+static const uint8_t proto_of_idx[2] = {
+	[LB_PROTO_TCP] = LB_IPPROTO_TCP,
+	[LB_PROTO_UDP] = LB_IPPROTO_UDP,
+};
+
+/* Port ranges of every VIP. VIPs without a service of their own share
+ * the list built for services on every VIP. */
+static int
+build_ranges(const struct lb_core *core, struct lb_snap_vip *vips,
+	     struct range_buf *rb)
+{
+	struct interval *iv;
+	uint32_t shared_first[2];
+	uint16_t shared_count[2];
+	unsigned int i, p, n;
+	int rc = 0;
+
+	iv = malloc((LB_MAX_SERVICES + LB_MAX_MEMBERS) * sizeof(*iv));
+	if (iv == NULL)
+		return -ENOMEM;
+	for (p = 0; p < 2 && rc == 0; p++) {
+		shared_first[p] = rb->n;
+		n = collect(core, 0, proto_of_idx[p], iv);
+		rc = flatten(iv, n, rb, &shared_count[p]);
+	}
+	for (i = 0; i < core->n_vips && rc == 0; i++) {
+		vips[i].addr = core->vips[i];
+		for (p = 0; p < 2 && rc == 0; p++) {
+			if (!has_vip_service(core, core->vips[i])) {
+				vips[i].first[p] = shared_first[p];
+				vips[i].count[p] = shared_count[p];
+				continue;
+			}
+			vips[i].first[p] = rb->n;
+			n = collect(core, core->vips[i], proto_of_idx[p], iv);
+			rc = flatten(iv, n, rb, &vips[i].count[p]);
+		}
+	}
+	free(iv);
+	return rc;
+}
+
+bool
+lb_core_member_usable(const struct lb_core *core, unsigned int svc,
+		      unsigned int member)
+{
+	const struct lb_core_service *cs;
+	const struct lb_core_member *m;
+
+	if (svc >= LB_MAX_SERVICES || member >= LB_MAX_MEMBERS)
+		return false;
+	cs = core->services[svc];
+	m = &core->members[member];
+	return cs != NULL && m->used && cs->bound[member] &&
+	       m->mac_state != LB_MAC_NONE &&
+	       m->conf.state == LB_ADMIN_UP && m->conf.weight > 0 &&
+	       cs->health[member] == LB_HEALTH_UP;
+}
+
+/* A member keeps the flows it has if it is still bound, reachable,
+ * healthy and not disabled: draining or weight 0 only stop new ones. */
+static uint8_t
+member_state(const struct lb_core *core, unsigned int svc, unsigned int member)
+{
+	const struct lb_core_service *cs = core->services[svc];
+	const struct lb_core_member *m = &core->members[member];
+
+	if (lb_core_member_usable(core, svc, member))
+		return LB_MS_ACTIVE;
+	if (m->used && cs->bound[member] && m->mac_state != LB_MAC_NONE &&
+	    m->conf.state != LB_ADMIN_DISABLED &&
+	    cs->health[member] == LB_HEALTH_UP)
+		return LB_MS_DRAIN;
+	return LB_MS_NONE;
+}
+
+static uint32_t
+pow2_at_least(uint32_t n)
+{
+	uint32_t p = 16;
+
+	while (p < n)
+		p <<= 1;
+	return p;
+}
+
+static void
+addr_insert(struct lb_addr_slot *t, uint32_t mask, uint32_t addr,
+	    uint8_t kind, uint16_t idx)
+{
+	uint32_t i = rte_hash_crc_4byte(addr, LB_HASH_SEED) & mask;
+
+	while (t[i].addr != 0 && t[i].addr != addr)
+		i = (i + 1) & mask;
+	t[i] = (struct lb_addr_slot){ .addr = addr, .kind = kind, .idx = idx };
+}
+
+/* Carve aligned pieces out of one allocation. */
+static void *
+carve(uint8_t **cursor, size_t size)
+{
+	void *p = *cursor;
+
+	*cursor += RTE_ALIGN_CEIL(size, RTE_CACHE_LINE_SIZE);
+	return p;
+}
+
+/*
+ * Everything a worker needs, in one allocation so a snapshot is freed in
+ * one call and its tables sit together. Members and services keep their
+ * slots, so flow entries (which hold member slots) stay meaningful from
+ * one snapshot to the next.
+ */
+struct lb_snapshot *
+lb_snap_build(const struct lb_core *core)
+{
+	struct lb_sched_backend *be = NULL;
+	struct range_buf rb = { 0 };
+	struct lb_snap_vip *vips_tmp = NULL;
+	struct lb_snapshot *s = NULL;
+	struct lb_addr_slot *addrs;
+	uint32_t wrr_len[LB_MAX_SERVICES] = { 0 };
+	uint32_t addr_slots, i, m;
+	size_t size;
+	uint8_t *cur;
+	int rc;
+
+	be = malloc(LB_MAX_MEMBERS * sizeof(*be));
+	vips_tmp = calloc(core->n_vips + 1, sizeof(*vips_tmp));
+	if (be == NULL || vips_tmp == NULL) {
+		rc = -ENOMEM;
+		goto fail;
+	}
+	rc = build_ranges(core, vips_tmp, &rb);
+	if (rc != 0)
+		goto fail;
+
+	/* size the arena */
+	addr_slots = pow2_at_least(2 * (core->n_vips + core->n_ports) + 1);
+	size = RTE_ALIGN_CEIL(sizeof(*s), RTE_CACHE_LINE_SIZE);
+	size += RTE_ALIGN_CEIL(addr_slots * sizeof(*addrs), RTE_CACHE_LINE_SIZE);
+	size += RTE_ALIGN_CEIL((core->n_vips + 1) * sizeof(struct lb_snap_vip),
+			       RTE_CACHE_LINE_SIZE);
+	size += RTE_ALIGN_CEIL((rb.n + 1) * sizeof(struct lb_range),
+			       RTE_CACHE_LINE_SIZE);
+	for (i = 0; i < LB_MAX_SERVICES; i++) {
+		const struct lb_core_service *cs = core->services[i];
+		unsigned int n = 0;
+
+		if (cs == NULL)
+			continue;
+		for (m = 0; m < LB_MAX_MEMBERS; m++)
+			if (lb_core_member_usable(core, i, m))
+				be[n++] = (struct lb_sched_backend){
+					.name = core->members[m].conf.name,
+					.id = (uint16_t)m,
+					.weight = core->members[m].conf.weight,
+				};
+		wrr_len[i] = cs->conf.sched == LB_SCHED_WRR ?
+			lb_wrr_len(be, n) : 0;
+		size += RTE_ALIGN_CEIL(cs->conf.table_size * sizeof(uint16_t),
+				       RTE_CACHE_LINE_SIZE);
+		size += RTE_ALIGN_CEIL(wrr_len[i] * sizeof(uint16_t),
+				       RTE_CACHE_LINE_SIZE);
+		size += RTE_ALIGN_CEIL(LB_MAX_MEMBERS, RTE_CACHE_LINE_SIZE);
+	}
+
+	cur = rte_zmalloc_socket("lb_snapshot", size, RTE_CACHE_LINE_SIZE,
+				 core->p.socket_id);
+	if (cur == NULL) {
+		rc = -ENOMEM;
+		goto fail;
+	}
+	s = carve(&cur, sizeof(*s));
+	s->arena = s;
+	s->active = core->active;
+	s->n_ports = (uint8_t)core->n_ports;
+
+	s->addr_mask = addr_slots - 1;
+	addrs = carve(&cur, addr_slots * sizeof(*addrs));
+	for (i = 0; i < core->n_vips; i++)
+		addr_insert(addrs, s->addr_mask, core->vips[i], LB_ADDR_VIP,
+			    (uint16_t)i);
+	for (i = 0; i < core->n_ports; i++)
+		addr_insert(addrs, s->addr_mask, core->ports[i].conf.addr,
+			    LB_ADDR_OWN, (uint16_t)i);
+	s->addrs = addrs;
+
+	s->vips = carve(&cur, (core->n_vips + 1) * sizeof(*s->vips));
+	memcpy((void *)(uintptr_t)s->vips, vips_tmp,
+	       core->n_vips * sizeof(*s->vips));
+	s->n_vips = core->n_vips;
+	s->ranges = carve(&cur, (rb.n + 1) * sizeof(*s->ranges));
+	if (rb.n > 0)
+		memcpy((void *)(uintptr_t)s->ranges, rb.r,
+		       rb.n * sizeof(*s->ranges));
+
+	s->timeouts.t[LB_FLOW_TCP_SYN] = core->flows.syn_timeout * LB_FLOW_HZ;
+	s->timeouts.t[LB_FLOW_TCP_EST] = core->flows.tcp_timeout * LB_FLOW_HZ;
+	s->timeouts.t[LB_FLOW_TCP_CLOSING] = core->flows.fin_timeout * LB_FLOW_HZ;
+	s->timeouts.t[LB_FLOW_UDP] = core->flows.udp_timeout * LB_FLOW_HZ;
+
+	for (i = 0; i < core->n_ports; i++) {
+		const struct lb_core_port *p = &core->ports[i];
+
+		memcpy(s->ports[i].mac, p->mac, LB_ETH_ALEN);
+		s->ports[i].vlan = p->conf.vlan;
+		s->ports[i].dpdk_port = p->dpdk_port;
+		s->ports[i].addr = p->conf.addr;
+		s->ports[i].mask = htonl(~0u << (32 - p->conf.prefix));
+	}
+
+	for (m = 0; m < LB_MAX_MEMBERS; m++) {
+		const struct lb_core_member *cm = &core->members[m];
+		struct lb_snap_member *sm = &s->members[m];
+
+		sm->gen = cm->gen;
+		if (!cm->used)
+			continue;
+		sm->flags = LB_SM_VALID;
+		if (cm->mac_state != LB_MAC_NONE &&
+		    cm->conf.state != LB_ADMIN_DISABLED)
+			sm->flags |= LB_SM_FWD;
+		memcpy(sm->mac, cm->mac, LB_ETH_ALEN);
+		sm->port = cm->conf.port;
+	}
+
+	for (i = 0; i < LB_MAX_SERVICES; i++) {
+		const struct lb_core_service *cs = core->services[i];
+		struct lb_snap_service *ss = &s->services[i];
+		uint16_t *maglev, *wrr;
+		uint8_t *mstate;
+		unsigned int n = 0;
+
+		if (cs == NULL)
+			continue;
+		s->n_services = (uint16_t)(i + 1);
+		for (m = 0; m < LB_MAX_MEMBERS; m++)
+			if (lb_core_member_usable(core, i, m))
+				be[n++] = (struct lb_sched_backend){
+					.name = core->members[m].conf.name,
+					.id = (uint16_t)m,
+					.weight = core->members[m].conf.weight,
+				};
+		ss->valid = 1;
+		ss->proto = cs->conf.proto;
+		ss->sched = cs->conf.sched;
+		ss->stateless = cs->conf.stateless;
+		ss->hash_fields = cs->conf.hash_fields;
+		ss->n_active = (uint16_t)n;
+		ss->table_size = cs->conf.table_size;
+
+		maglev = carve(&cur, cs->conf.table_size * sizeof(*maglev));
+		rc = lb_maglev_build(maglev, cs->conf.table_size, be, n);
+		if (rc != 0)
+			goto fail;
+		ss->maglev = maglev;
+
+		wrr = carve(&cur, wrr_len[i] * sizeof(*wrr));
+		if (wrr_len[i] > 0 && lb_wrr_build(wrr, be, n) != wrr_len[i]) {
+			rc = -ENOMEM;
+			goto fail;
+		}
+		ss->wrr_len = wrr_len[i];
+		ss->wrr = wrr;
+
+		mstate = carve(&cur, LB_MAX_MEMBERS);
+		for (m = 0; m < LB_MAX_MEMBERS; m++)
+			mstate[m] = member_state(core, i, m);
+		ss->mstate = mstate;
+	}
+
+	free(rb.r);
+	free(vips_tmp);
+	free(be);
+	return s;
+
+fail:
+	if (s != NULL)
+		rte_free(s->arena);
+	free(rb.r);
+	free(vips_tmp);
+	free(be);
+	rte_errno = -rc;
+	return NULL;
+}
+
+void
+lb_snap_free(struct lb_snapshot *s)
+{
+	if (s != NULL)
+		rte_free(s->arena);
+}

@@ -1,0 +1,226 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright(c) 2026 The dsrlb authors
+ */
+
+#ifndef LB_PKT_H
+#define LB_PKT_H
+
+/**
+ * @file
+ * Packet parsing and building on plain byte buffers.
+ *
+ * Nothing here knows about mbufs or the EAL, so the unit tests and the
+ * fuzzer drive exactly the code the workers run. Every read is bounded
+ * by the length passed in; multi-byte fields are loaded with memcpy, so
+ * any buffer alignment is fine.
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+#define LB_ETH_ALEN 6
+#define LB_ETH_HLEN 14
+#define LB_VLAN_HLEN 4
+#define LB_ETHERTYPE_IPV4 0x0800
+#define LB_ETHERTYPE_ARP 0x0806
+#define LB_ETHERTYPE_VLAN 0x8100
+#define LB_ETHERTYPE_QINQ 0x88a8
+#define LB_ARP_LEN 28
+#define LB_ARP_OP_REQUEST 1
+#define LB_ARP_OP_REPLY 2
+
+#define LB_IPPROTO_ICMP 1
+#define LB_IPPROTO_TCP 6
+#define LB_IPPROTO_UDP 17
+
+#define LB_TCP_FIN 0x01
+#define LB_TCP_SYN 0x02
+#define LB_TCP_RST 0x04
+#define LB_TCP_ACK 0x10
+
+#define LB_ICMP_ECHO_REPLY 0
+#define LB_ICMP_DEST_UNREACH 3
+#define LB_ICMP_ECHO_REQUEST 8
+#define LB_ICMP_TIME_EXCEEDED 11
+
+/** What lb_pkt_parse() found. */
+enum lb_pkt_kind {
+	LB_PKT_DROP = 0, /**< malformed or unsupported: see lb_pkt::drop */
+	LB_PKT_IPV4,     /**< IPv4 with valid lengths */
+	LB_PKT_ARP,      /**< Ethernet/IPv4 ARP, at least 28 bytes */
+};
+
+#define LB_PKT_F_VLAN       0x01 /**< one 802.1Q tag present */
+#define LB_PKT_F_L2_BCAST   0x02 /**< destination MAC is broadcast */
+#define LB_PKT_F_L2_MCAST   0x04 /**< destination MAC is multicast */
+#define LB_PKT_F_IP_OPTIONS 0x08 /**< IPv4 header longer than 20 bytes */
+#define LB_PKT_F_FRAG       0x10 /**< any fragment (MF set or offset != 0) */
+#define LB_PKT_F_FRAG_LATER 0x20 /**< non-first fragment: no L4 header */
+
+/**
+ * Parsed headers. Addresses stay in network byte order (as on the wire);
+ * ports, VLAN id and IP id are in host order.
+ */
+struct lb_pkt {
+	uint16_t l3_off;     /**< offset of the IPv4 or ARP header */
+	uint16_t l4_off;     /**< offset of the L4 header (IPv4 only) */
+	uint16_t l4_len;     /**< IP payload bytes (total length - header) */
+	uint16_t vlan_tci;   /**< tag control information if LB_PKT_F_VLAN */
+	uint8_t flags;       /**< LB_PKT_F_* */
+	uint8_t proto;       /**< IP protocol */
+	uint8_t tcp_flags;   /**< TCP flags byte (TCP only) */
+	uint8_t icmp_type;   /**< ICMP type (ICMP only) */
+	uint8_t icmp_code;   /**< ICMP code (ICMP only) */
+	uint16_t ip_id;      /**< IPv4 identification */
+	uint32_t src_ip;     /**< network order */
+	uint32_t dst_ip;     /**< network order */
+	uint16_t src_port;   /**< host order; 0 without L4 header */
+	uint16_t dst_port;   /**< host order; 0 without L4 header */
+	uint16_t drop;       /**< enum lb_stat_worker reason if LB_PKT_DROP */
+};
+
+/** The flow an ICMP error is about, seen from the client side. */
+struct lb_pkt_inner {
+	uint32_t client_ip;  /**< network order: inner destination */
+	uint32_t vip;        /**< network order: inner source */
+	uint16_t client_port;
+	uint16_t vip_port;
+	uint8_t proto;
+};
+
+static inline uint16_t
+lb_load_be16(const uint8_t *p)
+{
+	uint16_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return __builtin_bswap16(v);
+}
+
+static inline uint32_t
+lb_load_u32(const uint8_t *p)
+{
+	uint32_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+static inline void
+lb_store_be16(uint8_t *p, uint16_t v)
+{
+	v = __builtin_bswap16(v);
+	memcpy(p, &v, sizeof(v));
+}
+
+/**
+ * Parse Ethernet, at most one 802.1Q tag, then IPv4 (with the L4 ports
+ * of TCP and UDP, the type of ICMP) or ARP.
+ *
+ * @param data
+ *   First byte of the frame.
+ * @param len
+ *   Bytes readable at data; nothing past it is read.
+ * @param pkt
+ *   Filled with what was found; on LB_PKT_DROP, pkt->drop names why.
+ * @return
+ *   An enum lb_pkt_kind.
+ */
+enum lb_pkt_kind lb_pkt_parse(const uint8_t *data, uint32_t len,
+			      struct lb_pkt *pkt);
+
+/**
+ * Read the flow an ICMP destination-unreachable or time-exceeded message
+ * is about. The quoted packet was sent by a member with a VIP as source,
+ * so the inner source is the VIP and the inner destination the client.
+ *
+ * @return
+ *   0 on success, -EINVAL if the quoted header is truncated or not
+ *   TCP/UDP over IPv4.
+ */
+int lb_pkt_icmp_inner(const uint8_t *data, uint32_t len,
+		      const struct lb_pkt *pkt, struct lb_pkt_inner *inner);
+
+/** True if an ICMP type is an error that quotes a packet we forward. */
+static inline bool
+lb_pkt_icmp_is_error(uint8_t type)
+{
+	return type == LB_ICMP_DEST_UNREACH || type == LB_ICMP_TIME_EXCEEDED;
+}
+
+/**
+ * Turn an ICMP echo request, parsed into pkt, into its echo reply in
+ * place: swap the MAC and IP addresses, set the type, fix the
+ * checksums.
+ *
+ * @return
+ *   0, or -EINVAL if the packet is not a complete echo request.
+ */
+int lb_pkt_icmp_echo_reply(uint8_t *data, uint32_t len,
+			   const struct lb_pkt *pkt);
+
+/** Internet checksum (RFC 1071) of len bytes, folded, not inverted. */
+uint16_t lb_pkt_cksum(const uint8_t *p, uint32_t len, uint32_t sum);
+
+/**
+ * Write an Ethernet + ARP frame (42 bytes, no VLAN tag) into buf.
+ *
+ * @param buf
+ *   At least 42 bytes.
+ * @param eth_dst
+ *   Ethernet destination (broadcast for requests and gratuitous ARP).
+ * @param op
+ *   LB_ARP_OP_REQUEST or LB_ARP_OP_REPLY.
+ * @param sha, spa, tha, tpa
+ *   Sender and target hardware and protocol addresses (IPs network order).
+ * @return
+ *   Frame length.
+ */
+uint32_t lb_pkt_arp_build(uint8_t *buf, const uint8_t *eth_dst, uint16_t op,
+			  const uint8_t *sha, uint32_t spa,
+			  const uint8_t *tha, uint32_t tpa);
+
+/** ARP fields of a packet that lb_pkt_parse() classified LB_PKT_ARP. */
+struct lb_pkt_arp {
+	uint16_t op;
+	uint8_t sha[LB_ETH_ALEN];
+	uint32_t spa;  /**< network order */
+	uint8_t tha[LB_ETH_ALEN];
+	uint32_t tpa;  /**< network order */
+};
+
+/** Read the ARP fields; the packet must have been parsed as LB_PKT_ARP. */
+void lb_pkt_arp_read(const uint8_t *data, const struct lb_pkt *pkt,
+		     struct lb_pkt_arp *arp);
+
+/** Ethernet destination of a frame of at least LB_ETH_HLEN bytes. */
+static inline const uint8_t *
+lb_pkt_eth_dst(const uint8_t *data)
+{
+	return data;
+}
+
+/** Ethernet source of a frame of at least LB_ETH_HLEN bytes. */
+static inline const uint8_t *
+lb_pkt_eth_src(const uint8_t *data)
+{
+	return data + LB_ETH_ALEN;
+}
+
+/** Set both MAC addresses: the only rewrite DSR makes. */
+static inline void
+lb_pkt_set_macs(uint8_t *data, const uint8_t *dst, const uint8_t *src)
+{
+	memcpy(data, dst, LB_ETH_ALEN);
+	memcpy(data + LB_ETH_ALEN, src, LB_ETH_ALEN);
+}
+
+/** Compare two MAC addresses. */
+static inline bool
+lb_mac_eq(const uint8_t *a, const uint8_t *b)
+{
+	return memcmp(a, b, LB_ETH_ALEN) == 0;
+}
+
+#endif /* LB_PKT_H */

@@ -1,0 +1,150 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright(c) 2026 The dsrlb authors
+ */
+
+#ifndef LB_SCHED_H
+#define LB_SCHED_H
+
+/**
+ * @file
+ * Member selection: the flow tuple and its hash, weighted Maglev
+ * consistent hashing and smooth weighted round robin.
+ *
+ * Tables are built off the data path into caller-provided arrays and
+ * read on it with one load. Everything that decides which member a flow
+ * hashes to (the hash function, its seed, the order members are placed
+ * in) depends only on the configuration, never on memory addresses or
+ * start-up order, so two balancers with the same members pick the same
+ * member for the same flow: a restarted or standby balancer keeps
+ * established connections where they are.
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <rte_hash_crc.h>
+
+/** Table value meaning "no member". */
+#define LB_SCHED_NONE UINT16_MAX
+
+/** Default Maglev table size: prime, 1% accuracy up to 655 members. */
+#define LB_MAGLEV_DEFAULT_SIZE 65537
+/** Largest Maglev table size accepted. */
+#define LB_MAGLEV_MAX_SIZE 1048573
+/** Longest round-robin sequence; longer periods are approximated. */
+#define LB_WRR_MAX_LEN 65536
+
+/** Seed of every data-path hash. Changing it moves every flow. */
+#define LB_HASH_SEED 0x9e3779b9u
+
+/** A flow as the balancer sees it: client to VIP. */
+struct lb_tuple {
+	uint32_t src_ip;   /**< network order */
+	uint32_t dst_ip;   /**< network order */
+	uint16_t src_port; /**< host order */
+	uint16_t dst_port; /**< host order */
+	uint8_t proto;
+	uint8_t pad[3];    /**< always zero: part of the hashed key */
+} __attribute__((aligned(8)));
+
+_Static_assert(sizeof(struct lb_tuple) == 16, "lb_tuple is a 16-byte key");
+
+/** Which tuple fields a stateless service hashes (bit mask). */
+#define LB_HASH_F_SRC_IP   0x01
+#define LB_HASH_F_SRC_PORT 0x02
+#define LB_HASH_F_DST_IP   0x04
+#define LB_HASH_F_DST_PORT 0x08
+#define LB_HASH_F_DEFAULT  (LB_HASH_F_SRC_IP | LB_HASH_F_SRC_PORT)
+
+/** CRC32C of the 16-byte tuple; the flow table's hash too. */
+static inline uint32_t
+lb_tuple_hash(const struct lb_tuple *t)
+{
+	uint64_t a, b;
+
+	memcpy(&a, t, 8);
+	memcpy(&b, (const uint8_t *)t + 8, 8);
+	return rte_hash_crc_8byte(b, rte_hash_crc_8byte(a, LB_HASH_SEED));
+}
+
+/** Hash of the fields selected by mask (LB_HASH_F_*) and the protocol. */
+static inline uint32_t
+lb_tuple_hash_fields(const struct lb_tuple *t, uint8_t mask)
+{
+	struct lb_tuple k = { .proto = t->proto };
+
+	if (mask & LB_HASH_F_SRC_IP)
+		k.src_ip = t->src_ip;
+	if (mask & LB_HASH_F_SRC_PORT)
+		k.src_port = t->src_port;
+	if (mask & LB_HASH_F_DST_IP)
+		k.dst_ip = t->dst_ip;
+	if (mask & LB_HASH_F_DST_PORT)
+		k.dst_port = t->dst_port;
+	return lb_tuple_hash(&k);
+}
+
+/** One member as a scheduler sees it. */
+struct lb_sched_backend {
+	const char *name; /**< seeds the Maglev permutation */
+	uint16_t id;      /**< value stored in the table (member slot) */
+	uint32_t weight;  /**< relative weight, > 0 */
+};
+
+/** True if n is prime. */
+bool lb_is_prime(uint32_t n);
+
+/**
+ * Fill a weighted Maglev lookup table. Each member's share of the
+ * entries is proportional to its weight; removing a member moves only
+ * about its own share of the entries. Members are placed in name order,
+ * so the table does not depend on the order of the array.
+ *
+ * @param table
+ *   size entries, written completely.
+ * @param size
+ *   Prime, at most LB_MAGLEV_MAX_SIZE.
+ * @param b
+ *   Members; weights must be > 0 and names distinct.
+ * @param n
+ *   Number of members; 0 fills the table with LB_SCHED_NONE.
+ * @return
+ *   0, -EINVAL for a bad size or weight, -ENOMEM.
+ */
+int lb_maglev_build(uint16_t *table, uint32_t size,
+		    const struct lb_sched_backend *b, unsigned int n);
+
+/** Member for a hash: one multiply and one load. */
+static inline uint16_t
+lb_maglev_lookup(const uint16_t *table, uint32_t size, uint32_t hash)
+{
+	/* murmur3's finaliser spreads the CRC before the range reduction */
+	hash ^= hash >> 16;
+	hash *= 0x85ebca6bu;
+	hash ^= hash >> 13;
+	hash *= 0xc2b2ae35u;
+	hash ^= hash >> 16;
+	return table[((uint64_t)hash * size) >> 32];
+}
+
+/**
+ * Length of one period of the smooth weighted round-robin sequence:
+ * sum of weights / their gcd, capped at LB_WRR_MAX_LEN.
+ */
+uint32_t lb_wrr_len(const struct lb_sched_backend *b, unsigned int n);
+
+/**
+ * Fill the smooth weighted round-robin sequence (nginx's interleaving:
+ * weights 5,1,1 give a a b a c a a). Members appear in array order
+ * when they tie.
+ *
+ * @param seq
+ *   lb_wrr_len(b, n) entries.
+ * @return
+ *   The number of entries written, 0 when n == 0.
+ */
+uint32_t lb_wrr_build(uint16_t *seq, const struct lb_sched_backend *b,
+		      unsigned int n);
+
+#endif /* LB_SCHED_H */

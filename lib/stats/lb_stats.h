@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright(c) 2026 The dsrlb authors
+ */
+
+#ifndef LB_STATS_H
+#define LB_STATS_H
+
+/**
+ * @file
+ * Every outcome of the data path and of the master lcore has a named
+ * counter, declared once in the X-macro lists below (VPP's
+ * foreach_lb_error habit). Workers increment their own copy without
+ * atomics; readers sum the copies.
+ *
+ * Outcome counters ("o") partition received packets: every packet a
+ * worker receives ends in exactly one of them, so
+ * rx == sum(outcomes) always holds. Event counters ("e") describe how a
+ * packet was handled on its way (a flow was created, a fragment matched)
+ * and may count a packet several times or not at all.
+ */
+
+#include <stdint.h>
+
+#define LB_STATS_WORKER(X) \
+	X(FWD,               o, "fwd",               "forwarded to a member (destination MAC rewritten)") \
+	X(TO_MASTER,         o, "to_master",         "handed to the master lcore (ARP, traffic to an own address)") \
+	X(ICMP_ECHO_REPLY,   o, "icmp_echo_reply",   "ICMP echo request to a VIP answered") \
+	X(DROP_TRUNC_ETH,    o, "drop_truncated_eth", "frame shorter than an Ethernet header") \
+	X(DROP_HDR_SPLIT,    o, "drop_header_split", "headers not contiguous in the first mbuf segment") \
+	X(DROP_TRUNC_VLAN,   o, "drop_truncated_vlan", "frame ends inside the 802.1Q tag") \
+	X(DROP_VLAN_NESTED,  o, "drop_vlan_nested",  "more than one VLAN tag (QinQ)") \
+	X(DROP_VLAN_MISMATCH, o, "drop_vlan_mismatch", "VLAN tag does not match the port's vlan") \
+	X(DROP_ETHERTYPE,    o, "drop_ethertype",    "EtherType neither IPv4 nor ARP") \
+	X(DROP_NOT_FOR_US,   o, "drop_not_for_us",   "unicast frame for another MAC address") \
+	X(DROP_L2_MULTICAST, o, "drop_l2_multicast", "multicast or broadcast frame that is not ARP") \
+	X(DROP_TRUNC_ARP,    o, "drop_truncated_arp", "ARP packet shorter than 28 bytes or not Ethernet/IPv4") \
+	X(DROP_TRUNC_IP,     o, "drop_truncated_ip", "frame ends inside the IPv4 header") \
+	X(DROP_IP_VERSION,   o, "drop_ip_version",   "IP version field is not 4") \
+	X(DROP_IP_IHL,       o, "drop_ip_ihl",       "IPv4 header length under 20 bytes") \
+	X(DROP_IP_LENGTH,    o, "drop_ip_length",    "IPv4 total length shorter than its header or longer than the frame") \
+	X(DROP_IP_SRC,       o, "drop_ip_src",       "source address is 0/8, 127/8, multicast or broadcast") \
+	X(DROP_IP_DST_BCAST, o, "drop_ip_broadcast", "destination is multicast or broadcast") \
+	X(DROP_TRUNC_L4,     o, "drop_truncated_l4", "IP payload shorter than the TCP/UDP/ICMP header") \
+	X(DROP_TCP_HDR,      o, "drop_tcp_header",   "TCP data offset under 5 or past the IP payload") \
+	X(DROP_UDP_LEN,      o, "drop_udp_length",   "UDP length field under 8 or past the IP payload") \
+	X(DROP_NO_VIP,       o, "drop_no_vip",       "destination is neither a VIP nor an own address") \
+	X(DROP_IP_PROTO,     o, "drop_ip_proto",     "protocol to a VIP is not TCP, UDP or ICMP") \
+	X(DROP_NO_SERVICE,   o, "drop_no_service",   "no service on this VIP, protocol and port") \
+	X(DROP_NO_MEMBER,    o, "drop_no_member",    "service has no usable member") \
+	X(DROP_MEMBER_UNUSABLE, o, "drop_member_unusable", "source-port owner is disabled or its MAC is unknown") \
+	X(DROP_STANDBY,      o, "drop_standby",      "packet for a VIP while this balancer is standby") \
+	X(DROP_ICMP,         o, "drop_icmp",         "ICMP to a VIP that is neither echo nor an error about a VIP flow") \
+	X(DROP_MASTER_FULL,  o, "drop_master_ring_full", "master lcore queue full") \
+	X(FLOW_NEW,          e, "flow_new",          "flow entry created by a SYN or first UDP datagram") \
+	X(FLOW_MIDSTREAM,    e, "flow_midstream",    "flow entry created from a packet without SYN (consistent hash)") \
+	X(FLOW_TABLE_FULL,   e, "flow_table_full",   "flow table full: balanced statelessly") \
+	X(FLOW_RESCHEDULED,  e, "flow_rescheduled",  "flow moved off a member that went down, was disabled or removed") \
+	X(FLOW_EXPIRED,      e, "flow_expired",      "flow entry aged out") \
+	X(FLOW_REUSED,       e, "flow_reused",       "SYN on a closing flow: scheduled as a new connection") \
+	X(STATELESS,         e, "stateless",         "balanced by consistent hash without a flow entry") \
+	X(SOURCE_PORT,       e, "source_port_range", "sent to the member owning the destination port range") \
+	X(FRAG_FIRST,        e, "frag_first",        "first fragment: member remembered") \
+	X(FRAG_HIT,          e, "frag_hit",          "later fragment sent where its first fragment went") \
+	X(FRAG_UNMATCHED,    e, "frag_unmatched",    "later fragment without its first: hashed on source address") \
+	X(IP_OPTIONS,        e, "ip_options",        "IPv4 header with options (forwarded unchanged)") \
+	X(VLAN_TAGGED,       e, "vlan_tagged",       "frame carried one 802.1Q tag") \
+	X(ICMP_ERROR,        e, "icmp_error",        "ICMP error forwarded to the member owning the inner flow") \
+	X(TX_DROP,           e, "tx_drop",           "packet the port did not accept (freed)") \
+	X(TX_NO_HEADROOM,    e, "tx_no_headroom",    "no room to add the output port's VLAN tag (freed)") \
+	X(MASTER_TX,         e, "master_tx",         "packet sent on behalf of the master lcore")
+
+#define LB_STATS_MASTER(X) \
+	X(ARP_REQUEST_IN,    e, "arp_request_in",    "ARP requests received") \
+	X(ARP_REPLY_OUT,     e, "arp_reply_out",     "ARP replies sent for a VIP or own address") \
+	X(ARP_IGNORED,       e, "arp_ignored",       "ARP requests for addresses we do not own") \
+	X(ARP_REPLY_IN,      e, "arp_reply_in",      "ARP replies received") \
+	X(ARP_REQUEST_OUT,   e, "arp_request_out",   "ARP requests sent to resolve members") \
+	X(GARP_OUT,          e, "garp_out",          "gratuitous ARP sent for VIPs") \
+	X(ARP_BAD,           e, "arp_bad",           "ARP packets with an unsupported opcode or sender") \
+	X(KERNEL_RX,         e, "kernel_rx",         "packets passed to the exception interface") \
+	X(KERNEL_TX,         e, "kernel_tx",         "packets from the exception interface sent on a port") \
+	X(KERNEL_DROP,       e, "kernel_drop",       "exception path packets dropped (no port, queue full)") \
+	X(OWN_DROP,          e, "own_drop",          "packets to an own address dropped (no exception interface)") \
+	X(TX_RING_FULL,      e, "tx_ring_full",      "master packets dropped: worker queue full") \
+	X(ALLOC_FAIL,        e, "alloc_fail",        "mbuf allocation failures on the master") \
+	X(SNAPSHOT_PUBLISHED, e, "snapshot_published", "configuration snapshots published to workers") \
+	X(SNAPSHOT_FREED,    e, "snapshot_freed",    "old snapshots freed after every worker passed a quiescent state")
+
+enum lb_stat_worker {
+#define LB_STAT_ENUM(id, kind, name, help) LB_STAT_##id,
+	LB_STATS_WORKER(LB_STAT_ENUM)
+	LB_STAT_WORKER_MAX
+};
+
+enum lb_stat_master {
+	LB_STATS_MASTER(LB_STAT_ENUM)
+	LB_STAT_MASTER_MAX
+#undef LB_STAT_ENUM
+};
+
+/** Description of one counter. */
+struct lb_stat_desc {
+	const char *name;  /**< snake_case name, used in telemetry and RPC */
+	const char *help;  /**< one-line description for people */
+	char kind;         /**< 'o' outcome (partitions rx), 'e' event */
+};
+
+/** Descriptions of the worker counters, indexed by enum lb_stat_worker. */
+extern const struct lb_stat_desc lb_stats_worker_desc[LB_STAT_WORKER_MAX];
+/** Descriptions of the master counters, indexed by enum lb_stat_master. */
+extern const struct lb_stat_desc lb_stats_master_desc[LB_STAT_MASTER_MAX];
+
+/**
+ * Find a worker counter by name.
+ *
+ * @return
+ *   The counter index, or -ENOENT.
+ */
+int lb_stats_worker_find(const char *name);
+
+#endif /* LB_STATS_H */
