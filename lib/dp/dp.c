@@ -24,6 +24,7 @@ enum dp_act {
 	ACT_REPLY,     /* answered in place: send back on the input port */
 	ACT_FWD,       /* send to d->member */
 	ACT_FLOW,      /* needs the flow table to pick a member */
+	ACT_FRAG,      /* later fragment: follows its first, decided in order */
 };
 
 /* Per-packet scratch for one burst. */
@@ -38,6 +39,7 @@ struct dp_pkt {
 	uint8_t tcp_flags;
 	uint8_t frag_first;  /* remember the member for later fragments */
 	uint8_t counted_svc; /* svc is set: count traffic against it */
+	uint16_t vip;        /* VIP index (later fragments) */
 };
 
 int
@@ -155,11 +157,13 @@ frag_remember(struct lb_worker *w, const struct lb_snapshot *s,
  * VIP's first service for its protocol (SPEC: counted). */
 static inline void
 classify_later_fragment(struct lb_worker *w, const struct lb_snapshot *s,
-			const struct lb_snap_vip *v, unsigned int pidx,
 			struct dp_pkt *d)
 {
 	struct lb_frag_slot *f = frag_slot(w, d->key.src_ip, d->key.dst_ip,
 					   d->ip_id, d->key.proto);
+	const struct lb_snap_vip *v = &s->vips[d->vip];
+	unsigned int pidx = d->key.proto == LB_IPPROTO_TCP ?
+		LB_PROTO_TCP : LB_PROTO_UDP;
 	const struct lb_range *r = &s->ranges[v->first[pidx]];
 	unsigned int i;
 
@@ -389,8 +393,10 @@ classify(struct lb_worker *w, const struct lb_snapshot *s, unsigned int port,
 	d->ip_id = pk.ip_id;
 	d->tcp_flags = pk.tcp_flags;
 	if (unlikely(pk.flags & LB_PKT_F_FRAG_LATER)) {
-		classify_later_fragment(w, s, v, pk.proto == LB_IPPROTO_TCP ?
-					LB_PROTO_TCP : LB_PROTO_UDP, d);
+		/* decided in arrival order, after its first fragment (maybe
+		 * in this very burst) has been sent */
+		d->vip = a->idx;
+		d->act = ACT_FRAG;
 		return;
 	}
 	d->frag_first = (pk.flags & LB_PKT_F_FRAG) != 0;
@@ -646,7 +652,9 @@ process_burst(struct lb_worker *w, const struct lb_snapshot *s,
 			flow_decide(w, s, &d[idx[i]], pos[i], &added);
 	}
 	for (i = 0; i < n; i++) {
-		if (d[i].frag_first && d[i].act == ACT_FWD)
+		if (unlikely(d[i].act == ACT_FRAG))
+			classify_later_fragment(w, s, &d[i]);
+		else if (unlikely(d[i].frag_first && d[i].act == ACT_FWD))
 			frag_remember(w, s, &d[i]);
 		sent += execute(w, s, port, pkts[i], &d[i]);
 	}
@@ -763,6 +771,9 @@ lb_dp_main_loop(void *arg)
 		if (w->qsbr != NULL)
 			rte_rcu_qsbr_thread_online(w->qsbr, w->qsbr_id);
 	}
+	/* the master has stopped: send what it left for us */
+	while (lb_dp_drain_master(w) > 0)
+		lb_dp_flush(w);
 	if (w->qsbr != NULL) {
 		rte_rcu_qsbr_thread_offline(w->qsbr, w->qsbr_id);
 		rte_rcu_qsbr_thread_unregister(w->qsbr, w->qsbr_id);
