@@ -661,6 +661,20 @@ fail:
 	return NULL;
 }
 
+/* A relative vip_file is found next to the configuration file, so a
+ * configuration and its vipaddrs can move together. */
+static void
+resolve_relative(const char *source, const char *file, char *out, size_t size)
+{
+	const char *slash = strrchr(source, '/');
+
+	if (file[0] == '/' || slash == NULL)
+		snprintf(out, size, "%s", file);
+	else
+		snprintf(out, size, "%.*s/%s", (int)(slash - source), source,
+			 file);
+}
+
 /* VIPs come from "vips" and from the seed's vipaddrs file; the union,
  * without duplicates, is the set the balancer answers ARP for. */
 static int
@@ -678,12 +692,14 @@ parse_vips(struct ctx *c, json_t *root)
 	if (rc < 0)
 		return rc;
 	if (rc == 0) {
+		char path[2 * LB_PATH_MAX];
 		uint32_t *fv;
 		char *text;
 		int err = 0;
 
 		mark = push_key(c, "vip_file");
-		text = read_file(conf->vip_file, &err);
+		resolve_relative(c->source, conf->vip_file, path, sizeof(path));
+		text = read_file(path, &err);
 		if (text == NULL) {
 			rc = fail(c, "cannot read \"%s\": %s", conf->vip_file,
 				  err == EILSEQ ? "contains a NUL byte" :
@@ -691,7 +707,7 @@ parse_vips(struct ctx *c, json_t *root)
 			pop(c, mark);
 			return rc;
 		}
-		rc = lb_vipaddrs_parse(text, conf->vip_file, &fv, &n, c->err);
+		rc = lb_vipaddrs_parse(text, path, &fv, &n, c->err);
 		free(text);
 		if (rc == 0) {
 			rc = add_vips(c, fv, n);

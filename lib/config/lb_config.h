@@ -168,8 +168,10 @@ struct lb_conf_error {
 struct lb_conf *lb_conf_load(const char *path, struct lb_conf_error *err);
 
 /**
- * Same as lb_conf_load() on a string; source names it in messages.
- * A relative vip_file is read relative to the working directory.
+ * Same as lb_conf_load() on a string; source names it in messages. A
+ * relative vip_file is read from the directory part of source (the
+ * configuration file's directory), or the working directory if source
+ * has none.
  */
 struct lb_conf *lb_conf_parse(const char *text, const char *source,
 			      struct lb_conf_error *err);
