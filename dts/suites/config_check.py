@@ -5,7 +5,7 @@
 import os
 import subprocess
 
-from framework import (DSRLB, RUNTIME_DIR, Dsrlb, TestSuite, base_config,
+from framework import (DSRLB, ROOT, RUNTIME_DIR, Dsrlb, TestSuite, base_config,
                        four_members, verify)
 
 SERVICES = [{"name": "pop3", "vip": "198.51.100.100", "protocol": "tcp",
@@ -91,3 +91,14 @@ class ConfigCheck(TestSuite):
         verify(p.returncode == 2, "exit %d: %s" % (p.returncode,
                                                    p.stdout + p.stderr))
         verify("ports[0].device" in p.stderr, p.stderr)
+
+    def test_shipped_example_is_valid(self):
+        """Steps: dsrlb --check on config/dsrlb.json (which reads
+        config/vipaddrs.example, relative to itself), from another
+        working directory.
+        Verify: exit 0, ten VIPs (two addresses and a /29)."""
+        example = os.path.join(ROOT, "config", "dsrlb.json")
+        p = subprocess.run([DSRLB, "--config", example, "--check"],
+                           capture_output=True, text=True, cwd="/")
+        verify(p.returncode == 0, p.stdout + p.stderr)
+        verify("10 VIPs" in p.stdout, p.stdout)
