@@ -1,0 +1,40 @@
+#!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
+# Copyright(c) 2026 The dsrlb authors
+#
+# Every test dsrlb has, from a fresh Debian 12 machine (as root):
+# packages and builds (dts/setup.sh), the cmocka unit tests in the
+# release and the ASan/UBSan builds, the net_pcap DTS suites and the
+# network-namespace lab. Exit status 0 only if everything passed.
+set -uo pipefail
+
+cd "$(dirname "$0")/.."
+
+dts/setup.sh --asan || exit 1
+
+failed=()
+step() {
+	local name=$1; shift
+	echo
+	echo "==== $name"
+	if "$@"; then
+		echo "==== $name: passed"
+	else
+		echo "==== $name: FAILED"
+		failed+=("$name")
+	fi
+}
+
+step "unit tests" meson test -C build --suite unit --print-errorlogs
+step "unit tests (ASan/UBSan)" env ASAN_OPTIONS=detect_leaks=1 \
+	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	meson test -C build-asan --suite unit --print-errorlogs
+step "DTS net_pcap suites" /usr/bin/python3 dts/run.py --group pcap
+step "DTS namespace lab" /usr/bin/python3 dts/run.py --group lab
+
+echo
+if [ ${#failed[@]} -gt 0 ]; then
+	echo "FAILED: ${failed[*]}"
+	exit 1
+fi
+echo "all tests passed"

@@ -1,0 +1,50 @@
+#!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
+# Copyright(c) 2026 The dsrlb authors
+#
+# Prepare a Debian 12 machine to build and test dsrlb, then build it.
+# Idempotent: packages already installed are not fetched again, existing
+# build directories are reused.
+#
+#   dts/setup.sh            install packages, build build/
+#   dts/setup.sh --asan     also build build-asan/ (ASan + UBSan)
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+
+PACKAGES=(gcc meson ninja-build pkg-config
+	libdpdk-dev dpdk-dev libnuma-dev libjansson-dev libcmocka-dev
+	python3 python3-scapy iproute2 procps tcpdump)
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "dts/setup.sh: run as root (it installs packages; the tests create network namespaces)" >&2
+	exit 1
+fi
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+		missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+	echo "== installing: ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+build() {
+	local dir=$1; shift
+	if [ ! -f "$dir/build.ninja" ]; then
+		echo "== meson setup $dir $*"
+		meson setup "$dir" "$@"
+	fi
+	echo "== building $dir"
+	ninja -C "$dir"
+}
+
+build build -Dtests=enabled
+if [ "${1:-}" = "--asan" ]; then
+	build build-asan -Dtests=enabled -Dbuildtype=debug \
+		-Db_sanitize=address,undefined -Db_lundef=false
+fi
