@@ -76,6 +76,8 @@
 	X(ARP_REPLY_IN,      e, "arp_reply_in",      "ARP replies received") \
 	X(ARP_REQUEST_OUT,   e, "arp_request_out",   "ARP requests sent to resolve members") \
 	X(GARP_OUT,          e, "garp_out",          "gratuitous ARP sent for VIPs") \
+	X(NEIGH_RESOLVED,    e, "neigh_resolved",    "member MACs learnt or changed") \
+	X(NEIGH_LOST,        e, "neigh_lost",        "member MACs lost: no answer to ARP (member not selected)") \
 	X(ARP_BAD,           e, "arp_bad",           "ARP packets with an unsupported opcode or sender") \
 	X(KERNEL_RX,         e, "kernel_rx",         "packets passed to the exception interface") \
 	X(KERNEL_TX,         e, "kernel_tx",         "packets from the exception interface sent on a port") \

@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright(c) 2026 The dsrlb authors
+ */
+
+#ifndef LB_HEALTH_H
+#define LB_HEALTH_H
+
+/**
+ * @file
+ * Health checks: what a member's answer means, the rise/fall state
+ * machine, and the requests sent. Plain C on buffers; the master's
+ * socket code (app/dsrlb/health.c) feeds it what it reads.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/** Bytes of a response examined; a first line longer than this fails. */
+#define LB_HC_BUF 2048
+
+/** What the bytes received so far say. */
+enum lb_hc_verdict {
+	LB_HC_MORE = 0, /**< no complete first line yet */
+	LB_HC_PASS,     /**< the expected answer */
+	LB_HC_FAIL,     /**< a wrong answer, or none that fits */
+};
+
+/**
+ * Judge a member's answer for a check type (enum lb_check_type):
+ * smtp "220", pop3 "+OK", imap "* OK" or "* PREAUTH", http a 2xx or 3xx
+ * status line, sip any "SIP/2.0 nnn" status line. Only the first line
+ * counts; it must end (LF) within LB_HC_BUF bytes.
+ *
+ * @param why
+ *   On LB_HC_FAIL, a static description ("bad banner", "oversized").
+ */
+enum lb_hc_verdict lb_health_parse(uint8_t type, const char *buf, size_t len,
+				   const char **why);
+
+/** Rise/fall state of one (service, member) check. */
+struct lb_hc_state {
+	uint8_t up;        /**< the verdict in force */
+	uint8_t checked;   /**< a result has been seen */
+	uint8_t ok_run;    /**< consecutive passes */
+	uint8_t fail_run;  /**< consecutive failures */
+};
+
+/** A check before its first result: up, so a restart does not empty
+ *  the service while the first round runs. */
+#define LB_HC_STATE_INIT { .up = 1 }
+
+/**
+ * Account one result. The first result is taken at once (a member that
+ * is dead at start goes down after one check, not fall checks); after
+ * that a member goes down after fall consecutive failures and up after
+ * rise consecutive passes.
+ *
+ * @return
+ *   true if s->up changed.
+ */
+bool lb_health_update(struct lb_hc_state *s, bool ok, uint8_t rise,
+		      uint8_t fall);
+
+/**
+ * The SIP OPTIONS request the seed prescribes for "pinging" a SIP farm
+ * member: Request-URI and Route header name the member itself
+ * (Route: <sip:MEMBER:PORT;lr>) so no other member answers for it.
+ *
+ * @param transport
+ *   "UDP" or "TCP" (the Via transport).
+ * @return
+ *   Length written (without NUL), or -1 if size is too small.
+ */
+int lb_health_sip_options(char *buf, size_t size, const char *member,
+			  uint16_t port, const char *own, uint16_t own_port,
+			  const char *transport, uint32_t seq);
+
+/** "GET path HTTP/1.0" with Host and Connection: close. Length or -1. */
+int lb_health_http_get(char *buf, size_t size, const char *path,
+		       const char *host);
+
+/** What to send before closing after a banner check ("QUIT", ...), or
+ *  NULL. */
+const char *lb_health_goodbye(uint8_t type);
+
+#endif /* LB_HEALTH_H */
