@@ -1038,11 +1038,10 @@ parse_check(struct ctx *c, json_t *svc_obj, struct lb_conf_service *s)
 	if ((rc = check_keys(c, o, check_keys_list)) != 0)
 		goto out;
 	rc = -EINVAL;
-	/* a TCP service is checked by connecting unless told otherwise; a
-	 * UDP service has no generic check, so its default is none */
+	/* checks are explicit, as in keepalived and haproxy: without one
+	 * a member is taken as healthy */
 	if (get_enum(c, o, "type", lb_check_names, LB_CHECK_TYPE_MAX,
-		     s->proto == LB_IPPROTO_TCP ? LB_CHECK_TCP : LB_CHECK_NONE,
-		     &k->type) < 0 ||
+		     LB_CHECK_NONE, &k->type) < 0 ||
 	    get_seconds_ms(c, o, "interval", 100, 3600000, 2000,
 			   &k->interval_ms) < 0 ||
 	    get_seconds_ms(c, o, "timeout", 100, 3600000, 1000,
@@ -1054,6 +1053,14 @@ parse_check(struct ctx *c, json_t *svc_obj, struct lb_conf_service *s)
 	k->rise = (uint8_t)rise;
 	k->fall = (uint8_t)fall;
 	k->port = (uint16_t)port;
+	if (k->type != LB_CHECK_NONE &&
+	    c->conf->exception_interface[0] == '\0') {
+		size_t m2 = push_key(c, "type");
+
+		fail(c, "health checks run from the balancer's own address, which needs \"exception_interface\"");
+		pop(c, m2);
+		goto out;
+	}
 	if (k->timeout_ms > k->interval_ms) {
 		size_t m2 = push_key(c, "timeout");
 
@@ -1230,6 +1237,33 @@ port_class(const struct lb_conf_service *s)
 	return s->port_lo == 0 && s->port_hi == 65535 ? 0 : 1;
 }
 
+/* Checks leave through the exception interface, which stands for
+ * ports[0]: a checked member must be on that port's subnet. */
+static int
+check_members_reachable(struct ctx *c, const struct lb_conf_service *s)
+{
+	const struct lb_conf *conf = c->conf;
+	unsigned int i, n = s->members != NULL ? s->n_members : conf->n_members;
+	size_t mark;
+	int rc;
+
+	if (s->check.type == LB_CHECK_NONE)
+		return 0;
+	for (i = 0; i < n; i++) {
+		const struct lb_conf_member *m =
+			&conf->members[s->members != NULL ? s->members[i] : i];
+
+		if (m->port == 0)
+			continue;
+		mark = push_key(c, "check");
+		rc = fail(c, "member \"%s\" is on port \"%s\", but checks run from the exception interface of ports[0] (\"%s\")",
+			  m->name, conf->ports[m->port].name, conf->ports[0].name);
+		pop(c, mark);
+		return rc;
+	}
+	return 0;
+}
+
 static const char *const service_keys[] = {
 	"name", "vip", "protocol", "port", "scheduler", "persistence",
 	"stateless", "hash_fields", "table_size", "members", "check", NULL };
@@ -1347,9 +1381,10 @@ parse_service(struct ctx *c, json_t *o, unsigned int idx)
 			return rc;
 	}
 	if (parse_hash_fields(c, o, s) != 0 ||
-	    parse_service_members(c, o, s) != 0)
+	    parse_service_members(c, o, s) != 0 ||
+	    parse_check(c, o, s) != 0)
 		return -EINVAL;
-	return parse_check(c, o, s);
+	return check_members_reachable(c, s);
 }
 
 /* Member source-port ranges take a port away from every service on every
@@ -1442,15 +1477,8 @@ parse_top(struct ctx *c, json_t *root)
 
 	if (!json_is_object(root))
 		return fail(c, "expected an object, got %s", type_name(root));
-	if ((rc = check_keys(c, root, top_keys)) != 0 ||
-	    (rc = parse_ports(c, root)) != 0 ||
-	    (rc = parse_vips(c, root)) != 0 ||
-	    (rc = parse_flows(c, root)) != 0 ||
-	    (rc = parse_dataplane(c, root)) != 0 ||
-	    (rc = parse_members(c, root)) != 0 ||
-	    (rc = parse_services(c, root)) != 0)
+	if ((rc = check_keys(c, root, top_keys)) != 0)
 		return -EINVAL;
-
 	rc = get_string(c, root, "exception_interface", false,
 			conf->exception_interface,
 			sizeof(conf->exception_interface));
@@ -1460,7 +1488,7 @@ parse_top(struct ctx *c, json_t *root)
 		if (!isalnum((unsigned char)*p) && *p != '-' && *p != '_' &&
 		    *p != '.')
 			break;
-	if (*p != '\0') {
+	if (*p != '\0' || (rc == 0 && conf->exception_interface[0] == '\0')) {
 		size_t mark = push_key(c, "exception_interface");
 
 		rc = fail(c, "\"%s\" is not a valid interface name",
@@ -1468,6 +1496,13 @@ parse_top(struct ctx *c, json_t *root)
 		pop(c, mark);
 		return rc;
 	}
+	if ((rc = parse_ports(c, root)) != 0 ||
+	    (rc = parse_vips(c, root)) != 0 ||
+	    (rc = parse_flows(c, root)) != 0 ||
+	    (rc = parse_dataplane(c, root)) != 0 ||
+	    (rc = parse_members(c, root)) != 0 ||
+	    (rc = parse_services(c, root)) != 0)
+		return -EINVAL;
 
 	rc = get_string(c, root, "control_socket", false, conf->control_socket,
 			sizeof(conf->control_socket));
