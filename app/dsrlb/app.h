@@ -15,6 +15,8 @@
 #include "lb_config.h"
 #include "lb_core.h"
 #include "lb_dp.h"
+#include "lb_health.h"
+#include "lb_neigh.h"
 #include "lb_stats.h"
 
 extern int dsrlb_logtype;
@@ -45,6 +47,53 @@ struct dsrlb_worker {
 	struct rte_ring *from_master;
 };
 
+/* Policy routing for the own address (exception path). */
+#define DSRLB_EXC_TABLE 25715      /* 0x6473, "ds" */
+#define DSRLB_EXC_RULE_PRIO 1000
+
+/* The kernel interface holding a port's own address. */
+struct dsrlb_exception {
+	bool created;
+	bool started;
+	bool active;
+	bool rule_added;
+	uint16_t port_id;          /* the TAP's DPDK port */
+	unsigned int data_port;    /* our index of the port it stands for */
+	int ifindex;
+	char ifname[LB_IFNAME_MAX];
+};
+
+/* One health check: a (service, member) pair. */
+struct dsrlb_check {
+	uint16_t svc;
+	uint16_t member;
+	struct lb_conf_check conf;
+	struct lb_hc_state st;
+	int fd;                    /* -1 when not running */
+	uint8_t phase;
+	uint16_t out_len;
+	uint16_t out_off;
+	uint16_t in_len;
+	uint16_t echo_seq;
+	uint64_t next_ms;          /* next start */
+	uint64_t deadline_ms;      /* of the running check */
+	uint64_t changed_ms;       /* last up/down change */
+	uint64_t runs;
+	uint64_t failures;
+	char last[96];             /* last result, for people */
+	char out[640];
+	char in[LB_HC_BUF];
+};
+
+struct dsrlb_health {
+	int ep;                    /* epoll: check sockets */
+	int icmp_fd;               /* raw socket shared by icmp checks */
+	uint16_t echo_id;
+	struct dsrlb_check *checks;
+	unsigned int n;
+	uint32_t seq;
+};
+
 /* Master-side counters (enum lb_stat_master). */
 struct dsrlb_master_stats {
 	uint64_t c[LB_STAT_MASTER_MAX];
@@ -68,7 +117,10 @@ struct dsrlb_app {
 
 	/* master state */
 	struct dsrlb_master_stats mstats;
-	uint64_t garp_next_tsc;   /* next gratuitous ARP round */
+	struct dsrlb_exception exc;
+	struct lb_neigh_table neigh;
+	struct dsrlb_health health;
+	uint64_t garp_next_ms;    /* next gratuitous ARP round */
 	unsigned int garp_rounds; /* rounds sent so far */
 	unsigned int garp_cursor; /* next VIP of the current round */
 	bool garp_active;
@@ -98,10 +150,26 @@ void dsrlb_workers_stop(struct dsrlb_app *app);
 void dsrlb_workers_free(struct dsrlb_app *app);
 
 /* master.c */
+int dsrlb_master_init(struct dsrlb_app *app);
+void dsrlb_master_fini(struct dsrlb_app *app);
 void dsrlb_master_loop(struct dsrlb_app *app);
 int dsrlb_master_send(struct dsrlb_app *app, unsigned int port,
 		      struct rte_mbuf *m);
 int dsrlb_port_index(const struct dsrlb_app *app, uint16_t dpdk_port);
+
+/* exception.c */
+int dsrlb_exception_init(struct dsrlb_app *app);
+void dsrlb_exception_fini(struct dsrlb_app *app);
+bool dsrlb_exception_port(const struct dsrlb_app *app, unsigned int port);
+void dsrlb_exception_to_kernel(struct dsrlb_app *app, struct rte_mbuf *m);
+unsigned int dsrlb_exception_poll(struct dsrlb_app *app);
+
+/* health.c */
+int dsrlb_health_init(struct dsrlb_app *app);
+void dsrlb_health_fini(struct dsrlb_app *app);
+void dsrlb_health_run(struct dsrlb_app *app, uint64_t now_ms);
+void dsrlb_health_wait(struct dsrlb_app *app, int timeout_ms);
+uint64_t dsrlb_now_ms(void);
 
 /* stats.c */
 void dsrlb_stats_sum(const struct dsrlb_app *app,

@@ -150,7 +150,9 @@ main(int argc, char **argv)
 		goto cleanup;
 	if (core_create(&app, &err) != 0)
 		goto fail_msg;
-	if (dsrlb_workers_create(&app) != 0 || dsrlb_ports_start(&app) != 0)
+	if (dsrlb_workers_create(&app) != 0 || dsrlb_ports_start(&app) != 0 ||
+	    dsrlb_exception_init(&app) != 0 || dsrlb_master_init(&app) != 0 ||
+	    dsrlb_health_init(&app) != 0)
 		goto cleanup;
 	if (dsrlb_telemetry_register(&app) != 0)
 		APP_LOG(WARNING, "telemetry commands not registered");
@@ -175,6 +177,9 @@ fail_msg:
 	fprintf(stderr, "dsrlb: %s\n", err.msg);
 cleanup:
 	app.quit = true;
+	dsrlb_health_fini(&app);
+	dsrlb_master_fini(&app);
+	dsrlb_exception_fini(&app);
 	dsrlb_ports_stop(&app);
 	dsrlb_workers_free(&app);
 	lb_core_free(app.core);

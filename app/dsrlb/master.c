@@ -17,11 +17,15 @@
 #include "app.h"
 
 #define GARP_ROUNDS 3
+#define GARP_INTERVAL_MS 1000
 #define GARP_PER_LOOP 256
-#define MASTER_IDLE_US 500
+#define NEIGH_CAP 4096
 
 extern volatile sig_atomic_t dsrlb_signal_quit;
 extern volatile sig_atomic_t dsrlb_signal_stats;
+
+static const uint8_t bcast_mac[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+static const uint8_t zero_mac[6];
 
 int
 dsrlb_port_index(const struct dsrlb_app *app, uint16_t dpdk_port)
@@ -59,7 +63,7 @@ arp_frame(struct dsrlb_app *app, unsigned int port, const uint8_t *eth_dst,
 	struct rte_mbuf *m;
 	uint8_t buf[64] = { 0 };
 	uint32_t len;
-	uint8_t *p;
+	char *p;
 
 	len = lb_pkt_arp_build(buf, eth_dst, op, app->port_macs[port], spa,
 			       tha, tpa);
@@ -76,7 +80,11 @@ arp_frame(struct dsrlb_app *app, unsigned int port, const uint8_t *eth_dst,
 		app->mstats.c[LB_STAT_ALLOC_FAIL]++;
 		return NULL;
 	}
-	p = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)len);
+	p = rte_pktmbuf_append(m, (uint16_t)len);
+	if (p == NULL) {
+		rte_pktmbuf_free(m);
+		return NULL;
+	}
 	memcpy(p, buf, len);
 	return m;
 }
@@ -103,49 +111,145 @@ is_vip(const struct lb_core *core, uint32_t addr)
 	return false;
 }
 
-static void
-arp_input(struct dsrlb_app *app, unsigned int port, const uint8_t *data,
-	  const struct lb_pkt *pk)
+static bool
+in_port_subnet(const struct lb_conf_port *p, uint32_t addr)
 {
-	static const uint8_t zero[6];
+	uint32_t mask = ~0u << (32 - p->prefix);
+
+	return ((ntohl(addr) ^ ntohl(p->addr)) & mask) == 0;
+}
+
+/* ---- neighbors ---- */
+
+static void
+neigh_request(void *ctx, const struct lb_neigh *n, bool unicast)
+{
+	struct dsrlb_app *app = ctx;
+	struct rte_mbuf *m;
+
+	m = arp_frame(app, n->port, unicast ? n->mac : bcast_mac,
+		      LB_ARP_OP_REQUEST, app->conf->ports[n->port].addr,
+		      zero_mac, n->addr);
+	if (m != NULL && dsrlb_master_send(app, n->port, m) == 0)
+		app->mstats.c[LB_STAT_ARP_REQUEST_OUT]++;
+}
+
+/* A member's MAC appeared, changed or went away: the core decides
+ * whether the member can be selected, the next commit tells workers. */
+static void
+neigh_changed(void *ctx, const struct lb_neigh *n)
+{
+	struct dsrlb_app *app = ctx;
+	int slot = lb_core_member_by_addr(app->core, n->addr);
+	const struct lb_core_member *cm;
+	char ip[INET_ADDRSTRLEN];
+	struct in_addr in = { .s_addr = n->addr };
+
+	inet_ntop(AF_INET, &in, ip, sizeof(ip));
+	if (slot < 0)
+		return;
+	cm = lb_core_member(app->core, (unsigned int)slot);
+	if (lb_neigh_usable(n)) {
+		app->mstats.c[LB_STAT_NEIGH_RESOLVED]++;
+		APP_LOG(NOTICE, "member %s (%s) is at " RTE_ETHER_ADDR_PRT_FMT,
+			cm->conf.name, ip,
+			RTE_ETHER_ADDR_BYTES((const struct rte_ether_addr *)n->mac));
+		lb_core_member_set_mac(app->core, (unsigned int)slot, n->mac);
+	} else {
+		app->mstats.c[LB_STAT_NEIGH_LOST]++;
+		APP_LOG(WARNING, "member %s (%s): no answer to ARP: not selected until it answers",
+			cm->conf.name, ip);
+		lb_core_member_set_mac(app->core, (unsigned int)slot, NULL);
+	}
+}
+
+static struct lb_neigh_ops neigh_ops(struct dsrlb_app *app)
+{
+	return (struct lb_neigh_ops){
+		.request = neigh_request, .changed = neigh_changed, .ctx = app,
+	};
+}
+
+/* Resolve every member that has no static MAC. */
+static int
+neigh_init(struct dsrlb_app *app)
+{
+	const struct lb_neigh_params np = LB_NEIGH_PARAMS_DEFAULT;
+	uint64_t now = dsrlb_now_ms();
+	unsigned int i;
+
+	if (lb_neigh_init(&app->neigh, NEIGH_CAP, &np) != 0)
+		return -ENOMEM;
+	for (i = 0; i < LB_MAX_MEMBERS; i++) {
+		const struct lb_core_member *m = lb_core_member(app->core, i);
+
+		if (m == NULL || m->mac_state == LB_MAC_STATIC)
+			continue;
+		if (lb_neigh_want(&app->neigh, m->conf.addr, m->conf.port,
+				  now) == NULL)
+			return -ENOSPC;
+	}
+	return 0;
+}
+
+/* ---- input from the workers ---- */
+
+/*
+ * ARP: learn the sender (on its port's subnet), answer for VIPs while
+ * active, and for the own address unless the kernel holds it (then the
+ * kernel answers, and gets the replies to its own requests).
+ */
+static bool
+arp_input(struct dsrlb_app *app, unsigned int port, const uint8_t *data,
+	  const struct lb_pkt *pk, uint64_t now)
+{
 	const struct lb_conf_port *cp = &app->conf->ports[port];
+	const struct lb_neigh_ops ops = neigh_ops(app);
+	bool kernel = dsrlb_exception_port(app, port);
 	struct lb_pkt_arp a;
 	struct rte_mbuf *r;
-	bool ours;
 
 	lb_pkt_arp_read(data, pk, &a);
+	if ((a.op != LB_ARP_OP_REQUEST && a.op != LB_ARP_OP_REPLY) ||
+	    (a.sha[0] & 1) || memcmp(a.sha, zero_mac, 6) == 0) {
+		app->mstats.c[LB_STAT_ARP_BAD]++;
+		return false;
+	}
+	/* senders on our subnet (not probes from 0.0.0.0, not ourselves) */
+	if (a.spa != 0 && a.spa != cp->addr && in_port_subnet(cp, a.spa) &&
+	    !is_vip(app->core, a.spa))
+		lb_neigh_learn(&app->neigh, a.spa, a.sha, (uint8_t)port, true,
+			       now, &ops);
+
 	if (a.op == LB_ARP_OP_REPLY) {
 		app->mstats.c[LB_STAT_ARP_REPLY_IN]++;
-		return;
-	}
-	if (a.op != LB_ARP_OP_REQUEST || (a.sha[0] & 1) ||
-	    memcmp(a.sha, zero, 6) == 0) {
-		app->mstats.c[LB_STAT_ARP_BAD]++;
-		return;
+		return kernel && a.tpa == cp->addr;
 	}
 	app->mstats.c[LB_STAT_ARP_REQUEST_IN]++;
-	/* a gratuitous request announces the sender; it asks nothing */
-	if (a.spa == a.tpa) {
+	if (a.spa == a.tpa) {          /* gratuitous: announces, asks nothing */
 		app->mstats.c[LB_STAT_ARP_IGNORED]++;
-		return;
+		return false;
 	}
-	ours = a.tpa == cp->addr ||
-	       (lb_core_active(app->core) && is_vip(app->core, a.tpa));
-	if (!ours) {
+	if (a.tpa == cp->addr) {
+		if (kernel)
+			return true;
+	} else if (!lb_core_active(app->core) || !is_vip(app->core, a.tpa)) {
 		app->mstats.c[LB_STAT_ARP_IGNORED]++;
-		return;
+		return false;
 	}
 	r = arp_frame(app, port, a.sha, LB_ARP_OP_REPLY, a.tpa, a.sha, a.spa);
 	if (r != NULL && dsrlb_master_send(app, port, r) == 0)
 		app->mstats.c[LB_STAT_ARP_REPLY_OUT]++;
+	return false;
 }
 
 /* Packets a worker handed over: ARP, and traffic to an own address. */
 static void
-master_input(struct dsrlb_app *app, struct rte_mbuf *m)
+master_input(struct dsrlb_app *app, struct rte_mbuf *m, uint64_t now)
 {
 	const uint8_t *data = rte_pktmbuf_mtod(m, const uint8_t *);
 	int port = dsrlb_port_index(app, m->port);
+	bool to_kernel = false;
 	struct lb_pkt pk;
 	enum lb_pkt_kind kind;
 
@@ -155,19 +259,19 @@ master_input(struct dsrlb_app *app, struct rte_mbuf *m)
 	}
 	kind = lb_pkt_parse(data, rte_pktmbuf_pkt_len(m), &pk);
 	if (kind == LB_PKT_ARP)
-		arp_input(app, (unsigned int)port, data, &pk);
-	else
+		to_kernel = arp_input(app, (unsigned int)port, data, &pk, now);
+	else if (kind == LB_PKT_IPV4)
+		to_kernel = dsrlb_exception_port(app, (unsigned int)port);
+	if (to_kernel) {
+		dsrlb_exception_to_kernel(app, m);
+		return;
+	}
+	if (kind == LB_PKT_IPV4)
 		app->mstats.c[LB_STAT_OWN_DROP]++;
 	rte_pktmbuf_free(m);
 }
 
-static bool
-in_port_subnet(const struct lb_conf_port *p, uint32_t addr)
-{
-	uint32_t mask = ~0u << (32 - p->prefix);
-
-	return ((ntohl(addr) ^ ntohl(p->addr)) & mask) == 0;
-}
+/* ---- gratuitous ARP ---- */
 
 /* Announce every VIP on the ports whose subnet holds it, GARP_ROUNDS
  * times a second apart, a bounded number per loop so a /24 of VIPs
@@ -175,13 +279,11 @@ in_port_subnet(const struct lb_conf_port *p, uint32_t addr)
 static unsigned int
 garp_run(struct dsrlb_app *app, uint64_t now)
 {
-	static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
-	static const uint8_t zero[6];
 	unsigned int n_vips, sent = 0, p;
 	const uint32_t *vips = lb_core_vips(app->core, &n_vips);
 	struct rte_ring *r = app->workers[0].from_master;
 
-	if (!app->garp_active || now < app->garp_next_tsc ||
+	if (!app->garp_active || now < app->garp_next_ms ||
 	    !lb_core_active(app->core))
 		return 0;
 	while (app->garp_cursor < n_vips && sent < GARP_PER_LOOP &&
@@ -193,8 +295,8 @@ garp_run(struct dsrlb_app *app, uint64_t now)
 
 			if (!in_port_subnet(&app->conf->ports[p], vip))
 				continue;
-			m = arp_frame(app, p, bcast, LB_ARP_OP_REQUEST, vip,
-				      zero, vip);
+			m = arp_frame(app, p, bcast_mac, LB_ARP_OP_REQUEST, vip,
+				      zero_mac, vip);
 			if (m != NULL && dsrlb_master_send(app, p, m) == 0)
 				app->mstats.c[LB_STAT_GARP_OUT]++;
 			sent++;
@@ -204,7 +306,7 @@ garp_run(struct dsrlb_app *app, uint64_t now)
 		app->garp_cursor = 0;
 		if (++app->garp_rounds == GARP_ROUNDS)
 			app->garp_active = false;
-		app->garp_next_tsc = now + rte_get_tsc_hz();
+		app->garp_next_ms = now + GARP_INTERVAL_MS;
 	}
 	return sent;
 }
@@ -216,42 +318,79 @@ garp_start(struct dsrlb_app *app)
 	app->garp_active = true;
 	app->garp_rounds = 0;
 	app->garp_cursor = 0;
-	app->garp_next_tsc = 0;
+	app->garp_next_ms = 0;
+}
+
+/* Publish what changed in this pass (MACs, health) as one snapshot. */
+static void
+commit(struct dsrlb_app *app)
+{
+	int rc = lb_core_commit(app->core);
+
+	if (rc == 1)
+		app->mstats.c[LB_STAT_SNAPSHOT_PUBLISHED]++;
+	else if (rc < 0 && rc != -EBUSY)
+		APP_LOG(ERR, "cannot publish a snapshot: %s", strerror(-rc));
+}
+
+int
+dsrlb_master_init(struct dsrlb_app *app)
+{
+	int rc = neigh_init(app);
+
+	if (rc != 0) {
+		APP_LOG(ERR, "neighbor table: %s", strerror(-rc));
+		return rc;
+	}
+	garp_start(app);
+	return 0;
+}
+
+void
+dsrlb_master_fini(struct dsrlb_app *app)
+{
+	lb_neigh_fini(&app->neigh);
 }
 
 /*
- * The master lcore: everything that is not per-packet forwarding. It
- * never blocks for long: each pass handles what is ready and sleeps
- * briefly only when nothing was.
+ * The master lcore: everything that is not per-packet forwarding. Each
+ * pass handles what is ready — packets from the workers and the kernel,
+ * due ARP and health timers — publishes one snapshot if anything
+ * changed, then waits on the health-check sockets for at most 1 ms (not
+ * at all if the pass found work), so rings are drained promptly and the
+ * loop never blocks.
  */
 void
 dsrlb_master_loop(struct dsrlb_app *app)
 {
+	const struct lb_neigh_ops ops = neigh_ops(app);
 	struct rte_mbuf *pkts[LB_BURST];
 
-	garp_start(app);
 	while (!dsrlb_signal_quit) {
-		uint64_t now = rte_get_tsc_cycles();
+		uint64_t now = dsrlb_now_ms();
 		unsigned int i, k, n, work = 0;
 
+		pthread_mutex_lock(&app->lock);
 		for (i = 0; i < app->n_workers; i++) {
 			n = rte_ring_sc_dequeue_burst(app->workers[i].to_master,
 						      (void **)pkts, LB_BURST,
 						      NULL);
-			pthread_mutex_lock(&app->lock);
 			for (k = 0; k < n; k++)
-				master_input(app, pkts[k]);
-			pthread_mutex_unlock(&app->lock);
+				master_input(app, pkts[k], now);
 			work += n;
 		}
+		work += dsrlb_exception_poll(app);
+		lb_neigh_run(&app->neigh, now, &ops);
+		dsrlb_health_run(app, now);
 		work += garp_run(app, now);
+		commit(app);
 		app->mstats.c[LB_STAT_SNAPSHOT_FREED] +=
 			lb_core_reclaim(app->core);
+		pthread_mutex_unlock(&app->lock);
 		if (dsrlb_signal_stats) {
 			dsrlb_signal_stats = 0;
 			dsrlb_stats_log(app);
 		}
-		if (work == 0)
-			usleep(MASTER_IDLE_US);
+		dsrlb_health_wait(app, work > 0 ? 0 : 1);
 	}
 }
