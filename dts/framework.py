@@ -150,10 +150,24 @@ class Dsrlb:
         return self.telemetry.query("/dsrlb/stats")
 
     def members(self):
-        return self.telemetry.query("/dsrlb/members")
+        """Members by name (telemetry keys are names with only [A-Za-z0-9_/])."""
+        return {m["name"]: m
+                for m in self.telemetry.query("/dsrlb/members").values()}
 
     def services(self):
-        return self.telemetry.query("/dsrlb/services")
+        """Services by name."""
+        return {s["name"]: s
+                for s in self.telemetry.query("/dsrlb/services").values()}
+
+    def health(self):
+        """Checks by "service/member"."""
+        return {"%s/%s" % (c["service"], c["member"]): c
+                for c in self.telemetry.query("/dsrlb/health").values()}
+
+    def neighbors(self):
+        """Neighbors by address."""
+        return {n["address"]: n
+                for n in self.telemetry.query("/dsrlb/neighbors").values()}
 
     def wait_stats(self, predicate, what, timeout=30.0):
         """Wait until predicate(stats) is true; return those stats."""
@@ -312,11 +326,13 @@ class PcapRun:
         return [p for p in self.out if ARP in p]
 
 
-def run_pcap(name, config, packets, until=None, what="all packets handled"):
+def run_pcap(name, config, packets, until=None, what="all packets handled",
+             inspect=None):
     """Feed packets to dsrlb on net_pcap and collect what it sends.
 
     Waits until every packet has been accounted for by an outcome counter
-    ("rx") and until(stats) holds, then stops dsrlb (which must exit 0).
+    ("rx") and until(stats) holds, calls inspect(dsrlb) if given (to read
+    more telemetry while it runs), then stops dsrlb (which must exit 0).
     """
     from scapy.all import rdpcap, wrpcap
     workdir = tempfile.mkdtemp(prefix="dsrlb-%s-" % name)
@@ -330,6 +346,8 @@ def run_pcap(name, config, packets, until=None, what="all packets handled"):
         stats = d.wait_stats(
             lambda s: s["rx"] >= len(packets) and (until is None or until(s)),
             what)
+        if inspect is not None:
+            inspect(d)
     finally:
         rc = d.stop()
     verify(rc == 0, "dsrlb exited with %s:\n%s" % (rc, d.output()))

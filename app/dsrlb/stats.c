@@ -3,6 +3,7 @@
  */
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -127,6 +128,24 @@ ip_str(uint32_t a, char *buf)
 	inet_ntop(AF_INET, &in, buf, INET_ADDRSTRLEN);
 }
 
+/*
+ * Telemetry dictionary keys may only hold letters, digits, '_' and '/',
+ * and arrays may only hold plain values, so lists of named things are
+ * dictionaries keyed by the name with other characters turned into '_'
+ * (198.51.100.11 -> 198_51_100_11); each entry carries the real name.
+ */
+static const char *
+tel_key(const char *name, char *buf, size_t size)
+{
+	size_t i;
+
+	for (i = 0; name[i] != '\0' && i + 1 < size; i++)
+		buf[i] = isalnum((unsigned char)name[i]) || name[i] == '/' ?
+			name[i] : '_';
+	buf[i] = '\0';
+	return buf;
+}
+
 /* /dsrlb/members: per member, its address, MAC state and traffic. */
 static int
 tel_members(const char *cmd __rte_unused, const char *params __rte_unused,
@@ -141,6 +160,7 @@ tel_members(const char *cmd __rte_unused, const char *params __rte_unused,
 		struct rte_tel_data *md;
 		struct lb_dp_traffic t;
 		char buf[INET_ADDRSTRLEN], mac[RTE_ETHER_ADDR_FMT_SIZE];
+		char key[LB_NAME_MAX];
 
 		if (m == NULL)
 			continue;
@@ -148,6 +168,7 @@ tel_members(const char *cmd __rte_unused, const char *params __rte_unused,
 		if (md == NULL)
 			break;
 		rte_tel_data_start_dict(md);
+		rte_tel_data_add_dict_string(md, "name", m->conf.name);
 		ip_str(m->conf.addr, buf);
 		rte_tel_data_add_dict_string(md, "address", buf);
 		rte_tel_data_add_dict_u64(md, "weight", m->conf.weight);
@@ -161,7 +182,8 @@ tel_members(const char *cmd __rte_unused, const char *params __rte_unused,
 		rte_tel_data_add_dict_u64(md, "packets", t.pkts);
 		rte_tel_data_add_dict_u64(md, "bytes", t.bytes);
 		rte_tel_data_add_dict_u64(md, "flows", t.flows);
-		if (rte_tel_data_add_dict_container(d, m->conf.name, md, 0) != 0)
+		if (rte_tel_data_add_dict_container(d,
+				tel_key(m->conf.name, key, sizeof(key)), md, 0) != 0)
 			break;
 	}
 	pthread_mutex_unlock(&tel_app->lock);
@@ -182,6 +204,7 @@ tel_services(const char *cmd __rte_unused, const char *params __rte_unused,
 		const struct lb_core_service *s = lb_core_service(tel_app->core, i);
 		struct rte_tel_data *sd, *act;
 		struct lb_dp_traffic t;
+		char key[LB_NAME_MAX];
 
 		if (s == NULL)
 			continue;
@@ -198,6 +221,7 @@ tel_services(const char *cmd __rte_unused, const char *params __rte_unused,
 			if (lb_core_member_usable(tel_app->core, i, m))
 				rte_tel_data_add_array_string(act,
 					lb_core_member(tel_app->core, m)->conf.name);
+		rte_tel_data_add_dict_string(sd, "name", s->conf.name);
 		rte_tel_data_add_dict_string(sd, "scheduler",
 					     lb_sched_names[s->conf.sched]);
 		traffic_sum(tel_app, false, i, &t);
@@ -205,7 +229,91 @@ tel_services(const char *cmd __rte_unused, const char *params __rte_unused,
 		rte_tel_data_add_dict_u64(sd, "bytes", t.bytes);
 		rte_tel_data_add_dict_u64(sd, "flows", t.flows);
 		rte_tel_data_add_dict_container(sd, "active", act, 0);
-		if (rte_tel_data_add_dict_container(d, s->conf.name, sd, 0) != 0)
+		if (rte_tel_data_add_dict_container(d,
+				tel_key(s->conf.name, key, sizeof(key)), sd, 0) != 0)
+			break;
+	}
+	pthread_mutex_unlock(&tel_app->lock);
+	return 0;
+}
+
+/* /dsrlb/health: per check "service/member", its verdict and last
+ * result. */
+static int
+tel_health(const char *cmd __rte_unused, const char *params __rte_unused,
+	   struct rte_tel_data *d)
+{
+	const struct dsrlb_health *h = &tel_app->health;
+	unsigned int i;
+
+	rte_tel_data_start_dict(d);
+	pthread_mutex_lock(&tel_app->lock);
+	for (i = 0; i < h->n; i++) {
+		const struct dsrlb_check *c = &h->checks[i];
+		const struct lb_core_service *s = lb_core_service(tel_app->core,
+								  c->svc);
+		const struct lb_core_member *m = lb_core_member(tel_app->core,
+								c->member);
+		struct rte_tel_data *cd;
+		char name[2 * LB_NAME_MAX + 2], key[2 * LB_NAME_MAX + 2];
+
+		if (s == NULL || m == NULL)
+			continue;
+		cd = rte_tel_data_alloc();
+		if (cd == NULL)
+			break;
+		rte_tel_data_start_dict(cd);
+		rte_tel_data_add_dict_string(cd, "service", s->conf.name);
+		rte_tel_data_add_dict_string(cd, "member", m->conf.name);
+		rte_tel_data_add_dict_string(cd, "type",
+					     lb_check_names[c->conf.type]);
+		rte_tel_data_add_dict_string(cd, "state",
+					     !c->st.checked ? "unchecked" :
+					     c->st.up ? "up" : "down");
+		rte_tel_data_add_dict_string(cd, "last", c->last);
+		rte_tel_data_add_dict_u64(cd, "runs", c->runs);
+		rte_tel_data_add_dict_u64(cd, "failures", c->failures);
+		snprintf(name, sizeof(name), "%s/%s", s->conf.name, m->conf.name);
+		if (rte_tel_data_add_dict_container(d,
+				tel_key(name, key, sizeof(key)), cd, 0) != 0)
+			break;
+	}
+	pthread_mutex_unlock(&tel_app->lock);
+	return 0;
+}
+
+/* /dsrlb/neighbors: address -> MAC, state, port, wanted. */
+static int
+tel_neighbors(const char *cmd __rte_unused, const char *params __rte_unused,
+	      struct rte_tel_data *d)
+{
+	const struct lb_neigh_table *t = &tel_app->neigh;
+	unsigned int i;
+
+	rte_tel_data_start_dict(d);
+	pthread_mutex_lock(&tel_app->lock);
+	for (i = 0; i < t->n; i++) {
+		const struct lb_neigh *n = &t->e[i];
+		struct rte_tel_data *nd = rte_tel_data_alloc();
+		char ip[INET_ADDRSTRLEN], mac[RTE_ETHER_ADDR_FMT_SIZE];
+		char key[INET_ADDRSTRLEN];
+
+		if (nd == NULL)
+			break;
+		rte_tel_data_start_dict(nd);
+		ip_str(n->addr, ip);
+		rte_tel_data_add_dict_string(nd, "address", ip);
+		rte_ether_format_addr(mac, sizeof(mac),
+				      (const struct rte_ether_addr *)n->mac);
+		rte_tel_data_add_dict_string(nd, "mac",
+					     lb_neigh_usable(n) ? mac : "none");
+		rte_tel_data_add_dict_string(nd, "state",
+					     lb_neigh_state_names[n->state]);
+		rte_tel_data_add_dict_string(nd, "port",
+					     tel_app->conf->ports[n->port].name);
+		rte_tel_data_add_dict_int(nd, "wanted", n->wanted);
+		if (rte_tel_data_add_dict_container(d,
+				tel_key(ip, key, sizeof(key)), nd, 0) != 0)
 			break;
 	}
 	pthread_mutex_unlock(&tel_app->lock);
@@ -221,7 +329,11 @@ dsrlb_telemetry_register(struct dsrlb_app *app)
 	    rte_telemetry_register_cmd("/dsrlb/members", tel_members,
 		"dsrlb members with address, MAC, weight, state, traffic. No parameters") != 0 ||
 	    rte_telemetry_register_cmd("/dsrlb/services", tel_services,
-		"dsrlb services with scheduler, active members, traffic. No parameters") != 0)
+		"dsrlb services with scheduler, active members, traffic. No parameters") != 0 ||
+	    rte_telemetry_register_cmd("/dsrlb/health", tel_health,
+		"dsrlb health checks: state and last result per service/member. No parameters") != 0 ||
+	    rte_telemetry_register_cmd("/dsrlb/neighbors", tel_neighbors,
+		"dsrlb neighbor table: MAC, state, port. No parameters") != 0)
 		return -EINVAL;
 	return 0;
 }
