@@ -787,7 +787,8 @@ vips_out:
 static bool
 is_vip(const struct lb_conf *conf, uint32_t addr)
 {
-	return bsearch(&addr, conf->vips, conf->n_vips, sizeof(addr),
+	return conf->n_vips > 0 &&
+	       bsearch(&addr, conf->vips, conf->n_vips, sizeof(addr),
 		       vip_cmp) != NULL;
 }
 
@@ -830,7 +831,7 @@ static int
 parse_dataplane(struct ctx *c, json_t *root)
 {
 	struct lb_conf_dataplane *d = &c->conf->dataplane;
-	uint32_t rx, tx;
+	uint32_t rx = 0, tx = 0;
 	json_t *o;
 	size_t mark;
 	int rc;
