@@ -6,6 +6,7 @@
 #define DSRLB_APP_H
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -129,6 +130,18 @@ struct dsrlb_app {
 	pthread_mutex_t lock;
 	volatile bool quit;
 };
+
+#define DSRLB_MAC_STR 18
+
+/* "aa:bb:cc:dd:ee:ff" without casting bytes to struct rte_ether_addr
+ * (which needs 2-byte alignment). */
+static inline const char *
+dsrlb_mac_str(const uint8_t *mac, char buf[DSRLB_MAC_STR])
+{
+	snprintf(buf, DSRLB_MAC_STR, "%02x:%02x:%02x:%02x:%02x:%02x",
+		 mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
+	return buf;
+}
 
 /* args.c */
 int dsrlb_args_parse(int argc, char **argv, struct dsrlb_args *args);

@@ -232,7 +232,7 @@ dsrlb_exception_init(struct dsrlb_app *app)
 	struct dsrlb_exception *x = &app->exc;
 	struct rte_eth_conf pc = { 0 };
 	struct rte_mempool *pool;
-	char args[128], mac[RTE_ETHER_ADDR_FMT_SIZE];
+	char args[128], mac[DSRLB_MAC_STR];
 	int rc;
 
 	if (app->conf->exception_interface[0] == '\0')
@@ -240,8 +240,7 @@ dsrlb_exception_init(struct dsrlb_app *app)
 	x->data_port = 0;
 	snprintf(x->ifname, sizeof(x->ifname), "%s",
 		 app->conf->exception_interface);
-	rte_ether_format_addr(mac, sizeof(mac),
-		(const struct rte_ether_addr *)app->port_macs[x->data_port]);
+	dsrlb_mac_str(app->port_macs[x->data_port], mac);
 	snprintf(args, sizeof(args), "iface=%s,mac=%s", x->ifname, mac);
 	rc = rte_eal_hotplug_add("vdev", EXC_VDEV, args);
 	if (rc == 0)

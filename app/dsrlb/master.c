@@ -142,7 +142,7 @@ neigh_changed(void *ctx, const struct lb_neigh *n)
 	struct dsrlb_app *app = ctx;
 	int slot = lb_core_member_by_addr(app->core, n->addr);
 	const struct lb_core_member *cm;
-	char ip[INET_ADDRSTRLEN];
+	char ip[INET_ADDRSTRLEN], mac[DSRLB_MAC_STR];
 	struct in_addr in = { .s_addr = n->addr };
 
 	inet_ntop(AF_INET, &in, ip, sizeof(ip));
@@ -151,9 +151,8 @@ neigh_changed(void *ctx, const struct lb_neigh *n)
 	cm = lb_core_member(app->core, (unsigned int)slot);
 	if (lb_neigh_usable(n)) {
 		app->mstats.c[LB_STAT_NEIGH_RESOLVED]++;
-		APP_LOG(NOTICE, "member %s (%s) is at " RTE_ETHER_ADDR_PRT_FMT,
-			cm->conf.name, ip,
-			RTE_ETHER_ADDR_BYTES((const struct rte_ether_addr *)n->mac));
+		APP_LOG(NOTICE, "member %s (%s) is at %s", cm->conf.name, ip,
+			dsrlb_mac_str(n->mac, mac));
 		lb_core_member_set_mac(app->core, (unsigned int)slot, n->mac);
 	} else {
 		app->mstats.c[LB_STAT_NEIGH_LOST]++;

@@ -159,7 +159,7 @@ tel_members(const char *cmd __rte_unused, const char *params __rte_unused,
 		const struct lb_core_member *m = lb_core_member(tel_app->core, i);
 		struct rte_tel_data *md;
 		struct lb_dp_traffic t;
-		char buf[INET_ADDRSTRLEN], mac[RTE_ETHER_ADDR_FMT_SIZE];
+		char buf[INET_ADDRSTRLEN], mac[DSRLB_MAC_STR];
 		char key[LB_NAME_MAX];
 
 		if (m == NULL)
@@ -174,10 +174,9 @@ tel_members(const char *cmd __rte_unused, const char *params __rte_unused,
 		rte_tel_data_add_dict_u64(md, "weight", m->conf.weight);
 		rte_tel_data_add_dict_string(md, "state",
 					     lb_admin_names[m->conf.state]);
-		rte_ether_format_addr(mac, sizeof(mac),
-				      (const struct rte_ether_addr *)m->mac);
 		rte_tel_data_add_dict_string(md, "mac",
-			m->mac_state == LB_MAC_NONE ? "unknown" : mac);
+			m->mac_state == LB_MAC_NONE ? "unknown" :
+			dsrlb_mac_str(m->mac, mac));
 		traffic_sum(tel_app, true, i, &t);
 		rte_tel_data_add_dict_u64(md, "packets", t.pkts);
 		rte_tel_data_add_dict_u64(md, "bytes", t.bytes);
@@ -295,7 +294,7 @@ tel_neighbors(const char *cmd __rte_unused, const char *params __rte_unused,
 	for (i = 0; i < t->n; i++) {
 		const struct lb_neigh *n = &t->e[i];
 		struct rte_tel_data *nd = rte_tel_data_alloc();
-		char ip[INET_ADDRSTRLEN], mac[RTE_ETHER_ADDR_FMT_SIZE];
+		char ip[INET_ADDRSTRLEN], mac[DSRLB_MAC_STR];
 		char key[INET_ADDRSTRLEN];
 
 		if (nd == NULL)
@@ -303,10 +302,8 @@ tel_neighbors(const char *cmd __rte_unused, const char *params __rte_unused,
 		rte_tel_data_start_dict(nd);
 		ip_str(n->addr, ip);
 		rte_tel_data_add_dict_string(nd, "address", ip);
-		rte_ether_format_addr(mac, sizeof(mac),
-				      (const struct rte_ether_addr *)n->mac);
-		rte_tel_data_add_dict_string(nd, "mac",
-					     lb_neigh_usable(n) ? mac : "none");
+		rte_tel_data_add_dict_string(nd, "mac", lb_neigh_usable(n) ?
+					     dsrlb_mac_str(n->mac, mac) : "none");
 		rte_tel_data_add_dict_string(nd, "state",
 					     lb_neigh_state_names[n->state]);
 		rte_tel_data_add_dict_string(nd, "port",
