@@ -4,13 +4,14 @@
 #
 # Every test dsrlb has, from a fresh Debian 12 machine (as root):
 # packages and builds (dts/setup.sh), the cmocka unit tests in the
-# release and the ASan/UBSan builds, the net_pcap DTS suites and the
-# network-namespace lab. Exit status 0 only if everything passed.
+# release and the ASan/UBSan builds, a bounded run of every libFuzzer
+# target, the net_pcap DTS suites and the network-namespace lab. Exit
+# status 0 only if everything passed.
 set -uo pipefail
 
 cd "$(dirname "$0")/.."
 
-dts/setup.sh --asan || exit 1
+dts/setup.sh --all || exit 1
 
 failed=()
 step() {
@@ -29,6 +30,7 @@ step "unit tests" meson test -C build --suite unit --print-errorlogs
 step "unit tests (ASan/UBSan)" env ASAN_OPTIONS=detect_leaks=1 \
 	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	meson test -C build-asan --suite unit --print-errorlogs
+step "fuzz smoke" dts/fuzz.sh
 step "DTS net_pcap suites" /usr/bin/python3 dts/run.py --group pcap
 step "DTS namespace lab" /usr/bin/python3 dts/run.py --group lab
 

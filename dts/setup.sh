@@ -7,12 +7,13 @@
 # build directories are reused.
 #
 #   dts/setup.sh            install packages, build build/
-#   dts/setup.sh --asan     also build build-asan/ (ASan + UBSan)
+#   dts/setup.sh --all      also build-asan/ (ASan + UBSan, gcc) and
+#                           build-fuzz/ (libFuzzer targets, clang)
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
 
-PACKAGES=(gcc meson ninja-build pkg-config
+PACKAGES=(gcc clang libclang-rt-14-dev meson ninja-build pkg-config
 	libdpdk-dev dpdk-dev libnuma-dev libjansson-dev libcmocka-dev
 	python3 python3-scapy iproute2 procps tcpdump)
 
@@ -37,14 +38,17 @@ build() {
 	local dir=$1; shift
 	if [ ! -f "$dir/build.ninja" ]; then
 		echo "== meson setup $dir $*"
-		meson setup "$dir" "$@"
+		meson setup "$dir" "$@" || return 1
 	fi
 	echo "== building $dir"
 	ninja -C "$dir"
 }
 
 build build -Dtests=enabled
-if [ "${1:-}" = "--asan" ]; then
+if [ "${1:-}" = "--all" ]; then
 	build build-asan -Dtests=enabled -Dbuildtype=debug \
 		-Db_sanitize=address,undefined -Db_lundef=false
+	CC=clang build build-fuzz -Dtests=disabled -Dfuzz=true \
+		-Dbuildtype=debugoptimized -Db_sanitize=address,undefined \
+		-Db_lundef=false
 fi

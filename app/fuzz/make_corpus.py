@@ -1,0 +1,105 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: BSD-3-Clause
+# Copyright(c) 2026 The dsrlb authors
+"""Write seed corpora for the libFuzzer targets: make_corpus.py DIR
+
+Seeds are valid inputs of every kind the targets understand, so the
+fuzzers start from deep inside the parsers instead of from noise.
+"""
+
+import json
+import os
+import struct
+import sys
+
+from scapy.all import (ARP, ICMP, IP, TCP, UDP, Dot1Q, Ether, fragment,
+                       raw)
+
+PORT_MAC = "02:70:63:61:70:00"   # fuzz_dp's port
+VIP = "198.51.100.100"
+C = "203.0.113.9"
+
+
+def frames():
+    e = Ether(src="02:00:00:00:00:01", dst=PORT_MAC)
+    yield e / IP(src=C, dst=VIP) / TCP(sport=1000, dport=110, flags="S")
+    yield e / IP(src=C, dst=VIP) / TCP(sport=1000, dport=110, flags="A")
+    yield e / IP(src=C, dst=VIP) / TCP(sport=1000, dport=110, flags="FA")
+    yield e / IP(src=C, dst=VIP) / TCP(sport=1001, dport=25, flags="S")
+    yield e / IP(src=C, dst=VIP) / TCP(sport=1002, dport=8080, flags="S")
+    yield e / IP(src=C, dst=VIP) / TCP(sport=1003, dport=33333, flags="SA")
+    yield e / IP(src=C, dst=VIP) / UDP(sport=5060, dport=5060) / b"OPTIONS"
+    yield e / IP(src=C, dst=VIP) / UDP(sport=9, dport=53) / b"q"
+    yield e / IP(src=C, dst=VIP, options=b"\x94\x04\x00\x00") / TCP(dport=110)
+    yield e / Dot1Q(vlan=5) / IP(src=C, dst=VIP) / TCP(dport=110)
+    yield e / IP(src=C, dst=VIP) / ICMP(type=8) / b"ping"
+    inner = IP(src=VIP, dst=C) / TCP(sport=110, dport=1000)
+    yield e / IP(src="203.0.113.1", dst=VIP) / ICMP(type=3, code=4) / \
+        raw(inner)[:28]
+    yield e / IP(src=C, dst="198.51.100.2") / TCP(dport=22)
+    yield Ether(src="02:00:00:00:00:01", dst="ff:ff:ff:ff:ff:ff") / \
+        ARP(psrc="198.51.100.1", pdst=VIP)
+    for f in fragment(e / IP(src=C, dst=VIP, id=7) / UDP(dport=5060) /
+                      (b"x" * 1200), fragsize=400):
+        yield f
+
+
+def record(frame, split=0):
+    b = raw(frame)
+    return struct.pack(">HB", len(b), split) + b
+
+
+def main():
+    out = sys.argv[1]
+    fr = list(frames())
+    dirs = {t: os.path.join(out, t) for t in
+            ("fuzz_pkt", "fuzz_dp", "fuzz_config", "fuzz_health")}
+    for d in dirs.values():
+        os.makedirs(d, exist_ok=True)
+    for i, f in enumerate(fr):
+        with open(os.path.join(dirs["fuzz_pkt"], "f%02d" % i), "wb") as fh:
+            fh.write(raw(f))
+        with open(os.path.join(dirs["fuzz_dp"], "f%02d" % i), "wb") as fh:
+            fh.write(record(f, 20 if i % 3 == 0 else 0))
+    with open(os.path.join(dirs["fuzz_dp"], "burst"), "wb") as fh:
+        fh.write(b"".join(record(f) for f in fr))
+    cfg = {
+        "ports": [{"name": "lan0", "address": "198.51.100.2/24",
+                   "gateway": "198.51.100.1", "vlan": 7}],
+        "exception_interface": "dsrlb0",
+        "vips": ["198.51.100.100", "198.51.100.112/29"],
+        "flows": {"capacity": 65536, "tcp_timeout": 900},
+        "dataplane": {"idle_sleep_us": 10},
+        "members": [{"name": "fe1", "address": "198.51.100.11",
+                     "mac": "02:00:00:00:00:11", "weight": 10,
+                     "source_ports": "33000-33999", "state": "drain"},
+                    {"name": "fe2", "address": "198.51.100.12"}],
+        "services": [{"name": "pop3", "vip": "*", "protocol": "tcp",
+                      "port": 110, "scheduler": "wrr",
+                      "members": ["fe1", "fe2"],
+                      "check": {"type": "pop3", "interval": 2,
+                                "timeout": 1, "rise": 2, "fall": 3}},
+                     {"name": "sip", "vip": VIP, "protocol": "udp",
+                      "port": "5060-5061", "stateless": True,
+                      "hash_fields": ["src_ip"],
+                      "check": {"type": "sip", "port": 5060,
+                                "transport": "udp"}},
+                     {"name": "web", "vip": VIP, "protocol": "tcp",
+                      "port": "any", "table_size": 251,
+                      "check": {"type": "http", "port": 80,
+                                "path": "/health"}}],
+    }
+    with open(os.path.join(dirs["fuzz_config"], "full.json"), "w") as fh:
+        json.dump(cfg, fh)
+    with open(os.path.join(dirs["fuzz_config"], "vipaddrs"), "w") as fh:
+        fh.write("# c\n198.51.100.100\n198.51.100.112/29  # x\n")
+    answers = [b"220 mx ESMTP\r\n", b"+OK ready\r\n", b"* OK IMAP4\r\n",
+               b"HTTP/1.1 200 OK\r\n", b"HTTP/1.0 503 x\r\n",
+               b"SIP/2.0 200 OK\r\n", b"-ERR\r\n", b"220-a\r\n220 b\r\n"]
+    for i, a in enumerate(answers):
+        with open(os.path.join(dirs["fuzz_health"], "a%d" % i), "wb") as fh:
+            fh.write(a)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,40 @@
+#!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
+# Copyright(c) 2026 The dsrlb authors
+#
+# Run every libFuzzer target (build-fuzz/, from dts/setup.sh --all) for a
+# fixed number of inputs from a generated seed corpus, with ASan and
+# UBSan stopping at the first error. A bounded regression run, not a
+# fuzzing campaign: for that, run a target without -runs.
+#
+#   dts/fuzz.sh [RUNS_MULTIPLIER]
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+FUZZ=build-fuzz/app/fuzz
+mult=${1:-1}
+work=$(mktemp -d /tmp/dsrlb-fuzz.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+
+/usr/bin/python3 app/fuzz/make_corpus.py "$work/corpus"
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+
+status=0
+for t in fuzz_pkt:2000000 fuzz_health:1000000 fuzz_config:300000 fuzz_dp:300000; do
+	name=${t%%:*}
+	runs=$(( ${t##*:} * mult ))
+	echo "== $name: $runs inputs"
+	if ! (cd "$work" && "$OLDPWD/$FUZZ/$name" -runs="$runs" \
+		-artifact_prefix="$work/$name-" "$work/corpus/$name" \
+		> "$work/$name.log" 2>&1); then
+		tail -40 "$work/$name.log"
+		mkdir -p dts/output
+		cp "$work/$name"-* dts/output/ 2>/dev/null || true
+		echo "$name FAILED (reproducer, if any, in dts/output/)"
+		status=1
+	else
+		grep -E "^#[0-9]+.*DONE" "$work/$name.log" | tail -1
+	fi
+done
+exit $status
