@@ -212,6 +212,49 @@ class Dsrlb:
             return ""
 
 
+class Ctl:
+    """JSON-RPC 2.0 client of dsrlb's control socket (one request per
+    line)."""
+
+    def __init__(self, path, timeout=10):
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.settimeout(timeout)
+        self.sock.connect(path)
+        self.buf = b""
+        self.next_id = 1
+
+    def send_line(self, data):
+        self.sock.sendall(data if isinstance(data, bytes) else data.encode())
+
+    def read_line(self):
+        while b"\n" not in self.buf:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise ConnectionError("control socket closed")
+            self.buf += chunk
+        line, _, self.buf = self.buf.partition(b"\n")
+        return json.loads(line)
+
+    def request(self, method, params=None):
+        """The whole response object."""
+        req = {"jsonrpc": "2.0", "method": method, "id": self.next_id}
+        self.next_id += 1
+        if params is not None:
+            req["params"] = params
+        self.send_line(json.dumps(req) + "\n")
+        return self.read_line()
+
+    def call(self, method, params=None):
+        """The result; raises TestFailure on an error response."""
+        r = self.request(method, params)
+        if "error" in r:
+            raise TestFailure("%s: %s" % (method, r["error"]))
+        return r["result"]
+
+    def close(self):
+        self.sock.close()
+
+
 def pcap_port(name, rx, tx):
     """A net_pcap vdev reading rx and writing tx."""
     return "%s,rx_pcap=%s,tx_pcap=%s" % (name, rx, tx)

@@ -21,7 +21,8 @@ export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 
 status=0
-for t in fuzz_pkt:2000000 fuzz_health:1000000 fuzz_config:300000 fuzz_dp:300000; do
+for t in fuzz_pkt:2000000 fuzz_health:1000000 fuzz_config:300000 \
+	fuzz_ctl:300000 fuzz_dp:300000; do
 	name=${t%%:*}
 	runs=$(( ${t##*:} * mult ))
 	echo "== $name: $runs inputs"

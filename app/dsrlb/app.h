@@ -15,6 +15,7 @@
 
 #include "lb_config.h"
 #include "lb_core.h"
+#include "lb_ctl.h"
 #include "lb_dp.h"
 #include "lb_health.h"
 #include "lb_neigh.h"
@@ -31,6 +32,14 @@ extern int dsrlb_logtype;
 #define DSRLB_EXIT_CONFIG 2
 
 #define DSRLB_RING_SIZE 1024
+
+#ifndef DSRLB_VERSION
+#define DSRLB_VERSION "unknown"
+#endif
+
+/* epoll tags of the master's event set (other events carry a check) */
+#define DSRLB_EV_CTL ((void *)1)
+#define DSRLB_EV_ICMP ((void *)2)
 
 /* Command line after "--". */
 struct dsrlb_args {
@@ -87,7 +96,6 @@ struct dsrlb_check {
 };
 
 struct dsrlb_health {
-	int ep;                    /* epoll: check sockets */
 	int icmp_fd;               /* raw socket shared by icmp checks */
 	uint16_t echo_id;
 	struct dsrlb_check *checks;
@@ -121,6 +129,10 @@ struct dsrlb_app {
 	struct dsrlb_exception exc;
 	struct lb_neigh_table neigh;
 	struct dsrlb_health health;
+	struct lb_ctl *ctl;
+	int ep;                   /* epoll: check sockets and the control socket */
+	uint64_t start_ms;
+	uint64_t ctl_expire_ms;   /* next stall/idle sweep of control clients */
 	uint64_t garp_next_ms;    /* next gratuitous ARP round */
 	unsigned int garp_rounds; /* rounds sent so far */
 	unsigned int garp_cursor; /* next VIP of the current round */
@@ -164,6 +176,7 @@ void dsrlb_workers_free(struct dsrlb_app *app);
 
 /* master.c */
 int dsrlb_master_init(struct dsrlb_app *app);
+void dsrlb_garp_start(struct dsrlb_app *app);
 void dsrlb_master_fini(struct dsrlb_app *app);
 void dsrlb_master_loop(struct dsrlb_app *app);
 int dsrlb_master_send(struct dsrlb_app *app, unsigned int port,
@@ -181,12 +194,18 @@ unsigned int dsrlb_exception_poll(struct dsrlb_app *app);
 int dsrlb_health_init(struct dsrlb_app *app);
 void dsrlb_health_fini(struct dsrlb_app *app);
 void dsrlb_health_run(struct dsrlb_app *app, uint64_t now_ms);
-void dsrlb_health_wait(struct dsrlb_app *app, int timeout_ms);
+void dsrlb_health_event(struct dsrlb_app *app, void *tag, uint64_t now_ms);
 uint64_t dsrlb_now_ms(void);
+
+/* rpc.c */
+int dsrlb_rpc_init(struct dsrlb_app *app);
+void dsrlb_rpc_fini(struct dsrlb_app *app);
 
 /* stats.c */
 void dsrlb_stats_sum(const struct dsrlb_app *app,
 		     uint64_t out[LB_STAT_WORKER_MAX]);
+void dsrlb_traffic_sum(const struct dsrlb_app *app, bool member,
+		       unsigned int slot, struct lb_dp_traffic *t);
 void dsrlb_stats_log(struct dsrlb_app *app);
 int dsrlb_telemetry_register(struct dsrlb_app *app);
 

@@ -36,8 +36,6 @@ enum phase {
 	PH_ICMP,      /* echo sent on the shared raw socket */
 };
 
-/* epoll data for the shared ICMP socket (checks use their pointer) */
-#define ICMP_TAG ((void *)1)
 
 uint64_t
 dsrlb_now_ms(void)
@@ -120,7 +118,7 @@ finish(struct dsrlb_app *app, struct dsrlb_check *c, bool ok,
 					MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
 			APP_LOG(DEBUG, "health %s/%s: goodbye not sent",
 				svc_name(app, c), member_name(app, c));
-		epoll_ctl(app->health.ep, EPOLL_CTL_DEL, c->fd, NULL);
+		epoll_ctl(app->ep, EPOLL_CTL_DEL, c->fd, NULL);
 		close(c->fd);
 		c->fd = -1;
 	}
@@ -154,7 +152,7 @@ watch(struct dsrlb_app *app, struct dsrlb_check *c, uint32_t events)
 	struct epoll_event ev = { .events = events, .data.ptr = c };
 	int op = c->phase == PH_IDLE ? EPOLL_CTL_ADD : EPOLL_CTL_MOD;
 
-	return epoll_ctl(app->health.ep, op, c->fd, &ev);
+	return epoll_ctl(app->ep, op, c->fd, &ev);
 }
 
 /* The request a check sends once connected, if any. */
@@ -382,40 +380,24 @@ icmp_readable(struct dsrlb_app *app, uint64_t now)
 	}
 }
 
+/* A check socket (or the shared ICMP socket) is ready. */
 void
-dsrlb_health_wait(struct dsrlb_app *app, int timeout_ms)
+dsrlb_health_event(struct dsrlb_app *app, void *tag, uint64_t now)
 {
-	struct epoll_event ev[64];
-	uint64_t now;
-	int i, n;
+	struct dsrlb_check *c = tag;
 
-	if (app->health.ep < 0) {
-		if (timeout_ms > 0)
-			usleep((useconds_t)timeout_ms * 1000);
+	if (tag == DSRLB_EV_ICMP) {
+		icmp_readable(app, now);
 		return;
 	}
-	n = epoll_wait(app->health.ep, ev, 64, timeout_ms);
-	if (n <= 0)
+	if (c->fd < 0)
 		return;
-	now = dsrlb_now_ms();
-	pthread_mutex_lock(&app->lock);
-	for (i = 0; i < n; i++) {
-		struct dsrlb_check *c = ev[i].data.ptr;
-
-		if (c == ICMP_TAG) {
-			icmp_readable(app, now);
-			continue;
-		}
-		if (c->fd < 0)
-			continue;
-		if (c->phase == PH_CONNECT)
-			connected(app, c, now);
-		else if (c->phase == PH_SEND)
-			send_request(app, c, now);
-		else if (c->phase == PH_READ)
-			readable(app, c, now);
-	}
-	pthread_mutex_unlock(&app->lock);
+	if (c->phase == PH_CONNECT)
+		connected(app, c, now);
+	else if (c->phase == PH_SEND)
+		send_request(app, c, now);
+	else if (c->phase == PH_READ)
+		readable(app, c, now);
 }
 
 /* Start the checks that are due, time out the ones that ran too long. */
@@ -448,7 +430,6 @@ dsrlb_health_init(struct dsrlb_app *app)
 	uint64_t now = dsrlb_now_ms();
 	unsigned int s, m, n = 0;
 
-	h->ep = -1;
 	h->icmp_fd = -1;
 	for (s = 0; s < LB_MAX_SERVICES; s++) {
 		const struct lb_core_service *cs = lb_core_service(app->core, s);
@@ -465,8 +446,7 @@ dsrlb_health_init(struct dsrlb_app *app)
 		return -EINVAL;
 	}
 	h->checks = calloc(n, sizeof(*h->checks));
-	h->ep = epoll_create1(EPOLL_CLOEXEC);
-	if (h->checks == NULL || h->ep < 0)
+	if (h->checks == NULL)
 		return -ENOMEM;
 	for (s = 0; s < LB_MAX_SERVICES; s++) {
 		const struct lb_core_service *cs = lb_core_service(app->core, s);
@@ -493,12 +473,13 @@ dsrlb_health_init(struct dsrlb_app *app)
 		if (h->checks[m].conf.type == LB_CHECK_ICMP)
 			break;
 	if (m < h->n) {
-		struct epoll_event ev = { .events = EPOLLIN, .data.ptr = ICMP_TAG };
+		struct epoll_event ev = { .events = EPOLLIN,
+					  .data.ptr = DSRLB_EV_ICMP };
 
 		h->icmp_fd = check_socket(app, SOCK_RAW, IPPROTO_ICMP);
 		h->echo_id = (uint16_t)(getpid() ^ 0x6473);
 		if (h->icmp_fd < 0 ||
-		    epoll_ctl(h->ep, EPOLL_CTL_ADD, h->icmp_fd, &ev) != 0) {
+		    epoll_ctl(app->ep, EPOLL_CTL_ADD, h->icmp_fd, &ev) != 0) {
 			APP_LOG(ERR, "icmp checks: raw socket: %s",
 				strerror(h->icmp_fd < 0 ? -h->icmp_fd : errno));
 			return -EPERM;
@@ -519,10 +500,7 @@ dsrlb_health_fini(struct dsrlb_app *app)
 			close(h->checks[i].fd);
 	if (h->icmp_fd >= 0)
 		close(h->icmp_fd);
-	if (h->ep >= 0)
-		close(h->ep);
 	free(h->checks);
 	memset(h, 0, sizeof(*h));
-	h->ep = -1;
 	h->icmp_fd = -1;
 }

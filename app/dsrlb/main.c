@@ -21,7 +21,7 @@ RTE_LOG_REGISTER(dsrlb_logtype, dsrlb.app, INFO);
 volatile sig_atomic_t dsrlb_signal_quit;
 volatile sig_atomic_t dsrlb_signal_stats;
 
-static struct dsrlb_app app;
+static struct dsrlb_app app = { .ep = -1, .health.icmp_fd = -1 };
 
 static void
 on_signal(int sig)
@@ -152,7 +152,7 @@ main(int argc, char **argv)
 		goto fail_msg;
 	if (dsrlb_workers_create(&app) != 0 || dsrlb_ports_start(&app) != 0 ||
 	    dsrlb_exception_init(&app) != 0 || dsrlb_master_init(&app) != 0 ||
-	    dsrlb_health_init(&app) != 0)
+	    dsrlb_health_init(&app) != 0 || dsrlb_rpc_init(&app) != 0)
 		goto cleanup;
 	if (dsrlb_telemetry_register(&app) != 0)
 		APP_LOG(WARNING, "telemetry commands not registered");
@@ -177,6 +177,7 @@ fail_msg:
 	fprintf(stderr, "dsrlb: %s\n", err.msg);
 cleanup:
 	app.quit = true;
+	dsrlb_rpc_fini(&app);
 	dsrlb_health_fini(&app);
 	dsrlb_master_fini(&app);
 	dsrlb_exception_fini(&app);

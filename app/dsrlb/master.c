@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <unistd.h>
 
 #include <rte_cycles.h>
@@ -311,8 +312,8 @@ garp_run(struct dsrlb_app *app, uint64_t now)
 }
 
 /* Start announcing the VIPs (at start, and on activation). */
-static void
-garp_start(struct dsrlb_app *app)
+void
+dsrlb_garp_start(struct dsrlb_app *app)
 {
 	app->garp_active = true;
 	app->garp_rounds = 0;
@@ -335,13 +336,20 @@ commit(struct dsrlb_app *app)
 int
 dsrlb_master_init(struct dsrlb_app *app)
 {
-	int rc = neigh_init(app);
+	int rc;
 
+	app->start_ms = dsrlb_now_ms();
+	app->ep = epoll_create1(EPOLL_CLOEXEC);
+	if (app->ep < 0) {
+		APP_LOG(ERR, "epoll: %s", strerror(errno));
+		return -errno;
+	}
+	rc = neigh_init(app);
 	if (rc != 0) {
 		APP_LOG(ERR, "neighbor table: %s", strerror(-rc));
 		return rc;
 	}
-	garp_start(app);
+	dsrlb_garp_start(app);
 	return 0;
 }
 
@@ -349,6 +357,43 @@ void
 dsrlb_master_fini(struct dsrlb_app *app)
 {
 	lb_neigh_fini(&app->neigh);
+	if (app->ep >= 0)
+		close(app->ep);
+	app->ep = -1;
+}
+
+/* Register the control socket's events in the master's epoll set. */
+static int
+watch_ctl(struct dsrlb_app *app)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = DSRLB_EV_CTL };
+
+	if (app->ctl == NULL)
+		return 0;
+	return epoll_ctl(app->ep, EPOLL_CTL_ADD, lb_ctl_fd(app->ctl), &ev);
+}
+
+/* Sleep until a socket is ready or timeout_ms passes, then handle what
+ * is ready: control requests and health-check sockets. */
+static void
+wait_events(struct dsrlb_app *app, int timeout_ms)
+{
+	struct epoll_event ev[64];
+	uint64_t now;
+	int i, n;
+
+	n = epoll_wait(app->ep, ev, 64, timeout_ms);
+	if (n <= 0)
+		return;
+	now = dsrlb_now_ms();
+	pthread_mutex_lock(&app->lock);
+	for (i = 0; i < n; i++) {
+		if (ev[i].data.ptr == DSRLB_EV_CTL)
+			lb_ctl_poll(app->ctl, now);
+		else
+			dsrlb_health_event(app, ev[i].data.ptr, now);
+	}
+	pthread_mutex_unlock(&app->lock);
 }
 
 /*
@@ -365,6 +410,8 @@ dsrlb_master_loop(struct dsrlb_app *app)
 	const struct lb_neigh_ops ops = neigh_ops(app);
 	struct rte_mbuf *pkts[LB_BURST];
 
+	if (watch_ctl(app) != 0)
+		APP_LOG(ERR, "control socket not watched: %s", strerror(errno));
 	while (!dsrlb_signal_quit) {
 		uint64_t now = dsrlb_now_ms();
 		unsigned int i, k, n, work = 0;
@@ -390,6 +437,11 @@ dsrlb_master_loop(struct dsrlb_app *app)
 			dsrlb_signal_stats = 0;
 			dsrlb_stats_log(app);
 		}
-		dsrlb_health_wait(app, work > 0 ? 0 : 1);
+		if (app->ctl != NULL && now >= app->ctl_expire_ms) {
+			/* drop stalled and idle clients even without events */
+			lb_ctl_poll(app->ctl, now);
+			app->ctl_expire_ms = now + 1000;
+		}
+		wait_events(app, work > 0 ? 0 : 1);
 	}
 }

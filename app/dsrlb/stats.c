@@ -32,9 +32,9 @@ dsrlb_stats_sum(const struct dsrlb_app *app, uint64_t out[LB_STAT_WORKER_MAX])
 	}
 }
 
-static void
-traffic_sum(const struct dsrlb_app *app, bool member, unsigned int slot,
-	    struct lb_dp_traffic *t)
+void
+dsrlb_traffic_sum(const struct dsrlb_app *app, bool member, unsigned int slot,
+		  struct lb_dp_traffic *t)
 {
 	unsigned int i;
 
@@ -81,7 +81,7 @@ dsrlb_stats_log(struct dsrlb_app *app)
 
 		if (s == NULL)
 			continue;
-		traffic_sum(app, false, i, &t);
+		dsrlb_traffic_sum(app, false, i, &t);
 		APP_LOG(NOTICE, "stats: service %-16s flows %10" PRIu64 " packets %12" PRIu64 " bytes %14" PRIu64,
 			s->conf.name, t.flows, t.pkts, t.bytes);
 	}
@@ -91,7 +91,7 @@ dsrlb_stats_log(struct dsrlb_app *app)
 
 		if (m == NULL)
 			continue;
-		traffic_sum(app, true, i, &t);
+		dsrlb_traffic_sum(app, true, i, &t);
 		APP_LOG(NOTICE, "stats: member  %-16s flows %10" PRIu64 " packets %12" PRIu64 " bytes %14" PRIu64,
 			m->conf.name, t.flows, t.pkts, t.bytes);
 	}
@@ -177,7 +177,7 @@ tel_members(const char *cmd __rte_unused, const char *params __rte_unused,
 		rte_tel_data_add_dict_string(md, "mac",
 			m->mac_state == LB_MAC_NONE ? "unknown" :
 			dsrlb_mac_str(m->mac, mac));
-		traffic_sum(tel_app, true, i, &t);
+		dsrlb_traffic_sum(tel_app, true, i, &t);
 		rte_tel_data_add_dict_u64(md, "packets", t.pkts);
 		rte_tel_data_add_dict_u64(md, "bytes", t.bytes);
 		rte_tel_data_add_dict_u64(md, "flows", t.flows);
@@ -223,7 +223,7 @@ tel_services(const char *cmd __rte_unused, const char *params __rte_unused,
 		rte_tel_data_add_dict_string(sd, "name", s->conf.name);
 		rte_tel_data_add_dict_string(sd, "scheduler",
 					     lb_sched_names[s->conf.sched]);
-		traffic_sum(tel_app, false, i, &t);
+		dsrlb_traffic_sum(tel_app, false, i, &t);
 		rte_tel_data_add_dict_u64(sd, "packets", t.pkts);
 		rte_tel_data_add_dict_u64(sd, "bytes", t.bytes);
 		rte_tel_data_add_dict_u64(sd, "flows", t.flows);

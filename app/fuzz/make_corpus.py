@@ -53,7 +53,8 @@ def main():
     out = sys.argv[1]
     fr = list(frames())
     dirs = {t: os.path.join(out, t) for t in
-            ("fuzz_pkt", "fuzz_dp", "fuzz_config", "fuzz_health")}
+            ("fuzz_pkt", "fuzz_dp", "fuzz_config", "fuzz_health",
+             "fuzz_ctl")}
     for d in dirs.values():
         os.makedirs(d, exist_ok=True)
     for i, f in enumerate(fr):
@@ -96,6 +97,14 @@ def main():
     answers = [b"220 mx ESMTP\r\n", b"+OK ready\r\n", b"* OK IMAP4\r\n",
                b"HTTP/1.1 200 OK\r\n", b"HTTP/1.0 503 x\r\n",
                b"SIP/2.0 200 OK\r\n", b"-ERR\r\n", b"220-a\r\n220 b\r\n"]
+    reqs = ['{"jsonrpc":"2.0","method":"echo","params":{"s":"x","i":1,'
+            '"b":true,"o":{},"a":[]},"id":1}',
+            '[{"jsonrpc":"2.0","method":"none","id":"a"},'
+            '{"jsonrpc":"2.0","method":"echo","params":{"s":"y"}}]',
+            '{"jsonrpc":"2.0","method":"help","id":null}']
+    for i, r in enumerate(reqs):
+        with open(os.path.join(dirs["fuzz_ctl"], "r%d" % i), "w") as fh:
+            fh.write(r)
     for i, a in enumerate(answers):
         with open(os.path.join(dirs["fuzz_health"], "a%d" % i), "wb") as fh:
             fh.write(a)
