@@ -1,0 +1,196 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: BSD-3-Clause
+# Copyright(c) 2026 The dsrlb authors
+"""A lab frontend: POP3, IMAP, SMTP, HTTP and SIP (UDP and TCP) servers
+that name themselves, as a CommuniGate Pro frontend would answer.
+
+    fe_server.py NAME VIP CONTROL_SOCKET
+
+Runs inside the frontend's network namespace. SIP over UDP has two
+sockets, as the seed prescribes: one bound to VIP:5060 (answers leave
+with the VIP as source) and one on all addresses (health checks sent to
+the member's own address). Prints "ready" once everything listens.
+
+The control socket takes one command per connection:
+    stop PORT       close a TCP listener (connections are refused)
+    start PORT      open it again
+    checkfail on|off  answer the balancer's own address (198.51.100.2)
+                    with an error banner / 500, everyone else normally
+    stats           JSON: connections and SIP requests served, per port
+"""
+
+import json
+import os
+import socket
+import socketserver
+import sys
+import threading
+
+BALANCER = "198.51.100.2"
+TCP_PORTS = {110: "pop3", 143: "imap", 25: "smtp", 8100: "http",
+             5060: "sip"}
+
+
+class State:
+    def __init__(self, name, vip):
+        self.name = name
+        self.vip = vip
+        self.lock = threading.Lock()
+        self.served = {}
+        self.checkfail = False
+        self.listeners = {}
+
+    def count(self, key):
+        with self.lock:
+            self.served[key] = self.served.get(key, 0) + 1
+
+
+def readline(conn, limit=4096):
+    data = b""
+    while not data.endswith(b"\n") and len(data) < limit:
+        chunk = conn.recv(1)
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
+def sip_reply(state, req, source):
+    """A 200 OK to an OPTIONS request, copying the dialog headers."""
+    lines = req.decode(errors="replace").split("\r\n")
+    if not lines or not lines[0].startswith("OPTIONS "):
+        return None
+    keep = [l for l in lines[1:] if l.split(":", 1)[0].strip().lower() in
+            ("via", "from", "to", "call-id", "cseq")]
+    state.count("sip-from-balancer" if source == BALANCER else "sip")
+    if source == BALANCER and any(l.lower().startswith("route:")
+                                  for l in lines):
+        state.count("sip-route")
+    status = "500 Server Internal Error" if (
+        state.checkfail and source == BALANCER) else "200 OK"
+    return ("SIP/2.0 %s\r\n%s\r\nServer: %s\r\nContent-Length: 0\r\n\r\n"
+            % (status, "\r\n".join(keep), state.name)).encode()
+
+
+def serve_tcp(state, port, conn, peer):
+    kind = TCP_PORTS[port]
+    check = state.checkfail and peer == BALANCER
+    name = state.name
+    try:
+        conn.settimeout(10)
+        if kind == "pop3":
+            conn.sendall(b"-ERR %s out of service\r\n" % name.encode() if check
+                         else b"+OK %s POP3 ready\r\n" % name.encode())
+            readline(conn)
+            conn.sendall(b"+OK bye\r\n")
+        elif kind == "imap":
+            conn.sendall(b"* BYE %s\r\n" % name.encode() if check else
+                         b"* OK %s IMAP4 ready\r\n" % name.encode())
+            readline(conn)
+            conn.sendall(b"* BYE logging out\r\na OK LOGOUT\r\n")
+        elif kind == "smtp":
+            conn.sendall(b"554 %s no\r\n" % name.encode() if check else
+                         b"220 %s ESMTP\r\n" % name.encode())
+            readline(conn)
+            conn.sendall(b"221 bye\r\n")
+        elif kind == "http":
+            data = b""
+            while b"\r\n\r\n" not in data and len(data) < 8192:
+                chunk = conn.recv(4096)
+                if not chunk:
+                    break
+                data += chunk
+            body = ("%s\n" % name).encode()
+            status = b"503 Unavailable" if check else b"200 OK"
+            conn.sendall(b"HTTP/1.0 " + status + b"\r\nContent-Length: " +
+                         str(len(body)).encode() +
+                         b"\r\nServer: " + name.encode() + b"\r\n\r\n" + body)
+        elif kind == "sip":
+            data = b""
+            while b"\r\n\r\n" not in data and len(data) < 8192:
+                chunk = conn.recv(4096)
+                if not chunk:
+                    break
+                data += chunk
+            reply = sip_reply(state, data, peer)
+            if reply:
+                conn.sendall(reply)
+        state.count("%s-from-balancer" % kind if peer == BALANCER else kind)
+    except OSError:
+        pass
+    finally:
+        conn.close()
+
+
+def listen_tcp(state, port):
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("0.0.0.0", port))
+    s.listen(128)
+    state.listeners[port] = s
+
+    def loop():
+        while True:
+            try:
+                conn, (peer, _) = s.accept()
+            except OSError:
+                return   # closed by "stop"
+            threading.Thread(target=serve_tcp, args=(state, port, conn, peer),
+                             daemon=True).start()
+    threading.Thread(target=loop, daemon=True).start()
+
+
+def serve_udp(state, sock):
+    while True:
+        data, (peer, pport) = sock.recvfrom(65535)
+        reply = sip_reply(state, data, peer)
+        if reply:
+            sock.sendto(reply, (peer, pport))
+
+
+def control(state, path):
+    class Handler(socketserver.StreamRequestHandler):
+        def handle(self):
+            words = self.rfile.readline().decode().split()
+            out = "ok"
+            if words[:1] == ["stop"]:
+                s = state.listeners.pop(int(words[1]), None)
+                if s is not None:
+                    s.shutdown(socket.SHUT_RDWR)
+                    s.close()
+            elif words[:1] == ["start"]:
+                if int(words[1]) not in state.listeners:
+                    listen_tcp(state, int(words[1]))
+            elif words[:1] == ["checkfail"]:
+                state.checkfail = words[1] == "on"
+            elif words[:1] == ["stats"]:
+                with state.lock:
+                    out = json.dumps(state.served)
+            else:
+                out = "error: unknown command"
+            self.wfile.write((out + "\n").encode())
+
+    if os.path.exists(path):
+        os.unlink(path)
+    srv = socketserver.ThreadingUnixStreamServer(path, Handler)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+
+
+def main():
+    name, vip, ctl = sys.argv[1:4]
+    state = State(name, vip)
+    for port in TCP_PORTS:
+        listen_tcp(state, port)
+    for addr in (vip, "0.0.0.0"):
+        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        u.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        u.bind((addr, 5060))
+        threading.Thread(target=serve_udp, args=(state, u),
+                         daemon=True).start()
+    control(state, ctl)
+    print("ready", flush=True)
+    threading.Event().wait()
+
+
+if __name__ == "__main__":
+    main()

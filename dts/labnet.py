@@ -1,0 +1,371 @@
+# SPDX-License-Identifier: BSD-3-Clause
+# Copyright(c) 2026 The dsrlb authors
+"""The namespace lab: a client behind a router, four frontends holding
+the VIP on lo, a bridge as the segment, and dsrlb on a TAP port in it.
+
+    client 203.0.113.10 ── router 203.0.113.1 | 198.51.100.1 ──┐
+                                                    bridge "seg" (ns lb)
+      fe1..fe4 198.51.100.11-14 (VIP 198.51.100.100 on lo) ────┤
+      dsrlb: net_tap "dp0" (198.51.100.2, exception "dsrlb0") ─┘
+
+Every namespace and interface name carries a per-run id; a lab left by a
+killed run is removed before a new one is built. Only documentation
+addresses are used, only inside these namespaces.
+"""
+
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import uuid
+
+from framework import ROOT, Ctl, Dsrlb, TestFailure, verify, wait_for
+
+PY = "/usr/bin/python3"
+DTS = os.path.join(ROOT, "dts")
+VIP = "198.51.100.100"
+OWN = "198.51.100.2"
+ROUTER = "198.51.100.1"
+CLIENT = "203.0.113.10"
+DP_MAC = "02:d5:1b:00:00:02"        # the MAC dsrlb answers with
+TAP_KERNEL_MAC = "02:d5:1b:00:00:fd" # the TAP's own (bridge-side) MAC
+BRIDGE_MAC = "02:d5:1b:00:00:fe"
+PREFIX = "dlab"
+
+SERVICES = [("pop3", 110, "pop3"), ("imap", 143, "imap"),
+            ("smtp", 25, "smtp"), ("http", 8100, "http")]
+
+
+def sh(*cmd, check=True, **kw):
+    """Run a command; its stdout (text)."""
+    p = subprocess.run(cmd, capture_output=True, text=True, **kw)
+    if check and p.returncode != 0:
+        raise TestFailure("%s: exit %d: %s" % (" ".join(cmd), p.returncode,
+                                               p.stderr.strip()))
+    return p.stdout
+
+
+def remove_stale_labs():
+    """Delete namespaces of labs whose owner process is gone."""
+    for line in sh("ip", "netns", "list").splitlines():
+        name = line.split()[0]
+        m = re.match(r"^%s(\d+)x" % PREFIX, name)
+        if m and not os.path.exists("/proc/%s" % m.group(1)):
+            subprocess.run(["ip", "netns", "pids", name],
+                           capture_output=True)
+            for pid in sh("ip", "netns", "pids", name,
+                          check=False).split():
+                try:
+                    os.kill(int(pid), signal.SIGKILL)
+                except OSError:
+                    pass
+            subprocess.run(["ip", "netns", "del", name])
+
+
+class Lab:
+    """One lab. static_macs=True gives dsrlb the frontends' MACs in its
+    configuration; otherwise it resolves them by ARP."""
+
+    def __init__(self, static_macs=False, exception=True, n_frontends=4):
+        remove_stale_labs()
+        self.id = "%s%dx%s" % (PREFIX, os.getpid(), uuid.uuid4().hex[:4])
+        self.static_macs = static_macs
+        self.exception = exception
+        self.n = n_frontends
+        self.dir = tempfile.mkdtemp(prefix="dsrlb-lab-")
+        self.ns_client = self.id + "c"
+        self.ns_router = self.id + "r"
+        self.ns_lb = self.id + "b"
+        self.ns_fe = ["%sf%d" % (self.id, i) for i in range(1, self.n + 1)]
+        self.fe_procs = []
+        self.dsrlb = None
+        self.ctl = None
+        self.veth_n = 0
+
+    # ---- building ----
+
+    def ns(self, name, *cmd, check=True):
+        return sh("ip", "netns", "exec", name, *cmd, check=check)
+
+    def link(self, ns_a, if_a, ns_b, if_b):
+        """A veth pair between two namespaces, renamed inside each."""
+        self.veth_n += 1
+        tmp_a = "v%s%da" % (uuid.uuid4().hex[:6], self.veth_n)
+        tmp_b = "v%s%db" % (uuid.uuid4().hex[:6], self.veth_n)
+        sh("ip", "link", "add", tmp_a, "type", "veth", "peer", "name", tmp_b)
+        sh("ip", "link", "set", tmp_a, "netns", ns_a)
+        sh("ip", "link", "set", tmp_b, "netns", ns_b)
+        sh("ip", "-n", ns_a, "link", "set", tmp_a, "name", if_a)
+        sh("ip", "-n", ns_b, "link", "set", tmp_b, "name", if_b)
+
+    def sysctl(self, ns, *settings):
+        for s in settings:
+            self.ns(ns, "sysctl", "-qw", s)
+
+    def build(self):
+        all_ns = [self.ns_client, self.ns_router, self.ns_lb] + self.ns_fe
+        for n in all_ns:
+            sh("ip", "netns", "add", n)
+            sh("ip", "-n", n, "link", "set", "lo", "up")
+            self.sysctl(n, "net.ipv6.conf.all.disable_ipv6=1",
+                        "net.ipv6.conf.default.disable_ipv6=1")
+        # the segment: a bridge in the balancer's namespace
+        sh("ip", "-n", self.ns_lb, "link", "add", "seg", "type", "bridge")
+        sh("ip", "-n", self.ns_lb, "link", "set", "seg", "address",
+           BRIDGE_MAC, "up")
+        # client <-> router
+        self.link(self.ns_client, "eth0", self.ns_router, "cli0")
+        sh("ip", "-n", self.ns_client, "addr", "add", CLIENT + "/24",
+           "dev", "eth0")
+        sh("ip", "-n", self.ns_client, "link", "set", "eth0", "up")
+        sh("ip", "-n", self.ns_client, "route", "add", "default", "via",
+           "203.0.113.1")
+        sh("ip", "-n", self.ns_router, "addr", "add", "203.0.113.1/24",
+           "dev", "cli0")
+        sh("ip", "-n", self.ns_router, "link", "set", "cli0", "up")
+        # router <-> segment
+        self.link(self.ns_router, "seg0", self.ns_lb, "rt0")
+        sh("ip", "-n", self.ns_router, "addr", "add", ROUTER + "/24",
+           "dev", "seg0")
+        sh("ip", "-n", self.ns_router, "link", "set", "seg0", "up")
+        self.sysctl(self.ns_router, "net.ipv4.ip_forward=1",
+                    "net.ipv4.conf.all.rp_filter=0",
+                    "net.ipv4.conf.default.rp_filter=0")
+        sh("ip", "-n", self.ns_lb, "link", "set", "rt0", "master", "seg",
+           "up")
+        # frontends: the seed's real-server set-up, by our own tool
+        vipfile = os.path.join(self.dir, "vipaddrs")
+        with open(vipfile, "w") as f:
+            f.write("# the lab's VIP\n%s\n" % VIP)
+        for i, n in enumerate(self.ns_fe, 1):
+            self.link(n, "eth0", self.ns_lb, "fe%d" % i)
+            sh("ip", "-n", n, "link", "set", "eth0", "address",
+               self.fe_mac(i))
+            sh("ip", "-n", n, "addr", "add", self.fe_addr(i) + "/24", "dev",
+               "eth0")
+            sh("ip", "-n", n, "link", "set", "eth0", "up")
+            sh("ip", "-n", n, "route", "add", "default", "via", ROUTER)
+            sh("ip", "-n", self.ns_lb, "link", "set", "fe%d" % i, "master",
+               "seg", "up")
+            self.sysctl(n, "net.ipv4.conf.all.rp_filter=0",
+                        "net.ipv4.conf.default.rp_filter=0")
+            self.ns(n, os.path.join(ROOT, "config", "dsrlb-realserver"),
+                    "-f", vipfile, "up")
+            self.start_frontend(i)
+        return self
+
+    @staticmethod
+    def fe_addr(i):
+        return "198.51.100.%d" % (10 + i)
+
+    @staticmethod
+    def fe_mac(i):
+        return "02:00:00:00:01:%02x" % i
+
+    def fe_ctl_path(self, i):
+        return os.path.join(self.dir, "fe%d.sock" % i)
+
+    def start_frontend(self, i):
+        p = subprocess.Popen(["ip", "netns", "exec", self.ns_fe[i - 1], PY,
+                              os.path.join(DTS, "fe_server.py"), "fe%d" % i,
+                              VIP, self.fe_ctl_path(i)],
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                             text=True)
+        line = p.stdout.readline()
+        verify(line.strip() == "ready", "frontend fe%d: %s" % (i, line))
+        self.fe_procs.append(p)
+
+    # ---- dsrlb ----
+
+    def config(self, checks=None, **extra):
+        """The lab's dsrlb configuration. checks: {service: check} ."""
+        members = []
+        for i in range(1, self.n + 1):
+            m = {"name": "fe%d" % i, "address": self.fe_addr(i)}
+            if self.static_macs:
+                m["mac"] = self.fe_mac(i)
+            members.append(m)
+        services = []
+        for name, port, _ in SERVICES:
+            s = {"name": name, "vip": VIP, "protocol": "tcp", "port": port}
+            if checks and name in checks:
+                s["check"] = checks[name]
+            services.append(s)
+        sip = {"name": "sip-udp", "vip": VIP, "protocol": "udp",
+               "port": 5060, "stateless": True}
+        if checks and "sip-udp" in checks:
+            sip["check"] = checks["sip-udp"]
+        services.append(sip)
+        cfg = {
+            "ports": [{"name": "lan0", "device": "net_tap0",
+                       "address": OWN + "/24", "gateway": ROUTER}],
+            "vips": [VIP],
+            "control_socket": os.path.join(self.dir, "dsrlb.sock"),
+            "flows": {"capacity": 65536},
+            "dataplane": {"idle_sleep_us": 100},
+            "members": members,
+            "services": services,
+        }
+        if self.exception:
+            cfg["exception_interface"] = "dsrlb0"
+        cfg.update(extra)
+        return cfg
+
+    def start_dsrlb(self, config=None, binary=None, memory=512):
+        """Start dsrlb in the balancer's namespace and join its TAP to
+        the segment.
+
+        The bridge treats a port's own MAC as its local address and would
+        keep frames for dsrlb's MAC to itself, so once dsrlb has read the
+        TAP's MAC (dp0, DP_MAC), the TAP's kernel side gets another one.
+        """
+        self.dsrlb = Dsrlb(config or self.config(),
+                           ["net_tap0,iface=dp0,mac=%s" % DP_MAC],
+                           name="lab", netns=self.ns_lb, workdir=self.dir,
+                           memory=memory, binary=binary)
+        self.dsrlb.start()
+        wait_for(lambda: subprocess.run(
+            ["ip", "-n", self.ns_lb, "link", "show", "dp0"],
+            capture_output=True).returncode == 0, "the TAP interface")
+        sh("ip", "-n", self.ns_lb, "link", "set", "dp0", "address",
+           TAP_KERNEL_MAC)
+        sh("ip", "-n", self.ns_lb, "link", "set", "dp0", "master", "seg",
+           "up")
+        self.ctl = Ctl(self.dsrlb.config["control_socket"])
+        return self.dsrlb
+
+    def wait_resolved(self):
+        """Until dsrlb has a MAC for every member."""
+        def done():
+            ms = self.ctl.call("members.list")
+            return all(m["mac"] for m in ms) and ms
+        return wait_for(done, "every member resolved by ARP", timeout=30)
+
+    def wait_health(self, service, member, state, timeout=60):
+        """Until the check of service/member is in state; its entry."""
+        def done():
+            for c in self.ctl.call("health.list"):
+                if (c["service"], c["member"], c["state"]) == \
+                        (service, member, state):
+                    return c
+            return None
+        return wait_for(done, "%s/%s %s" % (service, member, state),
+                        timeout=timeout)
+
+    def stop_dsrlb(self):
+        if self.ctl is not None:
+            self.ctl.close()
+            self.ctl = None
+        rc = self.dsrlb.stop() if self.dsrlb is not None else 0
+        self.dsrlb = None
+        return rc
+
+    # ---- traffic ----
+
+    def client(self, *args, timeout=300):
+        out = self.ns(self.ns_client, PY, os.path.join(DTS, "lab_client.py"),
+                      *[str(a) for a in args])
+        return json.loads(out)
+
+    def connect(self, port, count=1):
+        """count TCP connections to VIP:port from the client."""
+        return self.client("tcp", VIP, port, count)
+
+    def sip(self, count=1):
+        return self.client("sip", VIP, count)
+
+    def traffic(self, port):
+        """Connections to VIP:port, one at a time, until stop_traffic()."""
+        p = subprocess.Popen(["ip", "netns", "exec", self.ns_client, PY,
+                              os.path.join(DTS, "lab_client.py"), "loop",
+                              VIP, str(port)],
+                             stdout=subprocess.PIPE, text=True)
+        verify(p.stdout.readline().strip() == "started", "traffic client")
+        return p
+
+    @staticmethod
+    def stop_traffic(p):
+        p.send_signal(signal.SIGTERM)
+        out, _ = p.communicate(timeout=60)
+        return json.loads(out)
+
+    def ping(self, ns, addr, count=3):
+        return subprocess.run(["ip", "netns", "exec", ns, "ping", "-c",
+                               str(count), "-W", "2", "-i", "0.2", addr],
+                              capture_output=True, text=True).returncode
+
+    # ---- frontends ----
+
+    def fe_command(self, i, command):
+        s = socket.socket(socket.AF_UNIX)
+        s.settimeout(10)
+        s.connect(self.fe_ctl_path(i))
+        s.sendall((command + "\n").encode())
+        out = s.makefile().readline().strip()
+        s.close()
+        verify(not out.startswith("error"), "fe%d %s: %s" % (i, command, out))
+        return out
+
+    def fe_stats(self, i):
+        return json.loads(self.fe_command(i, "stats"))
+
+    def link_down(self, i):
+        sh("ip", "-n", self.ns_lb, "link", "set", "fe%d" % i, "down")
+
+    def link_up(self, i):
+        sh("ip", "-n", self.ns_lb, "link", "set", "fe%d" % i, "up")
+
+    def capture(self, ns, iface, bpf):
+        """Start tcpdump; stop_capture() returns the packets."""
+        path = os.path.join(self.dir, "cap-%s.pcap" % uuid.uuid4().hex[:6])
+        p = subprocess.Popen(["ip", "netns", "exec", ns, "tcpdump", "-U",
+                              "-s", "0", "-i", iface, "-w", path, bpf],
+                             stdout=subprocess.DEVNULL,
+                             stderr=subprocess.PIPE, text=True)
+        line = p.stderr.readline()   # "listening on ..." once it captures
+        verify("listening" in line, "tcpdump: %s" % line)
+        return p, path
+
+    @staticmethod
+    def stop_capture(cap):
+        from scapy.all import rdpcap
+        p, path = cap
+        p.send_signal(signal.SIGINT)
+        p.wait(timeout=30)
+        return list(rdpcap(path)) if os.path.getsize(path) > 24 else []
+
+    # ---- teardown ----
+
+    def teardown(self):
+        rc = 0
+        try:
+            rc = self.stop_dsrlb()
+        finally:
+            for p in self.fe_procs:
+                p.kill()
+                p.wait()
+            self.fe_procs = []
+            for n in [self.ns_client, self.ns_router, self.ns_lb] + \
+                    self.ns_fe:
+                subprocess.run(["ip", "netns", "del", n],
+                               capture_output=True)
+        return rc
+
+
+def servers(results):
+    """Frontend names of the successful connections: {name: count}."""
+    seen = {}
+    for r in results:
+        if r.get("ok"):
+            seen[r["server"]] = seen.get(r["server"], 0) + 1
+    return seen
+
+
+def wait_seconds(seconds):
+    """Let the lab run for a while (traffic flows meanwhile). Never used
+    to wait for readiness: that is always polled."""
+    time.sleep(seconds)
