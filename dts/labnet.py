@@ -331,9 +331,20 @@ class Lab:
         return p, path
 
     @staticmethod
-    def stop_capture(cap):
+    def stop_capture(cap, at_least=0):
+        """Stop tcpdump once the file holds at_least packets (tcpdump may
+        read a packet after its receiver has already seen it)."""
         from scapy.all import rdpcap
         p, path = cap
+
+        def count():
+            try:
+                return os.path.getsize(path) > 24 and \
+                    len(rdpcap(path)) >= at_least
+            except Exception:   # a record being written
+                return False
+        if at_least > 0:
+            wait_for(count, "%d packets captured" % at_least)
         p.send_signal(signal.SIGINT)
         p.wait(timeout=30)
         return list(rdpcap(path)) if os.path.getsize(path) > 24 else []

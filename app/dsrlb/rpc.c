@@ -22,6 +22,24 @@
 #include "lb_pkt.h"
 #include "app.h"
 
+/* Append an entry built by json_pack; a NULL (a format bug, or out of
+ * memory) must not silently shorten a list. */
+static bool
+push(json_t *list, json_t *entry)
+{
+	return entry != NULL && json_array_append_new(list, entry) == 0;
+}
+
+static json_t *
+list_or_fail(json_t *list, bool ok, struct lb_ctl_error *err)
+{
+	if (ok)
+		return list;
+	json_decref(list);
+	return lb_ctl_fail(err, LB_CTL_INTERNAL_ERROR,
+			   "could not encode the answer");
+}
+
 static json_t *
 ip_json(uint32_t addr)
 {
@@ -64,8 +82,7 @@ cidr_str(uint32_t addr, uint8_t prefix, char *buf, size_t size)
 }
 
 static json_t *
-rpc_status(void *ctx, json_t *params __rte_unused,
-	   struct lb_ctl_error *err __rte_unused)
+rpc_status(void *ctx, json_t *params __rte_unused, struct lb_ctl_error *err)
 {
 	struct dsrlb_app *app = ctx;
 	const struct lb_snapshot *s = lb_core_snapshot(app->core);
@@ -81,11 +98,12 @@ rpc_status(void *ctx, json_t *params __rte_unused,
 	for (i = 0; i < app->n_ports; i++) {
 		const struct lb_conf_port *p = &app->conf->ports[i];
 
-		json_array_append_new(ports, json_pack("{s:s, s:i, s:s, s:s, s:i}",
+		if (!push(ports, json_pack("{s:s, s:i, s:s, s:s, s:i}",
 			"name", p->name, "dpdk_port", (int)app->port_ids[i],
 			"mac", dsrlb_mac_str(app->port_macs[i], mac),
 			"address", cidr_str(p->addr, p->prefix, cidr, sizeof(cidr)),
-			"vlan", p->vlan));
+			"vlan", p->vlan)))
+			return list_or_fail(ports, false, err);
 	}
 	return json_pack("{s:s, s:s, s:i, s:I, s:b, s:o, s:i, s:i, s:i, s:i, s:I, s:s?}",
 		"version", DSRLB_VERSION, "dpdk", rte_version(),
@@ -149,16 +167,17 @@ member_json(struct dsrlb_app *app, unsigned int slot)
 
 static json_t *
 rpc_members_list(void *ctx, json_t *params __rte_unused,
-		 struct lb_ctl_error *err __rte_unused)
+		 struct lb_ctl_error *err)
 {
 	struct dsrlb_app *app = ctx;
 	json_t *r = json_array();
 	unsigned int i;
+	bool ok = true;
 
 	for (i = 0; i < LB_MAX_MEMBERS; i++)
 		if (lb_core_member(app->core, i) != NULL)
-			json_array_append_new(r, member_json(app, i));
-	return r;
+			ok = push(r, member_json(app, i)) && ok;
+	return list_or_fail(r, ok, err);
 }
 
 static const struct dsrlb_check *
@@ -183,12 +202,13 @@ check_state(const struct dsrlb_check *c)
 
 static json_t *
 rpc_services_list(void *ctx, json_t *params __rte_unused,
-		  struct lb_ctl_error *err __rte_unused)
+		  struct lb_ctl_error *err)
 {
 	struct dsrlb_app *app = ctx;
 	const struct lb_snapshot *snap = lb_core_snapshot(app->core);
 	json_t *r = json_array();
 	unsigned int i, m;
+	bool ok = true;
 
 	for (i = 0; i < LB_MAX_SERVICES; i++) {
 		const struct lb_core_service *s = lb_core_service(app->core, i);
@@ -206,13 +226,13 @@ rpc_services_list(void *ctx, json_t *params __rte_unused,
 
 			if (cm == NULL || !s->bound[m])
 				continue;
-			json_array_append_new(members, json_pack("{s:s, s:s, s:s}",
+			ok = push(members, json_pack("{s:s, s:s, s:s}",
 				"name", cm->conf.name,
 				"state", ms == LB_MS_ACTIVE ? "active" :
 					 ms == LB_MS_DRAIN ? "drain" : "out",
-				"health", check_state(find_check(app, i, m))));
+				"health", check_state(find_check(app, i, m)))) && ok;
 		}
-		json_array_append_new(r, json_pack("{s:s, s:o, s:s, s:o, s:s, s:b, s:s, s:o, s:o}",
+		ok = push(r, json_pack("{s:s, s:o, s:s, s:o, s:s, s:b, s:s, s:o, s:o}",
 			"name", c->name,
 			"vip", c->vip == 0 ? json_string("*") : ip_json(c->vip),
 			"protocol", c->proto == LB_IPPROTO_TCP ? "tcp" : "udp",
@@ -221,18 +241,19 @@ rpc_services_list(void *ctx, json_t *params __rte_unused,
 			"stateless", c->stateless,
 			"check", lb_check_names[c->check.type],
 			"members", members,
-			"traffic", traffic_json(app, false, i)));
+			"traffic", traffic_json(app, false, i))) && ok;
 	}
-	return r;
+	return list_or_fail(r, ok, err);
 }
 
 static json_t *
 rpc_health_list(void *ctx, json_t *params __rte_unused,
-		struct lb_ctl_error *err __rte_unused)
+		struct lb_ctl_error *err)
 {
 	struct dsrlb_app *app = ctx;
 	json_t *r = json_array();
 	unsigned int i;
+	bool ok = true;
 
 	for (i = 0; i < app->health.n; i++) {
 		const struct dsrlb_check *c = &app->health.checks[i];
@@ -241,30 +262,31 @@ rpc_health_list(void *ctx, json_t *params __rte_unused,
 
 		if (s == NULL || m == NULL)
 			continue;
-		json_array_append_new(r, json_pack("{s:s, s:s, s:s, s:i, s:s, s:s, s:I, s:I}",
+		ok = push(r, json_pack("{s:s, s:s, s:s, s:i, s:s, s:s, s:I, s:I}",
 			"service", s->conf.name, "member", m->conf.name,
 			"type", lb_check_names[c->conf.type],
 			"port", c->conf.port, "state", check_state(c),
 			"last", c->last, "runs", (json_int_t)c->runs,
-			"failures", (json_int_t)c->failures));
+			"failures", (json_int_t)c->failures)) && ok;
 	}
-	return r;
+	return list_or_fail(r, ok, err);
 }
 
 static json_t *
 rpc_neighbors_list(void *ctx, json_t *params __rte_unused,
-		   struct lb_ctl_error *err __rte_unused)
+		   struct lb_ctl_error *err)
 {
 	struct dsrlb_app *app = ctx;
 	uint64_t now = dsrlb_now_ms();
 	json_t *r = json_array();
 	unsigned int i;
+	bool ok = true;
 
 	for (i = 0; i < app->neigh.n; i++) {
 		const struct lb_neigh *n = &app->neigh.e[i];
 		char mac[DSRLB_MAC_STR];
 
-		json_array_append_new(r, json_pack("{s:o, s:s?, s:s, s:s, s:b, s:I?}",
+		ok = push(r, json_pack("{s:o, s:s?, s:s, s:s, s:b, s:o?}",
 			"address", ip_json(n->addr),
 			"mac", lb_neigh_usable(n) ? dsrlb_mac_str(n->mac, mac) : NULL,
 			"state", lb_neigh_state_names[n->state],
@@ -272,9 +294,9 @@ rpc_neighbors_list(void *ctx, json_t *params __rte_unused,
 			"wanted", n->wanted,
 			"age", n->confirmed_ms != 0 ?
 				json_integer((json_int_t)((now - n->confirmed_ms) / 1000)) :
-				NULL));
+				NULL)) && ok;
 	}
-	return r;
+	return list_or_fail(r, ok, err);
 }
 
 static json_t *

@@ -7,7 +7,7 @@ import socket
 import stat
 import tempfile
 
-from scapy.all import IP, TCP, Ether, wrpcap
+from scapy.all import ARP, IP, TCP, Ether, wrpcap
 
 from framework import (PCAP_MAC, Ctl, Dsrlb, TestSuite, base_config,
                        four_members, pcap_port, verify)
@@ -32,14 +32,18 @@ class ControlSocket(TestSuite):
              "port": 5060, "stateless": True}])
         cfg["control_socket"] = self.sock
         rx = os.path.join(self.dir, "in.pcap")
+        arp = (Ether(src="02:00:00:00:00:77", dst="ff:ff:ff:ff:ff:ff") /
+               ARP(op=1, hwsrc="02:00:00:00:00:77", psrc="198.51.100.77",
+                   pdst="198.51.100.78"))
         wrpcap(rx, [Ether(src="02:00:00:00:00:01", dst=PCAP_MAC) /
                     IP(src="203.0.113.%d" % i, dst=VIP) /
                     TCP(sport=1000 + i, dport=110, flags="S")
-                    for i in range(1, 41)], linktype=1)
+                    for i in range(1, 41)] + [arp], linktype=1)
         self.d = Dsrlb(cfg, [pcap_port("net_pcap0", rx,
                                        os.path.join(self.dir, "out.pcap"))],
                        name="ctl", workdir=self.dir).start()
-        self.d.wait_stats(lambda s: s["rx"] >= 40, "packets handled")
+        self.d.wait_stats(lambda s: s["rx"] >= 41 and s["arp_ignored"] >= 1,
+                          "packets handled")
         self.c = Ctl(self.sock)
 
     def tear_down_suite(self):
@@ -62,7 +66,7 @@ class ControlSocket(TestSuite):
                st["active"] is True and st["ports"][0]["name"] == "lan0",
                "status %s" % st)
         stats = self.c.call("stats")
-        verify(stats["rx"] == 40 and stats["workers"]["fwd"] == 40,
+        verify(stats["rx"] == 41 and stats["workers"]["fwd"] == 40,
                "stats rx %s fwd %s" % (stats["rx"], stats["workers"]["fwd"]))
         members = self.c.call("members.list")
         verify([m["name"] for m in members] == ["fe1", "fe2", "fe3", "fe4"]
@@ -74,7 +78,11 @@ class ControlSocket(TestSuite):
                services["sip-udp"]["stateless"] is True,
                "services %s" % services)
         verify(self.c.call("health.list") == [], "health checks listed")
-        verify(isinstance(self.c.call("neighbors.list"), list), "neighbors")
+        neigh = self.c.call("neighbors.list")
+        verify(len(neigh) == 1 and neigh[0]["address"] == "198.51.100.77"
+               and neigh[0]["mac"] == "02:00:00:00:00:77" and
+               neigh[0]["wanted"] is False and neigh[0]["port"] == "lan0",
+               "neighbors %s" % neigh)
         names = {m["method"] for m in self.c.call("help")}
         verify({"member.set", "activate", "deactivate"} <= names,
                "help lists %s" % names)

@@ -208,6 +208,7 @@ dispatch(struct lb_ctl *ctl, json_t *req)
 	}
 	result = m->handler(ctl->ctx, params, &err);
 	json_decref(params);
+
 	if (result == NULL)
 		return id != NULL ? error_response(id, err.code, err.message) :
 			NULL;
