@@ -58,14 +58,14 @@ class LabDsr(TestSuite):
         verify(seen <= FRONTENDS and len(seen) > 1, "answered by %s" % seen)
 
     def test_counters_match_traffic(self):
-        """Steps: read dsrlb's counters after the traffic above (and
-        some more connections).
+        """Steps: 100 POP3 connections, then read dsrlb's counters.
         Verify: flows were created and forwarded, nothing was dropped
         for a reason that would mean a bug (malformed, no service, no
         member, standby, TX), and every member forwarded packets."""
-        self.lab.connect(110, 20)
+        res = self.lab.connect(110, 100)
+        verify(all(r["ok"] for r in res), "failed connections")
         st = self.lab.dsrlb.stats()
-        verify(st["fwd"] > 0 and st["flow_new"] >= 20, "fwd %d flow_new %d"
+        verify(st["fwd"] > 0 and st["flow_new"] >= 100, "fwd %d flow_new %d"
                % (st["fwd"], st["flow_new"]))
         for k in ("drop_no_service", "drop_no_member", "drop_standby",
                   "drop_ip_length", "drop_truncated_ip", "drop_tcp_header",
