@@ -33,6 +33,10 @@ step "unit tests (ASan/UBSan)" env ASAN_OPTIONS=detect_leaks=1 \
 step "fuzz smoke" dts/fuzz.sh
 step "DTS net_pcap suites" /usr/bin/python3 dts/run.py --group pcap
 step "DTS namespace lab" /usr/bin/python3 dts/run.py --group lab
+step "DTS lab with dsrlb built with ASan/UBSan" env DSRLB_BUILD=build-asan \
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	/usr/bin/python3 dts/run.py LabDsr LabHealth
 
 echo
 if [ ${#failed[@]} -gt 0 ]; then

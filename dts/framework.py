@@ -23,7 +23,7 @@ import traceback
 logging.getLogger("scapy.runtime").setLevel(logging.ERROR)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BUILD = os.environ.get("DSRLB_BUILD", os.path.join(ROOT, "build"))
+BUILD = os.path.join(ROOT, os.environ.get("DSRLB_BUILD", "build"))
 DSRLB = os.path.join(BUILD, "app", "dsrlb", "dsrlb")
 RUNTIME_DIR = "/var/run/dpdk"
 
@@ -268,7 +268,9 @@ class TestSuite:
     """Base of every suite: one feature per suite.
 
     set_up_suite/tear_down_suite run once around the suite's test_*
-    cases; set_up_test/tear_down_test around each.
+    cases (tear_down_suite also after a failed set_up_suite, so it must
+    cope with a half-built suite); set_up_test/tear_down_test around
+    each.
     """
 
     def set_up_suite(self):
@@ -292,6 +294,11 @@ class TestSuite:
             self.set_up_suite()
         except Exception:
             report("  set_up_suite FAILED\n" + traceback.format_exc())
+            try:
+                self.tear_down_suite()   # undo what set-up did build
+            except Exception:
+                report("  tear_down_suite FAILED\n" +
+                       traceback.format_exc())
             return [(n, False) for n in names]
         try:
             for n in names:

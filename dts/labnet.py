@@ -113,7 +113,12 @@ class Lab:
             sh("ip", "-n", n, "link", "set", "lo", "up")
             self.sysctl(n, "net.ipv6.conf.all.disable_ipv6=1",
                         "net.ipv6.conf.default.disable_ipv6=1")
-        # the segment: a bridge in the balancer's namespace
+        # the segment: a bridge in the balancer's namespace. Its own
+        # device must not answer ARP for the balancer's address, which
+        # the exception interface holds in the same namespace (a host
+        # with another interface on the segment needs the same).
+        self.sysctl(self.ns_lb, "net.ipv4.conf.all.arp_ignore=1",
+                    "net.ipv4.conf.all.arp_announce=2")
         sh("ip", "-n", self.ns_lb, "link", "add", "seg", "type", "bridge")
         sh("ip", "-n", self.ns_lb, "link", "set", "seg", "address",
            BRIDGE_MAC, "up")

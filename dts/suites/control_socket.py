@@ -47,7 +47,10 @@ class ControlSocket(TestSuite):
         self.c = Ctl(self.sock)
 
     def tear_down_suite(self):
-        self.c.close()
+        if not hasattr(self, "d"):
+            return
+        if hasattr(self, "c"):
+            self.c.close()
         rc = self.d.stop()
         verify(rc == 0, "dsrlb exited %s" % rc)
         verify(not os.path.exists(self.sock), "socket left behind")

@@ -17,10 +17,13 @@ class LabDsr(TestSuite):
     GROUP = "lab"
 
     def set_up_suite(self):
-        self.lab = Lab(static_macs=True, exception=False).build()
+        self.lab = Lab(static_macs=True, exception=False)
+        self.lab.build()
         self.lab.start_dsrlb()
 
     def tear_down_suite(self):
+        if not hasattr(self, "lab"):
+            return
         rc = self.lab.teardown()
         verify(rc == 0, "dsrlb exited %s on SIGTERM" % rc)
 

@@ -16,7 +16,8 @@ class LabFlaps(TestSuite):
     GROUP = "lab"
 
     def set_up_suite(self):
-        self.lab = Lab().build()
+        self.lab = Lab()
+        self.lab.build()
         checks = {"pop3": {"type": "pop3", "interval": 0.1, "timeout": 0.1,
                            "rise": 1, "fall": 1},
                   "smtp": {"type": "smtp", "interval": 1, "timeout": 0.5}}
@@ -27,6 +28,8 @@ class LabFlaps(TestSuite):
             self.lab.wait_health("smtp", fe, "up")
 
     def tear_down_suite(self):
+        if not hasattr(self, "lab"):
+            return
         rc = self.lab.teardown()
         verify(rc == 0, "dsrlb exited %s on SIGTERM" % rc)
 

@@ -23,7 +23,8 @@ class LabHealth(TestSuite):
     GROUP = "lab"
 
     def set_up_suite(self):
-        self.lab = Lab(static_macs=False, exception=True).build()
+        self.lab = Lab(static_macs=False, exception=True)
+        self.lab.build()
         self.lab.start_dsrlb(self.lab.config(checks=CHECKS))
         self.lab.wait_resolved()
         for svc in CHECKS:
@@ -31,6 +32,8 @@ class LabHealth(TestSuite):
                 self.lab.wait_health(svc, fe, "up")
 
     def tear_down_suite(self):
+        if not hasattr(self, "lab"):
+            return
         rc = self.lab.teardown()
         verify(rc == 0, "dsrlb exited %s on SIGTERM" % rc)
 

@@ -38,7 +38,8 @@ class RealServerTool(TestSuite):
             f.write(VIPFILE)
 
     def tear_down_suite(self):
-        subprocess.run(["ip", "netns", "del", self.ns])
+        if hasattr(self, "ns"):
+            subprocess.run(["ip", "netns", "del", self.ns])
 
     def sh(self, cmd):
         return subprocess.run(["ip", "netns", "exec", self.ns, "sh", "-c",
