@@ -1,0 +1,360 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright(c) 2026 The dsrlb authors
+ */
+
+/* The configuration: a valid file decodes to the right values and
+ * defaults, and every class of error is refused with a message naming
+ * the JSON path (or file:line:column, file:line). No EAL. */
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "lb_config.h"
+#include "lb_sched.h"
+#include "test_util.h"
+
+static const char base[] =
+"{\n"
+"  \"ports\": [{\"name\": \"lan0\", \"address\": \"198.51.100.2/24\",\n"
+"             \"gateway\": \"198.51.100.1\"}],\n"
+"  \"exception_interface\": \"dsrlb0\",\n"
+"  \"control_socket\": \"/run/dsrlb/control.sock\",\n"
+"  \"vips\": [\"198.51.100.100\", \"198.51.100.112/29\"],\n"
+"  \"flows\": {\"capacity\": 65536},\n"
+"  \"members\": [\n"
+"    {\"name\": \"fe1\", \"address\": \"198.51.100.11\", \"mac\": \"02:00:00:00:00:11\"},\n"
+"    {\"name\": \"fe2\", \"address\": \"198.51.100.12\", \"weight\": 50,\n"
+"     \"source_ports\": \"33000-33999\", \"state\": \"drain\"}\n"
+"  ],\n"
+"  \"services\": [\n"
+"    {\"name\": \"pop3\", \"vip\": \"198.51.100.100\", \"protocol\": \"tcp\", \"port\": 110,\n"
+"     \"check\": {\"type\": \"pop3\", \"interval\": 2, \"timeout\": 1, \"rise\": 2, \"fall\": 3}},\n"
+"    {\"name\": \"sip\", \"vip\": \"*\", \"protocol\": \"udp\", \"port\": 5060,\n"
+"     \"stateless\": true, \"members\": [\"fe1\"]}\n"
+"  ]\n"
+"}\n";
+
+/* base with the first occurrence of from replaced by to */
+static char *
+edit(const char *from, const char *to)
+{
+	const char *at = strstr(base, from);
+	size_t n = strlen(base) - strlen(from) + strlen(to) + 1;
+	char *s = malloc(n);
+
+	if (at == NULL)
+		fail_msg("test bug: \"%s\" is not in the base config", from);
+	snprintf(s, n, "%.*s%s%s", (int)(at - base), base, to,
+		 at + strlen(from));
+	return s;
+}
+
+static void
+expect_error(const char *text, const char *where)
+{
+	struct lb_conf_error err;
+	struct lb_conf *c = lb_conf_parse(text, "t.json", &err);
+
+	if (c != NULL) {
+		lb_conf_free(c);
+		fail_msg("accepted, expected an error at %s", where);
+	}
+	if (strstr(err.msg, where) == NULL)
+		fail_msg("message \"%s\" does not name %s", err.msg, where);
+}
+
+static void
+expect_edit_error(const char *from, const char *to, const char *where)
+{
+	char *s = edit(from, to);
+
+	expect_error(s, where);
+	free(s);
+}
+
+static void
+valid_config_decodes(void **state)
+{
+	struct lb_conf_error err;
+	struct lb_conf *c = lb_conf_parse(base, "t.json", &err);
+	const struct lb_conf_service *pop3, *sip;
+
+	(void)state;
+	if (c == NULL)
+		fail_msg("%s", err.msg);
+	assert_int_equal(c->n_ports, 1);
+	assert_int_equal(c->ports[0].addr, ip4("198.51.100.2"));
+	assert_int_equal(c->ports[0].prefix, 24);
+	assert_int_equal(c->ports[0].gateway, ip4("198.51.100.1"));
+	assert_string_equal(c->exception_interface, "dsrlb0");
+	assert_int_equal(c->n_vips, 1 + 8);      /* /29 expanded */
+	assert_int_equal(c->vips[0], ip4("198.51.100.100"));
+	assert_int_equal(c->vips[8], ip4("198.51.100.119"));
+	assert_int_equal(c->flows.capacity, 65536);
+	assert_int_equal(c->flows.syn_timeout, 10);
+	assert_int_equal(c->flows.tcp_timeout, 900);
+	assert_int_equal(c->flows.fin_timeout, 10);
+	assert_int_equal(c->flows.udp_timeout, 60);
+	assert_int_equal(c->n_members, 2);
+	assert_int_equal(c->members[0].weight, 100);
+	assert_true(c->members[0].has_mac);
+	assert_int_equal(c->members[0].mac[5], 0x11);
+	assert_int_equal(c->members[1].weight, 50);
+	assert_true(c->members[1].has_sports);
+	assert_int_equal(c->members[1].sport_lo, 33000);
+	assert_int_equal(c->members[1].sport_hi, 33999);
+	assert_int_equal(c->members[1].state, LB_ADMIN_DRAIN);
+	assert_int_equal(c->n_services, 2);
+	pop3 = &c->services[0];
+	assert_int_equal(pop3->proto, LB_IPPROTO_TCP);
+	assert_int_equal(pop3->port_lo, 110);
+	assert_int_equal(pop3->sched, LB_SCHED_MAGLEV);
+	assert_int_equal(pop3->table_size, LB_MAGLEV_DEFAULT_SIZE);
+	assert_null(pop3->members);           /* every member */
+	assert_int_equal(pop3->check.type, LB_CHECK_POP3);
+	assert_int_equal(pop3->check.interval_ms, 2000);
+	assert_int_equal(pop3->check.port, 110);
+	sip = &c->services[1];
+	assert_int_equal(sip->vip, 0);        /* "*" */
+	assert_true(sip->stateless);
+	assert_int_equal(sip->hash_fields, LB_HASH_F_DEFAULT);
+	assert_int_equal(sip->n_members, 1);
+	assert_int_equal(sip->check.type, LB_CHECK_NONE);
+	lb_conf_free(c);
+}
+
+static void
+invalid_json_names_line_and_column(void **state)
+{
+	(void)state;
+	expect_error("{\n  \"ports\": [\n  ,]\n}", "t.json:3:");
+	expect_error("{\"ports\": [], \"ports\": []}", "t.json:1:");
+}
+
+static void
+unknown_key_names_its_path(void **state)
+{
+	(void)state;
+	expect_edit_error("\"flows\": {", "\"flows\": {\"capcity\": 1, ",
+			  "flows.capcity: unknown key");
+	expect_edit_error("\"exception_interface\"", "\"exception_iface\"",
+			  "exception_iface: unknown key");
+	expect_edit_error("\"rise\": 2", "\"rise\": 2, \"falls\": 1",
+			  "services[0].check.falls");
+}
+
+static void
+wrong_type_names_its_path(void **state)
+{
+	(void)state;
+	expect_edit_error("\"capacity\": 65536", "\"capacity\": \"lots\"",
+			  "flows.capacity: expected an integer");
+	expect_edit_error("\"stateless\": true", "\"stateless\": 1",
+			  "services[1].stateless: expected true or false");
+	expect_edit_error("\"weight\": 50", "\"weight\": 5.5",
+			  "members[1].weight");
+	expect_error("[]", "(top level): expected an object");
+}
+
+static void
+missing_required_names_its_path(void **state)
+{
+	(void)state;
+	expect_edit_error("\"protocol\": \"tcp\", ", "",
+			  "services[0].protocol: required");
+	expect_edit_error("\"name\": \"fe1\", \"address\": \"198.51.100.11\"",
+			  "\"name\": \"fe1\"", "members[0].address: required");
+}
+
+static void
+bad_address_names_its_path(void **state)
+{
+	(void)state;
+	expect_edit_error("\"198.51.100.11\"", "\"198.51.100.311\"",
+			  "members[0].address");
+	expect_edit_error("\"198.51.100.2/24\"", "\"198.51.100.2\"",
+			  "ports[0].address");
+	expect_edit_error("\"198.51.100.11\"", "\"192.0.2.11\"",
+			  "members[0].address: 192.0.2.11 is not in the subnet");
+	expect_edit_error("\"02:00:00:00:00:11\"", "\"01:00:00:00:00:11\"",
+			  "members[0].mac");
+	expect_edit_error("\"gateway\": \"198.51.100.1\"",
+			  "\"gateway\": \"192.0.2.1\"", "ports[0].gateway");
+}
+
+static void
+vip_mask_under_24_refused(void **state)
+{
+	(void)state;
+	expect_edit_error("\"198.51.100.112/29\"", "\"198.51.100.0/23\"",
+			  "vips[1]: \"198.51.100.0/23\": subnet masks must be /24 to /32");
+	expect_edit_error("\"198.51.100.112/29\"", "\"198.51.100.114/29\"",
+			  "vips[1]: \"198.51.100.114/29\" has host bits set");
+}
+
+static void
+duplicate_names_refused(void **state)
+{
+	(void)state;
+	expect_edit_error("\"name\": \"fe2\"", "\"name\": \"fe1\"",
+			  "members[1].name: duplicate member name \"fe1\"");
+	expect_edit_error("\"name\": \"sip\"", "\"name\": \"pop3\"",
+			  "services[1].name: duplicate service name");
+	expect_edit_error("\"198.51.100.12\"", "\"198.51.100.11\"",
+			  "members[1].address");
+}
+
+static void
+dangling_references_refused(void **state)
+{
+	(void)state;
+	expect_edit_error("\"vip\": \"198.51.100.100\"",
+			  "\"vip\": \"198.51.100.99\"",
+			  "services[0].vip: 198.51.100.99 is not one of the VIPs");
+	expect_edit_error("\"members\": [\"fe1\"]", "\"members\": [\"fe9\"]",
+			  "services[1].members[0]: no member is named \"fe9\"");
+}
+
+static void
+conflicts_refused(void **state)
+{
+	(void)state;
+	/* a member that is a VIP */
+	expect_edit_error("\"198.51.100.12\"", "\"198.51.100.100\"",
+			  "members[1].address: 198.51.100.100 is a VIP");
+	/* overlapping source-port ranges */
+	expect_edit_error("\"mac\": \"02:00:00:00:00:11\"",
+			  "\"mac\": \"02:00:00:00:00:11\", \"source_ports\": \"33500-34000\"",
+			  "members[1].source_ports");
+	/* a source-port range holding a service's port */
+	expect_edit_error("\"33000-33999\"", "\"5000-5100\"",
+			  "members[1].source_ports: 5000-5100 includes the port of service \"sip\"");
+	/* two services on the same VIP, protocol and port */
+	expect_edit_error("\"members\": [\"fe1\"]}",
+			  "\"members\": [\"fe1\"]}, {\"name\": \"sip2\", \"vip\": \"*\", "
+			  "\"protocol\": \"udp\", \"port\": 5060}",
+			  "services[2].port: overlaps service \"sip\" (services[1])");
+	/* ... but an exact port inside another service's range is fine */
+	{
+		char *t = edit("\"members\": [\"fe1\"]}",
+			       "\"members\": [\"fe1\"]}, {\"name\": \"sip2\", \"vip\": \"*\", "
+			       "\"protocol\": \"udp\", \"port\": \"5000-5100\"}");
+		struct lb_conf_error err;
+		struct lb_conf *c = lb_conf_parse(t, "t.json", &err);
+
+		if (c == NULL)
+			fail_msg("%s", err.msg);
+		lb_conf_free(c);
+		free(t);
+	}
+}
+
+static void
+service_values_refused(void **state)
+{
+	(void)state;
+	expect_edit_error("\"port\": 110", "\"port\": \"pop\"",
+			  "services[0].port");
+	expect_edit_error("\"port\": 110", "\"port\": \"120-110\"",
+			  "services[0].port");
+	expect_edit_error("\"port\": 110", "\"port\": 110, \"table_size\": 65536",
+			  "services[0].table_size: 65536 is not prime");
+	expect_edit_error("\"protocol\": \"tcp\", \"port\": 110",
+			  "\"protocol\": \"tcp\", \"port\": 110, \"stateless\": true",
+			  "services[0].stateless: only UDP");
+	expect_edit_error("\"port\": 110", "\"port\": 110, \"hash_fields\": [\"src_ip\"]",
+			  "services[0].hash_fields");
+	expect_edit_error("\"port\": 110", "\"port\": 110, \"scheduler\": \"lc\"",
+			  "services[0].scheduler: \"lc\" is not one of");
+	expect_edit_error("\"port\": 110", "\"port\": 110, \"persistence\": 15",
+			  "services[0].persistence");
+}
+
+static void
+check_values_refused(void **state)
+{
+	(void)state;
+	expect_edit_error("\"timeout\": 1", "\"timeout\": 3",
+			  "services[0].check.timeout: 3 s is longer than the interval");
+	expect_edit_error("\"type\": \"pop3\"", "\"type\": \"http\", \"path\": \"/a b\"",
+			  "services[0].check.path");
+	expect_edit_error("\"type\": \"pop3\"", "\"type\": \"pop3\", \"path\": \"/\"",
+			  "services[0].check.path: only http");
+	expect_edit_error("\"exception_interface\": \"dsrlb0\",", "",
+			  "services[0].check.type: health checks run from the balancer's own address");
+	expect_edit_error("\"port\": 110", "\"port\": \"any\"",
+			  "services[0].check: the service has a port range");
+}
+
+static void
+vip_file_errors_name_file_and_line(void **state)
+{
+	char path[] = "/tmp/dsrlb-test-vipaddrs-XXXXXX";
+	char from[128], *text;
+	int fd = mkstemp(path);
+	FILE *f;
+
+	(void)state;
+	assert_true(fd >= 0);
+	f = fdopen(fd, "w");
+	fprintf(f, "# VIPs\n198.51.100.100\n198.51.100.0/23\n");
+	fclose(f);
+	snprintf(from, sizeof(from), "\"vip_file\": \"%s\", \"vips\"", path);
+	text = edit("\"vips\"", from);
+	expect_error(text, ":3: \"198.51.100.0/23\": subnet masks");
+	free(text);
+	unlink(path);
+	text = edit("\"vips\"", "\"vip_file\": \"/nonexistent/vipaddrs\", \"vips\"");
+	expect_error(text, "vip_file: cannot read \"/nonexistent/vipaddrs\"");
+	free(text);
+}
+
+static void
+vip_file_merges_with_vips(void **state)
+{
+	char path[] = "/tmp/dsrlb-test-vipaddrs-XXXXXX";
+	char from[128], *text;
+	struct lb_conf_error err;
+	struct lb_conf *c;
+	int fd = mkstemp(path);
+	FILE *f;
+
+	(void)state;
+	assert_true(fd >= 0);
+	f = fdopen(fd, "w");
+	fprintf(f, "198.51.100.100\n198.51.100.200/32\n");
+	fclose(f);
+	snprintf(from, sizeof(from), "\"vip_file\": \"%s\", \"vips\"", path);
+	text = edit("\"vips\"", from);
+	c = lb_conf_parse(text, "t.json", &err);
+	if (c == NULL)
+		fail_msg("%s", err.msg);
+	assert_int_equal(c->n_vips, 10);   /* .100 counted once */
+	lb_conf_free(c);
+	free(text);
+	unlink(path);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(valid_config_decodes),
+		cmocka_unit_test(invalid_json_names_line_and_column),
+		cmocka_unit_test(unknown_key_names_its_path),
+		cmocka_unit_test(wrong_type_names_its_path),
+		cmocka_unit_test(missing_required_names_its_path),
+		cmocka_unit_test(bad_address_names_its_path),
+		cmocka_unit_test(vip_mask_under_24_refused),
+		cmocka_unit_test(duplicate_names_refused),
+		cmocka_unit_test(dangling_references_refused),
+		cmocka_unit_test(conflicts_refused),
+		cmocka_unit_test(service_values_refused),
+		cmocka_unit_test(check_values_refused),
+		cmocka_unit_test(vip_file_errors_name_file_and_line),
+		cmocka_unit_test(vip_file_merges_with_vips),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

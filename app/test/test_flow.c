@@ -1,0 +1,229 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright(c) 2026 The dsrlb authors
+ */
+
+/* The per-lcore flow table: capacity, lookups, deletion, the sweeper and
+ * TCP state aging. Needs the EAL (rte_hash, rte_malloc). */
+
+#include <errno.h>
+
+#include <rte_eal.h>
+#include <rte_lcore.h>
+#include <rte_memory.h>
+
+#include "lb_flow.h"
+#include "test_util.h"
+
+static struct lb_tuple
+key(uint32_t i)
+{
+	return (struct lb_tuple){ .src_ip = htonl(0xcb007100u + i),
+		.dst_ip = ip4("198.51.100.100"), .src_port = (uint16_t)(1024 + i),
+		.dst_port = 110, .proto = LB_IPPROTO_TCP };
+}
+
+static const struct lb_flow_timeouts timeouts = { .t = {
+	[LB_FLOW_TCP_SYN] = 10000, [LB_FLOW_TCP_EST] = 900000,
+	[LB_FLOW_TCP_CLOSING] = 10000, [LB_FLOW_UDP] = 60000 } };
+
+static int
+setup(void **state)
+{
+	(void)state;
+	return test_eal_init("test_flow");
+}
+
+static int
+teardown(void **state)
+{
+	(void)state;
+	rte_eal_cleanup();
+	return 0;
+}
+
+static void
+flow_table_add_lookup_delete(void **state)
+{
+	struct lb_flow_table *t = lb_flow_create("t_basic", 1024, SOCKET_ID_ANY);
+	struct lb_tuple k = key(1), other = key(2);
+	int32_t pos;
+
+	(void)state;
+	assert_non_null(t);
+	assert_true(lb_flow_lookup(t, &k, lb_tuple_hash(&k)) < 0);
+	pos = lb_flow_add(t, &k, lb_tuple_hash(&k));
+	assert_true(pos >= 0 && (uint32_t)pos < t->n_pos);
+	t->e[pos].state = LB_FLOW_TCP_EST;
+	assert_int_equal(lb_flow_lookup(t, &k, lb_tuple_hash(&k)), pos);
+	assert_true(lb_flow_lookup(t, &other, lb_tuple_hash(&other)) < 0);
+	assert_int_equal(t->count, 1);
+	lb_flow_del(t, pos);
+	assert_int_equal(t->count, 0);
+	assert_true(lb_flow_lookup(t, &k, lb_tuple_hash(&k)) < 0);
+	lb_flow_free(t);
+}
+
+static void
+flow_table_bulk_lookup(void **state)
+{
+	struct lb_flow_table *t = lb_flow_create("t_bulk", 1024, SOCKET_ID_ANY);
+	struct lb_tuple keys[32];
+	const struct lb_tuple *kp[32];
+	uint32_t sig[32];
+	int32_t added[32], pos[32];
+	unsigned int i;
+
+	(void)state;
+	assert_non_null(t);
+	for (i = 0; i < 32; i++) {
+		keys[i] = key(i);
+		kp[i] = &keys[i];
+		sig[i] = lb_tuple_hash(&keys[i]);
+		added[i] = i % 2 == 0 ? lb_flow_add(t, &keys[i], sig[i]) : -1;
+	}
+	lb_flow_lookup_bulk(t, kp, sig, 32, pos);
+	for (i = 0; i < 32; i++)
+		if (i % 2 == 0)
+			assert_int_equal(pos[i], added[i]);
+		else
+			assert_true(pos[i] < 0);
+	lb_flow_free(t);
+}
+
+/* The table holds exactly its capacity (extendable buckets): the next
+ * add fails with -ENOSPC, which the data path turns into stateless
+ * balancing. */
+static void
+flow_table_full_at_capacity(void **state)
+{
+	struct lb_flow_table *t = lb_flow_create("t_full", 4096, SOCKET_ID_ANY);
+	struct lb_tuple k;
+	uint32_t i;
+
+	(void)state;
+	assert_non_null(t);
+	for (i = 0; i < 4096; i++) {
+		k = key(i);
+		assert_true(lb_flow_add(t, &k, lb_tuple_hash(&k)) >= 0);
+	}
+	k = key(5000);
+	assert_int_equal(lb_flow_add(t, &k, lb_tuple_hash(&k)), -ENOSPC);
+	assert_int_equal(t->count, 4096);
+	lb_flow_flush(t);
+	assert_int_equal(t->count, 0);
+	assert_true(lb_flow_add(t, &k, lb_tuple_hash(&k)) >= 0);
+	lb_flow_free(t);
+}
+
+static void
+flow_table_sweeper_removes_only_expired(void **state)
+{
+	struct lb_flow_table *t = lb_flow_create("t_sweep", 1024, SOCKET_ID_ANY);
+	uint32_t i, now = 50000, removed = 0, start;
+
+	(void)state;
+	assert_non_null(t);
+	for (i = 0; i < 100; i++) {
+		struct lb_tuple k = key(i);
+		int32_t pos = lb_flow_add(t, &k, lb_tuple_hash(&k));
+
+		assert_true(pos >= 0);
+		t->e[pos].state = LB_FLOW_TCP_EST;
+		t->e[pos].expire = i % 2 ? now - 1 : now + 1000;
+	}
+	start = t->sweep_pos;
+	removed += lb_flow_sweep(t, now, 16);
+	assert_int_equal(t->sweep_pos, (start + 16) % t->n_pos);
+	while (t->sweep_pos != start)
+		removed += lb_flow_sweep(t, now, 16);
+	assert_int_equal(removed, 50);
+	assert_int_equal(t->count, 50);
+	for (i = 0; i < 100; i++) {
+		struct lb_tuple k = key(i);
+
+		assert_int_equal(lb_flow_lookup(t, &k, lb_tuple_hash(&k)) >= 0,
+				 i % 2 == 0);
+	}
+	lb_flow_free(t);
+}
+
+static void
+flow_tcp_syn_then_ack_is_established(void **state)
+{
+	struct lb_flow_entry e = { .state = LB_FLOW_TCP_SYN };
+
+	(void)state;
+	assert_int_equal(lb_flow_tcp_update(&e, LB_TCP_SYN, 100, &timeouts),
+			 LB_FLOW_KEEP);
+	assert_int_equal(e.state, LB_FLOW_TCP_SYN);
+	assert_int_equal(e.expire, 100 + 10000);
+	lb_flow_tcp_update(&e, LB_TCP_ACK, 200, &timeouts);
+	assert_int_equal(e.state, LB_FLOW_TCP_EST);
+	assert_int_equal(e.expire, 200 + 900000);
+}
+
+static void
+flow_table_expires_fin_after_timeout(void **state)
+{
+	struct lb_flow_entry e = { .state = LB_FLOW_TCP_EST };
+
+	(void)state;
+	lb_flow_tcp_update(&e, LB_TCP_FIN | LB_TCP_ACK, 1000, &timeouts);
+	assert_int_equal(e.state, LB_FLOW_TCP_CLOSING);
+	assert_int_equal(e.expire, 1000 + 10000);
+	/* the last ACK of a closing connection keeps it closing */
+	lb_flow_tcp_update(&e, LB_TCP_ACK, 2000, &timeouts);
+	assert_int_equal(e.state, LB_FLOW_TCP_CLOSING);
+	assert_false(lb_flow_expired(&e, 2000 + 9999));
+	assert_true(lb_flow_expired(&e, 2000 + 10000));
+	e.state = LB_FLOW_TCP_EST;
+	lb_flow_tcp_update(&e, LB_TCP_RST, 3000, &timeouts);
+	assert_int_equal(e.state, LB_FLOW_TCP_CLOSING);
+}
+
+static void
+flow_syn_on_closing_flow_is_a_new_connection(void **state)
+{
+	struct lb_flow_entry e = { .state = LB_FLOW_TCP_CLOSING };
+
+	(void)state;
+	assert_int_equal(lb_flow_tcp_update(&e, LB_TCP_SYN, 10, &timeouts),
+			 LB_FLOW_REUSE);
+	assert_int_equal(e.state, LB_FLOW_TCP_SYN);
+	/* a SYN retransmitted on an established flow changes nothing */
+	e.state = LB_FLOW_TCP_EST;
+	assert_int_equal(lb_flow_tcp_update(&e, LB_TCP_SYN, 20, &timeouts),
+			 LB_FLOW_KEEP);
+	assert_int_equal(e.state, LB_FLOW_TCP_EST);
+}
+
+static void
+flow_expiry_survives_clock_wrap(void **state)
+{
+	struct lb_flow_entry e = { .state = LB_FLOW_TCP_SYN };
+	uint32_t now = UINT32_MAX - 5000;
+
+	(void)state;
+	lb_flow_tcp_update(&e, LB_TCP_SYN, now, &timeouts);
+	assert_true(e.expire < now);          /* wrapped */
+	assert_false(lb_flow_expired(&e, now + 9999));
+	assert_true(lb_flow_expired(&e, now + 10000));
+	assert_true(lb_flow_expired(&e, now + 20000));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(flow_table_add_lookup_delete),
+		cmocka_unit_test(flow_table_bulk_lookup),
+		cmocka_unit_test(flow_table_full_at_capacity),
+		cmocka_unit_test(flow_table_sweeper_removes_only_expired),
+		cmocka_unit_test(flow_tcp_syn_then_ack_is_established),
+		cmocka_unit_test(flow_table_expires_fin_after_timeout),
+		cmocka_unit_test(flow_syn_on_closing_flow_is_a_new_connection),
+		cmocka_unit_test(flow_expiry_survives_clock_wrap),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}

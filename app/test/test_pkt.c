@@ -1,0 +1,568 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright(c) 2026 The dsrlb authors
+ */
+
+/* The packet parser over tables of good and malformed frames, every
+ * truncation of every kind of frame, and the ICMP and ARP helpers. No
+ * EAL. */
+
+#include <errno.h>
+#include <stdlib.h>
+
+#include "lb_stats.h"
+#include "test_util.h"
+
+/* ---- the table ---- */
+
+typedef void (*build_fn)(struct frame *f);
+
+struct pkt_case {
+	const char *name;
+	build_fn build;
+	enum lb_pkt_kind kind;
+	int drop;          /* LB_STAT_* when kind == LB_PKT_DROP */
+	uint8_t flags;     /* LB_PKT_F_* that must be set */
+};
+
+static void
+good_tcp(struct frame *f)
+{
+	tcp_syn(f);
+}
+
+static void
+good_udp(struct frame *f)
+{
+	eth(f, mac_port, LB_ETHERTYPE_IPV4);
+	ipv4(f, LB_IPPROTO_UDP, "203.0.113.5", "198.51.100.100", 5, 12, 0, 0);
+	udp(f, 5060, 5060, 12);
+	put32(f, 0x4f505449);   /* "OPTI" */
+}
+
+static void
+good_icmp(struct frame *f)
+{
+	eth(f, mac_port, LB_ETHERTYPE_IPV4);
+	ipv4(f, LB_IPPROTO_ICMP, "203.0.113.5", "198.51.100.100", 5, 8, 0, 0);
+	icmp(f, LB_ICMP_ECHO_REQUEST, 0);
+}
+
+static void
+good_arp(struct frame *f)
+{
+	lb_pkt_arp_build(f->b, mac_bcast, LB_ARP_OP_REQUEST, mac_client,
+			 ip4("198.51.100.1"), mac_bcast, ip4("198.51.100.100"));
+	f->len = LB_ETH_HLEN + LB_ARP_LEN;
+}
+
+static void
+vlan_tcp(struct frame *f)
+{
+	eth(f, mac_port, LB_ETHERTYPE_VLAN);
+	vlan(f, 0xa064, LB_ETHERTYPE_IPV4);       /* PCP 5, VID 100 */
+	ipv4(f, LB_IPPROTO_TCP, "203.0.113.5", "198.51.100.100", 5, 20, 0, 0);
+	tcp(f, 1234, 110, LB_TCP_SYN, 5);
+}
+
+static void
+qinq(struct frame *f)
+{
+	eth(f, mac_port, LB_ETHERTYPE_VLAN);
+	vlan(f, 100, LB_ETHERTYPE_VLAN);
+	vlan(f, 200, LB_ETHERTYPE_IPV4);
+}
+
+static void
+s_tag(struct frame *f)
+{
+	eth(f, mac_port, LB_ETHERTYPE_QINQ);
+	vlan(f, 100, LB_ETHERTYPE_VLAN);
+}
+
+static void
+ipv6(struct frame *f)
+{
+	eth(f, mac_port, 0x86dd);
+	put32(f, 0x60000000);
+	put32(f, 0);
+}
+
+static void
+ip_options(struct frame *f)
+{
+	eth(f, mac_port, LB_ETHERTYPE_IPV4);
+	ipv4(f, LB_IPPROTO_TCP, "203.0.113.5", "198.51.100.100", 8, 20, 0, 0);
+	tcp(f, 1234, 110, LB_TCP_SYN, 5);
+}
+
+static void
+padded(struct frame *f)
+{
+	/* a 40-byte IP packet in a 60-byte frame: Ethernet padding */
+	tcp_syn(f);
+	put32(f, 0);
+	put16(f, 0);
+}
+
+static void
+bad_version(struct frame *f)
+{
+	tcp_syn(f);
+	f->b[f->ip_off] = 0x65;
+}
+
+static void
+ihl_4(struct frame *f)
+{
+	tcp_syn(f);
+	f->b[f->ip_off] = 0x44;
+}
+
+static void
+total_past_frame(struct frame *f)
+{
+	eth(f, mac_port, LB_ETHERTYPE_IPV4);
+	ipv4(f, LB_IPPROTO_TCP, "203.0.113.5", "198.51.100.100", 5, 20, 1, 0);
+	tcp(f, 1234, 110, LB_TCP_SYN, 5);
+}
+
+static void
+total_under_header(struct frame *f)
+{
+	eth(f, mac_port, LB_ETHERTYPE_IPV4);
+	ipv4(f, LB_IPPROTO_TCP, "203.0.113.5", "198.51.100.100", 5, 20, -21, 0);
+	tcp(f, 1234, 110, LB_TCP_SYN, 5);
+}
+
+static void
+tcp_cut_by_total(struct frame *f)
+{
+	/* the frame holds 20 bytes of TCP, the IP total length 19 */
+	eth(f, mac_port, LB_ETHERTYPE_IPV4);
+	ipv4(f, LB_IPPROTO_TCP, "203.0.113.5", "198.51.100.100", 5, 20, -1, 0);
+	tcp(f, 1234, 110, LB_TCP_SYN, 5);
+}
+
+static void
+tcp_doff_4(struct frame *f)
+{
+	eth(f, mac_port, LB_ETHERTYPE_IPV4);
+	ipv4(f, LB_IPPROTO_TCP, "203.0.113.5", "198.51.100.100", 5, 20, 0, 0);
+	tcp(f, 1234, 110, LB_TCP_SYN, 4);
+}
+
+static void
+tcp_doff_past(struct frame *f)
+{
+	eth(f, mac_port, LB_ETHERTYPE_IPV4);
+	ipv4(f, LB_IPPROTO_TCP, "203.0.113.5", "198.51.100.100", 5, 20, 0, 0);
+	tcp(f, 1234, 110, LB_TCP_SYN, 6);
+}
+
+static void
+udp_len_4(struct frame *f)
+{
+	eth(f, mac_port, LB_ETHERTYPE_IPV4);
+	ipv4(f, LB_IPPROTO_UDP, "203.0.113.5", "198.51.100.100", 5, 8, 0, 0);
+	udp(f, 5060, 5060, 4);
+}
+
+static void
+udp_len_past(struct frame *f)
+{
+	eth(f, mac_port, LB_ETHERTYPE_IPV4);
+	ipv4(f, LB_IPPROTO_UDP, "203.0.113.5", "198.51.100.100", 5, 8, 0, 0);
+	udp(f, 5060, 5060, 9);
+}
+
+static void
+udp_first_fragment(struct frame *f)
+{
+	/* MF set: the UDP length covers the whole datagram */
+	eth(f, mac_port, LB_ETHERTYPE_IPV4);
+	ipv4(f, LB_IPPROTO_UDP, "203.0.113.5", "198.51.100.100", 5, 16, 0,
+	     0x2000);
+	udp(f, 5060, 5060, 3000);
+	put32(f, 0);
+	put32(f, 0);
+}
+
+static void
+later_fragment(struct frame *f)
+{
+	/* offset 185 * 8: no L4 header, even a short payload is fine */
+	eth(f, mac_port, LB_ETHERTYPE_IPV4);
+	ipv4(f, LB_IPPROTO_UDP, "203.0.113.5", "198.51.100.100", 5, 4, 0,
+	     185);
+	put32(f, 0);
+}
+
+static void
+icmp_short(struct frame *f)
+{
+	eth(f, mac_port, LB_ETHERTYPE_IPV4);
+	ipv4(f, LB_IPPROTO_ICMP, "203.0.113.5", "198.51.100.100", 5, 4, 0, 0);
+	put32(f, 0x08000000);
+}
+
+static void
+src_loopback(struct frame *f)
+{
+	eth(f, mac_port, LB_ETHERTYPE_IPV4);
+	ipv4(f, LB_IPPROTO_TCP, "127.0.0.1", "198.51.100.100", 5, 20, 0, 0);
+	tcp(f, 1234, 110, LB_TCP_SYN, 5);
+}
+
+static void
+src_zero(struct frame *f)
+{
+	eth(f, mac_port, LB_ETHERTYPE_IPV4);
+	ipv4(f, LB_IPPROTO_TCP, "0.0.0.0", "198.51.100.100", 5, 20, 0, 0);
+	tcp(f, 1234, 110, LB_TCP_SYN, 5);
+}
+
+static void
+src_multicast(struct frame *f)
+{
+	eth(f, mac_port, LB_ETHERTYPE_IPV4);
+	ipv4(f, LB_IPPROTO_TCP, "224.0.0.1", "198.51.100.100", 5, 20, 0, 0);
+	tcp(f, 1234, 110, LB_TCP_SYN, 5);
+}
+
+static void
+dst_multicast(struct frame *f)
+{
+	eth(f, mac_port, LB_ETHERTYPE_IPV4);
+	ipv4(f, LB_IPPROTO_UDP, "203.0.113.5", "239.1.2.3", 5, 8, 0, 0);
+	udp(f, 1, 2, 8);
+}
+
+static void
+l2_broadcast(struct frame *f)
+{
+	eth(f, mac_bcast, LB_ETHERTYPE_IPV4);
+	ipv4(f, LB_IPPROTO_UDP, "203.0.113.5", "198.51.100.100", 5, 8, 0, 0);
+	udp(f, 1, 2, 8);
+}
+
+static void
+arp_short(struct frame *f)
+{
+	good_arp(f);
+	f->len = LB_ETH_HLEN + LB_ARP_LEN - 1;
+}
+
+static void
+arp_ipv6(struct frame *f)
+{
+	good_arp(f);
+	lb_store_be16(f->b + LB_ETH_HLEN + 2, 0x86dd);
+}
+
+static void
+other_proto(struct frame *f)
+{
+	eth(f, mac_port, LB_ETHERTYPE_IPV4);
+	ipv4(f, 47, "203.0.113.5", "198.51.100.100", 5, 4, 0, 0);
+	put32(f, 0);
+}
+
+static const struct pkt_case cases[] = {
+	{ "TCP SYN", good_tcp, LB_PKT_IPV4, 0, 0 },
+	{ "UDP", good_udp, LB_PKT_IPV4, 0, 0 },
+	{ "ICMP echo", good_icmp, LB_PKT_IPV4, 0, 0 },
+	{ "ARP request", good_arp, LB_PKT_ARP, 0, LB_PKT_F_L2_BCAST },
+	{ "one VLAN tag", vlan_tcp, LB_PKT_IPV4, 0, LB_PKT_F_VLAN },
+	{ "IP options", ip_options, LB_PKT_IPV4, 0, LB_PKT_F_IP_OPTIONS },
+	{ "Ethernet padding", padded, LB_PKT_IPV4, 0, 0 },
+	{ "UDP first fragment", udp_first_fragment, LB_PKT_IPV4, 0,
+	  LB_PKT_F_FRAG },
+	{ "later fragment", later_fragment, LB_PKT_IPV4, 0,
+	  LB_PKT_F_FRAG | LB_PKT_F_FRAG_LATER },
+	{ "GRE", other_proto, LB_PKT_IPV4, 0, 0 },
+	{ "IPv4 in Ethernet broadcast", l2_broadcast, LB_PKT_IPV4, 0,
+	  LB_PKT_F_L2_BCAST },
+	{ "two VLAN tags", qinq, LB_PKT_DROP, LB_STAT_DROP_VLAN_NESTED, 0 },
+	{ "802.1ad tag", s_tag, LB_PKT_DROP, LB_STAT_DROP_VLAN_NESTED, 0 },
+	{ "IPv6", ipv6, LB_PKT_DROP, LB_STAT_DROP_ETHERTYPE, 0 },
+	{ "IP version 6", bad_version, LB_PKT_DROP, LB_STAT_DROP_IP_VERSION, 0 },
+	{ "IHL 4", ihl_4, LB_PKT_DROP, LB_STAT_DROP_IP_IHL, 0 },
+	{ "total length past the frame", total_past_frame, LB_PKT_DROP,
+	  LB_STAT_DROP_IP_LENGTH, 0 },
+	{ "total length under the header", total_under_header, LB_PKT_DROP,
+	  LB_STAT_DROP_IP_LENGTH, 0 },
+	{ "TCP header cut by total length", tcp_cut_by_total, LB_PKT_DROP,
+	  LB_STAT_DROP_TRUNC_L4, 0 },
+	{ "TCP data offset 4", tcp_doff_4, LB_PKT_DROP, LB_STAT_DROP_TCP_HDR, 0 },
+	{ "TCP data offset past the payload", tcp_doff_past, LB_PKT_DROP,
+	  LB_STAT_DROP_TCP_HDR, 0 },
+	{ "UDP length 4", udp_len_4, LB_PKT_DROP, LB_STAT_DROP_UDP_LEN, 0 },
+	{ "UDP length past the payload", udp_len_past, LB_PKT_DROP,
+	  LB_STAT_DROP_UDP_LEN, 0 },
+	{ "ICMP under 8 bytes", icmp_short, LB_PKT_DROP, LB_STAT_DROP_TRUNC_L4,
+	  0 },
+	{ "source 127.0.0.1", src_loopback, LB_PKT_DROP, LB_STAT_DROP_IP_SRC, 0 },
+	{ "source 0.0.0.0", src_zero, LB_PKT_DROP, LB_STAT_DROP_IP_SRC, 0 },
+	{ "multicast source", src_multicast, LB_PKT_DROP, LB_STAT_DROP_IP_SRC,
+	  0 },
+	{ "multicast destination", dst_multicast, LB_PKT_DROP,
+	  LB_STAT_DROP_IP_DST_BCAST, 0 },
+	{ "ARP 27 bytes", arp_short, LB_PKT_DROP, LB_STAT_DROP_TRUNC_ARP, 0 },
+	{ "ARP for IPv6", arp_ipv6, LB_PKT_DROP, LB_STAT_DROP_TRUNC_ARP, 0 },
+};
+
+/* Parse from an exact-size heap copy: ASan catches any read past it. */
+static enum lb_pkt_kind
+parse_exact(const uint8_t *data, uint32_t len, struct lb_pkt *pk)
+{
+	uint8_t *copy = malloc(len == 0 ? 1 : len);
+	enum lb_pkt_kind k;
+
+	assert_non_null(copy);
+	memcpy(copy, data, len);
+	k = lb_pkt_parse(copy, len, pk);
+	free(copy);
+	return k;
+}
+
+static void
+parser_table_of_good_and_malformed_frames(void **state)
+{
+	unsigned int i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const struct pkt_case *c = &cases[i];
+		struct frame f = { .len = 0 };
+		struct lb_pkt pk;
+		enum lb_pkt_kind k;
+
+		c->build(&f);
+		k = parse_exact(f.b, f.len, &pk);
+		if (k != c->kind || (k == LB_PKT_DROP && pk.drop != c->drop) ||
+		    (pk.flags & c->flags) != c->flags)
+			fail_msg("%s: kind %d drop %s flags %#x, want kind %d drop %s flags %#x",
+				 c->name, k,
+				 k == LB_PKT_DROP ? lb_stats_worker_desc[pk.drop].name : "-",
+				 pk.flags, c->kind,
+				 c->kind == LB_PKT_DROP ? lb_stats_worker_desc[c->drop].name : "-",
+				 c->flags);
+	}
+}
+
+static void
+parser_reads_fields(void **state)
+{
+	struct frame f;
+	struct lb_pkt pk;
+
+	(void)state;
+	vlan_tcp(&f);
+	assert_int_equal(lb_pkt_parse(f.b, f.len, &pk), LB_PKT_IPV4);
+	assert_int_equal(pk.vlan_tci, 0xa064);
+	assert_int_equal(pk.l3_off, 18);
+	assert_int_equal(pk.l4_off, 38);
+	assert_int_equal(pk.l4_len, 20);
+	assert_int_equal(pk.proto, LB_IPPROTO_TCP);
+	assert_int_equal(pk.src_port, 1234);
+	assert_int_equal(pk.dst_port, 110);
+	assert_int_equal(pk.tcp_flags, LB_TCP_SYN);
+	assert_int_equal(pk.ip_id, 0x1234);
+	assert_int_equal(pk.src_ip, ip4("203.0.113.5"));
+	assert_int_equal(pk.dst_ip, ip4("198.51.100.100"));
+
+	later_fragment(&f);
+	assert_int_equal(lb_pkt_parse(f.b, f.len, &pk), LB_PKT_IPV4);
+	assert_int_equal(pk.src_port, 0);
+	assert_int_equal(pk.dst_port, 0);
+}
+
+/* Each truncation must be refused at its header's boundary with that
+ * header's reason, and never accepted. */
+static void
+parser_truncated_at_every_length(void **state)
+{
+	static const build_fn frames[] = { good_tcp, good_udp, good_icmp,
+					   good_arp, vlan_tcp, ip_options };
+	unsigned int i;
+
+	(void)state;
+	for (i = 0; i < sizeof(frames) / sizeof(frames[0]); i++) {
+		struct frame f;
+		struct lb_pkt full, pk;
+		uint32_t len;
+
+		frames[i](&f);
+		assert_int_not_equal(lb_pkt_parse(f.b, f.len, &full),
+				     LB_PKT_DROP);
+		for (len = 0; len < f.len; len++) {
+			enum lb_pkt_kind k = parse_exact(f.b, len, &pk);
+
+			if (k != LB_PKT_DROP)
+				fail_msg("frame %u cut to %u of %u bytes was accepted",
+					 i, len, f.len);
+			if (len < LB_ETH_HLEN)
+				assert_int_equal(pk.drop, LB_STAT_DROP_TRUNC_ETH);
+			else if ((full.flags & LB_PKT_F_VLAN) &&
+				 len < LB_ETH_HLEN + LB_VLAN_HLEN)
+				assert_int_equal(pk.drop, LB_STAT_DROP_TRUNC_VLAN);
+			else if (len < full.l3_off + 20u &&
+				 full.proto != 0)
+				assert_int_equal(pk.drop, LB_STAT_DROP_TRUNC_IP);
+		}
+	}
+}
+
+/* ---- ICMP ---- */
+
+/* A router's frag-needed about a member's reply VIP:110 -> client:4321. */
+static void
+frag_needed(struct frame *f, uint32_t quoted_l4)
+{
+	eth(f, mac_port, LB_ETHERTYPE_IPV4);
+	ipv4(f, LB_IPPROTO_ICMP, "203.0.113.1", "198.51.100.100", 5,
+	     8 + 20 + quoted_l4, 0, 0);
+	icmp(f, LB_ICMP_DEST_UNREACH, 4);
+	put8(f, 0x45);
+	put8(f, 0);
+	put16(f, 1500);
+	put32(f, 0);
+	put8(f, 64);
+	put8(f, LB_IPPROTO_TCP);
+	put16(f, 0);
+	put32(f, ntohl(ip4("198.51.100.100")));
+	put32(f, ntohl(ip4("203.0.113.9")));
+	if (quoted_l4 >= 4) {
+		put16(f, 110);
+		put16(f, 4321);
+		quoted_l4 -= 4;
+	}
+	while (quoted_l4-- > 0)
+		put8(f, 0);
+}
+
+static void
+icmp_inner_reads_the_quoted_flow(void **state)
+{
+	struct frame f;
+	struct lb_pkt pk;
+	struct lb_pkt_inner in;
+
+	(void)state;
+	frag_needed(&f, 8);
+	assert_int_equal(lb_pkt_parse(f.b, f.len, &pk), LB_PKT_IPV4);
+	assert_true(lb_pkt_icmp_is_error(pk.icmp_type));
+	assert_int_equal(lb_pkt_icmp_inner(f.b, f.len, &pk, &in), 0);
+	assert_int_equal(in.vip, ip4("198.51.100.100"));
+	assert_int_equal(in.client_ip, ip4("203.0.113.9"));
+	assert_int_equal(in.vip_port, 110);
+	assert_int_equal(in.client_port, 4321);
+	assert_int_equal(in.proto, LB_IPPROTO_TCP);
+}
+
+static void
+icmp_inner_refuses_short_quotes(void **state)
+{
+	struct frame f;
+	struct lb_pkt pk;
+	struct lb_pkt_inner in;
+	uint32_t q;
+
+	(void)state;
+	for (q = 0; q < 8; q++) {
+		frag_needed(&f, q);
+		assert_int_equal(lb_pkt_parse(f.b, f.len, &pk), LB_PKT_IPV4);
+		assert_int_equal(lb_pkt_icmp_inner(f.b, f.len, &pk, &in),
+				 -EINVAL);
+	}
+	/* a quoted later fragment has no ports */
+	frag_needed(&f, 8);
+	lb_store_be16(f.b + f.l4_off + 8 + 6, 100);
+	assert_int_equal(lb_pkt_parse(f.b, f.len, &pk), LB_PKT_IPV4);
+	assert_int_equal(lb_pkt_icmp_inner(f.b, f.len, &pk, &in), -EINVAL);
+	/* a quoted protocol other than TCP/UDP */
+	frag_needed(&f, 8);
+	f.b[f.l4_off + 8 + 9] = LB_IPPROTO_ICMP;
+	assert_int_equal(lb_pkt_parse(f.b, f.len, &pk), LB_PKT_IPV4);
+	assert_int_equal(lb_pkt_icmp_inner(f.b, f.len, &pk, &in), -EINVAL);
+}
+
+static void
+icmp_echo_reply_swaps_and_checksums(void **state)
+{
+	struct frame f, orig;
+	struct lb_pkt pk;
+	uint32_t i;
+
+	(void)state;
+	good_icmp(&f);
+	for (i = 0; i < 32; i++)           /* payload */
+		put8(&f, (uint8_t)i);
+	lb_store_be16(f.b + f.ip_off + 2, (uint16_t)(f.len - f.ip_off));
+	lb_store_be16(f.b + f.ip_off + 10, 0);
+	lb_store_be16(f.b + f.ip_off + 10,
+		      (uint16_t)~lb_pkt_cksum(f.b + f.ip_off, 20, 0));
+	lb_store_be16(f.b + f.l4_off + 2, 0);
+	lb_store_be16(f.b + f.l4_off + 2, (uint16_t)~lb_pkt_cksum(
+		f.b + f.l4_off, f.len - f.l4_off, 0));
+	orig = f;
+	assert_int_equal(lb_pkt_parse(f.b, f.len, &pk), LB_PKT_IPV4);
+	assert_int_equal(lb_pkt_icmp_echo_reply(f.b, f.len, &pk), 0);
+
+	assert_memory_equal(f.b, orig.b + 6, 6);       /* MACs swapped */
+	assert_memory_equal(f.b + 6, orig.b, 6);
+	assert_memory_equal(f.b + f.ip_off + 12, orig.b + orig.ip_off + 16, 4);
+	assert_memory_equal(f.b + f.ip_off + 16, orig.b + orig.ip_off + 12, 4);
+	assert_int_equal(f.b[f.l4_off], LB_ICMP_ECHO_REPLY);
+	assert_memory_equal(f.b + f.l4_off + 4, orig.b + orig.l4_off + 4,
+			    f.len - f.l4_off - 4);
+	/* a checksum over data holding its checksum folds to 0xffff */
+	assert_int_equal(lb_pkt_cksum(f.b + f.ip_off, 20, 0), 0xffff);
+	assert_int_equal(lb_pkt_cksum(f.b + f.l4_off, f.len - f.l4_off, 0),
+			 0xffff);
+
+	/* only echo requests */
+	good_udp(&f);
+	assert_int_equal(lb_pkt_parse(f.b, f.len, &pk), LB_PKT_IPV4);
+	assert_int_equal(lb_pkt_icmp_echo_reply(f.b, f.len, &pk), -EINVAL);
+}
+
+static void
+arp_build_and_read_round_trip(void **state)
+{
+	uint8_t buf[64];
+	struct lb_pkt pk;
+	struct lb_pkt_arp a;
+	uint32_t len;
+
+	(void)state;
+	len = lb_pkt_arp_build(buf, mac_client, LB_ARP_OP_REPLY, mac_port,
+			       ip4("198.51.100.100"), mac_client,
+			       ip4("198.51.100.1"));
+	assert_int_equal(len, 42);
+	assert_int_equal(lb_pkt_parse(buf, len, &pk), LB_PKT_ARP);
+	lb_pkt_arp_read(buf, &pk, &a);
+	assert_int_equal(a.op, LB_ARP_OP_REPLY);
+	assert_memory_equal(a.sha, mac_port, 6);
+	assert_memory_equal(a.tha, mac_client, 6);
+	assert_int_equal(a.spa, ip4("198.51.100.100"));
+	assert_int_equal(a.tpa, ip4("198.51.100.1"));
+	assert_memory_equal(buf, mac_client, 6);
+	assert_memory_equal(buf + 6, mac_port, 6);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(parser_table_of_good_and_malformed_frames),
+		cmocka_unit_test(parser_reads_fields),
+		cmocka_unit_test(parser_truncated_at_every_length),
+		cmocka_unit_test(icmp_inner_reads_the_quoted_flow),
+		cmocka_unit_test(icmp_inner_refuses_short_quotes),
+		cmocka_unit_test(icmp_echo_reply_swaps_and_checksums),
+		cmocka_unit_test(arp_build_and_read_round_trip),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
