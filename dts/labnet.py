@@ -38,6 +38,12 @@ PREFIX = "dlab"
 
 SERVICES = [("pop3", 110, "pop3"), ("imap", 143, "imap"),
             ("smtp", 25, "smtp"), ("http", 8100, "http")]
+# more services some suites add: SIP over TCP, and UDP echo (port 7,
+# which nothing serves: checked by ICMP only)
+EXTRA_SERVICES = {
+    "sip-tcp": {"protocol": "tcp", "port": 5060},
+    "echo": {"protocol": "udp", "port": 7},
+}
 
 
 def sh(*cmd, check=True, **kw):
@@ -187,7 +193,8 @@ class Lab:
     # ---- dsrlb ----
 
     def config(self, checks=None, **extra):
-        """The lab's dsrlb configuration. checks: {service: check} ."""
+        """The lab's dsrlb configuration. checks: {service: check}; a
+        service of EXTRA_SERVICES is added when checks names it."""
         members = []
         for i in range(1, self.n + 1):
             m = {"name": "fe%d" % i, "address": self.fe_addr(i)}
@@ -205,6 +212,10 @@ class Lab:
         if checks and "sip-udp" in checks:
             sip["check"] = checks["sip-udp"]
         services.append(sip)
+        for name, svc in EXTRA_SERVICES.items():
+            if checks and name in checks:
+                services.append(dict(svc, name=name, vip=VIP,
+                                     check=checks[name]))
         cfg = {
             "ports": [{"name": "lan0", "device": "net_tap0",
                        "address": OWN + "/24", "gateway": ROUTER}],

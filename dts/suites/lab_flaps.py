@@ -20,7 +20,7 @@ class LabFlaps(TestSuite):
         self.lab.build()
         checks = {"pop3": {"type": "pop3", "interval": 0.1, "timeout": 0.1,
                            "rise": 1, "fall": 1},
-                  "smtp": {"type": "smtp", "interval": 1, "timeout": 0.5}}
+                  "smtp": {"type": "tcp", "interval": 1, "timeout": 0.5}}
         self.lab.start_dsrlb(self.lab.config(checks=checks))
         self.lab.wait_resolved()
         for fe in ("fe1", "fe2", "fe3", "fe4"):

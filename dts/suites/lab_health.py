@@ -11,7 +11,9 @@ CHECKS = {"pop3": dict(CHECK, type="pop3"),
           "imap": dict(CHECK, type="imap"),
           "smtp": dict(CHECK, type="smtp"),
           "http": dict(CHECK, type="http", path="/"),
-          "sip-udp": dict(CHECK, type="sip")}
+          "sip-udp": dict(CHECK, type="sip"),
+          "sip-tcp": dict(CHECK, type="sip"),     # OPTIONS over TCP
+          "echo": dict(CHECK, type="icmp")}
 ALL = {"fe1", "fe2", "fe3", "fe4"}
 
 
@@ -42,6 +44,23 @@ class LabHealth(TestSuite):
             if c["service"] == service and c["member"] == member:
                 return c
         raise AssertionError("no check %s/%s" % (service, member))
+
+    def test_every_check_kind_passes(self):
+        """Steps: dsrlb checks every member with pop3, imap, smtp, http,
+        sip over UDP, sip over TCP and icmp.
+        Verify: every check ran and passed, and the frontends saw the
+        balancer's own address probe them (POP3 goodbye, SIP over both
+        transports)."""
+        checks = self.lab.ctl.call("health.list")
+        verify(len(checks) == 4 * len(CHECKS), "%d checks" % len(checks))
+        for c in checks:
+            verify(c["state"] == "up" and c["last"] == "passed" and
+                   c["runs"] > 0, "check %s" % c)
+        served = self.lab.fe_stats(1)
+        for k in ("pop3-from-balancer", "sip-from-balancer",
+                  "smtp-from-balancer", "imap-from-balancer",
+                  "http-from-balancer"):
+            verify(served.get(k, 0) > 0, "fe1 saw no %s: %s" % (k, served))
 
     def test_members_resolved_by_arp(self):
         """Steps: dsrlb started without any member MAC.
