@@ -429,6 +429,11 @@ dsrlb_master_loop(struct dsrlb_app *app)
 		lb_neigh_run(&app->neigh, now, &ops);
 		dsrlb_health_run(app, now);
 		work += garp_run(app, now);
+		if (app->ctl != NULL && now >= app->ctl_expire_ms) {
+			/* drop stalled and idle clients even without events */
+			lb_ctl_poll(app->ctl, now);
+			app->ctl_expire_ms = now + 1000;
+		}
 		commit(app);
 		app->mstats.c[LB_STAT_SNAPSHOT_FREED] +=
 			lb_core_reclaim(app->core);
@@ -436,11 +441,6 @@ dsrlb_master_loop(struct dsrlb_app *app)
 		if (dsrlb_signal_stats) {
 			dsrlb_signal_stats = 0;
 			dsrlb_stats_log(app);
-		}
-		if (app->ctl != NULL && now >= app->ctl_expire_ms) {
-			/* drop stalled and idle clients even without events */
-			lb_ctl_poll(app->ctl, now);
-			app->ctl_expire_ms = now + 1000;
 		}
 		wait_events(app, work > 0 ? 0 : 1);
 	}
