@@ -55,6 +55,17 @@ def readline(conn, limit=4096):
     return data
 
 
+def read_headers(conn, limit=8192):
+    """Bytes up to the blank line that ends a request's headers."""
+    data = b""
+    while b"\r\n\r\n" not in data and len(data) < limit:
+        chunk = conn.recv(4096)
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
 def sip_reply(state, req, source):
     """A 200 OK to an OPTIONS request, copying the dialog headers."""
     lines = req.decode(errors="replace").split("\r\n")
@@ -94,25 +105,14 @@ def serve_tcp(state, port, conn, peer):
             readline(conn)
             conn.sendall(b"221 bye\r\n")
         elif kind == "http":
-            data = b""
-            while b"\r\n\r\n" not in data and len(data) < 8192:
-                chunk = conn.recv(4096)
-                if not chunk:
-                    break
-                data += chunk
+            read_headers(conn)
             body = ("%s\n" % name).encode()
             status = b"503 Unavailable" if check else b"200 OK"
             conn.sendall(b"HTTP/1.0 " + status + b"\r\nContent-Length: " +
                          str(len(body)).encode() +
                          b"\r\nServer: " + name.encode() + b"\r\n\r\n" + body)
         elif kind == "sip":
-            data = b""
-            while b"\r\n\r\n" not in data and len(data) < 8192:
-                chunk = conn.recv(4096)
-                if not chunk:
-                    break
-                data += chunk
-            reply = sip_reply(state, data, peer)
+            reply = sip_reply(state, read_headers(conn), peer)
             if reply:
                 conn.sendall(reply)
         state.count("%s-from-balancer" % kind if peer == BALANCER else kind)

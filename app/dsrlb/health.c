@@ -230,6 +230,19 @@ send_icmp(struct dsrlb_app *app, struct dsrlb_check *c, uint64_t now)
 	c->phase = PH_ICMP;
 }
 
+/* Connected (or a UDP socket ready): a plain TCP check has passed, the
+ * others send their request. */
+static void
+established(struct dsrlb_app *app, struct dsrlb_check *c, uint64_t now)
+{
+	if (c->conf.type == LB_CHECK_TCP) {
+		finish(app, c, true, NULL, now);
+		return;
+	}
+	prepare_request(app, c);
+	send_request(app, c, now);
+}
+
 static void
 start(struct dsrlb_app *app, struct dsrlb_check *c, uint64_t now)
 {
@@ -279,12 +292,7 @@ start(struct dsrlb_app *app, struct dsrlb_check *c, uint64_t now)
 		return;
 	}
 	c->phase = PH_READ;
-	if (c->conf.type == LB_CHECK_TCP) {
-		finish(app, c, true, NULL, now);
-		return;
-	}
-	prepare_request(app, c);
-	send_request(app, c, now);
+	established(app, c, now);
 }
 
 static void
@@ -301,12 +309,7 @@ connected(struct dsrlb_app *app, struct dsrlb_check *c, uint64_t now)
 		       "unreachable" : "connect failed", now);
 		return;
 	}
-	if (c->conf.type == LB_CHECK_TCP) {
-		finish(app, c, true, NULL, now);
-		return;
-	}
-	prepare_request(app, c);
-	send_request(app, c, now);
+	established(app, c, now);
 }
 
 static void
