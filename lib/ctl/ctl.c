@@ -350,6 +350,8 @@ client_requests(struct lb_ctl *ctl, struct client *c, uint64_t now)
 	size_t start = 0;
 	char *nl;
 
+	if (c->in_len == 0)
+		return 0;
 	while (!c->closing &&
 	       (nl = memchr(c->in + start, '\n', c->in_len - start)) != NULL) {
 		size_t len = (size_t)(nl - (c->in + start));
@@ -371,7 +373,12 @@ client_requests(struct lb_ctl *ctl, struct client *c, uint64_t now)
 	}
 	memmove(c->in, c->in + start, c->in_len - start);
 	c->in_len -= start;
-	c->partial_ms = c->in_len > 0 ? (c->partial_ms ? c->partial_ms : now) : 0;
+	/* the stall clock runs from the first byte of the request now
+	 * pending: a client making progress is never dropped */
+	if (c->in_len == 0)
+		c->partial_ms = 0;
+	else if (start > 0 || c->partial_ms == 0)
+		c->partial_ms = now;
 	return answered;
 }
 
