@@ -33,6 +33,18 @@ SEGMENT_NET = "198.51.100"
 OTHER_NET = "192.0.2"
 
 
+# Scratch directories (configurations, pcaps, logs) made during the
+# current suite: removed when it passes, kept (and named) when it fails.
+WORKDIRS = []
+
+
+def scratch_dir(prefix):
+    """A scratch directory for this suite."""
+    d = tempfile.mkdtemp(prefix="dsrlb-%s-" % prefix)
+    WORKDIRS.append(d)
+    return d
+
+
 class TestFailure(AssertionError):
     """A verification in a suite failed."""
 
@@ -98,7 +110,7 @@ class Dsrlb:
         self.file_prefix = "dts_%s_%d" % (name, os.getpid())
         self.lcores = lcores
         self.netns = netns
-        self.workdir = workdir or tempfile.mkdtemp(prefix="dsrlb-%s-" % name)
+        self.workdir = workdir or scratch_dir(name)
         self.extra_eal = list(extra_eal)
         self.memory = memory
         self.binary = binary or DSRLB
@@ -299,6 +311,7 @@ class TestSuite:
             except Exception:
                 report("  tear_down_suite FAILED\n" +
                        traceback.format_exc())
+            self.clean_workdirs(False, report)
             return [(n, False) for n in names]
         try:
             for n in names:
@@ -326,7 +339,18 @@ class TestSuite:
             except Exception:
                 report("  tear_down_suite FAILED\n" + traceback.format_exc())
                 results.append(("tear_down_suite", False))
+            self.clean_workdirs(all(ok for _, ok in results), report)
         return results
+
+    @staticmethod
+    def clean_workdirs(passed, report):
+        if passed:
+            for d in WORKDIRS:
+                shutil.rmtree(d, ignore_errors=True)
+        elif WORKDIRS:
+            report("  logs, configurations and pcaps kept in:\n    " +
+                   "\n    ".join(WORKDIRS))
+        del WORKDIRS[:]
 
 
 def base_config(members, services, vips=("198.51.100.100",), **extra):
@@ -385,12 +409,12 @@ def run_pcap(name, config, packets, until=None, what="all packets handled",
     more telemetry while it runs), then stops dsrlb (which must exit 0).
     """
     from scapy.all import rdpcap, wrpcap
-    workdir = tempfile.mkdtemp(prefix="dsrlb-%s-" % name)
-    rx = os.path.join(workdir, "in.pcap")
-    tx = os.path.join(workdir, "out.pcap")
+    wd = scratch_dir(name)
+    rx = os.path.join(wd, "in.pcap")
+    tx = os.path.join(wd, "out.pcap")
     wrpcap(rx, packets, linktype=1)  # DLT_EN10MB, also when empty
     d = Dsrlb(config, [pcap_port("net_pcap0", rx, tx)], name=name,
-              workdir=workdir)
+              workdir=wd)
     d.start()
     try:
         stats = d.wait_stats(

@@ -19,11 +19,11 @@ import re
 import signal
 import socket
 import subprocess
-import tempfile
 import time
 import uuid
 
-from framework import ROOT, Ctl, Dsrlb, TestFailure, verify, wait_for
+from framework import (ROOT, Ctl, Dsrlb, TestFailure, verify, wait_for,
+                       scratch_dir)
 
 PY = "/usr/bin/python3"
 DTS = os.path.join(ROOT, "dts")
@@ -82,7 +82,7 @@ class Lab:
         self.static_macs = static_macs
         self.exception = exception
         self.n = n_frontends
-        self.dir = tempfile.mkdtemp(prefix="dsrlb-lab-")
+        self.dir = scratch_dir("lab")
         self.ns_client = self.id + "c"
         self.ns_router = self.id + "r"
         self.ns_lb = self.id + "b"

@@ -5,12 +5,11 @@
 import os
 import socket
 import stat
-import tempfile
 
 from scapy.all import ARP, IP, TCP, Ether, wrpcap
 
 from framework import (PCAP_MAC, Ctl, Dsrlb, TestSuite, base_config,
-                       four_members, pcap_port, verify)
+                       four_members, pcap_port, scratch_dir, verify)
 
 VIP = "198.51.100.100"
 
@@ -24,7 +23,7 @@ class ControlSocket(TestSuite):
     GROUP = "pcap"
 
     def set_up_suite(self):
-        self.dir = tempfile.mkdtemp(prefix="dsrlb-ctl-")
+        self.dir = scratch_dir("ctl")
         self.sock = os.path.join(self.dir, "run", "dsrlb.sock")
         cfg = base_config(four_members(), [
             {"name": "pop3", "vip": VIP, "protocol": "tcp", "port": 110},

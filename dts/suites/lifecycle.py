@@ -4,11 +4,11 @@
 
 import os
 import signal
-import tempfile
 
 from scapy.all import IP, TCP, Ether, wrpcap
 
 from framework import (PCAP_MAC, Dsrlb, TestSuite, base_config, four_members,
+                       scratch_dir,
                        pcap_port, verify, wait_for)
 
 VIP = "198.51.100.100"
@@ -22,7 +22,7 @@ class Lifecycle(TestSuite):
     GROUP = "pcap"
 
     def start(self, name):
-        d = tempfile.mkdtemp(prefix="dsrlb-life-")
+        d = scratch_dir("life")
         rx = os.path.join(d, "in.pcap")
         wrpcap(rx, [Ether(src="02:00:00:00:00:01", dst=PCAP_MAC) /
                     IP(src="203.0.113.7", dst=VIP) /

@@ -4,10 +4,9 @@
 
 import os
 import subprocess
-import tempfile
 import uuid
 
-from framework import ROOT, TestSuite, verify
+from framework import ROOT, TestSuite, scratch_dir, verify
 
 TOOL = os.path.join(ROOT, "config", "dsrlb-realserver")
 VIPFILE = """# single addresses
@@ -32,7 +31,7 @@ class RealServerTool(TestSuite):
         self.sh("ip link set lo up")
         self.sh("ip link add eth0 type veth peer name eth1")
         self.sh("ip address add 198.51.100.11/24 dev eth0")
-        self.dir = tempfile.mkdtemp(prefix="dsrlb-rs-")
+        self.dir = scratch_dir("rs")
         self.vipfile = os.path.join(self.dir, "vipaddrs")
         with open(self.vipfile, "w") as f:
             f.write(VIPFILE)
