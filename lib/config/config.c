@@ -1356,7 +1356,6 @@ parse_service(struct ctx *c, json_t *o, unsigned int idx)
 	    get_uint(c, o, "table_size", 7, LB_MAGLEV_MAX_SIZE,
 		     LB_MAGLEV_DEFAULT_SIZE, &s->table_size) < 0)
 		return -EINVAL;
-	s->persistence_mask = 0xffffffff;
 	if (s->persistence != 0) {
 		mark = push_key(c, "persistence");
 		rc = fail(c, "client persistence is not available in this version of dsrlb; set 0 or remove the key");

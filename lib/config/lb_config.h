@@ -106,8 +106,7 @@ struct lb_conf_service {
 	uint8_t hash_fields;        /**< LB_HASH_F_* for stateless */
 	uint16_t port_lo;           /**< host order, inclusive */
 	uint16_t port_hi;
-	uint32_t persistence;       /**< seconds, 0 = off */
-	uint32_t persistence_mask;  /**< network order netmask for clients */
+	uint32_t persistence;       /**< seconds, 0 = off (only 0 accepted) */
 	uint32_t table_size;        /**< Maglev table size, prime */
 	uint16_t *members;          /**< member indexes; NULL = all */
 	uint16_t n_members;
