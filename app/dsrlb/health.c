@@ -47,14 +47,6 @@ dsrlb_now_ms(void)
 }
 
 static const char *
-ip_str(uint32_t a, char *buf)
-{
-	struct in_addr in = { .s_addr = a };
-
-	return inet_ntop(AF_INET, &in, buf, INET_ADDRSTRLEN);
-}
-
-static const char *
 svc_name(struct dsrlb_app *app, const struct dsrlb_check *c)
 {
 	const struct lb_core_service *s = lb_core_service(app->core, c->svc);
@@ -164,8 +156,8 @@ prepare_request(struct dsrlb_app *app, struct dsrlb_check *c)
 	socklen_t len = sizeof(local);
 	int n = 0;
 
-	ip_str(member_addr(app, c), member);
-	ip_str(own_addr(app), own);
+	lb_conf_ip_str(member_addr(app, c), member);
+	lb_conf_ip_str(own_addr(app), own);
 	if (c->conf.type == LB_CHECK_HTTP) {
 		n = lb_health_http_get(c->out, sizeof(c->out), c->conf.path,
 				       member);

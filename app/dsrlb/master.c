@@ -90,36 +90,6 @@ arp_frame(struct dsrlb_app *app, unsigned int port, const uint8_t *eth_dst,
 	return m;
 }
 
-static bool
-is_vip(const struct lb_core *core, uint32_t addr)
-{
-	unsigned int n, lo = 0, hi;
-	const uint32_t *v = lb_core_vips(core, &n);
-	uint32_t key = ntohl(addr);
-
-	hi = n;
-	while (lo < hi) {
-		unsigned int mid = (lo + hi) / 2;
-		uint32_t x = ntohl(v[mid]);
-
-		if (x == key)
-			return true;
-		if (x < key)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return false;
-}
-
-static bool
-in_port_subnet(const struct lb_conf_port *p, uint32_t addr)
-{
-	uint32_t mask = ~0u << (32 - p->prefix);
-
-	return ((ntohl(addr) ^ ntohl(p->addr)) & mask) == 0;
-}
-
 /* ---- neighbors ---- */
 
 static void
@@ -144,9 +114,8 @@ neigh_changed(void *ctx, const struct lb_neigh *n)
 	int slot = lb_core_member_by_addr(app->core, n->addr);
 	const struct lb_core_member *cm;
 	char ip[INET_ADDRSTRLEN], mac[DSRLB_MAC_STR];
-	struct in_addr in = { .s_addr = n->addr };
 
-	inet_ntop(AF_INET, &in, ip, sizeof(ip));
+	lb_conf_ip_str(n->addr, ip);
 	if (slot < 0)
 		return;
 	cm = lb_core_member(app->core, (unsigned int)slot);
@@ -216,8 +185,8 @@ arp_input(struct dsrlb_app *app, unsigned int port, const uint8_t *data,
 		return false;
 	}
 	/* senders on our subnet (not probes from 0.0.0.0, not ourselves) */
-	if (a.spa != 0 && a.spa != cp->addr && in_port_subnet(cp, a.spa) &&
-	    !is_vip(app->core, a.spa))
+	if (a.spa != 0 && a.spa != cp->addr && lb_conf_in_subnet(a.spa, cp->addr, cp->prefix) &&
+	    !lb_core_is_vip(app->core, a.spa))
 		lb_neigh_learn(&app->neigh, a.spa, a.sha, (uint8_t)port, true,
 			       now, &ops);
 
@@ -233,7 +202,8 @@ arp_input(struct dsrlb_app *app, unsigned int port, const uint8_t *data,
 	if (a.tpa == cp->addr) {
 		if (kernel)
 			return true;
-	} else if (!lb_core_active(app->core) || !is_vip(app->core, a.tpa)) {
+	} else if (!lb_core_active(app->core) ||
+		   !lb_core_is_vip(app->core, a.tpa)) {
 		app->mstats.c[LB_STAT_ARP_IGNORED]++;
 		return false;
 	}
@@ -293,7 +263,8 @@ garp_run(struct dsrlb_app *app, uint64_t now)
 		for (p = 0; p < app->n_ports; p++) {
 			struct rte_mbuf *m;
 
-			if (!in_port_subnet(&app->conf->ports[p], vip))
+			if (!lb_conf_in_subnet(vip, app->conf->ports[p].addr,
+					       app->conf->ports[p].prefix))
 				continue;
 			m = arp_frame(app, p, bcast_mac, LB_ARP_OP_REQUEST, vip,
 				      zero_mac, vip);

@@ -44,9 +44,8 @@ static json_t *
 ip_json(uint32_t addr)
 {
 	char buf[INET_ADDRSTRLEN];
-	struct in_addr in = { .s_addr = addr };
 
-	return json_string(inet_ntop(AF_INET, &in, buf, sizeof(buf)));
+	return json_string(lb_conf_ip_str(addr, buf));
 }
 
 static json_t *
@@ -74,10 +73,8 @@ static const char *
 cidr_str(uint32_t addr, uint8_t prefix, char *buf, size_t size)
 {
 	char ip[INET_ADDRSTRLEN];
-	struct in_addr in = { .s_addr = addr };
 
-	snprintf(buf, size, "%s/%u", inet_ntop(AF_INET, &in, ip, sizeof(ip)),
-		 prefix);
+	snprintf(buf, size, "%s/%u", lb_conf_ip_str(addr, ip), prefix);
 	return buf;
 }
 

@@ -120,14 +120,6 @@ tel_stats(const char *cmd __rte_unused, const char *params __rte_unused,
 	return 0;
 }
 
-static void
-ip_str(uint32_t a, char *buf)
-{
-	struct in_addr in = { .s_addr = a };
-
-	inet_ntop(AF_INET, &in, buf, INET_ADDRSTRLEN);
-}
-
 /*
  * Telemetry dictionary keys may only hold letters, digits, '_' and '/',
  * and arrays may only hold plain values, so lists of named things are
@@ -169,7 +161,7 @@ tel_members(const char *cmd __rte_unused, const char *params __rte_unused,
 			break;
 		rte_tel_data_start_dict(md);
 		rte_tel_data_add_dict_string(md, "name", m->conf.name);
-		ip_str(m->conf.addr, buf);
+		lb_conf_ip_str(m->conf.addr, buf);
 		rte_tel_data_add_dict_string(md, "address", buf);
 		rte_tel_data_add_dict_u64(md, "weight", m->conf.weight);
 		rte_tel_data_add_dict_string(md, "state",
@@ -300,7 +292,7 @@ tel_neighbors(const char *cmd __rte_unused, const char *params __rte_unused,
 		if (nd == NULL)
 			break;
 		rte_tel_data_start_dict(nd);
-		ip_str(n->addr, ip);
+		lb_conf_ip_str(n->addr, ip);
 		rte_tel_data_add_dict_string(nd, "address", ip);
 		rte_tel_data_add_dict_string(nd, "mac", lb_neigh_usable(n) ?
 					     dsrlb_mac_str(n->mac, mac) : "none");

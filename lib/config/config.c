@@ -357,22 +357,6 @@ get_name(struct ctx *c, json_t *obj, char *out)
 	return rc;
 }
 
-static const char *
-ip_str(uint32_t addr, char *buf)
-{
-	struct in_addr in = { .s_addr = addr };
-
-	return inet_ntop(AF_INET, &in, buf, INET_ADDRSTRLEN);
-}
-
-static bool
-in_subnet(uint32_t addr, uint32_t net, uint8_t prefix)
-{
-	uint32_t mask = prefix == 0 ? 0 : ~0u << (32 - prefix);
-
-	return ((ntohl(addr) ^ ntohl(net)) & mask) == 0;
-}
-
 static int
 get_ipv4(struct ctx *c, json_t *obj, const char *key, bool required,
 	 uint32_t *out)
@@ -524,7 +508,7 @@ parse_port(struct ctx *c, json_t *o, unsigned int idx)
 		const struct lb_conf_port *q = &c->conf->ports[j];
 		uint8_t pl = p->prefix < q->prefix ? p->prefix : q->prefix;
 
-		if (in_subnet(p->addr, q->addr, pl)) {
+		if (lb_conf_in_subnet(p->addr, q->addr, pl)) {
 			rc = fail(c, "subnet of \"%s\" overlaps port \"%s\" (ports[%u])",
 				  s, q->name, j);
 			pop(c, mark);
@@ -538,10 +522,10 @@ parse_port(struct ctx *c, json_t *o, unsigned int idx)
 		return rc;
 	if (rc == 0) {
 		mark = push_key(c, "gateway");
-		if (!in_subnet(p->gateway, p->addr, p->prefix) ||
+		if (!lb_conf_in_subnet(p->gateway, p->addr, p->prefix) ||
 		    p->gateway == p->addr) {
 			rc = fail(c, "%s is not another address in the port's subnet",
-				  ip_str(p->gateway, buf));
+				  lb_conf_ip_str(p->gateway, buf));
 			pop(c, mark);
 			return rc;
 		}
@@ -584,14 +568,6 @@ parse_ports(struct ctx *c, json_t *root)
 	}
 	pop(c, mark);
 	return 0;
-}
-
-static int
-vip_cmp(const void *a, const void *b)
-{
-	uint32_t x = ntohl(*(const uint32_t *)a), y = ntohl(*(const uint32_t *)b);
-
-	return x < y ? -1 : x > y;
 }
 
 static int
@@ -762,7 +738,7 @@ parse_vips(struct ctx *c, json_t *root)
 
 	/* sort, drop duplicates, and keep VIPs off our own addresses */
 	if (conf->n_vips > 0)
-		qsort(conf->vips, conf->n_vips, sizeof(*conf->vips), vip_cmp);
+		qsort(conf->vips, conf->n_vips, sizeof(*conf->vips), lb_conf_vip_cmp);
 	for (i = 0, n = 0; i < conf->n_vips; i++)
 		if (n == 0 || conf->vips[n - 1] != conf->vips[i])
 			conf->vips[n++] = conf->vips[i];
@@ -773,7 +749,7 @@ parse_vips(struct ctx *c, json_t *root)
 			    conf->vips[i] == conf->ports[j].gateway) {
 				mark = push_key(c, "vips");
 				rc = fail(c, "%s is also the address or gateway of port \"%s\"",
-					  ip_str(conf->vips[i], buf),
+					  lb_conf_ip_str(conf->vips[i], buf),
 					  conf->ports[j].name);
 				pop(c, mark);
 				return rc;
@@ -787,9 +763,7 @@ vips_out:
 static bool
 is_vip(const struct lb_conf *conf, uint32_t addr)
 {
-	return conf->n_vips > 0 &&
-	       bsearch(&addr, conf->vips, conf->n_vips, sizeof(addr),
-		       vip_cmp) != NULL;
+	return lb_conf_vip_find(conf->vips, conf->n_vips, addr);
 }
 
 static const char *const flows_keys[] = {
@@ -897,12 +871,12 @@ parse_member(struct ctx *c, json_t *o, unsigned int idx)
 		uint32_t mask = ~0u << (32 - p->prefix);
 		uint32_t host = ntohl(m->addr) & ~mask;
 
-		if (!in_subnet(m->addr, p->addr, p->prefix))
+		if (!lb_conf_in_subnet(m->addr, p->addr, p->prefix))
 			continue;
 		if (m->addr == p->addr || m->addr == p->gateway ||
 		    host == 0 || host == ~mask) {
 			rc = fail(c, "%s is the address, gateway, network or broadcast address of port \"%s\"",
-				  ip_str(m->addr, buf), p->name);
+				  lb_conf_ip_str(m->addr, buf), p->name);
 			pop(c, mark);
 			return rc;
 		}
@@ -911,19 +885,19 @@ parse_member(struct ctx *c, json_t *o, unsigned int idx)
 	}
 	if (j == conf->n_ports) {
 		rc = fail(c, "%s is not in the subnet of any port: DSR needs members on the balancer's own segment",
-			  ip_str(m->addr, buf));
+			  lb_conf_ip_str(m->addr, buf));
 		pop(c, mark);
 		return rc;
 	}
 	if (is_vip(conf, m->addr)) {
-		rc = fail(c, "%s is a VIP", ip_str(m->addr, buf));
+		rc = fail(c, "%s is a VIP", lb_conf_ip_str(m->addr, buf));
 		pop(c, mark);
 		return rc;
 	}
 	for (j = 0; j < idx; j++)
 		if (conf->members[j].addr == m->addr) {
 			rc = fail(c, "%s is also member \"%s\" (members[%u])",
-				  ip_str(m->addr, buf), conf->members[j].name, j);
+				  lb_conf_ip_str(m->addr, buf), conf->members[j].name, j);
 			pop(c, mark);
 			return rc;
 		}
@@ -1313,7 +1287,7 @@ parse_service(struct ctx *c, json_t *o, unsigned int idx)
 		}
 		if (!is_vip(conf, s->vip)) {
 			rc = fail(c, "%s is not one of the VIPs (\"vips\", \"vip_file\")",
-				  ip_str(s->vip, buf));
+				  lb_conf_ip_str(s->vip, buf));
 			pop(c, mark);
 			return rc;
 		}

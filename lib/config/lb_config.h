@@ -210,6 +210,18 @@ int lb_conf_parse_cidr(const char *s, unsigned int min_prefix, uint32_t *addr,
 /** True if addr (network order) has no bits set past prefix. */
 bool lb_conf_cidr_aligned(uint32_t addr, uint8_t prefix);
 
+/** True if addr is in the subnet net/prefix (addresses network order). */
+bool lb_conf_in_subnet(uint32_t addr, uint32_t net, uint8_t prefix);
+
+/** qsort/bsearch order of VIP lists: numeric, addresses network order. */
+int lb_conf_vip_cmp(const void *a, const void *b);
+
+/** True if addr is in a VIP list sorted by lb_conf_vip_cmp (lb_conf::vips). */
+bool lb_conf_vip_find(const uint32_t *vips, unsigned int n, uint32_t addr);
+
+/** addr (network order) as a dotted quad in buf (INET_ADDRSTRLEN bytes). */
+const char *lb_conf_ip_str(uint32_t addr, char *buf);
+
 /** Names of enum values, for messages and the control API. */
 extern const char *const lb_sched_names[LB_SCHED_KIND_MAX];
 extern const char *const lb_admin_names[LB_ADMIN_STATE_MAX];

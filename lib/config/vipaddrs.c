@@ -53,6 +53,37 @@ lb_conf_cidr_aligned(uint32_t addr, uint8_t prefix)
 	return (ntohl(addr) & ~mask) == 0;
 }
 
+bool
+lb_conf_in_subnet(uint32_t addr, uint32_t net, uint8_t prefix)
+{
+	uint32_t mask = prefix == 0 ? 0 : ~0u << (32 - prefix);
+
+	return ((ntohl(addr) ^ ntohl(net)) & mask) == 0;
+}
+
+int
+lb_conf_vip_cmp(const void *a, const void *b)
+{
+	uint32_t x = ntohl(*(const uint32_t *)a), y = ntohl(*(const uint32_t *)b);
+
+	return x < y ? -1 : x > y;
+}
+
+bool
+lb_conf_vip_find(const uint32_t *vips, unsigned int n, uint32_t addr)
+{
+	return n > 0 && bsearch(&addr, vips, n, sizeof(addr),
+				lb_conf_vip_cmp) != NULL;
+}
+
+const char *
+lb_conf_ip_str(uint32_t addr, char *buf)
+{
+	struct in_addr in = { .s_addr = addr };
+
+	return inet_ntop(AF_INET, &in, buf, INET_ADDRSTRLEN);
+}
+
 /*
  * The seed's ifvip-utils reads this format with `grep -v '^#'` and bash
  * arithmetic, which lets a mask under /24 through to the loop it just

@@ -100,13 +100,10 @@ port_of(const struct lb_core *core, uint32_t addr)
 {
 	unsigned int i;
 
-	for (i = 0; i < core->n_ports; i++) {
-		const struct lb_conf_port *p = &core->ports[i].conf;
-		uint32_t mask = ~0u << (32 - p->prefix);
-
-		if (((ntohl(addr) ^ ntohl(p->addr)) & mask) == 0)
+	for (i = 0; i < core->n_ports; i++)
+		if (lb_conf_in_subnet(addr, core->ports[i].conf.addr,
+				      core->ports[i].conf.prefix))
 			return (int)i;
-	}
 	return -EINVAL;
 }
 
@@ -375,6 +372,12 @@ lb_core_vips(const struct lb_core *core, unsigned int *n)
 {
 	*n = core->n_vips;
 	return core->vips;
+}
+
+bool
+lb_core_is_vip(const struct lb_core *core, uint32_t addr)
+{
+	return lb_conf_vip_find(core->vips, core->n_vips, addr);
 }
 
 bool

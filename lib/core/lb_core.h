@@ -101,7 +101,7 @@ int lb_core_apply_conf(struct lb_core *core, const struct lb_conf *conf,
 int lb_core_port_add(struct lb_core *core, const struct lb_conf_port *p,
 		     uint16_t dpdk_port, const uint8_t *mac);
 
-/** Replace the VIP set (addresses in network order, unique). */
+/** Replace the VIP set (network order, unique, sorted by lb_conf_vip_cmp). */
 int lb_core_vips_set(struct lb_core *core, const uint32_t *vips,
 		     unsigned int n);
 
@@ -182,6 +182,9 @@ unsigned int lb_core_n_ports(const struct lb_core *core);
 
 /** The VIPs (network order, sorted). */
 const uint32_t *lb_core_vips(const struct lb_core *core, unsigned int *n);
+
+/** True if addr (network order) is a VIP. */
+bool lb_core_is_vip(const struct lb_core *core, uint32_t addr);
 
 /** True while active (not standby). */
 bool lb_core_active(const struct lb_core *core);
