@@ -193,6 +193,28 @@ vip_mask_under_24_refused(void **state)
 			  "vips[1]: \"198.51.100.114/29\" has host bits set");
 }
 
+/* addresses that can never be a VIP: the data path would match an empty
+ * address-table slot, or the kernel would never route them */
+static void
+reserved_vip_refused(void **state)
+{
+	(void)state;
+	expect_edit_error("\"198.51.100.100\", \"198.51.100.112/29\"",
+			  "\"0.0.0.0\", \"198.51.100.112/29\"",
+			  "vips[0]: 0.0.0.0 cannot be a VIP");
+	expect_edit_error("\"198.51.100.100\", \"198.51.100.112/29\"",
+			  "\"127.0.0.1\", \"198.51.100.112/29\"",
+			  "vips[0]: 127.0.0.1 cannot be a VIP");
+	expect_edit_error("\"198.51.100.100\", \"198.51.100.112/29\"",
+			  "\"224.0.0.18\", \"198.51.100.112/29\"",
+			  "vips[0]: 224.0.0.18 cannot be a VIP");
+	expect_edit_error("\"198.51.100.100\", \"198.51.100.112/29\"",
+			  "\"255.255.255.255\", \"198.51.100.112/29\"",
+			  "vips[0]: 255.255.255.255 cannot be a VIP");
+	expect_edit_error("\"198.51.100.2/24\"", "\"127.0.0.2/8\"",
+			  "ports[0].address: \"127.0.0.2/8\": 0/8, 127/8");
+}
+
 static void
 duplicate_names_refused(void **state)
 {
@@ -347,6 +369,7 @@ main(void)
 		cmocka_unit_test(missing_required_names_its_path),
 		cmocka_unit_test(bad_address_names_its_path),
 		cmocka_unit_test(vip_mask_under_24_refused),
+		cmocka_unit_test(reserved_vip_refused),
 		cmocka_unit_test(duplicate_names_refused),
 		cmocka_unit_test(dangling_references_refused),
 		cmocka_unit_test(conflicts_refused),

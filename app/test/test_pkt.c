@@ -238,6 +238,22 @@ dst_multicast(struct frame *f)
 }
 
 static void
+dst_zero(struct frame *f)
+{
+	eth(f, mac_port, LB_ETHERTYPE_IPV4);
+	ipv4(f, LB_IPPROTO_UDP, "203.0.113.5", "0.0.0.0", 5, 8, 0, 0);
+	udp(f, 1, 2, 8);
+}
+
+static void
+dst_loopback(struct frame *f)
+{
+	eth(f, mac_port, LB_ETHERTYPE_IPV4);
+	ipv4(f, LB_IPPROTO_TCP, "203.0.113.5", "127.0.0.1", 5, 20, 0, 0);
+	tcp(f, 1234, 110, LB_TCP_SYN, 5);
+}
+
+static void
 l2_broadcast(struct frame *f)
 {
 	eth(f, mac_bcast, LB_ETHERTYPE_IPV4);
@@ -307,6 +323,10 @@ static const struct pkt_case cases[] = {
 	  0 },
 	{ "multicast destination", dst_multicast, LB_PKT_DROP,
 	  LB_STAT_DROP_IP_DST_BCAST, 0 },
+	{ "destination 0.0.0.0", dst_zero, LB_PKT_DROP,
+	  LB_STAT_DROP_IP_DST_RESERVED, 0 },
+	{ "destination 127.0.0.1", dst_loopback, LB_PKT_DROP,
+	  LB_STAT_DROP_IP_DST_RESERVED, 0 },
 	{ "ARP 27 bytes", arp_short, LB_PKT_DROP, LB_STAT_DROP_TRUNC_ARP, 0 },
 	{ "ARP for IPv6", arp_ipv6, LB_PKT_DROP, LB_STAT_DROP_TRUNC_ARP, 0 },
 };

@@ -94,6 +94,8 @@ snapshot_address_table(void **state)
 	assert_int_equal(a->kind, LB_ADDR_OWN);
 	assert_null(lb_snap_addr_lookup(s, ip4("198.51.100.11")));
 	assert_null(lb_snap_addr_lookup(s, ip4("203.0.113.1")));
+	/* an empty slot holds address 0: 0.0.0.0 must not find it */
+	assert_null(lb_snap_addr_lookup(s, 0));
 	lb_snap_free(s);
 	lb_core_free(c);
 }

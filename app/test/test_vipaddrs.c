@@ -90,6 +90,8 @@ vipaddrs_rejects_garbage(void **state)
 	parse_error("198.51.100.1/", "vipaddrs:1:");
 	parse_error("198.51.100.1/33", "vipaddrs:1:");
 	parse_error("10.1", "vipaddrs:1:");
+	parse_error("# none\n0.0.0.0", "vipaddrs:2: 0.0.0.0 cannot be a VIP");
+	parse_error("127.0.0.0/24", "vipaddrs:1: 127.0.0.0 cannot be a VIP");
 }
 
 static void

@@ -496,6 +496,12 @@ parse_port(struct ctx *c, json_t *o, unsigned int idx)
 		pop(c, mark);
 		return rc;
 	}
+	if (lb_conf_addr_reserved(p->addr)) {
+		rc = fail(c, "\"%s\": 0/8, 127/8, multicast and broadcast cannot be the port's address",
+			  s);
+		pop(c, mark);
+		return rc;
+	}
 	mask = ~0u << (32 - p->prefix);
 	host = ntohl(p->addr) & ~mask;
 	if (host == 0 || host == ~mask) {
@@ -722,6 +728,11 @@ parse_vips(struct ctx *c, json_t *root)
 			} else if (!lb_conf_cidr_aligned(addr, prefix)) {
 				rc = fail(c, "\"%s\" has host bits set",
 					  json_string_value(v));
+				goto vips_out;
+			}
+			if (lb_conf_addr_reserved(addr)) {
+				rc = fail(c, "%s cannot be a VIP (0/8, 127/8, multicast and broadcast are refused)",
+					  lb_conf_ip_str(addr, buf));
 				goto vips_out;
 			}
 			host = ntohl(addr);

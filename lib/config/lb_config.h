@@ -219,6 +219,14 @@ int lb_conf_vip_cmp(const void *a, const void *b);
 /** True if addr is in a VIP list sorted by lb_conf_vip_cmp (lb_conf::vips). */
 bool lb_conf_vip_find(const uint32_t *vips, unsigned int n, uint32_t addr);
 
+/**
+ * True if addr (network order) can be neither a VIP nor a port's own
+ * address: 0/8 ("this
+ * network", and the data path's empty address slot), 127/8 (loopback),
+ * 224/4 and above (multicast, reserved, broadcast).
+ */
+bool lb_conf_addr_reserved(uint32_t addr);
+
 /** addr (network order) as a dotted quad in buf (INET_ADDRSTRLEN bytes). */
 const char *lb_conf_ip_str(uint32_t addr, char *buf);
 

@@ -76,6 +76,14 @@ lb_conf_vip_find(const uint32_t *vips, unsigned int n, uint32_t addr)
 				lb_conf_vip_cmp) != NULL;
 }
 
+bool
+lb_conf_addr_reserved(uint32_t addr)
+{
+	uint8_t first = (uint8_t)(ntohl(addr) >> 24);
+
+	return first == 0 || first == 127 || first >= 224;
+}
+
 const char *
 lb_conf_ip_str(uint32_t addr, char *buf)
 {
@@ -169,6 +177,15 @@ lb_vipaddrs_parse(const char *text, const char *source, uint32_t **vips,
 			goto fail;
 		}
 
+		/* a subnet is reserved as a whole: the first octet decides */
+		if (lb_conf_addr_reserved(addr)) {
+			char abuf[INET_ADDRSTRLEN];
+
+			snprintf(err->msg, sizeof(err->msg),
+				 "%s:%u: %s cannot be a VIP (0/8, 127/8, multicast and broadcast are refused)",
+				 source, lineno, lb_conf_ip_str(addr, abuf));
+			goto fail;
+		}
 		span = 1u << (32 - prefix);
 		if (count + span > LB_MAX_VIPS) {
 			snprintf(err->msg, sizeof(err->msg),

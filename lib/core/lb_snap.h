@@ -30,9 +30,9 @@
 
 /** Open-addressing table of every address the balancer owns. */
 struct lb_addr_slot {
-	uint32_t addr;  /**< network order; 0 = empty slot */
+	uint32_t addr;  /**< network order */
 	uint16_t idx;
-	uint8_t kind;   /**< LB_ADDR_* */
+	uint8_t kind;   /**< LB_ADDR_*; 0 = empty slot */
 	uint8_t pad;
 };
 
@@ -130,10 +130,11 @@ lb_snap_addr_lookup(const struct lb_snapshot *s, uint32_t addr)
 	for (;;) {
 		const struct lb_addr_slot *a = &s->addrs[i];
 
+		/* kind, not addr, marks an empty slot: 0.0.0.0 finds none */
+		if (a->kind == 0)
+			return NULL;
 		if (a->addr == addr)
 			return a;
-		if (a->addr == 0)
-			return NULL;
 		i = (i + 1) & s->addr_mask;
 	}
 }

@@ -268,7 +268,7 @@ addr_insert(struct lb_addr_slot *t, uint32_t mask, uint32_t addr,
 {
 	uint32_t i = rte_hash_crc_4byte(addr, LB_HASH_SEED) & mask;
 
-	while (t[i].addr != 0 && t[i].addr != addr)
+	while (t[i].kind != 0 && t[i].addr != addr)
 		i = (i + 1) & mask;
 	t[i] = (struct lb_addr_slot){ .addr = addr, .kind = kind, .idx = idx };
 }

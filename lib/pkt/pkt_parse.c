@@ -29,6 +29,16 @@ bad_source(uint32_t ip_be)
 	return first == 0 || first == 127 || first >= 224;
 }
 
+/* Destinations no VIP or own address can be: "this network" and
+ * loopback (reserved), multicast and broadcast. */
+static inline int
+reserved_destination(uint32_t ip_be)
+{
+	uint8_t first = ((const uint8_t *)&ip_be)[0];
+
+	return first == 0 || first == 127;
+}
+
 static inline int
 bad_destination(uint32_t ip_be)
 {
@@ -116,6 +126,8 @@ lb_pkt_parse(const uint8_t *data, uint32_t len, struct lb_pkt *pkt)
 		return drop(pkt, LB_STAT_DROP_IP_SRC);
 	if (bad_destination(pkt->dst_ip))
 		return drop(pkt, LB_STAT_DROP_IP_DST_BCAST);
+	if (reserved_destination(pkt->dst_ip))
+		return drop(pkt, LB_STAT_DROP_IP_DST_RESERVED);
 
 	pkt->l4_off = off + ihl;
 	pkt->l4_len = tot - ihl;

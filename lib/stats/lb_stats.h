@@ -40,6 +40,7 @@
 	X(DROP_IP_LENGTH,    o, "drop_ip_length",    "IPv4 total length shorter than its header or longer than the frame") \
 	X(DROP_IP_SRC,       o, "drop_ip_src",       "source address is 0/8, 127/8, multicast or broadcast") \
 	X(DROP_IP_DST_BCAST, o, "drop_ip_broadcast", "destination is multicast or broadcast") \
+	X(DROP_IP_DST_RESERVED, o, "drop_ip_dst_reserved", "destination is 0/8 or 127/8") \
 	X(DROP_TRUNC_L4,     o, "drop_truncated_l4", "IP payload shorter than the TCP/UDP/ICMP header") \
 	X(DROP_TCP_HDR,      o, "drop_tcp_header",   "TCP data offset under 5 or past the IP payload") \
 	X(DROP_UDP_LEN,      o, "drop_udp_length",   "UDP length field under 8 or past the IP payload") \
