@@ -307,8 +307,8 @@ connected(struct dsrlb_app *app, struct dsrlb_check *c, uint64_t now)
 static void
 readable(struct dsrlb_app *app, struct dsrlb_check *c, uint64_t now)
 {
+	char msg[LB_HC_MSG];
 	enum lb_hc_verdict v;
-	const char *why;
 	ssize_t n;
 
 	n = recv(c->fd, c->in + c->in_len, sizeof(c->in) - c->in_len, 0);
@@ -324,17 +324,10 @@ readable(struct dsrlb_app *app, struct dsrlb_check *c, uint64_t now)
 		return;
 	}
 	c->in_len += (uint16_t)n;
-	v = lb_health_parse(c->conf.type, c->in, c->in_len, &why);
+	v = lb_health_answer(c->conf.type, c->in, c->in_len, msg, sizeof(msg));
 	if (v == LB_HC_MORE)
 		return;
 	if (v == LB_HC_FAIL) {
-		/* keep the start of the bad answer for people */
-		size_t k = strcspn(c->in, "\r\n");
-		char msg[96];
-
-		if (k > 40)
-			k = 40;
-		snprintf(msg, sizeof(msg), "%s \"%.*s\"", why, (int)k, c->in);
 		finish(app, c, false, msg, now);
 		return;
 	}

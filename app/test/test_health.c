@@ -45,6 +45,56 @@ static const struct answer answers[] = {
 	{ LB_CHECK_SIP, "SIP/2.0 2", LB_HC_MORE },
 };
 
+/* The runner describes a failed answer with the start of the member's
+ * first line. The member's bytes are not NUL-terminated: exact-size
+ * copies make ASan see any read past them. */
+static void
+health_failed_answer_described_within_its_bytes(void **state)
+{
+	static const struct answer bad[] = {
+		{ LB_CHECK_POP3, "-ERR go away\r\n", LB_HC_FAIL },
+		{ LB_CHECK_POP3, "-ERR no line end, and longer than forty bytes of text", LB_HC_FAIL },
+		{ LB_CHECK_SMTP, "554\r", LB_HC_FAIL },
+		{ LB_CHECK_HTTP, "HTTP/1.1 500 \x1b[31mred\x07\r\n", LB_HC_FAIL },
+	};
+	char msg[LB_HC_MSG];
+	unsigned int i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		size_t len = strlen(bad[i].text);
+		char *buf = malloc(len);
+		enum lb_hc_verdict v;
+
+		assert_non_null(buf);
+		memcpy(buf, bad[i].text, len);
+		memset(msg, 'x', sizeof(msg));
+		/* a first line without LF is judged once the buffer is full */
+		v = lb_health_answer(bad[i].type, buf, len, msg, sizeof(msg));
+		if (v == LB_HC_MORE) {
+			free(buf);
+			buf = calloc(LB_HC_BUF, 1);
+			assert_non_null(buf);
+			memcpy(buf, bad[i].text, len);
+			memset(buf + len, 'z', LB_HC_BUF - len);
+			len = LB_HC_BUF;
+			v = lb_health_answer(bad[i].type, buf, len, msg,
+					     sizeof(msg));
+		}
+		assert_int_equal(v, LB_HC_FAIL);
+		assert_non_null(memchr(msg, '\0', sizeof(msg)));
+		free(buf);
+	}
+	/* the description is printable and names the answer */
+	assert_int_equal(lb_health_answer(LB_CHECK_POP3, "-ERR go away\r\n", 14,
+					  msg, sizeof(msg)), LB_HC_FAIL);
+	assert_string_equal(msg, "bad banner \"-ERR go away\"");
+	assert_int_equal(lb_health_answer(LB_CHECK_HTTP,
+					  "HTTP/1.1 500 \x1b[31m\x07\r\n", 24,
+					  msg, sizeof(msg)), LB_HC_FAIL);
+	assert_string_equal(msg, "HTTP status not 2xx/3xx \"HTTP/1.1 500 .[31m.\"");
+}
+
 static void
 health_answers_for_every_kind(void **state)
 {
@@ -162,6 +212,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(health_answers_for_every_kind),
+		cmocka_unit_test(health_failed_answer_described_within_its_bytes),
 		cmocka_unit_test(health_oversized_first_line_fails),
 		cmocka_unit_test(health_first_result_taken_at_once),
 		cmocka_unit_test(health_goes_down_after_fall_and_up_after_rise),

@@ -93,6 +93,32 @@ lb_health_parse(uint8_t type, const char *buf, size_t len, const char **why)
 	return LB_HC_FAIL;
 }
 
+enum lb_hc_verdict
+lb_health_answer(uint8_t type, const char *buf, size_t len, char *msg,
+		 size_t msg_size)
+{
+	char line[41];
+	enum lb_hc_verdict v;
+	const char *why;
+	size_t i;
+
+	v = lb_health_parse(type, buf, len, &why);
+	if (v != LB_HC_FAIL)
+		return v;
+	/* The start of the first line, for people: within the bytes
+	 * received, and made printable, since they go to the log. */
+	for (i = 0; i < len && i < sizeof(line) - 1; i++) {
+		unsigned char ch = (unsigned char)buf[i];
+
+		if (ch == '\r' || ch == '\n')
+			break;
+		line[i] = ch >= 0x20 && ch < 0x7f ? (char)ch : '.';
+	}
+	line[i] = '\0';
+	snprintf(msg, msg_size, "%s \"%s\"", why, line);
+	return v;
+}
+
 bool
 lb_health_update(struct lb_hc_state *s, bool ok, uint8_t rise, uint8_t fall)
 {

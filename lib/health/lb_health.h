@@ -38,6 +38,22 @@ enum lb_hc_verdict {
 enum lb_hc_verdict lb_health_parse(uint8_t type, const char *buf, size_t len,
 				   const char **why);
 
+/** Room for lb_health_answer()'s description of a failed answer. */
+#define LB_HC_MSG 96
+
+/**
+ * What the check runner does with the bytes a member sent so far: the
+ * verdict of lb_health_parse() and, on LB_HC_FAIL, a one-line
+ * description for people in msg: the reason and the start of the
+ * member's first line, quoted. The bytes are the member's: buf is not
+ * NUL-terminated and is read only within len.
+ *
+ * @param msg
+ *   At least LB_HC_MSG bytes; set only on LB_HC_FAIL.
+ */
+enum lb_hc_verdict lb_health_answer(uint8_t type, const char *buf, size_t len,
+				    char *msg, size_t msg_size);
+
 /** Rise/fall state of one (service, member) check. */
 struct lb_hc_state {
 	uint8_t up;        /**< the verdict in force */
