@@ -11,6 +11,14 @@ sockets, as the seed prescribes: one bound to VIP:5060 (answers leave
 with the VIP as source) and one on all addresses (health checks sent to
 the member's own address). Prints "ready" once everything listens.
 
+POP3 and IMAP sessions stay open until the client ends them, idle for
+up to 120 s between commands: POP3 answers NOOP with "+OK NAME noop"
+and QUIT with "+OK bye", IMAP "TAG NOOP" with "TAG OK NAME NOOP
+completed" and "TAG LOGOUT" with "* BYE logging out" and "TAG OK
+LOGOUT"; anything else gets "-ERR unknown" / "TAG BAD unknown". A
+connection that ends without a goodbye is answered as if it had said
+one. Answered NOOPs are counted as "pop3-noop" and "imap-noop".
+
 The control socket takes one command per connection:
     stop PORT       close a TCP listener (connections are refused)
     start PORT      open it again
@@ -29,6 +37,7 @@ import threading
 BALANCER = "198.51.100.2"
 TCP_PORTS = {110: "pop3", 143: "imap", 25: "smtp", 8100: "http",
              5060: "sip"}
+SESSION_TIMEOUT = 120   # a POP3/IMAP session may idle this long
 
 
 class State:
@@ -83,22 +92,67 @@ def sip_reply(state, req, source):
             % (status, "\r\n".join(keep), state.name)).encode()
 
 
+def pop3_session(state, conn):
+    """POP3 commands until QUIT or the end of the connection."""
+    while True:
+        line = readline(conn)
+        command = line.upper().split()
+        # the end of the connection (or an endless line) ends it as before
+        if not line.endswith(b"\n") or command[:1] == [b"QUIT"]:
+            conn.sendall(b"+OK bye\r\n")
+            return
+        if command == [b"NOOP"]:
+            conn.sendall(b"+OK %s noop\r\n" % state.name.encode())
+            state.count("pop3-noop")
+        else:
+            conn.sendall(b"-ERR unknown\r\n")
+
+
+def imap_session(state, conn):
+    """IMAP commands until LOGOUT or the end of the connection."""
+    while True:
+        line = readline(conn)
+        words = line.split()
+        tag = words[0] if words else b"*"
+        command = [w.upper() for w in words[1:]]
+        if not line.endswith(b"\n"):
+            # the end of the connection (or an endless line), as before
+            conn.sendall(b"* BYE logging out\r\na OK LOGOUT\r\n")
+            return
+        if command == [b"LOGOUT"]:
+            conn.sendall(b"* BYE logging out\r\n%s OK LOGOUT\r\n" % tag)
+            return
+        if command == [b"NOOP"]:
+            conn.sendall(b"%s OK %s NOOP completed\r\n"
+                         % (tag, state.name.encode()))
+            state.count("imap-noop")
+        else:
+            conn.sendall(b"%s BAD unknown\r\n" % tag)
+
+
 def serve_tcp(state, port, conn, peer):
     kind = TCP_PORTS[port]
     check = state.checkfail and peer == BALANCER
     name = state.name
     try:
-        conn.settimeout(10)
+        conn.settimeout(SESSION_TIMEOUT if kind in ("pop3", "imap") and
+                        not check else 10)
         if kind == "pop3":
             conn.sendall(b"-ERR %s out of service\r\n" % name.encode() if check
                          else b"+OK %s POP3 ready\r\n" % name.encode())
-            readline(conn)
-            conn.sendall(b"+OK bye\r\n")
+            if check:
+                readline(conn)
+                conn.sendall(b"+OK bye\r\n")
+            else:
+                pop3_session(state, conn)
         elif kind == "imap":
             conn.sendall(b"* BYE %s\r\n" % name.encode() if check else
                          b"* OK %s IMAP4 ready\r\n" % name.encode())
-            readline(conn)
-            conn.sendall(b"* BYE logging out\r\na OK LOGOUT\r\n")
+            if check:
+                readline(conn)
+                conn.sendall(b"* BYE logging out\r\na OK LOGOUT\r\n")
+            else:
+                imap_session(state, conn)
         elif kind == "smtp":
             conn.sendall(b"554 %s no\r\n" % name.encode() if check else
                          b"220 %s ESMTP\r\n" % name.encode())
