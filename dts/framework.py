@@ -94,21 +94,41 @@ class Telemetry:
             sock.close()
 
 
+# Worker lcores a system test runs dsrlb with: the product ships with
+# several, and bugs between workers only show with more than one.
+WORKERS = int(os.environ.get("DSRLB_WORKERS", "2"))
+
+
+def lcore_args(workers):
+    """EAL options for the main lcore plus `workers` worker lcores: one
+    CPU each where the machine has enough (-l 0-N), otherwise every lcore
+    floating over all CPUs (--lcores), so a 2-CPU machine still runs
+    two workers beside the main lcore."""
+    n = workers + 1
+    cpus = os.cpu_count() or 1
+    if cpus >= n:
+        return ["-l", "0-%d" % (n - 1)]
+    return ["--lcores", "(0-%d)@(0-%d)" % (n - 1, cpus - 1)]
+
+
 class Dsrlb:
     """One dsrlb process.
 
     config: dict written as the JSON configuration.
     vdevs: list of --vdev arguments.
     netns: run inside this network namespace (ip netns exec).
+    workers: worker lcores (each polls one queue of every port).
+    lcores: EAL lcore options replacing the ones workers implies.
     """
 
-    def __init__(self, config, vdevs, name="dsrlb", lcores="0-1",
-                 netns=None, workdir=None, extra_eal=(), memory=256,
-                 binary=None, wrapper=()):
+    def __init__(self, config, vdevs, name="dsrlb", workers=None,
+                 lcores=None, netns=None, workdir=None, extra_eal=(),
+                 memory=256, binary=None, wrapper=()):
         self.config = config
         self.vdevs = list(vdevs)
         self.file_prefix = "dts_%s_%d" % (name, os.getpid())
-        self.lcores = lcores
+        self.workers = WORKERS if workers is None else workers
+        self.lcores = list(lcores) if lcores else lcore_args(self.workers)
         self.netns = netns
         self.workdir = workdir or scratch_dir(name)
         self.extra_eal = list(extra_eal)
@@ -127,8 +147,9 @@ class Dsrlb:
             cmd += ["ip", "netns", "exec", self.netns]
         cmd += self.wrapper + [self.binary]
         if not check:
-            cmd += ["--no-huge", "-m", str(self.memory), "--no-pci",
-                    "-l", self.lcores, "--file-prefix", self.file_prefix,
+            cmd += ["--no-huge", "-m", str(self.memory), "--no-pci"]
+            cmd += self.lcores
+            cmd += ["--file-prefix", self.file_prefix,
                     "--log-level", "dsrlb.*:debug"]
             for v in self.vdevs:
                 cmd += ["--vdev", v]

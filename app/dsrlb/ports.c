@@ -90,6 +90,15 @@ dsrlb_workers_plan(struct dsrlb_app *app)
 	return 0;
 }
 
+/* The pool slot for a NUMA socket id. A device or lcore not tied to one
+ * node has SOCKET_ID_ANY (the main lcore, when its CPU set spans nodes):
+ * it uses socket 0's pool, as does anything past the table. */
+static unsigned int
+socket_slot(int s)
+{
+	return s < 0 || s >= RTE_MAX_NUMA_NODES ? 0 : (unsigned int)s;
+}
+
 static int
 numa_nodes(void)
 {
@@ -111,13 +120,12 @@ dsrlb_mempools_create(struct dsrlb_app *app)
 	unsigned int i, n, nodes = (unsigned int)numa_nodes();
 	int s;
 
-	for (i = 0; i < app->n_ports; i++) {
-		s = rte_eth_dev_socket_id(app->port_ids[i]);
-		need[s < 0 ? 0 : s] = true;
-	}
+	for (i = 0; i < app->n_ports; i++)
+		need[socket_slot(rte_eth_dev_socket_id(app->port_ids[i]))] = true;
 	for (i = 0; i < app->n_workers; i++)
-		need[app->workers[i].socket < 0 ? 0 : app->workers[i].socket] = true;
-	need[rte_socket_id()] = true;   /* the master builds packets */
+		need[socket_slot(app->workers[i].socket)] = true;
+	/* the master builds packets */
+	need[socket_slot((int)rte_socket_id())] = true;
 
 	n = dp->mbufs;
 	if (n == 0)
@@ -150,10 +158,10 @@ dsrlb_mempools_create(struct dsrlb_app *app)
 struct rte_mempool *
 dsrlb_pool_for_port(struct dsrlb_app *app, unsigned int port)
 {
-	int s = rte_eth_dev_socket_id(app->port_ids[port]);
+	unsigned int s = socket_slot(rte_eth_dev_socket_id(app->port_ids[port]));
 
-	if (s < 0 || app->pools[s] == NULL)
-		s = (int)rte_socket_id();
+	if (app->pools[s] == NULL)
+		s = socket_slot((int)rte_socket_id());
 	return app->pools[s];
 }
 
@@ -184,9 +192,12 @@ port_start(struct dsrlb_app *app, unsigned int i)
 			RTE_ETH_RSS_TCP | RTE_ETH_RSS_UDP) &
 			info.flow_type_rss_offloads;
 		if (pc.rx_adv_conf.rss_conf.rss_hf == 0) {
-			APP_LOG(ERR, "port %s (%s) cannot spread flows over queues (no RSS): use one worker lcore",
+			/* virtual ports such as net_pcap (one file per
+			 * queue) and net_ring fill each queue themselves;
+			 * a NIC without RSS would fill only queue 0 */
+			pc.rxmode.mq_mode = RTE_ETH_MQ_RX_NONE;
+			APP_LOG(WARNING, "port %s (%s) cannot hash flows over its queues (no RSS): each worker gets what the driver puts in its queue",
 				name, info.driver_name);
-			return -EINVAL;
 		}
 	}
 	if (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE)
@@ -204,7 +215,7 @@ port_start(struct dsrlb_app *app, unsigned int i)
 		int qs = socket < 0 ? dw->socket : socket;
 
 		rc = rte_eth_rx_queue_setup(pid, q, rxd, qs, NULL,
-					    app->pools[qs < 0 ? 0 : qs]);
+					    app->pools[socket_slot(qs)]);
 		if (rc == 0)
 			rc = rte_eth_tx_queue_setup(pid, q, txd, qs, NULL);
 		if (rc != 0) {

@@ -7,9 +7,8 @@ import signal
 
 from scapy.all import IP, TCP, Ether, wrpcap
 
-from framework import (PCAP_MAC, Dsrlb, TestSuite, base_config, four_members,
-                       scratch_dir,
-                       pcap_port, verify, wait_for)
+from framework import (PCAP_MAC, ROOT, Dsrlb, TestSuite, base_config,
+                       four_members, scratch_dir, pcap_port, verify, wait_for)
 
 VIP = "198.51.100.100"
 
@@ -21,7 +20,7 @@ class Lifecycle(TestSuite):
 
     GROUP = "pcap"
 
-    def start(self, name):
+    def start(self, name, **kw):
         d = scratch_dir("life")
         rx = os.path.join(d, "in.pcap")
         wrpcap(rx, [Ether(src="02:00:00:00:00:01", dst=PCAP_MAC) /
@@ -33,7 +32,7 @@ class Lifecycle(TestSuite):
         cfg["control_socket"] = os.path.join(d, "ctl.sock")
         dsrlb = Dsrlb(cfg, [pcap_port("net_pcap0", rx,
                                       os.path.join(d, "out.pcap"))],
-                      name=name, workdir=d).start()
+                      name=name, workdir=d, **kw).start()
         dsrlb.wait_stats(lambda s: s["rx"] >= 25, "packets handled")
         return dsrlb
 
@@ -73,3 +72,23 @@ class Lifecycle(TestSuite):
             verify("shutting down" in out and "stats: fwd" in out,
                    out[-1500:])
             verify(not os.path.exists(sock), "control socket left")
+
+    def test_main_lcore_on_no_numa_node(self):
+        """Steps: in a mount namespace that shows two NUMA nodes (CPU 0
+        on node 0, CPU 1 on node 1), start dsrlb with its main lcore
+        allowed on both CPUs (so it belongs to no node: SOCKET_ID_ANY)
+        and its worker on CPU 0; 25 SYNs; SIGTERM.
+        Verify: dsrlb starts (the master's mbuf pool is found for a
+        socket id of -1, no table is indexed with it), forwards the
+        packets, and stops with exit 0."""
+        d = self.start("numa", workers=1,
+                       lcores=["--lcores", "0@(0-1),1@0"],
+                       wrapper=["unshare", "-m",
+                                os.path.join(ROOT, "dts", "fake_numa.sh")])
+        try:
+            verify("Detected NUMA nodes: 2" in d.output(),
+                   "the fake topology did not apply:\n%s" % d.output()[:1500])
+            verify(d.stats()["fwd"] == 25, "fwd %d" % d.stats()["fwd"])
+        finally:
+            rc = d.stop()
+        verify(rc == 0, "exit %s:\n%s" % (rc, d.output()[-1500:]))
