@@ -119,16 +119,26 @@ neigh_changed(void *ctx, const struct lb_neigh *n)
 	if (slot < 0)
 		return;
 	cm = lb_core_member(app->core, (unsigned int)slot);
-	if (lb_neigh_usable(n)) {
-		app->mstats.c[LB_STAT_NEIGH_RESOLVED]++;
-		APP_LOG(NOTICE, "member %s (%s) is at %s", cm->conf.name, ip,
-			dsrlb_mac_str(n->mac, mac));
-		lb_core_member_set_mac(app->core, (unsigned int)slot, n->mac);
-	} else {
+	switch (n->state) {
+	case LB_NEIGH_STALE:
+		/* lost ARP is not a dead member: the flows stay, the
+		 * health checks decide */
+		app->mstats.c[LB_STAT_NEIGH_STALE]++;
+		APP_LOG(WARNING, "member %s (%s): ARP refresh unanswered: keeping its last MAC %s (stale) while health checks decide",
+			cm->conf.name, ip, dsrlb_mac_str(n->mac, mac));
+		break;
+	case LB_NEIGH_FAILED:
 		app->mstats.c[LB_STAT_NEIGH_LOST]++;
 		APP_LOG(WARNING, "member %s (%s): no answer to ARP: not selected until it answers",
 			cm->conf.name, ip);
 		lb_core_member_set_mac(app->core, (unsigned int)slot, NULL);
+		break;
+	default:
+		app->mstats.c[LB_STAT_NEIGH_RESOLVED]++;
+		APP_LOG(NOTICE, "member %s (%s) is at %s", cm->conf.name, ip,
+			dsrlb_mac_str(n->mac, mac));
+		lb_core_member_set_mac(app->core, (unsigned int)slot, n->mac);
+		break;
 	}
 }
 

@@ -136,13 +136,6 @@ rpc_stats(void *ctx, json_t *params __rte_unused,
 			 "workers", w, "master", m);
 }
 
-static const char *
-mac_state(uint8_t s)
-{
-	return s == LB_MAC_STATIC ? "static" :
-	       s == LB_MAC_RESOLVED ? "resolved" : "unknown";
-}
-
 static json_t *
 member_json(struct dsrlb_app *app, unsigned int slot)
 {
@@ -153,9 +146,9 @@ member_json(struct dsrlb_app *app, unsigned int slot)
 		"name", m->conf.name, "address", ip_json(m->conf.addr),
 		"weight", (int)m->conf.weight,
 		"state", lb_admin_names[m->conf.state],
-		"mac", m->mac_state == LB_MAC_NONE ? NULL :
+		"mac", !lb_mac_known(m->mac_state) ? NULL :
 		       dsrlb_mac_str(m->mac, mac),
-		"mac_state", mac_state(m->mac_state),
+		"mac_state", lb_mac_state_names[m->mac_state],
 		"port", app->conf->ports[m->conf.port].name,
 		"source_ports", m->conf.has_sports ?
 			ports_json(m->conf.sport_lo, m->conf.sport_hi) : NULL,

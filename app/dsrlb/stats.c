@@ -167,7 +167,7 @@ tel_members(const char *cmd __rte_unused, const char *params __rte_unused,
 		rte_tel_data_add_dict_string(md, "state",
 					     lb_admin_names[m->conf.state]);
 		rte_tel_data_add_dict_string(md, "mac",
-			m->mac_state == LB_MAC_NONE ? "unknown" :
+			!lb_mac_known(m->mac_state) ? "unknown" :
 			dsrlb_mac_str(m->mac, mac));
 		dsrlb_traffic_sum(tel_app, true, i, &t);
 		rte_tel_data_add_dict_u64(md, "packets", t.pkts);

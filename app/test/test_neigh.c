@@ -91,8 +91,11 @@ neigh_refreshes_before_expiry_with_unicast(void **state)
 	lb_neigh_fini(&t);
 }
 
+/* Linux's NUD_STALE habit: a neighbor that stops answering ARP keeps
+ * its last MAC, and the data path keeps using it, while requests go on;
+ * the health checks, not ARP, decide whether the member is down. */
 static void
-neigh_lost_after_unanswered_probes_then_retried(void **state)
+neigh_unanswered_refresh_keeps_mac_as_stale(void **state)
 {
 	struct lb_neigh_table t;
 	struct record r = { 0 };
@@ -104,23 +107,39 @@ neigh_lost_after_unanswered_probes_then_retried(void **state)
 	lb_neigh_init(&t, 16, &params);
 	n = lb_neigh_want(&t, ip4("198.51.100.11"), 0, 0);
 	lb_neigh_learn(&t, n->addr, mac_a, 0, true, 0, &ops);
+	assert_int_equal(r.changed, 1);
 	for (now = 45000; now <= 48000; now += 1000)
 		lb_neigh_run(&t, now, &ops);
-	assert_int_equal(n->state, LB_NEIGH_FAILED);
-	assert_false(lb_neigh_usable(n));
+	assert_int_equal(n->state, LB_NEIGH_STALE);
+	assert_true(lb_neigh_usable(n));
+	assert_memory_equal(n->mac, mac_a, 6);
+	assert_int_equal(r.changed, 2);      /* staleness is reported once */
+	assert_true(r.last_usable);
+	/* requests go on, broadcast (the MAC may have moved) */
+	r.requests = r.unicast = 0;
+	for (now = 48000; now <= 48000 + 3 * params.retry_ms; now += 500)
+		lb_neigh_run(&t, now, &ops);
+	assert_int_equal(r.requests, 3);
+	assert_int_equal(r.unicast, 0);
+	assert_int_equal(n->state, LB_NEIGH_STALE);
 	assert_int_equal(r.changed, 2);
-	assert_false(r.last_usable);
-	r.requests = 0;
-	lb_neigh_run(&t, 48000 + 4999, &ops);
-	assert_int_equal(r.requests, 0);
-	lb_neigh_run(&t, 48000 + 5000, &ops);   /* retry after 5 s */
-	assert_int_equal(r.requests, 1);
-	assert_int_equal(n->state, LB_NEIGH_INCOMPLETE);
+	/* an answer makes it reachable again, reported */
+	lb_neigh_learn(&t, n->addr, mac_a, 0, true, now, &ops);
+	assert_int_equal(n->state, LB_NEIGH_REACHABLE);
+	assert_int_equal(r.changed, 3);
+	/* a stale neighbor that answers from another MAC moves */
+	for (now += 45000; n->state != LB_NEIGH_STALE; now += 1000)
+		lb_neigh_run(&t, now, &ops);
+	lb_neigh_learn(&t, n->addr, mac_b, 0, true, now, &ops);
+	assert_memory_equal(n->mac, mac_b, 6);
+	assert_int_equal(n->state, LB_NEIGH_REACHABLE);
 	lb_neigh_fini(&t);
 }
 
+/* A neighbor that never answered has no MAC: its owner is told once
+ * that resolution failed, and requests go on. */
 static void
-neigh_unresolved_stays_unusable_and_retries(void **state)
+neigh_unresolved_fails_once_and_retries(void **state)
 {
 	struct lb_neigh_table t;
 	struct record r = { 0 };
@@ -134,8 +153,12 @@ neigh_unresolved_stays_unusable_and_retries(void **state)
 	for (now = 0; now <= 20000; now += 500)
 		lb_neigh_run(&t, now, &ops);
 	assert_false(lb_neigh_usable(n));
-	assert_int_equal(r.changed, 0);      /* never had a MAC to lose */
+	assert_int_equal(r.changed, 1);      /* failed: reported once */
+	assert_false(r.last_usable);
 	assert_true(r.requests >= 6);        /* rounds keep going */
+	lb_neigh_learn(&t, n->addr, mac_a, 0, true, now, &ops);
+	assert_int_equal(r.changed, 2);
+	assert_true(r.last_usable);
 	lb_neigh_fini(&t);
 }
 
@@ -189,8 +212,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(neigh_resolves_with_broadcast_requests),
 		cmocka_unit_test(neigh_refreshes_before_expiry_with_unicast),
-		cmocka_unit_test(neigh_lost_after_unanswered_probes_then_retried),
-		cmocka_unit_test(neigh_unresolved_stays_unusable_and_retries),
+		cmocka_unit_test(neigh_unanswered_refresh_keeps_mac_as_stale),
+		cmocka_unit_test(neigh_unresolved_fails_once_and_retries),
 		cmocka_unit_test(neigh_mac_change_is_reported),
 		cmocka_unit_test(neigh_learnt_entries_age_out_and_make_room),
 	};

@@ -17,6 +17,13 @@
 
 RTE_LOG_REGISTER(lb_core_logtype, dsrlb.core, INFO);
 
+const char *const lb_mac_state_names[LB_MAC_STATE_MAX] = {
+	[LB_MAC_NONE] = "resolving",
+	[LB_MAC_STATIC] = "static",
+	[LB_MAC_RESOLVED] = "resolved",
+	[LB_MAC_FAILED] = "failed",
+};
+
 struct lb_core *
 lb_core_create(const struct lb_core_params *p)
 {
@@ -219,9 +226,9 @@ lb_core_member_set_mac(struct lb_core *core, unsigned int slot,
 	if (cm->mac_state == LB_MAC_STATIC)
 		return;
 	if (mac == NULL) {
-		if (cm->mac_state == LB_MAC_NONE)
+		if (cm->mac_state == LB_MAC_FAILED)
 			return;
-		cm->mac_state = LB_MAC_NONE;
+		cm->mac_state = LB_MAC_FAILED;
 		memset(cm->mac, 0, sizeof(cm->mac));
 	} else {
 		if (cm->mac_state == LB_MAC_RESOLVED &&

@@ -28,10 +28,22 @@ struct lb_core;
 
 /** Member MAC state. */
 enum lb_mac_state {
-	LB_MAC_NONE = 0,   /**< unknown: the member is not selected */
+	LB_MAC_NONE = 0,   /**< not known yet: resolving */
 	LB_MAC_STATIC,     /**< from the configuration, never resolved */
-	LB_MAC_RESOLVED,   /**< learnt by ARP */
+	LB_MAC_RESOLVED,   /**< learnt by ARP (kept while ARP goes unanswered) */
+	LB_MAC_FAILED,     /**< never answered ARP: unreachable */
+	LB_MAC_STATE_MAX,
 };
+
+/** Names of the MAC states, for display. */
+extern const char *const lb_mac_state_names[LB_MAC_STATE_MAX];
+
+/** True if a MAC state holds a MAC the data path can send to. */
+static inline bool
+lb_mac_known(uint8_t mac_state)
+{
+	return mac_state == LB_MAC_STATIC || mac_state == LB_MAC_RESOLVED;
+}
 
 /** Health of a member for one service. */
 enum lb_health {
@@ -129,8 +141,10 @@ int lb_core_member_set_state(struct lb_core *core, unsigned int slot,
 			     uint8_t state);
 
 /**
- * Set or forget a member's resolved MAC (NULL forgets). A static MAC is
- * never replaced. Marks the core dirty only on a change.
+ * Set a member's resolved MAC, or (NULL) record that it never answered
+ * ARP (LB_MAC_FAILED: unreachable, its flows move). A member whose ARP
+ * refresh goes unanswered keeps its MAC: the caller does not call this.
+ * A static MAC is never replaced. Marks the core dirty only on a change.
  */
 void lb_core_member_set_mac(struct lb_core *core, unsigned int slot,
 			    const uint8_t *mac);

@@ -230,7 +230,7 @@ lb_core_member_usable(const struct lb_core *core, unsigned int svc,
 	cs = core->services[svc];
 	m = &core->members[member];
 	return cs != NULL && m->used && cs->bound[member] &&
-	       m->mac_state != LB_MAC_NONE &&
+	       lb_mac_known(m->mac_state) &&
 	       m->conf.state == LB_ADMIN_UP && m->conf.weight > 0 &&
 	       cs->health[member] == LB_HEALTH_UP;
 }
@@ -245,7 +245,7 @@ member_state(const struct lb_core *core, unsigned int svc, unsigned int member)
 
 	if (lb_core_member_usable(core, svc, member))
 		return LB_MS_ACTIVE;
-	if (m->used && cs->bound[member] && m->mac_state != LB_MAC_NONE &&
+	if (m->used && cs->bound[member] && lb_mac_known(m->mac_state) &&
 	    m->conf.state != LB_ADMIN_DISABLED &&
 	    cs->health[member] == LB_HEALTH_UP)
 		return LB_MS_DRAIN;
@@ -396,7 +396,7 @@ lb_snap_build(const struct lb_core *core)
 		if (!cm->used)
 			continue;
 		sm->flags = LB_SM_VALID;
-		if (cm->mac_state != LB_MAC_NONE &&
+		if (lb_mac_known(cm->mac_state) &&
 		    cm->conf.state != LB_ADMIN_DISABLED)
 			sm->flags |= LB_SM_FWD;
 		memcpy(sm->mac, cm->mac, LB_ETH_ALEN);

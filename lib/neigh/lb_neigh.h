@@ -10,7 +10,10 @@
  * The neighbor table: IPv4 to MAC on the balancer's segments, owned by
  * the master lcore. Entries the balancer needs (members without a static
  * MAC) are "wanted": resolved by ARP, refreshed before they go stale,
- * and reported when their MAC is learnt, changes or is lost. Any other
+ * and reported when their MAC is learnt or changes, when resolution
+ * fails, and when a refresh goes unanswered. A neighbor that stops
+ * answering keeps its last MAC (STALE, as Linux's NUD_STALE): lost ARP
+ * is not a dead member, the health checks decide that. Any other
  * sender seen in ARP on a port's subnet is learnt too, for display and
  * so a member added later starts resolved; those entries age out.
  *
@@ -27,6 +30,7 @@ enum lb_neigh_state {
 	LB_NEIGH_REACHABLE,      /**< confirmed within the reachable time */
 	LB_NEIGH_PROBE,          /**< refreshing: MAC still used, unicast probes sent */
 	LB_NEIGH_FAILED,         /**< no answer: no MAC; retried later */
+	LB_NEIGH_STALE,          /**< refresh unanswered: last MAC kept, retried */
 	LB_NEIGH_STATE_MAX,
 };
 
@@ -55,6 +59,7 @@ struct lb_neigh {
 	uint8_t port;          /**< port index it is reached on */
 	uint8_t wanted;        /**< resolved and kept by the balancer */
 	uint8_t probes;        /**< requests sent in this round */
+	uint8_t reported;      /**< state last reported through changed */
 	uint64_t confirmed_ms; /**< last ARP from it (0: never) */
 	uint64_t next_ms;      /**< next thing to do */
 };
@@ -72,8 +77,10 @@ struct lb_neigh_ops {
 	/** Send an ARP request for n->addr on n->port; to n->mac if
 	 *  unicast, else broadcast. */
 	void (*request)(void *ctx, const struct lb_neigh *n, bool unicast);
-	/** A wanted entry's MAC became usable, changed, or was lost
-	 *  (state INCOMPLETE or FAILED). */
+	/** A wanted entry changed in a way its owner cares about: its MAC
+	 *  became usable or moved (REACHABLE), a refresh went unanswered
+	 *  (STALE: still usable, same MAC), or resolution failed without
+	 *  ever finding a MAC (FAILED; reported once until it resolves). */
 	void (*changed)(void *ctx, const struct lb_neigh *n);
 	void *ctx;
 };
@@ -130,7 +137,8 @@ uint64_t lb_neigh_run(struct lb_neigh_table *t, uint64_t now,
 static inline bool
 lb_neigh_usable(const struct lb_neigh *n)
 {
-	return n->state == LB_NEIGH_REACHABLE || n->state == LB_NEIGH_PROBE;
+	return n->state == LB_NEIGH_REACHABLE || n->state == LB_NEIGH_PROBE ||
+	       n->state == LB_NEIGH_STALE;
 }
 
 #endif /* LB_NEIGH_H */

@@ -13,6 +13,7 @@ const char *const lb_neigh_state_names[LB_NEIGH_STATE_MAX] = {
 	[LB_NEIGH_REACHABLE] = "reachable",
 	[LB_NEIGH_PROBE] = "probe",
 	[LB_NEIGH_FAILED] = "failed",
+	[LB_NEIGH_STALE] = "stale",
 };
 
 int
@@ -113,49 +114,65 @@ lb_neigh_unwant(struct lb_neigh_table *t, uint32_t addr)
 		n->wanted = 0;
 }
 
+/* Tell the owner of a wanted entry what it needs to know, once per
+ * change: a new or moved MAC, staleness, a failed resolution. */
+static void
+report(struct lb_neigh *n, bool moved, const struct lb_neigh_ops *ops)
+{
+	uint8_t what = n->state == LB_NEIGH_PROBE ? LB_NEIGH_REACHABLE :
+		n->state;
+
+	if (!n->wanted || ops == NULL || (what == n->reported && !moved))
+		return;
+	if (what == LB_NEIGH_INCOMPLETE)
+		return;   /* resolving: nothing to say yet */
+	n->reported = what;
+	ops->changed(ops->ctx, n);
+}
+
 void
 lb_neigh_learn(struct lb_neigh_table *t, uint32_t addr, const uint8_t *mac,
 	       uint8_t port, bool create, uint64_t now,
 	       const struct lb_neigh_ops *ops)
 {
 	struct lb_neigh *n = lb_neigh_find(t, addr);
-	bool was_usable, moved;
+	bool moved;
 
 	if (n == NULL) {
 		if (!create || (n = slot(t)) == NULL)
 			return;
 		*n = (struct lb_neigh){ .addr = addr };
 	}
-	was_usable = lb_neigh_usable(n);
-	moved = memcmp(n->mac, mac, sizeof(n->mac)) != 0;
+	moved = lb_neigh_usable(n) && memcmp(n->mac, mac, sizeof(n->mac)) != 0;
 	memcpy(n->mac, mac, sizeof(n->mac));
 	n->port = port;
 	n->state = LB_NEIGH_REACHABLE;
 	n->probes = 0;
 	n->confirmed_ms = now;
 	n->next_ms = refresh_at(t, now);
-	if (n->wanted && (!was_usable || moved) && ops != NULL)
-		ops->changed(ops->ctx, n);
+	report(n, moved, ops);
 }
 
+/* No answer to a round of requests. A neighbor that had a MAC keeps it
+ * and stays in use (STALE); one that never had one has failed. Either
+ * way requests go on, broadcast, every retry_ms. */
 static void
-fail(struct lb_neigh_table *t, struct lb_neigh *n, uint64_t now,
-     const struct lb_neigh_ops *ops)
+unanswered(struct lb_neigh_table *t, struct lb_neigh *n, uint64_t now,
+	   const struct lb_neigh_ops *ops)
 {
-	bool was_usable = lb_neigh_usable(n);
-
-	n->state = LB_NEIGH_FAILED;
-	memset(n->mac, 0, sizeof(n->mac));
+	n->state = lb_neigh_usable(n) ? LB_NEIGH_STALE : LB_NEIGH_FAILED;
+	if (n->state == LB_NEIGH_FAILED)
+		memset(n->mac, 0, sizeof(n->mac));
 	n->probes = 0;
 	n->next_ms = now + t->p.retry_ms;
-	if (was_usable)
-		ops->changed(ops->ctx, n);
+	report(n, false, ops);
 }
 
 /*
  * One pass over the table. Wanted entries cycle INCOMPLETE -> REACHABLE
- * -> PROBE -> REACHABLE on answers, or -> FAILED -> INCOMPLETE when the
- * neighbor stays silent; learnt entries only age out.
+ * -> PROBE -> REACHABLE on answers. A silent neighbor goes PROBE ->
+ * STALE (MAC kept) or INCOMPLETE -> FAILED (no MAC), and is asked again
+ * every retry_ms until it answers; learnt entries only age out.
  */
 uint64_t
 lb_neigh_run(struct lb_neigh_table *t, uint64_t now,
@@ -186,7 +203,7 @@ lb_neigh_run(struct lb_neigh_table *t, uint64_t now,
 			case LB_NEIGH_PROBE:
 			case LB_NEIGH_INCOMPLETE:
 				if (n->probes >= t->p.max_probes) {
-					fail(t, n, now, ops);
+					unanswered(t, n, now, ops);
 					break;
 				}
 				n->probes++;
@@ -198,6 +215,10 @@ lb_neigh_run(struct lb_neigh_table *t, uint64_t now,
 				n->state = LB_NEIGH_INCOMPLETE;
 				n->probes = 1;
 				n->next_ms = now + t->p.probe_ms;
+				ops->request(ops->ctx, n, false);
+				break;
+			case LB_NEIGH_STALE:
+				n->next_ms = now + t->p.retry_ms;
 				ops->request(ops->ctx, n, false);
 				break;
 			default:

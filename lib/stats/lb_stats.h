@@ -78,7 +78,8 @@
 	X(ARP_REQUEST_OUT,   e, "arp_request_out",   "ARP requests sent to resolve members") \
 	X(GARP_OUT,          e, "garp_out",          "gratuitous ARP sent for VIPs") \
 	X(NEIGH_RESOLVED,    e, "neigh_resolved",    "member MACs learnt or changed") \
-	X(NEIGH_LOST,        e, "neigh_lost",        "member MACs lost: no answer to ARP (member not selected)") \
+	X(NEIGH_LOST,        e, "neigh_lost",        "members that never answered ARP (not selected until they do)") \
+	X(NEIGH_STALE,       e, "neigh_stale",       "member ARP refreshes unanswered: last MAC kept (stale)") \
 	X(ARP_BAD,           e, "arp_bad",           "ARP packets with an unsupported opcode or sender") \
 	X(KERNEL_RX,         e, "kernel_rx",         "packets passed to the exception interface") \
 	X(KERNEL_TX,         e, "kernel_tx",         "packets from the exception interface sent on a port") \
