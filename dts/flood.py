@@ -61,7 +61,6 @@ import time
 
 POOL = 1 << 17          # distinct frames built at most
 RANDOM_PER_ROUND = 32   # malformed: frames of random bytes per round
-PACKET_QDISC_BYPASS = 20
 DOC_NETS = [ipaddress.ip_network(n) for n in
             ("192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24")]
 DEFAULT_SRC = ["192.0.2.0/24", "203.0.113.0/24"]
@@ -82,7 +81,9 @@ UDP = struct.Struct("!HHHH")
 CATEGORIES = """\
     trunc-eth          frames cut at every byte inside the Ethernet
                        header (the kernel refuses these: "refused")
-    trunc-vlan         an 802.1Q frame cut inside its tag
+    trunc-vlan         an 802.1Q frame cut inside its tag (a Linux
+                       receiver, a bridge port too, drops these when
+                       it takes the tag off: they reach no one)
     trunc-ipv4         cut inside the IPv4 header
     trunc-tcp          cut inside the TCP header, with the IPv4 total
                        length left at the full length or cut to match
