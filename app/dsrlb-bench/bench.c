@@ -259,7 +259,7 @@ memtest(uint32_t n)
 	int socket = (int)rte_socket_id();
 
 	rte_malloc_get_socket_stats(socket, &before);
-	t = lb_flow_create("bench_memtest", n, socket);
+	t = lb_flow_create("bench_memtest", n, socket, NULL);
 	if (t == NULL) {
 		printf("flow table of %u flows: %s\n", n, rte_strerror(rte_errno));
 		return -1;
@@ -333,7 +333,7 @@ main(int argc, char **argv)
 					 RTE_MBUF_DEFAULT_BUF_SIZE,
 					 (int)rte_socket_id());
 	ft = lb_flow_create("bench_flows", o.flows + o.new_flows,
-			    (int)rte_socket_id());
+			    (int)rte_socket_id(), NULL);
 	if (b.pool == NULL || ft == NULL ||
 	    rte_pktmbuf_alloc_bulk(b.pool, b.m, N_MBUFS) != 0 ||
 	    setup_core(&b, ft) != 0) {

@@ -123,6 +123,7 @@ struct dsrlb_app {
 
 	unsigned int n_workers;
 	struct dsrlb_worker workers[RTE_MAX_LCORE];
+	struct lb_worker *peers[RTE_MAX_LCORE];  /* every worker's context */
 
 	/* master state */
 	struct dsrlb_master_stats mstats;

@@ -35,13 +35,16 @@ dsrlb_workers_create(struct dsrlb_app *app)
 			.port_ids = app->port_ids,
 			.n_ports = app->n_ports,
 			.idle_sleep_us = app->conf->dataplane.idle_sleep_us,
+			.frag_hold_ms = app->conf->dataplane.frag_hold_ms,
+			.frag_ttl_ms = app->conf->dataplane.frag_ttl_ms,
 			.quit = &app->quit,
 		};
 		char name[RTE_RING_NAMESIZE];
 		int rc;
 
 		snprintf(name, sizeof(name), "dsrlb_flows_%u", dw->lcore);
-		dw->flows = lb_flow_create(name, per_worker, dw->socket);
+		dw->flows = lb_flow_create(name, per_worker, dw->socket,
+					   app->qsbr);
 		if (dw->flows == NULL) {
 			APP_LOG(ERR, "lcore %u: flow table of %u: %s (flows.capacity, hugepages)",
 				dw->lcore, per_worker, rte_strerror(rte_errno));
@@ -71,9 +74,14 @@ dsrlb_workers_create(struct dsrlb_app *app)
 		rc = lb_dp_worker_init(dw->w, &dp);
 		if (rc != 0)
 			return rc;
+		app->peers[i] = dw->w;
 		APP_LOG(INFO, "worker lcore %u (socket %d): RX queue %u of every port, %u flows",
 			dw->lcore, dw->socket, i, per_worker);
 	}
+	/* ICMP errors and fragments may reach another worker than their
+	 * flow: each may read the others' flow tables and fragment memory */
+	for (i = 0; i < app->n_workers; i++)
+		lb_dp_set_peers(app->workers[i].w, app->peers, app->n_workers);
 	return 0;
 }
 

@@ -114,7 +114,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	{
 		struct lb_dp_params dp = {
 			.snap = lb_core_snapshot_ptr(core),
-			.flows = lb_flow_create("fuzz_flows", 1024, SOCKET_ID_ANY),
+			.flows = lb_flow_create("fuzz_flows", 1024, SOCKET_ID_ANY, NULL),
 			.to_master = to_master, .rxq = &rxq, .n_rxq = 1,
 			.port_ids = &pid, .n_ports = 1, .quit = &quit,
 		};
@@ -159,11 +159,25 @@ fail:
 	return NULL;
 }
 
+/* Sum of the outcome counters: what rx is. */
+static uint64_t
+outcomes(void)
+{
+	uint64_t sum = 0;
+	unsigned int i;
+
+	for (i = 0; i < LB_STAT_WORKER_MAX; i++)
+		if (lb_stats_worker_desc[i].kind == 'o')
+			sum += w->stats[i];
+	return sum;
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct rte_mbuf *pkts[64];
 	uint16_t n = 0, i;
+	uint64_t before;
 	void *obj;
 
 	while (size >= 3 && n < RTE_DIM(pkts)) {
@@ -182,12 +196,21 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		data += len;
 		size -= len;
 	}
+	before = outcomes();
 	lb_dp_clock(w);
 	lb_dp_process(w, lb_core_snapshot(core), 0, pkts, n);
+	/* fragments still waiting for their first are dropped now */
+	lb_dp_worker_fini(w);
+	/* every packet ends in exactly one outcome counter */
+	if (outcomes() - before != n)
+		abort();
 	for (i = 0; i < w->tx[0].n; i++)
 		rte_pktmbuf_free(w->tx[0].m[i]);
 	w->tx[0].n = 0;
 	while (rte_ring_dequeue(to_master, &obj) == 0)
 		rte_pktmbuf_free(obj);
+	/* and no mbuf is left behind */
+	if (rte_mempool_in_use_count(pool) != 0)
+		abort();
 	return 0;
 }

@@ -64,6 +64,13 @@ def main():
             fh.write(record(f, 20 if i % 3 == 0 else 0))
     with open(os.path.join(dirs["fuzz_dp"], "burst"), "wb") as fh:
         fh.write(b"".join(record(f) for f in fr))
+    # a datagram's fragments last first, and one without its first: the
+    # waiting room and its drops
+    frags = [f for f in fr if IP in f and f[IP].id == 7]
+    with open(os.path.join(dirs["fuzz_dp"], "frag_reversed"), "wb") as fh:
+        fh.write(b"".join(record(f) for f in reversed(frags)))
+    with open(os.path.join(dirs["fuzz_dp"], "frag_orphans"), "wb") as fh:
+        fh.write(b"".join(record(f) for f in frags[1:]))
     cfg = {
         "ports": [{"name": "lan0", "address": "198.51.100.2/24",
                    "gateway": "198.51.100.1", "vlan": 7}],

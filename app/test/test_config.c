@@ -96,6 +96,8 @@ valid_config_decodes(void **state)
 	assert_int_equal(c->flows.tcp_timeout, 900);
 	assert_int_equal(c->flows.fin_timeout, 10);
 	assert_int_equal(c->flows.udp_timeout, 60);
+	assert_int_equal(c->dataplane.frag_hold_ms, 10);
+	assert_int_equal(c->dataplane.frag_ttl_ms, 1000);
 	assert_int_equal(c->n_members, 2);
 	assert_int_equal(c->members[0].weight, 100);
 	assert_true(c->members[0].has_mac);
@@ -155,6 +157,18 @@ wrong_type_names_its_path(void **state)
 	expect_edit_error("\"weight\": 50", "\"weight\": 5.5",
 			  "members[1].weight");
 	expect_error("[]", "(top level): expected an object");
+}
+
+static void
+fragment_timing_refused_when_memory_shorter_than_wait(void **state)
+{
+	(void)state;
+	expect_edit_error("\"flows\": {\"capacity\": 65536},",
+			  "\"flows\": {\"capacity\": 65536}, \"dataplane\": {\"frag_hold_ms\": 50, \"frag_ttl_ms\": 40},",
+			  "dataplane.frag_ttl_ms: 40 must be longer than frag_hold_ms (50)");
+	expect_edit_error("\"flows\": {\"capacity\": 65536},",
+			  "\"flows\": {\"capacity\": 65536}, \"dataplane\": {\"frag_hold_ms\": 0},",
+			  "dataplane.frag_hold_ms");
 }
 
 static void
@@ -370,6 +384,7 @@ main(void)
 		cmocka_unit_test(bad_address_names_its_path),
 		cmocka_unit_test(vip_mask_under_24_refused),
 		cmocka_unit_test(reserved_vip_refused),
+		cmocka_unit_test(fragment_timing_refused_when_memory_shorter_than_wait),
 		cmocka_unit_test(duplicate_names_refused),
 		cmocka_unit_test(dangling_references_refused),
 		cmocka_unit_test(conflicts_refused),

@@ -95,7 +95,7 @@ env_init(struct env *e, uint8_t sched, uint32_t capacity, const uint32_t *w)
 	assert_int_equal(lb_core_commit(e->core), 1);
 
 	snprintf(name, sizeof(name), "test_dp_%u", n++);
-	e->flows = lb_flow_create(name, capacity, SOCKET_ID_ANY);
+	e->flows = lb_flow_create(name, capacity, SOCKET_ID_ANY, NULL);
 	e->w = rte_zmalloc("w", sizeof(*e->w), RTE_CACHE_LINE_SIZE);
 	assert_non_null(e->flows);
 	assert_non_null(e->w);
@@ -129,7 +129,7 @@ other_worker(struct env *e, struct lb_flow_table **ft)
 		.port_ids = &port_id, .n_ports = 1, .quit = &quit,
 	};
 
-	*ft = lb_flow_create("test_dp_other", 1024, SOCKET_ID_ANY);
+	*ft = lb_flow_create("test_dp_other", 1024, SOCKET_ID_ANY, NULL);
 	dp.flows = *ft;
 	assert_int_equal(lb_dp_worker_init(w, &dp), 0);
 	return w;
@@ -273,8 +273,10 @@ dp_no_member_left_drops_and_counts(void **state)
 	env_fini(&e);
 }
 
-/* The table is full: new flows are still balanced (by the consistent
- * hash), counted, and the flows already in the table keep their member. */
+/* The table is full of confirmed flows (SYN then ACK): new flows are
+ * still balanced (by the consistent hash), counted as refused, and the
+ * flows already in the table keep their member: an established entry is
+ * never evicted. */
 static void
 dp_full_table_balances_statelessly(void **state)
 {
@@ -284,13 +286,70 @@ dp_full_table_balances_statelessly(void **state)
 
 	(void)state;
 	env_init(&e, LB_SCHED_MAGLEV, 1024, NULL);
-	for (i = 0; i < 1024; i++)
+	for (i = 0; i < 1024; i++) {
 		where[i] = syn(&e, i);
+		assert_int_equal(ack(&e, i), where[i]);
+	}
 	for (i = 5000; i < 5100; i++)
 		assert_true(syn(&e, i) >= 0);
 	assert_int_equal(e.w->stats[LB_STAT_FLOW_TABLE_FULL], 100);
-	assert_int_equal(e.w->stats[LB_STAT_FWD], 1124);
+	assert_int_equal(e.w->stats[LB_STAT_FLOW_EVICTED], 0);
+	assert_int_equal(e.w->stats[LB_STAT_FWD], 2148);
 	for (i = 0; i < 1024; i++)
+		assert_int_equal(ack(&e, i), where[i]);
+	env_fini(&e);
+}
+
+/* Spoofed ACKs from random clients each make a provisional entry; they
+ * fill the table, but new connections still get entries (the oldest
+ * provisional ones are evicted), so WRR keeps meaning something: each
+ * new connection's later packets stay on the member its SYN got. */
+static void
+dp_spoofed_acks_do_not_lock_the_table(void **state)
+{
+	static const uint32_t w[N_MEMBERS] = { 1, 1, 1, 1 };
+	int where[100];
+	struct env e;
+	uint32_t i;
+
+	(void)state;
+	env_init(&e, LB_SCHED_WRR, 1024, w);
+	for (i = 0; i < 1024; i++)
+		assert_true(ack(&e, 100000 + i) >= 0);
+	assert_int_equal(e.w->stats[LB_STAT_FLOW_MIDSTREAM], 1024);
+	for (i = 0; i < 100; i++)
+		where[i] = syn(&e, i);
+	assert_int_equal(e.w->stats[LB_STAT_FLOW_NEW], 100);
+	assert_int_equal(e.w->stats[LB_STAT_FLOW_EVICTED], 100);
+	assert_int_equal(e.w->stats[LB_STAT_FLOW_TABLE_FULL], 0);
+	for (i = 0; i < 100; i++) {
+		assert_int_equal(ack(&e, i), where[i]);
+		assert_int_equal(send_tcp(&e, e.w, i, 110, LB_TCP_ACK | 0x08),
+				 where[i]);
+	}
+	env_fini(&e);
+}
+
+/* A SYN flood fills the table with SYN-only entries: a connection that
+ * completes its handshake is confirmed and stays, whatever follows. */
+static void
+dp_syn_flood_cannot_evict_confirmed_flows(void **state)
+{
+	static const uint32_t w[N_MEMBERS] = { 1, 1, 1, 1 };
+	int where[50];
+	struct env e;
+	uint32_t i;
+
+	(void)state;
+	env_init(&e, LB_SCHED_WRR, 1024, w);
+	for (i = 0; i < 50; i++) {
+		where[i] = syn(&e, i);
+		assert_int_equal(ack(&e, i), where[i]);
+	}
+	for (i = 0; i < 5000; i++)
+		assert_true(syn(&e, 200000 + i) >= 0);
+	assert_true(e.w->stats[LB_STAT_FLOW_EVICTED] >= 5000 - 1024);
+	for (i = 0; i < 50; i++)
 		assert_int_equal(ack(&e, i), where[i]);
 	env_fini(&e);
 }
@@ -398,6 +457,406 @@ dp_syn_after_fin_is_scheduled_again(void **state)
 	env_fini(&e);
 }
 
+/* ---- fragments ---- */
+
+#define FRAG_DATA 1000   /* IP payload bytes of each fragment */
+
+/* Two UDP services on one VIP with different members: SIP (stateless)
+ * on fe1 and fe2, DNS on fe3 and fe4. */
+static void
+frag_env_init(struct env *e)
+{
+	struct lb_conf_service sip = { .name = "sip", .proto = LB_IPPROTO_UDP,
+		.port_lo = 5060, .port_hi = 5060, .stateless = true,
+		.hash_fields = LB_HASH_F_SRC_IP | LB_HASH_F_SRC_PORT,
+		.table_size = 1009 };
+	struct lb_conf_service dns = { .name = "dns", .proto = LB_IPPROTO_UDP,
+		.port_lo = 53, .port_hi = 53, .table_size = 1009 };
+	static const uint16_t sip_members[] = { 0, 1 }, dns_members[] = { 2, 3 };
+
+	env_init(e, LB_SCHED_MAGLEV, 4096, NULL);
+	assert_true(lb_core_service_add(e->core, &sip, sip_members, 2) >= 0);
+	assert_true(lb_core_service_add(e->core, &dns, dns_members, 2) >= 0);
+	assert_int_equal(lb_core_commit(e->core), 1);
+}
+
+/* Fragment k of n of a UDP datagram from client i to VIP:dport. */
+static struct rte_mbuf *
+udp_fragment(uint32_t i, uint16_t dport, uint16_t id, unsigned int k,
+	     unsigned int n)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
+	uint16_t frag = (uint16_t)((k * FRAG_DATA / 8) |
+				   (k + 1 < n ? 0x2000 : 0));
+	struct frame f;
+	char src[32];
+	char *d;
+
+	assert_non_null(m);
+	snprintf(src, sizeof(src), "203.0.113.%u", 1 + i % 250);
+	eth(&f, mac_port, LB_ETHERTYPE_IPV4);
+	ipv4(&f, LB_IPPROTO_UDP, src, "198.51.100.100", 5, FRAG_DATA, 0, frag);
+	lb_store_be16(f.b + f.ip_off + 4, id);
+	if (k == 0) {
+		udp(&f, (uint16_t)(20000 + i), dport, (uint16_t)(n * FRAG_DATA));
+		memset(f.b + f.len, 'v', FRAG_DATA - 8);
+	} else {
+		memset(f.b + f.len, 'w', FRAG_DATA);
+	}
+	f.len = f.ip_off + 20 + FRAG_DATA;
+	d = rte_pktmbuf_append(m, (uint16_t)f.len);
+	assert_non_null(d);
+	memcpy(d, f.b, f.len);
+	return m;
+}
+
+/* What a worker sent: the member of each packet (by destination MAC)
+ * and its IP id, in order; the TX buffer is emptied. */
+static unsigned int
+collect(struct lb_worker *w, int *member, uint16_t *id, unsigned int max)
+{
+	unsigned int i, n = w->tx[0].n;
+
+	assert_true(n <= max);
+	for (i = 0; i < n; i++) {
+		const uint8_t *p = rte_pktmbuf_mtod(w->tx[0].m[i], uint8_t *);
+
+		member[i] = p[5] - 0x11;
+		id[i] = lb_load_be16(p + 14 + 4);
+		rte_pktmbuf_free(w->tx[0].m[i]);
+	}
+	w->tx[0].n = 0;
+	return n;
+}
+
+/* Later fragments that come first are never guessed: whatever the order
+ * inside a burst, every fragment of a datagram lands on the member its
+ * first fragment went to, a member of the datagram's own service. */
+static void
+dp_reversed_fragments_stay_in_their_service(void **state)
+{
+	struct rte_mbuf *pkts[LB_BURST];
+	int member[LB_TXBUF];
+	uint16_t id[LB_TXBUF];
+	struct env e;
+	unsigned int d, k, n;
+
+	(void)state;
+	frag_env_init(&e);
+	for (d = 0; d < 50; d++) {
+		int first = -1;
+
+		for (k = 0; k < 3; k++)   /* last fragment first */
+			pkts[k] = udp_fragment(d, 5060, (uint16_t)(100 + d),
+					       2 - k, 3);
+		lb_dp_clock(e.w);
+		lb_dp_process(e.w, lb_core_snapshot(e.core), 0, pkts, 3);
+		n = collect(e.w, member, id, LB_TXBUF);
+		assert_int_equal(n, 3);
+		for (k = 0; k < n; k++) {
+			if (member[k] != 0 && member[k] != 1)
+				fail_msg("datagram %u: a fragment went to fe%d, outside the SIP service",
+					 d, member[k] + 1);
+			if (first < 0)
+				first = member[k];
+			assert_int_equal(member[k], first);
+		}
+	}
+	env_fini(&e);
+}
+
+/* Run pkts through w at a given time (ms), without reading the clock. */
+static void
+process_at(struct env *e, struct lb_worker *w, struct rte_mbuf **pkts,
+	   unsigned int n, uint32_t now)
+{
+	w->now = now;
+	lb_dp_process(w, lb_core_snapshot(e->core), 0, pkts, (uint16_t)n);
+}
+
+/* Every order of a datagram's fragments inside one burst, with its
+ * first fragment or a later one twice: all on one member. */
+static void
+dp_fragments_in_any_order_and_duplicates(void **state)
+{
+	static const unsigned int orders[][5] = {
+		{ 0, 1, 2, 3, 4 }, { 1, 0, 2, 3, 4 }, { 2, 1, 0, 4, 3 },
+		{ 4, 3, 2, 1, 0 }, { 3, 0, 4, 1, 2 }, { 0, 0, 1, 2, 3 },
+		{ 1, 2, 0, 0, 2 },
+	};
+	struct rte_mbuf *pkts[8];
+	int member[LB_TXBUF];
+	uint16_t id[LB_TXBUF];
+	struct env e;
+	unsigned int o, k, n;
+
+	(void)state;
+	frag_env_init(&e);
+	for (o = 0; o < sizeof(orders) / sizeof(orders[0]); o++) {
+		for (k = 0; k < 5; k++)
+			pkts[k] = udp_fragment(o, 5060, (uint16_t)(500 + o),
+					       orders[o][k],
+					       orders[o][0] == 0 &&
+					       orders[o][1] == 0 ? 4 : 5);
+		process_at(&e, e.w, pkts, 5, 1000);
+		n = collect(e.w, member, id, LB_TXBUF);
+		assert_int_equal(n, 5);
+		for (k = 1; k < n; k++)
+			assert_int_equal(member[k], member[0]);
+		assert_true(member[0] == 0 || member[0] == 1);
+		assert_int_equal(e.w->held_live, 0);
+	}
+	assert_true(e.w->stats[LB_STAT_FRAG_HELD] > 0);
+	assert_int_equal(e.w->stats[LB_STAT_DROP_FRAG_TIMEOUT], 0);
+	env_fini(&e);
+}
+
+/* A later fragment waits, bursts long, for its first fragment. */
+static void
+dp_later_fragment_waits_for_first_across_bursts(void **state)
+{
+	struct rte_mbuf *pkts[4];
+	int member[LB_TXBUF];
+	uint16_t id[LB_TXBUF];
+	struct env e;
+
+	(void)state;
+	frag_env_init(&e);
+	pkts[0] = udp_fragment(9, 5060, 77, 2, 3);
+	pkts[1] = udp_fragment(9, 5060, 77, 1, 3);
+	process_at(&e, e.w, pkts, 2, 1000);
+	assert_int_equal(collect(e.w, member, id, LB_TXBUF), 0);
+	assert_int_equal(e.w->held_live, 2);
+	/* another datagram passes meanwhile */
+	pkts[0] = udp_fragment(10, 5060, 78, 0, 1);
+	process_at(&e, e.w, pkts, 1, 1003);
+	assert_int_equal(collect(e.w, member, id, LB_TXBUF), 1);
+	assert_int_equal(e.w->held_live, 2);
+	pkts[0] = udp_fragment(9, 5060, 77, 0, 3);
+	process_at(&e, e.w, pkts, 1, 1005);
+	assert_int_equal(collect(e.w, member, id, LB_TXBUF), 3);
+	assert_int_equal(member[1], member[0]);
+	assert_int_equal(member[2], member[0]);
+	assert_int_equal(e.w->held_live, 0);
+	assert_int_equal(e.w->stats[LB_STAT_FRAG_HIT], 2);
+	env_fini(&e);
+}
+
+/* Later fragments whose first never comes are dropped after the hold
+ * time, counted, and their mbufs returned; the waiting room is bounded. */
+static void
+dp_orphan_fragments_dropped_and_counted(void **state)
+{
+	struct rte_mbuf *pkts[LB_BURST];
+	unsigned int in_use = rte_mempool_in_use_count(pool);
+	uint32_t i, k, sent = 0;
+	struct env e;
+
+	(void)state;
+	frag_env_init(&e);
+	for (i = 0; sent < LB_FRAG_HOLD + 44; i++) {
+		for (k = 0; k < 4; k++)
+			pkts[k] = udp_fragment(i, 5060, (uint16_t)(1000 + i * 4 + k),
+					       1, 2);
+		process_at(&e, e.w, pkts, 4, 2000);
+		sent += 4;
+	}
+	assert_int_equal(e.w->held_live, LB_FRAG_HOLD);
+	assert_int_equal(e.w->stats[LB_STAT_DROP_FRAG_HOLD_FULL],
+			 sent - LB_FRAG_HOLD);
+	assert_int_equal(e.w->tx[0].n, 0);
+	/* before the hold time: still waiting */
+	e.w->now = 2000 + e.w->frag_hold_ms - 1;
+	lb_dp_frag_release(e.w, lb_core_snapshot(e.core));
+	assert_int_equal(e.w->held_live, LB_FRAG_HOLD);
+	e.w->now = 2000 + e.w->frag_hold_ms;
+	lb_dp_frag_release(e.w, lb_core_snapshot(e.core));
+	assert_int_equal(e.w->held_live, 0);
+	assert_int_equal(e.w->stats[LB_STAT_DROP_FRAG_TIMEOUT], LB_FRAG_HOLD);
+	assert_int_equal(rte_mempool_in_use_count(pool), in_use);
+	env_fini(&e);
+}
+
+/* More datagrams in flight than first-fragment memory: a first fragment
+ * that cannot be remembered is dropped (its datagram would be split),
+ * never written over a live slot; slots come back when they expire. */
+static void
+dp_first_fragment_memory_full_drops_first(void **state)
+{
+	struct rte_mbuf *pkts[LB_BURST];
+	int member[LB_TXBUF];
+	uint16_t id[LB_TXBUF];
+	uint32_t i, k, total = LB_FRAG_BUCKETS * LB_FRAG_WAYS + 4096;
+	struct env e;
+
+	(void)state;
+	frag_env_init(&e);
+	for (i = 0; i < total; i += 16) {
+		for (k = 0; k < 16; k++)
+			pkts[k] = udp_fragment(i + k, 5060,
+					       (uint16_t)(i + k), 0, 2);
+		process_at(&e, e.w, pkts, 16, 5000);
+		collect(e.w, member, id, LB_TXBUF);
+	}
+	assert_true(e.w->stats[LB_STAT_DROP_FRAG_MEMORY_FULL] >= 4096);
+	assert_int_equal(e.w->stats[LB_STAT_FRAG_FIRST] +
+			 e.w->stats[LB_STAT_DROP_FRAG_MEMORY_FULL], total);
+	/* every remembered datagram still finds its member */
+	for (i = 0; i < 64; i++) {
+		pkts[0] = udp_fragment(i, 5060, (uint16_t)i, 1, 2);
+		process_at(&e, e.w, pkts, 1, 5001);
+	}
+	assert_int_equal(e.w->stats[LB_STAT_FRAG_HIT] +
+			 e.w->stats[LB_STAT_FRAG_HELD], 64);
+	collect(e.w, member, id, LB_TXBUF);
+	/* expired slots are taken again */
+	pkts[0] = udp_fragment(7, 5060, 60000, 0, 2);
+	process_at(&e, e.w, pkts, 1, 5000 + e.w->frag_ttl_ms);
+	assert_int_equal(collect(e.w, member, id, LB_TXBUF), 1);
+	lb_dp_worker_fini(e.w);
+	env_fini(&e);
+}
+
+/* A second worker sharing the first one's state, as the app wires them:
+ * each can read the other's flow table and fragment memory. */
+static struct lb_worker *peers2[2];
+
+static struct lb_worker *
+peer_worker(struct env *e, struct lb_flow_table **ft, bool wire)
+{
+	struct lb_worker *w2 = other_worker(e, ft);
+
+	if (wire) {
+		peers2[0] = e->w;
+		peers2[1] = w2;
+		lb_dp_set_peers(e->w, peers2, 2);
+		lb_dp_set_peers(w2, peers2, 2);
+	}
+	return w2;
+}
+
+/* RSS gives a datagram's first fragment to one worker and its later
+ * fragments to the other, in either order: one member for all. */
+static void
+dp_fragments_split_over_workers(void **state)
+{
+	struct rte_mbuf *pkts[4];
+	int m1[LB_TXBUF], m2[LB_TXBUF];
+	uint16_t id[LB_TXBUF];
+	struct lb_flow_table *ft;
+	struct lb_worker *w2;
+	struct env e;
+	uint32_t d;
+
+	(void)state;
+	frag_env_init(&e);
+	w2 = peer_worker(&e, &ft, true);
+	for (d = 0; d < 40; d++) {
+		/* later fragments first on w2, then the first on w1 */
+		pkts[0] = udp_fragment(d, 5060, (uint16_t)(3000 + d), 2, 3);
+		pkts[1] = udp_fragment(d, 5060, (uint16_t)(3000 + d), 1, 3);
+		process_at(&e, w2, pkts, 2, 7000);
+		assert_int_equal(collect(w2, m2, id, LB_TXBUF), 0);
+		pkts[0] = udp_fragment(d, 5060, (uint16_t)(3000 + d), 0, 3);
+		process_at(&e, e.w, pkts, 1, 7000);
+		assert_int_equal(collect(e.w, m1, id, LB_TXBUF), 1);
+		lb_dp_frag_release(w2, lb_core_snapshot(e.core));
+		assert_int_equal(collect(w2, m2, id, LB_TXBUF), 2);
+		assert_int_equal(m2[0], m1[0]);
+		assert_int_equal(m2[1], m1[0]);
+		/* and the other way round: first on w2, later on w1 */
+		pkts[0] = udp_fragment(d, 5060, (uint16_t)(4000 + d), 0, 2);
+		process_at(&e, w2, pkts, 1, 7000);
+		assert_int_equal(collect(w2, m2, id, LB_TXBUF), 1);
+		pkts[0] = udp_fragment(d, 5060, (uint16_t)(4000 + d), 1, 2);
+		process_at(&e, e.w, pkts, 1, 7000);
+		assert_int_equal(collect(e.w, m1, id, LB_TXBUF), 1);
+		assert_int_equal(m1[0], m2[0]);
+	}
+	assert_int_equal(w2->stats[LB_STAT_DROP_FRAG_TIMEOUT] +
+			 e.w->stats[LB_STAT_DROP_FRAG_TIMEOUT], 0);
+	lb_flow_free(ft);
+	rte_free(w2);
+	env_fini(&e);
+}
+
+/* What a router sends to the VIP when flow i's answer was too big. */
+static struct rte_mbuf *
+frag_needed(uint32_t i)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
+	char client[32];
+	struct frame f;
+	uint32_t inner;
+	char *d;
+
+	assert_non_null(m);
+	snprintf(client, sizeof(client), "203.0.%u.%u", 113 + (i >> 8) % 4,
+		 i & 0xff);
+	eth(&f, mac_port, LB_ETHERTYPE_IPV4);
+	ipv4(&f, LB_IPPROTO_ICMP, "198.51.100.1", "198.51.100.100", 5,
+	     8 + 20 + 8, 0, 0);
+	icmp(&f, LB_ICMP_DEST_UNREACH, 4);
+	inner = f.len;
+	ipv4(&f, LB_IPPROTO_TCP, "198.51.100.100", client, 5, 1480, 0, 0x4000);
+	put16(&f, 110);
+	put16(&f, (uint16_t)(1024 + (i >> 10)));
+	put32(&f, 0);
+	(void)inner;
+	d = rte_pktmbuf_append(m, (uint16_t)f.len);
+	assert_non_null(d);
+	memcpy(d, f.b, f.len);
+	return m;
+}
+
+/* ICMP errors are hashed by RSS on (router, VIP): a worker that never
+ * saw the flow must still send the error to the flow's member, which
+ * with WRR the consistent hash does not know. */
+static void
+dp_icmp_error_reaches_flow_member_from_other_worker(void **state)
+{
+	static const uint32_t w[N_MEMBERS] = { 1, 1, 1, 1 };
+	int where[200], member[LB_TXBUF];
+	uint16_t id[LB_TXBUF];
+	struct lb_flow_table *ft;
+	struct lb_worker *w2;
+	unsigned int wrong = 0;
+	struct rte_mbuf *m;
+	struct env e;
+	uint32_t i;
+
+	(void)state;
+	env_init(&e, LB_SCHED_WRR, 4096, w);
+	for (i = 0; i < 200; i++) {
+		where[i] = syn(&e, i);
+		assert_int_equal(ack(&e, i), where[i]);
+	}
+	/* unwired, the second worker can only guess */
+	w2 = peer_worker(&e, &ft, false);
+	for (i = 0; i < 200; i++) {
+		m = frag_needed(i);
+		process_at(&e, w2, &m, 1, e.w->now);
+		assert_int_equal(collect(w2, member, id, LB_TXBUF), 1);
+		wrong += member[0] != where[i];
+	}
+	assert_true(wrong > 0);
+	lb_flow_free(ft);
+	rte_free(w2);
+	/* wired as the app does: every error reaches its flow's member */
+	w2 = peer_worker(&e, &ft, true);
+	for (i = 0; i < 200; i++) {
+		m = frag_needed(i);
+		process_at(&e, w2, &m, 1, e.w->now);
+		assert_int_equal(collect(w2, member, id, LB_TXBUF), 1);
+		assert_int_equal(member[0], where[i]);
+	}
+	assert_int_equal(w2->stats[LB_STAT_ICMP_ERROR], 200);
+	assert_int_equal(w2->stats[LB_STAT_FLOW_NEW], 0);
+	lb_flow_free(ft);
+	rte_free(w2);
+	env_fini(&e);
+}
+
 int
 main(void)
 {
@@ -407,11 +866,20 @@ main(void)
 		cmocka_unit_test(dp_flows_of_failed_member_are_rescheduled),
 		cmocka_unit_test(dp_no_member_left_drops_and_counts),
 		cmocka_unit_test(dp_full_table_balances_statelessly),
+		cmocka_unit_test(dp_spoofed_acks_do_not_lock_the_table),
+		cmocka_unit_test(dp_syn_flood_cannot_evict_confirmed_flows),
 		cmocka_unit_test(dp_restarted_balancer_keeps_maglev_flows),
 		cmocka_unit_test(dp_wrr_new_flows_in_weight_order),
 		cmocka_unit_test(dp_source_port_range_goes_to_its_member),
 		cmocka_unit_test(dp_standby_forwards_nothing),
 		cmocka_unit_test(dp_syn_after_fin_is_scheduled_again),
+		cmocka_unit_test(dp_reversed_fragments_stay_in_their_service),
+		cmocka_unit_test(dp_fragments_in_any_order_and_duplicates),
+		cmocka_unit_test(dp_later_fragment_waits_for_first_across_bursts),
+		cmocka_unit_test(dp_orphan_fragments_dropped_and_counted),
+		cmocka_unit_test(dp_first_fragment_memory_full_drops_first),
+		cmocka_unit_test(dp_fragments_split_over_workers),
+		cmocka_unit_test(dp_icmp_error_reaches_flow_member_from_other_worker),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

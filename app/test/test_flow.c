@@ -2,14 +2,18 @@
  * Copyright(c) 2026 The dsrlb authors
  */
 
-/* The per-lcore flow table: capacity, lookups, deletion, the sweeper and
- * TCP state aging. Needs the EAL (rte_hash, rte_malloc). */
+/* The per-lcore flow table: capacity, lookups, deletion, the sweeper,
+ * TCP state aging, admission (provisional entries, eviction order),
+ * reads from other lcores and key slots recycled only after a grace
+ * period of a real rte_rcu_qsbr. Needs the EAL (rte_hash, rte_malloc). */
 
 #include <errno.h>
 
 #include <rte_eal.h>
 #include <rte_lcore.h>
+#include <rte_malloc.h>
 #include <rte_memory.h>
+#include <rte_rcu_qsbr.h>
 
 #include "lb_flow.h"
 #include "test_util.h"
@@ -23,8 +27,30 @@ key(uint32_t i)
 }
 
 static const struct lb_flow_timeouts timeouts = { .t = {
-	[LB_FLOW_TCP_SYN] = 10000, [LB_FLOW_TCP_EST] = 900000,
-	[LB_FLOW_TCP_CLOSING] = 10000, [LB_FLOW_UDP] = 60000 } };
+	[LB_FLOW_TCP_SYN] = 10000, [LB_FLOW_TCP_MID] = 10000,
+	[LB_FLOW_TCP_EST] = 900000, [LB_FLOW_TCP_CLOSING] = 10000,
+	[LB_FLOW_UDP_NEW] = 10000, [LB_FLOW_UDP] = 60000 } };
+
+/* Add flow i in a state, expiring at expire. */
+static int32_t
+add_in_state(struct lb_flow_table *t, uint32_t i, uint8_t st, uint32_t expire)
+{
+	struct lb_tuple k = key(i);
+	int32_t pos = lb_flow_add(t, &k, lb_tuple_hash(&k));
+
+	assert_true(pos >= 0);
+	t->e[pos].state = st;
+	t->e[pos].expire = expire;
+	return pos;
+}
+
+static bool
+present(struct lb_flow_table *t, uint32_t i)
+{
+	struct lb_tuple k = key(i);
+
+	return lb_flow_lookup(t, &k, lb_tuple_hash(&k)) >= 0;
+}
 
 static int
 setup(void **state)
@@ -44,7 +70,7 @@ teardown(void **state)
 static void
 flow_table_add_lookup_delete(void **state)
 {
-	struct lb_flow_table *t = lb_flow_create("t_basic", 1024, SOCKET_ID_ANY);
+	struct lb_flow_table *t = lb_flow_create("t_basic", 1024, SOCKET_ID_ANY, NULL);
 	struct lb_tuple k = key(1), other = key(2);
 	int32_t pos;
 
@@ -66,7 +92,7 @@ flow_table_add_lookup_delete(void **state)
 static void
 flow_table_bulk_lookup(void **state)
 {
-	struct lb_flow_table *t = lb_flow_create("t_bulk", 1024, SOCKET_ID_ANY);
+	struct lb_flow_table *t = lb_flow_create("t_bulk", 1024, SOCKET_ID_ANY, NULL);
 	struct lb_tuple keys[32];
 	const struct lb_tuple *kp[32];
 	uint32_t sig[32];
@@ -96,7 +122,7 @@ flow_table_bulk_lookup(void **state)
 static void
 flow_table_full_at_capacity(void **state)
 {
-	struct lb_flow_table *t = lb_flow_create("t_full", 4096, SOCKET_ID_ANY);
+	struct lb_flow_table *t = lb_flow_create("t_full", 4096, SOCKET_ID_ANY, NULL);
 	struct lb_tuple k;
 	uint32_t i;
 
@@ -118,7 +144,7 @@ flow_table_full_at_capacity(void **state)
 static void
 flow_table_sweeper_removes_only_expired(void **state)
 {
-	struct lb_flow_table *t = lb_flow_create("t_sweep", 1024, SOCKET_ID_ANY);
+	struct lb_flow_table *t = lb_flow_create("t_sweep", 1024, SOCKET_ID_ANY, NULL);
 	uint32_t i, now = 50000, removed = 0, start;
 
 	(void)state;
@@ -211,6 +237,127 @@ flow_expiry_survives_clock_wrap(void **state)
 	assert_true(lb_flow_expired(&e, now + 20000));
 }
 
+/* A full table makes room by evicting its oldest provisional entries,
+ * skipping confirmed ones; full of confirmed flows, it refuses. */
+static void
+flow_evict_takes_oldest_provisional_never_confirmed(void **state)
+{
+	struct lb_flow_table *t = lb_flow_create("t_evict", 16, SOCKET_ID_ANY,
+						 NULL);
+	uint32_t i;
+
+	(void)state;
+	assert_non_null(t);
+	for (i = 0; i < 16; i++)
+		add_in_state(t, i, i % 2 ? LB_FLOW_TCP_MID : LB_FLOW_TCP_EST,
+			     1000000);
+	assert_int_equal(lb_flow_add(t, &(struct lb_tuple){ .src_ip = 1 },
+				     99), -ENOSPC);
+	/* flow 1 is the oldest provisional (flow 0 is confirmed) */
+	assert_int_equal(lb_flow_evict(t, 0), 0);
+	assert_true(present(t, 0));
+	assert_false(present(t, 1));
+	assert_int_equal(lb_flow_evict(t, 0), 0);
+	assert_false(present(t, 3));
+	assert_int_equal(t->count, 14);
+	/* UDP and SYN-only entries are provisional too */
+	add_in_state(t, 100, LB_FLOW_UDP_NEW, 1000000);
+	add_in_state(t, 101, LB_FLOW_TCP_SYN, 1000000);
+	for (i = 0; i < 8; i++)
+		assert_int_equal(lb_flow_evict(t, 0), 0);
+	for (i = 0; i < 16; i += 2)
+		assert_true(present(t, i));
+	assert_int_equal(t->count, 8);
+	/* only confirmed flows left: nothing is evicted */
+	for (i = 200; i < 208; i++)
+		add_in_state(t, i, LB_FLOW_TCP_EST, 1000000);
+	while (lb_flow_evict(t, 0) == 0)
+		fail_msg("a confirmed flow was evicted");
+	assert_int_equal(t->count, 16);
+	lb_flow_free(t);
+}
+
+/* Other lcores read the table between their quiescent states: a deleted
+ * flow's key slot is not reused until every one of them has reported
+ * one since the deletion. */
+static void
+flow_deleted_slot_reused_only_after_grace_period(void **state)
+{
+	size_t sz = rte_rcu_qsbr_get_memsize(2);
+	struct rte_rcu_qsbr *v = rte_zmalloc("qsbr", sz, RTE_CACHE_LINE_SIZE);
+	struct lb_flow_table *t;
+	struct lb_flow_entry seen;
+	struct lb_tuple k = key(7);
+	int32_t pos;
+	uint32_t i;
+
+	(void)state;
+	assert_non_null(v);
+	assert_int_equal(rte_rcu_qsbr_init(v, 2), 0);
+	/* thread 0 owns the table, thread 1 reads it */
+	for (i = 0; i < 2; i++) {
+		rte_rcu_qsbr_thread_register(v, i);
+		rte_rcu_qsbr_thread_online(v, i);
+	}
+	t = lb_flow_create("t_grace", 8, SOCKET_ID_ANY, v);
+	assert_non_null(t);
+	pos = add_in_state(t, 7, LB_FLOW_TCP_EST, 1000);
+	t->e[pos].member = 3;
+	/* the reader finds the flow */
+	assert_true(lb_flow_peek(t, &k, lb_tuple_hash(&k), 10, &seen));
+	assert_int_equal(seen.member, 3);
+	assert_false(lb_flow_peek(t, &k, lb_tuple_hash(&k), 1000, &seen));
+	assert_int_equal(lb_flow_del(t, pos), 0);
+	assert_false(present(t, 7));
+	assert_int_equal(lb_flow_limbo(t), 1);
+	/* the owner's loop ends: the batch gets its token */
+	assert_int_equal(lb_flow_reclaim(t), 0);
+	rte_rcu_qsbr_quiescent(v, 0);
+	assert_int_equal(lb_flow_reclaim(t), 0);   /* the reader has not */
+	assert_int_equal(lb_flow_limbo(t), 1);
+	rte_rcu_qsbr_quiescent(v, 1);
+	assert_int_equal(lb_flow_reclaim(t), 1);
+	assert_int_equal(lb_flow_limbo(t), 0);
+	/* an offline reader holds nothing */
+	pos = add_in_state(t, 8, LB_FLOW_TCP_EST, 1000);
+	assert_int_equal(lb_flow_del(t, pos), 0);
+	lb_flow_reclaim(t);
+	rte_rcu_qsbr_thread_offline(v, 1);
+	rte_rcu_qsbr_quiescent(v, 0);
+	assert_int_equal(lb_flow_reclaim(t), 1);
+	/* deletions beyond the slack wait: the flow stays */
+	for (i = 0; i < LB_FLOW_SLACK; i++) {
+		pos = add_in_state(t, 1000 + i, LB_FLOW_TCP_EST, 1000);
+		assert_int_equal(lb_flow_del(t, pos), 0);
+	}
+	pos = add_in_state(t, 9, LB_FLOW_TCP_EST, 1000);
+	assert_int_equal(lb_flow_del(t, pos), -EBUSY);
+	assert_true(present(t, 9));
+	lb_flow_free(t);
+	rte_free(v);
+}
+
+static void
+flow_midstream_entry_confirmed_by_second_packet(void **state)
+{
+	struct lb_flow_entry e = { .state = LB_FLOW_TCP_MID };
+
+	(void)state;
+	assert_true(lb_flow_provisional(e.state));
+	assert_int_equal(lb_flow_tcp_update(&e, LB_TCP_ACK, 100, &timeouts),
+			 LB_FLOW_KEEP);
+	assert_int_equal(e.state, LB_FLOW_TCP_EST);
+	assert_false(lb_flow_provisional(e.state));
+	assert_int_equal(e.expire, 100 + 900000);
+	/* a real SYN on a guessed entry is a new connection */
+	e.state = LB_FLOW_TCP_MID;
+	assert_int_equal(lb_flow_tcp_update(&e, LB_TCP_SYN, 200, &timeouts),
+			 LB_FLOW_REUSE);
+	assert_int_equal(e.state, LB_FLOW_TCP_SYN);
+	assert_true(lb_flow_provisional(e.state));
+	assert_int_equal(e.expire, 200 + 10000);
+}
+
 int
 main(void)
 {
@@ -223,6 +370,9 @@ main(void)
 		cmocka_unit_test(flow_table_expires_fin_after_timeout),
 		cmocka_unit_test(flow_syn_on_closing_flow_is_a_new_connection),
 		cmocka_unit_test(flow_expiry_survives_clock_wrap),
+		cmocka_unit_test(flow_evict_takes_oldest_provisional_never_confirmed),
+		cmocka_unit_test(flow_deleted_slot_reused_only_after_grace_period),
+		cmocka_unit_test(flow_midstream_entry_confirmed_by_second_packet),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -810,7 +810,8 @@ parse_flows(struct ctx *c, json_t *root)
 }
 
 static const char *const dataplane_keys[] = {
-	"idle_sleep_us", "rx_desc", "tx_desc", "mbufs", NULL };
+	"idle_sleep_us", "rx_desc", "tx_desc", "mbufs", "frag_hold_ms",
+	"frag_ttl_ms", NULL };
 
 static int
 parse_dataplane(struct ctx *c, json_t *root)
@@ -833,10 +834,19 @@ parse_dataplane(struct ctx *c, json_t *root)
 	    (get_uint(c, o, "idle_sleep_us", 0, 100000, 0, &d->idle_sleep_us) < 0 ||
 	     get_uint(c, o, "rx_desc", 64, 16384, 1024, &rx) < 0 ||
 	     get_uint(c, o, "tx_desc", 64, 16384, 1024, &tx) < 0 ||
-	     get_uint(c, o, "mbufs", 0, 1u << 24, 0, &d->mbufs) < 0))
+	     get_uint(c, o, "mbufs", 0, 1u << 24, 0, &d->mbufs) < 0 ||
+	     get_uint(c, o, "frag_hold_ms", 1, 1000, 10, &d->frag_hold_ms) < 0 ||
+	     get_uint(c, o, "frag_ttl_ms", 10, 60000, 1000, &d->frag_ttl_ms) < 0))
 		rc = -EINVAL;
 	d->rx_desc = (uint16_t)rx;
 	d->tx_desc = (uint16_t)tx;
+	if (rc == 0 && d->frag_ttl_ms <= d->frag_hold_ms) {
+		size_t m2 = push_key(c, "frag_ttl_ms");
+
+		rc = fail(c, "%u must be longer than frag_hold_ms (%u): a first fragment is remembered at least as long as its later fragments wait",
+			  d->frag_ttl_ms, d->frag_hold_ms);
+		pop(c, m2);
+	}
 	if (rc == 0 && d->mbufs != 0 && d->mbufs < 2048) {
 		size_t m2 = push_key(c, "mbufs");
 

@@ -125,6 +125,8 @@ struct lb_conf_flows {
 /** Process and queue tuning. */
 struct lb_conf_dataplane {
 	uint32_t idle_sleep_us;     /**< sleep after an empty poll, 0 = spin */
+	uint32_t frag_hold_ms;      /**< a later fragment waits for its first */
+	uint32_t frag_ttl_ms;       /**< a first fragment's member is remembered */
 	uint16_t rx_desc;
 	uint16_t tx_desc;
 	uint32_t mbufs;             /**< per socket, 0 = computed */

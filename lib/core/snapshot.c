@@ -373,7 +373,10 @@ lb_snap_build(const struct lb_core *core)
 		memcpy((void *)(uintptr_t)s->ranges, rb.r,
 		       rb.n * sizeof(*s->ranges));
 
+	/* syn_timeout is the timeout of every provisional entry */
 	s->timeouts.t[LB_FLOW_TCP_SYN] = core->flows.syn_timeout * LB_FLOW_HZ;
+	s->timeouts.t[LB_FLOW_TCP_MID] = core->flows.syn_timeout * LB_FLOW_HZ;
+	s->timeouts.t[LB_FLOW_UDP_NEW] = core->flows.syn_timeout * LB_FLOW_HZ;
 	s->timeouts.t[LB_FLOW_TCP_EST] = core->flows.tcp_timeout * LB_FLOW_HZ;
 	s->timeouts.t[LB_FLOW_TCP_CLOSING] = core->flows.fin_timeout * LB_FLOW_HZ;
 	s->timeouts.t[LB_FLOW_UDP] = core->flows.udp_timeout * LB_FLOW_HZ;

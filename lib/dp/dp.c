@@ -25,6 +25,7 @@ enum dp_act {
 	ACT_FWD,       /* send to d->member */
 	ACT_FLOW,      /* needs the flow table to pick a member */
 	ACT_FRAG,      /* later fragment: follows its first, decided in order */
+	ACT_HELD,      /* later fragment kept until its first is decided */
 };
 
 /* Per-packet scratch for one burst. */
@@ -39,7 +40,6 @@ struct dp_pkt {
 	uint8_t tcp_flags;
 	uint8_t frag_first;  /* remember the member for later fragments */
 	uint8_t counted_svc; /* svc is set: count traffic against it */
-	uint16_t vip;        /* VIP index (later fragments) */
 };
 
 int
@@ -58,6 +58,9 @@ lb_dp_worker_init(struct lb_worker *w, const struct lb_dp_params *p)
 	w->to_master = p->to_master;
 	w->from_master = p->from_master;
 	w->idle_sleep_us = p->idle_sleep_us;
+	w->frag_hold_ms = p->frag_hold_ms != 0 ? p->frag_hold_ms :
+		LB_FRAG_HOLD_MS;
+	w->frag_ttl_ms = p->frag_ttl_ms != 0 ? p->frag_ttl_ms : LB_FRAG_TTL_MS;
 	w->quit = p->quit;
 	w->txq = p->txq;
 	w->n_rxq = (uint16_t)p->n_rxq;
@@ -73,8 +76,26 @@ lb_dp_worker_init(struct lb_worker *w, const struct lb_dp_params *p)
 	w->tsc_per_ms = rte_get_tsc_hz() / 1000;
 	if (w->tsc_per_ms == 0)
 		w->tsc_per_ms = 1;
+	/* alone until told otherwise */
+	w->self[0] = w;
+	w->peers = w->self;
+	w->n_peers = 1;
 	lb_dp_clock(w);
 	return 0;
+}
+
+void
+lb_dp_set_peers(struct lb_worker *w, struct lb_worker *const *peers,
+		unsigned int n)
+{
+	unsigned int i;
+
+	w->peers = peers;
+	w->n_peers = (uint16_t)n;
+	w->peer_idx = 0;
+	for (i = 0; i < n; i++)
+		if (peers[i] == w)
+			w->peer_idx = (uint16_t)i;
 }
 
 void
@@ -125,76 +146,184 @@ schedule(struct lb_worker *w, unsigned int slot,
 
 /* ---- fragments ---- */
 
-static inline struct lb_frag_slot *
-frag_slot(struct lb_worker *w, uint32_t src, uint32_t dst, uint16_t id,
-	  uint8_t proto)
+/*
+ * A datagram's later fragments carry no ports: they go where its first
+ * fragment went, never to a guess. The worker that decides a first
+ * fragment remembers the decision in its fragment memory, which every
+ * worker reads (RSS may send the fragments of one datagram to several).
+ * A later fragment that comes before its first waits, a bounded number
+ * for a bounded time, and is sent once the decision exists anywhere, or
+ * dropped and counted.
+ */
+
+static inline uint32_t
+frag_hash(uint32_t src, uint32_t dst, uint16_t id, uint8_t proto)
 {
 	uint32_t h = rte_hash_crc_4byte(src, LB_HASH_SEED);
 
 	h = rte_hash_crc_4byte(dst, h);
-	h = rte_hash_crc_4byte(((uint32_t)id << 8) | proto, h);
-	return &w->frag[h & (LB_FRAG_SLOTS - 1)];
+	return rte_hash_crc_4byte(((uint32_t)id << 8) | proto, h);
 }
 
+static inline struct lb_frag_slot *
+frag_bucket(struct lb_frag_slot *frag, uint32_t h)
+{
+	return &frag[(h & (LB_FRAG_BUCKETS - 1)) * LB_FRAG_WAYS];
+}
+
+/* A consistent copy of a slot another worker may be rewriting: false if
+ * it was being written (the caller tries again later). */
+static inline bool
+frag_read(const struct lb_frag_slot *f, struct lb_frag_slot *v)
+{
+	uint32_t seq = __atomic_load_n(&f->seq, __ATOMIC_ACQUIRE);
+
+	if (seq & 1)
+		return false;
+	v->src = __atomic_load_n(&f->src, __ATOMIC_RELAXED);
+	v->dst = __atomic_load_n(&f->dst, __ATOMIC_RELAXED);
+	v->expire = __atomic_load_n(&f->expire, __ATOMIC_RELAXED);
+	v->id = __atomic_load_n(&f->id, __ATOMIC_RELAXED);
+	v->member = __atomic_load_n(&f->member, __ATOMIC_RELAXED);
+	v->gen = __atomic_load_n(&f->gen, __ATOMIC_RELAXED);
+	v->svc = __atomic_load_n(&f->svc, __ATOMIC_RELAXED);
+	v->proto = __atomic_load_n(&f->proto, __ATOMIC_RELAXED);
+	v->has_svc = __atomic_load_n(&f->has_svc, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	return __atomic_load_n(&f->seq, __ATOMIC_RELAXED) == seq;
+}
+
+/* Only the owner writes: readers see seq odd meanwhile. */
 static inline void
+frag_write(struct lb_frag_slot *f, const struct lb_frag_slot *v)
+{
+	uint32_t seq = f->seq;
+
+	__atomic_store_n(&f->seq, seq + 1, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	__atomic_store_n(&f->src, v->src, __ATOMIC_RELAXED);
+	__atomic_store_n(&f->dst, v->dst, __ATOMIC_RELAXED);
+	__atomic_store_n(&f->expire, v->expire, __ATOMIC_RELAXED);
+	__atomic_store_n(&f->id, v->id, __ATOMIC_RELAXED);
+	__atomic_store_n(&f->member, v->member, __ATOMIC_RELAXED);
+	__atomic_store_n(&f->gen, v->gen, __ATOMIC_RELAXED);
+	__atomic_store_n(&f->svc, v->svc, __ATOMIC_RELAXED);
+	__atomic_store_n(&f->proto, v->proto, __ATOMIC_RELAXED);
+	__atomic_store_n(&f->has_svc, v->has_svc, __ATOMIC_RELAXED);
+	__atomic_store_n(&f->seq, seq + 2, __ATOMIC_RELEASE);
+}
+
+static inline bool
+frag_same(const struct lb_frag_slot *v, uint32_t src, uint32_t dst,
+	  uint16_t id, uint8_t proto)
+{
+	return v->proto == proto && v->src == src && v->dst == dst &&
+	       v->id == id;
+}
+
+/* Remember a first fragment's decision. A slot is taken only if it is
+ * free or expired (or holds this datagram): false if none is. */
+static inline bool
 frag_remember(struct lb_worker *w, const struct lb_snapshot *s,
 	      const struct dp_pkt *d)
 {
-	struct lb_frag_slot *f = frag_slot(w, d->key.src_ip, d->key.dst_ip,
-					   d->ip_id, d->key.proto);
-
-	*f = (struct lb_frag_slot){
-		.src = d->key.src_ip, .dst = d->key.dst_ip, .id = d->ip_id,
-		.proto = d->key.proto, .member = d->member,
-		.gen = s->members[d->member].gen, .valid = 1,
-		.expire = w->now + LB_FRAG_TIMEOUT_MS,
-	};
-	w->stats[LB_STAT_FRAG_FIRST]++;
-}
-
-/* A later fragment has no ports: it follows its first fragment if that
- * came first, else it is hashed on the source address alone in the
- * VIP's first service for its protocol (SPEC: counted). */
-static inline void
-classify_later_fragment(struct lb_worker *w, const struct lb_snapshot *s,
-			struct dp_pkt *d)
-{
-	struct lb_frag_slot *f = frag_slot(w, d->key.src_ip, d->key.dst_ip,
-					   d->ip_id, d->key.proto);
-	const struct lb_snap_vip *v = &s->vips[d->vip];
-	unsigned int pidx = d->key.proto == LB_IPPROTO_TCP ?
-		LB_PROTO_TCP : LB_PROTO_UDP;
-	const struct lb_range *r = &s->ranges[v->first[pidx]];
+	struct lb_frag_slot *b = frag_bucket(w->frag, frag_hash(d->key.src_ip,
+		d->key.dst_ip, d->ip_id, d->key.proto));
+	struct lb_frag_slot *f = NULL;
 	unsigned int i;
 
-	if (f->valid && f->src == d->key.src_ip && f->dst == d->key.dst_ip &&
-	    f->id == d->ip_id && f->proto == d->key.proto &&
-	    (int32_t)(w->now - f->expire) < 0 &&
-	    s->members[f->member].gen == f->gen &&
-	    (s->members[f->member].flags & LB_SM_FWD)) {
-		w->stats[LB_STAT_FRAG_HIT]++;
-		d->member = f->member;
-		d->act = ACT_FWD;
-		return;
-	}
-	w->stats[LB_STAT_FRAG_UNMATCHED]++;
-	for (i = 0; i < v->count[pidx]; i++)
-		if (r[i].kind == LB_RANGE_SERVICE)
+	for (i = 0; i < LB_FRAG_WAYS; i++) {
+		if (b[i].proto != 0 && frag_same(&b[i], d->key.src_ip,
+						  d->key.dst_ip, d->ip_id,
+						  d->key.proto)) {
+			f = &b[i];     /* the same datagram again */
 			break;
-	if (i == v->count[pidx]) {
-		drop(d, LB_STAT_DROP_NO_SERVICE);
+		}
+		if (f == NULL && (b[i].proto == 0 ||
+				  (int32_t)(w->now - b[i].expire) >= 0))
+			f = &b[i];
+	}
+	if (f == NULL)
+		return false;
+	frag_write(f, &(struct lb_frag_slot){
+		.src = d->key.src_ip, .dst = d->key.dst_ip, .id = d->ip_id,
+		.proto = d->key.proto, .member = d->member,
+		.gen = s->members[d->member].gen, .svc = d->svc,
+		.has_svc = d->counted_svc, .expire = w->now + w->frag_ttl_ms,
+	});
+	__atomic_store_n(&w->frag_writes, w->frag_writes + 1,
+			 __ATOMIC_RELAXED);
+	w->stats[LB_STAT_FRAG_FIRST]++;
+	return true;
+}
+
+/* The decision for a datagram, in any worker's memory. */
+static inline bool
+frag_find(const struct lb_worker *w, uint32_t src, uint32_t dst, uint16_t id,
+	  uint8_t proto, struct lb_frag_slot *v)
+{
+	uint32_t h = frag_hash(src, dst, id, proto);
+	unsigned int p, i;
+
+	for (p = 0; p < w->n_peers; p++) {
+		const struct lb_frag_slot *b =
+			frag_bucket(w->peers[p]->frag, h);
+
+		for (i = 0; i < LB_FRAG_WAYS; i++)
+			if (frag_read(&b[i], v) &&
+			    frag_same(v, src, dst, id, proto) &&
+			    (int32_t)(w->now - v->expire) < 0)
+				return true;
+	}
+	return false;
+}
+
+/* Send a later fragment where the decision says, if that member can
+ * still take it. */
+static inline void
+frag_follow(const struct lb_snapshot *s, const struct lb_frag_slot *v,
+	    struct dp_pkt *d)
+{
+	const struct lb_snap_member *sm = &s->members[v->member];
+
+	if (sm->gen != v->gen || !(sm->flags & LB_SM_FWD)) {
+		drop(d, LB_STAT_DROP_MEMBER_UNUSABLE);
 		return;
 	}
-	d->svc = r[i].target;
-	d->counted_svc = 1;
-	d->member = lb_maglev_lookup(s->services[d->svc].maglev,
-				     s->services[d->svc].table_size,
-				     lb_tuple_hash_fields(&d->key,
-							  LB_HASH_F_SRC_IP));
-	if (d->member == LB_SCHED_NONE)
-		drop(d, LB_STAT_DROP_NO_MEMBER);
-	else
-		d->act = ACT_FWD;
+	d->member = v->member;
+	d->svc = v->svc;
+	d->counted_svc = v->has_svc;
+	d->act = ACT_FWD;
+}
+
+/* A later fragment, in arrival order after the packets before it in its
+ * burst: follow its first fragment, or wait for it. */
+static inline void
+frag_later(struct lb_worker *w, const struct lb_snapshot *s,
+	   unsigned int port, struct rte_mbuf *m, struct dp_pkt *d)
+{
+	struct lb_frag_slot v;
+	struct lb_frag_held *h;
+
+	if (frag_find(w, d->key.src_ip, d->key.dst_ip, d->ip_id,
+		      d->key.proto, &v)) {
+		w->stats[LB_STAT_FRAG_HIT]++;
+		frag_follow(s, &v, d);
+		return;
+	}
+	if (w->held_tail - w->held_head == LB_FRAG_HOLD) {
+		drop(d, LB_STAT_DROP_FRAG_HOLD_FULL);
+		return;
+	}
+	h = &w->held[w->held_tail++ % LB_FRAG_HOLD];
+	*h = (struct lb_frag_held){
+		.m = m, .src = d->key.src_ip, .dst = d->key.dst_ip,
+		.id = d->ip_id, .proto = d->key.proto, .port = (uint8_t)port,
+		.deadline = w->now + w->frag_hold_ms,
+	};
+	w->held_live++;
+	w->stats[LB_STAT_FRAG_HELD]++;
+	d->act = ACT_HELD;
 }
 
 /* ---- classification ---- */
@@ -253,7 +382,7 @@ classify_icmp_error(struct lb_worker *w, const struct lb_snapshot *s,
 {
 	const struct lb_snap_service *svc;
 	struct lb_pkt_inner in;
-	int32_t pos;
+	unsigned int p;
 
 	if (lb_pkt_icmp_inner(data, len, pk, &in) != 0 ||
 	    in.vip != pk->dst_ip) {
@@ -273,16 +402,21 @@ classify_icmp_error(struct lb_worker *w, const struct lb_snapshot *s,
 	w->stats[LB_STAT_ICMP_ERROR]++;
 	if (d->act != ACT_FLOW)
 		return;
-	/* never create or age a flow for an ICMP error */
+	/* Never create or age a flow for an ICMP error. RSS hashed it on
+	 * (router, VIP), not on the flow it quotes: the flow may be in any
+	 * worker's table. */
 	svc = &s->services[d->svc];
-	pos = lb_flow_lookup(w->flows, &d->key, d->sig);
-	if (pos >= 0 && (uint32_t)pos < w->flows->n_pos) {
-		const struct lb_flow_entry *e = &w->flows->e[pos];
+	for (p = 0; p < w->n_peers; p++) {
+		/* our own table first */
+		const struct lb_worker *o = w->peers[(w->peer_idx + p) %
+						     w->n_peers];
+		struct lb_flow_entry e;
 
-		if (e->state != 0 && !lb_flow_expired(e, w->now) &&
-		    svc->mstate[e->member] != LB_MS_NONE &&
-		    s->members[e->member].gen == e->member_gen) {
-			d->member = e->member;
+		if (o->flows != NULL &&
+		    lb_flow_peek(o->flows, &d->key, d->sig, w->now, &e) &&
+		    svc->mstate[e.member] != LB_MS_NONE &&
+		    s->members[e.member].gen == e.member_gen) {
+			d->member = e.member;
 			d->act = ACT_FWD;
 			return;
 		}
@@ -394,8 +528,7 @@ classify(struct lb_worker *w, const struct lb_snapshot *s, unsigned int port,
 	d->tcp_flags = pk.tcp_flags;
 	if (unlikely(pk.flags & LB_PKT_F_FRAG_LATER)) {
 		/* decided in arrival order, after its first fragment (maybe
-		 * in this very burst) has been sent */
-		d->vip = a->idx;
+		 * in this very burst) has been decided */
 		d->act = ACT_FRAG;
 		return;
 	}
@@ -405,23 +538,28 @@ classify(struct lb_worker *w, const struct lb_snapshot *s, unsigned int port,
 
 /* ---- flow table ---- */
 
+/* A new entry is provisional until the flow shows more life (its ACK,
+ * its second packet or datagram): a spoofed packet, which never has a
+ * follower, leaves an entry that times out soon and that a full table
+ * evicts first. Other lcores may be reading the entry (an expired one
+ * reused in place): field by field. */
 static inline void
 flow_init(struct lb_worker *w, const struct lb_snapshot *s,
 	  struct lb_flow_entry *e, const struct dp_pkt *d)
 {
+	uint8_t st;
+
 	if (d->key.proto == LB_IPPROTO_UDP)
-		e->state = LB_FLOW_UDP;
+		st = LB_FLOW_UDP_NEW;
 	else if ((d->tcp_flags & (LB_TCP_SYN | LB_TCP_ACK)) == LB_TCP_SYN)
-		e->state = LB_FLOW_TCP_SYN;
-	else if (d->tcp_flags & LB_TCP_FIN)
-		e->state = LB_FLOW_TCP_CLOSING;
+		st = LB_FLOW_TCP_SYN;
 	else
-		e->state = LB_FLOW_TCP_EST;
-	e->expire = w->now + s->timeouts.t[e->state];
-	e->member = d->member;
-	e->member_gen = s->members[d->member].gen;
+		st = LB_FLOW_TCP_MID;
+	lb_flow_set_member(e, d->member, s->members[d->member].gen);
+	lb_flow_set_expire(e, w->now + s->timeouts.t[st]);
 	e->svc = d->svc;
 	e->packets = 1;
+	lb_flow_set_state(e, st);
 	w->service[d->svc].flows++;
 	w->member[d->member].flows++;
 }
@@ -436,10 +574,13 @@ flow_existing(struct lb_worker *w, const struct lb_snapshot *s,
 	enum lb_flow_tcp_event ev = LB_FLOW_KEEP;
 	uint16_t m = e->member;
 
-	if (d->key.proto == LB_IPPROTO_TCP)
+	if (d->key.proto == LB_IPPROTO_TCP) {
 		ev = lb_flow_tcp_update(e, d->tcp_flags, w->now, &s->timeouts);
-	else
-		e->expire = w->now + s->timeouts.t[LB_FLOW_UDP];
+	} else {
+		if (e->state != LB_FLOW_UDP)   /* a second datagram */
+			lb_flow_set_state(e, LB_FLOW_UDP);
+		lb_flow_set_expire(e, w->now + s->timeouts.t[LB_FLOW_UDP]);
+	}
 
 	if (unlikely(ev == LB_FLOW_REUSE)) {
 		m = schedule(w, d->svc, svc, &d->key, d->sig);
@@ -454,14 +595,30 @@ flow_existing(struct lb_worker *w, const struct lb_snapshot *s,
 		return;
 	}
 	if (unlikely(m != e->member || e->svc != d->svc)) {
-		e->member = m;
-		e->member_gen = s->members[m].gen;
+		lb_flow_set_member(e, m, s->members[m].gen);
 		e->svc = d->svc;
 		w->member[m].flows++;
 	}
 	e->packets++;
 	d->member = m;
 	d->act = ACT_FWD;
+}
+
+/* A new flow needs an entry: when the table is full, the oldest
+ * provisional entry makes room; a table full of confirmed flows refuses
+ * (the caller balances the flow without state). */
+static inline int32_t
+flow_admit(struct lb_worker *w, const struct dp_pkt *d)
+{
+	struct lb_flow_table *ft = w->flows;
+	int32_t pos = lb_flow_add(ft, &d->key, d->sig);
+
+	if (likely(pos >= 0))
+		return pos;
+	if (lb_flow_evict(ft, w->now) != 0)
+		return -ENOSPC;
+	w->stats[LB_STAT_FLOW_EVICTED]++;
+	return lb_flow_add(ft, &d->key, d->sig);
 }
 
 static inline void
@@ -489,8 +646,8 @@ flow_decide(struct lb_worker *w, const struct lb_snapshot *s,
 	syn_only = d->key.proto == LB_IPPROTO_UDP ||
 		(d->tcp_flags & (LB_TCP_SYN | LB_TCP_ACK)) == LB_TCP_SYN;
 	if (unlikely(d->key.proto == LB_IPPROTO_TCP &&
-		     (d->tcp_flags & LB_TCP_RST))) {
-		/* a reset for a flow we do not know: pass it on, keep no
+		     (d->tcp_flags & (LB_TCP_RST | LB_TCP_FIN)))) {
+		/* the end of a flow we do not know: pass it on, keep no
 		 * state for it */
 		d->member = consistent(svc, &d->key, d->sig);
 		w->stats[LB_STAT_STATELESS]++;
@@ -504,15 +661,17 @@ flow_decide(struct lb_worker *w, const struct lb_snapshot *s,
 	if (unlikely(d->member == LB_SCHED_NONE))
 		goto out;
 	if (pos < 0) {
-		pos = lb_flow_add(ft, &d->key, d->sig);
+		pos = flow_admit(w, d);
 		if (unlikely(pos < 0)) {
-			/* full: balance without state; flows already in the
-			 * table are untouched */
+			/* full of confirmed flows: balance without state;
+			 * flows already in the table are untouched */
 			w->stats[LB_STAT_FLOW_TABLE_FULL]++;
 			d->member = consistent(svc, &d->key, d->sig);
 			goto out;
 		}
 		(*added)++;
+	} else {
+		lb_flow_renew(ft, pos);
 	}
 	w->stats[syn_only ? LB_STAT_FLOW_NEW : LB_STAT_FLOW_MIDSTREAM]++;
 	flow_init(w, s, &ft->e[pos], d);
@@ -601,6 +760,8 @@ execute(struct lb_worker *w, const struct lb_snapshot *s, unsigned int port,
 		w->stats[LB_STAT_ICMP_ECHO_REPLY]++;
 		tx_push(w, port, m);
 		return 1;
+	case ACT_HELD:
+		return 0;     /* a later fragment waits: still ours */
 	case ACT_MASTER:
 		if (w->to_master != NULL &&
 		    rte_ring_sp_enqueue(w->to_master, m) == 0) {
@@ -653,12 +814,101 @@ process_burst(struct lb_worker *w, const struct lb_snapshot *s,
 	}
 	for (i = 0; i < n; i++) {
 		if (unlikely(d[i].act == ACT_FRAG))
-			classify_later_fragment(w, s, &d[i]);
-		else if (unlikely(d[i].frag_first && d[i].act == ACT_FWD))
-			frag_remember(w, s, &d[i]);
+			frag_later(w, s, port, pkts[i], &d[i]);
+		else if (unlikely(d[i].frag_first && d[i].act == ACT_FWD) &&
+			 !frag_remember(w, s, &d[i]))
+			/* its later fragments could not follow it: the
+			 * member would only hold a partial datagram */
+			drop(&d[i], LB_STAT_DROP_FRAG_MEMORY_FULL);
 		sent += execute(w, s, port, pkts[i], &d[i]);
 	}
 	return sent;
+}
+
+/* A waiting fragment whose first fragment has been decided: sent (or
+ * dropped if its member left). False if there is no decision yet. */
+static bool
+held_try(struct lb_worker *w, const struct lb_snapshot *s,
+	 const struct lb_frag_held *h)
+{
+	struct dp_pkt d = { .act = ACT_DROP };
+	struct lb_frag_slot v;
+
+	if (!frag_find(w, h->src, h->dst, h->id, h->proto, &v))
+		return false;
+	w->stats[LB_STAT_FRAG_HIT]++;
+	frag_follow(s, &v, &d);
+	execute(w, s, h->port, h->m, &d);
+	return true;
+}
+
+/*
+ * Waiting fragments are looked at again when some worker has remembered
+ * a new first fragment since the last look, a bounded number per call,
+ * so a flood of orphan fragments costs little; the oldest are dropped
+ * once they have waited frag_hold_ms (after one last look).
+ */
+unsigned int
+lb_dp_frag_release(struct lb_worker *w, const struct lb_snapshot *s)
+{
+	unsigned int p, budget = LB_FRAG_SCAN, done = 0;
+	uint32_t writes = 0;
+
+	if (w->held_live == 0) {
+		w->held_head = w->held_scan = w->held_tail;
+		return 0;
+	}
+	for (p = 0; p < w->n_peers; p++)
+		writes += __atomic_load_n(&w->peers[p]->frag_writes,
+					  __ATOMIC_RELAXED);
+	if (writes != w->held_seen) {
+		w->held_seen = writes;
+		w->held_scan = w->held_head;
+	}
+	while (w->held_head != w->held_tail) {
+		struct lb_frag_held *h = &w->held[w->held_head % LB_FRAG_HOLD];
+
+		if (h->m != NULL) {
+			if ((int32_t)(w->now - h->deadline) < 0)
+				break;
+			if (!held_try(w, s, h)) {
+				w->stats[LB_STAT_DROP_FRAG_TIMEOUT]++;
+				rte_pktmbuf_free(h->m);
+			}
+			h->m = NULL;
+			w->held_live--;
+			done++;
+		}
+		w->held_head++;
+	}
+	if ((int32_t)(w->held_scan - w->held_head) < 0)
+		w->held_scan = w->held_head;
+	while (budget-- > 0 && w->held_scan != w->held_tail) {
+		struct lb_frag_held *h = &w->held[w->held_scan++ % LB_FRAG_HOLD];
+
+		if (h->m != NULL && held_try(w, s, h)) {
+			h->m = NULL;
+			w->held_live--;
+			done++;
+		}
+	}
+	return done;
+}
+
+void
+lb_dp_worker_fini(struct lb_worker *w)
+{
+	for (; w->held_head != w->held_tail; w->held_head++) {
+		struct lb_frag_held *h = &w->held[w->held_head % LB_FRAG_HOLD];
+
+		if (h->m != NULL) {
+			w->stats[LB_STAT_DROP_FRAG_TIMEOUT]++;
+			rte_pktmbuf_free(h->m);
+			h->m = NULL;
+		}
+	}
+	w->held_live = 0;
+	w->held_scan = w->held_head;
 }
 
 uint16_t
@@ -673,6 +923,9 @@ lb_dp_process(struct lb_worker *w, const struct lb_snapshot *s,
 		sent += process_burst(w, s, port, pkts + done, k);
 		done += k;
 	}
+	/* fragments that waited for a first fragment of this burst */
+	if (unlikely(w->held_live > 0))
+		lb_dp_frag_release(w, s);
 	return sent;
 }
 
@@ -751,10 +1004,12 @@ lb_dp_main_loop(void *arg)
 			work += n;
 			lb_dp_process(w, s, rq->port, pkts, n);
 		}
+		work += lb_dp_frag_release(w, s);
 		work += lb_dp_drain_master(w);
 		lb_dp_flush(w);
 		w->stats[LB_STAT_FLOW_EXPIRED] +=
 			lb_flow_sweep(w->flows, w->now, LB_SWEEP_BUDGET);
+		lb_flow_reclaim(w->flows);
 		if (w->qsbr != NULL)
 			rte_rcu_qsbr_quiescent(w->qsbr, w->qsbr_id);
 
@@ -774,6 +1029,7 @@ lb_dp_main_loop(void *arg)
 	/* the master has stopped: send what it left for us */
 	while (lb_dp_drain_master(w) > 0)
 		lb_dp_flush(w);
+	lb_dp_worker_fini(w);
 	if (w->qsbr != NULL) {
 		rte_rcu_qsbr_thread_offline(w->qsbr, w->qsbr_id);
 		rte_rcu_qsbr_thread_unregister(w->qsbr, w->qsbr_id);

@@ -10,9 +10,14 @@
  * The worker data path: burst RX, parse, classify, select, rewrite, TX.
  *
  * Each worker lcore owns one struct lb_worker: its RX queues, its TX
- * queue on every port, its flow table, its counters. Nothing in it is
- * shared, so the fast path takes no locks and no atomics; the only
- * shared thing it reads is the current snapshot, through RCU.
+ * queue on every port, its flow table, its fragment memory, its
+ * counters. Only its owner writes it, so the fast path takes no locks
+ * and no atomic read-modify-writes; it reads the current snapshot
+ * through RCU. RSS sends an ICMP error, or a datagram's later fragments,
+ * to whichever worker their own headers hash to, not necessarily the one
+ * that saw the flow: on that slow path a worker reads the other
+ * workers' flow tables (lock-free rte_hash readers) and fragment memory
+ * (a sequence count per slot).
  */
 
 #include <stdbool.h>
@@ -28,8 +33,12 @@
 
 #define LB_BURST 32            /**< RX burst size */
 #define LB_TXBUF 64            /**< per-port TX buffer */
-#define LB_FRAG_SLOTS 4096     /**< first-fragment memory, per lcore */
-#define LB_FRAG_TIMEOUT_MS 5000
+#define LB_FRAG_WAYS 4         /**< slots per bucket of fragment memory */
+#define LB_FRAG_BUCKETS 4096   /**< per lcore: 16384 datagrams in flight */
+#define LB_FRAG_HOLD 256       /**< later fragments waiting, per lcore */
+#define LB_FRAG_SCAN 32        /**< waiting fragments looked at per pass */
+#define LB_FRAG_HOLD_MS 10     /**< default: how long one may wait */
+#define LB_FRAG_TTL_MS 1000    /**< default: how long a first is remembered */
 #define LB_SWEEP_BUDGET 16     /**< flow positions aged per loop */
 #define LB_HDR_MAX 192u        /**< header bytes that must be contiguous */
 
@@ -48,16 +57,36 @@ struct lb_dp_txbuf {
 	struct rte_mbuf *m[LB_TXBUF];
 };
 
-/** Where a later fragment goes: what its first fragment chose. */
+/**
+ * Where a datagram's later fragments go: what its first fragment chose.
+ * Written only by the worker that decided the first fragment, read by
+ * every worker: seq is odd while the owner rewrites the slot, and a
+ * reader that sees it change reads again later. A slot is reused only
+ * once it has expired: never while a datagram may still need it.
+ */
 struct lb_frag_slot {
+	uint32_t seq;
 	uint32_t src;
 	uint32_t dst;
 	uint32_t expire;
 	uint16_t id;
 	uint16_t member;
-	uint16_t gen;
+	uint16_t gen;       /**< member slot generation */
+	uint16_t svc;
+	uint8_t proto;      /**< 0 = never used */
+	uint8_t has_svc;    /**< svc counts the datagram's traffic */
+	uint8_t pad[6];
+};
+
+/** A later fragment waiting for its first fragment's decision. */
+struct lb_frag_held {
+	struct rte_mbuf *m;  /**< NULL once sent or dropped */
+	uint32_t src;
+	uint32_t dst;
+	uint32_t deadline;
+	uint16_t id;
 	uint8_t proto;
-	uint8_t valid;
+	uint8_t port;        /**< our index of the port it came in on */
 };
 
 /** Per-member and per-service traffic counters of one worker. */
@@ -81,8 +110,12 @@ struct lb_dp_params {
 	const uint16_t *port_ids;          /**< DPDK port id per port index */
 	unsigned int n_ports;
 	uint32_t idle_sleep_us;
+	uint32_t frag_hold_ms;             /**< 0: LB_FRAG_HOLD_MS */
+	uint32_t frag_ttl_ms;              /**< 0: LB_FRAG_TTL_MS */
 	const volatile bool *quit;
 };
+
+struct lb_worker;
 
 /** Everything one worker lcore owns. */
 struct lb_worker {
@@ -95,7 +128,13 @@ struct lb_worker {
 	uint64_t tsc_per_ms;
 	uint32_t now;                      /**< ms, refreshed per loop */
 	uint32_t idle_sleep_us;
+	uint32_t frag_hold_ms;
+	uint32_t frag_ttl_ms;
 	const volatile bool *quit;
+	struct lb_worker *const *peers;    /**< every worker, this one too */
+	uint16_t n_peers;
+	uint16_t peer_idx;                 /**< this worker in peers */
+	struct lb_worker *self[1];         /**< peers of a worker alone */
 	uint16_t txq;
 	uint16_t n_rxq;
 	uint16_t n_ports;
@@ -107,7 +146,17 @@ struct lb_worker {
 	uint64_t stats[LB_STAT_WORKER_MAX];
 	struct lb_dp_traffic member[LB_MAX_MEMBERS];
 	struct lb_dp_traffic service[LB_MAX_SERVICES];
-	struct lb_frag_slot frag[LB_FRAG_SLOTS];
+	/* later fragments that came before their first: a ring in arrival
+	 * order (so deadlines come in order) */
+	uint32_t held_head;
+	uint32_t held_tail;
+	uint32_t held_live;
+	uint32_t held_scan;                /**< next entry the scan looks at */
+	uint32_t held_seen;                /**< peers' frag_writes at the scan */
+	struct lb_frag_held held[LB_FRAG_HOLD];
+	/* fragment memory, read by the other workers */
+	uint32_t frag_writes;              /**< first fragments remembered */
+	struct lb_frag_slot frag[LB_FRAG_BUCKETS * LB_FRAG_WAYS];
 } __rte_cache_aligned;
 
 /**
@@ -117,6 +166,29 @@ struct lb_worker {
  *   0 or -EINVAL.
  */
 int lb_dp_worker_init(struct lb_worker *w, const struct lb_dp_params *p);
+
+/**
+ * Let a worker read the other workers' flow tables and fragment memory
+ * (ICMP errors and fragments that RSS sent elsewhere than their flow).
+ * Set before the workers run; peers holds every worker, w included.
+ */
+void lb_dp_set_peers(struct lb_worker *w, struct lb_worker *const *peers,
+		     unsigned int n);
+
+/** Free what a stopped worker still holds (waiting fragments, counted
+ *  as dropped). */
+void lb_dp_worker_fini(struct lb_worker *w);
+
+/**
+ * Send the waiting later fragments whose first fragment has been
+ * decided (by any worker), drop those that waited too long. Looks at no
+ * more than LB_FRAG_SCAN of them per call.
+ *
+ * @return
+ *   Fragments sent or dropped.
+ */
+unsigned int lb_dp_frag_release(struct lb_worker *w,
+				const struct lb_snapshot *s);
 
 /**
  * Run a burst received on one port through the data path. Forwarded and
@@ -143,9 +215,10 @@ void lb_dp_flush(struct lb_worker *w);
 void lb_dp_clock(struct lb_worker *w);
 
 /**
- * The lcore loop: poll every RX queue, process, drain the master's
- * queue, flush, age some flows, report a quiescent state; sleep after
- * idle polls if idle_sleep_us is set. Returns when *quit is set.
+ * The lcore loop: poll every RX queue, process, send or drop waiting
+ * fragments, drain the master's queue, flush, age some flows, recycle
+ * flow slots, report a quiescent state; sleep after idle polls if
+ * idle_sleep_us is set. Returns when *quit is set.
  */
 int lb_dp_main_loop(void *worker);
 

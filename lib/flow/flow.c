@@ -6,31 +6,42 @@
 #include <stdint.h>
 #include <string.h>
 
+#include <rte_common.h>
 #include <rte_errno.h>
 #include <rte_hash.h>
 #include <rte_hash_crc.h>
 #include <rte_malloc.h>
 #include <rte_prefetch.h>
+#include <rte_rcu_qsbr.h>
 
 #include "lb_flow.h"
 
+/* Candidates lb_flow_evict() looks at before it gives up. */
+#define EVICT_TRIES 8
+
 struct lb_flow_table *
-lb_flow_create(const char *name, uint32_t capacity, int socket_id)
+lb_flow_create(const char *name, uint32_t capacity, int socket_id,
+	       struct rte_rcu_qsbr *qsbr)
 {
 	struct rte_hash_parameters hp = {
 		.name = name,
-		.entries = capacity,
+		/* key slots of deleted flows wait for a grace period: room
+		 * for them beyond the capacity, so a full table can evict
+		 * and insert at once */
+		.entries = capacity + LB_FLOW_SLACK,
 		.key_len = sizeof(struct lb_tuple),
 		.hash_func = rte_hash_crc,
 		.hash_func_init_val = LB_HASH_SEED,
 		.socket_id = socket_id,
-		/* every slot usable: a full table means exactly capacity */
-		.extra_flag = RTE_HASH_EXTRA_FLAGS_EXT_TABLE,
+		/* every slot usable (no bucket overflow refuses a key), and
+		 * readers on other lcores without locks */
+		.extra_flag = RTE_HASH_EXTRA_FLAGS_EXT_TABLE |
+			      RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF,
 	};
 	struct lb_flow_table *t;
 	int32_t max_id;
 
-	if (capacity < 8) {
+	if (capacity < 8 || capacity > UINT32_MAX / 2) {
 		rte_errno = EINVAL;
 		return NULL;
 	}
@@ -40,28 +51,33 @@ lb_flow_create(const char *name, uint32_t capacity, int socket_id)
 		rte_errno = ENOMEM;
 		return NULL;
 	}
+	t->qsbr = qsbr;
 	t->h = rte_hash_create(&hp);
 	if (t->h == NULL)
 		goto fail;
 	max_id = rte_hash_max_key_id(t->h);
 	if (max_id < 0) {
 		rte_errno = EINVAL;
-		goto fail_hash;
+		goto fail;
 	}
 	t->n_pos = (uint32_t)max_id + 1;
+	t->fifo_mask = rte_align32pow2(capacity) - 1;
 	t->e = rte_zmalloc_socket(name, (size_t)t->n_pos * sizeof(*t->e),
 				  RTE_CACHE_LINE_SIZE, socket_id);
-	if (t->e == NULL) {
+	t->fifo = rte_malloc_socket(name, ((size_t)t->fifo_mask + 1) *
+				    sizeof(*t->fifo), RTE_CACHE_LINE_SIZE,
+				    socket_id);
+	t->limbo = rte_malloc_socket(name, LB_FLOW_SLACK * sizeof(*t->limbo),
+				     RTE_CACHE_LINE_SIZE, socket_id);
+	if (t->e == NULL || t->fifo == NULL || t->limbo == NULL) {
 		rte_errno = ENOMEM;
-		goto fail_hash;
+		goto fail;
 	}
 	t->capacity = capacity;
 	return t;
 
-fail_hash:
-	rte_hash_free(t->h);
 fail:
-	rte_free(t);
+	lb_flow_free(t);
 	return NULL;
 }
 
@@ -72,6 +88,8 @@ lb_flow_free(struct lb_flow_table *t)
 		return;
 	rte_hash_free(t->h);
 	rte_free(t->e);
+	rte_free(t->fifo);
+	rte_free(t->limbo);
 	rte_free(t);
 }
 
@@ -81,6 +99,9 @@ lb_flow_flush(struct lb_flow_table *t)
 	rte_hash_reset(t->h);
 	memset(t->e, 0, (size_t)t->n_pos * sizeof(*t->e));
 	t->count = 0;
+	t->fifo_head = t->fifo_tail = 0;
+	t->limbo_head = t->limbo_closed = t->limbo_tail = 0;
+	t->batch_head = t->batch_n = 0;
 }
 
 void
@@ -105,36 +126,115 @@ lb_flow_lookup(struct lb_flow_table *t, const struct lb_tuple *key,
 	return rte_hash_lookup_with_hash(t->h, key, sig);
 }
 
+bool
+lb_flow_peek(const struct lb_flow_table *t, const struct lb_tuple *key,
+	     uint32_t sig, uint32_t now, struct lb_flow_entry *out)
+{
+	int32_t pos = rte_hash_lookup_with_hash(t->h, key, sig);
+	const struct lb_flow_entry *e;
+
+	if (pos < 0 || (uint32_t)pos >= t->n_pos)
+		return false;
+	/* the position cannot be reused before our next quiescent state;
+	 * its fields may change under us, each on its own */
+	e = &t->e[pos];
+	*out = (struct lb_flow_entry){
+		.state = __atomic_load_n(&e->state, __ATOMIC_RELAXED),
+		.expire = __atomic_load_n(&e->expire, __ATOMIC_RELAXED),
+		.member = __atomic_load_n(&e->member, __ATOMIC_RELAXED),
+		.member_gen = __atomic_load_n(&e->member_gen, __ATOMIC_RELAXED),
+	};
+	return out->state != 0 && !lb_flow_expired(out, now);
+}
+
+static inline void
+fifo_push(struct lb_flow_table *t, uint32_t pos)
+{
+	if (t->fifo_tail - t->fifo_head > t->fifo_mask)
+		t->fifo_head++;   /* the oldest is forgotten, not evicted */
+	t->fifo[t->fifo_tail++ & t->fifo_mask] = pos;
+}
+
 int32_t
 lb_flow_add(struct lb_flow_table *t, const struct lb_tuple *key, uint32_t sig)
 {
-	int32_t pos = rte_hash_add_key_with_hash(t->h, key, sig);
+	int32_t pos;
 
+	if (t->count >= t->capacity)
+		return -ENOSPC;
+	pos = rte_hash_add_key_with_hash(t->h, key, sig);
 	if (pos < 0)
 		return -ENOSPC;
 	if ((uint32_t)pos >= t->n_pos) {
 		/* cannot happen with our parameters; never index past e[] */
 		rte_hash_del_key_with_hash(t->h, key, sig);
+		rte_hash_free_key_with_position(t->h, pos);
 		return -ENOSPC;
 	}
+	/* a fresh slot no reader can hold, or an entry of this very key */
 	if (t->e[pos].state == 0)
 		t->count++;
 	memset(&t->e[pos], 0, sizeof(t->e[pos]));
+	fifo_push(t, (uint32_t)pos);
 	return pos;
 }
 
 void
+lb_flow_renew(struct lb_flow_table *t, int32_t pos)
+{
+	if (pos >= 0 && (uint32_t)pos < t->n_pos)
+		fifo_push(t, (uint32_t)pos);
+}
+
+int
 lb_flow_del(struct lb_flow_table *t, int32_t pos)
 {
 	void *key;
 
 	if (pos < 0 || (uint32_t)pos >= t->n_pos || t->e[pos].state == 0)
-		return;
+		return 0;
+	if (t->qsbr != NULL && lb_flow_limbo(t) >= LB_FLOW_SLACK)
+		return -EBUSY;
 	if (rte_hash_get_key_with_position(t->h, pos, &key) == 0)
 		rte_hash_del_key_with_hash(t->h, key,
-					   lb_tuple_hash((const struct lb_tuple *)key));
-	t->e[pos].state = 0;
+			lb_tuple_hash((const struct lb_tuple *)key));
+	lb_flow_set_state(&t->e[pos], 0);
 	t->count--;
+	if (t->qsbr == NULL)
+		rte_hash_free_key_with_position(t->h, pos);
+	else
+		t->limbo[t->limbo_tail++ % LB_FLOW_SLACK] = (uint32_t)pos;
+	return 0;
+}
+
+/*
+ * The oldest entries first, as they were made: under a flood of spoofed
+ * packets that is the flood's, while a real connection's entry is
+ * confirmed within a round trip of its SYN and is skipped. Positions
+ * whose entries were confirmed (or removed) are dropped from the queue
+ * as they are met.
+ */
+int
+lb_flow_evict(struct lb_flow_table *t, uint32_t now)
+{
+	unsigned int tries;
+
+	for (tries = 0; tries < EVICT_TRIES && t->fifo_head != t->fifo_tail;
+	     tries++) {
+		uint32_t pos = t->fifo[t->fifo_head & t->fifo_mask];
+		const struct lb_flow_entry *e = &t->e[pos];
+
+		if (e->state != 0 && (lb_flow_provisional(e->state) ||
+				      lb_flow_expired(e, now))) {
+			int rc = lb_flow_del(t, (int32_t)pos);
+
+			if (rc == 0)
+				t->fifo_head++;
+			return rc;
+		}
+		t->fifo_head++;
+	}
+	return -ENOSPC;
 }
 
 /*
@@ -154,7 +254,8 @@ lb_flow_sweep(struct lb_flow_table *t, uint32_t now, unsigned int budget)
 		struct lb_flow_entry *e = &t->e[pos];
 
 		if (e->state != 0 && lb_flow_expired(e, now)) {
-			lb_flow_del(t, (int32_t)pos);
+			if (lb_flow_del(t, (int32_t)pos) != 0)
+				break;   /* retried on a later pass */
 			removed++;
 		}
 		if (++pos == t->n_pos)
@@ -162,4 +263,44 @@ lb_flow_sweep(struct lb_flow_table *t, uint32_t now, unsigned int budget)
 	}
 	t->sweep_pos = pos;
 	return removed;
+}
+
+unsigned int
+lb_flow_reclaim(struct lb_flow_table *t)
+{
+	unsigned int freed = 0;
+
+	if (t->qsbr == NULL)
+		return 0;
+	if (t->limbo_closed != t->limbo_tail) {
+		uint64_t token = rte_rcu_qsbr_start(t->qsbr);
+
+		if (t->batch_n == LB_FLOW_BATCHES) {
+			/* a later token covers the newest batch's older
+			 * positions too: they only wait longer */
+			struct lb_flow_batch *b = &t->batch[(t->batch_head +
+				t->batch_n - 1) % LB_FLOW_BATCHES];
+
+			b->token = token;
+			b->end = t->limbo_tail;
+		} else {
+			t->batch[(t->batch_head + t->batch_n++) %
+				 LB_FLOW_BATCHES] = (struct lb_flow_batch){
+				.token = token, .end = t->limbo_tail,
+			};
+		}
+		t->limbo_closed = t->limbo_tail;
+	}
+	while (t->batch_n > 0) {
+		const struct lb_flow_batch *b = &t->batch[t->batch_head];
+
+		if (rte_rcu_qsbr_check(t->qsbr, b->token, false) != 1)
+			break;
+		for (; t->limbo_head != b->end; t->limbo_head++, freed++)
+			rte_hash_free_key_with_position(t->h,
+				(int32_t)t->limbo[t->limbo_head % LB_FLOW_SLACK]);
+		t->batch_head = (t->batch_head + 1) % LB_FLOW_BATCHES;
+		t->batch_n--;
+	}
+	return freed;
 }

@@ -8,15 +8,26 @@
 /**
  * @file
  * Per-lcore flow table: an rte_hash keyed by the 5-tuple, whose
- * positions index a compact array of 16-byte entries. Only its own lcore
- * writes it, so it needs no locks. Entries age out by TCP state; a
- * sweeper walks a few positions per loop, and a lookup that finds an
- * expired entry treats the flow as new.
+ * positions index a compact array of 16-byte entries.
+ *
+ * One writer, many readers. Only the owning lcore adds, updates and
+ * deletes, so it takes no locks; other workers may look a flow up (the
+ * ICMP error about a flow whose packets RSS sent to another worker), so
+ * the hash runs in DPDK's lock-free reader mode and a deleted key's
+ * slot is recycled only after every worker has passed a quiescent state
+ * (rte_rcu_qsbr), one token per loop iteration, never per delete.
+ *
+ * Admission: every new entry is provisional (a SYN without its ACK, a
+ * first mid-stream packet, a first UDP datagram) with a short timeout
+ * until the flow shows more life; a full table evicts the oldest
+ * provisional entries and never a confirmed one. Spoofed packets, which
+ * never come back, can fill the table only with entries that make room.
  *
  * Times are in ticks of 1 ms (LB_FLOW_HZ), 32 bits, compared with
  * wrap-around arithmetic.
  */
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "lb_pkt.h"
@@ -24,21 +35,39 @@
 
 #define LB_FLOW_HZ 1000
 
+/** Deleted key slots that may wait for a grace period, per table: the
+ *  hash has this many slots beyond its capacity. */
+#define LB_FLOW_SLACK 4096
+
 /** Connection state as seen from the client side only. */
 enum lb_flow_state {
-	LB_FLOW_TCP_SYN = 1,     /**< SYN seen, nothing after it yet */
-	LB_FLOW_TCP_EST,         /**< data or ACK seen */
+	LB_FLOW_TCP_SYN = 1,     /**< provisional: SYN seen, no ACK yet */
+	LB_FLOW_TCP_MID,         /**< provisional: made by a packet without SYN */
+	LB_FLOW_TCP_EST,         /**< confirmed: the ACK after a SYN, or a second packet */
 	LB_FLOW_TCP_CLOSING,     /**< FIN or RST seen */
-	LB_FLOW_UDP,             /**< stateful UDP */
+	LB_FLOW_UDP_NEW,         /**< provisional: one datagram */
+	LB_FLOW_UDP,             /**< confirmed: a second datagram */
 	LB_FLOW_STATE_MAX,
 };
+
+/** True for the states a full table may evict. */
+static inline bool
+lb_flow_provisional(uint8_t state)
+{
+	return state == LB_FLOW_TCP_SYN || state == LB_FLOW_TCP_MID ||
+	       state == LB_FLOW_UDP_NEW;
+}
 
 /** Per-state timeouts, in ticks. */
 struct lb_flow_timeouts {
 	uint32_t t[LB_FLOW_STATE_MAX];
 };
 
-/** One flow. Written only by the owning lcore. */
+/**
+ * One flow. Written only by the owning lcore; the fields other lcores
+ * read (state, member, member_gen, expire) are stored with relaxed
+ * atomic stores, each consistent on its own.
+ */
 struct lb_flow_entry {
 	uint32_t expire;     /**< tick after which the flow is gone */
 	uint32_t packets;    /**< packets forwarded (wraps) */
@@ -54,19 +83,42 @@ _Static_assert(sizeof(struct lb_flow_entry) == 16, "flow entry is 16 bytes");
 /** What a TCP packet does to its flow. */
 enum lb_flow_tcp_event {
 	LB_FLOW_KEEP = 0,  /**< same connection */
-	LB_FLOW_REUSE,     /**< SYN on a closing flow: a new connection */
+	LB_FLOW_REUSE,     /**< SYN on a closing or guessed flow: a new connection */
 };
 
 struct rte_hash;
+struct rte_rcu_qsbr;
+
+/** A batch of deleted positions waiting for one grace period. */
+struct lb_flow_batch {
+	uint64_t token;          /**< rte_rcu_qsbr_start() when closed */
+	uint32_t end;            /**< limbo index just past the batch */
+};
+
+#define LB_FLOW_BATCHES 64
 
 /** A per-lcore flow table. */
 struct lb_flow_table {
 	struct rte_hash *h;
 	struct lb_flow_entry *e; /**< indexed by rte_hash position */
 	uint32_t n_pos;          /**< entries in e */
-	uint32_t capacity;
+	uint32_t capacity;       /**< flows it holds */
 	uint32_t sweep_pos;      /**< next position the sweeper looks at */
 	uint32_t count;          /**< flows in the table */
+	/* admission: positions in the order their entries were made */
+	uint32_t *fifo;
+	uint32_t fifo_mask;
+	uint32_t fifo_head;      /**< oldest */
+	uint32_t fifo_tail;      /**< next free */
+	/* deleted positions whose key slots wait for a grace period */
+	struct rte_rcu_qsbr *qsbr;
+	uint32_t *limbo;         /**< LB_FLOW_SLACK positions */
+	uint32_t limbo_head;     /**< oldest not yet freed */
+	uint32_t limbo_closed;   /**< end of the newest closed batch */
+	uint32_t limbo_tail;     /**< next free */
+	uint32_t batch_head;
+	uint32_t batch_n;
+	struct lb_flow_batch batch[LB_FLOW_BATCHES];
 };
 
 /**
@@ -78,16 +130,20 @@ struct lb_flow_table {
  *   Maximum number of flows (>= 8).
  * @param socket_id
  *   NUMA socket for the memory.
+ * @param qsbr
+ *   The workers' QSBR variable: other lcores may read the table, and a
+ *   deleted key's slot is reused only after a grace period. NULL when
+ *   only the owner ever reads it (slots reused at once).
  * @return
  *   The table, or NULL with rte_errno set.
  */
 struct lb_flow_table *lb_flow_create(const char *name, uint32_t capacity,
-				     int socket_id);
+				     int socket_id, struct rte_rcu_qsbr *qsbr);
 
-/** Free a table and every entry. */
+/** Free a table and every entry; no lcore may be reading it. */
 void lb_flow_free(struct lb_flow_table *t);
 
-/** Remove every flow. */
+/** Remove every flow; no other lcore may be reading it. */
 void lb_flow_flush(struct lb_flow_table *t);
 
 /**
@@ -105,16 +161,51 @@ int32_t lb_flow_lookup(struct lb_flow_table *t, const struct lb_tuple *key,
 		       uint32_t sig);
 
 /**
- * Add a flow; the caller fills the entry at the returned position.
+ * Read another lcore's flow from any lcore (lock-free; between two
+ * quiescent states of the caller).
+ *
+ * @param out
+ *   The entry as its owner last wrote each field.
+ * @return
+ *   true if the flow is in the table and has not expired at now.
+ */
+bool lb_flow_peek(const struct lb_flow_table *t, const struct lb_tuple *key,
+		  uint32_t sig, uint32_t now, struct lb_flow_entry *out);
+
+/**
+ * Add a flow; the caller fills the entry at the returned position. The
+ * entry is remembered as the newest for lb_flow_evict().
  *
  * @return
- *   The position, or -ENOSPC when the table is full.
+ *   The position, or -ENOSPC when the table holds capacity flows.
  */
 int32_t lb_flow_add(struct lb_flow_table *t, const struct lb_tuple *key,
 		    uint32_t sig);
 
-/** Remove the flow at a position. */
-void lb_flow_del(struct lb_flow_table *t, int32_t pos);
+/**
+ * An expired entry is being reused in place for a new flow of the same
+ * key: queue it as the newest for lb_flow_evict().
+ */
+void lb_flow_renew(struct lb_flow_table *t, int32_t pos);
+
+/**
+ * Remove the flow at a position.
+ *
+ * @return
+ *   0, or -EBUSY if too many deletions wait for a grace period (a
+ *   worker stopped reporting quiescent states): the flow stays.
+ */
+int lb_flow_del(struct lb_flow_table *t, int32_t pos);
+
+/**
+ * Make room for a new flow: remove the oldest provisional (or expired)
+ * entry, looking at no more than a few candidates.
+ *
+ * @return
+ *   0 if a flow was removed, -ENOSPC if every candidate was confirmed
+ *   (the table is full of real flows), -EBUSY as lb_flow_del().
+ */
+int lb_flow_evict(struct lb_flow_table *t, uint32_t now);
 
 /**
  * Look at up to budget positions after the last one seen, removing
@@ -126,6 +217,24 @@ void lb_flow_del(struct lb_flow_table *t, int32_t pos);
 unsigned int lb_flow_sweep(struct lb_flow_table *t, uint32_t now,
 			   unsigned int budget);
 
+/**
+ * Close the batch of positions deleted since the last call (one QSBR
+ * token) and recycle the key slots of batches every reader has passed.
+ * The owner calls it once per loop iteration, before it reports its own
+ * quiescent state. Never blocks.
+ *
+ * @return
+ *   Key slots recycled.
+ */
+unsigned int lb_flow_reclaim(struct lb_flow_table *t);
+
+/** Deleted positions whose key slots still wait for a grace period. */
+static inline uint32_t
+lb_flow_limbo(const struct lb_flow_table *t)
+{
+	return t->limbo_tail - t->limbo_head;
+}
+
 /** True if an entry is in use and expired at tick now. */
 static inline int
 lb_flow_expired(const struct lb_flow_entry *e, uint32_t now)
@@ -133,28 +242,54 @@ lb_flow_expired(const struct lb_flow_entry *e, uint32_t now)
 	return (int32_t)(now - e->expire) >= 0;
 }
 
+/* Stores of the fields other lcores read (lb_flow_peek). */
+static inline void
+lb_flow_set_state(struct lb_flow_entry *e, uint8_t state)
+{
+	__atomic_store_n(&e->state, state, __ATOMIC_RELAXED);
+}
+
+static inline void
+lb_flow_set_expire(struct lb_flow_entry *e, uint32_t expire)
+{
+	__atomic_store_n(&e->expire, expire, __ATOMIC_RELAXED);
+}
+
+static inline void
+lb_flow_set_member(struct lb_flow_entry *e, uint16_t member, uint16_t gen)
+{
+	__atomic_store_n(&e->member, member, __ATOMIC_RELAXED);
+	__atomic_store_n(&e->member_gen, gen, __ATOMIC_RELAXED);
+}
+
 /**
  * Advance a TCP flow's state for a packet with the given flags and set
- * its expiry. A SYN on a closing flow starts over in LB_FLOW_TCP_SYN and
- * returns LB_FLOW_REUSE so the caller schedules it as a new connection.
+ * its expiry. The ACK after a SYN, or a second packet of a flow made
+ * mid-stream, confirms it. A SYN on a closing flow, or on one made from
+ * a stray mid-stream packet, starts a new connection in LB_FLOW_TCP_SYN
+ * and returns LB_FLOW_REUSE so the caller schedules it.
  */
 static inline enum lb_flow_tcp_event
 lb_flow_tcp_update(struct lb_flow_entry *e, uint8_t flags, uint32_t now,
 		   const struct lb_flow_timeouts *to)
 {
 	enum lb_flow_tcp_event ev = LB_FLOW_KEEP;
+	uint8_t st = e->state;
 
 	if (flags & (LB_TCP_RST | LB_TCP_FIN)) {
-		e->state = LB_FLOW_TCP_CLOSING;
+		st = LB_FLOW_TCP_CLOSING;
 	} else if ((flags & (LB_TCP_SYN | LB_TCP_ACK)) == LB_TCP_SYN) {
-		if (e->state == LB_FLOW_TCP_CLOSING) {
-			e->state = LB_FLOW_TCP_SYN;
+		if (st == LB_FLOW_TCP_CLOSING || st == LB_FLOW_TCP_MID) {
+			st = LB_FLOW_TCP_SYN;
 			ev = LB_FLOW_REUSE;
 		}
-	} else if (e->state == LB_FLOW_TCP_SYN && (flags & LB_TCP_ACK)) {
-		e->state = LB_FLOW_TCP_EST;
+	} else if ((st == LB_FLOW_TCP_SYN && (flags & LB_TCP_ACK)) ||
+		   st == LB_FLOW_TCP_MID) {
+		st = LB_FLOW_TCP_EST;
 	}
-	e->expire = now + to->t[e->state];
+	if (st != e->state)
+		lb_flow_set_state(e, st);
+	lb_flow_set_expire(e, now + to->t[st]);
 	return ev;
 }
 

@@ -48,13 +48,17 @@
 	X(DROP_IP_PROTO,     o, "drop_ip_proto",     "protocol to a VIP is not TCP, UDP or ICMP") \
 	X(DROP_NO_SERVICE,   o, "drop_no_service",   "no service on this VIP, protocol and port") \
 	X(DROP_NO_MEMBER,    o, "drop_no_member",    "service has no usable member") \
-	X(DROP_MEMBER_UNUSABLE, o, "drop_member_unusable", "source-port owner is disabled or its MAC is unknown") \
+	X(DROP_MEMBER_UNUSABLE, o, "drop_member_unusable", "the member this packet must go to (source-port owner, or where its first fragment went) is disabled, gone or without MAC") \
 	X(DROP_STANDBY,      o, "drop_standby",      "packet for a VIP while this balancer is standby") \
 	X(DROP_ICMP,         o, "drop_icmp",         "ICMP to a VIP that is neither echo nor an error about a VIP flow") \
 	X(DROP_MASTER_FULL,  o, "drop_master_ring_full", "master lcore queue full") \
+	X(DROP_FRAG_TIMEOUT, o, "drop_frag_timeout", "later fragment whose first fragment never came (waited frag_hold_ms)") \
+	X(DROP_FRAG_HOLD_FULL, o, "drop_frag_hold_full", "later fragment before its first, and the waiting room full") \
+	X(DROP_FRAG_MEMORY_FULL, o, "drop_frag_memory_full", "first fragment, and no free slot to remember its member (its datagram would be split)") \
 	X(FLOW_NEW,          e, "flow_new",          "flow entry created by a SYN or first UDP datagram") \
 	X(FLOW_MIDSTREAM,    e, "flow_midstream",    "flow entry created from a packet without SYN (consistent hash)") \
-	X(FLOW_TABLE_FULL,   e, "flow_table_full",   "flow table full: balanced statelessly") \
+	X(FLOW_TABLE_FULL,   e, "flow_table_full",   "flow table full of confirmed flows: new flow balanced statelessly (refused)") \
+	X(FLOW_EVICTED,      e, "flow_evicted",      "provisional flow entry evicted to make room for a new flow") \
 	X(FLOW_RESCHEDULED,  e, "flow_rescheduled",  "flow moved off a member that went down, was disabled or removed") \
 	X(FLOW_EXPIRED,      e, "flow_expired",      "flow entry aged out") \
 	X(FLOW_REUSED,       e, "flow_reused",       "SYN on a closing flow: scheduled as a new connection") \
@@ -62,7 +66,7 @@
 	X(SOURCE_PORT,       e, "source_port_range", "sent to the member owning the destination port range") \
 	X(FRAG_FIRST,        e, "frag_first",        "first fragment: member remembered") \
 	X(FRAG_HIT,          e, "frag_hit",          "later fragment sent where its first fragment went") \
-	X(FRAG_UNMATCHED,    e, "frag_unmatched",    "later fragment without its first: hashed on source address") \
+	X(FRAG_HELD,         e, "frag_held",         "later fragment that came before its first fragment's decision: waited") \
 	X(IP_OPTIONS,        e, "ip_options",        "IPv4 header with options (forwarded unchanged)") \
 	X(VLAN_TAGGED,       e, "vlan_tagged",       "frame carried one 802.1Q tag") \
 	X(ICMP_ERROR,        e, "icmp_error",        "ICMP error forwarded to the member owning the inner flow") \
