@@ -8,12 +8,14 @@ itself (its DPDK telemetry socket), never assumed after a sleep.
 """
 
 import copy
+import hashlib
 import json
 import logging
 import os
 import shutil
 import signal
 import socket
+import struct
 import subprocess
 import tempfile
 import time
@@ -289,8 +291,91 @@ class Ctl:
 
 
 def pcap_port(name, rx, tx):
-    """A net_pcap vdev reading rx and writing tx."""
-    return "%s,rx_pcap=%s,tx_pcap=%s" % (name, rx, tx)
+    """A net_pcap vdev reading rx and writing tx: each a file name or a
+    list of them, one per queue (net_pcap makes one RX queue per
+    rx_pcap and one TX queue per tx_pcap)."""
+    rx = [rx] if isinstance(rx, str) else list(rx)
+    tx = [tx] if isinstance(tx, str) else list(tx)
+    return ",".join([name] + ["rx_pcap=%s" % f for f in rx] +
+                    ["tx_pcap=%s" % f for f in tx])
+
+
+def _flow_hash(data):
+    """A stable, well-mixed 32-bit hash of data (the same in every run
+    and Python version, unlike hash(); mixed in every bit, unlike a CRC
+    whose low bits are linear in the input, which left five clients that
+    differ in one address byte all on one queue)."""
+    return int.from_bytes(hashlib.blake2s(data, digest_size=4).digest(),
+                          "big")
+
+
+def flow_queue(src, dst, proto, sport, dport, n_queues):
+    """The queue rss_queue gives an unfragmented IPv4 TCP or UDP packet
+    of this flow (addresses as dotted strings)."""
+    return _flow_hash(socket.inet_aton(src) + socket.inet_aton(dst) +
+                      struct.pack("!BHH", proto, sport, dport)) % n_queues
+
+
+def host_pair_queue(src, dst, n_queues):
+    """The queue rss_queue gives any other IPv4 packet (fragments,
+    ICMP, other protocols) between these addresses."""
+    return _flow_hash(socket.inet_aton(src) +
+                      socket.inet_aton(dst)) % n_queues
+
+
+def rss_queue(packet, n_queues):
+    """Default steer of run_pcap, like a NIC's RSS: the queue of a packet
+    (scapy packet or bytes) out of n_queues.
+
+    Read from the frame's bytes, so malformed frames steer too: after
+    any VLAN tags, IPv4 TCP or UDP that is not a fragment goes by its
+    flow (src, dst, proto, sport, dport), so a flow stays on one queue;
+    other IPv4, including every fragment (first or later), by (src,
+    dst), so a datagram's fragments stay on one queue in order; frames
+    that are not IPv4 (ARP, IPv6, runts) to queue 0."""
+    if n_queues <= 1:
+        return 0
+    b = packet if isinstance(packet, bytes) else bytes(packet)
+    off = 12
+    while b[off:off + 2] in (b"\x81\x00", b"\x88\xa8"):
+        off += 4
+    if b[off:off + 2] != b"\x08\x00":
+        return 0
+    ip = b[off + 2:]
+    if len(ip) < 20 or ip[0] >> 4 != 4:
+        return 0
+    src, dst = socket.inet_ntoa(ip[12:16]), socket.inet_ntoa(ip[16:20])
+    ihl = (ip[0] & 0x0f) * 4
+    proto = ip[9]
+    fragment = struct.unpack("!H", ip[6:8])[0] & 0x3fff  # MF, offset
+    if proto in (6, 17) and not fragment and ihl >= 20 and \
+            len(ip) >= ihl + 4:
+        sport, dport = struct.unpack("!HH", ip[ihl:ihl + 4])
+        return flow_queue(src, dst, proto, sport, dport, n_queues)
+    return host_pair_queue(src, dst, n_queues)
+
+
+def write_queue_pcaps(workdir, packets, n_queues, steer=None):
+    """One input pcap per RX queue (in<q>.pcap) holding the packets
+    steer(packet, n_queues) gives that queue, in their order in packets,
+    and the names of one output pcap per TX queue (out<q>.pcap).
+
+    Returns (rx files, tx files, packets by queue). steer defaults to
+    rss_queue."""
+    from scapy.all import wrpcap
+    steer = steer or rss_queue
+    by_queue = [[] for _ in range(n_queues)]
+    for p in packets:
+        q = steer(p, n_queues)
+        if not isinstance(q, int) or not 0 <= q < n_queues:
+            raise ValueError("steer gave queue %r of %d for %s"
+                             % (q, n_queues, p.summary()))
+        by_queue[q].append(p)
+    rx = [os.path.join(workdir, "in%d.pcap" % q) for q in range(n_queues)]
+    tx = [os.path.join(workdir, "out%d.pcap" % q) for q in range(n_queues)]
+    for f, pkts in zip(rx, by_queue):
+        wrpcap(f, pkts, linktype=1)  # DLT_EN10MB, also when empty
+    return rx, tx, by_queue
 
 
 # MAC that net_pcap gives its first port (DPDK's fixed pcap MAC).
@@ -405,12 +490,27 @@ def member_mac(i):
 
 
 class PcapRun:
-    """Result of run_pcap: packets out, final counters, the process."""
+    """Result of run_pcap: packets out, final counters, the process.
 
-    def __init__(self, out, stats, dsrlb):
-        self.out = out
+    out: every packet sent out, queue 0's output file first, then queue
+    1's, ... (order is kept only within one queue); out_by_queue: one
+    list per TX queue; sent_by_queue: what each RX queue was given."""
+
+    def __init__(self, out_by_queue, stats, dsrlb, sent_by_queue):
+        self.out_by_queue = out_by_queue
+        self.out = [p for q in out_by_queue for p in q]
         self.stats = stats
         self.dsrlb = dsrlb
+        self.sent_by_queue = sent_by_queue
+
+    def verify_spread(self):
+        """Check that steering gave packets to at least two RX queues
+        (every queue with 2 workers) when there are several, so several
+        workers ran the case concurrently: for cases meant to."""
+        fed = sum(1 for q in self.sent_by_queue if q)
+        verify(fed >= min(2, len(self.sent_by_queue)),
+               "steering fed one queue only: packets per queue %s"
+               % [len(q) for q in self.sent_by_queue])
 
     def non_arp(self):
         from scapy.all import ARP
@@ -422,20 +522,29 @@ class PcapRun:
 
 
 def run_pcap(name, config, packets, until=None, what="all packets handled",
-             inspect=None):
+             inspect=None, workers=None, steer=None):
     """Feed packets to dsrlb on net_pcap and collect what it sends.
 
+    dsrlb runs with `workers` worker lcores (default WORKERS); port
+    net_pcap0 gets one RX and one TX queue per worker, each RX queue
+    reading its own pcap: steer(packet, n_queues) chooses each packet's
+    queue (default rss_queue: a flow, and a datagram's fragments, stay
+    on one queue; ARP and other non-IP on queue 0). Worker i polls RX
+    queue i and writes TX queue i's pcap; the master lcore's packets
+    (ARP) go out through worker 0. The workers run concurrently: order
+    is kept only within one queue.
+
     Waits until every packet has been accounted for by an outcome counter
-    ("rx") and until(stats) holds, calls inspect(dsrlb) if given (to read
-    more telemetry while it runs), then stops dsrlb (which must exit 0).
+    ("rx", summed over workers) and until(stats) holds, calls
+    inspect(dsrlb) if given (to read more telemetry while it runs), then
+    stops dsrlb (which must exit 0).
     """
-    from scapy.all import rdpcap, wrpcap
+    from scapy.all import rdpcap
     wd = scratch_dir(name)
-    rx = os.path.join(wd, "in.pcap")
-    tx = os.path.join(wd, "out.pcap")
-    wrpcap(rx, packets, linktype=1)  # DLT_EN10MB, also when empty
+    n = WORKERS if workers is None else workers
+    rx, tx, sent_by_queue = write_queue_pcaps(wd, packets, n, steer)
     d = Dsrlb(config, [pcap_port("net_pcap0", rx, tx)], name=name,
-              workdir=wd)
+              workdir=wd, workers=n)
     d.start()
     try:
         stats = d.wait_stats(
@@ -446,5 +555,30 @@ def run_pcap(name, config, packets, until=None, what="all packets handled",
     finally:
         rc = d.stop()
     verify(rc == 0, "dsrlb exited with %s:\n%s" % (rc, d.output()))
-    out = rdpcap(tx) if os.path.getsize(tx) > 24 else []
-    return PcapRun(list(out), stats, d)
+    out = [list(rdpcap(f)) if os.path.getsize(f) > 24 else [] for f in tx]
+    return PcapRun(out, stats, d, sent_by_queue)
+
+
+def l3_bytes(packet):
+    """A frame's bytes after its 14-byte Ethernet header: what dsrlb
+    must leave unchanged when it forwards."""
+    return bytes(packet)[14:]
+
+
+def match_by_content(sent, out, key=l3_bytes):
+    """Pair each packet out with a packet sent that has the same key
+    (default: bytes after the Ethernet header), as multisets, whatever
+    the order. Returns (pairs [(sent, out)], sent left unmatched, out
+    left unmatched); pairs follow the order of out."""
+    waiting = {}
+    for s in sent:
+        waiting.setdefault(key(s), []).append(s)
+    pairs, extra = [], []
+    for o in out:
+        lst = waiting.get(key(o))
+        if lst:
+            pairs.append((lst.pop(0), o))
+        else:
+            extra.append(o)
+    missing = [s for lst in waiting.values() for s in lst]
+    return pairs, missing, extra

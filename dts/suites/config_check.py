@@ -14,7 +14,10 @@ SERVICES = [{"name": "pop3", "vip": "198.51.100.100", "protocol": "tcp",
 
 class ConfigCheck(TestSuite):
     """A configuration is valid as a whole or refused with exit status 2
-    and one message naming the place; a refused one starts nothing."""
+    and one message naming the place; a refused one starts nothing.
+
+    The cases that start dsrlb (not --check) give it the default worker
+    lcores; no packet is sent, so nothing depends on the workers."""
 
     GROUP = "pcap"
 

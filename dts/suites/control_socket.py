@@ -6,10 +6,11 @@ import os
 import socket
 import stat
 
-from scapy.all import ARP, IP, TCP, Ether, wrpcap
+from scapy.all import ARP, IP, TCP, Ether
 
-from framework import (PCAP_MAC, Ctl, Dsrlb, TestSuite, base_config,
-                       four_members, pcap_port, scratch_dir, verify)
+from framework import (PCAP_MAC, WORKERS, Ctl, Dsrlb, TestSuite,
+                       base_config, four_members, pcap_port, scratch_dir,
+                       verify, write_queue_pcaps)
 
 VIP = "198.51.100.100"
 
@@ -18,7 +19,12 @@ class ControlSocket(TestSuite):
     """JSON-RPC 2.0 on a Unix socket (mode 0660): read methods,
     member.set and activate/deactivate through the core, errors with
     JSON-RPC codes naming the param, oversized and stalled clients
-    dropped without delaying anyone else."""
+    dropped without delaying anyone else.
+
+    Set-up: one dsrlb (default workers) on net_pcap0 with a pcap per
+    queue (default steering: the 40 SYNs spread over the workers, the
+    ARP request on queue 0), running until every packet is handled;
+    counts read over the socket are summed over the workers."""
 
     GROUP = "pcap"
 
@@ -30,17 +36,17 @@ class ControlSocket(TestSuite):
             {"name": "sip-udp", "vip": "*", "protocol": "udp",
              "port": 5060, "stateless": True}])
         cfg["control_socket"] = self.sock
-        rx = os.path.join(self.dir, "in.pcap")
         arp = (Ether(src="02:00:00:00:00:77", dst="ff:ff:ff:ff:ff:ff") /
                ARP(op=1, hwsrc="02:00:00:00:00:77", psrc="198.51.100.77",
                    pdst="198.51.100.78"))
-        wrpcap(rx, [Ether(src="02:00:00:00:00:01", dst=PCAP_MAC) /
-                    IP(src="203.0.113.%d" % i, dst=VIP) /
-                    TCP(sport=1000 + i, dport=110, flags="S")
-                    for i in range(1, 41)] + [arp], linktype=1)
-        self.d = Dsrlb(cfg, [pcap_port("net_pcap0", rx,
-                                       os.path.join(self.dir, "out.pcap"))],
-                       name="ctl", workdir=self.dir).start()
+        rx, tx, _ = write_queue_pcaps(
+            self.dir, [Ether(src="02:00:00:00:00:01", dst=PCAP_MAC) /
+                       IP(src="203.0.113.%d" % i, dst=VIP) /
+                       TCP(sport=1000 + i, dport=110, flags="S")
+                       for i in range(1, 41)] + [arp], WORKERS)
+        self.d = Dsrlb(cfg, [pcap_port("net_pcap0", rx, tx)],
+                       name="ctl", workdir=self.dir,
+                       workers=WORKERS).start()
         self.d.wait_stats(lambda s: s["rx"] >= 41 and s["arp_ignored"] >= 1,
                           "packets handled")
         self.c = Ctl(self.sock)

@@ -5,10 +5,11 @@
 import os
 import signal
 
-from scapy.all import IP, TCP, Ether, wrpcap
+from scapy.all import IP, TCP, Ether
 
-from framework import (PCAP_MAC, ROOT, Dsrlb, TestSuite, base_config,
-                       four_members, scratch_dir, pcap_port, verify, wait_for)
+from framework import (PCAP_MAC, ROOT, WORKERS, Dsrlb, TestSuite,
+                       base_config, four_members, scratch_dir, pcap_port,
+                       verify, wait_for, write_queue_pcaps)
 
 VIP = "198.51.100.100"
 
@@ -16,23 +17,30 @@ VIP = "198.51.100.100"
 class Lifecycle(TestSuite):
     """dsrlb logs every non-zero counter on SIGUSR1 and at shutdown, and
     stops cleanly (exit 0, control socket removed) on SIGTERM and
-    SIGINT."""
+    SIGINT.
+
+    Each case starts dsrlb (default workers unless it says otherwise)
+    on net_pcap0 with a pcap per queue: 25 SYNs of one client from 25
+    ports, spread over the workers by default steering; the counters
+    logged are summed over the workers."""
 
     GROUP = "pcap"
 
-    def start(self, name, **kw):
+    def start(self, name, workers=None, **kw):
+        """dsrlb with `workers` workers (default WORKERS), one RX and one
+        TX pcap per worker, after it has handled the 25 SYNs."""
         d = scratch_dir("life")
-        rx = os.path.join(d, "in.pcap")
-        wrpcap(rx, [Ether(src="02:00:00:00:00:01", dst=PCAP_MAC) /
-                    IP(src="203.0.113.7", dst=VIP) /
-                    TCP(sport=4000 + i, dport=110, flags="S")
-                    for i in range(25)], linktype=1)
+        n = WORKERS if workers is None else workers
+        rx, tx, _ = write_queue_pcaps(
+            d, [Ether(src="02:00:00:00:00:01", dst=PCAP_MAC) /
+                IP(src="203.0.113.7", dst=VIP) /
+                TCP(sport=4000 + i, dport=110, flags="S")
+                for i in range(25)], n)
         cfg = base_config(four_members(), [
             {"name": "pop3", "vip": VIP, "protocol": "tcp", "port": 110}])
         cfg["control_socket"] = os.path.join(d, "ctl.sock")
-        dsrlb = Dsrlb(cfg, [pcap_port("net_pcap0", rx,
-                                      os.path.join(d, "out.pcap"))],
-                      name=name, workdir=d, **kw).start()
+        dsrlb = Dsrlb(cfg, [pcap_port("net_pcap0", rx, tx)],
+                      name=name, workdir=d, workers=n, **kw).start()
         dsrlb.wait_stats(lambda s: s["rx"] >= 25, "packets handled")
         return dsrlb
 
@@ -77,7 +85,8 @@ class Lifecycle(TestSuite):
         """Steps: in a mount namespace that shows two NUMA nodes (CPU 0
         on node 0, CPU 1 on node 1), start dsrlb with its main lcore
         allowed on both CPUs (so it belongs to no node: SOCKET_ID_ANY)
-        and its worker on CPU 0; 25 SYNs; SIGTERM.
+        and its one worker (workers=1: one RX and one TX pcap) on CPU 0;
+        25 SYNs; SIGTERM.
         Verify: dsrlb starts (the master's mbuf pool is found for a
         socket id of -1, no table is indexed with it), forwards the
         packets, and stops with exit 0."""

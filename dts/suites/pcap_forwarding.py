@@ -8,7 +8,7 @@ from collections import Counter, defaultdict
 from scapy.all import IP, TCP, UDP, Dot1Q, Ether, raw
 
 from framework import (PCAP_MAC, TestSuite, base_config, four_members,
-                       member_mac, run_pcap, verify)
+                       match_by_content, member_mac, run_pcap, verify)
 
 VIP = "198.51.100.100"
 CLIENT_MAC = "02:00:00:00:00:01"
@@ -22,7 +22,12 @@ def tcp(src, sport, dport=110, flags="A", payload=b""):
 
 class PcapForwarding(TestSuite):
     """A VIP packet leaves with only its Ethernet header changed, and a
-    flow's packets stay on one member."""
+    flow's packets stay on one member.
+
+    Runs with the default workers and steering (a flow on one queue, the
+    flows spread over the workers); each case first checks that the
+    packets were spread over several queues (verify_spread). Outputs are
+    matched to inputs by content, never by position."""
 
     GROUP = "pcap"
 
@@ -38,10 +43,13 @@ class PcapForwarding(TestSuite):
 
     def test_only_ethernet_header_changes(self):
         """Steps: send TCP (with and without payload, with IP options)
-        and UDP packets to VIP services.
-        Verify: each leaves exactly once; source MAC is the port's, the
-        destination MAC is a member's, every byte after the Ethernet
-        header (TTL, checksums, options, payload) is unchanged."""
+        and UDP packets to VIP services, spread over the workers.
+        Verify: each leaves exactly once (outputs matched to inputs by
+        their bytes after the Ethernet header, as a multiset: every
+        packet sent has one output and no output is left over); source
+        MAC is the port's, the destination MAC is a member's, every
+        byte after the Ethernet header (TTL, checksums, options,
+        payload) is unchanged."""
         sent = []
         for i in range(50):
             sent.append(tcp("203.0.113.%d" % (i + 1), 2000 + i, 110, "S"))
@@ -56,26 +64,33 @@ class PcapForwarding(TestSuite):
                         IP(src="192.0.2.%d" % (i + 1), dst=VIP) /
                         UDP(sport=5000 + i, dport=53) / (b"q" * i))
         run = run_pcap("fwd_bytes", self.config, sent)
+        run.verify_spread()
         out = run.non_arp()
         verify(len(out) == len(sent),
                "sent %d, %d left" % (len(sent), len(out)))
         verify(run.stats["fwd"] == len(sent), "fwd counter %d != %d"
                % (run.stats["fwd"], len(sent)))
         verify(run.stats["ip_options"] == 1, "ip_options not counted")
-        for s, o in zip(sent, out):
+        pairs, missing, extra = match_by_content(sent, out)
+        verify(not missing and not extra,
+               "bytes after the Ethernet header changed: %d sent without "
+               "an identical output (%s), %d outputs matching nothing "
+               "sent (%s)" % (len(missing), [p.summary() for p in missing][:3],
+                              len(extra), [p.summary() for p in extra][:3]))
+        for s, o in pairs:
             verify(o.src == PCAP_MAC, "source MAC %s is not the port's"
                    % o.src)
             verify(o.dst in self.macs, "destination MAC %s is no member's"
                    % o.dst)
-            verify(raw(o)[14:] == raw(s)[14:],
-                   "bytes after the Ethernet header changed: %r -> %r"
-                   % (s.summary(), o.summary()))
 
     def test_tcp_flow_stays_on_one_member(self):
         """Steps: open 200 TCP flows (SYN, then ACK and data packets,
-        then FIN), interleaved.
-        Verify: every packet of a flow goes to the same member, and the
-        flows use every member."""
+        then FIN), interleaved; each flow on one queue (default
+        steering), so its worker sees its packets in order, and the
+        flows spread over every worker.
+        Verify: every packet of a flow goes to the same member, the
+        flows use every member, and each flow made one flow entry
+        (flow_new, summed over the workers)."""
         flows = [("203.0.113.%d" % (i % 200 + 1), 10000 + i)
                  for i in range(200)]
         sent = []
@@ -83,6 +98,7 @@ class PcapForwarding(TestSuite):
             for src, sport in flows:
                 sent.append(tcp(src, sport, 110, flags))
         run = run_pcap("fwd_flows", self.config, sent)
+        run.verify_spread()
         out = run.non_arp()
         verify(len(out) == len(sent), "sent %d, %d left"
                % (len(sent), len(out)))
@@ -99,7 +115,7 @@ class PcapForwarding(TestSuite):
 
     def test_weights_spread_10000_flows(self):
         """Steps: members weighted 100, 100, 100, 200; send the SYNs of
-        10,000 flows from random clients.
+        10,000 flows from random clients, spread over the workers.
         Verify: each member's share of flows is within 5% of its weight's
         share (20%, 20%, 20%, 40%)."""
         weights = (100, 100, 100, 200)
@@ -109,6 +125,7 @@ class PcapForwarding(TestSuite):
                     rnd.randrange(1024, 65536), 110, "S")
                 for _ in range(10000)]
         run = run_pcap("fwd_weights", cfg, sent)
+        run.verify_spread()
         out = run.non_arp()
         verify(len(out) == len(sent), "sent %d, %d left"
                % (len(sent), len(out)))
@@ -122,20 +139,27 @@ class PcapForwarding(TestSuite):
                    % (i, have, want, dict(got)))
 
     def test_vlan_tag_kept(self):
-        """Steps: a port on VLAN 100; send tagged TCP to the VIP.
-        Verify: it leaves with the same tag, only the MACs changed."""
+        """Steps: a port on VLAN 100; send tagged TCP to the VIP (ten
+        flows, spread over the workers by their inner IPv4 header).
+        Verify: each leaves once with the same tag, only the MACs
+        changed (outputs matched to inputs by their bytes after the
+        MACs, as a multiset)."""
         cfg = base_config(self.members, self.config["services"])
         cfg["ports"][0]["vlan"] = 100
         sent = [Ether(src=CLIENT_MAC, dst=PCAP_MAC) / Dot1Q(vlan=100, prio=5) /
                 IP(src="203.0.113.9", dst=VIP) /
                 TCP(sport=999 + i, dport=110, flags="S") for i in range(10)]
         run = run_pcap("fwd_vlan", cfg, sent)
+        run.verify_spread()
         out = run.non_arp()
         verify(len(out) == len(sent), "sent %d, %d left"
                % (len(sent), len(out)))
-        for s, o in zip(sent, out):
+        for o in out:
             verify(Dot1Q in o and o[Dot1Q].vlan == 100 and o[Dot1Q].prio == 5,
                    "tag lost or changed: %s" % o.summary())
-            verify(raw(o)[12:] == raw(s)[12:], "bytes after MACs changed")
+        _, missing, extra = match_by_content(sent, out,
+                                             key=lambda p: raw(p)[12:])
+        verify(not missing and not extra, "bytes after MACs changed: %s"
+               % [p.summary() for p in extra][:3])
         verify(run.stats["vlan_tagged"] == len(sent), "vlan_tagged not "
                "counted")

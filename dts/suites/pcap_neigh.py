@@ -28,7 +28,12 @@ def reply_from(i, mac=None):
 class PcapNeigh(TestSuite):
     """Members without a static MAC are resolved by ARP through the data
     port; until then they are not selected; answers and other ARP seen
-    on the wire are learnt."""
+    on the wire are learnt.
+
+    Runs with the default workers: ARP is received on queue 0 (default
+    steering puts non-IP there) and handed to the master lcore, whose
+    requests leave through worker 0; the cases check sets and counters
+    (summed over the workers), never an order across queues."""
 
     GROUP = "pcap"
 

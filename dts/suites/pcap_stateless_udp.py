@@ -4,10 +4,10 @@
 
 from collections import Counter, defaultdict
 
-from scapy.all import IP, UDP, Ether, fragment, raw
+from scapy.all import IP, UDP, Ether, fragment
 
 from framework import (PCAP_MAC, TestSuite, base_config, four_members,
-                       member_mac, run_pcap, verify)
+                       match_by_content, member_mac, run_pcap, verify)
 
 VIP = "198.51.100.100"
 CLIENT_MAC = "02:00:00:00:00:01"
@@ -23,7 +23,14 @@ def sip(src, sport, size=200, ident=1):
 class PcapStatelessUdp(TestSuite):
     """Stateless UDP services spread clients by a hash of source address
     and port, keep each client on one member without flow entries, and
-    keep the fragments of a datagram together."""
+    keep the fragments of a datagram together.
+
+    Runs with the default workers; the default steering puts every
+    fragment of a datagram on one queue (by source and destination
+    address), so one worker sees a datagram's fragments in the order
+    sent. Cases with many clients first check that the packets were
+    spread over several queues (verify_spread). Outputs are matched to
+    inputs by content, never by position."""
 
     GROUP = "pcap"
 
@@ -34,7 +41,8 @@ class PcapStatelessUdp(TestSuite):
              "port": 5060, "stateless": True}])
 
     def test_spread_and_sticky_without_flows(self):
-        """Steps: 400 clients (address, port) each send 3 datagrams.
+        """Steps: 400 clients (address, port) each send 3 datagrams,
+        spread over the workers.
         Verify: each client's datagrams reach one member, all members
         get clients, and no flow entry was made (flow_new == 0,
         stateless counted per packet)."""
@@ -42,6 +50,7 @@ class PcapStatelessUdp(TestSuite):
                    for i in range(400)]
         sent = [sip(s, p, 50) for _ in range(3) for s, p in clients]
         run = run_pcap("udp_spread", self.config, sent)
+        run.verify_spread()
         out = run.non_arp()
         verify(len(out) == len(sent), "sent %d, %d left"
                % (len(sent), len(out)))
@@ -59,24 +68,30 @@ class PcapStatelessUdp(TestSuite):
 
     def test_hash_fields_source_address_only(self):
         """Steps: hash_fields ["src_ip"]; one client address sends from
-        50 ports.
+        50 ports (so both workers get some).
         Verify: all reach the same member."""
         cfg = base_config(four_members(), [
             {"name": "sip-udp", "vip": "*", "protocol": "udp",
              "port": 5060, "stateless": True, "hash_fields": ["src_ip"]}])
         sent = [sip("203.0.113.7", 20000 + i, 10) for i in range(50)]
         run = run_pcap("udp_srcip", cfg, sent)
+        run.verify_spread()
         dsts = {o.dst for o in run.non_arp()}
         verify(len(run.non_arp()) == 50 and len(dsts) == 1,
                "one address went to %d members" % len(dsts))
 
     def test_fragments_follow_first_fragment(self):
-        """Steps: 100 clients send a 3000-byte datagram in fragments
-        (first fragment first).
+        """Steps: 100 clients send a small datagram, then a 3000-byte
+        datagram in fragments (first fragment first); default steering:
+        all fragments of a datagram on one queue, in order (the
+        datagrams spread over the workers).
         Verify: all fragments of a datagram reach the member its first
         fragment reached, which is the member an unfragmented datagram
-        from the same client reaches; every fragment is forwarded
-        unchanged after the Ethernet header."""
+        from the same client reaches; every packet sent is forwarded
+        once, unchanged after the Ethernet header (matched by content,
+        as a multiset); every later fragment found its first
+        (frag_first 100, frag_hit = later fragments, summed over the
+        workers)."""
         sent = []
         for i in range(100):
             src, sport = "198.51.100.%d" % (150 + i % 100), 40000 + i
@@ -84,11 +99,13 @@ class PcapStatelessUdp(TestSuite):
             sent.extend(fragment(sip(src, sport, 3000, ident=5000 + i),
                                  fragsize=1000))
         run = run_pcap("udp_frag", self.config, sent)
+        run.verify_spread()
         out = run.non_arp()
         verify(len(out) == len(sent), "sent %d, %d left"
                % (len(sent), len(out)))
-        for s, o in zip(sent, out):
-            verify(raw(o)[14:] == raw(s)[14:], "fragment changed")
+        _, missing, extra = match_by_content(sent, out)
+        verify(not missing and not extra, "fragment changed: %s"
+               % [o.summary() for o in extra][:3])
         member_of_client = {}
         by_datagram = defaultdict(set)
         for o in out:
@@ -109,14 +126,102 @@ class PcapStatelessUdp(TestSuite):
                "frag_first %d frag_hit %d" % (run.stats["frag_first"],
                                               run.stats["frag_hit"]))
 
-    def test_later_fragment_first_hashed_on_source(self):
-        """Steps: send a datagram's later fragments before its first.
-        Verify: they are forwarded (hashed on the source address alone)
-        and counted as frag_unmatched; nothing is dropped."""
-        frags = fragment(sip("203.0.113.99", 33333, 3000, ident=77),
-                         fragsize=1000)
-        sent = list(reversed(frags))
-        run = run_pcap("udp_frag_rev", self.config, sent)
-        verify(len(run.non_arp()) == len(sent), "fragments dropped")
-        verify(run.stats["frag_unmatched"] == len(sent) - 1,
-               "frag_unmatched %d" % run.stats["frag_unmatched"])
+    def sip_dns_config(self):
+        """DNS/53 on fe3, fe4 and SIP/5060 (stateless) on fe1, fe2: one
+        VIP, two UDP services with different members."""
+        return base_config(four_members(), [
+            {"name": "dns", "vip": VIP, "protocol": "udp", "port": 53,
+             "members": ["fe3", "fe4"]},
+            {"name": "sip-udp", "vip": VIP, "protocol": "udp",
+             "port": 5060, "stateless": True,
+             "members": ["fe1", "fe2"]}])
+
+    @staticmethod
+    def out_of_order_datagrams(n, ident0):
+        """n SIP datagrams of 3000 bytes in fragments, every other one
+        last fragment first, the others shuffled."""
+        import random
+        rnd = random.Random(ident0)
+        sent = []
+        for i in range(n):
+            frags = list(fragment(sip("203.0.113.%d" % (100 + i),
+                                      30000 + i, 3000, ident=ident0 + i),
+                                  fragsize=1000))
+            if i % 2:
+                frags.reverse()
+            else:
+                rnd.shuffle(frags)
+            sent.extend(frags)
+        return sent
+
+    def verify_datagrams_whole(self, sent, run):
+        """Every fragment forwarded unchanged, each datagram on one
+        member, fe1 or fe2 (the SIP service's), nothing dropped."""
+        out = run.non_arp()
+        pairs, missing, extra = match_by_content(sent, out)
+        verify(not missing and not extra,
+               "%d fragments lost, %d unexpected" % (len(missing),
+                                                     len(extra)))
+        by_datagram = defaultdict(set)
+        for o in out:
+            by_datagram[o[IP].id].add(self.macs[o.dst])
+        for ident, members in by_datagram.items():
+            verify(len(members) == 1 and members <= {"fe1", "fe2"},
+                   "datagram %d reached %s" % (ident, members))
+        later = sum(1 for p in sent if p[IP].frag > 0)
+        st = run.stats
+        verify(st["frag_hit"] == later and
+               st["frag_first"] == len(by_datagram),
+               "frag_first %d frag_hit %d" % (st["frag_first"],
+                                              st["frag_hit"]))
+        verify(st["drop_frag_timeout"] == 0 and
+               st["drop_frag_hold_full"] == 0, "fragments dropped")
+
+    def test_later_fragments_first_wait_in_their_service(self):
+        """Steps: the DNS and SIP services on one VIP (sip_dns_config);
+        60 SIP datagrams of 3000 bytes, each in fragments last first or
+        shuffled, all steered to queue 0 so one worker sees them in the
+        order sent.
+        Verify: every fragment is forwarded unchanged and all fragments
+        of a datagram reach one member, fe1 or fe2 (never a DNS member,
+        which the old guess picked); later fragments that came before
+        their first waited (frag_held) and followed it (frag_hit);
+        nothing was dropped."""
+        sent = self.out_of_order_datagrams(60, 900)
+        run = run_pcap("udp_frag_order", self.sip_dns_config(), sent,
+                       steer=lambda p, n: 0)
+        self.verify_datagrams_whole(sent, run)
+        verify(run.stats["frag_held"] > 0, "no fragment waited")
+
+    def test_fragments_split_over_workers_stay_together(self):
+        """Steps: as above, but a custom steer gives every first
+        fragment to queue 0 and every later fragment to the last queue,
+        so each datagram is split over two workers that run
+        concurrently, in whatever order they get to it.
+        Verify: every fragment is forwarded unchanged, each datagram on
+        one member of the SIP service, nothing dropped (whether a later
+        fragment had to wait depends on the workers' timing, and either
+        way it must follow its first)."""
+        sent = self.out_of_order_datagrams(60, 1900)
+        run = run_pcap("udp_frag_split", self.sip_dns_config(), sent,
+                       steer=lambda p, n: 0 if p[IP].frag == 0 else n - 1)
+        self.verify_datagrams_whole(sent, run)
+
+    def test_orphan_later_fragments_dropped_and_counted(self):
+        """Steps: 50 later fragments of datagrams whose first fragment
+        never comes (with the default steering).
+        Verify: none is forwarded (no guess), and each is counted as
+        drop_frag_timeout once it has waited frag_hold_ms."""
+        sent = []
+        for i in range(50):
+            frags = fragment(sip("203.0.113.%d" % (10 + i), 31000 + i,
+                                 3000, ident=100 + i), fragsize=1000)
+            sent.extend(frags[1:])
+        run = run_pcap("udp_frag_orphans", self.config, sent,
+                       until=lambda s: s["drop_frag_timeout"] >= len(sent),
+                       what="every orphan fragment dropped")
+        verify(run.non_arp() == [], "%d orphans forwarded"
+               % len(run.non_arp()))
+        verify(run.stats["drop_frag_timeout"] == len(sent) and
+               run.stats["frag_hit"] == 0,
+               "drop_frag_timeout %d" % run.stats["drop_frag_timeout"])
