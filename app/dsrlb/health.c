@@ -121,19 +121,18 @@ finish(struct dsrlb_app *app, struct dsrlb_check *c, bool ok,
 	snprintf(c->last, sizeof(c->last), "%s", ok ? "passed" : why);
 	if (!lb_health_update(&c->st, ok, c->conf.rise, c->conf.fall)) {
 		if (first)
-			APP_LOG(INFO, "health %s/%s: up (first check passed)",
-				svc_name(app, c), member_name(app, c));
+			APP_LOG(INFO, "health %s/%s: up (first check %s)",
+				svc_name(app, c), member_name(app, c),
+				ok ? "passed" : "failed, not taken out for one");
 		return;
 	}
 	c->changed_ms = now;
 	if (c->st.up)
-		APP_LOG(NOTICE, "health %s/%s: up (%s)", svc_name(app, c),
-			member_name(app, c),
-			first ? "first check passed" : "rise reached");
+		APP_LOG(NOTICE, "health %s/%s: up (rise reached)",
+			svc_name(app, c), member_name(app, c));
 	else
-		APP_LOG(WARNING, "health %s/%s: down: %s (%s)",
-			svc_name(app, c), member_name(app, c), why,
-			first ? "first check" : "fall reached");
+		APP_LOG(WARNING, "health %s/%s: down: %s (fall reached)",
+			svc_name(app, c), member_name(app, c), why);
 	lb_core_health_set(app->core, c->svc, c->member,
 			   c->st.up ? LB_HEALTH_UP : LB_HEALTH_DOWN);
 }

@@ -219,7 +219,8 @@ rpc_services_list(void *ctx, json_t *params __rte_unused,
 			ok = push(members, json_pack("{s:s, s:s, s:s}",
 				"name", cm->conf.name,
 				"state", ms == LB_MS_ACTIVE ? "active" :
-					 ms == LB_MS_DRAIN ? "drain" : "out",
+					 ms == LB_MS_DRAIN ? "drain" :
+					 ms == LB_MS_WAIT ? "resolving" : "out",
 				"health", check_state(find_check(app, i, m)))) && ok;
 		}
 		ok = push(r, json_pack("{s:s, s:o, s:s, s:o, s:s, s:b, s:s, s:o, s:o}",

@@ -54,8 +54,20 @@ teardown(void **state)
 	return 0;
 }
 
+static void env_init_macs(struct env *e, uint8_t sched, uint32_t capacity,
+			  const uint32_t *w, unsigned int no_mac);
+
 static void
 env_init(struct env *e, uint8_t sched, uint32_t capacity, const uint32_t *w)
+{
+	env_init_macs(e, sched, capacity, w, 0);
+}
+
+/* As env_init, but the members in the no_mac bit mask have no static MAC
+ * and have not answered ARP yet (a balancer that just started). */
+static void
+env_init_macs(struct env *e, uint8_t sched, uint32_t capacity,
+	      const uint32_t *w, unsigned int no_mac)
 {
 	struct lb_core_params cp = { .socket_id = SOCKET_ID_ANY };
 	struct lb_conf_port port = { .name = "p0", .prefix = 24 };
@@ -75,7 +87,7 @@ env_init(struct env *e, uint8_t sched, uint32_t capacity, const uint32_t *w)
 	lb_core_port_add(e->core, &port, port_id, mac_port);
 	lb_core_vips_set(e->core, &vip, 1);
 	for (i = 0; i < N_MEMBERS; i++) {
-		struct lb_conf_member m = { .has_mac = true,
+		struct lb_conf_member m = { .has_mac = !(no_mac & (1u << i)),
 			.weight = w != NULL ? w[i] : 100,
 			.mac = { 2, 0, 0, 0, 0, (uint8_t)(0x11 + i) } };
 
@@ -137,14 +149,13 @@ other_worker(struct env *e, struct lb_flow_table **ft)
 
 /* Send one TCP packet of flow i (client 203.0.113.x:port) through w;
  * return the member index it went to, or -1 if nothing left. */
-static int
-send_tcp(struct env *e, struct lb_worker *w, uint32_t i, uint16_t dport,
-	 uint8_t flags)
+/* A TCP packet of flow i (client 203.0.113.x:port) to VIP:dport. */
+static struct rte_mbuf *
+tcp_mbuf(uint32_t i, uint16_t dport, uint8_t flags)
 {
 	struct frame f;
 	struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
 	char *d;
-	int member = -1;
 	char src[32];
 
 	assert_non_null(m);
@@ -155,6 +166,16 @@ send_tcp(struct env *e, struct lb_worker *w, uint32_t i, uint16_t dport,
 	d = rte_pktmbuf_append(m, (uint16_t)f.len);
 	assert_non_null(d);
 	memcpy(d, f.b, f.len);
+	return m;
+}
+
+static int
+send_tcp(struct env *e, struct lb_worker *w, uint32_t i, uint16_t dport,
+	 uint8_t flags)
+{
+	struct rte_mbuf *m = tcp_mbuf(i, dport, flags);
+	int member = -1;
+
 	lb_dp_clock(w);
 	lb_dp_process(w, lb_core_snapshot(e->core), 0, &m, 1);
 	if (w->tx[0].n == 1) {
@@ -857,6 +878,117 @@ dp_icmp_error_reaches_flow_member_from_other_worker(void **state)
 	env_fini(&e);
 }
 
+/* A restarted balancer learns its members one at a time (ARP, first
+ * checks). Meanwhile, packets of existing connections go where the full
+ * membership says (or wait, dropped and counted, while that member's MAC
+ * is unknown), never to whichever member happens to be ready first, and
+ * no entry pins them there. */
+static void
+dp_restart_converging_keeps_existing_connections(void **state)
+{
+	static const uint8_t mac3[6] = { 2, 0, 0, 0, 0, 0x13 };
+	static const uint8_t mac4[6] = { 2, 0, 0, 0, 0, 0x14 };
+	int where[300], got;
+	struct env before, after;
+	unsigned int waited = 0;
+	uint32_t i;
+
+	(void)state;
+	env_init(&before, LB_SCHED_MAGLEV, 4096, NULL);
+	for (i = 0; i < 300; i++)
+		where[i] = syn(&before, i);
+	env_fini(&before);
+
+	/* restarted: fe3 and fe4 have not answered ARP yet */
+	env_init_macs(&after, LB_SCHED_MAGLEV, 4096, NULL, 0x0c);
+	for (i = 0; i < 300; i++) {
+		got = ack(&after, i);
+		if (got < 0) {
+			waited++;
+			assert_true(where[i] == 2 || where[i] == 3);
+		} else {
+			assert_int_equal(got, where[i]);
+		}
+	}
+	assert_true(waited > 0);
+	assert_int_equal(after.w->stats[LB_STAT_DROP_MEMBER_UNRESOLVED],
+			 waited);
+	/* new connections meanwhile go to members that are ready */
+	for (i = 1000; i < 1100; i++) {
+		got = syn(&after, i);
+		assert_true(got == 0 || got == 1);
+	}
+	/* the MACs come: every connection is where it was */
+	lb_core_member_set_mac(after.core, 2, mac3);
+	lb_core_member_set_mac(after.core, 3, mac4);
+	assert_int_equal(lb_core_commit(after.core), 1);
+	for (i = 0; i < 300; i++)
+		assert_int_equal(ack(&after, i), where[i]);
+	assert_int_equal(after.w->stats[LB_STAT_FLOW_RESCHEDULED], 0);
+	env_fini(&after);
+}
+
+/* A member that never answers ARP is unreachable: its connections move
+ * instead of waiting for it forever (and Maglev moves few others). */
+static void
+dp_member_that_never_answers_arp_loses_its_flows(void **state)
+{
+	int where[300], got;
+	struct env e;
+	uint32_t i;
+	unsigned int moved = 0, others = 0, disturbed = 0;
+
+	(void)state;
+	env_init(&e, LB_SCHED_MAGLEV, 4096, NULL);
+	for (i = 0; i < 300; i++)
+		where[i] = syn(&e, i);
+	env_fini(&e);
+	env_init_macs(&e, LB_SCHED_MAGLEV, 4096, NULL, 0x08);
+	lb_core_member_set_mac(e.core, 3, NULL);     /* resolution failed */
+	assert_int_equal(lb_core_commit(e.core), 1);
+	for (i = 0; i < 300; i++) {
+		got = ack(&e, i);
+		assert_true(got >= 0 && got != 3);
+		if (where[i] == 3) {
+			moved++;
+		} else {
+			others++;
+			disturbed += got != where[i];
+		}
+	}
+	assert_true(moved > 0);
+	/* Maglev's minimal disruption: a few percent at most */
+	if (disturbed * 20 > others)
+		fail_msg("%u of %u connections of other members moved",
+			 disturbed, others);
+	env_fini(&e);
+}
+
+/* An ICMP error right behind its flow's SYN, in the same burst, finds
+ * the flow the SYN just made. */
+static void
+dp_icmp_error_in_same_burst_as_its_syn(void **state)
+{
+	static const uint32_t w[N_MEMBERS] = { 1, 1, 1, 1 };
+	struct rte_mbuf *pkts[LB_BURST];
+	int member[LB_TXBUF];
+	uint16_t id[LB_TXBUF];
+	struct env e;
+	uint32_t i;
+
+	(void)state;
+	env_init(&e, LB_SCHED_WRR, 4096, w);
+	for (i = 0; i < 16; i++) {
+		pkts[2 * i] = tcp_mbuf(i, 110, LB_TCP_SYN);
+		pkts[2 * i + 1] = frag_needed(i);
+	}
+	process_at(&e, e.w, pkts, 32, 100);
+	assert_int_equal(collect(e.w, member, id, LB_TXBUF), 32);
+	for (i = 0; i < 16; i++)
+		assert_int_equal(member[2 * i + 1], member[2 * i]);
+	env_fini(&e);
+}
+
 int
 main(void)
 {
@@ -869,6 +1001,8 @@ main(void)
 		cmocka_unit_test(dp_spoofed_acks_do_not_lock_the_table),
 		cmocka_unit_test(dp_syn_flood_cannot_evict_confirmed_flows),
 		cmocka_unit_test(dp_restarted_balancer_keeps_maglev_flows),
+		cmocka_unit_test(dp_restart_converging_keeps_existing_connections),
+		cmocka_unit_test(dp_member_that_never_answers_arp_loses_its_flows),
 		cmocka_unit_test(dp_wrr_new_flows_in_weight_order),
 		cmocka_unit_test(dp_source_port_range_goes_to_its_member),
 		cmocka_unit_test(dp_standby_forwards_nothing),
@@ -880,6 +1014,7 @@ main(void)
 		cmocka_unit_test(dp_first_fragment_memory_full_drops_first),
 		cmocka_unit_test(dp_fragments_split_over_workers),
 		cmocka_unit_test(dp_icmp_error_reaches_flow_member_from_other_worker),
+		cmocka_unit_test(dp_icmp_error_in_same_burst_as_its_syn),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

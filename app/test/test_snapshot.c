@@ -177,11 +177,17 @@ snapshot_member_states(void **state)
 	assert_int_equal(ss->mstate[3], LB_MS_NONE);      /* disabled */
 	assert_int_equal(ss->mstate[4], LB_MS_NONE);      /* health down */
 	assert_int_equal(ss->mstate[5], LB_MS_ACTIVE);
-	assert_int_equal(ss->mstate[6], LB_MS_NONE);      /* no MAC */
+	assert_int_equal(ss->mstate[6], LB_MS_WAIT);      /* MAC resolving */
 	assert_int_equal(ss->mstate[7], LB_MS_NONE);      /* no member */
 	assert_int_equal(ss->n_active, 2);
 	for (i = 0; i < ss->table_size; i++)
 		assert_true(ss->maglev[i] == 0 || ss->maglev[i] == 5);
+	/* the settled table also has fe7, whose MAC is being resolved: not
+	 * the members known to be out */
+	assert_ptr_not_equal(ss->settled, ss->maglev);
+	for (i = 0; i < ss->table_size; i++)
+		assert_true(ss->settled[i] == 0 || ss->settled[i] == 5 ||
+			    ss->settled[i] == 6);
 	/* health is per service: fe5 still works for SMTP */
 	assert_int_equal(s->services[other].mstate[4], LB_MS_ACTIVE);
 	assert_false(s->members[6].flags & LB_SM_FWD);
@@ -189,10 +195,20 @@ snapshot_member_states(void **state)
 	assert_true(s->members[4].flags & LB_SM_FWD);
 	lb_snap_free(s);
 
-	/* the MAC arrives: fe7 becomes usable */
+	/* the MAC arrives: fe7 becomes usable, one table again */
 	lb_core_member_set_mac(c, 6, mac_client);
 	s = lb_snap_build(c);
 	assert_int_equal(s->services[svc].mstate[6], LB_MS_ACTIVE);
+	assert_ptr_equal(s->services[svc].settled, s->services[svc].maglev);
+	lb_snap_free(s);
+	/* a member that never answered ARP is out, settled or not */
+	assert_true(lb_core_member_add(c, &(struct lb_conf_member){
+		.name = "fe9", .weight = 100,
+		.addr = ip4("198.51.100.19") }) == 7);
+	lb_core_member_set_mac(c, 7, NULL);
+	s = lb_snap_build(c);
+	assert_int_equal(s->services[svc].mstate[7], LB_MS_NONE);
+	assert_ptr_equal(s->services[svc].settled, s->services[svc].maglev);
 	lb_snap_free(s);
 	lb_core_free(c);
 }

@@ -208,6 +208,14 @@ bool lb_core_member_usable(const struct lb_core *core, unsigned int svc,
 			   unsigned int member);
 
 /**
+ * True if a member is in a service's settled membership: usable, or
+ * only waiting for its MAC (resolving). Not known to be out: not down,
+ * disabled, drained, weight 0, or failing to answer ARP.
+ */
+bool lb_core_member_settled(const struct lb_core *core, unsigned int svc,
+			    unsigned int member);
+
+/**
  * Build a snapshot from the current state. Used by lb_core_commit(), and
  * directly by tests and the benchmark.
  *

@@ -73,9 +73,11 @@ struct lb_snap_member {
 };
 
 /** What a service may do with a member (lb_snap_service::mstate). */
-#define LB_MS_NONE   0 /**< not bound, down, disabled or without MAC */
+#define LB_MS_NONE   0 /**< not bound, down, disabled, or never answered ARP */
 #define LB_MS_ACTIVE 1 /**< takes new and existing flows */
 #define LB_MS_DRAIN  2 /**< keeps existing flows only */
+#define LB_MS_WAIT   3 /**< keeps its flows, but its MAC is not known yet:
+			    their packets wait (are dropped) */
 
 /** A service as workers see it. */
 struct lb_snap_service {
@@ -88,7 +90,18 @@ struct lb_snap_service {
 	uint16_t n_active;   /**< members taking new flows */
 	uint32_t table_size; /**< Maglev table size */
 	uint32_t wrr_len;
-	const uint16_t *maglev; /**< table_size entries of member slots */
+	/** table_size member slots: the members that take new flows now */
+	const uint16_t *maglev;
+	/**
+	 * table_size member slots: the members that will take new flows
+	 * once every one is resolved, i.e. all but those known to be out
+	 * (down, disabled, drained, never answering ARP). Where existing
+	 * connections without an entry are: while a balancer converges
+	 * after a start, this is not where the partial membership of the
+	 * first seconds would put them. The same table as maglev when
+	 * every member is resolved.
+	 */
+	const uint16_t *settled;
 	const uint16_t *wrr;    /**< wrr_len entries of member slots */
 	const uint8_t *mstate;  /**< LB_MAX_MEMBERS entries of LB_MS_* */
 };

@@ -219,8 +219,8 @@ build_ranges(const struct lb_core *core, struct lb_snap_vip *vips,
 }
 
 bool
-lb_core_member_usable(const struct lb_core *core, unsigned int svc,
-		      unsigned int member)
+lb_core_member_settled(const struct lb_core *core, unsigned int svc,
+		       unsigned int member)
 {
 	const struct lb_core_service *cs;
 	const struct lb_core_member *m;
@@ -230,13 +230,22 @@ lb_core_member_usable(const struct lb_core *core, unsigned int svc,
 	cs = core->services[svc];
 	m = &core->members[member];
 	return cs != NULL && m->used && cs->bound[member] &&
-	       lb_mac_known(m->mac_state) &&
+	       m->mac_state != LB_MAC_FAILED &&
 	       m->conf.state == LB_ADMIN_UP && m->conf.weight > 0 &&
 	       cs->health[member] == LB_HEALTH_UP;
 }
 
-/* A member keeps the flows it has if it is still bound, reachable,
- * healthy and not disabled: draining or weight 0 only stop new ones. */
+bool
+lb_core_member_usable(const struct lb_core *core, unsigned int svc,
+		      unsigned int member)
+{
+	return lb_core_member_settled(core, svc, member) &&
+	       lb_mac_known(core->members[member].mac_state);
+}
+
+/* A member keeps the flows it has if it is still bound, healthy, not
+ * disabled and not unreachable: draining or weight 0 only stop new ones,
+ * and a MAC being resolved only makes its packets wait. */
 static uint8_t
 member_state(const struct lb_core *core, unsigned int svc, unsigned int member)
 {
@@ -245,11 +254,42 @@ member_state(const struct lb_core *core, unsigned int svc, unsigned int member)
 
 	if (lb_core_member_usable(core, svc, member))
 		return LB_MS_ACTIVE;
-	if (m->used && cs->bound[member] && lb_mac_known(m->mac_state) &&
-	    m->conf.state != LB_ADMIN_DISABLED &&
-	    cs->health[member] == LB_HEALTH_UP)
-		return LB_MS_DRAIN;
-	return LB_MS_NONE;
+	if (!m->used || !cs->bound[member] || m->mac_state == LB_MAC_FAILED ||
+	    m->conf.state == LB_ADMIN_DISABLED ||
+	    cs->health[member] != LB_HEALTH_UP)
+		return LB_MS_NONE;
+	return lb_mac_known(m->mac_state) ? LB_MS_DRAIN : LB_MS_WAIT;
+}
+
+/* Members of a service in a set, as Maglev backends; their count. */
+static unsigned int
+backends(const struct lb_core *core, unsigned int svc, bool settled,
+	 struct lb_sched_backend *be)
+{
+	unsigned int m, n = 0;
+
+	for (m = 0; m < LB_MAX_MEMBERS; m++)
+		if (settled ? lb_core_member_settled(core, svc, m) :
+			      lb_core_member_usable(core, svc, m))
+			be[n++] = (struct lb_sched_backend){
+				.name = core->members[m].conf.name,
+				.id = (uint16_t)m,
+				.weight = core->members[m].conf.weight,
+			};
+	return n;
+}
+
+/* True if every settled member of a service is usable: one table. */
+static bool
+converged(const struct lb_core *core, unsigned int svc)
+{
+	unsigned int m;
+
+	for (m = 0; m < LB_MAX_MEMBERS; m++)
+		if (lb_core_member_settled(core, svc, m) &&
+		    !lb_core_member_usable(core, svc, m))
+			return false;
+	return true;
 }
 
 static uint32_t
@@ -298,6 +338,7 @@ lb_snap_build(const struct lb_core *core)
 	struct lb_snapshot *s = NULL;
 	struct lb_addr_slot *addrs;
 	uint32_t wrr_len[LB_MAX_SERVICES] = { 0 };
+	bool one_table[LB_MAX_SERVICES] = { false };
 	uint32_t addr_slots, i, m;
 	size_t size;
 	uint8_t *cur;
@@ -323,20 +364,16 @@ lb_snap_build(const struct lb_core *core)
 			       RTE_CACHE_LINE_SIZE);
 	for (i = 0; i < LB_MAX_SERVICES; i++) {
 		const struct lb_core_service *cs = core->services[i];
-		unsigned int n = 0;
+		unsigned int n;
 
 		if (cs == NULL)
 			continue;
-		for (m = 0; m < LB_MAX_MEMBERS; m++)
-			if (lb_core_member_usable(core, i, m))
-				be[n++] = (struct lb_sched_backend){
-					.name = core->members[m].conf.name,
-					.id = (uint16_t)m,
-					.weight = core->members[m].conf.weight,
-				};
+		n = backends(core, i, false, be);
 		wrr_len[i] = cs->conf.sched == LB_SCHED_WRR ?
 			lb_wrr_len(be, n) : 0;
-		size += RTE_ALIGN_CEIL(cs->conf.table_size * sizeof(uint16_t),
+		one_table[i] = converged(core, i);
+		size += (one_table[i] ? 1 : 2) *
+			RTE_ALIGN_CEIL(cs->conf.table_size * sizeof(uint16_t),
 				       RTE_CACHE_LINE_SIZE);
 		size += RTE_ALIGN_CEIL(wrr_len[i] * sizeof(uint16_t),
 				       RTE_CACHE_LINE_SIZE);
@@ -411,18 +448,23 @@ lb_snap_build(const struct lb_core *core)
 		struct lb_snap_service *ss = &s->services[i];
 		uint16_t *maglev, *wrr;
 		uint8_t *mstate;
-		unsigned int n = 0;
+		unsigned int n;
 
 		if (cs == NULL)
 			continue;
 		s->n_services = (uint16_t)(i + 1);
-		for (m = 0; m < LB_MAX_MEMBERS; m++)
-			if (lb_core_member_usable(core, i, m))
-				be[n++] = (struct lb_sched_backend){
-					.name = core->members[m].conf.name,
-					.id = (uint16_t)m,
-					.weight = core->members[m].conf.weight,
-				};
+		if (!one_table[i]) {
+			uint16_t *settled = carve(&cur, cs->conf.table_size *
+						  sizeof(*settled));
+
+			n = backends(core, i, true, be);
+			rc = lb_maglev_build(settled, cs->conf.table_size, be,
+					     n);
+			if (rc != 0)
+				goto fail;
+			ss->settled = settled;
+		}
+		n = backends(core, i, false, be);
 		ss->valid = 1;
 		ss->proto = cs->conf.proto;
 		ss->sched = cs->conf.sched;
@@ -436,6 +478,8 @@ lb_snap_build(const struct lb_core *core)
 		if (rc != 0)
 			goto fail;
 		ss->maglev = maglev;
+		if (one_table[i])
+			ss->settled = maglev;
 
 		wrr = carve(&cur, wrr_len[i] * sizeof(*wrr));
 		if (wrr_len[i] > 0 && lb_wrr_build(wrr, be, n) != wrr_len[i]) {

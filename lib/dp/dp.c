@@ -26,6 +26,7 @@ enum dp_act {
 	ACT_FLOW,      /* needs the flow table to pick a member */
 	ACT_FRAG,      /* later fragment: follows its first, decided in order */
 	ACT_HELD,      /* later fragment kept until its first is decided */
+	ACT_ICMP_FLOW, /* ICMP error about a flow: looked up in order */
 };
 
 /* Per-packet scratch for one burst. */
@@ -113,16 +114,41 @@ drop(struct dp_pkt *d, enum lb_stat_worker why)
 
 /* ---- member selection ---- */
 
-/* The member a flow hashes to: the same on every balancer with the same
- * members, which is what keeps flows in place across a restart or a
- * standby taking over, and what stateless fallbacks use. */
+/* The member an existing connection without an entry hashes to: the
+ * same on every balancer with the same members, which is what keeps
+ * flows in place across a restart or a standby taking over. The settled
+ * membership decides, so a balancer that is still resolving its members
+ * does not put connections where the few it knows happen to be; the
+ * caller checks wait_for_mac(). */
 static inline uint16_t
 consistent(const struct lb_snap_service *svc, const struct lb_tuple *k,
 	   uint32_t sig)
 {
 	if (svc->sched == LB_SCHED_SH)
 		sig = lb_tuple_hash_fields(k, LB_HASH_F_SRC_IP);
-	return lb_maglev_lookup(svc->maglev, svc->table_size, sig);
+	return lb_maglev_lookup(svc->settled, svc->table_size, sig);
+}
+
+/* True if member m's MAC is not known yet (it keeps its flows, their
+ * packets wait): only while a service has not converged. */
+static inline bool
+wait_for_mac(const struct lb_snap_service *svc, uint16_t m)
+{
+	return unlikely(svc->settled != svc->maglev) && m != LB_SCHED_NONE &&
+	       svc->mstate[m] == LB_MS_WAIT;
+}
+
+/* A new flow, hashed: where the settled membership puts it, unless that
+ * member's MAC is not known yet; then among the members that are
+ * ready. */
+static inline uint16_t
+consistent_new(const struct lb_snap_service *svc, uint32_t sig)
+{
+	uint16_t m = lb_maglev_lookup(svc->settled, svc->table_size, sig);
+
+	if (wait_for_mac(svc, m))
+		m = lb_maglev_lookup(svc->maglev, svc->table_size, sig);
+	return m;
 }
 
 static inline uint16_t
@@ -132,8 +158,11 @@ schedule(struct lb_worker *w, unsigned int slot,
 {
 	uint32_t p;
 
+	if (svc->sched == LB_SCHED_SH)
+		return consistent_new(svc,
+				      lb_tuple_hash_fields(k, LB_HASH_F_SRC_IP));
 	if (svc->sched != LB_SCHED_WRR)
-		return consistent(svc, k, sig);
+		return consistent_new(svc, sig);
 	if (svc->wrr_len == 0)
 		return LB_SCHED_NONE;
 	/* a cursor from an older, longer sequence starts over */
@@ -361,7 +390,7 @@ classify_l4(struct lb_worker *w, const struct lb_snapshot *s,
 	svc = &s->services[d->svc];
 	if (svc->stateless) {
 		w->stats[LB_STAT_STATELESS]++;
-		d->member = lb_maglev_lookup(svc->maglev, svc->table_size,
+		d->member = consistent_new(svc,
 			lb_tuple_hash_fields(&d->key, svc->hash_fields));
 		if (d->member == LB_SCHED_NONE)
 			drop(d, LB_STAT_DROP_NO_MEMBER);
@@ -380,9 +409,7 @@ classify_icmp_error(struct lb_worker *w, const struct lb_snapshot *s,
 		    const struct lb_snap_vip *v, const uint8_t *data,
 		    uint32_t len, const struct lb_pkt *pk, struct dp_pkt *d)
 {
-	const struct lb_snap_service *svc;
 	struct lb_pkt_inner in;
-	unsigned int p;
 
 	if (lb_pkt_icmp_inner(data, len, pk, &in) != 0 ||
 	    in.vip != pk->dst_ip) {
@@ -400,14 +427,24 @@ classify_icmp_error(struct lb_worker *w, const struct lb_snapshot *s,
 		return;
 	}
 	w->stats[LB_STAT_ICMP_ERROR]++;
-	if (d->act != ACT_FLOW)
-		return;
-	/* Never create or age a flow for an ICMP error. RSS hashed it on
-	 * (router, VIP), not on the flow it quotes: the flow may be in any
-	 * worker's table. */
-	svc = &s->services[d->svc];
+	/* the flow is looked up in arrival order, after the packets before
+	 * it in this burst (which may have made it) */
+	if (d->act == ACT_FLOW)
+		d->act = ACT_ICMP_FLOW;
+}
+
+/*
+ * The member of the flow an ICMP error is about. Never creates or ages a
+ * flow. RSS hashed the error on (router, VIP), not on the flow it
+ * quotes: the flow may be in any worker's table, ours first.
+ */
+static inline void
+icmp_flow(struct lb_worker *w, const struct lb_snapshot *s, struct dp_pkt *d)
+{
+	const struct lb_snap_service *svc = &s->services[d->svc];
+	unsigned int p;
+
 	for (p = 0; p < w->n_peers; p++) {
-		/* our own table first */
 		const struct lb_worker *o = w->peers[(w->peer_idx + p) %
 						     w->n_peers];
 		struct lb_flow_entry e;
@@ -417,13 +454,17 @@ classify_icmp_error(struct lb_worker *w, const struct lb_snapshot *s,
 		    svc->mstate[e.member] != LB_MS_NONE &&
 		    s->members[e.member].gen == e.member_gen) {
 			d->member = e.member;
-			d->act = ACT_FWD;
-			return;
+			goto found;
 		}
 	}
 	d->member = consistent(svc, &d->key, d->sig);
-	if (d->member == LB_SCHED_NONE)
+	if (d->member == LB_SCHED_NONE) {
 		drop(d, LB_STAT_DROP_ICMP);
+		return;
+	}
+found:
+	if (wait_for_mac(svc, d->member))
+		drop(d, LB_STAT_DROP_MEMBER_UNRESOLVED);
 	else
 		d->act = ACT_FWD;
 }
@@ -594,6 +635,11 @@ flow_existing(struct lb_worker *w, const struct lb_snapshot *s,
 		drop(d, LB_STAT_DROP_NO_MEMBER);
 		return;
 	}
+	if (unlikely(svc->mstate[m] == LB_MS_WAIT)) {
+		/* its member keeps it; its MAC comes soon */
+		drop(d, LB_STAT_DROP_MEMBER_UNRESOLVED);
+		return;
+	}
 	if (unlikely(m != e->member || e->svc != d->svc)) {
 		lb_flow_set_member(e, m, s->members[m].gen);
 		e->svc = d->svc;
@@ -655,10 +701,13 @@ flow_decide(struct lb_worker *w, const struct lb_snapshot *s,
 	}
 	/* A flow that did not start here (we restarted, or it moved from
 	 * another balancer) goes where the consistent hash says: with
-	 * Maglev that is where it already was. */
+	 * Maglev that is where it already was. If that member's MAC is not
+	 * known yet, the packet waits and no entry pins the flow anywhere
+	 * else. */
 	d->member = syn_only ? schedule(w, d->svc, svc, &d->key, d->sig) :
 		consistent(svc, &d->key, d->sig);
-	if (unlikely(d->member == LB_SCHED_NONE))
+	if (unlikely(d->member == LB_SCHED_NONE) ||
+	    unlikely(!syn_only && wait_for_mac(svc, d->member)))
 		goto out;
 	if (pos < 0) {
 		pos = flow_admit(w, d);
@@ -666,7 +715,12 @@ flow_decide(struct lb_worker *w, const struct lb_snapshot *s,
 			/* full of confirmed flows: balance without state;
 			 * flows already in the table are untouched */
 			w->stats[LB_STAT_FLOW_TABLE_FULL]++;
-			d->member = consistent(svc, &d->key, d->sig);
+			if (!syn_only)
+				goto out;
+			d->member = consistent_new(svc,
+				svc->sched == LB_SCHED_SH ?
+				lb_tuple_hash_fields(&d->key, LB_HASH_F_SRC_IP) :
+				d->sig);
 			goto out;
 		}
 		(*added)++;
@@ -678,6 +732,8 @@ flow_decide(struct lb_worker *w, const struct lb_snapshot *s,
 out:
 	if (d->member == LB_SCHED_NONE)
 		drop(d, LB_STAT_DROP_NO_MEMBER);
+	else if (wait_for_mac(svc, d->member))
+		drop(d, LB_STAT_DROP_MEMBER_UNRESOLVED);
 	else
 		d->act = ACT_FWD;
 }
@@ -738,6 +794,12 @@ execute(struct lb_worker *w, const struct lb_snapshot *s, unsigned int port,
 	switch (d->act) {
 	case ACT_FWD:
 		sm = &s->members[d->member];
+		if (unlikely(!(sm->flags & LB_SM_FWD))) {
+			/* never send to a MAC we do not have */
+			w->stats[LB_STAT_DROP_MEMBER_UNRESOLVED]++;
+			rte_pktmbuf_free(m);
+			return 0;
+		}
 		out = sm->port;
 		w->stats[LB_STAT_FWD]++;
 		w->member[d->member].pkts++;
@@ -815,6 +877,8 @@ process_burst(struct lb_worker *w, const struct lb_snapshot *s,
 	for (i = 0; i < n; i++) {
 		if (unlikely(d[i].act == ACT_FRAG))
 			frag_later(w, s, port, pkts[i], &d[i]);
+		else if (unlikely(d[i].act == ACT_ICMP_FLOW))
+			icmp_flow(w, s, &d[i]);
 		else if (unlikely(d[i].frag_first && d[i].act == ACT_FWD) &&
 			 !frag_remember(w, s, &d[i]))
 			/* its later fragments could not follow it: the

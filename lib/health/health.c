@@ -124,13 +124,7 @@ lb_health_update(struct lb_hc_state *s, bool ok, uint8_t rise, uint8_t fall)
 {
 	uint8_t was = s->up;
 
-	if (!s->checked) {
-		s->checked = 1;
-		s->up = ok;
-		s->ok_run = ok;
-		s->fail_run = !ok;
-		return s->up != was;
-	}
+	s->checked = 1;
 	if (ok) {
 		s->fail_run = 0;
 		if (s->ok_run < UINT8_MAX)

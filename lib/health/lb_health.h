@@ -67,10 +67,11 @@ struct lb_hc_state {
 #define LB_HC_STATE_INIT { .up = 1 }
 
 /**
- * Account one result. The first result is taken at once (a member that
- * is dead at start goes down after one check, not fall checks); after
- * that a member goes down after fall consecutive failures and up after
- * rise consecutive passes.
+ * Account one result: a member goes down after fall consecutive
+ * failures and up after rise consecutive passes. From the first check
+ * on: a member starts up (LB_HC_STATE_INIT), so one check lost at start
+ * (sent before the link was up, say) does not take it out, and a member
+ * dead at start goes down after fall checks.
  *
  * @return
  *   true if s->up changed.

@@ -48,6 +48,7 @@
 	X(DROP_IP_PROTO,     o, "drop_ip_proto",     "protocol to a VIP is not TCP, UDP or ICMP") \
 	X(DROP_NO_SERVICE,   o, "drop_no_service",   "no service on this VIP, protocol and port") \
 	X(DROP_NO_MEMBER,    o, "drop_no_member",    "service has no usable member") \
+	X(DROP_MEMBER_UNRESOLVED, o, "drop_member_unresolved", "existing connection of a member whose MAC is not known yet (just started or added): waits, no entry made") \
 	X(DROP_MEMBER_UNUSABLE, o, "drop_member_unusable", "the member this packet must go to (source-port owner, or where its first fragment went) is disabled, gone or without MAC") \
 	X(DROP_STANDBY,      o, "drop_standby",      "packet for a VIP while this balancer is standby") \
 	X(DROP_ICMP,         o, "drop_icmp",         "ICMP to a VIP that is neither echo nor an error about a VIP flow") \
