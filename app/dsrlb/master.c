@@ -153,10 +153,14 @@ static struct lb_neigh_ops neigh_ops(struct dsrlb_app *app)
 static int
 neigh_init(struct dsrlb_app *app)
 {
-	const struct lb_neigh_params np = LB_NEIGH_PARAMS_DEFAULT;
+	struct lb_neigh_params np = LB_NEIGH_PARAMS_DEFAULT;
 	uint64_t now = dsrlb_now_ms();
 	unsigned int i;
 
+	np.reachable_ms = app->conf->arp.reachable_ms;
+	np.probe_ms = app->conf->arp.probe_ms;
+	np.max_probes = app->conf->arp.probes;
+	np.retry_ms = app->conf->arp.retry_ms;
 	if (lb_neigh_init(&app->neigh, NEIGH_CAP, &np) != 0)
 		return -ENOMEM;
 	for (i = 0; i < LB_MAX_MEMBERS; i++) {

@@ -119,9 +119,27 @@ rpc_stats(void *ctx, json_t *params __rte_unused,
 {
 	struct dsrlb_app *app = ctx;
 	uint64_t c[LB_STAT_WORKER_MAX], rx = 0;
-	json_t *w = json_object(), *m = json_object();
-	unsigned int k;
+	json_t *w = json_object(), *m = json_object(), *per = json_array();
+	unsigned int i, k;
 
+	/* each worker's share: RSS spreads flows, and an operator (or a
+	 * test) sees whether it does */
+	for (i = 0; i < app->n_workers; i++) {
+		const struct lb_worker *lw = app->workers[i].w;
+		uint64_t wrx = 0;
+
+		for (k = 0; k < LB_STAT_WORKER_MAX; k++)
+			if (lb_stats_worker_desc[k].kind == 'o')
+				wrx += __atomic_load_n(&lw->stats[k],
+						       __ATOMIC_RELAXED);
+		json_array_append_new(per, json_pack("{s:i, s:I, s:I, s:I}",
+			"lcore", (int)app->workers[i].lcore,
+			"rx", (json_int_t)wrx,
+			"fwd", (json_int_t)__atomic_load_n(&lw->stats[LB_STAT_FWD],
+							   __ATOMIC_RELAXED),
+			"flows", (json_int_t)__atomic_load_n(&lw->flows->count,
+							     __ATOMIC_RELAXED)));
+	}
 	dsrlb_stats_sum(app, c);
 	for (k = 0; k < LB_STAT_WORKER_MAX; k++) {
 		if (lb_stats_worker_desc[k].kind == 'o')
@@ -132,8 +150,8 @@ rpc_stats(void *ctx, json_t *params __rte_unused,
 	for (k = 0; k < LB_STAT_MASTER_MAX; k++)
 		json_object_set_new(m, lb_stats_master_desc[k].name,
 				    json_integer((json_int_t)app->mstats.c[k]));
-	return json_pack("{s:I, s:o, s:o}", "rx", (json_int_t)rx,
-			 "workers", w, "master", m);
+	return json_pack("{s:I, s:o, s:o, s:o}", "rx", (json_int_t)rx,
+			 "workers", w, "per_worker", per, "master", m);
 }
 
 static json_t *

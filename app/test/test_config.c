@@ -98,6 +98,12 @@ valid_config_decodes(void **state)
 	assert_int_equal(c->flows.udp_timeout, 60);
 	assert_int_equal(c->dataplane.frag_hold_ms, 10);
 	assert_int_equal(c->dataplane.frag_ttl_ms, 1000);
+	assert_int_equal(c->dataplane.exception_pps, 10000);
+	assert_int_equal(c->dataplane.arp_pps, 1000);
+	assert_int_equal(c->arp.reachable_ms, 60000);
+	assert_int_equal(c->arp.probe_ms, 1000);
+	assert_int_equal(c->arp.probes, 3);
+	assert_int_equal(c->arp.retry_ms, 5000);
 	assert_int_equal(c->n_members, 2);
 	assert_int_equal(c->members[0].weight, 100);
 	assert_true(c->members[0].has_mac);
@@ -169,6 +175,21 @@ fragment_timing_refused_when_memory_shorter_than_wait(void **state)
 	expect_edit_error("\"flows\": {\"capacity\": 65536},",
 			  "\"flows\": {\"capacity\": 65536}, \"dataplane\": {\"frag_hold_ms\": 0},",
 			  "dataplane.frag_hold_ms");
+}
+
+static void
+arp_timing_refused_when_probes_do_not_fit(void **state)
+{
+	(void)state;
+	expect_edit_error("\"flows\": {\"capacity\": 65536},",
+			  "\"flows\": {\"capacity\": 65536}, \"arp\": {\"reachable_time\": 4, \"probes\": 3},",
+			  "arp.reachable_time: 4 s is too short for 3 probes 1 s apart");
+	expect_edit_error("\"flows\": {\"capacity\": 65536},",
+			  "\"flows\": {\"capacity\": 65536}, \"arp\": {\"probe_interval\": \"1\"},",
+			  "arp.probe_interval: expected seconds");
+	expect_edit_error("\"flows\": {\"capacity\": 65536},",
+			  "\"flows\": {\"capacity\": 65536}, \"arp\": {\"reachable\": 30},",
+			  "arp.reachable");
 }
 
 static void
@@ -385,6 +406,7 @@ main(void)
 		cmocka_unit_test(vip_mask_under_24_refused),
 		cmocka_unit_test(reserved_vip_refused),
 		cmocka_unit_test(fragment_timing_refused_when_memory_shorter_than_wait),
+		cmocka_unit_test(arp_timing_refused_when_probes_do_not_fit),
 		cmocka_unit_test(duplicate_names_refused),
 		cmocka_unit_test(dangling_references_refused),
 		cmocka_unit_test(conflicts_refused),

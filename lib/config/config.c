@@ -811,7 +811,7 @@ parse_flows(struct ctx *c, json_t *root)
 
 static const char *const dataplane_keys[] = {
 	"idle_sleep_us", "rx_desc", "tx_desc", "mbufs", "frag_hold_ms",
-	"frag_ttl_ms", NULL };
+	"frag_ttl_ms", "exception_pps", "arp_pps", NULL };
 
 static int
 parse_dataplane(struct ctx *c, json_t *root)
@@ -836,7 +836,10 @@ parse_dataplane(struct ctx *c, json_t *root)
 	     get_uint(c, o, "tx_desc", 64, 16384, 1024, &tx) < 0 ||
 	     get_uint(c, o, "mbufs", 0, 1u << 24, 0, &d->mbufs) < 0 ||
 	     get_uint(c, o, "frag_hold_ms", 1, 1000, 10, &d->frag_hold_ms) < 0 ||
-	     get_uint(c, o, "frag_ttl_ms", 10, 60000, 1000, &d->frag_ttl_ms) < 0))
+	     get_uint(c, o, "frag_ttl_ms", 10, 60000, 1000, &d->frag_ttl_ms) < 0 ||
+	     get_uint(c, o, "exception_pps", 100, 10000000, 10000,
+		      &d->exception_pps) < 0 ||
+	     get_uint(c, o, "arp_pps", 10, 1000000, 1000, &d->arp_pps) < 0))
 		rc = -EINVAL;
 	d->rx_desc = (uint16_t)rx;
 	d->tx_desc = (uint16_t)tx;
@@ -852,6 +855,49 @@ parse_dataplane(struct ctx *c, json_t *root)
 
 		rc = fail(c, "%u is too few: use 0 (sized automatically) or at least 2048",
 			  d->mbufs);
+		pop(c, m2);
+	}
+	pop(c, mark);
+	json_decref(o);
+	return rc;
+}
+
+static const char *const arp_keys[] = {
+	"reachable_time", "probe_interval", "probes", "retry_interval", NULL };
+
+static int
+parse_arp(struct ctx *c, json_t *root)
+{
+	struct lb_conf_arp *a = &c->conf->arp;
+	json_t *o;
+	size_t mark;
+	int rc;
+
+	if ((rc = get_object(c, root, "arp", &o)) < 0)
+		return rc;
+	if (rc == 1)
+		o = json_object();
+	else
+		json_incref(o);
+	mark = push_key(c, "arp");
+	rc = check_keys(c, o, arp_keys);
+	if (rc == 0 &&
+	    (get_seconds_ms(c, o, "reachable_time", 1000, 3600000, 60000,
+			    &a->reachable_ms) < 0 ||
+	     get_seconds_ms(c, o, "probe_interval", 100, 60000, 1000,
+			    &a->probe_ms) < 0 ||
+	     get_uint(c, o, "probes", 1, 10, 3, &a->probes) < 0 ||
+	     get_seconds_ms(c, o, "retry_interval", 100, 3600000, 5000,
+			    &a->retry_ms) < 0))
+		rc = -EINVAL;
+	/* refreshing starts at 3/4 of the reachable time: the probes must
+	 * fit in the last quarter, or a MAC goes stale while confirmed */
+	if (rc == 0 && (uint64_t)a->probe_ms * a->probes > a->reachable_ms / 4) {
+		size_t m2 = push_key(c, "reachable_time");
+
+		rc = fail(c, "%g s is too short for %u probes %g s apart (refreshing starts at 3/4 of it)",
+			  a->reachable_ms / 1000.0, a->probes,
+			  a->probe_ms / 1000.0);
 		pop(c, m2);
 	}
 	pop(c, mark);
@@ -1461,7 +1507,7 @@ parse_services(struct ctx *c, json_t *root)
 
 static const char *const top_keys[] = {
 	"ports", "exception_interface", "control_socket", "vip_file", "vips",
-	"flows", "dataplane", "members", "services", NULL };
+	"flows", "dataplane", "arp", "members", "services", NULL };
 
 static int
 parse_top(struct ctx *c, json_t *root)
@@ -1495,6 +1541,7 @@ parse_top(struct ctx *c, json_t *root)
 	    (rc = parse_vips(c, root)) != 0 ||
 	    (rc = parse_flows(c, root)) != 0 ||
 	    (rc = parse_dataplane(c, root)) != 0 ||
+	    (rc = parse_arp(c, root)) != 0 ||
 	    (rc = parse_members(c, root)) != 0 ||
 	    (rc = parse_services(c, root)) != 0)
 		return -EINVAL;

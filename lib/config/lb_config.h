@@ -127,9 +127,21 @@ struct lb_conf_dataplane {
 	uint32_t idle_sleep_us;     /**< sleep after an empty poll, 0 = spin */
 	uint32_t frag_hold_ms;      /**< a later fragment waits for its first */
 	uint32_t frag_ttl_ms;       /**< a first fragment's member is remembered */
+	uint32_t exception_pps;     /**< per worker: own-address packets from
+					 anyone but a member, to the master */
+	uint32_t arp_pps;           /**< per worker, per class: ARP the master
+					 must see (not answered by the worker) */
 	uint16_t rx_desc;
 	uint16_t tx_desc;
 	uint32_t mbufs;             /**< per socket, 0 = computed */
+};
+
+/** ARP resolution and refresh of members. Times in milliseconds. */
+struct lb_conf_arp {
+	uint32_t reachable_ms;      /**< a confirmed MAC is trusted this long */
+	uint32_t probe_ms;          /**< between two requests */
+	uint32_t probes;            /**< requests per round */
+	uint32_t retry_ms;          /**< between rounds once unanswered */
 };
 
 /** A whole, valid configuration. */
@@ -148,6 +160,7 @@ struct lb_conf {
 	unsigned int n_services;
 	struct lb_conf_flows flows;
 	struct lb_conf_dataplane dataplane;
+	struct lb_conf_arp arp;
 };
 
 /** Where a configuration was rejected and why. */
