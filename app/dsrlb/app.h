@@ -53,6 +53,7 @@ struct dsrlb_worker {
 	int socket;
 	struct lb_worker *w;
 	struct lb_flow_table *flows;
+	struct rte_ring *to_master_prio;
 	struct rte_ring *to_master;
 	struct rte_ring *from_master;
 };
@@ -71,6 +72,8 @@ struct dsrlb_exception {
 	unsigned int data_port;    /* our index of the port it stands for */
 	int ifindex;
 	char ifname[LB_IFNAME_MAX];
+	uint16_t n_tx;             /* frames for the kernel, sent in a burst */
+	struct rte_mbuf *tx[LB_BURST];
 };
 
 /* One health check: a (service, member) pair. */
@@ -181,7 +184,7 @@ void dsrlb_garp_start(struct dsrlb_app *app);
 void dsrlb_master_fini(struct dsrlb_app *app);
 void dsrlb_master_loop(struct dsrlb_app *app);
 int dsrlb_master_send(struct dsrlb_app *app, unsigned int port,
-		      struct rte_mbuf *m);
+		      struct rte_mbuf *m, bool bulk);
 int dsrlb_port_index(const struct dsrlb_app *app, uint16_t dpdk_port);
 
 /* exception.c */
@@ -189,6 +192,7 @@ int dsrlb_exception_init(struct dsrlb_app *app);
 void dsrlb_exception_fini(struct dsrlb_app *app);
 bool dsrlb_exception_port(const struct dsrlb_app *app, unsigned int port);
 void dsrlb_exception_to_kernel(struct dsrlb_app *app, struct rte_mbuf *m);
+void dsrlb_exception_flush(struct dsrlb_app *app);
 unsigned int dsrlb_exception_poll(struct dsrlb_app *app);
 
 /* health.c */

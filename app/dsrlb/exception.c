@@ -285,6 +285,10 @@ dsrlb_exception_fini(struct dsrlb_app *app)
 {
 	struct dsrlb_exception *x = &app->exc;
 
+	if (x->n_tx > 0) {
+		rte_pktmbuf_free_bulk(x->tx, x->n_tx);
+		x->n_tx = 0;
+	}
 	if (x->rule_added)
 		nl_rule(RTM_DELRULE, app->conf->ports[x->data_port].addr,
 			DSRLB_EXC_TABLE, DSRLB_EXC_RULE_PRIO);
@@ -303,8 +307,27 @@ dsrlb_exception_port(const struct dsrlb_app *app, unsigned int port)
 	return app->exc.active && port == app->exc.data_port;
 }
 
+/* Hand the kernel the frames gathered in this pass, in one burst. */
+void
+dsrlb_exception_flush(struct dsrlb_app *app)
+{
+	struct dsrlb_exception *x = &app->exc;
+	uint16_t sent;
+
+	if (x->n_tx == 0)
+		return;
+	sent = rte_eth_tx_burst(x->port_id, 0, x->tx, x->n_tx);
+	app->mstats.c[LB_STAT_KERNEL_RX] += sent;
+	if (sent < x->n_tx) {
+		app->mstats.c[LB_STAT_KERNEL_DROP] += x->n_tx - sent;
+		rte_pktmbuf_free_bulk(x->tx + sent, x->n_tx - sent);
+	}
+	x->n_tx = 0;
+}
+
 /* A frame from the wire for the kernel: without the port's VLAN tag,
- * which the kernel interface does not know about. */
+ * which the kernel interface does not know about. Gathered, and sent
+ * with the others of this pass. */
 void
 dsrlb_exception_to_kernel(struct dsrlb_app *app, struct rte_mbuf *m)
 {
@@ -316,12 +339,9 @@ dsrlb_exception_to_kernel(struct dsrlb_app *app, struct rte_mbuf *m)
 		memmove(p + LB_VLAN_HLEN, p, 2 * LB_ETH_ALEN);
 		rte_pktmbuf_adj(m, LB_VLAN_HLEN);
 	}
-	if (rte_eth_tx_burst(x->port_id, 0, &m, 1) == 1) {
-		app->mstats.c[LB_STAT_KERNEL_RX]++;
-		return;
-	}
-	app->mstats.c[LB_STAT_KERNEL_DROP]++;
-	rte_pktmbuf_free(m);
+	if (x->n_tx == RTE_DIM(x->tx))
+		dsrlb_exception_flush(app);
+	x->tx[x->n_tx++] = m;
 }
 
 /* Frames the kernel sends go out the data port, tagged if it is on a
@@ -352,7 +372,7 @@ dsrlb_exception_poll(struct dsrlb_app *app)
 			lb_store_be16(p + 12, LB_ETHERTYPE_VLAN);
 			lb_store_be16(p + 14, vlan);
 		}
-		if (dsrlb_master_send(app, x->data_port, m[i]) == 0)
+		if (dsrlb_master_send(app, x->data_port, m[i], true) == 0)
 			app->mstats.c[LB_STAT_KERNEL_TX]++;
 		else
 			app->mstats.c[LB_STAT_KERNEL_DROP]++;

@@ -22,6 +22,13 @@
 #define GARP_PER_LOOP 256
 #define NEIGH_CAP 4096
 
+/* Work per pass of the master loop, per source: whatever floods one
+ * source, the others (and the timers) get their turn every pass. The
+ * priority rings (ARP, members' answers) are policed by the workers and
+ * drained deepest. */
+#define PASS_PRIO_PER_WORKER 512
+#define PASS_BULK_PER_WORKER 128
+
 extern volatile sig_atomic_t dsrlb_signal_quit;
 extern volatile sig_atomic_t dsrlb_signal_stats;
 
@@ -40,13 +47,18 @@ dsrlb_port_index(const struct dsrlb_app *app, uint16_t dpdk_port)
 }
 
 /* The master has no TX queue of its own: a worker sends for it, which
- * keeps one writer per TX queue. */
+ * keeps one writer per TX queue. What the kernel sends (bulk) may use
+ * only half of the worker's queue, so ARP and gratuitous ARP always find
+ * room. */
 int
 dsrlb_master_send(struct dsrlb_app *app, unsigned int port,
-		  struct rte_mbuf *m)
+		  struct rte_mbuf *m, bool bulk)
 {
+	struct rte_ring *r = app->workers[0].from_master;
+
 	m->port = app->port_ids[port];
-	if (rte_ring_sp_enqueue(app->workers[0].from_master, m) != 0) {
+	if ((bulk && rte_ring_free_count(r) < DSRLB_RING_SIZE / 2) ||
+	    rte_ring_sp_enqueue(r, m) != 0) {
 		app->mstats.c[LB_STAT_TX_RING_FULL]++;
 		rte_pktmbuf_free(m);
 		return -ENOBUFS;
@@ -101,7 +113,7 @@ neigh_request(void *ctx, const struct lb_neigh *n, bool unicast)
 	m = arp_frame(app, n->port, unicast ? n->mac : bcast_mac,
 		      LB_ARP_OP_REQUEST, app->conf->ports[n->port].addr,
 		      zero_mac, n->addr);
-	if (m != NULL && dsrlb_master_send(app, n->port, m) == 0)
+	if (m != NULL && dsrlb_master_send(app, n->port, m, false) == 0)
 		app->mstats.c[LB_STAT_ARP_REQUEST_OUT]++;
 }
 
@@ -178,9 +190,9 @@ neigh_init(struct dsrlb_app *app)
 /* ---- input from the workers ---- */
 
 /*
- * ARP: learn the sender (on its port's subnet), answer for VIPs while
- * active, and for the own address unless the kernel holds it (then the
- * kernel answers, and gets the replies to its own requests).
+ * ARP the workers did not answer themselves (they answer requests for
+ * VIPs and own addresses): learn the sender (on its port's subnet), and
+ * give the kernel the replies to its own requests.
  */
 static bool
 arp_input(struct dsrlb_app *app, unsigned int port, const uint8_t *data,
@@ -190,7 +202,6 @@ arp_input(struct dsrlb_app *app, unsigned int port, const uint8_t *data,
 	const struct lb_neigh_ops ops = neigh_ops(app);
 	bool kernel = dsrlb_exception_port(app, port);
 	struct lb_pkt_arp a;
-	struct rte_mbuf *r;
 
 	lb_pkt_arp_read(data, pk, &a);
 	if ((a.op != LB_ARP_OP_REQUEST && a.op != LB_ARP_OP_REPLY) ||
@@ -208,22 +219,9 @@ arp_input(struct dsrlb_app *app, unsigned int port, const uint8_t *data,
 		app->mstats.c[LB_STAT_ARP_REPLY_IN]++;
 		return kernel && a.tpa == cp->addr;
 	}
+	/* gratuitous, for another host, or for a VIP while standby */
 	app->mstats.c[LB_STAT_ARP_REQUEST_IN]++;
-	if (a.spa == a.tpa) {          /* gratuitous: announces, asks nothing */
-		app->mstats.c[LB_STAT_ARP_IGNORED]++;
-		return false;
-	}
-	if (a.tpa == cp->addr) {
-		if (kernel)
-			return true;
-	} else if (!lb_core_active(app->core) ||
-		   !lb_core_is_vip(app->core, a.tpa)) {
-		app->mstats.c[LB_STAT_ARP_IGNORED]++;
-		return false;
-	}
-	r = arp_frame(app, port, a.sha, LB_ARP_OP_REPLY, a.tpa, a.sha, a.spa);
-	if (r != NULL && dsrlb_master_send(app, port, r) == 0)
-		app->mstats.c[LB_STAT_ARP_REPLY_OUT]++;
+	app->mstats.c[LB_STAT_ARP_IGNORED]++;
 	return false;
 }
 
@@ -255,6 +253,46 @@ master_input(struct dsrlb_app *app, struct rte_mbuf *m, uint64_t now)
 	rte_pktmbuf_free(m);
 }
 
+/* Up to budget packets of one worker ring. */
+static unsigned int
+drain_ring(struct dsrlb_app *app, struct rte_ring *r, unsigned int budget,
+	   uint64_t now)
+{
+	struct rte_mbuf *pkts[LB_BURST];
+	unsigned int done = 0, k, n;
+
+	while (done < budget) {
+		n = rte_ring_sc_dequeue_burst(r, (void **)pkts,
+					      RTE_MIN(budget - done,
+						      (unsigned int)LB_BURST),
+					      NULL);
+		for (k = 0; k < n; k++)
+			master_input(app, pkts[k], now);
+		done += n;
+		if (n < LB_BURST)
+			break;
+	}
+	return done;
+}
+
+/* What the workers handed over: the priority rings first and deepest,
+ * then the rest, each a bounded amount per pass; what goes to the
+ * kernel leaves in one burst. */
+static unsigned int
+workers_input(struct dsrlb_app *app, uint64_t now)
+{
+	unsigned int i, work = 0;
+
+	for (i = 0; i < app->n_workers; i++)
+		work += drain_ring(app, app->workers[i].to_master_prio,
+				   PASS_PRIO_PER_WORKER, now);
+	for (i = 0; i < app->n_workers; i++)
+		work += drain_ring(app, app->workers[i].to_master,
+				   PASS_BULK_PER_WORKER, now);
+	dsrlb_exception_flush(app);
+	return work;
+}
+
 /* ---- gratuitous ARP ---- */
 
 /* Announce every VIP on the ports whose subnet holds it, GARP_ROUNDS
@@ -282,7 +320,7 @@ garp_run(struct dsrlb_app *app, uint64_t now)
 				continue;
 			m = arp_frame(app, p, bcast_mac, LB_ARP_OP_REQUEST, vip,
 				      zero_mac, vip);
-			if (m != NULL && dsrlb_master_send(app, p, m) == 0)
+			if (m != NULL && dsrlb_master_send(app, p, m, false) == 0)
 				app->mstats.c[LB_STAT_GARP_OUT]++;
 			sent++;
 		}
@@ -393,29 +431,24 @@ void
 dsrlb_master_loop(struct dsrlb_app *app)
 {
 	const struct lb_neigh_ops ops = neigh_ops(app);
-	struct rte_mbuf *pkts[LB_BURST];
 
 	if (watch_ctl(app) != 0)
 		APP_LOG(ERR, "control socket not watched: %s", strerror(errno));
 	while (!dsrlb_signal_quit) {
 		uint64_t now = dsrlb_now_ms();
-		unsigned int i, k, n, work = 0;
+		unsigned int work = 0;
 
 		pthread_mutex_lock(&app->lock);
-		for (i = 0; i < app->n_workers; i++) {
-			n = rte_ring_sc_dequeue_burst(app->workers[i].to_master,
-						      (void **)pkts, LB_BURST,
-						      NULL);
-			for (k = 0; k < n; k++)
-				master_input(app, pkts[k], now);
-			work += n;
-		}
+		work += workers_input(app, now);
 		work += dsrlb_exception_poll(app);
 		lb_neigh_run(&app->neigh, now, &ops);
 		dsrlb_health_run(app, now);
 		work += garp_run(app, now);
-		if (app->ctl != NULL && now >= app->ctl_expire_ms) {
-			/* drop stalled and idle clients even without events */
+		if (app->ctl != NULL && (now >= app->ctl_expire_ms ||
+					 lb_ctl_pending(app->ctl))) {
+			/* requests an earlier pass left (each pass answers
+			 * a bounded number), and stalled and idle clients
+			 * to drop even without events */
 			lb_ctl_poll(app->ctl, now);
 			app->ctl_expire_ms = now + 1000;
 		}
@@ -427,6 +460,7 @@ dsrlb_master_loop(struct dsrlb_app *app)
 			dsrlb_signal_stats = 0;
 			dsrlb_stats_log(app);
 		}
-		wait_events(app, work > 0 ? 0 : 1);
+		wait_events(app, work > 0 || (app->ctl != NULL &&
+					      lb_ctl_pending(app->ctl)) ? 0 : 1);
 	}
 }

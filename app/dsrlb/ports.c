@@ -130,8 +130,9 @@ dsrlb_mempools_create(struct dsrlb_app *app)
 	n = dp->mbufs;
 	if (n == 0)
 		n = app->n_ports * app->n_workers * (dp->rx_desc + dp->tx_desc) +
-		    app->n_workers * (2 * DSRLB_RING_SIZE + LB_BURST +
-				      LB_TXBUF * app->n_ports + MBUF_CACHE) +
+		    app->n_workers * (3 * DSRLB_RING_SIZE + LB_BURST +
+				      LB_TXBUF * app->n_ports + LB_FRAG_HOLD +
+				      MBUF_CACHE) +
 		    2 * DSRLB_RING_SIZE + 4096;
 	for (s = 0; s < RTE_MAX_NUMA_NODES; s++) {
 		char name[RTE_MEMPOOL_NAMESIZE];

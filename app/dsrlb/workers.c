@@ -37,6 +37,8 @@ dsrlb_workers_create(struct dsrlb_app *app)
 			.idle_sleep_us = app->conf->dataplane.idle_sleep_us,
 			.frag_hold_ms = app->conf->dataplane.frag_hold_ms,
 			.frag_ttl_ms = app->conf->dataplane.frag_ttl_ms,
+			.exception_pps = app->conf->dataplane.exception_pps,
+			.arp_pps = app->conf->dataplane.arp_pps,
 			.quit = &app->quit,
 		};
 		char name[RTE_RING_NAMESIZE];
@@ -54,14 +56,18 @@ dsrlb_workers_create(struct dsrlb_app *app)
 		dw->to_master = rte_ring_create(name, DSRLB_RING_SIZE,
 						dw->socket,
 						RING_F_SP_ENQ | RING_F_SC_DEQ);
+		snprintf(name, sizeof(name), "dsrlb_master_prio_%u", dw->lcore);
+		dw->to_master_prio = rte_ring_create(name, DSRLB_RING_SIZE,
+						     dw->socket,
+						     RING_F_SP_ENQ | RING_F_SC_DEQ);
 		snprintf(name, sizeof(name), "dsrlb_from_master_%u", dw->lcore);
 		dw->from_master = rte_ring_create(name, DSRLB_RING_SIZE,
 						  dw->socket,
 						  RING_F_SP_ENQ | RING_F_SC_DEQ);
 		dw->w = rte_zmalloc_socket("lb_worker", sizeof(*dw->w),
 					   RTE_CACHE_LINE_SIZE, dw->socket);
-		if (dw->to_master == NULL || dw->from_master == NULL ||
-		    dw->w == NULL) {
+		if (dw->to_master == NULL || dw->to_master_prio == NULL ||
+		    dw->from_master == NULL || dw->w == NULL) {
 			APP_LOG(ERR, "lcore %u: out of memory", dw->lcore);
 			return -ENOMEM;
 		}
@@ -70,6 +76,7 @@ dsrlb_workers_create(struct dsrlb_app *app)
 						     .queue = (uint16_t)i };
 		dp.flows = dw->flows;
 		dp.to_master = dw->to_master;
+		dp.to_master_prio = dw->to_master_prio;
 		dp.from_master = dw->from_master;
 		rc = lb_dp_worker_init(dw->w, &dp);
 		if (rc != 0)
@@ -129,12 +136,14 @@ dsrlb_workers_free(struct dsrlb_app *app)
 		struct dsrlb_worker *dw = &app->workers[i];
 
 		ring_drain_free(dw->to_master);
+		ring_drain_free(dw->to_master_prio);
 		ring_drain_free(dw->from_master);
 		rte_ring_free(dw->to_master);
+		rte_ring_free(dw->to_master_prio);
 		rte_ring_free(dw->from_master);
 		lb_flow_free(dw->flows);
 		rte_free(dw->w);
-		dw->to_master = dw->from_master = NULL;
+		dw->to_master = dw->to_master_prio = dw->from_master = NULL;
 		dw->flows = NULL;
 		dw->w = NULL;
 	}

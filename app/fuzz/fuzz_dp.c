@@ -36,7 +36,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static struct rte_mempool *pool;
 static struct lb_core *core;
 static struct lb_worker *w;
-static struct rte_ring *to_master;
+static struct rte_ring *to_master, *to_master_prio;
 static bool quit;
 
 static const uint8_t port_mac[6] = { 0x02, 0x70, 0x63, 0x61, 0x70, 0x00 };
@@ -77,8 +77,12 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 				       RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
 	to_master = rte_ring_create("fuzz_master", 1024, SOCKET_ID_ANY,
 				    RING_F_SP_ENQ | RING_F_SC_DEQ);
+	to_master_prio = rte_ring_create("fuzz_master_prio", 1024,
+					 SOCKET_ID_ANY,
+					 RING_F_SP_ENQ | RING_F_SC_DEQ);
 	core = lb_core_create(&cp);
-	if (pool == NULL || to_master == NULL || core == NULL)
+	if (pool == NULL || to_master == NULL || to_master_prio == NULL ||
+	    core == NULL)
 		abort();
 	port.addr = inet_addr("198.51.100.2");
 	lb_core_port_add(core, &port, pid, port_mac);
@@ -115,7 +119,9 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 		struct lb_dp_params dp = {
 			.snap = lb_core_snapshot_ptr(core),
 			.flows = lb_flow_create("fuzz_flows", 1024, SOCKET_ID_ANY, NULL),
-			.to_master = to_master, .rxq = &rxq, .n_rxq = 1,
+			.to_master = to_master, .to_master_prio = to_master_prio,
+			.exception_pps = 1000, .arp_pps = 1000,
+			.rxq = &rxq, .n_rxq = 1,
 			.port_ids = &pid, .n_ports = 1, .quit = &quit,
 		};
 
@@ -208,6 +214,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		rte_pktmbuf_free(w->tx[0].m[i]);
 	w->tx[0].n = 0;
 	while (rte_ring_dequeue(to_master, &obj) == 0)
+		rte_pktmbuf_free(obj);
+	while (rte_ring_dequeue(to_master_prio, &obj) == 0)
 		rte_pktmbuf_free(obj);
 	/* and no mbuf is left behind */
 	if (rte_mempool_in_use_count(pool) != 0)

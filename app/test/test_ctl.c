@@ -3,9 +3,14 @@
  */
 
 /* The JSON-RPC dispatcher: validation before handlers, error codes,
- * notifications and batches. No EAL, no socket. */
+ * notifications and batches; and, on a real Unix socket, the bound on
+ * the work one poll does. No EAL. */
 
+#include <stdio.h>
 #include <stdlib.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include "lb_ctl.h"
 #include "test_util.h"
@@ -144,10 +149,71 @@ ctl_notifications_and_batches(void **state)
 	lb_ctl_free(ctl);
 }
 
+/* A client streaming requests cannot hold the poll: each answers at
+ * most LB_CTL_PASS_REQUESTS, the rest wait (lb_ctl_pending) and all
+ * are answered, in order, over the following polls; another client is
+ * served meanwhile. */
+static void
+ctl_poll_bounded_for_a_streaming_client(void **state)
+{
+	static const char req[] =
+		"{\"jsonrpc\":\"2.0\",\"method\":\"member.set\",\"params\":{\"name\":\"fe1\"},\"id\":1}\n";
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char path[64], err[256], buf[65536], *many;
+	unsigned int i, polls = 0, answered = 0, lines = 0, got;
+	struct lb_ctl *ctl;
+	int fd, fd2;
+	ssize_t n;
+
+	(void)state;
+	snprintf(path, sizeof(path), "/tmp/test_ctl.%d.sock", (int)getpid());
+	ctl = lb_ctl_create(path, 0600, methods, 1, NULL, err);
+	assert_non_null(ctl);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	fd2 = socket(AF_UNIX, SOCK_STREAM, 0);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(connect(fd2, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	lb_ctl_poll(ctl, 1);   /* accept */
+	calls = 0;
+	/* 500 requests in one write: they arrive together */
+	many = malloc(500 * (sizeof(req) - 1));
+	assert_non_null(many);
+	for (i = 0; i < 500; i++)
+		memcpy(many + i * (sizeof(req) - 1), req, sizeof(req) - 1);
+	assert_int_equal(write(fd, many, 500 * (sizeof(req) - 1)),
+			 (ssize_t)(500 * (sizeof(req) - 1)));
+	free(many);
+	assert_int_equal(write(fd2, req, sizeof(req) - 1),
+			 (ssize_t)sizeof(req) - 1);
+	while (answered < 501) {
+		got = lb_ctl_poll(ctl, 2);
+		assert_true(got <= LB_CTL_PASS_REQUESTS);
+		answered += got;
+		assert_true(++polls < 1000);
+		if (answered < 501)
+			assert_true(lb_ctl_pending(ctl) || got > 0);
+	}
+	assert_true(polls >= 501 / LB_CTL_PASS_REQUESTS);
+	assert_false(lb_ctl_pending(ctl));
+	assert_int_equal(calls, 501);
+	/* every answer arrived */
+	while (lines < 500 && (n = read(fd, buf, sizeof(buf))) > 0)
+		for (i = 0; i < (unsigned int)n; i++)
+			lines += buf[i] == '\n';
+	assert_int_equal(lines, 500);
+	n = read(fd2, buf, sizeof(buf));
+	assert_true(n > 0 && buf[n - 1] == '\n');
+	close(fd);
+	close(fd2);
+	lb_ctl_free(ctl);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(ctl_poll_bounded_for_a_streaming_client),
 		cmocka_unit_test(ctl_validates_params_before_the_handler),
 		cmocka_unit_test(ctl_error_codes),
 		cmocka_unit_test(ctl_notifications_and_batches),

@@ -28,6 +28,8 @@ struct env {
 	struct lb_core *core;
 	struct lb_worker *w;
 	struct lb_flow_table *flows;
+	struct rte_ring *prio;      /* rings to the master (env_rings) */
+	struct rte_ring *bulk;
 	int pop3;       /* service slots */
 	int smtp;
 };
@@ -122,9 +124,53 @@ env_init_macs(struct env *e, uint8_t sched, uint32_t capacity,
 	}
 }
 
+/* Give the worker its rings to the master and policers. */
+static void
+env_rings(struct env *e, uint32_t exception_pps, uint32_t arp_pps)
+{
+	static unsigned int n;
+	struct lb_dp_rxq rxq = { 0 };
+	char name[32];
+	struct lb_dp_params dp = {
+		.snap = lb_core_snapshot_ptr(e->core), .flows = e->flows,
+		.rxq = &rxq, .n_rxq = 1, .port_ids = &port_id, .n_ports = 1,
+		.quit = &quit, .exception_pps = exception_pps,
+		.arp_pps = arp_pps,
+	};
+
+	snprintf(name, sizeof(name), "t_prio_%u", n);
+	e->prio = rte_ring_create(name, 4096, SOCKET_ID_ANY,
+				  RING_F_SP_ENQ | RING_F_SC_DEQ);
+	snprintf(name, sizeof(name), "t_bulk_%u", n++);
+	e->bulk = rte_ring_create(name, 4096, SOCKET_ID_ANY,
+				  RING_F_SP_ENQ | RING_F_SC_DEQ);
+	assert_non_null(e->prio);
+	assert_non_null(e->bulk);
+	dp.to_master_prio = e->prio;
+	dp.to_master = e->bulk;
+	assert_int_equal(lb_dp_worker_init(e->w, &dp), 0);
+}
+
+static unsigned int
+ring_empty(struct rte_ring *r)
+{
+	unsigned int n = 0;
+	void *m;
+
+	while (r != NULL && rte_ring_dequeue(r, &m) == 0) {
+		rte_pktmbuf_free(m);
+		n++;
+	}
+	return n;
+}
+
 static void
 env_fini(struct env *e)
 {
+	ring_empty(e->prio);
+	ring_empty(e->bulk);
+	rte_ring_free(e->prio);
+	rte_ring_free(e->bulk);
 	lb_flow_free(e->flows);
 	rte_free(e->w);
 	lb_core_free(e->core);
@@ -989,6 +1035,183 @@ dp_icmp_error_in_same_burst_as_its_syn(void **state)
 	env_fini(&e);
 }
 
+/* ---- ARP and the master's traffic ---- */
+
+static struct rte_mbuf *
+mbuf_of(const struct frame *f)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
+	char *d;
+
+	assert_non_null(m);
+	d = rte_pktmbuf_append(m, (uint16_t)(f->len < 60 ? 60 : f->len));
+	assert_non_null(d);
+	memset(d, 0, f->len < 60 ? 60 : f->len);
+	memcpy(d, f->b, f->len);
+	return m;
+}
+
+static struct rte_mbuf *
+arp_request(const uint8_t *sha, const char *spa, const char *tpa)
+{
+	struct frame f;
+
+	f.len = lb_pkt_arp_build(f.b, mac_bcast, LB_ARP_OP_REQUEST, sha,
+				 ip4(spa), mac_bcast, ip4(tpa));
+	return mbuf_of(&f);
+}
+
+/* The router's ARP for a VIP, and anyone's for the own address, is
+ * answered by the worker in place, never by way of the master; a
+ * standby balancer does not answer for VIPs. */
+static void
+dp_arp_for_vip_and_own_address_answered_in_place(void **state)
+{
+	static const uint8_t router[6] = { 2, 0, 0, 0, 0, 0xaa };
+	struct lb_pkt_arp a;
+	struct lb_pkt pk;
+	struct rte_mbuf *m;
+	struct env e;
+	const uint8_t *p;
+
+	(void)state;
+	env_init(&e, LB_SCHED_MAGLEV, 4096, NULL);
+	env_rings(&e, 0, 0);
+	m = arp_request(router, "198.51.100.1", "198.51.100.100");
+	process_at(&e, e.w, &m, 1, 10);
+	assert_int_equal(e.w->tx[0].n, 1);
+	p = rte_pktmbuf_mtod(e.w->tx[0].m[0], const uint8_t *);
+	assert_int_equal(lb_pkt_parse(p, 60, &pk), LB_PKT_ARP);
+	lb_pkt_arp_read(p, &pk, &a);
+	assert_int_equal(a.op, LB_ARP_OP_REPLY);
+	assert_int_equal(a.spa, ip4("198.51.100.100"));
+	assert_memory_equal(a.sha, mac_port, 6);
+	assert_int_equal(a.tpa, ip4("198.51.100.1"));
+	assert_memory_equal(p, router, 6);
+	rte_pktmbuf_free(e.w->tx[0].m[0]);
+	e.w->tx[0].n = 0;
+	m = arp_request(router, "198.51.100.1", "198.51.100.2");
+	process_at(&e, e.w, &m, 1, 10);
+	assert_int_equal(e.w->tx[0].n, 1);
+	rte_pktmbuf_free(e.w->tx[0].m[0]);
+	e.w->tx[0].n = 0;
+	assert_int_equal(e.w->stats[LB_STAT_ARP_REPLY_OUT], 2);
+	assert_int_equal(rte_ring_count(e.prio), 0);
+	/* standby: the VIP is not ours to answer for; the master sees it */
+	lb_core_set_active(e.core, false);
+	lb_core_commit(e.core);
+	m = arp_request(router, "198.51.100.1", "198.51.100.100");
+	process_at(&e, e.w, &m, 1, 10);
+	assert_int_equal(e.w->tx[0].n, 0);
+	assert_int_equal(ring_empty(e.prio), 1);
+	/* a gratuitous ARP asks nothing: to the master, for learning */
+	m = arp_request(router, "198.51.100.1", "198.51.100.1");
+	process_at(&e, e.w, &m, 1, 10);
+	assert_int_equal(e.w->tx[0].n, 0);
+	assert_int_equal(ring_empty(e.prio), 1);
+	env_fini(&e);
+}
+
+/* A flood of strangers' ARP is policed on its own: the members' ARP
+ * (their answers to our requests) still reaches the master. */
+static void
+dp_arp_flood_policed_members_still_heard(void **state)
+{
+	static const uint8_t stranger[6] = { 2, 0, 0, 0, 0, 0xee };
+	static const uint8_t fe2[6] = { 2, 0, 0, 0, 0, 0x12 };
+	struct rte_mbuf *pkts[LB_BURST];
+	struct env e;
+	uint32_t i, k;
+	char spa[32];
+
+	(void)state;
+	env_init(&e, LB_SCHED_MAGLEV, 4096, NULL);
+	env_rings(&e, 0, 100);
+	for (i = 0; i < 2048; i += LB_BURST) {
+		for (k = 0; k < LB_BURST; k++) {
+			snprintf(spa, sizeof(spa), "198.51.100.%u",
+				 150 + (i + k) % 100);
+			pkts[k] = arp_request(stranger, spa, "198.51.100.77");
+		}
+		process_at(&e, e.w, pkts, LB_BURST, 10);
+	}
+	assert_true(e.w->stats[LB_STAT_DROP_ARP_POLICED] >= 2000 - 100);
+	assert_int_equal(ring_empty(e.prio),
+			 2048 - e.w->stats[LB_STAT_DROP_ARP_POLICED]);
+	/* fe2 answers our request, in the middle of the flood */
+	for (k = 0; k < 10; k++) {
+		struct frame f;
+
+		f.len = lb_pkt_arp_build(f.b, mac_port, LB_ARP_OP_REPLY, fe2,
+					 ip4("198.51.100.12"), mac_port,
+					 ip4("198.51.100.2"));
+		pkts[0] = mbuf_of(&f);
+		pkts[1] = arp_request(stranger, "198.51.100.99",
+				      "198.51.100.77");
+		process_at(&e, e.w, pkts, 2, 10);
+	}
+	assert_true(ring_empty(e.prio) >= 10);
+	env_fini(&e);
+}
+
+static struct rte_mbuf *
+to_own(const uint8_t *src_mac, const char *src, uint8_t proto)
+{
+	struct frame f;
+
+	f.len = 0;
+	put(&f, mac_port, 6);
+	put(&f, src_mac, 6);
+	put16(&f, LB_ETHERTYPE_IPV4);
+	ipv4(&f, proto, src, "198.51.100.2", 5, proto == LB_IPPROTO_TCP ?
+	     20 : 8, 0, 0);
+	if (proto == LB_IPPROTO_TCP)
+		tcp(&f, 110, 40000, LB_TCP_SYN | LB_TCP_ACK, 5);
+	else
+		udp(&f, 40000, 9, 8);
+	return mbuf_of(&f);
+}
+
+/* A flood at the own address is policed before it reaches the master;
+ * a member's answers to health checks (its address and its MAC) are
+ * not, and take the priority ring; a stranger borrowing a member's
+ * address without its MAC is policed like anyone. */
+static void
+dp_own_address_flood_policed_member_answers_pass(void **state)
+{
+	static const uint8_t fe1[6] = { 2, 0, 0, 0, 0, 0x11 };
+	struct rte_mbuf *pkts[LB_BURST];
+	struct env e;
+	uint64_t before;
+	uint32_t i, k;
+
+	(void)state;
+	env_init(&e, LB_SCHED_MAGLEV, 4096, NULL);
+	env_rings(&e, 100, 0);
+	for (i = 0; i < 2048; i += LB_BURST) {
+		for (k = 0; k < LB_BURST; k++)
+			pkts[k] = to_own(mac_client, "203.0.113.9",
+					 LB_IPPROTO_UDP);
+		process_at(&e, e.w, pkts, LB_BURST, 10);
+	}
+	assert_true(e.w->stats[LB_STAT_DROP_OWN_POLICED] >= 2048 - 100);
+	assert_int_equal(ring_empty(e.bulk),
+			 2048 - e.w->stats[LB_STAT_DROP_OWN_POLICED]);
+	before = e.w->stats[LB_STAT_DROP_OWN_POLICED];
+	for (k = 0; k < 20; k++) {
+		pkts[0] = to_own(fe1, "198.51.100.11", LB_IPPROTO_TCP);
+		pkts[1] = to_own(mac_client, "198.51.100.11", LB_IPPROTO_TCP);
+		pkts[2] = to_own(mac_client, "203.0.113.9", LB_IPPROTO_UDP);
+		process_at(&e, e.w, pkts, 3, 10);
+	}
+	/* every member answer passed, on the priority ring; the 40 others
+	 * were policed (the bucket is empty) */
+	assert_int_equal(ring_empty(e.prio), 20);
+	assert_int_equal(ring_empty(e.bulk) +
+			 e.w->stats[LB_STAT_DROP_OWN_POLICED] - before, 40);
+	env_fini(&e);
+}
+
 int
 main(void)
 {
@@ -1015,6 +1238,9 @@ main(void)
 		cmocka_unit_test(dp_fragments_split_over_workers),
 		cmocka_unit_test(dp_icmp_error_reaches_flow_member_from_other_worker),
 		cmocka_unit_test(dp_icmp_error_in_same_burst_as_its_syn),
+		cmocka_unit_test(dp_arp_for_vip_and_own_address_answered_in_place),
+		cmocka_unit_test(dp_arp_flood_policed_members_still_heard),
+		cmocka_unit_test(dp_own_address_flood_policed_member_answers_pass),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -571,6 +571,37 @@ arp_build_and_read_round_trip(void **state)
 	assert_memory_equal(buf + 6, mac_port, 6);
 }
 
+/* A request answered in place: the reply a host would send, the
+ * VLAN tag kept. */
+static void
+arp_request_turned_into_reply_in_place(void **state)
+{
+	uint8_t buf[64] = { 0 }, want[64] = { 0 };
+	struct lb_pkt pk;
+	struct lb_pkt_arp a;
+	uint32_t len;
+
+	(void)state;
+	len = lb_pkt_arp_build(buf, mac_bcast, LB_ARP_OP_REQUEST, mac_client,
+			       ip4("198.51.100.1"), mac_bcast,
+			       ip4("198.51.100.100"));
+	/* tag it: VLAN 7 */
+	memmove(buf + 16, buf + 12, len - 12);
+	lb_store_be16(buf + 12, LB_ETHERTYPE_VLAN);
+	lb_store_be16(buf + 14, 7);
+	len = 60;
+	assert_int_equal(lb_pkt_parse(buf, len, &pk), LB_PKT_ARP);
+	lb_pkt_arp_read(buf, &pk, &a);
+	lb_pkt_arp_reply(buf, &pk, &a, mac_port);
+
+	lb_pkt_arp_build(want, mac_client, LB_ARP_OP_REPLY, mac_port,
+			 ip4("198.51.100.100"), mac_client, ip4("198.51.100.1"));
+	memmove(want + 16, want + 12, 42 - 12);
+	lb_store_be16(want + 12, LB_ETHERTYPE_VLAN);
+	lb_store_be16(want + 14, 7);
+	assert_memory_equal(buf, want, 60);
+}
+
 int
 main(void)
 {
@@ -582,6 +613,7 @@ main(void)
 		cmocka_unit_test(icmp_inner_refuses_short_quotes),
 		cmocka_unit_test(icmp_echo_reply_swaps_and_checksums),
 		cmocka_unit_test(arp_build_and_read_round_trip),
+		cmocka_unit_test(arp_request_turned_into_reply_in_place),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -92,7 +92,11 @@ snapshot_address_table(void **state)
 	a = lb_snap_addr_lookup(s, ip4("198.51.100.2"));
 	assert_non_null(a);
 	assert_int_equal(a->kind, LB_ADDR_OWN);
-	assert_null(lb_snap_addr_lookup(s, ip4("198.51.100.11")));
+	a = lb_snap_addr_lookup(s, ip4("198.51.100.12"));
+	assert_non_null(a);
+	assert_int_equal(a->kind, LB_ADDR_MEMBER);
+	assert_int_equal(a->idx, 1);
+	assert_null(lb_snap_addr_lookup(s, ip4("198.51.100.13")));
 	assert_null(lb_snap_addr_lookup(s, ip4("203.0.113.1")));
 	/* an empty slot holds address 0: 0.0.0.0 must not find it */
 	assert_null(lb_snap_addr_lookup(s, 0));

@@ -25,10 +25,13 @@
 #include "lb_sched.h"
 
 /** Kinds of entries in the address table. */
-#define LB_ADDR_VIP 1 /**< a VIP: idx is its index in lb_snapshot::vips */
-#define LB_ADDR_OWN 2 /**< a port's own address: idx is the port index */
+#define LB_ADDR_VIP 1    /**< a VIP: idx is its index in lb_snapshot::vips */
+#define LB_ADDR_OWN 2    /**< a port's own address: idx is the port index */
+#define LB_ADDR_MEMBER 3 /**< a member's address: idx is its slot (a
+			      packet's source: trusted on the exception path) */
 
-/** Open-addressing table of every address the balancer owns. */
+/** Open-addressing table of every address the balancer owns, and its
+ *  members' addresses. */
 struct lb_addr_slot {
 	uint32_t addr;  /**< network order */
 	uint16_t idx;

@@ -339,7 +339,7 @@ lb_snap_build(const struct lb_core *core)
 	struct lb_addr_slot *addrs;
 	uint32_t wrr_len[LB_MAX_SERVICES] = { 0 };
 	bool one_table[LB_MAX_SERVICES] = { false };
-	uint32_t addr_slots, i, m;
+	uint32_t addr_slots, i, m, n_members;
 	size_t size;
 	uint8_t *cur;
 	int rc;
@@ -355,7 +355,10 @@ lb_snap_build(const struct lb_core *core)
 		goto fail;
 
 	/* size the arena */
-	addr_slots = pow2_at_least(2 * (core->n_vips + core->n_ports) + 1);
+	for (m = 0, n_members = 0; m < LB_MAX_MEMBERS; m++)
+		n_members += core->members[m].used;
+	addr_slots = pow2_at_least(2 * (core->n_vips + core->n_ports +
+					n_members) + 1);
 	size = RTE_ALIGN_CEIL(sizeof(*s), RTE_CACHE_LINE_SIZE);
 	size += RTE_ALIGN_CEIL(addr_slots * sizeof(*addrs), RTE_CACHE_LINE_SIZE);
 	size += RTE_ALIGN_CEIL((core->n_vips + 1) * sizeof(struct lb_snap_vip),
@@ -399,6 +402,13 @@ lb_snap_build(const struct lb_core *core)
 	for (i = 0; i < core->n_ports; i++)
 		addr_insert(addrs, s->addr_mask, core->ports[i].conf.addr,
 			    LB_ADDR_OWN, (uint16_t)i);
+	/* members cannot be VIPs or own addresses (the configuration and
+	 * the core refuse it): no slot is shared */
+	for (m = 0; m < LB_MAX_MEMBERS; m++)
+		if (core->members[m].used)
+			addr_insert(addrs, s->addr_mask,
+				    core->members[m].conf.addr, LB_ADDR_MEMBER,
+				    (uint16_t)m);
 	s->addrs = addrs;
 
 	s->vips = carve(&cur, (core->n_vips + 1) * sizeof(*s->vips));

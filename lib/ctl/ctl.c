@@ -28,6 +28,7 @@ struct client {
 	uint64_t last_ms;     /* last complete request (or accept) */
 	uint64_t partial_ms;  /* first byte of the pending request, 0 if none */
 	bool closing;         /* close once out is written */
+	bool backlog;         /* complete requests wait in in */
 };
 
 struct lb_ctl {
@@ -37,6 +38,7 @@ struct lb_ctl {
 	int listen_fd;
 	int ep;
 	char path[108];
+	unsigned int next_backlog;  /* where serving waiting requests resumes */
 	struct client clients[LB_CTL_MAX_CLIENTS];
 };
 
@@ -342,17 +344,20 @@ client_write(struct lb_ctl *ctl, struct client *c)
 	client_watch(ctl, c);
 }
 
-/* Answer every complete line in the input buffer. */
+/* Answer up to budget complete lines of the input buffer; the client
+ * has a backlog if more are complete. */
 static unsigned int
-client_requests(struct lb_ctl *ctl, struct client *c, uint64_t now)
+client_requests(struct lb_ctl *ctl, struct client *c, uint64_t now,
+		unsigned int budget)
 {
 	unsigned int answered = 0;
 	size_t start = 0;
 	char *nl;
 
+	c->backlog = false;
 	if (c->in_len == 0)
 		return 0;
-	while (!c->closing &&
+	while (!c->closing && answered < budget &&
 	       (nl = memchr(c->in + start, '\n', c->in_len - start)) != NULL) {
 		size_t len = (size_t)(nl - (c->in + start));
 		char *resp;
@@ -373,21 +378,27 @@ client_requests(struct lb_ctl *ctl, struct client *c, uint64_t now)
 	}
 	memmove(c->in, c->in + start, c->in_len - start);
 	c->in_len -= start;
+	c->backlog = !c->closing && c->in_len > 0 &&
+		memchr(c->in, '\n', c->in_len) != NULL;
 	/* the stall clock runs from the first byte of the request now
-	 * pending: a client making progress is never dropped */
-	if (c->in_len == 0)
+	 * pending: a client making progress, or waiting for us, is never
+	 * dropped */
+	if (c->in_len == 0 || c->backlog)
 		c->partial_ms = 0;
 	else if (start > 0 || c->partial_ms == 0)
 		c->partial_ms = now;
 	return answered;
 }
 
+/* Read and answer, up to budget requests: what is left stays in the
+ * socket or the buffer for the next pass. */
 static unsigned int
-client_read(struct lb_ctl *ctl, struct client *c, uint64_t now)
+client_read(struct lb_ctl *ctl, struct client *c, uint64_t now,
+	    unsigned int budget)
 {
-	unsigned int answered = 0;
+	unsigned int answered = client_requests(ctl, c, now, budget);
 
-	for (;;) {
+	while (answered < budget && !c->backlog && !c->closing) {
 		ssize_t n;
 
 		if (c->in_cap - c->in_len < 4096) {
@@ -425,15 +436,14 @@ client_read(struct lb_ctl *ctl, struct client *c, uint64_t now)
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 			break;
 		if (n <= 0) {
-			/* answer what is complete, then go */
-			answered += client_requests(ctl, c, now);
+			/* answer what is complete (every request: the
+			 * client is gone, nothing more comes), then go */
+			answered += client_requests(ctl, c, now, UINT32_MAX);
 			c->closing = true;
 			break;
 		}
 		c->in_len += (size_t)n;
-		answered += client_requests(ctl, c, now);
-		if (c->closing)
-			break;
+		answered += client_requests(ctl, c, now, budget - answered);
 	}
 	client_write(ctl, c);
 	return answered;
@@ -491,10 +501,25 @@ lb_ctl_poll(struct lb_ctl *ctl, uint64_t now)
 		}
 		if (c->fd < 0)
 			continue;
-		if (ev[k].events & (EPOLLIN | EPOLLHUP | EPOLLERR))
-			answered += client_read(ctl, c, now);
+		if ((ev[k].events & (EPOLLIN | EPOLLHUP | EPOLLERR)) &&
+		    answered < LB_CTL_PASS_REQUESTS)
+			answered += client_read(ctl, c, now,
+				LB_CTL_PASS_REQUESTS - answered);
 		else if (ev[k].events & EPOLLOUT)
 			client_write(ctl, c);
+	}
+	/* requests already read that an earlier pass left: the clients in
+	 * turn, starting after the last one served */
+	for (i = 0, k = (int)ctl->next_backlog;
+	     i < LB_CTL_MAX_CLIENTS && answered < LB_CTL_PASS_REQUESTS;
+	     i++, k = (k + 1) % LB_CTL_MAX_CLIENTS) {
+		struct client *c = &ctl->clients[k];
+
+		if (c->fd < 0 || !c->backlog)
+			continue;
+		answered += client_read(ctl, c, now,
+					LB_CTL_PASS_REQUESTS - answered);
+		ctl->next_backlog = (unsigned int)(k + 1) % LB_CTL_MAX_CLIENTS;
 	}
 	/* a client may not hold a half request, nor sit idle, for ever */
 	for (i = 0; i < LB_CTL_MAX_CLIENTS; i++) {
@@ -595,6 +620,17 @@ lb_ctl_create(const char *path, unsigned int mode,
 fail:
 	lb_ctl_free(ctl);
 	return NULL;
+}
+
+bool
+lb_ctl_pending(const struct lb_ctl *ctl)
+{
+	unsigned int i;
+
+	for (i = 0; i < LB_CTL_MAX_CLIENTS; i++)
+		if (ctl->clients[i].fd >= 0 && ctl->clients[i].backlog)
+			return true;
+	return false;
 }
 
 int

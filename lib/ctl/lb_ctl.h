@@ -17,6 +17,9 @@
  * request ends at a newline and may not exceed LB_CTL_MAX_REQUEST bytes.
  * Everything is non-blocking; a client that sends half a request and
  * stalls is dropped after LB_CTL_STALL_MS, and cannot delay anyone else.
+ * One lb_ctl_poll() answers at most LB_CTL_PASS_REQUESTS requests, so a
+ * client streaming requests cannot hold the master loop: what is left
+ * waits for the next call (lb_ctl_pending()).
  */
 
 #include <stdbool.h>
@@ -30,6 +33,7 @@
 #define LB_CTL_STALL_MS 10000           /**< half a request this long: drop */
 #define LB_CTL_IDLE_MS 300000           /**< idle connection: drop */
 #define LB_CTL_MAX_CLIENTS 64
+#define LB_CTL_PASS_REQUESTS 64         /**< requests answered per lb_ctl_poll() */
 
 /** JSON-RPC 2.0 error codes, and ours (-32000 and below). */
 enum lb_ctl_code {
@@ -108,13 +112,18 @@ struct lb_ctl *lb_ctl_create(const char *path, unsigned int mode,
 int lb_ctl_fd(const struct lb_ctl *ctl);
 
 /**
- * Accept, read, answer and write whatever is ready, without blocking;
- * drop stalled and idle clients.
+ * Accept, read, answer and write what is ready, without blocking and at
+ * most LB_CTL_PASS_REQUESTS requests (clients served in turn); drop
+ * stalled and idle clients.
  *
  * @return
  *   Number of requests answered.
  */
 unsigned int lb_ctl_poll(struct lb_ctl *ctl, uint64_t now_ms);
+
+/** True if complete requests wait for the next lb_ctl_poll() (the
+ *  caller should not sleep before it). */
+bool lb_ctl_pending(const struct lb_ctl *ctl);
 
 /** Close every client and the socket, and unlink it. */
 void lb_ctl_free(struct lb_ctl *ctl);

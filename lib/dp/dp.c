@@ -11,6 +11,7 @@
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
+#include <rte_meter.h>
 #include <rte_prefetch.h>
 #include <rte_rcu_qsbr.h>
 #include <rte_ring.h>
@@ -20,7 +21,9 @@
 /* What the classify stage decided for a packet. */
 enum dp_act {
 	ACT_DROP = 0,  /* free, count d->drop */
-	ACT_MASTER,    /* hand to the master lcore */
+	ACT_MASTER,    /* hand to the master lcore, bulk ring */
+	ACT_MASTER_PRIO, /* hand to the master lcore, priority ring */
+	ACT_ARP_REPLY, /* ARP answered in place: back on the input port */
 	ACT_REPLY,     /* answered in place: send back on the input port */
 	ACT_FWD,       /* send to d->member */
 	ACT_FLOW,      /* needs the flow table to pick a member */
@@ -43,6 +46,34 @@ struct dp_pkt {
 	uint8_t counted_svc; /* svc is set: count traffic against it */
 };
 
+/* A policer of pps packets a second with a tenth of a second of burst;
+ * pps 0 leaves it off. */
+static int
+policer_init(struct lb_dp_policer *pol, uint32_t pps)
+{
+	struct rte_meter_srtcm_params prm = {
+		.cir = pps, .cbs = RTE_MAX(pps / 10, 64u), .ebs = 0,
+	};
+
+	pol->on = pps != 0;
+	if (!pol->on)
+		return 0;
+	if (rte_meter_srtcm_profile_config(&pol->profile, &prm) != 0 ||
+	    rte_meter_srtcm_config(&pol->meter, &pol->profile) != 0)
+		return -EINVAL;
+	return 0;
+}
+
+/* One packet against a policer: true if it may pass. */
+static inline bool
+policer_pass(struct lb_dp_policer *pol)
+{
+	return !pol->on ||
+	       rte_meter_srtcm_color_blind_check(&pol->meter, &pol->profile,
+						 rte_rdtsc(), 1) ==
+	       RTE_COLOR_GREEN;
+}
+
 int
 lb_dp_worker_init(struct lb_worker *w, const struct lb_dp_params *p)
 {
@@ -56,6 +87,7 @@ lb_dp_worker_init(struct lb_worker *w, const struct lb_dp_params *p)
 	w->qsbr = p->qsbr;
 	w->qsbr_id = p->qsbr_id;
 	w->flows = p->flows;
+	w->to_master_prio = p->to_master_prio;
 	w->to_master = p->to_master;
 	w->from_master = p->from_master;
 	w->idle_sleep_us = p->idle_sleep_us;
@@ -77,6 +109,10 @@ lb_dp_worker_init(struct lb_worker *w, const struct lb_dp_params *p)
 	w->tsc_per_ms = rte_get_tsc_hz() / 1000;
 	if (w->tsc_per_ms == 0)
 		w->tsc_per_ms = 1;
+	if (policer_init(&w->own_police, p->exception_pps) != 0 ||
+	    policer_init(&w->arp_member, p->arp_pps) != 0 ||
+	    policer_init(&w->arp_other, p->arp_pps) != 0)
+		return -EINVAL;
 	/* alone until told otherwise */
 	w->self[0] = w;
 	w->peers = w->self;
@@ -469,6 +505,89 @@ found:
 		d->act = ACT_FWD;
 }
 
+/* ---- the master's traffic ---- */
+
+/* The member whose address a packet (or ARP) comes from, if any. */
+static inline const struct lb_addr_slot *
+member_source(const struct lb_snapshot *s, uint32_t addr)
+{
+	const struct lb_addr_slot *a = lb_snap_addr_lookup(s, addr);
+
+	return a != NULL && a->kind == LB_ADDR_MEMBER ? a : NULL;
+}
+
+/*
+ * ARP. A request for a VIP (while active) or for the port's own address
+ * is answered here, in place, at the rate it comes: the router's ARP for
+ * a VIP never waits behind anything the master does, and a flood of
+ * requests costs the master nothing. What the master must see (replies
+ * to its requests and the kernel's, members' ARP, learning) goes to its
+ * priority ring, policed per sender class so a flood of strangers' ARP
+ * cannot crowd out the members'.
+ */
+static inline void
+classify_arp(struct lb_worker *w, const struct lb_snapshot *s,
+	     unsigned int port, uint8_t *data, const struct lb_pkt *pk,
+	     struct dp_pkt *d)
+{
+	struct lb_pkt_arp arp;
+	const struct lb_addr_slot *a;
+	struct lb_dp_policer *pol;
+
+	lb_pkt_arp_read(data, pk, &arp);
+	if ((arp.op != LB_ARP_OP_REQUEST && arp.op != LB_ARP_OP_REPLY) ||
+	    (arp.sha[0] & 1) || memcmp(arp.sha, "\0\0\0\0\0\0", 6) == 0) {
+		drop(d, LB_STAT_DROP_ARP_BAD);
+		return;
+	}
+	if (arp.op == LB_ARP_OP_REQUEST && arp.spa != arp.tpa) {
+		a = lb_snap_addr_lookup(s, arp.tpa);
+		if (a != NULL && ((a->kind == LB_ADDR_VIP && s->active) ||
+				  (a->kind == LB_ADDR_OWN && a->idx == port))) {
+			lb_pkt_arp_reply(data, pk, &arp, s->ports[port].mac);
+			d->act = ACT_ARP_REPLY;
+			return;
+		}
+	}
+	pol = member_source(s, arp.spa) != NULL ? &w->arp_member :
+		&w->arp_other;
+	if (!policer_pass(pol)) {
+		drop(d, LB_STAT_DROP_ARP_POLICED);
+		return;
+	}
+	d->act = ACT_MASTER_PRIO;
+}
+
+/*
+ * A packet for an own address: the kernel interface's (health-check
+ * answers, ssh, ping, BGP). A member's packets, from its address and its
+ * MAC (which nobody beyond the router can forge), take the priority
+ * ring; anyone else's are policed to dataplane.exception_pps, so a flood
+ * of them costs the master a bounded amount and never its ARP or its
+ * health checks.
+ */
+static inline void
+classify_own(struct lb_worker *w, const struct lb_snapshot *s,
+	     const uint8_t *data, const struct lb_pkt *pk, struct dp_pkt *d)
+{
+	const struct lb_addr_slot *a = member_source(s, pk->src_ip);
+
+	if (a != NULL) {
+		const struct lb_snap_member *sm = &s->members[a->idx];
+
+		if ((sm->flags & LB_SM_FWD) &&
+		    lb_mac_eq(lb_pkt_eth_src(data), sm->mac)) {
+			d->act = ACT_MASTER_PRIO;
+			return;
+		}
+	}
+	if (!policer_pass(&w->own_police)) {
+		drop(d, LB_STAT_DROP_OWN_POLICED);
+		return;
+	}
+	d->act = ACT_MASTER;
+}
+
 static inline void
 classify(struct lb_worker *w, const struct lb_snapshot *s, unsigned int port,
 	 struct rte_mbuf *m, struct dp_pkt *d)
@@ -509,7 +628,7 @@ classify(struct lb_worker *w, const struct lb_snapshot *s, unsigned int port,
 		    !lb_mac_eq(lb_pkt_eth_dst(data), sp->mac))
 			drop(d, LB_STAT_DROP_NOT_FOR_US);
 		else
-			d->act = ACT_MASTER;
+			classify_arp(w, s, port, data, &pk, d);
 		return;
 	}
 	if (unlikely(pk.flags & (LB_PKT_F_L2_BCAST | LB_PKT_F_L2_MCAST))) {
@@ -521,12 +640,12 @@ classify(struct lb_worker *w, const struct lb_snapshot *s, unsigned int port,
 		return;
 	}
 	a = lb_snap_addr_lookup(s, pk.dst_ip);
-	if (unlikely(a == NULL)) {
+	if (unlikely(a == NULL || a->kind == LB_ADDR_MEMBER)) {
 		drop(d, LB_STAT_DROP_NO_VIP);
 		return;
 	}
 	if (unlikely(a->kind == LB_ADDR_OWN)) {
-		d->act = ACT_MASTER;
+		classify_own(w, s, data, &pk, d);
 		return;
 	}
 	if (unlikely(!s->active)) {
@@ -822,17 +941,25 @@ execute(struct lb_worker *w, const struct lb_snapshot *s, unsigned int port,
 		w->stats[LB_STAT_ICMP_ECHO_REPLY]++;
 		tx_push(w, port, m);
 		return 1;
+	case ACT_ARP_REPLY:
+		w->stats[LB_STAT_ARP_REPLY_OUT]++;
+		tx_push(w, port, m);
+		return 1;
 	case ACT_HELD:
 		return 0;     /* a later fragment waits: still ours */
 	case ACT_MASTER:
-		if (w->to_master != NULL &&
-		    rte_ring_sp_enqueue(w->to_master, m) == 0) {
+	case ACT_MASTER_PRIO: {
+		struct rte_ring *r = d->act == ACT_MASTER_PRIO ?
+			w->to_master_prio : w->to_master;
+
+		if (r != NULL && rte_ring_sp_enqueue(r, m) == 0) {
 			w->stats[LB_STAT_TO_MASTER]++;
 			return 0;
 		}
 		w->stats[LB_STAT_DROP_MASTER_FULL]++;
 		rte_pktmbuf_free(m);
 		return 0;
+	}
 	default:
 		w->stats[d->drop]++;
 		rte_pktmbuf_free(m);

@@ -25,6 +25,7 @@
 
 #include <rte_common.h>
 #include <rte_mbuf.h>
+#include <rte_meter.h>
 
 #include "lb_config.h"
 #include "lb_flow.h"
@@ -102,7 +103,10 @@ struct lb_dp_params {
 	struct rte_rcu_qsbr *qsbr;
 	unsigned int qsbr_id;
 	struct lb_flow_table *flows;
-	struct rte_ring *to_master;        /**< ARP, own-address traffic */
+	/** ARP the master must see, and members' packets to an own address
+	 *  (health-check answers): a ring the rest cannot fill */
+	struct rte_ring *to_master_prio;
+	struct rte_ring *to_master;        /**< other own-address traffic */
 	struct rte_ring *from_master;      /**< packets to send for master */
 	const struct lb_dp_rxq *rxq;
 	unsigned int n_rxq;
@@ -112,7 +116,16 @@ struct lb_dp_params {
 	uint32_t idle_sleep_us;
 	uint32_t frag_hold_ms;             /**< 0: LB_FRAG_HOLD_MS */
 	uint32_t frag_ttl_ms;              /**< 0: LB_FRAG_TTL_MS */
+	uint32_t exception_pps;            /**< 0: own-address traffic unpoliced */
+	uint32_t arp_pps;                  /**< 0: ARP to the master unpoliced */
 	const volatile bool *quit;
+};
+
+/** A packet-rate policer: rte_meter's srTCM counting packets as bytes. */
+struct lb_dp_policer {
+	struct rte_meter_srtcm_profile profile;
+	struct rte_meter_srtcm meter;
+	bool on;
 };
 
 struct lb_worker;
@@ -123,6 +136,7 @@ struct lb_worker {
 	struct rte_rcu_qsbr *qsbr;
 	unsigned int qsbr_id;
 	struct lb_flow_table *flows;
+	struct rte_ring *to_master_prio;
 	struct rte_ring *to_master;
 	struct rte_ring *from_master;
 	uint64_t tsc_per_ms;
@@ -135,6 +149,10 @@ struct lb_worker {
 	uint16_t n_peers;
 	uint16_t peer_idx;                 /**< this worker in peers */
 	struct lb_worker *self[1];         /**< peers of a worker alone */
+	/* what reaches the master is policed per worker */
+	struct lb_dp_policer own_police;   /**< own address, not from a member */
+	struct lb_dp_policer arp_member;   /**< ARP from members' addresses */
+	struct lb_dp_policer arp_other;    /**< ARP from anyone else */
 	uint16_t txq;
 	uint16_t n_rxq;
 	uint16_t n_ports;
@@ -192,8 +210,10 @@ unsigned int lb_dp_frag_release(struct lb_worker *w,
 
 /**
  * Run a burst received on one port through the data path. Forwarded and
- * answered packets land in w->tx; packets for the master go to its
- * ring; everything else is freed and counted.
+ * answered packets (ICMP echo, ARP for a VIP or own address) land in
+ * w->tx; packets for the master go to one of its rings, policed; later
+ * fragments may wait (lb_dp_frag_release); everything else is freed and
+ * counted.
  *
  * @param s
  *   The snapshot loaded for this burst.

@@ -194,6 +194,15 @@ struct lb_pkt_arp {
 void lb_pkt_arp_read(const uint8_t *data, const struct lb_pkt *pkt,
 		     struct lb_pkt_arp *arp);
 
+/**
+ * Turn an ARP request, parsed into pkt and read into arp, into the reply
+ * saying arp->tpa is at mac, in place: Ethernet destination the
+ * requester, source mac, opcode reply, sender mac/tpa, target the
+ * requester. A VLAN tag and any padding stay as they were.
+ */
+void lb_pkt_arp_reply(uint8_t *data, const struct lb_pkt *pkt,
+		      const struct lb_pkt_arp *arp, const uint8_t *mac);
+
 /** Ethernet destination of a frame of at least LB_ETH_HLEN bytes. */
 static inline const uint8_t *
 lb_pkt_eth_dst(const uint8_t *data)

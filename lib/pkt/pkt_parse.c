@@ -292,3 +292,18 @@ lb_pkt_arp_read(const uint8_t *data, const struct lb_pkt *pkt,
 	memcpy(arp->tha, a + 18, LB_ETH_ALEN);
 	arp->tpa = lb_load_u32(a + 24);
 }
+
+void
+lb_pkt_arp_reply(uint8_t *data, const struct lb_pkt *pkt,
+		 const struct lb_pkt_arp *arp, const uint8_t *mac)
+{
+	uint8_t *a = data + pkt->l3_off;
+
+	memcpy(data, arp->sha, LB_ETH_ALEN);
+	memcpy(data + LB_ETH_ALEN, mac, LB_ETH_ALEN);
+	lb_store_be16(a + 6, LB_ARP_OP_REPLY);
+	memcpy(a + 8, mac, LB_ETH_ALEN);
+	memcpy(a + 14, &arp->tpa, 4);
+	memcpy(a + 18, arp->sha, LB_ETH_ALEN);
+	memcpy(a + 24, &arp->spa, 4);
+}

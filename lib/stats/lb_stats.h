@@ -23,8 +23,12 @@
 
 #define LB_STATS_WORKER(X) \
 	X(FWD,               o, "fwd",               "forwarded to a member (destination MAC rewritten)") \
-	X(TO_MASTER,         o, "to_master",         "handed to the master lcore (ARP, traffic to an own address)") \
+	X(TO_MASTER,         o, "to_master",         "handed to the master lcore (ARP it must see, traffic to an own address)") \
 	X(ICMP_ECHO_REPLY,   o, "icmp_echo_reply",   "ICMP echo request to a VIP answered") \
+	X(ARP_REPLY_OUT,     o, "arp_reply_out",     "ARP request for a VIP (while active) or own address answered in place") \
+	X(DROP_ARP_BAD,      o, "drop_arp_bad",      "ARP with an unknown opcode, or a multicast or zero sender MAC") \
+	X(DROP_ARP_POLICED,  o, "drop_arp_policed",  "ARP for the master over dataplane.arp_pps (per worker and sender class)") \
+	X(DROP_OWN_POLICED,  o, "drop_own_policed",  "packet to an own address, not from a member, over dataplane.exception_pps") \
 	X(DROP_TRUNC_ETH,    o, "drop_truncated_eth", "frame shorter than an Ethernet header") \
 	X(DROP_HDR_SPLIT,    o, "drop_header_split", "headers not contiguous in the first mbuf segment") \
 	X(DROP_TRUNC_VLAN,   o, "drop_truncated_vlan", "frame ends inside the 802.1Q tag") \
@@ -77,7 +81,6 @@
 
 #define LB_STATS_MASTER(X) \
 	X(ARP_REQUEST_IN,    e, "arp_request_in",    "ARP requests received") \
-	X(ARP_REPLY_OUT,     e, "arp_reply_out",     "ARP replies sent for a VIP or own address") \
 	X(ARP_IGNORED,       e, "arp_ignored",       "ARP requests for addresses we do not own") \
 	X(ARP_REPLY_IN,      e, "arp_reply_in",      "ARP replies received") \
 	X(ARP_REQUEST_OUT,   e, "arp_request_out",   "ARP requests sent to resolve members") \
@@ -85,7 +88,7 @@
 	X(NEIGH_RESOLVED,    e, "neigh_resolved",    "member MACs learnt or changed") \
 	X(NEIGH_LOST,        e, "neigh_lost",        "members that never answered ARP (not selected until they do)") \
 	X(NEIGH_STALE,       e, "neigh_stale",       "member ARP refreshes unanswered: last MAC kept (stale)") \
-	X(ARP_BAD,           e, "arp_bad",           "ARP packets with an unsupported opcode or sender") \
+	X(ARP_BAD,           e, "arp_bad",           "ARP packets with an unsupported opcode or sender (the workers drop these first)") \
 	X(KERNEL_RX,         e, "kernel_rx",         "packets passed to the exception interface") \
 	X(KERNEL_TX,         e, "kernel_tx",         "packets from the exception interface sent on a port") \
 	X(KERNEL_DROP,       e, "kernel_drop",       "exception path packets dropped (no port, queue full)") \
