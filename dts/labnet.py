@@ -88,9 +88,11 @@ class Lab:
         self.ns_lb = self.id + "b"
         self.ns_fe = ["%sf%d" % (self.id, i) for i in range(1, self.n + 1)]
         self.fe_procs = []
+        self.session_procs = []
         self.dsrlb = None
         self.ctl = None
         self.veth_n = 0
+        self.restarts = 0
 
     # ---- building ----
 
@@ -280,6 +282,36 @@ class Lab:
         self.dsrlb = None
         return rc
 
+    def link_exists(self, ns, iface):
+        return subprocess.run(["ip", "-n", ns, "link", "show", iface],
+                              capture_output=True).returncode == 0
+
+    def restart_dsrlb(self, sig=signal.SIGTERM, config=None):
+        """Stop dsrlb with signal sig (SIGKILL: a crash) and start it
+        again, the lab left as it is: the same configuration (or config),
+        binary and memory. What a dead dsrlb leaves is cleaned up first:
+        its DPDK runtime directory is removed (Dsrlb.stop), and its TAP
+        interfaces, which vanish with the process, are awaited gone, so
+        start_dsrlb makes and joins new ones. The stopped dsrlb's log is
+        kept as dsrlb.log.N. Returns its exit status (-sig if killed)."""
+        old = self.dsrlb
+        if self.ctl is not None:
+            self.ctl.close()
+            self.ctl = None
+        rc = old.stop(sig)
+        self.dsrlb = None
+        self.restarts += 1
+        if os.path.exists(old.log_path):
+            os.rename(old.log_path, "%s.%d" % (old.log_path, self.restarts))
+        ifaces = ["dp0"] + ([old.config["exception_interface"]]
+                            if "exception_interface" in old.config else [])
+        wait_for(lambda: not any(self.link_exists(self.ns_lb, i)
+                                 for i in ifaces),
+                 "the old dsrlb's TAP interfaces gone")
+        self.start_dsrlb(config or old.config, binary=old.binary,
+                         memory=old.memory)
+        return rc
+
     # ---- traffic ----
 
     def client(self, *args, timeout=300):
@@ -308,6 +340,85 @@ class Lab:
         p.send_signal(signal.SIGTERM)
         out, _ = p.communicate(timeout=60)
         return json.loads(out)
+
+    def start_sessions(self, port, count, interval_ms=200):
+        """count long-lived POP3 (110) or IMAP (143) sessions from the
+        client (lab_client.py sessions), a NOOP on each every
+        interval_ms, until stop_sessions(). Returns (process, started):
+        started is the client's "started" list, one {"sport", "server"}
+        per session (with "error" for one that could not be opened)."""
+        p = subprocess.Popen(["ip", "netns", "exec", self.ns_client, PY,
+                              os.path.join(DTS, "lab_client.py"), "sessions",
+                              VIP, str(port), str(count), str(interval_ms)],
+                             stdout=subprocess.PIPE, text=True)
+        self.session_procs.append(p)
+        line = p.stdout.readline()
+        if not line.startswith("started "):
+            p.kill()
+            p.wait()
+            self.session_procs.remove(p)
+            raise TestFailure("sessions client: %r" % line)
+        return p, json.loads(line[len("started "):])
+
+    def stop_sessions(self, p):
+        """SIGTERM to a sessions client: it finishes its round, says
+        goodbye; its summary (lab_client.py: "sessions", "rounds")."""
+        p.send_signal(signal.SIGTERM)
+        try:
+            out, _ = p.communicate(timeout=150)
+        finally:
+            if p in self.session_procs:
+                self.session_procs.remove(p)
+        return json.loads(out)
+
+    def fe_counts(self, key):
+        """One fe_stats counter of every frontend: {"fe1": n, ...}."""
+        return {"fe%d" % i: self.fe_stats(i).get(key, 0)
+                for i in range(1, self.n + 1)}
+
+    def wait_session_rounds(self, started, rounds, key="pop3-noop",
+                            timeout=120):
+        """Until the frontends have answered rounds more NOOPs per session
+        of started than now (their key counters in fe_stats, summed).
+        A round ends only when every live session has its answer (or
+        failed), so every live session ran at least rounds - 1 whole
+        rounds meanwhile; sessions that failed do not hold this up (the
+        others go on), so the caller sees them in the summary. Returns
+        the counters."""
+        n = sum(1 for s in started if "error" not in s)
+        base = sum(self.fe_counts(key).values())
+
+        def done():
+            now = self.fe_counts(key)
+            return sum(now.values()) - base >= n * rounds and now
+        return wait_for(done, "%d more NOOP rounds of %d sessions"
+                        % (rounds, n), timeout=timeout, interval=0.1)
+
+    def mac_of(self, ns, iface):
+        """The MAC of an interface in a namespace."""
+        return json.loads(sh("ip", "-n", ns, "-j", "link", "show",
+                             iface))[0]["address"]
+
+    def send_frames(self, ns, iface, frames, udp_ports=(), wait=20.0):
+        """Put Ethernet frames (scapy packets) on iface in namespace ns,
+        in order, back to back (dts/lab_frames.py). With udp_ports, UDP
+        sockets bound to those ports in ns first take the answers.
+        Returns {"sent": n, "answers": {"PORT": {"source", "status",
+        "server"}}}."""
+        from scapy.all import wrpcap
+        path = os.path.join(self.dir, "frames-%s.pcap" % uuid.uuid4().hex[:6])
+        wrpcap(path, list(frames), linktype=1)
+        cmd = ["ip", "netns", "exec", ns, PY,
+               os.path.join(DTS, "lab_frames.py"), iface, path,
+               "--wait", str(wait)]
+        if udp_ports:
+            cmd += ["--udp"] + [str(p) for p in udp_ports]
+        p = subprocess.run(cmd, capture_output=True, text=True,
+                           timeout=wait + 60)
+        if p.returncode != 0:
+            raise TestFailure("lab_frames.py in %s: exit %d: %s"
+                              % (ns, p.returncode, p.stderr.strip()))
+        return json.loads(p.stdout)
 
     def ping(self, ns, addr, count=3):
         return subprocess.run(["ip", "netns", "exec", ns, "ping", "-c",
@@ -369,6 +480,10 @@ class Lab:
 
     def teardown(self):
         rc = 0
+        for p in self.session_procs:   # a failed case left them running
+            p.kill()
+            p.wait()
+        self.session_procs = []
         try:
             rc = self.stop_dsrlb()
         finally:
