@@ -36,7 +36,8 @@ static int32_t
 add_in_state(struct lb_flow_table *t, uint32_t i, uint8_t st, uint32_t expire)
 {
 	struct lb_tuple k = key(i);
-	int32_t pos = lb_flow_add(t, &k, lb_tuple_hash(&k));
+	int32_t pos = lb_flow_add(t, &k, lb_tuple_hash(&k),
+				  st == LB_FLOW_TCP_MID);
 
 	assert_true(pos >= 0);
 	t->e[pos].state = st;
@@ -77,7 +78,7 @@ flow_table_add_lookup_delete(void **state)
 	(void)state;
 	assert_non_null(t);
 	assert_true(lb_flow_lookup(t, &k, lb_tuple_hash(&k)) < 0);
-	pos = lb_flow_add(t, &k, lb_tuple_hash(&k));
+	pos = lb_flow_add(t, &k, lb_tuple_hash(&k), false);
 	assert_true(pos >= 0 && (uint32_t)pos < t->n_pos);
 	t->e[pos].state = LB_FLOW_TCP_EST;
 	assert_int_equal(lb_flow_lookup(t, &k, lb_tuple_hash(&k)), pos);
@@ -105,7 +106,7 @@ flow_table_bulk_lookup(void **state)
 		keys[i] = key(i);
 		kp[i] = &keys[i];
 		sig[i] = lb_tuple_hash(&keys[i]);
-		added[i] = i % 2 == 0 ? lb_flow_add(t, &keys[i], sig[i]) : -1;
+		added[i] = i % 2 == 0 ? lb_flow_add(t, &keys[i], sig[i], false) : -1;
 	}
 	lb_flow_lookup_bulk(t, kp, sig, 32, pos);
 	for (i = 0; i < 32; i++)
@@ -130,14 +131,14 @@ flow_table_full_at_capacity(void **state)
 	assert_non_null(t);
 	for (i = 0; i < 4096; i++) {
 		k = key(i);
-		assert_true(lb_flow_add(t, &k, lb_tuple_hash(&k)) >= 0);
+		assert_true(lb_flow_add(t, &k, lb_tuple_hash(&k), false) >= 0);
 	}
 	k = key(5000);
-	assert_int_equal(lb_flow_add(t, &k, lb_tuple_hash(&k)), -ENOSPC);
+	assert_int_equal(lb_flow_add(t, &k, lb_tuple_hash(&k), false), -ENOSPC);
 	assert_int_equal(t->count, 4096);
 	lb_flow_flush(t);
 	assert_int_equal(t->count, 0);
-	assert_true(lb_flow_add(t, &k, lb_tuple_hash(&k)) >= 0);
+	assert_true(lb_flow_add(t, &k, lb_tuple_hash(&k), false) >= 0);
 	lb_flow_free(t);
 }
 
@@ -151,7 +152,7 @@ flow_table_sweeper_removes_only_expired(void **state)
 	assert_non_null(t);
 	for (i = 0; i < 100; i++) {
 		struct lb_tuple k = key(i);
-		int32_t pos = lb_flow_add(t, &k, lb_tuple_hash(&k));
+		int32_t pos = lb_flow_add(t, &k, lb_tuple_hash(&k), false);
 
 		assert_true(pos >= 0);
 		t->e[pos].state = LB_FLOW_TCP_EST;
@@ -252,7 +253,7 @@ flow_evict_takes_oldest_provisional_never_confirmed(void **state)
 		add_in_state(t, i, i % 2 ? LB_FLOW_TCP_MID : LB_FLOW_TCP_EST,
 			     1000000);
 	assert_int_equal(lb_flow_add(t, &(struct lb_tuple){ .src_ip = 1 },
-				     99), -ENOSPC);
+				     99, false), -ENOSPC);
 	/* flow 1 is the oldest provisional (flow 0 is confirmed) */
 	assert_int_equal(lb_flow_evict(t, 0), 0);
 	assert_true(present(t, 0));
@@ -260,13 +261,16 @@ flow_evict_takes_oldest_provisional_never_confirmed(void **state)
 	assert_int_equal(lb_flow_evict(t, 0), 0);
 	assert_false(present(t, 3));
 	assert_int_equal(t->count, 14);
-	/* UDP and SYN-only entries are provisional too */
+	/* UDP and SYN-only entries are provisional too: every provisional
+	 * entry goes, every confirmed one stays */
 	add_in_state(t, 100, LB_FLOW_UDP_NEW, 1000000);
 	add_in_state(t, 101, LB_FLOW_TCP_SYN, 1000000);
 	for (i = 0; i < 8; i++)
 		assert_int_equal(lb_flow_evict(t, 0), 0);
 	for (i = 0; i < 16; i += 2)
 		assert_true(present(t, i));
+	assert_false(present(t, 100));
+	assert_false(present(t, 101));
 	assert_int_equal(t->count, 8);
 	/* only confirmed flows left: nothing is evicted */
 	for (i = 200; i < 208; i++)
@@ -274,6 +278,75 @@ flow_evict_takes_oldest_provisional_never_confirmed(void **state)
 	while (lb_flow_evict(t, 0) == 0)
 		fail_msg("a confirmed flow was evicted");
 	assert_int_equal(t->count, 16);
+	lb_flow_free(t);
+}
+
+/* Entries made without SYN (what a spoofed-ACK flood makes) go before
+ * older SYN entries (a real connection's, until its ACK). */
+static void
+flow_evict_takes_guesses_before_syn_entries(void **state)
+{
+	struct lb_flow_table *t = lb_flow_create("t_evict2", 16, SOCKET_ID_ANY,
+						 NULL);
+	uint32_t i;
+
+	(void)state;
+	assert_non_null(t);
+	for (i = 0; i < 8; i++)
+		add_in_state(t, i, LB_FLOW_TCP_SYN, 1000000);
+	for (i = 8; i < 16; i++)
+		add_in_state(t, i, LB_FLOW_TCP_MID, 1000000);
+	for (i = 0; i < 8; i++)
+		assert_int_equal(lb_flow_evict(t, 0), 0);
+	for (i = 0; i < 8; i++)
+		assert_true(present(t, i));
+	for (i = 8; i < 16; i++)
+		assert_false(present(t, i));
+	/* then the SYN entries, oldest first */
+	assert_int_equal(lb_flow_evict(t, 0), 0);
+	assert_false(present(t, 0));
+	assert_true(present(t, 1));
+	lb_flow_free(t);
+}
+
+/* Long-lived confirmed flows, and flows long gone, sit at the head of
+ * the eviction queue: when a flood fills the table, its provisional
+ * entries must still be found, without refusing flows meanwhile. The
+ * sweeper, run once per burst as by a worker, trims the head. */
+static void
+flow_evict_finds_provisional_behind_long_lived_flows(void **state)
+{
+	struct lb_flow_table *t = lb_flow_create("t_quiet", 1024, SOCKET_ID_ANY,
+						 NULL);
+	uint32_t i, now = 100, refused = 0;
+
+	(void)state;
+	assert_non_null(t);
+	/* 700 long-lived sessions, then 300 short flows that end */
+	for (i = 0; i < 1000; i++)
+		add_in_state(t, i, LB_FLOW_TCP_EST, i < 700 ? 1000000 : 50);
+	/* a quiet while: the worker loop runs, and sweeps, without work */
+	for (i = 0; i < 100; i++)
+		lb_flow_sweep(t, now, 16);
+	/* a flood fills the table and goes on */
+	for (i = 10000; i < 30000; i++) {
+		struct lb_tuple k = key(i);
+		int32_t pos = lb_flow_add(t, &k, lb_tuple_hash(&k), false);
+
+		if (pos < 0 && lb_flow_evict(t, now) == 0)
+			pos = lb_flow_add(t, &k, lb_tuple_hash(&k), false);
+		if (pos < 0) {
+			refused++;
+		} else {
+			t->e[pos].state = LB_FLOW_TCP_SYN;
+			t->e[pos].expire = now + 10000;
+		}
+		if (i % 32 == 31)
+			lb_flow_sweep(t, now, 16);
+	}
+	assert_int_equal(refused, 0);
+	for (i = 0; i < 1000; i++)
+		assert_int_equal(present(t, i), i < 700);
 	lb_flow_free(t);
 }
 
@@ -371,6 +444,8 @@ main(void)
 		cmocka_unit_test(flow_syn_on_closing_flow_is_a_new_connection),
 		cmocka_unit_test(flow_expiry_survives_clock_wrap),
 		cmocka_unit_test(flow_evict_takes_oldest_provisional_never_confirmed),
+		cmocka_unit_test(flow_evict_takes_guesses_before_syn_entries),
+		cmocka_unit_test(flow_evict_finds_provisional_behind_long_lived_flows),
 		cmocka_unit_test(flow_deleted_slot_reused_only_after_grace_period),
 		cmocka_unit_test(flow_midstream_entry_confirmed_by_second_packet),
 	};

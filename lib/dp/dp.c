@@ -46,13 +46,14 @@ struct dp_pkt {
 	uint8_t counted_svc; /* svc is set: count traffic against it */
 };
 
-/* A policer of pps packets a second with a tenth of a second of burst;
- * pps 0 leaves it off. */
+/* A policer of pps packets a second with a hundredth of a second of
+ * burst (at least 64): what it lets through fits the master's ring
+ * whatever comes at once; pps 0 leaves it off. */
 static int
 policer_init(struct lb_dp_policer *pol, uint32_t pps)
 {
 	struct rte_meter_srtcm_params prm = {
-		.cir = pps, .cbs = RTE_MAX(pps / 10, 64u), .ebs = 0,
+		.cir = pps, .cbs = RTE_MAX(pps / 100, 64u), .ebs = 0,
 	};
 
 	pol->on = pps != 0;
@@ -773,17 +774,19 @@ flow_existing(struct lb_worker *w, const struct lb_snapshot *s,
  * provisional entry makes room; a table full of confirmed flows refuses
  * (the caller balances the flow without state). */
 static inline int32_t
-flow_admit(struct lb_worker *w, const struct dp_pkt *d)
+flow_admit(struct lb_worker *w, const struct dp_pkt *d, bool guessed)
 {
 	struct lb_flow_table *ft = w->flows;
-	int32_t pos = lb_flow_add(ft, &d->key, d->sig);
+	int32_t pos = lb_flow_add(ft, &d->key, d->sig, guessed);
+	int rc;
 
 	if (likely(pos >= 0))
 		return pos;
-	if (lb_flow_evict(ft, w->now) != 0)
-		return -ENOSPC;
+	rc = lb_flow_evict(ft, w->now);
+	if (rc != 0)
+		return rc;
 	w->stats[LB_STAT_FLOW_EVICTED]++;
-	return lb_flow_add(ft, &d->key, d->sig);
+	return lb_flow_add(ft, &d->key, d->sig, guessed);
 }
 
 static inline void
@@ -829,11 +832,13 @@ flow_decide(struct lb_worker *w, const struct lb_snapshot *s,
 	    unlikely(!syn_only && wait_for_mac(svc, d->member)))
 		goto out;
 	if (pos < 0) {
-		pos = flow_admit(w, d);
+		pos = flow_admit(w, d, !syn_only);
 		if (unlikely(pos < 0)) {
-			/* full of confirmed flows: balance without state;
-			 * flows already in the table are untouched */
-			w->stats[LB_STAT_FLOW_TABLE_FULL]++;
+			/* full of confirmed flows (or, -EBUSY, of slots
+			 * that wait for a grace period): balance without
+			 * state; flows in the table are untouched */
+			w->stats[pos == -EBUSY ? LB_STAT_FLOW_GRACE_FULL :
+				 LB_STAT_FLOW_TABLE_FULL]++;
 			if (!syn_only)
 				goto out;
 			d->member = consistent_new(svc,
@@ -844,7 +849,7 @@ flow_decide(struct lb_worker *w, const struct lb_snapshot *s,
 		}
 		(*added)++;
 	} else {
-		lb_flow_renew(ft, pos);
+		lb_flow_renew(ft, pos, !syn_only);
 	}
 	w->stats[syn_only ? LB_STAT_FLOW_NEW : LB_STAT_FLOW_MIDSTREAM]++;
 	flow_init(w, s, &ft->e[pos], d);
@@ -956,7 +961,9 @@ execute(struct lb_worker *w, const struct lb_snapshot *s, unsigned int port,
 			w->stats[LB_STAT_TO_MASTER]++;
 			return 0;
 		}
-		w->stats[LB_STAT_DROP_MASTER_FULL]++;
+		w->stats[d->act == ACT_MASTER_PRIO ?
+			 LB_STAT_DROP_MASTER_PRIO_FULL :
+			 LB_STAT_DROP_MASTER_FULL]++;
 		rte_pktmbuf_free(m);
 		return 0;
 	}

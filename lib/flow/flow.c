@@ -16,8 +16,25 @@
 
 #include "lb_flow.h"
 
-/* Candidates lb_flow_evict() looks at before it gives up. */
-#define EVICT_TRIES 8
+/* Candidates lb_flow_evict() looks at in each queue before it gives
+ * up: confirmed entries it meets leave the queue, so a later call looks
+ * further. Free positions (flows the sweeper removed) cost one read
+ * each and have a budget of their own. */
+#define EVICT_TRIES 16
+#define EVICT_FREE 256
+/* Positions the sweeper takes off the head of each queue per call. */
+#define TRIM_BUDGET 16
+
+static int
+fifo_init(struct lb_flow_fifo *f, const char *name, uint32_t capacity,
+	  int socket_id)
+{
+	f->mask = rte_align32pow2(capacity) - 1;
+	f->pos = rte_malloc_socket(name, ((size_t)f->mask + 1) *
+				   sizeof(*f->pos), RTE_CACHE_LINE_SIZE,
+				   socket_id);
+	return f->pos == NULL ? -ENOMEM : 0;
+}
 
 struct lb_flow_table *
 lb_flow_create(const char *name, uint32_t capacity, int socket_id,
@@ -61,15 +78,13 @@ lb_flow_create(const char *name, uint32_t capacity, int socket_id,
 		goto fail;
 	}
 	t->n_pos = (uint32_t)max_id + 1;
-	t->fifo_mask = rte_align32pow2(capacity) - 1;
 	t->e = rte_zmalloc_socket(name, (size_t)t->n_pos * sizeof(*t->e),
 				  RTE_CACHE_LINE_SIZE, socket_id);
-	t->fifo = rte_malloc_socket(name, ((size_t)t->fifo_mask + 1) *
-				    sizeof(*t->fifo), RTE_CACHE_LINE_SIZE,
-				    socket_id);
 	t->limbo = rte_malloc_socket(name, LB_FLOW_SLACK * sizeof(*t->limbo),
 				     RTE_CACHE_LINE_SIZE, socket_id);
-	if (t->e == NULL || t->fifo == NULL || t->limbo == NULL) {
+	if (t->e == NULL || t->limbo == NULL ||
+	    fifo_init(&t->guessed, name, capacity, socket_id) != 0 ||
+	    fifo_init(&t->opened, name, capacity, socket_id) != 0) {
 		rte_errno = ENOMEM;
 		goto fail;
 	}
@@ -88,7 +103,8 @@ lb_flow_free(struct lb_flow_table *t)
 		return;
 	rte_hash_free(t->h);
 	rte_free(t->e);
-	rte_free(t->fifo);
+	rte_free(t->guessed.pos);
+	rte_free(t->opened.pos);
 	rte_free(t->limbo);
 	rte_free(t);
 }
@@ -99,7 +115,8 @@ lb_flow_flush(struct lb_flow_table *t)
 	rte_hash_reset(t->h);
 	memset(t->e, 0, (size_t)t->n_pos * sizeof(*t->e));
 	t->count = 0;
-	t->fifo_head = t->fifo_tail = 0;
+	t->guessed.head = t->guessed.tail = 0;
+	t->opened.head = t->opened.tail = 0;
 	t->limbo_head = t->limbo_closed = t->limbo_tail = 0;
 	t->batch_head = t->batch_n = 0;
 }
@@ -148,15 +165,16 @@ lb_flow_peek(const struct lb_flow_table *t, const struct lb_tuple *key,
 }
 
 static inline void
-fifo_push(struct lb_flow_table *t, uint32_t pos)
+fifo_push(struct lb_flow_fifo *f, uint32_t pos)
 {
-	if (t->fifo_tail - t->fifo_head > t->fifo_mask)
-		t->fifo_head++;   /* the oldest is forgotten, not evicted */
-	t->fifo[t->fifo_tail++ & t->fifo_mask] = pos;
+	if (f->tail - f->head > f->mask)
+		f->head++;   /* the oldest is forgotten, not evicted */
+	f->pos[f->tail++ & f->mask] = pos;
 }
 
 int32_t
-lb_flow_add(struct lb_flow_table *t, const struct lb_tuple *key, uint32_t sig)
+lb_flow_add(struct lb_flow_table *t, const struct lb_tuple *key, uint32_t sig,
+	    bool guessed)
 {
 	int32_t pos;
 
@@ -175,15 +193,15 @@ lb_flow_add(struct lb_flow_table *t, const struct lb_tuple *key, uint32_t sig)
 	if (t->e[pos].state == 0)
 		t->count++;
 	memset(&t->e[pos], 0, sizeof(t->e[pos]));
-	fifo_push(t, (uint32_t)pos);
+	fifo_push(guessed ? &t->guessed : &t->opened, (uint32_t)pos);
 	return pos;
 }
 
 void
-lb_flow_renew(struct lb_flow_table *t, int32_t pos)
+lb_flow_renew(struct lb_flow_table *t, int32_t pos, bool guessed)
 {
 	if (pos >= 0 && (uint32_t)pos < t->n_pos)
-		fifo_push(t, (uint32_t)pos);
+		fifo_push(guessed ? &t->guessed : &t->opened, (uint32_t)pos);
 }
 
 int
@@ -207,34 +225,71 @@ lb_flow_del(struct lb_flow_table *t, int32_t pos)
 	return 0;
 }
 
+/* The oldest evictable entry of one queue, looking at a few: positions
+ * whose entries were confirmed (or removed) since are dropped from the
+ * queue as they are met. */
+static inline bool
+evictable(const struct lb_flow_entry *e, uint32_t now)
+{
+	return e->state != 0 &&
+	       (lb_flow_provisional(e->state) || lb_flow_expired(e, now));
+}
+
+static int
+evict_from(struct lb_flow_table *t, struct lb_flow_fifo *f, uint32_t now)
+{
+	unsigned int tries = 0, free = 0;
+
+	while (tries < EVICT_TRIES && free < EVICT_FREE && f->head != f->tail) {
+		uint32_t pos = f->pos[f->head & f->mask];
+		const struct lb_flow_entry *e = &t->e[pos];
+
+		if (evictable(e, now)) {
+			int rc = lb_flow_del(t, (int32_t)pos);
+
+			if (rc == 0)
+				f->head++;
+			return rc;
+		}
+		if (e->state == 0)
+			free++;
+		else
+			tries++;
+		f->head++;
+	}
+	return -ENOSPC;
+}
+
+/* Take what can never be evicted off the head of a queue (flows swept
+ * since, confirmed flows), so that when the table fills after a quiet
+ * while its oldest provisional entries are at hand. */
+static void
+fifo_trim(struct lb_flow_table *t, struct lb_flow_fifo *f, uint32_t now)
+{
+	unsigned int n;
+
+	for (n = 0; n < TRIM_BUDGET && f->head != f->tail; n++) {
+		if (evictable(&t->e[f->pos[f->head & f->mask]], now))
+			break;
+		f->head++;
+	}
+}
+
 /*
- * The oldest entries first, as they were made: under a flood of spoofed
- * packets that is the flood's, while a real connection's entry is
- * confirmed within a round trip of its SYN and is skipped. Positions
- * whose entries were confirmed (or removed) are dropped from the queue
- * as they are met.
+ * Guesses first: an entry made by a packet without SYN is what a flood
+ * of spoofed ACKs makes, and a real flow that lost one is placed again
+ * by the consistent hash. Then the oldest other provisional entries: a
+ * real connection's SYN entry is confirmed within a round trip and is
+ * skipped, while a SYN flood's wait to be taken in order.
  */
 int
 lb_flow_evict(struct lb_flow_table *t, uint32_t now)
 {
-	unsigned int tries;
+	int rc = evict_from(t, &t->guessed, now);
 
-	for (tries = 0; tries < EVICT_TRIES && t->fifo_head != t->fifo_tail;
-	     tries++) {
-		uint32_t pos = t->fifo[t->fifo_head & t->fifo_mask];
-		const struct lb_flow_entry *e = &t->e[pos];
-
-		if (e->state != 0 && (lb_flow_provisional(e->state) ||
-				      lb_flow_expired(e, now))) {
-			int rc = lb_flow_del(t, (int32_t)pos);
-
-			if (rc == 0)
-				t->fifo_head++;
-			return rc;
-		}
-		t->fifo_head++;
-	}
-	return -ENOSPC;
+	if (rc == -ENOSPC)
+		rc = evict_from(t, &t->opened, now);
+	return rc;
 }
 
 /*
@@ -250,6 +305,8 @@ lb_flow_sweep(struct lb_flow_table *t, uint32_t now, unsigned int budget)
 	unsigned int removed = 0;
 	uint32_t pos = t->sweep_pos;
 
+	fifo_trim(t, &t->guessed, now);
+	fifo_trim(t, &t->opened, now);
 	while (budget-- > 0) {
 		struct lb_flow_entry *e = &t->e[pos];
 

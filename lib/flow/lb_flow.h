@@ -19,9 +19,11 @@
  *
  * Admission: every new entry is provisional (a SYN without its ACK, a
  * first mid-stream packet, a first UDP datagram) with a short timeout
- * until the flow shows more life; a full table evicts the oldest
- * provisional entries and never a confirmed one. Spoofed packets, which
- * never come back, can fill the table only with entries that make room.
+ * until the flow shows more life; a full table evicts provisional
+ * entries and never a confirmed one: first the oldest made by a packet
+ * without SYN (a guess: what a spoofed-ACK flood makes), then the oldest
+ * other ones. Spoofed packets, which never come back, can fill the table
+ * only with entries that make room.
  *
  * Times are in ticks of 1 ms (LB_FLOW_HZ), 32 bits, compared with
  * wrap-around arithmetic.
@@ -97,6 +99,15 @@ struct lb_flow_batch {
 
 #define LB_FLOW_BATCHES 64
 
+/** Positions in the order their entries were made: lb_flow_evict()
+ *  takes the oldest first. */
+struct lb_flow_fifo {
+	uint32_t *pos;
+	uint32_t mask;
+	uint32_t head;           /**< oldest */
+	uint32_t tail;           /**< next free */
+};
+
 /** A per-lcore flow table. */
 struct lb_flow_table {
 	struct rte_hash *h;
@@ -105,11 +116,10 @@ struct lb_flow_table {
 	uint32_t capacity;       /**< flows it holds */
 	uint32_t sweep_pos;      /**< next position the sweeper looks at */
 	uint32_t count;          /**< flows in the table */
-	/* admission: positions in the order their entries were made */
-	uint32_t *fifo;
-	uint32_t fifo_mask;
-	uint32_t fifo_head;      /**< oldest */
-	uint32_t fifo_tail;      /**< next free */
+	/* admission: entries made by a packet without SYN (guessed), and
+	 * the others (a SYN, a first datagram) */
+	struct lb_flow_fifo guessed;
+	struct lb_flow_fifo opened;
 	/* deleted positions whose key slots wait for a grace period */
 	struct rte_rcu_qsbr *qsbr;
 	uint32_t *limbo;         /**< LB_FLOW_SLACK positions */
@@ -176,17 +186,19 @@ bool lb_flow_peek(const struct lb_flow_table *t, const struct lb_tuple *key,
  * Add a flow; the caller fills the entry at the returned position. The
  * entry is remembered as the newest for lb_flow_evict().
  *
+ * @param guessed
+ *   The flow was made by a packet without SYN (evicted first).
  * @return
  *   The position, or -ENOSPC when the table holds capacity flows.
  */
 int32_t lb_flow_add(struct lb_flow_table *t, const struct lb_tuple *key,
-		    uint32_t sig);
+		    uint32_t sig, bool guessed);
 
 /**
  * An expired entry is being reused in place for a new flow of the same
  * key: queue it as the newest for lb_flow_evict().
  */
-void lb_flow_renew(struct lb_flow_table *t, int32_t pos);
+void lb_flow_renew(struct lb_flow_table *t, int32_t pos, bool guessed);
 
 /**
  * Remove the flow at a position.
@@ -199,7 +211,8 @@ int lb_flow_del(struct lb_flow_table *t, int32_t pos);
 
 /**
  * Make room for a new flow: remove the oldest provisional (or expired)
- * entry, looking at no more than a few candidates.
+ * entry made without SYN, else the oldest other provisional one, looking
+ * at no more than a few candidates of each kind.
  *
  * @return
  *   0 if a flow was removed, -ENOSPC if every candidate was confirmed
@@ -209,7 +222,8 @@ int lb_flow_evict(struct lb_flow_table *t, uint32_t now);
 
 /**
  * Look at up to budget positions after the last one seen, removing
- * flows that expired before now.
+ * flows that expired before now; also clear the head of the eviction
+ * queues of what can no longer be evicted.
  *
  * @return
  *   Number of flows removed.

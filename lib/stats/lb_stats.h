@@ -56,7 +56,8 @@
 	X(DROP_MEMBER_UNUSABLE, o, "drop_member_unusable", "the member this packet must go to (source-port owner, or where its first fragment went) is disabled, gone or without MAC") \
 	X(DROP_STANDBY,      o, "drop_standby",      "packet for a VIP while this balancer is standby") \
 	X(DROP_ICMP,         o, "drop_icmp",         "ICMP to a VIP that is neither echo nor an error about a VIP flow") \
-	X(DROP_MASTER_FULL,  o, "drop_master_ring_full", "master lcore queue full") \
+	X(DROP_MASTER_FULL,  o, "drop_master_ring_full", "master lcore queue of own-address traffic full") \
+	X(DROP_MASTER_PRIO_FULL, o, "drop_master_prio_full", "master lcore priority queue (ARP, members' answers) full") \
 	X(DROP_FRAG_TIMEOUT, o, "drop_frag_timeout", "later fragment whose first fragment never came (waited frag_hold_ms)") \
 	X(DROP_FRAG_HOLD_FULL, o, "drop_frag_hold_full", "later fragment before its first, and the waiting room full") \
 	X(DROP_FRAG_MEMORY_FULL, o, "drop_frag_memory_full", "first fragment, and no free slot to remember its member (its datagram would be split)") \
@@ -64,6 +65,7 @@
 	X(FLOW_MIDSTREAM,    e, "flow_midstream",    "flow entry created from a packet without SYN (consistent hash)") \
 	X(FLOW_TABLE_FULL,   e, "flow_table_full",   "flow table full of confirmed flows: new flow balanced statelessly (refused)") \
 	X(FLOW_EVICTED,      e, "flow_evicted",      "provisional flow entry evicted to make room for a new flow") \
+	X(FLOW_GRACE_FULL,   e, "flow_grace_full",   "new flow balanced statelessly: the slots of deleted flows still wait for a worker's quiescent state") \
 	X(FLOW_RESCHEDULED,  e, "flow_rescheduled",  "flow moved off a member that went down, was disabled or removed") \
 	X(FLOW_EXPIRED,      e, "flow_expired",      "flow entry aged out") \
 	X(FLOW_REUSED,       e, "flow_reused",       "SYN on a closing flow: scheduled as a new connection") \
