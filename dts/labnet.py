@@ -127,6 +127,12 @@ class Lab:
         # with another interface on the segment needs the same).
         self.sysctl(self.ns_lb, "net.ipv4.conf.all.arp_ignore=1",
                     "net.ipv4.conf.all.arp_announce=2")
+        # and it must be a plain switch: a host with br_netfilter loaded
+        # (docker) would have it pass IPv4 through iptables, which drops
+        # malformed headers before they reach dsrlb
+        self.ns(self.ns_lb, "sh", "-c",
+                "for f in /proc/sys/net/bridge/bridge-nf-call-*; do "
+                "[ -e \"$f\" ] && echo 0 > \"$f\"; done; true")
         sh("ip", "-n", self.ns_lb, "link", "add", "seg", "type", "bridge")
         sh("ip", "-n", self.ns_lb, "link", "set", "seg", "address",
            BRIDGE_MAC, "up")

@@ -93,6 +93,7 @@ struct dsrlb_check {
 	uint64_t changed_ms;       /* last up/down change */
 	uint64_t runs;
 	uint64_t failures;
+	uint64_t changes;          /* up/down transitions */
 	char last[96];             /* last result, for people */
 	char out[640];
 	char in[LB_HC_BUF];

@@ -127,6 +127,7 @@ finish(struct dsrlb_app *app, struct dsrlb_check *c, bool ok,
 		return;
 	}
 	c->changed_ms = now;
+	c->changes++;
 	if (c->st.up)
 		APP_LOG(NOTICE, "health %s/%s: up (rise reached)",
 			svc_name(app, c), member_name(app, c));

@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <rte_mempool.h>
 #include <rte_version.h>
 
 #include "lb_ctl.h"
@@ -118,7 +119,7 @@ rpc_stats(void *ctx, json_t *params __rte_unused,
 	  struct lb_ctl_error *err __rte_unused)
 {
 	struct dsrlb_app *app = ctx;
-	uint64_t c[LB_STAT_WORKER_MAX], rx = 0;
+	uint64_t c[LB_STAT_WORKER_MAX], rx = 0, mbufs = 0, in_use = 0;
 	json_t *w = json_object(), *m = json_object(), *per = json_array();
 	unsigned int i, k;
 
@@ -132,14 +133,26 @@ rpc_stats(void *ctx, json_t *params __rte_unused,
 			if (lb_stats_worker_desc[k].kind == 'o')
 				wrx += __atomic_load_n(&lw->stats[k],
 						       __ATOMIC_RELAXED);
-		json_array_append_new(per, json_pack("{s:i, s:I, s:I, s:I}",
+		json_array_append_new(per, json_pack("{s:i, s:I, s:I, s:I, s:I}",
 			"lcore", (int)app->workers[i].lcore,
 			"rx", (json_int_t)wrx,
 			"fwd", (json_int_t)__atomic_load_n(&lw->stats[LB_STAT_FWD],
 							   __ATOMIC_RELAXED),
 			"flows", (json_int_t)__atomic_load_n(&lw->flows->count,
-							     __ATOMIC_RELAXED)));
+							     __ATOMIC_RELAXED),
+			"flows_limbo", (json_int_t)(
+				__atomic_load_n(&lw->flows->limbo_tail,
+						__ATOMIC_RELAXED) -
+				__atomic_load_n(&lw->flows->limbo_head,
+						__ATOMIC_RELAXED))));
 	}
+	/* mbufs held anywhere (queues, rings, waiting fragments, the
+	 * kernel path): back at its steady level when a flood is over */
+	for (k = 0; k < RTE_MAX_NUMA_NODES; k++)
+		if (app->pools[k] != NULL) {
+			mbufs += app->pools[k]->size;
+			in_use += rte_mempool_in_use_count(app->pools[k]);
+		}
 	dsrlb_stats_sum(app, c);
 	for (k = 0; k < LB_STAT_WORKER_MAX; k++) {
 		if (lb_stats_worker_desc[k].kind == 'o')
@@ -150,8 +163,10 @@ rpc_stats(void *ctx, json_t *params __rte_unused,
 	for (k = 0; k < LB_STAT_MASTER_MAX; k++)
 		json_object_set_new(m, lb_stats_master_desc[k].name,
 				    json_integer((json_int_t)app->mstats.c[k]));
-	return json_pack("{s:I, s:o, s:o, s:o}", "rx", (json_int_t)rx,
-			 "workers", w, "per_worker", per, "master", m);
+	return json_pack("{s:I, s:o, s:o, s:o, s:{s:I, s:I}}", "rx",
+			 (json_int_t)rx, "workers", w, "per_worker", per,
+			 "master", m, "mbufs", "size", (json_int_t)mbufs,
+			 "in_use", (json_int_t)in_use);
 }
 
 static json_t *
@@ -271,12 +286,13 @@ rpc_health_list(void *ctx, json_t *params __rte_unused,
 
 		if (s == NULL || m == NULL)
 			continue;
-		ok = push(r, json_pack("{s:s, s:s, s:s, s:i, s:s, s:s, s:I, s:I}",
+		ok = push(r, json_pack("{s:s, s:s, s:s, s:i, s:s, s:s, s:I, s:I, s:I}",
 			"service", s->conf.name, "member", m->conf.name,
 			"type", lb_check_names[c->conf.type],
 			"port", c->conf.port, "state", check_state(c),
 			"last", c->last, "runs", (json_int_t)c->runs,
-			"failures", (json_int_t)c->failures)) && ok;
+			"failures", (json_int_t)c->failures,
+			"changes", (json_int_t)c->changes)) && ok;
 	}
 	return list_or_fail(r, ok, err);
 }

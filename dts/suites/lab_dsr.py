@@ -72,7 +72,8 @@ class LabDsr(TestSuite):
                % (st["fwd"], st["flow_new"]))
         for k in ("drop_no_service", "drop_no_member", "drop_standby",
                   "drop_ip_length", "drop_truncated_ip", "drop_tcp_header",
-                  "drop_member_unusable", "tx_drop", "drop_master_ring_full"):
+                  "drop_member_unusable", "tx_drop", "drop_master_ring_full",
+                  "drop_master_prio_full"):
             verify(st[k] == 0, "%s = %d" % (k, st[k]))
         members = self.lab.dsrlb.members()
         verify(all(members["fe%d" % i]["packets"] > 0 for i in range(1, 5)),

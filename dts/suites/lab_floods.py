@@ -1,0 +1,306 @@
+# SPDX-License-Identifier: BSD-3-Clause
+# Copyright(c) 2026 The dsrlb authors
+"""Floods and storms in the namespace lab, with legitimate traffic
+running during and after each."""
+
+from framework import TestSuite, verify, wait_for
+from hostile import (ATTACKER, SPOOFED, add_attacker, arp_probe,
+                     end_sessions, finish_flood, finish_probe, flood,
+                     health_state, port_ipackets, quiet_spoofed_replies,
+                     remove_namespace, router_client_mac, sessions,
+                     tap_kernel_drops, wait_accounted)
+from labnet import DP_MAC, OWN, ROUTER, VIP, Lab
+
+CHECK = {"interval": 0.5, "timeout": 0.4, "rise": 2, "fall": 3}
+# Packets per flood: more than the table holds, and fewer than the
+# distinct frames flood.py builds (131072), so no spoofed tuple comes
+# twice: a second packet confirms a flow (see doc/robustness.md).
+FLOOD = 120000
+PROBES = 30             # the router's ARP requests for the VIP per flood
+TABLE = 16384           # flows in all: 8192 per worker
+# Every flood is paced below what this lab's TAP path carries on two
+# CPUs: beyond it the kernel drops frames before dsrlb sees them, and
+# the lab, not dsrlb, is what would be measured. 40k packets a second
+# is 4 to 40 times what the master and its rings are allowed to take.
+PPS = 40000
+# ARP requests are broadcast: every host of the segment (four frontends,
+# the router) handles each one too, so the lab carries half as many
+ARP_PPS = 20000
+
+
+class LabFloods(TestSuite):
+    """dsrlb under floods: at its own address (UDP), of ARP requests
+    from the segment, of spoofed ACKs and SYNs from random sources at
+    VIP:110 filling a small flow table, and a storm of malformed frames.
+    Each runs while a client keeps opening POP3 connections, eight
+    long-lived POP3 sessions keep talking, the router keeps asking for
+    the VIP by ARP and the health checks run. After each: no legitimate
+    connection failed, every ARP request for the VIP was answered, no
+    member flapped, dsrlb is alive, and every packet its port received
+    is in exactly one outcome counter, the flood's under the reason it
+    was dropped for.
+
+    The POP3 service uses wrr, so a new connection needs a flow entry
+    for the scheduler to mean anything: the flow-table cases check that
+    no new flow was refused one (flow_table_full) and that every
+    legitimate connection made one. Members are resolved by
+    ARP; 2 workers. Every flood is paced below what the lab's TAP path
+    carries (PPS); pcap_master_flood.py floods the master at full speed.
+    """
+
+    GROUP = "lab"
+
+    def set_up_suite(self):
+        self.lab = Lab(static_macs=False, exception=True)
+        self.lab.build()
+        self.attacker = add_attacker(self.lab)
+        quiet_spoofed_replies(self.lab)
+        checks = {"pop3": dict(CHECK, type="pop3"),
+                  "imap": dict(CHECK, type="imap"),
+                  "smtp": dict(CHECK, type="smtp")}
+        cfg = self.lab.config(checks=checks)
+        for s in cfg["services"]:
+            if s["name"] == "pop3":
+                s["scheduler"] = "wrr"
+        # a table the legitimate load fits in (the connection loop makes
+        # hundreds of connections a second, each closing entry stays
+        # fin_timeout) and the floods fill many times over; short
+        # provisional and closing entries, so they are gone soon after
+        cfg["flows"] = {"capacity": TABLE, "syn_timeout": 2,
+                        "fin_timeout": 2}
+        self.lab.start_dsrlb(cfg)
+        self.lab.wait_resolved()
+        for svc in checks:
+            for fe in ("fe1", "fe2", "fe3", "fe4"):
+                self.lab.wait_health(svc, fe, "up")
+        self.gw = router_client_mac(self.lab)
+
+    def tear_down_suite(self):
+        if not hasattr(self, "lab"):
+            return
+        try:
+            rc = self.lab.teardown()
+        finally:
+            if hasattr(self, "attacker"):
+                remove_namespace(self.attacker)
+        verify(rc == 0, "dsrlb exited %s on SIGTERM" % rc)
+
+    def under(self, start_flood):
+        """Run a flood (start_flood() returns its process) with the
+        legitimate traffic around it; verify what every case verifies;
+        return (flood summary, counters before, counters after); the
+        connection loop's summary is left in self.conns."""
+        lab = self.lab
+        before = wait_accounted(lab)
+        kdrops = tap_kernel_drops(lab)
+        health = health_state(lab)
+        sess, opened = sessions(lab, 110, 8)
+        loop = lab.traffic(110)
+        probe = arp_probe(lab, PROBES)
+        try:
+            f = start_flood()
+            summary = finish_flood(f)
+        finally:
+            arp = finish_probe(probe)
+            conns = lab.stop_traffic(loop)
+            talk = end_sessions(sess)
+        self.conns = conns
+        lost = tap_kernel_drops(lab) - kdrops
+        print("    %s: %d sent in %.1fs (%d lost in the kernel before "
+              "dsrlb); %d connections ok, %d failed; ARP %d/%d answered"
+              % (summary["kind"], summary["sent"], summary["seconds"],
+                 lost, conns["ok"],
+                 conns["failed"], arp["answered"], arp["sent"]))
+        verify(lab.dsrlb.proc.poll() is None, "dsrlb died:\n%s"
+               % lab.dsrlb.output()[-3000:])
+        verify(arp["answered"] == arp["sent"],
+               "the router's ARP for the VIP went unanswered %d of %d "
+               "times (requests %s)%s" % (
+                   len(arp["unanswered"]), arp["sent"], arp["unanswered"],
+                   "; the kernel dropped %d frames before dsrlb: the lab "
+                   "could not carry the flood" % lost if lost else ""))
+        verify(arp["answered_by"] == [DP_MAC.lower()],
+               "the VIP was said to be at %s" % arp["answered_by"])
+        verify(conns["failed"] == 0 and conns["ok"] > 0,
+               "%d connections failed during the flood: %s"
+               % (conns["failed"], conns["errors"][:3]))
+        bad = [s for s in talk["sessions"] if s["failed"]]
+        verify(not bad, "sessions failed: %s" % bad[:3])
+        verify(all(s["ok"] > 0 for s in talk["sessions"]),
+               "a session did not talk")
+        verify(health_state(lab) == health,
+               "a member flapped: %s -> %s" % (health, health_state(lab)))
+        after = wait_accounted(lab)
+        for ring in ("drop_master_ring_full", "drop_master_prio_full"):
+            verify(after["workers"][ring] == before["workers"][ring],
+                   "the master's rings overflowed: %s %d"
+                   % (ring, after["workers"][ring] - before["workers"][ring]))
+        return summary, before, after
+
+    @staticmethod
+    def grew(before, after, name):
+        return after["workers"][name] - before["workers"][name]
+
+    def verify_table_admitted(self, s, b, a, made_by):
+        """The flood (whose entries count in made_by) filled the table
+        many times over, its entries made room, and no new flow was
+        refused one."""
+        made = self.grew(b, a, made_by)
+        verify(made > 2 * TABLE, "the flood made %d entries" % made)
+        verify(self.grew(b, a, "flow_evicted") > 0, "nothing evicted")
+        verify(self.grew(b, a, "flow_table_full") == 0,
+               "%d new flows refused an entry; workers %s"
+               % (self.grew(b, a, "flow_table_full"), a["per_worker"]))
+
+    def test_own_address_udp_flood(self):
+        """Steps: from the client, behind the router, a flood of UDP
+        datagrams at the balancer's own address (the kernel interface's)
+        from random sources.
+        Verify: as the suite says; the flood is policed before it
+        reaches the master (drop_own_policed), and the health checks,
+        whose answers also go to the own address, did not suffer."""
+        s, b, a = self.under(lambda: flood(
+            self.lab.ns_client, "eth0", self.gw, "udp", "--dst", OWN,
+            "--dport", 9, "--pps", PPS, "--count", FLOOD))
+        verify(self.grew(b, a, "drop_own_policed") > 0,
+               "nothing was policed")
+
+    def test_arp_request_flood_from_the_segment(self):
+        """Steps: from a host on the segment, a flood of ARP requests
+        for the VIP, the own address and an address nobody has, from
+        random senders of the segment (the lab's hosts excluded).
+        Verify: as the suite says: the router's requests for the VIP,
+        among the flood's, are all answered (by the workers, in place);
+        the requests that only the master would learn from are policed
+        (drop_arp_policed); the members stay resolved."""
+        excl = [OWN, ROUTER, VIP, ATTACKER] + \
+            [self.lab.fe_addr(i) for i in range(1, 5)]
+        args = ["--src", "198.51.100.0/24", "--target", VIP, "--target", OWN,
+                "--target", "198.51.100.77", "--pps", ARP_PPS,
+                "--count", FLOOD // 2]
+        for e in excl:
+            args += ["--exclude", e]
+        s, b, a = self.under(lambda: flood(
+            self.attacker, "eth0", "ff:ff:ff:ff:ff:ff", "arp", *args))
+        verify(self.grew(b, a, "arp_reply_out") > 0, "no ARP answered")
+        verify(self.grew(b, a, "drop_arp_policed") > 0,
+               "nothing was policed")
+        verify(all(m["mac"] for m in self.lab.ctl.call("members.list")),
+               "a member lost its MAC")
+
+    def test_spoofed_ack_flood_fills_table_legit_flows_get_entries(self):
+        """Steps: from the client, a flood of ACKs at VIP:110 from random
+        source addresses and ports (each a flow the table has never
+        seen), more than the table holds.
+        Verify: as the suite says; the table filled with the flood's
+        provisional entries and they made room (flow_evicted) for the
+        legitimate connections: no new flow was refused an entry
+        (flow_table_full), every connection made one (flow_new); the
+        established sessions kept theirs."""
+        s, b, a = self.under(lambda: flood(
+            self.lab.ns_client, "eth0", self.gw, "ack", "--dst", VIP,
+            "--dport", 110, "--src", SPOOFED, "--pps", PPS,
+            "--count", FLOOD))
+        self.verify_table_admitted(s, b, a, "flow_midstream")
+        # the flood's ACKs make no flow by a SYN: the connections' SYNs
+        # do (a new entry, or one of a closing connection on the same
+        # client port made new again)
+        by_syn = self.grew(b, a, "flow_new") + self.grew(b, a, "flow_reused")
+        verify(by_syn >= self.conns["ok"],
+               "%d connections, %d flows made by a SYN"
+               % (self.conns["ok"], by_syn))
+
+    def test_syn_flood_fills_table_established_flows_survive(self):
+        """Steps: from the client, a flood of SYNs at VIP:110 from random
+        sources, more than the table holds.
+        Verify: as the suite says; SYN-only entries made room for one
+        another (flow_evicted), and the established sessions, confirmed
+        entries, were never evicted: they all kept talking to the
+        frontend that greeted them; no new flow was refused an entry,
+        every connection made one."""
+        s, b, a = self.under(lambda: flood(
+            self.lab.ns_client, "eth0", self.gw, "syn", "--dst", VIP,
+            "--dport", 110, "--src", SPOOFED, "--pps", PPS,
+            "--count", FLOOD))
+        self.verify_table_admitted(s, b, a, "flow_new")
+
+    def test_malformed_frame_storm(self):
+        """Steps: from a host on the segment, a storm of malformed
+        frames at dsrlb's MAC: cut inside every header, bad IHL and
+        lengths, bad TCP offsets and UDP lengths, tiny, overlapping and
+        orphan fragments, QinQ, odd EtherTypes and protocols, reserved
+        addresses, random bytes.
+        Verify: as the suite says; the storm's frames are counted under
+        their reasons (truncated, version, IHL, lengths, TCP offset, UDP
+        length, nested tags, EtherType, reserved addresses, orphan
+        fragments waiting then timing out); the only ones forwarded are
+        those whose fault only the member's own stack judges: a bad IP
+        checksum (dsrlb leaves checksums alone), and the pieces of
+        overlapping fragmented datagrams (reassembly is the member's)."""
+        s, b, a = self.under(lambda: flood(
+            self.attacker, "eth0", DP_MAC, "malformed", "--dst", VIP,
+            "--dport", 110, "--pps", PPS, "--count", 60000))
+        for name in ("drop_truncated_ip", "drop_ip_version", "drop_ip_ihl",
+                     "drop_ip_length", "drop_truncated_l4",
+                     "drop_tcp_header", "drop_udp_length",
+                     "drop_vlan_nested", "drop_ethertype", "drop_ip_src",
+                     "drop_ip_dst_reserved", "drop_ip_proto",
+                     "drop_frag_timeout"):
+            verify(self.grew(b, a, name) > 0, "%s did not grow" % name)
+        cat = s["categories"]
+        # fwd also counts the legitimate traffic meanwhile: compare the
+        # storm's share, the frames sent to the storm's VIP port
+        member_judged = cat["ipv4-bad-checksum"] + cat["frag-overlap"] + \
+            cat["frag-tiny"]
+        legit = self.grew(b, a, "flow_new") + self.grew(b, a, "fwd") - \
+            self.grew(b, a, "frag_first") - self.grew(b, a, "frag_hit")
+        verify(self.grew(b, a, "frag_first") + self.grew(b, a, "frag_hit")
+               <= member_judged,
+               "fragments forwarded: %d first, %d later, of %d sent"
+               % (self.grew(b, a, "frag_first"), self.grew(b, a, "frag_hit"),
+                  member_judged))
+        verify(legit >= 0, "fwd %d" % self.grew(b, a, "fwd"))
+
+    def test_repeated_floods_leave_memory_steady(self):
+        """Steps: three SYN floods in a row; after each, wait until the
+        flood's provisional flows have expired and been swept.
+        Verify: after each, the flow tables are back to the legitimate
+        flows only, the mbufs in use back to their level before the
+        floods, and the process's resident memory does not grow from
+        one flood to the next (a leak would)."""
+        lab = self.lab
+        pid = lab.ctl.call("status")["pid"]
+
+        def rss():
+            with open("/proc/%d/status" % pid) as f:
+                for line in f:
+                    if line.startswith("VmRSS:"):
+                        return int(line.split()[1])
+            return 0
+
+        def settled():
+            st = lab.ctl.call("stats")
+            return st if sum(w["flows"] for w in st["per_worker"]) == 0 \
+                else None
+
+        base = wait_for(settled, "no flows", timeout=60)["mbufs"]["in_use"]
+        sizes, mbufs = [], []
+        for i in range(3):
+            finish_flood(flood(lab.ns_client, "eth0", self.gw, "syn",
+                               "--dst", VIP, "--dport", 110, "--src",
+                               SPOOFED, "--pps", PPS, "--count",
+                               FLOOD, "--seed", i + 1))
+            st = wait_for(settled, "the flood's flows expired", timeout=60)
+            mbufs.append(st["mbufs"]["in_use"])
+            sizes.append(rss())
+        print("    after each flood: mbufs in use %s (%d before), "
+              "resident memory %s KiB" % (mbufs, base, sizes))
+        # a descriptor ring may hold a few more or fewer at any moment;
+        # a leak holds one per packet, and grows from flood to flood
+        verify(max(mbufs) <= base + 64 and mbufs[2] <= mbufs[0] + 8,
+               "mbufs in use %s, %d before the floods" % (mbufs, base))
+        verify(sizes[2] <= sizes[1] + 1024,
+               "resident memory grew: %s KiB" % sizes)
+        verify(lab.dsrlb.proc.poll() is None, "dsrlb died")
+        verify(port_ipackets(lab.dsrlb) >= 3 * FLOOD // 2,
+               "the floods did not reach dsrlb")
