@@ -36,7 +36,9 @@ step "DTS namespace lab" /usr/bin/python3 dts/run.py --group lab
 step "DTS lab with dsrlb built with ASan/UBSan" env DSRLB_BUILD=build-asan \
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-	/usr/bin/python3 dts/run.py LabDsr LabHealth
+	/usr/bin/python3 dts/run.py LabDsr LabHealth LabArpLoss \
+	LabFloods.test_repeated_floods_leave_memory_steady \
+	LabFloods.test_malformed_frame_storm
 
 echo
 if [ ${#failed[@]} -gt 0 ]; then
