@@ -15,13 +15,13 @@ dts/setup.sh --all || exit 1
 
 failed=()
 step() {
-	local name=$1; shift
+	local name=$1 start=$SECONDS; shift
 	echo
 	echo "==== $name"
 	if "$@"; then
-		echo "==== $name: passed"
+		echo "==== $name: passed ($((SECONDS - start)) s)"
 	else
-		echo "==== $name: FAILED"
+		echo "==== $name: FAILED ($((SECONDS - start)) s)"
 		failed+=("$name")
 	fi
 }

@@ -264,10 +264,11 @@ class LabFloods(TestSuite):
     def test_repeated_floods_leave_memory_steady(self):
         """Steps: three SYN floods in a row; after each, wait until the
         flood's provisional flows have expired and been swept.
-        Verify: after each, the flow tables are back to the legitimate
-        flows only, the mbufs in use back to their level before the
-        floods, and the process's resident memory does not grow from
-        one flood to the next (a leak would)."""
+        Verify: after each, the flow tables are empty again, the mbufs
+        in use back to their level before the floods, and the process's
+        resident memory does not grow from one flood to the next (a leak
+        would; with an ASan build, whose quarantine holds freed memory,
+        LeakSanitizer at exit decides instead)."""
         lab = self.lab
         pid = lab.ctl.call("status")["pid"]
 
@@ -299,8 +300,16 @@ class LabFloods(TestSuite):
         # a leak holds one per packet, and grows from flood to flood
         verify(max(mbufs) <= base + 64 and mbufs[2] <= mbufs[0] + 8,
                "mbufs in use %s, %d before the floods" % (mbufs, base))
-        verify(sizes[2] <= sizes[1] + 1024,
-               "resident memory grew: %s KiB" % sizes)
+        with open("/proc/%d/maps" % pid) as f:
+            sanitized = "libasan" in f.read()
+        if sanitized:
+            # ASan keeps freed memory in quarantine (up to 256 MiB), so
+            # resident memory grows with any malloc; LeakSanitizer
+            # checks for leaks when dsrlb exits (its exit status)
+            print("    (ASan: resident memory not compared)")
+        else:
+            verify(sizes[2] <= sizes[1] + 1024,
+                   "resident memory grew: %s KiB" % sizes)
         verify(lab.dsrlb.proc.poll() is None, "dsrlb died")
         verify(port_ipackets(lab.dsrlb) >= 3 * FLOOD // 2,
                "the floods did not reach dsrlb")
