@@ -10,6 +10,8 @@
 #include <stdio.h>
 
 #include <rte_eal.h>
+#include <rte_malloc.h>
+#include <rte_rcu_qsbr.h>
 
 #include "lb_core.h"
 #include "test_util.h"
@@ -260,6 +262,61 @@ core_commit_publishes_on_change_only(void **state)
 	lb_core_free(c);
 }
 
+/* A replaced snapshot is freed only once every worker that is online has
+ * reported a quiescent state since: with a real rte_rcu_qsbr, two
+ * workers, one slow to report; an offline (sleeping) worker holds
+ * nothing. The freed snapshot's memory goes back to the heap. */
+static void
+core_reclaims_snapshot_only_after_every_worker_reported(void **state)
+{
+	struct rte_rcu_qsbr *v = rte_zmalloc("qsbr", rte_rcu_qsbr_get_memsize(2),
+					     RTE_CACHE_LINE_SIZE);
+	struct lb_core_params p = { .socket_id = -1 };
+	struct rte_malloc_socket_stats before, after;
+	struct lb_core *c;
+	unsigned int i;
+
+	(void)state;
+	assert_non_null(v);
+	assert_int_equal(rte_rcu_qsbr_init(v, 2), 0);
+	for (i = 0; i < 2; i++) {
+		rte_rcu_qsbr_thread_register(v, i);
+		rte_rcu_qsbr_thread_online(v, i);
+	}
+	p.qsbr = v;
+	c = lb_core_create(&p);
+	assert_non_null(c);
+	assert_int_equal(lb_core_port_add(c, &(struct lb_conf_port){
+		.name = "lan0", .prefix = 24, .addr = ip4("198.51.100.2") },
+		0, mac_port), 0);
+	assert_true(add_service(c, "pop3", 0, LB_IPPROTO_TCP, 110, 110) >= 0);
+	assert_int_equal(lb_core_commit(c), 1);
+	rte_malloc_get_socket_stats(0, &before);
+	/* a change: the first snapshot is replaced and retired */
+	lb_core_set_active(c, false);
+	assert_int_equal(lb_core_commit(c), 1);
+	assert_int_equal(lb_core_retired(c), 1);
+	assert_int_equal(lb_core_reclaim(c), 0);       /* nobody reported */
+	rte_rcu_qsbr_quiescent(v, 0);
+	assert_int_equal(lb_core_reclaim(c), 0);       /* worker 1 may read it */
+	assert_int_equal(lb_core_retired(c), 1);
+	rte_rcu_qsbr_quiescent(v, 1);
+	assert_int_equal(lb_core_reclaim(c), 1);
+	assert_int_equal(lb_core_retired(c), 0);
+	rte_malloc_get_socket_stats(0, &after);
+	assert_true(after.heap_allocsz_bytes < before.heap_allocsz_bytes +
+		    4096);
+	/* worker 1 asleep (offline): only worker 0 has to report */
+	rte_rcu_qsbr_thread_offline(v, 1);
+	lb_core_set_active(c, true);
+	assert_int_equal(lb_core_commit(c), 1);
+	assert_int_equal(lb_core_reclaim(c), 0);
+	rte_rcu_qsbr_quiescent(v, 0);
+	assert_int_equal(lb_core_reclaim(c), 1);
+	lb_core_free(c);
+	rte_free(v);
+}
+
 static void
 member_slot_generation_changes_on_reuse(void **state)
 {
@@ -293,6 +350,7 @@ main(void)
 		cmocka_unit_test(snapshot_member_states),
 		cmocka_unit_test(snapshot_service_bound_members_only),
 		cmocka_unit_test(core_commit_publishes_on_change_only),
+		cmocka_unit_test(core_reclaims_snapshot_only_after_every_worker_reported),
 		cmocka_unit_test(member_slot_generation_changes_on_reuse),
 	};
 
