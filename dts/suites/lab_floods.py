@@ -34,8 +34,9 @@ class LabFloods(TestSuite):
     VIP:110 filling a small flow table, and a storm of malformed frames.
     Each runs while a client keeps opening POP3 connections, eight
     long-lived POP3 sessions keep talking, the router keeps asking for
-    the VIP by ARP and the health checks run. After each: no legitimate
-    connection failed, every ARP request for the VIP was answered, no
+    the VIP by ARP and the health checks run; after it, new connections
+    are made and the sessions talk on. Then: no legitimate connection
+    or session failed, every ARP request for the VIP was answered, no
     member flapped, dsrlb is alive, and every packet its port received
     is in exactly one outcome counter, the flood's under the reason it
     was dropped for.
@@ -100,9 +101,15 @@ class LabFloods(TestSuite):
         try:
             f = start_flood()
             summary = finish_flood(f)
-        finally:
             arp = finish_probe(probe)
             conns = lab.stop_traffic(loop)
+            # and after the flood: new connections, sessions talking on
+            after_flood = lab.connect(110, 20)
+            lab.wait_session_rounds(opened, 2)
+        finally:
+            for p in (probe, loop):
+                if p.poll() is None:
+                    p.kill()
             talk = end_sessions(sess)
         self.conns = conns
         lost = tap_kernel_drops(lab) - kdrops
@@ -124,6 +131,9 @@ class LabFloods(TestSuite):
         verify(conns["failed"] == 0 and conns["ok"] > 0,
                "%d connections failed during the flood: %s"
                % (conns["failed"], conns["errors"][:3]))
+        verify(all(r["ok"] for r in after_flood),
+               "connections failed after the flood: %s"
+               % [r for r in after_flood if not r["ok"]][:3])
         bad = [s for s in talk["sessions"] if s["failed"]]
         verify(not bad, "sessions failed: %s" % bad[:3])
         verify(all(s["ok"] > 0 for s in talk["sessions"]),
