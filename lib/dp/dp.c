@@ -20,16 +20,16 @@
 
 /* What the classify stage decided for a packet. */
 enum dp_act {
-	ACT_DROP = 0,  /* free, count d->drop */
-	ACT_MASTER,    /* hand to the master lcore, bulk ring */
+	ACT_DROP = 0,    /* free, count d->drop */
+	ACT_MASTER,      /* hand to the master lcore, bulk ring */
 	ACT_MASTER_PRIO, /* hand to the master lcore, priority ring */
-	ACT_ARP_REPLY, /* ARP answered in place: back on the input port */
-	ACT_REPLY,     /* answered in place: send back on the input port */
-	ACT_FWD,       /* send to d->member */
-	ACT_FLOW,      /* needs the flow table to pick a member */
-	ACT_FRAG,      /* later fragment: follows its first, decided in order */
-	ACT_HELD,      /* later fragment kept until its first is decided */
-	ACT_ICMP_FLOW, /* ICMP error about a flow: looked up in order */
+	ACT_ARP_REPLY,   /* ARP answered in place: back on the input port */
+	ACT_REPLY,       /* answered in place: send back on the input port */
+	ACT_FWD,         /* send to d->member */
+	ACT_FLOW,        /* needs the flow table to pick a member */
+	ACT_FRAG,        /* later fragment: follows its first, in order */
+	ACT_HELD,        /* later fragment kept until its first is decided */
+	ACT_ICMP_FLOW,   /* ICMP error about a flow: looked up in order */
 };
 
 /* Per-packet scratch for one burst. */
@@ -601,6 +601,7 @@ classify(struct lb_worker *w, const struct lb_snapshot *s, unsigned int port,
 	struct lb_pkt pk;
 	enum lb_pkt_kind kind;
 
+	d->svc = 0;
 	d->counted_svc = 0;
 	d->frag_first = 0;
 	/* the parser reads at most LB_HDR_MAX bytes of headers: they must
