@@ -140,11 +140,7 @@ rpc_stats(void *ctx, json_t *params __rte_unused,
 							   __ATOMIC_RELAXED),
 			"flows", (json_int_t)__atomic_load_n(&lw->flows->count,
 							     __ATOMIC_RELAXED),
-			"flows_limbo", (json_int_t)(
-				__atomic_load_n(&lw->flows->limbo_tail,
-						__ATOMIC_RELAXED) -
-				__atomic_load_n(&lw->flows->limbo_head,
-						__ATOMIC_RELAXED))));
+			"flows_limbo", (json_int_t)lb_flow_limbo(lw->flows)));
 	}
 	/* mbufs held anywhere (queues, rings, waiting fragments, the
 	 * kernel path): back at its steady level when a flood is over */

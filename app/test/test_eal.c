@@ -5,6 +5,8 @@
 #include <stdio.h>
 
 #include <rte_eal.h>
+#include <rte_malloc.h>
+#include <rte_rcu_qsbr.h>
 
 #include "test_util.h"
 
@@ -21,4 +23,23 @@ test_eal_init(const char *prefix)
 	snprintf(p, sizeof(p), "%s", prefix);
 	return rte_eal_init((int)(sizeof(argv) / sizeof(argv[0])), argv) < 0 ?
 		-1 : 0;
+}
+
+struct rte_rcu_qsbr *
+test_qsbr_online(unsigned int n)
+{
+	struct rte_rcu_qsbr *v = rte_zmalloc("test_qsbr",
+					     rte_rcu_qsbr_get_memsize(n),
+					     RTE_CACHE_LINE_SIZE);
+	unsigned int i;
+
+	if (v == NULL || rte_rcu_qsbr_init(v, n) != 0) {
+		rte_free(v);
+		return NULL;
+	}
+	for (i = 0; i < n; i++) {
+		rte_rcu_qsbr_thread_register(v, i);
+		rte_rcu_qsbr_thread_online(v, i);
+	}
+	return v;
 }

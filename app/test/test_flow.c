@@ -356,8 +356,8 @@ flow_evict_finds_provisional_behind_long_lived_flows(void **state)
 static void
 flow_deleted_slot_reused_only_after_grace_period(void **state)
 {
-	size_t sz = rte_rcu_qsbr_get_memsize(2);
-	struct rte_rcu_qsbr *v = rte_zmalloc("qsbr", sz, RTE_CACHE_LINE_SIZE);
+	/* thread 0 owns the table, thread 1 reads it */
+	struct rte_rcu_qsbr *v = test_qsbr_online(2);
 	struct lb_flow_table *t;
 	struct lb_flow_entry seen;
 	struct lb_tuple k = key(7);
@@ -366,12 +366,6 @@ flow_deleted_slot_reused_only_after_grace_period(void **state)
 
 	(void)state;
 	assert_non_null(v);
-	assert_int_equal(rte_rcu_qsbr_init(v, 2), 0);
-	/* thread 0 owns the table, thread 1 reads it */
-	for (i = 0; i < 2; i++) {
-		rte_rcu_qsbr_thread_register(v, i);
-		rte_rcu_qsbr_thread_online(v, i);
-	}
 	t = lb_flow_create("t_grace", 8, SOCKET_ID_ANY, v);
 	assert_non_null(t);
 	pos = add_in_state(t, 7, LB_FLOW_TCP_EST, 1000);

@@ -269,21 +269,13 @@ core_commit_publishes_on_change_only(void **state)
 static void
 core_reclaims_snapshot_only_after_every_worker_reported(void **state)
 {
-	struct rte_rcu_qsbr *v = rte_zmalloc("qsbr", rte_rcu_qsbr_get_memsize(2),
-					     RTE_CACHE_LINE_SIZE);
-	struct lb_core_params p = { .socket_id = -1 };
+	struct rte_rcu_qsbr *v = test_qsbr_online(2);
+	struct lb_core_params p = { .socket_id = -1, .qsbr = v };
 	struct rte_malloc_socket_stats before, after;
 	struct lb_core *c;
-	unsigned int i;
 
 	(void)state;
 	assert_non_null(v);
-	assert_int_equal(rte_rcu_qsbr_init(v, 2), 0);
-	for (i = 0; i < 2; i++) {
-		rte_rcu_qsbr_thread_register(v, i);
-		rte_rcu_qsbr_thread_online(v, i);
-	}
-	p.qsbr = v;
 	c = lb_core_create(&p);
 	assert_non_null(c);
 	assert_int_equal(lb_core_port_add(c, &(struct lb_conf_port){

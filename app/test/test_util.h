@@ -153,4 +153,10 @@ tcp_syn(struct frame *f)
 /* Initialise the EAL without hugepages or PCI, once per test program. */
 int test_eal_init(const char *prefix);
 
+struct rte_rcu_qsbr;
+
+/* A QSBR variable (rte_free it) with threads 0..n-1 registered and
+ * online, as workers are: each must report before a grace period ends. */
+struct rte_rcu_qsbr *test_qsbr_online(unsigned int n);
+
 #endif /* DSRLB_TEST_UTIL_H */

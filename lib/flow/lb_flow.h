@@ -242,11 +242,13 @@ unsigned int lb_flow_sweep(struct lb_flow_table *t, uint32_t now,
  */
 unsigned int lb_flow_reclaim(struct lb_flow_table *t);
 
-/** Deleted positions whose key slots still wait for a grace period. */
+/** Deleted positions whose key slots still wait for a grace period
+ *  (readable from another thread: a count a moment old). */
 static inline uint32_t
 lb_flow_limbo(const struct lb_flow_table *t)
 {
-	return t->limbo_tail - t->limbo_head;
+	return __atomic_load_n(&t->limbo_tail, __ATOMIC_RELAXED) -
+	       __atomic_load_n(&t->limbo_head, __ATOMIC_RELAXED);
 }
 
 /** True if an entry is in use and expired at tick now. */
