@@ -2,15 +2,14 @@
 # Copyright(c) 2026 The dsrlb authors
 """Helpers of the hostile-traffic suites: an attacker on the balancer's
 segment, floods (dts/flood.py) from it or from the client behind the
-router, the router asking for the VIP by ARP (dts/arp_probe.py),
-long-lived sessions, and dsrlb's own view of what it received.
+router, the router asking for the VIP by ARP (dts/arp_probe.py), and
+dsrlb's own view of what it received. Sessions: labnet.Lab.
 
 Only documentation addresses, only inside the lab's namespaces.
 """
 
 import json
 import os
-import signal
 import subprocess
 
 from framework import verify, wait_for
@@ -66,11 +65,6 @@ def remove_namespace(ns):
     subprocess.run(["ip", "netns", "del", ns], capture_output=True)
 
 
-def link_mac(ns, iface):
-    out = sh("ip", "-n", ns, "-j", "link", "show", iface)
-    return json.loads(out)[0]["address"]
-
-
 def flood(ns, iface, dst_mac, kind, *args):
     """Start dts/flood.py in a namespace; finish_flood() waits for it."""
     cmd = ["ip", "netns", "exec", ns, PY, os.path.join(DTS, "flood.py"),
@@ -103,27 +97,6 @@ def finish_probe(p):
     return json.loads(out)
 
 
-def sessions(lab, port, count, interval_ms=200):
-    """count long-lived sessions to VIP:port from the client, each
-    sending NOOP every interval_ms; end_sessions() stops them."""
-    p = subprocess.Popen(["ip", "netns", "exec", lab.ns_client, PY,
-                          os.path.join(DTS, "lab_client.py"), "sessions",
-                          VIP, str(port), str(count), str(interval_ms)],
-                         stdout=subprocess.PIPE, text=True)
-    line = p.stdout.readline()
-    verify(line.startswith("started "), "sessions: %r" % line)
-    opened = json.loads(line[len("started "):])
-    verify(all("error" not in s for s in opened),
-           "sessions did not open: %s" % opened)
-    return p, opened
-
-
-def end_sessions(p):
-    p.send_signal(signal.SIGTERM)
-    out, _ = p.communicate(timeout=300)
-    return json.loads(out)
-
-
 def port_ipackets(dsrlb, port=0):
     """Packets the DPDK port received (what dsrlb must account for)."""
     st = dsrlb.telemetry.query("/ethdev/stats,%d" % port)
@@ -147,17 +120,12 @@ def health_state(lab):
             for c in lab.ctl.call("health.list")}
 
 
-def router_segment_mac(lab):
-    return link_mac(lab.ns_router, "seg0")
-
-
 def router_client_mac(lab):
     """The MAC the client sends to (its gateway, the router)."""
-    return link_mac(lab.ns_router, "cli0")
+    return lab.mac_of(lab.ns_router, "cli0")
 
 
-__all__ = ["ATTACKER", "ROUTER", "SPOOFED", "add_attacker",
-           "quiet_spoofed_replies", "tap_kernel_drops", "arp_probe", "end_sessions",
+__all__ = ["ATTACKER", "ROUTER", "SPOOFED", "add_attacker", "arp_probe",
            "finish_flood", "finish_probe", "flood", "health_state",
-           "port_ipackets", "remove_namespace", "router_client_mac",
-           "router_segment_mac", "sessions", "wait_accounted"]
+           "port_ipackets", "quiet_spoofed_replies", "remove_namespace",
+           "router_client_mac", "tap_kernel_drops", "wait_accounted"]

@@ -504,6 +504,18 @@ class Lab:
         return rc
 
 
+def verify_sessions_answered(summary, started):
+    """Every session of a sessions client (its summary, and the started
+    list it printed) answered every NOOP round, by the frontend that
+    greeted it."""
+    by_sport = {s["sport"]: s["server"] for s in started}
+    for s in summary["sessions"]:
+        verify(s["server"] == by_sport[s["sport"]] and
+               s["ok"] == summary["rounds"],
+               "session %s: greeted by %s, %d of %d NOOPs answered"
+               % (s, by_sport.get(s["sport"]), s["ok"], summary["rounds"]))
+
+
 def servers(results):
     """Frontend names of the successful connections: {name: count}."""
     seen = {}

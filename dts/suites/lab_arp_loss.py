@@ -6,7 +6,7 @@ dsrlb keeps its last MAC (stale) and its connections."""
 import time
 
 from framework import TestSuite, TestFailure, verify, wait_for
-from labnet import Lab, sh
+from labnet import Lab, sh, verify_sessions_answered
 
 CHECK = {"type": "pop3", "interval": 0.5, "timeout": 0.4, "rise": 2,
          "fall": 3}
@@ -170,14 +170,8 @@ class LabArpLoss(TestSuite):
         verify(all(c["state"] == "up" for c in health),
                "checks after the loss: %s"
                % [c for c in health if c["state"] != "up"])
-        by_sport = {s["sport"]: s["server"] for s in started}
         verify(not failed, "%d of %d sessions failed (%d on %s): %s"
                % (len(failed), SESSIONS,
                   sum(1 for s in failed if s["server"] == fe), fe,
                   failed[:5]))
-        for s in summary["sessions"]:
-            verify(s["server"] == by_sport[s["sport"]] and
-                   s["ok"] == summary["rounds"],
-                   "session %s: greeted by %s, %d of %d NOOPs answered"
-                   % (s, by_sport.get(s["sport"]), s["ok"],
-                      summary["rounds"]))
+        verify_sessions_answered(summary, started)

@@ -5,11 +5,11 @@ running during and after each."""
 
 from framework import TestSuite, verify, wait_for
 from hostile import (ATTACKER, SPOOFED, add_attacker, arp_probe,
-                     end_sessions, finish_flood, finish_probe, flood,
-                     health_state, port_ipackets, quiet_spoofed_replies,
-                     remove_namespace, router_client_mac, sessions,
-                     tap_kernel_drops, wait_accounted)
-from labnet import DP_MAC, OWN, ROUTER, VIP, Lab
+                     finish_flood, finish_probe, flood, health_state,
+                     port_ipackets, quiet_spoofed_replies, remove_namespace,
+                     router_client_mac, tap_kernel_drops, wait_accounted)
+from labnet import (DP_MAC, OWN, ROUTER, VIP, Lab,
+                    verify_sessions_answered)
 
 CHECK = {"interval": 0.5, "timeout": 0.4, "rise": 2, "fall": 3}
 # Packets per flood: more than the table holds, and fewer than the
@@ -95,7 +95,9 @@ class LabFloods(TestSuite):
         before = wait_accounted(lab)
         kdrops = tap_kernel_drops(lab)
         health = health_state(lab)
-        sess, opened = sessions(lab, 110, 8)
+        sess, opened = lab.start_sessions(110, 8)
+        verify(all("error" not in s for s in opened),
+               "sessions did not open: %s" % opened)
         loop = lab.traffic(110)
         probe = arp_probe(lab, PROBES)
         try:
@@ -110,7 +112,7 @@ class LabFloods(TestSuite):
             for p in (probe, loop):
                 if p.poll() is None:
                     p.kill()
-            talk = end_sessions(sess)
+            talk = lab.stop_sessions(sess)
         self.conns = conns
         lost = tap_kernel_drops(lab) - kdrops
         print("    %s: %d sent in %.1fs (%d lost in the kernel before "
@@ -136,8 +138,7 @@ class LabFloods(TestSuite):
                % [r for r in after_flood if not r["ok"]][:3])
         bad = [s for s in talk["sessions"] if s["failed"]]
         verify(not bad, "sessions failed: %s" % bad[:3])
-        verify(all(s["ok"] > 0 for s in talk["sessions"]),
-               "a session did not talk")
+        verify_sessions_answered(talk, opened)
         verify(health_state(lab) == health,
                "a member flapped: %s -> %s" % (health, health_state(lab)))
         after = wait_accounted(lab)
@@ -150,6 +151,13 @@ class LabFloods(TestSuite):
     @staticmethod
     def grew(before, after, name):
         return after["workers"][name] - before["workers"][name]
+
+    def tcp_flood(self, kind, *extra):
+        """A flood of TCP kind (syn, ack) at VIP:110 from the client,
+        from random spoofed sources and ports; extra flood.py options."""
+        return flood(self.lab.ns_client, "eth0", self.gw, kind, "--dst",
+                     VIP, "--dport", 110, "--src", SPOOFED, "--pps", PPS,
+                     "--count", FLOOD, *extra)
 
     def verify_table_admitted(self, s, b, a, made_by):
         """The flood (whose entries count in made_by) filled the table
@@ -207,10 +215,7 @@ class LabFloods(TestSuite):
         legitimate connections: no new flow was refused an entry
         (flow_table_full), every connection made one (flow_new); the
         established sessions kept theirs."""
-        s, b, a = self.under(lambda: flood(
-            self.lab.ns_client, "eth0", self.gw, "ack", "--dst", VIP,
-            "--dport", 110, "--src", SPOOFED, "--pps", PPS,
-            "--count", FLOOD))
+        s, b, a = self.under(lambda: self.tcp_flood("ack"))
         self.verify_table_admitted(s, b, a, "flow_midstream")
         # the flood's ACKs make no flow by a SYN: the connections' SYNs
         # do (a new entry, or one of a closing connection on the same
@@ -228,10 +233,7 @@ class LabFloods(TestSuite):
         entries, were never evicted: they all kept talking to the
         frontend that greeted them; no new flow was refused an entry,
         every connection made one."""
-        s, b, a = self.under(lambda: flood(
-            self.lab.ns_client, "eth0", self.gw, "syn", "--dst", VIP,
-            "--dport", 110, "--src", SPOOFED, "--pps", PPS,
-            "--count", FLOOD))
+        s, b, a = self.under(lambda: self.tcp_flood("syn"))
         self.verify_table_admitted(s, b, a, "flow_new")
 
     def test_malformed_frame_storm(self):
@@ -297,10 +299,7 @@ class LabFloods(TestSuite):
         base = wait_for(settled, "no flows", timeout=60)["mbufs"]["in_use"]
         sizes, mbufs = [], []
         for i in range(3):
-            finish_flood(flood(lab.ns_client, "eth0", self.gw, "syn",
-                               "--dst", VIP, "--dport", 110, "--src",
-                               SPOOFED, "--pps", PPS, "--count",
-                               FLOOD, "--seed", i + 1))
+            finish_flood(self.tcp_flood("syn", "--seed", i + 1))
             st = wait_for(settled, "the flood's flows expired", timeout=60)
             mbufs.append(st["mbufs"]["in_use"])
             sizes.append(rss())

@@ -6,7 +6,7 @@ namespace lab."""
 import signal
 
 from framework import TestSuite, TestFailure, verify, wait_for
-from labnet import Lab
+from labnet import Lab, verify_sessions_answered
 
 CHECK = {"interval": 0.5, "timeout": 0.4, "rise": 2, "fall": 3}
 CHECKS = {"pop3": dict(CHECK, type="pop3"),
@@ -80,7 +80,6 @@ class LabRestart(TestSuite):
         return summary, started, stats, rc
 
     def verify_sessions_kept(self, summary, started, stats):
-        by_sport = {s["sport"]: s["server"] for s in started}
         spread = {}
         for s in started:
             spread[s["server"]] = spread.get(s["server"], 0) + 1
@@ -94,12 +93,7 @@ class LabRestart(TestSuite):
                % (len(failed), SESSIONS, failed[:5]))
         verify(len(summary["sessions"]) == SESSIONS, "%d sessions"
                % len(summary["sessions"]))
-        for s in summary["sessions"]:
-            verify(s["server"] == by_sport[s["sport"]] and
-                   s["ok"] == summary["rounds"],
-                   "session %s: greeted by %s, %d of %d NOOPs answered"
-                   % (s, by_sport.get(s["sport"]), s["ok"],
-                      summary["rounds"]))
+        verify_sessions_answered(summary, started)
         verify(len(spread) >= 2, "sessions all on %s" % spread)
         verify(len(stats["per_worker"]) == 2 and
                all(p["rx"] > 0 and p["fwd"] > 0 and p["flows"] > 0
