@@ -500,10 +500,8 @@ icmp_flow(struct lb_worker *w, const struct lb_snapshot *s, struct dp_pkt *d)
 		return;
 	}
 found:
-	if (wait_for_mac(svc, d->member))
-		drop(d, LB_STAT_DROP_MEMBER_UNRESOLVED);
-	else
-		d->act = ACT_FWD;
+	/* a member whose MAC is not known yet: execute() counts it */
+	d->act = ACT_FWD;
 }
 
 /* ---- the master's traffic ---- */
@@ -756,11 +754,8 @@ flow_existing(struct lb_worker *w, const struct lb_snapshot *s,
 		drop(d, LB_STAT_DROP_NO_MEMBER);
 		return;
 	}
-	if (unlikely(svc->mstate[m] == LB_MS_WAIT)) {
-		/* its member keeps it; its MAC comes soon */
-		drop(d, LB_STAT_DROP_MEMBER_UNRESOLVED);
-		return;
-	}
+	/* a member still resolving keeps the flow (LB_MS_WAIT): execute()
+	 * drops its packets until the MAC comes */
 	if (unlikely(m != e->member || e->svc != d->svc)) {
 		lb_flow_set_member(e, m, s->members[m].gen);
 		e->svc = d->svc;
@@ -857,10 +852,8 @@ flow_decide(struct lb_worker *w, const struct lb_snapshot *s,
 out:
 	if (d->member == LB_SCHED_NONE)
 		drop(d, LB_STAT_DROP_NO_MEMBER);
-	else if (wait_for_mac(svc, d->member))
-		drop(d, LB_STAT_DROP_MEMBER_UNRESOLVED);
 	else
-		d->act = ACT_FWD;
+		d->act = ACT_FWD;   /* execute() refuses a member without MAC */
 }
 
 /* ---- output ---- */
@@ -920,7 +913,8 @@ execute(struct lb_worker *w, const struct lb_snapshot *s, unsigned int port,
 	case ACT_FWD:
 		sm = &s->members[d->member];
 		if (unlikely(!(sm->flags & LB_SM_FWD))) {
-			/* never send to a MAC we do not have */
+			/* never send to a MAC we do not have: a member still
+			 * being resolved keeps its flows, their packets wait */
 			w->stats[LB_STAT_DROP_MEMBER_UNRESOLVED]++;
 			rte_pktmbuf_free(m);
 			return 0;

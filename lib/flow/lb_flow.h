@@ -72,7 +72,7 @@ struct lb_flow_timeouts {
  */
 struct lb_flow_entry {
 	uint32_t expire;     /**< tick after which the flow is gone */
-	uint32_t packets;    /**< packets forwarded (wraps) */
+	uint32_t packets;    /**< packets of the flow its worker handled (wraps) */
 	uint16_t member;     /**< member slot */
 	uint16_t member_gen; /**< slot generation when chosen */
 	uint16_t svc;        /**< service slot */
