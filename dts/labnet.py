@@ -270,11 +270,15 @@ class Lab:
         return wait_for(done, "every member resolved by ARP", timeout=30)
 
     def wait_health(self, service, member, state, timeout=60):
-        """Until the check of service/member is in state; its entry."""
+        """Until the check of service/member is in state; its entry.
+        "up" also needs its last run to have passed: a member starts up,
+        and failures below `fall` (a check sent before the TAP joined the
+        bridge) leave it up, so up alone does not say it is healthy."""
         def done():
             for c in self.ctl.call("health.list"):
                 if (c["service"], c["member"], c["state"]) == \
-                        (service, member, state):
+                        (service, member, state) and \
+                        (state != "up" or c["last"] == "passed"):
                     return c
             return None
         return wait_for(done, "%s/%s %s" % (service, member, state),
