@@ -99,6 +99,16 @@ def main():
     }
     with open(os.path.join(dirs["fuzz_config"], "full.json"), "w") as fh:
         json.dump(cfg, fh)
+    # persistence, wlc, the read-only socket: what config.get writes
+    cfg2 = dict(cfg)
+    cfg2["control_socket"] = "/run/dsrlb/control.sock"
+    cfg2["control_socket_readonly"] = "/run/dsrlb/monitor.sock"
+    cfg2["control_group"] = "dsrlb"
+    cfg2["services"] = [dict(cfg["services"][0], scheduler="wlc",
+                             persistence=300,
+                             persistence_netmask="255.255.255.0")]
+    with open(os.path.join(dirs["fuzz_config"], "persist.json"), "w") as fh:
+        json.dump(cfg2, fh)
     with open(os.path.join(dirs["fuzz_config"], "vipaddrs"), "w") as fh:
         fh.write("# c\n198.51.100.100\n198.51.100.112/29  # x\n")
     answers = [b"220 mx ESMTP\r\n", b"+OK ready\r\n", b"* OK IMAP4\r\n",
@@ -108,7 +118,12 @@ def main():
             '"b":true,"o":{},"a":[]},"id":1}',
             '[{"jsonrpc":"2.0","method":"none","id":"a"},'
             '{"jsonrpc":"2.0","method":"echo","params":{"s":"y"}}]',
-            '{"jsonrpc":"2.0","method":"help","id":null}']
+            '{"jsonrpc":"2.0","method":"help","id":null}',
+            # numbers past int64 and double, inside params and out
+            '{"jsonrpc":"2.0","method":"echo","params":{"s":"x",'
+            '"r":99999999999999999999,"o":{"z":[1e400]}},"id":1}',
+            '[{"jsonrpc":"2.0","method":"write","params":{"i":1e999},'
+            '"id":2}]']
     for i, r in enumerate(reqs):
         with open(os.path.join(dirs["fuzz_ctl"], "r%d" % i), "w") as fh:
             fh.write(r)

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "lb_config.h"
+#include "lb_core.h"
 #include "lb_sched.h"
 #include "test_util.h"
 
@@ -50,11 +51,25 @@ edit(const char *from, const char *to)
 	return s;
 }
 
+/* A file is decoded (lib/config) and then checked against the rules of
+ * the state (the core), as dsrlb -t and a reload do. */
+static struct lb_conf *
+load(const char *text, struct lb_conf_error *err)
+{
+	struct lb_conf *c = lb_conf_parse(text, "t.json", err);
+
+	if (c != NULL && lb_core_conf_check(c, err) != 0) {
+		lb_conf_free(c);
+		return NULL;
+	}
+	return c;
+}
+
 static void
 expect_error(const char *text, const char *where)
 {
 	struct lb_conf_error err;
-	struct lb_conf *c = lb_conf_parse(text, "t.json", &err);
+	struct lb_conf *c = load(text, &err);
 
 	if (c != NULL) {
 		lb_conf_free(c);
@@ -255,9 +270,9 @@ duplicate_names_refused(void **state)
 {
 	(void)state;
 	expect_edit_error("\"name\": \"fe2\"", "\"name\": \"fe1\"",
-			  "members[1].name: duplicate member name \"fe1\"");
+			  "members[1].name: a member named \"fe1\" exists");
 	expect_edit_error("\"name\": \"sip\"", "\"name\": \"pop3\"",
-			  "services[1].name: duplicate service name");
+			  "services[1].name: a service named");
 	expect_edit_error("\"198.51.100.12\"", "\"198.51.100.11\"",
 			  "members[1].address");
 }
@@ -286,12 +301,12 @@ conflicts_refused(void **state)
 			  "members[1].source_ports");
 	/* a source-port range holding a service's port */
 	expect_edit_error("\"33000-33999\"", "\"5000-5100\"",
-			  "members[1].source_ports: 5000-5100 includes the port of service \"sip\"");
+			  "services[1].port: includes ports of member \"fe2\"'s source-port range (5000-5100)");
 	/* two services on the same VIP, protocol and port */
 	expect_edit_error("\"members\": [\"fe1\"]}",
 			  "\"members\": [\"fe1\"]}, {\"name\": \"sip2\", \"vip\": \"*\", "
 			  "\"protocol\": \"udp\", \"port\": 5060}",
-			  "services[2].port: overlaps service \"sip\" (services[1])");
+			  "services[2].port: overlaps service \"sip\" on the same VIP and protocol");
 	/* ... but an exact port inside another service's range is fine */
 	{
 		char *t = edit("\"members\": [\"fe1\"]}",
@@ -324,8 +339,17 @@ service_values_refused(void **state)
 			  "services[0].hash_fields");
 	expect_edit_error("\"port\": 110", "\"port\": 110, \"scheduler\": \"lc\"",
 			  "services[0].scheduler: \"lc\" is not one of");
-	expect_edit_error("\"port\": 110", "\"port\": 110, \"persistence\": 15",
-			  "services[0].persistence");
+	/* persistence: stateless services hash instead; a netmask needs it */
+	expect_edit_error("\"stateless\": true", "\"stateless\": true, \"persistence\": 15",
+			  "services[1].persistence: stateless services keep a client");
+	expect_edit_error("\"port\": 110", "\"port\": 110, \"persistence\": 0, "
+			  "\"persistence_netmask\": \"255.255.255.0\"",
+			  "services[0].persistence_netmask: persistence is off");
+	expect_edit_error("\"port\": 110", "\"port\": 110, "
+			  "\"persistence_netmask\": \"255.0.255.0\"",
+			  "services[0].persistence_netmask: \"255.0.255.0\" is not a netmask");
+	expect_edit_error("\"port\": 110", "\"port\": 110, \"persistence\": 86401",
+			  "services[0].persistence: 86401 is out of range");
 }
 
 static void
@@ -393,6 +417,46 @@ vip_file_merges_with_vips(void **state)
 	unlink(path);
 }
 
+
+/* The file format written back (config.get) reads as the same
+ * configuration; persistence defaults to the seed's 15 s for stateful
+ * services. */
+static void
+encode_round_trips(void **state)
+{
+	struct lb_conf_error err;
+	struct lb_conf *c = lb_conf_parse(base, "t.json", &err), *c2;
+	char *one, *two;
+	json_t *o;
+
+	(void)state;
+	if (c == NULL)
+		fail_msg("%s", err.msg);
+	assert_int_equal(c->services[0].persistence, 15);
+	assert_int_equal(c->services[0].persist_prefix, 32);
+	assert_int_equal(c->services[1].persistence, 0);   /* stateless */
+	o = lb_conf_encode(c);
+	assert_non_null(o);
+	one = json_dumps(o, JSON_SORT_KEYS);
+	json_decref(o);
+	c2 = lb_conf_parse(one, "t2.json", &err);
+	if (c2 == NULL)
+		fail_msg("%s: %s", err.msg, one);
+	o = lb_conf_encode(c2);
+	two = json_dumps(o, JSON_SORT_KEYS);
+	json_decref(o);
+	assert_string_equal(one, two);
+	assert_int_equal(c2->n_vips, c->n_vips);
+	assert_memory_equal(c2->vips, c->vips, c->n_vips * sizeof(*c->vips));
+	assert_string_equal(c2->services[1].members[0], "fe1");
+	/* the /29 is written back as one block */
+	assert_non_null(strstr(one, "\"198.51.100.112/29\""));
+	free(one);
+	free(two);
+	lb_conf_free(c);
+	lb_conf_free(c2);
+}
+
 int
 main(void)
 {
@@ -408,6 +472,7 @@ main(void)
 		cmocka_unit_test(fragment_timing_refused_when_memory_shorter_than_wait),
 		cmocka_unit_test(arp_timing_refused_when_probes_do_not_fit),
 		cmocka_unit_test(duplicate_names_refused),
+		cmocka_unit_test(encode_round_trips),
 		cmocka_unit_test(dangling_references_refused),
 		cmocka_unit_test(conflicts_refused),
 		cmocka_unit_test(service_values_refused),

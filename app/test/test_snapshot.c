@@ -281,6 +281,7 @@ core_reclaims_snapshot_only_after_every_worker_reported(void **state)
 	assert_int_equal(lb_core_port_add(c, &(struct lb_conf_port){
 		.name = "lan0", .prefix = 24, .addr = ip4("198.51.100.2") },
 		0, mac_port), 0);
+	assert_int_equal(lb_core_vips_set(c, (uint32_t[]){ ip4("198.51.100.100") }, 1), 0);
 	assert_true(add_service(c, "pop3", 0, LB_IPPROTO_TCP, 110, 110) >= 0);
 	assert_int_equal(lb_core_commit(c), 1);
 	rte_malloc_get_socket_stats(0, &before);
@@ -333,6 +334,87 @@ member_slot_generation_changes_on_reuse(void **state)
 	lb_core_free(c);
 }
 
+
+/* A commit rebuilds only the tables whose members changed: 64 services,
+ * one weight changed, one service's table built again; the others are
+ * the very same tables. */
+static void
+unchanged_services_keep_their_tables(void **state)
+{
+	struct lb_core *c = core_with(8);
+	const struct lb_snapshot *s;
+	const uint16_t *before[64];
+	uint64_t built;
+	unsigned int i;
+
+	(void)state;
+	for (i = 0; i < 64; i++) {
+		struct lb_conf_service svc = { .vip = 0, .proto = LB_IPPROTO_TCP,
+			.port_lo = (uint16_t)(1000 + i), .port_hi = (uint16_t)(1000 + i),
+			.sched = i % 2 ? LB_SCHED_WRR : LB_SCHED_MAGLEV,
+			.table_size = 251 };
+		uint16_t bound[2] = { (uint16_t)(i % 8), (uint16_t)((i + 1) % 8) };
+
+		snprintf(svc.name, sizeof(svc.name), "s%u", i);
+		assert_int_equal(lb_core_service_add(c, &svc, bound, 2), (int)i);
+	}
+	assert_int_equal(lb_core_commit(c), 1);
+	built = lb_core_tables_built(c);
+	assert_int_equal(built, 64 + 32);       /* Maglev each, wrr half */
+	s = lb_core_snapshot(c);
+	for (i = 0; i < 64; i++)
+		before[i] = s->services[i].maglev;
+
+	/* member 3 is in services 2, 3 (and 10, 11, ...: i % 8 in {2, 3}) */
+	assert_int_equal(lb_core_member_set_weight(c, 3, 300), 0);
+	assert_int_equal(lb_core_commit(c), 1);
+	s = lb_core_snapshot(c);
+	for (i = 0; i < 64; i++) {
+		bool hit = i % 8 == 2 || i % 8 == 3;
+
+		if (hit)
+			assert_ptr_not_equal(s->services[i].maglev, before[i]);
+		else
+			assert_ptr_equal(s->services[i].maglev, before[i]);
+	}
+	/* 16 services hold member 3: their Maglev and (odd ones) wrr */
+	assert_int_equal(lb_core_tables_built(c) - built, 16 + 8);
+	/* a change that touches no table (activity) builds none */
+	built = lb_core_tables_built(c);
+	lb_core_set_active(c, false);
+	assert_int_equal(lb_core_commit(c), 1);
+	assert_int_equal(lb_core_tables_built(c), built);
+	lb_core_free(c);
+}
+
+/* A member removed with drain keeps its flows (drain), takes no new
+ * ones, and stays out of the settled table. */
+static void
+retired_member_drains(void **state)
+{
+	struct lb_core *c = core_with(3);
+	const struct lb_snapshot *s;
+	int svc = add_service(c, "pop3", 0, LB_IPPROTO_TCP, 110, 110);
+	unsigned int i;
+
+	(void)state;
+	assert_int_equal(lb_core_member_retire(c, 1), 0);
+	assert_int_equal(lb_core_commit(c), 1);
+	s = lb_core_snapshot(c);
+	assert_int_equal(s->services[svc].mstate[1], LB_MS_DRAIN);
+	assert_int_equal(s->services[svc].n_active, 2);
+	for (i = 0; i < s->services[svc].table_size; i++) {
+		assert_int_not_equal(s->services[svc].maglev[i], 1);
+		assert_int_not_equal(s->services[svc].settled[i], 1);
+	}
+	assert_int_equal(s->services[svc].active_list[0], 0);
+	assert_int_equal(s->services[svc].active_list[1], 2);
+	/* persistence off: no records */
+	assert_null(s->services[svc].persist);
+	assert_int_equal(s->services[svc].persist_s, 0);
+	lb_core_free(c);
+}
+
 int
 main(void)
 {
@@ -344,6 +426,8 @@ main(void)
 		cmocka_unit_test(core_commit_publishes_on_change_only),
 		cmocka_unit_test(core_reclaims_snapshot_only_after_every_worker_reported),
 		cmocka_unit_test(member_slot_generation_changes_on_reuse),
+		cmocka_unit_test(unchanged_services_keep_their_tables),
+		cmocka_unit_test(retired_member_drains),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -13,6 +13,7 @@
 #include <jansson.h>
 
 #include "lb_pkt.h"
+#include "lb_persist.h"
 #include "lb_sched.h"
 #include "lb_config.h"
 
@@ -20,6 +21,7 @@ const char *const lb_sched_names[LB_SCHED_KIND_MAX] = {
 	[LB_SCHED_MAGLEV] = "maglev",
 	[LB_SCHED_WRR] = "wrr",
 	[LB_SCHED_SH] = "sh",
+	[LB_SCHED_WLC] = "wlc",
 };
 
 const char *const lb_admin_names[LB_ADMIN_STATE_MAX] = {
@@ -67,8 +69,12 @@ fail(struct ctx *c, const char *fmt, ...)
 	va_list ap;
 	int n;
 
-	n = snprintf(c->err->msg, size, "%s: %s: ", c->source,
-		     c->plen > 0 ? c->path : "(top level)");
+	/* a file names itself first; a control request is its params */
+	if (c->source != NULL)
+		n = snprintf(c->err->msg, size, "%s: %s: ", c->source,
+			     c->plen > 0 ? c->path : "(top level)");
+	else
+		n = snprintf(c->err->msg, size, "%s: ", c->path);
 	if (n < 0 || (size_t)n >= size)
 		return -EINVAL;   /* the place alone fills the message */
 	va_start(ap, fmt);
@@ -664,7 +670,7 @@ parse_vips(struct ctx *c, json_t *root)
 {
 	struct lb_conf *conf = c->conf;
 	char buf[INET_ADDRSTRLEN];
-	unsigned int i, j, n;
+	unsigned int i, n;
 	json_t *arr, *v;
 	size_t idx, mark;
 	int rc;
@@ -754,27 +760,10 @@ parse_vips(struct ctx *c, json_t *root)
 		if (n == 0 || conf->vips[n - 1] != conf->vips[i])
 			conf->vips[n++] = conf->vips[i];
 	conf->n_vips = n;
-	for (i = 0; i < n; i++)
-		for (j = 0; j < conf->n_ports; j++)
-			if (conf->vips[i] == conf->ports[j].addr ||
-			    conf->vips[i] == conf->ports[j].gateway) {
-				mark = push_key(c, "vips");
-				rc = fail(c, "%s is also the address or gateway of port \"%s\"",
-					  lb_conf_ip_str(conf->vips[i], buf),
-					  conf->ports[j].name);
-				pop(c, mark);
-				return rc;
-			}
 	return 0;
 vips_out:
 	pop(c, mark);
 	return rc;
-}
-
-static bool
-is_vip(const struct lb_conf *conf, uint32_t addr)
-{
-	return lb_conf_vip_find(conf->vips, conf->n_vips, addr);
 }
 
 static const char *const flows_keys[] = {
@@ -909,67 +898,23 @@ static const char *const member_keys[] = {
 	"name", "address", "weight", "mac", "source_ports", "state", NULL };
 
 static int
-parse_member(struct ctx *c, json_t *o, unsigned int idx)
+parse_member(struct ctx *c, json_t *o, struct lb_conf_member *m)
 {
-	struct lb_conf *conf = c->conf;
-	struct lb_conf_member *m = &conf->members[idx];
 	char s[32], buf[INET_ADDRSTRLEN];
-	unsigned int j;
 	size_t mark;
 	int rc;
 
 	if ((rc = check_keys(c, o, member_keys)) != 0 ||
-	    (rc = get_name(c, o, m->name)) != 0)
+	    (rc = get_name(c, o, m->name)) != 0 ||
+	    (rc = get_ipv4(c, o, "address", true, &m->addr)) != 0)
 		return rc;
-	for (j = 0; j < idx; j++)
-		if (strcmp(conf->members[j].name, m->name) == 0) {
-			mark = push_key(c, "name");
-			rc = fail(c, "duplicate member name \"%s\" (also members[%u])",
-				  m->name, j);
-			pop(c, mark);
-			return rc;
-		}
-
-	if ((rc = get_ipv4(c, o, "address", true, &m->addr)) != 0)
-		return rc;
-	mark = push_key(c, "address");
-	for (j = 0; j < conf->n_ports; j++) {
-		const struct lb_conf_port *p = &conf->ports[j];
-		uint32_t mask = ~0u << (32 - p->prefix);
-		uint32_t host = ntohl(m->addr) & ~mask;
-
-		if (!lb_conf_in_subnet(m->addr, p->addr, p->prefix))
-			continue;
-		if (m->addr == p->addr || m->addr == p->gateway ||
-		    host == 0 || host == ~mask) {
-			rc = fail(c, "%s is the address, gateway, network or broadcast address of port \"%s\"",
-				  lb_conf_ip_str(m->addr, buf), p->name);
-			pop(c, mark);
-			return rc;
-		}
-		m->port = (uint8_t)j;
-		break;
-	}
-	if (j == conf->n_ports) {
-		rc = fail(c, "%s is not in the subnet of any port: DSR needs members on the balancer's own segment",
+	if (lb_conf_addr_reserved(m->addr)) {
+		mark = push_key(c, "address");
+		rc = fail(c, "%s cannot be a member (0/8, 127/8, multicast and broadcast are refused)",
 			  lb_conf_ip_str(m->addr, buf));
 		pop(c, mark);
 		return rc;
 	}
-	if (is_vip(conf, m->addr)) {
-		rc = fail(c, "%s is a VIP", lb_conf_ip_str(m->addr, buf));
-		pop(c, mark);
-		return rc;
-	}
-	for (j = 0; j < idx; j++)
-		if (conf->members[j].addr == m->addr) {
-			rc = fail(c, "%s is also member \"%s\" (members[%u])",
-				  lb_conf_ip_str(m->addr, buf), conf->members[j].name, j);
-			pop(c, mark);
-			return rc;
-		}
-	pop(c, mark);
-
 	if (get_uint(c, o, "weight", 0, 65535, 100, &m->weight) < 0)
 		return -EINVAL;
 
@@ -994,20 +939,6 @@ parse_member(struct ctx *c, json_t *o, unsigned int idx)
 				   &m->sport_hi) != 0)
 			return -EINVAL;
 		m->has_sports = true;
-		mark = push_key(c, "source_ports");
-		for (j = 0; j < idx; j++) {
-			const struct lb_conf_member *q = &conf->members[j];
-
-			if (q->has_sports && m->sport_lo <= q->sport_hi &&
-			    q->sport_lo <= m->sport_hi) {
-				rc = fail(c, "%u-%u overlaps the range of member \"%s\" (%u-%u)",
-					  m->sport_lo, m->sport_hi, q->name,
-					  q->sport_lo, q->sport_hi);
-				pop(c, mark);
-				return rc;
-			}
-		}
-		pop(c, mark);
 	}
 
 	return get_enum(c, o, "state", lb_admin_names, LB_ADMIN_STATE_MAX,
@@ -1044,7 +975,7 @@ parse_members(struct ctx *c, json_t *root)
 		if (!json_is_object(o))
 			rc = fail(c, "expected an object, got %s", type_name(o));
 		else
-			rc = parse_member(c, o, (unsigned int)i);
+			rc = parse_member(c, o, &c->conf->members[i]);
 		if (rc != 0) {
 			pop(c, mark);
 			return rc;
@@ -1219,13 +1150,14 @@ out:
 	return rc;
 }
 
+/* Member names as given: whether they exist is the core's question,
+ * asked the same way for a file, a reload and a control request. */
 static int
 parse_service_members(struct ctx *c, json_t *o, struct lb_conf_service *s)
 {
-	const struct lb_conf *conf = c->conf;
 	json_t *arr, *v;
 	size_t i, mark;
-	unsigned int j, k;
+	unsigned int k;
 	int rc;
 
 	if ((rc = get_array(c, o, "members", false, &arr)) < 0)
@@ -1233,6 +1165,10 @@ parse_service_members(struct ctx *c, json_t *o, struct lb_conf_service *s)
 	if (rc == 1)
 		return 0;      /* every member */
 	mark = push_key(c, "members");
+	if (json_array_size(arr) > LB_MAX_MEMBERS) {
+		rc = fail(c, "more than %d members", LB_MAX_MEMBERS);
+		goto out;
+	}
 	s->members = calloc(json_array_size(arr) + 1, sizeof(*s->members));
 	if (s->members == NULL) {
 		rc = fail(c, "out of memory");
@@ -1241,27 +1177,19 @@ parse_service_members(struct ctx *c, json_t *o, struct lb_conf_service *s)
 	json_array_foreach(arr, i, v) {
 		size_t m2 = push_index(c, i);
 
-		if (!json_is_string(v)) {
-			rc = fail(c, "expected a member name, got %s",
-				  type_name(v));
-			goto out;
-		}
-		for (j = 0; j < conf->n_members; j++)
-			if (strcmp(conf->members[j].name,
-				   json_string_value(v)) == 0)
-				break;
-		if (j == conf->n_members) {
-			rc = fail(c, "no member is named \"%s\"",
-				  json_string_value(v));
+		if (!json_is_string(v) ||
+		    json_string_length(v) >= LB_NAME_MAX ||
+		    !valid_name(json_string_value(v))) {
+			rc = fail(c, "expected a member name");
 			goto out;
 		}
 		for (k = 0; k < s->n_members; k++)
-			if (s->members[k] == j) {
+			if (strcmp(s->members[k], json_string_value(v)) == 0) {
 				rc = fail(c, "\"%s\" is listed twice",
 					  json_string_value(v));
 				goto out;
 			}
-		s->members[s->n_members++] = (uint16_t)j;
+		strcpy(s->members[s->n_members++], json_string_value(v));
 		pop(c, m2);
 	}
 	rc = 0;
@@ -1270,96 +1198,85 @@ out:
 	return rc;
 }
 
-/* Port specificity: an exact port beats a range, a range beats any. */
-static int
-port_class(const struct lb_conf_service *s)
-{
-	if (s->port_lo == s->port_hi)
-		return 2;
-	return s->port_lo == 0 && s->port_hi == 65535 ? 0 : 1;
-}
+static const char *const service_keys[] = {
+	"name", "vip", "protocol", "port", "scheduler", "persistence",
+	"persistence_netmask", "stateless", "hash_fields", "table_size",
+	"members", "check", NULL };
 
-/* Checks leave through the exception interface, which stands for
- * ports[0]: a checked member must be on that port's subnet. */
+/* The seed's IPVSHelper -p default: a client sticks to its member for
+ * 15 s after its last connection. */
+#define LB_PERSIST_DEFAULT 15
+
 static int
-check_members_reachable(struct ctx *c, const struct lb_conf_service *s)
+parse_persist_mask(struct ctx *c, json_t *o, struct lb_conf_service *s)
 {
-	const struct lb_conf *conf = c->conf;
-	unsigned int i, n = s->members != NULL ? s->n_members : conf->n_members;
+	char buf[INET_ADDRSTRLEN + 1];
+	uint32_t mask, host;
+	uint8_t prefix;
 	size_t mark;
 	int rc;
 
-	if (s->check.type == LB_CHECK_NONE)
-		return 0;
-	for (i = 0; i < n; i++) {
-		const struct lb_conf_member *m =
-			&conf->members[s->members != NULL ? s->members[i] : i];
-
-		if (m->port == 0)
-			continue;
-		mark = push_key(c, "check");
-		rc = fail(c, "member \"%s\" is on port \"%s\", but checks run from the exception interface of ports[0] (\"%s\")",
-			  m->name, conf->ports[m->port].name, conf->ports[0].name);
-		pop(c, mark);
-		return rc;
+	s->persist_prefix = 32;
+	rc = get_string(c, o, "persistence_netmask", false, buf, sizeof(buf));
+	if (rc != 0)
+		return rc < 0 ? rc : 0;
+	mark = push_key(c, "persistence_netmask");
+	if (strchr(buf, '/') != NULL ||
+	    lb_conf_parse_cidr(buf, 32, &mask, &prefix) != 0) {
+		rc = fail(c, "\"%s\" is not a netmask such as 255.255.255.0",
+			  buf);
+		goto out;
 	}
-	return 0;
+	host = ntohl(mask);
+	for (prefix = 0; prefix < 32 && (host & (1u << (31 - prefix))); prefix++)
+		;
+	if (prefix < 8 || (prefix < 32 && (host << prefix) != 0)) {
+		rc = fail(c, "\"%s\" is not a netmask of 8 to 32 leading ones",
+			  buf);
+		goto out;
+	}
+	if (s->persistence == 0) {
+		rc = fail(c, "persistence is off (0): a netmask means nothing");
+		goto out;
+	}
+	s->persist_prefix = prefix;
+	rc = 0;
+out:
+	pop(c, mark);
+	return rc;
 }
 
-static const char *const service_keys[] = {
-	"name", "vip", "protocol", "port", "scheduler", "persistence",
-	"stateless", "hash_fields", "table_size", "members", "check", NULL };
-
+/* One service, decoded: whether its VIP exists, its port is free and
+ * its members exist is the core's question. */
 static int
-parse_service(struct ctx *c, json_t *o, unsigned int idx)
+parse_service(struct ctx *c, json_t *o, struct lb_conf_service *s)
 {
-	struct lb_conf *conf = c->conf;
-	struct lb_conf_service *s = &conf->services[idx];
-	char vip[INET_ADDRSTRLEN + 1], proto[8], buf[INET_ADDRSTRLEN];
-	unsigned int j;
+	char vip[INET_ADDRSTRLEN + 1], proto[8];
+	uint32_t persist;
 	size_t mark;
 	int rc;
 
 	if ((rc = check_keys(c, o, service_keys)) != 0 ||
 	    (rc = get_name(c, o, s->name)) != 0)
 		return rc;
-	for (j = 0; j < idx; j++)
-		if (strcmp(conf->services[j].name, s->name) == 0) {
-			mark = push_key(c, "name");
-			rc = fail(c, "duplicate service name \"%s\" (also services[%u])",
-				  s->name, j);
-			pop(c, mark);
-			return rc;
-		}
 
 	if ((rc = get_string(c, o, "vip", true, vip, sizeof(vip))) != 0)
 		return rc;
-	mark = push_key(c, "vip");
 	if (strcmp(vip, "*") == 0) {
 		s->vip = 0;
-		if (conf->n_vips == 0) {
-			rc = fail(c, "\"*\" means every VIP, but no VIPs are configured (\"vips\", \"vip_file\")");
-			pop(c, mark);
-			return rc;
-		}
 	} else {
 		uint8_t prefix;
 
 		if (strchr(vip, '/') != NULL ||
-		    lb_conf_parse_cidr(vip, 32, &s->vip, &prefix) != 0) {
+		    lb_conf_parse_cidr(vip, 32, &s->vip, &prefix) != 0 ||
+		    s->vip == 0) {
+			mark = push_key(c, "vip");
 			rc = fail(c, "\"%s\" is not an IPv4 address or \"*\"",
 				  vip);
 			pop(c, mark);
 			return rc;
 		}
-		if (!is_vip(conf, s->vip)) {
-			rc = fail(c, "%s is not one of the VIPs (\"vips\", \"vip_file\")",
-				  lb_conf_ip_str(s->vip, buf));
-			pop(c, mark);
-			return rc;
-		}
 	}
-	pop(c, mark);
 
 	if ((rc = get_string(c, o, "protocol", true, proto, sizeof(proto))) != 0)
 		return rc;
@@ -1376,33 +1293,25 @@ parse_service(struct ctx *c, json_t *o, unsigned int idx)
 
 	if (get_port_range(c, o, "port", true, &s->port_lo, &s->port_hi) != 0)
 		return -EINVAL;
-	for (j = 0; j < idx; j++) {
-		const struct lb_conf_service *q = &conf->services[j];
-
-		if (q->proto != s->proto || q->vip != s->vip ||
-		    port_class(q) != port_class(s) ||
-		    s->port_hi < q->port_lo || q->port_hi < s->port_lo)
-			continue;
-		mark = push_key(c, "port");
-		rc = fail(c, "overlaps service \"%s\" (services[%u]) on the same VIP and protocol",
-			  q->name, j);
-		pop(c, mark);
-		return rc;
-	}
-
 	if (get_enum(c, o, "scheduler", lb_sched_names, LB_SCHED_KIND_MAX,
 		     LB_SCHED_MAGLEV, &s->sched) < 0 ||
 	    get_bool(c, o, "stateless", false, &s->stateless) < 0 ||
-	    get_uint(c, o, "persistence", 0, 86400, 0, &s->persistence) < 0 ||
 	    get_uint(c, o, "table_size", 7, LB_MAGLEV_MAX_SIZE,
 		     LB_MAGLEV_DEFAULT_SIZE, &s->table_size) < 0)
 		return -EINVAL;
-	if (s->persistence != 0) {
+	rc = get_uint(c, o, "persistence", 0, LB_PERSIST_MAX_TIMEOUT,
+		      s->stateless ? 0 : LB_PERSIST_DEFAULT, &persist);
+	if (rc < 0)
+		return rc;
+	s->persistence = persist;
+	if (rc == 0 && persist != 0 && s->stateless) {
 		mark = push_key(c, "persistence");
-		rc = fail(c, "client persistence is not available in this version of dsrlb; set 0 or remove the key");
+		rc = fail(c, "stateless services keep a client on one member by hashing (\"hash_fields\"); set 0 or remove the key");
 		pop(c, mark);
 		return rc;
 	}
+	if (parse_persist_mask(c, o, s) != 0)
+		return -EINVAL;
 	if (!lb_is_prime(s->table_size)) {
 		mark = push_key(c, "table_size");
 		rc = fail(c, "%u is not prime (Maglev needs a prime table size, such as 65537)",
@@ -1425,41 +1334,6 @@ parse_service(struct ctx *c, json_t *o, unsigned int idx)
 	    parse_service_members(c, o, s) != 0 ||
 	    parse_check(c, o, s) != 0)
 		return -EINVAL;
-	return check_members_reachable(c, s);
-}
-
-/* Member source-port ranges take a port away from every service on every
- * VIP, so an overlap with a named port or range would silently steal
- * that service's traffic. Services on "any" port are meant to be cut. */
-static int
-check_source_ports(struct ctx *c)
-{
-	const struct lb_conf *conf = c->conf;
-	unsigned int i, j;
-	size_t mark;
-	int rc;
-
-	for (i = 0; i < conf->n_members; i++) {
-		const struct lb_conf_member *m = &conf->members[i];
-
-		if (!m->has_sports)
-			continue;
-		for (j = 0; j < conf->n_services; j++) {
-			const struct lb_conf_service *s = &conf->services[j];
-
-			if (port_class(s) == 0 || m->sport_hi < s->port_lo ||
-			    s->port_hi < m->sport_lo)
-				continue;
-			mark = push_key(c, "members");
-			push_index(c, i);
-			push_key(c, "source_ports");
-			rc = fail(c, "%u-%u includes the port of service \"%s\" (%u-%u)",
-				  m->sport_lo, m->sport_hi, s->name,
-				  s->port_lo, s->port_hi);
-			pop(c, mark);
-			return rc;
-		}
-	}
 	return 0;
 }
 
@@ -1493,7 +1367,7 @@ parse_services(struct ctx *c, json_t *root)
 		if (!json_is_object(o))
 			rc = fail(c, "expected an object, got %s", type_name(o));
 		else
-			rc = parse_service(c, o, (unsigned int)i);
+			rc = parse_service(c, o, &c->conf->services[i]);
 		c->conf->n_services++;  /* so lb_conf_free() sees it */
 		if (rc != 0) {
 			pop(c, mark);
@@ -1502,11 +1376,29 @@ parse_services(struct ctx *c, json_t *root)
 		pop(c, m2);
 	}
 	pop(c, mark);
-	return check_source_ports(c);
+	return 0;
+}
+
+/* A Unix socket path: absolute, and short enough for sun_path. */
+static int
+get_socket_path(struct ctx *c, json_t *root, const char *key, char *out)
+{
+	int rc = get_string(c, root, key, false, out, LB_SOCKET_PATH_MAX);
+	size_t mark;
+
+	if (rc != 0)
+		return rc < 0 ? rc : 0;
+	if (out[0] == '/')
+		return 0;
+	mark = push_key(c, key);
+	rc = fail(c, "\"%s\" is not an absolute path", out);
+	pop(c, mark);
+	return rc;
 }
 
 static const char *const top_keys[] = {
-	"ports", "exception_interface", "control_socket", "vip_file", "vips",
+	"ports", "exception_interface", "control_socket",
+	"control_socket_readonly", "control_group", "vip_file", "vips",
 	"flows", "dataplane", "arp", "members", "services", NULL };
 
 static int
@@ -1546,15 +1438,28 @@ parse_top(struct ctx *c, json_t *root)
 	    (rc = parse_services(c, root)) != 0)
 		return -EINVAL;
 
-	rc = get_string(c, root, "control_socket", false, conf->control_socket,
-			sizeof(conf->control_socket));
+	if ((rc = get_socket_path(c, root, "control_socket",
+				  conf->control_socket)) != 0 ||
+	    (rc = get_socket_path(c, root, "control_socket_readonly",
+				  conf->control_socket_ro)) != 0)
+		return -EINVAL;
+	if (conf->control_socket_ro[0] != '\0' &&
+	    strcmp(conf->control_socket_ro, conf->control_socket) == 0) {
+		size_t mark = push_key(c, "control_socket_readonly");
+
+		rc = fail(c, "the read-only socket needs a path of its own");
+		pop(c, mark);
+		return rc;
+	}
+	rc = get_string(c, root, "control_group", false, conf->control_group,
+			sizeof(conf->control_group));
 	if (rc < 0)
 		return rc;
-	if (rc == 0 && conf->control_socket[0] != '/') {
-		size_t mark = push_key(c, "control_socket");
+	if (rc == 0 && !valid_name(conf->control_group)) {
+		size_t mark = push_key(c, "control_group");
 
-		rc = fail(c, "\"%s\" is not an absolute path",
-			  conf->control_socket);
+		rc = fail(c, "\"%s\" is not a group name or number",
+			  conf->control_group);
 		pop(c, mark);
 		return rc;
 	}
@@ -1592,6 +1497,56 @@ lb_conf_parse(const char *text, const char *source, struct lb_conf_error *err)
 	return c.conf;
 }
 
+static int
+decode_one(json_t *o, const char *where, struct lb_conf *conf,
+	   struct lb_conf_error *err, bool service, void *out)
+{
+	struct ctx c = { .source = NULL, .err = err, .conf = conf };
+	int rc;
+
+	err->msg[0] = '\0';
+	snprintf(c.path, sizeof(c.path), "%s", where);
+	c.plen = strlen(c.path);
+	if (!json_is_object(o))
+		return fail(&c, "expected an object, got %s", type_name(o));
+	rc = service ? parse_service(&c, o, out) : parse_member(&c, o, out);
+	return rc != 0 ? -EINVAL : 0;
+}
+
+int
+lb_conf_decode_member(json_t *o, const char *where,
+		      struct lb_conf_member *m, struct lb_conf_error *err)
+{
+	memset(m, 0, sizeof(*m));
+	return decode_one(o, where, NULL, err, false, m);
+}
+
+int
+lb_conf_decode_service(json_t *o, const char *where, bool checks_possible,
+		       struct lb_conf_service *s, struct lb_conf_error *err)
+{
+	struct lb_conf conf;
+	int rc;
+
+	memset(&conf, 0, sizeof(conf));
+	/* only whether checks can run matters to a service */
+	if (checks_possible)
+		strcpy(conf.exception_interface, "kif");
+	memset(s, 0, sizeof(*s));
+	rc = decode_one(o, where, &conf, err, true, s);
+	if (rc != 0)
+		lb_conf_service_clear(s);
+	return rc;
+}
+
+void
+lb_conf_service_clear(struct lb_conf_service *s)
+{
+	free(s->members);
+	s->members = NULL;
+	s->n_members = 0;
+}
+
 struct lb_conf *
 lb_conf_load(const char *path, struct lb_conf_error *err)
 {
@@ -1618,7 +1573,7 @@ lb_conf_free(struct lb_conf *conf)
 	if (conf == NULL)
 		return;
 	for (i = 0; i < conf->n_services; i++)
-		free(conf->services[i].members);
+		lb_conf_service_clear(&conf->services[i]);
 	free(conf->services);
 	free(conf->members);
 	free(conf->vips);

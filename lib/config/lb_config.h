@@ -20,6 +20,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #define LB_NAME_MAX 32          /**< names: 1..31 of [A-Za-z0-9_.-] */
 #define LB_MAX_PORTS 8
 #define LB_MAX_MEMBERS 1024
@@ -30,12 +32,14 @@
 #define LB_DEVICE_MAX 128
 #define LB_IFNAME_MAX 16        /**< IFNAMSIZ */
 #define LB_HTTP_PATH_MAX 128
+#define LB_SOCKET_PATH_MAX 108  /**< sun_path */
 
 /** Schedulers. */
 enum lb_sched_kind {
 	LB_SCHED_MAGLEV = 0, /**< weighted Maglev consistent hashing */
 	LB_SCHED_WRR,        /**< smooth weighted round robin */
 	LB_SCHED_SH,         /**< consistent hash of the client address */
+	LB_SCHED_WLC,        /**< weighted least connections (per worker) */
 	LB_SCHED_KIND_MAX,
 };
 
@@ -81,7 +85,9 @@ struct lb_conf_member {
 	uint16_t sport_hi;
 	bool has_sports;
 	uint8_t state;              /**< enum lb_admin_state */
-	uint8_t port;               /**< index of the port holding it */
+	uint8_t port;               /**< index of the port holding it (set
+					 by the core: the port whose subnet
+					 holds the address) */
 };
 
 /** A health check. Times in milliseconds. */
@@ -106,9 +112,10 @@ struct lb_conf_service {
 	uint8_t hash_fields;        /**< LB_HASH_F_* for stateless */
 	uint16_t port_lo;           /**< host order, inclusive */
 	uint16_t port_hi;
-	uint32_t persistence;       /**< seconds, 0 = off (only 0 accepted) */
+	uint32_t persistence;       /**< seconds, 0 = off */
+	uint8_t persist_prefix;     /**< client netmask length for persistence */
 	uint32_t table_size;        /**< Maglev table size, prime */
-	uint16_t *members;          /**< member indexes; NULL = all */
+	char (*members)[LB_NAME_MAX]; /**< member names; NULL = all */
 	uint16_t n_members;
 	struct lb_conf_check check;
 };
@@ -150,7 +157,9 @@ struct lb_conf {
 	struct lb_conf_port ports[LB_MAX_PORTS];
 	unsigned int n_ports;
 	char exception_interface[LB_IFNAME_MAX];
-	char control_socket[108];   /**< sun_path */
+	char control_socket[LB_SOCKET_PATH_MAX];    /**< read-write */
+	char control_socket_ro[LB_SOCKET_PATH_MAX]; /**< read-only, "" = none */
+	char control_group[LB_NAME_MAX]; /**< group of the sockets, "" = ours */
 	char vip_file[LB_PATH_MAX];
 	uint32_t *vips;             /**< network order, sorted, unique */
 	unsigned int n_vips;
@@ -192,6 +201,41 @@ struct lb_conf *lb_conf_parse(const char *text, const char *source,
 
 /** Release a configuration. */
 void lb_conf_free(struct lb_conf *conf);
+
+/**
+ * Decode one member object (as in "members") from a control request or
+ * another document. Only the object itself is checked: whether its name
+ * and address are free is the core's question.
+ *
+ * @param where
+ *   JSON path of the object for messages, e.g. "params".
+ * @return
+ *   0, or -EINVAL with err set to "<where>.<key>: <problem>".
+ */
+int lb_conf_decode_member(json_t *o, const char *where,
+			  struct lb_conf_member *m, struct lb_conf_error *err);
+
+/**
+ * Decode one service object (as in "services"); as
+ * lb_conf_decode_member(). checks_possible: the balancer has an
+ * exception interface to run health checks from. Release with
+ * lb_conf_service_clear().
+ */
+int lb_conf_decode_service(json_t *o, const char *where, bool checks_possible,
+			   struct lb_conf_service *s, struct lb_conf_error *err);
+
+/** Free what a decoded service holds (its member names). */
+void lb_conf_service_clear(struct lb_conf_service *s);
+
+/**
+ * Encode a configuration in the file format: what lb_conf_parse()
+ * decodes into the same configuration. VIPs are written as "vips" (in
+ * the largest aligned blocks), never as a vip_file.
+ *
+ * @return
+ *   A new JSON object, or NULL when out of memory.
+ */
+json_t *lb_conf_encode(const struct lb_conf *conf);
 
 /**
  * Parse the seed's vipaddrs format: one address or subnet (mask /24 to

@@ -20,26 +20,82 @@ extern int lb_core_logtype;
 /* Snapshots replaced but perhaps still read by a worker. */
 #define LB_RETIRE_MAX 64
 
-struct lb_retired {
-	struct lb_snapshot *snap;
+/* What a piece of retired memory is. */
+enum lb_garbage_kind {
+	LB_GARBAGE_SNAPSHOT = 0,
+	LB_GARBAGE_RTE,           /* rte_free() */
+	LB_GARBAGE_PERSIST,       /* lb_persist_free() */
+};
+
+struct lb_garbage {
+	void *p;
+	uint8_t kind;
 	uint64_t token;
+};
+
+/* One member as a table was built from it: the same list builds the
+ * same table (names are fixed for a slot's generation). */
+struct lb_core_be {
+	uint16_t slot;
+	uint16_t gen;
+	uint32_t weight;
+};
+
+/* A scheduling table kept from one commit to the next while its
+ * members and weights stay the same. */
+struct lb_core_table {
+	uint16_t *t;              /* rte_malloc'ed; NULL: not built */
+	uint32_t size;            /* entries in t */
+	struct lb_core_be *key;   /* what it was built from */
+	unsigned int n_key;
+};
+
+/* Per service slot: what outlives one snapshot. */
+struct lb_core_rt {
+	uint16_t gen;             /* service generation these belong to */
+	struct lb_core_table maglev;
+	struct lb_core_table settled;
+	struct lb_core_table wrr;
+	struct lb_persist *persist;
 };
 
 struct lb_core {
 	struct lb_core_params p;
+	/* ---- state: what a reload replaces as a whole ---- */
 	struct lb_core_port ports[LB_MAX_PORTS];
 	unsigned int n_ports;
+	struct lb_conf settings;  /* process settings; no lists */
 	uint32_t *vips;
 	unsigned int n_vips;
 	struct lb_conf_flows flows;
 	struct lb_core_member members[LB_MAX_MEMBERS];
 	struct lb_core_service *services[LB_MAX_SERVICES];
+	uint16_t svc_gen[LB_MAX_SERVICES];
 	bool active;
+	bool started;
+	uint64_t seq;
+	/* ---- runtime ---- */
 	bool dirty;
 	uint64_t version;
+	uint64_t tables_built;    /* Maglev/wrr tables built, ever */
+	struct lb_core_rt rt[LB_MAX_SERVICES];
+	uint16_t persist_gen[LB_MAX_MEMBERS]; /* member gens the persistence
+						 records were last cleared at */
 	struct lb_snapshot *cur;  /* read by workers: atomic accesses */
-	struct lb_retired retired[LB_RETIRE_MAX];
-	unsigned int n_retired;
+	/* replaced memory waiting for a grace period (snapshots, tables) */
+	struct lb_garbage *garbage;
+	unsigned int n_garbage;
+	unsigned int cap_garbage;
+	unsigned int n_retired;   /* snapshots among them */
+	/* replaced by a build, not yet given a token */
+	struct lb_garbage *pending;
+	unsigned int n_pending;
+	unsigned int cap_pending;
 };
+
+/* snapshot.c */
+int lb_core_defer(struct lb_core *core, void *p, uint8_t kind);
+void lb_core_garbage_free(struct lb_garbage *g);
+void lb_core_rt_free(struct lb_core *core, unsigned int svc);
 
 #endif /* LB_CORE_INTERNAL_H */

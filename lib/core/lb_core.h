@@ -62,6 +62,8 @@ struct lb_core_member {
 	struct lb_conf_member conf;  /**< as configured or last set */
 	uint16_t gen;
 	uint8_t used;
+	uint8_t removing;            /**< removed with drain: takes no new
+					  flows, goes once its flows end */
 	uint8_t mac_state;           /**< enum lb_mac_state */
 	uint8_t mac[6];              /**< valid unless LB_MAC_NONE */
 };
@@ -69,6 +71,7 @@ struct lb_core_member {
 /** A service's control-plane view (read-only for callers). */
 struct lb_core_service {
 	struct lb_conf_service conf; /**< members/n_members unused here */
+	uint16_t gen;                /**< bumped when the slot is reused */
 	uint8_t used;
 	uint8_t all_members;         /**< bound to every member */
 	uint8_t bound[LB_MAX_MEMBERS];  /**< member slot is in the service */
@@ -94,20 +97,80 @@ struct lb_core *lb_core_create(const struct lb_core_params *p);
 void lb_core_free(struct lb_core *core);
 
 /**
- * Apply a whole validated configuration to an empty core: ports (with
- * their DPDK port ids and MACs), VIPs, flow timeouts, members, services.
- * Does not commit.
+ * Apply a decoded configuration to an empty core: ports (with their
+ * DPDK port ids and MACs), process settings, VIPs, flow timeouts,
+ * members, services, each validated by the same rules as a control
+ * request (messages name the file and JSON path). Does not commit.
  *
  * @param dpdk_ports
- *   DPDK port id of each configured port.
+ *   DPDK port id of each configured port (NULL: 0, 1, ...).
  * @param macs
- *   MAC address of each configured port.
+ *   MAC address of each configured port (NULL: zeros).
  * @return
  *   0, or a negative errno with err set.
  */
 int lb_core_apply_conf(struct lb_core *core, const struct lb_conf *conf,
 		       const uint16_t *dpdk_ports, const uint8_t (*macs)[6],
 		       struct lb_conf_error *err);
+
+/**
+ * Validate a decoded configuration as a whole, as lb_core_apply_conf()
+ * would (dsrlb -t). Needs no EAL.
+ */
+int lb_core_conf_check(const struct lb_conf *conf, struct lb_conf_error *err);
+
+/** What a reload changed (names). */
+struct lb_core_diff {
+	unsigned int n[8];           /**< per LB_DIFF_* */
+	char (*names[8])[LB_NAME_MAX]; /**< malloc'ed lists, per LB_DIFF_* */
+	uint32_t *vips[2];           /**< added, removed */
+	unsigned int n_vips[2];
+};
+
+enum {
+	LB_DIFF_MEMBER_ADDED = 0,
+	LB_DIFF_MEMBER_REMOVED,
+	LB_DIFF_MEMBER_CHANGED,
+	LB_DIFF_SERVICE_ADDED,
+	LB_DIFF_SERVICE_REMOVED,
+	LB_DIFF_SERVICE_CHANGED,
+	LB_DIFF_KINDS,
+};
+
+/** Release the lists of a diff. */
+void lb_core_diff_free(struct lb_core_diff *d);
+
+/**
+ * Make the running state that of a decoded configuration, as one
+ * change: compute the difference (VIPs, members and services by name;
+ * flow timeouts), validate it on a copy of the state and, only if all
+ * of it is valid, apply it. Members that are gone are removed with
+ * drain. Ports and process settings cannot change at run time: a
+ * configuration that changes them is refused (a restart applies it).
+ * Does not commit.
+ *
+ * @param diff
+ *   Out (may be NULL): what changed; release with lb_core_diff_free().
+ * @return
+ *   0 (state replaced, or nothing to change), or a negative errno with
+ *   err naming the place; the state is then untouched.
+ */
+int lb_core_reload(struct lb_core *core, const struct lb_conf *conf,
+		   struct lb_core_diff *diff, struct lb_conf_error *err);
+
+/**
+ * The running state as a configuration in the file format's structures
+ * (lb_conf_encode() writes it): what a reload of it leaves unchanged.
+ * Members being removed are left out.
+ *
+ * @return
+ *   A configuration to release with lb_conf_free(), or NULL.
+ */
+struct lb_conf *lb_core_to_conf(const struct lb_core *core);
+
+/** Process settings the core was configured with (ports, interface,
+ *  sockets, dataplane, ARP; no lists). */
+const struct lb_conf *lb_core_settings(const struct lb_core *core);
 
 /** Add a port; its index, or a negative errno. */
 int lb_core_port_add(struct lb_core *core, const struct lb_conf_port *p,
@@ -117,20 +180,53 @@ int lb_core_port_add(struct lb_core *core, const struct lb_conf_port *p,
 int lb_core_vips_set(struct lb_core *core, const uint32_t *vips,
 		     unsigned int n);
 
+/** The flow settings (timeouts in seconds). */
+const struct lb_conf_flows *lb_core_flows(const struct lb_core *core);
+
 /** Set the flow timeouts (seconds). */
 void lb_core_flows_set(struct lb_core *core, const struct lb_conf_flows *f);
 
 /**
- * Add a member. Its port is the one whose subnet holds its address.
+ * Add a member after checking it against the state: name and address
+ * unique, address on a port's subnet (its port) and not a VIP or an own,
+ * gateway, network or broadcast address, source ports overlapping no
+ * other member's range and no service's port.
  *
+ * @param where
+ *   The object's place for messages ("t.json: members[2]", "params").
+ * @param err
+ *   "<where>.<key>: <problem>" on failure (may be NULL).
  * @return
  *   The member slot, or -EEXIST (name or address taken), -ENOSPC,
- *   -EINVAL (address on no port).
+ *   -EINVAL (anything else).
  */
+int lb_core_member_create(struct lb_core *core, const struct lb_conf_member *m,
+			  const char *where, struct lb_conf_error *err);
+
+/** lb_core_member_create() without a message. */
 int lb_core_member_add(struct lb_core *core, const struct lb_conf_member *m);
 
-/** Remove a member; its flows are rescheduled. */
+/**
+ * Replace a member's settings (weight, state, MAC, source ports; the
+ * name and address stay), checked as lb_core_member_create().
+ */
+int lb_core_member_update(struct lb_core *core, unsigned int slot,
+			  const struct lb_conf_member *m, const char *where,
+			  struct lb_conf_error *err);
+
+/** Join a member to a service that lists its members. */
+int lb_core_service_bind(struct lb_core *core, unsigned int svc,
+			 unsigned int member);
+
+/** Remove a member now; its flows are rescheduled. */
 int lb_core_member_remove(struct lb_core *core, unsigned int slot);
+
+/**
+ * Remove a member with drain: it takes no new flows and keeps the ones
+ * it has; the caller removes it (lb_core_member_remove()) once they end.
+ * Its name and address stay taken meanwhile.
+ */
+int lb_core_member_retire(struct lb_core *core, unsigned int slot);
 
 /** Set a member's weight (0..65535). */
 int lb_core_member_set_weight(struct lb_core *core, unsigned int slot,
@@ -150,18 +246,64 @@ void lb_core_member_set_mac(struct lb_core *core, unsigned int slot,
 			    const uint8_t *mac);
 
 /**
- * Add a service. conf->members names member indexes of the conf the
- * caller validated against; pass bound_slots instead to bind by slot
- * (NULL with n_members == 0 binds every member, present and future).
+ * Add a service after checking it against the state: name unique, VIP
+ * configured ("*": at least one VIP), port overlapping no service of the
+ * same VIP, protocol and kind (exact, range, any), no member's source
+ * ports, members (s->members names, NULL: every member, present and
+ * future) existing and, when checked, on the port the checks leave from.
  *
  * @return
- *   The service slot, or a negative errno.
+ *   The service slot, or -EEXIST, -ENOENT (a member does not exist),
+ *   -ENOSPC, -EINVAL, with err "<where>.<key>: <problem>".
+ */
+int lb_core_service_create(struct lb_core *core,
+			   const struct lb_conf_service *s, const char *where,
+			   struct lb_conf_error *err);
+
+/**
+ * Add a service bound to member slots (bound_slots NULL: every member,
+ * present and future), checked as lb_core_service_create(); for tests
+ * and the benchmark.
  */
 int lb_core_service_add(struct lb_core *core, const struct lb_conf_service *s,
 			const uint16_t *bound_slots, unsigned int n_bound);
 
+/**
+ * Replace a service's settings (name stays; s->members as in
+ * lb_core_service_create()), keeping its slot so its flows stay.
+ */
+int lb_core_service_update(struct lb_core *core, unsigned int slot,
+			   const struct lb_conf_service *s, const char *where,
+			   struct lb_conf_error *err);
+
 /** Remove a service. */
 int lb_core_service_remove(struct lb_core *core, unsigned int slot);
+
+/**
+ * Add VIPs: addr/prefix (prefix 24..32) expands to every address. Not
+ * an own address, gateway or member.
+ *
+ * @return
+ *   The number of addresses added (0: all there already), or a negative
+ *   errno with err set.
+ */
+int lb_core_vip_add(struct lb_core *core, uint32_t addr, uint8_t prefix,
+		    const char *where, struct lb_conf_error *err);
+
+/**
+ * Remove VIPs (as lb_core_vip_add()); refused (-EBUSY) while a service
+ * names one of them, or if it would leave services on every VIP ("*")
+ * without any.
+ *
+ * @return
+ *   The number of addresses removed, or a negative errno.
+ */
+int lb_core_vip_remove(struct lb_core *core, uint32_t addr, uint8_t prefix,
+		       const char *where, struct lb_conf_error *err);
+
+/** Scheduling tables (Maglev, wrr) built since creation: an unchanged
+ *  service reuses its tables from one commit to the next. */
+uint64_t lb_core_tables_built(const struct lb_core *core);
 
 /** Set a member's health for a service. */
 void lb_core_health_set(struct lb_core *core, unsigned int svc,
@@ -200,6 +342,22 @@ const uint32_t *lb_core_vips(const struct lb_core *core, unsigned int *n);
 /** True if addr (network order) is a VIP. */
 bool lb_core_is_vip(const struct lb_core *core, uint32_t addr);
 
+/**
+ * A number that changes whenever members or services are added,
+ * removed or changed in a way their health checks and neighbor
+ * resolution depend on (address, check, binding): the master
+ * reconciles its checks and ARP targets when it changes.
+ */
+uint64_t lb_core_seq(const struct lb_core *core);
+
+/**
+ * Mark the boot configuration applied. From then on, a (service,
+ * member) pair that is added starts down when the service is checked,
+ * and takes traffic once its first check passes; at boot every pair
+ * starts up so a restarted balancer keeps its flows.
+ */
+void lb_core_set_started(struct lb_core *core);
+
 /** True while active (not standby). */
 bool lb_core_active(const struct lb_core *core);
 
@@ -216,13 +374,20 @@ bool lb_core_member_settled(const struct lb_core *core, unsigned int svc,
 			    unsigned int member);
 
 /**
+ * What a service may do with a member now (LB_MS_*, as the next
+ * snapshot will say): for display, ahead of the commit.
+ */
+uint8_t lb_core_member_mstate(const struct lb_core *core, unsigned int svc,
+			      unsigned int member);
+
+/**
  * Build a snapshot from the current state. Used by lb_core_commit(), and
  * directly by tests and the benchmark.
  *
  * @return
  *   A snapshot to free with lb_snap_free(), or NULL with rte_errno set.
  */
-struct lb_snapshot *lb_snap_build(const struct lb_core *core);
+struct lb_snapshot *lb_snap_build(struct lb_core *core);
 
 /** Free a snapshot that no worker can see. */
 void lb_snap_free(struct lb_snapshot *s);

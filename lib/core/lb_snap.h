@@ -22,6 +22,7 @@
 #include "lb_config.h"
 #include "lb_flow.h"
 #include "lb_pkt.h"
+#include "lb_persist.h"
 #include "lb_sched.h"
 
 /** Kinds of entries in the address table. */
@@ -93,6 +94,15 @@ struct lb_snap_service {
 	uint16_t n_active;   /**< members taking new flows */
 	uint32_t table_size; /**< Maglev table size */
 	uint32_t wrr_len;
+	uint32_t persist_s;  /**< persistence timeout in seconds, 0 = off */
+	uint32_t persist_mask; /**< client address mask, network order */
+	/** the service's persistence records, shared by every worker and
+	 *  written by them (NULL when persist_s is 0); owned by the core,
+	 *  freed after a grace period once no snapshot points to it */
+	struct lb_persist *persist;
+	const uint16_t *weight; /**< LB_MAX_MEMBERS member weights (wlc) */
+	const uint16_t *active_list; /**< the n_active member slots that take
+					  new flows, in slot order */
 	/** table_size member slots: the members that take new flows now */
 	const uint16_t *maglev;
 	/**

@@ -11,6 +11,7 @@
 #include <rte_errno.h>
 #include <rte_malloc.h>
 
+#include "lb_persist.h"
 #include "core_internal.h"
 
 /* Precedence of what may own a destination port, lowest first: a
@@ -229,7 +230,7 @@ lb_core_member_settled(const struct lb_core *core, unsigned int svc,
 		return false;
 	cs = core->services[svc];
 	m = &core->members[member];
-	return cs != NULL && m->used && cs->bound[member] &&
+	return cs != NULL && m->used && !m->removing && cs->bound[member] &&
 	       m->mac_state != LB_MAC_FAILED &&
 	       m->conf.state == LB_ADMIN_UP && m->conf.weight > 0 &&
 	       cs->health[member] == LB_HEALTH_UP;
@@ -246,6 +247,19 @@ lb_core_member_usable(const struct lb_core *core, unsigned int svc,
 /* A member keeps the flows it has if it is still bound, healthy, not
  * disabled and not unreachable: draining or weight 0 only stop new ones,
  * and a MAC being resolved only makes its packets wait. */
+static uint8_t member_state(const struct lb_core *core, unsigned int svc,
+			    unsigned int member);
+
+uint8_t
+lb_core_member_mstate(const struct lb_core *core, unsigned int svc,
+		      unsigned int member)
+{
+	if (svc >= LB_MAX_SERVICES || core->services[svc] == NULL ||
+	    member >= LB_MAX_MEMBERS)
+		return LB_MS_NONE;
+	return member_state(core, svc, member);
+}
+
 static uint8_t
 member_state(const struct lb_core *core, unsigned int svc, unsigned int member)
 {
@@ -261,22 +275,216 @@ member_state(const struct lb_core *core, unsigned int svc, unsigned int member)
 	return lb_mac_known(m->mac_state) ? LB_MS_DRAIN : LB_MS_WAIT;
 }
 
-/* Members of a service in a set, as Maglev backends; their count. */
+static bool converged(const struct lb_core *core, unsigned int svc);
+
+/* Members of a service in a set, as Maglev backends and as the key
+ * that says whether a kept table still fits; their count. */
 static unsigned int
 backends(const struct lb_core *core, unsigned int svc, bool settled,
-	 struct lb_sched_backend *be)
+	 struct lb_sched_backend *be, struct lb_core_be *key)
 {
 	unsigned int m, n = 0;
 
 	for (m = 0; m < LB_MAX_MEMBERS; m++)
 		if (settled ? lb_core_member_settled(core, svc, m) :
-			      lb_core_member_usable(core, svc, m))
-			be[n++] = (struct lb_sched_backend){
+			      lb_core_member_usable(core, svc, m)) {
+			be[n] = (struct lb_sched_backend){
 				.name = core->members[m].conf.name,
 				.id = (uint16_t)m,
 				.weight = core->members[m].conf.weight,
 			};
+			key[n] = (struct lb_core_be){
+				.slot = (uint16_t)m, .gen = core->members[m].gen,
+				.weight = core->members[m].conf.weight,
+			};
+			n++;
+		}
 	return n;
+}
+
+void
+lb_core_garbage_free(struct lb_garbage *g)
+{
+	switch (g->kind) {
+	case LB_GARBAGE_SNAPSHOT:
+		lb_snap_free(g->p);
+		break;
+	case LB_GARBAGE_PERSIST:
+		lb_persist_free(g->p);
+		break;
+	default:
+		rte_free(g->p);
+		break;
+	}
+	g->p = NULL;
+}
+
+static void
+table_drop(struct lb_core *core, struct lb_core_table *t, bool now)
+{
+	if (now)
+		rte_free(t->t);
+	else
+		lb_core_defer(core, t->t, LB_GARBAGE_RTE);
+	free(t->key);
+	memset(t, 0, sizeof(*t));
+}
+
+/* Free what a service slot keeps, at once (no worker runs). */
+void
+lb_core_rt_free(struct lb_core *core, unsigned int svc)
+{
+	struct lb_core_rt *rt = &core->rt[svc];
+
+	table_drop(core, &rt->maglev, true);
+	table_drop(core, &rt->settled, true);
+	table_drop(core, &rt->wrr, true);
+	lb_persist_free(rt->persist);
+	rt->persist = NULL;
+}
+
+/* Retire what a service slot keeps once no snapshot needs it. */
+static void
+rt_retire(struct lb_core *core, unsigned int svc)
+{
+	struct lb_core_rt *rt = &core->rt[svc];
+
+	table_drop(core, &rt->maglev, false);
+	table_drop(core, &rt->settled, false);
+	table_drop(core, &rt->wrr, false);
+	if (rt->persist != NULL)
+		lb_core_defer(core, rt->persist, LB_GARBAGE_PERSIST);
+	rt->persist = NULL;
+}
+
+enum table_kind { TABLE_MAGLEV, TABLE_WRR };
+
+/*
+ * A table for a member list: the kept one if it was built from the same
+ * list (same members, generations and weights, same size), else a new
+ * one; the replaced one is retired after the next publication.
+ */
+static int
+table_get(struct lb_core *core, struct lb_core_table *t, enum table_kind kind,
+	  uint32_t size, const struct lb_sched_backend *be,
+	  const struct lb_core_be *key, unsigned int n)
+{
+	struct lb_core_be *k = NULL;
+	uint16_t *tab;
+	uint32_t len = size;
+
+	if (t->t != NULL && t->n_key == n &&
+	    (kind == TABLE_WRR || t->size == size) &&
+	    memcmp(t->key, key, n * sizeof(*key)) == 0)
+		return 0;
+	if (kind == TABLE_WRR)
+		len = lb_wrr_len(be, n);
+	tab = rte_malloc_socket("lb_table", (len + 1) * sizeof(*tab),
+				RTE_CACHE_LINE_SIZE, core->p.socket_id);
+	if (n > 0) {
+		k = malloc(n * sizeof(*k));
+		if (k != NULL)
+			memcpy(k, key, n * sizeof(*k));
+	}
+	if (tab == NULL || (n > 0 && k == NULL)) {
+		rte_free(tab);
+		free(k);
+		return -ENOMEM;
+	}
+	if (kind == TABLE_MAGLEV) {
+		int rc = lb_maglev_build(tab, size, be, n);
+
+		if (rc != 0) {
+			rte_free(tab);
+			free(k);
+			return rc;
+		}
+	} else if (len > 0 && lb_wrr_build(tab, be, n) != len) {
+		rte_free(tab);
+		free(k);
+		return -ENOMEM;
+	}
+	table_drop(core, t, false);
+	t->t = tab;
+	t->size = len;
+	t->key = k;
+	t->n_key = n;
+	core->tables_built++;
+	return 0;
+}
+
+/* Persistence records of a service: kept while the service (slot and
+ * generation) keeps persistence on. */
+static int
+persist_get(struct lb_core *core, unsigned int svc,
+	    const struct lb_core_service *cs)
+{
+	struct lb_core_rt *rt = &core->rt[svc];
+	uint32_t n;
+
+	if (cs->conf.persistence == 0 || cs->conf.stateless) {
+		if (rt->persist != NULL)
+			lb_core_defer(core, rt->persist, LB_GARBAGE_PERSIST);
+		rt->persist = NULL;
+		return 0;
+	}
+	if (rt->persist != NULL)
+		return 0;
+	/* about one record per 16 flows, at least 4096 clients */
+	n = RTE_MAX(core->flows.capacity / 16, 4096u);
+	rt->persist = lb_persist_create(n, core->p.socket_id);
+	return rt->persist != NULL ? 0 : -ENOMEM;
+}
+
+/* Bring the kept tables of every service slot in line with the state:
+ * drop those of removed or replaced services, build what changed. */
+static int
+tables_update(struct lb_core *core, struct lb_sched_backend *be,
+	      struct lb_core_be *key)
+{
+	unsigned int i, m, n;
+	int rc;
+
+	/* a member slot that changed hands leaves no client behind */
+	for (m = 0; m < LB_MAX_MEMBERS; m++) {
+		if (core->persist_gen[m] == core->members[m].gen)
+			continue;
+		core->persist_gen[m] = core->members[m].gen;
+		for (i = 0; i < LB_MAX_SERVICES; i++)
+			if (core->rt[i].persist != NULL)
+				lb_persist_forget(core->rt[i].persist,
+						  (uint16_t)m);
+	}
+	for (i = 0; i < LB_MAX_SERVICES; i++) {
+		const struct lb_core_service *cs = core->services[i];
+		struct lb_core_rt *rt = &core->rt[i];
+
+		if (cs == NULL || rt->gen != cs->gen) {
+			rt_retire(core, i);
+			rt->gen = cs != NULL ? cs->gen : 0;
+		}
+		if (cs == NULL)
+			continue;
+		n = backends(core, i, false, be, key);
+		rc = table_get(core, &rt->maglev, TABLE_MAGLEV,
+			       cs->conf.table_size, be, key, n);
+		if (rc == 0 && cs->conf.sched == LB_SCHED_WRR)
+			rc = table_get(core, &rt->wrr, TABLE_WRR, 0, be, key, n);
+		else if (rc == 0)
+			table_drop(core, &rt->wrr, false);
+		if (rc == 0 && converged(core, i)) {
+			table_drop(core, &rt->settled, false);
+		} else if (rc == 0) {
+			n = backends(core, i, true, be, key);
+			rc = table_get(core, &rt->settled, TABLE_MAGLEV,
+				       cs->conf.table_size, be, key, n);
+		}
+		if (rc == 0)
+			rc = persist_get(core, i, cs);
+		if (rc != 0)
+			return rc;
+	}
+	return 0;
 }
 
 /* True if every settled member of a service is usable: one table. */
@@ -324,33 +532,38 @@ carve(uint8_t **cursor, size_t size)
 }
 
 /*
- * Everything a worker needs, in one allocation so a snapshot is freed in
- * one call and its tables sit together. Members and services keep their
- * slots, so flow entries (which hold member slots) stay meaningful from
- * one snapshot to the next.
+ * Everything a worker needs. The small per-snapshot parts sit in one
+ * allocation, freed in one call; the scheduling tables are kept from
+ * one snapshot to the next while their members do not change (a commit
+ * after a weight change in one service rebuilds that service's tables
+ * only), and persistence records live as long as their service.
+ * Members and services keep their slots, so flow entries (which hold
+ * member slots) stay meaningful from one snapshot to the next.
  */
 struct lb_snapshot *
-lb_snap_build(const struct lb_core *core)
+lb_snap_build(struct lb_core *core)
 {
 	struct lb_sched_backend *be = NULL;
+	struct lb_core_be *key = NULL;
 	struct range_buf rb = { 0 };
 	struct lb_snap_vip *vips_tmp = NULL;
 	struct lb_snapshot *s = NULL;
 	struct lb_addr_slot *addrs;
-	uint32_t wrr_len[LB_MAX_SERVICES] = { 0 };
-	bool one_table[LB_MAX_SERVICES] = { false };
 	uint32_t addr_slots, i, m, n_members;
 	size_t size;
 	uint8_t *cur;
 	int rc;
 
 	be = malloc(LB_MAX_MEMBERS * sizeof(*be));
+	key = malloc(LB_MAX_MEMBERS * sizeof(*key));
 	vips_tmp = calloc(core->n_vips + 1, sizeof(*vips_tmp));
-	if (be == NULL || vips_tmp == NULL) {
+	if (be == NULL || key == NULL || vips_tmp == NULL) {
 		rc = -ENOMEM;
 		goto fail;
 	}
 	rc = build_ranges(core, vips_tmp, &rb);
+	if (rc == 0)
+		rc = tables_update(core, be, key);
 	if (rc != 0)
 		goto fail;
 
@@ -365,23 +578,11 @@ lb_snap_build(const struct lb_core *core)
 			       RTE_CACHE_LINE_SIZE);
 	size += RTE_ALIGN_CEIL((rb.n + 1) * sizeof(struct lb_range),
 			       RTE_CACHE_LINE_SIZE);
-	for (i = 0; i < LB_MAX_SERVICES; i++) {
-		const struct lb_core_service *cs = core->services[i];
-		unsigned int n;
-
-		if (cs == NULL)
-			continue;
-		n = backends(core, i, false, be);
-		wrr_len[i] = cs->conf.sched == LB_SCHED_WRR ?
-			lb_wrr_len(be, n) : 0;
-		one_table[i] = converged(core, i);
-		size += (one_table[i] ? 1 : 2) *
-			RTE_ALIGN_CEIL(cs->conf.table_size * sizeof(uint16_t),
-				       RTE_CACHE_LINE_SIZE);
-		size += RTE_ALIGN_CEIL(wrr_len[i] * sizeof(uint16_t),
-				       RTE_CACHE_LINE_SIZE);
-		size += RTE_ALIGN_CEIL(LB_MAX_MEMBERS, RTE_CACHE_LINE_SIZE);
-	}
+	for (i = 0; i < LB_MAX_SERVICES; i++)
+		if (core->services[i] != NULL)
+			size += RTE_ALIGN_CEIL(LB_MAX_MEMBERS, RTE_CACHE_LINE_SIZE) +
+				2 * RTE_ALIGN_CEIL(LB_MAX_MEMBERS * sizeof(uint16_t),
+						   RTE_CACHE_LINE_SIZE);
 
 	cur = rte_zmalloc_socket("lb_snapshot", size, RTE_CACHE_LINE_SIZE,
 				 core->p.socket_id);
@@ -402,8 +603,8 @@ lb_snap_build(const struct lb_core *core)
 	for (i = 0; i < core->n_ports; i++)
 		addr_insert(addrs, s->addr_mask, core->ports[i].conf.addr,
 			    LB_ADDR_OWN, (uint16_t)i);
-	/* members cannot be VIPs or own addresses (the configuration and
-	 * the core refuse it): no slot is shared */
+	/* members cannot be VIPs or own addresses (the core refuses it):
+	 * no slot is shared */
 	for (m = 0; m < LB_MAX_MEMBERS; m++)
 		if (core->members[m].used)
 			addr_insert(addrs, s->addr_mask,
@@ -455,66 +656,56 @@ lb_snap_build(const struct lb_core *core)
 
 	for (i = 0; i < LB_MAX_SERVICES; i++) {
 		const struct lb_core_service *cs = core->services[i];
+		const struct lb_core_rt *rt = &core->rt[i];
 		struct lb_snap_service *ss = &s->services[i];
-		uint16_t *maglev, *wrr;
+		uint16_t *weight, *active;
 		uint8_t *mstate;
-		unsigned int n;
+		unsigned int n = 0;
 
 		if (cs == NULL)
 			continue;
 		s->n_services = (uint16_t)(i + 1);
-		if (!one_table[i]) {
-			uint16_t *settled = carve(&cur, cs->conf.table_size *
-						  sizeof(*settled));
-
-			n = backends(core, i, true, be);
-			rc = lb_maglev_build(settled, cs->conf.table_size, be,
-					     n);
-			if (rc != 0)
-				goto fail;
-			ss->settled = settled;
-		}
-		n = backends(core, i, false, be);
 		ss->valid = 1;
 		ss->proto = cs->conf.proto;
 		ss->sched = cs->conf.sched;
 		ss->stateless = cs->conf.stateless;
 		ss->hash_fields = cs->conf.hash_fields;
-		ss->n_active = (uint16_t)n;
 		ss->table_size = cs->conf.table_size;
-
-		maglev = carve(&cur, cs->conf.table_size * sizeof(*maglev));
-		rc = lb_maglev_build(maglev, cs->conf.table_size, be, n);
-		if (rc != 0)
-			goto fail;
-		ss->maglev = maglev;
-		if (one_table[i])
-			ss->settled = maglev;
-
-		wrr = carve(&cur, wrr_len[i] * sizeof(*wrr));
-		if (wrr_len[i] > 0 && lb_wrr_build(wrr, be, n) != wrr_len[i]) {
-			rc = -ENOMEM;
-			goto fail;
-		}
-		ss->wrr_len = wrr_len[i];
-		ss->wrr = wrr;
+		ss->maglev = rt->maglev.t;
+		ss->settled = rt->settled.t != NULL ? rt->settled.t :
+			      rt->maglev.t;
+		ss->wrr = rt->wrr.t;
+		ss->wrr_len = rt->wrr.t != NULL ? rt->wrr.size : 0;
+		ss->persist = rt->persist;
+		ss->persist_s = rt->persist != NULL ? cs->conf.persistence : 0;
+		ss->persist_mask = htonl(cs->conf.persist_prefix == 0 ? 0 :
+					 ~0u << (32 - cs->conf.persist_prefix));
 
 		mstate = carve(&cur, LB_MAX_MEMBERS);
-		for (m = 0; m < LB_MAX_MEMBERS; m++)
+		weight = carve(&cur, LB_MAX_MEMBERS * sizeof(*weight));
+		active = carve(&cur, LB_MAX_MEMBERS * sizeof(*active));
+		for (m = 0; m < LB_MAX_MEMBERS; m++) {
 			mstate[m] = member_state(core, i, m);
+			weight[m] = (uint16_t)core->members[m].conf.weight;
+			if (mstate[m] == LB_MS_ACTIVE)
+				active[n++] = (uint16_t)m;
+		}
 		ss->mstate = mstate;
+		ss->weight = weight;
+		ss->active_list = active;
+		ss->n_active = (uint16_t)n;
 	}
 
 	free(rb.r);
 	free(vips_tmp);
+	free(key);
 	free(be);
 	return s;
 
 fail:
-	if (s != NULL)
-		rte_free(s->arena);
 	free(rb.r);
 	free(vips_tmp);
+	free(key);
 	free(be);
 	rte_errno = -rc;
 	return NULL;

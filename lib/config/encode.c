@@ -1,0 +1,299 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright(c) 2026 The dsrlb authors
+ */
+
+/*
+ * The configuration in the file format: what config.get answers and a
+ * reload reads back. Every value the decoder has a default for is
+ * written anyway, so the document says what runs without knowing the
+ * defaults.
+ */
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "lb_pkt.h"
+#include "lb_sched.h"
+#include "lb_config.h"
+
+static const char *const hash_field_names[] = {
+	"src_ip", "src_port", "dst_ip", "dst_port" };
+
+/* Keys are added in one place so a failed allocation is seen once. */
+static bool
+put(json_t *o, const char *key, json_t *v)
+{
+	return v != NULL && json_object_set_new(o, key, v) == 0;
+}
+
+static json_t *
+ip(uint32_t addr)
+{
+	char buf[INET_ADDRSTRLEN];
+
+	return json_string(lb_conf_ip_str(addr, buf));
+}
+
+static json_t *
+port_range(uint16_t lo, uint16_t hi, bool allow_any)
+{
+	if (allow_any && lo == 0 && hi == 65535)
+		return json_string("any");
+	if (lo == hi)
+		return json_integer(lo);
+	return json_sprintf("%u-%u", lo, hi);
+}
+
+static json_t *
+seconds(uint32_t ms)
+{
+	if (ms % 1000 == 0)
+		return json_integer(ms / 1000);
+	return json_real(ms / 1000.0);
+}
+
+static json_t *
+encode_port(const struct lb_conf_port *p)
+{
+	char buf[INET_ADDRSTRLEN];
+	json_t *o = json_object();
+	bool ok = o != NULL;
+
+	ok = ok && put(o, "name", json_string(p->name));
+	if (p->device[0] != '\0')
+		ok = ok && put(o, "device", json_string(p->device));
+	ok = ok && put(o, "address", json_sprintf("%s/%u",
+				lb_conf_ip_str(p->addr, buf), p->prefix));
+	if (p->gateway != 0)
+		ok = ok && put(o, "gateway", ip(p->gateway));
+	if (p->vlan != 0)
+		ok = ok && put(o, "vlan", json_integer(p->vlan));
+	if (!ok) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+/* VIPs (sorted) in the largest aligned blocks of /24 to /32 they fill. */
+static json_t *
+encode_vips(const uint32_t *vips, unsigned int n)
+{
+	json_t *a = json_array();
+	char buf[INET_ADDRSTRLEN];
+	unsigned int i = 0, len;
+
+	while (a != NULL && i < n) {
+		uint32_t first = ntohl(vips[i]);
+		json_t *v;
+
+		for (len = 8; len > 0; len--) {
+			uint32_t size = 1u << len, k;
+
+			if ((first & (size - 1)) != 0 || i + size > n)
+				continue;
+			for (k = 1; k < size; k++)
+				if (ntohl(vips[i + k]) != first + k)
+					break;
+			if (k == size)
+				break;
+		}
+		v = len == 0 ? json_string(lb_conf_ip_str(vips[i], buf)) :
+			json_sprintf("%s/%u", lb_conf_ip_str(vips[i], buf),
+				     32 - len);
+		if (v == NULL || json_array_append_new(a, v) != 0) {
+			json_decref(a);
+			return NULL;
+		}
+		i += 1u << len;
+	}
+	return a;
+}
+
+static json_t *
+encode_member(const struct lb_conf_member *m)
+{
+	json_t *o = json_object();
+	bool ok = o != NULL;
+
+	ok = ok && put(o, "name", json_string(m->name));
+	ok = ok && put(o, "address", ip(m->addr));
+	ok = ok && put(o, "weight", json_integer(m->weight));
+	if (m->has_mac)
+		ok = ok && put(o, "mac", json_sprintf(
+			"%02x:%02x:%02x:%02x:%02x:%02x", m->mac[0], m->mac[1],
+			m->mac[2], m->mac[3], m->mac[4], m->mac[5]));
+	if (m->has_sports)
+		ok = ok && put(o, "source_ports",
+			       port_range(m->sport_lo, m->sport_hi, false));
+	ok = ok && put(o, "state", json_string(lb_admin_names[m->state]));
+	if (!ok) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+static json_t *
+encode_check(const struct lb_conf_service *s)
+{
+	const struct lb_conf_check *k = &s->check;
+	json_t *o = json_object();
+	bool ok = o != NULL;
+
+	ok = ok && put(o, "type", json_string(lb_check_names[k->type]));
+	ok = ok && put(o, "interval", seconds(k->interval_ms));
+	ok = ok && put(o, "timeout", seconds(k->timeout_ms));
+	ok = ok && put(o, "rise", json_integer(k->rise));
+	ok = ok && put(o, "fall", json_integer(k->fall));
+	/* the decoder fills the service's port in for an exact port */
+	if (k->port != 0 && !(s->port_lo == s->port_hi && k->port == s->port_lo))
+		ok = ok && put(o, "port", json_integer(k->port));
+	if (k->type == LB_CHECK_HTTP)
+		ok = ok && put(o, "path", json_string(k->path));
+	if (k->type == LB_CHECK_SIP)
+		ok = ok && put(o, "transport", json_string(
+			k->sip_proto == LB_IPPROTO_TCP ? "tcp" : "udp"));
+	if (!ok) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+static json_t *
+encode_service(const struct lb_conf_service *s)
+{
+	json_t *o = json_object();
+	bool ok = o != NULL;
+	unsigned int i;
+
+	ok = ok && put(o, "name", json_string(s->name));
+	ok = ok && put(o, "vip", s->vip == 0 ? json_string("*") : ip(s->vip));
+	ok = ok && put(o, "protocol", json_string(
+		s->proto == LB_IPPROTO_TCP ? "tcp" : "udp"));
+	ok = ok && put(o, "port", port_range(s->port_lo, s->port_hi, true));
+	ok = ok && put(o, "scheduler", json_string(lb_sched_names[s->sched]));
+	ok = ok && put(o, "stateless", json_boolean(s->stateless));
+	ok = ok && put(o, "persistence", json_integer(s->persistence));
+	if (s->persistence != 0 && s->persist_prefix < 32)
+		ok = ok && put(o, "persistence_netmask",
+			       ip(htonl(~0u << (32 - s->persist_prefix))));
+	if (s->stateless) {
+		json_t *f = json_array();
+
+		for (i = 0; f != NULL && i < 4; i++)
+			if (s->hash_fields & (1u << i))
+				json_array_append_new(f,
+					json_string(hash_field_names[i]));
+		ok = ok && put(o, "hash_fields", f);
+	}
+	ok = ok && put(o, "table_size", json_integer(s->table_size));
+	if (s->members != NULL) {
+		json_t *m = json_array();
+
+		for (i = 0; m != NULL && i < s->n_members; i++)
+			if (json_array_append_new(m,
+					json_string(s->members[i])) != 0) {
+				json_decref(m);
+				m = NULL;
+			}
+		ok = ok && put(o, "members", m);
+	}
+	ok = ok && put(o, "check", encode_check(s));
+	if (!ok) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+static json_t *
+encode_list(const void *items, size_t size, unsigned int n,
+	    json_t *(*one)(const void *))
+{
+	json_t *a = json_array();
+	unsigned int i;
+
+	for (i = 0; a != NULL && i < n; i++)
+		if (json_array_append_new(a, one((const uint8_t *)items +
+						  i * size)) != 0) {
+			json_decref(a);
+			return NULL;
+		}
+	return a;
+}
+
+static json_t *
+port_one(const void *p)
+{
+	return encode_port(p);
+}
+
+static json_t *
+member_one(const void *p)
+{
+	return encode_member(p);
+}
+
+static json_t *
+service_one(const void *p)
+{
+	return encode_service(p);
+}
+
+json_t *
+lb_conf_encode(const struct lb_conf *conf)
+{
+	const struct lb_conf_dataplane *d = &conf->dataplane;
+	const struct lb_conf_flows *f = &conf->flows;
+	const struct lb_conf_arp *a = &conf->arp;
+	json_t *o = json_object();
+	bool ok = o != NULL;
+
+	ok = ok && put(o, "ports", encode_list(conf->ports,
+		sizeof(conf->ports[0]), conf->n_ports, port_one));
+	if (conf->exception_interface[0] != '\0')
+		ok = ok && put(o, "exception_interface",
+			       json_string(conf->exception_interface));
+	if (conf->control_socket[0] != '\0')
+		ok = ok && put(o, "control_socket",
+			       json_string(conf->control_socket));
+	if (conf->control_socket_ro[0] != '\0')
+		ok = ok && put(o, "control_socket_readonly",
+			       json_string(conf->control_socket_ro));
+	if (conf->control_group[0] != '\0')
+		ok = ok && put(o, "control_group",
+			       json_string(conf->control_group));
+	ok = ok && put(o, "vips", encode_vips(conf->vips, conf->n_vips));
+	ok = ok && put(o, "flows", json_pack("{s:i, s:i, s:i, s:i, s:i}",
+		"capacity", (int)f->capacity, "syn_timeout", (int)f->syn_timeout,
+		"tcp_timeout", (int)f->tcp_timeout,
+		"fin_timeout", (int)f->fin_timeout,
+		"udp_timeout", (int)f->udp_timeout));
+	ok = ok && put(o, "dataplane", json_pack(
+		"{s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i}",
+		"idle_sleep_us", (int)d->idle_sleep_us,
+		"rx_desc", (int)d->rx_desc, "tx_desc", (int)d->tx_desc,
+		"mbufs", (int)d->mbufs, "frag_hold_ms", (int)d->frag_hold_ms,
+		"frag_ttl_ms", (int)d->frag_ttl_ms,
+		"exception_pps", (int)d->exception_pps,
+		"arp_pps", (int)d->arp_pps));
+	ok = ok && put(o, "arp", json_pack("{s:o, s:o, s:i, s:o}",
+		"reachable_time", seconds(a->reachable_ms),
+		"probe_interval", seconds(a->probe_ms),
+		"probes", (int)a->probes,
+		"retry_interval", seconds(a->retry_ms)));
+	ok = ok && put(o, "members", encode_list(conf->members,
+		sizeof(conf->members[0]), conf->n_members, member_one));
+	ok = ok && put(o, "services", encode_list(conf->services,
+		sizeof(conf->services[0]), conf->n_services, service_one));
+	if (!ok) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
