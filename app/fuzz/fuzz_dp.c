@@ -5,8 +5,11 @@
 /*
  * libFuzzer target: the whole worker burst function (lb_dp_process) on
  * arbitrary frames, with a configuration that exercises every path:
- * Maglev and WRR TCP services, stateful and stateless UDP, a member
- * source-port range, a VLAN-less port, a small flow table that fills up.
+ * Maglev, WRR, SH and WLC TCP services, persistence (per client and per
+ * /24), stateful and stateless UDP, a member source-port range, a
+ * VLAN-less port, a small flow table that fills up. After every burst
+ * the per-member flow counts must equal what the table holds, and now
+ * and then a flows.flush must empty the table and the counts.
  *
  * Input: records of [length (2 bytes, big endian)] [split (1 byte)]
  * [frame]; split > 0 puts the frame in two chained mbufs, the first of
@@ -38,17 +41,19 @@ static struct lb_core *core;
 static struct lb_worker *w;
 static struct rte_ring *to_master, *to_master_prio;
 static bool quit;
+static unsigned int runs;
 
 static const uint8_t port_mac[6] = { 0x02, 0x70, 0x63, 0x61, 0x70, 0x00 };
 
 static void
 add_service(const char *name, uint8_t proto, uint16_t lo, uint16_t hi,
-	    uint8_t sched, bool stateless)
+	    uint8_t sched, bool stateless, uint32_t persist, uint8_t prefix)
 {
 	struct lb_conf_service s = {
 		.proto = proto, .port_lo = lo, .port_hi = hi, .sched = sched,
 		.stateless = stateless, .hash_fields = LB_HASH_F_DEFAULT,
-		.table_size = 251,
+		.table_size = 251, .persistence = persist,
+		.persist_prefix = prefix,
 	};
 
 	snprintf(s.name, sizeof(s.name), "%s", name);
@@ -104,11 +109,12 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 		if (lb_core_member_add(core, &m) < 0)
 			abort();
 	}
-	add_service("pop3", 6, 110, 110, LB_SCHED_MAGLEV, false);
-	add_service("smtp", 6, 25, 25, LB_SCHED_WRR, false);
-	add_service("web", 6, 8000, 8100, LB_SCHED_SH, false);
-	add_service("sip", 17, 5060, 5060, LB_SCHED_MAGLEV, true);
-	add_service("any", 17, 0, 65535, LB_SCHED_MAGLEV, false);
+	add_service("pop3", 6, 110, 110, LB_SCHED_MAGLEV, false, 15, 32);
+	add_service("smtp", 6, 25, 25, LB_SCHED_WRR, false, 0, 32);
+	add_service("imap", 6, 143, 143, LB_SCHED_WLC, false, 30, 24);
+	add_service("web", 6, 8000, 8100, LB_SCHED_SH, false, 0, 32);
+	add_service("sip", 17, 5060, 5060, LB_SCHED_MAGLEV, true, 0, 32);
+	add_service("any", 17, 0, 65535, LB_SCHED_WLC, false, 0, 32);
 	if (lb_core_commit(core) != 1)
 		abort();
 
@@ -163,6 +169,46 @@ frame(const uint8_t *p, uint16_t len, uint8_t split)
 fail:
 	rte_pktmbuf_free(m);
 	return NULL;
+}
+
+/* The per-member and per-service counts equal what the flow table
+ * holds. */
+static void
+check_counts(void)
+{
+	static struct lb_flow_mcount want[LB_FLOW_MEMBERS];
+	static struct lb_flow_mcount want_svc[LB_FLOW_SERVICES];
+	const struct lb_flow_table *t = w->flows;
+	uint32_t p, a, in;
+	uint16_t m;
+
+	memset(want, 0, sizeof(want));
+	memset(want_svc, 0, sizeof(want_svc));
+	for (p = 0; p < t->n_pos; p++) {
+		const struct lb_flow_entry *e = &t->e[p];
+
+		if (e->state == 0)
+			continue;
+		if (e->member >= LB_FLOW_MEMBERS || e->svc >= LB_FLOW_SERVICES)
+			abort();
+		if (lb_flow_active_state(e->state)) {
+			want[e->member].active++;
+			want_svc[e->svc].active++;
+		} else {
+			want[e->member].inactive++;
+			want_svc[e->svc].inactive++;
+		}
+	}
+	for (m = 0; m < LB_FLOW_MEMBERS; m++) {
+		lb_flow_member_flows(t, m, &a, &in);
+		if (a != want[m].active || in != want[m].inactive)
+			abort();
+	}
+	for (m = 0; m < LB_FLOW_SERVICES; m++) {
+		lb_flow_service_flows(t, m, &a, &in);
+		if (a != want_svc[m].active || in != want_svc[m].inactive)
+			abort();
+	}
 }
 
 /* Sum of the outcome counters: what rx is. */
@@ -220,5 +266,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* and no mbuf is left behind */
 	if (rte_mempool_in_use_count(pool) != 0)
 		abort();
+	check_counts();
+	/* now and then the master flushes everything */
+	if (++runs % 256 == 0) {
+		uint32_t seq = lb_dp_flows_flush_request(w, LB_DP_ANY,
+							 LB_DP_ANY);
+
+		while (!lb_dp_flows_flush_done(w, seq, NULL))
+			lb_dp_flows_flush_step(w, LB_FLUSH_BUDGET);
+		if (w->flows->count != 0)
+			abort();
+		check_counts();
+	}
 	return 0;
 }

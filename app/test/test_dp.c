@@ -44,25 +44,38 @@ setup(void **state)
 		return -1;
 	pool = rte_pktmbuf_pool_create("test_dp", 8192, 0, 0,
 				       RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
-	return pool == NULL ? -1 : 0;
+	if (pool == NULL)
+		return -1;
+	/* started, so lb_dp_flush() can send (net_null frees what it gets) */
+	if (rte_eth_dev_configure(port_id, 1, 1,
+				  &(struct rte_eth_conf){ 0 }) != 0 ||
+	    rte_eth_rx_queue_setup(port_id, 0, 64, SOCKET_ID_ANY, NULL,
+				   pool) != 0 ||
+	    rte_eth_tx_queue_setup(port_id, 0, 64, SOCKET_ID_ANY, NULL) != 0 ||
+	    rte_eth_dev_start(port_id) != 0)
+		return -1;
+	return 0;
 }
 
 static int
 teardown(void **state)
 {
 	(void)state;
+	rte_eth_dev_stop(port_id);
+	rte_eth_dev_close(port_id);
 	rte_mempool_free(pool);
 	rte_eal_cleanup();
 	return 0;
 }
 
-static void env_init_macs(struct env *e, uint8_t sched, uint32_t capacity,
-			  const uint32_t *w, unsigned int no_mac);
+static void env_init_all(struct env *e, uint8_t sched, uint32_t capacity,
+			 const uint32_t *w, unsigned int no_mac,
+			 uint32_t persist, uint8_t prefix);
 
 static void
 env_init(struct env *e, uint8_t sched, uint32_t capacity, const uint32_t *w)
 {
-	env_init_macs(e, sched, capacity, w, 0);
+	env_init_all(e, sched, capacity, w, 0, 0, 32);
 }
 
 /* As env_init, but the members in the no_mac bit mask have no static MAC
@@ -71,11 +84,29 @@ static void
 env_init_macs(struct env *e, uint8_t sched, uint32_t capacity,
 	      const uint32_t *w, unsigned int no_mac)
 {
+	env_init_all(e, sched, capacity, w, no_mac, 0, 32);
+}
+
+/* As env_init, with persistence of persist seconds per client address
+ * under a /prefix netmask on both services. */
+static void
+env_init_persist(struct env *e, uint8_t sched, const uint32_t *w,
+		 uint32_t persist, uint8_t prefix)
+{
+	env_init_all(e, sched, 4096, w, 0, persist, prefix);
+}
+
+static void
+env_init_all(struct env *e, uint8_t sched, uint32_t capacity,
+	     const uint32_t *w, unsigned int no_mac, uint32_t persist,
+	     uint8_t prefix)
+{
 	struct lb_core_params cp = { .socket_id = SOCKET_ID_ANY };
 	struct lb_conf_port port = { .name = "p0", .prefix = 24 };
 	struct lb_conf_service s = { .name = "pop3", .proto = LB_IPPROTO_TCP,
 		.port_lo = 110, .port_hi = 110, .sched = sched,
-		.table_size = 1009 };
+		.table_size = 1009, .persistence = persist,
+		.persist_prefix = prefix };
 	struct lb_dp_rxq rxq = { 0 };
 	uint32_t vip = ip4("198.51.100.100");
 	static char name[32];
@@ -215,15 +246,13 @@ tcp_mbuf(uint32_t i, uint16_t dport, uint8_t flags)
 	return m;
 }
 
+/* The member the one packet queued for TX goes to, or -1; the TX
+ * buffer is emptied. */
 static int
-send_tcp(struct env *e, struct lb_worker *w, uint32_t i, uint16_t dport,
-	 uint8_t flags)
+take_one(struct lb_worker *w)
 {
-	struct rte_mbuf *m = tcp_mbuf(i, dport, flags);
 	int member = -1;
 
-	lb_dp_clock(w);
-	lb_dp_process(w, lb_core_snapshot(e->core), 0, &m, 1);
 	if (w->tx[0].n == 1) {
 		member = rte_pktmbuf_mtod(w->tx[0].m[0], uint8_t *)[5] - 0x11;
 		rte_pktmbuf_free(w->tx[0].m[0]);
@@ -232,6 +261,34 @@ send_tcp(struct env *e, struct lb_worker *w, uint32_t i, uint16_t dport,
 	w->tx[0].n = 0;
 	return member;
 }
+
+static int
+send_tcp(struct env *e, struct lb_worker *w, uint32_t i, uint16_t dport,
+	 uint8_t flags)
+{
+	struct rte_mbuf *m = tcp_mbuf(i, dport, flags);
+
+	lb_dp_clock(w);
+	lb_dp_process(w, lb_core_snapshot(e->core), 0, &m, 1);
+	return take_one(w);
+}
+
+/* As send_tcp to port 110, with the worker's clock at now_s seconds. */
+static int
+send_at(struct env *e, struct lb_worker *w, uint32_t i, uint8_t flags,
+	uint32_t now_s)
+{
+	struct rte_mbuf *m = tcp_mbuf(i, 110, flags);
+
+	w->now_s = now_s;
+	w->now = now_s * 1000;
+	lb_dp_process(w, lb_core_snapshot(e->core), 0, &m, 1);
+	return take_one(w);
+}
+
+/* Flow id of client c's connection j (tcp_mbuf: 203.0.113.c, port
+ * 1024 + j; c up to 255). */
+#define CONN(c, j) ((uint32_t)(c) + 1024u * (uint32_t)(j))
 
 static int
 syn(struct env *e, uint32_t i)
@@ -1212,6 +1269,670 @@ dp_own_address_flood_policed_member_answers_pass(void **state)
 	env_fini(&e);
 }
 
+/* ---- persistence ---- */
+
+/* With persistence, new connections of a client go to the member it
+ * used last, whichever worker receives them; after the timeout they are
+ * scheduled again (and WRR spreads them). */
+static void
+dp_persistence_one_member_per_client_across_workers(void **state)
+{
+	static const uint32_t w[N_MEMBERS] = { 1, 1, 1, 1 };
+	unsigned int used[N_MEMBERS] = { 0 }, again[N_MEMBERS] = { 0 };
+	struct lb_flow_table *ft;
+	struct lb_worker *w2;
+	struct env e;
+	uint32_t c, j;
+	int first, m;
+
+	(void)state;
+	env_init_persist(&e, LB_SCHED_WRR, w, 15, 32);
+	w2 = peer_worker(&e, &ft, true);
+	for (c = 1; c <= 40; c++) {
+		first = send_at(&e, e.w, CONN(c, 0), LB_TCP_SYN, 100);
+		assert_true(first >= 0);
+		used[first]++;
+		for (j = 1; j <= 10; j++) {
+			m = send_at(&e, j % 2 ? w2 : e.w, CONN(c, j),
+				    LB_TCP_SYN, 100 + j);
+			if (m != first)
+				fail_msg("client %u: connection %u went to fe%d, its first to fe%d",
+					 c, j, m + 1, first + 1);
+		}
+	}
+	for (m = 0; m < N_MEMBERS; m++)
+		assert_int_equal(used[m], 10);   /* WRR between clients */
+	/* each new connection 16 s after the last: the record has expired
+	 * every time, WRR goes round */
+	for (j = 20; j < 28; j++) {
+		m = send_at(&e, e.w, CONN(1, j), LB_TCP_SYN, 1000 + 16 * j);
+		assert_true(m >= 0);
+		again[m]++;
+	}
+	for (m = 0; m < N_MEMBERS; m++)
+		assert_int_equal(again[m], 2);
+	lb_flow_free(ft);
+	rte_free(w2);
+	env_fini(&e);
+}
+
+/* A draining member keeps its clients' new connections; a member that
+ * goes down or is disabled loses them, and the record follows the
+ * client to its new member. */
+static void
+dp_persistence_drain_keeps_down_and_disabled_break(void **state)
+{
+	static const uint32_t w[N_MEMBERS] = { 1, 1, 1, 1 };
+	struct env e;
+	uint32_t c, j;
+	int a, b, d;
+
+	(void)state;
+	env_init_persist(&e, LB_SCHED_WRR, w, 15, 32);
+	a = send_at(&e, e.w, CONN(1, 0), LB_TCP_SYN, 100);
+	assert_true(a >= 0);
+	lb_core_member_set_state(e.core, (unsigned int)a, LB_ADMIN_DRAIN);
+	assert_int_equal(lb_core_commit(e.core), 1);
+	for (j = 1; j <= 5; j++)
+		assert_int_equal(send_at(&e, e.w, CONN(1, j), LB_TCP_SYN,
+					 100 + j), a);
+	for (c = 2; c <= 20; c++)
+		assert_int_not_equal(send_at(&e, e.w, CONN(c, 0), LB_TCP_SYN,
+					     106), a);
+	lb_core_member_set_state(e.core, (unsigned int)a, LB_ADMIN_UP);
+	lb_core_health_set(e.core, (unsigned int)e.pop3, (unsigned int)a,
+			   LB_HEALTH_DOWN);
+	assert_int_equal(lb_core_commit(e.core), 1);
+	b = send_at(&e, e.w, CONN(1, 10), LB_TCP_SYN, 110);
+	assert_true(b >= 0 && b != a);
+	lb_core_health_set(e.core, (unsigned int)e.pop3, (unsigned int)a,
+			   LB_HEALTH_UP);
+	assert_int_equal(lb_core_commit(e.core), 1);
+	assert_int_equal(send_at(&e, e.w, CONN(1, 11), LB_TCP_SYN, 111), b);
+	lb_core_member_set_state(e.core, (unsigned int)b, LB_ADMIN_DISABLED);
+	assert_int_equal(lb_core_commit(e.core), 1);
+	d = send_at(&e, e.w, CONN(1, 12), LB_TCP_SYN, 112);
+	assert_true(d >= 0 && d != b);
+	assert_int_equal(send_at(&e, e.w, CONN(1, 13), LB_TCP_SYN, 113), d);
+	env_fini(&e);
+}
+
+/* The timeout counts from the client's last activity: a new connection
+ * or the end of one (its FIN), not every packet (no shared write per
+ * packet). */
+static void
+dp_persistence_refreshed_by_new_and_closing_flows(void **state)
+{
+	static const uint32_t w[N_MEMBERS] = { 1, 1, 1, 1 };
+	struct env e;
+	uint32_t t;
+	int a;
+
+	(void)state;
+	env_init_persist(&e, LB_SCHED_WRR, w, 15, 32);
+	a = send_at(&e, e.w, CONN(1, 0), LB_TCP_SYN, 100);
+	for (t = 101; t < 115; t++)
+		assert_int_equal(send_at(&e, e.w, CONN(1, 0), LB_TCP_ACK, t), a);
+	/* ACKs did not refresh it: expired at 115, WRR moves on */
+	assert_int_not_equal(send_at(&e, e.w, CONN(1, 1), LB_TCP_SYN, 116), a);
+
+	a = send_at(&e, e.w, CONN(2, 0), LB_TCP_SYN, 200);
+	assert_int_equal(send_at(&e, e.w, CONN(2, 0), LB_TCP_ACK, 201), a);
+	assert_int_equal(send_at(&e, e.w, CONN(2, 0), LB_TCP_FIN | LB_TCP_ACK,
+				 210), a);
+	/* the FIN at 210 keeps it until 225 */
+	assert_int_equal(send_at(&e, e.w, CONN(2, 1), LB_TCP_SYN, 224), a);
+	/* and that SYN until 239 */
+	assert_int_equal(send_at(&e, e.w, CONN(2, 2), LB_TCP_SYN, 238), a);
+	env_fini(&e);
+}
+
+/* Maglev with persistence hashes the (masked) client, not the
+ * connection: every connection of a client, or of its /24, lands on one
+ * member, and a restarted balancer (no flows, no records) puts a
+ * connection it never saw where it was. */
+static void
+dp_persistence_maglev_hashes_the_client(void **state)
+{
+	struct env e, r;
+	int where[64], m;
+	uint32_t c;
+
+	(void)state;
+	env_init_persist(&e, LB_SCHED_MAGLEV, NULL, 15, 24);
+	for (c = 1; c < 64; c++) {
+		/* 203.0.113.c and, from c = 32, 203.0.114.c */
+		uint32_t i = c < 32 ? CONN(c, 0) : CONN(256 + c, 0);
+
+		where[c] = send_at(&e, e.w, i, LB_TCP_SYN, 100);
+		assert_true(where[c] >= 0);
+		assert_int_equal(where[c], where[c < 32 ? 1 : 32]);
+	}
+	env_init_persist(&r, LB_SCHED_MAGLEV, NULL, 15, 24);
+	for (c = 1; c < 64; c++) {
+		uint32_t i = c < 32 ? CONN(c, 7) : CONN(256 + c, 7);
+
+		m = send_at(&r, r.w, i, LB_TCP_ACK, 5000);
+		assert_int_equal(m, where[c]);
+	}
+	assert_int_equal(r.w->stats[LB_STAT_FLOW_MIDSTREAM], 63);
+	env_fini(&r);
+	env_fini(&e);
+}
+
+/* A new Maglev table (a weight changed) would move some clients; their
+ * records keep them where they were while they are active. */
+static void
+dp_persistence_keeps_clients_when_the_table_changes(void **state)
+{
+	struct env e, r;
+	int where[200];
+	uint32_t c, moved = 0;
+
+	(void)state;
+	env_init_persist(&e, LB_SCHED_MAGLEV, NULL, 15, 32);
+	env_init_persist(&r, LB_SCHED_MAGLEV, NULL, 15, 32);
+	for (c = 1; c < 200; c++)
+		where[c] = send_at(&e, e.w, CONN(c, 0), LB_TCP_SYN, 100);
+	lb_core_member_set_weight(e.core, 0, 1000);
+	lb_core_member_set_weight(r.core, 0, 1000);
+	assert_int_equal(lb_core_commit(e.core), 1);
+	assert_int_equal(lb_core_commit(r.core), 1);
+	for (c = 1; c < 200; c++) {
+		assert_int_equal(send_at(&e, e.w, CONN(c, 1), LB_TCP_SYN, 105),
+				 where[c]);
+		/* the same configuration without the records */
+		moved += send_at(&r, r.w, CONN(c, 1), LB_TCP_SYN, 105) !=
+			 where[c];
+	}
+	assert_true(moved > 0);
+	env_fini(&r);
+	env_fini(&e);
+}
+
+/* Stateful UDP: the first datagram of each new flow (source port) of a
+ * client goes where the client's last one went. */
+static void
+dp_persistence_udp_flows_of_a_client(void **state)
+{
+	static const uint32_t w[N_MEMBERS] = { 1, 1, 1, 1 };
+	struct lb_conf_service dns = { .name = "dns", .proto = LB_IPPROTO_UDP,
+		.port_lo = 53, .port_hi = 53, .sched = LB_SCHED_WRR,
+		.table_size = 1009, .persistence = 15, .persist_prefix = 32 };
+	int member[LB_TXBUF], first[5];
+	uint16_t id[LB_TXBUF];
+	struct rte_mbuf *m;
+	struct env e;
+	uint32_t c, k;
+
+	(void)state;
+	env_init(&e, LB_SCHED_WRR, 4096, w);
+	assert_true(lb_core_service_add(e.core, &dns, NULL, 0) >= 0);
+	assert_int_equal(lb_core_commit(e.core), 1);
+	for (k = 0; k < 6; k++)
+		for (c = 1; c <= 4; c++) {
+			/* client 203.0.113.(c + 1), source port 20000 + i */
+			m = udp_fragment(c + 250 * k, 53, (uint16_t)k, 0, 1);
+			e.w->now_s = 100 + k;
+			process_at(&e, e.w, &m, 1, (100 + k) * 1000);
+			assert_int_equal(collect(e.w, member, id, LB_TXBUF), 1);
+			if (k == 0)
+				first[c] = member[0];
+			else
+				assert_int_equal(member[0], first[c]);
+		}
+	/* WRR spread the clients themselves */
+	for (c = 2; c <= 4; c++)
+		assert_int_not_equal(first[c], first[1]);
+	assert_int_equal(e.w->stats[LB_STAT_FLOW_NEW], 24);
+	env_fini(&e);
+}
+
+/* ---- wlc and the per-member counts ---- */
+
+/* The counts of a worker's table as its entries say, checked against
+ * what it publishes. */
+static void
+check_member_counts(const struct lb_flow_table *t)
+{
+	uint32_t act[N_MEMBERS] = { 0 }, inact[N_MEMBERS] = { 0 }, a, in, p;
+	uint32_t svc[LB_MAX_SERVICES][2] = { { 0 } };
+	uint16_t m;
+
+	for (p = 0; p < t->n_pos; p++) {
+		const struct lb_flow_entry *e = &t->e[p];
+
+		if (e->state == 0)
+			continue;
+		assert_true(e->member < N_MEMBERS);
+		svc[e->svc][lb_flow_active_state(e->state)]++;
+		if (lb_flow_active_state(e->state))
+			act[e->member]++;
+		else
+			inact[e->member]++;
+	}
+	for (m = 0; m < LB_MAX_MEMBERS; m++) {
+		lb_flow_member_flows(t, m, &a, &in);
+		if (m >= N_MEMBERS) {
+			assert_int_equal(a + in, 0);
+			continue;
+		}
+		if (a != act[m] || in != inact[m])
+			fail_msg("fe%u: %u active %u inactive counted, %u and %u in the table",
+				 m + 1, a, in, act[m], inact[m]);
+	}
+	for (m = 0; m < LB_MAX_SERVICES; m++) {
+		lb_flow_service_flows(t, m, &a, &in);
+		assert_int_equal(a, svc[m][1]);
+		assert_int_equal(in, svc[m][0]);
+	}
+}
+
+/* wlc sends established connections in proportion to the weights (the
+ * least active flows per weight first). */
+static void
+dp_wlc_follows_weights(void **state)
+{
+	static const uint32_t w[N_MEMBERS] = { 1, 1, 2, 4 };
+	struct env e;
+	uint32_t i, a, in;
+	uint16_t m;
+
+	(void)state;
+	env_init(&e, LB_SCHED_WLC, 4096, w);
+	for (i = 0; i < 800; i++) {
+		int got = syn(&e, i);
+
+		assert_true(got >= 0);
+		assert_int_equal(ack(&e, i), got);
+	}
+	for (m = 0; m < N_MEMBERS; m++) {
+		lb_flow_member_flows(e.flows, m, &a, &in);
+		assert_int_equal(in, 0);
+		if (a + 2 < 100 * w[m] || a > 100 * w[m] + 2)
+			fail_msg("fe%u (weight %u) has %u of 800 connections",
+				 m + 1, w[m], a);
+	}
+	check_member_counts(e.flows);
+	env_fini(&e);
+}
+
+/* An established flow weighs 256 flows being opened (IPVS): a member
+ * with one established flow gets new ones before a member with 100 SYNs
+ * does not, and after it has 300. */
+static void
+dp_wlc_weighs_established_flows_256_times(void **state)
+{
+	static const uint32_t w[N_MEMBERS] = { 1, 1, 1, 1 };
+	struct env e;
+	uint32_t i;
+
+	(void)state;
+	env_init(&e, LB_SCHED_WLC, 4096, w);
+	/* fe1 and fe2 only; flows steered by draining the other */
+	lb_core_member_set_state(e.core, 2, LB_ADMIN_DISABLED);
+	lb_core_member_set_state(e.core, 3, LB_ADMIN_DISABLED);
+	lb_core_member_set_state(e.core, 1, LB_ADMIN_DRAIN);
+	lb_core_commit(e.core);
+	assert_int_equal(syn(&e, 0), 0);
+	assert_int_equal(ack(&e, 0), 0);            /* fe1: 256 */
+	lb_core_member_set_state(e.core, 1, LB_ADMIN_UP);
+	lb_core_member_set_state(e.core, 0, LB_ADMIN_DRAIN);
+	lb_core_commit(e.core);
+	for (i = 1; i <= 100; i++)
+		assert_int_equal(syn(&e, i), 1);    /* fe2: 100 */
+	lb_core_member_set_state(e.core, 0, LB_ADMIN_UP);
+	lb_core_commit(e.core);
+	assert_int_equal(syn(&e, 101), 1);          /* 101 < 256 */
+	lb_core_member_set_state(e.core, 0, LB_ADMIN_DRAIN);
+	lb_core_commit(e.core);
+	for (i = 102; i <= 300; i++)
+		assert_int_equal(syn(&e, i), 1);    /* fe2: 300 */
+	lb_core_member_set_state(e.core, 0, LB_ADMIN_UP);
+	lb_core_commit(e.core);
+	assert_int_equal(syn(&e, 301), 0);          /* 256 < 300 */
+	check_member_counts(e.flows);
+	env_fini(&e);
+}
+
+/* On an idle worker every count is 0 between connections: ties go
+ * round the members, not all to the first. */
+static void
+dp_wlc_ties_go_round_the_members(void **state)
+{
+	static const uint32_t w[N_MEMBERS] = { 1, 1, 1, 1 };
+	unsigned int got[N_MEMBERS] = { 0 };
+	struct env e;
+	uint32_t i, seq;
+	int m;
+
+	(void)state;
+	env_init(&e, LB_SCHED_WLC, 4096, w);
+	for (i = 0; i < 8; i++) {
+		m = syn(&e, i);
+		assert_true(m >= 0);
+		got[m]++;
+		/* the connection is gone before the next one comes */
+		seq = lb_dp_flows_flush_request(e.w, LB_DP_ANY, LB_DP_ANY);
+		while (!lb_dp_flows_flush_done(e.w, seq, NULL))
+			lb_dp_flows_flush_step(e.w, LB_FLUSH_BUDGET);
+	}
+	for (m = 0; m < N_MEMBERS; m++)
+		assert_int_equal(got[m], 2);
+	env_fini(&e);
+}
+
+/* Whatever happens to flows in the data path (opened, confirmed,
+ * closed, reused, rescheduled off a member that went down, evicted,
+ * expired, swept), the per-member counts equal what the table holds,
+ * and come back to zero when every flow has gone. */
+static void
+dp_member_counts_follow_flows(void **state)
+{
+	static const uint8_t flags[] = { LB_TCP_SYN, LB_TCP_ACK, LB_TCP_ACK,
+		LB_TCP_FIN | LB_TCP_ACK, LB_TCP_RST };
+	static const uint32_t w[N_MEMBERS] = { 1, 1, 1, 1 };
+	struct env e;
+	uint32_t i, now = 1000, a, in, x = 7;
+	uint16_t m;
+
+	(void)state;
+	env_init(&e, LB_SCHED_WLC, 1024, w);
+	for (i = 0; i < 30000; i++) {
+		x = x * 1103515245u + 12345u;
+		send_at(&e, e.w, (x >> 8) % 3000, flags[(x >> 20) % 5], now);
+		if (i % 64 == 0) {
+			now++;
+			lb_flow_sweep(e.flows, now * 1000, LB_SWEEP_BUDGET);
+		}
+		if (i % 5000 == 2500) {   /* a member fails, then recovers */
+			lb_core_health_set(e.core, (unsigned int)e.pop3,
+					   (i / 5000) % N_MEMBERS,
+					   LB_HEALTH_DOWN);
+			lb_core_commit(e.core);
+		} else if (i % 5000 == 4999) {
+			lb_core_health_set(e.core, (unsigned int)e.pop3,
+					   (i / 5000) % N_MEMBERS,
+					   LB_HEALTH_UP);
+			lb_core_commit(e.core);
+		}
+		if (i % 1000 == 0)
+			check_member_counts(e.flows);
+	}
+	check_member_counts(e.flows);
+	assert_true(e.w->stats[LB_STAT_FLOW_EVICTED] > 0);
+	assert_true(e.w->stats[LB_STAT_FLOW_RESCHEDULED] > 0);
+	assert_true(e.w->stats[LB_STAT_FLOW_REUSED] > 0);
+	/* everything expires and is swept */
+	for (i = 0; i < e.flows->n_pos; i += LB_SWEEP_BUDGET)
+		lb_flow_sweep(e.flows, (now + 100000) * 1000, LB_SWEEP_BUDGET);
+	assert_int_equal(e.flows->count, 0);
+	for (m = 0; m < LB_MAX_MEMBERS; m++) {
+		lb_flow_member_flows(e.flows, m, &a, &in);
+		assert_int_equal(a + in, 0);
+	}
+	env_fini(&e);
+}
+
+/* A member removed and its slot reused by a new member: the old
+ * member's flows move once, their counts with them, and stay where they
+ * moved (also when the new member in the same slot took them). */
+static void
+dp_flows_of_retired_slot_move_once(void **state)
+{
+	static const uint32_t w[N_MEMBERS] = { 1, 1, 1, 1 };
+	struct lb_conf_member nm = { .name = "fe9", .weight = 1,
+		.has_mac = true, .mac = { 2, 0, 0, 0, 0, 0x13 } };
+	int where[200], moved[200];
+	unsigned int on2 = 0;
+	struct env e;
+	uint32_t i, a, in;
+
+	(void)state;
+	env_init(&e, LB_SCHED_WRR, 4096, w);
+	for (i = 0; i < 200; i++) {
+		where[i] = syn(&e, i);
+		assert_int_equal(ack(&e, i), where[i]);
+		on2 += where[i] == 2;
+	}
+	assert_true(on2 > 0);
+	assert_int_equal(lb_core_member_remove(e.core, 2), 0);
+	nm.addr = ip4("198.51.100.19");
+	assert_int_equal(lb_core_member_add(e.core, &nm), 2);
+	assert_int_equal(lb_core_commit(e.core), 1);
+	for (i = 0; i < 200; i++) {
+		moved[i] = ack(&e, i);
+		assert_true(moved[i] >= 0);
+		if (where[i] != 2)
+			assert_int_equal(moved[i], where[i]);
+	}
+	assert_int_equal(e.w->stats[LB_STAT_FLOW_RESCHEDULED], on2);
+	for (i = 0; i < 200; i++)
+		assert_int_equal(ack(&e, i), moved[i]);
+	assert_int_equal(e.w->stats[LB_STAT_FLOW_RESCHEDULED], on2);
+	check_member_counts(e.flows);
+	lb_flow_member_flows(e.flows, 2, &a, &in);
+	for (i = 0, on2 = 0; i < 200; i++)
+		on2 += moved[i] == 2;
+	assert_int_equal(a, on2);
+	env_fini(&e);
+}
+
+/* ---- flows.flush and flows.list ---- */
+
+/* 100 established flows of each service; where[i] their members. */
+static void
+two_services_of_flows(struct env *e, int *pop3, int *smtp)
+{
+	uint32_t i;
+
+	for (i = 0; i < 100; i++) {
+		pop3[i] = syn(e, i);
+		assert_int_equal(ack(e, i), pop3[i]);
+		smtp[i] = send_tcp(e, e->w, 500 + i, 25, LB_TCP_SYN);
+		assert_int_equal(send_tcp(e, e->w, 500 + i, 25, LB_TCP_ACK),
+				 smtp[i]);
+	}
+}
+
+/* Run a worker's side of a flush until request seq is done; the number
+ * of steps it took. */
+static unsigned int
+flush_until_done(struct lb_worker *w, uint32_t seq, uint32_t budget)
+{
+	unsigned int steps = 0;
+
+	while (!lb_dp_flows_flush_done(w, seq, NULL)) {
+		lb_dp_flows_flush_step(w, budget);
+		assert_true(++steps < 100000);
+	}
+	return steps;
+}
+
+/* The master asks, the worker removes the flows of a service, a bounded
+ * number of positions per loop, and says how many; the other service's
+ * flows stay; the flushed flows' next packets are scheduled anew. */
+static void
+dp_flows_flush_by_service(void **state)
+{
+	int pop3[100], smtp[100];
+	uint32_t seq, n = 12345, i, a, in;
+	unsigned int steps;
+	struct env e;
+
+	(void)state;
+	env_init(&e, LB_SCHED_MAGLEV, 4096, NULL);
+	two_services_of_flows(&e, pop3, smtp);
+	seq = lb_dp_flows_flush_request(e.w, e.pop3, LB_DP_ANY);
+	assert_true(seq != 0);
+	assert_false(lb_dp_flows_flush_done(e.w, seq, &n));
+	assert_int_equal(n, 12345);
+	steps = flush_until_done(e.w, seq, 256);
+	assert_true(steps >= e.flows->n_pos / 256);
+	assert_true(lb_dp_flows_flush_done(e.w, seq, &n));
+	assert_int_equal(n, 100);
+	assert_int_equal(e.w->stats[LB_STAT_FLOWS_FLUSHED], 100);
+	assert_int_equal(e.flows->count, 100);
+	check_member_counts(e.flows);
+	for (i = 0; i < 100; i++)
+		assert_int_equal(send_tcp(&e, e.w, 500 + i, 25, LB_TCP_ACK),
+				 smtp[i]);
+	assert_int_equal(e.w->stats[LB_STAT_FLOW_MIDSTREAM], 0);
+	for (i = 0; i < 100; i++)   /* Maglev: where they were */
+		assert_int_equal(ack(&e, i), pop3[i]);
+	assert_int_equal(e.w->stats[LB_STAT_FLOW_MIDSTREAM], 100);
+	/* nothing more to do: the worker does not walk again */
+	assert_int_equal(lb_dp_flows_flush_step(e.w, LB_FLUSH_BUDGET), 0);
+	assert_int_equal(e.w->flush_pos, e.flows->n_pos);
+	lb_flow_member_flows(e.flows, 0, &a, &in);
+	assert_true(a > 0);
+	env_fini(&e);
+}
+
+/* By member (every service), by service and member; a newer request
+ * replaces one the worker has not finished. */
+static void
+dp_flows_flush_by_member_and_newer_request_wins(void **state)
+{
+	int pop3[100], smtp[100];
+	uint32_t seq1, seq2, n, i, want = 0, a, in;
+	unsigned int early;
+	struct env e;
+
+	(void)state;
+	env_init(&e, LB_SCHED_MAGLEV, 4096, NULL);
+	two_services_of_flows(&e, pop3, smtp);
+	for (i = 0; i < 100; i++)
+		want += (pop3[i] == 1) + (smtp[i] == 1);
+	seq1 = lb_dp_flows_flush_request(e.w, LB_DP_ANY, 1);
+	flush_until_done(e.w, seq1, LB_FLUSH_BUDGET);
+	assert_true(lb_dp_flows_flush_done(e.w, seq1, &n));
+	assert_int_equal(n, want);
+	lb_flow_member_flows(e.flows, 1, &a, &in);
+	assert_int_equal(a + in, 0);
+	check_member_counts(e.flows);
+
+	/* pop3 of fe1, then (before the worker is done) everything of fe3 */
+	seq1 = lb_dp_flows_flush_request(e.w, e.pop3, 0);
+	early = lb_dp_flows_flush_step(e.w, 16);
+	seq2 = lb_dp_flows_flush_request(e.w, LB_DP_ANY, 2);
+	assert_int_equal(seq2, seq1 + 1);
+	flush_until_done(e.w, seq2, LB_FLUSH_BUDGET);
+	n = 12345;
+	assert_true(lb_dp_flows_flush_done(e.w, seq1, &n));
+	assert_int_equal(n, 12345);         /* replaced: no count of its own */
+	for (i = 0, want = 0; i < 100; i++)
+		want += (pop3[i] == 2) + (smtp[i] == 2);
+	assert_true(lb_dp_flows_flush_done(e.w, seq2, &n));
+	assert_int_equal(n, want);
+	lb_flow_member_flows(e.flows, 0, &a, &in);
+	for (i = 0, want = 0; i < 100; i++)
+		want += (pop3[i] == 0) + (smtp[i] == 0);
+	/* fe1's pop3 flows after the first 16 positions stayed */
+	assert_true(early < want);
+	assert_int_equal(a, want - early);
+	check_member_counts(e.flows);
+	env_fini(&e);
+}
+
+/* The master reads a worker's flows page by page with a cursor, with
+ * filters; every flow once, with its service, member and state. */
+static void
+dp_flows_walk_pages_and_filters(void **state)
+{
+	int pop3[100], smtp[100], seen[1000] = { 0 };
+	struct lb_dp_flow out[7];
+	struct lb_dp_flow_filter f = { .svc = LB_DP_ANY, .member = LB_DP_ANY };
+	uint32_t cursor = 0, total = 0, n, k, i;
+	struct env e;
+
+	(void)state;
+	env_init(&e, LB_SCHED_MAGLEV, 4096, NULL);
+	two_services_of_flows(&e, pop3, smtp);
+	send_tcp(&e, e.w, 7, 110, LB_TCP_FIN | LB_TCP_ACK);
+	while (cursor != LB_DP_WALK_END) {
+		n = lb_dp_flows_walk(e.w, NULL, &cursor, out, 7, UINT32_MAX);
+		assert_true(n <= 7);
+		for (k = 0; k < n; k++) {
+			const struct lb_dp_flow *fl = &out[k];
+
+			i = (ntohl(fl->key.src_ip) & 0xff) |
+			    ((ntohl(fl->key.src_ip) >> 8 & 0xff) - 113) << 8;
+			assert_true(i < 1000);
+			seen[i]++;
+			assert_int_equal(fl->key.dst_ip, ip4("198.51.100.100"));
+			assert_int_equal(fl->key.proto, LB_IPPROTO_TCP);
+			if (fl->key.dst_port == 110) {
+				assert_int_equal(fl->svc, e.pop3);
+				assert_int_equal(fl->member, pop3[i]);
+			} else {
+				assert_int_equal(fl->key.dst_port, 25);
+				assert_int_equal(fl->svc, e.smtp);
+				assert_int_equal(fl->member, smtp[i - 500]);
+			}
+			assert_int_equal(fl->state, i == 7 ?
+					 LB_FLOW_TCP_CLOSING : LB_FLOW_TCP_EST);
+			assert_true(fl->expires_in_ms <= (i == 7 ? 10000u :
+							   900000u));
+			total++;
+		}
+	}
+	assert_int_equal(total, 200);
+	for (i = 0; i < 100; i++) {
+		assert_int_equal(seen[i], 1);
+		assert_int_equal(seen[500 + i], 1);
+	}
+	/* filters: a service, a member, a client */
+	f.svc = e.smtp;
+	f.member = smtp[0];
+	for (i = 0, k = 0; i < 100; i++)
+		k += smtp[i] == smtp[0];
+	cursor = 0;
+	total = 0;
+	while (cursor != LB_DP_WALK_END) {
+		n = lb_dp_flows_walk(e.w, &f, &cursor, out, 7, 100);
+		for (i = 0; i < n; i++) {
+			assert_int_equal(out[i].svc, e.smtp);
+			assert_int_equal(out[i].member, smtp[0]);
+		}
+		total += n;
+	}
+	assert_int_equal(total, k);
+	f = (struct lb_dp_flow_filter){ .svc = LB_DP_ANY, .member = LB_DP_ANY,
+		.client = ip4("203.0.113.9"), .client_mask = 0xffffffff };
+	cursor = 0;
+	n = 0;
+	while (cursor != LB_DP_WALK_END)
+		n += lb_dp_flows_walk(e.w, &f, &cursor, out, 7, UINT32_MAX);
+	assert_int_equal(n, 1);
+	/* the scan bound holds whatever the filter finds */
+	cursor = 0;
+	f.client = ip4("192.0.2.1");
+	assert_int_equal(lb_dp_flows_walk(e.w, &f, &cursor, out, 7, 10), 0);
+	assert_int_equal(cursor, 10);
+	env_fini(&e);
+}
+
+/* Packets the port accepted are counted as sent, per burst. */
+static void
+dp_tx_counts_what_the_port_took(void **state)
+{
+	struct rte_mbuf *pkts[10];
+	struct env e;
+	uint32_t i;
+
+	(void)state;
+	env_init(&e, LB_SCHED_MAGLEV, 4096, NULL);
+	for (i = 0; i < 10; i++)
+		pkts[i] = tcp_mbuf(i, 110, LB_TCP_SYN);
+	process_at(&e, e.w, pkts, 10, 10);
+	assert_int_equal(e.w->stats[LB_STAT_TX], 0);
+	lb_dp_flush(e.w);
+	assert_int_equal(e.w->stats[LB_STAT_TX], 10);
+	assert_int_equal(e.w->stats[LB_STAT_FWD], 10);
+	env_fini(&e);
+}
+
 int
 main(void)
 {
@@ -1241,6 +1962,21 @@ main(void)
 		cmocka_unit_test(dp_arp_for_vip_and_own_address_answered_in_place),
 		cmocka_unit_test(dp_arp_flood_policed_members_still_heard),
 		cmocka_unit_test(dp_own_address_flood_policed_member_answers_pass),
+		cmocka_unit_test(dp_persistence_one_member_per_client_across_workers),
+		cmocka_unit_test(dp_persistence_drain_keeps_down_and_disabled_break),
+		cmocka_unit_test(dp_persistence_refreshed_by_new_and_closing_flows),
+		cmocka_unit_test(dp_persistence_maglev_hashes_the_client),
+		cmocka_unit_test(dp_persistence_keeps_clients_when_the_table_changes),
+		cmocka_unit_test(dp_persistence_udp_flows_of_a_client),
+		cmocka_unit_test(dp_wlc_follows_weights),
+		cmocka_unit_test(dp_wlc_weighs_established_flows_256_times),
+		cmocka_unit_test(dp_wlc_ties_go_round_the_members),
+		cmocka_unit_test(dp_member_counts_follow_flows),
+		cmocka_unit_test(dp_flows_of_retired_slot_move_once),
+		cmocka_unit_test(dp_flows_flush_by_service),
+		cmocka_unit_test(dp_flows_flush_by_member_and_newer_request_wins),
+		cmocka_unit_test(dp_flows_walk_pages_and_filters),
+		cmocka_unit_test(dp_tx_counts_what_the_port_took),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

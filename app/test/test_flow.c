@@ -40,9 +40,20 @@ add_in_state(struct lb_flow_table *t, uint32_t i, uint8_t st, uint32_t expire)
 				  st == LB_FLOW_TCP_MID);
 
 	assert_true(pos >= 0);
-	t->e[pos].state = st;
+	lb_flow_set_state(t, &t->e[pos], st);
 	t->e[pos].expire = expire;
 	return pos;
+}
+
+/* A table for the tests of one entry's state machine. */
+static struct lb_flow_table *one;
+static uint32_t one_next;
+
+/* A fresh entry of that table in a state. */
+static struct lb_flow_entry *
+entry(uint8_t st)
+{
+	return &one->e[add_in_state(one, one_next++, st, 0)];
 }
 
 static bool
@@ -57,13 +68,17 @@ static int
 setup(void **state)
 {
 	(void)state;
-	return test_eal_init("test_flow");
+	if (test_eal_init("test_flow") != 0)
+		return -1;
+	one = lb_flow_create("t_one", 1024, SOCKET_ID_ANY, NULL);
+	return one == NULL ? -1 : 0;
 }
 
 static int
 teardown(void **state)
 {
 	(void)state;
+	lb_flow_free(one);
 	rte_eal_cleanup();
 	return 0;
 }
@@ -80,7 +95,7 @@ flow_table_add_lookup_delete(void **state)
 	assert_true(lb_flow_lookup(t, &k, lb_tuple_hash(&k)) < 0);
 	pos = lb_flow_add(t, &k, lb_tuple_hash(&k), false);
 	assert_true(pos >= 0 && (uint32_t)pos < t->n_pos);
-	t->e[pos].state = LB_FLOW_TCP_EST;
+	lb_flow_set_state(t, &t->e[pos], LB_FLOW_TCP_EST);
 	assert_int_equal(lb_flow_lookup(t, &k, lb_tuple_hash(&k)), pos);
 	assert_true(lb_flow_lookup(t, &other, lb_tuple_hash(&other)) < 0);
 	assert_int_equal(t->count, 1);
@@ -155,7 +170,7 @@ flow_table_sweeper_removes_only_expired(void **state)
 		int32_t pos = lb_flow_add(t, &k, lb_tuple_hash(&k), false);
 
 		assert_true(pos >= 0);
-		t->e[pos].state = LB_FLOW_TCP_EST;
+		lb_flow_set_state(t, &t->e[pos], LB_FLOW_TCP_EST);
 		t->e[pos].expire = i % 2 ? now - 1 : now + 1000;
 	}
 	start = t->sweep_pos;
@@ -177,65 +192,71 @@ flow_table_sweeper_removes_only_expired(void **state)
 static void
 flow_tcp_syn_then_ack_is_established(void **state)
 {
-	struct lb_flow_entry e = { .state = LB_FLOW_TCP_SYN };
+	struct lb_flow_entry *e = entry(LB_FLOW_TCP_SYN);
 
 	(void)state;
-	assert_int_equal(lb_flow_tcp_update(&e, LB_TCP_SYN, 100, &timeouts),
+	assert_int_equal(lb_flow_tcp_update(one, e, LB_TCP_SYN, 100, &timeouts),
 			 LB_FLOW_KEEP);
-	assert_int_equal(e.state, LB_FLOW_TCP_SYN);
-	assert_int_equal(e.expire, 100 + 10000);
-	lb_flow_tcp_update(&e, LB_TCP_ACK, 200, &timeouts);
-	assert_int_equal(e.state, LB_FLOW_TCP_EST);
-	assert_int_equal(e.expire, 200 + 900000);
+	assert_int_equal(e->state, LB_FLOW_TCP_SYN);
+	assert_int_equal(e->expire, 100 + 10000);
+	lb_flow_tcp_update(one, e, LB_TCP_ACK, 200, &timeouts);
+	assert_int_equal(e->state, LB_FLOW_TCP_EST);
+	assert_int_equal(e->expire, 200 + 900000);
 }
 
 static void
 flow_table_expires_fin_after_timeout(void **state)
 {
-	struct lb_flow_entry e = { .state = LB_FLOW_TCP_EST };
+	struct lb_flow_entry *e = entry(LB_FLOW_TCP_EST);
 
 	(void)state;
-	lb_flow_tcp_update(&e, LB_TCP_FIN | LB_TCP_ACK, 1000, &timeouts);
-	assert_int_equal(e.state, LB_FLOW_TCP_CLOSING);
-	assert_int_equal(e.expire, 1000 + 10000);
+	assert_int_equal(lb_flow_tcp_update(one, e, LB_TCP_FIN | LB_TCP_ACK,
+					    1000, &timeouts), LB_FLOW_CLOSED);
+	assert_int_equal(e->state, LB_FLOW_TCP_CLOSING);
+	assert_int_equal(e->expire, 1000 + 10000);
 	/* the last ACK of a closing connection keeps it closing */
-	lb_flow_tcp_update(&e, LB_TCP_ACK, 2000, &timeouts);
-	assert_int_equal(e.state, LB_FLOW_TCP_CLOSING);
-	assert_false(lb_flow_expired(&e, 2000 + 9999));
-	assert_true(lb_flow_expired(&e, 2000 + 10000));
-	e.state = LB_FLOW_TCP_EST;
-	lb_flow_tcp_update(&e, LB_TCP_RST, 3000, &timeouts);
-	assert_int_equal(e.state, LB_FLOW_TCP_CLOSING);
+	assert_int_equal(lb_flow_tcp_update(one, e, LB_TCP_ACK, 2000,
+					    &timeouts), LB_FLOW_KEEP);
+	assert_int_equal(e->state, LB_FLOW_TCP_CLOSING);
+	assert_false(lb_flow_expired(e, 2000 + 9999));
+	assert_true(lb_flow_expired(e, 2000 + 10000));
+	/* the other side's FIN ends nothing more */
+	assert_int_equal(lb_flow_tcp_update(one, e, LB_TCP_FIN | LB_TCP_ACK,
+					    2500, &timeouts), LB_FLOW_KEEP);
+	lb_flow_set_state(one, e, LB_FLOW_TCP_EST);
+	assert_int_equal(lb_flow_tcp_update(one, e, LB_TCP_RST, 3000,
+					    &timeouts), LB_FLOW_CLOSED);
+	assert_int_equal(e->state, LB_FLOW_TCP_CLOSING);
 }
 
 static void
 flow_syn_on_closing_flow_is_a_new_connection(void **state)
 {
-	struct lb_flow_entry e = { .state = LB_FLOW_TCP_CLOSING };
+	struct lb_flow_entry *e = entry(LB_FLOW_TCP_CLOSING);
 
 	(void)state;
-	assert_int_equal(lb_flow_tcp_update(&e, LB_TCP_SYN, 10, &timeouts),
+	assert_int_equal(lb_flow_tcp_update(one, e, LB_TCP_SYN, 10, &timeouts),
 			 LB_FLOW_REUSE);
-	assert_int_equal(e.state, LB_FLOW_TCP_SYN);
+	assert_int_equal(e->state, LB_FLOW_TCP_SYN);
 	/* a SYN retransmitted on an established flow changes nothing */
-	e.state = LB_FLOW_TCP_EST;
-	assert_int_equal(lb_flow_tcp_update(&e, LB_TCP_SYN, 20, &timeouts),
+	lb_flow_set_state(one, e, LB_FLOW_TCP_EST);
+	assert_int_equal(lb_flow_tcp_update(one, e, LB_TCP_SYN, 20, &timeouts),
 			 LB_FLOW_KEEP);
-	assert_int_equal(e.state, LB_FLOW_TCP_EST);
+	assert_int_equal(e->state, LB_FLOW_TCP_EST);
 }
 
 static void
 flow_expiry_survives_clock_wrap(void **state)
 {
-	struct lb_flow_entry e = { .state = LB_FLOW_TCP_SYN };
+	struct lb_flow_entry *e = entry(LB_FLOW_TCP_SYN);
 	uint32_t now = UINT32_MAX - 5000;
 
 	(void)state;
-	lb_flow_tcp_update(&e, LB_TCP_SYN, now, &timeouts);
-	assert_true(e.expire < now);          /* wrapped */
-	assert_false(lb_flow_expired(&e, now + 9999));
-	assert_true(lb_flow_expired(&e, now + 10000));
-	assert_true(lb_flow_expired(&e, now + 20000));
+	lb_flow_tcp_update(one, e, LB_TCP_SYN, now, &timeouts);
+	assert_true(e->expire < now);          /* wrapped */
+	assert_false(lb_flow_expired(e, now + 9999));
+	assert_true(lb_flow_expired(e, now + 10000));
+	assert_true(lb_flow_expired(e, now + 20000));
 }
 
 /* A full table makes room by evicting its oldest provisional entries,
@@ -338,7 +359,7 @@ flow_evict_finds_provisional_behind_long_lived_flows(void **state)
 		if (pos < 0) {
 			refused++;
 		} else {
-			t->e[pos].state = LB_FLOW_TCP_SYN;
+			lb_flow_set_state(t, &t->e[pos], LB_FLOW_TCP_SYN);
 			t->e[pos].expire = now + 10000;
 		}
 		if (i % 32 == 31)
@@ -369,7 +390,7 @@ flow_deleted_slot_reused_only_after_grace_period(void **state)
 	t = lb_flow_create("t_grace", 8, SOCKET_ID_ANY, v);
 	assert_non_null(t);
 	pos = add_in_state(t, 7, LB_FLOW_TCP_EST, 1000);
-	t->e[pos].member = 3;
+	lb_flow_set_member(t, &t->e[pos], 3, 0);
 	/* the reader finds the flow */
 	assert_true(lb_flow_peek(t, &k, lb_tuple_hash(&k), 10, &seen));
 	assert_int_equal(seen.member, 3);
@@ -407,22 +428,241 @@ flow_deleted_slot_reused_only_after_grace_period(void **state)
 static void
 flow_midstream_entry_confirmed_by_second_packet(void **state)
 {
-	struct lb_flow_entry e = { .state = LB_FLOW_TCP_MID };
+	struct lb_flow_entry *e = entry(LB_FLOW_TCP_MID);
 
 	(void)state;
-	assert_true(lb_flow_provisional(e.state));
-	assert_int_equal(lb_flow_tcp_update(&e, LB_TCP_ACK, 100, &timeouts),
+	assert_true(lb_flow_provisional(e->state));
+	assert_int_equal(lb_flow_tcp_update(one, e, LB_TCP_ACK, 100, &timeouts),
 			 LB_FLOW_KEEP);
-	assert_int_equal(e.state, LB_FLOW_TCP_EST);
-	assert_false(lb_flow_provisional(e.state));
-	assert_int_equal(e.expire, 100 + 900000);
+	assert_int_equal(e->state, LB_FLOW_TCP_EST);
+	assert_false(lb_flow_provisional(e->state));
+	assert_int_equal(e->expire, 100 + 900000);
 	/* a real SYN on a guessed entry is a new connection */
-	e.state = LB_FLOW_TCP_MID;
-	assert_int_equal(lb_flow_tcp_update(&e, LB_TCP_SYN, 200, &timeouts),
+	lb_flow_set_state(one, e, LB_FLOW_TCP_MID);
+	assert_int_equal(lb_flow_tcp_update(one, e, LB_TCP_SYN, 200, &timeouts),
 			 LB_FLOW_REUSE);
-	assert_int_equal(e.state, LB_FLOW_TCP_SYN);
-	assert_true(lb_flow_provisional(e.state));
-	assert_int_equal(e.expire, 200 + 10000);
+	assert_int_equal(e->state, LB_FLOW_TCP_SYN);
+	assert_true(lb_flow_provisional(e->state));
+	assert_int_equal(e->expire, 200 + 10000);
+}
+
+/* The counts as the entries say: every entry in use, once, under its
+ * member and class, and under its service. */
+static void
+check_counts(const struct lb_flow_table *t, const char *after)
+{
+	static struct lb_flow_mcount want[LB_FLOW_MEMBERS];
+	static struct lb_flow_mcount want_svc[LB_FLOW_SERVICES];
+	uint32_t p, a, in;
+	uint16_t m;
+
+	memset(want, 0, sizeof(want));
+	memset(want_svc, 0, sizeof(want_svc));
+	for (p = 0; p < t->n_pos; p++) {
+		const struct lb_flow_entry *e = &t->e[p];
+
+		if (e->state == 0)
+			continue;
+		if (lb_flow_active_state(e->state)) {
+			want[e->member].active++;
+			want_svc[e->svc].active++;
+		} else {
+			want[e->member].inactive++;
+			want_svc[e->svc].inactive++;
+		}
+	}
+	for (m = 0; m < LB_FLOW_SERVICES; m++) {
+		lb_flow_service_flows(t, m, &a, &in);
+		if (a != want_svc[m].active || in != want_svc[m].inactive)
+			fail_msg("after %s: service %u counted %u active %u inactive, the table holds %u and %u",
+				 after, m, a, in, want_svc[m].active,
+				 want_svc[m].inactive);
+	}
+	for (m = 0; m < LB_FLOW_MEMBERS; m++) {
+		lb_flow_member_flows(t, m, &a, &in);
+		if (a != want[m].active || in != want[m].inactive)
+			fail_msg("after %s: member %u counted %u active %u inactive, the table holds %u and %u",
+				 after, m, a, in, want[m].active,
+				 want[m].inactive);
+	}
+}
+
+static uint32_t rnd_state = 12345;
+
+static uint32_t
+rnd(uint32_t n)
+{
+	rnd_state = rnd_state * 1103515245u + 12345u;
+	return (rnd_state >> 8) % n;
+}
+
+/* Every way an entry comes, changes and goes, in a random order, on a
+ * small table that fills: the per-member counts always equal what the
+ * entries say, and come back to zero once every flow has gone. */
+static void
+flow_member_counts_balance_through_every_change(void **state)
+{
+	static const uint8_t first[] = { LB_FLOW_TCP_SYN, LB_FLOW_TCP_MID,
+					 LB_FLOW_UDP_NEW };
+	static const uint8_t flags[] = { LB_TCP_SYN, LB_TCP_ACK,
+		LB_TCP_FIN | LB_TCP_ACK, LB_TCP_RST, LB_TCP_SYN | LB_TCP_ACK };
+	static const char *const what[] = { "a new flow", "a packet",
+		"a move to another member", "a delete", "a sweep",
+		"an eviction", "a reuse in place", "an add of a present key" };
+	struct lb_flow_table *t = lb_flow_create("t_counts", 64, SOCKET_ID_ANY,
+						 NULL);
+	uint32_t now = 1000, i, a, in;
+	uint64_t seen[8] = { 0 };
+	uint16_t m;
+
+	(void)state;
+	assert_non_null(t);
+	for (i = 0; i < 20000; i++) {
+		struct lb_tuple k = key(rnd(200));
+		uint32_t sig = lb_tuple_hash(&k), op = rnd(8);
+		int32_t pos = lb_flow_lookup(t, &k, sig);
+		struct lb_flow_entry *e = pos >= 0 ? &t->e[pos] : NULL;
+
+		now += rnd(50);
+		switch (op) {
+		case 0:   /* a new flow: the table may have to make room */
+			if (e != NULL)
+				break;
+			pos = lb_flow_add(t, &k, sig, false);
+			if (pos < 0 && lb_flow_evict(t, now) == 0)
+				pos = lb_flow_add(t, &k, sig, false);
+			if (pos < 0)
+				break;
+			e = &t->e[pos];
+			if (rnd(2) == 0) {
+				lb_flow_fill(t, e, (uint16_t)rnd(8), 0,
+					     (uint16_t)rnd(4), first[rnd(3)],
+					     now + 200 + rnd(3000));
+			} else {
+				lb_flow_set_member(t, e, (uint16_t)rnd(8), 0);
+				lb_flow_set_svc(t, e, (uint16_t)rnd(4));
+				lb_flow_set_expire(e, now + 200 + rnd(3000));
+				lb_flow_set_state(t, e, first[rnd(3)]);
+			}
+			seen[op]++;
+			break;
+		case 1:   /* a packet of the flow */
+			if (e == NULL)
+				break;
+			if (e->state == LB_FLOW_UDP_NEW || e->state == LB_FLOW_UDP)
+				lb_flow_set_state(t, e, LB_FLOW_UDP);
+			else
+				lb_flow_tcp_update(t, e, flags[rnd(5)], now,
+						   &timeouts);
+			seen[op]++;
+			break;
+		case 2:   /* rescheduled: its member went down, or its
+			   * port moved to another service */
+			if (e == NULL)
+				break;
+			lb_flow_set_member(t, e, (uint16_t)rnd(8), 1);
+			if (rnd(4) == 0)
+				lb_flow_set_svc(t, e, (uint16_t)rnd(4));
+			seen[op]++;
+			break;
+		case 3:
+			if (e == NULL)
+				break;
+			assert_int_equal(lb_flow_del(t, pos), 0);
+			seen[op]++;
+			break;
+		case 4:
+			seen[op] += lb_flow_sweep(t, now, 16);
+			break;
+		case 5:
+			seen[op] += lb_flow_evict(t, now) == 0;
+			break;
+		case 6:   /* an expired entry taken by a new flow of its key */
+			if (e == NULL || !lb_flow_expired(e, now))
+				break;
+			lb_flow_fill(t, e, (uint16_t)rnd(8), 0,
+				     (uint16_t)rnd(4), first[rnd(3)], now + 1000);
+			seen[op]++;
+			break;
+		case 7:   /* the entry is made again from scratch */
+			if (e == NULL)
+				break;
+			assert_int_equal(lb_flow_add(t, &k, sig, false), pos);
+			lb_flow_set_member(t, e, (uint16_t)rnd(8), 0);
+			lb_flow_set_svc(t, e, (uint16_t)rnd(4));
+			lb_flow_set_expire(e, now + 1000);
+			lb_flow_set_state(t, e, LB_FLOW_TCP_SYN);
+			seen[op]++;
+			break;
+		}
+		check_counts(t, what[op]);
+	}
+	for (i = 0; i < 8; i++)
+		if (seen[i] == 0)
+			fail_msg("the random run never did %s", what[i]);
+	/* everything expires and is swept */
+	for (i = 0; i < t->n_pos; i += 16)
+		lb_flow_sweep(t, now + 2000000, 16);
+	assert_int_equal(t->count, 0);
+	for (m = 0; m < LB_FLOW_MEMBERS; m++) {
+		lb_flow_member_flows(t, m, &a, &in);
+		assert_int_equal(a + in, 0);
+	}
+	for (m = 0; m < LB_FLOW_SERVICES; m++) {
+		lb_flow_service_flows(t, m, &a, &in);
+		assert_int_equal(a + in, 0);
+	}
+	/* and a flush forgets what it removes */
+	for (i = 0; i < 40; i++)
+		add_in_state(t, i, i % 2 ? LB_FLOW_TCP_EST : LB_FLOW_TCP_SYN,
+			     now);
+	lb_flow_member_flows(t, 0, &a, &in);
+	assert_int_equal(a, 20);
+	assert_int_equal(in, 20);
+	lb_flow_flush(t);
+	check_counts(t, "a flush");
+	lb_flow_member_flows(t, 0, &a, &in);
+	assert_int_equal(a + in, 0);
+	lb_flow_free(t);
+}
+
+/* Another thread reads the table position by position: live flows with
+ * their key and fields, not deleted or expired ones. */
+static void
+flow_read_reports_live_flows_only(void **state)
+{
+	struct lb_flow_table *t = lb_flow_create("t_read", 64, SOCKET_ID_ANY,
+						 NULL);
+	struct lb_flow_entry e;
+	struct lb_tuple k, want;
+	uint32_t i, pos, found = 0;
+	int32_t p[10];
+
+	(void)state;
+	assert_non_null(t);
+	for (i = 0; i < 10; i++) {
+		p[i] = add_in_state(t, i, LB_FLOW_TCP_EST, i == 9 ? 50 : 5000);
+		lb_flow_set_member(t, &t->e[p[i]], (uint16_t)(100 + i), 7);
+		lb_flow_set_svc(t, &t->e[p[i]], (uint16_t)i);
+	}
+	assert_int_equal(lb_flow_del(t, p[3]), 0);
+	assert_false(lb_flow_read(t, t->n_pos, 100, &k, &e));
+	for (pos = 0; pos < t->n_pos; pos++) {
+		if (!lb_flow_read(t, pos, 100, &k, &e))
+			continue;
+		found++;
+		i = e.svc;
+		assert_true(i < 10 && i != 3 && i != 9);
+		assert_int_equal((int32_t)pos, p[i]);
+		want = key(i);
+		assert_memory_equal(&k, &want, sizeof(k));
+		assert_int_equal(e.member, 100 + i);
+		assert_int_equal(e.member_gen, 7);
+		assert_int_equal(e.state, LB_FLOW_TCP_EST);
+		assert_int_equal(e.expire, 5000);
+	}
+	assert_int_equal(found, 8);
+	lb_flow_free(t);
 }
 
 int
@@ -442,6 +682,8 @@ main(void)
 		cmocka_unit_test(flow_evict_finds_provisional_behind_long_lived_flows),
 		cmocka_unit_test(flow_deleted_slot_reused_only_after_grace_period),
 		cmocka_unit_test(flow_midstream_entry_confirmed_by_second_packet),
+		cmocka_unit_test(flow_member_counts_balance_through_every_change),
+		cmocka_unit_test(flow_read_reports_live_flows_only),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -136,10 +136,17 @@ lb_dp_set_peers(struct lb_worker *w, struct lb_worker *const *peers,
 			w->peer_idx = (uint16_t)i;
 }
 
+/* Seconds come from the same 64-bit count of milliseconds as now, so
+ * they do not jump when now wraps (every 49 days). */
 void
 lb_dp_clock(struct lb_worker *w)
 {
-	w->now = (uint32_t)(rte_rdtsc() / w->tsc_per_ms);
+	uint64_t ms;
+
+	w->tsc = rte_rdtsc();
+	ms = w->tsc / w->tsc_per_ms;
+	w->now = (uint32_t)ms;
+	w->now_s = (uint32_t)(ms / 1000);
 }
 
 static inline void
@@ -151,6 +158,28 @@ drop(struct dp_pkt *d, enum lb_stat_worker why)
 
 /* ---- member selection ---- */
 
+_Static_assert(LB_FLOW_MEMBERS == LB_MAX_MEMBERS &&
+	       LB_FLOW_SERVICES == LB_MAX_SERVICES,
+	       "flow tables count every member and service slot");
+_Static_assert(LB_PERSIST_MEMBERS == LB_MAX_MEMBERS,
+	       "persistence records name every member slot");
+
+/* The hash a service's consistent choices use: the 5-tuple's; the
+ * client address's for sh; with persistence, the masked client
+ * address's, so that every connection of a client hashes to one member,
+ * on any balancer and after a restart (the records then only matter
+ * when the membership changes). */
+static inline uint32_t
+consistent_sig(const struct lb_snap_service *svc, const struct lb_tuple *k,
+	       uint32_t sig)
+{
+	if (likely(svc->persist_s == 0))
+		return svc->sched == LB_SCHED_SH ?
+			lb_tuple_hash_fields(k, LB_HASH_F_SRC_IP) : sig;
+	return lb_tuple_hash(&(struct lb_tuple){
+		.src_ip = k->src_ip & svc->persist_mask, .proto = k->proto });
+}
+
 /* The member an existing connection without an entry hashes to: the
  * same on every balancer with the same members, which is what keeps
  * flows in place across a restart or a standby taking over. The settled
@@ -161,9 +190,8 @@ static inline uint16_t
 consistent(const struct lb_snap_service *svc, const struct lb_tuple *k,
 	   uint32_t sig)
 {
-	if (svc->sched == LB_SCHED_SH)
-		sig = lb_tuple_hash_fields(k, LB_HASH_F_SRC_IP);
-	return lb_maglev_lookup(svc->settled, svc->table_size, sig);
+	return lb_maglev_lookup(svc->settled, svc->table_size,
+				consistent_sig(svc, k, sig));
 }
 
 /* True if member m's MAC is not known yet (it keeps its flows, their
@@ -188,18 +216,56 @@ consistent_new(const struct lb_snap_service *svc, uint32_t sig)
 	return m;
 }
 
-static inline uint16_t
+/*
+ * Weighted least connections, as IPVS: the member taking new flows with
+ * the least overhead / weight, overhead = active * 256 + inactive flows
+ * in this worker's table (RSS gives each worker its share of clients,
+ * so per-worker counts balance the whole). Ratios are compared
+ * cross-multiplied; the scan starts one member further each time, so
+ * ties (an idle worker: every count 0) go round the members instead of
+ * all to the first.
+ */
+static __rte_noinline uint16_t
+wlc(struct lb_worker *w, unsigned int slot, const struct lb_snap_service *svc)
+{
+	const struct lb_flow_mcount *mc = w->flows->mcount;
+	unsigned int n = svc->n_active, i, k;
+	uint64_t best_oh = 0, best_wt = 1;
+	uint16_t best = LB_SCHED_NONE;
+
+	if (n == 0)
+		return LB_SCHED_NONE;
+	k = w->wrr_pos[slot];
+	if (k >= n)
+		k = 0;
+	w->wrr_pos[slot] = k + 1;
+	for (i = 0; i < n; i++, k = k + 1 == n ? 0 : k + 1) {
+		uint16_t m = svc->active_list[k];
+		uint64_t wt = svc->weight[m];
+		uint64_t oh = (uint64_t)mc[m].active * 256 + mc[m].inactive;
+
+		if (wt == 0)
+			continue;
+		if (best == LB_SCHED_NONE || oh * best_wt < best_oh * wt) {
+			best = m;
+			best_oh = oh;
+			best_wt = wt;
+		}
+	}
+	return best;
+}
+
+static __rte_always_inline uint16_t
 schedule(struct lb_worker *w, unsigned int slot,
 	 const struct lb_snap_service *svc, const struct lb_tuple *k,
 	 uint32_t sig)
 {
 	uint32_t p;
 
-	if (svc->sched == LB_SCHED_SH)
-		return consistent_new(svc,
-				      lb_tuple_hash_fields(k, LB_HASH_F_SRC_IP));
+	if (svc->sched == LB_SCHED_WLC)
+		return wlc(w, slot, svc);
 	if (svc->sched != LB_SCHED_WRR)
-		return consistent_new(svc, sig);
+		return consistent_new(svc, consistent_sig(svc, k, sig));
 	if (svc->wrr_len == 0)
 		return LB_SCHED_NONE;
 	/* a cursor from an older, longer sequence starts over */
@@ -208,6 +274,68 @@ schedule(struct lb_worker *w, unsigned int slot,
 		p = 0;
 	w->wrr_pos[slot] = p + 1;
 	return svc->wrr[p];
+}
+
+/* ---- persistence ---- */
+
+/* A member a client's record may send new flows to: one taking flows
+ * (drain keeps persistence, down and disabled break it) with a MAC. */
+static inline bool
+persist_usable(const struct lb_snapshot *s, const struct lb_snap_service *svc,
+	       uint16_t m)
+{
+	return (svc->mstate[m] == LB_MS_ACTIVE ||
+		svc->mstate[m] == LB_MS_DRAIN) &&
+	       (s->members[m].flags & LB_SM_FWD);
+}
+
+/* Refresh a client's record: its last activity was now. */
+static inline void
+persist_touch(struct lb_worker *w, const struct lb_snapshot *s,
+	      const struct lb_snap_service *svc, uint32_t src, uint16_t m)
+{
+	if (persist_usable(s, svc, m))
+		lb_persist_store(svc->persist, src & svc->persist_mask, m,
+				 w->now_s, svc->persist_s);
+}
+
+/* The member a client's record names, if it may take the client's
+ * flows; LB_SCHED_NONE if none. */
+static inline uint16_t
+persist_find(const struct lb_worker *w, const struct lb_snapshot *s,
+	     const struct lb_snap_service *svc, uint32_t src)
+{
+	int r = lb_persist_lookup(svc->persist, src & svc->persist_mask,
+				  w->now_s, svc->persist_s);
+
+	return r >= 0 && persist_usable(s, svc, (uint16_t)r) ?
+		(uint16_t)r : LB_SCHED_NONE;
+}
+
+/*
+ * A new flow (or a mid-stream guess, fresh == false) of a service with
+ * persistence: the member the client used within the timeout, if it can
+ * still take it (whichever worker wrote the record: RSS spreads one
+ * client's connections over workers), else the scheduler's choice, which
+ * the record then remembers. The record is refreshed either way, so the
+ * timeout counts from the client's last new flow (or closed one).
+ */
+static uint16_t
+persist_pick(struct lb_worker *w, const struct lb_snapshot *s,
+	     unsigned int slot, const struct lb_snap_service *svc,
+	     const struct dp_pkt *d, bool fresh)
+{
+	uint16_t m = persist_find(w, s, svc, d->key.src_ip);
+
+	if (m == LB_SCHED_NONE) {
+		m = fresh ? schedule(w, slot, svc, &d->key, d->sig) :
+			consistent(svc, &d->key, d->sig);
+		if (m == LB_SCHED_NONE || !persist_usable(s, svc, m))
+			return m;   /* no member, or one whose MAC is awaited */
+	}
+	lb_persist_store(svc->persist, d->key.src_ip & svc->persist_mask, m,
+			 w->now_s, svc->persist_s);
+	return m;
 }
 
 /* ---- fragments ---- */
@@ -494,7 +622,12 @@ icmp_flow(struct lb_worker *w, const struct lb_snapshot *s, struct dp_pkt *d)
 			goto found;
 		}
 	}
-	d->member = consistent(svc, &d->key, d->sig);
+	/* no entry anywhere: the client's record, else the hash */
+	d->member = LB_SCHED_NONE;
+	if (unlikely(svc->persist != NULL))
+		d->member = persist_find(w, s, svc, d->key.src_ip);
+	if (d->member == LB_SCHED_NONE)
+		d->member = consistent(svc, &d->key, d->sig);
 	if (d->member == LB_SCHED_NONE) {
 		drop(d, LB_STAT_DROP_ICMP);
 		return;
@@ -715,17 +848,16 @@ flow_init(struct lb_worker *w, const struct lb_snapshot *s,
 		st = LB_FLOW_TCP_SYN;
 	else
 		st = LB_FLOW_TCP_MID;
-	lb_flow_set_member(e, d->member, s->members[d->member].gen);
-	lb_flow_set_expire(e, w->now + s->timeouts.t[st]);
-	e->svc = d->svc;
 	e->packets = 1;
-	lb_flow_set_state(e, st);
+	lb_flow_fill(w->flows, e, d->member, s->members[d->member].gen, d->svc,
+		     st, w->now + s->timeouts.t[st]);
 	w->service[d->svc].flows++;
 	w->member[d->member].flows++;
 }
 
 /* Existing flow: advance its state; move it if its member can no longer
- * take it (down, disabled, removed) or a SYN reopens a closed one. */
+ * take it (down, disabled, removed: its slot's generation moved on) or a
+ * SYN reopens a closed one. Its counts move with it. */
 static inline void
 flow_existing(struct lb_worker *w, const struct lb_snapshot *s,
 	      struct lb_flow_entry *e, struct dp_pkt *d)
@@ -735,32 +867,45 @@ flow_existing(struct lb_worker *w, const struct lb_snapshot *s,
 	uint16_t m = e->member;
 
 	if (d->key.proto == LB_IPPROTO_TCP) {
-		ev = lb_flow_tcp_update(e, d->tcp_flags, w->now, &s->timeouts);
+		ev = lb_flow_tcp_update(w->flows, e, d->tcp_flags, w->now,
+					&s->timeouts);
 	} else {
 		if (e->state != LB_FLOW_UDP)   /* a second datagram */
-			lb_flow_set_state(e, LB_FLOW_UDP);
+			lb_flow_set_state(w->flows, e, LB_FLOW_UDP);
 		lb_flow_set_expire(e, w->now + s->timeouts.t[LB_FLOW_UDP]);
 	}
 
 	if (unlikely(ev == LB_FLOW_REUSE)) {
-		m = schedule(w, d->svc, svc, &d->key, d->sig);
+		m = unlikely(svc->persist != NULL) ?
+			persist_pick(w, s, d->svc, svc, d, true) :
+			schedule(w, d->svc, svc, &d->key, d->sig);
 		w->stats[LB_STAT_FLOW_REUSED]++;
 	} else if (unlikely(svc->mstate[m] == LB_MS_NONE ||
 			    s->members[m].gen != e->member_gen)) {
-		m = schedule(w, d->svc, svc, &d->key, d->sig);
+		m = unlikely(svc->persist != NULL) ?
+			persist_pick(w, s, d->svc, svc, d, true) :
+			schedule(w, d->svc, svc, &d->key, d->sig);
 		w->stats[LB_STAT_FLOW_RESCHEDULED]++;
+	} else if (likely(e->svc == d->svc)) {
+		goto stay;
 	}
 	if (unlikely(m == LB_SCHED_NONE)) {
 		drop(d, LB_STAT_DROP_NO_MEMBER);
 		return;
 	}
 	/* a member still resolving keeps the flow (LB_MS_WAIT): execute()
-	 * drops its packets until the MAC comes */
-	if (unlikely(m != e->member || e->svc != d->svc)) {
-		lb_flow_set_member(e, m, s->members[m].gen);
-		e->svc = d->svc;
+	 * drops its packets until the MAC comes. A retired slot's new
+	 * member may be chosen again: its generation is the new one. */
+	if (m != e->member || e->member_gen != s->members[m].gen ||
+	    e->svc != d->svc) {
+		lb_flow_set_member(w->flows, e, m, s->members[m].gen);
+		lb_flow_set_svc(w->flows, e, d->svc);
 		w->member[m].flows++;
 	}
+stay:
+	/* the end of a connection counts as its client's last activity */
+	if (unlikely(ev == LB_FLOW_CLOSED) && svc->persist != NULL)
+		persist_touch(w, s, svc, d->key.src_ip, m);
 	e->packets++;
 	d->member = m;
 	d->act = ACT_FWD;
@@ -812,8 +957,12 @@ flow_decide(struct lb_worker *w, const struct lb_snapshot *s,
 	if (unlikely(d->key.proto == LB_IPPROTO_TCP &&
 		     (d->tcp_flags & (LB_TCP_RST | LB_TCP_FIN)))) {
 		/* the end of a flow we do not know: pass it on, keep no
-		 * state for it */
-		d->member = consistent(svc, &d->key, d->sig);
+		 * state for it; its client's record says where it was */
+		d->member = LB_SCHED_NONE;
+		if (unlikely(svc->persist != NULL))
+			d->member = persist_find(w, s, svc, d->key.src_ip);
+		if (d->member == LB_SCHED_NONE)
+			d->member = consistent(svc, &d->key, d->sig);
 		w->stats[LB_STAT_STATELESS]++;
 		goto out;
 	}
@@ -821,9 +970,13 @@ flow_decide(struct lb_worker *w, const struct lb_snapshot *s,
 	 * another balancer) goes where the consistent hash says: with
 	 * Maglev that is where it already was. If that member's MAC is not
 	 * known yet, the packet waits and no entry pins the flow anywhere
-	 * else. */
-	d->member = syn_only ? schedule(w, d->svc, svc, &d->key, d->sig) :
-		consistent(svc, &d->key, d->sig);
+	 * else. With persistence, the client's record decides first. */
+	if (unlikely(svc->persist != NULL))
+		d->member = persist_pick(w, s, d->svc, svc, d, syn_only);
+	else
+		d->member = syn_only ?
+			schedule(w, d->svc, svc, &d->key, d->sig) :
+			consistent(svc, &d->key, d->sig);
 	if (unlikely(d->member == LB_SCHED_NONE) ||
 	    unlikely(!syn_only && wait_for_mac(svc, d->member)))
 		goto out;
@@ -832,15 +985,16 @@ flow_decide(struct lb_worker *w, const struct lb_snapshot *s,
 		if (unlikely(pos < 0)) {
 			/* full of confirmed flows (or, -EBUSY, of slots
 			 * that wait for a grace period): balance without
-			 * state; flows in the table are untouched */
+			 * state; flows in the table are untouched. Its later
+			 * packets will find no entry either: they go by the
+			 * consistent hash, or by the client's record, which
+			 * now names the member chosen. */
 			w->stats[pos == -EBUSY ? LB_STAT_FLOW_GRACE_FULL :
 				 LB_STAT_FLOW_TABLE_FULL]++;
-			if (!syn_only)
+			if (!syn_only || svc->persist != NULL)
 				goto out;
 			d->member = consistent_new(svc,
-				svc->sched == LB_SCHED_SH ?
-				lb_tuple_hash_fields(&d->key, LB_HASH_F_SRC_IP) :
-				d->sig);
+				consistent_sig(svc, &d->key, d->sig));
 			goto out;
 		}
 		(*added)++;
@@ -867,6 +1021,7 @@ tx_push(struct lb_worker *w, unsigned int port, struct rte_mbuf *m)
 		uint16_t sent = rte_eth_tx_burst(w->port_ids[port], w->txq,
 						 b->m, b->n);
 
+		w->stats[LB_STAT_TX] += sent;
 		if (sent < b->n) {
 			w->stats[LB_STAT_TX_DROP] += b->n - sent;
 			rte_pktmbuf_free_bulk(b->m + sent, b->n - sent);
@@ -1159,12 +1314,142 @@ lb_dp_flush(struct lb_worker *w)
 		if (b->n == 0)
 			continue;
 		sent = rte_eth_tx_burst(w->port_ids[p], w->txq, b->m, b->n);
+		w->stats[LB_STAT_TX] += sent;
 		if (unlikely(sent < b->n)) {
 			w->stats[LB_STAT_TX_DROP] += b->n - sent;
 			rte_pktmbuf_free_bulk(b->m + sent, b->n - sent);
 		}
 		b->n = 0;
 	}
+}
+
+/* ---- flows.list and flows.flush ---- */
+
+static inline bool
+flow_matches(const struct lb_dp_flow_filter *f, const struct lb_tuple *k,
+	     const struct lb_flow_entry *e)
+{
+	return f == NULL ||
+	       ((f->svc == LB_DP_ANY || e->svc == f->svc) &&
+		(f->member == LB_DP_ANY || e->member == f->member) &&
+		((k->src_ip ^ f->client) & f->client_mask) == 0);
+}
+
+unsigned int
+lb_dp_flows_walk(const struct lb_worker *w, const struct lb_dp_flow_filter *f,
+		 uint32_t *cursor, struct lb_dp_flow *out, unsigned int max,
+		 uint32_t scan)
+{
+	const struct lb_flow_table *t = w->flows;
+	/* the worker's clock, read here: the same TSC */
+	uint32_t now = (uint32_t)(rte_rdtsc() / w->tsc_per_ms);
+	uint32_t pos = *cursor;
+	unsigned int n = 0;
+
+	if (t == NULL) {
+		*cursor = LB_DP_WALK_END;
+		return 0;
+	}
+	for (; pos < t->n_pos && n < max && scan > 0; pos++, scan--) {
+		struct lb_flow_entry e;
+		struct lb_tuple k;
+
+		if (!lb_flow_read(t, pos, now, &k, &e) ||
+		    !flow_matches(f, &k, &e))
+			continue;
+		out[n++] = (struct lb_dp_flow){
+			.key = k, .expires_in_ms = e.expire - now,
+			.svc = e.svc, .member = e.member,
+			.member_gen = e.member_gen, .state = e.state,
+		};
+	}
+	*cursor = pos >= t->n_pos ? LB_DP_WALK_END : pos;
+	return n;
+}
+
+#define FLUSH_ANY UINT16_MAX
+
+uint32_t
+lb_dp_flows_flush_request(struct lb_worker *w, int svc, int member)
+{
+	uint64_t req = __atomic_load_n(&w->flush_req, __ATOMIC_RELAXED);
+	uint32_t seq = (uint32_t)(req >> 32) + 1;
+
+	if (seq == 0)
+		seq = 1;
+	req = (uint64_t)seq << 32 |
+	      (uint64_t)(svc < 0 ? FLUSH_ANY : (uint16_t)svc) << 16 |
+	      (member < 0 ? FLUSH_ANY : (uint16_t)member);
+	__atomic_store_n(&w->flush_req, req, __ATOMIC_RELEASE);
+	return seq;
+}
+
+bool
+lb_dp_flows_flush_done(const struct lb_worker *w, uint32_t seq,
+		       uint32_t *flushed)
+{
+	uint64_t done = __atomic_load_n(&w->flush_done, __ATOMIC_ACQUIRE);
+	uint32_t dseq = (uint32_t)(done >> 32);
+
+	if (dseq == 0 || (int32_t)(dseq - seq) < 0)
+		return false;
+	if (flushed != NULL && dseq == seq)
+		*flushed = (uint32_t)done;
+	return true;
+}
+
+/*
+ * The master cannot delete from a worker's table (one writer), so it
+ * leaves a request the worker takes at its own pace: a bounded number
+ * of positions per loop iteration, like the sweeper, deleting through
+ * lb_flow_del() so the counts and the grace period stay right.
+ */
+unsigned int
+lb_dp_flows_flush_step(struct lb_worker *w, uint32_t budget)
+{
+	uint64_t req = __atomic_load_n(&w->flush_req, __ATOMIC_ACQUIRE);
+	struct lb_flow_table *t = w->flows;
+	unsigned int removed = 0;
+	uint32_t pos;
+
+	if (unlikely((uint32_t)(req >> 32) != w->flush_seq)) {
+		/* a new request replaces the one being done */
+		w->flush_seq = (uint32_t)(req >> 32);
+		w->flush_svc = (uint16_t)(req >> 16);
+		w->flush_member = (uint16_t)req;
+		w->flush_pos = 0;
+		w->flush_count = 0;
+		w->flush_on = true;
+	}
+	if (likely(!w->flush_on))
+		return 0;
+	for (pos = w->flush_pos; t != NULL && pos < t->n_pos && budget > 0;
+	     pos++, budget--) {
+		const struct lb_flow_entry *e = &t->e[pos];
+		bool live;
+
+		if (e->state == 0 ||
+		    (w->flush_svc != FLUSH_ANY && e->svc != w->flush_svc) ||
+		    (w->flush_member != FLUSH_ANY &&
+		     e->member != w->flush_member))
+			continue;
+		live = !lb_flow_expired(e, w->now);
+		if (lb_flow_del(t, (int32_t)pos) != 0)
+			break;   /* deletions wait for a grace period: later */
+		if (live) {
+			w->flush_count++;
+			w->stats[LB_STAT_FLOWS_FLUSHED]++;
+			removed++;
+		}
+	}
+	w->flush_pos = pos;
+	if (t == NULL || pos >= t->n_pos) {
+		w->flush_on = false;
+		__atomic_store_n(&w->flush_done,
+				 (uint64_t)w->flush_seq << 32 | w->flush_count,
+				 __ATOMIC_RELEASE);
+	}
+	return removed;
 }
 
 /* Polls without work before an idle worker sleeps. */
@@ -1176,17 +1461,26 @@ lb_dp_main_loop(void *arg)
 	struct lb_worker *w = arg;
 	struct rte_mbuf *pkts[LB_BURST];
 	unsigned int idle = 0;
+	bool busy = false;
+	uint64_t last;
 
 	if (w->qsbr != NULL) {
 		rte_rcu_qsbr_thread_register(w->qsbr, w->qsbr_id);
 		rte_rcu_qsbr_thread_online(w->qsbr, w->qsbr_id);
 	}
+	last = rte_rdtsc();
 	while (!*w->quit) {
 		const struct lb_snapshot *s =
 			__atomic_load_n(w->snap, __ATOMIC_ACQUIRE);
 		unsigned int q, work = 0;
 
+		/* the previous iteration's ticks, from the clock read that
+		 * starts this one: no extra TSC read */
 		lb_dp_clock(w);
+		w->stats[LB_STAT_CYCLES] += w->tsc - last;
+		if (busy)
+			w->stats[LB_STAT_BUSY_CYCLES] += w->tsc - last;
+		last = w->tsc;
 		for (q = 0; q < w->n_rxq; q++) {
 			const struct lb_dp_rxq *rq = &w->rxq[q];
 			uint16_t n = rte_eth_rx_burst(w->port_ids[rq->port],
@@ -1200,8 +1494,10 @@ lb_dp_main_loop(void *arg)
 		work += lb_dp_frag_release(w, s);
 		work += lb_dp_drain_master(w);
 		lb_dp_flush(w);
+		busy = work > 0;
 		w->stats[LB_STAT_FLOW_EXPIRED] +=
 			lb_flow_sweep(w->flows, w->now, LB_SWEEP_BUDGET);
+		lb_dp_flows_flush_step(w, LB_FLUSH_BUDGET);
 		lb_flow_reclaim(w->flows);
 		if (w->qsbr != NULL)
 			rte_rcu_qsbr_quiescent(w->qsbr, w->qsbr_id);

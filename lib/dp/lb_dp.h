@@ -11,8 +11,9 @@
  *
  * Each worker lcore owns one struct lb_worker: its RX queues, its TX
  * queue on every port, its flow table, its fragment memory, its
- * counters. Only its owner writes it, so the fast path takes no locks
- * and no atomic read-modify-writes; it reads the current snapshot
+ * counters. Only its owner writes it (but for a flows.flush request the
+ * master leaves in a cache line of its own), so the fast path takes no
+ * locks and no atomic read-modify-writes; it reads the current snapshot
  * through RCU. RSS sends an ICMP error, or a datagram's later fragments,
  * to whichever worker their own headers hash to, not necessarily the one
  * that saw the flow: on that slow path a worker reads the other
@@ -41,6 +42,9 @@
 #define LB_FRAG_HOLD_MS 10     /**< default: how long one may wait */
 #define LB_FRAG_TTL_MS 1000    /**< default: how long a first is remembered */
 #define LB_SWEEP_BUDGET 16     /**< flow positions aged per loop */
+#define LB_FLUSH_BUDGET 1024   /**< flow positions a flush looks at per loop */
+#define LB_DP_ANY (-1)         /**< any service or member (flush, walk) */
+#define LB_DP_WALK_END UINT32_MAX /**< lb_dp_flows_walk(): table done */
 #define LB_HDR_MAX 192u        /**< header bytes that must be contiguous */
 
 struct rte_ring;
@@ -140,7 +144,9 @@ struct lb_worker {
 	struct rte_ring *to_master;
 	struct rte_ring *from_master;
 	uint64_t tsc_per_ms;
+	uint64_t tsc;                      /**< TSC when now was read */
 	uint32_t now;                      /**< ms, refreshed per loop */
+	uint32_t now_s;                    /**< seconds, the same instant */
 	uint32_t idle_sleep_us;
 	uint32_t frag_hold_ms;
 	uint32_t frag_ttl_ms;
@@ -160,7 +166,7 @@ struct lb_worker {
 	uint16_t port_ids[LB_MAX_PORTS];
 	uint8_t port_idx[RTE_MAX_ETHPORTS]; /**< DPDK port id -> our index */
 	struct lb_dp_txbuf tx[LB_MAX_PORTS];
-	uint32_t wrr_pos[LB_MAX_SERVICES];
+	uint32_t wrr_pos[LB_MAX_SERVICES];  /**< wrr cursor, wlc tie breaker */
 	uint64_t stats[LB_STAT_WORKER_MAX];
 	struct lb_dp_traffic member[LB_MAX_MEMBERS];
 	struct lb_dp_traffic service[LB_MAX_SERVICES];
@@ -172,10 +178,42 @@ struct lb_worker {
 	uint32_t held_scan;                /**< next entry the scan looks at */
 	uint32_t held_seen;                /**< peers' frag_writes at the scan */
 	struct lb_frag_held held[LB_FRAG_HOLD];
+	/* a flows.flush being done: a copy of the master's request */
+	uint32_t flush_seq;                /**< request seen last */
+	uint32_t flush_pos;                /**< next position, while on */
+	uint32_t flush_count;              /**< live flows removed so far */
+	uint16_t flush_svc;                /**< slot, or UINT16_MAX for any */
+	uint16_t flush_member;
+	bool flush_on;
+	/** the master's flush request: seq << 32 | svc << 16 | member (one
+	 *  word, so a request is read whole; a line of its own) */
+	uint64_t flush_req __rte_cache_aligned;
+	/** the worker's answer: seq << 32 | live flows removed */
+	uint64_t flush_done __rte_cache_aligned;
 	/* fragment memory, read by the other workers */
-	uint32_t frag_writes;              /**< first fragments remembered */
+	uint32_t frag_writes __rte_cache_aligned; /**< first fragments remembered */
 	struct lb_frag_slot frag[LB_FRAG_BUCKETS * LB_FRAG_WAYS];
 } __rte_cache_aligned;
+
+/** A flow as lb_dp_flows_walk() reports it. */
+struct lb_dp_flow {
+	struct lb_tuple key;
+	uint32_t expires_in_ms;
+	uint16_t svc;         /**< service slot */
+	uint16_t member;      /**< member slot */
+	uint16_t member_gen;  /**< the slot's generation when chosen: a flow
+				   whose member_gen is not the slot's now
+				   is rescheduled on its next packet */
+	uint8_t state;        /**< enum lb_flow_state */
+};
+
+/** Which flows lb_dp_flows_walk() reports. */
+struct lb_dp_flow_filter {
+	int32_t svc;          /**< service slot or LB_DP_ANY */
+	int32_t member;       /**< member slot or LB_DP_ANY */
+	uint32_t client;      /**< client address (network order) ... */
+	uint32_t client_mask; /**< ... under this mask; 0 = any client */
+};
 
 /**
  * Initialise a worker.
@@ -231,8 +269,73 @@ unsigned int lb_dp_drain_master(struct lb_worker *w);
 /** Send every TX buffer; what a port refuses is freed and counted. */
 void lb_dp_flush(struct lb_worker *w);
 
-/** Refresh w->now from the TSC. */
+/** Refresh w->tsc, w->now and w->now_s from the TSC. */
 void lb_dp_clock(struct lb_worker *w);
+
+/**
+ * Read flows of a worker's table, from another thread (the master; no
+ * QSBR registration needed): memory-safe while the worker runs, each
+ * flow as the worker last wrote it, a moment old. Flows come in table
+ * order; a flow may be missed or seen twice if it is deleted and made
+ * again during a walk.
+ *
+ * @param f
+ *   Which flows; NULL for all.
+ * @param cursor
+ *   In: where to start (0 the first time); out: where to go on, or
+ *   LB_DP_WALK_END once the table has been walked to its end.
+ * @param out
+ *   Up to max flows.
+ * @param scan
+ *   Positions to look at, at most: bounds the caller's time whatever
+ *   the filter (a load for a free position, two hash lookups for a
+ *   flow).
+ * @return
+ *   Flows written to out.
+ */
+unsigned int lb_dp_flows_walk(const struct lb_worker *w,
+			      const struct lb_dp_flow_filter *f,
+			      uint32_t *cursor, struct lb_dp_flow *out,
+			      unsigned int max, uint32_t scan);
+
+/**
+ * Ask a worker to remove the flows of a service and/or a member, from
+ * the master (the worker alone deletes from its table). The worker
+ * takes the request on its next loop iteration and removes the matching
+ * flows LB_FLUSH_BUDGET positions per iteration, through the normal
+ * deletion (counts, grace period); their next packets are scheduled
+ * anew. A newer request replaces one not yet done: ask again only once
+ * the previous one is done, or ask for the union.
+ *
+ * @param svc
+ *   Service slot, or LB_DP_ANY.
+ * @param member
+ *   Member slot, or LB_DP_ANY.
+ * @return
+ *   The request's sequence number (never 0), for lb_dp_flows_flush_done().
+ */
+uint32_t lb_dp_flows_flush_request(struct lb_worker *w, int svc, int member);
+
+/**
+ * True once the worker has done request seq (or a newer one).
+ *
+ * @param flushed
+ *   If not NULL and the request seq itself is done: the flows it
+ *   removed that had not expired yet.
+ */
+bool lb_dp_flows_flush_done(const struct lb_worker *w, uint32_t seq,
+			    uint32_t *flushed);
+
+/**
+ * The worker's side of a flush: take a new request, then remove the
+ * matching flows among the next budget positions; publish the result
+ * once the whole table has been walked. The lcore loop calls it with
+ * LB_FLUSH_BUDGET.
+ *
+ * @return
+ *   Flows removed by this call.
+ */
+unsigned int lb_dp_flows_flush_step(struct lb_worker *w, uint32_t budget);
 
 /**
  * The lcore loop: poll every RX queue, process, send or drop waiting

@@ -82,7 +82,12 @@ lb_flow_create(const char *name, uint32_t capacity, int socket_id,
 				  RTE_CACHE_LINE_SIZE, socket_id);
 	t->limbo = rte_malloc_socket(name, LB_FLOW_SLACK * sizeof(*t->limbo),
 				     RTE_CACHE_LINE_SIZE, socket_id);
-	if (t->e == NULL || t->limbo == NULL ||
+	t->mcount = rte_zmalloc_socket(name, LB_FLOW_MEMBERS * sizeof(*t->mcount),
+				       RTE_CACHE_LINE_SIZE, socket_id);
+	t->scount = rte_zmalloc_socket(name, LB_FLOW_SERVICES * sizeof(*t->scount),
+				       RTE_CACHE_LINE_SIZE, socket_id);
+	if (t->e == NULL || t->limbo == NULL || t->mcount == NULL ||
+	    t->scount == NULL ||
 	    fifo_init(&t->guessed, name, capacity, socket_id) != 0 ||
 	    fifo_init(&t->opened, name, capacity, socket_id) != 0) {
 		rte_errno = ENOMEM;
@@ -106,6 +111,8 @@ lb_flow_free(struct lb_flow_table *t)
 	rte_free(t->guessed.pos);
 	rte_free(t->opened.pos);
 	rte_free(t->limbo);
+	rte_free(t->mcount);
+	rte_free(t->scount);
 	rte_free(t);
 }
 
@@ -114,6 +121,8 @@ lb_flow_flush(struct lb_flow_table *t)
 {
 	rte_hash_reset(t->h);
 	memset(t->e, 0, (size_t)t->n_pos * sizeof(*t->e));
+	memset(t->mcount, 0, LB_FLOW_MEMBERS * sizeof(*t->mcount));
+	memset(t->scount, 0, LB_FLOW_SERVICES * sizeof(*t->scount));
 	t->count = 0;
 	t->guessed.head = t->guessed.tail = 0;
 	t->opened.head = t->opened.tail = 0;
@@ -164,6 +173,46 @@ lb_flow_peek(const struct lb_flow_table *t, const struct lb_tuple *key,
 	return out->state != 0 && !lb_flow_expired(out, now);
 }
 
+/*
+ * The owner may delete the flow at pos and reuse the position for
+ * another key at any moment (the caller is no QSBR reader): the key is
+ * read, then the entry, then the key again, and the key must still be
+ * at pos in the hash; a position that changed hands in between is
+ * skipped, never reported with another flow's fields.
+ */
+bool
+lb_flow_read(const struct lb_flow_table *t, uint32_t pos, uint32_t now,
+	     struct lb_tuple *key, struct lb_flow_entry *out)
+{
+	const struct lb_flow_entry *e;
+	struct lb_tuple k2;
+	void *kp;
+
+	if (pos >= t->n_pos)
+		return false;
+	e = &t->e[pos];
+	if (__atomic_load_n(&e->state, __ATOMIC_RELAXED) == 0 ||
+	    rte_hash_get_key_with_position(t->h, (int32_t)pos, &kp) != 0)
+		return false;
+	memcpy(key, kp, sizeof(*key));
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	*out = (struct lb_flow_entry){
+		.state = __atomic_load_n(&e->state, __ATOMIC_RELAXED),
+		.expire = __atomic_load_n(&e->expire, __ATOMIC_RELAXED),
+		.member = __atomic_load_n(&e->member, __ATOMIC_RELAXED),
+		.member_gen = __atomic_load_n(&e->member_gen, __ATOMIC_RELAXED),
+		.svc = __atomic_load_n(&e->svc, __ATOMIC_RELAXED),
+		.packets = __atomic_load_n(&e->packets, __ATOMIC_RELAXED),
+	};
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	memcpy(&k2, kp, sizeof(k2));
+	if (out->state == 0 || lb_flow_expired(out, now) ||
+	    memcmp(key, &k2, sizeof(k2)) != 0)
+		return false;
+	return rte_hash_lookup_with_hash(t->h, key, lb_tuple_hash(key)) ==
+	       (int32_t)pos;
+}
+
 static inline void
 fifo_push(struct lb_flow_fifo *f, uint32_t pos)
 {
@@ -189,9 +238,12 @@ lb_flow_add(struct lb_flow_table *t, const struct lb_tuple *key, uint32_t sig,
 		rte_hash_free_key_with_position(t->h, pos);
 		return -ENOSPC;
 	}
-	/* a fresh slot no reader can hold, or an entry of this very key */
+	/* a fresh slot no reader can hold, or an entry of this very key
+	 * (counted until now: the caller counts it again as it fills it) */
 	if (t->e[pos].state == 0)
 		t->count++;
+	else
+		lb_flow_set_state(t, &t->e[pos], 0);
 	memset(&t->e[pos], 0, sizeof(t->e[pos]));
 	fifo_push(guessed ? &t->guessed : &t->opened, (uint32_t)pos);
 	return pos;
@@ -216,7 +268,7 @@ lb_flow_del(struct lb_flow_table *t, int32_t pos)
 	if (rte_hash_get_key_with_position(t->h, pos, &key) == 0)
 		rte_hash_del_key_with_hash(t->h, key,
 			lb_tuple_hash((const struct lb_tuple *)key));
-	lb_flow_set_state(&t->e[pos], 0);
+	lb_flow_set_state(t, &t->e[pos], 0);
 	t->count--;
 	if (t->qsbr == NULL)
 		rte_hash_free_key_with_position(t->h, pos);

@@ -25,6 +25,14 @@
  * other ones. Spoofed packets, which never come back, can fill the table
  * only with entries that make room.
  *
+ * Counts: the table counts its flows per member slot and per service
+ * slot, active (established TCP, UDP) and inactive (TCP being opened or
+ * closed) as IPVS does, exactly: every change of an entry's state,
+ * member or service goes through lb_flow_fill(), lb_flow_set_state(),
+ * lb_flow_set_member() and lb_flow_set_svc(), and deletion through
+ * lb_flow_del(). wlc reads
+ * them on the data path, the master through lb_flow_member_flows().
+ *
  * Times are in ticks of 1 ms (LB_FLOW_HZ), 32 bits, compared with
  * wrap-around arithmetic.
  */
@@ -40,6 +48,11 @@
 /** Deleted key slots that may wait for a grace period, per table: the
  *  hash has this many slots beyond its capacity. */
 #define LB_FLOW_SLACK 4096
+
+/** Member slots whose flows a table counts (LB_MAX_MEMBERS). */
+#define LB_FLOW_MEMBERS 1024
+/** Service slots whose flows a table counts (LB_MAX_SERVICES). */
+#define LB_FLOW_SERVICES 256
 
 /** Connection state as seen from the client side only. */
 enum lb_flow_state {
@@ -58,6 +71,19 @@ lb_flow_provisional(uint8_t state)
 {
 	return state == LB_FLOW_TCP_SYN || state == LB_FLOW_TCP_MID ||
 	       state == LB_FLOW_UDP_NEW;
+}
+
+/**
+ * True for the states IPVS counts as active connections (its wlc
+ * weighs them 256 times an inactive one): an established TCP flow and
+ * any UDP flow; a TCP flow being opened (or guessed) or closed is
+ * inactive.
+ */
+static inline bool
+lb_flow_active_state(uint8_t state)
+{
+	return ((1u << LB_FLOW_TCP_EST | 1u << LB_FLOW_UDP_NEW |
+		 1u << LB_FLOW_UDP) >> state) & 1;
 }
 
 /** Per-state timeouts, in ticks. */
@@ -86,6 +112,7 @@ _Static_assert(sizeof(struct lb_flow_entry) == 16, "flow entry is 16 bytes");
 enum lb_flow_tcp_event {
 	LB_FLOW_KEEP = 0,  /**< same connection */
 	LB_FLOW_REUSE,     /**< SYN on a closing or guessed flow: a new connection */
+	LB_FLOW_CLOSED,    /**< the first FIN or RST: the connection ends */
 };
 
 struct rte_hash;
@@ -108,6 +135,13 @@ struct lb_flow_fifo {
 	uint32_t tail;           /**< next free */
 };
 
+/** Flows of one member (or service) in one table, in IPVS's two
+ *  classes. */
+struct lb_flow_mcount {
+	uint32_t active;         /**< lb_flow_active_state() */
+	uint32_t inactive;       /**< the other states */
+};
+
 /** A per-lcore flow table. */
 struct lb_flow_table {
 	struct rte_hash *h;
@@ -116,6 +150,13 @@ struct lb_flow_table {
 	uint32_t capacity;       /**< flows it holds */
 	uint32_t sweep_pos;      /**< next position the sweeper looks at */
 	uint32_t count;          /**< flows in the table */
+	/** flows per member slot (LB_FLOW_MEMBERS), by class: every entry
+	 *  in use is counted once, under its member and state, until it is
+	 *  deleted (an expired entry until the sweeper or a new flow of its
+	 *  key takes it); written by the owner only */
+	struct lb_flow_mcount *mcount;
+	/** flows per service slot (LB_FLOW_SERVICES), the same way */
+	struct lb_flow_mcount *scount;
 	/* admission: entries made by a packet without SYN (guessed), and
 	 * the others (a SYN, a first datagram) */
 	struct lb_flow_fifo guessed;
@@ -153,7 +194,8 @@ struct lb_flow_table *lb_flow_create(const char *name, uint32_t capacity,
 /** Free a table and every entry; no lcore may be reading it. */
 void lb_flow_free(struct lb_flow_table *t);
 
-/** Remove every flow; no other lcore may be reading it. */
+/** Remove every flow (and its counts); no other lcore may be reading
+ *  it. */
 void lb_flow_flush(struct lb_flow_table *t);
 
 /**
@@ -181,6 +223,24 @@ int32_t lb_flow_lookup(struct lb_flow_table *t, const struct lb_tuple *key,
  */
 bool lb_flow_peek(const struct lb_flow_table *t, const struct lb_tuple *key,
 		  uint32_t sig, uint32_t now, struct lb_flow_entry *out);
+
+/**
+ * Read the flow at a position from any thread, without being a QSBR
+ * reader (the master listing flows): memory-safe while the owner
+ * writes, each field as the owner last wrote it.
+ *
+ * @param pos
+ *   A position, 0 to n_pos - 1.
+ * @param key
+ *   Out: the flow's key.
+ * @param out
+ *   Out: its entry.
+ * @return
+ *   true if a flow that had not expired at now was at pos throughout
+ *   the read.
+ */
+bool lb_flow_read(const struct lb_flow_table *t, uint32_t pos, uint32_t now,
+		  struct lb_tuple *key, struct lb_flow_entry *out);
 
 /**
  * Add a flow; the caller fills the entry at the returned position. The
@@ -258,10 +318,35 @@ lb_flow_expired(const struct lb_flow_entry *e, uint32_t now)
 	return (int32_t)(now - e->expire) >= 0;
 }
 
-/* Stores of the fields other lcores read (lb_flow_peek). */
+/* Stores of the fields other lcores read (lb_flow_peek). Only the
+ * owner writes; state, member and service go through the table, which
+ * counts its flows per member and per service, by class. */
 static inline void
-lb_flow_set_state(struct lb_flow_entry *e, uint8_t state)
+lb_flow_mcount_add(struct lb_flow_mcount *c, uint8_t state, int32_t delta)
 {
+	uint32_t *n = lb_flow_active_state(state) ? &c->active : &c->inactive;
+
+	__atomic_store_n(n, *n + (uint32_t)delta, __ATOMIC_RELAXED);
+}
+
+/** Set an entry's state (0 frees it from the counts). */
+static inline void
+lb_flow_set_state(struct lb_flow_table *t, struct lb_flow_entry *e,
+		  uint8_t state)
+{
+	uint8_t old = e->state;
+
+	if (old == 0 || state == 0 ||
+	    lb_flow_active_state(old) != lb_flow_active_state(state)) {
+		if (old != 0) {
+			lb_flow_mcount_add(&t->mcount[e->member], old, -1);
+			lb_flow_mcount_add(&t->scount[e->svc], old, -1);
+		}
+		if (state != 0) {
+			lb_flow_mcount_add(&t->mcount[e->member], state, 1);
+			lb_flow_mcount_add(&t->scount[e->svc], state, 1);
+		}
+	}
 	__atomic_store_n(&e->state, state, __ATOMIC_RELAXED);
 }
 
@@ -271,11 +356,79 @@ lb_flow_set_expire(struct lb_flow_entry *e, uint32_t expire)
 	__atomic_store_n(&e->expire, expire, __ATOMIC_RELAXED);
 }
 
+/**
+ * Fill the entry of a new flow: a fresh one (state 0, from
+ * lb_flow_add()), or an expired one taken in place, whose counts it
+ * leaves. Other lcores may be reading it: field by field, state last.
+ */
 static inline void
-lb_flow_set_member(struct lb_flow_entry *e, uint16_t member, uint16_t gen)
+lb_flow_fill(struct lb_flow_table *t, struct lb_flow_entry *e,
+	     uint16_t member, uint16_t gen, uint16_t svc, uint8_t state,
+	     uint32_t expire)
 {
+	if (e->state != 0) {
+		lb_flow_mcount_add(&t->mcount[e->member], e->state, -1);
+		lb_flow_mcount_add(&t->scount[e->svc], e->state, -1);
+	}
+	lb_flow_mcount_add(&t->mcount[member], state, 1);
+	lb_flow_mcount_add(&t->scount[svc], state, 1);
 	__atomic_store_n(&e->member, member, __ATOMIC_RELAXED);
 	__atomic_store_n(&e->member_gen, gen, __ATOMIC_RELAXED);
+	__atomic_store_n(&e->svc, svc, __ATOMIC_RELAXED);
+	__atomic_store_n(&e->expire, expire, __ATOMIC_RELAXED);
+	__atomic_store_n(&e->state, state, __ATOMIC_RELAXED);
+}
+
+/** Set an entry's member; its count moves with it. */
+static inline void
+lb_flow_set_member(struct lb_flow_table *t, struct lb_flow_entry *e,
+		   uint16_t member, uint16_t gen)
+{
+	if (e->state != 0 && e->member != member) {
+		lb_flow_mcount_add(&t->mcount[e->member], e->state, -1);
+		lb_flow_mcount_add(&t->mcount[member], e->state, 1);
+	}
+	__atomic_store_n(&e->member, member, __ATOMIC_RELAXED);
+	__atomic_store_n(&e->member_gen, gen, __ATOMIC_RELAXED);
+}
+
+/** Set an entry's service; its count moves with it. */
+static inline void
+lb_flow_set_svc(struct lb_flow_table *t, struct lb_flow_entry *e,
+		uint16_t svc)
+{
+	if (e->state != 0 && e->svc != svc) {
+		lb_flow_mcount_add(&t->scount[e->svc], e->state, -1);
+		lb_flow_mcount_add(&t->scount[svc], e->state, 1);
+	}
+	__atomic_store_n(&e->svc, svc, __ATOMIC_RELAXED);
+}
+
+/**
+ * A member's flows in a table, from any thread (each count a moment
+ * old). Per worker: IPVS counts per balancer, RSS spreads a member's
+ * flows over the workers. An expired flow counts until the sweeper (or
+ * a new flow of its key) takes it.
+ */
+static inline void
+lb_flow_member_flows(const struct lb_flow_table *t, uint16_t member,
+		     uint32_t *active, uint32_t *inactive)
+{
+	const struct lb_flow_mcount *c = &t->mcount[member];
+
+	*active = __atomic_load_n(&c->active, __ATOMIC_RELAXED);
+	*inactive = __atomic_load_n(&c->inactive, __ATOMIC_RELAXED);
+}
+
+/** A service's flows in a table, as lb_flow_member_flows(). */
+static inline void
+lb_flow_service_flows(const struct lb_flow_table *t, uint16_t svc,
+		      uint32_t *active, uint32_t *inactive)
+{
+	const struct lb_flow_mcount *c = &t->scount[svc];
+
+	*active = __atomic_load_n(&c->active, __ATOMIC_RELAXED);
+	*inactive = __atomic_load_n(&c->inactive, __ATOMIC_RELAXED);
 }
 
 /**
@@ -283,16 +436,19 @@ lb_flow_set_member(struct lb_flow_entry *e, uint16_t member, uint16_t gen)
  * its expiry. The ACK after a SYN, or a second packet of a flow made
  * mid-stream, confirms it. A SYN on a closing flow, or on one made from
  * a stray mid-stream packet, starts a new connection in LB_FLOW_TCP_SYN
- * and returns LB_FLOW_REUSE so the caller schedules it.
+ * and returns LB_FLOW_REUSE so the caller schedules it; the first FIN or
+ * RST returns LB_FLOW_CLOSED.
  */
 static inline enum lb_flow_tcp_event
-lb_flow_tcp_update(struct lb_flow_entry *e, uint8_t flags, uint32_t now,
-		   const struct lb_flow_timeouts *to)
+lb_flow_tcp_update(struct lb_flow_table *t, struct lb_flow_entry *e,
+		   uint8_t flags, uint32_t now, const struct lb_flow_timeouts *to)
 {
 	enum lb_flow_tcp_event ev = LB_FLOW_KEEP;
 	uint8_t st = e->state;
 
 	if (flags & (LB_TCP_RST | LB_TCP_FIN)) {
+		if (st != LB_FLOW_TCP_CLOSING)
+			ev = LB_FLOW_CLOSED;
 		st = LB_FLOW_TCP_CLOSING;
 	} else if ((flags & (LB_TCP_SYN | LB_TCP_ACK)) == LB_TCP_SYN) {
 		if (st == LB_FLOW_TCP_CLOSING || st == LB_FLOW_TCP_MID) {
@@ -304,7 +460,7 @@ lb_flow_tcp_update(struct lb_flow_entry *e, uint8_t flags, uint32_t now,
 		st = LB_FLOW_TCP_EST;
 	}
 	if (st != e->state)
-		lb_flow_set_state(e, st);
+		lb_flow_set_state(t, e, st);
 	lb_flow_set_expire(e, now + to->t[st]);
 	return ev;
 }

@@ -16,7 +16,9 @@
  * worker receives ends in exactly one of them, so
  * rx == sum(outcomes) always holds. Event counters ("e") describe how a
  * packet was handled on its way (a flow was created, a fragment matched)
- * and may count a packet several times or not at all.
+ * and may count a packet several times or not at all; the worker's own
+ * work (tx, busy_cycles, cycles) is counted as events too: it is no
+ * packet's outcome.
  */
 
 #include <stdint.h>
@@ -79,7 +81,11 @@
 	X(ICMP_ERROR,        e, "icmp_error",        "ICMP error forwarded to the member owning the inner flow") \
 	X(TX_DROP,           e, "tx_drop",           "packet the port did not accept (freed)") \
 	X(TX_NO_HEADROOM,    e, "tx_no_headroom",    "no room to add the output port's VLAN tag (freed)") \
-	X(MASTER_TX,         e, "master_tx",         "packet sent on behalf of the master lcore")
+	X(MASTER_TX,         e, "master_tx",         "packet sent on behalf of the master lcore") \
+	X(FLOWS_FLUSHED,     e, "flows_flushed",     "flow entries removed by a flows.flush request") \
+	X(TX,                e, "tx",                "packets the ports accepted for sending (forwarded, answered, the master's)") \
+	X(BUSY_CYCLES,       e, "busy_cycles",       "TSC ticks of worker loop iterations that received or sent packets") \
+	X(CYCLES,            e, "cycles",            "TSC ticks the worker loop has run (busy, polling empty queues or asleep)")
 
 #define LB_STATS_MASTER(X) \
 	X(ARP_REQUEST_IN,    e, "arp_request_in",    "ARP requests received") \

@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright(c) 2026 The dsrlb authors
+ */
+
+#ifndef LB_PERSIST_H
+#define LB_PERSIST_H
+
+/**
+ * @file
+ * Client persistence (IPVS templates, the seed's IPVSHelper -p): which
+ * member a client (address, optionally masked) used last for a service,
+ * until a timeout. One table per service, shared by every worker.
+ *
+ * Lock-free and allocation-free: a slot is one 64-bit word (client
+ * address 32 bits, member slot 10 bits, expiry in seconds 22 bits) read
+ * and written with single atomic accesses, so a reader never sees half a
+ * record. Buckets are one cache line of LB_PERSIST_WAYS slots. Two
+ * workers writing one bucket at once may each overwrite the other's
+ * record: the loser's client is re-scheduled on its next new
+ * connection, which is what an overflowing template table does too.
+ *
+ * Expiry is compared with wrap-around arithmetic modulo 2^22 seconds
+ * (48 days): a record is valid while its remaining time is in
+ * (0, timeout_s + LB_PERSIST_SKEW]. The skew second lets a worker whose
+ * clock is a moment behind another's (each reads it once per loop) see
+ * a record the other just wrote; a record whose remaining time exceeds
+ * the timeout otherwise (the service's timeout was shortened) counts as
+ * expired. A record untouched for a multiple of 2^22 seconds may look
+ * valid again for timeout_s seconds unless its slot has been reused:
+ * its client then goes to a member that is usable anyway.
+ */
+
+#include <stdint.h>
+
+#define LB_PERSIST_WAYS 8          /**< slots per bucket (one cache line) */
+#define LB_PERSIST_MAX_TIMEOUT 86400
+#define LB_PERSIST_MEMBERS 1024    /**< member slots a record can name */
+#define LB_PERSIST_SKEW 1          /**< seconds of clock skew tolerated */
+
+struct lb_persist;
+
+/**
+ * Create a table for about n clients (rounded up to a power of two of
+ * buckets); NULL with rte_errno set.
+ */
+struct lb_persist *lb_persist_create(uint32_t n, int socket_id);
+
+/** Free a table no worker can still read. */
+void lb_persist_free(struct lb_persist *p);
+
+/**
+ * The member a client used within timeout_s seconds before now_s, or
+ * -1. client is the masked address (network order). If a race left two
+ * records of the client, the one written last wins.
+ */
+int lb_persist_lookup(const struct lb_persist *p, uint32_t client,
+		      uint32_t now_s, uint32_t timeout_s);
+
+/**
+ * Remember (or refresh) a client's member until now_s + timeout_s.
+ * Replaces the client's record, else an expired or free slot, else the
+ * record that expires first. Writes nothing if the record already says
+ * exactly this (a client refreshing many times a second costs no cache
+ * line transfers between workers).
+ */
+void lb_persist_store(struct lb_persist *p, uint32_t client, uint16_t member,
+		      uint32_t now_s, uint32_t timeout_s);
+
+/**
+ * Forget every record of one member, from the master: call it once no
+ * worker can store the member any more (after the grace period that
+ * follows the snapshot without it) and before its slot is reused.
+ * A record a worker writes meanwhile is kept (compare-and-swap).
+ */
+void lb_persist_forget(struct lb_persist *p, uint16_t member);
+
+/** Records not expired at now_s (for display; a moment old). */
+uint32_t lb_persist_count(const struct lb_persist *p, uint32_t now_s,
+			  uint32_t timeout_s);
+
+#endif /* LB_PERSIST_H */

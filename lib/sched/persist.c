@@ -1,0 +1,191 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright(c) 2026 The dsrlb authors
+ */
+
+#include <errno.h>
+#include <stdint.h>
+
+#include <rte_common.h>
+#include <rte_errno.h>
+#include <rte_hash_crc.h>
+#include <rte_malloc.h>
+
+#include "lb_persist.h"
+#include "lb_sched.h"
+
+/* A record: client << 32 | member << 22 | expiry (seconds mod 2^22).
+ * Expiry 0 is never stored, so a zero word is a free slot whatever the
+ * client (a /0 netmask makes every client 0.0.0.0). */
+#define EXP_BITS 22
+#define EXP_MASK ((1u << EXP_BITS) - 1)
+#define MEMBER_MASK (LB_PERSIST_MEMBERS - 1)
+
+_Static_assert(LB_PERSIST_MEMBERS == 1u << (32 - EXP_BITS),
+	       "a record holds 10 bits of member slot");
+_Static_assert(LB_PERSIST_MAX_TIMEOUT + LB_PERSIST_SKEW < EXP_MASK / 2,
+	       "timeouts are far below the expiry's wrap-around");
+
+struct lb_persist_bucket {
+	uint64_t s[LB_PERSIST_WAYS];
+} __rte_cache_aligned;
+
+_Static_assert(sizeof(struct lb_persist_bucket) == RTE_CACHE_LINE_SIZE,
+	       "a bucket is one cache line");
+
+struct lb_persist {
+	uint32_t mask;         /* buckets - 1 */
+	struct lb_persist_bucket *b;
+};
+
+static inline uint32_t
+rec_client(uint64_t v)
+{
+	return (uint32_t)(v >> 32);
+}
+
+static inline uint16_t
+rec_member(uint64_t v)
+{
+	return (uint16_t)((v >> EXP_BITS) & MEMBER_MASK);
+}
+
+/* Seconds left at now_s, 0 if expired, free or not valid for this
+ * timeout. */
+static inline uint32_t
+rec_remaining(uint64_t v, uint32_t now_s, uint32_t timeout_s)
+{
+	uint32_t exp = (uint32_t)v & EXP_MASK;
+	uint32_t rem = (exp - now_s) & EXP_MASK;
+
+	if (exp == 0 || rem > timeout_s + LB_PERSIST_SKEW)
+		return 0;
+	return rem;
+}
+
+static inline struct lb_persist_bucket *
+bucket(const struct lb_persist *p, uint32_t client)
+{
+	return &p->b[rte_hash_crc_4byte(client, LB_HASH_SEED) & p->mask];
+}
+
+struct lb_persist *
+lb_persist_create(uint32_t n, int socket_id)
+{
+	struct lb_persist *p;
+	uint32_t nb;
+
+	if (n == 0 || n > (1u << 28)) {
+		rte_errno = EINVAL;
+		return NULL;
+	}
+	nb = rte_align32pow2((n + LB_PERSIST_WAYS - 1) / LB_PERSIST_WAYS);
+	p = rte_zmalloc_socket("lb_persist", sizeof(*p), 0, socket_id);
+	if (p == NULL) {
+		rte_errno = ENOMEM;
+		return NULL;
+	}
+	p->b = rte_zmalloc_socket("lb_persist", (size_t)nb * sizeof(*p->b),
+				  RTE_CACHE_LINE_SIZE, socket_id);
+	if (p->b == NULL) {
+		rte_free(p);
+		rte_errno = ENOMEM;
+		return NULL;
+	}
+	p->mask = nb - 1;
+	return p;
+}
+
+void
+lb_persist_free(struct lb_persist *p)
+{
+	if (p == NULL)
+		return;
+	rte_free(p->b);
+	rte_free(p);
+}
+
+int
+lb_persist_lookup(const struct lb_persist *p, uint32_t client, uint32_t now_s,
+		  uint32_t timeout_s)
+{
+	const struct lb_persist_bucket *b = bucket(p, client);
+	uint32_t best_rem = 0;
+	int best = -1;
+	unsigned int i;
+
+	for (i = 0; i < LB_PERSIST_WAYS; i++) {
+		uint64_t v = __atomic_load_n(&b->s[i], __ATOMIC_RELAXED);
+		uint32_t rem;
+
+		if (rec_client(v) != client)
+			continue;
+		rem = rec_remaining(v, now_s, timeout_s);
+		if (rem > best_rem) {
+			best_rem = rem;
+			best = rec_member(v);
+		}
+	}
+	return best;
+}
+
+void
+lb_persist_store(struct lb_persist *p, uint32_t client, uint16_t member,
+		 uint32_t now_s, uint32_t timeout_s)
+{
+	struct lb_persist_bucket *b = bucket(p, client);
+	uint32_t exp = (now_s + timeout_s) & EXP_MASK, victim_rem = UINT32_MAX;
+	uint64_t word, *victim = NULL;
+	unsigned int i;
+
+	if (exp == 0)
+		exp = 1;      /* a second longer: 0 marks a free slot */
+	word = (uint64_t)client << 32 |
+	       (uint64_t)(member & MEMBER_MASK) << EXP_BITS | exp;
+	for (i = 0; i < LB_PERSIST_WAYS; i++) {
+		uint64_t v = __atomic_load_n(&b->s[i], __ATOMIC_RELAXED);
+		uint32_t rem;
+
+		if (v != 0 && rec_client(v) == client) {
+			if (v == word)
+				return;
+			victim = &b->s[i];
+			break;
+		}
+		rem = rec_remaining(v, now_s, timeout_s);
+		if (rem < victim_rem) {
+			victim_rem = rem;
+			victim = &b->s[i];
+		}
+	}
+	__atomic_store_n(victim, word, __ATOMIC_RELAXED);
+}
+
+void
+lb_persist_forget(struct lb_persist *p, uint16_t member)
+{
+	uint32_t i, k;
+
+	for (i = 0; i <= p->mask; i++)
+		for (k = 0; k < LB_PERSIST_WAYS; k++) {
+			uint64_t *s = &p->b[i].s[k];
+			uint64_t v = __atomic_load_n(s, __ATOMIC_RELAXED);
+
+			if (v != 0 && rec_member(v) == (member & MEMBER_MASK))
+				__atomic_compare_exchange_n(s, &v, 0, false,
+					__ATOMIC_RELAXED, __ATOMIC_RELAXED);
+		}
+}
+
+uint32_t
+lb_persist_count(const struct lb_persist *p, uint32_t now_s,
+		 uint32_t timeout_s)
+{
+	uint32_t i, k, n = 0;
+
+	for (i = 0; i <= p->mask; i++)
+		for (k = 0; k < LB_PERSIST_WAYS; k++)
+			n += rec_remaining(__atomic_load_n(&p->b[i].s[k],
+							   __ATOMIC_RELAXED),
+					   now_s, timeout_s) != 0;
+	return n;
+}
