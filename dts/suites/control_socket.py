@@ -2,24 +2,88 @@
 # Copyright(c) 2026 The dsrlb authors
 """The JSON-RPC control socket: methods, errors, bad clients."""
 
+import grp
+import json
 import os
 import socket
 import stat
+import subprocess
+import sys
+import time
 
 from scapy.all import ARP, IP, TCP, Ether
 
 from framework import (PCAP_MAC, WORKERS, Ctl, Dsrlb, TestSuite,
                        base_config, four_members, pcap_port, scratch_dir,
-                       verify, write_queue_pcaps)
+                       TestFailure, verify, write_queue_pcaps)
 
 VIP = "198.51.100.100"
+HAMMER = os.path.join(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))), "ctl_hammer.py")
+
+
+def other_group():
+    """(name, gid) of a group the process is not in, to give the
+    sockets; a bare number if the system has none."""
+    for g in grp.getgrall():
+        if g.gr_gid not in (0, os.getegid()):
+            return g.gr_name, g.gr_gid
+    return "4242", 4242
+
+
+def idle_connection(path):
+    """A connection that never sends: connected blocking (a full listen
+    queue makes connect wait, not fail), then non-blocking."""
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(None)
+    s.connect(path)
+    s.setblocking(False)
+    return s
+
+
+def admin_status(path):
+    """status on a new connection, as an administrator would ask it
+    (connect waits if the listen queue is full); its result."""
+    s = idle_connection(path)
+    try:
+        s.settimeout(10)
+        s.sendall(b'{"jsonrpc": "2.0", "method": "status", "id": 1}\n')
+        buf = b""
+        while b"\n" not in buf:
+            chunk = s.recv(65536)
+            if not chunk:
+                raise TestFailure("status: connection closed: %r" % buf)
+            buf += chunk
+        r = json.loads(buf.partition(b"\n")[0])
+        verify("result" in r, "status: %s" % r)
+        return r["result"]
+    finally:
+        s.close()
+
+
+def closed_by_server(s):
+    """What the server sent before closing s, or None if it is open."""
+    data = b""
+    while True:
+        try:
+            chunk = s.recv(65536)
+        except BlockingIOError:
+            return None
+        except ConnectionResetError:
+            return data
+        if not chunk:
+            return data
+        data += chunk
 
 
 class ControlSocket(TestSuite):
-    """JSON-RPC 2.0 on a Unix socket (mode 0660): read methods,
-    member.set and activate/deactivate through the core, errors with
-    JSON-RPC codes naming the param, oversized and stalled clients
-    dropped without delaying anyone else.
+    """JSON-RPC 2.0 on a Unix socket (mode 0660, a configured group)
+    and a read-only one: read methods, member.set and
+    activate/deactivate through the core, write methods refused on the
+    read-only socket, errors with JSON-RPC codes naming the param (also
+    for numbers too large to decode), oversized and stalled clients
+    dropped without delaying anyone else, idle and hammering clients
+    unable to lock an administrator out.
 
     Set-up: one dsrlb (default workers) on net_pcap0 with a pcap per
     queue (default steering: the 40 SYNs spread over the workers, the
@@ -31,11 +95,15 @@ class ControlSocket(TestSuite):
     def set_up_suite(self):
         self.dir = scratch_dir("ctl")
         self.sock = os.path.join(self.dir, "run", "dsrlb.sock")
+        self.ro_sock = os.path.join(self.dir, "run", "dsrlb-ro.sock")
+        self.group, self.gid = other_group()
         cfg = base_config(four_members(), [
             {"name": "pop3", "vip": VIP, "protocol": "tcp", "port": 110},
             {"name": "sip-udp", "vip": "*", "protocol": "udp",
              "port": 5060, "stateless": True}])
         cfg["control_socket"] = self.sock
+        cfg["control_socket_readonly"] = self.ro_sock
+        cfg["control_group"] = self.group
         arp = (Ether(src="02:00:00:00:00:77", dst="ff:ff:ff:ff:ff:ff") /
                ARP(op=1, hwsrc="02:00:00:00:00:77", psrc="198.51.100.77",
                    pdst="198.51.100.78"))
@@ -61,9 +129,159 @@ class ControlSocket(TestSuite):
         verify(not os.path.exists(self.sock), "socket left behind")
 
     def test_socket_mode(self):
-        """Verify: the socket exists with mode 0660."""
-        mode = stat.S_IMODE(os.stat(self.sock).st_mode)
-        verify(mode == 0o660, "mode %o" % mode)
+        """Verify: both sockets exist with mode 0660 and the configured
+        group; the directory dsrlb made for them is 0750 with that
+        group and holds nothing else."""
+        for path in (self.sock, self.ro_sock):
+            st = os.lstat(path)
+            verify(stat.S_ISSOCK(st.st_mode) and
+                   stat.S_IMODE(st.st_mode) == 0o660 and
+                   st.st_gid == self.gid,
+                   "%s: mode %o gid %d (want 0660, %d)"
+                   % (path, stat.S_IMODE(st.st_mode), st.st_gid, self.gid))
+        st = os.stat(os.path.dirname(self.sock))
+        verify(stat.S_IMODE(st.st_mode) == 0o750 and st.st_gid == self.gid,
+               "directory mode %o gid %d" % (stat.S_IMODE(st.st_mode),
+                                             st.st_gid))
+        left = sorted(os.listdir(os.path.dirname(self.sock)))
+        verify(left == ["dsrlb-ro.sock", "dsrlb.sock"],
+               "the directory holds %s" % left)
+
+    def test_read_only_socket(self):
+        """Steps: on the read-only socket: status, config.get, help,
+        then deactivate, member.set, and member.set as a notification.
+        Verify: the reads answer; help says which methods are
+        read-only; the writes get -32004 "permission denied: <method>
+        needs the read-write control socket" and change nothing."""
+        ro = Ctl(self.ro_sock)
+        try:
+            verify(ro.call("status")["active"] is True, "status")
+            verify("members" in ro.call("config.get"), "config.get")
+            ro_flags = {m["method"]: m["read_only"] for m in ro.call("help")}
+            verify(ro_flags.get("status") is True and
+                   ro_flags.get("deactivate") is False and
+                   ro_flags.get("member.set") is False,
+                   "help read_only flags %s" % ro_flags)
+            for method, params in (("deactivate", None),
+                                   ("member.set", {"name": "fe1",
+                                                   "weight": 7})):
+                r = ro.request(method, params)
+                verify(r.get("error", {}).get("code") == -32004 and
+                       r["error"]["message"] ==
+                       "permission denied: %s needs the read-write control"
+                       " socket" % method, "%s: %s" % (method, r))
+            ro.send_line(json.dumps({"jsonrpc": "2.0", "method": "member.set",
+                                     "params": {"name": "fe1",
+                                                "weight": 7}}) + "\n")
+            verify(ro.call("status")["active"] is True, "deactivated")
+        finally:
+            ro.close()
+        fe1 = [m for m in self.c.call("members.list") if m["name"] == "fe1"]
+        verify(fe1[0]["weight"] == 100, "weight changed: %s" % fe1)
+
+    def test_numbers_out_of_range(self):
+        """Steps: member.set with weight 2^63, 1e400, -1e400, 70000,
+        1.0 and 1e3; a status whose id is 1e400.
+        Verify: invalid params (-32602) naming params.weight, with the
+        request's id; the id case is a parse error; nothing changed."""
+        for text, msg in (
+                ("9223372036854775808", "params.weight: 9223372036854775808"
+                 " is out of range [0, 65535]"),
+                ("1e400", "params.weight: 1e400 is out of range [0, 65535]"),
+                ("-1e400", "params.weight: -1e400 is out of range [0, 65535]"),
+                ("70000", "params.weight: 70000 is out of range [0, 65535]"),
+                ("1.0", "params.weight: expected an integer"),
+                ("1e3", "params.weight: expected an integer")):
+            self.c.send_line('{"jsonrpc": "2.0", "method": "member.set", '
+                             '"params": {"name": "fe1", "weight": %s}, '
+                             '"id": 77}\n' % text)
+            r = self.c.read_line()
+            verify(r.get("id") == 77 and r["error"]["code"] == -32602 and
+                   r["error"]["message"].startswith(msg),
+                   "weight %s: %s" % (text, r))
+        self.c.send_line('{"jsonrpc": "2.0", "method": "status", '
+                         '"id": 1e400}\n')
+        r = self.c.read_line()
+        verify(r["error"]["code"] == -32700 and r["id"] is None, "%s" % r)
+        fe1 = [m for m in self.c.call("members.list") if m["name"] == "fe1"]
+        verify(fe1[0]["weight"] == 100, "weight changed: %s" % fe1)
+
+    def test_idle_connections_do_not_lock_out(self):
+        """Steps: open 80 connections that send nothing (more than the
+        64 slots), then a new client asks for status.
+        Verify: status is answered; exactly 80 + 2 - 64 of the idle
+        connections were closed by the server (the suite's own client
+        and the new one hold a slot each), each told why; the suite's
+        client, which asked things, was not."""
+        # connections of earlier cases are gone once this is answered
+        self.c.call("status")
+        idle = [idle_connection(self.sock) for _ in range(80)]
+        try:
+            verify(admin_status(self.sock)["members"] == 4, "status")
+            # every connection before the admin's was accepted before
+            # its status was answered: what was evicted is known now
+            said = [closed_by_server(s) for s in idle]
+            gone = [d for d in said if d is not None]
+            verify(len(gone) == 80 + 2 - 64,
+                   "%d idle connections closed, expected %d"
+                   % (len(gone), 80 + 2 - 64))
+            verify(all(b"closed to admit a new client" in d for d in gone),
+                   "not told why: %s" % gone[:3])
+            verify(self.c.call("status")["members"] == 4,
+                   "the suite's client was evicted")
+        finally:
+            for s in idle:
+                s.close()
+
+    def test_hammering_clients(self):
+        """Steps: open 64 idle connections; run dts/ctl_hammer.py for
+        12 s (8 valid, 6 invalid, 2 oversized, 4 slow and 6 never-read
+        clients); meanwhile an administrator asks for status every
+        half second on a new connection, and on the suite's own.
+        Verify: every request of the valid and invalid clients was
+        answered (none lost, none evicted); the oversized ones were
+        refused; the never-read ones were closed; every status was
+        answered (the first while the 64 idle connections and the
+        hammer's clients were all there); dsrlb still runs and its
+        counters did not move."""
+        before = self.c.call("stats")["rx"]
+        idle = [idle_connection(self.sock) for _ in range(64)]
+        hammer = subprocess.Popen(
+            [sys.executable, HAMMER, "--socket", self.sock,
+             "--duration", "12", "--valid", "8", "--invalid", "6",
+             "--oversized", "2", "--slow", "4", "--never-read", "6"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        statuses = 0
+        try:
+            # any failure of these raises: none is retried
+            while hammer.poll() is None:
+                verify(admin_status(self.sock)["members"] == 4, "status")
+                verify(self.c.call("status")["members"] == 4, "status")
+                statuses += 1
+                time.sleep(0.5)   # pacing, not waiting for a state
+            out, err = hammer.communicate(timeout=60)
+        finally:
+            if hammer.poll() is None:
+                hammer.kill()
+                hammer.wait()
+            for s in idle:
+                s.close()
+        verify(hammer.returncode == 0, "ctl_hammer.py: %s" % err)
+        report = json.loads(out.strip().splitlines()[-1])
+        kinds = report["kinds"]
+        verify(report["well_behaved_all_answered"],
+               "well-behaved clients not all answered: %s"
+               % json.dumps(report))
+        for k in ("valid", "invalid"):
+            verify(kinds[k]["sent"] > 0 and kinds[k]["lost"] == 0 and
+                   kinds[k]["closed_by_server"] == 0,
+                   "%s: %s" % (k, kinds[k]))
+        verify(kinds["oversized"]["answered"] >= 1,
+               "oversized: %s" % kinds["oversized"])
+        verify(kinds["never-read"]["closed_by_server"] >= 1,
+               "never-read: %s" % kinds["never-read"])
+        verify(statuses >= 1, "no status asked during the hammer")
+        verify(self.c.call("stats")["rx"] == before, "counters moved")
 
     def test_read_methods(self):
         """Steps: status, stats, members.list, services.list,

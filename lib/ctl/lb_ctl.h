@@ -7,19 +7,53 @@
 
 /**
  * @file
- * JSON-RPC 2.0 over a Unix stream socket, one request per line.
+ * JSON-RPC 2.0 over Unix stream sockets, one request per line: a
+ * hostile boundary.
  *
- * Methods register in a table {name, help, params, handler}; the
+ * Methods register in a table {name, help, params, handler, flags}; the
  * dispatcher validates a request's params against the method's list
- * (names, types, required) before the handler runs (OVS unixctl's
- * habit): unknown, missing and mistyped params are refused with a
- * message naming the param, and handlers only see well-formed ones. Framing is explicit: a
- * request ends at a newline and may not exceed LB_CTL_MAX_REQUEST bytes.
- * Everything is non-blocking; a client that sends half a request and
- * stalls is dropped after LB_CTL_STALL_MS, and cannot delay anyone else.
- * One lb_ctl_poll() answers at most LB_CTL_PASS_REQUESTS requests, so a
- * client streaming requests cannot hold the master loop: what is left
- * waits for the next call (lb_ctl_pending()).
+ * (names, types, integer ranges, required) before the handler runs (OVS
+ * unixctl's habit): unknown, missing, mistyped and out-of-range params
+ * are refused with a message naming the param, and handlers only see
+ * well-formed ones. A number too large for JSON decoding (2^63, 1e400)
+ * inside "params" is refused as invalid params naming it too.
+ *
+ * Two sockets: the read-write one, and optionally a read-only one where
+ * methods flagged LB_CTL_WRITE are refused (LB_CTL_DENIED), so
+ * monitoring cannot change anything. Each socket is published with its
+ * final mode and group (see lb_ctl_create_params()).
+ *
+ * Bounds, so that no client can hold the master loop, its memory, or
+ * the administrator's access:
+ * - framing is explicit: a request ends at a newline and may not exceed
+ *   LB_CTL_MAX_REQUEST bytes (the client gets an error and is dropped);
+ *   a batch holds at most LB_CTL_MAX_BATCH requests;
+ * - one lb_ctl_poll() answers at most LB_CTL_PASS_REQUESTS requests, at
+ *   most LB_CTL_CLIENT_REQUESTS of one client, serving clients in turn
+ *   (a batch counts as its requests); what is left waits for the next
+ *   call (lb_ctl_pending());
+ * - while a client's unsent answers exceed LB_CTL_MAX_OUTPUT, its
+ *   requests are not read (back-pressure); it is dropped if that lasts
+ *   LB_CTL_STALL_MS. An answer larger than LB_CTL_MAX_ANSWER is replaced
+ *   by an error; a batch stops running its requests once its answers
+ *   pass LB_CTL_MAX_OUTPUT (the others are answered "not run"). So a
+ *   client holds at most LB_CTL_MAX_REQUEST + 2 bytes of input and
+ *   2 * LB_CTL_MAX_OUTPUT + LB_CTL_MAX_ANSWER of answers (7 MiB in all),
+ *   and all clients together LB_CTL_MAX_CLIENTS times that; with
+ *   ordinary answers (kilobytes), about 2 MiB a client;
+ * - half a request pending for LB_CTL_STALL_MS, or no request for
+ *   LB_CTL_IDLE_MS: the client is dropped;
+ * - a client that hangs up has at most its share of the poll that sees
+ *   it; what it sent beyond is not run (one that only shuts down its
+ *   sending side gets every answer, in turn);
+ * - a connection is never refused: with every slot taken, a client is
+ *   closed to admit the new one: first one not reading its answers,
+ *   then one stalled on half a request, then one idle that never asked
+ *   anything, then one idle that did, last one with a request ready;
+ *   the one that made progress longest ago among them. Idle or abusive
+ *   clients cannot lock an administrator out, nor evict a client that
+ *   asks and reads while they are there. At most LB_CTL_PASS_ACCEPTS
+ *   connections are accepted per poll, and a new one is read at once.
  */
 
 #include <stdbool.h>
@@ -29,11 +63,15 @@
 #include <jansson.h>
 
 #define LB_CTL_MAX_REQUEST (1u << 20)   /**< 1 MiB */
-#define LB_CTL_MAX_OUTPUT (16u << 20)   /**< unread replies before a drop */
-#define LB_CTL_STALL_MS 10000           /**< half a request this long: drop */
+#define LB_CTL_MAX_OUTPUT (1u << 20)    /**< unsent answers: stop reading */
+#define LB_CTL_MAX_ANSWER (4u << 20)    /**< one answer (flows.list at its limit fits) */
+#define LB_CTL_STALL_MS 10000           /**< half a request, or output over the cap, this long: drop */
 #define LB_CTL_IDLE_MS 300000           /**< idle connection: drop */
 #define LB_CTL_MAX_CLIENTS 64
 #define LB_CTL_PASS_REQUESTS 64         /**< requests answered per lb_ctl_poll() */
+#define LB_CTL_CLIENT_REQUESTS 8        /**< of them, per client */
+#define LB_CTL_PASS_ACCEPTS 16          /**< connections accepted per lb_ctl_poll() */
+#define LB_CTL_MAX_BATCH 64             /**< requests in one batch */
 
 /** JSON-RPC 2.0 error codes, and ours (-32000 and below). */
 enum lb_ctl_code {
@@ -45,6 +83,7 @@ enum lb_ctl_code {
 	LB_CTL_NOT_FOUND = -32001,      /**< a named object does not exist */
 	LB_CTL_CONFLICT = -32002,       /**< the change contradicts the state */
 	LB_CTL_FAILED = -32003,         /**< the change could not be applied */
+	LB_CTL_DENIED = -32004,         /**< a write method on the read-only socket */
 };
 
 /** An error a handler reports. */
@@ -64,10 +103,11 @@ typedef json_t *(*lb_ctl_handler_t)(void *ctx, json_t *params,
 /** Types a parameter may have. */
 enum lb_ctl_type {
 	LB_CTL_STRING = 0,
-	LB_CTL_INTEGER,
+	LB_CTL_INTEGER,      /**< a JSON integer: 1.0 and 1e3 are refused */
 	LB_CTL_BOOLEAN,
 	LB_CTL_OBJECT,
 	LB_CTL_ARRAY,
+	LB_CTL_INT_OR_STRING, /**< a JSON integer or a string ("110", "lo-hi") */
 };
 
 /** One named parameter of a method. */
@@ -76,10 +116,16 @@ struct lb_ctl_param {
 	uint8_t type;        /**< enum lb_ctl_type */
 	bool required;
 	const char *help;    /**< for "help" */
+	int64_t min;         /**< LB_CTL_INTEGER: allowed range [min, max], */
+	int64_t max;         /**< checked before the handler; 0, 0: any */
 };
 
 /** Most parameters a method takes. */
-#define LB_CTL_MAX_PARAMS 8
+#define LB_CTL_MAX_PARAMS 16
+
+/** lb_ctl_method.flags: the method changes state (refused on the
+ *  read-only socket). */
+#define LB_CTL_WRITE 0x1
 
 /** One method. */
 struct lb_ctl_method {
@@ -87,34 +133,75 @@ struct lb_ctl_method {
 	const char *help;
 	struct lb_ctl_param params[LB_CTL_MAX_PARAMS]; /**< end: name NULL */
 	lb_ctl_handler_t handler;
+	uint8_t flags;       /**< LB_CTL_WRITE */
+};
+
+/** Where and how to listen. */
+struct lb_ctl_params {
+	/** The read-write socket; NULL: none (dispatcher only, for tests). */
+	const char *path;
+	/** The read-only socket; NULL or "": none. */
+	const char *ro_path;
+	/** Permissions of the read-write socket; 0: 0660. */
+	unsigned int mode;
+	/** Its group: a name or a number; NULL or "": the process's. */
+	const char *group;
+	/** Permissions of the read-only socket; 0: the same as mode. */
+	unsigned int ro_mode;
+	/** Its group; NULL or "": the same as group. */
+	const char *ro_group;
+	const struct lb_ctl_method *methods;
+	unsigned int n_methods;
+	void *ctx;           /**< passed to the handlers */
+};
+
+/** Counters of the control server (totals since creation, and now). */
+struct lb_ctl_stats {
+	uint64_t accepted;           /**< connections accepted */
+	uint64_t requests;           /**< requests answered (batch entries each) */
+	uint64_t denied;             /**< write methods refused on the read-only socket */
+	uint64_t evicted;            /**< clients closed to admit a new one */
+	uint64_t dropped_stalled;    /**< half a request for LB_CTL_STALL_MS */
+	uint64_t dropped_unread;     /**< answers unread for LB_CTL_STALL_MS */
+	uint64_t dropped_idle;       /**< no request for LB_CTL_IDLE_MS */
+	uint64_t dropped_oversized;  /**< a request over LB_CTL_MAX_REQUEST */
+	unsigned int clients;        /**< connected now */
+	size_t buffered;             /**< bytes held in client buffers now */
 };
 
 struct lb_ctl;
 
 /**
- * Listen on a Unix socket.
+ * Listen on the control socket(s).
  *
- * @param path
- *   Socket path; a stale socket there is replaced, a missing parent
- *   directory created (0750).
- * @param mode
- *   Permissions of the socket, e.g. 0660.
+ * A socket is never visible with other permissions than its final ones:
+ * it is bound in a private directory (mkdtemp, 0700) next to its path,
+ * given its group (fchownat, AT_SYMLINK_NOFOLLOW) and mode (fchmodat)
+ * there, made to listen, then hard-linked to its path (which fails
+ * rather than replace anything) and the private directory removed. No
+ * one but root can reach it before it is published, no path is changed
+ * after it is published, and the process-wide umask is left alone
+ * (other threads may be creating files). A missing parent directory is
+ * created, owned by the group, with the traversal rights the socket's
+ * mode gives (0750 for 0660); an existing one is left as it is. A stale
+ * socket at the path (nobody listening) is replaced; anything else there
+ * is an error.
+ *
+ * @param p
+ *   Where and how; see struct lb_ctl_params.
  * @param err
- *   On failure, why (256 bytes).
+ *   On failure, why, naming the path or the group (256 bytes).
  * @return
  *   The server, or NULL.
  */
-struct lb_ctl *lb_ctl_create(const char *path, unsigned int mode,
-			     const struct lb_ctl_method *methods,
-			     unsigned int n_methods, void *ctx, char *err);
+struct lb_ctl *lb_ctl_create_params(const struct lb_ctl_params *p, char *err);
 
 /** An epoll fd that is readable when lb_ctl_poll() has work. */
 int lb_ctl_fd(const struct lb_ctl *ctl);
 
 /**
- * Accept, read, answer and write what is ready, without blocking and at
- * most LB_CTL_PASS_REQUESTS requests (clients served in turn); drop
- * stalled and idle clients.
+ * Accept, read, answer and write what is ready, without blocking and
+ * within the bounds above; drop stalled, unread and idle clients.
  *
  * @return
  *   Number of requests answered.
@@ -125,15 +212,21 @@ unsigned int lb_ctl_poll(struct lb_ctl *ctl, uint64_t now_ms);
  *  caller should not sleep before it). */
 bool lb_ctl_pending(const struct lb_ctl *ctl);
 
-/** Close every client and the socket, and unlink it. */
+/** The counters. */
+void lb_ctl_stats_get(const struct lb_ctl *ctl, struct lb_ctl_stats *st);
+
+/** Close every client and the sockets, and unlink them. */
 void lb_ctl_free(struct lb_ctl *ctl);
 
 /**
- * Answer one request text (without newline) as the server would: the
- * response text to send (malloc'ed, no newline), or NULL for a
- * notification. Exposed for tests.
+ * Answer one request text (without newline) as the read-write socket
+ * would: the response text to send (malloc'ed, no newline), or NULL for
+ * a notification. Exposed for tests.
  */
 char *lb_ctl_handle(struct lb_ctl *ctl, const char *req, size_t len);
+
+/** The same, as the read-only socket would. */
+char *lb_ctl_handle_readonly(struct lb_ctl *ctl, const char *req, size_t len);
 
 /** Set err and return NULL: for handlers. */
 json_t *lb_ctl_fail(struct lb_ctl_error *err, int code, const char *fmt, ...)
