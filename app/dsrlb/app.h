@@ -13,11 +13,13 @@
 #include <rte_lcore.h>
 #include <rte_log.h>
 
+#include "lb_api.h"
 #include "lb_config.h"
 #include "lb_core.h"
 #include "lb_ctl.h"
 #include "lb_dp.h"
-#include "lb_health.h"
+#include "lb_hc_runner.h"
+#include "lb_kif.h"
 #include "lb_neigh.h"
 #include "lb_stats.h"
 
@@ -37,9 +39,9 @@ extern int dsrlb_logtype;
 #define DSRLB_VERSION "unknown"
 #endif
 
-/* epoll tags of the master's event set (other events carry a check) */
+/* epoll tag of the control socket in the master's event set (the
+ * other events are the health-check runner's) */
 #define DSRLB_EV_CTL ((void *)1)
-#define DSRLB_EV_ICMP ((void *)2)
 
 /* Command line after "--". */
 struct dsrlb_args {
@@ -56,55 +58,19 @@ struct dsrlb_worker {
 	struct rte_ring *to_master_prio;
 	struct rte_ring *to_master;
 	struct rte_ring *from_master;
+	uint32_t flush_seq;        /* the last flows.flush asked of it */
 };
 
-/* Policy routing for the own address (exception path). */
-#define DSRLB_EXC_TABLE 25715      /* 0x6473, "ds" */
-#define DSRLB_EXC_RULE_PRIO 1000
-
-/* The kernel interface holding a port's own address. */
-struct dsrlb_exception {
-	bool created;
-	bool started;
-	bool active;
-	bool rule_added;
-	uint16_t port_id;          /* the TAP's DPDK port */
-	unsigned int data_port;    /* our index of the port it stands for */
-	int ifindex;
-	char ifname[LB_IFNAME_MAX];
-	uint16_t n_tx;             /* frames for the kernel, sent in a burst */
-	struct rte_mbuf *tx[LB_BURST];
-};
-
-/* One health check: a (service, member) pair. */
-struct dsrlb_check {
-	uint16_t svc;
-	uint16_t member;
-	struct lb_conf_check conf;
-	struct lb_hc_state st;
-	int fd;                    /* -1 when not running */
-	uint8_t phase;
-	uint16_t out_len;
-	uint16_t out_off;
-	uint16_t in_len;
-	uint16_t echo_seq;
-	uint64_t next_ms;          /* next start */
-	uint64_t deadline_ms;      /* of the running check */
-	uint64_t changed_ms;       /* last up/down change */
-	uint64_t runs;
-	uint64_t failures;
-	uint64_t changes;          /* up/down transitions */
-	char last[96];             /* last result, for people */
-	char out[640];
-	char in[LB_HC_BUF];
-};
-
-struct dsrlb_health {
-	int icmp_fd;               /* raw socket shared by icmp checks */
-	uint16_t echo_id;
-	struct dsrlb_check *checks;
-	unsigned int n;
-	uint32_t seq;
+/* The master's copy of what it last reconciled from the core. */
+struct dsrlb_reconcile {
+	bool done;                   /* at least once */
+	uint64_t seq;                /* lb_core_seq() then */
+	uint64_t retry_ms;           /* after a failure: when to try again */
+	struct lb_hc_target *targets;   /* scratch list of checks */
+	unsigned int targets_cap;
+	uint32_t addrs[LB_MAX_MEMBERS]; /* scratch list of ARP targets */
+	uint8_t ports[LB_MAX_MEMBERS];
+	uint16_t member_gen[LB_MAX_MEMBERS]; /* member last seen per slot */
 };
 
 /* Master-side counters (enum lb_stat_master). */
@@ -131,10 +97,14 @@ struct dsrlb_app {
 
 	/* master state */
 	struct dsrlb_master_stats mstats;
-	struct dsrlb_exception exc;
+	struct lb_kif *kif;       /* the kernel interface, NULL without one */
+	unsigned int kif_port;    /* the data port it holds the address of */
 	struct lb_neigh_table neigh;
-	struct dsrlb_health health;
+	struct lb_neigh_ops neigh_ops;
+	struct lb_hc_runner *hc;  /* health checks, following the core */
+	struct dsrlb_reconcile rec;
 	struct lb_ctl *ctl;
+	struct lb_api api;        /* the control methods' context */
 	int ep;                   /* epoll: check sockets and the control socket */
 	uint64_t start_ms;
 	uint64_t ctl_expire_ms;   /* next stall/idle sweep of control clients */
@@ -142,6 +112,8 @@ struct dsrlb_app {
 	unsigned int garp_rounds; /* rounds sent so far */
 	unsigned int garp_cursor; /* next VIP of the current round */
 	bool garp_active;
+	unsigned int garp_vips;   /* VIPs when the last round started */
+	uint64_t removals_ms;     /* next look at members removed with drain */
 
 	/* the control plane state is read by telemetry threads */
 	pthread_mutex_t lock;
@@ -187,24 +159,25 @@ void dsrlb_master_loop(struct dsrlb_app *app);
 int dsrlb_master_send(struct dsrlb_app *app, unsigned int port,
 		      struct rte_mbuf *m, bool bulk);
 int dsrlb_port_index(const struct dsrlb_app *app, uint16_t dpdk_port);
-
-/* exception.c */
-int dsrlb_exception_init(struct dsrlb_app *app);
-void dsrlb_exception_fini(struct dsrlb_app *app);
-bool dsrlb_exception_port(const struct dsrlb_app *app, unsigned int port);
-void dsrlb_exception_to_kernel(struct dsrlb_app *app, struct rte_mbuf *m);
-void dsrlb_exception_flush(struct dsrlb_app *app);
-unsigned int dsrlb_exception_poll(struct dsrlb_app *app);
-
-/* health.c */
-int dsrlb_health_init(struct dsrlb_app *app);
-void dsrlb_health_fini(struct dsrlb_app *app);
-void dsrlb_health_run(struct dsrlb_app *app, uint64_t now_ms);
-void dsrlb_health_event(struct dsrlb_app *app, void *tag, uint64_t now_ms);
 uint64_t dsrlb_now_ms(void);
+
+/* reconcile.c */
+int dsrlb_reconcile(struct dsrlb_app *app, uint64_t now_ms);
+void dsrlb_reconcile_fini(struct dsrlb_app *app);
+void dsrlb_health_changed(void *ctx, const struct lb_hc_target *t, bool up);
+void dsrlb_neigh_changed(void *ctx, const struct lb_neigh *n);
+
+/* The identity of a (service, member) pair: another pair in the same
+ * slots has another one (lb_hc_target::id). */
+static inline uint32_t
+dsrlb_pair_id(const struct lb_core_service *s, const struct lb_core_member *m)
+{
+	return (uint32_t)s->gen << 16 | m->gen;
+}
 
 /* rpc.c */
 int dsrlb_rpc_init(struct dsrlb_app *app);
+uint64_t dsrlb_member_flows(void *app, unsigned int slot);
 void dsrlb_rpc_fini(struct dsrlb_app *app);
 
 /* stats.c */

@@ -20,14 +20,17 @@ RTE_LOG_REGISTER(dsrlb_logtype, dsrlb.app, INFO);
 
 volatile sig_atomic_t dsrlb_signal_quit;
 volatile sig_atomic_t dsrlb_signal_stats;
+volatile sig_atomic_t dsrlb_signal_reload;
 
-static struct dsrlb_app app = { .ep = -1, .health.icmp_fd = -1 };
+static struct dsrlb_app app = { .ep = -1 };
 
 static void
 on_signal(int sig)
 {
 	if (sig == SIGUSR1)
 		dsrlb_signal_stats = 1;
+	else if (sig == SIGHUP)
+		dsrlb_signal_reload = 1;
 	else
 		dsrlb_signal_quit = 1;
 }
@@ -43,13 +46,23 @@ signals_install(void)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGUSR1, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 }
 
-/* keepalived -t: validate without touching the machine. */
+/* keepalived -t: validate without touching the machine, by the same
+ * rules the core applies at start and on reload. */
 static int
-check_config(const struct lb_conf *conf)
+check_config(const struct lb_conf *conf, bool verbose)
 {
+	struct lb_conf_error err;
+
+	if (lb_core_conf_check(conf, &err) != 0) {
+		fprintf(stderr, "dsrlb: %s\n", err.msg);
+		return DSRLB_EXIT_CONFIG;
+	}
+	if (!verbose)
+		return DSRLB_EXIT_OK;
 	printf("%s: configuration OK: %u ports, %u VIPs, %u members, %u services\n",
 	       conf->source, conf->n_ports, conf->n_vips, conf->n_members,
 	       conf->n_services);
@@ -109,6 +122,8 @@ core_create(struct dsrlb_app *a, struct lb_conf_error *err)
 		return rc;
 	}
 	a->mstats.c[LB_STAT_SNAPSHOT_PUBLISHED]++;
+	/* from now on, pairs added are checked before they take traffic */
+	lb_core_set_started(a->core);
 	return 0;
 }
 
@@ -126,16 +141,26 @@ main(int argc, char **argv)
 		fprintf(stderr, "dsrlb: %s\n", err.msg);
 		return DSRLB_EXIT_CONFIG;
 	}
-	if (app.args.check) {
-		status = check_config(app.conf);
+	/* the rules between objects are the core's: checked before
+	 * anything starts, as -t does */
+	status = check_config(app.conf, app.args.check);
+	if (app.args.check || status != DSRLB_EXIT_OK) {
 		lb_conf_free(app.conf);
 		return status;
 	}
+	status = DSRLB_EXIT_FAIL;
 
 	pthread_mutex_init(&app.lock, NULL);
+	rte_errno = 0;
 	if (rte_eal_init(eal_argc(argc, argv), argv) < 0) {
-		fprintf(stderr, "dsrlb: EAL initialisation failed: %s\n",
-			rte_strerror(rte_errno));
+		/* the EAL has said why on stderr ("EAL: FATAL: ..."); it does
+		 * not always set rte_errno (a locked --file-prefix leaves 0,
+		 * which reads "Success"), so its code is only added when set */
+		if (rte_errno != 0)
+			fprintf(stderr, "dsrlb: EAL initialisation failed (%s): the EAL's reason is above\n",
+				rte_strerror(rte_errno));
+		else
+			fprintf(stderr, "dsrlb: EAL initialisation failed: the EAL's reason is above\n");
 		lb_conf_free(app.conf);
 		return DSRLB_EXIT_FAIL;
 	}
@@ -151,8 +176,7 @@ main(int argc, char **argv)
 	if (core_create(&app, &err) != 0)
 		goto fail_msg;
 	if (dsrlb_workers_create(&app) != 0 || dsrlb_ports_start(&app) != 0 ||
-	    dsrlb_exception_init(&app) != 0 || dsrlb_master_init(&app) != 0 ||
-	    dsrlb_health_init(&app) != 0 || dsrlb_rpc_init(&app) != 0)
+	    dsrlb_master_init(&app) != 0 || dsrlb_rpc_init(&app) != 0)
 		goto cleanup;
 	if (dsrlb_telemetry_register(&app) != 0)
 		APP_LOG(WARNING, "telemetry commands not registered");
@@ -165,6 +189,10 @@ main(int argc, char **argv)
 	APP_LOG(NOTICE, "running: %u ports, %u workers, %u VIPs, %u members, %u services",
 		app.n_ports, app.n_workers, app.conf->n_vips,
 		app.conf->n_members, app.conf->n_services);
+	/* from here on the core is the one source of truth: the file is
+	 * read again only by a reload */
+	lb_conf_free(app.conf);
+	app.conf = NULL;
 	dsrlb_master_loop(&app);
 	APP_LOG(NOTICE, "shutting down");
 	status = DSRLB_EXIT_OK;
@@ -178,9 +206,7 @@ fail_msg:
 cleanup:
 	app.quit = true;
 	dsrlb_rpc_fini(&app);
-	dsrlb_health_fini(&app);
 	dsrlb_master_fini(&app);
-	dsrlb_exception_fini(&app);
 	dsrlb_ports_stop(&app);
 	dsrlb_workers_free(&app);
 	lb_core_free(app.core);

@@ -2,14 +2,22 @@
  * Copyright(c) 2026 The dsrlb authors
  */
 
+/*
+ * The master lcore: everything that is not per-packet forwarding, as a
+ * list of steps repeated in a loop (dsrlb_master_loop()). The behaviour
+ * lives in lib/: ARP in lib/neigh, the kernel interface in lib/kif, the
+ * health checks in lib/health, the state in lib/core; this file moves
+ * packets and events between them.
+ */
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <time.h>
 #include <unistd.h>
 
-#include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
 #include <rte_ring.h>
@@ -31,9 +39,16 @@
 
 extern volatile sig_atomic_t dsrlb_signal_quit;
 extern volatile sig_atomic_t dsrlb_signal_stats;
+extern volatile sig_atomic_t dsrlb_signal_reload;
 
-static const uint8_t bcast_mac[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
-static const uint8_t zero_mac[6];
+uint64_t
+dsrlb_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
 
 int
 dsrlb_port_index(const struct dsrlb_app *app, uint16_t dpdk_port)
@@ -66,163 +81,154 @@ dsrlb_master_send(struct dsrlb_app *app, unsigned int port,
 	return 0;
 }
 
-/* Build an ARP frame for a port, tagged if the port is on a VLAN and
- * padded to the Ethernet minimum. */
-static struct rte_mbuf *
-arp_frame(struct dsrlb_app *app, unsigned int port, const uint8_t *eth_dst,
-	  uint16_t op, uint32_t spa, const uint8_t *tha, uint32_t tpa)
+static const struct lb_conf_port *
+port_conf(const struct dsrlb_app *app, unsigned int port)
 {
-	uint16_t vlan = app->conf->ports[port].vlan;
-	struct rte_mbuf *m;
-	uint8_t buf[64] = { 0 };
-	uint32_t len;
+	return &lb_core_port(app->core, port)->conf;
+}
+
+/* A frame built by lib/neigh, out of a port. */
+static int
+send_frame(struct dsrlb_app *app, unsigned int port, const uint8_t *buf,
+	   uint32_t len)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(dsrlb_pool_for_port(app, port));
 	char *p;
 
-	len = lb_pkt_arp_build(buf, eth_dst, op, app->port_macs[port], spa,
-			       tha, tpa);
-	if (vlan != 0) {
-		memmove(buf + 16, buf + 12, len - 12);
-		lb_store_be16(buf + 12, LB_ETHERTYPE_VLAN);
-		lb_store_be16(buf + 14, vlan);
-		len += LB_VLAN_HLEN;
-	}
-	if (len < 60)
-		len = 60;
-	m = rte_pktmbuf_alloc(dsrlb_pool_for_port(app, port));
 	if (m == NULL) {
 		app->mstats.c[LB_STAT_ALLOC_FAIL]++;
-		return NULL;
+		return -ENOMEM;
 	}
 	p = rte_pktmbuf_append(m, (uint16_t)len);
 	if (p == NULL) {
 		rte_pktmbuf_free(m);
-		return NULL;
+		return -ENOMEM;
 	}
 	memcpy(p, buf, len);
-	return m;
+	return dsrlb_master_send(app, port, m, false);
 }
 
-/* ---- neighbors ---- */
-
+/* lb_neigh_ops::request: resolve or refresh a member. */
 static void
 neigh_request(void *ctx, const struct lb_neigh *n, bool unicast)
 {
 	struct dsrlb_app *app = ctx;
-	struct rte_mbuf *m;
+	const struct lb_conf_port *p = port_conf(app, n->port);
+	uint8_t buf[LB_NEIGH_FRAME_MAX];
+	uint32_t len;
 
-	m = arp_frame(app, n->port, unicast ? n->mac : bcast_mac,
-		      LB_ARP_OP_REQUEST, app->conf->ports[n->port].addr,
-		      zero_mac, n->addr);
-	if (m != NULL && dsrlb_master_send(app, n->port, m, false) == 0)
+	len = lb_neigh_request_frame(buf, p->vlan, app->port_macs[n->port],
+				     p->addr, n, unicast);
+	if (send_frame(app, n->port, buf, len) == 0)
 		app->mstats.c[LB_STAT_ARP_REQUEST_OUT]++;
 }
 
-/* A member's MAC appeared, changed or went away: the core decides
- * whether the member can be selected, the next commit tells workers. */
-static void
-neigh_changed(void *ctx, const struct lb_neigh *n)
+/* ---- the kernel interface ---- */
+
+/* lb_kif_params::to_wire: what the kernel sends leaves through the
+ * port whose address it holds. */
+static int
+kif_to_wire(void *ctx, struct rte_mbuf *m)
 {
 	struct dsrlb_app *app = ctx;
-	int slot = lb_core_member_by_addr(app->core, n->addr);
-	const struct lb_core_member *cm;
-	char ip[INET_ADDRSTRLEN], mac[DSRLB_MAC_STR];
 
-	lb_conf_ip_str(n->addr, ip);
-	if (slot < 0)
-		return;
-	cm = lb_core_member(app->core, (unsigned int)slot);
-	switch (n->state) {
-	case LB_NEIGH_STALE:
-		/* lost ARP is not a dead member: the flows stay, the
-		 * health checks decide */
-		app->mstats.c[LB_STAT_NEIGH_STALE]++;
-		APP_LOG(WARNING, "member %s (%s): ARP refresh unanswered: keeping its last MAC %s (stale) while health checks decide",
-			cm->conf.name, ip, dsrlb_mac_str(n->mac, mac));
-		break;
-	case LB_NEIGH_FAILED:
-		app->mstats.c[LB_STAT_NEIGH_LOST]++;
-		APP_LOG(WARNING, "member %s (%s): no answer to ARP: not selected until it answers",
-			cm->conf.name, ip);
-		lb_core_member_set_mac(app->core, (unsigned int)slot, NULL);
-		break;
-	default:
-		app->mstats.c[LB_STAT_NEIGH_RESOLVED]++;
-		APP_LOG(NOTICE, "member %s (%s) is at %s", cm->conf.name, ip,
-			dsrlb_mac_str(n->mac, mac));
-		lb_core_member_set_mac(app->core, (unsigned int)slot, n->mac);
-		break;
-	}
+	return dsrlb_master_send(app, app->kif_port, m, true);
 }
 
-static struct lb_neigh_ops neigh_ops(struct dsrlb_app *app)
-{
-	return (struct lb_neigh_ops){
-		.request = neigh_request, .changed = neigh_changed, .ctx = app,
-	};
-}
-
-/* Resolve every member that has no static MAC. */
+/* The interface holds the first port's address (process set-up: the
+ * boot configuration names it). */
 static int
-neigh_init(struct dsrlb_app *app)
+kif_create(struct dsrlb_app *app)
 {
-	struct lb_neigh_params np = LB_NEIGH_PARAMS_DEFAULT;
-	uint64_t now = dsrlb_now_ms();
-	unsigned int i;
+	const struct lb_conf_port *p;
+	struct lb_kif_params kp;
 
-	np.reachable_ms = app->conf->arp.reachable_ms;
-	np.probe_ms = app->conf->arp.probe_ms;
-	np.max_probes = app->conf->arp.probes;
-	np.retry_ms = app->conf->arp.retry_ms;
-	if (lb_neigh_init(&app->neigh, NEIGH_CAP, &np) != 0)
-		return -ENOMEM;
-	for (i = 0; i < LB_MAX_MEMBERS; i++) {
-		const struct lb_core_member *m = lb_core_member(app->core, i);
-
-		if (m == NULL || m->mac_state == LB_MAC_STATIC)
-			continue;
-		if (lb_neigh_want(&app->neigh, m->conf.addr, m->conf.port,
-				  now) == NULL)
-			return -ENOSPC;
+	if (app->conf->exception_interface[0] == '\0')
+		return 0;
+	app->kif_port = 0;
+	p = port_conf(app, app->kif_port);
+	kp = (struct lb_kif_params){
+		.ifname = app->conf->exception_interface,
+		.mac = app->port_macs[app->kif_port],
+		.addr = p->addr, .prefix = p->prefix, .gateway = p->gateway,
+		.vlan = p->vlan,
+		.pool = dsrlb_pool_for_port(app, app->kif_port),
+		.socket_id = (int)rte_socket_id(),
+		.to_wire = kif_to_wire, .ctx = app,
+	};
+	app->kif = lb_kif_create(&kp);
+	if (app->kif == NULL) {
+		APP_LOG(ERR, "exception_interface %s: %s", kp.ifname,
+			rte_strerror(rte_errno));
+		return -rte_errno;
 	}
+	APP_LOG(INFO, "exception interface %s holds %s's address", kp.ifname,
+		p->name);
 	return 0;
+}
+
+/* The interface's counters, as master counters. */
+static void
+kif_stats(struct dsrlb_app *app)
+{
+	struct lb_kif_stats s;
+
+	lb_kif_stats_get(app->kif, &s);
+	app->mstats.c[LB_STAT_KERNEL_RX] = s.to_kernel;
+	app->mstats.c[LB_STAT_KERNEL_TX] = s.from_kernel;
+	app->mstats.c[LB_STAT_KERNEL_DROP] = s.drop;
+}
+
+/* Frames the kernel sent, to the wire. */
+static unsigned int
+kif_poll(struct dsrlb_app *app)
+{
+	unsigned int n;
+
+	if (app->kif == NULL)
+		return 0;
+	n = lb_kif_poll(app->kif);
+	kif_stats(app);
+	return n;
 }
 
 /* ---- input from the workers ---- */
 
-/*
- * ARP the workers did not answer themselves (they answer requests for
- * VIPs and own addresses): learn the sender (on its port's subnet), and
- * give the kernel the replies to its own requests.
- */
+static bool
+is_vip(const void *core, uint32_t addr)
+{
+	return lb_core_is_vip(core, addr);
+}
+
+/* ARP the workers did not answer themselves: lib/neigh learns from it
+ * and says whether the kernel gets it. */
 static bool
 arp_input(struct dsrlb_app *app, unsigned int port, const uint8_t *data,
-	  const struct lb_pkt *pk, uint64_t now)
+	  uint32_t len, uint64_t now)
 {
-	const struct lb_conf_port *cp = &app->conf->ports[port];
-	const struct lb_neigh_ops ops = neigh_ops(app);
-	bool kernel = dsrlb_exception_port(app, port);
-	struct lb_pkt_arp a;
+	const struct lb_conf_port *cp = port_conf(app, port);
+	const struct lb_neigh_port np = {
+		.addr = cp->addr, .prefix = cp->prefix, .index = (uint8_t)port,
+		.kernel = app->kif != NULL && port == app->kif_port,
+	};
 
-	lb_pkt_arp_read(data, pk, &a);
-	if ((a.op != LB_ARP_OP_REQUEST && a.op != LB_ARP_OP_REPLY) ||
-	    (a.sha[0] & 1) || memcmp(a.sha, zero_mac, 6) == 0) {
+	switch (lb_neigh_arp_input(&app->neigh, &np, data, len, is_vip,
+				   app->core, now, &app->neigh_ops)) {
+	case LB_NEIGH_ARP_KERNEL:
+		app->mstats.c[LB_STAT_ARP_REPLY_IN]++;
+		return true;
+	case LB_NEIGH_ARP_REPLY:
+		app->mstats.c[LB_STAT_ARP_REPLY_IN]++;
+		return false;
+	case LB_NEIGH_ARP_REQUEST:
+		/* gratuitous, for another host, or for a VIP while standby */
+		app->mstats.c[LB_STAT_ARP_REQUEST_IN]++;
+		app->mstats.c[LB_STAT_ARP_IGNORED]++;
+		return false;
+	default:
 		app->mstats.c[LB_STAT_ARP_BAD]++;
 		return false;
 	}
-	/* senders on our subnet (not probes from 0.0.0.0, not ourselves) */
-	if (a.spa != 0 && a.spa != cp->addr && lb_conf_in_subnet(a.spa, cp->addr, cp->prefix) &&
-	    !lb_core_is_vip(app->core, a.spa))
-		lb_neigh_learn(&app->neigh, a.spa, a.sha, (uint8_t)port, true,
-			       now, &ops);
-
-	if (a.op == LB_ARP_OP_REPLY) {
-		app->mstats.c[LB_STAT_ARP_REPLY_IN]++;
-		return kernel && a.tpa == cp->addr;
-	}
-	/* gratuitous, for another host, or for a VIP while standby */
-	app->mstats.c[LB_STAT_ARP_REQUEST_IN]++;
-	app->mstats.c[LB_STAT_ARP_IGNORED]++;
-	return false;
 }
 
 /* Packets a worker handed over: ARP, and traffic to an own address. */
@@ -241,11 +247,13 @@ master_input(struct dsrlb_app *app, struct rte_mbuf *m, uint64_t now)
 	}
 	kind = lb_pkt_parse(data, rte_pktmbuf_pkt_len(m), &pk);
 	if (kind == LB_PKT_ARP)
-		to_kernel = arp_input(app, (unsigned int)port, data, &pk, now);
+		to_kernel = arp_input(app, (unsigned int)port, data,
+				      rte_pktmbuf_data_len(m), now);
 	else if (kind == LB_PKT_IPV4)
-		to_kernel = dsrlb_exception_port(app, (unsigned int)port);
+		to_kernel = app->kif != NULL &&
+			    (unsigned int)port == app->kif_port;
 	if (to_kernel) {
-		dsrlb_exception_to_kernel(app, m);
+		lb_kif_to_kernel(app->kif, m);
 		return;
 	}
 	if (kind == LB_PKT_IPV4)
@@ -279,7 +287,7 @@ drain_ring(struct dsrlb_app *app, struct rte_ring *r, unsigned int budget,
  * then the rest, each a bounded amount per pass; what goes to the
  * kernel leaves in one burst. */
 static unsigned int
-workers_input(struct dsrlb_app *app, uint64_t now)
+drain_workers(struct dsrlb_app *app, uint64_t now)
 {
 	unsigned int i, work = 0;
 
@@ -289,7 +297,10 @@ workers_input(struct dsrlb_app *app, uint64_t now)
 	for (i = 0; i < app->n_workers; i++)
 		work += drain_ring(app, app->workers[i].to_master,
 				   PASS_BULK_PER_WORKER, now);
-	dsrlb_exception_flush(app);
+	if (app->kif != NULL) {
+		lb_kif_flush(app->kif);
+		kif_stats(app);
+	}
 	return work;
 }
 
@@ -308,19 +319,23 @@ garp_run(struct dsrlb_app *app, uint64_t now)
 	if (!app->garp_active || now < app->garp_next_ms ||
 	    !lb_core_active(app->core))
 		return 0;
+	/* a VIP set that shrank under the cursor */
+	if (app->garp_cursor > n_vips)
+		app->garp_cursor = n_vips;
 	while (app->garp_cursor < n_vips && sent < GARP_PER_LOOP &&
 	       rte_ring_free_count(r) > 2 * LB_MAX_PORTS) {
 		uint32_t vip = vips[app->garp_cursor++];
 
 		for (p = 0; p < app->n_ports; p++) {
-			struct rte_mbuf *m;
+			const struct lb_conf_port *cp = port_conf(app, p);
+			uint8_t buf[LB_NEIGH_FRAME_MAX];
+			uint32_t len;
 
-			if (!lb_conf_in_subnet(vip, app->conf->ports[p].addr,
-					       app->conf->ports[p].prefix))
+			if (!lb_conf_in_subnet(vip, cp->addr, cp->prefix))
 				continue;
-			m = arp_frame(app, p, bcast_mac, LB_ARP_OP_REQUEST, vip,
-				      zero_mac, vip);
-			if (m != NULL && dsrlb_master_send(app, p, m, false) == 0)
+			len = lb_neigh_garp_frame(buf, cp->vlan,
+						  app->port_macs[p], vip);
+			if (send_frame(app, p, buf, len) == 0)
 				app->mstats.c[LB_STAT_GARP_OUT]++;
 			sent++;
 		}
@@ -342,9 +357,31 @@ dsrlb_garp_start(struct dsrlb_app *app)
 	app->garp_rounds = 0;
 	app->garp_cursor = 0;
 	app->garp_next_ms = 0;
+	lb_core_vips(app->core, &app->garp_vips);
 }
 
-/* Publish what changed in this pass (MACs, health) as one snapshot. */
+/* ---- control, publication ---- */
+
+static bool
+ctl_pending(const struct dsrlb_app *app)
+{
+	return app->ctl != NULL && lb_ctl_pending(app->ctl);
+}
+
+/* Requests an earlier pass left (each pass answers a bounded number),
+ * and stalled and idle clients to drop even without events. */
+static void
+ctl_run(struct dsrlb_app *app, uint64_t now)
+{
+	if (app->ctl == NULL ||
+	    (now < app->ctl_expire_ms && !lb_ctl_pending(app->ctl)))
+		return;
+	lb_ctl_poll(app->ctl, now);
+	app->ctl_expire_ms = now + 1000;
+}
+
+/* Publish what changed in this pass (MACs, health, control requests)
+ * as one snapshot. */
 static void
 commit(struct dsrlb_app *app)
 {
@@ -356,33 +393,21 @@ commit(struct dsrlb_app *app)
 		APP_LOG(ERR, "cannot publish a snapshot: %s", strerror(-rc));
 }
 
-int
-dsrlb_master_init(struct dsrlb_app *app)
+/* Free the snapshots no worker can see any more. */
+static void
+reclaim(struct dsrlb_app *app)
 {
-	int rc;
-
-	app->start_ms = dsrlb_now_ms();
-	app->ep = epoll_create1(EPOLL_CLOEXEC);
-	if (app->ep < 0) {
-		APP_LOG(ERR, "epoll: %s", strerror(errno));
-		return -errno;
-	}
-	rc = neigh_init(app);
-	if (rc != 0) {
-		APP_LOG(ERR, "neighbor table: %s", strerror(-rc));
-		return rc;
-	}
-	dsrlb_garp_start(app);
-	return 0;
+	app->mstats.c[LB_STAT_SNAPSHOT_FREED] += lb_core_reclaim(app->core);
 }
 
-void
-dsrlb_master_fini(struct dsrlb_app *app)
+/* SIGUSR1: counters to the log. */
+static void
+stats_signal(struct dsrlb_app *app)
 {
-	lb_neigh_fini(&app->neigh);
-	if (app->ep >= 0)
-		close(app->ep);
-	app->ep = -1;
+	if (!dsrlb_signal_stats)
+		return;
+	dsrlb_signal_stats = 0;
+	dsrlb_stats_log(app);
 }
 
 /* Register the control socket's events in the master's epoll set. */
@@ -414,24 +439,134 @@ wait_events(struct dsrlb_app *app, int timeout_ms)
 		if (ev[i].data.ptr == DSRLB_EV_CTL)
 			lb_ctl_poll(app->ctl, now);
 		else
-			dsrlb_health_event(app, ev[i].data.ptr, now);
+			lb_hc_runner_event(app->hc, ev[i].data.ptr, now);
 	}
 	pthread_mutex_unlock(&app->lock);
 }
 
+/* ---- set-up ---- */
+
+static int
+neigh_init(struct dsrlb_app *app)
+{
+	struct lb_neigh_params np = LB_NEIGH_PARAMS_DEFAULT;
+
+	np.reachable_ms = app->conf->arp.reachable_ms;
+	np.probe_ms = app->conf->arp.probe_ms;
+	np.max_probes = app->conf->arp.probes;
+	np.retry_ms = app->conf->arp.retry_ms;
+	app->neigh_ops = (struct lb_neigh_ops){
+		.request = neigh_request, .changed = dsrlb_neigh_changed,
+		.ctx = app,
+	};
+	return lb_neigh_init(&app->neigh, NEIGH_CAP, &np);
+}
+
 /*
- * The master lcore: everything that is not per-packet forwarding. Each
- * pass handles what is ready — packets from the workers and the kernel,
- * due ARP and health timers — publishes one snapshot if anything
- * changed, then waits on the health-check sockets for at most 1 ms (not
- * at all if the pass found work), so rings are drained promptly and the
- * loop never blocks.
+ * The master's state: its epoll set, the kernel interface, the
+ * neighbor table and the check runner, then a first reconcile from the
+ * core, which starts resolving members and checking them. Any failure
+ * stops the start.
  */
+int
+dsrlb_master_init(struct dsrlb_app *app)
+{
+	struct lb_hc_runner_params hp = {
+		.changed = dsrlb_health_changed, .ctx = app,
+	};
+	int rc;
+
+	app->start_ms = dsrlb_now_ms();
+	app->ep = epoll_create1(EPOLL_CLOEXEC);
+	if (app->ep < 0) {
+		APP_LOG(ERR, "epoll: %s", strerror(errno));
+		return -errno;
+	}
+	rc = kif_create(app);
+	if (rc != 0)
+		return rc;
+	rc = neigh_init(app);
+	if (rc != 0) {
+		APP_LOG(ERR, "neighbor table: %s", strerror(-rc));
+		return rc;
+	}
+	hp.epoll_fd = app->ep;
+	hp.ifname = app->kif != NULL ? lb_kif_name(app->kif) : NULL;
+	app->hc = lb_hc_runner_create(&hp);
+	if (app->hc == NULL) {
+		APP_LOG(ERR, "health checks: %s", rte_strerror(rte_errno));
+		return -rte_errno;
+	}
+	rc = dsrlb_reconcile(app, dsrlb_now_ms());
+	if (rc != 0)
+		return rc;
+	if (lb_hc_runner_count(app->hc) > 0)
+		APP_LOG(INFO, "%u health checks from %s",
+			lb_hc_runner_count(app->hc), lb_kif_name(app->kif));
+	dsrlb_garp_start(app);
+	return 0;
+}
+
+void
+dsrlb_master_fini(struct dsrlb_app *app)
+{
+	lb_hc_runner_free(app->hc);
+	app->hc = NULL;
+	dsrlb_reconcile_fini(app);
+	lb_neigh_fini(&app->neigh);
+	lb_kif_free(app->kif);
+	app->kif = NULL;
+	if (app->ep >= 0)
+		close(app->ep);
+	app->ep = -1;
+}
+
+/*
+ * The master lcore. Each pass handles what is ready, publishes one
+ * snapshot if anything changed, then waits on its sockets for at most
+ * 1 ms (not at all if the pass found work), so rings are drained
+ * promptly and the loop never blocks.
+ */
+/* SIGHUP: what config.reload does, the outcome in the log. */
+static void
+reload_signal(struct dsrlb_app *app)
+{
+	struct lb_conf_error err;
+	json_t *r;
+
+	if (!dsrlb_signal_reload)
+		return;
+	dsrlb_signal_reload = 0;
+	APP_LOG(NOTICE, "SIGHUP: reloading %s", app->api.config_path);
+	r = lb_api_reload(&app->api, &err);
+	json_decref(r);   /* lib/api logged what changed, or why not */
+}
+
+/* Members removed with drain go once their flows end. */
+static void
+removals_run(struct dsrlb_app *app, uint64_t now)
+{
+	if (now < app->removals_ms)
+		return;
+	app->removals_ms = now + 1000;
+	lb_api_removals_run(&app->api, now);
+}
+
+/* VIPs added at run time are announced like the ones at start. */
+static void
+garp_new_vips(struct dsrlb_app *app)
+{
+	unsigned int n;
+
+	lb_core_vips(app->core, &n);
+	if (n > app->garp_vips)
+		dsrlb_garp_start(app);
+	app->garp_vips = n;
+}
+
 void
 dsrlb_master_loop(struct dsrlb_app *app)
 {
-	const struct lb_neigh_ops ops = neigh_ops(app);
-
 	if (watch_ctl(app) != 0)
 		APP_LOG(ERR, "control socket not watched: %s", strerror(errno));
 	while (!dsrlb_signal_quit) {
@@ -439,28 +574,20 @@ dsrlb_master_loop(struct dsrlb_app *app)
 		unsigned int work = 0;
 
 		pthread_mutex_lock(&app->lock);
-		work += workers_input(app, now);
-		work += dsrlb_exception_poll(app);
-		lb_neigh_run(&app->neigh, now, &ops);
-		dsrlb_health_run(app, now);
+		work += drain_workers(app, now);
+		work += kif_poll(app);
+		lb_neigh_run(&app->neigh, now, &app->neigh_ops);
+		dsrlb_reconcile(app, now);
+		lb_hc_runner_run(app->hc, now);
 		work += garp_run(app, now);
-		if (app->ctl != NULL && (now >= app->ctl_expire_ms ||
-					 lb_ctl_pending(app->ctl))) {
-			/* requests an earlier pass left (each pass answers
-			 * a bounded number), and stalled and idle clients
-			 * to drop even without events */
-			lb_ctl_poll(app->ctl, now);
-			app->ctl_expire_ms = now + 1000;
-		}
+		ctl_run(app, now);
+		reload_signal(app);
+		removals_run(app, now);
+		garp_new_vips(app);
 		commit(app);
-		app->mstats.c[LB_STAT_SNAPSHOT_FREED] +=
-			lb_core_reclaim(app->core);
+		reclaim(app);
 		pthread_mutex_unlock(&app->lock);
-		if (dsrlb_signal_stats) {
-			dsrlb_signal_stats = 0;
-			dsrlb_stats_log(app);
-		}
-		wait_events(app, work > 0 || (app->ctl != NULL &&
-					      lb_ctl_pending(app->ctl)) ? 0 : 1);
+		stats_signal(app);
+		wait_events(app, work > 0 || ctl_pending(app) ? 0 : 1);
 	}
 }

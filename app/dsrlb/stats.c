@@ -234,21 +234,23 @@ static int
 tel_health(const char *cmd __rte_unused, const char *params __rte_unused,
 	   struct rte_tel_data *d)
 {
-	const struct dsrlb_health *h = &tel_app->health;
 	unsigned int i;
 
 	rte_tel_data_start_dict(d);
 	pthread_mutex_lock(&tel_app->lock);
-	for (i = 0; i < h->n; i++) {
-		const struct dsrlb_check *c = &h->checks[i];
-		const struct lb_core_service *s = lb_core_service(tel_app->core,
-								  c->svc);
-		const struct lb_core_member *m = lb_core_member(tel_app->core,
-								c->member);
+	for (i = 0; i < lb_hc_runner_count(tel_app->hc); i++) {
+		struct lb_hc_info c;
+		const struct lb_core_service *s;
+		const struct lb_core_member *m;
 		struct rte_tel_data *cd;
 		char name[2 * LB_NAME_MAX + 2], key[2 * LB_NAME_MAX + 2];
 
-		if (s == NULL || m == NULL)
+		lb_hc_check_info(lb_hc_runner_at(tel_app->hc, i), &c);
+		s = lb_core_service(tel_app->core, c.target->svc);
+		m = lb_core_member(tel_app->core, c.target->member);
+		/* a pair that left: the next pass stops its check */
+		if (s == NULL || m == NULL ||
+		    dsrlb_pair_id(s, m) != c.target->id)
 			continue;
 		cd = rte_tel_data_alloc();
 		if (cd == NULL)
@@ -257,13 +259,12 @@ tel_health(const char *cmd __rte_unused, const char *params __rte_unused,
 		rte_tel_data_add_dict_string(cd, "service", s->conf.name);
 		rte_tel_data_add_dict_string(cd, "member", m->conf.name);
 		rte_tel_data_add_dict_string(cd, "type",
-					     lb_check_names[c->conf.type]);
+					     lb_check_names[c.target->check.type]);
 		rte_tel_data_add_dict_string(cd, "state",
-					     !c->st.checked ? "unchecked" :
-					     c->st.up ? "up" : "down");
-		rte_tel_data_add_dict_string(cd, "last", c->last);
-		rte_tel_data_add_dict_u64(cd, "runs", c->runs);
-		rte_tel_data_add_dict_u64(cd, "failures", c->failures);
+					     lb_hc_status_names[c.status]);
+		rte_tel_data_add_dict_string(cd, "last", c.last);
+		rte_tel_data_add_dict_u64(cd, "runs", c.runs);
+		rte_tel_data_add_dict_u64(cd, "failures", c.failures);
 		snprintf(name, sizeof(name), "%s/%s", s->conf.name, m->conf.name);
 		if (rte_tel_data_add_dict_container(d,
 				tel_key(name, key, sizeof(key)), cd, 0) != 0)
@@ -299,7 +300,7 @@ tel_neighbors(const char *cmd __rte_unused, const char *params __rte_unused,
 		rte_tel_data_add_dict_string(nd, "state",
 					     lb_neigh_state_names[n->state]);
 		rte_tel_data_add_dict_string(nd, "port",
-					     tel_app->conf->ports[n->port].name);
+			lb_core_port(tel_app->core, n->port)->conf.name);
 		rte_tel_data_add_dict_int(nd, "wanted", n->wanted);
 		if (rte_tel_data_add_dict_container(d,
 				tel_key(ip, key, sizeof(key)), nd, 0) != 0)

@@ -3,11 +3,22 @@
  */
 
 /* Health checks: what answers mean for each kind (good, bad, partial,
- * oversized), the rise/fall machine, the requests sent. No EAL. */
+ * oversized), the rise/fall machine, the requests sent; the check
+ * runner's reconcile and its sockets, against servers on 127.0.0.1.
+ * No EAL. */
 
+#include <dirent.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <netinet/in.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "lb_config.h"
+#include "lb_hc_runner.h"
 #include "lb_health.h"
 #include "test_util.h"
 
@@ -216,6 +227,521 @@ health_http_get_and_goodbyes(void **state)
 	assert_null(lb_health_goodbye(LB_CHECK_TCP));
 }
 
+/* ---- the check runner, against real sockets on 127.0.0.1 ---- */
+
+struct changes {
+	unsigned int n;
+	uint16_t svc;
+	uint16_t member;
+	bool up;
+};
+
+static void
+on_changed(void *ctx, const struct lb_hc_target *t, bool up)
+{
+	struct changes *c = ctx;
+
+	c->n++;
+	c->svc = t->svc;
+	c->member = t->member;
+	c->up = up;
+}
+
+struct rig {
+	int ep;
+	struct lb_hc_runner *r;
+	struct changes ch;
+};
+
+static void
+rig_open(struct rig *g)
+{
+	struct lb_hc_runner_params p = { .changed = on_changed };
+
+	memset(g, 0, sizeof(*g));
+	g->ep = epoll_create1(EPOLL_CLOEXEC);
+	assert_true(g->ep >= 0);
+	p.epoll_fd = g->ep;
+	p.ctx = &g->ch;
+	g->r = lb_hc_runner_create(&p);
+	assert_non_null(g->r);
+}
+
+static void
+rig_close(struct rig *g)
+{
+	lb_hc_runner_free(g->r);
+	close(g->ep);
+}
+
+/* A TCP socket on 127.0.0.1: listening (connects complete in the
+ * kernel's backlog, nothing is ever sent), or only bound (connects are
+ * refused). */
+static int
+tcp_server(bool listening, uint16_t *port)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	assert_true(fd >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	if (listening)
+		assert_int_equal(listen(fd, 16), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
+	*port = ntohs(sa.sin_port);
+	return fd;
+}
+
+static struct lb_hc_target
+target(uint16_t svc, uint16_t member, uint8_t type, uint16_t port)
+{
+	struct lb_hc_target t = {
+		.svc = svc, .member = member, .id = 1,
+		.addr = htonl(INADDR_LOOPBACK), .src = htonl(INADDR_LOOPBACK),
+		.port = port, .proto = LB_IPPROTO_TCP, .start_up = true,
+		.check = { .type = type, .rise = 1, .fall = 1,
+			   .sip_proto = LB_IPPROTO_TCP, .interval_ms = 1000,
+			   .timeout_ms = 500, .port = port },
+	};
+
+	snprintf(t.label, sizeof(t.label), "s%u/m%u", svc, member);
+	if (type == LB_CHECK_HTTP)
+		strcpy(t.check.path, "/status");
+	return t;
+}
+
+static struct lb_hc_info
+info_of(const struct rig *g, uint16_t svc, uint16_t member)
+{
+	const struct lb_hc_check *c = lb_hc_runner_find(g->r, svc, member);
+	struct lb_hc_info i;
+
+	assert_non_null(c);
+	lb_hc_check_info(c, &i);
+	return i;
+}
+
+/* Hand the runner the events of its sockets until the check of (svc,
+ * member) has run `runs` times. The clock does not move, so no check
+ * times out while the kernel works; a lost event fails the test after
+ * 50 empty waits of 100 ms. */
+static void
+pump_until_runs(struct rig *g, uint16_t svc, uint16_t member, uint64_t runs,
+		uint64_t now)
+{
+	unsigned int idle = 0;
+
+	while (info_of(g, svc, member).runs < runs) {
+		struct epoll_event ev[8];
+		int i, n = epoll_wait(g->ep, ev, 8, 100);
+
+		if (n <= 0 && ++idle == 50)
+			fail_msg("check s%u/m%u: no result", svc, member);
+		for (i = 0; i < n; i++)
+			lb_hc_runner_event(g->r, ev[i].data.ptr, now);
+	}
+}
+
+/* Read a request up to its empty line from a member's side of the
+ * connection, handing the runner its events while it sends. */
+static void
+read_request(struct rig *g, int conn, char *buf, size_t size, uint64_t now)
+{
+	unsigned int idle = 0;
+	size_t len = 0;
+
+	buf[0] = '\0';
+	while (strstr(buf, "\r\n\r\n") == NULL) {
+		struct epoll_event ev[8];
+		ssize_t n = recv(conn, buf + len, size - 1 - len, MSG_DONTWAIT);
+		int i, k;
+
+		if (n > 0) {
+			len += (size_t)n;
+			buf[len] = '\0';
+			continue;
+		}
+		assert_true(n < 0 && errno == EAGAIN && len < size - 1);
+		k = epoll_wait(g->ep, ev, 8, 100);
+		if (k <= 0 && ++idle == 50)
+			fail_msg("no request: \"%s\"", buf);
+		for (i = 0; i < k; i++)
+			lb_hc_runner_event(g->r, ev[i].data.ptr, now);
+	}
+}
+
+static unsigned int
+open_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	unsigned int n = 0;
+
+	assert_non_null(d);
+	while (readdir(d) != NULL)
+		n++;
+	closedir(d);
+	return n;
+}
+
+/* A reconcile that keeps a pair's check keeps its verdict, counters and
+ * schedule; a new pair starts soon; the order of the targets does not
+ * matter. */
+static void
+runner_sync_keeps_unchanged_checks_and_starts_new_ones(void **state)
+{
+	struct lb_hc_target t[3];
+	const struct lb_hc_check *ca, *cb;
+	struct lb_hc_info a, b, c;
+	struct rig g;
+	uint16_t up_port, refused_port;
+	int up_fd, refused_fd;
+
+	(void)state;
+	rig_open(&g);
+	up_fd = tcp_server(true, &up_port);
+	refused_fd = tcp_server(false, &refused_port);
+	t[0] = target(0, 0, LB_CHECK_TCP, up_port);
+	t[1] = target(0, 1, LB_CHECK_TCP, refused_port);
+	assert_int_equal(lb_hc_runner_sync(g.r, t, 2, 0), 0);
+	assert_int_equal(lb_hc_runner_count(g.r), 2);
+	/* first runs spread over the interval: 0 and 500 ms */
+	assert_int_equal(info_of(&g, 0, 0).next_ms, 0);
+	assert_int_equal(info_of(&g, 0, 1).next_ms, 500);
+	assert_string_equal(info_of(&g, 0, 0).last, "not run yet");
+	assert_int_equal(info_of(&g, 0, 0).status, LB_HC_UNCHECKED);
+
+	lb_hc_runner_run(g.r, 0);
+	pump_until_runs(&g, 0, 0, 1, 0);
+	lb_hc_runner_run(g.r, 500);
+	pump_until_runs(&g, 0, 1, 1, 500);
+	a = info_of(&g, 0, 0);
+	b = info_of(&g, 0, 1);
+	assert_int_equal(a.status, LB_HC_UP);
+	assert_string_equal(a.last, "passed");
+	assert_int_equal(b.status, LB_HC_DOWN);
+	assert_string_equal(b.last, "refused");
+	assert_int_equal(b.changes, 1);
+	assert_int_equal(g.ch.n, 1);          /* b went down, a stayed up */
+	assert_true(g.ch.svc == 0 && g.ch.member == 1 && !g.ch.up);
+
+	/* a third pair, the list in another order, a's label renamed */
+	ca = lb_hc_runner_find(g.r, 0, 0);
+	cb = lb_hc_runner_find(g.r, 0, 1);
+	t[2] = t[0];
+	strcpy(t[2].label, "web/fe1");
+	t[0] = target(1, 0, LB_CHECK_TCP, up_port);
+	assert_int_equal(lb_hc_runner_sync(g.r, t, 3, 600), 0);
+	assert_int_equal(lb_hc_runner_count(g.r), 3);
+	assert_ptr_equal(lb_hc_runner_find(g.r, 0, 0), ca);
+	assert_ptr_equal(lb_hc_runner_find(g.r, 0, 1), cb);
+	a = info_of(&g, 0, 0);
+	b = info_of(&g, 0, 1);
+	assert_true(a.status == LB_HC_UP && a.runs == 1 && a.next_ms == 1000);
+	assert_string_equal(a.target->label, "web/fe1");
+	assert_true(b.status == LB_HC_DOWN && b.runs == 1 && b.failures == 1 &&
+		    b.changes == 1 && b.next_ms == 1500);
+	c = info_of(&g, 1, 0);
+	assert_true(c.status == LB_HC_UNCHECKED && c.runs == 0 &&
+		    c.next_ms == 600);
+	/* ordered by service, then member */
+	lb_hc_check_info(lb_hc_runner_at(g.r, 2), &c);
+	assert_int_equal(c.target->svc, 1);
+	assert_null(lb_hc_runner_at(g.r, 3));
+	assert_int_equal(g.ch.n, 1);          /* a reconcile reports nothing */
+
+	rig_close(&g);
+	close(up_fd);
+	close(refused_fd);
+}
+
+/* A pair that left the core stops: its socket is closed (and so out of
+ * the epoll set), its check gone, nothing reported for it. */
+static void
+runner_sync_stops_removed_checks_and_closes_their_sockets(void **state)
+{
+	struct lb_hc_target t[2];
+	struct rig g;
+	uint16_t port;
+	unsigned int fds;
+	int srv;
+
+	(void)state;
+	rig_open(&g);
+	srv = tcp_server(true, &port);   /* connects, never greets */
+	t[0] = target(0, 0, LB_CHECK_POP3, port);
+	t[1] = target(0, 1, LB_CHECK_POP3, port);
+	assert_int_equal(lb_hc_runner_sync(g.r, t, 2, 0), 0);
+	fds = open_fds();
+	lb_hc_runner_run(g.r, 0);             /* (0, 0) waits for a banner */
+	assert_int_equal(open_fds(), fds + 1);
+	assert_int_equal(lb_hc_runner_sync(g.r, &t[1], 1, 10), 0);
+	assert_int_equal(open_fds(), fds);
+	assert_null(lb_hc_runner_find(g.r, 0, 0));
+	assert_int_equal(lb_hc_runner_count(g.r), 1);
+	assert_int_equal(info_of(&g, 0, 1).runs, 0);
+	assert_int_equal(lb_hc_runner_sync(g.r, NULL, 0, 20), 0);
+	assert_int_equal(lb_hc_runner_count(g.r), 0);
+	assert_int_equal(g.ch.n, 0);
+	rig_close(&g);
+	close(srv);
+}
+
+/* Another pair in the same slots (a new generation), or another check
+ * of the pair, is a new check: it starts over from what the owner
+ * believes, and reports relative to that. */
+static void
+runner_sync_restarts_a_changed_check_from_the_owners_belief(void **state)
+{
+	struct lb_hc_target t;
+	struct lb_hc_info i;
+	struct rig g;
+	uint16_t port;
+	int srv;
+
+	(void)state;
+	rig_open(&g);
+	srv = tcp_server(true, &port);
+	t = target(3, 7, LB_CHECK_TCP, port);
+	assert_int_equal(lb_hc_runner_sync(g.r, &t, 1, 0), 0);
+	lb_hc_runner_run(g.r, 0);
+	pump_until_runs(&g, 3, 7, 1, 0);
+	assert_int_equal(g.ch.n, 0);          /* started up, passed */
+
+	/* a member added at runtime in the slot: believed down, up at its
+	 * first pass whatever rise says */
+	t.id = 2;
+	t.start_up = false;
+	t.check.rise = 3;
+	assert_int_equal(lb_hc_runner_sync(g.r, &t, 1, 100), 0);
+	i = info_of(&g, 3, 7);
+	assert_true(i.runs == 0 && i.status == LB_HC_UNCHECKED &&
+		    i.next_ms == 100);
+	lb_hc_runner_run(g.r, 100);
+	pump_until_runs(&g, 3, 7, 1, 100);
+	assert_int_equal(info_of(&g, 3, 7).status, LB_HC_UP);
+	assert_true(g.ch.n == 1 && g.ch.up && g.ch.svc == 3 &&
+		    g.ch.member == 7);
+
+	/* added down and failing first: then rise passes in a row */
+	close(srv);
+	srv = tcp_server(false, &port);       /* refuses */
+	t.id = 3;
+	t.check.port = t.port = port;
+	t.check.rise = 2;
+	assert_int_equal(lb_hc_runner_sync(g.r, &t, 1, 200), 0);
+	lb_hc_runner_run(g.r, 200);
+	pump_until_runs(&g, 3, 7, 1, 200);
+	assert_int_equal(info_of(&g, 3, 7).status, LB_HC_DOWN);
+	assert_int_equal(g.ch.n, 1);          /* down, as believed */
+	assert_int_equal(listen(srv, 16), 0); /* the member comes up */
+	lb_hc_runner_run(g.r, 1200);
+	pump_until_runs(&g, 3, 7, 2, 1200);
+	assert_int_equal(info_of(&g, 3, 7).status, LB_HC_DOWN);
+	lb_hc_runner_run(g.r, 2200);
+	pump_until_runs(&g, 3, 7, 3, 2200);
+	assert_int_equal(info_of(&g, 3, 7).status, LB_HC_UP);
+	assert_true(g.ch.n == 2 && g.ch.up);  /* rise 2 reached */
+
+	/* the check's port changes: a new check, believed up now */
+	t.check.port = t.port = 1;
+	t.start_up = true;
+	assert_int_equal(lb_hc_runner_sync(g.r, &t, 1, 1200), 0);
+	i = info_of(&g, 3, 7);
+	assert_true(i.runs == 0 && i.changes == 0);
+	rig_close(&g);
+	close(srv);
+}
+
+/* A list naming a pair twice is refused whole: the running checks,
+ * their state and sockets stay as they were. */
+static void
+runner_sync_refuses_a_pair_twice_and_changes_nothing(void **state)
+{
+	struct lb_hc_target t[3];
+	const struct lb_hc_check *c0;
+	struct rig g;
+	uint16_t port;
+	int srv;
+
+	(void)state;
+	rig_open(&g);
+	srv = tcp_server(true, &port);
+	t[0] = target(0, 0, LB_CHECK_TCP, port);
+	assert_int_equal(lb_hc_runner_sync(g.r, t, 1, 0), 0);
+	lb_hc_runner_run(g.r, 0);
+	pump_until_runs(&g, 0, 0, 1, 0);
+	c0 = lb_hc_runner_find(g.r, 0, 0);
+	t[1] = target(0, 5, LB_CHECK_TCP, port);
+	t[2] = t[1];
+	t[2].id = 9;
+	assert_int_equal(lb_hc_runner_sync(g.r, t, 3, 10), -EINVAL);
+	assert_int_equal(lb_hc_runner_count(g.r), 1);
+	assert_ptr_equal(lb_hc_runner_find(g.r, 0, 0), c0);
+	assert_null(lb_hc_runner_find(g.r, 0, 5));
+	assert_int_equal(info_of(&g, 0, 0).runs, 1);
+	assert_int_equal(info_of(&g, 0, 0).next_ms, 1000);
+	rig_close(&g);
+	close(srv);
+}
+
+/* 1000 pairs added at once do not all fire in the same millisecond:
+ * their first runs spread over one interval. A pair added later starts
+ * at once, and the others keep their schedule. */
+static void
+runner_new_checks_spread_over_their_interval(void **state)
+{
+	enum { N = 1000 };
+	struct lb_hc_target *t = calloc(N + 1, sizeof(*t));
+	uint8_t *used = calloc(2000, 1);
+	struct rig g;
+	unsigned int i;
+
+	(void)state;
+	assert_non_null(t);
+	assert_non_null(used);
+	rig_open(&g);
+	for (i = 0; i <= N; i++) {
+		t[i] = target((uint16_t)(i / 100), (uint16_t)(i % 100),
+			      LB_CHECK_TCP, 9);
+		t[i].check.interval_ms = 2000;
+	}
+	assert_int_equal(lb_hc_runner_sync(g.r, t, N, 10000), 0);
+	for (i = 0; i < N; i++) {
+		struct lb_hc_info in;
+
+		lb_hc_check_info(lb_hc_runner_at(g.r, i), &in);
+		assert_true(in.next_ms >= 10000 && in.next_ms < 12000);
+		if (used[in.next_ms - 10000]++ != 0)
+			fail_msg("two first runs at %" PRIu64, in.next_ms);
+	}
+	assert_int_equal(lb_hc_runner_sync(g.r, t, N + 1, 10500), 0);
+	assert_int_equal(info_of(&g, t[N].svc, t[N].member).next_ms, 10500);
+	for (i = 0; i < N; i++) {
+		struct lb_hc_info in;
+
+		lb_hc_check_info(lb_hc_runner_at(g.r, i), &in);
+		assert_true(in.next_ms >= 10000 && in.next_ms < 12000);
+	}
+	rig_close(&g);
+	free(t);
+	free(used);
+}
+
+/* The runner's requests and its reading of answers, end to end: a
+ * banner, a wrong banner (quoted from the member's bytes), an HTTP
+ * request and status, a SIP OPTIONS over UDP with the member's Route
+ * header. */
+static void
+runner_requests_and_answers_over_real_sockets(void **state)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(sa);
+	struct lb_hc_target t[3];
+	char req[1024], want[64];
+	struct rig g;
+	uint16_t pop_port, http_port, sip_port;
+	int pop, http, sip, conn;
+	unsigned int i;
+	ssize_t n;
+
+	(void)state;
+	rig_open(&g);
+	pop = tcp_server(true, &pop_port);
+	http = tcp_server(true, &http_port);
+	sip = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	assert_int_equal(bind(sip, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(getsockname(sip, (struct sockaddr *)&sa, &len), 0);
+	sip_port = ntohs(sa.sin_port);
+	t[0] = target(0, 0, LB_CHECK_POP3, pop_port);
+	t[1] = target(1, 0, LB_CHECK_HTTP, http_port);
+	t[2] = target(2, 0, LB_CHECK_SIP, sip_port);
+	t[2].proto = t[2].check.sip_proto = LB_IPPROTO_UDP;
+	for (i = 0; i < 3; i++)
+		t[i].check.interval_ms = 3;   /* all due by 3 */
+	assert_int_equal(lb_hc_runner_sync(g.r, t, 3, 0), 0);
+	lb_hc_runner_run(g.r, 3);
+
+	conn = accept(pop, NULL, NULL);
+	assert_true(conn >= 0);
+	assert_int_equal(write(conn, "+OK ready\r\n", 11), 11);
+	pump_until_runs(&g, 0, 0, 1, 3);
+	assert_string_equal(info_of(&g, 0, 0).last, "passed");
+	close(conn);
+
+	conn = accept(http, NULL, NULL);
+	assert_true(conn >= 0);
+	read_request(&g, conn, req, sizeof(req), 3);
+	assert_true(strncmp(req, "GET /status HTTP/1.0\r\nHost: 127.0.0.1\r\n",
+			    39) == 0);
+	assert_int_equal(write(conn, "HTTP/1.1 503 Busy\r\n", 19), 19);
+	pump_until_runs(&g, 1, 0, 1, 3);
+	assert_string_equal(info_of(&g, 1, 0).last,
+			    "HTTP status not 2xx/3xx \"HTTP/1.1 503 Busy\"");
+	close(conn);
+
+	len = sizeof(sa);
+	n = recvfrom(sip, req, sizeof(req) - 1, 0, (struct sockaddr *)&sa, &len);
+	assert_true(n > 0);
+	req[n] = '\0';
+	snprintf(want, sizeof(want), "\r\nRoute: <sip:127.0.0.1:%u;lr>\r\n",
+		 sip_port);
+	assert_non_null(strstr(req, want));
+	assert_non_null(strstr(req, "\r\nVia: SIP/2.0/UDP 127.0.0.1:"));
+	assert_int_equal(sendto(sip, "SIP/2.0 200 OK\r\n", 16, 0,
+				(struct sockaddr *)&sa, len), 16);
+	pump_until_runs(&g, 2, 0, 1, 3);
+	assert_string_equal(info_of(&g, 2, 0).last, "passed");
+
+	rig_close(&g);
+	close(pop);
+	close(http);
+	close(sip);
+}
+
+/* ICMP checks share one raw socket; each reply finds its own check by
+ * the slots it echoes, even for two checks of one address. Needs the
+ * right to open a raw socket, and a kernel that answers echo. */
+static void
+runner_icmp_replies_find_their_checks(void **state)
+{
+	struct lb_hc_target t[2];
+	struct rig g;
+	FILE *f;
+	int ignore = 0, rc;
+
+	(void)state;
+	f = fopen("/proc/sys/net/ipv4/icmp_echo_ignore_all", "r");
+	if (f != NULL) {
+		if (fscanf(f, "%d", &ignore) != 1)
+			ignore = 0;
+		fclose(f);
+	}
+	if (ignore != 0)
+		skip();
+	rig_open(&g);
+	t[0] = target(0, 0, LB_CHECK_ICMP, 0);
+	t[1] = target(4, 2, LB_CHECK_ICMP, 0);
+	t[0].proto = t[1].proto = 0;
+	rc = lb_hc_runner_sync(g.r, t, 2, 0);
+	if (rc == -EPERM || rc == -EACCES) {
+		/* applied all the same: the checks fail for want of it */
+		assert_int_equal(lb_hc_runner_count(g.r), 2);
+		rig_close(&g);
+		skip();
+	}
+	assert_int_equal(rc, 0);
+	lb_hc_runner_run(g.r, 500);
+	pump_until_runs(&g, 0, 0, 1, 500);
+	pump_until_runs(&g, 4, 2, 1, 500);
+	assert_string_equal(info_of(&g, 0, 0).last, "passed");
+	assert_string_equal(info_of(&g, 4, 2).last, "passed");
+	assert_int_equal(info_of(&g, 4, 2).failures, 0);
+	rig_close(&g);
+}
+
 int
 main(void)
 {
@@ -227,6 +753,13 @@ main(void)
 		cmocka_unit_test(health_goes_down_after_fall_and_up_after_rise),
 		cmocka_unit_test(health_sip_options_as_the_seed_says),
 		cmocka_unit_test(health_http_get_and_goodbyes),
+		cmocka_unit_test(runner_sync_keeps_unchanged_checks_and_starts_new_ones),
+		cmocka_unit_test(runner_sync_stops_removed_checks_and_closes_their_sockets),
+		cmocka_unit_test(runner_sync_restarts_a_changed_check_from_the_owners_belief),
+		cmocka_unit_test(runner_sync_refuses_a_pair_twice_and_changes_nothing),
+		cmocka_unit_test(runner_new_checks_spread_over_their_interval),
+		cmocka_unit_test(runner_requests_and_answers_over_real_sockets),
+		cmocka_unit_test(runner_icmp_replies_find_their_checks),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

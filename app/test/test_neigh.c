@@ -5,6 +5,9 @@
 /* The neighbor table: resolution, refresh before expiry, loss, retry,
  * learning and aging, driven with explicit times. No EAL. */
 
+#include <errno.h>
+#include <stdlib.h>
+
 #include "lb_neigh.h"
 #include "test_util.h"
 
@@ -206,6 +209,349 @@ neigh_learnt_entries_age_out_and_make_room(void **state)
 	lb_neigh_fini(&t);
 }
 
+/* Reconcile keeps what stays, starts what is new, stops what went:
+ * an entry wanted before and after keeps its MAC and timers. */
+static void
+neigh_sync_wants_new_unwants_gone_and_keeps_the_rest(void **state)
+{
+	struct lb_neigh_table t;
+	struct record r = { 0 };
+	struct lb_neigh_ops ops = { on_request, on_changed, &r };
+	const uint32_t a = ip4("198.51.100.11"), b = ip4("198.51.100.12");
+	const uint32_t c = ip4("198.51.100.13");
+	const uint32_t first[] = { a, b }, second[] = { c, b };
+	const uint8_t ports[] = { 0, 0 };
+	struct lb_neigh *nb, before;
+
+	(void)state;
+	lb_neigh_init(&t, 16, &params);
+	assert_int_equal(lb_neigh_sync(&t, first, ports, 2, 0), 0);
+	assert_int_equal(t.n, 2);
+	lb_neigh_run(&t, 0, &ops);
+	assert_int_equal(r.requests, 2);
+	lb_neigh_learn(&t, b, mac_b, 0, true, 100, &ops);
+	nb = lb_neigh_find(&t, b);
+	before = *nb;
+
+	assert_int_equal(lb_neigh_sync(&t, second, ports, 2, 200), 0);
+	assert_false(lb_neigh_find(&t, a)->wanted);
+	nb = lb_neigh_find(&t, b);
+	assert_true(nb->wanted);
+	assert_int_equal(nb->state, LB_NEIGH_REACHABLE);
+	assert_memory_equal(nb->mac, mac_b, 6);
+	assert_true(nb->next_ms == before.next_ms &&
+		    nb->confirmed_ms == before.confirmed_ms);
+	assert_true(lb_neigh_find(&t, c)->wanted);
+	assert_int_equal(lb_neigh_find(&t, c)->state, LB_NEIGH_INCOMPLETE);
+
+	/* the next run asks for c only; a, never resolved, is forgotten */
+	r.requests = 0;
+	lb_neigh_run(&t, 200, &ops);
+	assert_int_equal(r.requests, 1);
+	assert_null(lb_neigh_find(&t, a));
+	assert_int_equal(t.n, 2);
+	lb_neigh_fini(&t);
+}
+
+/* A wanted entry that failed keeps its retry timer across a reconcile
+ * that still names it: no burst of requests on every change. */
+static void
+neigh_sync_does_not_restart_a_wanted_entry(void **state)
+{
+	struct lb_neigh_table t;
+	struct record r = { 0 };
+	struct lb_neigh_ops ops = { on_request, on_changed, &r };
+	const uint32_t a = ip4("198.51.100.11");
+	const uint8_t port = 0;
+	struct lb_neigh *n;
+	uint64_t now, next;
+
+	(void)state;
+	lb_neigh_init(&t, 16, &params);
+	lb_neigh_sync(&t, &a, &port, 1, 0);
+	for (now = 0; now <= 4000; now += 500)
+		lb_neigh_run(&t, now, &ops);
+	n = lb_neigh_find(&t, a);
+	assert_int_equal(n->state, LB_NEIGH_FAILED);
+	next = n->next_ms;
+	r.requests = 0;
+	assert_int_equal(lb_neigh_sync(&t, &a, &port, 1, now), 0);
+	assert_int_equal(n->state, LB_NEIGH_FAILED);
+	assert_int_equal(n->next_ms, next);
+	lb_neigh_run(&t, now, &ops);
+	assert_int_equal(r.requests, 0);
+	/* lb_neigh_want() on a wanted entry leaves it alone too */
+	assert_ptr_equal(lb_neigh_want(&t, a, 0, now), n);
+	assert_int_equal(n->next_ms, next);
+	lb_neigh_fini(&t);
+}
+
+/* An unwanted neighbor is no longer refreshed nor reported; it ages out
+ * like a learnt one. Wanted again later, its owner hears of its MAC at
+ * the next answer. */
+static void
+neigh_unwant_stops_refresh_and_reports(void **state)
+{
+	struct lb_neigh_table t;
+	struct record r = { 0 };
+	struct lb_neigh_ops ops = { on_request, on_changed, &r };
+	const uint32_t a = ip4("198.51.100.11");
+	struct lb_neigh *n;
+	uint64_t now;
+
+	(void)state;
+	lb_neigh_init(&t, 16, &params);
+	lb_neigh_want(&t, a, 0, 0);
+	lb_neigh_learn(&t, a, mac_a, 0, true, 0, &ops);
+	assert_int_equal(r.changed, 1);
+	lb_neigh_unwant(&t, a);
+	r.requests = 0;
+	for (now = 0; now <= 60000; now += 1000)
+		lb_neigh_run(&t, now, &ops);
+	assert_int_equal(r.requests, 0);            /* no refresh */
+	n = lb_neigh_find(&t, a);
+	assert_non_null(n);                         /* kept while young */
+	lb_neigh_learn(&t, a, mac_b, 0, true, now, &ops);
+	assert_int_equal(r.changed, 1);             /* not reported */
+	assert_ptr_equal(lb_neigh_want(&t, a, 0, now), n);
+	assert_int_equal(n->state, LB_NEIGH_REACHABLE);   /* starts resolved */
+	lb_neigh_learn(&t, a, mac_b, 0, true, now + 10, &ops);
+	assert_int_equal(r.changed, 2);             /* its owner is told */
+	lb_neigh_unwant(&t, a);
+	lb_neigh_run(&t, now + 10 + params.learnt_ttl_ms, &ops);
+	assert_null(lb_neigh_find(&t, a));
+	lb_neigh_fini(&t);
+}
+
+/* A member added where the table already knows the address hears of
+ * its MAC at once, once; one still resolving hears nothing yet. */
+static void
+neigh_report_tells_a_new_owner_once(void **state)
+{
+	struct lb_neigh_table t;
+	struct record r = { 0 };
+	struct lb_neigh_ops ops = { on_request, on_changed, &r };
+	const uint32_t a = ip4("198.51.100.11"), b = ip4("198.51.100.12");
+
+	(void)state;
+	lb_neigh_init(&t, 16, &params);
+	lb_neigh_learn(&t, a, mac_a, 0, true, 0, &ops);   /* learnt, unwanted */
+	lb_neigh_report(&t, a, &ops);
+	assert_int_equal(r.changed, 0);                   /* nobody wants it */
+	lb_neigh_want(&t, a, 0, 10);
+	lb_neigh_want(&t, b, 0, 10);
+	lb_neigh_report(&t, a, &ops);
+	lb_neigh_report(&t, b, &ops);
+	assert_int_equal(r.changed, 1);
+	assert_true(r.last_usable);
+	lb_neigh_learn(&t, a, mac_a, 0, true, 20, &ops);
+	assert_int_equal(r.changed, 1);                   /* said already */
+	lb_neigh_report(&t, a, &ops);                     /* a new owner */
+	assert_int_equal(r.changed, 2);
+	lb_neigh_fini(&t);
+}
+
+static void
+neigh_sync_fails_whole_and_makes_room(void **state)
+{
+	struct lb_neigh_table t;
+	struct record r = { 0 };
+	struct lb_neigh_ops ops = { on_request, on_changed, &r };
+	uint32_t addrs[5];
+	uint8_t ports[5] = { 0 };
+	unsigned int i;
+
+	(void)state;
+	lb_neigh_init(&t, 4, &params);
+	for (i = 0; i < 4; i++)   /* a full table of learnt entries */
+		lb_neigh_learn(&t, htonl(0xc6336450u + i), mac_a, 0, true,
+			       i, &ops);
+	for (i = 0; i < 5; i++)
+		addrs[i] = htonl(0xc6336460u + i);
+	assert_int_equal(lb_neigh_sync(&t, addrs, ports, 5, 10), -ENOSPC);
+	assert_int_equal(t.n, 4);
+	for (i = 0; i < 4; i++)
+		assert_false(t.e[i].wanted);
+	/* four fit: learnt entries make room; a duplicate counts once */
+	addrs[3] = addrs[0];
+	assert_int_equal(lb_neigh_sync(&t, addrs, ports, 4, 10), 0);
+	assert_int_equal(t.n, 4);
+	for (i = 0; i < 3; i++)
+		assert_true(lb_neigh_find(&t, addrs[i])->wanted);
+	assert_int_equal(lb_neigh_sync(&t, NULL, NULL, 0, 20), 0);
+	for (i = 0; i < t.n; i++)
+		assert_false(t.e[i].wanted);
+	lb_neigh_fini(&t);
+}
+
+/* ARP frames the master sends, byte by byte. */
+static void
+neigh_frames_tagged_and_padded(void **state)
+{
+	static const uint8_t own[6] = { 2, 0, 0, 0, 0, 2 };
+	const uint32_t addr = ip4("198.51.100.2");
+	struct lb_neigh n = { .addr = ip4("198.51.100.11") };
+	uint8_t buf[LB_NEIGH_FRAME_MAX];
+	struct lb_pkt pk;
+	struct lb_pkt_arp a;
+	uint32_t len;
+	unsigned int i;
+
+	(void)state;
+	memcpy(n.mac, mac_a, 6);
+	len = lb_neigh_request_frame(buf, 0, own, addr, &n, false);
+	assert_int_equal(len, 60);
+	assert_memory_equal(buf, mac_bcast, 6);
+	assert_memory_equal(buf + 6, own, 6);
+	assert_int_equal(lb_load_be16(buf + 12), LB_ETHERTYPE_ARP);
+	for (i = 42; i < 60; i++)
+		assert_int_equal(buf[i], 0);
+	assert_int_equal(lb_pkt_parse(buf, len, &pk), LB_PKT_ARP);
+	lb_pkt_arp_read(buf, &pk, &a);
+	assert_int_equal(a.op, LB_ARP_OP_REQUEST);
+	assert_memory_equal(a.sha, own, 6);
+	assert_true(a.spa == addr && a.tpa == n.addr);
+
+	/* unicast refresh on VLAN 100 */
+	len = lb_neigh_request_frame(buf, 100, own, addr, &n, true);
+	assert_int_equal(len, 60);
+	assert_memory_equal(buf, mac_a, 6);
+	assert_int_equal(lb_load_be16(buf + 12), LB_ETHERTYPE_VLAN);
+	assert_int_equal(lb_load_be16(buf + 14), 100);
+	assert_int_equal(lb_load_be16(buf + 16), LB_ETHERTYPE_ARP);
+	assert_int_equal(lb_pkt_parse(buf, len, &pk), LB_PKT_ARP);
+	assert_int_equal(pk.vlan_tci, 100);
+	lb_pkt_arp_read(buf, &pk, &a);
+	assert_true(a.spa == addr && a.tpa == n.addr);
+
+	/* gratuitous ARP: a broadcast request from and for the VIP */
+	len = lb_neigh_garp_frame(buf, 0, own, ip4("198.51.100.100"));
+	assert_int_equal(len, 60);
+	assert_memory_equal(buf, mac_bcast, 6);
+	assert_int_equal(lb_pkt_parse(buf, len, &pk), LB_PKT_ARP);
+	lb_pkt_arp_read(buf, &pk, &a);
+	assert_int_equal(a.op, LB_ARP_OP_REQUEST);
+	assert_true(a.spa == ip4("198.51.100.100") && a.tpa == a.spa);
+
+	/* a reply, tagged: 46 bytes of frame, no padding needed */
+	len = lb_neigh_arp_frame(buf, 7, mac_a, LB_ARP_OP_REPLY, own, addr,
+				 mac_a, n.addr);
+	assert_int_equal(len, 60);
+	assert_int_equal(lb_pkt_parse(buf, len, &pk), LB_PKT_ARP);
+	lb_pkt_arp_read(buf, &pk, &a);
+	assert_int_equal(a.op, LB_ARP_OP_REPLY);
+	assert_memory_equal(a.tha, mac_a, 6);
+}
+
+static bool
+vip_test(const void *ctx, uint32_t addr)
+{
+	(void)ctx;
+	return addr == ip4("198.51.100.100");
+}
+
+struct arp_case {
+	const char *what;
+	uint16_t vlan;          /* 0: untagged */
+	uint16_t op;
+	const uint8_t *sha;
+	const char *spa;
+	const char *tpa;
+	bool kernel;            /* the port's address is on a kernel interface */
+	uint32_t cut;           /* bytes cut off the end */
+	enum lb_neigh_arp_verdict want;
+	bool learnt;
+};
+
+static const uint8_t mac_mcast[6] = { 0x01, 0, 0x5e, 0, 0, 1 };
+static const uint8_t mac_zero[6];
+
+static const struct arp_case arp_cases[] = {
+	{ "reply from a member", 0, LB_ARP_OP_REPLY, mac_a, "198.51.100.11",
+	  "198.51.100.2", false, 0, LB_NEIGH_ARP_REPLY, true },
+	{ "reply to the kernel's request", 0, LB_ARP_OP_REPLY, mac_a,
+	  "198.51.100.11", "198.51.100.2", true, 0, LB_NEIGH_ARP_KERNEL, true },
+	{ "reply to another address", 0, LB_ARP_OP_REPLY, mac_a,
+	  "198.51.100.11", "198.51.100.3", true, 0, LB_NEIGH_ARP_REPLY, true },
+	{ "tagged reply", 100, LB_ARP_OP_REPLY, mac_a, "198.51.100.11",
+	  "198.51.100.2", true, 0, LB_NEIGH_ARP_KERNEL, true },
+	{ "request for another host", 0, LB_ARP_OP_REQUEST, mac_a,
+	  "198.51.100.11", "198.51.100.50", true, 0, LB_NEIGH_ARP_REQUEST, true },
+	{ "probe from 0.0.0.0", 0, LB_ARP_OP_REQUEST, mac_a, "0.0.0.0",
+	  "198.51.100.11", true, 0, LB_NEIGH_ARP_REQUEST, false },
+	{ "sender off the subnet", 0, LB_ARP_OP_REPLY, mac_a, "203.0.113.9",
+	  "198.51.100.2", true, 0, LB_NEIGH_ARP_KERNEL, false },
+	{ "sender claims the own address", 0, LB_ARP_OP_REPLY, mac_a,
+	  "198.51.100.2", "198.51.100.2", false, 0, LB_NEIGH_ARP_REPLY, false },
+	{ "another balancer announcing a VIP", 0, LB_ARP_OP_REQUEST, mac_a,
+	  "198.51.100.100", "198.51.100.100", false, 0, LB_NEIGH_ARP_REQUEST,
+	  false },
+	{ "unknown opcode", 0, 3, mac_a, "198.51.100.11", "198.51.100.2",
+	  true, 0, LB_NEIGH_ARP_BAD, false },
+	{ "multicast sender MAC", 0, LB_ARP_OP_REPLY, mac_mcast,
+	  "198.51.100.11", "198.51.100.2", true, 0, LB_NEIGH_ARP_BAD, false },
+	{ "zero sender MAC", 0, LB_ARP_OP_REPLY, mac_zero, "198.51.100.11",
+	  "198.51.100.2", true, 0, LB_NEIGH_ARP_BAD, false },
+	{ "truncated", 0, LB_ARP_OP_REPLY, mac_a, "198.51.100.11",
+	  "198.51.100.2", true, 1, LB_NEIGH_ARP_BAD, false },
+};
+
+/* The master's ARP input, as a table: where each frame goes, and
+ * whether its sender is learnt. Frames end where ARP ends (no padding),
+ * so a read past them shows under ASan. */
+static void
+neigh_arp_input_verdicts_and_learning(void **state)
+{
+	const struct lb_neigh_port port = {
+		.addr = ip4("198.51.100.2"), .prefix = 24, .index = 1,
+	};
+	unsigned int i;
+
+	(void)state;
+	for (i = 0; i < sizeof(arp_cases) / sizeof(arp_cases[0]); i++) {
+		const struct arp_case *c = &arp_cases[i];
+		struct lb_neigh_port p = port;
+		struct lb_neigh_table t;
+		struct frame f;
+		struct lb_neigh *n;
+		uint8_t *copy;
+		enum lb_neigh_arp_verdict v;
+
+		p.kernel = c->kernel;
+		eth(&f, mac_bcast, c->vlan != 0 ? LB_ETHERTYPE_VLAN :
+			LB_ETHERTYPE_ARP);
+		if (c->vlan != 0)
+			vlan(&f, c->vlan, LB_ETHERTYPE_ARP);
+		put16(&f, 1);
+		put16(&f, LB_ETHERTYPE_IPV4);
+		put8(&f, 6);
+		put8(&f, 4);
+		put16(&f, c->op);
+		put(&f, c->sha, 6);
+		put32(&f, ntohl(ip4(c->spa)));
+		put(&f, mac_zero, 6);
+		put32(&f, ntohl(ip4(c->tpa)));
+		copy = malloc(f.len - c->cut);
+		assert_non_null(copy);
+		memcpy(copy, f.b, f.len - c->cut);
+		lb_neigh_init(&t, 16, &params);
+		v = lb_neigh_arp_input(&t, &p, copy, f.len - c->cut, vip_test,
+				       NULL, 5, NULL);
+		if (v != c->want)
+			fail_msg("%s: verdict %d, want %d", c->what, v, c->want);
+		n = lb_neigh_find(&t, ip4(c->spa));
+		if ((n != NULL) != c->learnt)
+			fail_msg("%s: %slearnt", c->what, n != NULL ? "" : "not ");
+		if (n != NULL) {
+			assert_memory_equal(n->mac, c->sha, 6);
+			assert_int_equal(n->port, 1);
+			assert_int_equal(n->state, LB_NEIGH_REACHABLE);
+		}
+		lb_neigh_fini(&t);
+		free(copy);
+	}
+}
+
 int
 main(void)
 {
@@ -216,6 +562,13 @@ main(void)
 		cmocka_unit_test(neigh_unresolved_fails_once_and_retries),
 		cmocka_unit_test(neigh_mac_change_is_reported),
 		cmocka_unit_test(neigh_learnt_entries_age_out_and_make_room),
+		cmocka_unit_test(neigh_sync_wants_new_unwants_gone_and_keeps_the_rest),
+		cmocka_unit_test(neigh_sync_does_not_restart_a_wanted_entry),
+		cmocka_unit_test(neigh_unwant_stops_refresh_and_reports),
+		cmocka_unit_test(neigh_report_tells_a_new_owner_once),
+		cmocka_unit_test(neigh_sync_fails_whole_and_makes_room),
+		cmocka_unit_test(neigh_frames_tagged_and_padded),
+		cmocka_unit_test(neigh_arp_input_verdicts_and_learning),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

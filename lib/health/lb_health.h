@@ -8,8 +8,8 @@
 /**
  * @file
  * Health checks: what a member's answer means, the rise/fall state
- * machine, and the requests sent. Plain C on buffers; the master's
- * socket code (app/dsrlb/health.c) feeds it what it reads.
+ * machine, and the requests sent. Plain C on buffers; the check runner
+ * (lb_hc_runner.h) feeds it what it reads.
  */
 
 #include <stdbool.h>

@@ -17,6 +17,10 @@
  * sender seen in ARP on a port's subnet is learnt too, for display and
  * so a member added later starts resolved; those entries age out.
  *
+ * The master's ARP input (learn, decide whether the kernel interface
+ * gets the frame) and the ARP frames it sends (requests, gratuitous ARP)
+ * live here too, on byte buffers.
+ *
  * Plain C with the time passed in (milliseconds): the unit tests drive
  * it without EAL or clocks.
  */
@@ -102,7 +106,8 @@ struct lb_neigh *lb_neigh_find(struct lb_neigh_table *t, uint32_t addr);
 
 /**
  * Resolve and keep addr (reached on port). An entry already learnt keeps
- * its MAC. Resolution starts at the next lb_neigh_run().
+ * its MAC; one already wanted keeps its state and timers (only its port
+ * follows). Resolution starts at the next lb_neigh_run().
  *
  * @return
  *   The entry, or NULL if the table is full of wanted entries.
@@ -110,8 +115,39 @@ struct lb_neigh *lb_neigh_find(struct lb_neigh_table *t, uint32_t addr);
 struct lb_neigh *lb_neigh_want(struct lb_neigh_table *t, uint32_t addr,
 			       uint8_t port, uint64_t now);
 
-/** Stop keeping addr; the entry then ages out like any learnt one. */
+/**
+ * Stop resolving and refreshing addr (no member uses it any more): no
+ * more requests, no more reports; the entry then ages out like any
+ * learnt one (at once if it holds no confirmed MAC).
+ */
 void lb_neigh_unwant(struct lb_neigh_table *t, uint32_t addr);
+
+/**
+ * Reconcile the wanted set: want each addrs[i] (on ports[i]) and unwant
+ * every other wanted entry. Entries wanted before and after keep their
+ * state and timers; duplicates in addrs are wanted once. Nothing
+ * changes on failure.
+ *
+ * @param addrs
+ *   Addresses (network order), in any order.
+ * @param ports
+ *   Port index of each address.
+ * @return
+ *   0, -ENOSPC (more addresses than the table holds) or -ENOMEM.
+ */
+int lb_neigh_sync(struct lb_neigh_table *t, const uint32_t *addrs,
+		  const uint8_t *ports, unsigned int n, uint64_t now);
+
+/**
+ * Tell ops->changed what the table knows of a wanted addr now (its MAC,
+ * staleness, or a failed resolution), whatever it said before; nothing
+ * while it is still resolving. For an owner whose user of the address
+ * is new (a member added at an address already learnt, or where a
+ * removed member was): it hears at once, and not again until the entry
+ * changes.
+ */
+void lb_neigh_report(struct lb_neigh_table *t, uint32_t addr,
+		     const struct lb_neigh_ops *ops);
 
 /**
  * An ARP packet said addr is at mac on port. Confirms or updates an
@@ -132,6 +168,95 @@ void lb_neigh_learn(struct lb_neigh_table *t, uint32_t addr,
  */
 uint64_t lb_neigh_run(struct lb_neigh_table *t, uint64_t now,
 		      const struct lb_neigh_ops *ops);
+
+/** Room for a frame built by lb_neigh_arp_frame(): tagged, padded. */
+#define LB_NEIGH_FRAME_MAX 64
+
+/**
+ * Build an Ethernet ARP frame into buf: with an 802.1Q tag if vlan is
+ * not 0, padded to the Ethernet minimum (60 bytes without FCS).
+ *
+ * @param buf
+ *   At least LB_NEIGH_FRAME_MAX bytes.
+ * @param vlan
+ *   Tag control information of the port, 0 for untagged.
+ * @param eth_dst
+ *   Ethernet destination (broadcast for requests and gratuitous ARP).
+ * @param op
+ *   LB_ARP_OP_REQUEST or LB_ARP_OP_REPLY.
+ * @param sha, spa, tha, tpa
+ *   Sender and target addresses; sha is also the Ethernet source.
+ * @return
+ *   Frame length.
+ */
+uint32_t lb_neigh_arp_frame(uint8_t *buf, uint16_t vlan,
+			    const uint8_t *eth_dst, uint16_t op,
+			    const uint8_t *sha, uint32_t spa,
+			    const uint8_t *tha, uint32_t tpa);
+
+/**
+ * The request lb_neigh_ops::request asks for: "who has n->addr, tell
+ * addr", broadcast, or unicast to the MAC in use when refreshing.
+ *
+ * @param mac, addr
+ *   The port's own MAC and address (network order).
+ * @return
+ *   Frame length.
+ */
+uint32_t lb_neigh_request_frame(uint8_t *buf, uint16_t vlan,
+				const uint8_t *mac, uint32_t addr,
+				const struct lb_neigh *n, bool unicast);
+
+/**
+ * A gratuitous ARP announcing that addr is at mac: a broadcast request
+ * from and for addr (what Linux's arping -U sends).
+ *
+ * @return
+ *   Frame length.
+ */
+uint32_t lb_neigh_garp_frame(uint8_t *buf, uint16_t vlan, const uint8_t *mac,
+			     uint32_t addr);
+
+/** The port an ARP packet came in on, as lb_neigh_arp_input() needs it. */
+struct lb_neigh_port {
+	uint32_t addr;    /**< own address, network order */
+	uint8_t prefix;   /**< its subnet length */
+	uint8_t index;    /**< port index, recorded in learnt entries */
+	bool kernel;      /**< a kernel interface holds the own address */
+};
+
+/** What to do with ARP the workers handed over (they answer requests
+ *  for VIPs and own addresses themselves). */
+enum lb_neigh_arp_verdict {
+	LB_NEIGH_ARP_BAD = 0,  /**< not ARP, unknown opcode, or a multicast or
+				    zero sender MAC: drop */
+	LB_NEIGH_ARP_REQUEST,  /**< a request (gratuitous, for another host,
+				    or for a VIP while standby): drop */
+	LB_NEIGH_ARP_REPLY,    /**< a reply: drop */
+	LB_NEIGH_ARP_KERNEL,   /**< a reply to the own address while a kernel
+				    interface holds it: give it the frame */
+};
+
+/**
+ * The master's ARP input: validate the frame, learn its sender if it is
+ * on the port's subnet (not a probe from 0.0.0.0, not the own address,
+ * not a VIP), and say where the frame goes. Learnt entries of wanted
+ * neighbors are reported through ops->changed.
+ *
+ * @param frame, len
+ *   The Ethernet frame (read within len only).
+ * @param is_vip
+ *   True if an address is a VIP (never learnt: another balancer's
+ *   announcement is not a neighbor).
+ * @return
+ *   The verdict.
+ */
+enum lb_neigh_arp_verdict
+lb_neigh_arp_input(struct lb_neigh_table *t, const struct lb_neigh_port *port,
+		   const uint8_t *frame, uint32_t len,
+		   bool (*is_vip)(const void *ctx, uint32_t addr),
+		   const void *vip_ctx, uint64_t now,
+		   const struct lb_neigh_ops *ops);
 
 /** True if the entry has a MAC the data path may use. */
 static inline bool

@@ -2,11 +2,13 @@
  * Copyright(c) 2026 The dsrlb authors
  */
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "lb_neigh.h"
+#include "lb_pkt.h"
 
 const char *const lb_neigh_state_names[LB_NEIGH_STATE_MAX] = {
 	[LB_NEIGH_INCOMPLETE] = "incomplete",
@@ -79,23 +81,26 @@ refresh_at(const struct lb_neigh_table *t, uint64_t confirmed)
 	return confirmed + t->p.reachable_ms / 4 * 3;
 }
 
-struct lb_neigh *
-lb_neigh_want(struct lb_neigh_table *t, uint32_t addr, uint8_t port,
-	      uint64_t now)
+/* Wanted from now on; one wanted already keeps its state and timers. */
+static void
+want_entry(struct lb_neigh *n, uint8_t port, uint64_t now)
 {
-	struct lb_neigh *n = lb_neigh_find(t, addr);
-
-	if (n != NULL) {
-		n->wanted = 1;
-		n->port = port;
-		if (!lb_neigh_usable(n)) {
-			n->state = LB_NEIGH_INCOMPLETE;
-			n->probes = 0;
-			n->next_ms = now;
-		}
-		return n;
+	n->port = port;
+	if (n->wanted)
+		return;
+	n->wanted = 1;
+	if (!lb_neigh_usable(n)) {
+		n->state = LB_NEIGH_INCOMPLETE;
+		n->probes = 0;
+		n->next_ms = now;
 	}
-	n = slot(t);
+}
+
+static struct lb_neigh *
+want_new(struct lb_neigh_table *t, uint32_t addr, uint8_t port, uint64_t now)
+{
+	struct lb_neigh *n = slot(t);
+
 	if (n == NULL)
 		return NULL;
 	*n = (struct lb_neigh){
@@ -105,13 +110,123 @@ lb_neigh_want(struct lb_neigh_table *t, uint32_t addr, uint8_t port,
 	return n;
 }
 
+/* Nobody needs it: no requests, no reports; it ages out like a learnt
+ * entry (lb_neigh_run() drops one without a confirmed MAC at once). */
+static void
+unwant_entry(struct lb_neigh *n)
+{
+	n->wanted = 0;
+	n->reported = LB_NEIGH_INCOMPLETE;
+}
+
+struct lb_neigh *
+lb_neigh_want(struct lb_neigh_table *t, uint32_t addr, uint8_t port,
+	      uint64_t now)
+{
+	struct lb_neigh *n = lb_neigh_find(t, addr);
+
+	if (n != NULL) {
+		want_entry(n, port, now);
+		return n;
+	}
+	return want_new(t, addr, port, now);
+}
+
 void
 lb_neigh_unwant(struct lb_neigh_table *t, uint32_t addr)
 {
 	struct lb_neigh *n = lb_neigh_find(t, addr);
 
 	if (n != NULL)
-		n->wanted = 0;
+		unwant_entry(n);
+}
+
+struct want {
+	uint32_t addr;
+	uint8_t port;
+};
+
+static int
+want_cmp(const void *a, const void *b)
+{
+	uint32_t x = ((const struct want *)a)->addr;
+	uint32_t y = ((const struct want *)b)->addr;
+
+	return x < y ? -1 : x > y;
+}
+
+static int
+u32_cmp(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * Sorted copies make this O((n + entries) log n), not n x entries: the
+ * master reconciles on every membership change, and a table of 4096
+ * entries against 1024 members would cost millions of comparisons each
+ * time. Present entries are wanted before missing ones are created, so
+ * creating one never evicts an entry the list still names.
+ */
+int
+lb_neigh_sync(struct lb_neigh_table *t, const uint32_t *addrs,
+	      const uint8_t *ports, unsigned int n, uint64_t now)
+{
+	struct want *w = NULL;
+	uint32_t *have = NULL;
+	unsigned int i, n_w = 0, n_have = 0;
+
+	if (n > t->cap)
+		return -ENOSPC;
+	if (n > 0) {
+		w = malloc(n * sizeof(*w));
+		have = malloc((t->n > 0 ? t->n : 1) * sizeof(*have));
+		if (w == NULL || have == NULL) {
+			free(w);
+			free(have);
+			return -ENOMEM;
+		}
+	}
+	for (i = 0; i < n; i++)
+		w[i] = (struct want){ .addr = addrs[i], .port = ports[i] };
+	if (n > 1)
+		qsort(w, n, sizeof(*w), want_cmp);
+	for (i = 0; i < n; i++)   /* duplicates: the first one counts */
+		if (n_w == 0 || w[n_w - 1].addr != w[i].addr)
+			w[n_w++] = w[i];
+
+	/* unwant what the list does not name, want what it names */
+	for (i = 0; i < t->n; i++) {
+		struct lb_neigh *e = &t->e[i];
+		const struct want key = { .addr = e->addr };
+		const struct want *hit = n_w == 0 ? NULL :
+			bsearch(&key, w, n_w, sizeof(*w), want_cmp);
+
+		if (hit == NULL) {
+			if (e->wanted)
+				unwant_entry(e);
+			continue;
+		}
+		want_entry(e, hit->port, now);
+	}
+	/* then create the missing ones: those not among the addresses the
+	 * table held before */
+	for (i = 0; n > 0 && i < t->n; i++)
+		have[n_have++] = t->e[i].addr;
+	if (n_have > 1)
+		qsort(have, n_have, sizeof(*have), u32_cmp);
+	for (i = 0; i < n_w; i++) {
+		if (n_have > 0 && bsearch(&w[i].addr, have, n_have,
+					  sizeof(*have), u32_cmp) != NULL)
+			continue;
+		/* fewer than n_w <= cap entries are wanted: there is a slot */
+		want_new(t, w[i].addr, w[i].port, now);
+	}
+	free(w);
+	free(have);
+	return 0;
 }
 
 /* Tell the owner of a wanted entry what it needs to know, once per
@@ -128,6 +243,18 @@ report(struct lb_neigh *n, bool moved, const struct lb_neigh_ops *ops)
 		return;   /* resolving: nothing to say yet */
 	n->reported = what;
 	ops->changed(ops->ctx, n);
+}
+
+void
+lb_neigh_report(struct lb_neigh_table *t, uint32_t addr,
+		const struct lb_neigh_ops *ops)
+{
+	struct lb_neigh *n = lb_neigh_find(t, addr);
+
+	if (n == NULL || !n->wanted)
+		return;
+	n->reported = LB_NEIGH_INCOMPLETE;
+	report(n, false, ops);
 }
 
 void
@@ -230,4 +357,83 @@ lb_neigh_run(struct lb_neigh_table *t, uint64_t now,
 		i++;
 	}
 	return wait;
+}
+
+/* ---- ARP frames and input ---- */
+
+static const uint8_t bcast_mac[LB_ETH_ALEN] = {
+	0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+static const uint8_t zero_mac[LB_ETH_ALEN];
+
+uint32_t
+lb_neigh_arp_frame(uint8_t *buf, uint16_t vlan, const uint8_t *eth_dst,
+		   uint16_t op, const uint8_t *sha, uint32_t spa,
+		   const uint8_t *tha, uint32_t tpa)
+{
+	uint32_t len;
+
+	memset(buf, 0, LB_NEIGH_FRAME_MAX);
+	len = lb_pkt_arp_build(buf, eth_dst, op, sha, spa, tha, tpa);
+	if (vlan != 0) {
+		memmove(buf + 12 + LB_VLAN_HLEN, buf + 12, len - 12);
+		lb_store_be16(buf + 12, LB_ETHERTYPE_VLAN);
+		lb_store_be16(buf + 14, vlan);
+		len += LB_VLAN_HLEN;
+	}
+	return len < 60 ? 60 : len;
+}
+
+uint32_t
+lb_neigh_request_frame(uint8_t *buf, uint16_t vlan, const uint8_t *mac,
+		       uint32_t addr, const struct lb_neigh *n, bool unicast)
+{
+	return lb_neigh_arp_frame(buf, vlan, unicast ? n->mac : bcast_mac,
+				  LB_ARP_OP_REQUEST, mac, addr, zero_mac,
+				  n->addr);
+}
+
+uint32_t
+lb_neigh_garp_frame(uint8_t *buf, uint16_t vlan, const uint8_t *mac,
+		    uint32_t addr)
+{
+	return lb_neigh_arp_frame(buf, vlan, bcast_mac, LB_ARP_OP_REQUEST,
+				  mac, addr, zero_mac, addr);
+}
+
+/* The one subnet test the table needs; lb_conf_in_subnet() is the
+ * configuration's, and the table does not depend on the configuration. */
+static bool
+in_subnet(uint32_t addr, uint32_t net, uint8_t prefix)
+{
+	uint32_t mask = prefix == 0 ? 0 : ~0u << (32 - prefix);
+
+	return ((ntohl(addr) ^ ntohl(net)) & mask) == 0;
+}
+
+enum lb_neigh_arp_verdict
+lb_neigh_arp_input(struct lb_neigh_table *t, const struct lb_neigh_port *port,
+		   const uint8_t *frame, uint32_t len,
+		   bool (*is_vip)(const void *ctx, uint32_t addr),
+		   const void *vip_ctx, uint64_t now,
+		   const struct lb_neigh_ops *ops)
+{
+	struct lb_pkt pk;
+	struct lb_pkt_arp a;
+
+	if (lb_pkt_parse(frame, len, &pk) != LB_PKT_ARP)
+		return LB_NEIGH_ARP_BAD;
+	lb_pkt_arp_read(frame, &pk, &a);
+	if ((a.op != LB_ARP_OP_REQUEST && a.op != LB_ARP_OP_REPLY) ||
+	    (a.sha[0] & 1) || memcmp(a.sha, zero_mac, LB_ETH_ALEN) == 0)
+		return LB_NEIGH_ARP_BAD;
+	/* senders on our subnet (not probes from 0.0.0.0, not ourselves,
+	 * not a VIP another balancer announces) */
+	if (a.spa != 0 && a.spa != port->addr &&
+	    in_subnet(a.spa, port->addr, port->prefix) &&
+	    (is_vip == NULL || !is_vip(vip_ctx, a.spa)))
+		lb_neigh_learn(t, a.spa, a.sha, port->index, true, now, ops);
+	if (a.op == LB_ARP_OP_REQUEST)
+		return LB_NEIGH_ARP_REQUEST;
+	return port->kernel && a.tpa == port->addr ? LB_NEIGH_ARP_KERNEL :
+		LB_NEIGH_ARP_REPLY;
 }

@@ -1,0 +1,245 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright(c) 2026 The dsrlb authors
+ */
+
+/*
+ * The master follows the core: when membership changes (lb_core_seq()),
+ * the health checks and the ARP targets are rebuilt from the core's
+ * members and services, and the runner and the neighbor table keep
+ * what did not change. What they find goes back into the core: health
+ * verdicts and member MACs, published by the next commit.
+ */
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lb_pkt.h"
+#include "app.h"
+
+/* A verdict of the runner: applied only if the pair is still the one
+ * the check was started for (a removed member's slot may hold a new
+ * member before the next reconcile). */
+void
+dsrlb_health_changed(void *ctx, const struct lb_hc_target *t, bool up)
+{
+	struct dsrlb_app *app = ctx;
+	const struct lb_core_service *s = lb_core_service(app->core, t->svc);
+	const struct lb_core_member *m = lb_core_member(app->core, t->member);
+
+	if (s == NULL || m == NULL || !s->bound[t->member] ||
+	    dsrlb_pair_id(s, m) != t->id)
+		return;
+	lb_core_health_set(app->core, t->svc, t->member,
+			   up ? LB_HEALTH_UP : LB_HEALTH_DOWN);
+}
+
+/* A member's MAC appeared, changed or went away: the core decides
+ * whether the member can be selected, the next commit tells workers. */
+void
+dsrlb_neigh_changed(void *ctx, const struct lb_neigh *n)
+{
+	struct dsrlb_app *app = ctx;
+	int slot = lb_core_member_by_addr(app->core, n->addr);
+	const struct lb_core_member *cm;
+	char ip[INET_ADDRSTRLEN], mac[DSRLB_MAC_STR];
+
+	if (slot < 0)
+		return;
+	lb_conf_ip_str(n->addr, ip);
+	cm = lb_core_member(app->core, (unsigned int)slot);
+	switch (n->state) {
+	case LB_NEIGH_STALE:
+		/* lost ARP is not a dead member: the flows stay, the
+		 * health checks decide (a member new at this address
+		 * takes the last MAC too) */
+		app->mstats.c[LB_STAT_NEIGH_STALE]++;
+		APP_LOG(WARNING, "member %s (%s): ARP refresh unanswered: keeping its last MAC %s (stale) while health checks decide",
+			cm->conf.name, ip, dsrlb_mac_str(n->mac, mac));
+		lb_core_member_set_mac(app->core, (unsigned int)slot, n->mac);
+		break;
+	case LB_NEIGH_FAILED:
+		app->mstats.c[LB_STAT_NEIGH_LOST]++;
+		APP_LOG(WARNING, "member %s (%s): no answer to ARP: not selected until it answers",
+			cm->conf.name, ip);
+		lb_core_member_set_mac(app->core, (unsigned int)slot, NULL);
+		break;
+	default:
+		app->mstats.c[LB_STAT_NEIGH_RESOLVED]++;
+		APP_LOG(NOTICE, "member %s (%s) is at %s", cm->conf.name, ip,
+			dsrlb_mac_str(n->mac, mac));
+		lb_core_member_set_mac(app->core, (unsigned int)slot, n->mac);
+		break;
+	}
+}
+
+/* What a check connects to: the check's port, else the service's. */
+static void
+target_fill(struct lb_hc_target *t, const struct dsrlb_app *app,
+	    unsigned int s, const struct lb_core_service *cs, unsigned int m,
+	    const struct lb_core_member *cm)
+{
+	const struct lb_conf_check *k = &cs->conf.check;
+
+	memset(t, 0, sizeof(*t));
+	t->svc = (uint16_t)s;
+	t->member = (uint16_t)m;
+	t->id = dsrlb_pair_id(cs, cm);
+	t->addr = cm->conf.addr;
+	t->src = lb_core_port(app->core, app->kif_port)->conf.addr;
+	t->check = *k;
+	if (k->type == LB_CHECK_ICMP) {
+		t->port = 0;
+		t->proto = 0;
+	} else {
+		t->port = k->port != 0 ? k->port : cs->conf.port_lo;
+		t->proto = k->type == LB_CHECK_SIP ? k->sip_proto :
+			LB_IPPROTO_TCP;
+	}
+	t->start_up = cs->health[m] == LB_HEALTH_UP;
+	snprintf(t->label, sizeof(t->label), "%s/%s", cs->conf.name,
+		 cm->conf.name);
+}
+
+/*
+ * Checks for every bound pair of a checked service. A pair of a service
+ * without a check is healthy: one left down by a check that no longer
+ * exists comes back up.
+ */
+static int
+health_sync(struct dsrlb_app *app, uint64_t now)
+{
+	struct dsrlb_reconcile *rec = &app->rec;
+	unsigned int s, m, n = 0;
+	int rc;
+
+	for (s = 0; s < LB_MAX_SERVICES; s++) {
+		const struct lb_core_service *cs = lb_core_service(app->core, s);
+
+		if (cs == NULL)
+			continue;
+		for (m = 0; m < LB_MAX_MEMBERS; m++) {
+			if (!cs->bound[m] || lb_core_member(app->core, m) == NULL)
+				continue;
+			if (cs->conf.check.type != LB_CHECK_NONE)
+				n++;
+			else if (cs->health[m] != LB_HEALTH_UP)
+				lb_core_health_set(app->core, s, m,
+						   LB_HEALTH_UP);
+		}
+	}
+	if (n > 0 && app->kif == NULL) {
+		APP_LOG(ERR, "health checks need the exception interface");
+		return -EINVAL;
+	}
+	if (n > rec->targets_cap) {
+		struct lb_hc_target *t = realloc(rec->targets, n * sizeof(*t));
+
+		if (t == NULL)
+			return -ENOMEM;
+		rec->targets = t;
+		rec->targets_cap = n;
+	}
+	n = 0;
+	for (s = 0; s < LB_MAX_SERVICES; s++) {
+		const struct lb_core_service *cs = lb_core_service(app->core, s);
+
+		if (cs == NULL || cs->conf.check.type == LB_CHECK_NONE)
+			continue;
+		for (m = 0; m < LB_MAX_MEMBERS; m++) {
+			const struct lb_core_member *cm =
+				lb_core_member(app->core, m);
+
+			if (cs->bound[m] && cm != NULL)
+				target_fill(&rec->targets[n++], app, s, cs, m,
+					    cm);
+		}
+	}
+	rc = lb_hc_runner_sync(app->hc, rec->targets, n, now);
+	if (rc == -ENOMEM)
+		APP_LOG(ERR, "health checks: out of memory for %u checks", n);
+	return rc;
+}
+
+/* Resolve every member that has no static MAC, and only those. A
+ * member new at an address the table already knows (learnt from other
+ * ARP, or a removed member's) hears of its MAC now. */
+static int
+neigh_sync(struct dsrlb_app *app, uint64_t now)
+{
+	struct dsrlb_reconcile *rec = &app->rec;
+	unsigned int m, n = 0;
+	int rc;
+
+	for (m = 0; m < LB_MAX_MEMBERS; m++) {
+		const struct lb_core_member *cm = lb_core_member(app->core, m);
+
+		if (cm == NULL || cm->mac_state == LB_MAC_STATIC)
+			continue;
+		rec->addrs[n] = cm->conf.addr;
+		rec->ports[n++] = cm->conf.port;
+	}
+	rc = lb_neigh_sync(&app->neigh, rec->addrs, rec->ports, n, now);
+	if (rc != 0)
+		return rc;
+	for (m = 0; m < LB_MAX_MEMBERS; m++) {
+		const struct lb_core_member *cm = lb_core_member(app->core, m);
+
+		if (cm == NULL || cm->gen == rec->member_gen[m])
+			continue;
+		rec->member_gen[m] = cm->gen;
+		if (cm->mac_state == LB_MAC_NONE)
+			lb_neigh_report(&app->neigh, cm->conf.addr,
+					&app->neigh_ops);
+	}
+	return 0;
+}
+
+/*
+ * Bring the checks and the ARP targets in line with the core, if its
+ * membership changed since the last time. What could not be applied is
+ * tried again a second later.
+ *
+ * Returns 0; -EINVAL (checks without an exception interface) or
+ * -ENOMEM, nothing applied; or the error of the ICMP checks' raw
+ * socket, all applied but those checks fail until it opens (the caller
+ * decides whether that is fatal: at start it is).
+ */
+int
+dsrlb_reconcile(struct dsrlb_app *app, uint64_t now)
+{
+	struct dsrlb_reconcile *rec = &app->rec;
+	uint64_t seq = lb_core_seq(app->core);
+	int rc, rc2;
+
+	if (rec->done && seq == rec->seq)
+		return 0;
+	if (now < rec->retry_ms)
+		return 0;
+	rc = health_sync(app, now);
+	if (rc == -ENOMEM || rc == -EINVAL)
+		goto retry;
+	rc2 = neigh_sync(app, now);
+	if (rc2 != 0) {
+		APP_LOG(ERR, "neighbor table: %s", strerror(-rc2));
+		rc = rc2;
+		goto retry;
+	}
+	rec->done = true;
+	rec->seq = seq;
+	rec->retry_ms = 0;
+	return rc;
+retry:
+	rec->retry_ms = now + 1000;
+	return rc;
+}
+
+void
+dsrlb_reconcile_fini(struct dsrlb_app *app)
+{
+	free(app->rec.targets);
+	app->rec.targets = NULL;
+	app->rec.targets_cap = 0;
+}

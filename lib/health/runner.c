@@ -1,0 +1,724 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright(c) 2026 The dsrlb authors
+ */
+
+/*
+ * The check runner. Every socket is non-blocking and watched by the
+ * owner's epoll set; a check is a small state machine (connect, send,
+ * read) with a deadline, so no check can stall the owner's loop. ICMP
+ * checks share one raw socket; a reply finds its check by the (service,
+ * member) it carries in the echoed payload.
+ */
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <rte_common.h>
+#include <rte_errno.h>
+#include <rte_log.h>
+
+#include "lb_health.h"
+#include "lb_hc_runner.h"
+#include "lb_pkt.h"
+
+RTE_LOG_REGISTER(lb_health_logtype, dsrlb.health, INFO);
+#define HC_LOG(level, fmt, ...) \
+	rte_log(RTE_LOG_ ## level, lb_health_logtype, "health: " fmt "\n", \
+		##__VA_ARGS__)
+
+const char *const lb_hc_status_names[LB_HC_STATUS_MAX] = {
+	[LB_HC_UNCHECKED] = "unchecked",
+	[LB_HC_UP] = "up",
+	[LB_HC_DOWN] = "down",
+};
+
+enum phase {
+	PH_IDLE = 0,
+	PH_CONNECT,   /* TCP connect in progress */
+	PH_SEND,      /* request being written */
+	PH_READ,      /* waiting for the answer */
+	PH_ICMP,      /* echo sent on the shared raw socket */
+};
+
+/* What an echo request carries after its header: a marker, then the
+ * check's service and member slots (big endian), echoed back. */
+#define ECHO_MARK "dsrlb health check"
+#define ECHO_MARK_LEN (sizeof(ECHO_MARK) - 1)
+#define ECHO_LEN 64
+
+struct lb_hc_check {
+	struct lb_hc_target t;
+	struct lb_hc_state st;
+	int fd;                    /* -1 when not running */
+	uint8_t phase;
+	bool kept;                 /* sync: still in the new set */
+	bool fresh;                /* sync: created by the running sync */
+	const struct lb_hc_target *sync_src; /* sync: its target, if kept */
+	uint16_t out_len;
+	uint16_t out_off;
+	uint16_t in_len;
+	uint16_t echo_seq;
+	uint64_t next_ms;          /* next start */
+	uint64_t deadline_ms;      /* of the running check */
+	uint64_t changed_ms;       /* last up/down change */
+	uint64_t runs;
+	uint64_t failures;
+	uint64_t changes;          /* up/down transitions */
+	char last[96];             /* last result, for people */
+	char out[640];
+	char in[LB_HC_BUF];
+};
+
+struct lb_hc_runner {
+	struct lb_hc_runner_params p;
+	char ifname[IF_NAMESIZE];
+	int icmp_fd;               /* raw socket shared by icmp checks */
+	uint32_t icmp_src;         /* the address it is bound to */
+	uint16_t echo_id;
+	uint16_t echo_seq;
+	uint32_t seq;              /* SIP CSeq and branch */
+	struct lb_hc_check **c;    /* sorted by (svc, member) */
+	unsigned int n;
+};
+
+/* A socket bound to the own address (and the owner's interface), so a
+ * check always leaves through the data port, whatever the host's
+ * routes. */
+static int
+check_socket(const struct lb_hc_runner *r, uint32_t src, int type, int proto)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+				  .sin_addr.s_addr = src };
+	int fd = socket(AF_INET, type | SOCK_NONBLOCK | SOCK_CLOEXEC, proto);
+
+	if (fd < 0)
+		return -errno;
+	if ((r->ifname[0] != '\0' &&
+	     setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, r->ifname,
+			(socklen_t)strlen(r->ifname)) != 0) ||
+	    bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+		int rc = -errno;
+
+		close(fd);
+		return rc;
+	}
+	return fd;
+}
+
+static void
+close_fd(struct lb_hc_runner *r, int *fd)
+{
+	if (*fd < 0)
+		return;
+	epoll_ctl(r->p.epoll_fd, EPOLL_CTL_DEL, *fd, NULL);
+	close(*fd);
+	*fd = -1;
+}
+
+static int
+icmp_open(struct lb_hc_runner *r, uint32_t src)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = r };
+	int fd = check_socket(r, src, SOCK_RAW, IPPROTO_ICMP);
+
+	if (fd < 0)
+		return fd;
+	if (epoll_ctl(r->p.epoll_fd, EPOLL_CTL_ADD, fd, &ev) != 0) {
+		int rc = -errno;
+
+		close(fd);
+		return rc;
+	}
+	r->icmp_fd = fd;
+	r->icmp_src = src;
+	return 0;
+}
+
+static void
+finish(struct lb_hc_runner *r, struct lb_hc_check *c, bool ok,
+       const char *why, uint64_t now)
+{
+	const char *bye = ok ? lb_health_goodbye(c->t.check.type) : NULL;
+	bool first = !c->st.checked;
+
+	if (c->fd >= 0) {
+		if (bye != NULL && send(c->fd, bye, strlen(bye),
+					MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+			HC_LOG(DEBUG, "%s: goodbye not sent", c->t.label);
+		close_fd(r, &c->fd);
+	}
+	c->phase = PH_IDLE;
+	c->runs++;
+	if (!ok)
+		c->failures++;
+	snprintf(c->last, sizeof(c->last), "%s", ok ? "passed" : why);
+	if (!lb_health_update(&c->st, ok, c->t.check.rise, c->t.check.fall)) {
+		if (first && c->st.up)
+			HC_LOG(INFO, "%s: up (first check %s)", c->t.label,
+			       ok ? "passed" : "failed, not taken out for one");
+		else if (first)
+			HC_LOG(INFO, "%s: down (first check failed; up after %u passes in a row)",
+			       c->t.label, c->t.check.rise);
+		return;
+	}
+	c->changed_ms = now;
+	c->changes++;
+	if (c->st.up)
+		HC_LOG(NOTICE, "%s: up (%s)", c->t.label,
+		       first ? "first check passed" : "rise reached");
+	else
+		HC_LOG(WARNING, "%s: down: %s (fall reached)", c->t.label, why);
+	r->p.changed(r->p.ctx, &c->t, c->st.up);
+}
+
+static int
+watch(struct lb_hc_runner *r, struct lb_hc_check *c, uint32_t events)
+{
+	struct epoll_event ev = { .events = events, .data.ptr = c };
+	int op = c->phase == PH_IDLE ? EPOLL_CTL_ADD : EPOLL_CTL_MOD;
+
+	return epoll_ctl(r->p.epoll_fd, op, c->fd, &ev);
+}
+
+static bool
+udp_check(const struct lb_hc_check *c)
+{
+	return c->t.check.type == LB_CHECK_SIP && c->t.proto == LB_IPPROTO_UDP;
+}
+
+/* The request a check sends once connected, if any. */
+static void
+prepare_request(struct lb_hc_runner *r, struct lb_hc_check *c)
+{
+	char member[INET_ADDRSTRLEN], own[INET_ADDRSTRLEN];
+	struct sockaddr_in local;
+	socklen_t len = sizeof(local);
+	int n = 0;
+
+	lb_conf_ip_str(c->t.addr, member);
+	lb_conf_ip_str(c->t.src, own);
+	if (c->t.check.type == LB_CHECK_HTTP) {
+		n = lb_health_http_get(c->out, sizeof(c->out), c->t.check.path,
+				       member);
+	} else if (c->t.check.type == LB_CHECK_SIP) {
+		memset(&local, 0, sizeof(local));
+		getsockname(c->fd, (struct sockaddr *)&local, &len);
+		n = lb_health_sip_options(c->out, sizeof(c->out), member,
+			c->t.port, own, ntohs(local.sin_port),
+			udp_check(c) ? "UDP" : "TCP", ++r->seq);
+	}
+	c->out_len = n > 0 ? (uint16_t)n : 0;
+	c->out_off = 0;
+	c->in_len = 0;
+}
+
+static void
+send_request(struct lb_hc_runner *r, struct lb_hc_check *c, uint64_t now)
+{
+	while (c->out_off < c->out_len) {
+		ssize_t n = send(c->fd, c->out + c->out_off,
+				 c->out_len - c->out_off, MSG_NOSIGNAL);
+
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK) {
+				c->phase = PH_SEND;
+				watch(r, c, EPOLLOUT);
+				return;
+			}
+			finish(r, c, false, errno == ECONNREFUSED ?
+			       "refused" : "send failed", now);
+			return;
+		}
+		c->out_off += (uint16_t)n;
+	}
+	if (watch(r, c, EPOLLIN) != 0) {
+		finish(r, c, false, "epoll", now);
+		return;
+	}
+	c->phase = PH_READ;
+}
+
+static void
+send_icmp(struct lb_hc_runner *r, struct lb_hc_check *c, uint64_t now)
+{
+	struct sockaddr_in to = { .sin_family = AF_INET,
+				  .sin_addr.s_addr = c->t.addr };
+	uint8_t pkt[ECHO_LEN] = { 0 };
+
+	c->echo_seq = ++r->echo_seq;
+	pkt[0] = LB_ICMP_ECHO_REQUEST;
+	lb_store_be16(pkt + 4, r->echo_id);
+	lb_store_be16(pkt + 6, c->echo_seq);
+	memcpy(pkt + 8, ECHO_MARK, ECHO_MARK_LEN);
+	lb_store_be16(pkt + 8 + ECHO_MARK_LEN, c->t.svc);
+	lb_store_be16(pkt + 10 + ECHO_MARK_LEN, c->t.member);
+	lb_store_be16(pkt + 2, (uint16_t)~lb_pkt_cksum(pkt, sizeof(pkt), 0));
+	if (sendto(r->icmp_fd, pkt, sizeof(pkt), 0, (struct sockaddr *)&to,
+		   sizeof(to)) < 0) {
+		finish(r, c, false, "cannot send echo", now);
+		return;
+	}
+	c->phase = PH_ICMP;
+}
+
+/* Connected (or a UDP socket ready): a plain TCP check has passed, the
+ * others send their request. */
+static void
+established(struct lb_hc_runner *r, struct lb_hc_check *c, uint64_t now)
+{
+	if (c->t.check.type == LB_CHECK_TCP) {
+		finish(r, c, true, NULL, now);
+		return;
+	}
+	prepare_request(r, c);
+	send_request(r, c, now);
+}
+
+static void
+start(struct lb_hc_runner *r, struct lb_hc_check *c, uint64_t now)
+{
+	struct sockaddr_in to = { .sin_family = AF_INET,
+				  .sin_port = htons(c->t.port),
+				  .sin_addr.s_addr = c->t.addr };
+	int rc;
+
+	c->deadline_ms = now + c->t.check.timeout_ms;
+	c->in_len = 0;
+	if (c->t.check.type == LB_CHECK_ICMP) {
+		/* a socket that could not be opened is tried again */
+		if (r->icmp_fd < 0 && icmp_open(r, c->t.src) != 0) {
+			finish(r, c, false, "no ICMP socket", now);
+			return;
+		}
+		send_icmp(r, c, now);
+		return;
+	}
+	c->fd = check_socket(r, c->t.src, udp_check(c) ? SOCK_DGRAM :
+			     SOCK_STREAM, 0);
+	if (c->fd < 0) {
+		c->fd = -1;
+		finish(r, c, false, "no socket", now);
+		return;
+	}
+	rc = connect(c->fd, (struct sockaddr *)&to, sizeof(to));
+	if (rc != 0 && errno != EINPROGRESS) {
+		finish(r, c, false, errno == ECONNREFUSED ? "refused" :
+		       errno == ENETUNREACH || errno == EHOSTUNREACH ?
+		       "unreachable" : "connect failed", now);
+		return;
+	}
+	if (rc != 0) {
+		if (watch(r, c, EPOLLOUT) != 0) {
+			finish(r, c, false, "epoll", now);
+			return;
+		}
+		c->phase = PH_CONNECT;
+		return;
+	}
+	/* UDP, or an immediate TCP connect */
+	c->phase = PH_IDLE;
+	if (watch(r, c, EPOLLIN) != 0) {
+		finish(r, c, false, "epoll", now);
+		return;
+	}
+	c->phase = PH_READ;
+	established(r, c, now);
+}
+
+static void
+connected(struct lb_hc_runner *r, struct lb_hc_check *c, uint64_t now)
+{
+	int err = 0;
+	socklen_t len = sizeof(err);
+
+	getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len);
+	if (err != 0) {
+		finish(r, c, false, err == ECONNREFUSED ? "refused" :
+		       err == ETIMEDOUT ? "timeout" :
+		       err == EHOSTUNREACH || err == ENETUNREACH ?
+		       "unreachable" : "connect failed", now);
+		return;
+	}
+	established(r, c, now);
+}
+
+static void
+readable(struct lb_hc_runner *r, struct lb_hc_check *c, uint64_t now)
+{
+	char msg[LB_HC_MSG];
+	enum lb_hc_verdict v;
+	ssize_t n;
+
+	n = recv(c->fd, c->in + c->in_len, sizeof(c->in) - c->in_len, 0);
+	if (n < 0) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			return;
+		finish(r, c, false, errno == ECONNREFUSED ? "refused" :
+		       errno == ECONNRESET ? "reset" : "receive failed", now);
+		return;
+	}
+	if (n == 0) {
+		finish(r, c, false, "closed without an answer", now);
+		return;
+	}
+	c->in_len += (uint16_t)n;
+	/* a full buffer is always judged (lb_health_parse fails an
+	 * oversized first line), so the next recv has room */
+	v = lb_health_answer(c->t.check.type, c->in, c->in_len, msg,
+			     sizeof(msg));
+	if (v == LB_HC_MORE)
+		return;
+	if (v == LB_HC_FAIL) {
+		finish(r, c, false, msg, now);
+		return;
+	}
+	finish(r, c, true, NULL, now);
+}
+
+static int
+key_cmp(uint16_t svc_a, uint16_t member_a, uint16_t svc_b, uint16_t member_b)
+{
+	if (svc_a != svc_b)
+		return svc_a < svc_b ? -1 : 1;
+	if (member_a != member_b)
+		return member_a < member_b ? -1 : 1;
+	return 0;
+}
+
+static struct lb_hc_check *
+find(const struct lb_hc_runner *r, uint16_t svc, uint16_t member)
+{
+	unsigned int lo = 0, hi = r->n;
+
+	while (lo < hi) {
+		unsigned int mid = lo + (hi - lo) / 2;
+		const struct lb_hc_target *t = &r->c[mid]->t;
+		int d = key_cmp(svc, member, t->svc, t->member);
+
+		if (d == 0)
+			return r->c[mid];
+		if (d < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return NULL;
+}
+
+/* An echo reply on the shared raw socket: find its check by the slots
+ * its payload carries, and accept it only from the member, for the
+ * echo in flight. */
+static void
+icmp_readable(struct lb_hc_runner *r, uint64_t now)
+{
+	uint8_t buf[1500];
+	struct sockaddr_in from;
+	socklen_t flen = sizeof(from);
+	ssize_t n;
+
+	while ((n = recvfrom(r->icmp_fd, buf, sizeof(buf), 0,
+			     (struct sockaddr *)&from, &flen)) > 0) {
+		const uint8_t *icmp, *payload;
+		struct lb_hc_check *c;
+		uint32_t ihl;
+
+		flen = sizeof(from);
+		if (n < 20)
+			continue;
+		ihl = (uint32_t)(buf[0] & 0x0f) * 4;
+		if (ihl < 20 || (size_t)n < ihl + 8 + ECHO_MARK_LEN + 4)
+			continue;
+		icmp = buf + ihl;
+		payload = icmp + 8;
+		if (icmp[0] != LB_ICMP_ECHO_REPLY ||
+		    lb_load_be16(icmp + 4) != r->echo_id ||
+		    memcmp(payload, ECHO_MARK, ECHO_MARK_LEN) != 0)
+			continue;
+		c = find(r, lb_load_be16(payload + ECHO_MARK_LEN),
+			 lb_load_be16(payload + ECHO_MARK_LEN + 2));
+		if (c != NULL && c->phase == PH_ICMP &&
+		    lb_load_be16(icmp + 6) == c->echo_seq &&
+		    from.sin_addr.s_addr == c->t.addr)
+			finish(r, c, true, NULL, now);
+	}
+}
+
+void
+lb_hc_runner_event(struct lb_hc_runner *r, void *tag, uint64_t now)
+{
+	struct lb_hc_check *c = tag;
+
+	if (tag == r) {
+		if (r->icmp_fd >= 0)
+			icmp_readable(r, now);
+		return;
+	}
+	if (c->fd < 0)
+		return;
+	if (c->phase == PH_CONNECT)
+		connected(r, c, now);
+	else if (c->phase == PH_SEND)
+		send_request(r, c, now);
+	else if (c->phase == PH_READ)
+		readable(r, c, now);
+}
+
+void
+lb_hc_runner_run(struct lb_hc_runner *r, uint64_t now)
+{
+	unsigned int i;
+
+	for (i = 0; i < r->n; i++) {
+		struct lb_hc_check *c = r->c[i];
+
+		if (c->phase != PH_IDLE && now >= c->deadline_ms)
+			finish(r, c, false, "timeout", now);
+		if (c->phase == PH_IDLE && now >= c->next_ms) {
+			c->next_ms += c->t.check.interval_ms;
+			if (c->next_ms <= now)
+				c->next_ms = now + c->t.check.interval_ms;
+			start(r, c, now);
+		}
+	}
+}
+
+/* ---- the set of checks ---- */
+
+static bool
+same_check(const struct lb_conf_check *a, const struct lb_conf_check *b)
+{
+	return a->type == b->type && a->rise == b->rise &&
+	       a->fall == b->fall && a->sip_proto == b->sip_proto &&
+	       a->interval_ms == b->interval_ms &&
+	       a->timeout_ms == b->timeout_ms && a->port == b->port &&
+	       strncmp(a->path, b->path, sizeof(a->path)) == 0;
+}
+
+/* The same check of the same pair: it keeps running as it is. */
+static bool
+same_target(const struct lb_hc_target *a, const struct lb_hc_target *b)
+{
+	return a->svc == b->svc && a->member == b->member && a->id == b->id &&
+	       a->addr == b->addr && a->src == b->src && a->port == b->port &&
+	       a->proto == b->proto && same_check(&a->check, &b->check);
+}
+
+static void
+set_label(struct lb_hc_target *dst, const struct lb_hc_target *src)
+{
+	memcpy(dst->label, src->label, sizeof(dst->label));
+	dst->label[sizeof(dst->label) - 1] = '\0';
+}
+
+static int
+check_cmp(const void *a, const void *b)
+{
+	const struct lb_hc_target *x = &(*(struct lb_hc_check *const *)a)->t;
+	const struct lb_hc_target *y = &(*(struct lb_hc_check *const *)b)->t;
+
+	return key_cmp(x->svc, x->member, y->svc, y->member);
+}
+
+static void
+check_free(struct lb_hc_runner *r, struct lb_hc_check *c)
+{
+	close_fd(r, &c->fd);
+	free(c);
+}
+
+/*
+ * Everything that can fail happens first (the new array, the new
+ * checks, the duplicate test); only then are removed checks stopped
+ * and the array swapped, so a failure leaves the running set as it
+ * was.
+ */
+int
+lb_hc_runner_sync(struct lb_hc_runner *r, const struct lb_hc_target *t,
+		  unsigned int n, uint64_t now)
+{
+	struct lb_hc_check **nc;
+	unsigned int i, k, n_new = 0, started = 0, stopped = 0;
+	uint32_t icmp_src = 0;
+	bool icmp = false;
+	int rc = 0;
+
+	nc = calloc(n > 0 ? n : 1, sizeof(*nc));
+	if (nc == NULL)
+		return -ENOMEM;
+	for (i = 0; i < r->n; i++)
+		r->c[i]->kept = false;
+	for (i = 0; i < n; i++) {
+		struct lb_hc_check *old = find(r, t[i].svc, t[i].member);
+
+		if (old != NULL && !old->kept && same_target(&old->t, &t[i])) {
+			old->kept = true;
+			old->sync_src = &t[i];
+			nc[i] = old;
+		} else {
+			n_new++;
+		}
+	}
+	for (i = 0, k = 0; i < n; i++) {
+		struct lb_hc_check *c;
+
+		if (nc[i] != NULL)
+			continue;
+		c = calloc(1, sizeof(*c));
+		if (c == NULL) {
+			rc = -ENOMEM;
+			goto undo;
+		}
+		c->t = t[i];
+		set_label(&c->t, &t[i]);
+		/* believed down (added at runtime): up at the first pass,
+		 * as HAProxy's init-state down; believed up: as at boot */
+		c->st = (struct lb_hc_state){
+			.up = t[i].start_up ? 1 : 0,
+			.ok_run = t[i].start_up || t[i].check.rise == 0 ? 0 :
+				  t[i].check.rise - 1,
+		};
+		c->fd = -1;
+		c->fresh = true;
+		/* first runs spread over one interval */
+		c->next_ms = now + (uint64_t)t[i].check.interval_ms * k++ /
+			n_new;
+		snprintf(c->last, sizeof(c->last), "not run yet");
+		nc[i] = c;
+	}
+	if (n > 1)
+		qsort(nc, n, sizeof(*nc), check_cmp);
+	for (i = 1; i < n; i++)
+		if (check_cmp(&nc[i - 1], &nc[i]) == 0) {
+			rc = -EINVAL;
+			goto undo;
+		}
+
+	/* commit */
+	for (i = 0; i < r->n; i++)
+		if (!r->c[i]->kept) {
+			check_free(r, r->c[i]);
+			stopped++;
+		}
+	for (i = 0; i < n; i++) {
+		struct lb_hc_check *c = nc[i];
+
+		if (c->fresh) {
+			c->fresh = false;
+			started++;
+		} else {
+			c->kept = false;
+			set_label(&c->t, c->sync_src);
+			c->sync_src = NULL;
+		}
+		if (c->t.check.type == LB_CHECK_ICMP && !icmp) {
+			icmp = true;
+			icmp_src = c->t.src;
+		}
+	}
+	free(r->c);
+	r->c = nc;
+	r->n = n;
+	if (icmp && r->icmp_fd >= 0 && r->icmp_src != icmp_src)
+		close_fd(r, &r->icmp_fd);
+	if (!icmp)
+		close_fd(r, &r->icmp_fd);
+	else if (r->icmp_fd < 0) {
+		rc = icmp_open(r, icmp_src);
+		if (rc != 0)
+			HC_LOG(ERR, "icmp checks: raw socket: %s (they fail until it opens)",
+			       strerror(-rc));
+	}
+	if (started > 0 || stopped > 0)
+		HC_LOG(INFO, "%u checks: %u started, %u stopped%s%s", n,
+		       started, stopped, r->ifname[0] != '\0' ? ", from " : "",
+		       r->ifname);
+	return rc;
+
+undo:
+	for (i = 0; i < n; i++)
+		if (nc[i] != NULL && nc[i]->fresh)
+			free(nc[i]);
+	free(nc);
+	return rc;
+}
+
+struct lb_hc_runner *
+lb_hc_runner_create(const struct lb_hc_runner_params *p)
+{
+	struct lb_hc_runner *r;
+
+	if (p->changed == NULL || p->epoll_fd < 0 ||
+	    (p->ifname != NULL && strlen(p->ifname) >= IF_NAMESIZE)) {
+		rte_errno = EINVAL;
+		return NULL;
+	}
+	r = calloc(1, sizeof(*r));
+	if (r == NULL) {
+		rte_errno = ENOMEM;
+		return NULL;
+	}
+	r->p = *p;
+	if (p->ifname != NULL)
+		snprintf(r->ifname, sizeof(r->ifname), "%s", p->ifname);
+	r->p.ifname = r->ifname;
+	r->icmp_fd = -1;
+	r->echo_id = (uint16_t)(getpid() ^ 0x6473);
+	return r;
+}
+
+void
+lb_hc_runner_free(struct lb_hc_runner *r)
+{
+	unsigned int i;
+
+	if (r == NULL)
+		return;
+	for (i = 0; i < r->n; i++)
+		check_free(r, r->c[i]);
+	close_fd(r, &r->icmp_fd);
+	free(r->c);
+	free(r);
+}
+
+unsigned int
+lb_hc_runner_count(const struct lb_hc_runner *r)
+{
+	return r != NULL ? r->n : 0;
+}
+
+const struct lb_hc_check *
+lb_hc_runner_at(const struct lb_hc_runner *r, unsigned int i)
+{
+	return r != NULL && i < r->n ? r->c[i] : NULL;
+}
+
+const struct lb_hc_check *
+lb_hc_runner_find(const struct lb_hc_runner *r, uint16_t svc,
+		  uint16_t member)
+{
+	return r != NULL ? find(r, svc, member) : NULL;
+}
+
+void
+lb_hc_check_info(const struct lb_hc_check *c, struct lb_hc_info *info)
+{
+	*info = (struct lb_hc_info){
+		.target = &c->t,
+		.status = !c->st.checked ? LB_HC_UNCHECKED :
+			  c->st.up ? LB_HC_UP : LB_HC_DOWN,
+		.last = c->last,
+		.runs = c->runs,
+		.failures = c->failures,
+		.changes = c->changes,
+		.changed_ms = c->changed_ms,
+		.next_ms = c->next_ms,
+	};
+}

@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright(c) 2026 The dsrlb authors
+ */
+
+#ifndef LB_KIF_H
+#define LB_KIF_H
+
+/**
+ * @file
+ * The kernel interface (exception path): a TAP interface (net_tap) that
+ * carries a data port's own address and MAC, so kernel sockets on that
+ * address work through the data port: health checks, ssh, ping. Its
+ * owner hands it the frames from the wire that are for the kernel and
+ * polls it for the frames the kernel sends, which leave through the
+ * owner's callback; the kernel sees an ordinary Ethernet interface on
+ * the segment.
+ *
+ * The interface is set up over rtnetlink: the address, link up, no
+ * IPv6, and (with a gateway) a source-address policy route in table
+ * LB_KIF_TABLE, so answers from the own address leave through the data
+ * port even when the host's default route points at a management
+ * interface.
+ *
+ * One interface per process; every call on one thread (the master).
+ */
+
+#include <stdint.h>
+
+struct rte_mbuf;
+struct rte_mempool;
+
+/** Routing table of the policy route for the own address. */
+#define LB_KIF_TABLE 25715      /* 0x6473, "ds" */
+/** Priority of the rule sending the own address to LB_KIF_TABLE. */
+#define LB_KIF_RULE_PRIO 1000
+
+/** What the kernel interface stands for, and where its frames go. */
+struct lb_kif_params {
+	const char *ifname;        /**< kernel interface name (< IFNAMSIZ) */
+	const uint8_t *mac;        /**< the data port's MAC, given to the TAP */
+	uint32_t addr;             /**< own address, network order */
+	uint8_t prefix;            /**< its subnet length */
+	uint32_t gateway;          /**< network order; 0: no policy route */
+	uint16_t vlan;             /**< the data port's 802.1Q tag, 0: none */
+	struct rte_mempool *pool;  /**< mbufs for the frames the kernel sends */
+	int socket_id;             /**< for the TAP's queues */
+	/** Send a frame the kernel sent (tagged for the port) to the wire.
+	 *  Returns 0, or a negative errno after freeing the frame. */
+	int (*to_wire)(void *ctx, struct rte_mbuf *m);
+	void *ctx;
+};
+
+/** Frames through the interface. */
+struct lb_kif_stats {
+	uint64_t to_kernel;        /**< frames handed to the kernel */
+	uint64_t from_kernel;      /**< frames the kernel sent, sent on */
+	uint64_t drop;             /**< frames either way that were dropped */
+};
+
+struct lb_kif;
+
+/**
+ * Create the TAP interface, start it and set the kernel side up.
+ *
+ * @return
+ *   The interface, or NULL with rte_errno set (the reason is logged);
+ *   nothing is left behind.
+ */
+struct lb_kif *lb_kif_create(const struct lb_kif_params *p);
+
+/** Remove the policy rule, stop and remove the TAP interface, free
+ *  frames not yet given to the kernel. NULL is a no-op. */
+void lb_kif_free(struct lb_kif *k);
+
+/** The kernel interface's name. */
+const char *lb_kif_name(const struct lb_kif *k);
+
+/**
+ * A frame from the wire for the kernel. Its VLAN tag, which the kernel
+ * interface does not know about, is removed; it is gathered and given
+ * to the kernel with the others at the next lb_kif_flush() (or when a
+ * burst is full). Takes the mbuf.
+ */
+void lb_kif_to_kernel(struct lb_kif *k, struct rte_mbuf *m);
+
+/** Give the kernel the frames gathered, in one burst. */
+void lb_kif_flush(struct lb_kif *k);
+
+/**
+ * Move one burst of frames the kernel sent to the wire, tagged with the
+ * port's VLAN if it has one.
+ *
+ * @return
+ *   Frames read from the kernel.
+ */
+unsigned int lb_kif_poll(struct lb_kif *k);
+
+/** The interface's counters. */
+void lb_kif_stats_get(const struct lb_kif *k, struct lb_kif_stats *s);
+
+#endif /* LB_KIF_H */
