@@ -1,0 +1,543 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright(c) 2026 The dsrlb authors
+ */
+
+/* The control methods that change the state, through the real
+ * dispatcher (lib/ctl) and core: each method's validation (missing,
+ * mistyped, unknown and out-of-range params, dangling names), removal
+ * with drain, config.get round trips and config.reload's difference. */
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "lb_api.h"
+#include "lb_config.h"
+#include "lb_core.h"
+#include "lb_ctl.h"
+#include "test_util.h"
+
+static const char *base =
+"{\n"
+"  \"ports\": [{\"name\": \"lan0\", \"address\": \"198.51.100.2/24\",\n"
+"             \"gateway\": \"198.51.100.1\"}],\n"
+"  \"exception_interface\": \"dsrlb0\",\n"
+"  \"vips\": [\"198.51.100.100\", \"198.51.100.112/30\"],\n"
+"  \"members\": [\n"
+"    {\"name\": \"fe1\", \"address\": \"198.51.100.11\", \"mac\": \"02:00:00:00:00:11\"},\n"
+"    {\"name\": \"fe2\", \"address\": \"198.51.100.12\", \"weight\": 50},\n"
+"    {\"name\": \"fe3\", \"address\": \"198.51.100.13\", \"source_ports\": \"33000-33999\"}\n"
+"  ],\n"
+"  \"services\": [\n"
+"    {\"name\": \"pop3\", \"vip\": \"198.51.100.100\", \"protocol\": \"tcp\", \"port\": 110,\n"
+"     \"check\": {\"type\": \"pop3\"}},\n"
+"    {\"name\": \"smtp\", \"vip\": \"*\", \"protocol\": \"tcp\", \"port\": 25,\n"
+"     \"scheduler\": \"wrr\", \"persistence\": 0, \"members\": [\"fe1\", \"fe2\"]},\n"
+"    {\"name\": \"sip\", \"vip\": \"*\", \"protocol\": \"udp\", \"port\": 5060,\n"
+"     \"stateless\": true}\n"
+"  ]\n"
+"}\n";
+
+struct env {
+	struct lb_core *core;
+	struct lb_ctl *ctl;
+	struct lb_api api;
+	uint64_t flows[LB_MAX_MEMBERS];
+	char dir[64];
+	char path[128];
+};
+
+static uint64_t
+flows_of(void *app, unsigned int slot)
+{
+	return ((struct env *)app)->flows[slot];
+}
+
+static void
+write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	assert_int_equal(fputs(text, f) >= 0, 1);
+	assert_int_equal(fclose(f), 0);
+}
+
+/* A core as dsrlb builds it at start, from a file. */
+static void
+env_boot(struct env *e, const char *text)
+{
+	struct lb_core_params p = { .qsbr = NULL, .socket_id = -1 };
+	struct lb_ctl_params cp = { .path = NULL };
+	struct lb_conf_error err;
+	struct lb_conf *conf;
+	char cerr[256];
+
+	write_file(e->path, text);
+	conf = lb_conf_load(e->path, &err);
+	if (conf == NULL)
+		fail_msg("%s", err.msg);
+	e->core = lb_core_create(&p);
+	assert_non_null(e->core);
+	if (lb_core_apply_conf(e->core, conf, NULL, NULL, &err) != 0)
+		fail_msg("%s", err.msg);
+	lb_conf_free(conf);
+	lb_core_set_started(e->core);
+	e->api.core = e->core;
+	snprintf(e->api.config_path, sizeof(e->api.config_path), "%s", e->path);
+	e->api.checks_possible = true;
+	e->api.app = e;
+	e->api.member_flows = flows_of;
+	cp.methods = lb_api_methods;
+	cp.n_methods = lb_api_n_methods;
+	cp.ctx = &e->api;
+	e->ctl = lb_ctl_create_params(&cp, cerr);
+	if (e->ctl == NULL)
+		fail_msg("%s", cerr);
+}
+
+static int
+setup(void **state)
+{
+	struct env *e = calloc(1, sizeof(*e));
+
+	if (e == NULL)
+		return -1;
+	snprintf(e->dir, sizeof(e->dir), "/tmp/test_api.XXXXXX");
+	if (mkdtemp(e->dir) == NULL)
+		return -1;
+	snprintf(e->path, sizeof(e->path), "%s/dsrlb.json", e->dir);
+	env_boot(e, base);
+	*state = e;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct env *e = *state;
+
+	lb_ctl_free(e->ctl);
+	lb_core_free(e->core);
+	unlink(e->path);
+	rmdir(e->dir);
+	free(e);
+	return 0;
+}
+
+/* Send one request; the parsed response. */
+static json_t *
+call(struct env *e, const char *req)
+{
+	char *out = lb_ctl_handle(e->ctl, req, strlen(req));
+	json_t *r;
+
+	assert_non_null(out);
+	r = json_loads(out, 0, NULL);
+	if (r == NULL)
+		fail_msg("not JSON: %s", out);
+	free(out);
+	return r;
+}
+
+/* The request succeeds; its result (a new reference). */
+static json_t *
+ok(struct env *e, const char *req)
+{
+	json_t *r = call(e, req), *res;
+
+	if (json_object_get(r, "error") != NULL)
+		fail_msg("%s: %s", req, json_string_value(json_object_get(
+			json_object_get(r, "error"), "message")));
+	res = json_incref(json_object_get(r, "result"));
+	json_decref(r);
+	return res;
+}
+
+/* The request fails with code, and the message holds text. */
+static void
+refused(struct env *e, const char *req, int code, const char *text)
+{
+	json_t *r = call(e, req), *er = json_object_get(r, "error");
+	const char *msg;
+
+	if (er == NULL)
+		fail_msg("%s: accepted", req);
+	msg = json_string_value(json_object_get(er, "message"));
+	if (json_integer_value(json_object_get(er, "code")) != code ||
+	    strstr(msg, text) == NULL)
+		fail_msg("%s: got %lld \"%s\", expected %d \"%s\"", req,
+			 (long long)json_integer_value(json_object_get(er, "code")),
+			 msg, code, text);
+	json_decref(r);
+}
+
+#define REQ(m, p) "{\"jsonrpc\": \"2.0\", \"id\": 1, \"method\": \"" m "\", \"params\": " p "}"
+
+static void
+member_add_validation(void **state)
+{
+	struct env *e = *state;
+	json_t *r;
+	int slot;
+
+	refused(e, REQ("member.add", "{\"address\": \"198.51.100.20\"}"),
+		LB_CTL_INVALID_PARAMS, "params.name");
+	refused(e, REQ("member.add", "{\"name\": \"fe9\"}"),
+		LB_CTL_INVALID_PARAMS, "params.address");
+	refused(e, REQ("member.add", "{\"name\": \"fe9\", \"address\": 7}"),
+		LB_CTL_INVALID_PARAMS, "params.address");
+	refused(e, REQ("member.add", "{\"name\": \"fe9\", \"address\": \"198.51.100.20\", \"colour\": 1}"),
+		LB_CTL_INVALID_PARAMS, "colour");
+	refused(e, REQ("member.add", "{\"name\": \"fe9\", \"address\": \"198.51.100.20\", \"weight\": 70000}"),
+		LB_CTL_INVALID_PARAMS, "params.weight");
+	refused(e, REQ("member.add", "{\"name\": \"fe 9\", \"address\": \"198.51.100.20\"}"),
+		LB_CTL_INVALID_PARAMS, "params.name");
+	refused(e, REQ("member.add", "{\"name\": \"fe9\", \"address\": \"192.0.2.20\"}"),
+		LB_CTL_INVALID_PARAMS, "params.address: 192.0.2.20 is not in the subnet of any port");
+	refused(e, REQ("member.add", "{\"name\": \"fe9\", \"address\": \"198.51.100.1\"}"),
+		LB_CTL_INVALID_PARAMS, "params.address: 198.51.100.1 is the address, gateway");
+	refused(e, REQ("member.add", "{\"name\": \"fe9\", \"address\": \"198.51.100.100\"}"),
+		LB_CTL_INVALID_PARAMS, "params.address: 198.51.100.100 is a VIP");
+	refused(e, REQ("member.add", "{\"name\": \"fe1\", \"address\": \"198.51.100.20\"}"),
+		LB_CTL_CONFLICT, "params.name: a member named \"fe1\" exists");
+	refused(e, REQ("member.add", "{\"name\": \"fe9\", \"address\": \"198.51.100.12\"}"),
+		LB_CTL_CONFLICT, "params.address: 198.51.100.12 is also member \"fe2\"");
+	refused(e, REQ("member.add", "{\"name\": \"fe9\", \"address\": \"198.51.100.20\", \"source_ports\": \"33500-34500\"}"),
+		LB_CTL_INVALID_PARAMS, "params.source_ports: 33500-34500 overlaps the range of member \"fe3\"");
+	refused(e, REQ("member.add", "{\"name\": \"fe9\", \"address\": \"198.51.100.20\", \"source_ports\": \"20-30\"}"),
+		LB_CTL_INVALID_PARAMS, "includes the port of service \"smtp\"");
+	refused(e, REQ("member.add", "{\"name\": \"fe9\", \"address\": \"198.51.100.20\", \"services\": [\"nope\"]}"),
+		LB_CTL_NOT_FOUND, "params.services[0]: no service \"nope\"");
+	refused(e, REQ("member.add", "{\"name\": \"fe9\", \"address\": \"198.51.100.20\", \"services\": [\"pop3\"]}"),
+		LB_CTL_INVALID_PARAMS, "takes every member already");
+	/* nothing of the refused requests stayed */
+	assert_int_equal(lb_core_member_find(e->core, "fe9"), -ENOENT);
+
+	r = ok(e, REQ("member.add", "{\"name\": \"fe9\", \"address\": \"198.51.100.20\", \"weight\": 7, \"services\": [\"smtp\"]}"));
+	assert_string_equal(json_string_value(json_object_get(r, "state")), "up");
+	json_decref(r);
+	slot = lb_core_member_find(e->core, "fe9");
+	assert_true(slot >= 0);
+	assert_int_equal(lb_core_member(e->core, slot)->conf.weight, 7);
+	/* joined smtp (a list), and pop3 (every member) */
+	assert_true(lb_core_service(e->core, lb_core_service_find(e->core, "smtp"))->bound[slot]);
+	assert_true(lb_core_service(e->core, lb_core_service_find(e->core, "pop3"))->bound[slot]);
+	/* added at run time to a checked service: down until checked */
+	assert_int_equal(lb_core_service(e->core, lb_core_service_find(e->core, "pop3"))->health[slot],
+			 LB_HEALTH_DOWN);
+	assert_int_equal(lb_core_service(e->core, lb_core_service_find(e->core, "smtp"))->health[slot],
+			 LB_HEALTH_UP);
+}
+
+static void
+member_set_and_remove(void **state)
+{
+	struct env *e = *state;
+	int slot = lb_core_member_find(e->core, "fe2");
+	json_t *r;
+
+	refused(e, REQ("member.set", "{\"name\": \"nope\", \"weight\": 1}"),
+		LB_CTL_NOT_FOUND, "params.name: no member \"nope\"");
+	refused(e, REQ("member.set", "{\"name\": \"fe2\", \"weight\": -1}"),
+		LB_CTL_INVALID_PARAMS, "params.weight");
+	refused(e, REQ("member.set", "{\"name\": \"fe2\", \"weight\": \"1\"}"),
+		LB_CTL_INVALID_PARAMS, "params.weight");
+	refused(e, REQ("member.set", "{\"name\": \"fe2\", \"state\": \"asleep\"}"),
+		LB_CTL_INVALID_PARAMS, "params.state");
+	json_decref(ok(e, REQ("member.set", "{\"name\": \"fe2\", \"weight\": 0, \"state\": \"drain\"}")));
+	assert_int_equal(lb_core_member(e->core, slot)->conf.weight, 0);
+	assert_int_equal(lb_core_member(e->core, slot)->conf.state, LB_ADMIN_DRAIN);
+
+	refused(e, REQ("member.remove", "{}"), LB_CTL_INVALID_PARAMS, "params.name");
+	refused(e, REQ("member.remove", "{\"name\": \"fe2\", \"force\": 1}"),
+		LB_CTL_INVALID_PARAMS, "params.force");
+	/* with flows: drained, then removed once they end */
+	e->flows[slot] = 5;
+	r = ok(e, REQ("member.remove", "{\"name\": \"fe2\"}"));
+	assert_true(json_is_true(json_object_get(r, "draining")));
+	assert_int_equal(json_integer_value(json_object_get(r, "active_flows")), 5);
+	json_decref(r);
+	assert_true(lb_core_member(e->core, slot)->removing);
+	refused(e, REQ("member.set", "{\"name\": \"fe2\", \"weight\": 3}"),
+		LB_CTL_CONFLICT, "being removed");
+	assert_int_equal(lb_api_removals_run(&e->api, 1000), 0);
+	assert_int_equal(lb_api_removals_run(&e->api, 2000), 0);
+	e->flows[slot] = 0;
+	assert_int_equal(lb_api_removals_run(&e->api, 3000), 1);
+	assert_null(lb_core_member(e->core, slot));
+	/* with force: now */
+	slot = lb_core_member_find(e->core, "fe3");
+	e->flows[slot] = 9;
+	r = ok(e, REQ("member.remove", "{\"name\": \"fe3\", \"force\": true}"));
+	assert_true(json_is_true(json_object_get(r, "removed")));
+	json_decref(r);
+	assert_null(lb_core_member(e->core, slot));
+}
+
+static void
+drained_member_goes_after_the_tcp_timeout(void **state)
+{
+	struct env *e = *state;
+	int slot = lb_core_member_find(e->core, "fe2");
+
+	e->flows[slot] = 1;     /* one idle flow that never ends */
+	json_decref(ok(e, REQ("member.remove", "{\"name\": \"fe2\"}")));
+	assert_int_equal(lb_api_removals_run(&e->api, 10000), 0);
+	assert_int_equal(lb_api_removals_run(&e->api, 10000 + 899000), 0);
+	assert_int_equal(lb_api_removals_run(&e->api, 10000 + 900000), 1);
+}
+
+static void
+service_add_validation(void **state)
+{
+	struct env *e = *state;
+	json_t *r;
+	int slot;
+
+	refused(e, REQ("service.add", "{\"name\": \"imap\", \"vip\": \"198.51.100.100\", \"port\": 143}"),
+		LB_CTL_INVALID_PARAMS, "params.protocol");
+	refused(e, REQ("service.add", "{\"name\": \"imap\", \"vip\": \"198.51.100.100\", \"protocol\": \"sctp\", \"port\": 143}"),
+		LB_CTL_INVALID_PARAMS, "params.protocol: \"sctp\" is not one of: tcp, udp");
+	refused(e, REQ("service.add", "{\"name\": \"imap\", \"vip\": \"198.51.100.100\", \"protocol\": \"tcp\", \"port\": true}"),
+		LB_CTL_INVALID_PARAMS, "params.port");
+	refused(e, REQ("service.add", "{\"name\": \"imap\", \"vip\": \"198.51.100.100\", \"protocol\": \"tcp\", \"port\": 70000}"),
+		LB_CTL_INVALID_PARAMS, "params.port");
+	refused(e, REQ("service.add", "{\"name\": \"imap\", \"vip\": \"198.51.100.100\", \"protocol\": \"tcp\", \"port\": 143, \"sticky\": true}"),
+		LB_CTL_INVALID_PARAMS, "sticky");
+	refused(e, REQ("service.add", "{\"name\": \"imap\", \"vip\": \"198.51.100.100\", \"protocol\": \"tcp\", \"port\": 143, \"check\": {\"type\": \"imap\", \"rise\": 0}}"),
+		LB_CTL_INVALID_PARAMS, "params.check.rise");
+	refused(e, REQ("service.add", "{\"name\": \"imap\", \"vip\": \"198.51.100.99\", \"protocol\": \"tcp\", \"port\": 143}"),
+		LB_CTL_INVALID_PARAMS, "params.vip: 198.51.100.99 is not one of the VIPs");
+	refused(e, REQ("service.add", "{\"name\": \"imap\", \"vip\": \"198.51.100.100\", \"protocol\": \"tcp\", \"port\": 143, \"members\": [\"fe1\", \"ghost\"]}"),
+		LB_CTL_NOT_FOUND, "params.members[1]: no member is named \"ghost\"");
+	refused(e, REQ("service.add", "{\"name\": \"pop3\", \"vip\": \"198.51.100.100\", \"protocol\": \"tcp\", \"port\": 143}"),
+		LB_CTL_CONFLICT, "params.name: a service named \"pop3\" exists");
+	refused(e, REQ("service.add", "{\"name\": \"smtp2\", \"vip\": \"*\", \"protocol\": \"tcp\", \"port\": 25}"),
+		LB_CTL_INVALID_PARAMS, "params.port: overlaps service \"smtp\"");
+	refused(e, REQ("service.add", "{\"name\": \"x\", \"vip\": \"*\", \"protocol\": \"tcp\", \"port\": 33100}"),
+		LB_CTL_INVALID_PARAMS, "params.port: includes ports of member \"fe3\"");
+	refused(e, REQ("service.add", "{\"name\": \"x\", \"vip\": \"*\", \"protocol\": \"tcp\", \"port\": 40, \"table_size\": 100}"),
+		LB_CTL_INVALID_PARAMS, "params.table_size: 100 is not prime");
+	assert_int_equal(lb_core_service_find(e->core, "imap"), -ENOENT);
+
+	r = ok(e, REQ("service.add", "{\"name\": \"imap\", \"vip\": \"198.51.100.100\", \"protocol\": \"tcp\", \"port\": 143, \"scheduler\": \"wlc\", \"members\": [\"fe1\", \"fe2\"], \"check\": {\"type\": \"imap\", \"interval\": 1, \"timeout\": 0.5}}"));
+	assert_string_equal(json_string_value(json_object_get(r, "scheduler")), "wlc");
+	/* persistence defaults to the seed's 15 s */
+	assert_int_equal(json_integer_value(json_object_get(r, "persistence")), 15);
+	json_decref(r);
+	slot = lb_core_service_find(e->core, "imap");
+	assert_true(slot >= 0);
+	assert_int_equal(lb_core_service(e->core, slot)->health[0], LB_HEALTH_DOWN);
+
+	refused(e, REQ("service.remove", "{\"name\": \"nope\"}"), LB_CTL_NOT_FOUND,
+		"params.name: no service \"nope\"");
+	json_decref(ok(e, REQ("service.remove", "{\"name\": \"imap\"}")));
+	assert_int_equal(lb_core_service_find(e->core, "imap"), -ENOENT);
+}
+
+static void
+vip_validation(void **state)
+{
+	struct env *e = *state;
+	json_t *r;
+	unsigned int n;
+
+	refused(e, REQ("vip.add", "{}"), LB_CTL_INVALID_PARAMS, "params.address");
+	refused(e, REQ("vip.add", "{\"address\": \"300.1.1.1\"}"),
+		LB_CTL_INVALID_PARAMS, "params.address: \"300.1.1.1\" is not");
+	refused(e, REQ("vip.add", "{\"address\": \"203.0.113.0/23\"}"),
+		LB_CTL_INVALID_PARAMS, "/24 to /32");
+	refused(e, REQ("vip.add", "{\"address\": \"203.0.113.1/24\"}"),
+		LB_CTL_INVALID_PARAMS, "host bits");
+	refused(e, REQ("vip.add", "{\"address\": \"127.0.0.1\"}"),
+		LB_CTL_INVALID_PARAMS, "cannot be a VIP");
+	refused(e, REQ("vip.add", "{\"address\": \"198.51.100.2\"}"),
+		LB_CTL_INVALID_PARAMS, "is also the address or gateway of port \"lan0\"");
+	refused(e, REQ("vip.add", "{\"address\": \"198.51.100.11\"}"),
+		LB_CTL_INVALID_PARAMS, "is member \"fe1\"");
+	lb_core_vips(e->core, &n);
+	assert_int_equal(n, 5);
+	r = ok(e, REQ("vip.add", "{\"address\": \"203.0.113.8/30\"}"));
+	assert_int_equal(json_integer_value(json_object_get(r, "added")), 4);
+	json_decref(r);
+	r = ok(e, REQ("vip.add", "{\"address\": \"203.0.113.9\"}"));
+	assert_int_equal(json_integer_value(json_object_get(r, "added")), 0);
+	json_decref(r);
+	assert_true(lb_core_is_vip(e->core, ip4("203.0.113.10")));
+	refused(e, REQ("vip.remove", "{\"address\": \"198.51.100.100\"}"),
+		LB_CTL_CONFLICT, "is the VIP of service \"pop3\"");
+	r = ok(e, REQ("vip.remove", "{\"address\": \"203.0.113.8/30\"}"));
+	assert_int_equal(json_integer_value(json_object_get(r, "removed")), 4);
+	json_decref(r);
+	lb_core_vips(e->core, &n);
+	assert_int_equal(n, 5);
+}
+
+/* config.get, written to the file and reloaded, changes nothing; and
+ * what it says is the running state, runtime changes included. */
+static void
+config_get_round_trips(void **state)
+{
+	struct env *e = *state;
+	json_t *conf, *r;
+	char *text;
+
+	json_decref(ok(e, REQ("member.add", "{\"name\": \"fe9\", \"address\": \"198.51.100.20\"}")));
+	json_decref(ok(e, REQ("member.set", "{\"name\": \"fe1\", \"state\": \"drain\"}")));
+	json_decref(ok(e, REQ("vip.add", "{\"address\": \"203.0.113.5\"}")));
+	conf = ok(e, REQ("config.get", "{}"));
+	text = json_dumps(conf, JSON_INDENT(2));
+	write_file(e->path, text);
+	free(text);
+	json_decref(conf);
+	r = ok(e, REQ("config.reload", "{}"));
+	if (!json_is_false(json_object_get(r, "changed"))) {
+		text = json_dumps(r, 0);
+		fail_msg("reload of config.get changed: %s", text);
+	}
+	json_decref(r);
+	/* and the same again from the reloaded state */
+	conf = ok(e, REQ("config.get", "{}"));
+	assert_true(lb_core_is_vip(e->core, ip4("203.0.113.5")));
+	assert_int_equal(lb_core_member(e->core, lb_core_member_find(e->core, "fe1"))->conf.state,
+			 LB_ADMIN_DRAIN);
+	json_decref(conf);
+}
+
+static bool
+listed(json_t *r, const char *key, const char *name)
+{
+	json_t *v;
+	size_t i;
+
+	json_array_foreach(json_object_get(r, key), i, v)
+		if (strcmp(json_string_value(v), name) == 0)
+			return true;
+	return false;
+}
+
+static char *
+edit(const char *text, const char *from, const char *to)
+{
+	const char *at = strstr(text, from);
+	size_t n = strlen(text) - strlen(from) + strlen(to) + 1;
+	char *s = malloc(n);
+
+	if (at == NULL)
+		fail_msg("test bug: \"%s\" is not in the text", from);
+	snprintf(s, n, "%.*s%s%s", (int)(at - text), text, to, at + strlen(from));
+	return s;
+}
+
+static void
+reload_applies_the_difference(void **state)
+{
+	struct env *e = *state;
+	int fe1 = lb_core_member_find(e->core, "fe1");
+	int pop3 = lb_core_service_find(e->core, "pop3");
+	uint16_t gen1 = lb_core_member(e->core, fe1)->gen;
+	char *a, *b, *c, *d;
+	json_t *r;
+
+	/* fe2 gone, fe4 new, fe1 weight changed; smtp gone, imap new, pop3
+	 * changed; a VIP block gone and one new */
+	a = edit(base, "    {\"name\": \"fe2\", \"address\": \"198.51.100.12\", \"weight\": 50},\n",
+		 "    {\"name\": \"fe4\", \"address\": \"198.51.100.14\"},\n");
+	b = edit(a, "\"mac\": \"02:00:00:00:00:11\"}", "\"mac\": \"02:00:00:00:00:11\", \"weight\": 200}");
+	c = edit(b, "    {\"name\": \"smtp\", \"vip\": \"*\", \"protocol\": \"tcp\", \"port\": 25,\n"
+		 "     \"scheduler\": \"wrr\", \"persistence\": 0, \"members\": [\"fe1\", \"fe2\"]},\n",
+		 "    {\"name\": \"imap\", \"vip\": \"198.51.100.113\", \"protocol\": \"tcp\", \"port\": 143},\n");
+	d = edit(c, "\"198.51.100.112/30\"", "\"198.51.100.112/31\", \"203.0.113.7\"");
+	free(a);
+	a = edit(d, "\"check\": {\"type\": \"pop3\"}", "\"check\": {\"type\": \"pop3\"}, \"scheduler\": \"wrr\"");
+	write_file(e->path, a);
+	free(a);
+	free(b);
+	free(c);
+	free(d);
+
+	r = ok(e, REQ("config.reload", "{}"));
+	assert_true(json_is_true(json_object_get(r, "changed")));
+	assert_true(listed(r, "members_added", "fe4"));
+	assert_true(listed(r, "members_removed", "fe2"));
+	assert_true(listed(r, "members_changed", "fe1"));
+	assert_false(listed(r, "members_changed", "fe3"));
+	assert_true(listed(r, "services_added", "imap"));
+	assert_true(listed(r, "services_removed", "smtp"));
+	assert_true(listed(r, "services_changed", "pop3"));
+	assert_false(listed(r, "services_changed", "sip"));
+	assert_true(listed(r, "vips_added", "203.0.113.7"));
+	assert_true(listed(r, "vips_removed", "198.51.100.114"));
+	assert_true(listed(r, "vips_removed", "198.51.100.115"));
+	json_decref(r);
+	/* changed in place: same slots, same generations, flows stay */
+	assert_int_equal(lb_core_member_find(e->core, "fe1"), fe1);
+	assert_int_equal(lb_core_member(e->core, fe1)->gen, gen1);
+	assert_int_equal(lb_core_member(e->core, fe1)->conf.weight, 200);
+	assert_int_equal(lb_core_service_find(e->core, "pop3"), pop3);
+	assert_int_equal(lb_core_service(e->core, pop3)->conf.sched, LB_SCHED_WRR);
+	/* the member that went is drained (no flow counter here: 0 flows) */
+	assert_true(lb_core_member(e->core, lb_core_member_find(e->core, "fe2"))->removing);
+	assert_int_equal(lb_api_removals_run(&e->api, 1), 1);
+	assert_int_equal(lb_core_member_find(e->core, "fe2"), -ENOENT);
+	assert_int_equal(lb_core_service_find(e->core, "smtp"), -ENOENT);
+	assert_false(lb_core_is_vip(e->core, ip4("198.51.100.115")));
+	/* the same file again: nothing */
+	r = ok(e, REQ("config.reload", "{}"));
+	assert_true(json_is_false(json_object_get(r, "changed")));
+	json_decref(r);
+}
+
+static void
+broken_reload_changes_nothing(void **state)
+{
+	struct env *e = *state;
+	uint64_t seq = lb_core_seq(e->core);
+	char *t;
+
+	/* not JSON */
+	write_file(e->path, "{\"ports\": [");
+	refused(e, REQ("config.reload", "{}"), LB_CTL_FAILED, "dsrlb.json:1:");
+	/* decodes, but a service names a member that is gone */
+	t = edit(base, "    {\"name\": \"fe2\", \"address\": \"198.51.100.12\", \"weight\": 50},\n", "");
+	write_file(e->path, t);
+	free(t);
+	refused(e, REQ("config.reload", "{}"), LB_CTL_FAILED,
+		"services[1].members[1]: no member is named \"fe2\"");
+	/* a new member collides, after other valid changes */
+	t = edit(base, "\"weight\": 50}", "\"weight\": 60}, {\"name\": \"fe5\", \"address\": \"198.51.100.11\"}");
+	write_file(e->path, t);
+	free(t);
+	refused(e, REQ("config.reload", "{}"), LB_CTL_FAILED,
+		"members[2].address: 198.51.100.11 is also member \"fe1\"");
+	/* a port changed: needs a restart */
+	t = edit(base, "198.51.100.2/24", "198.51.100.3/24");
+	write_file(e->path, t);
+	free(t);
+	refused(e, REQ("config.reload", "{}"), LB_CTL_FAILED,
+		"dsrlb.json: ports: changed, and this takes a restart");
+	/* nothing of it was applied */
+	assert_int_equal(lb_core_seq(e->core), seq);
+	assert_int_equal(lb_core_member(e->core, lb_core_member_find(e->core, "fe2"))->conf.weight, 50);
+	assert_int_equal(lb_core_member_find(e->core, "fe5"), -ENOENT);
+	assert_int_equal(e->api.reload_errors, 4);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(member_add_validation, setup, teardown),
+		cmocka_unit_test_setup_teardown(member_set_and_remove, setup, teardown),
+		cmocka_unit_test_setup_teardown(drained_member_goes_after_the_tcp_timeout, setup, teardown),
+		cmocka_unit_test_setup_teardown(service_add_validation, setup, teardown),
+		cmocka_unit_test_setup_teardown(vip_validation, setup, teardown),
+		cmocka_unit_test_setup_teardown(config_get_round_trips, setup, teardown),
+		cmocka_unit_test_setup_teardown(reload_applies_the_difference, setup, teardown),
+		cmocka_unit_test_setup_teardown(broken_reload_changes_nothing, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
