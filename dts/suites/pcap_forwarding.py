@@ -35,10 +35,15 @@ class PcapForwarding(TestSuite):
         random.seed(2)
         self.members = four_members()
         self.macs = {member_mac(i): "fe%d" % i for i in range(1, 5)}
+        # no persistence (dsrlb's default is 15 s): these cases spread
+        # flows, several from one client address, one by one
         self.config = base_config(self.members, [
-            {"name": "pop3", "vip": VIP, "protocol": "tcp", "port": 110},
-            {"name": "smtp", "vip": VIP, "protocol": "tcp", "port": 25},
-            {"name": "dns", "vip": VIP, "protocol": "udp", "port": 53},
+            {"name": "pop3", "vip": VIP, "protocol": "tcp", "port": 110,
+             "persistence": 0},
+            {"name": "smtp", "vip": VIP, "protocol": "tcp", "port": 25,
+             "persistence": 0},
+            {"name": "dns", "vip": VIP, "protocol": "udp", "port": 53,
+             "persistence": 0},
         ])
 
     def test_only_ethernet_header_changes(self):
