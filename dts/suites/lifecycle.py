@@ -2,12 +2,14 @@
 # Copyright(c) 2026 The dsrlb authors
 """Signals: counters on SIGUSR1, clean stops on SIGTERM and SIGINT."""
 
+import json
 import os
 import signal
+import subprocess
 
 from scapy.all import IP, TCP, Ether
 
-from framework import (PCAP_MAC, ROOT, WORKERS, Dsrlb, TestSuite,
+from framework import (DSRLB, PCAP_MAC, ROOT, WORKERS, Dsrlb, TestSuite,
                        base_config, four_members, scratch_dir, pcap_port,
                        verify, wait_for, write_queue_pcaps)
 
@@ -101,3 +103,30 @@ class Lifecycle(TestSuite):
         finally:
             rc = d.stop()
         verify(rc == 0, "exit %s:\n%s" % (rc, d.output()[-1500:]))
+
+    def test_eal_failure_gives_the_eal_reason(self):
+        """Steps: run dsrlb with a valid configuration and EAL options
+        the EAL refuses: an unknown option, and a core list naming a CPU
+        this machine does not have.
+        Verify: exit status 1, the EAL's own reason on stderr, and dsrlb's
+        last line says the EAL failed without claiming "Success" (the
+        EAL does not always set rte_errno)."""
+        d = scratch_dir("eal")
+        path = os.path.join(d, "dsrlb.json")
+        with open(path, "w") as f:
+            json.dump(base_config(four_members(), [
+                {"name": "pop3", "vip": VIP, "protocol": "tcp",
+                 "port": 110}]), f)
+        for eal in (["--no-huge", "-m", "64", "--bogus-option"],
+                    ["--no-huge", "-m", "64", "-l", "4000"]):
+            r = subprocess.run([DSRLB] + eal + ["--", "--config", path],
+                               capture_output=True, text=True, timeout=60)
+            verify(r.returncode == 1,
+                   "%s: exit %d\n%s" % (eal, r.returncode, r.stderr[-1500:]))
+            last = r.stderr.strip().splitlines()[-1]
+            verify("EAL initialisation failed" in last and
+                   "Success" not in last,
+                   "%s: last line %r" % (eal, last))
+            verify("EAL" in r.stderr.replace(last, ""),
+                   "%s: no EAL reason before the last line:\n%s" %
+                   (eal, r.stderr[-1500:]))

@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <rte_common.h>
@@ -447,6 +448,13 @@ lb_api_reload(struct lb_api *api, struct lb_conf_error *err)
 		"services_removed", names_json(&d, LB_DIFF_SERVICE_REMOVED),
 		"services_changed", names_json(&d, LB_DIFF_SERVICE_CHANGED));
 	lb_core_diff_free(&d);
+	if (r != NULL && changed) {
+		char *text = json_dumps(r, JSON_COMPACT);
+
+		API_LOG(NOTICE, "%s: reloaded: %s", api->config_path,
+			text != NULL ? text : "(changes not printable)");
+		free(text);
+	}
 	if (r == NULL)
 		snprintf(err->msg, sizeof(err->msg),
 			 "applied, but the answer could not be encoded");

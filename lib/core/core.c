@@ -442,7 +442,7 @@ lb_core_member_create(struct lb_core *core, const struct lb_conf_member *m,
 	}
 	core->dirty = true;
 	core->seq++;
-	CORE_LOG(INFO, "member %s added (slot %u)", m->name, i);
+	CORE_SAY(core, INFO, "member %s added (slot %u)", m->name, i);
 	return (int)i;
 }
 
@@ -486,7 +486,7 @@ lb_core_member_update(struct lb_core *core, unsigned int slot,
 	cm->conf.port = port;
 	if (cm->removing) {
 		cm->removing = 0;
-		CORE_LOG(NOTICE, "member %s kept: its removal is cancelled",
+		CORE_SAY(core, NOTICE, "member %s kept: its removal is cancelled",
 			 m->name);
 	}
 	core->dirty = true;
@@ -502,7 +502,7 @@ lb_core_member_remove(struct lb_core *core, unsigned int slot)
 	if (slot >= LB_MAX_MEMBERS || !core->members[slot].used)
 		return -ENOENT;
 	cm = &core->members[slot];
-	CORE_LOG(INFO, "member %s removed", cm->conf.name);
+	CORE_SAY(core, INFO, "member %s removed", cm->conf.name);
 	cm->used = 0;
 	cm->removing = 0;
 	cm->gen++;
@@ -522,7 +522,7 @@ lb_core_member_retire(struct lb_core *core, unsigned int slot)
 	if (!core->members[slot].removing) {
 		core->members[slot].removing = 1;
 		core->dirty = true;
-		CORE_LOG(NOTICE, "member %s: removing, with drain: no new flows, kept until its flows end",
+		CORE_SAY(core, NOTICE, "member %s: removing, with drain: no new flows, kept until its flows end",
 			 core->members[slot].conf.name);
 	}
 	return 0;
@@ -552,7 +552,7 @@ lb_core_member_set_state(struct lb_core *core, unsigned int slot,
 	if (state >= LB_ADMIN_STATE_MAX)
 		return -EINVAL;
 	if (core->members[slot].conf.state != state) {
-		CORE_LOG(NOTICE, "member %s: %s -> %s",
+		CORE_SAY(core, NOTICE, "member %s: %s -> %s",
 			 core->members[slot].conf.name,
 			 lb_admin_names[core->members[slot].conf.state],
 			 lb_admin_names[state]);
@@ -755,7 +755,7 @@ lb_core_service_remove(struct lb_core *core, unsigned int slot)
 {
 	if (slot >= LB_MAX_SERVICES || core->services[slot] == NULL)
 		return -ENOENT;
-	CORE_LOG(INFO, "service %s removed", core->services[slot]->conf.name);
+	CORE_SAY(core, INFO, "service %s removed", core->services[slot]->conf.name);
 	free(core->services[slot]);
 	core->services[slot] = NULL;
 	core->dirty = true;
@@ -854,7 +854,7 @@ lb_core_vip_add(struct lb_core *core, uint32_t addr, uint8_t prefix,
 			    rc == -ENOSPC ? "too many VIPs" : "out of memory");
 	if (n > 0) {
 		core->seq++;
-		CORE_LOG(INFO, "%u VIPs added (%s/%u)", n,
+		CORE_SAY(core, INFO, "%u VIPs added (%s/%u)", n,
 			 lb_conf_ip_str(addr, buf), prefix);
 	}
 	return (int)n;
@@ -900,7 +900,7 @@ lb_core_vip_remove(struct lb_core *core, uint32_t addr, uint8_t prefix,
 	if (n > 0) {
 		core->dirty = true;
 		core->seq++;
-		CORE_LOG(INFO, "%u VIPs removed (%s/%u)", n,
+		CORE_SAY(core, INFO, "%u VIPs removed (%s/%u)", n,
 			 lb_conf_ip_str(addr, buf), prefix);
 	}
 	return (int)n;
@@ -1119,6 +1119,7 @@ lb_core_conf_check(const struct lb_conf *conf, struct lb_conf_error *err)
 
 	if (core == NULL)
 		return fail(err, -ENOMEM, conf->source, NULL, "out of memory");
+	core->quiet = true;
 	rc = lb_core_apply_conf(core, conf, NULL, NULL, err);
 	lb_core_free(core);
 	return rc;
@@ -1141,6 +1142,7 @@ state_clone(const struct lb_core *core)
 	memcpy(c->svc_gen, core->svc_gen, sizeof(c->svc_gen));
 	c->active = core->active;
 	c->started = core->started;
+	c->quiet = true;
 	c->seq = core->seq;
 	if (core->n_vips > 0) {
 		c->vips = malloc(core->n_vips * sizeof(*c->vips));

@@ -17,6 +17,13 @@ extern int lb_core_logtype;
 	rte_log(RTE_LOG_ ## level, lb_core_logtype, "core: " fmt "\n", \
 		##__VA_ARGS__)
 
+/* What a change did, unless the core is a scratch copy (a reload being
+ * tried, a configuration being checked): those report as a whole. */
+#define CORE_SAY(core, level, fmt, ...) do { \
+	if (!(core)->quiet) \
+		CORE_LOG(level, fmt, ##__VA_ARGS__); \
+} while (0)
+
 /* Snapshots replaced but perhaps still read by a worker. */
 #define LB_RETIRE_MAX 64
 
@@ -73,6 +80,7 @@ struct lb_core {
 	uint16_t svc_gen[LB_MAX_SERVICES];
 	bool active;
 	bool started;
+	bool quiet;               /* a scratch copy: no log per change */
 	uint64_t seq;
 	/* ---- runtime ---- */
 	bool dirty;
