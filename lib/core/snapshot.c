@@ -375,7 +375,7 @@ table_get(struct lb_core *core, struct lb_core_table *t, enum table_kind kind,
 
 	if (t->t != NULL && t->n_key == n &&
 	    (kind == TABLE_WRR || t->size == size) &&
-	    memcmp(t->key, key, n * sizeof(*key)) == 0)
+	    (n == 0 || memcmp(t->key, key, n * sizeof(*key)) == 0))
 		return 0;
 	if (kind == TABLE_WRR)
 		len = lb_wrr_len(be, n);
