@@ -343,7 +343,8 @@ rpc_services_list(void *ctx, json_t *params __rte_unused,
 				"name", cm->conf.name,
 				"state", ms == LB_MS_ACTIVE ? "active" :
 					 ms == LB_MS_DRAIN ? "drain" :
-					 ms == LB_MS_WAIT ? "resolving" : "out",
+					 ms == LB_MS_WAIT ? "resolving" :
+					 ms == LB_MS_RETIRE ? "removing" : "out",
 				"health", check_state(find_check(app, i, m)))) && ok;
 		}
 		ok = push(r, json_pack("{s:s, s:o, s:s, s:o, s:s, s:b, s:i, s:s, s:o, s:o}",

@@ -1357,6 +1357,34 @@ dp_persistence_drain_keeps_down_and_disabled_break(void **state)
 	env_fini(&e);
 }
 
+/* A member being removed with drain keeps its flows, takes no new ones,
+ * and loses its persistent clients (as a real server deleted from IPVS
+ * loses its templates), even if its flows' FINs come later. */
+static void
+dp_persistence_broken_by_removal_with_drain(void **state)
+{
+	static const uint32_t w[N_MEMBERS] = { 1, 1, 1, 1 };
+	struct env e;
+	int a, b;
+
+	(void)state;
+	env_init_persist(&e, LB_SCHED_WRR, w, 15, 32);
+	a = send_at(&e, e.w, CONN(1, 0), LB_TCP_SYN, 100);
+	assert_true(a >= 0);
+	assert_int_equal(send_at(&e, e.w, CONN(1, 0), LB_TCP_ACK, 100), a);
+	assert_int_equal(lb_core_member_retire(e.core, (unsigned int)a), 0);
+	assert_int_equal(lb_core_commit(e.core), 1);
+	/* the open connection stays, and its FIN refreshes nothing */
+	assert_int_equal(send_at(&e, e.w, CONN(1, 0), LB_TCP_ACK, 101), a);
+	assert_int_equal(send_at(&e, e.w, CONN(1, 0), LB_TCP_FIN | LB_TCP_ACK,
+				 102), a);
+	/* the client's next connections go elsewhere, and stay together */
+	b = send_at(&e, e.w, CONN(1, 1), LB_TCP_SYN, 103);
+	assert_true(b >= 0 && b != a);
+	assert_int_equal(send_at(&e, e.w, CONN(1, 2), LB_TCP_SYN, 104), b);
+	env_fini(&e);
+}
+
 /* The timeout counts from the client's last activity: a new connection
  * or the end of one (its FIN), not every packet (no shared write per
  * packet). */
@@ -1964,6 +1992,7 @@ main(void)
 		cmocka_unit_test(dp_own_address_flood_policed_member_answers_pass),
 		cmocka_unit_test(dp_persistence_one_member_per_client_across_workers),
 		cmocka_unit_test(dp_persistence_drain_keeps_down_and_disabled_break),
+		cmocka_unit_test(dp_persistence_broken_by_removal_with_drain),
 		cmocka_unit_test(dp_persistence_refreshed_by_new_and_closing_flows),
 		cmocka_unit_test(dp_persistence_maglev_hashes_the_client),
 		cmocka_unit_test(dp_persistence_keeps_clients_when_the_table_changes),

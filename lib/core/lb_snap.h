@@ -82,6 +82,9 @@ struct lb_snap_member {
 #define LB_MS_DRAIN  2 /**< keeps existing flows only */
 #define LB_MS_WAIT   3 /**< keeps its flows, but its MAC is not known yet:
 			    their packets wait (are dropped) */
+#define LB_MS_RETIRE 4 /**< being removed with drain: keeps its flows,
+			    takes no new ones, and no longer holds its
+			    persistent clients (drain does) */
 
 /** A service as workers see it. */
 struct lb_snap_service {

@@ -272,7 +272,9 @@ member_state(const struct lb_core *core, unsigned int svc, unsigned int member)
 	    m->conf.state == LB_ADMIN_DISABLED ||
 	    cs->health[member] != LB_HEALTH_UP)
 		return LB_MS_NONE;
-	return lb_mac_known(m->mac_state) ? LB_MS_DRAIN : LB_MS_WAIT;
+	if (!lb_mac_known(m->mac_state))
+		return LB_MS_WAIT;
+	return m->removing ? LB_MS_RETIRE : LB_MS_DRAIN;
 }
 
 static bool converged(const struct lb_core *core, unsigned int svc);
