@@ -977,6 +977,65 @@ ctl_full_table_evicts_the_longest_inactive(void **state)
 	lb_ctl_free(ctl);
 }
 
+/* With every slot taken, a client that keeps asking but has not read
+ * its answers for a second (they sit in its socket, the server holds
+ * nothing) goes before clients that ask and read, however recently it
+ * asked: the hammering client, not the administrator's tools. */
+static void
+ctl_full_table_evicts_who_does_not_read(void **state)
+{
+	struct lb_ctl *ctl = server("deaf.sock", NULL);
+	int fds[LB_CTL_MAX_CLIENTS], admin, i, j;
+	struct lb_ctl_stats st;
+	char line[512];
+
+	(void)state;
+	for (i = 0; i < LB_CTL_MAX_CLIENTS; i++) {
+		fds[i] = client("deaf.sock");
+		lb_ctl_poll(ctl, 1000);
+	}
+	/* every client asks and reads, client 9 asks and never reads */
+	for (j = 0; j < 3; j++) {
+		for (i = 0; i < LB_CTL_MAX_CLIENTS; i++)
+			send_text(fds[i], status_req);
+		for (i = 0; i < 4; i++)
+			lb_ctl_poll(ctl, 2000 + (uint64_t)j * 1000);
+		for (i = 0; i < LB_CTL_MAX_CLIENTS; i++)
+			if (i != 9)
+				read_line(fds[i], line, sizeof(line));
+	}
+	/* client 9 asked last of all, and still holds 3 unread answers */
+	send_text(fds[9], status_req);
+	lb_ctl_poll(ctl, 4500);
+	admin = client("deaf.sock");
+	send_text(admin, status_req);
+	lb_ctl_poll(ctl, 4600);
+	read_line(admin, line, sizeof(line));
+	assert_non_null(strstr(line, "\"result\""));
+	/* its four answers, still unread, and why it was closed */
+	assert_int_equal(count_lines(fds[9]), 5);
+	assert_true(closed_by_server(fds[9]));
+	for (i = 0; i < LB_CTL_MAX_CLIENTS; i++) {
+		if (i == 9)
+			continue;
+		send_text(fds[i], status_req);
+	}
+	for (i = 0; i < 10; i++)
+		lb_ctl_poll(ctl, 4700);
+	for (i = 0; i < LB_CTL_MAX_CLIENTS; i++) {
+		if (i == 9)
+			continue;
+		read_line(fds[i], line, sizeof(line));
+		assert_non_null(strstr(line, "\"result\""));
+	}
+	lb_ctl_stats_get(ctl, &st);
+	assert_int_equal(st.evicted, 1);
+	for (i = 0; i < LB_CTL_MAX_CLIENTS; i++)
+		close(fds[i]);
+	close(admin);
+	lb_ctl_free(ctl);
+}
+
 /* A client that never reads its answers: once LB_CTL_MAX_OUTPUT is
  * unsent its requests are not read (the server holds at most about
  * the cap and one answer, not every answer), nothing wakes the caller
@@ -1144,6 +1203,7 @@ main(void)
 		cmocka_unit_test(ctl_one_client_cannot_take_a_whole_poll),
 		cmocka_unit_test(ctl_hang_up_and_half_close),
 		cmocka_unit_test(ctl_full_table_evicts_the_longest_inactive),
+		cmocka_unit_test(ctl_full_table_evicts_who_does_not_read),
 		cmocka_unit_test(ctl_unread_answers_are_bounded),
 		cmocka_unit_test(ctl_stalled_idle_and_oversized_clients),
 	};

@@ -18,6 +18,8 @@ from framework import (PCAP_MAC, WORKERS, Ctl, Dsrlb, TestSuite,
                        TestFailure, verify, write_queue_pcaps)
 
 VIP = "198.51.100.100"
+SLOTS = 128          # LB_CTL_MAX_CLIENTS
+IDLE = SLOTS + 22    # more idle connections than slots
 HAMMER = os.path.join(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))), "ctl_hammer.py")
 
@@ -207,24 +209,24 @@ class ControlSocket(TestSuite):
         verify(fe1[0]["weight"] == 100, "weight changed: %s" % fe1)
 
     def test_idle_connections_do_not_lock_out(self):
-        """Steps: open 80 connections that send nothing (more than the
-        64 slots), then a new client asks for status.
-        Verify: status is answered; exactly 80 + 2 - 64 of the idle
+        """Steps: open 150 connections that send nothing (more than the
+        128 slots), then a new client asks for status.
+        Verify: status is answered; exactly 150 + 2 - 128 of the idle
         connections were closed by the server (the suite's own client
         and the new one hold a slot each), each told why; the suite's
         client, which asked things, was not."""
         # connections of earlier cases are gone once this is answered
         self.c.call("status")
-        idle = [idle_connection(self.sock) for _ in range(80)]
+        idle = [idle_connection(self.sock) for _ in range(IDLE)]
         try:
             verify(admin_status(self.sock)["members"] == 4, "status")
             # every connection before the admin's was accepted before
             # its status was answered: what was evicted is known now
             said = [closed_by_server(s) for s in idle]
             gone = [d for d in said if d is not None]
-            verify(len(gone) == 80 + 2 - 64,
+            verify(len(gone) == IDLE + 2 - SLOTS,
                    "%d idle connections closed, expected %d"
-                   % (len(gone), 80 + 2 - 64))
+                   % (len(gone), IDLE + 2 - SLOTS))
             verify(all(b"closed to admit a new client" in d for d in gone),
                    "not told why: %s" % gone[:3])
             verify(self.c.call("status")["members"] == 4,
@@ -234,18 +236,18 @@ class ControlSocket(TestSuite):
                 s.close()
 
     def test_hammering_clients(self):
-        """Steps: open 64 idle connections; run dts/ctl_hammer.py for
+        """Steps: open 128 idle connections; run dts/ctl_hammer.py for
         12 s (8 valid, 6 invalid, 2 oversized, 4 slow and 6 never-read
         clients); meanwhile an administrator asks for status every
         half second on a new connection, and on the suite's own.
         Verify: every request of the valid and invalid clients was
         answered (none lost, none evicted); the oversized ones were
         refused; the never-read ones were closed; every status was
-        answered (the first while the 64 idle connections and the
+        answered (the first while the 128 idle connections and the
         hammer's clients were all there); dsrlb still runs and its
         counters did not move."""
         before = self.c.call("stats")["rx"]
-        idle = [idle_connection(self.sock) for _ in range(64)]
+        idle = [idle_connection(self.sock) for _ in range(SLOTS)]
         hammer = subprocess.Popen(
             [sys.executable, HAMMER, "--socket", self.sock,
              "--duration", "12", "--valid", "8", "--invalid", "6",

@@ -15,10 +15,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
+
+#include <linux/sockios.h>
 
 #include "lb_ctl.h"
 
@@ -51,7 +54,13 @@ struct client {
 	uint64_t last_ms;     /* accept, last request answered or bytes sent */
 	uint64_t partial_ms;  /* first byte of the pending partial request */
 	uint64_t full_ms;     /* since unsent answers exceed the cap, or 0 */
+	uint64_t read_total;  /* its socket's queue (SIOCOUTQ) at the last look */
+	uint64_t read_ms;     /* it was last seen reading (or had nothing to) */
 };
+
+/* A client with answers in its socket it has not read for this long
+ * is not reading them: first to go when a slot is needed. */
+#define NOT_READING_MS 1000
 
 struct listener {
 	int fd;
@@ -1018,11 +1027,17 @@ client_room(struct client *c)
 
 /* Read and answer, up to budget requests: what is left stays in the
  * socket or the buffer for the next pass. */
+static void client_reading(struct client *c, uint64_t now);
+
 static unsigned int
 client_serve(struct lb_ctl *ctl, struct client *c, uint64_t now,
 	     unsigned int budget)
 {
-	unsigned int answered = client_requests(ctl, c, now, budget);
+	unsigned int answered;
+
+	/* before this pass adds answers: did it read the last ones? */
+	client_reading(c, now);
+	answered = client_requests(ctl, c, now, budget);
 
 	while (answered < budget && !c->backlog && !c->closing &&
 	       !over_cap(c) && c->readable && !c->eof) {
@@ -1053,6 +1068,36 @@ client_serve(struct lb_ctl *ctl, struct client *c, uint64_t now,
 	return answered;
 }
 
+/*
+ * Whether a client reads its answers. What a Unix socket holds for its
+ * reader is charged to the writer (SIOCOUTQ, in buffer units, not
+ * bytes), so: an empty queue, or a queue smaller than at the last look
+ * (our answers only add to it), means the client read; a queue that
+ * never empties or shrinks for NOT_READING_MS means it does not. A
+ * client that asks and never reads keeps its queue growing until the
+ * socket takes no more, so the answers we hold (unsent) are no sign of
+ * it before then.
+ */
+static void
+client_reading(struct client *c, uint64_t now)
+{
+	int queued = 0;
+
+	if (ioctl(c->fd, SIOCOUTQ, &queued) != 0 || queued < 0)
+		queued = 0;
+	if (c->read_ms == 0 || queued == 0 ||
+	    (uint64_t)queued < c->read_total)
+		c->read_ms = now;
+	c->read_total = (uint64_t)queued;
+}
+
+/* Answers wait in its socket (or with us) now. */
+static bool
+unread(const struct client *c)
+{
+	return unsent(c) > 0 || c->read_total > 0;
+}
+
 /* Close a client that is done, or stalled, or idle too long. */
 static void
 client_expire(struct lb_ctl *ctl, struct client *c, uint64_t now)
@@ -1075,20 +1120,34 @@ client_expire(struct lb_ctl *ctl, struct client *c, uint64_t now)
 	}
 }
 
-/* Which clients go first when a slot is needed: those holding the
- * server up (answers unread, closing), then those stalled on half a
- * request, then idle ones that never asked anything, then idle ones
- * that did, and last those with a request ready. */
+/* Which clients go first when a slot is needed, and in each class who
+ * first (the smaller key):
+ *  0 those holding the server up (answers over the cap, closing);
+ *  1 those with answers they have not read for NOT_READING_MS, and
+ *    those stalled on half a request (whatever else they send): by the
+ *    time they last read, or began the half request;
+ *  2 idle ones that never asked anything, by their last activity;
+ *  3 those with answers in flight, read a moment ago: by that moment;
+ *  4 idle ones that asked and read, by their last activity;
+ *  5 those with a request ready, by their last activity.
+ * A client that asks and reads goes only when every other does too. */
 static unsigned int
-evict_rank(const struct client *c)
+evict_rank(const struct client *c, uint64_t now, uint64_t *key)
 {
+	*key = c->last_ms;
 	if (over_cap(c) || c->closing || c->eof)
 		return 0;
-	if (waiting(c))
-		return 4;
-	if (c->partial_ms != 0)
+	if (c->partial_ms != 0) {
+		*key = c->partial_ms;
 		return 1;
-	return c->asked ? 3 : 2;
+	}
+	if (unread(c)) {
+		*key = c->read_ms;
+		return now > c->read_ms + NOT_READING_MS ? 1 : 3;
+	}
+	if (waiting(c))
+		return 5;
+	return c->asked ? 4 : 2;
 }
 
 /*
@@ -1098,23 +1157,26 @@ evict_rank(const struct client *c)
  * every other one does too.
  */
 static struct client *
-evict(struct lb_ctl *ctl)
+evict(struct lb_ctl *ctl, uint64_t now)
 {
 	static const char why[] = "{\"jsonrpc\":\"2.0\",\"error\":{\"code\":-32603,\"message\":\"closed to admit a new client: every slot was taken and this one had been inactive longest\"},\"id\":null}\n";
 	struct client *victim = NULL;
 	unsigned int i, rank = 0;
+	uint64_t vkey = 0;
 
 	for (i = 0; i < LB_CTL_MAX_CLIENTS; i++) {
 		struct client *c = &ctl->clients[i];
 		unsigned int r;
+		uint64_t key;
 
 		if (c->fd < 0)
 			continue;
-		r = evict_rank(c);
-		if (victim == NULL || r < rank ||
-		    (r == rank && c->last_ms < victim->last_ms)) {
+		client_reading(c, now);
+		r = evict_rank(c, now, &key);
+		if (victim == NULL || r < rank || (r == rank && key < vkey)) {
 			victim = c;
 			rank = r;
+			vkey = key;
 		}
 	}
 	if (unsent(victim) == 0 && !victim->gone &&
@@ -1144,7 +1206,7 @@ accept_clients(struct lb_ctl *ctl, const struct listener *l, uint64_t now,
 			if (ctl->clients[i].fd < 0)
 				c = &ctl->clients[i];
 		if (c == NULL)
-			c = evict(ctl);
+			c = evict(ctl, now);
 		c->fd = fd;
 		c->readonly = l->readonly;
 		c->readable = true;   /* its request may be there already */
@@ -1217,8 +1279,10 @@ lb_ctl_poll(struct lb_ctl *ctl, uint64_t now)
 		if (c->fd < 0)
 			continue;
 		client_expire(ctl, c, now);
-		if (c->fd >= 0)
+		if (c->fd >= 0) {
+			client_reading(c, now);
 			client_watch(ctl, c);
+		}
 	}
 	return answered;
 }

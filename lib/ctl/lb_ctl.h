@@ -47,10 +47,11 @@
  *   it; what it sent beyond is not run (one that only shuts down its
  *   sending side gets every answer, in turn);
  * - a connection is never refused: with every slot taken, a client is
- *   closed to admit the new one: first one not reading its answers,
- *   then one stalled on half a request, then one idle that never asked
- *   anything, then one idle that did, last one with a request ready;
- *   the one that made progress longest ago among them. Idle or abusive
+ *   closed to admit the new one: first one not reading its answers
+ *   for a second (whatever else it sends) or stalled on half a request,
+ *   then one idle that never asked anything, then one whose answers are
+ *   in flight, then one idle that did, last one with a request ready;
+ *   the one that read or made progress longest ago among them. Idle or abusive
  *   clients cannot lock an administrator out, nor evict a client that
  *   asks and reads while they are there. At most LB_CTL_PASS_ACCEPTS
  *   connections are accepted per poll, and a new one is read at once.
@@ -67,7 +68,7 @@
 #define LB_CTL_MAX_ANSWER (4u << 20)    /**< one answer (flows.list at its limit fits) */
 #define LB_CTL_STALL_MS 10000           /**< half a request, or output over the cap, this long: drop */
 #define LB_CTL_IDLE_MS 300000           /**< idle connection: drop */
-#define LB_CTL_MAX_CLIENTS 64
+#define LB_CTL_MAX_CLIENTS 128       /**< a hundred monitoring and admin clients fit */
 #define LB_CTL_PASS_REQUESTS 64         /**< requests answered per lb_ctl_poll() */
 #define LB_CTL_CLIENT_REQUESTS 8        /**< of them, per client */
 #define LB_CTL_PASS_ACCEPTS 16          /**< connections accepted per lb_ctl_poll() */
