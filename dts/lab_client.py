@@ -7,7 +7,9 @@
     lab_client.py sip ADDR COUNT          COUNT OPTIONS over UDP, each from
                                           a new source port
     lab_client.py loop ADDR PORT          connections one at a time until
-                                          SIGTERM, then a summary
+                                          SIGTERM, then a summary (with
+                                          "log": [start time, server or
+                                          null] per connection)
     lab_client.py sessions ADDR PORT COUNT INTERVAL_MS
                                           COUNT long-lived POP3 (110) or
                                           IMAP (143) sessions, a NOOP on
@@ -131,10 +133,13 @@ def sip_once(addr, timeout=2.0, size=0):
 def loop(addr, port):
     stop = []
     signal.signal(signal.SIGTERM, lambda *a: stop.append(1))
-    summary = {"ok": 0, "failed": 0, "servers": {}, "errors": []}
+    summary = {"ok": 0, "failed": 0, "servers": {}, "errors": [], "log": []}
     print("started", flush=True)
     while not stop:
+        start = time.time()
         r = tcp_once(addr, port)
+        summary["log"].append([round(start, 4),
+                               r.get("server") if r["ok"] else None])
         if r["ok"]:
             summary["ok"] += 1
             srv = r.get("server", "?")

@@ -74,14 +74,21 @@ def remove_stale_labs():
 
 class Lab:
     """One lab. static_macs=True gives dsrlb the frontends' MACs in its
-    configuration; otherwise it resolves them by ARP."""
+    configuration; otherwise it resolves them by ARP. n_frontends are
+    built and named in the configuration (config()); add_frontend()
+    builds more that it does not name, for members added at run time.
+    vips: the addresses every frontend holds on lo (the vipaddrs file
+    the real-server tool applies)."""
 
-    def __init__(self, static_macs=False, exception=True, n_frontends=4):
+    def __init__(self, static_macs=False, exception=True, n_frontends=4,
+                 vips=(VIP,)):
         remove_stale_labs()
         self.id = "%s%dx%s" % (PREFIX, os.getpid(), uuid.uuid4().hex[:4])
         self.static_macs = static_macs
         self.exception = exception
         self.n = n_frontends
+        self.vips = list(vips)
+        self.vipfile = None
         self.dir = scratch_dir("lab")
         self.ns_client = self.id + "c"
         self.ns_router = self.id + "r"
@@ -157,25 +164,44 @@ class Lab:
         sh("ip", "-n", self.ns_lb, "link", "set", "rt0", "master", "seg",
            "up")
         # frontends: the seed's real-server set-up, by our own tool
-        vipfile = os.path.join(self.dir, "vipaddrs")
-        with open(vipfile, "w") as f:
-            f.write("# the lab's VIP\n%s\n" % VIP)
-        for i, n in enumerate(self.ns_fe, 1):
-            self.link(n, "eth0", self.ns_lb, "fe%d" % i)
-            sh("ip", "-n", n, "link", "set", "eth0", "address",
-               self.fe_mac(i))
-            sh("ip", "-n", n, "addr", "add", self.fe_addr(i) + "/24", "dev",
-               "eth0")
-            sh("ip", "-n", n, "link", "set", "eth0", "up")
-            sh("ip", "-n", n, "route", "add", "default", "via", ROUTER)
-            sh("ip", "-n", self.ns_lb, "link", "set", "fe%d" % i, "master",
-               "seg", "up")
-            self.sysctl(n, "net.ipv4.conf.all.rp_filter=0",
-                        "net.ipv4.conf.default.rp_filter=0")
-            self.ns(n, os.path.join(ROOT, "config", "dsrlb-realserver"),
-                    "-f", vipfile, "up")
-            self.start_frontend(i)
+        self.vipfile = os.path.join(self.dir, "vipaddrs")
+        with open(self.vipfile, "w") as f:
+            f.write("# the lab's VIPs\n%s\n" % "\n".join(self.vips))
+        for i in range(1, self.n + 1):
+            self.build_frontend(i)
         return self
+
+    def build_frontend(self, i):
+        """Frontend i (its namespace made already): a link to the
+        segment, its address, the VIPs on lo, its servers."""
+        n = self.ns_fe[i - 1]
+        self.link(n, "eth0", self.ns_lb, "fe%d" % i)
+        sh("ip", "-n", n, "link", "set", "eth0", "address", self.fe_mac(i))
+        sh("ip", "-n", n, "addr", "add", self.fe_addr(i) + "/24", "dev",
+           "eth0")
+        sh("ip", "-n", n, "link", "set", "eth0", "up")
+        sh("ip", "-n", n, "route", "add", "default", "via", ROUTER)
+        sh("ip", "-n", self.ns_lb, "link", "set", "fe%d" % i, "master",
+           "seg", "up")
+        self.sysctl(n, "net.ipv4.conf.all.rp_filter=0",
+                    "net.ipv4.conf.default.rp_filter=0")
+        self.ns(n, os.path.join(ROOT, "config", "dsrlb-realserver"),
+                "-f", self.vipfile, "up")
+        self.start_frontend(i)
+
+    def add_frontend(self):
+        """One more frontend, fe<N+1> at fe_addr(N+1), built like the
+        others (after build()) but not in config(): a real server an
+        operator adds with member.add. Returns its index."""
+        i = len(self.ns_fe) + 1
+        n = "%sf%d" % (self.id, i)
+        sh("ip", "netns", "add", n)
+        self.ns_fe.append(n)
+        sh("ip", "-n", n, "link", "set", "lo", "up")
+        self.sysctl(n, "net.ipv6.conf.all.disable_ipv6=1",
+                    "net.ipv6.conf.default.disable_ipv6=1")
+        self.build_frontend(i)
+        return i
 
     @staticmethod
     def fe_addr(i):
@@ -200,9 +226,15 @@ class Lab:
 
     # ---- dsrlb ----
 
-    def config(self, checks=None, **extra):
+    def config(self, checks=None, persistence=0, **extra):
         """The lab's dsrlb configuration. checks: {service: check}; a
-        service of EXTRA_SERVICES is added when checks names it."""
+        service of EXTRA_SERVICES is added when checks names it.
+
+        persistence: given to every stateful service (None: left to
+        dsrlb's default, 15 s). 0 by default: the lab has one client
+        address, so with persistence every connection of a service
+        would go to one member, and the suites that count connections
+        spread over the frontends would see one."""
         members = []
         for i in range(1, self.n + 1):
             m = {"name": "fe%d" % i, "address": self.fe_addr(i)}
@@ -224,6 +256,10 @@ class Lab:
             if checks and name in checks:
                 services.append(dict(svc, name=name, vip=VIP,
                                      check=checks[name]))
+        if persistence is not None:
+            for s in services:
+                if not s.get("stateless"):
+                    s["persistence"] = persistence
         cfg = {
             "ports": [{"name": "lan0", "device": "net_tap0",
                        "address": OWN + "/24", "gateway": ROUTER}],
@@ -329,18 +365,20 @@ class Lab:
                       *[str(a) for a in args])
         return json.loads(out)
 
-    def connect(self, port, count=1):
-        """count TCP connections to VIP:port from the client."""
-        return self.client("tcp", VIP, port, count)
+    def connect(self, port, count=1, addr=VIP):
+        """count TCP connections to addr (the VIP):port from the
+        client."""
+        return self.client("tcp", addr, port, count)
 
     def sip(self, count=1):
         return self.client("sip", VIP, count)
 
-    def traffic(self, port):
-        """Connections to VIP:port, one at a time, until stop_traffic()."""
+    def traffic(self, port, addr=VIP):
+        """Connections to addr (the VIP):port, one at a time, until
+        stop_traffic() (lab_client.py loop: its summary)."""
         p = subprocess.Popen(["ip", "netns", "exec", self.ns_client, PY,
                               os.path.join(DTS, "lab_client.py"), "loop",
-                              VIP, str(port)],
+                              addr, str(port)],
                              stdout=subprocess.PIPE, text=True)
         verify(p.stdout.readline().strip() == "started", "traffic client")
         return p
@@ -351,7 +389,7 @@ class Lab:
         out, _ = p.communicate(timeout=60)
         return json.loads(out)
 
-    def start_sessions(self, port, count, interval_ms=200):
+    def start_sessions(self, port, count, interval_ms=200, addr=VIP):
         """count long-lived POP3 (110) or IMAP (143) sessions from the
         client (lab_client.py sessions), a NOOP on each every
         interval_ms, until stop_sessions(). Returns (process, started):
@@ -359,7 +397,7 @@ class Lab:
         per session (with "error" for one that could not be opened)."""
         p = subprocess.Popen(["ip", "netns", "exec", self.ns_client, PY,
                               os.path.join(DTS, "lab_client.py"), "sessions",
-                              VIP, str(port), str(count), str(interval_ms)],
+                              addr, str(port), str(count), str(interval_ms)],
                              stdout=subprocess.PIPE, text=True)
         self.session_procs.append(p)
         line = p.stdout.readline()
@@ -382,9 +420,10 @@ class Lab:
         return json.loads(out)
 
     def fe_counts(self, key):
-        """One fe_stats counter of every frontend: {"fe1": n, ...}."""
+        """One fe_stats counter of every frontend (add_frontend()'s
+        too): {"fe1": n, ...}."""
         return {"fe%d" % i: self.fe_stats(i).get(key, 0)
-                for i in range(1, self.n + 1)}
+                for i in range(1, len(self.ns_fe) + 1)}
 
     def wait_session_rounds(self, started, rounds, key="pop3-noop",
                             timeout=120):
