@@ -105,6 +105,9 @@ class ControlSocket(TestSuite):
              "port": 5060, "stateless": True}])
         cfg["control_socket"] = self.sock
         cfg["control_socket_readonly"] = self.ro_sock
+        # the 40 SYNs stay in the tables for flows.list whatever the
+        # order and speed of the cases
+        cfg.setdefault("flows", {})["syn_timeout"] = 3600
         cfg["control_group"] = self.group
         arp = (Ether(src="02:00:00:00:00:77", dst="ff:ff:ff:ff:ff:ff") /
                ARP(op=1, hwsrc="02:00:00:00:00:77", psrc="198.51.100.77",
@@ -234,6 +237,67 @@ class ControlSocket(TestSuite):
         finally:
             for s in idle:
                 s.close()
+
+    def test_flows_list_and_flush(self):
+        """Steps: flows.list with bad params (unknown service and member,
+        a bad client, limit 0, a made-up cursor); every flow in pages of
+        7; the flows of one client subnet; flows.flush without params;
+        flows.flush of member fe1 (several times is fine); flows.list
+        of fe1 after it.
+        Verify: each bad request is refused with its code, naming the
+        param; the pages hold every flow once (one per SYN, both
+        workers), each naming pop3, a member and the syn state; the
+        client filter keeps its clients only; the flush answers how many
+        flows it removed, the number flows.list showed for fe1, and
+        fe1 has none left while the others keep theirs."""
+        for params, code, text in (
+                ({"service": "nope"}, -32001, "params.service"),
+                ({"member": "nope"}, -32001, "params.member"),
+                ({"client": "300.1.2.3"}, -32602, "params.client"),
+                ({"limit": 0}, -32602, "params.limit"),
+                ({"cursor": "x:y"}, -32602, "params.cursor")):
+            r = self.c.request("flows.list", params)
+            verify("error" in r and r["error"]["code"] == code and
+                   r["error"]["message"].startswith(text),
+                   "flows.list %s: %s" % (params, r))
+        r = self.c.request("flows.flush", {})
+        verify("error" in r and r["error"]["code"] == -32602, "%s" % r)
+        flows, cursor, pages = [], None, 0
+        while True:
+            params = {"limit": 7}
+            if cursor:
+                params["cursor"] = cursor
+            page = self.c.call("flows.list", params)
+            verify(len(page["flows"]) <= 7, "page of %d" % len(page["flows"]))
+            flows += page["flows"]
+            pages += 1
+            cursor = page["next"]
+            if cursor is None:
+                break
+            verify(pages < 100, "the cursor does not advance")
+        keys = {(f["client"], f["client_port"]) for f in flows}
+        verify(len(flows) == 40 and len(keys) == 40,
+               "%d flows listed (%d distinct), expected the 40 SYNs"
+               % (len(flows), len(keys)))
+        verify(all(f["service"] == "pop3" and f["state"] == "syn" and
+                   f["member"] in ("fe1", "fe2", "fe3", "fe4") and
+                   f["vip"] == VIP and f["port"] == 110 for f in flows),
+               "flows %s" % flows[:3])
+        verify(len({f["worker"] for f in flows}) == WORKERS,
+               "flows on workers %s" % {f["worker"] for f in flows})
+        sub = self.c.call("flows.list", {"client": "203.0.113.0/29",
+                                         "limit": 100})["flows"]
+        verify(sorted(f["client"] for f in sub) ==
+               sorted("203.0.113.%d" % i for i in range(1, 8)),
+               "client filter: %s" % [f["client"] for f in sub])
+        on_fe1 = [f for f in flows if f["member"] == "fe1"]
+        r = self.c.call("flows.flush", {"member": "fe1"})
+        verify(r["done"] and r["flushed"] == len(on_fe1),
+               "flush %s, fe1 had %d" % (r, len(on_fe1)))
+        left = self.c.call("flows.list", {"member": "fe1", "limit": 100})
+        verify(left["flows"] == [], "fe1 kept %s" % left["flows"])
+        rest = self.c.call("flows.list", {"limit": 100})["flows"]
+        verify(len(rest) == 40 - len(on_fe1), "others: %d" % len(rest))
 
     def test_hammering_clients(self):
         """Steps: open 128 idle connections; run dts/ctl_hammer.py for
