@@ -532,15 +532,18 @@ rpc_flows_list(void *ctx, json_t *params, struct lb_ctl_error *err)
 		return lb_ctl_fail(err, LB_CTL_INTERNAL_ERROR, "out of memory");
 	}
 	while (w < app->n_workers && got < limit && scan > 0) {
-		uint32_t before = pos;
+		uint32_t before = pos, seen;
 
 		n = lb_dp_flows_walk(app->workers[w].w, &f, &pos, buf,
 				     limit - got, RTE_MIN(scan, 65536u));
 		for (k = 0; k < n; k++)
 			json_array_append_new(list, flow_json(app, w, &buf[k]));
 		got += n;
-		scan -= pos == LB_DP_WALK_END ? RTE_MIN(scan, 65536u) :
-			RTE_MIN(scan, pos - before);
+		/* every call looks at positions: charge at least one, so
+		 * the loop ends whatever the walk reports */
+		seen = pos == LB_DP_WALK_END ? 65536u :
+		       pos > before ? pos - before : 1u;
+		scan -= RTE_MIN(scan, seen);
 		if (pos == LB_DP_WALK_END) {
 			w++;
 			pos = 0;
