@@ -387,7 +387,7 @@ unchanged_services_keep_their_tables(void **state)
 	lb_core_free(c);
 }
 
-/* A member removed with drain keeps its flows (drain), takes no new
+/* A member removed with drain keeps its flows (retire), takes no new
  * ones, and stays out of the settled table. */
 static void
 retired_member_drains(void **state)
@@ -401,7 +401,7 @@ retired_member_drains(void **state)
 	assert_int_equal(lb_core_member_retire(c, 1), 0);
 	assert_int_equal(lb_core_commit(c), 1);
 	s = lb_core_snapshot(c);
-	assert_int_equal(s->services[svc].mstate[1], LB_MS_DRAIN);
+	assert_int_equal(s->services[svc].mstate[1], LB_MS_RETIRE);
 	assert_int_equal(s->services[svc].n_active, 2);
 	for (i = 0; i < s->services[svc].table_size; i++) {
 		assert_int_not_equal(s->services[svc].maglev[i], 1);
