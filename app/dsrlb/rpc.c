@@ -224,7 +224,7 @@ rpc_stats(void *ctx, json_t *params __rte_unused,
 				    json_integer((json_int_t)app->mstats.c[k]));
 	if (app->ctl != NULL)
 		lb_ctl_stats_get(app->ctl, &cs);
-	control = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:i, s:I, s:I, s:I}",
+	control = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:i, s:I, s:I, s:I}",
 		"accepted", (json_int_t)cs.accepted,
 		"requests", (json_int_t)cs.requests,
 		"denied", (json_int_t)cs.denied,
@@ -233,6 +233,7 @@ rpc_stats(void *ctx, json_t *params __rte_unused,
 		"dropped_unread", (json_int_t)cs.dropped_unread,
 		"dropped_idle", (json_int_t)cs.dropped_idle,
 		"dropped_oversized", (json_int_t)cs.dropped_oversized,
+		"held_back", (json_int_t)cs.held_back,
 		"clients", (int)cs.clients, "buffered", (json_int_t)cs.buffered,
 		"reloads", (json_int_t)app->api.reloads,
 		"reload_errors", (json_int_t)app->api.reload_errors);

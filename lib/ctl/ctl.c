@@ -78,6 +78,7 @@ struct lb_ctl {
 	struct lb_ctl_stats st;
 	struct listener listeners[2];  /* read-write, read-only */
 	struct client clients[LB_CTL_MAX_CLIENTS];
+	bool tight;                 /* buffers past LB_CTL_MAX_HELD: small answers only */
 };
 
 json_t *
@@ -588,15 +589,24 @@ done:
 			 result, "id", id);
 }
 
+/* The largest answer a client may be sent now: while every client's
+ * buffers together pass LB_CTL_MAX_HELD, only small ones (what the
+ * server holds then grows by at most that per client served). */
+static size_t
+answer_limit(const struct lb_ctl *ctl)
+{
+	return ctl->tight ? LB_CTL_TIGHT_ANSWER : LB_CTL_MAX_ANSWER;
+}
+
 /* A response as text; one larger than a client may be sent at once is
  * replaced by an error saying so. */
 static char *
-dump_response(json_t *resp)
+dump_response(const struct lb_ctl *ctl, json_t *resp)
 {
 	char *out = json_dumps(resp, JSON_COMPACT);
 	size_t n;
 
-	if (out == NULL || (n = strlen(out)) <= LB_CTL_MAX_ANSWER) {
+	if (out == NULL || (n = strlen(out)) <= answer_limit(ctl)) {
 		json_decref(resp);
 		return out;
 	}
@@ -605,8 +615,10 @@ dump_response(json_t *resp)
 		char msg[160];
 		json_t *e;
 
-		snprintf(msg, sizeof(msg), "the answer is %zu bytes, more than the %u a client may be sent at once: ask for less",
-			 n, LB_CTL_MAX_ANSWER);
+		snprintf(msg, sizeof(msg), ctl->tight ?
+			 "the answer is %zu bytes, more than the %zu sent while the server holds much for unread clients: retry in a moment" :
+			 "the answer is %zu bytes, more than the %zu a client may be sent at once: ask for less",
+			 n, answer_limit(ctl));
 		e = error_response(json_object_get(resp, "id"),
 				   LB_CTL_INTERNAL_ERROR, msg);
 		out = json_dumps(e, JSON_COMPACT);
@@ -664,7 +676,7 @@ handle_batch(struct lb_ctl *ctl, json_t *req, bool readonly,
 		}
 		if (one == NULL)
 			continue;
-		text = dump_response(one);
+		text = dump_response(ctl, one);
 		if (text == NULL || !batch_append(&buf, &len, text)) {
 			free(text);
 			free(buf);
@@ -759,7 +771,7 @@ handle(struct lb_ctl *ctl, const char *text, size_t len, bool readonly,
 	json_decref(req);
 	free(ovf);
 	if (resp != NULL)
-		out = dump_response(resp);
+		out = dump_response(ctl, resp);
 	return out;
 }
 
@@ -788,6 +800,13 @@ unsent(const struct client *c)
 }
 
 /* Back-pressure: its answers wait to be read, its requests wait too. */
+/* Memory a client holds: its buffers. */
+static size_t
+client_held(const struct client *c)
+{
+	return c->in_cap + c->out_cap;
+}
+
 static bool
 over_cap(const struct client *c)
 {
@@ -1225,6 +1244,7 @@ lb_ctl_poll(struct lb_ctl *ctl, uint64_t now)
 {
 	struct epoll_event ev[LB_CTL_MAX_CLIENTS + 2];
 	unsigned int answered = 0, accepts = LB_CTL_PASS_ACCEPTS, i, k;
+	size_t held = 0;
 	int n, e;
 
 	ctl->pass++;
@@ -1246,15 +1266,27 @@ lb_ctl_poll(struct lb_ctl *ctl, uint64_t now)
 		if (ev[e].events & (EPOLLOUT | EPOLLHUP | EPOLLERR))
 			client_write(c, now);
 	}
+	/* what every client holds: past LB_CTL_MAX_HELD, a client that has
+	 * answers still to send gets no more until they are gone (one that
+	 * has read everything is served: an administrator gets in) */
+	for (i = 0; i < LB_CTL_MAX_CLIENTS; i++)
+		if (ctl->clients[i].fd >= 0)
+			held += client_held(&ctl->clients[i]);
 	/* the clients in turn, from where the last pass stopped, each at
 	 * most LB_CTL_CLIENT_REQUESTS */
 	for (i = 0, k = ctl->next; i < LB_CTL_MAX_CLIENTS;
 	     i++, k = (k + 1) % LB_CTL_MAX_CLIENTS) {
 		struct client *c = &ctl->clients[k];
 		unsigned int budget, got;
+		size_t before;
 
 		if (c->fd < 0 || !waiting(c))
 			continue;
+		ctl->tight = held > LB_CTL_MAX_HELD;
+		if (ctl->tight && unsent(c) > 0) {
+			ctl->st.held_back++;
+			continue;
+		}
 		if (answered >= LB_CTL_PASS_REQUESTS)
 			break;
 		if (c->pass != ctl->pass) {
@@ -1266,7 +1298,10 @@ lb_ctl_poll(struct lb_ctl *ctl, uint64_t now)
 		budget = LB_CTL_CLIENT_REQUESTS - c->served;
 		if (budget > LB_CTL_PASS_REQUESTS - answered)
 			budget = LB_CTL_PASS_REQUESTS - answered;
+		before = client_held(c);
 		got = client_serve(ctl, c, now, budget);
+		held = held - before + (c->fd >= 0 ? client_held(c) : 0);
+		ctl->tight = false;
 		c->served += got;
 		answered += got;
 	}

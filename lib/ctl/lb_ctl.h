@@ -38,9 +38,11 @@
  *   by an error; a batch stops running its requests once its answers
  *   pass LB_CTL_MAX_OUTPUT (the others are answered "not run"). So a
  *   client holds at most LB_CTL_MAX_REQUEST + 2 bytes of input and
- *   2 * LB_CTL_MAX_OUTPUT + LB_CTL_MAX_ANSWER of answers (7 MiB in all),
- *   and all clients together LB_CTL_MAX_CLIENTS times that; with
- *   ordinary answers (kilobytes), about 2 MiB a client;
+ *   2 * LB_CTL_MAX_OUTPUT + LB_CTL_MAX_ANSWER of answers (7 MiB in all);
+ *   all clients together: once their buffers pass LB_CTL_MAX_HELD, a
+ *   client holding unsent answers gets no more and the others only
+ *   answers up to LB_CTL_TIGHT_ANSWER (bigger ones: an error saying to
+ *   retry), so the total stays near LB_CTL_MAX_HELD;
  * - half a request pending for LB_CTL_STALL_MS, or no request for
  *   LB_CTL_IDLE_MS: the client is dropped;
  * - a client that hangs up has at most its share of the poll that sees
@@ -69,6 +71,10 @@
 #define LB_CTL_STALL_MS 10000           /**< half a request, or output over the cap, this long: drop */
 #define LB_CTL_IDLE_MS 300000           /**< idle connection: drop */
 #define LB_CTL_MAX_CLIENTS 128       /**< a hundred monitoring and admin clients fit */
+#define LB_CTL_MAX_HELD (64u << 20)  /**< all clients' buffers: past it, clients
+					  holding unsent answers get no more, the
+					  others small answers only */
+#define LB_CTL_TIGHT_ANSWER (16u << 10) /**< the largest answer past LB_CTL_MAX_HELD */
 #define LB_CTL_PASS_REQUESTS 64         /**< requests answered per lb_ctl_poll() */
 #define LB_CTL_CLIENT_REQUESTS 8        /**< of them, per client */
 #define LB_CTL_PASS_ACCEPTS 16          /**< connections accepted per lb_ctl_poll() */
@@ -166,6 +172,8 @@ struct lb_ctl_stats {
 	uint64_t dropped_unread;     /**< answers unread for LB_CTL_STALL_MS */
 	uint64_t dropped_idle;       /**< no request for LB_CTL_IDLE_MS */
 	uint64_t dropped_oversized;  /**< a request over LB_CTL_MAX_REQUEST */
+	uint64_t held_back;          /**< a client not served in a poll: every
+					  client's buffers past LB_CTL_MAX_HELD */
 	unsigned int clients;        /**< connected now */
 	size_t buffered;             /**< bytes held in client buffers now */
 };
