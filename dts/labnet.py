@@ -408,16 +408,25 @@ class Lab:
             raise TestFailure("sessions client: %r" % line)
         return p, json.loads(line[len("started "):])
 
-    def stop_sessions(self, p):
+    def stop_sessions(self, p, error=None):
         """SIGTERM to a sessions client: it finishes its round, says
-        goodbye; its summary (lab_client.py: "sessions", "rounds")."""
+        goodbye; its summary (lab_client.py: "sessions", "rounds").
+        error: what interrupted the test while the sessions ran (the
+        sessions are stopped first, they say more): raised again with
+        the sessions that failed."""
         p.send_signal(signal.SIGTERM)
         try:
             out, _ = p.communicate(timeout=150)
         finally:
             if p in self.session_procs:
                 self.session_procs.remove(p)
-        return json.loads(out)
+        summary = json.loads(out)
+        if error is not None:
+            failed = [s for s in summary["sessions"] if s["failed"]]
+            raise TestFailure("%s: %s\n%d sessions failed: %s"
+                              % (type(error).__name__, error, len(failed),
+                                 failed[:5])) from error
+        return summary
 
     def fe_counts(self, key):
         """One fe_stats counter of every frontend (add_frontend()'s
