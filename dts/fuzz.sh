@@ -22,10 +22,11 @@ export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 
 status=0
 for t in fuzz_pkt:2000000 fuzz_health:1000000 fuzz_config:300000 \
-	fuzz_ctl:300000 fuzz_dp:300000; do
+	fuzz_ctl:300000 fuzz_dp:300000 fuzz_sync:2000000; do
 	name=${t%%:*}
 	runs=$(( ${t##*:} * mult ))
 	echo "== $name: $runs inputs"
+	mkdir -p "$work/corpus/$name"   # a target without seeds starts empty
 	if ! (cd "$work" && "$OLDPWD/$FUZZ/$name" -runs="$runs" \
 		-artifact_prefix="$work/$name-" "$work/corpus/$name" \
 		> "$work/$name.log" 2>&1); then

@@ -9,6 +9,7 @@ fuzzers start from deep inside the parsers instead of from noise.
 
 import json
 import os
+import socket
 import struct
 import sys
 
@@ -54,7 +55,7 @@ def main():
     fr = list(frames())
     dirs = {t: os.path.join(out, t) for t in
             ("fuzz_pkt", "fuzz_dp", "fuzz_config", "fuzz_health",
-             "fuzz_ctl")}
+             "fuzz_ctl", "fuzz_sync")}
     for d in dirs.values():
         os.makedirs(d, exist_ok=True)
     for i, f in enumerate(fr):
@@ -127,6 +128,25 @@ def main():
     for i, r in enumerate(reqs):
         with open(os.path.join(dirs["fuzz_ctl"], "r%d" % i), "w") as fh:
             fh.write(r)
+    # flow-sync messages (lib/sync): bulk request and end, and FLOWS with
+    # a TCP flow, a UDP flow and a /24 persistence record, up to 64
+    def sync_hdr(t, n):
+        return struct.pack(">IBBHII", 0x44534c53, 1, t, n, 7, 1)
+
+    def sync_rec(kind, proto, state, client, cport, vport, member):
+        return struct.pack(">BBBB4s4sHH4s", kind, proto, state, 0,
+                           socket.inet_aton(client), socket.inet_aton(VIP),
+                           cport, vport, socket.inet_aton(member))
+    recs = [sync_rec(1, 6, 1, C, 40000, 110, "198.51.100.11"),
+            sync_rec(1, 17, 2, C, 5061, 5060, "198.51.100.12"),
+            sync_rec(2, 6, 24, "203.0.113.0", 0, 443, "198.51.100.13")]
+    sync = {"bulk_request": sync_hdr(2, 0), "bulk_end": sync_hdr(3, 0),
+            "flows3": sync_hdr(1, 3) + b"".join(recs),
+            "flows64": sync_hdr(1, 64) + b"".join(recs[i % 3]
+                                                  for i in range(64))}
+    for n, b in sync.items():
+        with open(os.path.join(dirs["fuzz_sync"], n), "wb") as fh:
+            fh.write(b)
     for i, a in enumerate(answers):
         with open(os.path.join(dirs["fuzz_health"], "a%d" % i), "wb") as fh:
             fh.write(a)
