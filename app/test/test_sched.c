@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include <rte_common.h>
+
 #include "lb_sched.h"
 #include "test_util.h"
 
@@ -180,6 +182,80 @@ maglev_independent_of_member_order(void **state)
 	assert_memory_equal(t1, t2, sizeof(t1));
 }
 
+/* Name of the member whose id a table entry holds. */
+static const char *
+id_name(const struct lb_sched_backend *b, unsigned int n, uint16_t id)
+{
+	unsigned int k;
+
+	for (k = 0; k < n; k++)
+		if (b[k].id == id)
+			return b[k].name;
+	fail_msg("table entry %u is no member", id);
+	return NULL;
+}
+
+/*
+ * Ids are member slots, which differ from one balancer to the next (the
+ * order members were added and removed in): the same members (names and
+ * weights) given in another array order, with other ids and names in
+ * other memory, fill the same table once ids are read as names.
+ */
+static void
+maglev_same_table_by_name_whatever_ids(void **state)
+{
+	enum { N = 12 };
+	static const uint32_t w[N] = {
+		100, 250, 1, 100, 100, 7, 300, 100, 50, 100, 65535, 100 };
+	static const uint32_t sizes[] = { 251, 1009, 65537 };
+	struct lb_sched_backend a[N], b[N], c[N];
+	char nb[N][16], nc[N][16];
+	uint16_t *ta = malloc(65537 * sizeof(*ta));
+	uint16_t *tb = malloc(65537 * sizeof(*tb));
+	uint16_t *tc = malloc(65537 * sizeof(*tc));
+	unsigned int i, k, moved_ids = 0;
+
+	(void)state;
+	assert_true(ta != NULL && tb != NULL && tc != NULL);
+	/* a: web1..web12 as ids 0..11 ("web10" sorts before "web2") */
+	backends(a, N, w);
+	for (i = 0; i < N; i++)
+		snprintf(names[i], sizeof(names[i]), "web%u", i + 1);
+	/* b: reversed, ids 1000 + 7k; c: shuffled (5k mod 12), ids 3k + 1 */
+	for (k = 0; k < N; k++) {
+		unsigned int rb = N - 1 - k, rc = (5 * k) % N;
+
+		snprintf(nb[k], sizeof(nb[k]), "%s", names[rb]);
+		b[k] = (struct lb_sched_backend){ .name = nb[k],
+			.id = (uint16_t)(1000 + 7 * k), .weight = w[rb] };
+		snprintf(nc[k], sizeof(nc[k]), "%s", names[rc]);
+		c[k] = (struct lb_sched_backend){ .name = nc[k],
+			.id = (uint16_t)(3 * k + 1), .weight = w[rc] };
+	}
+	for (i = 0; i < RTE_DIM(sizes); i++) {
+		uint32_t size = sizes[i], e;
+
+		assert_int_equal(lb_maglev_build(ta, size, a, N), 0);
+		assert_int_equal(lb_maglev_build(tb, size, b, N), 0);
+		assert_int_equal(lb_maglev_build(tc, size, c, N), 0);
+		for (e = 0; e < size; e++) {
+			const char *na = id_name(a, N, ta[e]);
+
+			if (strcmp(na, id_name(b, N, tb[e])) != 0 ||
+			    strcmp(na, id_name(c, N, tc[e])) != 0)
+				fail_msg("table %u, entry %u: %s, %s, %s", size,
+					 e, na, id_name(b, N, tb[e]),
+					 id_name(c, N, tc[e]));
+			moved_ids += ta[e] != tc[e];
+		}
+	}
+	/* the ids themselves differ: equal by name is no accident */
+	assert_true(moved_ids > 0);
+	free(ta);
+	free(tb);
+	free(tc);
+}
+
 static void
 maglev_lookup_returns_table_values(void **state)
 {
@@ -281,6 +357,7 @@ main(void)
 		cmocka_unit_test(maglev_weighted_shares_within_1_percent),
 		cmocka_unit_test(maglev_minimal_disruption_on_removal),
 		cmocka_unit_test(maglev_independent_of_member_order),
+		cmocka_unit_test(maglev_same_table_by_name_whatever_ids),
 		cmocka_unit_test(maglev_lookup_returns_table_values),
 		cmocka_unit_test(wrr_smooth_sequences),
 		cmocka_unit_test(wrr_counts_follow_weights_and_cap),

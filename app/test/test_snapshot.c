@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <stdio.h>
 
+#include <rte_common.h>
 #include <rte_eal.h>
 #include <rte_malloc.h>
 #include <rte_rcu_qsbr.h>
@@ -415,6 +416,560 @@ retired_member_drains(void **state)
 	lb_core_free(c);
 }
 
+/* ---- the same tables on every balancer (issue 8, ECMP) ----
+ *
+ * Behind an ECMP router any packet of a flow may reach any balancer, and
+ * one without the flow's entry sends it where the consistent hash says:
+ * every balancer with the same configuration must build the same tables,
+ * whatever order members and services were added, changed or removed in.
+ * Table entries are member slots, which differ from one balancer to the
+ * next: the tables are compared by member name.
+ */
+
+/* Members of the pool by name: the address is part of the name's
+ * configuration, so a name has the same address on every balancer. */
+static uint32_t
+ha_addr(const char *name)
+{
+	static const char *const names[] = {
+		"x", "y", "z", "w", "v", "t", "tmp1", "tmp2", "tmp3", "tmp4",
+	};
+	unsigned int i;
+
+	for (i = 0; i < RTE_DIM(names); i++)
+		if (strcmp(names[i], name) == 0)
+			return htonl(0xc6336400u | (20 + i));
+	fail_msg("no address for member %s", name);
+	return 0;
+}
+
+/* Add a member; resolving: no static MAC (its MAC is being resolved). */
+static int
+ha_member(struct lb_core *c, const char *name, uint32_t weight, bool resolving)
+{
+	struct lb_conf_member m = { .weight = weight, .has_mac = !resolving };
+	int slot;
+
+	snprintf(m.name, sizeof(m.name), "%s", name);
+	m.addr = ha_addr(name);
+	m.mac[0] = 2;
+	m.mac[5] = (uint8_t)(ntohl(m.addr) & 0xff);
+	slot = lb_core_member_add(c, &m);
+	assert_true(slot >= 0);
+	return slot;
+}
+
+static int
+ha_find(const struct lb_core *c, const char *name)
+{
+	int slot = lb_core_member_find(c, name);
+
+	assert_true(slot >= 0);
+	return slot;
+}
+
+/* The services of the configuration, the same settings on every
+ * balancer; their members are bound by ha_service(). */
+enum { HA_WEB, HA_ALL, HA_PERS, HA_SH, HA_DNS, HA_SERVICES };
+
+static struct lb_conf_service
+ha_service_conf(unsigned int which)
+{
+	static const struct lb_conf_service conf[HA_SERVICES] = {
+		[HA_WEB] = { .name = "web", .proto = LB_IPPROTO_TCP,
+			.port_lo = 80, .port_hi = 80, .sched = LB_SCHED_MAGLEV,
+			.table_size = 1009 },
+		[HA_ALL] = { .name = "all", .proto = LB_IPPROTO_TCP,
+			.port_lo = 443, .port_hi = 443,
+			.sched = LB_SCHED_MAGLEV, .table_size = 251 },
+		[HA_PERS] = { .name = "pers", .proto = LB_IPPROTO_TCP,
+			.port_lo = 8080, .port_hi = 8080,
+			.sched = LB_SCHED_MAGLEV, .table_size = 1009,
+			.persistence = 300, .persist_prefix = 24 },
+		[HA_SH] = { .name = "sh", .proto = LB_IPPROTO_UDP,
+			.port_lo = 5060, .port_hi = 5060, .sched = LB_SCHED_SH,
+			.table_size = 1009 },
+		[HA_DNS] = { .name = "dns", .proto = LB_IPPROTO_UDP,
+			.port_lo = 53, .port_hi = 53, .sched = LB_SCHED_MAGLEV,
+			.stateless = true,
+			.hash_fields = LB_HASH_F_SRC_IP | LB_HASH_F_SRC_PORT,
+			.table_size = 251 },
+	};
+
+	return conf[which];
+}
+
+/* Create (slot < 0) or update a service with a member list given as a
+ * string of names separated by spaces ("" none, NULL every member). */
+static int
+ha_service(struct lb_core *c, unsigned int which, const char *members)
+{
+	struct lb_conf_service s = ha_service_conf(which);
+	char list[16][LB_NAME_MAX];
+	char buf[128], *save = NULL, *tok;
+	struct lb_conf_error err = { 0 };
+	unsigned int n = 0;
+	int slot, rc;
+
+	if (members != NULL) {
+		snprintf(buf, sizeof(buf), "%s", members);
+		for (tok = strtok_r(buf, " ", &save); tok != NULL;
+		     tok = strtok_r(NULL, " ", &save))
+			snprintf(list[n++], LB_NAME_MAX, "%s", tok);
+		s.members = list;
+		s.n_members = (uint16_t)n;   /* "": a list of none */
+	}
+	slot = lb_core_service_find(c, s.name);
+	if (slot < 0)
+		rc = lb_core_service_create(c, &s, "test", &err);
+	else
+		rc = lb_core_service_update(c, (unsigned int)slot, &s, "test",
+					    &err);
+	if (rc < 0)
+		fail_msg("service %s: %s", s.name, err.msg);
+	return slot < 0 ? rc : slot;
+}
+
+static void
+ha_health(struct lb_core *c, unsigned int which, const char *member,
+	  enum lb_health h)
+{
+	int svc = lb_core_service_find(c, ha_service_conf(which).name);
+
+	assert_true(svc >= 0);
+	lb_core_health_set(c, (unsigned int)svc,
+			   (unsigned int)ha_find(c, member), h);
+}
+
+static void
+ha_commit(struct lb_core *c)
+{
+	assert_true(lb_core_commit(c) >= 0);
+}
+
+static const char *
+slot_name(const struct lb_core *c, uint16_t slot)
+{
+	const struct lb_core_member *m;
+
+	if (slot == LB_SCHED_NONE)
+		return "(none)";
+	m = lb_core_member(c, slot);
+	if (m == NULL)
+		fail_msg("table entry %u is no member", slot);
+	return m->conf.name;
+}
+
+/* Add to diff the entries of two tables naming different members; the
+ * first difference of a comparison is printed. */
+static void
+table_diff(const char *what, const struct lb_core *ca, const uint16_t *ta,
+	   const struct lb_core *cb, const uint16_t *tb, uint32_t size,
+	   unsigned int *diff)
+{
+	unsigned int i;
+
+	for (i = 0; i < size; i++) {
+		const char *a = slot_name(ca, ta[i]);
+		const char *b = slot_name(cb, tb[i]);
+
+		if (strcmp(a, b) == 0)
+			continue;
+		if (*diff == 0)
+			print_message("%s: entry %u is %s (slot %u) and %s (slot %u)\n",
+				      what, i, a, ta[i], b, tb[i]);
+		(*diff)++;
+	}
+}
+
+/* The flows the tuple comparison sends: 8 clients per /24, so that a
+ * persistence service (client prefix 24) sees several per record. */
+enum { HA_TUPLES = 4000 };
+
+static struct lb_tuple
+ha_tuple(unsigned int i, const struct lb_conf_service *cs, uint32_t vip)
+{
+	return (struct lb_tuple){
+		.src_ip = htonl(0x0a000000u | (i / 8) << 8 |
+				((i * 37u + 11) & 0xff)),
+		.dst_ip = cs->vip != 0 ? cs->vip : vip,
+		.src_port = (uint16_t)(1024 + (i * 7919u) % 64000),
+		.dst_port = cs->port_lo,
+		.proto = cs->proto,
+	};
+}
+
+/* The hash the data path looks a flow up with (dp.c: a stateless
+ * service's hash_fields; else consistent_sig(): the masked client with
+ * persistence, the client for sh, the whole tuple otherwise). */
+static uint32_t
+ha_sig(const struct lb_snap_service *ss, const struct lb_tuple *k)
+{
+	if (ss->stateless)
+		return lb_tuple_hash_fields(k, ss->hash_fields);
+	if (ss->persist_s != 0)
+		return lb_tuple_hash(&(struct lb_tuple){
+			.src_ip = k->src_ip & ss->persist_mask,
+			.proto = k->proto });
+	if (ss->sched == LB_SCHED_SH)
+		return lb_tuple_hash_fields(k, LB_HASH_F_SRC_IP);
+	return lb_tuple_hash(k);
+}
+
+/*
+ * Compare what two cores publish, service by service (by name): the
+ * Maglev table and the settled one entry by entry, and the member
+ * HA_TUPLES flows go to, by member name. Returns the number of
+ * differences (0: a flow reaches the same member through either).
+ */
+static unsigned int
+snapshots_diff(const struct lb_core *ca, const struct lb_core *cb)
+{
+	const struct lb_snapshot *sa = lb_core_snapshot(ca);
+	const struct lb_snapshot *sb = lb_core_snapshot(cb);
+	uint32_t vip = ip4("198.51.100.100");
+	unsigned int w, i, diff = 0;
+
+	assert_non_null(sa);
+	assert_non_null(sb);
+	for (w = 0; w < HA_SERVICES; w++) {
+		struct lb_conf_service conf = ha_service_conf(w);
+		int a = lb_core_service_find(ca, conf.name);
+		int b = lb_core_service_find(cb, conf.name);
+		const struct lb_snap_service *xa, *xb;
+		char what[64];
+
+		assert_true(a >= 0 && b >= 0);
+		xa = &sa->services[a];
+		xb = &sb->services[b];
+		assert_true(xa->valid && xb->valid);
+		assert_int_equal(xa->table_size, conf.table_size);
+		assert_int_equal(xb->table_size, conf.table_size);
+		assert_int_equal(xa->persist_s, xb->persist_s);
+		assert_int_equal(xa->persist_mask, xb->persist_mask);
+		snprintf(what, sizeof(what), "service %s, maglev", conf.name);
+		table_diff(what, ca, xa->maglev, cb, xb->maglev,
+			   conf.table_size, &diff);
+		snprintf(what, sizeof(what), "service %s, settled", conf.name);
+		table_diff(what, ca, xa->settled, cb, xb->settled,
+			   conf.table_size, &diff);
+		for (i = 0; i < HA_TUPLES; i++) {
+			struct lb_tuple k = ha_tuple(i, &conf, vip);
+			uint32_t sig_a = ha_sig(xa, &k), sig_b = ha_sig(xb, &k);
+			const char *na, *nb;
+
+			assert_int_equal(sig_a, sig_b);
+			na = slot_name(ca, lb_maglev_lookup(xa->settled,
+					xa->table_size, sig_a));
+			nb = slot_name(cb, lb_maglev_lookup(xb->settled,
+					xb->table_size, sig_b));
+			if (strcmp(na, nb) != 0) {
+				if (diff == 0)
+					print_message("service %s: flow %u goes to %s and %s\n",
+						      conf.name, i, na, nb);
+				diff++;
+			}
+			na = slot_name(ca, lb_maglev_lookup(xa->maglev,
+					xa->table_size, sig_a));
+			nb = slot_name(cb, lb_maglev_lookup(xb->maglev,
+					xb->table_size, sig_b));
+			diff += strcmp(na, nb) != 0;
+		}
+	}
+	return diff;
+}
+
+/* The configuration every history below reaches:
+ *   members x (weight 200), y (50), z, w (MAC being resolved), v, t
+ *   (drain), weight 100 unless said;
+ *   web: x y z w v; all: every member; pers: x y z (persistence /24);
+ *   sh: every member (sh); dns: y z w (stateless UDP);
+ *   v's health down in web and all. */
+
+/* A: the natural order. x, y, services, then z, then the rest; x's
+ * weight changed before y's; x is disabled for a while. */
+static struct lb_core *
+ha_history_a(void)
+{
+	struct lb_core *c = core_with(0);
+
+	ha_member(c, "x", 100, false);
+	ha_member(c, "y", 100, false);
+	ha_service(c, HA_WEB, "x y");
+	ha_service(c, HA_ALL, NULL);
+	ha_service(c, HA_PERS, "x y");
+	ha_service(c, HA_SH, NULL);
+	ha_service(c, HA_DNS, "y");
+	ha_commit(c);
+	ha_member(c, "z", 100, false);
+	ha_service(c, HA_WEB, "x y z");
+	ha_service(c, HA_PERS, "x y z");
+	ha_service(c, HA_DNS, "y z");
+	ha_commit(c);
+	assert_int_equal(lb_core_member_set_weight(c, (unsigned int)ha_find(c, "x"),
+						   200), 0);
+	ha_commit(c);
+	assert_int_equal(lb_core_member_set_weight(c, (unsigned int)ha_find(c, "y"),
+						   50), 0);
+	ha_commit(c);
+	assert_int_equal(lb_core_member_set_state(c, (unsigned int)ha_find(c, "x"),
+						  LB_ADMIN_DISABLED), 0);
+	ha_commit(c);
+	assert_int_equal(lb_core_member_set_state(c, (unsigned int)ha_find(c, "x"),
+						  LB_ADMIN_UP), 0);
+	ha_commit(c);
+	ha_member(c, "w", 100, true);
+	ha_member(c, "v", 100, false);
+	ha_member(c, "t", 100, false);
+	ha_service(c, HA_WEB, "x y z w v");
+	ha_service(c, HA_DNS, "y z w");
+	assert_int_equal(lb_core_member_set_state(c, (unsigned int)ha_find(c, "t"),
+						  LB_ADMIN_DRAIN), 0);
+	ha_health(c, HA_WEB, "v", LB_HEALTH_DOWN);
+	ha_health(c, HA_ALL, "v", LB_HEALTH_DOWN);
+	ha_commit(c);
+	return c;
+}
+
+/* B: the reverse. z first, then t, v, w, y, x; services created in
+ * another order (other service slots) with their lists in other orders;
+ * x's weight set twice, y's before it; v goes down service by service. */
+static struct lb_core *
+ha_history_b(void)
+{
+	struct lb_core *c = core_with(0);
+
+	ha_member(c, "z", 100, false);
+	ha_member(c, "t", 100, false);
+	ha_service(c, HA_DNS, "z");
+	ha_service(c, HA_SH, NULL);
+	ha_commit(c);
+	ha_member(c, "v", 100, false);
+	ha_member(c, "w", 100, true);
+	ha_member(c, "y", 100, false);
+	ha_member(c, "x", 100, false);
+	ha_service(c, HA_PERS, "z y x");
+	ha_service(c, HA_ALL, NULL);
+	ha_service(c, HA_WEB, "v w z y x");
+	ha_commit(c);
+	assert_int_equal(lb_core_member_set_weight(c, (unsigned int)ha_find(c, "y"),
+						   50), 0);
+	ha_commit(c);
+	assert_int_equal(lb_core_member_set_weight(c, (unsigned int)ha_find(c, "x"),
+						   300), 0);
+	ha_commit(c);
+	assert_int_equal(lb_core_member_set_weight(c, (unsigned int)ha_find(c, "x"),
+						   200), 0);
+	ha_service(c, HA_DNS, "w z y");
+	ha_health(c, HA_ALL, "v", LB_HEALTH_DOWN);
+	ha_commit(c);
+	assert_int_equal(lb_core_member_set_state(c, (unsigned int)ha_find(c, "t"),
+						  LB_ADMIN_DRAIN), 0);
+	ha_health(c, HA_WEB, "v", LB_HEALTH_DOWN);
+	ha_commit(c);
+	return c;
+}
+
+/* C: churn. Members come and go so slots are reused by other members
+ * (with other generations) without a commit in between: y takes tmp1's
+ * slot, and last of all z takes tmp3's, same weight, same services,
+ * nothing published in between and nothing changed after (a kept table
+ * must not be taken for the new member's). x's weight goes through 0; y
+ * goes down in web and comes back; services start with members that
+ * later go. */
+static struct lb_core *
+ha_history_c(void)
+{
+	struct lb_core *c = core_with(0);
+	int tmp1, tmp3, y, z;
+
+	tmp1 = ha_member(c, "tmp1", 50, false);
+	ha_member(c, "x", 100, false);
+	ha_member(c, "tmp2", 100, false);
+	tmp3 = ha_member(c, "tmp3", 100, false);
+	ha_service(c, HA_WEB, "tmp1 x");
+	ha_service(c, HA_ALL, NULL);
+	ha_service(c, HA_PERS, "x tmp2");
+	ha_service(c, HA_SH, NULL);
+	ha_service(c, HA_DNS, "");
+	ha_commit(c);
+	assert_int_equal(lb_core_member_set_weight(c, (unsigned int)ha_find(c, "x"),
+						   0), 0);
+	ha_commit(c);
+	assert_int_equal(lb_core_member_set_weight(c, (unsigned int)ha_find(c, "x"),
+						   200), 0);
+	ha_commit(c);
+	assert_int_equal(lb_core_member_remove(c, (unsigned int)tmp1), 0);
+	y = ha_member(c, "y", 50, false);
+	assert_int_equal(y, tmp1);
+	ha_service(c, HA_WEB, "x y tmp3");
+	ha_service(c, HA_DNS, "y tmp3");
+	ha_commit(c);
+	/* tmp2 drains, then goes */
+	assert_int_equal(lb_core_member_retire(c, (unsigned int)ha_find(c, "tmp2")),
+			 0);
+	ha_commit(c);
+	assert_int_equal(lb_core_member_remove(c, (unsigned int)ha_find(c, "tmp2")),
+			 0);
+	ha_service(c, HA_PERS, "x y tmp3");
+	ha_commit(c);
+	/* a member that stays only a while */
+	ha_member(c, "tmp4", 100, false);
+	ha_commit(c);
+	ha_health(c, HA_WEB, "y", LB_HEALTH_DOWN);
+	ha_commit(c);
+	ha_health(c, HA_WEB, "y", LB_HEALTH_UP);
+	ha_commit(c);
+	ha_member(c, "t", 100, false);
+	ha_member(c, "v", 100, false);
+	assert_int_equal(lb_core_member_remove(c, (unsigned int)ha_find(c, "tmp4")),
+			 0);
+	ha_member(c, "w", 100, true);
+	ha_service(c, HA_WEB, "tmp3 w y v x");
+	ha_service(c, HA_DNS, "tmp3 w y");
+	ha_health(c, HA_WEB, "v", LB_HEALTH_DOWN);
+	ha_health(c, HA_ALL, "v", LB_HEALTH_DOWN);
+	assert_int_equal(lb_core_member_set_state(c, (unsigned int)ha_find(c, "t"),
+						  LB_ADMIN_DRAIN), 0);
+	ha_commit(c);
+	/* z replaces tmp3 in its slot and in every service */
+	assert_int_equal(lb_core_member_remove(c, (unsigned int)tmp3), 0);
+	z = ha_member(c, "z", 100, false);
+	assert_int_equal(z, tmp3);
+	ha_service(c, HA_WEB, "z w y v x");
+	ha_service(c, HA_PERS, "x y z");
+	ha_service(c, HA_DNS, "z w y");
+	ha_commit(c);
+	return c;
+}
+
+/* Every history reaches the configuration: the states the tables
+ * depend on, checked by name, so the comparison compares the same
+ * configuration. */
+static void
+ha_check_state(const struct lb_core *c)
+{
+	const struct lb_snapshot *s = lb_core_snapshot(c);
+	int web = lb_core_service_find(c, "web");
+	int all = lb_core_service_find(c, "all");
+	const uint16_t *t;
+	bool seen_w = false;
+	unsigned int i;
+
+	assert_non_null(s);
+	assert_true(web >= 0 && all >= 0);
+	assert_int_equal(lb_core_member(c, (unsigned int)ha_find(c, "x"))->conf.weight,
+			 200);
+	assert_int_equal(lb_core_member(c, (unsigned int)ha_find(c, "y"))->conf.weight,
+			 50);
+	assert_int_equal(lb_core_member_find(c, "tmp1"), -ENOENT);
+	assert_int_equal(lb_core_member_find(c, "tmp4"), -ENOENT);
+	assert_int_equal(s->services[web].n_active, 3);   /* x y z */
+	assert_int_equal(s->services[all].n_active, 3);
+	assert_int_equal(s->services[web].mstate[ha_find(c, "v")], LB_MS_NONE);
+	assert_int_equal(s->services[web].mstate[ha_find(c, "w")], LB_MS_WAIT);
+	/* w's MAC is awaited: it is in the settled table only */
+	assert_ptr_not_equal(s->services[web].settled, s->services[web].maglev);
+	t = s->services[web].settled;
+	for (i = 0; i < s->services[web].table_size; i++) {
+		assert_int_not_equal(t[i], ha_find(c, "v"));
+		assert_int_not_equal(t[i], ha_find(c, "t"));
+		assert_int_not_equal(s->services[web].maglev[i], ha_find(c, "w"));
+		seen_w |= t[i] == ha_find(c, "w");
+	}
+	assert_true(seen_w);
+}
+
+static void
+ha_tables_independent_of_history(void **state)
+{
+	struct lb_core *c[3] = { ha_history_a(), ha_history_b(), ha_history_c() };
+	unsigned int i;
+
+	(void)state;
+	for (i = 0; i < 3; i++)
+		ha_check_state(c[i]);
+	/* the slots differ, so equal tables are no accident of numbering */
+	assert_int_not_equal(ha_find(c[0], "x"), ha_find(c[1], "x"));
+	assert_int_not_equal(ha_find(c[0], "z"), ha_find(c[1], "z"));
+	assert_int_not_equal(ha_find(c[0], "y"), ha_find(c[2], "y"));
+	assert_int_not_equal(lb_core_service_find(c[0], "web"),
+			     lb_core_service_find(c[1], "web"));
+	assert_int_equal(snapshots_diff(c[0], c[1]), 0);
+	assert_int_equal(snapshots_diff(c[0], c[2]), 0);
+	assert_int_equal(snapshots_diff(c[1], c[2]), 0);
+	for (i = 0; i < 3; i++)
+		lb_core_free(c[i]);
+}
+
+/* The comparison sees a difference where there is one (one weight, one
+ * member's health on one balancer), and none once the change is undone:
+ * the kept tables after the round trip are again the others'. */
+static void
+ha_tables_differ_when_membership_differs(void **state)
+{
+	struct lb_core *a = ha_history_a(), *b = ha_history_b();
+	unsigned int y = (unsigned int)ha_find(b, "y");
+	int web = lb_core_service_find(b, "web");
+
+	(void)state;
+	assert_int_equal(snapshots_diff(a, b), 0);
+	assert_int_equal(lb_core_member_set_weight(b, y, 51), 0);
+	ha_commit(b);
+	assert_true(snapshots_diff(a, b) > 0);
+	assert_int_equal(lb_core_member_set_weight(b, y, 50), 0);
+	ha_commit(b);
+	assert_int_equal(snapshots_diff(a, b), 0);
+	lb_core_health_set(b, (unsigned int)web, y, LB_HEALTH_DOWN);
+	ha_commit(b);
+	assert_true(snapshots_diff(a, b) > 0);
+	lb_core_health_set(b, (unsigned int)web, y, LB_HEALTH_UP);
+	ha_commit(b);
+	assert_int_equal(snapshots_diff(a, b), 0);
+	lb_core_free(a);
+	lb_core_free(b);
+}
+
+/* Persistence hashes the masked client: every client of a /24 goes to
+ * one member, the same on every balancer, and a client of another /24
+ * may go elsewhere. */
+static void
+ha_persistence_same_member_per_prefix(void **state)
+{
+	struct lb_core *a = ha_history_a(), *c = ha_history_c();
+	struct lb_conf_service conf = ha_service_conf(HA_PERS);
+	const struct lb_snapshot *sa = lb_core_snapshot(a);
+	const struct lb_snapshot *sc = lb_core_snapshot(c);
+	const struct lb_snap_service *xa, *xc;
+	uint32_t vip = ip4("198.51.100.100");
+	unsigned int i, seen[3] = { 0 };
+	const char *first = NULL;
+
+	(void)state;
+	xa = &sa->services[lb_core_service_find(a, "pers")];
+	xc = &sc->services[lb_core_service_find(c, "pers")];
+	assert_int_equal(xa->persist_s, 300);
+	for (i = 0; i < HA_TUPLES; i++) {
+		struct lb_tuple k = ha_tuple(i, &conf, vip);
+		const char *na = slot_name(a, lb_maglev_lookup(xa->settled,
+				xa->table_size, ha_sig(xa, &k)));
+		const char *nc = slot_name(c, lb_maglev_lookup(xc->settled,
+				xc->table_size, ha_sig(xc, &k)));
+
+		assert_string_equal(na, nc);
+		if (i % 8 == 0)
+			first = na;
+		else
+			assert_string_equal(na, first);   /* same /24 */
+		seen[na[0] == 'x' ? 0 : na[0] == 'y' ? 1 : 2]++;
+	}
+	/* x, y and z all get clients */
+	for (i = 0; i < 3; i++)
+		assert_true(seen[i] > 0);
+	lb_core_free(a);
+	lb_core_free(c);
+}
+
 int
 main(void)
 {
@@ -428,6 +983,9 @@ main(void)
 		cmocka_unit_test(member_slot_generation_changes_on_reuse),
 		cmocka_unit_test(unchanged_services_keep_their_tables),
 		cmocka_unit_test(retired_member_drains),
+		cmocka_unit_test(ha_tables_independent_of_history),
+		cmocka_unit_test(ha_tables_differ_when_membership_differs),
+		cmocka_unit_test(ha_persistence_same_member_per_prefix),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
