@@ -6,6 +6,7 @@
  * defaults, and every class of error is refused with a message naming
  * the JSON path (or file:line:column, file:line). No EAL. */
 
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -457,6 +458,146 @@ encode_round_trips(void **state)
 	lb_conf_free(c2);
 }
 
+/* high_availability: the modes, their first state, sync peers */
+static struct lb_conf *
+load_ha(const char *ha)
+{
+	char to[1024];
+	struct lb_conf_error err;
+	struct lb_conf *c;
+	char *text;
+
+	snprintf(to, sizeof(to), "\"flows\": {\"capacity\": 65536}, \"high_availability\": %s,",
+		 ha);
+	text = edit("\"flows\": {\"capacity\": 65536},", to);
+	c = load(text, &err);
+	free(text);
+	if (c == NULL)
+		fail_msg("%s: %s", ha, err.msg);
+	return c;
+}
+
+static void
+expect_ha_error(const char *ha, const char *where)
+{
+	char to[1024];
+
+	snprintf(to, sizeof(to), "\"flows\": {\"capacity\": 65536}, \"high_availability\": %s,",
+		 ha);
+	expect_edit_error("\"flows\": {\"capacity\": 65536},", to, where);
+}
+
+static void
+high_availability_decodes(void **state)
+{
+	struct lb_conf_error err;
+	struct lb_conf *c = lb_conf_parse(base, "t.json", &err), *c2;
+	char *one, *two;
+	json_t *o;
+
+	(void)state;
+	/* none: standalone, active at start */
+	assert_non_null(c);
+	assert_int_equal(c->ha.mode, LB_HA_STANDALONE);
+	assert_false(c->ha.start_standby);
+	assert_false(c->ha.sync);
+	lb_conf_free(c);
+	/* vrrp starts standby: keepalived decides */
+	c = load_ha("{\"mode\": \"vrrp\"}");
+	assert_int_equal(c->ha.mode, LB_HA_VRRP);
+	assert_true(c->ha.start_standby);
+	assert_int_equal(c->ha.vrrp_watchdog_ms, 3000);
+	lb_conf_free(c);
+	c = load_ha("{\"mode\": \"vrrp\", \"start\": \"active\", \"vrrp_watchdog\": 0}");
+	assert_false(c->ha.start_standby);
+	assert_int_equal(c->ha.vrrp_watchdog_ms, 0);
+	lb_conf_free(c);
+	/* ecmp starts active, its routes in the default table */
+	c = load_ha("{\"mode\": \"ecmp\"}");
+	assert_false(c->ha.start_standby);
+	assert_int_equal(c->ha.announce_table, LB_HA_ANNOUNCE_TABLE);
+	lb_conf_free(c);
+	c = load_ha("{\"mode\": \"ecmp\", \"announce_table\": 300, \"sync\": {\"id\": 7, \"peers\": [\"198.51.100.3\", \"198.51.100.4\"], \"port\": 9000, \"bulk_wait_ms\": 0}}");
+	assert_int_equal(c->ha.announce_table, 300);
+	assert_true(c->ha.sync);
+	assert_int_equal(c->ha.sync_id, 7);
+	assert_int_equal(c->ha.sync_port, 9000);
+	assert_int_equal(c->ha.bulk_wait_ms, 0);
+	assert_int_equal(c->ha.n_peers, 2);
+	assert_int_equal(c->ha.peers[1], htonl(0xc6336404));
+	/* and back */
+	o = lb_conf_encode(c);
+	one = json_dumps(o, JSON_SORT_KEYS);
+	json_decref(o);
+	c2 = lb_conf_parse(one, "t2.json", &err);
+	if (c2 == NULL)
+		fail_msg("%s: %s", err.msg, one);
+	o = lb_conf_encode(c2);
+	two = json_dumps(o, JSON_SORT_KEYS);
+	json_decref(o);
+	assert_string_equal(one, two);
+	assert_int_equal(c2->ha.sync_id, 7);
+	assert_int_equal(c2->ha.n_peers, 2);
+	free(one);
+	free(two);
+	lb_conf_free(c);
+	lb_conf_free(c2);
+	c = load_ha("{\"sync\": {\"id\": 1, \"peers\": [\"198.51.100.3\"]}}");
+	assert_int_equal(c->ha.sync_port, LB_SYNC_PORT);
+	assert_int_equal(c->ha.bulk_wait_ms, 3000);
+	lb_conf_free(c);
+}
+
+static void
+high_availability_errors_name_their_path(void **state)
+{
+	(void)state;
+	expect_ha_error("{\"mode\": \"carp\"}",
+			"high_availability.mode: \"carp\" is not one of: standalone, vrrp, ecmp");
+	expect_ha_error("{\"start\": \"maybe\"}", "high_availability.start");
+	expect_ha_error("{\"mode\": \"vrrp\", \"announce_table\": 300}",
+			"high_availability.announce_table: only for mode \"ecmp\"");
+	expect_ha_error("{\"mode\": \"ecmp\", \"announce_table\": 254}",
+			"high_availability.announce_table: 254 is one of the kernel's own tables");
+	expect_ha_error("{\"mode\": \"ecmp\", \"announce_table\": 25715}",
+			"high_availability.announce_table: 25715 is the exception interface's policy table");
+	expect_ha_error("{\"mode\": \"ecmp\", \"vrrp_watchdog\": 3}",
+			"high_availability.vrrp_watchdog: only for mode \"vrrp\"");
+	expect_ha_error("{\"mode\": \"vrrp\", \"vrrp_watchdog\": 0.5}",
+			"high_availability.vrrp_watchdog: 0.5 s is too short");
+	expect_ha_error("{\"sync\": {\"peers\": [\"198.51.100.3\"]}}",
+			"high_availability.sync.id: required");
+	expect_ha_error("{\"sync\": {\"id\": 0, \"peers\": [\"198.51.100.3\"]}}",
+			"high_availability.sync.id: 0 is out of range");
+	expect_ha_error("{\"sync\": {\"id\": 1}}",
+			"high_availability.sync.peers: required");
+	expect_ha_error("{\"sync\": {\"id\": 1, \"peers\": []}}",
+			"high_availability.sync.peers: expected 1 to 16");
+	expect_ha_error("{\"sync\": {\"id\": 1, \"peers\": [\"198.51.100.2\"]}}",
+			"high_availability.sync.peers[0]: 198.51.100.2 is this balancer's own address");
+	expect_ha_error("{\"sync\": {\"id\": 1, \"peers\": [\"198.51.100.3\", \"203.0.113.7\"]}}",
+			"high_availability.sync.peers[1]: 203.0.113.7 is in no port's subnet");
+	expect_ha_error("{\"sync\": {\"id\": 1, \"peers\": [\"198.51.100.3\", \"198.51.100.3\"]}}",
+			"high_availability.sync.peers[1]: 198.51.100.3 is listed twice");
+	expect_ha_error("{\"sync\": {\"id\": 1, \"peers\": [\"224.0.0.18\"]}}",
+			"high_availability.sync.peers[0]: 224.0.0.18 cannot be a peer");
+	expect_ha_error("{\"sync\": {\"id\": 1, \"peers\": [\"198.51.100.3/32\"]}}",
+			"high_availability.sync.peers[0]: \"198.51.100.3/32\" is not an IPv4 address");
+	expect_ha_error("{\"sync\": {\"id\": 1, \"peers\": [\"198.51.100.3\"], \"port\": 70000}}",
+			"high_availability.sync.port: 70000 is out of range");
+	expect_ha_error("{\"sync\": {\"id\": 1, \"peers\": [\"198.51.100.3\"], \"group\": \"x\"}}",
+			"high_availability.sync.group: unknown key");
+	expect_ha_error("{\"sync\": []}",
+			"high_availability.sync: expected an object");
+	/* the modes and sync need the kernel interface */
+	expect_edit_error("\"exception_interface\": \"dsrlb0\",\n",
+			  "\"high_availability\": {\"mode\": \"ecmp\"},\n",
+			  "high_availability.mode: \"ecmp\" needs an exception_interface");
+	expect_edit_error("\"exception_interface\": \"dsrlb0\",\n",
+			  "\"high_availability\": {\"sync\": {\"id\": 1, \"peers\": [\"198.51.100.3\"]}},\n",
+			  "high_availability.sync: needs an exception_interface");
+}
+
 int
 main(void)
 {
@@ -473,6 +614,8 @@ main(void)
 		cmocka_unit_test(arp_timing_refused_when_probes_do_not_fit),
 		cmocka_unit_test(duplicate_names_refused),
 		cmocka_unit_test(encode_round_trips),
+		cmocka_unit_test(high_availability_decodes),
+		cmocka_unit_test(high_availability_errors_name_their_path),
 		cmocka_unit_test(dangling_references_refused),
 		cmocka_unit_test(conflicts_refused),
 		cmocka_unit_test(service_values_refused),

@@ -41,6 +41,12 @@ const char *const lb_check_names[LB_CHECK_TYPE_MAX] = {
 	[LB_CHECK_ICMP] = "icmp",
 };
 
+const char *const lb_ha_mode_names[LB_HA_MODE_MAX] = {
+	[LB_HA_STANDALONE] = "standalone",
+	[LB_HA_VRRP] = "vrrp",
+	[LB_HA_ECMP] = "ecmp",
+};
+
 int
 lb_conf_enum(const char *const *names, unsigned int n, const char *s)
 {
@@ -894,6 +900,181 @@ parse_arp(struct ctx *c, json_t *root)
 	return rc;
 }
 
+static const char *const ha_keys[] = {
+	"mode", "start", "announce_table", "vrrp_watchdog", "sync", NULL };
+static const char *const sync_keys[] = {
+	"id", "peers", "port", "bulk_wait_ms", NULL };
+static const char *const start_names[] = { "standby", "active" };
+
+/* A sync peer: another balancer on a port's segment. */
+static int
+parse_peer(struct ctx *c, json_t *v, struct lb_conf_ha *ha)
+{
+	const struct lb_conf *conf = c->conf;
+	uint32_t a;
+	uint8_t prefix;
+	unsigned int i;
+
+	if (!json_is_string(v))
+		return fail(c, "expected an address, got %s", type_name(v));
+	if (strchr(json_string_value(v), '/') != NULL ||
+	    lb_conf_parse_cidr(json_string_value(v), 32, &a, &prefix) != 0)
+		return fail(c, "\"%s\" is not an IPv4 address",
+			    json_string_value(v));
+	if (lb_conf_addr_reserved(a))
+		return fail(c, "%s cannot be a peer (reserved or multicast: peers are unicast addresses)",
+			    json_string_value(v));
+	for (i = 0; i < conf->n_ports; i++) {
+		if (conf->ports[i].addr == a)
+			return fail(c, "%s is this balancer's own address (ports[%u])",
+				    json_string_value(v), i);
+		if (lb_conf_in_subnet(a, conf->ports[i].addr,
+				      conf->ports[i].prefix))
+			break;
+	}
+	if (i == conf->n_ports)
+		return fail(c, "%s is in no port's subnet: peers sync over a segment the balancers share",
+			    json_string_value(v));
+	for (i = 0; i < ha->n_peers; i++)
+		if (ha->peers[i] == a)
+			return fail(c, "%s is listed twice",
+				    json_string_value(v));
+	ha->peers[ha->n_peers++] = a;
+	return 0;
+}
+
+static int
+parse_sync(struct ctx *c, json_t *o, struct lb_conf_ha *ha)
+{
+	uint32_t port = 0;
+	json_t *arr, *v;
+	size_t i, mark;
+	int rc;
+
+	if ((rc = check_keys(c, o, sync_keys)) != 0)
+		return rc;
+	if (get_uint(c, o, "id", 1, UINT32_MAX, 0, &ha->sync_id) != 0) {
+		if (json_object_get(o, "id") == NULL) {
+			mark = push_key(c, "id");
+			rc = fail(c, "required: the sync id every balancer of the group shares");
+			pop(c, mark);
+		}
+		return -EINVAL;
+	}
+	if (get_uint(c, o, "port", 1, 65535, LB_SYNC_PORT, &port) < 0 ||
+	    get_uint(c, o, "bulk_wait_ms", 0, 60000, 3000,
+		     &ha->bulk_wait_ms) < 0)
+		return -EINVAL;
+	ha->sync_port = (uint16_t)port;
+	if ((rc = get_array(c, o, "peers", true, &arr)) != 0)
+		return -EINVAL;
+	mark = push_key(c, "peers");
+	if (json_array_size(arr) == 0 ||
+	    json_array_size(arr) > LB_SYNC_PEERS_MAX) {
+		rc = fail(c, "expected 1 to %d peer addresses",
+			  LB_SYNC_PEERS_MAX);
+		pop(c, mark);
+		return rc;
+	}
+	json_array_foreach(arr, i, v) {
+		size_t m2 = push_index(c, i);
+
+		rc = parse_peer(c, v, ha);
+		pop(c, m2);
+		if (rc != 0)
+			break;
+	}
+	pop(c, mark);
+	if (rc == 0)
+		ha->sync = true;
+	return rc;
+}
+
+static int
+parse_ha(struct ctx *c, json_t *root)
+{
+	struct lb_conf_ha *ha = &c->conf->ha;
+	bool kif = c->conf->exception_interface[0] != '\0';
+	uint8_t start = 1;
+	json_t *o, *so;
+	size_t mark, m2;
+	int rc;
+
+	if ((rc = get_object(c, root, "high_availability", &o)) < 0)
+		return rc;
+	if (rc == 1)
+		o = json_object();
+	else
+		json_incref(o);
+	mark = push_key(c, "high_availability");
+	rc = check_keys(c, o, ha_keys);
+	if (rc == 0 &&
+	    (get_enum(c, o, "mode", lb_ha_mode_names, LB_HA_MODE_MAX,
+		      LB_HA_STANDALONE, &ha->mode) < 0 ||
+	     get_uint(c, o, "announce_table", 1, UINT32_MAX,
+		      LB_HA_ANNOUNCE_TABLE, &ha->announce_table) < 0 ||
+	     get_seconds_ms(c, o, "vrrp_watchdog", 0, 60000, 3000,
+			    &ha->vrrp_watchdog_ms) < 0))
+		rc = -EINVAL;
+	if (rc == 0 && ha->vrrp_watchdog_ms != 0 &&
+	    ha->vrrp_watchdog_ms < 1000) {
+		m2 = push_key(c, "vrrp_watchdog");
+		rc = fail(c, "%g s is too short: keepalived advertises once a second (0 turns it off)",
+			  ha->vrrp_watchdog_ms / 1000.0);
+		pop(c, m2);
+	}
+	if (rc == 0 && json_object_get(o, "vrrp_watchdog") != NULL &&
+	    ha->mode != LB_HA_VRRP) {
+		m2 = push_key(c, "vrrp_watchdog");
+		rc = fail(c, "only for mode \"vrrp\"");
+		pop(c, m2);
+	}
+	/* after a reboot a VRRP balancer waits for keepalived: two never
+	 * answer for a VIP at once */
+	if (rc == 0 &&
+	    get_enum(c, o, "start", start_names, 2,
+		     ha->mode == LB_HA_VRRP ? 0 : 1, &start) < 0)
+		rc = -EINVAL;
+	ha->start_standby = start == 0;
+	if (rc == 0 && json_object_get(o, "announce_table") != NULL &&
+	    ha->mode != LB_HA_ECMP) {
+		m2 = push_key(c, "announce_table");
+		rc = fail(c, "only for mode \"ecmp\"");
+		pop(c, m2);
+	}
+	if (rc == 0 && (ha->announce_table >= 253 && ha->announce_table <= 255)) {
+		m2 = push_key(c, "announce_table");
+		rc = fail(c, "%u is one of the kernel's own tables (default, main, local)",
+			  ha->announce_table);
+		pop(c, m2);
+	}
+	if (rc == 0 && ha->announce_table == LB_KIF_POLICY_TABLE) {
+		m2 = push_key(c, "announce_table");
+		rc = fail(c, "%u is the exception interface's policy table",
+			  ha->announce_table);
+		pop(c, m2);
+	}
+	if (rc == 0 && ha->mode != LB_HA_STANDALONE && !kif) {
+		m2 = push_key(c, "mode");
+		rc = fail(c, "\"%s\" needs an exception_interface (keepalived and BGP run on it)",
+			  lb_ha_mode_names[ha->mode]);
+		pop(c, m2);
+	}
+	if (rc == 0 && get_object(c, o, "sync", &so) == 0) {
+		m2 = push_key(c, "sync");
+		if (!kif)
+			rc = fail(c, "needs an exception_interface (sync messages are UDP from the own address)");
+		else
+			rc = parse_sync(c, so, ha);
+		pop(c, m2);
+	} else if (rc == 0 && json_object_get(o, "sync") != NULL) {
+		rc = -EINVAL;
+	}
+	pop(c, mark);
+	json_decref(o);
+	return rc;
+}
+
 static const char *const member_keys[] = {
 	"name", "address", "weight", "mac", "source_ports", "state", NULL };
 
@@ -1399,7 +1580,8 @@ get_socket_path(struct ctx *c, json_t *root, const char *key, char *out)
 static const char *const top_keys[] = {
 	"ports", "exception_interface", "control_socket",
 	"control_socket_readonly", "control_group", "vip_file", "vips",
-	"flows", "dataplane", "arp", "members", "services", NULL };
+	"flows", "dataplane", "arp", "high_availability", "members",
+	"services", NULL };
 
 static int
 parse_top(struct ctx *c, json_t *root)
@@ -1434,6 +1616,7 @@ parse_top(struct ctx *c, json_t *root)
 	    (rc = parse_flows(c, root)) != 0 ||
 	    (rc = parse_dataplane(c, root)) != 0 ||
 	    (rc = parse_arp(c, root)) != 0 ||
+	    (rc = parse_ha(c, root)) != 0 ||
 	    (rc = parse_members(c, root)) != 0 ||
 	    (rc = parse_services(c, root)) != 0)
 		return -EINVAL;

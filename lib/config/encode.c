@@ -245,6 +245,42 @@ service_one(const void *p)
 	return encode_service(p);
 }
 
+static json_t *
+encode_ha(const struct lb_conf_ha *ha)
+{
+	json_t *o, *peers;
+	unsigned int i;
+	bool ok;
+
+	o = json_pack("{s:s, s:s}", "mode", lb_ha_mode_names[ha->mode],
+		      "start", ha->start_standby ? "standby" : "active");
+	ok = o != NULL;
+	if (ok && ha->mode == LB_HA_ECMP)
+		ok = put(o, "announce_table",
+			 json_integer(ha->announce_table));
+	if (ok && ha->mode == LB_HA_VRRP)
+		ok = put(o, "vrrp_watchdog",
+			 seconds(ha->vrrp_watchdog_ms));
+	if (ok && ha->sync) {
+		peers = json_array();
+		for (i = 0; peers != NULL && i < ha->n_peers; i++)
+			if (json_array_append_new(peers,
+						  ip(ha->peers[i])) != 0) {
+				json_decref(peers);
+				peers = NULL;
+			}
+		ok = peers != NULL && put(o, "sync", json_pack(
+			"{s:I, s:o, s:i, s:i}", "id", (json_int_t)ha->sync_id,
+			"peers", peers, "port", (int)ha->sync_port,
+			"bulk_wait_ms", (int)ha->bulk_wait_ms));
+	}
+	if (!ok) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
 json_t *
 lb_conf_encode(const struct lb_conf *conf)
 {
@@ -287,6 +323,7 @@ lb_conf_encode(const struct lb_conf *conf)
 		"probe_interval", seconds(a->probe_ms),
 		"probes", (int)a->probes,
 		"retry_interval", seconds(a->retry_ms)));
+	ok = ok && put(o, "high_availability", encode_ha(&conf->ha));
 	ok = ok && put(o, "members", encode_list(conf->members,
 		sizeof(conf->members[0]), conf->n_members, member_one));
 	ok = ok && put(o, "services", encode_list(conf->services,

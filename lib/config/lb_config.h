@@ -151,6 +151,36 @@ struct lb_conf_arp {
 	uint32_t retry_ms;          /**< between rounds once unanswered */
 };
 
+/** How this balancer shares its VIPs with others (high_availability). */
+enum lb_ha_mode {
+	LB_HA_STANDALONE = 0, /**< alone; activate/deactivate by hand */
+	LB_HA_VRRP,           /**< active/standby driven by keepalived */
+	LB_HA_ECMP,           /**< active/active: VIP routes for a BGP speaker */
+	LB_HA_MODE_MAX,
+};
+
+#define LB_SYNC_PEERS_MAX 16
+#define LB_HA_ANNOUNCE_TABLE 25716   /**< default kernel table of VIP routes */
+#define LB_SYNC_PORT 8848            /**< default flow sync UDP port */
+/** The exception interface's own policy table (LB_KIF_TABLE): no VIP
+ *  routes there. */
+#define LB_KIF_POLICY_TABLE 25715
+
+/** High availability: the mode, the first state, flow sync. */
+struct lb_conf_ha {
+	uint8_t mode;               /**< enum lb_ha_mode */
+	bool start_standby;         /**< standby at start (else active) */
+	uint32_t announce_table;    /**< ecmp: kernel table of VIP /32 routes */
+	uint32_t vrrp_watchdog_ms;  /**< vrrp: active without our keepalived's
+					 adverts this long: standby; 0 = off */
+	bool sync;                  /**< flow sync configured */
+	uint32_t sync_id;
+	uint16_t sync_port;         /**< host order */
+	uint32_t bulk_wait_ms;      /**< at start, 0 = no bulk request */
+	uint32_t peers[LB_SYNC_PEERS_MAX]; /**< network order */
+	unsigned int n_peers;
+};
+
 /** A whole, valid configuration. */
 struct lb_conf {
 	char source[LB_PATH_MAX];   /**< file it came from, for messages */
@@ -170,6 +200,7 @@ struct lb_conf {
 	struct lb_conf_flows flows;
 	struct lb_conf_dataplane dataplane;
 	struct lb_conf_arp arp;
+	struct lb_conf_ha ha;
 };
 
 /** Where a configuration was rejected and why. */
@@ -293,6 +324,7 @@ const char *lb_conf_ip_str(uint32_t addr, char *buf);
 extern const char *const lb_sched_names[LB_SCHED_KIND_MAX];
 extern const char *const lb_admin_names[LB_ADMIN_STATE_MAX];
 extern const char *const lb_check_names[LB_CHECK_TYPE_MAX];
+extern const char *const lb_ha_mode_names[LB_HA_MODE_MAX];
 
 /** Look a name up in one of the tables above; index or -1. */
 int lb_conf_enum(const char *const *names, unsigned int n, const char *s);

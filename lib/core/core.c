@@ -931,6 +931,13 @@ lb_core_set_active(struct lb_core *core, bool active)
 }
 
 void
+lb_core_set_ha(struct lb_core *core, const struct lb_conf_ha *ha)
+{
+	core->settings.ha = *ha;
+	core->dirty = true;
+}
+
+void
 lb_core_set_started(struct lb_core *core)
 {
 	core->started = true;
@@ -1086,6 +1093,7 @@ lb_core_apply_conf(struct lb_core *core, const struct lb_conf *conf,
 				    "ports[%u]: %s", i, strerror(-rc));
 	}
 	settings_take(&core->settings, conf);
+	core->active = !conf->ha.start_standby;
 	snprintf(where, sizeof(where), "%s: (top level)", conf->source);
 	rc = vips_check_ports(core, conf->vips, conf->n_vips, where, err);
 	if (rc != 0)
@@ -1197,6 +1205,20 @@ state_free(struct lb_core *c)
 	free(c);
 }
 
+static bool
+ha_same(const struct lb_conf_ha *a, const struct lb_conf_ha *b)
+{
+	return a->mode == b->mode && a->start_standby == b->start_standby &&
+	       a->announce_table == b->announce_table &&
+	       a->vrrp_watchdog_ms == b->vrrp_watchdog_ms && a->sync == b->sync &&
+	       (!a->sync || (a->sync_id == b->sync_id &&
+			     a->sync_port == b->sync_port &&
+			     a->bulk_wait_ms == b->bulk_wait_ms &&
+			     a->n_peers == b->n_peers &&
+			     memcmp(a->peers, b->peers,
+				    a->n_peers * sizeof(a->peers[0])) == 0));
+}
+
 /* Settings that need a restart: name the first that differs. */
 static const char *
 settings_changed(const struct lb_core *core, const struct lb_conf *conf)
@@ -1228,6 +1250,8 @@ settings_changed(const struct lb_core *core, const struct lb_conf *conf)
 		return "dataplane";
 	if (memcmp(&conf->arp, &s->arp, sizeof(s->arp)) != 0)
 		return "arp";
+	if (!ha_same(&conf->ha, &s->ha))
+		return "high_availability";
 	if (conf->flows.capacity != core->flows.capacity)
 		return "flows.capacity";
 	return NULL;

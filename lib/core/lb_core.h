@@ -312,6 +312,13 @@ void lb_core_health_set(struct lb_core *core, unsigned int svc,
 /** Enter or leave standby. */
 void lb_core_set_active(struct lb_core *core, bool active);
 
+/**
+ * Set the high-availability settings of a core built without
+ * lb_core_apply_conf() (tests, the benchmark); the next commit
+ * publishes what they change for the workers (VIP ARP, VRRP, sync).
+ */
+void lb_core_set_ha(struct lb_core *core, const struct lb_conf_ha *ha);
+
 /** Slot of a member by name, or -ENOENT. */
 int lb_core_member_find(const struct lb_core *core, const char *name);
 

@@ -138,6 +138,10 @@ struct lb_snapshot {
 	uint8_t active;         /**< 0: standby, forward nothing for VIPs */
 	uint8_t n_ports;
 	uint16_t n_services;    /**< highest service slot + 1 */
+	uint8_t vip_arp;        /**< answer ARP for VIPs: active, and not
+				     ECMP (the router routes VIPs to us) */
+	uint8_t vrrp;           /**< pass VRRP to the master (mode vrrp) */
+	uint16_t sync;          /**< hand flows to sync to the master */
 	uint32_t addr_mask;     /**< addrs has addr_mask + 1 slots */
 	const struct lb_addr_slot *addrs;
 	const struct lb_snap_vip *vips;

@@ -595,6 +595,9 @@ lb_snap_build(struct lb_core *core)
 	s = carve(&cur, sizeof(*s));
 	s->arena = s;
 	s->active = core->active;
+	s->vip_arp = core->active && core->settings.ha.mode != LB_HA_ECMP;
+	s->vrrp = core->settings.ha.mode == LB_HA_VRRP;
+	s->sync = core->settings.ha.sync;
 	s->n_ports = (uint8_t)core->n_ports;
 
 	s->addr_mask = addr_slots - 1;
