@@ -34,6 +34,7 @@ extern int dsrlb_logtype;
 #define DSRLB_EXIT_CONFIG 2
 
 #define DSRLB_RING_SIZE 1024
+#define DSRLB_SYNC_RING_SIZE 16384   /* flows for sync, each way, per worker */
 
 #ifndef DSRLB_VERSION
 #define DSRLB_VERSION "unknown"
@@ -58,6 +59,8 @@ struct dsrlb_worker {
 	struct rte_ring *to_master_prio;
 	struct rte_ring *to_master;
 	struct rte_ring *from_master;
+	struct rte_ring *sync_out;   /* flows to announce (flow sync) */
+	struct rte_ring *sync_in;    /* flows peers announced, to install */
 	uint32_t flush_seq;        /* the last flows.flush asked of it */
 };
 
@@ -77,6 +80,9 @@ struct dsrlb_reconcile {
 struct dsrlb_master_stats {
 	uint64_t c[LB_STAT_MASTER_MAX];
 };
+
+struct dsrlb_served;
+struct dsrlb_sync;
 
 struct dsrlb_app {
 	struct dsrlb_args args;
@@ -114,6 +120,18 @@ struct dsrlb_app {
 	bool garp_active;
 	unsigned int garp_vips;   /* VIPs when the last round started */
 	uint64_t removals_ms;     /* next look at members removed with drain */
+	uint64_t vrrp_sent_ms;    /* our keepalived's last VRRP advert (or
+				     the activation) */
+	/* mode ecmp: the VIPs routed for the BGP speaker (announce.c) */
+	uint32_t *announced;      /* sorted, LB_MAX_VIPS */
+	unsigned int n_announced;
+	struct dsrlb_served *served;
+	/* flow sync (sync.c), NULL without */
+	struct dsrlb_sync *sync;
+	bool sync_bulk_requested; /* a bulk sync was asked for at start */
+	uint64_t announce_seq;    /* snapshot version at the last look */
+	uint64_t announce_ms;     /* next look anyway */
+	uint64_t announce_min_ms; /* no look before */
 
 	/* the control plane state is read by telemetry threads */
 	pthread_mutex_t lock;
@@ -154,12 +172,27 @@ void dsrlb_workers_free(struct dsrlb_app *app);
 /* master.c */
 int dsrlb_master_init(struct dsrlb_app *app);
 void dsrlb_garp_start(struct dsrlb_app *app);
+void dsrlb_set_active(struct dsrlb_app *app, bool active, const char *why);
 void dsrlb_master_fini(struct dsrlb_app *app);
 void dsrlb_master_loop(struct dsrlb_app *app);
 int dsrlb_master_send(struct dsrlb_app *app, unsigned int port,
 		      struct rte_mbuf *m, bool bulk);
 int dsrlb_port_index(const struct dsrlb_app *app, uint16_t dpdk_port);
 uint64_t dsrlb_now_ms(void);
+
+/* announce.c */
+int dsrlb_announce_init(struct dsrlb_app *app);
+void dsrlb_announce_run(struct dsrlb_app *app, uint64_t now);
+void dsrlb_announce_fini(struct dsrlb_app *app);
+
+/* sync.c */
+int dsrlb_sync_init(struct dsrlb_app *app);
+void dsrlb_sync_run(struct dsrlb_app *app, uint64_t now, unsigned int *work);
+/* While the bulk sync at start is awaited, an activation waits for it:
+ * true if it was held (deactivating cancels one held). */
+bool dsrlb_sync_hold_activation(struct dsrlb_app *app, bool active);
+json_t *dsrlb_sync_status(const struct dsrlb_app *app);
+void dsrlb_sync_fini(struct dsrlb_app *app);
 
 /* reconcile.c */
 int dsrlb_reconcile(struct dsrlb_app *app, uint64_t now_ms);

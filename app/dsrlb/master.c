@@ -125,6 +125,27 @@ neigh_request(void *ctx, const struct lb_neigh *n, bool unicast)
 
 /* ---- the kernel interface ---- */
 
+/* Multicast the kernel may send on the wire: VRRP's advertisements
+ * (keepalived's), in mode vrrp; no other (IGMP reports and the like
+ * stay in). Broadcast (the kernel's ARP) and unicast go. */
+static bool
+kif_multicast_ok(struct dsrlb_app *app, struct rte_mbuf *m)
+{
+	const uint8_t *data = rte_pktmbuf_mtod(m, const uint8_t *);
+	static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+	struct lb_pkt pk;
+
+	if (rte_pktmbuf_data_len(m) < 6 || !(data[0] & 1) ||
+	    memcmp(data, bcast, 6) == 0)
+		return true;
+	if (lb_core_settings(app->core)->ha.mode != LB_HA_VRRP ||
+	    lb_pkt_parse(data, rte_pktmbuf_data_len(m), &pk) != LB_PKT_VRRP)
+		return false;
+	/* only the VRRP master advertises: ours still is */
+	app->vrrp_sent_ms = dsrlb_now_ms();
+	return true;
+}
+
 /* lb_kif_params::to_wire: what the kernel sends leaves through the
  * port whose address it holds. */
 static int
@@ -132,6 +153,10 @@ kif_to_wire(void *ctx, struct rte_mbuf *m)
 {
 	struct dsrlb_app *app = ctx;
 
+	if (!kif_multicast_ok(app, m)) {
+		rte_pktmbuf_free(m);
+		return -EPERM;
+	}
 	return dsrlb_master_send(app, app->kif_port, m, true);
 }
 
@@ -249,14 +274,14 @@ master_input(struct dsrlb_app *app, struct rte_mbuf *m, uint64_t now)
 	if (kind == LB_PKT_ARP)
 		to_kernel = arp_input(app, (unsigned int)port, data,
 				      rte_pktmbuf_data_len(m), now);
-	else if (kind == LB_PKT_IPV4)
+	else if (kind == LB_PKT_IPV4 || kind == LB_PKT_VRRP)
 		to_kernel = app->kif != NULL &&
 			    (unsigned int)port == app->kif_port;
 	if (to_kernel) {
 		lb_kif_to_kernel(app->kif, m);
 		return;
 	}
-	if (kind == LB_PKT_IPV4)
+	if (kind == LB_PKT_IPV4 || kind == LB_PKT_VRRP)
 		app->mstats.c[LB_STAT_OWN_DROP]++;
 	rte_pktmbuf_free(m);
 }
@@ -317,7 +342,8 @@ garp_run(struct dsrlb_app *app, uint64_t now)
 	struct rte_ring *r = app->workers[0].from_master;
 
 	if (!app->garp_active || now < app->garp_next_ms ||
-	    !lb_core_active(app->core))
+	    !lb_core_active(app->core) ||
+	    lb_core_settings(app->core)->ha.mode == LB_HA_ECMP)
 		return 0;
 	/* a VIP set that shrank under the cursor */
 	if (app->garp_cursor > n_vips)
@@ -358,6 +384,48 @@ dsrlb_garp_start(struct dsrlb_app *app)
 	app->garp_cursor = 0;
 	app->garp_next_ms = 0;
 	lb_core_vips(app->core, &app->garp_vips);
+}
+
+/* Active or standby, for an operator, keepalived's hook or the end of
+ * the bulk sync: the log says which and why. */
+void
+dsrlb_set_active(struct dsrlb_app *app, bool active, const char *why)
+{
+	if (lb_core_active(app->core) == active)
+		return;
+	lb_core_set_active(app->core, active);
+	APP_LOG(NOTICE, "%s: %s", why, active ?
+		(lb_core_settings(app->core)->ha.mode == LB_HA_ECMP ?
+		 "activated: forwarding, announcing VIPs with members" :
+		 "activated: answering ARP for VIPs and forwarding") :
+		"deactivated (standby): nothing forwarded for VIPs, no ARP or route for them");
+	if (active) {
+		dsrlb_garp_start(app);
+		app->vrrp_sent_ms = dsrlb_now_ms();
+	}
+}
+
+/*
+ * Mode vrrp: keepalived decides, through its notify hook. Should it die
+ * while we are active (kill -9: no hook runs), the standby's keepalived
+ * takes over and two balancers would answer for the VIPs. Only the VRRP
+ * master sends advertisements, and ours leave through us: active without
+ * one for high_availability.vrrp_watchdog means we are not the master
+ * any more.
+ */
+static void
+vrrp_watchdog(struct dsrlb_app *app, uint64_t now)
+{
+	const struct lb_conf_ha *ha = &lb_core_settings(app->core)->ha;
+
+	if (ha->mode != LB_HA_VRRP || ha->vrrp_watchdog_ms == 0 ||
+	    !lb_core_active(app->core) ||
+	    now < app->vrrp_sent_ms + ha->vrrp_watchdog_ms)
+		return;
+	APP_LOG(WARNING, "no VRRP advertisement from keepalived on %s for %g s: it is not the VRRP master (or not running)",
+		app->kif != NULL ? lb_kif_name(app->kif) : "(none)",
+		ha->vrrp_watchdog_ms / 1000.0);
+	dsrlb_set_active(app, false, "VRRP watchdog");
 }
 
 /* ---- control, publication ---- */
@@ -503,6 +571,14 @@ dsrlb_master_init(struct dsrlb_app *app)
 	if (lb_hc_runner_count(app->hc) > 0)
 		APP_LOG(INFO, "%u health checks from %s",
 			lb_hc_runner_count(app->hc), lb_kif_name(app->kif));
+	rc = dsrlb_announce_init(app);
+	if (rc != 0) {
+		APP_LOG(ERR, "VIP announcement: %s", strerror(-rc));
+		return rc;
+	}
+	rc = dsrlb_sync_init(app);
+	if (rc != 0)
+		return rc;
 	dsrlb_garp_start(app);
 	return 0;
 }
@@ -510,6 +586,8 @@ dsrlb_master_init(struct dsrlb_app *app)
 void
 dsrlb_master_fini(struct dsrlb_app *app)
 {
+	dsrlb_announce_fini(app);
+	dsrlb_sync_fini(app);
 	lb_hc_runner_free(app->hc);
 	app->hc = NULL;
 	dsrlb_reconcile_fini(app);
@@ -576,6 +654,7 @@ dsrlb_master_loop(struct dsrlb_app *app)
 		pthread_mutex_lock(&app->lock);
 		work += drain_workers(app, now);
 		work += kif_poll(app);
+		dsrlb_sync_run(app, now, &work);
 		lb_neigh_run(&app->neigh, now, &app->neigh_ops);
 		dsrlb_reconcile(app, now);
 		lb_hc_runner_run(app->hc, now);
@@ -584,7 +663,9 @@ dsrlb_master_loop(struct dsrlb_app *app)
 		reload_signal(app);
 		removals_run(app, now);
 		garp_new_vips(app);
+		vrrp_watchdog(app, now);
 		commit(app);
+		dsrlb_announce_run(app, now);
 		reclaim(app);
 		pthread_mutex_unlock(&app->lock);
 		stats_signal(app);

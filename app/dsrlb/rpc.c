@@ -133,6 +133,29 @@ cidr_str(uint32_t addr, uint8_t prefix, char *buf, size_t size)
 	return buf;
 }
 
+/* The HA part of status: the mode, and what it does now. */
+static json_t *
+ha_status(const struct dsrlb_app *app)
+{
+	const struct lb_conf_ha *ha = &lb_core_settings(app->core)->ha;
+	char buf[INET_ADDRSTRLEN];
+	json_t *o, *ann;
+	unsigned int i;
+
+	o = json_pack("{s:s, s:o}", "mode", lb_ha_mode_names[ha->mode],
+		      "sync", dsrlb_sync_status(app));
+	if (o == NULL || ha->mode != LB_HA_ECMP)
+		return o;
+	ann = json_array();
+	for (i = 0; ann != NULL && i < app->n_announced; i++)
+		json_array_append_new(ann, json_string(
+			lb_conf_ip_str(app->announced[i], buf)));
+	json_object_set_new(o, "announce_table",
+			    json_integer(ha->announce_table));
+	json_object_set_new(o, "announced", ann != NULL ? ann : json_null());
+	return o;
+}
+
 static json_t *
 rpc_status(void *ctx, json_t *params __rte_unused, struct lb_ctl_error *err)
 {
@@ -158,7 +181,7 @@ rpc_status(void *ctx, json_t *params __rte_unused, struct lb_ctl_error *err)
 			"vlan", p->vlan)))
 			return list_or_fail(ports, false, err);
 	}
-	return json_pack("{s:s, s:s, s:i, s:I, s:b, s:o, s:i, s:i, s:i, s:i, s:I, s:s?}",
+	return json_pack("{s:s, s:s, s:i, s:I, s:b, s:o, s:i, s:i, s:i, s:i, s:I, s:s?, s:o}",
 		"version", DSRLB_VERSION, "dpdk", rte_version(),
 		"pid", (int)getpid(),
 		"uptime", (json_int_t)((dsrlb_now_ms() - app->start_ms) / 1000),
@@ -166,7 +189,8 @@ rpc_status(void *ctx, json_t *params __rte_unused, struct lb_ctl_error *err)
 		"workers", (int)app->n_workers, "vips", (int)n_vips,
 		"members", (int)n_m, "services", (int)n_s,
 		"snapshot", (json_int_t)(s != NULL ? s->version : 0),
-		"exception_interface", app->kif != NULL ? lb_kif_name(app->kif) : NULL);
+		"exception_interface", app->kif != NULL ? lb_kif_name(app->kif) : NULL,
+		"high_availability", ha_status(app));
 }
 
 static json_t *
@@ -623,14 +647,14 @@ rpc_flows_flush(void *ctx, json_t *params, struct lb_ctl_error *err)
 static json_t *
 set_active(struct dsrlb_app *app, bool active)
 {
-	if (lb_core_active(app->core) != active) {
-		lb_core_set_active(app->core, active);
-		APP_LOG(NOTICE, "control: %s", active ?
-			"activated: answering ARP for VIPs and forwarding" :
-			"deactivated (standby): no ARP for VIPs, nothing forwarded for them");
-		if (active)
-			dsrlb_garp_start(app);
+	/* a balancer still learning its peers' flows activates once it
+	 * has them (or gave up waiting) */
+	if (dsrlb_sync_hold_activation(app, active)) {
+		APP_LOG(NOTICE, "control: activation held until the peers' flows are in (bulk sync)");
+		return json_pack("{s:b, s:s}", "active", false, "pending",
+				 "bulk sync: activates once the peers' flows are in");
 	}
+	dsrlb_set_active(app, active, "control");
 	return json_pack("{s:b}", "active", active);
 }
 

@@ -64,6 +64,23 @@ dsrlb_workers_create(struct dsrlb_app *app)
 		dw->from_master = rte_ring_create(name, DSRLB_RING_SIZE,
 						  dw->socket,
 						  RING_F_SP_ENQ | RING_F_SC_DEQ);
+		if (app->conf->ha.sync) {
+			snprintf(name, sizeof(name), "dsrlb_sync_out_%u",
+				 dw->lcore);
+			dw->sync_out = rte_ring_create_elem(name,
+				sizeof(struct lb_dp_sync), DSRLB_SYNC_RING_SIZE,
+				dw->socket, RING_F_SP_ENQ | RING_F_SC_DEQ);
+			snprintf(name, sizeof(name), "dsrlb_sync_in_%u",
+				 dw->lcore);
+			dw->sync_in = rte_ring_create_elem(name,
+				sizeof(struct lb_dp_sync), DSRLB_SYNC_RING_SIZE,
+				dw->socket, RING_F_SP_ENQ | RING_F_SC_DEQ);
+			if (dw->sync_out == NULL || dw->sync_in == NULL) {
+				APP_LOG(ERR, "lcore %u: flow sync queues: %s",
+					dw->lcore, rte_strerror(rte_errno));
+				return -ENOMEM;
+			}
+		}
 		dw->w = rte_zmalloc_socket("lb_worker", sizeof(*dw->w),
 					   RTE_CACHE_LINE_SIZE, dw->socket);
 		if (dw->to_master == NULL || dw->to_master_prio == NULL ||
@@ -78,6 +95,8 @@ dsrlb_workers_create(struct dsrlb_app *app)
 		dp.to_master = dw->to_master;
 		dp.to_master_prio = dw->to_master_prio;
 		dp.from_master = dw->from_master;
+		dp.sync_out = dw->sync_out;
+		dp.sync_in = dw->sync_in;
 		rc = lb_dp_worker_init(dw->w, &dp);
 		if (rc != 0)
 			return rc;
@@ -141,6 +160,9 @@ dsrlb_workers_free(struct dsrlb_app *app)
 		rte_ring_free(dw->to_master);
 		rte_ring_free(dw->to_master_prio);
 		rte_ring_free(dw->from_master);
+		rte_ring_free(dw->sync_out);
+		rte_ring_free(dw->sync_in);
+		dw->sync_out = dw->sync_in = NULL;
 		lb_flow_free(dw->flows);
 		rte_free(dw->w);
 		dw->to_master = dw->to_master_prio = dw->from_master = NULL;

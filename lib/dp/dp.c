@@ -91,6 +91,8 @@ lb_dp_worker_init(struct lb_worker *w, const struct lb_dp_params *p)
 	w->to_master_prio = p->to_master_prio;
 	w->to_master = p->to_master;
 	w->from_master = p->from_master;
+	w->sync_out = p->sync_out;
+	w->sync_in = p->sync_in;
 	w->idle_sleep_us = p->idle_sleep_us;
 	w->frag_hold_ms = p->frag_hold_ms != 0 ? p->frag_hold_ms :
 		LB_FRAG_HOLD_MS;
@@ -112,7 +114,8 @@ lb_dp_worker_init(struct lb_worker *w, const struct lb_dp_params *p)
 		w->tsc_per_ms = 1;
 	if (policer_init(&w->own_police, p->exception_pps) != 0 ||
 	    policer_init(&w->arp_member, p->arp_pps) != 0 ||
-	    policer_init(&w->arp_other, p->arp_pps) != 0)
+	    policer_init(&w->arp_other, p->arp_pps) != 0 ||
+	    policer_init(&w->vrrp, LB_VRRP_PPS) != 0)
 		return -EINVAL;
 	/* alone until told otherwise */
 	w->self[0] = w;
@@ -674,7 +677,7 @@ classify_arp(struct lb_worker *w, const struct lb_snapshot *s,
 	}
 	if (arp.op == LB_ARP_OP_REQUEST && arp.spa != arp.tpa) {
 		a = lb_snap_addr_lookup(s, arp.tpa);
-		if (a != NULL && ((a->kind == LB_ADDR_VIP && s->active) ||
+		if (a != NULL && ((a->kind == LB_ADDR_VIP && s->vip_arp) ||
 				  (a->kind == LB_ADDR_OWN && a->idx == port))) {
 			lb_pkt_arp_reply(data, pk, &arp, s->ports[port].mac);
 			d->act = ACT_ARP_REPLY;
@@ -718,6 +721,31 @@ classify_own(struct lb_worker *w, const struct lb_snapshot *s,
 		return;
 	}
 	d->act = ACT_MASTER;
+}
+
+/*
+ * A VRRP advertisement (the parser checked group, MAC, TTL 255): for
+ * keepalived on the kernel interface, in mode vrrp only (in any other
+ * mode it is multicast like the rest, dropped). From the port's own
+ * subnet, through the priority ring, policed: a flood of forged
+ * adverts costs the master a bounded amount and never its ARP.
+ */
+static inline void
+classify_vrrp(struct lb_worker *w, const struct lb_snapshot *s,
+	      const struct lb_snap_port *sp, const struct lb_pkt *pk,
+	      struct dp_pkt *d)
+{
+	if (!s->vrrp) {
+		drop(d, LB_STAT_DROP_L2_MULTICAST);
+		return;
+	}
+	if (((pk->src_ip ^ sp->addr) & sp->mask) != 0 ||
+	    pk->src_ip == sp->addr || !policer_pass(&w->vrrp)) {
+		drop(d, LB_STAT_DROP_VRRP);
+		return;
+	}
+	w->stats[LB_STAT_VRRP_IN]++;
+	d->act = ACT_MASTER_PRIO;
 }
 
 static inline void
@@ -765,7 +793,10 @@ classify(struct lb_worker *w, const struct lb_snapshot *s, unsigned int port,
 		return;
 	}
 	if (unlikely(pk.flags & (LB_PKT_F_L2_BCAST | LB_PKT_F_L2_MCAST))) {
-		drop(d, LB_STAT_DROP_L2_MULTICAST);
+		if (kind == LB_PKT_VRRP)
+			classify_vrrp(w, s, sp, &pk, d);
+		else
+			drop(d, LB_STAT_DROP_L2_MULTICAST);
 		return;
 	}
 	if (unlikely(!lb_mac_eq(lb_pkt_eth_dst(data), sp->mac))) {
@@ -829,6 +860,177 @@ classify(struct lb_worker *w, const struct lb_snapshot *s, unsigned int port,
 	classify_l4(w, s, v, d);
 }
 
+/* ---- flow sync ---- */
+
+bool
+lb_dp_flow_computable(const struct lb_snapshot *s, uint16_t svc,
+		      const struct lb_tuple *key, uint16_t member)
+{
+	return member == consistent(&s->services[svc], key,
+				    lb_tuple_hash(key));
+}
+
+/*
+ * A flow just confirmed (or moved to another member): if a peer could
+ * not compute its member from the packet (wrr, wlc, a client's record,
+ * a member that went down), stage it for the master to announce, with
+ * the client's persistence record. Only confirmed flows: a spoofed SYN
+ * never gets here.
+ */
+static __rte_noinline void
+sync_stage(struct lb_worker *w, const struct lb_snapshot *s,
+	   const struct dp_pkt *d, const struct lb_flow_entry *e)
+{
+	const struct lb_snap_service *svc = &s->services[d->svc];
+	struct lb_dp_sync *r;
+
+	if (e->member == consistent(svc, &d->key, d->sig))
+		return;
+	if (w->n_sync + 2 > LB_SYNC_STAGE) {
+		w->stats[LB_STAT_SYNC_RING_FULL]++;
+		return;
+	}
+	r = &w->sync[w->n_sync++];
+	*r = (struct lb_dp_sync){
+		.key = d->key, .member = e->member,
+		.member_gen = e->member_gen, .svc = d->svc,
+		.kind = LB_DP_SYNC_FLOW, .state = e->state,
+	};
+	if (svc->persist == NULL)
+		return;
+	r = &w->sync[w->n_sync++];
+	*r = (struct lb_dp_sync){
+		.key = { .src_ip = d->key.src_ip & svc->persist_mask,
+			 .dst_ip = d->key.dst_ip, .dst_port = d->key.dst_port,
+			 .proto = d->key.proto },
+		.member = e->member, .member_gen = e->member_gen,
+		.svc = d->svc, .kind = LB_DP_SYNC_PERSIST, .state = e->state,
+	};
+}
+
+void
+lb_dp_sync_flush(struct lb_worker *w)
+{
+	unsigned int n;
+
+	if (w->n_sync == 0)
+		return;
+	if (w->sync_out == NULL) {
+		w->stats[LB_STAT_SYNC_RING_FULL] += w->n_sync;
+		w->n_sync = 0;
+		return;
+	}
+	n = rte_ring_enqueue_burst_elem(w->sync_out, w->sync,
+					sizeof(w->sync[0]), w->n_sync, NULL);
+	w->stats[LB_STAT_SYNC_QUEUED] += n;
+	w->stats[LB_STAT_SYNC_RING_FULL] += w->n_sync - n;
+	w->n_sync = 0;
+}
+
+/*
+ * A synced flow the master mapped to this balancer: install it as
+ * confirmed on its member. A guess this table made meanwhile (a
+ * mid-stream packet that came first) gives way; a flow this balancer
+ * confirmed itself keeps its member (a refresh of the same flow only
+ * pushes its expiry back).
+ */
+static void
+sync_install_one(struct lb_worker *w, const struct lb_snapshot *s,
+		 const struct lb_dp_sync *r)
+{
+	struct lb_flow_table *ft = w->flows;
+	uint32_t sig = lb_tuple_hash(&r->key);
+	int32_t pos = lb_flow_lookup(ft, &r->key, sig);
+	struct lb_flow_entry *e;
+
+	if (r->svc >= s->n_services || r->member >= LB_MAX_MEMBERS ||
+	    r->state >= LB_FLOW_STATE_MAX ||
+	    s->members[r->member].gen != r->member_gen)
+		return;   /* changed since the master mapped it */
+	if (pos >= 0) {
+		e = &ft->e[pos];
+		if (e->state != 0 && !lb_flow_expired(e, w->now) &&
+		    !lb_flow_provisional(e->state)) {
+			/* a peer's refresh of the same flow keeps our copy
+			 * alive as long as the flow lives there */
+			uint32_t until = w->now + s->timeouts.t[r->state];
+
+			if (e->state == r->state && e->member == r->member &&
+			    e->member_gen == r->member_gen &&
+			    (int32_t)(until - e->expire) > 0)
+				lb_flow_set_expire(e, until);
+			return;
+		}
+		if (e->state == 0 || lb_flow_expired(e, w->now))
+			lb_flow_renew(ft, pos, false);
+	} else {
+		pos = lb_flow_add(ft, &r->key, sig, false);
+		if (pos < 0 && lb_flow_evict(ft, w->now) == 0) {
+			w->stats[LB_STAT_FLOW_EVICTED]++;
+			pos = lb_flow_add(ft, &r->key, sig, false);
+		}
+		if (pos < 0) {
+			w->stats[LB_STAT_SYNC_INSTALL_FULL]++;
+			return;
+		}
+	}
+	e = &ft->e[pos];
+	if (e->state == 0)
+		e->packets = 0;
+	lb_flow_fill(ft, e, r->member, r->member_gen, r->svc, r->state,
+		     w->now + s->timeouts.t[r->state]);
+	w->stats[LB_STAT_SYNC_INSTALLED]++;
+}
+
+unsigned int
+lb_dp_sync_install(struct lb_worker *w, const struct lb_snapshot *s,
+		   unsigned int budget)
+{
+	struct lb_dp_sync r[32];
+	unsigned int done = 0, n, i;
+
+	if (w->sync_in == NULL)
+		return 0;
+	while (done < budget) {
+		n = rte_ring_sc_dequeue_burst_elem(w->sync_in, r, sizeof(r[0]),
+			RTE_MIN(budget - done, (unsigned int)RTE_DIM(r)),
+			NULL);
+		for (i = 0; i < n; i++)
+			sync_install_one(w, s, &r[i]);
+		done += n;
+		if (n < RTE_DIM(r))
+			break;
+	}
+	return done;
+}
+
+/*
+ * A packet without an entry here, with flow sync on: the master
+ * installs a synced flow in one worker's table (its home, by the flow's
+ * hash), while RSS may bring its packets to another. Look there before
+ * guessing; copy what is found.
+ */
+static inline bool
+sync_home(struct lb_worker *w, const struct lb_snapshot *s,
+	  const struct lb_snap_service *svc, struct dp_pkt *d,
+	  struct lb_flow_entry *out)
+{
+	const struct lb_worker *o;
+
+	if (likely(!s->sync) || w->n_peers < 2)
+		return false;
+	o = w->peers[d->sig % w->n_peers];
+	if (o == w || o->flows == NULL ||
+	    !lb_flow_peek(o->flows, &d->key, d->sig, w->now, out) ||
+	    lb_flow_provisional(out->state) ||
+	    out->state == LB_FLOW_TCP_CLOSING ||
+	    svc->mstate[out->member] == LB_MS_NONE ||
+	    s->members[out->member].gen != out->member_gen)
+		return false;
+	w->stats[LB_STAT_SYNC_HOME_HIT]++;
+	return true;
+}
+
 /* ---- flow table ---- */
 
 /* A new entry is provisional until the flow shows more life (its ACK,
@@ -865,6 +1067,8 @@ flow_existing(struct lb_worker *w, const struct lb_snapshot *s,
 	const struct lb_snap_service *svc = &s->services[d->svc];
 	enum lb_flow_tcp_event ev = LB_FLOW_KEEP;
 	uint16_t m = e->member;
+	uint8_t before = e->state;
+	bool moved = false;
 
 	if (d->key.proto == LB_IPPROTO_TCP) {
 		ev = lb_flow_tcp_update(w->flows, e, d->tcp_flags, w->now,
@@ -901,6 +1105,7 @@ flow_existing(struct lb_worker *w, const struct lb_snapshot *s,
 		lb_flow_set_member(w->flows, e, m, s->members[m].gen);
 		lb_flow_set_svc(w->flows, e, d->svc);
 		w->member[m].flows++;
+		moved = true;
 	}
 stay:
 	/* the end of a connection counts as its client's last activity */
@@ -909,6 +1114,10 @@ stay:
 	e->packets++;
 	d->member = m;
 	d->act = ACT_FWD;
+	/* confirmed now, or moved: peers may need to know */
+	if (unlikely(s->sync) && (e->state != before || moved) &&
+	    (e->state == LB_FLOW_TCP_EST || e->state == LB_FLOW_UDP))
+		sync_stage(w, s, d, e);
 }
 
 /* A new flow needs an entry: when the table is full, the oldest
@@ -936,6 +1145,7 @@ flow_decide(struct lb_worker *w, const struct lb_snapshot *s,
 {
 	const struct lb_snap_service *svc = &s->services[d->svc];
 	struct lb_flow_table *ft = w->flows;
+	struct lb_flow_entry home = { .state = 0 };
 	struct lb_flow_entry *e;
 	bool syn_only;
 
@@ -971,7 +1181,11 @@ flow_decide(struct lb_worker *w, const struct lb_snapshot *s,
 	 * Maglev that is where it already was. If that member's MAC is not
 	 * known yet, the packet waits and no entry pins the flow anywhere
 	 * else. With persistence, the client's record decides first. */
-	if (unlikely(svc->persist != NULL))
+	if (unlikely(s->sync) &&
+	    (!syn_only || d->key.proto == LB_IPPROTO_UDP) &&
+	    sync_home(w, s, svc, d, &home))
+		d->member = home.member;   /* a synced flow */
+	else if (unlikely(svc->persist != NULL))
 		d->member = persist_pick(w, s, d->svc, svc, d, syn_only);
 	else
 		d->member = syn_only ?
@@ -981,7 +1195,7 @@ flow_decide(struct lb_worker *w, const struct lb_snapshot *s,
 	    unlikely(!syn_only && wait_for_mac(svc, d->member)))
 		goto out;
 	if (pos < 0) {
-		pos = flow_admit(w, d, !syn_only);
+		pos = flow_admit(w, d, !syn_only && home.state == 0);
 		if (unlikely(pos < 0)) {
 			/* full of confirmed flows (or, -EBUSY, of slots
 			 * that wait for a grace period): balance without
@@ -1003,6 +1217,12 @@ flow_decide(struct lb_worker *w, const struct lb_snapshot *s,
 	}
 	w->stats[syn_only ? LB_STAT_FLOW_NEW : LB_STAT_FLOW_MIDSTREAM]++;
 	flow_init(w, s, &ft->e[pos], d);
+	if (unlikely(home.state != 0)) {
+		/* confirmed where it was synced: confirmed here */
+		lb_flow_set_state(ft, &ft->e[pos], home.state);
+		lb_flow_set_expire(&ft->e[pos],
+				   w->now + s->timeouts.t[home.state]);
+	}
 out:
 	if (d->member == LB_SCHED_NONE)
 		drop(d, LB_STAT_DROP_NO_MEMBER);
@@ -1170,6 +1390,8 @@ process_burst(struct lb_worker *w, const struct lb_snapshot *s,
 			drop(&d[i], LB_STAT_DROP_FRAG_MEMORY_FULL);
 		sent += execute(w, s, port, pkts[i], &d[i]);
 	}
+	if (unlikely(w->n_sync != 0))
+		lb_dp_sync_flush(w);
 	return sent;
 }
 
@@ -1492,6 +1714,9 @@ lb_dp_main_loop(void *arg)
 			lb_dp_process(w, s, rq->port, pkts, n);
 		}
 		work += lb_dp_frag_release(w, s);
+		if (unlikely(w->sync_in != NULL))
+			work += lb_dp_sync_install(w, s,
+						   LB_SYNC_INSTALL_BUDGET);
 		work += lb_dp_drain_master(w);
 		lb_dp_flush(w);
 		busy = work > 0;

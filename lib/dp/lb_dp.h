@@ -46,6 +46,33 @@
 #define LB_DP_ANY (-1)         /**< any service or member (flush, walk) */
 #define LB_DP_WALK_END UINT32_MAX /**< lb_dp_flows_walk(): table done */
 #define LB_HDR_MAX 192u        /**< header bytes that must be contiguous */
+#define LB_VRRP_PPS 200        /**< per worker: VRRP advertisements to the master */
+#define LB_SYNC_STAGE 64       /**< flows to sync a burst may make, per worker */
+#define LB_SYNC_INSTALL_BUDGET 256 /**< synced flows a worker installs per loop */
+
+/** What a flow record for sync is about (struct lb_dp_sync::kind). */
+enum lb_dp_sync_kind {
+	LB_DP_SYNC_FLOW = 1,     /**< a flow and its member */
+	LB_DP_SYNC_PERSIST,      /**< a client's persistence record */
+};
+
+/**
+ * A flow for flow sync, between a worker and the master, both ways:
+ * a worker hands over the flows a peer balancer could not compute (its
+ * member is not the consistent hash's), the master hands a worker the
+ * flows peers announced (mapped to this balancer's slots). Ring
+ * elements (rte_ring_*_elem), 24 bytes.
+ */
+struct lb_dp_sync {
+	struct lb_tuple key;     /**< persistence: src_ip is the client */
+	uint16_t member;         /**< member slot */
+	uint16_t member_gen;     /**< its generation */
+	uint16_t svc;            /**< service slot */
+	uint8_t kind;            /**< enum lb_dp_sync_kind */
+	uint8_t state;           /**< LB_FLOW_TCP_EST or LB_FLOW_UDP */
+};
+
+_Static_assert(sizeof(struct lb_dp_sync) == 24, "sync record is 24 bytes");
 
 struct rte_ring;
 struct rte_rcu_qsbr;
@@ -112,6 +139,10 @@ struct lb_dp_params {
 	struct rte_ring *to_master_prio;
 	struct rte_ring *to_master;        /**< other own-address traffic */
 	struct rte_ring *from_master;      /**< packets to send for master */
+	/** flow sync (NULL without): flows to announce, to the master;
+	 *  flows peers announced, from the master (struct lb_dp_sync) */
+	struct rte_ring *sync_out;
+	struct rte_ring *sync_in;
 	const struct lb_dp_rxq *rxq;
 	unsigned int n_rxq;
 	uint16_t txq;                      /**< our TX queue on every port */
@@ -143,6 +174,10 @@ struct lb_worker {
 	struct rte_ring *to_master_prio;
 	struct rte_ring *to_master;
 	struct rte_ring *from_master;
+	struct rte_ring *sync_out;
+	struct rte_ring *sync_in;
+	uint16_t n_sync;                   /**< records staged in sync */
+	struct lb_dp_sync sync[LB_SYNC_STAGE];
 	uint64_t tsc_per_ms;
 	uint64_t tsc;                      /**< TSC when now was read */
 	uint32_t now;                      /**< ms, refreshed per loop */
@@ -159,6 +194,7 @@ struct lb_worker {
 	struct lb_dp_policer own_police;   /**< own address, not from a member */
 	struct lb_dp_policer arp_member;   /**< ARP from members' addresses */
 	struct lb_dp_policer arp_other;    /**< ARP from anyone else */
+	struct lb_dp_policer vrrp;         /**< VRRP advertisements */
 	uint16_t txq;
 	uint16_t n_rxq;
 	uint16_t n_ports;
@@ -262,6 +298,35 @@ unsigned int lb_dp_frag_release(struct lb_worker *w,
  */
 uint16_t lb_dp_process(struct lb_worker *w, const struct lb_snapshot *s,
 		       unsigned int port, struct rte_mbuf **pkts, uint16_t n);
+
+/**
+ * Install up to budget flows the master took from peers' sync messages
+ * (w->sync_in): a flow this table does not hold, or holds as a guess,
+ * becomes a confirmed entry on the announced member, as if this
+ * balancer had seen its SYN; it then ages as usual.
+ *
+ * @return
+ *   Records taken from the ring.
+ */
+unsigned int lb_dp_sync_install(struct lb_worker *w,
+				const struct lb_snapshot *s,
+				unsigned int budget);
+
+/**
+ * Hand the flows staged for sync by the bursts processed since the
+ * last call to the master (lb_dp_process() calls it); what the ring
+ * cannot take is counted.
+ */
+void lb_dp_sync_flush(struct lb_worker *w);
+
+/**
+ * True if a flow's member is the one every balancer with the same
+ * configuration computes for a packet of it without an entry (the
+ * consistent hash over the settled membership): such a flow needs no
+ * sync.
+ */
+bool lb_dp_flow_computable(const struct lb_snapshot *s, uint16_t svc,
+			   const struct lb_tuple *key, uint16_t member);
 
 /** Move packets the master wants sent into the TX buffers. */
 unsigned int lb_dp_drain_master(struct lb_worker *w);

@@ -252,6 +252,14 @@ lb_kif_poll(struct lb_kif *k)
 	return n;
 }
 
+int
+lb_kif_route_set(struct lb_kif *k, uint32_t table, uint32_t addr,
+		 bool present)
+{
+	return present ? kif_nl_route_add(table, addr, 32, 0, k->ifindex) :
+		kif_nl_route_del(table, addr, 32, k->ifindex);
+}
+
 void
 lb_kif_stats_get(const struct lb_kif *k, struct lb_kif_stats *s)
 {

@@ -19,6 +19,8 @@ extern int lb_kif_logtype;
 int kif_nl_link_up(int ifindex);
 int kif_nl_addr_add(int ifindex, uint32_t addr, uint8_t prefix);
 int kif_nl_rule(uint16_t type, uint32_t src, uint32_t table, uint32_t prio);
+int kif_nl_route_del(uint32_t table, uint32_t dst, uint8_t dst_len,
+		     int ifindex);
 int kif_nl_route_add(uint32_t table, uint32_t dst, uint8_t dst_len,
 		     uint32_t gw, int ifindex);
 

@@ -24,6 +24,7 @@
  * One interface per process; every call on one thread (the master).
  */
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct rte_mbuf;
@@ -71,6 +72,20 @@ struct lb_kif *lb_kif_create(const struct lb_kif_params *p);
 /** Remove the policy rule, stop and remove the TAP interface, free
  *  frames not yet given to the kernel. NULL is a no-op. */
 void lb_kif_free(struct lb_kif *k);
+
+/**
+ * Add or remove a route "addr/32 dev <interface> proto static" in a
+ * kernel routing table no lookup uses: a BGP speaker on the interface
+ * (BIRD's kernel protocol, learning the table) announces what it holds.
+ * The kernel removes the routes itself when the interface goes, so a
+ * balancer that dies stops being announced.
+ *
+ * @return
+ *   0, or a negative errno (removing a route that is not there is
+ *   -ESRCH; adding one that is there replaces it).
+ */
+int lb_kif_route_set(struct lb_kif *k, uint32_t table, uint32_t addr,
+		     bool present);
 
 /** The kernel interface's name. */
 const char *lb_kif_name(const struct lb_kif *k);

@@ -154,3 +154,22 @@ kif_nl_route_add(uint32_t table, uint32_t dst, uint8_t dst_len, uint32_t gw,
 	nl_attr(&r, RTA_OIF, &oif, 4);
 	return nl_talk(&r);
 }
+
+int
+kif_nl_route_del(uint32_t table, uint32_t dst, uint8_t dst_len, int ifindex)
+{
+	struct nl_req r;
+	struct rtmsg *rt = nl_start(&r, RTM_DELROUTE, 0, sizeof(*rt));
+	uint32_t oif = (uint32_t)ifindex;
+
+	rt->rtm_family = AF_INET;
+	rt->rtm_dst_len = dst_len;
+	rt->rtm_table = RT_TABLE_UNSPEC;
+	rt->rtm_protocol = RTPROT_STATIC;
+	rt->rtm_scope = RT_SCOPE_NOWHERE;
+	nl_attr(&r, RTA_TABLE, &table, 4);
+	if (dst_len > 0)
+		nl_attr(&r, RTA_DST, &dst, 4);
+	nl_attr(&r, RTA_OIF, &oif, 4);
+	return nl_talk(&r);
+}

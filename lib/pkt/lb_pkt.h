@@ -33,6 +33,15 @@
 #define LB_IPPROTO_ICMP 1
 #define LB_IPPROTO_TCP 6
 #define LB_IPPROTO_UDP 17
+#define LB_IPPROTO_VRRP 112
+
+/** VRRP's group 224.0.0.18, as its bytes on the wire. */
+#define LB_VRRP_GROUP_BYTES 224, 0, 0, 18
+/** Its multicast MAC, 01:00:5e:00:00:12. */
+#define LB_VRRP_MAC_BYTES 0x01, 0x00, 0x5e, 0x00, 0x00, 0x12
+/** The TTL a VRRP advertisement must carry (RFC 5798 5.1.1.3): it was
+ *  sent on this link. */
+#define LB_VRRP_TTL 255
 
 #define LB_TCP_FIN 0x01
 #define LB_TCP_SYN 0x02
@@ -49,6 +58,9 @@ enum lb_pkt_kind {
 	LB_PKT_DROP = 0, /**< malformed or unsupported: see lb_pkt::drop */
 	LB_PKT_IPV4,     /**< IPv4 with valid lengths */
 	LB_PKT_ARP,      /**< Ethernet/IPv4 ARP, at least 28 bytes */
+	LB_PKT_VRRP,     /**< a VRRP advertisement: protocol 112 to
+			      224.0.0.18 and its MAC, TTL 255, whole, at
+			      least the 8-byte VRRP header */
 };
 
 #define LB_PKT_F_VLAN       0x01 /**< one 802.1Q tag present */

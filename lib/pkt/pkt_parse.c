@@ -39,6 +39,20 @@ reserved_destination(uint32_t ip_be)
 	return first == 0 || first == 127;
 }
 
+/* VRRP's advertisement, the one multicast a balancer passes on (to its
+ * kernel interface, where keepalived runs): exactly its group, MAC and
+ * protocol, sent on this link (TTL 255), unfragmented, a header long. */
+static bool
+vrrp_advert(const uint8_t *data, const uint8_t *ip, const struct lb_pkt *pkt)
+{
+	static const uint8_t group[4] = { LB_VRRP_GROUP_BYTES };
+	static const uint8_t mac[6] = { LB_VRRP_MAC_BYTES };
+
+	return memcmp(ip + 16, group, 4) == 0 && memcmp(data, mac, 6) == 0 &&
+	       pkt->proto == LB_IPPROTO_VRRP && ip[8] == LB_VRRP_TTL &&
+	       !(pkt->flags & LB_PKT_F_FRAG) && pkt->l4_len >= 8;
+}
+
 static inline int
 bad_destination(uint32_t ip_be)
 {
@@ -124,13 +138,14 @@ lb_pkt_parse(const uint8_t *data, uint32_t len, struct lb_pkt *pkt)
 	pkt->dst_ip = lb_load_u32(ip + 16);
 	if (bad_source(pkt->src_ip))
 		return drop(pkt, LB_STAT_DROP_IP_SRC);
-	if (bad_destination(pkt->dst_ip))
-		return drop(pkt, LB_STAT_DROP_IP_DST_BCAST);
 	if (reserved_destination(pkt->dst_ip))
 		return drop(pkt, LB_STAT_DROP_IP_DST_RESERVED);
 
 	pkt->l4_off = off + ihl;
 	pkt->l4_len = tot - ihl;
+	if (bad_destination(pkt->dst_ip))
+		return vrrp_advert(data, ip, pkt) ? LB_PKT_VRRP :
+			drop(pkt, LB_STAT_DROP_IP_DST_BCAST);
 	if (pkt->flags & LB_PKT_F_FRAG_LATER)
 		return LB_PKT_IPV4;
 

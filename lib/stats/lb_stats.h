@@ -56,6 +56,7 @@
 	X(DROP_NO_MEMBER,    o, "drop_no_member",    "service has no usable member") \
 	X(DROP_MEMBER_UNRESOLVED, o, "drop_member_unresolved", "existing connection of a member whose MAC is not known yet (just started or added): waits, no entry made") \
 	X(DROP_MEMBER_UNUSABLE, o, "drop_member_unusable", "the member this packet must go to (source-port owner, or where its first fragment went) is disabled, gone or without MAC") \
+	X(DROP_VRRP,         o, "drop_vrrp",         "VRRP advertisement (mode vrrp) from outside the port's subnet or over the VRRP rate") \
 	X(DROP_STANDBY,      o, "drop_standby",      "packet for a VIP while this balancer is standby") \
 	X(DROP_ICMP,         o, "drop_icmp",         "ICMP to a VIP that is neither echo nor an error about a VIP flow") \
 	X(DROP_MASTER_FULL,  o, "drop_master_ring_full", "master lcore queue of own-address traffic full") \
@@ -76,12 +77,18 @@
 	X(FRAG_FIRST,        e, "frag_first",        "first fragment: member remembered") \
 	X(FRAG_HIT,          e, "frag_hit",          "later fragment sent where its first fragment went") \
 	X(FRAG_HELD,         e, "frag_held",         "later fragment that came before its first fragment's decision: waited") \
+	X(VRRP_IN,           e, "vrrp_in",           "VRRP advertisement handed to the master for the exception interface (mode vrrp)") \
 	X(IP_OPTIONS,        e, "ip_options",        "IPv4 header with options (forwarded unchanged)") \
 	X(VLAN_TAGGED,       e, "vlan_tagged",       "frame carried one 802.1Q tag") \
 	X(ICMP_ERROR,        e, "icmp_error",        "ICMP error forwarded to the member owning the inner flow") \
 	X(TX_DROP,           e, "tx_drop",           "packet the port did not accept (freed)") \
 	X(TX_NO_HEADROOM,    e, "tx_no_headroom",    "no room to add the output port's VLAN tag (freed)") \
 	X(MASTER_TX,         e, "master_tx",         "packet sent on behalf of the master lcore") \
+	X(SYNC_QUEUED,       e, "sync_queued",       "flow (or persistence record) a peer could not compute, handed to the master for flow sync") \
+	X(SYNC_RING_FULL,    e, "sync_ring_full",    "flow for sync not handed over: the master's sync queue was full") \
+	X(SYNC_INSTALLED,    e, "sync_installed",    "flow a peer announced, installed (new, or replacing a guess)") \
+	X(SYNC_INSTALL_FULL, e, "sync_install_full", "flow a peer announced, not installed: the table is full of confirmed flows") \
+	X(SYNC_HOME_HIT,     e, "sync_home_hit",     "packet without an entry here whose synced flow another worker's table held") \
 	X(FLOWS_FLUSHED,     e, "flows_flushed",     "flow entries removed by a flows.flush request") \
 	X(TX,                e, "tx",                "packets the ports accepted for sending (forwarded, answered, the master's)") \
 	X(BUSY_CYCLES,       e, "busy_cycles",       "TSC ticks of worker loop iterations that received or sent packets") \
@@ -103,6 +110,19 @@
 	X(OWN_DROP,          e, "own_drop",          "packets to an own address dropped (no exception interface)") \
 	X(TX_RING_FULL,      e, "tx_ring_full",      "master packets dropped: worker queue full") \
 	X(ALLOC_FAIL,        e, "alloc_fail",        "mbuf allocation failures on the master") \
+	X(SYNC_MSGS_OUT,     e, "sync_msgs_out",     "flow sync messages sent (to each peer counted once)") \
+	X(SYNC_FLOWS_OUT,    e, "sync_flows_out",    "flow sync records sent (flows and persistence records)") \
+	X(SYNC_SEND_FAIL,    e, "sync_send_fail",    "flow sync messages the kernel refused to send") \
+	X(SYNC_STALE,        e, "sync_stale",        "flows for sync whose member changed before the master sent them (skipped)") \
+	X(SYNC_MSGS_IN,      e, "sync_msgs_in",      "flow sync messages accepted from peers") \
+	X(SYNC_FLOWS_IN,     e, "sync_flows_in",     "flow sync records accepted from peers") \
+	X(SYNC_FLOWS_ACCEPTED, e, "sync_flows_accepted", "synced flows handed to a worker to install (or persistence records stored)") \
+	X(SYNC_UNKNOWN,      e, "sync_unknown",      "synced records naming a service or member this balancer does not have") \
+	X(SYNC_IN_RING_FULL, e, "sync_install_ring_full", "synced flows not installed: the worker's queue was full") \
+	X(SYNC_DROP_SOURCE,  e, "sync_drop_source",  "flow sync messages dropped: not from a configured peer, or not sent on the link (TTL not 255)") \
+	X(SYNC_DROP_ID,      e, "sync_drop_id",      "flow sync messages dropped: another sync_id") \
+	X(SYNC_DROP_MALFORMED, e, "sync_drop_malformed", "flow sync messages dropped: malformed (length, magic, version, type, records)") \
+	X(SYNC_BULK_SENT,    e, "sync_bulk_sent",    "bulk syncs answered (a starting peer's request: every flow to sync, then the end)") \
 	X(SNAPSHOT_PUBLISHED, e, "snapshot_published", "configuration snapshots published to workers") \
 	X(SNAPSHOT_FREED,    e, "snapshot_freed",    "old snapshots freed after every worker passed a quiescent state")
 

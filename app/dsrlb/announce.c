@@ -1,0 +1,184 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright(c) 2026 The dsrlb authors
+ */
+
+/*
+ * Active/active (high_availability.mode "ecmp"): the VIPs this balancer
+ * can serve, as "VIP/32 dev <exception interface>" routes in a kernel
+ * table that no lookup uses. A BGP speaker on the exception interface
+ * (BIRD: its kernel protocol learns the table) announces them to the
+ * ECMP router with this balancer's own address as next hop.
+ *
+ * A VIP is in the table while this balancer is active and at least one
+ * service on it (a "*" service is on every VIP) has a member taking new
+ * flows. Deactivating, stopping, and losing a VIP's last member
+ * withdraw it; a balancer that dies takes its interface, and the
+ * kernel the routes, with it (and the BGP session, which BFD notices).
+ */
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app.h"
+
+/* Look again once a second, and soon after the core changed (at most
+ * ten times a second: a burst of changes costs one look). */
+#define ANNOUNCE_RECHECK_MS 1000
+#define ANNOUNCE_MIN_MS 100
+
+/* Which VIPs have a service with a member taking new flows: every VIP
+ * if a "*" service has one, else those listed in served. */
+struct dsrlb_served {
+	bool all;
+	unsigned int n;
+	uint32_t vip[LB_MAX_SERVICES];
+};
+
+static void
+served_get(const struct dsrlb_app *app, struct dsrlb_served *sv)
+{
+	unsigned int s, m;
+
+	sv->all = false;
+	sv->n = 0;
+	for (s = 0; s < LB_MAX_SERVICES; s++) {
+		const struct lb_core_service *cs = lb_core_service(app->core, s);
+
+		if (cs == NULL || !cs->used || (cs->conf.vip == 0 && sv->all))
+			continue;
+		for (m = 0; m < LB_MAX_MEMBERS; m++)
+			if (cs->bound[m] &&
+			    lb_core_member_usable(app->core, s, m))
+				break;
+		if (m == LB_MAX_MEMBERS)
+			continue;
+		if (cs->conf.vip == 0)
+			sv->all = true;
+		else
+			sv->vip[sv->n++] = cs->conf.vip;
+	}
+}
+
+static bool
+served_has(const struct dsrlb_served *sv, uint32_t vip)
+{
+	unsigned int i;
+
+	if (sv->all)
+		return true;
+	for (i = 0; i < sv->n; i++)
+		if (sv->vip[i] == vip)
+			return true;
+	return false;
+}
+
+/* Put one VIP in the table or take it out; the log says which. */
+static int
+announce_one(struct dsrlb_app *app, uint32_t vip, bool present)
+{
+	uint32_t table = lb_core_settings(app->core)->ha.announce_table;
+	char buf[INET_ADDRSTRLEN];
+	int rc = lb_kif_route_set(app->kif, table, vip, present);
+
+	if (!present && rc == -ESRCH)
+		rc = 0;   /* gone with the interface already */
+	if (rc != 0) {
+		APP_LOG(ERR, "cannot %s the route of VIP %s in table %u: %s",
+			present ? "add" : "remove", lb_conf_ip_str(vip, buf),
+			table, strerror(-rc));
+		return rc;
+	}
+	APP_LOG(NOTICE, "%s VIP %s (table %u)",
+		present ? "announcing" : "withdrawing",
+		lb_conf_ip_str(vip, buf), table);
+	return 0;
+}
+
+/* The routes the state asks for: added, removed. app->announced is
+ * sorted like the core's VIP list. */
+void
+dsrlb_announce_run(struct dsrlb_app *app, uint64_t now)
+{
+	const struct lb_conf_ha *ha = &lb_core_settings(app->core)->ha;
+	const struct lb_snapshot *snap = lb_core_snapshot(app->core);
+	uint64_t seq = snap != NULL ? snap->version : 0;
+	bool active = lb_core_active(app->core);
+	struct dsrlb_served *sv = app->served;
+	unsigned int n, i, k, old;
+	const uint32_t *vips;
+
+	if (ha->mode != LB_HA_ECMP || app->kif == NULL ||
+	    app->announced == NULL)
+		return;
+	if (now < app->announce_ms &&
+	    (seq == app->announce_seq || now < app->announce_min_ms))
+		return;
+	app->announce_seq = seq;
+	app->announce_ms = now + ANNOUNCE_RECHECK_MS;
+	app->announce_min_ms = now + ANNOUNCE_MIN_MS;
+	vips = lb_core_vips(app->core, &n);
+	served_get(app, sv);
+	/* withdraw first (a VIP gone from the configuration too); one that
+	 * cannot be withdrawn stays listed, to try again */
+	for (i = 0, k = 0; i < app->n_announced; i++) {
+		uint32_t v = app->announced[i];
+		bool keep = active && lb_conf_vip_find(vips, n, v) &&
+			    served_has(sv, v);
+
+		if (keep || announce_one(app, v, false) != 0)
+			app->announced[k++] = v;
+	}
+	app->n_announced = k;
+	if (!active)
+		return;
+	/* both lists sorted: walked together */
+	old = app->n_announced;
+	for (i = 0, k = 0; i < n; i++) {
+		while (k < old &&
+		       lb_conf_vip_cmp(&app->announced[k], &vips[i]) < 0)
+			k++;
+		if ((k < old && app->announced[k] == vips[i]) ||
+		    !served_has(sv, vips[i]))
+			continue;
+		if (app->n_announced < LB_MAX_VIPS &&
+		    announce_one(app, vips[i], true) == 0)
+			app->announced[app->n_announced++] = vips[i];
+	}
+	if (app->n_announced != old)
+		qsort(app->announced, app->n_announced,
+		      sizeof(app->announced[0]), lb_conf_vip_cmp);
+}
+
+/* The list of announced VIPs, in mode ecmp. */
+int
+dsrlb_announce_init(struct dsrlb_app *app)
+{
+	if (lb_core_settings(app->core)->ha.mode != LB_HA_ECMP)
+		return 0;
+	app->announced = calloc(LB_MAX_VIPS, sizeof(*app->announced));
+	if (app->announced == NULL)
+		return -ENOMEM;
+	app->served = calloc(1, sizeof(*app->served));
+	if (app->served == NULL)
+		return -ENOMEM;
+	return 0;
+}
+
+/* Stopping: withdraw everything, before the interface goes. */
+void
+dsrlb_announce_fini(struct dsrlb_app *app)
+{
+	unsigned int i;
+
+	if (app->kif == NULL || app->announced == NULL)
+		return;
+	for (i = 0; i < app->n_announced; i++)
+		announce_one(app, app->announced[i], false);
+	app->n_announced = 0;
+	free(app->announced);
+	app->announced = NULL;
+	free(app->served);
+	app->served = NULL;
+}
