@@ -30,6 +30,8 @@
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
 #include <rte_random.h>
+#include <rte_ring.h>
+#include <rte_ring_elem.h>
 
 #include "lb_config.h"
 #include "lb_core.h"
@@ -55,6 +57,8 @@ struct bench {
 	struct rte_mbuf *m[N_MBUFS];
 	struct lb_core *core;
 	struct lb_worker *w;
+	struct rte_ring *sync_out;   /* flows for sync, drained as the master */
+	uint64_t synced;
 	uint16_t port_id;
 	bool quit;
 };
@@ -110,7 +114,7 @@ setup_core(struct bench *b, struct lb_flow_table *ft)
 {
 	struct lb_core_params cp = { .qsbr = NULL, .socket_id = (int)rte_socket_id() };
 	struct lb_conf_port port = { .name = "bench0", .prefix = 24 };
-	struct lb_conf_service svc[2] = {
+	struct lb_conf_service svc[3] = {
 		{ .name = "pop3", .proto = LB_IPPROTO_TCP, .port_lo = 110,
 		  .port_hi = 110, .sched = LB_SCHED_MAGLEV,
 		  .table_size = LB_MAGLEV_DEFAULT_SIZE },
@@ -118,11 +122,15 @@ setup_core(struct bench *b, struct lb_flow_table *ft)
 		  .port_hi = 5060, .sched = LB_SCHED_MAGLEV, .stateless = true,
 		  .hash_fields = LB_HASH_F_DEFAULT,
 		  .table_size = LB_MAGLEV_DEFAULT_SIZE },
+		{ .name = "imap", .proto = LB_IPPROTO_TCP, .port_lo = 143,
+		  .port_hi = 143, .sched = LB_SCHED_WRR,
+		  .table_size = LB_MAGLEV_DEFAULT_SIZE },
 	};
 	struct lb_dp_rxq rxq = { .port = 0, .queue = 0 };
 	struct lb_dp_params dp = {
 		.rxq = &rxq, .n_rxq = 1, .txq = 0, .port_ids = &b->port_id,
 		.n_ports = 1, .quit = &b->quit, .flows = ft,
+		.sync_out = b->sync_out,
 	};
 	uint32_t vip = inet_addr("198.51.100.100");
 	unsigned int i;
@@ -142,7 +150,7 @@ setup_core(struct bench *b, struct lb_flow_table *ft)
 		if (lb_core_member_add(b->core, &m) < 0)
 			return -EINVAL;
 	}
-	for (i = 0; i < 2; i++) {
+	for (i = 0; i < RTE_DIM(svc); i++) {
 		svc[i].vip = vip;
 		if (lb_core_service_add(b->core, &svc[i], NULL, 0) < 0)
 			return -EINVAL;
@@ -164,6 +172,17 @@ take_tx(struct lb_worker *w)
 
 	w->tx[0].n = 0;
 	return n;
+}
+
+/* What the master does with the flows staged for sync: take them off
+ * the ring (the master's side, counted here too). */
+static inline unsigned int
+drain_sync(struct bench *b)
+{
+	struct lb_dp_sync d[64];
+
+	return rte_ring_sc_dequeue_burst_elem(b->sync_out, d, sizeof(d[0]),
+					      RTE_DIM(d), NULL);
 }
 
 struct result {
@@ -208,6 +227,8 @@ run(struct bench *b, const uint32_t *ids, uint64_t n_ids, uint64_t packets,
 			lb_dp_clock(b->w);
 			lb_dp_process(b->w, s, 0, burst, LB_BURST);
 			r->out += take_tx(b->w);
+			if (s->sync)
+				b->synced += drain_sync(b);
 			b->w->stats[LB_STAT_FLOW_EXPIRED] +=
 				lb_flow_sweep(b->w->flows, b->w->now,
 					      LB_SWEEP_BUDGET);
@@ -226,7 +247,7 @@ report(const char *name, const struct result *r)
 {
 	double secs = (double)r->cycles / rte_get_tsc_hz();
 
-	printf("%-34s %8.2f Mpps %8.1f cycles/packet  (%" PRIu64 " packets, %" PRIu64 " forwarded)\n",
+	printf("%-38s %8.2f Mpps %8.1f cycles/packet  (%" PRIu64 " packets, %" PRIu64 " forwarded)\n",
 	       name, r->packets / secs / 1e6,
 	       (double)r->cycles / r->packets, r->packets, r->out);
 	fflush(stdout);
@@ -313,7 +334,9 @@ main(int argc, char **argv)
 	struct bench b = { 0 };
 	struct lb_flow_table *ft;
 	struct result r;
-	uint32_t *est_ids, *new_ids;
+	uint32_t *est_ids, *new_ids, *wrr_ids, *sync_ids;
+	struct lb_conf_ha ha = { .sync = true };
+	struct result syn, ack;
 	unsigned int i;
 	int n;
 
@@ -332,9 +355,12 @@ main(int argc, char **argv)
 	b.pool = rte_pktmbuf_pool_create("bench", N_MBUFS * 2, 0, 0,
 					 RTE_MBUF_DEFAULT_BUF_SIZE,
 					 (int)rte_socket_id());
-	ft = lb_flow_create("bench_flows", o.flows + o.new_flows,
+	ft = lb_flow_create("bench_flows", o.flows + 3 * o.new_flows,
 			    (int)rte_socket_id(), NULL);
-	if (b.pool == NULL || ft == NULL ||
+	b.sync_out = rte_ring_create_elem("bench_sync", sizeof(struct lb_dp_sync),
+					  16384, (int)rte_socket_id(),
+					  RING_F_SP_ENQ | RING_F_SC_DEQ);
+	if (b.pool == NULL || ft == NULL || b.sync_out == NULL ||
 	    rte_pktmbuf_alloc_bulk(b.pool, b.m, N_MBUFS) != 0 ||
 	    setup_core(&b, ft) != 0) {
 		fprintf(stderr, "dsrlb-bench: setup failed (memory? try -m 2048 or hugepages)\n");
@@ -342,7 +368,10 @@ main(int argc, char **argv)
 	}
 	est_ids = shuffled_ids(o.flows, 0);
 	new_ids = shuffled_ids(o.new_flows, o.flows);
-	if (est_ids == NULL || new_ids == NULL)
+	wrr_ids = shuffled_ids(o.new_flows, o.flows + o.new_flows);
+	sync_ids = shuffled_ids(o.new_flows, o.flows + 2 * o.new_flows);
+	if (est_ids == NULL || new_ids == NULL || wrr_ids == NULL ||
+	    sync_ids == NULL)
 		return 1;
 
 	printf("dsrlb-bench: lcore %u, TSC %.2f GHz, burst %u, %u-byte packets, %u mbufs\n",
@@ -357,15 +386,50 @@ main(int argc, char **argv)
 
 	/* fill the table: one SYN per flow, then steady state on ACKs */
 	run(&b, est_ids, o.flows, o.flows, LB_TCP_SYN, false, &r);
-	printf("%-34s %u flows in the table\n", "setup:", ft->count);
+	printf("%-38s %u flows in the table\n", "setup:", ft->count);
 	run(&b, est_ids, o.flows, o.packets, LB_TCP_ACK, false, &r);
 	report("established TCP (table of flows)", &r);
 
 	run(&b, new_ids, o.new_flows, o.new_flows, LB_TCP_SYN, false, &r);
 	report("new TCP flows (SYN, insert)", &r);
-	printf("%-34s %u flows in the table, %" PRIu64 " new, %" PRIu64 " table full\n",
+	printf("%-38s %u flows in the table, %" PRIu64 " new, %" PRIu64 " table full\n",
 	       "", ft->count, b.w->stats[LB_STAT_FLOW_NEW],
 	       b.w->stats[LB_STAT_FLOW_TABLE_FULL]);
+
+	/* flow sync's cost on the worker: wrr connections opened (SYN,
+	 * then the ACK that confirms them and stages them for sync), with
+	 * sync off and on; the ring is drained as the master would */
+	for (i = 0; i < N_MBUFS; i++) {
+		rte_pktmbuf_reset(b.m[i]);
+		if (build_packet(b.m[i], LB_IPPROTO_TCP, 143) != 0)
+			return 1;
+	}
+	run(&b, wrr_ids, o.new_flows, o.new_flows, LB_TCP_SYN, false, &syn);
+	run(&b, wrr_ids, o.new_flows, o.new_flows, LB_TCP_ACK, false, &ack);
+	syn.cycles += ack.cycles;
+	syn.out += ack.out;
+	syn.packets += ack.packets;
+	report("wrr connections (SYN+ACK), no sync", &syn);
+	lb_core_set_ha(b.core, &ha);
+	if (lb_core_commit(b.core) != 1)
+		return 1;
+	run(&b, sync_ids, o.new_flows, o.new_flows, LB_TCP_SYN, false, &syn);
+	run(&b, sync_ids, o.new_flows, o.new_flows, LB_TCP_ACK, false, &ack);
+	syn.cycles += ack.cycles;
+	syn.out += ack.out;
+	syn.packets += ack.packets;
+	report("wrr connections (SYN+ACK), flow sync", &syn);
+	printf("%-38s %" PRIu64 " flows staged for sync, %" PRIu64 " queue full\n",
+	       "", b.w->stats[LB_STAT_SYNC_QUEUED],
+	       b.w->stats[LB_STAT_SYNC_RING_FULL]);
+	if (b.synced == 0) {
+		fprintf(stderr, "dsrlb-bench: no flow was staged for sync\n");
+		return 1;
+	}
+	ha.sync = false;
+	lb_core_set_ha(b.core, &ha);
+	if (lb_core_commit(b.core) != 1)
+		return 1;
 
 	for (i = 0; i < N_MBUFS; i++) {
 		rte_pktmbuf_reset(b.m[i]);

@@ -408,10 +408,16 @@ set_active(struct ctl *ctl, int argc, char **argv, const char *method)
 
 	if (rc == 0)
 		rc = write_call(ctl, method, NULL, &r);
-	if (rc == 0 && r != NULL)
-		printf("%s\n", json_is_true(json_object_get(r, "active")) ?
-		       "active: answering ARP for VIPs and forwarding" :
-		       "standby: no ARP for VIPs, nothing forwarded for them");
+	if (rc == 0 && r != NULL) {
+		const char *pending = ctl_str(r, "pending", NULL);
+
+		if (pending != NULL)
+			printf("standby for now: %s\n", pending);
+		else
+			printf("%s\n", json_is_true(json_object_get(r, "active")) ?
+			       "active: forwarding for the VIPs" :
+			       "standby: no ARP, route or forwarding for the VIPs");
+	}
 	json_decref(r);
 	return rc;
 }

@@ -53,6 +53,40 @@ num_cell(char *buf, size_t size, long long v)
 
 /* --- status --- */
 
+/* The high-availability lines of status: the mode, the announced VIPs
+ * (ecmp), flow sync. */
+static void
+print_ha(const json_t *ha)
+{
+	const json_t *sync, *list, *v;
+	size_t i;
+
+	if (ha == NULL)
+		return;
+	printf("%-12s %s\n", "ha mode", ctl_str(ha, "mode", "?"));
+	list = json_object_get(ha, "announced");
+	if (json_is_array(list)) {
+		printf("%-12s", "announced");
+		if (json_array_size(list) == 0)
+			printf(" none");
+		json_array_foreach(list, i, v)
+			printf(" %s", json_string_value(v));
+		printf(" (table %lld)\n", ctl_int(ha, "announce_table", -1));
+	}
+	sync = json_object_get(ha, "sync");
+	if (!json_is_object(sync))
+		return;
+	printf("%-12s id %lld, port %lld, bulk %s%s, peers", "sync",
+	       ctl_int(sync, "id", -1), ctl_int(sync, "port", -1),
+	       ctl_str(sync, "bulk", "?"),
+	       json_is_true(json_object_get(sync, "activate_pending")) ?
+	       " (activation waits for it)" : "");
+	list = json_object_get(sync, "peers");
+	json_array_foreach(list, i, v)
+		printf(" %s", json_string_value(v));
+	printf("\n");
+}
+
 static void
 print_status(const json_t *st)
 {
@@ -73,6 +107,7 @@ print_status(const json_t *st)
 	printf("%-12s %lld\n", "snapshot", ctl_int(st, "snapshot", -1));
 	printf("%-12s %s\n", "exception", ctl_str(st, "exception_interface",
 						  "none"));
+	print_ha(json_object_get(st, "high_availability"));
 	printf("ports\n");
 	json_array_foreach(ports, i, p) {
 		long long vlan = ctl_int(p, "vlan", 0);
