@@ -39,7 +39,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static struct rte_mempool *pool;
 static struct lb_core *core;
 static struct lb_worker *w;
-static struct rte_ring *to_master, *to_master_prio;
+static struct rte_ring *to_master, *to_master_prio, *sync_ring;
 static bool quit;
 static unsigned int runs;
 
@@ -115,7 +115,16 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	add_service("web", 6, 8000, 8100, LB_SCHED_SH, false, 0, 32);
 	add_service("sip", 17, 5060, 5060, LB_SCHED_MAGLEV, true, 0, 32);
 	add_service("any", 17, 0, 65535, LB_SCHED_WLC, false, 0, 32);
+	/* mode vrrp (VRRP adverts pass) with flow sync: the worker stages
+	 * flows, and what it staged is installed back */
+	lb_core_set_ha(core, &(struct lb_conf_ha){ .mode = LB_HA_VRRP,
+						   .sync = true });
 	if (lb_core_commit(core) != 1)
+		abort();
+	sync_ring = rte_ring_create_elem("fuzz_sync", sizeof(struct lb_dp_sync),
+					 1024, SOCKET_ID_ANY,
+					 RING_F_SP_ENQ | RING_F_SC_DEQ);
+	if (sync_ring == NULL)
 		abort();
 
 	w = rte_zmalloc("fuzz_worker", sizeof(*w), RTE_CACHE_LINE_SIZE);
@@ -129,6 +138,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 			.exception_pps = 1000, .arp_pps = 1000,
 			.rxq = &rxq, .n_rxq = 1,
 			.port_ids = &pid, .n_ports = 1, .quit = &quit,
+			.sync_out = sync_ring, .sync_in = sync_ring,
 		};
 
 		if (dp.flows == NULL || lb_dp_worker_init(w, &dp) != 0)
@@ -211,6 +221,33 @@ check_counts(void)
 	}
 }
 
+/* What the worker staged for sync: well-formed records. */
+static void
+check_sync(void)
+{
+	struct lb_dp_sync r[64];
+	unsigned int n, i;
+
+	n = rte_ring_count(sync_ring);
+	for (i = 0; i < n && i < RTE_DIM(r); i++) {
+		if (rte_ring_sc_dequeue_elem(sync_ring, &r[i], sizeof(r[i])) != 0)
+			abort();
+		if (r[i].member >= LB_MAX_MEMBERS ||
+		    r[i].svc >= LB_MAX_SERVICES ||
+		    (r[i].kind != LB_DP_SYNC_FLOW &&
+		     r[i].kind != LB_DP_SYNC_PERSIST) ||
+		    (r[i].state != LB_FLOW_TCP_EST && r[i].state != LB_FLOW_UDP))
+			abort();
+	}
+	/* the flows go back in, persistence records stay out (the master
+	 * stores those itself) */
+	n = i;
+	for (i = 0; i < n; i++)
+		if (r[i].kind == LB_DP_SYNC_FLOW &&
+		    rte_ring_sp_enqueue_elem(sync_ring, &r[i], sizeof(r[i])) != 0)
+			abort();
+}
+
 /* Sum of the outcome counters: what rx is. */
 static uint64_t
 outcomes(void)
@@ -266,6 +303,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* and no mbuf is left behind */
 	if (rte_mempool_in_use_count(pool) != 0)
 		abort();
+	check_counts();
+	/* flows staged for sync name a real flow of a confirmed state;
+	 * installed back (as a peer's would be), the counts still hold */
+	check_sync();
+	lb_dp_sync_install(w, lb_core_snapshot(core), 1024);
 	check_counts();
 	/* now and then the master flushes everything */
 	if (++runs % 256 == 0) {

@@ -40,6 +40,10 @@ def frames():
     yield e / IP(src=C, dst="198.51.100.2") / TCP(dport=22)
     yield Ether(src="02:00:00:00:00:01", dst="ff:ff:ff:ff:ff:ff") / \
         ARP(psrc="198.51.100.1", pdst=VIP)
+    # a VRRP advertisement from a segment neighbor (mode vrrp passes it)
+    yield Ether(src="02:00:00:00:00:03", dst="01:00:5e:00:00:12") / \
+        IP(src="198.51.100.3", dst="224.0.0.18", proto=112, ttl=255) / \
+        bytes([0x21, 51, 100, 0, 0, 1, 0, 0])
     for f in fragment(e / IP(src=C, dst=VIP, id=7) / UDP(dport=5060) /
                       (b"x" * 1200), fragsize=400):
         yield f
@@ -72,6 +76,17 @@ def main():
         fh.write(b"".join(record(f) for f in reversed(frags)))
     with open(os.path.join(dirs["fuzz_dp"], "frag_orphans"), "wb") as fh:
         fh.write(b"".join(record(f) for f in frags[1:]))
+    # wrr and wlc connections opened and confirmed: staged for flow sync
+    e = Ether(src="02:00:00:00:00:01", dst=PORT_MAC)
+    opened = []
+    for sport in range(2000, 2016):
+        for port in (25, 143):
+            opened.append(e / IP(src=C, dst=VIP) /
+                          TCP(sport=sport, dport=port, flags="S"))
+            opened.append(e / IP(src=C, dst=VIP) /
+                          TCP(sport=sport, dport=port, flags="A"))
+    with open(os.path.join(dirs["fuzz_dp"], "sync_confirmed"), "wb") as fh:
+        fh.write(b"".join(record(f) for f in opened))
     cfg = {
         "ports": [{"name": "lan0", "address": "198.51.100.2/24",
                    "gateway": "198.51.100.1", "vlan": 7}],
