@@ -4,8 +4,10 @@
 
 /* The worker burst function on mbufs: where flows go as members drain,
  * fail, change weight or the table fills, mid-stream packets after a
- * restart, WRR order, source-port ranges, standby. Needs the EAL. */
+ * restart, WRR order, source-port ranges, standby, VRRP and ECMP modes,
+ * flow sync. Needs the EAL. */
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -13,6 +15,7 @@
 #include <rte_ethdev.h>
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
+#include <rte_ring.h>
 
 #include "lb_core.h"
 #include "lb_dp.h"
@@ -30,6 +33,8 @@ struct env {
 	struct lb_flow_table *flows;
 	struct rte_ring *prio;      /* rings to the master (env_rings) */
 	struct rte_ring *bulk;
+	struct rte_ring *sync_out;  /* flow sync rings (env_sync) */
+	struct rte_ring *sync_in;
 	int pop3;       /* service slots */
 	int smtp;
 };
@@ -70,12 +75,13 @@ teardown(void **state)
 
 static void env_init_all(struct env *e, uint8_t sched, uint32_t capacity,
 			 const uint32_t *w, unsigned int no_mac,
-			 uint32_t persist, uint8_t prefix);
+			 uint32_t persist, uint8_t prefix,
+			 const struct lb_conf_ha *ha);
 
 static void
 env_init(struct env *e, uint8_t sched, uint32_t capacity, const uint32_t *w)
 {
-	env_init_all(e, sched, capacity, w, 0, 0, 32);
+	env_init_all(e, sched, capacity, w, 0, 0, 32, NULL);
 }
 
 /* As env_init, but the members in the no_mac bit mask have no static MAC
@@ -84,7 +90,7 @@ static void
 env_init_macs(struct env *e, uint8_t sched, uint32_t capacity,
 	      const uint32_t *w, unsigned int no_mac)
 {
-	env_init_all(e, sched, capacity, w, no_mac, 0, 32);
+	env_init_all(e, sched, capacity, w, no_mac, 0, 32, NULL);
 }
 
 /* As env_init, with persistence of persist seconds per client address
@@ -93,13 +99,40 @@ static void
 env_init_persist(struct env *e, uint8_t sched, const uint32_t *w,
 		 uint32_t persist, uint8_t prefix)
 {
-	env_init_all(e, sched, 4096, w, 0, persist, prefix);
+	env_init_all(e, sched, 4096, w, 0, persist, prefix, NULL);
+}
+
+/* As env_init_persist (persist 0: none), with the high_availability
+ * settings ha, as a configuration file gives them to the core. */
+static void
+env_init_ha(struct env *e, uint8_t sched, const uint32_t *w,
+	    uint32_t persist, uint8_t prefix, const struct lb_conf_ha *ha)
+{
+	env_init_all(e, sched, 4096, w, 0, persist, prefix, ha);
+}
+
+/* Process settings of an empty core as a configuration gives them
+ * (lb_core_apply_conf), with its defaults but for ha. */
+static void
+core_apply_ha(struct lb_core *core, const struct lb_conf_ha *ha)
+{
+	struct lb_conf *c = malloc(sizeof(*c));
+	struct lb_conf_error err;
+
+	assert_non_null(c);
+	*c = *lb_core_settings(core);
+	snprintf(c->source, sizeof(c->source), "test_dp");
+	c->flows = *lb_core_flows(core);
+	c->ha = *ha;
+	if (lb_core_apply_conf(core, c, NULL, NULL, &err) != 0)
+		fail_msg("lb_core_apply_conf: %s", err.msg);
+	free(c);
 }
 
 static void
 env_init_all(struct env *e, uint8_t sched, uint32_t capacity,
 	     const uint32_t *w, unsigned int no_mac, uint32_t persist,
-	     uint8_t prefix)
+	     uint8_t prefix, const struct lb_conf_ha *ha)
 {
 	struct lb_core_params cp = { .socket_id = SOCKET_ID_ANY };
 	struct lb_conf_port port = { .name = "p0", .prefix = 24 };
@@ -116,6 +149,8 @@ env_init_all(struct env *e, uint8_t sched, uint32_t capacity,
 	memset(e, 0, sizeof(*e));
 	e->core = lb_core_create(&cp);
 	assert_non_null(e->core);
+	if (ha != NULL)
+		core_apply_ha(e->core, ha);
 	port.addr = ip4("198.51.100.2");
 	lb_core_port_add(e->core, &port, port_id, mac_port);
 	lb_core_vips_set(e->core, &vip, 1);
@@ -202,6 +237,8 @@ env_fini(struct env *e)
 	ring_empty(e->bulk);
 	rte_ring_free(e->prio);
 	rte_ring_free(e->bulk);
+	rte_ring_free(e->sync_out);
+	rte_ring_free(e->sync_in);
 	lb_flow_free(e->flows);
 	rte_free(e->w);
 	lb_core_free(e->core);
@@ -1961,6 +1998,782 @@ dp_tx_counts_what_the_port_took(void **state)
 	env_fini(&e);
 }
 
+/* ---- high availability: VRRP, ECMP ---- */
+
+static const uint8_t mac_vrrp[6] = { 0x01, 0x00, 0x5e, 0x00, 0x00, 0x12 };
+static const uint8_t mac_ospf[6] = { 0x01, 0x00, 0x5e, 0x00, 0x00, 0x05 };
+
+/* A VRRPv3 advertisement (VRID 51, priority 100, the VIP) from src, to
+ * group at dmac, with the given protocol and TTL. */
+static struct rte_mbuf *
+vrrp_mbuf(const char *src, const uint8_t *dmac, uint8_t proto,
+	  const char *group, uint8_t ttl)
+{
+	struct frame f;
+
+	eth(&f, dmac, LB_ETHERTYPE_IPV4);
+	ipv4(&f, proto, src, group, 5, 12, 0, 0);
+	f.b[f.ip_off + 8] = ttl;
+	put32(&f, 0x31336401);   /* v3 advertisement, VRID 51, prio 100, 1 */
+	put32(&f, 0x00640000);   /* 1 s interval, checksum */
+	put32(&f, 0xc6336464);   /* 198.51.100.100 */
+	return mbuf_of(&f);
+}
+
+static struct rte_mbuf *
+vrrp_good(const char *src)
+{
+	return vrrp_mbuf(src, mac_vrrp, LB_IPPROTO_VRRP, "224.0.0.18", 255);
+}
+
+/* Process one packet; nothing may be sent back for it. */
+static void
+one_silent(struct env *e, struct rte_mbuf *m)
+{
+	process_at(e, e->w, &m, 1, 10);
+	assert_int_equal(e->w->tx[0].n, 0);
+}
+
+/* Mode vrrp: an advertisement from a peer on the port's segment goes to
+ * the master (for keepalived on the kernel interface) on the priority
+ * ring, standby or active; one from elsewhere, or carrying the port's
+ * own address, is dropped as drop_vrrp; other multicast stays dropped.
+ * Once active the balancer answers ARP for the VIP itself. */
+static void
+dp_vrrp_adverts_reach_the_master_in_mode_vrrp(void **state)
+{
+	static const uint8_t router[6] = { 2, 0, 0, 0, 0, 0xaa };
+	const struct lb_conf_ha ha = { .mode = LB_HA_VRRP,
+		.start_standby = true };
+	struct rte_mbuf *m;
+	struct env e;
+
+	(void)state;
+	env_init_ha(&e, LB_SCHED_MAGLEV, NULL, 0, 32, &ha);
+	env_rings(&e, 0, 0);
+	assert_false(lb_core_active(e.core));
+	assert_int_equal(lb_core_snapshot(e.core)->vrrp, 1);
+	/* standby: keepalived must hear its peers to take over */
+	one_silent(&e, vrrp_good("198.51.100.3"));
+	assert_int_equal(e.w->stats[LB_STAT_VRRP_IN], 1);
+	assert_int_equal(e.w->stats[LB_STAT_TO_MASTER], 1);
+	assert_int_equal(rte_ring_count(e.prio), 1);
+	assert_int_equal(rte_ring_count(e.bulk), 0);
+	assert_int_equal(ring_empty(e.prio), 1);
+	/* from outside the port's subnet, from the port's own address */
+	one_silent(&e, vrrp_good("192.0.2.3"));
+	one_silent(&e, vrrp_good("198.51.101.3"));
+	one_silent(&e, vrrp_good("198.51.100.2"));
+	assert_int_equal(e.w->stats[LB_STAT_DROP_VRRP], 3);
+	/* not sent on this link; another group; another protocol */
+	one_silent(&e, vrrp_mbuf("198.51.100.3", mac_vrrp, LB_IPPROTO_VRRP,
+				 "224.0.0.18", 64));
+	assert_int_equal(e.w->stats[LB_STAT_DROP_IP_DST_BCAST], 1);
+	one_silent(&e, vrrp_mbuf("198.51.100.3", mac_ospf, 89, "224.0.0.5",
+				 1));
+	assert_int_equal(e.w->stats[LB_STAT_DROP_IP_DST_BCAST], 2);
+	assert_int_equal(e.w->stats[LB_STAT_VRRP_IN], 1);
+	assert_int_equal(e.w->stats[LB_STAT_DROP_VRRP], 3);
+	assert_int_equal(rte_ring_count(e.prio) + rte_ring_count(e.bulk), 0);
+	/* standby: no ARP for the VIP; active: answered in place */
+	m = arp_request(router, "198.51.100.1", "198.51.100.100");
+	one_silent(&e, m);
+	assert_int_equal(ring_empty(e.prio), 1);
+	lb_core_set_active(e.core, true);
+	assert_int_equal(lb_core_commit(e.core), 1);
+	m = arp_request(router, "198.51.100.1", "198.51.100.100");
+	process_at(&e, e.w, &m, 1, 10);
+	assert_int_equal(e.w->tx[0].n, 1);
+	assert_int_equal(e.w->stats[LB_STAT_ARP_REPLY_OUT], 1);
+	rte_pktmbuf_free(e.w->tx[0].m[0]);
+	e.w->tx[0].n = 0;
+	/* adverts still pass while active */
+	one_silent(&e, vrrp_good("198.51.100.4"));
+	assert_int_equal(e.w->stats[LB_STAT_VRRP_IN], 2);
+	assert_int_equal(ring_empty(e.prio), 1);
+	env_fini(&e);
+}
+
+/* A flood of forged advertisements costs the master at most the VRRP
+ * policer's rate (LB_VRRP_PPS, a burst of 64): bounded by the time the
+ * flood took, whatever the machine's speed. */
+static void
+dp_vrrp_flood_policed(void **state)
+{
+	const struct lb_conf_ha ha = { .mode = LB_HA_VRRP };
+	struct rte_mbuf *pkts[LB_BURST];
+	struct env e;
+	uint64_t t0, ticks, allowed;
+	uint32_t i, k;
+
+	(void)state;
+	env_init_ha(&e, LB_SCHED_MAGLEV, NULL, 0, 32, &ha);
+	env_rings(&e, 0, 0);
+	t0 = rte_rdtsc();
+	for (i = 0; i < 4096; i += LB_BURST) {
+		for (k = 0; k < LB_BURST; k++)
+			pkts[k] = vrrp_good("198.51.100.3");
+		process_at(&e, e.w, pkts, LB_BURST, 10);
+	}
+	ticks = rte_rdtsc() - t0;
+	/* the bucket's 64, plus what refilled meanwhile (rounded up, and
+	 * one for rte_meter's whole-cycle refill period) */
+	allowed = 64 + (ticks * LB_VRRP_PPS) / rte_get_tsc_hz() + 2;
+	assert_int_equal(e.w->stats[LB_STAT_VRRP_IN] +
+			 e.w->stats[LB_STAT_DROP_VRRP], 4096);
+	if (e.w->stats[LB_STAT_VRRP_IN] > allowed ||
+	    e.w->stats[LB_STAT_VRRP_IN] < 64)
+		fail_msg("%" PRIu64 " adverts passed, the policer allows 64 to %"
+			 PRIu64, e.w->stats[LB_STAT_VRRP_IN], allowed);
+	assert_int_equal(ring_empty(e.prio), e.w->stats[LB_STAT_VRRP_IN]);
+	env_fini(&e);
+}
+
+/* Mode standalone (and ecmp): VRRP is multicast like any other, dropped
+ * as drop_l2_multicast before the master. */
+static void
+dp_vrrp_dropped_as_multicast_unless_mode_vrrp(void **state)
+{
+	static const uint8_t modes[] = { LB_HA_STANDALONE, LB_HA_ECMP };
+	unsigned int i;
+
+	(void)state;
+	for (i = 0; i < sizeof(modes); i++) {
+		const struct lb_conf_ha ha = { .mode = modes[i] };
+		struct env e;
+
+		env_init_ha(&e, LB_SCHED_MAGLEV, NULL, 0, 32, &ha);
+		env_rings(&e, 0, 0);
+		assert_int_equal(lb_core_snapshot(e.core)->vrrp, 0);
+		one_silent(&e, vrrp_good("198.51.100.3"));
+		one_silent(&e, vrrp_good("192.0.2.3"));
+		one_silent(&e, vrrp_good("198.51.100.2"));
+		assert_int_equal(e.w->stats[LB_STAT_DROP_L2_MULTICAST], 3);
+		assert_int_equal(e.w->stats[LB_STAT_VRRP_IN], 0);
+		assert_int_equal(e.w->stats[LB_STAT_DROP_VRRP], 0);
+		assert_int_equal(rte_ring_count(e.prio) +
+				 rte_ring_count(e.bulk), 0);
+		env_fini(&e);
+	}
+}
+
+/* Mode ecmp: the router reaches the VIPs by the routes BGP gives it,
+ * never by ARP: an active balancer answers ARP for its own address, not
+ * for the VIP (the request goes on to the master, which learns from it),
+ * and forwards the VIP's traffic. */
+static void
+dp_ecmp_no_arp_for_vips(void **state)
+{
+	static const uint8_t router[6] = { 2, 0, 0, 0, 0, 0xaa };
+	const struct lb_conf_ha ha = { .mode = LB_HA_ECMP };
+	struct lb_pkt_arp a;
+	struct lb_pkt pk;
+	struct rte_mbuf *m;
+	struct env e;
+	const uint8_t *p;
+
+	(void)state;
+	env_init_ha(&e, LB_SCHED_MAGLEV, NULL, 0, 32, &ha);
+	env_rings(&e, 0, 0);
+	assert_true(lb_core_active(e.core));
+	assert_int_equal(lb_core_snapshot(e.core)->vip_arp, 0);
+	m = arp_request(router, "198.51.100.1", "198.51.100.100");
+	one_silent(&e, m);
+	assert_int_equal(e.w->stats[LB_STAT_ARP_REPLY_OUT], 0);
+	assert_int_equal(ring_empty(e.prio), 1);
+	m = arp_request(router, "198.51.100.1", "198.51.100.2");
+	process_at(&e, e.w, &m, 1, 10);
+	assert_int_equal(e.w->tx[0].n, 1);
+	p = rte_pktmbuf_mtod(e.w->tx[0].m[0], const uint8_t *);
+	assert_int_equal(lb_pkt_parse(p, 60, &pk), LB_PKT_ARP);
+	lb_pkt_arp_read(p, &pk, &a);
+	assert_int_equal(a.op, LB_ARP_OP_REPLY);
+	assert_int_equal(a.spa, ip4("198.51.100.2"));
+	rte_pktmbuf_free(e.w->tx[0].m[0]);
+	e.w->tx[0].n = 0;
+	assert_int_equal(e.w->stats[LB_STAT_ARP_REPLY_OUT], 1);
+	/* active: the VIP's traffic is forwarded */
+	assert_true(syn(&e, 1) >= 0);
+	assert_int_equal(e.w->stats[LB_STAT_DROP_STANDBY], 0);
+	env_fini(&e);
+}
+
+/* ---- flow sync ---- */
+
+static const struct lb_conf_ha ha_sync = {
+	.mode = LB_HA_STANDALONE, .sync = true, .sync_id = 7,
+	.sync_port = 8848, .n_peers = 1, .peers = { 0x036433c6 },
+};
+
+/* An element ring of flow sync records, as the app makes them. */
+static struct rte_ring *
+sync_ring(unsigned int count)
+{
+	static unsigned int n;
+	struct rte_ring *r;
+	char name[32];
+
+	snprintf(name, sizeof(name), "t_sync_%u", n++);
+	r = rte_ring_create_elem(name, sizeof(struct lb_dp_sync), count,
+				 SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
+	assert_non_null(r);
+	return r;
+}
+
+/* (Re)initialise worker w on table ft with flow sync rings. */
+static void
+sync_worker_init(struct env *e, struct lb_worker *w, struct lb_flow_table *ft,
+		 struct rte_ring *out, struct rte_ring *in)
+{
+	struct lb_dp_rxq rxq = { 0 };
+	struct lb_dp_params dp = {
+		.snap = lb_core_snapshot_ptr(e->core), .flows = ft,
+		.rxq = &rxq, .n_rxq = 1, .port_ids = &port_id, .n_ports = 1,
+		.quit = &quit, .sync_out = out, .sync_in = in,
+	};
+
+	assert_int_equal(lb_dp_worker_init(w, &dp), 0);
+}
+
+/* Give the env's worker its flow sync rings (out of out_count slots). */
+static void
+env_sync(struct env *e, unsigned int out_count)
+{
+	e->sync_out = sync_ring(out_count);
+	e->sync_in = sync_ring(1024);
+	sync_worker_init(e, e->w, e->flows, e->sync_out, e->sync_in);
+}
+
+/* The key of tcp_mbuf(i, dport). */
+static struct lb_tuple
+tcp_key(uint32_t i, uint16_t dport)
+{
+	char src[32];
+
+	snprintf(src, sizeof(src), "203.0.%u.%u", 113 + (i >> 8) % 4, i & 0xff);
+	return (struct lb_tuple){ .src_ip = ip4(src),
+		.dst_ip = ip4("198.51.100.100"),
+		.src_port = (uint16_t)(1024 + (i >> 10)), .dst_port = dport,
+		.proto = LB_IPPROTO_TCP };
+}
+
+static unsigned int
+sync_take(struct rte_ring *r, struct lb_dp_sync *out, unsigned int max)
+{
+	return rte_ring_sc_dequeue_burst_elem(r, out, sizeof(*out), max,
+					      NULL);
+}
+
+static void
+check_rec(const struct lb_dp_sync *r, const struct env *e,
+	  const struct lb_tuple *key, int member, uint16_t svc, uint8_t kind,
+	  uint8_t state)
+{
+	const struct lb_snapshot *s = lb_core_snapshot(e->core);
+
+	assert_memory_equal(&r->key, key, sizeof(*key));
+	assert_int_equal(r->member, member);
+	assert_int_equal(r->member_gen, s->members[member].gen);
+	assert_int_equal(r->svc, svc);
+	assert_int_equal(r->kind, kind);
+	assert_int_equal(r->state, state);
+}
+
+/* WRR: a flow is handed over for sync when it is confirmed (its ACK,
+ * not its SYN), once, and only if a peer could not compute its member;
+ * a flow moved off a failed member likewise. */
+static void
+dp_sync_stages_confirmed_flows_peers_cannot_compute(void **state)
+{
+	static const uint32_t w[N_MEMBERS] = { 1, 1, 1, 1 };
+	const struct lb_snapshot *s;
+	struct lb_dp_sync r[4];
+	unsigned int staged = 0, moved = 0, n;
+	int where[64], m;
+	struct env e;
+	uint32_t i;
+
+	(void)state;
+	env_init_ha(&e, LB_SCHED_WRR, w, 0, 32, &ha_sync);
+	env_sync(&e, 1024);
+	s = lb_core_snapshot(e.core);
+	assert_int_equal(s->sync, 1);
+	for (i = 0; i < 64; i++) {
+		struct lb_tuple k = tcp_key(i, 110);
+
+		where[i] = syn(&e, i);
+		assert_true(where[i] >= 0);
+		assert_int_equal(rte_ring_count(e.sync_out), 0);
+		assert_int_equal(ack(&e, i), where[i]);
+		n = sync_take(e.sync_out, r, 4);
+		if (lb_dp_flow_computable(s, (uint16_t)e.pop3, &k,
+					  (uint16_t)where[i])) {
+			assert_int_equal(n, 0);
+		} else {
+			assert_int_equal(n, 1);
+			check_rec(&r[0], &e, &k, where[i], (uint16_t)e.pop3,
+				  LB_DP_SYNC_FLOW, LB_FLOW_TCP_EST);
+			staged++;
+		}
+		/* established already: nothing new to tell */
+		assert_int_equal(ack(&e, i), where[i]);
+		assert_int_equal(rte_ring_count(e.sync_out), 0);
+	}
+	/* WRR ignores the hash: most flows, not all */
+	assert_true(staged > 0 && staged < 64);
+	assert_int_equal(e.w->stats[LB_STAT_SYNC_QUEUED], staged);
+	assert_int_equal(e.w->stats[LB_STAT_SYNC_RING_FULL], 0);
+	/* fe2 fails: its flows move, and where WRR moved them is news */
+	lb_core_health_set(e.core, (unsigned int)e.pop3, 1, LB_HEALTH_DOWN);
+	assert_int_equal(lb_core_commit(e.core), 1);
+	s = lb_core_snapshot(e.core);
+	staged = 0;
+	for (i = 0; i < 64; i++) {
+		struct lb_tuple k = tcp_key(i, 110);
+
+		m = ack(&e, i);
+		n = sync_take(e.sync_out, r, 4);
+		if (where[i] != 1) {
+			assert_int_equal(m, where[i]);
+			assert_int_equal(n, 0);
+			continue;
+		}
+		moved++;
+		assert_true(m >= 0 && m != 1);
+		if (lb_dp_flow_computable(s, (uint16_t)e.pop3, &k,
+					  (uint16_t)m)) {
+			assert_int_equal(n, 0);
+		} else {
+			assert_int_equal(n, 1);
+			check_rec(&r[0], &e, &k, m, (uint16_t)e.pop3,
+				  LB_DP_SYNC_FLOW, LB_FLOW_TCP_EST);
+			staged++;
+		}
+	}
+	assert_true(moved > 0 && staged > 0);
+	env_fini(&e);
+}
+
+/* A UDP datagram of flow i (client 203.0.113.x:port as tcp_mbuf) to
+ * VIP:dport, and its key. */
+static struct rte_mbuf *
+udp_mbuf(uint32_t i, uint16_t dport, struct lb_tuple *key)
+{
+	struct frame f;
+	char src[32];
+
+	snprintf(src, sizeof(src), "203.0.%u.%u", 113 + (i >> 8) % 4, i & 0xff);
+	eth(&f, mac_port, LB_ETHERTYPE_IPV4);
+	ipv4(&f, LB_IPPROTO_UDP, src, "198.51.100.100", 5, 12, 0, 0);
+	udp(&f, (uint16_t)(1024 + (i >> 10)), dport, 12);
+	put32(&f, i);
+	*key = tcp_key(i, dport);
+	key->proto = LB_IPPROTO_UDP;
+	return mbuf_of(&f);
+}
+
+static int
+send_udp(struct env *e, uint32_t i, uint16_t dport, struct lb_tuple *key)
+{
+	struct rte_mbuf *m = udp_mbuf(i, dport, key);
+
+	lb_dp_clock(e->w);
+	lb_dp_process(e->w, lb_core_snapshot(e->core), 0, &m, 1);
+	return take_one(e->w);
+}
+
+/* UDP: a flow is confirmed by its second datagram, and handed over
+ * then, if a peer could not compute its member. */
+static void
+dp_sync_stages_udp_flows_at_their_second_datagram(void **state)
+{
+	static const uint32_t w[N_MEMBERS] = { 1, 1, 1, 1 };
+	static const uint16_t all[N_MEMBERS] = { 0, 1, 2, 3 };
+	struct lb_conf_service dns = { .name = "dns",
+		.proto = LB_IPPROTO_UDP, .port_lo = 53, .port_hi = 53,
+		.sched = LB_SCHED_WRR, .table_size = 1009 };
+	const struct lb_snapshot *s;
+	struct lb_dp_sync r[4];
+	unsigned int staged = 0, n;
+	struct lb_tuple k;
+	struct env e;
+	int svc, m;
+	uint32_t i;
+
+	(void)state;
+	env_init_ha(&e, LB_SCHED_WRR, w, 0, 32, &ha_sync);
+	svc = lb_core_service_add(e.core, &dns, all, N_MEMBERS);
+	assert_true(svc >= 0);
+	assert_int_equal(lb_core_commit(e.core), 1);
+	env_sync(&e, 1024);
+	s = lb_core_snapshot(e.core);
+	for (i = 0; i < 32; i++) {
+		m = send_udp(&e, i, 53, &k);
+		assert_true(m >= 0);
+		assert_int_equal(rte_ring_count(e.sync_out), 0);
+		assert_int_equal(send_udp(&e, i, 53, &k), m);
+		n = sync_take(e.sync_out, r, 4);
+		if (lb_dp_flow_computable(s, (uint16_t)svc, &k, (uint16_t)m)) {
+			assert_int_equal(n, 0);
+			continue;
+		}
+		assert_int_equal(n, 1);
+		check_rec(&r[0], &e, &k, m, (uint16_t)svc, LB_DP_SYNC_FLOW,
+			  LB_FLOW_UDP);
+		staged++;
+		/* a third datagram: nothing new */
+		assert_int_equal(send_udp(&e, i, 53, &k), m);
+		assert_int_equal(rte_ring_count(e.sync_out), 0);
+	}
+	assert_true(staged > 0);
+	env_fini(&e);
+}
+
+/* The consistent hash needs no sync: a Maglev service hands nothing
+ * over; nor does a balancer without flow sync configured, even WRR. */
+static void
+dp_sync_nothing_for_maglev_or_without_sync(void **state)
+{
+	static const uint32_t w[N_MEMBERS] = { 1, 1, 1, 1 };
+	const struct lb_conf_ha no_sync = { .mode = LB_HA_VRRP };
+	struct env e;
+	uint32_t i;
+
+	(void)state;
+	env_init_ha(&e, LB_SCHED_MAGLEV, NULL, 0, 32, &ha_sync);
+	env_sync(&e, 1024);
+	for (i = 0; i < 64; i++) {
+		int m = syn(&e, i);
+
+		assert_true(m >= 0);
+		assert_int_equal(ack(&e, i), m);
+	}
+	assert_int_equal(rte_ring_count(e.sync_out), 0);
+	assert_int_equal(e.w->stats[LB_STAT_SYNC_QUEUED], 0);
+	env_fini(&e);
+
+	env_init_ha(&e, LB_SCHED_WRR, w, 0, 32, &no_sync);
+	env_sync(&e, 1024);
+	assert_int_equal(lb_core_snapshot(e.core)->sync, 0);
+	for (i = 0; i < 64; i++) {
+		int m = syn(&e, i);
+
+		assert_true(m >= 0);
+		assert_int_equal(ack(&e, i), m);
+	}
+	assert_int_equal(rte_ring_count(e.sync_out), 0);
+	assert_int_equal(e.w->stats[LB_STAT_SYNC_QUEUED] +
+			 e.w->stats[LB_STAT_SYNC_RING_FULL], 0);
+	env_fini(&e);
+}
+
+/* With persistence, a flow handed over brings its client's record: the
+ * masked client, the VIP and port, the member; with wrr the record goes
+ * even for a flow a peer could compute. */
+static void
+dp_sync_persistence_record_follows_its_flow(void **state)
+{
+	static const uint32_t w[N_MEMBERS] = { 1, 1, 1, 1 };
+	const struct lb_snapshot *s;
+	struct lb_dp_sync r[4];
+	unsigned int clients = 0, records = 0, n;
+	struct env e;
+	uint32_t c;
+
+	(void)state;
+	env_init_ha(&e, LB_SCHED_WRR, w, 300, 24, &ha_sync);
+	env_sync(&e, 1024);
+	s = lb_core_snapshot(e.core);
+	/* four clients 203.0.113-116.7 (four /24s) */
+	for (c = 0; c < 4; c++) {
+		uint32_t i = 7 + 256 * c;
+		struct lb_tuple k = tcp_key(i, 110);
+		struct lb_tuple pk = {
+			.src_ip = k.src_ip & ip4("255.255.255.0"),
+			.dst_ip = k.dst_ip, .dst_port = 110,
+			.proto = LB_IPPROTO_TCP };
+		int m = syn(&e, i);
+
+		assert_true(m >= 0);
+		assert_int_equal(rte_ring_count(e.sync_out), 0);
+		assert_int_equal(ack(&e, i), m);
+		n = sync_take(e.sync_out, r, 4);
+		if (lb_dp_flow_computable(s, (uint16_t)e.pop3, &k,
+					  (uint16_t)m)) {
+			/* wrr: a peer would schedule the client's next
+			 * connection anew, so its record goes anyway */
+			assert_int_equal(n, 1);
+			check_rec(&r[0], &e, &pk, m, (uint16_t)e.pop3,
+				  LB_DP_SYNC_PERSIST, LB_FLOW_TCP_EST);
+			records++;
+			continue;
+		}
+		assert_int_equal(n, 2);
+		check_rec(&r[0], &e, &k, m, (uint16_t)e.pop3,
+			  LB_DP_SYNC_FLOW, LB_FLOW_TCP_EST);
+		check_rec(&r[1], &e, &pk, m, (uint16_t)e.pop3,
+			  LB_DP_SYNC_PERSIST, LB_FLOW_TCP_EST);
+		clients++;
+	}
+	assert_true(clients > 0);
+	assert_int_equal(e.w->stats[LB_STAT_SYNC_QUEUED],
+			 2 * clients + records);
+	env_fini(&e);
+}
+
+/* What the master's sync queue cannot take is counted, not lost
+ * silently; the data path goes on. */
+static void
+dp_sync_full_queue_counted(void **state)
+{
+	static const uint32_t w[N_MEMBERS] = { 1, 1, 1, 1 };
+	const struct lb_snapshot *s;
+	unsigned int want = 0;
+	struct env e;
+	uint32_t i;
+
+	(void)state;
+	env_init_ha(&e, LB_SCHED_WRR, w, 0, 32, &ha_sync);
+	env_sync(&e, 4);    /* room for 3 records */
+	s = lb_core_snapshot(e.core);
+	for (i = 0; i < 64; i++) {
+		struct lb_tuple k = tcp_key(i, 110);
+		int m = syn(&e, i);
+
+		assert_int_equal(ack(&e, i), m);
+		want += !lb_dp_flow_computable(s, (uint16_t)e.pop3, &k,
+					       (uint16_t)m);
+	}
+	assert_true(want > 3);
+	assert_int_equal(rte_ring_count(e.sync_out), 3);
+	assert_int_equal(e.w->stats[LB_STAT_SYNC_QUEUED], 3);
+	assert_int_equal(e.w->stats[LB_STAT_SYNC_RING_FULL], want - 3);
+	env_fini(&e);
+}
+
+/* A member for flow i of pop3 that a peer could not compute (not the
+ * consistent hash's), and the one it could. */
+static int
+member_not_computed(const struct env *e, uint32_t i, int *consistent_m)
+{
+	const struct lb_snapshot *s = lb_core_snapshot(e->core);
+	struct lb_tuple k = tcp_key(i, 110);
+	int m, other = -1;
+
+	*consistent_m = -1;
+	for (m = 0; m < N_MEMBERS; m++) {
+		if (lb_dp_flow_computable(s, (uint16_t)e->pop3, &k,
+					  (uint16_t)m))
+			*consistent_m = m;
+		else if (other < 0)
+			other = m;
+	}
+	assert_true(*consistent_m >= 0 && other >= 0);
+	return other;
+}
+
+static void
+sync_put(struct rte_ring *r, const struct env *e, uint32_t i, int member,
+	 uint16_t gen_delta)
+{
+	const struct lb_snapshot *s = lb_core_snapshot(e->core);
+	struct lb_dp_sync d = {
+		.key = tcp_key(i, 110), .member = (uint16_t)member,
+		.member_gen = (uint16_t)(s->members[member].gen + gen_delta),
+		.svc = (uint16_t)e->pop3, .kind = LB_DP_SYNC_FLOW,
+		.state = LB_FLOW_TCP_EST,
+	};
+
+	assert_int_equal(rte_ring_sp_enqueue_elem(r, &d, sizeof(d)), 0);
+}
+
+/* The state of flow i in a table, 0 if absent. */
+static uint8_t
+flow_state(struct lb_flow_table *ft, uint32_t i)
+{
+	struct lb_tuple k = tcp_key(i, 110);
+	int32_t pos = lb_flow_lookup(ft, &k, lb_tuple_hash(&k));
+
+	return pos < 0 ? 0 : ft->e[pos].state;
+}
+
+/* A flow a peer announced is installed as confirmed on the announced
+ * member: its mid-stream packets go there, not where the hash would
+ * guess; a guess made before the announcement gives way; a flow this
+ * balancer confirmed itself stays; a record whose member slot changed
+ * meanwhile is ignored. */
+static void
+dp_sync_install_takes_the_announced_member(void **state)
+{
+	static const uint32_t w[N_MEMBERS] = { 1, 1, 1, 1 };
+	int r1, c1, r2, c2, r3, c3, own, r4, c4, other;
+	const struct lb_snapshot *s;
+	struct lb_dp_sync rec[4];
+	struct env e;
+
+	(void)state;
+	env_init_ha(&e, LB_SCHED_WRR, w, 0, 32, &ha_sync);
+	env_sync(&e, 1024);
+	s = lb_core_snapshot(e.core);
+	/* flow 1: announced before any packet */
+	r1 = member_not_computed(&e, 1, &c1);
+	sync_put(e.sync_in, &e, 1, r1, 0);
+	/* flow 2: a mid-stream packet came first (a guess, on c2) */
+	r2 = member_not_computed(&e, 2, &c2);
+	assert_int_equal(ack(&e, 2), c2);
+	assert_int_equal(flow_state(e.flows, 2), LB_FLOW_TCP_MID);
+	sync_put(e.sync_in, &e, 2, r2, 0);
+	/* flow 3: confirmed here on own, announced elsewhere */
+	own = syn(&e, 3);
+	assert_int_equal(ack(&e, 3), own);
+	r3 = member_not_computed(&e, 3, &c3);
+	if (r3 == own)
+		r3 = c3 != own ? c3 : (own + 1) % N_MEMBERS;
+	sync_put(e.sync_in, &e, 3, r3, 0);
+	/* flow 4: its member's slot changed since it was mapped */
+	r4 = member_not_computed(&e, 4, &c4);
+	sync_put(e.sync_in, &e, 4, r4, 1);
+	/* flow 3 may have been news of ours: not what is tested here */
+	while (sync_take(e.sync_out, rec, 4) > 0)
+		;
+
+	lb_dp_clock(e.w);
+	assert_int_equal(lb_dp_sync_install(e.w, s, LB_SYNC_INSTALL_BUDGET),
+			 4);
+	assert_int_equal(e.w->stats[LB_STAT_SYNC_INSTALLED], 2);
+	assert_int_equal(flow_state(e.flows, 1), LB_FLOW_TCP_EST);
+	assert_int_equal(flow_state(e.flows, 2), LB_FLOW_TCP_EST);
+	assert_int_equal(flow_state(e.flows, 4), 0);
+	/* mid-stream packets: to the announced members */
+	assert_int_equal(ack(&e, 1), r1);
+	assert_int_equal(ack(&e, 1), r1);
+	assert_int_equal(ack(&e, 2), r2);
+	assert_int_equal(ack(&e, 3), own);
+	/* the stale record made nothing: the hash's guess */
+	assert_int_equal(ack(&e, 4), c4);
+	assert_int_equal(flow_state(e.flows, 1), LB_FLOW_TCP_EST);
+	/* and a flow nobody announced goes by the hash, for contrast */
+	member_not_computed(&e, 5, &other);
+	assert_int_equal(ack(&e, 5), other);
+	/* installed flows are the peer's news, not ours to announce */
+	assert_int_equal(rte_ring_count(e.sync_out), 0);
+	env_fini(&e);
+}
+
+/* The master installs a synced flow in its home worker (by the flow's
+ * hash); RSS may give its packets to the other worker, which finds it
+ * there, goes to the announced member and keeps a confirmed copy. */
+static void
+dp_sync_other_worker_finds_the_flow_at_home(void **state)
+{
+	static const uint32_t w[N_MEMBERS] = { 1, 1, 1, 1 };
+	struct rte_ring *in2 = sync_ring(1024);
+	const struct lb_snapshot *s;
+	struct lb_worker *ws[2], *home, *away;
+	struct rte_ring *home_in;
+	struct lb_flow_table *ft2;
+	unsigned int hits[2] = { 0, 0 };
+	struct env e;
+	uint32_t i;
+
+	(void)state;
+	env_init_ha(&e, LB_SCHED_WRR, w, 0, 32, &ha_sync);
+	env_sync(&e, 1024);
+	s = lb_core_snapshot(e.core);
+	ws[0] = e.w;
+	ws[1] = rte_zmalloc("w2", sizeof(*ws[1]), RTE_CACHE_LINE_SIZE);
+	assert_non_null(ws[1]);
+	ft2 = lb_flow_create("test_dp_home", 1024, SOCKET_ID_ANY, NULL);
+	assert_non_null(ft2);
+	sync_worker_init(&e, ws[1], ft2, NULL, in2);
+	peers2[0] = ws[0];
+	peers2[1] = ws[1];
+	lb_dp_set_peers(ws[0], peers2, 2);
+	lb_dp_set_peers(ws[1], peers2, 2);
+	for (i = 100; i < 116; i++) {
+		struct lb_tuple k = tcp_key(i, 110);
+		unsigned int h = lb_tuple_hash(&k) % 2;
+		int c, r = member_not_computed(&e, i, &c);
+
+		home = ws[h];
+		away = ws[1 - h];
+		home_in = h == 0 ? e.sync_in : in2;
+		sync_put(home_in, &e, i, r, 0);
+		lb_dp_clock(home);
+		assert_int_equal(lb_dp_sync_install(home, s, 64), 1);
+		/* the packet reaches the worker without the record */
+		assert_int_equal(send_tcp(&e, away, i, 110, LB_TCP_ACK), r);
+		hits[1 - h]++;
+		assert_int_equal(away->stats[LB_STAT_SYNC_HOME_HIT],
+				 hits[1 - h]);
+		assert_int_equal(flow_state(away->flows, i), LB_FLOW_TCP_EST);
+		/* its own copy now: no second look */
+		assert_int_equal(send_tcp(&e, away, i, 110, LB_TCP_ACK), r);
+		assert_int_equal(away->stats[LB_STAT_SYNC_HOME_HIT],
+				 hits[1 - h]);
+		/* and at home too */
+		assert_int_equal(send_tcp(&e, home, i, 110, LB_TCP_ACK), r);
+	}
+	/* both ways round: each worker was home for some flows */
+	assert_true(hits[0] > 0 && hits[1] > 0);
+	assert_int_equal(ws[0]->stats[LB_STAT_SYNC_HOME_HIT] +
+			 ws[1]->stats[LB_STAT_SYNC_HOME_HIT], 16);
+	/* copies are not news either */
+	assert_int_equal(rte_ring_count(e.sync_out), 0);
+	lb_flow_free(ft2);
+	rte_free(ws[1]);
+	rte_ring_free(in2);
+	env_fini(&e);
+}
+
+/* The first packet of a synced flow at the worker that is not its home
+ * may end it (FIN or RST, say after a failover): it goes to the
+ * announced member too, not where the hash would guess. */
+static void
+dp_sync_fin_at_other_worker_goes_to_the_synced_member(void **state)
+{
+	static const uint32_t w[N_MEMBERS] = { 1, 1, 1, 1 };
+	static const uint8_t ends[] = { LB_TCP_FIN | LB_TCP_ACK, LB_TCP_RST };
+	struct rte_ring *in2 = sync_ring(1024);
+	const struct lb_snapshot *s;
+	struct lb_worker *ws[2];
+	struct lb_flow_table *ft2;
+	struct env e;
+	uint32_t i;
+
+	(void)state;
+	env_init_ha(&e, LB_SCHED_WRR, w, 0, 32, &ha_sync);
+	env_sync(&e, 1024);
+	s = lb_core_snapshot(e.core);
+	ws[0] = e.w;
+	ws[1] = rte_zmalloc("w2", sizeof(*ws[1]), RTE_CACHE_LINE_SIZE);
+	assert_non_null(ws[1]);
+	ft2 = lb_flow_create("test_dp_home", 1024, SOCKET_ID_ANY, NULL);
+	assert_non_null(ft2);
+	sync_worker_init(&e, ws[1], ft2, NULL, in2);
+	peers2[0] = ws[0];
+	peers2[1] = ws[1];
+	lb_dp_set_peers(ws[0], peers2, 2);
+	lb_dp_set_peers(ws[1], peers2, 2);
+	for (i = 200; i < 216; i++) {
+		struct lb_tuple k = tcp_key(i, 110);
+		unsigned int h = lb_tuple_hash(&k) % 2;
+		int c, r = member_not_computed(&e, i, &c);
+
+		sync_put(h == 0 ? e.sync_in : in2, &e, i, r, 0);
+		lb_dp_clock(ws[h]);
+		assert_int_equal(lb_dp_sync_install(ws[h], s, 64), 1);
+		assert_int_equal(send_tcp(&e, ws[1 - h], i, 110, ends[i % 2]),
+				 r);
+	}
+	assert_int_equal(ws[0]->stats[LB_STAT_SYNC_HOME_HIT] +
+			 ws[1]->stats[LB_STAT_SYNC_HOME_HIT], 16);
+	lb_flow_free(ft2);
+	rte_free(ws[1]);
+	rte_ring_free(in2);
+	env_fini(&e);
+}
+
 int
 main(void)
 {
@@ -2006,6 +2819,18 @@ main(void)
 		cmocka_unit_test(dp_flows_flush_by_member_and_newer_request_wins),
 		cmocka_unit_test(dp_flows_walk_pages_and_filters),
 		cmocka_unit_test(dp_tx_counts_what_the_port_took),
+		cmocka_unit_test(dp_vrrp_adverts_reach_the_master_in_mode_vrrp),
+		cmocka_unit_test(dp_vrrp_flood_policed),
+		cmocka_unit_test(dp_vrrp_dropped_as_multicast_unless_mode_vrrp),
+		cmocka_unit_test(dp_ecmp_no_arp_for_vips),
+		cmocka_unit_test(dp_sync_stages_confirmed_flows_peers_cannot_compute),
+		cmocka_unit_test(dp_sync_stages_udp_flows_at_their_second_datagram),
+		cmocka_unit_test(dp_sync_nothing_for_maglev_or_without_sync),
+		cmocka_unit_test(dp_sync_persistence_record_follows_its_flow),
+		cmocka_unit_test(dp_sync_full_queue_counted),
+		cmocka_unit_test(dp_sync_install_takes_the_announced_member),
+		cmocka_unit_test(dp_sync_other_worker_finds_the_flow_at_home),
+		cmocka_unit_test(dp_sync_fin_at_other_worker_goes_to_the_synced_member),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -283,6 +283,123 @@ other_proto(struct frame *f)
 	put32(f, 0);
 }
 
+/* ---- VRRP ---- */
+
+static const uint8_t mac_vrrp[6] = { 0x01, 0x00, 0x5e, 0x00, 0x00, 0x12 };
+static const uint8_t mac_ospf[6] = { 0x01, 0x00, 0x5e, 0x00, 0x00, 0x05 };
+
+/* A VRRPv3 advertisement (RFC 5798 5.1) of VRID 51 for one address from
+ * a peer on the segment, with the given destination MAC, protocol,
+ * group, TTL, fragment field and VRRP bytes (12: the header and one
+ * address). */
+static void
+vrrp_build(struct frame *f, const uint8_t *dmac, uint8_t proto,
+	   const char *group, uint8_t ttl, uint16_t frag, uint32_t payload)
+{
+	uint32_t i;
+
+	eth(f, dmac, LB_ETHERTYPE_IPV4);
+	ipv4(f, proto, "198.51.100.3", group, 5, payload, 0, frag);
+	f->b[f->ip_off + 8] = ttl;
+	put8(f, 0x31);          /* version 3, advertisement */
+	put8(f, 51);            /* VRID */
+	put8(f, 100);           /* priority */
+	put8(f, 1);             /* one address */
+	put16(f, 100);          /* max advert interval, centiseconds */
+	put16(f, 0);            /* checksum: not the parser's business */
+	put32(f, 0xc6336464);   /* 198.51.100.100 */
+	/* shorter or longer VRRP bytes: cut or padded */
+	if (payload < 12)
+		f->len -= 12 - payload;
+	for (i = 12; i < payload; i++)
+		put8(f, 0);
+}
+
+static void
+vrrp_good(struct frame *f)
+{
+	vrrp_build(f, mac_vrrp, LB_IPPROTO_VRRP, "224.0.0.18", 255, 0, 12);
+}
+
+static void
+vrrp_vlan(struct frame *f)
+{
+	struct frame v;
+
+	vrrp_good(&v);
+	eth(f, mac_vrrp, LB_ETHERTYPE_VLAN);
+	vlan(f, 100, LB_ETHERTYPE_IPV4);
+	f->ip_off = f->len;
+	put(f, v.b + v.ip_off, v.len - v.ip_off);
+}
+
+static void
+vrrp_header_only(struct frame *f)
+{
+	vrrp_build(f, mac_vrrp, LB_IPPROTO_VRRP, "224.0.0.18", 255, 0, 8);
+}
+
+static void
+vrrp_ttl_64(struct frame *f)
+{
+	vrrp_build(f, mac_vrrp, LB_IPPROTO_VRRP, "224.0.0.18", 64, 0, 12);
+}
+
+static void
+vrrp_ttl_254(struct frame *f)
+{
+	vrrp_build(f, mac_vrrp, LB_IPPROTO_VRRP, "224.0.0.18", 254, 0, 12);
+}
+
+static void
+vrrp_wrong_mac(struct frame *f)
+{
+	vrrp_build(f, mac_ospf, LB_IPPROTO_VRRP, "224.0.0.18", 255, 0, 12);
+}
+
+static void
+vrrp_unicast_mac(struct frame *f)
+{
+	vrrp_build(f, mac_port, LB_IPPROTO_VRRP, "224.0.0.18", 255, 0, 12);
+}
+
+static void
+vrrp_other_group(struct frame *f)
+{
+	vrrp_build(f, mac_vrrp, LB_IPPROTO_VRRP, "224.0.0.5", 255, 0, 12);
+}
+
+static void
+vrrp_first_fragment(struct frame *f)
+{
+	vrrp_build(f, mac_vrrp, LB_IPPROTO_VRRP, "224.0.0.18", 255, 0x2000,
+		   12);
+}
+
+static void
+vrrp_later_fragment(struct frame *f)
+{
+	vrrp_build(f, mac_vrrp, LB_IPPROTO_VRRP, "224.0.0.18", 255, 2, 12);
+}
+
+static void
+ospf_to_vrrp_group(struct frame *f)
+{
+	vrrp_build(f, mac_vrrp, 89, "224.0.0.18", 255, 0, 12);
+}
+
+static void
+vrrp_short(struct frame *f)
+{
+	vrrp_build(f, mac_vrrp, LB_IPPROTO_VRRP, "224.0.0.18", 255, 0, 7);
+}
+
+static void
+ospf_hello(struct frame *f)
+{
+	vrrp_build(f, mac_ospf, 89, "224.0.0.5", 1, 0, 12);
+}
+
 static const struct pkt_case cases[] = {
 	{ "TCP SYN", good_tcp, LB_PKT_IPV4, 0, 0 },
 	{ "UDP", good_udp, LB_PKT_IPV4, 0, 0 },
@@ -327,6 +444,31 @@ static const struct pkt_case cases[] = {
 	  LB_STAT_DROP_IP_DST_RESERVED, 0 },
 	{ "destination 127.0.0.1", dst_loopback, LB_PKT_DROP,
 	  LB_STAT_DROP_IP_DST_RESERVED, 0 },
+	{ "VRRP advertisement", vrrp_good, LB_PKT_VRRP, 0, LB_PKT_F_L2_MCAST },
+	{ "VRRP advertisement, VLAN tagged", vrrp_vlan, LB_PKT_VRRP, 0,
+	  LB_PKT_F_L2_MCAST | LB_PKT_F_VLAN },
+	{ "VRRP header without addresses", vrrp_header_only, LB_PKT_VRRP, 0,
+	  LB_PKT_F_L2_MCAST },
+	{ "VRRP with TTL 64", vrrp_ttl_64, LB_PKT_DROP,
+	  LB_STAT_DROP_IP_DST_BCAST, 0 },
+	{ "VRRP with TTL 254", vrrp_ttl_254, LB_PKT_DROP,
+	  LB_STAT_DROP_IP_DST_BCAST, 0 },
+	{ "VRRP to another multicast MAC", vrrp_wrong_mac, LB_PKT_DROP,
+	  LB_STAT_DROP_IP_DST_BCAST, 0 },
+	{ "VRRP to a unicast MAC", vrrp_unicast_mac, LB_PKT_DROP,
+	  LB_STAT_DROP_IP_DST_BCAST, 0 },
+	{ "VRRP to 224.0.0.5", vrrp_other_group, LB_PKT_DROP,
+	  LB_STAT_DROP_IP_DST_BCAST, 0 },
+	{ "VRRP first fragment", vrrp_first_fragment, LB_PKT_DROP,
+	  LB_STAT_DROP_IP_DST_BCAST, 0 },
+	{ "VRRP later fragment", vrrp_later_fragment, LB_PKT_DROP,
+	  LB_STAT_DROP_IP_DST_BCAST, 0 },
+	{ "protocol 89 to 224.0.0.18", ospf_to_vrrp_group, LB_PKT_DROP,
+	  LB_STAT_DROP_IP_DST_BCAST, 0 },
+	{ "VRRP under 8 bytes", vrrp_short, LB_PKT_DROP,
+	  LB_STAT_DROP_IP_DST_BCAST, 0 },
+	{ "OSPF hello to 224.0.0.5", ospf_hello, LB_PKT_DROP,
+	  LB_STAT_DROP_IP_DST_BCAST, 0 },
 	{ "ARP 27 bytes", arp_short, LB_PKT_DROP, LB_STAT_DROP_TRUNC_ARP, 0 },
 	{ "ARP for IPv6", arp_ipv6, LB_PKT_DROP, LB_STAT_DROP_TRUNC_ARP, 0 },
 };
@@ -397,13 +539,45 @@ parser_reads_fields(void **state)
 	assert_int_equal(pk.dst_port, 0);
 }
 
+/* A VRRP advertisement is read like any IPv4 packet: the master and
+ * the worker's subnet check use its source. */
+static void
+parser_reads_vrrp_fields(void **state)
+{
+	struct frame f;
+	struct lb_pkt pk;
+
+	(void)state;
+	vrrp_good(&f);
+	assert_int_equal(lb_pkt_parse(f.b, f.len, &pk), LB_PKT_VRRP);
+	assert_int_equal(pk.proto, LB_IPPROTO_VRRP);
+	assert_int_equal(pk.src_ip, ip4("198.51.100.3"));
+	assert_int_equal(pk.dst_ip, ip4("224.0.0.18"));
+	assert_int_equal(pk.l3_off, 14);
+	assert_int_equal(pk.l4_off, 34);
+	assert_int_equal(pk.l4_len, 12);
+	assert_int_equal(pk.flags & (LB_PKT_F_L2_MCAST | LB_PKT_F_L2_BCAST |
+				     LB_PKT_F_FRAG), LB_PKT_F_L2_MCAST);
+	/* Ethernet padding after the advertisement changes nothing */
+	put32(&f, 0);
+	put16(&f, 0);
+	assert_int_equal(lb_pkt_parse(f.b, f.len, &pk), LB_PKT_VRRP);
+	assert_int_equal(pk.l4_len, 12);
+	/* a source that can be no peer is refused before the group */
+	vrrp_good(&f);
+	memcpy(f.b + f.ip_off + 12, "\x7f\0\0\1", 4);
+	assert_int_equal(lb_pkt_parse(f.b, f.len, &pk), LB_PKT_DROP);
+	assert_int_equal(pk.drop, LB_STAT_DROP_IP_SRC);
+}
+
 /* Each truncation must be refused at its header's boundary with that
  * header's reason, and never accepted. */
 static void
 parser_truncated_at_every_length(void **state)
 {
 	static const build_fn frames[] = { good_tcp, good_udp, good_icmp,
-					   good_arp, vlan_tcp, ip_options };
+					   good_arp, vlan_tcp, ip_options,
+					   vrrp_good, vrrp_vlan };
 	unsigned int i;
 
 	(void)state;
@@ -608,6 +782,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(parser_table_of_good_and_malformed_frames),
 		cmocka_unit_test(parser_reads_fields),
+		cmocka_unit_test(parser_reads_vrrp_fields),
 		cmocka_unit_test(parser_truncated_at_every_length),
 		cmocka_unit_test(icmp_inner_reads_the_quoted_flow),
 		cmocka_unit_test(icmp_inner_refuses_short_quotes),

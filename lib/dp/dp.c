@@ -873,30 +873,39 @@ lb_dp_flow_computable(const struct lb_snapshot *s, uint16_t svc,
 /*
  * A flow just confirmed (or moved to another member): if a peer could
  * not compute its member from the packet (wrr, wlc, a client's record,
- * a member that went down), stage it for the master to announce, with
- * the client's persistence record. Only confirmed flows: a spoofed SYN
- * never gets here.
+ * a member that went down), stage it for the master to announce; with
+ * persistence, the client's record too (always with wrr and wlc, whose
+ * next choice for the client a peer could not compute either). Only
+ * confirmed flows: a spoofed SYN never gets here.
  */
 static __rte_noinline void
 sync_stage(struct lb_worker *w, const struct lb_snapshot *s,
 	   const struct dp_pkt *d, const struct lb_flow_entry *e)
 {
 	const struct lb_snap_service *svc = &s->services[d->svc];
+	bool flow = e->member != consistent(svc, &d->key, d->sig);
+	/* a client's record: with wrr or wlc a peer would schedule the
+	 * client's next connection anew, whatever the hash says */
+	bool record = svc->persist != NULL &&
+		(flow || svc->sched == LB_SCHED_WRR ||
+		 svc->sched == LB_SCHED_WLC);
 	struct lb_dp_sync *r;
 
-	if (e->member == consistent(svc, &d->key, d->sig))
+	if (!flow && !record)
 		return;
 	if (w->n_sync + 2 > LB_SYNC_STAGE) {
-		w->stats[LB_STAT_SYNC_RING_FULL]++;
+		w->stats[LB_STAT_SYNC_RING_FULL] += (unsigned int)flow + record;
 		return;
 	}
-	r = &w->sync[w->n_sync++];
-	*r = (struct lb_dp_sync){
-		.key = d->key, .member = e->member,
-		.member_gen = e->member_gen, .svc = d->svc,
-		.kind = LB_DP_SYNC_FLOW, .state = e->state,
-	};
-	if (svc->persist == NULL)
+	if (flow) {
+		r = &w->sync[w->n_sync++];
+		*r = (struct lb_dp_sync){
+			.key = d->key, .member = e->member,
+			.member_gen = e->member_gen, .svc = d->svc,
+			.kind = LB_DP_SYNC_FLOW, .state = e->state,
+		};
+	}
+	if (!record)
 		return;
 	r = &w->sync[w->n_sync++];
 	*r = (struct lb_dp_sync){
@@ -931,8 +940,9 @@ lb_dp_sync_flush(struct lb_worker *w)
  * A synced flow the master mapped to this balancer: install it as
  * confirmed on its member. A guess this table made meanwhile (a
  * mid-stream packet that came first) gives way; a flow this balancer
- * confirmed itself keeps its member (a refresh of the same flow only
- * pushes its expiry back).
+ * holds confirmed keeps its member while that member can take it (a
+ * refresh of the same flow only pushes its expiry back); one whose
+ * member failed follows the peer, which has moved it already.
  */
 static void
 sync_install_one(struct lb_worker *w, const struct lb_snapshot *s,
@@ -944,7 +954,9 @@ sync_install_one(struct lb_worker *w, const struct lb_snapshot *s,
 	struct lb_flow_entry *e;
 
 	if (r->svc >= s->n_services || r->member >= LB_MAX_MEMBERS ||
-	    r->state >= LB_FLOW_STATE_MAX ||
+	    r->kind != LB_DP_SYNC_FLOW ||
+	    (r->key.proto == LB_IPPROTO_TCP ? r->state != LB_FLOW_TCP_EST :
+	     (r->key.proto != LB_IPPROTO_UDP || r->state != LB_FLOW_UDP)) ||
 	    s->members[r->member].gen != r->member_gen)
 		return;   /* changed since the master mapped it */
 	if (pos >= 0) {
@@ -955,6 +967,16 @@ sync_install_one(struct lb_worker *w, const struct lb_snapshot *s,
 			 * alive as long as the flow lives there */
 			uint32_t until = w->now + s->timeouts.t[r->state];
 
+			if (e->member != r->member && e->svc == r->svc &&
+			    (s->members[e->member].gen != e->member_gen ||
+			     !persist_usable(s, &s->services[e->svc],
+					     e->member))) {
+				/* ours points at a member that failed, the
+				 * peer moved the flow already: follow it */
+				lb_flow_set_member(ft, e, r->member,
+						   r->member_gen);
+				w->stats[LB_STAT_SYNC_INSTALLED]++;
+			}
 			if (e->state == r->state && e->member == r->member &&
 			    e->member_gen == r->member_gen &&
 			    (int32_t)(until - e->expire) > 0)
@@ -1169,7 +1191,9 @@ flow_decide(struct lb_worker *w, const struct lb_snapshot *s,
 		/* the end of a flow we do not know: pass it on, keep no
 		 * state for it; its client's record says where it was */
 		d->member = LB_SCHED_NONE;
-		if (unlikely(svc->persist != NULL))
+		if (unlikely(s->sync) && sync_home(w, s, svc, d, &home))
+			d->member = home.member;   /* a synced flow */
+		else if (unlikely(svc->persist != NULL))
 			d->member = persist_find(w, s, svc, d->key.src_ip);
 		if (d->member == LB_SCHED_NONE)
 			d->member = consistent(svc, &d->key, d->sig);
