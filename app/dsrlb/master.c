@@ -545,6 +545,7 @@ dsrlb_master_init(struct dsrlb_app *app)
 	int rc;
 
 	app->start_ms = dsrlb_now_ms();
+	app->vrrp_sent_ms = app->start_ms;   /* "start": "active": a grace */
 	app->ep = epoll_create1(EPOLL_CLOEXEC);
 	if (app->ep < 0) {
 		APP_LOG(ERR, "epoll: %s", strerror(errno));
