@@ -1,0 +1,533 @@
+# SPDX-License-Identifier: BSD-3-Clause
+# Copyright(c) 2026 The dsrlb authors
+"""The high-availability lab: the namespace lab of labnet.py with several
+balancers on one segment, keepalived or BIRD beside each.
+
+    client 203.0.113.10 ── router 203.0.113.1 | 198.51.100.1 ───┐
+                                          bridge "seg" (ns <id>s)
+      fe1..fe4 198.51.100.11-14 (VIP 198.51.100.100 on lo) ─────┤
+      balancer k (ns <id>b<k>), k = 1..N:                       │
+        dsrlb: net_tap "dp0" (198.51.100.<1+k>, exception       │
+        "dsrlb0", MAC 02:d5:1b:00:0<k>:02) ── bridge "br0" ──   │
+        veth "up0" ─────────────────────────── "lb<k>" ─────────┘
+
+The segment bridge lives in a namespace of its own (labnet's "ns_lb",
+here the segment only), with the router's and the frontends' links as in
+labnet. Each balancer has its own namespace: dsrlb's TAP joins a bridge
+there, uplinked by a veth into the segment (a bridge port must be in the
+bridge's namespace, and dsrlb's TAP must stay in dsrlb's).
+
+keepalived and BIRD run with the shipped configurations (config/),
+changed only where a placeholder needs this lab's value (addresses,
+priority, paths, logging to stderr).
+
+Every namespace and interface name carries labnet's per-run id; a lab
+left by a killed run is removed (labnet.remove_stale_labs) before a new
+one is built. Only documentation addresses, only in these namespaces.
+"""
+
+import json
+import os
+import re
+import signal
+import subprocess
+
+import framework
+from framework import (ROOT, Ctl, Dsrlb, TestFailure, wait_for,
+                       scratch_dir)
+from labnet import Lab, sh, ROUTER, VIP
+
+CONFIG = os.path.join(ROOT, "config")
+KEEPALIVED_CONF = os.path.join(CONFIG, "keepalived-dsrlb.conf")
+NOTIFY = os.path.join(CONFIG, "dsrlb-vrrp-notify")
+BIRD_BALANCER = os.path.join(CONFIG, "bird-balancer.conf")
+BIRD_ROUTER = os.path.join(CONFIG, "bird-router.conf")
+DSRLBCTL = os.path.join(framework.BUILD, "app", "dsrlbctl", "dsrlbctl")
+ANNOUNCE_TABLE = 25716
+
+
+def balancer_addr(k):
+    """Balancer k's own address: 198.51.100.2, .3, .4."""
+    return "198.51.100.%d" % (1 + k)
+
+
+def render(path, out, subs):
+    """Copy a shipped configuration to out with subs applied: a list of
+    (regular expression, replacement), each of which must match (a
+    shipped file that lost a placeholder fails the lab, not silently
+    keeps its default)."""
+    with open(path) as f:
+        text = f.read()
+    for pattern, repl in subs:
+        text, n = re.subn(pattern, repl, text, flags=re.M)
+        if n == 0:
+            raise TestFailure("%s: nothing matches %r" % (path, pattern))
+    with open(out, "w") as f:
+        f.write(text)
+    return out
+
+
+class Balancer:
+    """Balancer k of an HaLab: its namespace, addresses, dsrlb, and the
+    keepalived and BIRD beside it."""
+
+    def __init__(self, lab, k):
+        self.lab = lab
+        self.k = k
+        self.name = "lb%d" % k
+        self.ns = "%sb%d" % (lab.id, k)
+        self.addr = balancer_addr(k)
+        self.dp_mac = "02:d5:1b:00:%02x:02" % k        # dsrlb's MAC
+        self.tap_mac = "02:d5:1b:00:%02x:fd" % k       # the TAP's kernel side
+        self.bridge_mac = "02:d5:1b:00:%02x:fe" % k
+        self.dir = scratch_dir(self.name)
+        self.sock = os.path.join(self.dir, "dsrlb.sock")
+        self.dsrlb = None
+        self.config = None
+        self.ctl = None
+        self.restarts = 0
+        self.keepalived = None
+        self.keepalived_n = 0
+        self.bird = None
+        self.bird_sock = os.path.join(self.dir, "bird.ctl")
+        self.notify_log = None
+
+    # ---- dsrlb ----
+
+    def start(self, config=None):
+        """Start dsrlb (config, or the last one) in the balancer's
+        namespace and join its TAP to the balancer's bridge (with
+        another MAC on the kernel side, as labnet.start_dsrlb)."""
+        if config is not None:
+            self.config = config
+        self.dsrlb = Dsrlb(self.config,
+                           ["net_tap0,iface=dp0,mac=%s" % self.dp_mac],
+                           name=self.name, netns=self.ns, workdir=self.dir,
+                           memory=512)
+        self.dsrlb.start()
+        wait_for(lambda: self.lab.link_exists(self.ns, "dp0"),
+                 "%s: the TAP interface" % self.name)
+        sh("ip", "-n", self.ns, "link", "set", "dp0", "address",
+           self.tap_mac)
+        sh("ip", "-n", self.ns, "link", "set", "dp0", "master", "br0", "up")
+        self.ctl = Ctl(self.sock)
+        return self.dsrlb
+
+    def running(self):
+        return self.dsrlb is not None and self.dsrlb.proc is not None \
+            and self.dsrlb.proc.poll() is None
+
+    def stop(self, sig=signal.SIGTERM):
+        """Stop dsrlb with sig (SIGKILL: a crash); wait until its
+        interfaces are gone (they vanish with the process). Its log is
+        kept as dsrlb.log.N. Its exit status (-sig if killed)."""
+        if self.ctl is not None:
+            self.ctl.close()
+            self.ctl = None
+        if self.dsrlb is None:
+            return None
+        old = self.dsrlb
+        rc = old.stop(sig)
+        self.dsrlb = None
+        self.restarts += 1
+        if os.path.exists(old.log_path):
+            os.rename(old.log_path, "%s.%d" % (old.log_path, self.restarts))
+        wait_for(lambda: not any(self.lab.link_exists(self.ns, i)
+                                 for i in ("dp0", "dsrlb0")),
+                 "%s: the old dsrlb's TAP interfaces gone" % self.name)
+        return rc
+
+    def kill(self):
+        """kill -9 dsrlb; its exit status."""
+        return self.stop(signal.SIGKILL)
+
+    def restart(self, sig=signal.SIGTERM, config=None):
+        rc = self.stop(sig)
+        self.start(config)
+        return rc
+
+    def call(self, method, params=None):
+        return self.ctl.call(method, params)
+
+    def status(self):
+        return self.call("status")
+
+    def active(self):
+        return self.status()["active"]
+
+    def stats(self):
+        return self.call("stats")
+
+    def ha_status(self):
+        return self.status().get("high_availability", {})
+
+    def wait_stats_master(self, counter, base, timeout=20):
+        """Until the master counter is above its value in base (master
+        stats): the master stats."""
+        def done():
+            m = self.stats()["master"]
+            return m if m[counter] > base[counter] else None
+        return wait_for(done, "%s: master %s above %d" % (
+            self.name, counter, base[counter]), timeout=timeout,
+            interval=0.1)
+
+    def dsrlbctl(self, *args, check=True):
+        """Run the dsrlbctl of this build against this balancer."""
+        return sh(DSRLBCTL, "-s", self.sock, *args, check=check)
+
+    def wait_resolved(self):
+        def done():
+            ms = self.call("members.list")
+            return all(m["mac"] for m in ms) and ms
+        return wait_for(done, "%s: every member resolved" % self.name)
+
+    def wait_health(self, service, member, state="up", timeout=60):
+        def done():
+            for c in self.call("health.list"):
+                if (c["service"], c["member"], c["state"]) == \
+                        (service, member, state) and \
+                        (state != "up" or c["last"] == "passed"):
+                    return c
+            return None
+        return wait_for(done, "%s: %s/%s %s" % (self.name, service, member,
+                                                 state), timeout=timeout)
+
+    # ---- keepalived ----
+
+    def start_keepalived(self, priority):
+        """keepalived (VRRP only) in the balancer's namespace with the
+        shipped configuration: only the priority and the hook's path
+        (with dsrlbctl and the socket in its environment) changed. Logs
+        to keepalived.log.N in the balancer's directory.
+
+        As config/keepalived-dsrlb.service.conf has systemd do, it starts
+        once dsrlb0 has its address: keepalived 2.2.7 does not run VRRP
+        on an interface that appears after it started (nor on one
+        re-created under it), so it is started after every start of
+        dsrlb, and stopped when dsrlb stops."""
+        def has_address():
+            return self.lab.ns(self.ns, "ip", "-4", "-o", "addr", "show",
+                               "dev", "dsrlb0", check=False).count(" inet ")
+        wait_for(has_address, "%s: dsrlb0 with its address" % self.name)
+        self.keepalived_n += 1
+        n = self.keepalived_n
+        conf = render(KEEPALIVED_CONF,
+                      os.path.join(self.dir, "keepalived.conf"), [
+                          (r"^(\s*priority) \d+$", r"\1 %d" % priority),
+                          (r'^(\s*notify) "/usr/local/sbin/dsrlb-vrrp-notify"$',
+                           r'\1 "%s"' % NOTIFY),
+                      ])
+        self.keepalived_log = os.path.join(self.dir, "keepalived.log.%d" % n)
+        self.notify_log = os.path.join(self.dir, "notify.log.%d" % n)
+        env = dict(os.environ, DSRLBCTL=DSRLBCTL, DSRLB_SOCKET=self.sock,
+                   DSRLB_VRRP_LOCK=os.path.join(self.dir, "notify.lock"),
+                   DSRLB_VRRP_STATE=os.path.join(self.dir, "notify.state"),
+                   DSRLB_VRRP_LOG=self.notify_log)
+        log = open(self.keepalived_log, "w")
+        pids = [os.path.join(self.dir, "keepalived%s.pid" % s)
+                for s in ("", "_vrrp", "_checkers", "_bfd")]
+        self.keepalived = subprocess.Popen(
+            ["ip", "netns", "exec", self.ns, "keepalived", "--vrrp",
+             "--dont-fork", "--log-console", "--log-detail", "--no-syslog",
+             "-f", conf, "-p", pids[0], "-r", pids[1], "-c", pids[2],
+             "-b", pids[3]],
+            stdout=log, stderr=subprocess.STDOUT, env=env,
+            start_new_session=True)
+        log.close()
+        return self.keepalived
+
+    def stop_keepalived(self, sig=signal.SIGTERM):
+        p = self.keepalived
+        if p is None:
+            return None
+        self.keepalived = None
+        if p.poll() is None:
+            p.send_signal(sig)
+            try:
+                p.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(p.pid, signal.SIGKILL)
+                p.wait()
+        return p.returncode
+
+    def kill_keepalived(self):
+        """kill -9 keepalived, its parent and VRRP processes at once (a
+        crash: no hook runs, no last advert)."""
+        p = self.keepalived
+        if p is None:
+            return None
+        self.keepalived = None
+        try:
+            os.killpg(p.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        return p.wait(timeout=20)
+
+    def keepalived_output(self):
+        try:
+            with open(self.keepalived_log) as f:
+                return f.read()
+        except (OSError, AttributeError):
+            return ""
+
+    def notify_output(self):
+        """What the notify hook logged (DSRLB_VRRP_LOG)."""
+        try:
+            with open(self.notify_log) as f:
+                return f.read()
+        except (OSError, TypeError):
+            return ""
+
+    def vrrp_state(self):
+        """keepalived's last state of the instance, from its log
+        ("Entering MASTER STATE" ...): MASTER, BACKUP, FAULT or None."""
+        states = re.findall(r"\(dsrlb\) Entering (\w+) STATE",
+                            self.keepalived_output())
+        return states[-1] if states else None
+
+    # ---- BIRD ----
+
+    def start_bird(self, router=ROUTER):
+        """BIRD in the balancer's namespace with the shipped
+        config/bird-balancer.conf: its own address, the router's, and
+        logging to stderr (bird.log)."""
+        conf = render(BIRD_BALANCER, os.path.join(self.dir, "bird.conf"), [
+            (r"^log syslog all;$", "log stderr all;"),
+            (r"^router id [0-9.]+;$", "router id %s;" % self.addr),
+            (r"^define OWN_ADDRESS = [0-9.]+;$",
+             "define OWN_ADDRESS = %s;" % self.addr),
+            (r"^define ROUTER_ADDRESS = [0-9.]+;$",
+             "define ROUTER_ADDRESS = %s;" % router),
+        ])
+        self.bird = start_bird(self.ns, conf, self.bird_sock,
+                               os.path.join(self.dir, "bird"))
+        return self.bird
+
+    def birdc(self, *cmd):
+        return birdc(self.ns, self.bird_sock, *cmd)
+
+    def announced(self):
+        """The routes dsrlb keeps in its announcement table."""
+        return kernel_routes(self.ns, table=ANNOUNCE_TABLE)
+
+
+def start_bird(ns, conf, sock, base):
+    """bird -f in namespace ns; stdout and stderr to base.log."""
+    log = open(base + ".log", "a")
+    p = subprocess.Popen(["ip", "netns", "exec", ns, "bird", "-f", "-c", conf,
+                          "-s", sock, "-P", base + ".pid"],
+                         stdout=log, stderr=subprocess.STDOUT,
+                         start_new_session=True)
+    log.close()
+    wait_for(lambda: p.poll() is None and os.path.exists(sock) and
+             birdc(ns, sock, "show", "status"), "BIRD in %s" % ns,
+             timeout=20)
+    return p
+
+
+def stop_process(p, sig=signal.SIGTERM):
+    if p is None or p.poll() is not None:
+        return
+    p.send_signal(sig)
+    try:
+        p.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(p.pid, signal.SIGKILL)
+        p.wait()
+
+
+def birdc(ns, sock, *cmd):
+    """birdc's output of one command."""
+    return sh("ip", "netns", "exec", ns, "birdc", "-s", sock, *cmd)
+
+
+def kernel_routes(ns, table=None, dst=None):
+    """ip -j route show [table T] [DST] in namespace ns."""
+    cmd = ["ip", "-n", ns, "-j", "route", "show"]
+    if table is not None:
+        cmd += ["table", str(table)]
+    if dst is not None:
+        cmd += [dst]
+    p = subprocess.run(cmd, capture_output=True, text=True)
+    if p.returncode != 0:
+        if "does not exist" in p.stderr:
+            return []       # a table nothing was put in yet
+        raise TestFailure("%s: exit %d: %s" % (" ".join(cmd), p.returncode,
+                                               p.stderr.strip()))
+    return json.loads(p.stdout or "[]")
+
+
+class HaLab(Lab):
+    """A labnet Lab whose segment holds n_balancers balancers.
+
+    The Lab's own dsrlb helpers (start_dsrlb, ...) are not used: each
+    balancer is a Balancer (self.lbs[k - 1]); the Lab's traffic and
+    frontend helpers (start_sessions, add_frontend, capture, ...) are.
+    """
+
+    def __init__(self, n_balancers=2, **kw):
+        super().__init__(**kw)
+        # labnet's balancer namespace holds the segment bridge only
+        self.ns_lb = self.id + "s"
+        self.ns_seg = self.ns_lb
+        self.lbs = [Balancer(self, k) for k in range(1, n_balancers + 1)]
+        self.router_bird = None
+        self.router_bird_sock = os.path.join(self.dir, "bird-router.ctl")
+
+    def build(self):
+        super().build()
+        for b in self.lbs:
+            self.build_balancer(b)
+        return self
+
+    def build_balancer(self, b):
+        sh("ip", "netns", "add", b.ns)
+        sh("ip", "-n", b.ns, "link", "set", "lo", "up")
+        self.sysctl(b.ns, "net.ipv6.conf.all.disable_ipv6=1",
+                    "net.ipv6.conf.default.disable_ipv6=1",
+                    # only dsrlb0 answers ARP for the own address (not
+                    # the bridge), as on labnet's balancer namespace
+                    "net.ipv4.conf.all.arp_ignore=1",
+                    "net.ipv4.conf.all.arp_announce=2")
+        self.ns(b.ns, "sh", "-c",
+                "for f in /proc/sys/net/bridge/bridge-nf-call-*; do "
+                "[ -e \"$f\" ] && echo 0 > \"$f\"; done; true")
+        sh("ip", "-n", b.ns, "link", "add", "br0", "type", "bridge")
+        sh("ip", "-n", b.ns, "link", "set", "br0", "address", b.bridge_mac,
+           "up")
+        self.link(b.ns, "up0", self.ns_seg, b.name)
+        sh("ip", "-n", b.ns, "link", "set", "up0", "master", "br0", "up")
+        sh("ip", "-n", self.ns_seg, "link", "set", b.name, "master", "seg",
+           "up")
+
+    def balancer_config(self, b, ha=None, checks=None, scheduler=None,
+                        **extra):
+        """labnet's configuration for balancer b: its own address and
+        control socket; ha as "high_availability"; scheduler for every
+        stateful service."""
+        cfg = self.config(checks=checks, **extra)
+        cfg["ports"][0]["address"] = b.addr + "/24"
+        cfg["control_socket"] = b.sock
+        if ha is not None:
+            cfg["high_availability"] = ha
+        if scheduler is not None:
+            for s in cfg["services"]:
+                if not s.get("stateless"):
+                    s["scheduler"] = scheduler
+        return cfg
+
+    # ---- the router's BIRD ----
+
+    def start_router_bird(self):
+        """BIRD on the router with the shipped config/bird-router.conf
+        (logging to stderr), and the kernel's L4 multipath hash."""
+        self.sysctl(self.ns_router, "net.ipv4.fib_multipath_hash_policy=1")
+        conf = render(BIRD_ROUTER, os.path.join(self.dir, "bird-router.conf"),
+                      [(r"^log syslog all;$", "log stderr all;")])
+        self.router_bird = start_bird(self.ns_router, conf,
+                                      self.router_bird_sock,
+                                      os.path.join(self.dir, "bird-router"))
+        return self.router_bird
+
+    def router_birdc(self, *cmd):
+        return birdc(self.ns_router, self.router_bird_sock, *cmd)
+
+    def vip_next_hops(self, vip=VIP):
+        """The router's kernel next hops for vip (a /32 from BGP): sorted
+        gateway addresses, [] without such a route."""
+        hops = []
+        for r in kernel_routes(self.ns_router, dst=vip):
+            if r.get("dst") != vip:
+                continue        # the connected /24 matches too
+            if "gateway" in r:
+                hops.append(r["gateway"])
+            for h in r.get("nexthops", []):
+                hops.append(h["gateway"])
+        return sorted(hops)
+
+    def wait_next_hops(self, addrs, vip=VIP, timeout=60):
+        want = sorted(addrs)
+        last = []
+
+        def done():
+            last[:] = self.vip_next_hops(vip)
+            return last == want
+        try:
+            return wait_for(done, "router: %s via %s" % (vip, want),
+                            timeout=timeout, interval=0.1)
+        except TestFailure as e:
+            raise TestFailure("%s; next hops now %s\n%s" % (
+                e, last, self.router_birdc("show", "protocols")))
+
+    # ---- sync frames ----
+
+    @staticmethod
+    def sync_message(sync_id, mtype=1, records=(), seq=1, magic=0x44534c53,
+                     version=1):
+        """A sync message (ha-design.md wire format): records are
+        (kind, proto, state, client, vip, cport, vport, member)."""
+        import socket as s
+        import struct
+        body = b""
+        for kind, proto, state, client, vip, cport, vport, member in records:
+            body += struct.pack("!BBBB4s4sHH4s", kind, proto, state, 0,
+                                s.inet_aton(client), s.inet_aton(vip),
+                                cport, vport, s.inet_aton(member))
+        return struct.pack("!IBBHII", magic, version, mtype, len(records),
+                           sync_id, seq) + body
+
+    # ---- teardown ----
+
+    def teardown(self):
+        rc = 0
+        try:
+            for b in self.lbs:
+                try:
+                    b.stop_keepalived()
+                except Exception:
+                    pass
+                stop_process(b.bird)
+                b.bird = None
+            stop_process(self.router_bird)
+            self.router_bird = None
+            for b in self.lbs:
+                try:
+                    r = b.stop()
+                except Exception:
+                    r = "stop failed"
+                if r not in (0, None):
+                    rc = r
+        finally:
+            try:
+                r = super().teardown()
+                rc = rc or r
+            finally:
+                for b in self.lbs:
+                    subprocess.run(["ip", "netns", "del", b.ns],
+                                   capture_output=True)
+        return rc
+
+
+def wait_vrrp(lbs, timeout=60):
+    """Until exactly one of lbs (balancers with keepalived) is active,
+    every other standby, and keepalived agrees (MASTER on the active one,
+    BACKUP elsewhere): the active Balancer."""
+    def done():
+        act = [b for b in lbs if b.active()]
+        if len(act) != 1:
+            return None
+        for b in lbs:
+            if b.vrrp_state() != ("MASTER" if b is act[0] else "BACKUP"):
+                return None
+        return act[0]
+    try:
+        return wait_for(done, "one active balancer", timeout=timeout,
+                        interval=0.2)
+    except TestFailure as e:
+        raise TestFailure("%s: %s" % (e, ["%s active %s keepalived %s" % (
+            b.name, b.running() and b.active(), b.vrrp_state())
+            for b in lbs]))
+
+
+__all__ = ["HaLab", "Balancer", "render", "wait_vrrp", "balancer_addr",
+           "kernel_routes", "ANNOUNCE_TABLE", "VIP"]

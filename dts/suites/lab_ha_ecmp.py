@@ -1,0 +1,258 @@
+# SPDX-License-Identifier: BSD-3-Clause
+# Copyright(c) 2026 The dsrlb authors
+"""Active/active with BGP and ECMP in the namespace lab (issue 8): two
+balancers in mode ecmp, BIRD with the shipped configuration on each and
+on the router (multipath, BFD); a balancer is killed under open
+sessions."""
+
+import copy
+import signal
+import time
+
+from framework import TestSuite, verify, wait_for
+from halab import HaLab, ANNOUNCE_TABLE, VIP
+from labnet import verify_sessions_answered, servers
+
+SESSIONS = 50           # POP3, and as many IMAP: 100 sessions
+INTERVAL_MS = 250
+
+
+class LabHaEcmp(TestSuite):
+    """Two dsrlb in mode "ecmp" on one segment, each with BIRD (shipped
+    config/bird-balancer.conf) announcing the VIP /32 that dsrlb puts in
+    kernel table 25716; BIRD on the router (shipped
+    config/bird-router.conf: dynamic BGP, merge paths, BFD) with the L4
+    multipath hash. The VIP is reachable only through BGP: dsrlb answers
+    no ARP for it in mode ecmp (the router's connected /24 would
+    otherwise ARP for it)."""
+
+    GROUP = "lab"
+
+    def set_up_suite(self):
+        self.lab = HaLab(n_balancers=2)
+        self.lab.build()
+        self.lab.start_router_bird()
+        for b in self.lab.lbs:
+            b.start(self.lab.balancer_config(b, ha={"mode": "ecmp"}))
+        for b in self.lab.lbs:
+            b.start_bird()
+        for b in self.lab.lbs:
+            self.wait_announcing(b)
+        self.lab.wait_next_hops([b.addr for b in self.lab.lbs])
+
+    def tear_down_suite(self):
+        if not hasattr(self, "lab"):
+            return
+        rc = self.lab.teardown()
+        verify(rc == 0, "a dsrlb exited %s on SIGTERM" % rc)
+
+    # ---- helpers ----
+
+    def wait_announcing(self, b):
+        """dsrlb is active, every member resolved, and its VIP route is
+        in table 25716 (status lists it as announced)."""
+        b.wait_resolved()
+        verify(b.active(), "%s not active (mode ecmp starts active)"
+               % b.name)
+
+        def announced():
+            routes = [r for r in b.announced() if r.get("dst") == VIP]
+            return routes and routes[0].get("dev") == "dsrlb0" and routes
+        wait_for(announced, "%s: %s/32 dev dsrlb0 in table %d" % (
+            b.name, VIP, ANNOUNCE_TABLE), timeout=30)
+        ha = b.ha_status()
+        verify(ha.get("mode") == "ecmp" and VIP in ha.get("announced", []),
+               "%s: status high_availability %s" % (b.name, ha))
+
+    def flow_new(self):
+        return {b.name: b.stats()["workers"]["flow_new"]
+                for b in self.lab.lbs}
+
+    def open_sessions(self):
+        sets = []
+        for port in (110, 143):
+            p, started = self.lab.start_sessions(port, SESSIONS, INTERVAL_MS)
+            sets.append((port, p, started))
+            bad = [s for s in started if "error" in s]
+            verify(not bad, "port %d: sessions not opened: %s"
+                   % (port, bad[:5]))
+        return sets
+
+    def wait_rounds(self, sets, rounds):
+        for port, _, started in sets:
+            self.lab.wait_session_rounds(
+                started, rounds, key="pop3-noop" if port == 110
+                else "imap-noop")
+
+    def stop_sessions(self, sets, error):
+        summaries = [(port, self.lab.stop_sessions(p), started)
+                     for port, p, started in sets]
+        if error is not None:
+            failed = ["port %d: %s" % (port, s) for port, summary, _ in
+                      summaries for s in summary["sessions"] if s["failed"]]
+            raise AssertionError("%s: %s\n%d sessions failed: %s" % (
+                type(error).__name__, error, len(failed),
+                failed[:5])) from error
+        return summaries
+
+    def verify_sessions(self, summaries):
+        for port, summary, started in summaries:
+            failed = [s for s in summary["sessions"] if s["failed"]]
+            verify(not failed, "port %d: %d of %d sessions failed: %s"
+                   % (port, len(failed), SESSIONS, failed[:5]))
+            verify(len(summary["sessions"]) == SESSIONS, "%d sessions"
+                   % len(summary["sessions"]))
+            verify_sessions_answered(summary, started)
+
+    def kill_and_return(self, victim, config=None):
+        """The case: see test_b_kill_one_balancer. The victim comes back
+        with config (default: the one it ran with)."""
+        lab = self.lab
+        others = [b for b in lab.lbs if b is not victim]
+        lab.wait_next_hops([b.addr for b in lab.lbs])
+        base = self.flow_new()
+        sets = self.open_sessions()
+        error = None
+        try:
+            self.wait_rounds(sets, 2)
+            opened = self.flow_new()
+            spread = {n: opened[n] - base[n] for n in opened}
+            verify(all(v > 0 for v in spread.values()),
+                   "sessions did not spread over the balancers: new flows "
+                   "%s" % spread)
+            mid0 = {b.name: b.stats()["workers"]["flow_midstream"]
+                    for b in others}
+            t0 = time.monotonic()
+            rc = victim.kill()
+            verify(rc == -signal.SIGKILL, "%s exited %s, not killed"
+                   % (victim.name, rc))
+            # BFD (or the hold timer) drops the session: one next hop less
+            lab.wait_next_hops([b.addr for b in others])
+            times = {"withdrawn": time.monotonic() - t0}
+            proto = lab.router_birdc("show", "route", "for", VIP, "all")
+            verify(victim.addr not in proto, "the router's BIRD still has "
+                   "a route via %s:\n%s" % (victim.addr, proto))
+            self.wait_rounds(sets, 3)
+            took = {b.name: b.stats()["workers"]["flow_midstream"] -
+                    mid0[b.name] for b in others}
+            verify(sum(took.values()) > 0, "no balancer took a session "
+                   "over: flow_midstream %s" % took)
+            # back: the same dsrlb, announcing again through its BIRD
+            t0 = time.monotonic()
+            victim.start(config)
+            times["started"] = time.monotonic() - t0
+            self.wait_announcing(victim)
+            times["announcing"] = time.monotonic() - t0
+            lab.wait_next_hops([b.addr for b in lab.lbs])
+            times["next hop back"] = time.monotonic() - t0
+            self.wait_rounds(sets, 3)
+        except Exception as e:
+            error = e
+        summaries = self.stop_sessions(sets, error)
+        self.verify_sessions(summaries)
+        print("    new flows per balancer %s; taken over mid-stream %s; "
+              "seconds (not asserted): %s" % (spread, took, ", ".join(
+                  "%s %.1f" % kv for kv in times.items())))
+        return summaries
+
+    # ---- cases ----
+
+    def test_a_spread(self):
+        """Steps: 40 POP3 connections from the client, one at a time,
+        each from a new source port.
+        Verify: every one is served; both balancers created flows for
+        them (flow_new grew on each: the router spreads by the L4
+        hash); the router's route for the VIP has both balancers as
+        next hops."""
+        lab = self.lab
+        verify(lab.vip_next_hops() == sorted(b.addr for b in lab.lbs),
+               "next hops %s" % lab.vip_next_hops())
+        base = self.flow_new()
+        res = lab.connect(110, 40)
+        bad = [r for r in res if not r["ok"]]
+        verify(not bad, "%d of 40 connections failed: %s" % (len(bad),
+                                                              bad[:3]))
+        now = self.flow_new()
+        spread = {n: now[n] - base[n] for n in now}
+        print("    new flows per balancer %s, servers %s"
+              % (spread, servers(res)))
+        verify(all(v > 0 for v in spread.values()),
+               "connections did not spread over the balancers: %s" % spread)
+
+    def test_b_kill_one_balancer(self):
+        """Steps: 50 POP3 and 50 IMAP sessions (maglev), a NOOP on each
+        every 250 ms; kill -9 balancer 2; then start it again.
+        Verify: the sessions spread over both balancers; after the kill,
+        the router's kernel route for the VIP has one next hop less and
+        its BIRD no route via the killed balancer; the other balancer
+        takes sessions over mid-stream; every session answers every
+        NOOP, from the frontend that greeted it, across the kill and
+        the return (which puts the balancer back as a next hop)."""
+        self.kill_and_return(self.lab.lbs[1])
+
+    def test_c_member_add_orders(self):
+        """Steps: two more frontends (fe5, fe6) are built; member.add
+        puts them into balancer 1 as fe5 then fe6, into balancer 2 as
+        fe6 then fe5 (dsrlbctl add-member); then as
+        test_b_kill_one_balancer, killing balancer 1.
+        Verify: both balancers list both new members, resolved; the
+        sessions reach the new members too; every session survives the
+        kill and the return: the two balancers built the same Maglev
+        tables from different histories, so a session moved from one to
+        the other reaches the same member."""
+        lab = self.lab
+        b1, b2 = lab.lbs
+        new = [lab.add_frontend(), lab.add_frontend()]
+        names = ["fe%d" % i for i in new]
+        for b, order in ((b1, new), (b2, list(reversed(new)))):
+            for i in order:
+                b.dsrlbctl("add-member", "fe%d" % i, lab.fe_addr(i))
+        for b in lab.lbs:
+            ms = {m["name"]: m for m in b.wait_resolved()}
+            verify(all(n in ms for n in names), "%s members %s"
+                   % (b.name, sorted(ms)))
+        # b1 comes back with them in its configuration file (fe6 first)
+        cfg = copy.deepcopy(b1.config)
+        cfg["members"] += [{"name": "fe%d" % i, "address": lab.fe_addr(i)}
+                           for i in reversed(new)]
+        summaries = self.kill_and_return(b1, cfg)
+        reached = set()
+        for _, _, started in summaries:
+            reached |= {s["server"] for s in started}
+        verify(reached & set(names), "no session reached %s: %s"
+               % (names, sorted(reached)))
+
+    def test_d_withdraw_on_deactivate_and_no_member(self):
+        """Steps: dsrlbctl deactivate on balancer 2, then activate; then
+        every member of balancer 2 disabled (dsrlbctl disable), then
+        enabled again. New connections meanwhile.
+        Verify: deactivated, balancer 2 has no route in table 25716 and
+        the router's route for the VIP has balancer 1 only; activated,
+        both again; with no usable member the route is withdrawn the same
+        way, and back once a member is; connections keep working through
+        balancer 1 while balancer 2 is out."""
+        lab = self.lab
+        b1, b2 = lab.lbs
+        both = [b1.addr, b2.addr]
+
+        def out_and_back(leave, come_back, what):
+            leave()
+            wait_for(lambda: not [r for r in b2.announced()
+                                  if r.get("dst") == VIP],
+                     "%s: %s: its route gone from table %d"
+                     % (b2.name, what, ANNOUNCE_TABLE), timeout=30)
+            lab.wait_next_hops([b1.addr])
+            res = lab.connect(110, 10)
+            verify(all(r["ok"] for r in res), "%s: connections failed: %s"
+                   % (what, [r for r in res if not r["ok"]][:3]))
+            come_back()
+            self.wait_announcing(b2)
+            lab.wait_next_hops(both)
+
+        lab.wait_next_hops(both)
+        out_and_back(lambda: b2.dsrlbctl("deactivate"),
+                     lambda: b2.dsrlbctl("activate"), "deactivated")
+        members = [m["name"] for m in b2.call("members.list")]
+        out_and_back(lambda: [b2.dsrlbctl("disable", m) for m in members],
+                     lambda: [b2.dsrlbctl("enable", m) for m in members],
+                     "every member disabled")

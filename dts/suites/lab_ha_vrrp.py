@@ -1,0 +1,441 @@
+# SPDX-License-Identifier: BSD-3-Clause
+# Copyright(c) 2026 The dsrlb authors
+"""Active/standby with keepalived in the namespace lab (issue 8): two
+balancers in mode vrrp, keepalived with the shipped configuration and
+notify hook on each; the active one is killed under open sessions."""
+
+import json
+import os
+import signal
+import time
+
+from framework import TestSuite, verify, wait_for
+from halab import HaLab, wait_vrrp, VIP
+from labnet import verify_sessions_answered, servers
+
+CHECK = {"interval": 0.5, "timeout": 0.4, "rise": 2, "fall": 3}
+CHECKS = {"pop3": dict(CHECK, type="pop3"),
+          "imap": dict(CHECK, type="imap")}
+FRONTENDS = ("fe1", "fe2", "fe3", "fe4")
+SESSIONS = 25           # POP3, and as many IMAP: 50 sessions
+INTERVAL_MS = 200
+SYNC_ID = 7
+SYNC_PORT = 8848
+PRIORITY = {1: 150, 2: 100}
+FAKE_MAC = "02:d5:1b:00:99:01"      # the forger's, on no interface
+STRANGER = "198.51.100.50"          # in the segment, not a peer
+FORGED_CLIENT = "203.0.113.99"      # a client no one else uses
+
+
+class LabHaVrrp(TestSuite):
+    """Two dsrlb in mode "vrrp" on one segment, keepalived (shipped
+    config/keepalived-dsrlb.conf, priorities 150 and 100, nopreempt) and
+    the shipped config/dsrlb-vrrp-notify on each. Without VRRP passed
+    between the wire and dsrlb0, both keepalived become MASTER and both
+    dsrlb active: no case gets past its first wait."""
+
+    GROUP = "lab"
+
+    def set_up_suite(self):
+        self.lab = HaLab(n_balancers=2)
+        self.lab.build()
+
+    def tear_down_suite(self):
+        if not hasattr(self, "lab"):
+            return
+        rc = self.lab.teardown()
+        verify(rc == 0, "a dsrlb exited %s on SIGTERM" % rc)
+
+    def tear_down_test(self):
+        """Each case starts its own balancers: stop the last case's
+        (keepalived first, so its hook does not race the stop)."""
+        for b in self.lab.lbs:
+            b.stop_keepalived()
+        rcs = {b.name: b.stop() for b in self.lab.lbs}
+        verify(all(rc in (0, None) for rc in rcs.values()),
+               "exit status on SIGTERM: %s" % rcs)
+
+    # ---- helpers ----
+
+    def configs(self, scheduler, sync):
+        cfgs = []
+        for b in self.lab.lbs:
+            ha = {"mode": "vrrp"}
+            if sync:
+                ha["sync"] = {"id": SYNC_ID, "port": SYNC_PORT,
+                              "peers": [o.addr for o in self.lab.lbs
+                                        if o is not b]}
+            cfgs.append(self.lab.balancer_config(
+                b, ha=ha, checks=CHECKS, scheduler=scheduler))
+        return cfgs
+
+    def wait_ready(self, b):
+        """Members resolved, every check up and passed: on a standby
+        too (health checks go on while standby)."""
+        b.wait_resolved()
+        for svc in CHECKS:
+            for fe in FRONTENDS:
+                b.wait_health(svc, fe, "up")
+
+    def start_pair(self, scheduler, sync):
+        """Both dsrlb (standby, as mode vrrp starts), ready, then
+        keepalived on both; until one is active and the other has
+        heard its adverts: (active, standby)."""
+        for b, cfg in zip(self.lab.lbs, self.configs(scheduler, sync)):
+            b.start(cfg)
+        for b in self.lab.lbs:
+            st = b.status()
+            verify(st["active"] is False, "%s started active in mode vrrp: "
+                   "%s" % (b.name, st))
+            verify(st.get("high_availability", {}).get("mode") == "vrrp",
+                   "%s: status high_availability %s" % (
+                       b.name, st.get("high_availability")))
+        for b in self.lab.lbs:
+            self.wait_ready(b)
+        for b in self.lab.lbs:
+            b.start_keepalived(PRIORITY[b.k])
+        active = wait_vrrp(self.lab.lbs)
+        standby = [b for b in self.lab.lbs if b is not active][0]
+        self.verify_standby_hears(standby, active)
+        return active, standby
+
+    def verify_standby_hears(self, standby, active, adverts=4):
+        """The standby's dsrlb passes the active's adverts to its kernel
+        (vrrp_in) for longer than keepalived's master-down interval,
+        and the pair stays as it is."""
+        base = standby.stats()["workers"]["vrrp_in"]
+        wait_for(lambda: standby.stats()["workers"]["vrrp_in"] >=
+                 base + adverts, "%s: %d more VRRP adverts passed to dsrlb0"
+                 % (standby.name, adverts), timeout=30, interval=0.2)
+        verify(wait_vrrp(self.lab.lbs) is active,
+               "the active balancer changed while both ran")
+
+    def router_vip_mac(self):
+        out = self.lab.ns(self.lab.ns_router, "ip", "-j", "neigh", "show",
+                          VIP)
+        entries = json.loads(out or "[]")
+        return entries[0].get("lladdr") if entries else None
+
+    def open_sessions(self):
+        """SESSIONS POP3 and SESSIONS IMAP sessions: [(port, process,
+        started)]."""
+        sets = []
+        for port in (110, 143):
+            p, started = self.lab.start_sessions(port, SESSIONS, INTERVAL_MS)
+            sets.append((port, p, started))
+            bad = [s for s in started if "error" in s]
+            verify(not bad, "port %d: sessions not opened: %s"
+                   % (port, bad[:5]))
+        return sets
+
+    def wait_rounds(self, sets, rounds):
+        for port, _, started in sets:
+            self.lab.wait_session_rounds(
+                started, rounds, key="pop3-noop" if port == 110
+                else "imap-noop")
+
+    def stop_sessions(self, sets, error):
+        """Stop every sessions client: [(port, summary, started)]. error
+        (what interrupted the case) is raised again with the sessions
+        that failed."""
+        summaries = [(port, self.lab.stop_sessions(p), started)
+                     for port, p, started in sets]
+        if error is not None:
+            failed = ["port %d: %s" % (port, s) for port, summary, _ in
+                      summaries for s in summary["sessions"] if s["failed"]]
+            raise AssertionError("%s: %s\n%d sessions failed: %s" % (
+                type(error).__name__, error, len(failed),
+                failed[:5])) from error
+        return summaries
+
+    def garp_seen(self, cap, mac):
+        """The gratuitous ARPs for the VIP from mac in the capture so
+        far."""
+        from scapy.all import rdpcap, ARP
+        _, path = cap
+        try:
+            pkts = rdpcap(path) if os.path.getsize(path) > 24 else []
+        except Exception:      # a record being written
+            return []
+        return [p for p in pkts if ARP in p and p[ARP].psrc == VIP and
+                p[ARP].pdst == VIP and p[ARP].hwsrc == mac and
+                p.src == mac]
+
+    def failover(self, scheduler, sync):
+        """The case: see test_failover_maglev."""
+        lab = self.lab
+        active, standby = self.start_pair(scheduler, sync)
+        # the active answers for the VIP (ICMP echo included)
+        verify(lab.ping(lab.ns_router, VIP) == 0, "the router cannot ping "
+               "the VIP")
+        verify(self.router_vip_mac() == active.dp_mac,
+               "the router has %s for the VIP, not the active %s's %s"
+               % (self.router_vip_mac(), active.name, active.dp_mac))
+        sets = self.open_sessions()
+        error = None
+        cap = None
+        garps = []
+        try:
+            self.wait_rounds(sets, 2)
+            if sync:
+                # the active announces the sessions the standby could
+                # not compute (wrr); they are installed there
+                wait_for(lambda: standby.stats()["master"][
+                    "sync_flows_in"] > 0, "%s: synced flows in"
+                    % standby.name, timeout=30)
+                self.wait_rounds(sets, 2)
+            before = standby.stats()
+            cap = lab.capture(lab.ns_seg, "seg", "arp")
+            t0 = time.monotonic()
+            rc = self.crash(active)
+            verify(rc == -signal.SIGKILL, "%s exited %s, not killed"
+                   % (active.name, rc))
+            wait_for(standby.active, "%s activated by keepalived"
+                     % standby.name, timeout=30, interval=0.1)
+            times = {"takeover": time.monotonic() - t0}
+            wait_for(lambda: self.garp_seen(cap, standby.dp_mac),
+                     "a gratuitous ARP for the VIP from %s (%s)"
+                     % (standby.name, standby.dp_mac), timeout=10)
+            self.wait_rounds(sets, 3)
+            self.verify_new_connections()
+            took_over = standby.stats()
+            # the old active comes back, as standby
+            t0 = time.monotonic()
+            self.come_back(active)
+            times["back as BACKUP"] = time.monotonic() - t0
+            if sync:
+                # it asked its peer for every flow to sync (bulk sync on
+                # start) and has them
+                wait_for(lambda: (active.ha_status().get("sync") or {}).get(
+                    "bulk") == "done" and active.stats()["master"][
+                    "sync_flows_in"] > 0, "%s: the bulk sync from %s"
+                    % (active.name, standby.name), timeout=30)
+            self.verify_standby_hears(active, standby)
+            self.wait_rounds(sets, 3)
+            # and takes over in turn (with what the bulk sync gave it)
+            t0 = time.monotonic()
+            rc = self.crash(standby)
+            verify(rc == -signal.SIGKILL, "%s exited %s, not killed"
+                   % (standby.name, rc))
+            wait_for(active.active, "%s activated by keepalived again"
+                     % active.name, timeout=30, interval=0.1)
+            times["takeover back"] = time.monotonic() - t0
+            wait_for(lambda: self.garp_seen(cap, active.dp_mac),
+                     "a gratuitous ARP for the VIP from %s (%s)"
+                     % (active.name, active.dp_mac), timeout=10)
+            self.wait_rounds(sets, 3)
+            self.verify_new_connections()
+        except Exception as e:
+            error = e
+        finally:
+            if cap is not None:
+                garps = lab.stop_capture(cap)
+        summaries = self.stop_sessions(sets, error)
+        garps = [p for p in garps if p.src == standby.dp_mac and
+                 p.psrc == VIP]
+        w0, w1 = before["workers"], took_over["workers"]
+        m1 = took_over["master"]
+        print("    %s took over: flow_midstream %d -> %d, sync_flows_in %s,"
+              " GARPs %d; seconds (not asserted): %s; notify log of %s:"
+              "\n      %s" % (
+                  standby.name, w0["flow_midstream"], w1["flow_midstream"],
+                  m1.get("sync_flows_in"), len(garps), ", ".join(
+                      "%s %.1f" % kv for kv in times.items()), standby.name,
+                  standby.notify_output().strip().replace("\n", "\n      ")))
+        for port, summary, started in summaries:
+            failed = [s for s in summary["sessions"] if s["failed"]]
+            verify(not failed, "port %d: %d of %d sessions failed across "
+                   "the takeover: %s" % (port, len(failed), SESSIONS,
+                                         failed[:5]))
+            verify(len(summary["sessions"]) == SESSIONS, "%d sessions"
+                   % len(summary["sessions"]))
+            verify_sessions_answered(summary, started)
+            spread = servers([dict(s, ok=True) for s in started])
+            verify(len(spread) >= 2, "port %d: sessions all on %s"
+                   % (port, spread))
+        # the survivor carried every session from the takeover on
+        verify(w1["flow_midstream"] + took_over["master"].get(
+            "sync_flows_in", 0) > w0["flow_midstream"],
+            "%s took no session over: %s" % (standby.name, w1))
+        return active, standby, before, took_over
+
+    def verify_new_connections(self):
+        """New POP3 and IMAP connections through the active balancer."""
+        for port in (110, 143):
+            res = self.lab.connect(port, 8)
+            verify(all(r["ok"] for r in res),
+                   "new connections to port %d: %s"
+                   % (port, [r for r in res if not r["ok"]][:3]))
+
+    @staticmethod
+    def crash(b):
+        """kill -9 b's dsrlb; its keepalived stops with it (as systemd
+        stops it, config/keepalived-dsrlb.service.conf). dsrlb's exit
+        status."""
+        rc = b.kill()
+        b.stop_keepalived()
+        return rc
+
+    def come_back(self, b):
+        """Start b's dsrlb again, then its keepalived (as systemd does):
+        dsrlb starts standby, keepalived BACKUP (nopreempt)."""
+        b.start()
+        verify(not b.active(), "%s came back active" % b.name)
+        self.wait_ready(b)
+        b.start_keepalived(PRIORITY[b.k])
+        wait_for(lambda: b.vrrp_state() == "BACKUP", "%s: keepalived BACKUP"
+                 % b.name, timeout=30, interval=0.2)
+        verify(not b.active(), "%s came back active" % b.name)
+
+    # ---- cases ----
+
+    def test_failover_maglev(self):
+        """Steps: both dsrlb start (mode vrrp: standby) with health
+        checks on POP3 and IMAP, then keepalived on each; the elected
+        one is active, the other has passed four of its adverts to
+        dsrlb0 and stayed standby; 25 POP3 and 25 IMAP sessions through
+        the active (maglev), a NOOP on each every 200 ms; capture ARP on
+        the segment; kill -9 the active dsrlb (its keepalived stops with
+        it, as systemd's BindsTo does); its peer's keepalived takes over
+        and the hook activates dsrlb; new POP3 and IMAP connections; the
+        killed dsrlb starts again, then its keepalived; then the new
+        active is killed the same way, and the returned one takes over.
+        Verify: exactly one active balancer, the router's ARP entry for
+        the VIP is the active's MAC; after each kill the other becomes
+        active and a gratuitous ARP for the VIP from its MAC is on the
+        segment, and new connections work; the returned dsrlb is
+        standby (status active false) with keepalived BACKUP, and passes
+        the active's adverts to its kernel; every session answers every
+        NOOP from the frontend that greeted it, across both takeovers."""
+        self.failover("maglev", sync=False)
+
+    def test_failover_wrr_sync(self):
+        """Steps: as test_failover_maglev with the wrr scheduler and flow
+        sync between the two balancers (sync id 7, each the other's
+        peer), the first kill once the standby has taken synced flows
+        in, the second once the returned balancer has finished its bulk
+        sync (its peer's flows, asked for at start).
+        Verify: as test_failover_maglev; the standby took synced flows
+        in and dropped none of its peer's messages; the returned
+        balancer's bulk sync is done with flows in. The wrr flows that
+        Maglev would put elsewhere survive the two takeovers only so."""
+        active, standby, before, took = self.failover("wrr", sync=True)
+        m = took["master"]
+        verify(m["sync_flows_in"] > 0 and m["sync_msgs_in"] > 0,
+               "%s got no synced flow: %s" % (standby.name, m))
+        verify(m["sync_drop_source"] == 0 and m["sync_drop_id"] == 0 and
+               m["sync_drop_malformed"] == 0,
+               "%s dropped its peer's sync messages: %s" % (standby.name, m))
+
+    def test_keepalived_dies(self):
+        """Steps: both dsrlb and keepalived started as in
+        test_failover_maglev; 10 POP3 sessions through the active; kill
+        -9 keepalived (all its processes: no hook runs) on the active
+        balancer, its dsrlb left running; then keepalived started there
+        again.
+        Verify: the other balancer becomes active (its keepalived MASTER,
+        a gratuitous ARP seen); the balancer whose keepalived died turns
+        standby by itself (dsrlb's VRRP watchdog: no advert of its own
+        seen leaving) so that only one is active; every session keeps
+        answering; its new keepalived comes up BACKUP and its dsrlb
+        stays standby, hearing the active's adverts."""
+        lab = self.lab
+        active, standby = self.start_pair("maglev", sync=False)
+        proc, started = lab.start_sessions(110, 10, INTERVAL_MS)
+        error = None
+        try:
+            verify(not [s for s in started if "error" in s],
+                   "sessions not opened: %s" % started)
+            lab.wait_session_rounds(started, 2)
+            cap = lab.capture(lab.ns_seg, "seg", "arp")
+            active.kill_keepalived()
+            wait_for(standby.active, "%s activated by keepalived"
+                     % standby.name, timeout=30, interval=0.1)
+            wait_for(lambda: self.garp_seen(cap, standby.dp_mac),
+                     "a gratuitous ARP for the VIP from %s" % standby.name,
+                     timeout=10)
+            lab.stop_capture(cap)
+            wait_for(lambda: not active.active(), "%s standby by its VRRP "
+                     "watchdog" % active.name, timeout=30, interval=0.1)
+            lab.wait_session_rounds(started, 3)
+            self.verify_new_connections()
+            active.start_keepalived(PRIORITY[active.k])
+            wait_for(lambda: active.vrrp_state() == "BACKUP",
+                     "%s: keepalived BACKUP" % active.name, timeout=30)
+            self.verify_standby_hears(active, standby)
+            lab.wait_session_rounds(started, 2)
+        except Exception as e:
+            error = e
+        summary = lab.stop_sessions(proc, error)
+        failed = [s for s in summary["sessions"] if s["failed"]]
+        verify(not failed, "%d sessions failed: %s" % (len(failed),
+                                                      failed[:5]))
+        verify_sessions_answered(summary, started)
+
+    def test_sync_forged(self):
+        """Steps: both balancers in mode vrrp with flow sync (id 7), no
+        keepalived; from the router's namespace, sync messages (UDP
+        8848, TTL 255) to balancer 1's address: a FLOWS message with one
+        flow of client 203.0.113.99 from 198.51.100.50 (not a peer) with
+        the right id; the same from the peer's address with id 8; a
+        truncated one from the peer; then the same flow from the peer
+        with the right id.
+        Verify: the first is dropped and counted (master sync_drop_source
+        +1), the second (sync_drop_id +1), the third
+        (sync_drop_malformed +1), none of them installs the flow or
+        counts as accepted; the last is accepted (sync_msgs_in) and the
+        flow is in balancer 1's tables, bound to the member it named."""
+        from scapy.all import Ether, IP, UDP
+        lab = self.lab
+        for b, cfg in zip(lab.lbs, self.configs("wrr", sync=True)):
+            b.start(cfg)
+        target, peer = lab.lbs
+        for b in lab.lbs:
+            b.wait_resolved()
+        # the start-up bulk sync between the two is over
+        wait_for(lambda: all((b.ha_status().get("sync") or {}).get("bulk") !=
+                             "waiting" for b in lab.lbs),
+                 "bulk sync done", timeout=30)
+        record = (1, 6, 1, FORGED_CLIENT, VIP, 40001, 110, lab.fe_addr(2))
+
+        def frame(src, payload):
+            return (Ether(src=FAKE_MAC, dst=target.dp_mac) /
+                    IP(src=src, dst=target.addr, ttl=255) /
+                    UDP(sport=SYNC_PORT, dport=SYNC_PORT) / payload)
+
+        def forged_flows():
+            return target.call("flows.list", {"client": FORGED_CLIENT})[
+                "flows"]
+
+        def send(src, payload, counter):
+            base = target.stats()["master"]
+            lab.send_frames(lab.ns_router, "seg0", [frame(src, payload)],
+                            wait=0)
+            m = target.wait_stats_master(counter, base)
+            return base, m
+
+        good = lab.sync_message(SYNC_ID, records=[record], seq=1000)
+        cases = [
+            ("a non-peer source", STRANGER, good, "sync_drop_source"),
+            ("another sync id", peer.addr,
+             lab.sync_message(SYNC_ID + 1, records=[record], seq=1001),
+             "sync_drop_id"),
+            ("a truncated message", peer.addr, good[:-3],
+             "sync_drop_malformed"),
+        ]
+        for what, src, payload, counter in cases:
+            base, m = send(src, payload, counter)
+            for k in ("sync_msgs_in", "sync_flows_in"):
+                verify(m[k] == base[k], "%s: %s went %d -> %d" % (
+                    what, k, base[k], m[k]))
+            verify(not forged_flows(), "%s: the flow was installed: %s"
+                   % (what, forged_flows()))
+            print("    %s: %s %d -> %d" % (what, counter, base[counter],
+                                           m[counter]))
+        # the path itself works: from the peer with the right id
+        send(peer.addr, good, "sync_msgs_in")
+        fl = wait_for(forged_flows, "the synced flow installed", timeout=10)
+        verify(len(fl) == 1 and fl[0]["member"] == "fe2" and
+               fl[0]["client_port"] == 40001 and fl[0]["port"] == 110,
+               "synced flow: %s" % fl)
+
