@@ -42,7 +42,8 @@ step "DTS lab with dsrlb built with ASan/UBSan" env DSRLB_BUILD=build-asan \
 	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	/usr/bin/python3 dts/run.py LabDsr LabHealth LabArpLoss \
 	LabFloods.test_repeated_floods_leave_memory_steady \
-	LabFloods.test_malformed_frame_storm LabRuntime LabControlStress
+	LabFloods.test_malformed_frame_storm LabRuntime LabControlStress \
+	LabHaVrrp.test_failover_wrr_sync LabHaVrrp.test_sync_forged
 
 echo
 if [ ${#failed[@]} -gt 0 ]; then
