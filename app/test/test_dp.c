@@ -2774,6 +2774,40 @@ dp_sync_fin_at_other_worker_goes_to_the_synced_member(void **state)
 	env_fini(&e);
 }
 
+/* A flow of a service slot that is not (or no longer) valid: nothing a
+ * peer needs, and a record for it is not installed, wherever it came
+ * from. Neither touches the missing tables. */
+static void
+dp_sync_invalid_service_ignored(void **state)
+{
+	static const uint32_t w[N_MEMBERS] = { 1, 1, 1, 1 };
+	const struct lb_snapshot *s;
+	struct lb_tuple k = tcp_key(300, 110);
+	struct lb_dp_sync d;
+	struct env e;
+
+	(void)state;
+	env_init_ha(&e, LB_SCHED_WRR, w, 0, 32, &ha_sync);
+	env_sync(&e, 1024);
+	s = lb_core_snapshot(e.core);
+	assert_true(s->n_services < LB_MAX_SERVICES);
+	assert_false(s->services[s->n_services].valid);
+	assert_true(lb_dp_flow_computable(s, (uint16_t)s->n_services, &k, 0));
+	assert_true(lb_dp_flow_computable(s, LB_MAX_SERVICES - 1, &k, 1));
+	/* a record for the slot past the last valid one */
+	d = (struct lb_dp_sync){
+		.key = k, .member = 0, .member_gen = s->members[0].gen,
+		.svc = (uint16_t)s->n_services, .kind = LB_DP_SYNC_FLOW,
+		.state = LB_FLOW_TCP_EST,
+	};
+	assert_int_equal(rte_ring_sp_enqueue_elem(e.sync_in, &d, sizeof(d)), 0);
+	lb_dp_clock(e.w);
+	assert_int_equal(lb_dp_sync_install(e.w, s, 64), 1);
+	assert_int_equal(flow_state(e.w->flows, 300), 0);
+	assert_int_equal(e.w->stats[LB_STAT_SYNC_INSTALLED], 0);
+	env_fini(&e);
+}
+
 int
 main(void)
 {
@@ -2831,6 +2865,7 @@ main(void)
 		cmocka_unit_test(dp_sync_install_takes_the_announced_member),
 		cmocka_unit_test(dp_sync_other_worker_finds_the_flow_at_home),
 		cmocka_unit_test(dp_sync_fin_at_other_worker_goes_to_the_synced_member),
+		cmocka_unit_test(dp_sync_invalid_service_ignored),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

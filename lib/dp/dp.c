@@ -866,8 +866,13 @@ bool
 lb_dp_flow_computable(const struct lb_snapshot *s, uint16_t svc,
 		      const struct lb_tuple *key, uint16_t member)
 {
-	return member == consistent(&s->services[svc], key,
-				    lb_tuple_hash(key));
+	const struct lb_snap_service *ss = &s->services[svc];
+
+	/* a service removed since (no table), or stateless: nothing to
+	 * sync */
+	if (svc >= s->n_services || !ss->valid || ss->stateless)
+		return true;
+	return member == consistent(ss, key, lb_tuple_hash(key));
 }
 
 /*
@@ -953,7 +958,8 @@ sync_install_one(struct lb_worker *w, const struct lb_snapshot *s,
 	int32_t pos = lb_flow_lookup(ft, &r->key, sig);
 	struct lb_flow_entry *e;
 
-	if (r->svc >= s->n_services || r->member >= LB_MAX_MEMBERS ||
+	if (r->svc >= s->n_services || !s->services[r->svc].valid ||
+	    s->services[r->svc].stateless || r->member >= LB_MAX_MEMBERS ||
 	    r->kind != LB_DP_SYNC_FLOW ||
 	    (r->key.proto == LB_IPPROTO_TCP ? r->state != LB_FLOW_TCP_EST :
 	     (r->key.proto != LB_IPPROTO_UDP || r->state != LB_FLOW_UDP)) ||

@@ -323,7 +323,7 @@ void lb_dp_sync_flush(struct lb_worker *w);
  * True if a flow's member is the one every balancer with the same
  * configuration computes for a packet of it without an entry (the
  * consistent hash over the settled membership): such a flow needs no
- * sync.
+ * sync. True also for a service slot no longer valid, or stateless.
  */
 bool lb_dp_flow_computable(const struct lb_snapshot *s, uint16_t svc,
 			   const struct lb_tuple *key, uint16_t member);
