@@ -1750,8 +1750,12 @@ lb_dp_main_loop(void *arg)
 		work += lb_dp_drain_master(w);
 		lb_dp_flush(w);
 		busy = work > 0;
+		/* an idle loop has time to spare: age more (a table a
+		 * flood filled empties in a few idle milliseconds, not at
+		 * the pace of the sleeps) */
 		w->stats[LB_STAT_FLOW_EXPIRED] +=
-			lb_flow_sweep(w->flows, w->now, LB_SWEEP_BUDGET);
+			lb_flow_sweep(w->flows, w->now, busy ?
+				      LB_SWEEP_BUDGET : LB_SWEEP_IDLE_BUDGET);
 		lb_dp_flows_flush_step(w, LB_FLUSH_BUDGET);
 		lb_flow_reclaim(w->flows);
 		if (w->qsbr != NULL)
