@@ -13,6 +13,7 @@
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
 
+#include "lb_pkt.h"
 #include "app.h"
 
 #define MBUF_CACHE 256
@@ -166,6 +167,26 @@ dsrlb_pool_for_port(struct dsrlb_app *app, unsigned int port)
 	return app->pools[s];
 }
 
+/* Mode vrrp: the NIC must let VRRP's multicast MAC in (the workers
+ * check everything else about an advertisement). Its multicast filter
+ * if it has one, else all multicast. */
+static void
+vrrp_multicast(uint16_t pid, const char *name)
+{
+	struct rte_ether_addr mac = { .addr_bytes = { LB_VRRP_MAC_BYTES } };
+	int filter = rte_eth_dev_set_mc_addr_list(pid, &mac, 1), rc;
+
+	if (filter == 0)
+		return;
+	rc = rte_eth_allmulticast_enable(pid);
+	if (rc == 0)
+		APP_LOG(INFO, "port %s: no multicast filter (%s): all multicast let in for VRRP; the workers drop the rest",
+			name, rte_strerror(-filter));
+	else
+		APP_LOG(WARNING, "port %s lets no multicast in (%s): VRRP advertisements may not reach keepalived",
+			name, rte_strerror(-rc));
+}
+
 static int
 port_start(struct dsrlb_app *app, unsigned int i)
 {
@@ -203,6 +224,10 @@ port_start(struct dsrlb_app *app, unsigned int i)
 	}
 	if (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE)
 		pc.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE;
+	/* idle workers wait for their queues' RX interrupts (lb_dp falls
+	 * back to sleeping where the driver gives none) */
+	if (dp->idle == LB_CONF_IDLE_INTERRUPT)
+		pc.intr_conf.rxq = 1;
 	rc = rte_eth_dev_configure(pid, nq, nq, &pc);
 	if (rc != 0) {
 		APP_LOG(ERR, "port %s: configure: %s", name, rte_strerror(-rc));
@@ -237,6 +262,8 @@ port_start(struct dsrlb_app *app, unsigned int i)
 	/* ARP requests and gratuitous ARP are broadcast; nothing else
 	 * needs promiscuous mode, and the parser refuses foreign MACs */
 	rte_eth_allmulticast_disable(pid);
+	if (app->conf->ha.mode == LB_HA_VRRP)
+		vrrp_multicast(pid, name);
 	APP_LOG(INFO, "port %s started: %u RX/TX queues of %u/%u descriptors",
 		name, nq, rxd, txd);
 	return 0;

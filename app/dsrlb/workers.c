@@ -13,6 +13,11 @@
 
 #include "app.h"
 
+_Static_assert((int)LB_CONF_IDLE_POLL == (int)LB_DP_IDLE_POLL &&
+	       (int)LB_CONF_IDLE_SLEEP == (int)LB_DP_IDLE_SLEEP &&
+	       (int)LB_CONF_IDLE_INTERRUPT == (int)LB_DP_IDLE_INTERRUPT,
+	       "dataplane.idle maps onto lb_dp's idle modes");
+
 /* Flow tables, rings and contexts on each worker's own socket. */
 int
 dsrlb_workers_create(struct dsrlb_app *app)
@@ -35,6 +40,7 @@ dsrlb_workers_create(struct dsrlb_app *app)
 			.port_ids = app->port_ids,
 			.n_ports = app->n_ports,
 			.idle_sleep_us = app->conf->dataplane.idle_sleep_us,
+			.idle = app->conf->dataplane.idle,
 			.frag_hold_ms = app->conf->dataplane.frag_hold_ms,
 			.frag_ttl_ms = app->conf->dataplane.frag_ttl_ms,
 			.exception_pps = app->conf->dataplane.exception_pps,

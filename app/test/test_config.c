@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <rte_common.h>
+
 #include "lb_config.h"
 #include "lb_core.h"
 #include "lb_sched.h"
@@ -598,6 +600,55 @@ high_availability_errors_name_their_path(void **state)
 			  "high_availability.sync: needs an exception_interface");
 }
 
+/* dataplane.idle: what an idle worker does, and its sleep or longest
+ * wait */
+static void
+idle_modes(void **state)
+{
+	static const struct {
+		const char *dp;
+		uint8_t idle;
+		uint32_t us;
+	} ok[] = {
+		{ "{}", LB_CONF_IDLE_POLL, 0 },
+		{ "{\"idle_sleep_us\": 100}", LB_CONF_IDLE_SLEEP, 100 },
+		{ "{\"idle\": \"poll\"}", LB_CONF_IDLE_POLL, 0 },
+		{ "{\"idle\": \"sleep\"}", LB_CONF_IDLE_SLEEP, 100 },
+		{ "{\"idle\": \"interrupt\"}", LB_CONF_IDLE_INTERRUPT, 1000 },
+		{ "{\"idle\": \"interrupt\", \"idle_sleep_us\": 5000}",
+		  LB_CONF_IDLE_INTERRUPT, 5000 },
+	};
+	char to[256];
+	unsigned int i;
+
+	(void)state;
+	for (i = 0; i < RTE_DIM(ok); i++) {
+		struct lb_conf_error err;
+		struct lb_conf *c;
+		char *text;
+
+		snprintf(to, sizeof(to), "\"flows\": {\"capacity\": 65536}, \"dataplane\": %s,",
+			 ok[i].dp);
+		text = edit("\"flows\": {\"capacity\": 65536},", to);
+		c = load(text, &err);
+		free(text);
+		if (c == NULL)
+			fail_msg("%s: %s", ok[i].dp, err.msg);
+		assert_int_equal(c->dataplane.idle, ok[i].idle);
+		assert_int_equal(c->dataplane.idle_sleep_us, ok[i].us);
+		lb_conf_free(c);
+	}
+	expect_edit_error("\"flows\": {\"capacity\": 65536},",
+			  "\"flows\": {\"capacity\": 65536}, \"dataplane\": {\"idle\": \"poll\", \"idle_sleep_us\": 50},",
+			  "dataplane.idle_sleep_us: 50: a worker that polls never sleeps");
+	expect_edit_error("\"flows\": {\"capacity\": 65536},",
+			  "\"flows\": {\"capacity\": 65536}, \"dataplane\": {\"idle\": \"interrupt\", \"idle_sleep_us\": 0},",
+			  "dataplane.idle_sleep_us: 0: idle \"interrupt\" needs");
+	expect_edit_error("\"flows\": {\"capacity\": 65536},",
+			  "\"flows\": {\"capacity\": 65536}, \"dataplane\": {\"idle\": \"nap\"},",
+			  "dataplane.idle: \"nap\" is not one of: poll, sleep, interrupt");
+}
+
 int
 main(void)
 {
@@ -615,6 +666,7 @@ main(void)
 		cmocka_unit_test(duplicate_names_refused),
 		cmocka_unit_test(encode_round_trips),
 		cmocka_unit_test(high_availability_decodes),
+		cmocka_unit_test(idle_modes),
 		cmocka_unit_test(high_availability_errors_name_their_path),
 		cmocka_unit_test(dangling_references_refused),
 		cmocka_unit_test(conflicts_refused),

@@ -41,6 +41,12 @@ const char *const lb_check_names[LB_CHECK_TYPE_MAX] = {
 	[LB_CHECK_ICMP] = "icmp",
 };
 
+const char *const lb_idle_names[LB_CONF_IDLE_MAX] = {
+	[LB_CONF_IDLE_POLL] = "poll",
+	[LB_CONF_IDLE_SLEEP] = "sleep",
+	[LB_CONF_IDLE_INTERRUPT] = "interrupt",
+};
+
 const char *const lb_ha_mode_names[LB_HA_MODE_MAX] = {
 	[LB_HA_STANDALONE] = "standalone",
 	[LB_HA_VRRP] = "vrrp",
@@ -805,8 +811,44 @@ parse_flows(struct ctx *c, json_t *root)
 }
 
 static const char *const dataplane_keys[] = {
-	"idle_sleep_us", "rx_desc", "tx_desc", "mbufs", "frag_hold_ms",
+	"idle", "idle_sleep_us", "rx_desc", "tx_desc", "mbufs", "frag_hold_ms",
 	"frag_ttl_ms", "exception_pps", "arp_pps", NULL };
+
+/* What an idle worker does: "poll", "sleep" idle_sleep_us, or wait for
+ * an RX interrupt idle_sleep_us at most. Without "idle", a sleep set
+ * means "sleep", as before the key existed. */
+static int
+parse_idle(struct ctx *c, json_t *o, struct lb_conf_dataplane *d)
+{
+	bool has_us = json_object_get(o, "idle_sleep_us") != NULL;
+	size_t mark;
+	int rc;
+
+	rc = get_enum(c, o, "idle", lb_idle_names, LB_CONF_IDLE_MAX,
+		      d->idle_sleep_us > 0 ? LB_CONF_IDLE_SLEEP :
+		      LB_CONF_IDLE_POLL, &d->idle);
+	if (rc < 0)
+		return rc;
+	if (d->idle == LB_CONF_IDLE_POLL && d->idle_sleep_us > 0) {
+		mark = push_key(c, "idle_sleep_us");
+		rc = fail(c, "%u: a worker that polls never sleeps (idle \"sleep\" or \"interrupt\" use it)",
+			  d->idle_sleep_us);
+		pop(c, mark);
+		return rc;
+	}
+	if (d->idle != LB_CONF_IDLE_POLL && d->idle_sleep_us == 0) {
+		if (has_us) {
+			mark = push_key(c, "idle_sleep_us");
+			rc = fail(c, "0: idle \"%s\" needs a sleep or longest wait",
+				  lb_idle_names[d->idle]);
+			pop(c, mark);
+			return rc;
+		}
+		/* an interrupt wait ends at a packet: it may be long */
+		d->idle_sleep_us = d->idle == LB_CONF_IDLE_INTERRUPT ? 1000 : 100;
+	}
+	return 0;
+}
 
 static int
 parse_dataplane(struct ctx *c, json_t *root)
@@ -838,6 +880,8 @@ parse_dataplane(struct ctx *c, json_t *root)
 		rc = -EINVAL;
 	d->rx_desc = (uint16_t)rx;
 	d->tx_desc = (uint16_t)tx;
+	if (rc == 0)
+		rc = parse_idle(c, o, d);
 	if (rc == 0 && d->frag_ttl_ms <= d->frag_hold_ms) {
 		size_t m2 = push_key(c, "frag_ttl_ms");
 

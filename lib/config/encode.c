@@ -311,7 +311,8 @@ lb_conf_encode(const struct lb_conf *conf)
 		"fin_timeout", (int)f->fin_timeout,
 		"udp_timeout", (int)f->udp_timeout));
 	ok = ok && put(o, "dataplane", json_pack(
-		"{s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i}",
+		"{s:s, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i}",
+		"idle", lb_idle_names[d->idle],
 		"idle_sleep_us", (int)d->idle_sleep_us,
 		"rx_desc", (int)d->rx_desc, "tx_desc", (int)d->tx_desc,
 		"mbufs", (int)d->mbufs, "frag_hold_ms", (int)d->frag_hold_ms,

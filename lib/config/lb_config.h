@@ -130,8 +130,17 @@ struct lb_conf_flows {
 };
 
 /** Process and queue tuning. */
+/** What an idle worker does (dataplane.idle; lb_dp's enum lb_dp_idle). */
+enum lb_conf_idle {
+	LB_CONF_IDLE_POLL = 0,      /**< polls on: a core at 100% */
+	LB_CONF_IDLE_SLEEP,         /**< sleeps idle_sleep_us */
+	LB_CONF_IDLE_INTERRUPT,     /**< waits for an RX interrupt */
+	LB_CONF_IDLE_MAX,
+};
+
 struct lb_conf_dataplane {
-	uint32_t idle_sleep_us;     /**< sleep after an empty poll, 0 = spin */
+	uint32_t idle_sleep_us;     /**< sleep, or longest interrupt wait */
+	uint8_t idle;               /**< enum lb_conf_idle */
 	uint32_t frag_hold_ms;      /**< a later fragment waits for its first */
 	uint32_t frag_ttl_ms;       /**< a first fragment's member is remembered */
 	uint32_t exception_pps;     /**< per worker: own-address packets from
@@ -325,6 +334,7 @@ extern const char *const lb_sched_names[LB_SCHED_KIND_MAX];
 extern const char *const lb_admin_names[LB_ADMIN_STATE_MAX];
 extern const char *const lb_check_names[LB_CHECK_TYPE_MAX];
 extern const char *const lb_ha_mode_names[LB_HA_MODE_MAX];
+extern const char *const lb_idle_names[LB_CONF_IDLE_MAX];
 
 /** Look a name up in one of the tables above; index or -1. */
 int lb_conf_enum(const char *const *names, unsigned int n, const char *s);

@@ -10,6 +10,9 @@
 #include <rte_common.h>
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
+#include <rte_interrupts.h>
+#include <rte_lcore.h>
+#include <rte_log.h>
 #include <rte_mbuf.h>
 #include <rte_meter.h>
 #include <rte_prefetch.h>
@@ -94,6 +97,9 @@ lb_dp_worker_init(struct lb_worker *w, const struct lb_dp_params *p)
 	w->sync_out = p->sync_out;
 	w->sync_in = p->sync_in;
 	w->idle_sleep_us = p->idle_sleep_us;
+	w->idle = p->idle;
+	if (w->idle != LB_DP_IDLE_POLL && w->idle_sleep_us == 0)
+		w->idle = LB_DP_IDLE_POLL;   /* nothing to wait for */
 	w->frag_hold_ms = p->frag_hold_ms != 0 ? p->frag_hold_ms :
 		LB_FRAG_HOLD_MS;
 	w->frag_ttl_ms = p->frag_ttl_ms != 0 ? p->frag_ttl_ms : LB_FRAG_TTL_MS;
@@ -1704,8 +1710,56 @@ lb_dp_flows_flush_step(struct lb_worker *w, uint32_t budget)
 	return removed;
 }
 
-/* Polls without work before an idle worker sleeps. */
-#define LB_IDLE_POLLS 256
+RTE_LOG_REGISTER(lb_dp_logtype, dsrlb.dp, INFO);
+#define DP_LOG(level, fmt, ...) \
+	rte_log(RTE_LOG_ ## level, lb_dp_logtype, "dp: " fmt "\n", \
+		##__VA_ARGS__)
+
+/* The RX interrupts of the worker's queues, in this thread's epoll set.
+ * False (logged) if a port cannot give them: the worker sleeps. */
+static bool
+idle_intr_setup(struct lb_worker *w)
+{
+	unsigned int q;
+	int rc;
+
+	for (q = 0; q < w->n_rxq; q++) {
+		const struct lb_dp_rxq *rq = &w->rxq[q];
+
+		rc = rte_eth_dev_rx_intr_ctl_q(w->port_ids[rq->port],
+					       rq->queue, RTE_EPOLL_PER_THREAD,
+					       RTE_INTR_EVENT_ADD, NULL);
+		if (rc != 0) {
+			DP_LOG(WARNING, "lcore %u: port %u queue %u gives no RX interrupt (%s): sleeping %u us when idle instead",
+			       rte_lcore_id(), w->port_ids[rq->port],
+			       rq->queue, rte_strerror(-rc), w->idle_sleep_us);
+			return false;
+		}
+	}
+	return true;
+}
+
+/* Wait until a packet comes to one of the queues (its interrupt) or the
+ * longest wait passes. The interrupt is armed only for the wait: while
+ * busy, a worker polls. */
+static void
+idle_intr_wait(struct lb_worker *w)
+{
+	struct rte_epoll_event ev[LB_MAX_PORTS];
+	int timeout_ms = (int)((w->idle_sleep_us + 999) / 1000), n;
+	unsigned int q;
+
+	for (q = 0; q < w->n_rxq; q++)
+		rte_eth_dev_rx_intr_enable(w->port_ids[w->rxq[q].port],
+					   w->rxq[q].queue);
+	n = rte_epoll_wait(RTE_EPOLL_PER_THREAD, ev, (int)w->n_rxq,
+			   timeout_ms > 0 ? timeout_ms : 1);
+	for (q = 0; q < w->n_rxq; q++)
+		rte_eth_dev_rx_intr_disable(w->port_ids[w->rxq[q].port],
+					    w->rxq[q].queue);
+	if (n > 0)
+		w->stats[LB_STAT_IDLE_RX_WAKE]++;
+}
 
 int
 lb_dp_main_loop(void *arg)
@@ -1713,13 +1767,14 @@ lb_dp_main_loop(void *arg)
 	struct lb_worker *w = arg;
 	struct rte_mbuf *pkts[LB_BURST];
 	unsigned int idle = 0;
-	bool busy = false;
+	bool busy = false, intr;
 	uint64_t last;
 
 	if (w->qsbr != NULL) {
 		rte_rcu_qsbr_thread_register(w->qsbr, w->qsbr_id);
 		rte_rcu_qsbr_thread_online(w->qsbr, w->qsbr_id);
 	}
+	intr = w->idle == LB_DP_IDLE_INTERRUPT && idle_intr_setup(w);
 	last = rte_rdtsc();
 	while (!*w->quit) {
 		const struct lb_snapshot *s =
@@ -1761,7 +1816,7 @@ lb_dp_main_loop(void *arg)
 		if (w->qsbr != NULL)
 			rte_rcu_qsbr_quiescent(w->qsbr, w->qsbr_id);
 
-		if (work > 0 || w->idle_sleep_us == 0) {
+		if (work > 0 || w->idle == LB_DP_IDLE_POLL) {
 			idle = 0;
 			continue;
 		}
@@ -1770,7 +1825,11 @@ lb_dp_main_loop(void *arg)
 		/* asleep we hold no snapshot: do not delay grace periods */
 		if (w->qsbr != NULL)
 			rte_rcu_qsbr_thread_offline(w->qsbr, w->qsbr_id);
-		rte_delay_us_sleep(w->idle_sleep_us);
+		w->stats[LB_STAT_IDLE_WAIT]++;
+		if (intr)
+			idle_intr_wait(w);
+		else
+			rte_delay_us_sleep(w->idle_sleep_us);
 		if (w->qsbr != NULL)
 			rte_rcu_qsbr_thread_online(w->qsbr, w->qsbr_id);
 	}

@@ -43,6 +43,7 @@
 #define LB_FRAG_TTL_MS 1000    /**< default: how long a first is remembered */
 #define LB_SWEEP_BUDGET 16     /**< flow positions aged per busy loop */
 #define LB_SWEEP_IDLE_BUDGET 512 /**< flow positions aged per idle loop */
+#define LB_IDLE_POLLS 256      /**< empty polls before a worker idles */
 #define LB_FLUSH_BUDGET 1024   /**< flow positions a flush looks at per loop */
 #define LB_DP_ANY (-1)         /**< any service or member (flush, walk) */
 #define LB_DP_WALK_END UINT32_MAX /**< lb_dp_flows_walk(): table done */
@@ -77,6 +78,15 @@ _Static_assert(sizeof(struct lb_dp_sync) == 24, "sync record is 24 bytes");
 
 struct rte_ring;
 struct rte_rcu_qsbr;
+
+/** What a worker does when its queues are empty (after LB_IDLE_POLLS
+ *  empty polls). */
+enum lb_dp_idle {
+	LB_DP_IDLE_POLL = 0,     /**< go on polling: a core at 100% */
+	LB_DP_IDLE_SLEEP,        /**< sleep idle_sleep_us */
+	LB_DP_IDLE_INTERRUPT,    /**< wait for an RX interrupt of its queues,
+				      idle_sleep_us at most */
+};
 
 /** One RX queue a worker polls. */
 struct lb_dp_rxq {
@@ -149,7 +159,8 @@ struct lb_dp_params {
 	uint16_t txq;                      /**< our TX queue on every port */
 	const uint16_t *port_ids;          /**< DPDK port id per port index */
 	unsigned int n_ports;
-	uint32_t idle_sleep_us;
+	uint32_t idle_sleep_us;            /**< sleep, or longest interrupt wait */
+	uint8_t idle;                      /**< enum lb_dp_idle */
 	uint32_t frag_hold_ms;             /**< 0: LB_FRAG_HOLD_MS */
 	uint32_t frag_ttl_ms;              /**< 0: LB_FRAG_TTL_MS */
 	uint32_t exception_pps;            /**< 0: own-address traffic unpoliced */
@@ -184,6 +195,7 @@ struct lb_worker {
 	uint32_t now;                      /**< ms, refreshed per loop */
 	uint32_t now_s;                    /**< seconds, the same instant */
 	uint32_t idle_sleep_us;
+	uint8_t idle;                      /**< enum lb_dp_idle */
 	uint32_t frag_hold_ms;
 	uint32_t frag_ttl_ms;
 	const volatile bool *quit;
@@ -406,8 +418,11 @@ unsigned int lb_dp_flows_flush_step(struct lb_worker *w, uint32_t budget);
 /**
  * The lcore loop: poll every RX queue, process, send or drop waiting
  * fragments, drain the master's queue, flush, age some flows, recycle
- * flow slots, report a quiescent state; sleep after idle polls if
- * idle_sleep_us is set. Returns when *quit is set.
+ * flow slots, report a quiescent state; after LB_IDLE_POLLS empty
+ * polls, sleep or wait for an RX interrupt (params idle). The RX
+ * interrupts of its queues are registered from the lcore itself (a
+ * per-thread epoll set); a port that cannot give them makes the worker
+ * sleep instead, once said in the log. Returns when *quit is set.
  */
 int lb_dp_main_loop(void *worker);
 

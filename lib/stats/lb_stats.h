@@ -90,6 +90,8 @@
 	X(SYNC_INSTALL_FULL, e, "sync_install_full", "flow a peer announced, not installed: the table is full of confirmed flows") \
 	X(SYNC_HOME_HIT,     e, "sync_home_hit",     "packet without an entry here whose synced flow another worker's table held") \
 	X(FLOWS_FLUSHED,     e, "flows_flushed",     "flow entries removed by a flows.flush request") \
+	X(IDLE_WAIT,         e, "idle_waits",        "times an idle worker slept or waited for an RX interrupt (dataplane.idle)") \
+	X(IDLE_RX_WAKE,      e, "idle_rx_wakes",     "RX-interrupt waits that a packet ended (the rest ran to idle_sleep_us)") \
 	X(TX,                e, "tx",                "packets the ports accepted for sending (forwarded, answered, the master's)") \
 	X(BUSY_CYCLES,       e, "busy_cycles",       "TSC ticks of worker loop iterations that received or sent packets") \
 	X(CYCLES,            e, "cycles",            "TSC ticks the worker loop has run (busy, polling empty queues or asleep)")
