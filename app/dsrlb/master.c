@@ -78,6 +78,7 @@ dsrlb_master_send(struct dsrlb_app *app, unsigned int port,
 		rte_pktmbuf_free(m);
 		return -ENOBUFS;
 	}
+	lb_dp_wake(app->workers[0].w);
 	return 0;
 }
 

@@ -5,6 +5,9 @@
 #include <errno.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include <rte_branch_prediction.h>
 #include <rte_common.h>
@@ -98,6 +101,7 @@ lb_dp_worker_init(struct lb_worker *w, const struct lb_dp_params *p)
 	w->sync_in = p->sync_in;
 	w->idle_sleep_us = p->idle_sleep_us;
 	w->idle = p->idle;
+	w->wake_fd = -1;
 	if (w->idle != LB_DP_IDLE_POLL && w->idle_sleep_us == 0)
 		w->idle = LB_DP_IDLE_POLL;   /* nothing to wait for */
 	w->frag_hold_ms = p->frag_hold_ms != 0 ? p->frag_hold_ms :
@@ -1736,7 +1740,32 @@ idle_intr_setup(struct lb_worker *w)
 			return false;
 		}
 	}
+	/* the master's frames for this worker to send wake it too */
+	w->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	w->wake_ev = (struct rte_epoll_event){ .epdata.event = EPOLLIN };
+	if (w->wake_fd >= 0 &&
+	    rte_epoll_ctl(RTE_EPOLL_PER_THREAD, EPOLL_CTL_ADD, w->wake_fd,
+			  &w->wake_ev) != 0) {
+		close(w->wake_fd);
+		w->wake_fd = -1;
+	}
+	if (w->wake_fd < 0)
+		DP_LOG(WARNING, "lcore %u: no wake-up event (%s): the master's frames wait up to %u us",
+		       rte_lcore_id(), strerror(errno), w->idle_sleep_us);
 	return true;
+}
+
+void
+lb_dp_wake(struct lb_worker *w)
+{
+	static const uint64_t one = 1;
+
+	/* the ring's enqueue before the look at waiting (pairs with the
+	 * worker's store of waiting before its look at the ring) */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&w->waiting, __ATOMIC_RELAXED) &&
+	    w->wake_fd >= 0 && write(w->wake_fd, &one, sizeof(one)) < 0)
+		return;   /* the counter is full: it is awake already */
 }
 
 /* Wait until a packet comes to one of the queues (its interrupt) or the
@@ -1745,15 +1774,26 @@ idle_intr_setup(struct lb_worker *w)
 static void
 idle_intr_wait(struct lb_worker *w)
 {
-	struct rte_epoll_event ev[LB_MAX_PORTS];
+	struct rte_epoll_event ev[LB_MAX_PORTS + 1];
 	int timeout_ms = (int)((w->idle_sleep_us + 999) / 1000), n;
 	unsigned int q;
+
+	uint64_t v;
 
 	for (q = 0; q < w->n_rxq; q++)
 		rte_eth_dev_rx_intr_enable(w->port_ids[w->rxq[q].port],
 					   w->rxq[q].queue);
-	n = rte_epoll_wait(RTE_EPOLL_PER_THREAD, ev, (int)w->n_rxq,
-			   timeout_ms > 0 ? timeout_ms : 1);
+	__atomic_store_n(&w->waiting, 1, __ATOMIC_SEQ_CST);
+	/* frames the master queued before it could see us waiting */
+	if (w->from_master == NULL || rte_ring_count(w->from_master) == 0)
+		n = rte_epoll_wait(RTE_EPOLL_PER_THREAD, ev,
+				   (int)RTE_DIM(ev),
+				   timeout_ms > 0 ? timeout_ms : 1);
+	else
+		n = 0;
+	__atomic_store_n(&w->waiting, 0, __ATOMIC_RELAXED);
+	if (w->wake_fd >= 0 && read(w->wake_fd, &v, sizeof(v)) < 0)
+		v = 0;   /* nothing written: a packet or the time woke us */
 	for (q = 0; q < w->n_rxq; q++)
 		rte_eth_dev_rx_intr_disable(w->port_ids[w->rxq[q].port],
 					    w->rxq[q].queue);
@@ -1836,6 +1876,12 @@ lb_dp_main_loop(void *arg)
 	/* the master has stopped: send what it left for us */
 	while (lb_dp_drain_master(w) > 0)
 		lb_dp_flush(w);
+	if (w->wake_fd >= 0) {
+		rte_epoll_ctl(RTE_EPOLL_PER_THREAD, EPOLL_CTL_DEL, w->wake_fd,
+			      &w->wake_ev);
+		close(w->wake_fd);
+		w->wake_fd = -1;
+	}
 	lb_dp_worker_fini(w);
 	if (w->qsbr != NULL) {
 		rte_rcu_qsbr_thread_offline(w->qsbr, w->qsbr_id);

@@ -25,6 +25,7 @@
 #include <stdint.h>
 
 #include <rte_common.h>
+#include <rte_epoll.h>
 #include <rte_mbuf.h>
 #include <rte_meter.h>
 
@@ -196,6 +197,11 @@ struct lb_worker {
 	uint32_t now_s;                    /**< seconds, the same instant */
 	uint32_t idle_sleep_us;
 	uint8_t idle;                      /**< enum lb_dp_idle */
+	/** waiting for an RX interrupt: lb_dp_wake() must write wake_fd */
+	uint8_t waiting;
+	int wake_fd;                       /**< eventfd in its epoll set, or -1 */
+	struct rte_epoll_event wake_ev;    /**< its registration (the epoll
+					        set points to it) */
 	uint32_t frag_hold_ms;
 	uint32_t frag_ttl_ms;
 	const volatile bool *quit;
@@ -340,6 +346,14 @@ void lb_dp_sync_flush(struct lb_worker *w);
  */
 bool lb_dp_flow_computable(const struct lb_snapshot *s, uint16_t svc,
 			   const struct lb_tuple *key, uint16_t member);
+
+/**
+ * Wake a worker waiting for an RX interrupt (dataplane.idle interrupt)
+ * after putting packets on its from_master ring, so the master's frames
+ * do not wait for the end of the wait. From the master's thread; a
+ * system call only when the worker is waiting.
+ */
+void lb_dp_wake(struct lb_worker *w);
 
 /** Move packets the master wants sent into the TX buffers. */
 unsigned int lb_dp_drain_master(struct lb_worker *w);
