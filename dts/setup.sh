@@ -16,7 +16,7 @@ cd "$(dirname "$0")/.."
 PACKAGES=(gcc clang libclang-rt-14-dev meson ninja-build pkg-config
 	libdpdk-dev dpdk-dev libnuma-dev libjansson-dev libcmocka-dev
 	python3 python3-scapy iproute2 iputils-ping procps tcpdump
-	nftables keepalived bird2)
+	nftables nftlb keepalived bird2)
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "dts/setup.sh: run as root (it installs packages; the tests create network namespaces)" >&2

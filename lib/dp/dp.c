@@ -1845,12 +1845,8 @@ lb_dp_main_loop(void *arg)
 		work += lb_dp_drain_master(w);
 		lb_dp_flush(w);
 		busy = work > 0;
-		/* an idle loop has time to spare: age more (a table a
-		 * flood filled empties in a few idle milliseconds, not at
-		 * the pace of the sleeps) */
 		w->stats[LB_STAT_FLOW_EXPIRED] +=
-			lb_flow_sweep(w->flows, w->now, busy ?
-				      LB_SWEEP_BUDGET : LB_SWEEP_IDLE_BUDGET);
+			lb_flow_sweep(w->flows, w->now, LB_SWEEP_BUDGET);
 		lb_dp_flows_flush_step(w, LB_FLUSH_BUDGET);
 		lb_flow_reclaim(w->flows);
 		if (w->qsbr != NULL)
@@ -1860,8 +1856,13 @@ lb_dp_main_loop(void *arg)
 			idle = 0;
 			continue;
 		}
-		if (++idle < LB_IDLE_POLLS)
+		if (++idle < (intr ? LB_IDLE_POLLS_INTR : LB_IDLE_POLLS))
 			continue;
+		/* about to idle: time to spare, age more (a table a flood
+		 * filled empties in idle milliseconds, not at the pace of
+		 * the waits) */
+		w->stats[LB_STAT_FLOW_EXPIRED] +=
+			lb_flow_sweep(w->flows, w->now, LB_SWEEP_IDLE_BUDGET);
 		/* asleep we hold no snapshot: do not delay grace periods */
 		if (w->qsbr != NULL)
 			rte_rcu_qsbr_thread_offline(w->qsbr, w->qsbr_id);

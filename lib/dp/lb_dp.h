@@ -42,9 +42,14 @@
 #define LB_FRAG_SCAN 32        /**< waiting fragments looked at per pass */
 #define LB_FRAG_HOLD_MS 10     /**< default: how long one may wait */
 #define LB_FRAG_TTL_MS 1000    /**< default: how long a first is remembered */
-#define LB_SWEEP_BUDGET 16     /**< flow positions aged per busy loop */
-#define LB_SWEEP_IDLE_BUDGET 512 /**< flow positions aged per idle loop */
-#define LB_IDLE_POLLS 256      /**< empty polls before a worker idles */
+#define LB_SWEEP_BUDGET 16     /**< flow positions aged per loop */
+#define LB_SWEEP_IDLE_BUDGET 512 /**< more, each time a worker idles */
+#define LB_IDLE_POLLS 256      /**< empty polls before a worker sleeps */
+/** empty polls before it waits for an RX interrupt: a packet wakes it at
+ *  once, and an empty poll may be a system call (net_tap); more spinning
+ *  (100 us after the last packet) bought nothing in the lab's
+ *  connections/s and cost CPU */
+#define LB_IDLE_POLLS_INTR 32
 #define LB_FLUSH_BUDGET 1024   /**< flow positions a flush looks at per loop */
 #define LB_DP_ANY (-1)         /**< any service or member (flush, walk) */
 #define LB_DP_WALK_END UINT32_MAX /**< lb_dp_flows_walk(): table done */
