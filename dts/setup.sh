@@ -34,6 +34,11 @@ if [ ${#missing[@]} -gt 0 ]; then
 	apt-get update -qq
 	apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
+# the tests run keepalived, BIRD and nftlb themselves, in namespaces;
+# the services their packages enable would run on the host
+if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
+	systemctl disable --now keepalived bird nftlb >/dev/null 2>&1 || true
+fi
 
 build() {
 	local dir=$1; shift
