@@ -31,6 +31,11 @@ step "unit tests (ASan/UBSan)" env ASAN_OPTIONS=detect_leaks=1 \
 	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	meson test -C build-asan --suite unit --print-errorlogs
 step "fuzz smoke" dts/fuzz.sh
+# every benchmark scenario runs (small tables, no hugepages) and
+# forwards what it must; the figures come from full runs, never from CI
+step "dsrlb-bench smoke" build/app/dsrlb-bench/dsrlb-bench --no-huge \
+	-m 1024 --no-pci -l 0-1 --file-prefix ci_bench --log-level=lib.eal:error \
+	-- --quick
 step "DTS net_pcap suites" /usr/bin/python3 dts/run.py --group pcap
 # where one worker differs from two: fragments and ICMP errors without a
 # second worker's state, the master's rings fed by one worker
