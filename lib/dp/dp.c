@@ -1775,9 +1775,8 @@ static void
 idle_intr_wait(struct lb_worker *w)
 {
 	struct rte_epoll_event ev[LB_MAX_PORTS + 1];
-	int timeout_ms = (int)((w->idle_sleep_us + 999) / 1000), n;
+	int timeout_ms = (int)((w->idle_sleep_us + 999) / 1000), n, i;
 	unsigned int q;
-
 	uint64_t v;
 
 	for (q = 0; q < w->n_rxq; q++)
@@ -1797,8 +1796,12 @@ idle_intr_wait(struct lb_worker *w)
 	for (q = 0; q < w->n_rxq; q++)
 		rte_eth_dev_rx_intr_disable(w->port_ids[w->rxq[q].port],
 					    w->rxq[q].queue);
-	if (n > 0)
-		w->stats[LB_STAT_IDLE_RX_WAKE]++;
+	/* a packet, not the master's wake-up nor the time, ended it */
+	for (i = 0; i < n; i++)
+		if (ev[i].fd != w->wake_fd) {
+			w->stats[LB_STAT_IDLE_RX_WAKE]++;
+			break;
+		}
 }
 
 int
