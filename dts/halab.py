@@ -33,7 +33,7 @@ import signal
 import subprocess
 
 import framework
-from framework import (ROOT, Ctl, Dsrlb, TestFailure, wait_for,
+from framework import (ROOT, Ctl, Dsrlb, TestFailure, verify, wait_for,
                        scratch_dir)
 from labnet import Lab, sh, ROUTER, VIP
 
@@ -506,6 +506,40 @@ class HaLab(Lab):
                     subprocess.run(["ip", "netns", "del", b.ns],
                                    capture_output=True)
         return rc
+
+    # ---- sessions on POP3 and IMAP, as the HA suites use them ----
+
+    def open_session_sets(self, count, interval_ms):
+        """count POP3 and count IMAP sessions: [(port, process,
+        started)]."""
+        sets = []
+        for port in (110, 143):
+            p, started = self.start_sessions(port, count, interval_ms)
+            sets.append((port, p, started))
+            bad = [s for s in started if "error" in s]
+            verify(not bad, "port %d: sessions not opened: %s"
+                   % (port, bad[:5]))
+        return sets
+
+    def wait_session_sets(self, sets, rounds):
+        for port, _, started in sets:
+            self.wait_session_rounds(
+                started, rounds, key="pop3-noop" if port == 110
+                else "imap-noop")
+
+    def stop_session_sets(self, sets, error):
+        """Stop every sessions client: [(port, summary, started)]. error
+        (what interrupted the case) is raised again with the sessions
+        that failed."""
+        summaries = [(port, self.stop_sessions(p), started)
+                     for port, p, started in sets]
+        if error is not None:
+            failed = ["port %d: %s" % (port, s) for port, summary, _ in
+                      summaries for s in summary["sessions"] if s["failed"]]
+            raise AssertionError("%s: %s\n%d sessions failed: %s" % (
+                type(error).__name__, error, len(failed),
+                failed[:5])) from error
+        return summaries
 
 
 def wait_vrrp(lbs, timeout=60):

@@ -68,33 +68,6 @@ class LabHaEcmp(TestSuite):
         return {b.name: b.stats()["workers"]["flow_new"]
                 for b in self.lab.lbs}
 
-    def open_sessions(self):
-        sets = []
-        for port in (110, 143):
-            p, started = self.lab.start_sessions(port, SESSIONS, INTERVAL_MS)
-            sets.append((port, p, started))
-            bad = [s for s in started if "error" in s]
-            verify(not bad, "port %d: sessions not opened: %s"
-                   % (port, bad[:5]))
-        return sets
-
-    def wait_rounds(self, sets, rounds):
-        for port, _, started in sets:
-            self.lab.wait_session_rounds(
-                started, rounds, key="pop3-noop" if port == 110
-                else "imap-noop")
-
-    def stop_sessions(self, sets, error):
-        summaries = [(port, self.lab.stop_sessions(p), started)
-                     for port, p, started in sets]
-        if error is not None:
-            failed = ["port %d: %s" % (port, s) for port, summary, _ in
-                      summaries for s in summary["sessions"] if s["failed"]]
-            raise AssertionError("%s: %s\n%d sessions failed: %s" % (
-                type(error).__name__, error, len(failed),
-                failed[:5])) from error
-        return summaries
-
     def verify_sessions(self, summaries):
         for port, summary, started in summaries:
             failed = [s for s in summary["sessions"] if s["failed"]]
@@ -111,10 +84,10 @@ class LabHaEcmp(TestSuite):
         others = [b for b in lab.lbs if b is not victim]
         lab.wait_next_hops([b.addr for b in lab.lbs])
         base = self.flow_new()
-        sets = self.open_sessions()
+        sets = self.lab.open_session_sets(SESSIONS, INTERVAL_MS)
         error = None
         try:
-            self.wait_rounds(sets, 2)
+            self.lab.wait_session_sets(sets, 2)
             opened = self.flow_new()
             spread = {n: opened[n] - base[n] for n in opened}
             verify(all(v > 0 for v in spread.values()),
@@ -132,7 +105,7 @@ class LabHaEcmp(TestSuite):
             proto = lab.router_birdc("show", "route", "for", VIP, "all")
             verify(victim.addr not in proto, "the router's BIRD still has "
                    "a route via %s:\n%s" % (victim.addr, proto))
-            self.wait_rounds(sets, 3)
+            self.lab.wait_session_sets(sets, 3)
             took = {b.name: b.stats()["workers"]["flow_midstream"] -
                     mid0[b.name] for b in others}
             verify(sum(took.values()) > 0, "no balancer took a session "
@@ -145,10 +118,10 @@ class LabHaEcmp(TestSuite):
             times["announcing"] = time.monotonic() - t0
             lab.wait_next_hops([b.addr for b in lab.lbs])
             times["next hop back"] = time.monotonic() - t0
-            self.wait_rounds(sets, 3)
+            self.lab.wait_session_sets(sets, 3)
         except Exception as e:
             error = e
-        summaries = self.stop_sessions(sets, error)
+        summaries = self.lab.stop_session_sets(sets, error)
         self.verify_sessions(summaries)
         print("    new flows per balancer %s; taken over mid-stream %s; "
               "seconds (not asserted): %s" % (spread, took, ", ".join(

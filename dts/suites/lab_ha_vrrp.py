@@ -116,38 +116,6 @@ class LabHaVrrp(TestSuite):
         entries = json.loads(out or "[]")
         return entries[0].get("lladdr") if entries else None
 
-    def open_sessions(self):
-        """SESSIONS POP3 and SESSIONS IMAP sessions: [(port, process,
-        started)]."""
-        sets = []
-        for port in (110, 143):
-            p, started = self.lab.start_sessions(port, SESSIONS, INTERVAL_MS)
-            sets.append((port, p, started))
-            bad = [s for s in started if "error" in s]
-            verify(not bad, "port %d: sessions not opened: %s"
-                   % (port, bad[:5]))
-        return sets
-
-    def wait_rounds(self, sets, rounds):
-        for port, _, started in sets:
-            self.lab.wait_session_rounds(
-                started, rounds, key="pop3-noop" if port == 110
-                else "imap-noop")
-
-    def stop_sessions(self, sets, error):
-        """Stop every sessions client: [(port, summary, started)]. error
-        (what interrupted the case) is raised again with the sessions
-        that failed."""
-        summaries = [(port, self.lab.stop_sessions(p), started)
-                     for port, p, started in sets]
-        if error is not None:
-            failed = ["port %d: %s" % (port, s) for port, summary, _ in
-                      summaries for s in summary["sessions"] if s["failed"]]
-            raise AssertionError("%s: %s\n%d sessions failed: %s" % (
-                type(error).__name__, error, len(failed),
-                failed[:5])) from error
-        return summaries
-
     def garp_seen(self, cap, mac):
         """The gratuitous ARPs for the VIP from mac in the capture so
         far."""
@@ -171,19 +139,19 @@ class LabHaVrrp(TestSuite):
         verify(self.router_vip_mac() == active.dp_mac,
                "the router has %s for the VIP, not the active %s's %s"
                % (self.router_vip_mac(), active.name, active.dp_mac))
-        sets = self.open_sessions()
+        sets = self.lab.open_session_sets(SESSIONS, INTERVAL_MS)
         error = None
         cap = None
         garps = []
         try:
-            self.wait_rounds(sets, 2)
+            self.lab.wait_session_sets(sets, 2)
             if sync:
                 # the active announces the sessions the standby could
                 # not compute (wrr); they are installed there
                 wait_for(lambda: standby.stats()["master"][
                     "sync_flows_in"] > 0, "%s: synced flows in"
                     % standby.name, timeout=30)
-                self.wait_rounds(sets, 2)
+                self.lab.wait_session_sets(sets, 2)
             before = standby.stats()
             cap = lab.capture(lab.ns_seg, "seg", "arp")
             t0 = time.monotonic()
@@ -196,7 +164,7 @@ class LabHaVrrp(TestSuite):
             wait_for(lambda: self.garp_seen(cap, standby.dp_mac),
                      "a gratuitous ARP for the VIP from %s (%s)"
                      % (standby.name, standby.dp_mac), timeout=10)
-            self.wait_rounds(sets, 3)
+            self.lab.wait_session_sets(sets, 3)
             self.verify_new_connections()
             took_over = standby.stats()
             # the old active comes back, as standby
@@ -211,7 +179,7 @@ class LabHaVrrp(TestSuite):
                     "sync_flows_in"] > 0, "%s: the bulk sync from %s"
                     % (active.name, standby.name), timeout=30)
             self.verify_standby_hears(active, standby)
-            self.wait_rounds(sets, 3)
+            self.lab.wait_session_sets(sets, 3)
             # and takes over in turn (with what the bulk sync gave it)
             t0 = time.monotonic()
             rc = self.crash(standby)
@@ -223,14 +191,14 @@ class LabHaVrrp(TestSuite):
             wait_for(lambda: self.garp_seen(cap, active.dp_mac),
                      "a gratuitous ARP for the VIP from %s (%s)"
                      % (active.name, active.dp_mac), timeout=10)
-            self.wait_rounds(sets, 3)
+            self.lab.wait_session_sets(sets, 3)
             self.verify_new_connections()
         except Exception as e:
             error = e
         finally:
             if cap is not None:
                 garps = lab.stop_capture(cap)
-        summaries = self.stop_sessions(sets, error)
+        summaries = self.lab.stop_session_sets(sets, error)
         garps = [p for p in garps if p.src == standby.dp_mac and
                  p.psrc == VIP]
         w0, w1 = before["workers"], took_over["workers"]
