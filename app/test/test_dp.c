@@ -1306,6 +1306,32 @@ dp_own_address_flood_policed_member_answers_pass(void **state)
 	env_fini(&e);
 }
 
+/* dataplane.exception_pps and arp_pps are rates for the whole balancer:
+ * the workers' policers share them, so the master's load does not grow
+ * with the number of workers, and no share is 0 (a policer switched
+ * off) however many workers split a small rate. */
+static void
+dp_policed_rates_are_shared_by_the_workers(void **state)
+{
+	static const uint32_t totals[] = { 100, 999, 1000, 10000, 10000000 };
+	unsigned int i, n;
+
+	(void)state;
+	assert_int_equal(lb_dp_rate_share(0, 4), 0);
+	for (i = 0; i < RTE_DIM(totals); i++) {
+		assert_int_equal(lb_dp_rate_share(totals[i], 1), totals[i]);
+		for (n = 2; n <= 128; n++) {
+			uint32_t share = lb_dp_rate_share(totals[i], n);
+
+			assert_true(share >= 1);
+			if (n <= totals[i])
+				assert_true((uint64_t)share * n <= totals[i]);
+		}
+	}
+	assert_int_equal(lb_dp_rate_share(10000, 2), 5000);
+	assert_int_equal(lb_dp_rate_share(100, 128), 1);
+}
+
 /* ---- persistence ---- */
 
 /* With persistence, new connections of a client go to the member it
@@ -2382,6 +2408,54 @@ send_udp(struct env *e, uint32_t i, uint16_t dport, struct lb_tuple *key)
 	return take_one(e->w);
 }
 
+/* A flow's packets that all come in its first burst (a SYN, its
+ * retransmission and the handshake's ACK; a UDP client's first two
+ * datagrams) make one entry between them, not one each: with wrr, a
+ * second entry would have scheduled the flow again, onto the next
+ * member. */
+static void
+dp_new_flow_twice_in_one_burst_makes_one_entry(void **state)
+{
+	static const uint32_t w[N_MEMBERS] = { 1, 1, 1, 1 };
+	static const uint16_t all[N_MEMBERS] = { 0, 1, 2, 3 };
+	struct lb_conf_service dns = { .name = "dns",
+		.proto = LB_IPPROTO_UDP, .port_lo = 53, .port_hi = 53,
+		.sched = LB_SCHED_WRR, .table_size = 1009 };
+	struct rte_mbuf *pkts[LB_BURST];
+	int member[LB_TXBUF];
+	uint16_t id[LB_TXBUF];
+	struct lb_tuple k;
+	struct env e;
+	uint32_t i;
+
+	(void)state;
+	env_init(&e, LB_SCHED_WRR, 4096, w);
+	assert_true(lb_core_service_add(e.core, &dns, all, N_MEMBERS) >= 0);
+	assert_int_equal(lb_core_commit(e.core), 1);
+	for (i = 0; i < 4; i++) {
+		pkts[6 * i] = tcp_mbuf(i, 110, LB_TCP_SYN);
+		pkts[6 * i + 1] = udp_mbuf(100 + i, 53, &k);
+		pkts[6 * i + 2] = tcp_mbuf(i, 110, LB_TCP_SYN);
+		pkts[6 * i + 3] = udp_mbuf(100 + i, 53, &k);
+		pkts[6 * i + 4] = tcp_mbuf(i, 110, LB_TCP_ACK);
+		pkts[6 * i + 5] = tcp_mbuf(i, 110, LB_TCP_ACK | 0x08); /* PSH */
+	}
+	process_at(&e, e.w, pkts, 24, 100);
+	assert_int_equal(collect(e.w, member, id, LB_TXBUF), 24);
+	for (i = 0; i < 4; i++) {
+		assert_true(member[6 * i] >= 0);
+		assert_int_equal(member[6 * i + 2], member[6 * i]);
+		assert_int_equal(member[6 * i + 4], member[6 * i]);
+		assert_int_equal(member[6 * i + 5], member[6 * i]);
+		assert_true(member[6 * i + 1] >= 0);
+		assert_int_equal(member[6 * i + 3], member[6 * i + 1]);
+	}
+	assert_int_equal(e.w->stats[LB_STAT_FLOW_NEW], 8);
+	assert_int_equal(e.w->stats[LB_STAT_FLOW_MIDSTREAM], 0);
+	assert_int_equal(e.flows->count, 8);
+	env_fini(&e);
+}
+
 /* UDP: a flow is confirmed by its second datagram, and handed over
  * then, if a peer could not compute its member. */
 static void
@@ -2834,9 +2908,11 @@ main(void)
 		cmocka_unit_test(dp_fragments_split_over_workers),
 		cmocka_unit_test(dp_icmp_error_reaches_flow_member_from_other_worker),
 		cmocka_unit_test(dp_icmp_error_in_same_burst_as_its_syn),
+		cmocka_unit_test(dp_new_flow_twice_in_one_burst_makes_one_entry),
 		cmocka_unit_test(dp_arp_for_vip_and_own_address_answered_in_place),
 		cmocka_unit_test(dp_arp_flood_policed_members_still_heard),
 		cmocka_unit_test(dp_own_address_flood_policed_member_answers_pass),
+		cmocka_unit_test(dp_policed_rates_are_shared_by_the_workers),
 		cmocka_unit_test(dp_persistence_one_member_per_client_across_workers),
 		cmocka_unit_test(dp_persistence_drain_keeps_down_and_disabled_break),
 		cmocka_unit_test(dp_persistence_broken_by_removal_with_drain),
