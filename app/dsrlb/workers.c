@@ -43,8 +43,11 @@ dsrlb_workers_create(struct dsrlb_app *app)
 			.idle = app->conf->dataplane.idle,
 			.frag_hold_ms = app->conf->dataplane.frag_hold_ms,
 			.frag_ttl_ms = app->conf->dataplane.frag_ttl_ms,
-			.exception_pps = app->conf->dataplane.exception_pps,
-			.arp_pps = app->conf->dataplane.arp_pps,
+			.exception_pps = lb_dp_rate_share(
+				app->conf->dataplane.exception_pps,
+				app->n_workers),
+			.arp_pps = lb_dp_rate_share(
+				app->conf->dataplane.arp_pps, app->n_workers),
 			.quit = &app->quit,
 		};
 		char name[RTE_RING_NAMESIZE];

@@ -143,10 +143,12 @@ struct lb_conf_dataplane {
 	uint8_t idle;               /**< enum lb_conf_idle */
 	uint32_t frag_hold_ms;      /**< a later fragment waits for its first */
 	uint32_t frag_ttl_ms;       /**< a first fragment's member is remembered */
-	uint32_t exception_pps;     /**< per worker: own-address packets from
-					 anyone but a member, to the master */
-	uint32_t arp_pps;           /**< per worker, per class: ARP the master
-					 must see (not answered by the worker) */
+	uint32_t exception_pps;     /**< all workers together: own-address
+					 packets from anyone but a member, to
+					 the master */
+	uint32_t arp_pps;           /**< all workers together, per class: ARP
+					 the master must see (not answered by
+					 the worker) */
 	uint16_t rx_desc;
 	uint16_t tx_desc;
 	uint32_t mbufs;             /**< per socket, 0 = computed */

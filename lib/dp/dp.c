@@ -71,6 +71,14 @@ policer_init(struct lb_dp_policer *pol, uint32_t pps)
 	return 0;
 }
 
+uint32_t
+lb_dp_rate_share(uint32_t total, unsigned int n_workers)
+{
+	if (total == 0 || n_workers <= 1)
+		return total;
+	return RTE_MAX(total / n_workers, 1u);
+}
+
 /* One packet against a policer: true if it may pass. */
 static inline bool
 policer_pass(struct lb_dp_policer *pol)

@@ -284,6 +284,15 @@ struct lb_dp_flow_filter {
 int lb_dp_worker_init(struct lb_worker *w, const struct lb_dp_params *p);
 
 /**
+ * A worker's share of a rate the configuration sets for the whole
+ * balancer (dataplane.exception_pps, dataplane.arp_pps): what n_workers
+ * policers let through together is at most total, so the master's load
+ * does not grow with the number of workers. Never 0 for a total that is
+ * not (0 leaves a policer off).
+ */
+uint32_t lb_dp_rate_share(uint32_t total, unsigned int n_workers);
+
+/**
  * Let a worker read the other workers' flow tables and fragment memory
  * (ICMP errors and fragments that RSS sent elsewhere than their flow).
  * Set before the workers run; peers holds every worker, w included.
