@@ -7,16 +7,37 @@
  * arbitrary frames, with a configuration that exercises every path:
  * Maglev, WRR, SH and WLC TCP services, persistence (per client and per
  * /24), stateful and stateless UDP, a member source-port range, a
- * VLAN-less port, a small flow table that fills up. After every burst
- * the per-member flow counts must equal what the table holds, and now
- * and then a flows.flush must empty the table and the counts.
+ * VLAN-less port, and a flow table of 64 flows with a real grace period
+ * (rte_rcu_qsbr) that a single input fills, so admission, eviction,
+ * expiry, sweeping and flushing all run. The clock is the input's: it
+ * moves only when the input says.
  *
- * Input: records of [length (2 bytes, big endian)] [split (1 byte)]
- * [frame]; split > 0 puts the frame in two chained mbufs, the first of
- * split bytes. Up to 64 records make one burst.
+ * After every burst: every packet ended in exactly one outcome counter,
+ * no mbuf is left behind, every frame sent carries the port's source
+ * MAC and a member's destination MAC (or, an answer, the asker's), and
+ * the flow table's bookkeeping holds (lb_flow_audit(): one key, one
+ * entry in use and one count per flow, no key slot freed twice, no
+ * entry without its key); the per-member and per-service counts equal
+ * what the table holds.
+ *
+ * Input: a sequence of records.
+ *   [length (2 bytes, big endian) < 0xffff] [split (1 byte)] [frame]
+ *     a frame for the current burst; split > 0 puts it in two chained
+ *     mbufs, the first of split bytes
+ *   [0xff 0xff] [op] [arg] [flags]: op % 4 is
+ *     0  copy: the input's frame number arg again (modulo the frames so
+ *        far), its TCP flags set to flags if it is a plain TCP frame: a
+ *        flow's later packets in the same burst as what evicts it
+ *     1  end the burst here (it is processed)
+ *     2  end the burst, move the clock on by arg * 64 ms and sweep
+ *        (flags + 1) * 16 positions
+ *     3  end the burst, flush the flows of member arg % 5 (4: any) and
+ *        service flags % 8 (7 or more: any)
+ * A burst is processed when it ends or holds 64 frames.
  */
 
 #include <arpa/inet.h>
+#include <inttypes.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +48,7 @@
 #include <rte_lcore.h>
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
+#include <rte_rcu_qsbr.h>
 #include <rte_ring.h>
 
 #include "lb_core.h"
@@ -40,8 +62,18 @@ static struct rte_mempool *pool;
 static struct lb_core *core;
 static struct lb_worker *w;
 static struct rte_ring *to_master, *to_master_prio, *sync_ring;
+static struct rte_rcu_qsbr *qsbr;
 static bool quit;
 static unsigned int runs;
+static uint32_t vnow = 1000000;   /* the input's clock, ms */
+
+#define FLOW_CAPACITY 64
+#define MAX_FRAMES 512            /* frames one input may make */
+
+/* What this process saw: a short run reached what it was meant to */
+static struct {
+	uint64_t bursts, max_count, full_bursts, sweeps, flushes;
+} seen;
 
 static const uint8_t port_mac[6] = { 0x02, 0x70, 0x63, 0x61, 0x70, 0x00 };
 
@@ -61,6 +93,20 @@ add_service(const char *name, uint8_t proto, uint16_t lo, uint16_t hi,
 		abort();
 }
 
+/* dts/fuzz.sh checks that the run filled the table, swept and flushed */
+static void
+report(void)
+{
+	fprintf(stderr, "fuzz_dp: %" PRIu64 " bursts, table full after %"
+		PRIu64 ", at most %" PRIu64 " flows, %" PRIu64 " evicted, %"
+		PRIu64 " refused, %" PRIu64 " sweeps, %" PRIu64 " flushes, %"
+		PRIu64 " table errors\n",
+		seen.bursts, seen.full_bursts, seen.max_count,
+		w->stats[LB_STAT_FLOW_EVICTED],
+		w->stats[LB_STAT_FLOW_TABLE_FULL], seen.sweeps, seen.flushes,
+		(uint64_t)w->flows->errors);
+}
+
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
@@ -70,6 +116,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	struct lb_core_params cp = { .socket_id = SOCKET_ID_ANY };
 	struct lb_conf_port port = { .name = "p0", .prefix = 24 };
 	struct lb_dp_rxq rxq = { 0 };
+	size_t qsz = rte_rcu_qsbr_get_memsize(1);
 	uint16_t pid;
 	uint32_t vips[2];
 	unsigned int i;
@@ -128,12 +175,16 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 		abort();
 
 	w = rte_zmalloc("fuzz_worker", sizeof(*w), RTE_CACHE_LINE_SIZE);
-	if (w == NULL)
+	qsbr = rte_zmalloc("fuzz_qsbr", qsz, RTE_CACHE_LINE_SIZE);
+	if (w == NULL || qsbr == NULL || rte_rcu_qsbr_init(qsbr, 1) != 0 ||
+	    rte_rcu_qsbr_thread_register(qsbr, 0) != 0)
 		abort();
+	rte_rcu_qsbr_thread_online(qsbr, 0);
 	{
 		struct lb_dp_params dp = {
 			.snap = lb_core_snapshot_ptr(core),
-			.flows = lb_flow_create("fuzz_flows", 1024, SOCKET_ID_ANY, NULL),
+			.flows = lb_flow_create("fuzz_flows", FLOW_CAPACITY,
+						SOCKET_ID_ANY, qsbr),
 			.to_master = to_master, .to_master_prio = to_master_prio,
 			.exception_pps = 1000, .arp_pps = 1000,
 			.rxq = &rxq, .n_rxq = 1,
@@ -144,6 +195,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 		if (dp.flows == NULL || lb_dp_worker_init(w, &dp) != 0)
 			abort();
 	}
+	atexit(report);
 	return 0;
 }
 
@@ -261,41 +313,116 @@ outcomes(void)
 	return sum;
 }
 
-int
-LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+/* The frames of a burst, with the source MAC each came with and, for
+ * ARP, the sender's hardware address: an answer goes back to one of
+ * them. */
+static struct {
+	const struct rte_mbuf *m;
+	uint8_t src[6];
+	uint8_t sha[6];
+} sent_by[MAX_FRAMES];
+static unsigned int n_sent_by;
+
+static void
+remember(const struct rte_mbuf *m)
 {
-	struct rte_mbuf *pkts[64];
-	uint16_t n = 0, i;
-	uint64_t before;
+	const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
+	uint16_t len = rte_pktmbuf_data_len(m);
+	unsigned int arp = 0;
+
+	sent_by[n_sent_by].m = m;
+	memcpy(sent_by[n_sent_by].src, p + 6, 6);
+	memset(sent_by[n_sent_by].sha, 0xff, 6);   /* matches no answer */
+	if (len >= 14 && p[12] == 0x08 && p[13] == 0x06)
+		arp = 14;
+	else if (len >= 18 && p[12] == 0x81 && p[13] == 0x00 &&
+		 p[16] == 0x08 && p[17] == 0x06)
+		arp = 18;
+	if (arp != 0 && len >= arp + 14)
+		memcpy(sent_by[n_sent_by].sha, p + arp + 8, 6);
+	n_sent_by++;
+}
+
+/* Every frame the worker sent: from the port's MAC, to a member that
+ * has a MAC, or an answer to the frame's sender. */
+static void
+check_tx(void)
+{
+	unsigned int i, k;
+
+	for (i = 0; i < w->tx[0].n; i++) {
+		const struct rte_mbuf *m = w->tx[0].m[i];
+		const uint8_t *eth = rte_pktmbuf_mtod(m, const uint8_t *);
+		bool member = eth[0] == 0x02 && memcmp(eth + 1,
+			"\0\0\0\0", 4) == 0 && eth[5] >= 0x11 && eth[5] <= 0x13;
+
+		if (rte_pktmbuf_data_len(m) < 14 ||
+		    memcmp(eth + 6, port_mac, 6) != 0)
+			abort();
+		if (member)
+			continue;
+		for (k = 0; k < n_sent_by; k++)
+			if (sent_by[k].m == m)
+				break;
+		if (k == n_sent_by || (memcmp(eth, sent_by[k].src, 6) != 0 &&
+					memcmp(eth, sent_by[k].sha, 6) != 0))
+			abort();
+	}
+	for (i = 0; i < w->tx[0].n; i++)
+		rte_pktmbuf_free(w->tx[0].m[i]);
+	w->tx[0].n = 0;
+}
+
+/* The flow table's bookkeeping, and the counts against the entries. */
+static void
+check_table(void)
+{
+	struct lb_flow_audit a;
+
+	if (lb_flow_audit(w->flows, &a) != 0) {
+		fprintf(stderr, "fuzz_dp: flow table: count %u keys %u in use "
+			"%u slots %u limbo %u counted %u/%u no key %u no "
+			"entry %u\n", a.count, a.keys, a.in_use, a.slots_used,
+			a.limbo, a.counted, a.svc_counted, a.no_key,
+			a.no_entry);
+		abort();
+	}
+	if (w->flows->errors != 0)
+		abort();
+	check_counts();
+	if (a.count > seen.max_count)
+		seen.max_count = a.count;
+}
+
+/* The end of a worker loop iteration: deleted slots come back after
+ * the (only) reader's quiescent state. */
+static void
+quiesce(void)
+{
+	lb_flow_reclaim(w->flows);
+	rte_rcu_qsbr_quiescent(qsbr, 0);
+	lb_flow_reclaim(w->flows);
+}
+
+static void
+run_burst(struct rte_mbuf **pkts, uint16_t n)
+{
+	uint64_t before = outcomes();
 	void *obj;
 
-	while (size >= 3 && n < RTE_DIM(pkts)) {
-		uint16_t len = (uint16_t)(data[0] << 8 | data[1]);
-		uint8_t split = data[2];
-
-		data += 3;
-		size -= 3;
-		if (len > size)
-			len = (uint16_t)size;
-		if (len > 2000)
-			len = 2000;
-		pkts[n] = frame(data, len, split);
-		if (pkts[n] != NULL)
-			n++;
-		data += len;
-		size -= len;
-	}
-	before = outcomes();
-	lb_dp_clock(w);
+	if (n == 0)
+		return;
+	seen.bursts++;
+	lb_dp_clock(w);   /* the TSC, for the policers */
+	w->now = vnow;
+	w->now_s = vnow / 1000;
 	lb_dp_process(w, lb_core_snapshot(core), 0, pkts, n);
+	check_tx();
 	/* fragments still waiting for their first are dropped now */
 	lb_dp_worker_fini(w);
 	/* every packet ends in exactly one outcome counter */
 	if (outcomes() - before != n)
 		abort();
-	for (i = 0; i < w->tx[0].n; i++)
-		rte_pktmbuf_free(w->tx[0].m[i]);
-	w->tx[0].n = 0;
 	while (rte_ring_dequeue(to_master, &obj) == 0)
 		rte_pktmbuf_free(obj);
 	while (rte_ring_dequeue(to_master_prio, &obj) == 0)
@@ -303,22 +430,134 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* and no mbuf is left behind */
 	if (rte_mempool_in_use_count(pool) != 0)
 		abort();
-	check_counts();
+	check_table();
+	if (w->flows->count == FLOW_CAPACITY)
+		seen.full_bursts++;
 	/* flows staged for sync name a real flow of a confirmed state;
-	 * installed back (as a peer's would be), the counts still hold */
+	 * installed back (as a peer's would be), the table still holds */
 	check_sync();
 	lb_dp_sync_install(w, lb_core_snapshot(core), 1024);
-	check_counts();
-	/* now and then the master flushes everything */
-	if (++runs % 256 == 0) {
-		uint32_t seq = lb_dp_flows_flush_request(w, LB_DP_ANY,
-							 LB_DP_ANY);
+	quiesce();
+	check_table();
+	n_sent_by = 0;
+}
 
-		while (!lb_dp_flows_flush_done(w, seq, NULL))
-			lb_dp_flows_flush_step(w, LB_FLUSH_BUDGET);
-		if (w->flows->count != 0)
-			abort();
-		check_counts();
+static void
+flush(int member, int svc)
+{
+	uint32_t seq = lb_dp_flows_flush_request(w, svc, member);
+	uint32_t p;
+
+	while (!lb_dp_flows_flush_done(w, seq, NULL)) {
+		lb_dp_flows_flush_step(w, LB_FLUSH_BUDGET);
+		quiesce();
 	}
+	check_table();
+	seen.flushes++;
+	for (p = 0; p < w->flows->n_pos; p++) {
+		const struct lb_flow_entry *e = &w->flows->e[p];
+
+		if (e->state != 0 && (member < 0 || e->member == member) &&
+		    (svc < 0 || e->svc == svc))
+			abort();
+	}
+}
+
+/* Raw bytes of the frames of this input, for copies. */
+static struct {
+	const uint8_t *p;
+	uint16_t len;
+} frames[MAX_FRAMES];
+
+/* A copy of an earlier frame of the input, with other TCP flags. */
+static struct rte_mbuf *
+copy(unsigned int n_frames, uint8_t which, uint8_t flags)
+{
+	static uint8_t buf[2048];
+	unsigned int k = which % n_frames;
+	uint16_t len = frames[k].len;
+	unsigned int l4;
+
+	memcpy(buf, frames[k].p, len);
+	if (len >= 14 + 20 && buf[12] == 0x08 && buf[13] == 0x00 &&
+	    buf[14 + 9] == 6) {
+		l4 = 14 + (buf[14] & 0xf) * 4u;
+		if (l4 + 14 <= len)
+			buf[l4 + 13] = flags;
+	}
+	return frame(buf, len, 0);
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct rte_mbuf *pkts[64];
+	unsigned int n_frames = 0;
+	uint16_t n = 0;
+
+	n_sent_by = 0;
+	while (size >= 3) {
+		struct rte_mbuf *m = NULL;
+		uint16_t len = (uint16_t)(data[0] << 8 | data[1]);
+
+		if (len == 0xffff) {
+			uint8_t op, arg, flags;
+
+			if (size < 5)
+				break;
+			op = data[2] % 4;
+			arg = data[3];
+			flags = data[4];
+			data += 5;
+			size -= 5;
+			if (op == 0) {
+				if (n_frames > 0)
+					m = copy(n_frames, arg, flags);
+			} else {
+				run_burst(pkts, n);
+				n = 0;
+				if (op == 2) {
+					vnow += arg * 64u;
+					lb_flow_sweep(w->flows, vnow,
+						      (flags + 1u) * 16);
+					seen.sweeps++;
+					quiesce();
+					check_table();
+				} else if (op == 3) {
+					flush(arg % 5 == 4 ? -1 : arg % 5,
+					      flags % 8 >= 7 ? -1 : flags % 8);
+				}
+			}
+		} else {
+			uint8_t split = data[2];
+
+			data += 3;
+			size -= 3;
+			if (len > size)
+				len = (uint16_t)size;
+			if (len > 2000)
+				len = 2000;
+			if (n_frames < MAX_FRAMES) {
+				frames[n_frames].p = data;
+				frames[n_frames++].len = len;
+			}
+			m = frame(data, len, split);
+			data += len;
+			size -= len;
+		}
+		if (m == NULL)
+			continue;
+		if (n_sent_by < MAX_FRAMES && rte_pktmbuf_data_len(m) >= 12)
+			remember(m);
+		pkts[n++] = m;
+		if (n == RTE_DIM(pkts)) {
+			run_burst(pkts, n);
+			n = 0;
+		}
+	}
+	run_burst(pkts, n);
+	/* now and then the master flushes everything */
+	if (++runs % 256 == 0)
+		flush(-1, -1);
 	return 0;
 }

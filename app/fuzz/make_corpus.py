@@ -54,6 +54,12 @@ def record(frame, split=0):
     return struct.pack(">HB", len(b), split) + b
 
 
+def directive(op, arg=0, flags=0):
+    """fuzz_dp: a copy of an earlier frame (op 0), the end of a burst (1),
+    the clock moved on and a sweep (2), a flush (3)."""
+    return struct.pack(">HBBB", 0xffff, op, arg, flags)
+
+
 def main():
     out = sys.argv[1]
     fr = list(frames())
@@ -87,6 +93,24 @@ def main():
                           TCP(sport=sport, dport=port, flags="A"))
     with open(os.path.join(dirs["fuzz_dp"], "sync_confirmed"), "wb") as fh:
         fh.write(b"".join(record(f) for f in opened))
+    # spoofed ACKs fill fuzz_dp's table (64 flows); then in one burst a
+    # SYN that evicts the oldest guess and a packet of that guess (a
+    # copy of frame 0 with flags ACK): the burst that once corrupted
+    # the table. Then the clock moves past every timeout, the sweeper
+    # empties the table and new connections must get entries again.
+    acks = [e / IP(src="203.0.113.%d" % (1 + i // 50), dst=VIP) /
+            TCP(sport=3000 + i, dport=25, flags="A") for i in range(70)]
+    syns = [e / IP(src=C, dst=VIP) / TCP(sport=4000 + i, dport=25,
+                                         flags="S") for i in range(8)]
+    with open(os.path.join(dirs["fuzz_dp"], "table_full_evict"), "wb") as fh:
+        fh.write(b"".join(record(f) for f in acks) +
+                 directive(1) + record(syns[0]) + directive(0, 0, 0x10) +
+                 directive(0, 1, 0x10) + directive(1) +
+                 directive(2, 255, 255) + directive(2, 255, 255) +
+                 b"".join(record(f) for f in syns[1:]))
+    with open(os.path.join(dirs["fuzz_dp"], "flush_member"), "wb") as fh:
+        fh.write(b"".join(record(f) for f in opened) + directive(3, 1, 7) +
+                 b"".join(record(f) for f in opened) + directive(3, 4, 1))
     cfg = {
         "ports": [{"name": "lan0", "address": "198.51.100.2/24",
                    "gateway": "198.51.100.1", "vlan": 7}],

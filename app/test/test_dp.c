@@ -15,6 +15,7 @@
 #include <rte_ethdev.h>
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
+#include <rte_rcu_qsbr.h>
 #include <rte_ring.h>
 
 #include "lb_core.h"
@@ -323,6 +324,34 @@ send_at(struct env *e, struct lb_worker *w, uint32_t i, uint8_t flags,
 	return take_one(w);
 }
 
+/* What a worker sent: the member of each packet (by destination MAC)
+ * and its IP id, in order; the TX buffer is emptied. */
+static unsigned int
+collect(struct lb_worker *w, int *member, uint16_t *id, unsigned int max)
+{
+	unsigned int i, n = w->tx[0].n;
+
+	assert_true(n <= max);
+	for (i = 0; i < n; i++) {
+		const uint8_t *p = rte_pktmbuf_mtod(w->tx[0].m[i], uint8_t *);
+
+		member[i] = p[5] - 0x11;
+		id[i] = lb_load_be16(p + 14 + 4);
+		rte_pktmbuf_free(w->tx[0].m[i]);
+	}
+	w->tx[0].n = 0;
+	return n;
+}
+
+/* Run pkts through w at a given time (ms), without reading the clock. */
+static void
+process_at(struct env *e, struct lb_worker *w, struct rte_mbuf **pkts,
+	   unsigned int n, uint32_t now)
+{
+	w->now = now;
+	lb_dp_process(w, lb_core_snapshot(e->core), 0, pkts, (uint16_t)n);
+}
+
 /* Flow id of client c's connection j (tcp_mbuf: 203.0.113.c, port
  * 1024 + j; c up to 255). */
 #define CONN(c, j) ((uint32_t)(c) + 1024u * (uint32_t)(j))
@@ -489,6 +518,123 @@ dp_spoofed_acks_do_not_lock_the_table(void **state)
 				 where[i]);
 	}
 	env_fini(&e);
+}
+
+/* The table's bookkeeping holds: one key, one entry in use and one
+ * count per flow, no key slot freed twice. */
+#define assert_flow_audit(t) do { \
+	struct lb_flow_audit a_; \
+	\
+	if (lb_flow_audit((t), &a_) != 0) \
+		fail_msg("flow table: count %u keys %u in use %u slots %u " \
+			 "limbo %u counted %u/%u no key %u no entry %u", \
+			 a_.count, a_.keys, a_.in_use, a_.slots_used, \
+			 a_.limbo, a_.counted, a_.svc_counted, a_.no_key, \
+			 a_.no_entry); \
+} while (0)
+
+/* One loop iteration's end for a worker whose table has a grace period:
+ * it reports its quiescent state, the deleted slots come back. */
+static void
+env_quiesce(struct env *e, struct rte_rcu_qsbr *v)
+{
+	lb_flow_reclaim(e->flows);
+	rte_rcu_qsbr_quiescent(v, 0);
+	lb_flow_reclaim(e->flows);
+}
+
+/*
+ * One burst: a SYN that finds the table full and evicts the oldest
+ * guessed entry X, then a packet of X. X's position was looked up
+ * before the eviction; trusting it refilled a freed entry whose key had
+ * left the hash, and the sweeper later freed its key slot a second time
+ * and took the count below zero: every later flow refused
+ * (flow_table_full) until a restart. With a grace period (qsbr) and
+ * without; the same packets in two bursts were always fine.
+ */
+static void
+burst_evicting_a_flow_and_its_packet(bool grace)
+{
+	static const uint32_t w[N_MEMBERS] = { 1, 1, 1, 1 };
+	struct rte_rcu_qsbr *v = NULL;
+	struct rte_mbuf *pkts[2];
+	int member[LB_TXBUF];
+	uint16_t id[LB_TXBUF];
+	uint32_t i, now = 1000;
+	struct env e;
+
+	env_init(&e, LB_SCHED_WRR, 8, w);
+	if (grace) {
+		struct lb_dp_rxq rxq = { 0 };
+		struct lb_dp_params dp = {
+			.snap = lb_core_snapshot_ptr(e.core), .rxq = &rxq,
+			.n_rxq = 1, .port_ids = &port_id, .n_ports = 1,
+			.quit = &quit,
+		};
+
+		v = test_qsbr_online(1);
+		assert_non_null(v);
+		lb_flow_free(e.flows);
+		e.flows = lb_flow_create("test_dp_grace", 8, SOCKET_ID_ANY, v);
+		assert_non_null(e.flows);
+		dp.flows = e.flows;
+		assert_int_equal(lb_dp_worker_init(e.w, &dp), 0);
+	}
+	/* 8 spoofed ACKs fill the table with guesses */
+	for (i = 0; i < 8; i++) {
+		pkts[0] = tcp_mbuf(100000 + i, 110, LB_TCP_ACK);
+		process_at(&e, e.w, pkts, 1, now);
+		assert_int_equal(collect(e.w, member, id, LB_TXBUF), 1);
+		assert_flow_audit(e.flows);
+	}
+	assert_int_equal(e.flows->count, 8);
+	/* the SYN evicts guess 0; guess 0's next packet in the same burst */
+	pkts[0] = tcp_mbuf(1, 110, LB_TCP_SYN);
+	pkts[1] = tcp_mbuf(100000, 110, LB_TCP_ACK);
+	process_at(&e, e.w, pkts, 2, now);
+	assert_int_equal(collect(e.w, member, id, LB_TXBUF), 2);
+	assert_flow_audit(e.flows);
+	assert_int_equal(e.flows->count, 8);
+	/* the packet of the evicted guess made a new guess, evicting the
+	 * next oldest */
+	assert_int_equal(e.w->stats[LB_STAT_FLOW_EVICTED], 2);
+	if (grace)
+		env_quiesce(&e, v);
+	assert_flow_audit(e.flows);
+	/* every entry expires and is swept */
+	now += 1000000;
+	lb_flow_sweep(e.flows, now, e.flows->n_pos);
+	if (grace)
+		env_quiesce(&e, v);
+	assert_flow_audit(e.flows);
+	assert_int_equal(e.flows->count, 0);
+	assert_int_equal(e.flows->errors, 0);
+	/* and the table takes new flows again, all 8 */
+	for (i = 0; i < 8; i++) {
+		pkts[0] = tcp_mbuf(200 + i, 110, LB_TCP_SYN);
+		process_at(&e, e.w, pkts, 1, now);
+		assert_int_equal(collect(e.w, member, id, LB_TXBUF), 1);
+		assert_flow_audit(e.flows);
+	}
+	assert_int_equal(e.flows->count, 8);
+	assert_int_equal(e.w->stats[LB_STAT_FLOW_TABLE_FULL], 0);
+	assert_int_equal(e.w->stats[LB_STAT_FLOW_GRACE_FULL], 0);
+	env_fini(&e);
+	rte_free(v);
+}
+
+static void
+dp_burst_evicting_a_flow_and_its_packet_keeps_the_table(void **state)
+{
+	(void)state;
+	burst_evicting_a_flow_and_its_packet(false);
+}
+
+static void
+dp_burst_evicting_a_flow_and_its_packet_keeps_the_table_qsbr(void **state)
+{
+	(void)state;
+	burst_evicting_a_flow_and_its_packet(true);
 }
 
 /* A SYN flood fills the table with SYN-only entries: a connection that
@@ -671,24 +817,6 @@ udp_fragment(uint32_t i, uint16_t dport, uint16_t id, unsigned int k,
 	return m;
 }
 
-/* What a worker sent: the member of each packet (by destination MAC)
- * and its IP id, in order; the TX buffer is emptied. */
-static unsigned int
-collect(struct lb_worker *w, int *member, uint16_t *id, unsigned int max)
-{
-	unsigned int i, n = w->tx[0].n;
-
-	assert_true(n <= max);
-	for (i = 0; i < n; i++) {
-		const uint8_t *p = rte_pktmbuf_mtod(w->tx[0].m[i], uint8_t *);
-
-		member[i] = p[5] - 0x11;
-		id[i] = lb_load_be16(p + 14 + 4);
-		rte_pktmbuf_free(w->tx[0].m[i]);
-	}
-	w->tx[0].n = 0;
-	return n;
-}
 
 /* Later fragments that come first are never guessed: whatever the order
  * inside a burst, every fragment of a datagram lands on the member its
@@ -726,14 +854,6 @@ dp_reversed_fragments_stay_in_their_service(void **state)
 	env_fini(&e);
 }
 
-/* Run pkts through w at a given time (ms), without reading the clock. */
-static void
-process_at(struct env *e, struct lb_worker *w, struct rte_mbuf **pkts,
-	   unsigned int n, uint32_t now)
-{
-	w->now = now;
-	lb_dp_process(w, lb_core_snapshot(e->core), 0, pkts, (uint16_t)n);
-}
 
 /* Every order of a datagram's fragments inside one burst, with its
  * first fragment or a later one twice: all on one member. */
@@ -2892,6 +3012,8 @@ main(void)
 		cmocka_unit_test(dp_no_member_left_drops_and_counts),
 		cmocka_unit_test(dp_full_table_balances_statelessly),
 		cmocka_unit_test(dp_spoofed_acks_do_not_lock_the_table),
+		cmocka_unit_test(dp_burst_evicting_a_flow_and_its_packet_keeps_the_table),
+		cmocka_unit_test(dp_burst_evicting_a_flow_and_its_packet_keeps_the_table_qsbr),
 		cmocka_unit_test(dp_syn_flood_cannot_evict_confirmed_flows),
 		cmocka_unit_test(dp_restarted_balancer_keeps_maglev_flows),
 		cmocka_unit_test(dp_restart_converging_keeps_existing_connections),

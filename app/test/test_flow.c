@@ -425,6 +425,119 @@ flow_deleted_slot_reused_only_after_grace_period(void **state)
 	rte_free(v);
 }
 
+/* A lookup's answer is stale once the table changed the way that could
+ * falsify it: a found position by a delete (its slot may be another
+ * key's), an absence by an add. */
+static void
+flow_lookup_stale_after_delete_or_add(void **state)
+{
+	struct lb_flow_table *t = lb_flow_create("t_stale", 8, SOCKET_ID_ANY,
+						 NULL);
+	struct lb_tuple k1 = key(1), k2 = key(2);
+	struct lb_flow_mark m;
+	int32_t p1, p2;
+
+	(void)state;
+	assert_non_null(t);
+	p1 = add_in_state(t, 1, LB_FLOW_TCP_EST, 1000);
+	m = lb_flow_mark(t);
+	assert_false(lb_flow_lookup_stale(t, m, p1));
+	assert_false(lb_flow_lookup_stale(t, m, -ENOENT));
+	/* an add falsifies absences only */
+	add_in_state(t, 3, LB_FLOW_TCP_EST, 1000);
+	assert_false(lb_flow_lookup_stale(t, m, p1));
+	assert_true(lb_flow_lookup_stale(t, m, -ENOENT));
+	/* a delete falsifies positions (the slot may soon be another
+	 * key's) */
+	m = lb_flow_mark(t);
+	assert_int_equal(lb_flow_del(t, p1), 0);
+	assert_true(lb_flow_lookup_stale(t, m, p1));
+	assert_true(lb_flow_lookup(t, &k1, lb_tuple_hash(&k1)) < 0);
+	/* and a failed delete changes nothing */
+	m = lb_flow_mark(t);
+	assert_int_equal(lb_flow_del(t, p1), 0);
+	assert_false(lb_flow_lookup_stale(t, m, p1));
+	p2 = lb_flow_add(t, &k2, lb_tuple_hash(&k2), false);
+	assert_true(lb_flow_lookup_stale(t, m, -ENOENT));
+	assert_false(lb_flow_lookup_stale(t, m, p2));
+	lb_flow_free(t);
+}
+
+/* An entry in use at a position the hash no longer holds (what trusting
+ * a stale position made): deleting it frees no key slot a second time
+ * and never takes the count below the flows there are; it is cleared
+ * from the counts and counted as an error, and the table goes on. */
+static void
+flow_del_of_entry_without_key_frees_nothing(bool grace)
+{
+	struct rte_rcu_qsbr *v = grace ? test_qsbr_online(1) : NULL;
+	struct lb_flow_table *t = lb_flow_create(grace ? "t_orphan_q" :
+						 "t_orphan", 8, SOCKET_ID_ANY,
+						 v);
+	struct lb_flow_audit a;
+	int32_t pos, p2;
+	uint32_t i;
+
+	assert_non_null(t);
+	pos = add_in_state(t, 1, LB_FLOW_TCP_MID, 1000);
+	assert_int_equal(lb_flow_del(t, pos), 0);
+	/* refilled behind the table's back */
+	lb_flow_fill(t, &t->e[pos], 2, 0, 0, LB_FLOW_TCP_MID, 1000);
+	assert_int_equal(lb_flow_audit(t, &a), -EFAULT);
+	assert_int_equal(a.no_key, 1);
+	assert_int_equal(t->count, 0);
+	assert_int_equal(lb_flow_del(t, pos), -ENOENT);
+	assert_int_equal(t->errors, 1);
+	assert_int_equal(t->count, 0);
+	assert_int_equal(lb_flow_audit(t, &a), 0);
+	if (grace) {
+		assert_int_equal(lb_flow_limbo(t), 1);
+		lb_flow_reclaim(t);
+		rte_rcu_qsbr_quiescent(v, 0);
+		lb_flow_reclaim(t);
+	}
+	assert_int_equal(lb_flow_audit(t, &a), 0);
+	assert_int_equal(a.slots_used, 0);
+	/* the sweeper and eviction meet such an entry and go on */
+	p2 = add_in_state(t, 2, LB_FLOW_TCP_MID, 1000);
+	assert_int_equal(lb_flow_del(t, p2), 0);
+	lb_flow_fill(t, &t->e[p2], 2, 0, 0, LB_FLOW_TCP_MID, 1000);
+	for (i = 0; i < 8; i++)
+		add_in_state(t, 10 + i, LB_FLOW_TCP_MID, 1000);
+	assert_int_equal(t->count, 8);
+	assert_int_equal(lb_flow_evict(t, 0), 0);
+	assert_int_equal(t->count, 7);
+	assert_int_equal(lb_flow_sweep(t, 2000, t->n_pos), 7);
+	assert_int_equal(t->count, 0);
+	assert_int_equal(t->errors, 2);
+	if (grace) {
+		lb_flow_reclaim(t);
+		rte_rcu_qsbr_quiescent(v, 0);
+		lb_flow_reclaim(t);
+	}
+	assert_int_equal(lb_flow_audit(t, &a), 0);
+	assert_int_equal(a.slots_used, 0);
+	for (i = 0; i < 8; i++)
+		add_in_state(t, 20 + i, LB_FLOW_TCP_EST, 1000);
+	assert_int_equal(lb_flow_audit(t, NULL), 0);
+	lb_flow_free(t);
+	rte_free(v);
+}
+
+static void
+flow_del_of_entry_without_key(void **state)
+{
+	(void)state;
+	flow_del_of_entry_without_key_frees_nothing(false);
+}
+
+static void
+flow_del_of_entry_without_key_qsbr(void **state)
+{
+	(void)state;
+	flow_del_of_entry_without_key_frees_nothing(true);
+}
+
 static void
 flow_midstream_entry_confirmed_by_second_packet(void **state)
 {
@@ -681,6 +794,9 @@ main(void)
 		cmocka_unit_test(flow_evict_takes_guesses_before_syn_entries),
 		cmocka_unit_test(flow_evict_finds_provisional_behind_long_lived_flows),
 		cmocka_unit_test(flow_deleted_slot_reused_only_after_grace_period),
+		cmocka_unit_test(flow_lookup_stale_after_delete_or_add),
+		cmocka_unit_test(flow_del_of_entry_without_key),
+		cmocka_unit_test(flow_del_of_entry_without_key_qsbr),
 		cmocka_unit_test(flow_midstream_entry_confirmed_by_second_packet),
 		cmocka_unit_test(flow_member_counts_balance_through_every_change),
 		cmocka_unit_test(flow_read_reports_live_flows_only),

@@ -1187,7 +1187,7 @@ flow_admit(struct lb_worker *w, const struct dp_pkt *d, bool guessed)
 
 static inline void
 flow_decide(struct lb_worker *w, const struct lb_snapshot *s,
-	    struct dp_pkt *d, int32_t pos, unsigned int *added)
+	    struct dp_pkt *d, int32_t pos, struct lb_flow_mark mark)
 {
 	const struct lb_snap_service *svc = &s->services[d->svc];
 	struct lb_flow_table *ft = w->flows;
@@ -1195,9 +1195,10 @@ flow_decide(struct lb_worker *w, const struct lb_snapshot *s,
 	struct lb_flow_entry *e;
 	bool syn_only;
 
-	/* a flow added earlier in this burst was not there for the bulk
-	 * lookup */
-	if (pos < 0 && *added > 0)
+	/* the bulk lookup was made before the burst's earlier packets
+	 * added flows (this one may be among them) or evicted some (this
+	 * one's position may be free, or another key's by now) */
+	if (unlikely(lb_flow_lookup_stale(ft, mark, pos)))
 		pos = lb_flow_lookup(ft, &d->key, d->sig);
 	if (pos >= 0) {
 		e = &ft->e[pos];
@@ -1259,7 +1260,6 @@ flow_decide(struct lb_worker *w, const struct lb_snapshot *s,
 				consistent_sig(svc, &d->key, d->sig));
 			goto out;
 		}
-		(*added)++;
 	} else {
 		lb_flow_renew(ft, pos, !syn_only);
 	}
@@ -1406,7 +1406,8 @@ process_burst(struct lb_worker *w, const struct lb_snapshot *s,
 	uint32_t sigs[LB_BURST];
 	int32_t pos[LB_BURST];
 	uint8_t idx[LB_BURST];
-	unsigned int i, nf = 0, added = 0;
+	struct lb_flow_mark mark;
+	unsigned int i, nf = 0;
 	uint16_t sent = 0;
 
 	for (i = 0; i < n && i < 4; i++)
@@ -1422,9 +1423,10 @@ process_burst(struct lb_worker *w, const struct lb_snapshot *s,
 		}
 	}
 	if (nf > 0) {
+		mark = lb_flow_mark(w->flows);
 		lb_flow_lookup_bulk(w->flows, keys, sigs, nf, pos);
 		for (i = 0; i < nf; i++)
-			flow_decide(w, s, &d[idx[i]], pos[i], &added);
+			flow_decide(w, s, &d[idx[i]], pos[i], mark);
 	}
 	for (i = 0; i < n; i++) {
 		if (unlikely(d[i].act == ACT_FRAG))
@@ -1697,6 +1699,7 @@ lb_dp_flows_flush_step(struct lb_worker *w, uint32_t budget)
 	     pos++, budget--) {
 		const struct lb_flow_entry *e = &t->e[pos];
 		bool live;
+		int rc;
 
 		if (e->state == 0 ||
 		    (w->flush_svc != FLUSH_ANY && e->svc != w->flush_svc) ||
@@ -1704,9 +1707,10 @@ lb_dp_flows_flush_step(struct lb_worker *w, uint32_t budget)
 		     e->member != w->flush_member))
 			continue;
 		live = !lb_flow_expired(e, w->now);
-		if (lb_flow_del(t, (int32_t)pos) != 0)
+		rc = lb_flow_del(t, (int32_t)pos);
+		if (rc == -EBUSY)
 			break;   /* deletions wait for a grace period: later */
-		if (live) {
+		if (rc == 0 && live) {
 			w->flush_count++;
 			w->stats[LB_STAT_FLOWS_FLUSHED]++;
 			removed++;
@@ -1859,6 +1863,7 @@ lb_dp_main_loop(void *arg)
 		w->stats[LB_STAT_FLOW_EXPIRED] +=
 			lb_flow_sweep(w->flows, w->now, LB_SWEEP_BUDGET);
 		lb_dp_flows_flush_step(w, LB_FLUSH_BUDGET);
+		w->stats[LB_STAT_FLOW_TABLE_ERROR] = w->flows->errors;
 		lb_flow_reclaim(w->flows);
 		if (w->qsbr != NULL)
 			rte_rcu_qsbr_quiescent(w->qsbr, w->qsbr_id);

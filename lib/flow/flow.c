@@ -245,6 +245,7 @@ lb_flow_add(struct lb_flow_table *t, const struct lb_tuple *key, uint32_t sig,
 	else
 		lb_flow_set_state(t, &t->e[pos], 0);
 	memset(&t->e[pos], 0, sizeof(t->e[pos]));
+	t->adds++;
 	fifo_push(guessed ? &t->guessed : &t->opened, (uint32_t)pos);
 	return pos;
 }
@@ -265,11 +266,19 @@ lb_flow_del(struct lb_flow_table *t, int32_t pos)
 		return 0;
 	if (t->qsbr != NULL && lb_flow_limbo(t) >= LB_FLOW_SLACK)
 		return -EBUSY;
-	if (rte_hash_get_key_with_position(t->h, pos, &key) == 0)
-		rte_hash_del_key_with_hash(t->h, key,
-			lb_tuple_hash((const struct lb_tuple *)key));
+	if (unlikely(rte_hash_get_key_with_position(t->h, pos, &key) != 0 ||
+		     t->count == 0)) {
+		/* an entry the hash does not hold at pos: its slot is free
+		 * or another key's, never ours to free */
+		lb_flow_set_state(t, &t->e[pos], 0);
+		__atomic_store_n(&t->errors, t->errors + 1, __ATOMIC_RELAXED);
+		return -ENOENT;
+	}
+	rte_hash_del_key_with_hash(t->h, key,
+				   lb_tuple_hash((const struct lb_tuple *)key));
 	lb_flow_set_state(t, &t->e[pos], 0);
 	t->count--;
+	t->dels++;
 	if (t->qsbr == NULL)
 		rte_hash_free_key_with_position(t->h, pos);
 	else
@@ -299,9 +308,11 @@ evict_from(struct lb_flow_table *t, struct lb_flow_fifo *f, uint32_t now)
 		if (evictable(e, now)) {
 			int rc = lb_flow_del(t, (int32_t)pos);
 
-			if (rc == 0)
+			if (rc != -EBUSY)
 				f->head++;
-			return rc;
+			if (rc != -ENOENT)
+				return rc;
+			continue;   /* no flow was there: nothing freed */
 		}
 		if (e->state == 0)
 			free++;
@@ -363,9 +374,11 @@ lb_flow_sweep(struct lb_flow_table *t, uint32_t now, unsigned int budget)
 		struct lb_flow_entry *e = &t->e[pos];
 
 		if (e->state != 0 && lb_flow_expired(e, now)) {
-			if (lb_flow_del(t, (int32_t)pos) != 0)
+			int rc = lb_flow_del(t, (int32_t)pos);
+
+			if (rc == -EBUSY)
 				break;   /* retried on a later pass */
-			removed++;
+			removed += rc == 0;
 		}
 		if (++pos == t->n_pos)
 			pos = 0;
@@ -412,4 +425,48 @@ lb_flow_reclaim(struct lb_flow_table *t)
 		t->batch_n--;
 	}
 	return freed;
+}
+
+int
+lb_flow_audit(const struct lb_flow_table *t, struct lb_flow_audit *out)
+{
+	struct lb_flow_audit a = {
+		.count = t->count,
+		.limbo = lb_flow_limbo(t),
+	};
+	const void *key;
+	void *data;
+	uint32_t it = 0, pos, i;
+	int32_t p, used;
+
+	while ((p = rte_hash_iterate(t->h, &key, &data, &it)) >= 0) {
+		a.keys++;
+		if ((uint32_t)p >= t->n_pos || t->e[p].state == 0)
+			a.no_entry++;
+	}
+	for (pos = 0; pos < t->n_pos; pos++) {
+		void *k;
+
+		if (t->e[pos].state == 0)
+			continue;
+		a.in_use++;
+		if (rte_hash_get_key_with_position(t->h, (int32_t)pos, &k) != 0)
+			a.no_key++;
+	}
+	for (i = 0; i < LB_FLOW_MEMBERS; i++)
+		a.counted += t->mcount[i].active + t->mcount[i].inactive;
+	for (i = 0; i < LB_FLOW_SERVICES; i++)
+		a.svc_counted += t->scount[i].active + t->scount[i].inactive;
+	used = rte_hash_count(t->h);
+	a.slots_used = used < 0 ? UINT32_MAX : (uint32_t)used;
+	if (out != NULL)
+		*out = a;
+	if (a.no_key != 0 || a.no_entry != 0 || a.keys != a.count ||
+	    a.in_use != a.count || a.counted != a.count ||
+	    a.svc_counted != a.count ||
+	    (t->qsbr == NULL ? a.slots_used != a.keys :
+	     a.slots_used != a.keys + a.limbo) ||
+	    a.count > t->capacity)
+		return -EFAULT;
+	return 0;
 }

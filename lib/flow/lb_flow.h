@@ -150,6 +150,14 @@ struct lb_flow_table {
 	uint32_t capacity;       /**< flows it holds */
 	uint32_t sweep_pos;      /**< next position the sweeper looks at */
 	uint32_t count;          /**< flows in the table */
+	/** lb_flow_add() and lb_flow_del() calls that changed the table:
+	 *  a position (or absence) looked up before either moved is not
+	 *  to be trusted (lb_flow_lookup_stale()) */
+	uint32_t adds;
+	uint32_t dels;
+	/** lb_flow_del() of an entry whose key was gone: the table had
+	 *  lost track of it (never expected; counted, nothing freed) */
+	uint32_t errors;
 	/** flows per member slot (LB_FLOW_MEMBERS), by class: every entry
 	 *  in use is counted once, under its member and state, until it is
 	 *  deleted (an expired entry until the sweeper or a new flow of its
@@ -208,6 +216,32 @@ void lb_flow_lookup_bulk(struct lb_flow_table *t,
 			 const struct lb_tuple **keys, uint32_t *sig,
 			 unsigned int n, int32_t *pos);
 
+/** How far a table had changed when a lookup was made. */
+struct lb_flow_mark {
+	uint32_t adds;
+	uint32_t dels;
+};
+
+/** The table's changes so far: take it before a lookup whose answer is
+ *  used after the table may have changed (a burst's bulk lookup). */
+static inline struct lb_flow_mark
+lb_flow_mark(const struct lb_flow_table *t)
+{
+	return (struct lb_flow_mark){ .adds = t->adds, .dels = t->dels };
+}
+
+/**
+ * True if a lookup made at mark may no longer be true: a position found
+ * may have been deleted since (and its slot reused for another key),
+ * an absence may have been filled. Look the key up again then.
+ */
+static inline bool
+lb_flow_lookup_stale(const struct lb_flow_table *t, struct lb_flow_mark mark,
+		     int32_t pos)
+{
+	return pos >= 0 ? t->dels != mark.dels : t->adds != mark.adds;
+}
+
 /** Look up one key; the position or a negative value. */
 int32_t lb_flow_lookup(struct lb_flow_table *t, const struct lb_tuple *key,
 		       uint32_t sig);
@@ -263,9 +297,15 @@ void lb_flow_renew(struct lb_flow_table *t, int32_t pos, bool guessed);
 /**
  * Remove the flow at a position.
  *
+ * A position whose key is not in the hash (the table lost track of an
+ * entry: never expected) frees no key slot and leaves count alone, so
+ * no slot is ever freed twice and count never wraps: the entry is
+ * cleared from the per-member counts and the table counts an error.
+ *
  * @return
- *   0, or -EBUSY if too many deletions wait for a grace period (a
- *   worker stopped reporting quiescent states): the flow stays.
+ *   0 (also for a free position), -ENOENT for an entry without key,
+ *   or -EBUSY if too many deletions wait for a grace period (a worker
+ *   stopped reporting quiescent states): the flow stays.
  */
 int lb_flow_del(struct lb_flow_table *t, int32_t pos);
 
@@ -301,6 +341,34 @@ unsigned int lb_flow_sweep(struct lb_flow_table *t, uint32_t now,
  *   Key slots recycled.
  */
 unsigned int lb_flow_reclaim(struct lb_flow_table *t);
+
+/** What lb_flow_audit() found. */
+struct lb_flow_audit {
+	uint32_t count;       /**< the table's count of its flows */
+	uint32_t keys;        /**< keys in the hash */
+	uint32_t in_use;      /**< entries with a state */
+	uint32_t slots_used;  /**< key slots not free (rte_hash_count()) */
+	uint32_t limbo;       /**< deleted, waiting for a grace period */
+	uint32_t counted;     /**< sum of the per-member counts */
+	uint32_t svc_counted; /**< sum of the per-service counts */
+	uint32_t no_key;      /**< entries in use with no key at their position */
+	uint32_t no_entry;    /**< keys whose entry is free */
+};
+
+/**
+ * Check a table's bookkeeping (tests and fuzzing; walks every position,
+ * so never on the data path): every flow is one key in the hash and one
+ * entry in use at the key's position, counted once in count and once
+ * under its member and service, and every key slot is either a key, a
+ * deleted position waiting in limbo or free (none freed twice). Only
+ * the owner may be writing the table meanwhile, and not concurrently.
+ *
+ * @param a
+ *   Out: what was found (may be NULL).
+ * @return
+ *   0 if all of it holds, -EFAULT if not.
+ */
+int lb_flow_audit(const struct lb_flow_table *t, struct lb_flow_audit *a);
 
 /** Deleted positions whose key slots still wait for a grace period
  *  (readable from another thread: a count a moment old). */
