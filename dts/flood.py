@@ -19,7 +19,8 @@ ones shorter than an Ethernet header); malformed adds "categories"
 
 KIND:
     syn        TCP SYN from a random source address and port to
-               --dst:--dport (valid IPv4 and TCP checksums)
+               --dst:--dport (valid IPv4 and TCP checksums); no two of
+               the POOL frames built share an address and port
     ack        TCP ACK with random sequence and acknowledgement numbers,
                otherwise like syn
     udp        UDP datagrams with 64 bytes of payload, like syn
@@ -171,6 +172,18 @@ class Sources:
     def draw(self):
         return self.addrs[self.rng.randrange(len(self.addrs))]
 
+    def draw_flow(self, used):
+        """A source address and port (1024-65535) not in used, which
+        takes it: every frame of a flood its own flow. Two frames of
+        one random tuple (a birthday collision: some hundreds in 120k
+        draws) would make a confirmed flow entry, which lives
+        tcp_timeout, not a provisional one."""
+        while True:
+            pair = (self.draw(), 1024 + self.rng.randrange(64512))
+            if pair not in used:
+                used.add(pair)
+                return pair
+
 
 # ---- the bulk kinds: a base checksum, the varying words added per frame
 
@@ -182,10 +195,10 @@ def build_tcp(eth, src, dst, dport, flags, n, rng):
                                   0, 0)))
     rand = rng.getrandbits
     out = []
+    used = set()
     for _ in range(n):
-        s = src.draw()
+        s, sport = src.draw_flow(used)
         ident = rand(16)
-        sport = 1024 + rng.randrange(64512)
         seq = rand(32)
         ack = rand(32) if flags & TCP_ACK else 0
         ip_c = ~fold(ip_base + ident + words32(s)) & 0xffff
@@ -207,10 +220,10 @@ def build_udp(eth, src, dst, dport, n, rng):
     udp_base = (words32(dst) + 17 + ulen + dport + ulen + word_sum(payload))
     rand = rng.getrandbits
     out = []
+    used = set()
     for _ in range(n):
-        s = src.draw()
+        s, sport = src.draw_flow(used)
         ident = rand(16)
-        sport = 1024 + rng.randrange(64512)
         ip_c = ~fold(ip_base + ident + words32(s)) & 0xffff
         udp_c = ~fold(udp_base + words32(s) + sport) & 0xffff or 0xffff
         out.append(eth + IPV4.pack(0x45, 0, 20 + ulen, ident, IP_DF, 64, 17,

@@ -78,10 +78,12 @@ class Lab:
     built and named in the configuration (config()); add_frontend()
     builds more that it does not name, for members added at run time.
     vips: the addresses every frontend holds on lo (the vipaddrs file
-    the real-server tool applies)."""
+    the real-server tool applies). client_delay_ms > 0 makes the
+    client's link to the router a delay line (dts/delayline.py) holding
+    every frame that long each way: a client a round trip away."""
 
     def __init__(self, static_macs=False, exception=True, n_frontends=4,
-                 vips=(VIP,)):
+                 vips=(VIP,), client_delay_ms=0):
         remove_stale_labs()
         self.id = "%s%dx%s" % (PREFIX, os.getpid(), uuid.uuid4().hex[:4])
         self.static_macs = static_macs
@@ -100,6 +102,8 @@ class Lab:
         self.ctl = None
         self.veth_n = 0
         self.restarts = 0
+        self.client_delay_ms = client_delay_ms
+        self.delay_proc = None
 
     # ---- building ----
 
@@ -116,6 +120,20 @@ class Lab:
         sh("ip", "link", "set", tmp_b, "netns", ns_b)
         sh("ip", "-n", ns_a, "link", "set", tmp_a, "name", if_a)
         sh("ip", "-n", ns_b, "link", "set", tmp_b, "name", if_b)
+
+    def delay_link(self, ns_a, if_a, ns_b, if_b, delay_ms):
+        """As link(), through dts/delayline.py: frames wait delay_ms each
+        way (this kernel may have no netem)."""
+        p = subprocess.Popen([PY, os.path.join(DTS, "delayline.py"), ns_a,
+                              if_a, ns_b, if_b, str(delay_ms)],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True)
+        line = p.stdout.readline()
+        if line.strip() != "ready":
+            p.kill()
+            raise TestFailure("delayline.py: %s %s"
+                              % (line, p.stderr.read()))
+        self.delay_proc = p
 
     def sysctl(self, ns, *settings):
         for s in settings:
@@ -144,7 +162,11 @@ class Lab:
         sh("ip", "-n", self.ns_lb, "link", "set", "seg", "address",
            BRIDGE_MAC, "up")
         # client <-> router
-        self.link(self.ns_client, "eth0", self.ns_router, "cli0")
+        if self.client_delay_ms > 0:
+            self.delay_link(self.ns_client, "eth0", self.ns_router, "cli0",
+                            self.client_delay_ms)
+        else:
+            self.link(self.ns_client, "eth0", self.ns_router, "cli0")
         sh("ip", "-n", self.ns_client, "addr", "add", CLIENT + "/24",
            "dev", "eth0")
         sh("ip", "-n", self.ns_client, "link", "set", "eth0", "up")
@@ -547,10 +569,12 @@ class Lab:
         try:
             rc = self.stop_dsrlb()
         finally:
-            for p in self.fe_procs:
-                p.kill()
-                p.wait()
+            for p in self.fe_procs + [self.delay_proc]:
+                if p is not None:
+                    p.kill()
+                    p.wait()
             self.fe_procs = []
+            self.delay_proc = None
             for n in [self.ns_client, self.ns_router, self.ns_lb] + \
                     self.ns_fe:
                 subprocess.run(["ip", "netns", "del", n],

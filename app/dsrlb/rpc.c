@@ -214,7 +214,7 @@ rpc_stats(void *ctx, json_t *params __rte_unused,
 			if (lb_stats_worker_desc[k].kind == 'o')
 				wrx += __atomic_load_n(&lw->stats[k],
 						       __ATOMIC_RELAXED);
-		json_array_append_new(per, json_pack("{s:i, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+		json_array_append_new(per, json_pack("{s:i, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
 			"lcore", (int)app->workers[i].lcore,
 			"rx", (json_int_t)wrx,
 			"tx", (json_int_t)__atomic_load_n(&lw->stats[LB_STAT_TX],
@@ -227,7 +227,14 @@ rpc_stats(void *ctx, json_t *params __rte_unused,
 							   __ATOMIC_RELAXED),
 			"flows", (json_int_t)__atomic_load_n(&lw->flows->count,
 							     __ATOMIC_RELAXED),
-			"flows_limbo", (json_int_t)lb_flow_limbo(lw->flows)));
+			"flows_limbo", (json_int_t)lb_flow_limbo(lw->flows),
+			/* a flood fills every worker's table, or only some */
+			"flow_evicted", (json_int_t)__atomic_load_n(
+				&lw->stats[LB_STAT_FLOW_EVICTED], __ATOMIC_RELAXED),
+			"flow_table_full", (json_int_t)__atomic_load_n(
+				&lw->stats[LB_STAT_FLOW_TABLE_FULL], __ATOMIC_RELAXED),
+			"flow_table_errors", (json_int_t)__atomic_load_n(
+				&lw->flows->errors, __ATOMIC_RELAXED)));
 	}
 	/* mbufs held anywhere (queues, rings, waiting fragments, the
 	 * kernel path): back at its steady level when a flood is over */

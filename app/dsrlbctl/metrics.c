@@ -312,6 +312,12 @@ put_workers(FILE *f, const json_t *stats)
 		  "flows in the worker's table" },
 		{ "flows_limbo", "dsrlb_worker_flows_limbo", "gauge",
 		  "deleted flows waiting for a quiescent state" },
+		{ "flow_evicted", "dsrlb_worker_flow_evicted_total", "counter",
+		  "provisional flow entries the worker evicted for new flows" },
+		{ "flow_table_full", "dsrlb_worker_flow_table_full_total",
+		  "counter", "new flows the worker's full table refused" },
+		{ "flow_table_errors", "dsrlb_worker_flow_table_errors_total",
+		  "counter", "flow entries found without their key (should stay 0)" },
 	};
 	const json_t *per = json_object_get(stats, "per_worker"), *w;
 	struct family hz = { f, "dsrlb_tsc_hz", "gauge",

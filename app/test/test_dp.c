@@ -637,6 +637,101 @@ dp_burst_evicting_a_flow_and_its_packet_keeps_the_table_qsbr(void **state)
 	burst_evicting_a_flow_and_its_packet(true);
 }
 
+/*
+ * A SYN flood evicts a real connection's SYN entry before its ACK comes
+ * when the table holds less than a round trip's worth of the flood. The
+ * ACK then finds no entry and goes by the consistent hash: with wrr or
+ * wlc, to another member than the SYN, which answers RST. While a
+ * worker is evicting, new flows of every scheduler are placed where the
+ * consistent hash puts them (flow_pressure), so a lost entry changes
+ * nothing; once no eviction happened for a provisional entry's
+ * lifetime, the scheduler decides again.
+ */
+static void
+syn_flood_evicts_syn_entries(uint8_t sched)
+{
+	static const uint32_t w[N_MEMBERS] = { 1, 1, 1, 1 };
+	struct rte_mbuf *pkts[1];
+	int member[LB_TXBUF], where[20], first[N_MEMBERS], got;
+	uint16_t id[LB_TXBUF];
+	uint32_t i, j, now = 1000, flood = 300000;
+	struct env e;
+
+	env_init(&e, sched, 64, w);
+	/* the flood fills the table and goes on: evicting */
+	for (i = 0; i < 80; i++) {
+		pkts[0] = tcp_mbuf(flood++, 110, LB_TCP_SYN);
+		process_at(&e, e.w, pkts, 1, now);
+		collect(e.w, member, id, LB_TXBUF);
+	}
+	assert_true(e.w->stats[LB_STAT_FLOW_EVICTED] > 0);
+	/* 20 connections open, the flood evicts their SYN entries before
+	 * their ACKs: each ACK still goes where its SYN went */
+	for (i = 0; i < 20; i++) {
+		pkts[0] = tcp_mbuf(i, 110, LB_TCP_SYN);
+		process_at(&e, e.w, pkts, 1, now);
+		assert_int_equal(collect(e.w, member, id, LB_TXBUF), 1);
+		where[i] = member[0];
+		for (j = 0; j < 70; j++) {
+			pkts[0] = tcp_mbuf(flood++, 110, LB_TCP_SYN);
+			process_at(&e, e.w, pkts, 1, now);
+			collect(e.w, member, id, LB_TXBUF);
+		}
+	}
+	for (i = 0; i < 20; i++) {
+		pkts[0] = tcp_mbuf(i, 110, LB_TCP_ACK);
+		process_at(&e, e.w, pkts, 1, now);
+		assert_int_equal(collect(e.w, member, id, LB_TXBUF), 1);
+		if (member[0] != where[i])
+			fail_msg("connection %u: SYN to fe%d, its ACK to fe%d",
+				 i, where[i] + 1, member[0] + 1);
+	}
+	assert_true(e.w->stats[LB_STAT_FLOW_PRESSURE] >= 20);
+	assert_flow_audit(e.flows);
+	/* the flood stops; once its entries could all have expired without
+	 * an eviction, the scheduler decides again: wrr's turn goes round
+	 * the four members, wlc picks the least loaded */
+	now += 10000 + 1;
+	lb_flow_sweep(e.flows, now, e.flows->n_pos);
+	got = (int)e.w->stats[LB_STAT_FLOW_PRESSURE];
+	for (i = 0; i < N_MEMBERS; i++) {
+		uint64_t oh[N_MEMBERS], least = UINT64_MAX;
+
+		for (j = 0; j < N_MEMBERS; j++) {
+			uint32_t a, in;
+
+			lb_flow_member_flows(e.flows, (uint16_t)j, &a, &in);
+			oh[j] = (uint64_t)a * 256 + in;
+			least = RTE_MIN(least, oh[j]);
+		}
+		pkts[0] = tcp_mbuf(1000 + i, 110, LB_TCP_SYN);
+		process_at(&e, e.w, pkts, 1, now);
+		assert_int_equal(collect(e.w, member, id, LB_TXBUF), 1);
+		first[i] = member[0];
+		if (sched == LB_SCHED_WLC)
+			assert_true(oh[first[i]] == least);
+		else
+			for (j = 0; j < i; j++)
+				assert_int_not_equal(first[j], first[i]);
+	}
+	assert_int_equal(e.w->stats[LB_STAT_FLOW_PRESSURE], got);
+	env_fini(&e);
+}
+
+static void
+dp_syn_flood_evicting_syn_entries_wrr_acks_follow(void **state)
+{
+	(void)state;
+	syn_flood_evicts_syn_entries(LB_SCHED_WRR);
+}
+
+static void
+dp_syn_flood_evicting_syn_entries_wlc_acks_follow(void **state)
+{
+	(void)state;
+	syn_flood_evicts_syn_entries(LB_SCHED_WLC);
+}
+
 /* A SYN flood fills the table with SYN-only entries: a connection that
  * completes its handshake is confirmed and stays, whatever follows. */
 static void
@@ -3012,6 +3107,8 @@ main(void)
 		cmocka_unit_test(dp_no_member_left_drops_and_counts),
 		cmocka_unit_test(dp_full_table_balances_statelessly),
 		cmocka_unit_test(dp_spoofed_acks_do_not_lock_the_table),
+		cmocka_unit_test(dp_syn_flood_evicting_syn_entries_wrr_acks_follow),
+		cmocka_unit_test(dp_syn_flood_evicting_syn_entries_wlc_acks_follow),
 		cmocka_unit_test(dp_burst_evicting_a_flow_and_its_packet_keeps_the_table),
 		cmocka_unit_test(dp_burst_evicting_a_flow_and_its_packet_keeps_the_table_qsbr),
 		cmocka_unit_test(dp_syn_flood_cannot_evict_confirmed_flows),

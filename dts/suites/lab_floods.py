@@ -3,7 +3,7 @@
 """Floods and storms in the namespace lab, with legitimate traffic
 running during and after each."""
 
-from framework import TestSuite, verify, wait_for
+from framework import TestFailure, TestSuite, verify, wait_for
 from hostile import (ATTACKER, SPOOFED, add_attacker, arp_probe,
                      finish_flood, finish_probe, flood, health_state,
                      port_ipackets, quiet_spoofed_replies, remove_namespace,
@@ -224,6 +224,44 @@ class LabFloods(TestSuite):
         verify(by_syn >= self.conns["ok"],
                "%d connections, %d flows made by a SYN"
                % (self.conns["ok"], by_syn))
+        self.verify_table_recovers(b, a)
+
+    def verify_table_recovers(self, b, a):
+        """Both workers' tables were full and evicting; once the flood's
+        entries expire, each worker's flow count is back to the
+        legitimate level (nothing: the sessions are closed) and new
+        connections get entries again. A burst that evicted a flow with
+        that flow's next packet in it once corrupted a worker's table
+        for good: its count wrapped, and it refused every new flow."""
+        lab = self.lab
+        for wb, wa in zip(b["per_worker"], a["per_worker"]):
+            verify(wa["flow_evicted"] > wb["flow_evicted"],
+                   "worker %d never evicted: the flood did not fill its "
+                   "table" % wa["lcore"])
+
+        last = {}
+
+        def drained():
+            st = lab.ctl.call("stats")
+            last["per_worker"] = st["per_worker"]
+            return st if all(w["flows"] == 0 for w in st["per_worker"]) \
+                else None
+        try:
+            st = wait_for(drained, "every worker's flows expired", timeout=60)
+        except TestFailure as e:
+            raise TestFailure("%s: workers %s, flows %s" % (
+                e, last.get("per_worker"),
+                lab.ctl.call("flows.list", {"limit": 5}))) from e
+        verify(all(w["flow_table_errors"] == 0 for w in st["per_worker"]),
+               "flow table errors: %s" % st["per_worker"])
+        res = lab.connect(110, 20)
+        verify(all(r["ok"] for r in res), "connections failed: %s"
+               % [r for r in res if not r["ok"]][:3])
+        after = lab.ctl.call("stats")
+        for k, want in (("flow_new", 20), ("flow_table_full", 0)):
+            got = after["workers"][k] - st["workers"][k]
+            verify(got == want, "after the flood's entries expired: %s "
+                   "grew by %d for 20 connections" % (k, got))
 
     def test_syn_flood_fills_table_established_flows_survive(self):
         """Steps: from the client, a flood of SYNs at VIP:110 from random
@@ -235,6 +273,7 @@ class LabFloods(TestSuite):
         every connection made one."""
         s, b, a = self.under(lambda: self.tcp_flood("syn"))
         self.verify_table_admitted(s, b, a, "flow_new")
+        self.verify_table_recovers(b, a)
 
     def test_malformed_frame_storm(self):
         """Steps: from a host on the segment, a storm of malformed

@@ -276,6 +276,39 @@ wlc(struct lb_worker *w, unsigned int slot, const struct lb_snap_service *svc)
 	return best;
 }
 
+/*
+ * A full table evicts provisional entries, a real connection's SYN
+ * entry too when the table holds less than a round trip's worth of a
+ * flood. Its next packet then finds no entry and goes by the consistent
+ * hash: with wrr or wlc, to another member than its SYN, which resets
+ * it. So while the table is evicting, new wrr and wlc flows are placed
+ * by that hash too, where a lost entry would put them again; the
+ * schedulers decide again once no eviction happened for a provisional
+ * entry's lifetime (every entry placed meanwhile is confirmed or gone).
+ */
+static inline bool
+under_pressure(struct lb_worker *w)
+{
+	if (likely(!w->pressure))
+		return false;
+	if ((int32_t)(w->now - w->pressure_until) < 0)
+		return true;
+	w->pressure = false;
+	return false;
+}
+
+/* A provisional entry was evicted: the pressure lasts as long as the
+ * longest provisional entry made now can live. */
+static inline void
+pressure_on(struct lb_worker *w, const struct lb_snapshot *s)
+{
+	const uint32_t *t = s->timeouts.t;
+	uint32_t hold = RTE_MAX(t[LB_FLOW_TCP_SYN], t[LB_FLOW_TCP_MID]);
+
+	w->pressure = true;
+	w->pressure_until = w->now + RTE_MAX(hold, t[LB_FLOW_UDP_NEW]);
+}
+
 static __rte_always_inline uint16_t
 schedule(struct lb_worker *w, unsigned int slot,
 	 const struct lb_snap_service *svc, const struct lb_tuple *k,
@@ -283,10 +316,14 @@ schedule(struct lb_worker *w, unsigned int slot,
 {
 	uint32_t p;
 
+	if (svc->sched != LB_SCHED_WRR && svc->sched != LB_SCHED_WLC)
+		return consistent_new(svc, consistent_sig(svc, k, sig));
+	if (unlikely(under_pressure(w))) {
+		w->stats[LB_STAT_FLOW_PRESSURE]++;
+		return consistent_new(svc, consistent_sig(svc, k, sig));
+	}
 	if (svc->sched == LB_SCHED_WLC)
 		return wlc(w, slot, svc);
-	if (svc->sched != LB_SCHED_WRR)
-		return consistent_new(svc, consistent_sig(svc, k, sig));
 	if (svc->wrr_len == 0)
 		return LB_SCHED_NONE;
 	/* a cursor from an older, longer sequence starts over */
@@ -1013,6 +1050,7 @@ sync_install_one(struct lb_worker *w, const struct lb_snapshot *s,
 		pos = lb_flow_add(ft, &r->key, sig, false);
 		if (pos < 0 && lb_flow_evict(ft, w->now) == 0) {
 			w->stats[LB_STAT_FLOW_EVICTED]++;
+			pressure_on(w, s);
 			pos = lb_flow_add(ft, &r->key, sig, false);
 		}
 		if (pos < 0) {
@@ -1170,7 +1208,8 @@ stay:
  * provisional entry makes room; a table full of confirmed flows refuses
  * (the caller balances the flow without state). */
 static inline int32_t
-flow_admit(struct lb_worker *w, const struct dp_pkt *d, bool guessed)
+flow_admit(struct lb_worker *w, const struct lb_snapshot *s,
+	   const struct dp_pkt *d, bool guessed)
 {
 	struct lb_flow_table *ft = w->flows;
 	int32_t pos = lb_flow_add(ft, &d->key, d->sig, guessed);
@@ -1182,6 +1221,7 @@ flow_admit(struct lb_worker *w, const struct dp_pkt *d, bool guessed)
 	if (rc != 0)
 		return rc;
 	w->stats[LB_STAT_FLOW_EVICTED]++;
+	pressure_on(w, s);
 	return lb_flow_add(ft, &d->key, d->sig, guessed);
 }
 
@@ -1244,7 +1284,7 @@ flow_decide(struct lb_worker *w, const struct lb_snapshot *s,
 	    unlikely(!syn_only && wait_for_mac(svc, d->member)))
 		goto out;
 	if (pos < 0) {
-		pos = flow_admit(w, d, !syn_only && home.state == 0);
+		pos = flow_admit(w, s, d, !syn_only && home.state == 0);
 		if (unlikely(pos < 0)) {
 			/* full of confirmed flows (or, -EBUSY, of slots
 			 * that wait for a grace period): balance without

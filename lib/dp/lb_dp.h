@@ -227,6 +227,11 @@ struct lb_worker {
 	uint8_t port_idx[RTE_MAX_ETHPORTS]; /**< DPDK port id -> our index */
 	struct lb_dp_txbuf tx[LB_MAX_PORTS];
 	uint32_t wrr_pos[LB_MAX_SERVICES];  /**< wrr cursor, wlc tie breaker */
+	/** the flow table evicted a provisional entry less than a
+	 *  provisional lifetime ago (until pressure_until): new wrr and wlc
+	 *  flows are placed by the consistent hash meanwhile */
+	bool pressure;
+	uint32_t pressure_until;
 	uint64_t stats[LB_STAT_WORKER_MAX];
 	struct lb_dp_traffic member[LB_MAX_MEMBERS];
 	struct lb_dp_traffic service[LB_MAX_SERVICES];

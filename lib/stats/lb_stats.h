@@ -68,6 +68,7 @@
 	X(FLOW_MIDSTREAM,    e, "flow_midstream",    "flow entry created from a packet without SYN (consistent hash)") \
 	X(FLOW_TABLE_FULL,   e, "flow_table_full",   "flow table full of confirmed flows: new flow balanced statelessly (refused)") \
 	X(FLOW_EVICTED,      e, "flow_evicted",      "provisional flow entry evicted to make room for a new flow") \
+	X(FLOW_PRESSURE,     e, "flow_pressure",     "new wrr or wlc flow placed by the consistent hash: the worker's table was evicting, and a lost entry must not move the flow") \
 	X(FLOW_GRACE_FULL,   e, "flow_grace_full",   "new flow balanced statelessly: the slots of deleted flows still wait for a worker's quiescent state") \
 	X(FLOW_RESCHEDULED,  e, "flow_rescheduled",  "flow moved off a member that went down, was disabled or removed") \
 	X(FLOW_EXPIRED,      e, "flow_expired",      "flow entry aged out") \
