@@ -10,6 +10,7 @@
 #include <errno.h>
 
 #include <rte_eal.h>
+#include <rte_hash.h>
 #include <rte_lcore.h>
 #include <rte_malloc.h>
 #include <rte_memory.h>
@@ -372,8 +373,9 @@ flow_evict_finds_provisional_behind_long_lived_flows(void **state)
 }
 
 /* Other lcores read the table between their quiescent states: a deleted
- * flow's key slot is not reused until every one of them has reported
- * one since the deletion. */
+ * flow's key slot is given to no other key until every one of them has
+ * reported one since the deletion, however many flows come and go
+ * meanwhile; then it is given again. */
 static void
 flow_deleted_slot_reused_only_after_grace_period(void **state)
 {
@@ -382,13 +384,17 @@ flow_deleted_slot_reused_only_after_grace_period(void **state)
 	struct lb_flow_table *t;
 	struct lb_flow_entry seen;
 	struct lb_tuple k = key(7);
-	int32_t pos;
-	uint32_t i;
+	uint8_t *held;   /* positions deleted while the reader held on */
+	uint32_t i, n_held = 0, fillers;
+	int32_t pos, last;
+	int rc;
 
 	(void)state;
 	assert_non_null(v);
 	t = lb_flow_create("t_grace", 8, SOCKET_ID_ANY, v);
 	assert_non_null(t);
+	held = rte_zmalloc("t_grace_held", t->n_pos, 0);
+	assert_non_null(held);
 	pos = add_in_state(t, 7, LB_FLOW_TCP_EST, 1000);
 	lb_flow_set_member(t, &t->e[pos], 3, 0);
 	/* the reader finds the flow */
@@ -406,6 +412,36 @@ flow_deleted_slot_reused_only_after_grace_period(void **state)
 	rte_rcu_qsbr_quiescent(v, 1);
 	assert_int_equal(lb_flow_reclaim(t), 1);
 	assert_int_equal(lb_flow_limbo(t), 0);
+
+	/* the reader now stays between two quiescent states while the
+	 * owner's loop goes round, a flow made and deleted each time: no
+	 * new key is given a slot the reader may still see, and once the
+	 * slack is used up deletions wait (the flow stays) */
+	for (i = 0; i < 2 * t->n_pos; i++) {
+		pos = add_in_state(t, 1000 + i, LB_FLOW_TCP_EST, 1000);
+		if (held[pos])
+			fail_msg("flow %u was given position %d, deleted while the reader could still see it",
+				 1000 + i, pos);
+		rc = lb_flow_del(t, pos);
+		if (rc == -EBUSY)
+			break;
+		assert_int_equal(rc, 0);
+		held[pos] = 1;
+		n_held++;
+		assert_int_equal(lb_flow_reclaim(t), 0);
+		rte_rcu_qsbr_quiescent(v, 0);
+	}
+	last = pos;
+	assert_int_equal(n_held, LB_FLOW_SLACK);
+	assert_int_equal(lb_flow_limbo(t), LB_FLOW_SLACK);
+	assert_true(present(t, 1000 + i));
+	/* every slot is a key or waits, none was freed early */
+	assert_int_equal(lb_flow_audit(t, NULL), 0);
+	rte_rcu_qsbr_quiescent(v, 1);
+	assert_int_equal(lb_flow_reclaim(t), LB_FLOW_SLACK);
+	assert_int_equal(lb_flow_limbo(t), 0);
+	assert_int_equal(lb_flow_audit(t, NULL), 0);
+
 	/* an offline reader holds nothing */
 	pos = add_in_state(t, 8, LB_FLOW_TCP_EST, 1000);
 	assert_int_equal(lb_flow_del(t, pos), 0);
@@ -413,14 +449,31 @@ flow_deleted_slot_reused_only_after_grace_period(void **state)
 	rte_rcu_qsbr_thread_offline(v, 1);
 	rte_rcu_qsbr_quiescent(v, 0);
 	assert_int_equal(lb_flow_reclaim(t), 1);
-	/* deletions beyond the slack wait: the flow stays */
-	for (i = 0; i < LB_FLOW_SLACK; i++) {
-		pos = add_in_state(t, 1000 + i, LB_FLOW_TCP_EST, 1000);
-		assert_int_equal(lb_flow_del(t, pos), 0);
+
+	/* the reader is back; other keys take every free slot of the hash
+	 * (behind the table's back), so the only one a new flow could get
+	 * is the one the last flow leaves: refused until the reader has
+	 * passed a quiescent state, then given exactly that one */
+	rte_rcu_qsbr_thread_online(v, 1);
+	for (fillers = 0;; fillers++) {
+		struct lb_tuple f = key(100000 + fillers);
+
+		if (rte_hash_add_key_with_hash(t->h, &f, lb_tuple_hash(&f)) < 0)
+			break;
 	}
-	pos = add_in_state(t, 9, LB_FLOW_TCP_EST, 1000);
-	assert_int_equal(lb_flow_del(t, pos), -EBUSY);
-	assert_true(present(t, 9));
+	/* the hash has capacity + slack slots; the last flow holds one */
+	assert_int_equal(fillers, t->capacity + LB_FLOW_SLACK - 1);
+	assert_int_equal(lb_flow_del(t, last), 0);
+	k = key(9);
+	assert_int_equal(lb_flow_add(t, &k, lb_tuple_hash(&k), false), -ENOSPC);
+	lb_flow_reclaim(t);
+	rte_rcu_qsbr_quiescent(v, 0);
+	assert_int_equal(lb_flow_reclaim(t), 0);
+	assert_int_equal(lb_flow_add(t, &k, lb_tuple_hash(&k), false), -ENOSPC);
+	rte_rcu_qsbr_quiescent(v, 1);
+	assert_int_equal(lb_flow_reclaim(t), 1);
+	assert_int_equal(lb_flow_add(t, &k, lb_tuple_hash(&k), false), last);
+	rte_free(held);
 	lb_flow_free(t);
 	rte_free(v);
 }
