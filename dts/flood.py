@@ -27,6 +27,10 @@ KIND:
     arp        ARP who-has, Ethernet broadcast (--dst-mac is not used),
                from IF's MAC and a random --src address, for the
                --target addresses in turn (default --dst)
+    vrrp       VRRPv3 advertisements for --vrid (default 200) announcing
+               --dst, from IF's MAC and a random --src address, to
+               224.0.0.18 (its multicast MAC; --dst-mac is not used) at
+               TTL 255, as a host on the segment sends them
     malformed  a fixed list of malformed or hostile frames to --dst-mac,
                over and over (IPv4 to --dst, port --dport where it
                applies), each round with fresh frames of random bytes:
@@ -232,6 +236,29 @@ def build_udp(eth, src, dst, dport, n, rng):
     return out
 
 
+VRRP_GROUP = 0xe0000012          # 224.0.0.18
+VRRP_MAC = bytes.fromhex("01005e000012")
+
+
+def build_vrrp(own_mac, src, vrid, vip, n):
+    """n VRRPv3 advertisements for vrid (announcing vip) from random
+    sources of the segment, sent on the link (TTL 255) to 224.0.0.18."""
+    eth = VRRP_MAC + own_mac + struct.pack("!H", ETH_IPV4)
+    out = []
+    for i in range(n):
+        s = src.draw()
+        adv = struct.pack("!BBBBHHI", 0x31, vrid, 100, 1, 100, 0, vip)
+        # the VRRPv3 checksum covers the IPv4 pseudo-header
+        c = checksum(struct.pack("!IIBBH", s, VRRP_GROUP, 0, 112,
+                                 len(adv)) + adv)
+        adv = adv[:6] + struct.pack("!H", c) + adv[8:]
+        ip = IPV4.pack(0x45, 0, 20 + len(adv), i & 0xffff, 0, 255, 112, 0,
+                       s, VRRP_GROUP)
+        ip = ip[:10] + struct.pack("!H", checksum(ip)) + ip[12:]
+        out.append(eth + ip + adv)
+    return out
+
+
 def build_arp(own_mac, src, targets, n):
     """n who-has requests, broadcast, asking for targets in turn."""
     eth = b"\xff" * 6 + own_mac + struct.pack("!H", ETH_ARP)
@@ -428,7 +455,9 @@ def parse_args(argv):
         formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--iface", required=True)
     p.add_argument("--dst-mac", required=True, type=mac_bytes)
-    p.add_argument("kind", choices=("syn", "ack", "udp", "arp", "malformed"))
+    p.add_argument("kind", choices=("syn", "ack", "udp", "arp", "vrrp",
+                                    "malformed"))
+    p.add_argument("--vrid", type=int, default=200)
     p.add_argument("--count", type=int, default=100000)
     p.add_argument("--pps", type=int, default=0)
     p.add_argument("--src", action="append", type=doc_net)
@@ -468,6 +497,8 @@ def main(argv):
         frames = build_udp(eth, src, a.dst, a.dport, n, rng)
     elif a.kind == "arp":
         frames = build_arp(own_mac, src, a.target or [a.dst], n)
+    elif a.kind == "vrrp":
+        frames = build_vrrp(own_mac, src, a.vrid, a.dst, n)
     else:
         frames, cats = build_malformed(a.dst_mac, own_mac, src, a.dst,
                                        a.dport, n, rng)

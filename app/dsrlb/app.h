@@ -56,8 +56,9 @@ struct dsrlb_worker {
 	int socket;
 	struct lb_worker *w;
 	struct lb_flow_table *flows;
-	struct rte_ring *to_master_prio;
-	struct rte_ring *to_master;
+	struct rte_ring *to_master_prio;  /* ARP */
+	struct rte_ring *to_master_ctrl;  /* members, routers, peers, VRRP */
+	struct rte_ring *to_master;       /* anyone else */
 	struct rte_ring *from_master;
 	struct rte_ring *sync_out;   /* flows to announce (flow sync) */
 	struct rte_ring *sync_in;    /* flows peers announced, to install */
@@ -100,6 +101,9 @@ struct dsrlb_app {
 	unsigned int n_workers;
 	struct dsrlb_worker workers[RTE_MAX_LCORE];
 	struct lb_worker *peers[RTE_MAX_LCORE];  /* every worker's context */
+	/* the health checks' answers, for the workers' members lane: the
+	 * master writes it as check sockets open and close */
+	struct lb_dp_expect *expect;
 
 	/* master state */
 	struct dsrlb_master_stats mstats;
@@ -164,6 +168,17 @@ struct rte_mempool *dsrlb_pool_for_port(struct dsrlb_app *app,
 					unsigned int port);
 
 /* workers.c */
+/* What each worker's policers let through to the master, per class
+ * (its share of the configured rates), and the rings that hold it. */
+struct dsrlb_lanes {
+	struct lb_dp_params rates;   /* only the *_pps fields */
+	unsigned int prio_size;      /* ARP */
+	unsigned int ctrl_size;      /* the trusted classes */
+	unsigned int bulk_size;      /* anyone else */
+};
+
+void dsrlb_lanes(const struct dsrlb_app *app, struct dsrlb_lanes *l);
+
 int dsrlb_workers_create(struct dsrlb_app *app);
 int dsrlb_workers_launch(struct dsrlb_app *app);
 void dsrlb_workers_stop(struct dsrlb_app *app);

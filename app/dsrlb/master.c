@@ -35,6 +35,7 @@
  * priority rings (ARP, members' answers) are policed by the workers and
  * drained deepest. */
 #define PASS_PRIO_PER_WORKER 512
+#define PASS_CTRL_PER_WORKER 512
 #define PASS_BULK_PER_WORKER 128
 
 extern volatile sig_atomic_t dsrlb_signal_quit;
@@ -309,9 +310,9 @@ drain_ring(struct dsrlb_app *app, struct rte_ring *r, unsigned int budget,
 	return done;
 }
 
-/* What the workers handed over: the priority rings first and deepest,
- * then the rest, each a bounded amount per pass; what goes to the
- * kernel leaves in one burst. */
+/* What the workers handed over: ARP first, then the trusted classes
+ * (members, routers, peers, VRRP), then everyone else, each a bounded
+ * amount per pass; what goes to the kernel leaves in one burst. */
 static unsigned int
 drain_workers(struct dsrlb_app *app, uint64_t now)
 {
@@ -320,6 +321,9 @@ drain_workers(struct dsrlb_app *app, uint64_t now)
 	for (i = 0; i < app->n_workers; i++)
 		work += drain_ring(app, app->workers[i].to_master_prio,
 				   PASS_PRIO_PER_WORKER, now);
+	for (i = 0; i < app->n_workers; i++)
+		work += drain_ring(app, app->workers[i].to_master_ctrl,
+				   PASS_CTRL_PER_WORKER, now);
 	for (i = 0; i < app->n_workers; i++)
 		work += drain_ring(app, app->workers[i].to_master,
 				   PASS_BULK_PER_WORKER, now);
@@ -524,6 +528,7 @@ neigh_init(struct dsrlb_app *app)
 	np.probe_ms = app->conf->arp.probe_ms;
 	np.max_probes = app->conf->arp.probes;
 	np.retry_ms = app->conf->arp.retry_ms;
+	np.stale_retries = app->conf->arp.stale_retries;
 	app->neigh_ops = (struct lb_neigh_ops){
 		.request = neigh_request, .changed = dsrlb_neigh_changed,
 		.ctx = app,
@@ -537,11 +542,25 @@ neigh_init(struct dsrlb_app *app)
  * core, which starts resolving members and checking them. Any failure
  * stops the start.
  */
+/* A check socket opened or closed: the workers let its member's
+ * answers into the members' lane, and only those. */
+static void
+health_expect(void *ctx, uint8_t proto, uint32_t member, uint16_t member_port,
+	      uint16_t local_port, bool on)
+{
+	struct dsrlb_app *app = ctx;
+
+	if (app->expect != NULL)
+		lb_dp_expect_set(app->expect, proto, local_port, member,
+				 member_port, on);
+}
+
 int
 dsrlb_master_init(struct dsrlb_app *app)
 {
 	struct lb_hc_runner_params hp = {
-		.changed = dsrlb_health_changed, .ctx = app,
+		.changed = dsrlb_health_changed, .expect = health_expect,
+		.ctx = app,
 	};
 	int rc;
 

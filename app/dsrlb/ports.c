@@ -118,6 +118,7 @@ dsrlb_mempools_create(struct dsrlb_app *app)
 {
 	const struct lb_conf_dataplane *dp = &app->conf->dataplane;
 	bool need[RTE_MAX_NUMA_NODES] = { false };
+	struct dsrlb_lanes lanes;
 	unsigned int i, n, nodes = (unsigned int)numa_nodes();
 	int s;
 
@@ -128,12 +129,14 @@ dsrlb_mempools_create(struct dsrlb_app *app)
 	/* the master builds packets */
 	need[socket_slot((int)rte_socket_id())] = true;
 
+	dsrlb_lanes(app, &lanes);
 	n = dp->mbufs;
 	if (n == 0)
 		n = app->n_ports * app->n_workers * (dp->rx_desc + dp->tx_desc) +
-		    app->n_workers * (3 * DSRLB_RING_SIZE + LB_BURST +
-				      LB_TXBUF * app->n_ports + LB_FRAG_HOLD +
-				      MBUF_CACHE) +
+		    app->n_workers * (lanes.prio_size + lanes.ctrl_size +
+				      lanes.bulk_size + DSRLB_RING_SIZE +
+				      LB_BURST + LB_TXBUF * app->n_ports +
+				      LB_FRAG_HOLD + MBUF_CACHE) +
 		    2 * DSRLB_RING_SIZE + 4096;
 	for (s = 0; s < RTE_MAX_NUMA_NODES; s++) {
 		char name[RTE_MEMPOOL_NAMESIZE];

@@ -61,9 +61,17 @@ dsrlb_neigh_changed(void *ctx, const struct lb_neigh *n)
 		lb_core_member_set_mac(app->core, (unsigned int)slot, n->mac);
 		break;
 	case LB_NEIGH_FAILED:
-		app->mstats.c[LB_STAT_NEIGH_LOST]++;
-		APP_LOG(WARNING, "member %s (%s): no answer to ARP: not selected until it answers",
-			cm->conf.name, ip);
+		/* stale too long with no check to decide (neigh_sync): out
+		 * like a member that never answered, its flows move */
+		if (n->unanswered > 0) {
+			app->mstats.c[LB_STAT_NEIGH_FAILED]++;
+			APP_LOG(WARNING, "member %s (%s): %u ARP refreshes unanswered and no health check covers it: not selected until it answers",
+				cm->conf.name, ip, n->unanswered);
+		} else {
+			app->mstats.c[LB_STAT_NEIGH_LOST]++;
+			APP_LOG(WARNING, "member %s (%s): no answer to ARP: not selected until it answers",
+				cm->conf.name, ip);
+		}
 		lb_core_member_set_mac(app->core, (unsigned int)slot, NULL);
 		break;
 	default:
@@ -163,25 +171,41 @@ health_sync(struct dsrlb_app *app, uint64_t now)
 	return rc;
 }
 
-/* Resolve every member that has no static MAC, and only those. A
+/*
+ * Resolve every member that has no static MAC, and only those. A
  * member new at an address the table already knows (learnt from other
- * ARP, or a removed member's) hears of its MAC now. */
+ * ARP, or a removed member's) hears of its MAC now. A member that a
+ * health check covers (bound to a checked service) keeps its MAC while
+ * ARP goes unanswered, the check decides; one no check covers would
+ * keep a dead MAC for ever, so it fails after arp.stale_retries.
+ */
 static int
 neigh_sync(struct dsrlb_app *app, uint64_t now)
 {
 	struct dsrlb_reconcile *rec = &app->rec;
-	unsigned int m, n = 0;
+	uint8_t covered[LB_MAX_MEMBERS] = { 0 };
+	uint8_t keep[LB_MAX_MEMBERS];
+	unsigned int s, m, n = 0;
 	int rc;
 
+	for (s = 0; s < LB_MAX_SERVICES; s++) {
+		const struct lb_core_service *cs = lb_core_service(app->core, s);
+
+		if (cs == NULL || cs->conf.check.type == LB_CHECK_NONE)
+			continue;
+		for (m = 0; m < LB_MAX_MEMBERS; m++)
+			covered[m] |= cs->bound[m];
+	}
 	for (m = 0; m < LB_MAX_MEMBERS; m++) {
 		const struct lb_core_member *cm = lb_core_member(app->core, m);
 
 		if (cm == NULL || cm->mac_state == LB_MAC_STATIC)
 			continue;
 		rec->addrs[n] = cm->conf.addr;
+		keep[n] = covered[m];
 		rec->ports[n++] = cm->conf.port;
 	}
-	rc = lb_neigh_sync(&app->neigh, rec->addrs, rec->ports, n, now);
+	rc = lb_neigh_sync(&app->neigh, rec->addrs, rec->ports, keep, n, now);
 	if (rc != 0)
 		return rc;
 	for (m = 0; m < LB_MAX_MEMBERS; m++) {

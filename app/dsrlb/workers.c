@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <string.h>
 
 #include <rte_errno.h>
 #include <rte_launch.h>
@@ -18,16 +19,68 @@ _Static_assert((int)LB_CONF_IDLE_POLL == (int)LB_DP_IDLE_POLL &&
 	       (int)LB_CONF_IDLE_INTERRUPT == (int)LB_DP_IDLE_INTERRUPT,
 	       "dataplane.idle maps onto lb_dp's idle modes");
 
+/*
+ * The dataplane rates are for the whole balancer: each worker polices
+ * its share, so the master's load does not grow with the workers. Each
+ * ring to the master holds what its policers let through while the
+ * master falls behind LB_MASTER_STALL_MS: what a policer passes is
+ * never lost at a ring (lb_dp_master_ring_size()).
+ */
+void
+dsrlb_lanes(const struct dsrlb_app *app, struct dsrlb_lanes *l)
+{
+	const struct lb_conf_dataplane *d = &app->conf->dataplane;
+	const struct lb_conf_ha *ha = &app->conf->ha;
+	unsigned int n = app->n_workers, vrrp_sources;
+	struct lb_dp_params *r = &l->rates;
+
+	memset(l, 0, sizeof(*l));
+	r->exception_pps = lb_dp_rate_share(d->exception_pps, n);
+	r->arp_pps = lb_dp_rate_share(d->arp_pps, n);
+	r->member_pps = lb_dp_rate_share(d->member_pps, n);
+	r->router_pps = lb_dp_rate_share(d->router_pps, n);
+	r->peer_pps = lb_dp_rate_share(d->peer_pps, n);
+	r->vrrp_pps = lb_dp_rate_share(d->vrrp_pps, n);
+	/* adverts of each sync peer, and of everyone else */
+	vrrp_sources = ha->mode == LB_HA_VRRP ?
+		1 + (ha->sync ? ha->n_peers : 0) : 0;
+	l->prio_size = lb_dp_master_ring_size(2ull * r->arp_pps, 2);
+	l->ctrl_size = lb_dp_master_ring_size((uint64_t)r->member_pps +
+		r->router_pps + r->peer_pps +
+		(uint64_t)vrrp_sources * r->vrrp_pps, 3 + vrrp_sources);
+	l->bulk_size = lb_dp_master_ring_size(r->exception_pps, 1);
+}
+
+static struct rte_ring *
+lane_create(const char *what, unsigned int lcore, unsigned int size,
+	    int socket)
+{
+	char name[RTE_RING_NAMESIZE];
+
+	snprintf(name, sizeof(name), "dsrlb_%s_%u", what, lcore);
+	return rte_ring_create(name, size, socket,
+			       RING_F_SP_ENQ | RING_F_SC_DEQ);
+}
+
 /* Flow tables, rings and contexts on each worker's own socket. */
 int
 dsrlb_workers_create(struct dsrlb_app *app)
 {
 	uint32_t per_worker = app->conf->flows.capacity / app->n_workers;
 	struct lb_dp_rxq rxq[LB_MAX_PORTS];
+	struct dsrlb_lanes lanes;
 	unsigned int i, p;
 
 	if (per_worker < 1024)
 		per_worker = 1024;
+	dsrlb_lanes(app, &lanes);
+	app->expect = rte_zmalloc_socket("dsrlb_expect", sizeof(*app->expect),
+					 RTE_CACHE_LINE_SIZE,
+					 (int)rte_socket_id());
+	if (app->expect == NULL) {
+		APP_LOG(ERR, "the health checks' answer table: out of memory");
+		return -ENOMEM;
+	}
 	for (i = 0; i < app->n_workers; i++) {
 		struct dsrlb_worker *dw = &app->workers[i];
 		struct lb_dp_params dp = {
@@ -43,11 +96,12 @@ dsrlb_workers_create(struct dsrlb_app *app)
 			.idle = app->conf->dataplane.idle,
 			.frag_hold_ms = app->conf->dataplane.frag_hold_ms,
 			.frag_ttl_ms = app->conf->dataplane.frag_ttl_ms,
-			.exception_pps = lb_dp_rate_share(
-				app->conf->dataplane.exception_pps,
-				app->n_workers),
-			.arp_pps = lb_dp_rate_share(
-				app->conf->dataplane.arp_pps, app->n_workers),
+			.exception_pps = lanes.rates.exception_pps,
+			.arp_pps = lanes.rates.arp_pps,
+			.member_pps = lanes.rates.member_pps,
+			.router_pps = lanes.rates.router_pps,
+			.peer_pps = lanes.rates.peer_pps,
+			.vrrp_pps = lanes.rates.vrrp_pps,
 			.quit = &app->quit,
 		};
 		char name[RTE_RING_NAMESIZE];
@@ -61,14 +115,12 @@ dsrlb_workers_create(struct dsrlb_app *app)
 				dw->lcore, per_worker, rte_strerror(rte_errno));
 			return -ENOMEM;
 		}
-		snprintf(name, sizeof(name), "dsrlb_to_master_%u", dw->lcore);
-		dw->to_master = rte_ring_create(name, DSRLB_RING_SIZE,
-						dw->socket,
-						RING_F_SP_ENQ | RING_F_SC_DEQ);
-		snprintf(name, sizeof(name), "dsrlb_master_prio_%u", dw->lcore);
-		dw->to_master_prio = rte_ring_create(name, DSRLB_RING_SIZE,
-						     dw->socket,
-						     RING_F_SP_ENQ | RING_F_SC_DEQ);
+		dw->to_master = lane_create("to_master", dw->lcore,
+					    lanes.bulk_size, dw->socket);
+		dw->to_master_prio = lane_create("master_arp", dw->lcore,
+						 lanes.prio_size, dw->socket);
+		dw->to_master_ctrl = lane_create("master_ctrl", dw->lcore,
+						 lanes.ctrl_size, dw->socket);
 		snprintf(name, sizeof(name), "dsrlb_from_master_%u", dw->lcore);
 		dw->from_master = rte_ring_create(name, DSRLB_RING_SIZE,
 						  dw->socket,
@@ -93,7 +145,8 @@ dsrlb_workers_create(struct dsrlb_app *app)
 		dw->w = rte_zmalloc_socket("lb_worker", sizeof(*dw->w),
 					   RTE_CACHE_LINE_SIZE, dw->socket);
 		if (dw->to_master == NULL || dw->to_master_prio == NULL ||
-		    dw->from_master == NULL || dw->w == NULL) {
+		    dw->to_master_ctrl == NULL || dw->from_master == NULL ||
+		    dw->w == NULL) {
 			APP_LOG(ERR, "lcore %u: out of memory", dw->lcore);
 			return -ENOMEM;
 		}
@@ -103,15 +156,18 @@ dsrlb_workers_create(struct dsrlb_app *app)
 		dp.flows = dw->flows;
 		dp.to_master = dw->to_master;
 		dp.to_master_prio = dw->to_master_prio;
+		dp.to_master_ctrl = dw->to_master_ctrl;
 		dp.from_master = dw->from_master;
+		dp.expect = app->expect;
 		dp.sync_out = dw->sync_out;
 		dp.sync_in = dw->sync_in;
 		rc = lb_dp_worker_init(dw->w, &dp);
 		if (rc != 0)
 			return rc;
 		app->peers[i] = dw->w;
-		APP_LOG(INFO, "worker lcore %u (socket %d): RX queue %u of every port, %u flows",
-			dw->lcore, dw->socket, i, per_worker);
+		APP_LOG(INFO, "worker lcore %u (socket %d): RX queue %u of every port, %u flows; to the master: ARP ring %u, trusted %u, others %u",
+			dw->lcore, dw->socket, i, per_worker, lanes.prio_size,
+			lanes.ctrl_size, lanes.bulk_size);
 	}
 	/* ICMP errors and fragments may reach another worker than their
 	 * flow: each may read the others' flow tables and fragment memory */
@@ -165,9 +221,11 @@ dsrlb_workers_free(struct dsrlb_app *app)
 
 		ring_drain_free(dw->to_master);
 		ring_drain_free(dw->to_master_prio);
+		ring_drain_free(dw->to_master_ctrl);
 		ring_drain_free(dw->from_master);
 		rte_ring_free(dw->to_master);
 		rte_ring_free(dw->to_master_prio);
+		rte_ring_free(dw->to_master_ctrl);
 		rte_ring_free(dw->from_master);
 		rte_ring_free(dw->sync_out);
 		rte_ring_free(dw->sync_in);
@@ -175,7 +233,10 @@ dsrlb_workers_free(struct dsrlb_app *app)
 		lb_flow_free(dw->flows);
 		rte_free(dw->w);
 		dw->to_master = dw->to_master_prio = dw->from_master = NULL;
+		dw->to_master_ctrl = NULL;
 		dw->flows = NULL;
 		dw->w = NULL;
 	}
+	rte_free(app->expect);
+	app->expect = NULL;
 }

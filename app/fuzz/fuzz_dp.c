@@ -61,7 +61,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static struct rte_mempool *pool;
 static struct lb_core *core;
 static struct lb_worker *w;
-static struct rte_ring *to_master, *to_master_prio, *sync_ring;
+static struct rte_ring *to_master, *to_master_prio, *to_master_ctrl;
+static struct rte_ring *sync_ring;
 static struct rte_rcu_qsbr *qsbr;
 static bool quit;
 static unsigned int runs;
@@ -132,11 +133,15 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	to_master_prio = rte_ring_create("fuzz_master_prio", 1024,
 					 SOCKET_ID_ANY,
 					 RING_F_SP_ENQ | RING_F_SC_DEQ);
+	to_master_ctrl = rte_ring_create("fuzz_master_ctrl", 1024,
+					 SOCKET_ID_ANY,
+					 RING_F_SP_ENQ | RING_F_SC_DEQ);
 	core = lb_core_create(&cp);
 	if (pool == NULL || to_master == NULL || to_master_prio == NULL ||
-	    core == NULL)
+	    to_master_ctrl == NULL || core == NULL)
 		abort();
 	port.addr = inet_addr("198.51.100.2");
+	port.gateway = inet_addr("198.51.100.1");
 	lb_core_port_add(core, &port, pid, port_mac);
 	vips[0] = inet_addr("198.51.100.100");
 	vips[1] = inet_addr("198.51.100.101");
@@ -186,7 +191,10 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 			.flows = lb_flow_create("fuzz_flows", FLOW_CAPACITY,
 						SOCKET_ID_ANY, qsbr),
 			.to_master = to_master, .to_master_prio = to_master_prio,
+			.to_master_ctrl = to_master_ctrl,
 			.exception_pps = 1000, .arp_pps = 1000,
+			.member_pps = 1000, .router_pps = 1000,
+			.peer_pps = 1000, .vrrp_pps = 1000,
 			.rxq = &rxq, .n_rxq = 1,
 			.port_ids = &pid, .n_ports = 1, .quit = &quit,
 			.sync_out = sync_ring, .sync_in = sync_ring,
@@ -426,6 +434,8 @@ run_burst(struct rte_mbuf **pkts, uint16_t n)
 	while (rte_ring_dequeue(to_master, &obj) == 0)
 		rte_pktmbuf_free(obj);
 	while (rte_ring_dequeue(to_master_prio, &obj) == 0)
+		rte_pktmbuf_free(obj);
+	while (rte_ring_dequeue(to_master_ctrl, &obj) == 0)
 		rte_pktmbuf_free(obj);
 	/* and no mbuf is left behind */
 	if (rte_mempool_in_use_count(pool) != 0)

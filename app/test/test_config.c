@@ -118,10 +118,15 @@ valid_config_decodes(void **state)
 	assert_int_equal(c->dataplane.frag_ttl_ms, 1000);
 	assert_int_equal(c->dataplane.exception_pps, 10000);
 	assert_int_equal(c->dataplane.arp_pps, 1000);
+	assert_int_equal(c->dataplane.member_pps, 5000);
+	assert_int_equal(c->dataplane.router_pps, 1000);
+	assert_int_equal(c->dataplane.peer_pps, 5000);
+	assert_int_equal(c->dataplane.vrrp_pps, 200);
 	assert_int_equal(c->arp.reachable_ms, 60000);
 	assert_int_equal(c->arp.probe_ms, 1000);
 	assert_int_equal(c->arp.probes, 3);
 	assert_int_equal(c->arp.retry_ms, 5000);
+	assert_int_equal(c->arp.stale_retries, 3);
 	assert_int_equal(c->n_members, 2);
 	assert_int_equal(c->members[0].weight, 100);
 	assert_true(c->members[0].has_mac);
@@ -193,6 +198,18 @@ fragment_timing_refused_when_memory_shorter_than_wait(void **state)
 	expect_edit_error("\"flows\": {\"capacity\": 65536},",
 			  "\"flows\": {\"capacity\": 65536}, \"dataplane\": {\"frag_hold_ms\": 0},",
 			  "dataplane.frag_hold_ms");
+	expect_edit_error("\"flows\": {\"capacity\": 65536},",
+			  "\"flows\": {\"capacity\": 65536}, \"dataplane\": {\"member_pps\": 50},",
+			  "dataplane.member_pps: 50 is out of range");
+	expect_edit_error("\"flows\": {\"capacity\": 65536},",
+			  "\"flows\": {\"capacity\": 65536}, \"dataplane\": {\"router_pps\": 0},",
+			  "dataplane.router_pps: 0 is out of range");
+	expect_edit_error("\"flows\": {\"capacity\": 65536},",
+			  "\"flows\": {\"capacity\": 65536}, \"dataplane\": {\"peer_pps\": \"fast\"},",
+			  "dataplane.peer_pps");
+	expect_edit_error("\"flows\": {\"capacity\": 65536},",
+			  "\"flows\": {\"capacity\": 65536}, \"dataplane\": {\"vrrp_pps\": 1000000},",
+			  "dataplane.vrrp_pps: 1000000 is out of range");
 }
 
 static void
@@ -208,6 +225,42 @@ arp_timing_refused_when_probes_do_not_fit(void **state)
 	expect_edit_error("\"flows\": {\"capacity\": 65536},",
 			  "\"flows\": {\"capacity\": 65536}, \"arp\": {\"reachable\": 30},",
 			  "arp.reachable");
+}
+
+/* Issue 17: how many unanswered retries a stale member no check covers
+ * gets before it fails; 0 turns that off, the bounds name the path. */
+static void
+arp_stale_retries_bounded(void **state)
+{
+	static const char flows[] = "\"flows\": {\"capacity\": 65536},";
+	struct lb_conf_error err;
+	struct lb_conf *c;
+	char *text;
+
+	(void)state;
+	text = edit(flows, "\"flows\": {\"capacity\": 65536}, \"arp\": {\"stale_retries\": 0},");
+	c = load(text, &err);
+	if (c == NULL)
+		fail_msg("%s", err.msg);
+	assert_int_equal(c->arp.stale_retries, 0);
+	lb_conf_free(c);
+	free(text);
+	text = edit(flows, "\"flows\": {\"capacity\": 65536}, \"arp\": {\"stale_retries\": 100},");
+	c = load(text, &err);
+	if (c == NULL)
+		fail_msg("%s", err.msg);
+	assert_int_equal(c->arp.stale_retries, 100);
+	lb_conf_free(c);
+	free(text);
+	expect_edit_error(flows,
+			  "\"flows\": {\"capacity\": 65536}, \"arp\": {\"stale_retries\": 101},",
+			  "arp.stale_retries: 101 is out of range [0, 100]");
+	expect_edit_error(flows,
+			  "\"flows\": {\"capacity\": 65536}, \"arp\": {\"stale_retries\": -1},",
+			  "arp.stale_retries: -1 is out of range [0, 100]");
+	expect_edit_error(flows,
+			  "\"flows\": {\"capacity\": 65536}, \"arp\": {\"stale_retries\": true},",
+			  "arp.stale_retries: expected an integer");
 }
 
 static void
@@ -454,6 +507,7 @@ encode_round_trips(void **state)
 	assert_string_equal(c2->services[1].members[0], "fe1");
 	/* the /29 is written back as one block */
 	assert_non_null(strstr(one, "\"198.51.100.112/29\""));
+	assert_non_null(strstr(one, "\"stale_retries\": 3"));
 	free(one);
 	free(two);
 	lb_conf_free(c);
@@ -547,7 +601,23 @@ high_availability_decodes(void **state)
 	c = load_ha("{\"sync\": {\"id\": 1, \"peers\": [\"198.51.100.3\"]}}");
 	assert_int_equal(c->ha.sync_port, LB_SYNC_PORT);
 	assert_int_equal(c->ha.bulk_wait_ms, 3000);
+	assert_int_equal(c->ha.n_routers, 0);
 	lb_conf_free(c);
+	/* routers besides the gateway (BGP, BFD neighbours), and back */
+	c = load_ha("{\"mode\": \"ecmp\", \"routers\": [\"198.51.100.5\", \"198.51.100.6\"]}");
+	assert_int_equal(c->ha.n_routers, 2);
+	assert_int_equal(c->ha.routers[1], ip4("198.51.100.6"));
+	o = lb_conf_encode(c);
+	one = json_dumps(o, JSON_SORT_KEYS);
+	json_decref(o);
+	assert_non_null(strstr(one, "\"routers\": [\"198.51.100.5\", \"198.51.100.6\"]"));
+	c2 = lb_conf_parse(one, "t2.json", &err);
+	if (c2 == NULL)
+		fail_msg("%s: %s", err.msg, one);
+	assert_int_equal(c2->ha.n_routers, 2);
+	free(one);
+	lb_conf_free(c);
+	lb_conf_free(c2);
 }
 
 static void
@@ -591,6 +661,16 @@ high_availability_errors_name_their_path(void **state)
 			"high_availability.sync.group: unknown key");
 	expect_ha_error("{\"sync\": []}",
 			"high_availability.sync: expected an object");
+	expect_ha_error("{\"routers\": []}",
+			"high_availability.routers: expected 1 to 16 router addresses");
+	expect_ha_error("{\"routers\": [\"198.51.100.5\", \"192.0.2.1\"]}",
+			"high_availability.routers[1]: 192.0.2.1 is in no port's subnet");
+	expect_ha_error("{\"routers\": [\"198.51.100.2\"]}",
+			"high_availability.routers[0]: 198.51.100.2 is this balancer's own address");
+	expect_ha_error("{\"routers\": [\"198.51.100.5\", \"198.51.100.5\"]}",
+			"high_availability.routers[1]: 198.51.100.5 is listed twice");
+	expect_ha_error("{\"routers\": \"198.51.100.5\"}",
+			"high_availability.routers: expected an array");
 	/* the modes and sync need the kernel interface */
 	expect_edit_error("\"exception_interface\": \"dsrlb0\",\n",
 			  "\"high_availability\": {\"mode\": \"ecmp\"},\n",
@@ -663,6 +743,7 @@ main(void)
 		cmocka_unit_test(reserved_vip_refused),
 		cmocka_unit_test(fragment_timing_refused_when_memory_shorter_than_wait),
 		cmocka_unit_test(arp_timing_refused_when_probes_do_not_fit),
+		cmocka_unit_test(arp_stale_retries_bounded),
 		cmocka_unit_test(duplicate_names_refused),
 		cmocka_unit_test(encode_round_trips),
 		cmocka_unit_test(high_availability_decodes),

@@ -32,7 +32,8 @@ struct env {
 	struct lb_core *core;
 	struct lb_worker *w;
 	struct lb_flow_table *flows;
-	struct rte_ring *prio;      /* rings to the master (env_rings) */
+	struct rte_ring *prio;      /* rings to the master (env_rings): ARP */
+	struct rte_ring *ctrl;      /* members, routers, peers, VRRP */
 	struct rte_ring *bulk;
 	struct rte_ring *sync_out;  /* flow sync rings (env_sync) */
 	struct rte_ring *sync_in;
@@ -153,6 +154,7 @@ env_init_all(struct env *e, uint8_t sched, uint32_t capacity,
 	if (ha != NULL)
 		core_apply_ha(e->core, ha);
 	port.addr = ip4("198.51.100.2");
+	port.gateway = ip4("198.51.100.1");
 	lb_core_port_add(e->core, &port, port_id, mac_port);
 	lb_core_vips_set(e->core, &vip, 1);
 	for (i = 0; i < N_MEMBERS; i++) {
@@ -192,8 +194,20 @@ env_init_all(struct env *e, uint8_t sched, uint32_t capacity,
 }
 
 /* Give the worker its rings to the master and policers. */
+static void env_rings_rates(struct env *e, const struct lb_dp_params *rates);
+
 static void
 env_rings(struct env *e, uint32_t exception_pps, uint32_t arp_pps)
+{
+	const struct lb_dp_params rates = { .exception_pps = exception_pps,
+					    .arp_pps = arp_pps };
+
+	env_rings_rates(e, &rates);
+}
+
+/* As env_rings, with every class's rate (the *_pps of rates). */
+static void
+env_rings_rates(struct env *e, const struct lb_dp_params *rates)
 {
 	static unsigned int n;
 	struct lb_dp_rxq rxq = { 0 };
@@ -201,19 +215,26 @@ env_rings(struct env *e, uint32_t exception_pps, uint32_t arp_pps)
 	struct lb_dp_params dp = {
 		.snap = lb_core_snapshot_ptr(e->core), .flows = e->flows,
 		.rxq = &rxq, .n_rxq = 1, .port_ids = &port_id, .n_ports = 1,
-		.quit = &quit, .exception_pps = exception_pps,
-		.arp_pps = arp_pps,
+		.quit = &quit, .exception_pps = rates->exception_pps,
+		.arp_pps = rates->arp_pps, .member_pps = rates->member_pps,
+		.router_pps = rates->router_pps, .peer_pps = rates->peer_pps,
+		.vrrp_pps = rates->vrrp_pps,
 	};
 
 	snprintf(name, sizeof(name), "t_prio_%u", n);
 	e->prio = rte_ring_create(name, 4096, SOCKET_ID_ANY,
 				  RING_F_SP_ENQ | RING_F_SC_DEQ);
+	snprintf(name, sizeof(name), "t_ctrl_%u", n);
+	e->ctrl = rte_ring_create(name, 4096, SOCKET_ID_ANY,
+				  RING_F_SP_ENQ | RING_F_SC_DEQ);
 	snprintf(name, sizeof(name), "t_bulk_%u", n++);
 	e->bulk = rte_ring_create(name, 4096, SOCKET_ID_ANY,
 				  RING_F_SP_ENQ | RING_F_SC_DEQ);
 	assert_non_null(e->prio);
+	assert_non_null(e->ctrl);
 	assert_non_null(e->bulk);
 	dp.to_master_prio = e->prio;
+	dp.to_master_ctrl = e->ctrl;
 	dp.to_master = e->bulk;
 	assert_int_equal(lb_dp_worker_init(e->w, &dp), 0);
 }
@@ -235,8 +256,10 @@ static void
 env_fini(struct env *e)
 {
 	ring_empty(e->prio);
+	ring_empty(e->ctrl);
 	ring_empty(e->bulk);
 	rte_ring_free(e->prio);
+	rte_ring_free(e->ctrl);
 	rte_ring_free(e->bulk);
 	rte_ring_free(e->sync_out);
 	rte_ring_free(e->sync_in);
@@ -349,6 +372,7 @@ process_at(struct env *e, struct lb_worker *w, struct rte_mbuf **pkts,
 	   unsigned int n, uint32_t now)
 {
 	w->now = now;
+	w->tsc = (uint64_t)now * w->tsc_per_ms;   /* the policers' clock */
 	lb_dp_process(w, lb_core_snapshot(e->core), 0, pkts, (uint16_t)n);
 }
 
@@ -463,31 +487,59 @@ dp_no_member_left_drops_and_counts(void **state)
 	env_fini(&e);
 }
 
-/* The table is full of confirmed flows (SYN then ACK): new flows are
- * still balanced (by the consistent hash), counted as refused, and the
- * flows already in the table keep their member: an established entry is
- * never evicted. */
+/* The table is full of confirmed flows (SYN then ACK): a new flow is
+ * still balanced, without state, to the member the consistent hash
+ * gives it: where a balancer with an empty table sends a packet of it
+ * that finds no entry (with Maglev, also where that balancer's SYN
+ * entry puts it), so its later packets, which find no entry either,
+ * follow it, whatever the scheduler. New flows are counted as refused,
+ * and the flows already in the table keep their member: an established
+ * entry is never evicted. */
 static void
 dp_full_table_balances_statelessly(void **state)
 {
+	static const uint8_t scheds[] = { LB_SCHED_MAGLEV, LB_SCHED_WRR };
+	struct lb_flow_table *ft;
+	struct lb_worker *w2;
+	int where[1024], m;
+	unsigned int s;
 	struct env e;
-	int where[1024];
 	uint32_t i;
 
 	(void)state;
-	env_init(&e, LB_SCHED_MAGLEV, 1024, NULL);
-	for (i = 0; i < 1024; i++) {
-		where[i] = syn(&e, i);
-		assert_int_equal(ack(&e, i), where[i]);
+	for (s = 0; s < RTE_DIM(scheds); s++) {
+		env_init(&e, scheds[s], 1024, NULL);
+		w2 = other_worker(&e, &ft);   /* same members, empty table */
+		for (i = 0; i < 1024; i++) {
+			where[i] = send_at(&e, e.w, i, LB_TCP_SYN, 100);
+			assert_true(where[i] >= 0);
+			assert_int_equal(send_at(&e, e.w, i, LB_TCP_ACK, 100),
+					 where[i]);
+		}
+		assert_int_equal(e.flows->count, 1024);
+		for (i = 5000; i < 5100; i++) {
+			m = send_at(&e, e.w, i, LB_TCP_SYN, 101);
+			/* the empty table: with Maglev the entry its SYN
+			 * makes; with WRR (whose SYNs go round) where a
+			 * packet that finds no entry goes */
+			assert_int_equal(m, send_at(&e, w2, i,
+				scheds[s] == LB_SCHED_MAGLEV ? LB_TCP_SYN :
+				LB_TCP_ACK, 101));
+			/* its ACK finds no entry either: the same member */
+			assert_int_equal(send_at(&e, e.w, i, LB_TCP_ACK, 102),
+					 m);
+		}
+		assert_int_equal(e.flows->count, 1024);
+		assert_int_equal(e.w->stats[LB_STAT_FLOW_TABLE_FULL], 200);
+		assert_int_equal(e.w->stats[LB_STAT_FLOW_EVICTED], 0);
+		assert_int_equal(e.w->stats[LB_STAT_FWD], 2048 + 200);
+		for (i = 0; i < 1024; i++)
+			assert_int_equal(send_at(&e, e.w, i, LB_TCP_ACK, 103),
+					 where[i]);
+		lb_flow_free(ft);
+		rte_free(w2);
+		env_fini(&e);
 	}
-	for (i = 5000; i < 5100; i++)
-		assert_true(syn(&e, i) >= 0);
-	assert_int_equal(e.w->stats[LB_STAT_FLOW_TABLE_FULL], 100);
-	assert_int_equal(e.w->stats[LB_STAT_FLOW_EVICTED], 0);
-	assert_int_equal(e.w->stats[LB_STAT_FWD], 2148);
-	for (i = 0; i < 1024; i++)
-		assert_int_equal(ack(&e, i), where[i]);
-	env_fini(&e);
 }
 
 /* Spoofed ACKs from random clients each make a provisional entry; they
@@ -635,6 +687,94 @@ dp_burst_evicting_a_flow_and_its_packet_keeps_the_table_qsbr(void **state)
 {
 	(void)state;
 	burst_evicting_a_flow_and_its_packet(true);
+}
+
+/*
+ * A reader that never reports a quiescent state (a worker stuck between
+ * two of them) holds every key slot deleted since: once LB_FLOW_SLACK
+ * deletions wait, a full table can evict nothing, and a new flow is
+ * balanced without state where the consistent hash puts it, counted
+ * flow_grace_full (not flow_table_full): no entry is made, no slot the
+ * reader may hold is reused. Once the reader reports, the slots come
+ * back and new flows get entries again.
+ */
+static void
+dp_grace_period_full_balances_statelessly(void **state)
+{
+	static const uint32_t w[N_MEMBERS] = { 1, 1, 1, 1 };
+	const uint32_t spoofed = 8 + LB_FLOW_SLACK;
+	struct rte_rcu_qsbr *v = test_qsbr_online(2);   /* 0: e.w, 1: stuck */
+	struct rte_mbuf *pkts[LB_BURST];
+	struct lb_dp_rxq rxq = { 0 };
+	struct lb_dp_params dp = {
+		.rxq = &rxq, .n_rxq = 1, .port_ids = &port_id, .n_ports = 1,
+		.quit = &quit,
+	};
+	int member[LB_TXBUF], m;
+	uint16_t id[LB_TXBUF];
+	struct lb_flow_table *ft;
+	struct lb_worker *w2;
+	uint32_t i, k, n, adds;
+	struct env e;
+
+	(void)state;
+	assert_non_null(v);
+	env_init(&e, LB_SCHED_WRR, 8, w);
+	lb_flow_free(e.flows);
+	e.flows = lb_flow_create("test_dp_grace_full", 8, SOCKET_ID_ANY, v);
+	assert_non_null(e.flows);
+	dp.snap = lb_core_snapshot_ptr(e.core);
+	dp.flows = e.flows;
+	assert_int_equal(lb_dp_worker_init(e.w, &dp), 0);
+	w2 = other_worker(&e, &ft);   /* same members, empty table */
+	/* spoofed ACKs: 8 fill the table with guesses, each later one
+	 * evicts the oldest; the worker's loop reports its quiescent state
+	 * after every burst, the reader never does */
+	for (i = 0; i < spoofed; i += n) {
+		n = RTE_MIN((uint32_t)LB_BURST, spoofed - i);
+		for (k = 0; k < n; k++)
+			pkts[k] = tcp_mbuf(100000 + i + k, 110, LB_TCP_ACK);
+		process_at(&e, e.w, pkts, n, 1000);
+		assert_int_equal(collect(e.w, member, id, LB_TXBUF), n);
+		lb_flow_reclaim(e.flows);
+		rte_rcu_qsbr_quiescent(v, 0);
+	}
+	assert_int_equal(e.w->stats[LB_STAT_FLOW_MIDSTREAM], spoofed);
+	assert_int_equal(e.w->stats[LB_STAT_FLOW_EVICTED], LB_FLOW_SLACK);
+	assert_int_equal(lb_flow_limbo(e.flows), LB_FLOW_SLACK);
+	assert_int_equal(e.flows->count, 8);
+	assert_int_equal(e.w->stats[LB_STAT_FLOW_GRACE_FULL], 0);
+	/* new connections: SYN and ACK balanced by the consistent hash,
+	 * no entry made */
+	adds = e.flows->adds;
+	for (i = 0; i < 20; i++) {
+		m = send_at(&e, e.w, i, LB_TCP_SYN, 1);
+		assert_true(m >= 0);
+		assert_int_equal(m, send_at(&e, w2, i, LB_TCP_ACK, 1));
+		assert_int_equal(send_at(&e, e.w, i, LB_TCP_ACK, 1), m);
+	}
+	assert_int_equal(e.w->stats[LB_STAT_FLOW_GRACE_FULL], 40);
+	assert_int_equal(e.w->stats[LB_STAT_FLOW_TABLE_FULL], 0);
+	assert_int_equal(e.w->stats[LB_STAT_FLOW_NEW], 0);
+	assert_int_equal(e.w->stats[LB_STAT_FLOW_EVICTED], LB_FLOW_SLACK);
+	assert_int_equal(e.flows->adds, adds);
+	assert_int_equal(e.flows->count, 8);
+	assert_int_equal(lb_flow_limbo(e.flows), LB_FLOW_SLACK);
+	assert_flow_audit(e.flows);
+	/* the reader reports: the slots come back, a new flow evicts a
+	 * guess and gets its entry */
+	rte_rcu_qsbr_quiescent(v, 1);
+	assert_int_equal(lb_flow_reclaim(e.flows), LB_FLOW_SLACK);
+	assert_true(send_at(&e, e.w, 20, LB_TCP_SYN, 1) >= 0);
+	assert_int_equal(e.w->stats[LB_STAT_FLOW_NEW], 1);
+	assert_int_equal(e.w->stats[LB_STAT_FLOW_GRACE_FULL], 40);
+	assert_int_equal(e.flows->adds, adds + 1);
+	assert_int_equal(e.flows->count, 8);
+	assert_flow_audit(e.flows);
+	lb_flow_free(ft);
+	rte_free(w2);
+	env_fini(&e);
+	rte_free(v);
 }
 
 /*
@@ -859,6 +999,70 @@ dp_syn_after_fin_is_scheduled_again(void **state)
 	env_fini(&e);
 }
 
+/* A FIN or RST of a flow the table does not know (its entry expired,
+ * or the balancer restarted) is passed on where the consistent hash
+ * puts the flow, as its other packets without an entry would be, never
+ * to the scheduler's next pick; it is counted stateless and makes no
+ * entry (nor a persistence record) for a connection that is ending.
+ * With persistence, the client's record decides. */
+static void
+dp_fin_or_rst_for_unknown_flow_forwarded_statelessly(void **state)
+{
+	static const uint32_t w[N_MEMBERS] = { 1, 1, 1, 1 };
+	static const uint8_t ends[] = { LB_TCP_FIN | LB_TCP_ACK, LB_TCP_RST,
+		LB_TCP_RST | LB_TCP_ACK };
+	unsigned int used[N_MEMBERS] = { 0 }, moved = 0;
+	struct lb_flow_table *ft;
+	struct lb_worker *w2;
+	int m, hashed, rec;
+	struct env e;
+	uint32_t i, c;
+
+	(void)state;
+	env_init(&e, LB_SCHED_WRR, 4096, w);
+	w2 = other_worker(&e, &ft);   /* same members, empty table */
+	for (i = 0; i < 60; i++) {
+		m = send_at(&e, e.w, i, ends[i % RTE_DIM(ends)], 100);
+		assert_true(m >= 0);
+		used[m]++;
+		/* where a packet of the flow that finds no entry goes */
+		assert_int_equal(m, send_at(&e, w2, i, LB_TCP_ACK, 100));
+	}
+	for (m = 0; m < N_MEMBERS; m++)
+		assert_true(used[m] > 0);   /* hashed: spread */
+	assert_int_equal(e.w->stats[LB_STAT_STATELESS], 60);
+	assert_int_equal(e.w->stats[LB_STAT_FWD], 60);
+	assert_int_equal(e.flows->count, 0);
+	assert_int_equal(e.flows->adds, 0);
+	assert_int_equal(e.w->stats[LB_STAT_FLOW_NEW] +
+			 e.w->stats[LB_STAT_FLOW_MIDSTREAM], 0);
+	lb_flow_free(ft);
+	rte_free(w2);
+	env_fini(&e);
+
+	/* persistence: a client's record, once there is one, decides */
+	env_init_persist(&e, LB_SCHED_WRR, w, 15, 32);
+	for (c = 1; c <= 40; c++) {
+		/* no record: the hash of the client */
+		hashed = send_at(&e, e.w, CONN(c, 1), LB_TCP_RST, 100);
+		assert_true(hashed >= 0);
+		/* a new connection makes one (WRR) */
+		rec = send_at(&e, e.w, CONN(c, 0), LB_TCP_SYN, 100);
+		assert_true(rec >= 0);
+		assert_int_equal(send_at(&e, e.w, CONN(c, 2),
+					 LB_TCP_FIN | LB_TCP_ACK, 101), rec);
+		assert_int_equal(send_at(&e, e.w, CONN(c, 3), LB_TCP_RST, 101),
+				 rec);
+		moved += rec != hashed;
+	}
+	/* the record and the hash differ for some clients (had the first
+	 * RST made a record, they would not) */
+	assert_true(moved > 0);
+	assert_int_equal(e.w->stats[LB_STAT_STATELESS], 120);
+	assert_int_equal(e.flows->count, 40);   /* the SYNs' */
+	env_fini(&e);
+}
+
 /* ---- fragments ---- */
 
 #define FRAG_DATA 1000   /* IP payload bytes of each fragment */
@@ -1055,14 +1259,18 @@ dp_orphan_fragments_dropped_and_counted(void **state)
 
 /* More datagrams in flight than first-fragment memory: a first fragment
  * that cannot be remembered is dropped (its datagram would be split),
- * never written over a live slot; slots come back when they expire. */
+ * never written over a live slot, so every datagram remembered keeps
+ * its decision: its later fragments all find it (none waits) and go to
+ * the member its first fragment went to. Slots come back when they
+ * expire. */
 static void
 dp_first_fragment_memory_full_drops_first(void **state)
 {
 	struct rte_mbuf *pkts[LB_BURST];
-	int member[LB_TXBUF];
+	int member[LB_TXBUF], first[64];
 	uint16_t id[LB_TXBUF];
-	uint32_t i, k, total = LB_FRAG_BUCKETS * LB_FRAG_WAYS + 4096;
+	uint32_t i, k, n, used = 0;
+	uint32_t total = LB_FRAG_BUCKETS * LB_FRAG_WAYS + 4096;
 	struct env e;
 
 	(void)state;
@@ -1072,23 +1280,42 @@ dp_first_fragment_memory_full_drops_first(void **state)
 			pkts[k] = udp_fragment(i + k, 5060,
 					       (uint16_t)(i + k), 0, 2);
 		process_at(&e, e.w, pkts, 16, 5000);
-		collect(e.w, member, id, LB_TXBUF);
+		n = collect(e.w, member, id, LB_TXBUF);
+		if (i < 64) {
+			/* the first 64 datagrams are all remembered (no
+			 * bucket holds five of them), in order */
+			assert_int_equal(n, 16);
+			for (k = 0; k < 16; k++)
+				first[i + k] = member[k];
+		}
 	}
-	assert_true(e.w->stats[LB_STAT_DROP_FRAG_MEMORY_FULL] >= 4096);
-	assert_int_equal(e.w->stats[LB_STAT_FRAG_FIRST] +
-			 e.w->stats[LB_STAT_DROP_FRAG_MEMORY_FULL], total);
-	/* every remembered datagram still finds its member */
+	/* a first fragment was remembered in a slot of its own or dropped:
+	 * as many remembered as slots taken, the rest dropped */
+	for (i = 0; i < LB_FRAG_BUCKETS * LB_FRAG_WAYS; i++)
+		used += e.w->frag[i].proto != 0;
+	assert_int_equal(e.w->stats[LB_STAT_FRAG_FIRST], used);
+	assert_int_equal(e.w->stats[LB_STAT_DROP_FRAG_MEMORY_FULL],
+			 total - used);
+	/* the later fragments of the first 64: each finds its first
+	 * fragment's decision and follows it */
 	for (i = 0; i < 64; i++) {
 		pkts[0] = udp_fragment(i, 5060, (uint16_t)i, 1, 2);
 		process_at(&e, e.w, pkts, 1, 5001);
+		if (collect(e.w, member, id, LB_TXBUF) != 1 ||
+		    member[0] != first[i])
+			fail_msg("datagram %u: its later fragment did not follow its first (fe%d)",
+				 i, first[i] + 1);
 	}
-	assert_int_equal(e.w->stats[LB_STAT_FRAG_HIT] +
-			 e.w->stats[LB_STAT_FRAG_HELD], 64);
-	collect(e.w, member, id, LB_TXBUF);
+	assert_int_equal(e.w->stats[LB_STAT_FRAG_HIT], 64);
+	assert_int_equal(e.w->stats[LB_STAT_FRAG_HELD], 0);
+	assert_int_equal(e.w->held_live, 0);
 	/* expired slots are taken again */
 	pkts[0] = udp_fragment(7, 5060, 60000, 0, 2);
-	process_at(&e, e.w, pkts, 1, 5000 + e.w->frag_ttl_ms);
-	assert_int_equal(collect(e.w, member, id, LB_TXBUF), 1);
+	pkts[1] = udp_fragment(7, 5060, 60000, 1, 2);
+	process_at(&e, e.w, pkts, 2, 5000 + e.w->frag_ttl_ms);
+	assert_int_equal(collect(e.w, member, id, LB_TXBUF), 2);
+	assert_int_equal(member[1], member[0]);
+	assert_int_equal(e.w->stats[LB_STAT_FRAG_HIT], 65);
 	lb_dp_worker_fini(e.w);
 	env_fini(&e);
 }
@@ -1422,16 +1649,24 @@ dp_arp_for_vip_and_own_address_answered_in_place(void **state)
 }
 
 /* A flood of strangers' ARP is policed on its own: the members' ARP
- * (their answers to our requests) still reaches the master. */
+ * (their answers to our requests) still reaches the master. Each class
+ * has a bucket of a hundredth of a second of arp_pps, at least 64, and
+ * the worker's clock stands still here (process_at): of the flood
+ * exactly that many pass; then every one of fe2's 10 answers passes,
+ * and none of the strangers' requests beside them. */
 static void
 dp_arp_flood_policed_members_still_heard(void **state)
 {
 	static const uint8_t stranger[6] = { 2, 0, 0, 0, 0, 0xee };
 	static const uint8_t fe2[6] = { 2, 0, 0, 0, 0, 0x12 };
+	const uint32_t burst = RTE_MAX(100 / 100, 64);   /* arp_pps 100 */
 	struct rte_mbuf *pkts[LB_BURST];
+	struct lb_pkt_arp a;
+	struct lb_pkt pk;
 	struct env e;
 	uint32_t i, k;
 	char spa[32];
+	void *m;
 
 	(void)state;
 	env_init(&e, LB_SCHED_MAGLEV, 4096, NULL);
@@ -1444,9 +1679,8 @@ dp_arp_flood_policed_members_still_heard(void **state)
 		}
 		process_at(&e, e.w, pkts, LB_BURST, 10);
 	}
-	assert_true(e.w->stats[LB_STAT_DROP_ARP_POLICED] >= 2000 - 100);
-	assert_int_equal(ring_empty(e.prio),
-			 2048 - e.w->stats[LB_STAT_DROP_ARP_POLICED]);
+	assert_int_equal(e.w->stats[LB_STAT_DROP_ARP_POLICED], 2048 - burst);
+	assert_int_equal(ring_empty(e.prio), burst);
 	/* fe2 answers our request, in the middle of the flood */
 	for (k = 0; k < 10; k++) {
 		struct frame f;
@@ -1459,7 +1693,18 @@ dp_arp_flood_policed_members_still_heard(void **state)
 				      "198.51.100.77");
 		process_at(&e, e.w, pkts, 2, 10);
 	}
-	assert_true(ring_empty(e.prio) >= 10);
+	assert_int_equal(e.w->stats[LB_STAT_DROP_ARP_POLICED],
+			 2048 - burst + 10);
+	for (k = 0; rte_ring_dequeue(e.prio, &m) == 0; k++) {
+		const uint8_t *p = rte_pktmbuf_mtod((struct rte_mbuf *)m,
+						    const uint8_t *);
+
+		assert_int_equal(lb_pkt_parse(p, 60, &pk), LB_PKT_ARP);
+		lb_pkt_arp_read(p, &pk, &a);
+		assert_memory_equal(a.sha, fe2, 6);
+		rte_pktmbuf_free(m);
+	}
+	assert_int_equal(k, 10);
 	env_fini(&e);
 }
 
@@ -1483,8 +1728,9 @@ to_own(const uint8_t *src_mac, const char *src, uint8_t proto)
 
 /* A flood at the own address is policed before it reaches the master;
  * a member's answers to health checks (its address and its MAC) are
- * not, and take the priority ring; a stranger borrowing a member's
- * address without its MAC is policed like anyone. */
+ * policed on their own (unpoliced here) and take the trusted classes'
+ * ring; a stranger borrowing a member's address without its MAC is
+ * policed like anyone. */
 static void
 dp_own_address_flood_policed_member_answers_pass(void **state)
 {
@@ -1513,9 +1759,10 @@ dp_own_address_flood_policed_member_answers_pass(void **state)
 		pkts[2] = to_own(mac_client, "203.0.113.9", LB_IPPROTO_UDP);
 		process_at(&e, e.w, pkts, 3, 10);
 	}
-	/* every member answer passed, on the priority ring; the 40 others
+	/* every member answer passed, on the trusted ring; the 40 others
 	 * were policed (the bucket is empty) */
-	assert_int_equal(ring_empty(e.prio), 20);
+	assert_int_equal(ring_empty(e.ctrl), 20);
+	assert_int_equal(ring_empty(e.prio), 0);
 	assert_int_equal(ring_empty(e.bulk) +
 			 e.w->stats[LB_STAT_DROP_OWN_POLICED] - before, 40);
 	env_fini(&e);
@@ -2276,8 +2523,8 @@ one_silent(struct env *e, struct rte_mbuf *m)
 }
 
 /* Mode vrrp: an advertisement from a peer on the port's segment goes to
- * the master (for keepalived on the kernel interface) on the priority
- * ring, standby or active; one from elsewhere, or carrying the port's
+ * the master (for keepalived on the kernel interface) on the trusted
+ * classes' ring, standby or active; one from elsewhere, or carrying the port's
  * own address, is dropped as drop_vrrp; other multicast stays dropped.
  * Once active the balancer answers ARP for the VIP itself. */
 static void
@@ -2298,9 +2545,9 @@ dp_vrrp_adverts_reach_the_master_in_mode_vrrp(void **state)
 	one_silent(&e, vrrp_good("198.51.100.3"));
 	assert_int_equal(e.w->stats[LB_STAT_VRRP_IN], 1);
 	assert_int_equal(e.w->stats[LB_STAT_TO_MASTER], 1);
-	assert_int_equal(rte_ring_count(e.prio), 1);
-	assert_int_equal(rte_ring_count(e.bulk), 0);
-	assert_int_equal(ring_empty(e.prio), 1);
+	assert_int_equal(rte_ring_count(e.ctrl), 1);
+	assert_int_equal(rte_ring_count(e.prio) + rte_ring_count(e.bulk), 0);
+	assert_int_equal(ring_empty(e.ctrl), 1);
 	/* from outside the port's subnet, from the port's own address */
 	one_silent(&e, vrrp_good("192.0.2.3"));
 	one_silent(&e, vrrp_good("198.51.101.3"));
@@ -2315,7 +2562,8 @@ dp_vrrp_adverts_reach_the_master_in_mode_vrrp(void **state)
 	assert_int_equal(e.w->stats[LB_STAT_DROP_IP_DST_BCAST], 2);
 	assert_int_equal(e.w->stats[LB_STAT_VRRP_IN], 1);
 	assert_int_equal(e.w->stats[LB_STAT_DROP_VRRP], 3);
-	assert_int_equal(rte_ring_count(e.prio) + rte_ring_count(e.bulk), 0);
+	assert_int_equal(rte_ring_count(e.prio) + rte_ring_count(e.ctrl) +
+			 rte_ring_count(e.bulk), 0);
 	/* standby: no ARP for the VIP; active: answered in place */
 	m = arp_request(router, "198.51.100.1", "198.51.100.100");
 	one_silent(&e, m);
@@ -2331,42 +2579,341 @@ dp_vrrp_adverts_reach_the_master_in_mode_vrrp(void **state)
 	/* adverts still pass while active */
 	one_silent(&e, vrrp_good("198.51.100.4"));
 	assert_int_equal(e.w->stats[LB_STAT_VRRP_IN], 2);
-	assert_int_equal(ring_empty(e.prio), 1);
+	assert_int_equal(ring_empty(e.ctrl), 1);
 	env_fini(&e);
 }
 
-/* A flood of forged advertisements costs the master at most the VRRP
- * policer's rate (LB_VRRP_PPS, a burst of 64): bounded by the time the
- * flood took, whatever the machine's speed. */
+/* A flood of forged advertisements costs the master the VRRP policer's
+ * burst (a hundredth of a second of LB_VRRP_PPS, at least 64), then its
+ * rate: the bucket refills as the worker's clock moves, not with the
+ * packets. At one instant exactly 64 of 4096 pass and the rest are
+ * counted drop_vrrp; a second later the bucket is full again and
+ * exactly 64 of the next 4096 pass. */
 static void
 dp_vrrp_flood_policed(void **state)
 {
 	const struct lb_conf_ha ha = { .mode = LB_HA_VRRP };
+	const uint32_t burst = RTE_MAX(LB_VRRP_PPS / 100, 64);
 	struct rte_mbuf *pkts[LB_BURST];
+	uint32_t flood, i, k;
 	struct env e;
-	uint64_t t0, ticks, allowed;
-	uint32_t i, k;
 
 	(void)state;
 	env_init_ha(&e, LB_SCHED_MAGLEV, NULL, 0, 32, &ha);
 	env_rings(&e, 0, 0);
-	t0 = rte_rdtsc();
-	for (i = 0; i < 4096; i += LB_BURST) {
-		for (k = 0; k < LB_BURST; k++)
-			pkts[k] = vrrp_good("198.51.100.3");
+	for (flood = 1; flood <= 2; flood++) {
+		for (i = 0; i < 4096; i += LB_BURST) {
+			for (k = 0; k < LB_BURST; k++)
+				pkts[k] = vrrp_good("198.51.100.3");
+			process_at(&e, e.w, pkts, LB_BURST, 1000 * flood);
+		}
+		assert_int_equal(e.w->stats[LB_STAT_VRRP_IN], burst * flood);
+		assert_int_equal(e.w->stats[LB_STAT_DROP_VRRP],
+				 (4096 - burst) * flood);
+		assert_int_equal(ring_empty(e.ctrl), burst);
+	}
+	env_fini(&e);
+}
+
+/* ---- the master's lanes ---- */
+
+/* The classes of traffic the master must see, each policed on its own:
+ * a test packet of each, and where it must land. */
+enum lane_class {
+	LC_STRANGER,     /* own address, anyone else: bulk ring */
+	LC_MEMBER,       /* own address, a member (address and MAC) */
+	LC_ROUTER,       /* own address, the gateway at TTL 255 (BFD) */
+	LC_PEER,         /* own address, a sync peer at TTL 255 (sync) */
+	LC_VRRP_PEER,    /* VRRP advert of a sync peer */
+	LC_VRRP_OTHER,   /* VRRP advert of another source */
+	LC_ARP_OTHER,    /* ARP for the master, not from a member */
+	LC_ARP_MEMBER,   /* ARP reply of a member */
+	LC_MAX,
+};
+
+static const char *const lane_names[LC_MAX] = {
+	"stranger", "member", "router", "peer", "vrrp_peer", "vrrp_other",
+	"arp_other", "arp_member",
+};
+
+/* Which counter each class's policer drops under. */
+static const enum lb_stat_worker lane_drop[LC_MAX] = {
+	LB_STAT_DROP_OWN_POLICED, LB_STAT_DROP_MEMBER_POLICED,
+	LB_STAT_DROP_ROUTER_POLICED, LB_STAT_DROP_PEER_POLICED,
+	LB_STAT_DROP_VRRP, LB_STAT_DROP_VRRP, LB_STAT_DROP_ARP_POLICED,
+	LB_STAT_DROP_ARP_POLICED,
+};
+
+static struct rte_mbuf *
+lane_packet(enum lane_class c, unsigned int i)
+{
+	static const uint8_t fe1[6] = { 2, 0, 0, 0, 0, 0x11 };
+	static const uint8_t fe2[6] = { 2, 0, 0, 0, 0, 0x12 };
+	static const uint8_t gw[6] = { 2, 0, 0, 0, 0, 0xaa };
+	static const uint8_t peer[6] = { 2, 0, 0, 0, 0, 0x03 };
+	static const uint8_t stranger[6] = { 2, 0, 0, 0, 0, 0xee };
+	struct rte_mbuf *m = NULL;
+	struct frame f;
+	char spa[32];
+
+	switch (c) {
+	case LC_STRANGER:
+		return to_own(mac_client, "203.0.113.9", LB_IPPROTO_UDP);
+	case LC_MEMBER:
+		return to_own(fe1, "198.51.100.11", LB_IPPROTO_TCP);
+	case LC_ROUTER:
+	case LC_PEER:
+		m = to_own(c == LC_ROUTER ? gw : peer, c == LC_ROUTER ?
+			   "198.51.100.1" : "198.51.100.3", LB_IPPROTO_UDP);
+		rte_pktmbuf_mtod(m, uint8_t *)[14 + 8] = 255;
+		return m;
+	case LC_VRRP_PEER:
+		return vrrp_good("198.51.100.3");
+	case LC_VRRP_OTHER:
+		snprintf(spa, sizeof(spa), "198.51.100.%u", 150 + i % 100);
+		return vrrp_good(spa);
+	case LC_ARP_OTHER:
+		snprintf(spa, sizeof(spa), "198.51.100.%u", 150 + i % 100);
+		return arp_request(stranger, spa, "198.51.100.77");
+	case LC_ARP_MEMBER:
+		f.len = lb_pkt_arp_build(f.b, mac_port, LB_ARP_OP_REPLY, fe2,
+					 ip4("198.51.100.12"), mac_port,
+					 ip4("198.51.100.2"));
+		return mbuf_of(&f);
+	default:
+		fail();
+	}
+	return NULL;
+}
+
+/* The class of a packet the master got, from what it carries. */
+static enum lane_class
+lane_of(const struct rte_mbuf *m)
+{
+	const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
+	struct lb_pkt_arp arp;
+	struct lb_pkt pk;
+	uint32_t src;
+
+	if (lb_pkt_parse(p, rte_pktmbuf_pkt_len(m), &pk) == LB_PKT_ARP) {
+		lb_pkt_arp_read(p, &pk, &arp);
+		return arp.spa == ip4("198.51.100.12") ? LC_ARP_MEMBER :
+			LC_ARP_OTHER;
+	}
+	src = lb_load_u32(p + 14 + 12);   /* network order */
+	if (p[14 + 9] == LB_IPPROTO_VRRP)
+		return src == ip4("198.51.100.3") ? LC_VRRP_PEER :
+			LC_VRRP_OTHER;
+	if (src == ip4("198.51.100.11"))
+		return LC_MEMBER;
+	if (src == ip4("198.51.100.1"))
+		return LC_ROUTER;
+	if (src == ip4("198.51.100.3"))
+		return LC_PEER;
+	return LC_STRANGER;
+}
+
+/* Empty a ring, counting its packets by class; each class must be on
+ * the ring of its lane. */
+static void
+lane_census(struct rte_ring *r, int ring, unsigned int *got)
+{
+	static const int lane_ring[LC_MAX] = { 2, 1, 1, 1, 1, 1, 0, 0 };
+	void *m;
+
+	while (rte_ring_dequeue(r, &m) == 0) {
+		enum lane_class c = lane_of(m);
+
+		if (lane_ring[c] != ring)
+			fail_msg("%s packet on ring %d", lane_names[c], ring);
+		got[c]++;
+		rte_pktmbuf_free(m);
+	}
+}
+
+/*
+ * Every class of traffic to the master has its own policer, and a ring
+ * the others share only if they are policed too: a flood of any one
+ * class, at file speed, takes none of another class's packets. Each
+ * class is flooded in turn (its policer's bucket, 64, passes; the rest
+ * is dropped under its own counter) while 24 packets of every other
+ * class come in the same bursts: all 24 reach the master. Before the
+ * lanes, members' answers and VRRP shared the ARP ring and one
+ * bucket policed every other own-address sender: a flood at the own
+ * address dropped the routers' BFD and the peers' sync.
+ */
+static void
+dp_master_lanes_a_flood_of_one_class_takes_nothing_of_another(void **state)
+{
+	const struct lb_conf_ha ha = { .mode = LB_HA_VRRP, .sync = true,
+		.sync_id = 1, .sync_port = 8848, .n_peers = 1,
+		.peers = { ip4("198.51.100.3") } };
+	const struct lb_dp_params rates = { .exception_pps = 100,
+		.arp_pps = 100, .member_pps = 100, .router_pps = 100,
+		.peer_pps = 100, .vrrp_pps = 100 };
+	unsigned int flood, c, i, k, got[LC_MAX];
+	struct rte_mbuf *pkts[LB_BURST];
+
+	(void)state;
+	for (flood = 0; flood < LC_MAX; flood++) {
+		struct env e;
+		unsigned int n_flood = 0;
+
+		env_init_ha(&e, LB_SCHED_MAGLEV, NULL, 0, 32, &ha);
+		env_rings_rates(&e, &rates);
+		memset(got, 0, sizeof(got));
+		for (i = 0; i < 24; i++) {
+			/* one of every other class, the rest of the flood */
+			for (k = 0, c = 0; c < LC_MAX; c++)
+				if (c != flood)
+					pkts[k++] = lane_packet(c, i);
+			for (; k < LB_BURST; k++, n_flood++)
+				pkts[k] = lane_packet(flood, n_flood);
+			process_at(&e, e.w, pkts, LB_BURST, 10);
+			assert_int_equal(e.w->tx[0].n, 0);
+		}
+		lane_census(e.prio, 0, got);
+		lane_census(e.ctrl, 1, got);
+		lane_census(e.bulk, 2, got);
+		for (c = 0; c < LC_MAX; c++) {
+			if (c == flood)
+				continue;
+			if (got[c] != 24)
+				fail_msg("a %s flood: %u of 24 %s packets reached the master",
+					 lane_names[flood], got[c],
+					 lane_names[c]);
+		}
+		/* the flood: its bucket passed, the rest dropped as its own */
+		assert_int_equal(got[flood], 64);
+		assert_int_equal(e.w->stats[lane_drop[flood]], n_flood - 64);
+		assert_int_equal(e.w->stats[LB_STAT_DROP_MASTER_FULL] +
+				 e.w->stats[LB_STAT_DROP_MASTER_PRIO_FULL] +
+				 e.w->stats[LB_STAT_DROP_MASTER_CTRL_FULL], 0);
+		env_fini(&e);
+	}
+}
+
+/*
+ * A flood members are made to reflect (SYNs to a member forged with the
+ * balancer's address: its SYN-ACKs come back) takes nothing of the
+ * health checks' answers: a member's packet to the own address is in
+ * the members' lane only if a check socket waits for it (the master's
+ * answer table: its local port, the member's address and port); the
+ * reflection is anyone's traffic, policed with everyone else's.
+ */
+static void
+dp_master_lanes_reflected_flood_takes_no_check_answer(void **state)
+{
+	static const uint8_t fe1[6] = { 2, 0, 0, 0, 0, 0x11 };
+	const struct lb_dp_params rates = { .exception_pps = 100,
+		.member_pps = 100 };
+	struct lb_dp_expect *x = rte_zmalloc("x", sizeof(*x), 0);
+	struct rte_mbuf *pkts[LB_BURST];
+	struct lb_dp_rxq rxq = { 0 };
+	struct lb_dp_params dp;
+	unsigned int i, k, answers = 0;
+	struct env e;
+
+	(void)state;
+	assert_non_null(x);
+	env_init(&e, LB_SCHED_MAGLEV, 4096, NULL);
+	env_rings_rates(&e, &rates);
+	/* the worker again, with the table */
+	dp = (struct lb_dp_params){
+		.snap = lb_core_snapshot_ptr(e.core), .flows = e.flows,
+		.rxq = &rxq, .n_rxq = 1, .port_ids = &port_id, .n_ports = 1,
+		.quit = &quit, .exception_pps = 100, .member_pps = 100,
+		.to_master_prio = e.prio, .to_master_ctrl = e.ctrl,
+		.to_master = e.bulk, .expect = x,
+	};
+	assert_int_equal(lb_dp_worker_init(e.w, &dp), 0);
+	/* fe1's check on port 110 from our port 40007 (to_own: the
+	 * member's port 110, ours 40000 + i) */
+	lb_dp_expect_set(x, LB_IPPROTO_TCP, 40007, ip4("198.51.100.11"), 110,
+			 true);
+	for (i = 0; i < 64; i++) {
+		for (k = 0; k < LB_BURST; k++) {
+			struct frame f;
+
+			f.len = 0;
+			put(&f, mac_port, 6);
+			put(&f, fe1, 6);
+			put16(&f, LB_ETHERTYPE_IPV4);
+			ipv4(&f, LB_IPPROTO_TCP, "198.51.100.11",
+			     "198.51.100.2", 5, 20, 0, 0);
+			/* one answer to the check per burst, the rest a
+			 * reflection to random ports */
+			tcp(&f, 110, k == 0 ? 40007 : (uint16_t)(1024 + i * 37 +
+							      k),
+			    LB_TCP_SYN | LB_TCP_ACK, 5);
+			pkts[k] = mbuf_of(&f);
+		}
+		answers++;
 		process_at(&e, e.w, pkts, LB_BURST, 10);
 	}
-	ticks = rte_rdtsc() - t0;
-	/* the bucket's 64, plus what refilled meanwhile (rounded up, and
-	 * one for rte_meter's whole-cycle refill period) */
-	allowed = 64 + (ticks * LB_VRRP_PPS) / rte_get_tsc_hz() + 2;
-	assert_int_equal(e.w->stats[LB_STAT_VRRP_IN] +
-			 e.w->stats[LB_STAT_DROP_VRRP], 4096);
-	if (e.w->stats[LB_STAT_VRRP_IN] > allowed ||
-	    e.w->stats[LB_STAT_VRRP_IN] < 64)
-		fail_msg("%" PRIu64 " adverts passed, the policer allows 64 to %"
-			 PRIu64, e.w->stats[LB_STAT_VRRP_IN], allowed);
-	assert_int_equal(ring_empty(e.prio), e.w->stats[LB_STAT_VRRP_IN]);
+	/* every answer in the members' lane, the reflection policed as
+	 * anyone's (its bucket: 64) */
+	assert_int_equal(ring_empty(e.ctrl), answers);
+	assert_int_equal(e.w->stats[LB_STAT_DROP_MEMBER_POLICED], 0);
+	assert_int_equal(ring_empty(e.bulk), 64);
+	assert_int_equal(e.w->stats[LB_STAT_DROP_OWN_POLICED],
+			 64 * (LB_BURST - 1) - 64);
+	/* the check is over: its port is anyone's again; a UDP check on
+	 * the same port is another socket */
+	lb_dp_expect_set(x, LB_IPPROTO_TCP, 40007, 0, 0, false);
+	lb_dp_expect_set(x, LB_IPPROTO_UDP, 40007, ip4("198.51.100.11"), 110,
+			 true);
+	one_silent(&e, to_own(fe1, "198.51.100.11", LB_IPPROTO_TCP));
+	assert_int_equal(ring_empty(e.ctrl), 0);
+	env_fini(&e);
+	rte_free(x);
+}
+
+/* The router and peer lanes trust an address only at TTL 255 (sent on
+ * the link, RFC 5082): a flood from the Internet that borrows the
+ * gateway's or a peer's address arrives routed, TTL below 255, and is
+ * policed with everyone else's. */
+static void
+dp_master_lanes_trust_routers_and_peers_only_on_link(void **state)
+{
+	const struct lb_conf_ha ha = { .mode = LB_HA_VRRP, .sync = true,
+		.sync_id = 1, .sync_port = 8848, .n_peers = 1,
+		.peers = { ip4("198.51.100.3") }, .n_routers = 1,
+		.routers = { ip4("198.51.100.5") } };
+	const struct lb_dp_params rates = { .exception_pps = 100,
+		.router_pps = 100, .peer_pps = 100 };
+	static const char *const srcs[] = { "198.51.100.1", "198.51.100.5",
+					    "198.51.100.3" };
+	struct rte_mbuf *m;
+	struct env e;
+	unsigned int i;
+
+	(void)state;
+	env_init_ha(&e, LB_SCHED_MAGLEV, NULL, 0, 32, &ha);
+	env_rings_rates(&e, &rates);
+	for (i = 0; i < RTE_DIM(srcs); i++) {
+		m = to_own(mac_client, srcs[i], LB_IPPROTO_UDP);   /* TTL 64 */
+		one_silent(&e, m);
+		assert_int_equal(ring_empty(e.bulk), 1);
+		m = to_own(mac_client, srcs[i], LB_IPPROTO_UDP);
+		rte_pktmbuf_mtod(m, uint8_t *)[14 + 8] = 255;
+		one_silent(&e, m);
+		assert_int_equal(ring_empty(e.ctrl), 1);
+	}
+	/* a member's address without its MAC is anyone */
+	one_silent(&e, to_own(mac_client, "198.51.100.11", LB_IPPROTO_TCP));
+	assert_int_equal(ring_empty(e.bulk), 1);
+	assert_int_equal(ring_empty(e.ctrl) + ring_empty(e.prio), 0);
+	/* and a router's or peer's address is no destination of ours */
+	for (i = 0; i < RTE_DIM(srcs); i++) {
+		struct frame f;
+
+		eth(&f, mac_port, LB_ETHERTYPE_IPV4);
+		ipv4(&f, LB_IPPROTO_UDP, "203.0.113.9", srcs[i], 5, 8, 0, 0);
+		udp(&f, 40000, 179, 8);
+		one_silent(&e, mbuf_of(&f));
+	}
+	assert_int_equal(e.w->stats[LB_STAT_DROP_NO_VIP], RTE_DIM(srcs));
 	env_fini(&e);
 }
 
@@ -2393,6 +2940,7 @@ dp_vrrp_dropped_as_multicast_unless_mode_vrrp(void **state)
 		assert_int_equal(e.w->stats[LB_STAT_VRRP_IN], 0);
 		assert_int_equal(e.w->stats[LB_STAT_DROP_VRRP], 0);
 		assert_int_equal(rte_ring_count(e.prio) +
+				 rte_ring_count(e.ctrl) +
 				 rte_ring_count(e.bulk), 0);
 		env_fini(&e);
 	}
@@ -3111,6 +3659,7 @@ main(void)
 		cmocka_unit_test(dp_syn_flood_evicting_syn_entries_wlc_acks_follow),
 		cmocka_unit_test(dp_burst_evicting_a_flow_and_its_packet_keeps_the_table),
 		cmocka_unit_test(dp_burst_evicting_a_flow_and_its_packet_keeps_the_table_qsbr),
+		cmocka_unit_test(dp_grace_period_full_balances_statelessly),
 		cmocka_unit_test(dp_syn_flood_cannot_evict_confirmed_flows),
 		cmocka_unit_test(dp_restarted_balancer_keeps_maglev_flows),
 		cmocka_unit_test(dp_restart_converging_keeps_existing_connections),
@@ -3119,6 +3668,7 @@ main(void)
 		cmocka_unit_test(dp_source_port_range_goes_to_its_member),
 		cmocka_unit_test(dp_standby_forwards_nothing),
 		cmocka_unit_test(dp_syn_after_fin_is_scheduled_again),
+		cmocka_unit_test(dp_fin_or_rst_for_unknown_flow_forwarded_statelessly),
 		cmocka_unit_test(dp_reversed_fragments_stay_in_their_service),
 		cmocka_unit_test(dp_fragments_in_any_order_and_duplicates),
 		cmocka_unit_test(dp_later_fragment_waits_for_first_across_bursts),
@@ -3132,6 +3682,9 @@ main(void)
 		cmocka_unit_test(dp_arp_flood_policed_members_still_heard),
 		cmocka_unit_test(dp_own_address_flood_policed_member_answers_pass),
 		cmocka_unit_test(dp_policed_rates_are_shared_by_the_workers),
+		cmocka_unit_test(dp_master_lanes_a_flood_of_one_class_takes_nothing_of_another),
+		cmocka_unit_test(dp_master_lanes_trust_routers_and_peers_only_on_link),
+		cmocka_unit_test(dp_master_lanes_reflected_flood_takes_no_check_answer),
 		cmocka_unit_test(dp_persistence_one_member_per_client_across_workers),
 		cmocka_unit_test(dp_persistence_drain_keeps_down_and_disabled_break),
 		cmocka_unit_test(dp_persistence_broken_by_removal_with_drain),

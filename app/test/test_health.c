@@ -488,6 +488,83 @@ runner_sync_stops_removed_checks_and_closes_their_sockets(void **state)
 	close(srv);
 }
 
+/* What the runner said it expects: the owner's side of the workers'
+ * answer table. */
+struct expects {
+	unsigned int on, off;
+	uint8_t proto;
+	uint32_t member;
+	uint16_t member_port, local_port;
+	bool live;
+};
+
+static void
+on_expect(void *ctx, uint8_t proto, uint32_t member, uint16_t member_port,
+	  uint16_t local_port, bool on)
+{
+	struct expects *x = ctx;
+
+	if (on) {
+		x->on++;
+		x->proto = proto;
+		x->member = member;
+		x->member_port = member_port;
+		x->local_port = local_port;
+	} else {
+		x->off++;
+		assert_int_equal(local_port, x->local_port);
+	}
+	x->live = on;
+}
+
+/* A check's socket is announced (protocol, member, its port, the
+ * socket's own port) before its first packet leaves, so the workers can
+ * tell the member's answers from a flood the member is made to reflect,
+ * and withdrawn when the socket closes, whether the check passed or
+ * was stopped. */
+static void
+runner_tells_which_answers_it_expects(void **state)
+{
+	struct lb_hc_runner_params p = { .changed = on_changed,
+					 .expect = on_expect };
+	struct sockaddr_in peer;
+	socklen_t len = sizeof(peer);
+	struct lb_hc_target t;
+	struct expects x = { 0 };
+	uint16_t port;
+	int srv, conn, ep;
+	struct lb_hc_runner *r;
+
+	(void)state;
+	ep = epoll_create1(EPOLL_CLOEXEC);
+	assert_true(ep >= 0);
+	p.epoll_fd = ep;
+	p.ctx = &x;
+	r = lb_hc_runner_create(&p);
+	assert_non_null(r);
+	srv = tcp_server(true, &port);
+	t = target(0, 0, LB_CHECK_POP3, port);
+	assert_int_equal(lb_hc_runner_sync(r, &t, 1, 0), 0);
+	lb_hc_runner_run(r, 0);
+	/* connecting: announced, with the socket's real port */
+	assert_int_equal(x.on, 1);
+	assert_true(x.live);
+	assert_int_equal(x.proto, IPPROTO_TCP);
+	assert_int_equal(x.member, htonl(INADDR_LOOPBACK));
+	assert_int_equal(x.member_port, port);
+	conn = accept(srv, (struct sockaddr *)&peer, &len);
+	assert_true(conn >= 0);
+	assert_int_equal(ntohs(peer.sin_port), x.local_port);
+	/* stopped (the pair leaves): withdrawn */
+	assert_int_equal(lb_hc_runner_sync(r, NULL, 0, 10), 0);
+	assert_int_equal(x.off, 1);
+	assert_false(x.live);
+	lb_hc_runner_free(r);
+	close(conn);
+	close(srv);
+	close(ep);
+}
+
 /* Another pair in the same slots (a new generation), or another check
  * of the pair, is a new check: it starts over from what the owner
  * believes, and reports relative to that. */
@@ -755,6 +832,7 @@ main(void)
 		cmocka_unit_test(health_http_get_and_goodbyes),
 		cmocka_unit_test(runner_sync_keeps_unchanged_checks_and_starts_new_ones),
 		cmocka_unit_test(runner_sync_stops_removed_checks_and_closes_their_sockets),
+		cmocka_unit_test(runner_tells_which_answers_it_expects),
 		cmocka_unit_test(runner_sync_restarts_a_changed_check_from_the_owners_belief),
 		cmocka_unit_test(runner_sync_refuses_a_pair_twice_and_changes_nothing),
 		cmocka_unit_test(runner_new_checks_spread_over_their_interval),

@@ -16,6 +16,8 @@ struct record {
 	unsigned int unicast;
 	unsigned int changed;
 	bool last_usable;
+	uint8_t last_state;
+	unsigned int last_unanswered;
 };
 
 static void
@@ -35,6 +37,8 @@ on_changed(void *ctx, const struct lb_neigh *n)
 
 	r->changed++;
 	r->last_usable = lb_neigh_usable(n);
+	r->last_state = n->state;
+	r->last_unanswered = n->unanswered;
 }
 
 static const struct lb_neigh_params params = LB_NEIGH_PARAMS_DEFAULT;
@@ -158,10 +162,192 @@ neigh_unresolved_fails_once_and_retries(void **state)
 	assert_false(lb_neigh_usable(n));
 	assert_int_equal(r.changed, 1);      /* failed: reported once */
 	assert_false(r.last_usable);
+	assert_int_equal(r.last_unanswered, 0);   /* never had a MAC */
 	assert_true(r.requests >= 6);        /* rounds keep going */
 	lb_neigh_learn(&t, n->addr, mac_a, 0, true, now, &ops);
 	assert_int_equal(r.changed, 2);
 	assert_true(r.last_usable);
+	lb_neigh_fini(&t);
+}
+
+/* A neighbor confirmed at 0 with default timing is stale at 48000:
+ * refreshing starts at 45000, three unicast probes 1 s apart go
+ * unanswered. Its broadcast retries are then due every retry_ms. */
+#define STALE_AT 48000
+
+static struct lb_neigh *
+want_until_stale(struct lb_neigh_table *t, uint8_t keep_stale,
+		 const struct lb_neigh_ops *ops, struct record *r)
+{
+	const uint32_t a = ip4("198.51.100.11");
+	const uint8_t port = 0;
+	struct lb_neigh *n;
+	uint64_t now;
+
+	assert_int_equal(lb_neigh_sync(t, &a, &port, &keep_stale, 1, 0), 0);
+	n = lb_neigh_find(t, a);
+	lb_neigh_learn(t, a, mac_a, 0, true, 0, ops);
+	for (now = 45000; now <= STALE_AT; now += 1000)
+		lb_neigh_run(t, now, ops);
+	assert_int_equal(n->state, LB_NEIGH_STALE);
+	assert_int_equal(r->changed, 2);     /* resolved, then stale */
+	assert_int_equal(n->unanswered, 0);
+	r->requests = r->unicast = 0;
+	return n;
+}
+
+/* Issue 17: a member no health check covers must not keep a dead MAC
+ * for ever. Stale, it is asked stale_retries more times (broadcast,
+ * retry_ms apart); when the last one has had its retry_ms unanswered,
+ * and not before, it fails: no MAC, reported once with the number of
+ * unanswered requests (its owner counts neigh_failed, not neigh_lost). */
+static void
+neigh_stale_without_keep_fails_after_exactly_n_unanswered_retries(void **state)
+{
+	static const uint32_t counts[] = { 1, 3, 7 };
+	unsigned int k;
+
+	(void)state;
+	for (k = 0; k < sizeof(counts) / sizeof(counts[0]); k++) {
+		struct lb_neigh_params p = LB_NEIGH_PARAMS_DEFAULT;
+		struct lb_neigh_table t;
+		struct record r = { 0 };
+		struct lb_neigh_ops ops = { on_request, on_changed, &r };
+		struct lb_neigh *n;
+		uint64_t now, fail_at;
+		uint32_t i;
+
+		p.stale_retries = counts[k];
+		lb_neigh_init(&t, 16, &p);
+		n = want_until_stale(&t, 0, &ops, &r);
+		for (i = 1; i <= counts[k]; i++) {
+			lb_neigh_run(&t, STALE_AT + i * p.retry_ms, &ops);
+			assert_int_equal(r.requests, i);
+			assert_int_equal(n->unanswered, i);
+			assert_int_equal(n->state, LB_NEIGH_STALE);
+		}
+		assert_int_equal(r.unicast, 0);
+		/* the last request still has its retry_ms */
+		fail_at = STALE_AT + (uint64_t)(counts[k] + 1) * p.retry_ms;
+		lb_neigh_run(&t, fail_at - 1, &ops);
+		assert_int_equal(n->state, LB_NEIGH_STALE);
+		assert_true(lb_neigh_usable(n));
+		assert_int_equal(r.changed, 2);
+		lb_neigh_run(&t, fail_at, &ops);
+		if (n->state != LB_NEIGH_FAILED)
+			fail_msg("stale_retries %u: %s after %u unanswered requests",
+				 counts[k], lb_neigh_state_names[n->state],
+				 r.requests);
+		assert_false(lb_neigh_usable(n));
+		assert_memory_equal(n->mac, (uint8_t [6]){ 0 }, 6);
+		assert_int_equal(r.requests, counts[k]);   /* none more */
+		assert_int_equal(r.changed, 3);
+		assert_int_equal(r.last_state, LB_NEIGH_FAILED);
+		assert_false(r.last_usable);
+		assert_int_equal(r.last_unanswered, counts[k]);
+		/* failed, it is still asked, every retry_ms, reported once */
+		for (now = fail_at; now <= fail_at + 4 * p.retry_ms; now += 500)
+			lb_neigh_run(&t, now, &ops);
+		assert_true(r.requests >= counts[k] + 4);
+		assert_int_equal(r.changed, 3);
+		lb_neigh_fini(&t);
+	}
+}
+
+/* A member a health check covers keeps today's behaviour: stale keeps
+ * the last MAC however long ARP goes unanswered, the check decides.
+ * When the check goes away (keep_stale cleared by the next sync), a
+ * neighbor already stale long enough fails at its next retry. */
+static void
+neigh_stale_kept_by_owner_never_fails(void **state)
+{
+	struct lb_neigh_table t;
+	struct record r = { 0 };
+	struct lb_neigh_ops ops = { on_request, on_changed, &r };
+	const uint8_t port = 0, keep = 0;
+	struct lb_neigh *n;
+	uint64_t now = STALE_AT;
+	unsigned int i;
+
+	(void)state;
+	lb_neigh_init(&t, 16, &params);
+	n = want_until_stale(&t, 1, &ops, &r);
+	for (i = 0; i < 100; i++) {
+		now += params.retry_ms;
+		lb_neigh_run(&t, now, &ops);
+	}
+	assert_int_equal(r.requests, 100);
+	assert_int_equal(n->state, LB_NEIGH_STALE);
+	assert_true(lb_neigh_usable(n));
+	assert_memory_equal(n->mac, mac_a, 6);
+	assert_int_equal(r.changed, 2);
+	/* the check is gone: nothing else will notice a dead member */
+	assert_int_equal(lb_neigh_sync(&t, &n->addr, &port, &keep, 1, now), 0);
+	assert_int_equal(n->state, LB_NEIGH_STALE);
+	lb_neigh_run(&t, now + params.retry_ms, &ops);
+	assert_int_equal(n->state, LB_NEIGH_FAILED);
+	assert_int_equal(r.changed, 3);
+	lb_neigh_fini(&t);
+}
+
+/* arp.stale_retries 0 turns failing off: stale is kept as before. */
+static void
+neigh_stale_retries_zero_never_fails(void **state)
+{
+	struct lb_neigh_params p = LB_NEIGH_PARAMS_DEFAULT;
+	struct lb_neigh_table t;
+	struct record r = { 0 };
+	struct lb_neigh_ops ops = { on_request, on_changed, &r };
+	struct lb_neigh *n;
+	uint64_t now = STALE_AT;
+	unsigned int i;
+
+	(void)state;
+	p.stale_retries = 0;
+	lb_neigh_init(&t, 16, &p);
+	n = want_until_stale(&t, 0, &ops, &r);
+	for (i = 0; i < 300; i++) {   /* past the count's 255 */
+		now += p.retry_ms;
+		lb_neigh_run(&t, now, &ops);
+	}
+	assert_int_equal(r.requests, 300);
+	assert_int_equal(n->state, LB_NEIGH_STALE);
+	assert_memory_equal(n->mac, mac_a, 6);
+	assert_int_equal(r.changed, 2);
+	lb_neigh_fini(&t);
+}
+
+/* A member failed after going stale comes back as soon as it answers:
+ * reachable, usable, reported, its count of unanswered requests reset
+ * (a later failure is counted anew). */
+static void
+neigh_failed_after_stale_comes_back_when_it_answers(void **state)
+{
+	struct lb_neigh_table t;
+	struct record r = { 0 };
+	struct lb_neigh_ops ops = { on_request, on_changed, &r };
+	struct lb_neigh *n;
+	uint64_t now;
+
+	(void)state;
+	lb_neigh_init(&t, 16, &params);
+	n = want_until_stale(&t, 0, &ops, &r);
+	for (now = STALE_AT; n->state == LB_NEIGH_STALE &&
+	     now < STALE_AT + 100 * params.retry_ms; now += 500)
+		lb_neigh_run(&t, now, &ops);
+	assert_int_equal(n->state, LB_NEIGH_FAILED);
+	assert_int_equal(r.changed, 3);
+	/* an answer during the failed entry's resolution rounds */
+	for (; r.requests < params.stale_retries + 2; now += 500)
+		lb_neigh_run(&t, now, &ops);
+	lb_neigh_learn(&t, n->addr, mac_b, 0, true, now, &ops);
+	assert_int_equal(n->state, LB_NEIGH_REACHABLE);
+	assert_true(lb_neigh_usable(n));
+	assert_memory_equal(n->mac, mac_b, 6);
+	assert_int_equal(n->unanswered, 0);
+	assert_int_equal(r.changed, 4);
+	assert_true(r.last_usable);
+	assert_int_equal(r.last_state, LB_NEIGH_REACHABLE);
 	lb_neigh_fini(&t);
 }
 
@@ -225,7 +411,7 @@ neigh_sync_wants_new_unwants_gone_and_keeps_the_rest(void **state)
 
 	(void)state;
 	lb_neigh_init(&t, 16, &params);
-	assert_int_equal(lb_neigh_sync(&t, first, ports, 2, 0), 0);
+	assert_int_equal(lb_neigh_sync(&t, first, ports, NULL, 2, 0), 0);
 	assert_int_equal(t.n, 2);
 	lb_neigh_run(&t, 0, &ops);
 	assert_int_equal(r.requests, 2);
@@ -233,7 +419,7 @@ neigh_sync_wants_new_unwants_gone_and_keeps_the_rest(void **state)
 	nb = lb_neigh_find(&t, b);
 	before = *nb;
 
-	assert_int_equal(lb_neigh_sync(&t, second, ports, 2, 200), 0);
+	assert_int_equal(lb_neigh_sync(&t, second, ports, NULL, 2, 200), 0);
 	assert_false(lb_neigh_find(&t, a)->wanted);
 	nb = lb_neigh_find(&t, b);
 	assert_true(nb->wanted);
@@ -268,14 +454,14 @@ neigh_sync_does_not_restart_a_wanted_entry(void **state)
 
 	(void)state;
 	lb_neigh_init(&t, 16, &params);
-	lb_neigh_sync(&t, &a, &port, 1, 0);
+	lb_neigh_sync(&t, &a, &port, NULL, 1, 0);
 	for (now = 0; now <= 4000; now += 500)
 		lb_neigh_run(&t, now, &ops);
 	n = lb_neigh_find(&t, a);
 	assert_int_equal(n->state, LB_NEIGH_FAILED);
 	next = n->next_ms;
 	r.requests = 0;
-	assert_int_equal(lb_neigh_sync(&t, &a, &port, 1, now), 0);
+	assert_int_equal(lb_neigh_sync(&t, &a, &port, NULL, 1, now), 0);
 	assert_int_equal(n->state, LB_NEIGH_FAILED);
 	assert_int_equal(n->next_ms, next);
 	lb_neigh_run(&t, now, &ops);
@@ -368,17 +554,17 @@ neigh_sync_fails_whole_and_makes_room(void **state)
 			       i, &ops);
 	for (i = 0; i < 5; i++)
 		addrs[i] = htonl(0xc6336460u + i);
-	assert_int_equal(lb_neigh_sync(&t, addrs, ports, 5, 10), -ENOSPC);
+	assert_int_equal(lb_neigh_sync(&t, addrs, ports, NULL, 5, 10), -ENOSPC);
 	assert_int_equal(t.n, 4);
 	for (i = 0; i < 4; i++)
 		assert_false(t.e[i].wanted);
 	/* four fit: learnt entries make room; a duplicate counts once */
 	addrs[3] = addrs[0];
-	assert_int_equal(lb_neigh_sync(&t, addrs, ports, 4, 10), 0);
+	assert_int_equal(lb_neigh_sync(&t, addrs, ports, NULL, 4, 10), 0);
 	assert_int_equal(t.n, 4);
 	for (i = 0; i < 3; i++)
 		assert_true(lb_neigh_find(&t, addrs[i])->wanted);
-	assert_int_equal(lb_neigh_sync(&t, NULL, NULL, 0, 20), 0);
+	assert_int_equal(lb_neigh_sync(&t, NULL, NULL, NULL, 0, 20), 0);
 	for (i = 0; i < t.n; i++)
 		assert_false(t.e[i].wanted);
 	lb_neigh_fini(&t);
@@ -560,6 +746,10 @@ main(void)
 		cmocka_unit_test(neigh_refreshes_before_expiry_with_unicast),
 		cmocka_unit_test(neigh_unanswered_refresh_keeps_mac_as_stale),
 		cmocka_unit_test(neigh_unresolved_fails_once_and_retries),
+		cmocka_unit_test(neigh_stale_without_keep_fails_after_exactly_n_unanswered_retries),
+		cmocka_unit_test(neigh_stale_kept_by_owner_never_fails),
+		cmocka_unit_test(neigh_stale_retries_zero_never_fails),
+		cmocka_unit_test(neigh_failed_after_stale_comes_back_when_it_answers),
 		cmocka_unit_test(neigh_mac_change_is_reported),
 		cmocka_unit_test(neigh_learnt_entries_age_out_and_make_room),
 		cmocka_unit_test(neigh_sync_wants_new_unwants_gone_and_keeps_the_rest),

@@ -183,6 +183,28 @@ class LabFloods(TestSuite):
         verify(self.grew(b, a, "drop_own_policed") > 0,
                "nothing was policed")
 
+    def test_reflected_syn_ack_flood(self):
+        """Steps: from a host on the segment, SYNs to frontend fe1's
+        POP3 port forged with the balancer's own address as source, from
+        random ports: fe1 answers each with SYN-ACKs (and retransmits
+        them) to the balancer, from its address and MAC, exactly as it
+        answers a health check.
+        Verify: as the suite says: no check changed state (fe1's own
+        checks included), so the checks' answers were not lost among the
+        reflection; the reflection, which answers no check socket, was
+        policed as anyone's traffic (drop_own_policed), the checks'
+        answers never (drop_member_policed 0)."""
+        lab = self.lab
+        s, b, a = self.under(lambda: flood(
+            self.attacker, "eth0", lab.fe_mac(1), "syn", "--src",
+            OWN + "/32", "--dst", lab.fe_addr(1), "--dport", 110,
+            "--pps", PPS, "--count", FLOOD // 2))
+        verify(self.grew(b, a, "drop_own_policed") > 0,
+               "the reflection was not policed")
+        verify(self.grew(b, a, "drop_member_policed") == 0,
+               "%d answers of health checks policed"
+               % self.grew(b, a, "drop_member_policed"))
+
     def test_arp_request_flood_from_the_segment(self):
         """Steps: from a host on the segment, a flood of ARP requests
         for the VIP, the own address and an address nobody has, from

@@ -11,9 +11,13 @@ import time
 
 from framework import TestSuite, verify, wait_for
 from halab import HaLab, ANNOUNCE_TABLE, VIP
+from hostile import SPOOFED, finish_flood, flood
 from labnet import verify_sessions_answered, servers
 
 SESSIONS = 50           # POP3, and as many IMAP: 100 sessions
+# the own-address flood: twice what the policers let through in all
+FLOOD_PPS = 40000
+FLOOD = 160000
 INTERVAL_MS = 250
 
 
@@ -229,3 +233,65 @@ class LabHaEcmp(TestSuite):
         out_and_back(lambda: [b2.dsrlbctl("disable", m) for m in members],
                      lambda: [b2.dsrlbctl("enable", m) for m in members],
                      "every member disabled")
+
+    def bfd_sessions(self):
+        """The router's BFD sessions: {address: (state, since)}."""
+        out = self.lab.router_birdc("show", "bfd", "sessions")
+        sessions = {}
+        for line in out.splitlines():
+            f = line.split()
+            if len(f) >= 4 and f[0].count(".") == 3:
+                sessions[f[0]] = (f[2], f[3])
+        return sessions
+
+    def test_e_bfd_stays_up_under_own_address_flood(self):
+        """Steps: both balancers announcing; from the client, behind the
+        router, 4 s of UDP at 40,000 a second to balancer 1's own
+        address from random spoofed sources (the Internet at the
+        balancer itself), as many as the lab carries.
+        Verify: the router's BFD sessions with both balancers stay Up
+        throughout (polled every 0.1 s; BFD declares a neighbour down
+        after 300 ms without its packets) and never restart (their
+        "since" unchanged), both stay next hops for the VIP; on
+        balancer 1 the flood was policed (drop_own_policed) and not one
+        of the router's packets (TTL 255: BFD, BGP with ttl security)
+        was (drop_router_policed 0). Before the lanes, BFD and BGP from
+        the gateway shared one bucket with the flood: BFD went down and
+        the router withdrew the balancer."""
+        lab = self.lab
+        b1 = lab.lbs[0]
+        lab.wait_next_hops([b.addr for b in lab.lbs])
+        before = self.bfd_sessions()
+        verify(len(before) == 2 and
+               all(st == "Up" for st, _ in before.values()),
+               "BFD sessions before the flood: %s" % before)
+        w0 = b1.stats()["workers"]
+        gw = lab.mac_of(lab.ns_router, "cli0")
+        f = flood(lab.ns_client, "eth0", gw, "udp", "--dst", b1.addr,
+                  "--dport", 9, "--src", SPOOFED, "--pps", FLOOD_PPS,
+                  "--count", FLOOD)
+        downs = []
+        while f.poll() is None:
+            now = self.bfd_sessions()
+            if now.keys() != before.keys() or \
+                    any(st != "Up" for st, _ in now.values()):
+                downs.append(now)
+            time.sleep(0.1)
+        summary = finish_flood(f)
+        after = self.bfd_sessions()
+        w1 = b1.stats()["workers"]
+        grew = {k: w1[k] - w0[k] for k in ("drop_own_policed",
+                                            "drop_router_policed",
+                                            "drop_master_ring_full",
+                                            "drop_master_ctrl_full")}
+        print("    %d datagrams in %.1fs at %s; %s" % (
+            summary["sent"], summary["seconds"], b1.addr, grew))
+        verify(not downs, "BFD went down under the flood: %s" % downs[:3])
+        verify(after == before, "BFD sessions restarted: %s -> %s"
+               % (before, after))
+        verify(lab.vip_next_hops() == sorted(b.addr for b in lab.lbs),
+               "next hops after the flood: %s" % lab.vip_next_hops())
+        verify(grew["drop_own_policed"] > 0, "the flood was not policed")
+        verify(grew["drop_router_policed"] == 0 and
+               grew["drop_master_ctrl_full"] == 0,
+               "the router's packets were dropped: %s" % grew)

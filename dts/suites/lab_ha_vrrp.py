@@ -11,6 +11,7 @@ import time
 
 from framework import TestSuite, verify, wait_for
 from halab import HaLab, wait_vrrp, VIP
+from hostile import add_attacker, finish_flood, flood, remove_namespace
 from labnet import verify_sessions_answered, servers
 
 CHECK = {"interval": 0.5, "timeout": 0.4, "rise": 2, "fall": 3}
@@ -339,6 +340,54 @@ class LabHaVrrp(TestSuite):
         verify(not failed, "%d sessions failed: %s" % (len(failed),
                                                       failed[:5]))
         verify_sessions_answered(summary, started)
+
+    def test_junk_adverts_cause_no_takeover(self):
+        """Steps: the pair with flow sync (each the other's peer), active
+        and standby settled; from a host on the segment, 5 s of VRRP
+        adverts (another VRID, TTL 255, to 224.0.0.18) from random
+        sources of the segment at 20,000 a second: what every balancer
+        on the segment receives.
+        Verify: throughout, the active stays active and the standby
+        standby (polled every 0.2 s); afterwards the standby still hears
+        the active's adverts; the junk was policed (drop_vrrp) while
+        every advert of the peer passed in its own bucket (vrrp_peer_in
+        grew by about one a second). Before the per-peer buckets, one
+        bucket of 200 a second per worker took the junk and the active's
+        adverts alike: the standby's keepalived missed them and took
+        over, and both answered for the VIP."""
+        lab = self.lab
+        active, standby = self.start_pair("maglev", sync=True)
+        st0 = standby.stats()["workers"]
+        atk = add_attacker(lab)
+        flips = []
+        try:
+            args = ["--src", "198.51.100.0/24", "--dst", VIP, "--pps",
+                    20000, "--count", 100000]
+            for b in lab.lbs:
+                args += ["--exclude", b.addr]
+            f = flood(atk, "eth0", "ff:ff:ff:ff:ff:ff", "vrrp", *args)
+            while f.poll() is None:
+                if not active.active() or standby.active():
+                    flips.append({b.name: b.active() for b in lab.lbs})
+                time.sleep(0.2)
+            summary = finish_flood(f)
+        finally:
+            remove_namespace(atk)
+        st1 = standby.stats()["workers"]
+        print("    %d junk adverts in %.1fs; the standby: drop_vrrp +%d, "
+              "vrrp_peer_in +%d" % (
+                  summary["sent"], summary["seconds"],
+                  st1["drop_vrrp"] - st0["drop_vrrp"],
+                  st1.get("vrrp_peer_in", 0) - st0.get("vrrp_peer_in", 0)))
+        verify(not flips, "the pair changed under the junk: %s" % flips[:3])
+        verify(st1["drop_vrrp"] - st0["drop_vrrp"] > 0,
+               "the junk was not policed")
+        self.verify_standby_hears(standby, active)
+        verify(st1["vrrp_peer_in"] - st0["vrrp_peer_in"] >=
+               int(summary["seconds"]) - 1,
+               "the active's adverts did not all pass: vrrp_peer_in +%d in "
+               "%.1f s" % (st1["vrrp_peer_in"] - st0["vrrp_peer_in"],
+                           summary["seconds"]))
 
     def test_sync_forged(self):
         """Steps: both balancers in mode vrrp with flow sync (id 7), no

@@ -89,6 +89,44 @@ class PcapNeigh(TestSuite):
                n["198.51.100.11"]["wanted"] == 1, "neighbor %s" % n)
         verify(n["198.51.100.12"]["mac"] == "none", "neighbor %s" % n)
 
+    def test_stale_member_without_check_fails(self):
+        """Steps: four members without MACs, a service without a health
+        check, short ARP timing (reachable 1 s, 2 probes 0.1 s apart,
+        retries 0.1 s apart, arp.stale_retries 2); ARP replies from fe1
+        and fe3 once, then silence.
+        Verify: fe1 and fe3 resolve, go stale and then fail (issue 17):
+        neigh_failed counts exactly those two (fe2 and fe4, never
+        resolved, count as neigh_lost instead); their neighbor entries
+        have no MAC and are still being resolved (failed or
+        incomplete), and the members' MACs are unknown (not selected)."""
+        got = {}
+
+        def inspect(d):
+            got["members"] = d.members()
+            got["neigh"] = d.neighbors()
+        cfg = base_config(members_without_macs(), self.services,
+                          arp={"reachable_time": 1, "probe_interval": 0.1,
+                               "probes": 2, "retry_interval": 0.1,
+                               "stale_retries": 2})
+        run = run_pcap("neigh_stale_fail", cfg, [reply_from(1), reply_from(3)],
+                       until=lambda s: s["neigh_failed"] >= 2,
+                       what="two stale members failed", inspect=inspect)
+        st = run.stats
+        verify(st["neigh_failed"] == 2 and st["neigh_stale"] >= 2 and
+               st["neigh_resolved"] >= 2 and st["neigh_lost"] >= 2,
+               "counters %s" % {k: st[k] for k in (
+                   "neigh_failed", "neigh_stale", "neigh_resolved",
+                   "neigh_lost")})
+        n = got["neigh"]
+        for a in ("198.51.100.11", "198.51.100.13"):
+            verify(n[a]["mac"] == "none" and
+                   n[a]["state"] in ("failed", "incomplete") and
+                   n[a]["wanted"] == 1, "neighbor %s: %s" % (a, n[a]))
+        m = got["members"]
+        verify(m["fe1"]["mac"] == "unknown" and m["fe3"]["mac"] == "unknown",
+               "failed members keep MACs: %s" % m)
+        verify(run.stats["arp_request_out"] > 8, "probing stopped")
+
     def test_learns_from_arp_on_the_wire(self):
         """Steps: an ARP request from a host on the segment asking for
         someone else, and one from outside the port's subnet.

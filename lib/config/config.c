@@ -812,7 +812,8 @@ parse_flows(struct ctx *c, json_t *root)
 
 static const char *const dataplane_keys[] = {
 	"idle", "idle_sleep_us", "rx_desc", "tx_desc", "mbufs", "frag_hold_ms",
-	"frag_ttl_ms", "exception_pps", "arp_pps", NULL };
+	"frag_ttl_ms", "exception_pps", "arp_pps", "member_pps", "router_pps",
+	"peer_pps", "vrrp_pps", NULL };
 
 /* What an idle worker does: "poll", "sleep" idle_sleep_us, or wait for
  * an RX interrupt idle_sleep_us at most. Without "idle", a sleep set
@@ -876,7 +877,13 @@ parse_dataplane(struct ctx *c, json_t *root)
 	     get_uint(c, o, "frag_ttl_ms", 10, 60000, 1000, &d->frag_ttl_ms) < 0 ||
 	     get_uint(c, o, "exception_pps", 100, 10000000, 10000,
 		      &d->exception_pps) < 0 ||
-	     get_uint(c, o, "arp_pps", 10, 1000000, 1000, &d->arp_pps) < 0))
+	     get_uint(c, o, "arp_pps", 10, 1000000, 1000, &d->arp_pps) < 0 ||
+	     get_uint(c, o, "member_pps", 100, 10000000, 5000,
+		      &d->member_pps) < 0 ||
+	     get_uint(c, o, "router_pps", 10, 1000000, 1000,
+		      &d->router_pps) < 0 ||
+	     get_uint(c, o, "peer_pps", 10, 1000000, 5000, &d->peer_pps) < 0 ||
+	     get_uint(c, o, "vrrp_pps", 10, 100000, 200, &d->vrrp_pps) < 0))
 		rc = -EINVAL;
 	d->rx_desc = (uint16_t)rx;
 	d->tx_desc = (uint16_t)tx;
@@ -902,7 +909,8 @@ parse_dataplane(struct ctx *c, json_t *root)
 }
 
 static const char *const arp_keys[] = {
-	"reachable_time", "probe_interval", "probes", "retry_interval", NULL };
+	"reachable_time", "probe_interval", "probes", "retry_interval",
+	"stale_retries", NULL };
 
 static int
 parse_arp(struct ctx *c, json_t *root)
@@ -927,7 +935,9 @@ parse_arp(struct ctx *c, json_t *root)
 			    &a->probe_ms) < 0 ||
 	     get_uint(c, o, "probes", 1, 10, 3, &a->probes) < 0 ||
 	     get_seconds_ms(c, o, "retry_interval", 100, 3600000, 5000,
-			    &a->retry_ms) < 0))
+			    &a->retry_ms) < 0 ||
+	     get_uint(c, o, "stale_retries", 0, 100, 3,
+		      &a->stale_retries) < 0))
 		rc = -EINVAL;
 	/* refreshing starts at 3/4 of the reachable time: the probes must
 	 * fit in the last quarter, or a MAC goes stale while confirmed */
@@ -945,14 +955,18 @@ parse_arp(struct ctx *c, json_t *root)
 }
 
 static const char *const ha_keys[] = {
-	"mode", "start", "announce_table", "vrrp_watchdog", "sync", NULL };
+	"mode", "start", "announce_table", "vrrp_watchdog", "sync", "routers",
+	NULL };
 static const char *const sync_keys[] = {
 	"id", "peers", "port", "bulk_wait_ms", NULL };
 static const char *const start_names[] = { "standby", "active" };
 
-/* A sync peer: another balancer on a port's segment. */
+/* A neighbour on a port's segment (a sync peer, a router): a unicast
+ * address in a port's subnet, not ours, listed once in list. what says
+ * what it is for in messages. */
 static int
-parse_peer(struct ctx *c, json_t *v, struct lb_conf_ha *ha)
+parse_onlink(struct ctx *c, json_t *v, uint32_t *list, unsigned int *n,
+	     const char *what)
 {
 	const struct lb_conf *conf = c->conf;
 	uint32_t a;
@@ -966,8 +980,8 @@ parse_peer(struct ctx *c, json_t *v, struct lb_conf_ha *ha)
 		return fail(c, "\"%s\" is not an IPv4 address",
 			    json_string_value(v));
 	if (lb_conf_addr_reserved(a))
-		return fail(c, "%s cannot be a peer (reserved or multicast: peers are unicast addresses)",
-			    json_string_value(v));
+		return fail(c, "%s cannot be a %s (reserved or multicast: a unicast address is needed)",
+			    json_string_value(v), what);
 	for (i = 0; i < conf->n_ports; i++) {
 		if (conf->ports[i].addr == a)
 			return fail(c, "%s is this balancer's own address (ports[%u])",
@@ -977,22 +991,50 @@ parse_peer(struct ctx *c, json_t *v, struct lb_conf_ha *ha)
 			break;
 	}
 	if (i == conf->n_ports)
-		return fail(c, "%s is in no port's subnet: peers sync over a segment the balancers share",
-			    json_string_value(v));
-	for (i = 0; i < ha->n_peers; i++)
-		if (ha->peers[i] == a)
+		return fail(c, "%s is in no port's subnet: a %s is on a segment the balancer is on",
+			    json_string_value(v), what);
+	for (i = 0; i < *n; i++)
+		if (list[i] == a)
 			return fail(c, "%s is listed twice",
 				    json_string_value(v));
-	ha->peers[ha->n_peers++] = a;
+	list[(*n)++] = a;
 	return 0;
+}
+
+/* A list of on-link neighbours (1 to max) at key of o. */
+static int
+parse_onlink_list(struct ctx *c, json_t *o, const char *key, uint32_t *list,
+		  unsigned int *n, unsigned int max, const char *what)
+{
+	json_t *arr, *v;
+	size_t i, mark;
+	int rc;
+
+	if ((rc = get_array(c, o, key, true, &arr)) != 0)
+		return -EINVAL;
+	mark = push_key(c, key);
+	if (json_array_size(arr) == 0 || json_array_size(arr) > max) {
+		rc = fail(c, "expected 1 to %u %s addresses", max, what);
+		pop(c, mark);
+		return rc;
+	}
+	json_array_foreach(arr, i, v) {
+		size_t m2 = push_index(c, i);
+
+		rc = parse_onlink(c, v, list, n, what);
+		pop(c, m2);
+		if (rc != 0)
+			break;
+	}
+	pop(c, mark);
+	return rc;
 }
 
 static int
 parse_sync(struct ctx *c, json_t *o, struct lb_conf_ha *ha)
 {
 	uint32_t port = 0;
-	json_t *arr, *v;
-	size_t i, mark;
+	size_t mark;
 	int rc;
 
 	if ((rc = check_keys(c, o, sync_keys)) != 0)
@@ -1010,25 +1052,8 @@ parse_sync(struct ctx *c, json_t *o, struct lb_conf_ha *ha)
 		     &ha->bulk_wait_ms) < 0)
 		return -EINVAL;
 	ha->sync_port = (uint16_t)port;
-	if ((rc = get_array(c, o, "peers", true, &arr)) != 0)
-		return -EINVAL;
-	mark = push_key(c, "peers");
-	if (json_array_size(arr) == 0 ||
-	    json_array_size(arr) > LB_SYNC_PEERS_MAX) {
-		rc = fail(c, "expected 1 to %d peer addresses",
-			  LB_SYNC_PEERS_MAX);
-		pop(c, mark);
-		return rc;
-	}
-	json_array_foreach(arr, i, v) {
-		size_t m2 = push_index(c, i);
-
-		rc = parse_peer(c, v, ha);
-		pop(c, m2);
-		if (rc != 0)
-			break;
-	}
-	pop(c, mark);
+	rc = parse_onlink_list(c, o, "peers", ha->peers, &ha->n_peers,
+			       LB_SYNC_PEERS_MAX, "peer");
 	if (rc == 0)
 		ha->sync = true;
 	return rc;
@@ -1104,6 +1129,10 @@ parse_ha(struct ctx *c, json_t *root)
 			  lb_ha_mode_names[ha->mode]);
 		pop(c, m2);
 	}
+	if (rc == 0 && json_object_get(o, "routers") != NULL)
+		rc = parse_onlink_list(c, o, "routers", ha->routers,
+				       &ha->n_routers, LB_ROUTERS_MAX,
+				       "router");
 	if (rc == 0 && get_object(c, o, "sync", &so) == 0) {
 		m2 = push_key(c, "sync");
 		if (!kif)

@@ -245,11 +245,25 @@ service_one(const void *p)
 	return encode_service(p);
 }
 
+/* A list of addresses; NULL if out of memory. */
+static json_t *
+encode_addrs(const uint32_t *a, unsigned int n)
+{
+	json_t *arr = json_array();
+	unsigned int i;
+
+	for (i = 0; arr != NULL && i < n; i++)
+		if (json_array_append_new(arr, ip(a[i])) != 0) {
+			json_decref(arr);
+			arr = NULL;
+		}
+	return arr;
+}
+
 static json_t *
 encode_ha(const struct lb_conf_ha *ha)
 {
 	json_t *o, *peers;
-	unsigned int i;
 	bool ok;
 
 	o = json_pack("{s:s, s:s}", "mode", lb_ha_mode_names[ha->mode],
@@ -261,14 +275,11 @@ encode_ha(const struct lb_conf_ha *ha)
 	if (ok && ha->mode == LB_HA_VRRP)
 		ok = put(o, "vrrp_watchdog",
 			 seconds(ha->vrrp_watchdog_ms));
+	if (ok && ha->n_routers > 0)
+		ok = put(o, "routers", encode_addrs(ha->routers,
+						    ha->n_routers));
 	if (ok && ha->sync) {
-		peers = json_array();
-		for (i = 0; peers != NULL && i < ha->n_peers; i++)
-			if (json_array_append_new(peers,
-						  ip(ha->peers[i])) != 0) {
-				json_decref(peers);
-				peers = NULL;
-			}
+		peers = encode_addrs(ha->peers, ha->n_peers);
 		ok = peers != NULL && put(o, "sync", json_pack(
 			"{s:I, s:o, s:i, s:i}", "id", (json_int_t)ha->sync_id,
 			"peers", peers, "port", (int)ha->sync_port,
@@ -311,19 +322,22 @@ lb_conf_encode(const struct lb_conf *conf)
 		"fin_timeout", (int)f->fin_timeout,
 		"udp_timeout", (int)f->udp_timeout));
 	ok = ok && put(o, "dataplane", json_pack(
-		"{s:s, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i}",
+		"{s:s, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i}",
 		"idle", lb_idle_names[d->idle],
 		"idle_sleep_us", (int)d->idle_sleep_us,
 		"rx_desc", (int)d->rx_desc, "tx_desc", (int)d->tx_desc,
 		"mbufs", (int)d->mbufs, "frag_hold_ms", (int)d->frag_hold_ms,
 		"frag_ttl_ms", (int)d->frag_ttl_ms,
 		"exception_pps", (int)d->exception_pps,
-		"arp_pps", (int)d->arp_pps));
-	ok = ok && put(o, "arp", json_pack("{s:o, s:o, s:i, s:o}",
+		"arp_pps", (int)d->arp_pps, "member_pps", (int)d->member_pps,
+		"router_pps", (int)d->router_pps, "peer_pps", (int)d->peer_pps,
+		"vrrp_pps", (int)d->vrrp_pps));
+	ok = ok && put(o, "arp", json_pack("{s:o, s:o, s:i, s:o, s:i}",
 		"reachable_time", seconds(a->reachable_ms),
 		"probe_interval", seconds(a->probe_ms),
 		"probes", (int)a->probes,
-		"retry_interval", seconds(a->retry_ms)));
+		"retry_interval", seconds(a->retry_ms),
+		"stale_retries", (int)a->stale_retries));
 	ok = ok && put(o, "high_availability", encode_ha(&conf->ha));
 	ok = ok && put(o, "members", encode_list(conf->members,
 		sizeof(conf->members[0]), conf->n_members, member_one));

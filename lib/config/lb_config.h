@@ -149,6 +149,16 @@ struct lb_conf_dataplane {
 	uint32_t arp_pps;           /**< all workers together, per class: ARP
 					 the master must see (not answered by
 					 the worker) */
+	uint32_t member_pps;        /**< all workers together: own-address
+					 packets from members (health-check
+					 answers) */
+	uint32_t router_pps;        /**< all workers together: from the
+					 gateways and ha.routers, TTL 255
+					 (BGP, BFD) */
+	uint32_t peer_pps;          /**< all workers together: from sync
+					 peers, TTL 255 (flow sync) */
+	uint32_t vrrp_pps;          /**< all workers together, per source:
+					 VRRP advertisements (mode vrrp) */
 	uint16_t rx_desc;
 	uint16_t tx_desc;
 	uint32_t mbufs;             /**< per socket, 0 = computed */
@@ -160,6 +170,9 @@ struct lb_conf_arp {
 	uint32_t probe_ms;          /**< between two requests */
 	uint32_t probes;            /**< requests per round */
 	uint32_t retry_ms;          /**< between rounds once unanswered */
+	uint32_t stale_retries;     /**< unanswered retries after which a stale
+					 member no health check covers fails
+					 (0: never) */
 };
 
 /** How this balancer shares its VIPs with others (high_availability). */
@@ -171,6 +184,7 @@ enum lb_ha_mode {
 };
 
 #define LB_SYNC_PEERS_MAX 16
+#define LB_ROUTERS_MAX 16
 #define LB_HA_ANNOUNCE_TABLE 25716   /**< default kernel table of VIP routes */
 #define LB_SYNC_PORT 8848            /**< default flow sync UDP port */
 /** The exception interface's own policy table (LB_KIF_TABLE): no VIP
@@ -190,6 +204,11 @@ struct lb_conf_ha {
 	uint32_t bulk_wait_ms;      /**< at start, 0 = no bulk request */
 	uint32_t peers[LB_SYNC_PEERS_MAX]; /**< network order */
 	unsigned int n_peers;
+	/** on-link routers besides the ports' gateways (BGP, BFD
+	 *  neighbours): their TTL 255 packets to an own address take a
+	 *  lane of their own; network order */
+	uint32_t routers[LB_ROUTERS_MAX];
+	unsigned int n_routers;
 };
 
 /** A whole, valid configuration. */

@@ -30,6 +30,11 @@
 #define LB_ADDR_OWN 2    /**< a port's own address: idx is the port index */
 #define LB_ADDR_MEMBER 3 /**< a member's address: idx is its slot (a
 			      packet's source: trusted on the exception path) */
+#define LB_ADDR_ROUTER 4 /**< a port's gateway or a high_availability
+			      router (a source: BGP, BFD) */
+#define LB_ADDR_PEER 5   /**< a sync peer: idx is its index in
+			      high_availability.sync.peers (a source: flow
+			      sync, VRRP) */
 
 /** Open-addressing table of every address the balancer owns, and its
  *  members' addresses. */

@@ -572,8 +572,9 @@ lb_snap_build(struct lb_core *core)
 	/* size the arena */
 	for (m = 0, n_members = 0; m < LB_MAX_MEMBERS; m++)
 		n_members += core->members[m].used;
-	addr_slots = pow2_at_least(2 * (core->n_vips + core->n_ports +
-					n_members) + 1);
+	addr_slots = pow2_at_least(2 * (core->n_vips + 2 * core->n_ports +
+					n_members + LB_ROUTERS_MAX +
+					LB_SYNC_PEERS_MAX) + 1);
 	size = RTE_ALIGN_CEIL(sizeof(*s), RTE_CACHE_LINE_SIZE);
 	size += RTE_ALIGN_CEIL(addr_slots * sizeof(*addrs), RTE_CACHE_LINE_SIZE);
 	size += RTE_ALIGN_CEIL((core->n_vips + 1) * sizeof(struct lb_snap_vip),
@@ -602,6 +603,20 @@ lb_snap_build(struct lb_core *core)
 
 	s->addr_mask = addr_slots - 1;
 	addrs = carve(&cur, addr_slots * sizeof(*addrs));
+	/* sources the own-address lanes trust, first: a VIP, own address
+	 * or member of the same address takes the slot over */
+	for (i = 0; i < core->n_ports; i++)
+		if (core->ports[i].conf.gateway != 0)
+			addr_insert(addrs, s->addr_mask,
+				    core->ports[i].conf.gateway,
+				    LB_ADDR_ROUTER, (uint16_t)i);
+	for (i = 0; i < core->settings.ha.n_routers; i++)
+		addr_insert(addrs, s->addr_mask, core->settings.ha.routers[i],
+			    LB_ADDR_ROUTER, (uint16_t)i);
+	for (i = 0; core->settings.ha.sync && i < core->settings.ha.n_peers;
+	     i++)
+		addr_insert(addrs, s->addr_mask, core->settings.ha.peers[i],
+			    LB_ADDR_PEER, (uint16_t)i);
 	for (i = 0; i < core->n_vips; i++)
 		addr_insert(addrs, s->addr_mask, core->vips[i], LB_ADDR_VIP,
 			    (uint16_t)i);

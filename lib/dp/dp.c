@@ -28,7 +28,8 @@
 enum dp_act {
 	ACT_DROP = 0,    /* free, count d->drop */
 	ACT_MASTER,      /* hand to the master lcore, bulk ring */
-	ACT_MASTER_PRIO, /* hand to the master lcore, priority ring */
+	ACT_MASTER_PRIO, /* hand to the master lcore, ARP ring */
+	ACT_MASTER_CTRL, /* hand to the master lcore, trusted classes' ring */
 	ACT_ARP_REPLY,   /* ARP answered in place: back on the input port */
 	ACT_REPLY,       /* answered in place: send back on the input port */
 	ACT_FWD,         /* send to d->member */
@@ -79,19 +80,46 @@ lb_dp_rate_share(uint32_t total, unsigned int n_workers)
 	return RTE_MAX(total / n_workers, 1u);
 }
 
-/* One packet against a policer: true if it may pass. */
+void
+lb_dp_expect_set(struct lb_dp_expect *x, uint8_t proto, uint16_t local_port,
+		 uint32_t member, uint16_t member_port, bool on)
+{
+	uint64_t *slot;
+
+	if (proto != LB_IPPROTO_TCP && proto != LB_IPPROTO_UDP)
+		return;
+	slot = &x->slot[proto == LB_IPPROTO_UDP][local_port];
+	__atomic_store_n(slot, on ? lb_dp_expect_key(member, member_port) : 0,
+			 __ATOMIC_RELEASE);
+}
+
+unsigned int
+lb_dp_master_ring_size(uint64_t pps, unsigned int n_policers)
+{
+	/* each policer's burst is a hundredth of its rate, at least 64 */
+	uint64_t need = pps * LB_MASTER_STALL_MS / 1000 + pps / 100 +
+			64ull * n_policers + LB_BURST;
+
+	if (need > 65536)
+		need = 65536;
+	return (unsigned int)rte_align64pow2(RTE_MAX(need, 1024ull));
+}
+
+/* One packet against a policer at the burst's clock (w->tsc): true if
+ * it may pass. */
 static inline bool
-policer_pass(struct lb_dp_policer *pol)
+policer_pass(const struct lb_worker *w, struct lb_dp_policer *pol)
 {
 	return !pol->on ||
 	       rte_meter_srtcm_color_blind_check(&pol->meter, &pol->profile,
-						 rte_rdtsc(), 1) ==
+						 w->tsc, 1) ==
 	       RTE_COLOR_GREEN;
 }
 
 int
 lb_dp_worker_init(struct lb_worker *w, const struct lb_dp_params *p)
 {
+	uint32_t vrrp_pps;
 	unsigned int i;
 
 	if (p->n_rxq > LB_MAX_PORTS || p->n_ports > LB_MAX_PORTS ||
@@ -103,8 +131,10 @@ lb_dp_worker_init(struct lb_worker *w, const struct lb_dp_params *p)
 	w->qsbr_id = p->qsbr_id;
 	w->flows = p->flows;
 	w->to_master_prio = p->to_master_prio;
+	w->to_master_ctrl = p->to_master_ctrl;
 	w->to_master = p->to_master;
 	w->from_master = p->from_master;
+	w->expect = p->expect;
 	w->sync_out = p->sync_out;
 	w->sync_in = p->sync_in;
 	w->idle_sleep_us = p->idle_sleep_us;
@@ -130,11 +160,18 @@ lb_dp_worker_init(struct lb_worker *w, const struct lb_dp_params *p)
 	w->tsc_per_ms = rte_get_tsc_hz() / 1000;
 	if (w->tsc_per_ms == 0)
 		w->tsc_per_ms = 1;
+	vrrp_pps = p->vrrp_pps != 0 ? p->vrrp_pps : LB_VRRP_PPS;
 	if (policer_init(&w->own_police, p->exception_pps) != 0 ||
+	    policer_init(&w->member_police, p->member_pps) != 0 ||
+	    policer_init(&w->router_police, p->router_pps) != 0 ||
+	    policer_init(&w->peer_police, p->peer_pps) != 0 ||
 	    policer_init(&w->arp_member, p->arp_pps) != 0 ||
 	    policer_init(&w->arp_other, p->arp_pps) != 0 ||
-	    policer_init(&w->vrrp, LB_VRRP_PPS) != 0)
+	    policer_init(&w->vrrp, vrrp_pps) != 0)
 		return -EINVAL;
+	for (i = 0; i < RTE_DIM(w->vrrp_peer); i++)
+		if (policer_init(&w->vrrp_peer[i], vrrp_pps) != 0)
+			return -EINVAL;
 	/* alone until told otherwise */
 	w->self[0] = w;
 	w->peers = w->self;
@@ -741,7 +778,7 @@ classify_arp(struct lb_worker *w, const struct lb_snapshot *s,
 	}
 	pol = member_source(s, arp.spa) != NULL ? &w->arp_member :
 		&w->arp_other;
-	if (!policer_pass(pol)) {
+	if (!policer_pass(w, pol)) {
 		drop(d, LB_STAT_DROP_ARP_POLICED);
 		return;
 	}
@@ -749,33 +786,88 @@ classify_arp(struct lb_worker *w, const struct lb_snapshot *s,
 }
 
 /*
+ * A member's packet to an own address is a health check's answer if a
+ * check socket waits for it (TCP or UDP, by its local port and the
+ * member's address and port), or an ICMP echo reply (the icmp checks);
+ * anything else a member sends there, such as the SYN-ACKs of a flood
+ * it is made to reflect (SYNs forged with our address), is anyone's.
+ * Without the table every member packet counts as an answer.
+ */
+static inline bool
+check_answer(const struct lb_worker *w, const struct lb_pkt *pk)
+{
+	const struct lb_dp_expect *x = w->expect;
+
+	if (x == NULL)
+		return true;
+	if (pk->proto == LB_IPPROTO_ICMP)
+		return pk->icmp_type == LB_ICMP_ECHO_REPLY;
+	if (pk->proto != LB_IPPROTO_TCP && pk->proto != LB_IPPROTO_UDP)
+		return false;
+	return __atomic_load_n(&x->slot[pk->proto == LB_IPPROTO_UDP]
+					[pk->dst_port], __ATOMIC_RELAXED) ==
+	       lb_dp_expect_key(pk->src_ip, pk->src_port);
+}
+
+/*
  * A packet for an own address: the kernel interface's (health-check
- * answers, ssh, ping, BGP). A member's packets, from its address and its
- * MAC (which nobody beyond the router can forge), take the priority
- * ring; anyone else's are policed to dataplane.exception_pps, so a flood
- * of them costs the master a bounded amount and never its ARP or its
- * health checks.
+ * answers, ssh, ping, BGP). Each class of sender has a policer of its
+ * own, so a flood of one class costs the master a bounded amount and
+ * never another class's packets: members' answers to health checks
+ * (from a member's address and its MAC, which nobody beyond the router
+ * can forge, to a check's socket: check_answer()), routers (a port's
+ * gateway or a configured router) and sync peers, both only at TTL 255
+ * (RFC 5082: sent on the link, not forwarded; BFD always is, BGP with
+ * "ttl security"), whose packets take the trusted classes' ring; and
+ * everyone else (dataplane.exception_pps), on a ring of its own.
  */
 static inline void
 classify_own(struct lb_worker *w, const struct lb_snapshot *s,
 	     const uint8_t *data, const struct lb_pkt *pk, struct dp_pkt *d)
 {
-	const struct lb_addr_slot *a = member_source(s, pk->src_ip);
+	const struct lb_addr_slot *a = lb_snap_addr_lookup(s, pk->src_ip);
+	struct lb_dp_policer *pol = &w->own_police;
+	uint16_t why = LB_STAT_DROP_OWN_POLICED;
+	uint8_t act = ACT_MASTER;
 
 	if (a != NULL) {
-		const struct lb_snap_member *sm = &s->members[a->idx];
+		const struct lb_snap_member *sm;
+		bool on_link = data[pk->l3_off + 8] == 255;
 
-		if ((sm->flags & LB_SM_FWD) &&
-		    lb_mac_eq(lb_pkt_eth_src(data), sm->mac)) {
-			d->act = ACT_MASTER_PRIO;
-			return;
+		switch (a->kind) {
+		case LB_ADDR_MEMBER:
+			sm = &s->members[a->idx];
+			if ((sm->flags & LB_SM_FWD) &&
+			    lb_mac_eq(lb_pkt_eth_src(data), sm->mac) &&
+			    check_answer(w, pk)) {
+				pol = &w->member_police;
+				why = LB_STAT_DROP_MEMBER_POLICED;
+				act = ACT_MASTER_CTRL;
+			}
+			break;
+		case LB_ADDR_ROUTER:
+			if (on_link) {
+				pol = &w->router_police;
+				why = LB_STAT_DROP_ROUTER_POLICED;
+				act = ACT_MASTER_CTRL;
+			}
+			break;
+		case LB_ADDR_PEER:
+			if (on_link) {
+				pol = &w->peer_police;
+				why = LB_STAT_DROP_PEER_POLICED;
+				act = ACT_MASTER_CTRL;
+			}
+			break;
+		default:
+			break;
 		}
 	}
-	if (!policer_pass(&w->own_police)) {
-		drop(d, LB_STAT_DROP_OWN_POLICED);
+	if (!policer_pass(w, pol)) {
+		drop(d, why);
 		return;
 	}
-	d->act = ACT_MASTER;
+	d->act = act;
 }
 
 /*
@@ -794,13 +886,24 @@ classify_vrrp(struct lb_worker *w, const struct lb_snapshot *s,
 		drop(d, LB_STAT_DROP_L2_MULTICAST);
 		return;
 	}
+	const struct lb_addr_slot *a = lb_snap_addr_lookup(s, pk->src_ip);
+	struct lb_dp_policer *pol = &w->vrrp;
+
+	/* another balancer's adverts are policed on their own: junk from
+	 * other sources cannot crowd them out (and make its standby take
+	 * over) */
+	if (a != NULL && a->kind == LB_ADDR_PEER &&
+	    a->idx < RTE_DIM(w->vrrp_peer))
+		pol = &w->vrrp_peer[a->idx];
 	if (((pk->src_ip ^ sp->addr) & sp->mask) != 0 ||
-	    pk->src_ip == sp->addr || !policer_pass(&w->vrrp)) {
+	    pk->src_ip == sp->addr || !policer_pass(w, pol)) {
 		drop(d, LB_STAT_DROP_VRRP);
 		return;
 	}
 	w->stats[LB_STAT_VRRP_IN]++;
-	d->act = ACT_MASTER_PRIO;
+	if (pol != &w->vrrp)
+		w->stats[LB_STAT_VRRP_PEER_IN]++;
+	d->act = ACT_MASTER_CTRL;
 }
 
 static inline void
@@ -859,7 +962,8 @@ classify(struct lb_worker *w, const struct lb_snapshot *s, unsigned int port,
 		return;
 	}
 	a = lb_snap_addr_lookup(s, pk.dst_ip);
-	if (unlikely(a == NULL || a->kind == LB_ADDR_MEMBER)) {
+	if (unlikely(a == NULL || (a->kind != LB_ADDR_VIP &&
+				   a->kind != LB_ADDR_OWN))) {
 		drop(d, LB_STAT_DROP_NO_VIP);
 		return;
 	}
@@ -1411,17 +1515,25 @@ execute(struct lb_worker *w, const struct lb_snapshot *s, unsigned int port,
 	case ACT_HELD:
 		return 0;     /* a later fragment waits: still ours */
 	case ACT_MASTER:
-	case ACT_MASTER_PRIO: {
-		struct rte_ring *r = d->act == ACT_MASTER_PRIO ?
-			w->to_master_prio : w->to_master;
+	case ACT_MASTER_PRIO:
+	case ACT_MASTER_CTRL: {
+		/* a lane per class of traffic: ARP, the trusted classes,
+		 * everyone else; none can fill another's ring */
+		struct rte_ring *r = w->to_master;
+		uint16_t full = LB_STAT_DROP_MASTER_FULL;
 
+		if (d->act == ACT_MASTER_PRIO) {
+			r = w->to_master_prio;
+			full = LB_STAT_DROP_MASTER_PRIO_FULL;
+		} else if (d->act == ACT_MASTER_CTRL) {
+			r = w->to_master_ctrl;
+			full = LB_STAT_DROP_MASTER_CTRL_FULL;
+		}
 		if (r != NULL && rte_ring_sp_enqueue(r, m) == 0) {
 			w->stats[LB_STAT_TO_MASTER]++;
 			return 0;
 		}
-		w->stats[d->act == ACT_MASTER_PRIO ?
-			 LB_STAT_DROP_MASTER_PRIO_FULL :
-			 LB_STAT_DROP_MASTER_FULL]++;
+		w->stats[full]++;
 		rte_pktmbuf_free(m);
 		return 0;
 	}

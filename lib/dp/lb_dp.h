@@ -54,7 +54,7 @@
 #define LB_DP_ANY (-1)         /**< any service or member (flush, walk) */
 #define LB_DP_WALK_END UINT32_MAX /**< lb_dp_flows_walk(): table done */
 #define LB_HDR_MAX 192u        /**< header bytes that must be contiguous */
-#define LB_VRRP_PPS 200        /**< per worker: VRRP advertisements to the master */
+#define LB_VRRP_PPS 200        /**< per worker and source: VRRP adverts to the master */
 #define LB_SYNC_STAGE 64       /**< flows to sync a burst may make, per worker */
 #define LB_SYNC_INSTALL_BUDGET 256 /**< synced flows a worker installs per loop */
 
@@ -145,17 +145,45 @@ struct lb_dp_traffic {
 	uint64_t flows;   /**< new flows (or stateless first packets) */
 };
 
+/**
+ * The answers the master's health checks wait for: per protocol (TCP,
+ * UDP) and check socket local port (host order), the member address
+ * (network order) and port (host order) they come from. The master
+ * writes it (lb_dp_expect_set()), the workers read it: a member's packet
+ * to an own address that answers a check takes the members' lane; what
+ * else a member sends there (a flood it is made to reflect) does not.
+ */
+struct lb_dp_expect {
+	uint64_t slot[2][65536];   /**< [0] TCP, [1] UDP; 0 = no check */
+};
+
+static inline uint64_t
+lb_dp_expect_key(uint32_t member, uint16_t member_port)
+{
+	return (uint64_t)member << 32 | (uint64_t)member_port << 16 | 1;
+}
+
+/** Expect (on) or stop expecting the answers of a check's socket. */
+void lb_dp_expect_set(struct lb_dp_expect *x, uint8_t proto,
+		      uint16_t local_port, uint32_t member,
+		      uint16_t member_port, bool on);
+
 /** Worker parameters. */
 struct lb_dp_params {
 	struct lb_snapshot *const *snap;   /**< current snapshot pointer */
 	struct rte_rcu_qsbr *qsbr;
 	unsigned int qsbr_id;
 	struct lb_flow_table *flows;
-	/** ARP the master must see, and members' packets to an own address
-	 *  (health-check answers): a ring the rest cannot fill */
+	/** ARP the master must see: a ring nothing else uses */
 	struct rte_ring *to_master_prio;
+	/** own-address packets of the trusted classes, each policed on its
+	 *  own (members' health-check answers, routers' BGP and BFD, sync
+	 *  peers, VRRP adverts): a ring strangers cannot fill */
+	struct rte_ring *to_master_ctrl;
 	struct rte_ring *to_master;        /**< other own-address traffic */
 	struct rte_ring *from_master;      /**< packets to send for master */
+	/** health checks' answers (NULL: every member packet is one) */
+	const struct lb_dp_expect *expect;
 	/** flow sync (NULL without): flows to announce, to the master;
 	 *  flows peers announced, from the master (struct lb_dp_sync) */
 	struct rte_ring *sync_out;
@@ -169,8 +197,15 @@ struct lb_dp_params {
 	uint8_t idle;                      /**< enum lb_dp_idle */
 	uint32_t frag_hold_ms;             /**< 0: LB_FRAG_HOLD_MS */
 	uint32_t frag_ttl_ms;              /**< 0: LB_FRAG_TTL_MS */
-	uint32_t exception_pps;            /**< 0: own-address traffic unpoliced */
-	uint32_t arp_pps;                  /**< 0: ARP to the master unpoliced */
+	/* this worker's share of each class's rate (lb_dp_rate_share());
+	 * 0 leaves a class unpoliced, but vrrp_pps, whose 0 means
+	 * LB_VRRP_PPS */
+	uint32_t exception_pps;            /**< own address, anyone else */
+	uint32_t arp_pps;                  /**< ARP to the master, per class */
+	uint32_t member_pps;               /**< own address, from members */
+	uint32_t router_pps;               /**< own address, from routers */
+	uint32_t peer_pps;                 /**< own address, from sync peers */
+	uint32_t vrrp_pps;                 /**< VRRP adverts, per source */
 	const volatile bool *quit;
 };
 
@@ -190,8 +225,10 @@ struct lb_worker {
 	unsigned int qsbr_id;
 	struct lb_flow_table *flows;
 	struct rte_ring *to_master_prio;
+	struct rte_ring *to_master_ctrl;
 	struct rte_ring *to_master;
 	struct rte_ring *from_master;
+	const struct lb_dp_expect *expect;
 	struct rte_ring *sync_out;
 	struct rte_ring *sync_in;
 	uint16_t n_sync;                   /**< records staged in sync */
@@ -214,11 +251,17 @@ struct lb_worker {
 	uint16_t n_peers;
 	uint16_t peer_idx;                 /**< this worker in peers */
 	struct lb_worker *self[1];         /**< peers of a worker alone */
-	/* what reaches the master is policed per worker */
-	struct lb_dp_policer own_police;   /**< own address, not from a member */
+	/* what reaches the master is policed per worker, per class: a
+	 * flood of one class cannot take another's share */
+	struct lb_dp_policer own_police;   /**< own address, anyone else */
+	struct lb_dp_policer member_police; /**< own address, from members */
+	struct lb_dp_policer router_police; /**< own address, from routers */
+	struct lb_dp_policer peer_police;  /**< own address, from sync peers */
 	struct lb_dp_policer arp_member;   /**< ARP from members' addresses */
 	struct lb_dp_policer arp_other;    /**< ARP from anyone else */
-	struct lb_dp_policer vrrp;         /**< VRRP advertisements */
+	struct lb_dp_policer vrrp;         /**< VRRP adverts, unknown sources */
+	/** VRRP adverts from each sync peer (another balancer) */
+	struct lb_dp_policer vrrp_peer[LB_SYNC_PEERS_MAX];
 	uint16_t txq;
 	uint16_t n_rxq;
 	uint16_t n_ports;
@@ -296,6 +339,19 @@ int lb_dp_worker_init(struct lb_worker *w, const struct lb_dp_params *p);
  * not (0 leaves a policer off).
  */
 uint32_t lb_dp_rate_share(uint32_t total, unsigned int n_workers);
+
+/** How long the master may fall behind (a descheduled thread on a busy
+ *  host) with no policed packet lost at its rings. */
+#define LB_MASTER_STALL_MS 200
+
+/**
+ * Size of a ring to the master that holds what policers of pps packets
+ * a second in all (n_policers of them, each with its burst) let through
+ * while the master does not drain it for LB_MASTER_STALL_MS: what the
+ * policers pass is never lost at the ring. A power of two, 1024 to
+ * 65536 (beyond, the stall the ring absorbs shrinks).
+ */
+unsigned int lb_dp_master_ring_size(uint64_t pps, unsigned int n_policers);
 
 /**
  * Let a worker read the other workers' flow tables and fragment memory

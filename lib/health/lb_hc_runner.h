@@ -61,6 +61,14 @@ struct lb_hc_runner_params {
 	 *  (target->start_up, then the last reported verdict). Called from
 	 *  lb_hc_runner_run() and _event(); must not call _sync(). */
 	void (*changed)(void *ctx, const struct lb_hc_target *t, bool up);
+	/** Optional: a check's socket is about to talk to (on) or is done
+	 *  with (off) member:member_port (network, host order) from
+	 *  local_port of the own address, over proto (IPPROTO_TCP or
+	 *  _UDP): what the member sends back to it is a check's answer.
+	 *  Called before the first packet leaves, and when the socket
+	 *  closes. */
+	void (*expect)(void *ctx, uint8_t proto, uint32_t member,
+		       uint16_t member_port, uint16_t local_port, bool on);
 	void *ctx;
 };
 

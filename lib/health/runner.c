@@ -58,6 +58,7 @@ struct lb_hc_check {
 	struct lb_hc_target t;
 	struct lb_hc_state st;
 	int fd;                    /* -1 when not running */
+	uint16_t local_port;       /* of fd, host order; 0 = not told */
 	uint8_t phase;
 	bool kept;                 /* sync: still in the new set */
 	bool fresh;                /* sync: created by the running sync */
@@ -113,6 +114,36 @@ check_socket(const struct lb_hc_runner *r, uint32_t src, int type, int proto)
 	return fd;
 }
 
+static bool
+udp_check(const struct lb_hc_check *c)
+{
+	return c->t.check.type == LB_CHECK_SIP && c->t.proto == LB_IPPROTO_UDP;
+}
+
+/* Tell the owner which of the member's packets answer this check (the
+ * workers give them a lane a reflected flood cannot take), or that the
+ * socket is gone. */
+static void
+expect(struct lb_hc_runner *r, struct lb_hc_check *c, bool on)
+{
+	struct sockaddr_in local;
+	socklen_t len = sizeof(local);
+
+	if (r->p.expect == NULL)
+		return;
+	if (on) {
+		if (getsockname(c->fd, (struct sockaddr *)&local, &len) != 0)
+			return;
+		c->local_port = ntohs(local.sin_port);
+	} else if (c->local_port == 0) {
+		return;
+	}
+	r->p.expect(r->p.ctx, udp_check(c) ? IPPROTO_UDP : IPPROTO_TCP,
+		    c->t.addr, c->t.port, c->local_port, on);
+	if (!on)
+		c->local_port = 0;
+}
+
 static void
 close_fd(struct lb_hc_runner *r, int *fd)
 {
@@ -153,6 +184,7 @@ finish(struct lb_hc_runner *r, struct lb_hc_check *c, bool ok,
 		if (bye != NULL && send(c->fd, bye, strlen(bye),
 					MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
 			HC_LOG(DEBUG, "%s: goodbye not sent", c->t.label);
+		expect(r, c, false);
 		close_fd(r, &c->fd);
 	}
 	c->phase = PH_IDLE;
@@ -188,11 +220,6 @@ watch(struct lb_hc_runner *r, struct lb_hc_check *c, uint32_t events)
 	return epoll_ctl(r->p.epoll_fd, op, c->fd, &ev);
 }
 
-static bool
-udp_check(const struct lb_hc_check *c)
-{
-	return c->t.check.type == LB_CHECK_SIP && c->t.proto == LB_IPPROTO_UDP;
-}
 
 /* The request a check sends once connected, if any. */
 static void
@@ -308,6 +335,8 @@ start(struct lb_hc_runner *r, struct lb_hc_check *c, uint64_t now)
 		finish(r, c, false, "no socket", now);
 		return;
 	}
+	/* bound: its port is known before anything is sent */
+	expect(r, c, true);
 	rc = connect(c->fd, (struct sockaddr *)&to, sizeof(to));
 	if (rc != 0 && errno != EINPROGRESS) {
 		finish(r, c, false, errno == ECONNREFUSED ? "refused" :
@@ -530,6 +559,8 @@ check_cmp(const void *a, const void *b)
 static void
 check_free(struct lb_hc_runner *r, struct lb_hc_check *c)
 {
+	if (c->fd >= 0)
+		expect(r, c, false);
 	close_fd(r, &c->fd);
 	free(c);
 }

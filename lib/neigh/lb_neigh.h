@@ -13,7 +13,10 @@
  * and reported when their MAC is learnt or changes, when resolution
  * fails, and when a refresh goes unanswered. A neighbor that stops
  * answering keeps its last MAC (STALE, as Linux's NUD_STALE): lost ARP
- * is not a dead member, the health checks decide that. Any other
+ * is not a dead member, the health checks decide that. Where nothing
+ * else decides (the owner did not mark the entry keep_stale), a stale
+ * neighbor that leaves stale_retries more requests unanswered fails,
+ * as Linux's goes FAILED after its probes. Any other
  * sender seen in ARP on a port's subnet is learnt too, for display and
  * so a member added later starts resolved; those entries age out.
  *
@@ -33,7 +36,9 @@ enum lb_neigh_state {
 	LB_NEIGH_INCOMPLETE = 0, /**< resolving: broadcast requests sent */
 	LB_NEIGH_REACHABLE,      /**< confirmed within the reachable time */
 	LB_NEIGH_PROBE,          /**< refreshing: MAC still used, unicast probes sent */
-	LB_NEIGH_FAILED,         /**< no answer: no MAC; retried later */
+	LB_NEIGH_FAILED,         /**< no answer: no MAC; retried later (never
+				      resolved, or stale too long and not
+				      keep_stale) */
 	LB_NEIGH_STALE,          /**< refresh unanswered: last MAC kept, retried */
 	LB_NEIGH_STATE_MAX,
 };
@@ -48,12 +53,17 @@ struct lb_neigh_params {
 	uint32_t max_probes;      /**< requests before giving up */
 	uint32_t retry_ms;        /**< a failed wanted entry is retried after this */
 	uint32_t learnt_ttl_ms;   /**< an unwanted entry is forgotten after this */
+	uint32_t stale_retries;   /**< requests a stale entry may leave
+				       unanswered (retry_ms apart) before it
+				       fails, unless keep_stale; 0: never;
+				       at most 255 */
 };
 
-/** Defaults: 60 s reachable, 1 s between 3 probes, retry after 5 s. */
+/** Defaults: 60 s reachable, 1 s between 3 probes, retry after 5 s, a
+ *  stale entry fails after 3 unanswered retries (Linux's mcast_solicit). */
 #define LB_NEIGH_PARAMS_DEFAULT { \
 	.reachable_ms = 60000, .probe_ms = 1000, .max_probes = 3, \
-	.retry_ms = 5000, .learnt_ttl_ms = 300000 }
+	.retry_ms = 5000, .learnt_ttl_ms = 300000, .stale_retries = 3 }
 
 /** One neighbor. */
 struct lb_neigh {
@@ -64,6 +74,11 @@ struct lb_neigh {
 	uint8_t wanted;        /**< resolved and kept by the balancer */
 	uint8_t probes;        /**< requests sent in this round */
 	uint8_t reported;      /**< state last reported through changed */
+	uint8_t keep_stale;    /**< the owner has its own way to tell the
+				    neighbor is dead: STALE never fails */
+	uint8_t unanswered;    /**< requests unanswered since it went STALE;
+				    kept once it failed (its owner tells this
+				    from a never resolved one), 0 once it answers */
 	uint64_t confirmed_ms; /**< last ARP from it (0: never) */
 	uint64_t next_ms;      /**< next thing to do */
 };
@@ -83,8 +98,9 @@ struct lb_neigh_ops {
 	void (*request)(void *ctx, const struct lb_neigh *n, bool unicast);
 	/** A wanted entry changed in a way its owner cares about: its MAC
 	 *  became usable or moved (REACHABLE), a refresh went unanswered
-	 *  (STALE: still usable, same MAC), or resolution failed without
-	 *  ever finding a MAC (FAILED; reported once until it resolves). */
+	 *  (STALE: still usable, same MAC), or resolution failed (FAILED,
+	 *  no MAC; unanswered is 0 if it never had one, else it was stale
+	 *  for stale_retries requests; reported once until it answers). */
 	void (*changed)(void *ctx, const struct lb_neigh *n);
 	void *ctx;
 };
@@ -106,8 +122,9 @@ struct lb_neigh *lb_neigh_find(struct lb_neigh_table *t, uint32_t addr);
 
 /**
  * Resolve and keep addr (reached on port). An entry already learnt keeps
- * its MAC; one already wanted keeps its state and timers (only its port
- * follows). Resolution starts at the next lb_neigh_run().
+ * its MAC; one already wanted keeps its state, timers and keep_stale
+ * (only its port follows); a new one is not keep_stale. Resolution
+ * starts at the next lb_neigh_run().
  *
  * @return
  *   The entry, or NULL if the table is full of wanted entries.
@@ -132,11 +149,18 @@ void lb_neigh_unwant(struct lb_neigh_table *t, uint32_t addr);
  *   Addresses (network order), in any order.
  * @param ports
  *   Port index of each address.
+ * @param keep_stale
+ *   Per address, non-zero if a STALE entry must keep its MAC however
+ *   long it stays unanswered (something else, a health check, decides
+ *   whether the neighbor is dead); NULL: none. An entry stale for
+ *   stale_retries requests already fails at its next retry once its
+ *   flag is cleared.
  * @return
  *   0, -ENOSPC (more addresses than the table holds) or -ENOMEM.
  */
 int lb_neigh_sync(struct lb_neigh_table *t, const uint32_t *addrs,
-		  const uint8_t *ports, unsigned int n, uint64_t now);
+		  const uint8_t *ports, const uint8_t *keep_stale,
+		  unsigned int n, uint64_t now);
 
 /**
  * Tell ops->changed what the table knows of a wanted addr now (its MAC,
@@ -160,8 +184,9 @@ void lb_neigh_learn(struct lb_neigh_table *t, uint32_t addr,
 		    uint64_t now, const struct lb_neigh_ops *ops);
 
 /**
- * Run timers: send due requests, give up on silent neighbors, retry
- * failed ones, forget old learnt ones.
+ * Run timers: send due requests, give up on silent neighbors (a stale
+ * one without keep_stale after stale_retries unanswered requests),
+ * retry failed ones, forget old learnt ones.
  *
  * @return
  *   Milliseconds until the next thing to do (capped at 1000).

@@ -83,21 +83,25 @@ refresh_at(const struct lb_neigh_table *t, uint64_t confirmed)
 
 /* Wanted from now on; one wanted already keeps its state and timers. */
 static void
-want_entry(struct lb_neigh *n, uint8_t port, uint64_t now)
+want_entry(struct lb_neigh *n, uint8_t port, uint8_t keep_stale,
+	   uint64_t now)
 {
 	n->port = port;
+	n->keep_stale = keep_stale;
 	if (n->wanted)
 		return;
 	n->wanted = 1;
 	if (!lb_neigh_usable(n)) {
 		n->state = LB_NEIGH_INCOMPLETE;
 		n->probes = 0;
+		n->unanswered = 0;   /* a new owner: resolving from scratch */
 		n->next_ms = now;
 	}
 }
 
 static struct lb_neigh *
-want_new(struct lb_neigh_table *t, uint32_t addr, uint8_t port, uint64_t now)
+want_new(struct lb_neigh_table *t, uint32_t addr, uint8_t port,
+	 uint8_t keep_stale, uint64_t now)
 {
 	struct lb_neigh *n = slot(t);
 
@@ -105,6 +109,7 @@ want_new(struct lb_neigh_table *t, uint32_t addr, uint8_t port, uint64_t now)
 		return NULL;
 	*n = (struct lb_neigh){
 		.addr = addr, .port = port, .wanted = 1,
+		.keep_stale = keep_stale,
 		.state = LB_NEIGH_INCOMPLETE, .next_ms = now,
 	};
 	return n;
@@ -116,6 +121,7 @@ static void
 unwant_entry(struct lb_neigh *n)
 {
 	n->wanted = 0;
+	n->keep_stale = 0;
 	n->reported = LB_NEIGH_INCOMPLETE;
 }
 
@@ -126,10 +132,10 @@ lb_neigh_want(struct lb_neigh_table *t, uint32_t addr, uint8_t port,
 	struct lb_neigh *n = lb_neigh_find(t, addr);
 
 	if (n != NULL) {
-		want_entry(n, port, now);
+		want_entry(n, port, n->keep_stale, now);
 		return n;
 	}
-	return want_new(t, addr, port, now);
+	return want_new(t, addr, port, 0, now);
 }
 
 void
@@ -144,6 +150,7 @@ lb_neigh_unwant(struct lb_neigh_table *t, uint32_t addr)
 struct want {
 	uint32_t addr;
 	uint8_t port;
+	uint8_t keep_stale;
 };
 
 static int
@@ -172,7 +179,8 @@ u32_cmp(const void *a, const void *b)
  */
 int
 lb_neigh_sync(struct lb_neigh_table *t, const uint32_t *addrs,
-	      const uint8_t *ports, unsigned int n, uint64_t now)
+	      const uint8_t *ports, const uint8_t *keep_stale,
+	      unsigned int n, uint64_t now)
 {
 	struct want *w = NULL;
 	uint32_t *have = NULL;
@@ -190,7 +198,10 @@ lb_neigh_sync(struct lb_neigh_table *t, const uint32_t *addrs,
 		}
 	}
 	for (i = 0; i < n; i++)
-		w[i] = (struct want){ .addr = addrs[i], .port = ports[i] };
+		w[i] = (struct want){
+			.addr = addrs[i], .port = ports[i],
+			.keep_stale = keep_stale != NULL && keep_stale[i] != 0,
+		};
 	if (n > 1)
 		qsort(w, n, sizeof(*w), want_cmp);
 	for (i = 0; i < n; i++)   /* duplicates: the first one counts */
@@ -209,7 +220,7 @@ lb_neigh_sync(struct lb_neigh_table *t, const uint32_t *addrs,
 				unwant_entry(e);
 			continue;
 		}
-		want_entry(e, hit->port, now);
+		want_entry(e, hit->port, hit->keep_stale, now);
 	}
 	/* then create the missing ones: those not among the addresses the
 	 * table held before */
@@ -222,7 +233,7 @@ lb_neigh_sync(struct lb_neigh_table *t, const uint32_t *addrs,
 					  sizeof(*have), u32_cmp) != NULL)
 			continue;
 		/* fewer than n_w <= cap entries are wanted: there is a slot */
-		want_new(t, w[i].addr, w[i].port, now);
+		want_new(t, w[i].addr, w[i].port, w[i].keep_stale, now);
 	}
 	free(w);
 	free(have);
@@ -275,6 +286,7 @@ lb_neigh_learn(struct lb_neigh_table *t, uint32_t addr, const uint8_t *mac,
 	n->port = port;
 	n->state = LB_NEIGH_REACHABLE;
 	n->probes = 0;
+	n->unanswered = 0;
 	n->confirmed_ms = now;
 	n->next_ms = refresh_at(t, now);
 	report(n, moved, ops);
@@ -296,10 +308,37 @@ unanswered(struct lb_neigh_table *t, struct lb_neigh *n, uint64_t now,
 }
 
 /*
+ * A stale neighbor asked again every retry_ms. Keeping a MAC nobody
+ * confirms is right while something else (a health check) would notice
+ * a dead neighbor; where nothing would, a MAC that answers nothing for
+ * stale_retries requests is dropped, or traffic would go to a dead
+ * host for ever. The last request had its retry_ms to be answered.
+ */
+static void
+stale_retry(struct lb_neigh_table *t, struct lb_neigh *n, uint64_t now,
+	    const struct lb_neigh_ops *ops)
+{
+	if (t->p.stale_retries != 0 && !n->keep_stale &&
+	    n->unanswered >= t->p.stale_retries) {
+		n->state = LB_NEIGH_FAILED;
+		memset(n->mac, 0, sizeof(n->mac));
+		n->probes = 0;
+		n->next_ms = now + t->p.retry_ms;
+		report(n, false, ops);
+		return;
+	}
+	if (n->unanswered < UINT8_MAX)
+		n->unanswered++;
+	n->next_ms = now + t->p.retry_ms;
+	ops->request(ops->ctx, n, false);
+}
+
+/*
  * One pass over the table. Wanted entries cycle INCOMPLETE -> REACHABLE
  * -> PROBE -> REACHABLE on answers. A silent neighbor goes PROBE ->
  * STALE (MAC kept) or INCOMPLETE -> FAILED (no MAC), and is asked again
- * every retry_ms until it answers; learnt entries only age out.
+ * every retry_ms until it answers; a STALE one not keep_stale goes
+ * FAILED after stale_retries of those. Learnt entries only age out.
  */
 uint64_t
 lb_neigh_run(struct lb_neigh_table *t, uint64_t now,
@@ -345,8 +384,7 @@ lb_neigh_run(struct lb_neigh_table *t, uint64_t now,
 				ops->request(ops->ctx, n, false);
 				break;
 			case LB_NEIGH_STALE:
-				n->next_ms = now + t->p.retry_ms;
-				ops->request(ops->ctx, n, false);
+				stale_retry(t, n, now, ops);
 				break;
 			default:
 				break;

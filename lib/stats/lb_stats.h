@@ -30,7 +30,10 @@
 	X(ARP_REPLY_OUT,     o, "arp_reply_out",     "ARP request for a VIP (while active) or own address answered in place") \
 	X(DROP_ARP_BAD,      o, "drop_arp_bad",      "ARP with an unknown opcode, or a multicast or zero sender MAC") \
 	X(DROP_ARP_POLICED,  o, "drop_arp_policed",  "ARP for the master over dataplane.arp_pps (per worker and sender class)") \
-	X(DROP_OWN_POLICED,  o, "drop_own_policed",  "packet to an own address, not from a member, over dataplane.exception_pps") \
+	X(DROP_OWN_POLICED,  o, "drop_own_policed",  "packet to an own address from anyone but a member, router or sync peer, over dataplane.exception_pps") \
+	X(DROP_MEMBER_POLICED, o, "drop_member_policed", "a member's answer to a health check (its address and MAC, to a check socket), over dataplane.member_pps") \
+	X(DROP_ROUTER_POLICED, o, "drop_router_policed", "packet to an own address from a gateway or high_availability router at TTL 255 (BGP, BFD), over dataplane.router_pps") \
+	X(DROP_PEER_POLICED, o, "drop_peer_policed", "packet to an own address from a sync peer at TTL 255, over dataplane.peer_pps") \
 	X(DROP_TRUNC_ETH,    o, "drop_truncated_eth", "frame shorter than an Ethernet header") \
 	X(DROP_HDR_SPLIT,    o, "drop_header_split", "headers not contiguous in the first mbuf segment") \
 	X(DROP_TRUNC_VLAN,   o, "drop_truncated_vlan", "frame ends inside the 802.1Q tag") \
@@ -56,11 +59,12 @@
 	X(DROP_NO_MEMBER,    o, "drop_no_member",    "service has no usable member") \
 	X(DROP_MEMBER_UNRESOLVED, o, "drop_member_unresolved", "existing connection of a member whose MAC is not known yet (just started or added): waits, no entry made") \
 	X(DROP_MEMBER_UNUSABLE, o, "drop_member_unusable", "the member this packet must go to (source-port owner, or where its first fragment went) is disabled, gone or without MAC") \
-	X(DROP_VRRP,         o, "drop_vrrp",         "VRRP advertisement (mode vrrp) from outside the port's subnet or over the VRRP rate") \
+	X(DROP_VRRP,         o, "drop_vrrp",         "VRRP advertisement (mode vrrp) from outside the port's subnet or over dataplane.vrrp_pps (per sync peer; shared by other sources)") \
 	X(DROP_STANDBY,      o, "drop_standby",      "packet for a VIP while this balancer is standby") \
 	X(DROP_ICMP,         o, "drop_icmp",         "ICMP to a VIP that is neither echo nor an error about a VIP flow") \
-	X(DROP_MASTER_FULL,  o, "drop_master_ring_full", "master lcore queue of own-address traffic full") \
-	X(DROP_MASTER_PRIO_FULL, o, "drop_master_prio_full", "master lcore priority queue (ARP, members' answers) full") \
+	X(DROP_MASTER_FULL,  o, "drop_master_ring_full", "master lcore queue of own-address traffic from anyone else full") \
+	X(DROP_MASTER_PRIO_FULL, o, "drop_master_prio_full", "master lcore ARP queue full") \
+	X(DROP_MASTER_CTRL_FULL, o, "drop_master_ctrl_full", "master lcore queue of the trusted classes (members, routers, sync peers, VRRP) full") \
 	X(DROP_FRAG_TIMEOUT, o, "drop_frag_timeout", "later fragment whose first fragment never came (waited frag_hold_ms)") \
 	X(DROP_FRAG_HOLD_FULL, o, "drop_frag_hold_full", "later fragment before its first, and the waiting room full") \
 	X(DROP_FRAG_MEMORY_FULL, o, "drop_frag_memory_full", "first fragment, and no free slot to remember its member (its datagram would be split)") \
@@ -80,6 +84,7 @@
 	X(FRAG_HIT,          e, "frag_hit",          "later fragment sent where its first fragment went") \
 	X(FRAG_HELD,         e, "frag_held",         "later fragment that came before its first fragment's decision: waited") \
 	X(VRRP_IN,           e, "vrrp_in",           "VRRP advertisement handed to the master for the exception interface (mode vrrp)") \
+	X(VRRP_PEER_IN,      e, "vrrp_peer_in",      "of vrrp_in: adverts of a sync peer (policed apart from other sources)") \
 	X(IP_OPTIONS,        e, "ip_options",        "IPv4 header with options (forwarded unchanged)") \
 	X(VLAN_TAGGED,       e, "vlan_tagged",       "frame carried one 802.1Q tag") \
 	X(ICMP_ERROR,        e, "icmp_error",        "ICMP error forwarded to the member owning the inner flow") \
@@ -107,6 +112,7 @@
 	X(NEIGH_RESOLVED,    e, "neigh_resolved",    "member MACs learnt or changed") \
 	X(NEIGH_LOST,        e, "neigh_lost",        "members that never answered ARP (not selected until they do)") \
 	X(NEIGH_STALE,       e, "neigh_stale",       "member ARP refreshes unanswered: last MAC kept (stale)") \
+	X(NEIGH_FAILED,      e, "neigh_failed",      "stale members failed after arp.stale_retries unanswered refreshes, no health check covering them") \
 	X(ARP_BAD,           e, "arp_bad",           "ARP packets with an unsupported opcode or sender (the workers drop these first)") \
 	X(KERNEL_RX,         e, "kernel_rx",         "packets passed to the exception interface") \
 	X(KERNEL_TX,         e, "kernel_tx",         "packets from the exception interface sent on a port") \
