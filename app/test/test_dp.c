@@ -376,6 +376,20 @@ process_at(struct env *e, struct lb_worker *w, struct rte_mbuf **pkts,
 	lb_dp_process(w, lb_core_snapshot(e->core), 0, pkts, (uint16_t)n);
 }
 
+static struct rte_mbuf *
+mbuf_of(const struct frame *f)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
+	char *d;
+
+	assert_non_null(m);
+	d = rte_pktmbuf_append(m, (uint16_t)(f->len < 60 ? 60 : f->len));
+	assert_non_null(d);
+	memset(d, 0, f->len < 60 ? 60 : f->len);
+	memcpy(d, f->b, f->len);
+	return m;
+}
+
 /* Flow id of client c's connection j (tcp_mbuf: 203.0.113.c, port
  * 1024 + j; c up to 255). */
 #define CONN(c, j) ((uint32_t)(c) + 1024u * (uint32_t)(j))
@@ -1383,6 +1397,110 @@ dp_fragments_split_over_workers(void **state)
 	env_fini(&e);
 }
 
+/* A whole UDP datagram of client i (as udp_fragment's) to VIP:dport. */
+static struct rte_mbuf *
+udp_whole(uint32_t i, uint16_t dport)
+{
+	struct frame f;
+	char src[32];
+
+	snprintf(src, sizeof(src), "203.0.113.%u", 1 + i % 250);
+	eth(&f, mac_port, LB_ETHERTYPE_IPV4);
+	ipv4(&f, LB_IPPROTO_UDP, src, "198.51.100.100", 5, 8 + 100, 0, 0);
+	udp(&f, (uint16_t)(20000 + i), dport, 8 + 100);
+	memset(f.b + f.len, 'u', 100);
+	f.len += 100;
+	return mbuf_of(&f);
+}
+
+/*
+ * A stateful UDP flow scheduled by wrr or wlc whose datagrams are
+ * sometimes fragmented: RSS sends its whole datagrams (hashed with the
+ * ports) to one worker and its fragments (hashed on the addresses) to
+ * another. The other worker has no entry for the flow: it takes the
+ * member of the entry the first worker holds (flow_peer), for the first
+ * fragment and, through the fragment memory, the later ones; and the
+ * other way round when a fragmented datagram comes first. Before, it
+ * scheduled the flow again: its fragmented datagrams went to the next
+ * member in wrr's turn.
+ */
+static void
+stateful_udp_fragments_follow_the_flow(uint8_t sched)
+{
+	static const uint32_t w[N_MEMBERS] = { 1, 1, 1, 1 };
+	static const uint16_t all[N_MEMBERS] = { 0, 1, 2, 3 };
+	struct lb_conf_service game = { .name = "game",
+		.proto = LB_IPPROTO_UDP, .port_lo = 7000, .port_hi = 7000,
+		.sched = sched, .table_size = 1009 };
+	struct rte_mbuf *pkts[2];
+	int m1[LB_TXBUF], m2[LB_TXBUF];
+	uint16_t id[LB_TXBUF];
+	struct lb_flow_table *ft;
+	struct lb_worker *w2;
+	struct env e;
+	uint32_t i;
+
+	env_init(&e, sched, 4096, w);
+	assert_true(lb_core_service_add(e.core, &game, all, N_MEMBERS) >= 0);
+	assert_int_equal(lb_core_commit(e.core), 1);
+	w2 = peer_worker(&e, &ft, true);
+	/* w2's turn one member on from w1's: the two workers' own choices
+	 * for a flow differ */
+	pkts[0] = udp_whole(999, 7000);
+	process_at(&e, w2, pkts, 1, 5000);
+	assert_int_equal(collect(w2, m2, id, LB_TXBUF), 1);
+	for (i = 0; i < 40; i++) {
+		/* whole datagrams on w1 first */
+		pkts[0] = udp_whole(i, 7000);
+		process_at(&e, e.w, pkts, 1, 5000);
+		assert_int_equal(collect(e.w, m1, id, LB_TXBUF), 1);
+		/* a fragmented one on w2: both fragments to the flow's member */
+		pkts[0] = udp_fragment(i, 7000, (uint16_t)(6000 + i), 0, 2);
+		pkts[1] = udp_fragment(i, 7000, (uint16_t)(6000 + i), 1, 2);
+		process_at(&e, w2, pkts, 2, 5000);
+		assert_int_equal(collect(w2, m2, id, LB_TXBUF), 2);
+		if (m2[0] != m1[0] || m2[1] != m1[0])
+			fail_msg("flow %u: whole datagrams to fe%d, its fragments to fe%d and fe%d",
+				 i, m1[0] + 1, m2[0] + 1, m2[1] + 1);
+		/* and whole again on w1 */
+		pkts[0] = udp_whole(i, 7000);
+		process_at(&e, e.w, pkts, 1, 5000);
+		assert_int_equal(collect(e.w, m1 + 1, id, LB_TXBUF), 1);
+		assert_int_equal(m1[1], m1[0]);
+	}
+	for (i = 100; i < 140; i++) {
+		/* a fragmented datagram first, on w2; then whole on w1 */
+		pkts[0] = udp_fragment(i, 7000, (uint16_t)(7000 + i), 0, 2);
+		pkts[1] = udp_fragment(i, 7000, (uint16_t)(7000 + i), 1, 2);
+		process_at(&e, w2, pkts, 2, 5000);
+		assert_int_equal(collect(w2, m2, id, LB_TXBUF), 2);
+		assert_int_equal(m2[1], m2[0]);
+		pkts[0] = udp_whole(i, 7000);
+		process_at(&e, e.w, pkts, 1, 5000);
+		assert_int_equal(collect(e.w, m1, id, LB_TXBUF), 1);
+		assert_int_equal(m1[0], m2[0]);
+	}
+	assert_int_equal(w2->stats[LB_STAT_FLOW_PEER], 40);
+	assert_int_equal(e.w->stats[LB_STAT_FLOW_PEER], 40);
+	lb_flow_free(ft);
+	rte_free(w2);
+	env_fini(&e);
+}
+
+static void
+dp_stateful_udp_fragments_follow_the_flow_wrr(void **state)
+{
+	(void)state;
+	stateful_udp_fragments_follow_the_flow(LB_SCHED_WRR);
+}
+
+static void
+dp_stateful_udp_fragments_follow_the_flow_wlc(void **state)
+{
+	(void)state;
+	stateful_udp_fragments_follow_the_flow(LB_SCHED_WLC);
+}
+
 /* What a router sends to the VIP when flow i's answer was too big. */
 static struct rte_mbuf *
 frag_needed(uint32_t i)
@@ -1572,20 +1690,6 @@ dp_icmp_error_in_same_burst_as_its_syn(void **state)
 }
 
 /* ---- ARP and the master's traffic ---- */
-
-static struct rte_mbuf *
-mbuf_of(const struct frame *f)
-{
-	struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
-	char *d;
-
-	assert_non_null(m);
-	d = rte_pktmbuf_append(m, (uint16_t)(f->len < 60 ? 60 : f->len));
-	assert_non_null(d);
-	memset(d, 0, f->len < 60 ? 60 : f->len);
-	memcpy(d, f->b, f->len);
-	return m;
-}
 
 static struct rte_mbuf *
 arp_request(const uint8_t *sha, const char *spa, const char *tpa)
@@ -3675,6 +3779,8 @@ main(void)
 		cmocka_unit_test(dp_orphan_fragments_dropped_and_counted),
 		cmocka_unit_test(dp_first_fragment_memory_full_drops_first),
 		cmocka_unit_test(dp_fragments_split_over_workers),
+		cmocka_unit_test(dp_stateful_udp_fragments_follow_the_flow_wrr),
+		cmocka_unit_test(dp_stateful_udp_fragments_follow_the_flow_wlc),
 		cmocka_unit_test(dp_icmp_error_reaches_flow_member_from_other_worker),
 		cmocka_unit_test(dp_icmp_error_in_same_burst_as_its_syn),
 		cmocka_unit_test(dp_new_flow_twice_in_one_burst_makes_one_entry),

@@ -261,10 +261,14 @@ class LabHaEcmp(TestSuite):
         lab = self.lab
         b1 = lab.lbs[0]
         lab.wait_next_hops([b.addr for b in lab.lbs])
-        before = self.bfd_sessions()
-        verify(len(before) == 2 and
-               all(st == "Up" for st, _ in before.values()),
-               "BFD sessions before the flood: %s" % before)
+
+        def all_up():
+            s = self.bfd_sessions()
+            return s if len(s) == len(lab.lbs) and \
+                all(st == "Up" for st, _ in s.values()) else None
+        # a BGP session comes up before its BFD session does
+        before = wait_for(all_up, "the router's BFD sessions up",
+                          timeout=30)
         w0 = b1.stats()["workers"]
         gw = lab.mac_of(lab.ns_router, "cli0")
         f = flood(lab.ns_client, "eth0", gw, "udp", "--dst", b1.addr,

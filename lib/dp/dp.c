@@ -1219,6 +1219,35 @@ sync_home(struct lb_worker *w, const struct lb_snapshot *s,
 	return true;
 }
 
+/*
+ * A UDP flow's datagrams reach several workers when some of them are
+ * fragmented: RSS hashes fragments on the addresses alone, whole
+ * datagrams on the ports too (and a TCP flow's fragments likewise). With
+ * wrr or wlc, a new entry here would schedule the flow again, onto
+ * another member: it takes the member of a live entry another worker
+ * holds for the same flow instead, as ICMP errors find theirs.
+ */
+static inline bool
+flow_elsewhere(const struct lb_worker *w, const struct lb_snapshot *s,
+	       const struct lb_snap_service *svc, const struct dp_pkt *d,
+	       struct lb_flow_entry *out)
+{
+	unsigned int p;
+
+	for (p = 0; p < w->n_peers; p++) {
+		const struct lb_worker *o = w->peers[p];
+
+		if (o == w || o->flows == NULL ||
+		    !lb_flow_peek(o->flows, &d->key, d->sig, w->now, out))
+			continue;
+		if (out->state != LB_FLOW_TCP_CLOSING &&
+		    svc->mstate[out->member] != LB_MS_NONE &&
+		    s->members[out->member].gen == out->member_gen)
+			return true;
+	}
+	return false;
+}
+
 /* ---- flow table ---- */
 
 /* A new entry is provisional until the flow shows more life (its ACK,
@@ -1335,7 +1364,7 @@ flow_decide(struct lb_worker *w, const struct lb_snapshot *s,
 {
 	const struct lb_snap_service *svc = &s->services[d->svc];
 	struct lb_flow_table *ft = w->flows;
-	struct lb_flow_entry home = { .state = 0 };
+	struct lb_flow_entry home = { .state = 0 }, peer;
 	struct lb_flow_entry *e;
 	bool syn_only;
 
@@ -1380,10 +1409,17 @@ flow_decide(struct lb_worker *w, const struct lb_snapshot *s,
 		d->member = home.member;   /* a synced flow */
 	else if (unlikely(svc->persist != NULL))
 		d->member = persist_pick(w, s, d->svc, svc, d, syn_only);
-	else
+	else if (unlikely(w->n_peers > 1) &&
+		 (d->key.proto == LB_IPPROTO_UDP || d->frag_first) &&
+		 (svc->sched == LB_SCHED_WRR || svc->sched == LB_SCHED_WLC) &&
+		 flow_elsewhere(w, s, svc, d, &peer)) {
+		d->member = peer.member;
+		w->stats[LB_STAT_FLOW_PEER]++;
+	} else {
 		d->member = syn_only ?
 			schedule(w, d->svc, svc, &d->key, d->sig) :
 			consistent(svc, &d->key, d->sig);
+	}
 	if (unlikely(d->member == LB_SCHED_NONE) ||
 	    unlikely(!syn_only && wait_for_mac(svc, d->member)))
 		goto out;

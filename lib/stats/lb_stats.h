@@ -77,6 +77,7 @@
 	X(FLOW_RESCHEDULED,  e, "flow_rescheduled",  "flow moved off a member that went down, was disabled or removed") \
 	X(FLOW_EXPIRED,      e, "flow_expired",      "flow entry aged out") \
 	X(FLOW_REUSED,       e, "flow_reused",       "SYN on a closing flow: scheduled as a new connection") \
+	X(FLOW_PEER,         e, "flow_peer",         "new wrr or wlc entry given the member of the same flow in another worker's table (its fragmented datagrams hashed elsewhere)") \
 	X(FLOW_TABLE_ERROR,  e, "flow_table_errors", "flow entries found without their key when deleted (a bookkeeping fault: cleared, nothing freed twice; should stay 0)") \
 	X(STATELESS,         e, "stateless",         "balanced by consistent hash without a flow entry") \
 	X(SOURCE_PORT,       e, "source_port_range", "sent to the member owning the destination port range") \
