@@ -24,6 +24,9 @@ KIND:
     ack        TCP ACK with random sequence and acknowledgement numbers,
                otherwise like syn
     udp        UDP datagrams with 64 bytes of payload, like syn
+    frag1      first fragments of UDP datagrams (MF set, offset 0) whose
+               later fragments never come, like udp, each with its own
+               IP id
     arp        ARP who-has, Ethernet broadcast (--dst-mac is not used),
                from IF's MAC and a random --src address, for the
                --target addresses in turn (default --dst)
@@ -233,6 +236,24 @@ def build_udp(eth, src, dst, dport, n, rng):
         out.append(eth + IPV4.pack(0x45, 0, 20 + ulen, ident, IP_DF, 64, 17,
                                    ip_c, s, dst) +
                    UDP.pack(sport, dport, ulen, udp_c) + payload)
+    return out
+
+
+def build_frag1(eth, src, dst, dport, n, rng):
+    """n first fragments of UDP datagrams (MF set, offset 0) from random
+    sources, ports and IP ids: each a datagram whose later fragments
+    never come."""
+    payload = bytes(range(64))
+    ulen = 8 + 1400               # what the whole datagram would hold
+    out = []
+    used = set()
+    for _ in range(n):
+        s, sport = src.draw_flow(used)
+        ident = rng.getrandbits(16)
+        ip = IPV4.pack(0x45, 0, 20 + 8 + len(payload), ident, IP_MF, 64, 17,
+                       0, s, dst)
+        ip = ip[:10] + struct.pack("!H", checksum(ip)) + ip[12:]
+        out.append(eth + ip + UDP.pack(sport, dport, ulen, 0) + payload)
     return out
 
 
@@ -455,8 +476,8 @@ def parse_args(argv):
         formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--iface", required=True)
     p.add_argument("--dst-mac", required=True, type=mac_bytes)
-    p.add_argument("kind", choices=("syn", "ack", "udp", "arp", "vrrp",
-                                    "malformed"))
+    p.add_argument("kind", choices=("syn", "ack", "udp", "frag1", "arp",
+                                    "vrrp", "malformed"))
     p.add_argument("--vrid", type=int, default=200)
     p.add_argument("--count", type=int, default=100000)
     p.add_argument("--pps", type=int, default=0)
@@ -470,7 +491,7 @@ def parse_args(argv):
     if a.count < 1:
         p.error("--count must be at least 1")
     if a.dport is None:
-        a.dport = 5060 if a.kind == "udp" else 110
+        a.dport = 5060 if a.kind in ("udp", "frag1") else 110
     if not 0 <= a.dport <= 0xffff:
         p.error("--dport out of range")
     if a.src is None:
@@ -495,6 +516,8 @@ def main(argv):
                            TCP_SYN if a.kind == "syn" else TCP_ACK, n, rng)
     elif a.kind == "udp":
         frames = build_udp(eth, src, a.dst, a.dport, n, rng)
+    elif a.kind == "frag1":
+        frames = build_frag1(eth, src, a.dst, a.dport, n, rng)
     elif a.kind == "arp":
         frames = build_arp(own_mac, src, a.target or [a.dst], n)
     elif a.kind == "vrrp":

@@ -53,6 +53,20 @@ def quiet_spoofed_replies(lab):
         sh("ip", "-n", ns, "route", "add", "blackhole", SPOOFED)
 
 
+def drop_spoofed_at_members(lab):
+    """The frontends drop everything from the spoofed sources as it comes
+    in (nftables, netdev ingress), as a server filtering bogons would:
+    a flood of first fragments would otherwise fill their kernels' IP
+    reassembly memory for ipfrag_time (30 s), and the next test's real
+    fragments with it. dsrlb's own handling is what the suites look at."""
+    for ns in lab.ns_fe:
+        lab.ns(ns, "nft", "add table netdev spoofed")
+        lab.ns(ns, "nft", "add chain netdev spoofed in { type filter hook "
+               "ingress device eth0 priority 0; }")
+        lab.ns(ns, "nft", "add rule netdev spoofed in ip saddr %s drop"
+               % SPOOFED)
+
+
 def tap_kernel_drops(lab):
     """Frames the kernel could not queue to dsrlb's TAP (its TX drops):
     lost before dsrlb, when the lab's CPUs cannot keep up."""
@@ -126,6 +140,7 @@ def router_client_mac(lab):
 
 
 __all__ = ["ATTACKER", "ROUTER", "SPOOFED", "add_attacker", "arp_probe",
+           "drop_spoofed_at_members",
            "finish_flood", "finish_probe", "flood", "health_state",
            "port_ipackets", "quiet_spoofed_replies", "remove_namespace",
            "router_client_mac", "tap_kernel_drops", "wait_accounted"]

@@ -9,6 +9,7 @@
 #include <rte_errno.h>
 #include <rte_launch.h>
 #include <rte_malloc.h>
+#include <rte_random.h>
 #include <rte_rcu_qsbr.h>
 #include <rte_ring.h>
 
@@ -69,11 +70,15 @@ dsrlb_workers_create(struct dsrlb_app *app)
 	uint32_t per_worker = app->conf->flows.capacity / app->n_workers;
 	struct lb_dp_rxq rxq[LB_MAX_PORTS];
 	struct dsrlb_lanes lanes;
+	uint32_t frag_seed;
 	unsigned int i, p;
 
 	if (per_worker < 1024)
 		per_worker = 1024;
 	dsrlb_lanes(app, &lanes);
+	/* one key for every worker's fragment memory (they read each
+	 * other's), drawn at start */
+	frag_seed = (uint32_t)rte_rand() | 1;
 	app->expect = rte_zmalloc_socket("dsrlb_expect", sizeof(*app->expect),
 					 RTE_CACHE_LINE_SIZE,
 					 (int)rte_socket_id());
@@ -96,6 +101,7 @@ dsrlb_workers_create(struct dsrlb_app *app)
 			.idle = app->conf->dataplane.idle,
 			.frag_hold_ms = app->conf->dataplane.frag_hold_ms,
 			.frag_ttl_ms = app->conf->dataplane.frag_ttl_ms,
+			.frag_seed = frag_seed,
 			.exception_pps = lanes.rates.exception_pps,
 			.arp_pps = lanes.rates.arp_pps,
 			.member_pps = lanes.rates.member_pps,

@@ -1271,65 +1271,136 @@ dp_orphan_fragments_dropped_and_counted(void **state)
 	env_fini(&e);
 }
 
-/* More datagrams in flight than first-fragment memory: a first fragment
- * that cannot be remembered is dropped (its datagram would be split),
- * never written over a live slot, so every datagram remembered keeps
- * its decision: its later fragments all find it (none waits) and go to
- * the member its first fragment went to. Slots come back when they
- * expire. */
+/* Live slots of a worker's fragment memory. */
+static uint32_t
+frag_used(const struct lb_worker *w, uint32_t now)
+{
+	uint32_t i, used = 0;
+
+	for (i = 0; i < LB_FRAG_BUCKETS * LB_FRAG_WAYS; i++)
+		used += w->frag[i].proto != 0 &&
+			(int32_t)(now - w->frag[i].expire) < 0;
+	return used;
+}
+
+/*
+ * A flood of spoofed first fragments (random sources, never followed by
+ * a later fragment) larger than fragment memory: each is remembered in
+ * the place of the oldest unconfirmed slot of its bucket (frag_evicted)
+ * and none is dropped, so a real datagram that comes during the flood
+ * is remembered and its later fragments follow it; a datagram one of
+ * whose later fragments has come (confirmed) is never evicted: all its
+ * later fragments find it. Before, a slot was never given up while
+ * live: the flood took all memory for frag_ttl_ms and every real
+ * fragmented datagram's first fragment was dropped
+ * (drop_frag_memory_full).
+ */
 static void
-dp_first_fragment_memory_full_drops_first(void **state)
+dp_fragment_flood_evicts_only_unconfirmed_datagrams(void **state)
 {
 	struct rte_mbuf *pkts[LB_BURST];
 	int member[LB_TXBUF], first[64];
 	uint16_t id[LB_TXBUF];
-	uint32_t i, k, n, used = 0;
+	uint32_t i, k, n;
+	uint32_t flood = LB_FRAG_BUCKETS * LB_FRAG_WAYS + 4096;
+	struct env e;
+
+	(void)state;
+	frag_env_init(&e);
+	/* 64 real datagrams of three fragments: the first two come */
+	for (i = 0; i < 64; i++) {
+		pkts[0] = udp_fragment(i, 5060, (uint16_t)i, 0, 3);
+		pkts[1] = udp_fragment(i, 5060, (uint16_t)i, 1, 3);
+		process_at(&e, e.w, pkts, 2, 5000);
+		assert_int_equal(collect(e.w, member, id, LB_TXBUF), 2);
+		assert_int_equal(member[1], member[0]);
+		first[i] = member[0];
+	}
+	/* the flood: more first fragments than slots, none followed */
+	for (i = 0; i < flood; i += 16) {
+		for (k = 0; k < 16; k++)
+			pkts[k] = udp_fragment(1000 + i + k, 5060,
+					       (uint16_t)(10000 + i + k), 0, 2);
+		process_at(&e, e.w, pkts, 16, 5000);
+		n = collect(e.w, member, id, LB_TXBUF);
+		assert_int_equal(n, 16);
+		/* a real datagram in the middle of it */
+		if (i == flood / 2) {
+			pkts[0] = udp_fragment(500, 5060, 555, 0, 2);
+			process_at(&e, e.w, pkts, 1, 5000);
+			assert_int_equal(collect(e.w, member, id, LB_TXBUF), 1);
+			first[0] = member[0];   /* datagram 0's was checked */
+			pkts[0] = udp_fragment(500, 5060, 555, 1, 2);
+			process_at(&e, e.w, pkts, 1, 5000);
+			assert_int_equal(collect(e.w, member, id, LB_TXBUF), 1);
+			assert_int_equal(member[0], first[0]);
+			first[0] = -1;
+		}
+	}
+	assert_int_equal(e.w->stats[LB_STAT_DROP_FRAG_MEMORY_FULL], 0);
+	assert_int_equal(e.w->stats[LB_STAT_FRAG_FIRST], 64 + flood + 1);
+	/* every first fragment is in memory or was evicted for another */
+	assert_int_equal(e.w->stats[LB_STAT_FRAG_EVICTED],
+			 64 + flood + 1 - frag_used(e.w, 5000));
+	assert_true(e.w->stats[LB_STAT_FRAG_EVICTED] >= 4096);
+	/* the confirmed datagrams' last fragments all follow their first */
+	for (i = 1; i < 64; i++) {
+		pkts[0] = udp_fragment(i, 5060, (uint16_t)i, 2, 3);
+		process_at(&e, e.w, pkts, 1, 5001);
+		if (collect(e.w, member, id, LB_TXBUF) != 1 ||
+		    member[0] != first[i])
+			fail_msg("datagram %u: its last fragment did not follow its first (fe%d)",
+				 i, first[i] + 1);
+	}
+	assert_int_equal(e.w->stats[LB_STAT_FRAG_HIT], 64 + 1 + 63);
+	assert_int_equal(e.w->stats[LB_STAT_FRAG_HELD], 0);
+	assert_int_equal(e.w->held_live, 0);
+	lb_dp_worker_fini(e.w);
+	env_fini(&e);
+}
+
+/* More datagrams in flight than fragment memory, every one confirmed
+ * (its first two fragments come together): a first fragment whose
+ * bucket holds only live, confirmed datagrams is dropped (its datagram
+ * would be split), never written over one of them; as many remembered
+ * as slots, the rest dropped; slots come back when they expire. */
+static void
+dp_first_fragment_memory_full_of_confirmed_drops_first(void **state)
+{
+	struct rte_mbuf *pkts[LB_BURST];
+	int member[LB_TXBUF];
+	uint16_t id[LB_TXBUF];
+	uint32_t i, k, n, sent = 0;
 	uint32_t total = LB_FRAG_BUCKETS * LB_FRAG_WAYS + 4096;
 	struct env e;
 
 	(void)state;
 	frag_env_init(&e);
-	for (i = 0; i < total; i += 16) {
-		for (k = 0; k < 16; k++)
-			pkts[k] = udp_fragment(i + k, 5060,
-					       (uint16_t)(i + k), 0, 2);
+	for (i = 0; i < total; i += 8) {
+		for (k = 0; k < 8; k++) {
+			pkts[2 * k] = udp_fragment(i + k, 5060,
+						   (uint16_t)(i + k), 0, 3);
+			pkts[2 * k + 1] = udp_fragment(i + k, 5060,
+						       (uint16_t)(i + k), 1, 3);
+		}
 		process_at(&e, e.w, pkts, 16, 5000);
 		n = collect(e.w, member, id, LB_TXBUF);
-		if (i < 64) {
-			/* the first 64 datagrams are all remembered (no
-			 * bucket holds five of them), in order */
-			assert_int_equal(n, 16);
-			for (k = 0; k < 16; k++)
-				first[i + k] = member[k];
-		}
+		sent += n;
+		lb_dp_worker_fini(e.w);   /* later fragments of dropped firsts */
 	}
-	/* a first fragment was remembered in a slot of its own or dropped:
-	 * as many remembered as slots taken, the rest dropped */
-	for (i = 0; i < LB_FRAG_BUCKETS * LB_FRAG_WAYS; i++)
-		used += e.w->frag[i].proto != 0;
-	assert_int_equal(e.w->stats[LB_STAT_FRAG_FIRST], used);
+	assert_int_equal(e.w->stats[LB_STAT_FRAG_EVICTED], 0);
+	assert_int_equal(e.w->stats[LB_STAT_FRAG_FIRST], frag_used(e.w, 5000));
 	assert_int_equal(e.w->stats[LB_STAT_DROP_FRAG_MEMORY_FULL],
-			 total - used);
-	/* the later fragments of the first 64: each finds its first
-	 * fragment's decision and follows it */
-	for (i = 0; i < 64; i++) {
-		pkts[0] = udp_fragment(i, 5060, (uint16_t)i, 1, 2);
-		process_at(&e, e.w, pkts, 1, 5001);
-		if (collect(e.w, member, id, LB_TXBUF) != 1 ||
-		    member[0] != first[i])
-			fail_msg("datagram %u: its later fragment did not follow its first (fe%d)",
-				 i, first[i] + 1);
-	}
-	assert_int_equal(e.w->stats[LB_STAT_FRAG_HIT], 64);
-	assert_int_equal(e.w->stats[LB_STAT_FRAG_HELD], 0);
-	assert_int_equal(e.w->held_live, 0);
+			 total - frag_used(e.w, 5000));
+	assert_true(e.w->stats[LB_STAT_DROP_FRAG_MEMORY_FULL] > 0);
+	/* each remembered datagram sent both fragments, no other was sent */
+	assert_int_equal(sent, 2 * frag_used(e.w, 5000));
 	/* expired slots are taken again */
 	pkts[0] = udp_fragment(7, 5060, 60000, 0, 2);
 	pkts[1] = udp_fragment(7, 5060, 60000, 1, 2);
 	process_at(&e, e.w, pkts, 2, 5000 + e.w->frag_ttl_ms);
 	assert_int_equal(collect(e.w, member, id, LB_TXBUF), 2);
 	assert_int_equal(member[1], member[0]);
-	assert_int_equal(e.w->stats[LB_STAT_FRAG_HIT], 65);
 	lb_dp_worker_fini(e.w);
 	env_fini(&e);
 }
@@ -3777,7 +3848,8 @@ main(void)
 		cmocka_unit_test(dp_fragments_in_any_order_and_duplicates),
 		cmocka_unit_test(dp_later_fragment_waits_for_first_across_bursts),
 		cmocka_unit_test(dp_orphan_fragments_dropped_and_counted),
-		cmocka_unit_test(dp_first_fragment_memory_full_drops_first),
+		cmocka_unit_test(dp_fragment_flood_evicts_only_unconfirmed_datagrams),
+		cmocka_unit_test(dp_first_fragment_memory_full_of_confirmed_drops_first),
 		cmocka_unit_test(dp_fragments_split_over_workers),
 		cmocka_unit_test(dp_stateful_udp_fragments_follow_the_flow_wrr),
 		cmocka_unit_test(dp_stateful_udp_fragments_follow_the_flow_wlc),

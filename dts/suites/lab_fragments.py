@@ -6,6 +6,7 @@ import os
 import random
 
 from framework import TestSuite, TestFailure, verify, wait_for
+from hostile import SPOOFED, drop_spoofed_at_members, finish_flood, flood
 from labnet import CLIENT, VIP, Lab
 
 SIP_MEMBERS = ("fe1", "fe2")
@@ -16,7 +17,11 @@ COUNT = 40
 CAPTURE = "ip and udp or (ip[6:2] & 0x1fff) != 0"
 FRAG_COUNTERS = ("frag_first", "frag_hit", "frag_held", "drop_frag_timeout",
                  "drop_frag_hold_full", "drop_frag_memory_full",
-                 "drop_member_unusable")
+                 "drop_member_unusable", "frag_evicted")
+# spoofed first fragments: several times fragment memory (16384 per
+# worker) within frag_ttl_ms, at a pace the lab carries
+FRAG_FLOOD = 120000
+FRAG_PPS = 30000
 
 
 def ip_key(p):
@@ -71,6 +76,7 @@ class LabFragments(TestSuite):
                                 frag_ttl_ms=5000)
         self.lab.start_dsrlb(cfg)
         self.lab.wait_resolved()
+        drop_spoofed_at_members(self.lab)
 
     def tear_down_suite(self):
         if not hasattr(self, "lab"):
@@ -138,6 +144,45 @@ class LabFragments(TestSuite):
             if p[IP].frag == 0 and UDP in p:
                 return p[UDP].sport
         return None
+
+    def test_first_fragment_flood_sip_still_answered(self):
+        """Steps: from the client, behind the router, 4 s of spoofed
+        first fragments of UDP datagrams to VIP:5060 (random sources,
+        ports and IP ids; their later fragments never come) at 30,000 a
+        second, over seven times the fragment memory (16384 per worker)
+        within frag_ttl_ms; meanwhile 40 SIP OPTIONS of 3000 bytes from
+        the client, each fragmented in three by its kernel.
+        Verify: every OPTIONS is answered, by fe1 or fe2; no first
+        fragment was dropped for want of memory (drop_frag_memory_full):
+        the flood's datagrams, never confirmed by a later fragment, gave
+        way to new ones (frag_evicted). Before, slots were kept until
+        they expired: the flood held all memory, and every real
+        fragmented datagram's first fragment was dropped."""
+        before = self.frag_stats()
+        gw = self.lab.mac_of(self.lab.ns_router, "cli0")
+        f = flood(self.lab.ns_client, "eth0", gw, "frag1", "--dst", VIP,
+                  "--dport", 5060, "--src", SPOOFED, "--pps", FRAG_PPS,
+                  "--count", FRAG_FLOOD)
+        try:
+            # the flood first fills the memory
+            wait_for(lambda: self.frag_stats()["frag_evicted"] >
+                     before["frag_evicted"], "the memory full, evicting",
+                     timeout=30)
+            res = self.lab.client("bigsip", VIP, COUNT, SIZE)
+        finally:
+            summary = finish_flood(f)
+        after = self.frag_stats()
+        delta = {k: after[k] - before[k] for k in FRAG_COUNTERS}
+        print("    %d first fragments in %.1fs; %s" % (
+            summary["sent"], summary["seconds"], delta))
+        bad = [r for r in res if not r["ok"]]
+        verify(not bad, "%d of %d requests failed: %s"
+               % (len(bad), COUNT, bad[:3]))
+        verify({r["server"] for r in res} <= set(SIP_MEMBERS),
+               "answered by %s" % {r["server"] for r in res})
+        verify(delta["drop_frag_memory_full"] == 0,
+               "drop_frag_memory_full %d" % delta["drop_frag_memory_full"])
+        verify(delta["frag_evicted"] > 0, "nothing was evicted")
 
     def test_kernel_fragments_follow_first(self):
         """Steps: capture on every frontend's eth0; from the client, 40

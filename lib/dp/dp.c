@@ -145,6 +145,7 @@ lb_dp_worker_init(struct lb_worker *w, const struct lb_dp_params *p)
 	w->frag_hold_ms = p->frag_hold_ms != 0 ? p->frag_hold_ms :
 		LB_FRAG_HOLD_MS;
 	w->frag_ttl_ms = p->frag_ttl_ms != 0 ? p->frag_ttl_ms : LB_FRAG_TTL_MS;
+	w->frag_seed = p->frag_seed != 0 ? p->frag_seed : LB_HASH_SEED;
 	w->quit = p->quit;
 	w->txq = p->txq;
 	w->n_rxq = (uint16_t)p->n_rxq;
@@ -446,9 +447,10 @@ persist_pick(struct lb_worker *w, const struct lb_snapshot *s,
  */
 
 static inline uint32_t
-frag_hash(uint32_t src, uint32_t dst, uint16_t id, uint8_t proto)
+frag_hash(uint32_t seed, uint32_t src, uint32_t dst, uint16_t id,
+	  uint8_t proto)
 {
-	uint32_t h = rte_hash_crc_4byte(src, LB_HASH_SEED);
+	uint32_t h = rte_hash_crc_4byte(src, seed);
 
 	h = rte_hash_crc_4byte(dst, h);
 	return rte_hash_crc_4byte(((uint32_t)id << 8) | proto, h);
@@ -499,6 +501,7 @@ frag_write(struct lb_frag_slot *f, const struct lb_frag_slot *v)
 	__atomic_store_n(&f->svc, v->svc, __ATOMIC_RELAXED);
 	__atomic_store_n(&f->proto, v->proto, __ATOMIC_RELAXED);
 	__atomic_store_n(&f->has_svc, v->has_svc, __ATOMIC_RELAXED);
+	f->confirmed = v->confirmed;   /* the owner's alone */
 	__atomic_store_n(&f->seq, seq + 2, __ATOMIC_RELEASE);
 }
 
@@ -510,15 +513,22 @@ frag_same(const struct lb_frag_slot *v, uint32_t src, uint32_t dst,
 	       v->id == id;
 }
 
-/* Remember a first fragment's decision. A slot is taken only if it is
- * free or expired (or holds this datagram): false if none is. */
+/*
+ * Remember a first fragment's decision, in a free or expired slot (or
+ * the one holding this datagram). A full bucket gives up its oldest
+ * unconfirmed slot: a datagram none of whose later fragments has come
+ * (what a flood of spoofed first fragments leaves, which never has any)
+ * yields to the new one; a real datagram's later fragments come within
+ * moments of its first, and one already followed is never taken. False
+ * if every slot of the bucket is live and confirmed.
+ */
 static inline bool
 frag_remember(struct lb_worker *w, const struct lb_snapshot *s,
 	      const struct dp_pkt *d)
 {
-	struct lb_frag_slot *b = frag_bucket(w->frag, frag_hash(d->key.src_ip,
-		d->key.dst_ip, d->ip_id, d->key.proto));
-	struct lb_frag_slot *f = NULL;
+	struct lb_frag_slot *b = frag_bucket(w->frag, frag_hash(w->frag_seed,
+		d->key.src_ip, d->key.dst_ip, d->ip_id, d->key.proto));
+	struct lb_frag_slot *f = NULL, *old = NULL;
 	unsigned int i;
 
 	for (i = 0; i < LB_FRAG_WAYS; i++) {
@@ -531,9 +541,17 @@ frag_remember(struct lb_worker *w, const struct lb_snapshot *s,
 		if (f == NULL && (b[i].proto == 0 ||
 				  (int32_t)(w->now - b[i].expire) >= 0))
 			f = &b[i];
+		else if (!b[i].confirmed &&
+			 (old == NULL ||
+			  (int32_t)(b[i].expire - old->expire) < 0))
+			old = &b[i];
 	}
-	if (f == NULL)
-		return false;
+	if (f == NULL) {
+		if (old == NULL)
+			return false;
+		f = old;
+		w->stats[LB_STAT_FRAG_EVICTED]++;
+	}
 	frag_write(f, &(struct lb_frag_slot){
 		.src = d->key.src_ip, .dst = d->key.dst_ip, .id = d->ip_id,
 		.proto = d->key.proto, .member = d->member,
@@ -546,23 +564,26 @@ frag_remember(struct lb_worker *w, const struct lb_snapshot *s,
 	return true;
 }
 
-/* The decision for a datagram, in any worker's memory. */
+/* The decision for a datagram, in any worker's memory; a slot of our
+ * own that a later fragment follows is confirmed (kept from eviction). */
 static inline bool
-frag_find(const struct lb_worker *w, uint32_t src, uint32_t dst, uint16_t id,
+frag_find(struct lb_worker *w, uint32_t src, uint32_t dst, uint16_t id,
 	  uint8_t proto, struct lb_frag_slot *v)
 {
-	uint32_t h = frag_hash(src, dst, id, proto);
+	uint32_t h = frag_hash(w->frag_seed, src, dst, id, proto);
 	unsigned int p, i;
 
 	for (p = 0; p < w->n_peers; p++) {
-		const struct lb_frag_slot *b =
-			frag_bucket(w->peers[p]->frag, h);
+		struct lb_frag_slot *b = frag_bucket(w->peers[p]->frag, h);
 
 		for (i = 0; i < LB_FRAG_WAYS; i++)
 			if (frag_read(&b[i], v) &&
 			    frag_same(v, src, dst, id, proto) &&
-			    (int32_t)(w->now - v->expire) < 0)
+			    (int32_t)(w->now - v->expire) < 0) {
+				if (w->peers[p] == w)
+					b[i].confirmed = 1;
 				return true;
+			}
 	}
 	return false;
 }

@@ -124,7 +124,10 @@ struct lb_frag_slot {
 	uint16_t svc;
 	uint8_t proto;      /**< 0 = never used */
 	uint8_t has_svc;    /**< svc counts the datagram's traffic */
-	uint8_t pad[6];
+	/** a later fragment followed it here (the owner's own view; a
+	 *  full bucket evicts only unconfirmed slots) */
+	uint8_t confirmed;
+	uint8_t pad[5];
 };
 
 /** A later fragment waiting for its first fragment's decision. */
@@ -197,6 +200,10 @@ struct lb_dp_params {
 	uint8_t idle;                      /**< enum lb_dp_idle */
 	uint32_t frag_hold_ms;             /**< 0: LB_FRAG_HOLD_MS */
 	uint32_t frag_ttl_ms;              /**< 0: LB_FRAG_TTL_MS */
+	/** the fragment memory's hash key, the same for every worker (they
+	 *  read each other's): random per process, so no one can aim a
+	 *  flood at a bucket; 0: LB_HASH_SEED */
+	uint32_t frag_seed;
 	/* this worker's share of each class's rate (lb_dp_rate_share());
 	 * 0 leaves a class unpoliced, but vrrp_pps, whose 0 means
 	 * LB_VRRP_PPS */
@@ -246,6 +253,7 @@ struct lb_worker {
 					        set points to it) */
 	uint32_t frag_hold_ms;
 	uint32_t frag_ttl_ms;
+	uint32_t frag_seed;
 	const volatile bool *quit;
 	struct lb_worker *const *peers;    /**< every worker, this one too */
 	uint16_t n_peers;

@@ -84,6 +84,7 @@
 	X(FRAG_FIRST,        e, "frag_first",        "first fragment: member remembered") \
 	X(FRAG_HIT,          e, "frag_hit",          "later fragment sent where its first fragment went") \
 	X(FRAG_HELD,         e, "frag_held",         "later fragment that came before its first fragment's decision: waited") \
+	X(FRAG_EVICTED,      e, "frag_evicted",      "first fragment remembered in the place of the oldest unconfirmed one (none of its later fragments had come) of a full bucket") \
 	X(VRRP_IN,           e, "vrrp_in",           "VRRP advertisement handed to the master for the exception interface (mode vrrp)") \
 	X(VRRP_PEER_IN,      e, "vrrp_peer_in",      "of vrrp_in: adverts of a sync peer (policed apart from other sources)") \
 	X(IP_OPTIONS,        e, "ip_options",        "IPv4 header with options (forwarded unchanged)") \
