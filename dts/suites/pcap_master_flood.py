@@ -49,10 +49,21 @@ def udp_to_own(src, sport):
 
 
 def member_answer(i):
-    """What fe1 sends back to a health check: a SYN-ACK from its address
-    and MAC to the own address."""
-    tcp = struct.pack("!HHIIBBHHH", 110, 40000 + i % 25000, 1000, 2000, 5 << 4,
-                      0x12, 65535, 0, 0)
+    """What fe1 sends back to an icmp health check: an echo reply from
+    its address and MAC to the own address (a TCP or UDP check's answers
+    count as such only for a check socket that waits for them, which a
+    pcap run has none of)."""
+    icmp = struct.pack("!BBHHH", 0, 0, 0, 0x4c42, i & 0xffff) + b"dsrlb-hc"
+    icmp = icmp[:2] + struct.pack("!H", csum(icmp)) + icmp[4:]
+    return (mac(PCAP_MAC) + mac(member_mac(1)) + b"\x08\x00" +
+            ipv4("198.51.100.11", OWN, 1, icmp))
+
+
+def member_reflection(i):
+    """What fe1 sends the balancer when someone forges SYNs with the
+    balancer's address: SYN-ACKs, to ports no check socket has."""
+    tcp = struct.pack("!HHIIBBHHH", 110, 1024 + i % 60000, 1000, 2000,
+                      5 << 4, 0x12, 65535, 0, 0)
     return (mac(PCAP_MAC) + mac(member_mac(1)) + b"\x08\x00" +
             ipv4("198.51.100.11", OWN, 6, tcp))
 
@@ -72,7 +83,7 @@ LANE_FLOOD = 60000     # frames of the flooded class, over the queues
 # frames of every other class, mixed in: fewer than a policer's burst
 # (64), so at file speed, whatever the pace, a class within its budget
 # loses nothing unless another class takes it
-LANE_EACH = 48
+LANE_EACH = 40
 
 
 def ipv4_ttl(src, dst, proto, payload, ttl):
@@ -121,6 +132,7 @@ LANES = {
                                       1024 + i % 60000),
                  "drop_own_policed"),
     "member": (member_answer, "drop_member_policed"),
+    "reflection": (member_reflection, "drop_own_policed"),
     "router": (lambda i: udp_onlink(ROUTER_MAC, ROUTER, 3784),
                "drop_router_policed"),
     "peer": (lambda i: udp_onlink(PEER_MAC, PEER, SYNC_PORT),
@@ -134,8 +146,9 @@ LANES = {
     "arp_stranger": (arp_stranger, "drop_arp_policed"),
 }
 # what floods: at the own address from anyone, members made to reflect
-# SYN-ACKs, junk VRRP adverts, strangers' ARP
-LANE_FLOODS = ("stranger", "member", "vrrp_junk", "arp_stranger")
+# SYN-ACKs (anyone's traffic: they answer no check), junk VRRP adverts,
+# strangers' ARP
+LANE_FLOODS = ("stranger", "reflection", "vrrp_junk", "arp_stranger")
 
 
 def write_pcap(path, frames):
@@ -172,8 +185,8 @@ class PcapMasterFlood(TestSuite):
         """Steps: per worker queue a pcap of the flood's datagrams (from
         random clients and ports), with, evenly among them, ARP requests
         for the VIP from the router (on queue 0, where ARP goes) and
-        SYN-ACKs from member fe1 (its address and MAC) to the own
-        address.
+        echo replies from member fe1 (its address and MAC: the answers
+        of icmp checks) to the own address.
         Verify: every ARP request for the VIP is answered (200 replies
         saying the VIP is at the port's MAC, to the router); nothing was
         lost at the master's rings (drop_master_ring_full,
@@ -255,18 +268,18 @@ class PcapMasterFlood(TestSuite):
         """Steps: for each of four floods at file speed (UDP at the own
         address from anyone, SYN-ACKs members are made to reflect, junk
         VRRP adverts from the segment, strangers' ARP), a pcap per worker
-        queue of the flood with, evenly among it, 48 frames of every
-        other class the master must see (48: within each policer's
+        queue of the flood with, evenly among it, 40 frames of every
+        other class the master must see (40: within each policer's
         burst, whatever the pace): BFD from the gateway and sync
         from a peer at TTL 255, VRRP adverts of that peer, health-check
-        answers (SYN-ACKs) of a member, ARP replies of a member and of
+        answers (echo replies) of a member, ARP replies of a member and of
         strangers, and the router's ARP requests for the VIP; mode vrrp
         with flow sync.
         Verify: the flooded class was policed (its counter grew); every
         other class lost nothing: its policer's counter did not move
         (VRRP: the junk and the peer share drop_vrrp, so every one of the
         peer's adverts must be in vrrp_peer_in; ARP: strangers and the
-        member share drop_arp_policed, so the master must have all 48
+        member share drop_arp_policed, so the master must have all 40
         of the member's replies, arp_reply_in), no ring to the
         master overflowed, every ARP request for the VIP was answered."""
         for flood in LANE_FLOODS:
@@ -283,10 +296,14 @@ class PcapMasterFlood(TestSuite):
                   not (flood.startswith("vrrp") and c.startswith("vrrp"))]
         mixed = [(c, i) for i in range(LANE_EACH) for c in others] + \
             [("arp_vip", i) for i in range(LANE_EACH)]
+        placed = {}
         for k, (c, i) in enumerate(mixed):
-            # ARP goes to queue 0 (RSS does not hash it); the rest
-            # spread; evenly placed in the flood
-            q = queues[0 if c.startswith("arp") else k % nq]
+            # ARP goes to queue 0 (RSS does not hash it); each other
+            # class half on each worker (classes that share a policer,
+            # strangers and reflection, then stay within its burst);
+            # evenly placed in the flood
+            placed[c] = placed.get(c, 0) + 1
+            q = queues[0 if c.startswith("arp") else placed[c] % nq]
             pos = (k * len(q)) // len(mixed)
             q.insert(pos, arp_for_vip() if c == "arp_vip" else
                      LANES[c][0](i))

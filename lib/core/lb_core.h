@@ -31,7 +31,8 @@ enum lb_mac_state {
 	LB_MAC_NONE = 0,   /**< not known yet: resolving */
 	LB_MAC_STATIC,     /**< from the configuration, never resolved */
 	LB_MAC_RESOLVED,   /**< learnt by ARP (kept while ARP goes unanswered) */
-	LB_MAC_FAILED,     /**< never answered ARP: unreachable */
+	LB_MAC_FAILED,     /**< never answered ARP, or stopped answering with
+				no health check covering it: unreachable */
 	LB_MAC_STATE_MAX,
 };
 
@@ -239,7 +240,9 @@ int lb_core_member_set_state(struct lb_core *core, unsigned int slot,
 /**
  * Set a member's resolved MAC, or (NULL) record that it never answered
  * ARP (LB_MAC_FAILED: unreachable, its flows move). A member whose ARP
- * refresh goes unanswered keeps its MAC: the caller does not call this.
+ * refresh goes unanswered keeps its MAC while a health check covers it
+ * (the check decides); one no check covers fails after
+ * arp.stale_retries unanswered requests (the caller passes NULL then).
  * A static MAC is never replaced. Marks the core dirty only on a change.
  */
 void lb_core_member_set_mac(struct lb_core *core, unsigned int slot,
