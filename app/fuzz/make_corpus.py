@@ -189,6 +189,116 @@ def main():
     for i, a in enumerate(answers):
         with open(os.path.join(dirs["fuzz_health"], "a%d" % i), "wb") as fh:
             fh.write(a)
+    # fuzz_pkt: what its bounds checks look at: a tagged ARP, TCP
+    # options, a first UDP fragment shorter than its UDP length, a later
+    # fragment, an ICMP error quoting a header with options, an echo
+    # request with IP options and an odd payload (checksums of the reply)
+    e = Ether(src="02:00:00:00:00:01", dst=PORT_MAC)
+    inner = raw(IP(src=VIP, dst=C, options=b"\x01\x01\x01\x00") /
+                UDP(sport=5060, dport=5062))
+    pkt_seeds = {
+        "arp_vlan": Ether(src="02:00:00:00:00:01",
+                          dst="ff:ff:ff:ff:ff:ff") / Dot1Q(vlan=7) /
+        ARP(psrc="198.51.100.1", pdst=VIP),
+        "tcp_options": e / IP(src=C, dst=VIP) /
+        TCP(sport=1000, dport=110, flags="S",
+            options=[("MSS", 1460), ("WScale", 7), ("SAckOK", b"")]),
+        "udp_first_frag": e / IP(src=C, dst=VIP, flags="MF", id=9) /
+        UDP(sport=5060, dport=5060, len=1208) / (b"y" * 32),
+        "tcp_later_frag": e / IP(src=C, dst=VIP, frag=3, proto=6) /
+        (b"z" * 24),
+        "icmp_error_options": e / IP(src="203.0.113.1", dst=VIP) /
+        ICMP(type=11, code=0) / inner[:32],
+        "echo_options": e / IP(src=C, dst=VIP, options=b"\x01\x01\x01\x00") /
+        ICMP(type=8, id=0x1234, seq=7) / b"odd",
+        # every other ICMP word 0: the reply's checksum is 0xffff, which
+        # the incremental update alone made 0x0000
+        "echo_minus_zero": e / IP(src=C, dst=VIP) / ICMP(type=8, id=0, seq=0),
+    }
+    for n, f in pkt_seeds.items():
+        with open(os.path.join(dirs["fuzz_pkt"], n), "wb") as fh:
+            fh.write(raw(f))
+    # fuzz_ctl: the write methods on both sockets (a call, a
+    # notification, in a batch beside reads), and a batch whose answers
+    # skip its valid notifications and answer the invalid ones with id
+    # null
+    ctl_seeds = {
+        "write": '{"jsonrpc":"2.0","method":"write","params":{"i":3},'
+                 '"id":7}',
+        "reset_note": '{"jsonrpc":"2.0","method":"reset"}',
+        "mixed": '[{"jsonrpc":"2.0","method":"reset","id":"r"},'
+                 '{"jsonrpc":"2.0","method":"write"},5,'
+                 '{"jsonrpc":"1.0","method":"none"}]',
+        "int_or_string": '{"jsonrpc":"2.0","method":"echo","params":'
+                         '{"s":"","p":"1-2","r":-5},"id":-1}',
+    }
+    for n, r in ctl_seeds.items():
+        with open(os.path.join(dirs["fuzz_ctl"], n), "w") as fh:
+            fh.write(r)
+    # fuzz_config: what the encoder writes differently from how it was
+    # given (fractional seconds, a /26 of VIPs, a port written as a
+    # string, an icmp check's port equal to the service's, a /32
+    # persistence netmask, defaults left out), high availability with
+    # flow sync, and ecmp
+    cfg3 = {
+        "ports": [{"name": "lan0", "device": "0000:00:08.0",
+                   "address": "198.51.100.2/24", "gateway": "198.51.100.1"},
+                  {"name": "lan1", "address": "192.0.2.2/25", "vlan": 4094}],
+        "exception_interface": "dsrlb0",
+        "vips": ["198.51.100.128/26", "198.51.100.100", "192.0.2.100"],
+        "flows": {"capacity": 1024, "syn_timeout": 1, "udp_timeout": 1},
+        "dataplane": {"idle": "interrupt", "rx_desc": 64, "mbufs": 2048,
+                      "frag_hold_ms": 1, "frag_ttl_ms": 60000},
+        "arp": {"reachable_time": 30.5, "probe_interval": 0.25,
+                "probes": 10, "retry_interval": 0.1},
+        "high_availability": {"mode": "vrrp", "start": "active",
+                              "vrrp_watchdog": 1.5,
+                              "sync": {"id": 4294967295, "port": 1,
+                                       "peers": ["198.51.100.3",
+                                                 "192.0.2.3"],
+                                       "bulk_wait_ms": 0}},
+        "members": [{"name": "a.b-c_d", "address": "192.0.2.10",
+                     "weight": 0, "source_ports": 40000,
+                     "state": "disabled"},
+                    {"name": "m2", "address": "198.51.100.12",
+                     "weight": 65535, "mac": "02:aa:bb:cc:dd:ee"}],
+        "services": [{"name": "ping", "vip": VIP, "protocol": "tcp",
+                      "port": "7", "scheduler": "sh", "members": [],
+                      "persistence": 0,
+                      "check": {"type": "icmp", "port": 7,
+                                "interval": 0.1234, "timeout": 0.1,
+                                "rise": 100, "fall": 1}},
+                     {"name": "dns", "vip": "*", "protocol": "udp",
+                      "port": 53, "stateless": True, "table_size": 7,
+                      "hash_fields": ["dst_port", "src_ip"]},
+                     {"name": "smtp", "vip": "192.0.2.100",
+                      "protocol": "tcp", "port": "25-26",
+                      "persistence": 86400,
+                      "persistence_netmask": "255.255.255.255",
+                      "members": ["m2"],
+                      "check": {"type": "smtp", "port": 25,
+                                "interval": 3600, "timeout": 3600}},
+                     {"name": "sip", "vip": VIP, "protocol": "udp",
+                      "port": 5060, "scheduler": "wlc", "members": ["m2"],
+                      "check": {"type": "sip", "transport": "tcp"}}],
+    }
+    with open(os.path.join(dirs["fuzz_config"], "ha_sync.json"), "w") as fh:
+        json.dump(cfg3, fh)
+    cfg4 = {
+        "ports": [{"name": "p", "address": "10.0.0.1/8"}],
+        "exception_interface": "kif",
+        "vips": ["10.1.0.0/24"],
+        "dataplane": {"idle": "poll"},
+        "high_availability": {"mode": "ecmp", "start": "standby",
+                              "announce_table": 4294967295},
+        "members": [{"name": "x", "address": "10.0.0.9"}],
+        "services": [{"name": "web", "vip": "10.1.0.1", "protocol": "tcp",
+                      "port": "80-81",
+                      "check": {"type": "http", "port": 80,
+                                "path": "/a?b=c"}}],
+    }
+    with open(os.path.join(dirs["fuzz_config"], "ecmp.json"), "w") as fh:
+        json.dump(cfg4, fh)
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@
  * EAL. */
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "lb_stats.h"
@@ -721,6 +722,32 @@ icmp_echo_reply_swaps_and_checksums(void **state)
 	assert_int_equal(lb_pkt_icmp_echo_reply(f.b, f.len, &pk), -EINVAL);
 }
 
+/* An echo request whose every other ICMP word is 0 (code, id, seq, no
+ * payload): the reply's checksum is 0xffff, never 0x0000 ("minus
+ * zero", what the incremental update alone gave: a receiver drops the
+ * reply). Found by fuzz_pkt's echo reply invariant. */
+static void
+icmp_echo_reply_checksum_never_minus_zero(void **state)
+{
+	static const char hex[] =
+		"02706361700002000000000108004500001c000100004001143f"
+		"cb007109c63364640800f7ff00000000";
+	uint8_t b[sizeof(hex) / 2];
+	struct lb_pkt pk;
+	unsigned int i, v;
+
+	(void)state;
+	for (i = 0; i < sizeof(b); i++) {
+		assert_int_equal(sscanf(hex + 2 * i, "%2x", &v), 1);
+		b[i] = (uint8_t)v;
+	}
+	assert_int_equal(lb_pkt_parse(b, sizeof(b), &pk), LB_PKT_IPV4);
+	assert_int_equal(lb_pkt_cksum(b + pk.l4_off, pk.l4_len, 0), 0xffff);
+	assert_int_equal(lb_pkt_icmp_echo_reply(b, sizeof(b), &pk), 0);
+	assert_int_equal(lb_load_be16(b + pk.l4_off + 2), 0xffff);
+	assert_int_equal(lb_pkt_cksum(b + pk.l4_off, pk.l4_len, 0), 0xffff);
+}
+
 static void
 arp_build_and_read_round_trip(void **state)
 {
@@ -787,6 +814,7 @@ main(void)
 		cmocka_unit_test(icmp_inner_reads_the_quoted_flow),
 		cmocka_unit_test(icmp_inner_refuses_short_quotes),
 		cmocka_unit_test(icmp_echo_reply_swaps_and_checksums),
+		cmocka_unit_test(icmp_echo_reply_checksum_never_minus_zero),
 		cmocka_unit_test(arp_build_and_read_round_trip),
 		cmocka_unit_test(arp_request_turned_into_reply_in_place),
 	};

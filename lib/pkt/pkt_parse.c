@@ -269,6 +269,15 @@ lb_pkt_icmp_echo_reply(uint8_t *data, uint32_t len, const struct lb_pkt *pkt)
 	sum += LB_ICMP_ECHO_REPLY << 8;
 	while (sum >> 16)
 		sum = (sum & 0xffff) + (sum >> 16);
+	/* ~sum is 0 where the one's complement sum came out as "minus
+	 * zero" (every other word of the message 0: the right checksum
+	 * is 0xffff): only a sum over the message tells */
+	if ((uint16_t)~sum == 0) {
+		lb_store_be16(icmp + 2, 0);
+		sum = (uint16_t)~lb_pkt_cksum(icmp, pkt->l4_len, 0);
+		lb_store_be16(icmp + 2, (uint16_t)sum);
+		return 0;
+	}
 	lb_store_be16(icmp + 2, (uint16_t)~sum);
 	return 0;
 }
