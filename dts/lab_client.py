@@ -22,7 +22,13 @@
 Each TCP connection reads the greeting (or sends GET for 8100), says
 goodbye the protocol's way and reads until the server closes; it counts
 as ok only if all of that worked. The frontend's name is taken from its
-greeting.
+greeting. As a real client does, a connect that times out (no answer to
+the SYN and its retransmits: a frame lost, or late, on a loaded
+machine) is tried again on a new socket, up to CONNECT_ATTEMPTS times
+in all ("attempts" in each result; the loop's summary counts in
+"retried" the connections that needed more than one); a refused or
+reset connect, any error after the connection is made, and a wrong
+greeting are failures at once.
 
 sessions prints "started " and a JSON list, one entry per session:
 {"sport": its source port, "server": the greeting's name} or, for one
@@ -48,14 +54,36 @@ import time
 
 GOODBYE = {110: b"QUIT\r\n", 143: b"a LOGOUT\r\n", 25: b"QUIT\r\n"}
 EXPECT = {110: b"+OK", 143: b"* OK", 25: b"220", 8100: b"HTTP/1.0 200"}
+CONNECT_ATTEMPTS = 3
+
+
+def connect(addr, port, timeout, r):
+    """A socket connected to addr:port, the connect tried again on a new
+    socket (a new source port) when it times out, up to
+    CONNECT_ATTEMPTS times in all (r["attempts"]); any other error, or
+    the last timeout, is raised."""
+    for n in range(1, CONNECT_ATTEMPTS + 1):
+        r["attempts"] = n
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.settimeout(timeout)
+        try:
+            s.connect((addr, port))
+            return s
+        except socket.timeout:
+            s.close()
+            if n == CONNECT_ATTEMPTS:
+                raise
+        except OSError:
+            s.close()
+            raise
+    raise AssertionError("not reached")
 
 
 def tcp_once(addr, port, timeout=3.0):
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    s.settimeout(timeout)
-    r = {"ok": False}
+    r = {"ok": False, "attempts": 0}
+    s = None
     try:
-        s.connect((addr, port))
+        s = connect(addr, port, timeout, r)
         if port == 8100:
             s.sendall(b"GET / HTTP/1.0\r\nHost: lab\r\n\r\n")
         data = b""
@@ -88,7 +116,8 @@ def tcp_once(addr, port, timeout=3.0):
     except OSError as e:
         r["error"] = "%s: %s" % (type(e).__name__, e)
     finally:
-        s.close()
+        if s is not None:
+            s.close()
     return r
 
 
@@ -133,13 +162,16 @@ def sip_once(addr, timeout=2.0, size=0):
 def loop(addr, port):
     stop = []
     signal.signal(signal.SIGTERM, lambda *a: stop.append(1))
-    summary = {"ok": 0, "failed": 0, "servers": {}, "errors": [], "log": []}
+    summary = {"ok": 0, "failed": 0, "servers": {}, "errors": [], "log": [],
+               "retried": 0}
     print("started", flush=True)
     while not stop:
         start = time.time()
         r = tcp_once(addr, port)
         summary["log"].append([round(start, 4),
                                r.get("server") if r["ok"] else None])
+        if r["attempts"] > 1:
+            summary["retried"] += 1
         if r["ok"]:
             summary["ok"] += 1
             srv = r.get("server", "?")

@@ -1,10 +1,11 @@
 # SPDX-License-Identifier: BSD-3-Clause
 # Copyright(c) 2026 The dsrlb authors
 """The control plane under stress in the namespace lab, with real
-traffic: a thousand changes a second for a minute, and a hundred
-clients hammering the control socket. Meant to run with dsrlb built
-with ASan/UBSan too (DSRLB_BUILD=build-asan, ASAN_OPTIONS=detect_leaks=1):
-the suite's tear-down fails on a non-zero exit or a sanitizer report."""
+traffic: 60,000 changes paced at a thousand a second (a minute), each
+answered, and a hundred clients hammering the control socket. Meant to
+run with dsrlb built with ASan/UBSan too (DSRLB_BUILD=build-asan,
+ASAN_OPTIONS=detect_leaks=1): the suite's tear-down fails on a non-zero
+exit or a sanitizer report."""
 
 import json
 import os
@@ -18,8 +19,11 @@ from framework import Ctl, TestFailure, verify
 from labnet import DTS, verify_sessions_answered
 from runtime_lab import FRONTENDS, RuntimeLab, failures
 
-# seconds of churn (the issue asks for 60; shorter for a quick look)
-CHURN_SECONDS = float(os.environ.get("DSRLB_CHURN_SECONDS", "60"))
+# changes made and answered, in all: a minute at the rate aimed at (the
+# issue asks for 60 s); fewer for a quick look. The case ends when they
+# have all been answered, however long that takes: the count is what it
+# asserts, the rate is only printed
+CHURN_CHANGES = int(os.environ.get("DSRLB_CHURN_CHANGES", "60000"))
 CHURN_RATE = 1000           # changes per second aimed at, in all
 # control connections the changes are spread over: dsrlb answers a
 # bounded number of one client's requests per pass of its master loop
@@ -27,7 +31,10 @@ CHURN_RATE = 1000           # changes per second aimed at, in all
 # several changes one snapshot, as several operators' tools would
 CHURN_CONNECTIONS = 8
 BATCH = 10                  # changes sent before reading their answers
-FE5_UP_SECONDS = 3.0        # how long the fifth member stays each time
+# how long the fifth member stays each time: in changes of its
+# connection (3 s at the rate aimed at), so that the number of its add
+# and remove cycles follows from the count, not from the clock
+FE5_UP_CHANGES = 3 * CHURN_RATE // CHURN_CONNECTIONS
 HAMMER_SECONDS = 20
 HAMMER = {"valid": 30, "invalid": 20, "oversized": 10, "slow": 10,
           "never-read": 20, "idle": 10}
@@ -74,12 +81,15 @@ class Pipe:
 
 
 class Churn:
-    """Changes at a steady rate (rate a second) on one connection, in
-    batches: weights and drain/up of the members, and (if fe5 is given:
-    one Churn only) the fifth member added, kept a few seconds, removed
-    (with drain) and, once gone, added again. fe1 is never drained nor
-    given weight 0, so every service always has a member to take new
-    connections: every connection must succeed."""
+    """A fixed number of changes on one connection, in batches, paced at
+    a steady rate (rate a second, aimed at: a slower dsrlb only makes it
+    take longer): weights and drain/up of the members, and (if fe5 is
+    given: one Churn only) the fifth member added, kept for
+    FE5_UP_CHANGES changes, removed (with drain) and, once gone, added
+    again. fe1 is never drained nor given weight 0, so every service
+    always has a member to take new connections: every connection must
+    succeed. changes counts the change requests answered (with a result
+    or an error: errors lists the first of those)."""
 
     def __init__(self, path, fe5, fe5_addr, rate, seed=7):
         self.p = Pipe(path)
@@ -88,10 +98,13 @@ class Churn:
         self.fe5 = fe5
         self.fe5_addr = fe5_addr
         self.fe5_state = "absent"       # present, removing
-        self.fe5_since = 0.0
+        self.fe5_since = 0              # changes answered at its add
         self.changes = 0
+        self.refused = 0
         self.by_method = {}
         self.errors = []
+        self.failure = None
+        self.elapsed = 0.0
         self.cycles = 0
         self.removed_at_once = 0
 
@@ -107,7 +120,7 @@ class Churn:
         return "member.set", {"name": name,
                               "state": self.rnd.choice(["drain", "up"])}
 
-    def fe5_step(self, now):
+    def fe5_step(self):
         """The fifth member's next request, if one is due."""
         if self.fe5 is None:
             return None
@@ -115,16 +128,17 @@ class Churn:
             return "member.add", {"name": self.fe5, "address": self.fe5_addr,
                                   "weight": self.rnd.randint(1, 200)}
         if self.fe5_state == "present" and \
-                now - self.fe5_since >= FE5_UP_SECONDS:
+                self.changes - self.fe5_since >= FE5_UP_CHANGES:
             return "member.remove", {"name": self.fe5}
         return None
 
-    def run(self, seconds):
+    def run(self, count):
+        """count changes, each answered (Pipe.batch fails on a lost or
+        misplaced answer)."""
         start = time.monotonic()
-        end = start + seconds
         next_batch = start
         next_poll = start
-        while time.monotonic() < end:
+        while self.changes < count:
             now = time.monotonic()
             if now < next_batch:
                 time.sleep(next_batch - now)
@@ -135,8 +149,9 @@ class Churn:
             present = list(FRONTENDS)
             if self.fe5_state == "present":
                 present.append(self.fe5)
-            calls = [self.change(present) for _ in range(BATCH - 1)]
-            last = self.fe5_step(now)
+            n = min(BATCH, count - self.changes)
+            calls = [self.change(present) for _ in range(n - 1)]
+            last = self.fe5_step()
             calls.append(last or self.change(present))
             if self.fe5_state == "removing" and now >= next_poll:
                 calls.append(("members.list", {}))
@@ -151,12 +166,13 @@ class Churn:
                 self.changes += 1
                 self.by_method[method] = self.by_method.get(method, 0) + 1
                 if "error" in a:
+                    self.refused += 1
                     if len(self.errors) < 20:
                         self.errors.append((method, params, a["error"]))
                     continue
                 if method == "member.add":
                     self.fe5_state = "present"
-                    self.fe5_since = time.monotonic()
+                    self.fe5_since = self.changes
                     self.cycles += 1
                 elif method == "member.remove":
                     if a["result"]["removed"]:
@@ -167,25 +183,26 @@ class Churn:
         self.elapsed = time.monotonic() - start
         self.p.close()
 
-    def run_safe(self, seconds):
+    def run_safe(self, count):
         """run() for a thread: an exception is kept for the test."""
-        self.failure = None
+        start = time.monotonic()
         try:
-            self.run(seconds)
+            self.run(count)
         except Exception as e:   # noqa: B902 - reported by the test
             self.failure = e
-            self.elapsed = seconds
+            self.elapsed = time.monotonic() - start
             self.p.close()
 
 
 class LabControlStress(RuntimeLab):
     """The control plane under stress while traffic flows (2 workers,
     the runtime lab: checks on pop3, imap and smtp; a fifth frontend
-    namespace, fe5, that the cases add and remove): a thousand changes
-    a second for a minute; a hundred clients hammering the control
-    socket. Run it with an ASan build as well: tear-down fails if dsrlb
-    does not exit 0 or its log has a sanitizer report (leaks are
-    reported at exit with ASAN_OPTIONS=detect_leaks=1)."""
+    namespace, fe5, that the cases add and remove): 60,000 changes
+    paced at a thousand a second, each answered; a hundred clients
+    hammering the control socket. Run it with an ASan build as well:
+    tear-down fails if dsrlb does not exit 0 or its log has a sanitizer
+    report (leaks are reported at exit with
+    ASAN_OPTIONS=detect_leaks=1)."""
 
     def traffic(self):
         """A client opening SMTP (wrr) connections one after another,
@@ -215,35 +232,45 @@ class LabControlStress(RuntimeLab):
 
     def test_churn_1000_changes_per_second(self):
         """Steps: while the traffic runs (SMTP and POP3 connections one
-        after another, 16 IMAP sessions), for 60 s, changes at 1,000 a
-        second over 8 control connections, 10 per batch: random weights
-        (0-200; fe1 1-200) and drain/up (fe2..fe4, and fe5 while it is
-        there: never fe1), and fe5, backed by its frontend namespace,
-        added, kept 3 s, removed with drain, added again once gone;
-        then the boot state back, members checked.
-        Verify: every change was answered with a result (no error, no
-        lost answer); dsrlb is alive; not one connection failed (fe1 is
-        always up with a weight, the other members only drained or
-        weighted: nothing takes a flow from a healthy member) and every
-        session answered every NOOP; fe5 went through several add and
-        remove cycles. The rate achieved is printed, not asserted."""
+        after another, 16 IMAP sessions), 60,000 changes
+        (DSRLB_CHURN_CHANGES) over 8 control connections, 7,500 each,
+        10 per batch, paced at 1,000 a second in all (a minute if dsrlb
+        keeps up): random weights (0-200; fe1 1-200) and drain/up
+        (fe2..fe4, and fe5 while it is there: never fe1), and fe5,
+        backed by its frontend namespace, added, kept for 375 changes
+        of its connection (3 s at that pace), removed with drain, added
+        again once gone; each connection stops once its share is
+        answered; then the boot state back, members checked.
+        Verify: every connection had each of its changes answered, in
+        order (exactly its share: 60,000 in all), every one with a
+        result (no error, no lost answer); dsrlb is alive; not one
+        connection failed (fe1 is always up with a weight, the other
+        members only drained or weighted: nothing takes a flow from a
+        healthy member) and every session answered every NOOP; fe5 went
+        through several add and remove cycles. The rate achieved is
+        printed, not asserted."""
         lab = self.lab
         fe5 = "fe%d" % self.fe5
         loops, sessions, started = self.traffic()
         stats0 = self.ctl.call("stats")
+        share = CHURN_CHANGES // CHURN_CONNECTIONS
         churns = [Churn(self.sock, fe5 if i == 0 else None,
                         lab.fe_addr(self.fe5),
                         CHURN_RATE / CHURN_CONNECTIONS, seed=7 + i)
                   for i in range(CHURN_CONNECTIONS)]
-        threads = [threading.Thread(target=c.run_safe,
-                                    args=(CHURN_SECONDS,), daemon=True)
+        threads = [threading.Thread(target=c.run_safe, args=(share,),
+                                    daemon=True)
                    for c in churns]
         for t in threads:
             t.start()
+        # only bounds a hang: ten times the paced duration, and more
+        deadline = time.monotonic() + 10 * CHURN_CHANGES / CHURN_RATE + 120
         for t in threads:
-            t.join(CHURN_SECONDS + 120)
+            t.join(max(0.0, deadline - time.monotonic()))
         churn = churns[0]
-        for c in churns:
+        for c, t in zip(churns, threads):
+            verify(not t.is_alive(), "a churn connection hangs with %d of "
+                   "%d changes answered" % (c.changes, share))
             verify(c.failure is None, "a churn connection failed: %r"
                    % c.failure)
         self.verify_alive()
@@ -268,8 +295,17 @@ class LabControlStress(RuntimeLab):
                  conns[0]["ok"], conns[1]["ok"],
                  w1["flow_rescheduled"] - w0["flow_rescheduled"],
                  w1["drop_no_member"] - w0["drop_no_member"]))
-        verify(not errors, "%d changes refused: %s"
-               % (len(errors), errors[:5]))
+        # each connection stopped at its share, every change answered
+        # (Pipe.batch fails on a lost or misplaced answer) and none
+        # refused: the count made is the count answered
+        answered = [c.changes for c in churns]
+        verify(answered == [share] * CHURN_CONNECTIONS and
+               changes == share * CHURN_CONNECTIONS,
+               "changes answered per connection %s, not %d each"
+               % (answered, share))
+        refused = sum(c.refused for c in churns)
+        verify(refused == 0, "%d of %d changes refused: %s"
+               % (refused, changes, errors[:5]))
         verify(churn.cycles >= 2, "fe5 added only %d times" % churn.cycles)
 
     def test_socket_hammered_by_100_clients(self):

@@ -12,7 +12,7 @@ import time
 from framework import TestSuite, verify, wait_for
 from halab import HaLab, ANNOUNCE_TABLE, VIP
 from hostile import SPOOFED, finish_flood, flood
-from labnet import verify_sessions_answered, servers
+from labnet import CLIENT, verify_sessions_answered, servers
 
 SESSIONS = 50           # POP3, and as many IMAP: 100 sessions
 # the own-address flood: twice what the policers let through in all
@@ -72,6 +72,27 @@ class LabHaEcmp(TestSuite):
         return {b.name: b.stats()["workers"]["flow_new"]
                 for b in self.lab.lbs}
 
+    @staticmethod
+    def session_flows(b, sets):
+        """The sessions of sets (lab.open_session_sets) that b's flow
+        tables hold: {(port, client port): {members}}."""
+        want = {(port, s["sport"]) for port, _, started in sets
+                for s in started}
+        got = {}
+        params = {"client": CLIENT, "limit": 10000}
+        while True:
+            r = b.call("flows.list", params)
+            for f in r["flows"]:
+                key = (f["port"], f["client_port"])
+                # a live session's flow: not a "closing" one left by
+                # an earlier connection from the same port
+                if f["protocol"] == "tcp" and key in want and \
+                        f["state"] in ("established", "mid"):
+                    got.setdefault(key, set()).add(f["member"])
+            if not r.get("next"):
+                return got
+            params = dict(params, cursor=r["next"])
+
     def verify_sessions(self, summaries):
         for port, summary, started in summaries:
             failed = [s for s in summary["sessions"] if s["failed"]]
@@ -94,9 +115,29 @@ class LabHaEcmp(TestSuite):
             self.lab.wait_session_sets(sets, 2)
             opened = self.flow_new()
             spread = {n: opened[n] - base[n] for n in opened}
-            verify(all(v > 0 for v in spread.values()),
-                   "sessions did not spread over the balancers: new flows "
-                   "%s" % spread)
+            greeted = {(port, s["sport"]): s["server"]
+                       for port, _, started in sets for s in started}
+            held = {b.name: self.session_flows(b, sets) for b in lab.lbs}
+            # each of the 2 * SESSIONS sessions is in exactly one
+            # balancer's table (the router's L4 hash picks one, there is
+            # no sync), bound to the frontend that greeted it; each
+            # balancer holds some (the spread) and made new flows
+            where = {}
+            for name, fl in held.items():
+                for k, members in fl.items():
+                    where.setdefault(k, []).append((name, members))
+            odd = sorted((k, where.get(k), srv) for k, srv in greeted.items()
+                         if [m for _, m in where.get(k, [])] != [{srv}])
+            verify(len(greeted) == 2 * SESSIONS and not odd,
+                   "sessions not in exactly one balancer bound to the "
+                   "frontend that greeted them ((port, sport), where, "
+                   "greeted by): %d of %d: %s" % (len(odd), len(greeted),
+                                                   odd[:5]))
+            verify(all(held[n] and spread[n] > 0 for n in spread),
+                   "sessions did not spread over the balancers: sessions "
+                   "held %s, new flows %s" % (
+                       {n: len(v) for n, v in held.items()}, spread))
+            on_victim = held[victim.name]
             mid0 = {b.name: b.stats()["workers"]["flow_midstream"]
                     for b in others}
             t0 = time.monotonic()
@@ -112,8 +153,23 @@ class LabHaEcmp(TestSuite):
             self.lab.wait_session_sets(sets, 3)
             took = {b.name: b.stats()["workers"]["flow_midstream"] -
                     mid0[b.name] for b in others}
-            verify(sum(took.values()) > 0, "no balancer took a session "
-                   "over: flow_midstream %s" % took)
+            # every session the victim held moved to the others, which
+            # had no entry for it: one mid-stream entry each at least
+            # (>=: a stray late packet of an ended connection makes one
+            # too); and they now hold every session, as greeted
+            verify(sum(took.values()) >= len(on_victim),
+                   "%d sessions were on %s, flow_midstream grew %s" % (
+                       len(on_victim), victim.name, took))
+            now = {}
+            for b in others:
+                for k, members in self.session_flows(b, sets).items():
+                    now.setdefault(k, set()).update(members)
+            lost = sorted((k, now.get(k), srv) for k, srv in greeted.items()
+                          if now.get(k) != {srv})
+            verify(not lost, "%s do not hold %d of %d sessions as greeted "
+                   "((port, sport), members, greeted by): %s" % (
+                       [b.name for b in others], len(lost), len(greeted),
+                       lost[:5]))
             # back: the same dsrlb, announcing again through its BIRD
             t0 = time.monotonic()
             victim.start(config)
@@ -139,8 +195,8 @@ class LabHaEcmp(TestSuite):
         each from a new source port.
         Verify: every one is served; both balancers created flows for
         them (flow_new grew on each: the router spreads by the L4
-        hash); the router's route for the VIP has both balancers as
-        next hops."""
+        hash; by at least 40 in all); the router's route for the VIP
+        has both balancers as next hops."""
         lab = self.lab
         verify(lab.vip_next_hops() == sorted(b.addr for b in lab.lbs),
                "next hops %s" % lab.vip_next_hops())
@@ -153,16 +209,23 @@ class LabHaEcmp(TestSuite):
         spread = {n: now[n] - base[n] for n in now}
         print("    new flows per balancer %s, servers %s"
               % (spread, servers(res)))
-        verify(all(v > 0 for v in spread.values()),
-               "connections did not spread over the balancers: %s" % spread)
+        # each connection is a new flow on one balancer (a connect the
+        # client retried is one more): 40 in all, on both
+        verify(all(v > 0 for v in spread.values()) and
+               sum(spread.values()) >= 40,
+               "40 connections made new flows %s on the balancers" % spread)
 
     def test_b_kill_one_balancer(self):
         """Steps: 50 POP3 and 50 IMAP sessions (maglev), a NOOP on each
         every 250 ms; kill -9 balancer 2; then start it again.
-        Verify: the sessions spread over both balancers; after the kill,
+        Verify: the sessions spread over both balancers: each of the 100
+        is in exactly one balancer's flow table (flows.list), bound to
+        the frontend that greeted it, and both hold some; after the kill,
         the router's kernel route for the VIP has one next hop less and
         its BIRD no route via the killed balancer; the other balancer
-        takes sessions over mid-stream; every session answers every
+        takes over mid-stream every session the killed one held
+        (flow_midstream grew by at least that many) and then holds all
+        100, as greeted; every session answers every
         NOOP, from the frontend that greeted it, across the kill and
         the return (which puts the balancer back as a next hop)."""
         self.kill_and_return(self.lab.lbs[1])

@@ -12,7 +12,7 @@ import time
 from framework import TestSuite, verify, wait_for
 from halab import HaLab, wait_vrrp, VIP
 from hostile import add_attacker, finish_flood, flood, remove_namespace
-from labnet import verify_sessions_answered, servers
+from labnet import CLIENT, verify_sessions_answered, servers
 
 CHECK = {"interval": 0.5, "timeout": 0.4, "rise": 2, "fall": 3}
 CHECKS = {"pop3": dict(CHECK, type="pop3"),
@@ -130,8 +130,39 @@ class LabHaVrrp(TestSuite):
                 p[ARP].pdst == VIP and p[ARP].hwsrc == mac and
                 p.src == mac]
 
+    @staticmethod
+    def greeted(sets):
+        """{(port, client port): the frontend that greeted it} of every
+        session of sets."""
+        return {(port, s["sport"]): s["server"]
+                for port, _, started in sets for s in started}
+
+    @staticmethod
+    def session_flows(b, sets):
+        """The sessions of sets that b's flow tables hold: {(port, client
+        port): {members}} (a set: a synced flow may be in its home
+        worker's table and copied into the one RSS gives it)."""
+        want = {(port, s["sport"]) for port, _, started in sets
+                for s in started}
+        got = {}
+        params = {"client": CLIENT, "limit": 10000}
+        while True:
+            r = b.call("flows.list", params)
+            for f in r["flows"]:
+                key = (f["port"], f["client_port"])
+                # a live session's flow: not a "closing" one left by
+                # an earlier connection from the same port
+                if f["protocol"] == "tcp" and key in want and \
+                        f["state"] in ("established", "mid"):
+                    got.setdefault(key, set()).add(f["member"])
+            if not r.get("next"):
+                return got
+            params = dict(params, cursor=r["next"])
+
     def failover(self, scheduler, sync):
-        """The case: see test_failover_maglev."""
+        """The case: see test_failover_maglev. Returns (active, standby,
+        its stats before and after it took over, the sessions it held
+        synced flows of before: {(port, client port): {member}})."""
         lab = self.lab
         active, standby = self.start_pair(scheduler, sync)
         # the active answers for the VIP (ICMP echo included)
@@ -153,7 +184,24 @@ class LabHaVrrp(TestSuite):
                     "sync_flows_in"] > 0, "%s: synced flows in"
                     % standby.name, timeout=30)
                 self.lab.wait_session_sets(sets, 2)
+            greeted = self.greeted(sets)
             before = standby.stats()
+            # what the standby knows of the sessions before the kill: a
+            # standby drops traffic to the VIP before any flow table
+            # (drop_standby), so only flow sync can have put them there
+            synced = self.session_flows(standby, sets)
+            if sync:
+                # wrr placed about 3 in 4 sessions elsewhere than the
+                # Maglev hash would: those were synced, none at all
+                # means no sync (the wait above is for a counter only)
+                verify(synced, "%s holds no synced flow of the %d sessions"
+                       % (standby.name, len(greeted)))
+            wrong = {k: v for k, v in synced.items() if v != {greeted[k]}}
+            verify(not wrong if sync else not synced,
+                   "%s holds flows of sessions before the takeover (%s): %s"
+                   % (standby.name, "synced to another frontend than the "
+                      "one that greeted them" if sync else "with no sync",
+                      sorted((wrong if sync else synced).items())[:5]))
             cap = lab.capture(lab.ns_seg, "seg", "arp")
             t0 = time.monotonic()
             rc = self.crash(active)
@@ -168,6 +216,7 @@ class LabHaVrrp(TestSuite):
             self.lab.wait_session_sets(sets, 3)
             self.verify_new_connections()
             took_over = standby.stats()
+            carried = self.session_flows(standby, sets)
             # the old active comes back, as standby
             t0 = time.monotonic()
             self.come_back(active)
@@ -175,10 +224,20 @@ class LabHaVrrp(TestSuite):
             if sync:
                 # it asked its peer for every flow to sync (bulk sync on
                 # start) and has them
-                wait_for(lambda: (active.ha_status().get("sync") or {}).get(
-                    "bulk") == "done" and active.stats()["master"][
-                    "sync_flows_in"] > 0, "%s: the bulk sync from %s"
-                    % (active.name, standby.name), timeout=30)
+                # for the sessions too: the survivor's flows that the
+                # hash cannot recompute are those that were synced to it
+                # before (the members did not change), so the bulk sync
+                # gives back every one of them, to the same frontend
+                def bulk_done():
+                    if (active.ha_status().get("sync") or {}).get(
+                            "bulk") != "done":
+                        return False
+                    has = self.session_flows(active, sets)
+                    return all(has.get(k) == v for k, v in synced.items())
+                wait_for(bulk_done, "%s: the bulk sync from %s, with the "
+                         "%d synced sessions' flows" % (
+                             active.name, standby.name, len(synced)),
+                         timeout=30)
             self.verify_standby_hears(active, standby)
             self.lab.wait_session_sets(sets, 3)
             # and takes over in turn (with what the bulk sync gave it)
@@ -222,11 +281,28 @@ class LabHaVrrp(TestSuite):
             spread = servers([dict(s, ok=True) for s in started])
             verify(len(spread) >= 2, "port %d: sessions all on %s"
                    % (port, spread))
-        # the survivor carried every session from the takeover on
-        verify(w1["flow_midstream"] + took_over["master"].get(
-            "sync_flows_in", 0) > w0["flow_midstream"],
-            "%s took no session over: %s" % (standby.name, w1))
-        return active, standby, before, took_over
+        # the survivor carried every one of the 2 * SESSIONS sessions
+        # from the takeover on: each is in its tables, bound to the
+        # frontend that greeted it (sessions that answer could also go
+        # there statelessly, by the hash: this is the state)
+        lost = sorted((k, carried.get(k), srv) for k, srv in greeted.items()
+                      if carried.get(k) != {srv})
+        verify(len(greeted) == 2 * SESSIONS and not lost,
+               "%s carries %d of %d sessions as greeted; (port, sport), "
+               "its members, greeted by: %s" % (
+                   standby.name, len(greeted) - len(lost), len(greeted),
+                   lost[:5]))
+        # and made an entry mid-stream (no SYN: the consistent hash, or
+        # a copy of a synced flow from its home worker) for every
+        # session it held no synced flow of: with Maglev and no sync,
+        # all 2 * SESSIONS. A synced flow whose home is the worker RSS
+        # gives it needs none, hence >= only for those
+        grew = w1["flow_midstream"] - w0["flow_midstream"]
+        verify(grew >= 2 * SESSIONS - len(synced),
+               "%s: flow_midstream grew %d over the takeover, for %d "
+               "sessions of which %d were synced" % (
+                   standby.name, grew, 2 * SESSIONS, len(synced)))
+        return active, standby, before, took_over, synced
 
     def verify_new_connections(self):
         """New POP3 and IMAP connections through the active balancer."""
@@ -275,7 +351,11 @@ class LabHaVrrp(TestSuite):
         segment, and new connections work; the returned dsrlb is
         standby (status active false) with keepalived BACKUP, and passes
         the active's adverts to its kernel; every session answers every
-        NOOP from the frontend that greeted it, across both takeovers."""
+        NOOP from the frontend that greeted it, across both takeovers.
+        The standby held no flow of the sessions before the first kill;
+        after it, its tables hold all 50, each bound to the frontend
+        that greeted it, and flow_midstream grew by at least 50 (every
+        session taken over mid-stream)."""
         self.failover("maglev", sync=False)
 
     def test_failover_wrr_sync(self):
@@ -284,14 +364,24 @@ class LabHaVrrp(TestSuite):
         peer), the first kill once the standby has taken synced flows
         in, the second once the returned balancer has finished its bulk
         sync (its peer's flows, asked for at start).
-        Verify: as test_failover_maglev; the standby took synced flows
-        in and dropped none of its peer's messages; the returned
-        balancer's bulk sync is done with flows in. The wrr flows that
+        Verify: as test_failover_maglev, except that before the first
+        kill the standby holds synced flows of sessions (at least one,
+        each bound to the frontend that greeted it; sync_flows_in at
+        least as many) and flow_midstream grew by at least 50 less
+        those; it dropped none of its peer's messages; the returned
+        balancer's bulk sync is done and gave it every one of those
+        synced session flows, bound to the same frontend. The wrr flows that
         Maglev would put elsewhere survive the two takeovers only so."""
-        active, standby, before, took = self.failover("wrr", sync=True)
+        active, standby, before, took, synced = self.failover("wrr",
+                                                              sync=True)
         m = took["master"]
-        verify(m["sync_flows_in"] > 0 and m["sync_msgs_in"] > 0,
-               "%s got no synced flow: %s" % (standby.name, m))
+        # every synced session flow it held came in a record (this
+        # dsrlb started in this case), up to 64 records a message
+        verify(m["sync_flows_in"] >= len(synced) > 0 and
+               m["sync_msgs_in"] >= (len(synced) + 63) // 64,
+               "%s held %d synced session flows, from sync_flows_in %d, "
+               "sync_msgs_in %d" % (standby.name, len(synced),
+                                    m["sync_flows_in"], m["sync_msgs_in"]))
         verify(m["sync_drop_source"] == 0 and m["sync_drop_id"] == 0 and
                m["sync_drop_malformed"] == 0,
                "%s dropped its peer's sync messages: %s" % (standby.name, m))
@@ -442,6 +532,11 @@ class LabHaVrrp(TestSuite):
         ]
         for what, src, payload, counter in cases:
             base, m = send(src, payload, counter)
+            # one forged frame, one drop: only it can be dropped so (the
+            # peer sends from its address, with the right id, whole)
+            verify(m[counter] == base[counter] + 1, "%s: %s went %d -> %d "
+                   "for one message" % (what, counter, base[counter],
+                                        m[counter]))
             for k in ("sync_msgs_in", "sync_flows_in"):
                 verify(m[k] == base[k], "%s: %s went %d -> %d" % (
                     what, k, base[k], m[k]))

@@ -6,7 +6,12 @@ path, health checks and failover with real traffic."""
 from framework import verify, wait_for, TestSuite
 from labnet import OWN, VIP, Lab, SERVICES, servers
 
-CHECK = {"interval": 0.5, "timeout": 0.4, "rise": 2, "fall": 3}
+# generous timeouts: the cases' verdicts (every check up and passing,
+# fe2 down only by its refused checks, fe2 still serving SMTP) must not
+# depend on a frontend answering within a fraction of a second on a
+# loaded machine; a check failed by a timeout here means an answer
+# took a second
+CHECK = {"interval": 1, "timeout": 1, "rise": 2, "fall": 3}
 CHECKS = {"pop3": dict(CHECK, type="pop3"),
           "imap": dict(CHECK, type="imap"),
           "smtp": dict(CHECK, type="smtp"),
@@ -44,6 +49,35 @@ class LabHealth(TestSuite):
             if c["service"] == service and c["member"] == member:
                 return c
         raise AssertionError("no check %s/%s" % (service, member))
+
+    def watch_transition(self, service, member, state, base, in_a_row, n):
+        """Poll the check of service/member (health.list) until it says
+        state, and verify every sample taken on the way against the
+        rise/fall machine: it says state exactly when in_a_row(sample,
+        base), the results in a row since base that lead there, is at
+        least n. health.list reads runs, failures and state together
+        (the master updates them in one step), so this holds for
+        whatever samples the polling happens to get: no bound on how
+        many checks ran meanwhile. Returns the sample that says
+        state."""
+        samples = []
+
+        def reached():
+            c = self.checks_of(service, member)
+            samples.append(c)
+            return c["state"] == state and c
+        last = wait_for(reached, "%s/%s %s" % (service, member, state),
+                        timeout=60, interval=0.05)
+        odd = [(c["state"], in_a_row(c, base), c["runs"], c["last"])
+               for c in samples
+               if (c["state"] == state) != (in_a_row(c, base) >= n)]
+        verify(not odd, "%s/%s: %s, not after %d in a row: (state, in a "
+               "row, runs, last) %s" % (service, member, state, n,
+                                         odd[:5]))
+        print("    %s/%s %s after %d in a row (%d samples, %d runs)"
+              % (service, member, state, in_a_row(last, base),
+                 len(samples), last["runs"] - base["runs"]))
+        return last
 
     def test_every_check_kind_passes(self):
         """Steps: dsrlb checks every member with pop3, imap, smtp, http,
@@ -125,18 +159,25 @@ class LabHealth(TestSuite):
         """Steps: stop fe2's POP3 server (connections refused), wait for
         the check to say down; make POP3 and SMTP connections; start it
         again, wait for up; POP3 connections again.
-        Verify: fe2 goes down after `fall` failed checks (counted, not
-        timed: the checks run every interval, so this is interval x
-        fall plus the check in flight); then no POP3 connection reaches
-        fe2 and all succeed, while SMTP still reaches fe2; fe2 comes back
-        after `rise` passes and gets POP3 connections again."""
-        before = self.checks_of("pop3", "fe2")
+        Verify: fe2 goes down exactly when `fall` checks in a row have
+        failed, and comes back exactly when `rise` in a row have passed
+        (counted from health.list's runs and failures in every sample
+        taken while waiting, not timed: however many checks ran between
+        two samples); the checks that took it down were refused; while
+        down no POP3 connection reaches fe2 and all succeed, while SMTP
+        still reaches fe2; back, it gets POP3 connections again."""
+        def passing():
+            c = self.checks_of("pop3", "fe2")
+            return c["last"] == "passed" and c
+        # from a pass: no failure before the stop is in the streak
+        before = wait_for(passing, "pop3/fe2 passing", timeout=60)
         self.lab.fe_command(2, "stop 110")
-        down = self.lab.wait_health("pop3", "fe2", "down")
-        failed = down["failures"] - before["failures"]
-        verify(failed == CHECK["fall"], "down after %d failures" % failed)
-        verify(down["runs"] - before["runs"] <= CHECK["fall"] + 1,
-               "down after %d checks" % (down["runs"] - before["runs"]))
+        # every check after the stop is refused; one in flight at the
+        # stop may still pass, before the first failure: the failures
+        # since before are the failures in a row
+        down = self.watch_transition(
+            "pop3", "fe2", "down", before,
+            lambda c, b: c["failures"] - b["failures"], CHECK["fall"])
         verify(down["last"] == "refused", "reason %r" % down["last"])
         pop3 = self.lab.connect(110, 60)
         verify(all(r["ok"] for r in pop3), "POP3 failed while fe2 down: %s"
@@ -144,10 +185,17 @@ class LabHealth(TestSuite):
         verify("fe2" not in servers(pop3), "POP3 still reached fe2")
         smtp = servers(self.lab.connect(25, 60))
         verify("fe2" in smtp, "SMTP no longer reaches fe2: %s" % smtp)
+        # down, every check failed: no pass in a row before the start;
+        # after it, one in flight may still be refused, then every one
+        # passes: the passes since are the passes in a row
+        base = self.checks_of("pop3", "fe2")
+        verify(base["state"] == "down" and base["last"] == "refused",
+               "pop3/fe2 before its server starts: %s" % base)
         self.lab.fe_command(2, "start 110")
-        up = self.lab.wait_health("pop3", "fe2", "up")
-        verify(up["runs"] - down["runs"] >= CHECK["rise"],
-               "up after %d checks" % (up["runs"] - down["runs"]))
+        self.watch_transition(
+            "pop3", "fe2", "up", base,
+            lambda c, b: (c["runs"] - c["failures"]) -
+            (b["runs"] - b["failures"]), CHECK["rise"])
         seen = servers(self.lab.connect(110, 60))
         verify("fe2" in seen, "fe2 did not come back: %s" % seen)
 

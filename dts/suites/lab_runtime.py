@@ -11,7 +11,7 @@ import time
 
 import prom
 from framework import TestFailure, verify, wait_for
-from labnet import VIP, verify_sessions_answered, wait_seconds
+from labnet import CLIENT, VIP, verify_sessions_answered
 from runtime_lab import (DSRLBCTL, FRONTENDS, PERSISTENCE, VIP2,
                          RuntimeLab, dsrlbctl, failures, http_service,
                          show)
@@ -367,16 +367,53 @@ class LabRuntime(RuntimeLab):
 
     # ---- 5: persistence ----
 
+    PROBES = 8     # RSTs per look at the client's persistence record
+
+    def record_names(self, member):
+        """Whether the client's persistence record for pop3-persist
+        still names member, read without renewing it (a new connection
+        would renew it): PROBES bare RSTs from the client's address to
+        VIP2:110, from source ports no connection uses (privileged
+        ones), sent by the client's namespace through the router. A
+        packet that ends a flow dsrlb does not know is forwarded without
+        state (it keeps no entry) to the member the client's record
+        names, by a lookup that does not refresh the record; with no
+        record, by the consistent hash of each flow (any member, the
+        drained one too: several ports). True if every probe reached
+        member (its forwarded packets), once all are forwarded (the
+        members' packets summed; nothing else runs meanwhile)."""
+        from scapy.all import IP, TCP, Ether
+        lab = self.lab
+        gw = lab.mac_of(lab.ns_router, "cli0")
+        own = lab.mac_of(lab.ns_client, "eth0")
+        frames = [Ether(src=own, dst=gw) / IP(src=CLIENT, dst=VIP2) /
+                  TCP(sport=700 + i, dport=110, flags="R", seq=1000)
+                  for i in range(self.PROBES)]
+        base = {n: m["traffic"]["packets"] for n, m in self.members().items()}
+        lab.send_frames(lab.ns_client, "eth0", frames, wait=0)
+
+        def forwarded():
+            now = {n: m["traffic"]["packets"] - base.get(n, 0)
+                   for n, m in self.members().items()}
+            return sum(now.values()) >= self.PROBES and now
+        got = wait_for(forwarded, "%d probes forwarded" % self.PROBES,
+                       timeout=30, interval=0.1)
+        return got.get(member, 0) >= self.PROBES
+
     def test_persistence_one_member_then_expiry(self):
         """Steps: 50 connections from the client to pop3-persist (wrr,
         persistence 15 s) on VIP2, within a few seconds; member.set the
-        member that took them to drain; 10 more; wait until 15 s + 3 s
-        have passed since the last; 50 more; the member back up.
+        member that took them to drain; 10 more; look at the client's
+        record without renewing it (record_names: bare RSTs from the
+        client, forwarded by the record if it lives) until it no longer
+        names that member (bounded by a timeout, not waited out); 50
+        more; the member back up.
         Verify: the 50 all landed on one member M, while both workers
         forwarded some of them (RSS spreads one client's connections
         over the workers: the record is shared); the 10 after the drain
         still went to M (drain keeps persistence while the record
-        lives); after the timeout the record was gone: the 50 went to
+        lives), and right after them the record still names M (the
+        probes see it); once the probes say it is gone, the 50 went to
         another member, again all to one; every connection succeeded.
         With persistence still on, one client's later connections
         spread over members only as records expire: here M, then
@@ -397,8 +434,19 @@ class LabRuntime(RuntimeLab):
         kept = self.connect_ok(110, 10, addr=VIP2)
         verify(kept == {target: 10}, "while its record lives, the client "
                "left drained %s: %s" % (target, kept))
-        # nothing to poll: the record's age is what is being tested
-        wait_seconds(PERSISTENCE + 3)
+        # the probes read the record: it names the target now
+        verify(self.record_names(target), "right after the 10, the "
+               "probes did not all reach %s: they do not read the "
+               "client's record" % target)
+        # until it expires (PERSISTENCE after the last connection),
+        # read by the probes, not by the clock; the timeout only
+        # bounds a hang
+        t0 = time.monotonic()
+        wait_for(lambda: not self.record_names(target),
+                 "the client's record naming %s to expire" % target,
+                 timeout=PERSISTENCE + 120, interval=1.0)
+        print("    the record expired after %.1f s (not asserted)"
+              % (time.monotonic() - t0))
         later = self.connect_ok(110, 50, addr=VIP2)
         print("    %s drained; after the timeout: %s" % (target, later))
         verify(target not in later, "after the timeout the client still "

@@ -2,15 +2,32 @@
 # Copyright(c) 2026 The dsrlb authors
 """ARP on net_pcap: the balancer owns the VIPs on the wire."""
 
-from scapy.all import ARP, Dot1Q, Ether
+import os
+
+from scapy.all import ARP, Dot1Q, Ether, rdpcap
 
 from framework import (PCAP_MAC, TestSuite, base_config, four_members,
-                       run_pcap, verify)
+                       run_pcap, verify, wait_for)
 
 VIPS = ["198.51.100.100", "198.51.100.101"]
 OWN = "198.51.100.2"
 ASKER_MAC = "02:00:00:00:00:aa"
 ASKER_IP = "198.51.100.1"
+
+
+def is_garp(p):
+    return ARP in p and p[ARP].op == 1 and p[ARP].psrc == p[ARP].pdst
+
+
+def garps_written(path):
+    """The gratuitous ARPs net_pcap has written to path so far (it
+    flushes the file after every burst); 0 while a record is being
+    written."""
+    try:
+        return sum(1 for p in rdpcap(path) if is_garp(p)) \
+            if os.path.getsize(path) > 24 else 0
+    except Exception:    # noqa: B902 - a record half written
+        return 0
 
 
 def who_has(target, vlan=None):
@@ -82,15 +99,29 @@ class PcapArp(TestSuite):
                % run.stats["arp_request_in"])
 
     def test_gratuitous_arp_at_start(self):
-        """Steps: start dsrlb with two VIPs on the port's subnet.
+        """Steps: start dsrlb with two VIPs on the port's subnet; wait
+        until it has counted 6 gratuitous ARPs (garp_out: queued to
+        worker 0) and worker 0's output pcap holds 6 (sent), then stop
+        it (stopping frees frames still queued: waiting for the counter
+        alone compared frames queued with frames written).
         Verify: three rounds of gratuitous ARP (sender = target = VIP,
-        sender MAC = port MAC, broadcast) for each VIP."""
+        sender MAC = port MAC, broadcast) for each VIP, every one
+        counted sent: the ARP requests in the output are exactly those
+        6 and garp_out is 6."""
+        def written(d):
+            out0 = os.path.join(d.workdir, "out0.pcap")
+            wait_for(lambda: garps_written(out0) >= 6,
+                     "6 gratuitous ARPs in %s" % out0, timeout=30)
         run = run_pcap("arp_garp", self.config, [],
                        until=lambda s: s["garp_out"] >= 6,
-                       what="three rounds of gratuitous ARP")
+                       what="three rounds of gratuitous ARP",
+                       inspect=written)
         garps = [p for p in run.arp() if p[ARP].op == 1]
-        verify(len(garps) == 6, "expected 6 gratuitous ARPs, got %d"
-               % len(garps))
+        verify(len(garps) == 6 and all(is_garp(p) for p in garps) and
+               run.stats["garp_out"] == len(garps),
+               "expected 6 gratuitous ARPs, got %d ARP requests (%s), "
+               "garp_out %d" % (len(garps), [p.summary() for p in garps],
+                                run.stats["garp_out"]))
         for g in garps:
             a = g[ARP]
             verify(g.dst == "ff:ff:ff:ff:ff:ff" and g.src == PCAP_MAC,

@@ -128,13 +128,23 @@ class PcapStatelessUdp(TestSuite):
 
     def sip_dns_config(self):
         """DNS/53 on fe3, fe4 and SIP/5060 (stateless) on fe1, fe2: one
-        VIP, two UDP services with different members."""
+        VIP, two UDP services with different members.
+
+        A later fragment that comes before its first waits for it up to
+        frag_hold_ms: 1000 here (the most allowed, as in LabFragments),
+        not the default 10, so that drop_frag_timeout means "its first
+        fragment never came", never "a worker was preempted for 10 ms"
+        on a loaded machine. A held fragment is an outcome (rx) only
+        once it is sent or dropped, so run_pcap's wait for rx is a wait
+        for every one of them to be decided, and the case decides by
+        the counters (frag_hit, drop_frag_timeout)."""
         return base_config(four_members(), [
             {"name": "dns", "vip": VIP, "protocol": "udp", "port": 53,
              "members": ["fe3", "fe4"]},
             {"name": "sip-udp", "vip": VIP, "protocol": "udp",
              "port": 5060, "stateless": True,
-             "members": ["fe1", "fe2"]}])
+             "members": ["fe1", "fe2"]}],
+            dataplane={"frag_hold_ms": 1000, "frag_ttl_ms": 5000})
 
     @staticmethod
     def out_of_order_datagrams(n, ident0):
@@ -201,11 +211,22 @@ class PcapStatelessUdp(TestSuite):
         Verify: every fragment is forwarded unchanged, each datagram on
         one member of the SIP service, nothing dropped (whether a later
         fragment had to wait depends on the workers' timing, and either
-        way it must follow its first)."""
+        way it must follow its first: frag_hold_ms is 1000, so a wait
+        cut short by a preempted worker is not what drops one); every
+        later fragment is accounted for as following its first
+        (frag_hit), whether it waited (frag_held) or not."""
         sent = self.out_of_order_datagrams(60, 1900)
+        later = sum(1 for p in sent if p[IP].frag > 0)
         run = run_pcap("udp_frag_split", self.sip_dns_config(), sent,
-                       steer=lambda p, n: 0 if p[IP].frag == 0 else n - 1)
+                       steer=lambda p, n: 0 if p[IP].frag == 0 else n - 1,
+                       until=lambda s: s["frag_hit"] +
+                       s["drop_frag_timeout"] + s["drop_frag_hold_full"]
+                       >= later,
+                       what="every later fragment decided")
+        run.verify_spread()
         self.verify_datagrams_whole(sent, run)
+        print("    %d later fragments: %d waited for their first"
+              % (later, run.stats["frag_held"]))
 
     def test_orphan_later_fragments_dropped_and_counted(self):
         """Steps: 50 later fragments of datagrams whose first fragment
