@@ -35,7 +35,7 @@ import subprocess
 import framework
 from framework import (ROOT, Ctl, Dsrlb, TestFailure, verify, wait_for,
                        scratch_dir)
-from labnet import Lab, sh, ROUTER, VIP
+from labnet import CLIENT, Lab, sh, ROUTER, VIP
 
 CONFIG = os.path.join(ROOT, "config")
 KEEPALIVED_CONF = os.path.join(CONFIG, "keepalived-dsrlb.conf")
@@ -309,6 +309,35 @@ class Balancer:
     def announced(self):
         """The routes dsrlb keeps in its announcement table."""
         return kernel_routes(self.ns, table=ANNOUNCE_TABLE)
+
+    def session_flows(self, sets):
+        """The sessions of sets (HaLab.open_session_sets) that this
+        balancer's flow tables hold: {(port, client port): {members}} (a
+        set: a synced flow may be in its home worker's table and copied
+        into the one RSS gives it)."""
+        want = {(port, s["sport"]) for port, _, started in sets
+                for s in started}
+        got = {}
+        params = {"client": CLIENT, "limit": 10000}
+        while True:
+            r = self.call("flows.list", params)
+            for f in r["flows"]:
+                key = (f["port"], f["client_port"])
+                # a live session's flow: not a "closing" one left by
+                # an earlier connection from the same port
+                if f["protocol"] == "tcp" and key in want and \
+                        f["state"] in ("established", "mid"):
+                    got.setdefault(key, set()).add(f["member"])
+            if not r.get("next"):
+                return got
+            params = dict(params, cursor=r["next"])
+
+
+def session_servers(sets):
+    """{(port, client port): the frontend that greeted it} of every
+    session of sets (HaLab.open_session_sets)."""
+    return {(port, s["sport"]): s["server"]
+            for port, _, started in sets for s in started}
 
 
 def start_bird(ns, conf, sock, base):

@@ -10,9 +10,9 @@ import signal
 import time
 
 from framework import TestSuite, verify, wait_for
-from halab import HaLab, ANNOUNCE_TABLE, VIP
+from halab import HaLab, ANNOUNCE_TABLE, VIP, session_servers
 from hostile import SPOOFED, finish_flood, flood
-from labnet import CLIENT, verify_sessions_answered, servers
+from labnet import verify_sessions_answered, servers
 
 SESSIONS = 50           # POP3, and as many IMAP: 100 sessions
 # the own-address flood: twice what the policers let through in all
@@ -72,27 +72,6 @@ class LabHaEcmp(TestSuite):
         return {b.name: b.stats()["workers"]["flow_new"]
                 for b in self.lab.lbs}
 
-    @staticmethod
-    def session_flows(b, sets):
-        """The sessions of sets (lab.open_session_sets) that b's flow
-        tables hold: {(port, client port): {members}}."""
-        want = {(port, s["sport"]) for port, _, started in sets
-                for s in started}
-        got = {}
-        params = {"client": CLIENT, "limit": 10000}
-        while True:
-            r = b.call("flows.list", params)
-            for f in r["flows"]:
-                key = (f["port"], f["client_port"])
-                # a live session's flow: not a "closing" one left by
-                # an earlier connection from the same port
-                if f["protocol"] == "tcp" and key in want and \
-                        f["state"] in ("established", "mid"):
-                    got.setdefault(key, set()).add(f["member"])
-            if not r.get("next"):
-                return got
-            params = dict(params, cursor=r["next"])
-
     def verify_sessions(self, summaries):
         for port, summary, started in summaries:
             failed = [s for s in summary["sessions"] if s["failed"]]
@@ -115,9 +94,8 @@ class LabHaEcmp(TestSuite):
             self.lab.wait_session_sets(sets, 2)
             opened = self.flow_new()
             spread = {n: opened[n] - base[n] for n in opened}
-            greeted = {(port, s["sport"]): s["server"]
-                       for port, _, started in sets for s in started}
-            held = {b.name: self.session_flows(b, sets) for b in lab.lbs}
+            greeted = session_servers(sets)
+            held = {b.name: b.session_flows(sets) for b in lab.lbs}
             # each of the 2 * SESSIONS sessions is in exactly one
             # balancer's table (the router's L4 hash picks one, there is
             # no sync), bound to the frontend that greeted it; each
@@ -162,7 +140,7 @@ class LabHaEcmp(TestSuite):
                        len(on_victim), victim.name, took))
             now = {}
             for b in others:
-                for k, members in self.session_flows(b, sets).items():
+                for k, members in b.session_flows(sets).items():
                     now.setdefault(k, set()).update(members)
             lost = sorted((k, now.get(k), srv) for k, srv in greeted.items()
                           if now.get(k) != {srv})

@@ -10,9 +10,9 @@ import signal
 import time
 
 from framework import TestSuite, verify, wait_for
-from halab import HaLab, wait_vrrp, VIP
+from halab import HaLab, VIP, session_servers, wait_vrrp
 from hostile import add_attacker, finish_flood, flood, remove_namespace
-from labnet import CLIENT, verify_sessions_answered, servers
+from labnet import verify_sessions_answered, servers
 
 CHECK = {"interval": 0.5, "timeout": 0.4, "rise": 2, "fall": 3}
 CHECKS = {"pop3": dict(CHECK, type="pop3"),
@@ -130,35 +130,6 @@ class LabHaVrrp(TestSuite):
                 p[ARP].pdst == VIP and p[ARP].hwsrc == mac and
                 p.src == mac]
 
-    @staticmethod
-    def greeted(sets):
-        """{(port, client port): the frontend that greeted it} of every
-        session of sets."""
-        return {(port, s["sport"]): s["server"]
-                for port, _, started in sets for s in started}
-
-    @staticmethod
-    def session_flows(b, sets):
-        """The sessions of sets that b's flow tables hold: {(port, client
-        port): {members}} (a set: a synced flow may be in its home
-        worker's table and copied into the one RSS gives it)."""
-        want = {(port, s["sport"]) for port, _, started in sets
-                for s in started}
-        got = {}
-        params = {"client": CLIENT, "limit": 10000}
-        while True:
-            r = b.call("flows.list", params)
-            for f in r["flows"]:
-                key = (f["port"], f["client_port"])
-                # a live session's flow: not a "closing" one left by
-                # an earlier connection from the same port
-                if f["protocol"] == "tcp" and key in want and \
-                        f["state"] in ("established", "mid"):
-                    got.setdefault(key, set()).add(f["member"])
-            if not r.get("next"):
-                return got
-            params = dict(params, cursor=r["next"])
-
     def failover(self, scheduler, sync):
         """The case: see test_failover_maglev. Returns (active, standby,
         its stats before and after it took over, the sessions it held
@@ -184,12 +155,12 @@ class LabHaVrrp(TestSuite):
                     "sync_flows_in"] > 0, "%s: synced flows in"
                     % standby.name, timeout=30)
                 self.lab.wait_session_sets(sets, 2)
-            greeted = self.greeted(sets)
+            greeted = session_servers(sets)
             before = standby.stats()
             # what the standby knows of the sessions before the kill: a
             # standby drops traffic to the VIP before any flow table
             # (drop_standby), so only flow sync can have put them there
-            synced = self.session_flows(standby, sets)
+            synced = standby.session_flows(sets)
             if sync:
                 # wrr placed about 3 in 4 sessions elsewhere than the
                 # Maglev hash would: those were synced, none at all
@@ -216,7 +187,7 @@ class LabHaVrrp(TestSuite):
             self.lab.wait_session_sets(sets, 3)
             self.verify_new_connections()
             took_over = standby.stats()
-            carried = self.session_flows(standby, sets)
+            carried = standby.session_flows(sets)
             # the old active comes back, as standby
             t0 = time.monotonic()
             self.come_back(active)
@@ -232,7 +203,7 @@ class LabHaVrrp(TestSuite):
                     if (active.ha_status().get("sync") or {}).get(
                             "bulk") != "done":
                         return False
-                    has = self.session_flows(active, sets)
+                    has = active.session_flows(sets)
                     return all(has.get(k) == v for k, v in synced.items())
                 wait_for(bulk_done, "%s: the bulk sync from %s, with the "
                          "%d synced sessions' flows" % (

@@ -151,6 +151,16 @@ LANES = {
 LANE_FLOODS = ("stranger", "reflection", "vrrp_junk", "arp_stranger")
 
 
+def queue_pcaps(wd, queues):
+    """One input pcap per queue of frames in wd, and the output pcaps
+    beside: (rx paths, tx paths)."""
+    rx = [os.path.join(wd, "in%d.pcap" % q) for q in range(len(queues))]
+    tx = [os.path.join(wd, "out%d.pcap" % q) for q in range(len(queues))]
+    for path, frames in zip(rx, queues):
+        write_pcap(path, frames)
+    return rx, tx
+
+
 def write_pcap(path, frames):
     """A pcap of Ethernet frames, without scapy (200k frames)."""
     with open(path, "wb") as f:
@@ -211,10 +221,7 @@ class PcapMasterFlood(TestSuite):
             q = queues[i % nq]
             q.insert((i // nq) * (len(q) // (ANSWERS // nq)),
                      member_answer(i))
-        rx = [os.path.join(wd, "in%d.pcap" % q) for q in range(nq)]
-        tx = [os.path.join(wd, "out%d.pcap" % q) for q in range(nq)]
-        for path, frames in zip(rx, queues):
-            write_pcap(path, frames)
+        rx, tx = queue_pcaps(wd, queues)
         cfg = base_config(four_members(), [
             {"name": "pop3", "vip": VIP, "protocol": "tcp", "port": 110}])
         cfg["exception_interface"] = "dsrlb0"
@@ -314,10 +321,7 @@ class PcapMasterFlood(TestSuite):
                 q = queues[i % nq]
                 q.insert((i * len(q)) // LANE_EACH,
                          vrrp_advert(PEER, PEER_MAC))
-        rx = [os.path.join(wd, "in%d.pcap" % q) for q in range(nq)]
-        tx = [os.path.join(wd, "out%d.pcap" % q) for q in range(nq)]
-        for path, frames in zip(rx, queues):
-            write_pcap(path, frames)
+        rx, tx = queue_pcaps(wd, queues)
         cfg = base_config(four_members(), [
             {"name": "pop3", "vip": VIP, "protocol": "tcp", "port": 110}])
         cfg["exception_interface"] = "dsrlb0"
