@@ -156,6 +156,10 @@ class LabHaEcmp(TestSuite):
             times["announcing"] = time.monotonic() - t0
             lab.wait_next_hops([b.addr for b in lab.lbs])
             times["next hop back"] = time.monotonic() - t0
+            # and BFD with it again: BIRD's BFD binds to the address of
+            # the new dsrlb0 as it comes up (before dsrlb gave the
+            # address before the link, 8 restarts in 12 left it down)
+            self.wait_bfd_up()
             self.lab.wait_session_sets(sets, 3)
         except Exception as e:
             error = e
@@ -275,6 +279,15 @@ class LabHaEcmp(TestSuite):
                      lambda: [b2.dsrlbctl("enable", m) for m in members],
                      "every member disabled")
 
+    def wait_bfd_up(self):
+        """Until the router's BFD sessions with every balancer are Up
+        (a BGP session comes up before its BFD session does); them."""
+        def all_up():
+            s = self.bfd_sessions()
+            return s if len(s) == len(self.lab.lbs) and \
+                all(st == "Up" for st, _ in s.values()) else None
+        return wait_for(all_up, "the router's BFD sessions up", timeout=30)
+
     def bfd_sessions(self):
         """The router's BFD sessions: {address: (state, since)}."""
         out = self.lab.router_birdc("show", "bfd", "sessions")
@@ -302,14 +315,7 @@ class LabHaEcmp(TestSuite):
         lab = self.lab
         b1 = lab.lbs[0]
         lab.wait_next_hops([b.addr for b in lab.lbs])
-
-        def all_up():
-            s = self.bfd_sessions()
-            return s if len(s) == len(lab.lbs) and \
-                all(st == "Up" for st, _ in s.values()) else None
-        # a BGP session comes up before its BFD session does
-        before = wait_for(all_up, "the router's BFD sessions up",
-                          timeout=30)
+        before = self.wait_bfd_up()
         w0 = b1.stats()["workers"]
         gw = lab.mac_of(lab.ns_router, "cli0")
         f = flood(lab.ns_client, "eth0", gw, "udp", "--dst", b1.addr,

@@ -61,15 +61,19 @@ write_proc(const char *path, const char *value)
 	close(fd);
 }
 
-/* Address, link, no IPv6 (the port carries IPv4 only), and the policy
- * route for answers from the own address. */
+/*
+ * The own address, and no IPv6 (the port carries IPv4 only), while the
+ * link is still down: a program that opens its sockets as the interface
+ * comes up (BIRD's BFD binds to the interface's address) finds the
+ * address there. Up first, then the address, and after dsrlb restarts
+ * BIRD's BFD failed to bind ("Cannot assign requested address") and
+ * stayed down for good, 8 restarts in 12.
+ */
 static int
-kernel_setup(struct lb_kif *k)
+kernel_addr(struct lb_kif *k)
 {
 	const struct lb_kif_params *p = &k->p;
-	uint32_t net = htonl(ntohl(p->addr) & (~0u << (32 - p->prefix)));
 	char path[128];
-	int rc;
 
 	k->ifindex = (int)if_nametoindex(k->ifname);
 	if (k->ifindex == 0)
@@ -77,9 +81,19 @@ kernel_setup(struct lb_kif *k)
 	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/disable_ipv6",
 		 k->ifname);
 	write_proc(path, "1");
-	rc = kif_nl_addr_add(k->ifindex, p->addr, p->prefix);
-	if (rc == 0)
-		rc = kif_nl_link_up(k->ifindex);
+	return kif_nl_addr_add(k->ifindex, p->addr, p->prefix);
+}
+
+/* The link up, and the policy route for answers from the own
+ * address. */
+static int
+kernel_setup(struct lb_kif *k)
+{
+	const struct lb_kif_params *p = &k->p;
+	uint32_t net = htonl(ntohl(p->addr) & (~0u << (32 - p->prefix)));
+	int rc;
+
+	rc = kif_nl_link_up(k->ifindex);
 	if (rc != 0 || p->gateway == 0)
 		return rc;
 	/* a stale rule from a crashed run: remove before adding */
@@ -117,6 +131,13 @@ tap_start(struct lb_kif *k)
 		return rc;
 	}
 	k->created = true;
+	/* starting the port brings the link up: the address first */
+	rc = kernel_addr(k);
+	if (rc != 0) {
+		KIF_LOG(ERR, "%s: the own address: %s", k->ifname,
+			strerror(-rc));
+		return rc;
+	}
 	rc = rte_eth_dev_configure(k->port_id, 1, 1, &pc);
 	if (rc == 0)
 		rc = rte_eth_rx_queue_setup(k->port_id, 0, KIF_DESC,
