@@ -340,6 +340,10 @@ rec_input(struct dsrlb_app *app, const struct lb_snapshot *s,
 			app->mstats.c[LB_STAT_SYNC_UNKNOWN]++;
 			return;
 		}
+		if (svc->mstate[mi] == LB_MS_DRAIN) {
+			app->mstats.c[LB_STAT_SYNC_PERSIST_DRAINING]++;
+			return;
+		}
 		lb_persist_store(svc->persist, r->client & svc->persist_mask,
 				 (uint16_t)mi, now_s(sy), svc->persist_s);
 		app->mstats.c[LB_STAT_SYNC_FLOWS_ACCEPTED]++;

@@ -2057,6 +2057,49 @@ dp_persistence_drain_keeps_down_and_disabled_break(void **state)
 	env_fini(&e);
 }
 
+/* Drain means no new clients even with persistence: a draining (or
+ * weight 0) member's records still send their clients to it, but
+ * nothing renews them (not a new connection, not a closing one), so
+ * they lapse one timeout after the client's last activity before the
+ * drain (IPVS needs expire_quiescent_template for this). */
+static void
+dp_persistence_drain_records_lapse(void **state)
+{
+	static const uint32_t w[N_MEMBERS] = { 1, 1, 1, 1 };
+	struct env e;
+	int a, b, c;
+
+	(void)state;
+	env_init_persist(&e, LB_SCHED_WRR, w, 15, 32);
+	a = send_at(&e, e.w, CONN(1, 0), LB_TCP_SYN, 100);
+	assert_true(a >= 0);
+	assert_int_equal(send_at(&e, e.w, CONN(1, 0), LB_TCP_ACK, 100), a);
+	b = send_at(&e, e.w, CONN(2, 0), LB_TCP_SYN, 100);
+	assert_true(b >= 0 && b != a);
+	lb_core_member_set_state(e.core, (unsigned int)a, LB_ADMIN_DRAIN);
+	lb_core_member_set_weight(e.core, (unsigned int)b, 0);
+	assert_int_equal(lb_core_commit(e.core), 1);
+	/* within the record's life the clients still go where they went,
+	 * a new connection every few seconds and a closing one */
+	assert_int_equal(send_at(&e, e.w, CONN(1, 1), LB_TCP_SYN, 105), a);
+	assert_int_equal(send_at(&e, e.w, CONN(2, 1), LB_TCP_SYN, 105), b);
+	assert_int_equal(send_at(&e, e.w, CONN(1, 0), LB_TCP_FIN | LB_TCP_ACK,
+				 110), a);
+	assert_int_equal(send_at(&e, e.w, CONN(1, 2), LB_TCP_SYN, 114), a);
+	assert_int_equal(send_at(&e, e.w, CONN(2, 2), LB_TCP_SYN, 114), b);
+	/* 15 s after the last activity before the drain: elsewhere, and
+	 * the new member's record holds from then on */
+	c = send_at(&e, e.w, CONN(1, 3), LB_TCP_SYN, 116);
+	assert_true(c >= 0 && c != a && c != b);
+	assert_int_equal(send_at(&e, e.w, CONN(1, 4), LB_TCP_SYN, 117), c);
+	c = send_at(&e, e.w, CONN(2, 3), LB_TCP_SYN, 116);
+	assert_true(c >= 0 && c != a && c != b);
+	/* the open connections stay on their drained members */
+	assert_int_equal(send_at(&e, e.w, CONN(1, 2), LB_TCP_ACK, 118), a);
+	assert_int_equal(send_at(&e, e.w, CONN(2, 2), LB_TCP_ACK, 118), b);
+	env_fini(&e);
+}
+
 /* A member being removed with drain keeps its flows, takes no new ones,
  * and loses its persistent clients (as a real server deleted from IPVS
  * loses its templates), even if its flows' FINs come later. */
@@ -3533,6 +3576,48 @@ dp_sync_persistence_record_follows_its_flow(void **state)
 	env_fini(&e);
 }
 
+/* A draining member's records are not renewed through a peer either: a
+ * client's new connection to it announces its flow (if a peer could not
+ * compute it) but no record, so the standby's copy lapses as ours does. */
+static void
+dp_sync_no_record_for_a_draining_member(void **state)
+{
+	static const uint32_t w[N_MEMBERS] = { 1, 1, 1, 1 };
+	const struct lb_snapshot *s;
+	struct lb_dp_sync r[4];
+	struct lb_tuple k;
+	unsigned int n, i;
+	struct env e;
+	int m;
+
+	(void)state;
+	env_init_ha(&e, LB_SCHED_WRR, w, 300, 24, &ha_sync);
+	env_sync(&e, 1024);
+	m = syn(&e, 7);
+	assert_true(m >= 0);
+	assert_int_equal(ack(&e, 7), m);
+	assert_true(sync_take(e.sync_out, r, 4) >= 1);
+	lb_core_member_set_state(e.core, (unsigned int)m, LB_ADMIN_DRAIN);
+	assert_int_equal(lb_core_commit(e.core), 1);
+	s = lb_core_snapshot(e.core);
+	/* the same client, other source ports: still its member */
+	for (i = 7 + 1024; i <= 7 + 3 * 1024; i += 1024) {
+		assert_int_equal(syn(&e, i), m);
+		assert_int_equal(ack(&e, i), m);
+		k = tcp_key(i, 110);
+		n = sync_take(e.sync_out, r, 4);
+		if (lb_dp_flow_computable(s, (uint16_t)e.pop3, &k,
+					  (uint16_t)m)) {
+			assert_int_equal(n, 0);
+			continue;
+		}
+		assert_int_equal(n, 1);
+		check_rec(&r[0], &e, &k, m, (uint16_t)e.pop3,
+			  LB_DP_SYNC_FLOW, LB_FLOW_TCP_EST);
+	}
+	env_fini(&e);
+}
+
 /* What the master's sync queue cannot take is counted, not lost
  * silently; the data path goes on. */
 static void
@@ -3865,6 +3950,7 @@ main(void)
 		cmocka_unit_test(dp_master_lanes_reflected_flood_takes_no_check_answer),
 		cmocka_unit_test(dp_persistence_one_member_per_client_across_workers),
 		cmocka_unit_test(dp_persistence_drain_keeps_down_and_disabled_break),
+		cmocka_unit_test(dp_persistence_drain_records_lapse),
 		cmocka_unit_test(dp_persistence_broken_by_removal_with_drain),
 		cmocka_unit_test(dp_persistence_refreshed_by_new_and_closing_flows),
 		cmocka_unit_test(dp_persistence_maglev_hashes_the_client),
@@ -3887,6 +3973,7 @@ main(void)
 		cmocka_unit_test(dp_sync_stages_udp_flows_at_their_second_datagram),
 		cmocka_unit_test(dp_sync_nothing_for_maglev_or_without_sync),
 		cmocka_unit_test(dp_sync_persistence_record_follows_its_flow),
+		cmocka_unit_test(dp_sync_no_record_for_a_draining_member),
 		cmocka_unit_test(dp_sync_full_queue_counted),
 		cmocka_unit_test(dp_sync_install_takes_the_announced_member),
 		cmocka_unit_test(dp_sync_other_worker_finds_the_flow_at_home),

@@ -385,12 +385,25 @@ persist_usable(const struct lb_snapshot *s, const struct lb_snap_service *svc,
 	       (s->members[m].flags & LB_SM_FWD);
 }
 
+/* A member a client's record may be written or renewed for: one taking
+ * new clients. A draining (or weight 0) member's records still send
+ * their clients to it, but nothing renews them, so they lapse one
+ * timeout after the client's last activity before the drain: drain
+ * means no new clients, even for a busy NAT address. */
+static inline bool
+persist_renewable(const struct lb_snapshot *s,
+		  const struct lb_snap_service *svc, uint16_t m)
+{
+	return svc->mstate[m] == LB_MS_ACTIVE &&
+	       (s->members[m].flags & LB_SM_FWD);
+}
+
 /* Refresh a client's record: its last activity was now. */
 static inline void
 persist_touch(struct lb_worker *w, const struct lb_snapshot *s,
 	      const struct lb_snap_service *svc, uint32_t src, uint16_t m)
 {
-	if (persist_usable(s, svc, m))
+	if (persist_renewable(s, svc, m))
 		lb_persist_store(svc->persist, src & svc->persist_mask, m,
 				 w->now_s, svc->persist_s);
 }
@@ -414,7 +427,8 @@ persist_find(const struct lb_worker *w, const struct lb_snapshot *s,
  * still take it (whichever worker wrote the record: RSS spreads one
  * client's connections over workers), else the scheduler's choice, which
  * the record then remembers. The record is refreshed either way, so the
- * timeout counts from the client's last new flow (or closed one).
+ * timeout counts from the client's last new flow (or closed one),
+ * unless its member drains: then it lapses.
  */
 static uint16_t
 persist_pick(struct lb_worker *w, const struct lb_snapshot *s,
@@ -429,6 +443,8 @@ persist_pick(struct lb_worker *w, const struct lb_snapshot *s,
 		if (m == LB_SCHED_NONE || !persist_usable(s, svc, m))
 			return m;   /* no member, or one whose MAC is awaited */
 	}
+	if (!persist_renewable(s, svc, m))
+		return m;           /* draining: the record lapses */
 	lb_persist_store(svc->persist, d->key.src_ip & svc->persist_mask, m,
 			 w->now_s, svc->persist_s);
 	return m;
@@ -1073,7 +1089,8 @@ sync_stage(struct lb_worker *w, const struct lb_snapshot *s,
 	 * client's next connection anew, whatever the hash says */
 	bool record = svc->persist != NULL &&
 		(flow || svc->sched == LB_SCHED_WRR ||
-		 svc->sched == LB_SCHED_WLC);
+		 svc->sched == LB_SCHED_WLC) &&
+		persist_renewable(s, svc, e->member);
 	struct lb_dp_sync *r;
 
 	if (!flow && !record)

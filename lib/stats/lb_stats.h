@@ -130,6 +130,7 @@
 	X(SYNC_FLOWS_IN,     e, "sync_flows_in",     "flow sync records accepted from peers") \
 	X(SYNC_FLOWS_ACCEPTED, e, "sync_flows_accepted", "synced flows handed to a worker to install (or persistence records stored)") \
 	X(SYNC_UNKNOWN,      e, "sync_unknown",      "synced records naming a service or member this balancer does not have") \
+	X(SYNC_PERSIST_DRAINING, e, "sync_persist_draining", "persistence records a peer announced for a member draining here, not stored: drain renews no record") \
 	X(SYNC_IN_RING_FULL, e, "sync_install_ring_full", "synced flows not installed: the worker's queue was full") \
 	X(SYNC_DROP_SOURCE,  e, "sync_drop_source",  "flow sync messages dropped: not from a configured peer, or not sent on the link (TTL not 255)") \
 	X(SYNC_DROP_ID,      e, "sync_drop_id",      "flow sync messages dropped: another sync_id") \
