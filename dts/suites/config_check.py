@@ -97,7 +97,7 @@ class ConfigCheck(TestSuite):
 
     def test_shipped_example_is_valid(self):
         """Steps: dsrlb --check on config/dsrlb.json (which reads
-        config/vipaddrs.example, relative to itself), from another
+        config/vipaddrs, relative to itself), from another
         working directory.
         Verify: exit 0, ten VIPs (two addresses and a /29)."""
         example = os.path.join(ROOT, "config", "dsrlb.json")
