@@ -9,7 +9,7 @@
  * dsrlbctl: the command-line client of dsrlb's control socket. Private
  * to app/dsrlbctl: the command table (main.c), the JSON-RPC client
  * (client.c), shared parsing and formatting (util.c), and the commands
- * (show.c, top.c, edit.c, metrics.c).
+ * (show.c, top.c, edit.c, metrics.c, http.c).
  */
 
 #include <getopt.h>
@@ -132,5 +132,9 @@ int cmd_deactivate(struct ctl *ctl, int argc, char **argv);
 
 /* metrics.c */
 int cmd_metrics(struct ctl *ctl, int argc, char **argv);
+int metrics_render(struct ctl *ctl, char **text, size_t *len);
+
+/* http.c: one HTTP request for /metrics on stdin, its answer on stdout */
+int metrics_http(struct ctl *ctl);
 
 #endif /* DSRLBCTL_H */

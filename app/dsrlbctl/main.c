@@ -96,8 +96,10 @@ static const struct ctl_command commands[] = {
 	  "The screen is cleared between refreshes when stdout is a terminal;\n"
 	  "with --json each refresh is one JSON line.",
 	  cmd_top },
-	{ "metrics", "",
+	{ "metrics", "[--http]",
 	  "every counter in the Prometheus text exposition format (0.0.4)\n"
+	  "  --http   answer one HTTP request (GET /metrics) read from stdin on\n"
+	  "           stdout: systemd socket activation (dsrlb-metrics.socket)\n"
 	  "If dsrlb cannot be reached, prints dsrlb_up 0 and exits 2.",
 	  cmd_metrics },
 	{ "call", "METHOD [PARAMS]",

@@ -380,51 +380,86 @@ fetch(struct ctl *ctl, struct sources *s)
 	return rc;
 }
 
-static int
-print_exposition(const struct sources *s)
+/* The exposition of dsrlb's state in *text (malloc'd, *len bytes), or
+ * of dsrlb_up 0 alone when dsrlb cannot be reached (CTL_EXIT_COMM).
+ * Another failure leaves *text NULL. */
+int
+metrics_render(struct ctl *ctl, char **text, size_t *len)
 {
-	char *text = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&text, &len);
-	int rc = CTL_EXIT_SERVER;
+	struct sources s = { NULL };
+	FILE *f;
+	int rc;
 
+	*text = NULL;
+	*len = 0;
+	rc = fetch(ctl, &s);
+	if (rc != 0 && rc != CTL_EXIT_COMM)
+		goto out;
+	f = open_memstream(text, len);
 	if (f == NULL) {
 		perror("dsrlbctl: metrics");
-		return rc;
+		rc = CTL_EXIT_SERVER;
+		goto out;
 	}
-	put_all(f, s);
-	if (fclose(f) == 0 && fwrite(text, 1, len, stdout) == len)
-		rc = 0;
-	free(text);
+	if (rc == 0)
+		put_all(f, &s);
+	else    /* a scraper still learns that dsrlb is down */
+		fputs("# HELP dsrlb_up 1 if dsrlb answered on its control socket\n"
+		      "# TYPE dsrlb_up gauge\ndsrlb_up 0\n", f);
+	if (fclose(f) != 0) {
+		perror("dsrlbctl: metrics");
+		free(*text);
+		*text = NULL;
+		*len = 0;
+		rc = CTL_EXIT_SERVER;
+	}
+out:
+	json_decref(s.status);
+	json_decref(s.stats);
+	json_decref(s.services);
+	json_decref(s.members);
 	return rc;
 }
 
 int
 cmd_metrics(struct ctl *ctl, int argc, char **argv)
 {
-	static const struct option opts[] = { CTL_OPT_JSON, CTL_OPT_END };
+	static const struct option opts[] = {
+		CTL_OPT_JSON, { "http", no_argument, NULL, 'H' }, CTL_OPT_END };
 	struct sources s = { NULL };
+	bool http = false;
+	size_t len;
+	char *text;
 	json_t *doc;
-	int rc;
+	int c, rc;
 
-	if (ctl_getopt(ctl, argc, argv, ":", opts) != -1)
-		return CTL_EXIT_USAGE;
+	while ((c = ctl_getopt(ctl, argc, argv, ":", opts)) != -1) {
+		if (c != 'H')
+			return CTL_EXIT_USAGE;
+		http = true;
+	}
 	rc = ctl_positional(argv[0], argc - optind, argv + optind, 0, 0);
 	if (rc != 0)
 		return rc;
+	if (http && ctl->json)
+		return ctl_usage_error(argv[0], "--http and --json exclude each other");
+	if (http)
+		return metrics_http(ctl);
+	if (!ctl->json) {
+		rc = metrics_render(ctl, &text, &len);
+		if (text != NULL && fwrite(text, 1, len, stdout) != len &&
+		    rc == 0)
+			rc = CTL_EXIT_SERVER;
+		free(text);
+		return rc;
+	}
 	rc = fetch(ctl, &s);
-	if (rc == CTL_EXIT_COMM && !ctl->json)
-		/* a scraper still learns that dsrlb is down */
-		printf("# HELP dsrlb_up 1 if dsrlb answered on its control socket\n"
-		       "# TYPE dsrlb_up gauge\ndsrlb_up 0\n");
-	if (rc == 0 && ctl->json) {
+	if (rc == 0) {
 		doc = json_pack("{s:O, s:O, s:O, s:O}", "status", s.status,
 				"stats", s.stats, "services", s.services,
 				"members", s.members);
 		rc = ctl_print_json(doc, false);
 		json_decref(doc);
-	} else if (rc == 0) {
-		rc = print_exposition(&s);
 	}
 	json_decref(s.status);
 	json_decref(s.stats);

@@ -7,6 +7,7 @@ persistence across workers, dsrlbctl against a running balancer."""
 import json
 import os
 import signal
+import subprocess
 import time
 
 import prom
@@ -453,6 +454,179 @@ class LabRuntime(RuntimeLab):
                "went to drained %s: %s" % (target, later))
         verify(len(later) == 1, "the new record did not hold: %s" % later)
 
+    def test_drain_with_persistence_lapses_under_steady_clients(self):
+        """Steps: 5 connections from the client to pop3-persist (wrr,
+        persistence 15 s) on VIP2: all to one member M; connections one
+        after another from then on (a client that never pauses, as a
+        busy NAT address); member.set M drain; while they go on, read
+        the client's record (record_names: bare RSTs, which renew
+        nothing) until it no longer names M, bounded by a timeout of
+        PERSISTENCE + 60 s; 30 more connections beside the loop; stop;
+        M back up.
+        Verify: the loop reached M after the drain (the record is
+        honoured while it lives), the record stops naming M although
+        the client never paused (new and closing connections no longer
+        renew a draining member's record: on a balancer that renews it,
+        the wait times out), no connection started after that went to
+        M, the 30 all went to one other member, and every connection
+        succeeded."""
+        first = self.connect_ok(110, 5, addr=VIP2)
+        verify(len(first) == 1, "5 connections of one client within "
+               "the persistence went to %s" % first)
+        (target,) = first
+        loop = self.start_loop(110, addr=VIP2)
+        drained_at = time.time()
+        self.ctl.call("member.set", {"name": target, "state": "drain"})
+        self.settle()
+        wait_for(lambda: not self.record_names(target),
+                 "the record naming drained %s to lapse while the client "
+                 "keeps connecting" % target,
+                 timeout=PERSISTENCE + 60, interval=1.0)
+        gone_at = time.time()
+        later = self.connect_ok(110, 30, addr=VIP2)
+        summary = self.stop_loop(loop)
+        verify(summary["failed"] == 0, "the loop's connections failed: %s"
+               % summary["errors"][:3])
+        during = [srv for t, srv in summary["log"]
+                  if drained_at + 1 < t < gone_at - 1]
+        after = [srv for t, srv in summary["log"] if t > gone_at]
+        print("    %s drained: %d of %d loop connections went to it while "
+              "its record lived (%.1f s); %d after, to %s; then %s"
+              % (target, during.count(target), len(during),
+                 gone_at - drained_at, len(after), sorted(set(after)),
+                 later))
+        verify(target in during, "the loop never reached drained %s while "
+               "its record lived: %s" % (target, sorted(set(during))))
+        verify(after and target not in after, "after the record lapsed, "
+               "connections went to %s: %s" % (target, after))
+        verify(len(later) == 1 and target not in later,
+               "after the record lapsed: %s" % later)
+
+    # ---- 7: metrics over HTTP ----
+
+    METRICS_PORT = 9199
+
+    def scrape(self, request, port=None):
+        """Send request (bytes) to the metrics endpoint from the client
+        namespace, as Prometheus would from the management network; the
+        raw answer (status line, headers, body)."""
+        code = ("import socket,sys\n"
+                "s=socket.create_connection(('127.0.0.1',%d),timeout=30)\n"
+                "s.sendall(sys.stdin.buffer.read())\n"
+                "d=b''\n"
+                "while True:\n"
+                "    b=s.recv(65536)\n"
+                "    if not b: break\n"
+                "    d+=b\n"
+                "sys.stdout.buffer.write(d)\n"
+                % (port or self.METRICS_PORT))
+        p = subprocess.run(["ip", "netns", "exec", self.lab.ns_client,
+                            "/usr/bin/python3", "-c", code], input=request,
+                           capture_output=True, timeout=60)
+        verify(p.returncode == 0, "scrape: %s" % p.stderr.decode())
+        head, _, body = p.stdout.partition(b"\r\n\r\n")
+        lines = head.decode().split("\r\n")
+        headers = dict(ln.split(": ", 1) for ln in lines[1:])
+        return lines[0], headers, body.decode()
+
+    def socket_activate(self, port, sock):
+        """`dsrlbctl -s sock metrics --http` behind systemd's socket
+        activation (Accept=yes, as dsrlb-metrics.socket does), listening
+        on 127.0.0.1:port in the client namespace."""
+        p = subprocess.Popen(
+            ["ip", "netns", "exec", self.lab.ns_client,
+             "systemd-socket-activate", "--inetd", "--accept",
+             "--listen", "127.0.0.1:%d" % port,
+             DSRLBCTL, "-s", sock, "metrics", "--http"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        self.activators.append(p)
+
+        def listening():
+            out = subprocess.run(["ip", "netns", "exec", self.lab.ns_client,
+                                  "ss", "-Htln", "sport = :%d" % port],
+                                 capture_output=True, text=True).stdout
+            return str(port) in out
+        wait_for(listening, "the metrics socket to listen", timeout=20,
+                 interval=0.1)
+
+    def test_metrics_scraped_over_http(self):
+        """Steps: the metrics endpoint as dsrlb-metrics.socket runs it
+        (systemd-socket-activate --inetd --accept starting `dsrlbctl
+        metrics --http` per connection) in the client namespace;
+        connections to smtp and pop3 flowing; GET /metrics twice, HEAD,
+        GET /, an unknown path, POST, a request that is not HTTP; a
+        second endpoint pointed at a socket where nothing listens.
+        Verify: /metrics answers 200 with the exposition content type,
+        a Content-Length that matches, and a body a strict Prometheus
+        parser accepts with every family the lab's metrics test checks
+        (members, services, drops, both workers) and counters that grow
+        between the two scrapes; HEAD has the headers and no body; / is
+        200; the unknown path 404, POST 405 with Allow, the garbage 400;
+        the endpoint without dsrlb answers 200 with dsrlb_up 0 (the
+        scrape worked, dsrlb is down)."""
+        self.activators = []
+        loops = [self.start_loop(25), self.start_loop(110)]
+        try:
+            self.socket_activate(self.METRICS_PORT, self.sock)
+            get = b"GET /metrics HTTP/1.1\r\nHost: lb\r\n" \
+                b"Accept: text/plain\r\n\r\n"
+            status, hdr, body = self.scrape(get)
+            verify(status == "HTTP/1.1 200 OK", "GET /metrics: %s" % status)
+            verify(hdr.get("Content-Type", "").startswith(
+                "text/plain; version=0.0.4"), "content type: %s" % hdr)
+            verify(int(hdr["Content-Length"]) == len(body.encode()),
+                   "Content-Length %s for %d bytes"
+                   % (hdr["Content-Length"], len(body.encode())))
+            first = prom.value(prom.parse(body), "dsrlb_rx_packets_total")
+            wait_for(lambda: self.ctl.call("stats")["rx"] > first,
+                     "more packets", timeout=30, interval=0.2)
+            status, hdr, body = self.scrape(get)
+            verify(status == "HTTP/1.1 200 OK", "GET /metrics: %s" % status)
+            self.verify_metrics(body)
+            n_families = len(prom.parse(body))
+            second = prom.value(prom.parse(body), "dsrlb_rx_packets_total")
+            verify(second > first, "rx did not grow between scrapes: %s, "
+                   "%s" % (first, second))
+
+            status, hdr, body = self.scrape(
+                b"HEAD /metrics HTTP/1.0\r\n\r\n")
+            verify(status == "HTTP/1.1 200 OK" and body == "" and
+                   int(hdr["Content-Length"]) > 1000,
+                   "HEAD: %s %s %r" % (status, hdr, body[:80]))
+            status, _, body = self.scrape(b"GET / HTTP/1.1\r\n\r\n")
+            verify(status == "HTTP/1.1 200 OK" and "/metrics" in body,
+                   "GET /: %s %s" % (status, body))
+            status, _, _ = self.scrape(b"GET /secrets HTTP/1.1\r\n\r\n")
+            verify(status == "HTTP/1.1 404 Not Found", "GET /secrets: %s"
+                   % status)
+            status, hdr, _ = self.scrape(
+                b"POST /metrics HTTP/1.1\r\nContent-Length: 0\r\n\r\n")
+            verify(status == "HTTP/1.1 405 Method Not Allowed" and
+                   hdr.get("Allow") == "GET, HEAD", "POST: %s %s"
+                   % (status, hdr))
+            status, _, _ = self.scrape(b"\x16\x03\x01 hello\r\n\r\n")
+            verify(status == "HTTP/1.1 400 Bad Request", "garbage: %s"
+                   % status)
+
+            nowhere = os.path.join(self.lab.dir, "nothing-here.sock")
+            self.socket_activate(self.METRICS_PORT + 1, nowhere)
+            status, _, body = self.scrape(get, port=self.METRICS_PORT + 1)
+            fam = prom.parse(body)
+            verify(status == "HTTP/1.1 200 OK" and
+                   prom.value(fam, "dsrlb_up") == 0,
+                   "without dsrlb: %s %s" % (status, body))
+        finally:
+            for p in self.activators:
+                p.terminate()
+                p.wait(timeout=30)
+            for loop in loops:
+                summary = self.stop_loop(loop)
+                verify(summary is None or summary["failed"] == 0,
+                       "connections failed while scraping: %s"
+                       % (summary and summary["errors"][:3]))
+        print("    scraped over HTTP: %d families; rx %d, then %d"
+              % (n_families, first, second))
+
     # ---- 8: dsrlbctl ----
 
     def ctl_ok(self, *args, json_out=False):
@@ -627,8 +801,9 @@ class LabRuntime(RuntimeLab):
         st = self.ctl_ok("call", "stats", "{}", json_out=True)
         verify(len(st["per_worker"]) == 2, "call stats: %s" % st)
 
-    def verify_metrics(self):
-        text = self.ctl_ok("metrics")
+    def verify_metrics(self, text=None):
+        if text is None:
+            text = self.ctl_ok("metrics")
         try:
             fam = prom.parse(text)
         except prom.ParseError as e:
