@@ -156,6 +156,9 @@ dsrlb_mac_str(const uint8_t *mac, char buf[DSRLB_MAC_STR])
 
 /* args.c */
 int dsrlb_args_parse(int argc, char **argv, struct dsrlb_args *args);
+
+/* log.c: under systemd, each log line once in the journal at its level */
+void dsrlb_log_init(void);
 void dsrlb_usage(const char *prog);
 
 /* ports.c */

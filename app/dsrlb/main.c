@@ -151,6 +151,7 @@ main(int argc, char **argv)
 	status = DSRLB_EXIT_FAIL;
 
 	pthread_mutex_init(&app.lock, NULL);
+	dsrlb_log_init();
 	rte_errno = 0;
 	if (rte_eal_init(eal_argc(argc, argv), argv) < 0) {
 		/* the EAL has said why on stderr ("EAL: FATAL: ..."); it does

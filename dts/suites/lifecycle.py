@@ -28,10 +28,11 @@ class Lifecycle(TestSuite):
 
     GROUP = "pcap"
 
-    def start(self, name, workers=None, **kw):
+    def start(self, name, workers=None, workdir=None, **kw):
         """dsrlb with `workers` workers (default WORKERS), one RX and one
-        TX pcap per worker, after it has handled the 25 SYNs."""
-        d = scratch_dir("life")
+        TX pcap per worker, after it has handled the 25 SYNs; its files
+        in workdir (default a new scratch directory)."""
+        d = workdir or scratch_dir("life")
         n = WORKERS if workers is None else workers
         rx, tx, _ = write_queue_pcaps(
             d, [Ether(src="02:00:00:00:00:01", dst=PCAP_MAC) /
@@ -82,6 +83,56 @@ class Lifecycle(TestSuite):
             verify("shutting down" in out and "stats: fwd" in out,
                    out[-1500:])
             verify(not os.path.exists(sock), "control socket left")
+
+    def test_journal_gets_each_line_once_with_its_level(self):
+        """Steps: start dsrlb as systemd does with StandardError=journal:
+        JOURNAL_STREAM naming the device and inode of its stderr (here a
+        file); 25 SYNs; SIGTERM. Then once more with JOURNAL_STREAM
+        naming another file.
+        Verify: under the journal every line of the log starts with its
+        syslog priority, "<N>", as journald reads it (the EAL's info
+        lines <6>, "running" and "shutting down", NOTICE, <5>), and no
+        line has it twice; when JOURNAL_STREAM is not stderr's,
+        no line has a prefix (a terminal or a file gets plain lines)."""
+        import re
+        for journal in (True, False):
+            d = scratch_dir("journal")
+            log = os.path.join(d, "dsrlb.log")
+            other = os.path.join(d, "other")
+            for path in (log, other):
+                open(path, "w").close()
+            st = os.stat(log if journal else other)
+            old = os.environ.get("JOURNAL_STREAM")
+            os.environ["JOURNAL_STREAM"] = "%d:%d" % (st.st_dev, st.st_ino)
+            try:
+                dsrlb = self.start("journal%d" % journal, workdir=d)
+            finally:
+                if old is None:
+                    del os.environ["JOURNAL_STREAM"]
+                else:
+                    os.environ["JOURNAL_STREAM"] = old
+            verify(dsrlb.log_path == log, dsrlb.log_path)
+            rc = dsrlb.stop()
+            verify(rc == 0, "exit %s" % rc)
+            lines = [ln for ln in dsrlb.output().splitlines() if ln]
+            prefixed = [ln for ln in lines if re.match(r"<[0-7]>", ln)]
+            if not journal:
+                verify(not prefixed, "priority prefixes outside the "
+                       "journal: %s" % prefixed[:3])
+                continue
+            verify(len(prefixed) == len(lines), "lines without a priority: "
+                   "%s" % [ln for ln in lines if ln not in prefixed][:5])
+            def level(text):
+                hits = [ln[:3] for ln in lines if text in ln]
+                verify(hits, "no line with %r" % text)
+                return set(hits)
+            verify(level("EAL: Detected CPU lcores") == {"<6>"},
+                   "EAL info: %s" % level("EAL: Detected CPU lcores"))
+            verify(level("running: ") == {"<5>"}, "running: %s"
+                   % level("running: "))
+            verify(level("shutting down") == {"<5>"}, "shutting down")
+            verify(not [ln for ln in lines if re.match(r"<\d><\d>", ln)],
+                   "a prefix twice")
 
     def test_main_lcore_on_no_numa_node(self):
         """Steps: in a mount namespace that shows two NUMA nodes (CPU 0
