@@ -16,7 +16,8 @@ cd "$(dirname "$0")/.."
 PACKAGES=(gcc clang libclang-rt-14-dev meson ninja-build pkg-config
 	libdpdk-dev dpdk-dev libnuma-dev libjansson-dev libcmocka-dev
 	python3 python3-scapy iproute2 iputils-ping procps tcpdump
-	nftables nftlb keepalived bird2)
+	nftables nftlb keepalived bird2
+	prometheus systemd)
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "dts/setup.sh: run as root (it installs packages; the tests create network namespaces)" >&2
@@ -34,10 +35,11 @@ if [ ${#missing[@]} -gt 0 ]; then
 	apt-get update -qq
 	apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
-# the tests run keepalived, BIRD and nftlb themselves, in namespaces;
+# the tests run keepalived, BIRD and nftlb themselves, in namespaces
+# (and only promtool of prometheus);
 # the services their packages enable would run on the host
 if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
-	systemctl disable --now keepalived bird nftlb >/dev/null 2>&1 || true
+	systemctl disable --now keepalived bird nftlb prometheus >/dev/null 2>&1 || true
 fi
 
 build() {

@@ -2,6 +2,7 @@
 # Copyright(c) 2026 The dsrlb authors
 """dsrlb --check and start-up with a bad configuration."""
 
+import json
 import os
 import subprocess
 
@@ -95,13 +96,47 @@ class ConfigCheck(TestSuite):
                                                    p.stdout + p.stderr))
         verify("ports[0].device" in p.stderr, p.stderr)
 
-    def test_shipped_example_is_valid(self):
-        """Steps: dsrlb --check on config/dsrlb.json (which reads
-        config/vipaddrs, relative to itself), from another
-        working directory.
-        Verify: exit 0, ten VIPs (two addresses and a /29)."""
-        example = os.path.join(ROOT, "config", "dsrlb.json")
-        p = subprocess.run([DSRLB, "--config", example, "--check"],
-                           capture_output=True, text=True, cwd="/")
-        verify(p.returncode == 0, p.stdout + p.stderr)
-        verify("10 VIPs" in p.stdout, p.stdout)
+    def test_shipped_configurations_are_valid(self):
+        """Steps: dsrlb --check on every dsrlb configuration in config/
+        (dsrlb*.json: standalone, vrrp, ecmp; each reads config/vipaddrs,
+        relative to itself), from another working directory.
+        Verify: exit 0, ten VIPs (two addresses and a /29) each; the
+        files an installed dsrlb needs are there: the control socket
+        dsrlbctl, the unit and the keepalived hook use
+        (/run/dsrlb/control.sock), a read-only socket and the group."""
+        files = sorted(f for f in os.listdir(os.path.join(ROOT, "config"))
+                       if f.startswith("dsrlb") and f.endswith(".json"))
+        verify({"dsrlb.json", "dsrlb-vrrp.json", "dsrlb-ecmp.json"} <=
+               set(files), "shipped configurations: %s" % files)
+        for name in files:
+            path = os.path.join(ROOT, "config", name)
+            p = subprocess.run([DSRLB, "--config", path, "--check"],
+                               capture_output=True, text=True, cwd="/")
+            verify(p.returncode == 0, "%s: %s" % (name, p.stdout + p.stderr))
+            verify("10 VIPs" in p.stdout, "%s: %s" % (name, p.stdout))
+            with open(path) as f:
+                cfg = json.load(f)
+            verify(cfg.get("control_socket") == "/run/dsrlb/control.sock" and
+                   cfg.get("control_socket_readonly") and
+                   cfg.get("control_group") == "dsrlb",
+                   "%s: control sockets %s" % (name, {
+                       k: cfg.get(k) for k in ("control_socket",
+                                               "control_socket_readonly",
+                                               "control_group")}))
+
+    def test_alert_rules(self):
+        """Steps: promtool check rules config/dsrlb-alerts.yml; promtool
+        test rules dts/alerts_test.yml (a healthy pair, split brain, a
+        link down with no takeover, a full flow table, failed sync
+        sends, a service without members).
+        Verify: the rules parse, and each case fires exactly the alerts
+        it expects with their labels and text (none for the healthy
+        pair). The metric names the rules use are checked against a
+        real scrape by LabRuntime.test_metrics_scraped_over_http."""
+        for cmd, cwd in ((["promtool", "check", "rules",
+                           "config/dsrlb-alerts.yml"], ROOT),
+                         (["promtool", "test", "rules", "alerts_test.yml"],
+                          os.path.join(ROOT, "dts"))):
+            p = subprocess.run(cmd, capture_output=True, text=True, cwd=cwd)
+            verify(p.returncode == 0, "%s: %s" % (" ".join(cmd),
+                                                  p.stdout + p.stderr))
