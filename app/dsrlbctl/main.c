@@ -48,7 +48,9 @@ static const struct ctl_command commands[] = {
 	  "set a member's weight (0-65535; 0 takes no new flows)",
 	  cmd_set_weight },
 	{ "drain", "NAME",
-	  "drain a member: keeps its flows, takes no new ones (state drain)",
+	  "drain a member: keeps its flows, takes no new ones (state drain)\n"
+	  "With persistence, its clients' records are no longer renewed: they\n"
+	  "lapse within one persistence timeout.",
 	  cmd_drain },
 	{ "enable", "NAME",
 	  "put a member in service (state up)",

@@ -86,7 +86,7 @@ struct rte_ring;
 struct rte_rcu_qsbr;
 
 /** What a worker does when its queues are empty (after LB_IDLE_POLLS
- *  empty polls). */
+ *  empty polls, LB_IDLE_POLLS_INTR in interrupt mode). */
 enum lb_dp_idle {
 	LB_DP_IDLE_POLL = 0,     /**< go on polling: a core at 100% */
 	LB_DP_IDLE_SLEEP,        /**< sleep idle_sleep_us */
