@@ -111,8 +111,8 @@ class Lifecycle(TestSuite):
                     del os.environ["JOURNAL_STREAM"]
                 else:
                     os.environ["JOURNAL_STREAM"] = old
-            verify(dsrlb.log_path == log, dsrlb.log_path)
             rc = dsrlb.stop()
+            verify(dsrlb.log_path == log, dsrlb.log_path)
             verify(rc == 0, "exit %s" % rc)
             lines = [ln for ln in dsrlb.output().splitlines() if ln]
             prefixed = [ln for ln in lines if re.match(r"<[0-7]>", ln)]
