@@ -49,6 +49,10 @@ step "DTS lab with dsrlb built with ASan/UBSan" env DSRLB_BUILD=build-asan \
 	LabFloods.test_repeated_floods_leave_memory_steady \
 	LabFloods.test_malformed_frame_storm LabRuntime LabControlStress \
 	LabHaVrrp.test_failover_wrr_sync LabHaVrrp.test_sync_forged
+# the Debian package: built, lintian, installed with apt into a fresh
+# Debian 12 booted under systemd, run with the shipped configuration
+# beside keepalived (doc/install.md)
+step "Debian package under systemd" dts/pkgtest.sh
 
 echo
 if [ ${#failed[@]} -gt 0 ]; then

@@ -8,7 +8,8 @@
 #
 #   dts/setup.sh            install packages, build build/
 #   dts/setup.sh --all      also build-asan/ (ASan + UBSan, gcc) and
-#                           build-fuzz/ (libFuzzer targets, clang)
+#                           build-fuzz/ (libFuzzer targets, clang), and
+#                           the packaging tools dts/pkgtest.sh uses
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -18,6 +19,12 @@ PACKAGES=(gcc clang libclang-rt-14-dev meson ninja-build pkg-config
 	python3 python3-scapy iproute2 iputils-ping procps tcpdump
 	nftables nftlb keepalived bird2
 	prometheus systemd)
+# dts/pkgtest.sh: the Debian package built, checked, and booted in a
+# fresh root under systemd
+PKGTEST_PACKAGES=(dpkg-dev debhelper lintian mmdebstrap systemd-container git)
+if [ "${1:-}" = "--all" ]; then
+	PACKAGES+=("${PKGTEST_PACKAGES[@]}")
+fi
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "dts/setup.sh: run as root (it installs packages; the tests create network namespaces)" >&2
