@@ -50,25 +50,6 @@ signals_install(void)
 	signal(SIGPIPE, SIG_IGN);
 }
 
-/* keepalived -t: validate without touching the machine, by the same
- * rules the core applies at start and on reload. */
-static int
-check_config(const struct lb_conf *conf, bool verbose)
-{
-	struct lb_conf_error err;
-
-	if (lb_core_conf_check(conf, &err) != 0) {
-		fprintf(stderr, "dsrlb: %s\n", err.msg);
-		return DSRLB_EXIT_CONFIG;
-	}
-	if (!verbose)
-		return DSRLB_EXIT_OK;
-	printf("%s: configuration OK: %u ports, %u VIPs, %u members, %u services\n",
-	       conf->source, conf->n_ports, conf->n_vips, conf->n_members,
-	       conf->n_services);
-	return DSRLB_EXIT_OK;
-}
-
 /* EAL options are the ones before "--" (none if there is no "--"). */
 static int
 eal_argc(int argc, char **argv)
@@ -79,6 +60,36 @@ eal_argc(int argc, char **argv)
 		if (strcmp(argv[i], "--") == 0)
 			return i;
 	return 1;
+}
+
+/* keepalived -t: validate without touching the machine, by the same
+ * rules the core applies at start and on reload; verbose, say what it
+ * holds and the hugepages it needs (for the workers the EAL options
+ * give). */
+static int
+check_config(const struct lb_conf *conf, bool verbose, int argc, char **argv)
+{
+	struct lb_conf_error err;
+	struct dsrlb_memory mem;
+	char why[160];
+	unsigned int workers;
+
+	if (lb_core_conf_check(conf, &err) != 0) {
+		fprintf(stderr, "dsrlb: %s\n", err.msg);
+		return DSRLB_EXIT_CONFIG;
+	}
+	if (!verbose)
+		return DSRLB_EXIT_OK;
+	printf("%s: configuration OK: %u ports, %u VIPs, %u members, %u services\n",
+	       conf->source, conf->n_ports, conf->n_vips, conf->n_members,
+	       conf->n_services);
+	workers = dsrlb_eal_workers(eal_argc(argc, argv), argv, why,
+				    sizeof(why));
+	if (dsrlb_memory_estimate(conf, workers, &mem, &err) == 0)
+		dsrlb_memory_print(stdout, &mem, why);
+	else
+		printf("memory: cannot estimate: %s\n", err.msg);
+	return DSRLB_EXIT_OK;
 }
 
 static int
@@ -143,7 +154,7 @@ main(int argc, char **argv)
 	}
 	/* the rules between objects are the core's: checked before
 	 * anything starts, as -t does */
-	status = check_config(app.conf, app.args.check);
+	status = check_config(app.conf, app.args.check, argc, argv);
 	if (app.args.check || status != DSRLB_EXIT_OK) {
 		lb_conf_free(app.conf);
 		return status;

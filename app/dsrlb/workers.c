@@ -13,6 +13,7 @@
 #include <rte_rcu_qsbr.h>
 #include <rte_ring.h>
 
+#include "lb_mem.h"
 #include "app.h"
 
 _Static_assert((int)LB_CONF_IDLE_POLL == (int)LB_DP_IDLE_POLL &&
@@ -52,6 +53,45 @@ dsrlb_lanes(const struct dsrlb_app *app, struct dsrlb_lanes *l)
 	l->bulk_size = lb_dp_master_ring_size(r->exception_pps, 1);
 }
 
+/* Flows each worker's table holds: an equal share, at least 1024. */
+uint32_t
+dsrlb_flows_per_worker(const struct lb_conf *conf, unsigned int n_workers)
+{
+	uint32_t n = conf->flows.capacity / n_workers;
+
+	return n < 1024 ? 1024 : n;
+}
+
+/*
+ * Hugepage bytes dsrlb_workers_create() takes, from the sizes it
+ * allocates, added to h in its order (lb_mem.h): *flows for the
+ * workers' flow tables; *other for their contexts (each with its
+ * fragment memory), their rings and the health checks' answer table.
+ */
+void
+dsrlb_workers_memsize(const struct dsrlb_app *app, struct lb_mem_heap *h,
+		      size_t *flows, size_t *other)
+{
+	uint32_t per_worker = dsrlb_flows_per_worker(app->conf, app->n_workers);
+	struct dsrlb_lanes lanes;
+	unsigned int i;
+
+	dsrlb_lanes(app, &lanes);
+	*flows = 0;
+	*other = lb_mem_malloc_size(sizeof(struct lb_dp_expect), h);
+	for (i = 0; i < app->n_workers; i++) {
+		*flows += lb_flow_memsize(per_worker, h);
+		*other += lb_mem_ring_size(sizeof(void *), lanes.bulk_size, h);
+		*other += lb_mem_ring_size(sizeof(void *), lanes.prio_size, h);
+		*other += lb_mem_ring_size(sizeof(void *), lanes.ctrl_size, h);
+		*other += lb_mem_ring_size(sizeof(void *), DSRLB_RING_SIZE, h);
+		if (app->conf->ha.sync)
+			*other += 2 * lb_mem_ring_size(sizeof(struct lb_dp_sync),
+						       DSRLB_SYNC_RING_SIZE, h);
+		*other += lb_mem_malloc_size(sizeof(struct lb_worker), h);
+	}
+}
+
 static struct rte_ring *
 lane_create(const char *what, unsigned int lcore, unsigned int size,
 	    int socket)
@@ -67,14 +107,12 @@ lane_create(const char *what, unsigned int lcore, unsigned int size,
 int
 dsrlb_workers_create(struct dsrlb_app *app)
 {
-	uint32_t per_worker = app->conf->flows.capacity / app->n_workers;
+	uint32_t per_worker = dsrlb_flows_per_worker(app->conf, app->n_workers);
 	struct lb_dp_rxq rxq[LB_MAX_PORTS];
 	struct dsrlb_lanes lanes;
 	uint32_t frag_seed;
 	unsigned int i, p;
 
-	if (per_worker < 1024)
-		per_worker = 1024;
 	dsrlb_lanes(app, &lanes);
 	/* one key for every worker's fragment memory (they read each
 	 * other's), drawn at start */

@@ -4,10 +4,12 @@
 
 import json
 import os
+import re
+import shutil
 import subprocess
 
-from framework import (DSRLB, ROOT, RUNTIME_DIR, Dsrlb, TestSuite, base_config,
-                       four_members, verify)
+from framework import (BUILD, DSRLB, ROOT, RUNTIME_DIR, Dsrlb, TestSuite,
+                       base_config, four_members, verify)
 
 SERVICES = [{"name": "pop3", "vip": "198.51.100.100", "protocol": "tcp",
              "port": 110}]
@@ -123,6 +125,89 @@ class ConfigCheck(TestSuite):
                        k: cfg.get(k) for k in ("control_socket",
                                                "control_socket_readonly",
                                                "control_group")}))
+
+    MEMORY_LINE = re.compile(
+        r"^memory: flow tables ([0-9.]+) MiB \(([0-9]+) flows\), "
+        r"persistence ([0-9.]+) MiB \(([0-9]+) services\), "
+        r"Maglev ([0-9.]+) MiB, mbufs ([0-9.]+) MiB \(([0-9]+) mbufs\), "
+        r"other ([0-9.]+) MiB; total ([0-9.]+) MiB of hugepages on the "
+        r"NIC's NUMA node\(s\): reserve at least ([0-9]+) 2 MiB pages "
+        r"\(or ([0-9]+) 1 GiB pages\)$", re.M)
+
+    def memory(self, eal, path, cwd="/"):
+        """dsrlb --check with EAL options: (first line, the memory line's
+        figures, the line of assumptions)."""
+        p = subprocess.run([DSRLB] + eal + ["--", "--config", path,
+                                            "--check"],
+                           capture_output=True, text=True, cwd=cwd)
+        verify(p.returncode == 0, p.stdout + p.stderr)
+        m = self.MEMORY_LINE.search(p.stdout)
+        verify(m is not None, "no memory line: %s" % p.stdout)
+        lines = p.stdout.splitlines()
+        verify(len(lines) == 3 and lines[1] == m.group(0) and
+               lines[2].startswith("memory: assumes "), p.stdout)
+        return lines[0], m.groups(), lines[2]
+
+    def test_check_prints_memory(self):
+        """Steps: dsrlb --check on config/dsrlb.json without EAL options,
+        then with -l, --lcores and -c.
+        Verify: the summary line is unchanged and a memory line follows:
+        4194304 flows, persistence for the five stateful services (the
+        stateless one has none), the pages to reserve hold the total;
+        the workers assumed are the lcores given less the main one, and
+        each worker's table holds its share of the flows."""
+        path = os.path.join(ROOT, "config", "dsrlb.json")
+        first, g, assumed = self.memory([], path)
+        verify("configuration OK" in first and "10 VIPs" in first, first)
+        verify(g[1] == "4194304" and g[3] == "5", "memory line: %s" % (g,))
+        total, pages, gib = float(g[8]), int(g[9]), int(g[10])
+        parts = sum(float(x) for x in (g[0], g[2], g[4], g[5], g[7]))
+        verify(total > parts and pages * 2 >= total and
+               gib * 1024 >= parts, "total %s MiB, %d 2 MiB pages, %d 1 GiB "
+               "pages for %.1f MiB of parts" % (total, pages, gib, parts))
+        cpus = len(os.sched_getaffinity(0))
+        verify(("the EAL takes the %d CPUs" % cpus) in assumed, assumed)
+        for eal, workers in ((["-l", "0-2"], 2), (["-l", "1-3,5"], 3),
+                             (["--lcores", "(0-4)@(0-1)"], 4),
+                             (["--lcores=0,1@1,(2-3)@(0,1)"], 3),
+                             (["-c", "0xf"], 3), (["-l", "0"], 1)):
+            _, g, assumed = self.memory(eal, path)
+            verify(assumed.startswith("memory: assumes %d worker%s of %d "
+                                      "flows" % (workers,
+                                                 "" if workers == 1 else "s",
+                                                 4194304 // workers)),
+                   "%s: %s" % (" ".join(eal), assumed))
+            verify(int(g[1]) == 4194304 // workers * workers,
+                   "%s: %s flows" % (" ".join(eal), g[1]))
+
+    def test_check_flow_memory_matches_memtest(self):
+        """Steps: dsrlb --check with one worker (-l 0-1) on a
+        configuration of 1048576 flows; dsrlb-bench --memtest 1048576,
+        which creates such a table and measures the heap it took.
+        Verify: the flow-table figure of --check is within 0.5% of what
+        was measured (the cmocka test test_memsize holds the models to
+        the byte; here the whole command is checked)."""
+        bench = os.path.join(BUILD, "app", "dsrlb-bench", "dsrlb-bench")
+        verify(os.access(bench, os.X_OK), "no %s" % bench)
+        d = Dsrlb(base_config(four_members(), SERVICES), [], name="memtest")
+        d.config["flows"] = {"capacity": 1048576}
+        d.write_config()
+        _, g, _ = self.memory(["-l", "0-1"], d.config_path)
+        verify(g[1] == "1048576", "flows: %s" % g[1])
+        prefix = "dts_memtest_%d" % os.getpid()
+        p = subprocess.run([bench, "--no-huge", "-m", "512", "--no-pci",
+                            "-l", "0-1", "--no-telemetry", "--file-prefix",
+                            prefix, "--log-level", "*:error", "--",
+                            "--quick", "--only", "io_baseline",
+                            "--memtest", "1048576", "--json"],
+                           capture_output=True, text=True)
+        shutil.rmtree(os.path.join(RUNTIME_DIR, prefix), ignore_errors=True)
+        verify(p.returncode == 0, p.stdout + p.stderr)
+        measured = json.loads(p.stdout)["memtest"]["bytes"] / 2 ** 20
+        model = float(g[0])
+        verify(abs(model - measured) <= 0.005 * measured,
+               "--check says %.1f MiB, --memtest measured %.1f MiB"
+               % (model, measured))
 
     def test_alert_rules(self):
         """Steps: promtool check rules config/dsrlb-alerts.yml; promtool

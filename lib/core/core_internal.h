@@ -6,6 +6,7 @@
 #define LB_CORE_INTERNAL_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <rte_log.h>
@@ -101,7 +102,17 @@ struct lb_core {
 	unsigned int cap_pending;
 };
 
+/* Bytes of a scheduling table of len entries (one spare). */
+static inline size_t
+lb_core_table_bytes(uint32_t len)
+{
+	return ((size_t)len + 1) * sizeof(uint16_t);
+}
+
 /* snapshot.c */
+/* The bytes lb_snap_build() would allocate for the arena of a snapshot
+ * of this state; 0 if out of memory. */
+size_t lb_snap_size(const struct lb_core *core);
 int lb_core_defer(struct lb_core *core, void *p, uint8_t kind);
 void lb_core_garbage_free(struct lb_garbage *g);
 void lb_core_rt_free(struct lb_core *core, unsigned int svc);

@@ -18,11 +18,13 @@
  */
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "lb_config.h"
 #include "lb_snap.h"
 
+struct lb_mem_heap;
 struct rte_rcu_qsbr;
 struct lb_core;
 
@@ -119,6 +121,41 @@ int lb_core_apply_conf(struct lb_core *core, const struct lb_conf *conf,
  * would (dsrlb -t). Needs no EAL.
  */
 int lb_core_conf_check(const struct lb_conf *conf, struct lb_conf_error *err);
+
+/** Hugepage bytes the core takes for a configuration (lb_core_memsize()). */
+struct lb_core_memsize {
+	size_t snapshot;         /**< one snapshot */
+	size_t maglev;           /**< one Maglev table per service */
+	size_t wrr;              /**< one sequence per wrr service */
+	size_t persist;          /**< one persistence table per service with
+				      persistence */
+	unsigned int n_persist;  /**< those services */
+	/** the most held at once: the snapshot being published beside the
+	 *  one it replaces; per service a Maglev table, and a settled one
+	 *  while its members change state, each beside the one it
+	 *  replaces; wrr sequences and persistence tables beside those of
+	 *  the services a reload replaces */
+	size_t peak;
+};
+
+/**
+ * What lb_core_commit() allocates for a configuration (snapshots,
+ * scheduling tables, persistence records, on the core's socket),
+ * computed from the state lb_core_apply_conf() makes of it with the
+ * sizes the allocations use. The peak assumes a grace period ends before
+ * the next commit (workers that run). Needs no EAL.
+ *
+ * @param h
+ *   Unless NULL, a heap (lb_mem.h) that gets the allocations of one
+ *   commit that builds every table: per service its Maglev table, wrr
+ *   sequence, settled table and persistence table, then the snapshot.
+ *
+ * @return
+ *   0, or a negative errno with err set (an invalid configuration, as
+ *   lb_core_conf_check()).
+ */
+int lb_core_memsize(const struct lb_conf *conf, struct lb_mem_heap *h,
+		    struct lb_core_memsize *m, struct lb_conf_error *err);
 
 /** What a reload changed (names). */
 struct lb_core_diff {

@@ -15,6 +15,7 @@
 #include <rte_rcu_qsbr.h>
 
 #include "lb_flow.h"
+#include "lb_mem.h"
 
 /* Candidates lb_flow_evict() looks at in each queue before it gives
  * up: confirmed entries it meets leave the queue, so a later call looks
@@ -25,22 +26,12 @@
 /* Positions the sweeper takes off the head of each queue per call. */
 #define TRIM_BUDGET 16
 
-static int
-fifo_init(struct lb_flow_fifo *f, const char *name, uint32_t capacity,
-	  int socket_id)
+/* The hash of a table of capacity flows: lb_flow_create() makes it,
+ * lb_flow_memsize() says what it takes. */
+static struct rte_hash_parameters
+hash_params(const char *name, uint32_t capacity, int socket_id)
 {
-	f->mask = rte_align32pow2(capacity) - 1;
-	f->pos = rte_malloc_socket(name, ((size_t)f->mask + 1) *
-				   sizeof(*f->pos), RTE_CACHE_LINE_SIZE,
-				   socket_id);
-	return f->pos == NULL ? -ENOMEM : 0;
-}
-
-struct lb_flow_table *
-lb_flow_create(const char *name, uint32_t capacity, int socket_id,
-	       struct rte_rcu_qsbr *qsbr)
-{
-	struct rte_hash_parameters hp = {
+	return (struct rte_hash_parameters){
 		.name = name,
 		/* key slots of deleted flows wait for a grace period: room
 		 * for them beyond the capacity, so a full table can evict
@@ -55,6 +46,32 @@ lb_flow_create(const char *name, uint32_t capacity, int socket_id,
 		.extra_flag = RTE_HASH_EXTRA_FLAGS_EXT_TABLE |
 			      RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF,
 	};
+}
+
+/* A queue of positions holds every flow of the table. */
+static size_t
+fifo_bytes(uint32_t capacity)
+{
+	const struct lb_flow_fifo *f = NULL;   /* for sizeof only */
+
+	return (size_t)rte_align32pow2(capacity) * sizeof(*f->pos);
+}
+
+static int
+fifo_init(struct lb_flow_fifo *f, const char *name, uint32_t capacity,
+	  int socket_id)
+{
+	f->mask = rte_align32pow2(capacity) - 1;
+	f->pos = rte_malloc_socket(name, fifo_bytes(capacity),
+				   RTE_CACHE_LINE_SIZE, socket_id);
+	return f->pos == NULL ? -ENOMEM : 0;
+}
+
+struct lb_flow_table *
+lb_flow_create(const char *name, uint32_t capacity, int socket_id,
+	       struct rte_rcu_qsbr *qsbr)
+{
+	struct rte_hash_parameters hp = hash_params(name, capacity, socket_id);
 	struct lb_flow_table *t;
 	int32_t max_id;
 
@@ -99,6 +116,34 @@ lb_flow_create(const char *name, uint32_t capacity, int socket_id,
 fail:
 	lb_flow_free(t);
 	return NULL;
+}
+
+/*
+ * The bytes lb_flow_create() takes, allocation by allocation, from the
+ * same parameters: --check sizes hugepages with it, and test_memsize
+ * holds it to what a real table takes.
+ */
+size_t
+lb_flow_memsize(uint32_t capacity, struct lb_mem_heap *h)
+{
+	struct rte_hash_parameters hp = hash_params("", capacity,
+						    SOCKET_ID_ANY);
+	const struct lb_flow_table *t = NULL;   /* for sizeof only */
+	size_t n_pos = (size_t)lb_mem_hash_max_key_id(&hp) + 1;
+	size_t sz;
+
+	if (capacity < 8 || capacity > UINT32_MAX / 2)
+		return 0;
+	/* in lb_flow_create()'s order, for the heap's sake */
+	sz = lb_mem_malloc_size(sizeof(*t), h);
+	sz += lb_mem_hash_size(&hp, h);
+	sz += lb_mem_malloc_size(n_pos * sizeof(*t->e), h);
+	sz += lb_mem_malloc_size(LB_FLOW_SLACK * sizeof(*t->limbo), h);
+	sz += lb_mem_malloc_size(LB_FLOW_MEMBERS * sizeof(*t->mcount), h);
+	sz += lb_mem_malloc_size(LB_FLOW_SERVICES * sizeof(*t->scount), h);
+	sz += lb_mem_malloc_size(fifo_bytes(capacity), h);
+	sz += lb_mem_malloc_size(fifo_bytes(capacity), h);
+	return sz;
 }
 
 void

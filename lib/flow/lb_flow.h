@@ -38,6 +38,7 @@
  */
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "lb_pkt.h"
@@ -115,6 +116,7 @@ enum lb_flow_tcp_event {
 	LB_FLOW_CLOSED,    /**< the first FIN or RST: the connection ends */
 };
 
+struct lb_mem_heap;
 struct rte_hash;
 struct rte_rcu_qsbr;
 
@@ -198,6 +200,21 @@ struct lb_flow_table {
  */
 struct lb_flow_table *lb_flow_create(const char *name, uint32_t capacity,
 				     int socket_id, struct rte_rcu_qsbr *qsbr);
+
+/**
+ * Hugepage bytes lb_flow_create() takes for a table of capacity flows:
+ * the rte_hash (buckets, extendable buckets, key store, free lists),
+ * the entries, the eviction queues and the counters, each with the
+ * heap's overhead (lb_mem.h).
+ *
+ * @param capacity
+ *   Flows, as given to lb_flow_create().
+ * @param h
+ *   A heap to add the allocations to (lb_mem.h), or NULL.
+ * @return
+ *   Bytes, or 0 for a capacity lb_flow_create() refuses.
+ */
+size_t lb_flow_memsize(uint32_t capacity, struct lb_mem_heap *h);
 
 /** Free a table and every entry; no lcore may be reading it. */
 void lb_flow_free(struct lb_flow_table *t);

@@ -30,6 +30,7 @@
  * its client then goes to a member that is usable anyway.
  */
 
+#include <stddef.h>
 #include <stdint.h>
 
 #define LB_PERSIST_WAYS 8          /**< slots per bucket (one cache line) */
@@ -37,6 +38,7 @@
 #define LB_PERSIST_MEMBERS 1024    /**< member slots a record can name */
 #define LB_PERSIST_SKEW 1          /**< seconds of clock skew tolerated */
 
+struct lb_mem_heap;
 struct lb_persist;
 
 /**
@@ -44,6 +46,25 @@ struct lb_persist;
  * buckets); NULL with rte_errno set.
  */
 struct lb_persist *lb_persist_create(uint32_t n, int socket_id);
+
+/**
+ * Hugepage bytes lb_persist_create(n) takes (one 64-byte bucket per
+ * LB_PERSIST_WAYS clients, buckets a power of two), added to h unless
+ * it is NULL (lb_mem.h); 0 for an n it refuses.
+ */
+size_t lb_persist_memsize(uint32_t n, struct lb_mem_heap *h);
+
+/**
+ * Clients a service's table is made for when the flow tables hold
+ * flow_capacity flows in all: about one per 16 flows, at least 4096.
+ */
+static inline uint32_t
+lb_persist_records(uint32_t flow_capacity)
+{
+	uint32_t n = flow_capacity / 16;
+
+	return n > 4096 ? n : 4096;
+}
 
 /** Free a table no worker can still read. */
 void lb_persist_free(struct lb_persist *p);

@@ -10,6 +10,7 @@
 #include <rte_hash_crc.h>
 #include <rte_malloc.h>
 
+#include "lb_mem.h"
 #include "lb_persist.h"
 #include "lb_sched.h"
 
@@ -68,6 +69,13 @@ bucket(const struct lb_persist *p, uint32_t client)
 	return &p->b[rte_hash_crc_4byte(client, LB_HASH_SEED) & p->mask];
 }
 
+/* Buckets of a table for n clients: a power of two. */
+static uint32_t
+buckets_for(uint32_t n)
+{
+	return rte_align32pow2((n + LB_PERSIST_WAYS - 1) / LB_PERSIST_WAYS);
+}
+
 struct lb_persist *
 lb_persist_create(uint32_t n, int socket_id)
 {
@@ -78,7 +86,7 @@ lb_persist_create(uint32_t n, int socket_id)
 		rte_errno = EINVAL;
 		return NULL;
 	}
-	nb = rte_align32pow2((n + LB_PERSIST_WAYS - 1) / LB_PERSIST_WAYS);
+	nb = buckets_for(n);
 	p = rte_zmalloc_socket("lb_persist", sizeof(*p), 0, socket_id);
 	if (p == NULL) {
 		rte_errno = ENOMEM;
@@ -93,6 +101,20 @@ lb_persist_create(uint32_t n, int socket_id)
 	}
 	p->mask = nb - 1;
 	return p;
+}
+
+/* What lb_persist_create() takes, from the same sizes. */
+size_t
+lb_persist_memsize(uint32_t n, struct lb_mem_heap *h)
+{
+	size_t sz;
+
+	if (n == 0 || n > (1u << 28))
+		return 0;
+	sz = lb_mem_malloc_size(sizeof(struct lb_persist), h);
+	sz += lb_mem_malloc_size((size_t)buckets_for(n) *
+				 sizeof(struct lb_persist_bucket), h);
+	return sz;
 }
 
 void
