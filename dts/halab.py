@@ -91,6 +91,8 @@ class Balancer:
         self.bird = None
         self.bird_sock = os.path.join(self.dir, "bird.ctl")
         self.notify_log = None
+        # dsrlb's high_availability.track_file, keepalived's track_file
+        self.track_file = os.path.join(self.dir, "links-down")
 
     # ---- dsrlb ----
 
@@ -175,6 +177,33 @@ class Balancer:
         """Run the dsrlbctl of this build against this balancer."""
         return sh(DSRLBCTL, "-s", self.sock, *args, check=check)
 
+    # ---- the data link ----
+
+    def set_carrier(self, on):
+        """Pull (or plug back) the cable of dsrlb's data port: the carrier
+        of its TAP's kernel side (dp0), which net_tap reports as dsrlb's
+        link (IFF_RUNNING) and the bridge as its port (disabled without
+        carrier: nothing passes either way)."""
+        sh("ip", "-n", self.ns, "link", "set", "dp0", "carrier",
+           "on" if on else "off")
+
+    def port_link(self):
+        """status: ports[0].link."""
+        return self.status()["ports"][0]["link"]
+
+    def kif_carrier(self):
+        """Whether dsrlb0 has a carrier (its kernel flags say LOWER_UP)."""
+        out = self.lab.ns(self.ns, "ip", "-j", "link", "show", "dsrlb0")
+        return "LOWER_UP" in json.loads(out)[0]["flags"]
+
+    def track_value(self):
+        """What dsrlb wrote in the track file (None: no file)."""
+        try:
+            with open(self.track_file) as f:
+                return f.read().strip()
+        except FileNotFoundError:
+            return None
+
     def wait_resolved(self):
         def done():
             ms = self.call("members.list")
@@ -196,8 +225,9 @@ class Balancer:
 
     def start_keepalived(self, priority):
         """keepalived (VRRP only) in the balancer's namespace with the
-        shipped configuration: only the priority and the hook's path
-        (with dsrlbctl and the socket in its environment) changed. Logs
+        shipped configuration: only the priority, the hook's path (with
+        dsrlbctl and the socket in its environment) and the track file's
+        (self.track_file) changed. Logs
         to keepalived.log.N in the balancer's directory.
 
         As config/keepalived-dsrlb.service.conf has systemd do, it starts
@@ -214,8 +244,10 @@ class Balancer:
         conf = render(KEEPALIVED_CONF,
                       os.path.join(self.dir, "keepalived.conf"), [
                           (r"^(\s*priority) \d+$", r"\1 %d" % priority),
-                          (r'^(\s*notify) "/usr/local/sbin/dsrlb-vrrp-notify"$',
+                          (r'^(\s*notify) "[^"]*/dsrlb-vrrp-notify"$',
                            r'\1 "%s"' % NOTIFY),
+                          (r'^(\s*file) "/run/dsrlb/links-down"$',
+                           r'\1 "%s"' % self.track_file),
                       ])
         self.keepalived_log = os.path.join(self.dir, "keepalived.log.%d" % n)
         self.notify_log = os.path.join(self.dir, "notify.log.%d" % n)

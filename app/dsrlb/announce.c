@@ -9,11 +9,12 @@
  * (BIRD: its kernel protocol learns the table) announces them to the
  * ECMP router with this balancer's own address as next hop.
  *
- * A VIP is in the table while this balancer is active and at least one
- * service on it (a "*" service is on every VIP) has a member taking new
- * flows. Deactivating, stopping, and losing a VIP's last member
- * withdraw it; a balancer that dies takes its interface, and the
- * kernel the routes, with it (and the BGP session, which BFD notices).
+ * A VIP is in the table while this balancer is active, every data
+ * port's link is up, and at least one service on it (a "*" service is
+ * on every VIP) has a member taking new flows. Deactivating, stopping,
+ * a link going down and losing a VIP's last member withdraw it; a
+ * balancer that dies takes its interface, and the kernel the routes,
+ * with it (and the BGP session, which BFD notices).
  */
 
 #include <arpa/inet.h>
@@ -104,7 +105,9 @@ dsrlb_announce_run(struct dsrlb_app *app, uint64_t now)
 	const struct lb_conf_ha *ha = &lb_core_settings(app->core)->ha;
 	const struct lb_snapshot *snap = lb_core_snapshot(app->core);
 	uint64_t seq = snap != NULL ? snap->version : 0;
-	bool active = lb_core_active(app->core);
+	/* a balancer with a link down cannot serve: withdrawn (link.c
+	 * makes this look at once when that changes) */
+	bool active = lb_core_active(app->core) && app->links_down == 0;
 	struct dsrlb_served *sv = app->served;
 	unsigned int n, i, k, old;
 	const uint32_t *vips;

@@ -82,8 +82,23 @@ struct dsrlb_master_stats {
 	uint64_t c[LB_STAT_MASTER_MAX];
 };
 
+/* A data port's link as the master last read it (link.c). */
+struct dsrlb_link {
+	bool known;               /* read at least once */
+	bool up;
+	bool full_duplex;
+	bool autoneg;
+	uint32_t speed;           /* Mb/s; RTE_ETH_SPEED_NUM_UNKNOWN */
+	uint64_t changes;         /* up/down transitions since the start */
+	uint64_t changed_ms;      /* dsrlb_now_ms() of the last one (or of
+				     the first reading) */
+	int64_t changed_at;       /* the same as Unix time, seconds */
+};
+
 struct dsrlb_served;
 struct dsrlb_sync;
+struct lb_mem_heap;
+struct rte_eth_xstat_name;
 
 struct dsrlb_app {
 	struct dsrlb_args args;
@@ -97,6 +112,18 @@ struct dsrlb_app {
 	uint8_t port_macs[LB_MAX_PORTS][6];
 	bool port_started[LB_MAX_PORTS];
 	struct rte_mempool *pools[RTE_MAX_NUMA_NODES];
+	uint16_t mbuf_room;       /* data room of every mbuf: the largest
+				     frame of any port's MTU, whole */
+	/* the NICs' extended counters: their names, read once at start */
+	struct rte_eth_xstat_name *xstat_names[LB_MAX_PORTS];
+	unsigned int n_xstats[LB_MAX_PORTS];
+	/* each port's link (link.c) */
+	struct dsrlb_link links[LB_MAX_PORTS];
+	unsigned int links_down;  /* ports whose link is down now */
+	uint64_t links_next_ms;   /* next reading */
+	bool kif_carrier;         /* the exception interface's carrier */
+	int links_tracked;        /* links_down in the track file; < 0: not
+				     written yet, or the last write failed */
 
 	unsigned int n_workers;
 	struct dsrlb_worker workers[RTE_MAX_LCORE];
@@ -169,6 +196,16 @@ int dsrlb_ports_start(struct dsrlb_app *app);
 void dsrlb_ports_stop(struct dsrlb_app *app);
 struct rte_mempool *dsrlb_pool_for_port(struct dsrlb_app *app,
 					unsigned int port);
+uint16_t dsrlb_mbuf_room(const struct lb_conf *conf);
+unsigned int dsrlb_pool_mbufs(const struct dsrlb_app *app);
+size_t dsrlb_pool_memsize(const struct dsrlb_app *app, size_t page_size,
+			  struct lb_mem_heap *h);
+json_t *dsrlb_port_counters_json(struct dsrlb_app *app, unsigned int port);
+
+/* link.c */
+void dsrlb_links_init(struct dsrlb_app *app);
+void dsrlb_links_run(struct dsrlb_app *app, uint64_t now);
+json_t *dsrlb_link_json(const struct dsrlb_app *app, unsigned int port);
 
 /* workers.c */
 /* What each worker's policers let through to the master, per class
@@ -181,6 +218,10 @@ struct dsrlb_lanes {
 };
 
 void dsrlb_lanes(const struct dsrlb_app *app, struct dsrlb_lanes *l);
+uint32_t dsrlb_flows_per_worker(const struct lb_conf *conf,
+				unsigned int n_workers);
+void dsrlb_workers_memsize(const struct dsrlb_app *app, struct lb_mem_heap *h,
+			   size_t *flows, size_t *other);
 
 int dsrlb_workers_create(struct dsrlb_app *app);
 int dsrlb_workers_launch(struct dsrlb_app *app);
@@ -225,6 +266,34 @@ dsrlb_pair_id(const struct lb_core_service *s, const struct lb_core_member *m)
 {
 	return (uint32_t)s->gen << 16 | m->gen;
 }
+
+/* memory.c: the hugepages a configuration needs, for --check */
+struct dsrlb_memory {
+	unsigned int n_workers;     /* assumed (dsrlb_eal_workers()) */
+	uint32_t flows;             /* per worker */
+	size_t flow_tables;         /* every worker's */
+	size_t persist;             /* at the peak of a commit */
+	unsigned int n_persist;     /* services with persistence */
+	size_t maglev;              /* at the peak of a commit */
+	size_t mbufs;               /* one pool */
+	unsigned int n_mbufs;
+	uint16_t mbuf_room;
+	size_t other;               /* workers' contexts and rings,
+				       snapshots, wrr, RCU, packet capture,
+				       the NICs' queues */
+	size_t counted;             /* all of the above */
+	size_t eal;                 /* room for the EAL, the drivers and a
+				       margin */
+	size_t total;               /* the 2 MiB pages the heap maps */
+	size_t total_1g;            /* the 1 GiB pages it maps */
+};
+
+unsigned int dsrlb_eal_workers(int argc, char **argv, char *why,
+			       size_t len);
+int dsrlb_memory_estimate(const struct lb_conf *conf, unsigned int n_workers,
+			  struct dsrlb_memory *m, struct lb_conf_error *err);
+void dsrlb_memory_print(FILE *f, const struct dsrlb_memory *m,
+			const char *assumed);
 
 /* rpc.c */
 int dsrlb_rpc_init(struct dsrlb_app *app);

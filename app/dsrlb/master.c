@@ -178,7 +178,7 @@ kif_create(struct dsrlb_app *app)
 		.ifname = app->conf->exception_interface,
 		.mac = app->port_macs[app->kif_port],
 		.addr = p->addr, .prefix = p->prefix, .gateway = p->gateway,
-		.vlan = p->vlan,
+		.vlan = p->vlan, .mtu = p->mtu,
 		.pool = dsrlb_pool_for_port(app, app->kif_port),
 		.socket_id = (int)rte_socket_id(),
 		.to_wire = kif_to_wire, .ctx = app,
@@ -574,6 +574,7 @@ dsrlb_master_init(struct dsrlb_app *app)
 	rc = kif_create(app);
 	if (rc != 0)
 		return rc;
+	dsrlb_links_init(app);
 	rc = neigh_init(app);
 	if (rc != 0) {
 		APP_LOG(ERR, "neighbor table: %s", strerror(-rc));
@@ -675,6 +676,7 @@ dsrlb_master_loop(struct dsrlb_app *app)
 		pthread_mutex_lock(&app->lock);
 		work += drain_workers(app, now);
 		work += kif_poll(app);
+		dsrlb_links_run(app, now);
 		dsrlb_sync_run(app, now, &work);
 		lb_neigh_run(&app->neigh, now, &app->neigh_ops);
 		dsrlb_reconcile(app, now);

@@ -3,7 +3,9 @@
  */
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <numa.h>
@@ -13,10 +15,48 @@
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
 
+#include "lb_mem.h"
 #include "lb_pkt.h"
 #include "app.h"
 
 #define MBUF_CACHE 256
+#define MBUF_ROOM_ALIGN 1024   /* NICs size receive buffers in KiB */
+
+/* The MTU the configuration gives a port, against what its NIC takes:
+ * the rule rte_eth_dev_configure() applies (the MTU plus what the
+ * driver says its frames add, or an Ethernet header and CRC, within
+ * max_rx_pktlen; min_mtu to max_mtu), said with the key before anything
+ * is set up. */
+static int
+mtu_check(const struct lb_conf *conf, unsigned int i, uint16_t pid,
+	  struct lb_conf_error *err)
+{
+	uint16_t mtu = conf->ports[i].mtu;
+	struct rte_eth_dev_info info;
+	uint32_t overhead, max;
+	int rc = rte_eth_dev_info_get(pid, &info);
+
+	if (rc != 0) {
+		snprintf(err->msg, sizeof(err->msg),
+			 "%s: ports[%u]: cannot read what DPDK port %u can do: %s",
+			 conf->source, i, pid, rte_strerror(-rc));
+		return rc;
+	}
+	overhead = info.max_mtu != UINT16_MAX &&
+		   info.max_rx_pktlen > info.max_mtu ?
+		   info.max_rx_pktlen - info.max_mtu :
+		   RTE_ETHER_HDR_LEN + RTE_ETHER_CRC_LEN;
+	max = info.max_rx_pktlen > overhead ?
+	      info.max_rx_pktlen - overhead : 0;
+	max = RTE_MIN(max, (uint32_t)info.max_mtu);
+	if (mtu >= info.min_mtu && mtu <= max)
+		return 0;
+	snprintf(err->msg, sizeof(err->msg),
+		 "%s: ports[%u].mtu: %u is out of range for DPDK port %u (%s): [%u, %u]",
+		 conf->source, i, mtu, pid, info.driver_name, info.min_mtu,
+		 max);
+	return -ERANGE;
+}
 
 /* Map each configured port to a DPDK port: by device name, or the i-th
  * probed port when no device is named. */
@@ -63,10 +103,13 @@ dsrlb_ports_probe(struct dsrlb_app *app, struct lb_conf_error *err)
 				 conf->source, i, pid, rte_strerror(-rc));
 			return rc;
 		}
+		rc = mtu_check(conf, i, pid, err);
+		if (rc != 0)
+			return rc;
 		app->port_ids[i] = pid;
 		memcpy(app->port_macs[i], mac.addr_bytes, 6);
-		APP_LOG(INFO, "port %s is DPDK port %u, MAC " RTE_ETHER_ADDR_PRT_FMT,
-			p->name, pid, RTE_ETHER_ADDR_BYTES(&mac));
+		APP_LOG(INFO, "port %s is DPDK port %u, MAC " RTE_ETHER_ADDR_PRT_FMT ", MTU %u",
+			p->name, pid, RTE_ETHER_ADDR_BYTES(&mac), p->mtu);
 	}
 	app->n_ports = conf->n_ports;
 	return 0;
@@ -109,6 +152,59 @@ numa_nodes(void)
 }
 
 /*
+ * Every frame in one mbuf: its data room holds the longest frame any
+ * port's MTU allows (with a tag and the CRC), in whole KiB, at least
+ * DPDK's default. The data path, the kernel interface and the NICs then
+ * never see a chain (no scattered RX, no multi-segment TX), at the cost
+ * of memory: an MTU of 9000 makes each mbuf 9.2 KiB instead of 2.1.
+ */
+uint16_t
+dsrlb_mbuf_room(const struct lb_conf *conf)
+{
+	uint32_t frame = 0, room;
+	unsigned int i;
+
+	for (i = 0; i < conf->n_ports; i++)
+		frame = RTE_MAX(frame, (uint32_t)conf->ports[i].mtu +
+				RTE_ETHER_HDR_LEN + RTE_VLAN_HLEN +
+				RTE_ETHER_CRC_LEN);
+	room = RTE_ALIGN_CEIL(frame, MBUF_ROOM_ALIGN);
+	room = RTE_MAX(room, (uint32_t)RTE_MBUF_DEFAULT_DATAROOM);
+	return (uint16_t)(room + RTE_PKTMBUF_HEADROOM);
+}
+
+/* The mbufs of each socket's pool: dataplane.mbufs, or enough for every
+ * ring and cache that can hold mbufs at once, with headroom. */
+unsigned int
+dsrlb_pool_mbufs(const struct dsrlb_app *app)
+{
+	const struct lb_conf_dataplane *dp = &app->conf->dataplane;
+	struct dsrlb_lanes lanes;
+
+	if (dp->mbufs != 0)
+		return dp->mbufs;
+	dsrlb_lanes(app, &lanes);
+	return app->n_ports * app->n_workers * (dp->rx_desc + dp->tx_desc) +
+	       app->n_workers * (lanes.prio_size + lanes.ctrl_size +
+				 lanes.bulk_size + DSRLB_RING_SIZE +
+				 LB_BURST + LB_TXBUF * app->n_ports +
+				 LB_FRAG_HOLD + MBUF_CACHE) +
+	       2 * DSRLB_RING_SIZE + 4096;
+}
+
+/* Hugepage bytes of one socket's pool as dsrlb_mempools_create() makes
+ * it, its mbufs laid out on pages of page_size bytes; added to h unless
+ * it is NULL (lb_mem.h). */
+size_t
+dsrlb_pool_memsize(const struct dsrlb_app *app, size_t page_size,
+		   struct lb_mem_heap *h)
+{
+	return lb_mem_pktmbuf_pool_size(dsrlb_pool_mbufs(app), MBUF_CACHE, 0,
+					dsrlb_mbuf_room(app->conf), page_size,
+					h);
+}
+
+/*
  * One pool per NUMA socket that has a port or a worker, so descriptors,
  * mbufs and the lcores touching them stay local. Sized for every ring
  * and cache that can hold mbufs at once, with headroom.
@@ -116,9 +212,7 @@ numa_nodes(void)
 int
 dsrlb_mempools_create(struct dsrlb_app *app)
 {
-	const struct lb_conf_dataplane *dp = &app->conf->dataplane;
 	bool need[RTE_MAX_NUMA_NODES] = { false };
-	struct dsrlb_lanes lanes;
 	unsigned int i, n, nodes = (unsigned int)numa_nodes();
 	int s;
 
@@ -129,15 +223,8 @@ dsrlb_mempools_create(struct dsrlb_app *app)
 	/* the master builds packets */
 	need[socket_slot((int)rte_socket_id())] = true;
 
-	dsrlb_lanes(app, &lanes);
-	n = dp->mbufs;
-	if (n == 0)
-		n = app->n_ports * app->n_workers * (dp->rx_desc + dp->tx_desc) +
-		    app->n_workers * (lanes.prio_size + lanes.ctrl_size +
-				      lanes.bulk_size + DSRLB_RING_SIZE +
-				      LB_BURST + LB_TXBUF * app->n_ports +
-				      LB_FRAG_HOLD + MBUF_CACHE) +
-		    2 * DSRLB_RING_SIZE + 4096;
+	n = dsrlb_pool_mbufs(app);
+	app->mbuf_room = dsrlb_mbuf_room(app->conf);
 	for (s = 0; s < RTE_MAX_NUMA_NODES; s++) {
 		char name[RTE_MEMPOOL_NAMESIZE];
 
@@ -148,14 +235,16 @@ dsrlb_mempools_create(struct dsrlb_app *app)
 				s, nodes);
 		snprintf(name, sizeof(name), "dsrlb_mbuf_%d", s);
 		app->pools[s] = rte_pktmbuf_pool_create(name, n, MBUF_CACHE, 0,
-							RTE_MBUF_DEFAULT_BUF_SIZE,
-							s);
+							app->mbuf_room, s);
 		if (app->pools[s] == NULL) {
-			APP_LOG(ERR, "cannot create %u mbufs on socket %d: %s (more hugepages, or dataplane.mbufs)",
-				n, s, rte_strerror(rte_errno));
+			APP_LOG(ERR, "cannot create %u mbufs of %u bytes on socket %d: %s (more hugepages, or dataplane.mbufs, or a smaller MTU)",
+				n, app->mbuf_room, s, rte_strerror(rte_errno));
 			return -ENOMEM;
 		}
-		APP_LOG(INFO, "socket %d: %u mbufs", s, n);
+		APP_LOG(INFO, "socket %d: %u mbufs of %u bytes (%" PRIu64 " MiB)",
+			s, n, app->mbuf_room,
+			((uint64_t)n * (app->mbuf_room +
+					sizeof(struct rte_mbuf))) >> 20);
 	}
 	return 0;
 }
@@ -190,6 +279,75 @@ vrrp_multicast(uint16_t pid, const char *name)
 			name, rte_strerror(-rc));
 }
 
+/* The names of a port's extended counters, read once (they are fixed
+ * once it runs): a request then reads the values only. A port whose
+ * driver gives none just has none. */
+static void
+xstat_names_read(struct dsrlb_app *app, unsigned int i)
+{
+	uint16_t pid = app->port_ids[i];
+	int n = rte_eth_xstats_get_names(pid, NULL, 0);
+
+	free(app->xstat_names[i]);
+	app->xstat_names[i] = NULL;
+	app->n_xstats[i] = 0;
+	if (n <= 0)
+		return;
+	app->xstat_names[i] = calloc((size_t)n, sizeof(*app->xstat_names[i]));
+	if (app->xstat_names[i] == NULL)
+		return;
+	n = rte_eth_xstats_get_names(pid, app->xstat_names[i], (unsigned int)n);
+	app->n_xstats[i] = n > 0 ? (unsigned int)n : 0;
+}
+
+/*
+ * A port's counters as the NIC keeps them, read now (a control-path
+ * call, on the master): {"stats": the basic ones, "xstats": every
+ * extended one by name}. NULL if it cannot encode them.
+ */
+json_t *
+dsrlb_port_counters_json(struct dsrlb_app *app, unsigned int i)
+{
+	uint16_t pid = app->port_ids[i];
+	struct rte_eth_xstat *vals = NULL;
+	struct rte_eth_stats st;
+	json_t *stats, *xs = json_object();
+	unsigned int k;
+	int n;
+
+	if (rte_eth_stats_get(pid, &st) != 0)
+		memset(&st, 0, sizeof(st));
+	stats = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+		"ipackets", (json_int_t)st.ipackets,
+		"opackets", (json_int_t)st.opackets,
+		"ibytes", (json_int_t)st.ibytes,
+		"obytes", (json_int_t)st.obytes,
+		"imissed", (json_int_t)st.imissed,
+		"ierrors", (json_int_t)st.ierrors,
+		"oerrors", (json_int_t)st.oerrors,
+		"rx_nombuf", (json_int_t)st.rx_nombuf);
+	n = rte_eth_xstats_get(pid, NULL, 0);
+	if (n > 0 && (unsigned int)n != app->n_xstats[i])
+		xstat_names_read(app, i);   /* the driver changed its list */
+	if (n > 0)
+		vals = calloc((size_t)n, sizeof(*vals));
+	if (vals != NULL)
+		n = rte_eth_xstats_get(pid, vals, (unsigned int)n);
+	for (k = 0; vals != NULL && xs != NULL && n > 0 &&
+	     k < (unsigned int)n; k++)
+		if (vals[k].id < app->n_xstats[i])
+			json_object_set_new(xs,
+				app->xstat_names[i][vals[k].id].name,
+				json_integer((json_int_t)vals[k].value));
+	free(vals);
+	if (stats == NULL || xs == NULL) {
+		json_decref(stats);
+		json_decref(xs);
+		return NULL;
+	}
+	return json_pack("{s:o, s:o}", "stats", stats, "xstats", xs);
+}
+
 static int
 port_start(struct dsrlb_app *app, unsigned int i)
 {
@@ -197,6 +355,7 @@ port_start(struct dsrlb_app *app, unsigned int i)
 	const char *name = app->conf->ports[i].name;
 	uint16_t pid = app->port_ids[i], rxd = dp->rx_desc, txd = dp->tx_desc;
 	uint16_t nq = (uint16_t)app->n_workers, q;
+	uint16_t mtu = app->conf->ports[i].mtu;
 	struct rte_eth_conf pc = { 0 };
 	struct rte_eth_dev_info info;
 	int rc, socket = rte_eth_dev_socket_id(pid);
@@ -227,6 +386,9 @@ port_start(struct dsrlb_app *app, unsigned int i)
 	}
 	if (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE)
 		pc.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE;
+	/* checked against the NIC's range at probe; a frame of it fits
+	 * one mbuf, so no scattered RX */
+	pc.rxmode.mtu = mtu;
 	/* idle workers wait for their queues' RX interrupts (lb_dp falls
 	 * back to sleeping where the driver gives none) */
 	if (dp->idle == LB_CONF_IDLE_INTERRUPT)
@@ -234,6 +396,15 @@ port_start(struct dsrlb_app *app, unsigned int i)
 	rc = rte_eth_dev_configure(pid, nq, nq, &pc);
 	if (rc != 0) {
 		APP_LOG(ERR, "port %s: configure: %s", name, rte_strerror(-rc));
+		return rc;
+	}
+	/* configure recorded the MTU; a driver with an MTU operation (a
+	 * TAP's kernel side) applies it there. Without one (pcap, ring)
+	 * the recorded value is all there is. */
+	rc = rte_eth_dev_set_mtu(pid, mtu);
+	if (rc != 0 && rc != -ENOTSUP) {
+		APP_LOG(ERR, "port %s: MTU %u: %s", name, mtu,
+			rte_strerror(-rc));
 		return rc;
 	}
 	rc = rte_eth_dev_adjust_nb_rx_tx_desc(pid, &rxd, &txd);
@@ -267,8 +438,9 @@ port_start(struct dsrlb_app *app, unsigned int i)
 	rte_eth_allmulticast_disable(pid);
 	if (app->conf->ha.mode == LB_HA_VRRP)
 		vrrp_multicast(pid, name);
-	APP_LOG(INFO, "port %s started: %u RX/TX queues of %u/%u descriptors",
-		name, nq, rxd, txd);
+	xstat_names_read(app, i);
+	APP_LOG(INFO, "port %s started: %u RX/TX queues of %u/%u descriptors, MTU %u",
+		name, nq, rxd, txd, mtu);
 	return 0;
 }
 
@@ -297,5 +469,10 @@ dsrlb_ports_stop(struct dsrlb_app *app)
 		rte_eth_dev_stop(app->port_ids[i]);
 		rte_eth_dev_close(app->port_ids[i]);
 		app->port_started[i] = false;
+	}
+	for (i = 0; i < LB_MAX_PORTS; i++) {
+		free(app->xstat_names[i]);
+		app->xstat_names[i] = NULL;
+		app->n_xstats[i] = 0;
 	}
 }

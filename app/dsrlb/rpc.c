@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include <rte_cycles.h>
+#include <rte_ethdev.h>
 #include <rte_mempool.h>
 #include <rte_version.h>
 
@@ -174,14 +175,15 @@ rpc_status(void *ctx, json_t *params __rte_unused, struct lb_ctl_error *err)
 		const struct lb_core_port *cp = lb_core_port(app->core, i);
 		const struct lb_conf_port *p = &cp->conf;
 
-		if (!push(ports, json_pack("{s:s, s:i, s:s, s:s, s:i}",
+		if (!push(ports, json_pack("{s:s, s:i, s:s, s:s, s:i, s:i, s:o}",
 			"name", p->name, "dpdk_port", (int)cp->dpdk_port,
 			"mac", dsrlb_mac_str(cp->mac, mac),
 			"address", cidr_str(p->addr, p->prefix, cidr, sizeof(cidr)),
-			"vlan", p->vlan)))
+			"vlan", p->vlan, "mtu", (int)p->mtu,
+			"link", dsrlb_link_json(app, i))))
 			return list_or_fail(ports, false, err);
 	}
-	return json_pack("{s:s, s:s, s:i, s:I, s:b, s:o, s:i, s:i, s:i, s:i, s:I, s:s?, s:o}",
+	return json_pack("{s:s, s:s, s:i, s:I, s:b, s:o, s:i, s:i, s:i, s:i, s:I, s:s?, s:o, s:o}",
 		"version", DSRLB_VERSION, "dpdk", rte_version(),
 		"pid", (int)getpid(),
 		"uptime", (json_int_t)((dsrlb_now_ms() - app->start_ms) / 1000),
@@ -190,7 +192,10 @@ rpc_status(void *ctx, json_t *params __rte_unused, struct lb_ctl_error *err)
 		"members", (int)n_m, "services", (int)n_s,
 		"snapshot", (json_int_t)(s != NULL ? s->version : 0),
 		"exception_interface", app->kif != NULL ? lb_kif_name(app->kif) : NULL,
-		"high_availability", ha_status(app));
+		"high_availability", ha_status(app),
+		/* ports[0]'s, or less: what the TAP carries */
+		"exception_interface_mtu", app->kif != NULL ?
+			json_integer(lb_kif_mtu(app->kif)) : json_null());
 }
 
 static json_t *
@@ -274,6 +279,44 @@ rpc_stats(void *ctx, json_t *params __rte_unused,
 			 "workers", w, "per_worker", per,
 			 "master", m, "mbufs", "size", (json_int_t)mbufs,
 			 "in_use", (json_int_t)in_use);
+}
+
+/* Each port as its NIC sees it: the link, the basic counters and every
+ * extended one the driver has, read now (one driver call per port). */
+static json_t *
+rpc_ports_stats(void *ctx, json_t *params __rte_unused,
+		struct lb_ctl_error *err)
+{
+	struct dsrlb_app *app = rpc_app(ctx);
+	json_t *r = json_array();
+	unsigned int i;
+	bool ok = true;
+
+	for (i = 0; i < lb_core_n_ports(app->core); i++) {
+		const struct lb_core_port *cp = lb_core_port(app->core, i);
+		char dev[RTE_ETH_NAME_MAX_LEN] = "";
+		struct rte_eth_dev_info info;
+		json_t *e, *counters;
+
+		rte_eth_dev_get_name_by_port(cp->dpdk_port, dev);
+		if (rte_eth_dev_info_get(cp->dpdk_port, &info) != 0)
+			info.driver_name = NULL;
+		counters = dsrlb_port_counters_json(app, i);
+		e = json_pack("{s:s, s:s, s:s?, s:i, s:i, s:o}",
+			"name", cp->conf.name, "device", dev,
+			"driver", info.driver_name, "dpdk_port",
+			(int)cp->dpdk_port, "mtu", (int)cp->conf.mtu,
+			"link", dsrlb_link_json(app, i));
+		if (e == NULL || counters == NULL ||
+		    json_object_update(e, counters) != 0) {
+			json_decref(e);
+			ok = false;
+		} else {
+			ok = push(r, e) && ok;
+		}
+		json_decref(counters);
+	}
+	return list_or_fail(r, ok, err);
 }
 
 static json_t *
@@ -684,10 +727,12 @@ rpc_deactivate(void *ctx, json_t *params __rte_unused,
 /* The application's methods (what needs workers, checks, neighbors);
  * the ones that change the state are lib/api's. */
 static const struct lb_ctl_method methods[] = {
-	{ .name = "status", .help = "version, uptime, ports, counts, active/standby",
+	{ .name = "status", .help = "version, uptime, ports and their links, counts, active/standby",
 	  .handler = rpc_status },
 	{ .name = "stats", .help = "every counter, summed over the workers; rx = sum of outcomes",
 	  .handler = rpc_stats },
+	{ .name = "ports.stats", .help = "data ports: link, MTU, the NIC's counters and extended counters (xstats)",
+	  .handler = rpc_ports_stats },
 	{ .name = "members.list", .help = "members: address, weight, state, MAC, traffic",
 	  .handler = rpc_members_list },
 	{ .name = "services.list", .help = "services: VIP, protocol, port, scheduler, members and their state",

@@ -96,6 +96,7 @@ metric_name(char *buf, size_t size, const char *prefix, const char *name,
 /* Answers of the read methods the exposition is made from. */
 struct sources {
 	json_t *status, *stats, *services, *members;
+	json_t *ports;          /* ports.stats */
 };
 
 static void
@@ -352,10 +353,113 @@ put_mbufs(FILE *f, const json_t *stats)
 	sample(&use, NULL, ctl_int(mb, "in_use", -1));
 }
 
+/* Per data port (status.ports): its link and MTU. */
+static void
+put_port_links(FILE *f, const json_t *status)
+{
+	struct family up = { f, "dsrlb_port_link_up", "gauge",
+		"1 if the port's link is up, 0 if down", false };
+	struct family chg = { f, "dsrlb_port_link_changes_total", "counter",
+		"times the port's link went up or down since dsrlb started", false };
+	struct family at = { f, "dsrlb_port_link_last_change_timestamp_seconds",
+		"gauge", "Unix time of the port's last link change (of the start if none)",
+		false };
+	struct family speed = { f, "dsrlb_port_link_speed_bytes", "gauge",
+		"the port's link speed, bytes a second (absent when unknown)", false };
+	struct family mtu = { f, "dsrlb_port_mtu_bytes", "gauge",
+		"the port's MTU (largest IP packet)", false };
+	const json_t *ports = json_object_get(status, "ports"), *p;
+	size_t i;
+
+	json_array_foreach(ports, i, p) {
+		const json_t *l = json_object_get(p, "link");
+		const char *kv[] = { "port", ctl_str(p, "name", ""), NULL };
+
+		if (json_is_object(l))
+			sample(&up, kv, json_is_true(json_object_get(l, "up")));
+	}
+	json_array_foreach(ports, i, p) {
+		const char *kv[] = { "port", ctl_str(p, "name", ""), NULL };
+
+		sample(&chg, kv, ctl_int(json_object_get(p, "link"), "changes", -1));
+	}
+	json_array_foreach(ports, i, p) {
+		const char *kv[] = { "port", ctl_str(p, "name", ""), NULL };
+
+		sample(&at, kv, ctl_int(json_object_get(p, "link"),
+					"last_change", -1));
+	}
+	json_array_foreach(ports, i, p) {
+		const char *kv[] = { "port", ctl_str(p, "name", ""), NULL };
+		long long mbps = ctl_int(json_object_get(p, "link"), "speed", -1);
+
+		if (mbps > 0)
+			sample(&speed, kv, mbps * 125000);
+	}
+	json_array_foreach(ports, i, p) {
+		const char *kv[] = { "port", ctl_str(p, "name", ""), NULL };
+
+		sample(&mtu, kv, ctl_int(p, "mtu", -1));
+	}
+}
+
+/* ports.stats: the ethdev counters each in a family of its own, and
+ * every extended counter the driver has in one family, by name (the
+ * names differ between drivers; each is a counter). */
+static void
+put_port_stats(FILE *f, const json_t *ports)
+{
+	static const struct { const char *key, *name, *help; } t[] = {
+		{ "ipackets", "dsrlb_port_rx_packets_total",
+		  "packets the port received" },
+		{ "opackets", "dsrlb_port_tx_packets_total",
+		  "packets the port sent" },
+		{ "ibytes", "dsrlb_port_rx_bytes_total",
+		  "bytes the port received" },
+		{ "obytes", "dsrlb_port_tx_bytes_total", "bytes the port sent" },
+		{ "imissed", "dsrlb_port_imissed_total",
+		  "packets the NIC dropped: its RX rings were full (workers too slow or too few)" },
+		{ "ierrors", "dsrlb_port_ierrors_total",
+		  "received packets the NIC found in error" },
+		{ "oerrors", "dsrlb_port_oerrors_total",
+		  "packets the NIC failed to send" },
+		{ "rx_nombuf", "dsrlb_port_rx_nombuf_total",
+		  "packets the NIC could not receive: no mbuf to put them in" },
+	};
+	struct family xs = { f, "dsrlb_port_xstats_total", "counter",
+		"the driver's extended counters (rte_eth_xstats), by xstat name", false };
+	const json_t *p, *v;
+	const char *key;
+	unsigned int k;
+	size_t i;
+
+	for (k = 0; k < sizeof(t) / sizeof(t[0]); k++) {
+		struct family fm = { f, t[k].name, "counter", t[k].help, false };
+
+		json_array_foreach(ports, i, p) {
+			const char *kv[] = { "port", ctl_str(p, "name", ""), NULL };
+
+			sample(&fm, kv, ctl_int(json_object_get(p, "stats"),
+						t[k].key, -1));
+		}
+	}
+	json_array_foreach(ports, i, p) {
+		json_object_foreach(json_object_get(p, "xstats"), key, v) {
+			const char *kv[] = { "port", ctl_str(p, "name", ""),
+					     "xstat", key, NULL };
+
+			if (json_is_integer(v))
+				sample(&xs, kv, (long long)json_integer_value(v));
+		}
+	}
+}
+
 static void
 put_all(FILE *f, const struct sources *s)
 {
 	put_process(f, s);
+	put_port_links(f, s->status);
+	put_port_stats(f, s->ports);
 	put_traffic(f, s->services, "service", service_kv);
 	put_service_members(f, s->services);
 	put_traffic(f, s->members, "member", member_kv);
@@ -377,6 +481,8 @@ fetch(struct ctl *ctl, struct sources *s)
 		rc = ctl_call(ctl, "services.list", NULL, &s->services);
 	if (rc == 0)
 		rc = ctl_call(ctl, "members.list", NULL, &s->members);
+	if (rc == 0)
+		rc = ctl_call(ctl, "ports.stats", NULL, &s->ports);
 	return rc;
 }
 
@@ -418,6 +524,7 @@ out:
 	json_decref(s.stats);
 	json_decref(s.services);
 	json_decref(s.members);
+	json_decref(s.ports);
 	return rc;
 }
 
@@ -455,9 +562,10 @@ cmd_metrics(struct ctl *ctl, int argc, char **argv)
 	}
 	rc = fetch(ctl, &s);
 	if (rc == 0) {
-		doc = json_pack("{s:O, s:O, s:O, s:O}", "status", s.status,
-				"stats", s.stats, "services", s.services,
-				"members", s.members);
+		doc = json_pack("{s:O, s:O, s:O, s:O, s:O}", "status",
+				s.status, "stats", s.stats, "services",
+				s.services, "members", s.members, "ports",
+				s.ports);
 		rc = ctl_print_json(doc, false);
 		json_decref(doc);
 	}
@@ -465,5 +573,6 @@ cmd_metrics(struct ctl *ctl, int argc, char **argv)
 	json_decref(s.stats);
 	json_decref(s.services);
 	json_decref(s.members);
+	json_decref(s.ports);
 	return rc;
 }

@@ -87,6 +87,30 @@ print_ha(const json_t *ha)
 	printf("\n");
 }
 
+/* A port's link under its line: up or down, its speed, for how long,
+ * how many times it went up or down. */
+static void
+print_link(const json_t *l)
+{
+	long long speed = ctl_int(l, "speed", -1);
+	char age[32];
+
+	if (!json_is_object(l))
+		return;
+	printf("%-12s link %s", "", json_is_true(json_object_get(l, "up")) ?
+	       "up" : "DOWN");
+	if (json_is_true(json_object_get(l, "up"))) {
+		if (speed > 0 && speed % 1000 == 0)
+			printf(", %lld Gb/s", speed / 1000);
+		else if (speed > 0)
+			printf(", %lld Mb/s", speed);
+		printf(", %s duplex", ctl_str(l, "duplex", "?"));
+	}
+	printf(", for %s, %lld changes\n",
+	       ctl_duration(ctl_int(l, "age", -1), age, sizeof(age)),
+	       ctl_int(l, "changes", -1));
+}
+
 static void
 print_status(const json_t *st)
 {
@@ -116,9 +140,11 @@ print_status(const json_t *st)
 		printf("  %-10s dpdk %-3lld %-17s  %-18s ", ctl_str(p, "name", "?"),
 		       ctl_int(p, "dpdk_port", -1), ctl_str(p, "mac", "-"), cidr);
 		if (vlan > 0)
-			printf("vlan %lld\n", vlan);
+			printf("vlan %-5lld", vlan);
 		else
-			printf("untagged\n");
+			printf("untagged  ");
+		printf(" mtu %lld\n", ctl_int(p, "mtu", -1));
+		print_link(json_object_get(p, "link"));
 	}
 }
 

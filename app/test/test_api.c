@@ -517,12 +517,20 @@ broken_reload_changes_nothing(void **state)
 	write_file(e->path, t);
 	free(t);
 	refused(e, REQ("config.reload", "{}"), LB_CTL_FAILED,
-		"dsrlb.json: ports: changed, and this takes a restart");
+		"dsrlb.json: ports[0].address: changed, and this takes a restart");
+	/* the MTU too: the NIC, its buffers and the kernel interface are
+	 * set up at start */
+	t = edit(base, "\"gateway\": \"198.51.100.1\"",
+		 "\"gateway\": \"198.51.100.1\", \"mtu\": 9000");
+	write_file(e->path, t);
+	free(t);
+	refused(e, REQ("config.reload", "{}"), LB_CTL_FAILED,
+		"dsrlb.json: ports[0].mtu: changed, and this takes a restart");
 	/* nothing of it was applied */
 	assert_int_equal(lb_core_seq(e->core), seq);
 	assert_int_equal(lb_core_member(e->core, lb_core_member_find(e->core, "fe2"))->conf.weight, 50);
 	assert_int_equal(lb_core_member_find(e->core, "fe5"), -ENOENT);
-	assert_int_equal(e->api.reload_errors, 4);
+	assert_int_equal(e->api.reload_errors, 5);
 }
 
 int

@@ -620,6 +620,117 @@ high_availability_decodes(void **state)
 	lb_conf_free(c2);
 }
 
+/* the MTU of a port: 1500 unless given, any in the static range
+ * decodes (the NIC's own range is checked at start), written back only
+ * when not the default */
+static void
+port_mtu_decodes_and_round_trips(void **state)
+{
+	static const struct { const char *mtu; uint16_t want; } ok[] = {
+		{ "", LB_MTU_DEFAULT },
+		{ ", \"mtu\": 9000", 9000 },
+		{ ", \"mtu\": 68", LB_MTU_MIN },
+		{ ", \"mtu\": 16000", LB_MTU_MAX },
+		{ ", \"mtu\": 1500", LB_MTU_DEFAULT },
+	};
+	struct lb_conf_error err;
+	unsigned int i;
+	char to[128];
+
+	(void)state;
+	for (i = 0; i < RTE_DIM(ok); i++) {
+		struct lb_conf *c, *c2;
+		char *text, *one;
+		json_t *o;
+
+		snprintf(to, sizeof(to), "\"gateway\": \"198.51.100.1\"%s",
+			 ok[i].mtu);
+		text = edit("\"gateway\": \"198.51.100.1\"", to);
+		c = load(text, &err);
+		free(text);
+		if (c == NULL)
+			fail_msg("%s: %s", ok[i].mtu, err.msg);
+		assert_int_equal(c->ports[0].mtu, ok[i].want);
+		o = lb_conf_encode(c);
+		one = json_dumps(o, JSON_SORT_KEYS);
+		json_decref(o);
+		/* the default is not written: a file without mtu stays so */
+		assert_true((strstr(one, "\"mtu\"") != NULL) ==
+			    (ok[i].want != LB_MTU_DEFAULT));
+		c2 = lb_conf_parse(one, "t2.json", &err);
+		if (c2 == NULL)
+			fail_msg("%s: %s", err.msg, one);
+		assert_int_equal(c2->ports[0].mtu, ok[i].want);
+		free(one);
+		lb_conf_free(c);
+		lb_conf_free(c2);
+	}
+}
+
+static void
+port_mtu_out_of_range_names_its_path(void **state)
+{
+	(void)state;
+	expect_edit_error("\"gateway\": \"198.51.100.1\"",
+			  "\"gateway\": \"198.51.100.1\", \"mtu\": 67",
+			  "ports[0].mtu: 67 is out of range [68, 16000]");
+	expect_edit_error("\"gateway\": \"198.51.100.1\"",
+			  "\"gateway\": \"198.51.100.1\", \"mtu\": 16001",
+			  "ports[0].mtu: 16001 is out of range [68, 16000]");
+	expect_edit_error("\"gateway\": \"198.51.100.1\"",
+			  "\"gateway\": \"198.51.100.1\", \"mtu\": \"9000\"",
+			  "ports[0].mtu: expected an integer, got a string");
+	expect_edit_error("\"gateway\": \"198.51.100.1\"",
+			  "\"gateway\": \"198.51.100.1\", \"mtu\": 1500.5",
+			  "ports[0].mtu: expected an integer, got a number");
+	/* the second port's own path */
+	expect_edit_error("\"gateway\": \"198.51.100.1\"}",
+			  "\"gateway\": \"198.51.100.1\"}, {\"name\": \"lan1\", "
+			  "\"address\": \"192.0.2.2/24\", \"mtu\": 0}",
+			  "ports[1].mtu: 0 is out of range [68, 16000]");
+}
+
+/* keepalived's track file: a file's absolute path, mode vrrp only */
+static void
+track_file_decodes_in_vrrp_only(void **state)
+{
+	struct lb_conf_error err;
+	struct lb_conf *c, *c2;
+	char *one;
+	json_t *o;
+
+	(void)state;
+	c = load_ha("{\"mode\": \"vrrp\"}");
+	assert_string_equal(c->ha.track_file, "");
+	lb_conf_free(c);
+	c = load_ha("{\"mode\": \"vrrp\", \"track_file\": \"/run/dsrlb/ports-down\"}");
+	assert_string_equal(c->ha.track_file, "/run/dsrlb/ports-down");
+	o = lb_conf_encode(c);
+	one = json_dumps(o, JSON_SORT_KEYS);
+	json_decref(o);
+	c2 = lb_conf_parse(one, "t2.json", &err);
+	if (c2 == NULL)
+		fail_msg("%s: %s", err.msg, one);
+	assert_string_equal(c2->ha.track_file, "/run/dsrlb/ports-down");
+	free(one);
+	lb_conf_free(c);
+	lb_conf_free(c2);
+	expect_ha_error("{\"mode\": \"ecmp\", \"track_file\": \"/run/dsrlb/ports-down\"}",
+			"high_availability.track_file: only for mode \"vrrp\"");
+	expect_ha_error("{\"track_file\": \"/run/dsrlb/ports-down\"}",
+			"high_availability.track_file: only for mode \"vrrp\"");
+	expect_ha_error("{\"mode\": \"vrrp\", \"track_file\": \"ports-down\"}",
+			"high_availability.track_file: \"ports-down\" is not an absolute path of a file");
+	expect_ha_error("{\"mode\": \"vrrp\", \"track_file\": \"/run/dsrlb/\"}",
+			"high_availability.track_file: \"/run/dsrlb/\" is not an absolute path of a file");
+	expect_ha_error("{\"mode\": \"vrrp\", \"track_file\": \"/run/..\"}",
+			"high_availability.track_file: \"/run/..\" is not an absolute path of a file");
+	expect_ha_error("{\"mode\": \"vrrp\", \"track_file\": \"\"}",
+			"high_availability.track_file: \"\" is not an absolute path of a file");
+	expect_ha_error("{\"mode\": \"vrrp\", \"track_file\": 1}",
+			"high_availability.track_file: expected a string");
+}
+
 static void
 high_availability_errors_name_their_path(void **state)
 {
@@ -749,6 +860,9 @@ main(void)
 		cmocka_unit_test(high_availability_decodes),
 		cmocka_unit_test(idle_modes),
 		cmocka_unit_test(high_availability_errors_name_their_path),
+		cmocka_unit_test(port_mtu_decodes_and_round_trips),
+		cmocka_unit_test(port_mtu_out_of_range_names_its_path),
+		cmocka_unit_test(track_file_decodes_in_vrrp_only),
 		cmocka_unit_test(dangling_references_refused),
 		cmocka_unit_test(conflicts_refused),
 		cmocka_unit_test(service_values_refused),

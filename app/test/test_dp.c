@@ -501,6 +501,150 @@ dp_no_member_left_drops_and_counts(void **state)
 	env_fini(&e);
 }
 
+/* A SYN of flow i (client 203.0.113.i) to the VIP's port 110 in a frame
+ * of frame_len bytes, in as many segments of the test pool as it takes
+ * (as net_pcap chains a frame that does not fit one mbuf). */
+static struct rte_mbuf *
+tcp_mbuf_len(uint32_t i, uint32_t frame_len)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
+	struct frame f;
+	uint32_t off = 0;
+	char src[32];
+
+	assert_non_null(m);
+	snprintf(src, sizeof(src), "203.0.113.%u", i);
+	eth(&f, mac_port, LB_ETHERTYPE_IPV4);
+	ipv4(&f, LB_IPPROTO_TCP, src, "198.51.100.100", 5,
+	     frame_len - LB_ETH_HLEN - 20, 0, 0);
+	tcp(&f, (uint16_t)(2000 + i), 110, LB_TCP_SYN, 5);
+	while (off < frame_len) {
+		struct rte_mbuf *seg = off == 0 ? m : rte_pktmbuf_alloc(pool);
+		uint16_t n;
+		char *d;
+
+		assert_non_null(seg);
+		n = (uint16_t)RTE_MIN((uint32_t)rte_pktmbuf_tailroom(seg),
+				      frame_len - off);
+		d = rte_pktmbuf_append(seg, n);
+		assert_non_null(d);
+		memset(d, 0, n);
+		if (off < f.len)
+			memcpy(d, f.b + off, RTE_MIN((uint32_t)n, f.len - off));
+		if (seg != m)
+			assert_int_equal(rte_pktmbuf_chain(m, seg), 0);
+		off += n;
+	}
+	assert_int_equal(rte_pktmbuf_pkt_len(m), frame_len);
+	return m;
+}
+
+/* A port's MTU (1500 when not given) bounds what it takes: a frame of
+ * 1500 bytes of IP goes to a member, one byte more is dropped and
+ * counted, and so is a jumbo frame in five segments, before anything
+ * past its first segment is read. */
+static void
+dp_frames_over_the_port_mtu_are_dropped_and_counted(void **state)
+{
+	static const struct { uint32_t len; bool fwd; } cases[] = {
+		{ 1514, true }, { 1515, false }, { 8054, false }, { 60, true },
+	};
+	struct env e;
+	unsigned int k, drops = 0;
+
+	(void)state;
+	env_init(&e, LB_SCHED_MAGLEV, 4096, NULL);
+	assert_int_equal(lb_core_snapshot(e.core)->ports[0].max_frame, 1514);
+	for (k = 0; k < RTE_DIM(cases); k++) {
+		struct rte_mbuf *m = tcp_mbuf_len(k + 1, cases[k].len);
+		int member;
+
+		if (cases[k].len > 2048)
+			assert_true(m->nb_segs > 1);
+		lb_dp_clock(e.w);
+		lb_dp_process(e.w, lb_core_snapshot(e.core), 0, &m, 1);
+		member = take_one(e.w);
+		drops += !cases[k].fwd;
+		if (cases[k].fwd)
+			assert_true(member >= 0);
+		else
+			assert_int_equal(member, -1);
+		assert_int_equal(e.w->stats[LB_STAT_DROP_OVERSIZE], drops);
+	}
+	assert_int_equal(e.w->stats[LB_STAT_FWD], 2);
+	env_fini(&e);
+}
+
+/* A member on another port than the packet came in on: that port's MTU
+ * bounds the IP packet (its tag, added on the way, does not count). In
+ * on p0 (mtu 9000, untagged), out on p1 (mtu 1500, VLAN 7). */
+static void
+dp_packet_over_the_member_port_mtu_is_dropped(void **state)
+{
+	struct lb_core_params cp = { .socket_id = SOCKET_ID_ANY };
+	struct lb_conf_port p0 = { .name = "p0", .prefix = 24, .mtu = 9000 };
+	struct lb_conf_port p1 = { .name = "p1", .prefix = 24, .mtu = 1500,
+				   .vlan = 7 };
+	struct lb_conf_member m = { .name = "fe1", .has_mac = true,
+		.weight = 100, .mac = { 2, 0, 0, 0, 0, 0x11 } };
+	struct lb_conf_service s = { .name = "pop3", .proto = LB_IPPROTO_TCP,
+		.port_lo = 110, .port_hi = 110, .sched = LB_SCHED_MAGLEV,
+		.table_size = 1009 };
+	static const struct { uint32_t len; bool fwd; } cases[] = {
+		{ 1514, true }, { 1515, false }, { 8054, false },
+	};
+	uint16_t ports[2] = { port_id, port_id };
+	uint32_t vip = ip4("198.51.100.100");
+	struct lb_dp_rxq rxq = { 0 };
+	unsigned int k;
+	struct env e;
+
+	(void)state;
+	memset(&e, 0, sizeof(e));
+	e.core = lb_core_create(&cp);
+	assert_non_null(e.core);
+	p0.addr = ip4("198.51.100.2");
+	p1.addr = ip4("192.0.2.2");
+	assert_int_equal(lb_core_port_add(e.core, &p0, port_id, mac_port), 0);
+	assert_int_equal(lb_core_port_add(e.core, &p1, port_id, mac_port), 1);
+	lb_core_vips_set(e.core, &vip, 1);
+	m.addr = ip4("192.0.2.11");
+	assert_int_equal(lb_core_member_add(e.core, &m), 0);
+	assert_true(lb_core_service_add(e.core, &s, NULL, 0) >= 0);
+	assert_int_equal(lb_core_commit(e.core), 1);
+	e.flows = lb_flow_create("test_dp_mtu_out", 1024, SOCKET_ID_ANY, NULL);
+	e.w = rte_zmalloc("w", sizeof(*e.w), RTE_CACHE_LINE_SIZE);
+	assert_non_null(e.flows);
+	assert_non_null(e.w);
+	{
+		struct lb_dp_params dp = {
+			.snap = lb_core_snapshot_ptr(e.core), .flows = e.flows,
+			.rxq = &rxq, .n_rxq = 1, .port_ids = ports,
+			.n_ports = 2, .quit = &quit,
+		};
+
+		assert_int_equal(lb_dp_worker_init(e.w, &dp), 0);
+	}
+	for (k = 0; k < RTE_DIM(cases); k++) {
+		struct rte_mbuf *m0 = tcp_mbuf_len(k + 1, cases[k].len);
+
+		lb_dp_clock(e.w);
+		lb_dp_process(e.w, lb_core_snapshot(e.core), 0, &m0, 1);
+		assert_int_equal(e.w->tx[0].n, 0);
+		assert_int_equal(e.w->tx[1].n, cases[k].fwd ? 1 : 0);
+		if (cases[k].fwd) {
+			/* the member's segment's tag: 4 bytes more */
+			assert_int_equal(rte_pktmbuf_pkt_len(e.w->tx[1].m[0]),
+					 cases[k].len + LB_VLAN_HLEN);
+			rte_pktmbuf_free(e.w->tx[1].m[0]);
+			e.w->tx[1].n = 0;
+		}
+	}
+	assert_int_equal(e.w->stats[LB_STAT_FWD], 1);
+	assert_int_equal(e.w->stats[LB_STAT_DROP_OVERSIZE], 2);
+	env_fini(&e);
+}
+
 /* The table is full of confirmed flows (SYN then ACK): a new flow is
  * still balanced, without state, to the member the consistent hash
  * gives it: where a balancer with an empty table sends a packet of it
@@ -3913,6 +4057,8 @@ main(void)
 		cmocka_unit_test(dp_drained_member_keeps_flows_gets_no_new),
 		cmocka_unit_test(dp_flows_of_failed_member_are_rescheduled),
 		cmocka_unit_test(dp_no_member_left_drops_and_counts),
+		cmocka_unit_test(dp_frames_over_the_port_mtu_are_dropped_and_counted),
+		cmocka_unit_test(dp_packet_over_the_member_port_mtu_is_dropped),
 		cmocka_unit_test(dp_full_table_balances_statelessly),
 		cmocka_unit_test(dp_spoofed_acks_do_not_lock_the_table),
 		cmocka_unit_test(dp_syn_flood_evicting_syn_entries_wrr_acks_follow),

@@ -796,7 +796,9 @@ class Dsrlbctl(TestSuite):
         as the server named them; flows_active is printed for the
         service that has it and not for the member; no worker tx or
         cycles families; dsrlb_active 0; the removing state and the
-        down health check are exposed."""
+        down health check are exposed; the port's ethdev counters each
+        in its family, absent ones left out, and its extended counters
+        in one family by (escaped) name, a non-number skipped."""
         odd_svc, odd_member = 'we"ird\\svc\nx', 'm"1\\'
         srv = self.fake("metrics.sock", answers={
             "status": {"version": "9.9", "dpdk": "DPDK \"x\"",
@@ -816,7 +818,12 @@ class Dsrlbctl(TestSuite):
             "members.list": [{
                 "name": odd_member, "address": "192.0.2.1", "weight": 3,
                 "state": "removing",
-                "traffic": {"packets": 5, "bytes": 500, "flows": 2}}]})
+                "traffic": {"packets": 5, "bytes": 500, "flows": 2}}],
+            "ports.stats": [{
+                "name": "lan0", "stats": {"ipackets": 11, "imissed": 2,
+                                          "rx_nombuf": 0},
+                "xstats": {"rx_good_packets": 11, 'rx_"q0"\\errors': 1,
+                           "not_a_number": "x"}}]})
         try:
             p = run(["metrics"], sock=srv.path)
         finally:
@@ -842,8 +849,19 @@ class Dsrlbctl(TestSuite):
                prom.value(fam, "dsrlb_drops_total", reason="no_vip") == 3
                and prom.value(fam, "dsrlb_datapath_fwd_total") == 7,
                "counters")
+        verify(prom.value(fam, "dsrlb_port_imissed_total", port="lan0") == 2
+               and prom.value(fam, "dsrlb_port_rx_nombuf_total",
+                              port="lan0") == 0
+               and prom.value(fam, "dsrlb_port_xstats_total", port="lan0",
+                              xstat="rx_good_packets") == 11
+               and prom.value(fam, "dsrlb_port_xstats_total", port="lan0",
+                              xstat='rx_"q0"\\errors') == 1
+               and len(prom.samples(fam, "dsrlb_port_xstats_total")) == 2,
+               "port counters: %s" % [
+                   l for l in p.stdout.splitlines() if "dsrlb_port" in l])
         for absent in ("dsrlb_worker_tx_total", "dsrlb_worker_cycles_total",
-                       "dsrlb_worker_busy_cycles_total", "dsrlb_tsc_hz"):
+                       "dsrlb_worker_busy_cycles_total", "dsrlb_tsc_hz",
+                       "dsrlb_port_oerrors_total"):
             verify(absent not in fam, "%s printed" % absent)
 
     def test_metrics_when_down(self):

@@ -279,6 +279,67 @@ class LabHaEcmp(TestSuite):
                      lambda: [b2.dsrlbctl("enable", m) for m in members],
                      "every member disabled")
 
+    def test_f_link_down_withdraws(self):
+        """Steps: both balancers announcing; the carrier of balancer 2's
+        data port (its TAP) turned off, as a pulled cable; new
+        connections; the carrier on again; new connections.
+        Verify: with the link down, balancer 2's status shows ports[0]
+        link up false, its dsrlb0 has no carrier, it withdrew its VIP
+        route from table 25716 (status announced empty) and the router's
+        route for the VIP has balancer 1 only; it stays active (mode
+        ecmp: withdrawn, not deactivated); connections work through
+        balancer 1. With the link back, balancer 2 announces again, the
+        router has both next hops and both BFD sessions are up, and
+        connections work. Before, dsrlb kept its route in the table with
+        its link down (BFD alone took the router's next hop away) and
+        dsrlb0 kept its carrier."""
+        lab = self.lab
+        b1, b2 = lab.lbs
+        both = [b1.addr, b2.addr]
+        lab.wait_next_hops(both)
+        self.wait_bfd_up()
+        changes = b2.port_link()["changes"]
+        cable_out = True
+        b2.set_carrier(False)
+        try:
+            wait_for(lambda: not b2.port_link()["up"], "%s: its link seen "
+                     "down" % b2.name, timeout=10, interval=0.1)
+            wait_for(lambda: not [r for r in b2.announced()
+                                  if r.get("dst") == VIP],
+                     "%s: its route gone from table %d" % (
+                         b2.name, ANNOUNCE_TABLE), timeout=10)
+            lab.wait_next_hops([b1.addr])
+            st = b2.status()
+            verify(st["active"] and
+                   st["high_availability"].get("announced") == [] and
+                   st["ports"][0]["link"]["changes"] == changes + 1 and
+                   not b2.kif_carrier(),
+                   "%s with its link down: active %s, announced %s, link "
+                   "%s, dsrlb0 carrier %s" % (
+                       b2.name, st["active"],
+                       st["high_availability"].get("announced"),
+                       st["ports"][0]["link"], b2.kif_carrier()))
+            res = lab.connect(110, 10)
+            verify(all(r["ok"] for r in res), "connections with %s's link "
+                   "down: %s" % (b2.name, [r for r in res if not r["ok"]][:3]))
+            b2.set_carrier(True)
+            cable_out = False
+            wait_for(lambda: b2.port_link()["up"], "%s: its link seen up"
+                     % b2.name, timeout=10, interval=0.1)
+            verify(b2.kif_carrier() and
+                   b2.port_link()["changes"] == changes + 2,
+                   "%s with its link back: dsrlb0 carrier %s, link %s" % (
+                       b2.name, b2.kif_carrier(), b2.port_link()))
+            self.wait_announcing(b2)
+            lab.wait_next_hops(both)
+            self.wait_bfd_up()
+            res = lab.connect(110, 10)
+            verify(all(r["ok"] for r in res), "connections with %s back: %s"
+                   % (b2.name, [r for r in res if not r["ok"]][:3]))
+        finally:
+            if cable_out:
+                b2.set_carrier(True)
+
     def wait_bfd_up(self):
         """Until the router's BFD sessions with every balancer are Up
         (a BGP session comes up before its BFD session does); them."""

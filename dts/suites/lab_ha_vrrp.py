@@ -61,7 +61,8 @@ class LabHaVrrp(TestSuite):
     def configs(self, scheduler, sync):
         cfgs = []
         for b in self.lab.lbs:
-            ha = {"mode": "vrrp"}
+            # the shipped keepalived configuration tracks the file
+            ha = {"mode": "vrrp", "track_file": b.track_file}
             if sync:
                 ha["sync"] = {"id": SYNC_ID, "port": SYNC_PORT,
                               "peers": [o.addr for o in self.lab.lbs
@@ -401,6 +402,118 @@ class LabHaVrrp(TestSuite):
         verify(not failed, "%d sessions failed: %s" % (len(failed),
                                                       failed[:5]))
         verify_sessions_answered(summary, started)
+
+    def test_data_link_down_hands_over(self):
+        """Steps: both dsrlb and keepalived started as in
+        test_failover_maglev (each dsrlb with a track_file, keepalived
+        tracking it as shipped); 10 POP3 sessions through the active;
+        the carrier of the active's data port (its TAP) turned off, as
+        a pulled cable; later on again.
+        Verify: with the link down, the old active's status shows
+        ports[0].link up false (one change), its dsrlb0 has no carrier,
+        its track file says 1, its keepalived is FAULT (its log shows
+        both: the tracked file and dsrlb0 down) and the hook made dsrlb
+        standby (dsrlbctl status says link DOWN, standby); the peer becomes active (keepalived MASTER, a
+        gratuitous ARP for the VIP), new connections work through it
+        and every session keeps answering. With the link back: link up
+        (two changes), dsrlb0's carrier on, the track file 0, keepalived
+        BACKUP (nopreempt) and dsrlb standby, hearing the new active's
+        adverts, which stays active; the sessions still answer. Before,
+        dsrlb saw no link: the old active stayed active and its
+        keepalived MASTER (its own adverts went out into nothing), and
+        when the link came back the two MASTERs met and the one of lower
+        priority gave way, whichever had the connections."""
+        lab = self.lab
+        active, standby = self.start_pair("maglev", sync=False)
+        for b in lab.lbs:
+            verify(b.track_value() == "0" and b.kif_carrier() and
+                   b.port_link()["up"] and b.port_link()["changes"] == 0,
+                   "%s at start: track file %r, dsrlb0 carrier %s, link %s"
+                   % (b.name, b.track_value(), b.kif_carrier(),
+                      b.port_link()))
+        proc, started = lab.start_sessions(110, 10, INTERVAL_MS)
+        error = None
+        cable_out = False
+        cap = None
+        try:
+            verify(not [s for s in started if "error" in s],
+                   "sessions not opened: %s" % started)
+            lab.wait_session_rounds(started, 2)
+            cap = lab.capture(lab.ns_seg, "seg", "arp")
+            active.set_carrier(False)
+            cable_out = True
+            wait_for(lambda: not active.port_link()["up"],
+                     "%s: its link seen down" % active.name, timeout=10,
+                     interval=0.1)
+            wait_for(lambda: active.vrrp_state() == "FAULT",
+                     "%s: keepalived FAULT" % active.name, timeout=30,
+                     interval=0.1)
+            wait_for(lambda: not active.active(), "%s standby (the FAULT "
+                     "hook)" % active.name, timeout=30, interval=0.1)
+            wait_for(standby.active, "%s activated by keepalived"
+                     % standby.name, timeout=30, interval=0.1)
+            wait_for(lambda: self.garp_seen(cap, standby.dp_mac),
+                     "a gratuitous ARP for the VIP from %s" % standby.name,
+                     timeout=10)
+            lab.stop_capture(cap)
+            cap = None
+            link = active.port_link()
+            verify(link["changes"] == 1 and not active.kif_carrier() and
+                   active.track_value() == "1",
+                   "%s with its link down: link %s, dsrlb0 carrier %s, "
+                   "track file %r" % (active.name, link,
+                                      active.kif_carrier(),
+                                      active.track_value()))
+            # keepalived went FAULT by both: the track file, and dsrlb0
+            # losing its carrier
+            wait_for(lambda: "tracked file dsrlb_links now FAULT" in
+                     active.keepalived_output() and
+                     "Netlink reports dsrlb0 down" in
+                     active.keepalived_output(),
+                     "%s: keepalived saw the track file and dsrlb0 go down"
+                     % active.name, timeout=10, interval=0.1)
+            shown = active.dsrlbctl("status")
+            verify("link DOWN" in shown and "standby" in shown,
+                   "dsrlbctl status:\n%s" % shown)
+            lab.wait_session_rounds(started, 3)
+            self.verify_new_connections()
+            # the cable back: the old active stays standby
+            active.set_carrier(True)
+            cable_out = False
+            wait_for(lambda: active.port_link()["up"], "%s: its link seen "
+                     "up" % active.name, timeout=10, interval=0.1)
+            wait_for(lambda: active.vrrp_state() == "BACKUP",
+                     "%s: keepalived BACKUP" % active.name, timeout=30,
+                     interval=0.1)
+            link = active.port_link()
+            verify(link["changes"] == 2 and active.kif_carrier() and
+                   active.track_value() == "0",
+                   "%s with its link back: link %s, dsrlb0 carrier %s, "
+                   "track file %r" % (active.name, link,
+                                      active.kif_carrier(),
+                                      active.track_value()))
+            self.verify_standby_hears(active, standby)
+            verify(not active.active() and standby.active(),
+                   "after the link came back: %s active %s, %s active %s"
+                   % (active.name, active.active(), standby.name,
+                      standby.active()))
+            lab.wait_session_rounds(started, 2)
+            self.verify_new_connections()
+        except Exception as e:
+            error = e
+        finally:
+            if cap is not None:
+                lab.stop_capture(cap)
+            if cable_out:
+                active.set_carrier(True)
+        summary = lab.stop_sessions(proc, error)
+        failed = [s for s in summary["sessions"] if s["failed"]]
+        verify(not failed, "%d sessions failed: %s" % (len(failed),
+                                                      failed[:5]))
+        verify_sessions_answered(summary, started)
+        print("    notify log of %s:\n      %s" % (
+            active.name, active.notify_output().strip().replace(
+                "\n", "\n      ")))
 
     def test_junk_adverts_cause_no_takeover(self):
         """Steps: the pair with flow sync (each the other's peer), active

@@ -11,7 +11,7 @@ import subprocess
 import time
 
 import prom
-from framework import TestFailure, verify, wait_for
+from framework import ROOT, TestFailure, verify, wait_for
 from labnet import CLIENT, VIP, verify_sessions_answered
 from runtime_lab import (DSRLBCTL, FRONTENDS, PERSISTENCE, VIP2,
                          RuntimeLab, dsrlbctl, failures, http_service,
@@ -549,6 +549,34 @@ class LabRuntime(RuntimeLab):
         wait_for(listening, "the metrics socket to listen", timeout=20,
                  interval=0.1)
 
+    @staticmethod
+    def verify_shipped_queries(families):
+        """Every dsrlb metric the shipped alert rules
+        (config/dsrlb-alerts.yml) and Grafana dashboard
+        (config/grafana-dsrlb.json) query is in the scrape: a renamed or
+        missing family would leave an alert that never fires and an
+        empty panel."""
+        import re
+        used = {}
+        for name in ("dsrlb-alerts.yml", "grafana-dsrlb.json"):
+            with open(os.path.join(ROOT, "config", name)) as f:
+                text = f.read()
+            if name.endswith(".json"):
+                exprs = [t["expr"] for p in json.loads(text)["panels"]
+                         for t in p.get("targets", [])]
+            else:
+                exprs = [ln for ln in text.splitlines()
+                         if not ln.lstrip().startswith("#")]
+            for e in exprs:
+                for m in re.findall(r"\bdsrlb_[a-z0-9_]+", e):
+                    if m != "dsrlb_pair":      # a label, not a metric
+                        used.setdefault(m, name)
+        missing = sorted(m for m in used if m not in families)
+        verify(not missing, "queried but not exported: %s"
+               % ["%s (%s)" % (m, used[m]) for m in missing])
+        print("    %d metrics the alerts and the dashboard use, all "
+              "exported" % len(used))
+
     def test_metrics_scraped_over_http(self):
         """Steps: the metrics endpoint as dsrlb-metrics.socket runs it
         (systemd-socket-activate --inetd --accept starting `dsrlbctl
@@ -584,6 +612,7 @@ class LabRuntime(RuntimeLab):
             verify(status == "HTTP/1.1 200 OK", "GET /metrics: %s" % status)
             self.verify_metrics(body)
             n_families = len(prom.parse(body))
+            self.verify_shipped_queries(prom.parse(body))
             second = prom.value(prom.parse(body), "dsrlb_rx_packets_total")
             verify(second > first, "rx did not grow between scrapes: %s, "
                    "%s" % (first, second))

@@ -476,14 +476,14 @@ out:
 }
 
 static const char *const port_keys[] = {
-	"name", "device", "address", "gateway", "vlan", NULL };
+	"name", "device", "address", "gateway", "vlan", "mtu", NULL };
 
 static int
 parse_port(struct ctx *c, json_t *o, unsigned int idx)
 {
 	struct lb_conf_port *p = &c->conf->ports[idx];
 	char s[64], buf[INET_ADDRSTRLEN];
-	uint32_t vlan, host, mask;
+	uint32_t vlan, mtu, host, mask;
 	unsigned int j;
 	size_t mark;
 	int rc;
@@ -558,6 +558,11 @@ parse_port(struct ctx *c, json_t *o, unsigned int idx)
 	if (get_uint(c, o, "vlan", 1, 4094, 0, &vlan) < 0)
 		return -EINVAL;
 	p->vlan = (uint16_t)vlan;
+	/* the NIC's own range is known only once it is probed (start) */
+	if (get_uint(c, o, "mtu", LB_MTU_MIN, LB_MTU_MAX, LB_MTU_DEFAULT,
+		     &mtu) < 0)
+		return -EINVAL;
+	p->mtu = (uint16_t)mtu;
 	return 0;
 }
 
@@ -956,7 +961,7 @@ parse_arp(struct ctx *c, json_t *root)
 
 static const char *const ha_keys[] = {
 	"mode", "start", "announce_table", "vrrp_watchdog", "sync", "routers",
-	NULL };
+	"track_file", NULL };
 static const char *const sync_keys[] = {
 	"id", "peers", "port", "bulk_wait_ms", NULL };
 static const char *const start_names[] = { "standby", "active" };
@@ -1059,6 +1064,30 @@ parse_sync(struct ctx *c, json_t *o, struct lb_conf_ha *ha)
 	return rc;
 }
 
+/* keepalived's track_file: an absolute path of a file (keepalived
+ * watches its directory), mode vrrp only. */
+static int
+parse_track_file(struct ctx *c, json_t *o, struct lb_conf_ha *ha)
+{
+	char *f = ha->track_file;
+	const char *base;
+	size_t mark;
+	int rc = get_string(c, o, "track_file", false, f,
+			    sizeof(ha->track_file));
+
+	if (rc != 0)
+		return rc < 0 ? rc : 0;
+	mark = push_key(c, "track_file");
+	base = strrchr(f, '/');
+	if (ha->mode != LB_HA_VRRP)
+		rc = fail(c, "only for mode \"vrrp\" (keepalived reads it)");
+	else if (f[0] != '/' || base[1] == '\0' ||
+		 strcmp(base + 1, ".") == 0 || strcmp(base + 1, "..") == 0)
+		rc = fail(c, "\"%s\" is not an absolute path of a file", f);
+	pop(c, mark);
+	return rc;
+}
+
 static int
 parse_ha(struct ctx *c, json_t *root)
 {
@@ -1129,6 +1158,8 @@ parse_ha(struct ctx *c, json_t *root)
 			  lb_ha_mode_names[ha->mode]);
 		pop(c, m2);
 	}
+	if (rc == 0)
+		rc = parse_track_file(c, o, ha);
 	if (rc == 0 && json_object_get(o, "routers") != NULL)
 		rc = parse_onlink_list(c, o, "routers", ha->routers,
 				       &ha->n_routers, LB_ROUTERS_MAX,

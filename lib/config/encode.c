@@ -71,6 +71,8 @@ encode_port(const struct lb_conf_port *p)
 		ok = ok && put(o, "gateway", ip(p->gateway));
 	if (p->vlan != 0)
 		ok = ok && put(o, "vlan", json_integer(p->vlan));
+	if (p->mtu != LB_MTU_DEFAULT)
+		ok = ok && put(o, "mtu", json_integer(p->mtu));
 	if (!ok) {
 		json_decref(o);
 		return NULL;
@@ -275,6 +277,8 @@ encode_ha(const struct lb_conf_ha *ha)
 	if (ok && ha->mode == LB_HA_VRRP)
 		ok = put(o, "vrrp_watchdog",
 			 seconds(ha->vrrp_watchdog_ms));
+	if (ok && ha->track_file[0] != '\0')
+		ok = put(o, "track_file", json_string(ha->track_file));
 	if (ok && ha->n_routers > 0)
 		ok = put(o, "routers", encode_addrs(ha->routers,
 						    ha->n_routers));

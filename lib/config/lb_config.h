@@ -33,6 +33,11 @@
 #define LB_IFNAME_MAX 16        /**< IFNAMSIZ */
 #define LB_HTTP_PATH_MAX 128
 #define LB_SOCKET_PATH_MAX 108  /**< sun_path */
+#define LB_MTU_DEFAULT 1500     /**< ports[].mtu when not given */
+#define LB_MTU_MIN 68           /**< IPv4's smallest MTU (RFC 791) */
+/** the largest ports[].mtu --check accepts; the NIC's own range is
+ *  checked at start */
+#define LB_MTU_MAX 16000
 
 /** Schedulers. */
 enum lb_sched_kind {
@@ -72,6 +77,9 @@ struct lb_conf_port {
 	uint8_t prefix;             /**< subnet length */
 	uint32_t gateway;           /**< network order, 0 = none */
 	uint16_t vlan;              /**< 802.1Q id, 0 = untagged */
+	uint16_t mtu;               /**< largest IPv4 packet, bytes: the
+					 frame is this plus its Ethernet
+					 header and tag */
 };
 
 /** A real server. */
@@ -209,6 +217,9 @@ struct lb_conf_ha {
 	 *  lane of their own; network order */
 	uint32_t routers[LB_ROUTERS_MAX];
 	unsigned int n_routers;
+	/** vrrp: keepalived's track_file, "0" while every port's link is
+	 *  up, the number of ports down otherwise; "" = none */
+	char track_file[LB_PATH_MAX];
 };
 
 /** A whole, valid configuration. */

@@ -118,9 +118,13 @@ lb_core_port_add(struct lb_core *core, const struct lb_conf_port *p,
 		return -ENOSPC;
 	cp = &core->ports[core->n_ports];
 	cp->conf = *p;
+	/* a port built by hand rather than decoded from a file has no
+	 * MTU: the file's default */
+	if (cp->conf.mtu == 0)
+		cp->conf.mtu = LB_MTU_DEFAULT;
 	cp->dpdk_port = dpdk_port;
 	memcpy(cp->mac, mac, sizeof(cp->mac));
-	core->settings.ports[core->n_ports] = *p;
+	core->settings.ports[core->n_ports] = cp->conf;
 	core->settings.n_ports = core->n_ports + 1;
 	core->dirty = true;
 	return (int)core->n_ports++;
@@ -1211,6 +1215,7 @@ ha_same(const struct lb_conf_ha *a, const struct lb_conf_ha *b)
 	return a->mode == b->mode && a->start_standby == b->start_standby &&
 	       a->announce_table == b->announce_table &&
 	       a->vrrp_watchdog_ms == b->vrrp_watchdog_ms && a->sync == b->sync &&
+	       strcmp(a->track_file, b->track_file) == 0 &&
 	       (!a->sync || (a->sync_id == b->sync_id &&
 			     a->sync_port == b->sync_port &&
 			     a->bulk_wait_ms == b->bulk_wait_ms &&
@@ -1219,9 +1224,31 @@ ha_same(const struct lb_conf_ha *a, const struct lb_conf_ha *b)
 				    a->n_peers * sizeof(a->peers[0])) == 0));
 }
 
-/* Settings that need a restart: name the first that differs. */
+/* The first key of a port that differs, or NULL. A port is the NIC
+ * and the kernel interface as they were set up at start. */
 static const char *
-settings_changed(const struct lb_core *core, const struct lb_conf *conf)
+port_changed(const struct lb_conf_port *a, const struct lb_conf_port *b)
+{
+	if (strcmp(a->name, b->name) != 0)
+		return "name";
+	if (strcmp(a->device, b->device) != 0)
+		return "device";
+	if (a->addr != b->addr || a->prefix != b->prefix)
+		return "address";
+	if (a->gateway != b->gateway)
+		return "gateway";
+	if (a->vlan != b->vlan)
+		return "vlan";
+	if (a->mtu != b->mtu)
+		return "mtu";
+	return NULL;
+}
+
+/* Settings that need a restart: name the first that differs (buf holds
+ * a port's key). */
+static const char *
+settings_changed(const struct lb_core *core, const struct lb_conf *conf,
+		 char *buf, size_t size)
 {
 	const struct lb_conf *s = &core->settings;
 	unsigned int i;
@@ -1229,14 +1256,13 @@ settings_changed(const struct lb_core *core, const struct lb_conf *conf)
 	if (conf->n_ports != core->n_ports)
 		return "ports";
 	for (i = 0; i < conf->n_ports; i++) {
-		const struct lb_conf_port *a = &conf->ports[i];
-		const struct lb_conf_port *b = &core->ports[i].conf;
+		const char *key = port_changed(&conf->ports[i],
+					       &core->ports[i].conf);
 
-		if (strcmp(a->name, b->name) != 0 ||
-		    strcmp(a->device, b->device) != 0 || a->addr != b->addr ||
-		    a->prefix != b->prefix || a->gateway != b->gateway ||
-		    a->vlan != b->vlan)
-			return "ports";
+		if (key != NULL) {
+			snprintf(buf, size, "ports[%u].%s", i, key);
+			return buf;
+		}
 	}
 	if (strcmp(conf->exception_interface, s->exception_interface) != 0)
 		return "exception_interface";
@@ -1525,7 +1551,9 @@ int
 lb_core_reload(struct lb_core *core, const struct lb_conf *conf,
 	       struct lb_core_diff *diff, struct lb_conf_error *err)
 {
-	const char *key = settings_changed(core, conf);
+	char port_key[32];
+	const char *key = settings_changed(core, conf, port_key,
+					   sizeof(port_key));
 	struct lb_core_diff local = { 0 };
 	struct lb_core *c;
 	bool changed;

@@ -132,9 +132,13 @@ struct lb_snap_port {
 	uint8_t mac[LB_ETH_ALEN];
 	uint16_t vlan;       /**< 0 = untagged */
 	uint16_t dpdk_port;
-	uint16_t pad;
+	uint16_t mtu;        /**< largest IPv4 packet on the segment */
 	uint32_t addr;       /**< network order */
 	uint32_t mask;       /**< network order */
+	/** the longest frame the port takes: mtu, the Ethernet header and
+	 *  the port's tag */
+	uint16_t max_frame;
+	uint16_t pad;
 };
 
 /** One immutable view of the configuration and state. */

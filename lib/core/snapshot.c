@@ -381,7 +381,7 @@ table_get(struct lb_core *core, struct lb_core_table *t, enum table_kind kind,
 		return 0;
 	if (kind == TABLE_WRR)
 		len = lb_wrr_len(be, n);
-	tab = rte_malloc_socket("lb_table", (len + 1) * sizeof(*tab),
+	tab = rte_malloc_socket("lb_table", lb_core_table_bytes(len),
 				RTE_CACHE_LINE_SIZE, core->p.socket_id);
 	if (n > 0) {
 		k = malloc(n * sizeof(*k));
@@ -432,8 +432,7 @@ persist_get(struct lb_core *core, unsigned int svc,
 	}
 	if (rt->persist != NULL)
 		return 0;
-	/* about one record per 16 flows, at least 4096 clients */
-	n = RTE_MAX(core->flows.capacity / 16, 4096u);
+	n = lb_persist_records(core->flows.capacity);
 	rt->persist = lb_persist_create(n, core->p.socket_id);
 	return rt->persist != NULL ? 0 : -ENOMEM;
 }
@@ -523,6 +522,56 @@ addr_insert(struct lb_addr_slot *t, uint32_t mask, uint32_t addr,
 	t[i] = (struct lb_addr_slot){ .addr = addr, .kind = kind, .idx = idx };
 }
 
+/* Slots of the address table: a power of two, at most half full. */
+static uint32_t
+addr_slots_of(const struct lb_core *core)
+{
+	uint32_t m, n_members = 0;
+
+	for (m = 0; m < LB_MAX_MEMBERS; m++)
+		n_members += core->members[m].used;
+	return pow2_at_least(2 * (core->n_vips + 2 * core->n_ports +
+				  n_members + LB_ROUTERS_MAX +
+				  LB_SYNC_PEERS_MAX) + 1);
+}
+
+/* The one allocation a snapshot's small parts are carved from. */
+static size_t
+arena_size(const struct lb_core *core, uint32_t n_ranges)
+{
+	size_t size;
+	unsigned int i;
+
+	size = RTE_ALIGN_CEIL(sizeof(struct lb_snapshot), RTE_CACHE_LINE_SIZE);
+	size += RTE_ALIGN_CEIL(addr_slots_of(core) * sizeof(struct lb_addr_slot),
+			       RTE_CACHE_LINE_SIZE);
+	size += RTE_ALIGN_CEIL((core->n_vips + 1) * sizeof(struct lb_snap_vip),
+			       RTE_CACHE_LINE_SIZE);
+	size += RTE_ALIGN_CEIL((n_ranges + 1) * sizeof(struct lb_range),
+			       RTE_CACHE_LINE_SIZE);
+	for (i = 0; i < LB_MAX_SERVICES; i++)
+		if (core->services[i] != NULL)
+			size += RTE_ALIGN_CEIL(LB_MAX_MEMBERS, RTE_CACHE_LINE_SIZE) +
+				2 * RTE_ALIGN_CEIL(LB_MAX_MEMBERS * sizeof(uint16_t),
+						   RTE_CACHE_LINE_SIZE);
+	return size;
+}
+
+size_t
+lb_snap_size(const struct lb_core *core)
+{
+	struct lb_snap_vip *vips_tmp = calloc(core->n_vips + 1,
+					      sizeof(*vips_tmp));
+	struct range_buf rb = { 0 };
+	size_t size = 0;
+
+	if (vips_tmp != NULL && build_ranges(core, vips_tmp, &rb) == 0)
+		size = arena_size(core, rb.n);
+	free(rb.r);
+	free(vips_tmp);
+	return size;
+}
+
 /* Carve aligned pieces out of one allocation. */
 static void *
 carve(uint8_t **cursor, size_t size)
@@ -551,7 +600,7 @@ lb_snap_build(struct lb_core *core)
 	struct lb_snap_vip *vips_tmp = NULL;
 	struct lb_snapshot *s = NULL;
 	struct lb_addr_slot *addrs;
-	uint32_t addr_slots, i, m, n_members;
+	uint32_t addr_slots, i, m;
 	size_t size;
 	uint8_t *cur;
 	int rc;
@@ -569,24 +618,8 @@ lb_snap_build(struct lb_core *core)
 	if (rc != 0)
 		goto fail;
 
-	/* size the arena */
-	for (m = 0, n_members = 0; m < LB_MAX_MEMBERS; m++)
-		n_members += core->members[m].used;
-	addr_slots = pow2_at_least(2 * (core->n_vips + 2 * core->n_ports +
-					n_members + LB_ROUTERS_MAX +
-					LB_SYNC_PEERS_MAX) + 1);
-	size = RTE_ALIGN_CEIL(sizeof(*s), RTE_CACHE_LINE_SIZE);
-	size += RTE_ALIGN_CEIL(addr_slots * sizeof(*addrs), RTE_CACHE_LINE_SIZE);
-	size += RTE_ALIGN_CEIL((core->n_vips + 1) * sizeof(struct lb_snap_vip),
-			       RTE_CACHE_LINE_SIZE);
-	size += RTE_ALIGN_CEIL((rb.n + 1) * sizeof(struct lb_range),
-			       RTE_CACHE_LINE_SIZE);
-	for (i = 0; i < LB_MAX_SERVICES; i++)
-		if (core->services[i] != NULL)
-			size += RTE_ALIGN_CEIL(LB_MAX_MEMBERS, RTE_CACHE_LINE_SIZE) +
-				2 * RTE_ALIGN_CEIL(LB_MAX_MEMBERS * sizeof(uint16_t),
-						   RTE_CACHE_LINE_SIZE);
-
+	addr_slots = addr_slots_of(core);
+	size = arena_size(core, rb.n);
 	cur = rte_zmalloc_socket("lb_snapshot", size, RTE_CACHE_LINE_SIZE,
 				 core->p.socket_id);
 	if (cur == NULL) {
@@ -655,6 +688,10 @@ lb_snap_build(struct lb_core *core)
 		memcpy(s->ports[i].mac, p->mac, LB_ETH_ALEN);
 		s->ports[i].vlan = p->conf.vlan;
 		s->ports[i].dpdk_port = p->dpdk_port;
+		s->ports[i].mtu = p->conf.mtu;
+		s->ports[i].max_frame = (uint16_t)(p->conf.mtu + LB_ETH_HLEN +
+						   (p->conf.vlan != 0 ?
+						    LB_VLAN_HLEN : 0));
 		s->ports[i].addr = p->conf.addr;
 		s->ports[i].mask = htonl(~0u << (32 - p->conf.prefix));
 	}

@@ -958,6 +958,12 @@ classify(struct lb_worker *w, const struct lb_snapshot *s, unsigned int port,
 	d->svc = 0;
 	d->counted_svc = 0;
 	d->frag_first = 0;
+	/* a NIC drops what its MTU does not allow; a virtual port (a pcap
+	 * file, a ring) passes anything, in as many segments as it takes */
+	if (unlikely(len > sp->max_frame)) {
+		drop(d, LB_STAT_DROP_OVERSIZE);
+		return;
+	}
 	/* the parser reads at most LB_HDR_MAX bytes of headers: they must
 	 * be in the first segment */
 	if (unlikely(m->nb_segs > 1 &&
@@ -1561,6 +1567,17 @@ execute(struct lb_worker *w, const struct lb_snapshot *s, unsigned int port,
 			return 0;
 		}
 		out = sm->port;
+		/* a member on another port: its segment's MTU holds for the
+		 * IP packet (the tag may change, the IP packet does not) */
+		if (unlikely(out != port) &&
+		    unlikely(rte_pktmbuf_pkt_len(m) -
+			     (uint32_t)(s->ports[port].max_frame -
+					s->ports[port].mtu) >
+			     s->ports[out].mtu)) {
+			w->stats[LB_STAT_DROP_OVERSIZE]++;
+			rte_pktmbuf_free(m);
+			return 0;
+		}
 		w->stats[LB_STAT_FWD]++;
 		w->member[d->member].pkts++;
 		w->member[d->member].bytes += rte_pktmbuf_pkt_len(m);

@@ -43,6 +43,8 @@ struct lb_kif {
 	bool started;
 	bool rule_added;
 	uint16_t port_id;          /* the TAP's DPDK port */
+	uint16_t mtu;              /* the interface's, 0: the kernel's
+				      default */
 	int ifindex;
 	uint16_t n_tx;             /* frames for the kernel, sent in a burst */
 	struct rte_mbuf *tx[KIF_BURST];
@@ -81,6 +83,17 @@ kernel_addr(struct lb_kif *k)
 	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/disable_ipv6",
 		 k->ifname);
 	write_proc(path, "1");
+	/* the port's MTU (as far as the TAP carries it), so what the
+	 * kernel sends fits the wire */
+	if (k->mtu != 0) {
+		int rc = kif_nl_mtu(k->ifindex, k->mtu);
+
+		if (rc != 0) {
+			KIF_LOG(ERR, "%s: MTU %u: %s", k->ifname, k->mtu,
+				strerror(-rc));
+			return rc;
+		}
+	}
 	return kif_nl_addr_add(k->ifindex, p->addr, p->prefix);
 }
 
@@ -112,6 +125,37 @@ kernel_setup(struct lb_kif *k)
 	return rc;
 }
 
+/*
+ * The MTU the interface gets: the data port's, but no more than the TAP
+ * driver carries. net_tap (DPDK 22.11) takes frames of at most 1522
+ * bytes and sends none longer than its MTU allows: with a jumbo port,
+ * the kernel's own traffic (BGP, ssh, health checks, whose TCP MSS
+ * follows) uses packets of that size, and a longer frame for the own
+ * address is dropped (kernel_drop).
+ */
+static uint16_t
+tap_mtu(struct lb_kif *k)
+{
+	struct rte_eth_dev_info info;
+	uint32_t overhead, max;
+
+	if (k->p.mtu == 0 || rte_eth_dev_info_get(k->port_id, &info) != 0)
+		return k->p.mtu;
+	/* ethdev's rule (rte_eth_dev_configure) */
+	overhead = info.max_mtu != UINT16_MAX &&
+		   info.max_rx_pktlen > info.max_mtu ?
+		   info.max_rx_pktlen - info.max_mtu :
+		   RTE_ETHER_HDR_LEN + RTE_ETHER_CRC_LEN;
+	max = info.max_rx_pktlen > overhead ?
+	      info.max_rx_pktlen - overhead : 0;
+	max = RTE_MIN(max, (uint32_t)info.max_mtu);
+	if (k->p.mtu <= max)
+		return k->p.mtu;
+	KIF_LOG(WARNING, "%s: MTU %u, not the port's %u: the TAP driver (%s) carries no longer frames; the kernel's own traffic uses packets of at most %u bytes",
+		k->ifname, max, k->p.mtu, info.driver_name, max);
+	return (uint16_t)max;
+}
+
 static int
 tap_start(struct lb_kif *k)
 {
@@ -131,6 +175,9 @@ tap_start(struct lb_kif *k)
 		return rc;
 	}
 	k->created = true;
+	k->mtu = tap_mtu(k);
+	/* what the driver lets through to the kernel (0: its default) */
+	pc.rxmode.mtu = k->mtu;
 	/* starting the port brings the link up: the address first */
 	rc = kernel_addr(k);
 	if (rc != 0) {
@@ -214,10 +261,29 @@ lb_kif_free(struct lb_kif *k)
 	free(k);
 }
 
+int
+lb_kif_carrier_set(struct lb_kif *k, bool on)
+{
+	int rc = kif_nl_carrier(k->ifindex, on);
+
+	if (rc != 0)
+		KIF_LOG(ERR, "%s: cannot turn its carrier %s: %s", k->ifname,
+			on ? "on" : "off", strerror(-rc));
+	else
+		KIF_LOG(NOTICE, "%s: carrier %s", k->ifname, on ? "on" : "off");
+	return rc;
+}
+
 const char *
 lb_kif_name(const struct lb_kif *k)
 {
 	return k->ifname;
+}
+
+unsigned int
+lb_kif_mtu(const struct lb_kif *k)
+{
+	return k->mtu;
 }
 
 void

@@ -5,6 +5,7 @@
 #ifndef LB_KIF_INTERNAL_H
 #define LB_KIF_INTERNAL_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <rte_log.h>
@@ -17,6 +18,8 @@ extern int lb_kif_logtype;
 /* rtnetlink requests (netlink.c): each waits for its acknowledgement
  * and returns 0 or -errno. Addresses in network order. */
 int kif_nl_link_up(int ifindex);
+int kif_nl_mtu(int ifindex, uint32_t mtu);
+int kif_nl_carrier(int ifindex, bool on);
 int kif_nl_addr_add(int ifindex, uint32_t addr, uint8_t prefix);
 int kif_nl_rule(uint16_t type, uint32_t src, uint32_t table, uint32_t prio);
 int kif_nl_route_del(uint32_t table, uint32_t dst, uint8_t dst_len,

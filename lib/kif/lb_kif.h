@@ -43,6 +43,9 @@ struct lb_kif_params {
 	uint8_t prefix;            /**< its subnet length */
 	uint32_t gateway;          /**< network order; 0: no policy route */
 	uint16_t vlan;             /**< the data port's 802.1Q tag, 0: none */
+	uint16_t mtu;              /**< the data port's MTU, given to the
+					interface as far as the TAP driver
+					carries it; 0: the kernel's default */
 	struct rte_mempool *pool;  /**< mbufs for the frames the kernel sends */
 	int socket_id;             /**< for the TAP's queues */
 	/** Send a frame the kernel sent (tagged for the port) to the wire.
@@ -87,8 +90,24 @@ void lb_kif_free(struct lb_kif *k);
 int lb_kif_route_set(struct lb_kif *k, uint32_t table, uint32_t addr,
 		     bool present);
 
+/**
+ * Mirror the data port's link on the interface: its carrier on or off,
+ * as a cable would (the link stays administratively up, addresses and
+ * routes stay). Kernel programs on it see the link go: keepalived turns
+ * its VRRP instance FAULT, BIRD takes the interface, its BGP and BFD
+ * sessions down.
+ *
+ * @return
+ *   0, or a negative errno (-EOPNOTSUPP before Linux 5.0).
+ */
+int lb_kif_carrier_set(struct lb_kif *k, bool on);
+
 /** The kernel interface's name. */
 const char *lb_kif_name(const struct lb_kif *k);
+
+/** The interface's MTU: the port's, or less where the TAP driver
+ *  carries no longer frames (0: the kernel's default). */
+unsigned int lb_kif_mtu(const struct lb_kif *k);
 
 /**
  * A frame from the wire for the kernel. Its VLAN tag, which the kernel

@@ -12,9 +12,11 @@
 #include <errno.h>
 #include <linux/fib_rules.h>
 #include <linux/if_addr.h>
+#include <linux/if_link.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <net/if.h>
+#include <stdbool.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -92,6 +94,33 @@ kif_nl_link_up(int ifindex)
 	ifi->ifi_index = ifindex;
 	ifi->ifi_flags = IFF_UP;
 	ifi->ifi_change = IFF_UP;
+	return nl_talk(&r);
+}
+
+int
+kif_nl_mtu(int ifindex, uint32_t mtu)
+{
+	struct nl_req r;
+	struct ifinfomsg *ifi = nl_start(&r, RTM_NEWLINK, 0, sizeof(*ifi));
+
+	ifi->ifi_family = AF_UNSPEC;
+	ifi->ifi_index = ifindex;
+	nl_attr(&r, IFLA_MTU, &mtu, 4);
+	return nl_talk(&r);
+}
+
+/* A TAP (tun driver) takes a carrier from user space since Linux 5.0
+ * (its ndo_change_carrier); on an older kernel this is -EOPNOTSUPP. */
+int
+kif_nl_carrier(int ifindex, bool on)
+{
+	struct nl_req r;
+	struct ifinfomsg *ifi = nl_start(&r, RTM_NEWLINK, 0, sizeof(*ifi));
+	uint8_t carrier = on ? 1 : 0;
+
+	ifi->ifi_family = AF_UNSPEC;
+	ifi->ifi_index = ifindex;
+	nl_attr(&r, IFLA_CARRIER, &carrier, 1);
 	return nl_talk(&r);
 }
 

@@ -36,6 +36,7 @@
 	X(DROP_PEER_POLICED, o, "drop_peer_policed", "packet to an own address from a sync peer at TTL 255, over dataplane.peer_pps") \
 	X(DROP_TRUNC_ETH,    o, "drop_truncated_eth", "frame shorter than an Ethernet header") \
 	X(DROP_HDR_SPLIT,    o, "drop_header_split", "headers not contiguous in the first mbuf segment") \
+	X(DROP_OVERSIZE,     o, "drop_oversize",     "frame longer than its port's mtu allows (with the Ethernet header and the port's tag), or an IP packet longer than the mtu of the member's port") \
 	X(DROP_TRUNC_VLAN,   o, "drop_truncated_vlan", "frame ends inside the 802.1Q tag") \
 	X(DROP_VLAN_NESTED,  o, "drop_vlan_nested",  "more than one VLAN tag (QinQ)") \
 	X(DROP_VLAN_MISMATCH, o, "drop_vlan_mismatch", "VLAN tag does not match the port's vlan") \
