@@ -3,7 +3,7 @@
 """A SYN flood against a flow table that holds less than a client's
 round trip of it, with wrr and wlc: no legitimate connection is reset."""
 
-from framework import TestSuite, verify
+from framework import TestSuite, verify, wait_for
 from hostile import (SPOOFED, finish_flood, flood, quiet_spoofed_replies,
                      wait_accounted)
 from labnet import DP_MAC, VIP, Lab
@@ -24,9 +24,10 @@ FLOOD = 160000
 class LabFloodRtt(TestSuite):
     """A client 50 ms away (a delay line between it and the router, as
     netem would make) opens POP3 connections (wrr) and IMAP connections
-    (wlc) one after another, while a SYN flood from random sources at
-    the same service, sent from the router's side of the segment,
-    evicts SYN entries faster than the client's ACKs come. Before
+    (wlc) one after another, from the first eviction to the end of a
+    SYN flood from random sources at the same service, sent from the
+    router's side of the segment, that evicts SYN entries faster than
+    the client's ACKs come. Before
     flow_pressure, such an ACK found no entry, went by the consistent
     hash to another member than its SYN, and that member reset the
     connection (ConnectionResetError on a fresh machine). 2 workers."""
@@ -67,14 +68,28 @@ class LabFloodRtt(TestSuite):
         to it; (connections summary, counters before, counters after)."""
         lab = self.lab
         before = wait_accounted(lab)
-        loop = lab.traffic(port)
+        f = flood(lab.ns_router, "seg0", DP_MAC, "syn", "--dst", VIP,
+                  "--dport", port, "--src", SPOOFED, "--pps", PPS,
+                  "--count", FLOOD)
+        loop = None
         try:
-            f = flood(lab.ns_router, "seg0", DP_MAC, "syn", "--dst", VIP,
-                      "--dport", port, "--src", SPOOFED, "--pps", PPS,
-                      "--count", FLOOD)
-            summary = finish_flood(f)
+            # the client starts once the table is evicting: a SYN that
+            # came before the first eviction was placed by the
+            # scheduler, and a flood that turns the table over within
+            # its round trip may evict it (the documented limit of
+            # flow_pressure, doc/robustness.md); a client that started
+            # first raced against that
+            wait_for(lambda: lab.ctl.call("stats")["workers"].get(
+                "flow_evicted", 0) > before["workers"].get(
+                    "flow_evicted", 0) or f.poll() is not None,
+                "the flood to make the table evict", timeout=60,
+                interval=0.02)
+            verify(f.poll() is None, "the flood ended before the table "
+                   "evicted")
+            loop = lab.traffic(port)
         finally:
-            conns = lab.stop_traffic(loop)
+            summary = finish_flood(f)
+            conns = lab.stop_traffic(loop) if loop else None
         after = wait_accounted(lab)
         grew = {k: after["workers"].get(k, 0) - before["workers"].get(k, 0)
                 for k in ("flow_evicted", "flow_pressure", "flow_new",
