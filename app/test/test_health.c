@@ -631,6 +631,82 @@ runner_sync_restarts_a_changed_check_from_the_owners_belief(void **state)
 	close(srv);
 }
 
+/* A check whose schedule changes (interval, timeout, rise, fall) goes
+ * on with the pair's verdict and its runs. A check
+ * whose probe changes (type, port, path) is a new check whose first
+ * result decides: up and failing goes down at once, down and passing
+ * comes up at once, whatever rise and fall say. */
+static void
+runner_sync_keeps_the_verdict_when_a_check_changes(void **state)
+{
+	struct lb_hc_target t;
+	struct lb_hc_info i;
+	struct rig g;
+	uint16_t port, dead;
+	int srv, refuse;
+
+	(void)state;
+	rig_open(&g);
+	srv = tcp_server(true, &port);
+	refuse = tcp_server(false, &dead);
+	/* up (believed, and passing), 2 runs */
+	t = target(2, 4, LB_CHECK_TCP, port);
+	t.start_up = true;
+	t.check.rise = 3;
+	t.check.fall = 3;
+	assert_int_equal(lb_hc_runner_sync(g.r, &t, 1, 0), 0);
+	lb_hc_runner_run(g.r, 0);
+	pump_until_runs(&g, 2, 4, 1, 0);
+	lb_hc_runner_run(g.r, 1000);
+	pump_until_runs(&g, 2, 4, 2, 1000);
+	assert_int_equal(info_of(&g, 2, 4).status, LB_HC_UP);
+
+	/* only the schedule changes: the same verdict, runs go on */
+	t.check.interval_ms = 3000;
+	t.check.timeout_ms = 2000;
+	t.check.fall = 2;
+	assert_int_equal(lb_hc_runner_sync(g.r, &t, 1, 1500), 0);
+	i = info_of(&g, 2, 4);
+	assert_true(i.status == LB_HC_UP && i.runs == 2);
+	lb_hc_runner_run(g.r, 1500);
+	pump_until_runs(&g, 2, 4, 3, 1500);
+	assert_int_equal(info_of(&g, 2, 4).status, LB_HC_UP);
+	assert_int_equal(g.ch.n, 0);
+
+	/* the probe changes to a port that refuses: a new check (runs
+	 * from 0), up until its first result, which takes it down
+	 * although fall is 2 */
+	t.check.port = t.port = dead;
+	assert_int_equal(lb_hc_runner_sync(g.r, &t, 1, 2000), 0);
+	i = info_of(&g, 2, 4);
+	assert_true(i.status == LB_HC_UNCHECKED && i.runs == 0);
+	assert_int_equal(g.ch.n, 0);          /* the owner's verdict stays */
+	lb_hc_runner_run(g.r, 2000);
+	pump_until_runs(&g, 2, 4, 1, 2000);
+	assert_int_equal(info_of(&g, 2, 4).status, LB_HC_DOWN);
+	assert_true(g.ch.n == 1 && !g.ch.up);
+
+	/* the owner believes it down; the schedule changes: still down,
+	 * and one more failure keeps it so */
+	t.start_up = false;
+	t.check.interval_ms = 1000;
+	assert_int_equal(lb_hc_runner_sync(g.r, &t, 1, 2500), 0);
+	i = info_of(&g, 2, 4);
+	assert_true(i.status == LB_HC_DOWN && i.runs == 1);
+
+	/* the probe changes back to the listening port: its first pass
+	 * brings it up although rise is 3 */
+	t.check.port = t.port = port;
+	assert_int_equal(lb_hc_runner_sync(g.r, &t, 1, 3000), 0);
+	lb_hc_runner_run(g.r, 3000);
+	pump_until_runs(&g, 2, 4, 1, 3000);
+	assert_int_equal(info_of(&g, 2, 4).status, LB_HC_UP);
+	assert_true(g.ch.n == 2 && g.ch.up);
+	rig_close(&g);
+	close(srv);
+	close(refuse);
+}
+
 /* A list naming a pair twice is refused whole: the running checks,
  * their state and sockets stay as they were. */
 static void
@@ -834,6 +910,7 @@ main(void)
 		cmocka_unit_test(runner_sync_stops_removed_checks_and_closes_their_sockets),
 		cmocka_unit_test(runner_tells_which_answers_it_expects),
 		cmocka_unit_test(runner_sync_restarts_a_changed_check_from_the_owners_belief),
+		cmocka_unit_test(runner_sync_keeps_the_verdict_when_a_check_changes),
 		cmocka_unit_test(runner_sync_refuses_a_pair_twice_and_changes_nothing),
 		cmocka_unit_test(runner_new_checks_spread_over_their_interval),
 		cmocka_unit_test(runner_requests_and_answers_over_real_sockets),

@@ -220,6 +220,53 @@ snapshot_member_states(void **state)
 	lb_core_free(c);
 }
 
+/* A running balancer's service whose check changes, by a reload or a
+ * service.update: its members keep their verdicts (lib/health decides
+ * again from them), whether the schedule or the probe changed; none is
+ * reset to "down until checked", which moved their flows. */
+static void
+core_check_change_keeps_member_health(void **state)
+{
+	struct lb_core *c = core_with(4);
+	struct lb_conf_service s = { .name = "pop3", .proto = LB_IPPROTO_TCP,
+		.port_lo = 110, .port_hi = 110, .sched = LB_SCHED_MAGLEV,
+		.table_size = 251,
+		.check = { .type = LB_CHECK_TCP, .rise = 2, .fall = 3,
+			   .interval_ms = 2000, .timeout_ms = 1000 } };
+	struct lb_conf_error err = { 0 };
+	const struct lb_core_service *cs;
+	unsigned int m, round;
+	int svc;
+
+	(void)state;
+	lb_core_set_started(c);
+	svc = lb_core_service_create(c, &s, "test", &err);
+	assert_true(svc >= 0);
+	cs = lb_core_service(c, (unsigned int)svc);
+	/* started and checked: every member down until its check passes */
+	for (m = 0; m < 4; m++)
+		assert_int_equal(cs->health[m], LB_HEALTH_DOWN);
+	for (m = 0; m < 4; m++)
+		if (m != 2)
+			lb_core_health_set(c, (unsigned int)svc, m,
+					   LB_HEALTH_UP);
+	for (round = 0; round < 3; round++) {
+		if (round == 0)        /* the schedule */
+			s.check.interval_ms = 3000;
+		else if (round == 1)   /* the probe */
+			s.check.type = LB_CHECK_POP3;
+		else                   /* the port it connects to */
+			s.check.port = 995;
+		assert_int_equal(lb_core_service_update(c, (unsigned int)svc,
+							&s, "test", &err), 0);
+		cs = lb_core_service(c, (unsigned int)svc);
+		for (m = 0; m < 4; m++)
+			assert_int_equal(cs->health[m], m == 2 ?
+					 LB_HEALTH_DOWN : LB_HEALTH_UP);
+	}
+	lb_core_free(c);
+}
+
 static void
 snapshot_service_bound_members_only(void **state)
 {
@@ -978,6 +1025,7 @@ main(void)
 		cmocka_unit_test(snapshot_port_precedence),
 		cmocka_unit_test(snapshot_member_states),
 		cmocka_unit_test(snapshot_service_bound_members_only),
+		cmocka_unit_test(core_check_change_keeps_member_health),
 		cmocka_unit_test(core_commit_publishes_on_change_only),
 		cmocka_unit_test(core_reclaims_snapshot_only_after_every_worker_reported),
 		cmocka_unit_test(member_slot_generation_changes_on_reuse),

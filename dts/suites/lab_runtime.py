@@ -366,6 +366,93 @@ class LabRuntime(RuntimeLab):
                % failures(conns))
         print("    loop: %d connections during the reloads" % conns["ok"])
 
+    def test_reload_changing_a_check_keeps_sessions(self):
+        """Steps: 20 POP3 sessions (Maglev), a NOOP on each every 200
+        ms; the file's pop3 check interval changed from 1 to 3,
+        config.reload; three rounds; then its type changed from pop3 to
+        tcp, config.reload; three rounds; the first file back,
+        config.reload; the sessions end.
+        Verify: each reload answers pop3 changed; after the interval
+        change every pop3 pair keeps its state and its runs and changes
+        go on (a new schedule, not a new check); after the type change
+        every pair is still up (a new check, whose first result
+        decides, passes); every session answered every NOOP by the
+        frontend that greeted it: none was moved or reset (a reload
+        that touched a check used to put every member down until its
+        first check, and 2 of 20 sessions were reset)."""
+        path = self.lab.dsrlb.config_path
+        with open(path) as f:
+            boot_text = f.read()
+        sessions = None
+        try:
+            base = self.ctl.call("config.get")
+            sessions, started = self.lab.start_sessions(110, 20)
+            verify(all("error" not in s for s in started),
+                   "sessions not opened: %s" % started)
+            self.lab.wait_session_rounds(started, 2)
+
+            def pop3_health():
+                return {c["member"]: c for c in self.ctl.call("health.list")
+                        if c["service"] == "pop3"}
+            before = pop3_health()
+            verify(len(before) == 4 and
+                   all(c["state"] == "up" for c in before.values()),
+                   "pop3 checks before: %s" % before)
+            slower = json.loads(json.dumps(base))
+            pop3 = next(x for x in slower["services"]
+                        if x["name"] == "pop3")
+            pop3["check"]["interval"] = 3
+            self.write_config(json.dumps(slower, indent=2) + "\n")
+            r = self.ctl.call("config.reload")
+            verify(r.get("services_changed") == ["pop3"],
+                   "reload answered %s" % r)
+            after = pop3_health()
+            for fe, c in after.items():
+                b = before[fe]
+                verify(c["state"] == "up" and c["runs"] >= b["runs"] and
+                       c["changes"] == b["changes"],
+                       "%s: %s before the interval change, %s after"
+                       % (fe, b, c))
+            self.lab.wait_session_rounds(started, 3)
+
+            pop3["check"]["type"] = "tcp"
+            self.write_config(json.dumps(slower, indent=2) + "\n")
+            r = self.ctl.call("config.reload")
+            verify(r.get("services_changed") == ["pop3"],
+                   "reload answered %s" % r)
+            wait_for(lambda: all(c["runs"] >= 1 for c in
+                                 pop3_health().values()),
+                     "every new tcp check to run once", timeout=30,
+                     interval=0.2)
+            after = pop3_health()
+            verify(all(c["state"] == "up" and c["type"] == "tcp"
+                       for c in after.values()),
+                   "after the type change: %s" % after)
+            verify(all(m["state"] == "active"
+                       for s in self.ctl.call("services.list")
+                       if s["name"] == "pop3" for m in s["members"]),
+                   "a pop3 member stopped taking flows")
+            self.lab.wait_session_rounds(started, 3)
+
+            self.write_config(json.dumps(base, indent=2) + "\n")
+            r = self.ctl.call("config.reload")
+            verify(r.get("services_changed") == ["pop3"],
+                   "reload of the first file answered %s" % r)
+            self.lab.wait_session_rounds(started, 2)
+            summary = self.lab.stop_sessions(sessions)
+            sessions = None
+            bad = [x for x in summary["sessions"] if x["failed"]]
+            verify(not bad, "%d of 20 sessions failed over the check "
+                   "changes: %s" % (len(bad), bad[:5]))
+            verify_sessions_answered(summary, started)
+            print("    20 of 20 sessions kept over an interval change and "
+                  "a type change of their service's check")
+        finally:
+            if sessions is not None:
+                self.lab.stop_sessions(sessions)
+            self.write_config(boot_text)
+            self.ctl.request("config.reload")
+
     # ---- 5: persistence ----
 
     PROBES = 8     # RSTs per look at the client's persistence record

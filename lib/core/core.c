@@ -687,15 +687,6 @@ lb_core_service_add(struct lb_core *core, const struct lb_conf_service *s,
 	return rc;
 }
 
-/* Fields that change what a service's health checks do. */
-static bool
-check_changed(const struct lb_conf_service *a, const struct lb_conf_service *b)
-{
-	return memcmp(&a->check, &b->check, sizeof(a->check)) != 0 ||
-	       a->port_lo != b->port_lo || a->port_hi != b->port_hi ||
-	       a->proto != b->proto;
-}
-
 int
 lb_core_service_update(struct lb_core *core, unsigned int slot,
 		       const struct lb_conf_service *s, const char *where,
@@ -718,14 +709,15 @@ lb_core_service_update(struct lb_core *core, unsigned int slot,
 		return fail(err, -ENOMEM, where, NULL, "out of memory");
 	rc = service_check(core, s, (int)slot, where, err, bound, &all);
 	if (rc == 0) {
-		bool fresh = check_changed(&cs->conf, s);
-
 		cs->conf = *s;
 		cs->conf.members = NULL;
 		cs->conf.n_members = 0;
-		/* a new check judges every member anew; otherwise only
-		 * members joining start over */
-		service_bind(core, cs, bound, all, fresh);
+		/* members joining start over; the others keep their
+		 * verdict whatever the check became: a new schedule goes
+		 * on from it, a new probe decides at its first result
+		 * (lib/health: lb_hc_runner_sync), so a reload that
+		 * touches a check moves no connection */
+		service_bind(core, cs, bound, all, false);
 		core->dirty = true;
 		core->seq++;
 	}

@@ -531,6 +531,21 @@ same_check(const struct lb_conf_check *a, const struct lb_conf_check *b)
 	       strncmp(a->path, b->path, sizeof(a->path)) == 0;
 }
 
+/* The same probe of the same pair: what is sent where and what counts
+ * as an answer; only the schedule (interval, timeout, rise, fall) may
+ * differ. */
+static bool
+same_probe(const struct lb_hc_target *a, const struct lb_hc_target *b)
+{
+	return a->svc == b->svc && a->member == b->member && a->id == b->id &&
+	       a->addr == b->addr && a->src == b->src && a->port == b->port &&
+	       a->proto == b->proto && a->check.type == b->check.type &&
+	       a->check.sip_proto == b->check.sip_proto &&
+	       a->check.port == b->check.port &&
+	       strncmp(a->check.path, b->check.path,
+		       sizeof(a->check.path)) == 0;
+}
+
 /* The same check of the same pair: it keeps running as it is. */
 static bool
 same_target(const struct lb_hc_target *a, const struct lb_hc_target *b)
@@ -598,7 +613,7 @@ lb_hc_runner_sync(struct lb_hc_runner *r, const struct lb_hc_target *t,
 		}
 	}
 	for (i = 0, k = 0; i < n; i++) {
-		struct lb_hc_check *c;
+		struct lb_hc_check *c, *old;
 
 		if (nc[i] != NULL)
 			continue;
@@ -609,19 +624,50 @@ lb_hc_runner_sync(struct lb_hc_runner *r, const struct lb_hc_target *t,
 		}
 		c->t = t[i];
 		set_label(&c->t, &t[i]);
-		/* believed down (added at runtime): up at the first pass,
-		 * as HAProxy's init-state down; believed up: as at boot */
-		c->st = (struct lb_hc_state){
-			.up = t[i].start_up ? 1 : 0,
-			.ok_run = t[i].start_up || t[i].check.rise == 0 ? 0 :
-				  t[i].check.rise - 1,
-		};
+		old = find(r, t[i].svc, t[i].member);
+		if (old != NULL && old->kept)
+			old = NULL;
+		if (old != NULL && old->t.id != t[i].id)
+			old = NULL;     /* another member in the slot */
+		if (old != NULL && same_probe(&old->t, &t[i])) {
+			/* only the schedule changed: the pair's verdict and
+			 * its runs of passes and failures go on */
+			c->st = old->st;
+			c->runs = old->runs;
+			c->failures = old->failures;
+			c->changes = old->changes;
+			c->changed_ms = old->changed_ms;
+			memcpy(c->last, old->last, sizeof(c->last));
+		} else if (old != NULL) {
+			/* another probe of a pair already judged: a new
+			 * check (its counters from 0), but the verdict
+			 * stays until its first result, which decides
+			 * (nothing learnt from the old probe counts) */
+			c->st = (struct lb_hc_state){
+				.up = t[i].start_up ? 1 : 0,
+				.ok_run = t[i].check.rise == 0 ? 0 :
+					  t[i].check.rise - 1,
+				.fail_run = t[i].check.fall == 0 ? 0 :
+					    t[i].check.fall - 1,
+			};
+			snprintf(c->last, sizeof(c->last), "not run yet");
+		} else {
+			/* believed down (added at runtime): up at the first
+			 * pass, as HAProxy's init-state down; believed up:
+			 * as at boot */
+			c->st = (struct lb_hc_state){
+				.up = t[i].start_up ? 1 : 0,
+				.ok_run = t[i].start_up ||
+					  t[i].check.rise == 0 ? 0 :
+					  t[i].check.rise - 1,
+			};
+			snprintf(c->last, sizeof(c->last), "not run yet");
+		}
 		c->fd = -1;
 		c->fresh = true;
 		/* first runs spread over one interval */
 		c->next_ms = now + (uint64_t)t[i].check.interval_ms * k++ /
 			n_new;
-		snprintf(c->last, sizeof(c->last), "not run yet");
 		nc[i] = c;
 	}
 	if (n > 1)
