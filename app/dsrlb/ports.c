@@ -33,7 +33,7 @@ mtu_check(const struct lb_conf *conf, unsigned int i, uint16_t pid,
 {
 	uint16_t mtu = conf->ports[i].mtu;
 	struct rte_eth_dev_info info;
-	uint32_t overhead, max;
+	uint32_t max;
 	int rc = rte_eth_dev_info_get(pid, &info);
 
 	if (rc != 0) {
@@ -42,13 +42,7 @@ mtu_check(const struct lb_conf *conf, unsigned int i, uint16_t pid,
 			 conf->source, i, pid, rte_strerror(-rc));
 		return rc;
 	}
-	overhead = info.max_mtu != UINT16_MAX &&
-		   info.max_rx_pktlen > info.max_mtu ?
-		   info.max_rx_pktlen - info.max_mtu :
-		   RTE_ETHER_HDR_LEN + RTE_ETHER_CRC_LEN;
-	max = info.max_rx_pktlen > overhead ?
-	      info.max_rx_pktlen - overhead : 0;
-	max = RTE_MIN(max, (uint32_t)info.max_mtu);
+	max = lb_eth_max_mtu(&info);
 	if (mtu >= info.min_mtu && mtu <= max)
 		return 0;
 	snprintf(err->msg, sizeof(err->msg),

@@ -133,22 +133,30 @@ kernel_setup(struct lb_kif *k)
  * follows) uses packets of that size, and a longer frame for the own
  * address is dropped (kernel_drop).
  */
+uint32_t
+lb_eth_max_mtu(const struct rte_eth_dev_info *info)
+{
+	/* ethdev's rule (rte_eth_dev_configure): what the driver says its
+	 * frames add to the MTU, or an Ethernet header and CRC */
+	uint32_t overhead = info->max_mtu != UINT16_MAX &&
+			    info->max_rx_pktlen > info->max_mtu ?
+			    info->max_rx_pktlen - info->max_mtu :
+			    RTE_ETHER_HDR_LEN + RTE_ETHER_CRC_LEN;
+	uint32_t max = info->max_rx_pktlen > overhead ?
+		       info->max_rx_pktlen - overhead : 0;
+
+	return RTE_MIN(max, (uint32_t)info->max_mtu);
+}
+
 static uint16_t
 tap_mtu(struct lb_kif *k)
 {
 	struct rte_eth_dev_info info;
-	uint32_t overhead, max;
+	uint32_t max;
 
 	if (k->p.mtu == 0 || rte_eth_dev_info_get(k->port_id, &info) != 0)
 		return k->p.mtu;
-	/* ethdev's rule (rte_eth_dev_configure) */
-	overhead = info.max_mtu != UINT16_MAX &&
-		   info.max_rx_pktlen > info.max_mtu ?
-		   info.max_rx_pktlen - info.max_mtu :
-		   RTE_ETHER_HDR_LEN + RTE_ETHER_CRC_LEN;
-	max = info.max_rx_pktlen > overhead ?
-	      info.max_rx_pktlen - overhead : 0;
-	max = RTE_MIN(max, (uint32_t)info.max_mtu);
+	max = lb_eth_max_mtu(&info);
 	if (k->p.mtu <= max)
 		return k->p.mtu;
 	KIF_LOG(WARNING, "%s: MTU %u, not the port's %u: the TAP driver (%s) carries no longer frames; the kernel's own traffic uses packets of at most %u bytes",

@@ -132,4 +132,14 @@ unsigned int lb_kif_poll(struct lb_kif *k);
 /** The interface's counters. */
 void lb_kif_stats_get(const struct lb_kif *k, struct lb_kif_stats *s);
 
+struct rte_eth_dev_info;
+
+/**
+ * The largest MTU a DPDK port takes: rte_eth_dev_configure()'s rule
+ * (max_rx_pktlen less what the driver says its frames add to the MTU,
+ * or an Ethernet header and CRC; at most max_mtu). The data ports' mtu
+ * is checked against it, and the TAP's is held to it.
+ */
+uint32_t lb_eth_max_mtu(const struct rte_eth_dev_info *info);
+
 #endif /* LB_KIF_H */
