@@ -58,8 +58,7 @@ int ctl_usage_error(const char *cmd, const char *fmt, ...)
 int ctl_getopt(struct ctl *ctl, int argc, char **argv, const char *shortopts,
 	       const struct option *longopts);
 
-/* Every command takes --json (ctl_getopt handles it); add-service's
- * --json takes the service object instead. */
+/* Every command takes --json (ctl_getopt handles it). */
 #define CTL_OPT_JSON { "json", no_argument, NULL, 'J' }
 #define CTL_OPT_END { NULL, 0, NULL, 0 }
 

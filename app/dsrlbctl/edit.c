@@ -212,9 +212,9 @@ cmd_remove_member(struct ctl *ctl, int argc, char **argv)
 /* --- add-service, remove-service --- */
 
 struct service_args {
-	json_t *object;         /* from --json OBJECT */
+	json_t *object;         /* from --object OBJECT */
 	json_t *p;              /* built from arguments and options */
-	bool options;           /* an option other than --json was given */
+	bool options;           /* an option other than --object was given */
 };
 
 static int
@@ -226,7 +226,8 @@ add_service_options(struct ctl *ctl, int argc, char **argv,
 		{ "persistence", required_argument, NULL, 'P' },
 		{ "check", required_argument, NULL, 'c' },
 		{ "member", required_argument, NULL, 'm' },
-		{ "json", required_argument, NULL, 'O' },
+		{ "object", required_argument, NULL, 'O' },
+		CTL_OPT_JSON,
 		CTL_OPT_END,
 	};
 	json_t *members = json_array();
@@ -258,10 +259,10 @@ add_service_options(struct ctl *ctl, int argc, char **argv,
 			json_decref(a->object);
 			a->object = json_loads(optarg, JSON_DECODE_ANY, &jerr);
 			if (a->object == NULL)
-				rc = ctl_usage_error(argv[0], "--json: not JSON: %s (column %d)",
+				rc = ctl_usage_error(argv[0], "--object: not JSON: %s (column %d)",
 						     jerr.text, jerr.column);
 			else if (!json_is_object(a->object))
-				rc = ctl_usage_error(argv[0], "--json: expected a JSON object");
+				rc = ctl_usage_error(argv[0], "--object: expected a JSON object");
 			break;
 		default:
 			rc = CTL_EXIT_USAGE;
@@ -301,7 +302,11 @@ service_params(struct ctl *ctl, int argc, char **argv, json_t **params)
 	int n = argc - optind;
 
 	if (rc == 0 && a.object != NULL && (n > 0 || a.options))
-		rc = ctl_usage_error(argv[0], "--json OBJECT is the whole service: no other arguments");
+		rc = ctl_usage_error(argv[0], "--object OBJECT is the whole service: no other arguments");
+	else if (rc == 0 && a.object == NULL && n == 1 && argv[optind][0] == '{')
+		/* --json is every command's "answer as JSON", here too */
+		rc = ctl_usage_error(argv[0], "a service as JSON goes after --object: add-service --object '%s'",
+				     argv[optind]);
 	else if (rc == 0 && a.object == NULL)
 		rc = ctl_positional(argv[0], n, argv + optind, 4, 4);
 	if (rc == 0 && a.object == NULL)

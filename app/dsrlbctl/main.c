@@ -70,14 +70,14 @@ static const struct ctl_command commands[] = {
 	  "  --force      remove it now: its flows move to other members",
 	  cmd_remove_member },
 	{ "add-service", "NAME VIP PROTO PORT [--scheduler S] [--persistence SEC] [--check TYPE] [--member M]...\n"
-	  "       add-service --json OBJECT",
+	  "       add-service --object OBJECT",
 	  "add a service (service.add)\n"
 	  "VIP is an address or *, PROTO tcp or udp, PORT a port, LO-HI or any\n"
 	  "  --scheduler S       maglev, wrr, sh or wlc (default: the server's)\n"
 	  "  --persistence SEC   client persistence in seconds (0: off)\n"
 	  "  --check TYPE        health check type (tcp, http, pop3, ...; default: the server's)\n"
 	  "  --member M          a member of the service; repeatable (default: every member)\n"
-	  "  --json OBJECT       the service as one entry of \"services\" in the configuration file",
+	  "  --object OBJECT     the service as one entry of \"services\" in the configuration file",
 	  cmd_add_service },
 	{ "remove-service", "NAME",
 	  "remove a service",

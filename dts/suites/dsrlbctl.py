@@ -305,11 +305,15 @@ class Dsrlbctl(TestSuite):
             (["add-service", "web", "vip", "tcp", "80"], "VIP"),
             (["add-service", "web", VIP, "tcp", "80", "--persistence",
               "soon"], "--persistence"),
-            (["add-service", "--json", "{nope"], "--json: not JSON"),
-            (["add-service", "--json", "[1]"],
-             "--json: expected a JSON object"),
-            (["add-service", "--json", '{"name": "x"}', "web"],
-             "--json OBJECT is the whole service"),
+            (["add-service", "--object", "{nope"], "--object: not JSON"),
+            (["add-service", "--object", "[1]"],
+             "--object: expected a JSON object"),
+            (["add-service", "--object", '{"name": "x"}', "web"],
+             "--object OBJECT is the whole service"),
+            # --json is the answer as JSON, as for every command: a
+            # service after it is named as such, not read as options
+            (["add-service", "--json", '{"name": "x"}'],
+             "a service as JSON goes after --object"),
             (["flows", "--limit", "0"], "--limit"),
             (["flows", "--client", "somewhere"], "--client"),
             (["top", "-n", "0"], "-n COUNT"),
@@ -984,8 +988,10 @@ class Dsrlbctl(TestSuite):
               "fe1", "--member", "fe2"], "service.add", service),
             (["add-service", "any", "*", "udp", "any"], "service.add",
              {"name": "any", "vip": "*", "protocol": "udp", "port": "any"}),
-            (["add-service", "--json", json.dumps(service)], "service.add",
+            (["add-service", "--object", json.dumps(service)], "service.add",
              service),
+            (["add-service", "--object", json.dumps(service), "--json"],
+             "service.add", service),
             (["remove-service", "web"], "service.remove", {"name": "web"}),
             (["reload"], "config.reload", None),
             (["activate"], "activate", None),
@@ -1131,11 +1137,12 @@ class Dsrlbctl(TestSuite):
     def test_add_remove_service(self):
         """Needs service.add and service.remove.
         Steps: add-service web VIP tcp 8080 --scheduler wrr --member fe1
-        --member fe2; list; add-service --json with a stateless UDP
-        range; remove-service both; remove-service web again.
+        --member fe2; list; add-service --object with a stateless UDP
+        range, and --json; remove-service both; remove-service web again.
         Verify: confirmations; services.list shows web with its
         scheduler, port and two members, and the JSON-defined service
-        with its range; list shows web; after removal neither is
+        with its range, the answer to the second printed as JSON;
+        list shows web; after removal neither is
         listed; the second removal exits 1 with "dsrlbctl:
         service.remove: ". Without the methods: their "no method"
         error, exit 1."""
@@ -1143,7 +1150,7 @@ class Dsrlbctl(TestSuite):
             self.verify_no_method(["add-service", "web", VIP, "tcp",
                                    "8080"], "service.add")
             self.verify_no_method(
-                ["add-service", "--json",
+                ["add-service", "--object",
                  '{"name": "web", "vip": "*", "protocol": "tcp", '
                  '"port": 8080}'], "service.add")
         if "service.remove" not in self.methods:
@@ -1165,10 +1172,12 @@ class Dsrlbctl(TestSuite):
             r = rows(self.ctl("list").stdout, "web")
             verify(r and r[0][1:4] == ["TCP", VIP + ":8080", "wrr"],
                    "list: %s" % r)
-            p = self.ctl("add-service", "--json", json.dumps(
+            p = self.ctl("add-service", "--object", json.dumps(
                 {"name": "dns", "vip": "*", "protocol": "udp",
-                 "port": "5300-5310", "stateless": True}))
+                 "port": "5300-5310", "stateless": True}), "--json")
             verify_exit(p, 0)
+            # --json after the command: the answer as JSON
+            verify(json.loads(p.stdout).get("name") == "dns", show(p))
             dns = self.service("dns")
             verify(dns is not None and dns["port"] == "5300-5310" and
                    dns["stateless"] is True, "dns: %s" % dns)
