@@ -2,6 +2,20 @@
  * Copyright(c) 2026 The dsrlb authors
  */
 
+/*
+ * What the files of the core share. A file calls only files on the
+ * lines below its own:
+ *
+ *   memsize.c          the hugepage memory a configuration takes
+ *   reload.c, conf.c   a configuration by difference; one in and out
+ *   member.c           the rules of members
+ *   service.c, vip.c   the rules of services and bindings; of VIPs
+ *   state.c            the state: made, freed, settings, lookups
+ *   publish.c          commit: build a snapshot, swap it in
+ *   snapshot.c         the snapshot and the tables kept between two
+ *   retire.c           what was replaced, freed after a grace period
+ */
+
 #ifndef LB_CORE_INTERNAL_H
 #define LB_CORE_INTERNAL_H
 
@@ -109,12 +123,55 @@ lb_core_table_bytes(uint32_t len)
 	return ((size_t)len + 1) * sizeof(uint16_t);
 }
 
+/* state.c */
+/* Fill err with "<where>.<key>: <problem>" (or "<where>: <problem>"
+ * without a key); return rc. */
+int lb_core_fail(struct lb_conf_error *err, int rc, const char *where,
+		 const char *key, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+/* The port whose own address or gateway addr is, or NULL. */
+const struct lb_conf_port *lb_core_own_address(const struct lb_core *core,
+					       uint32_t addr);
+void lb_core_services_free(struct lb_core *core);
+
+/* service.c */
+/* Would member m's source ports take ports of service s? */
+bool lb_core_sports_hit_service(const struct lb_conf_member *m,
+				const struct lb_conf_service *s);
+/* The health a member bound to cs starts with. */
+uint8_t lb_core_start_health(const struct lb_core *core,
+			     const struct lb_core_service *cs);
+
+/* vip.c */
+/* Merge a sorted list of new VIPs into the state's. */
+int lb_core_vips_insert(struct lb_core *core, const uint32_t *add,
+			unsigned int n_add);
+/* Refuse a VIP that is a port's own address or gateway. */
+int lb_core_vips_check_ports(const struct lb_core *core, const uint32_t *vips,
+			     unsigned int n, const char *where,
+			     struct lb_conf_error *err);
+
 /* snapshot.c */
 /* The bytes lb_snap_build() would allocate for the arena of a snapshot
  * of this state; 0 if out of memory. */
 size_t lb_snap_size(const struct lb_core *core);
+
+/* retire.c */
+/* Set memory a build replaced aside until the next publication's grace
+ * period (lb_core_retire()); -ENOMEM: leaked, never freed under a
+ * reader. */
 int lb_core_defer(struct lb_core *core, void *p, uint8_t kind);
-void lb_core_garbage_free(struct lb_garbage *g);
-void lb_core_rt_free(struct lb_core *core, unsigned int svc);
+/* Let a kept table go: at once (now), or deferred. */
+void lb_core_table_drop(struct lb_core *core, struct lb_core_table *t,
+			bool now);
+/* Let go, deferred, of all that a service slot keeps. */
+void lb_core_rt_retire(struct lb_core *core, unsigned int svc);
+/* After a publication: the replaced snapshot old and all deferred
+ * memory wait for the workers' grace period (or go at once without
+ * QSBR). */
+void lb_core_retire(struct lb_core *core, struct lb_snapshot *old);
+/* Free at once the published snapshot, the kept tables and all that
+ * waits (no worker runs any more). */
+void lb_core_runtime_free(struct lb_core *core);
 
 #endif /* LB_CORE_INTERNAL_H */

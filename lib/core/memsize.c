@@ -2,6 +2,12 @@
  * Copyright(c) 2026 The dsrlb authors
  */
 
+/*
+ * The hugepage memory the core takes for a configuration (snapshots,
+ * scheduling tables, persistence records), so that the process can say
+ * before it starts whether its memory is enough.
+ */
+
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>

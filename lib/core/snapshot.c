@@ -2,6 +2,14 @@
  * Copyright(c) 2026 The dsrlb authors
  */
 
+/*
+ * The snapshot: everything a worker reads, built from the state off the
+ * data path (port ranges flattened for one binary search, the address
+ * table, members and services as workers see them). Scheduling tables
+ * and persistence records are kept from one snapshot to the next while
+ * they still fit; what a build replaces goes to retire.c.
+ */
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -304,61 +312,6 @@ backends(const struct lb_core *core, unsigned int svc, bool settled,
 	return n;
 }
 
-void
-lb_core_garbage_free(struct lb_garbage *g)
-{
-	switch (g->kind) {
-	case LB_GARBAGE_SNAPSHOT:
-		lb_snap_free(g->p);
-		break;
-	case LB_GARBAGE_PERSIST:
-		lb_persist_free(g->p);
-		break;
-	default:
-		rte_free(g->p);
-		break;
-	}
-	g->p = NULL;
-}
-
-static void
-table_drop(struct lb_core *core, struct lb_core_table *t, bool now)
-{
-	if (now)
-		rte_free(t->t);
-	else
-		lb_core_defer(core, t->t, LB_GARBAGE_RTE);
-	free(t->key);
-	memset(t, 0, sizeof(*t));
-}
-
-/* Free what a service slot keeps, at once (no worker runs). */
-void
-lb_core_rt_free(struct lb_core *core, unsigned int svc)
-{
-	struct lb_core_rt *rt = &core->rt[svc];
-
-	table_drop(core, &rt->maglev, true);
-	table_drop(core, &rt->settled, true);
-	table_drop(core, &rt->wrr, true);
-	lb_persist_free(rt->persist);
-	rt->persist = NULL;
-}
-
-/* Retire what a service slot keeps once no snapshot needs it. */
-static void
-rt_retire(struct lb_core *core, unsigned int svc)
-{
-	struct lb_core_rt *rt = &core->rt[svc];
-
-	table_drop(core, &rt->maglev, false);
-	table_drop(core, &rt->settled, false);
-	table_drop(core, &rt->wrr, false);
-	if (rt->persist != NULL)
-		lb_core_defer(core, rt->persist, LB_GARBAGE_PERSIST);
-	rt->persist = NULL;
-}
-
 enum table_kind { TABLE_MAGLEV, TABLE_WRR };
 
 /*
@@ -406,7 +359,7 @@ table_get(struct lb_core *core, struct lb_core_table *t, enum table_kind kind,
 		free(k);
 		return -ENOMEM;
 	}
-	table_drop(core, t, false);
+	lb_core_table_drop(core, t, false);
 	t->t = tab;
 	t->size = len;
 	t->key = k;
@@ -461,7 +414,7 @@ tables_update(struct lb_core *core, struct lb_sched_backend *be,
 		struct lb_core_rt *rt = &core->rt[i];
 
 		if (cs == NULL || rt->gen != cs->gen) {
-			rt_retire(core, i);
+			lb_core_rt_retire(core, i);
 			rt->gen = cs != NULL ? cs->gen : 0;
 		}
 		if (cs == NULL)
@@ -472,9 +425,9 @@ tables_update(struct lb_core *core, struct lb_sched_backend *be,
 		if (rc == 0 && cs->conf.sched == LB_SCHED_WRR)
 			rc = table_get(core, &rt->wrr, TABLE_WRR, 0, be, key, n);
 		else if (rc == 0)
-			table_drop(core, &rt->wrr, false);
+			lb_core_table_drop(core, &rt->wrr, false);
 		if (rc == 0 && converged(core, i)) {
-			table_drop(core, &rt->settled, false);
+			lb_core_table_drop(core, &rt->settled, false);
 		} else if (rc == 0) {
 			n = backends(core, i, true, be, key);
 			rc = table_get(core, &rt->settled, TABLE_MAGLEV,
@@ -766,11 +719,4 @@ fail:
 	free(be);
 	rte_errno = -rc;
 	return NULL;
-}
-
-void
-lb_snap_free(struct lb_snapshot *s)
-{
-	if (s != NULL)
-		rte_free(s->arena);
 }
