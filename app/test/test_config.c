@@ -7,6 +7,7 @@
  * the JSON path (or file:line:column, file:line). No EAL. */
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -840,6 +841,279 @@ idle_modes(void **state)
 			  "dataplane.idle: \"nap\" is not one of: poll, sleep, interrupt");
 }
 
+/* text with n copies of one array element (joined by commas) in place
+ * of from */
+static char *
+edit_repeat(const char *from, const char *prefix, const char *elem,
+	    unsigned int n, const char *suffix)
+{
+	size_t size = strlen(prefix) + n * (strlen(elem) + 2) +
+		      strlen(suffix) + 1;
+	char *to = malloc(size), *text;
+	size_t len;
+	unsigned int i;
+
+	assert_non_null(to);
+	len = (size_t)snprintf(to, size, "%s", prefix);
+	for (i = 0; i < n; i++)
+		len += (size_t)snprintf(to + len, size - len, "%s%s",
+					i > 0 ? ", " : "", elem);
+	snprintf(to + len, size - len, "%s", suffix);
+	text = edit(from, to);
+	free(to);
+	return text;
+}
+
+/* ports, members and services go through one decoder of arrays of
+ * objects: its length bounds and element checks name the array */
+static void
+object_arrays_name_length_and_element(void **state)
+{
+	static const char ports[] =
+		"\"ports\": [{\"name\": \"lan0\", \"address\": \"198.51.100.2/24\",\n"
+		"             \"gateway\": \"198.51.100.1\"}],";
+	struct lb_conf_error err;
+	struct lb_conf_member m;
+	struct lb_conf_service sv;
+	char *text;
+	json_t *v;
+
+	(void)state;
+	expect_edit_error(ports, "\"ports\": [],",
+			  "t.json: ports: expected 1 to 8 ports");
+	text = edit_repeat(ports, "\"ports\": [",
+			   "{\"name\": \"p\", \"address\": \"10.0.0.1/8\"}", 9,
+			   "],");
+	expect_error(text, "t.json: ports: expected 1 to 8 ports");
+	free(text);
+	expect_edit_error(ports, "\"ports\": {},",
+			  "t.json: ports: expected an array, got an object");
+	expect_edit_error(ports, "", "t.json: ports: required");
+	expect_edit_error(ports, "\"ports\": [[]],",
+			  "t.json: ports[0]: expected an object, got an array");
+	expect_edit_error("\"members\": [\n", "\"members\": [7,\n",
+			  "t.json: members[0]: expected an object, got an integer");
+	expect_edit_error("\"services\": [\n", "\"services\": [\"pop3\",\n",
+			  "t.json: services[0]: expected an object, got a string");
+	/* the base's two and as many more as make one too many */
+	text = edit_repeat("\"members\": [\n", "\"members\": [",
+			   "{\"name\": \"m\", \"address\": \"198.51.100.9\"}",
+			   LB_MAX_MEMBERS - 1, ",\n");
+	expect_error(text, "t.json: members: more than 1024 members");
+	free(text);
+	text = edit_repeat("\"services\": [\n", "\"services\": [",
+			   "{\"name\": \"s\", \"vip\": \"*\", \"protocol\": \"tcp\", \"port\": 1}",
+			   LB_MAX_SERVICES - 1, ",\n");
+	expect_error(text, "t.json: services: more than 256 services");
+	free(text);
+	/* a service refused after its member list was read: released */
+	expect_edit_error("\"members\": [\"fe1\"]}",
+			  "\"members\": [\"fe1\"], \"check\": {\"rise\": 0}}",
+			  "t.json: services[1].check.rise: 0 is out of range");
+	/* one object alone (a control request) is named by its params */
+	v = json_integer(1);
+	assert_int_equal(lb_conf_decode_member(v, "params", &m, &err),
+			 -EINVAL);
+	assert_string_equal(err.msg,
+			    "params: expected an object, got an integer");
+	assert_int_equal(lb_conf_decode_service(v, "params", true, &sv, &err),
+			 -EINVAL);
+	assert_string_equal(err.msg,
+			    "params: expected an object, got an integer");
+	json_decref(v);
+}
+
+/* the read-only control socket's group and mode: the control keys of
+ * the base with extra ones after control_socket */
+static struct lb_conf *
+load_control(const char *extra)
+{
+	static const char from[] = "\"control_socket\": \"/run/dsrlb/control.sock\",";
+	struct lb_conf_error err;
+	struct lb_conf *c;
+	char to[512];
+	char *text;
+
+	snprintf(to, sizeof(to), "%s %s", from, extra);
+	text = edit(from, to);
+	c = load(text, &err);
+	free(text);
+	if (c == NULL)
+		fail_msg("%s: %s", extra, err.msg);
+	return c;
+}
+
+static void
+expect_control_error(const char *extra, const char *msg)
+{
+	static const char from[] = "\"control_socket\": \"/run/dsrlb/control.sock\",";
+	char to[512];
+
+	snprintf(to, sizeof(to), "%s %s", from, extra);
+	expect_edit_error(from, to, msg);
+}
+
+#define RO_SOCKET "\"control_socket_readonly\": \"/run/dsrlb/monitor.sock\","
+
+static void
+control_readonly_group_and_mode_decode(void **state)
+{
+	static const struct {
+		const char *extra;
+		const char *group_ro;
+		uint32_t mode_ro;
+	} ok[] = {
+		/* absent: the group of both sockets, mode 0660 as before */
+		{ "", "", LB_CONTROL_MODE },
+		{ RO_SOCKET, "", LB_CONTROL_MODE },
+		{ RO_SOCKET " \"control_group\": \"dsrlb\",", "", 0660 },
+		{ RO_SOCKET " \"control_readonly_group\": \"monitor\",",
+		  "monitor", 0660 },
+		{ RO_SOCKET " \"control_readonly_group\": \"1001\",", "1001",
+		  0660 },
+		{ RO_SOCKET " \"control_readonly_mode\": \"0666\",", "", 0666 },
+		{ RO_SOCKET " \"control_readonly_mode\": \"0600\",", "", 0600 },
+		{ RO_SOCKET " \"control_readonly_mode\": \"640\",", "", 0640 },
+		{ RO_SOCKET " \"control_readonly_mode\": \"00620\",", "", 0620 },
+		{ RO_SOCKET " \"control_group\": \"dsrlb\", "
+		  "\"control_readonly_group\": \"adm\", "
+		  "\"control_readonly_mode\": \"0660\",", "adm", 0660 },
+	};
+	unsigned int i;
+
+	(void)state;
+	for (i = 0; i < RTE_DIM(ok); i++) {
+		struct lb_conf *c = load_control(ok[i].extra);
+
+		assert_string_equal(c->control_group_ro, ok[i].group_ro);
+		assert_int_equal(c->control_mode_ro, ok[i].mode_ro);
+		lb_conf_free(c);
+	}
+	assert_int_equal(LB_CONTROL_MODE, 0660);
+}
+
+static void
+control_readonly_group_and_mode_refused(void **state)
+{
+	static const struct {
+		const char *extra;
+		const char *msg;
+	} bad[] = {
+		/* JSON numbers are decimal: 660 would be another mode */
+		{ RO_SOCKET " \"control_readonly_mode\": 660,",
+		  "t.json: control_readonly_mode: expected a string of octal digits such as \"0660\" (JSON has no octal numbers), got an integer" },
+		{ RO_SOCKET " \"control_readonly_mode\": null,",
+		  "t.json: control_readonly_mode: expected a string of octal digits such as \"0660\" (JSON has no octal numbers), got null" },
+		{ RO_SOCKET " \"control_readonly_mode\": \"0759\",",
+		  "t.json: control_readonly_mode: \"0759\" is not an octal mode (e.g. \"0660\")" },
+		{ RO_SOCKET " \"control_readonly_mode\": \"\",",
+		  "t.json: control_readonly_mode: \"\" is not an octal mode (e.g. \"0660\")" },
+		{ RO_SOCKET " \"control_readonly_mode\": \"rw-rw----\",",
+		  "t.json: control_readonly_mode: \"rw-rw----\" is not an octal mode (e.g. \"0660\")" },
+		{ RO_SOCKET " \"control_readonly_mode\": \"0o660\",",
+		  "t.json: control_readonly_mode: \"0o660\" is not an octal mode (e.g. \"0660\")" },
+		{ RO_SOCKET " \"control_readonly_mode\": \" 0660\",",
+		  "t.json: control_readonly_mode: \" 0660\" is not an octal mode (e.g. \"0660\")" },
+		{ RO_SOCKET " \"control_readonly_mode\": \"-660\",",
+		  "t.json: control_readonly_mode: \"-660\" is not an octal mode (e.g. \"0660\")" },
+		{ RO_SOCKET " \"control_readonly_mode\": \"1660\",",
+		  "t.json: control_readonly_mode: \"1660\" is outside 0 to 0777" },
+		{ RO_SOCKET " \"control_readonly_mode\": \"4000660\",",
+		  "t.json: control_readonly_mode: \"4000660\" is outside 0 to 0777" },
+		{ RO_SOCKET " \"control_readonly_mode\": \"0770\",",
+		  "t.json: control_readonly_mode: \"0770\" grants execute, which means nothing on a socket: use bits within 0666" },
+		{ RO_SOCKET " \"control_readonly_mode\": \"0761\",",
+		  "t.json: control_readonly_mode: \"0761\" grants execute" },
+		{ RO_SOCKET " \"control_readonly_mode\": \"0460\",",
+		  "t.json: control_readonly_mode: \"0460\" takes read or write from the owner: the owner needs 0600" },
+		{ RO_SOCKET " \"control_readonly_mode\": \"0066\",",
+		  "t.json: control_readonly_mode: \"0066\" takes read or write from the owner" },
+		{ RO_SOCKET " \"control_readonly_mode\": \"0\",",
+		  "t.json: control_readonly_mode: \"0\" takes read or write from the owner" },
+		{ RO_SOCKET " \"control_readonly_group\": \"a b\",",
+		  "t.json: control_readonly_group: \"a b\" is not a group name or number" },
+		{ RO_SOCKET " \"control_readonly_group\": \"\",",
+		  "t.json: control_readonly_group: \"\" is not a group name or number" },
+		{ RO_SOCKET " \"control_readonly_group\": 1001,",
+		  "t.json: control_readonly_group: expected a string, got an integer" },
+		{ RO_SOCKET " \"control_readonly_group\": \"abcdefghijklmnopqrstuvwxyz0123456\",",
+		  "t.json: control_readonly_group: longer than 31 characters" },
+		/* a setting of a socket that is not there */
+		{ "\"control_readonly_group\": \"monitor\",",
+		  "t.json: control_readonly_group: needs control_socket_readonly" },
+		{ "\"control_readonly_mode\": \"0660\",",
+		  "t.json: control_readonly_mode: needs control_socket_readonly" },
+		/* a wrong value is named before the missing socket */
+		{ "\"control_readonly_mode\": \"0777\",",
+		  "t.json: control_readonly_mode: \"0777\" grants execute" },
+		{ RO_SOCKET " \"control_readonly_moed\": \"0660\",",
+		  "t.json: control_readonly_moed: unknown key" },
+	};
+	unsigned int i;
+
+	(void)state;
+	for (i = 0; i < RTE_DIM(bad); i++)
+		expect_control_error(bad[i].extra, bad[i].msg);
+}
+
+/* written back: the group when given, the mode whenever there is a
+ * read-only socket (in octal digits), neither without one */
+static void
+control_readonly_group_and_mode_round_trip(void **state)
+{
+	static const struct {
+		const char *extra;
+		const char *group;   /* in the encoding, NULL: absent */
+		const char *mode;
+	} cases[] = {
+		{ "", NULL, NULL },
+		{ RO_SOCKET, NULL, "0660" },
+		{ RO_SOCKET " \"control_readonly_mode\": \"600\",", NULL,
+		  "0600" },
+		{ RO_SOCKET " \"control_readonly_group\": \"monitor\", "
+		  "\"control_readonly_mode\": \"0666\",", "monitor", "0666" },
+	};
+	struct lb_conf_error err;
+	unsigned int i;
+
+	(void)state;
+	for (i = 0; i < RTE_DIM(cases); i++) {
+		struct lb_conf *c = load_control(cases[i].extra), *c2;
+		char *one, *two;
+		json_t *o, *v;
+
+		o = lb_conf_encode(c);
+		assert_non_null(o);
+		v = json_object_get(o, "control_readonly_group");
+		if (cases[i].group == NULL)
+			assert_null(v);
+		else
+			assert_string_equal(json_string_value(v),
+					    cases[i].group);
+		v = json_object_get(o, "control_readonly_mode");
+		if (cases[i].mode == NULL)
+			assert_null(v);
+		else
+			assert_string_equal(json_string_value(v),
+					    cases[i].mode);
+		one = json_dumps(o, JSON_SORT_KEYS);
+		json_decref(o);
+		c2 = lb_conf_parse(one, "t2.json", &err);
+		if (c2 == NULL)
+			fail_msg("%s: %s", err.msg, one);
+		assert_string_equal(c2->control_group_ro, c->control_group_ro);
+		assert_int_equal(c2->control_mode_ro, c->control_mode_ro);
+		o = lb_conf_encode(c2);
+		two = json_dumps(o, JSON_SORT_KEYS);
+		json_decref(o);
+		assert_string_equal(one, two);
+		free(one);
+		free(two);
+		lb_conf_free(c);
+		lb_conf_free(c2);
+	}
+}
+
 int
 main(void)
 {
@@ -869,6 +1143,10 @@ main(void)
 		cmocka_unit_test(check_values_refused),
 		cmocka_unit_test(vip_file_errors_name_file_and_line),
 		cmocka_unit_test(vip_file_merges_with_vips),
+		cmocka_unit_test(object_arrays_name_length_and_element),
+		cmocka_unit_test(control_readonly_group_and_mode_decode),
+		cmocka_unit_test(control_readonly_group_and_mode_refused),
+		cmocka_unit_test(control_readonly_group_and_mode_round_trip),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -319,6 +319,18 @@ lb_conf_encode(const struct lb_conf *conf)
 	if (conf->control_group[0] != '\0')
 		ok = ok && put(o, "control_group",
 			       json_string(conf->control_group));
+	if (conf->control_group_ro[0] != '\0')
+		ok = ok && put(o, "control_readonly_group",
+			       json_string(conf->control_group_ro));
+	/* the mode says something only of a read-only socket: written
+	 * whenever there is one, in the octal digits the file takes */
+	if (conf->control_socket_ro[0] != '\0') {
+		char mode[8];
+
+		snprintf(mode, sizeof(mode), "0%03o",
+			 (unsigned int)(conf->control_mode_ro & 0777));
+		ok = ok && put(o, "control_readonly_mode", json_string(mode));
+	}
 	ok = ok && put(o, "vips", encode_vips(conf->vips, conf->n_vips));
 	ok = ok && put(o, "flows", json_pack("{s:i, s:i, s:i, s:i, s:i}",
 		"capacity", (int)f->capacity, "syn_timeout", (int)f->syn_timeout,

@@ -38,6 +38,9 @@
 /** the largest ports[].mtu --check accepts; the NIC's own range is
  *  checked at start */
 #define LB_MTU_MAX 16000
+/** permission bits of the control sockets (the read-write one's, and
+ *  the read-only one's unless control_readonly_mode says otherwise) */
+#define LB_CONTROL_MODE 0660
 
 /** Schedulers. */
 enum lb_sched_kind {
@@ -231,6 +234,11 @@ struct lb_conf {
 	char control_socket[LB_SOCKET_PATH_MAX];    /**< read-write */
 	char control_socket_ro[LB_SOCKET_PATH_MAX]; /**< read-only, "" = none */
 	char control_group[LB_NAME_MAX]; /**< group of the sockets, "" = ours */
+	/** group of the read-only socket, "" = control_group */
+	char control_group_ro[LB_NAME_MAX];
+	/** permission bits of the read-only socket (LB_CONTROL_MODE unless
+	 *  given): within 0666, with the owner's 0600 */
+	uint32_t control_mode_ro;
 	char vip_file[LB_PATH_MAX];
 	uint32_t *vips;             /**< network order, sorted, unique */
 	unsigned int n_vips;

@@ -153,6 +153,10 @@ settings_changed(const struct lb_core *core, const struct lb_conf *conf,
 		return "control_socket_readonly";
 	if (strcmp(conf->control_group, s->control_group) != 0)
 		return "control_group";
+	if (strcmp(conf->control_group_ro, s->control_group_ro) != 0)
+		return "control_readonly_group";
+	if (conf->control_mode_ro != s->control_mode_ro)
+		return "control_readonly_mode";
 	if (memcmp(&conf->dataplane, &s->dataplane, sizeof(s->dataplane)) != 0)
 		return "dataplane";
 	if (memcmp(&conf->arp, &s->arp, sizeof(s->arp)) != 0)

@@ -1,0 +1,289 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright(c) 2026 The dsrlb authors
+ */
+
+/*
+ * The balancer's own addresses: its data ports (address, subnet,
+ * gateway, VLAN, MTU; no two subnets overlap) and its VIPs, from
+ * "vips" and from a file in the seed's vipaddrs format.
+ */
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "lb_config.h"
+#include "config_internal.h"
+
+static const char *const port_keys[] = {
+	"name", "device", "address", "gateway", "vlan", "mtu", NULL };
+
+/* ports[idx]: checked against the ports before it */
+static int
+parse_port(struct conf_ctx *c, json_t *o, void *elem, unsigned int idx)
+{
+	struct lb_conf_port *p = elem;
+	char s[64], buf[INET_ADDRSTRLEN];
+	uint32_t vlan, mtu, host, mask;
+	unsigned int j;
+	size_t mark;
+	int rc;
+
+	if ((rc = conf_check_keys(c, o, port_keys)) != 0 ||
+	    (rc = conf_get_name(c, o, p->name)) != 0)
+		return rc;
+	for (j = 0; j < idx; j++)
+		if (strcmp(c->conf->ports[j].name, p->name) == 0) {
+			mark = conf_push_key(c, "name");
+			rc = conf_fail(c, "duplicate port name \"%s\" (also ports[%u])",
+				       p->name, j);
+			conf_pop(c, mark);
+			return rc;
+		}
+	if (conf_get_string(c, o, "device", false, p->device,
+			    sizeof(p->device)) < 0)
+		return -EINVAL;
+
+	rc = conf_get_string(c, o, "address", true, s, sizeof(s));
+	if (rc != 0)
+		return rc;
+	mark = conf_push_key(c, "address");
+	if (strchr(s, '/') == NULL ||
+	    lb_conf_parse_cidr(s, 8, &p->addr, &p->prefix) != 0 ||
+	    p->prefix > 30) {
+		rc = conf_fail(c, "\"%s\": expected the port's address with its subnet length, such as 198.51.100.2/24 (/8 to /30)",
+			       s);
+		conf_pop(c, mark);
+		return rc;
+	}
+	if (lb_conf_addr_reserved(p->addr)) {
+		rc = conf_fail(c, "\"%s\": 0/8, 127/8, multicast and broadcast cannot be the port's address",
+			       s);
+		conf_pop(c, mark);
+		return rc;
+	}
+	mask = ~0u << (32 - p->prefix);
+	host = ntohl(p->addr) & ~mask;
+	if (host == 0 || host == ~mask) {
+		rc = conf_fail(c, "\"%s\" is the subnet's network or broadcast address",
+			       s);
+		conf_pop(c, mark);
+		return rc;
+	}
+	for (j = 0; j < idx; j++) {
+		const struct lb_conf_port *q = &c->conf->ports[j];
+		uint8_t pl = p->prefix < q->prefix ? p->prefix : q->prefix;
+
+		if (lb_conf_in_subnet(p->addr, q->addr, pl)) {
+			rc = conf_fail(c, "subnet of \"%s\" overlaps port \"%s\" (ports[%u])",
+				       s, q->name, j);
+			conf_pop(c, mark);
+			return rc;
+		}
+	}
+	conf_pop(c, mark);
+
+	rc = conf_get_ipv4(c, o, "gateway", false, &p->gateway);
+	if (rc < 0)
+		return rc;
+	if (rc == 0) {
+		mark = conf_push_key(c, "gateway");
+		if (!lb_conf_in_subnet(p->gateway, p->addr, p->prefix) ||
+		    p->gateway == p->addr) {
+			rc = conf_fail(c, "%s is not another address in the port's subnet",
+				       lb_conf_ip_str(p->gateway, buf));
+			conf_pop(c, mark);
+			return rc;
+		}
+		conf_pop(c, mark);
+	}
+	if (conf_get_uint(c, o, "vlan", 1, 4094, 0, &vlan) < 0)
+		return -EINVAL;
+	p->vlan = (uint16_t)vlan;
+	/* the NIC's own range is known only once it is probed (start) */
+	if (conf_get_uint(c, o, "mtu", LB_MTU_MIN, LB_MTU_MAX, LB_MTU_DEFAULT,
+			  &mtu) < 0)
+		return -EINVAL;
+	p->mtu = (uint16_t)mtu;
+	return 0;
+}
+
+int
+conf_parse_ports(struct conf_ctx *c, json_t *root)
+{
+	static const struct conf_obj_array ports = {
+		.key = "ports", .noun = "ports", .min = 1,
+		.max = LB_MAX_PORTS, .size = sizeof(struct lb_conf_port),
+		.decode = parse_port,
+	};
+	void *items = c->conf->ports;
+
+	return conf_get_object_array(c, root, &ports, &items,
+				     &c->conf->n_ports);
+}
+
+/* Slots of a VIP array holding n addresses (and one more): a power of
+ * two, so adding a /24 address by address copies the array a few
+ * times, not once per address. */
+static unsigned int
+vips_room(unsigned int n)
+{
+	unsigned int room = 16;
+
+	while (room < n + 1)
+		room *= 2;
+	return room;
+}
+
+static int
+add_vips(struct conf_ctx *c, const uint32_t *v, unsigned int n)
+{
+	struct lb_conf *conf = c->conf;
+	uint32_t *grown;
+
+	if (conf->n_vips + n > LB_MAX_VIPS)
+		return conf_fail(c, "more than %d VIP addresses", LB_MAX_VIPS);
+	if (conf->vips == NULL ||
+	    vips_room(conf->n_vips + n) > vips_room(conf->n_vips)) {
+		grown = realloc(conf->vips, vips_room(conf->n_vips + n) *
+				sizeof(*grown));
+		if (grown == NULL)
+			return conf_fail(c, "out of memory");
+		conf->vips = grown;
+	}
+	memcpy(conf->vips + conf->n_vips, v, n * sizeof(*v));
+	conf->n_vips += n;
+	return 0;
+}
+
+/* A relative vip_file is found next to the configuration file, so a
+ * configuration and its vipaddrs can move together. */
+static void
+resolve_relative(const char *source, const char *file, char *out, size_t size)
+{
+	const char *slash = strrchr(source, '/');
+
+	if (file[0] == '/' || slash == NULL)
+		snprintf(out, size, "%s", file);
+	else
+		snprintf(out, size, "%.*s/%s", (int)(slash - source), source,
+			 file);
+}
+
+/* vip_file: the seed's vipaddrs format, next to the configuration
+ * file when relative */
+static int
+parse_vip_file(struct conf_ctx *c, json_t *root)
+{
+	struct lb_conf *conf = c->conf;
+	char path[2 * LB_PATH_MAX];
+	unsigned int n;
+	uint32_t *fv;
+	size_t mark;
+	char *text;
+	int rc, err = 0;
+
+	rc = conf_get_string(c, root, "vip_file", false, conf->vip_file,
+			     sizeof(conf->vip_file));
+	if (rc != 0)
+		return rc < 0 ? rc : 0;
+	mark = conf_push_key(c, "vip_file");
+	resolve_relative(c->source, conf->vip_file, path, sizeof(path));
+	text = conf_read_file(path, &err);
+	if (text == NULL) {
+		rc = conf_fail(c, "cannot read \"%s\": %s", conf->vip_file,
+			       err == EILSEQ ? "contains a NUL byte" :
+			       strerror(err));
+		conf_pop(c, mark);
+		return rc;
+	}
+	rc = lb_vipaddrs_parse(text, path, &fv, &n, c->err);
+	free(text);
+	if (rc == 0) {
+		rc = add_vips(c, fv, n);
+		free(fv);
+	}
+	conf_pop(c, mark);
+	return rc;
+}
+
+/* One entry of "vips": an address or an aligned /24 to /32, expanded */
+static int
+parse_vip_entry(struct conf_ctx *c, json_t *v)
+{
+	char buf[INET_ADDRSTRLEN];
+	uint32_t addr, host, i;
+	uint8_t prefix;
+	int rc;
+
+	if (!json_is_string(v))
+		return conf_fail(c, "expected an address or subnet string, got %s",
+				 conf_type_name(v));
+	rc = lb_conf_parse_cidr(json_string_value(v), 24, &addr, &prefix);
+	if (rc == -ERANGE)
+		return conf_fail(c, "\"%s\": subnet masks must be /24 to /32",
+				 json_string_value(v));
+	if (rc != 0)
+		return conf_fail(c, "\"%s\" is not an IPv4 address or subnet",
+				 json_string_value(v));
+	if (!lb_conf_cidr_aligned(addr, prefix))
+		return conf_fail(c, "\"%s\" has host bits set",
+				 json_string_value(v));
+	if (lb_conf_addr_reserved(addr))
+		return conf_fail(c, "%s cannot be a VIP (0/8, 127/8, multicast and broadcast are refused)",
+				 lb_conf_ip_str(addr, buf));
+	host = ntohl(addr);
+	for (i = 0; i < (1u << (32 - prefix)); i++) {
+		uint32_t a = htonl(host + i);
+
+		if ((rc = add_vips(c, &a, 1)) != 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* VIPs come from "vips" and from the seed's vipaddrs file; the union,
+ * without duplicates, is the set the balancer answers ARP for (the core
+ * keeps it off the ports' addresses). */
+int
+conf_parse_vips(struct conf_ctx *c, json_t *root)
+{
+	struct lb_conf *conf = c->conf;
+	unsigned int i, n;
+	size_t idx, mark;
+	json_t *arr, *v;
+	int rc;
+
+	if ((rc = parse_vip_file(c, root)) != 0)
+		return rc;
+	rc = conf_get_array(c, root, "vips", false, &arr);
+	if (rc < 0)
+		return rc;
+	if (rc == 0) {
+		mark = conf_push_key(c, "vips");
+		json_array_foreach(arr, idx, v) {
+			size_t m2 = conf_push_index(c, idx);
+
+			rc = parse_vip_entry(c, v);
+			conf_pop(c, m2);
+			if (rc != 0)
+				break;
+		}
+		conf_pop(c, mark);
+		if (rc != 0)
+			return rc;
+	}
+
+	if (conf->n_vips > 0)
+		qsort(conf->vips, conf->n_vips, sizeof(*conf->vips),
+		      lb_conf_vip_cmp);
+	for (i = 0, n = 0; i < conf->n_vips; i++)
+		if (n == 0 || conf->vips[n - 1] != conf->vips[i])
+			conf->vips[n++] = conf->vips[i];
+	conf->n_vips = n;
+	return 0;
+}
