@@ -184,25 +184,35 @@ class Dsrlb:
     def stats(self):
         return self.telemetry.query("/dsrlb/stats")
 
+    def pages(self, command):
+        """Every entry of a paged telemetry list (a page says "/next":
+        the parameter for the next one), by key."""
+        entries, params = {}, ""
+        while True:
+            page = self.telemetry.query(command + params)
+            nxt = page.pop("/next", None)
+            entries.update(page)
+            if nxt is None:
+                return entries
+            params = ",%d" % nxt
+
     def members(self):
         """Members by name (telemetry keys are names with only [A-Za-z0-9_/])."""
-        return {m["name"]: m
-                for m in self.telemetry.query("/dsrlb/members").values()}
+        return {m["name"]: m for m in self.pages("/dsrlb/members").values()}
 
     def services(self):
         """Services by name."""
-        return {s["name"]: s
-                for s in self.telemetry.query("/dsrlb/services").values()}
+        return {s["name"]: s for s in self.pages("/dsrlb/services").values()}
 
     def health(self):
         """Checks by "service/member"."""
         return {"%s/%s" % (c["service"], c["member"]): c
-                for c in self.telemetry.query("/dsrlb/health").values()}
+                for c in self.pages("/dsrlb/health").values()}
 
     def neighbors(self):
         """Neighbors by address."""
         return {n["address"]: n
-                for n in self.telemetry.query("/dsrlb/neighbors").values()}
+                for n in self.pages("/dsrlb/neighbors").values()}
 
     def wait_stats(self, predicate, what, timeout=30.0):
         """Wait until predicate(stats) is true; return those stats."""

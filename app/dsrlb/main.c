@@ -22,7 +22,7 @@ volatile sig_atomic_t dsrlb_signal_quit;
 volatile sig_atomic_t dsrlb_signal_stats;
 volatile sig_atomic_t dsrlb_signal_reload;
 
-static struct dsrlb_app app = { .ep = -1 };
+static struct dsrlb_app app;
 
 static void
 on_signal(int sig)
@@ -95,10 +95,10 @@ check_config(const struct lb_conf *conf, bool verbose, int argc, char **argv)
 static int
 rcu_create(struct dsrlb_app *a)
 {
-	size_t sz = rte_rcu_qsbr_get_memsize(a->n_workers);
+	size_t sz = rte_rcu_qsbr_get_memsize(a->env.n_workers);
 
 	a->qsbr = rte_zmalloc("dsrlb_qsbr", sz, RTE_CACHE_LINE_SIZE);
-	if (a->qsbr == NULL || rte_rcu_qsbr_init(a->qsbr, a->n_workers) != 0) {
+	if (a->qsbr == NULL || rte_rcu_qsbr_init(a->qsbr, a->env.n_workers) != 0) {
 		APP_LOG(ERR, "cannot create the RCU QSBR variable");
 		return -ENOMEM;
 	}
@@ -116,26 +116,41 @@ core_create(struct dsrlb_app *a, struct lb_conf_error *err)
 	};
 	int rc;
 
-	a->core = lb_core_create(&p);
-	if (a->core == NULL) {
+	a->env.core = lb_core_create(&p);
+	if (a->env.core == NULL) {
 		snprintf(err->msg, sizeof(err->msg), "cannot create core: %s",
 			 rte_strerror(rte_errno));
 		return -ENOMEM;
 	}
-	rc = lb_core_apply_conf(a->core, a->conf, a->port_ids,
-				(const uint8_t (*)[6])a->port_macs, err);
+	rc = lb_core_apply_conf(a->env.core, a->conf, a->env.port_ids,
+				(const uint8_t (*)[6])a->env.port_macs, err);
 	if (rc != 0)
 		return rc;
-	rc = lb_core_commit(a->core);
+	rc = lb_core_commit(a->env.core);
 	if (rc < 0) {
 		snprintf(err->msg, sizeof(err->msg), "cannot publish the configuration: %s",
 			 strerror(-rc));
 		return rc;
 	}
-	a->mstats.c[LB_STAT_SNAPSHOT_PUBLISHED]++;
 	/* from now on, pairs added are checked before they take traffic */
-	lb_core_set_started(a->core);
+	lb_core_set_started(a->env.core);
 	return 0;
+}
+
+/* What the control plane borrows: the core, ports and workers just
+ * made, the file for reloads, the signal flags. */
+static void
+agent_env(struct dsrlb_app *a)
+{
+	unsigned int i;
+
+	a->env.version = DSRLB_VERSION;
+	a->env.config_path = a->args.config;
+	for (i = 0; i < a->env.n_ports; i++)
+		a->env.port_pools[i] = dsrlb_pool_for_port(a, i);
+	a->env.quit = &dsrlb_signal_quit;
+	a->env.reload = &dsrlb_signal_reload;
+	a->env.stats_log = &dsrlb_signal_stats;
 }
 
 int
@@ -161,7 +176,6 @@ main(int argc, char **argv)
 	}
 	status = DSRLB_EXIT_FAIL;
 
-	pthread_mutex_init(&app.lock, NULL);
 	dsrlb_log_init();
 	rte_errno = 0;
 	if (rte_eal_init(eal_argc(argc, argv), argv) < 0) {
@@ -187,11 +201,12 @@ main(int argc, char **argv)
 		goto cleanup;
 	if (core_create(&app, &err) != 0)
 		goto fail_msg;
-	if (dsrlb_workers_create(&app) != 0 || dsrlb_ports_start(&app) != 0 ||
-	    dsrlb_master_init(&app) != 0 || dsrlb_rpc_init(&app) != 0)
+	if (dsrlb_workers_create(&app) != 0 || dsrlb_ports_start(&app) != 0)
 		goto cleanup;
-	if (dsrlb_telemetry_register(&app) != 0)
-		APP_LOG(WARNING, "telemetry commands not registered");
+	agent_env(&app);
+	app.agent = lb_agent_create(&app.env);
+	if (app.agent == NULL)
+		goto cleanup;
 	if (rte_pdump_init() != 0)
 		APP_LOG(WARNING, "packet capture (dpdk-dumpcap) unavailable: %s",
 			rte_strerror(rte_errno));
@@ -199,29 +214,29 @@ main(int argc, char **argv)
 		goto stop;
 
 	APP_LOG(NOTICE, "running: %u ports, %u workers, %u VIPs, %u members, %u services",
-		app.n_ports, app.n_workers, app.conf->n_vips,
+		app.env.n_ports, app.env.n_workers, app.conf->n_vips,
 		app.conf->n_members, app.conf->n_services);
 	/* from here on the core is the one source of truth: the file is
 	 * read again only by a reload */
 	lb_conf_free(app.conf);
 	app.conf = NULL;
-	dsrlb_master_loop(&app);
+	lb_agent_run(app.agent);
 	APP_LOG(NOTICE, "shutting down");
 	status = DSRLB_EXIT_OK;
 stop:
 	dsrlb_workers_stop(&app);
-	dsrlb_stats_log(&app);
+	lb_agent_stats_log(app.agent);
 	rte_pdump_uninit();
 	goto cleanup;
 fail_msg:
 	fprintf(stderr, "dsrlb: %s\n", err.msg);
 cleanup:
 	app.quit = true;
-	dsrlb_rpc_fini(&app);
-	dsrlb_master_fini(&app);
+	lb_agent_free(app.agent);
+	app.agent = NULL;
 	dsrlb_ports_stop(&app);
 	dsrlb_workers_free(&app);
-	lb_core_free(app.core);
+	lb_core_free(app.env.core);
 	rte_free(app.qsbr);
 	lb_conf_free(app.conf);
 	rte_eal_cleanup();

@@ -250,21 +250,21 @@ estimate(const struct lb_conf *conf, const struct dsrlb_app *plan,
 		return -ENOMEM;
 	}
 	lb_mem_heap_init(h, page_size);
-	m->n_workers = plan->n_workers;
-	m->flows = dsrlb_flows_per_worker(conf, plan->n_workers);
+	m->n_workers = plan->env.n_workers;
+	m->flows = dsrlb_flows_per_worker(conf, plan->env.n_workers);
 	m->n_mbufs = dsrlb_pool_mbufs(plan);
 	m->mbuf_room = dsrlb_mbuf_room(conf);
 
 	m->eal = room(h, EAL_ROOM);
 	m->other = lb_mem_malloc_size(
-		rte_rcu_qsbr_get_memsize(plan->n_workers), h);
+		rte_rcu_qsbr_get_memsize(plan->env.n_workers), h);
 	m->mbufs = dsrlb_pool_memsize(plan, page_size, h);
 	rc = lb_core_memsize(conf, h, &core, err);
 	if (rc != 0)
 		goto out;
 	dsrlb_workers_memsize(plan, h, &m->flow_tables, &workers_other);
 	m->other += workers_other;
-	pairs = (size_t)conf->n_ports * plan->n_workers;
+	pairs = (size_t)conf->n_ports * plan->env.n_workers;
 	nic = NIC_QUEUE_PAIR +
 	      NIC_PER_DESC * ((size_t)dp->rx_desc + dp->tx_desc);
 	for (i = 0; i < pairs; i++)
@@ -304,8 +304,8 @@ dsrlb_memory_estimate(const struct lb_conf *conf, unsigned int n_workers,
 		return -ENOMEM;
 	}
 	plan->conf = (struct lb_conf *)(uintptr_t)conf;
-	plan->n_ports = conf->n_ports;
-	plan->n_workers = n_workers;
+	plan->env.n_ports = conf->n_ports;
+	plan->env.n_workers = n_workers;
 	rc = estimate(conf, plan, PAGE_2M, m, err);
 	if (rc == 0)
 		rc = estimate(conf, plan, PAGE_1G, &on_1g, err);

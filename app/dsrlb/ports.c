@@ -17,6 +17,7 @@
 
 #include "lb_mem.h"
 #include "lb_pkt.h"
+#include "lb_kif.h"
 #include "app.h"
 
 #define MBUF_CACHE 256
@@ -84,7 +85,7 @@ dsrlb_ports_probe(struct dsrlb_app *app, struct lb_conf_error *err)
 			return -ENODEV;
 		}
 		for (j = 0; j < i; j++)
-			if (app->port_ids[j] == pid) {
+			if (app->env.port_ids[j] == pid) {
 				snprintf(err->msg, sizeof(err->msg),
 					 "%s: ports[%u]: DPDK port %u is also ports[%u]",
 					 conf->source, i, pid, j);
@@ -100,12 +101,12 @@ dsrlb_ports_probe(struct dsrlb_app *app, struct lb_conf_error *err)
 		rc = mtu_check(conf, i, pid, err);
 		if (rc != 0)
 			return rc;
-		app->port_ids[i] = pid;
-		memcpy(app->port_macs[i], mac.addr_bytes, 6);
+		app->env.port_ids[i] = pid;
+		memcpy(app->env.port_macs[i], mac.addr_bytes, 6);
 		APP_LOG(INFO, "port %s is DPDK port %u, MAC " RTE_ETHER_ADDR_PRT_FMT ", MTU %u",
 			p->name, pid, RTE_ETHER_ADDR_BYTES(&mac), p->mtu);
 	}
-	app->n_ports = conf->n_ports;
+	app->env.n_ports = conf->n_ports;
 	return 0;
 }
 
@@ -116,12 +117,12 @@ dsrlb_workers_plan(struct dsrlb_app *app)
 	unsigned int lcore;
 
 	RTE_LCORE_FOREACH_WORKER(lcore) {
-		struct dsrlb_worker *dw = &app->workers[app->n_workers++];
+		struct lb_agent_worker *dw = &app->env.workers[app->env.n_workers++];
 
 		dw->lcore = lcore;
 		dw->socket = (int)rte_lcore_to_socket_id(lcore);
 	}
-	if (app->n_workers == 0) {
+	if (app->env.n_workers == 0) {
 		APP_LOG(ERR, "no worker lcore: give the EAL at least two lcores (-l 0-1); the main lcore runs ARP, health checks and control");
 		return -EINVAL;
 	}
@@ -178,10 +179,10 @@ dsrlb_pool_mbufs(const struct dsrlb_app *app)
 	if (dp->mbufs != 0)
 		return dp->mbufs;
 	dsrlb_lanes(app, &lanes);
-	return app->n_ports * app->n_workers * (dp->rx_desc + dp->tx_desc) +
-	       app->n_workers * (lanes.prio_size + lanes.ctrl_size +
+	return app->env.n_ports * app->env.n_workers * (dp->rx_desc + dp->tx_desc) +
+	       app->env.n_workers * (lanes.prio_size + lanes.ctrl_size +
 				 lanes.bulk_size + DSRLB_RING_SIZE +
-				 LB_BURST + LB_TXBUF * app->n_ports +
+				 LB_BURST + LB_TXBUF * app->env.n_ports +
 				 LB_FRAG_HOLD + MBUF_CACHE) +
 	       2 * DSRLB_RING_SIZE + 4096;
 }
@@ -210,10 +211,10 @@ dsrlb_mempools_create(struct dsrlb_app *app)
 	unsigned int i, n, nodes = (unsigned int)numa_nodes();
 	int s;
 
-	for (i = 0; i < app->n_ports; i++)
-		need[socket_slot(rte_eth_dev_socket_id(app->port_ids[i]))] = true;
-	for (i = 0; i < app->n_workers; i++)
-		need[socket_slot(app->workers[i].socket)] = true;
+	for (i = 0; i < app->env.n_ports; i++)
+		need[socket_slot(rte_eth_dev_socket_id(app->env.port_ids[i]))] = true;
+	for (i = 0; i < app->env.n_workers; i++)
+		need[socket_slot(app->env.workers[i].socket)] = true;
 	/* the master builds packets */
 	need[socket_slot((int)rte_socket_id())] = true;
 
@@ -228,9 +229,9 @@ dsrlb_mempools_create(struct dsrlb_app *app)
 			APP_LOG(WARNING, "socket %d is not a NUMA node libnuma knows (%u nodes)",
 				s, nodes);
 		snprintf(name, sizeof(name), "dsrlb_mbuf_%d", s);
-		app->pools[s] = rte_pktmbuf_pool_create(name, n, MBUF_CACHE, 0,
+		app->env.pools[s] = rte_pktmbuf_pool_create(name, n, MBUF_CACHE, 0,
 							app->mbuf_room, s);
-		if (app->pools[s] == NULL) {
+		if (app->env.pools[s] == NULL) {
 			APP_LOG(ERR, "cannot create %u mbufs of %u bytes on socket %d: %s (more hugepages, or dataplane.mbufs, or a smaller MTU)",
 				n, app->mbuf_room, s, rte_strerror(rte_errno));
 			return -ENOMEM;
@@ -246,11 +247,11 @@ dsrlb_mempools_create(struct dsrlb_app *app)
 struct rte_mempool *
 dsrlb_pool_for_port(struct dsrlb_app *app, unsigned int port)
 {
-	unsigned int s = socket_slot(rte_eth_dev_socket_id(app->port_ids[port]));
+	unsigned int s = socket_slot(rte_eth_dev_socket_id(app->env.port_ids[port]));
 
-	if (app->pools[s] == NULL)
+	if (app->env.pools[s] == NULL)
 		s = socket_slot((int)rte_socket_id());
-	return app->pools[s];
+	return app->env.pools[s];
 }
 
 /* Mode vrrp: the NIC must let VRRP's multicast MAC in (the workers
@@ -273,82 +274,13 @@ vrrp_multicast(uint16_t pid, const char *name)
 			name, rte_strerror(-rc));
 }
 
-/* The names of a port's extended counters, read once (they are fixed
- * once it runs): a request then reads the values only. A port whose
- * driver gives none just has none. */
-static void
-xstat_names_read(struct dsrlb_app *app, unsigned int i)
-{
-	uint16_t pid = app->port_ids[i];
-	int n = rte_eth_xstats_get_names(pid, NULL, 0);
-
-	free(app->xstat_names[i]);
-	app->xstat_names[i] = NULL;
-	app->n_xstats[i] = 0;
-	if (n <= 0)
-		return;
-	app->xstat_names[i] = calloc((size_t)n, sizeof(*app->xstat_names[i]));
-	if (app->xstat_names[i] == NULL)
-		return;
-	n = rte_eth_xstats_get_names(pid, app->xstat_names[i], (unsigned int)n);
-	app->n_xstats[i] = n > 0 ? (unsigned int)n : 0;
-}
-
-/*
- * A port's counters as the NIC keeps them, read now (a control-path
- * call, on the master): {"stats": the basic ones, "xstats": every
- * extended one by name}. NULL if it cannot encode them.
- */
-json_t *
-dsrlb_port_counters_json(struct dsrlb_app *app, unsigned int i)
-{
-	uint16_t pid = app->port_ids[i];
-	struct rte_eth_xstat *vals = NULL;
-	struct rte_eth_stats st;
-	json_t *stats, *xs = json_object();
-	unsigned int k;
-	int n;
-
-	if (rte_eth_stats_get(pid, &st) != 0)
-		memset(&st, 0, sizeof(st));
-	stats = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
-		"ipackets", (json_int_t)st.ipackets,
-		"opackets", (json_int_t)st.opackets,
-		"ibytes", (json_int_t)st.ibytes,
-		"obytes", (json_int_t)st.obytes,
-		"imissed", (json_int_t)st.imissed,
-		"ierrors", (json_int_t)st.ierrors,
-		"oerrors", (json_int_t)st.oerrors,
-		"rx_nombuf", (json_int_t)st.rx_nombuf);
-	n = rte_eth_xstats_get(pid, NULL, 0);
-	if (n > 0 && (unsigned int)n != app->n_xstats[i])
-		xstat_names_read(app, i);   /* the driver changed its list */
-	if (n > 0)
-		vals = calloc((size_t)n, sizeof(*vals));
-	if (vals != NULL)
-		n = rte_eth_xstats_get(pid, vals, (unsigned int)n);
-	for (k = 0; vals != NULL && xs != NULL && n > 0 &&
-	     k < (unsigned int)n; k++)
-		if (vals[k].id < app->n_xstats[i])
-			json_object_set_new(xs,
-				app->xstat_names[i][vals[k].id].name,
-				json_integer((json_int_t)vals[k].value));
-	free(vals);
-	if (stats == NULL || xs == NULL) {
-		json_decref(stats);
-		json_decref(xs);
-		return NULL;
-	}
-	return json_pack("{s:o, s:o}", "stats", stats, "xstats", xs);
-}
-
 static int
 port_start(struct dsrlb_app *app, unsigned int i)
 {
 	const struct lb_conf_dataplane *dp = &app->conf->dataplane;
 	const char *name = app->conf->ports[i].name;
-	uint16_t pid = app->port_ids[i], rxd = dp->rx_desc, txd = dp->tx_desc;
-	uint16_t nq = (uint16_t)app->n_workers, q;
+	uint16_t pid = app->env.port_ids[i], rxd = dp->rx_desc, txd = dp->tx_desc;
+	uint16_t nq = (uint16_t)app->env.n_workers, q;
 	uint16_t mtu = app->conf->ports[i].mtu;
 	struct rte_eth_conf pc = { 0 };
 	struct rte_eth_dev_info info;
@@ -405,11 +337,11 @@ port_start(struct dsrlb_app *app, unsigned int i)
 	if (rc != 0)
 		return rc;
 	for (q = 0; q < nq; q++) {
-		struct dsrlb_worker *dw = &app->workers[q];
+		struct lb_agent_worker *dw = &app->env.workers[q];
 		int qs = socket < 0 ? dw->socket : socket;
 
 		rc = rte_eth_rx_queue_setup(pid, q, rxd, qs, NULL,
-					    app->pools[socket_slot(qs)]);
+					    app->env.pools[socket_slot(qs)]);
 		if (rc == 0)
 			rc = rte_eth_tx_queue_setup(pid, q, txd, qs, NULL);
 		if (rc != 0) {
@@ -432,7 +364,6 @@ port_start(struct dsrlb_app *app, unsigned int i)
 	rte_eth_allmulticast_disable(pid);
 	if (app->conf->ha.mode == LB_HA_VRRP)
 		vrrp_multicast(pid, name);
-	xstat_names_read(app, i);
 	APP_LOG(INFO, "port %s started: %u RX/TX queues of %u/%u descriptors, MTU %u",
 		name, nq, rxd, txd, mtu);
 	return 0;
@@ -444,7 +375,7 @@ dsrlb_ports_start(struct dsrlb_app *app)
 	unsigned int i;
 	int rc;
 
-	for (i = 0; i < app->n_ports; i++) {
+	for (i = 0; i < app->env.n_ports; i++) {
 		rc = port_start(app, i);
 		if (rc != 0)
 			return rc;
@@ -457,16 +388,11 @@ dsrlb_ports_stop(struct dsrlb_app *app)
 {
 	unsigned int i;
 
-	for (i = 0; i < app->n_ports; i++) {
+	for (i = 0; i < app->env.n_ports; i++) {
 		if (!app->port_started[i])
 			continue;
-		rte_eth_dev_stop(app->port_ids[i]);
-		rte_eth_dev_close(app->port_ids[i]);
+		rte_eth_dev_stop(app->env.port_ids[i]);
+		rte_eth_dev_close(app->env.port_ids[i]);
 		app->port_started[i] = false;
-	}
-	for (i = 0; i < LB_MAX_PORTS; i++) {
-		free(app->xstat_names[i]);
-		app->xstat_names[i] = NULL;
-		app->n_xstats[i] = 0;
 	}
 }

@@ -33,7 +33,7 @@ dsrlb_lanes(const struct dsrlb_app *app, struct dsrlb_lanes *l)
 {
 	const struct lb_conf_dataplane *d = &app->conf->dataplane;
 	const struct lb_conf_ha *ha = &app->conf->ha;
-	unsigned int n = app->n_workers, vrrp_sources;
+	unsigned int n = app->env.n_workers, vrrp_sources;
 	struct lb_dp_params *r = &l->rates;
 
 	memset(l, 0, sizeof(*l));
@@ -72,14 +72,14 @@ void
 dsrlb_workers_memsize(const struct dsrlb_app *app, struct lb_mem_heap *h,
 		      size_t *flows, size_t *other)
 {
-	uint32_t per_worker = dsrlb_flows_per_worker(app->conf, app->n_workers);
+	uint32_t per_worker = dsrlb_flows_per_worker(app->conf, app->env.n_workers);
 	struct dsrlb_lanes lanes;
 	unsigned int i;
 
 	dsrlb_lanes(app, &lanes);
 	*flows = 0;
 	*other = lb_mem_malloc_size(sizeof(struct lb_dp_expect), h);
-	for (i = 0; i < app->n_workers; i++) {
+	for (i = 0; i < app->env.n_workers; i++) {
 		*flows += lb_flow_memsize(per_worker, h);
 		*other += lb_mem_ring_size(sizeof(void *), lanes.bulk_size, h);
 		*other += lb_mem_ring_size(sizeof(void *), lanes.prio_size, h);
@@ -107,7 +107,7 @@ lane_create(const char *what, unsigned int lcore, unsigned int size,
 int
 dsrlb_workers_create(struct dsrlb_app *app)
 {
-	uint32_t per_worker = dsrlb_flows_per_worker(app->conf, app->n_workers);
+	uint32_t per_worker = dsrlb_flows_per_worker(app->conf, app->env.n_workers);
 	struct lb_dp_rxq rxq[LB_MAX_PORTS];
 	struct dsrlb_lanes lanes;
 	uint32_t frag_seed;
@@ -117,24 +117,24 @@ dsrlb_workers_create(struct dsrlb_app *app)
 	/* one key for every worker's fragment memory (they read each
 	 * other's), drawn at start */
 	frag_seed = (uint32_t)rte_rand() | 1;
-	app->expect = rte_zmalloc_socket("dsrlb_expect", sizeof(*app->expect),
+	app->env.expect = rte_zmalloc_socket("dsrlb_expect", sizeof(*app->env.expect),
 					 RTE_CACHE_LINE_SIZE,
 					 (int)rte_socket_id());
-	if (app->expect == NULL) {
+	if (app->env.expect == NULL) {
 		APP_LOG(ERR, "the health checks' answer table: out of memory");
 		return -ENOMEM;
 	}
-	for (i = 0; i < app->n_workers; i++) {
-		struct dsrlb_worker *dw = &app->workers[i];
+	for (i = 0; i < app->env.n_workers; i++) {
+		struct lb_agent_worker *dw = &app->env.workers[i];
 		struct lb_dp_params dp = {
-			.snap = lb_core_snapshot_ptr(app->core),
+			.snap = lb_core_snapshot_ptr(app->env.core),
 			.qsbr = app->qsbr,
 			.qsbr_id = i,
 			.rxq = rxq,
-			.n_rxq = app->n_ports,
+			.n_rxq = app->env.n_ports,
 			.txq = (uint16_t)i,
-			.port_ids = app->port_ids,
-			.n_ports = app->n_ports,
+			.port_ids = app->env.port_ids,
+			.n_ports = app->env.n_ports,
 			.idle_sleep_us = app->conf->dataplane.idle_sleep_us,
 			.idle = app->conf->dataplane.idle,
 			.frag_hold_ms = app->conf->dataplane.frag_hold_ms,
@@ -194,7 +194,7 @@ dsrlb_workers_create(struct dsrlb_app *app)
 			APP_LOG(ERR, "lcore %u: out of memory", dw->lcore);
 			return -ENOMEM;
 		}
-		for (p = 0; p < app->n_ports; p++)
+		for (p = 0; p < app->env.n_ports; p++)
 			rxq[p] = (struct lb_dp_rxq){ .port = (uint8_t)p,
 						     .queue = (uint16_t)i };
 		dp.flows = dw->flows;
@@ -202,7 +202,7 @@ dsrlb_workers_create(struct dsrlb_app *app)
 		dp.to_master_prio = dw->to_master_prio;
 		dp.to_master_ctrl = dw->to_master_ctrl;
 		dp.from_master = dw->from_master;
-		dp.expect = app->expect;
+		dp.expect = app->env.expect;
 		dp.sync_out = dw->sync_out;
 		dp.sync_in = dw->sync_in;
 		rc = lb_dp_worker_init(dw->w, &dp);
@@ -215,8 +215,8 @@ dsrlb_workers_create(struct dsrlb_app *app)
 	}
 	/* ICMP errors and fragments may reach another worker than their
 	 * flow: each may read the others' flow tables and fragment memory */
-	for (i = 0; i < app->n_workers; i++)
-		lb_dp_set_peers(app->workers[i].w, app->peers, app->n_workers);
+	for (i = 0; i < app->env.n_workers; i++)
+		lb_dp_set_peers(app->env.workers[i].w, app->peers, app->env.n_workers);
 	return 0;
 }
 
@@ -226,12 +226,12 @@ dsrlb_workers_launch(struct dsrlb_app *app)
 	unsigned int i;
 	int rc;
 
-	for (i = 0; i < app->n_workers; i++) {
-		rc = rte_eal_remote_launch(lb_dp_main_loop, app->workers[i].w,
-					   app->workers[i].lcore);
+	for (i = 0; i < app->env.n_workers; i++) {
+		rc = rte_eal_remote_launch(lb_dp_main_loop, app->env.workers[i].w,
+					   app->env.workers[i].lcore);
 		if (rc != 0) {
 			APP_LOG(ERR, "cannot launch lcore %u: %s",
-				app->workers[i].lcore, rte_strerror(-rc));
+				app->env.workers[i].lcore, rte_strerror(-rc));
 			app->quit = true;
 			return rc;
 		}
@@ -260,8 +260,8 @@ dsrlb_workers_free(struct dsrlb_app *app)
 {
 	unsigned int i;
 
-	for (i = 0; i < app->n_workers; i++) {
-		struct dsrlb_worker *dw = &app->workers[i];
+	for (i = 0; i < app->env.n_workers; i++) {
+		struct lb_agent_worker *dw = &app->env.workers[i];
 
 		ring_drain_free(dw->to_master);
 		ring_drain_free(dw->to_master_prio);
@@ -281,6 +281,6 @@ dsrlb_workers_free(struct dsrlb_app *app)
 		dw->flows = NULL;
 		dw->w = NULL;
 	}
-	rte_free(app->expect);
-	app->expect = NULL;
+	rte_free(app->env.expect);
+	app->env.expect = NULL;
 }

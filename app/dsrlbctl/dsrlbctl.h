@@ -40,11 +40,17 @@ struct ctl {
 };
 
 /* One command: `dsrlbctl [global options] name args`. */
+/* A command's handler (main.c) ... */
 struct ctl_command {
+	const char *name;
+	int (*handler)(struct ctl *ctl, int argc, char **argv);
+};
+
+/* ... and what it takes and does (usage.c), by the same name. */
+struct ctl_usage {
 	const char *name;
 	const char *args;       /* synopsis after the name */
 	const char *help;       /* what it does and its options */
-	int (*handler)(struct ctl *ctl, int argc, char **argv);
 };
 
 /* client.c */
@@ -52,7 +58,12 @@ int ctl_call(struct ctl *ctl, const char *method, json_t *params,
 	     json_t **result);
 
 /* main.c */
-const struct ctl_command *ctl_command_find(const char *name);
+/* usage.c */
+extern const struct ctl_usage ctl_usages[];
+extern const unsigned int ctl_n_usages;
+const struct ctl_usage *ctl_usage_find(const char *name);
+void ctl_command_help(const struct ctl_usage *c);
+void ctl_global_help(void);
 int ctl_usage_error(const char *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 int ctl_getopt(struct ctl *ctl, int argc, char **argv, const char *shortopts,
@@ -133,7 +144,9 @@ int cmd_deactivate(struct ctl *ctl, int argc, char **argv);
 int cmd_metrics(struct ctl *ctl, int argc, char **argv);
 int metrics_render(struct ctl *ctl, char **text, size_t *len);
 
-/* http.c: one HTTP request for /metrics on stdin, its answer on stdout */
-int metrics_http(struct ctl *ctl);
+/* http.c: one HTTP request for /metrics on stdin, its answer (made by
+ * render, as metrics_render()) on stdout */
+int metrics_http(struct ctl *ctl,
+		 int (*render)(struct ctl *ctl, char **text, size_t *len));
 
 #endif /* DSRLBCTL_H */

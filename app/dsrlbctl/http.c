@@ -120,7 +120,8 @@ answer_text(int code, const char *reason, const char *extra, const char *body,
 }
 
 int
-metrics_http(struct ctl *ctl)
+metrics_http(struct ctl *ctl,
+	     int (*render)(struct ctl *ctl, char **text, size_t *len))
 {
 	char req[REQ_MAX], *method, *target, *version, *end, *save;
 	size_t len;
@@ -160,7 +161,7 @@ metrics_http(struct ctl *ctl)
 		return answer_text(404, "Not Found", "",
 				   "no such page: metrics are at /metrics\n",
 				   head);
-	rc = metrics_render(ctl, &text, &len);
+	rc = render(ctl, &text, &len);
 	if (text == NULL)
 		return answer_text(503, "Service Unavailable", "",
 				   "dsrlb answered with an error: see "

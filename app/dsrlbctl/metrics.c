@@ -551,7 +551,7 @@ cmd_metrics(struct ctl *ctl, int argc, char **argv)
 	if (http && ctl->json)
 		return ctl_usage_error(argv[0], "--http and --json exclude each other");
 	if (http)
-		return metrics_http(ctl);
+		return metrics_http(ctl, metrics_render);
 	if (!ctl->json) {
 		rc = metrics_render(ctl, &text, &len);
 		if (text != NULL && fwrite(text, 1, len, stdout) != len &&

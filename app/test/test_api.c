@@ -2,20 +2,22 @@
  * Copyright(c) 2026 The dsrlb authors
  */
 
-/* The control methods that change the state, through the real
- * dispatcher (lib/ctl) and core: each method's validation (missing,
- * mistyped, unknown and out-of-range params, dangling names), removal
- * with drain, config.get round trips and config.reload's difference. */
+/* The control methods that change the state, on the real core, called
+ * from lib/api's table with params of the shapes it lists (what a
+ * dispatcher passes on): each method's validation (values, dangling
+ * names, conflicts with the state), removal with drain, config.get
+ * round trips and config.reload's difference. How lib/ctl serves the
+ * table (params checked against it, JSON-RPC codes) is test_ctl's. */
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "lb_api.h"
 #include "lb_config.h"
 #include "lb_core.h"
-#include "lb_ctl.h"
 #include "test_util.h"
 
 static const char *base =
@@ -41,7 +43,6 @@ static const char *base =
 
 struct env {
 	struct lb_core *core;
-	struct lb_ctl *ctl;
 	struct lb_api api;
 	uint64_t flows[LB_MAX_MEMBERS];
 	char dir[64];
@@ -69,10 +70,8 @@ static void
 env_boot(struct env *e, const char *text)
 {
 	struct lb_core_params p = { .qsbr = NULL, .socket_id = -1 };
-	struct lb_ctl_params cp = { .path = NULL };
 	struct lb_conf_error err;
 	struct lb_conf *conf;
-	char cerr[256];
 
 	write_file(e->path, text);
 	conf = lb_conf_load(e->path, &err);
@@ -89,12 +88,6 @@ env_boot(struct env *e, const char *text)
 	e->api.checks_possible = true;
 	e->api.app = e;
 	e->api.member_flows = flows_of;
-	cp.methods = lb_api_methods;
-	cp.n_methods = lb_api_n_methods;
-	cp.ctx = &e->api;
-	e->ctl = lb_ctl_create_params(&cp, cerr);
-	if (e->ctl == NULL)
-		fail_msg("%s", cerr);
 }
 
 static int
@@ -118,7 +111,6 @@ teardown(void **state)
 {
 	struct env *e = *state;
 
-	lb_ctl_free(e->ctl);
 	lb_core_free(e->core);
 	unlink(e->path);
 	rmdir(e->dir);
@@ -126,54 +118,57 @@ teardown(void **state)
 	return 0;
 }
 
-/* Send one request; the parsed response. */
+/* Call method with params (JSON text, of the shapes its entry lists):
+ * its result, or NULL with err set. */
 static json_t *
-call(struct env *e, const char *req)
+call(struct env *e, const char *method, const char *params,
+     struct lb_api_error *err)
 {
-	char *out = lb_ctl_handle(e->ctl, req, strlen(req));
-	json_t *r;
+	const struct lb_api_method *m = NULL;
+	json_t *p, *r;
+	unsigned int i;
 
-	assert_non_null(out);
-	r = json_loads(out, 0, NULL);
-	if (r == NULL)
-		fail_msg("not JSON: %s", out);
-	free(out);
+	for (i = 0; i < lb_api_n_methods; i++)
+		if (strcmp(lb_api_methods[i].name, method) == 0)
+			m = &lb_api_methods[i];
+	if (m == NULL)
+		fail_msg("test bug: no method %s", method);
+	p = json_loads(params, 0, NULL);
+	if (p == NULL)
+		fail_msg("test bug: params not JSON: %s", params);
+	err->code = 0;
+	err->message[0] = '\0';
+	r = m->handler(&e->api, p, err);
+	json_decref(p);
 	return r;
 }
 
-/* The request succeeds; its result (a new reference). */
+/* The call succeeds; its result (a new reference). */
 static json_t *
-ok(struct env *e, const char *req)
+ok(struct env *e, const char *method, const char *params)
 {
-	json_t *r = call(e, req), *res;
+	struct lb_api_error err;
+	json_t *r = call(e, method, params, &err);
 
-	if (json_object_get(r, "error") != NULL)
-		fail_msg("%s: %s", req, json_string_value(json_object_get(
-			json_object_get(r, "error"), "message")));
-	res = json_incref(json_object_get(r, "result"));
-	json_decref(r);
-	return res;
+	if (r == NULL)
+		fail_msg("%s %s: %d %s", method, params, err.code, err.message);
+	return r;
 }
 
-/* The request fails with code, and the message holds text. */
+/* The call fails with code, and the message holds text. */
 static void
-refused(struct env *e, const char *req, int code, const char *text)
+refused(struct env *e, const char *method, const char *params, int code,
+	const char *text)
 {
-	json_t *r = call(e, req), *er = json_object_get(r, "error");
-	const char *msg;
+	struct lb_api_error err;
+	json_t *r = call(e, method, params, &err);
 
-	if (er == NULL)
-		fail_msg("%s: accepted", req);
-	msg = json_string_value(json_object_get(er, "message"));
-	if (json_integer_value(json_object_get(er, "code")) != code ||
-	    strstr(msg, text) == NULL)
-		fail_msg("%s: got %lld \"%s\", expected %d \"%s\"", req,
-			 (long long)json_integer_value(json_object_get(er, "code")),
-			 msg, code, text);
-	json_decref(r);
+	if (r != NULL)
+		fail_msg("%s %s: accepted", method, params);
+	if (err.code != code || strstr(err.message, text) == NULL)
+		fail_msg("%s %s: got %d \"%s\", expected %d \"%s\"", method,
+			 params, err.code, err.message, code, text);
 }
-
-#define REQ(m, p) "{\"jsonrpc\": \"2.0\", \"id\": 1, \"method\": \"" m "\", \"params\": " p "}"
 
 static void
 member_add_validation(void **state)
@@ -182,40 +177,30 @@ member_add_validation(void **state)
 	json_t *r;
 	int slot;
 
-	refused(e, REQ("member.add", "{\"address\": \"198.51.100.20\"}"),
-		LB_CTL_INVALID_PARAMS, "params.name");
-	refused(e, REQ("member.add", "{\"name\": \"fe9\"}"),
-		LB_CTL_INVALID_PARAMS, "params.address");
-	refused(e, REQ("member.add", "{\"name\": \"fe9\", \"address\": 7}"),
-		LB_CTL_INVALID_PARAMS, "params.address");
-	refused(e, REQ("member.add", "{\"name\": \"fe9\", \"address\": \"198.51.100.20\", \"colour\": 1}"),
-		LB_CTL_INVALID_PARAMS, "colour");
-	refused(e, REQ("member.add", "{\"name\": \"fe9\", \"address\": \"198.51.100.20\", \"weight\": 70000}"),
-		LB_CTL_INVALID_PARAMS, "params.weight");
-	refused(e, REQ("member.add", "{\"name\": \"fe 9\", \"address\": \"198.51.100.20\"}"),
-		LB_CTL_INVALID_PARAMS, "params.name");
-	refused(e, REQ("member.add", "{\"name\": \"fe9\", \"address\": \"192.0.2.20\"}"),
-		LB_CTL_INVALID_PARAMS, "params.address: 192.0.2.20 is not in the subnet of any port");
-	refused(e, REQ("member.add", "{\"name\": \"fe9\", \"address\": \"198.51.100.1\"}"),
-		LB_CTL_INVALID_PARAMS, "params.address: 198.51.100.1 is the address, gateway");
-	refused(e, REQ("member.add", "{\"name\": \"fe9\", \"address\": \"198.51.100.100\"}"),
-		LB_CTL_INVALID_PARAMS, "params.address: 198.51.100.100 is a VIP");
-	refused(e, REQ("member.add", "{\"name\": \"fe1\", \"address\": \"198.51.100.20\"}"),
-		LB_CTL_CONFLICT, "params.name: a member named \"fe1\" exists");
-	refused(e, REQ("member.add", "{\"name\": \"fe9\", \"address\": \"198.51.100.12\"}"),
-		LB_CTL_CONFLICT, "params.address: 198.51.100.12 is also member \"fe2\"");
-	refused(e, REQ("member.add", "{\"name\": \"fe9\", \"address\": \"198.51.100.20\", \"source_ports\": \"33500-34500\"}"),
-		LB_CTL_INVALID_PARAMS, "params.source_ports: 33500-34500 overlaps the range of member \"fe3\"");
-	refused(e, REQ("member.add", "{\"name\": \"fe9\", \"address\": \"198.51.100.20\", \"source_ports\": \"20-30\"}"),
-		LB_CTL_INVALID_PARAMS, "includes the port of service \"smtp\"");
-	refused(e, REQ("member.add", "{\"name\": \"fe9\", \"address\": \"198.51.100.20\", \"services\": [\"nope\"]}"),
-		LB_CTL_NOT_FOUND, "params.services[0]: no service \"nope\"");
-	refused(e, REQ("member.add", "{\"name\": \"fe9\", \"address\": \"198.51.100.20\", \"services\": [\"pop3\"]}"),
-		LB_CTL_INVALID_PARAMS, "takes every member already");
+	refused(e, "member.add", "{\"name\": \"fe 9\", \"address\": \"198.51.100.20\"}",
+		LB_API_INVALID_PARAMS, "params.name");
+	refused(e, "member.add", "{\"name\": \"fe9\", \"address\": \"192.0.2.20\"}",
+		LB_API_INVALID_PARAMS, "params.address: 192.0.2.20 is not in the subnet of any port");
+	refused(e, "member.add", "{\"name\": \"fe9\", \"address\": \"198.51.100.1\"}",
+		LB_API_INVALID_PARAMS, "params.address: 198.51.100.1 is the address, gateway");
+	refused(e, "member.add", "{\"name\": \"fe9\", \"address\": \"198.51.100.100\"}",
+		LB_API_INVALID_PARAMS, "params.address: 198.51.100.100 is a VIP");
+	refused(e, "member.add", "{\"name\": \"fe1\", \"address\": \"198.51.100.20\"}",
+		LB_API_CONFLICT, "params.name: a member named \"fe1\" exists");
+	refused(e, "member.add", "{\"name\": \"fe9\", \"address\": \"198.51.100.12\"}",
+		LB_API_CONFLICT, "params.address: 198.51.100.12 is also member \"fe2\"");
+	refused(e, "member.add", "{\"name\": \"fe9\", \"address\": \"198.51.100.20\", \"source_ports\": \"33500-34500\"}",
+		LB_API_INVALID_PARAMS, "params.source_ports: 33500-34500 overlaps the range of member \"fe3\"");
+	refused(e, "member.add", "{\"name\": \"fe9\", \"address\": \"198.51.100.20\", \"source_ports\": \"20-30\"}",
+		LB_API_INVALID_PARAMS, "includes the port of service \"smtp\"");
+	refused(e, "member.add", "{\"name\": \"fe9\", \"address\": \"198.51.100.20\", \"services\": [\"nope\"]}",
+		LB_API_NOT_FOUND, "params.services[0]: no service \"nope\"");
+	refused(e, "member.add", "{\"name\": \"fe9\", \"address\": \"198.51.100.20\", \"services\": [\"pop3\"]}",
+		LB_API_INVALID_PARAMS, "takes every member already");
 	/* nothing of the refused requests stayed */
 	assert_int_equal(lb_core_member_find(e->core, "fe9"), -ENOENT);
 
-	r = ok(e, REQ("member.add", "{\"name\": \"fe9\", \"address\": \"198.51.100.20\", \"weight\": 7, \"services\": [\"smtp\"]}"));
+	r = ok(e, "member.add", "{\"name\": \"fe9\", \"address\": \"198.51.100.20\", \"weight\": 7, \"services\": [\"smtp\"]}");
 	assert_string_equal(json_string_value(json_object_get(r, "state")), "up");
 	json_decref(r);
 	slot = lb_core_member_find(e->core, "fe9");
@@ -231,6 +216,64 @@ member_add_validation(void **state)
 			 LB_HEALTH_UP);
 }
 
+/* Two ports; imap is checked (from ports[0]'s exception interface),
+ * smtp is not; both list their members. */
+static const char *two_ports =
+"{\n"
+"  \"ports\": [{\"name\": \"lan0\", \"address\": \"198.51.100.2/24\"},\n"
+"            {\"name\": \"lan1\", \"address\": \"203.0.113.2/24\"}],\n"
+"  \"exception_interface\": \"dsrlb0\",\n"
+"  \"vips\": [\"198.51.100.100\"],\n"
+"  \"members\": [{\"name\": \"fe1\", \"address\": \"198.51.100.11\"}],\n"
+"  \"services\": [\n"
+"    {\"name\": \"smtp\", \"vip\": \"*\", \"protocol\": \"tcp\", \"port\": 25,\n"
+"     \"members\": [\"fe1\"]},\n"
+"    {\"name\": \"imap\", \"vip\": \"*\", \"protocol\": \"tcp\", \"port\": 143,\n"
+"     \"members\": [\"fe1\"], \"check\": {\"type\": \"imap\"}}\n"
+"  ]\n"
+"}\n";
+
+/* A member that cannot join one of the services it names (on lan1,
+ * where a check from ports[0] cannot reach it) is refused naming that
+ * service, and the request changes nothing: no member, no join to the
+ * services before it in the list, no new state to publish. On lan0 it
+ * joins both. */
+static void
+member_add_joins_every_service_or_none(void **state)
+{
+	struct env *e = *state;
+	int smtp, imap, slot;
+	uint64_t seq;
+
+	lb_core_free(e->core);
+	env_boot(e, two_ports);
+	smtp = lb_core_service_find(e->core, "smtp");
+	imap = lb_core_service_find(e->core, "imap");
+	seq = lb_core_seq(e->core);
+	refused(e, "member.add", "{\"name\": \"fe9\", \"address\": \"203.0.113.20\", \"services\": [\"smtp\", \"imap\"]}",
+		LB_API_INVALID_PARAMS, "params.services[1]: service \"imap\"");
+	assert_int_equal(lb_core_member_find(e->core, "fe9"), -ENOENT);
+	assert_int_equal(lb_core_member_by_addr(e->core, ip4("203.0.113.20")),
+			 -ENOENT);
+	for (slot = 0; slot < LB_MAX_MEMBERS; slot++)
+		assert_int_equal(lb_core_service(e->core, smtp)->bound[slot],
+				 slot == lb_core_member_find(e->core, "fe1"));
+	assert_int_equal(lb_core_seq(e->core), seq);
+	/* it may join the unchecked one from lan1 */
+	json_decref(ok(e, "member.add", "{\"name\": \"fe9\", \"address\": \"203.0.113.20\", \"services\": [\"smtp\"]}"));
+	slot = lb_core_member_find(e->core, "fe9");
+	assert_true(slot >= 0);
+	assert_true(lb_core_service(e->core, smtp)->bound[slot]);
+	assert_false(lb_core_service(e->core, imap)->bound[slot]);
+	/* and both from lan0 */
+	json_decref(ok(e, "member.add", "{\"name\": \"fe8\", \"address\": \"198.51.100.18\", \"services\": [\"smtp\", \"imap\"]}"));
+	slot = lb_core_member_find(e->core, "fe8");
+	assert_true(lb_core_service(e->core, smtp)->bound[slot]);
+	assert_true(lb_core_service(e->core, imap)->bound[slot]);
+	assert_int_equal(lb_core_service(e->core, imap)->health[slot],
+			 LB_HEALTH_DOWN);
+}
+
 static void
 member_set_and_remove(void **state)
 {
@@ -238,30 +281,27 @@ member_set_and_remove(void **state)
 	int slot = lb_core_member_find(e->core, "fe2");
 	json_t *r;
 
-	refused(e, REQ("member.set", "{\"name\": \"nope\", \"weight\": 1}"),
-		LB_CTL_NOT_FOUND, "params.name: no member \"nope\"");
-	refused(e, REQ("member.set", "{\"name\": \"fe2\", \"weight\": -1}"),
-		LB_CTL_INVALID_PARAMS, "params.weight");
-	refused(e, REQ("member.set", "{\"name\": \"fe2\", \"weight\": \"1\"}"),
-		LB_CTL_INVALID_PARAMS, "params.weight");
-	refused(e, REQ("member.set", "{\"name\": \"fe2\", \"state\": \"asleep\"}"),
-		LB_CTL_INVALID_PARAMS, "params.state");
-	json_decref(ok(e, REQ("member.set", "{\"name\": \"fe2\", \"weight\": 0, \"state\": \"drain\"}")));
+	refused(e, "member.set", "{\"name\": \"nope\", \"weight\": 1}",
+		LB_API_NOT_FOUND, "params.name: no member \"nope\"");
+	refused(e, "member.set", "{\"name\": \"fe2\", \"weight\": 65536}",
+		LB_API_INVALID_PARAMS, "params.weight: 65536 is out of range [0, 65535]");
+	refused(e, "member.set", "{\"name\": \"fe2\"}",
+		LB_API_INVALID_PARAMS, "params: give \"weight\", \"state\" or both");
+	refused(e, "member.set", "{\"name\": \"fe2\", \"state\": \"asleep\"}",
+		LB_API_INVALID_PARAMS, "params.state");
+	json_decref(ok(e, "member.set", "{\"name\": \"fe2\", \"weight\": 0, \"state\": \"drain\"}"));
 	assert_int_equal(lb_core_member(e->core, slot)->conf.weight, 0);
 	assert_int_equal(lb_core_member(e->core, slot)->conf.state, LB_ADMIN_DRAIN);
 
-	refused(e, REQ("member.remove", "{}"), LB_CTL_INVALID_PARAMS, "params.name");
-	refused(e, REQ("member.remove", "{\"name\": \"fe2\", \"force\": 1}"),
-		LB_CTL_INVALID_PARAMS, "params.force");
 	/* with flows: drained, then removed once they end */
 	e->flows[slot] = 5;
-	r = ok(e, REQ("member.remove", "{\"name\": \"fe2\"}"));
+	r = ok(e, "member.remove", "{\"name\": \"fe2\"}");
 	assert_true(json_is_true(json_object_get(r, "draining")));
 	assert_int_equal(json_integer_value(json_object_get(r, "active_flows")), 5);
 	json_decref(r);
 	assert_true(lb_core_member(e->core, slot)->removing);
-	refused(e, REQ("member.set", "{\"name\": \"fe2\", \"weight\": 3}"),
-		LB_CTL_CONFLICT, "being removed");
+	refused(e, "member.set", "{\"name\": \"fe2\", \"weight\": 3}",
+		LB_API_CONFLICT, "being removed");
 	assert_int_equal(lb_api_removals_run(&e->api, 1000), 0);
 	assert_int_equal(lb_api_removals_run(&e->api, 2000), 0);
 	e->flows[slot] = 0;
@@ -270,7 +310,7 @@ member_set_and_remove(void **state)
 	/* with force: now */
 	slot = lb_core_member_find(e->core, "fe3");
 	e->flows[slot] = 9;
-	r = ok(e, REQ("member.remove", "{\"name\": \"fe3\", \"force\": true}"));
+	r = ok(e, "member.remove", "{\"name\": \"fe3\", \"force\": true}");
 	assert_true(json_is_true(json_object_get(r, "removed")));
 	json_decref(r);
 	assert_null(lb_core_member(e->core, slot));
@@ -283,7 +323,7 @@ drained_member_goes_after_the_tcp_timeout(void **state)
 	int slot = lb_core_member_find(e->core, "fe2");
 
 	e->flows[slot] = 1;     /* one idle flow that never ends */
-	json_decref(ok(e, REQ("member.remove", "{\"name\": \"fe2\"}")));
+	json_decref(ok(e, "member.remove", "{\"name\": \"fe2\"}"));
 	assert_int_equal(lb_api_removals_run(&e->api, 10000), 0);
 	assert_int_equal(lb_api_removals_run(&e->api, 10000 + 899000), 0);
 	assert_int_equal(lb_api_removals_run(&e->api, 10000 + 900000), 1);
@@ -296,33 +336,27 @@ service_add_validation(void **state)
 	json_t *r;
 	int slot;
 
-	refused(e, REQ("service.add", "{\"name\": \"imap\", \"vip\": \"198.51.100.100\", \"port\": 143}"),
-		LB_CTL_INVALID_PARAMS, "params.protocol");
-	refused(e, REQ("service.add", "{\"name\": \"imap\", \"vip\": \"198.51.100.100\", \"protocol\": \"sctp\", \"port\": 143}"),
-		LB_CTL_INVALID_PARAMS, "params.protocol: \"sctp\" is not one of: tcp, udp");
-	refused(e, REQ("service.add", "{\"name\": \"imap\", \"vip\": \"198.51.100.100\", \"protocol\": \"tcp\", \"port\": true}"),
-		LB_CTL_INVALID_PARAMS, "params.port");
-	refused(e, REQ("service.add", "{\"name\": \"imap\", \"vip\": \"198.51.100.100\", \"protocol\": \"tcp\", \"port\": 70000}"),
-		LB_CTL_INVALID_PARAMS, "params.port");
-	refused(e, REQ("service.add", "{\"name\": \"imap\", \"vip\": \"198.51.100.100\", \"protocol\": \"tcp\", \"port\": 143, \"sticky\": true}"),
-		LB_CTL_INVALID_PARAMS, "sticky");
-	refused(e, REQ("service.add", "{\"name\": \"imap\", \"vip\": \"198.51.100.100\", \"protocol\": \"tcp\", \"port\": 143, \"check\": {\"type\": \"imap\", \"rise\": 0}}"),
-		LB_CTL_INVALID_PARAMS, "params.check.rise");
-	refused(e, REQ("service.add", "{\"name\": \"imap\", \"vip\": \"198.51.100.99\", \"protocol\": \"tcp\", \"port\": 143}"),
-		LB_CTL_INVALID_PARAMS, "params.vip: 198.51.100.99 is not one of the VIPs");
-	refused(e, REQ("service.add", "{\"name\": \"imap\", \"vip\": \"198.51.100.100\", \"protocol\": \"tcp\", \"port\": 143, \"members\": [\"fe1\", \"ghost\"]}"),
-		LB_CTL_NOT_FOUND, "params.members[1]: no member is named \"ghost\"");
-	refused(e, REQ("service.add", "{\"name\": \"pop3\", \"vip\": \"198.51.100.100\", \"protocol\": \"tcp\", \"port\": 143}"),
-		LB_CTL_CONFLICT, "params.name: a service named \"pop3\" exists");
-	refused(e, REQ("service.add", "{\"name\": \"smtp2\", \"vip\": \"*\", \"protocol\": \"tcp\", \"port\": 25}"),
-		LB_CTL_INVALID_PARAMS, "params.port: overlaps service \"smtp\"");
-	refused(e, REQ("service.add", "{\"name\": \"x\", \"vip\": \"*\", \"protocol\": \"tcp\", \"port\": 33100}"),
-		LB_CTL_INVALID_PARAMS, "params.port: includes ports of member \"fe3\"");
-	refused(e, REQ("service.add", "{\"name\": \"x\", \"vip\": \"*\", \"protocol\": \"tcp\", \"port\": 40, \"table_size\": 100}"),
-		LB_CTL_INVALID_PARAMS, "params.table_size: 100 is not prime");
+	refused(e, "service.add", "{\"name\": \"imap\", \"vip\": \"198.51.100.100\", \"protocol\": \"sctp\", \"port\": 143}",
+		LB_API_INVALID_PARAMS, "params.protocol: \"sctp\" is not one of: tcp, udp");
+	refused(e, "service.add", "{\"name\": \"imap\", \"vip\": \"198.51.100.100\", \"protocol\": \"tcp\", \"port\": 70000}",
+		LB_API_INVALID_PARAMS, "params.port");
+	refused(e, "service.add", "{\"name\": \"imap\", \"vip\": \"198.51.100.100\", \"protocol\": \"tcp\", \"port\": 143, \"check\": {\"type\": \"imap\", \"rise\": 0}}",
+		LB_API_INVALID_PARAMS, "params.check.rise");
+	refused(e, "service.add", "{\"name\": \"imap\", \"vip\": \"198.51.100.99\", \"protocol\": \"tcp\", \"port\": 143}",
+		LB_API_INVALID_PARAMS, "params.vip: 198.51.100.99 is not one of the VIPs");
+	refused(e, "service.add", "{\"name\": \"imap\", \"vip\": \"198.51.100.100\", \"protocol\": \"tcp\", \"port\": 143, \"members\": [\"fe1\", \"ghost\"]}",
+		LB_API_NOT_FOUND, "params.members[1]: no member is named \"ghost\"");
+	refused(e, "service.add", "{\"name\": \"pop3\", \"vip\": \"198.51.100.100\", \"protocol\": \"tcp\", \"port\": 143}",
+		LB_API_CONFLICT, "params.name: a service named \"pop3\" exists");
+	refused(e, "service.add", "{\"name\": \"smtp2\", \"vip\": \"*\", \"protocol\": \"tcp\", \"port\": 25}",
+		LB_API_INVALID_PARAMS, "params.port: overlaps service \"smtp\"");
+	refused(e, "service.add", "{\"name\": \"x\", \"vip\": \"*\", \"protocol\": \"tcp\", \"port\": 33100}",
+		LB_API_INVALID_PARAMS, "params.port: includes ports of member \"fe3\"");
+	refused(e, "service.add", "{\"name\": \"x\", \"vip\": \"*\", \"protocol\": \"tcp\", \"port\": 40, \"table_size\": 100}",
+		LB_API_INVALID_PARAMS, "params.table_size: 100 is not prime");
 	assert_int_equal(lb_core_service_find(e->core, "imap"), -ENOENT);
 
-	r = ok(e, REQ("service.add", "{\"name\": \"imap\", \"vip\": \"198.51.100.100\", \"protocol\": \"tcp\", \"port\": 143, \"scheduler\": \"wlc\", \"members\": [\"fe1\", \"fe2\"], \"check\": {\"type\": \"imap\", \"interval\": 1, \"timeout\": 0.5}}"));
+	r = ok(e, "service.add", "{\"name\": \"imap\", \"vip\": \"198.51.100.100\", \"protocol\": \"tcp\", \"port\": 143, \"scheduler\": \"wlc\", \"members\": [\"fe1\", \"fe2\"], \"check\": {\"type\": \"imap\", \"interval\": 1, \"timeout\": 0.5}}");
 	assert_string_equal(json_string_value(json_object_get(r, "scheduler")), "wlc");
 	/* persistence defaults to the seed's 15 s */
 	assert_int_equal(json_integer_value(json_object_get(r, "persistence")), 15);
@@ -331,9 +365,9 @@ service_add_validation(void **state)
 	assert_true(slot >= 0);
 	assert_int_equal(lb_core_service(e->core, slot)->health[0], LB_HEALTH_DOWN);
 
-	refused(e, REQ("service.remove", "{\"name\": \"nope\"}"), LB_CTL_NOT_FOUND,
+	refused(e, "service.remove", "{\"name\": \"nope\"}", LB_API_NOT_FOUND,
 		"params.name: no service \"nope\"");
-	json_decref(ok(e, REQ("service.remove", "{\"name\": \"imap\"}")));
+	json_decref(ok(e, "service.remove", "{\"name\": \"imap\"}"));
 	assert_int_equal(lb_core_service_find(e->core, "imap"), -ENOENT);
 }
 
@@ -344,31 +378,30 @@ vip_validation(void **state)
 	json_t *r;
 	unsigned int n;
 
-	refused(e, REQ("vip.add", "{}"), LB_CTL_INVALID_PARAMS, "params.address");
-	refused(e, REQ("vip.add", "{\"address\": \"300.1.1.1\"}"),
-		LB_CTL_INVALID_PARAMS, "params.address: \"300.1.1.1\" is not");
-	refused(e, REQ("vip.add", "{\"address\": \"203.0.113.0/23\"}"),
-		LB_CTL_INVALID_PARAMS, "/24 to /32");
-	refused(e, REQ("vip.add", "{\"address\": \"203.0.113.1/24\"}"),
-		LB_CTL_INVALID_PARAMS, "host bits");
-	refused(e, REQ("vip.add", "{\"address\": \"127.0.0.1\"}"),
-		LB_CTL_INVALID_PARAMS, "cannot be a VIP");
-	refused(e, REQ("vip.add", "{\"address\": \"198.51.100.2\"}"),
-		LB_CTL_INVALID_PARAMS, "is also the address or gateway of port \"lan0\"");
-	refused(e, REQ("vip.add", "{\"address\": \"198.51.100.11\"}"),
-		LB_CTL_INVALID_PARAMS, "is member \"fe1\"");
+	refused(e, "vip.add", "{\"address\": \"300.1.1.1\"}",
+		LB_API_INVALID_PARAMS, "params.address: \"300.1.1.1\" is not");
+	refused(e, "vip.add", "{\"address\": \"203.0.113.0/23\"}",
+		LB_API_INVALID_PARAMS, "/24 to /32");
+	refused(e, "vip.add", "{\"address\": \"203.0.113.1/24\"}",
+		LB_API_INVALID_PARAMS, "host bits");
+	refused(e, "vip.add", "{\"address\": \"127.0.0.1\"}",
+		LB_API_INVALID_PARAMS, "cannot be a VIP");
+	refused(e, "vip.add", "{\"address\": \"198.51.100.2\"}",
+		LB_API_INVALID_PARAMS, "is also the address or gateway of port \"lan0\"");
+	refused(e, "vip.add", "{\"address\": \"198.51.100.11\"}",
+		LB_API_INVALID_PARAMS, "is member \"fe1\"");
 	lb_core_vips(e->core, &n);
 	assert_int_equal(n, 5);
-	r = ok(e, REQ("vip.add", "{\"address\": \"203.0.113.8/30\"}"));
+	r = ok(e, "vip.add", "{\"address\": \"203.0.113.8/30\"}");
 	assert_int_equal(json_integer_value(json_object_get(r, "added")), 4);
 	json_decref(r);
-	r = ok(e, REQ("vip.add", "{\"address\": \"203.0.113.9\"}"));
+	r = ok(e, "vip.add", "{\"address\": \"203.0.113.9\"}");
 	assert_int_equal(json_integer_value(json_object_get(r, "added")), 0);
 	json_decref(r);
 	assert_true(lb_core_is_vip(e->core, ip4("203.0.113.10")));
-	refused(e, REQ("vip.remove", "{\"address\": \"198.51.100.100\"}"),
-		LB_CTL_CONFLICT, "is the VIP of service \"pop3\"");
-	r = ok(e, REQ("vip.remove", "{\"address\": \"203.0.113.8/30\"}"));
+	refused(e, "vip.remove", "{\"address\": \"198.51.100.100\"}",
+		LB_API_CONFLICT, "is the VIP of service \"pop3\"");
+	r = ok(e, "vip.remove", "{\"address\": \"203.0.113.8/30\"}");
 	assert_int_equal(json_integer_value(json_object_get(r, "removed")), 4);
 	json_decref(r);
 	lb_core_vips(e->core, &n);
@@ -384,22 +417,22 @@ config_get_round_trips(void **state)
 	json_t *conf, *r;
 	char *text;
 
-	json_decref(ok(e, REQ("member.add", "{\"name\": \"fe9\", \"address\": \"198.51.100.20\"}")));
-	json_decref(ok(e, REQ("member.set", "{\"name\": \"fe1\", \"state\": \"drain\"}")));
-	json_decref(ok(e, REQ("vip.add", "{\"address\": \"203.0.113.5\"}")));
-	conf = ok(e, REQ("config.get", "{}"));
+	json_decref(ok(e, "member.add", "{\"name\": \"fe9\", \"address\": \"198.51.100.20\"}"));
+	json_decref(ok(e, "member.set", "{\"name\": \"fe1\", \"state\": \"drain\"}"));
+	json_decref(ok(e, "vip.add", "{\"address\": \"203.0.113.5\"}"));
+	conf = ok(e, "config.get", "{}");
 	text = json_dumps(conf, JSON_INDENT(2));
 	write_file(e->path, text);
 	free(text);
 	json_decref(conf);
-	r = ok(e, REQ("config.reload", "{}"));
+	r = ok(e, "config.reload", "{}");
 	if (!json_is_false(json_object_get(r, "changed"))) {
 		text = json_dumps(r, 0);
 		fail_msg("reload of config.get changed: %s", text);
 	}
 	json_decref(r);
 	/* and the same again from the reloaded state */
-	conf = ok(e, REQ("config.get", "{}"));
+	conf = ok(e, "config.get", "{}");
 	assert_true(lb_core_is_vip(e->core, ip4("203.0.113.5")));
 	assert_int_equal(lb_core_member(e->core, lb_core_member_find(e->core, "fe1"))->conf.state,
 			 LB_ADMIN_DRAIN);
@@ -458,7 +491,7 @@ reload_applies_the_difference(void **state)
 	free(c);
 	free(d);
 
-	r = ok(e, REQ("config.reload", "{}"));
+	r = ok(e, "config.reload", "{}");
 	assert_true(json_is_true(json_object_get(r, "changed")));
 	assert_true(listed(r, "members_added", "fe4"));
 	assert_true(listed(r, "members_removed", "fe2"));
@@ -485,7 +518,7 @@ reload_applies_the_difference(void **state)
 	assert_int_equal(lb_core_service_find(e->core, "smtp"), -ENOENT);
 	assert_false(lb_core_is_vip(e->core, ip4("198.51.100.115")));
 	/* the same file again: nothing */
-	r = ok(e, REQ("config.reload", "{}"));
+	r = ok(e, "config.reload", "{}");
 	assert_true(json_is_false(json_object_get(r, "changed")));
 	json_decref(r);
 }
@@ -499,24 +532,24 @@ broken_reload_changes_nothing(void **state)
 
 	/* not JSON */
 	write_file(e->path, "{\"ports\": [");
-	refused(e, REQ("config.reload", "{}"), LB_CTL_FAILED, "dsrlb.json:1:");
+	refused(e, "config.reload", "{}", LB_API_FAILED, "dsrlb.json:1:");
 	/* decodes, but a service names a member that is gone */
 	t = edit(base, "    {\"name\": \"fe2\", \"address\": \"198.51.100.12\", \"weight\": 50},\n", "");
 	write_file(e->path, t);
 	free(t);
-	refused(e, REQ("config.reload", "{}"), LB_CTL_FAILED,
+	refused(e, "config.reload", "{}", LB_API_FAILED,
 		"services[1].members[1]: no member is named \"fe2\"");
 	/* a new member collides, after other valid changes */
 	t = edit(base, "\"weight\": 50}", "\"weight\": 60}, {\"name\": \"fe5\", \"address\": \"198.51.100.11\"}");
 	write_file(e->path, t);
 	free(t);
-	refused(e, REQ("config.reload", "{}"), LB_CTL_FAILED,
+	refused(e, "config.reload", "{}", LB_API_FAILED,
 		"members[2].address: 198.51.100.11 is also member \"fe1\"");
 	/* a port changed: needs a restart */
 	t = edit(base, "198.51.100.2/24", "198.51.100.3/24");
 	write_file(e->path, t);
 	free(t);
-	refused(e, REQ("config.reload", "{}"), LB_CTL_FAILED,
+	refused(e, "config.reload", "{}", LB_API_FAILED,
 		"dsrlb.json: ports[0].address: changed, and this takes a restart");
 	/* the MTU too: the NIC, its buffers and the kernel interface are
 	 * set up at start */
@@ -524,7 +557,7 @@ broken_reload_changes_nothing(void **state)
 		 "\"gateway\": \"198.51.100.1\", \"mtu\": 9000");
 	write_file(e->path, t);
 	free(t);
-	refused(e, REQ("config.reload", "{}"), LB_CTL_FAILED,
+	refused(e, "config.reload", "{}", LB_API_FAILED,
 		"dsrlb.json: ports[0].mtu: changed, and this takes a restart");
 	/* nothing of it was applied */
 	assert_int_equal(lb_core_seq(e->core), seq);
@@ -538,6 +571,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(member_add_validation, setup, teardown),
+		cmocka_unit_test_setup_teardown(member_add_joins_every_service_or_none, setup, teardown),
 		cmocka_unit_test_setup_teardown(member_set_and_remove, setup, teardown),
 		cmocka_unit_test_setup_teardown(drained_member_goes_after_the_tcp_timeout, setup, teardown),
 		cmocka_unit_test_setup_teardown(service_add_validation, setup, teardown),

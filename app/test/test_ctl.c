@@ -23,13 +23,20 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "lb_core.h"
 #include "lb_ctl.h"
+#include "lb_ctl_api.h"
 #include "test_util.h"
 
 static int calls;          /* member.set */
 static int calls_a;        /* member.set {"name": "a"} */
 static int status_calls;
 static int big_calls;
+static int scan_calls;
+static int costly_calls;
+static int slow_calls;         /* "slow": calls, resumed ones too */
+static int slow_resumed;
+static int slow_needs = 3;     /* calls before it is done */
 
 static json_t *
 set(void *ctx, json_t *params, struct lb_ctl_error *err)
@@ -72,6 +79,45 @@ big(void *ctx, json_t *params, struct lb_ctl_error *err)
 	return r;
 }
 
+/* Work as a walk of params.work positions would charge it. */
+static json_t *
+scan(void *ctx, json_t *params, struct lb_ctl_error *err)
+{
+	(void)ctx;
+	scan_calls++;
+	lb_ctl_charge(err, (uint64_t)json_integer_value(json_object_get(params,
+								     "work")));
+	return json_pack("{s:b}", "done", true);
+}
+
+/* A method of a fixed, large cost. */
+static json_t *
+costly(void *ctx, json_t *params, struct lb_ctl_error *err)
+{
+	(void)ctx;
+	(void)params;
+	(void)err;
+	costly_calls++;
+	return json_pack("{s:b}", "done", true);
+}
+
+/* A method that is done at its slow_needs-th call: until then it
+ * waits where it may (LB_CTL_AGAIN) and answers "done": false where it
+ * may not. */
+static json_t *
+slow(void *ctx, json_t *params, struct lb_ctl_error *err)
+{
+	(void)ctx;
+	(void)params;
+	slow_calls++;
+	slow_resumed += err->resumed;
+	if (slow_calls < slow_needs && err->may_wait) {
+		err->code = LB_CTL_AGAIN;
+		return NULL;
+	}
+	return json_pack("{s:b}", "done", slow_calls >= slow_needs);
+}
+
 static const struct lb_ctl_method methods[] = {
 	{ "member.set", "test",
 	  { { "name", LB_CTL_STRING, true, "" },
@@ -82,6 +128,13 @@ static const struct lb_ctl_method methods[] = {
 	{ "status", "test", { { NULL } }, status },
 	{ "big", "an answer of size bytes",
 	  { { "size", LB_CTL_INTEGER, true, "", 1, 8 << 20 }, { NULL } }, big },
+	{ .name = "scan", .help = "charges work",
+	  .params = { { "work", LB_CTL_INTEGER, true, "", 0, 1 << 30 },
+		      { NULL } },
+	  .handler = scan },
+	{ .name = "costly", .help = "costs half a client's work of a poll",
+	  .handler = costly, .cost = LB_CTL_CLIENT_WORK / 2 },
+	{ .name = "slow", .help = "done at its third call", .handler = slow },
 };
 
 #define N_METHODS (sizeof(methods) / sizeof(methods[0]))
@@ -475,6 +528,117 @@ ctl_batch_and_answer_sizes_are_bounded(void **state)
 	lb_ctl_free(ctl);
 }
 
+/* ---- lib/api's methods (lb_ctl_api.h) ---- */
+
+static const char api_conf[] =
+"{\"ports\": [{\"name\": \"lan0\", \"address\": \"198.51.100.2/24\"}],"
+" \"vips\": [\"198.51.100.100\"],"
+" \"members\": [{\"name\": \"fe1\", \"address\": \"198.51.100.11\"}],"
+" \"services\": [{\"name\": \"smtp\", \"vip\": \"*\", \"protocol\": \"tcp\","
+"  \"port\": 25, \"members\": [\"fe1\"]}]}";
+
+#define API_REQ(m, p) "{\"jsonrpc\":\"2.0\",\"method\":\"" m "\",\"params\":" p ",\"id\":1}"
+
+/* The answer text to req, as the read-write socket sends it (without
+ * its newline), is want. */
+static void
+assert_answer(struct lb_ctl *ctl, const char *req, const char *want)
+{
+	char *out = lb_ctl_handle(ctl, req, strlen(req));
+
+	assert_non_null(out);
+	assert_string_equal(out, want);
+	free(out);
+}
+
+/* lib/api's table served by the dispatcher: its params checked from
+ * the table before a handler runs, its write methods refused on the
+ * read-only socket, help built from it, each lib/api error code
+ * answered with its JSON-RPC code and the handler's message, byte for
+ * byte. */
+static void
+ctl_serves_lib_api_methods(void **state)
+{
+	struct lb_core_params cp = { .qsbr = NULL, .socket_id = -1 };
+	struct lb_ctl_method m[32];
+	struct lb_ctl_params p = { .methods = m, .ctx = NULL };
+	struct lb_conf_error cerr;
+	struct lb_api api = { 0 };
+	struct lb_conf *conf;
+	struct lb_ctl *ctl;
+	json_t *r, *add = NULL, *v;
+	char err[256];
+	size_t i;
+
+	(void)state;
+	assert_true(lb_api_n_methods <= 32);
+	conf = lb_conf_parse(api_conf, "t.json", &cerr);
+	if (conf == NULL)
+		fail_msg("%s", cerr.msg);
+	api.core = lb_core_create(&cp);
+	assert_non_null(api.core);
+	if (lb_core_apply_conf(api.core, conf, NULL, NULL, &cerr) != 0)
+		fail_msg("%s", cerr.msg);
+	lb_conf_free(conf);
+	lb_core_set_started(api.core);
+	p.n_methods = lb_ctl_api_methods(m);
+	assert_int_equal(p.n_methods, lb_api_n_methods);
+	p.ctx = &api;
+	ctl = lb_ctl_create_params(&p, err);
+	assert_non_null(ctl);
+
+	/* params, checked from lib/api's table */
+	assert_answer(ctl, API_REQ("member.add", "{\"address\":\"198.51.100.20\"}"),
+		      "{\"jsonrpc\":\"2.0\",\"error\":{\"code\":-32602,\"message\":\"params.name: required by member.add\"},\"id\":1}");
+	assert_answer(ctl, API_REQ("member.add", "{\"name\":\"fe9\",\"address\":7}"),
+		      "{\"jsonrpc\":\"2.0\",\"error\":{\"code\":-32602,\"message\":\"params.address: expected a string\"},\"id\":1}");
+	assert_answer(ctl, API_REQ("member.add", "{\"name\":\"fe9\",\"address\":\"198.51.100.20\",\"colour\":1}"),
+		      "{\"jsonrpc\":\"2.0\",\"error\":{\"code\":-32602,\"message\":\"params.colour: member.add takes no such parameter\"},\"id\":1}");
+	assert_answer(ctl, API_REQ("member.add", "{\"name\":\"fe9\",\"address\":\"198.51.100.20\",\"weight\":70000}"),
+		      "{\"jsonrpc\":\"2.0\",\"error\":{\"code\":-32602,\"message\":\"params.weight: 70000 is out of range [0, 65535]\"},\"id\":1}");
+	assert_answer(ctl, API_REQ("member.set", "{\"name\":\"fe1\",\"weight\":\"1\"}"),
+		      "{\"jsonrpc\":\"2.0\",\"error\":{\"code\":-32602,\"message\":\"params.weight: expected an integer\"},\"id\":1}");
+	assert_answer(ctl, API_REQ("member.remove", "{\"name\":\"fe1\",\"force\":1}"),
+		      "{\"jsonrpc\":\"2.0\",\"error\":{\"code\":-32602,\"message\":\"params.force: expected a boolean\"},\"id\":1}");
+	assert_answer(ctl, API_REQ("service.add", "{\"name\":\"imap\",\"vip\":\"*\",\"protocol\":\"tcp\",\"port\":true}"),
+		      "{\"jsonrpc\":\"2.0\",\"error\":{\"code\":-32602,\"message\":\"params.port: expected an integer or a string\"},\"id\":1}");
+	assert_answer(ctl, API_REQ("vip.add", "{}"),
+		      "{\"jsonrpc\":\"2.0\",\"error\":{\"code\":-32602,\"message\":\"params.address: required by vip.add\"},\"id\":1}");
+	/* each of lib/api's codes */
+	assert_answer(ctl, API_REQ("member.add", "{\"name\":\"fe9\",\"address\":\"192.0.2.20\"}"),
+		      "{\"jsonrpc\":\"2.0\",\"error\":{\"code\":-32602,\"message\":\"params.address: 192.0.2.20 is not in the subnet of any port: DSR needs members on the balancer's own segment\"},\"id\":1}");
+	assert_answer(ctl, API_REQ("member.set", "{\"name\":\"nope\",\"weight\":1}"),
+		      "{\"jsonrpc\":\"2.0\",\"error\":{\"code\":-32001,\"message\":\"params.name: no member \\\"nope\\\"\"},\"id\":1}");
+	assert_answer(ctl, API_REQ("member.add", "{\"name\":\"fe1\",\"address\":\"198.51.100.20\"}"),
+		      "{\"jsonrpc\":\"2.0\",\"error\":{\"code\":-32002,\"message\":\"params.name: a member named \\\"fe1\\\" exists\"},\"id\":1}");
+	assert_answer(ctl, API_REQ("config.reload", "{}"),
+		      "{\"jsonrpc\":\"2.0\",\"error\":{\"code\":-32003,\"message\":\"started without a configuration file\"},\"id\":1}");
+	assert_answer(ctl, API_REQ("vip.add", "{\"address\":\"203.0.113.0/30\"}"),
+		      "{\"jsonrpc\":\"2.0\",\"result\":{\"added\":4},\"id\":1}");
+	/* the read-only socket: write methods refused, config.get served */
+	r = ask_ro(ctl, API_REQ("member.add", "{\"name\":\"fe9\",\"address\":\"198.51.100.20\"}"));
+	assert_error(r, LB_CTL_DENIED,
+		     "permission denied: member.add needs the read-write control socket");
+	assert_int_equal(lb_core_member_find(api.core, "fe9"), -ENOENT);
+	r = ask_ro(ctl, API_REQ("config.get", "{}"));
+	assert_non_null(json_object_get(json_object_get(r, "result"), "members"));
+	json_decref(r);
+	/* help, from the table */
+	r = ask(ctl, "{\"jsonrpc\":\"2.0\",\"method\":\"help\",\"id\":1}");
+	json_array_foreach(json_object_get(r, "result"), i, v)
+		if (strcmp(json_string_value(json_object_get(v, "method")),
+			   "member.add") == 0)
+			add = v;
+	assert_non_null(add);
+	assert_true(json_is_false(json_object_get(add, "read_only")));
+	v = json_array_get(json_object_get(add, "params"), 2);
+	assert_string_equal(json_string_value(json_object_get(v, "name")), "weight");
+	assert_int_equal(json_integer_value(json_object_get(v, "max")), 65535);
+	json_decref(r);
+	lb_ctl_free(ctl);
+	lb_core_free(api.core);
+}
+
 /* ---- real sockets ---- */
 
 static char scratch[64];
@@ -860,9 +1024,167 @@ ctl_one_client_cannot_take_a_whole_poll(void **state)
 	lb_ctl_free(ctl);
 }
 
+/* Work, not only requests, is budgeted: a call charging a client's
+ * whole share of a poll is answered, and that client's next one waits
+ * for the next poll, while another client is served in this one; a
+ * method's own cost counts the same way; the poll stops once all
+ * clients' work reaches LB_CTL_PASS_WORK, the rest served in the next
+ * one; a batch stops running its requests past a client's share. */
+static void
+ctl_work_is_budgeted_per_client_and_per_poll(void **state)
+{
+	static const char heavy_req[] =
+		"{\"jsonrpc\":\"2.0\",\"method\":\"scan\",\"params\":{\"work\":262144},\"id\":1}\n";
+	static const char costly_req[] =
+		"{\"jsonrpc\":\"2.0\",\"method\":\"costly\",\"id\":1}\n";
+	struct lb_ctl *ctl = server("work.sock", NULL);
+	int heavy = client("work.sock"), admin = client("work.sock");
+	int many[8], i, fit;
+	struct lb_ctl_stats st;
+	char line[512];
+	uint64_t w;
+	json_t *r;
+
+	(void)state;
+	assert_int_equal(LB_CTL_CLIENT_WORK, 262144);
+	lb_ctl_poll(ctl, 1);
+	for (i = 0; i < 3; i++)
+		send_text(heavy, heavy_req);
+	send_text(admin, status_req);
+	scan_calls = status_calls = 0;
+	assert_int_equal(lb_ctl_poll(ctl, 2), 2);
+	assert_int_equal(scan_calls, 1);
+	assert_int_equal(status_calls, 1);
+	read_line(admin, line, sizeof(line));
+	assert_string_equal(line, "{\"jsonrpc\":\"2.0\",\"result\":{\"active\":true},\"id\":1}\n");
+	assert_int_equal(count_lines(heavy), 1);
+	assert_true(lb_ctl_pending(ctl));
+	/* one a poll, the admin served beside it each time */
+	send_text(admin, status_req);
+	assert_int_equal(lb_ctl_poll(ctl, 3), 2);
+	assert_int_equal(scan_calls, 2);
+	read_line(admin, line, sizeof(line));
+	assert_int_equal(lb_ctl_poll(ctl, 4), 1);
+	assert_int_equal(scan_calls, 3);
+	assert_int_equal(count_lines(heavy), 2);
+	assert_false(lb_ctl_pending(ctl));
+	lb_ctl_stats_get(ctl, &st);
+	assert_true(st.work >= 3 * (uint64_t)LB_CTL_CLIENT_WORK);
+
+	/* a method's cost: half a client's share, two a poll */
+	for (i = 0; i < 5; i++)
+		send_text(heavy, costly_req);
+	costly_calls = 0;
+	lb_ctl_poll(ctl, 5);
+	assert_int_equal(costly_calls, 2);
+	lb_ctl_poll(ctl, 6);
+	assert_int_equal(costly_calls, 4);
+	lb_ctl_poll(ctl, 7);
+	assert_int_equal(costly_calls, 5);
+	assert_int_equal(count_lines(heavy), 5);
+
+	/* the poll's share: as many heavy clients as fit in
+	 * LB_CTL_PASS_WORK, the others in the next poll */
+	for (w = 0, fit = 0; w < LB_CTL_PASS_WORK; fit++)
+		w += LB_CTL_CLIENT_WORK + LB_CTL_CALL_WORK;
+	assert_true(fit < 8);
+	for (i = 0; i < 8; i++)
+		many[i] = client("work.sock");
+	lb_ctl_poll(ctl, 8);
+	for (i = 0; i < 8; i++)
+		send_text(many[i], heavy_req);
+	scan_calls = 0;
+	lb_ctl_poll(ctl, 9);
+	assert_int_equal(scan_calls, fit);
+	while (scan_calls < 8) {
+		int before = scan_calls;
+
+		assert_true(has_work(ctl));
+		lb_ctl_poll(ctl, 10);
+		assert_true(scan_calls > before);
+	}
+	for (i = 0; i < 8; i++) {
+		assert_int_equal(count_lines(many[i]), 1);
+		close(many[i]);
+	}
+	close(heavy);
+	close(admin);
+	lb_ctl_free(ctl);
+
+	/* a batch: its first request runs, the ones past the share not */
+	ctl = dispatcher();
+	scan_calls = 0;
+	r = ask(ctl, "[{\"jsonrpc\":\"2.0\",\"method\":\"scan\",\"params\":{\"work\":262144},\"id\":1},"
+		"{\"jsonrpc\":\"2.0\",\"method\":\"scan\",\"params\":{\"work\":1},\"id\":2},"
+		"{\"jsonrpc\":\"2.0\",\"method\":\"status\",\"id\":3}]");
+	assert_int_equal(scan_calls, 1);
+	assert_int_equal(json_array_size(r), 3);
+	assert_non_null(json_object_get(json_array_get(r, 0), "result"));
+	assert_error(json_incref(json_array_get(r, 1)), LB_CTL_INTERNAL_ERROR,
+		     "not run: this batch already did the work a client is given at once: send it again");
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(r, 2), "id")), 3);
+	json_decref(r);
+	lb_ctl_free(ctl);
+}
+
 /* A client that hangs up leaves its slot in the poll that sees it,
  * with at most its share of that poll run (what it sent beyond is
  * not); one that only shuts down its sending side gets every answer. */
+static void
+ctl_waiting_request_answered_later_in_order(void **state)
+{
+	static const char slow_req[] =
+		"{\"jsonrpc\":\"2.0\",\"method\":\"slow\",\"id\":7}\n";
+	struct lb_ctl *ctl = server("wait.sock", NULL);
+	int c = client("wait.sock"), admin = client("wait.sock");
+	char line[512];
+	json_t *r;
+
+	(void)state;
+	lb_ctl_poll(ctl, 1);
+	/* the slow request, then a status on the same connection */
+	send_text(c, slow_req);
+	send_text(c, status_req);
+	send_text(admin, status_req);
+	slow_calls = slow_resumed = status_calls = 0;
+	lb_ctl_poll(ctl, 2);
+	/* not done: no answer, the status behind it waits, the other
+	 * client is served, and the server says it has more to do */
+	assert_int_equal(slow_calls, 1);
+	assert_int_equal(status_calls, 1);
+	assert_int_equal(count_lines(c), 0);
+	read_line(admin, line, sizeof(line));
+	assert_true(lb_ctl_pending(ctl));
+	lb_ctl_poll(ctl, 3);
+	assert_int_equal(slow_calls, 2);
+	assert_int_equal(count_lines(c), 0);
+	lb_ctl_poll(ctl, 4);
+	/* done at the third call, resumed twice; then the status */
+	assert_int_equal(slow_calls, 3);
+	assert_int_equal(slow_resumed, 2);
+	read_line(c, line, sizeof(line));
+	assert_string_equal(line, "{\"jsonrpc\":\"2.0\",\"result\":{\"done\":true},\"id\":7}\n");
+	read_line(c, line, sizeof(line));
+	assert_string_equal(line, "{\"jsonrpc\":\"2.0\",\"result\":{\"active\":true},\"id\":1}\n");
+	assert_int_equal(status_calls, 2);
+	assert_false(lb_ctl_pending(ctl));
+	close(c);
+	close(admin);
+	lb_ctl_free(ctl);
+
+	/* in a batch, or through lb_ctl_handle(), it may not wait: it
+	 * answers at once */
+	ctl = dispatcher();
+	slow_calls = slow_resumed = 0;
+	r = ask(ctl, "[{\"jsonrpc\":\"2.0\",\"method\":\"slow\",\"id\":1}]");
+	assert_int_equal(slow_calls, 1);
+	assert_int_equal(slow_resumed, 0);
+	assert_true(json_is_false(json_object_get(json_object_get(
+		json_array_get(r, 0), "result"), "done")));
+	json_decref(r);
+	lb_ctl_free(ctl);
+}
+
 static void
 ctl_hang_up_and_half_close(void **state)
 {
@@ -973,6 +1295,57 @@ ctl_full_table_evicts_the_longest_inactive(void **state)
 		close(fds[i]);
 	for (i = 0; i < 10; i++)
 		close(extra[i]);
+	close(admin);
+	lb_ctl_free(ctl);
+}
+
+/* With every slot taken, the client closed to admit a new one may have
+ * events of its own in the same epoll batch as the new connection (here
+ * it hangs up just after the newcomer connects): none of them is
+ * applied to the newcomer that takes its slot. The newcomer's request
+ * is answered and it stays connected; the one that hung up is the one
+ * that goes, not a live client. */
+static void
+ctl_eviction_leaves_no_stale_event_to_the_newcomer(void **state)
+{
+	struct lb_ctl *ctl = server("stale.sock", NULL);
+	int fds[LB_CTL_MAX_CLIENTS], admin, i;
+	struct lb_ctl_stats st;
+	char line[512];
+
+	(void)state;
+	/* idle clients, client 0 the oldest: the first to go */
+	for (i = 0; i < LB_CTL_MAX_CLIENTS; i++) {
+		fds[i] = client("stale.sock");
+		lb_ctl_poll(ctl, 1000 + (uint64_t)i);
+	}
+	lb_ctl_poll(ctl, 2000);
+	/* the new connection is ready, then client 0 hangs up: one
+	 * batch */
+	admin = client("stale.sock");
+	send_text(admin, status_req);
+	close(fds[0]);
+	status_calls = 0;
+	lb_ctl_poll(ctl, 3000);
+	assert_int_equal(status_calls, 1);
+	read_line(admin, line, sizeof(line));
+	assert_string_equal(line, "{\"jsonrpc\":\"2.0\",\"result\":{\"active\":true},\"id\":1}\n");
+	lb_ctl_stats_get(ctl, &st);
+	assert_int_equal(st.evicted, 1);
+	assert_int_equal(st.clients, LB_CTL_MAX_CLIENTS);
+	/* every other client is still there */
+	for (i = 1; i < LB_CTL_MAX_CLIENTS; i++) {
+		assert_int_equal(count_lines(fds[i]), 0);
+		assert_false(closed_by_server(fds[i]));
+	}
+	/* and so is the newcomer, served again */
+	send_text(admin, status_req);
+	lb_ctl_poll(ctl, 3001);
+	read_line(admin, line, sizeof(line));
+	assert_non_null(strstr(line, "\"result\""));
+	assert_false(closed_by_server(admin));
+	for (i = 1; i < LB_CTL_MAX_CLIENTS; i++)
+		close(fds[i]);
 	close(admin);
 	lb_ctl_free(ctl);
 }
@@ -1244,14 +1617,18 @@ main(void)
 		cmocka_unit_test(ctl_read_only_role_refuses_write_methods),
 		cmocka_unit_test(ctl_notifications_and_batches),
 		cmocka_unit_test(ctl_batch_and_answer_sizes_are_bounded),
+		cmocka_unit_test(ctl_serves_lib_api_methods),
 		cmocka_unit_test(ctl_socket_mode_group_and_directory),
 		cmocka_unit_test(ctl_socket_long_path),
 		cmocka_unit_test(ctl_read_only_socket),
 		cmocka_unit_test(ctl_poll_bounded_for_a_streaming_client),
 		cmocka_unit_test(ctl_one_client_cannot_take_a_whole_poll),
+		cmocka_unit_test(ctl_work_is_budgeted_per_client_and_per_poll),
+		cmocka_unit_test(ctl_waiting_request_answered_later_in_order),
 		cmocka_unit_test(ctl_hang_up_and_half_close),
 		cmocka_unit_test(ctl_full_table_evicts_the_longest_inactive),
 		cmocka_unit_test(ctl_full_table_evicts_who_does_not_read),
+		cmocka_unit_test(ctl_eviction_leaves_no_stale_event_to_the_newcomer),
 		cmocka_unit_test(ctl_all_clients_held_memory_bounded),
 		cmocka_unit_test(ctl_unread_answers_are_bounded),
 		cmocka_unit_test(ctl_stalled_idle_and_oversized_clients),

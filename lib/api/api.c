@@ -4,6 +4,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,30 +20,42 @@ RTE_LOG_REGISTER(lb_api_logtype, dsrlb.api, INFO);
 	rte_log(RTE_LOG_ ## level, lb_api_logtype, "control: " fmt "\n", \
 		##__VA_ARGS__)
 
-/* A core error as a JSON-RPC error: its message already names the
+json_t *
+lb_api_fail(struct lb_api_error *err, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	err->code = code;
+	va_start(ap, fmt);
+	vsnprintf(err->message, sizeof(err->message), fmt, ap);
+	va_end(ap);
+	return NULL;
+}
+
+/* A core error as a method's error: its message already names the
  * param. */
 static json_t *
-core_fail(struct lb_ctl_error *err, int rc, const struct lb_conf_error *cerr)
+core_fail(struct lb_api_error *err, int rc, const struct lb_conf_error *cerr)
 {
 	int code;
 
 	switch (rc) {
 	case -EEXIST:
 	case -EBUSY:
-		code = LB_CTL_CONFLICT;
+		code = LB_API_CONFLICT;
 		break;
 	case -ENOENT:
-		code = LB_CTL_NOT_FOUND;
+		code = LB_API_NOT_FOUND;
 		break;
 	case -EINVAL:
 	case -ERANGE:
-		code = LB_CTL_INVALID_PARAMS;
+		code = LB_API_INVALID_PARAMS;
 		break;
 	default:
-		code = LB_CTL_FAILED;
+		code = LB_API_FAILED;
 		break;
 	}
-	return lb_ctl_fail(err, code, "%s", cerr->msg[0] != '\0' ? cerr->msg :
+	return lb_api_fail(err, code, "%s", cerr->msg[0] != '\0' ? cerr->msg :
 			   strerror(-rc));
 }
 
@@ -53,13 +66,13 @@ str_param(json_t *params, const char *key)
 }
 
 static int
-member_slot(struct lb_api *api, json_t *params, struct lb_ctl_error *err)
+member_slot(struct lb_api *api, json_t *params, struct lb_api_error *err)
 {
 	const char *name = str_param(params, "name");
 	int slot = lb_core_member_find(api->core, name);
 
 	if (slot < 0)
-		lb_ctl_fail(err, LB_CTL_NOT_FOUND,
+		lb_api_fail(err, LB_API_NOT_FOUND,
 			    "params.name: no member \"%s\"", name);
 	return slot;
 }
@@ -97,9 +110,9 @@ member_view(const struct lb_api *api, unsigned int slot)
 }
 
 static json_t *
-api_member_set(void *ctx, json_t *params, struct lb_ctl_error *err)
+api_member_set(struct lb_api *api, json_t *params,
+	       struct lb_api_error *err)
 {
-	struct lb_api *api = ctx;
 	json_t *w = json_object_get(params, "weight");
 	const char *state = str_param(params, "state");
 	json_int_t weight = w != NULL ? json_integer_value(w) : -1;
@@ -109,21 +122,21 @@ api_member_set(void *ctx, json_t *params, struct lb_ctl_error *err)
 	if (slot < 0)
 		return NULL;
 	if (w != NULL && (weight < 0 || weight > 65535))
-		return lb_ctl_fail(err, LB_CTL_INVALID_PARAMS,
+		return lb_api_fail(err, LB_API_INVALID_PARAMS,
 				   "params.weight: %lld is out of range [0, 65535]",
 				   (long long)weight);
 	if (state != NULL) {
 		st = lb_conf_enum(lb_admin_names, LB_ADMIN_STATE_MAX, state);
 		if (st < 0)
-			return lb_ctl_fail(err, LB_CTL_INVALID_PARAMS,
+			return lb_api_fail(err, LB_API_INVALID_PARAMS,
 					   "params.state: \"%s\" is not one of: up, drain, disabled",
 					   state);
 	}
 	if (w == NULL && state == NULL)
-		return lb_ctl_fail(err, LB_CTL_INVALID_PARAMS,
+		return lb_api_fail(err, LB_API_INVALID_PARAMS,
 				   "params: give \"weight\", \"state\" or both");
 	if (lb_core_member(api->core, (unsigned int)slot)->removing)
-		return lb_ctl_fail(err, LB_CTL_CONFLICT,
+		return lb_api_fail(err, LB_API_CONFLICT,
 				   "params.name: member \"%s\" is being removed",
 				   str_param(params, "name"));
 	/* both checked above: neither call can fail half-way */
@@ -143,9 +156,9 @@ api_member_set(void *ctx, json_t *params, struct lb_ctl_error *err)
 }
 
 static json_t *
-api_member_add(void *ctx, json_t *params, struct lb_ctl_error *err)
+api_member_add(struct lb_api *api, json_t *params,
+	       struct lb_api_error *err)
 {
-	struct lb_api *api = ctx;
 	json_t *services = json_object_get(params, "services");
 	json_t *obj = json_copy(params);
 	struct lb_conf_error cerr = { .msg = "" };
@@ -156,33 +169,33 @@ api_member_add(void *ctx, json_t *params, struct lb_ctl_error *err)
 	int rc, slot;
 
 	if (obj == NULL)
-		return lb_ctl_fail(err, LB_CTL_INTERNAL_ERROR, "out of memory");
+		return lb_api_fail(err, LB_API_INTERNAL, "out of memory");
 	json_object_del(obj, "services");
 	rc = lb_conf_decode_member(obj, "params", &m, &cerr);
 	json_decref(obj);
 	if (rc != 0)
-		return lb_ctl_fail(err, LB_CTL_INVALID_PARAMS, "%s", cerr.msg);
+		return lb_api_fail(err, LB_API_INVALID_PARAMS, "%s", cerr.msg);
 	/* the services to join must exist and list their members: check
 	 * all before adding anything */
 	if (json_array_size(services) > LB_MAX_SERVICES)
-		return lb_ctl_fail(err, LB_CTL_INVALID_PARAMS,
+		return lb_api_fail(err, LB_API_INVALID_PARAMS,
 				   "params.services: more than %d services",
 				   LB_MAX_SERVICES);
 	json_array_foreach(services, i, v) {
 		const struct lb_core_service *cs;
 
 		if (!json_is_string(v))
-			return lb_ctl_fail(err, LB_CTL_INVALID_PARAMS,
+			return lb_api_fail(err, LB_API_INVALID_PARAMS,
 					   "params.services[%zu]: expected a service name",
 					   i);
 		svc[i] = lb_core_service_find(api->core, json_string_value(v));
 		if (svc[i] < 0)
-			return lb_ctl_fail(err, LB_CTL_NOT_FOUND,
+			return lb_api_fail(err, LB_API_NOT_FOUND,
 					   "params.services[%zu]: no service \"%s\"",
 					   i, json_string_value(v));
 		cs = lb_core_service(api->core, (unsigned int)svc[i]);
 		if (cs->all_members)
-			return lb_ctl_fail(err, LB_CTL_INVALID_PARAMS,
+			return lb_api_fail(err, LB_API_INVALID_PARAMS,
 					   "params.services[%zu]: service \"%s\" takes every member already",
 					   i, json_string_value(v));
 		if (cs->conf.check.type != LB_CHECK_NONE &&
@@ -190,16 +203,28 @@ api_member_add(void *ctx, json_t *params, struct lb_ctl_error *err)
 		    !lb_conf_in_subnet(m.addr,
 				       lb_core_port(api->core, 0)->conf.addr,
 				       lb_core_port(api->core, 0)->conf.prefix))
-			return lb_ctl_fail(err, LB_CTL_INVALID_PARAMS,
+			return lb_api_fail(err, LB_API_INVALID_PARAMS,
 					   "params.services[%zu]: service \"%s\" is checked from the exception interface of ports[0], which cannot reach the member",
 					   i, json_string_value(v));
 	}
 	slot = lb_core_member_create(api->core, &m, "params", &cerr);
 	if (slot < 0)
 		return core_fail(err, slot, &cerr);
-	json_array_foreach(services, i, v)
-		lb_core_service_bind(api->core, (unsigned int)svc[i],
-				     (unsigned int)slot);
+	/* the core has the last word on each join: one it refuses all the
+	 * same takes the member out again before anything is published,
+	 * so the request changes nothing */
+	json_array_foreach(services, i, v) {
+		rc = lb_core_service_bind(api->core, (unsigned int)svc[i],
+					  (unsigned int)slot);
+		if (rc != 0) {
+			lb_core_member_remove(api->core, (unsigned int)slot);
+			return lb_api_fail(err, rc == -EINVAL ?
+					   LB_API_INVALID_PARAMS : LB_API_FAILED,
+					   "params.services[%zu]: service \"%s\" refused the member: %s",
+					   i, json_string_value(v),
+					   strerror(-rc));
+		}
+	}
 	API_LOG(NOTICE, "member %s added", m.name);
 	return member_view(api, (unsigned int)slot);
 }
@@ -211,9 +236,9 @@ member_flows(const struct lb_api *api, unsigned int slot)
 }
 
 static json_t *
-api_member_remove(void *ctx, json_t *params, struct lb_ctl_error *err)
+api_member_remove(struct lb_api *api, json_t *params,
+		  struct lb_api_error *err)
 {
-	struct lb_api *api = ctx;
 	bool force = json_is_true(json_object_get(params, "force"));
 	const char *name = str_param(params, "name");
 	uint64_t flows;
@@ -288,16 +313,16 @@ service_json(const struct lb_core *core, unsigned int slot)
 }
 
 static json_t *
-api_service_add(void *ctx, json_t *params, struct lb_ctl_error *err)
+api_service_add(struct lb_api *api, json_t *params,
+		struct lb_api_error *err)
 {
-	struct lb_api *api = ctx;
 	struct lb_conf_error cerr = { .msg = "" };
 	struct lb_conf_service s;
 	int slot;
 
 	if (lb_conf_decode_service(params, "params", api->checks_possible, &s,
 				   &cerr) != 0)
-		return lb_ctl_fail(err, LB_CTL_INVALID_PARAMS, "%s", cerr.msg);
+		return lb_api_fail(err, LB_API_INVALID_PARAMS, "%s", cerr.msg);
 	slot = lb_core_service_create(api->core, &s, "params", &cerr);
 	lb_conf_service_clear(&s);
 	if (slot < 0)
@@ -307,14 +332,14 @@ api_service_add(void *ctx, json_t *params, struct lb_ctl_error *err)
 }
 
 static json_t *
-api_service_remove(void *ctx, json_t *params, struct lb_ctl_error *err)
+api_service_remove(struct lb_api *api, json_t *params,
+		   struct lb_api_error *err)
 {
-	struct lb_api *api = ctx;
 	const char *name = str_param(params, "name");
 	int slot = lb_core_service_find(api->core, name);
 
 	if (slot < 0)
-		return lb_ctl_fail(err, LB_CTL_NOT_FOUND,
+		return lb_api_fail(err, LB_API_NOT_FOUND,
 				   "params.name: no service \"%s\"", name);
 	lb_core_service_remove(api->core, (unsigned int)slot);
 	API_LOG(NOTICE, "service %s removed", name);
@@ -324,9 +349,9 @@ api_service_remove(void *ctx, json_t *params, struct lb_ctl_error *err)
 /* ---- VIPs ---- */
 
 static json_t *
-api_vip(void *ctx, json_t *params, struct lb_ctl_error *err, bool add)
+api_vip(struct lb_api *api, json_t *params, struct lb_api_error *err,
+	bool add)
 {
-	struct lb_api *api = ctx;
 	struct lb_conf_error cerr = { .msg = "" };
 	const char *text = str_param(params, "address");
 	uint32_t addr;
@@ -335,11 +360,11 @@ api_vip(void *ctx, json_t *params, struct lb_ctl_error *err, bool add)
 
 	rc = lb_conf_parse_cidr(text, 24, &addr, &prefix);
 	if (rc == -ERANGE)
-		return lb_ctl_fail(err, LB_CTL_INVALID_PARAMS,
+		return lb_api_fail(err, LB_API_INVALID_PARAMS,
 				   "params.address: \"%s\": subnet masks must be /24 to /32",
 				   text);
 	if (rc != 0)
-		return lb_ctl_fail(err, LB_CTL_INVALID_PARAMS,
+		return lb_api_fail(err, LB_API_INVALID_PARAMS,
 				   "params.address: \"%s\" is not an IPv4 address or subnet",
 				   text);
 	rc = add ? lb_core_vip_add(api->core, addr, prefix, "params", &cerr) :
@@ -352,30 +377,31 @@ api_vip(void *ctx, json_t *params, struct lb_ctl_error *err, bool add)
 }
 
 static json_t *
-api_vip_add(void *ctx, json_t *params, struct lb_ctl_error *err)
+api_vip_add(struct lb_api *api, json_t *params,
+	    struct lb_api_error *err)
 {
-	return api_vip(ctx, params, err, true);
+	return api_vip(api, params, err, true);
 }
 
 static json_t *
-api_vip_remove(void *ctx, json_t *params, struct lb_ctl_error *err)
+api_vip_remove(struct lb_api *api, json_t *params,
+	       struct lb_api_error *err)
 {
-	return api_vip(ctx, params, err, false);
+	return api_vip(api, params, err, false);
 }
 
 /* ---- configuration ---- */
 
 static json_t *
-api_config_get(void *ctx, json_t *params __rte_unused,
-	       struct lb_ctl_error *err)
+api_config_get(struct lb_api *api, json_t *params __rte_unused,
+	       struct lb_api_error *err)
 {
-	struct lb_api *api = ctx;
 	struct lb_conf *conf = lb_core_to_conf(api->core);
 	json_t *o = conf != NULL ? lb_conf_encode(conf) : NULL;
 
 	lb_conf_free(conf);
 	if (o == NULL)
-		return lb_ctl_fail(err, LB_CTL_INTERNAL_ERROR, "out of memory");
+		return lb_api_fail(err, LB_API_INTERNAL, "out of memory");
 	return o;
 }
 
@@ -462,74 +488,74 @@ lb_api_reload(struct lb_api *api, struct lb_conf_error *err)
 }
 
 static json_t *
-api_config_reload(void *ctx, json_t *params __rte_unused,
-		  struct lb_ctl_error *err)
+api_config_reload(struct lb_api *api, json_t *params __rte_unused,
+		  struct lb_api_error *err)
 {
 	struct lb_conf_error cerr;
-	json_t *r = lb_api_reload(ctx, &cerr);
+	json_t *r = lb_api_reload(api, &cerr);
 
 	if (r == NULL)
-		return lb_ctl_fail(err, LB_CTL_FAILED, "%s", cerr.msg);
+		return lb_api_fail(err, LB_API_FAILED, "%s", cerr.msg);
 	return r;
 }
 
 #define P(n, t, r, h) { .name = (n), .type = (t), .required = (r), .help = (h) }
 
-const struct lb_ctl_method lb_api_methods[] = {
+const struct lb_api_method lb_api_methods[] = {
 	{ .name = "member.set", .help = "set a member's weight and/or state",
-	  .flags = LB_CTL_WRITE,
-	  .params = { P("name", LB_CTL_STRING, true, "member name"),
-		      { .name = "weight", .type = LB_CTL_INTEGER,
+	  .write = true,
+	  .params = { P("name", LB_API_STRING, true, "member name"),
+		      { .name = "weight", .type = LB_API_INTEGER,
 			.help = "0-65535 (0: no new flows)", .min = 0, .max = 65535 },
-		      P("state", LB_CTL_STRING, false, "up, drain or disabled") },
+		      P("state", LB_API_STRING, false, "up, drain or disabled") },
 	  .handler = api_member_set },
 	{ .name = "member.add", .help = "add a member (a real server); it takes traffic once resolved and checked",
-	  .flags = LB_CTL_WRITE,
-	  .params = { P("name", LB_CTL_STRING, true, "member name"),
-		      P("address", LB_CTL_STRING, true, "IPv4 address on a port's subnet"),
-		      { .name = "weight", .type = LB_CTL_INTEGER,
+	  .write = true,
+	  .params = { P("name", LB_API_STRING, true, "member name"),
+		      P("address", LB_API_STRING, true, "IPv4 address on a port's subnet"),
+		      { .name = "weight", .type = LB_API_INTEGER,
 			.help = "0-65535, default 100", .min = 0, .max = 65535 },
-		      P("mac", LB_CTL_STRING, false, "static MAC (never resolved)"),
-		      P("source_ports", LB_CTL_INT_OR_STRING, false, "\"lo-hi\": VIP ports it owns"),
-		      P("state", LB_CTL_STRING, false, "up, drain or disabled"),
-		      P("services", LB_CTL_ARRAY, false, "services listing members to join") },
+		      P("mac", LB_API_STRING, false, "static MAC (never resolved)"),
+		      P("source_ports", LB_API_INT_OR_STRING, false, "\"lo-hi\": VIP ports it owns"),
+		      P("state", LB_API_STRING, false, "up, drain or disabled"),
+		      P("services", LB_API_ARRAY, false, "services listing members to join") },
 	  .handler = api_member_add },
 	{ .name = "member.remove", .help = "remove a member: with drain (default), or now with force",
-	  .flags = LB_CTL_WRITE,
-	  .params = { P("name", LB_CTL_STRING, true, "member name"),
-		      P("force", LB_CTL_BOOLEAN, false, "true: remove now, its flows move") },
+	  .write = true,
+	  .params = { P("name", LB_API_STRING, true, "member name"),
+		      P("force", LB_API_BOOLEAN, false, "true: remove now, its flows move") },
 	  .handler = api_member_remove },
 	{ .name = "service.add", .help = "add a service: params as one entry of \"services\" in the file",
-	  .flags = LB_CTL_WRITE,
-	  .params = { P("name", LB_CTL_STRING, true, "service name"),
-		      P("vip", LB_CTL_STRING, true, "a VIP or \"*\""),
-		      P("protocol", LB_CTL_STRING, true, "tcp or udp"),
-		      P("port", LB_CTL_INT_OR_STRING, true, "port, \"lo-hi\" or \"any\""),
-		      P("scheduler", LB_CTL_STRING, false, "maglev, wrr, sh or wlc"),
-		      P("persistence", LB_CTL_INTEGER, false, "seconds, 0 off"),
-		      P("persistence_netmask", LB_CTL_STRING, false, "client netmask"),
-		      P("stateless", LB_CTL_BOOLEAN, false, "UDP without flow entries"),
-		      P("hash_fields", LB_CTL_ARRAY, false, "stateless hash fields"),
-		      P("table_size", LB_CTL_INTEGER, false, "Maglev table size (prime)"),
-		      P("members", LB_CTL_ARRAY, false, "member names (default: all)"),
-		      P("check", LB_CTL_OBJECT, false, "health check") },
+	  .write = true,
+	  .params = { P("name", LB_API_STRING, true, "service name"),
+		      P("vip", LB_API_STRING, true, "a VIP or \"*\""),
+		      P("protocol", LB_API_STRING, true, "tcp or udp"),
+		      P("port", LB_API_INT_OR_STRING, true, "port, \"lo-hi\" or \"any\""),
+		      P("scheduler", LB_API_STRING, false, "maglev, wrr, sh or wlc"),
+		      P("persistence", LB_API_INTEGER, false, "seconds, 0 off"),
+		      P("persistence_netmask", LB_API_STRING, false, "client netmask"),
+		      P("stateless", LB_API_BOOLEAN, false, "UDP without flow entries"),
+		      P("hash_fields", LB_API_ARRAY, false, "stateless hash fields"),
+		      P("table_size", LB_API_INTEGER, false, "Maglev table size (prime)"),
+		      P("members", LB_API_ARRAY, false, "member names (default: all)"),
+		      P("check", LB_API_OBJECT, false, "health check") },
 	  .handler = api_service_add },
 	{ .name = "service.remove", .help = "remove a service; its flows end",
-	  .flags = LB_CTL_WRITE,
-	  .params = { P("name", LB_CTL_STRING, true, "service name") },
+	  .write = true,
+	  .params = { P("name", LB_API_STRING, true, "service name") },
 	  .handler = api_service_remove },
 	{ .name = "vip.add", .help = "add a VIP or a subnet of VIPs (/24 to /32)",
-	  .flags = LB_CTL_WRITE,
-	  .params = { P("address", LB_CTL_STRING, true, "a.b.c.d or a.b.c.d/len") },
+	  .write = true,
+	  .params = { P("address", LB_API_STRING, true, "a.b.c.d or a.b.c.d/len") },
 	  .handler = api_vip_add },
 	{ .name = "vip.remove", .help = "remove a VIP or a subnet of VIPs no service names",
-	  .flags = LB_CTL_WRITE,
-	  .params = { P("address", LB_CTL_STRING, true, "a.b.c.d or a.b.c.d/len") },
+	  .write = true,
+	  .params = { P("address", LB_API_STRING, true, "a.b.c.d or a.b.c.d/len") },
 	  .handler = api_vip_remove },
 	{ .name = "config.get", .help = "the running state in the configuration file's format",
 	  .handler = api_config_get },
 	{ .name = "config.reload", .help = "re-read the configuration file and apply the difference, all or nothing",
-	  .flags = LB_CTL_WRITE, .handler = api_config_reload },
+	  .write = true, .handler = api_config_reload },
 };
 
 const unsigned int lb_api_n_methods = RTE_DIM(lb_api_methods);

@@ -10,13 +10,14 @@
  * JSON-RPC 2.0 over Unix stream sockets, one request per line: a
  * hostile boundary.
  *
- * Methods register in a table {name, help, params, handler, flags}; the
- * dispatcher validates a request's params against the method's list
- * (names, types, integer ranges, required) before the handler runs (OVS
- * unixctl's habit): unknown, missing, mistyped and out-of-range params
- * are refused with a message naming the param, and handlers only see
- * well-formed ones. A number too large for JSON decoding (2^63, 1e400)
- * inside "params" is refused as invalid params naming it too.
+ * Methods register in a table {name, help, params, handler, flags,
+ * cost}; the dispatcher validates a request's params against the
+ * method's list (names, types, integer ranges, required) before the
+ * handler runs (OVS unixctl's habit): unknown, missing, mistyped and
+ * out-of-range params are refused with a message naming the param, and
+ * handlers only see well-formed ones. A number too large for JSON
+ * decoding (2^63, 1e400) inside "params" is refused as invalid params
+ * naming it too.
  *
  * Two sockets: the read-write one, and optionally a read-only one where
  * methods flagged LB_CTL_WRITE are refused (LB_CTL_DENIED), so
@@ -32,6 +33,18 @@
  *   most LB_CTL_CLIENT_REQUESTS of one client, serving clients in turn
  *   (a batch counts as its requests); what is left waits for the next
  *   call (lb_ctl_pending());
+ * - and work, not only requests, is budgeted: a call costs its
+ *   method's cost (lb_ctl_method.cost; LB_CTL_CALL_WORK if it names
+ *   none) plus what its handler charges for work that depends on the
+ *   request (lb_ctl_charge(): positions walked, tables built). A client
+ *   is served until its work in the poll reaches LB_CTL_CLIENT_WORK,
+ *   and the poll until all of it reaches LB_CTL_PASS_WORK; the rest
+ *   waits for the next call. So one client's expensive requests take
+ *   one at a time from a poll, and the other clients are served in it.
+ *   A call is charged after it ran: a handler whose work depends on the
+ *   request bounds it per call (in pages), to about LB_CTL_CLIENT_WORK.
+ *   A batch stops running its requests once their work reaches
+ *   LB_CTL_CLIENT_WORK (the others are answered "not run");
  * - while a client's unsent answers exceed LB_CTL_MAX_OUTPUT, its
  *   requests are not read (back-pressure); it is dropped if that lasts
  *   LB_CTL_STALL_MS. An answer larger than LB_CTL_MAX_ANSWER is replaced
@@ -49,14 +62,17 @@
  *   it; what it sent beyond is not run (one that only shuts down its
  *   sending side gets every answer, in turn);
  * - a connection is never refused: with every slot taken, a client is
- *   closed to admit the new one: first one not reading its answers
+ *   closed to admit the new one: first one leaving anyway (hung up,
+ *   closing) or over its output cap, then one not reading its answers
  *   for a second (whatever else it sends) or stalled on half a request,
  *   then one idle that never asked anything, then one whose answers are
  *   in flight, then one idle that did, last one with a request ready;
  *   the one that read or made progress longest ago among them. Idle or abusive
  *   clients cannot lock an administrator out, nor evict a client that
  *   asks and reads while they are there. At most LB_CTL_PASS_ACCEPTS
- *   connections are accepted per poll, and a new one is read at once.
+ *   connections are accepted per poll, after the poll's events are
+ *   applied (a slot given to a new client gets none of the events of
+ *   the one it held), and a new one is read at once.
  */
 
 #include <stdbool.h>
@@ -77,6 +93,11 @@
 #define LB_CTL_TIGHT_ANSWER (16u << 10) /**< the largest answer past LB_CTL_MAX_HELD */
 #define LB_CTL_PASS_REQUESTS 64         /**< requests answered per lb_ctl_poll() */
 #define LB_CTL_CLIENT_REQUESTS 8        /**< of them, per client */
+/** Work is counted in units of about 10 ns of the master's time (one
+ *  flow-table position looked at). */
+#define LB_CTL_CALL_WORK 1000           /**< a call of a method naming no cost */
+#define LB_CTL_CLIENT_WORK (1u << 18)   /**< work of one client per lb_ctl_poll() */
+#define LB_CTL_PASS_WORK (1u << 20)     /**< work per lb_ctl_poll() */
 #define LB_CTL_PASS_ACCEPTS 16          /**< connections accepted per lb_ctl_poll() */
 #define LB_CTL_MAX_BATCH 64             /**< requests in one batch */
 
@@ -93,10 +114,28 @@ enum lb_ctl_code {
 	LB_CTL_DENIED = -32004,         /**< a write method on the read-only socket */
 };
 
-/** An error a handler reports. */
+/**
+ * err->code of a handler that is not done yet (it asked the workers for
+ * something and waits for their answer): return NULL with it, and only
+ * when err->may_wait. The request stays where it is, the client waits
+ * (its later requests too, so answers keep their order), and the same
+ * request is handled again in the next lb_ctl_poll() with err->resumed
+ * set. The master's loop runs on meanwhile: a handler never sleeps.
+ */
+#define LB_CTL_AGAIN 1
+
+/** What a handler reports besides its result: why it failed, and
+ *  the work it did beyond its method's cost; and what the dispatcher
+ *  tells it. */
 struct lb_ctl_error {
 	int code;
 	char message[256];
+	uint64_t work;       /**< 0 when the handler is called; see lb_ctl_charge() */
+	bool may_wait;       /**< set: the handler may answer LB_CTL_AGAIN (a
+				  request on its own; not in a batch, not
+				  lb_ctl_handle()) */
+	bool resumed;        /**< set: this request was answered
+				  LB_CTL_AGAIN before */
 };
 
 /**
@@ -106,6 +145,14 @@ struct lb_ctl_error {
  */
 typedef json_t *(*lb_ctl_handler_t)(void *ctx, json_t *params,
 				    struct lb_ctl_error *err);
+
+/**
+ * A handler given its method's arg (lb_ctl_method.arg): one function
+ * serving the methods of another table (lb_ctl_api.h).
+ */
+typedef json_t *(*lb_ctl_handler_arg_t)(void *ctx, const void *arg,
+					json_t *params,
+					struct lb_ctl_error *err);
 
 /** Types a parameter may have. */
 enum lb_ctl_type {
@@ -141,6 +188,9 @@ struct lb_ctl_method {
 	struct lb_ctl_param params[LB_CTL_MAX_PARAMS]; /**< end: name NULL */
 	lb_ctl_handler_t handler;
 	uint8_t flags;       /**< LB_CTL_WRITE */
+	lb_ctl_handler_arg_t handler_arg; /**< instead of handler: called with arg */
+	const void *arg;
+	uint32_t cost;       /**< work of a call (0: LB_CTL_CALL_WORK); see lb_ctl_charge() */
 };
 
 /** Where and how to listen. */
@@ -166,6 +216,7 @@ struct lb_ctl_params {
 struct lb_ctl_stats {
 	uint64_t accepted;           /**< connections accepted */
 	uint64_t requests;           /**< requests answered (batch entries each) */
+	uint64_t work;               /**< their work (LB_CTL_CALL_WORK's units) */
 	uint64_t denied;             /**< write methods refused on the read-only socket */
 	uint64_t evicted;            /**< clients closed to admit a new one */
 	uint64_t dropped_stalled;    /**< half a request for LB_CTL_STALL_MS */
@@ -236,6 +287,18 @@ char *lb_ctl_handle(struct lb_ctl *ctl, const char *req, size_t len);
 
 /** The same, as the read-only socket would. */
 char *lb_ctl_handle_readonly(struct lb_ctl *ctl, const char *req, size_t len);
+
+/**
+ * Charge the call being handled work beyond its method's cost, for work
+ * that depends on the request (positions walked, tables built), in the
+ * units of LB_CTL_CALL_WORK (about 10 ns): for handlers. What a client
+ * is charged decides when it is served again (see the bounds above).
+ */
+static inline void
+lb_ctl_charge(struct lb_ctl_error *err, uint64_t work)
+{
+	err->work += work;
+}
 
 /** Set err and return NULL: for handlers. */
 json_t *lb_ctl_fail(struct lb_ctl_error *err, int code, const char *fmt, ...)

@@ -22,7 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "app.h"
+#include "agent_internal.h"
 
 /* Look again once a second, and soon after the core changed (at most
  * ten times a second: a burst of changes costs one look). */
@@ -31,27 +31,27 @@
 
 /* Which VIPs have a service with a member taking new flows: every VIP
  * if a "*" service has one, else those listed in served. */
-struct dsrlb_served {
+struct ag_served {
 	bool all;
 	unsigned int n;
 	uint32_t vip[LB_MAX_SERVICES];
 };
 
 static void
-served_get(const struct dsrlb_app *app, struct dsrlb_served *sv)
+served_get(const struct lb_agent *ag, struct ag_served *sv)
 {
 	unsigned int s, m;
 
 	sv->all = false;
 	sv->n = 0;
 	for (s = 0; s < LB_MAX_SERVICES; s++) {
-		const struct lb_core_service *cs = lb_core_service(app->core, s);
+		const struct lb_core_service *cs = lb_core_service(ag->core, s);
 
 		if (cs == NULL || !cs->used || (cs->conf.vip == 0 && sv->all))
 			continue;
 		for (m = 0; m < LB_MAX_MEMBERS; m++)
 			if (cs->bound[m] &&
-			    lb_core_member_usable(app->core, s, m))
+			    lb_core_member_usable(ag->core, s, m))
 				break;
 		if (m == LB_MAX_MEMBERS)
 			continue;
@@ -63,7 +63,7 @@ served_get(const struct dsrlb_app *app, struct dsrlb_served *sv)
 }
 
 static bool
-served_has(const struct dsrlb_served *sv, uint32_t vip)
+served_has(const struct ag_served *sv, uint32_t vip)
 {
 	unsigned int i;
 
@@ -77,111 +77,111 @@ served_has(const struct dsrlb_served *sv, uint32_t vip)
 
 /* Put one VIP in the table or take it out; the log says which. */
 static int
-announce_one(struct dsrlb_app *app, uint32_t vip, bool present)
+announce_one(struct lb_agent *ag, uint32_t vip, bool present)
 {
-	uint32_t table = lb_core_settings(app->core)->ha.announce_table;
+	uint32_t table = lb_core_settings(ag->core)->ha.announce_table;
 	char buf[INET_ADDRSTRLEN];
-	int rc = lb_kif_route_set(app->kif, table, vip, present);
+	int rc = lb_kif_route_set(ag->kif, table, vip, present);
 
 	if (!present && rc == -ESRCH)
 		rc = 0;   /* gone with the interface already */
 	if (rc != 0) {
-		APP_LOG(ERR, "cannot %s the route of VIP %s in table %u: %s",
+		AG_LOG(ERR, "cannot %s the route of VIP %s in table %u: %s",
 			present ? "add" : "remove", lb_conf_ip_str(vip, buf),
 			table, strerror(-rc));
 		return rc;
 	}
-	APP_LOG(NOTICE, "%s VIP %s (table %u)",
+	AG_LOG(NOTICE, "%s VIP %s (table %u)",
 		present ? "announcing" : "withdrawing",
 		lb_conf_ip_str(vip, buf), table);
 	return 0;
 }
 
-/* The routes the state asks for: added, removed. app->announced is
+/* The routes the state asks for: added, removed. ag->ann.announced is
  * sorted like the core's VIP list. */
 void
-dsrlb_announce_run(struct dsrlb_app *app, uint64_t now)
+lb_agent_announce_run(struct lb_agent *ag, uint64_t now)
 {
-	const struct lb_conf_ha *ha = &lb_core_settings(app->core)->ha;
-	const struct lb_snapshot *snap = lb_core_snapshot(app->core);
+	const struct lb_conf_ha *ha = &lb_core_settings(ag->core)->ha;
+	const struct lb_snapshot *snap = lb_core_snapshot(ag->core);
 	uint64_t seq = snap != NULL ? snap->version : 0;
 	/* a balancer with a link down cannot serve: withdrawn (link.c
 	 * makes this look at once when that changes) */
-	bool active = lb_core_active(app->core) && app->links_down == 0;
-	struct dsrlb_served *sv = app->served;
+	bool active = lb_core_active(ag->core) && ag->ports.links_down == 0;
+	struct ag_served *sv = ag->ann.served;
 	unsigned int n, i, k, old;
 	const uint32_t *vips;
 
-	if (ha->mode != LB_HA_ECMP || app->kif == NULL ||
-	    app->announced == NULL)
+	if (ha->mode != LB_HA_ECMP || ag->kif == NULL ||
+	    ag->ann.announced == NULL)
 		return;
-	if (now < app->announce_ms &&
-	    (seq == app->announce_seq || now < app->announce_min_ms))
+	if (now < ag->ann.next_ms &&
+	    (seq == ag->ann.seq || now < ag->ann.min_ms))
 		return;
-	app->announce_seq = seq;
-	app->announce_ms = now + ANNOUNCE_RECHECK_MS;
-	app->announce_min_ms = now + ANNOUNCE_MIN_MS;
-	vips = lb_core_vips(app->core, &n);
-	served_get(app, sv);
+	ag->ann.seq = seq;
+	ag->ann.next_ms = now + ANNOUNCE_RECHECK_MS;
+	ag->ann.min_ms = now + ANNOUNCE_MIN_MS;
+	vips = lb_core_vips(ag->core, &n);
+	served_get(ag, sv);
 	/* withdraw first (a VIP gone from the configuration too); one that
 	 * cannot be withdrawn stays listed, to try again */
-	for (i = 0, k = 0; i < app->n_announced; i++) {
-		uint32_t v = app->announced[i];
+	for (i = 0, k = 0; i < ag->ann.n_announced; i++) {
+		uint32_t v = ag->ann.announced[i];
 		bool keep = active && lb_conf_vip_find(vips, n, v) &&
 			    served_has(sv, v);
 
-		if (keep || announce_one(app, v, false) != 0)
-			app->announced[k++] = v;
+		if (keep || announce_one(ag, v, false) != 0)
+			ag->ann.announced[k++] = v;
 	}
-	app->n_announced = k;
+	ag->ann.n_announced = k;
 	if (!active)
 		return;
 	/* both lists sorted: walked together */
-	old = app->n_announced;
+	old = ag->ann.n_announced;
 	for (i = 0, k = 0; i < n; i++) {
 		while (k < old &&
-		       lb_conf_vip_cmp(&app->announced[k], &vips[i]) < 0)
+		       lb_conf_vip_cmp(&ag->ann.announced[k], &vips[i]) < 0)
 			k++;
-		if ((k < old && app->announced[k] == vips[i]) ||
+		if ((k < old && ag->ann.announced[k] == vips[i]) ||
 		    !served_has(sv, vips[i]))
 			continue;
-		if (app->n_announced < LB_MAX_VIPS &&
-		    announce_one(app, vips[i], true) == 0)
-			app->announced[app->n_announced++] = vips[i];
+		if (ag->ann.n_announced < LB_MAX_VIPS &&
+		    announce_one(ag, vips[i], true) == 0)
+			ag->ann.announced[ag->ann.n_announced++] = vips[i];
 	}
-	if (app->n_announced != old)
-		qsort(app->announced, app->n_announced,
-		      sizeof(app->announced[0]), lb_conf_vip_cmp);
+	if (ag->ann.n_announced != old)
+		qsort(ag->ann.announced, ag->ann.n_announced,
+		      sizeof(ag->ann.announced[0]), lb_conf_vip_cmp);
 }
 
 /* The list of announced VIPs, in mode ecmp. */
 int
-dsrlb_announce_init(struct dsrlb_app *app)
+lb_agent_announce_init(struct lb_agent *ag)
 {
-	if (lb_core_settings(app->core)->ha.mode != LB_HA_ECMP)
+	if (lb_core_settings(ag->core)->ha.mode != LB_HA_ECMP)
 		return 0;
-	app->announced = calloc(LB_MAX_VIPS, sizeof(*app->announced));
-	if (app->announced == NULL)
+	ag->ann.announced = calloc(LB_MAX_VIPS, sizeof(*ag->ann.announced));
+	if (ag->ann.announced == NULL)
 		return -ENOMEM;
-	app->served = calloc(1, sizeof(*app->served));
-	if (app->served == NULL)
+	ag->ann.served = calloc(1, sizeof(*ag->ann.served));
+	if (ag->ann.served == NULL)
 		return -ENOMEM;
 	return 0;
 }
 
 /* Stopping: withdraw everything, before the interface goes. */
 void
-dsrlb_announce_fini(struct dsrlb_app *app)
+lb_agent_announce_fini(struct lb_agent *ag)
 {
 	unsigned int i;
 
-	if (app->kif == NULL || app->announced == NULL)
+	if (ag->kif == NULL || ag->ann.announced == NULL)
 		return;
-	for (i = 0; i < app->n_announced; i++)
-		announce_one(app, app->announced[i], false);
-	app->n_announced = 0;
-	free(app->announced);
-	app->announced = NULL;
-	free(app->served);
-	app->served = NULL;
+	for (i = 0; i < ag->ann.n_announced; i++)
+		announce_one(ag, ag->ann.announced[i], false);
+	ag->ann.n_announced = 0;
+	free(ag->ann.announced);
+	ag->ann.announced = NULL;
+	free(ag->ann.served);
+	ag->ann.served = NULL;
 }

@@ -17,75 +17,75 @@
 #include <string.h>
 
 #include "lb_pkt.h"
-#include "app.h"
+#include "agent_internal.h"
 
 /* A verdict of the runner: applied only if the pair is still the one
  * the check was started for (a removed member's slot may hold a new
  * member before the next reconcile). */
 void
-dsrlb_health_changed(void *ctx, const struct lb_hc_target *t, bool up)
+lb_agent_health_changed(void *ctx, const struct lb_hc_target *t, bool up)
 {
-	struct dsrlb_app *app = ctx;
-	const struct lb_core_service *s = lb_core_service(app->core, t->svc);
-	const struct lb_core_member *m = lb_core_member(app->core, t->member);
+	struct lb_agent *ag = ctx;
+	const struct lb_core_service *s = lb_core_service(ag->core, t->svc);
+	const struct lb_core_member *m = lb_core_member(ag->core, t->member);
 
 	if (s == NULL || m == NULL || !s->bound[t->member] ||
-	    dsrlb_pair_id(s, m) != t->id)
+	    lb_agent_pair_id(s, m) != t->id)
 		return;
-	lb_core_health_set(app->core, t->svc, t->member,
+	lb_core_health_set(ag->core, t->svc, t->member,
 			   up ? LB_HEALTH_UP : LB_HEALTH_DOWN);
 }
 
 /* A member's MAC appeared, changed or went away: the core decides
  * whether the member can be selected, the next commit tells workers. */
 void
-dsrlb_neigh_changed(void *ctx, const struct lb_neigh *n)
+lb_agent_neigh_changed(void *ctx, const struct lb_neigh *n)
 {
-	struct dsrlb_app *app = ctx;
-	int slot = lb_core_member_by_addr(app->core, n->addr);
+	struct lb_agent *ag = ctx;
+	int slot = lb_core_member_by_addr(ag->core, n->addr);
 	const struct lb_core_member *cm;
-	char ip[INET_ADDRSTRLEN], mac[DSRLB_MAC_STR];
+	char ip[INET_ADDRSTRLEN], mac[AG_MAC_STR];
 
 	if (slot < 0)
 		return;
 	lb_conf_ip_str(n->addr, ip);
-	cm = lb_core_member(app->core, (unsigned int)slot);
+	cm = lb_core_member(ag->core, (unsigned int)slot);
 	switch (n->state) {
 	case LB_NEIGH_STALE:
 		/* lost ARP is not a dead member: the flows stay, the
 		 * health checks decide (a member new at this address
 		 * takes the last MAC too) */
-		app->mstats.c[LB_STAT_NEIGH_STALE]++;
-		APP_LOG(WARNING, "member %s (%s): ARP refresh unanswered: keeping its last MAC %s (stale) while health checks decide",
-			cm->conf.name, ip, dsrlb_mac_str(n->mac, mac));
-		lb_core_member_set_mac(app->core, (unsigned int)slot, n->mac);
+		ag->mstats[LB_STAT_NEIGH_STALE]++;
+		AG_LOG(WARNING, "member %s (%s): ARP refresh unanswered: keeping its last MAC %s (stale) while health checks decide",
+			cm->conf.name, ip, lb_agent_mac_str(n->mac, mac));
+		lb_core_member_set_mac(ag->core, (unsigned int)slot, n->mac);
 		break;
 	case LB_NEIGH_FAILED:
 		/* stale too long with no check to decide (neigh_sync): out
 		 * like a member that never answered, its flows move */
 		if (n->unanswered > 0) {
-			app->mstats.c[LB_STAT_NEIGH_FAILED]++;
-			APP_LOG(WARNING, "member %s (%s): %u ARP refreshes unanswered and no health check covers it: not selected until it answers",
+			ag->mstats[LB_STAT_NEIGH_FAILED]++;
+			AG_LOG(WARNING, "member %s (%s): %u ARP refreshes unanswered and no health check covers it: not selected until it answers",
 				cm->conf.name, ip, n->unanswered);
 		} else {
-			app->mstats.c[LB_STAT_NEIGH_LOST]++;
-			APP_LOG(WARNING, "member %s (%s): no answer to ARP: not selected until it answers",
+			ag->mstats[LB_STAT_NEIGH_LOST]++;
+			AG_LOG(WARNING, "member %s (%s): no answer to ARP: not selected until it answers",
 				cm->conf.name, ip);
 		}
-		lb_core_member_set_mac(app->core, (unsigned int)slot, NULL);
+		lb_core_member_set_mac(ag->core, (unsigned int)slot, NULL);
 		break;
 	default:
-		app->mstats.c[LB_STAT_NEIGH_RESOLVED]++;
-		APP_LOG(NOTICE, "member %s (%s) is at %s", cm->conf.name, ip,
-			dsrlb_mac_str(n->mac, mac));
-		lb_core_member_set_mac(app->core, (unsigned int)slot, n->mac);
+		ag->mstats[LB_STAT_NEIGH_RESOLVED]++;
+		AG_LOG(NOTICE, "member %s (%s) is at %s", cm->conf.name, ip,
+			lb_agent_mac_str(n->mac, mac));
+		lb_core_member_set_mac(ag->core, (unsigned int)slot, n->mac);
 		break;
 	}
 }
 
 /* What a check connects to: the check's port, else the service's. */
 static void
-target_fill(struct lb_hc_target *t, const struct dsrlb_app *app,
+target_fill(struct lb_hc_target *t, const struct lb_agent *ag,
 	    unsigned int s, const struct lb_core_service *cs, unsigned int m,
 	    const struct lb_core_member *cm)
 {
@@ -94,9 +94,9 @@ target_fill(struct lb_hc_target *t, const struct dsrlb_app *app,
 	memset(t, 0, sizeof(*t));
 	t->svc = (uint16_t)s;
 	t->member = (uint16_t)m;
-	t->id = dsrlb_pair_id(cs, cm);
+	t->id = lb_agent_pair_id(cs, cm);
 	t->addr = cm->conf.addr;
-	t->src = lb_core_port(app->core, app->kif_port)->conf.addr;
+	t->src = lb_core_port(ag->core, ag->kif_port)->conf.addr;
 	t->check = *k;
 	if (k->type == LB_CHECK_ICMP) {
 		t->port = 0;
@@ -117,29 +117,29 @@ target_fill(struct lb_hc_target *t, const struct dsrlb_app *app,
  * exists comes back up.
  */
 static int
-health_sync(struct dsrlb_app *app, uint64_t now)
+health_sync(struct lb_agent *ag, uint64_t now)
 {
-	struct dsrlb_reconcile *rec = &app->rec;
+	struct ag_reconcile *rec = &ag->rec;
 	unsigned int s, m, n = 0;
 	int rc;
 
 	for (s = 0; s < LB_MAX_SERVICES; s++) {
-		const struct lb_core_service *cs = lb_core_service(app->core, s);
+		const struct lb_core_service *cs = lb_core_service(ag->core, s);
 
 		if (cs == NULL)
 			continue;
 		for (m = 0; m < LB_MAX_MEMBERS; m++) {
-			if (!cs->bound[m] || lb_core_member(app->core, m) == NULL)
+			if (!cs->bound[m] || lb_core_member(ag->core, m) == NULL)
 				continue;
 			if (cs->conf.check.type != LB_CHECK_NONE)
 				n++;
 			else if (cs->health[m] != LB_HEALTH_UP)
-				lb_core_health_set(app->core, s, m,
+				lb_core_health_set(ag->core, s, m,
 						   LB_HEALTH_UP);
 		}
 	}
-	if (n > 0 && app->kif == NULL) {
-		APP_LOG(ERR, "health checks need the exception interface");
+	if (n > 0 && ag->kif == NULL) {
+		AG_LOG(ERR, "health checks need the exception interface");
 		return -EINVAL;
 	}
 	if (n > rec->targets_cap) {
@@ -152,22 +152,22 @@ health_sync(struct dsrlb_app *app, uint64_t now)
 	}
 	n = 0;
 	for (s = 0; s < LB_MAX_SERVICES; s++) {
-		const struct lb_core_service *cs = lb_core_service(app->core, s);
+		const struct lb_core_service *cs = lb_core_service(ag->core, s);
 
 		if (cs == NULL || cs->conf.check.type == LB_CHECK_NONE)
 			continue;
 		for (m = 0; m < LB_MAX_MEMBERS; m++) {
 			const struct lb_core_member *cm =
-				lb_core_member(app->core, m);
+				lb_core_member(ag->core, m);
 
 			if (cs->bound[m] && cm != NULL)
-				target_fill(&rec->targets[n++], app, s, cs, m,
+				target_fill(&rec->targets[n++], ag, s, cs, m,
 					    cm);
 		}
 	}
-	rc = lb_hc_runner_sync(app->hc, rec->targets, n, now);
+	rc = lb_hc_runner_sync(ag->hc, rec->targets, n, now);
 	if (rc == -ENOMEM)
-		APP_LOG(ERR, "health checks: out of memory for %u checks", n);
+		AG_LOG(ERR, "health checks: out of memory for %u checks", n);
 	return rc;
 }
 
@@ -180,16 +180,16 @@ health_sync(struct dsrlb_app *app, uint64_t now)
  * keep a dead MAC for ever, so it fails after arp.stale_retries.
  */
 static int
-neigh_sync(struct dsrlb_app *app, uint64_t now)
+neigh_sync(struct lb_agent *ag, uint64_t now)
 {
-	struct dsrlb_reconcile *rec = &app->rec;
+	struct ag_reconcile *rec = &ag->rec;
 	uint8_t covered[LB_MAX_MEMBERS] = { 0 };
 	uint8_t keep[LB_MAX_MEMBERS];
 	unsigned int s, m, n = 0;
 	int rc;
 
 	for (s = 0; s < LB_MAX_SERVICES; s++) {
-		const struct lb_core_service *cs = lb_core_service(app->core, s);
+		const struct lb_core_service *cs = lb_core_service(ag->core, s);
 
 		if (cs == NULL || cs->conf.check.type == LB_CHECK_NONE)
 			continue;
@@ -197,7 +197,7 @@ neigh_sync(struct dsrlb_app *app, uint64_t now)
 			covered[m] |= cs->bound[m];
 	}
 	for (m = 0; m < LB_MAX_MEMBERS; m++) {
-		const struct lb_core_member *cm = lb_core_member(app->core, m);
+		const struct lb_core_member *cm = lb_core_member(ag->core, m);
 
 		if (cm == NULL || cm->mac_state == LB_MAC_STATIC)
 			continue;
@@ -205,18 +205,18 @@ neigh_sync(struct dsrlb_app *app, uint64_t now)
 		keep[n] = covered[m];
 		rec->ports[n++] = cm->conf.port;
 	}
-	rc = lb_neigh_sync(&app->neigh, rec->addrs, rec->ports, keep, n, now);
+	rc = lb_neigh_sync(&ag->neigh, rec->addrs, rec->ports, keep, n, now);
 	if (rc != 0)
 		return rc;
 	for (m = 0; m < LB_MAX_MEMBERS; m++) {
-		const struct lb_core_member *cm = lb_core_member(app->core, m);
+		const struct lb_core_member *cm = lb_core_member(ag->core, m);
 
 		if (cm == NULL || cm->gen == rec->member_gen[m])
 			continue;
 		rec->member_gen[m] = cm->gen;
 		if (cm->mac_state == LB_MAC_NONE)
-			lb_neigh_report(&app->neigh, cm->conf.addr,
-					&app->neigh_ops);
+			lb_neigh_report(&ag->neigh, cm->conf.addr,
+					&ag->neigh_ops);
 	}
 	return 0;
 }
@@ -232,22 +232,22 @@ neigh_sync(struct dsrlb_app *app, uint64_t now)
  * decides whether that is fatal: at start it is).
  */
 int
-dsrlb_reconcile(struct dsrlb_app *app, uint64_t now)
+lb_agent_reconcile(struct lb_agent *ag, uint64_t now)
 {
-	struct dsrlb_reconcile *rec = &app->rec;
-	uint64_t seq = lb_core_seq(app->core);
+	struct ag_reconcile *rec = &ag->rec;
+	uint64_t seq = lb_core_seq(ag->core);
 	int rc, rc2;
 
 	if (rec->done && seq == rec->seq)
 		return 0;
 	if (now < rec->retry_ms)
 		return 0;
-	rc = health_sync(app, now);
+	rc = health_sync(ag, now);
 	if (rc == -ENOMEM || rc == -EINVAL)
 		goto retry;
-	rc2 = neigh_sync(app, now);
+	rc2 = neigh_sync(ag, now);
 	if (rc2 != 0) {
-		APP_LOG(ERR, "neighbor table: %s", strerror(-rc2));
+		AG_LOG(ERR, "neighbor table: %s", strerror(-rc2));
 		rc = rc2;
 		goto retry;
 	}
@@ -261,9 +261,9 @@ retry:
 }
 
 void
-dsrlb_reconcile_fini(struct dsrlb_app *app)
+lb_agent_reconcile_fini(struct lb_agent *ag)
 {
-	free(app->rec.targets);
-	app->rec.targets = NULL;
-	app->rec.targets_cap = 0;
+	free(ag->rec.targets);
+	ag->rec.targets = NULL;
+	ag->rec.targets_cap = 0;
 }

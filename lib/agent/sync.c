@@ -40,7 +40,7 @@
 
 #include "lb_persist.h"
 #include "lb_sync.h"
-#include "app.h"
+#include "agent_internal.h"
 
 #define SYNC_BATCH_MS 20          /* a record waits this long at most */
 #define SYNC_OUT_BUDGET 2048      /* staged flows taken per worker, per pass */
@@ -57,7 +57,7 @@ struct sync_batch {
 	struct lb_sync_rec r[LB_SYNC_MAX_RECS];
 };
 
-struct dsrlb_sync {
+struct ag_sync {
 	int fd;
 	uint32_t id;
 	uint16_t port;                /* host order */
@@ -85,7 +85,7 @@ struct dsrlb_sync {
 };
 
 static uint32_t
-now_s(const struct dsrlb_sync *sy)
+now_s(const struct ag_sync *sy)
 {
 	/* the workers' clock (lb_dp_clock): persistence records compare
 	 * against it */
@@ -95,9 +95,9 @@ now_s(const struct dsrlb_sync *sy)
 /* ---- sending ---- */
 
 static void
-send_to(struct dsrlb_app *app, uint32_t peer, const uint8_t *buf, size_t len)
+send_to(struct lb_agent *ag, uint32_t peer, const uint8_t *buf, size_t len)
 {
-	struct dsrlb_sync *sy = app->sync;
+	struct ag_sync *sy = ag->sync;
 	struct sockaddr_in sa = {
 		.sin_family = AF_INET, .sin_port = htons(sy->port),
 		.sin_addr.s_addr = peer,
@@ -105,16 +105,16 @@ send_to(struct dsrlb_app *app, uint32_t peer, const uint8_t *buf, size_t len)
 
 	if (sendto(sy->fd, buf, len, MSG_DONTWAIT, (struct sockaddr *)&sa,
 		   sizeof(sa)) == (ssize_t)len)
-		app->mstats.c[LB_STAT_SYNC_MSGS_OUT]++;
+		ag->mstats[LB_STAT_SYNC_MSGS_OUT]++;
 	else
-		app->mstats.c[LB_STAT_SYNC_SEND_FAIL]++;
+		ag->mstats[LB_STAT_SYNC_SEND_FAIL]++;
 }
 
 /* A message of type t with the batch's records, to one peer or all. */
 static void
-send_msg(struct dsrlb_app *app, uint8_t type, struct sync_batch *b, int peer)
+send_msg(struct lb_agent *ag, uint8_t type, struct sync_batch *b, int peer)
 {
-	struct dsrlb_sync *sy = app->sync;
+	struct ag_sync *sy = ag->sync;
 	uint8_t buf[LB_SYNC_MSG_MAX];
 	struct lb_sync_hdr h = { .type = type, .id = sy->id, .seq = ++sy->seq };
 	unsigned int n = b != NULL ? b->n : 0, i;
@@ -124,26 +124,26 @@ send_msg(struct dsrlb_app *app, uint8_t type, struct sync_batch *b, int peer)
 	if (b != NULL)
 		b->n = 0;
 	if (len == 0) {
-		app->mstats.c[LB_STAT_SYNC_SEND_FAIL]++;
+		ag->mstats[LB_STAT_SYNC_SEND_FAIL]++;
 		return;
 	}
-	app->mstats.c[LB_STAT_SYNC_FLOWS_OUT] += n;
+	ag->mstats[LB_STAT_SYNC_FLOWS_OUT] += n;
 	if (peer >= 0) {
-		send_to(app, sy->peers[peer], buf, len);
+		send_to(ag, sy->peers[peer], buf, len);
 		return;
 	}
 	for (i = 0; i < sy->n_peers; i++)
-		send_to(app, sy->peers[i], buf, len);
+		send_to(ag, sy->peers[i], buf, len);
 }
 
 /* A flow or persistence record of a worker (slots) as a message record
  * (addresses); false if its member changed meanwhile. */
 static bool
-to_rec(struct dsrlb_app *app, const struct lb_dp_sync *d,
+to_rec(struct lb_agent *ag, const struct lb_dp_sync *d,
        struct lb_sync_rec *r)
 {
-	const struct lb_core_member *m = lb_core_member(app->core, d->member);
-	const struct lb_snapshot *s = lb_core_snapshot(app->core);
+	const struct lb_core_member *m = lb_core_member(ag->core, d->member);
+	const struct lb_snapshot *s = lb_core_snapshot(ag->core);
 
 	if (m == NULL || m->gen != d->member_gen || s == NULL ||
 	    d->svc >= LB_MAX_SERVICES)
@@ -168,36 +168,36 @@ to_rec(struct dsrlb_app *app, const struct lb_dp_sync *d,
 }
 
 static void
-batch_add(struct dsrlb_app *app, struct sync_batch *b, const struct lb_sync_rec *r,
+batch_add(struct lb_agent *ag, struct sync_batch *b, const struct lb_sync_rec *r,
 	  int peer, uint64_t now)
 {
 	if (b->n == 0)
 		b->first_ms = now;
 	b->r[b->n++] = *r;
 	if (b->n == LB_SYNC_MAX_RECS)
-		send_msg(app, LB_SYNC_FLOWS, b, peer);
+		send_msg(ag, LB_SYNC_FLOWS, b, peer);
 }
 
 /* What the workers staged: to every peer, batched. */
 static unsigned int
-out_run(struct dsrlb_app *app, uint64_t now)
+out_run(struct lb_agent *ag, uint64_t now)
 {
-	struct dsrlb_sync *sy = app->sync;
+	struct ag_sync *sy = ag->sync;
 	struct lb_dp_sync d[64];
 	struct lb_sync_rec r;
 	unsigned int i, k, n, done = 0, got;
 
-	for (i = 0; i < app->n_workers; i++) {
+	for (i = 0; i < ag->env->n_workers; i++) {
 		got = 0;
 		while (got < SYNC_OUT_BUDGET) {
 			n = rte_ring_sc_dequeue_burst_elem(
-				app->workers[i].sync_out, d, sizeof(d[0]),
+				ag->env->workers[i].sync_out, d, sizeof(d[0]),
 				RTE_DIM(d), NULL);
 			for (k = 0; k < n; k++) {
-				if (to_rec(app, &d[k], &r))
-					batch_add(app, &sy->out, &r, -1, now);
+				if (to_rec(ag, &d[k], &r))
+					batch_add(ag, &sy->out, &r, -1, now);
 				else
-					app->mstats.c[LB_STAT_SYNC_STALE]++;
+					ag->mstats[LB_STAT_SYNC_STALE]++;
 			}
 			got += n;
 			if (n < RTE_DIM(d))
@@ -206,14 +206,14 @@ out_run(struct dsrlb_app *app, uint64_t now)
 		done += got;
 	}
 	if (sy->out.n > 0 && now >= sy->out.first_ms + SYNC_BATCH_MS)
-		send_msg(app, LB_SYNC_FLOWS, &sy->out, -1);
+		send_msg(ag, LB_SYNC_FLOWS, &sy->out, -1);
 	return done;
 }
 
 /* ---- the walk: refresh rounds, bulk answers ---- */
 
 static void
-walk_start(struct dsrlb_sync *sy, int peer, uint64_t now)
+walk_start(struct ag_sync *sy, int peer, uint64_t now)
 {
 	sy->walking = true;
 	sy->walk_peer = peer;
@@ -226,12 +226,12 @@ walk_start(struct dsrlb_sync *sy, int peer, uint64_t now)
 /* One paced step of the walk: the flows that need sync, from table
  * order, SYNC_WALK_MSGS messages at most. */
 static void
-walk_step(struct dsrlb_app *app, uint64_t now)
+walk_step(struct lb_agent *ag, uint64_t now)
 {
-	struct dsrlb_sync *sy = app->sync;
-	const struct lb_snapshot *s = lb_core_snapshot(app->core);
+	struct ag_sync *sy = ag->sync;
+	const struct lb_snapshot *s = lb_core_snapshot(ag->core);
 	struct lb_dp_flow f[LB_SYNC_MAX_RECS];
-	uint32_t msgs_before = (uint32_t)app->mstats.c[LB_STAT_SYNC_MSGS_OUT];
+	uint32_t msgs_before = (uint32_t)ag->mstats[LB_STAT_SYNC_MSGS_OUT];
 	unsigned int n, i, scanned = 0;
 
 	if (!sy->walking) {
@@ -250,10 +250,10 @@ walk_step(struct dsrlb_app *app, uint64_t now)
 	if (now < sy->walk_next_ms || s == NULL)
 		return;
 	sy->walk_next_ms = now + SYNC_WALK_STEP_MS;
-	while (sy->walk_worker < app->n_workers && scanned < SYNC_WALK_SCAN &&
-	       (uint32_t)app->mstats.c[LB_STAT_SYNC_MSGS_OUT] - msgs_before <
+	while (sy->walk_worker < ag->env->n_workers && scanned < SYNC_WALK_SCAN &&
+	       (uint32_t)ag->mstats[LB_STAT_SYNC_MSGS_OUT] - msgs_before <
 	       SYNC_WALK_MSGS * (sy->walk_peer < 0 ? sy->n_peers : 1)) {
-		const struct lb_worker *w = app->workers[sy->walk_worker].w;
+		const struct lb_worker *w = ag->env->workers[sy->walk_worker].w;
 
 		n = lb_dp_flows_walk(w, NULL, &sy->walk_cursor, f, RTE_DIM(f),
 				     SYNC_WALK_SCAN / 4);
@@ -272,26 +272,26 @@ walk_step(struct dsrlb_app *app, uint64_t now)
 			    s->members[f[i].member].gen != f[i].member_gen ||
 			    lb_dp_flow_computable(s, f[i].svc, &f[i].key,
 						  f[i].member) ||
-			    !to_rec(app, &d, &r))
+			    !to_rec(ag, &d, &r))
 				continue;
-			batch_add(app, &sy->walk, &r, sy->walk_peer, now);
+			batch_add(ag, &sy->walk, &r, sy->walk_peer, now);
 		}
 		if (sy->walk_cursor == LB_DP_WALK_END) {
 			sy->walk_worker++;
 			sy->walk_cursor = 0;
 		}
 	}
-	if (sy->walk_worker < app->n_workers)
+	if (sy->walk_worker < ag->env->n_workers)
 		return;
 	/* the round is over */
 	if (sy->walk.n > 0)
-		send_msg(app, LB_SYNC_FLOWS, &sy->walk, sy->walk_peer);
+		send_msg(ag, LB_SYNC_FLOWS, &sy->walk, sy->walk_peer);
 	if (sy->walk_peer >= 0) {
 		char buf[INET_ADDRSTRLEN];
 
-		send_msg(app, LB_SYNC_BULK_END, NULL, sy->walk_peer);
-		app->mstats.c[LB_STAT_SYNC_BULK_SENT]++;
-		APP_LOG(NOTICE, "flow sync: bulk sync to %s sent",
+		send_msg(ag, LB_SYNC_BULK_END, NULL, sy->walk_peer);
+		ag->mstats[LB_STAT_SYNC_BULK_SENT]++;
+		AG_LOG(NOTICE, "flow sync: bulk sync to %s sent",
 			lb_conf_ip_str(sy->peers[sy->walk_peer], buf));
 	}
 	sy->walking = false;
@@ -318,39 +318,39 @@ rec_service(const struct lb_snapshot *s, const struct lb_sync_rec *r)
 }
 
 static void
-rec_input(struct dsrlb_app *app, const struct lb_snapshot *s,
+rec_input(struct lb_agent *ag, const struct lb_snapshot *s,
 	  const struct lb_sync_rec *r)
 {
-	struct dsrlb_sync *sy = app->sync;
+	struct ag_sync *sy = ag->sync;
 	const struct lb_snap_service *svc;
 	struct lb_dp_sync d;
 	int si, mi;
 	unsigned int home;
 
 	si = rec_service(s, r);
-	mi = lb_core_member_by_addr(app->core, r->member);
+	mi = lb_core_member_by_addr(ag->core, r->member);
 	if (si < 0 || mi < 0 ||
 	    s->services[si].mstate[mi] == LB_MS_NONE) {
-		app->mstats.c[LB_STAT_SYNC_UNKNOWN]++;
+		ag->mstats[LB_STAT_SYNC_UNKNOWN]++;
 		return;
 	}
 	svc = &s->services[si];
 	if (r->kind == LB_SYNC_K_PERSIST) {
 		if (svc->persist == NULL) {
-			app->mstats.c[LB_STAT_SYNC_UNKNOWN]++;
+			ag->mstats[LB_STAT_SYNC_UNKNOWN]++;
 			return;
 		}
 		if (svc->mstate[mi] == LB_MS_DRAIN) {
-			app->mstats.c[LB_STAT_SYNC_PERSIST_DRAINING]++;
+			ag->mstats[LB_STAT_SYNC_PERSIST_DRAINING]++;
 			return;
 		}
 		lb_persist_store(svc->persist, r->client & svc->persist_mask,
 				 (uint16_t)mi, now_s(sy), svc->persist_s);
-		app->mstats.c[LB_STAT_SYNC_FLOWS_ACCEPTED]++;
+		ag->mstats[LB_STAT_SYNC_FLOWS_ACCEPTED]++;
 		return;
 	}
 	if (svc->stateless) {
-		app->mstats.c[LB_STAT_SYNC_UNKNOWN]++;
+		ag->mstats[LB_STAT_SYNC_UNKNOWN]++;
 		return;
 	}
 	d = (struct lb_dp_sync){
@@ -364,17 +364,17 @@ rec_input(struct dsrlb_app *app, const struct lb_snapshot *s,
 	};
 	/* the worker whose table a worker without the flow looks in
 	 * (lb_dp: sync_home) */
-	home = lb_tuple_hash(&d.key) % app->n_workers;
-	if (rte_ring_sp_enqueue_elem(app->workers[home].sync_in, &d,
+	home = lb_tuple_hash(&d.key) % ag->env->n_workers;
+	if (rte_ring_sp_enqueue_elem(ag->env->workers[home].sync_in, &d,
 				     sizeof(d)) != 0) {
-		app->mstats.c[LB_STAT_SYNC_IN_RING_FULL]++;
+		ag->mstats[LB_STAT_SYNC_IN_RING_FULL]++;
 		return;
 	}
-	app->mstats.c[LB_STAT_SYNC_FLOWS_ACCEPTED]++;
+	ag->mstats[LB_STAT_SYNC_FLOWS_ACCEPTED]++;
 }
 
 static int
-peer_index(const struct dsrlb_sync *sy, uint32_t addr)
+peer_index(const struct ag_sync *sy, uint32_t addr)
 {
 	unsigned int i;
 
@@ -384,38 +384,38 @@ peer_index(const struct dsrlb_sync *sy, uint32_t addr)
 	return -1;
 }
 
-static void bulk_done(struct dsrlb_app *app, const char *why);
+static void bulk_done(struct lb_agent *ag, const char *why);
 
 static void
-msg_input(struct dsrlb_app *app, const uint8_t *buf, size_t len,
+msg_input(struct lb_agent *ag, const uint8_t *buf, size_t len,
 	  uint32_t from, int ttl, uint64_t now)
 {
-	struct dsrlb_sync *sy = app->sync;
+	struct ag_sync *sy = ag->sync;
 	struct lb_sync_rec r[LB_SYNC_MAX_RECS];
 	const struct lb_snapshot *s;
 	struct lb_sync_hdr h;
 	int p = peer_index(sy, from), n, i;
 
 	if (p < 0 || ttl != 255) {
-		app->mstats.c[LB_STAT_SYNC_DROP_SOURCE]++;
+		ag->mstats[LB_STAT_SYNC_DROP_SOURCE]++;
 		return;
 	}
 	n = lb_sync_decode(buf, len, &h, r);
 	if (n < 0) {
-		app->mstats.c[LB_STAT_SYNC_DROP_MALFORMED]++;
+		ag->mstats[LB_STAT_SYNC_DROP_MALFORMED]++;
 		return;
 	}
 	if (h.id != sy->id) {
-		app->mstats.c[LB_STAT_SYNC_DROP_ID]++;
+		ag->mstats[LB_STAT_SYNC_DROP_ID]++;
 		return;
 	}
-	app->mstats.c[LB_STAT_SYNC_MSGS_IN]++;
+	ag->mstats[LB_STAT_SYNC_MSGS_IN]++;
 	switch (h.type) {
 	case LB_SYNC_FLOWS:
-		s = lb_core_snapshot(app->core);
-		app->mstats.c[LB_STAT_SYNC_FLOWS_IN] += (uint64_t)n;
+		s = lb_core_snapshot(ag->core);
+		ag->mstats[LB_STAT_SYNC_FLOWS_IN] += (uint64_t)n;
 		for (i = 0; s != NULL && i < n; i++)
-			rec_input(app, s, &r[i]);
+			rec_input(ag, s, &r[i]);
 		break;
 	case LB_SYNC_BULK_REQUEST:
 		if (!(sy->walking && sy->walk_peer == p))
@@ -425,7 +425,7 @@ msg_input(struct dsrlb_app *app, const uint8_t *buf, size_t len,
 		if (sy->bulk_waiting) {
 			sy->bulk_answered |= 1u << p;
 			if (sy->bulk_answered == (1u << sy->n_peers) - 1)
-				bulk_done(app, "every peer answered");
+				bulk_done(ag, "every peer answered");
 		}
 		break;
 	default:
@@ -435,9 +435,9 @@ msg_input(struct dsrlb_app *app, const uint8_t *buf, size_t len,
 }
 
 static unsigned int
-in_run(struct dsrlb_app *app, uint64_t now)
+in_run(struct lb_agent *ag, uint64_t now)
 {
-	struct dsrlb_sync *sy = app->sync;
+	struct ag_sync *sy = ag->sync;
 	uint8_t buf[LB_SYNC_MSG_MAX + 1];
 	union {
 		char b[CMSG_SPACE(sizeof(int))];
@@ -469,7 +469,7 @@ in_run(struct dsrlb_app *app, uint64_t now)
 		 * the truncated part says */
 		if ((mh.msg_flags & MSG_TRUNC) || (size_t)len > LB_SYNC_MSG_MAX)
 			len = LB_SYNC_MSG_MAX + 1;
-		msg_input(app, buf, (size_t)len, from.sin_addr.s_addr, ttl,
+		msg_input(ag, buf, (size_t)len, from.sin_addr.s_addr, ttl,
 			  now);
 	}
 	return done;
@@ -478,28 +478,28 @@ in_run(struct dsrlb_app *app, uint64_t now)
 /* ---- bulk sync at start ---- */
 
 static void
-bulk_done(struct dsrlb_app *app, const char *why)
+bulk_done(struct lb_agent *ag, const char *why)
 {
-	struct dsrlb_sync *sy = app->sync;
+	struct ag_sync *sy = ag->sync;
 
 	sy->bulk_waiting = false;
-	APP_LOG(NOTICE, "flow sync: bulk sync over (%s)", why);
+	AG_LOG(NOTICE, "flow sync: bulk sync over (%s)", why);
 	if (sy->activate_pending) {
 		sy->activate_pending = false;
-		dsrlb_set_active(app, true, "after the bulk sync");
+		lb_agent_set_active(ag, true, "after the bulk sync");
 	}
 }
 
 static void
-bulk_run(struct dsrlb_app *app, uint64_t now)
+bulk_run(struct lb_agent *ag, uint64_t now)
 {
-	struct dsrlb_sync *sy = app->sync;
+	struct ag_sync *sy = ag->sync;
 	unsigned int i;
 
 	if (!sy->bulk_waiting)
 		return;
 	if (now >= sy->bulk_deadline_ms) {
-		bulk_done(app, "high_availability.sync.bulk_wait_ms passed");
+		bulk_done(ag, "high_availability.sync.bulk_wait_ms passed");
 		return;
 	}
 	if (now < sy->bulk_retry_ms)
@@ -507,26 +507,26 @@ bulk_run(struct dsrlb_app *app, uint64_t now)
 	sy->bulk_retry_ms = now + SYNC_BULK_RETRY_MS;
 	for (i = 0; i < sy->n_peers; i++)
 		if (!(sy->bulk_answered & (1u << i)))
-			send_msg(app, LB_SYNC_BULK_REQUEST, NULL, (int)i);
+			send_msg(ag, LB_SYNC_BULK_REQUEST, NULL, (int)i);
 }
 
 /* ---- the master's step, set-up ---- */
 
 void
-dsrlb_sync_run(struct dsrlb_app *app, uint64_t now, unsigned int *work)
+lb_agent_sync_run(struct lb_agent *ag, uint64_t now, unsigned int *work)
 {
-	if (app->sync == NULL)
+	if (ag->sync == NULL)
 		return;
-	*work += in_run(app, now);
-	*work += out_run(app, now);
-	walk_step(app, now);
-	bulk_run(app, now);
+	*work += in_run(ag, now);
+	*work += out_run(ag, now);
+	walk_step(ag, now);
+	bulk_run(ag, now);
 }
 
 bool
-dsrlb_sync_hold_activation(struct dsrlb_app *app, bool active)
+lb_agent_sync_hold_activation(struct lb_agent *ag, bool active)
 {
-	struct dsrlb_sync *sy = app->sync;
+	struct ag_sync *sy = ag->sync;
 
 	if (sy == NULL || !sy->bulk_waiting)
 		return false;
@@ -535,9 +535,9 @@ dsrlb_sync_hold_activation(struct dsrlb_app *app, bool active)
 }
 
 json_t *
-dsrlb_sync_status(const struct dsrlb_app *app)
+lb_agent_sync_status(const struct lb_agent *ag)
 {
-	const struct dsrlb_sync *sy = app->sync;
+	const struct ag_sync *sy = ag->sync;
 	char buf[INET_ADDRSTRLEN];
 	json_t *peers;
 	unsigned int i;
@@ -552,25 +552,25 @@ dsrlb_sync_status(const struct dsrlb_app *app)
 		"id", (json_int_t)sy->id, "port", (int)sy->port,
 		"peers", peers,
 		"bulk", sy->bulk_waiting ? "waiting" :
-			app->sync_bulk_requested ? "done" : "off",
+			ag->sync_bulk_requested ? "done" : "off",
 		"activate_pending", sy->activate_pending,
 		"walking", sy->walking);
 }
 
 int
-dsrlb_sync_init(struct dsrlb_app *app)
+lb_agent_sync_init(struct lb_agent *ag)
 {
-	const struct lb_conf *conf = lb_core_settings(app->core);
+	const struct lb_conf *conf = lb_core_settings(ag->core);
 	const struct lb_conf_ha *ha = &conf->ha;
 	const struct lb_conf_port *port;
-	struct dsrlb_sync *sy;
+	struct ag_sync *sy;
 	struct sockaddr_in sa;
-	uint64_t now = dsrlb_now_ms(), shortest;
+	uint64_t now = lb_agent_now_ms(), shortest;
 	int one = 1, ttl = 255;
 
-	if (!ha->sync || app->kif == NULL)
+	if (!ha->sync || ag->kif == NULL)
 		return 0;
-	port = &lb_core_port(app->core, app->kif_port)->conf;
+	port = &lb_core_port(ag->core, ag->kif_port)->conf;
 	sy = calloc(1, sizeof(*sy));
 	if (sy == NULL)
 		return -ENOMEM;
@@ -598,40 +598,40 @@ dsrlb_sync_init(struct dsrlb_app *app)
 		int rc = -errno;
 		char buf[INET_ADDRSTRLEN];
 
-		APP_LOG(ERR, "high_availability.sync: cannot bind %s:%u: %s",
+		AG_LOG(ERR, "high_availability.sync: cannot bind %s:%u: %s",
 			lb_conf_ip_str(port->addr, buf), sy->port,
 			strerror(-rc));
 		close(sy->fd);
 		free(sy);
 		return rc;
 	}
-	app->sync = sy;
+	ag->sync = sy;
 	if (ha->bulk_wait_ms > 0) {
 		/* learn the peers' flows before taking traffic */
 		sy->bulk_waiting = true;
 		sy->bulk_deadline_ms = now + ha->bulk_wait_ms;
-		app->sync_bulk_requested = true;
-		if (lb_core_active(app->core)) {
-			lb_core_set_active(app->core, false);
+		ag->sync_bulk_requested = true;
+		if (lb_core_active(ag->core)) {
+			lb_core_set_active(ag->core, false);
 			sy->activate_pending = true;
 		}
 	}
-	APP_LOG(INFO, "flow sync: id %u, UDP port %u, %u peer(s)%s", sy->id,
+	AG_LOG(INFO, "flow sync: id %u, UDP port %u, %u peer(s)%s", sy->id,
 		sy->port, sy->n_peers, sy->bulk_waiting ?
 		", asking them for their flows first" : "");
 	return 0;
 }
 
 void
-dsrlb_sync_fini(struct dsrlb_app *app)
+lb_agent_sync_fini(struct lb_agent *ag)
 {
-	struct dsrlb_sync *sy = app->sync;
+	struct ag_sync *sy = ag->sync;
 
 	if (sy == NULL)
 		return;
 	if (sy->out.n > 0)
-		send_msg(app, LB_SYNC_FLOWS, &sy->out, -1);
+		send_msg(ag, LB_SYNC_FLOWS, &sy->out, -1);
 	close(sy->fd);
 	free(sy);
-	app->sync = NULL;
+	ag->sync = NULL;
 }
