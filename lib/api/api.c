@@ -182,7 +182,7 @@ api_member_add(struct lb_api *api, json_t *params,
 				   "params.services: more than %d services",
 				   LB_MAX_SERVICES);
 	json_array_foreach(services, i, v) {
-		const struct lb_core_service *cs;
+		char where[48];
 
 		if (!json_is_string(v))
 			return lb_api_fail(err, LB_API_INVALID_PARAMS,
@@ -193,19 +193,11 @@ api_member_add(struct lb_api *api, json_t *params,
 			return lb_api_fail(err, LB_API_NOT_FOUND,
 					   "params.services[%zu]: no service \"%s\"",
 					   i, json_string_value(v));
-		cs = lb_core_service(api->core, (unsigned int)svc[i]);
-		if (cs->all_members)
-			return lb_api_fail(err, LB_API_INVALID_PARAMS,
-					   "params.services[%zu]: service \"%s\" takes every member already",
-					   i, json_string_value(v));
-		if (cs->conf.check.type != LB_CHECK_NONE &&
-		    lb_core_n_ports(api->core) > 1 &&
-		    !lb_conf_in_subnet(m.addr,
-				       lb_core_port(api->core, 0)->conf.addr,
-				       lb_core_port(api->core, 0)->conf.prefix))
-			return lb_api_fail(err, LB_API_INVALID_PARAMS,
-					   "params.services[%zu]: service \"%s\" is checked from the exception interface of ports[0], which cannot reach the member",
-					   i, json_string_value(v));
+		snprintf(where, sizeof(where), "params.services[%zu]", i);
+		rc = lb_core_service_can_bind(api->core, (unsigned int)svc[i],
+					      &m, where, &cerr);
+		if (rc != 0)
+			return core_fail(err, rc, &cerr);
 	}
 	slot = lb_core_member_create(api->core, &m, "params", &cerr);
 	if (slot < 0)

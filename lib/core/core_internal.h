@@ -124,6 +124,7 @@ lb_core_table_bytes(uint32_t len)
 }
 
 /* state.c */
+int lb_core_port_of(const struct lb_core *core, uint32_t addr);
 /* Fill err with "<where>.<key>: <problem>" (or "<where>: <problem>"
  * without a key); return rc. */
 int lb_core_fail(struct lb_conf_error *err, int rc, const char *where,

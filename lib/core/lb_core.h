@@ -252,6 +252,17 @@ int lb_core_member_update(struct lb_core *core, unsigned int slot,
 			  const struct lb_conf_member *m, const char *where,
 			  struct lb_conf_error *err);
 
+/**
+ * Whether a member yet to be created (m, its address on a port) may join
+ * service svc: one that lists its members, and, if checked, a member on
+ * ports[0] (checks leave from the exception interface, which stands for
+ * it). 0, or -ENOENT (no such service) or -EINVAL with err naming
+ * where; lb_core_service_bind() then succeeds once m is created.
+ */
+int lb_core_service_can_bind(const struct lb_core *core, unsigned int svc,
+			     const struct lb_conf_member *m, const char *where,
+			     struct lb_conf_error *err);
+
 /** Join a member to a service that lists its members. */
 int lb_core_service_bind(struct lb_core *core, unsigned int svc,
 			 unsigned int member);

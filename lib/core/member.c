@@ -21,18 +21,6 @@ const char *const lb_mac_state_names[LB_MAC_STATE_MAX] = {
 	[LB_MAC_FAILED] = "failed",
 };
 
-static int
-port_of(const struct lb_core *core, uint32_t addr)
-{
-	unsigned int i;
-
-	for (i = 0; i < core->n_ports; i++)
-		if (lb_conf_in_subnet(addr, core->ports[i].conf.addr,
-				      core->ports[i].conf.prefix))
-			return (int)i;
-	return -EINVAL;
-}
-
 /* Check a member against the state; skip is its own slot (or -1). */
 static int
 member_check(const struct lb_core *core, const struct lb_conf_member *m,
@@ -61,7 +49,7 @@ member_check(const struct lb_core *core, const struct lb_conf_member *m,
 					    lb_conf_ip_str(m->addr, buf),
 					    q->conf.name);
 	}
-	port = port_of(core, m->addr);
+	port = lb_core_port_of(core, m->addr);
 	if (port < 0)
 		return lb_core_fail(err, -EINVAL, where, "address",
 				    "%s is not in the subnet of any port: DSR needs members on the balancer's own segment",

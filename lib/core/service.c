@@ -52,18 +52,45 @@ lb_core_start_health(const struct lb_core *core,
 /* Checked services need their members on ports[0]: checks leave from
  * the exception interface, which stands for it. */
 static int
+reachable(const struct lb_core *core, const struct lb_conf_service *s,
+	  const char *name, int port, const char *where, const char *key,
+	  struct lb_conf_error *err)
+{
+	if (s->check.type == LB_CHECK_NONE || port <= 0)
+		return 0;
+	return lb_core_fail(err, -EINVAL, where, key,
+			    "service \"%s\" is checked from the exception interface of ports[0] (\"%s\"), which cannot reach member \"%s\" on port \"%s\"",
+			    s->name, core->ports[0].conf.name, name,
+			    core->ports[port].conf.name);
+}
+
+static int
 check_reachable(const struct lb_core *core, const struct lb_conf_service *s,
 		unsigned int member, const char *where,
 		struct lb_conf_error *err)
 {
 	const struct lb_core_member *m = &core->members[member];
 
-	if (s->check.type == LB_CHECK_NONE || m->conf.port == 0)
-		return 0;
-	return lb_core_fail(err, -EINVAL, where, "check",
-			    "member \"%s\" is on port \"%s\", but checks run from the exception interface of ports[0] (\"%s\")",
-			    m->conf.name, core->ports[m->conf.port].conf.name,
-			    core->ports[0].conf.name);
+	return reachable(core, s, m->conf.name, m->conf.port, where, "check",
+			 err);
+}
+
+int
+lb_core_service_can_bind(const struct lb_core *core, unsigned int svc,
+			 const struct lb_conf_member *m, const char *where,
+			 struct lb_conf_error *err)
+{
+	const struct lb_core_service *cs;
+
+	if (svc >= LB_MAX_SERVICES || core->services[svc] == NULL)
+		return -ENOENT;
+	cs = core->services[svc];
+	if (cs->all_members)
+		return lb_core_fail(err, -EINVAL, where, NULL,
+				    "service \"%s\" takes every member already",
+				    cs->conf.name);
+	return reachable(core, &cs->conf, m->name,
+			 lb_core_port_of(core, m->addr), where, NULL, err);
 }
 
 /* Check a service against the state; skip is its own slot (or -1).

@@ -46,6 +46,19 @@ lb_core_fail(struct lb_conf_error *err, int rc, const char *where,
 	return rc;
 }
 
+/* The port whose subnet holds addr, or -EINVAL. */
+int
+lb_core_port_of(const struct lb_core *core, uint32_t addr)
+{
+	unsigned int i;
+
+	for (i = 0; i < core->n_ports; i++)
+		if (lb_conf_in_subnet(addr, core->ports[i].conf.addr,
+				      core->ports[i].conf.prefix))
+			return (int)i;
+	return -EINVAL;
+}
+
 struct lb_core *
 lb_core_create(const struct lb_core_params *p)
 {
