@@ -6,10 +6,10 @@ a while, and report what each kind saw.
 
     dts/ctl_hammer.py --socket PATH [--duration S] [--valid N]
         [--invalid N] [--oversized N] [--slow N] [--never-read N]
-        [--idle N] [--methods status,stats,...]
+        [--idle N] [--methods status,stats,...] [--call METHOD=PARAMS]...
 
 Kinds of clients (N of each, all at once, one event loop):
-  valid       well-formed requests (the --methods, in turn), one at a
+  valid       well-formed requests (--methods, --call, in turn), one at a
               time, each answer read before the next: well-behaved;
   invalid     ill-formed requests (bad JSON, wrong types, unknown
               method or param, numbers too large, bad batches), one at
@@ -197,11 +197,15 @@ class Client:
         elif self.kind == "never-read":
             self.flood()
 
-    def request(self, method):
+    def request(self, call):
+        """call: a method name, or (name, params)."""
+        method, params = call if isinstance(call, tuple) else (call, None)
         rid = self.next_id
         self.next_id += 1
-        return (json.dumps({"jsonrpc": "2.0", "method": method,
-                            "id": rid}) + "\n").encode(), rid
+        req = {"jsonrpc": "2.0", "method": method, "id": rid}
+        if params is not None:
+            req["params"] = params
+        return (json.dumps(req) + "\n").encode(), rid
 
     def ask(self):
         if self.h.ending:
@@ -332,6 +336,11 @@ class Hammer:
     def __init__(self, args):
         self.path = args.socket
         self.methods = args.methods.split(",")
+        # --call METHOD=PARAMS: asked in turn with the methods
+        for c in args.call:
+            name, _, params = c.partition("=")
+            self.methods.append((name, json.loads(params) if params
+                                 else None))
         self.flood_method = args.flood_method
         self.slow_interval = args.slow_interval
         self.sel = selectors.DefaultSelector()
@@ -407,6 +416,10 @@ def main():
     ap.add_argument("--methods", default="status,stats,members.list,"
                     "services.list,health.list,neighbors.list,help",
                     help="what valid clients ask, in turn")
+    ap.add_argument("--call", action="append", default=[],
+                    metavar="METHOD=PARAMS",
+                    help="also asked by valid clients, with PARAMS (a JSON"
+                    " object); repeatable")
     ap.add_argument("--flood-method", default="help",
                     help="what never-read clients ask (a long answer)")
     ap.add_argument("--slow-interval", type=float, default=0.02)

@@ -83,11 +83,15 @@ class RuntimeLab(TestSuite):
         self.lab = Lab(static_macs=False, exception=True, vips=(VIP, VIP2))
         self.lab.build()
         self.fe5 = self.lab.add_frontend()
-        self.config = lab_config(self.lab)
+        self.config = self.configure(lab_config(self.lab))
         self.lab.start_dsrlb(self.config)
         self.ctl = self.lab.ctl
         self.sock = self.config["control_socket"]
         self.wait_ready()
+
+    def configure(self, cfg):
+        """The suite's changes to lab_config(): none."""
+        return cfg
 
     def tear_down_suite(self):
         if not hasattr(self, "lab"):

@@ -38,6 +38,20 @@ FE5_UP_CHANGES = 3 * CHURN_RATE // CHURN_CONNECTIONS
 HAMMER_SECONDS = 20
 HAMMER = {"valid": 30, "invalid": 20, "oversized": 10, "slow": 10,
           "never-read": 20, "idle": 10}
+# what the valid hammering clients ask besides the read methods: the
+# costly ones. flows.list with a filter no flow matches walks the whole
+# tables (FLOW_CAPACITY positions) in pages; flows.flush of the
+# persistent service, which has no traffic in these cases, waits for
+# every worker; config.reload of the unchanged file parses, checks and
+# compares all of it
+HAMMER_CALLS = [
+    "flows.list=" + json.dumps({"client": "192.0.2.254", "limit": 10000}),
+    "flows.flush=" + json.dumps({"service": "pop3-persist"}),
+    "config.reload",
+]
+# flow tables of a million positions: a walk of them all takes the
+# master tens of milliseconds unless it is cut in pages
+FLOW_CAPACITY = 1 << 20
 
 
 class Pipe:
@@ -204,6 +218,10 @@ class LabControlStress(RuntimeLab):
     report (leaks are reported at exit with
     ASAN_OPTIONS=detect_leaks=1)."""
 
+    def configure(self, cfg):
+        cfg["flows"]["capacity"] = FLOW_CAPACITY
+        return cfg
+
     def traffic(self):
         """A client opening SMTP (wrr) connections one after another,
         another POP3 (Maglev) ones, and 16 IMAP sessions (Maglev), a
@@ -315,7 +333,10 @@ class LabControlStress(RuntimeLab):
         params, numbers out of range), each reading its answers; 10
         sending more than 1 MiB without a newline; 10 sending requests
         a byte at a time; 20 asking for long answers and never reading
-        them; 10 connecting and doing nothing. Meanwhile, an
+        them; 10 connecting and doing nothing. The well-formed requests
+        include the costly ones: flows.list with a filter no flow
+        matches over tables of 2^20 positions, flows.flush of a service,
+        config.reload. Meanwhile, an
         administrator (as dsrlbctl does: a new connection per request)
         asks for status and sets fe1's weight, every 200 ms.
         Verify: every request of the well-behaved clients (well-formed
@@ -333,6 +354,8 @@ class LabControlStress(RuntimeLab):
                 "--duration", str(HAMMER_SECONDS)]
         for kind, n in HAMMER.items():
             args += ["--" + kind, str(n)]
+        for call in HAMMER_CALLS:
+            args += ["--call", call]
         proc = subprocess.Popen(args, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, text=True)
         admin = {"status": 0, "member.set": 0, "errors": []}

@@ -138,6 +138,7 @@ struct lb_agent {
 	uint64_t removals_ms;     /* next look at members removed with drain */
 	uint32_t flush_seq[RTE_MAX_LCORE]; /* each worker's last flows.flush */
 	uint64_t flush_deadline_ms;   /* when it is answered without them */
+	int flush_svc, flush_member;  /* what it flushes (LB_DP_ANY: any) */
 
 	/* telemetry threads read the state: the loop holds this while it
 	 * runs a pass */

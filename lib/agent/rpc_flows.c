@@ -180,7 +180,8 @@ flush_done(struct lb_agent *ag, uint64_t *flushed)
  * steps. The request is answered once they all have (or after
  * FLUSH_WAIT_MS): the master does not wait for them, it answers
  * LB_CTL_AGAIN and runs its loop, and the control server asks again in
- * its next pass. One flush at a time.
+ * its next pass. One flush at a time: a request for the same flows
+ * while one runs joins it (and is answered with its count).
  */
 static json_t *
 rpc_flows_flush(void *ctx, json_t *params, struct lb_ctl_error *err)
@@ -200,21 +201,35 @@ rpc_flows_flush(void *ctx, json_t *params, struct lb_ctl_error *err)
 		return lb_ctl_fail(err, LB_CTL_INVALID_PARAMS,
 				   "params: give \"service\", \"member\" or both");
 	if (!err->resumed) {
-		/* a worker takes the newest request only */
+		bool running = false;
+
+		/* a worker takes the newest request only: a flush of the
+		 * same flows under way is joined, another one waited for */
 		for (i = 0; i < ag->env->n_workers; i++) {
 			uint32_t nf;
 
 			if (ag->flush_seq[i] != 0 &&
 			    !lb_dp_flows_flush_done(ag->env->workers[i].w,
-						    ag->flush_seq[i], &nf))
-				return lb_ctl_fail(err, LB_CTL_CONFLICT,
-						   "a flush is still running on worker %u: retry in a moment",
-						   ag->env->workers[i].lcore);
+						    ag->flush_seq[i], &nf)) {
+				running = true;
+				break;
+			}
 		}
-		for (i = 0; i < ag->env->n_workers; i++)
-			ag->flush_seq[i] = lb_dp_flows_flush_request(
-				ag->env->workers[i].w, f.svc, f.member);
-		ag->flush_deadline_ms = lb_agent_now_ms() + FLUSH_WAIT_MS;
+		if (running && (ag->flush_svc != f.svc ||
+				ag->flush_member != f.member))
+			return lb_ctl_fail(err, LB_CTL_CONFLICT,
+					   "a flush of other flows is still running on worker %u: retry in a moment",
+					   ag->env->workers[i].lcore);
+		if (!running) {
+			for (i = 0; i < ag->env->n_workers; i++)
+				ag->flush_seq[i] = lb_dp_flows_flush_request(
+					ag->env->workers[i].w, f.svc,
+					f.member);
+			ag->flush_svc = f.svc;
+			ag->flush_member = f.member;
+			ag->flush_deadline_ms = lb_agent_now_ms() +
+						FLUSH_WAIT_MS;
+		}
 	}
 	done = flush_done(ag, &flushed);
 	if (!done && err->may_wait &&
