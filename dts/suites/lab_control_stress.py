@@ -35,6 +35,19 @@ BATCH = 10                  # changes sent before reading their answers
 # connection (3 s at the rate aimed at), so that the number of its add
 # and remove cycles follows from the count, not from the clock
 FE5_UP_CHANGES = 3 * CHURN_RATE // CHURN_CONNECTIONS
+# the second connection also adds and removes a VIP and a service on it
+# (Maglev, unchecked), one step every EXTRA_EVERY changes of its own:
+# VIP in, service in, service out, VIP out, again
+EXTRA_EVERY = 25
+VIP3 = "198.51.100.103"
+EXTRA_STEPS = [
+    ("vip.add", {"address": VIP3}),
+    ("service.add", {"name": "churn-web", "vip": VIP3, "protocol": "tcp",
+                     "port": 8100, "persistence": 0, "scheduler": "maglev",
+                     "check": {"type": "none"}}),
+    ("service.remove", {"name": "churn-web"}),
+    ("vip.remove", {"address": VIP3}),
+]
 HAMMER_SECONDS = 20
 HAMMER = {"valid": 30, "invalid": 20, "oversized": 10, "slow": 10,
           "never-read": 20, "idle": 10}
@@ -105,8 +118,12 @@ class Churn:
     succeed. changes counts the change requests answered (with a result
     or an error: errors lists the first of those)."""
 
-    def __init__(self, path, fe5, fe5_addr, rate, seed=7):
+    def __init__(self, path, fe5, fe5_addr, rate, seed=7, extras=False):
         self.p = Pipe(path)
+        self.extras = extras
+        self.extra_next = 0             # index in EXTRA_STEPS
+        self.extra_since = 0            # changes answered at the last one
+        self.extra_done = {}
         self.rnd = random.Random(seed)
         self.rate = rate
         self.fe5 = fe5
@@ -146,6 +163,13 @@ class Churn:
             return "member.remove", {"name": self.fe5}
         return None
 
+    def extra_step(self):
+        """The next VIP or service change, if one is due."""
+        if not self.extras or \
+                self.changes - self.extra_since < EXTRA_EVERY:
+            return None
+        return EXTRA_STEPS[self.extra_next]
+
     def run(self, count):
         """count changes, each answered (Pipe.batch fails on a lost or
         misplaced answer)."""
@@ -165,7 +189,7 @@ class Churn:
                 present.append(self.fe5)
             n = min(BATCH, count - self.changes)
             calls = [self.change(present) for _ in range(n - 1)]
-            last = self.fe5_step()
+            last = self.fe5_step() or self.extra_step()
             calls.append(last or self.change(present))
             if self.fe5_state == "removing" and now >= next_poll:
                 calls.append(("members.list", {}))
@@ -184,7 +208,14 @@ class Churn:
                     if len(self.errors) < 20:
                         self.errors.append((method, params, a["error"]))
                     continue
-                if method == "member.add":
+                if method in ("vip.add", "vip.remove", "service.add",
+                              "service.remove"):
+                    self.extra_done[method] = \
+                        self.extra_done.get(method, 0) + 1
+                    self.extra_next = (self.extra_next + 1) % \
+                        len(EXTRA_STEPS)
+                    self.extra_since = self.changes
+                elif method == "member.add":
                     self.fe5_state = "present"
                     self.fe5_since = self.changes
                     self.cycles += 1
@@ -257,16 +288,21 @@ class LabControlStress(RuntimeLab):
         (fe2..fe4, and fe5 while it is there: never fe1), and fe5,
         backed by its frontend namespace, added, kept for 375 changes
         of its connection (3 s at that pace), removed with drain, added
-        again once gone; each connection stops once its share is
-        answered; then the boot state back, members checked.
+        again once gone (its slot reused); on a second connection, every
+        25 of its changes, in turn: VIP 198.51.100.103 added, a Maglev
+        service on it added, the service removed, the VIP removed; each
+        connection stops once its share is answered; then the boot
+        state back, members checked.
         Verify: every connection had each of its changes answered, in
         order (exactly its share: 60,000 in all), every one with a
         result (no error, no lost answer); dsrlb is alive; not one
         connection failed (fe1 is always up with a weight, the other
         members only drained or weighted: nothing takes a flow from a
         healthy member) and every session answered every NOOP; fe5 went
-        through several add and remove cycles. The rate achieved is
-        printed, not asserted."""
+        through several add and remove cycles, the VIP and the service
+        too. The rate achieved is printed, not asserted: the suite has no
+        timing assertions (a loaded CI machine would make them fail at
+        random); dsrlb-bench measures speed."""
         lab = self.lab
         fe5 = "fe%d" % self.fe5
         loops, sessions, started = self.traffic()
@@ -274,7 +310,8 @@ class LabControlStress(RuntimeLab):
         share = CHURN_CHANGES // CHURN_CONNECTIONS
         churns = [Churn(self.sock, fe5 if i == 0 else None,
                         lab.fe_addr(self.fe5),
-                        CHURN_RATE / CHURN_CONNECTIONS, seed=7 + i)
+                        CHURN_RATE / CHURN_CONNECTIONS, seed=7 + i,
+                        extras=i == 1)
                   for i in range(CHURN_CONNECTIONS)]
         threads = [threading.Thread(target=c.run_safe, args=(share,),
                                     daemon=True)
@@ -294,6 +331,10 @@ class LabControlStress(RuntimeLab):
         self.verify_alive()
         stats1 = self.ctl.call("stats")
         snap = self.ctl.call("status")["snapshot"]
+        # the VIP and its service may be left in: out (errors are fine:
+        # they may be out already)
+        self.ctl.request("service.remove", {"name": "churn-web"})
+        self.ctl.request("vip.remove", {"address": VIP3})
         # fe5 may be left draining: let it go, then everything back
         self.reset()
         conns = self.end_traffic(loops, sessions, started, "churn")
@@ -325,6 +366,11 @@ class LabControlStress(RuntimeLab):
         verify(refused == 0, "%d of %d changes refused: %s"
                % (refused, changes, errors[:5]))
         verify(churn.cycles >= 2, "fe5 added only %d times" % churn.cycles)
+        extra = churns[1].extra_done
+        print("    VIP and service changes: %s" % extra)
+        verify(all(extra.get(m, 0) >= 2 for m, _ in EXTRA_STEPS),
+               "VIP and service added and removed too few times: %s"
+               % extra)
 
     def test_socket_hammered_by_100_clients(self):
         """Steps: while the traffic runs, dts/ctl_hammer.py for 20 s
