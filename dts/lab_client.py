@@ -4,6 +4,10 @@
 """The lab's client, run in the client namespace; prints JSON.
 
     lab_client.py tcp ADDR PORT COUNT     COUNT connections, one at a time
+    lab_client.py tcp-from ADDR PORT SRC...
+                                          one connection from each source
+                                          address SRC (the client's own),
+                                          one at a time
     lab_client.py sip ADDR COUNT          COUNT OPTIONS over UDP, each from
                                           a new source port
     lab_client.py loop ADDR PORT          connections one at a time until
@@ -57,16 +61,18 @@ EXPECT = {110: b"+OK", 143: b"* OK", 25: b"220", 8100: b"HTTP/1.0 200"}
 CONNECT_ATTEMPTS = 3
 
 
-def connect(addr, port, timeout, r):
-    """A socket connected to addr:port, the connect tried again on a new
-    socket (a new source port) when it times out, up to
-    CONNECT_ATTEMPTS times in all (r["attempts"]); any other error, or
-    the last timeout, is raised."""
+def connect(addr, port, timeout, r, source=None):
+    """A socket connected to addr:port (from address source, if given),
+    the connect tried again on a new socket (a new source port) when it
+    times out, up to CONNECT_ATTEMPTS times in all (r["attempts"]); any
+    other error, or the last timeout, is raised."""
     for n in range(1, CONNECT_ATTEMPTS + 1):
         r["attempts"] = n
         s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         s.settimeout(timeout)
         try:
+            if source is not None:
+                s.bind((source, 0))
             s.connect((addr, port))
             return s
         except socket.timeout:
@@ -79,11 +85,13 @@ def connect(addr, port, timeout, r):
     raise AssertionError("not reached")
 
 
-def tcp_once(addr, port, timeout=3.0):
+def tcp_once(addr, port, timeout=3.0, source=None):
     r = {"ok": False, "attempts": 0}
+    if source is not None:
+        r["source"] = source
     s = None
     try:
-        s = connect(addr, port, timeout, r)
+        s = connect(addr, port, timeout, r, source)
         if port == 8100:
             s.sendall(b"GET / HTTP/1.0\r\nHost: lab\r\n\r\n")
         data = b""
@@ -367,6 +375,9 @@ def main():
     if mode == "tcp":
         addr, port, count = sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
         out = [tcp_once(addr, port) for _ in range(count)]
+    elif mode == "tcp-from":
+        addr, port = sys.argv[2], int(sys.argv[3])
+        out = [tcp_once(addr, port, source=src) for src in sys.argv[4:]]
     elif mode == "sip":
         addr, count = sys.argv[2], int(sys.argv[3])
         out = [sip_once(addr) for _ in range(count)]

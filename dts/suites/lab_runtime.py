@@ -12,7 +12,7 @@ import time
 
 import prom
 from framework import ROOT, TestFailure, verify, wait_for
-from labnet import CLIENT, VIP, verify_sessions_answered
+from labnet import CLIENT, VIP, servers, verify_sessions_answered
 from runtime_lab import (DSRLBCTL, FRONTENDS, PERSISTENCE, VIP2,
                          RuntimeLab, dsrlbctl, failures, http_service,
                          show)
@@ -487,6 +487,93 @@ class LabRuntime(RuntimeLab):
         got = wait_for(forwarded, "%d probes forwarded" % self.PROBES,
                        timeout=30, interval=0.1)
         return got.get(member, 0) >= self.PROBES
+
+    MANY = 32      # clients (addresses) of the spreading case
+
+    def probes_all_reach(self, sources, member):
+        """record_names() for many clients at once: a bare RST from each
+        of sources to VIP2:110; True if every one reached member (each
+        client's record names it)."""
+        from scapy.all import IP, TCP, Ether
+        lab = self.lab
+        gw = lab.mac_of(lab.ns_router, "cli0")
+        own = lab.mac_of(lab.ns_client, "eth0")
+        frames = [Ether(src=own, dst=gw) / IP(src=src, dst=VIP2) /
+                  TCP(sport=700 + i, dport=110, flags="R", seq=1000)
+                  for i, src in enumerate(sources)]
+        base = {n: m["traffic"]["packets"] for n, m in self.members().items()}
+        lab.send_frames(lab.ns_client, "eth0", frames, wait=0)
+
+        def forwarded():
+            now = {n: m["traffic"]["packets"] - base.get(n, 0)
+                   for n, m in self.members().items()}
+            return sum(now.values()) >= len(frames) and now
+        got = wait_for(forwarded, "%d probes forwarded" % len(frames),
+                       timeout=30, interval=0.1)
+        return got.get(member, 0) >= len(frames)
+
+    def test_persistence_many_clients_spread_after_timeout(self):
+        """Steps: the client gets 32 more addresses (203.0.113.100-131);
+        fe2..fe4 drained; one connection from each to pop3-persist (wrr,
+        persistence 15 s): all to fe1; fe2..fe4 back up, their weights
+        changed and set back, fe5 added and removed (the slots churn
+        under the records); one more connection from each; then the
+        records read without renewing them (a bare RST from each
+        address, forwarded by its record while it lives) until they no
+        longer all name fe1; one more connection from each.
+        Verify: the first two rounds went all to fe1 (the records hold
+        across the churn); once the records lapsed, the 32 clients
+        spread over the four members as wrr shares them (each took some,
+        none more than half); every connection succeeded."""
+        lab = self.lab
+        sources = ["203.0.113.%d" % (100 + i) for i in range(self.MANY)]
+        for src in sources:
+            lab.ns(lab.ns_client, "ip", "addr", "add", src + "/24", "dev",
+                   "eth0")
+        try:
+            for fe in ("fe2", "fe3", "fe4"):
+                self.ctl.call("member.set", {"name": fe, "state": "drain"})
+            self.settle()
+            first = self.connect_from(sources)
+            verify(first == {"fe1": self.MANY},
+                   "with fe2-fe4 drained: %s" % first)
+            for fe in ("fe2", "fe3", "fe4"):
+                self.ctl.call("member.set", {"name": fe, "state": "up",
+                                             "weight": 50})
+                self.ctl.call("member.set", {"name": fe, "weight": 100})
+            fe5 = "fe%d" % self.fe5
+            self.ctl.call("member.add", {"name": fe5,
+                                         "address": lab.fe_addr(self.fe5)})
+            self.ctl.call("member.remove", {"name": fe5, "force": True})
+            self.settle()
+            kept = self.connect_from(sources)
+            verify(kept == {"fe1": self.MANY},
+                   "the records did not hold across the churn: %s" % kept)
+            t0 = time.monotonic()
+            wait_for(lambda: not self.probes_all_reach(sources, "fe1"),
+                     "the records naming fe1 to lapse",
+                     timeout=PERSISTENCE + 120, interval=1.0)
+            print("    the records lapsed after %.1f s (not asserted)"
+                  % (time.monotonic() - t0))
+            later = self.connect_from(sources)
+            print("    after the timeout: %s" % later)
+            verify(set(later) == set(FRONTENDS) and
+                   max(later.values()) <= self.MANY // 2,
+                   "after the timeout the clients did not spread: %s"
+                   % later)
+        finally:
+            for src in sources:
+                lab.ns(lab.ns_client, "ip", "addr", "del", src + "/24",
+                       "dev", "eth0", check=False)
+
+    def connect_from(self, sources):
+        """One connection from each address to pop3-persist, each of
+        which must succeed; {frontend: connections}."""
+        res = self.lab.client("tcp-from", VIP2, 110, *sources)
+        bad = [r for r in res if not r["ok"]]
+        verify(not bad, "%d of %d connections failed: %s"
+               % (len(bad), len(res), bad[:3]))
+        return servers(res)
 
     def test_persistence_one_member_then_expiry(self):
         """Steps: 50 connections from the client to pop3-persist (wrr,
