@@ -1,0 +1,309 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright(c) 2026 The dsrlb authors
+ */
+
+#ifndef LB_DP_INTERNAL_H
+#define LB_DP_INTERNAL_H
+
+/*
+ * What the files of lib/dp share. A burst goes through stages, each a
+ * loop over the burst in a file of its own:
+ *
+ *   worker.c    the worker: set up, torn down, its lcore loop; a
+ *               burst's stages in order (process_burst)
+ *   classify.c  parse glue and classification: what each packet is
+ *   own.c       ARP and own-address traffic: answered in place, or
+ *               policed onto the master's lanes
+ *   icmp.c      ICMP: echo answered, an error sent to its flow's member
+ *   decide.c    the flow decision: flow table, schedulers, persistence
+ *   dp_sync.c   flow sync: confirmed flows staged, peers' installed
+ *   frag.c      fragments: later ones follow their first
+ *   tx.c        transmit: rewrite, retag, TX buffers, traffic counters
+ *   walk.c      flows.list and flows.flush, for the master
+ *
+ * Calls go one way: worker.c calls the stages; classify.c calls own.c and
+ * icmp.c, decide.c calls dp_sync.c, frag.c calls tx.c (a waiting
+ * fragment sent at last); no file calls back into one that calls it.
+ * What several files need per packet is static inline here, so a
+ * forwarded packet makes no call from one file to another; only the
+ * exceptions do (ARP, own addresses, ICMP, fragments, flow sync).
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_branch_prediction.h>
+#include <rte_common.h>
+#include <rte_mbuf.h>
+
+#include "lb_dp.h"
+
+/* What the classify stage decided for a packet. */
+enum dp_act {
+	ACT_DROP = 0,    /* free, count d->drop */
+	ACT_MASTER,      /* hand to the master lcore, bulk ring */
+	ACT_MASTER_PRIO, /* hand to the master lcore, ARP ring */
+	ACT_MASTER_CTRL, /* hand to the master lcore, trusted classes' ring */
+	ACT_ARP_REPLY,   /* ARP answered in place: back on the input port */
+	ACT_REPLY,       /* answered in place: send back on the input port */
+	ACT_FWD,         /* send to d->member */
+	ACT_FLOW,        /* needs the flow table to pick a member */
+	ACT_FRAG,        /* later fragment: follows its first, in order */
+	ACT_HELD,        /* later fragment kept until its first is decided */
+	ACT_ICMP_FLOW,   /* ICMP error about a flow: looked up in order */
+};
+
+/* Per-packet scratch for one burst. */
+struct dp_pkt {
+	struct lb_tuple key;
+	uint32_t sig;
+	uint16_t svc;
+	uint16_t member;
+	uint16_t drop;
+	uint16_t ip_id;
+	uint8_t act;
+	uint8_t tcp_flags;
+	uint8_t frag_first;  /* remember the member for later fragments */
+	uint8_t counted_svc; /* svc is set: count traffic against it */
+};
+
+/* A burst between its stages: classify fills d and lists the packets
+ * that need the flow table (keys, sigs, idx: nf of them) for decide. */
+struct dp_burst {
+	struct dp_pkt d[LB_BURST];
+	const struct lb_tuple *keys[LB_BURST];
+	uint32_t sigs[LB_BURST];
+	uint8_t idx[LB_BURST];
+	uint16_t nf;
+	/* a later or first fragment, or an ICMP error about a flow: some
+	 * packet is decided in arrival order (process_burst) */
+	bool in_order;
+};
+
+static inline void
+drop(struct dp_pkt *d, enum lb_stat_worker why)
+{
+	d->act = ACT_DROP;
+	d->drop = why;
+}
+
+/* ---- member selection ---- */
+
+_Static_assert(LB_FLOW_MEMBERS == LB_MAX_MEMBERS &&
+	       LB_FLOW_SERVICES == LB_MAX_SERVICES,
+	       "flow tables count every member and service slot");
+_Static_assert(LB_PERSIST_MEMBERS == LB_MAX_MEMBERS,
+	       "persistence records name every member slot");
+
+/* The hash a service's consistent choices use: the 5-tuple's; the
+ * client address's for sh; with persistence, the masked client
+ * address's, so that every connection of a client hashes to one member,
+ * on any balancer and after a restart (the records then only matter
+ * when the membership changes). */
+static inline uint32_t
+consistent_sig(const struct lb_snap_service *svc, const struct lb_tuple *k,
+	       uint32_t sig)
+{
+	if (likely(svc->persist_s == 0))
+		return svc->sched == LB_SCHED_SH ?
+			lb_tuple_hash_fields(k, LB_HASH_F_SRC_IP) : sig;
+	return lb_tuple_hash(&(struct lb_tuple){
+		.src_ip = k->src_ip & svc->persist_mask, .proto = k->proto });
+}
+
+/* The member an existing connection without an entry hashes to: the
+ * same on every balancer with the same members, which is what keeps
+ * flows in place across a restart or a standby taking over. The settled
+ * membership decides, so a balancer that is still resolving its members
+ * does not put connections where the few it knows happen to be; the
+ * caller checks wait_for_mac(). */
+static inline uint16_t
+consistent(const struct lb_snap_service *svc, const struct lb_tuple *k,
+	   uint32_t sig)
+{
+	return lb_maglev_lookup(svc->settled, svc->table_size,
+				consistent_sig(svc, k, sig));
+}
+
+/* True if member m's MAC is not known yet (it keeps its flows, their
+ * packets wait): only while a service has not converged. */
+static inline bool
+wait_for_mac(const struct lb_snap_service *svc, uint16_t m)
+{
+	return unlikely(svc->settled != svc->maglev) && m != LB_SCHED_NONE &&
+	       svc->mstate[m] == LB_MS_WAIT;
+}
+
+/* A new flow, hashed: where the settled membership puts it, unless that
+ * member's MAC is not known yet; then among the members that are
+ * ready. */
+static inline uint16_t
+consistent_new(const struct lb_snap_service *svc, uint32_t sig)
+{
+	uint16_t m = lb_maglev_lookup(svc->settled, svc->table_size, sig);
+
+	if (wait_for_mac(svc, m))
+		m = lb_maglev_lookup(svc->maglev, svc->table_size, sig);
+	return m;
+}
+
+/* A provisional entry was evicted: the pressure lasts as long as the
+ * longest provisional entry made now can live. */
+static inline void
+pressure_on(struct lb_worker *w, const struct lb_snapshot *s)
+{
+	const uint32_t *t = s->timeouts.t;
+	uint32_t hold = RTE_MAX(t[LB_FLOW_TCP_SYN], t[LB_FLOW_TCP_MID]);
+
+	w->pressure = true;
+	w->pressure_until = w->now + RTE_MAX(hold, t[LB_FLOW_UDP_NEW]);
+}
+
+/* ---- persistence ---- */
+
+/* A member a client's record may send new flows to: one taking flows
+ * (drain keeps persistence, down and disabled break it) with a MAC. */
+static inline bool
+persist_usable(const struct lb_snapshot *s, const struct lb_snap_service *svc,
+	       uint16_t m)
+{
+	return (svc->mstate[m] == LB_MS_ACTIVE ||
+		svc->mstate[m] == LB_MS_DRAIN) &&
+	       (s->members[m].flags & LB_SM_FWD);
+}
+
+/* A member a client's record may be written or renewed for: one taking
+ * new clients. A draining (or weight 0) member's records still send
+ * their clients to it, but nothing renews them, so they lapse one
+ * timeout after the client's last activity before the drain: drain
+ * means no new clients, even for a busy NAT address. */
+static inline bool
+persist_renewable(const struct lb_snapshot *s,
+		  const struct lb_snap_service *svc, uint16_t m)
+{
+	return svc->mstate[m] == LB_MS_ACTIVE &&
+	       (s->members[m].flags & LB_SM_FWD);
+}
+
+/* The member a client's record names, if it may take the client's
+ * flows; LB_SCHED_NONE if none. */
+static inline uint16_t
+persist_find(const struct lb_worker *w, const struct lb_snapshot *s,
+	     const struct lb_snap_service *svc, uint32_t src)
+{
+	int r = lb_persist_lookup(svc->persist, src & svc->persist_mask,
+				  w->now_s, svc->persist_s);
+
+	return r >= 0 && persist_usable(s, svc, (uint16_t)r) ?
+		(uint16_t)r : LB_SCHED_NONE;
+}
+
+/* ---- classification ---- */
+
+/* Destination port owned by a member's source-port range, by a service,
+ * or by nothing. Sets d->act to FWD, FLOW or DROP. */
+static inline void
+classify_l4(struct lb_worker *w, const struct lb_snapshot *s,
+	    const struct lb_snap_vip *v, struct dp_pkt *d)
+{
+	unsigned int pidx = d->key.proto == LB_IPPROTO_TCP ?
+		LB_PROTO_TCP : LB_PROTO_UDP;
+	const struct lb_range *r;
+	const struct lb_snap_service *svc;
+
+	r = lb_snap_range_lookup(s, v, pidx, d->key.dst_port);
+	if (r == NULL) {
+		drop(d, LB_STAT_DROP_NO_SERVICE);
+		return;
+	}
+	if (r->kind == LB_RANGE_MEMBER) {
+		/* replies to a connection the member opened from the VIP:
+		 * only that member can take them, healthy or not */
+		if (!(s->members[r->target].flags & LB_SM_FWD)) {
+			drop(d, LB_STAT_DROP_MEMBER_UNUSABLE);
+			return;
+		}
+		w->stats[LB_STAT_SOURCE_PORT]++;
+		d->member = r->target;
+		d->act = ACT_FWD;
+		return;
+	}
+	d->svc = r->target;
+	d->counted_svc = 1;
+	svc = &s->services[d->svc];
+	if (svc->stateless) {
+		w->stats[LB_STAT_STATELESS]++;
+		d->member = consistent_new(svc,
+			lb_tuple_hash_fields(&d->key, svc->hash_fields));
+		if (d->member == LB_SCHED_NONE)
+			drop(d, LB_STAT_DROP_NO_MEMBER);
+		else
+			d->act = ACT_FWD;
+		return;
+	}
+	d->sig = lb_tuple_hash(&d->key);
+	d->act = ACT_FLOW;
+}
+
+/* classify.c */
+
+/* Classify a burst: d of every packet, the list of those that need the
+ * flow table. */
+void dp_classify_burst(struct lb_worker *w, const struct lb_snapshot *s,
+		       unsigned int port, struct rte_mbuf **pkts, uint16_t n,
+		       struct dp_burst *b);
+
+/* own.c */
+
+/* The policers of the lanes to the master, from the parameters:
+ * 0 or -EINVAL. */
+int dp_police_init(struct lb_worker *w, const struct lb_dp_params *p);
+void dp_classify_arp(struct lb_worker *w, const struct lb_snapshot *s,
+		     unsigned int port, uint8_t *data, const struct lb_pkt *pk,
+		     struct dp_pkt *d);
+void dp_classify_own(struct lb_worker *w, const struct lb_snapshot *s,
+		     const uint8_t *data, const struct lb_pkt *pk,
+		     struct dp_pkt *d);
+void dp_classify_vrrp(struct lb_worker *w, const struct lb_snapshot *s,
+		      const struct lb_snap_port *sp, const struct lb_pkt *pk,
+		      struct dp_pkt *d);
+
+/* icmp.c */
+
+/* An ICMP packet to a VIP: an echo request answered in place, an error
+ * about a flow (ACT_ICMP_FLOW, or ACT_FWD for a stateless service or a
+ * member's source port), or a drop. */
+void dp_classify_icmp(struct lb_worker *w, const struct lb_snapshot *s,
+		      const struct lb_snap_vip *v, uint8_t *data, uint32_t len,
+		      const struct lb_pkt *pk, struct dp_pkt *d);
+void dp_icmp_flow(struct lb_worker *w, const struct lb_snapshot *s,
+		  struct dp_pkt *d);
+
+/* decide.c */
+
+/* The member of every packet of the burst that needs the flow table. */
+void dp_decide_burst(struct lb_worker *w, const struct lb_snapshot *s,
+		     struct dp_burst *b);
+
+/* dp_sync.c */
+
+void dp_sync_stage(struct lb_worker *w, const struct lb_snapshot *s,
+		   const struct dp_pkt *d, const struct lb_flow_entry *e);
+
+/* frag.c */
+
+void dp_frag_later(struct lb_worker *w, const struct lb_snapshot *s,
+		   unsigned int port, struct rte_mbuf *m, struct dp_pkt *d);
+bool dp_frag_remember(struct lb_worker *w, const struct lb_snapshot *s,
+		      const struct dp_pkt *d);
+
+/* tx.c */
+
+/* Send, hand to the master or free every packet of a burst (or a
+ * waiting fragment, a burst of one), as d says: the packets queued for
+ * TX. */
+uint16_t dp_tx_burst(struct lb_worker *w, const struct lb_snapshot *s,
+		     unsigned int port, struct rte_mbuf *const *pkts,
+		     const struct dp_pkt *d, uint16_t n);
+
+#endif /* LB_DP_INTERNAL_H */

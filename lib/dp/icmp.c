@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright(c) 2026 The dsrlb authors
+ */
+
+/*
+ * ICMP to a VIP. An echo request is answered in place; an error (a
+ * router's "fragmentation needed", "time exceeded") quotes a packet a
+ * member sent from the VIP and goes to that member: its flow is found
+ * in arrival order, in any worker's table, without making or ageing
+ * one. Anything else is dropped.
+ */
+
+#include <stdint.h>
+
+#include <rte_branch_prediction.h>
+
+#include "dp_internal.h"
+
+/* An ICMP error quotes a packet a member sent from the VIP: send it to
+ * the member that owns that flow, so path MTU discovery works. */
+static inline void
+classify_icmp_error(struct lb_worker *w, const struct lb_snapshot *s,
+		    const struct lb_snap_vip *v, const uint8_t *data,
+		    uint32_t len, const struct lb_pkt *pk, struct dp_pkt *d)
+{
+	struct lb_pkt_inner in;
+
+	if (lb_pkt_icmp_inner(data, len, pk, &in) != 0 ||
+	    in.vip != pk->dst_ip) {
+		drop(d, LB_STAT_DROP_ICMP);
+		return;
+	}
+	d->key = (struct lb_tuple){
+		.src_ip = in.client_ip, .dst_ip = in.vip,
+		.src_port = in.client_port, .dst_port = in.vip_port,
+		.proto = in.proto,
+	};
+	classify_l4(w, s, v, d);
+	if (d->act == ACT_DROP) {
+		drop(d, LB_STAT_DROP_ICMP);
+		return;
+	}
+	w->stats[LB_STAT_ICMP_ERROR]++;
+	/* the flow is looked up in arrival order, after the packets before
+	 * it in this burst (which may have made it) */
+	if (d->act == ACT_FLOW)
+		d->act = ACT_ICMP_FLOW;
+}
+
+void
+dp_classify_icmp(struct lb_worker *w, const struct lb_snapshot *s,
+		 const struct lb_snap_vip *v, uint8_t *data, uint32_t len,
+		 const struct lb_pkt *pk, struct dp_pkt *d)
+{
+	if (pk->flags & LB_PKT_F_FRAG) {
+		drop(d, LB_STAT_DROP_ICMP);
+	} else if (pk->icmp_type == LB_ICMP_ECHO_REQUEST) {
+		if (lb_pkt_icmp_echo_reply(data, len, pk) == 0)
+			d->act = ACT_REPLY;
+		else
+			drop(d, LB_STAT_DROP_ICMP);
+	} else if (lb_pkt_icmp_is_error(pk->icmp_type)) {
+		classify_icmp_error(w, s, v, data, len, pk, d);
+	} else {
+		drop(d, LB_STAT_DROP_ICMP);
+	}
+}
+
+/*
+ * The member of the flow an ICMP error is about. Never creates or ages a
+ * flow. RSS hashed the error on (router, VIP), not on the flow it
+ * quotes: the flow may be in any worker's table, ours first.
+ */
+void
+dp_icmp_flow(struct lb_worker *w, const struct lb_snapshot *s,
+	     struct dp_pkt *d)
+{
+	const struct lb_snap_service *svc = &s->services[d->svc];
+	unsigned int p;
+
+	for (p = 0; p < w->n_peers; p++) {
+		const struct lb_worker *o = w->peers[(w->peer_idx + p) %
+						     w->n_peers];
+		struct lb_flow_entry e;
+
+		if (o->flows != NULL &&
+		    lb_flow_peek(o->flows, &d->key, d->sig, w->now, &e) &&
+		    svc->mstate[e.member] != LB_MS_NONE &&
+		    s->members[e.member].gen == e.member_gen) {
+			d->member = e.member;
+			goto found;
+		}
+	}
+	/* no entry anywhere: the client's record, else the hash */
+	d->member = LB_SCHED_NONE;
+	if (unlikely(svc->persist != NULL))
+		d->member = persist_find(w, s, svc, d->key.src_ip);
+	if (d->member == LB_SCHED_NONE)
+		d->member = consistent(svc, &d->key, d->sig);
+	if (d->member == LB_SCHED_NONE) {
+		drop(d, LB_STAT_DROP_ICMP);
+		return;
+	}
+found:
+	/* a member whose MAC is not known yet: execute() counts it */
+	d->act = ACT_FWD;
+}

@@ -1,0 +1,147 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright(c) 2026 The dsrlb authors
+ */
+
+/*
+ * flows.list and flows.flush: the master reads a worker's flow table
+ * while the worker runs (lock-free), and asks it to delete flows, which
+ * only the worker may do, a bounded number of positions per loop.
+ */
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_branch_prediction.h>
+#include <rte_cycles.h>
+
+#include "lb_dp.h"
+
+static inline bool
+flow_matches(const struct lb_dp_flow_filter *f, const struct lb_tuple *k,
+	     const struct lb_flow_entry *e)
+{
+	return f == NULL ||
+	       ((f->svc == LB_DP_ANY || e->svc == f->svc) &&
+		(f->member == LB_DP_ANY || e->member == f->member) &&
+		((k->src_ip ^ f->client) & f->client_mask) == 0);
+}
+
+unsigned int
+lb_dp_flows_walk(const struct lb_worker *w, const struct lb_dp_flow_filter *f,
+		 uint32_t *cursor, struct lb_dp_flow *out, unsigned int max,
+		 uint32_t scan)
+{
+	const struct lb_flow_table *t = w->flows;
+	/* the worker's clock, read here: the same TSC */
+	uint32_t now = (uint32_t)(rte_rdtsc() / w->tsc_per_ms);
+	uint32_t pos = *cursor;
+	unsigned int n = 0;
+
+	if (t == NULL) {
+		*cursor = LB_DP_WALK_END;
+		return 0;
+	}
+	for (; pos < t->n_pos && n < max && scan > 0; pos++, scan--) {
+		struct lb_flow_entry e;
+		struct lb_tuple k;
+
+		if (!lb_flow_read(t, pos, now, &k, &e) ||
+		    !flow_matches(f, &k, &e))
+			continue;
+		out[n++] = (struct lb_dp_flow){
+			.key = k, .expires_in_ms = e.expire - now,
+			.svc = e.svc, .member = e.member,
+			.member_gen = e.member_gen, .state = e.state,
+		};
+	}
+	*cursor = pos >= t->n_pos ? LB_DP_WALK_END : pos;
+	return n;
+}
+
+#define FLUSH_ANY UINT16_MAX
+
+uint32_t
+lb_dp_flows_flush_request(struct lb_worker *w, int svc, int member)
+{
+	uint64_t req = __atomic_load_n(&w->flush_req, __ATOMIC_RELAXED);
+	uint32_t seq = (uint32_t)(req >> 32) + 1;
+
+	if (seq == 0)
+		seq = 1;
+	req = (uint64_t)seq << 32 |
+	      (uint64_t)(svc < 0 ? FLUSH_ANY : (uint16_t)svc) << 16 |
+	      (member < 0 ? FLUSH_ANY : (uint16_t)member);
+	__atomic_store_n(&w->flush_req, req, __ATOMIC_RELEASE);
+	return seq;
+}
+
+bool
+lb_dp_flows_flush_done(const struct lb_worker *w, uint32_t seq,
+		       uint32_t *flushed)
+{
+	uint64_t done = __atomic_load_n(&w->flush_done, __ATOMIC_ACQUIRE);
+	uint32_t dseq = (uint32_t)(done >> 32);
+
+	if (dseq == 0 || (int32_t)(dseq - seq) < 0)
+		return false;
+	if (flushed != NULL && dseq == seq)
+		*flushed = (uint32_t)done;
+	return true;
+}
+
+/*
+ * The master cannot delete from a worker's table (one writer), so it
+ * leaves a request the worker takes at its own pace: a bounded number
+ * of positions per loop iteration, like the sweeper, deleting through
+ * lb_flow_del() so the counts and the grace period stay right.
+ */
+unsigned int
+lb_dp_flows_flush_step(struct lb_worker *w, uint32_t budget)
+{
+	uint64_t req = __atomic_load_n(&w->flush_req, __ATOMIC_ACQUIRE);
+	struct lb_flow_table *t = w->flows;
+	unsigned int removed = 0;
+	uint32_t pos;
+
+	if (unlikely((uint32_t)(req >> 32) != w->flush_seq)) {
+		/* a new request replaces the one being done */
+		w->flush_seq = (uint32_t)(req >> 32);
+		w->flush_svc = (uint16_t)(req >> 16);
+		w->flush_member = (uint16_t)req;
+		w->flush_pos = 0;
+		w->flush_count = 0;
+		w->flush_on = true;
+	}
+	if (likely(!w->flush_on))
+		return 0;
+	for (pos = w->flush_pos; t != NULL && pos < t->n_pos && budget > 0;
+	     pos++, budget--) {
+		const struct lb_flow_entry *e = &t->e[pos];
+		bool live;
+		int rc;
+
+		if (e->state == 0 ||
+		    (w->flush_svc != FLUSH_ANY && e->svc != w->flush_svc) ||
+		    (w->flush_member != FLUSH_ANY &&
+		     e->member != w->flush_member))
+			continue;
+		live = !lb_flow_expired(e, w->now);
+		rc = lb_flow_del(t, (int32_t)pos);
+		if (rc == -EBUSY)
+			break;   /* deletions wait for a grace period: later */
+		if (rc == 0 && live) {
+			w->flush_count++;
+			w->stats[LB_STAT_FLOWS_FLUSHED]++;
+			removed++;
+		}
+	}
+	w->flush_pos = pos;
+	if (t == NULL || pos >= t->n_pos) {
+		w->flush_on = false;
+		__atomic_store_n(&w->flush_done,
+				 (uint64_t)w->flush_seq << 32 | w->flush_count,
+				 __ATOMIC_RELEASE);
+	}
+	return removed;
+}
