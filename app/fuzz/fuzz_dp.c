@@ -248,6 +248,7 @@ check_counts(void)
 {
 	static struct lb_flow_mcount want[LB_FLOW_MEMBERS];
 	static struct lb_flow_mcount want_svc[LB_FLOW_SERVICES];
+	struct lb_flow_mcount want_stale = { 0 }, *wm;
 	const struct lb_flow_table *t = w->flows;
 	uint32_t p, a, in;
 	uint16_t m;
@@ -261,19 +262,26 @@ check_counts(void)
 			continue;
 		if (e->member >= LB_FLOW_MEMBERS || e->svc >= LB_FLOW_SERVICES)
 			abort();
+		/* a flow of an earlier member of its slot counts as
+		 * stale (lb_flow_mcount_of()) */
+		wm = e->member_gen == t->mcount[e->member].gen ?
+			&want[e->member] : &want_stale;
 		if (lb_flow_active_state(e->state)) {
-			want[e->member].active++;
+			wm->active++;
 			want_svc[e->svc].active++;
 		} else {
-			want[e->member].inactive++;
+			wm->inactive++;
 			want_svc[e->svc].inactive++;
 		}
 	}
 	for (m = 0; m < LB_FLOW_MEMBERS; m++) {
-		lb_flow_member_flows(t, m, &a, &in);
+		lb_flow_member_flows(t, m, t->mcount[m].gen, &a, &in);
 		if (a != want[m].active || in != want[m].inactive)
 			abort();
 	}
+	if (t->stale.active != want_stale.active ||
+	    t->stale.inactive != want_stale.inactive)
+		abort();
 	for (m = 0; m < LB_FLOW_SERVICES; m++) {
 		lb_flow_service_flows(t, m, &a, &in);
 		if (a != want_svc[m].active || in != want_svc[m].inactive)

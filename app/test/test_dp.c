@@ -998,7 +998,9 @@ syn_flood_evicts_syn_entries(uint8_t sched)
 		for (j = 0; j < N_MEMBERS; j++) {
 			uint32_t a, in;
 
-			lb_flow_member_flows(e.flows, (uint16_t)j, &a, &in);
+			lb_flow_member_flows(e.flows, (uint16_t)j,
+					     lb_core_snapshot(e.core)->members[j].gen,
+					     &a, &in);
 			oh[j] = (uint64_t)a * 256 + in;
 			least = RTE_MIN(least, oh[j]);
 		}
@@ -2272,6 +2274,48 @@ dp_persistence_broken_by_removal_with_drain(void **state)
 	env_fini(&e);
 }
 
+/* A member that takes a removed member's slot inherits none of its
+ * clients, even from a record a worker on the old snapshot wrote after
+ * the removal (nothing sweeps the tables: the record names the
+ * generation). The newcomer has weight 0 here, so only an inherited
+ * record could send the client to it. */
+static void
+dp_persistence_reused_slot_inherits_no_client(void **state)
+{
+	static const uint32_t w[N_MEMBERS] = { 1, 1, 1, 1 };
+	struct lb_conf_member nm = { .name = "fe9", .weight = 0,
+		.has_mac = true, .mac = { 2, 0, 0, 0, 0, 0 } };
+	const struct lb_snap_service *svc;
+	struct env e;
+	uint16_t gen;
+	int a, b, i;
+
+	(void)state;
+	env_init_persist(&e, LB_SCHED_WRR, w, 15, 32);
+	a = send_at(&e, e.w, CONN(1, 0), LB_TCP_SYN, 100);
+	assert_true(a >= 0);
+	gen = lb_core_snapshot(e.core)->members[a].gen;
+	assert_int_equal(lb_core_member_remove(e.core, (unsigned int)a), 0);
+	assert_int_equal(lb_core_commit(e.core), 1);
+	/* the service's table outlives snapshots */
+	svc = &lb_core_snapshot(e.core)->services[e.pop3];
+	/* a late write of the old member's record, as a worker still on
+	 * the snapshot before the removal makes it */
+	lb_persist_store(svc->persist, ip4("203.0.113.1"), (uint16_t)a,
+			 gen, 101, 15);
+	nm.addr = ip4("198.51.100.19");
+	nm.mac[5] = (uint8_t)(0x11 + a);   /* take_one() names it a */
+	assert_int_equal(lb_core_member_add(e.core, &nm), a);
+	assert_int_equal(lb_core_commit(e.core), 1);
+	assert_int_not_equal(lb_core_snapshot(e.core)->members[a].gen, gen);
+	for (i = 1; i <= 4; i++) {
+		b = send_at(&e, e.w, CONN(1, i), LB_TCP_SYN, 102);
+		assert_true(b >= 0);
+		assert_int_not_equal(b, a);
+	}
+	env_fini(&e);
+}
+
 /* The timeout counts from the client's last activity: a new connection
  * or the end of one (its FIN), not every packet (no shared write per
  * packet). */
@@ -2411,7 +2455,7 @@ static void
 check_member_counts(const struct lb_flow_table *t)
 {
 	uint32_t act[N_MEMBERS] = { 0 }, inact[N_MEMBERS] = { 0 }, a, in, p;
-	uint32_t svc[LB_MAX_SERVICES][2] = { { 0 } };
+	uint32_t svc[LB_MAX_SERVICES][2] = { { 0 } }, stale[2] = { 0 };
 	uint16_t m;
 
 	for (p = 0; p < t->n_pos; p++) {
@@ -2421,13 +2465,16 @@ check_member_counts(const struct lb_flow_table *t)
 			continue;
 		assert_true(e->member < N_MEMBERS);
 		svc[e->svc][lb_flow_active_state(e->state)]++;
-		if (lb_flow_active_state(e->state))
+		/* a flow of an earlier member of its slot counts as stale */
+		if (e->member_gen != t->mcount[e->member].gen)
+			stale[lb_flow_active_state(e->state)]++;
+		else if (lb_flow_active_state(e->state))
 			act[e->member]++;
 		else
 			inact[e->member]++;
 	}
 	for (m = 0; m < LB_MAX_MEMBERS; m++) {
-		lb_flow_member_flows(t, m, &a, &in);
+		lb_flow_member_flows(t, m, t->mcount[m].gen, &a, &in);
 		if (m >= N_MEMBERS) {
 			assert_int_equal(a + in, 0);
 			continue;
@@ -2436,6 +2483,8 @@ check_member_counts(const struct lb_flow_table *t)
 			fail_msg("fe%u: %u active %u inactive counted, %u and %u in the table",
 				 m + 1, a, in, act[m], inact[m]);
 	}
+	assert_int_equal(t->stale.active, stale[1]);
+	assert_int_equal(t->stale.inactive, stale[0]);
 	for (m = 0; m < LB_MAX_SERVICES; m++) {
 		lb_flow_service_flows(t, m, &a, &in);
 		assert_int_equal(a, svc[m][1]);
@@ -2462,7 +2511,8 @@ dp_wlc_follows_weights(void **state)
 		assert_int_equal(ack(&e, i), got);
 	}
 	for (m = 0; m < N_MEMBERS; m++) {
-		lb_flow_member_flows(e.flows, m, &a, &in);
+		lb_flow_member_flows(e.flows, m,
+			     lb_core_snapshot(e.core)->members[m].gen, &a, &in);
 		assert_int_equal(in, 0);
 		if (a + 2 < 100 * w[m] || a > 100 * w[m] + 2)
 			fail_msg("fe%u (weight %u) has %u of 800 connections",
@@ -2583,7 +2633,8 @@ dp_member_counts_follow_flows(void **state)
 		lb_flow_sweep(e.flows, (now + 100000) * 1000, LB_SWEEP_BUDGET);
 	assert_int_equal(e.flows->count, 0);
 	for (m = 0; m < LB_MAX_MEMBERS; m++) {
-		lb_flow_member_flows(e.flows, m, &a, &in);
+		lb_flow_member_flows(e.flows, m,
+			     lb_core_snapshot(e.core)->members[m].gen, &a, &in);
 		assert_int_equal(a + in, 0);
 	}
 	env_fini(&e);
@@ -2626,10 +2677,57 @@ dp_flows_of_retired_slot_move_once(void **state)
 		assert_int_equal(ack(&e, i), moved[i]);
 	assert_int_equal(e.w->stats[LB_STAT_FLOW_RESCHEDULED], on2);
 	check_member_counts(e.flows);
-	lb_flow_member_flows(e.flows, 2, &a, &in);
+	lb_flow_member_flows(e.flows, 2,
+			     lb_core_snapshot(e.core)->members[2].gen, &a, &in);
 	for (i = 0, on2 = 0; i < 200; i++)
 		on2 += moved[i] == 2;
 	assert_int_equal(a, on2);
+	env_fini(&e);
+}
+
+/* wlc counts a member's own flows: one that takes a removed member's
+ * slot starts at none, though the removed one's flows are still in the
+ * table (they go when their next packets reschedule them), so it takes
+ * the new flows until it has its share. */
+static void
+dp_wlc_new_member_in_reused_slot_counts_from_zero(void **state)
+{
+	static const uint32_t w[N_MEMBERS] = { 1, 1, 1, 1 };
+	struct lb_conf_member nm = { .name = "fe9", .weight = 1,
+		.has_mac = true, .mac = { 2, 0, 0, 0, 0, 0x13 } };
+	struct env e;
+	uint32_t i, a, in, old2 = 0;
+	int got[N_MEMBERS] = { 0 };
+
+	(void)state;
+	env_init(&e, LB_SCHED_WLC, 4096, w);
+	for (i = 0; i < 200; i++) {
+		int m = syn(&e, i);
+
+		assert_int_equal(ack(&e, i), m);
+		old2 += m == 2;
+	}
+	assert_true(old2 >= 40);
+	assert_int_equal(lb_core_member_remove(e.core, 2), 0);
+	nm.addr = ip4("198.51.100.19");
+	assert_int_equal(lb_core_member_add(e.core, &nm), 2);
+	assert_int_equal(lb_core_commit(e.core), 1);
+	/* the removed member's flows still count, as stale */
+	lb_flow_member_flows(e.flows, 2, lb_core_snapshot(e.core)->members[2].gen,
+			     &a, &in);
+	assert_int_equal(a + in, 0);
+	check_member_counts(e.flows);
+	/* the next 40 new connections: fe9 takes as many as wlc gives the
+	 * least loaded, all of them until it catches up */
+	for (i = 200; i < 240; i++) {
+		int m = syn(&e, i);
+
+		assert_true(m >= 0);
+		got[m]++;
+		assert_int_equal(ack(&e, i), m);
+	}
+	assert_int_equal(got[2], 40);
+	check_member_counts(e.flows);
 	env_fini(&e);
 }
 
@@ -2699,7 +2797,8 @@ dp_flows_flush_by_service(void **state)
 	/* nothing more to do: the worker does not walk again */
 	assert_int_equal(lb_dp_flows_flush_step(e.w, LB_FLUSH_BUDGET), 0);
 	assert_int_equal(e.w->flush_pos, e.flows->n_pos);
-	lb_flow_member_flows(e.flows, 0, &a, &in);
+	lb_flow_member_flows(e.flows, 0,
+			     lb_core_snapshot(e.core)->members[0].gen, &a, &in);
 	assert_true(a > 0);
 	env_fini(&e);
 }
@@ -2723,7 +2822,8 @@ dp_flows_flush_by_member_and_newer_request_wins(void **state)
 	flush_until_done(e.w, seq1, LB_FLUSH_BUDGET);
 	assert_true(lb_dp_flows_flush_done(e.w, seq1, &n));
 	assert_int_equal(n, want);
-	lb_flow_member_flows(e.flows, 1, &a, &in);
+	lb_flow_member_flows(e.flows, 1,
+			     lb_core_snapshot(e.core)->members[1].gen, &a, &in);
 	assert_int_equal(a + in, 0);
 	check_member_counts(e.flows);
 
@@ -2740,7 +2840,8 @@ dp_flows_flush_by_member_and_newer_request_wins(void **state)
 		want += (pop3[i] == 2) + (smtp[i] == 2);
 	assert_true(lb_dp_flows_flush_done(e.w, seq2, &n));
 	assert_int_equal(n, want);
-	lb_flow_member_flows(e.flows, 0, &a, &in);
+	lb_flow_member_flows(e.flows, 0,
+			     lb_core_snapshot(e.core)->members[0].gen, &a, &in);
 	for (i = 0, want = 0; i < 100; i++)
 		want += (pop3[i] == 0) + (smtp[i] == 0);
 	/* fe1's pop3 flows after the first 16 positions stayed */
@@ -4098,6 +4199,7 @@ main(void)
 		cmocka_unit_test(dp_persistence_drain_keeps_down_and_disabled_break),
 		cmocka_unit_test(dp_persistence_drain_records_lapse),
 		cmocka_unit_test(dp_persistence_broken_by_removal_with_drain),
+		cmocka_unit_test(dp_persistence_reused_slot_inherits_no_client),
 		cmocka_unit_test(dp_persistence_refreshed_by_new_and_closing_flows),
 		cmocka_unit_test(dp_persistence_maglev_hashes_the_client),
 		cmocka_unit_test(dp_persistence_keeps_clients_when_the_table_changes),
@@ -4107,6 +4209,7 @@ main(void)
 		cmocka_unit_test(dp_wlc_ties_go_round_the_members),
 		cmocka_unit_test(dp_member_counts_follow_flows),
 		cmocka_unit_test(dp_flows_of_retired_slot_move_once),
+		cmocka_unit_test(dp_wlc_new_member_in_reused_slot_counts_from_zero),
 		cmocka_unit_test(dp_flows_flush_by_service),
 		cmocka_unit_test(dp_flows_flush_by_member_and_newer_request_wins),
 		cmocka_unit_test(dp_flows_walk_pages_and_filters),

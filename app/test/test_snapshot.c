@@ -646,9 +646,10 @@ ha_tuple(unsigned int i, const struct lb_conf_service *cs, uint32_t vip)
 	};
 }
 
-/* The hash the data path looks a flow up with (dp.c: a stateless
- * service's hash_fields; else consistent_sig(): the masked client with
- * persistence, the client for sh, the whole tuple otherwise). */
+/* The hash the data path looks a flow up with (lib/dp/dp_internal.h,
+ * classify_l4() and consistent_sig(): a stateless service's hash_fields;
+ * else the masked client with persistence, the client for sh, the whole
+ * tuple otherwise). */
 static uint32_t
 ha_sig(const struct lb_snap_service *ss, const struct lb_tuple *k)
 {

@@ -56,11 +56,14 @@ ports_json(uint16_t lo, uint16_t hi)
 }
 
 /* Flows a member holds in every worker's table: established
- * (active) and the rest (inactive), as ipvsadm counts them. */
+ * (active) and the rest (inactive), as ipvsadm counts them; its own,
+ * not those of an earlier member of its slot. */
 static void
 member_conns(const struct lb_agent *ag, unsigned int slot,
 	     uint64_t *active, uint64_t *inactive)
 {
+	const struct lb_core_member *m = lb_core_member(ag->core, slot);
+	uint16_t gen = m != NULL ? m->gen : 0;
 	unsigned int i;
 
 	*active = *inactive = 0;
@@ -68,7 +71,7 @@ member_conns(const struct lb_agent *ag, unsigned int slot,
 		uint32_t a, in;
 
 		lb_flow_member_flows(ag->env->workers[i].flows, (uint16_t)slot,
-				     &a, &in);
+				     gen, &a, &in);
 		*active += a;
 		*inactive += in;
 	}

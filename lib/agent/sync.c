@@ -345,7 +345,8 @@ rec_input(struct lb_agent *ag, const struct lb_snapshot *s,
 			return;
 		}
 		lb_persist_store(svc->persist, r->client & svc->persist_mask,
-				 (uint16_t)mi, now_s(sy), svc->persist_s);
+				 (uint16_t)mi, s->members[mi].gen, now_s(sy),
+				 svc->persist_s);
 		ag->mstats[LB_STAT_SYNC_FLOWS_ACCEPTED]++;
 		return;
 	}

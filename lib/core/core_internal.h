@@ -102,8 +102,6 @@ struct lb_core {
 	uint64_t version;
 	uint64_t tables_built;    /* Maglev/wrr tables built, ever */
 	struct lb_core_rt rt[LB_MAX_SERVICES];
-	uint16_t persist_gen[LB_MAX_MEMBERS]; /* member gens the persistence
-						 records were last cleared at */
 	struct lb_snapshot *cur;  /* read by workers: atomic accesses */
 	/* replaced memory waiting for a grace period (snapshots, tables) */
 	struct lb_garbage *garbage;

@@ -396,19 +396,12 @@ static int
 tables_update(struct lb_core *core, struct lb_sched_backend *be,
 	      struct lb_core_be *key)
 {
-	unsigned int i, m, n;
+	unsigned int i, n;
 	int rc;
 
-	/* a member slot that changed hands leaves no client behind */
-	for (m = 0; m < LB_MAX_MEMBERS; m++) {
-		if (core->persist_gen[m] == core->members[m].gen)
-			continue;
-		core->persist_gen[m] = core->members[m].gen;
-		for (i = 0; i < LB_MAX_SERVICES; i++)
-			if (core->rt[i].persist != NULL)
-				lb_persist_forget(core->rt[i].persist,
-						  (uint16_t)m);
-	}
+	/* a member slot that changes hands leaves no client behind: a
+	 * record names its member's generation too (lb_persist.h), so
+	 * nothing needs forgetting here */
 	for (i = 0; i < LB_MAX_SERVICES; i++) {
 		const struct lb_core_service *cs = core->services[i];
 		struct lb_core_rt *rt = &core->rt[i];

@@ -33,7 +33,8 @@
  * all to the first.
  */
 static __rte_noinline uint16_t
-wlc(struct lb_worker *w, unsigned int slot, const struct lb_snap_service *svc)
+wlc(struct lb_worker *w, const struct lb_snapshot *s, unsigned int slot,
+    const struct lb_snap_service *svc)
 {
 	const struct lb_flow_mcount *mc = w->flows->mcount;
 	unsigned int n = svc->n_active, i, k;
@@ -49,7 +50,9 @@ wlc(struct lb_worker *w, unsigned int slot, const struct lb_snap_service *svc)
 	for (i = 0; i < n; i++, k = k + 1 == n ? 0 : k + 1) {
 		uint16_t m = svc->active_list[k];
 		uint64_t wt = svc->weight[m];
-		uint64_t oh = (uint64_t)mc[m].active * 256 + mc[m].inactive;
+		/* counts of an earlier member of the slot are not its */
+		uint64_t oh = mc[m].gen != s->members[m].gen ? 0 :
+			      (uint64_t)mc[m].active * 256 + mc[m].inactive;
 
 		if (wt == 0)
 			continue;
@@ -84,7 +87,7 @@ under_pressure(struct lb_worker *w)
 }
 
 static __rte_always_inline uint16_t
-schedule(struct lb_worker *w, unsigned int slot,
+schedule(struct lb_worker *w, const struct lb_snapshot *s, unsigned int slot,
 	 const struct lb_snap_service *svc, const struct lb_tuple *k,
 	 uint32_t sig)
 {
@@ -97,7 +100,7 @@ schedule(struct lb_worker *w, unsigned int slot,
 		return consistent_new(svc, consistent_sig(svc, k, sig));
 	}
 	if (svc->sched == LB_SCHED_WLC)
-		return wlc(w, slot, svc);
+		return wlc(w, s, slot, svc);
 	if (svc->wrr_len == 0)
 		return LB_SCHED_NONE;
 	/* a cursor from an older, longer sequence starts over */
@@ -117,7 +120,7 @@ persist_touch(struct lb_worker *w, const struct lb_snapshot *s,
 {
 	if (persist_renewable(s, svc, m))
 		lb_persist_store(svc->persist, src & svc->persist_mask, m,
-				 w->now_s, svc->persist_s);
+				 s->members[m].gen, w->now_s, svc->persist_s);
 }
 
 /*
@@ -137,7 +140,7 @@ persist_pick(struct lb_worker *w, const struct lb_snapshot *s,
 	uint16_t m = persist_find(w, s, svc, d->key.src_ip);
 
 	if (m == LB_SCHED_NONE) {
-		m = fresh ? schedule(w, slot, svc, &d->key, d->sig) :
+		m = fresh ? schedule(w, s, slot, svc, &d->key, d->sig) :
 			consistent(svc, &d->key, d->sig);
 		if (m == LB_SCHED_NONE || !persist_usable(s, svc, m))
 			return m;   /* no member, or one whose MAC is awaited */
@@ -145,7 +148,7 @@ persist_pick(struct lb_worker *w, const struct lb_snapshot *s,
 	if (!persist_renewable(s, svc, m))
 		return m;           /* draining: the record lapses */
 	lb_persist_store(svc->persist, d->key.src_ip & svc->persist_mask, m,
-			 w->now_s, svc->persist_s);
+			 s->members[m].gen, w->now_s, svc->persist_s);
 	return m;
 }
 
@@ -258,13 +261,13 @@ flow_existing(struct lb_worker *w, const struct lb_snapshot *s,
 	if (unlikely(ev == LB_FLOW_REUSE)) {
 		m = unlikely(svc->persist != NULL) ?
 			persist_pick(w, s, d->svc, svc, d, true) :
-			schedule(w, d->svc, svc, &d->key, d->sig);
+			schedule(w, s, d->svc, svc, &d->key, d->sig);
 		w->stats[LB_STAT_FLOW_REUSED]++;
 	} else if (unlikely(svc->mstate[m] == LB_MS_NONE ||
 			    s->members[m].gen != e->member_gen)) {
 		m = unlikely(svc->persist != NULL) ?
 			persist_pick(w, s, d->svc, svc, d, true) :
-			schedule(w, d->svc, svc, &d->key, d->sig);
+			schedule(w, s, d->svc, svc, &d->key, d->sig);
 		w->stats[LB_STAT_FLOW_RESCHEDULED]++;
 	} else if (likely(e->svc == d->svc)) {
 		goto stay;
@@ -376,7 +379,7 @@ flow_decide(struct lb_worker *w, const struct lb_snapshot *s,
 		w->stats[LB_STAT_FLOW_PEER]++;
 	} else {
 		d->member = syn_only ?
-			schedule(w, d->svc, svc, &d->key, d->sig) :
+			schedule(w, s, d->svc, svc, &d->key, d->sig) :
 			consistent(svc, &d->key, d->sig);
 	}
 	if (unlikely(d->member == LB_SCHED_NONE) ||

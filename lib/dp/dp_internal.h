@@ -185,16 +185,20 @@ persist_renewable(const struct lb_snapshot *s,
 	       (s->members[m].flags & LB_SM_FWD);
 }
 
-/* The member a client's record names, if it may take the client's
- * flows; LB_SCHED_NONE if none. */
+/* The member a client's record names, if it is still the member of
+ * that slot (not one that took a removed member's slot) and may take
+ * the client's flows; LB_SCHED_NONE if none. */
 static inline uint16_t
 persist_find(const struct lb_worker *w, const struct lb_snapshot *s,
 	     const struct lb_snap_service *svc, uint32_t src)
 {
+	uint32_t gen = 0;
 	int r = lb_persist_lookup(svc->persist, src & svc->persist_mask,
-				  w->now_s, svc->persist_s);
+				  w->now_s, svc->persist_s, &gen);
 
-	return r >= 0 && persist_usable(s, svc, (uint16_t)r) ?
+	return r >= 0 &&
+	       lb_persist_gen_matches(gen, s->members[r].gen) &&
+	       persist_usable(s, svc, (uint16_t)r) ?
 		(uint16_t)r : LB_SCHED_NONE;
 }
 

@@ -164,9 +164,15 @@ lb_flow_free(struct lb_flow_table *t)
 void
 lb_flow_flush(struct lb_flow_table *t)
 {
+	unsigned int i;
+
 	rte_hash_reset(t->h);
 	memset(t->e, 0, (size_t)t->n_pos * sizeof(*t->e));
-	memset(t->mcount, 0, LB_FLOW_MEMBERS * sizeof(*t->mcount));
+	/* the generations counted stay: a flow after the flush is of
+	 * the member there now, or of a newer one */
+	for (i = 0; i < LB_FLOW_MEMBERS; i++)
+		t->mcount[i].active = t->mcount[i].inactive = 0;
+	memset(&t->stale, 0, sizeof(t->stale));
 	memset(t->scount, 0, LB_FLOW_SERVICES * sizeof(*t->scount));
 	t->count = 0;
 	t->guessed.head = t->guessed.tail = 0;
@@ -500,6 +506,7 @@ lb_flow_audit(const struct lb_flow_table *t, struct lb_flow_audit *out)
 	}
 	for (i = 0; i < LB_FLOW_MEMBERS; i++)
 		a.counted += t->mcount[i].active + t->mcount[i].inactive;
+	a.counted += t->stale.active + t->stale.inactive;
 	for (i = 0; i < LB_FLOW_SERVICES; i++)
 		a.svc_counted += t->scount[i].active + t->scount[i].inactive;
 	used = rte_hash_count(t->h);

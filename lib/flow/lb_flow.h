@@ -142,6 +142,13 @@ struct lb_flow_fifo {
 struct lb_flow_mcount {
 	uint32_t active;         /**< lb_flow_active_state() */
 	uint32_t inactive;       /**< the other states */
+	/** members only: the slot's generation counted here. When a newer
+	 *  one's first flow comes (another member took the slot), the
+	 *  earlier member's flows still in the table move to the table's
+	 *  stale count, and so do their later changes: a member's counts
+	 *  (wlc, drain) are its own, never its slot's previous owner's. */
+	uint16_t gen;
+	uint16_t pad;
 };
 
 /** A per-lcore flow table. */
@@ -165,6 +172,8 @@ struct lb_flow_table {
 	 *  deleted (an expired entry until the sweeper or a new flow of its
 	 *  key takes it); written by the owner only */
 	struct lb_flow_mcount *mcount;
+	/** flows of members whose slot has gone to a newer generation */
+	struct lb_flow_mcount stale;
 	/** flows per service slot (LB_FLOW_SERVICES), the same way */
 	struct lb_flow_mcount *scount;
 	/* admission: entries made by a packet without SYN (guessed), and
@@ -414,6 +423,34 @@ lb_flow_mcount_add(struct lb_flow_mcount *c, uint8_t state, int32_t delta)
 	__atomic_store_n(n, *n + (uint32_t)delta, __ATOMIC_RELAXED);
 }
 
+/* Where a flow of member slot member, generation gen, counts: the slot's
+ * count if gen is the generation counted there; else, for a flow being
+ * counted in (add), a newer generation takes the slot, what the earlier
+ * one still had moving to the stale count; any other flow of an earlier
+ * generation counts as stale. (Generations are compared modulo 2^16: a
+ * slot is not reused 32,768 times while one of its flows lives.) */
+static inline struct lb_flow_mcount *
+lb_flow_mcount_of(struct lb_flow_table *t, uint16_t member, uint16_t gen,
+		  bool add)
+{
+	struct lb_flow_mcount *c = &t->mcount[member];
+
+	if (likely(c->gen == gen))
+		return c;
+	if (add && (int16_t)(gen - c->gen) > 0) {
+		__atomic_store_n(&t->stale.active,
+				 t->stale.active + c->active, __ATOMIC_RELAXED);
+		__atomic_store_n(&t->stale.inactive,
+				 t->stale.inactive + c->inactive,
+				 __ATOMIC_RELAXED);
+		__atomic_store_n(&c->active, 0, __ATOMIC_RELAXED);
+		__atomic_store_n(&c->inactive, 0, __ATOMIC_RELAXED);
+		__atomic_store_n(&c->gen, gen, __ATOMIC_RELAXED);
+		return c;
+	}
+	return &t->stale;
+}
+
 /** Set an entry's state (0 frees it from the counts). */
 static inline void
 lb_flow_set_state(struct lb_flow_table *t, struct lb_flow_entry *e,
@@ -424,11 +461,16 @@ lb_flow_set_state(struct lb_flow_table *t, struct lb_flow_entry *e,
 	if (old == 0 || state == 0 ||
 	    lb_flow_active_state(old) != lb_flow_active_state(state)) {
 		if (old != 0) {
-			lb_flow_mcount_add(&t->mcount[e->member], old, -1);
+			lb_flow_mcount_add(lb_flow_mcount_of(t, e->member,
+							     e->member_gen,
+							     false), old, -1);
 			lb_flow_mcount_add(&t->scount[e->svc], old, -1);
 		}
 		if (state != 0) {
-			lb_flow_mcount_add(&t->mcount[e->member], state, 1);
+			lb_flow_mcount_add(lb_flow_mcount_of(t, e->member,
+							     e->member_gen,
+							     old == 0), state,
+					   1);
 			lb_flow_mcount_add(&t->scount[e->svc], state, 1);
 		}
 	}
@@ -452,10 +494,12 @@ lb_flow_fill(struct lb_flow_table *t, struct lb_flow_entry *e,
 	     uint32_t expire)
 {
 	if (e->state != 0) {
-		lb_flow_mcount_add(&t->mcount[e->member], e->state, -1);
+		lb_flow_mcount_add(lb_flow_mcount_of(t, e->member,
+						     e->member_gen, false),
+				   e->state, -1);
 		lb_flow_mcount_add(&t->scount[e->svc], e->state, -1);
 	}
-	lb_flow_mcount_add(&t->mcount[member], state, 1);
+	lb_flow_mcount_add(lb_flow_mcount_of(t, member, gen, true), state, 1);
 	lb_flow_mcount_add(&t->scount[svc], state, 1);
 	__atomic_store_n(&e->member, member, __ATOMIC_RELAXED);
 	__atomic_store_n(&e->member_gen, gen, __ATOMIC_RELAXED);
@@ -469,9 +513,12 @@ static inline void
 lb_flow_set_member(struct lb_flow_table *t, struct lb_flow_entry *e,
 		   uint16_t member, uint16_t gen)
 {
-	if (e->state != 0 && e->member != member) {
-		lb_flow_mcount_add(&t->mcount[e->member], e->state, -1);
-		lb_flow_mcount_add(&t->mcount[member], e->state, 1);
+	if (e->state != 0 && (e->member != member || e->member_gen != gen)) {
+		lb_flow_mcount_add(lb_flow_mcount_of(t, e->member,
+						     e->member_gen, false),
+				   e->state, -1);
+		lb_flow_mcount_add(lb_flow_mcount_of(t, member, gen, true),
+				   e->state, 1);
 	}
 	__atomic_store_n(&e->member, member, __ATOMIC_RELAXED);
 	__atomic_store_n(&e->member_gen, gen, __ATOMIC_RELAXED);
@@ -491,18 +538,20 @@ lb_flow_set_svc(struct lb_flow_table *t, struct lb_flow_entry *e,
 
 /**
  * A member's flows in a table, from any thread (each count a moment
- * old). Per worker: IPVS counts per balancer, RSS spreads a member's
+ * old): the member of generation gen in that slot, not an earlier one. Per worker: IPVS counts per balancer, RSS spreads a member's
  * flows over the workers. An expired flow counts until the sweeper (or
  * a new flow of its key) takes it.
  */
 static inline void
 lb_flow_member_flows(const struct lb_flow_table *t, uint16_t member,
-		     uint32_t *active, uint32_t *inactive)
+		     uint16_t gen, uint32_t *active, uint32_t *inactive)
 {
 	const struct lb_flow_mcount *c = &t->mcount[member];
+	bool mine = __atomic_load_n(&c->gen, __ATOMIC_RELAXED) == gen;
 
-	*active = __atomic_load_n(&c->active, __ATOMIC_RELAXED);
-	*inactive = __atomic_load_n(&c->inactive, __ATOMIC_RELAXED);
+	*active = mine ? __atomic_load_n(&c->active, __ATOMIC_RELAXED) : 0;
+	*inactive = mine ? __atomic_load_n(&c->inactive, __ATOMIC_RELAXED) :
+		    0;
 }
 
 /** A service's flows in a table, as lb_flow_member_flows(). */

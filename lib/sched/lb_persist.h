@@ -12,20 +12,30 @@
  * until a timeout. One table per service, shared by every worker.
  *
  * Lock-free and allocation-free: a slot is one 64-bit word (client
- * address 32 bits, member slot 10 bits, expiry in seconds 22 bits) read
- * and written with single atomic accesses, so a reader never sees half a
+ * address 32 bits, member slot 10 bits, the low LB_PERSIST_GEN_BITS bits
+ * of the member's generation, expiry in seconds 18 bits) read and
+ * written with single atomic accesses, so a reader never sees half a
  * record. Buckets are one cache line of LB_PERSIST_WAYS slots. Two
  * workers writing one bucket at once may each overwrite the other's
  * record: the loser's client is re-scheduled on its next new
  * connection, which is what an overflowing template table does too.
  *
- * Expiry is compared with wrap-around arithmetic modulo 2^22 seconds
- * (48 days): a record is valid while its remaining time is in
+ * A record names the member by slot and generation: the reader takes it
+ * only if the slot's member has that generation now, so a member that
+ * took a removed member's slot inherits none of its clients, however
+ * late a worker on an old snapshot wrote a record (nothing sweeps the
+ * tables when a member goes). Of the generation a record keeps 4 bits:
+ * a slot reused 16 times within one timeout could match a record of 16
+ * generations before, which then sends its client to a member that is
+ * usable anyway.
+ *
+ * Expiry is compared with wrap-around arithmetic modulo 2^18 seconds
+ * (three days): a record is valid while its remaining time is in
  * (0, timeout_s + LB_PERSIST_SKEW]. The skew second lets a worker whose
  * clock is a moment behind another's (each reads it once per loop) see
  * a record the other just wrote; a record whose remaining time exceeds
  * the timeout otherwise (the service's timeout was shortened) counts as
- * expired. A record untouched for a multiple of 2^22 seconds may look
+ * expired. A record untouched for a multiple of 2^18 seconds may look
  * valid again for timeout_s seconds unless its slot has been reused:
  * its client then goes to a member that is usable anyway.
  */
@@ -37,6 +47,8 @@
 #define LB_PERSIST_MAX_TIMEOUT 86400
 #define LB_PERSIST_MEMBERS 1024    /**< member slots a record can name */
 #define LB_PERSIST_SKEW 1          /**< seconds of clock skew tolerated */
+#define LB_PERSIST_GEN_BITS 4      /**< of a member's generation, kept */
+#define LB_PERSIST_GEN_MASK ((1u << LB_PERSIST_GEN_BITS) - 1)
 
 struct lb_mem_heap;
 struct lb_persist;
@@ -71,29 +83,31 @@ void lb_persist_free(struct lb_persist *p);
 
 /**
  * The member a client used within timeout_s seconds before now_s, or
- * -1. client is the masked address (network order). If a race left two
- * records of the client, the one written last wins.
+ * -1; *gen: the low LB_PERSIST_GEN_BITS bits of its generation then (to
+ * compare with the slot's member now: lb_persist_gen_matches()). client
+ * is the masked address (network order). If a race left two records of
+ * the client, the one written last wins.
  */
 int lb_persist_lookup(const struct lb_persist *p, uint32_t client,
-		      uint32_t now_s, uint32_t timeout_s);
+		      uint32_t now_s, uint32_t timeout_s, uint32_t *gen);
+
+/** Whether a record's generation (lb_persist_lookup()) is member
+ *  generation gen's. */
+static inline int
+lb_persist_gen_matches(uint32_t rec_gen, uint32_t gen)
+{
+	return rec_gen == (gen & LB_PERSIST_GEN_MASK);
+}
 
 /**
- * Remember (or refresh) a client's member until now_s + timeout_s.
- * Replaces the client's record, else an expired or free slot, else the
- * record that expires first. Writes nothing if the record already says
- * exactly this (a client refreshing many times a second costs no cache
- * line transfers between workers).
+ * Remember (or refresh) a client's member, of generation gen, until
+ * now_s + timeout_s. Replaces the client's record, else an expired or
+ * free slot, else the record that expires first. Writes nothing if the
+ * record already says exactly this (a client refreshing many times a
+ * second costs no cache line transfers between workers).
  */
 void lb_persist_store(struct lb_persist *p, uint32_t client, uint16_t member,
-		      uint32_t now_s, uint32_t timeout_s);
-
-/**
- * Forget every record of one member, from the master: call it once no
- * worker can store the member any more (after the grace period that
- * follows the snapshot without it) and before its slot is reused.
- * A record a worker writes meanwhile is kept (compare-and-swap).
- */
-void lb_persist_forget(struct lb_persist *p, uint16_t member);
+		      uint32_t gen, uint32_t now_s, uint32_t timeout_s);
 
 /** Records not expired at now_s (for display; a moment old). */
 uint32_t lb_persist_count(const struct lb_persist *p, uint32_t now_s,

@@ -14,14 +14,17 @@
 #include "lb_persist.h"
 #include "lb_sched.h"
 
-/* A record: client << 32 | member << 22 | expiry (seconds mod 2^22).
- * Expiry 0 is never stored, so a zero word is a free slot whatever the
- * client (a /0 netmask makes every client 0.0.0.0). */
-#define EXP_BITS 22
+/* A record: client << 32 | member << 22 | generation << 18 | expiry
+ * (seconds mod 2^18). Expiry 0 is never stored, so a zero word is a
+ * free slot whatever the client (a /0 netmask makes every client
+ * 0.0.0.0). */
+#define EXP_BITS 18
 #define EXP_MASK ((1u << EXP_BITS) - 1)
+#define GEN_SHIFT EXP_BITS
+#define MEMBER_SHIFT (EXP_BITS + LB_PERSIST_GEN_BITS)
 #define MEMBER_MASK (LB_PERSIST_MEMBERS - 1)
 
-_Static_assert(LB_PERSIST_MEMBERS == 1u << (32 - EXP_BITS),
+_Static_assert(LB_PERSIST_MEMBERS == 1u << (32 - MEMBER_SHIFT),
 	       "a record holds 10 bits of member slot");
 _Static_assert(LB_PERSIST_MAX_TIMEOUT + LB_PERSIST_SKEW < EXP_MASK / 2,
 	       "timeouts are far below the expiry's wrap-around");
@@ -47,7 +50,13 @@ rec_client(uint64_t v)
 static inline uint16_t
 rec_member(uint64_t v)
 {
-	return (uint16_t)((v >> EXP_BITS) & MEMBER_MASK);
+	return (uint16_t)((v >> MEMBER_SHIFT) & MEMBER_MASK);
+}
+
+static inline uint32_t
+rec_gen(uint64_t v)
+{
+	return (uint32_t)(v >> GEN_SHIFT) & LB_PERSIST_GEN_MASK;
 }
 
 /* Seconds left at now_s, 0 if expired, free or not valid for this
@@ -128,7 +137,7 @@ lb_persist_free(struct lb_persist *p)
 
 int
 lb_persist_lookup(const struct lb_persist *p, uint32_t client, uint32_t now_s,
-		  uint32_t timeout_s)
+		  uint32_t timeout_s, uint32_t *gen)
 {
 	const struct lb_persist_bucket *b = bucket(p, client);
 	uint32_t best_rem = 0;
@@ -145,6 +154,7 @@ lb_persist_lookup(const struct lb_persist *p, uint32_t client, uint32_t now_s,
 		if (rem > best_rem) {
 			best_rem = rem;
 			best = rec_member(v);
+			*gen = rec_gen(v);
 		}
 	}
 	return best;
@@ -152,7 +162,7 @@ lb_persist_lookup(const struct lb_persist *p, uint32_t client, uint32_t now_s,
 
 void
 lb_persist_store(struct lb_persist *p, uint32_t client, uint16_t member,
-		 uint32_t now_s, uint32_t timeout_s)
+		 uint32_t gen, uint32_t now_s, uint32_t timeout_s)
 {
 	struct lb_persist_bucket *b = bucket(p, client);
 	uint32_t exp = (now_s + timeout_s) & EXP_MASK, victim_rem = UINT32_MAX;
@@ -162,7 +172,8 @@ lb_persist_store(struct lb_persist *p, uint32_t client, uint16_t member,
 	if (exp == 0)
 		exp = 1;      /* a second longer: 0 marks a free slot */
 	word = (uint64_t)client << 32 |
-	       (uint64_t)(member & MEMBER_MASK) << EXP_BITS | exp;
+	       (uint64_t)(member & MEMBER_MASK) << MEMBER_SHIFT |
+	       (uint64_t)(gen & LB_PERSIST_GEN_MASK) << GEN_SHIFT | exp;
 	for (i = 0; i < LB_PERSIST_WAYS; i++) {
 		uint64_t v = __atomic_load_n(&b->s[i], __ATOMIC_RELAXED);
 		uint32_t rem;
@@ -180,22 +191,6 @@ lb_persist_store(struct lb_persist *p, uint32_t client, uint16_t member,
 		}
 	}
 	__atomic_store_n(victim, word, __ATOMIC_RELAXED);
-}
-
-void
-lb_persist_forget(struct lb_persist *p, uint16_t member)
-{
-	uint32_t i, k;
-
-	for (i = 0; i <= p->mask; i++)
-		for (k = 0; k < LB_PERSIST_WAYS; k++) {
-			uint64_t *s = &p->b[i].s[k];
-			uint64_t v = __atomic_load_n(s, __ATOMIC_RELAXED);
-
-			if (v != 0 && rec_member(v) == (member & MEMBER_MASK))
-				__atomic_compare_exchange_n(s, &v, 0, false,
-					__ATOMIC_RELAXED, __ATOMIC_RELAXED);
-		}
 }
 
 uint32_t
