@@ -260,7 +260,8 @@ check_counts(void)
 
 		if (e->state == 0)
 			continue;
-		if (e->member >= LB_FLOW_MEMBERS || e->svc >= LB_FLOW_SERVICES)
+		/* (a service slot is a byte: LB_FLOW_SERVICES holds any) */
+		if (e->member >= LB_FLOW_MEMBERS)
 			abort();
 		/* a flow of an earlier member of its slot counts as
 		 * stale (lb_flow_mcount_of()) */

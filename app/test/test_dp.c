@@ -2287,7 +2287,7 @@ dp_persistence_reused_slot_inherits_no_client(void **state)
 		.has_mac = true, .mac = { 2, 0, 0, 0, 0, 0 } };
 	const struct lb_snap_service *svc;
 	struct env e;
-	uint16_t gen;
+	uint32_t gen;
 	int a, b, i;
 
 	(void)state;
@@ -2727,6 +2727,50 @@ dp_wlc_new_member_in_reused_slot_counts_from_zero(void **state)
 		assert_int_equal(ack(&e, i), m);
 	}
 	assert_int_equal(got[2], 40);
+	check_member_counts(e.flows);
+	env_fini(&e);
+}
+
+/* Member generations are 32 bits: a slot reused more than 65,536 times
+ * still keeps its flows where they are, counts them as its member's and
+ * its persistence records (a 16-bit generation anywhere on the way
+ * would reschedule every packet's flow). */
+static void
+dp_member_generation_past_16_bits(void **state)
+{
+	static const uint32_t w[N_MEMBERS] = { 1, 1, 1, 1 };
+	struct lb_conf_member nm = { .name = "fe3", .weight = 1,
+		.has_mac = true, .mac = { 2, 0, 0, 0, 0, 0x13 } };
+	struct env e;
+	uint32_t i, a, in, on2 = 0;
+	int where[100];
+
+	(void)state;
+	env_init_persist(&e, LB_SCHED_WLC, w, 15, 32);
+	nm.addr = ip4("198.51.100.13");
+	for (i = 0; i < 70000; i++) {
+		assert_int_equal(lb_core_member_remove(e.core, 2), 0);
+		assert_int_equal(lb_core_member_add(e.core, &nm), 2);
+	}
+	assert_int_equal(lb_core_commit(e.core), 1);
+	assert_true(lb_core_snapshot(e.core)->members[2].gen > 65536);
+	for (i = 0; i < 100; i++) {
+		where[i] = send_at(&e, e.w, CONN(1 + i, 0), LB_TCP_SYN, 100);
+		assert_true(where[i] >= 0);
+		on2 += where[i] == 2;
+	}
+	assert_true(on2 > 0);
+	for (i = 0; i < 100; i++) {
+		assert_int_equal(send_at(&e, e.w, CONN(1 + i, 0), LB_TCP_ACK,
+					 101), where[i]);
+		/* the client's record names the member: its next one too */
+		assert_int_equal(send_at(&e, e.w, CONN(1 + i, 1), LB_TCP_SYN,
+					 102), where[i]);
+	}
+	assert_int_equal(e.w->stats[LB_STAT_FLOW_RESCHEDULED], 0);
+	lb_flow_member_flows(e.flows, 2,
+			     lb_core_snapshot(e.core)->members[2].gen, &a, &in);
+	assert_int_equal(a + in, 2 * on2);
 	check_member_counts(e.flows);
 	env_fini(&e);
 }
@@ -3916,12 +3960,12 @@ member_not_computed(const struct env *e, uint32_t i, int *consistent_m)
 
 static void
 sync_put(struct rte_ring *r, const struct env *e, uint32_t i, int member,
-	 uint16_t gen_delta)
+	 uint32_t gen_delta)
 {
 	const struct lb_snapshot *s = lb_core_snapshot(e->core);
 	struct lb_dp_sync d = {
 		.key = tcp_key(i, 110), .member = (uint16_t)member,
-		.member_gen = (uint16_t)(s->members[member].gen + gen_delta),
+		.member_gen = s->members[member].gen + gen_delta,
 		.svc = (uint16_t)e->pop3, .kind = LB_DP_SYNC_FLOW,
 		.state = LB_FLOW_TCP_EST,
 	};
@@ -4210,6 +4254,7 @@ main(void)
 		cmocka_unit_test(dp_member_counts_follow_flows),
 		cmocka_unit_test(dp_flows_of_retired_slot_move_once),
 		cmocka_unit_test(dp_wlc_new_member_in_reused_slot_counts_from_zero),
+		cmocka_unit_test(dp_member_generation_past_16_bits),
 		cmocka_unit_test(dp_flows_flush_by_service),
 		cmocka_unit_test(dp_flows_flush_by_member_and_newer_request_wins),
 		cmocka_unit_test(dp_flows_walk_pages_and_filters),

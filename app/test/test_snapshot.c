@@ -364,7 +364,7 @@ member_slot_generation_changes_on_reuse(void **state)
 	struct lb_core *c = core_with(2);
 	struct lb_conf_member m = { .weight = 100, .has_mac = true,
 				    .mac = { 2, 0, 0, 0, 0, 0x99 } };
-	uint16_t gen;
+	uint32_t gen;
 
 	(void)state;
 	gen = lb_core_member(c, 1)->gen;

@@ -59,7 +59,7 @@ struct ag_reconcile {
 	unsigned int targets_cap;
 	uint32_t addrs[LB_MAX_MEMBERS]; /* scratch list of ARP targets */
 	uint8_t ports[LB_MAX_MEMBERS];
-	uint16_t member_gen[LB_MAX_MEMBERS]; /* member last seen per slot */
+	uint32_t member_gen[LB_MAX_MEMBERS]; /* member last seen per slot */
 };
 
 /* A data port's link as last read (links.c). */
@@ -159,11 +159,11 @@ lb_agent_mac_str(const uint8_t *mac, char buf[AG_MAC_STR])
 
 /* The identity of a (service, member) pair: another pair in the same
  * slots has another one (lb_hc_target::id). */
-static inline uint32_t
+static inline uint64_t
 lb_agent_pair_id(const struct lb_core_service *s,
 		 const struct lb_core_member *m)
 {
-	return (uint32_t)s->gen << 16 | m->gen;
+	return (uint64_t)s->gen << 32 | m->gen;
 }
 
 /* The control methods' ctx is lib/api's context; the agent hangs off

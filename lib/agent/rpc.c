@@ -63,7 +63,7 @@ member_conns(const struct lb_agent *ag, unsigned int slot,
 	     uint64_t *active, uint64_t *inactive)
 {
 	const struct lb_core_member *m = lb_core_member(ag->core, slot);
-	uint16_t gen = m != NULL ? m->gen : 0;
+	uint32_t gen = m != NULL ? m->gen : 0;
 	unsigned int i;
 
 	*active = *inactive = 0;

@@ -59,7 +59,7 @@ struct lb_garbage {
  * same table (names are fixed for a slot's generation). */
 struct lb_core_be {
 	uint16_t slot;
-	uint16_t gen;
+	uint32_t gen;
 	uint32_t weight;
 };
 
@@ -92,7 +92,7 @@ struct lb_core {
 	struct lb_conf_flows flows;
 	struct lb_core_member members[LB_MAX_MEMBERS];
 	struct lb_core_service *services[LB_MAX_SERVICES];
-	uint16_t svc_gen[LB_MAX_SERVICES];
+	uint32_t svc_gen[LB_MAX_SERVICES];
 	bool active;
 	bool started;
 	bool quiet;               /* a scratch copy: no log per change */

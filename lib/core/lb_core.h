@@ -63,7 +63,9 @@ struct lb_core_params {
 /** A member's control-plane view (read-only for callers). */
 struct lb_core_member {
 	struct lb_conf_member conf;  /**< as configured or last set */
-	uint16_t gen;
+	uint32_t gen;                /**< bumped when the slot is reused
+					  (32 bits: it never wraps while a
+					  flow of the slot's member lives) */
 	uint8_t used;
 	uint8_t removing;            /**< removed with drain: takes no new
 					  flows, goes once its flows end */
@@ -74,7 +76,7 @@ struct lb_core_member {
 /** A service's control-plane view (read-only for callers). */
 struct lb_core_service {
 	struct lb_conf_service conf; /**< members/n_members unused here */
-	uint16_t gen;                /**< bumped when the slot is reused */
+	uint32_t gen;                /**< bumped when the slot is reused */
 	uint8_t used;
 	uint8_t all_members;         /**< bound to every member */
 	uint8_t bound[LB_MAX_MEMBERS];  /**< member slot is in the service */

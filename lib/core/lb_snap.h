@@ -75,10 +75,9 @@ struct lb_snap_vip {
 /** A member as workers see it. */
 struct lb_snap_member {
 	uint8_t mac[LB_ETH_ALEN];
-	uint16_t gen;      /**< bumped when the slot is reused */
 	uint8_t port;      /**< index of the port holding it */
 	uint8_t flags;     /**< LB_SM_* */
-	uint16_t pad;
+	uint32_t gen;      /**< bumped when the slot is reused */
 };
 
 /** What a service may do with a member (lb_snap_service::mstate). */

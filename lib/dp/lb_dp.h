@@ -69,18 +69,18 @@ enum lb_dp_sync_kind {
  * a worker hands over the flows a peer balancer could not compute (its
  * member is not the consistent hash's), the master hands a worker the
  * flows peers announced (mapped to this balancer's slots). Ring
- * elements (rte_ring_*_elem), 24 bytes.
+ * elements (rte_ring_*_elem), 32 bytes (the tuple is 8-byte aligned).
  */
 struct lb_dp_sync {
 	struct lb_tuple key;     /**< persistence: src_ip is the client */
+	uint32_t member_gen;     /**< its generation */
 	uint16_t member;         /**< member slot */
-	uint16_t member_gen;     /**< its generation */
 	uint16_t svc;            /**< service slot */
 	uint8_t kind;            /**< enum lb_dp_sync_kind */
 	uint8_t state;           /**< LB_FLOW_TCP_EST or LB_FLOW_UDP */
 };
 
-_Static_assert(sizeof(struct lb_dp_sync) == 24, "sync record is 24 bytes");
+_Static_assert(sizeof(struct lb_dp_sync) == 32, "sync record is 32 bytes");
 
 struct rte_ring;
 struct rte_rcu_qsbr;
@@ -118,16 +118,16 @@ struct lb_frag_slot {
 	uint32_t src;
 	uint32_t dst;
 	uint32_t expire;
+	uint32_t gen;       /**< member slot generation */
 	uint16_t id;
 	uint16_t member;
-	uint16_t gen;       /**< member slot generation */
 	uint16_t svc;
 	uint8_t proto;      /**< 0 = never used */
 	uint8_t has_svc;    /**< svc counts the datagram's traffic */
 	/** a later fragment followed it here (the owner's own view; a
 	 *  full bucket evicts only unconfirmed slots) */
 	uint8_t confirmed;
-	uint8_t pad[5];
+	uint8_t pad[3];
 };
 
 /** A later fragment waiting for its first fragment's decision. */
@@ -317,7 +317,7 @@ struct lb_dp_flow {
 	uint32_t expires_in_ms;
 	uint16_t svc;         /**< service slot */
 	uint16_t member;      /**< member slot */
-	uint16_t member_gen;  /**< the slot's generation when chosen: a flow
+	uint32_t member_gen;  /**< the slot's generation when chosen: a flow
 				   whose member_gen is not the slot's now
 				   is rescheduled on its next packet */
 	uint8_t state;        /**< enum lb_flow_state */

@@ -53,7 +53,7 @@
 /** Member slots whose flows a table counts (LB_MAX_MEMBERS). */
 #define LB_FLOW_MEMBERS 1024
 /** Service slots whose flows a table counts (LB_MAX_SERVICES). */
-#define LB_FLOW_SERVICES 256
+#define LB_FLOW_SERVICES 256     /* an entry keeps its service in a byte */
 
 /** Connection state as seen from the client side only. */
 enum lb_flow_state {
@@ -100,14 +100,14 @@ struct lb_flow_timeouts {
 struct lb_flow_entry {
 	uint32_t expire;     /**< tick after which the flow is gone */
 	uint32_t packets;    /**< packets of the flow its worker handled (wraps) */
+	uint32_t member_gen; /**< slot generation when chosen */
 	uint16_t member;     /**< member slot */
-	uint16_t member_gen; /**< slot generation when chosen */
-	uint16_t svc;        /**< service slot */
+	uint8_t svc;         /**< service slot (LB_FLOW_SERVICES) */
 	uint8_t state;       /**< enum lb_flow_state; 0 = free */
-	uint8_t pad;
 };
 
 _Static_assert(sizeof(struct lb_flow_entry) == 16, "flow entry is 16 bytes");
+_Static_assert(LB_FLOW_SERVICES <= 256, "an entry keeps its service in a byte");
 
 /** What a TCP packet does to its flow. */
 enum lb_flow_tcp_event {
@@ -147,8 +147,7 @@ struct lb_flow_mcount {
 	 *  earlier member's flows still in the table move to the table's
 	 *  stale count, and so do their later changes: a member's counts
 	 *  (wlc, drain) are its own, never its slot's previous owner's. */
-	uint16_t gen;
-	uint16_t pad;
+	uint32_t gen;
 };
 
 /** A per-lcore flow table. */
@@ -427,17 +426,16 @@ lb_flow_mcount_add(struct lb_flow_mcount *c, uint8_t state, int32_t delta)
  * count if gen is the generation counted there; else, for a flow being
  * counted in (add), a newer generation takes the slot, what the earlier
  * one still had moving to the stale count; any other flow of an earlier
- * generation counts as stale. (Generations are compared modulo 2^16: a
- * slot is not reused 32,768 times while one of its flows lives.) */
+ * generation counts as stale. */
 static inline struct lb_flow_mcount *
-lb_flow_mcount_of(struct lb_flow_table *t, uint16_t member, uint16_t gen,
+lb_flow_mcount_of(struct lb_flow_table *t, uint16_t member, uint32_t gen,
 		  bool add)
 {
 	struct lb_flow_mcount *c = &t->mcount[member];
 
 	if (likely(c->gen == gen))
 		return c;
-	if (add && (int16_t)(gen - c->gen) > 0) {
+	if (add && (int32_t)(gen - c->gen) > 0) {
 		__atomic_store_n(&t->stale.active,
 				 t->stale.active + c->active, __ATOMIC_RELAXED);
 		__atomic_store_n(&t->stale.inactive,
@@ -490,7 +488,7 @@ lb_flow_set_expire(struct lb_flow_entry *e, uint32_t expire)
  */
 static inline void
 lb_flow_fill(struct lb_flow_table *t, struct lb_flow_entry *e,
-	     uint16_t member, uint16_t gen, uint16_t svc, uint8_t state,
+	     uint16_t member, uint32_t gen, uint16_t svc, uint8_t state,
 	     uint32_t expire)
 {
 	if (e->state != 0) {
@@ -503,7 +501,7 @@ lb_flow_fill(struct lb_flow_table *t, struct lb_flow_entry *e,
 	lb_flow_mcount_add(&t->scount[svc], state, 1);
 	__atomic_store_n(&e->member, member, __ATOMIC_RELAXED);
 	__atomic_store_n(&e->member_gen, gen, __ATOMIC_RELAXED);
-	__atomic_store_n(&e->svc, svc, __ATOMIC_RELAXED);
+	__atomic_store_n(&e->svc, (uint8_t)svc, __ATOMIC_RELAXED);
 	__atomic_store_n(&e->expire, expire, __ATOMIC_RELAXED);
 	__atomic_store_n(&e->state, state, __ATOMIC_RELAXED);
 }
@@ -511,7 +509,7 @@ lb_flow_fill(struct lb_flow_table *t, struct lb_flow_entry *e,
 /** Set an entry's member; its count moves with it. */
 static inline void
 lb_flow_set_member(struct lb_flow_table *t, struct lb_flow_entry *e,
-		   uint16_t member, uint16_t gen)
+		   uint16_t member, uint32_t gen)
 {
 	if (e->state != 0 && (e->member != member || e->member_gen != gen)) {
 		lb_flow_mcount_add(lb_flow_mcount_of(t, e->member,
@@ -533,7 +531,7 @@ lb_flow_set_svc(struct lb_flow_table *t, struct lb_flow_entry *e,
 		lb_flow_mcount_add(&t->scount[e->svc], e->state, -1);
 		lb_flow_mcount_add(&t->scount[svc], e->state, 1);
 	}
-	__atomic_store_n(&e->svc, svc, __ATOMIC_RELAXED);
+	__atomic_store_n(&e->svc, (uint8_t)svc, __ATOMIC_RELAXED);
 }
 
 /**
@@ -544,7 +542,7 @@ lb_flow_set_svc(struct lb_flow_table *t, struct lb_flow_entry *e,
  */
 static inline void
 lb_flow_member_flows(const struct lb_flow_table *t, uint16_t member,
-		     uint16_t gen, uint32_t *active, uint32_t *inactive)
+		     uint32_t gen, uint32_t *active, uint32_t *inactive)
 {
 	const struct lb_flow_mcount *c = &t->mcount[member];
 	bool mine = __atomic_load_n(&c->gen, __ATOMIC_RELAXED) == gen;

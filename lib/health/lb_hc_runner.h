@@ -33,7 +33,7 @@
 struct lb_hc_target {
 	uint16_t svc;          /**< service slot */
 	uint16_t member;       /**< member slot */
-	uint32_t id;           /**< (service gen << 16) | member gen: a change
+	uint64_t id;           /**< (service gen << 32) | member gen: a change
 				    means another pair in the same slots */
 	uint32_t addr;         /**< member address, network order */
 	uint32_t src;          /**< own address to bind, network order */
