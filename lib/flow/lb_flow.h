@@ -148,6 +148,7 @@ struct lb_flow_mcount {
 	 *  stale count, and so do their later changes: a member's counts
 	 *  (wlc, drain) are its own, never its slot's previous owner's. */
 	uint32_t gen;
+	uint32_t pad;            /* 16 bytes: none straddles a cache line */
 };
 
 /** A per-lcore flow table. */
