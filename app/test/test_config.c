@@ -8,6 +8,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -544,6 +545,39 @@ expect_ha_error(const char *ha, const char *where)
 	expect_edit_error("\"flows\": {\"capacity\": 65536},", to, where);
 }
 
+/* A key file for high_availability.sync.key_file (made once, 0600). */
+static const char *
+sync_key_file(void)
+{
+	static char path[] = "/tmp/dsrlb-test-keyXXXXXX";
+	static bool made;
+	int fd;
+
+	if (!made) {
+		fd = mkstemp(path);
+		assert_true(fd >= 0);
+		assert_int_equal(write(fd, "1 00112233445566778899aabbccddeeff"
+				       "00112233445566778899aabbccddeeff\n", 67),
+				 67);
+		close(fd);
+		made = true;
+	}
+	return path;
+}
+
+/* high_availability with the key file in place of the "%s" in fmt. */
+static struct lb_conf *__rte_format_printf(1, 0)
+load_ha_sync(const char *fmt, ...)
+{
+	char ha[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(ha, sizeof(ha), fmt, ap);
+	va_end(ap);
+	return load_ha(ha);
+}
+
 static void
 high_availability_decodes(void **state)
 {
@@ -569,12 +603,32 @@ high_availability_decodes(void **state)
 	assert_false(c->ha.start_standby);
 	assert_int_equal(c->ha.vrrp_watchdog_ms, 0);
 	lb_conf_free(c);
+	/* a stop hands over for 3 s unless told; standalone has no one
+	 * to hand over to */
+	c = load_ha("{\"mode\": \"vrrp\"}");
+	assert_int_equal(c->ha.shutdown_grace_ms, 3000);
+	lb_conf_free(c);
+	c = load_ha("{\"mode\": \"ecmp\", \"shutdown_grace_ms\": 0}");
+	assert_int_equal(c->ha.shutdown_grace_ms, 0);
+	lb_conf_free(c);
+	c = load_ha("{\"mode\": \"vrrp\", \"shutdown_grace_ms\": 60000}");
+	assert_int_equal(c->ha.shutdown_grace_ms, 60000);
+	o = lb_conf_encode(c);
+	assert_int_equal(json_integer_value(json_object_get(
+		json_object_get(o, "high_availability"), "shutdown_grace_ms")),
+		60000);
+	json_decref(o);
+	lb_conf_free(c);
+	c = load_ha("{}");
+	assert_int_equal(c->ha.shutdown_grace_ms, 0);
+	lb_conf_free(c);
 	/* ecmp starts active, its routes in the default table */
 	c = load_ha("{\"mode\": \"ecmp\"}");
 	assert_false(c->ha.start_standby);
 	assert_int_equal(c->ha.announce_table, LB_HA_ANNOUNCE_TABLE);
 	lb_conf_free(c);
-	c = load_ha("{\"mode\": \"ecmp\", \"announce_table\": 300, \"sync\": {\"id\": 7, \"peers\": [\"198.51.100.3\", \"198.51.100.4\"], \"port\": 9000, \"bulk_wait_ms\": 0}}");
+	c = load_ha_sync("{\"mode\": \"ecmp\", \"announce_table\": 300, \"sync\": {\"id\": 7, \"peers\": [\"198.51.100.3\", \"198.51.100.4\"], \"port\": 9000, \"bulk_wait_ms\": 0, \"key_file\": \"%s\"}}",
+			 sync_key_file());
 	assert_int_equal(c->ha.announce_table, 300);
 	assert_true(c->ha.sync);
 	assert_int_equal(c->ha.sync_id, 7);
@@ -599,7 +653,8 @@ high_availability_decodes(void **state)
 	free(two);
 	lb_conf_free(c);
 	lb_conf_free(c2);
-	c = load_ha("{\"sync\": {\"id\": 1, \"peers\": [\"198.51.100.3\"]}}");
+	c = load_ha_sync("{\"sync\": {\"id\": 1, \"peers\": [\"198.51.100.3\"], \"key_file\": \"%s\"}}",
+			 sync_key_file());
 	assert_int_equal(c->ha.sync_port, LB_SYNC_PORT);
 	assert_int_equal(c->ha.bulk_wait_ms, 3000);
 	assert_int_equal(c->ha.n_routers, 0);
@@ -749,8 +804,20 @@ high_availability_errors_name_their_path(void **state)
 			"high_availability.vrrp_watchdog: only for mode \"vrrp\"");
 	expect_ha_error("{\"mode\": \"vrrp\", \"vrrp_watchdog\": 0.5}",
 			"high_availability.vrrp_watchdog: 0.5 s is too short");
+	expect_ha_error("{\"mode\": \"ecmp\", \"shutdown_grace_ms\": 60001}",
+			"high_availability.shutdown_grace_ms: 60001 is out of range [0, 60000]");
+	expect_ha_error("{\"mode\": \"vrrp\", \"shutdown_grace_ms\": 1.5}",
+			"high_availability.shutdown_grace_ms: expected an integer");
+	expect_ha_error("{\"shutdown_grace_ms\": 3000}",
+			"high_availability.shutdown_grace_ms: only for modes \"vrrp\" and \"ecmp\"");
 	expect_ha_error("{\"sync\": {\"peers\": [\"198.51.100.3\"]}}",
 			"high_availability.sync.id: required");
+	expect_ha_error("{\"sync\": {\"id\": 1, \"peers\": [\"198.51.100.3\"]}}",
+			"high_availability.sync.key_file: required");
+	expect_ha_error("{\"sync\": {\"id\": 1, \"peers\": [\"198.51.100.3\"], \"key_file\": \"sync.key\"}}",
+			"high_availability.sync.key_file: \"sync.key\" is not an absolute path");
+	expect_ha_error("{\"sync\": {\"id\": 1, \"peers\": [\"198.51.100.3\"], \"key_file\": \"/nonexistent/sync.key\"}}",
+			"high_availability.sync.key_file: /nonexistent/sync.key: No such file or directory");
 	expect_ha_error("{\"sync\": {\"id\": 0, \"peers\": [\"198.51.100.3\"]}}",
 			"high_availability.sync.id: 0 is out of range");
 	expect_ha_error("{\"sync\": {\"id\": 1}}",

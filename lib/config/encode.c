@@ -277,6 +277,9 @@ encode_ha(const struct lb_conf_ha *ha)
 	if (ok && ha->mode == LB_HA_VRRP)
 		ok = put(o, "vrrp_watchdog",
 			 seconds(ha->vrrp_watchdog_ms));
+	if (ok && ha->mode != LB_HA_STANDALONE)
+		ok = put(o, "shutdown_grace_ms",
+			 json_integer(ha->shutdown_grace_ms));
 	if (ok && ha->track_file[0] != '\0')
 		ok = put(o, "track_file", json_string(ha->track_file));
 	if (ok && ha->n_routers > 0)
@@ -285,9 +288,10 @@ encode_ha(const struct lb_conf_ha *ha)
 	if (ok && ha->sync) {
 		peers = encode_addrs(ha->peers, ha->n_peers);
 		ok = peers != NULL && put(o, "sync", json_pack(
-			"{s:I, s:o, s:i, s:i}", "id", (json_int_t)ha->sync_id,
+			"{s:I, s:o, s:i, s:i, s:s}", "id", (json_int_t)ha->sync_id,
 			"peers", peers, "port", (int)ha->sync_port,
-			"bulk_wait_ms", (int)ha->bulk_wait_ms));
+			"bulk_wait_ms", (int)ha->bulk_wait_ms,
+			"key_file", ha->sync_key_file));
 	}
 	if (!ok) {
 		json_decref(o);

@@ -20,9 +20,9 @@
 
 static const char *const ha_keys[] = {
 	"mode", "start", "announce_table", "vrrp_watchdog", "sync", "routers",
-	"track_file", NULL };
+	"track_file", "shutdown_grace_ms", NULL };
 static const char *const sync_keys[] = {
-	"id", "peers", "port", "bulk_wait_ms", NULL };
+	"id", "peers", "port", "bulk_wait_ms", "key_file", NULL };
 static const char *const start_names[] = { "standby", "active" };
 
 /* A neighbour on a port's segment (a sync peer, a router): a unicast
@@ -96,6 +96,32 @@ parse_onlink_list(struct conf_ctx *c, json_t *o, const char *key,
 	return rc;
 }
 
+/* The group's keys: every message is authenticated with them, so the
+ * file is required, and read now (--check, a reload) so a bad one is
+ * refused with the rest of the configuration, never half-applied. */
+static int
+parse_key_file(struct conf_ctx *c, json_t *o, struct lb_conf_ha *ha)
+{
+	char err[LB_PATH_MAX + 160];
+	size_t mark;
+	int rc = conf_get_string(c, o, "key_file", false, ha->sync_key_file,
+				 sizeof(ha->sync_key_file));
+
+	if (rc < 0)
+		return rc;
+	mark = conf_push_key(c, "key_file");
+	if (rc > 0)
+		rc = conf_fail(c, "required: a file of the group's keys (one line \"1 <64 hex digits>\", mode 0600; openssl rand -hex 32)");
+	else if (ha->sync_key_file[0] != '/')
+		rc = conf_fail(c, "\"%s\" is not an absolute path",
+			       ha->sync_key_file);
+	else if (lb_conf_keys_load(ha->sync_key_file, &ha->sync_keys, err,
+				   sizeof(err)) != 0)
+		rc = conf_fail(c, "%s", err);
+	conf_pop(c, mark);
+	return rc;
+}
+
 static int
 parse_sync(struct conf_ctx *c, json_t *o, struct lb_conf_ha *ha)
 {
@@ -120,6 +146,8 @@ parse_sync(struct conf_ctx *c, json_t *o, struct lb_conf_ha *ha)
 	ha->sync_port = (uint16_t)port;
 	rc = parse_onlink_list(c, o, "peers", ha->peers, &ha->n_peers,
 			       LB_SYNC_PEERS_MAX, "peer");
+	if (rc == 0)
+		rc = parse_key_file(c, o, ha);
 	if (rc == 0)
 		ha->sync = true;
 	return rc;
@@ -187,6 +215,19 @@ conf_parse_ha(struct conf_ctx *c, json_t *root)
 	    ha->mode != LB_HA_VRRP) {
 		m2 = conf_push_key(c, "vrrp_watchdog");
 		rc = conf_fail(c, "only for mode \"vrrp\"");
+		conf_pop(c, m2);
+	}
+	/* a stop hands over to a peer first: a standalone balancer has
+	 * none, and would only be slower to stop */
+	if (rc == 0 &&
+	    conf_get_uint(c, o, "shutdown_grace_ms", 0, 60000,
+			  ha->mode == LB_HA_STANDALONE ? 0 : 3000,
+			  &ha->shutdown_grace_ms) < 0)
+		rc = -EINVAL;
+	if (rc == 0 && json_object_get(o, "shutdown_grace_ms") != NULL &&
+	    ha->mode == LB_HA_STANDALONE) {
+		m2 = conf_push_key(c, "shutdown_grace_ms");
+		rc = conf_fail(c, "only for modes \"vrrp\" and \"ecmp\" (a standalone balancer hands over to no one)");
 		conf_pop(c, m2);
 	}
 	/* after a reboot a VRRP balancer waits for keepalived: two never

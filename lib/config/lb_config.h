@@ -195,6 +195,52 @@ enum lb_ha_mode {
 };
 
 #define LB_SYNC_PEERS_MAX 16
+/** Keys a sync key file may hold: the one sent with, and others
+ *  accepted (a rotation). */
+#define LB_CONF_KEYS_MAX 4
+#define LB_CONF_KEY_LEN 32
+
+/** Flow sync's keys (high_availability.sync.key_file): k[0] signs what
+ *  this balancer sends; every one is accepted. A rotation adds the new
+ *  key to every balancer first, then makes it the first, then drops the
+ *  old one: no message is refused on the way. */
+struct lb_conf_keys {
+	unsigned int n;
+	struct {
+		uint8_t id;                      /**< 1..255 */
+		uint8_t key[LB_CONF_KEY_LEN];
+	} k[LB_CONF_KEYS_MAX];
+};
+
+/**
+ * Read a key file's text: one key per line, "ID HEX" with ID 1..255
+ * and HEX 64 hex digits (32 bytes; `openssl rand -hex 32`); blank lines
+ * and lines starting with '#' are skipped. The first key signs, every
+ * key is accepted.
+ *
+ * @return
+ *   0 with keys filled, or -1 with err saying what is wrong on which
+ *   line (no key, more than LB_CONF_KEYS_MAX, an id out of range or
+ *   repeated, a key not 64 hex digits, a key of all zeroes); keys is
+ *   then untouched.
+ */
+int lb_conf_keys_parse(const char *text, size_t len, struct lb_conf_keys *keys,
+		       char *err, size_t errlen);
+
+/**
+ * Load a key file: a regular file (not a symlink) owned by this
+ * process's user that no one else may read or write (0600 or 0400), at
+ * most 4 KiB; then lb_conf_keys_parse().
+ *
+ * @return
+ *   0, or -1 with err naming the file and the problem.
+ */
+int lb_conf_keys_load(const char *path, struct lb_conf_keys *keys,
+		      char *err, size_t errlen);
+
+/** Whether a and b hold the same keys in the same order. */
+bool lb_conf_keys_equal(const struct lb_conf_keys *a,
+			const struct lb_conf_keys *b);
 #define LB_ROUTERS_MAX 16
 #define LB_HA_ANNOUNCE_TABLE 25716   /**< default kernel table of VIP routes */
 #define LB_SYNC_PORT 8848            /**< default flow sync UDP port */
@@ -209,12 +255,20 @@ struct lb_conf_ha {
 	uint32_t announce_table;    /**< ecmp: kernel table of VIP /32 routes */
 	uint32_t vrrp_watchdog_ms;  /**< vrrp: active without our keepalived's
 					 adverts this long: standby; 0 = off */
+	/** vrrp, ecmp: how long a stop (SIGTERM) keeps forwarding after
+	 *  it handed over (routes withdrawn, keepalived's last advert),
+	 *  so what is in flight still reaches the members; 0 = none */
+	uint32_t shutdown_grace_ms;
 	bool sync;                  /**< flow sync configured */
 	uint32_t sync_id;
 	uint16_t sync_port;         /**< host order */
 	uint32_t bulk_wait_ms;      /**< at start, 0 = no bulk request */
 	uint32_t peers[LB_SYNC_PEERS_MAX]; /**< network order */
 	unsigned int n_peers;
+	/** the file the keys came from, and the keys as read when the
+	 *  configuration was (a reload reads it again) */
+	char sync_key_file[LB_PATH_MAX];
+	struct lb_conf_keys sync_keys;
 	/** on-link routers besides the ports' gateways (BGP, BFD
 	 *  neighbours): their TTL 255 packets to an own address take a
 	 *  lane of their own; network order */

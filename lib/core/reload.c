@@ -90,6 +90,8 @@ state_free(struct lb_core *c)
 	free(c);
 }
 
+/* The HA settings a restart takes; shutdown_grace_ms is not one of
+ * them: it is read when the stop comes. */
 static bool
 ha_same(const struct lb_conf_ha *a, const struct lb_conf_ha *b)
 {
@@ -467,6 +469,25 @@ lb_core_reload(struct lb_core *core, const struct lb_conf *conf,
 	}
 	changed = local.n_vips[0] + local.n_vips[1] > 0 ||
 		  memcmp(&c->flows, &core->flows, sizeof(c->flows)) != 0;
+	if (conf->ha.shutdown_grace_ms != core->settings.ha.shutdown_grace_ms) {
+		CORE_LOG(NOTICE, "%s: high_availability.shutdown_grace_ms %u -> %u, for the next stop",
+			 conf->source, core->settings.ha.shutdown_grace_ms,
+			 conf->ha.shutdown_grace_ms);
+		core->settings.ha.shutdown_grace_ms = conf->ha.shutdown_grace_ms;
+	}
+	if (conf->ha.sync &&
+	    (strcmp(conf->ha.sync_key_file, core->settings.ha.sync_key_file) != 0 ||
+	     !lb_conf_keys_equal(&conf->ha.sync_keys,
+				 &core->settings.ha.sync_keys))) {
+		/* a key rotation: flow sync signs with the new first key
+		 * from its next message, and accepts all of them */
+		CORE_LOG(NOTICE, "%s: high_availability.sync.key_file %s: %u key(s), sending with key %u",
+			 conf->source, conf->ha.sync_key_file,
+			 conf->ha.sync_keys.n, conf->ha.sync_keys.k[0].id);
+		memcpy(core->settings.ha.sync_key_file, conf->ha.sync_key_file,
+		       sizeof(conf->ha.sync_key_file));
+		core->settings.ha.sync_keys = conf->ha.sync_keys;
+	}
 	for (k = 0; k < LB_DIFF_KINDS; k++)
 		changed = changed || local.n[k] > 0;
 	if (changed) {
