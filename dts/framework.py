@@ -592,3 +592,20 @@ def match_by_content(sent, out, key=l3_bytes):
             extra.append(o)
     missing = [s for lst in waiting.values() for s in lst]
     return pairs, missing, extra
+
+
+def write_sync_key(directory, keys=None, name="sync.key"):
+    """A flow-sync key file (high_availability.sync.key_file) in
+    directory, mode 0600: keys is [(id, 32 bytes)], the first signs;
+    by default one key derived from the directory's name. Its path."""
+    import hashlib
+    keys = keys or [(1, hashlib.sha256(
+        ("dsrlb-test " + os.path.basename(directory)).encode()).digest())]
+    path = os.path.join(directory, name)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write("# dsrlb flow-sync keys: id, 64 hex digits\n")
+        for kid, key in keys:
+            f.write("%d %s\n" % (kid, key.hex()))
+    os.chmod(path, 0o600)
+    return path

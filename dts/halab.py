@@ -31,6 +31,7 @@ import os
 import re
 import signal
 import subprocess
+import time
 
 import framework
 from framework import (ROOT, Ctl, Dsrlb, TestFailure, verify, wait_for,
@@ -142,6 +143,17 @@ class Balancer:
     def kill(self):
         """kill -9 dsrlb; its exit status."""
         return self.stop(signal.SIGKILL)
+
+    def send_signal(self, sig=signal.SIGTERM):
+        """Send dsrlb sig and return at once (a normal stop goes on for
+        its grace meanwhile: wait_exit(), then stop())."""
+        self.dsrlb.proc.send_signal(sig)
+
+    def wait_exit(self, timeout=60):
+        """Until dsrlb has exited by itself: its exit status and its
+        log."""
+        rc = self.dsrlb.proc.wait(timeout=timeout)
+        return rc, self.dsrlb.output()
 
     def restart(self, sig=signal.SIGTERM, config=None):
         rc = self.stop(sig)
@@ -477,6 +489,43 @@ class HaLab(Lab):
                     s["scheduler"] = scheduler
         return cfg
 
+    # ---- flow sync ----
+
+    SYNC_ID = 7
+    SYNC_PORT = 8848
+
+    def sync_key_file(self, name="sync.key", keys=None):
+        """A sync key file in the lab's directory (mode 0600): keys is
+        [(id, 32-byte key)], the first the one sent with; by default
+        the lab's one key. Returns its path."""
+        keys = keys or [(1, self.sync_key())]
+        path = os.path.join(self.dir, name)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write("# dsrlb flow-sync keys: id, 64 hex digits\n")
+            for kid, key in keys:
+                f.write("%d %s\n" % (kid, key.hex()))
+        os.chmod(path, 0o600)
+        return path
+
+    def sync_key(self):
+        """The lab's sync key (32 bytes, fixed per lab)."""
+        import hashlib
+        return hashlib.sha256(("dsrlb-lab " + self.id).encode()).digest()
+
+    def sync_conf(self, b, **kw):
+        """high_availability.sync for balancer b: the lab's id, port and
+        key file, every other balancer a peer; kw adds or overrides."""
+        conf = {"id": self.SYNC_ID, "port": self.SYNC_PORT,
+                "peers": [o.addr for o in self.lbs if o is not b],
+                "key_file": self.sync_key_file()}
+        if os.environ.get("DSRLB_SYNC_KEYLESS"):
+            # a build from before authenticated sync (to see a case
+            # fail there): it knows no key_file
+            del conf["key_file"]
+        conf.update(kw)
+        return conf
+
     # ---- the router's BIRD ----
 
     def start_router_bird(self):
@@ -492,6 +541,27 @@ class HaLab(Lab):
 
     def router_birdc(self, *cmd):
         return birdc(self.ns_router, self.router_bird_sock, *cmd)
+
+    def router_bgp_session(self, addr):
+        """The router's BGP session with the balancer at addr, from one
+        "show protocols all" (BIRD answers a command at once, so the
+        fields agree): {"name", "state" (BGP state), "routes" (routes
+        imported), "withdraws" (route withdrawals received)}, or None
+        when the router has no session with addr."""
+        out = self.router_birdc("show", "protocols", "all")
+        for block in re.split(r"\n(?=\S)", out):
+            if not re.search(r"^\s+Neighbor address:\s+%s$"
+                             % re.escape(addr), block, re.M):
+                continue
+            state = re.search(r"^\s+BGP state:\s+(\S+)", block, re.M)
+            routes = re.search(r"^\s+Routes:\s+(\d+) imported", block,
+                               re.M)
+            wd = re.search(r"^\s+Import withdraws:\s+(\d+)", block, re.M)
+            return {"name": block.split()[0],
+                    "state": state.group(1) if state else None,
+                    "routes": int(routes.group(1)) if routes else 0,
+                    "withdraws": int(wd.group(1)) if wd else 0}
+        return None
 
     def vip_next_hops(self, vip=VIP):
         """The router's kernel next hops for vip (a /32 from BGP): sorted
@@ -522,20 +592,33 @@ class HaLab(Lab):
 
     # ---- sync frames ----
 
-    @staticmethod
-    def sync_message(sync_id, mtype=1, records=(), seq=1, magic=0x44534c53,
-                     version=1):
-        """A sync message (ha-design.md wire format): records are
-        (kind, proto, state, client, vip, cport, vport, member)."""
+    def sync_message(self, mtype=1, records=(), seq=None, nonce=0,
+                     sync_id=None, key=None, key_id=1, magic=0x44534c53,
+                     version=2):
+        """A sync message (lib/sync/lb_sync.h wire format, version 2)
+        signed with key (default: the lab's) as key_id: records are
+        (kind, proto, state, client, vip, cport, vport, member,
+        lifetime_ms). seq defaults to the wall clock in microseconds,
+        above what a peer started earlier has sent."""
+        import hashlib
+        import hmac
         import socket as s
         import struct
+        if seq is None:
+            seq = int(time.time() * 1e6)
         body = b""
-        for kind, proto, state, client, vip, cport, vport, member in records:
-            body += struct.pack("!BBBB4s4sHH4s", kind, proto, state, 0,
+        for (kind, proto, state, client, vip, cport, vport, member,
+             life) in records:
+            body += struct.pack("!BBBB4s4sHH4sI", kind, proto, state, 0,
                                 s.inet_aton(client), s.inet_aton(vip),
-                                cport, vport, s.inet_aton(member))
-        return struct.pack("!IBBHII", magic, version, mtype, len(records),
-                           sync_id, seq) + body
+                                cport, vport, s.inet_aton(member), life)
+        msg = struct.pack("!IBBHIB3xQQ", magic, version, mtype,
+                          len(records),
+                          self.SYNC_ID if sync_id is None else sync_id,
+                          key_id, seq, nonce) + body
+        mac = hmac.new(key or self.sync_key(), msg,
+                       hashlib.sha512).digest()[:32]
+        return msg + mac
 
     # ---- teardown ----
 

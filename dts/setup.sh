@@ -15,7 +15,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PACKAGES=(gcc clang libclang-rt-14-dev meson ninja-build pkg-config
-	libdpdk-dev dpdk-dev libnuma-dev libjansson-dev libcmocka-dev
+	libdpdk-dev dpdk-dev libnuma-dev libjansson-dev libcmocka-dev libsodium-dev
 	python3 python3-scapy iproute2 iputils-ping procps tcpdump
 	nftables nftlb keepalived bird2
 	prometheus systemd)

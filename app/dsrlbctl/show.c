@@ -638,19 +638,20 @@ print_flows(const json_t *flows, const json_t *next)
 	char client[64], vip[96];
 	size_t i;
 
-	printf("%-6s %-22s %-22s %-5s %-16s %-12s %-11s %s\n", "Worker",
+	printf("%-6s %-22s %-22s %-5s %-16s %-12s %-11s %-7s %s\n", "Worker",
 	       "Client", "VIP:Port", "Prot", "Service", "Member", "State",
-	       "Expires");
+	       "Expires", "Origin");
 	json_array_foreach(flows, i, f) {
 		snprintf(client, sizeof(client), "%s:%lld",
 			 ctl_str(f, "client", "?"), ctl_int(f, "client_port", -1));
-		printf("%-6lld %-22s %-22s %-5s %-16s %-12s %-11s %lld\n",
+		printf("%-6lld %-22s %-22s %-5s %-16s %-12s %-11s %-7lld %s\n",
 		       ctl_int(f, "worker", -1), client,
 		       ctl_endpoint(json_object_get(f, "vip"),
 				    json_object_get(f, "port"), vip, sizeof(vip)),
 		       ctl_str(f, "protocol", "?"), ctl_str(f, "service", "-"),
 		       ctl_str(f, "member", "-"), ctl_str(f, "state", "?"),
-		       ctl_int(f, "expires_in", -1));
+		       ctl_int(f, "expires_in", -1),
+		       ctl_str(f, "origin", "-"));
 	}
 	printf("%zu flow%s%s\n", json_array_size(flows),
 	       json_array_size(flows) == 1 ? "" : "s",

@@ -7,6 +7,8 @@ Seeds are valid inputs of every kind the targets understand, so the
 fuzzers start from deep inside the parsers instead of from noise.
 """
 
+import hashlib
+import hmac
 import json
 import os
 import socket
@@ -167,22 +169,51 @@ def main():
     for i, r in enumerate(reqs):
         with open(os.path.join(dirs["fuzz_ctl"], "r%d" % i), "w") as fh:
             fh.write(r)
-    # flow-sync messages (lib/sync): bulk request and end, and FLOWS with
-    # a TCP flow, a UDP flow and a /24 persistence record, up to 64
-    def sync_hdr(t, n):
-        return struct.pack(">IBBHII", 0x44534c53, 1, t, n, 7, 1)
+    # flow-sync messages (lib/sync, version 2), under fuzz_sync's
+    # fixed keys: bulk request and end, FLOWS with a TCP flow, a UDP
+    # flow, a /24 persistence record and an ended flow, the largest
+    # FLOWS (56 records), one signed with the group's second key. The
+    # first byte is fuzz_sync's mode: odd seeds are bodies the target
+    # signs itself (the record checks behind the MAC), even ones whole
+    # datagrams, MAC included (valid ones, and a wrong MAC and an
+    # unknown key for the refusals)
+    sync_keys = {1: bytes(range(1, 33)),
+                 2: bytes(0xa0 + i for i in range(32))}
 
-    def sync_rec(kind, proto, state, client, cport, vport, member):
-        return struct.pack(">BBBB4s4sHH4s", kind, proto, state, 0,
+    def sync_hdr(t, n, key=1, nonce=0):
+        return struct.pack(">IBBHIB3xQQ", 0x44534c53, 2, t, n, 7, key,
+                           1767225600000000, nonce)
+
+    def sync_rec(kind, proto, state, client, cport, vport, member,
+                 lifetime):
+        return struct.pack(">BBBB4s4sHH4sI", kind, proto, state, 0,
                            socket.inet_aton(client), socket.inet_aton(VIP),
-                           cport, vport, socket.inet_aton(member))
-    recs = [sync_rec(1, 6, 1, C, 40000, 110, "198.51.100.11"),
-            sync_rec(1, 17, 2, C, 5061, 5060, "198.51.100.12"),
-            sync_rec(2, 6, 24, "203.0.113.0", 0, 443, "198.51.100.13")]
-    sync = {"bulk_request": sync_hdr(2, 0), "bulk_end": sync_hdr(3, 0),
-            "flows3": sync_hdr(1, 3) + b"".join(recs),
-            "flows64": sync_hdr(1, 64) + b"".join(recs[i % 3]
-                                                  for i in range(64))}
+                           cport, vport, socket.inet_aton(member), lifetime)
+
+    def sync_mac(body, key=1):
+        # libsodium's crypto_auth_hmacsha512256: HMAC-SHA-512, the
+        # first 32 bytes
+        return hmac.new(sync_keys[key], body, hashlib.sha512).digest()[:32]
+    recs = [sync_rec(1, 6, 1, C, 40000, 110, "198.51.100.11", 900000),
+            sync_rec(1, 17, 2, C, 5061, 5060, "198.51.100.12", 30000),
+            sync_rec(2, 6, 24, "203.0.113.0", 0, 443, "198.51.100.13",
+                     300000),
+            sync_rec(1, 6, 3, C, 40001, 110, "198.51.100.11", 0)]
+    bodies = {"bulk_request": sync_hdr(2, 0, nonce=0x0123456789abcdef),
+              "bulk_end": sync_hdr(3, 0, nonce=0x0123456789abcdef),
+              "flows4": sync_hdr(1, 4) + b"".join(recs),
+              "flows56": sync_hdr(1, 56) + b"".join(recs[i % 4]
+                                                    for i in range(56)),
+              "flows4_key2": sync_hdr(1, 4, key=2) + b"".join(recs)}
+    sync = {}
+    for n, b in bodies.items():
+        key = b[12]
+        sync["body_" + n] = b"\x01" + b
+        sync["msg_" + n] = b"\x00" + b + sync_mac(b, key)
+    b = bodies["flows4"]
+    sync["msg_bad_mac"] = b"\x00" + b + sync_mac(b, 2)
+    b = sync_hdr(1, 4, key=9) + b"".join(recs)
+    sync["msg_unknown_key"] = b"\x00" + b + sync_mac(b)
     for n, b in sync.items():
         with open(os.path.join(dirs["fuzz_sync"], n), "wb") as fh:
             fh.write(b)

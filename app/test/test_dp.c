@@ -3937,19 +3937,18 @@ dp_sync_full_queue_counted(void **state)
 	env_fini(&e);
 }
 
-/* A member for flow i of pop3 that a peer could not compute (not the
- * consistent hash's), and the one it could. */
+/* A member for flow k of service svc that a peer could not compute
+ * (not the consistent hash's), and the one it could. */
 static int
-member_not_computed(const struct env *e, uint32_t i, int *consistent_m)
+member_not_computed_in(const struct env *e, int svc, const struct lb_tuple *k,
+		       int *consistent_m)
 {
 	const struct lb_snapshot *s = lb_core_snapshot(e->core);
-	struct lb_tuple k = tcp_key(i, 110);
 	int m, other = -1;
 
 	*consistent_m = -1;
 	for (m = 0; m < N_MEMBERS; m++) {
-		if (lb_dp_flow_computable(s, (uint16_t)e->pop3, &k,
-					  (uint16_t)m))
+		if (lb_dp_flow_computable(s, (uint16_t)svc, k, (uint16_t)m))
 			*consistent_m = m;
 		else if (other < 0)
 			other = m;
@@ -3958,19 +3957,144 @@ member_not_computed(const struct env *e, uint32_t i, int *consistent_m)
 	return other;
 }
 
+/* As member_not_computed_in, for flow i of pop3. */
+static int
+member_not_computed(const struct env *e, uint32_t i, int *consistent_m)
+{
+	struct lb_tuple k = tcp_key(i, 110);
+
+	return member_not_computed_in(e, e->pop3, &k, consistent_m);
+}
+
+/* A peer's record for flow k of service svc as the master hands it to a
+ * worker: mapped to this balancer's member slot (the snapshot's
+ * generation), living lifetime_ms. */
+static struct lb_dp_sync
+peer_rec(const struct env *e, const struct lb_tuple *k, int svc, int member,
+	 uint8_t kind, uint8_t state, uint32_t lifetime_ms)
+{
+	const struct lb_snapshot *s = lb_core_snapshot(e->core);
+
+	return (struct lb_dp_sync){
+		.key = *k, .member = (uint16_t)member,
+		.member_gen = s->members[member].gen, .svc = (uint16_t)svc,
+		.kind = kind, .state = state, .lifetime_ms = lifetime_ms,
+	};
+}
+
+/* Flow i of pop3 announced established on member (generation moved on
+ * by gen_delta: a record mapped before the slot changed), living what
+ * an established flow lives. */
 static void
 sync_put(struct rte_ring *r, const struct env *e, uint32_t i, int member,
 	 uint32_t gen_delta)
 {
 	const struct lb_snapshot *s = lb_core_snapshot(e->core);
-	struct lb_dp_sync d = {
-		.key = tcp_key(i, 110), .member = (uint16_t)member,
-		.member_gen = s->members[member].gen + gen_delta,
-		.svc = (uint16_t)e->pop3, .kind = LB_DP_SYNC_FLOW,
-		.state = LB_FLOW_TCP_EST,
-	};
+	struct lb_tuple k = tcp_key(i, 110);
+	struct lb_dp_sync d = peer_rec(e, &k, e->pop3, member,
+				       LB_DP_SYNC_FLOW, LB_FLOW_TCP_EST,
+				       s->timeouts.t[LB_FLOW_TCP_EST]);
 
+	d.member_gen += gen_delta;
 	assert_int_equal(rte_ring_sp_enqueue_elem(r, &d, sizeof(d)), 0);
+}
+
+/* The master hands w record d on its ring in; w applies it at now (ms),
+ * as its loop would. */
+static void
+install_at(const struct env *e, struct lb_worker *w, struct rte_ring *in,
+	   const struct lb_dp_sync *d, uint32_t now)
+{
+	struct lb_dp_sync copy = *d;
+
+	assert_int_equal(rte_ring_sp_enqueue_elem(in, &copy, sizeof(copy)), 0);
+	w->now = now;
+	w->now_s = now / 1000;
+	assert_int_equal(lb_dp_sync_install(w, lb_core_snapshot(e->core), 64),
+			 1);
+}
+
+/* Flow k's entry in table ft (live or not), NULL if it holds none. */
+static const struct lb_flow_entry *
+entry_of(struct lb_flow_table *ft, const struct lb_tuple *k)
+{
+	int32_t pos = lb_flow_lookup(ft, k, lb_tuple_hash(k));
+
+	return pos < 0 ? NULL : &ft->e[pos];
+}
+
+/* A TCP packet of flow i to pop3 through w at now (ms): the member it
+ * went to, or -1. The worker's clock is the test's, never the TSC's. */
+static int
+tcp_at(struct env *e, struct lb_worker *w, uint32_t i, uint8_t flags,
+       uint32_t now)
+{
+	struct rte_mbuf *m = tcp_mbuf(i, 110, flags);
+
+	w->now_s = now / 1000;
+	process_at(e, w, &m, 1, now);
+	return take_one(w);
+}
+
+/* A datagram of flow i to dns (port 53) through w at now (ms). */
+static int
+udp_at(struct env *e, struct lb_worker *w, uint32_t i, uint32_t now)
+{
+	struct lb_tuple k;
+	struct rte_mbuf *m = udp_mbuf(i, 53, &k);
+
+	w->now_s = now / 1000;
+	process_at(e, w, &m, 1, now);
+	return take_one(w);
+}
+
+/* The key of udp_mbuf(i, 53). */
+static struct lb_tuple
+udp_key(uint32_t i)
+{
+	struct lb_tuple k = tcp_key(i, 53);
+
+	k.proto = LB_IPPROTO_UDP;
+	return k;
+}
+
+/* Add the UDP service dns (port 53, wrr over every member): its slot. */
+static int
+env_add_dns(struct env *e)
+{
+	static const uint16_t all[N_MEMBERS] = { 0, 1, 2, 3 };
+	struct lb_conf_service dns = { .name = "dns",
+		.proto = LB_IPPROTO_UDP, .port_lo = 53, .port_hi = 53,
+		.sched = LB_SCHED_WRR, .table_size = 1009 };
+	int svc = lb_core_service_add(e->core, &dns, all, N_MEMBERS);
+
+	assert_true(svc >= 0);
+	assert_int_equal(lb_core_commit(e->core), 1);
+	return svc;
+}
+
+/* A handoff a worker staged: the flow's key and service and what
+ * became of it there; no member (the master sends it to the worker
+ * that holds the flow, by its key), no lifetime. */
+static void
+check_handoff(const struct lb_dp_sync *r, const struct lb_tuple *key,
+	      int svc, uint8_t state)
+{
+	assert_memory_equal(&r->key, key, sizeof(*key));
+	assert_int_equal(r->svc, svc);
+	assert_int_equal(r->kind, LB_DP_SYNC_HANDOFF);
+	assert_int_equal(r->state, state);
+	assert_int_equal(r->lifetime_ms, 0);
+}
+
+/* Empty a ring of staged records. */
+static void
+sync_drain(struct rte_ring *r)
+{
+	struct lb_dp_sync rec[16];
+
+	while (sync_take(r, rec, RTE_DIM(rec)) > 0)
+		;
 }
 
 /* The state of flow i in a table, 0 if absent. */
@@ -3983,24 +4107,31 @@ flow_state(struct lb_flow_table *ft, uint32_t i)
 	return pos < 0 ? 0 : ft->e[pos].state;
 }
 
-/* A flow a peer announced is installed as confirmed on the announced
- * member: its mid-stream packets go there, not where the hash would
- * guess; a guess made before the announcement gives way; a flow this
- * balancer confirmed itself stays; a record whose member slot changed
- * meanwhile is ignored. */
+/* A flow a peer announced is installed as a learned copy, confirmed, on
+ * the announced member for the record's lifetime: its mid-stream packets
+ * go there, not where the hash would guess; a guess made before the
+ * announcement gives way; a flow this balancer confirmed itself stays
+ * as it is; a record whose member slot changed meanwhile is ignored.
+ * The first packet of a copy makes the flow ours: announced then, once. */
 static void
 dp_sync_install_takes_the_announced_member(void **state)
 {
 	static const uint32_t w[N_MEMBERS] = { 1, 1, 1, 1 };
 	int r1, c1, r2, c2, r3, c3, own, r4, c4, other;
+	const struct lb_flow_entry *fe;
 	const struct lb_snapshot *s;
+	struct lb_tuple k1 = tcp_key(1, 110), k2 = tcp_key(2, 110);
+	struct lb_tuple k3 = tcp_key(3, 110);
 	struct lb_dp_sync rec[4];
+	uint32_t est, own_expire;
+	uint64_t queued;
 	struct env e;
 
 	(void)state;
 	env_init_ha(&e, LB_SCHED_WRR, w, 0, 32, &ha_sync);
 	env_sync(&e, 1024);
 	s = lb_core_snapshot(e.core);
+	est = s->timeouts.t[LB_FLOW_TCP_EST];
 	/* flow 1: announced before any packet */
 	r1 = member_not_computed(&e, 1, &c1);
 	sync_put(e.sync_in, &e, 1, r1, 0);
@@ -4016,24 +4147,53 @@ dp_sync_install_takes_the_announced_member(void **state)
 	if (r3 == own)
 		r3 = c3 != own ? c3 : (own + 1) % N_MEMBERS;
 	sync_put(e.sync_in, &e, 3, r3, 0);
+	own_expire = entry_of(e.flows, &k3)->expire;
 	/* flow 4: its member's slot changed since it was mapped */
 	r4 = member_not_computed(&e, 4, &c4);
 	sync_put(e.sync_in, &e, 4, r4, 1);
 	/* flow 3 may have been news of ours: not what is tested here */
-	while (sync_take(e.sync_out, rec, 4) > 0)
-		;
+	sync_drain(e.sync_out);
+	queued = e.w->stats[LB_STAT_SYNC_QUEUED];
 
 	lb_dp_clock(e.w);
 	assert_int_equal(lb_dp_sync_install(e.w, s, LB_SYNC_INSTALL_BUDGET),
 			 4);
 	assert_int_equal(e.w->stats[LB_STAT_SYNC_INSTALLED], 2);
-	assert_int_equal(flow_state(e.flows, 1), LB_FLOW_TCP_EST);
-	assert_int_equal(flow_state(e.flows, 2), LB_FLOW_TCP_EST);
+	assert_int_equal(e.w->stats[LB_STAT_SYNC_OWNED], 1);
+	/* learned copies, living the record's lifetime from now */
+	fe = entry_of(e.flows, &k1);
+	assert_non_null(fe);
+	assert_int_equal(fe->state, LB_FLOW_TCP_EST);
+	assert_int_equal(fe->flags, LB_FLOW_F_LEARNED);
+	assert_int_equal(fe->expire, e.w->now + est);
+	fe = entry_of(e.flows, &k2);
+	assert_non_null(fe);
+	assert_int_equal(fe->state, LB_FLOW_TCP_EST);
+	assert_int_equal(fe->flags, LB_FLOW_F_LEARNED);
+	assert_int_equal(fe->expire, e.w->now + est);
+	/* ours, untouched by the peer's record */
+	fe = entry_of(e.flows, &k3);
+	assert_int_equal(fe->member, own);
+	assert_int_equal(fe->flags, 0);
+	assert_int_equal(fe->expire, own_expire);
 	assert_int_equal(flow_state(e.flows, 4), 0);
-	/* mid-stream packets: to the announced members */
+	/* installing is no news of ours */
+	assert_int_equal(rte_ring_count(e.sync_out), 0);
+
+	/* mid-stream packets: to the announced members; the first one
+	 * makes the copy ours, and ours to announce (once) */
 	assert_int_equal(ack(&e, 1), r1);
+	assert_int_equal(sync_take(e.sync_out, rec, 4), 1);
+	check_rec(&rec[0], &e, &k1, r1, (uint16_t)e.pop3, LB_DP_SYNC_FLOW,
+		  LB_FLOW_TCP_EST);
 	assert_int_equal(ack(&e, 1), r1);
+	assert_int_equal(rte_ring_count(e.sync_out), 0);
 	assert_int_equal(ack(&e, 2), r2);
+	assert_int_equal(sync_take(e.sync_out, rec, 4), 1);
+	check_rec(&rec[0], &e, &k2, r2, (uint16_t)e.pop3, LB_DP_SYNC_FLOW,
+		  LB_FLOW_TCP_EST);
+	assert_int_equal(entry_of(e.flows, &k1)->flags, 0);
+	assert_int_equal(entry_of(e.flows, &k2)->flags, 0);
 	assert_int_equal(ack(&e, 3), own);
 	/* the stale record made nothing: the hash's guess */
 	assert_int_equal(ack(&e, 4), c4);
@@ -4041,41 +4201,60 @@ dp_sync_install_takes_the_announced_member(void **state)
 	/* and a flow nobody announced goes by the hash, for contrast */
 	member_not_computed(&e, 5, &other);
 	assert_int_equal(ack(&e, 5), other);
-	/* installed flows are the peer's news, not ours to announce */
+	/* flows 3, 4 and 5 were no news */
 	assert_int_equal(rte_ring_count(e.sync_out), 0);
+	assert_int_equal(e.w->stats[LB_STAT_SYNC_QUEUED], queued + 2);
 	env_fini(&e);
+}
+
+/* Two workers with flow sync rings, wired as peers: ws[0] is the env's
+ * (e->sync_out, e->sync_in), ws[1] has table *ft2 and rings out2, in2. */
+static void
+sync_two_workers(struct env *e, struct lb_worker **ws,
+		 struct lb_flow_table **ft2, struct rte_ring *out2,
+		 struct rte_ring *in2)
+{
+	env_sync(e, 1024);
+	ws[0] = e->w;
+	ws[1] = rte_zmalloc("w2", sizeof(*ws[1]), RTE_CACHE_LINE_SIZE);
+	assert_non_null(ws[1]);
+	*ft2 = lb_flow_create("test_dp_home", 1024, SOCKET_ID_ANY, NULL);
+	assert_non_null(*ft2);
+	sync_worker_init(e, ws[1], *ft2, out2, in2);
+	peers2[0] = ws[0];
+	peers2[1] = ws[1];
+	lb_dp_set_peers(ws[0], peers2, 2);
+	lb_dp_set_peers(ws[1], peers2, 2);
 }
 
 /* The master installs a synced flow in its home worker (by the flow's
  * hash); RSS may give its packets to the other worker, which finds it
- * there, goes to the announced member and keeps a confirmed copy. */
+ * there and goes to the announced member. The flow is that worker's
+ * now, confirmed: it announces the flow, and hands the home's copy
+ * off, which the master passes home, where the copy goes: one entry
+ * per flow. */
 static void
 dp_sync_other_worker_finds_the_flow_at_home(void **state)
 {
 	static const uint32_t w[N_MEMBERS] = { 1, 1, 1, 1 };
-	struct rte_ring *in2 = sync_ring(1024);
+	struct rte_ring *in2 = sync_ring(1024), *out2 = sync_ring(1024);
+	struct rte_ring *ins[2], *outs[2];
 	const struct lb_snapshot *s;
 	struct lb_worker *ws[2], *home, *away;
-	struct rte_ring *home_in;
 	struct lb_flow_table *ft2;
-	unsigned int hits[2] = { 0, 0 };
+	unsigned int hits[2] = { 0, 0 }, handoffs[2] = { 0, 0 };
+	struct lb_dp_sync rec[4];
 	struct env e;
 	uint32_t i;
 
 	(void)state;
 	env_init_ha(&e, LB_SCHED_WRR, w, 0, 32, &ha_sync);
-	env_sync(&e, 1024);
+	sync_two_workers(&e, ws, &ft2, out2, in2);
 	s = lb_core_snapshot(e.core);
-	ws[0] = e.w;
-	ws[1] = rte_zmalloc("w2", sizeof(*ws[1]), RTE_CACHE_LINE_SIZE);
-	assert_non_null(ws[1]);
-	ft2 = lb_flow_create("test_dp_home", 1024, SOCKET_ID_ANY, NULL);
-	assert_non_null(ft2);
-	sync_worker_init(&e, ws[1], ft2, NULL, in2);
-	peers2[0] = ws[0];
-	peers2[1] = ws[1];
-	lb_dp_set_peers(ws[0], peers2, 2);
-	lb_dp_set_peers(ws[1], peers2, 2);
+	ins[0] = e.sync_in;
+	ins[1] = in2;
+	outs[0] = e.sync_out;
+	outs[1] = out2;
 	for (i = 100; i < 116; i++) {
 		struct lb_tuple k = tcp_key(i, 110);
 		unsigned int h = lb_tuple_hash(&k) % 2;
@@ -4083,8 +4262,7 @@ dp_sync_other_worker_finds_the_flow_at_home(void **state)
 
 		home = ws[h];
 		away = ws[1 - h];
-		home_in = h == 0 ? e.sync_in : in2;
-		sync_put(home_in, &e, i, r, 0);
+		sync_put(ins[h], &e, i, r, 0);
 		lb_dp_clock(home);
 		assert_int_equal(lb_dp_sync_install(home, s, 64), 1);
 		/* the packet reaches the worker without the record */
@@ -4093,70 +4271,894 @@ dp_sync_other_worker_finds_the_flow_at_home(void **state)
 		assert_int_equal(away->stats[LB_STAT_SYNC_HOME_HIT],
 				 hits[1 - h]);
 		assert_int_equal(flow_state(away->flows, i), LB_FLOW_TCP_EST);
-		/* its own copy now: no second look */
+		assert_int_equal(entry_of(away->flows, &k)->flags, 0);
+		/* the home's copy goes; the flow, ours, is news for peers
+		 * (its member is not the hash's) */
+		assert_int_equal(sync_take(outs[1 - h], rec, 4), 2);
+		check_handoff(&rec[0], &k, e.pop3, LB_FLOW_TCP_EST);
+		check_rec(&rec[1], &e, &k, r, (uint16_t)e.pop3,
+			  LB_DP_SYNC_FLOW, LB_FLOW_TCP_EST);
+		/* its own entry now: no second look, nothing new */
 		assert_int_equal(send_tcp(&e, away, i, 110, LB_TCP_ACK), r);
 		assert_int_equal(away->stats[LB_STAT_SYNC_HOME_HIT],
 				 hits[1 - h]);
-		/* and at home too */
-		assert_int_equal(send_tcp(&e, home, i, 110, LB_TCP_ACK), r);
+		assert_int_equal(rte_ring_count(outs[1 - h]), 0);
+		/* the master passes the handoff home: the copy goes */
+		assert_true(lb_dp_flow_held(home, &k, lb_tuple_hash(&k)));
+		assert_int_equal(rte_ring_sp_enqueue_elem(ins[h], &rec[0],
+							  sizeof(rec[0])), 0);
+		lb_dp_clock(home);
+		assert_int_equal(lb_dp_sync_install(home, s, 64), 1);
+		handoffs[h]++;
+		assert_int_equal(home->stats[LB_STAT_SYNC_HANDOFF],
+				 handoffs[h]);
+		assert_false(lb_dp_flow_held(home, &k, lb_tuple_hash(&k)));
+		assert_true(lb_dp_flow_held(away, &k, lb_tuple_hash(&k)));
+		assert_int_equal(send_tcp(&e, away, i, 110, LB_TCP_ACK), r);
 	}
 	/* both ways round: each worker was home for some flows */
 	assert_true(hits[0] > 0 && hits[1] > 0);
 	assert_int_equal(ws[0]->stats[LB_STAT_SYNC_HOME_HIT] +
 			 ws[1]->stats[LB_STAT_SYNC_HOME_HIT], 16);
-	/* copies are not news either */
-	assert_int_equal(rte_ring_count(e.sync_out), 0);
+	assert_int_equal(ws[0]->stats[LB_STAT_SYNC_RING_FULL] +
+			 ws[1]->stats[LB_STAT_SYNC_RING_FULL], 0);
+	assert_int_equal(lb_flow_audit(e.flows, NULL), 0);
+	assert_int_equal(lb_flow_audit(ft2, NULL), 0);
 	lb_flow_free(ft2);
 	rte_free(ws[1]);
 	rte_ring_free(in2);
+	rte_ring_free(out2);
 	env_fini(&e);
 }
 
 /* The first packet of a synced flow at the worker that is not its home
  * may end it (FIN or RST, say after a failover): it goes to the
- * announced member too, not where the hash would guess. */
+ * announced member too, not where the hash would guess; that worker
+ * keeps no entry, and hands the end off to the home, whose copy
+ * closes. */
 static void
 dp_sync_fin_at_other_worker_goes_to_the_synced_member(void **state)
 {
+	static const uint8_t ends[] = { LB_TCP_FIN | LB_TCP_ACK, LB_TCP_RST };
+	static const uint32_t w[N_MEMBERS] = { 1, 1, 1, 1 };
+	struct rte_ring *in2 = sync_ring(1024), *out2 = sync_ring(1024);
+	struct rte_ring *ins[2], *outs[2];
+	const struct lb_flow_entry *fe;
+	const struct lb_snapshot *s;
+	struct lb_flow_table *ft2;
+	struct lb_dp_sync rec[4];
+	struct lb_worker *ws[2];
+	struct env e;
+	uint32_t i;
+
+	(void)state;
+	env_init_ha(&e, LB_SCHED_WRR, w, 0, 32, &ha_sync);
+	sync_two_workers(&e, ws, &ft2, out2, in2);
+	s = lb_core_snapshot(e.core);
+	ins[0] = e.sync_in;
+	ins[1] = in2;
+	outs[0] = e.sync_out;
+	outs[1] = out2;
+	for (i = 200; i < 216; i++) {
+		struct lb_tuple k = tcp_key(i, 110);
+		unsigned int h = lb_tuple_hash(&k) % 2;
+		int c, r = member_not_computed(&e, i, &c);
+
+		sync_put(ins[h], &e, i, r, 0);
+		lb_dp_clock(ws[h]);
+		assert_int_equal(lb_dp_sync_install(ws[h], s, 64), 1);
+		assert_int_equal(send_tcp(&e, ws[1 - h], i, 110, ends[i % 2]),
+				 r);
+		assert_int_equal(flow_state(ws[1 - h]->flows, i), 0);
+		assert_int_equal(sync_take(outs[1 - h], rec, 4), 1);
+		check_handoff(&rec[0], &k, e.pop3, LB_FLOW_TCP_CLOSING);
+		/* passed home: the copy closes, keeping its member for the
+		 * flow's late packets */
+		assert_int_equal(rte_ring_sp_enqueue_elem(ins[h], &rec[0],
+							  sizeof(rec[0])), 0);
+		lb_dp_clock(ws[h]);
+		assert_int_equal(lb_dp_sync_install(ws[h], s, 64), 1);
+		fe = entry_of(ws[h]->flows, &k);
+		assert_non_null(fe);
+		assert_int_equal(fe->state, LB_FLOW_TCP_CLOSING);
+		assert_int_equal(fe->member, r);
+		assert_int_equal(fe->expire, ws[h]->now +
+				 s->timeouts.t[LB_FLOW_TCP_CLOSING]);
+	}
+	assert_int_equal(ws[0]->stats[LB_STAT_SYNC_HOME_HIT] +
+			 ws[1]->stats[LB_STAT_SYNC_HOME_HIT], 16);
+	assert_int_equal(ws[0]->stats[LB_STAT_SYNC_ENDED] +
+			 ws[1]->stats[LB_STAT_SYNC_ENDED], 16);
+	assert_int_equal(ws[0]->stats[LB_STAT_SYNC_HANDOFF] +
+			 ws[1]->stats[LB_STAT_SYNC_HANDOFF], 0);
+	lb_flow_free(ft2);
+	rte_free(ws[1]);
+	rte_ring_free(in2);
+	rte_ring_free(out2);
+	env_fini(&e);
+}
+
+/* ---- flow sync's origin rules: learned copies and flows of ours ----
+ *
+ * The worker's clock is set by the tests (install_at, tcp_at, udp_at),
+ * from T0 on, so lifetimes and timeouts are checked to the tick. */
+
+#define T0 1000000u
+
+/* Flows learned from peers are never announced again (the peer that
+ * carries a flow does): installing, refreshing, ending or handing off
+ * copies stages nothing, and the master's walk marks them learned, so
+ * its bulk answer to a starting peer leaves them out
+ * (lib/agent/sync.c). Guards dp_sync.c sync_install_one(), which never
+ * stages, and walk.c lb_dp_flows_walk() ".learned = (e.flags &
+ * LB_FLOW_F_LEARNED) != 0"; dp_sync_stage()'s own LB_FLOW_F_LEARNED test
+ * is a second fence no packet reaches (flow_existing() clears the flag
+ * before it stages). */
+static void
+dp_sync_learned_entry_is_never_announced(void **state)
+{
+	static const uint32_t w[N_MEMBERS] = { 1, 1, 1, 1 };
+	struct lb_dp_flow out[64];
+	const struct lb_snapshot *s;
+	unsigned int n, j, learned = 0, mine = 0;
+	uint32_t i, est, cursor = 0;
+	struct lb_dp_sync d;
+	struct lb_tuple k;
+	struct env e;
+	int r, c;
+
+	(void)state;
+	env_init_ha(&e, LB_SCHED_WRR, w, 0, 32, &ha_sync);
+	env_sync(&e, 1024);
+	s = lb_core_snapshot(e.core);
+	est = s->timeouts.t[LB_FLOW_TCP_EST];
+	/* the walk reads the TSC's clock: so does the worker here */
+	lb_dp_clock(e.w);
+	for (i = 600; i < 616; i++) {
+		k = tcp_key(i, 110);
+		r = member_not_computed(&e, i, &c);
+		/* some on the member a peer could not compute, some on
+		 * the hash's */
+		d = peer_rec(&e, &k, e.pop3, i % 2 ? r : c, LB_DP_SYNC_FLOW,
+			     LB_FLOW_TCP_EST, est);
+		install_at(&e, e.w, e.sync_in, &d, e.w->now);
+		/* refreshed, on another member */
+		d = peer_rec(&e, &k, e.pop3, i % 2 ? c : r, LB_DP_SYNC_FLOW,
+			     LB_FLOW_TCP_EST, est);
+		install_at(&e, e.w, e.sync_in, &d, e.w->now);
+	}
+	/* one ends at its peer, one is handed off to another worker */
+	k = tcp_key(600, 110);
+	d = (struct lb_dp_sync){ .key = k, .svc = (uint16_t)e.pop3,
+		.kind = LB_DP_SYNC_HANDOFF, .state = LB_FLOW_TCP_EST };
+	install_at(&e, e.w, e.sync_in, &d, e.w->now);
+	k = tcp_key(601, 110);
+	d = peer_rec(&e, &k, e.pop3, entry_of(e.flows, &k)->member,
+		     LB_DP_SYNC_ENDED, LB_FLOW_TCP_CLOSING, 0);
+	install_at(&e, e.w, e.sync_in, &d, e.w->now);
+	assert_int_equal(e.w->stats[LB_STAT_SYNC_INSTALLED], 16);
+	assert_int_equal(e.w->stats[LB_STAT_SYNC_REFRESHED], 16);
+	assert_int_equal(e.w->stats[LB_STAT_SYNC_HANDOFF], 1);
+	assert_int_equal(e.w->stats[LB_STAT_SYNC_ENDED], 1);
+	/* nothing of it is news of ours */
+	lb_dp_sync_flush(e.w);
+	assert_int_equal(rte_ring_count(e.sync_out), 0);
+	assert_int_equal(e.w->stats[LB_STAT_SYNC_QUEUED] +
+			 e.w->stats[LB_STAT_SYNC_RING_FULL], 0);
+	/* a packet makes flow 603 ours: the walk says so */
+	k = tcp_key(603, 110);
+	r = entry_of(e.flows, &k)->member;
+	assert_int_equal(send_tcp(&e, e.w, 603, 110, LB_TCP_ACK), r);
+	do {
+		n = lb_dp_flows_walk(e.w, NULL, &cursor, out, RTE_DIM(out),
+				     UINT32_MAX);
+		for (j = 0; j < n; j++) {
+			bool ours = out[j].key.src_ip == k.src_ip &&
+				    out[j].key.src_port == k.src_port;
+
+			assert_int_equal(out[j].learned, !ours);
+			learned += out[j].learned;
+			mine += ours;
+		}
+	} while (cursor != LB_DP_WALK_END);
+	/* 16 installed, one handed off (601, closed, is still a copy),
+	 * one ours now */
+	assert_int_equal(learned, 14);
+	assert_int_equal(mine, 1);
+	env_fini(&e);
+}
+
+/* An established flow (and a UDP one) of ours that went idle past its
+ * timeout here is gone for us: a peer's record for it (the peer carries
+ * it now) is installed in its place as a learned copy on the peer's
+ * member, living the record's lifetime. Guards dp_sync.c
+ * sync_install_one(): "live && !lb_flow_provisional(e->state)" sends
+ * only live entries to sync_update() (where ours would stay as it was:
+ * SYNC_OWNED), and "if (e->state == 0 || !live) lb_flow_renew()" takes
+ * the expired one in place. */
+static void
+dp_sync_expired_idle_flow_taken_again(void **state)
+{
+	static const uint32_t w[N_MEMBERS] = { 1, 1, 1, 1 };
+	struct lb_tuple k = tcp_key(40, 110), u = udp_key(41);
+	const struct lb_flow_entry *fe;
+	const struct lb_snapshot *s;
+	uint32_t est, udp, t1, count;
+	struct lb_dp_sync d;
+	int own, uown, r, ur, dns;
+	struct env e;
+
+	(void)state;
+	env_init_ha(&e, LB_SCHED_WRR, w, 0, 32, &ha_sync);
+	dns = env_add_dns(&e);
+	env_sync(&e, 1024);
+	s = lb_core_snapshot(e.core);
+	est = s->timeouts.t[LB_FLOW_TCP_EST];
+	udp = s->timeouts.t[LB_FLOW_UDP];
+	own = tcp_at(&e, e.w, 40, LB_TCP_SYN, T0);
+	assert_int_equal(tcp_at(&e, e.w, 40, LB_TCP_ACK, T0), own);
+	uown = udp_at(&e, e.w, 41, T0);
+	assert_int_equal(udp_at(&e, e.w, 41, T0), uown);
+	assert_int_equal(entry_of(e.flows, &k)->state, LB_FLOW_TCP_EST);
+	assert_int_equal(entry_of(e.flows, &u)->state, LB_FLOW_UDP);
+	sync_drain(e.sync_out);
+	count = e.flows->count;
+	r = (own + 1) % N_MEMBERS;
+	ur = (uown + 1) % N_MEMBERS;
+
+	/* idle here past both timeouts: the peer's records take them */
+	t1 = T0 + (est > udp ? est : udp) + 1000;
+	d = peer_rec(&e, &k, e.pop3, r, LB_DP_SYNC_FLOW, LB_FLOW_TCP_EST,
+		     est);
+	install_at(&e, e.w, e.sync_in, &d, t1);
+	d = peer_rec(&e, &u, dns, ur, LB_DP_SYNC_FLOW, LB_FLOW_UDP, udp);
+	install_at(&e, e.w, e.sync_in, &d, t1);
+	assert_int_equal(e.w->stats[LB_STAT_SYNC_INSTALLED], 2);
+	assert_int_equal(e.w->stats[LB_STAT_SYNC_OWNED], 0);
+	fe = entry_of(e.flows, &k);
+	assert_int_equal(fe->state, LB_FLOW_TCP_EST);
+	assert_int_equal(fe->member, r);
+	assert_int_equal(fe->member_gen, s->members[r].gen);
+	assert_int_equal(fe->flags, LB_FLOW_F_LEARNED);
+	assert_int_equal(fe->expire, t1 + est);
+	fe = entry_of(e.flows, &u);
+	assert_int_equal(fe->state, LB_FLOW_UDP);
+	assert_int_equal(fe->member, ur);
+	assert_int_equal(fe->flags, LB_FLOW_F_LEARNED);
+	assert_int_equal(fe->expire, t1 + udp);
+	/* taken in place: still one entry each */
+	assert_int_equal(e.flows->count, count);
+	check_member_counts(e.flows);
+	assert_int_equal(lb_flow_audit(e.flows, NULL), 0);
+	/* the flows' next packets go to the peer's members */
+	assert_int_equal(tcp_at(&e, e.w, 40, LB_TCP_ACK, t1 + 1), r);
+	assert_int_equal(udp_at(&e, e.w, 41, t1 + 1), ur);
+	env_fini(&e);
+}
+
+/* A learned copy follows its peer's records: another member (the peer
+ * moved the flow), and the lifetime each record gives, shorter than
+ * the copy had too (the peer's flow went idle). Guards dp_sync.c
+ * sync_update(): the lb_flow_fill() of a copy whose member changed, and
+ * "lb_flow_set_expire(e, copy_until(w, s, r))" that sets, not extends. */
+static void
+dp_sync_learned_copy_follows_and_may_shorten(void **state)
+{
+	static const uint32_t w[N_MEMBERS] = { 1, 1, 1, 1 };
+	struct lb_tuple k = tcp_key(42, 110);
+	const struct lb_flow_entry *fe;
+	const struct lb_snapshot *s;
+	struct lb_dp_sync d;
+	struct env e;
+	uint32_t est;
+	int r, c;
+
+	(void)state;
+	env_init_ha(&e, LB_SCHED_WRR, w, 0, 32, &ha_sync);
+	env_sync(&e, 1024);
+	s = lb_core_snapshot(e.core);
+	est = s->timeouts.t[LB_FLOW_TCP_EST];
+	r = member_not_computed(&e, 42, &c);
+	d = peer_rec(&e, &k, e.pop3, r, LB_DP_SYNC_FLOW, LB_FLOW_TCP_EST, est);
+	install_at(&e, e.w, e.sync_in, &d, T0);
+	fe = entry_of(e.flows, &k);
+	assert_int_equal(fe->member, r);
+	assert_int_equal(fe->expire, T0 + est);
+	/* moved to c at the peer, which gives it 5 s more: shorter */
+	d = peer_rec(&e, &k, e.pop3, c, LB_DP_SYNC_FLOW, LB_FLOW_TCP_EST,
+		     5000);
+	install_at(&e, e.w, e.sync_in, &d, T0 + 1000);
+	assert_int_equal(fe->member, c);
+	assert_int_equal(fe->member_gen, s->members[c].gen);
+	assert_int_equal(fe->svc, e.pop3);
+	assert_int_equal(fe->state, LB_FLOW_TCP_EST);
+	assert_int_equal(fe->flags, LB_FLOW_F_LEARNED);
+	assert_int_equal(fe->expire, T0 + 6000);
+	check_member_counts(e.flows);
+	/* the same member, a shorter lifetime still */
+	d.lifetime_ms = 2000;
+	install_at(&e, e.w, e.sync_in, &d, T0 + 2000);
+	assert_int_equal(fe->member, c);
+	assert_int_equal(fe->expire, T0 + 4000);
+	/* and longer again, as the peer's flow shows life */
+	d.lifetime_ms = est;
+	install_at(&e, e.w, e.sync_in, &d, T0 + 3000);
+	assert_int_equal(fe->expire, T0 + 3000 + est);
+	assert_int_equal(e.w->stats[LB_STAT_SYNC_INSTALLED], 1);
+	assert_int_equal(e.w->stats[LB_STAT_SYNC_REFRESHED], 3);
+	assert_int_equal(e.flows->count, 1);
+	check_member_counts(e.flows);
+	assert_int_equal(rte_ring_count(e.sync_out), 0);
+	env_fini(&e);
+}
+
+/* A flow of ours is never extended by a peer's record, whatever
+ * lifetime it gives, nor moved while its member serves; only when its
+ * member failed does it take the member the peer moved it to, keeping
+ * its own expiry. Guards dp_sync.c sync_update()'s
+ * "if (!(e->flags & LB_FLOW_F_LEARNED))" branch. */
+static void
+dp_sync_peer_never_extends_our_flow(void **state)
+{
+	static const uint32_t w[N_MEMBERS] = { 1, 1, 1, 1 };
+	struct lb_tuple k = tcp_key(43, 110);
+	const struct lb_flow_entry *fe;
+	const struct lb_snapshot *s;
+	uint32_t est, expire;
+	struct lb_dp_sync d;
+	struct env e;
+	int own, r;
+
+	(void)state;
+	env_init_ha(&e, LB_SCHED_WRR, w, 0, 32, &ha_sync);
+	env_sync(&e, 1024);
+	s = lb_core_snapshot(e.core);
+	est = s->timeouts.t[LB_FLOW_TCP_EST];
+	own = tcp_at(&e, e.w, 43, LB_TCP_SYN, T0);
+	assert_int_equal(tcp_at(&e, e.w, 43, LB_TCP_ACK, T0), own);
+	fe = entry_of(e.flows, &k);
+	expire = fe->expire;
+	assert_int_equal(expire, T0 + est);
+	r = (own + 1) % N_MEMBERS;
+	/* the longest lifetime a peer may give, on another member */
+	d = peer_rec(&e, &k, e.pop3, r, LB_DP_SYNC_FLOW, LB_FLOW_TCP_EST,
+		     2 * est);
+	install_at(&e, e.w, e.sync_in, &d, T0 + 1000);
+	/* and on our own */
+	d = peer_rec(&e, &k, e.pop3, own, LB_DP_SYNC_FLOW, LB_FLOW_TCP_EST,
+		     2 * est);
+	install_at(&e, e.w, e.sync_in, &d, T0 + 2000);
+	assert_int_equal(fe->member, own);
+	assert_int_equal(fe->flags, 0);
+	assert_int_equal(fe->expire, expire);
+	assert_int_equal(e.w->stats[LB_STAT_SYNC_OWNED], 2);
+	assert_int_equal(e.w->stats[LB_STAT_SYNC_INSTALLED], 0);
+	/* our member fails: the peer has moved the flow to r already */
+	lb_core_health_set(e.core, (unsigned int)e.pop3, (unsigned int)own,
+			   LB_HEALTH_DOWN);
+	assert_int_equal(lb_core_commit(e.core), 1);
+	s = lb_core_snapshot(e.core);
+	d = peer_rec(&e, &k, e.pop3, r, LB_DP_SYNC_FLOW, LB_FLOW_TCP_EST,
+		     2 * est);
+	install_at(&e, e.w, e.sync_in, &d, T0 + 3000);
+	assert_int_equal(e.w->stats[LB_STAT_SYNC_INSTALLED], 1);
+	assert_int_equal(fe->member, r);
+	assert_int_equal(fe->member_gen, s->members[r].gen);
+	assert_int_equal(fe->flags, 0);
+	assert_int_equal(fe->expire, expire);
+	check_member_counts(e.flows);
+	/* its next packet stays there: no second choice */
+	assert_int_equal(tcp_at(&e, e.w, 43, LB_TCP_ACK, T0 + 4000), r);
+	assert_int_equal(e.w->stats[LB_STAT_FLOW_RESCHEDULED], 0);
+	env_fini(&e);
+}
+
+/* A member replaced in its slot is a failed member too: the slot's
+ * generation moved. A flow of ours on the replaced member takes the
+ * member the peer moved it to, though that is the new member of the
+ * same slot (the peer chose it: its generation is the slot's now).
+ * Guards dp_sync.c sync_update(): a flow of ours follows the record
+ * when "s->members[e->member].gen != e->member_gen". */
+static void
+dp_sync_our_flow_follows_the_peer_off_a_replaced_member(void **state)
+{
+	static const uint32_t w[N_MEMBERS] = { 1, 1, 1, 1 };
+	struct lb_conf_member nm = { .name = "fe9", .weight = 1,
+		.has_mac = true, .mac = { 2, 0, 0, 0, 0, 0 } };
+	struct lb_tuple k = tcp_key(44, 110);
+	const struct lb_flow_entry *fe;
+	const struct lb_snapshot *s;
+	uint32_t est, expire, gen;
+	struct lb_dp_sync d;
+	struct env e;
+	int own;
+
+	(void)state;
+	env_init_ha(&e, LB_SCHED_WRR, w, 0, 32, &ha_sync);
+	env_sync(&e, 1024);
+	s = lb_core_snapshot(e.core);
+	est = s->timeouts.t[LB_FLOW_TCP_EST];
+	own = tcp_at(&e, e.w, 44, LB_TCP_SYN, T0);
+	assert_int_equal(tcp_at(&e, e.w, 44, LB_TCP_ACK, T0), own);
+	fe = entry_of(e.flows, &k);
+	expire = fe->expire;
+	gen = fe->member_gen;
+	assert_int_equal(lb_core_member_remove(e.core, (unsigned int)own), 0);
+	nm.addr = ip4("198.51.100.19");
+	nm.mac[5] = (uint8_t)(0x11 + own);   /* take_one() names it own */
+	assert_int_equal(lb_core_member_add(e.core, &nm), own);
+	assert_int_equal(lb_core_commit(e.core), 1);
+	s = lb_core_snapshot(e.core);
+	assert_int_not_equal(s->members[own].gen, gen);
+	/* the peer moved the flow to the slot's new member */
+	d = peer_rec(&e, &k, e.pop3, own, LB_DP_SYNC_FLOW, LB_FLOW_TCP_EST,
+		     est);
+	install_at(&e, e.w, e.sync_in, &d, T0 + 1000);
+	assert_int_equal(fe->member, own);
+	assert_int_equal(fe->member_gen, s->members[own].gen);
+	assert_int_equal(fe->flags, 0);
+	assert_int_equal(fe->expire, expire);
+	assert_int_equal(e.w->stats[LB_STAT_SYNC_INSTALLED], 1);
+	assert_int_equal(e.w->stats[LB_STAT_SYNC_OWNED], 0);
+	/* so its next packet is not scheduled again */
+	assert_int_equal(tcp_at(&e, e.w, 44, LB_TCP_ACK, T0 + 2000), own);
+	assert_int_equal(e.w->stats[LB_STAT_FLOW_RESCHEDULED], 0);
+	env_fini(&e);
+}
+
+/* A closing entry, ours or a copy, live or expired, is never made
+ * established again by a peer's record (the peer missed the end; a new
+ * SYN reopens the flow). Guards dp_sync.c sync_install_one():
+ * "if (e != NULL && e->state == LB_FLOW_TCP_CLOSING)". */
+static void
+dp_sync_closing_never_reinstalled_established(void **state)
+{
+	static const uint32_t w[N_MEMBERS] = { 1, 1, 1, 1 };
+	struct lb_tuple k = tcp_key(45, 110), kc = tcp_key(46, 110);
+	const struct lb_flow_entry *fe, *fc;
+	const struct lb_snapshot *s;
+	uint32_t est, fin, t;
+	struct lb_dp_sync d;
+	struct env e;
+	int own, r, c;
+
+	(void)state;
+	env_init_ha(&e, LB_SCHED_WRR, w, 0, 32, &ha_sync);
+	env_sync(&e, 1024);
+	s = lb_core_snapshot(e.core);
+	est = s->timeouts.t[LB_FLOW_TCP_EST];
+	fin = s->timeouts.t[LB_FLOW_TCP_CLOSING];
+	/* ours, closed at T0 */
+	own = tcp_at(&e, e.w, 45, LB_TCP_SYN, T0);
+	assert_int_equal(tcp_at(&e, e.w, 45, LB_TCP_ACK, T0), own);
+	assert_int_equal(tcp_at(&e, e.w, 45, LB_TCP_FIN | LB_TCP_ACK, T0),
+			 own);
+	fe = entry_of(e.flows, &k);
+	assert_int_equal(fe->state, LB_FLOW_TCP_CLOSING);
+	assert_int_equal(fe->expire, T0 + fin);
+	/* a copy, closed by its peer's end at T0 */
+	r = member_not_computed(&e, 46, &c);
+	d = peer_rec(&e, &kc, e.pop3, r, LB_DP_SYNC_FLOW, LB_FLOW_TCP_EST,
+		     est);
+	install_at(&e, e.w, e.sync_in, &d, T0 - 1000);
+	d.kind = LB_DP_SYNC_ENDED;
+	d.state = LB_FLOW_TCP_CLOSING;
+	install_at(&e, e.w, e.sync_in, &d, T0);
+	fc = entry_of(e.flows, &kc);
+	assert_int_equal(fc->state, LB_FLOW_TCP_CLOSING);
+	assert_int_equal(fc->expire, T0 + fin);
+	/* records that the flows are established: live, then expired */
+	for (t = T0 + 1000; t <= T0 + fin + 1000; t += fin) {
+		d = peer_rec(&e, &k, e.pop3, (own + 1) % N_MEMBERS,
+			     LB_DP_SYNC_FLOW, LB_FLOW_TCP_EST, est);
+		install_at(&e, e.w, e.sync_in, &d, t);
+		d = peer_rec(&e, &kc, e.pop3, c, LB_DP_SYNC_FLOW,
+			     LB_FLOW_TCP_EST, est);
+		install_at(&e, e.w, e.sync_in, &d, t);
+		assert_int_equal(fe->state, LB_FLOW_TCP_CLOSING);
+		assert_int_equal(fe->member, own);
+		assert_int_equal(fe->flags, 0);
+		assert_int_equal(fe->expire, T0 + fin);
+		assert_int_equal(fc->state, LB_FLOW_TCP_CLOSING);
+		assert_int_equal(fc->member, r);
+		assert_int_equal(fc->expire, T0 + fin);
+	}
+	assert_true(lb_flow_expired(fe, T0 + fin + 1000));
+	assert_int_equal(e.w->stats[LB_STAT_SYNC_CLOSED], 4);
+	assert_int_equal(e.w->stats[LB_STAT_SYNC_INSTALLED], 1);
+	assert_int_equal(e.w->stats[LB_STAT_SYNC_REFRESHED] +
+			 e.w->stats[LB_STAT_SYNC_OWNED], 0);
+	env_fini(&e);
+}
+
+/* A peer's end closes a live learned copy: a TCP one keeps its member
+ * for the closing timeout (late packets), a UDP one, which has no
+ * close, expires at once. Never a flow of ours, which ends here when it
+ * ends. Guards dp_sync.c sync_install_one()'s LB_DP_SYNC_ENDED branch
+ * "live && (e->flags & LB_FLOW_F_LEARNED) && ..." and copy_end(). */
+static void
+dp_sync_ended_closes_learned_not_owned(void **state)
+{
+	static const uint32_t w[N_MEMBERS] = { 1, 1, 1, 1 };
+	struct lb_tuple kl = tcp_key(47, 110), ko = tcp_key(48, 110);
+	struct lb_tuple ul = udp_key(49), uo = udp_key(50);
+	const struct lb_flow_entry *fe;
+	const struct lb_snapshot *s;
+	uint32_t est, fin, udp;
+	struct lb_dp_sync d;
+	int own, uown, r, c, dns;
+	struct env e;
+
+	(void)state;
+	env_init_ha(&e, LB_SCHED_WRR, w, 0, 32, &ha_sync);
+	dns = env_add_dns(&e);
+	env_sync(&e, 1024);
+	s = lb_core_snapshot(e.core);
+	est = s->timeouts.t[LB_FLOW_TCP_EST];
+	fin = s->timeouts.t[LB_FLOW_TCP_CLOSING];
+	udp = s->timeouts.t[LB_FLOW_UDP];
+
+	/* TCP, learned: closes */
+	r = member_not_computed(&e, 47, &c);
+	d = peer_rec(&e, &kl, e.pop3, r, LB_DP_SYNC_FLOW, LB_FLOW_TCP_EST,
+		     est);
+	install_at(&e, e.w, e.sync_in, &d, T0);
+	d = peer_rec(&e, &kl, e.pop3, r, LB_DP_SYNC_ENDED,
+		     LB_FLOW_TCP_CLOSING, 0);
+	install_at(&e, e.w, e.sync_in, &d, T0 + 1000);
+	fe = entry_of(e.flows, &kl);
+	assert_int_equal(fe->state, LB_FLOW_TCP_CLOSING);
+	assert_int_equal(fe->member, r);
+	assert_int_equal(fe->expire, T0 + 1000 + fin);
+	assert_int_equal(e.w->stats[LB_STAT_SYNC_ENDED], 1);
+	/* once: a second end changes nothing */
+	install_at(&e, e.w, e.sync_in, &d, T0 + 2000);
+	assert_int_equal(fe->expire, T0 + 1000 + fin);
+	assert_int_equal(e.w->stats[LB_STAT_SYNC_ENDED], 1);
+	/* a late packet still reaches its member */
+	assert_int_equal(tcp_at(&e, e.w, 47, LB_TCP_ACK, T0 + 3000), r);
+
+	/* TCP, ours: untouched */
+	own = tcp_at(&e, e.w, 48, LB_TCP_SYN, T0);
+	assert_int_equal(tcp_at(&e, e.w, 48, LB_TCP_ACK, T0), own);
+	d = peer_rec(&e, &ko, e.pop3, own, LB_DP_SYNC_ENDED,
+		     LB_FLOW_TCP_CLOSING, 0);
+	install_at(&e, e.w, e.sync_in, &d, T0 + 1000);
+	fe = entry_of(e.flows, &ko);
+	assert_int_equal(fe->state, LB_FLOW_TCP_EST);
+	assert_int_equal(fe->expire, T0 + est);
+	assert_int_equal(e.w->stats[LB_STAT_SYNC_ENDED], 1);
+
+	/* UDP, learned: gone at once */
+	d = peer_rec(&e, &ul, dns, 2, LB_DP_SYNC_FLOW, LB_FLOW_UDP, udp);
+	install_at(&e, e.w, e.sync_in, &d, T0);
+	fe = entry_of(e.flows, &ul);
+	assert_false(lb_flow_expired(fe, T0 + 1000));
+	d.kind = LB_DP_SYNC_ENDED;
+	install_at(&e, e.w, e.sync_in, &d, T0 + 1000);
+	assert_true(lb_flow_expired(fe, T0 + 1000));
+	assert_int_equal(e.w->stats[LB_STAT_SYNC_ENDED], 2);
+
+	/* UDP, ours: untouched */
+	uown = udp_at(&e, e.w, 50, T0);
+	assert_int_equal(udp_at(&e, e.w, 50, T0), uown);
+	d = peer_rec(&e, &uo, dns, uown, LB_DP_SYNC_ENDED, LB_FLOW_UDP, 0);
+	install_at(&e, e.w, e.sync_in, &d, T0 + 1000);
+	fe = entry_of(e.flows, &uo);
+	assert_int_equal(fe->state, LB_FLOW_UDP);
+	assert_int_equal(fe->expire, T0 + udp);
+	assert_int_equal(e.w->stats[LB_STAT_SYNC_ENDED], 2);
+	check_member_counts(e.flows);
+	env_fini(&e);
+}
+
+/* The first packet this balancer forwards for a learned copy makes the
+ * flow its own (the peer's copy, idle there, ages out): it lives this
+ * balancer's timeout from then on and is announced, once, if a peer
+ * could not compute it. Guards decide.c flow_existing():
+ * "if (unlikely(e->flags & LB_FLOW_F_LEARNED))", which clears the flag
+ * and counts the flow as moved. */
+static void
+dp_sync_packet_makes_learned_ours_and_announces(void **state)
+{
+	static const uint32_t w[N_MEMBERS] = { 1, 1, 1, 1 };
+	struct lb_tuple k = tcp_key(51, 110), kc = tcp_key(52, 110);
+	const struct lb_flow_entry *fe;
+	const struct lb_snapshot *s;
+	struct lb_dp_sync d, rec[4];
+	struct env e;
+	uint32_t est;
+	int r, c, cc;
+
+	(void)state;
+	env_init_ha(&e, LB_SCHED_WRR, w, 0, 32, &ha_sync);
+	env_sync(&e, 1024);
+	s = lb_core_snapshot(e.core);
+	est = s->timeouts.t[LB_FLOW_TCP_EST];
+	r = member_not_computed(&e, 51, &c);
+	member_not_computed(&e, 52, &cc);
+	/* copies on the 5 s the peer gave them */
+	d = peer_rec(&e, &k, e.pop3, r, LB_DP_SYNC_FLOW, LB_FLOW_TCP_EST,
+		     5000);
+	install_at(&e, e.w, e.sync_in, &d, T0);
+	d = peer_rec(&e, &kc, e.pop3, cc, LB_DP_SYNC_FLOW, LB_FLOW_TCP_EST,
+		     5000);
+	install_at(&e, e.w, e.sync_in, &d, T0);
+	assert_int_equal(rte_ring_count(e.sync_out), 0);
+
+	assert_int_equal(tcp_at(&e, e.w, 51, LB_TCP_ACK, T0 + 1000), r);
+	fe = entry_of(e.flows, &k);
+	assert_int_equal(fe->flags, 0);
+	assert_int_equal(fe->state, LB_FLOW_TCP_EST);
+	assert_int_equal(fe->expire, T0 + 1000 + est);
+	assert_int_equal(sync_take(e.sync_out, rec, 4), 1);
+	check_rec(&rec[0], &e, &k, r, (uint16_t)e.pop3, LB_DP_SYNC_FLOW,
+		  LB_FLOW_TCP_EST);
+	/* once */
+	assert_int_equal(tcp_at(&e, e.w, 51, LB_TCP_ACK, T0 + 2000), r);
+	assert_int_equal(rte_ring_count(e.sync_out), 0);
+	/* ours now: the peer's records no longer set its life */
+	d = peer_rec(&e, &k, e.pop3, r, LB_DP_SYNC_FLOW, LB_FLOW_TCP_EST,
+		     1000);
+	install_at(&e, e.w, e.sync_in, &d, T0 + 3000);
+	assert_int_equal(fe->expire, T0 + 2000 + est);
+	assert_int_equal(e.w->stats[LB_STAT_SYNC_OWNED], 1);
+
+	/* a copy on the hash's member: ours too, no news for anyone */
+	assert_int_equal(tcp_at(&e, e.w, 52, LB_TCP_ACK, T0 + 1000), cc);
+	assert_int_equal(entry_of(e.flows, &kc)->flags, 0);
+	assert_int_equal(rte_ring_count(e.sync_out), 0);
+	assert_int_equal(e.w->stats[LB_STAT_SYNC_QUEUED], 1);
+	env_fini(&e);
+}
+
+/* The first FIN or RST of a flow of ours that a peer could not compute
+ * is announced as its end (the peers close their copies now, not when
+ * their lifetime runs out), once; a flow a peer computes is not (no
+ * peer holds a copy of it). A copy whose first packet here is its FIN
+ * is ours, and its end announced. Guards decide.c flow_existing():
+ * "if (unlikely(ev == LB_FLOW_CLOSED)) dp_sync_stage_ended()", and
+ * dp_sync_stage_ended()'s test of the consistent hash's member. */
+static void
+dp_sync_fin_on_our_synced_flow_announces_end(void **state)
+{
 	static const uint32_t w[N_MEMBERS] = { 1, 1, 1, 1 };
 	static const uint8_t ends[] = { LB_TCP_FIN | LB_TCP_ACK, LB_TCP_RST };
-	struct rte_ring *in2 = sync_ring(1024);
+	unsigned int announced = 0, computed = 0, n;
 	const struct lb_snapshot *s;
-	struct lb_worker *ws[2];
-	struct lb_flow_table *ft2;
+	struct lb_dp_sync d, rec[4];
+	struct lb_tuple k;
 	struct env e;
+	int m, r, c;
 	uint32_t i;
 
 	(void)state;
 	env_init_ha(&e, LB_SCHED_WRR, w, 0, 32, &ha_sync);
 	env_sync(&e, 1024);
 	s = lb_core_snapshot(e.core);
-	ws[0] = e.w;
-	ws[1] = rte_zmalloc("w2", sizeof(*ws[1]), RTE_CACHE_LINE_SIZE);
-	assert_non_null(ws[1]);
-	ft2 = lb_flow_create("test_dp_home", 1024, SOCKET_ID_ANY, NULL);
-	assert_non_null(ft2);
-	sync_worker_init(&e, ws[1], ft2, NULL, in2);
-	peers2[0] = ws[0];
-	peers2[1] = ws[1];
-	lb_dp_set_peers(ws[0], peers2, 2);
-	lb_dp_set_peers(ws[1], peers2, 2);
-	for (i = 200; i < 216; i++) {
+	for (i = 60; i < 92; i++) {
+		k = tcp_key(i, 110);
+		m = tcp_at(&e, e.w, i, LB_TCP_SYN, T0);
+		assert_int_equal(tcp_at(&e, e.w, i, LB_TCP_ACK, T0), m);
+		sync_drain(e.sync_out);
+		assert_int_equal(tcp_at(&e, e.w, i, ends[i % 2], T0 + 1000),
+				 m);
+		n = sync_take(e.sync_out, rec, 4);
+		if (lb_dp_flow_computable(s, (uint16_t)e.pop3, &k,
+					  (uint16_t)m)) {
+			assert_int_equal(n, 0);
+			computed++;
+		} else {
+			assert_int_equal(n, 1);
+			check_rec(&rec[0], &e, &k, m, (uint16_t)e.pop3,
+				  LB_DP_SYNC_ENDED, LB_FLOW_TCP_CLOSING);
+			announced++;
+		}
+		/* the end is told once */
+		assert_int_equal(tcp_at(&e, e.w, i, ends[i % 2], T0 + 2000),
+				 m);
+		assert_int_equal(rte_ring_count(e.sync_out), 0);
+	}
+	/* WRR ignores the hash: most flows, not all */
+	assert_true(announced > 0 && computed > 0);
+	/* a copy whose first packet here is its FIN */
+	k = tcp_key(95, 110);
+	r = member_not_computed(&e, 95, &c);
+	d = peer_rec(&e, &k, e.pop3, r, LB_DP_SYNC_FLOW, LB_FLOW_TCP_EST,
+		     s->timeouts.t[LB_FLOW_TCP_EST]);
+	install_at(&e, e.w, e.sync_in, &d, T0);
+	assert_int_equal(tcp_at(&e, e.w, 95, LB_TCP_FIN | LB_TCP_ACK,
+				T0 + 1000), r);
+	assert_int_equal(entry_of(e.flows, &k)->flags, 0);
+	assert_int_equal(sync_take(e.sync_out, rec, 4), 1);
+	check_rec(&rec[0], &e, &k, r, (uint16_t)e.pop3, LB_DP_SYNC_ENDED,
+		  LB_FLOW_TCP_CLOSING);
+	env_fini(&e);
+}
+
+/* One entry per flow among a balancer's workers: worker B holds the
+ * learned copy (it is the flow's home), RSS brings the flow's packets
+ * to worker A, which takes the flow and hands B's copy off; once the
+ * master has passed the handoff on and B has installed it, only A's
+ * table holds the flow, as its own. Guards decide.c flow_decide()'s
+ * "dp_sync_stage_handoff(w, d, LB_FLOW_TCP_EST)" and dp_sync.c
+ * sync_install_one()'s LB_DP_SYNC_HANDOFF branch (lb_flow_del()). */
+static void
+dp_sync_handoff_removes_the_copy_one_entry_per_flow(void **state)
+{
+	static const uint32_t w[N_MEMBERS] = { 1, 1, 1, 1 };
+	struct rte_ring *in2 = sync_ring(1024), *out2 = sync_ring(1024);
+	struct rte_ring *ins[2], *outs[2];
+	unsigned int flows[2] = { 0, 0 };
+	const struct lb_snapshot *s;
+	struct lb_flow_table *ft2;
+	struct lb_dp_sync d, rec[4];
+	struct lb_worker *ws[2];
+	struct env e;
+	uint32_t i, est;
+
+	(void)state;
+	env_init_ha(&e, LB_SCHED_WRR, w, 0, 32, &ha_sync);
+	sync_two_workers(&e, ws, &ft2, out2, in2);
+	s = lb_core_snapshot(e.core);
+	est = s->timeouts.t[LB_FLOW_TCP_EST];
+	ins[0] = e.sync_in;
+	ins[1] = in2;
+	outs[0] = e.sync_out;
+	outs[1] = out2;
+	for (i = 700; i < 716; i++) {
 		struct lb_tuple k = tcp_key(i, 110);
-		unsigned int h = lb_tuple_hash(&k) % 2;
+		uint32_t sig = lb_tuple_hash(&k);
+		unsigned int b = sig % 2, a = 1 - b;
+		const struct lb_flow_entry *fe;
 		int c, r = member_not_computed(&e, i, &c);
 
-		sync_put(h == 0 ? e.sync_in : in2, &e, i, r, 0);
-		lb_dp_clock(ws[h]);
-		assert_int_equal(lb_dp_sync_install(ws[h], s, 64), 1);
-		assert_int_equal(send_tcp(&e, ws[1 - h], i, 110, ends[i % 2]),
+		/* B, the flow's home, learns it */
+		d = peer_rec(&e, &k, e.pop3, r, LB_DP_SYNC_FLOW,
+			     LB_FLOW_TCP_EST, est);
+		install_at(&e, ws[b], ins[b], &d, T0);
+		assert_true(lb_dp_flow_held(ws[b], &k, sig));
+		/* A gets the flow's packet: takes the flow from B's copy */
+		ws[b]->now = T0 + 1000;
+		assert_int_equal(tcp_at(&e, ws[a], i, LB_TCP_ACK, T0 + 1000),
 				 r);
+		assert_int_equal(sync_take(outs[a], rec, 4), 2);
+		check_handoff(&rec[0], &k, e.pop3, LB_FLOW_TCP_EST);
+		check_rec(&rec[1], &e, &k, r, (uint16_t)e.pop3,
+			  LB_DP_SYNC_FLOW, LB_FLOW_TCP_EST);
+		/* both hold it until the master passes the handoff to B */
+		assert_true(lb_dp_flow_held(ws[a], &k, sig));
+		assert_true(lb_dp_flow_held(ws[b], &k, sig));
+		install_at(&e, ws[b], ins[b], &rec[0], T0 + 1000);
+		flows[b]++;
+		assert_int_equal(ws[b]->stats[LB_STAT_SYNC_HANDOFF], flows[b]);
+		assert_false(lb_dp_flow_held(ws[b], &k, sig));
+		assert_true(lb_dp_flow_held(ws[a], &k, sig));
+		fe = entry_of(ws[a]->flows, &k);
+		assert_int_equal(fe->flags, 0);
+		assert_int_equal(fe->member, r);
+		assert_int_equal(fe->state, LB_FLOW_TCP_EST);
+		assert_int_equal(fe->expire, T0 + 1000 + est);
+		/* a handoff passed twice finds nothing to remove */
+		install_at(&e, ws[b], ins[b], &rec[0], T0 + 1000);
+		assert_int_equal(ws[b]->stats[LB_STAT_SYNC_HANDOFF], flows[b]);
+		/* A's entry carries the flow now */
+		assert_int_equal(tcp_at(&e, ws[a], i, LB_TCP_ACK, T0 + 2000),
+				 r);
+		assert_int_equal(rte_ring_count(outs[a]), 0);
 	}
-	assert_int_equal(ws[0]->stats[LB_STAT_SYNC_HOME_HIT] +
-			 ws[1]->stats[LB_STAT_SYNC_HOME_HIT], 16);
+	assert_true(flows[0] > 0 && flows[1] > 0);
+	assert_int_equal(e.flows->count + ft2->count, 16);
+	assert_int_equal(lb_flow_audit(e.flows, NULL), 0);
+	assert_int_equal(lb_flow_audit(ft2, NULL), 0);
 	lb_flow_free(ft2);
 	rte_free(ws[1]);
 	rte_ring_free(in2);
+	rte_ring_free(out2);
+	env_fini(&e);
+}
+
+/* A handoff of the flow's end closes a learned copy (late packets keep
+ * their member); a handoff never touches a flow of ours. Guards dp_sync.c
+ * sync_install_one()'s LB_DP_SYNC_HANDOFF branch: "!live ||
+ * !(e->flags & LB_FLOW_F_LEARNED)" and copy_end() for the closing one. */
+static void
+dp_sync_handoff_closes_the_copy_never_ours(void **state)
+{
+	static const uint32_t w[N_MEMBERS] = { 1, 1, 1, 1 };
+	static const uint8_t states[] = { LB_FLOW_TCP_EST,
+					  LB_FLOW_TCP_CLOSING };
+	struct lb_tuple kl = tcp_key(53, 110), ko = tcp_key(54, 110);
+	const struct lb_flow_entry *fe;
+	const struct lb_snapshot *s;
+	struct lb_dp_sync d;
+	uint32_t est, fin;
+	unsigned int j;
+	struct env e;
+	int own, r, c;
+
+	(void)state;
+	env_init_ha(&e, LB_SCHED_WRR, w, 0, 32, &ha_sync);
+	env_sync(&e, 1024);
+	s = lb_core_snapshot(e.core);
+	est = s->timeouts.t[LB_FLOW_TCP_EST];
+	fin = s->timeouts.t[LB_FLOW_TCP_CLOSING];
+	r = member_not_computed(&e, 53, &c);
+	d = peer_rec(&e, &kl, e.pop3, r, LB_DP_SYNC_FLOW, LB_FLOW_TCP_EST,
+		     est);
+	install_at(&e, e.w, e.sync_in, &d, T0);
+	d = (struct lb_dp_sync){ .key = kl, .svc = (uint16_t)e.pop3,
+		.kind = LB_DP_SYNC_HANDOFF, .state = LB_FLOW_TCP_CLOSING };
+	install_at(&e, e.w, e.sync_in, &d, T0 + 1000);
+	fe = entry_of(e.flows, &kl);
+	assert_non_null(fe);
+	assert_int_equal(fe->state, LB_FLOW_TCP_CLOSING);
+	assert_int_equal(fe->member, r);
+	assert_int_equal(fe->expire, T0 + 1000 + fin);
+	assert_int_equal(e.w->stats[LB_STAT_SYNC_ENDED], 1);
+	assert_int_equal(e.w->stats[LB_STAT_SYNC_HANDOFF], 0);
+
+	own = tcp_at(&e, e.w, 54, LB_TCP_SYN, T0);
+	assert_int_equal(tcp_at(&e, e.w, 54, LB_TCP_ACK, T0), own);
+	for (j = 0; j < RTE_DIM(states); j++) {
+		d = (struct lb_dp_sync){ .key = ko, .svc = (uint16_t)e.pop3,
+			.kind = LB_DP_SYNC_HANDOFF, .state = states[j] };
+		install_at(&e, e.w, e.sync_in, &d, T0 + 1000);
+		fe = entry_of(e.flows, &ko);
+		assert_non_null(fe);
+		assert_int_equal(fe->state, LB_FLOW_TCP_EST);
+		assert_int_equal(fe->member, own);
+		assert_int_equal(fe->flags, 0);
+		assert_int_equal(fe->expire, T0 + est);
+	}
+	assert_int_equal(e.w->stats[LB_STAT_SYNC_ENDED], 1);
+	assert_int_equal(e.w->stats[LB_STAT_SYNC_HANDOFF], 0);
+	env_fini(&e);
+}
+
+/* A copy lives the record's lifetime, never more than twice its
+ * state's timeout (a peer adds its refresh period to what is left, no
+ * more): a peer's bad or hostile lifetime cannot pin a flow. Guards
+ * dp_sync.c copy_until(): "RTE_MIN(r->lifetime_ms, cap)". */
+static void
+dp_sync_lifetime_capped_at_twice_the_timeout(void **state)
+{
+	static const uint32_t w[N_MEMBERS] = { 1, 1, 1, 1 };
+	struct lb_tuple k = tcp_key(55, 110), u = udp_key(56);
+	const struct lb_flow_entry *fe, *fu;
+	const struct lb_snapshot *s;
+	uint32_t est, udp;
+	struct lb_dp_sync d;
+	struct env e;
+	int dns;
+
+	(void)state;
+	env_init_ha(&e, LB_SCHED_WRR, w, 0, 32, &ha_sync);
+	dns = env_add_dns(&e);
+	env_sync(&e, 1024);
+	s = lb_core_snapshot(e.core);
+	est = s->timeouts.t[LB_FLOW_TCP_EST];
+	udp = s->timeouts.t[LB_FLOW_UDP];
+	d = peer_rec(&e, &k, e.pop3, 1, LB_DP_SYNC_FLOW, LB_FLOW_TCP_EST,
+		     UINT32_MAX);
+	install_at(&e, e.w, e.sync_in, &d, T0);
+	fe = entry_of(e.flows, &k);
+	assert_int_equal(fe->expire, T0 + 2 * est);
+	assert_false(lb_flow_expired(fe, T0 + 2 * est - 1));
+	assert_true(lb_flow_expired(fe, T0 + 2 * est));
+	/* a refresh is capped too */
+	d.lifetime_ms = 10 * est;
+	install_at(&e, e.w, e.sync_in, &d, T0 + 1000);
+	assert_int_equal(fe->expire, T0 + 1000 + 2 * est);
+	/* just under the cap: as given */
+	d.lifetime_ms = 2 * est - 1;
+	install_at(&e, e.w, e.sync_in, &d, T0 + 2000);
+	assert_int_equal(fe->expire, T0 + 2000 + 2 * est - 1);
+	/* UDP: its own timeout's */
+	d = peer_rec(&e, &u, dns, 2, LB_DP_SYNC_FLOW, LB_FLOW_UDP, UINT32_MAX);
+	install_at(&e, e.w, e.sync_in, &d, T0);
+	fu = entry_of(e.flows, &u);
+	assert_int_equal(fu->expire, T0 + 2 * udp);
 	env_fini(&e);
 }
 
@@ -4273,6 +5275,18 @@ main(void)
 		cmocka_unit_test(dp_sync_other_worker_finds_the_flow_at_home),
 		cmocka_unit_test(dp_sync_fin_at_other_worker_goes_to_the_synced_member),
 		cmocka_unit_test(dp_sync_invalid_service_ignored),
+		cmocka_unit_test(dp_sync_learned_entry_is_never_announced),
+		cmocka_unit_test(dp_sync_expired_idle_flow_taken_again),
+		cmocka_unit_test(dp_sync_learned_copy_follows_and_may_shorten),
+		cmocka_unit_test(dp_sync_peer_never_extends_our_flow),
+		cmocka_unit_test(dp_sync_our_flow_follows_the_peer_off_a_replaced_member),
+		cmocka_unit_test(dp_sync_closing_never_reinstalled_established),
+		cmocka_unit_test(dp_sync_ended_closes_learned_not_owned),
+		cmocka_unit_test(dp_sync_packet_makes_learned_ours_and_announces),
+		cmocka_unit_test(dp_sync_fin_on_our_synced_flow_announces_end),
+		cmocka_unit_test(dp_sync_handoff_removes_the_copy_one_entry_per_flow),
+		cmocka_unit_test(dp_sync_handoff_closes_the_copy_never_ours),
+		cmocka_unit_test(dp_sync_lifetime_capped_at_twice_the_timeout),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

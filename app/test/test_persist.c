@@ -235,6 +235,156 @@ persist_services_are_independent(void **state)
 	lb_persist_free(b);
 }
 
+/* A peer's record (flow sync) is stored for the seconds it has left
+ * there, never more than the timeout; left 0 stores nothing. A record
+ * that lives as long or longer here stays (this balancer chose for the
+ * client since, or heard it first); a shorter or expired one gives way.
+ * Guards persist.c lb_persist_merge(): "if (left_s > timeout_s)" and
+ * "rec_remaining(...) >= left_s". */
+static void
+persist_merge_stores_what_is_left_never_a_longer_life(void **state)
+{
+	struct lb_persist *p = lb_persist_create(1024, SOCKET_ID_ANY);
+
+	(void)state;
+	assert_non_null(p);
+	/* 30 of a 60 s timeout left at the peer: 30 s here */
+	lb_persist_merge(p, client(1), 3, 0, 100, 60, 30);
+	assert_int_equal(lb_persist_lookup(p, client(1), 129, 60, &g), 3);
+	assert_int_equal(lb_persist_lookup(p, client(1), 130, 60, &g), -1);
+	/* more than the timeout: the timeout */
+	lb_persist_merge(p, client(2), 4, 0, 100, 60, 5000);
+	assert_int_equal(lb_persist_lookup(p, client(2), 159, 60, &g), 4);
+	assert_int_equal(lb_persist_lookup(p, client(2), 160, 60, &g), -1);
+	/* nothing left: nothing stored */
+	lb_persist_merge(p, client(3), 5, 0, 100, 60, 0);
+	assert_int_equal(lb_persist_lookup(p, client(3), 100, 60, &g), -1);
+	/* ours lives until 160: as long (50 s at 110) or longer stays */
+	lb_persist_store(p, client(4), 5, 0, 100, 60);
+	lb_persist_merge(p, client(4), 6, 0, 110, 60, 50);
+	lb_persist_merge(p, client(4), 6, 0, 110, 60, 20);
+	assert_int_equal(lb_persist_lookup(p, client(4), 159, 60, &g), 5);
+	assert_int_equal(lb_persist_lookup(p, client(4), 160, 60, &g), -1);
+	/* ours has 10 s left at 150: the peer's newer choice, 40 s, wins,
+	 * in the client's one slot */
+	lb_persist_store(p, client(5), 5, 0, 100, 60);
+	lb_persist_merge(p, client(5), 7, 2, 150, 60, 40);
+	assert_int_equal(lb_persist_lookup(p, client(5), 189, 60, &g), 7);
+	assert_true(lb_persist_gen_matches(g, 2));
+	assert_int_equal(lb_persist_lookup(p, client(5), 190, 60, &g), -1);
+	/* ours expired: the peer's is taken */
+	lb_persist_store(p, client(6), 5, 0, 100, 60);
+	lb_persist_merge(p, client(6), 8, 0, 170, 60, 10);
+	assert_int_equal(lb_persist_lookup(p, client(6), 179, 60, &g), 8);
+	assert_int_equal(lb_persist_count(p, 170, 60), 2);  /* clients 5, 6 */
+	lb_persist_free(p);
+}
+
+/* Send every live record of one balancer's table to the other's, as
+ * flow sync does: each with a second less than it has left (the time
+ * it travels). */
+static void
+pass_records(const struct lb_persist *from, struct lb_persist *to,
+	     uint32_t now_s, uint32_t timeout_s)
+{
+	struct lb_persist_rec rec;
+	uint32_t i;
+
+	for (i = 0; i < lb_persist_slots(from); i++)
+		if (lb_persist_read(from, i, now_s, timeout_s, &rec))
+			lb_persist_merge(to, rec.client, rec.member, rec.gen,
+					 now_s, timeout_s, rec.left_s - 1);
+}
+
+/* Two balancers passing a record back and forth, each sending what it
+ * has with a second less, never extend it: it expires where it was
+ * made to, at both. The issue this guards: copies refreshing each
+ * other so that synced state never expired. */
+static void
+persist_merge_back_and_forth_never_extends(void **state)
+{
+	struct lb_persist *a = lb_persist_create(1024, SOCKET_ID_ANY);
+	struct lb_persist *b = lb_persist_create(1024, SOCKET_ID_ANY);
+	struct lb_persist_rec rec;
+	uint32_t now, i, live;
+
+	(void)state;
+	assert_non_null(a);
+	assert_non_null(b);
+	/* a's client chose member 3 at 100: until 160 */
+	lb_persist_store(a, client(1), 3, 0, 100, 60);
+	for (now = 100; now < 170; now += 2) {
+		pass_records(a, b, now, 60);
+		pass_records(b, a, now + 1, 60);
+		/* what either holds ends by 160 */
+		for (i = 0, live = 0; i < lb_persist_slots(a); i++) {
+			if (lb_persist_read(a, i, now + 1, 60, &rec)) {
+				assert_true(now + 1 + rec.left_s <= 160);
+				live++;
+			}
+			if (lb_persist_read(b, i, now + 1, 60, &rec)) {
+				assert_int_equal(rec.member, 3);
+				assert_true(now + 1 + rec.left_s < 160);
+				live++;
+			}
+		}
+		assert_int_equal(live, now + 1 < 160 ? 1 + (now + 2 < 160) : 0);
+	}
+	assert_int_equal(lb_persist_lookup(a, client(1), 160, 60, &g), -1);
+	assert_int_equal(lb_persist_lookup(b, client(1), 160, 60, &g), -1);
+	assert_int_equal(lb_persist_count(a, 160, 60), 0);
+	assert_int_equal(lb_persist_count(b, 160, 60), 0);
+	lb_persist_free(a);
+	lb_persist_free(b);
+}
+
+/* lb_persist_slots() and lb_persist_read() walk a table from any
+ * thread (flow sync's announcement of records): every live record,
+ * with its client, member, generation and seconds left, once; expired
+ * and free slots, and records not valid under the timeout given, are
+ * skipped. */
+static void
+persist_read_walks_live_records_only(void **state)
+{
+	struct lb_persist *p = lb_persist_create(64, SOCKET_ID_ANY);
+	unsigned int seen[11] = { 0 }, n = 0;
+	struct lb_persist_rec rec;
+	uint32_t i, k;
+
+	(void)state;
+	assert_non_null(p);
+	assert_int_equal(lb_persist_slots(p), 64);
+	assert_false(lb_persist_read(p, 0, 100, 15, &rec));
+	/* client i until 115 + i */
+	for (i = 1; i <= 10; i++)
+		lb_persist_store(p, client(i), (uint16_t)(100 + i), i, 100 + i,
+				 15);
+	/* at 120, clients 6 to 10 are live, with i - 5 seconds left */
+	for (k = 0; k < lb_persist_slots(p); k++) {
+		if (!lb_persist_read(p, k, 120, 15, &rec))
+			continue;
+		i = ntohl(rec.client) - 0xcb007100u;
+		assert_true(i >= 6 && i <= 10);
+		assert_int_equal(rec.member, 100 + i);
+		assert_true(lb_persist_gen_matches(rec.gen, i));
+		assert_int_equal(rec.left_s, i - 5);
+		seen[i]++;
+		n++;
+	}
+	assert_int_equal(n, 5);
+	for (i = 6; i <= 10; i++)
+		assert_int_equal(seen[i], 1);
+	assert_int_equal(n, lb_persist_count(p, 120, 15));
+	/* under a 3 s timeout, more than 3 s (and the skew second) left
+	 * is not valid: clients 6 to 9 */
+	for (k = 0, n = 0; k < lb_persist_slots(p); k++)
+		n += lb_persist_read(p, k, 120, 3, &rec);
+	assert_int_equal(n, 4);
+	/* past the last slot: nothing */
+	assert_false(lb_persist_read(p, lb_persist_slots(p), 120, 15, &rec));
+	lb_persist_free(p);
+}
+
 int
 main(void)
 {
@@ -248,6 +398,9 @@ main(void)
 		cmocka_unit_test(persist_full_bucket_replaces_soonest_to_expire),
 		cmocka_unit_test(persist_record_names_the_generation),
 		cmocka_unit_test(persist_services_are_independent),
+		cmocka_unit_test(persist_merge_stores_what_is_left_never_a_longer_life),
+		cmocka_unit_test(persist_merge_back_and_forth_never_extends),
+		cmocka_unit_test(persist_read_walks_live_records_only),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -12,6 +12,7 @@ import subprocess
 from scapy.all import ARP, rdpcap
 
 from framework import (PCAP_MAC, WORKERS, Dsrlb, TestSuite, base_config,
+                       write_sync_key,
                        four_members, member_mac, pcap_port, scratch_dir,
                        verify)
 
@@ -326,9 +327,11 @@ class PcapMasterFlood(TestSuite):
             {"name": "pop3", "vip": VIP, "protocol": "tcp", "port": 110}])
         cfg["exception_interface"] = "dsrlb0"
         cfg["high_availability"] = {
+            # no keepalived to hand over to: a stop need not wait
             "mode": "vrrp", "start": "active", "vrrp_watchdog": 0,
+            "shutdown_grace_ms": 0,
             "sync": {"id": 1, "peers": [PEER], "port": SYNC_PORT,
-                     "bulk_wait_ms": 0}}
+                     "bulk_wait_ms": 0, "key_file": write_sync_key(wd)}}
         d = Dsrlb(cfg, [pcap_port("net_pcap0", rx, tx)],
                   name="lanes-" + flood, workdir=wd, netns=self.ns,
                   memory=512, workers=nq)

@@ -17,6 +17,7 @@
  *   reconcile.c  checks and ARP targets following the core
  *   input.c      what the workers hand over: ARP, own-address traffic
  *   rpc.c, rpc_flows.c   the read methods, flows, activation
+ *   stop.c       a normal stop: hand over, the grace, the last frames
  *   loop.c       create, free, and the loop as a list of steps
  * A file calls only into the files above it in this list.
  */
@@ -57,8 +58,9 @@ struct ag_reconcile {
 	uint64_t retry_ms;           /* after a failure: when to try again */
 	struct lb_hc_target *targets;   /* scratch list of checks */
 	unsigned int targets_cap;
-	uint32_t addrs[LB_MAX_MEMBERS]; /* scratch list of ARP targets */
-	uint8_t ports[LB_MAX_MEMBERS];
+	/* scratch list of ARP targets: members, then sync peers */
+	uint32_t addrs[LB_MAX_MEMBERS + LB_SYNC_PEERS_MAX];
+	uint8_t ports[LB_MAX_MEMBERS + LB_SYNC_PEERS_MAX];
 	uint32_t member_gen[LB_MAX_MEMBERS]; /* member last seen per slot */
 };
 
@@ -109,6 +111,16 @@ struct ag_announce {
 	uint64_t seq;             /* snapshot version at the last look */
 	uint64_t next_ms;         /* next look anyway */
 	uint64_t min_ms;          /* no look before */
+	bool withdrawn;           /* stopping: every route out, for good */
+};
+
+/* A normal stop under way (stop.c): handed over, forwarding on for the
+ * grace. */
+struct ag_stop {
+	bool on;                  /* the grace runs */
+	const char *why;          /* "SIGTERM", "SIGINT" */
+	uint64_t start_ms;
+	uint64_t until_ms;        /* its end */
 };
 
 struct ag_sync;
@@ -129,6 +141,7 @@ struct lb_agent {
 	struct lb_hc_runner *hc;  /* health checks, following the core */
 	struct ag_reconcile rec;
 	struct ag_announce ann;
+	struct ag_stop stop;
 	struct ag_sync *sync;     /* flow sync, NULL without */
 	bool sync_bulk_requested; /* a bulk sync was asked for at start */
 
@@ -225,11 +238,16 @@ void lb_agent_sync_run(struct lb_agent *ag, uint64_t now, unsigned int *work);
  * true if it was held (deactivating cancels one held). */
 bool lb_agent_sync_hold_activation(struct lb_agent *ag, bool active);
 json_t *lb_agent_sync_status(const struct lb_agent *ag);
+/* A frame for the kernel: false (counted) if it is a sync message from a
+ * peer's address but not from the peer's resolved MAC. */
+bool lb_agent_sync_frame_ok(struct lb_agent *ag, const uint8_t *data,
+			    const struct lb_pkt *pk);
 void lb_agent_sync_fini(struct lb_agent *ag);
 
 /* announce.c */
 int lb_agent_announce_init(struct lb_agent *ag);
 void lb_agent_announce_run(struct lb_agent *ag, uint64_t now);
+unsigned int lb_agent_announce_withdraw(struct lb_agent *ag, uint64_t now);
 void lb_agent_announce_fini(struct lb_agent *ag);
 
 /* reconcile.c */
@@ -249,5 +267,10 @@ void lb_agent_rpc_fini(struct lb_agent *ag);
 uint64_t lb_agent_member_flows(void *ag, unsigned int slot);
 extern const struct lb_ctl_method lb_agent_flow_methods[];
 extern const unsigned int lb_agent_n_flow_methods;
+
+/* stop.c */
+bool lb_agent_stop_signal(struct lb_agent *ag, int sig, uint64_t now);
+bool lb_agent_stop_over(struct lb_agent *ag, uint64_t now);
+void lb_agent_stop_finish(struct lb_agent *ag);
 
 #endif /* LB_AGENT_INTERNAL_H */

@@ -95,7 +95,9 @@ master_input(struct lb_agent *ag, struct rte_mbuf *m, uint64_t now)
 				      rte_pktmbuf_data_len(m), now);
 	else if (kind == LB_PKT_IPV4 || kind == LB_PKT_VRRP)
 		to_kernel = ag->kif != NULL &&
-			    (unsigned int)port == ag->kif_port;
+			    (unsigned int)port == ag->kif_port &&
+			    (kind != LB_PKT_IPV4 ||
+			     lb_agent_sync_frame_ok(ag, data, &pk));
 	if (to_kernel) {
 		lb_kif_to_kernel(ag->kif, m);
 		return;

@@ -184,7 +184,8 @@ neigh_sync(struct lb_agent *ag, uint64_t now)
 {
 	struct ag_reconcile *rec = &ag->rec;
 	uint8_t covered[LB_MAX_MEMBERS] = { 0 };
-	uint8_t keep[LB_MAX_MEMBERS];
+	const struct lb_conf_ha *ha = &lb_core_settings(ag->core)->ha;
+	uint8_t keep[LB_MAX_MEMBERS + LB_SYNC_PEERS_MAX];
 	unsigned int s, m, n = 0;
 	int rc;
 
@@ -204,6 +205,14 @@ neigh_sync(struct lb_agent *ag, uint64_t now)
 		rec->addrs[n] = cm->conf.addr;
 		keep[n] = covered[m];
 		rec->ports[n++] = cm->conf.port;
+	}
+	/* sync peers: their messages must come from their MAC
+	 * (lb_agent_sync_frame_ok), so it is known and kept fresh; a peer
+	 * that stops answering keeps its last one */
+	for (m = 0; ha->sync && ag->kif != NULL && m < ha->n_peers; m++) {
+		rec->addrs[n] = ha->peers[m];
+		keep[n] = 1;
+		rec->ports[n++] = (uint8_t)ag->kif_port;
 	}
 	rc = lb_neigh_sync(&ag->neigh, rec->addrs, rec->ports, keep, n, now);
 	if (rc != 0)

@@ -74,7 +74,7 @@ flow_json(const struct lb_agent *ag, unsigned int worker,
 	const struct lb_core_service *s = lb_core_service(ag->core, fl->svc);
 	const struct lb_core_member *m = lb_core_member(ag->core, fl->member);
 
-	return json_pack("{s:i, s:o, s:i, s:o, s:i, s:s, s:s?, s:s?, s:s, s:I}",
+	return json_pack("{s:i, s:o, s:i, s:o, s:i, s:s, s:s?, s:s?, s:s, s:I, s:s}",
 		"worker", (int)ag->env->workers[worker].lcore,
 		"client", lb_agent_ip_json(fl->key.src_ip), "client_port", fl->key.src_port,
 		"vip", lb_agent_ip_json(fl->key.dst_ip), "port", fl->key.dst_port,
@@ -87,7 +87,10 @@ flow_json(const struct lb_agent *ag, unsigned int worker,
 		"state", fl->state < LB_FLOW_STATE_MAX &&
 			 flow_state_names[fl->state] != NULL ?
 			 flow_state_names[fl->state] : "?",
-		"expires_in", (json_int_t)(fl->expires_in_ms / 1000));
+		"expires_in", (json_int_t)(fl->expires_in_ms / 1000),
+		/* learned from a peer's flow sync (the peer carries it), or
+		 * seen here */
+		"origin", fl->learned ? "peer" : "local");
 }
 
 /*

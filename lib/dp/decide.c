@@ -230,6 +230,7 @@ flow_init(struct lb_worker *w, const struct lb_snapshot *s,
 	else
 		st = LB_FLOW_TCP_MID;
 	e->packets = 1;
+	__atomic_store_n(&e->flags, 0, __ATOMIC_RELAXED);   /* ours */
 	lb_flow_fill(w->flows, e, d->member, s->members[d->member].gen, d->svc,
 		     st, w->now + s->timeouts.t[st]);
 	w->service[d->svc].flows++;
@@ -293,9 +294,19 @@ stay:
 	e->packets++;
 	d->member = m;
 	d->act = ACT_FWD;
+	if (likely(!s->sync))
+		return;
+	if (unlikely(e->flags & LB_FLOW_F_LEARNED)) {
+		/* a peer's flow now passes here: ours to announce (the
+		 * peer's copy, idle there, ages out) */
+		__atomic_store_n(&e->flags, 0, __ATOMIC_RELAXED);
+		moved = true;
+	}
+	if (unlikely(ev == LB_FLOW_CLOSED))
+		dp_sync_stage_ended(w, s, d, e);
 	/* confirmed now, or moved: peers may need to know */
-	if (unlikely(s->sync) && (e->state != before || moved) &&
-	    (e->state == LB_FLOW_TCP_EST || e->state == LB_FLOW_UDP))
+	else if ((e->state != before || moved) &&
+		 (e->state == LB_FLOW_TCP_EST || e->state == LB_FLOW_UDP))
 		dp_sync_stage(w, s, d, e);
 }
 
@@ -351,9 +362,10 @@ flow_decide(struct lb_worker *w, const struct lb_snapshot *s,
 		/* the end of a flow we do not know: pass it on, keep no
 		 * state for it; its client's record says where it was */
 		d->member = LB_SCHED_NONE;
-		if (unlikely(s->sync) && sync_home(w, s, svc, d, &home))
+		if (unlikely(s->sync) && sync_home(w, s, svc, d, &home)) {
 			d->member = home.member;   /* a synced flow */
-		else if (unlikely(svc->persist != NULL))
+			dp_sync_stage_handoff(w, d, LB_FLOW_TCP_CLOSING);
+		} else if (unlikely(svc->persist != NULL))
 			d->member = persist_find(w, s, svc, d->key.src_ip);
 		if (d->member == LB_SCHED_NONE)
 			d->member = consistent(svc, &d->key, d->sig);
@@ -408,10 +420,13 @@ flow_decide(struct lb_worker *w, const struct lb_snapshot *s,
 	w->stats[syn_only ? LB_STAT_FLOW_NEW : LB_STAT_FLOW_MIDSTREAM]++;
 	flow_init(w, s, &ft->e[pos], d);
 	if (unlikely(home.state != 0)) {
-		/* confirmed where it was synced: confirmed here */
+		/* confirmed where it was synced: confirmed here, ours now,
+		 * and the copy there goes (one entry per flow) */
 		lb_flow_set_state(ft, &ft->e[pos], home.state);
 		lb_flow_set_expire(&ft->e[pos],
 				   w->now + s->timeouts.t[home.state]);
+		dp_sync_stage_handoff(w, d, LB_FLOW_TCP_EST);
+		dp_sync_stage(w, s, d, &ft->e[pos]);
 	}
 out:
 	if (d->member == LB_SCHED_NONE)

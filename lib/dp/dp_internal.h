@@ -293,6 +293,11 @@ void dp_decide_burst(struct lb_worker *w, const struct lb_snapshot *s,
 
 void dp_sync_stage(struct lb_worker *w, const struct lb_snapshot *s,
 		   const struct dp_pkt *d, const struct lb_flow_entry *e);
+void dp_sync_stage_ended(struct lb_worker *w, const struct lb_snapshot *s,
+			 const struct dp_pkt *d,
+			 const struct lb_flow_entry *e);
+void dp_sync_stage_handoff(struct lb_worker *w, const struct dp_pkt *d,
+			   uint8_t state);
 
 /* frag.c */
 

@@ -31,13 +31,33 @@ lb_dp_flow_computable(const struct lb_snapshot *s, uint16_t svc,
 	return member == consistent(ss, key, lb_tuple_hash(key));
 }
 
+bool
+lb_dp_flow_held(const struct lb_worker *w, const struct lb_tuple *key,
+		uint32_t sig)
+{
+	return w->flows != NULL && lb_flow_holds(w->flows, key, sig);
+}
+
+/* Room for n more staged records, or count them lost. */
+static inline struct lb_dp_sync *
+stage_slot(struct lb_worker *w, unsigned int n)
+{
+	if (w->n_sync + n > LB_SYNC_STAGE) {
+		w->stats[LB_STAT_SYNC_RING_FULL] += n;
+		return NULL;
+	}
+	return &w->sync[w->n_sync];
+}
+
 /*
- * A flow just confirmed (or moved to another member): if a peer could
- * not compute its member from the packet (wrr, wlc, a client's record,
- * a member that went down), stage it for the master to announce; with
- * persistence, the client's record too (always with wrr and wlc, whose
- * next choice for the client a peer could not compute either). Only
- * confirmed flows: a spoofed SYN never gets here.
+ * A flow just confirmed (or moved to another member, or taken over from
+ * a peer's copy): if a peer could not compute its member from the
+ * packet (wrr, wlc, a client's record, a member that went down), stage
+ * it for the master to announce; with persistence, the client's record
+ * too (always with wrr and wlc, whose next choice for the client a peer
+ * could not compute either). Only confirmed flows: a spoofed SYN never
+ * gets here. Only flows this balancer carries: a learned entry is the
+ * peer's to announce.
  */
 void
 dp_sync_stage(struct lb_worker *w, const struct lb_snapshot *s,
@@ -53,23 +73,21 @@ dp_sync_stage(struct lb_worker *w, const struct lb_snapshot *s,
 		persist_renewable(s, svc, e->member);
 	struct lb_dp_sync *r;
 
-	if (!flow && !record)
+	if ((!flow && !record) || (e->flags & LB_FLOW_F_LEARNED))
 		return;
-	if (w->n_sync + 2 > LB_SYNC_STAGE) {
-		w->stats[LB_STAT_SYNC_RING_FULL] += (unsigned int)flow + record;
+	r = stage_slot(w, (unsigned int)flow + record);
+	if (r == NULL)
 		return;
-	}
 	if (flow) {
-		r = &w->sync[w->n_sync++];
-		*r = (struct lb_dp_sync){
+		*r++ = (struct lb_dp_sync){
 			.key = d->key, .member = e->member,
 			.member_gen = e->member_gen, .svc = d->svc,
 			.kind = LB_DP_SYNC_FLOW, .state = e->state,
 		};
+		w->n_sync++;
 	}
 	if (!record)
 		return;
-	r = &w->sync[w->n_sync++];
 	*r = (struct lb_dp_sync){
 		.key = { .src_ip = d->key.src_ip & svc->persist_mask,
 			 .dst_ip = d->key.dst_ip, .dst_port = d->key.dst_port,
@@ -77,6 +95,54 @@ dp_sync_stage(struct lb_worker *w, const struct lb_snapshot *s,
 		.member = e->member, .member_gen = e->member_gen,
 		.svc = d->svc, .kind = LB_DP_SYNC_PERSIST, .state = e->state,
 	};
+	w->n_sync++;
+}
+
+/*
+ * A flow of ours that a peer may hold a copy of ended here (its first
+ * FIN or RST): the peers drop their copies now rather than when their
+ * lifetime runs out.
+ */
+void
+dp_sync_stage_ended(struct lb_worker *w, const struct lb_snapshot *s,
+		    const struct dp_pkt *d, const struct lb_flow_entry *e)
+{
+	const struct lb_snap_service *svc = &s->services[d->svc];
+	struct lb_dp_sync *r;
+
+	if ((e->flags & LB_FLOW_F_LEARNED) || svc->stateless ||
+	    e->member == consistent(svc, &d->key, d->sig))
+		return;
+	r = stage_slot(w, 1);
+	if (r == NULL)
+		return;
+	*r = (struct lb_dp_sync){
+		.key = d->key, .member = e->member,
+		.member_gen = e->member_gen, .svc = d->svc,
+		.kind = LB_DP_SYNC_ENDED, .state = LB_FLOW_TCP_CLOSING,
+	};
+	w->n_sync++;
+}
+
+/*
+ * This worker took a flow whose learned copy is in another worker's
+ * table (sync_home: RSS brought the flow here), or saw it end there:
+ * that worker's copy must go, or close, so the flow has one entry. The
+ * master passes the record on (one writer per table).
+ */
+void
+dp_sync_stage_handoff(struct lb_worker *w, const struct dp_pkt *d,
+		      uint8_t state)
+{
+	struct lb_dp_sync *r = stage_slot(w, 1);
+
+	if (r == NULL)
+		return;
+	*r = (struct lb_dp_sync){
+		.key = d->key, .svc = d->svc, .kind = LB_DP_SYNC_HANDOFF,
+		.state = state,
+	};
+	w->n_sync++;
 }
 
 void
@@ -98,13 +164,75 @@ lb_dp_sync_flush(struct lb_worker *w)
 	w->n_sync = 0;
 }
 
+/* A learned copy ends: a TCP flow keeps its member for late packets
+ * for the closing timeout, as a flow closed here does; a UDP flow has
+ * no close, its copy is gone at once. */
+static void
+copy_end(struct lb_worker *w, const struct lb_snapshot *s,
+	 const struct lb_dp_sync *r, int32_t pos)
+{
+	struct lb_flow_table *ft = w->flows;
+	struct lb_flow_entry *e = &ft->e[pos];
+
+	if (r->key.proto == LB_IPPROTO_TCP) {
+		lb_flow_set_state(ft, e, LB_FLOW_TCP_CLOSING);
+		lb_flow_set_expire(e, w->now +
+				   s->timeouts.t[LB_FLOW_TCP_CLOSING]);
+	} else {
+		lb_flow_set_expire(e, w->now);
+	}
+	w->stats[LB_STAT_SYNC_ENDED]++;
+}
+
+/* How long a peer's copy lives here: the record's lifetime, never past
+ * twice the state's own timeout (a peer adds its refresh period, not
+ * more). */
+static inline uint32_t
+copy_until(const struct lb_worker *w, const struct lb_snapshot *s,
+	   const struct lb_dp_sync *r)
+{
+	uint32_t cap = 2 * s->timeouts.t[r->state];
+
+	return w->now + RTE_MIN(r->lifetime_ms, cap);
+}
+
+/* A peer's record for a flow this table holds live, confirmed. */
+static void
+sync_update(struct lb_worker *w, const struct lb_snapshot *s,
+	    const struct lb_dp_sync *r, struct lb_flow_entry *e)
+{
+	struct lb_flow_table *ft = w->flows;
+
+	if (!(e->flags & LB_FLOW_F_LEARNED)) {
+		/* ours: the peer's refresh never extends it. Only if ours
+		 * points at a member that failed does it follow the peer,
+		 * which has moved the flow already */
+		if ((e->member != r->member ||
+		     e->member_gen != r->member_gen) && e->svc == r->svc &&
+		    (s->members[e->member].gen != e->member_gen ||
+		     !persist_usable(s, &s->services[e->svc], e->member))) {
+			lb_flow_set_member(ft, e, r->member, r->member_gen);
+			w->stats[LB_STAT_SYNC_INSTALLED]++;
+		} else {
+			w->stats[LB_STAT_SYNC_OWNED]++;
+		}
+		return;
+	}
+	/* a copy: the peer carries the flow, the copy follows it */
+	if (e->member != r->member || e->member_gen != r->member_gen ||
+	    e->svc != r->svc)
+		lb_flow_fill(ft, e, r->member, r->member_gen, r->svc, r->state,
+			     copy_until(w, s, r));
+	else if (e->state != r->state)
+		lb_flow_set_state(ft, e, r->state);
+	lb_flow_set_expire(e, copy_until(w, s, r));
+	w->stats[LB_STAT_SYNC_REFRESHED]++;
+}
+
 /*
- * A synced flow the master mapped to this balancer: install it as
- * confirmed on its member. A guess this table made meanwhile (a
- * mid-stream packet that came first) gives way; a flow this balancer
- * holds confirmed keeps its member while that member can take it (a
- * refresh of the same flow only pushes its expiry back); one whose
- * member failed follows the peer, which has moved it already.
+ * A peer's record, mapped by the master to this balancer's slots and
+ * sent to the worker that holds the flow (or its home): applied by the
+ * origin rules (lb_dp_sync_install()).
  */
 static void
 sync_install_one(struct lb_worker *w, const struct lb_snapshot *s,
@@ -113,40 +241,48 @@ sync_install_one(struct lb_worker *w, const struct lb_snapshot *s,
 	struct lb_flow_table *ft = w->flows;
 	uint32_t sig = lb_tuple_hash(&r->key);
 	int32_t pos = lb_flow_lookup(ft, &r->key, sig);
-	struct lb_flow_entry *e;
+	struct lb_flow_entry *e = pos >= 0 ? &ft->e[pos] : NULL;
+	bool live = e != NULL && e->state != 0 && !lb_flow_expired(e, w->now);
 
+	if (r->kind == LB_DP_SYNC_HANDOFF) {
+		/* another worker of ours took the flow (or saw it end) */
+		if (!live || !(e->flags & LB_FLOW_F_LEARNED))
+			return;
+		if (r->state == LB_FLOW_TCP_CLOSING) {
+			copy_end(w, s, r, pos);
+		} else if (lb_flow_del(ft, pos) == 0) {
+			w->stats[LB_STAT_SYNC_HANDOFF]++;
+		}
+		return;
+	}
 	if (r->svc >= s->n_services || !s->services[r->svc].valid ||
 	    s->services[r->svc].stateless || r->member >= LB_MAX_MEMBERS ||
-	    r->kind != LB_DP_SYNC_FLOW ||
-	    (r->key.proto == LB_IPPROTO_TCP ? r->state != LB_FLOW_TCP_EST :
-	     (r->key.proto != LB_IPPROTO_UDP || r->state != LB_FLOW_UDP)) ||
 	    s->members[r->member].gen != r->member_gen)
 		return;   /* changed since the master mapped it */
-	if (pos >= 0) {
-		e = &ft->e[pos];
-		if (e->state != 0 && !lb_flow_expired(e, w->now) &&
-		    !lb_flow_provisional(e->state)) {
-			/* a peer's refresh of the same flow keeps our copy
-			 * alive as long as the flow lives there */
-			uint32_t until = w->now + s->timeouts.t[r->state];
-
-			if (e->member != r->member && e->svc == r->svc &&
-			    (s->members[e->member].gen != e->member_gen ||
-			     !persist_usable(s, &s->services[e->svc],
-					     e->member))) {
-				/* ours points at a member that failed, the
-				 * peer moved the flow already: follow it */
-				lb_flow_set_member(ft, e, r->member,
-						   r->member_gen);
-				w->stats[LB_STAT_SYNC_INSTALLED]++;
-			}
-			if (e->state == r->state && e->member == r->member &&
-			    e->member_gen == r->member_gen &&
-			    (int32_t)(until - e->expire) > 0)
-				lb_flow_set_expire(e, until);
-			return;
-		}
-		if (e->state == 0 || lb_flow_expired(e, w->now))
+	if (r->kind == LB_DP_SYNC_ENDED) {
+		if (live && (e->flags & LB_FLOW_F_LEARNED) &&
+		    e->state != LB_FLOW_TCP_CLOSING)
+			copy_end(w, s, r, pos);
+		return;
+	}
+	if (r->kind != LB_DP_SYNC_FLOW ||
+	    (r->key.proto == LB_IPPROTO_TCP ? r->state != LB_FLOW_TCP_EST :
+	     (r->key.proto != LB_IPPROTO_UDP || r->state != LB_FLOW_UDP)))
+		return;
+	if (e != NULL && e->state == LB_FLOW_TCP_CLOSING) {
+		/* closed here (live or just expired): a peer's established
+		 * copy never brings it back; a new SYN will */
+		w->stats[LB_STAT_SYNC_CLOSED]++;
+		return;
+	}
+	if (live && !lb_flow_provisional(e->state)) {
+		sync_update(w, s, r, e);
+		return;
+	}
+	if (e != NULL) {
+		/* a guess made meanwhile gives way; an expired entry (idle
+		 * here) is taken in place */
+		if (e->state == 0 || !live)
 			lb_flow_renew(ft, pos, false);
 	} else {
 		pos = lb_flow_add(ft, &r->key, sig, false);
@@ -164,7 +300,8 @@ sync_install_one(struct lb_worker *w, const struct lb_snapshot *s,
 	if (e->state == 0)
 		e->packets = 0;
 	lb_flow_fill(ft, e, r->member, r->member_gen, r->svc, r->state,
-		     w->now + s->timeouts.t[r->state]);
+		     copy_until(w, s, r));
+	__atomic_store_n(&e->flags, LB_FLOW_F_LEARNED, __ATOMIC_RELAXED);
 	w->stats[LB_STAT_SYNC_INSTALLED]++;
 }
 

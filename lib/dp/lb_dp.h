@@ -62,6 +62,15 @@
 enum lb_dp_sync_kind {
 	LB_DP_SYNC_FLOW = 1,     /**< a flow and its member */
 	LB_DP_SYNC_PERSIST,      /**< a client's persistence record */
+	LB_DP_SYNC_ENDED,        /**< a synced flow ended: out, one of ours
+				      closed (peers drop their copies); in,
+				      a peer's ended (our copy closes) */
+	LB_DP_SYNC_HANDOFF,      /**< a worker took a flow from the learned
+				      copy in another worker's table (state
+				      LB_FLOW_TCP_EST), or saw it end there
+				      (LB_FLOW_TCP_CLOSING): the master
+				      passes it to that worker, whose copy
+				      goes (or closes), one entry per flow */
 };
 
 /**
@@ -77,7 +86,10 @@ struct lb_dp_sync {
 	uint16_t member;         /**< member slot */
 	uint16_t svc;            /**< service slot */
 	uint8_t kind;            /**< enum lb_dp_sync_kind */
-	uint8_t state;           /**< LB_FLOW_TCP_EST or LB_FLOW_UDP */
+	uint8_t state;           /**< LB_FLOW_TCP_EST or LB_FLOW_UDP (a
+				      handoff: see LB_DP_SYNC_HANDOFF) */
+	uint32_t lifetime_ms;    /**< in (from a peer): how long the copy
+				      lives; out: unused, 0 */
 };
 
 _Static_assert(sizeof(struct lb_dp_sync) == 32, "sync record is 32 bytes");
@@ -321,6 +333,7 @@ struct lb_dp_flow {
 				   whose member_gen is not the slot's now
 				   is rescheduled on its next packet */
 	uint8_t state;        /**< enum lb_flow_state */
+	bool learned;         /**< from a peer's flow sync, not seen here */
 };
 
 /** Which flows lb_dp_flows_walk() reports. */
@@ -402,10 +415,20 @@ uint16_t lb_dp_process(struct lb_worker *w, const struct lb_snapshot *s,
 		       unsigned int port, struct rte_mbuf **pkts, uint16_t n);
 
 /**
- * Install up to budget flows the master took from peers' sync messages
- * (w->sync_in): a flow this table does not hold, or holds as a guess,
- * becomes a confirmed entry on the announced member, as if this
- * balancer had seen its SYN; it then ages as usual.
+ * Apply up to budget records the master took from peers' sync messages
+ * (w->sync_in), by the origin rules:
+ *  - a flow this table does not hold, holds as a guess, or holds
+ *    expired from an idle established state, becomes a learned entry
+ *    (LB_FLOW_F_LEARNED) on the announced member, living the record's
+ *    lifetime;
+ *  - a learned entry follows the record: member, state and lifetime
+ *    (the peer carries the flow; shorter too);
+ *  - an entry this balancer owns is never extended by a peer; it only
+ *    follows the peer's member when its own member failed;
+ *  - a closing entry, live or expired, is never made established again;
+ *  - an ended record closes a learned entry, never an owned one;
+ *  - a handoff (another worker took the flow) removes the learned copy,
+ *    or closes it.
  *
  * @return
  *   Records taken from the ring.
@@ -429,6 +452,14 @@ void lb_dp_sync_flush(struct lb_worker *w);
  */
 bool lb_dp_flow_computable(const struct lb_snapshot *s, uint16_t svc,
 			   const struct lb_tuple *key, uint16_t member);
+
+/**
+ * Whether w's table holds an entry for key (in any state, expired too):
+ * the master sends a peer's record for the flow to that worker, so one
+ * flow never has two entries. From any lcore (a lock-free lookup).
+ */
+bool lb_dp_flow_held(const struct lb_worker *w, const struct lb_tuple *key,
+		     uint32_t sig);
 
 /**
  * Wake a worker waiting for an RX interrupt (dataplane.idle interrupt)

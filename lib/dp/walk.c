@@ -53,6 +53,7 @@ lb_dp_flows_walk(const struct lb_worker *w, const struct lb_dp_flow_filter *f,
 			.key = k, .expires_in_ms = e.expire - now,
 			.svc = e.svc, .member = e.member,
 			.member_gen = e.member_gen, .state = e.state,
+			.learned = (e.flags & LB_FLOW_F_LEARNED) != 0,
 		};
 	}
 	*cursor = pos >= t->n_pos ? LB_DP_WALK_END : pos;

@@ -224,6 +224,16 @@ lb_flow_peek(const struct lb_flow_table *t, const struct lb_tuple *key,
 	return out->state != 0 && !lb_flow_expired(out, now);
 }
 
+bool
+lb_flow_holds(const struct lb_flow_table *t, const struct lb_tuple *key,
+	      uint32_t sig)
+{
+	int32_t pos = rte_hash_lookup_with_hash(t->h, key, sig);
+
+	return pos >= 0 && (uint32_t)pos < t->n_pos &&
+	       __atomic_load_n(&t->e[pos].state, __ATOMIC_RELAXED) != 0;
+}
+
 /*
  * The owner may delete the flow at pos and reuse the position for
  * another key at any moment (the caller is no QSBR reader): the key is
@@ -254,6 +264,7 @@ lb_flow_read(const struct lb_flow_table *t, uint32_t pos, uint32_t now,
 		.member_gen = __atomic_load_n(&e->member_gen, __ATOMIC_RELAXED),
 		.svc = __atomic_load_n(&e->svc, __ATOMIC_RELAXED),
 		.packets = __atomic_load_n(&e->packets, __ATOMIC_RELAXED),
+		.flags = __atomic_load_n(&e->flags, __ATOMIC_RELAXED),
 	};
 	__atomic_thread_fence(__ATOMIC_ACQUIRE);
 	memcpy(&k2, kp, sizeof(k2));

@@ -99,7 +99,9 @@ struct lb_flow_timeouts {
  */
 struct lb_flow_entry {
 	uint32_t expire;     /**< tick after which the flow is gone */
-	uint32_t packets;    /**< packets of the flow its worker handled (wraps) */
+	uint16_t packets;    /**< packets of the flow its worker handled (wraps) */
+	uint8_t flags;       /**< LB_FLOW_F_* */
+	uint8_t pad;
 	uint32_t member_gen; /**< slot generation when chosen */
 	uint16_t member;     /**< member slot */
 	uint8_t svc;         /**< service slot (LB_FLOW_SERVICES) */
@@ -107,6 +109,12 @@ struct lb_flow_entry {
 };
 
 _Static_assert(sizeof(struct lb_flow_entry) == 16, "flow entry is 16 bytes");
+
+/** lb_flow_entry::flags: learned from a peer balancer's flow sync, not
+ *  seen here: never announced again (the peer that carries the flow
+ *  does), and a peer's record may move, refresh or end it. The first
+ *  packet this balancer forwards for it makes it its own. */
+#define LB_FLOW_F_LEARNED 0x01
 _Static_assert(LB_FLOW_SERVICES <= 256, "an entry keeps its service in a byte");
 
 /** What a TCP packet does to its flow. */
@@ -283,6 +291,14 @@ int32_t lb_flow_lookup(struct lb_flow_table *t, const struct lb_tuple *key,
  */
 bool lb_flow_peek(const struct lb_flow_table *t, const struct lb_tuple *key,
 		  uint32_t sig, uint32_t now, struct lb_flow_entry *out);
+
+/**
+ * Whether the table holds key, in any state, from any thread (the
+ * master too, which is no QSBR reader: the answer may be stale by the
+ * time it is used, never unsafe to get).
+ */
+bool lb_flow_holds(const struct lb_flow_table *t, const struct lb_tuple *key,
+		   uint32_t sig);
 
 /**
  * Read the flow at a position from any thread, without being a QSBR

@@ -40,6 +40,7 @@
  * its client then goes to a member that is usable anyway.
  */
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -108,6 +109,35 @@ lb_persist_gen_matches(uint32_t rec_gen, uint32_t gen)
  */
 void lb_persist_store(struct lb_persist *p, uint32_t client, uint16_t member,
 		      uint32_t gen, uint32_t now_s, uint32_t timeout_s);
+
+/**
+ * A record a peer balancer announced (flow sync): the client's member
+ * for left_s more seconds (at most timeout_s), unless its record here
+ * lives as long already (this balancer chose for it since, or heard it
+ * first): a peer's copy never outlives the record it came from, so two
+ * balancers that pass records back and forth let them expire.
+ */
+void lb_persist_merge(struct lb_persist *p, uint32_t client, uint16_t member,
+		      uint32_t gen, uint32_t now_s, uint32_t timeout_s,
+		      uint32_t left_s);
+
+/** Slots of the table, for lb_persist_read(). */
+uint32_t lb_persist_slots(const struct lb_persist *p);
+
+/** A live record, read from its slot. */
+struct lb_persist_rec {
+	uint32_t client;    /**< masked, network order */
+	uint16_t member;    /**< slot */
+	uint32_t gen;       /**< low LB_PERSIST_GEN_BITS of its generation */
+	uint32_t left_s;    /**< seconds left */
+};
+
+/**
+ * Read slot i (0 .. lb_persist_slots() - 1) from any thread, for flow
+ * sync's walk: true and *out if it holds a live record.
+ */
+bool lb_persist_read(const struct lb_persist *p, uint32_t i, uint32_t now_s,
+		     uint32_t timeout_s, struct lb_persist_rec *out);
 
 /** Records not expired at now_s (for display; a moment old). */
 uint32_t lb_persist_count(const struct lb_persist *p, uint32_t now_s,

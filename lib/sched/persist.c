@@ -160,15 +160,17 @@ lb_persist_lookup(const struct lb_persist *p, uint32_t client, uint32_t now_s,
 	return best;
 }
 
-void
-lb_persist_store(struct lb_persist *p, uint32_t client, uint16_t member,
-		 uint32_t gen, uint32_t now_s, uint32_t timeout_s)
+/* Store a record expiring at exp (seconds, not yet masked). */
+static void
+store_until(struct lb_persist *p, uint32_t client, uint16_t member,
+	    uint32_t gen, uint32_t now_s, uint32_t timeout_s, uint32_t exp)
 {
 	struct lb_persist_bucket *b = bucket(p, client);
-	uint32_t exp = (now_s + timeout_s) & EXP_MASK, victim_rem = UINT32_MAX;
+	uint32_t victim_rem = UINT32_MAX;
 	uint64_t word, *victim = NULL;
 	unsigned int i;
 
+	exp &= EXP_MASK;
 	if (exp == 0)
 		exp = 1;      /* a second longer: 0 marks a free slot */
 	word = (uint64_t)client << 32 |
@@ -191,6 +193,61 @@ lb_persist_store(struct lb_persist *p, uint32_t client, uint16_t member,
 		}
 	}
 	__atomic_store_n(victim, word, __ATOMIC_RELAXED);
+}
+
+void
+lb_persist_store(struct lb_persist *p, uint32_t client, uint16_t member,
+		 uint32_t gen, uint32_t now_s, uint32_t timeout_s)
+{
+	store_until(p, client, member, gen, now_s, timeout_s,
+		    now_s + timeout_s);
+}
+
+void
+lb_persist_merge(struct lb_persist *p, uint32_t client, uint16_t member,
+		 uint32_t gen, uint32_t now_s, uint32_t timeout_s,
+		 uint32_t left_s)
+{
+	const struct lb_persist_bucket *b = bucket(p, client);
+	unsigned int i;
+
+	if (left_s == 0)
+		return;
+	if (left_s > timeout_s)
+		left_s = timeout_s;
+	for (i = 0; i < LB_PERSIST_WAYS; i++) {
+		uint64_t v = __atomic_load_n(&b->s[i], __ATOMIC_RELAXED);
+
+		if (v != 0 && rec_client(v) == client &&
+		    rec_remaining(v, now_s, timeout_s) >= left_s)
+			return;   /* lives as long here: a newer choice */
+	}
+	store_until(p, client, member, gen, now_s, timeout_s, now_s + left_s);
+}
+
+uint32_t
+lb_persist_slots(const struct lb_persist *p)
+{
+	return (p->mask + 1) * LB_PERSIST_WAYS;
+}
+
+bool
+lb_persist_read(const struct lb_persist *p, uint32_t i, uint32_t now_s,
+		uint32_t timeout_s, struct lb_persist_rec *out)
+{
+	uint64_t v;
+
+	if (i >= lb_persist_slots(p))
+		return false;
+	v = __atomic_load_n(&p->b[i / LB_PERSIST_WAYS].s[i % LB_PERSIST_WAYS],
+			    __ATOMIC_RELAXED);
+	out->left_s = rec_remaining(v, now_s, timeout_s);
+	if (out->left_s == 0)
+		return false;
+	out->client = rec_client(v);
+	out->member = rec_member(v);
+	out->gen = rec_gen(v);
+	return true;
 }
 
 uint32_t

@@ -99,6 +99,11 @@
 	X(SYNC_INSTALLED,    e, "sync_installed",    "flow a peer announced, installed (new, or replacing a guess)") \
 	X(SYNC_INSTALL_FULL, e, "sync_install_full", "flow a peer announced, not installed: the table is full of confirmed flows") \
 	X(SYNC_HOME_HIT,     e, "sync_home_hit",     "packet without an entry here whose synced flow another worker's table held") \
+	X(SYNC_REFRESHED,    e, "sync_refreshed",    "learned flow a peer announced again: its copy follows the peer (member, lifetime)") \
+	X(SYNC_OWNED,        e, "sync_owned",        "flow a peer announced that this balancer carries itself: left as it is (a peer never extends our flows)") \
+	X(SYNC_CLOSED,       e, "sync_closed",       "flow a peer announced established that is closing (or closed) here: not brought back") \
+	X(SYNC_ENDED,        e, "sync_ended",        "learned flow closed: its peer announced its end, or another worker saw it end") \
+	X(SYNC_HANDOFF,      e, "sync_handoff",      "learned copy removed: another worker of this balancer took the flow (one entry per flow)") \
 	X(FLOWS_FLUSHED,     e, "flows_flushed",     "flow entries removed by a flows.flush request") \
 	X(IDLE_WAIT,         e, "idle_waits",        "times an idle worker slept or waited for an RX interrupt (dataplane.idle)") \
 	X(IDLE_RX_WAKE,      e, "idle_rx_wakes",     "RX-interrupt waits that a packet ended (the rest ran to idle_sleep_us)") \
@@ -136,6 +141,13 @@
 	X(SYNC_DROP_SOURCE,  e, "sync_drop_source",  "flow sync messages dropped: not from a configured peer, or not sent on the link (TTL not 255)") \
 	X(SYNC_DROP_ID,      e, "sync_drop_id",      "flow sync messages dropped: another sync_id") \
 	X(SYNC_DROP_MALFORMED, e, "sync_drop_malformed", "flow sync messages dropped: malformed (length, magic, version, type, records)") \
+	X(SYNC_DROP_KEY,     e, "sync_drop_key",     "flow sync messages dropped: made with a key id this balancer does not hold") \
+	X(SYNC_DROP_AUTH,    e, "sync_drop_auth",    "flow sync messages dropped: the MAC is wrong (another key, or altered)") \
+	X(SYNC_DROP_REPLAY,  e, "sync_drop_replay",  "flow sync messages dropped: authentic but seen before (replayed) or older than the replay window") \
+	X(SYNC_DROP_MAC_ADDR, e, "sync_drop_mac_address", "flow sync messages dropped: from a peer's address but not from its resolved MAC address (or the peer's MAC is not known yet)") \
+	X(SYNC_DROP_BULK_RATE, e, "sync_drop_bulk_rate", "bulk requests dropped: a peer asked again too soon after the last one served") \
+	X(SYNC_DROP_BULK_END, e, "sync_drop_bulk_end", "bulk ends dropped: no request of ours outstanding, another request's nonce, or already answered") \
+	X(SYNC_BULK_TIMEOUT, e, "sync_bulk_timeout", "bulk syncs at start that ended at bulk_wait_ms with answers missing") \
 	X(SYNC_BULK_SENT,    e, "sync_bulk_sent",    "bulk syncs answered (a starting peer's request: every flow to sync, then the end)") \
 	X(SNAPSHOT_PUBLISHED, e, "snapshot_published", "configuration snapshots published to workers") \
 	X(SNAPSHOT_FREED,    e, "snapshot_freed",    "old snapshots freed after every worker passed a quiescent state")

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include <rte_byteorder.h>
+#include <sodium.h>
 
 #include "lb_sync.h"
 
@@ -20,7 +21,10 @@
 #define H_TYPE 5
 #define H_COUNT 6
 #define H_ID 8
-#define H_SEQ 12
+#define H_KEY 12
+#define H_RESERVED 13
+#define H_SEQ 16
+#define H_NONCE 24
 
 /* Record offsets. */
 #define R_KIND 0
@@ -32,10 +36,14 @@
 #define R_CPORT 12
 #define R_VPORT 14
 #define R_MEMBER 16
+#define R_LIFETIME 20
 
-_Static_assert(LB_SYNC_MSG_MAX == 1296, "the design's largest message");
-_Static_assert(R_MEMBER + 4 == LB_SYNC_REC_LEN, "record layout");
-_Static_assert(H_SEQ + 4 == LB_SYNC_HDR_LEN, "header layout");
+_Static_assert(LB_SYNC_MSG_MAX == 1408, "the design's largest message");
+_Static_assert(LB_SYNC_MSG_MAX + 20 + 8 <= 1500, "a message fits the MTU");
+_Static_assert(R_LIFETIME + 4 == LB_SYNC_REC_LEN, "record layout");
+_Static_assert(H_NONCE + 8 == LB_SYNC_HDR_LEN, "header layout");
+_Static_assert(crypto_auth_hmacsha512256_BYTES == LB_SYNC_MAC_LEN, "MAC");
+_Static_assert(crypto_auth_hmacsha512256_KEYBYTES == LB_CONF_KEY_LEN, "key");
 
 static inline uint16_t
 ld16(const uint8_t *p)
@@ -63,6 +71,23 @@ ldaddr(const uint8_t *p)
 
 	memcpy(&v, p, sizeof(v));
 	return v;
+}
+
+static inline uint64_t
+ld64(const uint8_t *p)
+{
+	rte_be64_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return rte_be_to_cpu_64(v);
+}
+
+static inline void
+st64(uint8_t *p, uint64_t v)
+{
+	rte_be64_t b = rte_cpu_to_be_64(v);
+
+	memcpy(p, &b, sizeof(b));
 }
 
 static inline void
@@ -127,13 +152,18 @@ lb_sync_rec_valid(const struct lb_sync_rec *r)
 {
 	if (r->proto != PROTO_TCP && r->proto != PROTO_UDP)
 		return false;
-	if (r->vip == 0 || r->vport == 0 || r->member == 0)
+	if (r->vip == 0 || r->vport == 0 || r->member == 0 ||
+	    r->lifetime_ms > LB_SYNC_LIFETIME_MAX)
 		return false;
 	switch (r->kind) {
 	case LB_SYNC_K_FLOW:
-		if (r->state != (r->proto == PROTO_TCP ? LB_SYNC_ST_TCP_EST :
-							 LB_SYNC_ST_UDP))
+		if (r->state == LB_SYNC_ST_ENDED) {
+			if (r->lifetime_ms != 0)
+				return false;
+		} else if (r->state != (r->proto == PROTO_TCP ?
+					LB_SYNC_ST_TCP_EST : LB_SYNC_ST_UDP)) {
 			return false;
+		}
 		return r->client != 0 && r->cport != 0;
 	case LB_SYNC_K_PERSIST:
 		return r->cport == 0 &&
@@ -158,6 +188,7 @@ rec_read(const uint8_t *p, struct lb_sync_rec *r)
 	r->cport = ld16(p + R_CPORT);
 	r->vport = ld16(p + R_VPORT);
 	r->member = ldaddr(p + R_MEMBER);
+	r->lifetime_ms = ld32(p + R_LIFETIME);
 	return lb_sync_rec_valid(r);
 }
 
@@ -173,21 +204,36 @@ rec_write(uint8_t *p, const struct lb_sync_rec *r)
 	st16(p + R_CPORT, r->cport);
 	st16(p + R_VPORT, r->vport);
 	staddr(p + R_MEMBER, r->member);
+	st32(p + R_LIFETIME, r->lifetime_ms);
+}
+
+static const uint8_t *
+key_of(const struct lb_conf_keys *keys, uint8_t id)
+{
+	unsigned int i;
+
+	for (i = 0; i < keys->n && i < LB_CONF_KEYS_MAX; i++)
+		if (keys->k[i].id == id)
+			return keys->k[i].key;
+	return NULL;
 }
 
 /* Everything is checked before the first byte is written, so a refused
  * message leaves buf as it was. */
 size_t
 lb_sync_encode(uint8_t *buf, size_t cap, const struct lb_sync_hdr *h,
-	       const struct lb_sync_rec *r, unsigned int n)
+	       const struct lb_sync_rec *r, unsigned int n,
+	       const struct lb_conf_keys *keys)
 {
 	unsigned int lo, hi, i;
-	size_t len;
+	size_t body;
 
+	if (keys == NULL || keys->n == 0 || keys->k[0].id == 0)
+		return 0;
 	if (!count_range(h->type, &lo, &hi) || n < lo || n > hi)
 		return 0;
-	len = LB_SYNC_HDR_LEN + (size_t)n * LB_SYNC_REC_LEN;
-	if (cap < len)
+	body = LB_SYNC_HDR_LEN + (size_t)n * LB_SYNC_REC_LEN;
+	if (cap < body + LB_SYNC_MAC_LEN)
 		return 0;
 	for (i = 0; i < n; i++)
 		if (!lb_sync_rec_valid(&r[i]))
@@ -198,19 +244,27 @@ lb_sync_encode(uint8_t *buf, size_t cap, const struct lb_sync_hdr *h,
 	buf[H_TYPE] = h->type;
 	st16(buf + H_COUNT, (uint16_t)n);
 	st32(buf + H_ID, h->id);
-	st32(buf + H_SEQ, h->seq);
+	buf[H_KEY] = keys->k[0].id;
+	memset(buf + H_RESERVED, 0, 3);
+	st64(buf + H_SEQ, h->seq);
+	st64(buf + H_NONCE, h->type == LB_SYNC_FLOWS ? 0 : h->nonce);
 	for (i = 0; i < n; i++)
 		rec_write(buf + LB_SYNC_HDR_LEN + i * LB_SYNC_REC_LEN, &r[i]);
-	return len;
+	crypto_auth_hmacsha512256(buf + body, buf, body, keys->k[0].key);
+	return body + LB_SYNC_MAC_LEN;
 }
 
-/* Checks in wire order: the header's fixed fields, then the length the
- * count implies, then each record. */
+/* Checks in wire order: the header's fixed fields and the length the
+ * count implies (what says where the MAC is), the MAC, then the rest of
+ * the header and each record. */
 int
 lb_sync_decode(const uint8_t *buf, size_t len, struct lb_sync_hdr *h,
-	       struct lb_sync_rec r[LB_SYNC_MAX_RECS])
+	       struct lb_sync_rec r[LB_SYNC_MAX_RECS],
+	       const struct lb_conf_keys *keys)
 {
 	unsigned int lo, hi, count, i;
+	const uint8_t *key;
+	size_t body;
 
 	if (len < LB_SYNC_HDR_LEN)
 		return LB_SYNC_E_SHORT;
@@ -221,13 +275,24 @@ lb_sync_decode(const uint8_t *buf, size_t len, struct lb_sync_hdr *h,
 	if (!count_range(buf[H_TYPE], &lo, &hi))
 		return LB_SYNC_E_TYPE;
 	count = ld16(buf + H_COUNT);
+	body = LB_SYNC_HDR_LEN + (size_t)count * LB_SYNC_REC_LEN;
+	if (count < lo || count > hi || len != body + LB_SYNC_MAC_LEN)
+		return LB_SYNC_E_LENGTH;
+	key = keys != NULL ? key_of(keys, buf[H_KEY]) : NULL;
+	if (key == NULL || buf[H_KEY] == 0)
+		return LB_SYNC_E_KEY;
+	if (crypto_auth_hmacsha512256_verify(buf + body, buf, body, key) != 0)
+		return LB_SYNC_E_MAC;
 	h->type = buf[H_TYPE];
+	h->key_id = buf[H_KEY];
 	h->count = (uint16_t)count;
 	h->id = ld32(buf + H_ID);
-	h->seq = ld32(buf + H_SEQ);
-	if (count < lo || count > hi ||
-	    len != LB_SYNC_HDR_LEN + (size_t)count * LB_SYNC_REC_LEN)
-		return LB_SYNC_E_LENGTH;
+	h->seq = ld64(buf + H_SEQ);
+	h->nonce = ld64(buf + H_NONCE);
+	if (buf[H_RESERVED] != 0 || buf[H_RESERVED + 1] != 0 ||
+	    buf[H_RESERVED + 2] != 0 ||
+	    (h->type == LB_SYNC_FLOWS && h->nonce != 0))
+		return LB_SYNC_E_RECORD;
 	for (i = 0; i < count; i++)
 		if (!rec_read(buf + LB_SYNC_HDR_LEN + i * LB_SYNC_REC_LEN,
 			      &r[i]))
@@ -249,6 +314,10 @@ lb_sync_strerror(int err)
 		return "unknown sync message type";
 	case LB_SYNC_E_LENGTH:
 		return "sync message length does not match its record count";
+	case LB_SYNC_E_KEY:
+		return "sync message made with a key this balancer does not hold";
+	case LB_SYNC_E_MAC:
+		return "sync message fails authentication (wrong key or altered)";
 	case LB_SYNC_E_RECORD:
 		return "invalid sync record";
 	default:
