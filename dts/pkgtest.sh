@@ -29,7 +29,9 @@
 #      - systemctl reload dsrlb (ExecReload: dsrlbctl reload) applies
 #        a VIP added to /etc/dsrlb/vipaddrs, and dsrlb logs it
 #      - dsrlb-metrics.socket, started by hand, serves /metrics
-#      - systemctl stop dsrlb stops keepalived too (BindsTo)
+#      - systemctl stop dsrlb stops keepalived too (BindsTo), and
+#        first (After=dsrlb.service): keepalived is gone before dsrlb
+#        is sent SIGTERM, so its last advert leaves through dsrlb
 #   The container and the root are removed at the end, whatever happens.
 #
 # What the container changes in the shipped files, and why:
@@ -423,6 +425,22 @@ keepalived_stopped() { ! ct systemctl is-active --quiet keepalived.service; }
 wait_for "keepalived stopped with dsrlb" 30 keepalived_stopped
 expect inactive "$(ct systemctl is-active keepalived.service)" \
 	"keepalived.service after dsrlb stopped"
+# and before dsrlb began to stop: keepalived inactive (its priority-0
+# advert sent, through a dsrlb still forwarding) when dsrlb's stop job
+# left "active" (SIGTERM)
+ka_gone=$(ct systemctl show --value -p InactiveEnterTimestampMonotonic keepalived.service)
+lb_stop=$(ct systemctl show --value -p ActiveExitTimestampMonotonic dsrlb.service)
+if [ "${ka_gone:-0}" -gt 0 ] && [ "${lb_stop:-0}" -gt 0 ] &&
+	[ "$ka_gone" -le "$lb_stop" ]; then
+	log "ok: keepalived stopped before dsrlb was sent SIGTERM ($ka_gone <= $lb_stop us)"
+else
+	fail "keepalived did not stop before dsrlb: keepalived inactive at ${ka_gone:-?} us, dsrlb stopping at ${lb_stop:-?} us"
+fi
+if grep -q 'SIGTERM: stopping' <<<"$(ct journalctl --no-pager -u dsrlb.service)"; then
+	log "ok: dsrlb logged its stop"
+else
+	fail "dsrlb's journal has no \"SIGTERM: stopping\" line"
+fi
 
 if [ $failed -eq 0 ]; then
 	log "all checks passed"

@@ -32,7 +32,7 @@ on_signal(int sig)
 	else if (sig == SIGHUP)
 		dsrlb_signal_reload = 1;
 	else
-		dsrlb_signal_quit = 1;
+		dsrlb_signal_quit = sig;   /* the agent says which */
 }
 
 static void
@@ -220,6 +220,7 @@ main(int argc, char **argv)
 	 * read again only by a reload */
 	lb_conf_free(app.conf);
 	app.conf = NULL;
+	/* returns once it has handed over: the workers carried that */
 	lb_agent_run(app.agent);
 	APP_LOG(NOTICE, "shutting down");
 	status = DSRLB_EXIT_OK;

@@ -523,6 +523,41 @@ reload_applies_the_difference(void **state)
 	json_decref(r);
 }
 
+/* high_availability.shutdown_grace_ms is read when a stop comes: a
+ * reload that changes it is taken, for the next stop, while the rest of
+ * the section still takes a restart. */
+static void
+reload_sets_the_shutdown_grace(void **state)
+{
+	struct env *e = *state;
+	char *ha, *t;
+	json_t *r;
+
+	lb_core_free(e->core);
+	ha = edit(base, "\"exception_interface\": \"dsrlb0\",\n",
+		  "\"exception_interface\": \"dsrlb0\",\n"
+		  "  \"high_availability\": {\"mode\": \"ecmp\"},\n");
+	env_boot(e, ha);
+	assert_int_equal(lb_core_settings(e->core)->ha.shutdown_grace_ms, 3000);
+	t = edit(ha, "{\"mode\": \"ecmp\"}",
+		 "{\"mode\": \"ecmp\", \"shutdown_grace_ms\": 500}");
+	write_file(e->path, t);
+	free(t);
+	r = ok(e, "config.reload", "{}");
+	json_decref(r);
+	assert_int_equal(lb_core_settings(e->core)->ha.shutdown_grace_ms, 500);
+	t = edit(ha, "{\"mode\": \"ecmp\"}",
+		 "{\"mode\": \"ecmp\", \"announce_table\": 300}");
+	write_file(e->path, t);
+	free(t);
+	refused(e, "config.reload", "{}", LB_API_FAILED,
+		"high_availability: changed, and this takes a restart");
+	/* refused as a whole: the grace in that file (the default) is not
+	 * taken either */
+	assert_int_equal(lb_core_settings(e->core)->ha.shutdown_grace_ms, 500);
+	free(ha);
+}
+
 static void
 broken_reload_changes_nothing(void **state)
 {
@@ -578,6 +613,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(vip_validation, setup, teardown),
 		cmocka_unit_test_setup_teardown(config_get_round_trips, setup, teardown),
 		cmocka_unit_test_setup_teardown(reload_applies_the_difference, setup, teardown),
+		cmocka_unit_test_setup_teardown(reload_sets_the_shutdown_grace, setup, teardown),
 		cmocka_unit_test_setup_teardown(broken_reload_changes_nothing, setup, teardown),
 	};
 

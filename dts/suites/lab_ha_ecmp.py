@@ -2,8 +2,8 @@
 # Copyright(c) 2026 The dsrlb authors
 """Active/active with BGP and ECMP in the namespace lab (issue 8): two
 balancers in mode ecmp, BIRD with the shipped configuration on each and
-on the router (multipath, BFD); a balancer is killed under open
-sessions."""
+on the router (multipath, BFD); a balancer is killed, or stopped, under
+open sessions."""
 
 import copy
 import signal
@@ -67,6 +67,14 @@ class LabHaEcmp(TestSuite):
         ha = b.ha_status()
         verify(ha.get("mode") == "ecmp" and VIP in ha.get("announced", []),
                "%s: status high_availability %s" % (b.name, ha))
+
+    @staticmethod
+    def wait_bulk_sync(b):
+        """With flow sync, a starting balancer stays standby (announces
+        nothing) until its peers' flows are in or bulk_wait_ms passed."""
+        wait_for(lambda: (b.ha_status().get("sync") or {}).get("bulk") not in
+                 (None, "waiting"), "%s: its bulk sync over" % b.name,
+                 timeout=30)
 
     def flow_new(self):
         return {b.name: b.stats()["workers"]["flow_new"]
@@ -339,6 +347,180 @@ class LabHaEcmp(TestSuite):
         finally:
             if cable_out:
                 b2.set_carrier(True)
+
+    def test_g_sigterm_withdraws_first(self):
+        """Steps: 50 POP3 and 50 IMAP sessions (maglev) over both
+        balancers, a NOOP on each every 250 ms; SIGTERM to balancer 2's
+        dsrlb (a normal stop, as systemctl stop sends), the router's
+        BIRD read until its route via balancer 2 is gone; once that
+        dsrlb has exited by itself, it starts again.
+        Verify: the route left the router by a BGP withdrawal: in the
+        same reading of the router's BIRD that first lacks it, the BGP
+        session with balancer 2 is still Established and has received
+        a route withdrawal more than before the SIGTERM (not BFD, nor
+        the hold timer, taking the session and its route down); dsrlb
+        exited 0; balancer 1 took over mid-stream every session
+        balancer 2 held (flow_midstream) and holds all 100, each bound
+        to the frontend that greeted it; every session answers every
+        NOOP, from that frontend, across the stop and the return.
+        Before, dsrlb stopped its workers first: BIRD's withdrawal never
+        left the box, and the router lost the route only with the
+        session, when BFD declared it down."""
+        lab = self.lab
+        b1, victim = lab.lbs
+        lab.wait_next_hops([b.addr for b in lab.lbs])
+        self.wait_bfd_up()
+        sets = lab.open_session_sets(SESSIONS, INTERVAL_MS)
+        error = None
+        took, on_victim, left, log = None, {}, {"session": None}, ""
+        try:
+            lab.wait_session_sets(sets, 2)
+            greeted = session_servers(sets)
+            on_victim = victim.session_flows(sets)
+            verify(on_victim and b1.session_flows(sets),
+                   "sessions not over both balancers")
+            mid0 = b1.stats()["workers"]["flow_midstream"]
+            # it comes back as it runs (members added at run time by
+            # test_c included): the balancers' configurations must agree
+            config = victim.call("config.get")
+            before = lab.router_bgp_session(victim.addr)
+            verify(before is not None and before["state"] == "Established"
+                   and before["routes"] >= 1,
+                   "the router's BGP session with %s before: %s"
+                   % (victim.name, before))
+            victim.send_signal(signal.SIGTERM)
+
+            def route_gone():
+                s = lab.router_bgp_session(victim.addr)
+                return (s is None or s["routes"] == 0) and {"session": s}
+            left = wait_for(route_gone, "the router's route via %s gone"
+                            % victim.name, timeout=30, interval=0.05)
+            rc, log = victim.wait_exit()
+            victim.stop()
+            verify(rc == 0, "%s exited %s on SIGTERM" % (victim.name, rc))
+            s = left["session"]
+            verify(s is not None and s["state"] == "Established" and
+                   s["withdraws"] > before["withdraws"],
+                   "the route via %s left the router with its BGP session "
+                   "%s (withdrawals received before: %d): not by a BGP "
+                   "withdrawal\n%s" % (
+                       victim.name, s, before["withdraws"],
+                       "\n".join(line for line in log.splitlines()
+                                 if "stopping" in line or
+                                 "withdraw" in line)))
+            lab.wait_next_hops([b1.addr])
+            lab.wait_session_sets(sets, 3)
+            took = b1.stats()["workers"]["flow_midstream"] - mid0
+            verify(took >= len(on_victim), "%d sessions were on %s, "
+                   "flow_midstream of %s grew %d" % (
+                       len(on_victim), victim.name, b1.name, took))
+            held = b1.session_flows(sets)
+            lost = sorted((k, held.get(k), srv) for k, srv in greeted.items()
+                          if held.get(k) != {srv})
+            verify(not lost, "%s does not hold %d of %d sessions as greeted "
+                   "((port, sport), members, greeted by): %s" % (
+                       b1.name, len(lost), len(greeted), lost[:5]))
+            victim.start(config)
+            self.wait_announcing(victim)
+            lab.wait_next_hops([b.addr for b in lab.lbs])
+            self.wait_bfd_up()
+            lab.wait_session_sets(sets, 2)
+        except Exception as e:
+            error = e
+        summaries = lab.stop_session_sets(sets, error)
+        self.verify_sessions(summaries)
+        print("    %d sessions on %s, taken over mid-stream %d; the router's "
+              "session when the route left: %s; %s's dsrlb:\n      %s" % (
+                  len(on_victim), victim.name, took, left["session"],
+                  victim.name, "\n      ".join(
+                      line for line in log.splitlines()
+                      if "stopping" in line or "withdraw" in line)))
+
+    def test_h_wrr_sync_kill(self):
+        """Steps: both balancers restarted with the wrr scheduler and
+        flow sync (id 7, each the other's peer); 50 POP3 and 50 IMAP
+        sessions over both, a NOOP on each every 250 ms; kill -9
+        balancer 2; then it starts again.
+        Verify: the sessions spread over both balancers (flow_new grew
+        on each); before the kill, each sent the other flows to sync
+        (sync_flows_out, sync_flows_in) and every session flow balancer
+        1 holds, its own and the copies, is bound to the frontend that
+        greeted the session; after the kill the router has balancer 1
+        only and balancer 1 holds all 100 sessions, each bound to the
+        frontend that greeted it; every session answers every NOOP,
+        from that frontend, across the kill and the return. wrr puts
+        about 3 sessions in 4 elsewhere than the Maglev hash would:
+        without sync, those of the killed balancer are reset (the other
+        sends them where Maglev says)."""
+        lab = self.lab
+        b1, victim = lab.lbs
+        # both at once: each waits for the other's bulk sync at start
+        for b in lab.lbs:
+            b.send_signal(signal.SIGTERM)
+        for b in lab.lbs:
+            b.wait_exit()
+            verify(b.stop() == 0, "%s exited non-zero on SIGTERM" % b.name)
+        for b in lab.lbs:
+            b.start(lab.balancer_config(
+                b, ha={"mode": "ecmp", "sync": lab.sync_conf(b)},
+                scheduler="wrr"))
+        for b in lab.lbs:
+            self.wait_bulk_sync(b)
+            self.wait_announcing(b)
+        lab.wait_next_hops([b.addr for b in lab.lbs])
+        self.wait_bfd_up()
+        base = self.flow_new()
+        sets = lab.open_session_sets(SESSIONS, INTERVAL_MS)
+        error = None
+        spread, sync = {}, {}
+        try:
+            lab.wait_session_sets(sets, 2)
+            opened = self.flow_new()
+            spread = {n: opened[n] - base[n] for n in opened}
+            verify(all(v > 0 for v in spread.values()),
+                   "sessions did not spread over the balancers: new flows "
+                   "%s" % spread)
+            greeted = session_servers(sets)
+
+            def synced():
+                m = {b.name: b.stats()["master"] for b in lab.lbs}
+                return all(m[b.name]["sync_flows_out"] > 0 and
+                           m[b.name]["sync_flows_in"] > 0
+                           for b in lab.lbs) and m
+            m = wait_for(synced, "flows synced both ways", timeout=30)
+            sync = {n: (v["sync_flows_out"], v["sync_flows_in"])
+                    for n, v in m.items()}
+            lab.wait_session_sets(sets, 1)
+            held = b1.session_flows(sets)
+            wrong = sorted((k, v, greeted[k]) for k, v in held.items()
+                           if v != {greeted[k]})
+            verify(not wrong, "%s holds session flows bound to another "
+                   "frontend than the one that greeted them ((port, "
+                   "sport), members, greeted by): %s"
+                   % (b1.name, wrong[:5]))
+            rc = victim.kill()
+            verify(rc == -signal.SIGKILL, "%s exited %s, not killed"
+                   % (victim.name, rc))
+            lab.wait_next_hops([b1.addr])
+            lab.wait_session_sets(sets, 3)
+            held = b1.session_flows(sets)
+            lost = sorted((k, held.get(k), srv) for k, srv in greeted.items()
+                          if held.get(k) != {srv})
+            verify(not lost, "%s does not hold %d of %d sessions as greeted "
+                   "((port, sport), members, greeted by): %s" % (
+                       b1.name, len(lost), len(greeted), lost[:5]))
+            victim.start()
+            self.wait_bulk_sync(victim)
+            self.wait_announcing(victim)
+            lab.wait_next_hops([b.addr for b in lab.lbs])
+            self.wait_bfd_up()
+            lab.wait_session_sets(sets, 2)
+        except Exception as e:
+            error = e
+        summaries = lab.stop_session_sets(sets, error)
+        self.verify_sessions(summaries)
+        print("    new flows per balancer %s; sync (flows out, in) before "
+              "the kill %s" % (spread, sync))
 
     def wait_bfd_up(self):
         """Until the router's BFD sessions with every balancer are Up

@@ -9,7 +9,7 @@ import os
 import signal
 import time
 
-from framework import TestSuite, verify, wait_for
+from framework import TestFailure, TestSuite, verify, wait_for
 from halab import HaLab, VIP, session_servers, wait_vrrp
 from hostile import add_attacker, finish_flood, flood, remove_namespace
 from labnet import verify_sessions_answered, servers
@@ -64,9 +64,7 @@ class LabHaVrrp(TestSuite):
             # the shipped keepalived configuration tracks the file
             ha = {"mode": "vrrp", "track_file": b.track_file}
             if sync:
-                ha["sync"] = {"id": SYNC_ID, "port": SYNC_PORT,
-                              "peers": [o.addr for o in self.lab.lbs
-                                        if o is not b]}
+                ha["sync"] = self.lab.sync_conf(b)
             cfgs.append(self.lab.balancer_config(
                 b, ha=ha, checks=CHECKS, scheduler=scheduler))
         return cfgs
@@ -304,6 +302,79 @@ class LabHaVrrp(TestSuite):
                  % b.name, timeout=30, interval=0.2)
         verify(not b.active(), "%s came back active" % b.name)
 
+    def stop_active(self, keepalived_first):
+        """The case: see test_stop_keepalived_first_hands_over (and
+        test_stop_dsrlb_first_hands_over, keepalived_first False)."""
+        from scapy.all import IP
+        from scapy.layers.vrrp import VRRP
+        lab = self.lab
+        active, standby = self.start_pair("maglev", sync=False)
+        sets = lab.open_session_sets(10, INTERVAL_MS)
+        error = None
+        caps = {}
+        adverts = []
+        took = log = ""
+        try:
+            lab.wait_session_sets(sets, 2)
+            caps["vrrp"] = lab.capture(lab.ns_seg, "seg", "ip proto 112")
+            caps["arp"] = lab.capture(lab.ns_seg, "seg", "arp")
+            # the standby's keepalived log from here on
+            mark = len(standby.keepalived_output())
+            if keepalived_first:
+                # systemd: keepalived is After=dsrlb, so it stops (and
+                # has exited) before dsrlb is sent SIGTERM
+                active.stop_keepalived()
+                active.send_signal(signal.SIGTERM)
+            else:
+                active.send_signal(signal.SIGTERM)
+                active.stop_keepalived()
+            rc, log = active.wait_exit()
+            active.stop()
+            verify(rc == 0, "%s exited %s on SIGTERM" % (active.name, rc))
+            wait_for(standby.active, "%s activated by keepalived"
+                     % standby.name, timeout=30, interval=0.1)
+            wait_for(lambda: self.garp_seen(caps["arp"], standby.dp_mac),
+                     "a gratuitous ARP for the VIP from %s" % standby.name,
+                     timeout=10)
+            took = standby.keepalived_output()[mark:]
+            lab.wait_session_sets(sets, 3)
+            self.verify_new_connections()
+        except Exception as e:
+            error = e
+        finally:
+            for name, cap in caps.items():
+                pkts = lab.stop_capture(cap)
+                if name == "vrrp":
+                    adverts = pkts
+        summaries = lab.stop_session_sets(sets, error)
+        zero = [p for p in adverts if VRRP in p and
+                p[IP].src == active.addr and p[VRRP].priority == 0]
+        print("    %s: %d VRRP adverts on the segment, %d of priority 0 "
+              "from %s; %s's keepalived:\n      %s\n    %s's dsrlb:"
+              "\n      %s" % (
+                  "keepalived first" if keepalived_first else "dsrlb first",
+                  len(adverts), len(zero), active.name, standby.name,
+                  "\n      ".join(line for line in took.splitlines()
+                                   if "(dsrlb)" in line), active.name,
+                  "\n      ".join(line for line in log.splitlines()
+                                   if "stopping" in line or
+                                   "deactivated" in line)))
+        for port, summary, started in summaries:
+            failed = [s for s in summary["sessions"] if s["failed"]]
+            verify(not failed, "port %d: %d sessions failed across the "
+                   "stop: %s" % (port, len(failed), failed[:5]))
+            verify_sessions_answered(summary, started)
+        # the cause: the stopping keepalived's last advert, priority 0,
+        # reached the wire and the standby took over on it (after the
+        # skew time), not after three adverts missed
+        verify(zero, "no VRRP advert of priority 0 from %s on the segment "
+               "(%d adverts captured)" % (active.name, len(adverts)))
+        heard = took.find("Backup received priority 0 advertisement")
+        master = took.find("Entering MASTER STATE")
+        verify(0 <= heard < master,
+               "%s's keepalived did not take over on a priority-0 advert:"
+               "\n%s" % (standby.name, took))
+
     # ---- cases ----
 
     def test_failover_maglev(self):
@@ -402,6 +473,38 @@ class LabHaVrrp(TestSuite):
         verify(not failed, "%d sessions failed: %s" % (len(failed),
                                                       failed[:5]))
         verify_sessions_answered(summary, started)
+
+    def test_stop_keepalived_first_hands_over(self):
+        """Steps: both dsrlb and keepalived started as in
+        test_failover_maglev; 10 POP3 and 10 IMAP sessions through the
+        active; VRRP and ARP captured on the segment; the active stopped
+        as systemd stops it with the shipped drop-in
+        (config/keepalived-dsrlb.service.conf: keepalived is ordered
+        After=dsrlb, so it stops first): SIGTERM to its keepalived, and
+        once that has exited, SIGTERM to its dsrlb.
+        Verify: a VRRP advert of priority 0 from the active's address
+        is on the segment, and the standby's keepalived took over on it
+        (its log: "Backup received priority 0 advertisement" before
+        "Entering MASTER STATE"), not after the master-down interval;
+        its dsrlb is active and a gratuitous ARP for the VIP from it is
+        on the segment; the stopped dsrlb exited 0; every session
+        answers every NOOP from the frontend that greeted it, and new
+        connections work."""
+        self.stop_active(keepalived_first=True)
+
+    def test_stop_dsrlb_first_hands_over(self):
+        """Steps: as test_stop_keepalived_first_hands_over, but SIGTERM
+        to the active's dsrlb first and to its keepalived right after
+        (no ordering: both stopped at once, as at a shutdown without the
+        drop-in, or dsrlb stopped by hand).
+        Verify: as test_stop_keepalived_first_hands_over: dsrlb, still
+        active, goes on forwarding for its grace
+        (high_availability.shutdown_grace_ms), so keepalived's
+        priority-0 advert leaves through it and the standby takes over
+        on it; every session answers. Before, dsrlb stopped its workers
+        at once: the advert never left, and the standby took over only
+        when the master-down interval ran out."""
+        self.stop_active(keepalived_first=False)
 
     def test_data_link_down_hands_over(self):
         """Steps: both dsrlb and keepalived started as in
@@ -564,18 +667,23 @@ class LabHaVrrp(TestSuite):
                            summary["seconds"]))
 
     def test_sync_forged(self):
-        """Steps: both balancers in mode vrrp with flow sync (id 7), no
-        keepalived; from the router's namespace, sync messages (UDP
-        8848, TTL 255) to balancer 1's address: a FLOWS message with one
-        flow of client 203.0.113.99 from 198.51.100.50 (not a peer) with
-        the right id; the same from the peer's address with id 8; a
-        truncated one from the peer; then the same flow from the peer
-        with the right id.
-        Verify: the first is dropped and counted (master sync_drop_source
-        +1), the second (sync_drop_id +1), the third
-        (sync_drop_malformed +1), none of them installs the flow or
-        counts as accepted; the last is accepted (sync_msgs_in) and the
-        flow is in balancer 1's tables, bound to the member it named."""
+        """Steps: both balancers in mode vrrp with flow sync (the lab's
+        key), no keepalived; once their bulk sync is over, sync messages
+        to balancer 1 (UDP 8848) each about one flow of client
+        203.0.113.99: from 198.51.100.50 (not a peer); from the peer's
+        address and MAC at TTL 254; with sync id 8; truncated; signed
+        with another key; signed as key id 9, which no one holds; from
+        the peer's address but another MAC (the router's namespace);
+        then the right message from the peer's address and MAC, and the
+        same message again (a replay).
+        Verify: each forged one is dropped and counted once under its
+        own counter (sync_drop_source twice, sync_drop_id,
+        sync_drop_malformed, sync_drop_auth, sync_drop_key,
+        sync_drop_mac_address), none is accepted (sync_msgs_in and
+        sync_flows_in unchanged) and the flow is not installed; the
+        right one is accepted and its flow installed, learned from the
+        peer ("origin": "peer"), bound to the member it named; its
+        replay is dropped (sync_drop_replay +1) and changes nothing."""
         from scapy.all import Ether, IP, UDP
         lab = self.lab
         for b, cfg in zip(lab.lbs, self.configs("wrr", sync=True)):
@@ -587,37 +695,53 @@ class LabHaVrrp(TestSuite):
         wait_for(lambda: all((b.ha_status().get("sync") or {}).get("bulk") !=
                              "waiting" for b in lab.lbs),
                  "bulk sync done", timeout=30)
-        record = (1, 6, 1, FORGED_CLIENT, VIP, 40001, 110, lab.fe_addr(2))
+        record = (1, 6, 1, FORGED_CLIENT, VIP, 40001, 110, lab.fe_addr(2),
+                  60000)
 
-        def frame(src, payload):
-            return (Ether(src=FAKE_MAC, dst=target.dp_mac) /
-                    IP(src=src, dst=target.addr, ttl=255) /
+        def frame(src, payload, mac=FAKE_MAC, ttl=255):
+            return (Ether(src=mac, dst=target.dp_mac) /
+                    IP(src=src, dst=target.addr, ttl=ttl) /
                     UDP(sport=SYNC_PORT, dport=SYNC_PORT) / payload)
 
         def forged_flows():
             return target.call("flows.list", {"client": FORGED_CLIENT})[
                 "flows"]
 
-        def send(src, payload, counter):
+        def send(fr, counter, ns=lab.ns_router, iface="seg0"):
             base = target.stats()["master"]
-            lab.send_frames(lab.ns_router, "seg0", [frame(src, payload)],
-                            wait=0)
+            lab.send_frames(ns, iface, [fr], wait=0)
             m = target.wait_stats_master(counter, base)
             return base, m
 
-        good = lab.sync_message(SYNC_ID, records=[record], seq=1000)
+        # from the peer's own namespace, on its segment link (not its
+        # bridge): the segment sees the peer's MAC where it is
+        from_peer = {"ns": peer.ns, "iface": "up0"}
+        good = lab.sync_message(records=[record])
+        other_key = bytes(range(32))
         cases = [
-            ("a non-peer source", STRANGER, good, "sync_drop_source"),
-            ("another sync id", peer.addr,
-             lab.sync_message(SYNC_ID + 1, records=[record], seq=1001),
-             "sync_drop_id"),
-            ("a truncated message", peer.addr, good[:-3],
-             "sync_drop_malformed"),
+            ("a non-peer source", frame(STRANGER, good), "sync_drop_source",
+             {}),
+            ("TTL 254", frame(peer.addr, good, mac=peer.dp_mac, ttl=254),
+             "sync_drop_source", from_peer),
+            ("another sync id", frame(peer.addr, lab.sync_message(
+                records=[record], sync_id=SYNC_ID + 1), mac=peer.dp_mac),
+             "sync_drop_id", from_peer),
+            ("a truncated message", frame(peer.addr, good[:-3],
+                                          mac=peer.dp_mac),
+             "sync_drop_malformed", from_peer),
+            ("another key", frame(peer.addr, lab.sync_message(
+                records=[record], key=other_key), mac=peer.dp_mac),
+             "sync_drop_auth", from_peer),
+            ("a key id no one holds", frame(peer.addr, lab.sync_message(
+                records=[record], key=other_key, key_id=9),
+                mac=peer.dp_mac), "sync_drop_key", from_peer),
+            ("the peer's address from another MAC", frame(peer.addr, good),
+             "sync_drop_mac_address", {}),
         ]
-        for what, src, payload, counter in cases:
-            base, m = send(src, payload, counter)
-            # one forged frame, one drop: only it can be dropped so (the
-            # peer sends from its address, with the right id, whole)
+        for what, fr, counter, where in cases:
+            base, m = send(fr, counter, **where)
+            # one forged frame, one drop: the peer itself is silent (no
+            # flows, the bulk sync over)
             verify(m[counter] == base[counter] + 1, "%s: %s went %d -> %d "
                    "for one message" % (what, counter, base[counter],
                                         m[counter]))
@@ -628,10 +752,83 @@ class LabHaVrrp(TestSuite):
                    % (what, forged_flows()))
             print("    %s: %s %d -> %d" % (what, counter, base[counter],
                                            m[counter]))
-        # the path itself works: from the peer with the right id
-        send(peer.addr, good, "sync_msgs_in")
+        # the path itself works: from the peer, signed, fresh
+        right = frame(peer.addr, good, mac=peer.dp_mac)
+        send(right, "sync_msgs_in", **from_peer)
         fl = wait_for(forged_flows, "the synced flow installed", timeout=10)
         verify(len(fl) == 1 and fl[0]["member"] == "fe2" and
-               fl[0]["client_port"] == 40001 and fl[0]["port"] == 110,
+               fl[0]["client_port"] == 40001 and fl[0]["port"] == 110 and
+               fl[0].get("origin") == "peer",
                "synced flow: %s" % fl)
+        # and only once
+        base, m = send(right, "sync_drop_replay", **from_peer)
+        verify(m["sync_drop_replay"] == base["sync_drop_replay"] + 1 and
+               m["sync_msgs_in"] == base["sync_msgs_in"],
+               "the replay: %s" % {k: (base[k], m[k]) for k in (
+                   "sync_drop_replay", "sync_msgs_in")})
+        print("    the replay: sync_drop_replay %d -> %d" % (
+            base["sync_drop_replay"], m["sync_drop_replay"]))
+
+    def test_sync_forged_bulk_end_at_start(self):
+        """Steps: balancer 1 alone with flow sync and bulk_wait_ms 20 s
+        (its peer is not running: no genuine answer comes), told to
+        activate; a BULK_END from the peer's address and MAC signed with
+        another key; one signed with the group's key for another
+        request (an old answer replayed: not our request's nonce).
+        Verify: both are dropped and counted (sync_drop_auth,
+        sync_drop_bulk_end); the balancer still waits for the bulk sync
+        (status sync.bulk "waiting", activation pending, not active)."""
+        from scapy.all import Ether, IP, UDP
+        lab = self.lab
+        target, peer = lab.lbs
+        cfg = self.configs("wrr", sync=True)[0]
+        cfg["high_availability"]["sync"]["bulk_wait_ms"] = 20000
+        target.start(cfg)
+        target.wait_resolved()
+        target.call("activate")
+        st = target.ha_status().get("sync") or {}
+        verify(st.get("bulk") == "waiting" and st.get("activate_pending"),
+               "the bulk sync is not awaited: %s" % st)
+        # the peer's MAC as ARP will find it: the peer's segment link
+        # answers for the peer's address while its dsrlb is down
+        lab.ns(peer.ns, "ip", "addr", "add", peer.addr + "/24", "dev",
+               "br0")
+        try:
+            cases = [
+                ("a BULK_END with another key", lab.sync_message(
+                    mtype=3, nonce=1, key=bytes(range(32))),
+                 "sync_drop_auth"),
+                ("a BULK_END for another request", lab.sync_message(
+                    mtype=3, nonce=0x1234), "sync_drop_bulk_end"),
+            ]
+            for what, payload, counter in cases:
+                fr = (Ether(src=peer.bridge_mac, dst=target.dp_mac) /
+                      IP(src=peer.addr, dst=target.addr, ttl=255) /
+                      UDP(sport=SYNC_PORT, dport=SYNC_PORT) / payload)
+                base = target.stats()["master"]
+                deadline = time.monotonic() + 15
+                # until the peer's MAC is resolved, the MAC check drops
+                # it first: send again until it reaches the sync socket
+                while True:
+                    lab.send_frames(peer.ns, "up0", [fr], wait=0)
+                    try:
+                        m = target.wait_stats_master(counter, base,
+                                                     timeout=2)
+                        break
+                    except TestFailure:
+                        if time.monotonic() > deadline:
+                            raise
+                verify(m["sync_msgs_in"] == base["sync_msgs_in"] or
+                       counter == "sync_drop_bulk_end",
+                       "%s accepted" % what)
+                st = target.ha_status().get("sync") or {}
+                verify(st.get("bulk") == "waiting" and
+                       not target.active(),
+                       "%s: the balancer stopped waiting: %s, active %s"
+                       % (what, st, target.active()))
+                print("    %s: %s %d -> %d, still waiting" % (
+                    what, counter, base[counter], m[counter]))
+        finally:
+            lab.ns(peer.ns, "ip", "addr", "del", peer.addr + "/24", "dev",
+                   "br0", check=False)
 

@@ -11,8 +11,9 @@
  *
  * A VIP is in the table while this balancer is active, every data
  * port's link is up, and at least one service on it (a "*" service is
- * on every VIP) has a member taking new flows. Deactivating, stopping,
- * a link going down and losing a VIP's last member withdraw it; a
+ * on every VIP) has a member taking new flows. Deactivating, stopping
+ * (first thing, while the workers still forward: stop.c), a link going
+ * down and losing a VIP's last member withdraw it; a
  * balancer that dies takes its interface, and the kernel the routes,
  * with it (and the BGP session, which BFD notices).
  */
@@ -106,8 +107,9 @@ lb_agent_announce_run(struct lb_agent *ag, uint64_t now)
 	const struct lb_snapshot *snap = lb_core_snapshot(ag->core);
 	uint64_t seq = snap != NULL ? snap->version : 0;
 	/* a balancer with a link down cannot serve: withdrawn (link.c
-	 * makes this look at once when that changes) */
-	bool active = lb_core_active(ag->core) && ag->ports.links_down == 0;
+	 * makes this look at once when that changes); nor one stopping */
+	bool active = lb_core_active(ag->core) && ag->ports.links_down == 0 &&
+		      !ag->ann.withdrawn;
 	struct ag_served *sv = ag->ann.served;
 	unsigned int n, i, k, old;
 	const uint32_t *vips;
@@ -152,6 +154,20 @@ lb_agent_announce_run(struct lb_agent *ag, uint64_t now)
 	if (ag->ann.n_announced != old)
 		qsort(ag->ann.announced, ag->ann.n_announced,
 		      sizeof(ag->ann.announced[0]), lb_conf_vip_cmp);
+}
+
+/* A stop begins (stop.c): every route out now, and none again, while
+ * the workers go on forwarding what the router sends until BGP has told
+ * it. The number withdrawn. */
+unsigned int
+lb_agent_announce_withdraw(struct lb_agent *ag, uint64_t now)
+{
+	unsigned int before = ag->ann.n_announced;
+
+	ag->ann.withdrawn = true;
+	ag->ann.next_ms = 0;
+	lb_agent_announce_run(ag, now);
+	return before - ag->ann.n_announced;
 }
 
 /* The list of announced VIPs, in mode ecmp. */

@@ -66,9 +66,10 @@ struct lb_agent_env {
 	struct lb_agent_worker workers[RTE_MAX_LCORE];
 	/** the check sockets' answers the workers let in (lib/dp) */
 	struct lb_dp_expect *expect;
-	/** set by the process's signal handlers: stop, reload the
-	 * file (SIGHUP), counters to the log (SIGUSR1); the agent clears
-	 * the last two when it has acted */
+	/** set by the process's signal handlers: stop (the signal's
+	 * number, SIGTERM or SIGINT), reload the file (SIGHUP), counters
+	 * to the log (SIGUSR1); the agent clears each when it has acted
+	 * (a second stop signal cuts the stop's grace short) */
 	volatile sig_atomic_t *quit;
 	volatile sig_atomic_t *reload;
 	volatile sig_atomic_t *stats_log;
@@ -85,7 +86,14 @@ struct lb_agent;
  */
 struct lb_agent *lb_agent_create(const struct lb_agent_env *env);
 
-/** The master loop: pass after pass until *env->quit. */
+/**
+ * The master loop: pass after pass until *env->quit, then the stop:
+ * active in mode ecmp or vrrp, it hands over (VIP routes withdrawn;
+ * keepalived, stopped first, sends its last advert) and runs on for
+ * high_availability.shutdown_grace_ms, then sends what is left (the
+ * last flow sync batch, the kernel interface's frames). The workers
+ * must run until it returns: they carry all of that.
+ */
 void lb_agent_run(struct lb_agent *ag);
 
 /** Every counter that is not zero, members and services, to the log. */

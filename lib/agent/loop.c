@@ -245,27 +245,49 @@ wait_events(struct lb_agent *ag, int timeout_ms)
 	pthread_mutex_unlock(&ag->lock);
 }
 
+/* SIGTERM, SIGINT: the first starts the stop (stop.c), which may go on
+ * for a grace; a second ends it. The flag is cleared so that a second
+ * is seen. false: stop now. */
+static bool
+go_on(struct lb_agent *ag, uint64_t now)
+{
+	int sig = *ag->env->quit;
+
+	if (sig != 0) {
+		*ag->env->quit = 0;
+		if (!lb_agent_stop_signal(ag, sig, now))
+			return false;
+	}
+	return !lb_agent_stop_over(ag, now);
+}
+
 /*
  * Each pass runs the steps, then waits on the sockets for at most 1 ms
  * (not at all if the pass found work), so rings are drained promptly
- * and the loop never blocks.
+ * and the loop never blocks. Asked to stop, it hands over and runs on
+ * for the grace; then the parts that send stop, while the workers still
+ * run.
  */
 void
 lb_agent_run(struct lb_agent *ag)
 {
 	unsigned int i;
 
-	while (!*ag->env->quit) {
+	for (;;) {
 		uint64_t now = lb_agent_now_ms();
 		unsigned int work = 0;
 
 		pthread_mutex_lock(&ag->lock);
+		if (!go_on(ag, now))
+			break;
 		for (i = 0; i < RTE_DIM(steps); i++)
 			work += steps[i].run(ag, now);
 		pthread_mutex_unlock(&ag->lock);
 		stats_signal(ag);
 		wait_events(ag, work > 0 || ctl_pending(ag) ? 0 : 1);
 	}
+	lb_agent_stop_finish(ag);
+	pthread_mutex_unlock(&ag->lock);
 }
 
 /* ---- set-up ---- */
