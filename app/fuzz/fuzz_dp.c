@@ -302,19 +302,45 @@ check_sync(void)
 		if (rte_ring_sc_dequeue_elem(sync_ring, &r[i], sizeof(r[i])) != 0)
 			abort();
 		if (r[i].member >= LB_MAX_MEMBERS ||
-		    r[i].svc >= LB_MAX_SERVICES ||
-		    (r[i].kind != LB_DP_SYNC_FLOW &&
-		     r[i].kind != LB_DP_SYNC_PERSIST) ||
-		    (r[i].state != LB_FLOW_TCP_EST && r[i].state != LB_FLOW_UDP))
+		    r[i].svc >= LB_MAX_SERVICES || r[i].lifetime_ms != 0)
+			abort();
+		switch (r[i].kind) {
+		case LB_DP_SYNC_FLOW:
+		case LB_DP_SYNC_PERSIST:
+			/* confirmed flows only */
+			if (r[i].state != LB_FLOW_TCP_EST &&
+			    r[i].state != LB_FLOW_UDP)
+				abort();
+			break;
+		case LB_DP_SYNC_ENDED:
+			/* the first FIN or RST of a TCP flow */
+			if (r[i].state != LB_FLOW_TCP_CLOSING ||
+			    r[i].key.proto != LB_IPPROTO_TCP)
+				abort();
+			break;
+		case LB_DP_SYNC_HANDOFF:
+			if (r[i].state != LB_FLOW_TCP_EST &&
+			    r[i].state != LB_FLOW_TCP_CLOSING)
+				abort();
+			break;
+		default:
+			abort();
+		}
+	}
+	/* flows, ends and handoffs go back in, as a peer's records (a
+	 * lifetime from the flow's port, short and long) and our own
+	 * handoffs; persistence records stay out (the master stores
+	 * those itself) */
+	n = i;
+	for (i = 0; i < n; i++) {
+		if (r[i].kind == LB_DP_SYNC_PERSIST)
+			continue;
+		if (r[i].kind == LB_DP_SYNC_FLOW)
+			r[i].lifetime_ms = (uint32_t)r[i].key.src_port * 97;
+		if (rte_ring_sp_enqueue_elem(sync_ring, &r[i],
+					     sizeof(r[i])) != 0)
 			abort();
 	}
-	/* the flows go back in, persistence records stay out (the master
-	 * stores those itself) */
-	n = i;
-	for (i = 0; i < n; i++)
-		if (r[i].kind == LB_DP_SYNC_FLOW &&
-		    rte_ring_sp_enqueue_elem(sync_ring, &r[i], sizeof(r[i])) != 0)
-			abort();
 }
 
 /* Sum of the outcome counters: what rx is. */
