@@ -12,9 +12,9 @@ from framework import TestFailure, TestSuite, verify, wait_for
 from halab import HaLab, VIP
 from labnet import CLIENT
 
-UDP_TIMEOUT = 6
+UDP_TIMEOUT = 3
 TCP_TIMEOUT = 12
-FIN_TIMEOUT = 3
+FIN_TIMEOUT = 2
 # the refresh period: a third of the shortest timeout, at least 1 s
 REFRESH = max(min(TCP_TIMEOUT, UDP_TIMEOUT) / 3.0, 1.0)
 # what a wait for something to age out allows beyond its bound: the
