@@ -336,7 +336,7 @@ check_sync(void)
 		if (r[i].kind == LB_DP_SYNC_PERSIST)
 			continue;
 		if (r[i].kind == LB_DP_SYNC_FLOW)
-			r[i].lifetime_ms = (uint32_t)r[i].key.src_port * 97;
+			r[i].lifetime_ms = r[i].key.src_port & 0xfffu;
 		if (rte_ring_sp_enqueue_elem(sync_ring, &r[i],
 					     sizeof(r[i])) != 0)
 			abort();
