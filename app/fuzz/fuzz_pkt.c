@@ -27,6 +27,21 @@
  * - an echo reply made in place parses as the same packet with the
  *   addresses swapped, type 0 and a valid IPv4 header checksum, and a
  *   valid ICMP checksum if the request had one.
+ *
+ * The IPv6 parser runs on every input too, and again with its
+ * EtherType (the tagged one if there is a tag) made IPv6's so that
+ * most inputs reach the IPv6 header. What it says must hold as well:
+ * - a drop names a drop_* outcome counter;
+ * - an accepted packet holds its IPv6 header (version 6) and payload,
+ *   the upper layer after the header and ending with the payload
+ *   (l3_off + 40 <= l4_off, l4_off + l4_len = l3_off + 40 + payload
+ *   length <= frame length), the addresses, hop limit and VLAN flag
+ *   those of the frame, at most LB_PKT6_EXT_MAX extension headers, a
+ *   fragment header (if any) among them;
+ * - LB_PKT_F_FRAG_LATER only with LB_PKT_F_FRAG, no ports but TCP's
+ *   and UDP's, none in a later fragment; an accepted TCP, UDP or
+ *   ICMPv6 header that is no later fragment's lies within the payload
+ *   and its fields are the frame's (UDP: checksum not 0).
  */
 
 #include <stdint.h>
@@ -36,6 +51,7 @@
 
 #include "lb_stats.h"
 #include "lb_pkt.h"
+#include "lb_pkt6.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -217,6 +233,119 @@ check_echo_reply(uint8_t *buf, uint32_t len, const struct lb_pkt *req)
 		lb_pkt_cksum(buf + rep.l4_off, rep.l4_len, 0) == 0xffff);
 }
 
+/* The upper-layer header of an accepted IPv6 packet that is no later
+ * fragment: within the payload, and the fields read from it. */
+static void
+check_l4_6(const uint8_t *buf, const struct lb_pkt6 *pk)
+{
+	const uint8_t *l4 = buf + pk->l4_off;
+	uint32_t doff;
+	uint16_t ulen;
+
+	switch (pk->proto) {
+	case LB_IPPROTO_TCP:
+		REQUIRE(pk->l4_len >= 20);
+		doff = (uint32_t)(l4[12] >> 4) * 4;
+		REQUIRE(doff >= 20 && doff <= pk->l4_len);
+		REQUIRE(pk->src_port == lb_load_be16(l4));
+		REQUIRE(pk->dst_port == lb_load_be16(l4 + 2));
+		REQUIRE(pk->tcp_flags == l4[13]);
+		break;
+	case LB_IPPROTO_UDP:
+		REQUIRE(pk->l4_len >= 8);
+		ulen = lb_load_be16(l4 + 4);
+		REQUIRE(ulen >= 8);
+		REQUIRE((pk->flags & LB_PKT_F_FRAG) || ulen <= pk->l4_len);
+		REQUIRE(lb_load_be16(l4 + 6) != 0);
+		REQUIRE(pk->src_port == lb_load_be16(l4));
+		REQUIRE(pk->dst_port == lb_load_be16(l4 + 2));
+		break;
+	case LB_IPPROTO_ICMPV6:
+		REQUIRE(pk->l4_len >= 8);
+		REQUIRE(pk->icmp_type == l4[0] && pk->icmp_code == l4[1]);
+		break;
+	default:
+		break;
+	}
+}
+
+static void
+check_parse6(const uint8_t *buf, uint32_t len, enum lb_pkt_kind kind,
+	     const struct lb_pkt6 *pk)
+{
+	bool tagged = len >= LB_ETH_HLEN &&
+		lb_load_be16(buf + 12) == LB_ETHERTYPE_VLAN;
+	const uint8_t *ip;
+	uint32_t end;
+
+	if (kind == LB_PKT_DROP) {
+		REQUIRE(pk->drop < LB_STAT_WORKER_MAX);
+		REQUIRE(lb_stats_worker_desc[pk->drop].kind == 'o');
+		REQUIRE(strncmp(lb_stats_worker_desc[pk->drop].name, "drop_",
+				5) == 0);
+		return;
+	}
+	REQUIRE(kind == LB_PKT_IPV6);
+	REQUIRE(pk->l3_off == LB_ETH_HLEN + (tagged ? LB_VLAN_HLEN : 0));
+	REQUIRE(!!(pk->flags & LB_PKT_F_VLAN) == tagged);
+	REQUIRE((uint32_t)pk->l3_off + LB_IP6_HLEN <= len);
+	ip = buf + pk->l3_off;
+	REQUIRE((ip[0] >> 4) == 6);
+	end = pk->l3_off + LB_IP6_HLEN + lb_load_be16(ip + 4);
+	REQUIRE(pk->l4_off >= pk->l3_off + LB_IP6_HLEN);
+	REQUIRE((uint32_t)pk->l4_off + pk->l4_len <= len);
+	REQUIRE((uint32_t)pk->l4_off + pk->l4_len == end);
+	REQUIRE(pk->hop_limit == ip[7]);
+	REQUIRE(memcmp(pk->src, ip + 8, LB_IP6_ALEN) == 0);
+	REQUIRE(memcmp(pk->dst, ip + 24, LB_IP6_ALEN) == 0);
+	REQUIRE(pk->n_ext <= LB_PKT6_EXT_MAX);
+	REQUIRE(pk->n_ext > 0 || pk->l4_off == pk->l3_off + LB_IP6_HLEN);
+	REQUIRE(pk->frag_hdr_off == 0 ||
+		(pk->frag_hdr_off >= pk->l3_off + LB_IP6_HLEN &&
+		 pk->frag_hdr_off + 8u <= pk->l4_off));
+	REQUIRE(!(pk->flags & LB_PKT_F_FRAG) || pk->frag_hdr_off != 0);
+	REQUIRE(!(pk->flags & LB_PKT_F_FRAG_LATER) ||
+		(pk->flags & LB_PKT_F_FRAG));
+	if ((pk->proto != LB_IPPROTO_TCP && pk->proto != LB_IPPROTO_UDP) ||
+	    (pk->flags & LB_PKT_F_FRAG_LATER))
+		REQUIRE(pk->src_port == 0 && pk->dst_port == 0);
+	if (pk->flags & LB_PKT_F_FRAG_LATER) {
+		REQUIRE(pk->frag_off != 0);
+		REQUIRE(pk->tcp_flags == 0 && pk->icmp_type == 0);
+	} else {
+		REQUIRE(pk->frag_off == 0);
+		check_l4_6(buf, pk);
+	}
+}
+
+/* Parse a copy of the input as IPv6, once as it is and once with the
+ * EtherType IPv6's, each on a buffer of exactly its length. */
+static void
+fuzz_parse6(const uint8_t *data, size_t size)
+{
+	enum lb_pkt_kind kind;
+	struct lb_pkt6 pk;
+	uint32_t et = 12;
+	uint8_t *buf;
+
+	buf = malloc(size == 0 ? 1 : size);
+	if (buf == NULL)
+		return;
+	memcpy(buf, data, size);
+	kind = lb_pkt_parse6(buf, (uint32_t)size, &pk);
+	check_parse6(buf, (uint32_t)size, kind, &pk);
+
+	if (size >= LB_ETH_HLEN + LB_VLAN_HLEN &&
+	    lb_load_be16(buf + 12) == LB_ETHERTYPE_VLAN)
+		et = 16;
+	if (size >= et + 2 && lb_load_be16(buf + et) != LB_ETHERTYPE_IPV6) {
+		lb_store_be16(buf + et, LB_ETHERTYPE_IPV6);
+		kind = lb_pkt_parse6(buf, (uint32_t)size, &pk);
+		check_parse6(buf, (uint32_t)size, kind, &pk);
+	}
+	free(buf);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -227,6 +356,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size > 65535)
 		return 0;
+	fuzz_parse6(data, size);
 	buf = malloc(size == 0 ? 1 : size);
 	if (buf == NULL)
 		return 0;

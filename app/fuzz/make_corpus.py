@@ -15,12 +15,16 @@ import socket
 import struct
 import sys
 
-from scapy.all import (ARP, ICMP, IP, TCP, UDP, Dot1Q, Ether, fragment,
-                       raw)
+from scapy.all import (ARP, ICMP, IP, TCP, UDP, Dot1Q, Ether,
+                       ICMPv6EchoRequest, IPv6, IPv6ExtHdrDestOpt,
+                       IPv6ExtHdrFragment, IPv6ExtHdrHopByHop,
+                       IPv6ExtHdrRouting, fragment, raw)
 
 PORT_MAC = "02:70:63:61:70:00"   # fuzz_dp's port
 VIP = "198.51.100.100"
 C = "203.0.113.9"
+VIP6 = "2001:db8:100::100"
+C6 = "2001:db8:1::9"
 
 
 def frames():
@@ -246,6 +250,26 @@ def main():
         # the incremental update alone made 0x0000
         "echo_minus_zero": e / IP(src=C, dst=VIP) / ICMP(type=8, id=0, seq=0),
     }
+    # fuzz_pkt, IPv6: each upper layer, an extension header chain
+    # ending in a first fragment (24 bytes after it: a multiple of 8),
+    # a later fragment, a routing header with no segment left, a tag
+    ip6 = IPv6(src=C6, dst=VIP6)
+    pkt_seeds.update({
+        "ip6_tcp_syn": e / ip6 / TCP(sport=1000, dport=110, flags="S"),
+        "ip6_udp": e / ip6 / UDP(sport=5060, dport=5060) / b"OPTIONS",
+        "ip6_icmp_echo": e / ip6 / ICMPv6EchoRequest(id=0x1234, seq=7) /
+        b"ping",
+        "ip6_ext_chain": e / ip6 / IPv6ExtHdrHopByHop() /
+        IPv6ExtHdrDestOpt() / IPv6ExtHdrFragment(m=1, id=7) /
+        TCP(sport=1000, dport=110, flags="S") / b"abcd",
+        "ip6_later_frag": e / ip6 /
+        IPv6ExtHdrFragment(nh=17, offset=185, m=1, id=7) / (b"z" * 16),
+        "ip6_routing": e / ip6 / IPv6ExtHdrRouting(segleft=0,
+                                                   addresses=[VIP6]) /
+        UDP(sport=53, dport=53) / b"q",
+        "ip6_vlan": e / Dot1Q(vlan=7) / ip6 /
+        TCP(sport=1000, dport=110, flags="S"),
+    })
     for n, f in pkt_seeds.items():
         with open(os.path.join(dirs["fuzz_pkt"], n), "wb") as fh:
             fh.write(raw(f))

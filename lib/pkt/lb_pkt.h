@@ -61,6 +61,7 @@ enum lb_pkt_kind {
 	LB_PKT_VRRP,     /**< a VRRP advertisement: protocol 112 to
 			      224.0.0.18 and its MAC, TTL 255, whole, at
 			      least the 8-byte VRRP header */
+	LB_PKT_IPV6,     /**< IPv6 with valid lengths (lb_pkt_parse6()) */
 };
 
 #define LB_PKT_F_VLAN       0x01 /**< one 802.1Q tag present */
@@ -125,6 +126,19 @@ lb_store_be16(uint8_t *p, uint16_t v)
 	v = __builtin_bswap16(v);
 	memcpy(p, &v, sizeof(v));
 }
+
+/**
+ * The Ethernet header and at most one 802.1Q tag, as lb_pkt_parse() and
+ * lb_pkt_parse6() read them: sets LB_PKT_F_L2_BCAST, LB_PKT_F_L2_MCAST
+ * and LB_PKT_F_VLAN in *flags, the tag in *tci, the L3 offset in *off
+ * and the EtherType in *etype.
+ *
+ * @return
+ *   0, or the enum lb_stat_worker drop reason (a truncated header or
+ *   tag, a second tag).
+ */
+uint16_t lb_pkt_l2(const uint8_t *data, uint32_t len, uint8_t *flags,
+		   uint16_t *tci, uint32_t *off, uint16_t *etype);
 
 /**
  * Parse Ethernet, at most one 802.1Q tag, then IPv4 (with the L4 ports

@@ -65,37 +65,45 @@ bad_destination(uint32_t ip_be)
  * make, so nothing is forwarded that it would throw away as malformed,
  * and every refusal has its own counter.
  */
-enum lb_pkt_kind
-lb_pkt_parse(const uint8_t *data, uint32_t len, struct lb_pkt *pkt)
+uint16_t
+lb_pkt_l2(const uint8_t *data, uint32_t len, uint8_t *flags, uint16_t *tci,
+	  uint32_t *off, uint16_t *etype)
 {
-	uint32_t off = LB_ETH_HLEN;
-	uint16_t etype, tot, frag;
-	uint32_t ihl;
-	const uint8_t *ip, *l4;
-
-	memset(pkt, 0, sizeof(*pkt));
+	*off = LB_ETH_HLEN;
 	if (len < LB_ETH_HLEN)
-		return drop(pkt, LB_STAT_DROP_TRUNC_ETH);
-
+		return LB_STAT_DROP_TRUNC_ETH;
 	if (data[0] & 0x01) {
 		static const uint8_t bcast[LB_ETH_ALEN] = {
 			0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 
-		pkt->flags |= lb_mac_eq(data, bcast) ?
+		*flags |= lb_mac_eq(data, bcast) ?
 			LB_PKT_F_L2_BCAST : LB_PKT_F_L2_MCAST;
 	}
-
-	etype = lb_load_be16(data + 12);
-	if (etype == LB_ETHERTYPE_VLAN) {
+	*etype = lb_load_be16(data + 12);
+	if (*etype == LB_ETHERTYPE_VLAN) {
 		if (len < LB_ETH_HLEN + LB_VLAN_HLEN)
-			return drop(pkt, LB_STAT_DROP_TRUNC_VLAN);
-		pkt->flags |= LB_PKT_F_VLAN;
-		pkt->vlan_tci = lb_load_be16(data + 14);
-		etype = lb_load_be16(data + 16);
-		off += LB_VLAN_HLEN;
+			return LB_STAT_DROP_TRUNC_VLAN;
+		*flags |= LB_PKT_F_VLAN;
+		*tci = lb_load_be16(data + 14);
+		*etype = lb_load_be16(data + 16);
+		*off += LB_VLAN_HLEN;
 	}
-	if (etype == LB_ETHERTYPE_VLAN || etype == LB_ETHERTYPE_QINQ)
-		return drop(pkt, LB_STAT_DROP_VLAN_NESTED);
+	if (*etype == LB_ETHERTYPE_VLAN || *etype == LB_ETHERTYPE_QINQ)
+		return LB_STAT_DROP_VLAN_NESTED;
+	return 0;
+}
+
+enum lb_pkt_kind
+lb_pkt_parse(const uint8_t *data, uint32_t len, struct lb_pkt *pkt)
+{
+	uint16_t etype = 0, tot, frag, why;
+	uint32_t ihl, off;
+	const uint8_t *ip, *l4;
+
+	memset(pkt, 0, sizeof(*pkt));
+	why = lb_pkt_l2(data, len, &pkt->flags, &pkt->vlan_tci, &off, &etype);
+	if (why != 0)
+		return drop(pkt, why);
 	pkt->l3_off = off;
 
 	if (etype == LB_ETHERTYPE_ARP) {

@@ -40,17 +40,24 @@
 	X(DROP_TRUNC_VLAN,   o, "drop_truncated_vlan", "frame ends inside the 802.1Q tag") \
 	X(DROP_VLAN_NESTED,  o, "drop_vlan_nested",  "more than one VLAN tag (QinQ)") \
 	X(DROP_VLAN_MISMATCH, o, "drop_vlan_mismatch", "VLAN tag does not match the port's vlan") \
-	X(DROP_ETHERTYPE,    o, "drop_ethertype",    "EtherType neither IPv4 nor ARP") \
+	X(DROP_ETHERTYPE,    o, "drop_ethertype",    "EtherType neither IPv4 nor ARP (nor IPv6, where it is parsed)") \
 	X(DROP_NOT_FOR_US,   o, "drop_not_for_us",   "unicast frame for another MAC address") \
 	X(DROP_L2_MULTICAST, o, "drop_l2_multicast", "multicast or broadcast frame that is not ARP") \
 	X(DROP_TRUNC_ARP,    o, "drop_truncated_arp", "ARP packet shorter than 28 bytes or not Ethernet/IPv4") \
 	X(DROP_TRUNC_IP,     o, "drop_truncated_ip", "frame ends inside the IPv4 header") \
-	X(DROP_IP_VERSION,   o, "drop_ip_version",   "IP version field is not 4") \
+	X(DROP_IP_VERSION,   o, "drop_ip_version",   "IP version field is not 4 (6 for IPv6)") \
 	X(DROP_IP_IHL,       o, "drop_ip_ihl",       "IPv4 header length under 20 bytes") \
 	X(DROP_IP_LENGTH,    o, "drop_ip_length",    "IPv4 total length shorter than its header or longer than the frame") \
 	X(DROP_IP_SRC,       o, "drop_ip_src",       "source address is 0/8, 127/8, multicast or broadcast") \
 	X(DROP_IP_DST_BCAST, o, "drop_ip_broadcast", "destination is multicast or broadcast") \
 	X(DROP_IP_DST_RESERVED, o, "drop_ip_dst_reserved", "destination is 0/8 or 127/8") \
+	X(DROP_TRUNC_IP6,    o, "drop_truncated_ip6", "frame ends inside the IPv6 header") \
+	X(DROP_IP6_LENGTH,   o, "drop_ip6_length",   "IPv6 payload length 0 (a jumbogram) or longer than the frame") \
+	X(DROP_IP6_SRC,      o, "drop_ip6_src",      "IPv6 source is multicast, loopback or IPv4-mapped") \
+	X(DROP_IP6_DST,      o, "drop_ip6_dst",      "IPv6 destination is unspecified, loopback or IPv4-mapped") \
+	X(DROP_IP6_EXT,      o, "drop_ip6_ext",      "IPv6 extension header truncated or malformed: hop-by-hop not first, a routing header with segments left, a second fragment header, a non-last fragment not a multiple of 8 bytes") \
+	X(DROP_IP6_EXT_CHAIN, o, "drop_ip6_ext_chain", "more IPv6 extension headers than a packet to a balancer has any need for (4)") \
+	X(DROP_UDP6_CSUM0,   o, "drop_udp6_zero_checksum", "UDP over IPv6 with checksum 0 (forbidden: RFC 8200 8.1)") \
 	X(DROP_TRUNC_L4,     o, "drop_truncated_l4", "IP payload shorter than the TCP/UDP/ICMP header") \
 	X(DROP_TCP_HDR,      o, "drop_tcp_header",   "TCP data offset under 5 or past the IP payload") \
 	X(DROP_UDP_LEN,      o, "drop_udp_length",   "UDP length field under 8 or past the IP payload") \

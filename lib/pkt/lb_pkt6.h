@@ -1,0 +1,177 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright(c) 2026 The dsrlb authors
+ */
+
+#ifndef LB_PKT6_H
+#define LB_PKT6_H
+
+/**
+ * @file
+ * IPv6 parsing on plain byte buffers, the peer of lb_pkt_parse(): the
+ * same Ethernet and 802.1Q rules, then the IPv6 header and a bounded
+ * walk over its extension headers (RFC 8200) to the upper-layer
+ * header. Every read is bounded by the length passed in.
+ *
+ * The walk takes hop-by-hop options (first only), destination options,
+ * routing headers with no segment left and one fragment header, at most
+ * LB_PKT6_EXT_MAX of them; anything deeper or malformed is dropped and
+ * counted. A non-first fragment ends the walk (its upper-layer header
+ * is in the first); a first fragment must carry the whole header chain
+ * and the upper-layer header (RFC 7112). An atomic fragment (offset 0,
+ * no more fragments: RFC 6946) is a whole packet.
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "lb_pkt.h"
+
+#define LB_ETHERTYPE_IPV6 0x86dd
+#define LB_IP6_HLEN 40
+#define LB_IP6_ALEN 16
+
+#define LB_IPPROTO_HOPOPTS 0
+#define LB_IPPROTO_ROUTING 43
+#define LB_IPPROTO_FRAGMENT 44
+#define LB_IPPROTO_ICMPV6 58
+#define LB_IPPROTO_NONE 59
+#define LB_IPPROTO_DSTOPTS 60
+
+/** Extension headers walked at most: a packet to a VIP needs none, a
+ *  real one rarely more than two; a longer chain is dropped
+ *  (drop_ip6_ext_chain), never walked at the sender's pleasure. */
+#define LB_PKT6_EXT_MAX 4
+
+/* lb_pkt6::flags: LB_PKT_F_VLAN, LB_PKT_F_L2_BCAST, LB_PKT_F_L2_MCAST,
+ * LB_PKT_F_FRAG and LB_PKT_F_FRAG_LATER as for IPv4, and: */
+#define LB_PKT6_F_SRC_UNSPEC 0x40 /**< source :: (only DAD's NS has one) */
+#define LB_PKT6_F_DST_MCAST  0x80 /**< destination ff00::/8 */
+
+/**
+ * A parsed IPv6 packet. Addresses as on the wire; ports, VLAN tag,
+ * fragment offset and id in host order.
+ */
+struct lb_pkt6 {
+	uint16_t l3_off;     /**< offset of the IPv6 header */
+	uint16_t l4_off;     /**< offset of the upper-layer header (after
+				  the extension headers) */
+	uint16_t l4_len;     /**< bytes from l4_off to the end of the
+				  IPv6 payload */
+	uint16_t vlan_tci;   /**< if LB_PKT_F_VLAN */
+	uint16_t frag_hdr_off; /**< offset of the fragment header, 0: none */
+	uint16_t frag_off;   /**< fragment offset in bytes */
+	uint32_t frag_id;    /**< fragment identification */
+	uint8_t flags;       /**< LB_PKT_F_* and LB_PKT6_F_* */
+	uint8_t proto;       /**< upper-layer protocol: the last Next Header */
+	uint8_t tcp_flags;   /**< TCP only */
+	uint8_t icmp_type;   /**< ICMPv6 only */
+	uint8_t icmp_code;   /**< ICMPv6 only */
+	uint8_t hop_limit;
+	uint8_t n_ext;       /**< extension headers walked */
+	uint8_t src[LB_IP6_ALEN];
+	uint8_t dst[LB_IP6_ALEN];
+	uint16_t src_port;   /**< TCP, UDP; 0 otherwise */
+	uint16_t dst_port;
+	uint16_t drop;       /**< enum lb_stat_worker reason if LB_PKT_DROP */
+};
+
+/**
+ * Parse Ethernet, at most one 802.1Q tag, then IPv6, its extension
+ * headers and the upper-layer header's fields (TCP and UDP ports, TCP
+ * flags, the ICMPv6 type and code).
+ *
+ * @param data
+ *   First byte of the frame.
+ * @param len
+ *   Bytes readable at data; nothing past it is read (bytes past the
+ *   IPv6 payload, Ethernet padding, are ignored).
+ * @param pkt
+ *   Filled with what was found; on LB_PKT_DROP, pkt->drop names why.
+ * @return
+ *   LB_PKT_IPV6 or LB_PKT_DROP.
+ */
+enum lb_pkt_kind lb_pkt_parse6(const uint8_t *data, uint32_t len,
+			       struct lb_pkt6 *pkt);
+
+/* ---- ICMPv6 and Neighbor Discovery (RFC 4443, RFC 4861) ---- */
+
+#define LB_ICMP6_ECHO_REQUEST 128
+#define LB_ICMP6_ECHO_REPLY 129
+#define LB_ICMP6_PACKET_TOO_BIG 2
+#define LB_ICMP6_ROUTER_SOLICIT 133
+#define LB_ICMP6_ROUTER_ADVERT 134
+#define LB_ICMP6_NEIGH_SOLICIT 135
+#define LB_ICMP6_NEIGH_ADVERT 136
+
+#define LB_NDP_OPT_SLLA 1      /**< source link-layer address */
+#define LB_NDP_OPT_TLLA 2      /**< target link-layer address */
+#define LB_NDP_HOP_LIMIT 255   /**< what every NDP message carries */
+/** NA flags (the first byte after the checksum) */
+#define LB_NDP_NA_ROUTER 0x80
+#define LB_NDP_NA_SOLICITED 0x40
+#define LB_NDP_NA_OVERRIDE 0x20
+/** A Neighbor Advertisement with its target link-layer option: the
+ *  ICMPv6 message's length. */
+#define LB_NDP_NA_LEN 32
+
+/** A Neighbor Solicitation, read and checked (lb_pkt_ndp_ns()). */
+struct lb_ndp_ns {
+	uint8_t target[LB_IP6_ALEN];
+	uint8_t slla[LB_ETH_ALEN];  /**< the sender's MAC, if has_slla */
+	bool has_slla;
+	bool dad;                   /**< from :: : duplicate address
+				         detection, answered to all nodes */
+};
+
+/**
+ * The ICMPv6 checksum (RFC 4443 2.3) over the pseudo-header of src and
+ * dst and len bytes of message at l4, its checksum field taken as it is
+ * (zero it first to compute one; a right message sums to 0).
+ *
+ * @return
+ *   The checksum to store (inverted, folded).
+ */
+uint16_t lb_pkt_icmp6_cksum(const uint8_t *src, const uint8_t *dst,
+			    const uint8_t *l4, uint32_t len);
+
+/**
+ * Read a Neighbor Solicitation parsed into pkt (LB_PKT_IPV6, ICMPv6
+ * type 135) with the checks of RFC 4861 7.1.1: hop limit 255, code 0,
+ * whole (not a fragment), at least 24 bytes, the checksum right, a
+ * target that is not multicast, every option of nonzero length within
+ * the message; from :: only to a solicited-node group and without a
+ * source link-layer option.
+ *
+ * @return
+ *   0 with ns filled, or -EINVAL.
+ */
+int lb_pkt_ndp_ns(const uint8_t *data, const struct lb_pkt6 *pkt,
+		  struct lb_ndp_ns *ns);
+
+/**
+ * The solicited-node multicast group of addr (ff02::1:ffXX:XXXX, RFC
+ * 4291 2.7.1) into group, and its Ethernet address (33:33 and the
+ * group's last four bytes) into mac if not NULL.
+ */
+void lb_ip6_solicited_node(const uint8_t *addr, uint8_t *group, uint8_t *mac);
+
+/**
+ * Turn a Neighbor Solicitation read into ns into the Neighbor
+ * Advertisement answering it, in place: target ns->target at mac,
+ * Override set, Solicited set unless it answers DAD (then to all nodes,
+ * ff02::1, as RFC 4861 7.2.4 says), Router clear; from the target
+ * address, hop limit 255, with a target link-layer option; Ethernet to
+ * the sender (the option's MAC if it gave one, else the frame's source)
+ * from mac. The message is LB_NDP_NA_LEN bytes: the frame's length may
+ * change.
+ *
+ * @param cap
+ *   Bytes writable at data.
+ * @return
+ *   The frame's new length, or 0 (data untouched) if cap is too small.
+ */
+uint32_t lb_pkt_ndp_na_reply(uint8_t *data, uint32_t cap,
+			     const struct lb_pkt6 *pkt,
+			     const struct lb_ndp_ns *ns, const uint8_t *mac);
+
+#endif /* LB_PKT6_H */
