@@ -1,0 +1,138 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright(c) 2026 The dsrlb authors
+ */
+
+/*
+ * Neighbor Discovery on byte buffers (RFC 4861): reading a Neighbor
+ * Solicitation with every check a host makes, and answering it with a
+ * Neighbor Advertisement in place, as lb_pkt_arp_reply() answers ARP.
+ */
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "lb_pkt6.h"
+
+#define NS_LEN 24               /* type, code, checksum, reserved, target */
+
+uint16_t
+lb_pkt_icmp6_cksum(const uint8_t *src, const uint8_t *dst, const uint8_t *l4,
+		   uint32_t len)
+{
+	uint32_t sum;
+
+	/* pseudo-header: addresses, upper-layer length, next header */
+	sum = lb_pkt_cksum(src, LB_IP6_ALEN, 0);
+	sum = lb_pkt_cksum(dst, LB_IP6_ALEN, sum);
+	sum += len >> 16;
+	sum += len & 0xffff;
+	sum += LB_IPPROTO_ICMPV6;
+	return (uint16_t)~lb_pkt_cksum(l4, len, sum);
+}
+
+static bool
+solicited_node_group(const uint8_t *a)
+{
+	static const uint8_t prefix[13] = { 0xff, 0x02, [11] = 0x01,
+					    [12] = 0xff };
+
+	return memcmp(a, prefix, sizeof(prefix)) == 0;
+}
+
+int
+lb_pkt_ndp_ns(const uint8_t *data, const struct lb_pkt6 *pkt,
+	      struct lb_ndp_ns *ns)
+{
+	const uint8_t *m = data + pkt->l4_off;
+	uint32_t off;
+
+	if (pkt->proto != LB_IPPROTO_ICMPV6 ||
+	    pkt->icmp_type != LB_ICMP6_NEIGH_SOLICIT || pkt->icmp_code != 0 ||
+	    pkt->hop_limit != LB_NDP_HOP_LIMIT ||
+	    (pkt->flags & LB_PKT_F_FRAG) || pkt->l4_len < NS_LEN ||
+	    lb_pkt_icmp6_cksum(pkt->src, pkt->dst, m, pkt->l4_len) != 0)
+		return -EINVAL;
+	memset(ns, 0, sizeof(*ns));
+	memcpy(ns->target, m + 8, LB_IP6_ALEN);
+	if (ns->target[0] == 0xff)
+		return -EINVAL;
+	for (off = NS_LEN; off < pkt->l4_len; ) {
+		uint32_t olen;
+
+		if (pkt->l4_len - off < 2)
+			return -EINVAL;
+		olen = (uint32_t)m[off + 1] * 8;
+		if (olen == 0 || olen > pkt->l4_len - off)
+			return -EINVAL;
+		if (m[off] == LB_NDP_OPT_SLLA && olen >= 8) {
+			memcpy(ns->slla, m + off + 2, LB_ETH_ALEN);
+			ns->has_slla = true;
+		}
+		off += olen;
+	}
+	ns->dad = (pkt->flags & LB_PKT6_F_SRC_UNSPEC) != 0;
+	if (ns->dad && (!solicited_node_group(pkt->dst) || ns->has_slla))
+		return -EINVAL;
+	return 0;
+}
+
+void
+lb_ip6_solicited_node(const uint8_t *addr, uint8_t *group, uint8_t *mac)
+{
+	static const uint8_t prefix[13] = { 0xff, 0x02, [11] = 0x01,
+					    [12] = 0xff };
+
+	memcpy(group, prefix, sizeof(prefix));
+	memcpy(group + 13, addr + 13, 3);
+	if (mac != NULL) {
+		mac[0] = 0x33;
+		mac[1] = 0x33;
+		memcpy(mac + 2, group + 12, 4);
+	}
+}
+
+uint32_t
+lb_pkt_ndp_na_reply(uint8_t *data, uint32_t cap, const struct lb_pkt6 *pkt,
+		    const struct lb_ndp_ns *ns, const uint8_t *mac)
+{
+	static const uint8_t all_nodes[LB_IP6_ALEN] = { 0xff, 0x02,
+							[15] = 0x01 };
+	static const uint8_t all_nodes_mac[LB_ETH_ALEN] = { 0x33, 0x33, 0, 0,
+							    0, 0x01 };
+	uint32_t end = (uint32_t)pkt->l3_off + LB_IP6_HLEN + LB_NDP_NA_LEN;
+	uint8_t *ip = data + pkt->l3_off, *m;
+	const uint8_t *eth_dst;
+	uint16_t sum;
+
+	if (cap < end)
+		return 0;
+	/* Ethernet: to the sender (its option's MAC first), from us */
+	eth_dst = ns->dad ? all_nodes_mac : ns->has_slla ? ns->slla :
+		  data + LB_ETH_ALEN;
+	memmove(data, eth_dst, LB_ETH_ALEN);
+	memcpy(data + LB_ETH_ALEN, mac, LB_ETH_ALEN);
+	/* IPv6: from the target, to the sender (all nodes for DAD), no
+	 * extension headers (l4 right after the header) */
+	ip[0] = 0x60;
+	ip[1] = 0;
+	ip[2] = 0;
+	ip[3] = 0;
+	lb_store_be16(ip + 4, LB_NDP_NA_LEN);
+	ip[6] = LB_IPPROTO_ICMPV6;
+	ip[7] = LB_NDP_HOP_LIMIT;
+	memcpy(ip + 24, ns->dad ? all_nodes : pkt->src, LB_IP6_ALEN);
+	memcpy(ip + 8, ns->target, LB_IP6_ALEN);
+	m = ip + LB_IP6_HLEN;
+	memset(m, 0, LB_NDP_NA_LEN);
+	m[0] = LB_ICMP6_NEIGH_ADVERT;
+	m[4] = LB_NDP_NA_OVERRIDE | (ns->dad ? 0 : LB_NDP_NA_SOLICITED);
+	memcpy(m + 8, ns->target, LB_IP6_ALEN);
+	m[24] = LB_NDP_OPT_TLLA;
+	m[25] = 1;
+	memcpy(m + 26, mac, LB_ETH_ALEN);
+	sum = lb_pkt_icmp6_cksum(ip + 8, ip + 24, m, LB_NDP_NA_LEN);
+	lb_store_be16(m + 2, sum);
+	return end;
+}
