@@ -19,6 +19,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "lb_stats.h"
+
 #define LB_ETH_ALEN 6
 #define LB_ETH_HLEN 14
 #define LB_VLAN_HLEN 4
@@ -120,11 +122,84 @@ lb_load_u32(const uint8_t *p)
 	return v;
 }
 
+static inline uint32_t
+lb_load_be32(const uint8_t *p)
+{
+	uint32_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return __builtin_bswap32(v);
+}
+
 static inline void
 lb_store_be16(uint8_t *p, uint16_t v)
 {
 	v = __builtin_bswap16(v);
 	memcpy(p, &v, sizeof(v));
+}
+
+/** What lb_pkt_l4() reads of an upper-layer header. */
+struct lb_pkt_l4 {
+	uint16_t src_port;   /**< TCP, UDP */
+	uint16_t dst_port;
+	uint8_t tcp_flags;   /**< TCP */
+	uint8_t icmp_type;   /**< ICMP, ICMPv6 */
+	uint8_t icmp_code;
+};
+
+/**
+ * The upper-layer header of an IPv4 or IPv6 packet, checked as a
+ * member's stack checks it: TCP at least 20 bytes with its data offset
+ * within them, UDP at least 8 with its length within the payload (a
+ * first fragment, frag, carries only part of the datagram), ICMP (the
+ * protocol icmp_proto: 1 or 58) at least 8. Other protocols: nothing
+ * read.
+ *
+ * @param l4
+ *   The header; l4_len bytes of payload follow from it.
+ * @param udp_csum
+ *   UDP's checksum is mandatory (IPv6): 0 there is refused.
+ * @param out
+ *   Filled only on success.
+ * @return
+ *   0, or the enum lb_stat_worker drop reason.
+ */
+static inline uint16_t
+lb_pkt_l4(const uint8_t *l4, uint32_t l4_len, uint8_t proto,
+	  uint8_t icmp_proto, bool frag, bool udp_csum, struct lb_pkt_l4 *out)
+{
+	if (proto == LB_IPPROTO_TCP) {
+		uint32_t doff;
+
+		if (l4_len < 20)
+			return LB_STAT_DROP_TRUNC_L4;
+		doff = (uint32_t)(l4[12] >> 4) * 4;
+		if (doff < 20 || doff > l4_len)
+			return LB_STAT_DROP_TCP_HDR;
+		out->src_port = lb_load_be16(l4);
+		out->dst_port = lb_load_be16(l4 + 2);
+		out->tcp_flags = l4[13];
+	} else if (proto == LB_IPPROTO_UDP) {
+		uint16_t ulen;
+
+		if (l4_len < 8)
+			return LB_STAT_DROP_TRUNC_L4;
+		ulen = lb_load_be16(l4 + 4);
+		/* a first fragment carries only part of the datagram that
+		 * the UDP length describes */
+		if (ulen < 8 || (!frag && ulen > l4_len))
+			return LB_STAT_DROP_UDP_LEN;
+		if (udp_csum && lb_load_be16(l4 + 6) == 0)
+			return LB_STAT_DROP_UDP6_CSUM0;
+		out->src_port = lb_load_be16(l4);
+		out->dst_port = lb_load_be16(l4 + 2);
+	} else if (proto == icmp_proto) {
+		if (l4_len < 8)
+			return LB_STAT_DROP_TRUNC_L4;
+		out->icmp_type = l4[0];
+		out->icmp_code = l4[1];
+	}
+	return 0;
 }
 
 /**

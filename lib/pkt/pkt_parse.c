@@ -97,8 +97,9 @@ enum lb_pkt_kind
 lb_pkt_parse(const uint8_t *data, uint32_t len, struct lb_pkt *pkt)
 {
 	uint16_t etype = 0, tot, frag, why;
+	struct lb_pkt_l4 l4 = { 0 };
 	uint32_t ihl, off;
-	const uint8_t *ip, *l4;
+	const uint8_t *ip;
 
 	memset(pkt, 0, sizeof(*pkt));
 	why = lb_pkt_l2(data, len, &pkt->flags, &pkt->vlan_tci, &off, &etype);
@@ -157,45 +158,16 @@ lb_pkt_parse(const uint8_t *data, uint32_t len, struct lb_pkt *pkt)
 	if (pkt->flags & LB_PKT_F_FRAG_LATER)
 		return LB_PKT_IPV4;
 
-	l4 = data + pkt->l4_off;
-	switch (pkt->proto) {
-	case LB_IPPROTO_TCP: {
-		uint32_t doff;
-
-		if (pkt->l4_len < 20)
-			return drop(pkt, LB_STAT_DROP_TRUNC_L4);
-		doff = (uint32_t)(l4[12] >> 4) * 4;
-		if (doff < 20 || doff > pkt->l4_len)
-			return drop(pkt, LB_STAT_DROP_TCP_HDR);
-		pkt->src_port = lb_load_be16(l4);
-		pkt->dst_port = lb_load_be16(l4 + 2);
-		pkt->tcp_flags = l4[13];
-		break;
-	}
-	case LB_IPPROTO_UDP: {
-		uint16_t ulen;
-
-		if (pkt->l4_len < 8)
-			return drop(pkt, LB_STAT_DROP_TRUNC_L4);
-		ulen = lb_load_be16(l4 + 4);
-		/* A first fragment carries only part of the datagram that
-		 * the UDP length describes. */
-		if (ulen < 8 ||
-		    (!(pkt->flags & LB_PKT_F_FRAG) && ulen > pkt->l4_len))
-			return drop(pkt, LB_STAT_DROP_UDP_LEN);
-		pkt->src_port = lb_load_be16(l4);
-		pkt->dst_port = lb_load_be16(l4 + 2);
-		break;
-	}
-	case LB_IPPROTO_ICMP:
-		if (pkt->l4_len < 8)
-			return drop(pkt, LB_STAT_DROP_TRUNC_L4);
-		pkt->icmp_type = l4[0];
-		pkt->icmp_code = l4[1];
-		break;
-	default:
-		break;
-	}
+	why = lb_pkt_l4(data + pkt->l4_off, pkt->l4_len, pkt->proto,
+			LB_IPPROTO_ICMP, (pkt->flags & LB_PKT_F_FRAG) != 0, false,
+			&l4);
+	if (why != 0)
+		return drop(pkt, why);
+	pkt->src_port = l4.src_port;
+	pkt->dst_port = l4.dst_port;
+	pkt->tcp_flags = l4.tcp_flags;
+	pkt->icmp_type = l4.icmp_type;
+	pkt->icmp_code = l4.icmp_code;
 	return LB_PKT_IPV4;
 }
 

@@ -27,15 +27,6 @@ drop6(struct lb_pkt6 *pkt, enum lb_stat_worker why)
 	return LB_PKT_DROP;
 }
 
-static inline uint32_t
-load_be32(const uint8_t *p)
-{
-	uint32_t v;
-
-	memcpy(&v, p, sizeof(v));
-	return __builtin_bswap32(v);
-}
-
 /* ::, ::1 and ::ffff:0:0/96: the first ten bytes zero, then 0000 (::
  * or ::1 as the last byte says) or ffff (IPv4-mapped). */
 static inline bool
@@ -112,7 +103,7 @@ walk_ext(const uint8_t *data, uint32_t end, uint32_t *off, uint8_t *nh,
 				break;   /* atomic (RFC 6946): a whole packet */
 			pkt->flags |= LB_PKT_F_FRAG;
 			pkt->frag_off = fo & FRAG_OFF_MASK;
-			pkt->frag_id = load_be32(h + 4);
+			pkt->frag_id = lb_load_be32(h + 4);
 			/* every fragment but the last carries a multiple of
 			 * 8 bytes */
 			if ((fo & FRAG_MF) && (left - hlen) % 8 != 0)
@@ -134,52 +125,24 @@ walk_ext(const uint8_t *data, uint32_t end, uint32_t *off, uint8_t *nh,
 	}
 }
 
-/* The upper-layer header at l4_off, as lb_pkt_parse() reads IPv4's. */
+/* The upper-layer header at l4_off, as lb_pkt_parse() reads IPv4's;
+ * IPv6 has no header checksum, so UDP's is mandatory. */
 static enum lb_pkt_kind
 upper_layer(const uint8_t *data, struct lb_pkt6 *pkt)
 {
-	const uint8_t *l4 = data + pkt->l4_off;
+	struct lb_pkt_l4 l4 = { 0 };
+	uint16_t why;
 
-	switch (pkt->proto) {
-	case LB_IPPROTO_TCP: {
-		uint32_t doff;
-
-		if (pkt->l4_len < 20)
-			return drop6(pkt, LB_STAT_DROP_TRUNC_L4);
-		doff = (uint32_t)(l4[12] >> 4) * 4;
-		if (doff < 20 || doff > pkt->l4_len)
-			return drop6(pkt, LB_STAT_DROP_TCP_HDR);
-		pkt->src_port = lb_load_be16(l4);
-		pkt->dst_port = lb_load_be16(l4 + 2);
-		pkt->tcp_flags = l4[13];
-		break;
-	}
-	case LB_IPPROTO_UDP: {
-		uint16_t ulen;
-
-		if (pkt->l4_len < 8)
-			return drop6(pkt, LB_STAT_DROP_TRUNC_L4);
-		ulen = lb_load_be16(l4 + 4);
-		/* a first fragment carries only part of the datagram */
-		if (ulen < 8 ||
-		    (!(pkt->flags & LB_PKT_F_FRAG) && ulen > pkt->l4_len))
-			return drop6(pkt, LB_STAT_DROP_UDP_LEN);
-		/* IPv6 has no header checksum: UDP's is mandatory */
-		if (lb_load_be16(l4 + 6) == 0)
-			return drop6(pkt, LB_STAT_DROP_UDP6_CSUM0);
-		pkt->src_port = lb_load_be16(l4);
-		pkt->dst_port = lb_load_be16(l4 + 2);
-		break;
-	}
-	case LB_IPPROTO_ICMPV6:
-		if (pkt->l4_len < 8)
-			return drop6(pkt, LB_STAT_DROP_TRUNC_L4);
-		pkt->icmp_type = l4[0];
-		pkt->icmp_code = l4[1];
-		break;
-	default:
-		break;
-	}
+	why = lb_pkt_l4(data + pkt->l4_off, pkt->l4_len, pkt->proto,
+			LB_IPPROTO_ICMPV6, (pkt->flags & LB_PKT_F_FRAG) != 0,
+			true, &l4);
+	if (why != 0)
+		return drop6(pkt, why);
+	pkt->src_port = l4.src_port;
+	pkt->dst_port = l4.dst_port;
+	pkt->tcp_flags = l4.tcp_flags;
+	pkt->icmp_type = l4.icmp_type;
+	pkt->icmp_code = l4.icmp_code;
 	return LB_PKT_IPV6;
 }
 
