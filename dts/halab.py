@@ -270,6 +270,11 @@ class Balancer:
         log = open(self.keepalived_log, "w")
         pids = [os.path.join(self.dir, "keepalived%s.pid" % s)
                 for s in ("", "_vrrp", "_checkers", "_bfd")]
+        for f in pids:
+            # left by a keepalived killed (kill_keepalived): one naming
+            # a pid reused since would make it refuse to start
+            if os.path.exists(f):
+                os.unlink(f)
         self.keepalived = subprocess.Popen(
             ["ip", "netns", "exec", self.ns, "keepalived", "--vrrp",
              "--dont-fork", "--log-console", "--log-detail", "--no-syslog",
@@ -622,6 +627,28 @@ class HaLab(Lab):
 
     # ---- teardown ----
 
+    def stop_balancers(self):
+        """Stop every balancer's dsrlb with SIGTERM, all at once (a
+        normal stop goes on for its grace, if active: the graces run
+        side by side), and wait until each has exited and its
+        interfaces are gone. Their exit statuses, by name ("stop
+        failed" where that failed)."""
+        for b in self.lbs:
+            if b.running():
+                b.send_signal(signal.SIGTERM)
+        rcs = {}
+        for b in self.lbs:
+            try:
+                if b.running():
+                    b.wait_exit()
+            except subprocess.TimeoutExpired:
+                pass        # stop() tries again, then kills it
+            try:
+                rcs[b.name] = b.stop()
+            except Exception:
+                rcs[b.name] = "stop failed"
+        return rcs
+
     def teardown(self):
         rc = 0
         try:
@@ -634,11 +661,7 @@ class HaLab(Lab):
                 b.bird = None
             stop_process(self.router_bird)
             self.router_bird = None
-            for b in self.lbs:
-                try:
-                    r = b.stop()
-                except Exception:
-                    r = "stop failed"
+            for r in self.stop_balancers().values():
                 if r not in (0, None):
                     rc = r
         finally:

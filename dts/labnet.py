@@ -432,6 +432,15 @@ class Lab:
             raise TestFailure("sessions client: %r" % line)
         return p, json.loads(line[len("started "):])
 
+    def kill_sessions(self, p):
+        """End a sessions client at once (SIGKILL: no last round, no
+        goodbyes; the kernel closes its connections), for sessions whose
+        end the case does not look at."""
+        p.kill()
+        p.wait()
+        if p in self.session_procs:
+            self.session_procs.remove(p)
+
     def stop_sessions(self, p, error=None):
         """SIGTERM to a sessions client: it finishes its round, says
         goodbye; its summary (lab_client.py: "sessions", "rounds").

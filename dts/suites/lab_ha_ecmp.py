@@ -37,7 +37,9 @@ class LabHaEcmp(TestSuite):
         self.lab.build()
         self.lab.start_router_bird()
         for b in self.lab.lbs:
-            b.start(self.lab.balancer_config(b, ha={"mode": "ecmp"}))
+            # balancer 2 keeps the default grace: test_g stops it
+            b.start(self.lab.balancer_config(b, ha=self.ha(
+                grace=b is self.lab.lbs[1])))
         for b in self.lab.lbs:
             b.start_bird()
         for b in self.lab.lbs:
@@ -51,6 +53,17 @@ class LabHaEcmp(TestSuite):
         verify(rc == 0, "a dsrlb exited %s on SIGTERM" % rc)
 
     # ---- helpers ----
+
+    @staticmethod
+    def ha(grace=False, **kw):
+        """high_availability: mode ecmp and kw, with no shutdown grace
+        unless grace. Only test_g tests the graceful stop; any other
+        stop of an active balancer (test_h's restart, the tear-down)
+        would wait out the default 3 s for nothing."""
+        ha = dict(mode="ecmp", **kw)
+        if not grace:
+            ha["shutdown_grace_ms"] = 0
+        return ha
 
     def wait_announcing(self, b):
         """dsrlb is active, every member resolved, and its VIP route is
@@ -351,9 +364,10 @@ class LabHaEcmp(TestSuite):
     def test_g_sigterm_withdraws_first(self):
         """Steps: 50 POP3 and 50 IMAP sessions (maglev) over both
         balancers, a NOOP on each every 250 ms; SIGTERM to balancer 2's
-        dsrlb (a normal stop, as systemctl stop sends), the router's
-        BIRD read until its route via balancer 2 is gone; once that
-        dsrlb has exited by itself, it starts again.
+        dsrlb (a normal stop, as systemctl stop sends, with the default
+        shutdown grace), the router's BIRD read until its route via
+        balancer 2 is gone; once that dsrlb has exited by itself, it
+        starts again (without the grace, as balancer 1 runs).
         Verify: the route left the router by a BGP withdrawal: in the
         same reading of the router's BIRD that first lacks it, the BGP
         session with balancer 2 is still Established and has received
@@ -420,6 +434,9 @@ class LabHaEcmp(TestSuite):
             verify(not lost, "%s does not hold %d of %d sessions as greeted "
                    "((port, sport), members, greeted by): %s" % (
                        b1.name, len(lost), len(greeted), lost[:5]))
+            # its graceful stop tested, it comes back without the grace,
+            # as balancer 1 runs (see ha())
+            config["high_availability"]["shutdown_grace_ms"] = 0
             victim.start(config)
             self.wait_announcing(victim)
             lab.wait_next_hops([b.addr for b in lab.lbs])
@@ -462,8 +479,7 @@ class LabHaEcmp(TestSuite):
             verify(b.stop() == 0, "%s exited non-zero on SIGTERM" % b.name)
         for b in lab.lbs:
             b.start(lab.balancer_config(
-                b, ha={"mode": "ecmp", "sync": lab.sync_conf(b)},
-                scheduler="wrr"))
+                b, ha=self.ha(sync=lab.sync_conf(b)), scheduler="wrr"))
         for b in lab.lbs:
             self.wait_bulk_sync(b)
             self.wait_announcing(b)

@@ -48,11 +48,21 @@ class LabHaVrrp(TestSuite):
         verify(rc == 0, "a dsrlb exited %s on SIGTERM" % rc)
 
     def tear_down_test(self):
-        """Each case starts its own balancers: stop the last case's
-        (keepalived first, so its hook does not race the stop)."""
+        """Each case starts its own balancers: stop the last case's.
+        An active dsrlb is made standby first, as keepalived's STOP
+        hook makes it (deactivate); then keepalived is killed, so no
+        hook races the stop (stopped by SIGTERM, it takes a second:
+        test_stop_keepalived_first_hands_over tests that stop); then
+        both dsrlb get SIGTERM at once."""
         for b in self.lab.lbs:
-            b.stop_keepalived()
-        rcs = {b.name: b.stop() for b in self.lab.lbs}
+            try:
+                if b.running() and b.active():
+                    b.call("deactivate")
+            except Exception:
+                pass        # it stops all the same, after its grace
+        for b in self.lab.lbs:
+            b.kill_keepalived()
+        rcs = self.lab.stop_balancers()
         verify(all(rc in (0, None) for rc in rcs.values()),
                "exit status on SIGTERM: %s" % rcs)
 
@@ -77,10 +87,12 @@ class LabHaVrrp(TestSuite):
             for fe in FRONTENDS:
                 b.wait_health(svc, fe, "up")
 
-    def start_pair(self, scheduler, sync):
+    def start_pair(self, scheduler, sync, hear=True):
         """Both dsrlb (standby, as mode vrrp starts), ready, then
-        keepalived on both; until one is active and the other has
-        heard its adverts: (active, standby)."""
+        keepalived on both; until one is active and (hear) the other
+        has heard its adverts: (active, standby). hear False: the case
+        verifies that (verify_standby_hears, since vrrp_in() read at
+        once) after first steps that need not wait for it."""
         for b, cfg in zip(self.lab.lbs, self.configs(scheduler, sync)):
             b.start(cfg)
         for b in self.lab.lbs:
@@ -96,16 +108,24 @@ class LabHaVrrp(TestSuite):
             b.start_keepalived(PRIORITY[b.k])
         active = wait_vrrp(self.lab.lbs)
         standby = [b for b in self.lab.lbs if b is not active][0]
-        self.verify_standby_hears(standby, active)
+        if hear:
+            self.verify_standby_hears(standby, active)
         return active, standby
 
-    def verify_standby_hears(self, standby, active, adverts=4):
+    @staticmethod
+    def vrrp_in(b):
+        """VRRP adverts b's dsrlb passed to its kernel (vrrp_in)."""
+        return b.stats()["workers"]["vrrp_in"]
+
+    def verify_standby_hears(self, standby, active, adverts=4, since=None):
         """The standby's dsrlb passes the active's adverts to its kernel
         (vrrp_in) for longer than keepalived's master-down interval,
-        and the pair stays as it is."""
-        base = standby.stats()["workers"]["vrrp_in"]
-        wait_for(lambda: standby.stats()["workers"]["vrrp_in"] >=
-                 base + adverts, "%s: %d more VRRP adverts passed to dsrlb0"
+        and the pair stays as it is. since: the standby's vrrp_in() to
+        count from, read before steps that need not wait for the
+        adverts (they take their time meanwhile); default now."""
+        base = self.vrrp_in(standby) if since is None else since
+        wait_for(lambda: self.vrrp_in(standby) >= base + adverts,
+                 "%s: %d more VRRP adverts passed to dsrlb0"
                  % (standby.name, adverts), timeout=30, interval=0.2)
         verify(wait_vrrp(self.lab.lbs) is active,
                "the active balancer changed while both ran")
@@ -134,7 +154,8 @@ class LabHaVrrp(TestSuite):
         its stats before and after it took over, the sessions it held
         synced flows of before: {(port, client port): {member}})."""
         lab = self.lab
-        active, standby = self.start_pair(scheduler, sync)
+        active, standby = self.start_pair(scheduler, sync, hear=False)
+        heard = self.vrrp_in(standby)
         # the active answers for the VIP (ICMP echo included)
         verify(lab.ping(lab.ns_router, VIP) == 0, "the router cannot ping "
                "the VIP")
@@ -154,6 +175,7 @@ class LabHaVrrp(TestSuite):
                     "sync_flows_in"] > 0, "%s: synced flows in"
                     % standby.name, timeout=30)
                 self.lab.wait_session_sets(sets, 2)
+            self.verify_standby_hears(standby, active, since=heard)
             greeted = session_servers(sets)
             before = standby.stats()
             # what the standby knows of the sessions before the kill: a
@@ -191,6 +213,7 @@ class LabHaVrrp(TestSuite):
             t0 = time.monotonic()
             self.come_back(active)
             times["back as BACKUP"] = time.monotonic() - t0
+            heard = self.vrrp_in(active)
             if sync:
                 # it asked its peer for every flow to sync (bulk sync on
                 # start) and has them
@@ -208,8 +231,8 @@ class LabHaVrrp(TestSuite):
                          "%d synced sessions' flows" % (
                              active.name, standby.name, len(synced)),
                          timeout=30)
-            self.verify_standby_hears(active, standby)
             self.lab.wait_session_sets(sets, 3)
+            self.verify_standby_hears(active, standby, since=heard)
             # and takes over in turn (with what the bulk sync gave it)
             t0 = time.monotonic()
             rc = self.crash(standby)
@@ -308,7 +331,8 @@ class LabHaVrrp(TestSuite):
         from scapy.all import IP
         from scapy.layers.vrrp import VRRP
         lab = self.lab
-        active, standby = self.start_pair("maglev", sync=False)
+        active, standby = self.start_pair("maglev", sync=False, hear=False)
+        heard = self.vrrp_in(standby)
         sets = lab.open_session_sets(10, INTERVAL_MS)
         error = None
         caps = {}
@@ -316,6 +340,7 @@ class LabHaVrrp(TestSuite):
         took = log = ""
         try:
             lab.wait_session_sets(sets, 2)
+            self.verify_standby_hears(standby, active, since=heard)
             caps["vrrp"] = lab.capture(lab.ns_seg, "seg", "ip proto 112")
             caps["arp"] = lab.capture(lab.ns_seg, "seg", "arp")
             # the standby's keepalived log from here on
@@ -442,13 +467,15 @@ class LabHaVrrp(TestSuite):
         answering; its new keepalived comes up BACKUP and its dsrlb
         stays standby, hearing the active's adverts."""
         lab = self.lab
-        active, standby = self.start_pair("maglev", sync=False)
+        active, standby = self.start_pair("maglev", sync=False, hear=False)
+        heard = self.vrrp_in(standby)
         proc, started = lab.start_sessions(110, 10, INTERVAL_MS)
         error = None
         try:
             verify(not [s for s in started if "error" in s],
                    "sessions not opened: %s" % started)
             lab.wait_session_rounds(started, 2)
+            self.verify_standby_hears(standby, active, since=heard)
             cap = lab.capture(lab.ns_seg, "seg", "arp")
             active.kill_keepalived()
             wait_for(standby.active, "%s activated by keepalived"
@@ -464,8 +491,9 @@ class LabHaVrrp(TestSuite):
             active.start_keepalived(PRIORITY[active.k])
             wait_for(lambda: active.vrrp_state() == "BACKUP",
                      "%s: keepalived BACKUP" % active.name, timeout=30)
-            self.verify_standby_hears(active, standby)
+            heard = self.vrrp_in(active)
             lab.wait_session_rounds(started, 2)
+            self.verify_standby_hears(active, standby, since=heard)
         except Exception as e:
             error = e
         summary = lab.stop_sessions(proc, error)
@@ -527,7 +555,8 @@ class LabHaVrrp(TestSuite):
         when the link came back the two MASTERs met and the one of lower
         priority gave way, whichever had the connections."""
         lab = self.lab
-        active, standby = self.start_pair("maglev", sync=False)
+        active, standby = self.start_pair("maglev", sync=False, hear=False)
+        heard = self.vrrp_in(standby)
         for b in lab.lbs:
             verify(b.track_value() == "0" and b.kif_carrier() and
                    b.port_link()["up"] and b.port_link()["changes"] == 0,
@@ -542,6 +571,7 @@ class LabHaVrrp(TestSuite):
             verify(not [s for s in started if "error" in s],
                    "sessions not opened: %s" % started)
             lab.wait_session_rounds(started, 2)
+            self.verify_standby_hears(standby, active, since=heard)
             cap = lab.capture(lab.ns_seg, "seg", "arp")
             active.set_carrier(False)
             cable_out = True
@@ -588,6 +618,7 @@ class LabHaVrrp(TestSuite):
             wait_for(lambda: active.vrrp_state() == "BACKUP",
                      "%s: keepalived BACKUP" % active.name, timeout=30,
                      interval=0.1)
+            heard = self.vrrp_in(active)
             link = active.port_link()
             verify(link["changes"] == 2 and active.kif_carrier() and
                    active.track_value() == "0",
@@ -595,12 +626,12 @@ class LabHaVrrp(TestSuite):
                    "track file %r" % (active.name, link,
                                       active.kif_carrier(),
                                       active.track_value()))
-            self.verify_standby_hears(active, standby)
+            lab.wait_session_rounds(started, 2)
+            self.verify_standby_hears(active, standby, since=heard)
             verify(not active.active() and standby.active(),
                    "after the link came back: %s active %s, %s active %s"
                    % (active.name, active.active(), standby.name,
                       standby.active()))
-            lab.wait_session_rounds(started, 2)
             self.verify_new_connections()
         except Exception as e:
             error = e
