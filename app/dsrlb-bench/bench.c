@@ -1529,6 +1529,7 @@ core_minimal(struct bench *b)
 		  .table_size = LB_MAGLEV_DEFAULT_SIZE },
 	};
 	uint32_t vip = rte_cpu_to_be_32(0xc6336464);   /* 198.51.100.100 */
+	struct lb_ip vip_ip = lb_ip_from4(vip);
 	struct lb_core *core;
 	unsigned int i;
 
@@ -1537,7 +1538,7 @@ core_minimal(struct bench *b)
 	if (core == NULL)
 		return NULL;
 	if (lb_core_port_add(core, &port, b->port_id, port_mac) < 0 ||
-	    lb_core_vips_set(core, &vip, 1) != 0)
+	    lb_core_vips_set(core, &vip_ip, 1) != 0)
 		goto fail;
 	for (i = 0; i < 4; i++) {
 		struct lb_conf_member m = { .weight = 100, .has_mac = true,
@@ -1549,7 +1550,7 @@ core_minimal(struct bench *b)
 			goto fail;
 	}
 	for (i = 0; i < RTE_DIM(svc); i++) {
-		svc[i].vip = vip;
+		svc[i].vip = vip_ip;
 		if (lb_core_service_add(core, &svc[i], NULL, 0) < 0)
 			goto fail;
 	}
@@ -1589,7 +1590,7 @@ core_realistic(struct bench *b)
 	};
 	struct lb_core_params cp = { .qsbr = b->qsbr, .socket_id = b->socket };
 	struct lb_conf_port port = { .name = "bench0", .prefix = 16 };
-	uint32_t vips[REAL_VIPS];
+	struct lb_ip vips[REAL_VIPS];
 	uint16_t slots[REAL_MEMBERS_PER];
 	struct lb_core *core;
 	unsigned int i, j;
@@ -1600,15 +1601,15 @@ core_realistic(struct bench *b)
 	if (core == NULL)
 		return NULL;
 	for (i = 0; i < REAL_VIPS; i++)                /* 198.51.100.100+ */
-		vips[i] = rte_cpu_to_be_32(0xc6336464 + i);
-	qsort(vips, REAL_VIPS, sizeof(vips[0]), lb_conf_vip_cmp);
+		vips[i] = lb_ip_from4(rte_cpu_to_be_32(0xc6336464 + i));
+	qsort(vips, REAL_VIPS, sizeof(vips[0]), lb_ip_cmp);
 	if (lb_core_port_add(core, &port, b->port_id, port_mac) < 0 ||
 	    lb_core_vips_set(core, vips, REAL_VIPS) != 0)
 		goto fail;
 	for (i = 0; i < REAL_SERVICES; i++) {
 		unsigned int v = i / 4, k = i % 4;
 		struct lb_conf_service s = {
-			.vip = rte_cpu_to_be_32(0xc6336464 + v),
+			.vip = lb_ip_from4(rte_cpu_to_be_32(0xc6336464 + v)),
 			.proto = kinds[k].udp ? LB_IPPROTO_UDP : LB_IPPROTO_TCP,
 			.port_lo = kinds[k].lo, .port_hi = kinds[k].hi,
 			.sched = kinds[k].udp ? LB_SCHED_MAGLEV :

@@ -119,7 +119,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	struct lb_dp_rxq rxq = { 0 };
 	size_t qsz = rte_rcu_qsbr_get_memsize(1);
 	uint16_t pid;
-	uint32_t vips[2];
+	struct lb_ip vips[3];
 	unsigned int i;
 
 	(void)argc;
@@ -143,9 +143,11 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	port.addr = inet_addr("198.51.100.2");
 	port.gateway = inet_addr("198.51.100.1");
 	lb_core_port_add(core, &port, pid, port_mac);
-	vips[0] = inet_addr("198.51.100.100");
-	vips[1] = inet_addr("198.51.100.101");
-	lb_core_vips_set(core, vips, 2);
+	vips[0] = lb_ip_from4(inet_addr("198.51.100.100"));
+	vips[1] = lb_ip_from4(inet_addr("198.51.100.101"));
+	/* an IPv6 VIP too: sorted after the IPv4 ones */
+	inet_pton(AF_INET6, "2001:db8::100", vips[2].b);
+	lb_core_vips_set(core, vips, 3);
 	for (i = 0; i < 4; i++) {
 		struct lb_conf_member m = { .weight = 100 * (i + 1),
 			.has_mac = i != 3,

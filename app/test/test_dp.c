@@ -18,6 +18,7 @@
 #include <rte_rcu_qsbr.h>
 #include <rte_ring.h>
 
+#include "lb_config.h"
 #include "lb_core.h"
 #include "lb_dp.h"
 #include "test_util.h"
@@ -156,7 +157,7 @@ env_init_all(struct env *e, uint8_t sched, uint32_t capacity,
 	port.addr = ip4("198.51.100.2");
 	port.gateway = ip4("198.51.100.1");
 	lb_core_port_add(e->core, &port, port_id, mac_port);
-	lb_core_vips_set(e->core, &vip, 1);
+	lb_core_vips_set(e->core, (struct lb_ip[]){ lb_ip_from4(vip) }, 1);
 	for (i = 0; i < N_MEMBERS; i++) {
 		struct lb_conf_member m = { .has_mac = !(no_mac & (1u << i)),
 			.weight = w != NULL ? w[i] : 100,
@@ -607,7 +608,7 @@ dp_packet_over_the_member_port_mtu_is_dropped(void **state)
 	p1.addr = ip4("192.0.2.2");
 	assert_int_equal(lb_core_port_add(e.core, &p0, port_id, mac_port), 0);
 	assert_int_equal(lb_core_port_add(e.core, &p1, port_id, mac_port), 1);
-	lb_core_vips_set(e.core, &vip, 1);
+	lb_core_vips_set(e.core, (struct lb_ip[]){ lb_ip_from4(vip) }, 1);
 	m.addr = ip4("192.0.2.11");
 	assert_int_equal(lb_core_member_add(e.core, &m), 0);
 	assert_true(lb_core_service_add(e.core, &s, NULL, 0) >= 0);

@@ -63,6 +63,27 @@ ip4(const char *s)
 	return inet_addr(s);
 }
 
+#ifdef LB_CONFIG_H
+/* An address of either family as the configuration holds it. */
+static inline struct lb_ip
+ipx(const char *s)
+{
+	struct lb_ip a;
+	uint8_t prefix;
+
+	if (lb_ip_parse_cidr(s, 0, 0, &a, &prefix) != 0)
+		fail_msg("test address \"%s\" does not parse", s);
+	return a;
+}
+
+#define assert_ip_equal(a, text) do { \
+	struct lb_ip want_ = ipx(text); \
+	char got_[LB_IP_STRLEN]; \
+	if (!lb_ip_eq(&(a), &want_)) \
+		fail_msg("address %s, not %s", lb_ip_str(&(a), got_), text); \
+} while (0)
+#endif
+
 static const uint8_t mac_port[6] = { 0x02, 0, 0, 0, 0, 0x02 };
 static const uint8_t mac_client[6] = { 0x02, 0, 0, 0, 0, 0x01 };
 static const uint8_t mac_bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };

@@ -21,7 +21,7 @@ unsigned int
 lb_agent_garp_run(struct lb_agent *ag, uint64_t now)
 {
 	unsigned int n_vips, sent = 0, p;
-	const uint32_t *vips = lb_core_vips(ag->core, &n_vips);
+	const struct lb_ip *vips = lb_core_vips(ag->core, &n_vips);
 	struct rte_ring *r = ag->env->workers[0].from_master;
 
 	if (!ag->act.garp_on || now < ag->act.garp_next_ms ||
@@ -33,7 +33,14 @@ lb_agent_garp_run(struct lb_agent *ag, uint64_t now)
 		ag->act.garp_cursor = n_vips;
 	while (ag->act.garp_cursor < n_vips && sent < GARP_PER_LOOP &&
 	       rte_ring_free_count(r) > 2 * LB_MAX_PORTS) {
-		uint32_t vip = vips[ag->act.garp_cursor++];
+		const struct lb_ip *va = &vips[ag->act.garp_cursor++];
+		uint32_t vip;
+
+		/* gratuitous ARP is IPv4's; IPv6 VIPs are announced by
+		 * unsolicited Neighbor Advertisements (not yet) */
+		if (!lb_ip_is4(va))
+			continue;
+		vip = lb_ip_v4(va);
 
 		for (p = 0; p < ag->env->n_ports; p++) {
 			const struct lb_conf_port *cp = lb_agent_port_conf(ag, p);

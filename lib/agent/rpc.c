@@ -412,7 +412,8 @@ rpc_services_list(void *ctx, json_t *params __rte_unused,
 		}
 		ok = push(r, json_pack("{s:s, s:o, s:s, s:o, s:s, s:b, s:i, s:s, s:o, s:o}",
 			"name", c->name,
-			"vip", c->vip == 0 ? json_string("*") : lb_agent_ip_json(c->vip),
+			"vip", lb_ip_is_unset(&c->vip) ? json_string("*") :
+			       lb_agent_addr_json(&c->vip),
 			"protocol", c->proto == LB_IPPROTO_TCP ? "tcp" : "udp",
 			"port", ports_json(c->port_lo, c->port_hi),
 			"scheduler", lb_sched_names[c->sched],

@@ -174,4 +174,16 @@ uint32_t lb_pkt_ndp_na_reply(uint8_t *data, uint32_t cap,
 			     const struct lb_pkt6 *pkt,
 			     const struct lb_ndp_ns *ns, const uint8_t *mac);
 
+/**
+ * Turn an ICMPv6 echo request to one of our addresses, parsed into pkt,
+ * into its reply in place: Ethernet and IPv6 addresses swapped, hop
+ * limit 64, type 129, the checksum computed again. Only a whole request
+ * without extension headers, unicast, with a right checksum is answered.
+ *
+ * @return
+ *   0, or -EINVAL (data untouched).
+ */
+int lb_pkt_icmp6_echo_reply(uint8_t *data, uint32_t len,
+			    const struct lb_pkt6 *pkt);
+
 #endif /* LB_PKT6_H */

@@ -136,3 +136,34 @@ lb_pkt_ndp_na_reply(uint8_t *data, uint32_t cap, const struct lb_pkt6 *pkt,
 	lb_store_be16(m + 2, sum);
 	return end;
 }
+
+int
+lb_pkt_icmp6_echo_reply(uint8_t *data, uint32_t len, const struct lb_pkt6 *pkt)
+{
+	uint8_t tmp[LB_IP6_ALEN];
+	uint8_t *ip = data + pkt->l3_off;
+	uint8_t *m = data + pkt->l4_off;
+
+	if (pkt->proto != LB_IPPROTO_ICMPV6 ||
+	    pkt->icmp_type != LB_ICMP6_ECHO_REQUEST || pkt->icmp_code != 0 ||
+	    (pkt->flags & (LB_PKT_F_FRAG | LB_PKT6_F_DST_MCAST |
+			   LB_PKT6_F_SRC_UNSPEC)) ||
+	    pkt->n_ext != 0 || pkt->l4_len < 8 ||
+	    (uint32_t)pkt->l4_off + pkt->l4_len > len)
+		return -EINVAL;
+	/* a request with a wrong checksum gets no answer, as from a host */
+	if (lb_pkt_icmp6_cksum(pkt->src, pkt->dst, m, pkt->l4_len) != 0)
+		return -EINVAL;
+	memcpy(tmp, data, LB_ETH_ALEN);
+	memcpy(data, data + LB_ETH_ALEN, LB_ETH_ALEN);
+	memcpy(data + LB_ETH_ALEN, tmp, LB_ETH_ALEN);
+	memcpy(tmp, ip + 8, LB_IP6_ALEN);
+	memcpy(ip + 8, ip + 24, LB_IP6_ALEN);
+	memcpy(ip + 24, tmp, LB_IP6_ALEN);
+	ip[7] = 64;                     /* a fresh hop limit, as a host's */
+	m[0] = LB_ICMP6_ECHO_REPLY;
+	lb_store_be16(m + 2, 0);
+	lb_store_be16(m + 2, lb_pkt_icmp6_cksum(ip + 8, ip + 24, m,
+						pkt->l4_len));
+	return 0;
+}
