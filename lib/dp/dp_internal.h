@@ -71,7 +71,7 @@ struct dp_pkt {
  * that need the flow table (keys, sigs, idx: nf of them) for decide. */
 struct dp_burst {
 	struct dp_pkt d[LB_BURST];
-	const struct lb_tuple *keys[LB_BURST];
+	const void *keys[LB_BURST];      /* struct lb_tuple *, for lb_flow */
 	uint32_t sigs[LB_BURST];
 	uint8_t idx[LB_BURST];
 	uint16_t nf;
