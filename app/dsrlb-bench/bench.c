@@ -115,6 +115,7 @@ struct opts {
 	uint32_t conns;        /* connections per wrr run */
 	uint64_t packets;      /* timed packets per scenario */
 	uint32_t memtest;      /* flows for the memory measurement, 0 = off */
+	uint32_t memtest6;     /* the same for an IPv6 table */
 	bool quick;
 	bool json;
 	const char *only;      /* comma-separated scenario ids, NULL = all */
@@ -215,6 +216,7 @@ struct bench {
 	double base_cpp;
 	double scaling;            /* two workers over one, 0 = not run */
 	double memtest_bytes;
+	double memtest6_bytes;
 	FILE *out;                 /* human output */
 	int failed;
 };
@@ -1484,25 +1486,28 @@ out:
 	return rc;
 }
 
-/* Heap bytes one flow table of n flows takes. */
+/* Heap bytes one flow table of n flows of a family takes, in *bytes. */
 static int
-memtest(struct bench *b, uint32_t n)
+memtest(struct bench *b, uint32_t n, enum lb_flow_family family,
+	double *bytes)
 {
+	const char *what = family == LB_FLOW_IPV6 ? "IPv6 " : "";
 	struct rte_malloc_socket_stats before, after;
 	struct lb_flow_table *t;
 
 	rte_malloc_get_socket_stats(b->socket, &before);
-	t = lb_flow_create("bench_memtest", n, b->socket, NULL);
+	t = lb_flow_create_family("bench_memtest", n, family, b->socket,
+				  NULL);
 	if (t == NULL) {
-		fprintf(b->out, "flow table of %u flows: %s\n", n,
+		fprintf(b->out, "%sflow table of %u flows: %s\n", what, n,
 			rte_strerror(rte_errno));
 		return -ENOMEM;
 	}
 	rte_malloc_get_socket_stats(b->socket, &after);
-	b->memtest_bytes = (double)(after.heap_allocsz_bytes -
-				    before.heap_allocsz_bytes);
-	fprintf(b->out, "\nflow table of %u flows: %.1f MiB (%.1f bytes/flow)\n",
-		n, b->memtest_bytes / 1048576.0, b->memtest_bytes / n);
+	*bytes = (double)(after.heap_allocsz_bytes -
+			  before.heap_allocsz_bytes);
+	fprintf(b->out, "\n%sflow table of %u flows: %.1f MiB (%.1f bytes/flow)\n",
+		what, n, *bytes / 1048576.0, *bytes / n);
 	lb_flow_free(t);
 	return 0;
 }
@@ -1988,6 +1993,10 @@ print_json(const struct bench *b, const char *cpu)
 		fprintf(f, "  \"memtest\": {\"flows\": %u, \"bytes\": %.0f, \"bytes_per_flow\": %.1f},\n",
 			b->o.memtest, b->memtest_bytes,
 			b->memtest_bytes / b->o.memtest);
+	if (b->memtest6_bytes > 0)
+		fprintf(f, "  \"memtest6\": {\"flows\": %u, \"bytes\": %.0f, \"bytes_per_flow\": %.1f},\n",
+			b->o.memtest6, b->memtest6_bytes,
+			b->memtest6_bytes / b->o.memtest6);
 	fprintf(f, "  \"targets\": [");
 	for (i = 0; i < RTE_DIM(goals); i++) {
 		const struct goal *g = &goals[i];
@@ -2018,6 +2027,7 @@ usage(void)
 		"  --new-flows N    connections per wrr run (2000000)\n"
 		"  --packets N      timed packets per scenario (20000000)\n"
 		"  --memtest N      memory of a flow table of N flows\n"
+		"  --memtest6 N     memory of an IPv6 flow table of N flows\n"
 		"  --only IDS       comma-separated scenario ids or prefixes\n"
 		"  --quick          small tables, few packets: a smoke test\n"
 		"  --json           one JSON object on stdout\n"
@@ -2033,6 +2043,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 		{ "new-flows", required_argument, NULL, 'n' },
 		{ "packets", required_argument, NULL, 'p' },
 		{ "memtest", required_argument, NULL, 'm' },
+		{ "memtest6", required_argument, NULL, '6' },
 		{ "only", required_argument, NULL, 'o' },
 		{ "quick", no_argument, NULL, 'q' },
 		{ "json", no_argument, NULL, 'j' },
@@ -2062,6 +2073,9 @@ parse_opts(int argc, char **argv, struct opts *o)
 			break;
 		case 'm':
 			o->memtest = (uint32_t)strtoul(optarg, NULL, 0);
+			break;
+		case '6':
+			o->memtest6 = (uint32_t)strtoul(optarg, NULL, 0);
 			break;
 		case 'o':
 			o->only = optarg;
@@ -2157,7 +2171,11 @@ main(int argc, char **argv)
 		     "--flows-large 0");
 	if (rc == 0)
 		rc = scn_baseline(&b, true);
-	if (rc == 0 && b.o.memtest > 0 && memtest(&b, b.o.memtest) != 0)
+	if (rc == 0 && b.o.memtest > 0 &&
+	    memtest(&b, b.o.memtest, LB_FLOW_IPV4, &b.memtest_bytes) != 0)
+		b.failed = 1;
+	if (rc == 0 && b.o.memtest6 > 0 &&
+	    memtest(&b, b.o.memtest6, LB_FLOW_IPV6, &b.memtest6_bytes) != 0)
 		b.failed = 1;
 	if (rc != 0) {
 		fprintf(stderr, "dsrlb-bench: a run failed (%s)\n", strerror(-rc));

@@ -112,6 +112,7 @@ valid_config_decodes(void **state)
 	assert_ip_equal(c->vips[0], "198.51.100.100");
 	assert_ip_equal(c->vips[8], "198.51.100.119");
 	assert_int_equal(c->flows.capacity, 65536);
+	assert_int_equal(c->flows.capacity6, 16384);   /* a quarter */
 	assert_int_equal(c->flows.syn_timeout, 10);
 	assert_int_equal(c->flows.tcp_timeout, 900);
 	assert_int_equal(c->flows.fin_timeout, 10);
@@ -490,6 +491,8 @@ persistence_prefix6(void **state)
 	free(text);
 	lb_conf_free(c);
 	free(t);
+	expect_edit_error("\"capacity\": 65536", "\"capacity\": 65536, \"ipv6_capacity\": 100",
+			  "flows.ipv6_capacity");
 	expect_edit_error("\"port\": 110,", "\"port\": 110, \"persistence_prefix6\": 129,",
 			  "services[0].persistence_prefix6");
 	expect_edit_error("\"port\": 110,", "\"port\": 110, \"persistence_prefix6\": 8,",

@@ -397,7 +397,7 @@ walk_flows(struct lb_agent *ag, const struct lb_snapshot *s, uint64_t now,
 		};
 		struct lb_sync_rec r;
 
-		if (f[i].learned ||
+		if (f[i].learned || f[i].v6 ||
 		    (f[i].state != LB_FLOW_TCP_EST &&
 		     f[i].state != LB_FLOW_UDP) ||
 		    f[i].svc >= s->n_services ||

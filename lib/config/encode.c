@@ -354,8 +354,10 @@ lb_conf_encode(const struct lb_conf *conf)
 		ok = ok && put(o, "control_readonly_mode", json_string(mode));
 	}
 	ok = ok && put(o, "vips", encode_vips(conf->vips, conf->n_vips));
-	ok = ok && put(o, "flows", json_pack("{s:i, s:i, s:i, s:i, s:i}",
-		"capacity", (int)f->capacity, "syn_timeout", (int)f->syn_timeout,
+	ok = ok && put(o, "flows", json_pack("{s:i, s:i, s:i, s:i, s:i, s:i}",
+		"capacity", (int)f->capacity,
+		"ipv6_capacity", (int)f->capacity6,
+		"syn_timeout", (int)f->syn_timeout,
 		"tcp_timeout", (int)f->tcp_timeout,
 		"fin_timeout", (int)f->fin_timeout,
 		"udp_timeout", (int)f->udp_timeout));

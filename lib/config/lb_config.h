@@ -255,6 +255,7 @@ struct lb_conf_service {
 /** Flow-table settings. Timeouts in seconds. */
 struct lb_conf_flows {
 	uint32_t capacity;          /**< total, split across workers */
+	uint32_t capacity6;         /**< IPv6 flows, the same way */
 	uint32_t syn_timeout;
 	uint32_t tcp_timeout;
 	uint32_t fin_timeout;

@@ -167,6 +167,8 @@ settings_changed(const struct lb_core *core, const struct lb_conf *conf,
 		return "high_availability";
 	if (conf->flows.capacity != core->flows.capacity)
 		return "flows.capacity";
+	if (conf->flows.capacity6 != core->flows.capacity6)
+		return "flows.ipv6_capacity";
 	return NULL;
 }
 

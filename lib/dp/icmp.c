@@ -35,7 +35,7 @@ classify_icmp_error(struct lb_worker *w, const struct lb_snapshot *s,
 		.src_port = in.client_port, .dst_port = in.vip_port,
 		.proto = in.proto,
 	};
-	classify_l4(w, s, v, d);
+	classify_l4(w, s, v, d, NULL);
 	if (d->act == ACT_DROP) {
 		drop(d, LB_STAT_DROP_ICMP);
 		return;
@@ -94,7 +94,8 @@ dp_icmp_flow(struct lb_worker *w, const struct lb_snapshot *s,
 	/* no entry anywhere: the client's record, else the hash */
 	d->member = LB_SCHED_NONE;
 	if (unlikely(svc->persist != NULL))
-		d->member = persist_find(w, s, svc, d->key.src_ip);
+		d->member = persist_find(w, s, svc,
+					 d->key.src_ip & svc->persist_mask);
 	if (d->member == LB_SCHED_NONE)
 		d->member = consistent(svc, &d->key, d->sig);
 	if (d->member == LB_SCHED_NONE) {

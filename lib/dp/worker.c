@@ -41,6 +41,7 @@ lb_dp_worker_init(struct lb_worker *w, const struct lb_dp_params *p)
 	w->qsbr = p->qsbr;
 	w->qsbr_id = p->qsbr_id;
 	w->flows = p->flows;
+	w->flows6 = p->flows6;
 	w->to_master_prio = p->to_master_prio;
 	w->to_master_ctrl = p->to_master_ctrl;
 	w->to_master = p->to_master;
@@ -152,6 +153,8 @@ process_burst(struct lb_worker *w, const struct lb_snapshot *s,
 	dp_classify_burst(w, s, port, pkts, n, &b);
 	if (b.nf > 0)
 		dp_decide_burst(w, s, &b);
+	if (unlikely(b.nf6 > 0))
+		dp_decide6_burst(w, s, &b);
 	if (unlikely(b.in_order))
 		process_in_order(w, s, port, pkts, b.d, n);
 	sent = dp_tx_burst(w, s, port, pkts, b.d, n);
@@ -333,6 +336,14 @@ lb_dp_main_loop(void *arg)
 		lb_dp_flows_flush_step(w, LB_FLUSH_BUDGET);
 		w->stats[LB_STAT_FLOW_TABLE_ERROR] = w->flows->errors;
 		lb_flow_reclaim(w->flows);
+		if (w->flows6 != NULL) {
+			w->stats[LB_STAT_FLOW_EXPIRED] +=
+				lb_flow_sweep(w->flows6, w->now,
+					      LB_SWEEP_BUDGET);
+			w->stats[LB_STAT_FLOW_TABLE_ERROR] +=
+				w->flows6->errors;
+			lb_flow_reclaim(w->flows6);
+		}
 		if (w->qsbr != NULL)
 			rte_rcu_qsbr_quiescent(w->qsbr, w->qsbr_id);
 
@@ -347,6 +358,10 @@ lb_dp_main_loop(void *arg)
 		 * the waits) */
 		w->stats[LB_STAT_FLOW_EXPIRED] +=
 			lb_flow_sweep(w->flows, w->now, LB_SWEEP_IDLE_BUDGET);
+		if (w->flows6 != NULL)
+			w->stats[LB_STAT_FLOW_EXPIRED] +=
+				lb_flow_sweep(w->flows6, w->now,
+					      LB_SWEEP_IDLE_BUDGET);
 		/* asleep we hold no snapshot: do not delay grace periods */
 		if (w->qsbr != NULL)
 			rte_rcu_qsbr_thread_offline(w->qsbr, w->qsbr_id);

@@ -102,6 +102,7 @@ enum lb_pkt_kind lb_pkt_parse6(const uint8_t *data, uint32_t len,
 #define LB_ICMP6_ROUTER_ADVERT 134
 #define LB_ICMP6_NEIGH_SOLICIT 135
 #define LB_ICMP6_NEIGH_ADVERT 136
+#define LB_ICMP6_REDIRECT 137
 
 #define LB_NDP_OPT_SLLA 1      /**< source link-layer address */
 #define LB_NDP_OPT_TLLA 2      /**< target link-layer address */
