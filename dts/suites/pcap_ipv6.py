@@ -8,6 +8,7 @@ import random
 from collections import Counter, defaultdict
 
 from scapy.all import (IP, TCP, UDP, Ether, ICMPv6EchoReply,
+                       ICMPv6MLReport2,
                        ICMPv6EchoRequest, ICMPv6ND_NA, ICMPv6ND_NS,
                        ICMPv6ND_RA, ICMPv6NDOptDstLLAddr,
                        ICMPv6NDOptSrcLLAddr, IPv6, IPv6ExtHdrDestOpt,
@@ -282,8 +283,8 @@ class PcapIpv6(TestSuite):
     def test_bad_and_unsupported_ipv6_dropped_and_counted(self):
         """Steps: IPv6 to an address that is no VIP, a fragment of a UDP
         datagram, UDP with checksum 0, a chain of five destination
-        options headers, a truncated IPv6 header, and an unknown
-        protocol, among good packets.
+        options headers, a truncated IPv6 header, an unknown protocol
+        and a multicast listener report, among good packets.
         Verify: only the good packets leave, each bad one under its own
         counter."""
         good = [tcp6(client6(i), 7000 + i, 110, "S") for i in range(10)]
@@ -303,7 +304,11 @@ class PcapIpv6(TestSuite):
         trunc = Ether(raw(tcp6(client6(5), 7200, 110, "S"))[:14 + 30])
         proto = (Ether(src=CLIENT_MAC, dst=PCAP_MAC) /
                  IPv6(src=client6(6), dst=VIP6, nh=132) / (b"\0" * 12))
-        bad = [frag, Ether(bytes(zb)), chain, novip, trunc, proto]
+        # a multicast listener report: multicast, not Neighbor Discovery
+        mld = (Ether(src=CLIENT_MAC, dst="33:33:00:00:00:16") /
+               IPv6(src="fe80::1", dst="ff02::16", hlim=1) /
+               ICMPv6MLReport2())
+        bad = [frag, Ether(bytes(zb)), chain, novip, trunc, proto, mld]
         sent = good + bad
         run = run_pcap("ipv6_bad", self.config, sent)
         out = run.non_arp()
@@ -314,5 +319,6 @@ class PcapIpv6(TestSuite):
         st = run.stats
         for counter in ("drop_ip6_fragment", "drop_udp6_zero_checksum",
                         "drop_ip6_ext_chain", "drop_no_vip",
-                        "drop_truncated_ip6", "drop_ip_proto"):
+                        "drop_truncated_ip6", "drop_ip_proto",
+                        "drop_l2_multicast"):
             verify(st[counter] == 1, "%s %d, not 1" % (counter, st[counter]))

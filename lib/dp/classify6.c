@@ -69,6 +69,16 @@ classify_ns(const struct lb_snapshot *s, unsigned int port, struct rte_mbuf *m, 
 	d->act = ACT_NDP_REPLY;
 }
 
+/* Neighbor Discovery (RFC 4861: router solicitations and
+ * advertisements, neighbor solicitations and advertisements, redirects) */
+static inline bool
+is_ndp(const struct lb_pkt6 *pk)
+{
+	return pk->proto == LB_IPPROTO_ICMPV6 &&
+	       pk->icmp_type >= LB_ICMP6_ROUTER_SOLICIT &&
+	       pk->icmp_type <= LB_ICMP6_REDIRECT;
+}
+
 /* ICMPv6 to a VIP: echo answered; Neighbor Discovery messages other
  * than a solicitation (advertisements, router messages: ignored, as a
  * host that routes nothing ignores them) and errors (not yet followed to
@@ -80,8 +90,7 @@ classify_icmp6(uint8_t *data, uint32_t len, const struct lb_pkt6 *pk,
 	if (pk->icmp_type == LB_ICMP6_ECHO_REQUEST &&
 	    lb_pkt_icmp6_echo_reply(data, len, pk) == 0)
 		d->act = ACT_REPLY;
-	else if (pk->icmp_type >= LB_ICMP6_ROUTER_SOLICIT &&
-		 pk->icmp_type <= LB_ICMP6_REDIRECT)
+	else if (is_ndp(pk))
 		drop(d, LB_STAT_DROP_NDP_OTHER);
 	else
 		drop(d, LB_STAT_DROP_ICMP);
@@ -117,8 +126,8 @@ dp_classify6(struct lb_worker *w, const struct lb_snapshot *s,
 		return;
 	}
 	if (unlikely(pk.flags & (LB_PKT_F_L2_BCAST | LB_PKT_F_L2_MCAST))) {
-		drop(d, pk.proto == LB_IPPROTO_ICMPV6 ?
-		     LB_STAT_DROP_NDP_OTHER : LB_STAT_DROP_L2_MULTICAST);
+		drop(d, is_ndp(&pk) ? LB_STAT_DROP_NDP_OTHER :
+		     LB_STAT_DROP_L2_MULTICAST);
 		return;
 	}
 	if (unlikely(!lb_mac_eq(lb_pkt_eth_dst(data), sp->mac))) {
