@@ -1,0 +1,101 @@
+# SPDX-License-Identifier: BSD-3-Clause
+# Copyright(c) 2026 The dsrlb authors
+"""The namespace lab in dual stack: IPv6 clients through a Linux router
+to frontends holding the IPv6 VIP on lo, beside IPv4."""
+
+from framework import TestSuite, verify, wait_for
+from labnet import CLIENT6, DP_MAC, VIP, VIP6, Lab, servers
+
+FRONTENDS = {"fe1", "fe2", "fe3", "fe4"}
+BANNER = {110: "+OK", 143: "* OK", 25: "220", 8100: "HTTP/1.0 200"}
+
+
+class LabIpv6(TestSuite):
+    """dsrlb, with two workers on a TAP port, balances real IPv6 TCP
+    connections and SIP datagrams from a client behind a Linux router
+    (which finds the VIP by Neighbor Discovery: dsrlb's workers answer)
+    to four frontends set up by dsrlb-realserver from the same vipaddrs
+    file, IPv4 beside it. Members are resolved by ARP (their IPv4
+    addresses), as in production."""
+
+    GROUP = "lab"
+
+    def set_up_suite(self):
+        self.lab = Lab(ipv6=True)
+        self.lab.build()
+        self.lab.start_dsrlb()
+        self.lab.wait_resolved()
+
+    def tear_down_suite(self):
+        if not hasattr(self, "lab"):
+            return
+        rc = self.lab.teardown()
+        verify(rc == 0, "dsrlb exited %s on SIGTERM" % rc)
+
+    def test_tcp_services_over_ipv6(self):
+        """Steps: from the client, 24 connections each to VIP6:110, 143,
+        25 and 8100, then 24 to the IPv4 VIP's POP3.
+        Verify: every connection completes with the greeting of its
+        protocol from a real frontend (the frontend answered from the
+        IPv6 VIP: the client's kernel accepts nothing else), each
+        service reaches more than one frontend, and IPv4 beside it works
+        as before."""
+        for port in (110, 143, 25, 8100):
+            res = self.lab.connect(port, 24, addr=VIP6)
+            bad = [r for r in res if not r["ok"]]
+            verify(not bad, "[VIP6]:%d: %d of 24 failed: %s"
+                   % (port, len(bad), bad[:3]))
+            for r in res:
+                verify(r["banner"].startswith(BANNER[port]),
+                       "[VIP6]:%d greeting %r" % (port, r["banner"]))
+            seen = servers(res)
+            verify(set(seen) <= FRONTENDS and len(seen) > 1,
+                   "[VIP6]:%d reached %s" % (port, seen))
+        res = self.lab.connect(110, 24, addr=VIP)
+        verify(all(r["ok"] for r in res), "IPv4 beside IPv6: %s"
+               % [r for r in res if not r["ok"]][:3])
+
+    def test_sip_options_over_ipv6_answered_from_vip(self):
+        """Steps: 24 SIP OPTIONS over UDP to [VIP6]:5060 (the stateless
+        service), each from a new source port, a bracketed IPv6 URI.
+        Verify: each gets "SIP/2.0 200" with VIP6 as its source (the
+        frontend's VIP6-bound socket answered the client directly), from
+        more than one frontend."""
+        res = self.lab.client("sip", VIP6, 24)
+        bad = [r for r in res if not r["ok"]]
+        verify(not bad, "%d of 24 OPTIONS failed: %s" % (len(bad), bad[:3]))
+        verify(all(r["source"] == VIP6 for r in res),
+               "answers not from the VIP: %s" % {r["source"] for r in res})
+        seen = {r["server"] for r in res}
+        verify(seen <= FRONTENDS and len(seen) > 1, "answered by %s" % seen)
+
+    def test_router_finds_the_vip_by_ndp_and_flows_are_listed(self):
+        """Steps: connections to VIP6:110 held open (POP3 sessions);
+        read the router's neighbour entry for VIP6, dsrlb's counters
+        and flows.list.
+        Verify: the router's entry for VIP6 names dsrlb's MAC (learnt
+        from a Neighbor Advertisement a worker sent: ndp_reply_out > 0),
+        and flows.list shows the sessions' flows with the client's IPv6
+        address, the VIP6 and a member, established."""
+        p, started = self.lab.start_sessions(110, 8, addr=VIP6)
+        try:
+            neigh = self.lab.ns(self.lab.ns_router, "ip", "-6", "neigh",
+                                "show", VIP6)
+            verify(DP_MAC in neigh, "the router's entry for %s: %r"
+                   % (VIP6, neigh))
+            st = self.lab.dsrlb.stats()
+            verify(st["ndp_reply_out"] > 0 and st["ipv6"] > 0,
+                   "ndp_reply_out %d, ipv6 %d" % (st["ndp_reply_out"],
+                                                  st["ipv6"]))
+
+            def listed():
+                fl = self.lab.ctl.call("flows.list",
+                                       {"limit": 1000})["flows"]
+                mine = [f for f in fl if f["client"] == CLIENT6 and
+                        f["vip"] == VIP6 and f["port"] == 110 and
+                        f["state"] == "established" and f["member"]]
+                return len(mine) >= len(started) and mine
+            wait_for(listed, "the sessions' IPv6 flows in flows.list",
+                     timeout=20)
+        finally:
+            self.lab.stop_sessions(p)
