@@ -539,8 +539,13 @@ class PcapRun:
                % [len(q) for q in self.sent_by_queue])
 
     def non_arp(self):
-        from scapy.all import ARP
-        return [p for p in self.out if ARP not in p]
+        """The frames out that are not ARP, nor an IPv6 VIP's unsolicited
+        Neighbor Advertisement (the gratuitous ARP of IPv6): the
+        traffic a case made."""
+        from scapy.all import ARP, ICMPv6ND_NA, IPv6
+        return [p for p in self.out if ARP not in p and
+                not (ICMPv6ND_NA in p and p[IPv6].dst == "ff02::1" and
+                     p[ICMPv6ND_NA].S == 0)]
 
     def arp(self):
         from scapy.all import ARP

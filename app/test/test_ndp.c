@@ -289,6 +289,43 @@ reply_needs_room(void **state)
 	assert_memory_equal(f.b, copy, sizeof(copy));
 }
 
+/* The unsolicited advertisement of a VIP: to all nodes from the VIP,
+ * Override only, the port's MAC; tagged when the port is. */
+static void
+unsolicited_na_to_all_nodes(void **state)
+{
+	static const uint8_t all_mac[6] = { 0x33, 0x33, 0, 0, 0, 1 };
+	uint8_t buf[LB_NDP_UNSOL_NA_MAX], vip[16], all[16];
+	struct lb_pkt6 q;
+	uint32_t n;
+	unsigned int tag;
+
+	(void)state;
+	ip6("2001:db8::100", vip);
+	ip6("ff02::1", all);
+	for (tag = 0; tag < 2; tag++) {
+		n = lb_pkt_ndp_unsolicited_na(buf, tag ? 42 : 0, mac_lb, vip);
+		assert_int_equal(n, (tag ? 18 : 14) + 40 + LB_NDP_NA_LEN);
+		assert_true(n <= sizeof(buf));
+		assert_memory_equal(buf, all_mac, 6);
+		assert_memory_equal(buf + 6, mac_lb, 6);
+		assert_int_equal(lb_pkt_parse6(buf, n, &q), LB_PKT_IPV6);
+		assert_int_equal(!!(q.flags & LB_PKT_F_VLAN), tag);
+		if (tag)
+			assert_int_equal(q.vlan_tci & 0xfff, 42);
+		assert_int_equal(q.icmp_type, LB_ICMP6_NEIGH_ADVERT);
+		assert_int_equal(q.hop_limit, 255);
+		assert_memory_equal(q.src, vip, 16);
+		assert_memory_equal(q.dst, all, 16);
+		assert_int_equal(buf[q.l4_off + 4], LB_NDP_NA_OVERRIDE);
+		assert_memory_equal(buf + q.l4_off + 8, vip, 16);
+		assert_int_equal(buf[q.l4_off + 24], LB_NDP_OPT_TLLA);
+		assert_memory_equal(buf + q.l4_off + 26, mac_lb, 6);
+		assert_int_equal(sum6(q.src, q.dst, buf + q.l4_off,
+				      LB_NDP_NA_LEN), 0xffff);
+	}
+}
+
 int
 main(void)
 {
@@ -300,6 +337,7 @@ main(void)
 		cmocka_unit_test(short_or_other_messages_refused),
 		cmocka_unit_test(solicited_node_group_and_mac),
 		cmocka_unit_test(reply_needs_room),
+		cmocka_unit_test(unsolicited_na_to_all_nodes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -4,11 +4,12 @@
 
 Addresses from 2001:db8::/32 (RFC 3849) only."""
 
+import os
 import random
 from collections import Counter, defaultdict
 
-from scapy.all import (IP, TCP, UDP, Ether, ICMPv6EchoReply,
-                       ICMPv6MLReport2,
+from scapy.all import (ARP, IP, TCP, UDP, Ether, ICMPv6EchoReply,
+                       ICMPv6MLReport2, rdpcap,
                        ICMPv6EchoRequest, ICMPv6ND_NA, ICMPv6ND_NS,
                        ICMPv6ND_RA, ICMPv6NDOptDstLLAddr,
                        ICMPv6NDOptSrcLLAddr, IPv6, IPv6ExtHdrDestOpt,
@@ -16,7 +17,8 @@ from scapy.all import (IP, TCP, UDP, Ether, ICMPv6EchoReply,
                        inet_pton, raw, socket)
 
 from framework import (PCAP_MAC, TestSuite, base_config, four_members,
-                       match_by_content, member_mac, run_pcap, verify)
+                       match_by_content, member_mac, run_pcap, verify,
+                       wait_for)
 
 VIP4 = "198.51.100.100"
 VIP6 = "2001:db8:100::100"
@@ -43,6 +45,22 @@ def udp6(src, sport, dport=5060, payload=b"x", dst=VIP6):
 def tcp4(src, sport, dport=110, flags="A"):
     return (Ether(src=CLIENT_MAC, dst=PCAP_MAC) / IP(src=src, dst=VIP4) /
             TCP(sport=sport, dport=dport, flags=flags, seq=1000))
+
+
+def unsolicited(p):
+    """An unsolicited Neighbor Advertisement (or the answer to a DAD
+    solicitation: the same frame)."""
+    return ICMPv6ND_NA in p and p[IPv6].dst == "ff02::1"
+
+
+def unsolicited_written(path):
+    """Those net_pcap has written to path so far (0 while a record is
+    being written)."""
+    try:
+        return sum(1 for p in rdpcap(path) if unsolicited(p)) \
+            if os.path.getsize(path) > 24 else 0
+    except Exception:    # noqa: B902 - a record half written
+        return 0
 
 
 def ns(target, src="2001:db8:1::1", dst=None, hlim=255, mac_dst=None,
@@ -205,13 +223,17 @@ class PcapIpv6(TestSuite):
         option), a unicast one (reachability), a DAD one from ::, one
         for an address that is no VIP, and broken ones (hop limit 64,
         bad checksum, a multicast target, sent to another node's group);
-        an echo request to the VIP; a Router Advertisement.
+        an echo request to the VIP; a Router Advertisement; then wait
+        until the start's unsolicited advertisements are all written
+        (three rounds for each IPv6 VIP, unsolicited_na_out).
         Verify: each solicitation for the VIP gets one Neighbor
         Advertisement from the VIP to its sender (all nodes for DAD),
         Solicited set except for DAD, Override set, the port's MAC as
         target link-layer address, a right checksum, hop limit 255; the
-        echo request its reply; nothing else leaves, and ndp_reply_out,
-        drop_ndp_bad and drop_ndp_other count them."""
+        echo request its reply; each IPv6 VIP is announced three times
+        to all nodes the same way (Solicited clear); nothing else
+        leaves, and ndp_reply_out, unsolicited_na_out, drop_ndp_bad and
+        drop_ndp_other count them."""
         good = [ns(VIP6, src="2001:db8:1::1"),
                 ns(VIP6, src="2001:db8:1::2", slla=None),
                 ns(VIP6, src="2001:db8:1::3", dst=VIP6, mac_dst=PCAP_MAC)]
@@ -231,11 +253,20 @@ class PcapIpv6(TestSuite):
         ra = (Ether(src=CLIENT_MAC, dst="33:33:00:00:00:01") /
               IPv6(src="fe80::1", dst="ff02::1", hlim=255) / ICMPv6ND_RA())
         sent = good + [dad] + other + bad + [echo, ra]
-        run = run_pcap("ipv6_ndp", self.config, sent)
-        out = run.non_arp()
+
+        def announced(d):
+            out0 = os.path.join(d.workdir, "out0.pcap")
+            # 3 rounds for 2 VIPs, and the answer to DAD
+            wait_for(lambda: unsolicited_written(out0) >= 7,
+                     "unsolicited advertisements in %s" % out0, timeout=30)
+        run = run_pcap("ipv6_ndp", self.config, sent,
+                       until=lambda s: s["unsolicited_na_out"] >= 6,
+                       what="three rounds of unsolicited advertisements",
+                       inspect=announced)
+        out = [p for p in run.out if ARP not in p]
         nas = [p for p in out if ICMPv6ND_NA in p]
         replies = [p for p in out if ICMPv6EchoReply in p]
-        verify(len(nas) == len(good) + 1 and len(replies) == 1 and
+        verify(len(nas) == len(good) + 1 + 6 and len(replies) == 1 and
                len(out) == len(nas) + 1,
                "%d advertisements, %d echo replies, %d frames out: %s"
                % (len(nas), len(replies), len(out),
@@ -243,7 +274,7 @@ class PcapIpv6(TestSuite):
         asked = {p[IPv6].src for p in good}
         for p in nas:
             na = p[ICMPv6ND_NA]
-            verify(p[IPv6].src == VIP6 and na.tgt == VIP6,
+            verify(p[IPv6].src == na.tgt and na.tgt in (VIP6, VIP6_SIP),
                    "advertisement for %s from %s" % (na.tgt, p[IPv6].src))
             verify(p.src == PCAP_MAC and p[IPv6].hlim == 255 and
                    na.O == 1 and na.R == 0,
@@ -257,7 +288,8 @@ class PcapIpv6(TestSuite):
                    "advertisement checksum wrong")
             if p[IPv6].dst == "ff02::1":
                 verify(na.S == 0 and p.dst == "33:33:00:00:00:01",
-                       "DAD answer: S %d to %s" % (na.S, p.dst))
+                       "DAD answer or announcement: S %d to %s"
+                       % (na.S, p.dst))
             else:
                 verify(na.S == 1 and p[IPv6].dst in asked and
                        p.dst == CLIENT_MAC,
@@ -265,6 +297,11 @@ class PcapIpv6(TestSuite):
                                                      na.S))
                 asked.discard(p[IPv6].dst)
         verify(not asked, "solicitations without an answer: %s" % asked)
+        to_all = Counter(p[ICMPv6ND_NA].tgt for p in nas
+                         if p[IPv6].dst == "ff02::1")
+        verify(to_all == {VIP6: 3 + 1, VIP6_SIP: 3},
+               "to all nodes: %s (3 announcements each, and VIP6's "
+               "answer to DAD)" % dict(to_all))
         r = replies[0]
         verify(r[IPv6].src == VIP6 and r[IPv6].dst == "2001:db8:1::8" and
                r[ICMPv6EchoReply].data == b"ping6" and r.dst == CLIENT_MAC,
@@ -279,6 +316,8 @@ class PcapIpv6(TestSuite):
                                             len(other) + 1))
         verify(st["icmp_echo_reply"] == 1, "icmp_echo_reply %d"
                % st["icmp_echo_reply"])
+        verify(st["unsolicited_na_out"] == 6, "unsolicited_na_out %d"
+               % st["unsolicited_na_out"])
 
     def test_bad_and_unsupported_ipv6_dropped_and_counted(self):
         """Steps: IPv6 to an address that is no VIP, a fragment of a UDP

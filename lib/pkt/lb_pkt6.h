@@ -187,4 +187,24 @@ uint32_t lb_pkt_ndp_na_reply(uint8_t *data, uint32_t cap,
 int lb_pkt_icmp6_echo_reply(uint8_t *data, uint32_t len,
 			    const struct lb_pkt6 *pkt);
 
+/** Bytes lb_pkt_ndp_unsolicited_na() writes at most (with a tag). */
+#define LB_NDP_UNSOL_NA_MAX (LB_ETH_HLEN + LB_VLAN_HLEN + LB_IP6_HLEN + \
+			     LB_NDP_NA_LEN)
+
+/**
+ * An unsolicited Neighbor Advertisement for target (RFC 4861 7.2.6), as
+ * a node whose address moved to mac sends it: to all nodes (ff02::1,
+ * 33:33:00:00:00:01), from target, Override set, Solicited and Router
+ * clear, hop limit 255, with the target link-layer option; tagged vlan
+ * unless 0. A neighbour with an entry for target updates it; one
+ * without ignores it.
+ *
+ * @param buf
+ *   At least LB_NDP_UNSOL_NA_MAX bytes.
+ * @return
+ *   The frame's length.
+ */
+uint32_t lb_pkt_ndp_unsolicited_na(uint8_t *buf, uint16_t vlan,
+				   const uint8_t *mac, const uint8_t *target);
+
 #endif /* LB_PKT6_H */

@@ -167,3 +167,39 @@ lb_pkt_icmp6_echo_reply(uint8_t *data, uint32_t len, const struct lb_pkt6 *pkt)
 						pkt->l4_len));
 	return 0;
 }
+
+uint32_t
+lb_pkt_ndp_unsolicited_na(uint8_t *buf, uint16_t vlan, const uint8_t *mac,
+			  const uint8_t *target)
+{
+	static const uint8_t all_nodes[LB_IP6_ALEN] = { 0xff, 0x02,
+							[15] = 0x01 };
+	static const uint8_t all_nodes_mac[LB_ETH_ALEN] = { 0x33, 0x33, 0, 0,
+							    0, 0x01 };
+	uint32_t l3 = LB_ETH_HLEN + (vlan != 0 ? LB_VLAN_HLEN : 0);
+	uint8_t *ip = buf + l3, *m = ip + LB_IP6_HLEN;
+
+	memset(buf, 0, l3 + LB_IP6_HLEN + LB_NDP_NA_LEN);
+	memcpy(buf, all_nodes_mac, LB_ETH_ALEN);
+	memcpy(buf + LB_ETH_ALEN, mac, LB_ETH_ALEN);
+	if (vlan != 0) {
+		lb_store_be16(buf + 12, LB_ETHERTYPE_VLAN);
+		lb_store_be16(buf + 14, vlan);
+	}
+	lb_store_be16(buf + l3 - 2, LB_ETHERTYPE_IPV6);
+	ip[0] = 0x60;
+	lb_store_be16(ip + 4, LB_NDP_NA_LEN);
+	ip[6] = LB_IPPROTO_ICMPV6;
+	ip[7] = LB_NDP_HOP_LIMIT;
+	memcpy(ip + 8, target, LB_IP6_ALEN);
+	memcpy(ip + 24, all_nodes, LB_IP6_ALEN);
+	m[0] = LB_ICMP6_NEIGH_ADVERT;
+	m[4] = LB_NDP_NA_OVERRIDE;     /* unsolicited: S clear (RFC 4861 7.2.6) */
+	memcpy(m + 8, target, LB_IP6_ALEN);
+	m[24] = LB_NDP_OPT_TLLA;
+	m[25] = 1;
+	memcpy(m + 26, mac, LB_ETH_ALEN);
+	lb_store_be16(m + 2, lb_pkt_icmp6_cksum(ip + 8, ip + 24, m,
+						LB_NDP_NA_LEN));
+	return l3 + LB_IP6_HLEN + LB_NDP_NA_LEN;
+}

@@ -129,6 +129,7 @@
 	X(ARP_REPLY_IN,      e, "arp_reply_in",      "ARP replies received") \
 	X(ARP_REQUEST_OUT,   e, "arp_request_out",   "ARP requests sent to resolve members") \
 	X(GARP_OUT,          e, "garp_out",          "gratuitous ARP sent for VIPs") \
+	X(UNSOL_NA_OUT,      e, "unsolicited_na_out", "unsolicited Neighbor Advertisements sent for IPv6 VIPs (the gratuitous ARP of IPv6)") \
 	X(NEIGH_RESOLVED,    e, "neigh_resolved",    "member MACs learnt or changed") \
 	X(NEIGH_LOST,        e, "neigh_lost",        "members that never answered ARP (not selected until they do)") \
 	X(NEIGH_STALE,       e, "neigh_stale",       "member ARP refreshes unanswered: last MAC kept (stale)") \
