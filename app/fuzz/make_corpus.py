@@ -17,6 +17,7 @@ import sys
 
 from scapy.all import (ARP, ICMP, IP, TCP, UDP, Dot1Q, Ether,
                        ICMPv6EchoRequest, ICMPv6ND_NS, ICMPv6NDOptSrcLLAddr,
+                       ICMPv6PacketTooBig,
                        IPv6, IPv6ExtHdrDestOpt,
                        IPv6ExtHdrFragment, IPv6ExtHdrHopByHop,
                        IPv6ExtHdrRouting, fragment, raw)
@@ -128,6 +129,10 @@ def main():
           e6 / UDP(sport=5060, dport=5060) / b"OPTIONS",
           e6 / UDP(sport=9, dport=53) / b"q",
           e6 / ICMPv6EchoRequest(id=1, seq=1) / b"ping",
+          e / IPv6(src="2001:db8:ff::1", dst=VIP6) /
+          ICMPv6PacketTooBig(mtu=1280) /
+          raw(IPv6(src=VIP6, dst=C6) / TCP(sport=110, dport=1000) /
+              (b"d" * 64)),
           Ether(src="02:00:00:00:00:01", dst="33:33:ff:00:01:00") /
           IPv6(src=C6, dst="ff02::1:ff00:100", hlim=255) /
           ICMPv6ND_NS(tgt=VIP6) /

@@ -9,7 +9,7 @@ import random
 from collections import Counter, defaultdict
 
 from scapy.all import (ARP, IP, TCP, UDP, Ether, ICMPv6EchoReply,
-                       ICMPv6MLReport2, rdpcap,
+                       ICMPv6MLReport2, ICMPv6PacketTooBig, rdpcap,
                        ICMPv6EchoRequest, ICMPv6ND_NA, ICMPv6ND_NS,
                        ICMPv6ND_RA, ICMPv6NDOptDstLLAddr,
                        ICMPv6NDOptSrcLLAddr, IPv6, IPv6ExtHdrDestOpt,
@@ -361,3 +361,54 @@ class PcapIpv6(TestSuite):
                         "drop_truncated_ip6", "drop_ip_proto",
                         "drop_l2_multicast"):
             verify(st[counter] == 1, "%s %d, not 1" % (counter, st[counter]))
+
+    def test_packet_too_big_goes_to_the_flow_owner(self):
+        """Steps: a wrr service (a flow's member is not what a hash of
+        its tuple gives); 40 IPv6 TCP flows per worker; then a router's
+        Packet Too Big about each flow's reply (VIP6 -> client, 1280
+        bytes of it quoted), and one quoting a packet from another
+        address. A steer deals the flows round-robin over the queues
+        and puts each error on its flow's queue after its SYN, in a
+        later burst, as a real error comes a round trip later.
+        Verify: each Packet Too Big reaches the member its flow went to,
+        unchanged after the Ethernet header, counted as icmp_error; the
+        one about another address is dropped (drop_icmp)."""
+        flows = [(client6(i % 200), 41000 + i) for i in range(80)]
+        sent = [tcp6(c, p, 143, "S") for c, p in flows]
+
+        def ptb(c, p, src=VIP6):
+            quote = (IPv6(src=src, dst=c) /
+                     TCP(sport=143, dport=p, flags="PA") / (b"d" * 1400))
+            return (Ether(src=CLIENT_MAC, dst=PCAP_MAC) /
+                    IPv6(src="2001:db8:ff::1", dst=VIP6) /
+                    ICMPv6PacketTooBig(mtu=1280) / raw(quote)[:1232])
+        errors = [ptb(c, p) for c, p in flows]
+        stranger = ptb(flows[0][0], flows[0][1], src="2001:db8:100::77")
+        index = {f: i for i, f in enumerate(flows)}
+
+        def round_robin(pkt, n_queues):
+            if ICMPv6PacketTooBig in pkt:
+                q = IPv6(bytes(pkt[ICMPv6PacketTooBig].payload))
+                return index.get((q.dst, q[TCP].dport), 0) % n_queues
+            return index[(pkt[IPv6].src, pkt[TCP].sport)] % n_queues
+        run = run_pcap("ipv6_ptb", self.config, sent + errors + [stranger],
+                       steer=round_robin)
+        run.verify_spread()
+        out = run.non_arp()
+        pairs, missing, extra = match_by_content(sent + errors, out)
+        verify(not missing and not extra,
+               "%d sent without an identical output (%s), %d extra"
+               % (len(missing), [m.summary() for m in missing][:3],
+                  len(extra)))
+        out_of = {id(x): o for x, o in pairs}
+        owner = {f: out_of[id(x)].dst for f, x in zip(flows, sent)}
+        verify(len(set(owner.values())) == 4, "wrr did not use 4 members")
+        for f, e in zip(flows, errors):
+            verify(out_of[id(e)].dst == owner[f],
+                   "Packet Too Big about %s went to %s, its flow to %s"
+                   % (f, self.macs.get(out_of[id(e)].dst),
+                      self.macs[owner[f]]))
+        st = run.stats
+        verify(st["icmp_error"] == len(errors) and st["drop_icmp"] == 1,
+               "icmp_error %d, drop_icmp %d" % (st["icmp_error"],
+                                                st["drop_icmp"]))

@@ -155,7 +155,8 @@ dp_classify_burst(struct lb_worker *w, const struct lb_snapshot *s,
 			b->idx6[nf6++] = (uint8_t)i;
 		}
 		in_order |= d[i].frag_first || d[i].act == ACT_FRAG ||
-			    d[i].act == ACT_ICMP_FLOW;
+			    d[i].act == ACT_ICMP_FLOW ||
+			    d[i].act == ACT_ICMP_FLOW6;
 	}
 	b->nf = (uint16_t)nf;
 	b->nf6 = (uint16_t)nf6;

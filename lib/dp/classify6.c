@@ -6,9 +6,10 @@
  * The classify stage for IPv6, the peer of classify.c: a Neighbor
  * Solicitation for a VIP answered in place (as ARP is), an echo request
  * to a VIP answered, TCP and UDP to a VIP's service sent on to the flow
- * table (ACT_FLOW6) or, stateless, to its member. The rest is dropped
- * and counted: fragments and ICMPv6 errors are not balanced yet, and no
- * own address is IPv6 yet.
+ * table (ACT_FLOW6) or, stateless, to its member, an ICMPv6 error to
+ * the member of the flow it quotes (ACT_ICMP_FLOW6: Packet Too Big for
+ * path MTU discovery). The rest is dropped and counted: fragments are
+ * not balanced yet, and no own address is IPv6 yet.
  */
 
 #include <stdint.h>
@@ -79,17 +80,60 @@ is_ndp(const struct lb_pkt6 *pk)
 	       pk->icmp_type <= LB_ICMP6_REDIRECT;
 }
 
-/* ICMPv6 to a VIP: echo answered; Neighbor Discovery messages other
- * than a solicitation (advertisements, router messages: ignored, as a
- * host that routes nothing ignores them) and errors (not yet followed to
- * their flow's member) dropped. */
+/*
+ * An ICMPv6 error quotes a packet a member sent from the VIP (a
+ * router's Packet Too Big, a time exceeded): it goes to the member of
+ * that flow, found in arrival order in any worker's table, as IPv4's
+ * errors do (icmp.c). Never creates or ages a flow.
+ */
 static void
-classify_icmp6(uint8_t *data, uint32_t len, const struct lb_pkt6 *pk,
-	       struct dp_pkt *d)
+classify_icmp6_error(struct lb_worker *w, const struct lb_snapshot *s,
+		     const struct lb_snap_vip *v, const uint8_t *data,
+		     uint32_t len, const struct lb_pkt6 *pk, struct dp_pkt *d,
+		     struct lb_tuple6 *k6)
+{
+	struct lb_pkt_inner6 in;
+
+	if ((pk->flags & LB_PKT_F_FRAG) ||
+	    lb_pkt_icmp6_inner(data, len, pk, &in) != 0 ||
+	    memcmp(in.vip, pk->dst, LB_IP6_ALEN) != 0) {
+		drop(d, LB_STAT_DROP_ICMP);
+		return;
+	}
+	memcpy(k6->src_ip, in.client, LB_IP6_ALEN);
+	memcpy(k6->dst_ip, in.vip, LB_IP6_ALEN);
+	k6->src_port = in.client_port;
+	k6->dst_port = in.vip_port;
+	k6->proto = in.proto;
+	memset(k6->pad, 0, sizeof(k6->pad));
+	d->key = (struct lb_tuple){ .src_port = in.client_port,
+				    .dst_port = in.vip_port,
+				    .proto = in.proto };
+	classify_l4(w, s, v, d, k6);
+	if (d->act == ACT_DROP) {
+		drop(d, LB_STAT_DROP_ICMP);
+		return;
+	}
+	w->stats[LB_STAT_ICMP_ERROR]++;
+	if (d->act == ACT_FLOW)
+		d->act = ACT_ICMP_FLOW6;
+}
+
+/* ICMPv6 to a VIP: echo answered, errors to their flow's member;
+ * Neighbor Discovery messages other than a solicitation
+ * (advertisements, router messages: ignored, as a host that routes
+ * nothing ignores them) and the rest dropped. */
+static void
+classify_icmp6(struct lb_worker *w, const struct lb_snapshot *s,
+	       const struct lb_snap_vip *v, uint8_t *data, uint32_t len,
+	       const struct lb_pkt6 *pk, struct dp_pkt *d,
+	       struct lb_tuple6 *k6)
 {
 	if (pk->icmp_type == LB_ICMP6_ECHO_REQUEST &&
 	    lb_pkt_icmp6_echo_reply(data, len, pk) == 0)
 		d->act = ACT_REPLY;
+	else if (lb_pkt_icmp6_is_error(pk->icmp_type))
+		classify_icmp6_error(w, s, v, data, len, pk, d, k6);
 	else if (is_ndp(pk))
 		drop(d, LB_STAT_DROP_NDP_OTHER);
 	else
@@ -148,7 +192,7 @@ dp_classify6(struct lb_worker *w, const struct lb_snapshot *s,
 	case LB_IPPROTO_UDP:
 		break;
 	case LB_IPPROTO_ICMPV6:
-		classify_icmp6(data, len, &pk, d);
+		classify_icmp6(w, s, &s->vips[a->idx], data, len, &pk, d, k6);
 		return;
 	default:
 		drop(d, LB_STAT_DROP_IP_PROTO);

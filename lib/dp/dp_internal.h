@@ -55,6 +55,7 @@ enum dp_act {
 	ACT_NDP_REPLY,   /* NDP answered in place: back on the input port */
 	ACT_FLOW6,       /* ACT_FLOW in the IPv6 flow table (key in
 			    dp_burst::keys6) */
+	ACT_ICMP_FLOW6,  /* ACT_ICMP_FLOW of an ICMPv6 error (the same) */
 };
 
 /* Per-packet scratch for one burst. */
@@ -368,6 +369,9 @@ void dp_classify_icmp(struct lb_worker *w, const struct lb_snapshot *s,
 		      const struct lb_pkt *pk, struct dp_pkt *d);
 void dp_icmp_flow(struct lb_worker *w, const struct lb_snapshot *s,
 		  struct dp_pkt *d);
+/* The same for an ICMPv6 error about the IPv6 flow k6. */
+void dp_icmp_flow6(struct lb_worker *w, const struct lb_snapshot *s,
+		   struct dp_pkt *d, const struct lb_tuple6 *k6);
 
 /* decide.c */
 

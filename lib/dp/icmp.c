@@ -106,3 +106,37 @@ found:
 	/* a member whose MAC is not known yet: execute() counts it */
 	d->act = ACT_FWD;
 }
+
+void
+dp_icmp_flow6(struct lb_worker *w, const struct lb_snapshot *s,
+	      struct dp_pkt *d, const struct lb_tuple6 *k6)
+{
+	const struct lb_snap_service *svc = &s->services[d->svc];
+	unsigned int p;
+
+	for (p = 0; p < w->n_peers; p++) {
+		const struct lb_worker *o = w->peers[(w->peer_idx + p) %
+						     w->n_peers];
+		struct lb_flow_entry e;
+
+		if (o->flows6 != NULL &&
+		    lb_flow_peek(o->flows6, k6, d->sig, w->now, &e) &&
+		    svc->mstate[e.member] != LB_MS_NONE &&
+		    s->members[e.member].gen == e.member_gen) {
+			d->member = e.member;
+			d->act = ACT_FWD;
+			return;
+		}
+	}
+	/* no entry anywhere: the client's record, else the hash */
+	d->member = LB_SCHED_NONE;
+	if (unlikely(svc->persist != NULL))
+		d->member = persist_find(w, s, svc, persist_key6(svc, k6));
+	if (d->member == LB_SCHED_NONE)
+		d->member = lb_maglev_lookup(svc->settled, svc->table_size,
+					     consistent_sig6(svc, k6, d->sig));
+	if (d->member == LB_SCHED_NONE)
+		drop(d, LB_STAT_DROP_ICMP);
+	else
+		d->act = ACT_FWD;   /* execute() counts a member without MAC */
+}

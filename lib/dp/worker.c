@@ -119,9 +119,10 @@ lb_dp_clock(struct lb_worker *w)
  */
 static void
 process_in_order(struct lb_worker *w, const struct lb_snapshot *s,
-		 unsigned int port, struct rte_mbuf **pkts, struct dp_pkt *d,
-		 uint16_t n)
+		 unsigned int port, struct rte_mbuf **pkts,
+		 struct dp_burst *b, uint16_t n)
 {
+	struct dp_pkt *d = b->d;
 	unsigned int i;
 
 	for (i = 0; i < n; i++) {
@@ -129,6 +130,8 @@ process_in_order(struct lb_worker *w, const struct lb_snapshot *s,
 			dp_frag_later(w, s, port, pkts[i], &d[i]);
 		else if (unlikely(d[i].act == ACT_ICMP_FLOW))
 			dp_icmp_flow(w, s, &d[i]);
+		else if (unlikely(d[i].act == ACT_ICMP_FLOW6))
+			dp_icmp_flow6(w, s, &d[i], &b->keys6[i]);
 		else if (unlikely(d[i].frag_first && d[i].act == ACT_FWD) &&
 			 !dp_frag_remember(w, s, &d[i]))
 			/* its later fragments could not follow it: the
@@ -156,7 +159,7 @@ process_burst(struct lb_worker *w, const struct lb_snapshot *s,
 	if (unlikely(b.nf6 > 0))
 		dp_decide6_burst(w, s, &b);
 	if (unlikely(b.in_order))
-		process_in_order(w, s, port, pkts, b.d, n);
+		process_in_order(w, s, port, pkts, &b, n);
 	sent = dp_tx_burst(w, s, port, pkts, b.d, n);
 	if (unlikely(w->n_sync != 0))
 		lb_dp_sync_flush(w);

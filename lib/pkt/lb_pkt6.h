@@ -207,4 +207,39 @@ int lb_pkt_icmp6_echo_reply(uint8_t *data, uint32_t len,
 uint32_t lb_pkt_ndp_unsolicited_na(uint8_t *buf, uint16_t vlan,
 				   const uint8_t *mac, const uint8_t *target);
 
+#define LB_ICMP6_DEST_UNREACH 1
+#define LB_ICMP6_TIME_EXCEEDED 3
+#define LB_ICMP6_PARAM_PROBLEM 4
+
+/** True if an ICMPv6 type is an error that quotes a packet (RFC 4443:
+ *  destination unreachable, packet too big, time exceeded, parameter
+ *  problem). */
+static inline bool
+lb_pkt_icmp6_is_error(uint8_t type)
+{
+	return type >= LB_ICMP6_DEST_UNREACH && type <= LB_ICMP6_PARAM_PROBLEM;
+}
+
+/** The flow an ICMPv6 error is about, from the packet it quotes: one a
+ *  member sent from a VIP to a client. Addresses as on the wire. */
+struct lb_pkt_inner6 {
+	uint8_t client[LB_IP6_ALEN];  /**< the quote's destination */
+	uint8_t vip[LB_IP6_ALEN];     /**< its source */
+	uint16_t client_port;
+	uint16_t vip_port;
+	uint8_t proto;
+};
+
+/**
+ * Read the packet an ICMPv6 error (parsed into pkt) quotes: an IPv6
+ * header without extension headers, then TCP or UDP ports, within the
+ * error's payload.
+ *
+ * @return
+ *   0 with inner filled, or -EINVAL (not an error, or a quote that is
+ *   short, not IPv6, or not TCP or UDP right after its header).
+ */
+int lb_pkt_icmp6_inner(const uint8_t *data, uint32_t len,
+		       const struct lb_pkt6 *pkt, struct lb_pkt_inner6 *inner);
+
 #endif /* LB_PKT6_H */

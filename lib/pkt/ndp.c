@@ -203,3 +203,31 @@ lb_pkt_ndp_unsolicited_na(uint8_t *buf, uint16_t vlan, const uint8_t *mac,
 						LB_NDP_NA_LEN));
 	return l3 + LB_IP6_HLEN + LB_NDP_NA_LEN;
 }
+
+int
+lb_pkt_icmp6_inner(const uint8_t *data, uint32_t len,
+		   const struct lb_pkt6 *pkt, struct lb_pkt_inner6 *inner)
+{
+	/* ICMPv6 header (8) + the quoted IPv6 header + its ports */
+	uint32_t off = pkt->l4_off + 8;
+	uint32_t end = pkt->l4_off + pkt->l4_len;
+	const uint8_t *ip;
+
+	if (pkt->proto != LB_IPPROTO_ICMPV6 ||
+	    !lb_pkt_icmp6_is_error(pkt->icmp_type) || end > len ||
+	    off + LB_IP6_HLEN + 4 > end)
+		return -EINVAL;
+	ip = data + off;
+	/* a member's packet from the VIP has no extension header: a quote
+	 * with one (or a fragment's) has no ports where they are looked
+	 * for, and is nothing we sent */
+	if ((ip[0] >> 4) != 6 ||
+	    (ip[6] != LB_IPPROTO_TCP && ip[6] != LB_IPPROTO_UDP))
+		return -EINVAL;
+	inner->proto = ip[6];
+	memcpy(inner->vip, ip + 8, LB_IP6_ALEN);
+	memcpy(inner->client, ip + 24, LB_IP6_ALEN);
+	inner->vip_port = lb_load_be16(ip + LB_IP6_HLEN);
+	inner->client_port = lb_load_be16(ip + LB_IP6_HLEN + 2);
+	return 0;
+}

@@ -73,7 +73,7 @@
 	X(DROP_MEMBER_UNUSABLE, o, "drop_member_unusable", "the member this packet must go to (source-port owner, or where its first fragment went) is disabled, gone or without MAC") \
 	X(DROP_VRRP,         o, "drop_vrrp",         "VRRP advertisement (mode vrrp) from outside the port's subnet or over dataplane.vrrp_pps (per sync peer; shared by other sources)") \
 	X(DROP_STANDBY,      o, "drop_standby",      "packet for a VIP while this balancer is standby") \
-	X(DROP_ICMP,         o, "drop_icmp",         "ICMP to a VIP that is neither echo nor an error about a VIP flow; every ICMPv6 error (not yet followed to its flow)") \
+	X(DROP_ICMP,         o, "drop_icmp",         "ICMP or ICMPv6 to a VIP that is neither echo nor an error about a VIP flow") \
 	X(DROP_MASTER_FULL,  o, "drop_master_ring_full", "master lcore queue of own-address traffic from anyone else full") \
 	X(DROP_MASTER_PRIO_FULL, o, "drop_master_prio_full", "master lcore ARP queue full") \
 	X(DROP_MASTER_CTRL_FULL, o, "drop_master_ctrl_full", "master lcore queue of the trusted classes (members, routers, sync peers, VRRP) full") \
