@@ -15,33 +15,18 @@ int
 lb_conf_parse_cidr(const char *s, unsigned int min_prefix, uint32_t *addr,
 		   uint8_t *prefix)
 {
-	char buf[32];
-	const char *slash = strchr(s, '/');
-	size_t alen = slash != NULL ? (size_t)(slash - s) : strlen(s);
-	struct in_addr in;
-	unsigned long len = 32;
+	struct lb_ip a;
+	uint8_t len;
+	int rc;
 
-	if (alen == 0 || alen >= sizeof(buf))
+	/* an IPv4 address, never an IPv6 one (which has a colon) */
+	if (strchr(s, ':') != NULL)
 		return -EINVAL;
-	memcpy(buf, s, alen);
-	buf[alen] = '\0';
-	/* inet_pton accepts exactly a.b.c.d, no shorthand, no octal */
-	if (inet_pton(AF_INET, buf, &in) != 1)
-		return -EINVAL;
-	if (slash != NULL) {
-		char *end;
-
-		if (!isdigit((unsigned char)slash[1]))
-			return -ERANGE;
-		errno = 0;
-		len = strtoul(slash + 1, &end, 10);
-		if (errno != 0 || *end != '\0' || len > 32)
-			return -ERANGE;
-	}
-	if (len < min_prefix)
-		return -ERANGE;
-	*addr = in.s_addr;
-	*prefix = (uint8_t)len;
+	rc = lb_ip_parse_cidr(s, min_prefix, 0, &a, &len);
+	if (rc != 0)
+		return rc;
+	*addr = lb_ip_v4(&a);
+	*prefix = len;
 	return 0;
 }
 

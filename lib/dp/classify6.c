@@ -80,6 +80,23 @@ is_ndp(const struct lb_pkt6 *pk)
 	       pk->icmp_type <= LB_ICMP6_REDIRECT;
 }
 
+/* The IPv6 flow client -> VIP in k6; in d what the decision reads of
+ * any flow: its protocol and ports (the addresses are k6's). */
+static inline void
+set_flow(struct dp_pkt *d, struct lb_tuple6 *k6, const uint8_t *client,
+	 const uint8_t *vip, uint16_t client_port, uint16_t vip_port,
+	 uint8_t proto)
+{
+	memcpy(k6->src_ip, client, LB_IP6_ALEN);
+	memcpy(k6->dst_ip, vip, LB_IP6_ALEN);
+	k6->src_port = client_port;
+	k6->dst_port = vip_port;
+	k6->proto = proto;
+	memset(k6->pad, 0, sizeof(k6->pad));
+	d->key = (struct lb_tuple){ .src_port = client_port,
+				    .dst_port = vip_port, .proto = proto };
+}
+
 /*
  * An ICMPv6 error quotes a packet a member sent from the VIP (a
  * router's Packet Too Big, a time exceeded): it goes to the member of
@@ -100,15 +117,8 @@ classify_icmp6_error(struct lb_worker *w, const struct lb_snapshot *s,
 		drop(d, LB_STAT_DROP_ICMP);
 		return;
 	}
-	memcpy(k6->src_ip, in.client, LB_IP6_ALEN);
-	memcpy(k6->dst_ip, in.vip, LB_IP6_ALEN);
-	k6->src_port = in.client_port;
-	k6->dst_port = in.vip_port;
-	k6->proto = in.proto;
-	memset(k6->pad, 0, sizeof(k6->pad));
-	d->key = (struct lb_tuple){ .src_port = in.client_port,
-				    .dst_port = in.vip_port,
-				    .proto = in.proto };
+	set_flow(d, k6, in.client, in.vip, in.client_port, in.vip_port,
+		 in.proto);
 	classify_l4(w, s, v, d, k6);
 	if (d->act == ACT_DROP) {
 		drop(d, LB_STAT_DROP_ICMP);
@@ -202,18 +212,7 @@ dp_classify6(struct lb_worker *w, const struct lb_snapshot *s,
 		drop(d, LB_STAT_DROP_IP6_FRAG);
 		return;
 	}
-	memcpy(k6->src_ip, pk.src, LB_IP6_ALEN);
-	memcpy(k6->dst_ip, pk.dst, LB_IP6_ALEN);
-	k6->src_port = pk.src_port;
-	k6->dst_port = pk.dst_port;
-	k6->proto = pk.proto;
-	memset(k6->pad, 0, sizeof(k6->pad));
-	/* what the decision reads of any flow: protocol and ports; the
-	 * addresses are k6's */
-	d->key = (struct lb_tuple){
-		.src_port = pk.src_port, .dst_port = pk.dst_port,
-		.proto = pk.proto,
-	};
+	set_flow(d, k6, pk.src, pk.dst, pk.src_port, pk.dst_port, pk.proto);
 	d->tcp_flags = pk.tcp_flags;
 	classify_l4(w, s, &s->vips[a->idx], d, k6);
 	if (d->act == ACT_FLOW) {

@@ -67,60 +67,28 @@ dp_classify_icmp(struct lb_worker *w, const struct lb_snapshot *s,
 }
 
 /*
- * The member of the flow an ICMP error is about. Never creates or ages a
- * flow. RSS hashed the error on (router, VIP), not on the flow it
- * quotes: the flow may be in any worker's table, ours first.
+ * The member of the flow an ICMP error is about (k6: an ICMPv6 error's
+ * IPv6 flow, or NULL). Never creates or ages a flow. RSS hashed the
+ * error on (router, VIP), not on the flow it quotes: the flow may be in
+ * any worker's table, ours first.
  */
-void
-dp_icmp_flow(struct lb_worker *w, const struct lb_snapshot *s,
-	     struct dp_pkt *d)
+static __rte_always_inline void
+icmp_flow(struct lb_worker *w, const struct lb_snapshot *s,
+	  struct dp_pkt *d, const struct lb_tuple6 *k6)
 {
 	const struct lb_snap_service *svc = &s->services[d->svc];
+	const void *key = k6 == NULL ? (const void *)&d->key :
+				       (const void *)k6;
 	unsigned int p;
 
 	for (p = 0; p < w->n_peers; p++) {
 		const struct lb_worker *o = w->peers[(w->peer_idx + p) %
 						     w->n_peers];
+		const struct lb_flow_table *t = k6 == NULL ? o->flows :
+						o->flows6;
 		struct lb_flow_entry e;
 
-		if (o->flows != NULL &&
-		    lb_flow_peek(o->flows, &d->key, d->sig, w->now, &e) &&
-		    svc->mstate[e.member] != LB_MS_NONE &&
-		    s->members[e.member].gen == e.member_gen) {
-			d->member = e.member;
-			goto found;
-		}
-	}
-	/* no entry anywhere: the client's record, else the hash */
-	d->member = LB_SCHED_NONE;
-	if (unlikely(svc->persist != NULL))
-		d->member = persist_find(w, s, svc,
-					 d->key.src_ip & svc->persist_mask);
-	if (d->member == LB_SCHED_NONE)
-		d->member = consistent(svc, &d->key, d->sig);
-	if (d->member == LB_SCHED_NONE) {
-		drop(d, LB_STAT_DROP_ICMP);
-		return;
-	}
-found:
-	/* a member whose MAC is not known yet: execute() counts it */
-	d->act = ACT_FWD;
-}
-
-void
-dp_icmp_flow6(struct lb_worker *w, const struct lb_snapshot *s,
-	      struct dp_pkt *d, const struct lb_tuple6 *k6)
-{
-	const struct lb_snap_service *svc = &s->services[d->svc];
-	unsigned int p;
-
-	for (p = 0; p < w->n_peers; p++) {
-		const struct lb_worker *o = w->peers[(w->peer_idx + p) %
-						     w->n_peers];
-		struct lb_flow_entry e;
-
-		if (o->flows6 != NULL &&
-		    lb_flow_peek(o->flows6, k6, d->sig, w->now, &e) &&
+		if (t != NULL && lb_flow_peek(t, key, d->sig, w->now, &e) &&
 		    svc->mstate[e.member] != LB_MS_NONE &&
 		    s->members[e.member].gen == e.member_gen) {
 			d->member = e.member;
@@ -131,12 +99,26 @@ dp_icmp_flow6(struct lb_worker *w, const struct lb_snapshot *s,
 	/* no entry anywhere: the client's record, else the hash */
 	d->member = LB_SCHED_NONE;
 	if (unlikely(svc->persist != NULL))
-		d->member = persist_find(w, s, svc, persist_key6(svc, k6));
+		d->member = persist_find(w, s, svc, client_key(svc, d, k6));
 	if (d->member == LB_SCHED_NONE)
 		d->member = lb_maglev_lookup(svc->settled, svc->table_size,
-					     consistent_sig6(svc, k6, d->sig));
+					     flow_csig(svc, d, k6));
 	if (d->member == LB_SCHED_NONE)
 		drop(d, LB_STAT_DROP_ICMP);
 	else
 		d->act = ACT_FWD;   /* execute() counts a member without MAC */
+}
+
+void
+dp_icmp_flow(struct lb_worker *w, const struct lb_snapshot *s,
+	     struct dp_pkt *d)
+{
+	icmp_flow(w, s, d, NULL);
+}
+
+void
+dp_icmp_flow6(struct lb_worker *w, const struct lb_snapshot *s,
+	      struct dp_pkt *d, const struct lb_tuple6 *k6)
+{
+	icmp_flow(w, s, d, k6);
 }
