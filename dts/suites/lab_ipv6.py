@@ -3,8 +3,11 @@
 """The namespace lab in dual stack: IPv6 clients through a Linux router
 to frontends holding the IPv6 VIP on lo, beside IPv4."""
 
+import signal
+
 from framework import TestSuite, verify, wait_for
-from labnet import CLIENT6, DP_MAC, VIP, VIP6, Lab, servers
+from labnet import (CLIENT6, DP_MAC, VIP, VIP6, Lab, servers,
+                    verify_sessions_answered)
 
 FRONTENDS = {"fe1", "fe2", "fe3", "fe4"}
 BANNER = {110: "+OK", 143: "* OK", 25: "220", 8100: "HTTP/1.0 200"}
@@ -70,13 +73,18 @@ class LabIpv6(TestSuite):
         verify(seen <= FRONTENDS and len(seen) > 1, "answered by %s" % seen)
 
     def test_router_finds_the_vip_by_ndp_and_flows_are_listed(self):
-        """Steps: connections to VIP6:110 held open (POP3 sessions);
-        read the router's neighbour entry for VIP6, dsrlb's counters
-        and flows.list.
-        Verify: the router's entry for VIP6 names dsrlb's MAC (learnt
-        from a Neighbor Advertisement a worker sent: ndp_reply_out > 0),
-        and flows.list shows the sessions' flows with the client's IPv6
-        address, the VIP6 and a member, established."""
+        """Steps: the router forgets its neighbour entry for VIP6; then
+        connections to VIP6:110 held open (POP3 sessions); read the
+        router's neighbour entry for VIP6, dsrlb's counters and
+        flows.list.
+        Verify: the router found VIP6 again: its entry names dsrlb's
+        MAC, learnt from a Neighbor Advertisement a worker sent
+        (ndp_reply_out grew); flows.list shows the sessions' flows with
+        the client's IPv6 address, the VIP6 and a member,
+        established."""
+        self.lab.ns(self.lab.ns_router, "ip", "-6", "neigh", "del", VIP6,
+                    "dev", "seg0", check=False)
+        before = self.lab.dsrlb.stats()["ndp_reply_out"]
         p, started = self.lab.start_sessions(110, 8, addr=VIP6)
         try:
             neigh = self.lab.ns(self.lab.ns_router, "ip", "-6", "neigh",
@@ -84,9 +92,9 @@ class LabIpv6(TestSuite):
             verify(DP_MAC in neigh, "the router's entry for %s: %r"
                    % (VIP6, neigh))
             st = self.lab.dsrlb.stats()
-            verify(st["ndp_reply_out"] > 0 and st["ipv6"] > 0,
-                   "ndp_reply_out %d, ipv6 %d" % (st["ndp_reply_out"],
-                                                  st["ipv6"]))
+            verify(st["ndp_reply_out"] > before,
+                   "ndp_reply_out %d, %d before the router forgot VIP6"
+                   % (st["ndp_reply_out"], before))
 
             def listed():
                 fl = self.lab.ctl.call("flows.list",
@@ -99,3 +107,38 @@ class LabIpv6(TestSuite):
                      timeout=20)
         finally:
             self.lab.stop_sessions(p)
+
+    def test_restart_keeps_ipv6_sessions(self):
+        """Steps: 16 POP3 sessions over IPv6 from the client, a NOOP on
+        each every 200 ms; after two rounds dsrlb is killed (SIGKILL)
+        and started again with the same configuration while they keep
+        sending; wait until every member is resolved, then for three
+        more rounds; stop the sessions.
+        Verify: every session survived (every NOOP answered, by the
+        frontend that greeted it): the new process knew none of them
+        and found each mid-stream where Maglev had put it, in its IPv6
+        flow table (flow_midstream, flows_ipv6)."""
+        proc, started = self.lab.start_sessions(110, 16, 200, addr=VIP6)
+        error = stats = None
+        try:
+            bad = [s for s in started if "error" in s]
+            verify(not bad, "sessions not opened: %s" % bad[:5])
+            self.lab.wait_session_rounds(started, 2)
+            self.lab.restart_dsrlb(signal.SIGKILL)
+            self.lab.wait_resolved()
+            self.lab.wait_session_rounds(started, 3)
+            stats = self.lab.ctl.call("stats")
+        except Exception as e:    # the sessions say more: stop them first
+            error = e
+        summary = self.lab.stop_sessions(proc, error)
+        failed = [s for s in summary["sessions"] if s["failed"]]
+        verify(not failed and len(summary["sessions"]) == 16,
+               "%d of 16 IPv6 sessions failed across the restart: %s"
+               % (len(failed), failed[:5]))
+        verify_sessions_answered(summary, started)
+        w = stats["workers"]
+        verify(w["flow_midstream"] >= 16 and
+               sum(p["flows_ipv6"] for p in stats["per_worker"]) >= 16,
+               "flow_midstream %d, IPv6 flows per worker %s"
+               % (w["flow_midstream"],
+                  [p["flows_ipv6"] for p in stats["per_worker"]]))
