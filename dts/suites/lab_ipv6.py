@@ -3,9 +3,11 @@
 """The namespace lab in dual stack: IPv6 clients through a Linux router
 to frontends holding the IPv6 VIP on lo, beside IPv4."""
 
+import os
 import signal
+import subprocess
 
-from framework import TestSuite, verify, wait_for
+from framework import BUILD, TestSuite, verify, wait_for
 from labnet import (CLIENT6, DP_MAC, VIP, VIP6, Lab, servers,
                     verify_sessions_answered)
 
@@ -76,12 +78,12 @@ class LabIpv6(TestSuite):
         """Steps: the router forgets its neighbour entry for VIP6; then
         connections to VIP6:110 held open (POP3 sessions); read the
         router's neighbour entry for VIP6, dsrlb's counters and
-        flows.list.
+        flows.list, and dsrlbctl flows.
         Verify: the router found VIP6 again: its entry names dsrlb's
         MAC, learnt from a Neighbor Advertisement a worker sent
         (ndp_reply_out grew); flows.list shows the sessions' flows with
-        the client's IPv6 address, the VIP6 and a member,
-        established."""
+        the client's IPv6 address, the VIP6 and a member, established;
+        dsrlbctl prints them as [client]:port and [VIP6]:110."""
         self.lab.ns(self.lab.ns_router, "ip", "-6", "neigh", "del", VIP6,
                     "dev", "seg0", check=False)
         before = self.lab.dsrlb.stats()["ndp_reply_out"]
@@ -105,6 +107,19 @@ class LabIpv6(TestSuite):
                 return len(mine) >= len(started) and mine
             wait_for(listed, "the sessions' IPv6 flows in flows.list",
                      timeout=20)
+            # and dsrlbctl shows them, each address bracketed before
+            # its port
+            cli = subprocess.run(
+                [os.path.join(BUILD, "app", "dsrlbctl", "dsrlbctl"),
+                 "--socket", self.lab.dsrlb.config["control_socket"],
+                 "flows", "--limit", "1000"],
+                capture_output=True, text=True)
+            rows = [ln.split() for ln in cli.stdout.splitlines()
+                    if "[%s]:110" % VIP6 in ln]
+            verify(cli.returncode == 0 and len(rows) >= len(started) and
+                   all(r[1].startswith("[%s]:" % CLIENT6) for r in rows),
+                   "dsrlbctl flows: %s %s" % (cli.stdout[-800:],
+                                              cli.stderr))
         finally:
             self.lab.stop_sessions(p)
 
