@@ -4,12 +4,14 @@
 """A lab frontend: POP3, IMAP, SMTP, HTTP and SIP (UDP and TCP) servers
 that name themselves, as a CommuniGate Pro frontend would answer.
 
-    fe_server.py NAME VIP CONTROL_SOCKET
+    fe_server.py NAME VIP CONTROL_SOCKET [VIP6]
 
 Runs inside the frontend's network namespace. SIP over UDP has two
 sockets, as the seed prescribes: one bound to VIP:5060 (answers leave
 with the VIP as source) and one on all addresses (health checks sent to
-the member's own address). Prints "ready" once everything listens.
+the member's own address). With VIP6 (a dual-stack lab), the same
+servers listen on IPv6 too, SIP over UDP bound to VIP6 and to every
+IPv6 address. Prints "ready" once everything listens.
 
 POP3 and IMAP sessions stay open until the client ends them, idle for
 up to 120 s between commands: POP3 answers NOOP with "+OK NAME noop"
@@ -177,29 +179,36 @@ def serve_tcp(state, port, conn, peer):
 
 
 def listen_tcp(state, port):
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.bind(("0.0.0.0", port))
-    s.listen(128)
-    state.listeners[port] = s
+    socks = []
+    for family, addr in state.families:
+        s = socket.socket(family, socket.SOCK_STREAM)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if family == socket.AF_INET6:
+            s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+        s.bind((addr, port))
+        s.listen(128)
+        socks.append(s)
+    state.listeners[port] = socks
 
-    def loop():
+    def loop(s):
         while True:
             try:
-                conn, (peer, _) = s.accept()
+                conn, peer = s.accept()
             except OSError:
                 return   # closed by "stop"
-            threading.Thread(target=serve_tcp, args=(state, port, conn, peer),
+            threading.Thread(target=serve_tcp,
+                             args=(state, port, conn, peer[0]),
                              daemon=True).start()
-    threading.Thread(target=loop, daemon=True).start()
+    for s in socks:
+        threading.Thread(target=loop, args=(s,), daemon=True).start()
 
 
 def serve_udp(state, sock):
     while True:
-        data, (peer, pport) = sock.recvfrom(65535)
-        reply = sip_reply(state, data, peer)
+        data, peer = sock.recvfrom(65535)
+        reply = sip_reply(state, data, peer[0])
         if reply:
-            sock.sendto(reply, (peer, pport))
+            sock.sendto(reply, peer)
 
 
 def control(state, path):
@@ -208,8 +217,7 @@ def control(state, path):
             words = self.rfile.readline().decode().split()
             out = "ok"
             if words[:1] == ["stop"]:
-                s = state.listeners.pop(int(words[1]), None)
-                if s is not None:
+                for s in state.listeners.pop(int(words[1]), []):
                     s.shutdown(socket.SHUT_RDWR)
                     s.close()
             elif words[:1] == ["start"]:
@@ -232,12 +240,20 @@ def control(state, path):
 
 def main():
     name, vip, ctl = sys.argv[1:4]
+    vip6 = sys.argv[4] if len(sys.argv) > 4 else None
     state = State(name, vip)
+    state.families = [(socket.AF_INET, "0.0.0.0")]
+    udp = [(socket.AF_INET, vip), (socket.AF_INET, "0.0.0.0")]
+    if vip6 is not None:
+        state.families.append((socket.AF_INET6, "::"))
+        udp += [(socket.AF_INET6, vip6), (socket.AF_INET6, "::")]
     for port in TCP_PORTS:
         listen_tcp(state, port)
-    for addr in (vip, "0.0.0.0"):
-        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    for family, addr in udp:
+        u = socket.socket(family, socket.SOCK_DGRAM)
         u.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if family == socket.AF_INET6:
+            u.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
         u.bind((addr, 5060))
         threading.Thread(target=serve_udp, args=(state, u),
                          daemon=True).start()

@@ -333,6 +333,19 @@ def host_pair_queue(src, dst, n_queues):
                       socket.inet_aton(dst)) % n_queues
 
 
+def _rss6(ip, n_queues):
+    """rss_queue of an IPv6 packet: TCP or UDP right after the fixed
+    header by its flow, anything else (extension headers, fragments,
+    ICMPv6) by its addresses, as a NIC's RSS does."""
+    if len(ip) < 40 or ip[0] >> 4 != 6:
+        return 0
+    if ip[6] in (6, 17) and len(ip) >= 44:
+        sport, dport = struct.unpack("!HH", ip[40:44])
+        return _flow_hash(ip[8:40] + struct.pack("!BHH", ip[6], sport,
+                                                 dport)) % n_queues
+    return _flow_hash(ip[8:40]) % n_queues
+
+
 def rss_queue(packet, n_queues):
     """Default steer of run_pcap, like a NIC's RSS: the queue of a packet
     (scapy packet or bytes) out of n_queues.
@@ -341,14 +354,17 @@ def rss_queue(packet, n_queues):
     any VLAN tags, IPv4 TCP or UDP that is not a fragment goes by its
     flow (src, dst, proto, sport, dport), so a flow stays on one queue;
     other IPv4, including every fragment (first or later), by (src,
-    dst), so a datagram's fragments stay on one queue in order; frames
-    that are not IPv4 (ARP, IPv6, runts) to queue 0."""
+    dst), so a datagram's fragments stay on one queue in order; IPv6
+    the same way (_rss6); frames that are neither (ARP, runts) to queue
+    0."""
     if n_queues <= 1:
         return 0
     b = packet if isinstance(packet, bytes) else bytes(packet)
     off = 12
     while b[off:off + 2] in (b"\x81\x00", b"\x88\xa8"):
         off += 4
+    if b[off:off + 2] == b"\x86\xdd":
+        return _rss6(b[off + 2:], n_queues)
     if b[off:off + 2] != b"\x08\x00":
         return 0
     ip = b[off + 2:]
@@ -523,8 +539,13 @@ class PcapRun:
                % [len(q) for q in self.sent_by_queue])
 
     def non_arp(self):
-        from scapy.all import ARP
-        return [p for p in self.out if ARP not in p]
+        """The frames out that are not ARP, nor an IPv6 VIP's unsolicited
+        Neighbor Advertisement (the gratuitous ARP of IPv6): the
+        traffic a case made."""
+        from scapy.all import ARP, ICMPv6ND_NA, IPv6
+        return [p for p in self.out if ARP not in p and
+                not (ICMPv6ND_NA in p and p[IPv6].dst == "ff02::1" and
+                     p[ICMPv6ND_NA].S == 0)]
 
     def arp(self):
         from scapy.all import ARP

@@ -48,6 +48,10 @@ for t in fuzz_pkt:2000000 fuzz_health:1000000 fuzz_config:300000 \
 			echo "fuzz_dp FAILED: never filled, swept or flushed its flow table"
 			status=1
 		fi
+		if ! echo "$line" | grep -qE "; [1-9][0-9]* IPv6 packets, IPv6 table full after [1-9][0-9]*$"; then
+			echo "fuzz_dp FAILED: never filled its IPv6 flow table"
+			status=1
+		fi
 	fi
 done
 exit $status

@@ -61,6 +61,11 @@ EXPECT = {110: b"+OK", 143: b"* OK", 25: b"220", 8100: b"HTTP/1.0 200"}
 CONNECT_ATTEMPTS = 3
 
 
+def family_of(addr):
+    """The socket family of an address: IPv6 if it has a colon."""
+    return socket.AF_INET6 if ":" in addr else socket.AF_INET
+
+
 def connect(addr, port, timeout, r, source=None):
     """A socket connected to addr:port (from address source, if given),
     the connect tried again on a new socket (a new source port) when it
@@ -68,7 +73,7 @@ def connect(addr, port, timeout, r, source=None):
     other error, or the last timeout, is raised."""
     for n in range(1, CONNECT_ATTEMPTS + 1):
         r["attempts"] = n
-        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s = socket.socket(family_of(addr), socket.SOCK_STREAM)
         s.settimeout(timeout)
         try:
             if source is not None:
@@ -132,15 +137,19 @@ def tcp_once(addr, port, timeout=3.0, source=None):
 def sip_once(addr, timeout=2.0, size=0):
     """One OPTIONS request; size > 0 pads it with an X-Pad header to
     size bytes."""
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    v6 = ":" in addr
+    s = socket.socket(family_of(addr), socket.SOCK_DGRAM)
     s.settimeout(timeout)
-    s.bind(("0.0.0.0", 0))
+    s.bind(("::" if v6 else "0.0.0.0", 0))
     port = s.getsockname()[1]
+    # an IPv6 host in a SIP URI is bracketed (RFC 3261 25.1)
+    me = "[2001:db8:c::10]" if v6 else "203.0.113.10"
+    uri = "[%s]" % addr if v6 else addr
     head = ("OPTIONS sip:%s SIP/2.0\r\n"
-            "Via: SIP/2.0/UDP 203.0.113.10:%d;branch=z9hG4bK%d\r\n"
-            "From: <sip:lab@203.0.113.10>;tag=%d\r\nTo: <sip:%s>\r\n"
+            "Via: SIP/2.0/UDP %s:%d;branch=z9hG4bK%d\r\n"
+            "From: <sip:lab@%s>;tag=%d\r\nTo: <sip:%s>\r\n"
             "Call-ID: %d@lab\r\nCSeq: 1 OPTIONS\r\n"
-            % (addr, port, port, port, addr, port)).encode()
+            % (uri, me, port, port, me, port, uri, port)).encode()
     tail = b"Content-Length: 0\r\n\r\n"
     req = head + tail
     if size > 0:
@@ -152,7 +161,8 @@ def sip_once(addr, timeout=2.0, size=0):
         r["size"] = len(req)
     try:
         s.sendto(req, (addr, 5060))
-        data, (src, _) = s.recvfrom(65535)
+        data, peer = s.recvfrom(65535)
+        src = peer[0]
         text = data.decode(errors="replace")
         r["status"] = text.split("\r\n")[0]
         r["source"] = src
@@ -203,7 +213,7 @@ def read_line(sess):
 def open_session(addr, port, timeout=10.0):
     """Connect and read the greeting; the session (with "error" set if
     that failed)."""
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s = socket.socket(family_of(addr), socket.SOCK_STREAM)
     s.settimeout(timeout)
     sess = {"sock": s, "sport": None, "server": None, "buf": b"", "ok": 0,
             "failed": False, "error": None, "failed_at": None}

@@ -8,6 +8,11 @@ the VIP on lo, a bridge as the segment, and dsrlb on a TAP port in it.
       fe1..fe4 198.51.100.11-14 (VIP 198.51.100.100 on lo) ────┤
       dsrlb: net_tap "dp0" (198.51.100.2, exception "dsrlb0") ─┘
 
+Dual stack (ipv6=True): the client 2001:db8:c::10 behind the router
+(2001:db8:c::1 | 2001:db8:5::1), the frontends 2001:db8:5::11-14 with
+VIP6 2001:db8:5::100 on lo as well; the router reaches VIP6 on the
+segment's /64 by Neighbor Discovery, which dsrlb answers.
+
 Every namespace and interface name carries a per-run id; a lab left by a
 killed run is removed before a new one is built. Only documentation
 addresses are used, only inside these namespaces.
@@ -31,6 +36,9 @@ VIP = "198.51.100.100"
 OWN = "198.51.100.2"
 ROUTER = "198.51.100.1"
 CLIENT = "203.0.113.10"
+VIP6 = "2001:db8:5::100"
+ROUTER6 = "2001:db8:5::1"
+CLIENT6 = "2001:db8:c::10"
 DP_MAC = "02:d5:1b:00:00:02"        # the MAC dsrlb answers with
 TAP_KERNEL_MAC = "02:d5:1b:00:00:fd" # the TAP's own (bridge-side) MAC
 BRIDGE_MAC = "02:d5:1b:00:00:fe"
@@ -83,13 +91,14 @@ class Lab:
     every frame that long each way: a client a round trip away."""
 
     def __init__(self, static_macs=False, exception=True, n_frontends=4,
-                 vips=(VIP,), client_delay_ms=0):
+                 vips=(VIP,), client_delay_ms=0, ipv6=False):
         remove_stale_labs()
         self.id = "%s%dx%s" % (PREFIX, os.getpid(), uuid.uuid4().hex[:4])
         self.static_macs = static_macs
         self.exception = exception
         self.n = n_frontends
-        self.vips = list(vips)
+        self.ipv6 = ipv6
+        self.vips = list(vips) + ([VIP6] if ipv6 else [])
         self.vipfile = None
         self.dir = scratch_dir("lab")
         self.ns_client = self.id + "c"
@@ -144,8 +153,11 @@ class Lab:
         for n in all_ns:
             sh("ip", "netns", "add", n)
             sh("ip", "-n", n, "link", "set", "lo", "up")
-            self.sysctl(n, "net.ipv6.conf.all.disable_ipv6=1",
-                        "net.ipv6.conf.default.disable_ipv6=1")
+            # the balancer's namespace only switches (bridge, TAP): no
+            # IPv6 of its own there, ever
+            if not self.ipv6 or n == self.ns_lb:
+                self.sysctl(n, "net.ipv6.conf.all.disable_ipv6=1",
+                            "net.ipv6.conf.default.disable_ipv6=1")
         # the segment: a bridge in the balancer's namespace. Its own
         # device must not answer ARP for the balancer's address, which
         # the exception interface holds in the same namespace (a host
@@ -185,6 +197,18 @@ class Lab:
                     "net.ipv4.conf.default.rp_filter=0")
         sh("ip", "-n", self.ns_lb, "link", "set", "rt0", "master", "seg",
            "up")
+        if self.ipv6:
+            # addresses without duplicate address detection: usable at
+            # once (and none of them is anyone else's)
+            sh("ip", "-n", self.ns_client, "-6", "addr", "add",
+               CLIENT6 + "/64", "dev", "eth0", "nodad")
+            sh("ip", "-n", self.ns_client, "-6", "route", "add", "default",
+               "via", "2001:db8:c::1")
+            sh("ip", "-n", self.ns_router, "-6", "addr", "add",
+               "2001:db8:c::1/64", "dev", "cli0", "nodad")
+            sh("ip", "-n", self.ns_router, "-6", "addr", "add",
+               ROUTER6 + "/64", "dev", "seg0", "nodad")
+            self.sysctl(self.ns_router, "net.ipv6.conf.all.forwarding=1")
         # frontends: the seed's real-server set-up, by our own tool
         self.vipfile = os.path.join(self.dir, "vipaddrs")
         with open(self.vipfile, "w") as f:
@@ -203,6 +227,11 @@ class Lab:
            "eth0")
         sh("ip", "-n", n, "link", "set", "eth0", "up")
         sh("ip", "-n", n, "route", "add", "default", "via", ROUTER)
+        if self.ipv6:
+            sh("ip", "-n", n, "-6", "addr", "add",
+               "2001:db8:5::%d/64" % (10 + i), "dev", "eth0", "nodad")
+            sh("ip", "-n", n, "-6", "route", "add", "default", "via",
+               ROUTER6)
         sh("ip", "-n", self.ns_lb, "link", "set", "fe%d" % i, "master",
            "seg", "up")
         self.sysctl(n, "net.ipv4.conf.all.rp_filter=0",
@@ -220,8 +249,9 @@ class Lab:
         sh("ip", "netns", "add", n)
         self.ns_fe.append(n)
         sh("ip", "-n", n, "link", "set", "lo", "up")
-        self.sysctl(n, "net.ipv6.conf.all.disable_ipv6=1",
-                    "net.ipv6.conf.default.disable_ipv6=1")
+        if not self.ipv6:
+            self.sysctl(n, "net.ipv6.conf.all.disable_ipv6=1",
+                        "net.ipv6.conf.default.disable_ipv6=1")
         self.build_frontend(i)
         return i
 
@@ -239,7 +269,8 @@ class Lab:
     def start_frontend(self, i):
         p = subprocess.Popen(["ip", "netns", "exec", self.ns_fe[i - 1], PY,
                               os.path.join(DTS, "fe_server.py"), "fe%d" % i,
-                              VIP, self.fe_ctl_path(i)],
+                              VIP, self.fe_ctl_path(i)] +
+                             ([VIP6] if self.ipv6 else []),
                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                              text=True)
         line = p.stdout.readline()
@@ -264,19 +295,21 @@ class Lab:
                 m["mac"] = self.fe_mac(i)
             members.append(m)
         services = []
+        # dual stack: every service on every VIP of both families
+        svip = "*" if self.ipv6 else VIP
         for name, port, _ in SERVICES:
-            s = {"name": name, "vip": VIP, "protocol": "tcp", "port": port}
+            s = {"name": name, "vip": svip, "protocol": "tcp", "port": port}
             if checks and name in checks:
                 s["check"] = checks[name]
             services.append(s)
-        sip = {"name": "sip-udp", "vip": VIP, "protocol": "udp",
+        sip = {"name": "sip-udp", "vip": svip, "protocol": "udp",
                "port": 5060, "stateless": True}
         if checks and "sip-udp" in checks:
             sip["check"] = checks["sip-udp"]
         services.append(sip)
         for name, svc in EXTRA_SERVICES.items():
             if checks and name in checks:
-                services.append(dict(svc, name=name, vip=VIP,
+                services.append(dict(svc, name=name, vip=svip,
                                      check=checks[name]))
         if persistence is not None:
             for s in services:
@@ -285,7 +318,7 @@ class Lab:
         cfg = {
             "ports": [{"name": "lan0", "device": "net_tap0",
                        "address": OWN + "/24", "gateway": ROUTER}],
-            "vips": [VIP],
+            "vips": [VIP] + ([VIP6] if self.ipv6 else []),
             "control_socket": os.path.join(self.dir, "dsrlb.sock"),
             "flows": {"capacity": 65536},
             # idle workers wait for the TAP's RX interrupts: the lab does

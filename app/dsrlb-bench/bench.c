@@ -61,8 +61,11 @@
 #include "lb_dp.h"
 #include "lb_flow.h"
 #include "lb_pkt.h"
+#include "lb_pkt6.h"
 
 #define PKT_LEN 64
+/* an IPv6 TCP packet without options: the shortest a client sends */
+#define PKT_LEN6 (LB_ETH_HLEN + 40 + 20)
 #define N_MBUFS 8191
 #define MBUF_CACHE 256
 #define N_DESC 1024
@@ -115,6 +118,7 @@ struct opts {
 	uint32_t conns;        /* connections per wrr run */
 	uint64_t packets;      /* timed packets per scenario */
 	uint32_t memtest;      /* flows for the memory measurement, 0 = off */
+	uint32_t memtest6;     /* the same for an IPv6 table */
 	bool quick;
 	bool json;
 	const char *only;      /* comma-separated scenario ids, NULL = all */
@@ -125,7 +129,8 @@ struct target {
 	uint32_t dst;          /* network order */
 	uint16_t dport;        /* network order */
 	uint8_t udp;
-	uint8_t pad;
+	uint8_t v6;            /* to dst6, from 2001:db8:b::/96 */
+	uint8_t dst6[16];
 };
 
 enum gen_phase { GEN_OFF = 0, GEN_START, GEN_WARM, GEN_TIMED, GEN_DONE };
@@ -156,7 +161,9 @@ struct gen {
 	uint64_t drained;
 	const uint32_t *watch; /* a count to follow while timed (table fill) */
 	uint32_t wmin, wmax;
-	uint8_t tmpl[2][PKT_LEN] __rte_aligned(RTE_CACHE_LINE_SIZE);
+	/* by udp | v6 << 1 */
+	uint8_t tmpl[4][RTE_ALIGN_CEIL(PKT_LEN6, 16)]
+		__rte_aligned(RTE_CACHE_LINE_SIZE);
 } __rte_cache_aligned;
 
 /* One queue pair and the worker (or MAC swap loop) that polls it. */
@@ -208,6 +215,8 @@ struct bench {
 	struct target t_tcp;       /* the minimal services */
 	struct target t_udp;
 	struct target t_wrr;
+	struct target t_tcp6;      /* the same services on an IPv6 VIP */
+	struct target t_udp6;
 	struct target t_real[REAL_TARGETS];
 	unsigned int n_tables;
 	struct result res[MAX_RESULTS];
@@ -215,6 +224,7 @@ struct bench {
 	double base_cpp;
 	double scaling;            /* two workers over one, 0 = not run */
 	double memtest_bytes;
+	double memtest6_bytes;
 	FILE *out;                 /* human output */
 	int failed;
 };
@@ -256,8 +266,38 @@ build_template(uint8_t *p, bool udp)
 	}
 }
 
-/* Flow id's packet: client 11.x.y.z, port 1024 + the id's low byte. */
-static inline void
+/* An IPv6 TCP (PKT_LEN6 bytes) or UDP packet (its payload padded to
+ * the same length) from a client to a VIP. */
+static void
+build_template6(uint8_t *p, bool udp)
+{
+	uint8_t *ip = p + LB_ETH_HLEN, *l4 = ip + 40;
+
+	memset(p, 0, PKT_LEN6);
+	memcpy(p, port_mac, 6);
+	memcpy(p + 6, client_mac, 6);
+	lb_store_be16(p + 12, LB_ETHERTYPE_IPV6);
+	ip[0] = 0x60;
+	lb_store_be16(ip + 4, PKT_LEN6 - LB_ETH_HLEN - 40);
+	ip[6] = udp ? LB_IPPROTO_UDP : LB_IPPROTO_TCP;
+	ip[7] = 64;
+	ip[8] = 0x20;               /* 2001:db8:b::/96 */
+	ip[9] = 0x01;
+	ip[10] = 0x0d;
+	ip[11] = 0xb8;
+	ip[13] = 0x0b;
+	if (udp) {
+		lb_store_be16(l4 + 4, PKT_LEN6 - LB_ETH_HLEN - 40);
+		lb_store_be16(l4 + 6, 0xffff);  /* checksum 0 is refused */
+	} else {
+		l4[12] = 5 << 4;
+		l4[13] = LB_TCP_ACK;
+	}
+}
+
+/* Flow id's packet: client 11.x.y.z (IPv6: 2001:db8:b::x.y.z), port
+ * 1024 + the id's low byte; its length. */
+static inline uint16_t
 gen_packet(uint8_t *p, const struct gen *g, uint32_t e)
 {
 	uint32_t id = e & SEQ_ID_MASK;
@@ -265,12 +305,24 @@ gen_packet(uint8_t *p, const struct gen *g, uint32_t e)
 	uint32_t src = rte_cpu_to_be_32(CLIENT_NET | id >> 8);
 	uint16_t sport = rte_cpu_to_be_16((uint16_t)(1024 + (id & 0xff)));
 
+	if (unlikely(t->v6)) {
+		uint8_t *ip = p + LB_ETH_HLEN;
+
+		memcpy(p, g->tmpl[t->udp | 2], PKT_LEN6);
+		memcpy(ip + 20, &src, 4);
+		memcpy(ip + 24, t->dst6, 16);
+		memcpy(ip + 40, &sport, 2);
+		memcpy(ip + 42, &t->dport, 2);
+		ip[40 + 13] = kind_flags[e >> SEQ_KIND_SHIFT];
+		return PKT_LEN6;
+	}
 	memcpy(p, g->tmpl[t->udp], PKT_LEN);
 	memcpy(p + OFF_SRC, &src, 4);
 	memcpy(p + OFF_DST, &t->dst, 4);
 	memcpy(p + OFF_SPORT, &sport, 2);
 	memcpy(p + OFF_DPORT, &t->dport, 2);
 	p[OFF_TCP_FLAGS] = kind_flags[e >> SEQ_KIND_SHIFT];
+	return PKT_LEN;
 }
 
 /* What the master does with the flows staged for sync. */
@@ -340,8 +392,12 @@ gen_rx(uint16_t port __rte_unused, uint16_t queue __rte_unused,
 		return n;
 	gen_phase(g);
 	for (i = 0; i < n; i++) {
-		gen_packet(rte_pktmbuf_mtod(pkts[i], uint8_t *), g,
-			   g->seq[g->k]);
+		uint16_t len = gen_packet(rte_pktmbuf_mtod(pkts[i], uint8_t *),
+					  g, g->seq[g->k]);
+
+		/* net_null made it PKT_LEN bytes */
+		if (unlikely(len != PKT_LEN))
+			pkts[i]->data_len = pkts[i]->pkt_len = len;
 		if (unlikely(++g->k == g->len))
 			g->k = 0;
 	}
@@ -694,8 +750,8 @@ run_lanes(struct bench *b, unsigned int n, const struct plan *p,
 /* Give a lane's worker a configuration and a flow table (and with sync,
  * the rings a worker of a balancer with flow sync has). */
 static int
-lane_attach(struct bench *b, struct lane *l, struct lb_core *core,
-	    struct lb_flow_table *ft, bool sync)
+lane_attach6(struct bench *b, struct lane *l, struct lb_core *core,
+	     struct lb_flow_table *ft, struct lb_flow_table *ft6, bool sync)
 {
 	struct lb_dp_rxq rxq = { .port = 0, .queue = l->queue };
 	struct lb_dp_params dp = {
@@ -703,6 +759,7 @@ lane_attach(struct bench *b, struct lane *l, struct lb_core *core,
 		.qsbr = b->qsbr,
 		.qsbr_id = l->qsbr_id,
 		.flows = ft,
+		.flows6 = ft6,
 		.to_master_prio = l->to_master_prio,
 		.to_master = l->to_master,
 		.from_master = l->from_master,
@@ -723,18 +780,32 @@ lane_attach(struct bench *b, struct lane *l, struct lb_core *core,
 	return rc;
 }
 
+static int
+lane_attach(struct bench *b, struct lane *l, struct lb_core *core,
+	    struct lb_flow_table *ft, bool sync)
+{
+	return lane_attach6(b, l, core, ft, NULL, sync);
+}
+
 static struct lb_flow_table *
-table_new(struct bench *b, uint32_t capacity)
+table_new_family(struct bench *b, uint32_t capacity,
+		 enum lb_flow_family family)
 {
 	char name[32];
 	struct lb_flow_table *t;
 
 	snprintf(name, sizeof(name), "bench_flows_%u", b->n_tables++);
-	t = lb_flow_create(name, capacity, b->socket, b->qsbr);
+	t = lb_flow_create_family(name, capacity, family, b->socket, b->qsbr);
 	if (t == NULL)
 		fprintf(b->out, "  flow table of %u flows not created: %s\n", capacity,
 			rte_strerror(rte_errno));
 	return t;
+}
+
+static struct lb_flow_table *
+table_new(struct bench *b, uint32_t capacity)
+{
+	return table_new_family(b, capacity, LB_FLOW_IPV4);
 }
 
 /* Establish flows base[i]..base[i]+n[i]-1 in the tables of lanes
@@ -763,6 +834,7 @@ open_flows(struct bench *b, unsigned int k, const uint32_t *base,
 	for (i = 0; rc == 0 && i < k; i++)
 		fprintf(b->out, "  opened %u flows (SYN, ACK) in %.2f s: %u in the table\n",
 			n[i], (double)(rte_rdtsc() - start) / rte_get_tsc_hz(),
+			tgt->v6 ? b->lane[i].w->flows6->count :
 			b->lane[i].w->flows->count);
 out:
 	for (i = 0; i < k; i++)
@@ -1121,6 +1193,65 @@ scn_established(struct bench *b, const char *id, uint32_t n, bool mix)
 		rc = syn_mix_runs(b, label, n, ft);
 	if (rc == 0 && mix)
 		rc = udp_run(b, n);
+	lb_flow_free(ft);
+	return rc;
+}
+
+/* IPv6 beside IPv4: established TCP in the IPv6 table (uniform order,
+ * as established_uniform) and stateless UDP, on the same services on
+ * an IPv6 VIP; the packets are 74 bytes (64 for IPv4). */
+static int
+scn_ipv6(struct bench *b)
+{
+	uint64_t warm = warm_of(b), len = seq_len(warm, b->o.packets);
+	uint32_t n = b->o.flows, base = 0;
+	struct lb_flow_table *ft = NULL, *ft6 = NULL;
+	uint32_t *seq = NULL;
+	struct result *r;
+	char label[16];
+	int rc = 0;
+
+	if (!wanted(b, "established6_uniform") && !wanted(b, "udp_stateless6"))
+		return 0;
+	count_str(n, label, sizeof(label));
+	ft = table_new(b, 1024);
+	ft6 = table_new_family(b, n + n / 4, LB_FLOW_IPV6);
+	seq = seq_alloc(len);
+	if (ft == NULL || ft6 == NULL || seq == NULL) {
+		skip(b, "established6_uniform", "established TCP over IPv6",
+		     "no memory for the flow tables (hugepages?)");
+		goto out;
+	}
+	fprintf(b->out, "  IPv6 table of %s flows (%u slots)\n", label,
+		n + n / 4);
+	rc = lane_attach6(b, &b->lane[0], b->core, ft, ft6, false);
+	if (rc == 0 && wanted(b, "established6_uniform")) {
+		rc = open_flows(b, 1, &base, &n, &b->t_tcp6, 0);
+		if (rc == 0) {
+			seq_uniform(seq, len, 0, n);
+			r = result_add(b, "established6_uniform", ft6->count,
+				       "established TCP over IPv6, %s flows, uniform",
+				       label);
+			rc = run_one(b, r, seq, len, &b->t_tcp6, 0, warm,
+				     b->o.packets, false);
+			if (rc == 0)
+				report(b, r);
+		}
+	}
+	if (rc == 0 && wanted(b, "udp_stateless6")) {
+		seq_uniform(seq, len, 0, n);
+		r = result_add(b, "udp_stateless6", 0,
+			       "stateless UDP over IPv6 (consistent hash)");
+		rc = run_one(b, r, seq, len, &b->t_udp6, 0, warm,
+			     b->o.packets, false);
+		if (rc == 0) {
+			note(r, "from %u clients, no flow entry", n);
+			report(b, r);
+		}
+	}
+out:
+	free(seq);
+	lb_flow_free(ft6);
 	lb_flow_free(ft);
 	return rc;
 }
@@ -1484,25 +1615,28 @@ out:
 	return rc;
 }
 
-/* Heap bytes one flow table of n flows takes. */
+/* Heap bytes one flow table of n flows of a family takes, in *bytes. */
 static int
-memtest(struct bench *b, uint32_t n)
+memtest(struct bench *b, uint32_t n, enum lb_flow_family family,
+	double *bytes)
 {
+	const char *what = family == LB_FLOW_IPV6 ? "IPv6 " : "";
 	struct rte_malloc_socket_stats before, after;
 	struct lb_flow_table *t;
 
 	rte_malloc_get_socket_stats(b->socket, &before);
-	t = lb_flow_create("bench_memtest", n, b->socket, NULL);
+	t = lb_flow_create_family("bench_memtest", n, family, b->socket,
+				  NULL);
 	if (t == NULL) {
-		fprintf(b->out, "flow table of %u flows: %s\n", n,
+		fprintf(b->out, "%sflow table of %u flows: %s\n", what, n,
 			rte_strerror(rte_errno));
 		return -ENOMEM;
 	}
 	rte_malloc_get_socket_stats(b->socket, &after);
-	b->memtest_bytes = (double)(after.heap_allocsz_bytes -
-				    before.heap_allocsz_bytes);
-	fprintf(b->out, "\nflow table of %u flows: %.1f MiB (%.1f bytes/flow)\n",
-		n, b->memtest_bytes / 1048576.0, b->memtest_bytes / n);
+	*bytes = (double)(after.heap_allocsz_bytes -
+			  before.heap_allocsz_bytes);
+	fprintf(b->out, "\n%sflow table of %u flows: %.1f MiB (%.1f bytes/flow)\n",
+		what, n, *bytes / 1048576.0, *bytes / n);
 	lb_flow_free(t);
 	return 0;
 }
@@ -1529,6 +1663,8 @@ core_minimal(struct bench *b)
 		  .table_size = LB_MAGLEV_DEFAULT_SIZE },
 	};
 	uint32_t vip = rte_cpu_to_be_32(0xc6336464);   /* 198.51.100.100 */
+	struct lb_ip vips[2] = { lb_ip_from4(vip),
+		{ .b = { 0x20, 0x01, 0x0d, 0xb8, 0x01, 0x00, [14] = 0x01 } } };
 	struct lb_core *core;
 	unsigned int i;
 
@@ -1537,7 +1673,7 @@ core_minimal(struct bench *b)
 	if (core == NULL)
 		return NULL;
 	if (lb_core_port_add(core, &port, b->port_id, port_mac) < 0 ||
-	    lb_core_vips_set(core, &vip, 1) != 0)
+	    lb_core_vips_set(core, vips, 2) != 0)   /* 2001:db8:100::100 */
 		goto fail;
 	for (i = 0; i < 4; i++) {
 		struct lb_conf_member m = { .weight = 100, .has_mac = true,
@@ -1549,7 +1685,15 @@ core_minimal(struct bench *b)
 			goto fail;
 	}
 	for (i = 0; i < RTE_DIM(svc); i++) {
-		svc[i].vip = vip;
+		svc[i].vip = vips[0];
+		if (lb_core_service_add(core, &svc[i], NULL, 0) < 0)
+			goto fail;
+	}
+	/* pop3 and sip again on the IPv6 VIP */
+	for (i = 0; i < 2; i++) {
+		snprintf(svc[i].name, sizeof(svc[i].name), "%s6",
+			 i == 0 ? "pop3" : "sip");
+		svc[i].vip = vips[1];
 		if (lb_core_service_add(core, &svc[i], NULL, 0) < 0)
 			goto fail;
 	}
@@ -1561,6 +1705,12 @@ core_minimal(struct bench *b)
 				    .udp = 1 };
 	b->t_wrr = (struct target){ .dst = vip,
 				    .dport = rte_cpu_to_be_16(143) };
+	b->t_tcp6 = (struct target){ .dport = rte_cpu_to_be_16(110),
+				     .v6 = 1 };
+	memcpy(b->t_tcp6.dst6, vips[1].b, 16);
+	b->t_udp6 = b->t_tcp6;
+	b->t_udp6.dport = rte_cpu_to_be_16(5060);
+	b->t_udp6.udp = 1;
 	return core;
 fail:
 	fprintf(stderr, "dsrlb-bench: minimal configuration refused\n");
@@ -1589,7 +1739,7 @@ core_realistic(struct bench *b)
 	};
 	struct lb_core_params cp = { .qsbr = b->qsbr, .socket_id = b->socket };
 	struct lb_conf_port port = { .name = "bench0", .prefix = 16 };
-	uint32_t vips[REAL_VIPS];
+	struct lb_ip vips[REAL_VIPS];
 	uint16_t slots[REAL_MEMBERS_PER];
 	struct lb_core *core;
 	unsigned int i, j;
@@ -1600,15 +1750,15 @@ core_realistic(struct bench *b)
 	if (core == NULL)
 		return NULL;
 	for (i = 0; i < REAL_VIPS; i++)                /* 198.51.100.100+ */
-		vips[i] = rte_cpu_to_be_32(0xc6336464 + i);
-	qsort(vips, REAL_VIPS, sizeof(vips[0]), lb_conf_vip_cmp);
+		vips[i] = lb_ip_from4(rte_cpu_to_be_32(0xc6336464 + i));
+	qsort(vips, REAL_VIPS, sizeof(vips[0]), lb_ip_cmp);
 	if (lb_core_port_add(core, &port, b->port_id, port_mac) < 0 ||
 	    lb_core_vips_set(core, vips, REAL_VIPS) != 0)
 		goto fail;
 	for (i = 0; i < REAL_SERVICES; i++) {
 		unsigned int v = i / 4, k = i % 4;
 		struct lb_conf_service s = {
-			.vip = rte_cpu_to_be_32(0xc6336464 + v),
+			.vip = lb_ip_from4(rte_cpu_to_be_32(0xc6336464 + v)),
 			.proto = kinds[k].udp ? LB_IPPROTO_UDP : LB_IPPROTO_TCP,
 			.port_lo = kinds[k].lo, .port_hi = kinds[k].hi,
 			.sched = kinds[k].udp ? LB_SCHED_MAGLEV :
@@ -1721,6 +1871,8 @@ port_setup(struct bench *b)
 		l->qsbr_id = i;
 		build_template(l->g.tmpl[0], false);
 		build_template(l->g.tmpl[1], true);
+		build_template6(l->g.tmpl[2], false);
+		build_template6(l->g.tmpl[3], true);
 		l->w = rte_zmalloc_socket("bench_worker", sizeof(*l->w),
 					  RTE_CACHE_LINE_SIZE, b->socket);
 		l->to_master = ring(b, "bench_tm", i, 0);
@@ -1987,6 +2139,10 @@ print_json(const struct bench *b, const char *cpu)
 		fprintf(f, "  \"memtest\": {\"flows\": %u, \"bytes\": %.0f, \"bytes_per_flow\": %.1f},\n",
 			b->o.memtest, b->memtest_bytes,
 			b->memtest_bytes / b->o.memtest);
+	if (b->memtest6_bytes > 0)
+		fprintf(f, "  \"memtest6\": {\"flows\": %u, \"bytes\": %.0f, \"bytes_per_flow\": %.1f},\n",
+			b->o.memtest6, b->memtest6_bytes,
+			b->memtest6_bytes / b->o.memtest6);
 	fprintf(f, "  \"targets\": [");
 	for (i = 0; i < RTE_DIM(goals); i++) {
 		const struct goal *g = &goals[i];
@@ -2017,6 +2173,7 @@ usage(void)
 		"  --new-flows N    connections per wrr run (2000000)\n"
 		"  --packets N      timed packets per scenario (20000000)\n"
 		"  --memtest N      memory of a flow table of N flows\n"
+		"  --memtest6 N     memory of an IPv6 flow table of N flows\n"
 		"  --only IDS       comma-separated scenario ids or prefixes\n"
 		"  --quick          small tables, few packets: a smoke test\n"
 		"  --json           one JSON object on stdout\n"
@@ -2032,6 +2189,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 		{ "new-flows", required_argument, NULL, 'n' },
 		{ "packets", required_argument, NULL, 'p' },
 		{ "memtest", required_argument, NULL, 'm' },
+		{ "memtest6", required_argument, NULL, '6' },
 		{ "only", required_argument, NULL, 'o' },
 		{ "quick", no_argument, NULL, 'q' },
 		{ "json", no_argument, NULL, 'j' },
@@ -2061,6 +2219,9 @@ parse_opts(int argc, char **argv, struct opts *o)
 			break;
 		case 'm':
 			o->memtest = (uint32_t)strtoul(optarg, NULL, 0);
+			break;
+		case '6':
+			o->memtest6 = (uint32_t)strtoul(optarg, NULL, 0);
 			break;
 		case 'o':
 			o->only = optarg;
@@ -2139,6 +2300,8 @@ main(int argc, char **argv)
 	if (rc == 0)
 		rc = scn_established(&b, "established", b.o.flows, true);
 	if (rc == 0)
+		rc = scn_ipv6(&b);
+	if (rc == 0)
 		rc = scn_table_full(&b);
 	if (rc == 0)
 		rc = scn_steady(&b);
@@ -2156,7 +2319,11 @@ main(int argc, char **argv)
 		     "--flows-large 0");
 	if (rc == 0)
 		rc = scn_baseline(&b, true);
-	if (rc == 0 && b.o.memtest > 0 && memtest(&b, b.o.memtest) != 0)
+	if (rc == 0 && b.o.memtest > 0 &&
+	    memtest(&b, b.o.memtest, LB_FLOW_IPV4, &b.memtest_bytes) != 0)
+		b.failed = 1;
+	if (rc == 0 && b.o.memtest6 > 0 &&
+	    memtest(&b, b.o.memtest6, LB_FLOW_IPV6, &b.memtest6_bytes) != 0)
 		b.failed = 1;
 	if (rc != 0) {
 		fprintf(stderr, "dsrlb-bench: a run failed (%s)\n", strerror(-rc));

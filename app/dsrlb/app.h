@@ -93,6 +93,9 @@ struct dsrlb_lanes {
 void dsrlb_lanes(const struct dsrlb_app *app, struct dsrlb_lanes *l);
 uint32_t dsrlb_flows_per_worker(const struct lb_conf *conf,
 				unsigned int n_workers);
+/** The same for the IPv6 tables (flows.ipv6_capacity). */
+uint32_t dsrlb_flows6_per_worker(const struct lb_conf *conf,
+				 unsigned int n_workers);
 void dsrlb_workers_memsize(const struct dsrlb_app *app, struct lb_mem_heap *h,
 			   size_t *flows, size_t *other);
 

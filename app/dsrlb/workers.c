@@ -62,6 +62,14 @@ dsrlb_flows_per_worker(const struct lb_conf *conf, unsigned int n_workers)
 	return n < 1024 ? 1024 : n;
 }
 
+uint32_t
+dsrlb_flows6_per_worker(const struct lb_conf *conf, unsigned int n_workers)
+{
+	uint32_t n = conf->flows.capacity6 / n_workers;
+
+	return n < 1024 ? 1024 : n;
+}
+
 /*
  * Hugepage bytes dsrlb_workers_create() takes, from the sizes it
  * allocates, added to h in its order (lb_mem.h): *flows for the
@@ -73,6 +81,8 @@ dsrlb_workers_memsize(const struct dsrlb_app *app, struct lb_mem_heap *h,
 		      size_t *flows, size_t *other)
 {
 	uint32_t per_worker = dsrlb_flows_per_worker(app->conf, app->env.n_workers);
+	uint32_t per_worker6 = dsrlb_flows6_per_worker(app->conf,
+						       app->env.n_workers);
 	struct dsrlb_lanes lanes;
 	unsigned int i;
 
@@ -81,6 +91,7 @@ dsrlb_workers_memsize(const struct dsrlb_app *app, struct lb_mem_heap *h,
 	*other = lb_mem_malloc_size(sizeof(struct lb_dp_expect), h);
 	for (i = 0; i < app->env.n_workers; i++) {
 		*flows += lb_flow_memsize(per_worker, h);
+		*flows += lb_flow_memsize_family(per_worker6, LB_FLOW_IPV6, h);
 		*other += lb_mem_ring_size(sizeof(void *), lanes.bulk_size, h);
 		*other += lb_mem_ring_size(sizeof(void *), lanes.prio_size, h);
 		*other += lb_mem_ring_size(sizeof(void *), lanes.ctrl_size, h);
@@ -108,6 +119,8 @@ int
 dsrlb_workers_create(struct dsrlb_app *app)
 {
 	uint32_t per_worker = dsrlb_flows_per_worker(app->conf, app->env.n_workers);
+	uint32_t per_worker6 = dsrlb_flows6_per_worker(app->conf,
+						       app->env.n_workers);
 	struct lb_dp_rxq rxq[LB_MAX_PORTS];
 	struct dsrlb_lanes lanes;
 	uint32_t frag_seed;
@@ -159,6 +172,15 @@ dsrlb_workers_create(struct dsrlb_app *app)
 				dw->lcore, per_worker, rte_strerror(rte_errno));
 			return -ENOMEM;
 		}
+		snprintf(name, sizeof(name), "dsrlb_flows6_%u", dw->lcore);
+		dw->flows6 = lb_flow_create_family(name, per_worker6,
+						   LB_FLOW_IPV6, dw->socket,
+						   app->qsbr);
+		if (dw->flows6 == NULL) {
+			APP_LOG(ERR, "lcore %u: IPv6 flow table of %u: %s (flows.ipv6_capacity, hugepages)",
+				dw->lcore, per_worker6, rte_strerror(rte_errno));
+			return -ENOMEM;
+		}
 		dw->to_master = lane_create("to_master", dw->lcore,
 					    lanes.bulk_size, dw->socket);
 		dw->to_master_prio = lane_create("master_arp", dw->lcore,
@@ -198,6 +220,7 @@ dsrlb_workers_create(struct dsrlb_app *app)
 			rxq[p] = (struct lb_dp_rxq){ .port = (uint8_t)p,
 						     .queue = (uint16_t)i };
 		dp.flows = dw->flows;
+		dp.flows6 = dw->flows6;
 		dp.to_master = dw->to_master;
 		dp.to_master_prio = dw->to_master_prio;
 		dp.to_master_ctrl = dw->to_master_ctrl;
@@ -275,10 +298,12 @@ dsrlb_workers_free(struct dsrlb_app *app)
 		rte_ring_free(dw->sync_in);
 		dw->sync_out = dw->sync_in = NULL;
 		lb_flow_free(dw->flows);
+		lb_flow_free(dw->flows6);
 		rte_free(dw->w);
 		dw->to_master = dw->to_master_prio = dw->from_master = NULL;
 		dw->to_master_ctrl = NULL;
 		dw->flows = NULL;
+		dw->flows6 = NULL;
 		dw->w = NULL;
 	}
 	rte_free(app->env.expect);

@@ -280,7 +280,7 @@ service_positional(const char *cmd, char **args, json_t *p)
 {
 	json_t *port;
 
-	if (strcmp(args[1], "*") != 0 && ctl_parse_ipv4(cmd, "VIP", args[1]) != 0)
+	if (strcmp(args[1], "*") != 0 && ctl_parse_ip(cmd, "VIP", args[1]) != 0)
 		return CTL_EXIT_USAGE;
 	if (strcmp(args[2], "tcp") != 0 && strcmp(args[2], "udp") != 0)
 		return ctl_usage_error(cmd, "PROTO: \"%s\" is not tcp or udp",

@@ -642,8 +642,12 @@ print_flows(const json_t *flows, const json_t *next)
 	       "Client", "VIP:Port", "Prot", "Service", "Member", "State",
 	       "Expires", "Origin");
 	json_array_foreach(flows, i, f) {
-		snprintf(client, sizeof(client), "%s:%lld",
-			 ctl_str(f, "client", "?"), ctl_int(f, "client_port", -1));
+		const char *c = ctl_str(f, "client", "?");
+
+		/* an IPv6 address is bracketed before its port */
+		snprintf(client, sizeof(client),
+			 strchr(c, ':') != NULL ? "[%s]:%lld" : "%s:%lld", c,
+			 ctl_int(f, "client_port", -1));
 		printf("%-6lld %-22s %-22s %-5s %-16s %-12s %-11s %-7lld %s\n",
 		       ctl_int(f, "worker", -1), client,
 		       ctl_endpoint(json_object_get(f, "vip"),

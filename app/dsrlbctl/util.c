@@ -70,6 +70,17 @@ ctl_parse_ipv4(const char *cmd, const char *what, const char *s)
 }
 
 int
+ctl_parse_ip(const char *cmd, const char *what, const char *s)
+{
+	uint8_t a[16];
+
+	if (inet_pton(AF_INET, s, a) != 1 && inet_pton(AF_INET6, s, a) != 1)
+		return ctl_usage_error(cmd, "%s: \"%s\" is not an IPv4 or IPv6 address",
+				       what, s);
+	return 0;
+}
+
+int
 ctl_parse_mac(const char *cmd, const char *what, const char *s)
 {
 	unsigned int i;
@@ -172,10 +183,11 @@ ctl_port_str(const json_t *port, char *buf, size_t size)
 const char *
 ctl_endpoint(const json_t *vip, const json_t *port, char *buf, size_t size)
 {
+	const char *v = json_is_string(vip) ? json_string_value(vip) : "?";
 	char p[32];
 
-	snprintf(buf, size, "%s:%s",
-		 json_is_string(vip) ? json_string_value(vip) : "?",
+	/* an IPv6 address is bracketed before its port (RFC 3986) */
+	snprintf(buf, size, strchr(v, ':') != NULL ? "[%s]:%s" : "%s:%s", v,
 		 ctl_port_str(port, p, sizeof(p)));
 	return buf;
 }

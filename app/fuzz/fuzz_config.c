@@ -83,7 +83,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct lb_conf *conf, *again;
 	struct lb_conf_error err;
 	unsigned int n;
-	uint32_t *vips;
+	struct lb_ip *vips;
 	char *text;
 
 	/* the core logs every member it adds: not per input */

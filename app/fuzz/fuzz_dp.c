@@ -7,9 +7,10 @@
  * arbitrary frames, with a configuration that exercises every path:
  * Maglev, WRR, SH and WLC TCP services, persistence (per client and per
  * /24), stateful and stateless UDP, a member source-port range, a
- * VLAN-less port, and a flow table of 64 flows with a real grace period
- * (rte_rcu_qsbr) that a single input fills, so admission, eviction,
- * expiry, sweeping and flushing all run. The clock is the input's: it
+ * VLAN-less port, an IPv6 VIP beside the IPv4 ones, and flow tables of
+ * 64 flows (IPv4 and IPv6) with a real grace period (rte_rcu_qsbr) that
+ * a single input fills, so admission, eviction, expiry, sweeping and
+ * flushing all run in both families. The clock is the input's: it
  * moves only when the input says.
  *
  * After every burst: every packet ended in exactly one outcome counter,
@@ -18,7 +19,9 @@
  * the flow table's bookkeeping holds (lb_flow_audit(): one key, one
  * entry in use and one count per flow, no key slot freed twice, no
  * entry without its key); the per-member and per-service counts equal
- * what the table holds.
+ * what the table holds. An answer goes to the frame's sender: its MAC,
+ * its ARP sender or NDP source link-layer address, or all nodes for an
+ * IPv6 duplicate address detection.
  *
  * Input: a sequence of records.
  *   [length (2 bytes, big endian) < 0xffff] [split (1 byte)] [frame]
@@ -73,7 +76,8 @@ static uint32_t vnow = 1000000;   /* the input's clock, ms */
 
 /* What this process saw: a short run reached what it was meant to */
 static struct {
-	uint64_t bursts, max_count, full_bursts, sweeps, flushes;
+	uint64_t bursts, max_count, full_bursts, full_bursts6, sweeps,
+		flushes;
 } seen;
 
 static const uint8_t port_mac[6] = { 0x02, 0x70, 0x63, 0x61, 0x70, 0x00 };
@@ -101,11 +105,13 @@ report(void)
 	fprintf(stderr, "fuzz_dp: %" PRIu64 " bursts, table full after %"
 		PRIu64 ", at most %" PRIu64 " flows, %" PRIu64 " evicted, %"
 		PRIu64 " refused, %" PRIu64 " sweeps, %" PRIu64 " flushes, %"
-		PRIu64 " table errors\n",
+		PRIu64 " table errors; %" PRIu64 " IPv6 packets, IPv6 table "
+		"full after %" PRIu64 "\n",
 		seen.bursts, seen.full_bursts, seen.max_count,
 		w->stats[LB_STAT_FLOW_EVICTED],
 		w->stats[LB_STAT_FLOW_TABLE_FULL], seen.sweeps, seen.flushes,
-		(uint64_t)w->flows->errors);
+		(uint64_t)w->flows->errors + w->flows6->errors,
+		w->stats[LB_STAT_IPV6], seen.full_bursts6);
 }
 
 int
@@ -119,7 +125,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	struct lb_dp_rxq rxq = { 0 };
 	size_t qsz = rte_rcu_qsbr_get_memsize(1);
 	uint16_t pid;
-	uint32_t vips[2];
+	struct lb_ip vips[3];
 	unsigned int i;
 
 	(void)argc;
@@ -143,9 +149,11 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	port.addr = inet_addr("198.51.100.2");
 	port.gateway = inet_addr("198.51.100.1");
 	lb_core_port_add(core, &port, pid, port_mac);
-	vips[0] = inet_addr("198.51.100.100");
-	vips[1] = inet_addr("198.51.100.101");
-	lb_core_vips_set(core, vips, 2);
+	vips[0] = lb_ip_from4(inet_addr("198.51.100.100"));
+	vips[1] = lb_ip_from4(inet_addr("198.51.100.101"));
+	/* an IPv6 VIP too: sorted after the IPv4 ones */
+	inet_pton(AF_INET6, "2001:db8:100::100", vips[2].b);
+	lb_core_vips_set(core, vips, 3);
 	for (i = 0; i < 4; i++) {
 		struct lb_conf_member m = { .weight = 100 * (i + 1),
 			.has_mac = i != 3,
@@ -190,6 +198,10 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 			.snap = lb_core_snapshot_ptr(core),
 			.flows = lb_flow_create("fuzz_flows", FLOW_CAPACITY,
 						SOCKET_ID_ANY, qsbr),
+			.flows6 = lb_flow_create_family("fuzz_flows6",
+							FLOW_CAPACITY,
+							LB_FLOW_IPV6,
+							SOCKET_ID_ANY, qsbr),
 			.to_master = to_master, .to_master_prio = to_master_prio,
 			.to_master_ctrl = to_master_ctrl,
 			.exception_pps = 1000, .arp_pps = 1000,
@@ -200,7 +212,8 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 			.sync_out = sync_ring, .sync_in = sync_ring,
 		};
 
-		if (dp.flows == NULL || lb_dp_worker_init(w, &dp) != 0)
+		if (dp.flows == NULL || dp.flows6 == NULL ||
+		    lb_dp_worker_init(w, &dp) != 0)
 			abort();
 	}
 	atexit(report);
@@ -244,12 +257,11 @@ fail:
 /* The per-member and per-service counts equal what the flow table
  * holds. */
 static void
-check_counts(void)
+check_counts(const struct lb_flow_table *t)
 {
 	static struct lb_flow_mcount want[LB_FLOW_MEMBERS];
 	static struct lb_flow_mcount want_svc[LB_FLOW_SERVICES];
 	struct lb_flow_mcount want_stale = { 0 }, *wm;
-	const struct lb_flow_table *t = w->flows;
 	uint32_t p, a, in;
 	uint16_t m;
 
@@ -366,6 +378,27 @@ static struct {
 } sent_by[MAX_FRAMES];
 static unsigned int n_sent_by;
 
+/* Where an answer to a Neighbor Solicitation may go besides the frame's
+ * source: the solicitation's source link-layer option (first option,
+ * as dsrlb reads it), or all nodes for duplicate address detection. */
+static void
+ndp_sender(const uint8_t *p, uint16_t len, uint8_t *sha)
+{
+	static const uint8_t all_nodes[6] = { 0x33, 0x33, 0, 0, 0, 1 };
+	static const uint8_t zero[16];
+	unsigned int ip = 14;
+
+	if (len >= 18 && p[12] == 0x81 && p[13] == 0x00)
+		ip = 18;
+	if (len < ip + 40 + 24 || p[ip - 2] != 0x86 || p[ip - 1] != 0xdd ||
+	    p[ip + 6] != 58 || p[ip + 40] != 135)
+		return;
+	if (memcmp(p + ip + 8, zero, 16) == 0)
+		memcpy(sha, all_nodes, 6);
+	else if (len >= ip + 40 + 32 && p[ip + 64] == 1)
+		memcpy(sha, p + ip + 66, 6);
+}
+
 static void
 remember(const struct rte_mbuf *m)
 {
@@ -383,6 +416,7 @@ remember(const struct rte_mbuf *m)
 		arp = 18;
 	if (arp != 0 && len >= arp + 14)
 		memcpy(sent_by[n_sent_by].sha, p + arp + 8, 6);
+	ndp_sender(p, len, sent_by[n_sent_by].sha);
 	n_sent_by++;
 }
 
@@ -418,11 +452,11 @@ check_tx(void)
 
 /* The flow table's bookkeeping, and the counts against the entries. */
 static void
-check_table(void)
+check_one_table(const struct lb_flow_table *t)
 {
 	struct lb_flow_audit a;
 
-	if (lb_flow_audit(w->flows, &a) != 0) {
+	if (lb_flow_audit(t, &a) != 0) {
 		fprintf(stderr, "fuzz_dp: flow table: count %u keys %u in use "
 			"%u slots %u limbo %u counted %u/%u no key %u no "
 			"entry %u\n", a.count, a.keys, a.in_use, a.slots_used,
@@ -430,11 +464,29 @@ check_table(void)
 			a.no_entry);
 		abort();
 	}
-	if (w->flows->errors != 0)
+	if (t->errors != 0)
 		abort();
-	check_counts();
+	check_counts(t);
 	if (a.count > seen.max_count)
 		seen.max_count = a.count;
+}
+
+static void
+check_table(void)
+{
+	static uint64_t ipv6 = UINT64_MAX;
+	static uint32_t adds6, dels6;
+
+	check_one_table(w->flows);
+	/* most inputs never touch the IPv6 table: audited when an IPv6
+	 * packet came or an entry was made or deleted (sweeps, flushes) */
+	if (w->stats[LB_STAT_IPV6] != ipv6 || w->flows6->adds != adds6 ||
+	    w->flows6->dels != dels6) {
+		check_one_table(w->flows6);
+		ipv6 = w->stats[LB_STAT_IPV6];
+		adds6 = w->flows6->adds;
+		dels6 = w->flows6->dels;
+	}
 }
 
 /* The end of a worker loop iteration: deleted slots come back after
@@ -443,8 +495,10 @@ static void
 quiesce(void)
 {
 	lb_flow_reclaim(w->flows);
+	lb_flow_reclaim(w->flows6);
 	rte_rcu_qsbr_quiescent(qsbr, 0);
 	lb_flow_reclaim(w->flows);
+	lb_flow_reclaim(w->flows6);
 }
 
 static void
@@ -478,6 +532,8 @@ run_burst(struct rte_mbuf **pkts, uint16_t n)
 	check_table();
 	if (w->flows->count == FLOW_CAPACITY)
 		seen.full_bursts++;
+	if (w->flows6->count == FLOW_CAPACITY)
+		seen.full_bursts6++;
 	/* flows staged for sync name a real flow of a confirmed state;
 	 * installed back (as a peer's would be), the table still holds */
 	check_sync();
@@ -499,8 +555,9 @@ flush(int member, int svc)
 	}
 	check_table();
 	seen.flushes++;
-	for (p = 0; p < w->flows->n_pos; p++) {
-		const struct lb_flow_entry *e = &w->flows->e[p];
+	for (p = 0; p < w->flows->n_pos + w->flows6->n_pos; p++) {
+		const struct lb_flow_entry *e = p < w->flows->n_pos ?
+			&w->flows->e[p] : &w->flows6->e[p - w->flows->n_pos];
 
 		if (e->state != 0 && (member < 0 || e->member == member) &&
 		    (svc < 0 || e->svc == svc))
@@ -529,6 +586,9 @@ copy(unsigned int n_frames, uint8_t which, uint8_t flags)
 		l4 = 14 + (buf[14] & 0xf) * 4u;
 		if (l4 + 14 <= len)
 			buf[l4 + 13] = flags;
+	} else if (len >= 14 + 40 + 14 && buf[12] == 0x86 &&
+		   buf[13] == 0xdd && buf[14 + 6] == 6) {
+		buf[14 + 40 + 13] = flags;    /* IPv6 TCP, no extension */
 	}
 	return frame(buf, len, 0);
 }
@@ -564,6 +624,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				if (op == 2) {
 					vnow += arg * 64u;
 					lb_flow_sweep(w->flows, vnow,
+						      (flags + 1u) * 16);
+					lb_flow_sweep(w->flows6, vnow,
 						      (flags + 1u) * 16);
 					seen.sweeps++;
 					quiesce();

@@ -398,7 +398,7 @@ vip_validation(void **state)
 	r = ok(e, "vip.add", "{\"address\": \"203.0.113.9\"}");
 	assert_int_equal(json_integer_value(json_object_get(r, "added")), 0);
 	json_decref(r);
-	assert_true(lb_core_is_vip(e->core, ip4("203.0.113.10")));
+	assert_true(lb_core_is_vip4(e->core, ip4("203.0.113.10")));
 	refused(e, "vip.remove", "{\"address\": \"198.51.100.100\"}",
 		LB_API_CONFLICT, "is the VIP of service \"pop3\"");
 	r = ok(e, "vip.remove", "{\"address\": \"203.0.113.8/30\"}");
@@ -406,6 +406,23 @@ vip_validation(void **state)
 	json_decref(r);
 	lb_core_vips(e->core, &n);
 	assert_int_equal(n, 5);
+	/* IPv6, the same way */
+	refused(e, "vip.add", "{\"address\": \"2001:db8::/119\"}",
+		LB_API_INVALID_PARAMS, "/120 to /128 (IPv6)");
+	refused(e, "vip.add", "{\"address\": \"fe80::1\"}",
+		LB_API_INVALID_PARAMS, "fe80::1 cannot be a VIP");
+	refused(e, "vip.add", "{\"address\": \"2001:db8::1/126\"}",
+		LB_API_INVALID_PARAMS, "host bits");
+	r = ok(e, "vip.add", "{\"address\": \"2001:db8::4/126\"}");
+	assert_int_equal(json_integer_value(json_object_get(r, "added")), 4);
+	json_decref(r);
+	assert_true(lb_core_is_vip(e->core, (struct lb_ip[]){ ipx("2001:db8::7") }));
+	assert_false(lb_core_is_vip(e->core, (struct lb_ip[]){ ipx("2001:db8::8") }));
+	r = ok(e, "vip.remove", "{\"address\": \"2001:db8::6/127\"}");
+	assert_int_equal(json_integer_value(json_object_get(r, "removed")), 2);
+	json_decref(r);
+	lb_core_vips(e->core, &n);
+	assert_int_equal(n, 7);
 }
 
 /* config.get, written to the file and reloaded, changes nothing; and
@@ -433,7 +450,7 @@ config_get_round_trips(void **state)
 	json_decref(r);
 	/* and the same again from the reloaded state */
 	conf = ok(e, "config.get", "{}");
-	assert_true(lb_core_is_vip(e->core, ip4("203.0.113.5")));
+	assert_true(lb_core_is_vip4(e->core, ip4("203.0.113.5")));
 	assert_int_equal(lb_core_member(e->core, lb_core_member_find(e->core, "fe1"))->conf.state,
 			 LB_ADMIN_DRAIN);
 	json_decref(conf);
@@ -516,7 +533,7 @@ reload_applies_the_difference(void **state)
 	assert_int_equal(lb_api_removals_run(&e->api, 1), 1);
 	assert_int_equal(lb_core_member_find(e->core, "fe2"), -ENOENT);
 	assert_int_equal(lb_core_service_find(e->core, "smtp"), -ENOENT);
-	assert_false(lb_core_is_vip(e->core, ip4("198.51.100.115")));
+	assert_false(lb_core_is_vip4(e->core, ip4("198.51.100.115")));
 	/* the same file again: nothing */
 	r = ok(e, "config.reload", "{}");
 	assert_true(json_is_false(json_object_get(r, "changed")));

@@ -109,9 +109,10 @@ valid_config_decodes(void **state)
 	assert_int_equal(c->ports[0].gateway, ip4("198.51.100.1"));
 	assert_string_equal(c->exception_interface, "dsrlb0");
 	assert_int_equal(c->n_vips, 1 + 8);      /* /29 expanded */
-	assert_int_equal(c->vips[0], ip4("198.51.100.100"));
-	assert_int_equal(c->vips[8], ip4("198.51.100.119"));
+	assert_ip_equal(c->vips[0], "198.51.100.100");
+	assert_ip_equal(c->vips[8], "198.51.100.119");
 	assert_int_equal(c->flows.capacity, 65536);
+	assert_int_equal(c->flows.capacity6, 16384);   /* a quarter */
 	assert_int_equal(c->flows.syn_timeout, 10);
 	assert_int_equal(c->flows.tcp_timeout, 900);
 	assert_int_equal(c->flows.fin_timeout, 10);
@@ -149,7 +150,7 @@ valid_config_decodes(void **state)
 	assert_int_equal(pop3->check.interval_ms, 2000);
 	assert_int_equal(pop3->check.port, 110);
 	sip = &c->services[1];
-	assert_int_equal(sip->vip, 0);        /* "*" */
+	assert_true(lb_ip_is_unset(&sip->vip));        /* "*" */
 	assert_true(sip->stateless);
 	assert_int_equal(sip->hash_fields, LB_HASH_F_DEFAULT);
 	assert_int_equal(sip->n_members, 1);
@@ -296,7 +297,11 @@ vip_mask_under_24_refused(void **state)
 {
 	(void)state;
 	expect_edit_error("\"198.51.100.112/29\"", "\"198.51.100.0/23\"",
-			  "vips[1]: \"198.51.100.0/23\": subnet masks must be /24 to /32");
+			  "vips[1]: \"198.51.100.0/23\": subnet masks must be /24 to /32 (IPv4) or /120 to /128 (IPv6)");
+	expect_edit_error("\"198.51.100.112/29\"", "\"2001:db8::/119\"",
+			  "vips[1]: \"2001:db8::/119\": subnet masks must be /24 to /32 (IPv4) or /120 to /128 (IPv6)");
+	expect_edit_error("\"198.51.100.112/29\"", "\"2001:db8::4/124\"",
+			  "vips[1]: \"2001:db8::4/124\" has host bits set");
 	expect_edit_error("\"198.51.100.112/29\"", "\"198.51.100.114/29\"",
 			  "vips[1]: \"198.51.100.114/29\" has host bits set");
 }
@@ -321,6 +326,91 @@ reserved_vip_refused(void **state)
 			  "vips[0]: 255.255.255.255 cannot be a VIP");
 	expect_edit_error("\"198.51.100.2/24\"", "\"127.0.0.2/8\"",
 			  "ports[0].address: \"127.0.0.2/8\": 0/8, 127/8");
+	/* IPv6: unspecified, loopback, link-local, multicast; and the
+	 * IPv4-mapped form, which is an IPv4 address written otherwise */
+	expect_edit_error("\"198.51.100.100\", \"198.51.100.112/29\"",
+			  "\"::\", \"198.51.100.112/29\"",
+			  "vips[0]: :: cannot be a VIP");
+	expect_edit_error("\"198.51.100.100\", \"198.51.100.112/29\"",
+			  "\"::1\", \"198.51.100.112/29\"",
+			  "vips[0]: ::1 cannot be a VIP");
+	expect_edit_error("\"198.51.100.100\", \"198.51.100.112/29\"",
+			  "\"fe80::1\", \"198.51.100.112/29\"",
+			  "vips[0]: fe80::1 cannot be a VIP");
+	expect_edit_error("\"198.51.100.100\", \"198.51.100.112/29\"",
+			  "\"ff02::1:ff00:1\", \"198.51.100.112/29\"",
+			  "vips[0]: ff02::1:ff00:1 cannot be a VIP");
+	expect_edit_error("\"198.51.100.100\", \"198.51.100.112/29\"",
+			  "\"::ffff:198.51.100.100\", \"198.51.100.112/29\"",
+			  "vips[0]: \"::ffff:198.51.100.100\" is not an IPv4 or IPv6 address");
+	expect_edit_error("\"vip\": \"198.51.100.100\"",
+			  "\"vip\": \"2001:db8::/128\"",
+			  "services[0].vip: \"2001:db8::/128\" is not an IPv4 or IPv6 address or \"*\"");
+	expect_edit_error("\"vip\": \"198.51.100.100\"",
+			  "\"vip\": \"2001:db8::99\"",
+			  "services[0].vip: 2001:db8::99 is not one of the VIPs");
+}
+
+/* IPv6 VIPs beside IPv4 ones: in "vips" and in a service's "vip", and
+ * written back in the largest /120 to /128 blocks they fill */
+static void
+ipv6_vips_decode_and_round_trip(void **state)
+{
+	struct lb_conf_error err;
+	char *text = edit("\"vips\": [\"198.51.100.100\", \"198.51.100.112/29\"]",
+			  "\"vips\": [\"2001:DB8::10\", \"198.51.100.100\", "
+			  "\"2001:db8:0:1::/124\", \"198.51.100.112/29\", "
+			  "\"2001:db8::10\"]");
+	char *t2 = NULL, *one, *two;
+	struct lb_conf *c, *c2;
+	json_t *o;
+
+	(void)state;
+	c = load(text, &err);
+	if (c == NULL)
+		fail_msg("%s", err.msg);
+	/* 1 + 8 IPv4, 1 + 16 IPv6 (the duplicate once): IPv4 first */
+	assert_int_equal(c->n_vips, 26);
+	assert_ip_equal(c->vips[0], "198.51.100.100");
+	assert_ip_equal(c->vips[8], "198.51.100.119");
+	assert_ip_equal(c->vips[9], "2001:db8::10");
+	assert_ip_equal(c->vips[10], "2001:db8:0:1::");
+	assert_ip_equal(c->vips[25], "2001:db8:0:1::f");
+	o = lb_conf_encode(c);
+	one = json_dumps(o, JSON_SORT_KEYS);
+	json_decref(o);
+	assert_non_null(strstr(one, "\"2001:db8::10\", \"2001:db8:0:1::/124\""));
+	c2 = lb_conf_parse(one, "t2.json", &err);
+	if (c2 == NULL)
+		fail_msg("%s: %s", err.msg, one);
+	o = lb_conf_encode(c2);
+	two = json_dumps(o, JSON_SORT_KEYS);
+	json_decref(o);
+	assert_string_equal(one, two);
+	assert_memory_equal(c2->vips, c->vips, c->n_vips * sizeof(*c->vips));
+	lb_conf_free(c2);
+	lb_conf_free(c);
+	free(one);
+	free(two);
+
+	/* a service on one IPv6 VIP, written back as given */
+	t2 = malloc(strlen(text) + 64);
+	snprintf(t2, strlen(text) + 64, "%s", text);
+	free(text);
+	text = strstr(t2, "\"vip\": \"198.51.100.100\"");
+	assert_non_null(text);
+	memcpy(text, "\"vip\": \"2001:db8::10\"  ", strlen("\"vip\": \"198.51.100.100\""));
+	c = load(t2, &err);
+	if (c == NULL)
+		fail_msg("%s", err.msg);
+	assert_ip_equal(c->services[0].vip, "2001:db8::10");
+	o = lb_conf_encode(c);
+	one = json_dumps(o, JSON_SORT_KEYS);
+	json_decref(o);
+	assert_non_null(strstr(one, "\"vip\": \"2001:db8::10\""));
+	free(one);
+	lb_conf_free(c);
+	free(t2);
 }
 
 static void
@@ -378,6 +468,38 @@ conflicts_refused(void **state)
 		lb_conf_free(c);
 		free(t);
 	}
+}
+
+/* persistence_prefix6: IPv6 clients' prefix, /64 unless given */
+static void
+persistence_prefix6(void **state)
+{
+	struct lb_conf_error err;
+	char *t = edit("\"port\": 110,", "\"port\": 110, \"persistence_prefix6\": 56,");
+	struct lb_conf *c = load(t, &err);
+	json_t *o;
+	char *text;
+
+	(void)state;
+	if (c == NULL)
+		fail_msg("%s", err.msg);
+	assert_int_equal(c->services[0].persist_prefix6, 56);
+	o = lb_conf_encode(c);
+	text = json_dumps(o, JSON_SORT_KEYS);
+	json_decref(o);
+	assert_non_null(strstr(text, "\"persistence_prefix6\": 56"));
+	free(text);
+	lb_conf_free(c);
+	free(t);
+	expect_edit_error("\"capacity\": 65536", "\"capacity\": 65536, \"ipv6_capacity\": 100",
+			  "flows.ipv6_capacity");
+	expect_edit_error("\"port\": 110,", "\"port\": 110, \"persistence_prefix6\": 129,",
+			  "services[0].persistence_prefix6");
+	expect_edit_error("\"port\": 110,", "\"port\": 110, \"persistence_prefix6\": 8,",
+			  "services[0].persistence_prefix6");
+	expect_edit_error("\"port\": 110,",
+			  "\"port\": 110, \"persistence\": 0, \"persistence_prefix6\": 48,",
+			  "services[0].persistence_prefix6: persistence is off (0)");
 }
 
 static void
@@ -492,6 +614,7 @@ encode_round_trips(void **state)
 		fail_msg("%s", err.msg);
 	assert_int_equal(c->services[0].persistence, 15);
 	assert_int_equal(c->services[0].persist_prefix, 32);
+	assert_int_equal(c->services[0].persist_prefix6, 64);
 	assert_int_equal(c->services[1].persistence, 0);   /* stateless */
 	o = lb_conf_encode(c);
 	assert_non_null(o);
@@ -1198,6 +1321,8 @@ main(void)
 		cmocka_unit_test(arp_stale_retries_bounded),
 		cmocka_unit_test(duplicate_names_refused),
 		cmocka_unit_test(encode_round_trips),
+		cmocka_unit_test(ipv6_vips_decode_and_round_trip),
+		cmocka_unit_test(persistence_prefix6),
 		cmocka_unit_test(high_availability_decodes),
 		cmocka_unit_test(idle_modes),
 		cmocka_unit_test(high_availability_errors_name_their_path),

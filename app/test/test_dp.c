@@ -18,8 +18,10 @@
 #include <rte_rcu_qsbr.h>
 #include <rte_ring.h>
 
+#include "lb_config.h"
 #include "lb_core.h"
 #include "lb_dp.h"
+#include "lb_pkt6.h"
 #include "test_util.h"
 
 #define N_MEMBERS 4
@@ -156,7 +158,7 @@ env_init_all(struct env *e, uint8_t sched, uint32_t capacity,
 	port.addr = ip4("198.51.100.2");
 	port.gateway = ip4("198.51.100.1");
 	lb_core_port_add(e->core, &port, port_id, mac_port);
-	lb_core_vips_set(e->core, &vip, 1);
+	lb_core_vips_set(e->core, (struct lb_ip[]){ lb_ip_from4(vip) }, 1);
 	for (i = 0; i < N_MEMBERS; i++) {
 		struct lb_conf_member m = { .has_mac = !(no_mac & (1u << i)),
 			.weight = w != NULL ? w[i] : 100,
@@ -607,7 +609,7 @@ dp_packet_over_the_member_port_mtu_is_dropped(void **state)
 	p1.addr = ip4("192.0.2.2");
 	assert_int_equal(lb_core_port_add(e.core, &p0, port_id, mac_port), 0);
 	assert_int_equal(lb_core_port_add(e.core, &p1, port_id, mac_port), 1);
-	lb_core_vips_set(e.core, &vip, 1);
+	lb_core_vips_set(e.core, (struct lb_ip[]){ lb_ip_from4(vip) }, 1);
 	m.addr = ip4("192.0.2.11");
 	assert_int_equal(lb_core_member_add(e.core, &m), 0);
 	assert_true(lb_core_service_add(e.core, &s, NULL, 0) >= 0);
@@ -3726,6 +3728,122 @@ dp_new_flow_twice_in_one_burst_makes_one_entry(void **state)
 	env_fini(&e);
 }
 
+/* A TCP packet of IPv6 flow i (client 2001:db8:c::i+1, port 1024) to
+ * 2001:db8:100::100's dport. */
+static struct rte_mbuf *
+tcp6_mbuf(uint32_t i, uint16_t dport, uint8_t flags)
+{
+	struct frame f;
+	char src[64];
+
+	snprintf(src, sizeof(src), "2001:db8:c::%x", i + 1);
+	eth(&f, mac_port, LB_ETHERTYPE_IPV6);
+	ipv6_hdr(&f, LB_IPPROTO_TCP, src, "2001:db8:100::100");
+	tcp(&f, 1024, dport, flags, 5);
+	ip6_done(&f, 0);
+	return mbuf_of(&f);
+}
+
+/* IPv6 flows follow IPv4's rules, in a table of their own: a flow's
+ * first packets in one burst make one entry (with wrr, a second would
+ * have scheduled it again), a full table evicts the oldest provisional
+ * entry and never a confirmed one, entries age out, and the member of
+ * a flow without an entry is the one the consistent hash of its IPv6
+ * tuple names, as for IPv4. */
+static void
+dp_ipv6_flows_follow_the_ipv4_rules(void **state)
+{
+	static const uint32_t w[N_MEMBERS] = { 1, 1, 1, 1 };
+	struct lb_ip v6 = ipx("2001:db8:100::100");
+	struct rte_mbuf *pkts[LB_BURST];
+	struct lb_flow_table *ft6;
+	struct lb_conf_error err;
+	struct lb_dp_rxq rxq = { 0 };
+	const struct lb_snapshot *s;
+	int member[LB_TXBUF], first[8];
+	uint16_t id[LB_TXBUF];
+	struct lb_tuple6 k6 = { .src_port = 1024, .dst_port = 110,
+				.proto = LB_IPPROTO_TCP };
+	struct env e;
+	uint32_t i;
+
+	(void)state;
+	env_init(&e, LB_SCHED_WRR, 4096, w);
+	assert_int_equal(lb_core_vip_add(e.core, &v6, 128, "t", &err), 1);
+	assert_int_equal(lb_core_commit(e.core), 1);
+	ft6 = lb_flow_create_family("test_dp_v6", 8, LB_FLOW_IPV6,
+				    SOCKET_ID_ANY, NULL);
+	assert_non_null(ft6);
+	{
+		struct lb_dp_params dp = {
+			.snap = lb_core_snapshot_ptr(e.core), .flows = e.flows,
+			.flows6 = ft6, .rxq = &rxq, .n_rxq = 1,
+			.port_ids = &port_id, .n_ports = 1, .quit = &quit,
+		};
+
+		assert_int_equal(lb_dp_worker_init(e.w, &dp), 0);
+	}
+	/* one burst: SYN, its retransmission, the ACK of four flows */
+	for (i = 0; i < 4; i++) {
+		pkts[3 * i] = tcp6_mbuf(i, 110, LB_TCP_SYN);
+		pkts[3 * i + 1] = tcp6_mbuf(i, 110, LB_TCP_SYN);
+		pkts[3 * i + 2] = tcp6_mbuf(i, 110, LB_TCP_ACK);
+	}
+	process_at(&e, e.w, pkts, 12, 100);
+	assert_int_equal(collect(e.w, member, id, LB_TXBUF), 12);
+	for (i = 0; i < 4; i++) {
+		first[i] = member[3 * i];
+		assert_true(first[i] >= 0);
+		assert_int_equal(member[3 * i + 1], first[i]);
+		assert_int_equal(member[3 * i + 2], first[i]);
+	}
+	/* wrr, weights 1: four flows, four members */
+	assert_true(first[0] != first[1] && first[0] != first[2] &&
+		    first[0] != first[3] && first[1] != first[2] &&
+		    first[1] != first[3] && first[2] != first[3]);
+	assert_int_equal(ft6->count, 4);
+	assert_int_equal(e.flows->count, 0);
+	assert_int_equal(e.w->stats[LB_STAT_FLOW_NEW], 4);
+	assert_int_equal(e.w->stats[LB_STAT_IPV6], 12);
+
+	/* four SYNs fill the table (8); the next evicts the oldest of
+	 * them, never a confirmed flow */
+	for (i = 4; i < 9; i++) {
+		pkts[0] = tcp6_mbuf(i, 110, LB_TCP_SYN);
+		process_at(&e, e.w, pkts, 1, 200 + i);
+		assert_int_equal(collect(e.w, member, id, LB_TXBUF), 1);
+	}
+	assert_int_equal(e.w->stats[LB_STAT_FLOW_EVICTED], 1);
+	assert_int_equal(ft6->count, 8);
+	for (i = 0; i < 4; i++) {
+		pkts[0] = tcp6_mbuf(i, 110, LB_TCP_ACK);
+		process_at(&e, e.w, pkts, 1, 300);
+		assert_int_equal(collect(e.w, member, id, LB_TXBUF), 1);
+		assert_int_equal(member[0], first[i]);
+	}
+	assert_int_equal(e.w->stats[LB_STAT_FLOW_MIDSTREAM], 0);
+
+	/* an ACK without an entry: the consistent hash of its tuple */
+	s = lb_core_snapshot(e.core);
+	addr6(k6.src_ip, "2001:db8:c::64");
+	addr6(k6.dst_ip, "2001:db8:100::100");
+	pkts[0] = tcp6_mbuf(99, 110, LB_TCP_ACK);
+	process_at(&e, e.w, pkts, 1, 400);
+	assert_int_equal(collect(e.w, member, id, LB_TXBUF), 1);
+	assert_int_equal(member[0],
+			 lb_maglev_lookup(s->services[e.pop3].settled,
+					  s->services[e.pop3].table_size,
+					  lb_tuple6_hash(&k6)));
+	assert_int_equal(e.w->stats[LB_STAT_FLOW_MIDSTREAM], 1);
+
+	/* aged out by the sweeper once their timeouts pass */
+	assert_true(lb_flow_sweep(ft6, 400 + 1000 * 86400, 1u << 20) > 0);
+	assert_int_equal(ft6->count, 0);
+	assert_int_equal(lb_flow_audit(ft6, NULL), 0);
+	lb_flow_free(ft6);
+	env_fini(&e);
+}
+
 /* UDP: a flow is confirmed by its second datagram, and handed over
  * then, if a peer could not compute its member. */
 static void
@@ -5234,6 +5352,7 @@ main(void)
 		cmocka_unit_test(dp_icmp_error_reaches_flow_member_from_other_worker),
 		cmocka_unit_test(dp_icmp_error_in_same_burst_as_its_syn),
 		cmocka_unit_test(dp_new_flow_twice_in_one_burst_makes_one_entry),
+		cmocka_unit_test(dp_ipv6_flows_follow_the_ipv4_rules),
 		cmocka_unit_test(dp_arp_for_vip_and_own_address_answered_in_place),
 		cmocka_unit_test(dp_arp_flood_policed_members_still_heard),
 		cmocka_unit_test(dp_own_address_flood_policed_member_answers_pass),

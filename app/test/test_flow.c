@@ -111,7 +111,7 @@ flow_table_bulk_lookup(void **state)
 {
 	struct lb_flow_table *t = lb_flow_create("t_bulk", 1024, SOCKET_ID_ANY, NULL);
 	struct lb_tuple keys[32];
-	const struct lb_tuple *kp[32];
+	const void *kp[32];
 	uint32_t sig[32];
 	int32_t added[32], pos[32];
 	unsigned int i;

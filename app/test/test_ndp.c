@@ -289,6 +289,105 @@ reply_needs_room(void **state)
 	assert_memory_equal(f.b, copy, sizeof(copy));
 }
 
+/* The unsolicited advertisement of a VIP: to all nodes from the VIP,
+ * Override only, the port's MAC; tagged when the port is. */
+static void
+unsolicited_na_to_all_nodes(void **state)
+{
+	static const uint8_t all_mac[6] = { 0x33, 0x33, 0, 0, 0, 1 };
+	uint8_t buf[LB_NDP_UNSOL_NA_MAX], vip[16], all[16];
+	struct lb_pkt6 q;
+	uint32_t n;
+	unsigned int tag;
+
+	(void)state;
+	ip6("2001:db8::100", vip);
+	ip6("ff02::1", all);
+	for (tag = 0; tag < 2; tag++) {
+		n = lb_pkt_ndp_unsolicited_na(buf, tag ? 42 : 0, mac_lb, vip);
+		assert_int_equal(n, (tag ? 18 : 14) + 40 + LB_NDP_NA_LEN);
+		assert_true(n <= sizeof(buf));
+		assert_memory_equal(buf, all_mac, 6);
+		assert_memory_equal(buf + 6, mac_lb, 6);
+		assert_int_equal(lb_pkt_parse6(buf, n, &q), LB_PKT_IPV6);
+		assert_int_equal(!!(q.flags & LB_PKT_F_VLAN), tag);
+		if (tag)
+			assert_int_equal(q.vlan_tci & 0xfff, 42);
+		assert_int_equal(q.icmp_type, LB_ICMP6_NEIGH_ADVERT);
+		assert_int_equal(q.hop_limit, 255);
+		assert_memory_equal(q.src, vip, 16);
+		assert_memory_equal(q.dst, all, 16);
+		assert_int_equal(buf[q.l4_off + 4], LB_NDP_NA_OVERRIDE);
+		assert_memory_equal(buf + q.l4_off + 8, vip, 16);
+		assert_int_equal(buf[q.l4_off + 24], LB_NDP_OPT_TLLA);
+		assert_memory_equal(buf + q.l4_off + 26, mac_lb, 6);
+		assert_int_equal(sum6(q.src, q.dst, buf + q.l4_off,
+				      LB_NDP_NA_LEN), 0xffff);
+	}
+}
+
+/* An ICMPv6 error to the VIP quoting what a member sent from it:
+ * type, the quote's flow, and every cut of the frame read safely. */
+static void
+icmp6_error_quote_read(void **state)
+{
+	struct frame q, f;
+	struct lb_pkt6 p;
+	struct lb_pkt_inner6 in;
+	uint8_t a[16];
+	uint32_t cut, outer_len;
+
+	(void)state;
+	/* the quote: VIP:143 -> client:40000, TCP, no extension header */
+	q.len = 0;
+	ipv6_hdr(&q, LB_IPPROTO_TCP, "2001:db8::100", "2001:db8:c::7");
+	tcp(&q, 143, 40000, 0x18, 5);
+	ip6_done(&q, 0);
+	eth(&f, mac_lb, LB_ETHERTYPE_IPV6);
+	ipv6_hdr(&f, LB_IPPROTO_ICMPV6, "2001:db8:ff::1", "2001:db8::100");
+	put8(&f, LB_ICMP6_PACKET_TOO_BIG);
+	put8(&f, 0);
+	put16(&f, 0);
+	put32(&f, 1280);
+	put(&f, q.b, q.len);
+	ip6_done(&f, 0);
+	outer_len = f.len;
+	assert_int_equal(lb_pkt_parse6(f.b, f.len, &p), LB_PKT_IPV6);
+	assert_int_equal(lb_pkt_icmp6_inner(f.b, f.len, &p, &in), 0);
+	assert_int_equal(in.proto, LB_IPPROTO_TCP);
+	assert_int_equal(in.vip_port, 143);
+	assert_int_equal(in.client_port, 40000);
+	ip6("2001:db8::100", a);
+	assert_memory_equal(in.vip, a, 16);
+	ip6("2001:db8:c::7", a);
+	assert_memory_equal(in.client, a, 16);
+	/* every shorter frame: parsed as far as it goes, never past */
+	for (cut = 14; cut < outer_len; cut++) {
+		uint8_t *copy = malloc(cut);
+
+		memcpy(copy, f.b, cut);
+		if (lb_pkt_parse6(copy, cut, &p) == LB_PKT_IPV6)
+			(void)lb_pkt_icmp6_inner(copy, cut, &p, &in);
+		free(copy);
+	}
+	/* a quote with an extension header, a non-error, UDP's quote */
+	q.b[6] = LB_IPPROTO_DSTOPTS;
+	memcpy(f.b + 14 + 40 + 8, q.b, q.len);
+	assert_int_equal(lb_pkt_parse6(f.b, f.len, &p), LB_PKT_IPV6);
+	assert_int_equal(lb_pkt_icmp6_inner(f.b, f.len, &p, &in), -EINVAL);
+	q.b[6] = LB_IPPROTO_UDP;
+	memcpy(f.b + 14 + 40 + 8, q.b, q.len);
+	assert_int_equal(lb_pkt_icmp6_inner(f.b, f.len, &p, &in), 0);
+	assert_int_equal(in.proto, LB_IPPROTO_UDP);
+	f.b[14 + 40] = LB_ICMP6_ECHO_REQUEST;
+	assert_int_equal(lb_pkt_parse6(f.b, f.len, &p), LB_PKT_IPV6);
+	assert_int_equal(lb_pkt_icmp6_inner(f.b, f.len, &p, &in), -EINVAL);
+	assert_true(lb_pkt_icmp6_is_error(LB_ICMP6_DEST_UNREACH) &&
+		    lb_pkt_icmp6_is_error(LB_ICMP6_PARAM_PROBLEM) &&
+		    !lb_pkt_icmp6_is_error(0) &&
+		    !lb_pkt_icmp6_is_error(LB_ICMP6_ECHO_REQUEST));
+}
+
 int
 main(void)
 {
@@ -300,6 +399,8 @@ main(void)
 		cmocka_unit_test(short_or_other_messages_refused),
 		cmocka_unit_test(solicited_node_group_and_mac),
 		cmocka_unit_test(reply_needs_room),
+		cmocka_unit_test(unsolicited_na_to_all_nodes),
+		cmocka_unit_test(icmp6_error_quote_read),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

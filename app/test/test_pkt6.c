@@ -18,48 +18,12 @@
 
 #define CLIENT6 "2001:db8:1::5"
 #define VIP6 "2001:db8:100::100"
-#define TCLASS_FLOW 0x60012345  /* version 6, flow label 0x12345 */
 #define ACCEPT (-1)
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 static const uint8_t mac_v6_mcast[6] = { 0x33, 0x33, 0, 0, 0, 0x01 };
 
 /* ---- frames, built header by header ---- */
-
-static void
-addr6(uint8_t *a, const char *s)
-{
-	assert_int_equal(inet_pton(AF_INET6, s, a), 1);
-}
-
-/* An IPv6 header from src to dst; ip6_done() sets its payload length
- * once the payload is in. */
-static void
-ipv6_hdr(struct frame *f, uint8_t nh, const char *src, const char *dst)
-{
-	uint8_t a[LB_IP6_ALEN];
-
-	f->ip_off = f->len;
-	put32(f, TCLASS_FLOW);
-	put16(f, 0);
-	put8(f, nh);
-	put8(f, 64);            /* hop limit */
-	addr6(a, src);
-	put(f, a, sizeof(a));
-	addr6(a, dst);
-	put(f, a, sizeof(a));
-	f->l4_off = f->len;
-}
-
-/* The payload length: everything put after the IPv6 header, plus
- * extra (may be negative). */
-static void
-ip6_done(struct frame *f, int extra)
-{
-	int plen = (int)(f->len - f->ip_off - LB_IP6_HLEN) + extra;
-
-	lb_store_be16(f->b + f->ip_off + 4, (uint16_t)plen);
-}
 
 /* Ethernet to the port, then the IPv6 header client -> VIP. */
 static void

@@ -14,6 +14,7 @@
 #include <rte_malloc.h>
 #include <rte_rcu_qsbr.h>
 
+#include "lb_config.h"
 #include "lb_core.h"
 #include "test_util.h"
 
@@ -23,7 +24,7 @@ core_with(unsigned int n_members)
 	struct lb_core_params p = { .qsbr = NULL, .socket_id = -1 };
 	struct lb_conf_port port = { .name = "lan0", .prefix = 24 };
 	struct lb_core *c = lb_core_create(&p);
-	uint32_t vips[2] = { ip4("198.51.100.100"), ip4("198.51.100.101") };
+	struct lb_ip vips[2] = { ipx("198.51.100.100"), ipx("198.51.100.101") };
 	unsigned int i;
 
 	assert_non_null(c);
@@ -45,7 +46,9 @@ static int
 add_service(struct lb_core *c, const char *name, uint32_t vip, uint8_t proto,
 	    uint16_t lo, uint16_t hi)
 {
-	struct lb_conf_service s = { .vip = vip, .proto = proto,
+	struct lb_conf_service s = {
+		.vip = vip != 0 ? lb_ip_from4(vip) : (struct lb_ip){ { 0 } },
+		.proto = proto,
 		.port_lo = lo, .port_hi = hi, .sched = LB_SCHED_MAGLEV,
 		.table_size = 251 };
 
@@ -91,7 +94,7 @@ snapshot_address_table(void **state)
 	a = lb_snap_addr_lookup(s, ip4("198.51.100.101"));
 	assert_non_null(a);
 	assert_int_equal(a->kind, LB_ADDR_VIP);
-	assert_int_equal(s->vips[a->idx].addr, ip4("198.51.100.101"));
+	assert_ip_equal(s->vips[a->idx].addr, "198.51.100.101");
 	a = lb_snap_addr_lookup(s, ip4("198.51.100.2"));
 	assert_non_null(a);
 	assert_int_equal(a->kind, LB_ADDR_OWN);
@@ -104,6 +107,67 @@ snapshot_address_table(void **state)
 	/* an empty slot holds address 0: 0.0.0.0 must not find it */
 	assert_null(lb_snap_addr_lookup(s, 0));
 	lb_snap_free(s);
+	lb_core_free(c);
+}
+
+/* IPv6 VIPs: in the IPv6 address table (never the IPv4 one), with the
+ * port ranges of services on every VIP, or of their own service */
+static void
+snapshot_ipv6_vips(void **state)
+{
+	struct lb_core *c = core_with(2);
+	struct lb_ip v6 = ipx("2001:db8::100"), v6b = ipx("2001:db8::101");
+	struct lb_conf_error err;
+	struct lb_conf_service svc = { .vip = v6, .proto = LB_IPPROTO_TCP,
+		.port_lo = 143, .port_hi = 143, .sched = LB_SCHED_MAGLEV,
+		.table_size = 251 };
+	const struct lb_addr6_slot *a;
+	const struct lb_range *r;
+	struct lb_snapshot *s;
+	int all, own;
+
+	(void)state;
+	assert_int_equal(lb_core_vip_add(c, &v6, 127, "t", &err), 2);
+	all = add_service(c, "pop3", 0, LB_IPPROTO_TCP, 110, 110);
+	snprintf(svc.name, sizeof(svc.name), "imap6");
+	own = lb_core_service_add(c, &svc, NULL, 0);
+	assert_true(all >= 0 && own >= 0);
+	s = lb_snap_build(c);
+	assert_non_null(s);
+	a = lb_snap_addr6_lookup(s, v6.b);
+	assert_non_null(a);
+	assert_int_equal(a->kind, LB_ADDR_VIP);
+	assert_ip_equal(s->vips[a->idx].addr, "2001:db8::100");
+	/* the service on every VIP reaches the IPv6 VIPs too */
+	r = lb_snap_range_lookup(s, &s->vips[a->idx], LB_PROTO_TCP, 110);
+	assert_non_null(r);
+	assert_int_equal(r->target, all);
+	r = lb_snap_range_lookup(s, &s->vips[a->idx], LB_PROTO_TCP, 143);
+	assert_non_null(r);
+	assert_int_equal(r->target, own);
+	/* ::101 has no service of its own */
+	a = lb_snap_addr6_lookup(s, v6b.b);
+	assert_non_null(a);
+	assert_null(lb_snap_range_lookup(s, &s->vips[a->idx], LB_PROTO_TCP,
+					 143));
+	assert_non_null(lb_snap_range_lookup(s, &s->vips[a->idx],
+					     LB_PROTO_TCP, 110));
+	/* its IPv4 image is no address of ours, and the last four bytes
+	 * of an IPv4 VIP are no IPv6 VIP */
+	assert_null(lb_snap_addr_lookup(s, lb_ip_v4(&v6)));
+	v6b = lb_ip_from4(ip4("198.51.100.100"));
+	assert_null(lb_snap_addr6_lookup(s, v6b.b));
+	v6b = ipx("2001:db8::102");
+	assert_null(lb_snap_addr6_lookup(s, v6b.b));
+	assert_null(lb_snap_addr6_lookup(s, (const uint8_t[16]){ 0 }));
+	lb_snap_free(s);
+	/* a VIP a service names stays; the block goes with the service */
+	assert_int_equal(lb_core_vip_remove(c, &v6, 127, "t", &err), -EBUSY);
+	assert_non_null(strstr(err.msg, "2001:db8::100 is the VIP of service \"imap6\""));
+	assert_int_equal(lb_core_service_remove(c, (unsigned int)own), 0);
+	assert_int_equal(lb_core_vip_remove(c, &v6, 127, "t", &err), 2);
+	assert_false(lb_core_is_vip(c, &v6));
+	assert_true(lb_core_is_vip4(c, ip4("198.51.100.100")));
 	lb_core_free(c);
 }
 
@@ -329,7 +393,7 @@ core_reclaims_snapshot_only_after_every_worker_reported(void **state)
 	assert_int_equal(lb_core_port_add(c, &(struct lb_conf_port){
 		.name = "lan0", .prefix = 24, .addr = ip4("198.51.100.2") },
 		0, mac_port), 0);
-	assert_int_equal(lb_core_vips_set(c, (uint32_t[]){ ip4("198.51.100.100") }, 1), 0);
+	assert_int_equal(lb_core_vips_set(c, (struct lb_ip[]){ ipx("198.51.100.100") }, 1), 0);
 	assert_true(add_service(c, "pop3", 0, LB_IPPROTO_TCP, 110, 110) >= 0);
 	assert_int_equal(lb_core_commit(c), 1);
 	rte_malloc_get_socket_stats(0, &before);
@@ -397,7 +461,7 @@ unchanged_services_keep_their_tables(void **state)
 
 	(void)state;
 	for (i = 0; i < 64; i++) {
-		struct lb_conf_service svc = { .vip = 0, .proto = LB_IPPROTO_TCP,
+		struct lb_conf_service svc = { .proto = LB_IPPROTO_TCP,
 			.port_lo = (uint16_t)(1000 + i), .port_hi = (uint16_t)(1000 + i),
 			.sched = i % 2 ? LB_SCHED_WRR : LB_SCHED_MAGLEV,
 			.table_size = 251 };
@@ -639,7 +703,7 @@ ha_tuple(unsigned int i, const struct lb_conf_service *cs, uint32_t vip)
 	return (struct lb_tuple){
 		.src_ip = htonl(0x0a000000u | (i / 8) << 8 |
 				((i * 37u + 11) & 0xff)),
-		.dst_ip = cs->vip != 0 ? cs->vip : vip,
+		.dst_ip = lb_ip_is_unset(&cs->vip) ? vip : lb_ip_v4(&cs->vip),
 		.src_port = (uint16_t)(1024 + (i * 7919u) % 64000),
 		.dst_port = cs->port_lo,
 		.proto = cs->proto,
@@ -1023,6 +1087,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(snapshot_address_table),
+		cmocka_unit_test(snapshot_ipv6_vips),
 		cmocka_unit_test(snapshot_port_precedence),
 		cmocka_unit_test(snapshot_member_states),
 		cmocka_unit_test(snapshot_service_bound_members_only),

@@ -25,7 +25,7 @@
 struct frame {
 	uint8_t b[2048];
 	uint32_t len;
-	uint32_t ip_off;   /* where the IPv4 header starts */
+	uint32_t ip_off;   /* where the IP header starts */
 	uint32_t l4_off;
 };
 
@@ -62,6 +62,27 @@ ip4(const char *s)
 {
 	return inet_addr(s);
 }
+
+#ifdef LB_CONFIG_H
+/* An address of either family as the configuration holds it. */
+static inline struct lb_ip
+ipx(const char *s)
+{
+	struct lb_ip a;
+	uint8_t prefix;
+
+	if (lb_ip_parse_cidr(s, 0, 0, &a, &prefix) != 0)
+		fail_msg("test address \"%s\" does not parse", s);
+	return a;
+}
+
+#define assert_ip_equal(a, text) do { \
+	struct lb_ip want_ = ipx(text); \
+	char got_[LB_IP_STRLEN]; \
+	if (!lb_ip_eq(&(a), &want_)) \
+		fail_msg("address %s, not %s", lb_ip_str(&(a), got_), text); \
+} while (0)
+#endif
 
 static const uint8_t mac_port[6] = { 0x02, 0, 0, 0, 0, 0x02 };
 static const uint8_t mac_client[6] = { 0x02, 0, 0, 0, 0, 0x01 };
@@ -106,6 +127,44 @@ ipv4(struct frame *f, uint8_t proto, const char *src, const char *dst,
 	for (i = 5; i < ihl; i++)
 		put32(f, 0x01010101);   /* NOP options */
 	f->l4_off = f->len;
+}
+
+static inline void
+addr6(uint8_t *a, const char *s)
+{
+	assert_int_equal(inet_pton(AF_INET6, s, a), 1);
+}
+
+/* version 6, flow label 0x12345 */
+#define TCLASS_FLOW 0x60012345
+
+/* An IPv6 header from src to dst; ip6_done() sets its payload length
+ * once the payload is in. */
+static inline void
+ipv6_hdr(struct frame *f, uint8_t nh, const char *src, const char *dst)
+{
+	uint8_t a[16];
+
+	f->ip_off = f->len;
+	put32(f, TCLASS_FLOW);
+	put16(f, 0);
+	put8(f, nh);
+	put8(f, 64);            /* hop limit */
+	addr6(a, src);
+	put(f, a, sizeof(a));
+	addr6(a, dst);
+	put(f, a, sizeof(a));
+	f->l4_off = f->len;
+}
+
+/* The payload length: everything put after the IPv6 header, plus
+ * extra (may be negative). */
+static inline void
+ip6_done(struct frame *f, int extra)
+{
+	int plen = (int)(f->len - f->ip_off - 40) + extra;
+
+	lb_store_be16(f->b + f->ip_off + 4, (uint16_t)plen);
 }
 
 static inline void

@@ -196,15 +196,16 @@ class ConfigCheck(TestSuite):
 
     def test_check_flow_memory_matches_memtest(self):
         """Steps: dsrlb --check with one worker (-l 0-1) on a
-        configuration of 1048576 flows; dsrlb-bench --memtest 1048576,
-        which creates such a table and measures the heap it took.
+        configuration of 1048576 flows and 262144 IPv6 flows;
+        dsrlb-bench --memtest 1048576 --memtest6 262144, which creates
+        such tables and measures the heap each took.
         Verify: the flow-table figure of --check is within 0.5% of what
         was measured (the cmocka test test_memsize holds the models to
         the byte; here the whole command is checked)."""
         bench = os.path.join(BUILD, "app", "dsrlb-bench", "dsrlb-bench")
         verify(os.access(bench, os.X_OK), "no %s" % bench)
         d = Dsrlb(base_config(four_members(), SERVICES), [], name="memtest")
-        d.config["flows"] = {"capacity": 1048576}
+        d.config["flows"] = {"capacity": 1048576, "ipv6_capacity": 262144}
         d.write_config()
         _, g, _ = self.memory(["-l", "0-1"], d.config_path)
         verify(g[1] == "1048576", "flows: %s" % g[1])
@@ -213,11 +214,13 @@ class ConfigCheck(TestSuite):
                             "-l", "0-1", "--no-telemetry", "--file-prefix",
                             prefix, "--log-level", "*:error", "--",
                             "--quick", "--only", "io_baseline",
-                            "--memtest", "1048576", "--json"],
+                            "--memtest", "1048576", "--memtest6", "262144",
+                            "--json"],
                            capture_output=True, text=True)
         shutil.rmtree(os.path.join(RUNTIME_DIR, prefix), ignore_errors=True)
         verify(p.returncode == 0, p.stdout + p.stderr)
-        measured = json.loads(p.stdout)["memtest"]["bytes"] / 2 ** 20
+        res = json.loads(p.stdout)
+        measured = (res["memtest"]["bytes"] + res["memtest6"]["bytes"]) / 2 ** 20
         model = float(g[0])
         verify(abs(model - measured) <= 0.005 * measured,
                "--check says %.1f MiB, --memtest measured %.1f MiB"

@@ -80,8 +80,11 @@ CASES = [
      "drop_ip_src"),
     ("zero source", eth() / IP(src="0.0.0.0", dst=VIP) / TCP(dport=110),
      "drop_ip_src"),
-    ("IPv6", eth() / IPv6(dst="2001:db8::1") / TCP(dport=110),
-     "drop_ethertype"),
+    ("IPv6 to an address that is no VIP",
+     eth() / IPv6(dst="2001:db8::1") / TCP(dport=110), "drop_no_vip"),
+    ("EtherType neither IPv4, ARP nor IPv6 (LLDP)",
+     Ether(src="02:00:00:00:00:01", dst=PCAP_MAC, type=0x88cc) /
+     Raw(b"\x02\x07\x04" + b"\0" * 40), "drop_ethertype"),
     ("10-byte frame", Raw(b"\x02" * 10), "drop_truncated_eth"),
     ("frame ends inside the VLAN tag", cut(eth() / Dot1Q(vlan=1) /
                                            IP(dst=VIP), 16),

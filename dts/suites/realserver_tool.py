@@ -114,3 +114,75 @@ class RealServerTool(TestSuite):
         verify(p.returncode == 2 and "%s:3:" % bad in p.stderr, p.stderr)
         verify(self.lo_vips() == [], "partially applied: %s"
                % self.lo_vips())
+
+    def test_ipv6_vips_on_lo_never_answer_ndp(self):
+        """Steps: a vipaddrs file with IPv6 lines beside IPv4 ones (an
+        address and a /126); up; from a client namespace on the other
+        end of eth0, ping an IPv6 VIP routed on-link (so the client
+        solicits it), then again with a static neighbour entry naming
+        the server's MAC (as dsrlb's forwarding does); check with the
+        VIP on eth0 too; down.
+        Verify: lo holds the five IPv6 VIPs as /128 beside the IPv4
+        ones; the client's solicitation gets no answer (its neighbour
+        entry never becomes reachable: only the balancer may answer
+        for a VIP) while the packet sent to the server's MAC is
+        answered from the VIP (the server accepts it); check exits 0,
+        then 1 naming the VIP on another interface; down removes them."""
+        f6 = os.path.join(self.dir, "vipaddrs6")
+        with open(f6, "w") as f:
+            f.write(VIPFILE + "2001:db8:100::100\n2001:DB8:100::1:0/126\n")
+        cl = "dlbrc%s" % uuid.uuid4().hex[:6]
+        subprocess.run(["ip", "netns", "add", cl], check=True)
+        try:
+            # a link of its own: the suite's eth0 stays as it is
+            self.sh("ip link add eth2 type veth peer name eth3")
+            self.sh("ip link set eth3 netns %s" % cl)
+            self.sh("ip link set eth2 up")
+            self.sh("ip -6 address add 2001:db8:5::2/64 dev eth2 nodad")
+
+            def c(cmd):
+                return subprocess.run(["ip", "netns", "exec", cl, "sh",
+                                       "-c", cmd], capture_output=True,
+                                      text=True)
+            c("ip link set lo up; ip link set eth3 up; "
+              "ip -6 address add 2001:db8:5::1/64 dev eth3 nodad; "
+              "ip -6 route add 2001:db8:100::100/128 dev eth3")
+            p = self.tool("up", vipfile=f6)
+            verify(p.returncode == 0, p.stderr)
+            out = self.sh("ip -6 -o address show dev lo").stdout
+            have = sorted(l.split()[3] for l in out.splitlines()
+                          if "::1/128" not in l.split()[3])
+            want = sorted(["2001:db8:100::100/128"] +
+                          ["2001:db8:100::1:%x/128" % i if i else
+                           "2001:db8:100::1:0/128" for i in range(4)])
+            verify(have == want, "lo has %s, not %s" % (have, want))
+            verify(len(self.lo_vips()) == len(VIPS), "IPv4 VIPs: %s"
+                   % self.lo_vips())
+            p = c("ping -6 -c 2 -W 1 2001:db8:100::100")
+            neigh = c("ip -6 neigh show 2001:db8:100::100").stdout
+            verify(p.returncode != 0 and "REACHABLE" not in neigh and
+                   "STALE" not in neigh,
+                   "the server answered a Neighbor Solicitation for the "
+                   "VIP: %s %s" % (p.stdout, neigh))
+            mac = self.sh("cat /sys/class/net/eth2/address").stdout.strip()
+            c("ip -6 neigh replace 2001:db8:100::100 lladdr %s dev eth3 "
+              "nud permanent" % mac)
+            p = c("ping -6 -c 1 -W 2 2001:db8:100::100")
+            verify(p.returncode == 0 and
+                   "from 2001:db8:100::100" in p.stdout,
+                   "a packet to the VIP at the server's MAC: %s" % p.stdout)
+            p = self.tool("check", vipfile=f6)
+            verify(p.returncode == 0, p.stdout)
+            self.sh("ip -6 address add 2001:db8:100::100/128 dev eth2 nodad")
+            p = self.tool("check", vipfile=f6)
+            verify(p.returncode == 1 and
+                   "2001:0db8:0100:0000:0000:0000:0000:0100: also on another "
+                   "interface" in p.stdout, p.stdout)
+            self.sh("ip -6 address del 2001:db8:100::100/128 dev eth2")
+            p = self.tool("down", vipfile=f6)
+            out = self.sh("ip -6 -o address show dev lo").stdout
+            verify(p.returncode == 0 and "2001:db8:100" not in out and
+                   self.lo_vips() == [], "after down lo has %s" % out)
+        finally:
+            self.tool("down", vipfile=f6)
+            subprocess.run(["ip", "netns", "del", cl])   # eth2 goes too

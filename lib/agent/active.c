@@ -8,20 +8,22 @@
 #include <rte_ring.h>
 
 #include "lb_neigh.h"
+#include "lb_pkt6.h"
 #include "agent_internal.h"
 
 #define GARP_ROUNDS 3
 #define GARP_INTERVAL_MS 1000
 #define GARP_PER_LOOP 256
 
-/* Announce every VIP on the ports whose subnet holds it, GARP_ROUNDS
- * times a second apart, a bounded number per loop so a /24 of VIPs
- * does not overrun the worker's queue. */
+/* Announce every VIP GARP_ROUNDS times a second apart: an IPv4 VIP by
+ * gratuitous ARP on the ports whose subnet holds it, an IPv6 VIP by an
+ * unsolicited Neighbor Advertisement on every port; a bounded number
+ * per loop so a /24 of VIPs does not overrun the worker's queue. */
 unsigned int
 lb_agent_garp_run(struct lb_agent *ag, uint64_t now)
 {
 	unsigned int n_vips, sent = 0, p;
-	const uint32_t *vips = lb_core_vips(ag->core, &n_vips);
+	const struct lb_ip *vips = lb_core_vips(ag->core, &n_vips);
 	struct rte_ring *r = ag->env->workers[0].from_master;
 
 	if (!ag->act.garp_on || now < ag->act.garp_next_ms ||
@@ -33,7 +35,27 @@ lb_agent_garp_run(struct lb_agent *ag, uint64_t now)
 		ag->act.garp_cursor = n_vips;
 	while (ag->act.garp_cursor < n_vips && sent < GARP_PER_LOOP &&
 	       rte_ring_free_count(r) > 2 * LB_MAX_PORTS) {
-		uint32_t vip = vips[ag->act.garp_cursor++];
+		const struct lb_ip *va = &vips[ag->act.garp_cursor++];
+		uint32_t vip;
+
+		/* IPv6: an unsolicited Neighbor Advertisement on every port
+		 * (ports have no IPv6 subnet: a neighbour that holds no
+		 * entry for the VIP ignores it) */
+		if (!lb_ip_is4(va)) {
+			for (p = 0; p < ag->env->n_ports; p++) {
+				const struct lb_conf_port *cp =
+					lb_agent_port_conf(ag, p);
+				uint8_t na[LB_NDP_UNSOL_NA_MAX];
+				uint32_t len = lb_pkt_ndp_unsolicited_na(na,
+					cp->vlan, ag->env->port_macs[p], va->b);
+
+				if (lb_agent_send_frame(ag, p, na, len) == 0)
+					ag->mstats[LB_STAT_UNSOL_NA_OUT]++;
+				sent++;
+			}
+			continue;
+		}
+		vip = lb_ip_v4(va);
 
 		for (p = 0; p < ag->env->n_ports; p++) {
 			const struct lb_conf_port *cp = lb_agent_port_conf(ag, p);

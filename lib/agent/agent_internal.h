@@ -195,6 +195,14 @@ lb_agent_ip_json(uint32_t addr)
 	return json_string(lb_conf_ip_str(addr, buf));
 }
 
+static inline json_t *
+lb_agent_addr_json(const struct lb_ip *a)
+{
+	char buf[LB_IP_STRLEN];
+
+	return json_string(lb_ip_str(a, buf));
+}
+
 /* io.c */
 int lb_agent_port_index(const struct lb_agent *ag, uint16_t dpdk_port);
 const struct lb_conf_port *lb_agent_port_conf(const struct lb_agent *ag,

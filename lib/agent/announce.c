@@ -48,7 +48,10 @@ served_get(const struct lb_agent *ag, struct ag_served *sv)
 	for (s = 0; s < LB_MAX_SERVICES; s++) {
 		const struct lb_core_service *cs = lb_core_service(ag->core, s);
 
-		if (cs == NULL || !cs->used || (cs->conf.vip == 0 && sv->all))
+		if (cs == NULL || !cs->used ||
+		    (lb_ip_is_unset(&cs->conf.vip) && sv->all) ||
+		    (!lb_ip_is_unset(&cs->conf.vip) &&
+		     !lb_ip_is4(&cs->conf.vip)))
 			continue;
 		for (m = 0; m < LB_MAX_MEMBERS; m++)
 			if (cs->bound[m] &&
@@ -56,10 +59,10 @@ served_get(const struct lb_agent *ag, struct ag_served *sv)
 				break;
 		if (m == LB_MAX_MEMBERS)
 			continue;
-		if (cs->conf.vip == 0)
+		if (lb_ip_is_unset(&cs->conf.vip))
 			sv->all = true;
 		else
-			sv->vip[sv->n++] = cs->conf.vip;
+			sv->vip[sv->n++] = lb_ip_v4(&cs->conf.vip);
 	}
 }
 
@@ -74,6 +77,16 @@ served_has(const struct ag_served *sv, uint32_t vip)
 		if (sv->vip[i] == vip)
 			return true;
 	return false;
+}
+
+/* Numeric order of IPv4 addresses (network order): the order of the
+ * core's VIP list (lb_ip_cmp), so the two lists walk together. */
+static int
+v4_cmp(const void *a, const void *b)
+{
+	uint32_t x = ntohl(*(const uint32_t *)a), y = ntohl(*(const uint32_t *)b);
+
+	return x < y ? -1 : x > y;
 }
 
 /* Put one VIP in the table or take it out; the log says which. */
@@ -112,7 +125,7 @@ lb_agent_announce_run(struct lb_agent *ag, uint64_t now)
 		      !ag->ann.withdrawn;
 	struct ag_served *sv = ag->ann.served;
 	unsigned int n, i, k, old;
-	const uint32_t *vips;
+	const struct lb_ip *vips;
 
 	if (ha->mode != LB_HA_ECMP || ag->kif == NULL ||
 	    ag->ann.announced == NULL)
@@ -129,7 +142,7 @@ lb_agent_announce_run(struct lb_agent *ag, uint64_t now)
 	 * cannot be withdrawn stays listed, to try again */
 	for (i = 0, k = 0; i < ag->ann.n_announced; i++) {
 		uint32_t v = ag->ann.announced[i];
-		bool keep = active && lb_conf_vip_find(vips, n, v) &&
+		bool keep = active && lb_core_is_vip4(ag->core, v) &&
 			    served_has(sv, v);
 
 		if (keep || announce_one(ag, v, false) != 0)
@@ -141,19 +154,24 @@ lb_agent_announce_run(struct lb_agent *ag, uint64_t now)
 	/* both lists sorted: walked together */
 	old = ag->ann.n_announced;
 	for (i = 0, k = 0; i < n; i++) {
-		while (k < old &&
-		       lb_conf_vip_cmp(&ag->ann.announced[k], &vips[i]) < 0)
+		uint32_t v;
+
+		/* IPv4 routes only, so far */
+		if (!lb_ip_is4(&vips[i]))
+			continue;
+		v = lb_ip_v4(&vips[i]);
+		while (k < old && v4_cmp(&ag->ann.announced[k], &v) < 0)
 			k++;
-		if ((k < old && ag->ann.announced[k] == vips[i]) ||
-		    !served_has(sv, vips[i]))
+		if ((k < old && ag->ann.announced[k] == v) ||
+		    !served_has(sv, v))
 			continue;
 		if (ag->ann.n_announced < LB_MAX_VIPS &&
-		    announce_one(ag, vips[i], true) == 0)
-			ag->ann.announced[ag->ann.n_announced++] = vips[i];
+		    announce_one(ag, v, true) == 0)
+			ag->ann.announced[ag->ann.n_announced++] = v;
 	}
 	if (ag->ann.n_announced != old)
 		qsort(ag->ann.announced, ag->ann.n_announced,
-		      sizeof(ag->ann.announced[0]), lb_conf_vip_cmp);
+		      sizeof(ag->ann.announced[0]), v4_cmp);
 }
 
 /* A stop begins (stop.c): every route out now, and none again, while

@@ -41,7 +41,7 @@ neigh_request(void *ctx, const struct lb_neigh *n, bool unicast)
 static bool
 is_vip(const void *core, uint32_t addr)
 {
-	return lb_core_is_vip(core, addr);
+	return lb_core_is_vip4(core, addr);
 }
 
 /* ARP the workers did not answer themselves: lib/neigh learns from it

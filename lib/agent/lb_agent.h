@@ -42,6 +42,7 @@ struct lb_agent_worker {
 	int socket;
 	struct lb_worker *w;
 	struct lb_flow_table *flows;
+	struct lb_flow_table *flows6;   /**< IPv6's */
 	struct rte_ring *to_master_prio;  /**< ARP */
 	struct rte_ring *to_master_ctrl;  /**< members, routers, peers, VRRP */
 	struct rte_ring *to_master;       /**< anyone else */

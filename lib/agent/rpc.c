@@ -74,6 +74,12 @@ member_conns(const struct lb_agent *ag, unsigned int slot,
 				     gen, &a, &in);
 		*active += a;
 		*inactive += in;
+		if (ag->env->workers[i].flows6 == NULL)
+			continue;
+		lb_flow_member_flows(ag->env->workers[i].flows6,
+				     (uint16_t)slot, gen, &a, &in);
+		*active += a;
+		*inactive += in;
 	}
 }
 
@@ -101,6 +107,12 @@ traffic_json(const struct lb_agent *ag, bool member, unsigned int slot)
 			uint32_t a, in;
 
 			lb_flow_service_flows(ag->env->workers[m].flows,
+					      (uint16_t)slot, &a, &in);
+			active += a;
+			inactive += in;
+			if (ag->env->workers[m].flows6 == NULL)
+				continue;
+			lb_flow_service_flows(ag->env->workers[m].flows6,
 					      (uint16_t)slot, &a, &in);
 			active += a;
 			inactive += in;
@@ -220,6 +232,9 @@ rpc_stats(void *ctx, json_t *params __rte_unused,
 							   __ATOMIC_RELAXED),
 			"flows", (json_int_t)__atomic_load_n(&lw->flows->count,
 							     __ATOMIC_RELAXED),
+			"flows_ipv6", (json_int_t)(lw->flows6 == NULL ? 0 :
+				__atomic_load_n(&lw->flows6->count,
+						__ATOMIC_RELAXED)),
 			"flows_limbo", (json_int_t)lb_flow_limbo(lw->flows),
 			/* a flood fills every worker's table, or only some */
 			"flow_evicted", (json_int_t)__atomic_load_n(
@@ -412,7 +427,8 @@ rpc_services_list(void *ctx, json_t *params __rte_unused,
 		}
 		ok = push(r, json_pack("{s:s, s:o, s:s, s:o, s:s, s:b, s:i, s:s, s:o, s:o}",
 			"name", c->name,
-			"vip", c->vip == 0 ? json_string("*") : lb_agent_ip_json(c->vip),
+			"vip", lb_ip_is_unset(&c->vip) ? json_string("*") :
+			       lb_agent_addr_json(&c->vip),
 			"protocol", c->proto == LB_IPPROTO_TCP ? "tcp" : "udp",
 			"port", ports_json(c->port_lo, c->port_hi),
 			"scheduler", lb_sched_names[c->sched],

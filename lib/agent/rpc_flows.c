@@ -67,6 +67,18 @@ flow_filter(struct lb_agent *ag, json_t *params,
 	return 0;
 }
 
+/* A flow's client (src) or VIP address, either family. */
+static json_t *
+flow_addr(const struct lb_dp_flow *fl, bool src)
+{
+	struct lb_ip a;
+
+	if (!fl->v6)
+		return lb_agent_ip_json(src ? fl->key.src_ip : fl->key.dst_ip);
+	memcpy(a.b, src ? fl->key6.src_ip : fl->key6.dst_ip, sizeof(a.b));
+	return lb_agent_addr_json(&a);
+}
+
 static json_t *
 flow_json(const struct lb_agent *ag, unsigned int worker,
 	  const struct lb_dp_flow *fl)
@@ -76,8 +88,8 @@ flow_json(const struct lb_agent *ag, unsigned int worker,
 
 	return json_pack("{s:i, s:o, s:i, s:o, s:i, s:s, s:s?, s:s?, s:s, s:I, s:s}",
 		"worker", (int)ag->env->workers[worker].lcore,
-		"client", lb_agent_ip_json(fl->key.src_ip), "client_port", fl->key.src_port,
-		"vip", lb_agent_ip_json(fl->key.dst_ip), "port", fl->key.dst_port,
+		"client", flow_addr(fl, true), "client_port", fl->key.src_port,
+		"vip", flow_addr(fl, false), "port", fl->key.dst_port,
 		"protocol", fl->key.proto == LB_IPPROTO_TCP ? "tcp" : "udp",
 		"service", s != NULL ? s->conf.name : NULL,
 		/* a member whose slot changed hands is gone: rescheduled

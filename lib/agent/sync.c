@@ -356,7 +356,7 @@ reach_of(const struct lb_snapshot *s, unsigned int si)
 	unsigned int p;
 
 	for (v = 0; v < s->n_vips; v++)
-		for (p = 0; p < 2; p++) {
+		for (p = 0; p < 2 && lb_ip_is4(&s->vips[v].addr); p++) {
 			const struct lb_range *r =
 				&s->ranges[s->vips[v].first[p]];
 
@@ -364,7 +364,7 @@ reach_of(const struct lb_snapshot *s, unsigned int si)
 				if (r[k].kind == LB_RANGE_SERVICE &&
 				    r[k].target == si)
 					return (struct svc_reach){
-						.vip = s->vips[v].addr,
+						.vip = lb_ip_v4(&s->vips[v].addr),
 						.port = r[k].lo,
 						.proto = p == LB_PROTO_TCP ?
 							LB_IPPROTO_TCP :
@@ -397,7 +397,7 @@ walk_flows(struct lb_agent *ag, const struct lb_snapshot *s, uint64_t now,
 		};
 		struct lb_sync_rec r;
 
-		if (f[i].learned ||
+		if (f[i].learned || f[i].v6 ||
 		    (f[i].state != LB_FLOW_TCP_EST &&
 		     f[i].state != LB_FLOW_UDP) ||
 		    f[i].svc >= s->n_services ||

@@ -346,21 +346,22 @@ api_vip(struct lb_api *api, json_t *params, struct lb_api_error *err,
 {
 	struct lb_conf_error cerr = { .msg = "" };
 	const char *text = str_param(params, "address");
-	uint32_t addr;
+	struct lb_ip addr;
 	uint8_t prefix;
 	int rc;
 
-	rc = lb_conf_parse_cidr(text, 24, &addr, &prefix);
+	rc = lb_ip_parse_cidr(text, LB_VIP_PREFIX4_MIN, LB_VIP_PREFIX6_MIN,
+			      &addr, &prefix);
 	if (rc == -ERANGE)
 		return lb_api_fail(err, LB_API_INVALID_PARAMS,
-				   "params.address: \"%s\": subnet masks must be /24 to /32",
-				   text);
+				   "params.address: \"%s\": %s", text,
+				   LB_VIP_PREFIX_RULE);
 	if (rc != 0)
 		return lb_api_fail(err, LB_API_INVALID_PARAMS,
-				   "params.address: \"%s\" is not an IPv4 address or subnet",
+				   "params.address: \"%s\" is not an IPv4 or IPv6 address or subnet",
 				   text);
-	rc = add ? lb_core_vip_add(api->core, addr, prefix, "params", &cerr) :
-		   lb_core_vip_remove(api->core, addr, prefix, "params", &cerr);
+	rc = add ? lb_core_vip_add(api->core, &addr, prefix, "params", &cerr) :
+		   lb_core_vip_remove(api->core, &addr, prefix, "params", &cerr);
 	if (rc < 0)
 		return core_fail(err, rc, &cerr);
 	API_LOG(NOTICE, "VIP %s %s (%d addresses)", text,
@@ -409,14 +410,14 @@ names_json(const struct lb_core_diff *d, unsigned int kind)
 }
 
 static json_t *
-vips_json(const uint32_t *v, unsigned int n)
+vips_json(const struct lb_ip *v, unsigned int n)
 {
-	char buf[INET_ADDRSTRLEN];
+	char buf[LB_IP_STRLEN];
 	json_t *a = json_array();
 	unsigned int i;
 
 	for (i = 0; a != NULL && i < n; i++)
-		json_array_append_new(a, json_string(lb_conf_ip_str(v[i], buf)));
+		json_array_append_new(a, json_string(lb_ip_str(&v[i], buf)));
 	return a;
 }
 

@@ -38,6 +38,14 @@ ip(uint32_t addr)
 }
 
 static json_t *
+ip_any(const struct lb_ip *a)
+{
+	char buf[LB_IP_STRLEN];
+
+	return json_string(lb_ip_str(a, buf));
+}
+
+static json_t *
 port_range(uint16_t lo, uint16_t hi, bool allow_any)
 {
 	if (allow_any && lo == 0 && hi == 65535)
@@ -80,32 +88,37 @@ encode_port(const struct lb_conf_port *p)
 	return o;
 }
 
-/* VIPs (sorted) in the largest aligned blocks of /24 to /32 they fill. */
+/* VIPs (sorted) in the largest aligned blocks they fill: /24 to /32
+ * for IPv4, /120 to /128 for IPv6 (both hold up to 256 addresses). */
 static json_t *
-encode_vips(const uint32_t *vips, unsigned int n)
+encode_vips(const struct lb_ip *vips, unsigned int n)
 {
 	json_t *a = json_array();
-	char buf[INET_ADDRSTRLEN];
+	char buf[LB_IP_STRLEN];
 	unsigned int i = 0, len;
 
 	while (a != NULL && i < n) {
-		uint32_t first = ntohl(vips[i]);
+		unsigned int bits = lb_ip_bits(&vips[i]);
 		json_t *v;
 
 		for (len = 8; len > 0; len--) {
 			uint32_t size = 1u << len, k;
 
-			if ((first & (size - 1)) != 0 || i + size > n)
+			if (!lb_ip_cidr_aligned(&vips[i], bits - len) ||
+			    i + size > n)
 				continue;
-			for (k = 1; k < size; k++)
-				if (ntohl(vips[i + k]) != first + k)
+			for (k = 1; k < size; k++) {
+				struct lb_ip want = lb_ip_add(&vips[i], k);
+
+				if (!lb_ip_eq(&vips[i + k], &want))
 					break;
+			}
 			if (k == size)
 				break;
 		}
-		v = len == 0 ? json_string(lb_conf_ip_str(vips[i], buf)) :
-			json_sprintf("%s/%u", lb_conf_ip_str(vips[i], buf),
-				     32 - len);
+		v = len == 0 ? json_string(lb_ip_str(&vips[i], buf)) :
+			json_sprintf("%s/%u", lb_ip_str(&vips[i], buf),
+				     bits - len);
 		if (v == NULL || json_array_append_new(a, v) != 0) {
 			json_decref(a);
 			return NULL;
@@ -174,13 +187,18 @@ encode_service(const struct lb_conf_service *s)
 	unsigned int i;
 
 	ok = ok && put(o, "name", json_string(s->name));
-	ok = ok && put(o, "vip", s->vip == 0 ? json_string("*") : ip(s->vip));
+	ok = ok && put(o, "vip", lb_ip_is_unset(&s->vip) ?
+				   json_string("*") : ip_any(&s->vip));
 	ok = ok && put(o, "protocol", json_string(
 		s->proto == LB_IPPROTO_TCP ? "tcp" : "udp"));
 	ok = ok && put(o, "port", port_range(s->port_lo, s->port_hi, true));
 	ok = ok && put(o, "scheduler", json_string(lb_sched_names[s->sched]));
 	ok = ok && put(o, "stateless", json_boolean(s->stateless));
 	ok = ok && put(o, "persistence", json_integer(s->persistence));
+	if (s->persistence != 0 &&
+	    s->persist_prefix6 != LB_PERSIST_PREFIX6_DEFAULT)
+		ok = ok && put(o, "persistence_prefix6",
+			       json_integer(s->persist_prefix6));
 	if (s->persistence != 0 && s->persist_prefix < 32)
 		ok = ok && put(o, "persistence_netmask",
 			       ip(htonl(~0u << (32 - s->persist_prefix))));
@@ -336,8 +354,10 @@ lb_conf_encode(const struct lb_conf *conf)
 		ok = ok && put(o, "control_readonly_mode", json_string(mode));
 	}
 	ok = ok && put(o, "vips", encode_vips(conf->vips, conf->n_vips));
-	ok = ok && put(o, "flows", json_pack("{s:i, s:i, s:i, s:i, s:i}",
-		"capacity", (int)f->capacity, "syn_timeout", (int)f->syn_timeout,
+	ok = ok && put(o, "flows", json_pack("{s:i, s:i, s:i, s:i, s:i, s:i}",
+		"capacity", (int)f->capacity,
+		"ipv6_capacity", (int)f->capacity6,
+		"syn_timeout", (int)f->syn_timeout,
 		"tcp_timeout", (int)f->tcp_timeout,
 		"fin_timeout", (int)f->fin_timeout,
 		"udp_timeout", (int)f->udp_timeout));

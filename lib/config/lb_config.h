@@ -19,6 +19,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <jansson.h>
 
@@ -41,6 +42,123 @@
 /** permission bits of the control sockets (the read-write one's, and
  *  the read-only one's unless control_readonly_mode says otherwise) */
 #define LB_CONTROL_MODE 0660
+
+/**
+ * An address of either family. IPv4 is held as ::ffff:a.b.c.d (RFC 4291
+ * 2.5.5.2), so one list, one order and one printer serve both families;
+ * IPv4 sorts before every IPv6 address a VIP may be.
+ */
+struct lb_ip {
+	uint8_t b[16];
+};
+
+/** Shortest VIP subnets: a /24 holds 256 IPv4 addresses, a /120 as many
+ *  IPv6 ones. */
+#define LB_VIP_PREFIX4_MIN 24
+#define LB_VIP_PREFIX6_MIN 120
+#define LB_VIP_PREFIX_RULE \
+	"subnet masks must be /24 to /32 (IPv4) or /120 to /128 (IPv6)"
+#define LB_VIP_RESERVED_RULE \
+	"0/8, 127/8, multicast, broadcast, ::, ::1, fe80::/10 and ff00::/8 are refused"
+
+/** Longest lb_ip_str() text, with its NUL (INET6_ADDRSTRLEN). */
+#define LB_IP_STRLEN 46
+/** Longest address or subnet text a VIP list takes ("addr/len"). */
+#define LB_CIDR_STRLEN (LB_IP_STRLEN + 4)
+
+/** True for an IPv4 address (::ffff:0:0/96). */
+static inline bool
+lb_ip_is4(const struct lb_ip *a)
+{
+	static const uint8_t mapped[12] = {
+		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+
+	return memcmp(a->b, mapped, sizeof(mapped)) == 0;
+}
+
+/** The IPv4 address of an lb_ip_is4() address, network order. */
+static inline uint32_t
+lb_ip_v4(const struct lb_ip *a)
+{
+	uint32_t v;
+
+	memcpy(&v, &a->b[12], sizeof(v));
+	return v;
+}
+
+/** An IPv4 address (network order) as an lb_ip. */
+static inline struct lb_ip
+lb_ip_from4(uint32_t addr)
+{
+	struct lb_ip a = { .b = { [10] = 0xff, [11] = 0xff } };
+
+	memcpy(&a.b[12], &addr, sizeof(addr));
+	return a;
+}
+
+/** True if a and b are the same address. */
+static inline bool
+lb_ip_eq(const struct lb_ip *a, const struct lb_ip *b)
+{
+	return memcmp(a, b, sizeof(*a)) == 0;
+}
+
+/** True for ::, which no address of either family is (a service's
+ *  "vip": "*"). */
+static inline bool
+lb_ip_is_unset(const struct lb_ip *a)
+{
+	static const struct lb_ip zero;
+
+	return lb_ip_eq(a, &zero);
+}
+
+/** The family's prefix length of a (32 or 128). */
+static inline unsigned int
+lb_ip_bits(const struct lb_ip *a)
+{
+	return lb_ip_is4(a) ? 32 : 128;
+}
+
+/** qsort/bsearch order of lb_ip arrays (byte order: numeric). */
+int lb_ip_cmp(const void *a, const void *b);
+
+/**
+ * Parse an address of either family, optionally "/len". IPv4 is
+ * "a.b.c.d" only; IPv6 any RFC 4291 text form except the IPv4-mapped
+ * one (an IPv4 address is written as one). len is in the family's bits
+ * and must be at least min4 (IPv4) or min6 (IPv6); a bare address has
+ * the family's full length.
+ *
+ * @return
+ *   0, -EINVAL (not an address) or -ERANGE (bad length).
+ */
+int lb_ip_parse_cidr(const char *s, unsigned int min4, unsigned int min6,
+		     struct lb_ip *addr, uint8_t *prefix);
+
+/** True if a has no bits set past prefix (in its family's bits). */
+bool lb_ip_cidr_aligned(const struct lb_ip *a, uint8_t prefix);
+
+/**
+ * True if a can be neither a VIP nor a port's own address: for IPv4 as
+ * lb_conf_addr_reserved(); for IPv6 :: (unspecified), ::1 (loopback),
+ * link-local (fe80::/10) and multicast (ff00::/8).
+ */
+bool lb_ip_reserved(const struct lb_ip *a);
+
+/** a as text in buf (LB_IP_STRLEN bytes): a dotted quad for IPv4,
+ *  RFC 5952's form for IPv6. */
+const char *lb_ip_str(const struct lb_ip *a, char *buf);
+
+/** a with the bits past prefix cleared: its subnet. */
+struct lb_ip lb_ip_net(const struct lb_ip *a, uint8_t prefix);
+
+/** The address prefix bits into a (the host part), +i: the i-th
+ *  address of an aligned block (i < 2^(bits - prefix) <= 2^32). */
+struct lb_ip lb_ip_add(const struct lb_ip *a, uint32_t i);
+
+/** persistence_prefix6 unless given: the client's /64. */
+#define LB_PERSIST_PREFIX6_DEFAULT 64
 
 /** Schedulers. */
 enum lb_sched_kind {
@@ -116,7 +234,8 @@ struct lb_conf_check {
 /** A virtual service. */
 struct lb_conf_service {
 	char name[LB_NAME_MAX];
-	uint32_t vip;               /**< network order; 0 = every VIP ("*") */
+	struct lb_ip vip;           /**< unset (::) = every VIP of both
+					 families ("*") */
 	uint8_t proto;              /**< LB_IPPROTO_TCP or _UDP */
 	uint8_t sched;              /**< enum lb_sched_kind */
 	bool stateless;             /**< UDP without flow entries */
@@ -125,6 +244,8 @@ struct lb_conf_service {
 	uint16_t port_hi;
 	uint32_t persistence;       /**< seconds, 0 = off */
 	uint8_t persist_prefix;     /**< client netmask length for persistence */
+	uint8_t persist_prefix6;    /**< the same for IPv6 clients (a /64 is
+					 one site's, usually one host's) */
 	uint32_t table_size;        /**< Maglev table size, prime */
 	char (*members)[LB_NAME_MAX]; /**< member names; NULL = all */
 	uint16_t n_members;
@@ -134,6 +255,7 @@ struct lb_conf_service {
 /** Flow-table settings. Timeouts in seconds. */
 struct lb_conf_flows {
 	uint32_t capacity;          /**< total, split across workers */
+	uint32_t capacity6;         /**< IPv6 flows, the same way */
 	uint32_t syn_timeout;
 	uint32_t tcp_timeout;
 	uint32_t fin_timeout;
@@ -294,7 +416,8 @@ struct lb_conf {
 	 *  given): within 0666, with the owner's 0600 */
 	uint32_t control_mode_ro;
 	char vip_file[LB_PATH_MAX];
-	uint32_t *vips;             /**< network order, sorted, unique */
+	struct lb_ip *vips;         /**< both families, sorted (lb_ip_cmp),
+					 unique */
 	unsigned int n_vips;
 	struct lb_conf_member *members;
 	unsigned int n_members;
@@ -372,8 +495,8 @@ void lb_conf_service_clear(struct lb_conf_service *s);
 json_t *lb_conf_encode(const struct lb_conf *conf);
 
 /**
- * Parse the seed's vipaddrs format: one address or subnet (mask /24 to
- * /32) per line, lines starting with '#' ignored, blank lines ignored.
+ * Parse the seed's vipaddrs format: one address or subnet (IPv4 /24 to
+ * /32, IPv6 /120 to /128) per line, lines starting with '#' ignored, blank lines ignored.
  * Subnets expand to every address they hold.
  *
  * @param text
@@ -381,13 +504,13 @@ json_t *lb_conf_encode(const struct lb_conf *conf);
  * @param source
  *   File name for messages ("file:line: ...").
  * @param vips
- *   Out: malloc'ed array of addresses, network order, in file order.
+ *   Out: malloc'ed array of addresses, in file order.
  * @param n
  *   Out: number of addresses.
  * @return
  *   0, or -EINVAL with err set.
  */
-int lb_vipaddrs_parse(const char *text, const char *source, uint32_t **vips,
+int lb_vipaddrs_parse(const char *text, const char *source, struct lb_ip **vips,
 		      unsigned int *n, struct lb_conf_error *err);
 
 /**
@@ -406,11 +529,9 @@ bool lb_conf_cidr_aligned(uint32_t addr, uint8_t prefix);
 /** True if addr is in the subnet net/prefix (addresses network order). */
 bool lb_conf_in_subnet(uint32_t addr, uint32_t net, uint8_t prefix);
 
-/** qsort/bsearch order of VIP lists: numeric, addresses network order. */
-int lb_conf_vip_cmp(const void *a, const void *b);
-
-/** True if addr is in a VIP list sorted by lb_conf_vip_cmp (lb_conf::vips). */
-bool lb_conf_vip_find(const uint32_t *vips, unsigned int n, uint32_t addr);
+/** True if addr is in a VIP list sorted by lb_ip_cmp (lb_conf::vips). */
+bool lb_conf_vip_find(const struct lb_ip *vips, unsigned int n,
+		      const struct lb_ip *addr);
 
 /**
  * True if addr (network order) can be neither a VIP nor a port's own

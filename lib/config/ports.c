@@ -140,10 +140,10 @@ vips_room(unsigned int n)
 }
 
 static int
-add_vips(struct conf_ctx *c, const uint32_t *v, unsigned int n)
+add_vips(struct conf_ctx *c, const struct lb_ip *v, unsigned int n)
 {
 	struct lb_conf *conf = c->conf;
-	uint32_t *grown;
+	struct lb_ip *grown;
 
 	if (conf->n_vips + n > LB_MAX_VIPS)
 		return conf_fail(c, "more than %d VIP addresses", LB_MAX_VIPS);
@@ -182,7 +182,7 @@ parse_vip_file(struct conf_ctx *c, json_t *root)
 	struct lb_conf *conf = c->conf;
 	char path[2 * LB_PATH_MAX];
 	unsigned int n;
-	uint32_t *fv;
+	struct lb_ip *fv;
 	size_t mark;
 	char *text;
 	int rc, err = 0;
@@ -211,35 +211,36 @@ parse_vip_file(struct conf_ctx *c, json_t *root)
 	return rc;
 }
 
-/* One entry of "vips": an address or an aligned /24 to /32, expanded */
+/* One entry of "vips": an address, or an aligned /24 to /32 (IPv4) or
+ * /120 to /128 (IPv6), expanded */
 static int
 parse_vip_entry(struct conf_ctx *c, json_t *v)
 {
-	char buf[INET_ADDRSTRLEN];
-	uint32_t addr, host, i;
+	char buf[LB_IP_STRLEN];
+	struct lb_ip addr, a;
+	uint32_t i;
 	uint8_t prefix;
 	int rc;
 
 	if (!json_is_string(v))
 		return conf_fail(c, "expected an address or subnet string, got %s",
 				 conf_type_name(v));
-	rc = lb_conf_parse_cidr(json_string_value(v), 24, &addr, &prefix);
+	rc = lb_ip_parse_cidr(json_string_value(v), LB_VIP_PREFIX4_MIN,
+			      LB_VIP_PREFIX6_MIN, &addr, &prefix);
 	if (rc == -ERANGE)
-		return conf_fail(c, "\"%s\": subnet masks must be /24 to /32",
-				 json_string_value(v));
+		return conf_fail(c, "\"%s\": %s", json_string_value(v),
+				 LB_VIP_PREFIX_RULE);
 	if (rc != 0)
-		return conf_fail(c, "\"%s\" is not an IPv4 address or subnet",
+		return conf_fail(c, "\"%s\" is not an IPv4 or IPv6 address or subnet",
 				 json_string_value(v));
-	if (!lb_conf_cidr_aligned(addr, prefix))
+	if (!lb_ip_cidr_aligned(&addr, prefix))
 		return conf_fail(c, "\"%s\" has host bits set",
 				 json_string_value(v));
-	if (lb_conf_addr_reserved(addr))
-		return conf_fail(c, "%s cannot be a VIP (0/8, 127/8, multicast and broadcast are refused)",
-				 lb_conf_ip_str(addr, buf));
-	host = ntohl(addr);
-	for (i = 0; i < (1u << (32 - prefix)); i++) {
-		uint32_t a = htonl(host + i);
-
+	if (lb_ip_reserved(&addr))
+		return conf_fail(c, "%s cannot be a VIP (%s)",
+				 lb_ip_str(&addr, buf), LB_VIP_RESERVED_RULE);
+	for (i = 0; i < (1u << (lb_ip_bits(&addr) - prefix)); i++) {
+		a = lb_ip_add(&addr, i);
 		if ((rc = add_vips(c, &a, 1)) != 0)
 			return rc;
 	}
@@ -280,9 +281,9 @@ conf_parse_vips(struct conf_ctx *c, json_t *root)
 
 	if (conf->n_vips > 0)
 		qsort(conf->vips, conf->n_vips, sizeof(*conf->vips),
-		      lb_conf_vip_cmp);
+		      lb_ip_cmp);
 	for (i = 0, n = 0; i < conf->n_vips; i++)
-		if (n == 0 || conf->vips[n - 1] != conf->vips[i])
+		if (n == 0 || !lb_ip_eq(&conf->vips[n - 1], &conf->vips[i]))
 			conf->vips[n++] = conf->vips[i];
 	conf->n_vips = n;
 	return 0;

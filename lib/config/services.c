@@ -210,7 +210,7 @@ out:
 
 static const char *const service_keys[] = {
 	"name", "vip", "protocol", "port", "scheduler", "persistence",
-	"persistence_netmask", "stateless", "hash_fields", "table_size",
+	"persistence_netmask", "persistence_prefix6", "stateless", "hash_fields", "table_size",
 	"members", "check", NULL };
 
 /* The seed's IPVSHelper -p default: a client sticks to its member for
@@ -227,6 +227,22 @@ parse_persist_mask(struct conf_ctx *c, json_t *o, struct lb_conf_service *s)
 	int rc;
 
 	s->persist_prefix = 32;
+	s->persist_prefix6 = LB_PERSIST_PREFIX6_DEFAULT;
+	if (json_object_get(o, "persistence_prefix6") != NULL) {
+		uint32_t p6;
+
+		rc = conf_get_uint(c, o, "persistence_prefix6", 16, 128,
+				   LB_PERSIST_PREFIX6_DEFAULT, &p6);
+		if (rc != 0)
+			return rc;
+		if (s->persistence == 0) {
+			mark = conf_push_key(c, "persistence_prefix6");
+			rc = conf_fail(c, "persistence is off (0): a prefix means nothing");
+			conf_pop(c, mark);
+			return rc;
+		}
+		s->persist_prefix6 = (uint8_t)p6;
+	}
 	rc = conf_get_string(c, o, "persistence_netmask", false, buf,
 			     sizeof(buf));
 	if (rc != 0)
@@ -262,7 +278,7 @@ out:
 static int
 parse_service(struct conf_ctx *c, json_t *o, struct lb_conf_service *s)
 {
-	char vip[INET_ADDRSTRLEN + 1], proto[8];
+	char vip[LB_IP_STRLEN + 1], proto[8];
 	uint32_t persist;
 	size_t mark;
 	int rc;
@@ -274,15 +290,15 @@ parse_service(struct conf_ctx *c, json_t *o, struct lb_conf_service *s)
 	if ((rc = conf_get_string(c, o, "vip", true, vip, sizeof(vip))) != 0)
 		return rc;
 	if (strcmp(vip, "*") == 0) {
-		s->vip = 0;
+		memset(&s->vip, 0, sizeof(s->vip));
 	} else {
 		uint8_t prefix;
 
 		if (strchr(vip, '/') != NULL ||
-		    lb_conf_parse_cidr(vip, 32, &s->vip, &prefix) != 0 ||
-		    s->vip == 0) {
+		    lb_ip_parse_cidr(vip, 32, 128, &s->vip, &prefix) != 0 ||
+		    lb_ip_reserved(&s->vip)) {
 			mark = conf_push_key(c, "vip");
-			rc = conf_fail(c, "\"%s\" is not an IPv4 address or \"*\"",
+			rc = conf_fail(c, "\"%s\" is not an IPv4 or IPv6 address or \"*\"",
 				       vip);
 			conf_pop(c, mark);
 			return rc;

@@ -45,7 +45,7 @@ conf_parse_exception_interface(struct conf_ctx *c, json_t *root)
 }
 
 static const char *const flows_keys[] = {
-	"capacity", "syn_timeout", "tcp_timeout", "fin_timeout",
+	"capacity", "ipv6_capacity", "syn_timeout", "tcp_timeout", "fin_timeout",
 	"udp_timeout", NULL };
 
 int
@@ -67,6 +67,11 @@ conf_parse_flows(struct conf_ctx *c, json_t *root)
 	if (rc == 0 &&
 	    (conf_get_uint(c, o, "capacity", 1024, 1u << 28, 1048576,
 			   &f->capacity) < 0 ||
+	     /* IPv6's table is its own: a quarter of the flows unless
+	      * told (an IPv6 flow's key is 40 bytes, an IPv4 one's 16) */
+	     conf_get_uint(c, o, "ipv6_capacity", 1024, 1u << 26,
+			   f->capacity / 4 > 1024 ? f->capacity / 4 : 1024,
+			   &f->capacity6) < 0 ||
 	     conf_get_uint(c, o, "syn_timeout", 1, 86400, 10,
 			   &f->syn_timeout) < 0 ||
 	     conf_get_uint(c, o, "tcp_timeout", 1, 7 * 86400, 900,

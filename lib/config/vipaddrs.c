@@ -15,33 +15,18 @@ int
 lb_conf_parse_cidr(const char *s, unsigned int min_prefix, uint32_t *addr,
 		   uint8_t *prefix)
 {
-	char buf[32];
-	const char *slash = strchr(s, '/');
-	size_t alen = slash != NULL ? (size_t)(slash - s) : strlen(s);
-	struct in_addr in;
-	unsigned long len = 32;
+	struct lb_ip a;
+	uint8_t len;
+	int rc;
 
-	if (alen == 0 || alen >= sizeof(buf))
+	/* an IPv4 address, never an IPv6 one (which has a colon) */
+	if (strchr(s, ':') != NULL)
 		return -EINVAL;
-	memcpy(buf, s, alen);
-	buf[alen] = '\0';
-	/* inet_pton accepts exactly a.b.c.d, no shorthand, no octal */
-	if (inet_pton(AF_INET, buf, &in) != 1)
-		return -EINVAL;
-	if (slash != NULL) {
-		char *end;
-
-		if (!isdigit((unsigned char)slash[1]))
-			return -ERANGE;
-		errno = 0;
-		len = strtoul(slash + 1, &end, 10);
-		if (errno != 0 || *end != '\0' || len > 32)
-			return -ERANGE;
-	}
-	if (len < min_prefix)
-		return -ERANGE;
-	*addr = in.s_addr;
-	*prefix = (uint8_t)len;
+	rc = lb_ip_parse_cidr(s, min_prefix, 0, &a, &len);
+	if (rc != 0)
+		return rc;
+	*addr = lb_ip_v4(&a);
+	*prefix = len;
 	return 0;
 }
 
@@ -61,19 +46,12 @@ lb_conf_in_subnet(uint32_t addr, uint32_t net, uint8_t prefix)
 	return ((ntohl(addr) ^ ntohl(net)) & mask) == 0;
 }
 
-int
-lb_conf_vip_cmp(const void *a, const void *b)
-{
-	uint32_t x = ntohl(*(const uint32_t *)a), y = ntohl(*(const uint32_t *)b);
-
-	return x < y ? -1 : x > y;
-}
-
 bool
-lb_conf_vip_find(const uint32_t *vips, unsigned int n, uint32_t addr)
+lb_conf_vip_find(const struct lb_ip *vips, unsigned int n,
+		 const struct lb_ip *addr)
 {
-	return n > 0 && bsearch(&addr, vips, n, sizeof(addr),
-				lb_conf_vip_cmp) != NULL;
+	return n > 0 && bsearch(addr, vips, n, sizeof(*addr),
+				lb_ip_cmp) != NULL;
 }
 
 bool
@@ -100,19 +78,20 @@ lb_conf_ip_str(uint32_t addr, char *buf)
  * and a subnet must be aligned to its mask.
  */
 int
-lb_vipaddrs_parse(const char *text, const char *source, uint32_t **vips,
+lb_vipaddrs_parse(const char *text, const char *source, struct lb_ip **vips,
 		  unsigned int *n, struct lb_conf_error *err)
 {
-	uint32_t *out = NULL;
+	struct lb_ip *out = NULL;
 	unsigned int count = 0, cap = 0, lineno = 0;
 	const char *p = text;
 
 	while (*p != '\0') {
 		const char *eol = strchr(p, '\n');
 		size_t llen = eol != NULL ? (size_t)(eol - p) : strlen(p);
-		char line[64];
+		char line[LB_CIDR_STRLEN + 16];
 		char *s, *e;
-		uint32_t addr, host, i, span;
+		struct lb_ip addr;
+		uint32_t i, span;
 		uint8_t prefix;
 		int rc;
 
@@ -151,42 +130,42 @@ lb_vipaddrs_parse(const char *text, const char *source, uint32_t **vips,
 			*e = '\0';
 		}
 
-		rc = lb_conf_parse_cidr(s, 24, &addr, &prefix);
-		if (rc == 0 && !lb_conf_cidr_aligned(addr, prefix))
+		rc = lb_ip_parse_cidr(s, LB_VIP_PREFIX4_MIN, LB_VIP_PREFIX6_MIN,
+				      &addr, &prefix);
+		if (rc == 0 && !lb_ip_cidr_aligned(&addr, prefix))
 			rc = -EDOM;
 		if (rc == -EINVAL) {
 			snprintf(err->msg, sizeof(err->msg),
-				 "%s:%u: \"%s\" is not an IPv4 address or subnet",
+				 "%s:%u: \"%s\" is not an IPv4 or IPv6 address or subnet",
 				 source, lineno, s);
 			goto fail;
 		} else if (rc == -ERANGE) {
 			snprintf(err->msg, sizeof(err->msg),
-				 "%s:%u: \"%s\": subnet masks must be /24 to /32",
-				 source, lineno, s);
+				 "%s:%u: \"%s\": %s", source, lineno, s,
+				 LB_VIP_PREFIX_RULE);
 			goto fail;
 		} else if (rc == -EDOM) {
-			struct in_addr net;
-			char nbuf[INET_ADDRSTRLEN];
+			char nbuf[LB_IP_STRLEN];
+			struct lb_ip net = lb_ip_net(&addr, prefix);
 
-			net.s_addr = htonl(ntohl(addr) &
-					   (~0u << (32 - prefix)));
-			inet_ntop(AF_INET, &net, nbuf, sizeof(nbuf));
 			snprintf(err->msg, sizeof(err->msg),
 				 "%s:%u: \"%s\" has host bits set (the subnet is %s/%u)",
-				 source, lineno, s, nbuf, prefix);
+				 source, lineno, s, lb_ip_str(&net, nbuf),
+				 prefix);
 			goto fail;
 		}
 
-		/* a subnet is reserved as a whole: the first octet decides */
-		if (lb_conf_addr_reserved(addr)) {
-			char abuf[INET_ADDRSTRLEN];
+		/* a subnet is reserved as a whole: its first address decides */
+		if (lb_ip_reserved(&addr)) {
+			char abuf[LB_IP_STRLEN];
 
 			snprintf(err->msg, sizeof(err->msg),
-				 "%s:%u: %s cannot be a VIP (0/8, 127/8, multicast and broadcast are refused)",
-				 source, lineno, lb_conf_ip_str(addr, abuf));
+				 "%s:%u: %s cannot be a VIP (%s)", source,
+				 lineno, lb_ip_str(&addr, abuf),
+				 LB_VIP_RESERVED_RULE);
 			goto fail;
 		}
-		span = 1u << (32 - prefix);
+		span = 1u << (lb_ip_bits(&addr) - prefix);
 		if (count + span > LB_MAX_VIPS) {
 			snprintf(err->msg, sizeof(err->msg),
 				 "%s:%u: more than %u VIP addresses",
@@ -194,7 +173,7 @@ lb_vipaddrs_parse(const char *text, const char *source, uint32_t **vips,
 			goto fail;
 		}
 		if (count + span > cap) {
-			uint32_t *grown;
+			struct lb_ip *grown;
 
 			cap = (count + span) * 2;
 			grown = realloc(out, cap * sizeof(*out));
@@ -205,9 +184,8 @@ lb_vipaddrs_parse(const char *text, const char *source, uint32_t **vips,
 			}
 			out = grown;
 		}
-		host = ntohl(addr);
 		for (i = 0; i < span; i++)
-			out[count++] = htonl(host + i);
+			out[count++] = lb_ip_add(&addr, i);
 next:
 		if (eol == NULL)
 			break;

@@ -87,7 +87,7 @@ struct lb_core {
 	struct lb_core_port ports[LB_MAX_PORTS];
 	unsigned int n_ports;
 	struct lb_conf settings;  /* process settings; no lists */
-	uint32_t *vips;
+	struct lb_ip *vips;          /* sorted by lb_ip_cmp */
 	unsigned int n_vips;
 	struct lb_conf_flows flows;
 	struct lb_core_member members[LB_MAX_MEMBERS];
@@ -143,10 +143,11 @@ uint8_t lb_core_start_health(const struct lb_core *core,
 
 /* vip.c */
 /* Merge a sorted list of new VIPs into the state's. */
-int lb_core_vips_insert(struct lb_core *core, const uint32_t *add,
+int lb_core_vips_insert(struct lb_core *core, const struct lb_ip *add,
 			unsigned int n_add);
 /* Refuse a VIP that is a port's own address or gateway. */
-int lb_core_vips_check_ports(const struct lb_core *core, const uint32_t *vips,
+int lb_core_vips_check_ports(const struct lb_core *core,
+			     const struct lb_ip *vips,
 			     unsigned int n, const char *where,
 			     struct lb_conf_error *err);
 

@@ -163,7 +163,7 @@ int lb_core_memsize(const struct lb_conf *conf, struct lb_mem_heap *h,
 struct lb_core_diff {
 	unsigned int n[8];           /**< per LB_DIFF_* */
 	char (*names[8])[LB_NAME_MAX]; /**< malloc'ed lists, per LB_DIFF_* */
-	uint32_t *vips[2];           /**< added, removed */
+	struct lb_ip *vips[2];       /**< added, removed */
 	unsigned int n_vips[2];
 };
 
@@ -216,8 +216,8 @@ const struct lb_conf *lb_core_settings(const struct lb_core *core);
 int lb_core_port_add(struct lb_core *core, const struct lb_conf_port *p,
 		     uint16_t dpdk_port, const uint8_t *mac);
 
-/** Replace the VIP set (network order, unique, sorted by lb_conf_vip_cmp). */
-int lb_core_vips_set(struct lb_core *core, const uint32_t *vips,
+/** Replace the VIP set (unique, sorted by lb_ip_cmp). */
+int lb_core_vips_set(struct lb_core *core, const struct lb_ip *vips,
 		     unsigned int n);
 
 /** The flow settings (timeouts in seconds). */
@@ -333,14 +333,15 @@ int lb_core_service_update(struct lb_core *core, unsigned int slot,
 int lb_core_service_remove(struct lb_core *core, unsigned int slot);
 
 /**
- * Add VIPs: addr/prefix (prefix 24..32) expands to every address. Not
- * an own address, gateway or member.
+ * Add VIPs: addr/prefix (prefix 24..32 for IPv4, 120..128 for IPv6)
+ * expands to every address. Not an own address, gateway or member.
  *
  * @return
  *   The number of addresses added (0: all there already), or a negative
  *   errno with err set.
  */
-int lb_core_vip_add(struct lb_core *core, uint32_t addr, uint8_t prefix,
+int lb_core_vip_add(struct lb_core *core, const struct lb_ip *addr,
+		    uint8_t prefix,
 		    const char *where, struct lb_conf_error *err);
 
 /**
@@ -351,7 +352,8 @@ int lb_core_vip_add(struct lb_core *core, uint32_t addr, uint8_t prefix,
  * @return
  *   The number of addresses removed, or a negative errno.
  */
-int lb_core_vip_remove(struct lb_core *core, uint32_t addr, uint8_t prefix,
+int lb_core_vip_remove(struct lb_core *core, const struct lb_ip *addr,
+		       uint8_t prefix,
 		       const char *where, struct lb_conf_error *err);
 
 /** Scheduling tables (Maglev, wrr) built since creation: an unchanged
@@ -397,10 +399,13 @@ const struct lb_core_port *lb_core_port(const struct lb_core *core,
 unsigned int lb_core_n_ports(const struct lb_core *core);
 
 /** The VIPs (network order, sorted). */
-const uint32_t *lb_core_vips(const struct lb_core *core, unsigned int *n);
+const struct lb_ip *lb_core_vips(const struct lb_core *core, unsigned int *n);
 
 /** True if addr (network order) is a VIP. */
-bool lb_core_is_vip(const struct lb_core *core, uint32_t addr);
+bool lb_core_is_vip(const struct lb_core *core, const struct lb_ip *addr);
+
+/** lb_core_is_vip() of an IPv4 address (network order). */
+bool lb_core_is_vip4(const struct lb_core *core, uint32_t addr);
 
 /**
  * A number that changes whenever members or services are added,

@@ -45,6 +45,14 @@ struct lb_addr_slot {
 	uint8_t pad;
 };
 
+/** The same for IPv6 addresses (lb_snapshot::addrs6). */
+struct lb_addr6_slot {
+	uint8_t addr[16];
+	uint16_t idx;
+	uint8_t kind;   /**< LB_ADDR_*; 0 = empty slot */
+	uint8_t pad;
+};
+
 /** Range targets. */
 #define LB_RANGE_SERVICE 1 /**< target is a service slot */
 #define LB_RANGE_MEMBER  2 /**< target is the member owning the ports */
@@ -63,7 +71,7 @@ struct lb_range {
 
 /** Where a VIP's port ranges are, per protocol. */
 struct lb_snap_vip {
-	uint32_t addr;
+	struct lb_ip addr;
 	uint32_t first[2];  /**< first range in lb_snapshot::ranges */
 	uint16_t count[2];  /**< number of ranges */
 };
@@ -97,7 +105,7 @@ struct lb_snap_service {
 	uint8_t sched;       /**< enum lb_sched_kind */
 	uint8_t stateless;
 	uint8_t hash_fields; /**< LB_HASH_F_* */
-	uint8_t pad;
+	uint8_t persist_prefix6; /**< IPv6 client prefix for persistence */
 	uint16_t n_active;   /**< members taking new flows */
 	uint32_t table_size; /**< Maglev table size */
 	uint32_t wrr_len;
@@ -152,6 +160,8 @@ struct lb_snapshot {
 	uint16_t sync;          /**< hand flows to sync to the master */
 	uint32_t addr_mask;     /**< addrs has addr_mask + 1 slots */
 	const struct lb_addr_slot *addrs;
+	uint32_t addr6_mask;    /**< addrs6 has addr6_mask + 1 slots */
+	const struct lb_addr6_slot *addrs6;
 	const struct lb_snap_vip *vips;
 	uint32_t n_vips;
 	const struct lb_range *ranges;
@@ -177,6 +187,34 @@ lb_snap_addr_lookup(const struct lb_snapshot *s, uint32_t addr)
 		if (a->addr == addr)
 			return a;
 		i = (i + 1) & s->addr_mask;
+	}
+}
+
+/** The hash of an IPv6 address in the address table. */
+static inline uint32_t
+lb_snap_addr6_hash(const uint8_t *addr)
+{
+	uint64_t a, b;
+
+	memcpy(&a, addr, 8);
+	memcpy(&b, addr + 8, 8);
+	return rte_hash_crc_8byte(b, rte_hash_crc_8byte(a, LB_HASH_SEED));
+}
+
+/** Find an IPv6 address (16 bytes); the slot or NULL. */
+static inline const struct lb_addr6_slot *
+lb_snap_addr6_lookup(const struct lb_snapshot *s, const uint8_t *addr)
+{
+	uint32_t i = lb_snap_addr6_hash(addr) & s->addr6_mask;
+
+	for (;;) {
+		const struct lb_addr6_slot *a = &s->addrs6[i];
+
+		if (a->kind == 0)
+			return NULL;
+		if (memcmp(a->addr, addr, 16) == 0)
+			return a;
+		i = (i + 1) & s->addr6_mask;
 	}
 }
 

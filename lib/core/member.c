@@ -66,7 +66,7 @@ member_check(const struct lb_core *core, const struct lb_conf_member *m,
 					    lb_conf_ip_str(m->addr, buf),
 					    p->name);
 	}
-	if (lb_core_is_vip(core, m->addr))
+	if (lb_core_is_vip4(core, m->addr))
 		return lb_core_fail(err, -EINVAL, where, "address",
 				    "%s is a VIP",
 				    lb_conf_ip_str(m->addr, buf));

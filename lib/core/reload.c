@@ -167,6 +167,8 @@ settings_changed(const struct lb_core *core, const struct lb_conf *conf,
 		return "high_availability";
 	if (conf->flows.capacity != core->flows.capacity)
 		return "flows.capacity";
+	if (conf->flows.capacity6 != core->flows.capacity6)
+		return "flows.ipv6_capacity";
 	return NULL;
 }
 
@@ -219,11 +221,12 @@ service_differs(const struct lb_core *c, const struct lb_core_service *cs,
 	unsigned int i;
 	int m;
 
-	if (r->vip != s->vip || r->proto != s->proto || r->sched != s->sched ||
+	if (!lb_ip_eq(&r->vip, &s->vip) || r->proto != s->proto || r->sched != s->sched ||
 	    r->stateless != s->stateless || r->hash_fields != s->hash_fields ||
 	    r->port_lo != s->port_lo || r->port_hi != s->port_hi ||
 	    r->persistence != s->persistence ||
 	    r->persist_prefix != s->persist_prefix ||
+	    r->persist_prefix6 != s->persist_prefix6 ||
 	    r->table_size != s->table_size ||
 	    memcmp(&r->check, &s->check, sizeof(r->check)) != 0 ||
 	    cs->all_members != (s->members == NULL))
@@ -272,7 +275,7 @@ reload_on(struct lb_core *c, const struct lb_conf *conf,
 	  struct lb_core_diff *d, struct lb_conf_error *err)
 {
 	char where[LB_PATH_MAX + 32];
-	uint32_t *add;
+	struct lb_ip *add;
 	unsigned int i, j, n;
 	int rc, slot;
 
@@ -315,19 +318,21 @@ reload_on(struct lb_core *c, const struct lb_conf *conf,
 	if (add == NULL)
 		return -ENOMEM;
 	for (i = 0, n = 0; i < conf->n_vips; i++) {
-		char buf[INET_ADDRSTRLEN];
+		char buf[LB_IP_STRLEN];
 
-		slot = lb_core_member_by_addr(c, conf->vips[i]);
+		slot = lb_ip_is4(&conf->vips[i]) ?
+			lb_core_member_by_addr(c, lb_ip_v4(&conf->vips[i])) :
+			-1;
 		if (slot >= 0) {
 			free(add);
 			return lb_core_fail(err, -EINVAL, conf->source, NULL,
 					    "vips: %s is member \"%s\"%s",
-					    lb_conf_ip_str(conf->vips[i], buf),
+					    lb_ip_str(&conf->vips[i], buf),
 					    c->members[slot].conf.name,
 					    c->members[slot].removing ?
 					    " (being removed: reload once it is gone)" : "");
 		}
-		if (!lb_core_is_vip(c, conf->vips[i]))
+		if (!lb_core_is_vip(c, &conf->vips[i]))
 			add[n++] = conf->vips[i];
 	}
 	rc = n > 0 ? lb_core_vips_insert(c, add, n) : 0;
@@ -391,31 +396,32 @@ reload_on(struct lb_core *c, const struct lb_conf *conf,
 
 	/* VIPs that are gone: no service may still name one */
 	for (i = 0, n = 0; i < c->n_vips; i++)
-		n += !lb_conf_vip_find(conf->vips, conf->n_vips, c->vips[i]);
+		n += !lb_conf_vip_find(conf->vips, conf->n_vips, &c->vips[i]);
 	if (n > 0) {
-		uint32_t *gone = malloc(n * sizeof(*gone));
-		char buf[INET_ADDRSTRLEN];
+		struct lb_ip *gone = malloc(n * sizeof(*gone));
+		char buf[LB_IP_STRLEN];
 
 		if (gone == NULL)
 			return -ENOMEM;
 		for (i = 0, j = 0; i < c->n_vips; i++)
 			if (!lb_conf_vip_find(conf->vips, conf->n_vips,
-					      c->vips[i]))
+					      &c->vips[i]))
 				gone[j++] = c->vips[i];
 		for (i = 0; i < LB_MAX_SERVICES; i++) {
 			const struct lb_core_service *cs = c->services[i];
 
-			if (cs == NULL || cs->conf.vip == 0 ||
-			    !lb_conf_vip_find(gone, n, cs->conf.vip))
+			if (cs == NULL || lb_ip_is_unset(&cs->conf.vip) ||
+			    !lb_conf_vip_find(gone, n, &cs->conf.vip))
 				continue;
 			free(gone);
 			return lb_core_fail(err, -EINVAL, conf->source, NULL,
 					    "vips: %s is gone, but service \"%s\" uses it",
-					    lb_conf_ip_str(cs->conf.vip, buf),
+					    lb_ip_str(&cs->conf.vip, buf),
 					    cs->conf.name);
 		}
 		for (i = 0, j = 0; i < c->n_vips; i++)
-			if (lb_conf_vip_find(conf->vips, conf->n_vips, c->vips[i]))
+			if (lb_conf_vip_find(conf->vips, conf->n_vips,
+					     &c->vips[i]))
 				c->vips[j++] = c->vips[i];
 		c->n_vips = j;
 		if (d != NULL) {
@@ -425,7 +431,8 @@ reload_on(struct lb_core *c, const struct lb_conf *conf,
 			free(gone);
 		}
 		for (i = 0; i < LB_MAX_SERVICES; i++)
-			if (c->services[i] != NULL && c->services[i]->conf.vip == 0 &&
+			if (c->services[i] != NULL &&
+			    lb_ip_is_unset(&c->services[i]->conf.vip) &&
 			    c->n_vips == 0)
 				return lb_core_fail(err, -EINVAL, conf->source,
 						    NULL,

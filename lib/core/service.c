@@ -100,7 +100,7 @@ service_check(const struct lb_core *core, const struct lb_conf_service *s,
 	      int skip, const char *where, struct lb_conf_error *err,
 	      uint8_t *bound, bool *all)
 {
-	char buf[INET_ADDRSTRLEN], key[32];
+	char buf[LB_IP_STRLEN], key[32];
 	unsigned int i;
 	int rc, m;
 
@@ -114,18 +114,18 @@ service_check(const struct lb_core *core, const struct lb_conf_service *s,
 					    "a service named \"%s\" exists",
 					    s->name);
 	}
-	if (s->vip == 0 && core->n_vips == 0)
+	if (lb_ip_is_unset(&s->vip) && core->n_vips == 0)
 		return lb_core_fail(err, -EINVAL, where, "vip",
 				    "\"*\" means every VIP, but no VIPs are configured (\"vips\", \"vip_file\")");
-	if (s->vip != 0 && !lb_core_is_vip(core, s->vip))
+	if (!lb_ip_is_unset(&s->vip) && !lb_core_is_vip(core, &s->vip))
 		return lb_core_fail(err, -EINVAL, where, "vip",
 				    "%s is not one of the VIPs (\"vips\", \"vip_file\")",
-				    lb_conf_ip_str(s->vip, buf));
+				    lb_ip_str(&s->vip, buf));
 	for (i = 0; i < LB_MAX_SERVICES; i++) {
 		const struct lb_core_service *q = core->services[i];
 
 		if (q == NULL || (int)i == skip || q->conf.proto != s->proto ||
-		    q->conf.vip != s->vip ||
+		    !lb_ip_eq(&q->conf.vip, &s->vip) ||
 		    port_class(&q->conf) != port_class(s) ||
 		    s->port_hi < q->conf.port_lo || q->conf.port_hi < s->port_lo)
 			continue;

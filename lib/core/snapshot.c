@@ -130,7 +130,7 @@ flatten(const struct interval *iv, unsigned int n, struct range_buf *out,
 static int
 service_prio(const struct lb_conf_service *s)
 {
-	int vip = s->vip != 0;
+	int vip = !lb_ip_is_unset(&s->vip);
 
 	if (s->port_lo == s->port_hi)
 		return vip ? PRIO_EXACT_VIP : PRIO_EXACT_ALL;
@@ -139,10 +139,10 @@ service_prio(const struct lb_conf_service *s)
 	return vip ? PRIO_RANGE_VIP : PRIO_RANGE_ALL;
 }
 
-/* Collect the intervals that apply to VIP addr (0: services on every
+/* Collect the intervals that apply to VIP addr (NULL: services on every
  * VIP only) for one protocol. */
 static unsigned int
-collect(const struct lb_core *core, uint32_t addr, uint8_t proto,
+collect(const struct lb_core *core, const struct lb_ip *addr, uint8_t proto,
 	struct interval *iv)
 {
 	unsigned int i, n = 0;
@@ -151,7 +151,8 @@ collect(const struct lb_core *core, uint32_t addr, uint8_t proto,
 		const struct lb_core_service *cs = core->services[i];
 
 		if (cs == NULL || cs->conf.proto != proto ||
-		    (cs->conf.vip != 0 && cs->conf.vip != addr))
+		    (!lb_ip_is_unset(&cs->conf.vip) &&
+		     (addr == NULL || !lb_ip_eq(&cs->conf.vip, addr))))
 			continue;
 		iv[n++] = (struct interval){
 			.lo = cs->conf.port_lo, .hi = cs->conf.port_hi,
@@ -174,13 +175,13 @@ collect(const struct lb_core *core, uint32_t addr, uint8_t proto,
 }
 
 static bool
-has_vip_service(const struct lb_core *core, uint32_t addr)
+has_vip_service(const struct lb_core *core, const struct lb_ip *addr)
 {
 	unsigned int i;
 
 	for (i = 0; i < LB_MAX_SERVICES; i++)
 		if (core->services[i] != NULL &&
-		    core->services[i]->conf.vip == addr)
+		    lb_ip_eq(&core->services[i]->conf.vip, addr))
 			return true;
 	return false;
 }
@@ -207,19 +208,19 @@ build_ranges(const struct lb_core *core, struct lb_snap_vip *vips,
 		return -ENOMEM;
 	for (p = 0; p < 2 && rc == 0; p++) {
 		shared_first[p] = rb->n;
-		n = collect(core, 0, proto_of_idx[p], iv);
+		n = collect(core, NULL, proto_of_idx[p], iv);
 		rc = flatten(iv, n, rb, &shared_count[p]);
 	}
 	for (i = 0; i < core->n_vips && rc == 0; i++) {
 		vips[i].addr = core->vips[i];
 		for (p = 0; p < 2 && rc == 0; p++) {
-			if (!has_vip_service(core, core->vips[i])) {
+			if (!has_vip_service(core, &core->vips[i])) {
 				vips[i].first[p] = shared_first[p];
 				vips[i].count[p] = shared_count[p];
 				continue;
 			}
 			vips[i].first[p] = rb->n;
-			n = collect(core, core->vips[i], proto_of_idx[p], iv);
+			n = collect(core, &core->vips[i], proto_of_idx[p], iv);
 			rc = flatten(iv, n, rb, &vips[i].count[p]);
 		}
 	}
@@ -468,7 +469,30 @@ addr_insert(struct lb_addr_slot *t, uint32_t mask, uint32_t addr,
 	t[i] = (struct lb_addr_slot){ .addr = addr, .kind = kind, .idx = idx };
 }
 
-/* Slots of the address table: a power of two, at most half full. */
+static void
+addr6_insert(struct lb_addr6_slot *t, uint32_t mask, const struct lb_ip *addr,
+	     uint8_t kind, uint16_t idx)
+{
+	uint32_t i = lb_snap_addr6_hash(addr->b) & mask;
+
+	while (t[i].kind != 0 && memcmp(t[i].addr, addr->b, 16) != 0)
+		i = (i + 1) & mask;
+	memcpy(t[i].addr, addr->b, 16);
+	t[i].kind = kind;
+	t[i].idx = idx;
+}
+
+static uint32_t
+vips6_of(const struct lb_core *core)
+{
+	uint32_t i, n = 0;
+
+	for (i = 0; i < core->n_vips; i++)
+		n += !lb_ip_is4(&core->vips[i]);
+	return n;
+}
+
+/* Slots of the address tables: a power of two, at most half full. */
 static uint32_t
 addr_slots_of(const struct lb_core *core)
 {
@@ -476,9 +500,15 @@ addr_slots_of(const struct lb_core *core)
 
 	for (m = 0; m < LB_MAX_MEMBERS; m++)
 		n_members += core->members[m].used;
-	return pow2_at_least(2 * (core->n_vips + 2 * core->n_ports +
-				  n_members + LB_ROUTERS_MAX +
-				  LB_SYNC_PEERS_MAX) + 1);
+	return pow2_at_least(2 * (core->n_vips - vips6_of(core) +
+				  2 * core->n_ports + n_members +
+				  LB_ROUTERS_MAX + LB_SYNC_PEERS_MAX) + 1);
+}
+
+static uint32_t
+addr6_slots_of(const struct lb_core *core)
+{
+	return pow2_at_least(2 * vips6_of(core) + 1);
 }
 
 /* The one allocation a snapshot's small parts are carved from. */
@@ -490,6 +520,9 @@ arena_size(const struct lb_core *core, uint32_t n_ranges)
 
 	size = RTE_ALIGN_CEIL(sizeof(struct lb_snapshot), RTE_CACHE_LINE_SIZE);
 	size += RTE_ALIGN_CEIL(addr_slots_of(core) * sizeof(struct lb_addr_slot),
+			       RTE_CACHE_LINE_SIZE);
+	size += RTE_ALIGN_CEIL(addr6_slots_of(core) *
+			       sizeof(struct lb_addr6_slot),
 			       RTE_CACHE_LINE_SIZE);
 	size += RTE_ALIGN_CEIL((core->n_vips + 1) * sizeof(struct lb_snap_vip),
 			       RTE_CACHE_LINE_SIZE);
@@ -546,7 +579,8 @@ lb_snap_build(struct lb_core *core)
 	struct lb_snap_vip *vips_tmp = NULL;
 	struct lb_snapshot *s = NULL;
 	struct lb_addr_slot *addrs;
-	uint32_t addr_slots, i, m;
+	struct lb_addr6_slot *addrs6;
+	uint32_t addr_slots, addr6_slots, i, m;
 	size_t size;
 	uint8_t *cur;
 	int rc;
@@ -565,6 +599,7 @@ lb_snap_build(struct lb_core *core)
 		goto fail;
 
 	addr_slots = addr_slots_of(core);
+	addr6_slots = addr6_slots_of(core);
 	size = arena_size(core, rb.n);
 	cur = rte_zmalloc_socket("lb_snapshot", size, RTE_CACHE_LINE_SIZE,
 				 core->p.socket_id);
@@ -597,8 +632,10 @@ lb_snap_build(struct lb_core *core)
 		addr_insert(addrs, s->addr_mask, core->settings.ha.peers[i],
 			    LB_ADDR_PEER, (uint16_t)i);
 	for (i = 0; i < core->n_vips; i++)
-		addr_insert(addrs, s->addr_mask, core->vips[i], LB_ADDR_VIP,
-			    (uint16_t)i);
+		if (lb_ip_is4(&core->vips[i]))
+			addr_insert(addrs, s->addr_mask,
+				    lb_ip_v4(&core->vips[i]), LB_ADDR_VIP,
+				    (uint16_t)i);
 	for (i = 0; i < core->n_ports; i++)
 		addr_insert(addrs, s->addr_mask, core->ports[i].conf.addr,
 			    LB_ADDR_OWN, (uint16_t)i);
@@ -610,6 +647,15 @@ lb_snap_build(struct lb_core *core)
 				    core->members[m].conf.addr, LB_ADDR_MEMBER,
 				    (uint16_t)m);
 	s->addrs = addrs;
+
+	/* IPv6: VIPs only, so far */
+	s->addr6_mask = addr6_slots - 1;
+	addrs6 = carve(&cur, addr6_slots * sizeof(*addrs6));
+	for (i = 0; i < core->n_vips; i++)
+		if (!lb_ip_is4(&core->vips[i]))
+			addr6_insert(addrs6, s->addr6_mask, &core->vips[i],
+				     LB_ADDR_VIP, (uint16_t)i);
+	s->addrs6 = addrs6;
 
 	s->vips = carve(&cur, (core->n_vips + 1) * sizeof(*s->vips));
 	memcpy((void *)(uintptr_t)s->vips, vips_tmp,
@@ -683,6 +729,7 @@ lb_snap_build(struct lb_core *core)
 		ss->persist_s = rt->persist != NULL ? cs->conf.persistence : 0;
 		ss->persist_mask = htonl(cs->conf.persist_prefix == 0 ? 0 :
 					 ~0u << (32 - cs->conf.persist_prefix));
+		ss->persist_prefix6 = cs->conf.persist_prefix6;
 
 		mstate = carve(&cur, LB_MAX_MEMBERS);
 		weight = carve(&cur, LB_MAX_MEMBERS * sizeof(*weight));

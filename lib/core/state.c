@@ -236,7 +236,7 @@ lb_core_n_ports(const struct lb_core *core)
 	return core->n_ports;
 }
 
-const uint32_t *
+const struct lb_ip *
 lb_core_vips(const struct lb_core *core, unsigned int *n)
 {
 	*n = core->n_vips;
@@ -244,9 +244,17 @@ lb_core_vips(const struct lb_core *core, unsigned int *n)
 }
 
 bool
-lb_core_is_vip(const struct lb_core *core, uint32_t addr)
+lb_core_is_vip(const struct lb_core *core, const struct lb_ip *addr)
 {
 	return lb_conf_vip_find(core->vips, core->n_vips, addr);
+}
+
+bool
+lb_core_is_vip4(const struct lb_core *core, uint32_t addr)
+{
+	struct lb_ip a = lb_ip_from4(addr);
+
+	return lb_core_is_vip(core, &a);
 }
 
 bool

@@ -20,7 +20,7 @@
 
 static inline void
 classify(struct lb_worker *w, const struct lb_snapshot *s, unsigned int port,
-	 struct rte_mbuf *m, struct dp_pkt *d)
+	 struct rte_mbuf *m, struct dp_pkt *d, struct lb_tuple6 *k6)
 {
 	const struct lb_snap_port *sp = &s->ports[port];
 	const struct lb_addr_slot *a;
@@ -48,7 +48,11 @@ classify(struct lb_worker *w, const struct lb_snapshot *s, unsigned int port,
 	}
 	kind = lb_pkt_parse(data, len, &pk);
 	if (unlikely(kind == LB_PKT_DROP)) {
-		drop(d, pk.drop);
+		/* neither IPv4 nor ARP: IPv6, if its parser says so */
+		if (pk.drop == LB_STAT_DROP_ETHERTYPE)
+			dp_classify6(w, s, port, m, d, k6);
+		else
+			drop(d, pk.drop);
 		return;
 	}
 	if (unlikely((pk.flags & LB_PKT_F_VLAN) ||
@@ -123,7 +127,7 @@ classify(struct lb_worker *w, const struct lb_snapshot *s, unsigned int port,
 		return;
 	}
 	d->frag_first = (pk.flags & LB_PKT_F_FRAG) != 0;
-	classify_l4(w, s, v, d);
+	classify_l4(w, s, v, d, NULL);
 }
 
 void
@@ -132,7 +136,7 @@ dp_classify_burst(struct lb_worker *w, const struct lb_snapshot *s,
 		  struct dp_burst *b)
 {
 	struct dp_pkt *d = b->d;
-	unsigned int i, nf = 0;
+	unsigned int i, nf = 0, nf6 = 0;
 	bool in_order = false;
 
 	for (i = 0; i < n && i < 4; i++)
@@ -140,15 +144,21 @@ dp_classify_burst(struct lb_worker *w, const struct lb_snapshot *s,
 	for (i = 0; i < n; i++) {
 		if (i + 4 < n)
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 4], void *));
-		classify(w, s, port, pkts[i], &d[i]);
+		classify(w, s, port, pkts[i], &d[i], &b->keys6[i]);
 		if (d[i].act == ACT_FLOW) {
 			b->keys[nf] = &d[i].key;
 			b->sigs[nf] = d[i].sig;
 			b->idx[nf++] = (uint8_t)i;
+		} else if (unlikely(d[i].act == ACT_FLOW6)) {
+			b->keys6p[nf6] = &b->keys6[i];
+			b->sigs6[nf6] = d[i].sig;
+			b->idx6[nf6++] = (uint8_t)i;
 		}
 		in_order |= d[i].frag_first || d[i].act == ACT_FRAG ||
-			    d[i].act == ACT_ICMP_FLOW;
+			    d[i].act == ACT_ICMP_FLOW ||
+			    d[i].act == ACT_ICMP_FLOW6;
 	}
 	b->nf = (uint16_t)nf;
+	b->nf6 = (uint16_t)nf6;
 	b->in_order = in_order;
 }

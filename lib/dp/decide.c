@@ -32,11 +32,23 @@
  * ties (an idle worker: every count 0) go round the members instead of
  * all to the first.
  */
+/* A member's overhead in one table: its flows, active ones weighing 256
+ * times more; none if the table's counts are an earlier member's of the
+ * slot. */
+static inline uint64_t
+overhead(const struct lb_flow_table *t, const struct lb_snapshot *s,
+	 uint16_t m)
+{
+	const struct lb_flow_mcount *mc = &t->mcount[m];
+
+	return mc->gen != s->members[m].gen ? 0 :
+		(uint64_t)mc->active * 256 + mc->inactive;
+}
+
 static __rte_noinline uint16_t
 wlc(struct lb_worker *w, const struct lb_snapshot *s, unsigned int slot,
     const struct lb_snap_service *svc)
 {
-	const struct lb_flow_mcount *mc = w->flows->mcount;
 	unsigned int n = svc->n_active, i, k;
 	uint64_t best_oh = 0, best_wt = 1;
 	uint16_t best = LB_SCHED_NONE;
@@ -50,9 +62,9 @@ wlc(struct lb_worker *w, const struct lb_snapshot *s, unsigned int slot,
 	for (i = 0; i < n; i++, k = k + 1 == n ? 0 : k + 1) {
 		uint16_t m = svc->active_list[k];
 		uint64_t wt = svc->weight[m];
-		/* counts of an earlier member of the slot are not its */
-		uint64_t oh = mc[m].gen != s->members[m].gen ? 0 :
-			      (uint64_t)mc[m].active * 256 + mc[m].inactive;
+		/* a member's flows of both families */
+		uint64_t oh = overhead(w->flows, s, m) +
+			(w->flows6 != NULL ? overhead(w->flows6, s, m) : 0);
 
 		if (wt == 0)
 			continue;
@@ -88,16 +100,16 @@ under_pressure(struct lb_worker *w)
 
 static __rte_always_inline uint16_t
 schedule(struct lb_worker *w, const struct lb_snapshot *s, unsigned int slot,
-	 const struct lb_snap_service *svc, const struct lb_tuple *k,
-	 uint32_t sig)
+	 const struct lb_snap_service *svc, const struct dp_pkt *d,
+	 const struct lb_tuple6 *k6)
 {
 	uint32_t p;
 
 	if (svc->sched != LB_SCHED_WRR && svc->sched != LB_SCHED_WLC)
-		return consistent_new(svc, consistent_sig(svc, k, sig));
+		return consistent_new(svc, flow_csig(svc, d, k6));
 	if (unlikely(under_pressure(w))) {
 		w->stats[LB_STAT_FLOW_PRESSURE]++;
-		return consistent_new(svc, consistent_sig(svc, k, sig));
+		return consistent_new(svc, flow_csig(svc, d, k6));
 	}
 	if (svc->sched == LB_SCHED_WLC)
 		return wlc(w, s, slot, svc);
@@ -116,10 +128,10 @@ schedule(struct lb_worker *w, const struct lb_snapshot *s, unsigned int slot,
 /* Refresh a client's record: its last activity was now. */
 static inline void
 persist_touch(struct lb_worker *w, const struct lb_snapshot *s,
-	      const struct lb_snap_service *svc, uint32_t src, uint16_t m)
+	      const struct lb_snap_service *svc, uint32_t client, uint16_t m)
 {
 	if (persist_renewable(s, svc, m))
-		lb_persist_store(svc->persist, src & svc->persist_mask, m,
+		lb_persist_store(svc->persist, client, m,
 				 s->members[m].gen, w->now_s, svc->persist_s);
 }
 
@@ -132,23 +144,25 @@ persist_touch(struct lb_worker *w, const struct lb_snapshot *s,
  * timeout counts from the client's last new flow (or closed one),
  * unless its member drains: then it lapses.
  */
-static uint16_t
+static __rte_always_inline uint16_t
 persist_pick(struct lb_worker *w, const struct lb_snapshot *s,
 	     unsigned int slot, const struct lb_snap_service *svc,
-	     const struct dp_pkt *d, bool fresh)
+	     const struct dp_pkt *d, const struct lb_tuple6 *k6, bool fresh)
 {
-	uint16_t m = persist_find(w, s, svc, d->key.src_ip);
+	uint32_t client = client_key(svc, d, k6);
+	uint16_t m = persist_find(w, s, svc, client);
 
 	if (m == LB_SCHED_NONE) {
-		m = fresh ? schedule(w, s, slot, svc, &d->key, d->sig) :
-			consistent(svc, &d->key, d->sig);
+		m = fresh ? schedule(w, s, slot, svc, d, k6) :
+			lb_maglev_lookup(svc->settled, svc->table_size,
+					 flow_csig(svc, d, k6));
 		if (m == LB_SCHED_NONE || !persist_usable(s, svc, m))
 			return m;   /* no member, or one whose MAC is awaited */
 	}
 	if (!persist_renewable(s, svc, m))
 		return m;           /* draining: the record lapses */
-	lb_persist_store(svc->persist, d->key.src_ip & svc->persist_mask, m,
-			 s->members[m].gen, w->now_s, svc->persist_s);
+	lb_persist_store(svc->persist, client, m, s->members[m].gen, w->now_s,
+			 svc->persist_s);
 	return m;
 }
 
@@ -189,18 +203,21 @@ sync_home(struct lb_worker *w, const struct lb_snapshot *s,
  * another member: it takes the member of a live entry another worker
  * holds for the same flow instead, as ICMP errors find theirs.
  */
-static inline bool
+static __rte_always_inline bool
 flow_elsewhere(const struct lb_worker *w, const struct lb_snapshot *s,
 	       const struct lb_snap_service *svc, const struct dp_pkt *d,
-	       struct lb_flow_entry *out)
+	       const struct lb_tuple6 *k6, struct lb_flow_entry *out)
 {
 	unsigned int p;
 
 	for (p = 0; p < w->n_peers; p++) {
 		const struct lb_worker *o = w->peers[p];
+		const struct lb_flow_table *t = k6 == NULL ? o->flows :
+						o->flows6;
 
-		if (o == w || o->flows == NULL ||
-		    !lb_flow_peek(o->flows, &d->key, d->sig, w->now, out))
+		if (o == w || t == NULL ||
+		    !lb_flow_peek(t, k6 == NULL ? (const void *)&d->key :
+				  (const void *)k6, d->sig, w->now, out))
 			continue;
 		if (out->state != LB_FLOW_TCP_CLOSING &&
 		    svc->mstate[out->member] != LB_MS_NONE &&
@@ -219,7 +236,8 @@ flow_elsewhere(const struct lb_worker *w, const struct lb_snapshot *s,
  * reused in place): field by field. */
 static inline void
 flow_init(struct lb_worker *w, const struct lb_snapshot *s,
-	  struct lb_flow_entry *e, const struct dp_pkt *d)
+	  struct lb_flow_table *ft, struct lb_flow_entry *e,
+	  const struct dp_pkt *d)
 {
 	uint8_t st;
 
@@ -231,7 +249,7 @@ flow_init(struct lb_worker *w, const struct lb_snapshot *s,
 		st = LB_FLOW_TCP_MID;
 	e->packets = 1;
 	__atomic_store_n(&e->flags, 0, __ATOMIC_RELAXED);   /* ours */
-	lb_flow_fill(w->flows, e, d->member, s->members[d->member].gen, d->svc,
+	lb_flow_fill(ft, e, d->member, s->members[d->member].gen, d->svc,
 		     st, w->now + s->timeouts.t[st]);
 	w->service[d->svc].flows++;
 	w->member[d->member].flows++;
@@ -240,9 +258,10 @@ flow_init(struct lb_worker *w, const struct lb_snapshot *s,
 /* Existing flow: advance its state; move it if its member can no longer
  * take it (down, disabled, removed: its slot's generation moved on) or a
  * SYN reopens a closed one. Its counts move with it. */
-static inline void
+static __rte_always_inline void
 flow_existing(struct lb_worker *w, const struct lb_snapshot *s,
-	      struct lb_flow_entry *e, struct dp_pkt *d)
+	      struct lb_flow_table *ft, struct lb_flow_entry *e,
+	      struct dp_pkt *d, const struct lb_tuple6 *k6)
 {
 	const struct lb_snap_service *svc = &s->services[d->svc];
 	enum lb_flow_tcp_event ev = LB_FLOW_KEEP;
@@ -251,24 +270,24 @@ flow_existing(struct lb_worker *w, const struct lb_snapshot *s,
 	bool moved = false;
 
 	if (d->key.proto == LB_IPPROTO_TCP) {
-		ev = lb_flow_tcp_update(w->flows, e, d->tcp_flags, w->now,
+		ev = lb_flow_tcp_update(ft, e, d->tcp_flags, w->now,
 					&s->timeouts);
 	} else {
 		if (e->state != LB_FLOW_UDP)   /* a second datagram */
-			lb_flow_set_state(w->flows, e, LB_FLOW_UDP);
+			lb_flow_set_state(ft, e, LB_FLOW_UDP);
 		lb_flow_set_expire(e, w->now + s->timeouts.t[LB_FLOW_UDP]);
 	}
 
 	if (unlikely(ev == LB_FLOW_REUSE)) {
 		m = unlikely(svc->persist != NULL) ?
-			persist_pick(w, s, d->svc, svc, d, true) :
-			schedule(w, s, d->svc, svc, &d->key, d->sig);
+			persist_pick(w, s, d->svc, svc, d, k6, true) :
+			schedule(w, s, d->svc, svc, d, k6);
 		w->stats[LB_STAT_FLOW_REUSED]++;
 	} else if (unlikely(svc->mstate[m] == LB_MS_NONE ||
 			    s->members[m].gen != e->member_gen)) {
 		m = unlikely(svc->persist != NULL) ?
-			persist_pick(w, s, d->svc, svc, d, true) :
-			schedule(w, s, d->svc, svc, &d->key, d->sig);
+			persist_pick(w, s, d->svc, svc, d, k6, true) :
+			schedule(w, s, d->svc, svc, d, k6);
 		w->stats[LB_STAT_FLOW_RESCHEDULED]++;
 	} else if (likely(e->svc == d->svc)) {
 		goto stay;
@@ -282,19 +301,20 @@ flow_existing(struct lb_worker *w, const struct lb_snapshot *s,
 	 * member may be chosen again: its generation is the new one. */
 	if (m != e->member || e->member_gen != s->members[m].gen ||
 	    e->svc != d->svc) {
-		lb_flow_set_member(w->flows, e, m, s->members[m].gen);
-		lb_flow_set_svc(w->flows, e, d->svc);
+		lb_flow_set_member(ft, e, m, s->members[m].gen);
+		lb_flow_set_svc(ft, e, d->svc);
 		w->member[m].flows++;
 		moved = true;
 	}
 stay:
 	/* the end of a connection counts as its client's last activity */
 	if (unlikely(ev == LB_FLOW_CLOSED) && svc->persist != NULL)
-		persist_touch(w, s, svc, d->key.src_ip, m);
+		persist_touch(w, s, svc, client_key(svc, d, k6), m);
 	e->packets++;
 	d->member = m;
 	d->act = ACT_FWD;
-	if (likely(!s->sync))
+	/* flow sync carries IPv4 flows (IPv6's: not yet) */
+	if (likely(!s->sync) || k6 != NULL)
 		return;
 	if (unlikely(e->flags & LB_FLOW_F_LEARNED)) {
 		/* a peer's flow now passes here: ours to announce (the
@@ -315,10 +335,10 @@ stay:
  * (the caller balances the flow without state). */
 static inline int32_t
 flow_admit(struct lb_worker *w, const struct lb_snapshot *s,
-	   const struct dp_pkt *d, bool guessed)
+	   struct lb_flow_table *ft, const void *key, const struct dp_pkt *d,
+	   bool guessed)
 {
-	struct lb_flow_table *ft = w->flows;
-	int32_t pos = lb_flow_add(ft, &d->key, d->sig, guessed);
+	int32_t pos = lb_flow_add(ft, key, d->sig, guessed);
 	int rc;
 
 	if (likely(pos >= 0))
@@ -328,15 +348,22 @@ flow_admit(struct lb_worker *w, const struct lb_snapshot *s,
 		return rc;
 	w->stats[LB_STAT_FLOW_EVICTED]++;
 	pressure_on(w, s);
-	return lb_flow_add(ft, &d->key, d->sig, guessed);
+	return lb_flow_add(ft, key, d->sig, guessed);
 }
 
-static inline void
+/* The member of a packet that needs the flow table: an IPv4 one (k6
+ * NULL) in w->flows, an IPv6 one in w->flows6, by the same rules; flow
+ * sync and its home workers are IPv4's only so far. */
+static __rte_always_inline void
 flow_decide(struct lb_worker *w, const struct lb_snapshot *s,
-	    struct dp_pkt *d, int32_t pos, struct lb_flow_mark mark)
+	    struct dp_pkt *d, const struct lb_tuple6 *k6, int32_t pos,
+	    struct lb_flow_mark mark)
 {
 	const struct lb_snap_service *svc = &s->services[d->svc];
-	struct lb_flow_table *ft = w->flows;
+	struct lb_flow_table *ft = k6 == NULL ? w->flows : w->flows6;
+	const void *key = k6 == NULL ? (const void *)&d->key :
+				       (const void *)k6;
+	bool sync = k6 == NULL && unlikely(s->sync);
 	struct lb_flow_entry home = { .state = 0 }, peer;
 	struct lb_flow_entry *e;
 	bool syn_only;
@@ -345,11 +372,11 @@ flow_decide(struct lb_worker *w, const struct lb_snapshot *s,
 	 * added flows (this one may be among them) or evicted some (this
 	 * one's position may be free, or another key's by now) */
 	if (unlikely(lb_flow_lookup_stale(ft, mark, pos)))
-		pos = lb_flow_lookup(ft, &d->key, d->sig);
+		pos = lb_flow_lookup(ft, key, d->sig);
 	if (pos >= 0) {
 		e = &ft->e[pos];
 		if (likely(e->state != 0 && !lb_flow_expired(e, w->now))) {
-			flow_existing(w, s, e, d);
+			flow_existing(w, s, ft, e, d, k6);
 			return;
 		}
 		w->stats[LB_STAT_FLOW_EXPIRED]++;  /* reused in place */
@@ -362,13 +389,16 @@ flow_decide(struct lb_worker *w, const struct lb_snapshot *s,
 		/* the end of a flow we do not know: pass it on, keep no
 		 * state for it; its client's record says where it was */
 		d->member = LB_SCHED_NONE;
-		if (unlikely(s->sync) && sync_home(w, s, svc, d, &home)) {
+		if (sync && sync_home(w, s, svc, d, &home)) {
 			d->member = home.member;   /* a synced flow */
 			dp_sync_stage_handoff(w, d, LB_FLOW_TCP_CLOSING);
 		} else if (unlikely(svc->persist != NULL))
-			d->member = persist_find(w, s, svc, d->key.src_ip);
+			d->member = persist_find(w, s, svc,
+						 client_key(svc, d, k6));
 		if (d->member == LB_SCHED_NONE)
-			d->member = consistent(svc, &d->key, d->sig);
+			d->member = lb_maglev_lookup(svc->settled,
+						     svc->table_size,
+						     flow_csig(svc, d, k6));
 		w->stats[LB_STAT_STATELESS]++;
 		goto out;
 	}
@@ -377,28 +407,28 @@ flow_decide(struct lb_worker *w, const struct lb_snapshot *s,
 	 * Maglev that is where it already was. If that member's MAC is not
 	 * known yet, the packet waits and no entry pins the flow anywhere
 	 * else. With persistence, the client's record decides first. */
-	if (unlikely(s->sync) &&
-	    (!syn_only || d->key.proto == LB_IPPROTO_UDP) &&
+	if (sync && (!syn_only || d->key.proto == LB_IPPROTO_UDP) &&
 	    sync_home(w, s, svc, d, &home))
 		d->member = home.member;   /* a synced flow */
 	else if (unlikely(svc->persist != NULL))
-		d->member = persist_pick(w, s, d->svc, svc, d, syn_only);
+		d->member = persist_pick(w, s, d->svc, svc, d, k6, syn_only);
 	else if (unlikely(w->n_peers > 1) &&
 		 (d->key.proto == LB_IPPROTO_UDP || d->frag_first) &&
 		 (svc->sched == LB_SCHED_WRR || svc->sched == LB_SCHED_WLC) &&
-		 flow_elsewhere(w, s, svc, d, &peer)) {
+		 flow_elsewhere(w, s, svc, d, k6, &peer)) {
 		d->member = peer.member;
 		w->stats[LB_STAT_FLOW_PEER]++;
 	} else {
-		d->member = syn_only ?
-			schedule(w, s, d->svc, svc, &d->key, d->sig) :
-			consistent(svc, &d->key, d->sig);
+		d->member = syn_only ? schedule(w, s, d->svc, svc, d, k6) :
+			lb_maglev_lookup(svc->settled, svc->table_size,
+					 flow_csig(svc, d, k6));
 	}
 	if (unlikely(d->member == LB_SCHED_NONE) ||
 	    unlikely(!syn_only && wait_for_mac(svc, d->member)))
 		goto out;
 	if (pos < 0) {
-		pos = flow_admit(w, s, d, !syn_only && home.state == 0);
+		pos = flow_admit(w, s, ft, key, d,
+				 !syn_only && home.state == 0);
 		if (unlikely(pos < 0)) {
 			/* full of confirmed flows (or, -EBUSY, of slots
 			 * that wait for a grace period): balance without
@@ -411,14 +441,14 @@ flow_decide(struct lb_worker *w, const struct lb_snapshot *s,
 			if (!syn_only || svc->persist != NULL)
 				goto out;
 			d->member = consistent_new(svc,
-				consistent_sig(svc, &d->key, d->sig));
+						   flow_csig(svc, d, k6));
 			goto out;
 		}
 	} else {
 		lb_flow_renew(ft, pos, !syn_only);
 	}
 	w->stats[syn_only ? LB_STAT_FLOW_NEW : LB_STAT_FLOW_MIDSTREAM]++;
-	flow_init(w, s, &ft->e[pos], d);
+	flow_init(w, s, ft, &ft->e[pos], d);
 	if (unlikely(home.state != 0)) {
 		/* confirmed where it was synced: confirmed here, ours now,
 		 * and the copy there goes (one entry per flow) */
@@ -445,5 +475,19 @@ dp_decide_burst(struct lb_worker *w, const struct lb_snapshot *s,
 
 	lb_flow_lookup_bulk(w->flows, b->keys, b->sigs, b->nf, pos);
 	for (i = 0; i < b->nf; i++)
-		flow_decide(w, s, &b->d[b->idx[i]], pos[i], mark);
+		flow_decide(w, s, &b->d[b->idx[i]], NULL, pos[i], mark);
+}
+
+void
+dp_decide6_burst(struct lb_worker *w, const struct lb_snapshot *s,
+		 struct dp_burst *b)
+{
+	struct lb_flow_mark mark = lb_flow_mark(w->flows6);
+	int32_t pos[LB_BURST];
+	unsigned int i;
+
+	lb_flow_lookup_bulk(w->flows6, b->keys6p, b->sigs6, b->nf6, pos);
+	for (i = 0; i < b->nf6; i++)
+		flow_decide(w, s, &b->d[b->idx6[i]], &b->keys6[b->idx6[i]],
+			    pos[i], mark);
 }

@@ -12,6 +12,7 @@
  *   worker.c    the worker: set up, torn down, its lcore loop; a
  *               burst's stages in order (process_burst)
  *   classify.c  parse glue and classification: what each packet is
+ *   classify6.c the same for IPv6 (NDP answered in place there)
  *   own.c       ARP and own-address traffic: answered in place, or
  *               policed onto the master's lanes
  *   icmp.c      ICMP: echo answered, an error sent to its flow's member
@@ -51,10 +52,16 @@ enum dp_act {
 	ACT_FRAG,        /* later fragment: follows its first, in order */
 	ACT_HELD,        /* later fragment kept until its first is decided */
 	ACT_ICMP_FLOW,   /* ICMP error about a flow: looked up in order */
+	ACT_NDP_REPLY,   /* NDP answered in place: back on the input port */
+	ACT_FLOW6,       /* ACT_FLOW in the IPv6 flow table (key in
+			    dp_burst::keys6) */
+	ACT_ICMP_FLOW6,  /* ACT_ICMP_FLOW of an ICMPv6 error (the same) */
 };
 
 /* Per-packet scratch for one burst. */
 struct dp_pkt {
+	/* the flow; of an IPv6 packet, only its protocol and ports (its
+	 * addresses are in dp_burst::keys6) */
 	struct lb_tuple key;
 	uint32_t sig;
 	uint16_t svc;
@@ -71,10 +78,16 @@ struct dp_pkt {
  * that need the flow table (keys, sigs, idx: nf of them) for decide. */
 struct dp_burst {
 	struct dp_pkt d[LB_BURST];
-	const struct lb_tuple *keys[LB_BURST];
+	const void *keys[LB_BURST];      /* struct lb_tuple *, for lb_flow */
 	uint32_t sigs[LB_BURST];
 	uint8_t idx[LB_BURST];
 	uint16_t nf;
+	/* the same for IPv6 packets (ACT_FLOW6), their keys by packet */
+	uint16_t nf6;
+	const void *keys6p[LB_BURST];
+	uint32_t sigs6[LB_BURST];
+	uint8_t idx6[LB_BURST];
+	struct lb_tuple6 keys6[LB_BURST];
 	/* a later or first fragment, or an ICMP error about a flow: some
 	 * packet is decided in arrival order (process_burst) */
 	bool in_order;
@@ -111,6 +124,50 @@ consistent_sig(const struct lb_snap_service *svc, const struct lb_tuple *k,
 		.src_ip = k->src_ip & svc->persist_mask, .proto = k->proto });
 }
 
+/* The first prefix bits of an IPv6 address (16 bytes) into out. */
+static inline void
+ip6_prefix(const uint8_t *a, unsigned int prefix, uint8_t *out)
+{
+	unsigned int full = prefix / 8;
+
+	memcpy(out, a, full);
+	if (full < 16) {
+		out[full] = (uint8_t)(a[full] & (0xff00 >> (prefix % 8)));
+		memset(out + full + 1, 0, 16 - full - 1);
+	}
+}
+
+/* consistent_sig() of an IPv6 flow: with persistence, the hash of the
+ * client's prefix (persistence_prefix6). */
+static inline uint32_t
+consistent_sig6(const struct lb_snap_service *svc, const struct lb_tuple6 *k,
+		uint32_t sig)
+{
+	struct lb_tuple6 c = { .proto = k->proto };
+
+	if (likely(svc->persist_s == 0))
+		return svc->sched == LB_SCHED_SH ?
+			lb_tuple6_hash_fields(k, LB_HASH_F_SRC_IP) : sig;
+	ip6_prefix(k->src_ip, svc->persist_prefix6, c.src_ip);
+	return lb_tuple6_hash(&c);
+}
+
+/*
+ * The key of an IPv6 client's persistence record: the hash of its
+ * prefix, in the 32 bits the records are keyed by (a record holds a
+ * member, not the address). Two prefixes with one hash share a record,
+ * one chance in 2^32 per pair: both are sent where the record says,
+ * a member of the service that takes their flows.
+ */
+static inline uint32_t
+persist_key6(const struct lb_snap_service *svc, const struct lb_tuple6 *k)
+{
+	uint8_t p[16];
+
+	ip6_prefix(k->src_ip, svc->persist_prefix6, p);
+	return lb_snap_addr6_hash(p);
+}
+
 /* The member an existing connection without an entry hashes to: the
  * same on every balancer with the same members, which is what keeps
  * flows in place across a restart or a standby taking over. The settled
@@ -123,6 +180,15 @@ consistent(const struct lb_snap_service *svc, const struct lb_tuple *k,
 {
 	return lb_maglev_lookup(svc->settled, svc->table_size,
 				consistent_sig(svc, k, sig));
+}
+
+/* consistent() of a packet of either family (k6: IPv6's key, or NULL). */
+static __rte_always_inline uint32_t
+flow_csig(const struct lb_snap_service *svc, const struct dp_pkt *d,
+	  const struct lb_tuple6 *k6)
+{
+	return k6 == NULL ? consistent_sig(svc, &d->key, d->sig) :
+		consistent_sig6(svc, k6, d->sig);
 }
 
 /* True if member m's MAC is not known yet (it keeps its flows, their
@@ -185,15 +251,25 @@ persist_renewable(const struct lb_snapshot *s,
 	       (s->members[m].flags & LB_SM_FWD);
 }
 
-/* The member a client's record names, if it is still the member of
- * that slot (not one that took a removed member's slot) and may take
- * the client's flows; LB_SCHED_NONE if none. */
+/* The key of a client's persistence record: its masked address
+ * (IPv4), or persist_key6(). */
+static __rte_always_inline uint32_t
+client_key(const struct lb_snap_service *svc, const struct dp_pkt *d,
+	   const struct lb_tuple6 *k6)
+{
+	return k6 == NULL ? d->key.src_ip & svc->persist_mask :
+		persist_key6(svc, k6);
+}
+
+/* The member a client's record names (client: client_key()), if it is
+ * still the member of that slot (not one that took a removed member's
+ * slot) and may take the client's flows; LB_SCHED_NONE if none. */
 static inline uint16_t
 persist_find(const struct lb_worker *w, const struct lb_snapshot *s,
-	     const struct lb_snap_service *svc, uint32_t src)
+	     const struct lb_snap_service *svc, uint32_t client)
 {
 	uint32_t gen = 0;
-	int r = lb_persist_lookup(svc->persist, src & svc->persist_mask,
+	int r = lb_persist_lookup(svc->persist, client,
 				  w->now_s, svc->persist_s, &gen);
 
 	return r >= 0 &&
@@ -205,10 +281,12 @@ persist_find(const struct lb_worker *w, const struct lb_snapshot *s,
 /* ---- classification ---- */
 
 /* Destination port owned by a member's source-port range, by a service,
- * or by nothing. Sets d->act to FWD, FLOW or DROP. */
-static inline void
+ * or by nothing. Sets d->act to FWD, FLOW or DROP. k6: an IPv6 packet's
+ * key, or NULL. */
+static __rte_always_inline void
 classify_l4(struct lb_worker *w, const struct lb_snapshot *s,
-	    const struct lb_snap_vip *v, struct dp_pkt *d)
+	    const struct lb_snap_vip *v, struct dp_pkt *d,
+	    const struct lb_tuple6 *k6)
 {
 	unsigned int pidx = d->key.proto == LB_IPPROTO_TCP ?
 		LB_PROTO_TCP : LB_PROTO_UDP;
@@ -237,15 +315,16 @@ classify_l4(struct lb_worker *w, const struct lb_snapshot *s,
 	svc = &s->services[d->svc];
 	if (svc->stateless) {
 		w->stats[LB_STAT_STATELESS]++;
-		d->member = consistent_new(svc,
-			lb_tuple_hash_fields(&d->key, svc->hash_fields));
+		d->member = consistent_new(svc, k6 == NULL ?
+			lb_tuple_hash_fields(&d->key, svc->hash_fields) :
+			lb_tuple6_hash_fields(k6, svc->hash_fields));
 		if (d->member == LB_SCHED_NONE)
 			drop(d, LB_STAT_DROP_NO_MEMBER);
 		else
 			d->act = ACT_FWD;
 		return;
 	}
-	d->sig = lb_tuple_hash(&d->key);
+	d->sig = k6 == NULL ? lb_tuple_hash(&d->key) : lb_tuple6_hash(k6);
 	d->act = ACT_FLOW;
 }
 
@@ -256,6 +335,14 @@ classify_l4(struct lb_worker *w, const struct lb_snapshot *s,
 void dp_classify_burst(struct lb_worker *w, const struct lb_snapshot *s,
 		       unsigned int port, struct rte_mbuf **pkts, uint16_t n,
 		       struct dp_burst *b);
+
+/* classify6.c */
+
+/* Classify an IPv6 frame (lb_pkt_parse() found no IPv4 or ARP in it):
+ * d, and k6 for ACT_FLOW6. */
+void dp_classify6(struct lb_worker *w, const struct lb_snapshot *s,
+		  unsigned int port, struct rte_mbuf *m, struct dp_pkt *d,
+		  struct lb_tuple6 *k6);
 
 /* own.c */
 
@@ -282,12 +369,18 @@ void dp_classify_icmp(struct lb_worker *w, const struct lb_snapshot *s,
 		      const struct lb_pkt *pk, struct dp_pkt *d);
 void dp_icmp_flow(struct lb_worker *w, const struct lb_snapshot *s,
 		  struct dp_pkt *d);
+/* The same for an ICMPv6 error about the IPv6 flow k6. */
+void dp_icmp_flow6(struct lb_worker *w, const struct lb_snapshot *s,
+		   struct dp_pkt *d, const struct lb_tuple6 *k6);
 
 /* decide.c */
 
 /* The member of every packet of the burst that needs the flow table. */
 void dp_decide_burst(struct lb_worker *w, const struct lb_snapshot *s,
 		     struct dp_burst *b);
+/* The same for the IPv6 packets (ACT_FLOW6), in the IPv6 table. */
+void dp_decide6_burst(struct lb_worker *w, const struct lb_snapshot *s,
+		      struct dp_burst *b);
 
 /* dp_sync.c */
 

@@ -35,7 +35,7 @@ classify_icmp_error(struct lb_worker *w, const struct lb_snapshot *s,
 		.src_port = in.client_port, .dst_port = in.vip_port,
 		.proto = in.proto,
 	};
-	classify_l4(w, s, v, d);
+	classify_l4(w, s, v, d, NULL);
 	if (d->act == ACT_DROP) {
 		drop(d, LB_STAT_DROP_ICMP);
 		return;
@@ -67,41 +67,58 @@ dp_classify_icmp(struct lb_worker *w, const struct lb_snapshot *s,
 }
 
 /*
- * The member of the flow an ICMP error is about. Never creates or ages a
- * flow. RSS hashed the error on (router, VIP), not on the flow it
- * quotes: the flow may be in any worker's table, ours first.
+ * The member of the flow an ICMP error is about (k6: an ICMPv6 error's
+ * IPv6 flow, or NULL). Never creates or ages a flow. RSS hashed the
+ * error on (router, VIP), not on the flow it quotes: the flow may be in
+ * any worker's table, ours first.
  */
-void
-dp_icmp_flow(struct lb_worker *w, const struct lb_snapshot *s,
-	     struct dp_pkt *d)
+static __rte_always_inline void
+icmp_flow(struct lb_worker *w, const struct lb_snapshot *s,
+	  struct dp_pkt *d, const struct lb_tuple6 *k6)
 {
 	const struct lb_snap_service *svc = &s->services[d->svc];
+	const void *key = k6 == NULL ? (const void *)&d->key :
+				       (const void *)k6;
 	unsigned int p;
 
 	for (p = 0; p < w->n_peers; p++) {
 		const struct lb_worker *o = w->peers[(w->peer_idx + p) %
 						     w->n_peers];
+		const struct lb_flow_table *t = k6 == NULL ? o->flows :
+						o->flows6;
 		struct lb_flow_entry e;
 
-		if (o->flows != NULL &&
-		    lb_flow_peek(o->flows, &d->key, d->sig, w->now, &e) &&
+		if (t != NULL && lb_flow_peek(t, key, d->sig, w->now, &e) &&
 		    svc->mstate[e.member] != LB_MS_NONE &&
 		    s->members[e.member].gen == e.member_gen) {
 			d->member = e.member;
-			goto found;
+			d->act = ACT_FWD;
+			return;
 		}
 	}
 	/* no entry anywhere: the client's record, else the hash */
 	d->member = LB_SCHED_NONE;
 	if (unlikely(svc->persist != NULL))
-		d->member = persist_find(w, s, svc, d->key.src_ip);
+		d->member = persist_find(w, s, svc, client_key(svc, d, k6));
 	if (d->member == LB_SCHED_NONE)
-		d->member = consistent(svc, &d->key, d->sig);
-	if (d->member == LB_SCHED_NONE) {
+		d->member = lb_maglev_lookup(svc->settled, svc->table_size,
+					     flow_csig(svc, d, k6));
+	if (d->member == LB_SCHED_NONE)
 		drop(d, LB_STAT_DROP_ICMP);
-		return;
-	}
-found:
-	/* a member whose MAC is not known yet: execute() counts it */
-	d->act = ACT_FWD;
+	else
+		d->act = ACT_FWD;   /* execute() counts a member without MAC */
+}
+
+void
+dp_icmp_flow(struct lb_worker *w, const struct lb_snapshot *s,
+	     struct dp_pkt *d)
+{
+	icmp_flow(w, s, d, NULL);
+}
+
+void
+dp_icmp_flow6(struct lb_worker *w, const struct lb_snapshot *s,
+	      struct dp_pkt *d, const struct lb_tuple6 *k6)
+{
+	icmp_flow(w, s, d, k6);
 }

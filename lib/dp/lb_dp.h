@@ -189,6 +189,9 @@ struct lb_dp_params {
 	struct rte_rcu_qsbr *qsbr;
 	unsigned int qsbr_id;
 	struct lb_flow_table *flows;
+	/** the IPv6 flow table (LB_FLOW_IPV6); NULL: IPv6 flows that need
+	 *  one are dropped (drop_no_service), stateless ones still go */
+	struct lb_flow_table *flows6;
 	/** ARP the master must see: a ring nothing else uses */
 	struct rte_ring *to_master_prio;
 	/** own-address packets of the trusted classes, each policed on its
@@ -243,6 +246,7 @@ struct lb_worker {
 	struct rte_rcu_qsbr *qsbr;
 	unsigned int qsbr_id;
 	struct lb_flow_table *flows;
+	struct lb_flow_table *flows6;      /**< IPv6's, or NULL */
 	struct rte_ring *to_master_prio;
 	struct rte_ring *to_master_ctrl;
 	struct rte_ring *to_master;
@@ -325,7 +329,9 @@ struct lb_worker {
 
 /** A flow as lb_dp_flows_walk() reports it. */
 struct lb_dp_flow {
-	struct lb_tuple key;
+	struct lb_tuple key;  /**< an IPv6 flow's: protocol and ports */
+	struct lb_tuple6 key6; /**< an IPv6 flow's key (v6) */
+	bool v6;              /**< from the IPv6 table */
 	uint32_t expires_in_ms;
 	uint16_t svc;         /**< service slot */
 	uint16_t member;      /**< member slot */

@@ -122,6 +122,10 @@ execute(struct lb_worker *w, const struct lb_snapshot *s, unsigned int port,
 		w->stats[LB_STAT_ARP_REPLY_OUT]++;
 		tx_push(w, port, m);
 		return 1;
+	case ACT_NDP_REPLY:
+		w->stats[LB_STAT_NDP_REPLY_OUT]++;
+		tx_push(w, port, m);
+		return 1;
 	case ACT_HELD:
 		return 0;     /* a later fragment waits: still ours */
 	case ACT_MASTER:

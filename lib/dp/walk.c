@@ -18,13 +18,24 @@
 #include "lb_dp.h"
 
 static inline bool
-flow_matches(const struct lb_dp_flow_filter *f, const struct lb_tuple *k,
+flow_matches(const struct lb_dp_flow_filter *f, const struct lb_dp_flow *fl,
 	     const struct lb_flow_entry *e)
 {
+	/* a client filter is an IPv4 subnet: IPv6 flows match only none */
 	return f == NULL ||
 	       ((f->svc == LB_DP_ANY || e->svc == f->svc) &&
 		(f->member == LB_DP_ANY || e->member == f->member) &&
-		((k->src_ip ^ f->client) & f->client_mask) == 0);
+		(fl->v6 ? f->client_mask == 0 :
+		 ((fl->key.src_ip ^ f->client) & f->client_mask) == 0));
+}
+
+/* The positions of a worker's tables in one cursor: the IPv4 table's,
+ * then the IPv6 table's. */
+static inline uint32_t
+walk_end(const struct lb_worker *w)
+{
+	return (w->flows != NULL ? w->flows->n_pos : 0) +
+	       (w->flows6 != NULL ? w->flows6->n_pos : 0);
 }
 
 unsigned int
@@ -32,31 +43,36 @@ lb_dp_flows_walk(const struct lb_worker *w, const struct lb_dp_flow_filter *f,
 		 uint32_t *cursor, struct lb_dp_flow *out, unsigned int max,
 		 uint32_t scan)
 {
-	const struct lb_flow_table *t = w->flows;
+	uint32_t n4 = w->flows != NULL ? w->flows->n_pos : 0;
+	uint32_t end = walk_end(w);
 	/* the worker's clock, read here: the same TSC */
 	uint32_t now = (uint32_t)(rte_rdtsc() / w->tsc_per_ms);
 	uint32_t pos = *cursor;
 	unsigned int n = 0;
 
-	if (t == NULL) {
-		*cursor = LB_DP_WALK_END;
-		return 0;
-	}
-	for (; pos < t->n_pos && n < max && scan > 0; pos++, scan--) {
+	for (; pos < end && n < max && scan > 0; pos++, scan--) {
+		struct lb_dp_flow fl = { .v6 = pos >= n4 };
 		struct lb_flow_entry e;
-		struct lb_tuple k;
 
-		if (!lb_flow_read(t, pos, now, &k, &e) ||
-		    !flow_matches(f, &k, &e))
+		if (!fl.v6 ? !lb_flow_read(w->flows, pos, now, &fl.key, &e) :
+		    !lb_flow_read(w->flows6, pos - n4, now, &fl.key6, &e))
 			continue;
-		out[n++] = (struct lb_dp_flow){
-			.key = k, .expires_in_ms = e.expire - now,
-			.svc = e.svc, .member = e.member,
-			.member_gen = e.member_gen, .state = e.state,
-			.learned = (e.flags & LB_FLOW_F_LEARNED) != 0,
-		};
+		if (fl.v6)
+			fl.key = (struct lb_tuple){
+				.src_port = fl.key6.src_port,
+				.dst_port = fl.key6.dst_port,
+				.proto = fl.key6.proto };
+		if (!flow_matches(f, &fl, &e))
+			continue;
+		fl.expires_in_ms = e.expire - now;
+		fl.svc = e.svc;
+		fl.member = e.member;
+		fl.member_gen = e.member_gen;
+		fl.state = e.state;
+		fl.learned = (e.flags & LB_FLOW_F_LEARNED) != 0;
+		out[n++] = fl;
 	}
-	*cursor = pos >= t->n_pos ? LB_DP_WALK_END : pos;
+	*cursor = pos >= end ? LB_DP_WALK_END : pos;
 	return n;
 }
 
@@ -101,7 +117,7 @@ unsigned int
 lb_dp_flows_flush_step(struct lb_worker *w, uint32_t budget)
 {
 	uint64_t req = __atomic_load_n(&w->flush_req, __ATOMIC_ACQUIRE);
-	struct lb_flow_table *t = w->flows;
+	struct lb_flow_table *t;
 	unsigned int removed = 0;
 	uint32_t pos;
 
@@ -116,9 +132,15 @@ lb_dp_flows_flush_step(struct lb_worker *w, uint32_t budget)
 	}
 	if (likely(!w->flush_on))
 		return 0;
-	for (pos = w->flush_pos; t != NULL && pos < t->n_pos && budget > 0;
+	for (pos = w->flush_pos; pos < walk_end(w) && budget > 0;
 	     pos++, budget--) {
-		const struct lb_flow_entry *e = &t->e[pos];
+		/* the IPv4 table, then the IPv6 one */
+		uint32_t n4 = w->flows != NULL ? w->flows->n_pos : 0;
+		uint32_t at = pos < n4 ? pos : pos - n4;
+		const struct lb_flow_entry *e;
+
+		t = pos < n4 ? w->flows : w->flows6;
+		e = &t->e[at];
 		bool live;
 		int rc;
 
@@ -128,7 +150,7 @@ lb_dp_flows_flush_step(struct lb_worker *w, uint32_t budget)
 		     e->member != w->flush_member))
 			continue;
 		live = !lb_flow_expired(e, w->now);
-		rc = lb_flow_del(t, (int32_t)pos);
+		rc = lb_flow_del(t, (int32_t)at);
 		if (rc == -EBUSY)
 			break;   /* deletions wait for a grace period: later */
 		if (rc == 0 && live) {
@@ -138,7 +160,7 @@ lb_dp_flows_flush_step(struct lb_worker *w, uint32_t budget)
 		}
 	}
 	w->flush_pos = pos;
-	if (t == NULL || pos >= t->n_pos) {
+	if (pos >= walk_end(w)) {
 		w->flush_on = false;
 		__atomic_store_n(&w->flush_done,
 				 (uint64_t)w->flush_seq << 32 | w->flush_count,

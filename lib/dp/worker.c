@@ -41,6 +41,7 @@ lb_dp_worker_init(struct lb_worker *w, const struct lb_dp_params *p)
 	w->qsbr = p->qsbr;
 	w->qsbr_id = p->qsbr_id;
 	w->flows = p->flows;
+	w->flows6 = p->flows6;
 	w->to_master_prio = p->to_master_prio;
 	w->to_master_ctrl = p->to_master_ctrl;
 	w->to_master = p->to_master;
@@ -118,9 +119,10 @@ lb_dp_clock(struct lb_worker *w)
  */
 static void
 process_in_order(struct lb_worker *w, const struct lb_snapshot *s,
-		 unsigned int port, struct rte_mbuf **pkts, struct dp_pkt *d,
-		 uint16_t n)
+		 unsigned int port, struct rte_mbuf **pkts,
+		 struct dp_burst *b, uint16_t n)
 {
+	struct dp_pkt *d = b->d;
 	unsigned int i;
 
 	for (i = 0; i < n; i++) {
@@ -128,6 +130,8 @@ process_in_order(struct lb_worker *w, const struct lb_snapshot *s,
 			dp_frag_later(w, s, port, pkts[i], &d[i]);
 		else if (unlikely(d[i].act == ACT_ICMP_FLOW))
 			dp_icmp_flow(w, s, &d[i]);
+		else if (unlikely(d[i].act == ACT_ICMP_FLOW6))
+			dp_icmp_flow6(w, s, &d[i], &b->keys6[i]);
 		else if (unlikely(d[i].frag_first && d[i].act == ACT_FWD) &&
 			 !dp_frag_remember(w, s, &d[i]))
 			/* its later fragments could not follow it: the
@@ -152,8 +156,10 @@ process_burst(struct lb_worker *w, const struct lb_snapshot *s,
 	dp_classify_burst(w, s, port, pkts, n, &b);
 	if (b.nf > 0)
 		dp_decide_burst(w, s, &b);
+	if (unlikely(b.nf6 > 0))
+		dp_decide6_burst(w, s, &b);
 	if (unlikely(b.in_order))
-		process_in_order(w, s, port, pkts, b.d, n);
+		process_in_order(w, s, port, pkts, &b, n);
 	sent = dp_tx_burst(w, s, port, pkts, b.d, n);
 	if (unlikely(w->n_sync != 0))
 		lb_dp_sync_flush(w);
@@ -333,6 +339,14 @@ lb_dp_main_loop(void *arg)
 		lb_dp_flows_flush_step(w, LB_FLUSH_BUDGET);
 		w->stats[LB_STAT_FLOW_TABLE_ERROR] = w->flows->errors;
 		lb_flow_reclaim(w->flows);
+		if (w->flows6 != NULL) {
+			w->stats[LB_STAT_FLOW_EXPIRED] +=
+				lb_flow_sweep(w->flows6, w->now,
+					      LB_SWEEP_BUDGET);
+			w->stats[LB_STAT_FLOW_TABLE_ERROR] +=
+				w->flows6->errors;
+			lb_flow_reclaim(w->flows6);
+		}
 		if (w->qsbr != NULL)
 			rte_rcu_qsbr_quiescent(w->qsbr, w->qsbr_id);
 
@@ -347,6 +361,10 @@ lb_dp_main_loop(void *arg)
 		 * the waits) */
 		w->stats[LB_STAT_FLOW_EXPIRED] +=
 			lb_flow_sweep(w->flows, w->now, LB_SWEEP_IDLE_BUDGET);
+		if (w->flows6 != NULL)
+			w->stats[LB_STAT_FLOW_EXPIRED] +=
+				lb_flow_sweep(w->flows6, w->now,
+					      LB_SWEEP_IDLE_BUDGET);
 		/* asleep we hold no snapshot: do not delay grace periods */
 		if (w->qsbr != NULL)
 			rte_rcu_qsbr_thread_offline(w->qsbr, w->qsbr_id);

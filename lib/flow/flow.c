@@ -26,10 +26,33 @@
 /* Positions the sweeper takes off the head of each queue per call. */
 #define TRIM_BUDGET 16
 
-/* The hash of a table of capacity flows: lb_flow_create() makes it,
- * lb_flow_memsize() says what it takes. */
+/* Bytes of a family's key; 0 for one there is no table of. */
+static uint32_t
+family_key_len(enum lb_flow_family family)
+{
+	switch (family) {
+	case LB_FLOW_IPV4:
+		return sizeof(struct lb_tuple);
+	case LB_FLOW_IPV6:
+		return sizeof(struct lb_tuple6);
+	}
+	return 0;
+}
+
+/* What a table of capacity flows can be made of: lb_flow_create_family()
+ * and lb_flow_memsize_family() refuse the same. */
+static bool
+table_params_ok(uint32_t capacity, enum lb_flow_family family)
+{
+	return capacity >= 8 && capacity <= UINT32_MAX / 2 &&
+	       family_key_len(family) != 0;
+}
+
+/* The hash of a table of capacity flows: lb_flow_create_family() makes
+ * it, lb_flow_memsize_family() says what it takes. */
 static struct rte_hash_parameters
-hash_params(const char *name, uint32_t capacity, int socket_id)
+hash_params(const char *name, uint32_t capacity, enum lb_flow_family family,
+	    int socket_id)
 {
 	return (struct rte_hash_parameters){
 		.name = name,
@@ -37,7 +60,10 @@ hash_params(const char *name, uint32_t capacity, int socket_id)
 		 * for them beyond the capacity, so a full table can evict
 		 * and insert at once */
 		.entries = capacity + LB_FLOW_SLACK,
-		.key_len = sizeof(struct lb_tuple),
+		/* the whole tuple: lb_tuple_hash() and lb_tuple6_hash() are
+		 * rte_hash_crc() over these bytes, so the hash's own
+		 * function agrees with the signatures we pass */
+		.key_len = family_key_len(family),
 		.hash_func = rte_hash_crc,
 		.hash_func_init_val = LB_HASH_SEED,
 		.socket_id = socket_id,
@@ -68,14 +94,16 @@ fifo_init(struct lb_flow_fifo *f, const char *name, uint32_t capacity,
 }
 
 struct lb_flow_table *
-lb_flow_create(const char *name, uint32_t capacity, int socket_id,
-	       struct rte_rcu_qsbr *qsbr)
+lb_flow_create_family(const char *name, uint32_t capacity,
+		      enum lb_flow_family family, int socket_id,
+		      struct rte_rcu_qsbr *qsbr)
 {
-	struct rte_hash_parameters hp = hash_params(name, capacity, socket_id);
+	struct rte_hash_parameters hp = hash_params(name, capacity, family,
+						    socket_id);
 	struct lb_flow_table *t;
 	int32_t max_id;
 
-	if (capacity < 8 || capacity > UINT32_MAX / 2) {
+	if (!table_params_ok(capacity, family)) {
 		rte_errno = EINVAL;
 		return NULL;
 	}
@@ -86,6 +114,8 @@ lb_flow_create(const char *name, uint32_t capacity, int socket_id,
 		return NULL;
 	}
 	t->qsbr = qsbr;
+	t->family = (uint8_t)family;
+	t->key_len = (uint8_t)hp.key_len;
 	t->h = rte_hash_create(&hp);
 	if (t->h == NULL)
 		goto fail;
@@ -118,22 +148,32 @@ fail:
 	return NULL;
 }
 
+struct lb_flow_table *
+lb_flow_create(const char *name, uint32_t capacity, int socket_id,
+	       struct rte_rcu_qsbr *qsbr)
+{
+	return lb_flow_create_family(name, capacity, LB_FLOW_IPV4, socket_id,
+				     qsbr);
+}
+
 /*
- * The bytes lb_flow_create() takes, allocation by allocation, from the
- * same parameters: --check sizes hugepages with it, and test_memsize
- * holds it to what a real table takes.
+ * The bytes lb_flow_create_family() takes, allocation by allocation,
+ * from the same parameters (the key store follows the family's key
+ * length): --check sizes hugepages with it, and test_memsize holds it
+ * to what a real table takes.
  */
 size_t
-lb_flow_memsize(uint32_t capacity, struct lb_mem_heap *h)
+lb_flow_memsize_family(uint32_t capacity, enum lb_flow_family family,
+		       struct lb_mem_heap *h)
 {
-	struct rte_hash_parameters hp = hash_params("", capacity,
+	struct rte_hash_parameters hp = hash_params("", capacity, family,
 						    SOCKET_ID_ANY);
 	const struct lb_flow_table *t = NULL;   /* for sizeof only */
-	size_t n_pos = (size_t)lb_mem_hash_max_key_id(&hp) + 1;
-	size_t sz;
+	size_t n_pos, sz;
 
-	if (capacity < 8 || capacity > UINT32_MAX / 2)
+	if (!table_params_ok(capacity, family))
 		return 0;
+	n_pos = (size_t)lb_mem_hash_max_key_id(&hp) + 1;
 	/* in lb_flow_create()'s order, for the heap's sake */
 	sz = lb_mem_malloc_size(sizeof(*t), h);
 	sz += lb_mem_hash_size(&hp, h);
@@ -144,6 +184,12 @@ lb_flow_memsize(uint32_t capacity, struct lb_mem_heap *h)
 	sz += lb_mem_malloc_size(fifo_bytes(capacity), h);
 	sz += lb_mem_malloc_size(fifo_bytes(capacity), h);
 	return sz;
+}
+
+size_t
+lb_flow_memsize(uint32_t capacity, struct lb_mem_heap *h)
+{
+	return lb_flow_memsize_family(capacity, LB_FLOW_IPV4, h);
 }
 
 void
@@ -182,13 +228,12 @@ lb_flow_flush(struct lb_flow_table *t)
 }
 
 void
-lb_flow_lookup_bulk(struct lb_flow_table *t, const struct lb_tuple **keys,
-		    uint32_t *sig, unsigned int n, int32_t *pos)
+lb_flow_lookup_bulk(struct lb_flow_table *t, const void **keys, uint32_t *sig,
+		    unsigned int n, int32_t *pos)
 {
 	unsigned int i;
 
-	if (rte_hash_lookup_with_hash_bulk(t->h, (const void **)keys, sig, n,
-					   pos) != 0)
+	if (rte_hash_lookup_with_hash_bulk(t->h, keys, sig, n, pos) != 0)
 		for (i = 0; i < n; i++)
 			pos[i] = -ENOENT;
 	for (i = 0; i < n; i++)
@@ -197,15 +242,14 @@ lb_flow_lookup_bulk(struct lb_flow_table *t, const struct lb_tuple **keys,
 }
 
 int32_t
-lb_flow_lookup(struct lb_flow_table *t, const struct lb_tuple *key,
-	       uint32_t sig)
+lb_flow_lookup(struct lb_flow_table *t, const void *key, uint32_t sig)
 {
 	return rte_hash_lookup_with_hash(t->h, key, sig);
 }
 
 bool
-lb_flow_peek(const struct lb_flow_table *t, const struct lb_tuple *key,
-	     uint32_t sig, uint32_t now, struct lb_flow_entry *out)
+lb_flow_peek(const struct lb_flow_table *t, const void *key, uint32_t sig,
+	     uint32_t now, struct lb_flow_entry *out)
 {
 	int32_t pos = rte_hash_lookup_with_hash(t->h, key, sig);
 	const struct lb_flow_entry *e;
@@ -225,8 +269,7 @@ lb_flow_peek(const struct lb_flow_table *t, const struct lb_tuple *key,
 }
 
 bool
-lb_flow_holds(const struct lb_flow_table *t, const struct lb_tuple *key,
-	      uint32_t sig)
+lb_flow_holds(const struct lb_flow_table *t, const void *key, uint32_t sig)
 {
 	int32_t pos = rte_hash_lookup_with_hash(t->h, key, sig);
 
@@ -239,14 +282,19 @@ lb_flow_holds(const struct lb_flow_table *t, const struct lb_tuple *key,
  * another key at any moment (the caller is no QSBR reader): the key is
  * read, then the entry, then the key again, and the key must still be
  * at pos in the hash; a position that changed hands in between is
- * skipped, never reported with another flow's fields.
+ * skipped, never reported with another flow's fields. Keys are of the
+ * table's length: key_len bytes copied and compared, never a fixed
+ * size, or an IPv6 key would be half read.
  */
 bool
 lb_flow_read(const struct lb_flow_table *t, uint32_t pos, uint32_t now,
-	     struct lb_tuple *key, struct lb_flow_entry *out)
+	     void *key, struct lb_flow_entry *out)
 {
 	const struct lb_flow_entry *e;
-	struct lb_tuple k2;
+	union {                  /* the second read, of either family */
+		struct lb_tuple v4;
+		struct lb_tuple6 v6;
+	} k2;
 	void *kp;
 
 	if (pos >= t->n_pos)
@@ -255,7 +303,7 @@ lb_flow_read(const struct lb_flow_table *t, uint32_t pos, uint32_t now,
 	if (__atomic_load_n(&e->state, __ATOMIC_RELAXED) == 0 ||
 	    rte_hash_get_key_with_position(t->h, (int32_t)pos, &kp) != 0)
 		return false;
-	memcpy(key, kp, sizeof(*key));
+	memcpy(key, kp, t->key_len);
 	__atomic_thread_fence(__ATOMIC_ACQUIRE);
 	*out = (struct lb_flow_entry){
 		.state = __atomic_load_n(&e->state, __ATOMIC_RELAXED),
@@ -267,11 +315,11 @@ lb_flow_read(const struct lb_flow_table *t, uint32_t pos, uint32_t now,
 		.flags = __atomic_load_n(&e->flags, __ATOMIC_RELAXED),
 	};
 	__atomic_thread_fence(__ATOMIC_ACQUIRE);
-	memcpy(&k2, kp, sizeof(k2));
+	memcpy(&k2, kp, t->key_len);
 	if (out->state == 0 || lb_flow_expired(out, now) ||
-	    memcmp(key, &k2, sizeof(k2)) != 0)
+	    memcmp(key, &k2, t->key_len) != 0)
 		return false;
-	return rte_hash_lookup_with_hash(t->h, key, lb_tuple_hash(key)) ==
+	return rte_hash_lookup_with_hash(t->h, key, lb_flow_hash(t, key)) ==
 	       (int32_t)pos;
 }
 
@@ -284,7 +332,7 @@ fifo_push(struct lb_flow_fifo *f, uint32_t pos)
 }
 
 int32_t
-lb_flow_add(struct lb_flow_table *t, const struct lb_tuple *key, uint32_t sig,
+lb_flow_add(struct lb_flow_table *t, const void *key, uint32_t sig,
 	    bool guessed)
 {
 	int32_t pos;
@@ -336,8 +384,9 @@ lb_flow_del(struct lb_flow_table *t, int32_t pos)
 		__atomic_store_n(&t->errors, t->errors + 1, __ATOMIC_RELAXED);
 		return -ENOENT;
 	}
-	rte_hash_del_key_with_hash(t->h, key,
-				   lb_tuple_hash((const struct lb_tuple *)key));
+	/* by the table's family: a branch here, where a key is hashed
+	 * again, and none on lookup and add */
+	rte_hash_del_key_with_hash(t->h, key, lb_flow_hash(t, key));
 	lb_flow_set_state(t, &t->e[pos], 0);
 	t->count--;
 	t->dels++;

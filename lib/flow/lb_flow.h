@@ -10,6 +10,13 @@
  * Per-lcore flow table: an rte_hash keyed by the 5-tuple, whose
  * positions index a compact array of 16-byte entries.
  *
+ * A table holds one address family, chosen when it is made: IPv4 keyed
+ * by struct lb_tuple, IPv6 by struct lb_tuple6. Keys are passed as
+ * void pointers to one implementation, the hash comparing the table's
+ * key length; only what hashes a key again (lb_flow_del(),
+ * lb_flow_read()) looks at the family. Everything else (admission,
+ * eviction, grace periods, counts) is the same for both.
+ *
  * One writer, many readers. Only the owning lcore adds, updates and
  * deletes, so it takes no locks; other workers may look a flow up (the
  * ICMP error about a flow whose packets RSS sent to another worker), so
@@ -54,6 +61,12 @@
 #define LB_FLOW_MEMBERS 1024
 /** Service slots whose flows a table counts (LB_MAX_SERVICES). */
 #define LB_FLOW_SERVICES 256     /* an entry keeps its service in a byte */
+
+/** The keys of a table. */
+enum lb_flow_family {
+	LB_FLOW_IPV4 = 0,        /**< struct lb_tuple, lb_tuple_hash() */
+	LB_FLOW_IPV6 = 1,        /**< struct lb_tuple6, lb_tuple6_hash() */
+};
 
 /** Connection state as seen from the client side only. */
 enum lb_flow_state {
@@ -175,6 +188,10 @@ struct lb_flow_table {
 	/** lb_flow_del() of an entry whose key was gone: the table had
 	 *  lost track of it (never expected; counted, nothing freed) */
 	uint32_t errors;
+	/* in the hole before the pointers: the IPv4 fields keep their
+	 * offsets */
+	uint8_t family;          /**< enum lb_flow_family */
+	uint8_t key_len;         /**< sizeof its tuple */
 	/** flows per member slot (LB_FLOW_MEMBERS), by class: every entry
 	 *  in use is counted once, under its member and state, until it is
 	 *  deleted (an expired entry until the sweeper or a new flow of its
@@ -200,12 +217,15 @@ struct lb_flow_table {
 };
 
 /**
- * Create a flow table.
+ * Create a flow table of one address family.
  *
  * @param name
  *   Unique name (the rte_hash name).
  * @param capacity
  *   Maximum number of flows (>= 8).
+ * @param family
+ *   The keys it holds: LB_FLOW_IPV4 (struct lb_tuple) or LB_FLOW_IPV6
+ *   (struct lb_tuple6).
  * @param socket_id
  *   NUMA socket for the memory.
  * @param qsbr
@@ -213,25 +233,52 @@ struct lb_flow_table {
  *   deleted key's slot is reused only after a grace period. NULL when
  *   only the owner ever reads it (slots reused at once).
  * @return
- *   The table, or NULL with rte_errno set.
+ *   The table, or NULL with rte_errno set (EINVAL for a bad capacity or
+ *   family).
  */
+struct lb_flow_table *lb_flow_create_family(const char *name,
+					    uint32_t capacity,
+					    enum lb_flow_family family,
+					    int socket_id,
+					    struct rte_rcu_qsbr *qsbr);
+
+/** lb_flow_create_family() of an IPv4 table. */
 struct lb_flow_table *lb_flow_create(const char *name, uint32_t capacity,
 				     int socket_id, struct rte_rcu_qsbr *qsbr);
 
 /**
- * Hugepage bytes lb_flow_create() takes for a table of capacity flows:
- * the rte_hash (buckets, extendable buckets, key store, free lists),
- * the entries, the eviction queues and the counters, each with the
- * heap's overhead (lb_mem.h).
+ * Hugepage bytes lb_flow_create_family() takes for a table of capacity
+ * flows: the rte_hash (buckets, extendable buckets, key store of the
+ * family's keys, free lists), the entries, the eviction queues and the
+ * counters, each with the heap's overhead (lb_mem.h).
  *
  * @param capacity
- *   Flows, as given to lb_flow_create().
+ *   Flows, as given to lb_flow_create_family().
+ * @param family
+ *   Its family.
  * @param h
  *   A heap to add the allocations to (lb_mem.h), or NULL.
  * @return
- *   Bytes, or 0 for a capacity lb_flow_create() refuses.
+ *   Bytes, or 0 for a capacity or family lb_flow_create_family()
+ *   refuses.
  */
+size_t lb_flow_memsize_family(uint32_t capacity, enum lb_flow_family family,
+			      struct lb_mem_heap *h);
+
+/** lb_flow_memsize_family() of an IPv4 table. */
 size_t lb_flow_memsize(uint32_t capacity, struct lb_mem_heap *h);
+
+/**
+ * The hash of a key of the table's family: lb_tuple_hash() or
+ * lb_tuple6_hash(). For code that handles both families; the data path
+ * knows its family and calls the one it needs.
+ */
+static inline uint32_t
+lb_flow_hash(const struct lb_flow_table *t, const void *key)
+{
+	return t->family == LB_FLOW_IPV6 ? lb_tuple6_hash(key) :
+					   lb_tuple_hash(key);
+}
 
 /** Free a table and every entry; no lcore may be reading it. */
 void lb_flow_free(struct lb_flow_table *t);
@@ -241,14 +288,15 @@ void lb_flow_free(struct lb_flow_table *t);
 void lb_flow_flush(struct lb_flow_table *t);
 
 /**
- * Look up n keys (n <= 64) with precomputed lb_tuple_hash() values.
+ * Look up n keys (n <= 64) with precomputed hashes (lb_flow_hash()).
  *
+ * @param keys
+ *   Keys of the table's family (struct lb_tuple or struct lb_tuple6).
  * @param pos
  *   Out: position of each key, or a negative value if absent.
  */
-void lb_flow_lookup_bulk(struct lb_flow_table *t,
-			 const struct lb_tuple **keys, uint32_t *sig,
-			 unsigned int n, int32_t *pos);
+void lb_flow_lookup_bulk(struct lb_flow_table *t, const void **keys,
+			 uint32_t *sig, unsigned int n, int32_t *pos);
 
 /** How far a table had changed when a lookup was made. */
 struct lb_flow_mark {
@@ -276,9 +324,9 @@ lb_flow_lookup_stale(const struct lb_flow_table *t, struct lb_flow_mark mark,
 	return pos >= 0 ? t->dels != mark.dels : t->adds != mark.adds;
 }
 
-/** Look up one key; the position or a negative value. */
-int32_t lb_flow_lookup(struct lb_flow_table *t, const struct lb_tuple *key,
-		       uint32_t sig);
+/** Look up one key of the table's family, with its lb_flow_hash(); the
+ *  position or a negative value. */
+int32_t lb_flow_lookup(struct lb_flow_table *t, const void *key, uint32_t sig);
 
 /**
  * Read another lcore's flow from any lcore (lock-free; between two
@@ -289,15 +337,15 @@ int32_t lb_flow_lookup(struct lb_flow_table *t, const struct lb_tuple *key,
  * @return
  *   true if the flow is in the table and has not expired at now.
  */
-bool lb_flow_peek(const struct lb_flow_table *t, const struct lb_tuple *key,
-		  uint32_t sig, uint32_t now, struct lb_flow_entry *out);
+bool lb_flow_peek(const struct lb_flow_table *t, const void *key, uint32_t sig,
+		  uint32_t now, struct lb_flow_entry *out);
 
 /**
  * Whether the table holds key, in any state, from any thread (the
  * master too, which is no QSBR reader: the answer may be stale by the
  * time it is used, never unsafe to get).
  */
-bool lb_flow_holds(const struct lb_flow_table *t, const struct lb_tuple *key,
+bool lb_flow_holds(const struct lb_flow_table *t, const void *key,
 		   uint32_t sig);
 
 /**
@@ -308,7 +356,8 @@ bool lb_flow_holds(const struct lb_flow_table *t, const struct lb_tuple *key,
  * @param pos
  *   A position, 0 to n_pos - 1.
  * @param key
- *   Out: the flow's key.
+ *   Out: the flow's key, a struct of the table's family (key_len
+ *   bytes).
  * @param out
  *   Out: its entry.
  * @return
@@ -316,19 +365,23 @@ bool lb_flow_holds(const struct lb_flow_table *t, const struct lb_tuple *key,
  *   the read.
  */
 bool lb_flow_read(const struct lb_flow_table *t, uint32_t pos, uint32_t now,
-		  struct lb_tuple *key, struct lb_flow_entry *out);
+		  void *key, struct lb_flow_entry *out);
 
 /**
  * Add a flow; the caller fills the entry at the returned position. The
  * entry is remembered as the newest for lb_flow_evict().
  *
+ * @param key
+ *   A key of the table's family.
+ * @param sig
+ *   Its lb_flow_hash().
  * @param guessed
  *   The flow was made by a packet without SYN (evicted first).
  * @return
  *   The position, or -ENOSPC when the table holds capacity flows.
  */
-int32_t lb_flow_add(struct lb_flow_table *t, const struct lb_tuple *key,
-		    uint32_t sig, bool guessed);
+int32_t lb_flow_add(struct lb_flow_table *t, const void *key, uint32_t sig,
+		    bool guessed);
 
 /**
  * An expired entry is being reused in place for a new flow of the same

@@ -102,6 +102,7 @@ enum lb_pkt_kind lb_pkt_parse6(const uint8_t *data, uint32_t len,
 #define LB_ICMP6_ROUTER_ADVERT 134
 #define LB_ICMP6_NEIGH_SOLICIT 135
 #define LB_ICMP6_NEIGH_ADVERT 136
+#define LB_ICMP6_REDIRECT 137
 
 #define LB_NDP_OPT_SLLA 1      /**< source link-layer address */
 #define LB_NDP_OPT_TLLA 2      /**< target link-layer address */
@@ -173,5 +174,72 @@ void lb_ip6_solicited_node(const uint8_t *addr, uint8_t *group, uint8_t *mac);
 uint32_t lb_pkt_ndp_na_reply(uint8_t *data, uint32_t cap,
 			     const struct lb_pkt6 *pkt,
 			     const struct lb_ndp_ns *ns, const uint8_t *mac);
+
+/**
+ * Turn an ICMPv6 echo request to one of our addresses, parsed into pkt,
+ * into its reply in place: Ethernet and IPv6 addresses swapped, hop
+ * limit 64, type 129, the checksum computed again. Only a whole request
+ * without extension headers, unicast, with a right checksum is answered.
+ *
+ * @return
+ *   0, or -EINVAL (data untouched).
+ */
+int lb_pkt_icmp6_echo_reply(uint8_t *data, uint32_t len,
+			    const struct lb_pkt6 *pkt);
+
+/** Bytes lb_pkt_ndp_unsolicited_na() writes at most (with a tag). */
+#define LB_NDP_UNSOL_NA_MAX (LB_ETH_HLEN + LB_VLAN_HLEN + LB_IP6_HLEN + \
+			     LB_NDP_NA_LEN)
+
+/**
+ * An unsolicited Neighbor Advertisement for target (RFC 4861 7.2.6), as
+ * a node whose address moved to mac sends it: to all nodes (ff02::1,
+ * 33:33:00:00:00:01), from target, Override set, Solicited and Router
+ * clear, hop limit 255, with the target link-layer option; tagged vlan
+ * unless 0. A neighbour with an entry for target updates it; one
+ * without ignores it.
+ *
+ * @param buf
+ *   At least LB_NDP_UNSOL_NA_MAX bytes.
+ * @return
+ *   The frame's length.
+ */
+uint32_t lb_pkt_ndp_unsolicited_na(uint8_t *buf, uint16_t vlan,
+				   const uint8_t *mac, const uint8_t *target);
+
+#define LB_ICMP6_DEST_UNREACH 1
+#define LB_ICMP6_TIME_EXCEEDED 3
+#define LB_ICMP6_PARAM_PROBLEM 4
+
+/** True if an ICMPv6 type is an error that quotes a packet (RFC 4443:
+ *  destination unreachable, packet too big, time exceeded, parameter
+ *  problem). */
+static inline bool
+lb_pkt_icmp6_is_error(uint8_t type)
+{
+	return type >= LB_ICMP6_DEST_UNREACH && type <= LB_ICMP6_PARAM_PROBLEM;
+}
+
+/** The flow an ICMPv6 error is about, from the packet it quotes: one a
+ *  member sent from a VIP to a client. Addresses as on the wire. */
+struct lb_pkt_inner6 {
+	uint8_t client[LB_IP6_ALEN];  /**< the quote's destination */
+	uint8_t vip[LB_IP6_ALEN];     /**< its source */
+	uint16_t client_port;
+	uint16_t vip_port;
+	uint8_t proto;
+};
+
+/**
+ * Read the packet an ICMPv6 error (parsed into pkt) quotes: an IPv6
+ * header without extension headers, then TCP or UDP ports, within the
+ * error's payload.
+ *
+ * @return
+ *   0 with inner filled, or -EINVAL (not an error, or a quote that is
+ *   short, not IPv6, or not TCP or UDP right after its header).
+ */
+int lb_pkt_icmp6_inner(const uint8_t *data, uint32_t len,
+		       const struct lb_pkt6 *pkt, struct lb_pkt_inner6 *inner);
 
 #endif /* LB_PKT6_H */

@@ -136,3 +136,98 @@ lb_pkt_ndp_na_reply(uint8_t *data, uint32_t cap, const struct lb_pkt6 *pkt,
 	lb_store_be16(m + 2, sum);
 	return end;
 }
+
+int
+lb_pkt_icmp6_echo_reply(uint8_t *data, uint32_t len, const struct lb_pkt6 *pkt)
+{
+	uint8_t tmp[LB_IP6_ALEN];
+	uint8_t *ip = data + pkt->l3_off;
+	uint8_t *m = data + pkt->l4_off;
+
+	if (pkt->proto != LB_IPPROTO_ICMPV6 ||
+	    pkt->icmp_type != LB_ICMP6_ECHO_REQUEST || pkt->icmp_code != 0 ||
+	    (pkt->flags & (LB_PKT_F_FRAG | LB_PKT6_F_DST_MCAST |
+			   LB_PKT6_F_SRC_UNSPEC)) ||
+	    pkt->n_ext != 0 || pkt->l4_len < 8 ||
+	    (uint32_t)pkt->l4_off + pkt->l4_len > len)
+		return -EINVAL;
+	/* a request with a wrong checksum gets no answer, as from a host */
+	if (lb_pkt_icmp6_cksum(pkt->src, pkt->dst, m, pkt->l4_len) != 0)
+		return -EINVAL;
+	memcpy(tmp, data, LB_ETH_ALEN);
+	memcpy(data, data + LB_ETH_ALEN, LB_ETH_ALEN);
+	memcpy(data + LB_ETH_ALEN, tmp, LB_ETH_ALEN);
+	memcpy(tmp, ip + 8, LB_IP6_ALEN);
+	memcpy(ip + 8, ip + 24, LB_IP6_ALEN);
+	memcpy(ip + 24, tmp, LB_IP6_ALEN);
+	ip[7] = 64;                     /* a fresh hop limit, as a host's */
+	m[0] = LB_ICMP6_ECHO_REPLY;
+	lb_store_be16(m + 2, 0);
+	lb_store_be16(m + 2, lb_pkt_icmp6_cksum(ip + 8, ip + 24, m,
+						pkt->l4_len));
+	return 0;
+}
+
+uint32_t
+lb_pkt_ndp_unsolicited_na(uint8_t *buf, uint16_t vlan, const uint8_t *mac,
+			  const uint8_t *target)
+{
+	static const uint8_t all_nodes[LB_IP6_ALEN] = { 0xff, 0x02,
+							[15] = 0x01 };
+	static const uint8_t all_nodes_mac[LB_ETH_ALEN] = { 0x33, 0x33, 0, 0,
+							    0, 0x01 };
+	uint32_t l3 = LB_ETH_HLEN + (vlan != 0 ? LB_VLAN_HLEN : 0);
+	uint8_t *ip = buf + l3, *m = ip + LB_IP6_HLEN;
+
+	memset(buf, 0, l3 + LB_IP6_HLEN + LB_NDP_NA_LEN);
+	memcpy(buf, all_nodes_mac, LB_ETH_ALEN);
+	memcpy(buf + LB_ETH_ALEN, mac, LB_ETH_ALEN);
+	if (vlan != 0) {
+		lb_store_be16(buf + 12, LB_ETHERTYPE_VLAN);
+		lb_store_be16(buf + 14, vlan);
+	}
+	lb_store_be16(buf + l3 - 2, LB_ETHERTYPE_IPV6);
+	ip[0] = 0x60;
+	lb_store_be16(ip + 4, LB_NDP_NA_LEN);
+	ip[6] = LB_IPPROTO_ICMPV6;
+	ip[7] = LB_NDP_HOP_LIMIT;
+	memcpy(ip + 8, target, LB_IP6_ALEN);
+	memcpy(ip + 24, all_nodes, LB_IP6_ALEN);
+	m[0] = LB_ICMP6_NEIGH_ADVERT;
+	m[4] = LB_NDP_NA_OVERRIDE;     /* unsolicited: S clear (RFC 4861 7.2.6) */
+	memcpy(m + 8, target, LB_IP6_ALEN);
+	m[24] = LB_NDP_OPT_TLLA;
+	m[25] = 1;
+	memcpy(m + 26, mac, LB_ETH_ALEN);
+	lb_store_be16(m + 2, lb_pkt_icmp6_cksum(ip + 8, ip + 24, m,
+						LB_NDP_NA_LEN));
+	return l3 + LB_IP6_HLEN + LB_NDP_NA_LEN;
+}
+
+int
+lb_pkt_icmp6_inner(const uint8_t *data, uint32_t len,
+		   const struct lb_pkt6 *pkt, struct lb_pkt_inner6 *inner)
+{
+	/* ICMPv6 header (8) + the quoted IPv6 header + its ports */
+	uint32_t off = pkt->l4_off + 8;
+	uint32_t end = pkt->l4_off + pkt->l4_len;
+	const uint8_t *ip;
+
+	if (pkt->proto != LB_IPPROTO_ICMPV6 ||
+	    !lb_pkt_icmp6_is_error(pkt->icmp_type) || end > len ||
+	    off + LB_IP6_HLEN + 4 > end)
+		return -EINVAL;
+	ip = data + off;
+	/* a member's packet from the VIP has no extension header: a quote
+	 * with one (or a fragment's) has no ports where they are looked
+	 * for, and is nothing we sent */
+	if ((ip[0] >> 4) != 6 ||
+	    (ip[6] != LB_IPPROTO_TCP && ip[6] != LB_IPPROTO_UDP))
+		return -EINVAL;
+	inner->proto = ip[6];
+	memcpy(inner->vip, ip + 8, LB_IP6_ALEN);
+	memcpy(inner->client, ip + 24, LB_IP6_ALEN);
+	inner->vip_port = lb_load_be16(ip + LB_IP6_HLEN);
+	inner->client_port = lb_load_be16(ip + LB_IP6_HLEN + 2);
+	return 0;
+}

@@ -7,8 +7,8 @@
 
 /**
  * @file
- * Member selection: the flow tuple and its hash, weighted Maglev
- * consistent hashing and smooth weighted round robin.
+ * Member selection: the flow tuples (IPv4, IPv6) and their hashes,
+ * weighted Maglev consistent hashing and smooth weighted round robin.
  *
  * Tables are built off the data path into caller-provided arrays and
  * read on it with one load. Everything that decides which member a flow
@@ -50,6 +50,22 @@ struct lb_tuple {
 
 _Static_assert(sizeof(struct lb_tuple) == 16, "lb_tuple is a 16-byte key");
 
+/**
+ * An IPv6 flow: lb_tuple with 16-byte addresses, the same layout rules
+ * (addresses as on the wire, ports in host order, pad zero: every byte
+ * is part of the key the flow table compares and hashes).
+ */
+struct lb_tuple6 {
+	uint8_t src_ip[16];  /**< network order */
+	uint8_t dst_ip[16];  /**< network order */
+	uint16_t src_port;   /**< host order */
+	uint16_t dst_port;   /**< host order */
+	uint8_t proto;
+	uint8_t pad[3];      /**< always zero: part of the hashed key */
+} __attribute__((aligned(8)));
+
+_Static_assert(sizeof(struct lb_tuple6) == 40, "lb_tuple6 is a 40-byte key");
+
 /** Which tuple fields a stateless service hashes (bit mask). */
 #define LB_HASH_F_SRC_IP   0x01
 #define LB_HASH_F_SRC_PORT 0x02
@@ -83,6 +99,44 @@ lb_tuple_hash_fields(const struct lb_tuple *t, uint8_t mask)
 	if (mask & LB_HASH_F_DST_PORT)
 		k.dst_port = t->dst_port;
 	return lb_tuple_hash(&k);
+}
+
+/**
+ * CRC32C of the 40-byte IPv6 tuple, in 8-byte words from LB_HASH_SEED
+ * as lb_tuple_hash(): what rte_hash_crc() gives for the same bytes, so
+ * the flow table's own hash function agrees with the signatures the
+ * data path passes in.
+ */
+static inline uint32_t
+lb_tuple6_hash(const struct lb_tuple6 *t)
+{
+	uint64_t w[5];
+	uint32_t h;
+
+	memcpy(w, t, sizeof(w));
+	h = rte_hash_crc_8byte(w[0], LB_HASH_SEED);
+	h = rte_hash_crc_8byte(w[1], h);
+	h = rte_hash_crc_8byte(w[2], h);
+	h = rte_hash_crc_8byte(w[3], h);
+	return rte_hash_crc_8byte(w[4], h);
+}
+
+/** lb_tuple_hash_fields() for an IPv6 tuple: the fields selected by mask
+ *  (LB_HASH_F_*) and the protocol. */
+static inline uint32_t
+lb_tuple6_hash_fields(const struct lb_tuple6 *t, uint8_t mask)
+{
+	struct lb_tuple6 k = { .proto = t->proto };
+
+	if (mask & LB_HASH_F_SRC_IP)
+		memcpy(k.src_ip, t->src_ip, sizeof(k.src_ip));
+	if (mask & LB_HASH_F_SRC_PORT)
+		k.src_port = t->src_port;
+	if (mask & LB_HASH_F_DST_IP)
+		memcpy(k.dst_ip, t->dst_ip, sizeof(k.dst_ip));
+	if (mask & LB_HASH_F_DST_PORT)
+		k.dst_port = t->dst_port;
+	return lb_tuple6_hash(&k);
 }
 
 /** One member as a scheduler sees it. */

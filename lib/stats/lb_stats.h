@@ -26,8 +26,12 @@
 #define LB_STATS_WORKER(X) \
 	X(FWD,               o, "fwd",               "forwarded to a member (destination MAC rewritten)") \
 	X(TO_MASTER,         o, "to_master",         "handed to the master lcore (ARP it must see, traffic to an own address)") \
-	X(ICMP_ECHO_REPLY,   o, "icmp_echo_reply",   "ICMP echo request to a VIP answered") \
+	X(ICMP_ECHO_REPLY,   o, "icmp_echo_reply",   "ICMP or ICMPv6 echo request to a VIP answered") \
 	X(ARP_REPLY_OUT,     o, "arp_reply_out",     "ARP request for a VIP (while active) or own address answered in place") \
+	X(NDP_REPLY_OUT,     o, "ndp_reply_out",     "IPv6 Neighbor Solicitation for a VIP (while active) answered in place") \
+	X(DROP_NDP_BAD,      o, "drop_ndp_bad",      "Neighbor Solicitation failing RFC 4861's checks (hop limit, code, length, checksum, options, DAD form)") \
+	X(DROP_NDP_OTHER,    o, "drop_ndp_other",    "Neighbor Discovery not answered: a solicitation for an address not ours (or a VIP while standby), advertisements, router messages and redirects (ignored)") \
+	X(DROP_IP6_FRAG,     o, "drop_ip6_fragment", "IPv6 fragment of TCP or UDP to a VIP (IPv6 fragments are not balanced yet)") \
 	X(DROP_ARP_BAD,      o, "drop_arp_bad",      "ARP with an unknown opcode, or a multicast or zero sender MAC") \
 	X(DROP_ARP_POLICED,  o, "drop_arp_policed",  "ARP for the master over dataplane.arp_pps (per worker and sender class)") \
 	X(DROP_OWN_POLICED,  o, "drop_own_policed",  "packet to an own address from anyone but a member, router or sync peer, over dataplane.exception_pps") \
@@ -40,7 +44,7 @@
 	X(DROP_TRUNC_VLAN,   o, "drop_truncated_vlan", "frame ends inside the 802.1Q tag") \
 	X(DROP_VLAN_NESTED,  o, "drop_vlan_nested",  "more than one VLAN tag (QinQ)") \
 	X(DROP_VLAN_MISMATCH, o, "drop_vlan_mismatch", "VLAN tag does not match the port's vlan") \
-	X(DROP_ETHERTYPE,    o, "drop_ethertype",    "EtherType neither IPv4 nor ARP (nor IPv6, where it is parsed)") \
+	X(DROP_ETHERTYPE,    o, "drop_ethertype",    "EtherType neither IPv4, ARP nor IPv6") \
 	X(DROP_NOT_FOR_US,   o, "drop_not_for_us",   "unicast frame for another MAC address") \
 	X(DROP_L2_MULTICAST, o, "drop_l2_multicast", "multicast or broadcast frame that is not ARP") \
 	X(DROP_TRUNC_ARP,    o, "drop_truncated_arp", "ARP packet shorter than 28 bytes or not Ethernet/IPv4") \
@@ -69,7 +73,7 @@
 	X(DROP_MEMBER_UNUSABLE, o, "drop_member_unusable", "the member this packet must go to (source-port owner, or where its first fragment went) is disabled, gone or without MAC") \
 	X(DROP_VRRP,         o, "drop_vrrp",         "VRRP advertisement (mode vrrp) from outside the port's subnet or over dataplane.vrrp_pps (per sync peer; shared by other sources)") \
 	X(DROP_STANDBY,      o, "drop_standby",      "packet for a VIP while this balancer is standby") \
-	X(DROP_ICMP,         o, "drop_icmp",         "ICMP to a VIP that is neither echo nor an error about a VIP flow") \
+	X(DROP_ICMP,         o, "drop_icmp",         "ICMP or ICMPv6 to a VIP that is neither echo nor an error about a VIP flow") \
 	X(DROP_MASTER_FULL,  o, "drop_master_ring_full", "master lcore queue of own-address traffic from anyone else full") \
 	X(DROP_MASTER_PRIO_FULL, o, "drop_master_prio_full", "master lcore ARP queue full") \
 	X(DROP_MASTER_CTRL_FULL, o, "drop_master_ctrl_full", "master lcore queue of the trusted classes (members, routers, sync peers, VRRP) full") \
@@ -97,6 +101,7 @@
 	X(VRRP_PEER_IN,      e, "vrrp_peer_in",      "of vrrp_in: adverts of a sync peer (policed apart from other sources)") \
 	X(IP_OPTIONS,        e, "ip_options",        "IPv4 header with options (forwarded unchanged)") \
 	X(VLAN_TAGGED,       e, "vlan_tagged",       "frame carried one 802.1Q tag") \
+	X(IPV6,              e, "ipv6",              "IPv6 packets received (parsed whole; the other counters count them as IPv4's)") \
 	X(ICMP_ERROR,        e, "icmp_error",        "ICMP error forwarded to the member owning the inner flow") \
 	X(TX_DROP,           e, "tx_drop",           "packet the port did not accept (freed)") \
 	X(TX_NO_HEADROOM,    e, "tx_no_headroom",    "no room to add the output port's VLAN tag (freed)") \
@@ -124,6 +129,7 @@
 	X(ARP_REPLY_IN,      e, "arp_reply_in",      "ARP replies received") \
 	X(ARP_REQUEST_OUT,   e, "arp_request_out",   "ARP requests sent to resolve members") \
 	X(GARP_OUT,          e, "garp_out",          "gratuitous ARP sent for VIPs") \
+	X(UNSOL_NA_OUT,      e, "unsolicited_na_out", "unsolicited Neighbor Advertisements sent for IPv6 VIPs (the gratuitous ARP of IPv6)") \
 	X(NEIGH_RESOLVED,    e, "neigh_resolved",    "member MACs learnt or changed") \
 	X(NEIGH_LOST,        e, "neigh_lost",        "members that never answered ARP (not selected until they do)") \
 	X(NEIGH_STALE,       e, "neigh_stale",       "member ARP refreshes unanswered: last MAC kept (stale)") \
