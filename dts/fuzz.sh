@@ -22,7 +22,7 @@ export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 
 status=0
 for t in fuzz_pkt:2000000 fuzz_health:1000000 fuzz_config:300000 \
-	fuzz_ctl:300000 fuzz_dp:50000 fuzz_sync:2000000; do
+	fuzz_ctl:300000 fuzz_dp:30000 fuzz_sync:2000000; do
 	name=${t%%:*}
 	runs=$(( ${t##*:} * mult ))
 	echo "== $name: $runs inputs"

@@ -475,17 +475,21 @@ static void
 check_table(void)
 {
 	static uint64_t ipv6 = UINT64_MAX;
-	static uint32_t adds6, dels6;
+	static uint32_t adds6 = UINT32_MAX, dels6;
 
 	check_one_table(w->flows);
-	/* most inputs never touch the IPv6 table: audited when an IPv6
-	 * packet came or an entry was made or deleted (sweeps, flushes) */
-	if (w->stats[LB_STAT_IPV6] != ipv6 || w->flows6->adds != adds6 ||
-	    w->flows6->dels != dels6) {
+	/* the IPv6 table, as often as it can change: its keys and slots
+	 * (the audit) when an entry was made or deleted (packets, sweeps,
+	 * flushes), its counts when an IPv6 packet came too (a state that
+	 * moved moves a count) */
+	if (w->flows6->adds != adds6 || w->flows6->dels != dels6) {
 		check_one_table(w->flows6);
-		ipv6 = w->stats[LB_STAT_IPV6];
 		adds6 = w->flows6->adds;
 		dels6 = w->flows6->dels;
+		ipv6 = w->stats[LB_STAT_IPV6];
+	} else if (w->stats[LB_STAT_IPV6] != ipv6) {
+		check_counts(w->flows6);
+		ipv6 = w->stats[LB_STAT_IPV6];
 	}
 }
 

@@ -219,7 +219,7 @@ rpc_stats(void *ctx, json_t *params __rte_unused,
 			if (lb_stats_worker_desc[k].kind == 'o')
 				wrx += __atomic_load_n(&lw->stats[k],
 						       __ATOMIC_RELAXED);
-		json_array_append_new(per, json_pack("{s:i, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+		json_array_append_new(per, json_pack("{s:i, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
 			"lcore", (int)ag->env->workers[i].lcore,
 			"rx", (json_int_t)wrx,
 			"tx", (json_int_t)__atomic_load_n(&lw->stats[LB_STAT_TX],
@@ -241,8 +241,10 @@ rpc_stats(void *ctx, json_t *params __rte_unused,
 				&lw->stats[LB_STAT_FLOW_EVICTED], __ATOMIC_RELAXED),
 			"flow_table_full", (json_int_t)__atomic_load_n(
 				&lw->stats[LB_STAT_FLOW_TABLE_FULL], __ATOMIC_RELAXED),
-			"flow_table_errors", (json_int_t)__atomic_load_n(
-				&lw->flows->errors, __ATOMIC_RELAXED)));
+			"flow_table_errors", (json_int_t)(__atomic_load_n(
+				&lw->flows->errors, __ATOMIC_RELAXED) +
+				(lw->flows6 == NULL ? 0 : __atomic_load_n(
+					&lw->flows6->errors, __ATOMIC_RELAXED)))));
 	}
 	/* mbufs held anywhere (queues, rings, waiting fragments, the
 	 * kernel path): back at its steady level when a flood is over */
