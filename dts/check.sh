@@ -41,7 +41,11 @@ step "DTS net_pcap suites" /usr/bin/python3 dts/run.py --group pcap
 # second worker's state, the master's rings fed by one worker
 step "DTS net_pcap suites, one worker" env DSRLB_WORKERS=1 \
 	/usr/bin/python3 dts/run.py PcapStatelessUdp PcapIcmp PcapMasterFlood
-step "DTS namespace lab" /usr/bin/python3 dts/run.py --group lab
+# LabControlStress runs once, in the ASan run below: its churn and
+# hammer are the same test there, under the sanitizers, and its rate
+# holds there as it does here (it is what the issue asks of ASan)
+step "DTS namespace lab" /usr/bin/python3 dts/run.py --group lab \
+	--skip LabControlStress
 step "DTS lab with dsrlb built with ASan/UBSan" env DSRLB_BUILD=build-asan \
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \

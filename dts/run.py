@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: BSD-3-Clause
 # Copyright(c) 2026 The dsrlb authors
-"""Run DTS suites: dts/run.py [--group pcap|lab|all] [suite[.test_case] ...]
+"""Run DTS suites: dts/run.py [--group pcap|lab|all] [--skip SUITE]...
+[suite[.test_case] ...]
 
 Every module in dts/suites defines TestSuite subclasses with a GROUP
 ("pcap" suites need nothing but dsrlb; "lab" suites build network
@@ -38,6 +39,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--group", default="all", choices=["pcap", "lab", "all"])
     ap.add_argument("--list", action="store_true", help="list suites")
+    ap.add_argument("--skip", action="append", default=[],
+                    metavar="SUITE", help="leave a suite out (repeatable)")
     ap.add_argument("names", nargs="*", help="suite or suite.test_case")
     args = ap.parse_args()
 
@@ -57,7 +60,8 @@ def main():
     for cls in discover():
         if args.group != "all" and cls.GROUP != args.group:
             continue
-        if wanted and cls.__name__ not in wanted:
+        if (wanted and cls.__name__ not in wanted) or \
+                cls.__name__ in args.skip:
             continue
         if args.list:
             print("%-5s %s: %s" % (cls.GROUP, cls.__name__,
