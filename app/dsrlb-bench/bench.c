@@ -1680,7 +1680,7 @@ core_minimal(struct bench *b)
 			.mac = { 0x02, 0, 0, 0, 0, (uint8_t)(0x11 + i) } };
 
 		snprintf(m.name, sizeof(m.name), "fe%u", i + 1);
-		m.addr = rte_cpu_to_be_32(0xc6336400u | (11 + i));
+		m.addr = lb_ip_from4(rte_cpu_to_be_32(0xc6336400u | (11 + i)));
 		if (lb_core_member_add(core, &m) < 0)
 			goto fail;
 	}
@@ -1778,7 +1778,7 @@ core_realistic(struct bench *b)
 
 			snprintf(m.name, sizeof(m.name), "m%u", id);
 			/* 10.1.1.0 + id, 10.1.1.0 to 10.1.2.255 */
-			m.addr = rte_cpu_to_be_32(0x0a010100 + id);
+			m.addr = lb_ip_from4(rte_cpu_to_be_32(0x0a010100 + id));
 			rc = lb_core_member_add(core, &m);
 			if (rc < 0)
 				goto fail;

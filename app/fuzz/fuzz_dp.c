@@ -160,7 +160,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 			.mac = { 0x02, 0, 0, 0, 0, (uint8_t)(0x11 + i) } };
 
 		snprintf(m.name, sizeof(m.name), "fe%u", i + 1);
-		m.addr = htonl(0xc6336400u | (11 + i));
+		m.addr = lb_ip_from4(htonl(0xc6336400u | (11 + i)));
 		if (i == 0) {
 			m.has_sports = true;
 			m.sport_lo = 33000;

@@ -253,7 +253,7 @@ member_add_joins_every_service_or_none(void **state)
 	refused(e, "member.add", "{\"name\": \"fe9\", \"address\": \"203.0.113.20\", \"services\": [\"smtp\", \"imap\"]}",
 		LB_API_INVALID_PARAMS, "params.services[1]: service \"imap\"");
 	assert_int_equal(lb_core_member_find(e->core, "fe9"), -ENOENT);
-	assert_int_equal(lb_core_member_by_addr(e->core, ip4("203.0.113.20")),
+	assert_int_equal(lb_core_member_by_addr(e->core, ipxp("203.0.113.20")),
 			 -ENOENT);
 	for (slot = 0; slot < LB_MAX_MEMBERS; slot++)
 		assert_int_equal(lb_core_service(e->core, smtp)->bound[slot],

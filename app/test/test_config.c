@@ -639,6 +639,108 @@ encode_round_trips(void **state)
 	lb_conf_free(c2);
 }
 
+/* A port's IPv6 address and gateway in the same keys as IPv4's (an
+ * array of one per family), and members of either family: decoded,
+ * checked against the ports' subnets, written back as given. */
+static void
+ipv6_ports_and_members(void **state)
+{
+	static const char from[] =
+		"\"address\": \"198.51.100.2/24\",\n"
+		"             \"gateway\": \"198.51.100.1\"}";
+	static const char dual[] =
+		"\"address\": [\"198.51.100.2/24\", \"2001:db8:5::2/64\"],\n"
+		"             \"gateway\": [\"198.51.100.1\", \"fe80::1\"]}";
+	struct lb_conf_error err;
+	struct lb_conf *c, *c2;
+	char *text, *t2, *one;
+	json_t *o;
+
+	(void)state;
+	text = edit(from, dual);
+	t2 = malloc(strlen(text) + 200);
+	{
+		/* fe2 moves to IPv6 */
+		const char *at = strstr(text, "\"198.51.100.12\"");
+
+		assert_non_null(at);
+		sprintf(t2, "%.*s\"2001:db8:5::12\"%s", (int)(at - text), text,
+			at + strlen("\"198.51.100.12\""));
+	}
+	c = load(t2, &err);
+	if (c == NULL)
+		fail_msg("%s", err.msg);
+	assert_int_equal(c->ports[0].addr, ip4("198.51.100.2"));
+	assert_ip_equal(c->ports[0].addr6, "2001:db8:5::2");
+	assert_int_equal(c->ports[0].prefix6, 64);
+	assert_ip_equal(c->ports[0].gateway6, "fe80::1");
+	assert_int_equal(c->ports[0].gateway, ip4("198.51.100.1"));
+	assert_ip_equal(c->members[0].addr, "198.51.100.11");
+	assert_ip_equal(c->members[1].addr, "2001:db8:5::12");
+	o = lb_conf_encode(c);
+	one = json_dumps(o, JSON_SORT_KEYS);
+	json_decref(o);
+	assert_non_null(strstr(one, "\"address\": [\"198.51.100.2/24\", \"2001:db8:5::2/64\"]"));
+	assert_non_null(strstr(one, "\"gateway\": [\"198.51.100.1\", \"fe80::1\"]"));
+	assert_non_null(strstr(one, "\"address\": \"2001:db8:5::12\""));
+	c2 = load(one, &err);
+	if (c2 == NULL)
+		fail_msg("%s: %s", err.msg, one);
+	assert_true(lb_ip_eq(&c2->ports[0].addr6, &c->ports[0].addr6));
+	assert_true(lb_ip_eq(&c2->members[1].addr, &c->members[1].addr));
+	free(one);
+	lb_conf_free(c2);
+	lb_conf_free(c);
+
+	/* errors name the path, down to the array element */
+#define PORT_ERR(to, where) expect_edit_error(from, to, where)
+	PORT_ERR("\"address\": [\"2001:db8:5::2/64\"]}",
+		 "ports[0].address: the port needs an IPv4 address");
+	PORT_ERR("\"address\": [\"198.51.100.2/24\", \"198.51.100.3/24\"]}",
+		 "ports[0].address[1]: \"198.51.100.3/24\": the port has an IPv4 address already");
+	PORT_ERR("\"address\": [\"198.51.100.2/24\", \"2001:db8:5::2/64\", \"2001:db8:6::2/64\"]}",
+		 "ports[0].address: expected a string or an array of one per family");
+	PORT_ERR("\"address\": [\"198.51.100.2/24\", 7]}",
+		 "ports[0].address[1]: expected a string, got an integer");
+	PORT_ERR("\"address\": [\"198.51.100.2/24\", \"2001:db8:5::/64\"]}",
+		 "ports[0].address[1]: \"2001:db8:5::/64\" is the subnet-router anycast address");
+	PORT_ERR("\"address\": [\"198.51.100.2/24\", \"2001:db8:5::2/128\"]}",
+		 "ports[0].address[1]: \"2001:db8:5::2/128\": an IPv6 port address takes a subnet length of /16 to /127");
+	PORT_ERR("\"address\": [\"198.51.100.2/24\", \"fe80::2/64\"]}",
+		 "ports[0].address[1]: \"fe80::2/64\": ::, ::1, link-local and multicast");
+	PORT_ERR("\"address\": [\"198.51.100.2/24\", \"2001:db8:5::2\"]}",
+		 "ports[0].address[1]: \"2001:db8:5::2\": expected the port's address with its subnet length");
+	PORT_ERR("\"address\": \"198.51.100.2/24\", \"gateway\": [\"198.51.100.1\", \"2001:db8:5::1\"]}",
+		 "ports[0].gateway[1]: 2001:db8:5::1: the port has no IPv6 address");
+	PORT_ERR("\"address\": [\"198.51.100.2/24\", \"2001:db8:5::2/64\"], \"gateway\": \"2001:db8:6::1\"}",
+		 "ports[0].gateway: 2001:db8:6::1 is neither another address in the port's IPv6 subnet nor link-local");
+	PORT_ERR("\"address\": [\"198.51.100.2/24\", \"2001:db8:5::2/64\"], \"gateway\": \"2001:db8:5::2\"}",
+		 "ports[0].gateway: 2001:db8:5::2 is neither another address");
+	PORT_ERR("\"address\": [\"198.51.100.2/24\", \"2001:db8:5::2/64\"], \"gateway\": [\"fe80::1\", \"fe80::2\"]}",
+		 "ports[0].gateway[1]: \"fe80::2\": the port has an IPv6 gateway already");
+#undef PORT_ERR
+	/* a member outside every IPv6 subnet, or one that is the port's */
+	expect_edit_error("\"198.51.100.12\"", "\"2001:db8:5::12\"",
+			  "members[1].address: 2001:db8:5::12 is not in the subnet of any port");
+	free(text);
+	text = edit(from, dual);
+	{
+		char *t3;
+		const char *at = strstr(text, "\"198.51.100.12\"");
+
+		t3 = malloc(strlen(text) + 64);
+		sprintf(t3, "%.*s\"2001:db8:5::2\"%s", (int)(at - text), text,
+			at + strlen("\"198.51.100.12\""));
+		expect_error(t3, "members[1].address: 2001:db8:5::2 is the address, gateway");
+		sprintf(t3, "%.*s\"fe80::12\"%s", (int)(at - text), text,
+			at + strlen("\"198.51.100.12\""));
+		expect_error(t3, "members[1].address: fe80::12 cannot be a member");
+		free(t3);
+	}
+	free(text);
+	free(t2);
+}
+
 /* high_availability: the modes, their first state, sync peers */
 static struct lb_conf *
 load_ha(const char *ha)
@@ -1322,6 +1424,7 @@ main(void)
 		cmocka_unit_test(duplicate_names_refused),
 		cmocka_unit_test(encode_round_trips),
 		cmocka_unit_test(ipv6_vips_decode_and_round_trip),
+		cmocka_unit_test(ipv6_ports_and_members),
 		cmocka_unit_test(persistence_prefix6),
 		cmocka_unit_test(high_availability_decodes),
 		cmocka_unit_test(idle_modes),

@@ -165,7 +165,7 @@ env_init_all(struct env *e, uint8_t sched, uint32_t capacity,
 			.mac = { 2, 0, 0, 0, 0, (uint8_t)(0x11 + i) } };
 
 		snprintf(m.name, sizeof(m.name), "fe%u", i + 1);
-		m.addr = htonl(0xc6336400u | (11 + i));
+		m.addr = lb_ip_from4(htonl(0xc6336400u | (11 + i)));
 		if (i == 3) {
 			m.has_sports = true;
 			m.sport_lo = 33000;
@@ -610,7 +610,7 @@ dp_packet_over_the_member_port_mtu_is_dropped(void **state)
 	assert_int_equal(lb_core_port_add(e.core, &p0, port_id, mac_port), 0);
 	assert_int_equal(lb_core_port_add(e.core, &p1, port_id, mac_port), 1);
 	lb_core_vips_set(e.core, (struct lb_ip[]){ lb_ip_from4(vip) }, 1);
-	m.addr = ip4("192.0.2.11");
+	m.addr = lb_ip_from4(ip4("192.0.2.11"));
 	assert_int_equal(lb_core_member_add(e.core, &m), 0);
 	assert_true(lb_core_service_add(e.core, &s, NULL, 0) >= 0);
 	assert_int_equal(lb_core_commit(e.core), 1);
@@ -2305,7 +2305,7 @@ dp_persistence_reused_slot_inherits_no_client(void **state)
 	 * the snapshot before the removal makes it */
 	lb_persist_store(svc->persist, ip4("203.0.113.1"), (uint16_t)a,
 			 gen, 101, 15);
-	nm.addr = ip4("198.51.100.19");
+	nm.addr = lb_ip_from4(ip4("198.51.100.19"));
 	nm.mac[5] = (uint8_t)(0x11 + a);   /* take_one() names it a */
 	assert_int_equal(lb_core_member_add(e.core, &nm), a);
 	assert_int_equal(lb_core_commit(e.core), 1);
@@ -2665,7 +2665,7 @@ dp_flows_of_retired_slot_move_once(void **state)
 	}
 	assert_true(on2 > 0);
 	assert_int_equal(lb_core_member_remove(e.core, 2), 0);
-	nm.addr = ip4("198.51.100.19");
+	nm.addr = lb_ip_from4(ip4("198.51.100.19"));
 	assert_int_equal(lb_core_member_add(e.core, &nm), 2);
 	assert_int_equal(lb_core_commit(e.core), 1);
 	for (i = 0; i < 200; i++) {
@@ -2711,7 +2711,7 @@ dp_wlc_new_member_in_reused_slot_counts_from_zero(void **state)
 	}
 	assert_true(old2 >= 40);
 	assert_int_equal(lb_core_member_remove(e.core, 2), 0);
-	nm.addr = ip4("198.51.100.19");
+	nm.addr = lb_ip_from4(ip4("198.51.100.19"));
 	assert_int_equal(lb_core_member_add(e.core, &nm), 2);
 	assert_int_equal(lb_core_commit(e.core), 1);
 	/* the removed member's flows still count, as stale */
@@ -2749,7 +2749,7 @@ dp_member_generation_past_16_bits(void **state)
 
 	(void)state;
 	env_init_persist(&e, LB_SCHED_WLC, w, 15, 32);
-	nm.addr = ip4("198.51.100.13");
+	nm.addr = lb_ip_from4(ip4("198.51.100.13"));
 	for (i = 0; i < 70000; i++) {
 		assert_int_equal(lb_core_member_remove(e.core, 2), 0);
 		assert_int_equal(lb_core_member_add(e.core, &nm), 2);
@@ -4802,7 +4802,7 @@ dp_sync_our_flow_follows_the_peer_off_a_replaced_member(void **state)
 	expire = fe->expire;
 	gen = fe->member_gen;
 	assert_int_equal(lb_core_member_remove(e.core, (unsigned int)own), 0);
-	nm.addr = ip4("198.51.100.19");
+	nm.addr = lb_ip_from4(ip4("198.51.100.19"));
 	nm.mac[5] = (uint8_t)(0x11 + own);   /* take_one() names it own */
 	assert_int_equal(lb_core_member_add(e.core, &nm), own);
 	assert_int_equal(lb_core_commit(e.core), 1);

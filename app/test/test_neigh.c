@@ -5,6 +5,7 @@
 /* The neighbor table: resolution, refresh before expiry, loss, retry,
  * learning and aging, driven with explicit times. No EAL. */
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdlib.h>
 
@@ -42,6 +43,45 @@ on_changed(void *ctx, const struct lb_neigh *n)
 }
 
 static const struct lb_neigh_params params = LB_NEIGH_PARAMS_DEFAULT;
+
+/* An address of either family as text. */
+static struct lb_ip
+ipa(const char *s)
+{
+	struct lb_ip a;
+	uint32_t v4;
+
+	if (inet_pton(AF_INET, s, &v4) == 1)
+		return lb_ip_from4(v4);
+	if (inet_pton(AF_INET6, s, a.b) != 1)
+		fail_msg("test address \"%s\" does not parse", s);
+	return a;
+}
+
+/* An address of either family, for the table's calls: a few live at
+ * once (a call may take two). */
+static const struct lb_ip *
+na(const char *s)
+{
+	static struct lb_ip ring[8];
+	static unsigned int k;
+	struct lb_ip *a = &ring[k++ % 8];
+
+	*a = ipa(s);
+	return a;
+}
+
+/* The same for an IPv4 address in network order. */
+static const struct lb_ip *
+na4(uint32_t addr)
+{
+	static struct lb_ip ring[8];
+	static unsigned int k;
+	struct lb_ip *a = &ring[k++ % 8];
+
+	*a = lb_ip_from4(addr);
+	return a;
+}
 static const uint8_t mac_a[6] = { 2, 0, 0, 0, 0, 0xa };
 static const uint8_t mac_b[6] = { 2, 0, 0, 0, 0, 0xb };
 
@@ -55,7 +95,7 @@ neigh_resolves_with_broadcast_requests(void **state)
 
 	(void)state;
 	assert_int_equal(lb_neigh_init(&t, 16, &params), 0);
-	n = lb_neigh_want(&t, ip4("198.51.100.11"), 0, 1000);
+	n = lb_neigh_want(&t, na("198.51.100.11"), 0, 1000);
 	assert_non_null(n);
 	assert_int_equal(n->state, LB_NEIGH_INCOMPLETE);
 	lb_neigh_run(&t, 1000, &ops);
@@ -65,7 +105,7 @@ neigh_resolves_with_broadcast_requests(void **state)
 	assert_int_equal(r.requests, 1);
 	lb_neigh_run(&t, 2000, &ops);
 	assert_int_equal(r.requests, 2);
-	lb_neigh_learn(&t, ip4("198.51.100.11"), mac_a, 0, true, 2100, &ops);
+	lb_neigh_learn(&t, na("198.51.100.11"), mac_a, 0, true, 2100, &ops);
 	assert_int_equal(r.changed, 1);
 	assert_true(r.last_usable);
 	assert_int_equal(n->state, LB_NEIGH_REACHABLE);
@@ -83,8 +123,8 @@ neigh_refreshes_before_expiry_with_unicast(void **state)
 
 	(void)state;
 	lb_neigh_init(&t, 16, &params);
-	n = lb_neigh_want(&t, ip4("198.51.100.11"), 0, 0);
-	lb_neigh_learn(&t, n->addr, mac_a, 0, true, 0, &ops);
+	n = lb_neigh_want(&t, na("198.51.100.11"), 0, 0);
+	lb_neigh_learn(&t, &n->addr, mac_a, 0, true, 0, &ops);
 	r.requests = 0;
 	lb_neigh_run(&t, 44999, &ops);
 	assert_int_equal(r.requests, 0);
@@ -92,7 +132,7 @@ neigh_refreshes_before_expiry_with_unicast(void **state)
 	assert_int_equal(n->state, LB_NEIGH_PROBE);
 	assert_int_equal(r.unicast, 1);
 	assert_true(lb_neigh_usable(n));     /* still used while probing */
-	lb_neigh_learn(&t, n->addr, mac_a, 0, true, 45100, &ops);
+	lb_neigh_learn(&t, &n->addr, mac_a, 0, true, 45100, &ops);
 	assert_int_equal(n->state, LB_NEIGH_REACHABLE);
 	assert_int_equal(r.changed, 1);      /* same MAC: no change reported */
 	lb_neigh_fini(&t);
@@ -112,8 +152,8 @@ neigh_unanswered_refresh_keeps_mac_as_stale(void **state)
 
 	(void)state;
 	lb_neigh_init(&t, 16, &params);
-	n = lb_neigh_want(&t, ip4("198.51.100.11"), 0, 0);
-	lb_neigh_learn(&t, n->addr, mac_a, 0, true, 0, &ops);
+	n = lb_neigh_want(&t, na("198.51.100.11"), 0, 0);
+	lb_neigh_learn(&t, &n->addr, mac_a, 0, true, 0, &ops);
 	assert_int_equal(r.changed, 1);
 	for (now = 45000; now <= 48000; now += 1000)
 		lb_neigh_run(&t, now, &ops);
@@ -131,13 +171,13 @@ neigh_unanswered_refresh_keeps_mac_as_stale(void **state)
 	assert_int_equal(n->state, LB_NEIGH_STALE);
 	assert_int_equal(r.changed, 2);
 	/* an answer makes it reachable again, reported */
-	lb_neigh_learn(&t, n->addr, mac_a, 0, true, now, &ops);
+	lb_neigh_learn(&t, &n->addr, mac_a, 0, true, now, &ops);
 	assert_int_equal(n->state, LB_NEIGH_REACHABLE);
 	assert_int_equal(r.changed, 3);
 	/* a stale neighbor that answers from another MAC moves */
 	for (now += 45000; n->state != LB_NEIGH_STALE; now += 1000)
 		lb_neigh_run(&t, now, &ops);
-	lb_neigh_learn(&t, n->addr, mac_b, 0, true, now, &ops);
+	lb_neigh_learn(&t, &n->addr, mac_b, 0, true, now, &ops);
 	assert_memory_equal(n->mac, mac_b, 6);
 	assert_int_equal(n->state, LB_NEIGH_REACHABLE);
 	lb_neigh_fini(&t);
@@ -156,7 +196,7 @@ neigh_unresolved_fails_once_and_retries(void **state)
 
 	(void)state;
 	lb_neigh_init(&t, 16, &params);
-	n = lb_neigh_want(&t, ip4("198.51.100.11"), 0, 0);
+	n = lb_neigh_want(&t, na("198.51.100.11"), 0, 0);
 	for (now = 0; now <= 20000; now += 500)
 		lb_neigh_run(&t, now, &ops);
 	assert_false(lb_neigh_usable(n));
@@ -164,7 +204,7 @@ neigh_unresolved_fails_once_and_retries(void **state)
 	assert_false(r.last_usable);
 	assert_int_equal(r.last_unanswered, 0);   /* never had a MAC */
 	assert_true(r.requests >= 6);        /* rounds keep going */
-	lb_neigh_learn(&t, n->addr, mac_a, 0, true, now, &ops);
+	lb_neigh_learn(&t, &n->addr, mac_a, 0, true, now, &ops);
 	assert_int_equal(r.changed, 2);
 	assert_true(r.last_usable);
 	lb_neigh_fini(&t);
@@ -179,14 +219,14 @@ static struct lb_neigh *
 want_until_stale(struct lb_neigh_table *t, uint8_t keep_stale,
 		 const struct lb_neigh_ops *ops, struct record *r)
 {
-	const uint32_t a = ip4("198.51.100.11");
+	const struct lb_ip a = ipa("198.51.100.11");
 	const uint8_t port = 0;
 	struct lb_neigh *n;
 	uint64_t now;
 
 	assert_int_equal(lb_neigh_sync(t, &a, &port, &keep_stale, 1, 0), 0);
-	n = lb_neigh_find(t, a);
-	lb_neigh_learn(t, a, mac_a, 0, true, 0, ops);
+	n = lb_neigh_find(t, &a);
+	lb_neigh_learn(t, &a, mac_a, 0, true, 0, ops);
 	for (now = 45000; now <= STALE_AT; now += 1000)
 		lb_neigh_run(t, now, ops);
 	assert_int_equal(n->state, LB_NEIGH_STALE);
@@ -340,7 +380,7 @@ neigh_failed_after_stale_comes_back_when_it_answers(void **state)
 	/* an answer during the failed entry's resolution rounds */
 	for (; r.requests < params.stale_retries + 2; now += 500)
 		lb_neigh_run(&t, now, &ops);
-	lb_neigh_learn(&t, n->addr, mac_b, 0, true, now, &ops);
+	lb_neigh_learn(&t, &n->addr, mac_b, 0, true, now, &ops);
 	assert_int_equal(n->state, LB_NEIGH_REACHABLE);
 	assert_true(lb_neigh_usable(n));
 	assert_memory_equal(n->mac, mac_b, 6);
@@ -360,11 +400,11 @@ neigh_mac_change_is_reported(void **state)
 
 	(void)state;
 	lb_neigh_init(&t, 16, &params);
-	lb_neigh_want(&t, ip4("198.51.100.11"), 0, 0);
-	lb_neigh_learn(&t, ip4("198.51.100.11"), mac_a, 0, true, 10, &ops);
-	lb_neigh_learn(&t, ip4("198.51.100.11"), mac_b, 0, true, 20, &ops);
+	lb_neigh_want(&t, na("198.51.100.11"), 0, 0);
+	lb_neigh_learn(&t, na("198.51.100.11"), mac_a, 0, true, 10, &ops);
+	lb_neigh_learn(&t, na("198.51.100.11"), mac_b, 0, true, 20, &ops);
 	assert_int_equal(r.changed, 2);
-	assert_memory_equal(lb_neigh_find(&t, ip4("198.51.100.11"))->mac,
+	assert_memory_equal(lb_neigh_find(&t, na("198.51.100.11"))->mac,
 			    mac_b, 6);
 	lb_neigh_fini(&t);
 }
@@ -379,19 +419,19 @@ neigh_learnt_entries_age_out_and_make_room(void **state)
 
 	(void)state;
 	lb_neigh_init(&t, 4, &params);
-	lb_neigh_want(&t, ip4("198.51.100.11"), 0, 0);
+	lb_neigh_want(&t, na("198.51.100.11"), 0, 0);
 	for (i = 0; i < 5; i++)   /* one more than fits: the oldest goes */
-		lb_neigh_learn(&t, htonl(0xc6336450u + i), mac_a, 0, true,
+		lb_neigh_learn(&t, na4(htonl(0xc6336450u + i)), mac_a, 0, true,
 			       100 + i, &ops);
 	assert_int_equal(t.n, 4);
-	assert_non_null(lb_neigh_find(&t, ip4("198.51.100.11")));  /* wanted */
-	assert_null(lb_neigh_find(&t, htonl(0xc6336450u)));
+	assert_non_null(lb_neigh_find(&t, na("198.51.100.11")));  /* wanted */
+	assert_null(lb_neigh_find(&t, na4(htonl(0xc6336450u))));
 	assert_int_equal(r.changed, 0);      /* unwanted: nothing reported */
 	lb_neigh_run(&t, 100 + params.learnt_ttl_ms + 10, &ops);
 	assert_int_equal(t.n, 1);
 	/* create=false does not add */
-	lb_neigh_learn(&t, ip4("198.51.100.99"), mac_a, 0, false, 0, &ops);
-	assert_null(lb_neigh_find(&t, ip4("198.51.100.99")));
+	lb_neigh_learn(&t, na("198.51.100.99"), mac_a, 0, false, 0, &ops);
+	assert_null(lb_neigh_find(&t, na("198.51.100.99")));
 	lb_neigh_fini(&t);
 }
 
@@ -403,9 +443,9 @@ neigh_sync_wants_new_unwants_gone_and_keeps_the_rest(void **state)
 	struct lb_neigh_table t;
 	struct record r = { 0 };
 	struct lb_neigh_ops ops = { on_request, on_changed, &r };
-	const uint32_t a = ip4("198.51.100.11"), b = ip4("198.51.100.12");
-	const uint32_t c = ip4("198.51.100.13");
-	const uint32_t first[] = { a, b }, second[] = { c, b };
+	const struct lb_ip a = ipa("198.51.100.11"), b = ipa("198.51.100.12");
+	const struct lb_ip c = ipa("198.51.100.13");
+	const struct lb_ip first[] = { a, b }, second[] = { c, b };
 	const uint8_t ports[] = { 0, 0 };
 	struct lb_neigh *nb, before;
 
@@ -415,26 +455,26 @@ neigh_sync_wants_new_unwants_gone_and_keeps_the_rest(void **state)
 	assert_int_equal(t.n, 2);
 	lb_neigh_run(&t, 0, &ops);
 	assert_int_equal(r.requests, 2);
-	lb_neigh_learn(&t, b, mac_b, 0, true, 100, &ops);
-	nb = lb_neigh_find(&t, b);
+	lb_neigh_learn(&t, &b, mac_b, 0, true, 100, &ops);
+	nb = lb_neigh_find(&t, &b);
 	before = *nb;
 
 	assert_int_equal(lb_neigh_sync(&t, second, ports, NULL, 2, 200), 0);
-	assert_false(lb_neigh_find(&t, a)->wanted);
-	nb = lb_neigh_find(&t, b);
+	assert_false(lb_neigh_find(&t, &a)->wanted);
+	nb = lb_neigh_find(&t, &b);
 	assert_true(nb->wanted);
 	assert_int_equal(nb->state, LB_NEIGH_REACHABLE);
 	assert_memory_equal(nb->mac, mac_b, 6);
 	assert_true(nb->next_ms == before.next_ms &&
 		    nb->confirmed_ms == before.confirmed_ms);
-	assert_true(lb_neigh_find(&t, c)->wanted);
-	assert_int_equal(lb_neigh_find(&t, c)->state, LB_NEIGH_INCOMPLETE);
+	assert_true(lb_neigh_find(&t, &c)->wanted);
+	assert_int_equal(lb_neigh_find(&t, &c)->state, LB_NEIGH_INCOMPLETE);
 
 	/* the next run asks for c only; a, never resolved, is forgotten */
 	r.requests = 0;
 	lb_neigh_run(&t, 200, &ops);
 	assert_int_equal(r.requests, 1);
-	assert_null(lb_neigh_find(&t, a));
+	assert_null(lb_neigh_find(&t, &a));
 	assert_int_equal(t.n, 2);
 	lb_neigh_fini(&t);
 }
@@ -447,7 +487,7 @@ neigh_sync_does_not_restart_a_wanted_entry(void **state)
 	struct lb_neigh_table t;
 	struct record r = { 0 };
 	struct lb_neigh_ops ops = { on_request, on_changed, &r };
-	const uint32_t a = ip4("198.51.100.11");
+	const struct lb_ip a = ipa("198.51.100.11");
 	const uint8_t port = 0;
 	struct lb_neigh *n;
 	uint64_t now, next;
@@ -457,7 +497,7 @@ neigh_sync_does_not_restart_a_wanted_entry(void **state)
 	lb_neigh_sync(&t, &a, &port, NULL, 1, 0);
 	for (now = 0; now <= 4000; now += 500)
 		lb_neigh_run(&t, now, &ops);
-	n = lb_neigh_find(&t, a);
+	n = lb_neigh_find(&t, &a);
 	assert_int_equal(n->state, LB_NEIGH_FAILED);
 	next = n->next_ms;
 	r.requests = 0;
@@ -467,7 +507,7 @@ neigh_sync_does_not_restart_a_wanted_entry(void **state)
 	lb_neigh_run(&t, now, &ops);
 	assert_int_equal(r.requests, 0);
 	/* lb_neigh_want() on a wanted entry leaves it alone too */
-	assert_ptr_equal(lb_neigh_want(&t, a, 0, now), n);
+	assert_ptr_equal(lb_neigh_want(&t, &a, 0, now), n);
 	assert_int_equal(n->next_ms, next);
 	lb_neigh_fini(&t);
 }
@@ -481,31 +521,31 @@ neigh_unwant_stops_refresh_and_reports(void **state)
 	struct lb_neigh_table t;
 	struct record r = { 0 };
 	struct lb_neigh_ops ops = { on_request, on_changed, &r };
-	const uint32_t a = ip4("198.51.100.11");
+	const struct lb_ip a = ipa("198.51.100.11");
 	struct lb_neigh *n;
 	uint64_t now;
 
 	(void)state;
 	lb_neigh_init(&t, 16, &params);
-	lb_neigh_want(&t, a, 0, 0);
-	lb_neigh_learn(&t, a, mac_a, 0, true, 0, &ops);
+	lb_neigh_want(&t, &a, 0, 0);
+	lb_neigh_learn(&t, &a, mac_a, 0, true, 0, &ops);
 	assert_int_equal(r.changed, 1);
-	lb_neigh_unwant(&t, a);
+	lb_neigh_unwant(&t, &a);
 	r.requests = 0;
 	for (now = 0; now <= 60000; now += 1000)
 		lb_neigh_run(&t, now, &ops);
 	assert_int_equal(r.requests, 0);            /* no refresh */
-	n = lb_neigh_find(&t, a);
+	n = lb_neigh_find(&t, &a);
 	assert_non_null(n);                         /* kept while young */
-	lb_neigh_learn(&t, a, mac_b, 0, true, now, &ops);
+	lb_neigh_learn(&t, &a, mac_b, 0, true, now, &ops);
 	assert_int_equal(r.changed, 1);             /* not reported */
-	assert_ptr_equal(lb_neigh_want(&t, a, 0, now), n);
+	assert_ptr_equal(lb_neigh_want(&t, &a, 0, now), n);
 	assert_int_equal(n->state, LB_NEIGH_REACHABLE);   /* starts resolved */
-	lb_neigh_learn(&t, a, mac_b, 0, true, now + 10, &ops);
+	lb_neigh_learn(&t, &a, mac_b, 0, true, now + 10, &ops);
 	assert_int_equal(r.changed, 2);             /* its owner is told */
-	lb_neigh_unwant(&t, a);
+	lb_neigh_unwant(&t, &a);
 	lb_neigh_run(&t, now + 10 + params.learnt_ttl_ms, &ops);
-	assert_null(lb_neigh_find(&t, a));
+	assert_null(lb_neigh_find(&t, &a));
 	lb_neigh_fini(&t);
 }
 
@@ -517,22 +557,22 @@ neigh_report_tells_a_new_owner_once(void **state)
 	struct lb_neigh_table t;
 	struct record r = { 0 };
 	struct lb_neigh_ops ops = { on_request, on_changed, &r };
-	const uint32_t a = ip4("198.51.100.11"), b = ip4("198.51.100.12");
+	const struct lb_ip a = ipa("198.51.100.11"), b = ipa("198.51.100.12");
 
 	(void)state;
 	lb_neigh_init(&t, 16, &params);
-	lb_neigh_learn(&t, a, mac_a, 0, true, 0, &ops);   /* learnt, unwanted */
-	lb_neigh_report(&t, a, &ops);
+	lb_neigh_learn(&t, &a, mac_a, 0, true, 0, &ops);   /* learnt, unwanted */
+	lb_neigh_report(&t, &a, &ops);
 	assert_int_equal(r.changed, 0);                   /* nobody wants it */
-	lb_neigh_want(&t, a, 0, 10);
-	lb_neigh_want(&t, b, 0, 10);
-	lb_neigh_report(&t, a, &ops);
-	lb_neigh_report(&t, b, &ops);
+	lb_neigh_want(&t, &a, 0, 10);
+	lb_neigh_want(&t, &b, 0, 10);
+	lb_neigh_report(&t, &a, &ops);
+	lb_neigh_report(&t, &b, &ops);
 	assert_int_equal(r.changed, 1);
 	assert_true(r.last_usable);
-	lb_neigh_learn(&t, a, mac_a, 0, true, 20, &ops);
+	lb_neigh_learn(&t, &a, mac_a, 0, true, 20, &ops);
 	assert_int_equal(r.changed, 1);                   /* said already */
-	lb_neigh_report(&t, a, &ops);                     /* a new owner */
+	lb_neigh_report(&t, &a, &ops);                     /* a new owner */
 	assert_int_equal(r.changed, 2);
 	lb_neigh_fini(&t);
 }
@@ -543,17 +583,17 @@ neigh_sync_fails_whole_and_makes_room(void **state)
 	struct lb_neigh_table t;
 	struct record r = { 0 };
 	struct lb_neigh_ops ops = { on_request, on_changed, &r };
-	uint32_t addrs[5];
+	struct lb_ip addrs[5];
 	uint8_t ports[5] = { 0 };
 	unsigned int i;
 
 	(void)state;
 	lb_neigh_init(&t, 4, &params);
 	for (i = 0; i < 4; i++)   /* a full table of learnt entries */
-		lb_neigh_learn(&t, htonl(0xc6336450u + i), mac_a, 0, true,
+		lb_neigh_learn(&t, na4(htonl(0xc6336450u + i)), mac_a, 0, true,
 			       i, &ops);
 	for (i = 0; i < 5; i++)
-		addrs[i] = htonl(0xc6336460u + i);
+		addrs[i] = lb_ip_from4(htonl(0xc6336460u + i));
 	assert_int_equal(lb_neigh_sync(&t, addrs, ports, NULL, 5, 10), -ENOSPC);
 	assert_int_equal(t.n, 4);
 	for (i = 0; i < 4; i++)
@@ -563,7 +603,7 @@ neigh_sync_fails_whole_and_makes_room(void **state)
 	assert_int_equal(lb_neigh_sync(&t, addrs, ports, NULL, 4, 10), 0);
 	assert_int_equal(t.n, 4);
 	for (i = 0; i < 3; i++)
-		assert_true(lb_neigh_find(&t, addrs[i])->wanted);
+		assert_true(lb_neigh_find(&t, &addrs[i])->wanted);
 	assert_int_equal(lb_neigh_sync(&t, NULL, NULL, NULL, 0, 20), 0);
 	for (i = 0; i < t.n; i++)
 		assert_false(t.e[i].wanted);
@@ -576,7 +616,7 @@ neigh_frames_tagged_and_padded(void **state)
 {
 	static const uint8_t own[6] = { 2, 0, 0, 0, 0, 2 };
 	const uint32_t addr = ip4("198.51.100.2");
-	struct lb_neigh n = { .addr = ip4("198.51.100.11") };
+	struct lb_neigh n = { .addr = ipa("198.51.100.11") };
 	uint8_t buf[LB_NEIGH_FRAME_MAX];
 	struct lb_pkt pk;
 	struct lb_pkt_arp a;
@@ -596,7 +636,7 @@ neigh_frames_tagged_and_padded(void **state)
 	lb_pkt_arp_read(buf, &pk, &a);
 	assert_int_equal(a.op, LB_ARP_OP_REQUEST);
 	assert_memory_equal(a.sha, own, 6);
-	assert_true(a.spa == addr && a.tpa == n.addr);
+	assert_true(a.spa == addr && a.tpa == lb_ip_v4(&n.addr));
 
 	/* unicast refresh on VLAN 100 */
 	len = lb_neigh_request_frame(buf, 100, own, addr, &n, true);
@@ -608,7 +648,7 @@ neigh_frames_tagged_and_padded(void **state)
 	assert_int_equal(lb_pkt_parse(buf, len, &pk), LB_PKT_ARP);
 	assert_int_equal(pk.vlan_tci, 100);
 	lb_pkt_arp_read(buf, &pk, &a);
-	assert_true(a.spa == addr && a.tpa == n.addr);
+	assert_true(a.spa == addr && a.tpa == lb_ip_v4(&n.addr));
 
 	/* gratuitous ARP: a broadcast request from and for the VIP */
 	len = lb_neigh_garp_frame(buf, 0, own, ip4("198.51.100.100"));
@@ -621,7 +661,7 @@ neigh_frames_tagged_and_padded(void **state)
 
 	/* a reply, tagged: 46 bytes of frame, no padding needed */
 	len = lb_neigh_arp_frame(buf, 7, mac_a, LB_ARP_OP_REPLY, own, addr,
-				 mac_a, n.addr);
+				 mac_a, lb_ip_v4(&n.addr));
 	assert_int_equal(len, 60);
 	assert_int_equal(lb_pkt_parse(buf, len, &pk), LB_PKT_ARP);
 	lb_pkt_arp_read(buf, &pk, &a);
@@ -725,7 +765,7 @@ neigh_arp_input_verdicts_and_learning(void **state)
 				       NULL, 5, NULL);
 		if (v != c->want)
 			fail_msg("%s: verdict %d, want %d", c->what, v, c->want);
-		n = lb_neigh_find(&t, ip4(c->spa));
+		n = lb_neigh_find(&t, na(c->spa));
 		if ((n != NULL) != c->learnt)
 			fail_msg("%s: %slearnt", c->what, n != NULL ? "" : "not ");
 		if (n != NULL) {

@@ -36,7 +36,7 @@ core_with(unsigned int n_members)
 			.mac = { 2, 0, 0, 0, 0, (uint8_t)(0x11 + i) } };
 
 		snprintf(m.name, sizeof(m.name), "fe%u", i + 1);
-		m.addr = htonl(0xc6336400u | (11 + i));
+		m.addr = lb_ip_from4(htonl(0xc6336400u | (11 + i)));
 		assert_int_equal(lb_core_member_add(c, &m), (int)i);
 	}
 	return c;
@@ -190,7 +190,7 @@ snapshot_port_precedence(void **state)
 	vip_exact = add_service(c, "vip110", ip4("198.51.100.101"),
 				LB_IPPROTO_TCP, 110, 110);
 	snprintf(m.name, sizeof(m.name), "fe9");
-	m.addr = ip4("198.51.100.19");
+	m.addr = lb_ip_from4(ip4("198.51.100.19"));
 	member = lb_core_member_add(c, &m);
 	assert_true(any >= 0 && range >= 0 && exact >= 0 && vip_exact >= 0 &&
 		    member >= 0);
@@ -231,7 +231,7 @@ snapshot_member_states(void **state)
 	svc = add_service(c, "pop3", 0, LB_IPPROTO_TCP, 110, 110);
 	other = add_service(c, "smtp", 0, LB_IPPROTO_TCP, 25, 25);
 	snprintf(nomac.name, sizeof(nomac.name), "fe7");
-	nomac.addr = ip4("198.51.100.17");
+	nomac.addr = lb_ip_from4(ip4("198.51.100.17"));
 	m7 = lb_core_member_add(c, &nomac);
 	assert_true(svc >= 0 && other >= 0 && m7 == 6);
 	lb_core_member_set_state(c, 1, LB_ADMIN_DRAIN);
@@ -275,7 +275,7 @@ snapshot_member_states(void **state)
 	/* a member that never answered ARP is out, settled or not */
 	assert_true(lb_core_member_add(c, &(struct lb_conf_member){
 		.name = "fe9", .weight = 100,
-		.addr = ip4("198.51.100.19") }) == 7);
+		.addr = ipx("198.51.100.19") }) == 7);
 	lb_core_member_set_mac(c, 7, NULL);
 	s = lb_snap_build(c);
 	assert_int_equal(s->services[svc].mstate[7], LB_MS_NONE);
@@ -435,12 +435,12 @@ member_slot_generation_changes_on_reuse(void **state)
 	assert_int_equal(lb_core_member_remove(c, 1), 0);
 	assert_null(lb_core_member(c, 1));
 	snprintf(m.name, sizeof(m.name), "fe9");
-	m.addr = ip4("198.51.100.19");
+	m.addr = lb_ip_from4(ip4("198.51.100.19"));
 	assert_int_equal(lb_core_member_add(c, &m), 1);   /* slot reused */
 	assert_int_not_equal(lb_core_member(c, 1)->gen, gen);
 	/* names and addresses stay unique */
 	assert_int_equal(lb_core_member_add(c, &m), -EEXIST);
-	m.addr = ip4("192.0.2.9");
+	m.addr = lb_ip_from4(ip4("192.0.2.9"));
 	snprintf(m.name, sizeof(m.name), "far");
 	assert_int_equal(lb_core_member_add(c, &m), -EINVAL);
 	lb_core_free(c);
@@ -562,9 +562,9 @@ ha_member(struct lb_core *c, const char *name, uint32_t weight, bool resolving)
 	int slot;
 
 	snprintf(m.name, sizeof(m.name), "%s", name);
-	m.addr = ha_addr(name);
+	m.addr = lb_ip_from4(ha_addr(name));
 	m.mac[0] = 2;
-	m.mac[5] = (uint8_t)(ntohl(m.addr) & 0xff);
+	m.mac[5] = (uint8_t)(ntohl(ha_addr(name)) & 0xff);
 	slot = lb_core_member_add(c, &m);
 	assert_true(slot >= 0);
 	return slot;

@@ -76,6 +76,9 @@ ipx(const char *s)
 	return a;
 }
 
+/* The same as a pointer, for calls that take one. */
+#define ipxp(s) ((const struct lb_ip[]){ ipx(s) })
+
 #define assert_ip_equal(a, text) do { \
 	struct lb_ip want_ = ipx(text); \
 	char got_[LB_IP_STRLEN]; \

@@ -59,7 +59,7 @@ struct ag_reconcile {
 	struct lb_hc_target *targets;   /* scratch list of checks */
 	unsigned int targets_cap;
 	/* scratch list of ARP targets: members, then sync peers */
-	uint32_t addrs[LB_MAX_MEMBERS + LB_SYNC_PEERS_MAX];
+	struct lb_ip addrs[LB_MAX_MEMBERS + LB_SYNC_PEERS_MAX];
 	uint8_t ports[LB_MAX_MEMBERS + LB_SYNC_PEERS_MAX];
 	uint32_t member_gen[LB_MAX_MEMBERS]; /* member last seen per slot */
 };

@@ -11,6 +11,7 @@
 #include <rte_ring.h>
 
 #include "lb_pkt.h"
+#include "lb_pkt6.h"
 #include "agent_internal.h"
 
 #define NEIGH_CAP 4096
@@ -32,6 +33,17 @@ neigh_request(void *ctx, const struct lb_neigh *n, bool unicast)
 	uint8_t buf[LB_NEIGH_FRAME_MAX];
 	uint32_t len;
 
+	if (!lb_ip_is4(&n->addr)) {
+		/* the core keeps IPv6 members on ports with an IPv6 subnet */
+		if (lb_ip_is_unset(&p->addr6))
+			return;
+		len = lb_neigh_ns_frame(buf, p->vlan,
+					ag->env->port_macs[n->port], &p->addr6,
+					n, unicast);
+		if (lb_agent_send_frame(ag, n->port, buf, len) == 0)
+			ag->mstats[LB_STAT_NDP_SOLICIT_OUT]++;
+		return;
+	}
 	len = lb_neigh_request_frame(buf, p->vlan, ag->env->port_macs[n->port],
 				     p->addr, n, unicast);
 	if (lb_agent_send_frame(ag, n->port, buf, len) == 0)
@@ -75,6 +87,49 @@ arp_input(struct lb_agent *ag, unsigned int port, const uint8_t *data,
 	}
 }
 
+static bool
+is_vip6(const void *core, const struct lb_ip *addr)
+{
+	return lb_core_is_vip(core, addr);
+}
+
+/* IPv6 a worker handed over: Neighbor Discovery (lib/neigh learns from
+ * advertisements) and traffic to the own IPv6 address; true if the
+ * kernel interface gets it. */
+static bool
+ip6_input(struct lb_agent *ag, unsigned int port, const uint8_t *data,
+	  uint32_t len, uint64_t now)
+{
+	const struct lb_conf_port *cp = lb_agent_port_conf(ag, port);
+	const struct lb_neigh_port np = {
+		.addr = cp->addr, .prefix = cp->prefix, .index = (uint8_t)port,
+		.kernel = ag->kif != NULL && port == ag->kif_port,
+		.addr6 = cp->addr6, .prefix6 = cp->prefix6,
+	};
+	struct lb_pkt6 pk;
+
+	if (lb_pkt_parse6(data, len, &pk) != LB_PKT_IPV6)
+		return false;
+	if (pk.proto != LB_IPPROTO_ICMPV6 ||
+	    (pk.icmp_type != LB_ICMP6_NEIGH_ADVERT &&
+	     pk.icmp_type != LB_ICMP6_NEIGH_SOLICIT))
+		return np.kernel;
+	switch (lb_neigh_ndp_input(&ag->neigh, &np, data, len, is_vip6,
+				   ag->core, now, &ag->neigh_ops)) {
+	case LB_NEIGH_ARP_KERNEL:
+		ag->mstats[LB_STAT_NDP_ADVERT_IN]++;
+		return true;
+	case LB_NEIGH_ARP_REPLY:
+		ag->mstats[LB_STAT_NDP_ADVERT_IN]++;
+		return false;
+	case LB_NEIGH_ARP_REQUEST:
+		return false;
+	default:
+		ag->mstats[LB_STAT_NDP_BAD]++;
+		return false;
+	}
+}
+
 /* Packets a worker handed over: ARP, and traffic to an own address. */
 static void
 master_input(struct lb_agent *ag, struct rte_mbuf *m, uint64_t now)
@@ -98,6 +153,9 @@ master_input(struct lb_agent *ag, struct rte_mbuf *m, uint64_t now)
 			    (unsigned int)port == ag->kif_port &&
 			    (kind != LB_PKT_IPV4 ||
 			     lb_agent_sync_frame_ok(ag, data, &pk));
+	else if (kind == LB_PKT_DROP && pk.drop == LB_STAT_DROP_ETHERTYPE)
+		to_kernel = ip6_input(ag, (unsigned int)port, data,
+				      rte_pktmbuf_data_len(m), now);
 	if (to_kernel) {
 		lb_kif_to_kernel(ag->kif, m);
 		return;

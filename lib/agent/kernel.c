@@ -66,11 +66,14 @@ lb_agent_kif_create(struct lb_agent *ag)
 		.ifname = ifname,
 		.mac = ag->env->port_macs[ag->kif_port],
 		.addr = p->addr, .prefix = p->prefix, .gateway = p->gateway,
+		.prefix6 = lb_ip_is_unset(&p->addr6) ? 0 : p->prefix6,
 		.vlan = p->vlan, .mtu = p->mtu,
 		.pool = ag->env->port_pools[ag->kif_port],
 		.socket_id = (int)rte_socket_id(),
 		.to_wire = kif_to_wire, .ctx = ag,
 	};
+	memcpy(kp.addr6, p->addr6.b, sizeof(kp.addr6));
+	memcpy(kp.gateway6, p->gateway6.b, sizeof(kp.gateway6));
 	ag->kif = lb_kif_create(&kp);
 	if (ag->kif == NULL) {
 		AG_LOG(ERR, "exception_interface %s: %s", kp.ifname,

@@ -42,13 +42,14 @@ void
 lb_agent_neigh_changed(void *ctx, const struct lb_neigh *n)
 {
 	struct lb_agent *ag = ctx;
-	int slot = lb_core_member_by_addr(ag->core, n->addr);
+	int slot = lb_core_member_by_addr(ag->core, &n->addr);
+	const char *how = lb_ip_is4(&n->addr) ? "ARP" : "Neighbor Discovery";
 	const struct lb_core_member *cm;
-	char ip[INET_ADDRSTRLEN], mac[AG_MAC_STR];
+	char ip[LB_IP_STRLEN], mac[AG_MAC_STR];
 
 	if (slot < 0)
 		return;
-	lb_conf_ip_str(n->addr, ip);
+	lb_ip_str(&n->addr, ip);
 	cm = lb_core_member(ag->core, (unsigned int)slot);
 	switch (n->state) {
 	case LB_NEIGH_STALE:
@@ -56,8 +57,8 @@ lb_agent_neigh_changed(void *ctx, const struct lb_neigh *n)
 		 * health checks decide (a member new at this address
 		 * takes the last MAC too) */
 		ag->mstats[LB_STAT_NEIGH_STALE]++;
-		AG_LOG(WARNING, "member %s (%s): ARP refresh unanswered: keeping its last MAC %s (stale) while health checks decide",
-			cm->conf.name, ip, lb_agent_mac_str(n->mac, mac));
+		AG_LOG(WARNING, "member %s (%s): %s refresh unanswered: keeping its last MAC %s (stale) while health checks decide",
+			cm->conf.name, ip, how, lb_agent_mac_str(n->mac, mac));
 		lb_core_member_set_mac(ag->core, (unsigned int)slot, n->mac);
 		break;
 	case LB_NEIGH_FAILED:
@@ -65,12 +66,12 @@ lb_agent_neigh_changed(void *ctx, const struct lb_neigh *n)
 		 * like a member that never answered, its flows move */
 		if (n->unanswered > 0) {
 			ag->mstats[LB_STAT_NEIGH_FAILED]++;
-			AG_LOG(WARNING, "member %s (%s): %u ARP refreshes unanswered and no health check covers it: not selected until it answers",
-				cm->conf.name, ip, n->unanswered);
+			AG_LOG(WARNING, "member %s (%s): %u %s refreshes unanswered and no health check covers it: not selected until it answers",
+				cm->conf.name, ip, n->unanswered, how);
 		} else {
 			ag->mstats[LB_STAT_NEIGH_LOST]++;
-			AG_LOG(WARNING, "member %s (%s): no answer to ARP: not selected until it answers",
-				cm->conf.name, ip);
+			AG_LOG(WARNING, "member %s (%s): no answer to %s: not selected until it answers",
+				cm->conf.name, ip, how);
 		}
 		lb_core_member_set_mac(ag->core, (unsigned int)slot, NULL);
 		break;
@@ -95,7 +96,9 @@ target_fill(struct lb_hc_target *t, const struct lb_agent *ag,
 	t->svc = (uint16_t)s;
 	t->member = (uint16_t)m;
 	t->id = lb_agent_pair_id(cs, cm);
-	t->addr = cm->conf.addr;
+	/* IPv4 only until the runner speaks IPv6: an IPv6 member's check
+	 * connects nowhere and fails */
+	t->addr = lb_ip_is4(&cm->conf.addr) ? lb_ip_v4(&cm->conf.addr) : 0;
 	t->src = lb_core_port(ag->core, ag->kif_port)->conf.addr;
 	t->check = *k;
 	if (k->type == LB_CHECK_ICMP) {
@@ -210,7 +213,7 @@ neigh_sync(struct lb_agent *ag, uint64_t now)
 	 * (lb_agent_sync_frame_ok), so it is known and kept fresh; a peer
 	 * that stops answering keeps its last one */
 	for (m = 0; ha->sync && ag->kif != NULL && m < ha->n_peers; m++) {
-		rec->addrs[n] = ha->peers[m];
+		rec->addrs[n] = lb_ip_from4(ha->peers[m]);
 		keep[n] = 1;
 		rec->ports[n++] = (uint8_t)ag->kif_port;
 	}
@@ -224,7 +227,7 @@ neigh_sync(struct lb_agent *ag, uint64_t now)
 			continue;
 		rec->member_gen[m] = cm->gen;
 		if (cm->mac_state == LB_MAC_NONE)
-			lb_neigh_report(&ag->neigh, cm->conf.addr,
+			lb_neigh_report(&ag->neigh, &cm->conf.addr,
 					&ag->neigh_ops);
 	}
 	return 0;

@@ -175,10 +175,16 @@ rpc_status(void *ctx, json_t *params __rte_unused, struct lb_ctl_error *err)
 		const struct lb_core_port *cp = lb_core_port(ag->core, i);
 		const struct lb_conf_port *p = &cp->conf;
 
-		if (!push(ports, json_pack("{s:s, s:i, s:s, s:s, s:i, s:i, s:o}",
+		char ip6[LB_IP_STRLEN], cidr6[LB_CIDR_STRLEN];
+
+		if (!lb_ip_is_unset(&p->addr6))
+			snprintf(cidr6, sizeof(cidr6), "%s/%u",
+				 lb_ip_str(&p->addr6, ip6), p->prefix6);
+		if (!push(ports, json_pack("{s:s, s:i, s:s, s:s, s:s?, s:i, s:i, s:o}",
 			"name", p->name, "dpdk_port", (int)cp->dpdk_port,
 			"mac", lb_agent_mac_str(cp->mac, mac),
 			"address", cidr_str(p->addr, p->prefix, cidr, sizeof(cidr)),
+			"address6", lb_ip_is_unset(&p->addr6) ? NULL : cidr6,
 			"vlan", p->vlan, "mtu", (int)p->mtu,
 			"link", lb_agent_link_json(ag, i))))
 			return list_or_fail(ports, false, err);
@@ -331,7 +337,7 @@ member_json(struct lb_agent *ag, unsigned int slot)
 	char mac[AG_MAC_STR];
 
 	return json_pack("{s:s, s:o, s:i, s:s, s:s?, s:s, s:s, s:o?, s:o}",
-		"name", m->conf.name, "address", lb_agent_ip_json(m->conf.addr),
+		"name", m->conf.name, "address", lb_agent_addr_json(&m->conf.addr),
 		"weight", (int)m->conf.weight,
 		"state", m->removing ? "removing" : lb_admin_names[m->conf.state],
 		"mac", !lb_mac_known(m->mac_state) ? NULL :
@@ -490,7 +496,7 @@ rpc_neighbors_list(void *ctx, json_t *params __rte_unused,
 		char mac[AG_MAC_STR];
 
 		ok = push(r, json_pack("{s:o, s:s?, s:s, s:s, s:b, s:o?}",
-			"address", lb_agent_ip_json(n->addr),
+			"address", lb_agent_addr_json(&n->addr),
 			"mac", lb_neigh_usable(n) ? lb_agent_mac_str(n->mac, mac) : NULL,
 			"state", lb_neigh_state_names[n->state],
 			"port", lb_core_port(ag->core, n->port)->conf.name,

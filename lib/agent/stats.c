@@ -181,7 +181,7 @@ members_fill(struct lb_agent *tel_ag, unsigned int from, struct rte_tel_data *d)
 		const struct lb_core_member *m = lb_core_member(tel_ag->core, i);
 		struct rte_tel_data *md;
 		struct lb_dp_traffic t;
-		char buf[INET_ADDRSTRLEN], mac[AG_MAC_STR];
+		char buf[LB_IP_STRLEN], mac[AG_MAC_STR];
 		char key[LB_NAME_MAX];
 
 		if (m == NULL)
@@ -193,7 +193,7 @@ members_fill(struct lb_agent *tel_ag, unsigned int from, struct rte_tel_data *d)
 			break;
 		rte_tel_data_start_dict(md);
 		rte_tel_data_add_dict_string(md, "name", m->conf.name);
-		lb_conf_ip_str(m->conf.addr, buf);
+		lb_ip_str(&m->conf.addr, buf);
 		rte_tel_data_add_dict_string(md, "address", buf);
 		rte_tel_data_add_dict_u64(md, "weight", m->conf.weight);
 		rte_tel_data_add_dict_string(md, "state",
@@ -344,7 +344,7 @@ neighbors_fill(struct lb_agent *tel_ag, unsigned int from, struct rte_tel_data *
 	for (i = from; i < t->n; i++) {
 		const struct lb_neigh *n = &t->e[i];
 		struct rte_tel_data *nd;
-		char ip[INET_ADDRSTRLEN], mac[AG_MAC_STR];
+		char ip[LB_IP_STRLEN], mac[AG_MAC_STR];
 		char key[INET_ADDRSTRLEN];
 
 		if (page_full(d, &shown, TEL_PAGE_NEIGHBORS, i))
@@ -353,7 +353,7 @@ neighbors_fill(struct lb_agent *tel_ag, unsigned int from, struct rte_tel_data *
 		if (nd == NULL)
 			break;
 		rte_tel_data_start_dict(nd);
-		lb_conf_ip_str(n->addr, ip);
+		lb_ip_str(&n->addr, ip);
 		rte_tel_data_add_dict_string(nd, "address", ip);
 		rte_tel_data_add_dict_string(nd, "mac", lb_neigh_usable(n) ?
 					     lb_agent_mac_str(n->mac, mac) : "none");

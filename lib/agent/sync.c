@@ -183,15 +183,18 @@ to_rec(struct lb_agent *ag, const struct lb_dp_sync *d, uint32_t lifetime_ms,
 	const struct lb_core_member *m = lb_core_member(ag->core, d->member);
 	const struct lb_snapshot *s = lb_core_snapshot(ag->core);
 
+	/* records name members by IPv4 address: an IPv6-addressed
+	 * member's flows are not synced yet */
 	if (m == NULL || m->gen != d->member_gen || s == NULL ||
-	    d->svc >= LB_MAX_SERVICES)
+	    d->svc >= LB_MAX_SERVICES || !lb_ip_is4(&m->conf.addr))
 		return false;
 	*r = (struct lb_sync_rec){
 		.kind = d->kind == LB_DP_SYNC_PERSIST ? LB_SYNC_K_PERSIST :
 			LB_SYNC_K_FLOW,
 		.proto = d->key.proto, .client = d->key.src_ip,
 		.vip = d->key.dst_ip, .cport = d->key.src_port,
-		.vport = d->key.dst_port, .member = m->conf.addr,
+		.vport = d->key.dst_port,
+		.member = lb_ip_v4(&m->conf.addr),
 		.lifetime_ms = RTE_MIN(lifetime_ms, LB_SYNC_LIFETIME_MAX),
 	};
 	if (r->kind == LB_SYNC_K_PERSIST) {
@@ -754,11 +757,13 @@ lb_agent_sync_frame_ok(struct lb_agent *ag, const uint8_t *data,
 {
 	const struct ag_sync *sy = ag->sync;
 	const struct lb_neigh *n;
+	struct lb_ip src;
 
 	if (sy == NULL || pk->proto != LB_IPPROTO_UDP ||
 	    pk->dst_port != sy->port || peer_index(sy, pk->src_ip) < 0)
 		return true;
-	n = lb_neigh_find(&ag->neigh, pk->src_ip);
+	src = lb_ip_from4(pk->src_ip);
+	n = lb_neigh_find(&ag->neigh, &src);
 	if (n != NULL && lb_neigh_usable(n) &&
 	    lb_mac_eq(lb_pkt_eth_src(data), n->mac))
 		return true;

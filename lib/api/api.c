@@ -82,13 +82,13 @@ lb_api_member_json(const struct lb_core *core, unsigned int slot)
 {
 	const struct lb_core_member *m = lb_core_member(core, slot);
 	const struct lb_core_port *p;
-	char ip[INET_ADDRSTRLEN];
+	char ip[LB_IP_STRLEN];
 
 	if (m == NULL)
 		return NULL;
 	p = lb_core_port(core, m->conf.port);
 	return json_pack("{s:s, s:s, s:i, s:s, s:s, s:s, s:o?}",
-		"name", m->conf.name, "address", lb_conf_ip_str(m->conf.addr, ip),
+		"name", m->conf.name, "address", lb_ip_str(&m->conf.addr, ip),
 		"weight", (int)m->conf.weight,
 		"state", m->removing ? "removing" : lb_admin_names[m->conf.state],
 		"mac_state", lb_mac_state_names[m->mac_state],

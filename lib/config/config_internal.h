@@ -74,6 +74,9 @@ int conf_get_array(struct conf_ctx *c, json_t *obj, const char *key,
 /* "name": required, 1..31 of [A-Za-z0-9_.-] */
 int conf_get_name(struct conf_ctx *c, json_t *obj, char *out);
 /* a bare IPv4 address (no length) */
+/* an address of either family (a dotted quad for IPv4) */
+int conf_get_ip(struct conf_ctx *c, json_t *obj, const char *key,
+		bool required, struct lb_ip *out);
 int conf_get_ipv4(struct conf_ctx *c, json_t *obj, const char *key,
 		  bool required, uint32_t *out);
 /* "N", "lo-hi" or N; "any" (0-65535) when allow_any; required */

@@ -450,6 +450,27 @@ conf_get_ipv4(struct conf_ctx *c, json_t *obj, const char *key, bool required,
 	return rc;
 }
 
+int
+conf_get_ip(struct conf_ctx *c, json_t *obj, const char *key, bool required,
+	    struct lb_ip *out)
+{
+	char s[LB_IP_STRLEN];
+	uint8_t prefix;
+	size_t mark;
+	int rc;
+
+	rc = conf_get_string(c, obj, key, required, s, sizeof(s));
+	if (rc != 0)
+		return rc;
+	if (strchr(s, '/') == NULL &&
+	    lb_ip_parse_cidr(s, 0, 0, out, &prefix) == 0)
+		return 0;
+	mark = conf_push_key(c, key);
+	rc = conf_fail(c, "\"%s\" is not an IPv4 or IPv6 address", s);
+	conf_pop(c, mark);
+	return rc;
+}
+
 /* "N", "lo-hi" or N as a number; any == 0-65535 when allow_any. */
 int
 conf_get_port_range(struct conf_ctx *c, json_t *obj, const char *key,

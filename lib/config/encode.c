@@ -63,20 +63,43 @@ seconds(uint32_t ms)
 	return json_real(ms / 1000.0);
 }
 
+/* A port's "address" or "gateway" of both families: [IPv4, IPv6]. */
+static json_t *
+one_per_family(json_t *v4, json_t *v6)
+{
+	json_t *a = json_array();
+
+	if (a == NULL || v4 == NULL || v6 == NULL ||
+	    json_array_append(a, v4) != 0 || json_array_append(a, v6) != 0) {
+		json_decref(a);
+		a = NULL;
+	}
+	json_decref(v4);
+	json_decref(v6);
+	return a;
+}
+
 static json_t *
 encode_port(const struct lb_conf_port *p)
 {
-	char buf[INET_ADDRSTRLEN];
-	json_t *o = json_object();
+	char buf[INET_ADDRSTRLEN], buf6[LB_IP_STRLEN];
+	json_t *o = json_object(), *addr, *gw;
 	bool ok = o != NULL;
 
 	ok = ok && put(o, "name", json_string(p->name));
 	if (p->device[0] != '\0')
 		ok = ok && put(o, "device", json_string(p->device));
-	ok = ok && put(o, "address", json_sprintf("%s/%u",
-				lb_conf_ip_str(p->addr, buf), p->prefix));
-	if (p->gateway != 0)
-		ok = ok && put(o, "gateway", ip(p->gateway));
+	addr = json_sprintf("%s/%u", lb_conf_ip_str(p->addr, buf), p->prefix);
+	if (!lb_ip_is_unset(&p->addr6))
+		addr = one_per_family(addr, json_sprintf("%s/%u",
+				lb_ip_str(&p->addr6, buf6), p->prefix6));
+	ok = ok && put(o, "address", addr);
+	gw = p->gateway != 0 ? ip(p->gateway) : NULL;
+	if (!lb_ip_is_unset(&p->gateway6))
+		gw = gw == NULL ? ip_any(&p->gateway6) :
+			one_per_family(gw, ip_any(&p->gateway6));
+	if (gw != NULL)
+		ok = ok && put(o, "gateway", gw);
 	if (p->vlan != 0)
 		ok = ok && put(o, "vlan", json_integer(p->vlan));
 	if (p->mtu != LB_MTU_DEFAULT)
@@ -135,7 +158,7 @@ encode_member(const struct lb_conf_member *m)
 	bool ok = o != NULL;
 
 	ok = ok && put(o, "name", json_string(m->name));
-	ok = ok && put(o, "address", ip(m->addr));
+	ok = ok && put(o, "address", ip_any(&m->addr));
 	ok = ok && put(o, "weight", json_integer(m->weight));
 	if (m->has_mac)
 		ok = ok && put(o, "mac", json_sprintf(

@@ -137,6 +137,9 @@ struct lb_conf_port {
 	uint32_t addr;              /**< own address, network order */
 	uint8_t prefix;             /**< subnet length */
 	uint32_t gateway;           /**< network order, 0 = none */
+	struct lb_ip addr6;         /**< own IPv6 address, unset = none */
+	uint8_t prefix6;            /**< its subnet length */
+	struct lb_ip gateway6;      /**< unset = none (may be link-local) */
 	uint16_t vlan;              /**< 802.1Q id, 0 = untagged */
 	uint16_t mtu;               /**< largest IPv4 packet, bytes: the
 					 frame is this plus its Ethernet
@@ -146,7 +149,8 @@ struct lb_conf_port {
 /** A real server. */
 struct lb_conf_member {
 	char name[LB_NAME_MAX];
-	uint32_t addr;              /**< network order */
+	struct lb_ip addr;          /**< either family: resolved by ARP or
+					 Neighbor Discovery, checked over it */
 	uint32_t weight;            /**< 0..65535 */
 	uint8_t mac[6];
 	bool has_mac;               /**< static MAC: never resolved */

@@ -22,13 +22,197 @@
 static const char *const port_keys[] = {
 	"name", "device", "address", "gateway", "vlan", "mtu", NULL };
 
+/* The IPv4 address: "198.51.100.2/24" (/8 to /30), not the subnet's
+ * network or broadcast address, no subnet overlapping an earlier
+ * port's. The path is at the string. */
+static int
+port_addr4(struct conf_ctx *c, const char *s, uint32_t addr, uint8_t prefix,
+	   struct lb_conf_port *p, unsigned int idx)
+{
+	uint32_t host, mask;
+	unsigned int j;
+
+	if (prefix < 8 || prefix > 30)
+		return conf_fail(c, "\"%s\": an IPv4 port address takes a subnet length of /8 to /30",
+				 s);
+	if (lb_conf_addr_reserved(addr))
+		return conf_fail(c, "\"%s\": 0/8, 127/8, multicast and broadcast cannot be the port's address",
+				 s);
+	mask = ~0u << (32 - prefix);
+	host = ntohl(addr) & ~mask;
+	if (host == 0 || host == ~mask)
+		return conf_fail(c, "\"%s\" is the subnet's network or broadcast address",
+				 s);
+	for (j = 0; j < idx; j++) {
+		const struct lb_conf_port *q = &c->conf->ports[j];
+		uint8_t pl = prefix < q->prefix ? prefix : q->prefix;
+
+		if (lb_conf_in_subnet(addr, q->addr, pl))
+			return conf_fail(c, "subnet of \"%s\" overlaps port \"%s\" (ports[%u])",
+					 s, q->name, j);
+	}
+	p->addr = addr;
+	p->prefix = prefix;
+	return 0;
+}
+
+/* The IPv6 address: "2001:db8:5::2/64" (/16 to /127), global or unique
+ * local, not the subnet-router anycast address (host part 0), no subnet
+ * overlapping an earlier port's. */
+static int
+port_addr6(struct conf_ctx *c, const char *s, const struct lb_ip *a,
+	   uint8_t prefix, struct lb_conf_port *p, unsigned int idx)
+{
+	unsigned int j;
+
+	if (prefix < 16 || prefix > 127)
+		return conf_fail(c, "\"%s\": an IPv6 port address takes a subnet length of /16 to /127",
+				 s);
+	if (lb_ip_reserved(a))
+		return conf_fail(c, "\"%s\": ::, ::1, link-local and multicast addresses cannot be the port's address",
+				 s);
+	if (lb_ip_cidr_aligned(a, prefix))
+		return conf_fail(c, "\"%s\" is the subnet-router anycast address (host part 0)",
+				 s);
+	for (j = 0; j < idx; j++) {
+		const struct lb_conf_port *q = &c->conf->ports[j];
+		uint8_t pl = prefix < q->prefix6 ? prefix : q->prefix6;
+		struct lb_ip x, y;
+
+		if (lb_ip_is_unset(&q->addr6))
+			continue;
+		x = lb_ip_net(a, pl);
+		y = lb_ip_net(&q->addr6, pl);
+		if (lb_ip_eq(&x, &y))
+			return conf_fail(c, "subnet of \"%s\" overlaps port \"%s\" (ports[%u])",
+					 s, q->name, j);
+	}
+	p->addr6 = *a;
+	p->prefix6 = prefix;
+	return 0;
+}
+
+/* One "address" string: either family, at most one of each. */
+static int
+port_address(struct conf_ctx *c, const char *s, struct lb_conf_port *p,
+	     unsigned int idx)
+{
+	struct lb_ip a;
+	uint8_t prefix;
+
+	if (strchr(s, '/') == NULL || lb_ip_parse_cidr(s, 0, 0, &a, &prefix) != 0)
+		return conf_fail(c, "\"%s\": expected the port's address with its subnet length, such as 198.51.100.2/24 or 2001:db8:5::2/64",
+				 s);
+	if (lb_ip_is4(&a)) {
+		if (p->addr != 0)
+			return conf_fail(c, "\"%s\": the port has an IPv4 address already (one per family)",
+					 s);
+		return port_addr4(c, s, lb_ip_v4(&a), prefix, p, idx);
+	}
+	if (!lb_ip_is_unset(&p->addr6))
+		return conf_fail(c, "\"%s\": the port has an IPv6 address already (one per family)",
+				 s);
+	return port_addr6(c, s, &a, prefix, p, idx);
+}
+
+/* One "gateway" string: another address in the port's subnet of its
+ * family (an IPv6 gateway may be link-local, as routers advertise
+ * themselves), at most one per family. */
+static int
+port_gateway(struct conf_ctx *c, const char *s, struct lb_conf_port *p,
+	     unsigned int idx)
+{
+	struct lb_ip a, x, y;
+	uint8_t prefix;
+
+	(void)idx;
+	if (strchr(s, '/') != NULL || lb_ip_parse_cidr(s, 0, 0, &a, &prefix) != 0)
+		return conf_fail(c, "\"%s\" is not an IPv4 or IPv6 address", s);
+	if (lb_ip_is4(&a)) {
+		uint32_t gw = lb_ip_v4(&a);
+
+		if (p->gateway != 0)
+			return conf_fail(c, "\"%s\": the port has an IPv4 gateway already (one per family)",
+					 s);
+		if (p->addr == 0 || !lb_conf_in_subnet(gw, p->addr, p->prefix) ||
+		    gw == p->addr)
+			return conf_fail(c, "%s is not another address in the port's IPv4 subnet",
+					 s);
+		p->gateway = gw;
+		return 0;
+	}
+	if (!lb_ip_is_unset(&p->gateway6))
+		return conf_fail(c, "\"%s\": the port has an IPv6 gateway already (one per family)",
+				 s);
+	if (lb_ip_is_unset(&p->addr6))
+		return conf_fail(c, "%s: the port has no IPv6 address", s);
+	x = lb_ip_net(&a, p->prefix6);
+	y = lb_ip_net(&p->addr6, p->prefix6);
+	if (!lb_ip_link_local(&a) &&
+	    (!lb_ip_eq(&x, &y) || lb_ip_eq(&a, &p->addr6) ||
+	     lb_ip_reserved(&a) || lb_ip_cidr_aligned(&a, p->prefix6)))
+		return conf_fail(c, "%s is neither another address in the port's IPv6 subnet nor link-local",
+				 s);
+	p->gateway6 = a;
+	return 0;
+}
+
+/* key: one string, or an array of one string per family; each goes to
+ * fn with the path at it. */
+static int
+port_each(struct conf_ctx *c, json_t *o, const char *key, bool required,
+	  struct lb_conf_port *p, unsigned int idx,
+	  int (*fn)(struct conf_ctx *, const char *, struct lb_conf_port *,
+		    unsigned int))
+{
+	json_t *v = json_object_get(o, key), *e;
+	size_t mark, m2;
+	char s[LB_CIDR_STRLEN];
+	size_t i;
+	int rc = 0;
+
+	if (v == NULL || json_is_string(v)) {
+		rc = conf_get_string(c, o, key, required, s, sizeof(s));
+		if (rc != 0)
+			return rc;
+		mark = conf_push_key(c, key);
+		rc = fn(c, s, p, idx);
+		conf_pop(c, mark);
+		return rc;
+	}
+	mark = conf_push_key(c, key);
+	if (!json_is_array(v) || json_array_size(v) < 1 ||
+	    json_array_size(v) > 2) {
+		rc = conf_fail(c, "expected a string or an array of one per family (IPv4, IPv6), got %s",
+			       json_is_array(v) ? "an array of another length" :
+			       conf_type_name(v));
+		conf_pop(c, mark);
+		return rc;
+	}
+	json_array_foreach(v, i, e) {
+		m2 = conf_push_index(c, i);
+		if (!json_is_string(e))
+			rc = conf_fail(c, "expected a string, got %s",
+				       conf_type_name(e));
+		else if (json_string_length(e) >= sizeof(s))
+			rc = conf_fail(c, "longer than %zu characters",
+				       sizeof(s) - 1);
+		else
+			rc = fn(c, json_string_value(e), p, idx);
+		conf_pop(c, m2);
+		if (rc != 0)
+			break;
+	}
+	conf_pop(c, mark);
+	return rc;
+}
+
 /* ports[idx]: checked against the ports before it */
 static int
 parse_port(struct conf_ctx *c, json_t *o, void *elem, unsigned int idx)
 {
 	struct lb_conf_port *p = elem;
-	char s[64], buf[INET_ADDRSTRLEN];
-	uint32_t vlan, mtu, host, mask;
+	uint32_t vlan, mtu;
 	unsigned int j;
 	size_t mark;
 	int rc;
@@ -48,59 +232,18 @@ parse_port(struct conf_ctx *c, json_t *o, void *elem, unsigned int idx)
 			    sizeof(p->device)) < 0)
 		return -EINVAL;
 
-	rc = conf_get_string(c, o, "address", true, s, sizeof(s));
-	if (rc != 0)
+	if ((rc = port_each(c, o, "address", true, p, idx, port_address)) != 0)
 		return rc;
-	mark = conf_push_key(c, "address");
-	if (strchr(s, '/') == NULL ||
-	    lb_conf_parse_cidr(s, 8, &p->addr, &p->prefix) != 0 ||
-	    p->prefix > 30) {
-		rc = conf_fail(c, "\"%s\": expected the port's address with its subnet length, such as 198.51.100.2/24 (/8 to /30)",
-			       s);
+	if (p->addr == 0) {
+		/* IPv6-only ports are not done: ARP, the kernel interface
+		 * and health checks of IPv4 members need the address */
+		mark = conf_push_key(c, "address");
+		rc = conf_fail(c, "the port needs an IPv4 address (an IPv6 one may come beside it)");
 		conf_pop(c, mark);
 		return rc;
 	}
-	if (lb_conf_addr_reserved(p->addr)) {
-		rc = conf_fail(c, "\"%s\": 0/8, 127/8, multicast and broadcast cannot be the port's address",
-			       s);
-		conf_pop(c, mark);
+	if ((rc = port_each(c, o, "gateway", false, p, idx, port_gateway)) < 0)
 		return rc;
-	}
-	mask = ~0u << (32 - p->prefix);
-	host = ntohl(p->addr) & ~mask;
-	if (host == 0 || host == ~mask) {
-		rc = conf_fail(c, "\"%s\" is the subnet's network or broadcast address",
-			       s);
-		conf_pop(c, mark);
-		return rc;
-	}
-	for (j = 0; j < idx; j++) {
-		const struct lb_conf_port *q = &c->conf->ports[j];
-		uint8_t pl = p->prefix < q->prefix ? p->prefix : q->prefix;
-
-		if (lb_conf_in_subnet(p->addr, q->addr, pl)) {
-			rc = conf_fail(c, "subnet of \"%s\" overlaps port \"%s\" (ports[%u])",
-				       s, q->name, j);
-			conf_pop(c, mark);
-			return rc;
-		}
-	}
-	conf_pop(c, mark);
-
-	rc = conf_get_ipv4(c, o, "gateway", false, &p->gateway);
-	if (rc < 0)
-		return rc;
-	if (rc == 0) {
-		mark = conf_push_key(c, "gateway");
-		if (!lb_conf_in_subnet(p->gateway, p->addr, p->prefix) ||
-		    p->gateway == p->addr) {
-			rc = conf_fail(c, "%s is not another address in the port's subnet",
-				       lb_conf_ip_str(p->gateway, buf));
-			conf_pop(c, mark);
-			return rc;
-		}
-		conf_pop(c, mark);
-	}
 	if (conf_get_uint(c, o, "vlan", 1, 4094, 0, &vlan) < 0)
 		return -EINVAL;
 	p->vlan = (uint16_t)vlan;

@@ -45,18 +45,18 @@ static const char *const member_keys[] = {
 static int
 parse_member(struct conf_ctx *c, json_t *o, struct lb_conf_member *m)
 {
-	char s[32], buf[INET_ADDRSTRLEN];
+	char s[32], buf[LB_IP_STRLEN];
 	size_t mark;
 	int rc;
 
 	if ((rc = conf_check_keys(c, o, member_keys)) != 0 ||
 	    (rc = conf_get_name(c, o, m->name)) != 0 ||
-	    (rc = conf_get_ipv4(c, o, "address", true, &m->addr)) != 0)
+	    (rc = conf_get_ip(c, o, "address", true, &m->addr)) != 0)
 		return rc;
-	if (lb_conf_addr_reserved(m->addr)) {
+	if (lb_ip_reserved(&m->addr)) {
 		mark = conf_push_key(c, "address");
-		rc = conf_fail(c, "%s cannot be a member (0/8, 127/8, multicast and broadcast are refused)",
-			       lb_conf_ip_str(m->addr, buf));
+		rc = conf_fail(c, "%s cannot be a member (0/8, 127/8, multicast, broadcast, ::, ::1, link-local are refused)",
+			       lb_ip_str(&m->addr, buf));
 		conf_pop(c, mark);
 		return rc;
 	}

@@ -122,7 +122,7 @@ lb_core_table_bytes(uint32_t len)
 }
 
 /* state.c */
-int lb_core_port_of(const struct lb_core *core, uint32_t addr);
+int lb_core_port_of(const struct lb_core *core, const struct lb_ip *addr);
 /* Fill err with "<where>.<key>: <problem>" (or "<where>: <problem>"
  * without a key); return rc. */
 int lb_core_fail(struct lb_conf_error *err, int rc, const char *where,
@@ -130,7 +130,7 @@ int lb_core_fail(struct lb_conf_error *err, int rc, const char *where,
 	__attribute__((format(printf, 5, 6)));
 /* The port whose own address or gateway addr is, or NULL. */
 const struct lb_conf_port *lb_core_own_address(const struct lb_core *core,
-					       uint32_t addr);
+						const struct lb_ip *addr);
 void lb_core_services_free(struct lb_core *core);
 
 /* service.c */

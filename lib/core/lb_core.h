@@ -381,7 +381,8 @@ int lb_core_member_find(const struct lb_core *core, const char *name);
 int lb_core_service_find(const struct lb_core *core, const char *name);
 
 /** Slot of the member with this address, or -ENOENT. */
-int lb_core_member_by_addr(const struct lb_core *core, uint32_t addr);
+int lb_core_member_by_addr(const struct lb_core *core,
+			   const struct lb_ip *addr);
 
 /** A member slot's state, or NULL if unused. */
 const struct lb_core_member *lb_core_member(const struct lb_core *core,

@@ -27,9 +27,10 @@ member_check(const struct lb_core *core, const struct lb_conf_member *m,
 	     int skip, const char *where, struct lb_conf_error *err,
 	     uint8_t *port_out)
 {
-	char buf[INET_ADDRSTRLEN];
-	const struct lb_conf_port *own;
+	char buf[LB_IP_STRLEN];
+	const struct lb_conf_port *own, *p;
 	unsigned int i;
+	bool edge;
 	int port;
 
 	for (i = 0; i < LB_MAX_MEMBERS; i++) {
@@ -43,33 +44,35 @@ member_check(const struct lb_core *core, const struct lb_conf_member *m,
 					    m->name,
 					    q->removing ?
 					    " (being removed)" : "");
-		if (q->conf.addr == m->addr)
+		if (lb_ip_eq(&q->conf.addr, &m->addr))
 			return lb_core_fail(err, -EEXIST, where, "address",
 					    "%s is also member \"%s\"",
-					    lb_conf_ip_str(m->addr, buf),
+					    lb_ip_str(&m->addr, buf),
 					    q->conf.name);
 	}
-	port = lb_core_port_of(core, m->addr);
+	port = lb_core_port_of(core, &m->addr);
 	if (port < 0)
 		return lb_core_fail(err, -EINVAL, where, "address",
 				    "%s is not in the subnet of any port: DSR needs members on the balancer's own segment",
-				    lb_conf_ip_str(m->addr, buf));
-	{
-		const struct lb_conf_port *p = &core->ports[port].conf;
+				    lb_ip_str(&m->addr, buf));
+	p = &core->ports[port].conf;
+	if (lb_ip_is4(&m->addr)) {
 		uint32_t mask = ~0u << (32 - p->prefix);
-		uint32_t host = ntohl(m->addr) & ~mask;
+		uint32_t host = ntohl(lb_ip_v4(&m->addr)) & ~mask;
 
-		own = lb_core_own_address(core, m->addr);
-		if (own != NULL || host == 0 || host == ~mask)
-			return lb_core_fail(err, -EINVAL, where, "address",
-					    "%s is the address, gateway, network or broadcast address of port \"%s\"",
-					    lb_conf_ip_str(m->addr, buf),
-					    p->name);
+		edge = host == 0 || host == ~mask;
+	} else {
+		edge = lb_ip_cidr_aligned(&m->addr, p->prefix6);
 	}
-	if (lb_core_is_vip4(core, m->addr))
+	own = lb_core_own_address(core, &m->addr);
+	if (own != NULL || edge)
+		return lb_core_fail(err, -EINVAL, where, "address",
+				    "%s is the address, gateway, network, broadcast or subnet-router address of port \"%s\"",
+				    lb_ip_str(&m->addr, buf), p->name);
+	if (lb_core_is_vip(core, &m->addr))
 		return lb_core_fail(err, -EINVAL, where, "address",
 				    "%s is a VIP",
-				    lb_conf_ip_str(m->addr, buf));
+				    lb_ip_str(&m->addr, buf));
 	if (m->has_sports) {
 		for (i = 0; i < LB_MAX_MEMBERS; i++) {
 			const struct lb_core_member *q = &core->members[i];
@@ -182,7 +185,8 @@ lb_core_member_update(struct lb_core *core, unsigned int slot,
 		return lb_core_fail(err, -ENOENT, where, "name",
 				    "no member \"%s\"", m->name);
 	cm = &core->members[slot];
-	if (strcmp(cm->conf.name, m->name) != 0 || cm->conf.addr != m->addr)
+	if (strcmp(cm->conf.name, m->name) != 0 ||
+	    !lb_ip_eq(&cm->conf.addr, &m->addr))
 		return lb_core_fail(err, -EINVAL, where, "address",
 				    "a member's name and address cannot change; remove it and add it again");
 	rc = member_check(core, m, (int)slot, where, err, &port);

@@ -116,9 +116,10 @@ port_changed(const struct lb_conf_port *a, const struct lb_conf_port *b)
 		return "name";
 	if (strcmp(a->device, b->device) != 0)
 		return "device";
-	if (a->addr != b->addr || a->prefix != b->prefix)
+	if (a->addr != b->addr || a->prefix != b->prefix ||
+	    !lb_ip_eq(&a->addr6, &b->addr6) || a->prefix6 != b->prefix6)
 		return "address";
-	if (a->gateway != b->gateway)
+	if (a->gateway != b->gateway || !lb_ip_eq(&a->gateway6, &b->gateway6))
 		return "gateway";
 	if (a->vlan != b->vlan)
 		return "vlan";
@@ -320,9 +321,7 @@ reload_on(struct lb_core *c, const struct lb_conf *conf,
 	for (i = 0, n = 0; i < conf->n_vips; i++) {
 		char buf[LB_IP_STRLEN];
 
-		slot = lb_ip_is4(&conf->vips[i]) ?
-			lb_core_member_by_addr(c, lb_ip_v4(&conf->vips[i])) :
-			-1;
+		slot = lb_core_member_by_addr(c, &conf->vips[i]);
 		if (slot >= 0) {
 			free(add);
 			return lb_core_fail(err, -EINVAL, conf->source, NULL,
@@ -352,7 +351,7 @@ reload_on(struct lb_core *c, const struct lb_conf *conf,
 
 		snprintf(where, sizeof(where), "%s: members[%u]", conf->source, i);
 		slot = lb_core_member_find(c, m->name);
-		if (slot >= 0 && c->members[slot].conf.addr != m->addr) {
+		if (slot >= 0 && !lb_ip_eq(&c->members[slot].conf.addr, &m->addr)) {
 			/* moved: the old one goes now, its flows move */
 			lb_core_member_remove(c, (unsigned int)slot);
 			slot = -1;

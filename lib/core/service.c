@@ -90,7 +90,7 @@ lb_core_service_can_bind(const struct lb_core *core, unsigned int svc,
 				    "service \"%s\" takes every member already",
 				    cs->conf.name);
 	return reachable(core, &cs->conf, m->name,
-			 lb_core_port_of(core, m->addr), where, NULL, err);
+			 lb_core_port_of(core, &m->addr), where, NULL, err);
 }
 
 /* Check a service against the state; skip is its own slot (or -1).

@@ -508,7 +508,12 @@ addr_slots_of(const struct lb_core *core)
 static uint32_t
 addr6_slots_of(const struct lb_core *core)
 {
-	return pow2_at_least(2 * vips6_of(core) + 1);
+	uint32_t m, n_members = 0;
+
+	for (m = 0; m < LB_MAX_MEMBERS; m++)
+		n_members += core->members[m].used;
+	return pow2_at_least(2 * (vips6_of(core) + 3 * core->n_ports +
+				  n_members) + 1);
 }
 
 /* The one allocation a snapshot's small parts are carved from. */
@@ -642,19 +647,45 @@ lb_snap_build(struct lb_core *core)
 	/* members cannot be VIPs or own addresses (the core refuses it):
 	 * no slot is shared */
 	for (m = 0; m < LB_MAX_MEMBERS; m++)
-		if (core->members[m].used)
+		if (core->members[m].used &&
+		    lb_ip_is4(&core->members[m].conf.addr))
 			addr_insert(addrs, s->addr_mask,
-				    core->members[m].conf.addr, LB_ADDR_MEMBER,
-				    (uint16_t)m);
+				    lb_ip_v4(&core->members[m].conf.addr),
+				    LB_ADDR_MEMBER, (uint16_t)m);
 	s->addrs = addrs;
 
-	/* IPv6: VIPs only, so far */
+	/* IPv6, in the same order: gateways, VIPs, own addresses, members */
 	s->addr6_mask = addr6_slots - 1;
 	addrs6 = carve(&cur, addr6_slots * sizeof(*addrs6));
+	for (i = 0; i < core->n_ports; i++)
+		if (!lb_ip_is_unset(&core->ports[i].conf.gateway6))
+			addr6_insert(addrs6, s->addr6_mask,
+				     &core->ports[i].conf.gateway6,
+				     LB_ADDR_ROUTER, (uint16_t)i);
 	for (i = 0; i < core->n_vips; i++)
 		if (!lb_ip_is4(&core->vips[i]))
 			addr6_insert(addrs6, s->addr6_mask, &core->vips[i],
 				     LB_ADDR_VIP, (uint16_t)i);
+	for (i = 0; i < core->n_ports; i++) {
+		struct lb_ip ll;
+
+		if (lb_ip_is_unset(&core->ports[i].conf.addr6))
+			continue;
+		addr6_insert(addrs6, s->addr6_mask, &core->ports[i].conf.addr6,
+			     LB_ADDR_OWN, (uint16_t)i);
+		/* the kernel interface's link-local address (the port's
+		 * MAC's, RFC 4291 2.5.6): its Neighbor Discovery and a
+		 * router's link-local next hop use it */
+		ll = lb_ip_link_local_of(core->ports[i].mac);
+		addr6_insert(addrs6, s->addr6_mask, &ll, LB_ADDR_OWN,
+			     (uint16_t)i);
+	}
+	for (m = 0; m < LB_MAX_MEMBERS; m++)
+		if (core->members[m].used &&
+		    !lb_ip_is4(&core->members[m].conf.addr))
+			addr6_insert(addrs6, s->addr6_mask,
+				     &core->members[m].conf.addr,
+				     LB_ADDR_MEMBER, (uint16_t)m);
 	s->addrs6 = addrs6;
 
 	s->vips = carve(&cur, (core->n_vips + 1) * sizeof(*s->vips));

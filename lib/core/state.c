@@ -46,16 +46,29 @@ lb_core_fail(struct lb_conf_error *err, int rc, const char *where,
 	return rc;
 }
 
-/* The port whose subnet holds addr, or -EINVAL. */
+/* The port whose subnet of addr's family holds addr, or -EINVAL. */
 int
-lb_core_port_of(const struct lb_core *core, uint32_t addr)
+lb_core_port_of(const struct lb_core *core, const struct lb_ip *addr)
 {
 	unsigned int i;
 
-	for (i = 0; i < core->n_ports; i++)
-		if (lb_conf_in_subnet(addr, core->ports[i].conf.addr,
-				      core->ports[i].conf.prefix))
+	for (i = 0; i < core->n_ports; i++) {
+		const struct lb_conf_port *p = &core->ports[i].conf;
+		struct lb_ip x, y;
+
+		if (lb_ip_is4(addr)) {
+			if (lb_conf_in_subnet(lb_ip_v4(addr), p->addr,
+					      p->prefix))
+				return (int)i;
+			continue;
+		}
+		if (lb_ip_is_unset(&p->addr6))
+			continue;
+		x = lb_ip_net(addr, p->prefix6);
+		y = lb_ip_net(&p->addr6, p->prefix6);
+		if (lb_ip_eq(&x, &y))
 			return (int)i;
+	}
 	return -EINVAL;
 }
 
@@ -188,12 +201,13 @@ lb_core_member_find(const struct lb_core *core, const char *name)
 }
 
 int
-lb_core_member_by_addr(const struct lb_core *core, uint32_t addr)
+lb_core_member_by_addr(const struct lb_core *core, const struct lb_ip *addr)
 {
 	unsigned int i;
 
 	for (i = 0; i < LB_MAX_MEMBERS; i++)
-		if (core->members[i].used && core->members[i].conf.addr == addr)
+		if (core->members[i].used &&
+		    lb_ip_eq(&core->members[i].conf.addr, addr))
 			return (int)i;
 	return -ENOENT;
 }
@@ -265,13 +279,17 @@ lb_core_active(const struct lb_core *core)
 
 /* An own address or gateway of a port: never a VIP or a member. */
 const struct lb_conf_port *
-lb_core_own_address(const struct lb_core *core, uint32_t addr)
+lb_core_own_address(const struct lb_core *core, const struct lb_ip *addr)
 {
 	unsigned int i;
 
-	for (i = 0; i < core->n_ports; i++)
-		if (core->ports[i].conf.addr == addr ||
-		    core->ports[i].conf.gateway == addr)
-			return &core->ports[i].conf;
+	for (i = 0; i < core->n_ports; i++) {
+		const struct lb_conf_port *p = &core->ports[i].conf;
+
+		if (lb_ip_is4(addr) ?
+		    p->addr == lb_ip_v4(addr) || p->gateway == lb_ip_v4(addr) :
+		    lb_ip_eq(&p->addr6, addr) || lb_ip_eq(&p->gateway6, addr))
+			return p;
+	}
 	return NULL;
 }

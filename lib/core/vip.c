@@ -64,21 +64,6 @@ lb_core_vips_insert(struct lb_core *core, const struct lb_ip *add,
 	return 0;
 }
 
-/* The port whose own address or gateway a is, or NULL: an IPv6 address
- * is none of theirs (ports have IPv4 addresses only). */
-static const struct lb_conf_port *
-own_address(const struct lb_core *core, const struct lb_ip *a)
-{
-	return lb_ip_is4(a) ? lb_core_own_address(core, lb_ip_v4(a)) : NULL;
-}
-
-/* The member whose address a is, or -1. */
-static int
-member_at(const struct lb_core *core, const struct lb_ip *a)
-{
-	return lb_ip_is4(a) ? lb_core_member_by_addr(core, lb_ip_v4(a)) : -1;
-}
-
 int
 lb_core_vips_check_ports(const struct lb_core *core, const struct lb_ip *vips,
 			 unsigned int n, const char *where,
@@ -89,7 +74,7 @@ lb_core_vips_check_ports(const struct lb_core *core, const struct lb_ip *vips,
 	unsigned int i;
 
 	for (i = 0; i < n; i++) {
-		own = own_address(core, &vips[i]);
+		own = lb_core_own_address(core, &vips[i]);
 		if (own != NULL)
 			return lb_core_fail(err, -EINVAL, where, "vips",
 					    "%s is also the address or gateway of port \"%s\"",
@@ -155,14 +140,14 @@ lb_core_vip_add(struct lb_core *core, const struct lb_ip *addr,
 	for (i = 0; i < count; i++) {
 		struct lb_ip a = lb_ip_add(addr, i);
 
-		own = own_address(core, &a);
+		own = lb_core_own_address(core, &a);
 		if (own != NULL) {
 			free(add);
 			return lb_core_fail(err, -EINVAL, where, "address",
 					    "%s is also the address or gateway of port \"%s\"",
 					    lb_ip_str(&a, buf), own->name);
 		}
-		m = member_at(core, &a);
+		m = lb_core_member_by_addr(core, &a);
 		if (m >= 0) {
 			free(add);
 			return lb_core_fail(err, -EINVAL, where, "address",

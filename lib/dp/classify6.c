@@ -8,8 +8,10 @@
  * to a VIP answered, TCP and UDP to a VIP's service sent on to the flow
  * table (ACT_FLOW6) or, stateless, to its member, an ICMPv6 error to
  * the member of the flow it quotes (ACT_ICMP_FLOW6: Packet Too Big for
- * path MTU discovery). The rest is dropped and counted: fragments are
- * not balanced yet, and no own address is IPv6 yet.
+ * path MTU discovery); a solicitation for the port's own IPv6 address
+ * answered too, advertisements the master needs handed over, other
+ * packets to the own address to the master's lanes (own.c). The rest
+ * is dropped and counted: fragments are not balanced yet.
  */
 
 #include <stdint.h>
@@ -54,8 +56,9 @@ classify_ns(const struct lb_snapshot *s, unsigned int port, struct rte_mbuf *m, 
 		return;
 	}
 	a = lb_snap_addr6_lookup(s, ns.target);
-	if (a == NULL || a->kind != LB_ADDR_VIP || !s->vip_arp ||
-	    m->nb_segs != 1) {
+	if (a == NULL || m->nb_segs != 1 ||
+	    !((a->kind == LB_ADDR_VIP && s->vip_arp) ||
+	      (a->kind == LB_ADDR_OWN && a->idx == port))) {
 		drop(d, LB_STAT_DROP_NDP_OTHER);
 		return;
 	}
@@ -179,6 +182,11 @@ dp_classify6(struct lb_worker *w, const struct lb_snapshot *s,
 		classify_ns(s, port, m, data, &pk, d);
 		return;
 	}
+	if (unlikely(pk.proto == LB_IPPROTO_ICMPV6 &&
+		     pk.icmp_type == LB_ICMP6_NEIGH_ADVERT)) {
+		dp_classify_na(w, s, port, data, &pk, d);
+		return;
+	}
 	if (unlikely(pk.flags & (LB_PKT_F_L2_BCAST | LB_PKT_F_L2_MCAST))) {
 		drop(d, is_ndp(&pk) ? LB_STAT_DROP_NDP_OTHER :
 		     LB_STAT_DROP_L2_MULTICAST);
@@ -189,8 +197,16 @@ dp_classify6(struct lb_worker *w, const struct lb_snapshot *s,
 		return;
 	}
 	a = lb_snap_addr6_lookup(s, pk.dst);
-	if (unlikely(a == NULL || a->kind != LB_ADDR_VIP)) {
+	if (unlikely(a == NULL || (a->kind != LB_ADDR_VIP &&
+				   a->kind != LB_ADDR_OWN))) {
 		drop(d, LB_STAT_DROP_NO_VIP);
+		return;
+	}
+	if (unlikely(a->kind == LB_ADDR_OWN)) {
+		if (is_ndp(&pk))
+			drop(d, LB_STAT_DROP_NDP_OTHER);
+		else
+			dp_classify_own6(w, s, data, &pk, d);
 		return;
 	}
 	if (unlikely(!s->active)) {

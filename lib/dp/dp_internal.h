@@ -355,6 +355,13 @@ void dp_classify_arp(struct lb_worker *w, const struct lb_snapshot *s,
 void dp_classify_own(struct lb_worker *w, const struct lb_snapshot *s,
 		     const uint8_t *data, const struct lb_pkt *pk,
 		     struct dp_pkt *d);
+struct lb_pkt6;
+void dp_classify_na(struct lb_worker *w, const struct lb_snapshot *s,
+		    unsigned int port, const uint8_t *data,
+		    const struct lb_pkt6 *pk, struct dp_pkt *d);
+void dp_classify_own6(struct lb_worker *w, const struct lb_snapshot *s,
+		      const uint8_t *data, const struct lb_pkt6 *pk,
+		      struct dp_pkt *d);
 void dp_classify_vrrp(struct lb_worker *w, const struct lb_snapshot *s,
 		      const struct lb_snap_port *sp, const struct lb_pkt *pk,
 		      struct dp_pkt *d);

@@ -178,6 +178,17 @@ lb_dp_expect_key(uint32_t member, uint16_t member_port)
 	return (uint64_t)member << 32 | (uint64_t)member_port << 16 | 1;
 }
 
+/** An IPv6 member's address as the expect table keys it: folded to 32
+ *  bits (the table picks a lane, it lets nothing in by itself). */
+static inline uint32_t
+lb_dp_expect_addr6(const uint8_t *a)
+{
+	uint32_t w[4];
+
+	memcpy(w, a, sizeof(w));
+	return w[0] ^ w[1] ^ w[2] ^ w[3];
+}
+
 /** Expect (on) or stop expecting the answers of a check's socket. */
 void lb_dp_expect_set(struct lb_dp_expect *x, uint8_t proto,
 		      uint16_t local_port, uint32_t member,

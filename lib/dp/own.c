@@ -18,6 +18,7 @@
 #include <rte_meter.h>
 
 #include "dp_internal.h"
+#include "lb_pkt6.h"
 
 /* A policer of pps packets a second with a hundredth of a second of
  * burst (at least 64): what it lets through fits the master's ring
@@ -154,6 +155,43 @@ dp_classify_arp(struct lb_worker *w, const struct lb_snapshot *s,
 }
 
 /*
+ * A Neighbor Advertisement the master must see: for a member or a
+ * gateway (resolving them, or their unsolicited news of a new MAC), or
+ * to the port's own address (the kernel interface's own resolution).
+ * Policed as ARP is, members' apart. The master checks it (RFC 4861
+ * 7.1.2); the rest (others' advertisements) is dropped here.
+ */
+void
+dp_classify_na(struct lb_worker *w, const struct lb_snapshot *s,
+	    unsigned int port, const uint8_t *data, const struct lb_pkt6 *pk,
+	    struct dp_pkt *d)
+{
+	const struct lb_addr6_slot *t, *to;
+	struct lb_dp_policer *pol;
+
+	if (pk->l4_len < 24) {
+		drop(d, LB_STAT_DROP_NDP_BAD);
+		return;
+	}
+	t = lb_snap_addr6_lookup(s, data + pk->l4_off + 8);
+	to = (pk->flags & LB_PKT_F_L2_MCAST) ? NULL :
+		lb_snap_addr6_lookup(s, pk->dst);
+	if (!((t != NULL && (t->kind == LB_ADDR_MEMBER ||
+			     t->kind == LB_ADDR_ROUTER)) ||
+	      (to != NULL && to->kind == LB_ADDR_OWN && to->idx == port))) {
+		drop(d, LB_STAT_DROP_NDP_OTHER);
+		return;
+	}
+	pol = t != NULL && t->kind == LB_ADDR_MEMBER ? &w->arp_member :
+		&w->arp_other;
+	if (!policer_pass(w, pol)) {
+		drop(d, LB_STAT_DROP_ARP_POLICED);
+		return;
+	}
+	d->act = ACT_MASTER_PRIO;
+}
+
+/*
  * A member's packet to an own address is a health check's answer if a
  * check socket waits for it (TCP or UDP, by its local port and the
  * member's address and port), or an ICMP echo reply (the icmp checks);
@@ -162,19 +200,19 @@ dp_classify_arp(struct lb_worker *w, const struct lb_snapshot *s,
  * Without the table every member packet counts as an answer.
  */
 static inline bool
-check_answer(const struct lb_worker *w, const struct lb_pkt *pk)
+check_answer(const struct lb_worker *w, uint8_t proto, bool echo_reply,
+	     uint16_t local_port, uint64_t key)
 {
 	const struct lb_dp_expect *x = w->expect;
 
 	if (x == NULL)
 		return true;
-	if (pk->proto == LB_IPPROTO_ICMP)
-		return pk->icmp_type == LB_ICMP_ECHO_REPLY;
-	if (pk->proto != LB_IPPROTO_TCP && pk->proto != LB_IPPROTO_UDP)
+	if (proto == LB_IPPROTO_ICMP)
+		return echo_reply;
+	if (proto != LB_IPPROTO_TCP && proto != LB_IPPROTO_UDP)
 		return false;
-	return __atomic_load_n(&x->slot[pk->proto == LB_IPPROTO_UDP]
-					[pk->dst_port], __ATOMIC_RELAXED) ==
-	       lb_dp_expect_key(pk->src_ip, pk->src_port);
+	return __atomic_load_n(&x->slot[proto == LB_IPPROTO_UDP][local_port],
+			       __ATOMIC_RELAXED) == key;
 }
 
 /*
@@ -189,53 +227,105 @@ check_answer(const struct lb_worker *w, const struct lb_pkt *pk)
  * "ttl security"), whose packets take the trusted classes' ring; and
  * everyone else (dataplane.exception_pps), on a ring of its own.
  */
-void
-dp_classify_own(struct lb_worker *w, const struct lb_snapshot *s,
-		const uint8_t *data, const struct lb_pkt *pk, struct dp_pkt *d)
+/* The lane of a packet to an own address from a source of kind (0:
+ * anyone), as dp_classify_own() says; answer: a member's, from its MAC,
+ * to a check's socket. */
+static inline void
+own_lane(struct lb_worker *w, uint8_t kind, bool answer, bool on_link,
+	 struct dp_pkt *d)
 {
-	const struct lb_addr_slot *a = lb_snap_addr_lookup(s, pk->src_ip);
 	struct lb_dp_policer *pol = &w->own_police;
 	uint16_t why = LB_STAT_DROP_OWN_POLICED;
 	uint8_t act = ACT_MASTER;
 
-	if (a != NULL) {
-		const struct lb_snap_member *sm;
-		bool on_link = data[pk->l3_off + 8] == 255;
-
-		switch (a->kind) {
-		case LB_ADDR_MEMBER:
-			sm = &s->members[a->idx];
-			if ((sm->flags & LB_SM_FWD) &&
-			    lb_mac_eq(lb_pkt_eth_src(data), sm->mac) &&
-			    check_answer(w, pk)) {
-				pol = &w->member_police;
-				why = LB_STAT_DROP_MEMBER_POLICED;
-				act = ACT_MASTER_CTRL;
-			}
-			break;
-		case LB_ADDR_ROUTER:
-			if (on_link) {
-				pol = &w->router_police;
-				why = LB_STAT_DROP_ROUTER_POLICED;
-				act = ACT_MASTER_CTRL;
-			}
-			break;
-		case LB_ADDR_PEER:
-			if (on_link) {
-				pol = &w->peer_police;
-				why = LB_STAT_DROP_PEER_POLICED;
-				act = ACT_MASTER_CTRL;
-			}
-			break;
-		default:
-			break;
+	switch (kind) {
+	case LB_ADDR_MEMBER:
+		if (answer) {
+			pol = &w->member_police;
+			why = LB_STAT_DROP_MEMBER_POLICED;
+			act = ACT_MASTER_CTRL;
 		}
+		break;
+	case LB_ADDR_ROUTER:
+		if (on_link) {
+			pol = &w->router_police;
+			why = LB_STAT_DROP_ROUTER_POLICED;
+			act = ACT_MASTER_CTRL;
+		}
+		break;
+	case LB_ADDR_PEER:
+		if (on_link) {
+			pol = &w->peer_police;
+			why = LB_STAT_DROP_PEER_POLICED;
+			act = ACT_MASTER_CTRL;
+		}
+		break;
+	default:
+		break;
 	}
 	if (!policer_pass(w, pol)) {
 		drop(d, why);
 		return;
 	}
 	d->act = act;
+}
+
+void
+dp_classify_own(struct lb_worker *w, const struct lb_snapshot *s,
+		const uint8_t *data, const struct lb_pkt *pk, struct dp_pkt *d)
+{
+	const struct lb_addr_slot *a = lb_snap_addr_lookup(s, pk->src_ip);
+	bool answer = false;
+
+	if (a == NULL) {
+		own_lane(w, 0, false, false, d);
+		return;
+	}
+	if (a->kind == LB_ADDR_MEMBER) {
+		const struct lb_snap_member *sm = &s->members[a->idx];
+
+		answer = (sm->flags & LB_SM_FWD) &&
+			 lb_mac_eq(lb_pkt_eth_src(data), sm->mac) &&
+			 check_answer(w, pk->proto, pk->icmp_type ==
+				      LB_ICMP_ECHO_REPLY, pk->dst_port,
+				      lb_dp_expect_key(pk->src_ip,
+						       pk->src_port));
+	}
+	own_lane(w, a->kind, answer, data[pk->l3_off + 8] == 255, d);
+}
+
+/*
+ * A packet for the own IPv6 address, the peer of dp_classify_own():
+ * the same lanes, the same rules (hop limit 255 for on-link routers).
+ * Neighbor Discovery never comes here (classify6.c answers
+ * solicitations and hands advertisements over).
+ */
+void
+dp_classify_own6(struct lb_worker *w, const struct lb_snapshot *s,
+		 const uint8_t *data, const struct lb_pkt6 *pk,
+		 struct dp_pkt *d)
+{
+	const struct lb_addr6_slot *a = lb_snap_addr6_lookup(s, pk->src);
+	bool answer = false;
+
+	if (a == NULL) {
+		own_lane(w, 0, false, false, d);
+		return;
+	}
+	if (a->kind == LB_ADDR_MEMBER) {
+		const struct lb_snap_member *sm = &s->members[a->idx];
+
+		answer = (sm->flags & LB_SM_FWD) &&
+			 lb_mac_eq(lb_pkt_eth_src(data), sm->mac) &&
+			 check_answer(w, pk->proto == LB_IPPROTO_ICMPV6 ?
+				      LB_IPPROTO_ICMP : pk->proto,
+				      pk->icmp_type == LB_ICMP6_ECHO_REPLY,
+				      pk->dst_port,
+				      lb_dp_expect_key(
+					      lb_dp_expect_addr6(pk->src),
+					      pk->src_port));
+	}
+	own_lane(w, a->kind, answer, pk->hop_limit == 255, d);
 }
 
 /*

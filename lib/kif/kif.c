@@ -42,6 +42,7 @@ struct lb_kif {
 	bool created;
 	bool started;
 	bool rule_added;
+	bool rule6_added;
 	uint16_t port_id;          /* the TAP's DPDK port */
 	uint16_t mtu;              /* the interface's, 0: the kernel's
 				      default */
@@ -71,30 +72,94 @@ write_proc(const char *path, const char *value)
  * BIRD's BFD failed to bind ("Cannot assign requested address") and
  * stayed down for good, 8 restarts in 12.
  */
+static void
+ipv6_conf(const struct lb_kif *k, const char *key, const char *value)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/%s",
+		 k->ifname, key);
+	write_proc(path, value);
+}
+
 static int
 kernel_addr(struct lb_kif *k)
 {
 	const struct lb_kif_params *p = &k->p;
-	char path[128];
+	int rc;
 
 	k->ifindex = (int)if_nametoindex(k->ifname);
 	if (k->ifindex == 0)
 		return -ENODEV;
-	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/disable_ipv6",
-		 k->ifname);
-	write_proc(path, "1");
+	if (p->prefix6 == 0) {
+		ipv6_conf(k, "disable_ipv6", "1");
+	} else {
+		/* the configured address only: no router advertisement
+		 * or autoconfiguration, and no duplicate address
+		 * detection (the workers answer for the address; the
+		 * link-local one is the port MAC's, which is ours) */
+		ipv6_conf(k, "accept_ra", "0");
+		ipv6_conf(k, "autoconf", "0");
+		ipv6_conf(k, "accept_dad", "0");
+		ipv6_conf(k, "dad_transmits", "0");
+		ipv6_conf(k, "disable_ipv6", "0");
+	}
 	/* the port's MTU (as far as the TAP carries it), so what the
 	 * kernel sends fits the wire */
 	if (k->mtu != 0) {
-		int rc = kif_nl_mtu(k->ifindex, k->mtu);
-
+		rc = kif_nl_mtu(k->ifindex, k->mtu);
 		if (rc != 0) {
 			KIF_LOG(ERR, "%s: MTU %u: %s", k->ifname, k->mtu,
 				strerror(-rc));
 			return rc;
 		}
 	}
-	return kif_nl_addr_add(k->ifindex, p->addr, p->prefix);
+	rc = kif_nl_addr_add(k->ifindex, p->addr, p->prefix);
+	if (rc == 0 && p->prefix6 != 0)
+		rc = kif_nl_addr6_add(k->ifindex, p->addr6, p->prefix6);
+	return rc;
+}
+
+static bool
+has_gateway6(const struct lb_kif_params *p)
+{
+	static const uint8_t zero[16];
+
+	return p->prefix6 != 0 && memcmp(p->gateway6, zero, 16) != 0;
+}
+
+/* The IPv6 policy route, as IPv4's: answers from the own IPv6 address
+ * leave by the interface and its gateway. */
+static int
+kernel_setup6(struct lb_kif *k)
+{
+	const struct lb_kif_params *p = &k->p;
+	uint8_t net[16];
+	unsigned int i;
+	int rc;
+
+	if (!has_gateway6(p))
+		return 0;
+	for (i = 0; i < 16; i++) {
+		unsigned int bits = p->prefix6 > i * 8 ? p->prefix6 - i * 8 : 0;
+
+		net[i] = bits >= 8 ? p->addr6[i] :
+			(uint8_t)(p->addr6[i] & (0xff00u >> bits));
+	}
+	while (kif_nl_rule6(RTM_DELRULE, p->addr6, LB_KIF_TABLE,
+			    LB_KIF_RULE_PRIO) == 0)
+		;
+	rc = kif_nl_route6_add(LB_KIF_TABLE, net, p->prefix6, NULL,
+			       k->ifindex);
+	if (rc == 0)
+		rc = kif_nl_route6_add(LB_KIF_TABLE, NULL, 0, p->gateway6,
+				       k->ifindex);
+	if (rc == 0)
+		rc = kif_nl_rule6(RTM_NEWRULE, p->addr6, LB_KIF_TABLE,
+				  LB_KIF_RULE_PRIO);
+	if (rc == 0)
+		k->rule6_added = true;
+	return rc;
 }
 
 /* The link up, and the policy route for answers from the own
@@ -107,6 +172,8 @@ kernel_setup(struct lb_kif *k)
 	int rc;
 
 	rc = kif_nl_link_up(k->ifindex);
+	if (rc == 0)
+		rc = kernel_setup6(k);
 	if (rc != 0 || p->gateway == 0)
 		return rc;
 	/* a stale rule from a crashed run: remove before adding */
@@ -219,7 +286,8 @@ lb_kif_create(const struct lb_kif_params *p)
 
 	if (p->ifname == NULL || p->ifname[0] == '\0' ||
 	    strlen(p->ifname) >= IF_NAMESIZE || p->mac == NULL ||
-	    p->pool == NULL || p->to_wire == NULL || p->prefix > 32) {
+	    p->pool == NULL || p->to_wire == NULL || p->prefix > 32 ||
+	    p->prefix6 > 128) {
 		rte_errno = EINVAL;
 		return NULL;
 	}
@@ -260,6 +328,9 @@ lb_kif_free(struct lb_kif *k)
 	if (k->rule_added)
 		kif_nl_rule(RTM_DELRULE, k->p.addr, LB_KIF_TABLE,
 			    LB_KIF_RULE_PRIO);
+	if (k->rule6_added)
+		kif_nl_rule6(RTM_DELRULE, k->p.addr6, LB_KIF_TABLE,
+			     LB_KIF_RULE_PRIO);
 	if (k->started)
 		rte_eth_dev_stop(k->port_id);
 	if (k->created) {

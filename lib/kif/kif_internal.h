@@ -22,6 +22,11 @@ int kif_nl_mtu(int ifindex, uint32_t mtu);
 int kif_nl_carrier(int ifindex, bool on);
 int kif_nl_addr_add(int ifindex, uint32_t addr, uint8_t prefix);
 int kif_nl_rule(uint16_t type, uint32_t src, uint32_t table, uint32_t prio);
+int kif_nl_addr6_add(int ifindex, const uint8_t *addr, uint8_t prefix);
+int kif_nl_rule6(uint16_t type, const uint8_t *src, uint32_t table,
+		 uint32_t prio);
+int kif_nl_route6_add(uint32_t table, const uint8_t *dst, uint8_t dst_len,
+		      const uint8_t *gw, int ifindex);
 int kif_nl_route_del(uint32_t table, uint32_t dst, uint8_t dst_len,
 		     int ifindex);
 int kif_nl_route_add(uint32_t table, uint32_t dst, uint8_t dst_len,

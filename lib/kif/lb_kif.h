@@ -42,6 +42,9 @@ struct lb_kif_params {
 	uint32_t addr;             /**< own address, network order */
 	uint8_t prefix;            /**< its subnet length */
 	uint32_t gateway;          /**< network order; 0: no policy route */
+	uint8_t addr6[16];         /**< own IPv6 address, if prefix6 */
+	uint8_t prefix6;           /**< its subnet length; 0: no IPv6 */
+	uint8_t gateway6[16];      /**< all zero: no IPv6 policy route */
 	uint16_t vlan;             /**< the data port's 802.1Q tag, 0: none */
 	uint16_t mtu;              /**< the data port's MTU, given to the
 					interface as far as the TAP driver

@@ -202,3 +202,64 @@ kif_nl_route_del(uint32_t table, uint32_t dst, uint8_t dst_len, int ifindex)
 	nl_attr(&r, RTA_OIF, &oif, 4);
 	return nl_talk(&r);
 }
+
+int
+kif_nl_addr6_add(int ifindex, const uint8_t *addr, uint8_t prefix)
+{
+	struct nl_req r;
+	struct ifaddrmsg *ifa = nl_start(&r, RTM_NEWADDR,
+					 NLM_F_CREATE | NLM_F_REPLACE,
+					 sizeof(*ifa));
+	uint32_t flags = IFA_F_NODAD;
+
+	ifa->ifa_family = AF_INET6;
+	ifa->ifa_prefixlen = prefix;
+	ifa->ifa_flags = IFA_F_NODAD;
+	ifa->ifa_index = (uint32_t)ifindex;
+	nl_attr(&r, IFA_LOCAL, addr, 16);
+	nl_attr(&r, IFA_ADDRESS, addr, 16);
+	nl_attr(&r, IFA_FLAGS, &flags, 4);
+	return nl_talk(&r);
+}
+
+int
+kif_nl_rule6(uint16_t type, const uint8_t *src, uint32_t table, uint32_t prio)
+{
+	struct nl_req r;
+	struct fib_rule_hdr *fr = nl_start(&r, type,
+		type == RTM_NEWRULE ? NLM_F_CREATE | NLM_F_EXCL : 0,
+		sizeof(*fr));
+
+	fr->family = AF_INET6;
+	fr->src_len = 128;
+	fr->action = FR_ACT_TO_TBL;
+	fr->table = RT_TABLE_UNSPEC;
+	nl_attr(&r, FRA_SRC, src, 16);
+	nl_attr(&r, FRA_TABLE, &table, 4);
+	nl_attr(&r, FRA_PRIORITY, &prio, 4);
+	return nl_talk(&r);
+}
+
+int
+kif_nl_route6_add(uint32_t table, const uint8_t *dst, uint8_t dst_len,
+		  const uint8_t *gw, int ifindex)
+{
+	struct nl_req r;
+	struct rtmsg *rt = nl_start(&r, RTM_NEWROUTE,
+				    NLM_F_CREATE | NLM_F_REPLACE, sizeof(*rt));
+	uint32_t oif = (uint32_t)ifindex;
+
+	rt->rtm_family = AF_INET6;
+	rt->rtm_dst_len = dst_len;
+	rt->rtm_table = RT_TABLE_UNSPEC;
+	rt->rtm_protocol = RTPROT_STATIC;
+	rt->rtm_scope = RT_SCOPE_UNIVERSE;
+	rt->rtm_type = RTN_UNICAST;
+	nl_attr(&r, RTA_TABLE, &table, 4);
+	if (dst_len > 0)
+		nl_attr(&r, RTA_DST, dst, 16);
+	if (gw != NULL)
+		nl_attr(&r, RTA_GATEWAY, gw, 16);
+	nl_attr(&r, RTA_OIF, &oif, 4);
+	return nl_talk(&r);
+}

@@ -7,8 +7,9 @@
 
 /**
  * @file
- * The neighbor table: IPv4 to MAC on the balancer's segments, owned by
- * the master lcore. Entries the balancer needs (members without a static
+ * The neighbor table: IPv4 and IPv6 addresses to MACs on the balancer's
+ * segments, owned by the master lcore (ARP resolves IPv4, Neighbor
+ * Discovery IPv6, by the same states and rules). Entries the balancer needs (members without a static
  * MAC) are "wanted": resolved by ARP, refreshed before they go stale,
  * and reported when their MAC is learnt or changes, when resolution
  * fails, and when a refresh goes unanswered. A neighbor that stops
@@ -30,6 +31,8 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+
+#include "lb_ip.h"
 
 /** Neighbor states (RFC 4861's, for IPv4 ARP). */
 enum lb_neigh_state {
@@ -67,7 +70,8 @@ struct lb_neigh_params {
 
 /** One neighbor. */
 struct lb_neigh {
-	uint32_t addr;         /**< network order */
+	struct lb_ip addr;     /**< either family: ARP resolves IPv4,
+				    Neighbor Discovery IPv6 */
 	uint8_t mac[6];        /**< valid in REACHABLE and PROBE */
 	uint8_t state;         /**< enum lb_neigh_state */
 	uint8_t port;          /**< port index it is reached on */
@@ -118,7 +122,8 @@ int lb_neigh_init(struct lb_neigh_table *t, unsigned int cap,
 void lb_neigh_fini(struct lb_neigh_table *t);
 
 /** The entry for addr, or NULL. */
-struct lb_neigh *lb_neigh_find(struct lb_neigh_table *t, uint32_t addr);
+struct lb_neigh *lb_neigh_find(struct lb_neigh_table *t,
+			       const struct lb_ip *addr);
 
 /**
  * Resolve and keep addr (reached on port). An entry already learnt keeps
@@ -129,15 +134,16 @@ struct lb_neigh *lb_neigh_find(struct lb_neigh_table *t, uint32_t addr);
  * @return
  *   The entry, or NULL if the table is full of wanted entries.
  */
-struct lb_neigh *lb_neigh_want(struct lb_neigh_table *t, uint32_t addr,
-			       uint8_t port, uint64_t now);
+struct lb_neigh *lb_neigh_want(struct lb_neigh_table *t,
+			       const struct lb_ip *addr, uint8_t port,
+			       uint64_t now);
 
 /**
  * Stop resolving and refreshing addr (no member uses it any more): no
  * more requests, no more reports; the entry then ages out like any
  * learnt one (at once if it holds no confirmed MAC).
  */
-void lb_neigh_unwant(struct lb_neigh_table *t, uint32_t addr);
+void lb_neigh_unwant(struct lb_neigh_table *t, const struct lb_ip *addr);
 
 /**
  * Reconcile the wanted set: want each addrs[i] (on ports[i]) and unwant
@@ -146,7 +152,7 @@ void lb_neigh_unwant(struct lb_neigh_table *t, uint32_t addr);
  * changes on failure.
  *
  * @param addrs
- *   Addresses (network order), in any order.
+ *   Addresses of either family, in any order.
  * @param ports
  *   Port index of each address.
  * @param keep_stale
@@ -158,7 +164,7 @@ void lb_neigh_unwant(struct lb_neigh_table *t, uint32_t addr);
  * @return
  *   0, -ENOSPC (more addresses than the table holds) or -ENOMEM.
  */
-int lb_neigh_sync(struct lb_neigh_table *t, const uint32_t *addrs,
+int lb_neigh_sync(struct lb_neigh_table *t, const struct lb_ip *addrs,
 		  const uint8_t *ports, const uint8_t *keep_stale,
 		  unsigned int n, uint64_t now);
 
@@ -170,16 +176,16 @@ int lb_neigh_sync(struct lb_neigh_table *t, const uint32_t *addrs,
  * removed member was): it hears at once, and not again until the entry
  * changes.
  */
-void lb_neigh_report(struct lb_neigh_table *t, uint32_t addr,
+void lb_neigh_report(struct lb_neigh_table *t, const struct lb_ip *addr,
 		     const struct lb_neigh_ops *ops);
 
 /**
- * An ARP packet said addr is at mac on port. Confirms or updates an
+ * An ARP packet or a Neighbor Advertisement said addr is at mac on port. Confirms or updates an
  * entry (a wanted entry's change is reported through ops->changed), or
  * creates one if create is set, evicting the oldest unwanted entry when
  * full.
  */
-void lb_neigh_learn(struct lb_neigh_table *t, uint32_t addr,
+void lb_neigh_learn(struct lb_neigh_table *t, const struct lb_ip *addr,
 		    const uint8_t *mac, uint8_t port, bool create,
 		    uint64_t now, const struct lb_neigh_ops *ops);
 
@@ -194,8 +200,9 @@ void lb_neigh_learn(struct lb_neigh_table *t, uint32_t addr,
 uint64_t lb_neigh_run(struct lb_neigh_table *t, uint64_t now,
 		      const struct lb_neigh_ops *ops);
 
-/** Room for a frame built by lb_neigh_arp_frame(): tagged, padded. */
-#define LB_NEIGH_FRAME_MAX 64
+/** Room for a frame built by lb_neigh_arp_frame() (tagged, padded) or
+ *  lb_neigh_ns_frame(). */
+#define LB_NEIGH_FRAME_MAX 96
 
 /**
  * Build an Ethernet ARP frame into buf: with an 802.1Q tag if vlan is
@@ -242,12 +249,27 @@ uint32_t lb_neigh_request_frame(uint8_t *buf, uint16_t vlan,
 uint32_t lb_neigh_garp_frame(uint8_t *buf, uint16_t vlan, const uint8_t *mac,
 			     uint32_t addr);
 
-/** The port an ARP packet came in on, as lb_neigh_arp_input() needs it. */
+/**
+ * The request lb_neigh_ops::request asks for when n->addr is IPv6: a
+ * Neighbor Solicitation from src (the port's own IPv6 address) to the
+ * target's solicited-node group, or to the MAC in use when refreshing.
+ *
+ * @return
+ *   Frame length.
+ */
+uint32_t lb_neigh_ns_frame(uint8_t *buf, uint16_t vlan, const uint8_t *mac,
+			   const struct lb_ip *src, const struct lb_neigh *n,
+			   bool unicast);
+
+/** The port an ARP or NDP packet came in on, as lb_neigh_arp_input()
+ *  and lb_neigh_ndp_input() need it. */
 struct lb_neigh_port {
 	uint32_t addr;    /**< own address, network order */
 	uint8_t prefix;   /**< its subnet length */
 	uint8_t index;    /**< port index, recorded in learnt entries */
-	bool kernel;      /**< a kernel interface holds the own address */
+	bool kernel;      /**< a kernel interface holds the own addresses */
+	struct lb_ip addr6; /**< own IPv6 address, unset: none */
+	uint8_t prefix6;  /**< its subnet length */
 };
 
 /** What to do with ARP the workers handed over (they answer requests
@@ -280,6 +302,30 @@ enum lb_neigh_arp_verdict
 lb_neigh_arp_input(struct lb_neigh_table *t, const struct lb_neigh_port *port,
 		   const uint8_t *frame, uint32_t len,
 		   bool (*is_vip)(const void *ctx, uint32_t addr),
+		   const void *vip_ctx, uint64_t now,
+		   const struct lb_neigh_ops *ops);
+
+/**
+ * The master's Neighbor Discovery input, the peer of
+ * lb_neigh_arp_input() for the advertisements the workers hand over
+ * (they answer solicitations for VIPs and own addresses themselves): a
+ * Neighbor Advertisement (RFC 4861's checks, lb_pkt_ndp_na()) teaches
+ * its target's MAC (its option's, else the frame's source) if the
+ * target is on the port's IPv6 subnet or link-local, not the own
+ * address and not a VIP; one without Override never moves a usable
+ * entry to another MAC (7.2.5). A solicitation's sender is learnt from
+ * its source link-layer option likewise.
+ *
+ * @return
+ *   LB_NEIGH_ARP_BAD (not NDP, or failed the checks), _REQUEST (a
+ *   solicitation), _REPLY (an advertisement), or _KERNEL (an
+ *   advertisement to the own IPv6 address while a kernel interface
+ *   holds it: give it the frame).
+ */
+enum lb_neigh_arp_verdict
+lb_neigh_ndp_input(struct lb_neigh_table *t, const struct lb_neigh_port *port,
+		   const uint8_t *frame, uint32_t len,
+		   bool (*is_vip6)(const void *ctx, const struct lb_ip *addr),
 		   const void *vip_ctx, uint64_t now,
 		   const struct lb_neigh_ops *ops);
 

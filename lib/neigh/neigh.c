@@ -9,6 +9,7 @@
 
 #include "lb_neigh.h"
 #include "lb_pkt.h"
+#include "lb_pkt6.h"
 
 const char *const lb_neigh_state_names[LB_NEIGH_STATE_MAX] = {
 	[LB_NEIGH_INCOMPLETE] = "incomplete",
@@ -40,12 +41,12 @@ lb_neigh_fini(struct lb_neigh_table *t)
 }
 
 struct lb_neigh *
-lb_neigh_find(struct lb_neigh_table *t, uint32_t addr)
+lb_neigh_find(struct lb_neigh_table *t, const struct lb_ip *addr)
 {
 	unsigned int i;
 
 	for (i = 0; i < t->n; i++)
-		if (t->e[i].addr == addr)
+		if (lb_ip_eq(&t->e[i].addr, addr))
 			return &t->e[i];
 	return NULL;
 }
@@ -100,7 +101,7 @@ want_entry(struct lb_neigh *n, uint8_t port, uint8_t keep_stale,
 }
 
 static struct lb_neigh *
-want_new(struct lb_neigh_table *t, uint32_t addr, uint8_t port,
+want_new(struct lb_neigh_table *t, const struct lb_ip *addr, uint8_t port,
 	 uint8_t keep_stale, uint64_t now)
 {
 	struct lb_neigh *n = slot(t);
@@ -108,7 +109,7 @@ want_new(struct lb_neigh_table *t, uint32_t addr, uint8_t port,
 	if (n == NULL)
 		return NULL;
 	*n = (struct lb_neigh){
-		.addr = addr, .port = port, .wanted = 1,
+		.addr = *addr, .port = port, .wanted = 1,
 		.keep_stale = keep_stale,
 		.state = LB_NEIGH_INCOMPLETE, .next_ms = now,
 	};
@@ -126,7 +127,7 @@ unwant_entry(struct lb_neigh *n)
 }
 
 struct lb_neigh *
-lb_neigh_want(struct lb_neigh_table *t, uint32_t addr, uint8_t port,
+lb_neigh_want(struct lb_neigh_table *t, const struct lb_ip *addr, uint8_t port,
 	      uint64_t now)
 {
 	struct lb_neigh *n = lb_neigh_find(t, addr);
@@ -139,7 +140,7 @@ lb_neigh_want(struct lb_neigh_table *t, uint32_t addr, uint8_t port,
 }
 
 void
-lb_neigh_unwant(struct lb_neigh_table *t, uint32_t addr)
+lb_neigh_unwant(struct lb_neigh_table *t, const struct lb_ip *addr)
 {
 	struct lb_neigh *n = lb_neigh_find(t, addr);
 
@@ -147,8 +148,15 @@ lb_neigh_unwant(struct lb_neigh_table *t, uint32_t addr)
 		unwant_entry(n);
 }
 
+/* byte order is numeric order, IPv4 (::ffff:0:0/96) first */
+static int
+ip_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, sizeof(struct lb_ip));
+}
+
 struct want {
-	uint32_t addr;
+	struct lb_ip addr;
 	uint8_t port;
 	uint8_t keep_stale;
 };
@@ -156,18 +164,8 @@ struct want {
 static int
 want_cmp(const void *a, const void *b)
 {
-	uint32_t x = ((const struct want *)a)->addr;
-	uint32_t y = ((const struct want *)b)->addr;
-
-	return x < y ? -1 : x > y;
-}
-
-static int
-u32_cmp(const void *a, const void *b)
-{
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-
-	return x < y ? -1 : x > y;
+	return ip_cmp(&((const struct want *)a)->addr,
+		      &((const struct want *)b)->addr);
 }
 
 /*
@@ -178,12 +176,12 @@ u32_cmp(const void *a, const void *b)
  * creating one never evicts an entry the list still names.
  */
 int
-lb_neigh_sync(struct lb_neigh_table *t, const uint32_t *addrs,
+lb_neigh_sync(struct lb_neigh_table *t, const struct lb_ip *addrs,
 	      const uint8_t *ports, const uint8_t *keep_stale,
 	      unsigned int n, uint64_t now)
 {
 	struct want *w = NULL;
-	uint32_t *have = NULL;
+	struct lb_ip *have = NULL;
 	unsigned int i, n_w = 0, n_have = 0;
 
 	if (n > t->cap)
@@ -205,7 +203,7 @@ lb_neigh_sync(struct lb_neigh_table *t, const uint32_t *addrs,
 	if (n > 1)
 		qsort(w, n, sizeof(*w), want_cmp);
 	for (i = 0; i < n; i++)   /* duplicates: the first one counts */
-		if (n_w == 0 || w[n_w - 1].addr != w[i].addr)
+		if (n_w == 0 || !lb_ip_eq(&w[n_w - 1].addr, &w[i].addr))
 			w[n_w++] = w[i];
 
 	/* unwant what the list does not name, want what it names */
@@ -227,13 +225,13 @@ lb_neigh_sync(struct lb_neigh_table *t, const uint32_t *addrs,
 	for (i = 0; n > 0 && i < t->n; i++)
 		have[n_have++] = t->e[i].addr;
 	if (n_have > 1)
-		qsort(have, n_have, sizeof(*have), u32_cmp);
+		qsort(have, n_have, sizeof(*have), ip_cmp);
 	for (i = 0; i < n_w; i++) {
 		if (n_have > 0 && bsearch(&w[i].addr, have, n_have,
-					  sizeof(*have), u32_cmp) != NULL)
+					  sizeof(*have), ip_cmp) != NULL)
 			continue;
 		/* fewer than n_w <= cap entries are wanted: there is a slot */
-		want_new(t, w[i].addr, w[i].port, w[i].keep_stale, now);
+		want_new(t, &w[i].addr, w[i].port, w[i].keep_stale, now);
 	}
 	free(w);
 	free(have);
@@ -257,7 +255,7 @@ report(struct lb_neigh *n, bool moved, const struct lb_neigh_ops *ops)
 }
 
 void
-lb_neigh_report(struct lb_neigh_table *t, uint32_t addr,
+lb_neigh_report(struct lb_neigh_table *t, const struct lb_ip *addr,
 		const struct lb_neigh_ops *ops)
 {
 	struct lb_neigh *n = lb_neigh_find(t, addr);
@@ -269,7 +267,8 @@ lb_neigh_report(struct lb_neigh_table *t, uint32_t addr,
 }
 
 void
-lb_neigh_learn(struct lb_neigh_table *t, uint32_t addr, const uint8_t *mac,
+lb_neigh_learn(struct lb_neigh_table *t, const struct lb_ip *addr,
+	       const uint8_t *mac,
 	       uint8_t port, bool create, uint64_t now,
 	       const struct lb_neigh_ops *ops)
 {
@@ -279,7 +278,7 @@ lb_neigh_learn(struct lb_neigh_table *t, uint32_t addr, const uint8_t *mac,
 	if (n == NULL) {
 		if (!create || (n = slot(t)) == NULL)
 			return;
-		*n = (struct lb_neigh){ .addr = addr };
+		*n = (struct lb_neigh){ .addr = *addr };
 	}
 	moved = lb_neigh_usable(n) && memcmp(n->mac, mac, sizeof(n->mac)) != 0;
 	memcpy(n->mac, mac, sizeof(n->mac));
@@ -427,7 +426,7 @@ lb_neigh_request_frame(uint8_t *buf, uint16_t vlan, const uint8_t *mac,
 {
 	return lb_neigh_arp_frame(buf, vlan, unicast ? n->mac : bcast_mac,
 				  LB_ARP_OP_REQUEST, mac, addr, zero_mac,
-				  n->addr);
+				  lb_ip_v4(&n->addr));
 }
 
 uint32_t
@@ -468,10 +467,92 @@ lb_neigh_arp_input(struct lb_neigh_table *t, const struct lb_neigh_port *port,
 	 * not a VIP another balancer announces) */
 	if (a.spa != 0 && a.spa != port->addr &&
 	    in_subnet(a.spa, port->addr, port->prefix) &&
-	    (is_vip == NULL || !is_vip(vip_ctx, a.spa)))
-		lb_neigh_learn(t, a.spa, a.sha, port->index, true, now, ops);
+	    (is_vip == NULL || !is_vip(vip_ctx, a.spa))) {
+		const struct lb_ip spa = lb_ip_from4(a.spa);
+
+		lb_neigh_learn(t, &spa, a.sha, port->index, true, now, ops);
+	}
 	if (a.op == LB_ARP_OP_REQUEST)
 		return LB_NEIGH_ARP_REQUEST;
 	return port->kernel && a.tpa == port->addr ? LB_NEIGH_ARP_KERNEL :
 		LB_NEIGH_ARP_REPLY;
+}
+
+uint32_t
+lb_neigh_ns_frame(uint8_t *buf, uint16_t vlan, const uint8_t *mac,
+		  const struct lb_ip *src, const struct lb_neigh *n,
+		  bool unicast)
+{
+	return lb_pkt_ndp_ns_frame(buf, vlan, mac, src->b, n->addr.b,
+				   unicast ? n->mac : NULL);
+}
+
+/* On the port's IPv6 subnet, or link-local (a router may be known by
+ * its link-local address only) */
+static bool
+on_link6(const struct lb_neigh_port *port, const struct lb_ip *a)
+{
+	unsigned int full = port->prefix6 / 8, rest = port->prefix6 % 8;
+
+	if (lb_ip_link_local(a))
+		return true;
+	if (lb_ip_is_unset(&port->addr6) ||
+	    memcmp(a->b, port->addr6.b, full) != 0)
+		return false;
+	return rest == 0 ||
+	       ((a->b[full] ^ port->addr6.b[full]) & (0xff00u >> rest)) == 0;
+}
+
+enum lb_neigh_arp_verdict
+lb_neigh_ndp_input(struct lb_neigh_table *t, const struct lb_neigh_port *port,
+		   const uint8_t *frame, uint32_t len,
+		   bool (*is_vip6)(const void *ctx, const struct lb_ip *addr),
+		   const void *vip_ctx, uint64_t now,
+		   const struct lb_neigh_ops *ops)
+{
+	struct lb_ip who;
+	const uint8_t *mac;
+	struct lb_neigh *n;
+	struct lb_ndp_ns ns;
+	struct lb_ndp_na na;
+	struct lb_pkt6 pk;
+	bool advert;
+
+	if (lb_pkt_parse6(frame, len, &pk) != LB_PKT_IPV6 ||
+	    pk.proto != LB_IPPROTO_ICMPV6)
+		return LB_NEIGH_ARP_BAD;
+	if (pk.icmp_type == LB_ICMP6_NEIGH_ADVERT) {
+		if (lb_pkt_ndp_na(frame, &pk, &na) != 0)
+			return LB_NEIGH_ARP_BAD;
+		memcpy(who.b, na.target, sizeof(who.b));
+		mac = na.has_tlla ? na.tlla : lb_pkt_eth_src(frame);
+		advert = true;
+	} else if (pk.icmp_type == LB_ICMP6_NEIGH_SOLICIT) {
+		if (lb_pkt_ndp_ns(frame, &pk, &ns) != 0)
+			return LB_NEIGH_ARP_BAD;
+		memcpy(who.b, pk.src, sizeof(who.b));
+		mac = ns.has_slla ? ns.slla : NULL;
+		advert = false;
+	} else {
+		return LB_NEIGH_ARP_BAD;
+	}
+	if (mac != NULL && !(mac[0] & 1) &&
+	    memcmp(mac, zero_mac, LB_ETH_ALEN) != 0 &&
+	    !lb_ip_is_unset(&who) && !lb_ip_eq(&who, &port->addr6) &&
+	    on_link6(port, &who) &&
+	    (is_vip6 == NULL || !is_vip6(vip_ctx, &who))) {
+		n = lb_neigh_find(t, &who);
+		/* without Override, an advertisement confirms the MAC in
+		 * use but never moves it (RFC 4861 7.2.5) */
+		if (!(advert && !(na.flags & LB_NDP_NA_OVERRIDE) &&
+		      n != NULL && lb_neigh_usable(n) &&
+		      memcmp(n->mac, mac, LB_ETH_ALEN) != 0))
+			lb_neigh_learn(t, &who, mac, port->index, true, now,
+				       ops);
+	}
+	if (!advert)
+		return LB_NEIGH_ARP_REQUEST;
+	return port->kernel && !lb_ip_is_unset(&port->addr6) &&
+	       memcmp(pk.dst, port->addr6.b, LB_IP6_ALEN) == 0 ?
+	       LB_NEIGH_ARP_KERNEL : LB_NEIGH_ARP_REPLY;
 }

@@ -79,4 +79,29 @@ lb_ip_bits(const struct lb_ip *a)
 	return lb_ip_is4(a) ? 32 : 128;
 }
 
+/** True for an IPv6 link-local address (fe80::/10). */
+static inline bool
+lb_ip_link_local(const struct lb_ip *a)
+{
+	return a->b[0] == 0xfe && (a->b[1] & 0xc0) == 0x80;
+}
+
+/** The link-local address a host derives from its MAC (modified EUI-64,
+ *  RFC 4291 2.5.1 and appendix A): fe80::xxxx:xxff:fexx:xxxx. */
+static inline struct lb_ip
+lb_ip_link_local_of(const uint8_t *mac)
+{
+	struct lb_ip a = { .b = { 0xfe, 0x80 } };
+
+	a.b[8] = mac[0] ^ 0x02;
+	a.b[9] = mac[1];
+	a.b[10] = mac[2];
+	a.b[11] = 0xff;
+	a.b[12] = 0xfe;
+	a.b[13] = mac[3];
+	a.b[14] = mac[4];
+	a.b[15] = mac[5];
+	return a;
+}
+
 #endif /* LB_IP_H */

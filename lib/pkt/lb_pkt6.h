@@ -207,6 +207,49 @@ int lb_pkt_icmp6_echo_reply(uint8_t *data, uint32_t len,
 uint32_t lb_pkt_ndp_unsolicited_na(uint8_t *buf, uint16_t vlan,
 				   const uint8_t *mac, const uint8_t *target);
 
+/** A Neighbor Advertisement, read and checked (lb_pkt_ndp_na()). */
+struct lb_ndp_na {
+	uint8_t target[LB_IP6_ALEN];
+	uint8_t tlla[LB_ETH_ALEN];  /**< the target's MAC, if has_tlla */
+	bool has_tlla;
+	uint8_t flags;              /**< LB_NDP_NA_ROUTER, _SOLICITED, _OVERRIDE */
+};
+
+/**
+ * Read a Neighbor Advertisement parsed into pkt (ICMPv6 type 136) with
+ * the checks of RFC 4861 7.1.2: hop limit 255, code 0, whole, at least
+ * 24 bytes, the checksum right, a target that is not multicast, every
+ * option of nonzero length within the message, and Solicited clear if
+ * sent to a multicast group.
+ *
+ * @return
+ *   0 with na filled, or -EINVAL.
+ */
+int lb_pkt_ndp_na(const uint8_t *data, const struct lb_pkt6 *pkt,
+		  struct lb_ndp_na *na);
+
+/** Length of the Neighbor Solicitations lb_pkt_ndp_ns_frame() builds:
+ *  the message and a source link-layer address option. */
+#define LB_NDP_NS_LEN 32
+/** Bytes lb_pkt_ndp_ns_frame() writes at most (with a tag). */
+#define LB_NDP_NS_FRAME_MAX (LB_ETH_HLEN + LB_VLAN_HLEN + LB_IP6_HLEN + \
+			     LB_NDP_NS_LEN)
+
+/**
+ * A Neighbor Solicitation for target from src at mac, with the source
+ * link-layer address option, hop limit 255; tagged vlan unless 0. To
+ * target's solicited-node group (address resolution) if to_mac is NULL,
+ * else to target itself at to_mac (a reachability probe, RFC 4861 7.3.3).
+ *
+ * @param buf
+ *   At least LB_NDP_NS_FRAME_MAX bytes.
+ * @return
+ *   The frame's length.
+ */
+uint32_t lb_pkt_ndp_ns_frame(uint8_t *buf, uint16_t vlan, const uint8_t *mac,
+			     const uint8_t *src, const uint8_t *target,
+			     const uint8_t *to_mac);
+
 #define LB_ICMP6_DEST_UNREACH 1
 #define LB_ICMP6_TIME_EXCEEDED 3
 #define LB_ICMP6_PARAM_PROBLEM 4

@@ -41,12 +41,34 @@ solicited_node_group(const uint8_t *a)
 	return memcmp(a, prefix, sizeof(prefix)) == 0;
 }
 
+/* The options of an NDP message from off: each of nonzero length within
+ * it; the link-layer address of type want into mac (true if found). */
+static int
+ndp_options(const uint8_t *m, uint32_t off, uint32_t len, uint8_t want,
+	    uint8_t *mac, bool *found)
+{
+	while (off < len) {
+		uint32_t olen;
+
+		if (len - off < 2)
+			return -EINVAL;
+		olen = (uint32_t)m[off + 1] * 8;
+		if (olen == 0 || olen > len - off)
+			return -EINVAL;
+		if (m[off] == want && olen >= 8) {
+			memcpy(mac, m + off + 2, LB_ETH_ALEN);
+			*found = true;
+		}
+		off += olen;
+	}
+	return 0;
+}
+
 int
 lb_pkt_ndp_ns(const uint8_t *data, const struct lb_pkt6 *pkt,
 	      struct lb_ndp_ns *ns)
 {
 	const uint8_t *m = data + pkt->l4_off;
-	uint32_t off;
 
 	if (pkt->proto != LB_IPPROTO_ICMPV6 ||
 	    pkt->icmp_type != LB_ICMP6_NEIGH_SOLICIT || pkt->icmp_code != 0 ||
@@ -58,20 +80,9 @@ lb_pkt_ndp_ns(const uint8_t *data, const struct lb_pkt6 *pkt,
 	memcpy(ns->target, m + 8, LB_IP6_ALEN);
 	if (ns->target[0] == 0xff)
 		return -EINVAL;
-	for (off = NS_LEN; off < pkt->l4_len; ) {
-		uint32_t olen;
-
-		if (pkt->l4_len - off < 2)
-			return -EINVAL;
-		olen = (uint32_t)m[off + 1] * 8;
-		if (olen == 0 || olen > pkt->l4_len - off)
-			return -EINVAL;
-		if (m[off] == LB_NDP_OPT_SLLA && olen >= 8) {
-			memcpy(ns->slla, m + off + 2, LB_ETH_ALEN);
-			ns->has_slla = true;
-		}
-		off += olen;
-	}
+	if (ndp_options(m, NS_LEN, pkt->l4_len, LB_NDP_OPT_SLLA, ns->slla,
+			&ns->has_slla) != 0)
+		return -EINVAL;
 	ns->dad = (pkt->flags & LB_PKT6_F_SRC_UNSPEC) != 0;
 	if (ns->dad && (!solicited_node_group(pkt->dst) || ns->has_slla))
 		return -EINVAL;
@@ -168,6 +179,34 @@ lb_pkt_icmp6_echo_reply(uint8_t *data, uint32_t len, const struct lb_pkt6 *pkt)
 	return 0;
 }
 
+/* Ethernet (tagged vlan unless 0) and IPv6 headers of an NDP message of
+ * len bytes from src to dst; the message's place. */
+static uint8_t *
+ndp_head(uint8_t *buf, uint16_t vlan, const uint8_t *eth_dst,
+	 const uint8_t *mac, const uint8_t *src, const uint8_t *dst,
+	 uint16_t len, uint32_t *frame_len)
+{
+	uint32_t l3 = LB_ETH_HLEN + (vlan != 0 ? LB_VLAN_HLEN : 0);
+	uint8_t *ip = buf + l3;
+
+	memset(buf, 0, l3 + LB_IP6_HLEN + len);
+	memcpy(buf, eth_dst, LB_ETH_ALEN);
+	memcpy(buf + LB_ETH_ALEN, mac, LB_ETH_ALEN);
+	if (vlan != 0) {
+		lb_store_be16(buf + 12, LB_ETHERTYPE_VLAN);
+		lb_store_be16(buf + 14, vlan);
+	}
+	lb_store_be16(buf + l3 - 2, LB_ETHERTYPE_IPV6);
+	ip[0] = 0x60;
+	lb_store_be16(ip + 4, len);
+	ip[6] = LB_IPPROTO_ICMPV6;
+	ip[7] = LB_NDP_HOP_LIMIT;
+	memcpy(ip + 8, src, LB_IP6_ALEN);
+	memcpy(ip + 24, dst, LB_IP6_ALEN);
+	*frame_len = l3 + LB_IP6_HLEN + len;
+	return ip + LB_IP6_HLEN;
+}
+
 uint32_t
 lb_pkt_ndp_unsolicited_na(uint8_t *buf, uint16_t vlan, const uint8_t *mac,
 			  const uint8_t *target)
@@ -176,32 +215,68 @@ lb_pkt_ndp_unsolicited_na(uint8_t *buf, uint16_t vlan, const uint8_t *mac,
 							[15] = 0x01 };
 	static const uint8_t all_nodes_mac[LB_ETH_ALEN] = { 0x33, 0x33, 0, 0,
 							    0, 0x01 };
-	uint32_t l3 = LB_ETH_HLEN + (vlan != 0 ? LB_VLAN_HLEN : 0);
-	uint8_t *ip = buf + l3, *m = ip + LB_IP6_HLEN;
+	uint32_t len;
+	uint8_t *m = ndp_head(buf, vlan, all_nodes_mac, mac, target,
+			      all_nodes, LB_NDP_NA_LEN, &len);
 
-	memset(buf, 0, l3 + LB_IP6_HLEN + LB_NDP_NA_LEN);
-	memcpy(buf, all_nodes_mac, LB_ETH_ALEN);
-	memcpy(buf + LB_ETH_ALEN, mac, LB_ETH_ALEN);
-	if (vlan != 0) {
-		lb_store_be16(buf + 12, LB_ETHERTYPE_VLAN);
-		lb_store_be16(buf + 14, vlan);
-	}
-	lb_store_be16(buf + l3 - 2, LB_ETHERTYPE_IPV6);
-	ip[0] = 0x60;
-	lb_store_be16(ip + 4, LB_NDP_NA_LEN);
-	ip[6] = LB_IPPROTO_ICMPV6;
-	ip[7] = LB_NDP_HOP_LIMIT;
-	memcpy(ip + 8, target, LB_IP6_ALEN);
-	memcpy(ip + 24, all_nodes, LB_IP6_ALEN);
 	m[0] = LB_ICMP6_NEIGH_ADVERT;
 	m[4] = LB_NDP_NA_OVERRIDE;     /* unsolicited: S clear (RFC 4861 7.2.6) */
 	memcpy(m + 8, target, LB_IP6_ALEN);
 	m[24] = LB_NDP_OPT_TLLA;
 	m[25] = 1;
 	memcpy(m + 26, mac, LB_ETH_ALEN);
-	lb_store_be16(m + 2, lb_pkt_icmp6_cksum(ip + 8, ip + 24, m,
+	lb_store_be16(m + 2, lb_pkt_icmp6_cksum(target, all_nodes, m,
 						LB_NDP_NA_LEN));
-	return l3 + LB_IP6_HLEN + LB_NDP_NA_LEN;
+	return len;
+}
+
+uint32_t
+lb_pkt_ndp_ns_frame(uint8_t *buf, uint16_t vlan, const uint8_t *mac,
+		    const uint8_t *src, const uint8_t *target,
+		    const uint8_t *to_mac)
+{
+	uint8_t group[LB_IP6_ALEN], group_mac[LB_ETH_ALEN];
+	const uint8_t *dst = target;
+	uint32_t len;
+	uint8_t *m;
+
+	if (to_mac == NULL) {
+		lb_ip6_solicited_node(target, group, group_mac);
+		dst = group;
+		to_mac = group_mac;
+	}
+	m = ndp_head(buf, vlan, to_mac, mac, src, dst, LB_NDP_NS_LEN, &len);
+	m[0] = LB_ICMP6_NEIGH_SOLICIT;
+	memcpy(m + 8, target, LB_IP6_ALEN);
+	m[24] = LB_NDP_OPT_SLLA;
+	m[25] = 1;
+	memcpy(m + 26, mac, LB_ETH_ALEN);
+	lb_store_be16(m + 2, lb_pkt_icmp6_cksum(src, dst, m, LB_NDP_NS_LEN));
+	return len;
+}
+
+int
+lb_pkt_ndp_na(const uint8_t *data, const struct lb_pkt6 *pkt,
+	      struct lb_ndp_na *na)
+{
+	const uint8_t *m = data + pkt->l4_off;
+
+	if (pkt->proto != LB_IPPROTO_ICMPV6 ||
+	    pkt->icmp_type != LB_ICMP6_NEIGH_ADVERT || pkt->icmp_code != 0 ||
+	    pkt->hop_limit != LB_NDP_HOP_LIMIT ||
+	    (pkt->flags & LB_PKT_F_FRAG) || pkt->l4_len < NS_LEN ||
+	    lb_pkt_icmp6_cksum(pkt->src, pkt->dst, m, pkt->l4_len) != 0)
+		return -EINVAL;
+	memset(na, 0, sizeof(*na));
+	na->flags = m[4] & (LB_NDP_NA_ROUTER | LB_NDP_NA_SOLICITED |
+			    LB_NDP_NA_OVERRIDE);
+	memcpy(na->target, m + 8, LB_IP6_ALEN);
+	if (na->target[0] == 0xff ||
+	    ((pkt->flags & LB_PKT6_F_DST_MCAST) &&
+	     (na->flags & LB_NDP_NA_SOLICITED)))
+		return -EINVAL;
+	return ndp_options(m, NS_LEN, pkt->l4_len, LB_NDP_OPT_TLLA, na->tlla,
+			   &na->has_tlla);
 }
 
 int

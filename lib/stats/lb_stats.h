@@ -130,6 +130,9 @@
 	X(ARP_REQUEST_OUT,   e, "arp_request_out",   "ARP requests sent to resolve members") \
 	X(GARP_OUT,          e, "garp_out",          "gratuitous ARP sent for VIPs") \
 	X(UNSOL_NA_OUT,      e, "unsolicited_na_out", "unsolicited Neighbor Advertisements sent for IPv6 VIPs (the gratuitous ARP of IPv6)") \
+	X(NDP_SOLICIT_OUT,   e, "ndp_solicit_out",   "Neighbor Solicitations sent to resolve IPv6 members") \
+	X(NDP_ADVERT_IN,     e, "ndp_advert_in",     "Neighbor Advertisements received (the workers hand over those to an own address or for a member or gateway)") \
+	X(NDP_BAD,           e, "ndp_bad",           "Neighbor Discovery messages handed over that failed RFC 4861's checks") \
 	X(NEIGH_RESOLVED,    e, "neigh_resolved",    "member MACs learnt or changed") \
 	X(NEIGH_LOST,        e, "neigh_lost",        "members that never answered ARP (not selected until they do)") \
 	X(NEIGH_STALE,       e, "neigh_stale",       "member ARP refreshes unanswered: last MAC kept (stale)") \
