@@ -95,8 +95,8 @@ target_fill(struct lb_hc_target *t, const struct lb_agent *ag,
 	t->svc = (uint16_t)s;
 	t->member = (uint16_t)m;
 	t->id = lb_agent_pair_id(cs, cm);
-	t->addr = cm->conf.addr;
-	t->src = lb_core_port(ag->core, ag->kif_port)->conf.addr;
+	t->addr = lb_ip_from4(cm->conf.addr);
+	t->src = lb_ip_from4(lb_core_port(ag->core, ag->kif_port)->conf.addr);
 	t->check = *k;
 	if (k->type == LB_CHECK_ICMP) {
 		t->port = 0;
