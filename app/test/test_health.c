@@ -319,43 +319,40 @@ rig_close(struct rig *g)
 	close(g->ep);
 }
 
-/* A TCP socket on 127.0.0.1: listening (connects complete in the
- * kernel's backlog, nothing is ever sent), or only bound (connects are
- * refused). */
+/* A socket of type on 127.0.0.1 or ::1: a TCP one listening (connects
+ * complete in the kernel's backlog, nothing is ever sent) or only bound
+ * (connects are refused), or a UDP one. */
 static int
-tcp_server(bool listening, uint16_t *port)
+server_on(bool v6, int type, bool listening, uint16_t *port)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET,
 				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t len = sizeof(sa);
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_in6 sa6 = { .sin6_family = AF_INET6,
+				    .sin6_addr = IN6ADDR_LOOPBACK_INIT };
+	struct sockaddr *a = v6 ? (struct sockaddr *)&sa6 :
+				  (struct sockaddr *)&sa;
+	socklen_t len = v6 ? sizeof(sa6) : sizeof(sa);
+	int fd = socket(a->sa_family, type | SOCK_CLOEXEC, 0);
 
 	assert_true(fd >= 0);
-	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(bind(fd, a, len), 0);
 	if (listening)
 		assert_int_equal(listen(fd, 16), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
-	*port = ntohs(sa.sin_port);
+	assert_int_equal(getsockname(fd, a, &len), 0);
+	*port = ntohs(v6 ? sa6.sin6_port : sa.sin_port);
 	return fd;
 }
 
-/* A socket of type on ::1, as tcp_server() (SOCK_STREAM, listening or
- * refusing) or a UDP one (SOCK_DGRAM). */
+static int
+tcp_server(bool listening, uint16_t *port)
+{
+	return server_on(false, SOCK_STREAM, listening, port);
+}
+
 static int
 server6(int type, bool listening, uint16_t *port)
 {
-	struct sockaddr_in6 sa = { .sin6_family = AF_INET6,
-				   .sin6_addr = IN6ADDR_LOOPBACK_INIT };
-	socklen_t len = sizeof(sa);
-	int fd = socket(AF_INET6, type | SOCK_CLOEXEC, 0);
-
-	assert_true(fd >= 0);
-	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	if (listening)
-		assert_int_equal(listen(fd, 16), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
-	*port = ntohs(sa.sin6_port);
-	return fd;
+	return server_on(true, type, listening, port);
 }
 
 /* The IPv6 cases need ::1; a host without IPv6 skips them. */
@@ -986,6 +983,23 @@ runner_requests_and_answers_over_real_sockets(void **state)
 	close(sip);
 }
 
+/* A kernel that ignores echo (of the family whose sysctl this is)
+ * cannot answer: skip. */
+static void
+need_echo(const char *ignore_path)
+{
+	FILE *f = fopen(ignore_path, "r");
+	int ignore = 0;
+
+	if (f != NULL) {
+		if (fscanf(f, "%d", &ignore) != 1)
+			ignore = 0;
+		fclose(f);
+	}
+	if (ignore != 0)
+		skip();
+}
+
 /* ICMP checks share one raw socket; each reply finds its own check by
  * the slots it echoes, even for two checks of one address. Needs the
  * right to open a raw socket, and a kernel that answers echo. */
@@ -994,18 +1008,10 @@ runner_icmp_replies_find_their_checks(void **state)
 {
 	struct lb_hc_target t[2];
 	struct rig g;
-	FILE *f;
-	int ignore = 0, rc;
+	int rc;
 
 	(void)state;
-	f = fopen("/proc/sys/net/ipv4/icmp_echo_ignore_all", "r");
-	if (f != NULL) {
-		if (fscanf(f, "%d", &ignore) != 1)
-			ignore = 0;
-		fclose(f);
-	}
-	if (ignore != 0)
-		skip();
+	need_echo("/proc/sys/net/ipv4/icmp_echo_ignore_all");
 	rig_open(&g);
 	t[0] = target(0, 0, LB_CHECK_ICMP, 0);
 	t[1] = target(4, 2, LB_CHECK_ICMP, 0);
@@ -1220,23 +1226,6 @@ runner_sip_checks_over_ipv6_bracket_every_address(void **state)
 	assert_int_equal(info_of(&g, 0, 0).status, LB_HC_DOWN);
 	rig_close(&g);
 	close(tcp);
-}
-
-/* Raw sockets need CAP_NET_RAW; a kernel that ignores echo of a
- * family cannot answer. Skips if either is missing. */
-static void
-need_echo(const char *ignore_path)
-{
-	FILE *f = fopen(ignore_path, "r");
-	int ignore = 0;
-
-	if (f != NULL) {
-		if (fscanf(f, "%d", &ignore) != 1)
-			ignore = 0;
-		fclose(f);
-	}
-	if (ignore != 0)
-		skip();
 }
 
 /* ICMP checks of IPv6 members share one raw ICMPv6 socket beside the
