@@ -4,9 +4,10 @@
 
 /* Health checks: what answers mean for each kind (good, bad, partial,
  * oversized), the rise/fall machine, the requests sent; the check
- * runner's reconcile and its sockets, against servers on 127.0.0.1.
- * No EAL. */
+ * runner's reconcile and its sockets, against servers on 127.0.0.1,
+ * and every kind of check over IPv6 against servers on ::1. No EAL. */
 
+#include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -227,6 +228,50 @@ health_http_get_and_goodbyes(void **state)
 	assert_null(lb_health_goodbye(LB_CHECK_TCP));
 }
 
+static struct lb_ip
+ip6(const char *text)
+{
+	struct lb_ip a;
+
+	assert_int_equal(inet_pton(AF_INET6, text, a.b), 1);
+	return a;
+}
+
+/* IPv6 hosts in a SIP request are IPv6 references (RFC 3261 25.1, RFC
+ * 5118): bracketed in the Request-URI, Route, Via sent-by, From, To,
+ * Call-ID and Contact; the longest of them fit the runner's buffer. */
+static void
+health_sip_options_bracket_ipv6_hosts(void **state)
+{
+	struct lb_ip v4 = lb_ip_from4(htonl(0xc6336402)); /* 198.51.100.2 */
+	struct lb_ip member = ip6("2001:db8::11"), own = ip6("2001:db8::2");
+	/* text only: the longest an IPv6 address is written */
+	struct lb_ip longest = ip6("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff");
+	char m[LB_HC_HOST_MAX], o[LB_HC_HOST_MAX], buf[LB_HC_REQ_MAX];
+	int n;
+
+	(void)state;
+	assert_string_equal(lb_health_uri_host(&v4, o), "198.51.100.2");
+	assert_string_equal(lb_health_uri_host(&member, m), "[2001:db8::11]");
+	assert_string_equal(lb_health_uri_host(&own, o), "[2001:db8::2]");
+	n = lb_health_sip_options(buf, sizeof(buf), m, 5060, o, 40000, "UDP",
+				  7);
+	assert_true(n > 0 && (size_t)n == strlen(buf));
+	assert_true(strncmp(buf, "OPTIONS sip:[2001:db8::11]:5060 SIP/2.0\r\n",
+			    strlen("OPTIONS sip:[2001:db8::11]:5060 SIP/2.0\r\n")) == 0);
+	assert_non_null(strstr(buf, "\r\nVia: SIP/2.0/UDP [2001:db8::2]:40000;branch="));
+	assert_non_null(strstr(buf, "\r\nRoute: <sip:[2001:db8::11]:5060;lr>\r\n"));
+	assert_non_null(strstr(buf, "\r\nFrom: <sip:dsrlb@[2001:db8::2]>;tag="));
+	assert_non_null(strstr(buf, "\r\nTo: <sip:[2001:db8::11]:5060>\r\n"));
+	assert_non_null(strstr(buf, "\r\nCall-ID: dsrlb-00000007@[2001:db8::2]\r\n"));
+	assert_non_null(strstr(buf, "\r\nContact: <sip:dsrlb@[2001:db8::2]:40000>\r\n"));
+	/* both ends of the longest form, the widest numbers */
+	lb_health_uri_host(&longest, m);
+	assert_int_equal(strlen(m), 41);
+	assert_true(lb_health_sip_options(buf, sizeof(buf), m, 65535, m, 65535,
+					  "TCP", UINT32_MAX) > 0);
+}
+
 /* ---- the check runner, against real sockets on 127.0.0.1 ---- */
 
 struct changes {
@@ -274,24 +319,72 @@ rig_close(struct rig *g)
 	close(g->ep);
 }
 
-/* A TCP socket on 127.0.0.1: listening (connects complete in the
- * kernel's backlog, nothing is ever sent), or only bound (connects are
- * refused). */
+/* A socket of type on 127.0.0.1 or ::1: a TCP one listening (connects
+ * complete in the kernel's backlog, nothing is ever sent) or only bound
+ * (connects are refused), or a UDP one. */
 static int
-tcp_server(bool listening, uint16_t *port)
+server_on(bool v6, int type, bool listening, uint16_t *port)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET,
 				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t len = sizeof(sa);
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_in6 sa6 = { .sin6_family = AF_INET6,
+				    .sin6_addr = IN6ADDR_LOOPBACK_INIT };
+	struct sockaddr *a = v6 ? (struct sockaddr *)&sa6 :
+				  (struct sockaddr *)&sa;
+	socklen_t len = v6 ? sizeof(sa6) : sizeof(sa);
+	int fd = socket(a->sa_family, type | SOCK_CLOEXEC, 0);
 
 	assert_true(fd >= 0);
-	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(bind(fd, a, len), 0);
 	if (listening)
 		assert_int_equal(listen(fd, 16), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
-	*port = ntohs(sa.sin_port);
+	assert_int_equal(getsockname(fd, a, &len), 0);
+	*port = ntohs(v6 ? sa6.sin6_port : sa.sin_port);
 	return fd;
+}
+
+static int
+tcp_server(bool listening, uint16_t *port)
+{
+	return server_on(false, SOCK_STREAM, listening, port);
+}
+
+static int
+server6(int type, bool listening, uint16_t *port)
+{
+	return server_on(true, type, listening, port);
+}
+
+/* The IPv6 cases need ::1; a host without IPv6 skips them. */
+static void
+need_ipv6(void)
+{
+	struct sockaddr_in6 sa = { .sin6_family = AF_INET6,
+				   .sin6_addr = IN6ADDR_LOOPBACK_INIT };
+	int fd = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	bool ok = fd >= 0 &&
+		  bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
+
+	if (fd >= 0)
+		close(fd);
+	if (!ok)
+		skip();
+}
+
+/* A connection's peer is the runner's socket bound to ::1. */
+static int
+accept6(int srv, uint16_t *peer_port)
+{
+	struct sockaddr_in6 peer;
+	socklen_t len = sizeof(peer);
+	int conn = accept(srv, (struct sockaddr *)&peer, &len);
+
+	assert_true(conn >= 0);
+	assert_int_equal(peer.sin6_family, AF_INET6);
+	assert_true(IN6_IS_ADDR_LOOPBACK(&peer.sin6_addr));
+	if (peer_port != NULL)
+		*peer_port = ntohs(peer.sin6_port);
+	return conn;
 }
 
 static struct lb_hc_target
@@ -299,7 +392,8 @@ target(uint16_t svc, uint16_t member, uint8_t type, uint16_t port)
 {
 	struct lb_hc_target t = {
 		.svc = svc, .member = member, .id = 1,
-		.addr = htonl(INADDR_LOOPBACK), .src = htonl(INADDR_LOOPBACK),
+		.addr = lb_ip_from4(htonl(INADDR_LOOPBACK)),
+		.src = lb_ip_from4(htonl(INADDR_LOOPBACK)),
 		.port = port, .proto = LB_IPPROTO_TCP, .start_up = true,
 		.check = { .type = type, .rise = 1, .fall = 1,
 			   .sip_proto = LB_IPPROTO_TCP, .interval_ms = 1000,
@@ -309,6 +403,16 @@ target(uint16_t svc, uint16_t member, uint8_t type, uint16_t port)
 	snprintf(t.label, sizeof(t.label), "s%u/m%u", svc, member);
 	if (type == LB_CHECK_HTTP)
 		strcpy(t.check.path, "/status");
+	return t;
+}
+
+/* A target whose member and own address are ::1. */
+static struct lb_hc_target
+target6(uint16_t svc, uint16_t member, uint8_t type, uint16_t port)
+{
+	struct lb_hc_target t = target(svc, member, type, port);
+
+	t.addr = t.src = ip6("::1");
 	return t;
 }
 
@@ -492,22 +596,23 @@ runner_sync_stops_removed_checks_and_closes_their_sockets(void **state)
  * answer table. */
 struct expects {
 	unsigned int on, off;
+	unsigned int changed;  /* verdicts reported (on_changed_expects) */
 	uint8_t proto;
-	uint32_t member;
+	struct lb_ip member;
 	uint16_t member_port, local_port;
 	bool live;
 };
 
 static void
-on_expect(void *ctx, uint8_t proto, uint32_t member, uint16_t member_port,
-	  uint16_t local_port, bool on)
+on_expect(void *ctx, uint8_t proto, const struct lb_ip *member,
+	  uint16_t member_port, uint16_t local_port, bool on)
 {
 	struct expects *x = ctx;
 
 	if (on) {
 		x->on++;
 		x->proto = proto;
-		x->member = member;
+		x->member = *member;
 		x->member_port = member_port;
 		x->local_port = local_port;
 	} else {
@@ -521,40 +626,49 @@ on_expect(void *ctx, uint8_t proto, uint32_t member, uint16_t member_port,
  * socket's own port) before its first packet leaves, so the workers can
  * tell the member's answers from a flood the member is made to reflect,
  * and withdrawn when the socket closes, whether the check passed or
- * was stopped. */
+ * was stopped. For an IPv4 member (127.0.0.1), or an IPv6 one (::1). */
 static void
-runner_tells_which_answers_it_expects(void **state)
+expects_case(bool v6)
 {
 	struct lb_hc_runner_params p = { .changed = on_changed,
 					 .expect = on_expect };
 	struct sockaddr_in peer;
 	socklen_t len = sizeof(peer);
 	struct lb_hc_target t;
+	struct lb_ip member;
 	struct expects x = { 0 };
-	uint16_t port;
+	uint16_t port, peer_port;
 	int srv, conn, ep;
 	struct lb_hc_runner *r;
 
-	(void)state;
 	ep = epoll_create1(EPOLL_CLOEXEC);
 	assert_true(ep >= 0);
 	p.epoll_fd = ep;
 	p.ctx = &x;
 	r = lb_hc_runner_create(&p);
 	assert_non_null(r);
-	srv = tcp_server(true, &port);
-	t = target(0, 0, LB_CHECK_POP3, port);
+	srv = v6 ? server6(SOCK_STREAM, true, &port) : tcp_server(true, &port);
+	t = v6 ? target6(0, 0, LB_CHECK_POP3, port) :
+		 target(0, 0, LB_CHECK_POP3, port);
+	member = t.addr;
 	assert_int_equal(lb_hc_runner_sync(r, &t, 1, 0), 0);
 	lb_hc_runner_run(r, 0);
 	/* connecting: announced, with the socket's real port */
 	assert_int_equal(x.on, 1);
 	assert_true(x.live);
 	assert_int_equal(x.proto, IPPROTO_TCP);
-	assert_int_equal(x.member, htonl(INADDR_LOOPBACK));
+	if (!v6)
+		assert_int_equal(lb_ip_v4(&x.member), htonl(INADDR_LOOPBACK));
+	assert_true(lb_ip_eq(&x.member, &member));
 	assert_int_equal(x.member_port, port);
-	conn = accept(srv, (struct sockaddr *)&peer, &len);
-	assert_true(conn >= 0);
-	assert_int_equal(ntohs(peer.sin_port), x.local_port);
+	if (v6) {
+		conn = accept6(srv, &peer_port);
+	} else {
+		conn = accept(srv, (struct sockaddr *)&peer, &len);
+		assert_true(conn >= 0);
+		peer_port = ntohs(peer.sin_port);
+	}
+	assert_int_equal(peer_port, x.local_port);
 	/* stopped (the pair leaves): withdrawn */
 	assert_int_equal(lb_hc_runner_sync(r, NULL, 0, 10), 0);
 	assert_int_equal(x.off, 1);
@@ -563,6 +677,21 @@ runner_tells_which_answers_it_expects(void **state)
 	close(conn);
 	close(srv);
 	close(ep);
+}
+
+static void
+runner_tells_which_answers_it_expects(void **state)
+{
+	(void)state;
+	expects_case(false);
+}
+
+static void
+runner_tells_which_ipv6_answers_it_expects(void **state)
+{
+	(void)state;
+	need_ipv6();
+	expects_case(true);
 }
 
 /* Another pair in the same slots (a new generation), or another check
@@ -854,6 +983,23 @@ runner_requests_and_answers_over_real_sockets(void **state)
 	close(sip);
 }
 
+/* A kernel that ignores echo (of the family whose sysctl this is)
+ * cannot answer: skip. */
+static void
+need_echo(const char *ignore_path)
+{
+	FILE *f = fopen(ignore_path, "r");
+	int ignore = 0;
+
+	if (f != NULL) {
+		if (fscanf(f, "%d", &ignore) != 1)
+			ignore = 0;
+		fclose(f);
+	}
+	if (ignore != 0)
+		skip();
+}
+
 /* ICMP checks share one raw socket; each reply finds its own check by
  * the slots it echoes, even for two checks of one address. Needs the
  * right to open a raw socket, and a kernel that answers echo. */
@@ -862,18 +1008,10 @@ runner_icmp_replies_find_their_checks(void **state)
 {
 	struct lb_hc_target t[2];
 	struct rig g;
-	FILE *f;
-	int ignore = 0, rc;
+	int rc;
 
 	(void)state;
-	f = fopen("/proc/sys/net/ipv4/icmp_echo_ignore_all", "r");
-	if (f != NULL) {
-		if (fscanf(f, "%d", &ignore) != 1)
-			ignore = 0;
-		fclose(f);
-	}
-	if (ignore != 0)
-		skip();
+	need_echo("/proc/sys/net/ipv4/icmp_echo_ignore_all");
 	rig_open(&g);
 	t[0] = target(0, 0, LB_CHECK_ICMP, 0);
 	t[1] = target(4, 2, LB_CHECK_ICMP, 0);
@@ -895,6 +1033,319 @@ runner_icmp_replies_find_their_checks(void **state)
 	rig_close(&g);
 }
 
+/* ---- every kind of check over IPv6, against real sockets on ::1 ---- */
+
+/* One run of a banner check (or a plain TCP one) of an IPv6 member. */
+struct banner_case {
+	uint8_t type;
+	bool listening;       /* else the port refuses */
+	const char *banner;   /* what the member says; NULL: nothing */
+	const char *last;     /* the result */
+};
+
+static const struct banner_case banner_cases[] = {
+	{ LB_CHECK_TCP, true, NULL, "passed" },
+	{ LB_CHECK_TCP, false, NULL, "refused" },
+	{ LB_CHECK_SMTP, true, "220 mx.example ESMTP\r\n", "passed" },
+	{ LB_CHECK_SMTP, true, "554 go away\r\n", "bad banner \"554 go away\"" },
+	{ LB_CHECK_SMTP, false, NULL, "refused" },
+	{ LB_CHECK_POP3, true, "+OK ready\r\n", "passed" },
+	{ LB_CHECK_POP3, true, NULL, "timeout" },
+	{ LB_CHECK_IMAP, true, "* OK IMAP4rev1\r\n", "passed" },
+	{ LB_CHECK_IMAP, true, "* BYE\r\n", "bad banner \"* BYE\"" },
+	{ LB_CHECK_IMAP, true, NULL, "timeout" },
+};
+
+/* TCP, SMTP, POP3 and IMAP checks of an IPv6 member connect over IPv6
+ * from the own IPv6 address, and pass or fail as over IPv4: a refused
+ * port, a wrong banner (quoted), silence until the deadline. */
+static void
+runner_tcp_checks_over_ipv6_pass_and_fail(void **state)
+{
+	unsigned int i;
+
+	(void)state;
+	need_ipv6();
+	for (i = 0; i < sizeof(banner_cases) / sizeof(banner_cases[0]); i++) {
+		const struct banner_case *bc = &banner_cases[i];
+		bool pass = strcmp(bc->last, "passed") == 0;
+		struct lb_hc_target t;
+		struct lb_hc_info in;
+		struct rig g;
+		uint16_t port;
+		int srv, conn = -1;
+
+		rig_open(&g);
+		srv = server6(SOCK_STREAM, bc->listening, &port);
+		t = target6(0, 0, bc->type, port);
+		assert_int_equal(lb_hc_runner_sync(g.r, &t, 1, 0), 0);
+		lb_hc_runner_run(g.r, 0);
+		if (bc->listening && bc->type != LB_CHECK_TCP) {
+			conn = accept6(srv, NULL);
+			if (bc->banner != NULL)
+				assert_int_equal(write(conn, bc->banner,
+						       strlen(bc->banner)),
+						 (ssize_t)strlen(bc->banner));
+		}
+		if (bc->listening && bc->banner == NULL &&
+		    bc->type != LB_CHECK_TCP)
+			lb_hc_runner_run(g.r, t.check.timeout_ms);
+		else
+			pump_until_runs(&g, 0, 0, 1, 0);
+		in = info_of(&g, 0, 0);
+		if (strcmp(in.last, bc->last) != 0)
+			fail_msg("%s case %u: \"%s\", want \"%s\"",
+				 lb_check_names[bc->type], i, in.last,
+				 bc->last);
+		assert_int_equal(in.status, pass ? LB_HC_UP : LB_HC_DOWN);
+		assert_int_equal(g.ch.n, pass ? 0 : 1);
+		rig_close(&g);
+		if (conn >= 0)
+			close(conn);
+		close(srv);
+	}
+}
+
+/* An HTTP check of an IPv6 member names it in Host as an IP-literal
+ * with its port (RFC 3986 3.2.2), and judges the status as over IPv4. */
+static void
+runner_http_check_over_ipv6_brackets_the_host(void **state)
+{
+	char req[1024], want[96];
+	struct lb_hc_target t;
+	struct rig g;
+	uint16_t port;
+	int srv, conn;
+
+	(void)state;
+	need_ipv6();
+	rig_open(&g);
+	srv = server6(SOCK_STREAM, true, &port);
+	t = target6(0, 0, LB_CHECK_HTTP, port);
+	assert_int_equal(lb_hc_runner_sync(g.r, &t, 1, 0), 0);
+
+	lb_hc_runner_run(g.r, 0);
+	conn = accept6(srv, NULL);
+	read_request(&g, conn, req, sizeof(req), 0);
+	snprintf(want, sizeof(want),
+		 "GET /status HTTP/1.0\r\nHost: [::1]:%u\r\n", port);
+	assert_true(strncmp(req, want, strlen(want)) == 0);
+	assert_int_equal(write(conn, "HTTP/1.1 200 OK\r\n", 17), 17);
+	pump_until_runs(&g, 0, 0, 1, 0);
+	assert_string_equal(info_of(&g, 0, 0).last, "passed");
+	close(conn);
+
+	lb_hc_runner_run(g.r, 1000);
+	conn = accept6(srv, NULL);
+	read_request(&g, conn, req, sizeof(req), 1000);
+	assert_int_equal(write(conn, "HTTP/1.1 503 Busy\r\n", 19), 19);
+	pump_until_runs(&g, 0, 0, 2, 1000);
+	assert_string_equal(info_of(&g, 0, 0).last,
+			    "HTTP status not 2xx/3xx \"HTTP/1.1 503 Busy\"");
+	assert_int_equal(info_of(&g, 0, 0).status, LB_HC_DOWN);
+	close(conn);
+	rig_close(&g);
+	close(srv);
+}
+
+/* The OPTIONS an IPv6 SIP member receives: every address of it an
+ * IPv6 reference (RFC 5118), the Via's port the socket's own. */
+static void
+assert_sip_options6(const char *req, const char *transport, uint16_t port,
+		    uint16_t local_port)
+{
+	char want[128];
+
+	snprintf(want, sizeof(want), "OPTIONS sip:[::1]:%u SIP/2.0\r\n", port);
+	assert_true(strncmp(req, want, strlen(want)) == 0);
+	snprintf(want, sizeof(want), "\r\nVia: SIP/2.0/%s [::1]:%u;branch=",
+		 transport, local_port);
+	assert_non_null(strstr(req, want));
+	snprintf(want, sizeof(want), "\r\nRoute: <sip:[::1]:%u;lr>\r\n", port);
+	assert_non_null(strstr(req, want));
+	assert_non_null(strstr(req, "\r\nFrom: <sip:dsrlb@[::1]>;tag="));
+	snprintf(want, sizeof(want), "\r\nTo: <sip:[::1]:%u>\r\n", port);
+	assert_non_null(strstr(req, want));
+	snprintf(want, sizeof(want), "\r\nContact: <sip:dsrlb@[::1]:%u>\r\n",
+		 local_port);
+	assert_non_null(strstr(req, want));
+}
+
+/* SIP checks of an IPv6 member, over UDP and TCP: the OPTIONS text
+ * with bracketed addresses, a response passes; a UDP port nobody
+ * listens on is refused (ICMPv6 port unreachable). */
+static void
+runner_sip_checks_over_ipv6_bracket_every_address(void **state)
+{
+	struct sockaddr_in6 from;
+	socklen_t len = sizeof(from);
+	struct lb_hc_target t[2];
+	char req[1024];
+	struct rig g;
+	uint16_t udp_port, tcp_port, peer_port;
+	int udp, tcp, conn;
+	ssize_t n;
+
+	(void)state;
+	need_ipv6();
+	rig_open(&g);
+	udp = server6(SOCK_DGRAM, false, &udp_port);
+	tcp = server6(SOCK_STREAM, true, &tcp_port);
+	t[0] = target6(0, 0, LB_CHECK_SIP, udp_port);
+	t[0].proto = t[0].check.sip_proto = LB_IPPROTO_UDP;
+	t[1] = target6(1, 0, LB_CHECK_SIP, tcp_port);
+	t[0].check.interval_ms = t[1].check.interval_ms = 3;
+	assert_int_equal(lb_hc_runner_sync(g.r, t, 2, 0), 0);
+	lb_hc_runner_run(g.r, 3);
+
+	n = recvfrom(udp, req, sizeof(req) - 1, 0, (struct sockaddr *)&from,
+		     &len);
+	assert_true(n > 0);
+	req[n] = '\0';
+	assert_int_equal(from.sin6_family, AF_INET6);
+	assert_true(IN6_IS_ADDR_LOOPBACK(&from.sin6_addr));
+	assert_sip_options6(req, "UDP", udp_port, ntohs(from.sin6_port));
+	assert_int_equal(sendto(udp, "SIP/2.0 200 OK\r\n", 16, 0,
+				(struct sockaddr *)&from, len), 16);
+	pump_until_runs(&g, 0, 0, 1, 3);
+	assert_string_equal(info_of(&g, 0, 0).last, "passed");
+
+	conn = accept6(tcp, &peer_port);
+	read_request(&g, conn, req, sizeof(req), 3);
+	assert_sip_options6(req, "TCP", tcp_port, peer_port);
+	assert_int_equal(write(conn, "SIP/2.0 404 Not Here\r\n", 22), 22);
+	pump_until_runs(&g, 1, 0, 1, 3);
+	assert_string_equal(info_of(&g, 1, 0).last, "passed");
+	close(conn);
+
+	/* the member's SIP stack is gone */
+	close(udp);
+	lb_hc_runner_run(g.r, 6);
+	pump_until_runs(&g, 0, 0, 2, 6);
+	assert_string_equal(info_of(&g, 0, 0).last, "refused");
+	assert_int_equal(info_of(&g, 0, 0).status, LB_HC_DOWN);
+	rig_close(&g);
+	close(tcp);
+}
+
+/* ICMP checks of IPv6 members share one raw ICMPv6 socket beside the
+ * IPv4 one: each echo reply finds its own check by the slots it
+ * echoes, two checks of ::1 and one of 127.0.0.1 all pass; an echo
+ * never answered times out. */
+static void
+runner_icmpv6_echo_replies_find_their_checks(void **state)
+{
+	struct lb_hc_target t[3];
+	struct rig g;
+	unsigned int fds;
+	int rc;
+
+	(void)state;
+	need_ipv6();
+	need_echo("/proc/sys/net/ipv4/icmp_echo_ignore_all");
+	need_echo("/proc/sys/net/ipv6/icmp/echo_ignore_all");
+	rig_open(&g);
+	fds = open_fds();
+	t[0] = target6(0, 0, LB_CHECK_ICMP, 0);
+	t[1] = target6(4, 2, LB_CHECK_ICMP, 0);
+	t[2] = target(5, 0, LB_CHECK_ICMP, 0);
+	t[0].proto = t[1].proto = t[2].proto = 0;
+	rc = lb_hc_runner_sync(g.r, t, 3, 0);
+	if (rc == -EPERM || rc == -EACCES) {
+		rig_close(&g);
+		skip();
+	}
+	assert_int_equal(rc, 0);
+	assert_int_equal(open_fds(), fds + 2);   /* one socket per family */
+	lb_hc_runner_run(g.r, 700);              /* first runs 0, 333, 666 */
+	pump_until_runs(&g, 0, 0, 1, 700);
+	pump_until_runs(&g, 4, 2, 1, 700);
+	pump_until_runs(&g, 5, 0, 1, 700);
+	assert_string_equal(info_of(&g, 0, 0).last, "passed");
+	assert_string_equal(info_of(&g, 4, 2).last, "passed");
+	assert_string_equal(info_of(&g, 5, 0).last, "passed");
+	assert_int_equal(g.ch.n, 0);
+
+	/* sent at 1000, its reply not read by the deadline */
+	lb_hc_runner_run(g.r, 1000);
+	lb_hc_runner_run(g.r, 1500);
+	assert_string_equal(info_of(&g, 0, 0).last, "timeout");
+	assert_int_equal(info_of(&g, 0, 0).status, LB_HC_DOWN);
+
+	/* no IPv6 icmp check left: its socket closes, IPv4's stays */
+	assert_int_equal(lb_hc_runner_sync(g.r, &t[2], 1, 2000), 0);
+	assert_int_equal(open_fds(), fds + 1);
+	rig_close(&g);
+}
+
+/* A verdict reported to a runner whose context is a struct expects. */
+static void
+on_changed_expects(void *ctx, const struct lb_hc_target *t, bool up)
+{
+	struct expects *x = ctx;
+
+	(void)t;
+	(void)up;
+	x->changed++;
+}
+
+/* A target is one family: a member of one family with an own address
+ * of the other (or none) fails at every run, with the reason, and
+ * nothing is opened for it (not even a raw socket). */
+static void
+runner_family_mismatch_fails_with_its_reason(void **state)
+{
+	static const struct lb_ip unset;
+	struct lb_hc_target t[4];
+	struct expects x = { 0 };
+	struct lb_hc_runner_params p = { .changed = on_changed_expects,
+					 .expect = on_expect, .ctx = &x };
+	struct lb_hc_runner *r;
+	unsigned int fds, i;
+	int ep;
+
+	(void)state;
+	ep = epoll_create1(EPOLL_CLOEXEC);
+	assert_true(ep >= 0);
+	p.epoll_fd = ep;
+	r = lb_hc_runner_create(&p);
+	assert_non_null(r);
+	t[0] = target6(0, 0, LB_CHECK_TCP, 9);
+	t[0].src = lb_ip_from4(htonl(INADDR_LOOPBACK));
+	t[1] = target(0, 1, LB_CHECK_HTTP, 9);
+	t[1].src = ip6("::1");
+	t[2] = target6(0, 2, LB_CHECK_SIP, 9);
+	t[2].src = unset;
+	t[3] = target6(0, 3, LB_CHECK_ICMP, 0);
+	t[3].src = lb_ip_from4(htonl(INADDR_LOOPBACK));
+	t[3].proto = 0;
+	for (i = 0; i < 4; i++)
+		t[i].check.interval_ms = 4;   /* all due by 4 */
+	fds = open_fds();
+	assert_int_equal(lb_hc_runner_sync(r, t, 4, 0), 0);
+	lb_hc_runner_run(r, 4);
+	assert_int_equal(open_fds(), fds);
+	assert_int_equal(x.on, 0);
+	for (i = 0; i < 4; i++) {
+		const struct lb_hc_check *c = lb_hc_runner_find(r, 0,
+							(uint16_t)i);
+		static const char *const want[] = {
+			"member IPv6, own address IPv4",
+			"member IPv4, own address IPv6",
+			"member IPv6, no own IPv6 address",
+			"member IPv6, own address IPv4",
+		};
+		struct lb_hc_info in;
+
+		lb_hc_check_info(c, &in);
+		assert_string_equal(in.last, want[i]);
+		assert_true(in.status == LB_HC_DOWN && in.runs == 1);
+	}
+	assert_int_equal(x.changed, 4);           /* each went down */
+	lb_hc_runner_free(r);
+	close(ep);
+}
+
 int
 main(void)
 {
@@ -906,6 +1357,7 @@ main(void)
 		cmocka_unit_test(health_goes_down_after_fall_and_up_after_rise),
 		cmocka_unit_test(health_sip_options_as_the_seed_says),
 		cmocka_unit_test(health_http_get_and_goodbyes),
+		cmocka_unit_test(health_sip_options_bracket_ipv6_hosts),
 		cmocka_unit_test(runner_sync_keeps_unchanged_checks_and_starts_new_ones),
 		cmocka_unit_test(runner_sync_stops_removed_checks_and_closes_their_sockets),
 		cmocka_unit_test(runner_tells_which_answers_it_expects),
@@ -915,6 +1367,12 @@ main(void)
 		cmocka_unit_test(runner_new_checks_spread_over_their_interval),
 		cmocka_unit_test(runner_requests_and_answers_over_real_sockets),
 		cmocka_unit_test(runner_icmp_replies_find_their_checks),
+		cmocka_unit_test(runner_tells_which_ipv6_answers_it_expects),
+		cmocka_unit_test(runner_tcp_checks_over_ipv6_pass_and_fail),
+		cmocka_unit_test(runner_http_check_over_ipv6_brackets_the_host),
+		cmocka_unit_test(runner_sip_checks_over_ipv6_bracket_every_address),
+		cmocka_unit_test(runner_icmpv6_echo_replies_find_their_checks),
+		cmocka_unit_test(runner_family_mismatch_fails_with_its_reason),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -295,13 +295,16 @@ lb_agent_run(struct lb_agent *ag)
 /* A check socket opened or closed: the workers let its member's
  * answers into the members' lane, and only those. */
 static void
-health_expect(void *ctx, uint8_t proto, uint32_t member, uint16_t member_port,
-	      uint16_t local_port, bool on)
+health_expect(void *ctx, uint8_t proto, const struct lb_ip *member,
+	      uint16_t member_port, uint16_t local_port, bool on)
 {
 	struct lb_agent *ag = ctx;
 
+	/* an IPv6 member by its folded address (own.c keys it so) */
 	if (ag->env->expect != NULL)
-		lb_dp_expect_set(ag->env->expect, proto, local_port, member,
+		lb_dp_expect_set(ag->env->expect, proto, local_port,
+				 lb_ip_is4(member) ? lb_ip_v4(member) :
+				 lb_dp_expect_addr6(member->b),
 				 member_port, on);
 }
 

@@ -91,15 +91,20 @@ target_fill(struct lb_hc_target *t, const struct lb_agent *ag,
 	    const struct lb_core_member *cm)
 {
 	const struct lb_conf_check *k = &cs->conf.check;
+	const struct lb_conf_port *kp;
 
 	memset(t, 0, sizeof(*t));
 	t->svc = (uint16_t)s;
 	t->member = (uint16_t)m;
 	t->id = lb_agent_pair_id(cs, cm);
-	/* IPv4 only until the runner speaks IPv6: an IPv6 member's check
-	 * connects nowhere and fails */
-	t->addr = lb_ip_is4(&cm->conf.addr) ? lb_ip_v4(&cm->conf.addr) : 0;
-	t->src = lb_core_port(ag->core, ag->kif_port)->conf.addr;
+	/* the check's own address is the kernel interface's, of the
+	 * member's family (the runner fails a target without one) */
+	t->addr = cm->conf.addr;
+	kp = &lb_core_port(ag->core, ag->kif_port)->conf;
+	if (lb_ip_is4(&cm->conf.addr))
+		t->src = lb_ip_from4(kp->addr);
+	else
+		t->src = kp->addr6;
 	t->check = *k;
 	if (k->type == LB_CHECK_ICMP) {
 		t->port = 0;

@@ -141,6 +141,17 @@ lb_health_update(struct lb_hc_state *s, bool ok, uint8_t rise, uint8_t fall)
 	return s->up != was;
 }
 
+const char *
+lb_health_uri_host(const struct lb_ip *a, char *buf)
+{
+	char ip[LB_IP_STRLEN];
+
+	if (lb_ip_is4(a))
+		return lb_ip_str(a, buf);
+	snprintf(buf, LB_HC_HOST_MAX, "[%s]", lb_ip_str(a, ip));
+	return buf;
+}
+
 int
 lb_health_sip_options(char *buf, size_t size, const char *member,
 		      uint16_t port, const char *own, uint16_t own_port,

@@ -10,9 +10,11 @@
  * The health-check runner: kernel sockets bound to the balancer's own
  * address, one non-blocking state machine per (service, member) check
  * (connect, send, read, with a deadline), ICMP echo on one shared raw
- * socket, every socket registered in the owner's epoll set. Results go
- * through the rise/fall machine of lb_health.h; a change of verdict is
- * reported through a callback.
+ * socket per family, every socket registered in the owner's epoll set.
+ * A check runs over the family of its member's address: IPv4 (AF_INET,
+ * ICMP) or IPv6 (AF_INET6, ICMPv6), from an own address of the same
+ * family. Results go through the rise/fall machine of lb_health.h; a
+ * change of verdict is reported through a callback.
  *
  * The set of checks follows the core: the owner passes the whole list
  * of targets whenever membership changes (lb_hc_runner_sync()), and the
@@ -25,6 +27,7 @@
 #include <stdint.h>
 
 #include "lb_config.h"
+#include "lb_ip.h"
 
 /** Room for a check's label ("service/member") in log lines. */
 #define LB_HC_LABEL_MAX (2 * LB_NAME_MAX)
@@ -35,8 +38,11 @@ struct lb_hc_target {
 	uint16_t member;       /**< member slot */
 	uint64_t id;           /**< (service gen << 32) | member gen: a change
 				    means another pair in the same slots */
-	uint32_t addr;         /**< member address, network order */
-	uint32_t src;          /**< own address to bind, network order */
+	struct lb_ip addr;     /**< member address */
+	struct lb_ip src;      /**< own address to bind, of addr's family:
+				    a check whose src is of the other family
+				    (or unset, for an IPv6 member) fails
+				    ("member IPv6, own address IPv4", ...) */
 	uint16_t port;         /**< host order: check.port, else the service's
 				    first port (0 for icmp) */
 	uint8_t proto;         /**< LB_IPPROTO_TCP or _UDP the check uses
@@ -62,12 +68,12 @@ struct lb_hc_runner_params {
 	 *  lb_hc_runner_run() and _event(); must not call _sync(). */
 	void (*changed)(void *ctx, const struct lb_hc_target *t, bool up);
 	/** Optional: a check's socket is about to talk to (on) or is done
-	 *  with (off) member:member_port (network, host order) from
-	 *  local_port of the own address, over proto (IPPROTO_TCP or
-	 *  _UDP): what the member sends back to it is a check's answer.
-	 *  Called before the first packet leaves, and when the socket
-	 *  closes. */
-	void (*expect)(void *ctx, uint8_t proto, uint32_t member,
+	 *  with (off) member:member_port (host order) from local_port of
+	 *  the own address, over proto (IPPROTO_TCP or _UDP): what the
+	 *  member sends back to it is a check's answer. Called before the
+	 *  first packet leaves, and when the socket closes; member is the
+	 *  target's addr, of either family. */
+	void (*expect)(void *ctx, uint8_t proto, const struct lb_ip *member,
 		       uint16_t member_port, uint16_t local_port, bool on);
 	void *ctx;
 };
@@ -123,9 +129,10 @@ void lb_hc_runner_free(struct lb_hc_runner *r);
  *   Targets, in any order, at most one per (svc, member).
  * @return
  *   0; -EINVAL (a pair twice) or -ENOMEM, and then nothing changed.
- *   If icmp checks need the raw socket and it cannot be opened, the
- *   set is applied, those checks fail with "no ICMP socket" (the socket
- *   is tried again when they run), and the socket's -errno is returned.
+ *   If icmp checks need a raw socket (ICMP for IPv4 members, ICMPv6
+ *   for IPv6 ones) and it cannot be opened, the set is applied, those
+ *   checks fail with "no ICMP socket" (the socket is tried again when
+ *   they run), and the socket's -errno is returned.
  */
 int lb_hc_runner_sync(struct lb_hc_runner *r, const struct lb_hc_target *t,
 		      unsigned int n, uint64_t now_ms);
@@ -135,7 +142,7 @@ void lb_hc_runner_run(struct lb_hc_runner *r, uint64_t now_ms);
 
 /**
  * An event of the owner's epoll set that is not the owner's own: a
- * check socket, or the shared ICMP socket, is ready.
+ * check socket, or a shared ICMP (ICMPv6) socket, is ready.
  *
  * @param tag
  *   The event's data.ptr.

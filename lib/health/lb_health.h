@@ -16,6 +16,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lb_config.h"
+
 /** Bytes of a response examined; a first line longer than this fails. */
 #define LB_HC_BUF 2048
 
@@ -79,11 +81,37 @@ struct lb_hc_state {
 bool lb_health_update(struct lb_hc_state *s, bool ok, uint8_t rise,
 		      uint8_t fall);
 
+/** Room for the longest request a check sends: a SIP OPTIONS between
+ *  two IPv6 addresses of the longest form, an HTTP GET of the longest
+ *  path. */
+#define LB_HC_REQ_MAX 640
+
+/** Room for lb_health_uri_host()'s text, with its NUL. */
+#define LB_HC_HOST_MAX (LB_IP_STRLEN + 2)
+
+/**
+ * An address as the host part of a URI (RFC 3986 3.2.2), as SIP URIs
+ * and Via (RFC 3261 25.1, RFC 5118) and HTTP's Host header write it: a
+ * dotted quad for IPv4, an IPv6 address in brackets ("[2001:db8::1]").
+ *
+ * @param buf
+ *   LB_HC_HOST_MAX bytes.
+ * @return
+ *   buf.
+ */
+const char *lb_health_uri_host(const struct lb_ip *a, char *buf);
+
 /**
  * The SIP OPTIONS request the seed prescribes for "pinging" a SIP farm
  * member: Request-URI and Route header name the member itself
  * (Route: <sip:MEMBER:PORT;lr>) so no other member answers for it.
  *
+ * @param member
+ *   The member's host as lb_health_uri_host() writes it (an IPv6
+ *   address in brackets: Route: <sip:[2001:db8::1]:5060;lr>).
+ * @param own
+ *   The own address, the same way (Via sent-by, From, Call-ID,
+ *   Contact).
  * @param transport
  *   "UDP" or "TCP" (the Via transport).
  * @return
@@ -93,7 +121,9 @@ int lb_health_sip_options(char *buf, size_t size, const char *member,
 			  uint16_t port, const char *own, uint16_t own_port,
 			  const char *transport, uint32_t seq);
 
-/** "GET path HTTP/1.0" with Host and Connection: close. Length or -1. */
+/** "GET path HTTP/1.0" with Host (host as given: a bracketed IPv6
+ *  address with its port for IPv6) and Connection: close. Length or
+ *  -1. */
 int lb_health_http_get(char *buf, size_t size, const char *path,
 		       const char *host);
 

@@ -5,14 +5,17 @@
 /*
  * The check runner. Every socket is non-blocking and watched by the
  * owner's epoll set; a check is a small state machine (connect, send,
- * read) with a deadline, so no check can stall the owner's loop. ICMP
- * checks share one raw socket; a reply finds its check by the (service,
+ * read) with a deadline, so no check can stall the owner's loop. A
+ * check speaks its member's family: AF_INET or AF_INET6 sockets bound
+ * to the own address of that family. ICMP checks share one raw socket
+ * per family (ICMP, ICMPv6); a reply finds its check by the (service,
  * member) it carries in the echoed payload.
  */
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <net/if.h>
+#include <netinet/icmp6.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +31,7 @@
 #include "lb_health.h"
 #include "lb_hc_runner.h"
 #include "lb_pkt.h"
+#include "lb_pkt6.h"
 
 RTE_LOG_REGISTER(lb_health_logtype, dsrlb.health, INFO);
 #define HC_LOG(level, fmt, ...) \
@@ -47,6 +51,9 @@ enum phase {
 	PH_READ,      /* waiting for the answer */
 	PH_ICMP,      /* echo sent on the shared raw socket */
 };
+
+/* The families, as an index of the runner's raw sockets. */
+enum { FAM_4, FAM_6, FAM_MAX };
 
 /* What an echo request carries after its header: a marker, then the
  * check's service and member slots (big endian), echoed back. */
@@ -74,15 +81,21 @@ struct lb_hc_check {
 	uint64_t failures;
 	uint64_t changes;          /* up/down transitions */
 	char last[96];             /* last result, for people */
-	char out[640];
+	char out[LB_HC_REQ_MAX];
 	char in[LB_HC_BUF];
+};
+
+/* The raw socket the icmp checks of one family share; its address is
+ * the tag of its epoll events. */
+struct hc_icmp {
+	int fd;                    /* -1 when not open */
+	struct lb_ip src;          /* the address it is bound to */
 };
 
 struct lb_hc_runner {
 	struct lb_hc_runner_params p;
 	char ifname[IF_NAMESIZE];
-	int icmp_fd;               /* raw socket shared by icmp checks */
-	uint32_t icmp_src;         /* the address it is bound to */
+	struct hc_icmp icmp[FAM_MAX]; /* ICMP, ICMPv6 */
 	uint16_t echo_id;
 	uint16_t echo_seq;
 	uint32_t seq;              /* SIP CSeq and branch */
@@ -90,22 +103,84 @@ struct lb_hc_runner {
 	unsigned int n;
 };
 
+static unsigned int
+family(const struct lb_ip *a)
+{
+	return lb_ip_is4(a) ? FAM_4 : FAM_6;
+}
+
+/* a:port as a socket address of a's family; its length. */
+static socklen_t
+sockaddr_of(const struct lb_ip *a, uint16_t port, struct sockaddr_storage *ss)
+{
+	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+
+	memset(ss, 0, sizeof(*ss));
+	if (lb_ip_is4(a)) {
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(port);
+		sin->sin_addr.s_addr = lb_ip_v4(a);
+		return sizeof(*sin);
+	}
+	sin6->sin6_family = AF_INET6;
+	sin6->sin6_port = htons(port);
+	memcpy(&sin6->sin6_addr, a->b, sizeof(a->b));
+	return sizeof(*sin6);
+}
+
+/* The address and port (host order) of a socket address of either
+ * family. */
+static struct lb_ip
+sockaddr_ip(const struct sockaddr_storage *ss, uint16_t *port)
+{
+	const struct sockaddr_in *sin = (const struct sockaddr_in *)ss;
+	const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)ss;
+	struct lb_ip a;
+
+	if (ss->ss_family == AF_INET) {
+		*port = ntohs(sin->sin_port);
+		return lb_ip_from4(sin->sin_addr.s_addr);
+	}
+	*port = ntohs(sin6->sin6_port);
+	memcpy(a.b, &sin6->sin6_addr, sizeof(a.b));
+	return a;
+}
+
+/* A check speaks its member's family from an own address of the same
+ * family: why a target cannot, or NULL. */
+static const char *
+family_error(const struct lb_hc_target *t)
+{
+	bool v4 = lb_ip_is4(&t->addr);
+
+	if (lb_ip_is_unset(&t->src))
+		return v4 ? "member IPv4, no own IPv4 address" :
+			    "member IPv6, no own IPv6 address";
+	if (v4 != lb_ip_is4(&t->src))
+		return v4 ? "member IPv4, own address IPv6" :
+			    "member IPv6, own address IPv4";
+	return NULL;
+}
+
 /* A socket bound to the own address (and the owner's interface), so a
  * check always leaves through the data port, whatever the host's
- * routes. */
+ * routes. Its family is the address's. */
 static int
-check_socket(const struct lb_hc_runner *r, uint32_t src, int type, int proto)
+check_socket(const struct lb_hc_runner *r, const struct lb_ip *src, int type,
+	     int proto)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET,
-				  .sin_addr.s_addr = src };
-	int fd = socket(AF_INET, type | SOCK_NONBLOCK | SOCK_CLOEXEC, proto);
+	struct sockaddr_storage sa;
+	socklen_t sa_len = sockaddr_of(src, 0, &sa);
+	int fd = socket(sa.ss_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC,
+			proto);
 
 	if (fd < 0)
 		return -errno;
 	if ((r->ifname[0] != '\0' &&
 	     setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, r->ifname,
 			(socklen_t)strlen(r->ifname)) != 0) ||
-	    bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+	    bind(fd, (struct sockaddr *)&sa, sa_len) != 0) {
 		int rc = -errno;
 
 		close(fd);
@@ -126,7 +201,7 @@ udp_check(const struct lb_hc_check *c)
 static void
 expect(struct lb_hc_runner *r, struct lb_hc_check *c, bool on)
 {
-	struct sockaddr_in local;
+	struct sockaddr_storage local;
 	socklen_t len = sizeof(local);
 
 	if (r->p.expect == NULL)
@@ -134,12 +209,12 @@ expect(struct lb_hc_runner *r, struct lb_hc_check *c, bool on)
 	if (on) {
 		if (getsockname(c->fd, (struct sockaddr *)&local, &len) != 0)
 			return;
-		c->local_port = ntohs(local.sin_port);
+		sockaddr_ip(&local, &c->local_port);
 	} else if (c->local_port == 0) {
 		return;
 	}
 	r->p.expect(r->p.ctx, udp_check(c) ? IPPROTO_UDP : IPPROTO_TCP,
-		    c->t.addr, c->t.port, c->local_port, on);
+		    &c->t.addr, c->t.port, c->local_port, on);
 	if (!on)
 		c->local_port = 0;
 }
@@ -154,22 +229,32 @@ close_fd(struct lb_hc_runner *r, int *fd)
 	*fd = -1;
 }
 
+/* The raw socket of src's family: ICMP, or ICMPv6 letting only echo
+ * replies through (the kernel sums ICMPv6 itself). */
 static int
-icmp_open(struct lb_hc_runner *r, uint32_t src)
+icmp_open(struct lb_hc_runner *r, const struct lb_ip *src)
 {
-	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = r };
-	int fd = check_socket(r, src, SOCK_RAW, IPPROTO_ICMP);
+	struct hc_icmp *ic = &r->icmp[family(src)];
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = ic };
+	bool v4 = lb_ip_is4(src);
+	struct icmp6_filter filter;
+	int fd = check_socket(r, src, SOCK_RAW,
+			      v4 ? IPPROTO_ICMP : IPPROTO_ICMPV6);
 
 	if (fd < 0)
 		return fd;
-	if (epoll_ctl(r->p.epoll_fd, EPOLL_CTL_ADD, fd, &ev) != 0) {
+	ICMP6_FILTER_SETBLOCKALL(&filter);
+	ICMP6_FILTER_SETPASS(ICMP6_ECHO_REPLY, &filter);
+	if ((!v4 && setsockopt(fd, IPPROTO_ICMPV6, ICMP6_FILTER, &filter,
+			       sizeof(filter)) != 0) ||
+	    epoll_ctl(r->p.epoll_fd, EPOLL_CTL_ADD, fd, &ev) != 0) {
 		int rc = -errno;
 
 		close(fd);
 		return rc;
 	}
-	r->icmp_fd = fd;
-	r->icmp_src = src;
+	ic->fd = fd;
+	ic->src = *src;
 	return 0;
 }
 
@@ -225,21 +310,32 @@ watch(struct lb_hc_runner *r, struct lb_hc_check *c, uint32_t events)
 static void
 prepare_request(struct lb_hc_runner *r, struct lb_hc_check *c)
 {
-	char member[INET_ADDRSTRLEN], own[INET_ADDRSTRLEN];
-	struct sockaddr_in local;
+	char member[LB_HC_HOST_MAX], own[LB_HC_HOST_MAX];
+	char host[LB_HC_HOST_MAX + sizeof(":65535")];
+	struct sockaddr_storage local;
 	socklen_t len = sizeof(local);
+	uint16_t local_port = 0;
 	int n = 0;
 
-	lb_conf_ip_str(c->t.addr, member);
-	lb_conf_ip_str(c->t.src, own);
+	lb_health_uri_host(&c->t.addr, member);
+	lb_health_uri_host(&c->t.src, own);
 	if (c->t.check.type == LB_CHECK_HTTP) {
+		/* an IPv6 member's Host is its IP-literal and port
+		 * ("[2001:db8::1]:80"); an IPv4 one's the address alone,
+		 * as it always was */
+		if (lb_ip_is4(&c->t.addr))
+			snprintf(host, sizeof(host), "%s", member);
+		else
+			snprintf(host, sizeof(host), "%s:%u", member,
+				 c->t.port);
 		n = lb_health_http_get(c->out, sizeof(c->out), c->t.check.path,
-				       member);
+				       host);
 	} else if (c->t.check.type == LB_CHECK_SIP) {
 		memset(&local, 0, sizeof(local));
-		getsockname(c->fd, (struct sockaddr *)&local, &len);
+		if (getsockname(c->fd, (struct sockaddr *)&local, &len) == 0)
+			sockaddr_ip(&local, &local_port);
 		n = lb_health_sip_options(c->out, sizeof(c->out), member,
-			c->t.port, own, ntohs(local.sin_port),
+			c->t.port, own, local_port,
 			udp_check(c) ? "UDP" : "TCP", ++r->seq);
 	}
 	c->out_len = n > 0 ? (uint16_t)n : 0;
@@ -273,23 +369,28 @@ send_request(struct lb_hc_runner *r, struct lb_hc_check *c, uint64_t now)
 	c->phase = PH_READ;
 }
 
+/* An echo request of the member's family (ICMP, or ICMPv6 whose
+ * checksum the kernel fills in) on the family's shared socket. */
 static void
 send_icmp(struct lb_hc_runner *r, struct lb_hc_check *c, uint64_t now)
 {
-	struct sockaddr_in to = { .sin_family = AF_INET,
-				  .sin_addr.s_addr = c->t.addr };
+	struct sockaddr_storage to;
+	socklen_t to_len = sockaddr_of(&c->t.addr, 0, &to);
+	bool v4 = lb_ip_is4(&c->t.addr);
 	uint8_t pkt[ECHO_LEN] = { 0 };
 
 	c->echo_seq = ++r->echo_seq;
-	pkt[0] = LB_ICMP_ECHO_REQUEST;
+	pkt[0] = v4 ? LB_ICMP_ECHO_REQUEST : LB_ICMP6_ECHO_REQUEST;
 	lb_store_be16(pkt + 4, r->echo_id);
 	lb_store_be16(pkt + 6, c->echo_seq);
 	memcpy(pkt + 8, ECHO_MARK, ECHO_MARK_LEN);
 	lb_store_be16(pkt + 8 + ECHO_MARK_LEN, c->t.svc);
 	lb_store_be16(pkt + 10 + ECHO_MARK_LEN, c->t.member);
-	lb_store_be16(pkt + 2, (uint16_t)~lb_pkt_cksum(pkt, sizeof(pkt), 0));
-	if (sendto(r->icmp_fd, pkt, sizeof(pkt), 0, (struct sockaddr *)&to,
-		   sizeof(to)) < 0) {
+	if (v4)
+		lb_store_be16(pkt + 2,
+			      (uint16_t)~lb_pkt_cksum(pkt, sizeof(pkt), 0));
+	if (sendto(r->icmp[family(&c->t.addr)].fd, pkt, sizeof(pkt), 0,
+		   (struct sockaddr *)&to, to_len) < 0) {
 		finish(r, c, false, "cannot send echo", now);
 		return;
 	}
@@ -312,23 +413,28 @@ established(struct lb_hc_runner *r, struct lb_hc_check *c, uint64_t now)
 static void
 start(struct lb_hc_runner *r, struct lb_hc_check *c, uint64_t now)
 {
-	struct sockaddr_in to = { .sin_family = AF_INET,
-				  .sin_port = htons(c->t.port),
-				  .sin_addr.s_addr = c->t.addr };
+	struct sockaddr_storage to;
+	socklen_t to_len = sockaddr_of(&c->t.addr, c->t.port, &to);
+	const char *why = family_error(&c->t);
 	int rc;
 
 	c->deadline_ms = now + c->t.check.timeout_ms;
 	c->in_len = 0;
+	if (why != NULL) {
+		finish(r, c, false, why, now);
+		return;
+	}
 	if (c->t.check.type == LB_CHECK_ICMP) {
 		/* a socket that could not be opened is tried again */
-		if (r->icmp_fd < 0 && icmp_open(r, c->t.src) != 0) {
+		if (r->icmp[family(&c->t.addr)].fd < 0 &&
+		    icmp_open(r, &c->t.src) != 0) {
 			finish(r, c, false, "no ICMP socket", now);
 			return;
 		}
 		send_icmp(r, c, now);
 		return;
 	}
-	c->fd = check_socket(r, c->t.src, udp_check(c) ? SOCK_DGRAM :
+	c->fd = check_socket(r, &c->t.src, udp_check(c) ? SOCK_DGRAM :
 			     SOCK_STREAM, 0);
 	if (c->fd < 0) {
 		c->fd = -1;
@@ -337,7 +443,7 @@ start(struct lb_hc_runner *r, struct lb_hc_check *c, uint64_t now)
 	}
 	/* bound: its port is known before anything is sent */
 	expect(r, c, true);
-	rc = connect(c->fd, (struct sockaddr *)&to, sizeof(to));
+	rc = connect(c->fd, (struct sockaddr *)&to, to_len);
 	if (rc != 0 && errno != EINPROGRESS) {
 		finish(r, c, false, errno == ECONNREFUSED ? "refused" :
 		       errno == ENETUNREACH || errno == EHOSTUNREACH ?
@@ -442,40 +548,49 @@ find(const struct lb_hc_runner *r, uint16_t svc, uint16_t member)
 	return NULL;
 }
 
-/* An echo reply on the shared raw socket: find its check by the slots
+/* An echo reply on a shared raw socket: find its check by the slots
  * its payload carries, and accept it only from the member, for the
- * echo in flight. */
+ * echo in flight. An ICMP socket reads the IPv4 header too; an ICMPv6
+ * one starts at the ICMPv6 header. */
 static void
-icmp_readable(struct lb_hc_runner *r, uint64_t now)
+icmp_readable(struct lb_hc_runner *r, const struct hc_icmp *ic, uint64_t now)
 {
+	bool v4 = ic == &r->icmp[FAM_4];
 	uint8_t buf[1500];
-	struct sockaddr_in from;
+	struct sockaddr_storage from;
 	socklen_t flen = sizeof(from);
 	ssize_t n;
 
-	while ((n = recvfrom(r->icmp_fd, buf, sizeof(buf), 0,
+	while ((n = recvfrom(ic->fd, buf, sizeof(buf), 0,
 			     (struct sockaddr *)&from, &flen)) > 0) {
 		const uint8_t *icmp, *payload;
 		struct lb_hc_check *c;
-		uint32_t ihl;
+		struct lb_ip src;
+		uint16_t port;
+		uint32_t ihl = 0;
 
 		flen = sizeof(from);
-		if (n < 20)
-			continue;
-		ihl = (uint32_t)(buf[0] & 0x0f) * 4;
-		if (ihl < 20 || (size_t)n < ihl + 8 + ECHO_MARK_LEN + 4)
+		if (v4) {
+			if (n < 20)
+				continue;
+			ihl = (uint32_t)(buf[0] & 0x0f) * 4;
+			if (ihl < 20)
+				continue;
+		}
+		if ((size_t)n < ihl + 8 + ECHO_MARK_LEN + 4)
 			continue;
 		icmp = buf + ihl;
 		payload = icmp + 8;
-		if (icmp[0] != LB_ICMP_ECHO_REPLY ||
+		if (icmp[0] != (v4 ? LB_ICMP_ECHO_REPLY : LB_ICMP6_ECHO_REPLY) ||
 		    lb_load_be16(icmp + 4) != r->echo_id ||
 		    memcmp(payload, ECHO_MARK, ECHO_MARK_LEN) != 0)
 			continue;
 		c = find(r, lb_load_be16(payload + ECHO_MARK_LEN),
 			 lb_load_be16(payload + ECHO_MARK_LEN + 2));
+		src = sockaddr_ip(&from, &port);
 		if (c != NULL && c->phase == PH_ICMP &&
 		    lb_load_be16(icmp + 6) == c->echo_seq &&
-		    from.sin_addr.s_addr == c->t.addr)
+		    lb_ip_eq(&src, &c->t.addr))
 			finish(r, c, true, NULL, now);
 	}
 }
@@ -484,12 +599,14 @@ void
 lb_hc_runner_event(struct lb_hc_runner *r, void *tag, uint64_t now)
 {
 	struct lb_hc_check *c = tag;
+	unsigned int f;
 
-	if (tag == r) {
-		if (r->icmp_fd >= 0)
-			icmp_readable(r, now);
-		return;
-	}
+	for (f = 0; f < FAM_MAX; f++)
+		if (tag == &r->icmp[f]) {
+			if (r->icmp[f].fd >= 0)
+				icmp_readable(r, &r->icmp[f], now);
+			return;
+		}
 	if (c->fd < 0)
 		return;
 	if (c->phase == PH_CONNECT)
@@ -538,7 +655,8 @@ static bool
 same_probe(const struct lb_hc_target *a, const struct lb_hc_target *b)
 {
 	return a->svc == b->svc && a->member == b->member && a->id == b->id &&
-	       a->addr == b->addr && a->src == b->src && a->port == b->port &&
+	       lb_ip_eq(&a->addr, &b->addr) && lb_ip_eq(&a->src, &b->src) &&
+	       a->port == b->port &&
 	       a->proto == b->proto && a->check.type == b->check.type &&
 	       a->check.sip_proto == b->check.sip_proto &&
 	       a->check.port == b->check.port &&
@@ -551,7 +669,8 @@ static bool
 same_target(const struct lb_hc_target *a, const struct lb_hc_target *b)
 {
 	return a->svc == b->svc && a->member == b->member && a->id == b->id &&
-	       a->addr == b->addr && a->src == b->src && a->port == b->port &&
+	       lb_ip_eq(&a->addr, &b->addr) && lb_ip_eq(&a->src, &b->src) &&
+	       a->port == b->port &&
 	       a->proto == b->proto && same_check(&a->check, &b->check);
 }
 
@@ -590,10 +709,11 @@ int
 lb_hc_runner_sync(struct lb_hc_runner *r, const struct lb_hc_target *t,
 		  unsigned int n, uint64_t now)
 {
+	static const char *const icmp_names[FAM_MAX] = { "ICMP", "ICMPv6" };
+	struct lb_ip icmp_src[FAM_MAX];
+	bool icmp[FAM_MAX] = { false, false };
 	struct lb_hc_check **nc;
-	unsigned int i, k, n_new = 0, started = 0, stopped = 0;
-	uint32_t icmp_src = 0;
-	bool icmp = false;
+	unsigned int i, k, f, n_new = 0, started = 0, stopped = 0;
 	int rc = 0;
 
 	nc = calloc(n > 0 ? n : 1, sizeof(*nc));
@@ -687,31 +807,47 @@ lb_hc_runner_sync(struct lb_hc_runner *r, const struct lb_hc_target *t,
 	for (i = 0; i < n; i++) {
 		struct lb_hc_check *c = nc[i];
 
+		const char *why = family_error(&c->t);
+
 		if (c->fresh) {
 			c->fresh = false;
 			started++;
+			if (why != NULL)
+				HC_LOG(ERR, "%s: cannot be checked: %s",
+				       c->t.label, why);
 		} else {
 			c->kept = false;
 			set_label(&c->t, c->sync_src);
 			c->sync_src = NULL;
 		}
-		if (c->t.check.type == LB_CHECK_ICMP && !icmp) {
-			icmp = true;
-			icmp_src = c->t.src;
+		f = family(&c->t.addr);
+		if (c->t.check.type == LB_CHECK_ICMP && why == NULL &&
+		    !icmp[f]) {
+			icmp[f] = true;
+			icmp_src[f] = c->t.src;
 		}
 	}
 	free(r->c);
 	r->c = nc;
 	r->n = n;
-	if (icmp && r->icmp_fd >= 0 && r->icmp_src != icmp_src)
-		close_fd(r, &r->icmp_fd);
-	if (!icmp)
-		close_fd(r, &r->icmp_fd);
-	else if (r->icmp_fd < 0) {
-		rc = icmp_open(r, icmp_src);
-		if (rc != 0)
-			HC_LOG(ERR, "icmp checks: raw socket: %s (they fail until it opens)",
-			       strerror(-rc));
+	/* a raw socket per family that icmp checks use, bound to the own
+	 * address of the first of them */
+	for (f = 0; f < FAM_MAX; f++) {
+		struct hc_icmp *ic = &r->icmp[f];
+		int err;
+
+		if (ic->fd >= 0 &&
+		    (!icmp[f] || !lb_ip_eq(&ic->src, &icmp_src[f])))
+			close_fd(r, &ic->fd);
+		if (!icmp[f] || ic->fd >= 0)
+			continue;
+		err = icmp_open(r, &icmp_src[f]);
+		if (err != 0) {
+			HC_LOG(ERR, "icmp checks: %s raw socket: %s (they fail until it opens)",
+			       icmp_names[f], strerror(-err));
+			if (rc == 0)
+				rc = err;
+		}
 	}
 	if (started > 0 || stopped > 0)
 		HC_LOG(INFO, "%u checks: %u started, %u stopped%s%s", n,
@@ -746,7 +882,8 @@ lb_hc_runner_create(const struct lb_hc_runner_params *p)
 	if (p->ifname != NULL)
 		snprintf(r->ifname, sizeof(r->ifname), "%s", p->ifname);
 	r->p.ifname = r->ifname;
-	r->icmp_fd = -1;
+	r->icmp[FAM_4].fd = -1;
+	r->icmp[FAM_6].fd = -1;
 	r->echo_id = (uint16_t)(getpid() ^ 0x6473);
 	return r;
 }
@@ -760,7 +897,8 @@ lb_hc_runner_free(struct lb_hc_runner *r)
 		return;
 	for (i = 0; i < r->n; i++)
 		check_free(r, r->c[i]);
-	close_fd(r, &r->icmp_fd);
+	close_fd(r, &r->icmp[FAM_4].fd);
+	close_fd(r, &r->icmp[FAM_6].fd);
 	free(r->c);
 	free(r);
 }
