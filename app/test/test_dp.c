@@ -77,6 +77,10 @@ teardown(void **state)
 	return 0;
 }
 
+/* If set, env_init_all()'s port gets this IPv6 address (/64) and the
+ * gateway fe80::1. */
+static const char *env_port6;
+
 static void env_init_all(struct env *e, uint8_t sched, uint32_t capacity,
 			 const uint32_t *w, unsigned int no_mac,
 			 uint32_t persist, uint8_t prefix,
@@ -157,6 +161,11 @@ env_init_all(struct env *e, uint8_t sched, uint32_t capacity,
 		core_apply_ha(e->core, ha);
 	port.addr = ip4("198.51.100.2");
 	port.gateway = ip4("198.51.100.1");
+	if (env_port6 != NULL) {
+		port.addr6 = ipx(env_port6);
+		port.prefix6 = 64;
+		port.gateway6 = ipx("fe80::1");
+	}
 	lb_core_port_add(e->core, &port, port_id, mac_port);
 	lb_core_vips_set(e->core, (struct lb_ip[]){ lb_ip_from4(vip) }, 1);
 	for (i = 0; i < N_MEMBERS; i++) {
@@ -3302,6 +3311,173 @@ dp_master_lanes_a_flood_of_one_class_takes_nothing_of_another(void **state)
 	}
 }
 
+/* An NA from src at mac for target to dst (to its MAC, or all nodes'
+ * if dst is ff02::1), Override set, Solicited if unicast. */
+static struct rte_mbuf *
+na6(const uint8_t *mac, const char *src, const char *dst, const char *target)
+{
+	uint8_t t[16], d[16], a[16];
+	struct frame f;
+	uint8_t *ip, *m;
+
+	addr6(t, target);
+	addr6(d, dst);
+	addr6(a, src);
+	f.len = lb_pkt_ndp_unsolicited_na(f.b, 0, mac, t);
+	ip = f.b + 14;
+	m = ip + 40;
+	memcpy(ip + 8, a, 16);
+	memcpy(ip + 24, d, 16);
+	if (d[0] != 0xff) {
+		memcpy(f.b, mac_port, 6);
+		m[4] |= LB_NDP_NA_SOLICITED;
+	}
+	lb_store_be16(m + 2, 0);
+	lb_store_be16(m + 2, lb_pkt_icmp6_cksum(a, d, m, LB_NDP_NA_LEN));
+	return mbuf_of(&f);
+}
+
+/* UDP (or TCP) to the port's own IPv6 address from src at mac, hop
+ * limit hop. */
+static struct rte_mbuf *
+to_own6(const uint8_t *mac, const char *src, uint8_t proto, uint8_t hop)
+{
+	struct frame f;
+
+	f.len = 0;
+	put(&f, mac_port, 6);
+	put(&f, mac, 6);
+	put16(&f, LB_ETHERTYPE_IPV6);
+	ipv6_hdr(&f, proto, src, "2001:db8:5::2");
+	f.b[f.ip_off + 7] = hop;
+	if (proto == LB_IPPROTO_TCP)
+		tcp(&f, 110, 40007, LB_TCP_SYN | LB_TCP_ACK, 5);
+	else
+		udp(&f, 40000, 9, 8);
+	if (proto == LB_IPPROTO_UDP)
+		lb_store_be16(f.b + f.l4_off + 6, 0x1234);  /* IPv6 needs one */
+	ip6_done(&f, 0);
+	return mbuf_of(&f);
+}
+
+/*
+ * The port's own IPv6 address, as IPv4's: its Neighbor Solicitations
+ * (and those for the kernel interface's link-local address, the port
+ * MAC's) answered by the worker; advertisements for a member or the
+ * gateway, or to the own address, handed to the master's ARP lane and
+ * others' dropped; packets to it in the master's lanes by sender (a
+ * member's check answer from its MAC, the gateway at hop limit 255,
+ * anyone else); a member with an IPv6 address is found by it.
+ */
+static void
+dp_ipv6_own_address_ndp_and_lanes(void **state)
+{
+	static const uint8_t fe5[6] = { 2, 0, 0, 0, 0, 0x15 };
+	static const uint8_t gw[6] = { 2, 0, 0, 0, 0, 0xaa };
+	static const uint8_t stranger[6] = { 2, 0, 0, 0, 0, 0xee };
+	struct lb_conf_member m5 = { .name = "fe5", .weight = 100,
+				     .has_mac = true,
+				     .mac = { 2, 0, 0, 0, 0, 0x15 } };
+	struct lb_dp_expect *x = rte_zmalloc("x", sizeof(*x), 0);
+	struct lb_ip ll = lb_ip_link_local_of(mac_port);
+	struct rte_mbuf *pkts[8];
+	struct lb_dp_rxq rxq = { 0 };
+	struct lb_dp_params dp;
+	struct lb_pkt6 pk;
+	struct lb_ndp_na na;
+	struct frame f;
+	unsigned int i;
+	struct env e;
+
+	(void)state;
+	assert_non_null(x);
+	env_port6 = "2001:db8:5::2";
+	env_init(&e, LB_SCHED_MAGLEV, 4096, NULL);
+	env_port6 = NULL;
+	m5.addr = ipx("2001:db8:5::15");
+	assert_int_equal(lb_core_member_add(e.core, &m5), 4);
+	assert_int_equal(lb_core_commit(e.core), 1);
+	env_rings(&e, 100, 100);
+	dp = (struct lb_dp_params){
+		.snap = lb_core_snapshot_ptr(e.core), .flows = e.flows,
+		.rxq = &rxq, .n_rxq = 1, .port_ids = &port_id, .n_ports = 1,
+		.quit = &quit, .exception_pps = 100, .arp_pps = 100,
+		.member_pps = 100, .router_pps = 100,
+		.to_master_prio = e.prio, .to_master_ctrl = e.ctrl,
+		.to_master = e.bulk, .expect = x,
+	};
+	assert_int_equal(lb_dp_worker_init(e.w, &dp), 0);
+
+	/* solicitations for the own address and its link-local one, from
+	 * the router's solicited-node query and a unicast probe */
+	f.len = lb_pkt_ndp_ns_frame(f.b, 0, gw, ipx("fe80::1").b,
+				    ipx("2001:db8:5::2").b, NULL);
+	pkts[0] = mbuf_of(&f);
+	f.len = lb_pkt_ndp_ns_frame(f.b, 0, gw, ipx("2001:db8:5::1").b,
+				    ll.b, NULL);
+	pkts[1] = mbuf_of(&f);
+	f.len = lb_pkt_ndp_ns_frame(f.b, 0, gw, ipx("fe80::1").b,
+				    ipx("2001:db8:5::2").b, mac_port);
+	pkts[2] = mbuf_of(&f);
+	/* for a member's address: not ours to answer */
+	f.len = lb_pkt_ndp_ns_frame(f.b, 0, gw, ipx("fe80::1").b,
+				    ipx("2001:db8:5::15").b, NULL);
+	pkts[3] = mbuf_of(&f);
+	process_at(&e, e.w, pkts, 4, 10);
+	assert_int_equal(e.w->tx[0].n, 3);
+	assert_int_equal(e.w->stats[LB_STAT_NDP_REPLY_OUT], 3);
+	assert_int_equal(e.w->stats[LB_STAT_DROP_NDP_OTHER], 1);
+	for (i = 0; i < 3; i++) {
+		const uint8_t *p = rte_pktmbuf_mtod(e.w->tx[0].m[i],
+						    const uint8_t *);
+
+		assert_int_equal(lb_pkt_parse6(p, rte_pktmbuf_pkt_len(
+					e.w->tx[0].m[i]), &pk), LB_PKT_IPV6);
+		assert_int_equal(lb_pkt_ndp_na(p, &pk, &na), 0);
+		assert_memory_equal(na.target, i == 1 ? ll.b :
+				    ipx("2001:db8:5::2").b, 16);
+		assert_memory_equal(p, gw, 6);
+		assert_true(na.has_tlla);
+		assert_memory_equal(na.tlla, mac_port, 6);
+		rte_pktmbuf_free(e.w->tx[0].m[i]);
+	}
+	e.w->tx[0].n = 0;
+
+	/* advertisements: the member's answer to the own address, the
+	 * gateway's to all nodes, a stranger's answer to the kernel's
+	 * query (to the own address) to the master; a stranger's news to
+	 * all nodes dropped */
+	pkts[0] = na6(fe5, "2001:db8:5::15", "2001:db8:5::2", "2001:db8:5::15");
+	pkts[1] = na6(gw, "fe80::1", "ff02::1", "fe80::1");
+	pkts[2] = na6(stranger, "2001:db8:5::99", "2001:db8:5::2",
+		      "2001:db8:5::99");
+	pkts[3] = na6(stranger, "2001:db8:5::98", "ff02::1", "2001:db8:5::98");
+	process_at(&e, e.w, pkts, 4, 20);
+	assert_int_equal(ring_empty(e.prio), 3);
+	assert_int_equal(e.w->stats[LB_STAT_DROP_NDP_OTHER], 2);
+
+	/* to the own address: a stranger's UDP (bulk); the gateway's at
+	 * hop limit 255 (trusted lane), at 64 anyone's; the member's
+	 * answer to a check from its MAC (trusted), without the check
+	 * anyone's; an NDP message other than NS/NA to it, dropped */
+	lb_dp_expect_set(x, LB_IPPROTO_TCP, 40007,
+			 lb_dp_expect_addr6(ipx("2001:db8:5::15").b), 110, true);
+	pkts[0] = to_own6(stranger, "2001:db8:5::99", LB_IPPROTO_UDP, 64);
+	pkts[1] = to_own6(gw, "fe80::1", LB_IPPROTO_UDP, 255);
+	pkts[2] = to_own6(gw, "fe80::1", LB_IPPROTO_UDP, 64);
+	pkts[3] = to_own6(fe5, "2001:db8:5::15", LB_IPPROTO_TCP, 64);
+	pkts[4] = to_own6(stranger, "2001:db8:5::15", LB_IPPROTO_TCP, 64);
+	process_at(&e, e.w, pkts, 5, 30);
+	assert_int_equal(ring_empty(e.ctrl), 2);
+	assert_int_equal(ring_empty(e.bulk), 3);
+	lb_dp_expect_set(x, LB_IPPROTO_TCP, 40007, 0, 0, false);
+	one_silent(&e, to_own6(fe5, "2001:db8:5::15", LB_IPPROTO_TCP, 64));
+	assert_int_equal(ring_empty(e.ctrl), 0);
+	assert_int_equal(ring_empty(e.bulk), 1);
+	env_fini(&e);
+	rte_free(x);
+}
+
 /*
  * A flood members are made to reflect (SYNs to a member forged with the
  * balancer's address: its SYN-ACKs come back) takes nothing of the
@@ -5353,6 +5529,7 @@ main(void)
 		cmocka_unit_test(dp_icmp_error_in_same_burst_as_its_syn),
 		cmocka_unit_test(dp_new_flow_twice_in_one_burst_makes_one_entry),
 		cmocka_unit_test(dp_ipv6_flows_follow_the_ipv4_rules),
+		cmocka_unit_test(dp_ipv6_own_address_ndp_and_lanes),
 		cmocka_unit_test(dp_arp_for_vip_and_own_address_answered_in_place),
 		cmocka_unit_test(dp_arp_flood_policed_members_still_heard),
 		cmocka_unit_test(dp_own_address_flood_policed_member_answers_pass),

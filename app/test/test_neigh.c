@@ -10,6 +10,7 @@
 #include <stdlib.h>
 
 #include "lb_neigh.h"
+#include "lb_pkt6.h"
 #include "test_util.h"
 
 struct record {
@@ -778,6 +779,233 @@ neigh_arp_input_verdicts_and_learning(void **state)
 	}
 }
 
+/* An NA as specified: to dst (its multicast MAC if ff..), target, flags,
+ * hop limit, with the target link-layer option unless tlla is NULL;
+ * the checksum right unless bad_cksum. */
+struct na_case {
+	const char *what;
+	const char *src, *dst, *target;
+	uint8_t flags, hop;
+	const uint8_t *tlla;
+	bool bad_cksum;
+	uint32_t cut;
+	bool kernel;
+	enum lb_neigh_arp_verdict want;
+	const uint8_t *learnt;   /* the MAC the target has after; NULL: none */
+};
+
+#define S_ LB_NDP_NA_SOLICITED
+#define O_ LB_NDP_NA_OVERRIDE
+
+static const struct na_case na_cases[] = {
+	{ "solicited answer to the own address", "2001:db8:5::11",
+	  "2001:db8:5::2", "2001:db8:5::11", S_ | O_, 255, mac_a, false, 0,
+	  false, LB_NEIGH_ARP_REPLY, mac_a },
+	{ "the same while the kernel holds the address", "2001:db8:5::11",
+	  "2001:db8:5::2", "2001:db8:5::11", S_ | O_, 255, mac_a, false, 0,
+	  true, LB_NEIGH_ARP_KERNEL, mac_a },
+	{ "no target option: the frame's source", "2001:db8:5::11",
+	  "2001:db8:5::2", "2001:db8:5::11", S_ | O_, 255, NULL, false, 0,
+	  false, LB_NEIGH_ARP_REPLY, mac_b },
+	{ "unsolicited, to all nodes", "2001:db8:5::11", "ff02::1",
+	  "2001:db8:5::11", O_, 255, mac_a, false, 0, true,
+	  LB_NEIGH_ARP_REPLY, mac_a },
+	{ "a link-local router", "fe80::1", "2001:db8:5::2", "fe80::1",
+	  S_ | O_ | LB_NDP_NA_ROUTER, 255, mac_a, false, 0, false,
+	  LB_NEIGH_ARP_REPLY, mac_a },
+	{ "target off the subnet", "2001:db8:6::11", "2001:db8:5::2",
+	  "2001:db8:6::11", S_ | O_, 255, mac_a, false, 0, false,
+	  LB_NEIGH_ARP_REPLY, NULL },
+	{ "target is the own address", "2001:db8:5::2", "2001:db8:5::2",
+	  "2001:db8:5::2", S_ | O_, 255, mac_a, false, 0, false,
+	  LB_NEIGH_ARP_REPLY, NULL },
+	{ "target is a VIP", "2001:db8:5::100", "ff02::1",
+	  "2001:db8:5::100", O_, 255, mac_a, false, 0, false,
+	  LB_NEIGH_ARP_REPLY, NULL },
+	{ "hop limit 254: forwarded, forged", "2001:db8:5::11",
+	  "2001:db8:5::2", "2001:db8:5::11", S_ | O_, 254, mac_a, false, 0,
+	  true, LB_NEIGH_ARP_BAD, NULL },
+	{ "bad checksum", "2001:db8:5::11", "2001:db8:5::2",
+	  "2001:db8:5::11", S_ | O_, 255, mac_a, true, 0, true,
+	  LB_NEIGH_ARP_BAD, NULL },
+	{ "solicited, to a group", "2001:db8:5::11", "ff02::1",
+	  "2001:db8:5::11", S_ | O_, 255, mac_a, false, 0, true,
+	  LB_NEIGH_ARP_BAD, NULL },
+	{ "multicast target", "2001:db8:5::11", "2001:db8:5::2", "ff02::1",
+	  S_ | O_, 255, mac_a, false, 0, true, LB_NEIGH_ARP_BAD, NULL },
+	{ "truncated", "2001:db8:5::11", "2001:db8:5::2", "2001:db8:5::11",
+	  S_ | O_, 255, mac_a, false, 1, true, LB_NEIGH_ARP_BAD, NULL },
+};
+
+static void
+na_frame(struct frame *f, const struct na_case *c)
+{
+	uint8_t src[16], dst[16], dmac[6] = { 0x33, 0x33 };
+	uint32_t m0;
+	uint16_t ck;
+
+	addr6(dst, c->dst);
+	addr6(src, c->src);
+	if (dst[0] == 0xff)
+		memcpy(dmac + 2, dst + 12, 4);
+	else
+		memcpy(dmac, mac_port, 6);
+	eth(f, dmac, LB_ETHERTYPE_IPV6);
+	memcpy(f->b + 6, mac_b, 6);      /* the frame's source */
+	ipv6_hdr(f, LB_IPPROTO_ICMPV6, c->src, c->dst);
+	f->b[f->ip_off + 7] = c->hop;
+	m0 = f->len;
+	put8(f, LB_ICMP6_NEIGH_ADVERT);
+	put8(f, 0);
+	put16(f, 0);
+	put8(f, c->flags);
+	put8(f, 0);
+	put16(f, 0);
+	addr6(dst, c->target);
+	put(f, dst, 16);
+	if (c->tlla != NULL) {
+		put8(f, LB_NDP_OPT_TLLA);
+		put8(f, 1);
+		put(f, c->tlla, 6);
+	}
+	ip6_done(f, 0);
+	addr6(dst, c->dst);
+	ck = lb_pkt_icmp6_cksum(src, dst, f->b + m0, f->len - m0);
+	if (c->bad_cksum)
+		ck ^= 0x0100;
+	lb_store_be16(f->b + m0 + 2, ck);
+}
+
+static bool
+vip6_test(const void *ctx, const struct lb_ip *a)
+{
+	(void)ctx;
+	return lb_ip_eq(a, na("2001:db8:5::100"));
+}
+
+/* The master's Neighbor Discovery input, as a table: where each
+ * advertisement goes, and what its target is learnt at. Frames end
+ * where the message ends, so a read past them shows under ASan. */
+static void
+neigh_ndp_input_verdicts_and_learning(void **state)
+{
+	unsigned int i;
+
+	(void)state;
+	for (i = 0; i < sizeof(na_cases) / sizeof(na_cases[0]); i++) {
+		const struct na_case *c = &na_cases[i];
+		struct lb_neigh_port p = {
+			.addr = ip4("198.51.100.2"), .prefix = 24, .index = 1,
+			.kernel = c->kernel, .addr6 = ipa("2001:db8:5::2"),
+			.prefix6 = 64,
+		};
+		struct record r = { 0 };
+		struct lb_neigh_ops ops = { on_request, on_changed, &r };
+		struct lb_neigh_table t;
+		struct lb_neigh *n;
+		struct frame f;
+		uint8_t *copy;
+		enum lb_neigh_arp_verdict v;
+
+		na_frame(&f, c);
+		copy = malloc(f.len - c->cut);
+		memcpy(copy, f.b, f.len - c->cut);
+		lb_neigh_init(&t, 16, &params);
+		lb_neigh_want(&t, na(c->target), 1, 0);
+		v = lb_neigh_ndp_input(&t, &p, copy, f.len - c->cut, vip6_test,
+				       NULL, 100, &ops);
+		if (v != c->want)
+			fail_msg("%s: verdict %d, not %d", c->what, v, c->want);
+		n = lb_neigh_find(&t, na(c->target));
+		if (c->learnt != NULL) {
+			if (n == NULL || n->state != LB_NEIGH_REACHABLE ||
+			    memcmp(n->mac, c->learnt, 6) != 0)
+				fail_msg("%s: not learnt", c->what);
+			if (r.changed != 1 || n->port != 1)
+				fail_msg("%s: reported %u times, port %u",
+					 c->what, r.changed, n->port);
+		} else if (n != NULL && n->state != LB_NEIGH_INCOMPLETE) {
+			fail_msg("%s: learnt", c->what);
+		}
+		free(copy);
+		lb_neigh_fini(&t);
+	}
+}
+
+/* An advertisement without Override confirms the MAC in use but never
+ * moves it (RFC 4861 7.2.5); with Override it does. A solicitation's
+ * sender is learnt from its source link-layer option. */
+static void
+neigh_ndp_override_and_solicitations(void **state)
+{
+	struct lb_neigh_port p = {
+		.addr = ip4("198.51.100.2"), .prefix = 24, .index = 0,
+		.addr6 = ipa("2001:db8:5::2"), .prefix6 = 64,
+	};
+	struct na_case c = na_cases[0];
+	struct record r = { 0 };
+	struct lb_neigh_ops ops = { on_request, on_changed, &r };
+	struct lb_neigh_table t;
+	struct lb_neigh *n;
+	struct frame f;
+	uint32_t len;
+
+	(void)state;
+	lb_neigh_init(&t, 16, &params);
+	n = lb_neigh_want(&t, na("2001:db8:5::11"), 0, 0);
+	na_frame(&f, &c);
+	lb_neigh_ndp_input(&t, &p, f.b, f.len, NULL, NULL, 10, &ops);
+	assert_memory_equal(n->mac, mac_a, 6);
+	c.flags = LB_NDP_NA_SOLICITED;        /* no Override */
+	c.tlla = mac_b;
+	na_frame(&f, &c);
+	lb_neigh_ndp_input(&t, &p, f.b, f.len, NULL, NULL, 20, &ops);
+	assert_memory_equal(n->mac, mac_a, 6);
+	assert_int_equal(r.changed, 1);
+	c.flags = LB_NDP_NA_SOLICITED | LB_NDP_NA_OVERRIDE;
+	na_frame(&f, &c);
+	lb_neigh_ndp_input(&t, &p, f.b, f.len, NULL, NULL, 30, &ops);
+	assert_memory_equal(n->mac, mac_b, 6);
+	assert_int_equal(r.changed, 2);
+
+	/* the table's own solicitation, read back as a neighbor reads it:
+	 * a member's answer to it, and a member's own solicitation */
+	len = lb_neigh_ns_frame(f.b, 0, mac_port, na("2001:db8:5::2"), n,
+				false);
+	{
+		struct lb_pkt6 pk;
+		struct lb_ndp_ns ns;
+		uint8_t group[16];
+
+		assert_int_equal(lb_pkt_parse6(f.b, len, &pk), LB_PKT_IPV6);
+		assert_int_equal(lb_pkt_ndp_ns(f.b, &pk, &ns), 0);
+		assert_memory_equal(ns.target, n->addr.b, 16);
+		assert_true(ns.has_slla);
+		assert_memory_equal(ns.slla, mac_port, 6);
+		addr6(group, "ff02::1:ff00:11");
+		assert_memory_equal(pk.dst, group, 16);
+		assert_int_equal(f.b[0], 0x33);
+		assert_int_equal(pk.hop_limit, 255);
+		/* from a member: learnt from its option */
+		lb_neigh_unwant(&t, na("2001:db8:5::11"));
+		len = lb_pkt_ndp_ns_frame(f.b, 0, mac_a, na("2001:db8:5::12")->b,
+					  na("2001:db8:5::2")->b, mac_port);
+		assert_int_equal(lb_neigh_ndp_input(&t, &p, f.b, len, NULL, NULL,
+						    40, &ops),
+				 LB_NEIGH_ARP_REQUEST);
+		assert_non_null(lb_neigh_find(&t, na("2001:db8:5::12")));
+		assert_memory_equal(lb_neigh_find(&t, na("2001:db8:5::12"))->mac,
+				    mac_a, 6);
+	}
+	/* the unicast probe goes to the MAC in use, to the target itself */
+	len = lb_neigh_ns_frame(f.b, 7, mac_port, na("2001:db8:5::2"), n, true);
+	assert_memory_equal(f.b, mac_b, 6);
+	assert_int_equal(lb_load_be16(f.b + 12), LB_ETHERTYPE_VLAN);
+	assert_memory_equal(f.b + 18 + 24, n->addr.b, 16);
+	assert_int_equal(len, 18 + 40 + LB_NDP_NS_LEN);
+	lb_neigh_fini(&t);
+}
+
 int
 main(void)
 {
@@ -799,6 +1027,8 @@ main(void)
 		cmocka_unit_test(neigh_sync_fails_whole_and_makes_room),
 		cmocka_unit_test(neigh_frames_tagged_and_padded),
 		cmocka_unit_test(neigh_arp_input_verdicts_and_learning),
+		cmocka_unit_test(neigh_ndp_input_verdicts_and_learning),
+		cmocka_unit_test(neigh_ndp_override_and_solicitations),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
