@@ -36,7 +36,8 @@ import socketserver
 import sys
 import threading
 
-BALANCER = "198.51.100.2"
+# the balancer's own addresses: its health checks come from them
+BALANCERS = ("198.51.100.2", "2001:db8:5::2")
 TCP_PORTS = {110: "pop3", 143: "imap", 25: "smtp", 8100: "http",
              5060: "sip"}
 SESSION_TIMEOUT = 120   # a POP3/IMAP session may idle this long
@@ -84,12 +85,12 @@ def sip_reply(state, req, source):
         return None
     keep = [l for l in lines[1:] if l.split(":", 1)[0].strip().lower() in
             ("via", "from", "to", "call-id", "cseq")]
-    state.count("sip-from-balancer" if source == BALANCER else "sip")
-    if source == BALANCER and any(l.lower().startswith("route:")
+    state.count("sip-from-balancer" if source in BALANCERS else "sip")
+    if source in BALANCERS and any(l.lower().startswith("route:")
                                   for l in lines):
         state.count("sip-route")
     status = "500 Server Internal Error" if (
-        state.checkfail and source == BALANCER) else "200 OK"
+        state.checkfail and source in BALANCERS) else "200 OK"
     return ("SIP/2.0 %s\r\n%s\r\nServer: %s\r\nContent-Length: 0\r\n\r\n"
             % (status, "\r\n".join(keep), state.name)).encode()
 
@@ -134,7 +135,7 @@ def imap_session(state, conn):
 
 def serve_tcp(state, port, conn, peer):
     kind = TCP_PORTS[port]
-    check = state.checkfail and peer == BALANCER
+    check = state.checkfail and peer in BALANCERS
     name = state.name
     try:
         conn.settimeout(SESSION_TIMEOUT if kind in ("pop3", "imap") and
@@ -171,7 +172,7 @@ def serve_tcp(state, port, conn, peer):
             reply = sip_reply(state, read_headers(conn), peer)
             if reply:
                 conn.sendall(reply)
-        state.count("%s-from-balancer" % kind if peer == BALANCER else kind)
+        state.count("%s-from-balancer" % kind if peer in BALANCERS else kind)
     except OSError:
         pass
     finally:

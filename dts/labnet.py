@@ -11,7 +11,9 @@ the VIP on lo, a bridge as the segment, and dsrlb on a TAP port in it.
 Dual stack (ipv6=True): the client 2001:db8:c::10 behind the router
 (2001:db8:c::1 | 2001:db8:5::1), the frontends 2001:db8:5::11-14 with
 VIP6 2001:db8:5::100 on lo as well; the router reaches VIP6 on the
-segment's /64 by Neighbor Discovery, which dsrlb answers.
+segment's /64 by Neighbor Discovery, which dsrlb answers. dsrlb's port
+holds 2001:db8:5::2/64 (its kernel interface too), and fe3 and fe4 are
+members by their IPv6 addresses.
 
 Every namespace and interface name carries a per-run id; a lab left by a
 killed run is removed before a new one is built. Only documentation
@@ -38,6 +40,7 @@ ROUTER = "198.51.100.1"
 CLIENT = "203.0.113.10"
 VIP6 = "2001:db8:5::100"
 ROUTER6 = "2001:db8:5::1"
+OWN6 = "2001:db8:5::2"
 CLIENT6 = "2001:db8:c::10"
 DP_MAC = "02:d5:1b:00:00:02"        # the MAC dsrlb answers with
 TAP_KERNEL_MAC = "02:d5:1b:00:00:fd" # the TAP's own (bridge-side) MAC
@@ -229,7 +232,7 @@ class Lab:
         sh("ip", "-n", n, "route", "add", "default", "via", ROUTER)
         if self.ipv6:
             sh("ip", "-n", n, "-6", "addr", "add",
-               "2001:db8:5::%d/64" % (10 + i), "dev", "eth0", "nodad")
+               self.fe_addr6(i) + "/64", "dev", "eth0", "nodad")
             sh("ip", "-n", n, "-6", "route", "add", "default", "via",
                ROUTER6)
         sh("ip", "-n", self.ns_lb, "link", "set", "fe%d" % i, "master",
@@ -258,6 +261,10 @@ class Lab:
     @staticmethod
     def fe_addr(i):
         return "198.51.100.%d" % (10 + i)
+
+    @staticmethod
+    def fe_addr6(i):
+        return "2001:db8:5::%d" % (10 + i)
 
     @staticmethod
     def fe_mac(i):
@@ -290,7 +297,12 @@ class Lab:
         spread over the frontends would see one."""
         members = []
         for i in range(1, self.n + 1):
-            m = {"name": "fe%d" % i, "address": self.fe_addr(i)}
+            # dual stack: fe3 and fe4 are IPv6 members (found by
+            # Neighbor Discovery, checked over IPv6); every member
+            # takes both families' flows
+            m = {"name": "fe%d" % i,
+                 "address": self.fe_addr6(i) if self.ipv6 and i in (3, 4)
+                 else self.fe_addr(i)}
             if self.static_macs:
                 m["mac"] = self.fe_mac(i)
             members.append(m)
@@ -317,7 +329,10 @@ class Lab:
                     s["persistence"] = persistence
         cfg = {
             "ports": [{"name": "lan0", "device": "net_tap0",
-                       "address": OWN + "/24", "gateway": ROUTER}],
+                       "address": [OWN + "/24", OWN6 + "/64"]
+                       if self.ipv6 else OWN + "/24",
+                       "gateway": [ROUTER, ROUTER6] if self.ipv6
+                       else ROUTER}],
             "vips": [VIP] + ([VIP6] if self.ipv6 else []),
             "control_socket": os.path.join(self.dir, "dsrlb.sock"),
             "flows": {"capacity": 65536},

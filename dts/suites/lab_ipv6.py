@@ -8,10 +8,16 @@ import signal
 import subprocess
 
 from framework import BUILD, TestSuite, verify, wait_for
-from labnet import (CLIENT6, DP_MAC, VIP, VIP6, Lab, servers,
-                    verify_sessions_answered)
+from labnet import (CLIENT6, DP_MAC, OWN6, ROUTER6, VIP, VIP6, Lab,
+                    servers, verify_sessions_answered)
 
 FRONTENDS = {"fe1", "fe2", "fe3", "fe4"}
+# checked over each member's own family: fe1 and fe2 over IPv4, fe3 and
+# fe4 over IPv6 (their addresses in the configuration)
+CHECK = {"interval": 1, "timeout": 1, "rise": 2, "fall": 2}
+CHECKS = {"pop3": dict(CHECK, type="pop3"),
+          "sip-udp": dict(CHECK, type="sip"),
+          "echo": dict(CHECK, type="icmp")}
 BANNER = {110: "+OK", 143: "* OK", 25: "220", 8100: "HTTP/1.0 200"}
 
 
@@ -20,16 +26,21 @@ class LabIpv6(TestSuite):
     connections and SIP datagrams from a client behind a Linux router
     (which finds the VIP by Neighbor Discovery: dsrlb's workers answer)
     to four frontends set up by dsrlb-realserver from the same vipaddrs
-    file, IPv4 beside it. Members are resolved by ARP (their IPv4
-    addresses), as in production."""
+    file, IPv4 beside it. The port holds an IPv6 address too; fe1 and
+    fe2 are members by their IPv4 addresses (found by ARP), fe3 and fe4
+    by their IPv6 ones (found by Neighbor Discovery, checked over
+    IPv6); every member takes both families' flows."""
 
     GROUP = "lab"
 
     def set_up_suite(self):
         self.lab = Lab(ipv6=True)
         self.lab.build()
-        self.lab.start_dsrlb()
+        self.lab.start_dsrlb(self.lab.config(checks=CHECKS))
         self.lab.wait_resolved()
+        for svc in CHECKS:
+            for i in range(1, 5):
+                self.lab.wait_health(svc, "fe%d" % i, "up")
 
     def tear_down_suite(self):
         if not hasattr(self, "lab"):
@@ -157,3 +168,74 @@ class LabIpv6(TestSuite):
                "flow_midstream %d, IPv6 flows per worker %s"
                % (w["flow_midstream"],
                   [p["flows_ipv6"] for p in stats["per_worker"]]))
+
+    def test_ipv6_members_found_by_ndp_checked_over_ipv6(self):
+        """Steps: read members.list, neighbors.list, health.list and the
+        counters; ping the port's own IPv6 address from the client
+        behind the router.
+        Verify: fe3 and fe4, members by IPv6 address, have their
+        frontends' MACs, learnt by Neighbor Discovery (the master's
+        solicitations out, advertisements in); every check of theirs
+        (POP3, SIP OPTIONS, ICMPv6 echo) ran over IPv6 and passed, and
+        the frontends saw the balancer's own IPv6 address probe them;
+        the own IPv6 address answers echo through the kernel interface
+        and its IPv6 policy route back via the router."""
+        by_name = {m["name"]: m for m in self.lab.ctl.call("members.list")}
+        for i in (3, 4):
+            m = by_name["fe%d" % i]
+            verify(m["address"] == self.lab.fe_addr6(i) and
+                   m["mac"] == self.lab.fe_mac(i) and
+                   m["mac_state"] == "resolved", "member %s" % m)
+        neigh = {n["address"]: n for n in
+                 self.lab.ctl.call("neighbors.list")}
+        for i in (3, 4):
+            n = neigh.get(self.lab.fe_addr6(i))
+            verify(n is not None and n["wanted"] and
+                   n["state"] in ("reachable", "probe"),
+                   "neighbor %s" % n)
+        st = self.lab.dsrlb.stats()
+        verify(st["ndp_solicit_out"] > 0 and st["ndp_advert_in"] > 0,
+               "ndp_solicit_out %d, ndp_advert_in %d"
+               % (st["ndp_solicit_out"], st["ndp_advert_in"]))
+        for c in self.lab.ctl.call("health.list"):
+            verify(c["state"] == "up" and c["last"] == "passed" and
+                   c["runs"] > 0, "check %s" % c)
+        served = self.lab.fe_stats(3)
+        for k in ("pop3-from-balancer", "sip-from-balancer"):
+            verify(served.get(k, 0) > 0, "fe3 saw no %s: %s" % (k, served))
+        before = self.lab.dsrlb.stats()
+        verify(self.lab.ping(self.lab.ns_client, OWN6) == 0,
+               "no answer from the own IPv6 address %s" % OWN6)
+        after = self.lab.dsrlb.stats()
+        verify(after["kernel_rx"] > before["kernel_rx"] and
+               after["kernel_tx"] > before["kernel_tx"],
+               "the own IPv6 address did not go through the kernel")
+        route = self.lab.ns(self.lab.ns_lb, "ip", "-6", "route", "show",
+                            "table", "all", "default")
+        verify(ROUTER6 in route, "no IPv6 policy route: %r" % route)
+
+    def test_health_failover_over_ipv6(self):
+        """Steps: stop fe4's POP3 server (connections refused); wait for
+        pop3/fe4 to go down; 24 POP3 connections over each family;
+        start it again, wait for up; connections again.
+        Verify: fe4, checked over IPv6, goes down on refused checks;
+        while down every connection succeeds and none reaches fe4 over
+        either family; back up, it gets connections again."""
+        self.lab.fe_command(4, "stop 110")
+        try:
+            self.lab.wait_health("pop3", "fe4", "down")
+            c = [x for x in self.lab.ctl.call("health.list")
+                 if x["service"] == "pop3" and x["member"] == "fe4"][0]
+            verify(c["last"] == "refused", "pop3/fe4: %s" % c)
+            for addr in (VIP6, VIP):
+                res = self.lab.connect(110, 24, addr=addr)
+                verify(all(r["ok"] for r in res),
+                       "%s:110 failed while fe4 down: %s"
+                       % (addr, [r for r in res if not r["ok"]][:3]))
+                verify("fe4" not in servers(res),
+                       "%s:110 still reached fe4" % addr)
+        finally:
+            self.lab.fe_command(4, "start 110")
+        self.lab.wait_health("pop3", "fe4", "up")
+        seen = servers(self.lab.connect(110, 40, addr=VIP6))
+        verify("fe4" in seen, "fe4 did not come back: %s" % seen)

@@ -12,21 +12,29 @@
 #include <rte_mbuf.h>
 
 #include "lb_pkt.h"
+#include "lb_pkt6.h"
 #include "agent_internal.h"
 
 /* Multicast the kernel may send on the wire: VRRP's advertisements
- * (keepalived's), in mode vrrp; no other (IGMP reports and the like
- * stay in). Broadcast (the kernel's ARP) and unicast go. */
+ * (keepalived's), in mode vrrp, and its Neighbor Solicitations and
+ * Advertisements (IPv6's ARP); no other (IGMP and MLD reports, router
+ * solicitations and the like stay in). Broadcast (the kernel's ARP)
+ * and unicast go. */
 static bool
 kif_multicast_ok(struct lb_agent *ag, struct rte_mbuf *m)
 {
 	const uint8_t *data = rte_pktmbuf_mtod(m, const uint8_t *);
 	static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+	struct lb_pkt6 pk6;
 	struct lb_pkt pk;
 
 	if (rte_pktmbuf_data_len(m) < 6 || !(data[0] & 1) ||
 	    memcmp(data, bcast, 6) == 0)
 		return true;
+	if (lb_pkt_parse6(data, rte_pktmbuf_data_len(m), &pk6) == LB_PKT_IPV6)
+		return pk6.proto == LB_IPPROTO_ICMPV6 &&
+		       (pk6.icmp_type == LB_ICMP6_NEIGH_SOLICIT ||
+			pk6.icmp_type == LB_ICMP6_NEIGH_ADVERT);
 	if (lb_core_settings(ag->core)->ha.mode != LB_HA_VRRP ||
 	    lb_pkt_parse(data, rte_pktmbuf_data_len(m), &pk) != LB_PKT_VRRP)
 		return false;
