@@ -181,6 +181,11 @@ member_add_validation(void **state)
 		LB_API_INVALID_PARAMS, "params.name");
 	refused(e, "member.add", "{\"name\": \"fe9\", \"address\": \"192.0.2.20\"}",
 		LB_API_INVALID_PARAMS, "params.address: 192.0.2.20 is not in the subnet of any port");
+	/* IPv6: the test's port has no IPv6 subnet; link-local is no one's */
+	refused(e, "member.add", "{\"name\": \"fe9\", \"address\": \"2001:db8:5::20\"}",
+		LB_API_INVALID_PARAMS, "params.address: 2001:db8:5::20 is not in the subnet of any port");
+	refused(e, "member.add", "{\"name\": \"fe9\", \"address\": \"fe80::20\"}",
+		LB_API_INVALID_PARAMS, "params.address: fe80::20 cannot be a member");
 	refused(e, "member.add", "{\"name\": \"fe9\", \"address\": \"198.51.100.1\"}",
 		LB_API_INVALID_PARAMS, "params.address: 198.51.100.1 is the address, gateway");
 	refused(e, "member.add", "{\"name\": \"fe9\", \"address\": \"198.51.100.100\"}",
