@@ -144,6 +144,8 @@ print_status(const json_t *st)
 		else
 			printf("untagged  ");
 		printf(" mtu %lld\n", ctl_int(p, "mtu", -1));
+		if (json_is_string(json_object_get(p, "address6")))
+			printf("  %-10s %s\n", "", ctl_str(p, "address6", "-"));
 		print_link(json_object_get(p, "link"));
 	}
 }
