@@ -148,6 +148,11 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 		abort();
 	port.addr = inet_addr("198.51.100.2");
 	port.gateway = inet_addr("198.51.100.1");
+	/* and an IPv6 address: Neighbor Discovery for it, advertisements
+	 * to the master, its lanes */
+	inet_pton(AF_INET6, "2001:db8:100::2", port.addr6.b);
+	port.prefix6 = 64;
+	inet_pton(AF_INET6, "fe80::1", port.gateway6.b);
 	lb_core_port_add(core, &port, pid, port_mac);
 	vips[0] = lb_ip_from4(inet_addr("198.51.100.100"));
 	vips[1] = lb_ip_from4(inet_addr("198.51.100.101"));
@@ -161,6 +166,8 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 
 		snprintf(m.name, sizeof(m.name), "fe%u", i + 1);
 		m.addr = lb_ip_from4(htonl(0xc6336400u | (11 + i)));
+		if (i == 2)   /* a member by its IPv6 address */
+			inet_pton(AF_INET6, "2001:db8:100::13", m.addr.b);
 		if (i == 0) {
 			m.has_sports = true;
 			m.sport_lo = 33000;

@@ -16,7 +16,8 @@ import struct
 import sys
 
 from scapy.all import (ARP, ICMP, IP, TCP, UDP, Dot1Q, Ether,
-                       ICMPv6EchoRequest, ICMPv6ND_NS, ICMPv6NDOptSrcLLAddr,
+                       ICMPv6EchoRequest, ICMPv6ND_NA, ICMPv6ND_NS,
+                       ICMPv6NDOptDstLLAddr, ICMPv6NDOptSrcLLAddr,
                        ICMPv6PacketTooBig,
                        IPv6, IPv6ExtHdrDestOpt,
                        IPv6ExtHdrFragment, IPv6ExtHdrHopByHop,
@@ -139,6 +140,31 @@ def main():
           ICMPv6NDOptSrcLLAddr(lladdr="02:00:00:00:00:01")]
     with open(os.path.join(dirs["fuzz_dp"], "ipv6"), "wb") as fh:
         fh.write(b"".join(record(f) for f in v6))
+    # the port's own IPv6 address: solicitations for it and its
+    # link-local address, a member's and a stranger's advertisements,
+    # a health check's answer from the IPv6 member, anyone's UDP
+    own6 = "2001:db8:100::2"
+    fe3 = Ether(src="02:00:00:00:00:13", dst=PORT_MAC)
+    with open(os.path.join(dirs["fuzz_dp"], "ipv6_own"), "wb") as fh:
+        fh.write(b"".join(record(f) for f in [
+            Ether(src="02:00:00:00:00:aa", dst="33:33:ff:00:00:02") /
+            IPv6(src="fe80::1", dst="ff02::1:ff00:2", hlim=255) /
+            ICMPv6ND_NS(tgt=own6) /
+            ICMPv6NDOptSrcLLAddr(lladdr="02:00:00:00:00:aa"),
+            Ether(src="02:00:00:00:00:aa", dst=PORT_MAC) /
+            IPv6(src="fe80::1", dst="fe80::70:63ff:fe61:7000", hlim=255) /
+            ICMPv6ND_NS(tgt="fe80::70:63ff:fe61:7000"),
+            fe3 / IPv6(src="2001:db8:100::13", dst=own6, hlim=255) /
+            ICMPv6ND_NA(tgt="2001:db8:100::13", R=0, S=1, O=1) /
+            ICMPv6NDOptDstLLAddr(lladdr="02:00:00:00:00:13"),
+            Ether(src="02:00:00:00:00:13", dst="33:33:00:00:00:01") /
+            IPv6(src="2001:db8:100::13", dst="ff02::1", hlim=255) /
+            ICMPv6ND_NA(tgt="2001:db8:100::13", R=0, S=0, O=1) /
+            ICMPv6NDOptDstLLAddr(lladdr="02:00:00:00:00:13"),
+            fe3 / IPv6(src="2001:db8:100::13", dst=own6) /
+            TCP(sport=110, dport=40000, flags="SA"),
+            e / IPv6(src=C6, dst=own6) / UDP(sport=9, dport=9) / b"x",
+            e / IPv6(src=C6, dst=own6) / ICMPv6EchoRequest() / b"p"]))
     acks6 = [Ether(src="02:00:00:00:00:01", dst=PORT_MAC) /
              IPv6(src="2001:db8:1::%x" % (1 + i // 50), dst=VIP6) /
              TCP(sport=3000 + i, dport=25, flags="A") for i in range(120)]
