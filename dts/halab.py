@@ -359,15 +359,19 @@ class Balancer:
         """The routes dsrlb keeps in its announcement table."""
         return kernel_routes(self.ns, table=ANNOUNCE_TABLE)
 
-    def session_flows(self, sets):
+    def session_flows(self, sets, client=CLIENT):
         """The sessions of sets (HaLab.open_session_sets) that this
         balancer's flow tables hold: {(port, client port): {members}} (a
         set: a synced flow may be in its home worker's table and copied
-        into the one RSS gives it)."""
+        into the one RSS gives it). client: the sessions' client address
+        (CLIENT6: IPv6 sessions, which the client filter of flows.list,
+        IPv4 only, cannot select)."""
         want = {(port, s["sport"]) for port, _, started in sets
                 for s in started}
         got = {}
-        params = {"client": CLIENT, "limit": 10000}
+        params = {"limit": 10000}
+        if client == CLIENT:
+            params["client"] = CLIENT
         while True:
             r = self.call("flows.list", params)
             for f in r["flows"]:
@@ -375,6 +379,7 @@ class Balancer:
                 # a live session's flow: not a "closing" one left by
                 # an earlier connection from the same port
                 if f["protocol"] == "tcp" and key in want and \
+                        f["client"] == client and \
                         f["state"] in ("established", "mid"):
                     got.setdefault(key, set()).add(f["member"])
             if not r.get("next"):
