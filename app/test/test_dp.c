@@ -4286,6 +4286,102 @@ dp_sync_ipv6_flows_staged_and_installed(void **state)
 	env_fini(&e);
 }
 
+/* A Neighbor Solicitation from the router (2001:db8:5::1, its link
+ * address 02:aa:00:00:00:07) for target, to target's solicited-node
+ * group, hop limit 255, checksum right. */
+static struct rte_mbuf *
+ns_mbuf(const char *target)
+{
+	static const uint8_t router_mac[6] = { 0x02, 0xaa, 0, 0, 0, 0x07 };
+	uint8_t tgt[16], dst[16], dmac[6] = { 0x33, 0x33, 0xff };
+	char group[64];
+	uint32_t sum = 0, i, m0;
+	struct frame f;
+
+	addr6(tgt, target);
+	snprintf(group, sizeof(group), "ff02::1:ff%02x:%02x%02x", tgt[13],
+		 tgt[14], tgt[15]);
+	addr6(dst, group);
+	memcpy(dmac + 3, tgt + 13, 3);
+	eth(&f, dmac, LB_ETHERTYPE_IPV6);
+	ipv6_hdr(&f, LB_IPPROTO_ICMPV6, "2001:db8:5::1", group);
+	f.b[f.ip_off + 7] = 255;          /* hop limit: on the link */
+	m0 = f.len;
+	put8(&f, LB_ICMP6_NEIGH_SOLICIT);
+	put8(&f, 0);
+	put16(&f, 0);
+	put32(&f, 0);
+	put(&f, tgt, 16);
+	put8(&f, LB_NDP_OPT_SLLA);
+	put8(&f, 1);
+	put(&f, router_mac, 6);
+	ip6_done(&f, 0);
+	/* the checksum over the pseudo-header and the message */
+	for (i = 0; i < 32; i += 2)
+		sum += (uint32_t)(f.b[f.ip_off + 8 + i] << 8 |
+				  f.b[f.ip_off + 9 + i]);
+	sum += (f.len - m0) + LB_IPPROTO_ICMPV6;
+	for (i = m0; i + 1 < f.len; i += 2)
+		sum += (uint32_t)(f.b[i] << 8 | f.b[i + 1]);
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	lb_store_be16(f.b + m0 + 2, (uint16_t)~sum);
+	return mbuf_of(&f);
+}
+
+/* Mode ecmp: the router resolves the balancer's IPv6 next hop
+ * (high_availability.next_hop6) by Neighbor Discovery, and the workers
+ * answer for it, with the port's MAC as the target's link address,
+ * though they answer for no VIP in that mode; without a next hop, that
+ * address is nobody's. */
+static void
+dp_ecmp_next_hop6_answers_neighbor_solicitations(void **state)
+{
+	static const uint32_t w[N_MEMBERS] = { 1, 1, 1, 1 };
+	struct lb_conf_ha ha = { .mode = LB_HA_ECMP,
+				 .announce_table = LB_HA_ANNOUNCE_TABLE };
+	struct lb_ip v6 = ipx("2001:db8:5::100");
+	struct lb_conf_error err;
+	struct rte_mbuf *m;
+	struct env e;
+	const uint8_t *p;
+	uint8_t nh[16];
+
+	(void)state;
+	ha.next_hop6 = ipx("2001:db8:5::2");
+	env_init_ha(&e, LB_SCHED_MAGLEV, w, 0, 32, &ha);
+	assert_int_equal(lb_core_vip_add(e.core, &v6, 128, "t", &err), 1);
+	assert_int_equal(lb_core_commit(e.core), 1);
+	assert_int_equal(lb_core_snapshot(e.core)->vip_arp, 0);
+	m = ns_mbuf("2001:db8:5::2");
+	process_at(&e, e.w, &m, 1, 100);
+	assert_int_equal(e.w->tx[0].n, 1);
+	assert_int_equal(e.w->stats[LB_STAT_NDP_REPLY_OUT], 1);
+	p = rte_pktmbuf_mtod(e.w->tx[0].m[0], const uint8_t *);
+	addr6(nh, "2001:db8:5::2");
+	assert_int_equal(p[14 + 40], LB_ICMP6_NEIGH_ADVERT);
+	assert_memory_equal(p + 14 + 8, nh, 16);          /* from it */
+	assert_memory_equal(p + 14 + 40 + 8, nh, 16);     /* about it */
+	assert_memory_equal(p + 14 + 40 + 26, mac_port, 6);
+	rte_pktmbuf_free(e.w->tx[0].m[0]);
+	e.w->tx[0].n = 0;
+	/* the VIP: no answer in ecmp */
+	m = ns_mbuf("2001:db8:5::100");
+	process_at(&e, e.w, &m, 1, 101);
+	assert_int_equal(e.w->tx[0].n, 0);
+	assert_int_equal(e.w->stats[LB_STAT_DROP_NDP_OTHER], 1);
+	env_fini(&e);
+
+	/* no next hop configured: nobody's */
+	ha.next_hop6 = (struct lb_ip){ .b = { 0 } };
+	env_init_ha(&e, LB_SCHED_MAGLEV, w, 0, 32, &ha);
+	m = ns_mbuf("2001:db8:5::2");
+	process_at(&e, e.w, &m, 1, 100);
+	assert_int_equal(e.w->tx[0].n, 0);
+	assert_int_equal(e.w->stats[LB_STAT_DROP_NDP_OTHER], 1);
+	env_fini(&e);
+}
+
 /* Flow k's entry in table ft (live or not), NULL if it holds none. */
 static const struct lb_flow_entry *
 entry_of(struct lb_flow_table *ft, const struct lb_tuple *k)
@@ -5508,6 +5604,8 @@ main(void)
 		cmocka_unit_test(dp_new_flow_twice_in_one_burst_makes_one_entry),
 		cmocka_unit_test(dp_ipv6_flows_follow_the_ipv4_rules),
 		cmocka_unit_test(dp_sync_ipv6_flows_staged_and_installed),
+		cmocka_unit_test(
+			dp_ecmp_next_hop6_answers_neighbor_solicitations),
 		cmocka_unit_test(dp_arp_for_vip_and_own_address_answered_in_place),
 		cmocka_unit_test(dp_arp_flood_policed_members_still_heard),
 		cmocka_unit_test(dp_own_address_flood_policed_member_answers_pass),

@@ -508,7 +508,7 @@ addr_slots_of(const struct lb_core *core)
 static uint32_t
 addr6_slots_of(const struct lb_core *core)
 {
-	return pow2_at_least(2 * vips6_of(core) + 1);
+	return pow2_at_least(2 * (vips6_of(core) + 1) + 1);
 }
 
 /* The one allocation a snapshot's small parts are carved from. */
@@ -648,9 +648,14 @@ lb_snap_build(struct lb_core *core)
 				    (uint16_t)m);
 	s->addrs = addrs;
 
-	/* IPv6: VIPs only, so far */
+	/* IPv6: the VIPs, and the ecmp next hop (the workers answer
+	 * Neighbor Solicitations for it), which a VIP of the same address
+	 * (added at runtime) replaces */
 	s->addr6_mask = addr6_slots - 1;
 	addrs6 = carve(&cur, addr6_slots * sizeof(*addrs6));
+	if (!lb_ip_is_unset(&core->settings.ha.next_hop6))
+		addr6_insert(addrs6, s->addr6_mask,
+			     &core->settings.ha.next_hop6, LB_ADDR_OWN, 0);
 	for (i = 0; i < core->n_vips; i++)
 		if (!lb_ip_is4(&core->vips[i]))
 			addr6_insert(addrs6, s->addr6_mask, &core->vips[i],

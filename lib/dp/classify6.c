@@ -24,7 +24,9 @@
 
 /*
  * A Neighbor Solicitation: answered in place for a VIP while VIPs are
- * ours to answer for (active, not ECMP), whoever asks, as ARP is. RFC
+ * ours to answer for (active, not ECMP), whoever asks, as ARP is; and
+ * for high_availability.next_hop6 (ECMP) whenever asked, as ARP for the
+ * own address is. RFC
  * 4861's checks first (lb_pkt_ndp_ns()); then the frame must be for the
  * target: to its solicited-node group (address and MAC), or unicast to
  * us and to the target itself (a reachability probe).
@@ -54,8 +56,11 @@ classify_ns(const struct lb_snapshot *s, unsigned int port, struct rte_mbuf *m, 
 		return;
 	}
 	a = lb_snap_addr6_lookup(s, ns.target);
-	if (a == NULL || a->kind != LB_ADDR_VIP || !s->vip_arp ||
-	    m->nb_segs != 1) {
+	/* a VIP while we answer for VIPs; the ecmp next hop always (the
+	 * router's IPv6 routes to the VIPs go by it) */
+	if (a == NULL || m->nb_segs != 1 ||
+	    (a->kind != LB_ADDR_OWN && (a->kind != LB_ADDR_VIP ||
+					!s->vip_arp))) {
 		drop(d, LB_STAT_DROP_NDP_OTHER);
 		return;
 	}

@@ -64,7 +64,8 @@ write_proc(const char *path, const char *value)
 }
 
 /*
- * The own address, and no IPv6 (the port carries IPv4 only), while the
+ * The own address, and no IPv6 (the port carries IPv4 only; in ecmp,
+ * IPv6 without an address, for the IPv6 VIPs' routes), while the
  * link is still down: a program that opens its sockets as the interface
  * comes up (BIRD's BFD binds to the interface's address) finds the
  * address there. Up first, then the address, and after dsrlb restarts
@@ -80,9 +81,19 @@ kernel_addr(struct lb_kif *k)
 	k->ifindex = (int)if_nametoindex(k->ifname);
 	if (k->ifindex == 0)
 		return -ENODEV;
+	if (p->ipv6_routes) {
+		/* IPv6 on, for the IPv6 routes only: no address generated
+		 * (none sends anything), set before IPv6 comes up */
+		snprintf(path, sizeof(path),
+			 "/proc/sys/net/ipv6/conf/%s/addr_gen_mode", k->ifname);
+		write_proc(path, "1");
+		snprintf(path, sizeof(path),
+			 "/proc/sys/net/ipv6/conf/%s/accept_ra", k->ifname);
+		write_proc(path, "0");
+	}
 	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/disable_ipv6",
 		 k->ifname);
-	write_proc(path, "1");
+	write_proc(path, p->ipv6_routes ? "0" : "1");
 	/* the port's MTU (as far as the TAP carries it), so what the
 	 * kernel sends fits the wire */
 	if (k->mtu != 0) {
@@ -353,6 +364,13 @@ lb_kif_route_set(struct lb_kif *k, uint32_t table, uint32_t addr,
 {
 	return present ? kif_nl_route_add(table, addr, 32, 0, k->ifindex) :
 		kif_nl_route_del(table, addr, 32, k->ifindex);
+}
+
+int
+lb_kif_route6_set(struct lb_kif *k, uint32_t table, const uint8_t *addr,
+		  bool present)
+{
+	return kif_nl_route6_set(table, addr, present, k->ifindex);
 }
 
 void
