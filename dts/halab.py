@@ -52,6 +52,12 @@ def balancer_addr(k):
     return "198.51.100.%d" % (1 + k)
 
 
+def balancer_addr6(k):
+    """Balancer k's IPv6 next hop in mode ecmp (a dual-stack lab):
+    2001:db8:5::2, ::3, ::4."""
+    return "2001:db8:5::%d" % (1 + k)
+
+
 def render(path, out, subs):
     """Copy a shipped configuration to out with subs applied: a list of
     (regular expression, replacement), each of which must match (a
@@ -78,6 +84,7 @@ class Balancer:
         self.name = "lb%d" % k
         self.ns = "%sb%d" % (lab.id, k)
         self.addr = balancer_addr(k)
+        self.addr6 = balancer_addr6(k)
         self.dp_mac = "02:d5:1b:00:%02x:02" % k        # dsrlb's MAC
         self.tap_mac = "02:d5:1b:00:%02x:fd" % k       # the TAP's kernel side
         self.bridge_mac = "02:d5:1b:00:%02x:fe" % k
@@ -347,6 +354,8 @@ class Balancer:
              "define OWN_ADDRESS = %s;" % self.addr),
             (r"^define ROUTER_ADDRESS = [0-9.]+;$",
              "define ROUTER_ADDRESS = %s;" % router),
+            (r"^define OWN_ADDRESS6 = [0-9a-f:]+;$",
+             "define OWN_ADDRESS6 = %s;" % self.addr6),
         ])
         self.bird = start_bird(self.ns, conf, self.bird_sock,
                                os.path.join(self.dir, "bird"))
@@ -355,19 +364,24 @@ class Balancer:
     def birdc(self, *cmd):
         return birdc(self.ns, self.bird_sock, *cmd)
 
-    def announced(self):
-        """The routes dsrlb keeps in its announcement table."""
-        return kernel_routes(self.ns, table=ANNOUNCE_TABLE)
+    def announced(self, family=4):
+        """The routes dsrlb keeps in its announcement table (family 6:
+        the IPv6 ones)."""
+        return kernel_routes(self.ns, table=ANNOUNCE_TABLE, family=family)
 
-    def session_flows(self, sets):
+    def session_flows(self, sets, client=CLIENT):
         """The sessions of sets (HaLab.open_session_sets) that this
         balancer's flow tables hold: {(port, client port): {members}} (a
         set: a synced flow may be in its home worker's table and copied
-        into the one RSS gives it)."""
+        into the one RSS gives it). client: the sessions' client address
+        (CLIENT6: IPv6 sessions, which the client filter of flows.list,
+        IPv4 only, cannot select)."""
         want = {(port, s["sport"]) for port, _, started in sets
                 for s in started}
         got = {}
-        params = {"client": CLIENT, "limit": 10000}
+        params = {"limit": 10000}
+        if client == CLIENT:
+            params["client"] = CLIENT
         while True:
             r = self.call("flows.list", params)
             for f in r["flows"]:
@@ -375,6 +389,7 @@ class Balancer:
                 # a live session's flow: not a "closing" one left by
                 # an earlier connection from the same port
                 if f["protocol"] == "tcp" and key in want and \
+                        f["client"] == client and \
                         f["state"] in ("established", "mid"):
                     got.setdefault(key, set()).add(f["member"])
             if not r.get("next"):
@@ -419,9 +434,12 @@ def birdc(ns, sock, *cmd):
     return sh("ip", "netns", "exec", ns, "birdc", "-s", sock, *cmd)
 
 
-def kernel_routes(ns, table=None, dst=None):
-    """ip -j route show [table T] [DST] in namespace ns."""
-    cmd = ["ip", "-n", ns, "-j", "route", "show"]
+def kernel_routes(ns, table=None, dst=None, family=None):
+    """ip -j route show [table T] [DST] in namespace ns (family 6, or an
+    IPv6 dst: the IPv6 routes)."""
+    six = family == 6 or (dst is not None and ":" in dst)
+    cmd = ["ip", "-n", ns] + (["-6"] if six else []) + \
+        ["-j", "route", "show"]
     if table is not None:
         cmd += ["table", str(table)]
     if dst is not None:
@@ -487,6 +505,9 @@ class HaLab(Lab):
         cfg["ports"][0]["address"] = b.addr + "/24"
         cfg["control_socket"] = b.sock
         if ha is not None:
+            if ha.get("mode") == "ecmp" and self.ipv6:
+                # the IPv6 VIP is announced by its next hop
+                ha = dict({"next_hop6": b.addr6}, **ha)
             cfg["high_availability"] = ha
         if scheduler is not None:
             for s in cfg["services"]:
@@ -537,6 +558,9 @@ class HaLab(Lab):
         """BIRD on the router with the shipped config/bird-router.conf
         (logging to stderr), and the kernel's L4 multipath hash."""
         self.sysctl(self.ns_router, "net.ipv4.fib_multipath_hash_policy=1")
+        if self.ipv6:
+            self.sysctl(self.ns_router,
+                        "net.ipv6.fib_multipath_hash_policy=1")
         conf = render(BIRD_ROUTER, os.path.join(self.dir, "bird-router.conf"),
                       [(r"^log syslog all;$", "log stderr all;")])
         self.router_bird = start_bird(self.ns_router, conf,
@@ -731,4 +755,5 @@ def wait_vrrp(lbs, timeout=60):
 
 
 __all__ = ["HaLab", "Balancer", "render", "wait_vrrp", "balancer_addr",
+           "balancer_addr6",
            "kernel_routes", "ANNOUNCE_TABLE", "VIP"]

@@ -315,13 +315,21 @@ check_sync(void)
 {
 	struct lb_dp_sync r[64];
 	unsigned int n, i;
+	uint8_t proto;
 
 	n = rte_ring_count(sync_ring);
 	for (i = 0; i < n && i < RTE_DIM(r); i++) {
 		if (rte_ring_sc_dequeue_elem(sync_ring, &r[i], sizeof(r[i])) != 0)
 			abort();
 		if (r[i].member >= LB_MAX_MEMBERS ||
-		    r[i].svc >= LB_MAX_SERVICES || r[i].lifetime_ms != 0)
+		    r[i].svc >= LB_MAX_SERVICES || r[i].lifetime_ms != 0 ||
+		    r[i].v6 > 1)
+			abort();
+		/* an IPv6 flow's record carries its IPv6 key, whole */
+		proto = r[i].v6 ? r[i].key6.proto : r[i].key.proto;
+		if ((proto != LB_IPPROTO_TCP && proto != LB_IPPROTO_UDP) ||
+		    (r[i].v6 && (r[i].key6.pad[0] | r[i].key6.pad[1] |
+				 r[i].key6.pad[2]) != 0))
 			abort();
 		switch (r[i].kind) {
 		case LB_DP_SYNC_FLOW:
@@ -334,7 +342,7 @@ check_sync(void)
 		case LB_DP_SYNC_ENDED:
 			/* the first FIN or RST of a TCP flow */
 			if (r[i].state != LB_FLOW_TCP_CLOSING ||
-			    r[i].key.proto != LB_IPPROTO_TCP)
+			    proto != LB_IPPROTO_TCP)
 				abort();
 			break;
 		case LB_DP_SYNC_HANDOFF:
@@ -347,7 +355,8 @@ check_sync(void)
 		}
 	}
 	/* flows, ends and handoffs go back in, as a peer's records (a
-	 * lifetime from the flow's port, short and long) and our own
+	 * lifetime from the key's bytes 8-9: an IPv4 flow's client port,
+	 * bytes of an IPv6 client; short and long) and our own
 	 * handoffs; persistence records stay out (the master stores
 	 * those itself) */
 	n = i;

@@ -235,7 +235,9 @@ def main():
     # flow-sync messages (lib/sync, version 2), under fuzz_sync's
     # fixed keys: bulk request and end, FLOWS with a TCP flow, a UDP
     # flow, a /24 persistence record and an ended flow, the largest
-    # FLOWS (56 records), one signed with the group's second key. The
+    # FLOWS (56 records), one signed with the group's second key, and
+    # the same four as IPv6 records (FLOWS6) and the largest FLOWS6
+    # (28). The
     # first byte is fuzz_sync's mode: odd seeds are bodies the target
     # signs itself (the record checks behind the MAC), even ones whole
     # datagrams, MAC included (valid ones, and a wrong MAC and an
@@ -262,12 +264,30 @@ def main():
             sync_rec(2, 6, 24, "203.0.113.0", 0, 443, "198.51.100.13",
                      300000),
             sync_rec(1, 6, 3, C, 40001, 110, "198.51.100.11", 0)]
+    # FLOWS6 (type 4): IPv6 records of 48 bytes, a persistence record
+    # carrying its key (4 bytes) and 12 zero bytes in the client field
+
+    def sync_rec6(kind, proto, state, client, cport, vport, member,
+                  lifetime):
+        return struct.pack(">BBBB16s16sHH4sI", kind, proto, state, 0,
+                           client, socket.inet_pton(socket.AF_INET6,
+                                                    "2001:db8:5::100"),
+                           cport, vport, socket.inet_aton(member), lifetime)
+    SC6 = socket.inet_pton(socket.AF_INET6, "2001:db8:c::10")
+    recs6 = [sync_rec6(1, 6, 1, SC6, 40000, 110, "198.51.100.11", 900000),
+             sync_rec6(1, 17, 2, SC6, 5061, 5060, "198.51.100.12", 30000),
+             sync_rec6(2, 6, 64, bytes.fromhex("8badf00d") + bytes(12), 0,
+                       443, "198.51.100.13", 300000),
+             sync_rec6(1, 6, 3, SC6, 40001, 110, "198.51.100.11", 0)]
     bodies = {"bulk_request": sync_hdr(2, 0, nonce=0x0123456789abcdef),
               "bulk_end": sync_hdr(3, 0, nonce=0x0123456789abcdef),
               "flows4": sync_hdr(1, 4) + b"".join(recs),
               "flows56": sync_hdr(1, 56) + b"".join(recs[i % 4]
                                                     for i in range(56)),
-              "flows4_key2": sync_hdr(1, 4, key=2) + b"".join(recs)}
+              "flows4_key2": sync_hdr(1, 4, key=2) + b"".join(recs),
+              "flows6_4": sync_hdr(4, 4) + b"".join(recs6),
+              "flows6_28": sync_hdr(4, 28) + b"".join(recs6[i % 4]
+                                                     for i in range(28))}
     sync = {}
     for n, b in bodies.items():
         key = b[12]

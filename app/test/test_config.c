@@ -41,19 +41,26 @@ static const char base[] =
 "  ]\n"
 "}\n";
 
+/* text with the first occurrence of from replaced by to */
+static char *
+edit_in(const char *text, const char *from, const char *to)
+{
+	const char *at = strstr(text, from);
+	size_t n = strlen(text) - strlen(from) + strlen(to) + 1;
+	char *s = malloc(n);
+
+	if (at == NULL)
+		fail_msg("test bug: \"%s\" is not in the config", from);
+	snprintf(s, n, "%.*s%s%s", (int)(at - text), text, to,
+		 at + strlen(from));
+	return s;
+}
+
 /* base with the first occurrence of from replaced by to */
 static char *
 edit(const char *from, const char *to)
 {
-	const char *at = strstr(base, from);
-	size_t n = strlen(base) - strlen(from) + strlen(to) + 1;
-	char *s = malloc(n);
-
-	if (at == NULL)
-		fail_msg("test bug: \"%s\" is not in the base config", from);
-	snprintf(s, n, "%.*s%s%s", (int)(at - base), base, to,
-		 at + strlen(from));
-	return s;
+	return edit_in(base, from, to);
 }
 
 /* A file is decoded (lib/config) and then checked against the rules of
@@ -1012,6 +1019,73 @@ track_file_decodes_in_vrrp_only(void **state)
 			"high_availability.track_file: expected a string");
 }
 
+/* high_availability.next_hop6: ecmp's IPv6 next hop, written back as
+ * read; each refusal names its path. */
+static void
+high_availability_next_hop6(void **state)
+{
+	struct lb_conf_error err;
+	struct lb_conf *c, *c2;
+	struct lb_ip want = ipx("2001:db8:5::2");
+	char *one, *text;
+	json_t *o;
+
+	(void)state;
+	c = load_ha("{\"mode\": \"ecmp\"}");
+	assert_true(lb_ip_is_unset(&c->ha.next_hop6));
+	o = lb_conf_encode(c);
+	assert_null(json_object_get(json_object_get(o, "high_availability"),
+				    "next_hop6"));
+	json_decref(o);
+	lb_conf_free(c);
+	c = load_ha("{\"mode\": \"ecmp\", \"next_hop6\": \"2001:DB8:5::2\"}");
+	assert_true(lb_ip_eq(&c->ha.next_hop6, &want));
+	o = lb_conf_encode(c);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(
+		o, "high_availability"), "next_hop6")), "2001:db8:5::2");
+	one = json_dumps(o, JSON_SORT_KEYS);
+	json_decref(o);
+	c2 = lb_conf_parse(one, "t2.json", &err);
+	if (c2 == NULL)
+		fail_msg("%s: %s", err.msg, one);
+	assert_true(lb_ip_eq(&c2->ha.next_hop6, &want));
+	free(one);
+	lb_conf_free(c);
+	lb_conf_free(c2);
+	expect_ha_error("{\"mode\": \"vrrp\", \"next_hop6\": \"2001:db8:5::2\"}",
+			"high_availability.next_hop6: only for mode \"ecmp\"");
+	expect_ha_error("{\"next_hop6\": \"2001:db8:5::2\"}",
+			"high_availability.next_hop6: only for mode \"ecmp\"");
+	expect_ha_error("{\"mode\": \"ecmp\", \"next_hop6\": \"198.51.100.2\"}",
+			"high_availability.next_hop6: \"198.51.100.2\" is not an IPv6 address");
+	expect_ha_error("{\"mode\": \"ecmp\", \"next_hop6\": \"2001:db8:5::/64\"}",
+			"high_availability.next_hop6: \"2001:db8:5::/64\" is not an IPv6 address");
+	expect_ha_error("{\"mode\": \"ecmp\", \"next_hop6\": \"::ffff:198.51.100.2\"}",
+			"high_availability.next_hop6: \"::ffff:198.51.100.2\" is not an IPv6 address");
+	expect_ha_error("{\"mode\": \"ecmp\", \"next_hop6\": 6}",
+			"high_availability.next_hop6: expected an IPv6 address");
+	expect_ha_error("{\"mode\": \"ecmp\", \"next_hop6\": \"fe80::1\"}",
+			"high_availability.next_hop6: fe80::1 cannot be a next hop");
+	expect_ha_error("{\"mode\": \"ecmp\", \"next_hop6\": \"ff02::1\"}",
+			"high_availability.next_hop6: ff02::1 cannot be a next hop");
+	expect_ha_error("{\"mode\": \"ecmp\", \"next_hop6\": \"::\"}",
+			"high_availability.next_hop6: :: cannot be a next hop");
+	/* not a VIP */
+	text = edit("\"vips\": [\"198.51.100.100\", \"198.51.100.112/29\"]",
+		    "\"vips\": [\"198.51.100.100\", \"2001:db8:5::100\"]");
+	{
+		char *t2 = edit_in(text, "\"flows\": {\"capacity\": 65536},",
+				   "\"flows\": {\"capacity\": 65536}, \"high_availability\": {\"mode\": \"ecmp\", \"next_hop6\": \"2001:db8:5::100\"},");
+
+		c = load(t2, &err);
+		assert_null(c);
+		assert_non_null(strstr(err.msg,
+			"high_availability.next_hop6: 2001:db8:5::100 is a VIP"));
+		free(t2);
+	}
+	free(text);
+}
+
 static void
 high_availability_errors_name_their_path(void **state)
 {
@@ -1429,6 +1503,7 @@ main(void)
 		cmocka_unit_test(high_availability_decodes),
 		cmocka_unit_test(idle_modes),
 		cmocka_unit_test(high_availability_errors_name_their_path),
+		cmocka_unit_test(high_availability_next_hop6),
 		cmocka_unit_test(port_mtu_decodes_and_round_trips),
 		cmocka_unit_test(port_mtu_out_of_range_names_its_path),
 		cmocka_unit_test(track_file_decodes_in_vrrp_only),

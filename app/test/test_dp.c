@@ -4308,6 +4308,256 @@ install_at(const struct env *e, struct lb_worker *w, struct rte_ring *in,
 			 1);
 }
 
+/* Send one IPv6 TCP packet of flow i to port 110 at now: its member,
+ * or -1 if it was not forwarded. */
+static int
+send6_at(struct env *e, uint32_t i, uint8_t flags, uint32_t now)
+{
+	struct rte_mbuf *m = tcp6_mbuf(i, 110, flags);
+	int member[LB_TXBUF];
+	uint16_t id[LB_TXBUF];
+
+	process_at(e, e->w, &m, 1, now);
+	return collect(e->w, member, id, LB_TXBUF) == 1 ? member[0] : -1;
+}
+
+/* The key of tcp6_mbuf(i, 110). */
+static struct lb_tuple6
+tcp6_key(uint32_t i)
+{
+	struct lb_tuple6 k = { .src_port = 1024, .dst_port = 110,
+			       .proto = LB_IPPROTO_TCP };
+	char src[64];
+
+	snprintf(src, sizeof(src), "2001:db8:c::%x", i + 1);
+	addr6(k.src_ip, src);
+	addr6(k.dst_ip, "2001:db8:100::100");
+	return k;
+}
+
+/* IPv6 flows take part in flow sync as IPv4's do: a confirmed flow a
+ * peer could not compute is staged with its IPv6 key (v6), its end too;
+ * a peer's IPv6 record is installed in the IPv6 table as a learned
+ * entry, and the flow's next packet goes to the announced member (not
+ * the hash's): a takeover keeps it. A worker without an IPv6 table
+ * counts the record it cannot place. */
+static void
+dp_sync_ipv6_flows_staged_and_installed(void **state)
+{
+	static const uint32_t w[N_MEMBERS] = { 1, 1, 1, 1 };
+	struct lb_ip v6 = ipx("2001:db8:100::100");
+	struct lb_dp_rxq rxq = { 0 };
+	struct lb_conf_error err;
+	const struct lb_snapshot *s;
+	struct lb_flow_table *ft6;
+	struct lb_dp_sync r[4], d;
+	const struct lb_flow_entry *fe;
+	unsigned int staged = 0, n;
+	int where[32], cm, m, ended = -1;
+	struct lb_tuple6 k;
+	struct env e;
+	int32_t pos;
+	uint32_t i;
+
+	(void)state;
+	env_init_ha(&e, LB_SCHED_WRR, w, 0, 32, &ha_sync);
+	assert_int_equal(lb_core_vip_add(e.core, &v6, 128, "t", &err), 1);
+	assert_int_equal(lb_core_commit(e.core), 1);
+	s = lb_core_snapshot(e.core);
+	ft6 = lb_flow_create_family("test_dp_sync6", 256, LB_FLOW_IPV6,
+				    SOCKET_ID_ANY, NULL);
+	assert_non_null(ft6);
+	e.sync_out = sync_ring(1024);
+	e.sync_in = sync_ring(1024);
+	{
+		struct lb_dp_params dp = {
+			.snap = lb_core_snapshot_ptr(e.core), .flows = e.flows,
+			.flows6 = ft6, .rxq = &rxq, .n_rxq = 1,
+			.port_ids = &port_id, .n_ports = 1, .quit = &quit,
+			.sync_out = e.sync_out, .sync_in = e.sync_in,
+		};
+
+		assert_int_equal(lb_dp_worker_init(e.w, &dp), 0);
+	}
+	for (i = 0; i < 32; i++) {
+		k = tcp6_key(i);
+		where[i] = send6_at(&e, i, LB_TCP_SYN, 100);
+		assert_true(where[i] >= 0);
+		assert_int_equal(rte_ring_count(e.sync_out), 0);
+		assert_int_equal(send6_at(&e, i, LB_TCP_ACK, 101), where[i]);
+		n = sync_take(e.sync_out, r, 4);
+		if (lb_dp_flow6_computable(s, (uint16_t)e.pop3, &k,
+					   (uint16_t)where[i])) {
+			assert_int_equal(n, 0);
+			continue;
+		}
+		assert_int_equal(n, 1);
+		assert_int_equal(r[0].v6, 1);
+		assert_memory_equal(&r[0].key6, &k, sizeof(k));
+		assert_int_equal(r[0].member, where[i]);
+		assert_int_equal(r[0].kind, LB_DP_SYNC_FLOW);
+		assert_int_equal(r[0].state, LB_FLOW_TCP_EST);
+		staged++;
+		if (ended < 0)
+			ended = (int)i;
+	}
+	assert_true(staged > 0 && staged < 32);
+	assert_int_equal(e.flows->count, 0);
+	/* the end of a staged flow is news too */
+	assert_int_equal(send6_at(&e, (uint32_t)ended,
+				  LB_TCP_FIN | LB_TCP_ACK, 102),
+			 where[ended]);
+	assert_int_equal(sync_take(e.sync_out, r, 4), 1);
+	k = tcp6_key((uint32_t)ended);
+	assert_int_equal(r[0].v6, 1);
+	assert_memory_equal(&r[0].key6, &k, sizeof(k));
+	assert_int_equal(r[0].kind, LB_DP_SYNC_ENDED);
+
+	/* a peer's flow: installed in the IPv6 table, learned, on the
+	 * member the peer chose (one the hash does not give) */
+	k = tcp6_key(200);
+	cm = lb_maglev_lookup(s->services[e.pop3].settled,
+			      s->services[e.pop3].table_size,
+			      lb_tuple6_hash(&k));
+	m = (cm + 1) % N_MEMBERS;
+	d = (struct lb_dp_sync){
+		.key6 = k, .v6 = 1, .member = (uint16_t)m,
+		.member_gen = s->members[m].gen, .svc = (uint16_t)e.pop3,
+		.kind = LB_DP_SYNC_FLOW, .state = LB_FLOW_TCP_EST,
+		.lifetime_ms = s->timeouts.t[LB_FLOW_TCP_EST],
+	};
+	install_at(&e, e.w, e.sync_in, &d, 200);
+	assert_int_equal(e.w->stats[LB_STAT_SYNC_INSTALLED], 1);
+	assert_int_equal(e.flows->count, 0);
+	pos = lb_flow_lookup(ft6, &k, lb_tuple6_hash(&k));
+	assert_true(pos >= 0);
+	fe = &ft6->e[pos];
+	assert_int_equal(fe->member, m);
+	assert_int_equal(fe->flags, LB_FLOW_F_LEARNED);
+	/* the takeover: the flow's next packet, no SYN seen here, goes
+	 * where the peer had it, and the flow is ours now */
+	assert_int_equal(send6_at(&e, 200, LB_TCP_ACK, 300), m);
+	assert_int_equal(fe->flags, 0);
+	assert_int_equal(e.w->stats[LB_STAT_FLOW_MIDSTREAM], 0);
+	/* ours and not the hash's: announced to the peers in turn */
+	assert_int_equal(sync_take(e.sync_out, r, 4), 1);
+	assert_memory_equal(&r[0].key6, &k, sizeof(k));
+	assert_int_equal(r[0].member, m);
+
+	/* the same record for a worker without an IPv6 table: counted */
+	{
+		struct lb_dp_params dp = {
+			.snap = lb_core_snapshot_ptr(e.core), .flows = e.flows,
+			.rxq = &rxq, .n_rxq = 1, .port_ids = &port_id,
+			.n_ports = 1, .quit = &quit,
+			.sync_out = e.sync_out, .sync_in = e.sync_in,
+		};
+
+		assert_int_equal(lb_dp_worker_init(e.w, &dp), 0);
+	}
+	install_at(&e, e.w, e.sync_in, &d, 400);
+	assert_int_equal(e.w->stats[LB_STAT_SYNC_INSTALL_FULL], 1);
+	assert_int_equal(e.flows->count, 0);
+	lb_flow_free(ft6);
+	env_fini(&e);
+}
+
+/* A Neighbor Solicitation from the router (2001:db8:5::1, its link
+ * address 02:aa:00:00:00:07) for target, to target's solicited-node
+ * group, hop limit 255, checksum right. */
+static struct rte_mbuf *
+ns_mbuf(const char *target)
+{
+	static const uint8_t router_mac[6] = { 0x02, 0xaa, 0, 0, 0, 0x07 };
+	uint8_t tgt[16], dst[16], dmac[6] = { 0x33, 0x33, 0xff };
+	char group[64];
+	uint32_t sum = 0, i, m0;
+	struct frame f;
+
+	addr6(tgt, target);
+	snprintf(group, sizeof(group), "ff02::1:ff%02x:%02x%02x", tgt[13],
+		 tgt[14], tgt[15]);
+	addr6(dst, group);
+	memcpy(dmac + 3, tgt + 13, 3);
+	eth(&f, dmac, LB_ETHERTYPE_IPV6);
+	ipv6_hdr(&f, LB_IPPROTO_ICMPV6, "2001:db8:5::1", group);
+	f.b[f.ip_off + 7] = 255;          /* hop limit: on the link */
+	m0 = f.len;
+	put8(&f, LB_ICMP6_NEIGH_SOLICIT);
+	put8(&f, 0);
+	put16(&f, 0);
+	put32(&f, 0);
+	put(&f, tgt, 16);
+	put8(&f, LB_NDP_OPT_SLLA);
+	put8(&f, 1);
+	put(&f, router_mac, 6);
+	ip6_done(&f, 0);
+	/* the checksum over the pseudo-header and the message */
+	for (i = 0; i < 32; i += 2)
+		sum += (uint32_t)(f.b[f.ip_off + 8 + i] << 8 |
+				  f.b[f.ip_off + 9 + i]);
+	sum += (f.len - m0) + LB_IPPROTO_ICMPV6;
+	for (i = m0; i + 1 < f.len; i += 2)
+		sum += (uint32_t)(f.b[i] << 8 | f.b[i + 1]);
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	lb_store_be16(f.b + m0 + 2, (uint16_t)~sum);
+	return mbuf_of(&f);
+}
+
+/* Mode ecmp: the router resolves the balancer's IPv6 next hop
+ * (high_availability.next_hop6) by Neighbor Discovery, and the workers
+ * answer for it, with the port's MAC as the target's link address,
+ * though they answer for no VIP in that mode; without a next hop, that
+ * address is nobody's. */
+static void
+dp_ecmp_next_hop6_answers_neighbor_solicitations(void **state)
+{
+	static const uint32_t w[N_MEMBERS] = { 1, 1, 1, 1 };
+	struct lb_conf_ha ha = { .mode = LB_HA_ECMP,
+				 .announce_table = LB_HA_ANNOUNCE_TABLE };
+	struct lb_ip v6 = ipx("2001:db8:5::100");
+	struct lb_conf_error err;
+	struct rte_mbuf *m;
+	struct env e;
+	const uint8_t *p;
+	uint8_t nh[16];
+
+	(void)state;
+	ha.next_hop6 = ipx("2001:db8:5::2");
+	env_init_ha(&e, LB_SCHED_MAGLEV, w, 0, 32, &ha);
+	assert_int_equal(lb_core_vip_add(e.core, &v6, 128, "t", &err), 1);
+	assert_int_equal(lb_core_commit(e.core), 1);
+	assert_int_equal(lb_core_snapshot(e.core)->vip_arp, 0);
+	m = ns_mbuf("2001:db8:5::2");
+	process_at(&e, e.w, &m, 1, 100);
+	assert_int_equal(e.w->tx[0].n, 1);
+	assert_int_equal(e.w->stats[LB_STAT_NDP_REPLY_OUT], 1);
+	p = rte_pktmbuf_mtod(e.w->tx[0].m[0], const uint8_t *);
+	addr6(nh, "2001:db8:5::2");
+	assert_int_equal(p[14 + 40], LB_ICMP6_NEIGH_ADVERT);
+	assert_memory_equal(p + 14 + 8, nh, 16);          /* from it */
+	assert_memory_equal(p + 14 + 40 + 8, nh, 16);     /* about it */
+	assert_memory_equal(p + 14 + 40 + 26, mac_port, 6);
+	rte_pktmbuf_free(e.w->tx[0].m[0]);
+	e.w->tx[0].n = 0;
+	/* the VIP: no answer in ecmp */
+	m = ns_mbuf("2001:db8:5::100");
+	process_at(&e, e.w, &m, 1, 101);
+	assert_int_equal(e.w->tx[0].n, 0);
+	assert_int_equal(e.w->stats[LB_STAT_DROP_NDP_OTHER], 1);
+	env_fini(&e);
+
+	/* no next hop configured: nobody's */
+	ha.next_hop6 = (struct lb_ip){ .b = { 0 } };
+	env_init_ha(&e, LB_SCHED_MAGLEV, w, 0, 32, &ha);
+	m = ns_mbuf("2001:db8:5::2");
+	process_at(&e, e.w, &m, 1, 100);
+	assert_int_equal(e.w->tx[0].n, 0);
+	assert_int_equal(e.w->stats[LB_STAT_DROP_NDP_OTHER], 1);
+	env_fini(&e);
+}
+
 /* Flow k's entry in table ft (live or not), NULL if it holds none. */
 static const struct lb_flow_entry *
 entry_of(struct lb_flow_table *ft, const struct lb_tuple *k)
@@ -5530,6 +5780,9 @@ main(void)
 		cmocka_unit_test(dp_new_flow_twice_in_one_burst_makes_one_entry),
 		cmocka_unit_test(dp_ipv6_flows_follow_the_ipv4_rules),
 		cmocka_unit_test(dp_ipv6_own_address_ndp_and_lanes),
+		cmocka_unit_test(dp_sync_ipv6_flows_staged_and_installed),
+		cmocka_unit_test(
+			dp_ecmp_next_hop6_answers_neighbor_solicitations),
 		cmocka_unit_test(dp_arp_for_vip_and_own_address_answered_in_place),
 		cmocka_unit_test(dp_arp_flood_policed_members_still_heard),
 		cmocka_unit_test(dp_own_address_flood_policed_member_answers_pass),

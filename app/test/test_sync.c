@@ -3,7 +3,7 @@
  */
 
 /* The flow-sync protocol, version 2. The codec: messages written field
- * by field as lb_sync.h's wire format says, their MAC computed here
+ * by field as lb_sync.h's wire format says (IPv4 FLOWS and IPv6 FLOWS6), their MAC computed here
  * with libsodium directly, compared byte for byte with the encoder;
  * every truncation, every header field, key and MAC check and record
  * rule broken; a storm of random datagrams. Then the rules beyond one
@@ -575,7 +575,10 @@ header_fields_checked_before_the_mac(void **state)
 		{ "version 3", 4, 3, LB_SYNC_E_VERSION },
 		{ "version 255", 4, 255, LB_SYNC_E_VERSION },
 		{ "type 0", 5, 0, LB_SYNC_E_TYPE },
-		{ "type 4", 5, 4, LB_SYNC_E_TYPE },
+		{ "type 5", 5, 5, LB_SYNC_E_TYPE },
+		/* IPv4 records' bytes under the IPv6 type: 4 records of
+		 * 48 bytes would be longer */
+		{ "flows as flows6", 5, 4, LB_SYNC_E_LENGTH },
 		{ "type 255", 5, 255, LB_SYNC_E_TYPE },
 		{ "count high byte", 6, 1, LB_SYNC_E_LENGTH },
 		{ "count 3", 7, 3, LB_SYNC_E_LENGTH },
@@ -1006,7 +1009,7 @@ encoder_refuses_what_would_not_decode(void **state)
 	struct lb_sync_hdr breq = { .type = LB_SYNC_BULK_REQUEST, .id = 1 };
 	struct lb_sync_hdr bend = { .type = LB_SYNC_BULK_END, .id = 1 };
 	struct lb_sync_hdr t0 = { .type = 0, .id = 1 };
-	struct lb_sync_hdr t4 = { .type = 4, .id = 1 };
+	struct lb_sync_hdr t4 = { .type = 5, .id = 1 };
 	struct lb_sync_rec r[LB_SYNC_MAX_RECS + 1];
 	uint8_t buf[LB_SYNC_MSG_MAX + 64], ref[sizeof(buf)];
 	struct lb_conf_keys none = { .n = 0 }, zero;
@@ -1070,6 +1073,402 @@ encoder_refuses_what_would_not_decode(void **state)
 	memset(buf, 0xee, sizeof(buf));
 	assert_int_equal(lb_sync_encode(buf, 64, &breq, NULL, 0, &ring1), 64);
 	assert_int_equal(buf[64], 0xee);
+}
+
+/* ---- IPv6 records (FLOWS6) ---- */
+
+static void
+ip6_put(uint8_t *out, const char *s)
+{
+	assert_int_equal(inet_pton(AF_INET6, s, out), 1);
+}
+
+/* The IPv6 reference records: a TCP flow, a UDP flow, a persistence
+ * record (its key, a /64) and a TCP flow that ended. */
+#define KEY6 UINT32_C(0x8badf00d)
+
+static void
+four_recs6(struct lb_sync_rec r[4])
+{
+	r[0] = (struct lb_sync_rec){ .kind = LB_SYNC_K_FLOW, .proto = 6,
+		.state = LB_SYNC_ST_TCP_EST, .v6 = true, .cport = 40000,
+		.vport = 110, .member = ip4("198.51.100.11"),
+		.lifetime_ms = 900000 };
+	ip6_put(r[0].client6, "2001:db8:c::10");
+	ip6_put(r[0].vip6, "2001:db8:5::100");
+	r[1] = (struct lb_sync_rec){ .kind = LB_SYNC_K_FLOW, .proto = 17,
+		.state = LB_SYNC_ST_UDP, .v6 = true, .cport = 5061,
+		.vport = 5060, .member = ip4("198.51.100.12"),
+		.lifetime_ms = 30000 };
+	ip6_put(r[1].client6, "2001:db8:c::11");
+	ip6_put(r[1].vip6, "2001:db8:5::101");
+	r[2] = (struct lb_sync_rec){ .kind = LB_SYNC_K_PERSIST, .proto = 6,
+		.state = 64, .v6 = true, .client = KEY6, .vport = 443,
+		.member = ip4("198.51.100.13"), .lifetime_ms = 300000 };
+	ip6_put(r[2].vip6, "2001:db8:5::100");
+	r[3] = (struct lb_sync_rec){ .kind = LB_SYNC_K_FLOW, .proto = 6,
+		.state = LB_SYNC_ST_ENDED, .v6 = true, .cport = 40001,
+		.vport = 110, .member = ip4("198.51.100.11") };
+	ip6_put(r[3].client6, "2001:db8:c::12");
+	ip6_put(r[3].vip6, "2001:db8:5::100");
+}
+
+static void
+wire_rec6(struct frame *f, uint8_t kind, uint8_t proto, uint8_t state,
+	  const char *client, const char *vip, uint16_t cport, uint16_t vport,
+	  const char *member, uint32_t lifetime_ms)
+{
+	uint8_t a[16];
+
+	put8(f, kind);
+	put8(f, proto);
+	put8(f, state);
+	put8(f, 0);             /* reserved */
+	ip6_put(a, client);
+	put(f, a, 16);
+	ip6_put(a, vip);
+	put(f, a, 16);
+	put16(f, cport);
+	put16(f, vport);
+	put32(f, ntohl(ip4(member)));
+	put32(f, lifetime_ms);
+}
+
+/* four_recs6() on the wire, written independently of the encoder: the
+ * persistence record's key is its first 4 client bytes, big endian. */
+static void
+wire_four6(struct frame *f, const uint8_t *key)
+{
+	wire_hdr(f, LB_SYNC_FLOWS6, 4, SYNC_ID, 1, SEQ, 0);
+	wire_rec6(f, 1, 6, 1, "2001:db8:c::10", "2001:db8:5::100", 40000, 110,
+		  "198.51.100.11", 900000);
+	wire_rec6(f, 1, 17, 2, "2001:db8:c::11", "2001:db8:5::101", 5061,
+		  5060, "198.51.100.12", 30000);
+	wire_rec6(f, 2, 6, 64, "8bad:f00d::", "2001:db8:5::100", 0, 443,
+		  "198.51.100.13", 300000);
+	wire_rec6(f, 1, 6, 3, "2001:db8:c::12", "2001:db8:5::100", 40001, 110,
+		  "198.51.100.11", 0);
+	wire_mac(f, key);
+}
+
+#define FOUR6_LEN (32 + 4 * 48 + 32)
+
+static void
+assert_rec6_equal(const struct lb_sync_rec *a, const struct lb_sync_rec *b)
+{
+	assert_rec_equal(a, b);
+	assert_int_equal(a->v6, b->v6);
+	assert_memory_equal(a->client6, b->client6, 16);
+	assert_memory_equal(a->vip6, b->vip6, 16);
+}
+
+static void
+flows6_encode_to_the_design_bytes_and_decode_back(void **state)
+{
+	struct lb_sync_hdr h = { .type = LB_SYNC_FLOWS6, .id = SYNC_ID,
+		.seq = SEQ, .nonce = NONCE }, got;
+	struct lb_sync_rec r[4], out[LB_SYNC_MAX_RECS];
+	uint8_t buf[LB_SYNC_MSG_MAX];
+	struct frame f;
+	unsigned int i;
+
+	(void)state;
+	four_recs6(r);
+	wire_four6(&f, key1);
+	assert_int_equal(f.len, FOUR6_LEN);
+	assert_int_equal(lb_sync_encode(buf, sizeof(buf), &h, r, 4, &ring1),
+			 FOUR6_LEN);
+	assert_memory_equal(buf, f.b, FOUR6_LEN);
+	memset(out, 0xa5, sizeof(out));
+	assert_int_equal(decode_exact(f.b, f.len, &got, out, &ring1), 4);
+	assert_int_equal(got.type, LB_SYNC_FLOWS6);
+	assert_int_equal(got.nonce, 0);
+	for (i = 0; i < 4; i++)
+		assert_rec6_equal(&out[i], &r[i]);
+	/* the persistence record's key, the flows' IPv4 fields empty */
+	assert_int_equal(out[2].client, KEY6);
+	assert_int_equal(out[2].state, 64);
+	assert_int_equal(out[0].client, 0);
+	assert_int_equal(out[0].vip, 0);
+}
+
+/* A FLOWS message and a FLOWS6 message one after the other decode to
+ * records of their own family; a message carries one family only. */
+static void
+mixed_families_go_in_messages_of_their_own(void **state)
+{
+	struct lb_sync_hdr h4 = { .type = LB_SYNC_FLOWS, .id = SYNC_ID,
+		.seq = 1 }, h6 = { .type = LB_SYNC_FLOWS6, .id = SYNC_ID,
+		.seq = 2 }, got;
+	struct lb_sync_rec r4[4], r6[4], mix[4], out[LB_SYNC_MAX_RECS];
+	uint8_t buf[LB_SYNC_MSG_MAX];
+	unsigned int i, at;
+	size_t len;
+
+	(void)state;
+	four_recs(r4);
+	four_recs6(r6);
+	len = lb_sync_encode(buf, sizeof(buf), &h4, r4, 4, &ring1);
+	assert_int_equal(len, FOUR_LEN);
+	assert_int_equal(decode_exact(buf, len, &got, out, &ring1), 4);
+	for (i = 0; i < 4; i++) {
+		assert_false(out[i].v6);
+		assert_rec6_equal(&out[i], &r4[i]);
+	}
+	len = lb_sync_encode(buf, sizeof(buf), &h6, r6, 4, &ring1);
+	assert_int_equal(len, FOUR6_LEN);
+	assert_int_equal(decode_exact(buf, len, &got, out, &ring1), 4);
+	for (i = 0; i < 4; i++) {
+		assert_true(out[i].v6);
+		assert_rec6_equal(&out[i], &r6[i]);
+	}
+	/* one record of the other family anywhere: nothing written */
+	for (at = 0; at < 4; at++) {
+		memset(buf, 0xee, sizeof(buf));
+		memcpy(mix, r4, sizeof(mix));
+		mix[at] = r6[at];
+		assert_int_equal(lb_sync_encode(buf, sizeof(buf), &h4, mix, 4,
+						&ring1), 0);
+		memcpy(mix, r6, sizeof(mix));
+		mix[at] = r4[at];
+		assert_int_equal(lb_sync_encode(buf, sizeof(buf), &h6, mix, 4,
+						&ring1), 0);
+		assert_int_equal(buf[0], 0xee);
+	}
+	/* an IPv6 message's bytes under the IPv4 type: its length says
+	 * otherwise */
+	len = lb_sync_encode(buf, sizeof(buf), &h6, r6, 4, &ring1);
+	buf[5] = LB_SYNC_FLOWS;
+	assert_int_equal(decode_exact(buf, len, &got, out, &ring1),
+			 LB_SYNC_E_LENGTH);
+	/* 8 IPv6 records are as long as 16 IPv4 ones: the type says which,
+	 * and IPv6 bytes read as IPv4 records break their rules */
+	{
+		struct lb_sync_rec e8[8];
+
+		for (i = 0; i < 8; i++)
+			e8[i] = r6[i % 4];
+		len = lb_sync_encode(buf, sizeof(buf), &h6, e8, 8, &ring1);
+		assert_int_equal(len, 32 + 8 * 48 + 32);
+		buf[5] = LB_SYNC_FLOWS;
+		buf[7] = 16;
+		resign(buf, len, key1);
+		assert_int_equal(decode_exact(buf, len, &got, out, &ring1),
+				 LB_SYNC_E_RECORD);
+	}
+}
+
+static void
+flows6_every_truncation_is_short_or_length(void **state)
+{
+	struct lb_sync_rec out[LB_SYNC_MAX_RECS];
+	struct lb_sync_hdr got;
+	struct frame f;
+	uint32_t len;
+
+	(void)state;
+	wire_four6(&f, key1);
+	for (len = 0; len < f.len; len++)
+		assert_int_equal(decode_exact(f.b, len, &got, out, &ring1),
+				 len < LB_SYNC_HDR_LEN ? LB_SYNC_E_SHORT :
+							 LB_SYNC_E_LENGTH);
+	/* a byte more, signed or not */
+	f.b[f.len] = 0;
+	assert_int_equal(decode_exact(f.b, f.len + 1, &got, out, &ring1),
+			 LB_SYNC_E_LENGTH);
+	assert_int_equal(decode_exact(f.b, f.len, &got, out, &ring1), 4);
+}
+
+/* 28 IPv6 records fill the largest message, 29 never go. */
+static void
+flows6_max_records_fill_the_largest_message(void **state)
+{
+	struct lb_sync_hdr h = { .type = LB_SYNC_FLOWS6, .id = 9, .seq = 3 },
+		got;
+	struct lb_sync_rec r[LB_SYNC_MAX_RECS6 + 1], t[4],
+		out[LB_SYNC_MAX_RECS];
+	uint8_t buf[LB_SYNC_MSG_MAX + LB_SYNC_REC6_LEN];
+	unsigned int i;
+	size_t len;
+
+	(void)state;
+	assert_int_equal(LB_SYNC_MAX_RECS6, 28);
+	four_recs6(t);
+	for (i = 0; i < LB_SYNC_MAX_RECS6 + 1; i++) {
+		r[i] = t[0];
+		r[i].cport = (uint16_t)(1000 + i);
+		r[i].client6[15] = (uint8_t)(i + 1);
+	}
+	len = lb_sync_encode(buf, sizeof(buf), &h, r, LB_SYNC_MAX_RECS6,
+			     &ring1);
+	assert_int_equal(len, LB_SYNC_MSG_MAX);
+	assert_int_equal(decode_exact(buf, len, &got, out, &ring1),
+			 LB_SYNC_MAX_RECS6);
+	for (i = 0; i < LB_SYNC_MAX_RECS6; i++)
+		assert_rec6_equal(&out[i], &r[i]);
+	assert_int_equal(lb_sync_encode(buf, sizeof(buf), &h, r,
+					LB_SYNC_MAX_RECS6 + 1, &ring1), 0);
+	/* 29 records on the wire, each valid, the MAC right: too many */
+	{
+		struct frame f;
+
+		wire_hdr(&f, LB_SYNC_FLOWS6, LB_SYNC_MAX_RECS6 + 1, 9, 1, 3, 0);
+		for (i = 0; i < LB_SYNC_MAX_RECS6 + 1; i++)
+			wire_rec6(&f, 1, 6, 1, "2001:db8:c::10",
+				  "2001:db8:5::100", (uint16_t)(1000 + i), 110,
+				  "198.51.100.11", 1000);
+		wire_mac(&f, key1);
+		assert_int_equal(decode_exact(f.b, f.len, &got, out, &ring1),
+				 LB_SYNC_E_LENGTH);
+	}
+}
+
+/* IPv6 records that each break one rule; kind, proto, state, cport,
+ * vport, lifetime and the addresses as text (NULL: ::), client the
+ * IPv4 field (a persistence record's key). */
+static const struct {
+	const char *what;
+	uint8_t kind, proto, state;
+	const char *client6, *vip6;
+	uint32_t client;
+	uint16_t cport, vport;
+	uint32_t member, lifetime;
+} bad6[] = {
+	{ "kind 0", 0, 6, 1, "2001:db8:c::10", "2001:db8:5::100", 0, 40000,
+	  110, FE, L },
+	{ "kind 3", 3, 6, 1, "2001:db8:c::10", "2001:db8:5::100", 0, 40000,
+	  110, FE, L },
+	{ "proto ICMPv6", 1, 58, 1, "2001:db8:c::10", "2001:db8:5::100", 0,
+	  40000, 110, FE, L },
+	{ "TCP in UDP state", 1, 6, 2, "2001:db8:c::10", "2001:db8:5::100", 0,
+	  40000, 110, FE, L },
+	{ "UDP state 4", 1, 17, 4, "2001:db8:c::10", "2001:db8:5::100", 0,
+	  5061, 5060, FE, L },
+	{ "flow client ::", 1, 6, 1, NULL, "2001:db8:5::100", 0, 40000, 110,
+	  FE, L },
+	{ "flow with an IPv4 client too", 1, 6, 1, "2001:db8:c::10",
+	  "2001:db8:5::100", CL, 40000, 110, FE, L },
+	{ "vip ::", 1, 6, 1, "2001:db8:c::10", NULL, 0, 40000, 110, FE, L },
+	{ "vip IPv4-mapped", 1, 6, 1, "2001:db8:c::10", "::ffff:198.51.100.100",
+	  0, 40000, 110, FE, L },
+	{ "persist vip IPv4-mapped", 2, 6, 64, NULL, "::ffff:198.51.100.100",
+	  KEY6, 0, 443, FE, L },
+	{ "flow cport 0", 1, 6, 1, "2001:db8:c::10", "2001:db8:5::100", 0, 0,
+	  110, FE, L },
+	{ "flow vport 0", 1, 17, 2, "2001:db8:c::10", "2001:db8:5::100", 0,
+	  5061, 0, FE, L },
+	{ "flow member 0", 1, 6, 1, "2001:db8:c::10", "2001:db8:5::100", 0,
+	  40000, 110, 0, L },
+	{ "flow lifetime over the maximum", 1, 6, 1, "2001:db8:c::10",
+	  "2001:db8:5::100", 0, 40000, 110, FE, LMAX + 1 },
+	{ "ended with a lifetime", 1, 6, 3, "2001:db8:c::10",
+	  "2001:db8:5::100", 0, 40000, 110, FE, 1 },
+	{ "prefix 129", 2, 6, 129, NULL, "2001:db8:5::100", KEY6, 0, 443, FE,
+	  L },
+	{ "persist cport", 2, 6, 64, NULL, "2001:db8:5::100", KEY6, 1, 443,
+	  FE, L },
+	{ "persist vport 0", 2, 6, 64, NULL, "2001:db8:5::100", KEY6, 0, 0,
+	  FE, L },
+	{ "persist member 0", 2, 17, 64, NULL, "2001:db8:5::100", KEY6, 0,
+	  443, 0, L },
+};
+
+static void
+bad6_rec(unsigned int i, struct lb_sync_rec *r)
+{
+	*r = (struct lb_sync_rec){ .kind = bad6[i].kind,
+		.proto = bad6[i].proto, .state = bad6[i].state, .v6 = true,
+		.client = bad6[i].client, .cport = bad6[i].cport,
+		.vport = bad6[i].vport, .member = bad6[i].member,
+		.lifetime_ms = bad6[i].lifetime };
+	if (bad6[i].client6 != NULL)
+		ip6_put(r->client6, bad6[i].client6);
+	if (bad6[i].vip6 != NULL)
+		ip6_put(r->vip6, bad6[i].vip6);
+}
+
+/* The bytes of an IPv6 record, as the wire format says. */
+static void
+splice_rec6(uint8_t *p, const struct lb_sync_rec *r)
+{
+	p[0] = r->kind;
+	p[1] = r->proto;
+	p[2] = r->state;
+	p[3] = 0;
+	if (r->kind == LB_SYNC_K_PERSIST) {
+		memset(p + 4, 0, 16);
+		lb_store_be16(p + 4, (uint16_t)(r->client >> 16));
+		lb_store_be16(p + 6, (uint16_t)r->client);
+	} else {
+		memcpy(p + 4, r->client6, 16);
+	}
+	memcpy(p + 20, r->vip6, 16);
+	lb_store_be16(p + 36, r->cport);
+	lb_store_be16(p + 38, r->vport);
+	memcpy(p + 40, &r->member, 4);
+	lb_store_be16(p + 44, (uint16_t)(r->lifetime_ms >> 16));
+	lb_store_be16(p + 46, (uint16_t)r->lifetime_ms);
+}
+
+/* Each bad IPv6 record: refused by the rules and the encoder; spliced
+ * into a signed message, a record error; so are a persistence record
+ * with bytes after its key and a record's reserved byte set. */
+static void
+flows6_each_record_rule_broken_is_a_record_error(void **state)
+{
+	struct lb_sync_hdr h = { .type = LB_SYNC_FLOWS6, .id = SYNC_ID,
+		.seq = SEQ }, got;
+	struct lb_sync_rec r[4], four[4], bad, out[LB_SYNC_MAX_RECS];
+	uint8_t buf[LB_SYNC_MSG_MAX];
+	unsigned int i, at;
+	struct frame f;
+
+	(void)state;
+	four_recs6(r);
+	wire_four6(&f, key1);
+	for (i = 0; i < RTE_DIM(bad6); i++) {
+		bad6_rec(i, &bad);
+		if (lb_sync_rec_valid(&bad))
+			fail_msg("%s: record accepted", bad6[i].what);
+		for (at = 0; at < 4; at++) {
+			memcpy(four, r, sizeof(four));
+			four[at] = bad;
+			memset(buf, 0xee, sizeof(buf));
+			if (lb_sync_encode(buf, sizeof(buf), &h, four, 4,
+					   &ring1) != 0)
+				fail_msg("%s: encoded at %u", bad6[i].what, at);
+			/* an IPv6 flow's IPv4 client has no place on the
+			 * wire: only the encoder can refuse it */
+			if (bad.kind == LB_SYNC_K_FLOW && bad.client != 0)
+				continue;
+			memcpy(buf, f.b, f.len);
+			splice_rec6(buf + 32 + at * 48, &bad);
+			resign(buf, f.len, key1);
+			if (decode_exact(buf, f.len, &got, out, &ring1) !=
+			    LB_SYNC_E_RECORD)
+				fail_msg("%s at %u: decoded", bad6[i].what, at);
+		}
+	}
+	/* wire-only rules: the bytes after a persistence key, the reserved
+	 * byte */
+	for (i = 4; i < 20; i++) {
+		memcpy(buf, f.b, f.len);
+		buf[32 + 2 * 48 + i] ^= 0x01;
+		resign(buf, f.len, key1);
+		assert_int_equal(decode_exact(buf, f.len, &got, out, &ring1),
+				 i < 8 ? 4 : LB_SYNC_E_RECORD);
+	}
+	for (at = 0; at < 4; at++) {
+		memcpy(buf, f.b, f.len);
+		buf[32 + at * 48 + 3] = 1;
+		resign(buf, f.len, key1);
+		assert_int_equal(decode_exact(buf, f.len, &got, out, &ring1),
+				 LB_SYNC_E_RECORD);
+	}
+	/* the IPv6 fields of an IPv4 record are its own to keep empty */
+	four_recs(four);
+	four[1].vip6[15] = 1;
+	assert_false(lb_sync_rec_valid(&four[1]));
 }
 
 static void
@@ -1574,6 +1973,13 @@ main(void)
 		cmocka_unit_test(
 			another_secret_under_the_same_key_id_is_a_mac_error),
 		cmocka_unit_test(every_truncation_is_short_or_length),
+		cmocka_unit_test(
+			flows6_encode_to_the_design_bytes_and_decode_back),
+		cmocka_unit_test(mixed_families_go_in_messages_of_their_own),
+		cmocka_unit_test(flows6_every_truncation_is_short_or_length),
+		cmocka_unit_test(flows6_max_records_fill_the_largest_message),
+		cmocka_unit_test(
+			flows6_each_record_rule_broken_is_a_record_error),
 		cmocka_unit_test(trailing_bytes_are_length_errors),
 		cmocka_unit_test(header_fields_checked_before_the_mac),
 		cmocka_unit_test(header_fields_checked_in_order),

@@ -3,7 +3,8 @@
 """Active/active with BGP and ECMP in the namespace lab (issue 8): two
 balancers in mode ecmp, BIRD with the shipped configuration on each and
 on the router (multipath, BFD); a balancer is killed, or stopped, under
-open sessions."""
+open sessions. The lab is dual stack: the IPv6 VIP is announced as a
+/128 by each balancer's IPv6 next hop (high_availability.next_hop6)."""
 
 import copy
 import signal
@@ -12,9 +13,10 @@ import time
 from framework import TestSuite, verify, wait_for
 from halab import HaLab, ANNOUNCE_TABLE, VIP, session_servers
 from hostile import SPOOFED, finish_flood, flood
-from labnet import verify_sessions_answered, servers
+from labnet import VIP6, verify_sessions_answered, servers
 
 SESSIONS = 50           # POP3, and as many IMAP: 100 sessions
+SESSIONS6 = 10          # POP3 over IPv6, beside them
 # the own-address flood: twice what the policers let through in all
 FLOOD_PPS = 40000
 FLOOD = 160000
@@ -33,7 +35,7 @@ class LabHaEcmp(TestSuite):
     GROUP = "lab"
 
     def set_up_suite(self):
-        self.lab = HaLab(n_balancers=2)
+        self.lab = HaLab(n_balancers=2, ipv6=True)
         self.lab.build()
         self.lab.start_router_bird()
         for b in self.lab.lbs:
@@ -44,7 +46,7 @@ class LabHaEcmp(TestSuite):
             b.start_bird()
         for b in self.lab.lbs:
             self.wait_announcing(b)
-        self.lab.wait_next_hops([b.addr for b in self.lab.lbs])
+        self.wait_all_next_hops(self.lab.lbs)
 
     def tear_down_suite(self):
         if not hasattr(self, "lab"):
@@ -66,20 +68,30 @@ class LabHaEcmp(TestSuite):
         return ha
 
     def wait_announcing(self, b):
-        """dsrlb is active, every member resolved, and its VIP route is
-        in table 25716 (status lists it as announced)."""
+        """dsrlb is active, every member resolved, and its VIP routes
+        are in table 25716, the IPv4 VIP's /32 and the IPv6 VIP's /128
+        (status lists both as announced)."""
         b.wait_resolved()
         verify(b.active(), "%s not active (mode ecmp starts active)"
                % b.name)
 
-        def announced():
-            routes = [r for r in b.announced() if r.get("dst") == VIP]
+        def announced(vip, family):
+            routes = [r for r in b.announced(family) if r.get("dst") == vip]
             return routes and routes[0].get("dev") == "dsrlb0" and routes
-        wait_for(announced, "%s: %s/32 dev dsrlb0 in table %d" % (
-            b.name, VIP, ANNOUNCE_TABLE), timeout=30)
+        for vip, family in ((VIP, 4), (VIP6, 6)):
+            wait_for(lambda: announced(vip, family),
+                     "%s: %s dev dsrlb0 in table %d" % (
+                         b.name, vip, ANNOUNCE_TABLE), timeout=30)
         ha = b.ha_status()
-        verify(ha.get("mode") == "ecmp" and VIP in ha.get("announced", []),
+        verify(ha.get("mode") == "ecmp" and VIP in ha.get("announced", [])
+               and VIP6 in ha.get("announced", []),
                "%s: status high_availability %s" % (b.name, ha))
+
+    def wait_all_next_hops(self, lbs):
+        """The router routes the IPv4 VIP by the balancers lbs' own
+        addresses, the IPv6 VIP by their IPv6 next hops."""
+        self.lab.wait_next_hops([b.addr for b in lbs])
+        self.lab.wait_next_hops([b.addr6 for b in lbs], vip=VIP6)
 
     @staticmethod
     def wait_bulk_sync(b):
@@ -107,9 +119,15 @@ class LabHaEcmp(TestSuite):
         with config (default: the one it ran with)."""
         lab = self.lab
         others = [b for b in lab.lbs if b is not victim]
-        lab.wait_next_hops([b.addr for b in lab.lbs])
+        self.wait_all_next_hops(lab.lbs)
         base = self.flow_new()
         sets = self.lab.open_session_sets(SESSIONS, INTERVAL_MS)
+        # IPv6 sessions beside them, through the /128's next hops
+        p6, started6 = lab.start_sessions(110, SESSIONS6, INTERVAL_MS,
+                                          addr=VIP6)
+        sets6 = [(110, p6, started6)]
+        verify(not [s for s in started6 if "error" in s],
+               "IPv6 sessions not opened: %s" % started6[:3])
         error = None
         try:
             self.lab.wait_session_sets(sets, 2)
@@ -143,12 +161,18 @@ class LabHaEcmp(TestSuite):
             rc = victim.kill()
             verify(rc == -signal.SIGKILL, "%s exited %s, not killed"
                    % (victim.name, rc))
-            # BFD (or the hold timer) drops the session: one next hop less
-            lab.wait_next_hops([b.addr for b in others])
+            # BFD (or the hold timer) drops the session: one next hop less,
+            # for the /32 and the /128 alike
+            self.wait_all_next_hops(others)
             times = {"withdrawn": time.monotonic() - t0}
             proto = lab.router_birdc("show", "route", "for", VIP, "all")
             verify(victim.addr not in proto, "the router's BIRD still has "
                    "a route via %s:\n%s" % (victim.addr, proto))
+            proto = lab.router_birdc("show", "route", "for", VIP6, "all")
+            verify(victim.addr6 not in proto and
+                   all(b.addr6 in proto for b in others),
+                   "the router's BIRD for %s after the kill:\n%s"
+                   % (VIP6, proto))
             self.lab.wait_session_sets(sets, 3)
             took = {b.name: b.stats()["workers"]["flow_midstream"] -
                     mid0[b.name] for b in others}
@@ -175,7 +199,7 @@ class LabHaEcmp(TestSuite):
             times["started"] = time.monotonic() - t0
             self.wait_announcing(victim)
             times["announcing"] = time.monotonic() - t0
-            lab.wait_next_hops([b.addr for b in lab.lbs])
+            self.wait_all_next_hops(lab.lbs)
             times["next hop back"] = time.monotonic() - t0
             # and BFD with it again: BIRD's BFD binds to the address of
             # the new dsrlb0 as it comes up (before dsrlb gave the
@@ -184,8 +208,17 @@ class LabHaEcmp(TestSuite):
             self.lab.wait_session_sets(sets, 3)
         except Exception as e:
             error = e
-        summaries = self.lab.stop_session_sets(sets, error)
-        self.verify_sessions(summaries)
+        summaries = self.lab.stop_session_sets(sets + sets6, error)
+        self.verify_sessions(summaries[:-1])
+        # the IPv6 sessions too, across the kill and the return (Maglev
+        # puts each back on its member on whichever balancer gets it)
+        _, summary6, _ = summaries[-1]
+        failed6 = [s for s in summary6["sessions"] if s["failed"]]
+        verify(not failed6 and len(summary6["sessions"]) == SESSIONS6,
+               "IPv6: %d of %d sessions failed: %s" % (
+                   len(failed6), len(summary6["sessions"]), failed6[:5]))
+        verify_sessions_answered(summary6, started6)
+        summaries = summaries[:-1]
         print("    new flows per balancer %s; taken over mid-stream %s; "
               "seconds (not asserted): %s" % (spread, took, ", ".join(
                   "%s %.1f" % kv for kv in times.items())))
@@ -199,7 +232,11 @@ class LabHaEcmp(TestSuite):
         Verify: every one is served; both balancers created flows for
         them (flow_new grew on each: the router spreads by the L4
         hash; by at least 40 in all); the router's route for the VIP
-        has both balancers as next hops."""
+        has both balancers as next hops. Then the same over IPv6: the
+        router's BIRD has the IPv6 VIP's /128 from both balancers and its
+        kernel route both IPv6 next hops; 40 connections to the IPv6 VIP
+        are all served, by more than one frontend, and made new flows on
+        both balancers."""
         lab = self.lab
         verify(lab.vip_next_hops() == sorted(b.addr for b in lab.lbs),
                "next hops %s" % lab.vip_next_hops())
@@ -217,6 +254,28 @@ class LabHaEcmp(TestSuite):
         verify(all(v > 0 for v in spread.values()) and
                sum(spread.values()) >= 40,
                "40 connections made new flows %s on the balancers" % spread)
+        # IPv6: the router's BIRD learned the /128 from both balancers,
+        # its kernel route has both IPv6 next hops (multipath), and 40
+        # connections to the IPv6 VIP spread over both and reach the
+        # frontends
+        proto = lab.router_birdc("show", "route", "for", VIP6, "all")
+        verify(all(b.addr6 in proto for b in lab.lbs),
+               "the router's BIRD for %s:\n%s" % (VIP6, proto))
+        verify(lab.vip_next_hops(VIP6) == sorted(b.addr6 for b in lab.lbs),
+               "next hops for %s: %s" % (VIP6, lab.vip_next_hops(VIP6)))
+        base = self.flow_new()
+        res = lab.connect(110, 40, addr=VIP6)
+        bad = [r for r in res if not r["ok"]]
+        verify(not bad, "IPv6: %d of 40 connections failed: %s" % (
+            len(bad), bad[:3]))
+        now = self.flow_new()
+        spread = {n: now[n] - base[n] for n in now}
+        print("    IPv6: new flows per balancer %s, servers %s"
+              % (spread, servers(res)))
+        verify(all(v > 0 for v in spread.values()) and
+               sum(spread.values()) >= 40 and len(servers(res)) >= 2,
+               "40 IPv6 connections made new flows %s on the balancers, "
+               "servers %s" % (spread, servers(res)))
 
     def test_b_kill_one_balancer(self):
         """Steps: 50 POP3 and 50 IMAP sessions (maglev), a NOOP on each
@@ -230,7 +289,11 @@ class LabHaEcmp(TestSuite):
         (flow_midstream grew by at least that many) and then holds all
         100, as greeted; every session answers every
         NOOP, from the frontend that greeted it, across the kill and
-        the return (which puts the balancer back as a next hop)."""
+        the return (which puts the balancer back as a next hop). IPv6
+        beside it: 10 POP3 sessions to the IPv6 VIP; after the kill the
+        router's route for the IPv6 VIP has the other balancer's IPv6 next
+        hop only and its BIRD no route by the killed one's; back after the
+        return; every IPv6 session answers every NOOP throughout."""
         self.kill_and_return(self.lab.lbs[1])
 
     def test_c_member_add_orders(self):
@@ -269,30 +332,31 @@ class LabHaEcmp(TestSuite):
         """Steps: dsrlbctl deactivate on balancer 2, then activate; then
         every member of balancer 2 disabled (dsrlbctl disable), then
         enabled again. New connections meanwhile.
-        Verify: deactivated, balancer 2 has no route in table 25716 and
-        the router's route for the VIP has balancer 1 only; activated,
-        both again; with no usable member the route is withdrawn the same
+        Verify: deactivated, balancer 2 has no route in table 25716 (the
+        IPv6 VIP's /128 gone too) and the router's routes for the VIPs
+        have balancer 1 only; activated, both again; with no usable member the route is withdrawn the same
         way, and back once a member is; connections keep working through
         balancer 1 while balancer 2 is out."""
         lab = self.lab
         b1, b2 = lab.lbs
-        both = [b1.addr, b2.addr]
 
         def out_and_back(leave, come_back, what):
             leave()
-            wait_for(lambda: not [r for r in b2.announced()
-                                  if r.get("dst") == VIP],
-                     "%s: %s: its route gone from table %d"
-                     % (b2.name, what, ANNOUNCE_TABLE), timeout=30)
-            lab.wait_next_hops([b1.addr])
+            # the IPv6 VIP's /128 by the same rules as the /32
+            for vip, family in ((VIP, 4), (VIP6, 6)):
+                wait_for(lambda: not [r for r in b2.announced(family)
+                                      if r.get("dst") == vip],
+                         "%s: %s: its route for %s gone from table %d"
+                         % (b2.name, what, vip, ANNOUNCE_TABLE), timeout=30)
+            self.wait_all_next_hops([b1])
             res = lab.connect(110, 10)
             verify(all(r["ok"] for r in res), "%s: connections failed: %s"
                    % (what, [r for r in res if not r["ok"]][:3]))
             come_back()
             self.wait_announcing(b2)
-            lab.wait_next_hops(both)
+            self.wait_all_next_hops(lab.lbs)
 
-        lab.wait_next_hops(both)
+        self.wait_all_next_hops(lab.lbs)
         out_and_back(lambda: b2.dsrlbctl("deactivate"),
                      lambda: b2.dsrlbctl("activate"), "deactivated")
         members = [m["name"] for m in b2.call("members.list")]

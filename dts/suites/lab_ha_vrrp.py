@@ -2,7 +2,9 @@
 # Copyright(c) 2026 The dsrlb authors
 """Active/standby with keepalived in the namespace lab (issue 8): two
 balancers in mode vrrp, keepalived with the shipped configuration and
-notify hook on each; the active one is killed under open sessions."""
+notify hook on each; the active one is killed under open sessions. The
+lab is dual stack (an IPv6 VIP beside the IPv4 one, every service on
+both): IPv6 sessions take the same takeovers as IPv4's."""
 
 import json
 import os
@@ -12,13 +14,14 @@ import time
 from framework import TestFailure, TestSuite, verify, wait_for
 from halab import HaLab, VIP, session_servers, wait_vrrp
 from hostile import add_attacker, finish_flood, flood, remove_namespace
-from labnet import verify_sessions_answered, servers
+from labnet import CLIENT6, VIP6, verify_sessions_answered, servers
 
 CHECK = {"interval": 0.5, "timeout": 0.4, "rise": 2, "fall": 3}
 CHECKS = {"pop3": dict(CHECK, type="pop3"),
           "imap": dict(CHECK, type="imap")}
 FRONTENDS = ("fe1", "fe2", "fe3", "fe4")
 SESSIONS = 25           # POP3, and as many IMAP: 50 sessions
+SESSIONS6 = 8           # POP3 over IPv6 (with flow sync)
 INTERVAL_MS = 200
 SYNC_ID = 7
 SYNC_PORT = 8848
@@ -38,7 +41,7 @@ class LabHaVrrp(TestSuite):
     GROUP = "lab"
 
     def set_up_suite(self):
-        self.lab = HaLab(n_balancers=2)
+        self.lab = HaLab(n_balancers=2, ipv6=True)
         self.lab.build()
 
     def tear_down_suite(self):
@@ -130,9 +133,9 @@ class LabHaVrrp(TestSuite):
         verify(wait_vrrp(self.lab.lbs) is active,
                "the active balancer changed while both ran")
 
-    def router_vip_mac(self):
+    def router_vip_mac(self, vip=VIP):
         out = self.lab.ns(self.lab.ns_router, "ip", "-j", "neigh", "show",
-                          VIP)
+                          vip)
         entries = json.loads(out or "[]")
         return entries[0].get("lladdr") if entries else None
 
@@ -163,6 +166,18 @@ class LabHaVrrp(TestSuite):
                "the router has %s for the VIP, not the active %s's %s"
                % (self.router_vip_mac(), active.name, active.dp_mac))
         sets = self.lab.open_session_sets(SESSIONS, INTERVAL_MS)
+        # with flow sync, IPv6 sessions too: flow sync carries them, and
+        # the VIP6 follows the takeover (unsolicited Neighbor
+        # Advertisements)
+        sets6 = []
+        if sync:
+            p6, started6 = lab.start_sessions(110, SESSIONS6, INTERVAL_MS,
+                                              addr=VIP6)
+            sets6 = [(110, p6, started6)]
+            verify(not [s for s in started6 if "error" in s],
+                   "IPv6 sessions not opened: %s" % started6[:3])
+        greeted6 = session_servers(sets6)
+        synced6 = carried6 = {}
         error = None
         cap = None
         garps = []
@@ -175,6 +190,21 @@ class LabHaVrrp(TestSuite):
                     "sync_flows_in"] > 0, "%s: synced flows in"
                     % standby.name, timeout=30)
                 self.lab.wait_session_sets(sets, 2)
+                # of the IPv6 sessions too (wrr placed about 3 in 4
+                # elsewhere than the hash would)
+                synced6 = wait_for(
+                    lambda: standby.session_flows(sets6, client=CLIENT6),
+                    "%s: synced flows of the IPv6 sessions"
+                    % standby.name, timeout=30)
+                wrong = {k: v for k, v in synced6.items()
+                         if v != {greeted6[k]}}
+                verify(not wrong, "%s: IPv6 sessions synced to another "
+                       "frontend than the one that greeted them: %s"
+                       % (standby.name, sorted(wrong.items())[:5]))
+                verify(self.router_vip_mac(VIP6) == active.dp_mac,
+                       "the router has %s for %s, not the active %s's %s"
+                       % (self.router_vip_mac(VIP6), VIP6, active.name,
+                          active.dp_mac))
             self.verify_standby_hears(standby, active, since=heard)
             greeted = session_servers(sets)
             before = standby.stats()
@@ -205,10 +235,17 @@ class LabHaVrrp(TestSuite):
             wait_for(lambda: self.garp_seen(cap, standby.dp_mac),
                      "a gratuitous ARP for the VIP from %s (%s)"
                      % (standby.name, standby.dp_mac), timeout=10)
+            if sync:
+                # the IPv6 VIP moved with it: the router's neighbour
+                # entry is the new active's MAC
+                wait_for(lambda: self.router_vip_mac(VIP6) ==
+                         standby.dp_mac, "the router's entry for %s: %s's"
+                         " MAC" % (VIP6, standby.name), timeout=10)
             self.lab.wait_session_sets(sets, 3)
             self.verify_new_connections()
             took_over = standby.stats()
             carried = standby.session_flows(sets)
+            carried6 = standby.session_flows(sets6, client=CLIENT6)
             # the old active comes back, as standby
             t0 = time.monotonic()
             self.come_back(active)
@@ -226,7 +263,11 @@ class LabHaVrrp(TestSuite):
                             "bulk") != "done":
                         return False
                     has = active.session_flows(sets)
-                    return all(has.get(k) == v for k, v in synced.items())
+                    has.update({("6", k): v for k, v in active.session_flows(
+                        sets6, client=CLIENT6).items()})
+                    return all(has.get(k) == v for k, v in synced.items()) \
+                        and all(has.get(("6", k)) == v
+                                for k, v in synced6.items())
                 wait_for(bulk_done, "%s: the bulk sync from %s, with the "
                          "%d synced sessions' flows" % (
                              active.name, standby.name, len(synced)),
@@ -251,7 +292,7 @@ class LabHaVrrp(TestSuite):
         finally:
             if cap is not None:
                 garps = lab.stop_capture(cap)
-        summaries = self.lab.stop_session_sets(sets, error)
+        summaries = self.lab.stop_session_sets(sets + sets6, error)
         garps = [p for p in garps if p.src == standby.dp_mac and
                  p.psrc == VIP]
         w0, w1 = before["workers"], took_over["workers"]
@@ -266,9 +307,9 @@ class LabHaVrrp(TestSuite):
         for port, summary, started in summaries:
             failed = [s for s in summary["sessions"] if s["failed"]]
             verify(not failed, "port %d: %d of %d sessions failed across "
-                   "the takeover: %s" % (port, len(failed), SESSIONS,
-                                         failed[:5]))
-            verify(len(summary["sessions"]) == SESSIONS, "%d sessions"
+                   "the takeovers: %s" % (port, len(failed), len(started),
+                                          failed[:5]))
+            verify(len(summary["sessions"]) == len(started), "%d sessions"
                    % len(summary["sessions"]))
             verify_sessions_answered(summary, started)
             spread = servers([dict(s, ok=True) for s in started])
@@ -285,6 +326,17 @@ class LabHaVrrp(TestSuite):
                "its members, greeted by: %s" % (
                    standby.name, len(greeted) - len(lost), len(greeted),
                    lost[:5]))
+        # and the IPv6 ones, in its IPv6 tables
+        lost6 = sorted((k, carried6.get(k), srv)
+                       for k, srv in greeted6.items()
+                       if carried6.get(k) != {srv})
+        verify(not lost6, "%s carries %d of %d IPv6 sessions as greeted: "
+               "%s" % (standby.name, len(greeted6) - len(lost6),
+                       len(greeted6), lost6[:5]))
+        if sync:
+            print("    IPv6: %d of %d sessions synced before the takeover, "
+                  "%d carried after it" % (len(synced6), len(greeted6),
+                                           len(carried6)))
         # and made an entry mid-stream (no SYN: the consistent hash, or
         # a copy of a synced flow from its home worker) for every
         # session it held no synced flow of: with Maglev and no sync,
@@ -439,7 +491,15 @@ class LabHaVrrp(TestSuite):
         those; it dropped none of its peer's messages; the returned
         balancer's bulk sync is done and gave it every one of those
         synced session flows, bound to the same frontend. The wrr flows that
-        Maglev would put elsewhere survive the two takeovers only so."""
+        Maglev would put elsewhere survive the two takeovers only so.
+        IPv6 too: 8 POP3 sessions to the IPv6 VIP beside them; before the
+        first kill the standby holds synced flows of some (each bound to
+        the frontend that greeted it) and the router's neighbour entry
+        for the IPv6 VIP is the active's MAC; after it, that entry is the
+        new active's MAC (its unsolicited Neighbor Advertisement), it
+        carries every IPv6 session as greeted, the bulk sync gives the
+        returned one the synced IPv6 flows back, and every IPv6 session
+        answers every NOOP across both takeovers."""
         active, standby, before, took, synced = self.failover("wrr",
                                                               sync=True)
         m = took["master"]

@@ -105,7 +105,7 @@ struct ag_active {
 /* Mode ecmp: the VIPs routed for the BGP speaker (announce.c). */
 struct ag_served;
 struct ag_announce {
-	uint32_t *announced;      /* sorted, LB_MAX_VIPS */
+	struct lb_ip *announced;  /* sorted (lb_ip_cmp), LB_MAX_VIPS */
 	unsigned int n_announced;
 	struct ag_served *served;
 	uint64_t seq;             /* snapshot version at the last look */

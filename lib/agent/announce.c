@@ -4,10 +4,11 @@
 
 /*
  * Active/active (high_availability.mode "ecmp"): the VIPs this balancer
- * can serve, as "VIP/32 dev <exception interface>" routes in a kernel
- * table that no lookup uses. A BGP speaker on the exception interface
- * (BIRD: its kernel protocol learns the table) announces them to the
- * ECMP router with this balancer's own address as next hop.
+ * can serve, as "VIP/32 dev <exception interface>" routes (IPv6 VIPs:
+ * "VIP/128") in a kernel table that no lookup uses. A BGP speaker on
+ * the exception interface (BIRD: its kernel protocols learn the table)
+ * announces them to the ECMP router with this balancer's own address as
+ * next hop (IPv6: high_availability.next_hop6).
  *
  * A VIP is in the table while this balancer is active, every data
  * port's link is up, and at least one service on it (a "*" service is
@@ -35,7 +36,7 @@
 struct ag_served {
 	bool all;
 	unsigned int n;
-	uint32_t vip[LB_MAX_SERVICES];
+	struct lb_ip vip[LB_MAX_SERVICES];
 };
 
 static void
@@ -49,9 +50,7 @@ served_get(const struct lb_agent *ag, struct ag_served *sv)
 		const struct lb_core_service *cs = lb_core_service(ag->core, s);
 
 		if (cs == NULL || !cs->used ||
-		    (lb_ip_is_unset(&cs->conf.vip) && sv->all) ||
-		    (!lb_ip_is_unset(&cs->conf.vip) &&
-		     !lb_ip_is4(&cs->conf.vip)))
+		    (lb_ip_is_unset(&cs->conf.vip) && sv->all))
 			continue;
 		for (m = 0; m < LB_MAX_MEMBERS; m++)
 			if (cs->bound[m] &&
@@ -62,52 +61,53 @@ served_get(const struct lb_agent *ag, struct ag_served *sv)
 		if (lb_ip_is_unset(&cs->conf.vip))
 			sv->all = true;
 		else
-			sv->vip[sv->n++] = lb_ip_v4(&cs->conf.vip);
+			sv->vip[sv->n++] = cs->conf.vip;
 	}
 }
 
 static bool
-served_has(const struct ag_served *sv, uint32_t vip)
+served_has(const struct ag_served *sv, const struct lb_ip *vip)
 {
 	unsigned int i;
 
 	if (sv->all)
 		return true;
 	for (i = 0; i < sv->n; i++)
-		if (sv->vip[i] == vip)
+		if (lb_ip_eq(&sv->vip[i], vip))
 			return true;
 	return false;
 }
 
-/* Numeric order of IPv4 addresses (network order): the order of the
- * core's VIP list (lb_ip_cmp), so the two lists walk together. */
-static int
-v4_cmp(const void *a, const void *b)
+/* Whether a VIP can be announced: an IPv6 one only with a next hop to
+ * announce it by (the router's IPv6 routes cannot go by an IPv4 one). */
+static bool
+routable(const struct lb_agent *ag, const struct lb_ip *vip)
 {
-	uint32_t x = ntohl(*(const uint32_t *)a), y = ntohl(*(const uint32_t *)b);
-
-	return x < y ? -1 : x > y;
+	return lb_ip_is4(vip) ||
+	       !lb_ip_is_unset(&lb_core_settings(ag->core)->ha.next_hop6);
 }
 
 /* Put one VIP in the table or take it out; the log says which. */
 static int
-announce_one(struct lb_agent *ag, uint32_t vip, bool present)
+announce_one(struct lb_agent *ag, const struct lb_ip *vip, bool present)
 {
 	uint32_t table = lb_core_settings(ag->core)->ha.announce_table;
-	char buf[INET_ADDRSTRLEN];
-	int rc = lb_kif_route_set(ag->kif, table, vip, present);
+	char buf[LB_IP_STRLEN];
+	int rc = lb_ip_is4(vip) ?
+		lb_kif_route_set(ag->kif, table, lb_ip_v4(vip), present) :
+		lb_kif_route6_set(ag->kif, table, vip->b, present);
 
 	if (!present && rc == -ESRCH)
 		rc = 0;   /* gone with the interface already */
 	if (rc != 0) {
 		AG_LOG(ERR, "cannot %s the route of VIP %s in table %u: %s",
-			present ? "add" : "remove", lb_conf_ip_str(vip, buf),
+			present ? "add" : "remove", lb_ip_str(vip, buf),
 			table, strerror(-rc));
 		return rc;
 	}
 	AG_LOG(NOTICE, "%s VIP %s (table %u)",
 		present ? "announcing" : "withdrawing",
-		lb_conf_ip_str(vip, buf), table);
+		lb_ip_str(vip, buf), table);
 	return 0;
 }
 
@@ -141,12 +141,12 @@ lb_agent_announce_run(struct lb_agent *ag, uint64_t now)
 	/* withdraw first (a VIP gone from the configuration too); one that
 	 * cannot be withdrawn stays listed, to try again */
 	for (i = 0, k = 0; i < ag->ann.n_announced; i++) {
-		uint32_t v = ag->ann.announced[i];
-		bool keep = active && lb_core_is_vip4(ag->core, v) &&
+		const struct lb_ip *v = &ag->ann.announced[i];
+		bool keep = active && lb_core_is_vip(ag->core, v) &&
 			    served_has(sv, v);
 
 		if (keep || announce_one(ag, v, false) != 0)
-			ag->ann.announced[k++] = v;
+			ag->ann.announced[k++] = *v;
 	}
 	ag->ann.n_announced = k;
 	if (!active)
@@ -154,24 +154,20 @@ lb_agent_announce_run(struct lb_agent *ag, uint64_t now)
 	/* both lists sorted: walked together */
 	old = ag->ann.n_announced;
 	for (i = 0, k = 0; i < n; i++) {
-		uint32_t v;
+		const struct lb_ip *v = &vips[i];
 
-		/* IPv4 routes only, so far */
-		if (!lb_ip_is4(&vips[i]))
-			continue;
-		v = lb_ip_v4(&vips[i]);
-		while (k < old && v4_cmp(&ag->ann.announced[k], &v) < 0)
+		while (k < old && lb_ip_cmp(&ag->ann.announced[k], v) < 0)
 			k++;
-		if ((k < old && ag->ann.announced[k] == v) ||
-		    !served_has(sv, v))
+		if ((k < old && lb_ip_eq(&ag->ann.announced[k], v)) ||
+		    !served_has(sv, v) || !routable(ag, v))
 			continue;
 		if (ag->ann.n_announced < LB_MAX_VIPS &&
 		    announce_one(ag, v, true) == 0)
-			ag->ann.announced[ag->ann.n_announced++] = v;
+			ag->ann.announced[ag->ann.n_announced++] = *v;
 	}
 	if (ag->ann.n_announced != old)
 		qsort(ag->ann.announced, ag->ann.n_announced,
-		      sizeof(ag->ann.announced[0]), v4_cmp);
+		      sizeof(ag->ann.announced[0]), lb_ip_cmp);
 }
 
 /* A stop begins (stop.c): every route out now, and none again, while
@@ -192,8 +188,18 @@ lb_agent_announce_withdraw(struct lb_agent *ag, uint64_t now)
 int
 lb_agent_announce_init(struct lb_agent *ag)
 {
-	if (lb_core_settings(ag->core)->ha.mode != LB_HA_ECMP)
+	const struct lb_conf_ha *ha = &lb_core_settings(ag->core)->ha;
+	const struct lb_ip *vips;
+	unsigned int n, i;
+
+	if (ha->mode != LB_HA_ECMP)
 		return 0;
+	vips = lb_core_vips(ag->core, &n);
+	for (i = 0; lb_ip_is_unset(&ha->next_hop6) && i < n; i++)
+		if (!lb_ip_is4(&vips[i])) {
+			AG_LOG(WARNING, "mode ecmp: no high_availability.next_hop6: the IPv6 VIPs are not announced (a router routes IPv6 by an IPv6 next hop only)");
+			break;
+		}
 	ag->ann.announced = calloc(LB_MAX_VIPS, sizeof(*ag->ann.announced));
 	if (ag->ann.announced == NULL)
 		return -ENOMEM;
@@ -212,7 +218,7 @@ lb_agent_announce_fini(struct lb_agent *ag)
 	if (ag->kif == NULL || ag->ann.announced == NULL)
 		return;
 	for (i = 0; i < ag->ann.n_announced; i++)
-		announce_one(ag, ag->ann.announced[i], false);
+		announce_one(ag, &ag->ann.announced[i], false);
 	ag->ann.n_announced = 0;
 	free(ag->ann.announced);
 	ag->ann.announced = NULL;

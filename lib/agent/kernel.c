@@ -79,6 +79,9 @@ lb_agent_kif_create(struct lb_agent *ag)
 		.pool = ag->env->port_pools[ag->kif_port],
 		.socket_id = (int)rte_socket_id(),
 		.to_wire = kif_to_wire, .ctx = ag,
+		/* ecmp announces IPv6 VIPs by routes on it too */
+		.ipv6_routes = lb_core_settings(ag->core)->ha.mode ==
+			       LB_HA_ECMP,
 	};
 	memcpy(kp.addr6, p->addr6.b, sizeof(kp.addr6));
 	memcpy(kp.gateway6, p->gateway6.b, sizeof(kp.gateway6));

@@ -139,7 +139,7 @@ static json_t *
 ha_status(const struct lb_agent *ag)
 {
 	const struct lb_conf_ha *ha = &lb_core_settings(ag->core)->ha;
-	char buf[INET_ADDRSTRLEN];
+	char buf[LB_IP_STRLEN];
 	json_t *o, *ann;
 	unsigned int i;
 
@@ -150,7 +150,7 @@ ha_status(const struct lb_agent *ag)
 	ann = json_array();
 	for (i = 0; ann != NULL && i < ag->ann.n_announced; i++)
 		json_array_append_new(ann, json_string(
-			lb_conf_ip_str(ag->ann.announced[i], buf)));
+			lb_ip_str(&ag->ann.announced[i], buf)));
 	json_object_set_new(o, "announce_table",
 			    json_integer(ha->announce_table));
 	json_object_set_new(o, "announced", ann != NULL ? ann : json_null());

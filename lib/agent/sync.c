@@ -15,7 +15,9 @@
  *    the master maps slots to addresses (slot numbers differ between
  *    balancers) and sends a message once it is full or its first record
  *    is SYNC_BATCH_MS old. A record says how long the peer's copy
- *    lives: what the flow has left here, plus a refresh period;
+ *    lives: what the flow has left here, plus a refresh period. IPv6
+ *    flows and records go in FLOWS6 messages of their own (a batch per
+ *    family), and come back into the workers' IPv6 tables;
  *  - refresh: a slow walk of every table re-announces the flows this
  *    balancer carries that saw a packet since the previous round (an
  *    idle flow's copy already lives as long as the flow), and the
@@ -61,17 +63,20 @@
 #define SYNC_WALK_MSGS 4          /* messages a walk step may send */
 #define SYNC_WALK_STEP_MS 1       /* between two walk steps */
 
-/* One message being filled, for every peer or one. */
+/* One message being filled, for every peer or one: FLOWS (IPv4
+ * records) or FLOWS6 (IPv6 records), each family its own batch. */
 struct sync_batch {
 	unsigned int n;
+	unsigned int max;             /* records a message of type holds */
+	uint8_t type;
 	uint64_t first_ms;            /* when its first record came */
 	struct lb_sync_rec r[LB_SYNC_MAX_RECS];
 };
 
 /* A VIP, protocol and port that reach a service: what a persistence
- * record from the walk names it by. */
+ * record from the walk names it by (one of each family). */
 struct svc_reach {
-	uint32_t vip;
+	struct lb_ip vip;
 	uint16_t port;
 	uint8_t proto;
 	bool found;
@@ -85,7 +90,8 @@ struct ag_sync {
 	uint32_t peers[LB_SYNC_PEERS_MAX];
 	struct lb_sync_peer_rx rx[LB_SYNC_PEERS_MAX];
 	uint64_t seq;                 /* last sent */
-	struct sync_batch out;        /* new, moved and ended flows, to all */
+	/* new, moved and ended flows, to all: [0] IPv4, [1] IPv6 */
+	struct sync_batch out[2];
 	/* the walk: a refresh round (to all) or a bulk answer (to one) */
 	bool walking;
 	int walk_peer;                /* index in peers, -1: all */
@@ -93,7 +99,7 @@ struct ag_sync {
 	unsigned int walk_worker;     /* then the services' records */
 	uint32_t walk_cursor;
 	unsigned int walk_svc;
-	struct svc_reach walk_reach;  /* of walk_svc */
+	struct svc_reach walk_reach[2]; /* of walk_svc: IPv4, IPv6 */
 	uint64_t walk_next_ms;        /* next step */
 	uint64_t walk_since;          /* refresh: flows with a packet since
 					 this time (the previous round's
@@ -103,7 +109,7 @@ struct ag_sync {
 	uint64_t refresh_ms;          /* next refresh round */
 	uint64_t refresh_period_ms;
 	uint32_t bulk_pending;        /* peers whose request waits */
-	struct sync_batch walk;
+	struct sync_batch walk[2];    /* [0] IPv4, [1] IPv6 */
 	/* our own bulk request at start */
 	struct lb_sync_bulk bulk;
 	bool activate_pending;        /* activate once the bulk is in */
@@ -173,6 +179,38 @@ send_msg(struct lb_agent *ag, uint8_t type, struct sync_batch *b, int peer,
 		send_to(ag, sy->peers[i], buf, len);
 }
 
+/* The IPv6 half of to_rec(). */
+static bool
+to_rec6(const struct lb_snapshot *s, const struct lb_dp_sync *d,
+	uint32_t member, uint32_t lifetime_ms, struct lb_sync_rec *r)
+{
+	*r = (struct lb_sync_rec){
+		.kind = d->kind == LB_DP_SYNC_PERSIST ? LB_SYNC_K_PERSIST :
+			LB_SYNC_K_FLOW,
+		.proto = d->key6.proto, .v6 = true,
+		.cport = d->key6.src_port, .vport = d->key6.dst_port,
+		.member = member,
+		.lifetime_ms = RTE_MIN(lifetime_ms, LB_SYNC_LIFETIME_MAX),
+	};
+	memcpy(r->vip6, d->key6.dst_ip, sizeof(r->vip6));
+	if (r->kind == LB_SYNC_K_PERSIST) {
+		/* the record's key, and the prefix it was made from */
+		r->cport = 0;
+		r->client = lb_dp_sync_key6(d);
+		r->state = s->services[d->svc].persist_prefix6;
+		return lb_sync_rec_valid(r);
+	}
+	memcpy(r->client6, d->key6.src_ip, sizeof(r->client6));
+	if (d->kind == LB_DP_SYNC_ENDED) {
+		r->state = LB_SYNC_ST_ENDED;
+		r->lifetime_ms = 0;
+	} else {
+		r->state = r->proto == LB_IPPROTO_TCP ? LB_SYNC_ST_TCP_EST :
+			LB_SYNC_ST_UDP;
+	}
+	return lb_sync_rec_valid(r);
+}
+
 /* A flow or persistence record of a worker (slots) as a message record
  * (addresses), its copy living lifetime_ms; false if its member changed
  * meanwhile. */
@@ -188,6 +226,8 @@ to_rec(struct lb_agent *ag, const struct lb_dp_sync *d, uint32_t lifetime_ms,
 	if (m == NULL || m->gen != d->member_gen || s == NULL ||
 	    d->svc >= LB_MAX_SERVICES || !lb_ip_is4(&m->conf.addr))
 		return false;
+	if (d->v6)
+		return to_rec6(s, d, lb_ip_v4(&m->conf.addr), lifetime_ms, r);
 	*r = (struct lb_sync_rec){
 		.kind = d->kind == LB_DP_SYNC_PERSIST ? LB_SYNC_K_PERSIST :
 			LB_SYNC_K_FLOW,
@@ -221,26 +261,49 @@ persist_lifetime_ms(uint32_t left_s)
 }
 
 static void
-batch_add(struct lb_agent *ag, struct sync_batch *b, const struct lb_sync_rec *r,
-	  int peer, uint64_t now)
+batch_init(struct sync_batch b[2])
 {
-	if (b->n == 0)
-		b->first_ms = now;
-	b->r[b->n++] = *r;
-	if (b->n == LB_SYNC_MAX_RECS)
-		send_msg(ag, LB_SYNC_FLOWS, b, peer, 0);
+	b[0] = (struct sync_batch){ .type = LB_SYNC_FLOWS,
+				    .max = LB_SYNC_MAX_RECS };
+	b[1] = (struct sync_batch){ .type = LB_SYNC_FLOWS6,
+				    .max = LB_SYNC_MAX_RECS6 };
 }
 
-/* The worker a record for key goes to: the one whose table holds the
+/* A batch's records, now, if it has any. */
+static void
+batch_send(struct lb_agent *ag, struct sync_batch *b, int peer)
+{
+	if (b->n > 0)
+		send_msg(ag, b->type, b, peer, 0);
+}
+
+/* A record into the batch of its family (b: the pair). */
+static void
+batch_add(struct lb_agent *ag, struct sync_batch b[2],
+	  const struct lb_sync_rec *r, int peer, uint64_t now)
+{
+	struct sync_batch *f = &b[r->v6 ? 1 : 0];
+
+	if (f->n == 0)
+		f->first_ms = now;
+	f->r[f->n++] = *r;
+	if (f->n == f->max)
+		send_msg(ag, f->type, f, peer, 0);
+}
+
+/* The worker a record for a flow goes to: the one whose table holds the
  * flow (one entry per flow), else its home (lb_dp: sync_home). */
 static unsigned int
-target_worker(const struct lb_agent *ag, const struct lb_tuple *key)
+target_worker(const struct lb_agent *ag, const struct lb_dp_sync *d)
 {
-	uint32_t sig = lb_tuple_hash(key);
+	uint32_t sig = d->v6 ? lb_tuple6_hash(&d->key6) :
+			       lb_tuple_hash(&d->key);
 	unsigned int i, n = ag->env->n_workers;
 
 	for (i = 0; i < n; i++)
-		if (lb_dp_flow_held(ag->env->workers[i].w, key, sig))
+		if (d->v6 ? lb_dp_flow6_held(ag->env->workers[i].w, &d->key6,
+					     sig) :
+		    lb_dp_flow_held(ag->env->workers[i].w, &d->key, sig))
 			return i;
 	return sig % n;
 }
@@ -268,7 +331,9 @@ out_one(struct lb_agent *ag, const struct lb_snapshot *s,
 
 	if (d->kind == LB_DP_SYNC_HANDOFF) {
 		struct lb_dp_sync h = *d;
-		unsigned int home = lb_tuple_hash(&h.key) % ag->env->n_workers;
+		unsigned int home = (h.v6 ? lb_tuple6_hash(&h.key6) :
+				     lb_tuple_hash(&h.key)) %
+				    ag->env->n_workers;
 
 		if (rte_ring_sp_enqueue_elem(ag->env->workers[home].sync_in,
 					     &h, sizeof(h)) != 0)
@@ -286,7 +351,7 @@ out_one(struct lb_agent *ag, const struct lb_snapshot *s,
 				     LB_FLOW_TCP_EST] +
 		       (uint32_t)sy->refresh_period_ms;
 	if (to_rec(ag, d, life, &r))
-		batch_add(ag, &sy->out, &r, -1, now);
+		batch_add(ag, sy->out, &r, -1, now);
 	else
 		ag->mstats[LB_STAT_SYNC_STALE]++;
 }
@@ -314,8 +379,10 @@ out_run(struct lb_agent *ag, uint64_t now)
 		}
 		done += got;
 	}
-	if (sy->out.n > 0 && now >= sy->out.first_ms + SYNC_BATCH_MS)
-		send_msg(ag, LB_SYNC_FLOWS, &sy->out, -1, 0);
+	for (i = 0; i < 2; i++)
+		if (sy->out[i].n > 0 && now >= sy->out[i].first_ms +
+		    SYNC_BATCH_MS)
+			batch_send(ag, &sy->out[i], -1);
 	return done;
 }
 
@@ -330,9 +397,9 @@ walk_start(struct ag_sync *sy, int peer, uint64_t nonce, uint64_t now)
 	sy->walk_worker = 0;
 	sy->walk_cursor = 0;
 	sy->walk_svc = 0;
-	sy->walk_reach.found = false;
+	sy->walk_reach[0].found = sy->walk_reach[1].found = false;
 	sy->walk_next_ms = now;
-	sy->walk.n = 0;
+	sy->walk[0].n = sy->walk[1].n = 0;
 	if (peer < 0) {
 		/* a refresh: what saw traffic since the last round began */
 		sy->walk_since = sy->round_ms;
@@ -350,31 +417,36 @@ walk_window(const struct ag_sync *sy, uint64_t now)
 	return sy->walk_since == 0 ? UINT64_MAX : now - sy->walk_since;
 }
 
-/* The first VIP port that reaches service si. */
-static struct svc_reach
-reach_of(const struct lb_snapshot *s, unsigned int si)
+/* The first VIP port of each family that reaches service si: out[0]
+ * IPv4's, out[1] IPv6's. */
+static void
+reach_of(const struct lb_snapshot *s, unsigned int si, struct svc_reach out[2])
 {
-	struct svc_reach out = { .found = false };
 	uint32_t v, k;
 	unsigned int p;
 
-	for (v = 0; v < s->n_vips; v++)
-		for (p = 0; p < 2 && lb_ip_is4(&s->vips[v].addr); p++) {
+	out[0].found = out[1].found = false;
+	for (v = 0; v < s->n_vips; v++) {
+		struct svc_reach *o = &out[lb_ip_is4(&s->vips[v].addr) ? 0 : 1];
+
+		for (p = 0; p < 2 && !o->found; p++) {
 			const struct lb_range *r =
 				&s->ranges[s->vips[v].first[p]];
 
 			for (k = 0; k < s->vips[v].count[p]; k++)
 				if (r[k].kind == LB_RANGE_SERVICE &&
-				    r[k].target == si)
-					return (struct svc_reach){
-						.vip = lb_ip_v4(&s->vips[v].addr),
+				    r[k].target == si) {
+					*o = (struct svc_reach){
+						.vip = s->vips[v].addr,
 						.port = r[k].lo,
 						.proto = p == LB_PROTO_TCP ?
 							LB_IPPROTO_TCP :
 							LB_IPPROTO_UDP,
 						.found = true };
+					break;
+				}
 		}
-	return out;
+	}
 }
 
 /* Flows of the worker being walked: the ones this balancer carries and
@@ -394,13 +466,18 @@ walk_flows(struct lb_agent *ag, const struct lb_snapshot *s, uint64_t now,
 	*scanned += SYNC_WALK_SCAN / 4;
 	for (i = 0; i < n; i++) {
 		struct lb_dp_sync d = {
-			.key = f[i].key, .member = f[i].member,
+			.member = f[i].member,
 			.member_gen = f[i].member_gen, .svc = f[i].svc,
 			.kind = LB_DP_SYNC_FLOW, .state = f[i].state,
+			.v6 = f[i].v6,
 		};
 		struct lb_sync_rec r;
 
-		if (f[i].learned || f[i].v6 ||
+		if (f[i].v6)
+			d.key6 = f[i].key6;
+		else
+			d.key = f[i].key;
+		if (f[i].learned ||
 		    (f[i].state != LB_FLOW_TCP_EST &&
 		     f[i].state != LB_FLOW_UDP) ||
 		    f[i].svc >= s->n_services ||
@@ -408,17 +485,58 @@ walk_flows(struct lb_agent *ag, const struct lb_snapshot *s, uint64_t now,
 		    !lb_sync_refresh_due(f[i].expires_in_ms,
 					 s->timeouts.t[f[i].state],
 					 walk_window(sy, now)) ||
-		    lb_dp_flow_computable(s, f[i].svc, &f[i].key,
-					  f[i].member) ||
+		    (f[i].v6 ? lb_dp_flow6_computable(s, f[i].svc, &f[i].key6,
+						      f[i].member) :
+		     lb_dp_flow_computable(s, f[i].svc, &f[i].key,
+					   f[i].member)) ||
 		    !to_rec(ag, &d, f[i].expires_in_ms +
 			    (uint32_t)sy->refresh_period_ms, &r))
 			continue;
-		batch_add(ag, &sy->walk, &r, sy->walk_peer, now);
+		batch_add(ag, sy->walk, &r, sy->walk_peer, now);
 	}
 	if (sy->walk_cursor == LB_DP_WALK_END) {
 		sy->walk_worker++;
 		sy->walk_cursor = 0;
 	}
+}
+
+/*
+ * The walk's persistence record pr of service svc as a worker's record.
+ * The table keys an IPv4 client by its masked address and an IPv6
+ * client by a hash of its prefix (lib/dp: persist_key6), and cannot
+ * tell them apart. A key that is a masked address goes as an IPv4
+ * record by an IPv4 VIP of the service (as it always did), any other
+ * (an IPv6 client's) as an IPv6 record by an IPv6 VIP, which carries
+ * the key as it is. Either way the peer stores the key it came with.
+ * False if the service has no VIP for the key's form.
+ */
+static bool
+walk_record(const struct ag_sync *sy, const struct lb_snapshot *s,
+	    const struct lb_snap_service *svc, const struct lb_persist_rec *pr,
+	    struct lb_dp_sync *d)
+{
+	const struct svc_reach *r4 = &sy->walk_reach[0];
+	const struct svc_reach *r6 = &sy->walk_reach[1];
+
+	*d = (struct lb_dp_sync){
+		.member = pr->member,
+		.member_gen = s->members[pr->member].gen,
+		.svc = (uint16_t)sy->walk_svc, .kind = LB_DP_SYNC_PERSIST,
+	};
+	if (r4->found && (pr->client & ~svc->persist_mask) == 0) {
+		d->key = (struct lb_tuple){
+			.src_ip = pr->client, .dst_ip = lb_ip_v4(&r4->vip),
+			.dst_port = r4->port, .proto = r4->proto };
+		return true;
+	}
+	if (!r6->found)
+		return false;
+	memcpy(d->key6.src_ip, &pr->client, sizeof(pr->client));
+	memcpy(d->key6.dst_ip, r6->vip.b, sizeof(d->key6.dst_ip));
+	d->key6.dst_port = r6->port;
+	d->key6.proto = r6->proto;
+	d->v6 = 1;
+	return true;
 }
 
 /* Persistence records of the service being walked (refresh: used since
@@ -430,19 +548,20 @@ walk_records(struct lb_agent *ag, const struct lb_snapshot *s, uint64_t now,
 	struct ag_sync *sy = ag->sync;
 	const struct lb_snap_service *svc = &s->services[sy->walk_svc];
 	uint32_t ns = now_s(sy), end;
+	bool reach;
 
 	if (!svc->valid || svc->persist == NULL || svc->stateless) {
 		sy->walk_svc++;
 		sy->walk_cursor = 0;
-		sy->walk_reach.found = false;
+		sy->walk_reach[0].found = sy->walk_reach[1].found = false;
 		return;
 	}
 	if (sy->walk_cursor == 0)
-		sy->walk_reach = reach_of(s, sy->walk_svc);
+		reach_of(s, sy->walk_svc, sy->walk_reach);
+	reach = sy->walk_reach[0].found || sy->walk_reach[1].found;
 	end = RTE_MIN(lb_persist_slots(svc->persist),
 		      sy->walk_cursor + SYNC_WALK_SCAN / 4);
-	for (; sy->walk_reach.found && sy->walk_cursor < end;
-	     sy->walk_cursor++) {
+	for (; reach && sy->walk_cursor < end; sy->walk_cursor++) {
 		struct lb_persist_rec pr;
 		struct lb_dp_sync d;
 		struct lb_sync_rec r;
@@ -453,28 +572,18 @@ walk_records(struct lb_agent *ag, const struct lb_snapshot *s, uint64_t now,
 		    !lb_persist_gen_matches(pr.gen, s->members[pr.member].gen) ||
 		    !lb_sync_refresh_due(pr.left_s * 1000,
 					 svc->persist_s * 1000,
-					 walk_window(sy, now)))
+					 walk_window(sy, now)) ||
+		    !walk_record(sy, s, svc, &pr, &d))
 			continue;
-		d = (struct lb_dp_sync){
-			.key = { .src_ip = pr.client,
-				 .dst_ip = sy->walk_reach.vip,
-				 .dst_port = sy->walk_reach.port,
-				 .proto = sy->walk_reach.proto },
-			.member = pr.member,
-			.member_gen = s->members[pr.member].gen,
-			.svc = (uint16_t)sy->walk_svc,
-			.kind = LB_DP_SYNC_PERSIST,
-		};
 		if (persist_lifetime_ms(pr.left_s) > 0 &&
 		    to_rec(ag, &d, persist_lifetime_ms(pr.left_s), &r))
-			batch_add(ag, &sy->walk, &r, sy->walk_peer, now);
+			batch_add(ag, sy->walk, &r, sy->walk_peer, now);
 	}
 	*scanned += SYNC_WALK_SCAN / 4;
-	if (!sy->walk_reach.found ||
-	    sy->walk_cursor >= lb_persist_slots(svc->persist)) {
+	if (!reach || sy->walk_cursor >= lb_persist_slots(svc->persist)) {
 		sy->walk_svc++;
 		sy->walk_cursor = 0;
-		sy->walk_reach.found = false;
+		sy->walk_reach[0].found = sy->walk_reach[1].found = false;
 	}
 }
 
@@ -518,8 +627,8 @@ walk_step(struct lb_agent *ag, uint64_t now)
 	    sy->walk_svc < s->n_services)
 		return;
 	/* the round is over */
-	if (sy->walk.n > 0)
-		send_msg(ag, LB_SYNC_FLOWS, &sy->walk, sy->walk_peer, 0);
+	batch_send(ag, &sy->walk[0], sy->walk_peer);
+	batch_send(ag, &sy->walk[1], sy->walk_peer);
 	if (sy->walk_peer >= 0) {
 		char buf[INET_ADDRSTRLEN];
 
@@ -539,12 +648,24 @@ walk_step(struct lb_agent *ag, uint64_t now)
 static int
 rec_service(const struct lb_snapshot *s, const struct lb_sync_rec *r)
 {
-	const struct lb_addr_slot *a = lb_snap_addr_lookup(s, r->vip);
 	const struct lb_range *rg;
+	unsigned int vi;
 
-	if (a == NULL || a->kind != LB_ADDR_VIP)
-		return -1;
-	rg = lb_snap_range_lookup(s, &s->vips[a->idx],
+	if (r->v6) {
+		const struct lb_addr6_slot *a6 =
+			lb_snap_addr6_lookup(s, r->vip6);
+
+		if (a6 == NULL || a6->kind != LB_ADDR_VIP)
+			return -1;
+		vi = a6->idx;
+	} else {
+		const struct lb_addr_slot *a = lb_snap_addr_lookup(s, r->vip);
+
+		if (a == NULL || a->kind != LB_ADDR_VIP)
+			return -1;
+		vi = a->idx;
+	}
+	rg = lb_snap_range_lookup(s, &s->vips[vi],
 				  r->proto == LB_IPPROTO_TCP ? LB_PROTO_TCP :
 				  LB_PROTO_UDP, r->vport);
 	if (rg == NULL || rg->kind != LB_RANGE_SERVICE)
@@ -586,7 +707,14 @@ rec_input(struct lb_agent *ag, const struct lb_snapshot *s,
 			ag->mstats[LB_STAT_SYNC_PERSIST_DRAINING]++;
 			return;
 		}
-		lb_persist_merge(svc->persist, r->client & svc->persist_mask,
+		/* an IPv6 client's record: its key, as it came, if it was
+		 * made from the prefix length this service uses */
+		if (r->v6 && r->state != svc->persist_prefix6) {
+			ag->mstats[LB_STAT_SYNC_UNKNOWN]++;
+			return;
+		}
+		lb_persist_merge(svc->persist, r->v6 ? r->client :
+				 r->client & svc->persist_mask,
 				 (uint16_t)mi, s->members[mi].gen, now_s(sy),
 				 svc->persist_s, r->lifetime_ms / 1000);
 		ag->mstats[LB_STAT_SYNC_FLOWS_ACCEPTED]++;
@@ -597,18 +725,28 @@ rec_input(struct lb_agent *ag, const struct lb_snapshot *s,
 		return;
 	}
 	d = (struct lb_dp_sync){
-		.key = { .src_ip = r->client, .dst_ip = r->vip,
-			 .src_port = r->cport, .dst_port = r->vport,
-			 .proto = r->proto },
 		.member = (uint16_t)mi, .member_gen = s->members[mi].gen,
 		.svc = (uint16_t)si,
 		.kind = r->state == LB_SYNC_ST_ENDED ? LB_DP_SYNC_ENDED :
 			LB_DP_SYNC_FLOW,
 		.state = r->proto == LB_IPPROTO_TCP ? LB_FLOW_TCP_EST :
 			 LB_FLOW_UDP,
+		.v6 = r->v6,
 		.lifetime_ms = r->lifetime_ms,
 	};
-	to_worker(ag, target_worker(ag, &d.key), &d);
+	if (r->v6) {
+		memcpy(d.key6.src_ip, r->client6, sizeof(d.key6.src_ip));
+		memcpy(d.key6.dst_ip, r->vip6, sizeof(d.key6.dst_ip));
+		d.key6.src_port = r->cport;
+		d.key6.dst_port = r->vport;
+		d.key6.proto = r->proto;
+	} else {
+		d.key = (struct lb_tuple){
+			.src_ip = r->client, .dst_ip = r->vip,
+			.src_port = r->cport, .dst_port = r->vport,
+			.proto = r->proto };
+	}
+	to_worker(ag, target_worker(ag, &d), &d);
 }
 
 static int
@@ -668,6 +806,7 @@ msg_input(struct lb_agent *ag, const uint8_t *buf, size_t len,
 	ag->mstats[LB_STAT_SYNC_MSGS_IN]++;
 	switch (h.type) {
 	case LB_SYNC_FLOWS:
+	case LB_SYNC_FLOWS6:
 		s = lb_core_snapshot(ag->core);
 		ag->mstats[LB_STAT_SYNC_FLOWS_IN] += (uint64_t)n;
 		for (i = 0; s != NULL && i < n; i++)
@@ -887,6 +1026,8 @@ lb_agent_sync_init(struct lb_agent *ag)
 		return -ENOMEM;
 	sy->id = ha->sync_id;
 	sy->port = ha->sync_port;
+	batch_init(sy->out);
+	batch_init(sy->walk);
 	sy->n_peers = ha->n_peers;
 	memcpy(sy->peers, ha->peers, sizeof(sy->peers));
 	/* the sequence starts at the wall clock in microseconds: a restart
@@ -955,8 +1096,8 @@ lb_agent_sync_fini(struct lb_agent *ag)
 
 	if (sy == NULL)
 		return;
-	if (sy->out.n > 0)
-		send_msg(ag, LB_SYNC_FLOWS, &sy->out, -1, 0);
+	batch_send(ag, &sy->out[0], -1);
+	batch_send(ag, &sy->out[1], -1);
 	close(sy->fd);
 	free(sy);
 	ag->sync = NULL;

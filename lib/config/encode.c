@@ -323,6 +323,12 @@ encode_ha(const struct lb_conf_ha *ha)
 			 json_integer(ha->shutdown_grace_ms));
 	if (ok && ha->track_file[0] != '\0')
 		ok = put(o, "track_file", json_string(ha->track_file));
+	if (ok && !lb_ip_is_unset(&ha->next_hop6)) {
+		char buf[LB_IP_STRLEN];
+
+		ok = put(o, "next_hop6",
+			 json_string(lb_ip_str(&ha->next_hop6, buf)));
+	}
 	if (ok && ha->n_routers > 0)
 		ok = put(o, "routers", encode_addrs(ha->routers,
 						    ha->n_routers));

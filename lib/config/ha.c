@@ -20,7 +20,7 @@
 
 static const char *const ha_keys[] = {
 	"mode", "start", "announce_table", "vrrp_watchdog", "sync", "routers",
-	"track_file", "shutdown_grace_ms", NULL };
+	"track_file", "shutdown_grace_ms", "next_hop6", NULL };
 static const char *const sync_keys[] = {
 	"id", "peers", "port", "bulk_wait_ms", "key_file", NULL };
 static const char *const start_names[] = { "standby", "active" };
@@ -178,6 +178,44 @@ parse_track_file(struct conf_ctx *c, json_t *o, struct lb_conf_ha *ha)
 	return rc;
 }
 
+/* next_hop6: an IPv6 unicast address, global (a router takes no
+ * link-local next hop from a BGP session over IPv4), not a VIP: this
+ * balancer answers Neighbor Solicitations for it. Mode ecmp only. */
+static int
+parse_next_hop6(struct conf_ctx *c, json_t *o, struct lb_conf_ha *ha)
+{
+	json_t *v = json_object_get(o, "next_hop6");
+	size_t mark;
+	uint8_t prefix;
+	int rc = 0;
+
+	if (v == NULL)
+		return 0;
+	mark = conf_push_key(c, "next_hop6");
+	if (ha->mode != LB_HA_ECMP)
+		rc = conf_fail(c, "only for mode \"ecmp\"");
+	else if (!json_is_string(v))
+		rc = conf_fail(c, "expected an IPv6 address, got %s",
+			       conf_type_name(v));
+	else if (strchr(json_string_value(v), '/') != NULL ||
+		 lb_ip_parse_cidr(json_string_value(v), 32, 128,
+				  &ha->next_hop6, &prefix) != 0 ||
+		 lb_ip_is4(&ha->next_hop6))
+		rc = conf_fail(c, "\"%s\" is not an IPv6 address",
+			       json_string_value(v));
+	else if (lb_ip_reserved(&ha->next_hop6))
+		rc = conf_fail(c, "%s cannot be a next hop (::, ::1, link-local and multicast are refused: a global unicast address on the router's segment is needed)",
+			       json_string_value(v));
+	else if (lb_conf_vip_find(c->conf->vips, c->conf->n_vips,
+				  &ha->next_hop6))
+		rc = conf_fail(c, "%s is a VIP: the next hop is this balancer's own address, one per balancer",
+			       json_string_value(v));
+	if (rc != 0)
+		ha->next_hop6 = (struct lb_ip){ .b = { 0 } };
+	conf_pop(c, mark);
+	return rc;
+}
+
 int
 conf_parse_ha(struct conf_ctx *c, json_t *root)
 {
@@ -263,6 +301,8 @@ conf_parse_ha(struct conf_ctx *c, json_t *root)
 	}
 	if (rc == 0)
 		rc = parse_track_file(c, o, ha);
+	if (rc == 0)
+		rc = parse_next_hop6(c, o, ha);
 	if (rc == 0 && json_object_get(o, "routers") != NULL)
 		rc = parse_onlink_list(c, o, "routers", ha->routers,
 				       &ha->n_routers, LB_ROUTERS_MAX,

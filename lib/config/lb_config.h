@@ -343,6 +343,11 @@ struct lb_conf_ha {
 	/** vrrp: keepalived's track_file, "0" while every port's link is
 	 *  up, the number of ports down otherwise; "" = none */
 	char track_file[LB_PATH_MAX];
+	/** ecmp: this balancer's IPv6 next hop, the address BGP announces
+	 *  its IPv6 VIPs by (the router's IPv6 routes cannot have an IPv4
+	 *  next hop); the workers answer Neighbor Solicitations for it.
+	 *  :: (lb_ip_is_unset) = none */
+	struct lb_ip next_hop6;
 };
 
 /** A whole, valid configuration. */

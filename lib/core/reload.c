@@ -99,6 +99,7 @@ ha_same(const struct lb_conf_ha *a, const struct lb_conf_ha *b)
 	       a->announce_table == b->announce_table &&
 	       a->vrrp_watchdog_ms == b->vrrp_watchdog_ms && a->sync == b->sync &&
 	       strcmp(a->track_file, b->track_file) == 0 &&
+	       lb_ip_eq(&a->next_hop6, &b->next_hop6) &&
 	       (!a->sync || (a->sync_id == b->sync_id &&
 			     a->sync_port == b->sync_port &&
 			     a->bulk_wait_ms == b->bulk_wait_ms &&

@@ -513,7 +513,7 @@ addr6_slots_of(const struct lb_core *core)
 	for (m = 0; m < LB_MAX_MEMBERS; m++)
 		n_members += core->members[m].used;
 	return pow2_at_least(2 * (vips6_of(core) + 3 * core->n_ports +
-				  n_members) + 1);
+				  n_members + 1) + 1);
 }
 
 /* The one allocation a snapshot's small parts are carved from. */
@@ -662,6 +662,12 @@ lb_snap_build(struct lb_core *core)
 			addr6_insert(addrs6, s->addr6_mask,
 				     &core->ports[i].conf.gateway6,
 				     LB_ADDR_ROUTER, (uint16_t)i);
+	/* the ecmp next hop (the workers answer Neighbor Solicitations
+	 * for it), which a VIP of the same address (added at runtime)
+	 * replaces */
+	if (!lb_ip_is_unset(&core->settings.ha.next_hop6))
+		addr6_insert(addrs6, s->addr6_mask,
+			     &core->settings.ha.next_hop6, LB_ADDR_OWN, 0);
 	for (i = 0; i < core->n_vips; i++)
 		if (!lb_ip_is4(&core->vips[i]))
 			addr6_insert(addrs6, s->addr6_mask, &core->vips[i],

@@ -26,7 +26,9 @@
 
 /*
  * A Neighbor Solicitation: answered in place for a VIP while VIPs are
- * ours to answer for (active, not ECMP), whoever asks, as ARP is. RFC
+ * ours to answer for (active, not ECMP), whoever asks, as ARP is; and
+ * for high_availability.next_hop6 (ECMP) whenever asked, as ARP for the
+ * own address is. RFC
  * 4861's checks first (lb_pkt_ndp_ns()); then the frame must be for the
  * target: to its solicited-node group (address and MAC), or unicast to
  * us and to the target itself (a reachability probe).
@@ -56,6 +58,8 @@ classify_ns(const struct lb_snapshot *s, unsigned int port, struct rte_mbuf *m, 
 		return;
 	}
 	a = lb_snap_addr6_lookup(s, ns.target);
+	/* a VIP while we answer for VIPs; an own address (the port's, its
+	 * link-local one, the ecmp next hop: port 0's) on its port always */
 	if (a == NULL || m->nb_segs != 1 ||
 	    !((a->kind == LB_ADDR_VIP && s->vip_arp) ||
 	      (a->kind == LB_ADDR_OWN && a->idx == port))) {

@@ -174,18 +174,21 @@ persist_pick(struct lb_worker *w, const struct lb_snapshot *s,
  * hash), while RSS may bring its packets to another. Look there before
  * guessing; copy what is found.
  */
-static inline bool
+static __rte_always_inline bool
 sync_home(struct lb_worker *w, const struct lb_snapshot *s,
 	  const struct lb_snap_service *svc, struct dp_pkt *d,
-	  struct lb_flow_entry *out)
+	  const struct lb_tuple6 *k6, struct lb_flow_entry *out)
 {
 	const struct lb_worker *o;
+	const struct lb_flow_table *t;
 
 	if (likely(!s->sync) || w->n_peers < 2)
 		return false;
 	o = w->peers[d->sig % w->n_peers];
-	if (o == w || o->flows == NULL ||
-	    !lb_flow_peek(o->flows, &d->key, d->sig, w->now, out) ||
+	t = k6 == NULL ? o->flows : o->flows6;
+	if (o == w || t == NULL ||
+	    !lb_flow_peek(t, k6 == NULL ? (const void *)&d->key :
+			  (const void *)k6, d->sig, w->now, out) ||
 	    lb_flow_provisional(out->state) ||
 	    out->state == LB_FLOW_TCP_CLOSING ||
 	    svc->mstate[out->member] == LB_MS_NONE ||
@@ -313,8 +316,7 @@ stay:
 	e->packets++;
 	d->member = m;
 	d->act = ACT_FWD;
-	/* flow sync carries IPv4 flows (IPv6's: not yet) */
-	if (likely(!s->sync) || k6 != NULL)
+	if (likely(!s->sync))
 		return;
 	if (unlikely(e->flags & LB_FLOW_F_LEARNED)) {
 		/* a peer's flow now passes here: ours to announce (the
@@ -323,11 +325,11 @@ stay:
 		moved = true;
 	}
 	if (unlikely(ev == LB_FLOW_CLOSED))
-		dp_sync_stage_ended(w, s, d, e);
+		dp_sync_stage_ended(w, s, d, k6, e);
 	/* confirmed now, or moved: peers may need to know */
 	else if ((e->state != before || moved) &&
 		 (e->state == LB_FLOW_TCP_EST || e->state == LB_FLOW_UDP))
-		dp_sync_stage(w, s, d, e);
+		dp_sync_stage(w, s, d, k6, e);
 }
 
 /* A new flow needs an entry: when the table is full, the oldest
@@ -352,8 +354,8 @@ flow_admit(struct lb_worker *w, const struct lb_snapshot *s,
 }
 
 /* The member of a packet that needs the flow table: an IPv4 one (k6
- * NULL) in w->flows, an IPv6 one in w->flows6, by the same rules; flow
- * sync and its home workers are IPv4's only so far. */
+ * NULL) in w->flows, an IPv6 one in w->flows6, by the same rules, flow
+ * sync and its home workers included. */
 static __rte_always_inline void
 flow_decide(struct lb_worker *w, const struct lb_snapshot *s,
 	    struct dp_pkt *d, const struct lb_tuple6 *k6, int32_t pos,
@@ -363,7 +365,7 @@ flow_decide(struct lb_worker *w, const struct lb_snapshot *s,
 	struct lb_flow_table *ft = k6 == NULL ? w->flows : w->flows6;
 	const void *key = k6 == NULL ? (const void *)&d->key :
 				       (const void *)k6;
-	bool sync = k6 == NULL && unlikely(s->sync);
+	bool sync = unlikely(s->sync);
 	struct lb_flow_entry home = { .state = 0 }, peer;
 	struct lb_flow_entry *e;
 	bool syn_only;
@@ -389,9 +391,9 @@ flow_decide(struct lb_worker *w, const struct lb_snapshot *s,
 		/* the end of a flow we do not know: pass it on, keep no
 		 * state for it; its client's record says where it was */
 		d->member = LB_SCHED_NONE;
-		if (sync && sync_home(w, s, svc, d, &home)) {
+		if (sync && sync_home(w, s, svc, d, k6, &home)) {
 			d->member = home.member;   /* a synced flow */
-			dp_sync_stage_handoff(w, d, LB_FLOW_TCP_CLOSING);
+			dp_sync_stage_handoff(w, d, k6, LB_FLOW_TCP_CLOSING);
 		} else if (unlikely(svc->persist != NULL))
 			d->member = persist_find(w, s, svc,
 						 client_key(svc, d, k6));
@@ -408,7 +410,7 @@ flow_decide(struct lb_worker *w, const struct lb_snapshot *s,
 	 * known yet, the packet waits and no entry pins the flow anywhere
 	 * else. With persistence, the client's record decides first. */
 	if (sync && (!syn_only || d->key.proto == LB_IPPROTO_UDP) &&
-	    sync_home(w, s, svc, d, &home))
+	    sync_home(w, s, svc, d, k6, &home))
 		d->member = home.member;   /* a synced flow */
 	else if (unlikely(svc->persist != NULL))
 		d->member = persist_pick(w, s, d->svc, svc, d, k6, syn_only);
@@ -455,8 +457,8 @@ flow_decide(struct lb_worker *w, const struct lb_snapshot *s,
 		lb_flow_set_state(ft, &ft->e[pos], home.state);
 		lb_flow_set_expire(&ft->e[pos],
 				   w->now + s->timeouts.t[home.state]);
-		dp_sync_stage_handoff(w, d, LB_FLOW_TCP_EST);
-		dp_sync_stage(w, s, d, &ft->e[pos]);
+		dp_sync_stage_handoff(w, d, k6, LB_FLOW_TCP_EST);
+		dp_sync_stage(w, s, d, k6, &ft->e[pos]);
 	}
 out:
 	if (d->member == LB_SCHED_NONE)

@@ -391,13 +391,15 @@ void dp_decide6_burst(struct lb_worker *w, const struct lb_snapshot *s,
 
 /* dp_sync.c */
 
+/* k6: an IPv6 packet's key, or NULL (its flow is then d->key) */
 void dp_sync_stage(struct lb_worker *w, const struct lb_snapshot *s,
-		   const struct dp_pkt *d, const struct lb_flow_entry *e);
+		   const struct dp_pkt *d, const struct lb_tuple6 *k6,
+		   const struct lb_flow_entry *e);
 void dp_sync_stage_ended(struct lb_worker *w, const struct lb_snapshot *s,
-			 const struct dp_pkt *d,
+			 const struct dp_pkt *d, const struct lb_tuple6 *k6,
 			 const struct lb_flow_entry *e);
 void dp_sync_stage_handoff(struct lb_worker *w, const struct dp_pkt *d,
-			   uint8_t state);
+			   const struct lb_tuple6 *k6, uint8_t state);
 
 /* frag.c */
 

@@ -32,10 +32,52 @@ lb_dp_flow_computable(const struct lb_snapshot *s, uint16_t svc,
 }
 
 bool
+lb_dp_flow6_computable(const struct lb_snapshot *s, uint16_t svc,
+		       const struct lb_tuple6 *key, uint16_t member)
+{
+	const struct lb_snap_service *ss = &s->services[svc];
+
+	if (svc >= s->n_services || !ss->valid || ss->stateless)
+		return true;
+	return member == lb_maglev_lookup(ss->settled, ss->table_size,
+		consistent_sig6(ss, key, lb_tuple6_hash(key)));
+}
+
+bool
 lb_dp_flow_held(const struct lb_worker *w, const struct lb_tuple *key,
 		uint32_t sig)
 {
 	return w->flows != NULL && lb_flow_holds(w->flows, key, sig);
+}
+
+bool
+lb_dp_flow6_held(const struct lb_worker *w, const struct lb_tuple6 *key,
+		 uint32_t sig)
+{
+	return w->flows6 != NULL && lb_flow_holds(w->flows6, key, sig);
+}
+
+/* The member the consistent hash gives a packet's flow (k6: an IPv6
+ * packet's key, or NULL). */
+static inline uint16_t
+consistent_of(const struct lb_snap_service *svc, const struct dp_pkt *d,
+	      const struct lb_tuple6 *k6)
+{
+	return lb_maglev_lookup(svc->settled, svc->table_size,
+				flow_csig(svc, d, k6));
+}
+
+/* A staged record's key: the packet's flow, of either family. */
+static inline void
+stage_key(struct lb_dp_sync *r, const struct dp_pkt *d,
+	  const struct lb_tuple6 *k6)
+{
+	if (k6 == NULL) {
+		r->key = d->key;
+	} else {
+		r->key6 = *k6;
+		r->v6 = 1;
+	}
 }
 
 /* Room for n more staged records, or count them lost. */
@@ -61,10 +103,11 @@ stage_slot(struct lb_worker *w, unsigned int n)
  */
 void
 dp_sync_stage(struct lb_worker *w, const struct lb_snapshot *s,
-	      const struct dp_pkt *d, const struct lb_flow_entry *e)
+	      const struct dp_pkt *d, const struct lb_tuple6 *k6,
+	      const struct lb_flow_entry *e)
 {
 	const struct lb_snap_service *svc = &s->services[d->svc];
-	bool flow = e->member != consistent(svc, &d->key, d->sig);
+	bool flow = e->member != consistent_of(svc, d, k6);
 	/* a client's record: with wrr or wlc a peer would schedule the
 	 * client's next connection anew, whatever the hash says */
 	bool record = svc->persist != NULL &&
@@ -79,22 +122,35 @@ dp_sync_stage(struct lb_worker *w, const struct lb_snapshot *s,
 	if (r == NULL)
 		return;
 	if (flow) {
-		*r++ = (struct lb_dp_sync){
-			.key = d->key, .member = e->member,
+		*r = (struct lb_dp_sync){
+			.member = e->member,
 			.member_gen = e->member_gen, .svc = d->svc,
 			.kind = LB_DP_SYNC_FLOW, .state = e->state,
 		};
+		stage_key(r++, d, k6);
 		w->n_sync++;
 	}
 	if (!record)
 		return;
 	*r = (struct lb_dp_sync){
-		.key = { .src_ip = d->key.src_ip & svc->persist_mask,
-			 .dst_ip = d->key.dst_ip, .dst_port = d->key.dst_port,
-			 .proto = d->key.proto },
 		.member = e->member, .member_gen = e->member_gen,
 		.svc = d->svc, .kind = LB_DP_SYNC_PERSIST, .state = e->state,
 	};
+	if (k6 == NULL) {
+		r->key = (struct lb_tuple){
+			.src_ip = d->key.src_ip & svc->persist_mask,
+			.dst_ip = d->key.dst_ip, .dst_port = d->key.dst_port,
+			.proto = d->key.proto };
+	} else {
+		/* the record's key, as the table holds it */
+		uint32_t key = persist_key6(svc, k6);
+
+		memcpy(r->key6.src_ip, &key, sizeof(key));
+		memcpy(r->key6.dst_ip, k6->dst_ip, sizeof(k6->dst_ip));
+		r->key6.dst_port = k6->dst_port;
+		r->key6.proto = k6->proto;
+		r->v6 = 1;
+	}
 	w->n_sync++;
 }
 
@@ -105,22 +161,24 @@ dp_sync_stage(struct lb_worker *w, const struct lb_snapshot *s,
  */
 void
 dp_sync_stage_ended(struct lb_worker *w, const struct lb_snapshot *s,
-		    const struct dp_pkt *d, const struct lb_flow_entry *e)
+		    const struct dp_pkt *d, const struct lb_tuple6 *k6,
+		    const struct lb_flow_entry *e)
 {
 	const struct lb_snap_service *svc = &s->services[d->svc];
 	struct lb_dp_sync *r;
 
 	if ((e->flags & LB_FLOW_F_LEARNED) || svc->stateless ||
-	    e->member == consistent(svc, &d->key, d->sig))
+	    e->member == consistent_of(svc, d, k6))
 		return;
 	r = stage_slot(w, 1);
 	if (r == NULL)
 		return;
 	*r = (struct lb_dp_sync){
-		.key = d->key, .member = e->member,
+		.member = e->member,
 		.member_gen = e->member_gen, .svc = d->svc,
 		.kind = LB_DP_SYNC_ENDED, .state = LB_FLOW_TCP_CLOSING,
 	};
+	stage_key(r, d, k6);
 	w->n_sync++;
 }
 
@@ -132,16 +190,16 @@ dp_sync_stage_ended(struct lb_worker *w, const struct lb_snapshot *s,
  */
 void
 dp_sync_stage_handoff(struct lb_worker *w, const struct dp_pkt *d,
-		      uint8_t state)
+		      const struct lb_tuple6 *k6, uint8_t state)
 {
 	struct lb_dp_sync *r = stage_slot(w, 1);
 
 	if (r == NULL)
 		return;
 	*r = (struct lb_dp_sync){
-		.key = d->key, .svc = d->svc, .kind = LB_DP_SYNC_HANDOFF,
-		.state = state,
+		.svc = d->svc, .kind = LB_DP_SYNC_HANDOFF, .state = state,
 	};
+	stage_key(r, d, k6);
 	w->n_sync++;
 }
 
@@ -164,17 +222,23 @@ lb_dp_sync_flush(struct lb_worker *w)
 	w->n_sync = 0;
 }
 
+/* A record's protocol, of either family. */
+static inline uint8_t
+rec_proto(const struct lb_dp_sync *r)
+{
+	return r->v6 ? r->key6.proto : r->key.proto;
+}
+
 /* A learned copy ends: a TCP flow keeps its member for late packets
  * for the closing timeout, as a flow closed here does; a UDP flow has
  * no close, its copy is gone at once. */
 static void
 copy_end(struct lb_worker *w, const struct lb_snapshot *s,
-	 const struct lb_dp_sync *r, int32_t pos)
+	 struct lb_flow_table *ft, const struct lb_dp_sync *r, int32_t pos)
 {
-	struct lb_flow_table *ft = w->flows;
 	struct lb_flow_entry *e = &ft->e[pos];
 
-	if (r->key.proto == LB_IPPROTO_TCP) {
+	if (rec_proto(r) == LB_IPPROTO_TCP) {
 		lb_flow_set_state(ft, e, LB_FLOW_TCP_CLOSING);
 		lb_flow_set_expire(e, w->now +
 				   s->timeouts.t[LB_FLOW_TCP_CLOSING]);
@@ -199,9 +263,9 @@ copy_until(const struct lb_worker *w, const struct lb_snapshot *s,
 /* A peer's record for a flow this table holds live, confirmed. */
 static void
 sync_update(struct lb_worker *w, const struct lb_snapshot *s,
-	    const struct lb_dp_sync *r, struct lb_flow_entry *e)
+	    struct lb_flow_table *ft, const struct lb_dp_sync *r,
+	    struct lb_flow_entry *e)
 {
-	struct lb_flow_table *ft = w->flows;
 
 	if (!(e->flags & LB_FLOW_F_LEARNED)) {
 		/* ours: the peer's refresh never extends it. Only if ours
@@ -238,18 +302,32 @@ static void
 sync_install_one(struct lb_worker *w, const struct lb_snapshot *s,
 		 const struct lb_dp_sync *r)
 {
-	struct lb_flow_table *ft = w->flows;
-	uint32_t sig = lb_tuple_hash(&r->key);
-	int32_t pos = lb_flow_lookup(ft, &r->key, sig);
-	struct lb_flow_entry *e = pos >= 0 ? &ft->e[pos] : NULL;
-	bool live = e != NULL && e->state != 0 && !lb_flow_expired(e, w->now);
+	/* an IPv6 flow goes to the IPv6 table */
+	struct lb_flow_table *ft = r->v6 ? w->flows6 : w->flows;
+	const void *key = r->v6 ? (const void *)&r->key6 :
+				  (const void *)&r->key;
+	uint32_t sig;
+	int32_t pos;
+	struct lb_flow_entry *e;
+	bool live;
+	uint8_t proto = rec_proto(r);
+
+	if (unlikely(ft == NULL)) {
+		/* no IPv6 table (flows.ipv6_capacity 0): nowhere to go */
+		w->stats[LB_STAT_SYNC_INSTALL_FULL]++;
+		return;
+	}
+	sig = r->v6 ? lb_tuple6_hash(&r->key6) : lb_tuple_hash(&r->key);
+	pos = lb_flow_lookup(ft, key, sig);
+	e = pos >= 0 ? &ft->e[pos] : NULL;
+	live = e != NULL && e->state != 0 && !lb_flow_expired(e, w->now);
 
 	if (r->kind == LB_DP_SYNC_HANDOFF) {
 		/* another worker of ours took the flow (or saw it end) */
 		if (!live || !(e->flags & LB_FLOW_F_LEARNED))
 			return;
 		if (r->state == LB_FLOW_TCP_CLOSING) {
-			copy_end(w, s, r, pos);
+			copy_end(w, s, ft, r, pos);
 		} else if (lb_flow_del(ft, pos) == 0) {
 			w->stats[LB_STAT_SYNC_HANDOFF]++;
 		}
@@ -262,12 +340,12 @@ sync_install_one(struct lb_worker *w, const struct lb_snapshot *s,
 	if (r->kind == LB_DP_SYNC_ENDED) {
 		if (live && (e->flags & LB_FLOW_F_LEARNED) &&
 		    e->state != LB_FLOW_TCP_CLOSING)
-			copy_end(w, s, r, pos);
+			copy_end(w, s, ft, r, pos);
 		return;
 	}
 	if (r->kind != LB_DP_SYNC_FLOW ||
-	    (r->key.proto == LB_IPPROTO_TCP ? r->state != LB_FLOW_TCP_EST :
-	     (r->key.proto != LB_IPPROTO_UDP || r->state != LB_FLOW_UDP)))
+	    (proto == LB_IPPROTO_TCP ? r->state != LB_FLOW_TCP_EST :
+	     (proto != LB_IPPROTO_UDP || r->state != LB_FLOW_UDP)))
 		return;
 	if (e != NULL && e->state == LB_FLOW_TCP_CLOSING) {
 		/* closed here (live or just expired): a peer's established
@@ -276,7 +354,7 @@ sync_install_one(struct lb_worker *w, const struct lb_snapshot *s,
 		return;
 	}
 	if (live && !lb_flow_provisional(e->state)) {
-		sync_update(w, s, r, e);
+		sync_update(w, s, ft, r, e);
 		return;
 	}
 	if (e != NULL) {
@@ -285,11 +363,11 @@ sync_install_one(struct lb_worker *w, const struct lb_snapshot *s,
 		if (e->state == 0 || !live)
 			lb_flow_renew(ft, pos, false);
 	} else {
-		pos = lb_flow_add(ft, &r->key, sig, false);
+		pos = lb_flow_add(ft, key, sig, false);
 		if (pos < 0 && lb_flow_evict(ft, w->now) == 0) {
 			w->stats[LB_STAT_FLOW_EVICTED]++;
 			pressure_on(w, s);
-			pos = lb_flow_add(ft, &r->key, sig, false);
+			pos = lb_flow_add(ft, key, sig, false);
 		}
 		if (pos < 0) {
 			w->stats[LB_STAT_SYNC_INSTALL_FULL]++;

@@ -23,6 +23,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <rte_common.h>
 #include <rte_epoll.h>
@@ -78,21 +79,40 @@ enum lb_dp_sync_kind {
  * a worker hands over the flows a peer balancer could not compute (its
  * member is not the consistent hash's), the master hands a worker the
  * flows peers announced (mapped to this balancer's slots). Ring
- * elements (rte_ring_*_elem), 32 bytes (the tuple is 8-byte aligned).
+ * elements (rte_ring_*_elem), 56 bytes (the tuple is 8-byte aligned).
+ * An IPv4 flow's key is key, an IPv6 flow's key6 (v6 set): the worker
+ * applies it to its IPv6 table. An IPv6 persistence record has the
+ * record's key (persist_key6) in key6.src_ip's first 4 bytes, host
+ * order, and the rest of src_ip zero.
  */
 struct lb_dp_sync {
-	struct lb_tuple key;     /**< persistence: src_ip is the client */
+	union {
+		struct lb_tuple key;   /**< persistence: src_ip is the client */
+		struct lb_tuple6 key6; /**< v6 */
+	};
 	uint32_t member_gen;     /**< its generation */
 	uint16_t member;         /**< member slot */
 	uint16_t svc;            /**< service slot */
 	uint8_t kind;            /**< enum lb_dp_sync_kind */
 	uint8_t state;           /**< LB_FLOW_TCP_EST or LB_FLOW_UDP (a
 				      handoff: see LB_DP_SYNC_HANDOFF) */
+	uint8_t v6;              /**< an IPv6 flow (key6) */
+	uint8_t pad;
 	uint32_t lifetime_ms;    /**< in (from a peer): how long the copy
 				      lives; out: unused, 0 */
 };
 
-_Static_assert(sizeof(struct lb_dp_sync) == 32, "sync record is 32 bytes");
+_Static_assert(sizeof(struct lb_dp_sync) == 56, "sync record is 56 bytes");
+
+/** An IPv6 persistence record's key, out of a struct lb_dp_sync. */
+static inline uint32_t
+lb_dp_sync_key6(const struct lb_dp_sync *r)
+{
+	uint32_t k;
+
+	memcpy(&k, r->key6.src_ip, sizeof(k));
+	return k;
+}
 
 struct rte_ring;
 struct rte_rcu_qsbr;
@@ -470,6 +490,10 @@ void lb_dp_sync_flush(struct lb_worker *w);
 bool lb_dp_flow_computable(const struct lb_snapshot *s, uint16_t svc,
 			   const struct lb_tuple *key, uint16_t member);
 
+/** lb_dp_flow_computable() of an IPv6 flow. */
+bool lb_dp_flow6_computable(const struct lb_snapshot *s, uint16_t svc,
+			    const struct lb_tuple6 *key, uint16_t member);
+
 /**
  * Whether w's table holds an entry for key (in any state, expired too):
  * the master sends a peer's record for the flow to that worker, so one
@@ -477,6 +501,10 @@ bool lb_dp_flow_computable(const struct lb_snapshot *s, uint16_t svc,
  */
 bool lb_dp_flow_held(const struct lb_worker *w, const struct lb_tuple *key,
 		     uint32_t sig);
+
+/** lb_dp_flow_held() in w's IPv6 table. */
+bool lb_dp_flow6_held(const struct lb_worker *w, const struct lb_tuple6 *key,
+		      uint32_t sig);
 
 /**
  * Wake a worker waiting for an RX interrupt (dataplane.idle interrupt)

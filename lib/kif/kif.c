@@ -65,7 +65,8 @@ write_proc(const char *path, const char *value)
 }
 
 /*
- * The own address, and no IPv6 (the port carries IPv4 only), while the
+ * The own address, and no IPv6 (the port carries IPv4 only; in ecmp,
+ * IPv6 without an address, for the IPv6 VIPs' routes), while the
  * link is still down: a program that opens its sockets as the interface
  * comes up (BIRD's BFD binds to the interface's address) finds the
  * address there. Up first, then the address, and after dsrlb restarts
@@ -91,9 +92,7 @@ kernel_addr(struct lb_kif *k)
 	k->ifindex = (int)if_nametoindex(k->ifname);
 	if (k->ifindex == 0)
 		return -ENODEV;
-	if (p->prefix6 == 0) {
-		ipv6_conf(k, "disable_ipv6", "1");
-	} else {
+	if (p->prefix6 != 0) {
 		/* the configured address only: no router advertisement
 		 * or autoconfiguration, and no duplicate address
 		 * detection (the workers answer for the address; the
@@ -103,6 +102,14 @@ kernel_addr(struct lb_kif *k)
 		ipv6_conf(k, "accept_dad", "0");
 		ipv6_conf(k, "dad_transmits", "0");
 		ipv6_conf(k, "disable_ipv6", "0");
+	} else if (p->ipv6_routes) {
+		/* IPv6 on, for the IPv6 routes only: no address generated
+		 * (none sends anything), set before IPv6 comes up */
+		ipv6_conf(k, "addr_gen_mode", "1");
+		ipv6_conf(k, "accept_ra", "0");
+		ipv6_conf(k, "disable_ipv6", "0");
+	} else {
+		ipv6_conf(k, "disable_ipv6", "1");
 	}
 	/* the port's MTU (as far as the TAP carries it), so what the
 	 * kernel sends fits the wire */
@@ -424,6 +431,13 @@ lb_kif_route_set(struct lb_kif *k, uint32_t table, uint32_t addr,
 {
 	return present ? kif_nl_route_add(table, addr, 32, 0, k->ifindex) :
 		kif_nl_route_del(table, addr, 32, k->ifindex);
+}
+
+int
+lb_kif_route6_set(struct lb_kif *k, uint32_t table, const uint8_t *addr,
+		  bool present)
+{
+	return kif_nl_route6_set(table, addr, present, k->ifindex);
 }
 
 void

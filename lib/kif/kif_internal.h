@@ -31,5 +31,7 @@ int kif_nl_route_del(uint32_t table, uint32_t dst, uint8_t dst_len,
 		     int ifindex);
 int kif_nl_route_add(uint32_t table, uint32_t dst, uint8_t dst_len,
 		     uint32_t gw, int ifindex);
+int kif_nl_route6_set(uint32_t table, const uint8_t *dst, bool present,
+		      int ifindex);
 
 #endif /* LB_KIF_INTERNAL_H */

@@ -55,6 +55,10 @@ struct lb_kif_params {
 	 *  Returns 0, or a negative errno after freeing the frame. */
 	int (*to_wire)(void *ctx, struct rte_mbuf *m);
 	void *ctx;
+	/** IPv6 on the interface, without an address of its own (no
+	 *  link-local, so nothing of IPv6 is sent from it): only for the
+	 *  IPv6 routes lb_kif_route6_set() keeps (ecmp) */
+	bool ipv6_routes;
 };
 
 /** Frames through the interface. */
@@ -92,6 +96,13 @@ void lb_kif_free(struct lb_kif *k);
  */
 int lb_kif_route_set(struct lb_kif *k, uint32_t table, uint32_t addr,
 		     bool present);
+
+/**
+ * lb_kif_route_set() for an IPv6 address (16 bytes): "addr/128 dev
+ * <interface> proto static". Needs lb_kif_params::ipv6_routes.
+ */
+int lb_kif_route6_set(struct lb_kif *k, uint32_t table, const uint8_t *addr,
+		      bool present);
 
 /**
  * Mirror the data port's link on the interface: its carrier on or off,

@@ -263,3 +263,28 @@ kif_nl_route6_add(uint32_t table, const uint8_t *dst, uint8_t dst_len,
 	nl_attr(&r, RTA_OIF, &oif, 4);
 	return nl_talk(&r);
 }
+
+/* "dst/128 dev ifindex proto static" in table, added (or replaced) or
+ * removed. */
+int
+kif_nl_route6_set(uint32_t table, const uint8_t *dst, bool present,
+		  int ifindex)
+{
+	struct nl_req r;
+	struct rtmsg *rt = nl_start(&r, present ? RTM_NEWROUTE : RTM_DELROUTE,
+				    present ? NLM_F_CREATE | NLM_F_REPLACE : 0,
+				    sizeof(*rt));
+	uint32_t oif = (uint32_t)ifindex;
+
+	rt->rtm_family = AF_INET6;
+	rt->rtm_dst_len = 128;
+	rt->rtm_table = RT_TABLE_UNSPEC;
+	rt->rtm_protocol = RTPROT_STATIC;
+	rt->rtm_scope = present ? RT_SCOPE_UNIVERSE : RT_SCOPE_NOWHERE;
+	if (present)
+		rt->rtm_type = RTN_UNICAST;
+	nl_attr(&r, RTA_TABLE, &table, 4);
+	nl_attr(&r, RTA_DST, dst, 16);
+	nl_attr(&r, RTA_OIF, &oif, 4);
+	return nl_talk(&r);
+}

@@ -28,7 +28,7 @@
 	X(TO_MASTER,         o, "to_master",         "handed to the master lcore (ARP it must see, traffic to an own address)") \
 	X(ICMP_ECHO_REPLY,   o, "icmp_echo_reply",   "ICMP or ICMPv6 echo request to a VIP answered") \
 	X(ARP_REPLY_OUT,     o, "arp_reply_out",     "ARP request for a VIP (while active) or own address answered in place") \
-	X(NDP_REPLY_OUT,     o, "ndp_reply_out",     "IPv6 Neighbor Solicitation for a VIP (while active) answered in place") \
+	X(NDP_REPLY_OUT,     o, "ndp_reply_out",     "IPv6 Neighbor Solicitation for a VIP (while active), or for the ecmp next hop, answered in place") \
 	X(DROP_NDP_BAD,      o, "drop_ndp_bad",      "Neighbor Solicitation failing RFC 4861's checks (hop limit, code, length, checksum, options, DAD form)") \
 	X(DROP_NDP_OTHER,    o, "drop_ndp_other",    "Neighbor Discovery not answered: a solicitation for an address not ours (or a VIP while standby), advertisements, router messages and redirects (ignored)") \
 	X(DROP_IP6_FRAG,     o, "drop_ip6_fragment", "IPv6 fragment of TCP or UDP to a VIP (IPv6 fragments are not balanced yet)") \

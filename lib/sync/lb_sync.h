@@ -53,8 +53,34 @@
  *            (an ended flow: 0)
  *
  * then the MAC, 32 bytes. A message is exactly LB_SYNC_HDR_LEN +
- * LB_SYNC_REC_LEN * count + LB_SYNC_MAC_LEN bytes; anything else is
+ * record length * count + LB_SYNC_MAC_LEN bytes; anything else is
  * malformed. The largest fits a 1500-byte MTU with IP and UDP.
+ *
+ * IPv6 flows travel in messages of their own, type FLOWS6 (the same
+ * header, version 2), of 1..LB_SYNC_MAX_RECS6 records of 48 bytes:
+ *
+ *   off size field
+ *     0    1 kind (enum lb_sync_kind)
+ *     1    1 proto, 6 or 17
+ *     2    1 flow: enum lb_sync_state; persistence: the client prefix
+ *            length (persistence_prefix6), 0..128
+ *     3    1 reserved, 0
+ *     4   16 client address (persistence: the record's key, 4 bytes,
+ *            then 12 zero bytes; see below)
+ *    20   16 VIP (IPv6; never an IPv4-mapped address)
+ *    36    2 client port (persistence: 0)
+ *    38    2 VIP port (persistence: the service's first port)
+ *    40    4 member address (members have IPv4 addresses)
+ *    44    4 lifetime in ms, as above
+ *
+ * An IPv6 client's persistence record is kept under a 32-bit key, the
+ * CRC32C of its prefix (lib/dp: persist_key6), not under its address,
+ * so that is what a record carries: every balancer with the same
+ * persistence_prefix6 computes the same key for the same client. A
+ * balancer of a version without FLOWS6 drops such a message as an
+ * unknown type (sync_drop_malformed) and goes on taking the FLOWS
+ * messages, whose records are unchanged: in a group being upgraded, the
+ * IPv4 flows keep their sync and the IPv6 flows wait for the upgrade.
  */
 
 #include <stdbool.h>
@@ -69,6 +95,8 @@
 #define LB_SYNC_REC_LEN 24
 #define LB_SYNC_MAC_LEN 32
 #define LB_SYNC_MAX_RECS 56
+#define LB_SYNC_REC6_LEN 48             /**< an IPv6 record (FLOWS6) */
+#define LB_SYNC_MAX_RECS6 28            /**< records of a FLOWS6 message */
 /** The longest message: a full FLOWS message, 1408 bytes. */
 #define LB_SYNC_MSG_MAX (LB_SYNC_HDR_LEN + LB_SYNC_MAX_RECS * LB_SYNC_REC_LEN \
 			 + LB_SYNC_MAC_LEN)
@@ -82,6 +110,7 @@ enum lb_sync_type {
 	LB_SYNC_FLOWS = 1,        /**< 1..LB_SYNC_MAX_RECS records */
 	LB_SYNC_BULK_REQUEST = 2, /**< a starting balancer asks for all */
 	LB_SYNC_BULK_END = 3,     /**< the answer to a bulk request is over */
+	LB_SYNC_FLOWS6 = 4,       /**< 1..LB_SYNC_MAX_RECS6 IPv6 records */
 };
 
 /** Record kinds. */
@@ -110,19 +139,28 @@ struct lb_sync_hdr {
 
 /**
  * A record, decoded. Addresses in network order, like the rest of
- * dsrlb; ports in host order.
+ * dsrlb; ports in host order. An IPv4 record (v6 false, FLOWS) uses
+ * client and vip; an IPv6 record (v6 true, FLOWS6) client6 and vip6,
+ * but for a persistence record, whose key is in client.
  */
 struct lb_sync_rec {
 	uint8_t kind;       /**< enum lb_sync_kind */
 	uint8_t proto;      /**< 6 (TCP) or 17 (UDP) */
 	uint8_t state;      /**< flow: enum lb_sync_state;
-			         persistence: client prefix length 0..32 */
-	uint32_t client;    /**< network order (persistence: masked) */
-	uint32_t vip;       /**< network order */
+			         persistence: client prefix length 0..32
+			         (IPv4), 0..128 (IPv6) */
+	uint32_t client;    /**< IPv4: network order (persistence: masked);
+			         IPv6 persistence: the record's key (host
+			         order, as the persistence table holds it);
+			         IPv6 flow: 0 */
+	uint32_t vip;       /**< IPv4: network order; IPv6: 0 */
 	uint16_t cport;     /**< host order (0 for persistence) */
 	uint16_t vport;     /**< host order */
 	uint32_t member;    /**< network order */
 	uint32_t lifetime_ms; /**< the copy's lifetime; 0 when ended */
+	bool v6;            /**< an IPv6 record (FLOWS6) */
+	uint8_t client6[16]; /**< IPv6 flow: the client; else zero */
+	uint8_t vip6[16];   /**< IPv6: the VIP; IPv4: zero */
 };
 
 /**
@@ -153,6 +191,12 @@ enum lb_sync_err {
  * record: state (the prefix length) 0..32, no client bit beyond the
  * prefix, client nonzero unless the prefix is 0, cport 0.
  *
+ * An IPv6 record: the same with vip6 for vip (neither :: nor an
+ * IPv4-mapped address) and, for a flow, client6 for client (not ::);
+ * client and vip 0 but a persistence record's key (client, any value),
+ * whose prefix length is 0..128; an IPv4 record has client6 and vip6
+ * zero.
+ *
  * @return
  *   true if r may be sent and installed.
  */
@@ -161,6 +205,7 @@ bool lb_sync_rec_valid(const struct lb_sync_rec *r);
 /**
  * Write a message: the header (count = n, key_id = keys->k[0].id; type,
  * id, seq and nonce from h), n records, and the MAC under keys->k[0].
+ * FLOWS carries IPv4 records only, FLOWS6 IPv6 records only.
  *
  * @param buf
  *   Where to write; LB_SYNC_MSG_MAX bytes always suffice.
@@ -176,9 +221,9 @@ bool lb_sync_rec_valid(const struct lb_sync_rec *r);
  *   The group's keys; at least one.
  * @return
  *   Bytes written, or 0 (and buf untouched) if the message would not
- *   decode: no key, n > LB_SYNC_MAX_RECS, cap too small, an unknown
- *   type, FLOWS with n == 0, another type with n != 0, or an invalid
- *   record.
+ *   decode: no key, n above the type's maximum, cap too small, an
+ *   unknown type, FLOWS or FLOWS6 with n == 0, another type with n != 0,
+ *   a record of the other family, or an invalid record.
  */
 size_t lb_sync_encode(uint8_t *buf, size_t cap, const struct lb_sync_hdr *h,
 		      const struct lb_sync_rec *r, unsigned int n,

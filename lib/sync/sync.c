@@ -38,10 +38,22 @@
 #define R_MEMBER 16
 #define R_LIFETIME 20
 
+/* IPv6 record offsets (FLOWS6). */
+#define R6_CLIENT 4
+#define R6_VIP 20
+#define R6_CPORT 36
+#define R6_VPORT 38
+#define R6_MEMBER 40
+#define R6_LIFETIME 44
+
 _Static_assert(LB_SYNC_MSG_MAX == 1408, "the design's largest message");
 _Static_assert(LB_SYNC_MSG_MAX + 20 + 8 <= 1500, "a message fits the MTU");
 _Static_assert(R_LIFETIME + 4 == LB_SYNC_REC_LEN, "record layout");
 _Static_assert(H_NONCE + 8 == LB_SYNC_HDR_LEN, "header layout");
+_Static_assert(R6_LIFETIME + 4 == LB_SYNC_REC6_LEN, "IPv6 record layout");
+_Static_assert(LB_SYNC_HDR_LEN + LB_SYNC_MAX_RECS6 * LB_SYNC_REC6_LEN +
+	       LB_SYNC_MAC_LEN <= LB_SYNC_MSG_MAX, "FLOWS6 fits the buffer");
+_Static_assert(LB_SYNC_MAX_RECS6 <= LB_SYNC_MAX_RECS, "decode's array");
 _Static_assert(crypto_auth_hmacsha512256_BYTES == LB_SYNC_MAC_LEN, "MAC");
 _Static_assert(crypto_auth_hmacsha512256_KEYBYTES == LB_CONF_KEY_LEN, "key");
 
@@ -121,6 +133,10 @@ count_range(uint8_t type, unsigned int *lo, unsigned int *hi)
 		*lo = 1;
 		*hi = LB_SYNC_MAX_RECS;
 		return true;
+	case LB_SYNC_FLOWS6:
+		*lo = 1;
+		*hi = LB_SYNC_MAX_RECS6;
+		return true;
 	case LB_SYNC_BULK_REQUEST:
 	case LB_SYNC_BULK_END:
 		*lo = 0;
@@ -147,13 +163,65 @@ persist_client_valid(uint32_t client_be, uint8_t prefix)
 	return client != 0 || prefix == 0;
 }
 
+/* The length of a record of a message type. */
+static size_t
+rec_len(uint8_t type)
+{
+	return type == LB_SYNC_FLOWS6 ? LB_SYNC_REC6_LEN : LB_SYNC_REC_LEN;
+}
+
+static bool
+zero16(const uint8_t *a)
+{
+	static const uint8_t z[16];
+
+	return memcmp(a, z, sizeof(z)) == 0;
+}
+
+/* ::ffff:0:0/96: IPv4, which travels in IPv4 records. */
+static bool
+mapped4(const uint8_t *a)
+{
+	static const uint8_t m[12] = { [10] = 0xff, [11] = 0xff };
+
+	return memcmp(a, m, sizeof(m)) == 0;
+}
+
+/* The IPv6 record rules (lb_sync_rec_valid()). */
+static bool
+rec6_valid(const struct lb_sync_rec *r)
+{
+	if (r->vip != 0 || zero16(r->vip6) || mapped4(r->vip6))
+		return false;
+	switch (r->kind) {
+	case LB_SYNC_K_FLOW:
+		if (r->state == LB_SYNC_ST_ENDED) {
+			if (r->lifetime_ms != 0)
+				return false;
+		} else if (r->state != (r->proto == PROTO_TCP ?
+					LB_SYNC_ST_TCP_EST : LB_SYNC_ST_UDP)) {
+			return false;
+		}
+		return r->client == 0 && !zero16(r->client6) &&
+		       r->cport != 0;
+	case LB_SYNC_K_PERSIST:
+		return r->cport == 0 && r->state <= 128 && zero16(r->client6);
+	default:
+		return false;
+	}
+}
+
 bool
 lb_sync_rec_valid(const struct lb_sync_rec *r)
 {
 	if (r->proto != PROTO_TCP && r->proto != PROTO_UDP)
 		return false;
-	if (r->vip == 0 || r->vport == 0 || r->member == 0 ||
+	if (r->vport == 0 || r->member == 0 ||
 	    r->lifetime_ms > LB_SYNC_LIFETIME_MAX)
+		return false;
+	if (r->v6)
+		return rec6_valid(r);
+	if (r->vip == 0 || !zero16(r->client6) || !zero16(r->vip6))
 		return false;
 	switch (r->kind) {
 	case LB_SYNC_K_FLOW:
@@ -173,13 +241,40 @@ lb_sync_rec_valid(const struct lb_sync_rec *r)
 	}
 }
 
-/* The record at p, or false if its reserved byte is set or it breaks
- * the record rules. */
+/* The IPv6 record at p (rec_read()). */
 static bool
-rec_read(const uint8_t *p, struct lb_sync_rec *r)
+rec6_read(const uint8_t *p, struct lb_sync_rec *r)
+{
+	*r = (struct lb_sync_rec){
+		.kind = p[R_KIND], .proto = p[R_PROTO], .state = p[R_STATE],
+		.v6 = true, .cport = ld16(p + R6_CPORT),
+		.vport = ld16(p + R6_VPORT), .member = ldaddr(p + R6_MEMBER),
+		.lifetime_ms = ld32(p + R6_LIFETIME),
+	};
+	memcpy(r->vip6, p + R6_VIP, 16);
+	if (r->kind == LB_SYNC_K_PERSIST) {
+		/* the key, then nothing */
+		static const uint8_t z[12];
+
+		if (memcmp(p + R6_CLIENT + 4, z, sizeof(z)) != 0)
+			return false;
+		r->client = ld32(p + R6_CLIENT);
+	} else {
+		memcpy(r->client6, p + R6_CLIENT, 16);
+	}
+	return lb_sync_rec_valid(r);
+}
+
+/* The record at p of a message of type, or false if its reserved byte
+ * is set or it breaks the record rules. */
+static bool
+rec_read(uint8_t type, const uint8_t *p, struct lb_sync_rec *r)
 {
 	if (p[R_RESERVED] != 0)
 		return false;
+	if (type == LB_SYNC_FLOWS6)
+		return rec6_read(p, r);
+	memset(r, 0, sizeof(*r));
 	r->kind = p[R_KIND];
 	r->proto = p[R_PROTO];
 	r->state = p[R_STATE];
@@ -199,6 +294,20 @@ rec_write(uint8_t *p, const struct lb_sync_rec *r)
 	p[R_PROTO] = r->proto;
 	p[R_STATE] = r->state;
 	p[R_RESERVED] = 0;
+	if (r->v6) {
+		if (r->kind == LB_SYNC_K_PERSIST) {
+			memset(p + R6_CLIENT, 0, 16);
+			st32(p + R6_CLIENT, r->client);
+		} else {
+			memcpy(p + R6_CLIENT, r->client6, 16);
+		}
+		memcpy(p + R6_VIP, r->vip6, 16);
+		st16(p + R6_CPORT, r->cport);
+		st16(p + R6_VPORT, r->vport);
+		staddr(p + R6_MEMBER, r->member);
+		st32(p + R6_LIFETIME, r->lifetime_ms);
+		return;
+	}
 	staddr(p + R_CLIENT, r->client);
 	staddr(p + R_VIP, r->vip);
 	st16(p + R_CPORT, r->cport);
@@ -232,11 +341,12 @@ lb_sync_encode(uint8_t *buf, size_t cap, const struct lb_sync_hdr *h,
 		return 0;
 	if (!count_range(h->type, &lo, &hi) || n < lo || n > hi)
 		return 0;
-	body = LB_SYNC_HDR_LEN + (size_t)n * LB_SYNC_REC_LEN;
+	body = LB_SYNC_HDR_LEN + (size_t)n * rec_len(h->type);
 	if (cap < body + LB_SYNC_MAC_LEN)
 		return 0;
 	for (i = 0; i < n; i++)
-		if (!lb_sync_rec_valid(&r[i]))
+		if (r[i].v6 != (h->type == LB_SYNC_FLOWS6) ||
+		    !lb_sync_rec_valid(&r[i]))
 			return 0;
 
 	st32(buf + H_MAGIC, LB_SYNC_MAGIC);
@@ -247,9 +357,10 @@ lb_sync_encode(uint8_t *buf, size_t cap, const struct lb_sync_hdr *h,
 	buf[H_KEY] = keys->k[0].id;
 	memset(buf + H_RESERVED, 0, 3);
 	st64(buf + H_SEQ, h->seq);
-	st64(buf + H_NONCE, h->type == LB_SYNC_FLOWS ? 0 : h->nonce);
+	st64(buf + H_NONCE, h->type == LB_SYNC_FLOWS ||
+			    h->type == LB_SYNC_FLOWS6 ? 0 : h->nonce);
 	for (i = 0; i < n; i++)
-		rec_write(buf + LB_SYNC_HDR_LEN + i * LB_SYNC_REC_LEN, &r[i]);
+		rec_write(buf + LB_SYNC_HDR_LEN + i * rec_len(h->type), &r[i]);
 	crypto_auth_hmacsha512256(buf + body, buf, body, keys->k[0].key);
 	return body + LB_SYNC_MAC_LEN;
 }
@@ -275,7 +386,7 @@ lb_sync_decode(const uint8_t *buf, size_t len, struct lb_sync_hdr *h,
 	if (!count_range(buf[H_TYPE], &lo, &hi))
 		return LB_SYNC_E_TYPE;
 	count = ld16(buf + H_COUNT);
-	body = LB_SYNC_HDR_LEN + (size_t)count * LB_SYNC_REC_LEN;
+	body = LB_SYNC_HDR_LEN + (size_t)count * rec_len(buf[H_TYPE]);
 	if (count < lo || count > hi || len != body + LB_SYNC_MAC_LEN)
 		return LB_SYNC_E_LENGTH;
 	key = keys != NULL ? key_of(keys, buf[H_KEY]) : NULL;
@@ -291,11 +402,12 @@ lb_sync_decode(const uint8_t *buf, size_t len, struct lb_sync_hdr *h,
 	h->nonce = ld64(buf + H_NONCE);
 	if (buf[H_RESERVED] != 0 || buf[H_RESERVED + 1] != 0 ||
 	    buf[H_RESERVED + 2] != 0 ||
-	    (h->type == LB_SYNC_FLOWS && h->nonce != 0))
+	    ((h->type == LB_SYNC_FLOWS || h->type == LB_SYNC_FLOWS6) &&
+	     h->nonce != 0))
 		return LB_SYNC_E_RECORD;
 	for (i = 0; i < count; i++)
-		if (!rec_read(buf + LB_SYNC_HDR_LEN + i * LB_SYNC_REC_LEN,
-			      &r[i]))
+		if (!rec_read(h->type, buf + LB_SYNC_HDR_LEN +
+			      i * rec_len(h->type), &r[i]))
 			return LB_SYNC_E_RECORD;
 	return (int)count;
 }
