@@ -4,11 +4,12 @@
 to frontends holding the IPv6 VIP on lo, beside IPv4."""
 
 import os
+import re
 import signal
 import subprocess
 
 from framework import BUILD, TestSuite, verify, wait_for
-from labnet import (CLIENT6, DP_MAC, VIP, VIP6, Lab, servers,
+from labnet import (CLIENT, CLIENT6, DP_MAC, VIP, VIP6, Lab, servers,
                     verify_sessions_answered)
 
 FRONTENDS = {"fe1", "fe2", "fe3", "fe4"}
@@ -74,20 +75,40 @@ class LabIpv6(TestSuite):
         seen = {r["server"] for r in res}
         verify(seen <= FRONTENDS and len(seen) > 1, "answered by %s" % seen)
 
+    def dsrlbctl_flows(self, *args):
+        """dsrlbctl flows with args: its rows, split in columns."""
+        cli = subprocess.run(
+            [os.path.join(BUILD, "app", "dsrlbctl", "dsrlbctl"),
+             "--socket", self.lab.dsrlb.config["control_socket"],
+             "flows", "--limit", "1000"] + list(args),
+            capture_output=True, text=True)
+        lines = cli.stdout.splitlines()
+        # a header, a line a flow, and "N flows": all of them
+        verify(cli.returncode == 0 and len(lines) >= 2 and
+               re.match(r"^%d flows?$" % (len(lines) - 2), lines[-1]),
+               "dsrlbctl flows %s: %s %s" % (" ".join(args),
+                                             cli.stdout[-800:], cli.stderr))
+        return [ln.split() for ln in lines[1:-1]]
+
     def test_router_finds_the_vip_by_ndp_and_flows_are_listed(self):
         """Steps: the router forgets its neighbour entry for VIP6; then
-        connections to VIP6:110 held open (POP3 sessions); read the
-        router's neighbour entry for VIP6, dsrlb's counters and
-        flows.list, and dsrlbctl flows.
+        connections to VIP6:110 held open (POP3 sessions), and to the
+        IPv4 VIP from the same client; read the router's neighbour
+        entry for VIP6, dsrlb's counters and flows.list, and dsrlbctl
+        flows --client with the client's IPv6 address, its /64, and its
+        IPv4 address.
         Verify: the router found VIP6 again: its entry names dsrlb's
         MAC, learnt from a Neighbor Advertisement a worker sent
         (ndp_reply_out grew); flows.list shows the sessions' flows with
         the client's IPv6 address, the VIP6 and a member, established;
-        dsrlbctl prints them as [client]:port and [VIP6]:110."""
+        dsrlbctl --client CLIENT6 (and its /64) prints exactly the
+        client's IPv6 flows, as [client]:port and [VIP6]:port, none of
+        its IPv4 ones, and --client with its IPv4 address only those."""
         self.lab.ns(self.lab.ns_router, "ip", "-6", "neigh", "del", VIP6,
                     "dev", "seg0", check=False)
         before = self.lab.dsrlb.stats()["ndp_reply_out"]
         p, started = self.lab.start_sessions(110, 8, addr=VIP6)
+        p4, started4 = self.lab.start_sessions(110, 4, addr=VIP)
         try:
             neigh = self.lab.ns(self.lab.ns_router, "ip", "-6", "neigh",
                                 "show", VIP6)
@@ -104,23 +125,38 @@ class LabIpv6(TestSuite):
                 mine = [f for f in fl if f["client"] == CLIENT6 and
                         f["vip"] == VIP6 and f["port"] == 110 and
                         f["state"] == "established" and f["member"]]
-                return len(mine) >= len(started) and mine
-            wait_for(listed, "the sessions' IPv6 flows in flows.list",
-                     timeout=20)
-            # and dsrlbctl shows them, each address bracketed before
-            # its port
-            cli = subprocess.run(
-                [os.path.join(BUILD, "app", "dsrlbctl", "dsrlbctl"),
-                 "--socket", self.lab.dsrlb.config["control_socket"],
-                 "flows", "--limit", "1000"],
-                capture_output=True, text=True)
-            rows = [ln.split() for ln in cli.stdout.splitlines()
-                    if "[%s]:110" % VIP6 in ln]
-            verify(cli.returncode == 0 and len(rows) >= len(started) and
-                   all(r[1].startswith("[%s]:" % CLIENT6) for r in rows),
-                   "dsrlbctl flows: %s %s" % (cli.stdout[-800:],
-                                              cli.stderr))
+                mine4 = [f for f in fl if f["client"] == CLIENT and
+                         f["state"] == "established"]
+                return len(mine) >= len(started) and \
+                    len(mine4) >= len(started4) and fl
+            fl = wait_for(listed, "the sessions' flows in flows.list",
+                          timeout=20)
+            # dsrlbctl --client with the client's IPv6 address (or its
+            # /64) lists its IPv6 flows, each address bracketed before
+            # its port: every session's, and none of the same client's
+            # IPv4 flows (flows.list has them); with its IPv4 address,
+            # the IPv4 ones only
+            v6 = sorted(f["client_port"] for f in fl
+                        if f["client"] == CLIENT6)
+            for arg in (CLIENT6, "2001:db8:c::/64"):
+                rows = self.dsrlbctl_flows("--client", arg)
+                verify(all(r[1].startswith("[%s]:" % CLIENT6) and
+                           r[2].startswith("[%s]:" % VIP6) for r in rows),
+                       "dsrlbctl flows --client %s: %s" % (arg, rows))
+                ports = [int(r[1].rsplit(":", 1)[1]) for r in rows
+                         if r[2] == "[%s]:110" % VIP6 and
+                         r[6] == "established"]
+                verify(all(s["sport"] in ports for s in started
+                           if "error" not in s),
+                       "--client %s: established at [VIP6]:110 from "
+                       "ports %s, the sessions %s, flows.list's %s"
+                       % (arg, ports, started, v6))
+            rows = self.dsrlbctl_flows("--client", CLIENT)
+            verify(len(rows) >= len(started4) and
+                   all(r[1].startswith(CLIENT + ":") for r in rows),
+                   "dsrlbctl flows --client %s: %s" % (CLIENT, rows))
         finally:
+            self.lab.stop_sessions(p4)
             self.lab.stop_sessions(p)
 
     def test_restart_keeps_ipv6_sessions(self):
