@@ -5,11 +5,12 @@ to frontends holding the IPv6 VIP on lo, beside IPv4."""
 
 import os
 import re
+import shutil
 import signal
 import subprocess
 
 from framework import BUILD, TestSuite, verify, wait_for
-from labnet import (CLIENT, CLIENT6, DP_MAC, VIP, VIP6, Lab, servers,
+from labnet import (CLIENT, CLIENT6, DP_MAC, DTS, VIP, VIP6, Lab, servers,
                     verify_sessions_answered)
 
 FRONTENDS = {"fe1", "fe2", "fe3", "fe4"}
@@ -158,6 +159,57 @@ class LabIpv6(TestSuite):
         finally:
             self.lab.stop_sessions(p4)
             self.lab.stop_sessions(p)
+
+    def test_sipp_over_ipv6_answered_from_vip(self):
+        """Steps: SIPp (Debian's sip-tester) in the client's namespace
+        runs 48 calls of dts/sipp/options.xml at [VIP6]:5060 over UDP,
+        each an OPTIONS from a socket of its own (-t un: its own source
+        port), 100 a second; the client's eth0 is captured meanwhile.
+        Verify: SIPp ends with every call successful (exit 0) and has
+        logged each call's answer with the frontend that gave it (its
+        Server header): 48, from more than one frontend, each counted
+        by that frontend; every answer on the wire came from VIP6:5060
+        (the frontend answered the client directly, from the VIP)."""
+        lab, calls = self.lab, 48
+        sipp = shutil.which("sipp")
+        verify(sipp is not None, "no sipp: dts/setup.sh installs "
+               "sip-tester")
+        log = os.path.join(lab.dir, "sipp-calls.log")
+        before = lab.fe_counts("sip")
+        cap = lab.capture(lab.ns_client, "eth0", "udp and src port 5060")
+        p = subprocess.run(
+            ["ip", "netns", "exec", lab.ns_client, sipp,
+             "-sf", os.path.join(DTS, "sipp", "options.xml"),
+             "-t", "un", "-max_socket", "100", "-i", CLIENT6,
+             "-m", str(calls), "-r", "100", "-l", str(calls),
+             "-nostdin", "-timeout", "60", "-timeout_error",
+             "-trace_logs", "-log_file", log,
+             "-trace_err", "-error_file", log + ".errors",
+             "[%s]:5060" % VIP6],
+            capture_output=True, text=True, cwd=lab.dir, timeout=120)
+        answers = lab.stop_capture(cap, at_least=calls)
+        errors = open(log + ".errors").read() \
+            if os.path.exists(log + ".errors") else ""
+        verify(p.returncode == 0, "sipp exit %d: %s %s %s"
+               % (p.returncode, p.stdout[-800:], p.stderr[-800:],
+                  errors[-800:]))
+        by = {}
+        with open(log) as f:
+            for ln in f:
+                w = ln.split()
+                if w[:1] == ["answered"]:
+                    by.setdefault(w[-1] if len(w) == 4 else "?",
+                                  set()).add(w[1])
+        counts = {fe: len(ids) for fe, ids in by.items()}
+        verify(sum(counts.values()) == calls and set(counts) <= FRONTENDS
+               and len(counts) > 1, "SIPp's calls answered by %s" % counts)
+        grew = {fe: n - before[fe] for fe, n in lab.fe_counts("sip").items()}
+        verify(all(grew[fe] >= n for fe, n in counts.items()),
+               "SIPp says %s, the frontends counted %s" % (counts, grew))
+        src = {(a["IPv6"].src, a["UDP"].sport) for a in answers
+               if a.haslayer("IPv6")}
+        verify(len(answers) >= calls and src == {(VIP6, 5060)},
+               "%d answers, from %s" % (len(answers), src))
 
     def test_restart_keeps_ipv6_sessions(self):
         """Steps: 16 POP3 sessions over IPv6 from the client, a NOOP on
