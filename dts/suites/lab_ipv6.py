@@ -10,8 +10,10 @@ import signal
 import subprocess
 
 from framework import BUILD, TestSuite, verify, wait_for
-from labnet import (CLIENT, CLIENT6, DP_MAC, DTS, VIP, VIP6, Lab, servers,
-                    verify_sessions_answered)
+from hostile import (add_attacker, finish_flood, flood, remove_namespace,
+                     tap_kernel_drops, wait_accounted)
+from labnet import (CLIENT, CLIENT6, DP_MAC, DTS, ROUTER6, VIP, VIP6, Lab,
+                    servers, sh, verify_sessions_answered, wait_seconds)
 
 FRONTENDS = {"fe1", "fe2", "fe3", "fe4"}
 BANNER = {110: "+OK", 143: "* OK", 25: "220", 8100: "HTTP/1.0 200"}
@@ -210,6 +212,120 @@ class LabIpv6(TestSuite):
                if a.haslayer("IPv6")}
         verify(len(answers) >= calls and src == {(VIP6, 5060)},
                "%d answers, from %s" % (len(answers), src))
+
+    def test_ns_flood_from_the_segment_router_keeps_the_vip(self):
+        """Steps: the router checks its neighbour entry for VIP6 often
+        (reachable 500 ms, then unicast probes 100 ms apart, 3 before it
+        fails); a host on the segment floods Neighbor Solicitations,
+        10,000 a second, 20,000 in all, half for VIP6 and half for an
+        address nobody has, each from a random address of the segment's
+        /64; meanwhile the client keeps opening POP3 connections to
+        VIP6 through the router, and every 0.3 s or so the router's
+        entry for VIP6 is read and set to PROBE (a unicast Neighbor
+        Solicitation to VIP6 at once, among the flood's); after it,
+        new connections.
+        Verify: the router's entry for VIP6 was never FAILED or
+        INCOMPLETE (read, and as ip monitor saw it) and always named
+        dsrlb's MAC; it went from PROBE back to REACHABLE during the
+        flood (the router's own solicitations were answered amid the
+        flood's); no connection failed, during or after; every
+        solicitation for VIP6 that reached dsrlb was answered by a
+        worker in place (ndp_reply_out: like ARP for a VIP, never
+        policed), every one for the other address dropped by the
+        workers (drop_ndp_other), nothing went to the master (its rings
+        never overflowed); every received packet is accounted for."""
+        lab, count, nobody = self.lab, 20000, "2001:db8:5::77"
+        router = lab.ns_router
+        neigh = ["ip", "-n", router, "-6", "neigh"]
+        timers = {"base_reachable_time_ms": 500, "delay_first_probe_time": 1,
+                  "ucast_solicit": 3, "retrans_time_ms": 100}
+        keys = ["net.ipv6.neigh.seg0.%s" % k for k in timers]
+        saved = {k: lab.ns(router, "sysctl", "-n", k).strip() for k in keys}
+        attacker = add_attacker(lab)
+        mon = loop = None
+        try:
+            lab.sysctl(router, *["%s=%d" % (k, v) for k, v in
+                                 zip(keys, timers.values())])
+            # the router has an entry for VIP6 (the connections made it)
+            verify(all(r["ok"] for r in lab.connect(110, 2, addr=VIP6)),
+                   "no connection to VIP6 before the flood")
+            wait_for(lambda: DP_MAC in sh(*neigh, "show", VIP6, "dev",
+                                          "seg0"),
+                     "the router's entry for VIP6")
+            before = wait_accounted(lab)
+            kdrops = tap_kernel_drops(lab)
+            mon = subprocess.Popen(["ip", "-n", router, "monitor", "neigh"],
+                                   stdout=subprocess.PIPE,
+                                   stderr=subprocess.DEVNULL, text=True)
+            loop = lab.traffic(110, addr=VIP6)
+            f = flood(attacker, "eth0", "ff:ff:ff:ff:ff:ff", "ns",
+                      "--src", "2001:db8:5::/64", "--target", VIP6,
+                      "--target", nobody, "--exclude", ROUTER6,
+                      *sum((["--exclude", "2001:db8:5::%d" % (10 + i)]
+                            for i in range(1, len(lab.ns_fe) + 1)), []),
+                      "--pps", 10000, "--count", count)
+            seen, probes = [], 0
+            while f.poll() is None:
+                seen.append(sh(*neigh, "show", VIP6, "dev",
+                               "seg0").strip())
+                if len(seen) % 3 == 1:
+                    sh(*neigh, "change", VIP6, "dev", "seg0", "lladdr",
+                       DP_MAC, "nud", "probe")
+                    probes += 1
+                wait_seconds(0.1)
+            summary = finish_flood(f)
+            conns = lab.stop_traffic(loop)
+            after_flood = lab.connect(110, 8, addr=VIP6)
+            # the last probe answered before the watch ends
+            wait_for(lambda: "REACHABLE" in sh(*neigh, "show", VIP6, "dev",
+                                               "seg0"),
+                     "the router's entry for VIP6 reachable")
+        finally:
+            if loop is not None and loop.poll() is None:
+                loop.kill()
+            events = []
+            if mon is not None:
+                mon.terminate()
+                events = [ln for ln in mon.communicate(timeout=30)[0]
+                          .splitlines() if ln.split()[:1] == [VIP6]]
+            remove_namespace(attacker)
+            lab.sysctl(router, *["%s=%s" % kv for kv in saved.items()])
+        lost = tap_kernel_drops(lab) - kdrops
+        print("    %d solicitations in %.1fs (%d lost in the kernel before "
+              "dsrlb); the router's entry set to PROBE %d times; %d "
+              "connections" % (summary["sent"], summary["seconds"], lost,
+                               probes, conns["ok"]))
+        verify(lab.dsrlb.proc.poll() is None, "dsrlb died:\n%s"
+               % lab.dsrlb.output()[-3000:])
+        bad = [e for e in seen + events if "FAILED" in e or
+               "INCOMPLETE" in e or DP_MAC not in e]
+        verify(seen and not bad, "the router's entry for VIP6: %s"
+               % (bad[:5] or "never read"))
+        verify(any("PROBE" in a and "REACHABLE" in b
+                   for a, b in zip(events, events[1:])),
+               "the router's entry was never probed and confirmed: %s"
+               % events[:10])
+        verify(conns["failed"] == 0 and conns["ok"] > 0,
+               "%d of %d connections to VIP6 failed during the flood: %s"
+               % (conns["failed"], conns["failed"] + conns["ok"],
+                  conns["errors"][:3]))
+        verify(all(r["ok"] for r in after_flood),
+               "connections failed after the flood: %s"
+               % [r for r in after_flood if not r["ok"]][:3])
+        after = wait_accounted(lab)
+
+        def grew(k):
+            return after["workers"][k] - before["workers"][k]
+        half = summary["sent"] // 2
+        verify(grew("ndp_reply_out") >= half - lost and
+               grew("drop_ndp_other") >= half - lost,
+               "of %d solicitations for VIP6 and %d for %s (%d lost "
+               "before dsrlb): ndp_reply_out grew %d, drop_ndp_other %d"
+               % (half, half, nobody, lost, grew("ndp_reply_out"),
+                  grew("drop_ndp_other")))
+        for ring in ("drop_master_ring_full", "drop_master_prio_full"):
+            verify(grew(ring) == 0, "the master's rings overflowed: %s %d"
+                   % (ring, grew(ring)))
 
     def test_restart_keeps_ipv6_sessions(self):
         """Steps: 16 POP3 sessions over IPv6 from the client, a NOOP on
