@@ -21,8 +21,9 @@ BANNER = {110: "+OK", 143: "* OK", 25: "220", 8100: "HTTP/1.0 200"}
 
 class LabIpv6(TestSuite):
     """dsrlb, with two workers on a TAP port, balances real IPv6 TCP
-    connections and SIP datagrams from a client behind a Linux router
-    (which finds the VIP by Neighbor Discovery: dsrlb's workers answer)
+    connections and SIP datagrams (also SIPp's) from a client behind a
+    Linux router (which finds the VIP by Neighbor Discovery: dsrlb's
+    workers answer, also amid a flood of solicitations from the segment)
     to four frontends set up by dsrlb-realserver from the same vipaddrs
     file, IPv4 beside it. Members are resolved by ARP (their IPv4
     addresses), as in production."""
