@@ -233,8 +233,8 @@ class LabIpv6(TestSuite):
         solicitation for VIP6 that reached dsrlb was answered by a
         worker in place (ndp_reply_out: like ARP for a VIP, never
         policed), every one for the other address dropped by the
-        workers (drop_ndp_other), nothing went to the master (its rings
-        never overflowed); every received packet is accounted for."""
+        workers (drop_ndp_other); the master's rings never overflowed;
+        every received packet is accounted for."""
         lab, count, nobody = self.lab, 20000, "2001:db8:5::77"
         router = lab.ns_router
         neigh = ["ip", "-n", router, "-6", "neigh"]
@@ -259,12 +259,13 @@ class LabIpv6(TestSuite):
                                    stdout=subprocess.PIPE,
                                    stderr=subprocess.DEVNULL, text=True)
             loop = lab.traffic(110, addr=VIP6)
-            f = flood(attacker, "eth0", "ff:ff:ff:ff:ff:ff", "ns",
-                      "--src", "2001:db8:5::/64", "--target", VIP6,
-                      "--target", nobody, "--exclude", ROUTER6,
-                      *sum((["--exclude", "2001:db8:5::%d" % (10 + i)]
-                            for i in range(1, len(lab.ns_fe) + 1)), []),
-                      "--pps", 10000, "--count", count)
+            # sources: the segment's /64 but for the lab's own addresses
+            args = ["--src", "2001:db8:5::/64", "--target", VIP6,
+                    "--target", nobody, "--pps", 10000, "--count", count]
+            for a in [ROUTER6, VIP6] + ["2001:db8:5::%d" % (10 + i) for i
+                                        in range(1, len(lab.ns_fe) + 1)]:
+                args += ["--exclude", a]
+            f = flood(attacker, "eth0", "ff:ff:ff:ff:ff:ff", "ns", *args)
             seen, probes = [], 0
             while f.poll() is None:
                 seen.append(sh(*neigh, "show", VIP6, "dev",
