@@ -30,6 +30,12 @@ KIND:
     arp        ARP who-has, Ethernet broadcast (--dst-mac is not used),
                from IF's MAC and a random --src address, for the
                --target addresses in turn (default --dst)
+    ns         ICMPv6 Neighbor Solicitations (RFC 4861, hop limit 255,
+               a source link-layer option with IF's MAC) for the
+               --target addresses in turn, each to its solicited-node
+               group and that group's MAC (--dst-mac is not used), from
+               a random address of the --src networks (IPv6 ones here;
+               any prefix length: addresses are drawn, not listed)
     vrrp       VRRPv3 advertisements for --vrid (default 200) announcing
                --dst, from IF's MAC and a random --src address, to
                224.0.0.18 (its multicast MAC; --dst-mac is not used) at
@@ -53,7 +59,8 @@ Options:
     --seed N        random seed (default: a random one, printed)
 
 Only documentation addresses are accepted for --src, --dst and --target
-(192.0.2.0/24, 198.51.100.0/24, 203.0.113.0/24); the malformed kind's
+(192.0.2.0/24, 198.51.100.0/24, 203.0.113.0/24, and 2001:db8::/32 for
+the ns kind, the only IPv6 one); the malformed kind's
 reserved sources and destinations (0.0.0.0, 127.0.0.1, ...) are fixed.
 """
 
@@ -70,11 +77,13 @@ import time
 POOL = 1 << 17          # distinct frames built at most
 RANDOM_PER_ROUND = 32   # malformed: frames of random bytes per round
 DOC_NETS = [ipaddress.ip_network(n) for n in
-            ("192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24")]
+            ("192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24",
+             "2001:db8::/32")]
 DEFAULT_SRC = ["192.0.2.0/24", "203.0.113.0/24"]
 
 ETH_IPV4 = 0x0800
 ETH_ARP = 0x0806
+ETH_IPV6 = 0x86dd
 ETH_VLAN = 0x8100
 ETH_QINQ = 0x88a8
 IP_DF = 0x4000
@@ -152,18 +161,37 @@ def mac_bytes(text):
 
 def doc_addr(text):
     a = ipaddress.ip_address(text)
-    if not any(a in n for n in DOC_NETS):
+    if not any(a in n for n in DOC_NETS if n.version == a.version):
         raise argparse.ArgumentTypeError(
             "%s is not a documentation address" % text)
-    return int(a)
+    return a
 
 
 def doc_net(text):
     n = ipaddress.ip_network(text, strict=False)
-    if not any(n.subnet_of(d) for d in DOC_NETS if n.version == 4):
+    if not any(n.subnet_of(d) for d in DOC_NETS if n.version == d.version):
         raise argparse.ArgumentTypeError(
             "%s is not inside a documentation network" % text)
     return n
+
+
+class Sources6:
+    """Random IPv6 source addresses of the networks, minus excluded:
+    drawn (a /64 has too many to list), never the subnet-router anycast
+    address (the network's own)."""
+
+    def __init__(self, nets, exclude, rng):
+        self.nets = nets
+        self.exclude = set(exclude)
+        self.rng = rng
+
+    def draw(self):
+        while True:
+            n = self.nets[self.rng.randrange(len(self.nets))]
+            a = int(n.network_address) + \
+                self.rng.randrange(1, n.num_addresses)
+            if a not in self.exclude:
+                return a
 
 
 class Sources:
@@ -286,6 +314,37 @@ def build_arp(own_mac, src, targets, n):
     head = struct.pack("!HHBBH", 1, ETH_IPV4, 6, 4, 1) + own_mac
     return [eth + head + struct.pack("!I", src.draw()) + b"\0" * 6 +
             struct.pack("!I", targets[i % len(targets)]) for i in range(n)]
+
+
+ICMP6_NS = 135
+
+
+def solicited_node(target):
+    """The solicited-node group of an IPv6 address (int) and its MAC."""
+    group = (0xff02 << 112) | (0x1ff << 24) | (target & 0xffffff)
+    return group, b"\x33\x33" + group.to_bytes(16, "big")[12:]
+
+
+def build_ns(own_mac, src, targets, n):
+    """n Neighbor Solicitations for targets in turn, each to the
+    target's solicited-node group, from random sources, with a source
+    link-layer address option (own_mac): as a host resolving the target
+    sends them."""
+    out = []
+    for i in range(n):
+        t = targets[i % len(targets)]
+        group, group_mac = solicited_node(t)
+        s = src.draw().to_bytes(16, "big")
+        d = group.to_bytes(16, "big")
+        ns = struct.pack("!BBHI", ICMP6_NS, 0, 0, 0) + \
+            t.to_bytes(16, "big") + b"\x01\x01" + own_mac
+        # the ICMPv6 checksum covers the IPv6 pseudo-header
+        c = checksum(s + d + struct.pack("!IxxxB", len(ns), 58) + ns)
+        ns = ns[:2] + struct.pack("!H", c) + ns[4:]
+        ip = struct.pack("!IHBB", 6 << 28, len(ns), 58, 255) + s + d
+        out.append(group_mac + own_mac + struct.pack("!H", ETH_IPV6) +
+                   ip + ns)
+    return out
 
 
 # ---- malformed: general builders with every field settable
@@ -477,7 +536,7 @@ def parse_args(argv):
     p.add_argument("--iface", required=True)
     p.add_argument("--dst-mac", required=True, type=mac_bytes)
     p.add_argument("kind", choices=("syn", "ack", "udp", "frag1", "arp",
-                                    "vrrp", "malformed"))
+                                    "ns", "vrrp", "malformed"))
     p.add_argument("--vrid", type=int, default=200)
     p.add_argument("--count", type=int, default=100000)
     p.add_argument("--pps", type=int, default=0)
@@ -494,8 +553,20 @@ def parse_args(argv):
         a.dport = 5060 if a.kind in ("udp", "frag1") else 110
     if not 0 <= a.dport <= 0xffff:
         p.error("--dport out of range")
+    # IPv6 for ns, IPv4 for every other kind
+    version = 6 if a.kind == "ns" else 4
+    if a.kind == "ns" and (a.src is None or a.target is None):
+        p.error("ns needs --src and --target")
     if a.src is None:
         a.src = [doc_net(n) for n in DEFAULT_SRC]
+    if any(x.version != version for x in
+           a.src + (a.target or []) + a.exclude +
+           ([a.dst] if a.kind != "ns" else [])):
+        p.error("%s takes IPv%d addresses only" % (a.kind, version))
+    a.dst = int(a.dst)
+    a.exclude = [int(x) for x in a.exclude]
+    if a.target is not None:
+        a.target = [int(x) for x in a.target]
     if a.seed is None:
         a.seed = random.SystemRandom().getrandbits(32)
     return a
@@ -507,7 +578,7 @@ def main(argv):
     sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, 0)
     sock.bind((a.iface, 0))
     own_mac = sock.getsockname()[4]
-    src = Sources(a.src, a.exclude, rng)
+    src = (Sources6 if a.kind == "ns" else Sources)(a.src, a.exclude, rng)
     n = min(a.count, POOL)
     eth = a.dst_mac + own_mac + struct.pack("!H", ETH_IPV4)
     cats = None
@@ -520,6 +591,8 @@ def main(argv):
         frames = build_frag1(eth, src, a.dst, a.dport, n, rng)
     elif a.kind == "arp":
         frames = build_arp(own_mac, src, a.target or [a.dst], n)
+    elif a.kind == "ns":
+        frames = build_ns(own_mac, src, a.target, n)
     elif a.kind == "vrrp":
         frames = build_vrrp(own_mac, src, a.vrid, a.dst, n)
     else:

@@ -16,7 +16,7 @@ cd "$(dirname "$0")/.."
 
 PACKAGES=(gcc clang libclang-rt-14-dev meson ninja-build pkg-config
 	libdpdk-dev dpdk-dev libnuma-dev libjansson-dev libcmocka-dev libsodium-dev
-	python3 python3-scapy iproute2 iputils-ping procps tcpdump
+	python3 python3-scapy iproute2 iputils-ping procps tcpdump sip-tester
 	nftables nftlb keepalived bird2
 	prometheus systemd)
 # dts/pkgtest.sh: the Debian package built, checked, and booted in a

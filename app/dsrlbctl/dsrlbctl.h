@@ -82,6 +82,9 @@ int ctl_parse_seconds(const char *cmd, const char *what, const char *s,
 int ctl_parse_ipv4(const char *cmd, const char *what, const char *s);
 /** As ctl_parse_ipv4(), either family (a VIP). */
 int ctl_parse_ip(const char *cmd, const char *what, const char *s);
+/** An address of either family, or a subnet ("addr/len"); the server
+ *  checks which lengths it takes. */
+int ctl_parse_ip_subnet(const char *cmd, const char *what, const char *s);
 int ctl_parse_mac(const char *cmd, const char *what, const char *s);
 int ctl_parse_ports(const char *cmd, const char *what, const char *s,
 		    bool allow_any, json_t **v);

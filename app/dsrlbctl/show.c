@@ -685,7 +685,7 @@ flows_options(struct ctl *ctl, int argc, char **argv, struct flows_query *q)
 			json_object_set_new(q->filter, "member", json_string(optarg));
 			break;
 		case 'C':
-			if (ctl_parse_ipv4(argv[0], "--client", optarg) != 0)
+			if (ctl_parse_ip_subnet(argv[0], "--client", optarg) != 0)
 				return CTL_EXIT_USAGE;
 			json_object_set_new(q->filter, "client", json_string(optarg));
 			break;

@@ -31,12 +31,13 @@ const struct ctl_usage ctl_usages[] = {
 	  "health checks: state, last result, runs, failures, up/down changes" },
 	{ "neighbors", "",
 	  "the neighbor (ARP) table" },
-	{ "flows", "[--service S] [--member M] [--client IP] [--limit N]",
+	{ "flows", "[--service S] [--member M] [--client IP[/LEN]] [--limit N]",
 	  "flows in the workers' tables (flows.list), following the pages\n"
-	  "  --service S  only flows of service S\n"
-	  "  --member M   only flows to member M\n"
-	  "  --client IP  only flows from this client address\n"
-	  "  --limit N    at most N flows (default 100, at most 1000000)" },
+	  "  --service S        only flows of service S\n"
+	  "  --member M         only flows to member M\n"
+	  "  --client IP[/LEN]  only flows from this client address or subnet,\n"
+	  "                     IPv4 or IPv6\n"
+	  "  --limit N          at most N flows (default 100, at most 1000000)" },
 	{ "set-weight", "NAME WEIGHT",
 	  "set a member's weight (0-65535; 0 takes no new flows)" },
 	{ "drain", "NAME",

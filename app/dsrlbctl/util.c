@@ -81,6 +81,36 @@ ctl_parse_ip(const char *cmd, const char *what, const char *s)
 }
 
 int
+ctl_parse_ip_subnet(const char *cmd, const char *what, const char *s)
+{
+	const char *slash = strchr(s, '/');
+	size_t alen = slash != NULL ? (size_t)(slash - s) : strlen(s);
+	char addr[INET6_ADDRSTRLEN];
+	unsigned long bits = 0, len;
+	uint8_t a[16];
+	char *end;
+
+	if (alen > 0 && alen < sizeof(addr)) {
+		memcpy(addr, s, alen);
+		addr[alen] = '\0';
+		bits = inet_pton(AF_INET, addr, a) == 1 ? 32 :
+		       inet_pton(AF_INET6, addr, a) == 1 ? 128 : 0;
+	}
+	if (bits == 0)
+		return ctl_usage_error(cmd, "%s: \"%s\" is not an IPv4 or IPv6 address or subnet",
+				       what, s);
+	if (slash == NULL)
+		return 0;
+	errno = 0;
+	len = strtoul(slash + 1, &end, 10);
+	if (!isdigit((unsigned char)slash[1]) || *end != '\0' || errno != 0 ||
+	    len > bits)
+		return ctl_usage_error(cmd, "%s: \"%s\": the prefix length must be 0 to %lu",
+				       what, s, bits);
+	return 0;
+}
+
+int
 ctl_parse_mac(const char *cmd, const char *what, const char *s)
 {
 	unsigned int i;

@@ -2970,7 +2970,7 @@ dp_flows_walk_pages_and_filters(void **state)
 	}
 	assert_int_equal(total, k);
 	f = (struct lb_dp_flow_filter){ .svc = LB_DP_ANY, .member = LB_DP_ANY,
-		.client = ip4("203.0.113.9"), .client_mask = 0xffffffff };
+		.client = ipx("203.0.113.9"), .client_prefix = 32 };
 	cursor = 0;
 	n = 0;
 	while (cursor != LB_DP_WALK_END)
@@ -2978,7 +2978,7 @@ dp_flows_walk_pages_and_filters(void **state)
 	assert_int_equal(n, 1);
 	/* the scan bound holds whatever the filter finds */
 	cursor = 0;
-	f.client = ip4("192.0.2.1");
+	f.client = ipx("192.0.2.1");
 	assert_int_equal(lb_dp_flows_walk(e.w, &f, &cursor, out, 7, 10), 0);
 	assert_int_equal(cursor, 10);
 	env_fini(&e);
@@ -3904,20 +3904,60 @@ dp_new_flow_twice_in_one_burst_makes_one_entry(void **state)
 	env_fini(&e);
 }
 
-/* A TCP packet of IPv6 flow i (client 2001:db8:c::i+1, port 1024) to
+/* A TCP packet from IPv6 client src, port 1024, to
  * 2001:db8:100::100's dport. */
 static struct rte_mbuf *
-tcp6_mbuf(uint32_t i, uint16_t dport, uint8_t flags)
+tcp6_mbuf_from(const char *src, uint16_t dport, uint8_t flags)
 {
 	struct frame f;
-	char src[64];
 
-	snprintf(src, sizeof(src), "2001:db8:c::%x", i + 1);
 	eth(&f, mac_port, LB_ETHERTYPE_IPV6);
 	ipv6_hdr(&f, LB_IPPROTO_TCP, src, "2001:db8:100::100");
 	tcp(&f, 1024, dport, flags, 5);
 	ip6_done(&f, 0);
 	return mbuf_of(&f);
+}
+
+/* A TCP packet of IPv6 flow i (client 2001:db8:c::i+1, port 1024) to
+ * 2001:db8:100::100's dport. */
+static struct rte_mbuf *
+tcp6_mbuf(uint32_t i, uint16_t dport, uint8_t flags)
+{
+	char src[64];
+
+	snprintf(src, sizeof(src), "2001:db8:c::%x", i + 1);
+	return tcp6_mbuf_from(src, dport, flags);
+}
+
+/* The IPv6 VIP 2001:db8:100::100 added to e's core, and the worker
+ * given an IPv6 flow table of capacity flows (its own IPv4 one kept):
+ * the table, for the caller to free. */
+static struct lb_flow_table *
+env_ipv6(struct env *e, uint32_t capacity)
+{
+	struct lb_ip v6 = ipx("2001:db8:100::100");
+	struct lb_conf_error err;
+	struct lb_dp_rxq rxq = { 0 };
+	struct lb_flow_table *ft6;
+	static unsigned int n;
+	char name[32];
+
+	assert_int_equal(lb_core_vip_add(e->core, &v6, 128, "t", &err), 1);
+	assert_int_equal(lb_core_commit(e->core), 1);
+	snprintf(name, sizeof(name), "test_dp_v6_%u", n++);
+	ft6 = lb_flow_create_family(name, capacity, LB_FLOW_IPV6,
+				    SOCKET_ID_ANY, NULL);
+	assert_non_null(ft6);
+	{
+		struct lb_dp_params dp = {
+			.snap = lb_core_snapshot_ptr(e->core), .flows = e->flows,
+			.flows6 = ft6, .rxq = &rxq, .n_rxq = 1,
+			.port_ids = &port_id, .n_ports = 1, .quit = &quit,
+		};
+
+		assert_int_equal(lb_dp_worker_init(e->w, &dp), 0);
+	}
+	return ft6;
 }
 
 /* IPv6 flows follow IPv4's rules, in a table of their own: a flow's
@@ -3930,11 +3970,8 @@ static void
 dp_ipv6_flows_follow_the_ipv4_rules(void **state)
 {
 	static const uint32_t w[N_MEMBERS] = { 1, 1, 1, 1 };
-	struct lb_ip v6 = ipx("2001:db8:100::100");
 	struct rte_mbuf *pkts[LB_BURST];
 	struct lb_flow_table *ft6;
-	struct lb_conf_error err;
-	struct lb_dp_rxq rxq = { 0 };
 	const struct lb_snapshot *s;
 	int member[LB_TXBUF], first[8];
 	uint16_t id[LB_TXBUF];
@@ -3945,20 +3982,7 @@ dp_ipv6_flows_follow_the_ipv4_rules(void **state)
 
 	(void)state;
 	env_init(&e, LB_SCHED_WRR, 4096, w);
-	assert_int_equal(lb_core_vip_add(e.core, &v6, 128, "t", &err), 1);
-	assert_int_equal(lb_core_commit(e.core), 1);
-	ft6 = lb_flow_create_family("test_dp_v6", 8, LB_FLOW_IPV6,
-				    SOCKET_ID_ANY, NULL);
-	assert_non_null(ft6);
-	{
-		struct lb_dp_params dp = {
-			.snap = lb_core_snapshot_ptr(e.core), .flows = e.flows,
-			.flows6 = ft6, .rxq = &rxq, .n_rxq = 1,
-			.port_ids = &port_id, .n_ports = 1, .quit = &quit,
-		};
-
-		assert_int_equal(lb_dp_worker_init(e.w, &dp), 0);
-	}
+	ft6 = env_ipv6(&e, 8);
 	/* one burst: SYN, its retransmission, the ACK of four flows */
 	for (i = 0; i < 4; i++) {
 		pkts[3 * i] = tcp6_mbuf(i, 110, LB_TCP_SYN);
@@ -4016,6 +4040,80 @@ dp_ipv6_flows_follow_the_ipv4_rules(void **state)
 	assert_true(lb_flow_sweep(ft6, 400 + 1000 * 86400, 1u << 20) > 0);
 	assert_int_equal(ft6->count, 0);
 	assert_int_equal(lb_flow_audit(ft6, NULL), 0);
+	lb_flow_free(ft6);
+	env_fini(&e);
+}
+
+/* The flows of the clients in subnet (NULL: every flow), over both
+ * tables: how many, checking each is of the subnet's family. */
+static unsigned int
+walk_clients(const struct env *e, const char *subnet)
+{
+	struct lb_dp_flow_filter f = { .svc = LB_DP_ANY, .member = LB_DP_ANY };
+	struct lb_dp_flow out[4];
+	uint32_t cursor = 0;
+	unsigned int n = 0, k, got;
+	struct lb_ip a;
+
+	if (subnet != NULL &&
+	    lb_ip_parse_cidr(subnet, 0, 0, &f.client, &f.client_prefix) != 0)
+		fail_msg("test subnet \"%s\" does not parse", subnet);
+	while (cursor != LB_DP_WALK_END) {
+		got = lb_dp_flows_walk(e->w, &f, &cursor, out, RTE_DIM(out),
+				       UINT32_MAX);
+		for (k = 0; k < got; k++) {
+			a = lb_dp_flow_addr(&out[k], true);
+			assert_true(subnet == NULL ||
+				    lb_ip_is4(&a) == lb_ip_is4(&f.client));
+			assert_true(subnet == NULL ||
+				    lb_ip_in_net(&a, &f.client,
+						 f.client_prefix));
+		}
+		n += got;
+	}
+	return n;
+}
+
+/* flows.list's client filter is a subnet of either family: an IPv6
+ * one reports the IPv6 flows of its clients, from the IPv6 table, and
+ * no IPv4 flow, whatever its prefix (the IPv4-mapped form of an IPv4
+ * client is inside ::/16), and an IPv4 one no IPv6 flow. */
+static void
+dp_flows_walk_filters_clients_of_both_families(void **state)
+{
+	struct rte_mbuf *pkts[16];
+	struct lb_flow_table *ft6;
+	struct env e;
+	uint32_t i;
+
+	(void)state;
+	env_init(&e, LB_SCHED_MAGLEV, 4096, NULL);
+	ft6 = env_ipv6(&e, 64);
+	/* IPv4 clients 203.0.113.1-5, IPv6 clients 2001:db8:c::1-6 and
+	 * 2001:db8:d::1 */
+	for (i = 0; i < 5; i++)
+		pkts[i] = tcp_mbuf(i + 1, 110, LB_TCP_SYN);
+	for (i = 0; i < 6; i++)
+		pkts[5 + i] = tcp6_mbuf(i, 110, LB_TCP_SYN);
+	pkts[11] = tcp6_mbuf_from("2001:db8:d::1", 110, LB_TCP_SYN);
+	/* the worker's clock is the one the walk reads */
+	lb_dp_clock(e.w);
+	lb_dp_process(e.w, lb_core_snapshot(e.core), 0, pkts, 12);
+	lb_dp_flush(e.w);
+	assert_int_equal(e.flows->count, 5);
+	assert_int_equal(ft6->count, 7);
+
+	assert_int_equal(walk_clients(&e, NULL), 12);
+	assert_int_equal(walk_clients(&e, "2001:db8:c::3"), 1);
+	assert_int_equal(walk_clients(&e, "2001:db8:c::/64"), 6);
+	/* a prefix inside a byte: ::0 to ::3 */
+	assert_int_equal(walk_clients(&e, "2001:db8:c::/126"), 3);
+	assert_int_equal(walk_clients(&e, "2001:db8::/32"), 7);
+	assert_int_equal(walk_clients(&e, "2001:db8:e::/48"), 0);
+	assert_int_equal(walk_clients(&e, "::/16"), 0);
+	assert_int_equal(walk_clients(&e, "203.0.113.0/24"), 5);
+	assert_int_equal(walk_clients(&e, "203.0.113.4"), 1);
+	assert_int_equal(walk_clients(&e, "0.0.0.0/8"), 0);
 	lb_flow_free(ft6);
 	env_fini(&e);
 }
@@ -5809,6 +5907,7 @@ main(void)
 		cmocka_unit_test(dp_flows_flush_by_service),
 		cmocka_unit_test(dp_flows_flush_by_member_and_newer_request_wins),
 		cmocka_unit_test(dp_flows_walk_pages_and_filters),
+		cmocka_unit_test(dp_flows_walk_filters_clients_of_both_families),
 		cmocka_unit_test(dp_tx_counts_what_the_port_took),
 		cmocka_unit_test(dp_vrrp_adverts_reach_the_master_in_mode_vrrp),
 		cmocka_unit_test(dp_vrrp_flood_policed),

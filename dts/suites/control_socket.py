@@ -240,20 +240,27 @@ class ControlSocket(TestSuite):
 
     def test_flows_list_and_flush(self):
         """Steps: flows.list with bad params (unknown service and member,
-        a bad client, limit 0, a made-up cursor); every flow in pages of
-        7; the flows of one client subnet; flows.flush without params;
-        flows.flush of member fe1 (several times is fine); flows.list
-        of fe1 after it.
+        a bad client of either family, limit 0, a made-up cursor); every
+        flow in pages of 7; the flows of one client subnet, and of two
+        IPv6 subnets; flows.flush without params; flows.flush of member
+        fe1 (several times is fine); flows.list of fe1 after it.
         Verify: each bad request is refused with its code, naming the
         param; the pages hold every flow once (one per SYN, both
         workers), each naming pop3, a member and the syn state; the
-        client filter keeps its clients only; the flush answers how many
-        flows it removed, the number flows.list showed for fe1, and
-        fe1 has none left while the others keep theirs."""
+        client filter keeps its clients only, an IPv6 one no IPv4
+        client; the flush answers how many flows it removed, the number
+        flows.list showed for fe1, and fe1 has none left while the
+        others keep theirs."""
         for params, code, text in (
                 ({"service": "nope"}, -32001, "params.service"),
                 ({"member": "nope"}, -32001, "params.member"),
                 ({"client": "300.1.2.3"}, -32602, "params.client"),
+                ({"client": "203.0.113.0/4"}, -32602, "params.client"),
+                ({"client": "2001:db8::/8"}, -32602, "params.client"),
+                ({"client": "2001:db8::/129"}, -32602, "params.client"),
+                # an IPv4 client is written as one
+                ({"client": "::ffff:203.0.113.1"}, -32602,
+                 "params.client"),
                 ({"limit": 0}, -32602, "params.limit"),
                 ({"cursor": "x:y"}, -32602, "params.cursor")):
             r = self.c.request("flows.list", params)
@@ -290,6 +297,12 @@ class ControlSocket(TestSuite):
         verify(sorted(f["client"] for f in sub) ==
                sorted("203.0.113.%d" % i for i in range(1, 8)),
                "client filter: %s" % [f["client"] for f in sub])
+        # an IPv6 subnet lists IPv6 flows only: none here, though the
+        # tables hold IPv4 clients as ::ffff:a.b.c.d, inside ::/16
+        for net in ("::/16", "2001:db8::/32"):
+            sub = self.c.call("flows.list", {"client": net,
+                                             "limit": 100})["flows"]
+            verify(sub == [], "client filter %s: %s" % (net, sub[:3]))
         on_fe1 = [f for f in flows if f["member"] == "fe1"]
         r = self.c.call("flows.flush", {"member": "fe1"})
         verify(r["done"] and r["flushed"] == len(on_fe1),

@@ -316,6 +316,8 @@ class Dsrlbctl(TestSuite):
              "a service as JSON goes after --object"),
             (["flows", "--limit", "0"], "--limit"),
             (["flows", "--client", "somewhere"], "--client"),
+            (["flows", "--client", "2001:db8::/129"], "--client"),
+            (["flows", "--client", "203.0.113.0/"], "--client"),
             (["top", "-n", "0"], "-n COUNT"),
             (["top", "-i", "fast"], "-i SECONDS"),
             (["list", "--stats", "--rate"], "exclude each other"),
@@ -1032,6 +1034,17 @@ class Dsrlbctl(TestSuite):
             verify_exit(p, 0)
             verify(p.stdout.splitlines()[-1] ==
                    "5 flows (more: raise --limit)", show(p))
+            # a client subnet of either family goes to the server as
+            # given
+            for net in ("2001:db8:c::/64", "2001:db8:c::10",
+                        "203.0.113.0/24"):
+                del srv.requests[:]
+                p = run(["flows", "--client", net, "--limit", "3"],
+                        sock=srv.path)
+                verify_exit(p, 0)
+                verify(srv.requests == [("flows.list",
+                                         {"client": net, "limit": 3})],
+                       "--client %s sent %s" % (net, srv.requests))
         finally:
             srv.close()
 

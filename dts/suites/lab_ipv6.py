@@ -4,12 +4,16 @@
 to frontends holding the IPv6 VIP on lo, beside IPv4."""
 
 import os
+import re
+import shutil
 import signal
 import subprocess
 
 from framework import BUILD, TestSuite, verify, wait_for
-from labnet import (CLIENT6, DP_MAC, OWN6, ROUTER6, VIP, VIP6, Lab,
-                    servers, verify_sessions_answered)
+from hostile import (add_attacker, finish_flood, flood, remove_namespace,
+                     tap_kernel_drops, wait_accounted)
+from labnet import (CLIENT, CLIENT6, DP_MAC, DTS, OWN6, ROUTER6, VIP, VIP6,
+                    Lab, servers, sh, verify_sessions_answered, wait_seconds)
 
 FRONTENDS = {"fe1", "fe2", "fe3", "fe4"}
 # checked over each member's own family: fe1 and fe2 over IPv4, fe3 and
@@ -23,8 +27,9 @@ BANNER = {110: "+OK", 143: "* OK", 25: "220", 8100: "HTTP/1.0 200"}
 
 class LabIpv6(TestSuite):
     """dsrlb, with two workers on a TAP port, balances real IPv6 TCP
-    connections and SIP datagrams from a client behind a Linux router
-    (which finds the VIP by Neighbor Discovery: dsrlb's workers answer)
+    connections and SIP datagrams (also SIPp's) from a client behind a
+    Linux router (which finds the VIP by Neighbor Discovery: dsrlb's
+    workers answer, also amid a flood of solicitations from the segment)
     to four frontends set up by dsrlb-realserver from the same vipaddrs
     file, IPv4 beside it. The port holds an IPv6 address too; fe1 and
     fe2 are members by their IPv4 addresses (found by ARP), fe3 and fe4
@@ -85,20 +90,40 @@ class LabIpv6(TestSuite):
         seen = {r["server"] for r in res}
         verify(seen <= FRONTENDS and len(seen) > 1, "answered by %s" % seen)
 
+    def dsrlbctl_flows(self, *args):
+        """dsrlbctl flows with args: its rows, split in columns."""
+        cli = subprocess.run(
+            [os.path.join(BUILD, "app", "dsrlbctl", "dsrlbctl"),
+             "--socket", self.lab.dsrlb.config["control_socket"],
+             "flows", "--limit", "1000"] + list(args),
+            capture_output=True, text=True)
+        lines = cli.stdout.splitlines()
+        # a header, a line a flow, and "N flows": all of them
+        verify(cli.returncode == 0 and len(lines) >= 2 and
+               re.match(r"^%d flows?$" % (len(lines) - 2), lines[-1]),
+               "dsrlbctl flows %s: %s %s" % (" ".join(args),
+                                             cli.stdout[-800:], cli.stderr))
+        return [ln.split() for ln in lines[1:-1]]
+
     def test_router_finds_the_vip_by_ndp_and_flows_are_listed(self):
         """Steps: the router forgets its neighbour entry for VIP6; then
-        connections to VIP6:110 held open (POP3 sessions); read the
-        router's neighbour entry for VIP6, dsrlb's counters and
-        flows.list, and dsrlbctl flows.
+        connections to VIP6:110 held open (POP3 sessions), and to the
+        IPv4 VIP from the same client; read the router's neighbour
+        entry for VIP6, dsrlb's counters and flows.list, and dsrlbctl
+        flows --client with the client's IPv6 address, its /64, and its
+        IPv4 address.
         Verify: the router found VIP6 again: its entry names dsrlb's
         MAC, learnt from a Neighbor Advertisement a worker sent
         (ndp_reply_out grew); flows.list shows the sessions' flows with
         the client's IPv6 address, the VIP6 and a member, established;
-        dsrlbctl prints them as [client]:port and [VIP6]:110."""
+        dsrlbctl --client CLIENT6 (and its /64) prints exactly the
+        client's IPv6 flows, as [client]:port and [VIP6]:port, none of
+        its IPv4 ones, and --client with its IPv4 address only those."""
         self.lab.ns(self.lab.ns_router, "ip", "-6", "neigh", "del", VIP6,
                     "dev", "seg0", check=False)
         before = self.lab.dsrlb.stats()["ndp_reply_out"]
         p, started = self.lab.start_sessions(110, 8, addr=VIP6)
+        p4, started4 = self.lab.start_sessions(110, 4, addr=VIP)
         try:
             neigh = self.lab.ns(self.lab.ns_router, "ip", "-6", "neigh",
                                 "show", VIP6)
@@ -115,24 +140,205 @@ class LabIpv6(TestSuite):
                 mine = [f for f in fl if f["client"] == CLIENT6 and
                         f["vip"] == VIP6 and f["port"] == 110 and
                         f["state"] == "established" and f["member"]]
-                return len(mine) >= len(started) and mine
-            wait_for(listed, "the sessions' IPv6 flows in flows.list",
-                     timeout=20)
-            # and dsrlbctl shows them, each address bracketed before
-            # its port
-            cli = subprocess.run(
-                [os.path.join(BUILD, "app", "dsrlbctl", "dsrlbctl"),
-                 "--socket", self.lab.dsrlb.config["control_socket"],
-                 "flows", "--limit", "1000"],
-                capture_output=True, text=True)
-            rows = [ln.split() for ln in cli.stdout.splitlines()
-                    if "[%s]:110" % VIP6 in ln]
-            verify(cli.returncode == 0 and len(rows) >= len(started) and
-                   all(r[1].startswith("[%s]:" % CLIENT6) for r in rows),
-                   "dsrlbctl flows: %s %s" % (cli.stdout[-800:],
-                                              cli.stderr))
+                mine4 = [f for f in fl if f["client"] == CLIENT and
+                         f["state"] == "established"]
+                return len(mine) >= len(started) and \
+                    len(mine4) >= len(started4) and fl
+            fl = wait_for(listed, "the sessions' flows in flows.list",
+                          timeout=20)
+            # dsrlbctl --client with the client's IPv6 address (or its
+            # /64) lists its IPv6 flows, each address bracketed before
+            # its port: every session's, and none of the same client's
+            # IPv4 flows (flows.list has them); with its IPv4 address,
+            # the IPv4 ones only
+            v6 = sorted(f["client_port"] for f in fl
+                        if f["client"] == CLIENT6)
+            for arg in (CLIENT6, "2001:db8:c::/64"):
+                rows = self.dsrlbctl_flows("--client", arg)
+                verify(all(r[1].startswith("[%s]:" % CLIENT6) and
+                           r[2].startswith("[%s]:" % VIP6) for r in rows),
+                       "dsrlbctl flows --client %s: %s" % (arg, rows))
+                ports = [int(r[1].rsplit(":", 1)[1]) for r in rows
+                         if r[2] == "[%s]:110" % VIP6 and
+                         r[6] == "established"]
+                verify(all(s["sport"] in ports for s in started
+                           if "error" not in s),
+                       "--client %s: established at [VIP6]:110 from "
+                       "ports %s, the sessions %s, flows.list's %s"
+                       % (arg, ports, started, v6))
+            rows = self.dsrlbctl_flows("--client", CLIENT)
+            verify(len(rows) >= len(started4) and
+                   all(r[1].startswith(CLIENT + ":") for r in rows),
+                   "dsrlbctl flows --client %s: %s" % (CLIENT, rows))
         finally:
+            self.lab.stop_sessions(p4)
             self.lab.stop_sessions(p)
+
+    def test_sipp_over_ipv6_answered_from_vip(self):
+        """Steps: SIPp (Debian's sip-tester) in the client's namespace
+        runs 48 calls of dts/sipp/options.xml at [VIP6]:5060 over UDP,
+        each an OPTIONS from a socket of its own (-t un: its own source
+        port), 100 a second; the client's eth0 is captured meanwhile.
+        Verify: SIPp ends with every call successful (exit 0) and has
+        logged each call's answer with the frontend that gave it (its
+        Server header): 48, from more than one frontend, each counted
+        by that frontend; every answer on the wire came from VIP6:5060
+        (the frontend answered the client directly, from the VIP)."""
+        lab, calls = self.lab, 48
+        sipp = shutil.which("sipp")
+        verify(sipp is not None, "no sipp: dts/setup.sh installs "
+               "sip-tester")
+        log = os.path.join(lab.dir, "sipp-calls.log")
+        before = lab.fe_counts("sip")
+        cap = lab.capture(lab.ns_client, "eth0", "udp and src port 5060")
+        p = subprocess.run(
+            ["ip", "netns", "exec", lab.ns_client, sipp,
+             "-sf", os.path.join(DTS, "sipp", "options.xml"),
+             "-t", "un", "-max_socket", "100", "-i", CLIENT6,
+             "-m", str(calls), "-r", "100", "-l", str(calls),
+             "-nostdin", "-timeout", "60", "-timeout_error",
+             "-trace_logs", "-log_file", log,
+             "-trace_err", "-error_file", log + ".errors",
+             "[%s]:5060" % VIP6],
+            capture_output=True, text=True, cwd=lab.dir, timeout=120)
+        answers = lab.stop_capture(cap, at_least=calls)
+        errors = open(log + ".errors").read() \
+            if os.path.exists(log + ".errors") else ""
+        verify(p.returncode == 0, "sipp exit %d: %s %s %s"
+               % (p.returncode, p.stdout[-800:], p.stderr[-800:],
+                  errors[-800:]))
+        by = {}
+        with open(log) as f:
+            for ln in f:
+                w = ln.split()
+                if w[:1] == ["answered"]:
+                    by.setdefault(w[-1] if len(w) == 4 else "?",
+                                  set()).add(w[1])
+        counts = {fe: len(ids) for fe, ids in by.items()}
+        verify(sum(counts.values()) == calls and set(counts) <= FRONTENDS
+               and len(counts) > 1, "SIPp's calls answered by %s" % counts)
+        grew = {fe: n - before[fe] for fe, n in lab.fe_counts("sip").items()}
+        verify(all(grew[fe] >= n for fe, n in counts.items()),
+               "SIPp says %s, the frontends counted %s" % (counts, grew))
+        src = {(a["IPv6"].src, a["UDP"].sport) for a in answers
+               if a.haslayer("IPv6")}
+        verify(len(answers) >= calls and src == {(VIP6, 5060)},
+               "%d answers, from %s" % (len(answers), src))
+
+    def test_ns_flood_from_the_segment_router_keeps_the_vip(self):
+        """Steps: the router checks its neighbour entry for VIP6 often
+        (reachable 500 ms, then unicast probes 100 ms apart, 3 before it
+        fails); a host on the segment floods Neighbor Solicitations,
+        10,000 a second, 20,000 in all, half for VIP6 and half for an
+        address nobody has, each from a random address of the segment's
+        /64; meanwhile the client keeps opening POP3 connections to
+        VIP6 through the router, and every 0.3 s or so the router's
+        entry for VIP6 is read and set to PROBE (a unicast Neighbor
+        Solicitation to VIP6 at once, among the flood's); after it,
+        new connections.
+        Verify: the router's entry for VIP6 was never FAILED or
+        INCOMPLETE (read, and as ip monitor saw it) and always named
+        dsrlb's MAC; it went from PROBE back to REACHABLE during the
+        flood (the router's own solicitations were answered amid the
+        flood's); no connection failed, during or after; every
+        solicitation for VIP6 that reached dsrlb was answered by a
+        worker in place (ndp_reply_out: like ARP for a VIP, never
+        policed), every one for the other address dropped by the
+        workers (drop_ndp_other); the master's rings never overflowed;
+        every received packet is accounted for."""
+        lab, count, nobody = self.lab, 20000, "2001:db8:5::77"
+        router = lab.ns_router
+        neigh = ["ip", "-n", router, "-6", "neigh"]
+        timers = {"base_reachable_time_ms": 500, "delay_first_probe_time": 1,
+                  "ucast_solicit": 3, "retrans_time_ms": 100}
+        keys = ["net.ipv6.neigh.seg0.%s" % k for k in timers]
+        saved = {k: lab.ns(router, "sysctl", "-n", k).strip() for k in keys}
+        attacker = add_attacker(lab)
+        mon = loop = None
+        try:
+            lab.sysctl(router, *["%s=%d" % (k, v) for k, v in
+                                 zip(keys, timers.values())])
+            # the router has an entry for VIP6 (the connections made it)
+            verify(all(r["ok"] for r in lab.connect(110, 2, addr=VIP6)),
+                   "no connection to VIP6 before the flood")
+            wait_for(lambda: DP_MAC in sh(*neigh, "show", VIP6, "dev",
+                                          "seg0"),
+                     "the router's entry for VIP6")
+            before = wait_accounted(lab)
+            kdrops = tap_kernel_drops(lab)
+            mon = subprocess.Popen(["ip", "-n", router, "monitor", "neigh"],
+                                   stdout=subprocess.PIPE,
+                                   stderr=subprocess.DEVNULL, text=True)
+            loop = lab.traffic(110, addr=VIP6)
+            # sources: the segment's /64 but for the lab's own addresses
+            args = ["--src", "2001:db8:5::/64", "--target", VIP6,
+                    "--target", nobody, "--pps", 10000, "--count", count]
+            for a in [ROUTER6, VIP6] + ["2001:db8:5::%d" % (10 + i) for i
+                                        in range(1, len(lab.ns_fe) + 1)]:
+                args += ["--exclude", a]
+            f = flood(attacker, "eth0", "ff:ff:ff:ff:ff:ff", "ns", *args)
+            seen, probes = [], 0
+            while f.poll() is None:
+                seen.append(sh(*neigh, "show", VIP6, "dev",
+                               "seg0").strip())
+                if len(seen) % 3 == 1:
+                    sh(*neigh, "change", VIP6, "dev", "seg0", "lladdr",
+                       DP_MAC, "nud", "probe")
+                    probes += 1
+                wait_seconds(0.1)
+            summary = finish_flood(f)
+            conns = lab.stop_traffic(loop)
+            after_flood = lab.connect(110, 8, addr=VIP6)
+            # the last probe answered before the watch ends
+            wait_for(lambda: "REACHABLE" in sh(*neigh, "show", VIP6, "dev",
+                                               "seg0"),
+                     "the router's entry for VIP6 reachable")
+        finally:
+            if loop is not None and loop.poll() is None:
+                loop.kill()
+            events = []
+            if mon is not None:
+                mon.terminate()
+                events = [ln for ln in mon.communicate(timeout=30)[0]
+                          .splitlines() if ln.split()[:1] == [VIP6]]
+            remove_namespace(attacker)
+            lab.sysctl(router, *["%s=%s" % kv for kv in saved.items()])
+        lost = tap_kernel_drops(lab) - kdrops
+        print("    %d solicitations in %.1fs (%d lost in the kernel before "
+              "dsrlb); the router's entry set to PROBE %d times; %d "
+              "connections" % (summary["sent"], summary["seconds"], lost,
+                               probes, conns["ok"]))
+        verify(lab.dsrlb.proc.poll() is None, "dsrlb died:\n%s"
+               % lab.dsrlb.output()[-3000:])
+        bad = [e for e in seen + events if "FAILED" in e or
+               "INCOMPLETE" in e or DP_MAC not in e]
+        verify(seen and not bad, "the router's entry for VIP6: %s"
+               % (bad[:5] or "never read"))
+        verify(any("PROBE" in a and "REACHABLE" in b
+                   for a, b in zip(events, events[1:])),
+               "the router's entry was never probed and confirmed: %s"
+               % events[:10])
+        verify(conns["failed"] == 0 and conns["ok"] > 0,
+               "%d of %d connections to VIP6 failed during the flood: %s"
+               % (conns["failed"], conns["failed"] + conns["ok"],
+                  conns["errors"][:3]))
+        verify(all(r["ok"] for r in after_flood),
+               "connections failed after the flood: %s"
+               % [r for r in after_flood if not r["ok"]][:3])
+        after = wait_accounted(lab)
+
+        def grew(k):
+            return after["workers"][k] - before["workers"][k]
+        half = summary["sent"] // 2
+        verify(grew("ndp_reply_out") >= half - lost and
+               grew("drop_ndp_other") >= half - lost,
+               "of %d solicitations for VIP6 and %d for %s (%d lost "
+               "before dsrlb): ndp_reply_out grew %d, drop_ndp_other %d"
+               % (half, half, nobody, lost, grew("ndp_reply_out"),
+                  grew("drop_ndp_other")))
+        for ring in ("drop_master_ring_full", "drop_master_prio_full"):
+            verify(grew(ring) == 0, "the master's rings overflowed: %s %d"
+                   % (ring, grew(ring)))
 
     def test_restart_keeps_ipv6_sessions(self):
         """Steps: 16 POP3 sessions over IPv6 from the client, a NOOP on

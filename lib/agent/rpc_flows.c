@@ -7,7 +7,6 @@
  * flows.flush asks the workers to drop the flows of a service or member.
  */
 
-#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -19,6 +18,9 @@
 /* table positions one request looks at, at most: a request costs about
  * what the control server lets one client do in a pass (lb_ctl.h) */
 #define FLOWS_SCAN_PER_CALL LB_CTL_CLIENT_WORK
+/* the widest client subnets a filter takes, per family */
+#define FLOWS_CLIENT_PREFIX4_MIN 8
+#define FLOWS_CLIENT_PREFIX6_MIN 16
 
 static const char *const flow_state_names[LB_FLOW_STATE_MAX] = {
 	[LB_FLOW_TCP_SYN] = "syn", [LB_FLOW_TCP_MID] = "mid",
@@ -34,7 +36,6 @@ flow_filter(struct lb_agent *ag, json_t *params,
 	const char *svc = json_string_value(json_object_get(params, "service"));
 	const char *mem = json_string_value(json_object_get(params, "member"));
 	const char *cl = json_string_value(json_object_get(params, "client"));
-	uint8_t prefix;
 
 	*f = (struct lb_dp_flow_filter){ .svc = LB_DP_ANY,
 					 .member = LB_DP_ANY };
@@ -55,14 +56,18 @@ flow_filter(struct lb_agent *ag, json_t *params,
 		}
 	}
 	if (cl != NULL) {
-		if (lb_conf_parse_cidr(cl, 8, &f->client, &prefix) != 0) {
+		if (lb_ip_parse_cidr(cl, FLOWS_CLIENT_PREFIX4_MIN,
+				     FLOWS_CLIENT_PREFIX6_MIN, &f->client,
+				     &f->client_prefix) != 0) {
 			lb_ctl_fail(err, LB_CTL_INVALID_PARAMS,
-				    "params.client: \"%s\" is not an IPv4 address or subnet (/8 to /32)",
-				    cl);
+				    "params.client: \"%s\" is not an IPv4 address or subnet (/%u to /32) nor an IPv6 one (/%u to /128)",
+				    cl, FLOWS_CLIENT_PREFIX4_MIN,
+				    FLOWS_CLIENT_PREFIX6_MIN);
 			return -1;
 		}
-		f->client_mask = htonl(~0u << (32 - prefix));
-		f->client &= f->client_mask;
+		/* the subnet of the address given: its host bits do not
+		 * matter */
+		f->client = lb_ip_net(&f->client, f->client_prefix);
 	}
 	return 0;
 }
@@ -71,11 +76,8 @@ flow_filter(struct lb_agent *ag, json_t *params,
 static json_t *
 flow_addr(const struct lb_dp_flow *fl, bool src)
 {
-	struct lb_ip a;
+	struct lb_ip a = lb_dp_flow_addr(fl, src);
 
-	if (!fl->v6)
-		return lb_agent_ip_json(src ? fl->key.src_ip : fl->key.dst_ip);
-	memcpy(a.b, src ? fl->key6.src_ip : fl->key6.dst_ip, sizeof(a.b));
 	return lb_agent_addr_json(&a);
 }
 
@@ -269,7 +271,7 @@ const struct lb_ctl_method lb_agent_flow_methods[] = {
 	{ .name = "flows.list", .help = "flows of every worker, filtered, in pages",
 	  .params = { P("service", LB_CTL_STRING, "service name"),
 		      P("member", LB_CTL_STRING, "member name"),
-		      P("client", LB_CTL_STRING, "client address or subnet"),
+		      P("client", LB_CTL_STRING, "client address or subnet, IPv4 or IPv6"),
 		      { .name = "limit", .type = LB_CTL_INTEGER,
 			.help = "flows per page, default 100", .min = 1,
 			.max = FLOWS_LIST_MAX },

@@ -373,12 +373,28 @@ struct lb_dp_flow {
 	bool learned;         /**< from a peer's flow sync, not seen here */
 };
 
+/** A reported flow's client (src) or VIP address, of its family. */
+static inline struct lb_ip
+lb_dp_flow_addr(const struct lb_dp_flow *fl, bool src)
+{
+	struct lb_ip a;
+
+	if (!fl->v6)
+		return lb_ip_from4(src ? fl->key.src_ip : fl->key.dst_ip);
+	memcpy(a.b, src ? fl->key6.src_ip : fl->key6.dst_ip, sizeof(a.b));
+	return a;
+}
+
 /** Which flows lb_dp_flows_walk() reports. */
 struct lb_dp_flow_filter {
 	int32_t svc;          /**< service slot or LB_DP_ANY */
 	int32_t member;       /**< member slot or LB_DP_ANY */
-	uint32_t client;      /**< client address (network order) ... */
-	uint32_t client_mask; /**< ... under this mask; 0 = any client */
+	/** client subnet, either family: the flows of that family whose
+	 *  client is in it (an IPv4 subnet matches no IPv6 flow, and the
+	 *  other way round) ... */
+	struct lb_ip client;
+	/** ... of this length in the family's bits; 0 = any client */
+	uint8_t client_prefix;
 };
 
 /**

@@ -21,12 +21,19 @@ static inline bool
 flow_matches(const struct lb_dp_flow_filter *f, const struct lb_dp_flow *fl,
 	     const struct lb_flow_entry *e)
 {
-	/* a client filter is an IPv4 subnet: IPv6 flows match only none */
-	return f == NULL ||
-	       ((f->svc == LB_DP_ANY || e->svc == f->svc) &&
-		(f->member == LB_DP_ANY || e->member == f->member) &&
-		(fl->v6 ? f->client_mask == 0 :
-		 ((fl->key.src_ip ^ f->client) & f->client_mask) == 0));
+	struct lb_ip client;
+
+	if (f == NULL)
+		return true;
+	if ((f->svc != LB_DP_ANY && e->svc != f->svc) ||
+	    (f->member != LB_DP_ANY && e->member != f->member))
+		return false;
+	if (f->client_prefix == 0)
+		return true;
+	/* a client subnet of one family: the other family's flows are
+	 * never in it */
+	client = lb_dp_flow_addr(fl, true);
+	return lb_ip_in_net(&client, &f->client, f->client_prefix);
 }
 
 /* The positions of a worker's tables in one cursor: the IPv4 table's,

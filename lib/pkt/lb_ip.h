@@ -104,4 +104,20 @@ lb_ip_link_local_of(const uint8_t *mac)
 	return a;
 }
 
+/**
+ * True if a is in the subnet net/prefix, prefix in net's family's bits
+ * (lb_ip_bits()): an address of the other family never is.
+ */
+static inline bool
+lb_ip_in_net(const struct lb_ip *a, const struct lb_ip *net, uint8_t prefix)
+{
+	unsigned int bits = 128 - lb_ip_bits(net) + prefix;
+	unsigned int whole = bits / 8, rest = bits % 8;
+
+	if (lb_ip_is4(a) != lb_ip_is4(net) || memcmp(a->b, net->b, whole) != 0)
+		return false;
+	return rest == 0 ||
+	       ((a->b[whole] ^ net->b[whole]) & (uint8_t)(0xff00 >> rest)) == 0;
+}
+
 #endif /* LB_IP_H */
