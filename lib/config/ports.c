@@ -122,7 +122,7 @@ static int
 port_gateway(struct conf_ctx *c, const char *s, struct lb_conf_port *p,
 	     unsigned int idx)
 {
-	struct lb_ip a, x, y;
+	struct lb_ip a;
 	uint8_t prefix;
 
 	(void)idx;
@@ -146,10 +146,9 @@ port_gateway(struct conf_ctx *c, const char *s, struct lb_conf_port *p,
 				 s);
 	if (lb_ip_is_unset(&p->addr6))
 		return conf_fail(c, "%s: the port has no IPv6 address", s);
-	x = lb_ip_net(&a, p->prefix6);
-	y = lb_ip_net(&p->addr6, p->prefix6);
 	if (!lb_ip_link_local(&a) &&
-	    (!lb_ip_eq(&x, &y) || lb_ip_eq(&a, &p->addr6) ||
+	    (!lb_ip_in_net(&a, &p->addr6, p->prefix6) ||
+	     lb_ip_eq(&a, &p->addr6) ||
 	     lb_ip_reserved(&a) || lb_ip_cidr_aligned(&a, p->prefix6)))
 		return conf_fail(c, "%s is neither another address in the port's IPv6 subnet nor link-local",
 				 s);

@@ -54,7 +54,6 @@ lb_core_port_of(const struct lb_core *core, const struct lb_ip *addr)
 
 	for (i = 0; i < core->n_ports; i++) {
 		const struct lb_conf_port *p = &core->ports[i].conf;
-		struct lb_ip x, y;
 
 		if (lb_ip_is4(addr)) {
 			if (lb_conf_in_subnet(lb_ip_v4(addr), p->addr,
@@ -62,11 +61,8 @@ lb_core_port_of(const struct lb_core *core, const struct lb_ip *addr)
 				return (int)i;
 			continue;
 		}
-		if (lb_ip_is_unset(&p->addr6))
-			continue;
-		x = lb_ip_net(addr, p->prefix6);
-		y = lb_ip_net(&p->addr6, p->prefix6);
-		if (lb_ip_eq(&x, &y))
+		if (!lb_ip_is_unset(&p->addr6) &&
+		    lb_ip_in_net(addr, &p->addr6, p->prefix6))
 			return (int)i;
 	}
 	return -EINVAL;

@@ -492,15 +492,9 @@ lb_neigh_ns_frame(uint8_t *buf, uint16_t vlan, const uint8_t *mac,
 static bool
 on_link6(const struct lb_neigh_port *port, const struct lb_ip *a)
 {
-	unsigned int full = port->prefix6 / 8, rest = port->prefix6 % 8;
-
-	if (lb_ip_link_local(a))
-		return true;
-	if (lb_ip_is_unset(&port->addr6) ||
-	    memcmp(a->b, port->addr6.b, full) != 0)
-		return false;
-	return rest == 0 ||
-	       ((a->b[full] ^ port->addr6.b[full]) & (0xff00u >> rest)) == 0;
+	return lb_ip_link_local(a) ||
+	       (!lb_ip_is_unset(&port->addr6) &&
+		lb_ip_in_net(a, &port->addr6, port->prefix6));
 }
 
 enum lb_neigh_arp_verdict
