@@ -22,12 +22,6 @@
 static const uint8_t mac_lb[6] = { 0x02, 0xd5, 0x1b, 0, 0, 0x02 };
 static const uint8_t mac_slla[6] = { 0x02, 0xaa, 0, 0, 0, 0x07 };
 
-static void
-ip6(const char *s, uint8_t *out)
-{
-	assert_int_equal(inet_pton(AF_INET6, s, out), 1);
-}
-
 /* The one's complement sum over the pseudo-header and message: 0xffff
  * for a message whose checksum is right. */
 static uint16_t
@@ -66,9 +60,9 @@ ns_frame(struct frame *f, const struct ns_spec *sp)
 	uint32_t m0;
 	uint16_t ck;
 
-	ip6(sp->src, src);
-	ip6(sp->dst, dst);
-	ip6(sp->target, tgt);
+	addr6(src, sp->src);
+	addr6(dst, sp->dst);
+	addr6(tgt, sp->target);
 	memcpy(dmac + 2, dst + 12, 4);
 	eth(f, dmac, 0x86dd);
 	put32(f, 0x60000000);
@@ -124,7 +118,7 @@ ns_from_a_host_is_answered_to_it(void **state)
 	(void)state;
 	ns_frame(&f, &host_ns);
 	assert_int_equal(read_ns(&f, &p, &ns), 0);
-	ip6("2001:db8::100", a);
+	addr6(a, "2001:db8::100");
 	assert_memory_equal(ns.target, a, 16);
 	assert_true(ns.has_slla && !ns.dad);
 	assert_memory_equal(ns.slla, mac_slla, 6);
@@ -137,11 +131,11 @@ ns_from_a_host_is_answered_to_it(void **state)
 	assert_int_equal(q.icmp_type, LB_ICMP6_NEIGH_ADVERT);
 	assert_int_equal(q.hop_limit, 255);
 	assert_memory_equal(q.src, a, 16);              /* from the target */
-	ip6("2001:db8::1", a);
+	addr6(a, "2001:db8::1");
 	assert_memory_equal(q.dst, a, 16);
 	assert_int_equal(f.b[q.l4_off + 4],
 			 LB_NDP_NA_SOLICITED | LB_NDP_NA_OVERRIDE);
-	ip6("2001:db8::100", a);
+	addr6(a, "2001:db8::100");
 	assert_memory_equal(f.b + q.l4_off + 8, a, 16);
 	assert_int_equal(f.b[q.l4_off + 24], LB_NDP_OPT_TLLA);
 	assert_int_equal(f.b[q.l4_off + 25], 1);
@@ -191,7 +185,7 @@ dad_ns_answered_to_all_nodes(void **state)
 	n = lb_pkt_ndp_na_reply(f.b, sizeof(f.b), &p, &ns, mac_lb);
 	assert_int_equal(lb_pkt_parse6(f.b, n, &q), LB_PKT_IPV6);
 	assert_memory_equal(f.b, all_mac, 6);
-	ip6("ff02::1", a);
+	addr6(a, "ff02::1");
 	assert_memory_equal(q.dst, a, 16);
 	assert_int_equal(f.b[q.l4_off + 4], LB_NDP_NA_OVERRIDE);
 	assert_int_equal(sum6(q.src, q.dst, f.b + q.l4_off, LB_NDP_NA_LEN),
@@ -262,8 +256,8 @@ solicited_node_group_and_mac(void **state)
 					     0x00 };
 
 	(void)state;
-	ip6("2001:db8::100", a);
-	ip6("ff02::1:ff00:100", want);
+	addr6(a, "2001:db8::100");
+	addr6(want, "ff02::1:ff00:100");
 	lb_ip6_solicited_node(a, g, mac);
 	assert_memory_equal(g, want, 16);
 	assert_memory_equal(mac, want_mac, 6);
@@ -301,8 +295,8 @@ unsolicited_na_to_all_nodes(void **state)
 	unsigned int tag;
 
 	(void)state;
-	ip6("2001:db8::100", vip);
-	ip6("ff02::1", all);
+	addr6(vip, "2001:db8::100");
+	addr6(all, "ff02::1");
 	for (tag = 0; tag < 2; tag++) {
 		n = lb_pkt_ndp_unsolicited_na(buf, tag ? 42 : 0, mac_lb, vip);
 		assert_int_equal(n, (tag ? 18 : 14) + 40 + LB_NDP_NA_LEN);
@@ -357,9 +351,9 @@ icmp6_error_quote_read(void **state)
 	assert_int_equal(in.proto, LB_IPPROTO_TCP);
 	assert_int_equal(in.vip_port, 143);
 	assert_int_equal(in.client_port, 40000);
-	ip6("2001:db8::100", a);
+	addr6(a, "2001:db8::100");
 	assert_memory_equal(in.vip, a, 16);
-	ip6("2001:db8:c::7", a);
+	addr6(a, "2001:db8:c::7");
 	assert_memory_equal(in.client, a, 16);
 	/* every shorter frame: parsed as far as it goes, never past */
 	for (cut = 14; cut < outer_len; cut++) {
