@@ -3848,10 +3848,10 @@ dp_ipv6_flows_follow_the_ipv4_rules(void **state)
 
 #define VIP6_FRAG "2001:db8:100::100"
 
-/* frag_env_init's services (SIP stateless on fe1, fe2; DNS on fe3, fe4)
- * on an IPv6 VIP too, the worker with an IPv6 flow table (*ft6). */
+/* The services of e on an IPv6 VIP too, its worker with an IPv6 flow
+ * table (*ft6). */
 static void
-frag6_env_init(struct env *e, struct lb_flow_table **ft6)
+env_add_ipv6(struct env *e, struct lb_flow_table **ft6)
 {
 	struct lb_ip v6 = ipx(VIP6_FRAG);
 	struct lb_conf_error err;
@@ -3859,7 +3859,6 @@ frag6_env_init(struct env *e, struct lb_flow_table **ft6)
 	static unsigned int n;
 	char name[32];
 
-	frag_env_init(e);
 	assert_int_equal(lb_core_vip_add(e->core, &v6, 128, "t", &err), 1);
 	assert_int_equal(lb_core_commit(e->core), 1);
 	snprintf(name, sizeof(name), "test_dp_f6_%u", n++);
@@ -3875,6 +3874,15 @@ frag6_env_init(struct env *e, struct lb_flow_table **ft6)
 
 		assert_int_equal(lb_dp_worker_init(e->w, &dp), 0);
 	}
+}
+
+/* frag_env_init's services (SIP stateless on fe1, fe2; DNS on fe3, fe4)
+ * on an IPv6 VIP too (env_add_ipv6). */
+static void
+frag6_env_init(struct env *e, struct lb_flow_table **ft6)
+{
+	frag_env_init(e);
+	env_add_ipv6(e, ft6);
 }
 
 /* A second worker with tables of its own (*ft, *ft6), wired to the
@@ -4042,6 +4050,89 @@ dp_ipv6_fragments_in_every_order_over_two_workers(void **state)
 	 * ones none */
 	assert_true(ft6->count + ft6b->count > 0);
 	assert_int_equal(e.flows->count + ft->count, 0);
+	lb_flow_free(ft6b);
+	lb_flow_free(ft);
+	rte_free(w2);
+	lb_flow_free(ft6);
+	env_fini(&e);
+}
+
+/* A whole UDP datagram of IPv6 client i (as udp6_fragment's) to the
+ * VIP's dport. */
+static struct rte_mbuf *
+udp6_whole(uint32_t i, uint16_t dport)
+{
+	struct frame f;
+	char src[64];
+
+	snprintf(src, sizeof(src), "2001:db8:c:%x::%x", (i + 1) >> 16,
+		 (i + 1) & 0xffff);
+	eth(&f, mac_port, LB_ETHERTYPE_IPV6);
+	ipv6_hdr(&f, LB_IPPROTO_UDP, src, VIP6_FRAG);
+	udp(&f, (uint16_t)(20000 + i), dport, 8 + 100);
+	lb_store_be16(f.b + f.len - 2, 0x1234);
+	memset(f.b + f.len, 'u', 100);
+	f.len += 100;
+	ip6_done(&f, 0);
+	return mbuf_of(&f);
+}
+
+/* stateful_udp_fragments_follow_the_flow for IPv6 (wrr): a flow's whole
+ * datagrams on one worker, its fragmented ones on the other, which has
+ * no entry: the first fragment takes the member of the entry in the
+ * other worker's IPv6 table (flow_peer), its later fragment follows it;
+ * and the other way round. */
+static void
+dp_ipv6_stateful_udp_fragments_follow_the_flow(void **state)
+{
+	static const uint32_t w[N_MEMBERS] = { 1, 1, 1, 1 };
+	static const uint16_t all[N_MEMBERS] = { 0, 1, 2, 3 };
+	struct lb_conf_service game = { .name = "game",
+		.proto = LB_IPPROTO_UDP, .port_lo = 7000, .port_hi = 7000,
+		.sched = LB_SCHED_WRR, .table_size = 1009 };
+	struct lb_flow_table *ft6, *ft, *ft6b;
+	struct rte_mbuf *pkts[2];
+	int m1[LB_TXBUF], m2[LB_TXBUF];
+	struct lb_worker *w2;
+	struct env e;
+	uint32_t i;
+
+	(void)state;
+	env_init(&e, LB_SCHED_WRR, 4096, w);
+	assert_true(lb_core_service_add(e.core, &game, all, N_MEMBERS) >= 0);
+	assert_int_equal(lb_core_commit(e.core), 1);
+	env_add_ipv6(&e, &ft6);
+	w2 = frag6_peer(&e, &ft, &ft6b);
+	/* w2's turn one member on from w1's */
+	pkts[0] = udp6_whole(999, 7000);
+	process_at(&e, w2, pkts, 1, 5000);
+	assert_int_equal(members_out(w2, m2), 1);
+	for (i = 0; i < 40; i++) {
+		pkts[0] = udp6_whole(i, 7000);
+		process_at(&e, e.w, pkts, 1, 5000);
+		assert_int_equal(members_out(e.w, m1), 1);
+		pkts[0] = udp6_fragment(i, 7000, 6000 + i, 0, 2);
+		pkts[1] = udp6_fragment(i, 7000, 6000 + i, 1, 2);
+		process_at(&e, w2, pkts, 2, 5000);
+		assert_int_equal(members_out(w2, m2), 2);
+		if (m2[0] != m1[0] || m2[1] != m1[0])
+			fail_msg("flow %u: whole datagrams to fe%d, its fragments to fe%d and fe%d",
+				 i, m1[0] + 1, m2[0] + 1, m2[1] + 1);
+	}
+	for (i = 100; i < 140; i++) {
+		pkts[0] = udp6_fragment(i, 7000, 7000 + i, 0, 2);
+		pkts[1] = udp6_fragment(i, 7000, 7000 + i, 1, 2);
+		process_at(&e, w2, pkts, 2, 5000);
+		assert_int_equal(members_out(w2, m2), 2);
+		assert_int_equal(m2[1], m2[0]);
+		pkts[0] = udp6_whole(i, 7000);
+		process_at(&e, e.w, pkts, 1, 5000);
+		assert_int_equal(members_out(e.w, m1), 1);
+		assert_int_equal(m1[0], m2[0]);
+	}
+	assert_int_equal(w2->stats[LB_STAT_FLOW_PEER], 40);
+	assert_int_equal(e.w->stats[LB_STAT_FLOW_PEER], 40);
+	assert_int_equal(w2->stats[LB_STAT_FRAG6_HIT], 80);
 	lb_flow_free(ft6b);
 	lb_flow_free(ft);
 	rte_free(w2);
@@ -5880,6 +5971,7 @@ main(void)
 		cmocka_unit_test(dp_ipv6_flows_follow_the_ipv4_rules),
 		cmocka_unit_test(dp_ipv6_fragments_in_every_order_over_two_workers),
 		cmocka_unit_test(dp_ipv6_later_fragments_held_then_released),
+		cmocka_unit_test(dp_ipv6_stateful_udp_fragments_follow_the_flow),
 		cmocka_unit_test(dp_ipv6_orphan_fragments_held_until_timeout_then_dropped),
 		cmocka_unit_test(dp_ipv6_fragment_memory_bounds),
 		cmocka_unit_test(dp_ipv6_first_fragment_without_ports_dropped),
