@@ -228,7 +228,8 @@ held6_try(struct lb_worker *w, const struct lb_snapshot *s,
 	  const struct lb_frag6_held *h)
 {
 	struct frag6_key k = {
-		.src = { h->src[0], h->src[1] }, .dst = { h->dst[0], h->dst[1] },
+		.src = { h->src[0], h->src[1] },
+		.dst = { h->dst[0], h->dst[1] },
 		.id = h->id, .proto = h->proto,
 	};
 	struct dp_pkt d = { .act = ACT_DROP };

@@ -350,7 +350,7 @@ struct lb_worker {
 	uint32_t held6_tail;
 	uint32_t held6_live;
 	uint32_t held6_scan;
-	uint32_t held6_seen;               /**< peers' frag6_writes at the scan */
+	uint32_t held6_seen;               /**< peers' frag6_writes, at scan */
 	struct lb_frag6_held held6[LB_FRAG_HOLD];
 	/* a flows.flush being done: a copy of the master's request */
 	uint32_t flush_seq;                /**< request seen last */
@@ -369,7 +369,8 @@ struct lb_worker {
 	struct lb_frag_slot frag[LB_FRAG_BUCKETS * LB_FRAG_WAYS];
 	/* IPv6 fragment memory, read by the other workers: as many
 	 * datagrams as IPv4's */
-	uint32_t frag6_writes __rte_cache_aligned; /**< IPv6 firsts remembered */
+	/** IPv6 first fragments remembered */
+	uint32_t frag6_writes __rte_cache_aligned;
 	struct lb_frag6_slot frag6[LB_FRAG_BUCKETS * LB_FRAG_WAYS];
 } __rte_cache_aligned;
 
