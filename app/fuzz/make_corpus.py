@@ -21,7 +21,7 @@ from scapy.all import (ARP, ICMP, IP, TCP, UDP, Dot1Q, Ether,
                        ICMPv6PacketTooBig,
                        IPv6, IPv6ExtHdrDestOpt,
                        IPv6ExtHdrFragment, IPv6ExtHdrHopByHop,
-                       IPv6ExtHdrRouting, fragment, raw)
+                       IPv6ExtHdrRouting, fragment, fragment6, raw)
 
 PORT_MAC = "02:70:63:61:70:00"   # fuzz_dp's port
 VIP = "198.51.100.100"
@@ -173,6 +173,40 @@ def main():
                  record(v6[3]) + directive(0, 0, 0x10) + directive(1) +
                  directive(2, 255, 255) + directive(3, 4, 7) +
                  b"".join(record(f) for f in v6))
+    # IPv6 fragments: a SIP (stateless) and a DNS (flow) datagram in
+    # fragments, last first in one burst; later ones whose first never
+    # comes; later ones in one burst and their first in the next (the
+    # waiting room, then its drops); a first fragment without its UDP
+    # header (RFC 7112); an ICMPv6 error quoting a member's first
+    # fragment
+    def frags6(dport, ident, src=C6):
+        return fragment6(e / IPv6(src=src, dst=VIP6) /
+                         IPv6ExtHdrFragment(id=ident) /
+                         UDP(sport=5062, dport=dport) / (b"y" * 1200), 500)
+    sip6, dns6 = frags6(5060, 0x10000007), frags6(53, 8)
+    with open(os.path.join(dirs["fuzz_dp"], "ipv6_frag_reversed"),
+              "wb") as fh:
+        fh.write(b"".join(record(f) for f in reversed(sip6 + dns6)))
+    with open(os.path.join(dirs["fuzz_dp"], "ipv6_frag_orphans"),
+              "wb") as fh:
+        fh.write(b"".join(record(f) for f in sip6[1:] + dns6[1:]))
+    with open(os.path.join(dirs["fuzz_dp"], "ipv6_frag_first_later"),
+              "wb") as fh:
+        fh.write(b"".join(record(f) for f in sip6[1:]) + directive(1) +
+                 record(sip6[0]) + directive(1) +
+                 b"".join(record(f) for f in dns6))
+    short6 = (e / IPv6(src=C6, dst=VIP6) /
+              IPv6ExtHdrFragment(nh=60, m=1, id=9) /
+              IPv6ExtHdrDestOpt(nh=17))
+    quote6 = raw(IPv6(src=VIP6, dst=C6) /
+                 IPv6ExtHdrFragment(m=1, id=11) /
+                 UDP(sport=53, dport=5062) / (b"d" * 64))
+    err6 = (e / IPv6(src="2001:db8:ff::1", dst=VIP6) /
+            ICMPv6PacketTooBig(mtu=1280) / quote6)
+    with open(os.path.join(dirs["fuzz_dp"], "ipv6_frag_short_and_error"),
+              "wb") as fh:
+        fh.write(record(short6) + record(dns6[0]) + record(err6) +
+                 b"".join(record(f) for f in dns6[1:]))
     with open(os.path.join(dirs["fuzz_dp"], "flush_member"), "wb") as fh:
         fh.write(b"".join(record(f) for f in opened) + directive(3, 1, 7) +
                  b"".join(record(f) for f in opened) + directive(3, 4, 1))
@@ -341,6 +375,8 @@ def main():
         "ip6_ext_chain": e / ip6 / IPv6ExtHdrHopByHop() /
         IPv6ExtHdrDestOpt() / IPv6ExtHdrFragment(m=1, id=7) /
         TCP(sport=1000, dport=110, flags="S") / b"abcd",
+        "ip6_first_frag_short": e / ip6 /
+        IPv6ExtHdrFragment(nh=60, m=1, id=9) / IPv6ExtHdrDestOpt(nh=6),
         "ip6_later_frag": e / ip6 /
         IPv6ExtHdrFragment(nh=17, offset=185, m=1, id=7) / (b"z" * 16),
         "ip6_routing": e / ip6 / IPv6ExtHdrRouting(segleft=0,

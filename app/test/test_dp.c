@@ -4118,6 +4118,622 @@ dp_flows_walk_filters_clients_of_both_families(void **state)
 	env_fini(&e);
 }
 
+/* ---- IPv6 fragments ---- */
+
+#define VIP6_FRAG "2001:db8:100::100"
+
+/* The services of e on an IPv6 VIP too, its worker with an IPv6 flow
+ * table (*ft6). */
+static void
+env_add_ipv6(struct env *e, struct lb_flow_table **ft6)
+{
+	struct lb_ip v6 = ipx(VIP6_FRAG);
+	struct lb_conf_error err;
+	struct lb_dp_rxq rxq = { 0 };
+	static unsigned int n;
+	char name[32];
+
+	assert_int_equal(lb_core_vip_add(e->core, &v6, 128, "t", &err), 1);
+	assert_int_equal(lb_core_commit(e->core), 1);
+	snprintf(name, sizeof(name), "test_dp_f6_%u", n++);
+	*ft6 = lb_flow_create_family(name, 1024, LB_FLOW_IPV6, SOCKET_ID_ANY,
+				     NULL);
+	assert_non_null(*ft6);
+	{
+		struct lb_dp_params dp = {
+			.snap = lb_core_snapshot_ptr(e->core), .flows = e->flows,
+			.flows6 = *ft6, .rxq = &rxq, .n_rxq = 1,
+			.port_ids = &port_id, .n_ports = 1, .quit = &quit,
+		};
+
+		assert_int_equal(lb_dp_worker_init(e->w, &dp), 0);
+	}
+}
+
+/* frag_env_init's services (SIP stateless on fe1, fe2; DNS on fe3, fe4)
+ * on an IPv6 VIP too (env_add_ipv6). */
+static void
+frag6_env_init(struct env *e, struct lb_flow_table **ft6)
+{
+	frag_env_init(e);
+	env_add_ipv6(e, ft6);
+}
+
+/* A second worker with tables of its own (*ft, *ft6), wired to the
+ * first as the app wires them. */
+static struct lb_worker *
+frag6_peer(struct env *e, struct lb_flow_table **ft,
+	   struct lb_flow_table **ft6)
+{
+	struct lb_worker *w2 = rte_zmalloc("w2", sizeof(*w2),
+					   RTE_CACHE_LINE_SIZE);
+	struct lb_dp_rxq rxq = { 0 };
+	static unsigned int n;
+	char name[32];
+
+	assert_non_null(w2);
+	snprintf(name, sizeof(name), "test_dp_p4_%u", n);
+	*ft = lb_flow_create(name, 1024, SOCKET_ID_ANY, NULL);
+	snprintf(name, sizeof(name), "test_dp_p6_%u", n++);
+	*ft6 = lb_flow_create_family(name, 1024, LB_FLOW_IPV6, SOCKET_ID_ANY,
+				     NULL);
+	assert_non_null(*ft);
+	assert_non_null(*ft6);
+	{
+		struct lb_dp_params dp = {
+			.snap = lb_core_snapshot_ptr(e->core), .flows = *ft,
+			.flows6 = *ft6, .rxq = &rxq, .n_rxq = 1,
+			.port_ids = &port_id, .n_ports = 1, .quit = &quit,
+		};
+
+		assert_int_equal(lb_dp_worker_init(w2, &dp), 0);
+	}
+	peers2[0] = e->w;
+	peers2[1] = w2;
+	lb_dp_set_peers(e->w, peers2, 2);
+	lb_dp_set_peers(w2, peers2, 2);
+	return w2;
+}
+
+/* Fragment k of n of a UDP datagram (identification id) from IPv6
+ * client i (2001:db8:c:0::i+1 up to 65535, port 20000 + i) to the
+ * VIP's dport: each
+ * carries FRAG_DATA bytes of it after an 8-byte Fragment header. */
+static struct rte_mbuf *
+udp6_fragment(uint32_t i, uint16_t dport, uint32_t id, unsigned int k,
+	      unsigned int n)
+{
+	struct frame f;
+	char src[64];
+
+	snprintf(src, sizeof(src), "2001:db8:c:%x::%x", (i + 1) >> 16,
+		 (i + 1) & 0xffff);
+	eth(&f, mac_port, LB_ETHERTYPE_IPV6);
+	ipv6_hdr(&f, LB_IPPROTO_FRAGMENT, src, VIP6_FRAG);
+	put8(&f, LB_IPPROTO_UDP);
+	put8(&f, 0);
+	put16(&f, (uint16_t)(k * FRAG_DATA | (k + 1 < n ? 1 : 0)));
+	put32(&f, id);
+	if (k == 0) {
+		udp(&f, (uint16_t)(20000 + i), dport,
+		    (uint16_t)(n * FRAG_DATA));
+		lb_store_be16(f.b + f.len - 2, 0x1234);  /* not 0: IPv6 */
+		memset(f.b + f.len, 'v', FRAG_DATA - 8);
+		f.len += FRAG_DATA - 8;
+	} else {
+		memset(f.b + f.len, 'w', FRAG_DATA);
+		f.len += FRAG_DATA;
+	}
+	ip6_done(&f, 0);
+	return mbuf_of(&f);
+}
+
+/* The members of what w sent, in order (the TX buffer emptied). */
+static unsigned int
+members_out(struct lb_worker *w, int *member)
+{
+	uint16_t id[LB_TXBUF];
+
+	return collect(w, member, id, LB_TXBUF);
+}
+
+/*
+ * A datagram's fragments in every order, each fragment given to one of
+ * two workers by every split of them (RSS may spread them), one at a
+ * time in turn, each worker then looking at what waits: every fragment
+ * leaves once, all of a datagram on one member of its own service (SIP
+ * stateless on fe1/fe2, DNS with flows on fe3/fe4); a later fragment
+ * that came before its first waited for it (frag6_held) and followed it
+ * (frag6_hit); nothing dropped, nothing counted as IPv4's. Before,
+ * every IPv6 fragment was dropped (drop_ip6_fragment).
+ */
+static void
+dp_ipv6_fragments_in_every_order_over_two_workers(void **state)
+{
+	static const unsigned int perms[24][4] = {
+		{0,1,2,3},{0,1,3,2},{0,2,1,3},{0,2,3,1},{0,3,1,2},{0,3,2,1},
+		{1,0,2,3},{1,0,3,2},{1,2,0,3},{1,2,3,0},{1,3,0,2},{1,3,2,0},
+		{2,0,1,3},{2,0,3,1},{2,1,0,3},{2,1,3,0},{2,3,0,1},{2,3,1,0},
+		{3,0,1,2},{3,0,2,1},{3,1,0,2},{3,1,2,0},{3,2,0,1},{3,2,1,0},
+	};
+	static const uint16_t ports[2] = { 5060, 53 };
+	struct lb_flow_table *ft6, *ft, *ft6b;
+	struct lb_worker *w2, *ws[2];
+	struct rte_mbuf *m;
+	uint32_t datagrams = 0, later = 0, id = 0x80000000u;
+	unsigned int p, o, split, k, n, i;
+	struct env e;
+
+	(void)state;
+	frag6_env_init(&e, &ft6);
+	w2 = frag6_peer(&e, &ft, &ft6b);
+	ws[0] = e.w;
+	ws[1] = w2;
+	for (p = 0; p < 2; p++)
+		for (o = 0; o < 24; o++)
+			for (split = 0; split < 16; split++) {
+				int got[4], first = -1;
+				unsigned int c = datagrams % 200;
+
+				n = 0;
+				for (k = 0; k < 4; k++) {
+					struct lb_worker *w =
+						ws[(split >> k) & 1];
+
+					m = udp6_fragment(c, ports[p], id,
+							  perms[o][k], 4);
+					process_at(&e, w, &m, 1, 1000);
+					n += members_out(w, got + n);
+				}
+				for (i = 0; i < 2; i++) {
+					lb_dp_frag_release(ws[i],
+						lb_core_snapshot(e.core));
+					n += members_out(ws[i], got + n);
+				}
+				if (n != 4)
+					fail_msg("port %u order %u split %#x: %u of 4 fragments left",
+						 ports[p], o, split, n);
+				for (k = 0; k < 4; k++) {
+					if (first < 0)
+						first = got[k];
+					if (got[k] != first ||
+					    got[k] / 2 != (int)p)
+						fail_msg("port %u order %u split %#x: fragments to fe%d and fe%d",
+							 ports[p], o, split,
+							 first + 1, got[k] + 1);
+				}
+				datagrams++;
+				later += 3;
+				id++;
+			}
+	assert_int_equal(e.w->stats[LB_STAT_FRAG6_FIRST] +
+			 w2->stats[LB_STAT_FRAG6_FIRST], datagrams);
+	assert_int_equal(e.w->stats[LB_STAT_FRAG6_HIT] +
+			 w2->stats[LB_STAT_FRAG6_HIT], later);
+	assert_true(e.w->stats[LB_STAT_FRAG6_HELD] > 0 &&
+		    w2->stats[LB_STAT_FRAG6_HELD] > 0);
+	for (i = 0; i < 2; i++) {
+		assert_int_equal(ws[i]->held6_live, 0);
+		assert_int_equal(ws[i]->stats[LB_STAT_DROP_FRAG6_TIMEOUT], 0);
+		assert_int_equal(ws[i]->stats[LB_STAT_DROP_FRAG6_HOLD_FULL], 0);
+		assert_int_equal(ws[i]->stats[LB_STAT_FRAG_FIRST] +
+				 ws[i]->stats[LB_STAT_FRAG_HIT] +
+				 ws[i]->stats[LB_STAT_FRAG_HELD], 0);
+	}
+	/* the DNS datagrams made flow entries in the IPv6 tables, the SIP
+	 * ones none */
+	assert_true(ft6->count + ft6b->count > 0);
+	assert_int_equal(e.flows->count + ft->count, 0);
+	lb_flow_free(ft6b);
+	lb_flow_free(ft);
+	rte_free(w2);
+	lb_flow_free(ft6);
+	env_fini(&e);
+}
+
+/* A whole UDP datagram of IPv6 client i (as udp6_fragment's) to the
+ * VIP's dport. */
+static struct rte_mbuf *
+udp6_whole(uint32_t i, uint16_t dport)
+{
+	struct frame f;
+	char src[64];
+
+	snprintf(src, sizeof(src), "2001:db8:c:%x::%x", (i + 1) >> 16,
+		 (i + 1) & 0xffff);
+	eth(&f, mac_port, LB_ETHERTYPE_IPV6);
+	ipv6_hdr(&f, LB_IPPROTO_UDP, src, VIP6_FRAG);
+	udp(&f, (uint16_t)(20000 + i), dport, 8 + 100);
+	lb_store_be16(f.b + f.len - 2, 0x1234);
+	memset(f.b + f.len, 'u', 100);
+	f.len += 100;
+	ip6_done(&f, 0);
+	return mbuf_of(&f);
+}
+
+/* stateful_udp_fragments_follow_the_flow for IPv6 (wrr): a flow's whole
+ * datagrams on one worker, its fragmented ones on the other, which has
+ * no entry: the first fragment takes the member of the entry in the
+ * other worker's IPv6 table (flow_peer), its later fragment follows it;
+ * and the other way round. */
+static void
+dp_ipv6_stateful_udp_fragments_follow_the_flow(void **state)
+{
+	static const uint32_t w[N_MEMBERS] = { 1, 1, 1, 1 };
+	static const uint16_t all[N_MEMBERS] = { 0, 1, 2, 3 };
+	struct lb_conf_service game = { .name = "game",
+		.proto = LB_IPPROTO_UDP, .port_lo = 7000, .port_hi = 7000,
+		.sched = LB_SCHED_WRR, .table_size = 1009 };
+	struct lb_flow_table *ft6, *ft, *ft6b;
+	struct rte_mbuf *pkts[2];
+	int m1[LB_TXBUF], m2[LB_TXBUF];
+	struct lb_worker *w2;
+	struct env e;
+	uint32_t i;
+
+	(void)state;
+	env_init(&e, LB_SCHED_WRR, 4096, w);
+	assert_true(lb_core_service_add(e.core, &game, all, N_MEMBERS) >= 0);
+	assert_int_equal(lb_core_commit(e.core), 1);
+	env_add_ipv6(&e, &ft6);
+	w2 = frag6_peer(&e, &ft, &ft6b);
+	/* w2's turn one member on from w1's */
+	pkts[0] = udp6_whole(999, 7000);
+	process_at(&e, w2, pkts, 1, 5000);
+	assert_int_equal(members_out(w2, m2), 1);
+	for (i = 0; i < 40; i++) {
+		pkts[0] = udp6_whole(i, 7000);
+		process_at(&e, e.w, pkts, 1, 5000);
+		assert_int_equal(members_out(e.w, m1), 1);
+		pkts[0] = udp6_fragment(i, 7000, 6000 + i, 0, 2);
+		pkts[1] = udp6_fragment(i, 7000, 6000 + i, 1, 2);
+		process_at(&e, w2, pkts, 2, 5000);
+		assert_int_equal(members_out(w2, m2), 2);
+		if (m2[0] != m1[0] || m2[1] != m1[0])
+			fail_msg("flow %u: whole datagrams to fe%d, its fragments to fe%d and fe%d",
+				 i, m1[0] + 1, m2[0] + 1, m2[1] + 1);
+	}
+	for (i = 100; i < 140; i++) {
+		pkts[0] = udp6_fragment(i, 7000, 7000 + i, 0, 2);
+		pkts[1] = udp6_fragment(i, 7000, 7000 + i, 1, 2);
+		process_at(&e, w2, pkts, 2, 5000);
+		assert_int_equal(members_out(w2, m2), 2);
+		assert_int_equal(m2[1], m2[0]);
+		pkts[0] = udp6_whole(i, 7000);
+		process_at(&e, e.w, pkts, 1, 5000);
+		assert_int_equal(members_out(e.w, m1), 1);
+		assert_int_equal(m1[0], m2[0]);
+	}
+	assert_int_equal(w2->stats[LB_STAT_FLOW_PEER], 40);
+	assert_int_equal(e.w->stats[LB_STAT_FLOW_PEER], 40);
+	assert_int_equal(w2->stats[LB_STAT_FRAG6_HIT], 80);
+	lb_flow_free(ft6b);
+	lb_flow_free(ft);
+	rte_free(w2);
+	lb_flow_free(ft6);
+	env_fini(&e);
+}
+
+/* Later fragments on one worker before their first: held, nothing
+ * sent, until the first fragment is decided on the other worker; then
+ * the next look sends them where it went. In one burst, any order, the
+ * same without waiting past the burst. */
+static void
+dp_ipv6_later_fragments_held_then_released(void **state)
+{
+	struct lb_flow_table *ft6, *ft, *ft6b;
+	struct rte_mbuf *pkts[4];
+	int m1[LB_TXBUF], m2[LB_TXBUF];
+	struct lb_worker *w2;
+	struct env e;
+
+	(void)state;
+	frag6_env_init(&e, &ft6);
+	w2 = frag6_peer(&e, &ft, &ft6b);
+	pkts[0] = udp6_fragment(7, 5060, 0xfeedf00d, 2, 3);
+	pkts[1] = udp6_fragment(7, 5060, 0xfeedf00d, 1, 3);
+	process_at(&e, w2, pkts, 2, 3000);
+	assert_int_equal(members_out(w2, m2), 0);
+	assert_int_equal(w2->held6_live, 2);
+	assert_int_equal(w2->held_live, 0);
+	assert_int_equal(w2->stats[LB_STAT_FRAG6_HELD], 2);
+	/* another datagram with the same addresses and protocol, another
+	 * Identification: not theirs */
+	pkts[0] = udp6_fragment(7, 5060, 0xfeedf00e, 0, 2);
+	process_at(&e, e.w, pkts, 1, 3001);
+	assert_int_equal(members_out(e.w, m1), 1);
+	lb_dp_frag_release(w2, lb_core_snapshot(e.core));
+	assert_int_equal(members_out(w2, m2), 0);
+	assert_int_equal(w2->held6_live, 2);
+	/* their first, on the other worker */
+	pkts[0] = udp6_fragment(7, 5060, 0xfeedf00d, 0, 3);
+	process_at(&e, e.w, pkts, 1, 3002);
+	assert_int_equal(members_out(e.w, m1), 1);
+	w2->now = 3003;
+	lb_dp_frag_release(w2, lb_core_snapshot(e.core));
+	assert_int_equal(members_out(w2, m2), 2);
+	assert_int_equal(m2[0], m1[0]);
+	assert_int_equal(m2[1], m1[0]);
+	assert_int_equal(w2->held6_live, 0);
+	assert_int_equal(w2->stats[LB_STAT_FRAG6_HIT], 2);
+	/* one burst, last fragment first: sent in the burst */
+	pkts[0] = udp6_fragment(8, 53, 5, 2, 3);
+	pkts[1] = udp6_fragment(8, 53, 5, 0, 3);
+	pkts[2] = udp6_fragment(8, 53, 5, 1, 3);
+	process_at(&e, e.w, pkts, 3, 3004);
+	assert_int_equal(members_out(e.w, m1), 3);
+	assert_true(m1[0] == 2 || m1[0] == 3);
+	assert_int_equal(m1[1], m1[0]);
+	assert_int_equal(m1[2], m1[0]);
+	assert_int_equal(e.w->held6_live, 0);
+	lb_flow_free(ft6b);
+	lb_flow_free(ft);
+	rte_free(w2);
+	lb_flow_free(ft6);
+	env_fini(&e);
+}
+
+/* Later fragments whose first never comes: the waiting room holds
+ * LB_FRAG_HOLD (then drop_frag6_hold_full), each is dropped once it has
+ * waited frag_hold_ms (drop_frag6_timeout), never guessed, its mbuf
+ * returned; IPv4's waiting room is not IPv6's. */
+static void
+dp_ipv6_orphan_fragments_held_until_timeout_then_dropped(void **state)
+{
+	struct rte_mbuf *pkts[LB_BURST];
+	unsigned int in_use = rte_mempool_in_use_count(pool);
+	struct lb_flow_table *ft6;
+	uint32_t i, k, sent = 0;
+	struct env e;
+
+	(void)state;
+	frag6_env_init(&e, &ft6);
+	for (i = 0; sent < LB_FRAG_HOLD + 44; i++) {
+		for (k = 0; k < 4; k++)
+			pkts[k] = udp6_fragment(i, 5060, 1000 + i * 4 + k, 1,
+						2);
+		process_at(&e, e.w, pkts, 4, 2000);
+		sent += 4;
+	}
+	assert_int_equal(e.w->held6_live, LB_FRAG_HOLD);
+	assert_int_equal(e.w->stats[LB_STAT_FRAG6_HELD], LB_FRAG_HOLD);
+	assert_int_equal(e.w->stats[LB_STAT_DROP_FRAG6_HOLD_FULL],
+			 sent - LB_FRAG_HOLD);
+	assert_int_equal(e.w->tx[0].n, 0);
+	/* IPv4's waiting room is still free */
+	assert_int_equal(e.w->held_live, 0);
+	pkts[0] = udp_fragment(3, 5060, 33, 1, 2);
+	process_at(&e, e.w, pkts, 1, 2000);
+	assert_int_equal(e.w->held_live, 1);
+	/* before the hold time: still waiting */
+	e.w->now = 2000 + e.w->frag_hold_ms - 1;
+	lb_dp_frag_release(e.w, lb_core_snapshot(e.core));
+	assert_int_equal(e.w->held6_live, LB_FRAG_HOLD);
+	e.w->now = 2000 + e.w->frag_hold_ms;
+	lb_dp_frag_release(e.w, lb_core_snapshot(e.core));
+	assert_int_equal(e.w->held6_live, 0);
+	assert_int_equal(e.w->held_live, 0);
+	assert_int_equal(e.w->stats[LB_STAT_DROP_FRAG6_TIMEOUT], LB_FRAG_HOLD);
+	assert_int_equal(e.w->stats[LB_STAT_DROP_FRAG_TIMEOUT], 1);
+	assert_int_equal(e.w->stats[LB_STAT_FRAG6_HIT], 0);
+	assert_int_equal(e.w->tx[0].n, 0);
+	/* the room is free again */
+	pkts[0] = udp6_fragment(1, 5060, 77, 1, 2);
+	process_at(&e, e.w, pkts, 1, 2100);
+	assert_int_equal(e.w->held6_live, 1);
+	lb_dp_worker_fini(e.w);
+	assert_int_equal(e.w->held6_live, 0);
+	assert_int_equal(e.w->stats[LB_STAT_DROP_FRAG6_TIMEOUT],
+			 LB_FRAG_HOLD + 1);
+	assert_int_equal(rte_mempool_in_use_count(pool), in_use);
+	lb_flow_free(ft6);
+	env_fini(&e);
+}
+
+/* Live slots of a worker's IPv6 fragment memory. */
+static uint32_t
+frag6_used(const struct lb_worker *w, uint32_t now)
+{
+	uint32_t i, used = 0;
+
+	for (i = 0; i < LB_FRAG_BUCKETS * LB_FRAG_WAYS; i++)
+		used += w->frag6[i].proto != 0 &&
+			(int32_t)(now - w->frag6[i].expire) < 0;
+	return used;
+}
+
+/*
+ * The IPv6 fragment memory's bounds, IPv4's rules: more confirmed
+ * datagrams in flight than slots (16384 per worker): the first
+ * fragments that find a bucket of live confirmed datagrams are dropped
+ * (drop_frag6_memory_full), never written over one; a flood of first
+ * fragments never followed takes the oldest unconfirmed slots
+ * (frag6_evicted) and drops none; slots come back when they expire.
+ */
+static void
+dp_ipv6_fragment_memory_bounds(void **state)
+{
+	struct rte_mbuf *pkts[LB_BURST];
+	struct lb_flow_table *ft6;
+	int member[LB_TXBUF];
+	uint32_t i, k, sent = 0, used;
+	uint32_t total = LB_FRAG_BUCKETS * LB_FRAG_WAYS + 4096;
+	struct env e;
+
+	(void)state;
+	frag6_env_init(&e, &ft6);
+	for (i = 0; i < total; i += 8) {
+		for (k = 0; k < 8; k++) {
+			pkts[2 * k] = udp6_fragment(i + k, 5060, i + k, 0, 3);
+			pkts[2 * k + 1] = udp6_fragment(i + k, 5060, i + k, 1,
+							3);
+		}
+		process_at(&e, e.w, pkts, 16, 5000);
+		sent += members_out(e.w, member);
+		lb_dp_worker_fini(e.w);   /* later fragments of dropped firsts */
+	}
+	used = frag6_used(e.w, 5000);
+	assert_int_equal(e.w->stats[LB_STAT_FRAG6_EVICTED], 0);
+	assert_int_equal(e.w->stats[LB_STAT_FRAG6_FIRST], used);
+	assert_int_equal(e.w->stats[LB_STAT_DROP_FRAG6_MEMORY_FULL],
+			 total - used);
+	assert_true(e.w->stats[LB_STAT_DROP_FRAG6_MEMORY_FULL] > 0);
+	assert_int_equal(e.w->stats[LB_STAT_DROP_FRAG_MEMORY_FULL], 0);
+	assert_int_equal(sent, 2 * used);
+	/* expired slots are taken again; a flood of unconfirmed first
+	 * fragments then evicts its own kind, never a confirmed datagram */
+	pkts[0] = udp6_fragment(7, 5060, 70000, 0, 3);
+	pkts[1] = udp6_fragment(7, 5060, 70000, 1, 3);
+	process_at(&e, e.w, pkts, 2, 5000 + e.w->frag_ttl_ms);
+	assert_int_equal(members_out(e.w, member), 2);
+	assert_int_equal(member[1], member[0]);
+	for (i = 0; i < total; i += 16) {
+		for (k = 0; k < 16; k++)
+			pkts[k] = udp6_fragment(100000 + i + k, 5060,
+						100000 + i + k, 0, 2);
+		process_at(&e, e.w, pkts, 16, 5000 + e.w->frag_ttl_ms);
+		assert_int_equal(members_out(e.w, member + 2), 16);
+	}
+	assert_true(e.w->stats[LB_STAT_FRAG6_EVICTED] >= 4096);
+	assert_int_equal(e.w->stats[LB_STAT_DROP_FRAG6_MEMORY_FULL],
+			 total - used);
+	pkts[0] = udp6_fragment(7, 5060, 70000, 2, 3);
+	process_at(&e, e.w, pkts, 1, 5001 + e.w->frag_ttl_ms);
+	assert_int_equal(members_out(e.w, member + 2), 1);
+	assert_int_equal(member[2], member[0]);
+	lb_dp_worker_fini(e.w);
+	lb_flow_free(ft6);
+	env_fini(&e);
+}
+
+/*
+ * A first fragment that does not carry the whole header chain up to its
+ * ports (RFC 7112: here destination options, the UDP header in the next
+ * fragment) is dropped and counted (drop_frag6_first_short); its later
+ * fragments find no decision and are never guessed: they wait and are
+ * dropped (drop_frag6_timeout). An atomic fragment (offset 0, no more)
+ * is just the packet.
+ */
+static void
+dp_ipv6_first_fragment_without_ports_dropped(void **state)
+{
+	struct lb_flow_table *ft6;
+	struct rte_mbuf *pkts[2];
+	int member[LB_TXBUF];
+	struct frame f;
+	struct env e;
+
+	(void)state;
+	frag6_env_init(&e, &ft6);
+	eth(&f, mac_port, LB_ETHERTYPE_IPV6);
+	ipv6_hdr(&f, LB_IPPROTO_FRAGMENT, "2001:db8:c::9", VIP6_FRAG);
+	put8(&f, LB_IPPROTO_DSTOPTS);
+	put8(&f, 0);
+	put16(&f, 1);                   /* offset 0, more to come */
+	put32(&f, 99);
+	put8(&f, LB_IPPROTO_UDP);       /* 8 bytes of options, no UDP */
+	put8(&f, 0);
+	put8(&f, 1);
+	put8(&f, 4);
+	put32(&f, 0);
+	ip6_done(&f, 0);
+	pkts[0] = mbuf_of(&f);
+	/* its second fragment: offset 8 */
+	eth(&f, mac_port, LB_ETHERTYPE_IPV6);
+	ipv6_hdr(&f, LB_IPPROTO_FRAGMENT, "2001:db8:c::9", VIP6_FRAG);
+	put8(&f, LB_IPPROTO_DSTOPTS);
+	put8(&f, 0);
+	put16(&f, 8);
+	put32(&f, 99);
+	udp(&f, 20000, 5060, 8 + 8);
+	lb_store_be16(f.b + f.len - 2, 0x1234);
+	ip6_done(&f, 0);
+	pkts[1] = mbuf_of(&f);
+	process_at(&e, e.w, pkts, 2, 4000);
+	assert_int_equal(members_out(e.w, member), 0);
+	assert_int_equal(e.w->stats[LB_STAT_DROP_FRAG6_FIRST_SHORT], 1);
+	/* a later fragment of DSTOPTS: not TCP or UDP, as IPv4's */
+	assert_int_equal(e.w->stats[LB_STAT_DROP_IP_PROTO], 1);
+	assert_int_equal(e.w->stats[LB_STAT_FRAG6_FIRST], 0);
+	/* a later UDP fragment of that datagram waits, then is dropped */
+	pkts[0] = udp6_fragment(8, 5060, 99, 1, 2);
+	process_at(&e, e.w, pkts, 1, 4000);
+	assert_int_equal(e.w->held6_live, 1);
+	e.w->now = 4000 + e.w->frag_hold_ms;
+	lb_dp_frag_release(e.w, lb_core_snapshot(e.core));
+	assert_int_equal(members_out(e.w, member), 0);
+	assert_int_equal(e.w->stats[LB_STAT_DROP_FRAG6_TIMEOUT], 1);
+	/* an atomic fragment: forwarded, nothing remembered */
+	eth(&f, mac_port, LB_ETHERTYPE_IPV6);
+	ipv6_hdr(&f, LB_IPPROTO_FRAGMENT, "2001:db8:c::9", VIP6_FRAG);
+	put8(&f, LB_IPPROTO_UDP);
+	put8(&f, 0);
+	put16(&f, 0);
+	put32(&f, 100);
+	udp(&f, 20000, 5060, 8 + 4);
+	lb_store_be16(f.b + f.len - 2, 0x1234);
+	put32(&f, 0x61626364);
+	ip6_done(&f, 0);
+	pkts[0] = mbuf_of(&f);
+	process_at(&e, e.w, pkts, 1, 4100);
+	assert_int_equal(members_out(e.w, member), 1);
+	assert_true(member[0] == 0 || member[0] == 1);
+	assert_int_equal(e.w->stats[LB_STAT_FRAG6_FIRST], 0);
+	assert_int_equal(e.w->held6_live, 0);
+	lb_flow_free(ft6);
+	env_fini(&e);
+}
+
+/* An ICMPv6 error quoting the first fragment of a datagram a member sent
+ * from the VIP (its stack fragmented it) reaches the member of that
+ * flow, as IPv4's does; one quoting a later fragment is dropped. */
+static void
+dp_ipv6_icmp_error_quoting_a_first_fragment(void **state)
+{
+	struct lb_flow_table *ft6;
+	struct rte_mbuf *m;
+	int member[LB_TXBUF], owner;
+	unsigned int later;
+	struct frame f;
+	struct env e;
+
+	(void)state;
+	frag6_env_init(&e, &ft6);
+	/* the flow: client 2001:db8:c::5:20004 -> VIP:53 (DNS, an entry) */
+	m = udp6_fragment(4, 53, 1, 0, 1);
+	process_at(&e, e.w, &m, 1, 1000);
+	assert_int_equal(members_out(e.w, member), 1);
+	owner = member[0];
+	for (later = 0; later < 2; later++) {
+		eth(&f, mac_port, LB_ETHERTYPE_IPV6);
+		ipv6_hdr(&f, LB_IPPROTO_ICMPV6, "2001:db8:ff::1", VIP6_FRAG);
+		icmp(&f, LB_ICMP6_DEST_UNREACH, 4);
+		/* the quote: VIP:53 -> client:20004, a fragment */
+		ipv6_hdr(&f, LB_IPPROTO_FRAGMENT, VIP6_FRAG, "2001:db8:c::5");
+		lb_store_be16(f.b + f.len - 40 + 4, 1240);
+		put8(&f, LB_IPPROTO_UDP);
+		put8(&f, 0);
+		put16(&f, later ? 1232 | 1 : 1);
+		put32(&f, 0xabcdef);
+		udp(&f, 53, 20004, 3000);
+		put32(&f, 0);
+		f.ip_off = 14;
+		ip6_done(&f, 0);
+		m = mbuf_of(&f);
+		process_at(&e, e.w, &m, 1, 1001);
+		if (later) {
+			assert_int_equal(members_out(e.w, member), 0);
+		} else {
+			assert_int_equal(members_out(e.w, member), 1);
+			assert_int_equal(member[0], owner);
+		}
+	}
+	assert_int_equal(e.w->stats[LB_STAT_ICMP_ERROR], 1);
+	assert_int_equal(e.w->stats[LB_STAT_DROP_ICMP], 1);
+	lb_flow_free(ft6);
+	env_fini(&e);
+}
+
 /* UDP: a flow is confirmed by its second datagram, and handed over
  * then, if a peer could not compute its member. */
 static void
@@ -5881,6 +6497,13 @@ main(void)
 		cmocka_unit_test(dp_sync_ipv6_flows_staged_and_installed),
 		cmocka_unit_test(
 			dp_ecmp_next_hop6_answers_neighbor_solicitations),
+		cmocka_unit_test(dp_ipv6_fragments_in_every_order_over_two_workers),
+		cmocka_unit_test(dp_ipv6_later_fragments_held_then_released),
+		cmocka_unit_test(dp_ipv6_stateful_udp_fragments_follow_the_flow),
+		cmocka_unit_test(dp_ipv6_orphan_fragments_held_until_timeout_then_dropped),
+		cmocka_unit_test(dp_ipv6_fragment_memory_bounds),
+		cmocka_unit_test(dp_ipv6_first_fragment_without_ports_dropped),
+		cmocka_unit_test(dp_ipv6_icmp_error_quoting_a_first_fragment),
 		cmocka_unit_test(dp_arp_for_vip_and_own_address_answered_in_place),
 		cmocka_unit_test(dp_arp_flood_policed_members_still_heard),
 		cmocka_unit_test(dp_own_address_flood_policed_member_answers_pass),

@@ -382,6 +382,72 @@ icmp6_error_quote_read(void **state)
 		    !lb_pkt_icmp6_is_error(LB_ICMP6_ECHO_REQUEST));
 }
 
+/* The quote of a datagram the member's stack fragmented (too big for
+ * the path): its first fragment has the ports after the Fragment
+ * header, as IPv4's quoted first fragments do; a later fragment's quote
+ * has none and is refused, as IPv4's is. Every cut read safely. */
+static void
+icmp6_error_quoting_a_fragment(void **state)
+{
+	struct frame q, f;
+	struct lb_pkt6 p;
+	struct lb_pkt_inner6 in;
+	uint8_t a[16];
+	uint32_t cut;
+
+	(void)state;
+	/* the quote: VIP:5060 -> client:5062, UDP, first of its fragments */
+	q.len = 0;
+	ipv6_hdr(&q, LB_IPPROTO_FRAGMENT, "2001:db8::100", "2001:db8:c::7");
+	put8(&q, LB_IPPROTO_UDP);
+	put8(&q, 0);
+	put16(&q, 0x0001);              /* offset 0, more to come */
+	put32(&q, 0x12345678);
+	udp(&q, 5060, 5062, 3000);
+	put32(&q, 0);
+	ip6_done(&q, 0);
+	eth(&f, mac_lb, LB_ETHERTYPE_IPV6);
+	ipv6_hdr(&f, LB_IPPROTO_ICMPV6, "2001:db8:ff::1", "2001:db8::100");
+	put8(&f, LB_ICMP6_DEST_UNREACH);
+	put8(&f, 0);
+	put16(&f, 0);
+	put32(&f, 0);
+	put(&f, q.b, q.len);
+	ip6_done(&f, 0);
+	assert_int_equal(lb_pkt_parse6(f.b, f.len, &p), LB_PKT_IPV6);
+	assert_int_equal(lb_pkt_icmp6_inner(f.b, f.len, &p, &in), 0);
+	assert_int_equal(in.proto, LB_IPPROTO_UDP);
+	assert_int_equal(in.vip_port, 5060);
+	assert_int_equal(in.client_port, 5062);
+	addr6(a, "2001:db8::100");
+	assert_memory_equal(in.vip, a, 16);
+	addr6(a, "2001:db8:c::7");
+	assert_memory_equal(in.client, a, 16);
+	/* cut inside the fragment header or the ports: refused, never
+	 * read past */
+	for (cut = 14 + 40 + 8 + 40; cut < 14 + 40 + 8 + 40 + 8 + 4; cut++) {
+		uint8_t *copy = malloc(cut);
+
+		memcpy(copy, f.b, cut);
+		lb_store_be16(copy + 14 + 4, (uint16_t)(cut - 14 - 40));
+		assert_int_equal(lb_pkt_parse6(copy, cut, &p), LB_PKT_IPV6);
+		assert_int_equal(lb_pkt_icmp6_inner(copy, cut, &p, &in),
+				 -EINVAL);
+		free(copy);
+	}
+	/* a later fragment (offset 1448): no ports to find the flow by */
+	lb_store_be16(f.b + 14 + 40 + 8 + 40 + 2, 1448 | 1);
+	assert_int_equal(lb_pkt_parse6(f.b, f.len, &p), LB_PKT_IPV6);
+	assert_int_equal(lb_pkt_icmp6_inner(f.b, f.len, &p, &in), -EINVAL);
+	/* a first fragment of another protocol */
+	lb_store_be16(f.b + 14 + 40 + 8 + 40 + 2, 1);
+	f.b[14 + 40 + 8 + 40] = LB_IPPROTO_ICMPV6;
+	assert_int_equal(lb_pkt_icmp6_inner(f.b, f.len, &p, &in), -EINVAL);
+	f.b[14 + 40 + 8 + 40] = LB_IPPROTO_TCP;
+	assert_int_equal(lb_pkt_icmp6_inner(f.b, f.len, &p, &in), 0);
+	assert_int_equal(in.proto, LB_IPPROTO_TCP);
+}
+
 int
 main(void)
 {
@@ -395,6 +461,7 @@ main(void)
 		cmocka_unit_test(reply_needs_room),
 		cmocka_unit_test(unsolicited_na_to_all_nodes),
 		cmocka_unit_test(icmp6_error_quote_read),
+		cmocka_unit_test(icmp6_error_quoting_a_fragment),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

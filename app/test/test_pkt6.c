@@ -685,6 +685,72 @@ later_fragment_odd(struct frame *f)
 }
 
 static void
+first_fragment_no_upper_layer(struct frame *f)
+{
+	/* a first fragment of 8 bytes: destination options, and the UDP
+	 * header in the next fragment (RFC 7112 forbids it) */
+	start(f, LB_IPPROTO_FRAGMENT);
+	fragment(f, LB_IPPROTO_DSTOPTS, 0, true, 7);
+	opts(f, LB_IPPROTO_UDP, 0);
+	ip6_done(f, 0);
+}
+
+static void
+first_fragment_options_cut(struct frame *f)
+{
+	/* destination options of 32 bytes, 16 of them in the first
+	 * fragment */
+	start(f, LB_IPPROTO_FRAGMENT);
+	fragment(f, LB_IPPROTO_DSTOPTS, 0, true, 7);
+	opts(f, LB_IPPROTO_TCP, 1);
+	ip6_done(f, 0);
+	f->b[f->ip_off + LB_IP6_HLEN + 8 + 1] = 3;
+}
+
+static void
+first_fragment_tcp_options_cut(struct frame *f)
+{
+	/* a TCP header of 32 bytes (data offset 8), 24 of them here */
+	start(f, LB_IPPROTO_FRAGMENT);
+	fragment(f, LB_IPPROTO_TCP, 0, true, 9);
+	tcp(f, 1234, 110, LB_TCP_SYN, 8);
+	put32(f, 0);
+	ip6_done(f, 0);
+}
+
+static void
+first_fragment_tcp_doff4(struct frame *f)
+{
+	/* data offset 4: malformed in any packet, not a cut */
+	start(f, LB_IPPROTO_FRAGMENT);
+	fragment(f, LB_IPPROTO_TCP, 0, true, 9);
+	tcp(f, 1234, 110, LB_TCP_SYN, 4);
+	put32(f, 0);
+	ip6_done(f, 0);
+}
+
+static void
+atomic_fragment_udp_cut(struct frame *f)
+{
+	/* a whole packet: a cut header is malformed, as without the
+	 * fragment header */
+	start(f, LB_IPPROTO_FRAGMENT);
+	fragment(f, LB_IPPROTO_UDP, 0, false, 0x55);
+	put32(f, 0x00350035);
+	ip6_done(f, 0);
+}
+
+static void
+fragment_past_65535(struct frame *f)
+{
+	/* offset 65528, 8 bytes: it would end at byte 65536 */
+	start(f, LB_IPPROTO_FRAGMENT);
+	fragment(f, LB_IPPROTO_UDP, 65528, false, 3);
+	zeros(f, 8);
+	ip6_done(f, 0);
+}
+
+static void
 atomic_fragment(struct frame *f)
 {
 	start(f, LB_IPPROTO_FRAGMENT);
@@ -962,7 +1028,19 @@ static const struct pkt6_case cases[] = {
 	{ "first fragment, TCP", first_fragment_tcp,
 	  OK(LB_PKT_F_FRAG, LB_IPPROTO_TCP, 1) },
 	{ "first fragment, TCP header cut", first_fragment_tcp_cut,
+	  DROP(DROP_FRAG6_FIRST_SHORT) },
+	{ "first fragment, no upper-layer header", first_fragment_no_upper_layer,
+	  DROP(DROP_FRAG6_FIRST_SHORT) },
+	{ "first fragment, destination options cut",
+	  first_fragment_options_cut, DROP(DROP_FRAG6_FIRST_SHORT) },
+	{ "first fragment, TCP options cut", first_fragment_tcp_options_cut,
+	  DROP(DROP_FRAG6_FIRST_SHORT) },
+	{ "first fragment, TCP data offset 4", first_fragment_tcp_doff4,
+	  DROP(DROP_TCP_HDR) },
+	{ "atomic fragment, UDP header cut", atomic_fragment_udp_cut,
 	  DROP(DROP_TRUNC_L4) },
+	{ "fragment ending past 65535 bytes", fragment_past_65535,
+	  DROP(DROP_IP6_EXT) },
 	{ "first fragment, UDP longer than it", first_fragment_udp,
 	  OK(LB_PKT_F_FRAG, LB_IPPROTO_UDP, 1) },
 	{ "first fragment, UDP checksum 0", first_fragment_udp_csum0,
@@ -1508,7 +1586,8 @@ parse6_packet_cut_at_every_length(void **state)
 			else if (first && (plen - 32) % 8 != 0)
 				want = LB_STAT_DROP_IP6_EXT;
 			else if (plen < 52)         /* TCP */
-				want = LB_STAT_DROP_TRUNC_L4;
+				want = first ? LB_STAT_DROP_FRAG6_FIRST_SHORT :
+					LB_STAT_DROP_TRUNC_L4;
 			else
 				want = ACCEPT;
 			if (k != (want == ACCEPT ? LB_PKT_IPV6 : LB_PKT_DROP) ||
@@ -1589,6 +1668,7 @@ storm_drop_ok(int why)
 	case LB_STAT_DROP_IP6_DST:
 	case LB_STAT_DROP_IP6_EXT:
 	case LB_STAT_DROP_IP6_EXT_CHAIN:
+	case LB_STAT_DROP_FRAG6_FIRST_SHORT:
 	case LB_STAT_DROP_TRUNC_L4:
 	case LB_STAT_DROP_TCP_HDR:
 	case LB_STAT_DROP_UDP_LEN:

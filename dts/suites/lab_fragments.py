@@ -2,12 +2,13 @@
 # Copyright(c) 2026 The dsrlb authors
 """Fragmented UDP datagrams through dsrlb in the namespace lab."""
 
+import json
 import os
 import random
 
 from framework import TestSuite, TestFailure, verify, wait_for
 from hostile import SPOOFED, drop_spoofed_at_members, finish_flood, flood
-from labnet import CLIENT, VIP, Lab
+from labnet import CLIENT, CLIENT6, DTS, PY, VIP, VIP6, Lab
 
 SIP_MEMBERS = ("fe1", "fe2")
 FRONTENDS = ("fe1", "fe2", "fe3", "fe4")
@@ -17,7 +18,10 @@ COUNT = 40
 CAPTURE = "ip and udp or (ip[6:2] & 0x1fff) != 0"
 FRAG_COUNTERS = ("frag_first", "frag_hit", "frag_held", "drop_frag_timeout",
                  "drop_frag_hold_full", "drop_frag_memory_full",
-                 "drop_member_unusable", "frag_evicted")
+                 "drop_member_unusable", "frag_evicted",
+                 "frag6_first", "frag6_hit", "frag6_held",
+                 "drop_frag6_timeout", "drop_frag6_hold_full",
+                 "drop_frag6_memory_full", "drop_frag6_first_short")
 # spoofed first fragments: several times fragment memory (16384 per
 # worker) within frag_ttl_ms, at a pace the lab carries
 FRAG_FLOOD = 120000
@@ -53,16 +57,18 @@ class LabFragments(TestSuite):
     """A fragmented datagram reaches one member of its own service,
     whole, whatever order its fragments come in: a stateless SIP service
     on fe1 and fe2 and a stateful DNS service on fe3 and fe4 share the
-    VIP, and dsrlb never guesses where a later fragment goes."""
+    VIP, and dsrlb never guesses where a later fragment goes. The lab is
+    dual stack: the SIP service is on the IPv6 VIP too, for IPv6
+    fragments."""
 
     GROUP = "lab"
 
     def set_up_suite(self):
-        self.lab = Lab(static_macs=False, exception=True)
+        self.lab = Lab(static_macs=False, exception=True, ipv6=True)
         self.lab.build()
         cfg = self.lab.config()
         services = [s for s in cfg["services"] if s["name"] != "sip-udp"]
-        services.append({"name": "sip-udp", "vip": VIP, "protocol": "udp",
+        services.append({"name": "sip-udp", "vip": "*", "protocol": "udp",
                          "port": 5060, "stateless": True,
                          "members": list(SIP_MEMBERS)})
         services.append({"name": "dns", "vip": VIP, "protocol": "udp",
@@ -362,3 +368,146 @@ class LabFragments(TestSuite):
             verify(delta[k] == 0, "%s %d" % (k, delta[k]))
         verify(after["drop_frag_timeout"] == 0, "drop_frag_timeout %d"
                % after["drop_frag_timeout"])
+
+    @staticmethod
+    def wait_captured(caps, at_least):
+        """Until the captures hold at_least IPv6 fragments (tcpdump may
+        write a packet after its receiver saw it); the verification says
+        what is missing if they never do."""
+        from scapy.all import IPv6ExtHdrFragment, rdpcap
+
+        def enough():
+            n = 0
+            for _, path in caps.values():
+                try:
+                    n += sum(1 for p in rdpcap(path)
+                             if IPv6ExtHdrFragment in p) \
+                        if os.path.getsize(path) > 24 else 0
+                except Exception:
+                    return False    # a record being written
+            return n >= at_least
+        try:
+            wait_for(enough, "%d fragments captured" % at_least, timeout=20,
+                     interval=0.2)
+        except TestFailure:
+            pass
+
+    def test_ipv6_kernel_fragments_reordered_held_for_first(self):
+        """Steps: capture IPv6 on every frontend's eth0; in the client's
+        namespace, 40 SIP OPTIONS of 3000 bytes to the IPv6 VIP from
+        their own UDP sockets, fragmented by the client's kernel (its
+        Fragment header, its 32-bit Identification, three fragments at
+        MTU 1500), then reordered on the way (lab_kernel_frags.py: the
+        kernel sends them to a veth that goes nowhere, a packet socket
+        takes them and puts them on the wire to the router, 20
+        datagrams last fragment first, 20 shuffled; this kernel has no
+        netem to reorder them in). A ping first has the router resolve
+        the VIP.
+        Verify: every request is answered "SIP/2.0 200" from the IPv6
+        VIP by the frontend that holds all its fragments, fe1 or fe2
+        (the SIP service's); dsrlb remembered 40 IPv6 first fragments
+        (frag6_first) and sent every later one after its first
+        (frag6_hit), held those that came first (0 < frag6_held <= the
+        number sent before their first), dropped none. Before, every
+        IPv6 fragment was dropped (drop_ip6_fragment) and no request
+        was answered."""
+        from scapy.all import IPv6, IPv6ExtHdrFragment
+        router_mac = self.lab.mac_of(self.lab.ns_router, "cli0")
+        c = self.lab.ns_client
+        # the router resolves the VIP first (a burst to an address it is
+        # still resolving overflows its neighbour queue)
+        verify(self.lab.ping(c, VIP6, count=1) == 0, "no ping to %s" % VIP6)
+        self.lab.ns(c, "ip", "link", "add", "kf0", "type", "veth", "peer",
+                    "name", "kf1")
+        try:
+            for dev in ("kf0", "kf1"):
+                self.lab.ns(c, "ip", "link", "set", dev, "up")
+            self.lab.ns(c, "ip", "-6", "route", "add", VIP6 + "/128", "dev",
+                        "kf0")
+            self.lab.ns(c, "ip", "-6", "neigh", "add", VIP6, "lladdr",
+                        router_mac, "dev", "kf0", "nud", "permanent")
+            before = self.frag_stats()
+            caps = {"fe%d" % i: self.lab.capture(ns, "eth0", "ip6")
+                    for i, ns in enumerate(self.lab.ns_fe, 1)}
+            try:
+                res = json.loads(self.lab.ns(
+                    c, PY, os.path.join(DTS, "lab_kernel_frags.py"), "kf0",
+                    "eth0", router_mac, VIP6, str(COUNT), str(SIZE),
+                    "6060"))
+                later = sum(d["fragments"] - 1 for d in res["datagrams"])
+                fates = ("frag6_hit", "drop_frag6_timeout",
+                         "drop_frag6_hold_full", "drop_member_unusable")
+                try:
+                    after = wait_for(
+                        lambda: (lambda s: s if sum(s[k] - before[k]
+                                                    for k in fates) >= later
+                                 else None)(self.frag_stats()),
+                        "dsrlb to decide every later IPv6 fragment")
+                except TestFailure as e:
+                    now = self.frag_stats()
+                    raise TestFailure("%s: %s; %d datagrams, %d frames, "
+                                      "%d answers" % (
+                                          e, {k: now[k] - before[k]
+                                              for k in FRAG_COUNTERS},
+                                          len(res["datagrams"]),
+                                          res["sent"], len(res["answers"])))
+                self.wait_captured(caps, res["sent"])
+                at = {}
+                for fe in list(caps):
+                    mac = self.lab.fe_mac(int(fe[2:]))
+                    for p in self.lab.stop_capture(caps.pop(fe)):
+                        if IPv6 in p and IPv6ExtHdrFragment in p and \
+                                p.dst == mac and p[IPv6].src == CLIENT6:
+                            at.setdefault(p[IPv6ExtHdrFragment].id,
+                                          {}).setdefault(fe, []).append(p)
+            finally:
+                for p, _ in caps.values():
+                    p.kill()
+                    p.wait()
+        finally:
+            self.lab.ns(c, "ip", "link", "del", "kf0", check=False)
+        delta = {k: after[k] - before[k] for k in FRAG_COUNTERS}
+        early = sum(d["early"] for d in res["datagrams"])
+        print("    answered by %s; %d later fragments, %d sent before "
+              "their first; %s"
+              % ({fe: [a["server"] for a in res["answers"].values()]
+                  .count(fe) for fe in SIP_MEMBERS}, later, early,
+                 {k: v for k, v in delta.items() if v}))
+        verify(len(res["datagrams"]) == COUNT and
+               all(d["fragments"] == 3 and d["port"] for d in
+                   res["datagrams"]),
+               "the kernel's fragments: %d datagrams %s"
+               % (len(res["datagrams"]),
+                  [d for d in res["datagrams"]
+                   if d["fragments"] != 3 or not d["port"]][:4]))
+        problems = []
+        for d in res["datagrams"]:
+            fes = at.get(d["id"], {})
+            ans = res["answers"].get(str(d["port"]))
+            frags = [p for ps in fes.values() for p in ps]
+            offs = sorted(p[IPv6ExtHdrFragment].offset for p in frags)
+            if len(fes) != 1 or len(frags) != d["fragments"] or \
+                    offs[0] != 0:
+                problems.append("id %#x: %s" % (d["id"], {
+                    fe: len(ps) for fe, ps in fes.items()}))
+            elif ans is None:
+                problems.append("id %#x: no answer" % d["id"])
+            elif not ans["status"].startswith("SIP/2.0 200") or \
+                    ans["source"] != VIP6 or \
+                    ans["server"] not in SIP_MEMBERS or \
+                    list(fes) != [ans["server"]]:
+                problems.append("id %#x: answer %s, fragments at %s"
+                                % (d["id"], ans, list(fes)))
+        verify(not problems, "%d of %d datagrams wrong: %s"
+               % (len(problems), COUNT, problems[:8]))
+        verify(delta["frag6_first"] == COUNT and delta["frag6_hit"] == later,
+               "frag6_first %d frag6_hit %d for %d datagrams, %d later "
+               "fragments" % (delta["frag6_first"], delta["frag6_hit"],
+                              COUNT, later))
+        verify(0 < delta["frag6_held"] <= early,
+               "frag6_held %d with %d later fragments sent before their "
+               "first" % (delta["frag6_held"], early))
+        for k in ("drop_frag6_timeout", "drop_frag6_hold_full",
+                  "drop_frag6_memory_full", "drop_frag6_first_short",
+                  "drop_member_unusable"):
+            verify(delta[k] == 0, "%s %d" % (k, delta[k]))

@@ -4,6 +4,7 @@
 
 Addresses from 2001:db8::/32 (RFC 3849) only."""
 
+import itertools
 import os
 import random
 from collections import Counter, defaultdict
@@ -13,8 +14,8 @@ from scapy.all import (ARP, IP, TCP, UDP, Ether, ICMPv6EchoReply,
                        ICMPv6EchoRequest, ICMPv6ND_NA, ICMPv6ND_NS,
                        ICMPv6ND_RA, ICMPv6NDOptDstLLAddr,
                        ICMPv6NDOptSrcLLAddr, IPv6, IPv6ExtHdrDestOpt,
-                       IPv6ExtHdrFragment, in6_getnsma, in6_getnsmac,
-                       inet_pton, raw, socket)
+                       IPv6ExtHdrFragment, fragment6, in6_getnsma,
+                       in6_getnsmac, inet_pton, raw, socket)
 
 from framework import (PCAP_MAC, TestSuite, base_config, four_members,
                        match_by_content, member_mac, run_pcap, verify,
@@ -320,17 +321,19 @@ class PcapIpv6(TestSuite):
                % st["unsolicited_na_out"])
 
     def test_bad_and_unsupported_ipv6_dropped_and_counted(self):
-        """Steps: IPv6 to an address that is no VIP, a fragment of a UDP
-        datagram, UDP with checksum 0, a chain of five destination
-        options headers, a truncated IPv6 header, an unknown protocol
-        and a multicast listener report, among good packets.
+        """Steps: IPv6 to an address that is no VIP, a first fragment
+        without its UDP header (destination options, the UDP header in
+        the next fragment: RFC 7112), UDP with checksum 0, a chain of
+        five destination options headers, a truncated IPv6 header, an
+        unknown protocol and a multicast listener report, among good
+        packets.
         Verify: only the good packets leave, each bad one under its own
         counter."""
         good = [tcp6(client6(i), 7000 + i, 110, "S") for i in range(10)]
         frag = (Ether(src=CLIENT_MAC, dst=PCAP_MAC) /
                 IPv6(src=client6(1), dst=VIP6) /
-                IPv6ExtHdrFragment(id=5, m=1, offset=0) /
-                UDP(sport=5060, dport=53) / (b"a" * 64))
+                IPv6ExtHdrFragment(id=5, m=1, offset=0, nh=60) /
+                IPv6ExtHdrDestOpt(nh=17))
         zero = udp6(client6(2), 5555, 53, b"zz")
         zb = bytearray(raw(zero))
         zb[14 + 40 + 6:14 + 40 + 8] = b"\x00\x00"
@@ -356,7 +359,7 @@ class PcapIpv6(TestSuite):
                "good packets lost (%d) or bad ones forwarded (%d)"
                % (len(missing), len(extra)))
         st = run.stats
-        for counter in ("drop_ip6_fragment", "drop_udp6_zero_checksum",
+        for counter in ("drop_frag6_first_short", "drop_udp6_zero_checksum",
                         "drop_ip6_ext_chain", "drop_no_vip",
                         "drop_truncated_ip6", "drop_ip_proto",
                         "drop_l2_multicast"):
@@ -412,3 +415,89 @@ class PcapIpv6(TestSuite):
         verify(st["icmp_error"] == len(errors) and st["drop_icmp"] == 1,
                "icmp_error %d, drop_icmp %d" % (st["icmp_error"],
                                                 st["drop_icmp"]))
+
+    def test_fragments_in_every_order_over_two_workers_land_whole(self):
+        """Steps: frag_hold_ms 1000 (as PcapStatelessUdp: a timeout then
+        means a first fragment that never came, not a preempted
+        worker); IPv6 datagrams of 3000 bytes in fragments (RFC 8200's
+        Fragment header, four each): 48 to the stateless SIP service and
+        24 to the DNS service (flow entries), each DNS flow's whole
+        datagram first, each fragmented datagram's fragments in another
+        of their 24 orders, its first fragment on one worker's queue
+        and its later fragments on the other's (half the datagrams one
+        way, half the other), so the workers get them concurrently, in
+        whatever order they get to them.
+        Verify: every fragment leaves once, unchanged after the Ethernet
+        header; all fragments of a datagram reach one member, the DNS
+        flow's member (where its whole datagram went); every first
+        fragment was remembered (frag6_first) and every later fragment
+        followed it (frag6_hit), whether it waited (frag6_held) or not;
+        nothing dropped (drop_frag6_timeout, drop_frag6_hold_full 0),
+        nothing counted as IPv4's fragments. Before, every IPv6
+        fragment was dropped (drop_ip6_fragment)."""
+        cfg = base_config(four_members(), self.config["services"],
+                          vips=(VIP4, VIP6, VIP6_SIP),
+                          dataplane={"frag_hold_ms": 1000,
+                                     "frag_ttl_ms": 5000})
+        orders = list(itertools.permutations(range(4)))
+        sent, wholes, queue_of, later = [], {}, {}, 0
+        for i in range(72):
+            sip = i < 48
+            src, sport = client6(200 + i), 42000 + i
+            dgram = (Ether(src=CLIENT_MAC, dst=PCAP_MAC) /
+                     IPv6(src=src, dst=VIP6_SIP if sip else VIP6) /
+                     IPv6ExtHdrFragment(id=0x60000 + i) /
+                     UDP(sport=sport, dport=5060 if sip else 53) /
+                     (b"%02d" % i * 1500))
+            frags = fragment6(dgram, 1000)
+            verify(len(frags) == 4, "%d fragments, not 4" % len(frags))
+            if not sip:
+                whole = udp6(src, sport, 53, b"whole %d" % i, dst=VIP6)
+                wholes[0x60000 + i] = whole
+                queue_of[id(whole)] = 0
+                sent.append(whole)
+            first_q = i % 2
+            for k in orders[i % 24]:
+                f = frags[k]
+                queue_of[id(f)] = first_q if k == 0 else 1 - first_q
+                sent.append(f)
+            later += 3
+
+        def two_workers(p, n):
+            return queue_of[id(p)] if n == 2 else queue_of[id(p)] * (n - 1)
+        run = run_pcap("ipv6_frags", cfg, sent, steer=two_workers,
+                       until=lambda s: s["frag6_hit"] +
+                       s["drop_frag6_timeout"] + s["drop_frag6_hold_full"]
+                       >= later, what="every later fragment decided")
+        run.verify_spread()
+        out = run.non_arp()
+        pairs, missing, extra = match_by_content(sent, out)
+        verify(not missing and not extra,
+               "%d sent without an identical output (%s), %d extra"
+               % (len(missing), [m.summary() for m in missing][:3],
+                  len(extra)))
+        out_of = {id(x): o for x, o in pairs}
+        where = defaultdict(set)
+        for x in sent:
+            if IPv6ExtHdrFragment in x:
+                where[x[IPv6ExtHdrFragment].id].add(out_of[id(x)].dst)
+        verify(len(where) == 72, "%d datagrams" % len(where))
+        for ident, dsts in where.items():
+            verify(len(dsts) == 1, "datagram %#x reached %s" % (
+                ident, [self.macs[d] for d in dsts]))
+            if ident in wholes:
+                flow = out_of[id(wholes[ident])].dst
+                verify(dsts == {flow}, "datagram %#x to %s, its flow to %s"
+                       % (ident, self.macs[next(iter(dsts))],
+                          self.macs[flow]))
+        st = run.stats
+        verify(st["frag6_first"] == 72 and st["frag6_hit"] == later,
+               "frag6_first %d frag6_hit %d, not 72 and %d"
+               % (st["frag6_first"], st["frag6_hit"], later))
+        verify(st["drop_frag6_timeout"] == 0 and
+               st["drop_frag6_hold_full"] == 0 and
+               st["drop_frag6_memory_full"] == 0, "fragments dropped")
+        verify(st["frag_first"] == 0 and st["frag_hit"] == 0,
+               "IPv6 fragments counted as IPv4's")
+        print("    %d later fragments: %d waited for their first"
+              % (later, st["frag6_held"]))

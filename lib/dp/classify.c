@@ -126,7 +126,7 @@ classify(struct lb_worker *w, const struct lb_snapshot *s, unsigned int port,
 		d->act = ACT_FRAG;
 		return;
 	}
-	d->frag_first = (pk.flags & LB_PKT_F_FRAG) != 0;
+	d->frag_first = (pk.flags & LB_PKT_F_FRAG) != 0;   /* DP_FRAG_FIRST4 */
 	classify_l4(w, s, v, d, NULL);
 }
 
@@ -156,7 +156,8 @@ dp_classify_burst(struct lb_worker *w, const struct lb_snapshot *s,
 		}
 		in_order |= d[i].frag_first || d[i].act == ACT_FRAG ||
 			    d[i].act == ACT_ICMP_FLOW ||
-			    d[i].act == ACT_ICMP_FLOW6;
+			    d[i].act == ACT_ICMP_FLOW6 ||
+			    d[i].act == ACT_FRAG6;
 	}
 	b->nf = (uint16_t)nf;
 	b->nf6 = (uint16_t)nf6;

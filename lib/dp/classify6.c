@@ -8,10 +8,13 @@
  * to a VIP answered, TCP and UDP to a VIP's service sent on to the flow
  * table (ACT_FLOW6) or, stateless, to its member, an ICMPv6 error to
  * the member of the flow it quotes (ACT_ICMP_FLOW6: Packet Too Big for
- * path MTU discovery); a solicitation for the port's own IPv6 address
- * answered too, advertisements the master needs handed over, other
- * packets to the own address to the master's lanes (own.c). The rest
- * is dropped and counted: fragments are not balanced yet.
+ * path MTU discovery). A fragmented datagram lands whole on one member,
+ * as IPv4's does: its first fragment is decided like a whole packet and
+ * remembered (DP_FRAG_FIRST6), its later fragments follow it in arrival
+ * order (ACT_FRAG6, frag6.c). A solicitation for the port's own IPv6
+ * address is answered too, advertisements the master needs handed over,
+ * other packets to the own address sent to the master's lanes (own.c).
+ * The rest is dropped and counted.
  */
 
 #include <stdint.h>
@@ -228,11 +231,17 @@ dp_classify6(struct lb_worker *w, const struct lb_snapshot *s,
 		drop(d, LB_STAT_DROP_IP_PROTO);
 		return;
 	}
-	if (unlikely(pk.flags & LB_PKT_F_FRAG)) {
-		drop(d, LB_STAT_DROP_IP6_FRAG);
-		return;
-	}
 	set_flow(d, k6, pk.src, pk.dst, pk.src_port, pk.dst_port, pk.proto);
+	if (unlikely(pk.flags & LB_PKT_F_FRAG)) {
+		*dp_frag6_id(d) = pk.frag_id;
+		if (pk.flags & LB_PKT_F_FRAG_LATER) {
+			/* no ports: decided in arrival order, after its first
+			 * fragment (maybe in this very burst) */
+			d->act = ACT_FRAG6;
+			return;
+		}
+		d->frag_first = DP_FRAG_FIRST6;
+	}
 	d->tcp_flags = pk.tcp_flags;
 	classify_l4(w, s, &s->vips[a->idx], d, k6);
 	if (d->act == ACT_FLOW) {

@@ -19,12 +19,13 @@
  *   decide.c    the flow decision: flow table, schedulers, persistence
  *   dp_sync.c   flow sync: confirmed flows staged, peers' installed
  *   frag.c      fragments: later ones follow their first
+ *   frag6.c     the same for IPv6 fragments, in memory of their own
  *   tx.c        transmit: rewrite, retag, TX buffers, traffic counters
  *   walk.c      flows.list and flows.flush, for the master
  *
  * Calls go one way: worker.c calls the stages; classify.c calls own.c and
- * icmp.c, decide.c calls dp_sync.c, frag.c calls tx.c (a waiting
- * fragment sent at last); no file calls back into one that calls it.
+ * icmp.c, decide.c calls dp_sync.c, frag.c and frag6.c call tx.c (a
+ * waiting fragment sent at last); no file calls back into one that calls it.
  * What several files need per packet is static inline here, so a
  * forwarded packet makes no call from one file to another; only the
  * exceptions do (ARP, own addresses, ICMP, fragments, flow sync).
@@ -56,12 +57,19 @@ enum dp_act {
 	ACT_FLOW6,       /* ACT_FLOW in the IPv6 flow table (key in
 			    dp_burst::keys6) */
 	ACT_ICMP_FLOW6,  /* ACT_ICMP_FLOW of an ICMPv6 error (the same) */
+	ACT_FRAG6,       /* ACT_FRAG of an IPv6 later fragment (its
+			    addresses in dp_burst::keys6) */
 };
+
+/* dp_pkt::frag_first: which fragment memory remembers a first fragment */
+#define DP_FRAG_FIRST4 1     /* classify.c sets it as a bool */
+#define DP_FRAG_FIRST6 2
 
 /* Per-packet scratch for one burst. */
 struct dp_pkt {
 	/* the flow; of an IPv6 packet, only its protocol and ports (its
-	 * addresses are in dp_burst::keys6) */
+	 * addresses are in dp_burst::keys6), and of an IPv6 fragment its
+	 * 32-bit Identification in src_ip (dp_frag6_id()) */
 	struct lb_tuple key;
 	uint32_t sig;
 	uint16_t svc;
@@ -70,7 +78,8 @@ struct dp_pkt {
 	uint16_t ip_id;
 	uint8_t act;
 	uint8_t tcp_flags;
-	uint8_t frag_first;  /* remember the member for later fragments */
+	uint8_t frag_first;  /* remember the member for later fragments:
+				DP_FRAG_FIRST4 or DP_FRAG_FIRST6 */
 	uint8_t counted_svc; /* svc is set: count traffic against it */
 };
 
@@ -407,6 +416,47 @@ void dp_frag_later(struct lb_worker *w, const struct lb_snapshot *s,
 		   unsigned int port, struct rte_mbuf *m, struct dp_pkt *d);
 bool dp_frag_remember(struct lb_worker *w, const struct lb_snapshot *s,
 		      const struct dp_pkt *d);
+
+/* Send a later fragment where its first fragment's decision (member of
+ * generation gen, service svc counted if has_svc) says, if that member
+ * can still take it. */
+static inline void
+dp_frag_follow(const struct lb_snapshot *s, uint16_t member, uint32_t gen,
+	       uint16_t svc, uint8_t has_svc, struct dp_pkt *d)
+{
+	const struct lb_snap_member *sm = &s->members[member];
+
+	if (sm->gen != gen || !(sm->flags & LB_SM_FWD)) {
+		drop(d, LB_STAT_DROP_MEMBER_UNUSABLE);
+		return;
+	}
+	d->member = member;
+	d->svc = svc;
+	d->counted_svc = has_svc;
+	d->act = ACT_FWD;
+}
+
+/* frag6.c */
+
+/* Where an IPv6 fragment's 32-bit Identification is kept (dp_pkt). */
+static inline uint32_t *
+dp_frag6_id(struct dp_pkt *d)
+{
+	return &d->key.src_ip;
+}
+
+/* The IPv6 peers of dp_frag_later() and dp_frag_remember(): k6 holds
+ * the datagram's addresses. */
+void dp_frag6_later(struct lb_worker *w, const struct lb_snapshot *s,
+		    unsigned int port, struct rte_mbuf *m, struct dp_pkt *d,
+		    const struct lb_tuple6 *k6);
+bool dp_frag6_remember(struct lb_worker *w, const struct lb_snapshot *s,
+		       struct dp_pkt *d, const struct lb_tuple6 *k6);
+/* lb_dp_frag_release() of the IPv6 waiting room. */
+unsigned int dp_frag6_release(struct lb_worker *w,
+			      const struct lb_snapshot *s);
+/* Free what waits in it (lb_dp_worker_fini()). */
+void dp_frag6_fini(struct lb_worker *w);
 
 /* tx.c */
 

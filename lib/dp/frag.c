@@ -168,16 +168,7 @@ static inline void
 frag_follow(const struct lb_snapshot *s, const struct lb_frag_slot *v,
 	    struct dp_pkt *d)
 {
-	const struct lb_snap_member *sm = &s->members[v->member];
-
-	if (sm->gen != v->gen || !(sm->flags & LB_SM_FWD)) {
-		drop(d, LB_STAT_DROP_MEMBER_UNUSABLE);
-		return;
-	}
-	d->member = v->member;
-	d->svc = v->svc;
-	d->counted_svc = v->has_svc;
-	d->act = ACT_FWD;
+	dp_frag_follow(s, v->member, v->gen, v->svc, v->has_svc, d);
 }
 
 /* A later fragment, in arrival order after the packets before it in its
@@ -233,8 +224,8 @@ held_try(struct lb_worker *w, const struct lb_snapshot *s,
  * so a flood of orphan fragments costs little; the oldest are dropped
  * once they have waited frag_hold_ms (after one last look).
  */
-unsigned int
-lb_dp_frag_release(struct lb_worker *w, const struct lb_snapshot *s)
+static unsigned int
+frag_release4(struct lb_worker *w, const struct lb_snapshot *s)
 {
 	unsigned int p, budget = LB_FRAG_SCAN, done = 0;
 	uint32_t writes = 0;
@@ -277,5 +268,15 @@ lb_dp_frag_release(struct lb_worker *w, const struct lb_snapshot *s)
 			done++;
 		}
 	}
+	return done;
+}
+
+unsigned int
+lb_dp_frag_release(struct lb_worker *w, const struct lb_snapshot *s)
+{
+	unsigned int done = frag_release4(w, s);
+
+	if (unlikely(w->held6_live > 0 || w->held6_head != w->held6_tail))
+		done += dp_frag6_release(w, s);
 	return done;
 }

@@ -173,6 +173,41 @@ struct lb_frag_held {
 	uint8_t port;        /**< our index of the port it came in on */
 };
 
+/**
+ * struct lb_frag_slot for IPv6 datagrams, in memory of its own (the
+ * IPv4 slot stays 32 bytes): the key is both 16-byte addresses, the
+ * 32-bit Identification of the Fragment header and the upper-layer
+ * protocol. The same rules: written by its owner only, under seq.
+ */
+struct lb_frag6_slot {
+	uint32_t seq;
+	uint32_t id;
+	uint64_t src[2];    /**< the address as on the wire */
+	uint64_t dst[2];
+	uint32_t expire;
+	uint32_t gen;       /**< member slot generation */
+	uint16_t member;
+	uint16_t svc;
+	uint8_t proto;      /**< 0 = never used */
+	uint8_t has_svc;
+	uint8_t confirmed;  /**< the owner's own view, as IPv4's */
+	uint8_t pad;
+};
+
+_Static_assert(sizeof(struct lb_frag6_slot) == 56,
+	       "an IPv6 fragment slot is 56 bytes");
+
+/** An IPv6 later fragment waiting for its first fragment's decision. */
+struct lb_frag6_held {
+	struct rte_mbuf *m;  /**< NULL once sent or dropped */
+	uint64_t src[2];
+	uint64_t dst[2];
+	uint32_t id;
+	uint32_t deadline;
+	uint8_t proto;
+	uint8_t port;        /**< our index of the port it came in on */
+};
+
 /** Per-member and per-service traffic counters of one worker. */
 struct lb_dp_traffic {
 	uint64_t pkts;
@@ -341,6 +376,13 @@ struct lb_worker {
 	uint32_t held_scan;                /**< next entry the scan looks at */
 	uint32_t held_seen;                /**< peers' frag_writes at the scan */
 	struct lb_frag_held held[LB_FRAG_HOLD];
+	/* the same for IPv6 later fragments: a ring of their own */
+	uint32_t held6_head;
+	uint32_t held6_tail;
+	uint32_t held6_live;
+	uint32_t held6_scan;
+	uint32_t held6_seen;               /**< peers' frag6_writes, at scan */
+	struct lb_frag6_held held6[LB_FRAG_HOLD];
 	/* a flows.flush being done: a copy of the master's request */
 	uint32_t flush_seq;                /**< request seen last */
 	uint32_t flush_pos;                /**< next position, while on */
@@ -356,6 +398,11 @@ struct lb_worker {
 	/* fragment memory, read by the other workers */
 	uint32_t frag_writes __rte_cache_aligned; /**< first fragments remembered */
 	struct lb_frag_slot frag[LB_FRAG_BUCKETS * LB_FRAG_WAYS];
+	/* IPv6 fragment memory, read by the other workers: as many
+	 * datagrams as IPv4's */
+	/** IPv6 first fragments remembered */
+	uint32_t frag6_writes __rte_cache_aligned;
+	struct lb_frag6_slot frag6[LB_FRAG_BUCKETS * LB_FRAG_WAYS];
 } __rte_cache_aligned;
 
 /** A flow as lb_dp_flows_walk() reports it. */
@@ -442,7 +489,7 @@ void lb_dp_worker_fini(struct lb_worker *w);
 /**
  * Send the waiting later fragments whose first fragment has been
  * decided (by any worker), drop those that waited too long. Looks at no
- * more than LB_FRAG_SCAN of them per call.
+ * more than LB_FRAG_SCAN of them per call, of each family.
  *
  * @return
  *   Fragments sent or dropped.

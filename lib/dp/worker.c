@@ -132,11 +132,21 @@ process_in_order(struct lb_worker *w, const struct lb_snapshot *s,
 			dp_icmp_flow(w, s, &d[i]);
 		else if (unlikely(d[i].act == ACT_ICMP_FLOW6))
 			dp_icmp_flow6(w, s, &d[i], &b->keys6[i]);
-		else if (unlikely(d[i].frag_first && d[i].act == ACT_FWD) &&
-			 !dp_frag_remember(w, s, &d[i]))
+		else if (unlikely(d[i].act == ACT_FRAG6))
+			dp_frag6_later(w, s, port, pkts[i], &d[i],
+				       &b->keys6[i]);
+		else if (unlikely(d[i].frag_first && d[i].act == ACT_FWD)) {
 			/* its later fragments could not follow it: the
 			 * member would only hold a partial datagram */
-			drop(&d[i], LB_STAT_DROP_FRAG_MEMORY_FULL);
+			if (d[i].frag_first == DP_FRAG_FIRST4) {
+				if (!dp_frag_remember(w, s, &d[i]))
+					drop(&d[i],
+					     LB_STAT_DROP_FRAG_MEMORY_FULL);
+			} else if (!dp_frag6_remember(w, s, &d[i],
+						      &b->keys6[i])) {
+				drop(&d[i], LB_STAT_DROP_FRAG6_MEMORY_FULL);
+			}
+		}
 	}
 }
 
@@ -180,6 +190,7 @@ lb_dp_worker_fini(struct lb_worker *w)
 	}
 	w->held_live = 0;
 	w->held_scan = w->held_head;
+	dp_frag6_fini(w);
 }
 
 uint16_t
@@ -195,7 +206,7 @@ lb_dp_process(struct lb_worker *w, const struct lb_snapshot *s,
 		done += k;
 	}
 	/* fragments that waited for a first fragment of this burst */
-	if (unlikely(w->held_live > 0))
+	if (unlikely((w->held_live | w->held6_live) > 0))
 		lb_dp_frag_release(w, s);
 	return sent;
 }

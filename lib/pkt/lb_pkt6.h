@@ -275,12 +275,14 @@ struct lb_pkt_inner6 {
 
 /**
  * Read the packet an ICMPv6 error (parsed into pkt) quotes: an IPv6
- * header without extension headers, then TCP or UDP ports, within the
+ * header, at most a Fragment header of a first fragment (offset 0, as
+ * IPv4's quoted first fragments), then TCP or UDP ports, within the
  * error's payload.
  *
  * @return
  *   0 with inner filled, or -EINVAL (not an error, or a quote that is
- *   short, not IPv6, or not TCP or UDP right after its header).
+ *   short, not IPv6, a later fragment, or not TCP or UDP right after
+ *   its header or its Fragment header).
  */
 int lb_pkt_icmp6_inner(const uint8_t *data, uint32_t len,
 		       const struct lb_pkt6 *pkt, struct lb_pkt_inner6 *inner);

@@ -286,23 +286,37 @@ lb_pkt_icmp6_inner(const uint8_t *data, uint32_t len,
 	/* ICMPv6 header (8) + the quoted IPv6 header + its ports */
 	uint32_t off = pkt->l4_off + 8;
 	uint32_t end = pkt->l4_off + pkt->l4_len;
+	uint32_t l4 = LB_IP6_HLEN;
 	const uint8_t *ip;
+	uint8_t nh;
 
 	if (pkt->proto != LB_IPPROTO_ICMPV6 ||
 	    !lb_pkt_icmp6_is_error(pkt->icmp_type) || end > len ||
 	    off + LB_IP6_HLEN + 4 > end)
 		return -EINVAL;
 	ip = data + off;
-	/* a member's packet from the VIP has no extension header: a quote
-	 * with one (or a fragment's) has no ports where they are looked
-	 * for, and is nothing we sent */
-	if ((ip[0] >> 4) != 6 ||
-	    (ip[6] != LB_IPPROTO_TCP && ip[6] != LB_IPPROTO_UDP))
+	if ((ip[0] >> 4) != 6)
 		return -EINVAL;
-	inner->proto = ip[6];
+	nh = ip[6];
+	/* a member's packet from the VIP has no extension header but the
+	 * Fragment header its stack adds to a datagram too big for the
+	 * path: a quoted first fragment has its ports after it, as IPv4's
+	 * (lb_pkt_icmp_inner()); a later fragment's quote has none */
+	if (nh == LB_IPPROTO_FRAGMENT) {
+		if (off + LB_IP6_HLEN + 8 + 4 > end ||
+		    (lb_load_be16(ip + LB_IP6_HLEN + 2) & 0xfff8) != 0)
+			return -EINVAL;
+		nh = ip[LB_IP6_HLEN];
+		l4 += 8;
+	}
+	/* any other extension header: no ports where they are looked for,
+	 * and nothing we sent */
+	if (nh != LB_IPPROTO_TCP && nh != LB_IPPROTO_UDP)
+		return -EINVAL;
+	inner->proto = nh;
 	memcpy(inner->vip, ip + 8, LB_IP6_ALEN);
 	memcpy(inner->client, ip + 24, LB_IP6_ALEN);
-	inner->vip_port = lb_load_be16(ip + LB_IP6_HLEN);
-	inner->client_port = lb_load_be16(ip + LB_IP6_HLEN + 2);
+	inner->vip_port = lb_load_be16(ip + l4);
+	inner->client_port = lb_load_be16(ip + l4 + 2);
 	return 0;
 }

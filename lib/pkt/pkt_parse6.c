@@ -59,10 +59,21 @@ v4_mapped(const uint8_t *a)
 	return zero_prefix(a) && a[10] == 0xff && a[11] == 0xff;
 }
 
+/* A first fragment (offset 0, more to come): what is missing of its
+ * header chain is missing from the datagram, not malformed (RFC 7112). */
+static inline bool
+first_fragment(const struct lb_pkt6 *pkt)
+{
+	return (pkt->flags & (LB_PKT_F_FRAG | LB_PKT_F_FRAG_LATER)) ==
+	       LB_PKT_F_FRAG;
+}
+
 /*
  * The extension headers from next header nh at off, up to end: on
  * success *nh is the upper-layer protocol and *off its header's offset;
- * a non-first fragment stops the walk there (LB_PKT_F_FRAG_LATER).
+ * a non-first fragment stops the walk there (LB_PKT_F_FRAG_LATER). A
+ * first fragment whose chain ends before its last header does is
+ * counted apart (drop_frag6_first_short).
  */
 static enum lb_pkt_kind
 walk_ext(const uint8_t *data, uint32_t end, uint32_t *off, uint8_t *nh,
@@ -82,13 +93,14 @@ walk_ext(const uint8_t *data, uint32_t end, uint32_t *off, uint8_t *nh,
 		case LB_IPPROTO_ROUTING:
 			if (pkt->n_ext == LB_PKT6_EXT_MAX)
 				return drop6(pkt, LB_STAT_DROP_IP6_EXT_CHAIN);
-			if (left < 8)
-				return drop6(pkt, LB_STAT_DROP_IP6_EXT);
+			if (left < 8 || left < ((uint32_t)h[1] + 1) * 8)
+				return drop6(pkt, first_fragment(pkt) ?
+					     LB_STAT_DROP_FRAG6_FIRST_SHORT :
+					     LB_STAT_DROP_IP6_EXT);
 			hlen = ((uint32_t)h[1] + 1) * 8;
 			/* a routing header with segments left names a hop
 			 * beyond us: we are no router */
-			if (left < hlen ||
-			    (*nh == LB_IPPROTO_ROUTING && h[3] != 0))
+			if (*nh == LB_IPPROTO_ROUTING && h[3] != 0)
 				return drop6(pkt, LB_STAT_DROP_IP6_EXT);
 			break;
 		case LB_IPPROTO_FRAGMENT:
@@ -105,8 +117,10 @@ walk_ext(const uint8_t *data, uint32_t end, uint32_t *off, uint8_t *nh,
 			pkt->frag_off = fo & FRAG_OFF_MASK;
 			pkt->frag_id = lb_load_be32(h + 4);
 			/* every fragment but the last carries a multiple of
-			 * 8 bytes */
-			if ((fo & FRAG_MF) && (left - hlen) % 8 != 0)
+			 * 8 bytes, and none ends past the longest payload
+			 * (RFC 8200 4.5) */
+			if (((fo & FRAG_MF) && (left - hlen) % 8 != 0) ||
+			    pkt->frag_off + (left - hlen) > 65535)
 				return drop6(pkt, LB_STAT_DROP_IP6_EXT);
 			if (pkt->frag_off != 0) {
 				pkt->flags |= LB_PKT_F_FRAG_LATER;
@@ -136,6 +150,13 @@ upper_layer(const uint8_t *data, struct lb_pkt6 *pkt)
 	why = lb_pkt_l4(data + pkt->l4_off, pkt->l4_len, pkt->proto,
 			LB_IPPROTO_ICMPV6, (pkt->flags & LB_PKT_F_FRAG) != 0,
 			true, &l4);
+	/* a first fragment's upper-layer header cut short (a TCP header
+	 * with its options) is in no fragment whole: RFC 7112 */
+	if (why != 0 && first_fragment(pkt) &&
+	    (why == LB_STAT_DROP_TRUNC_L4 ||
+	     (why == LB_STAT_DROP_TCP_HDR &&
+	      (data[pkt->l4_off + 12] >> 4) * 4 >= 20)))
+		why = LB_STAT_DROP_FRAG6_FIRST_SHORT;
 	if (why != 0)
 		return drop6(pkt, why);
 	pkt->src_port = l4.src_port;

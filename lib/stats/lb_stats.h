@@ -31,7 +31,6 @@
 	X(NDP_REPLY_OUT,     o, "ndp_reply_out",     "IPv6 Neighbor Solicitation for a VIP (while active), or for the ecmp next hop, answered in place") \
 	X(DROP_NDP_BAD,      o, "drop_ndp_bad",      "Neighbor Solicitation failing RFC 4861's checks (hop limit, code, length, checksum, options, DAD form)") \
 	X(DROP_NDP_OTHER,    o, "drop_ndp_other",    "Neighbor Discovery not answered: a solicitation for an address not ours (or a VIP while standby), advertisements, router messages and redirects (ignored)") \
-	X(DROP_IP6_FRAG,     o, "drop_ip6_fragment", "IPv6 fragment of TCP or UDP to a VIP (IPv6 fragments are not balanced yet)") \
 	X(DROP_ARP_BAD,      o, "drop_arp_bad",      "ARP with an unknown opcode, or a multicast or zero sender MAC") \
 	X(DROP_ARP_POLICED,  o, "drop_arp_policed",  "ARP for the master over dataplane.arp_pps (per worker and sender class)") \
 	X(DROP_OWN_POLICED,  o, "drop_own_policed",  "packet to an own address from anyone but a member, router or sync peer, over dataplane.exception_pps") \
@@ -59,7 +58,7 @@
 	X(DROP_IP6_LENGTH,   o, "drop_ip6_length",   "IPv6 payload length 0 (a jumbogram) or longer than the frame") \
 	X(DROP_IP6_SRC,      o, "drop_ip6_src",      "IPv6 source is multicast, loopback or IPv4-mapped") \
 	X(DROP_IP6_DST,      o, "drop_ip6_dst",      "IPv6 destination is unspecified, loopback or IPv4-mapped") \
-	X(DROP_IP6_EXT,      o, "drop_ip6_ext",      "IPv6 extension header truncated or malformed: hop-by-hop not first, a routing header with segments left, a second fragment header, a non-last fragment not a multiple of 8 bytes") \
+	X(DROP_IP6_EXT,      o, "drop_ip6_ext",      "IPv6 extension header truncated or malformed: hop-by-hop not first, a routing header with segments left, a second fragment header, a non-last fragment not a multiple of 8 bytes, a fragment ending past 65535 bytes") \
 	X(DROP_IP6_EXT_CHAIN, o, "drop_ip6_ext_chain", "more IPv6 extension headers than a packet to a balancer has any need for (4)") \
 	X(DROP_UDP6_CSUM0,   o, "drop_udp6_zero_checksum", "UDP over IPv6 with checksum 0 (forbidden: RFC 8200 8.1)") \
 	X(DROP_TRUNC_L4,     o, "drop_truncated_l4", "IP payload shorter than the TCP/UDP/ICMP header") \
@@ -80,6 +79,10 @@
 	X(DROP_FRAG_TIMEOUT, o, "drop_frag_timeout", "later fragment whose first fragment never came (waited frag_hold_ms)") \
 	X(DROP_FRAG_HOLD_FULL, o, "drop_frag_hold_full", "later fragment before its first, and the waiting room full") \
 	X(DROP_FRAG_MEMORY_FULL, o, "drop_frag_memory_full", "first fragment, and no free slot to remember its member (its datagram would be split)") \
+	X(DROP_FRAG6_TIMEOUT, o, "drop_frag6_timeout", "IPv6 later fragment whose first fragment never came (waited frag_hold_ms)") \
+	X(DROP_FRAG6_HOLD_FULL, o, "drop_frag6_hold_full", "IPv6 later fragment before its first, and the IPv6 waiting room full") \
+	X(DROP_FRAG6_MEMORY_FULL, o, "drop_frag6_memory_full", "IPv6 first fragment, and no free slot to remember its member (its datagram would be split)") \
+	X(DROP_FRAG6_FIRST_SHORT, o, "drop_frag6_first_short", "IPv6 first fragment (offset 0, more to come) without the whole header chain up to the TCP/UDP/ICMPv6 header (RFC 7112): no ports to balance its datagram by") \
 	X(FLOW_NEW,          e, "flow_new",          "flow entry created by a SYN or first UDP datagram") \
 	X(FLOW_MIDSTREAM,    e, "flow_midstream",    "flow entry created from a packet without SYN (consistent hash)") \
 	X(FLOW_TABLE_FULL,   e, "flow_table_full",   "flow table full of confirmed flows: new flow balanced statelessly (refused)") \
@@ -97,6 +100,10 @@
 	X(FRAG_HIT,          e, "frag_hit",          "later fragment sent where its first fragment went") \
 	X(FRAG_HELD,         e, "frag_held",         "later fragment that came before its first fragment's decision: waited") \
 	X(FRAG_EVICTED,      e, "frag_evicted",      "first fragment remembered in the place of the oldest unconfirmed one (none of its later fragments had come) of a full bucket") \
+	X(FRAG6_FIRST,       e, "frag6_first",       "IPv6 first fragment: member remembered") \
+	X(FRAG6_HIT,         e, "frag6_hit",         "IPv6 later fragment sent where its first fragment went") \
+	X(FRAG6_HELD,        e, "frag6_held",        "IPv6 later fragment that came before its first fragment's decision: waited") \
+	X(FRAG6_EVICTED,     e, "frag6_evicted",     "IPv6 first fragment remembered in the place of the oldest unconfirmed one of a full bucket") \
 	X(VRRP_IN,           e, "vrrp_in",           "VRRP advertisement handed to the master for the exception interface (mode vrrp)") \
 	X(VRRP_PEER_IN,      e, "vrrp_peer_in",      "of vrrp_in: adverts of a sync peer (policed apart from other sources)") \
 	X(IP_OPTIONS,        e, "ip_options",        "IPv4 header with options (forwarded unchanged)") \
