@@ -463,6 +463,8 @@ class HaLab(Lab):
 
     def __init__(self, n_balancers=2, **kw):
         super().__init__(**kw)
+        # flow sync names members by IPv4 address: every member IPv4
+        self.ipv6_members = False
         # labnet's balancer namespace holds the segment bridge only
         self.ns_lb = self.id + "s"
         self.ns_seg = self.ns_lb
@@ -502,7 +504,10 @@ class HaLab(Lab):
         control socket; ha as "high_availability"; scheduler for every
         stateful service."""
         cfg = self.config(checks=checks, **extra)
+        # IPv4 only: the IPv6 VIPs go by next_hop6 (ecmp) or by the
+        # workers' answers for them (vrrp)
         cfg["ports"][0]["address"] = b.addr + "/24"
+        cfg["ports"][0]["gateway"] = ROUTER
         cfg["control_socket"] = b.sock
         if ha is not None:
             if ha.get("mode") == "ecmp" and self.ipv6:

@@ -101,6 +101,10 @@ class Lab:
         self.exception = exception
         self.n = n_frontends
         self.ipv6 = ipv6
+        # dual stack: fe3 and fe4 are members by their IPv6 addresses
+        # (a lab may keep every member IPv4, as the HA labs do: flow
+        # sync names members by IPv4 address)
+        self.ipv6_members = ipv6
         self.vips = list(vips) + ([VIP6] if ipv6 else [])
         self.vipfile = None
         self.dir = scratch_dir("lab")
@@ -301,8 +305,8 @@ class Lab:
             # Neighbor Discovery, checked over IPv6); every member
             # takes both families' flows
             m = {"name": "fe%d" % i,
-                 "address": self.fe_addr6(i) if self.ipv6 and i in (3, 4)
-                 else self.fe_addr(i)}
+                 "address": self.fe_addr6(i) if self.ipv6_members and
+                 i in (3, 4) else self.fe_addr(i)}
             if self.static_macs:
                 m["mac"] = self.fe_mac(i)
             members.append(m)
