@@ -16,7 +16,7 @@
  *         and then decoded, so the record checks behind the MAC are
  *         reached; a MAC error is then a bug.
  * Either way a message decode accepts must hold only valid records, of
- * the message's family (IPv4 in FLOWS, IPv6 in FLOWS6), and
+ * the message's type (all-IPv4 in FLOWS, any other in FLOWS6), and
  * encode back to exactly its bytes: the format has one spelling per
  * message, so a peer never installs what the encoder could not have
  * sent. A refusal before the MAC passed must leave the header alone.
@@ -91,10 +91,10 @@ check(const uint8_t *buf, size_t len, bool signed_here)
 	    (h.type == LB_SYNC_FLOWS6 && rc > LB_SYNC_MAX_RECS6) ||
 	    (h.key_id != 1 && h.key_id != 2))
 		abort();
-	/* a message's records are of its family: IPv6 in FLOWS6 only */
+	/* a message's records are of its type (lb_sync_rec_type()) */
 	for (i = 0; i < rc; i++)
 		if (!lb_sync_rec_valid(&r[i]) ||
-		    r[i].v6 != (h.type == LB_SYNC_FLOWS6))
+		    lb_sync_rec_type(&r[i]) != h.type)
 			abort();
 	if (lb_sync_encode(again, sizeof(again), &h, r, (unsigned int)rc,
 			   h.key_id == 1 ? &ring12 : &ring21) != len ||

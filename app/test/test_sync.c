@@ -3,7 +3,8 @@
  */
 
 /* The flow-sync protocol, version 2. The codec: messages written field
- * by field as lb_sync.h's wire format says (IPv4 FLOWS and IPv6 FLOWS6), their MAC computed here
+ * by field as lb_sync.h's wire format says (FLOWS, all IPv4, and
+ * FLOWS6, the rest: IPv6 flows, IPv6 members), their MAC computed here
  * with libsodium directly, compared byte for byte with the encoder;
  * every truncation, every header field, key and MAC check and record
  * rule broken; a storm of random datagrams. Then the rules beyond one
@@ -42,6 +43,22 @@ ring_add(struct lb_conf_keys *k, uint8_t id, const uint8_t *key)
 	k->n++;
 }
 
+/* A member address: IPv4 (as lb_ip holds it, IPv4-mapped) or IPv6. */
+static struct lb_ip
+m4(const char *s)
+{
+	return lb_ip_from4(ip4(s));
+}
+
+static struct lb_ip
+m6(const char *s)
+{
+	struct lb_ip a;
+
+	assert_int_equal(inet_pton(AF_INET6, s, a.b), 1);
+	return a;
+}
+
 static int
 keys_setup(void **state)
 {
@@ -75,19 +92,19 @@ four_recs(struct lb_sync_rec r[4])
 	r[0] = (struct lb_sync_rec){ .kind = LB_SYNC_K_FLOW, .proto = 6,
 		.state = LB_SYNC_ST_TCP_EST, .client = ip4("203.0.113.5"),
 		.vip = ip4("198.51.100.100"), .cport = 40000, .vport = 110,
-		.member = ip4("198.51.100.11"), .lifetime_ms = 900000 };
+		.member = m4("198.51.100.11"), .lifetime_ms = 900000 };
 	r[1] = (struct lb_sync_rec){ .kind = LB_SYNC_K_FLOW, .proto = 17,
 		.state = LB_SYNC_ST_UDP, .client = ip4("203.0.113.6"),
 		.vip = ip4("198.51.100.101"), .cport = 5061, .vport = 5060,
-		.member = ip4("198.51.100.12"), .lifetime_ms = 30000 };
+		.member = m4("198.51.100.12"), .lifetime_ms = 30000 };
 	r[2] = (struct lb_sync_rec){ .kind = LB_SYNC_K_PERSIST, .proto = 6,
 		.state = 24, .client = ip4("203.0.113.0"),
 		.vip = ip4("198.51.100.100"), .cport = 0, .vport = 443,
-		.member = ip4("198.51.100.13"), .lifetime_ms = 300000 };
+		.member = m4("198.51.100.13"), .lifetime_ms = 300000 };
 	r[3] = (struct lb_sync_rec){ .kind = LB_SYNC_K_FLOW, .proto = 6,
 		.state = LB_SYNC_ST_ENDED, .client = ip4("203.0.113.7"),
 		.vip = ip4("198.51.100.100"), .cport = 40001, .vport = 110,
-		.member = ip4("198.51.100.11"), .lifetime_ms = 0 };
+		.member = m4("198.51.100.11"), .lifetime_ms = 0 };
 }
 
 static void
@@ -178,7 +195,7 @@ assert_rec_equal(const struct lb_sync_rec *a, const struct lb_sync_rec *b)
 	assert_int_equal(a->vip, b->vip);
 	assert_int_equal(a->cport, b->cport);
 	assert_int_equal(a->vport, b->vport);
-	assert_int_equal(a->member, b->member);
+	assert_memory_equal(a->member.b, b->member.b, 16);
 	assert_int_equal(a->lifetime_ms, b->lifetime_ms);
 }
 
@@ -255,7 +272,7 @@ flows_encode_to_the_design_bytes_and_decode_back(void **state)
 	assert_int_equal(out[2].kind, LB_SYNC_K_PERSIST);
 	assert_int_equal(out[2].state, 24);
 	assert_int_equal(out[2].client, ip4("203.0.113.0"));
-	assert_int_equal(out[2].member, ip4("198.51.100.13"));
+	assert_memory_equal(out[2].member.b, m4("198.51.100.13").b, 16);
 	assert_int_equal(out[3].state, LB_SYNC_ST_ENDED);
 	assert_int_equal(out[3].lifetime_ms, 0);
 }
@@ -356,7 +373,7 @@ max_records_fill_the_largest_message(void **state)
 		r[i] = t[0];
 		r[i].cport = (uint16_t)(1000 + i);
 		r[i].client = htonl(0xcb007100 + i + 1);
-		r[i].member = htonl(0xc6336400 + (i % 7) + 11);
+		r[i].member = lb_ip_from4(htonl(0xc6336400 + (i % 7) + 11));
 		r[i].lifetime_ms = 1000 * i;
 	}
 	for (i = 0; i < LB_SYNC_MAX_RECS; i++) {
@@ -365,7 +382,7 @@ max_records_fill_the_largest_message(void **state)
 
 		a.s_addr = r[i].client;
 		snprintf(c, sizeof(c), "%s", inet_ntoa(a));
-		a.s_addr = r[i].member;
+		a.s_addr = lb_ip_v4(&r[i].member);
 		snprintf(m, sizeof(m), "%s", inet_ntoa(a));
 		wire_rec(&f, 1, 6, 1, c, "198.51.100.100",
 			 (uint16_t)(1000 + i), 110, m, 1000 * i);
@@ -577,7 +594,7 @@ header_fields_checked_before_the_mac(void **state)
 		{ "type 0", 5, 0, LB_SYNC_E_TYPE },
 		{ "type 5", 5, 5, LB_SYNC_E_TYPE },
 		/* IPv4 records' bytes under the IPv6 type: 4 records of
-		 * 48 bytes would be longer */
+		 * 60 bytes would be longer */
 		{ "flows as flows6", 5, 4, LB_SYNC_E_LENGTH },
 		{ "type 255", 5, 255, LB_SYNC_E_TYPE },
 		{ "count high byte", 6, 1, LB_SYNC_E_LENGTH },
@@ -859,7 +876,12 @@ reserved_record_byte_set_is_a_record_error(void **state)
 		 (uint32_t)(c) << 8 | (uint32_t)(d))
 #define CL A(203, 0, 113, 5)
 #define VIP A(198, 51, 100, 100)
-#define FE A(198, 51, 100, 11)
+#define FE4 A(198, 51, 100, 11)
+/* A member as a struct lb_ip initializer: IPv4-mapped, 0.0.0.0 too. */
+#define MA(a, b, c, d) \
+	{ { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, a, b, c, d } }
+#define FE MA(198, 51, 100, 11)
+#define M0 MA(0, 0, 0, 0)
 #define NET A(203, 0, 113, 0)
 #define L 60000                         /* a lifetime */
 #define LMAX LB_SYNC_LIFETIME_MAX
@@ -886,7 +908,7 @@ static const struct {
 	{ "UDP state 4", { 1, 17, 4, CL, VIP, 5061, 5060, FE, L } },
 	{ "flow client 0", { 1, 6, 1, 0, VIP, 40000, 110, FE, L } },
 	{ "flow vip 0", { 1, 6, 1, CL, 0, 40000, 110, FE, L } },
-	{ "flow member 0", { 1, 17, 2, CL, VIP, 5061, 5060, 0, L } },
+	{ "flow member 0", { 1, 17, 2, CL, VIP, 5061, 5060, M0, L } },
 	{ "flow cport 0", { 1, 6, 1, CL, VIP, 0, 110, FE, L } },
 	{ "flow vport 0", { 1, 17, 2, CL, VIP, 5061, 0, FE, L } },
 	{ "flow lifetime over the maximum", { 1, 6, 1, CL, VIP, 40000, 110,
@@ -904,7 +926,7 @@ static const struct {
 	{ "ended vip 0", { 1, 6, 3, CL, 0, 40000, 110, FE, 0 } },
 	{ "ended cport 0", { 1, 17, 3, CL, VIP, 0, 5060, FE, 0 } },
 	{ "ended vport 0", { 1, 6, 3, CL, VIP, 40000, 0, FE, 0 } },
-	{ "ended member 0", { 1, 6, 3, CL, VIP, 40000, 110, 0, 0 } },
+	{ "ended member 0", { 1, 6, 3, CL, VIP, 40000, 110, M0, 0 } },
 	{ "prefix 33", { 2, 6, 33, NET, VIP, 0, 443, FE, L } },
 	{ "prefix 255", { 2, 6, 255, NET, VIP, 0, 443, FE, L } },
 	{ "prefix 33 of 128/1", { 2, 6, 33, A(128, 0, 0, 0), VIP, 0, 443, FE,
@@ -922,7 +944,7 @@ static const struct {
 	{ "persist cport", { 2, 6, 24, NET, VIP, 1, 443, FE, L } },
 	{ "persist vip 0", { 2, 6, 24, NET, 0, 0, 443, FE, L } },
 	{ "persist vport 0", { 2, 6, 24, NET, VIP, 0, 0, FE, L } },
-	{ "persist member 0", { 2, 17, 24, NET, VIP, 0, 443, 0, L } },
+	{ "persist member 0", { 2, 17, 24, NET, VIP, 0, 443, M0, L } },
 	{ "persist lifetime over the maximum", { 2, 6, 24, NET, VIP, 0, 443,
 						 FE, LMAX + 1 } },
 };
@@ -939,7 +961,7 @@ splice_rec(uint8_t *p, const struct lb_sync_rec *r)
 	memcpy(p + 8, &r->vip, 4);
 	lb_store_be16(p + 12, r->cport);
 	lb_store_be16(p + 14, r->vport);
-	memcpy(p + 16, &r->member, 4);
+	memcpy(p + 16, &r->member.b[12], 4);
 	lb_store_be16(p + 20, (uint16_t)(r->lifetime_ms >> 16));
 	lb_store_be16(p + 22, (uint16_t)r->lifetime_ms);
 }
@@ -1084,7 +1106,8 @@ ip6_put(uint8_t *out, const char *s)
 }
 
 /* The IPv6 reference records: a TCP flow, a UDP flow, a persistence
- * record (its key, a /64) and a TCP flow that ended. */
+ * record (its key, a /64) and a TCP flow that ended; the UDP flow and
+ * the persistence record to IPv6-addressed members. */
 #define KEY6 UINT32_C(0x8badf00d)
 
 static void
@@ -1092,23 +1115,23 @@ four_recs6(struct lb_sync_rec r[4])
 {
 	r[0] = (struct lb_sync_rec){ .kind = LB_SYNC_K_FLOW, .proto = 6,
 		.state = LB_SYNC_ST_TCP_EST, .v6 = true, .cport = 40000,
-		.vport = 110, .member = ip4("198.51.100.11"),
+		.vport = 110, .member = m4("198.51.100.11"),
 		.lifetime_ms = 900000 };
 	ip6_put(r[0].client6, "2001:db8:c::10");
 	ip6_put(r[0].vip6, "2001:db8:5::100");
 	r[1] = (struct lb_sync_rec){ .kind = LB_SYNC_K_FLOW, .proto = 17,
 		.state = LB_SYNC_ST_UDP, .v6 = true, .cport = 5061,
-		.vport = 5060, .member = ip4("198.51.100.12"),
+		.vport = 5060, .member = m6("2001:db8:1::12"),
 		.lifetime_ms = 30000 };
 	ip6_put(r[1].client6, "2001:db8:c::11");
 	ip6_put(r[1].vip6, "2001:db8:5::101");
 	r[2] = (struct lb_sync_rec){ .kind = LB_SYNC_K_PERSIST, .proto = 6,
 		.state = 64, .v6 = true, .client = KEY6, .vport = 443,
-		.member = ip4("198.51.100.13"), .lifetime_ms = 300000 };
+		.member = m6("2001:db8:1::13"), .lifetime_ms = 300000 };
 	ip6_put(r[2].vip6, "2001:db8:5::100");
 	r[3] = (struct lb_sync_rec){ .kind = LB_SYNC_K_FLOW, .proto = 6,
 		.state = LB_SYNC_ST_ENDED, .v6 = true, .cport = 40001,
-		.vport = 110, .member = ip4("198.51.100.11") };
+		.vport = 110, .member = m4("198.51.100.11") };
 	ip6_put(r[3].client6, "2001:db8:c::12");
 	ip6_put(r[3].vip6, "2001:db8:5::100");
 }
@@ -1130,7 +1153,8 @@ wire_rec6(struct frame *f, uint8_t kind, uint8_t proto, uint8_t state,
 	put(f, a, 16);
 	put16(f, cport);
 	put16(f, vport);
-	put32(f, ntohl(ip4(member)));
+	ip6_put(a, member);
+	put(f, a, 16);
 	put32(f, lifetime_ms);
 }
 
@@ -1141,17 +1165,17 @@ wire_four6(struct frame *f, const uint8_t *key)
 {
 	wire_hdr(f, LB_SYNC_FLOWS6, 4, SYNC_ID, 1, SEQ, 0);
 	wire_rec6(f, 1, 6, 1, "2001:db8:c::10", "2001:db8:5::100", 40000, 110,
-		  "198.51.100.11", 900000);
+		  "::ffff:198.51.100.11", 900000);
 	wire_rec6(f, 1, 17, 2, "2001:db8:c::11", "2001:db8:5::101", 5061,
-		  5060, "198.51.100.12", 30000);
+		  5060, "2001:db8:1::12", 30000);
 	wire_rec6(f, 2, 6, 64, "8bad:f00d::", "2001:db8:5::100", 0, 443,
-		  "198.51.100.13", 300000);
+		  "2001:db8:1::13", 300000);
 	wire_rec6(f, 1, 6, 3, "2001:db8:c::12", "2001:db8:5::100", 40001, 110,
-		  "198.51.100.11", 0);
+		  "::ffff:198.51.100.11", 0);
 	wire_mac(f, key);
 }
 
-#define FOUR6_LEN (32 + 4 * 48 + 32)
+#define FOUR6_LEN (32 + 4 * 60 + 32)
 
 static void
 assert_rec6_equal(const struct lb_sync_rec *a, const struct lb_sync_rec *b)
@@ -1176,6 +1200,7 @@ flows6_encode_to_the_design_bytes_and_decode_back(void **state)
 	four_recs6(r);
 	wire_four6(&f, key1);
 	assert_int_equal(f.len, FOUR6_LEN);
+	assert_int_equal(f.len, 304);
 	assert_int_equal(lb_sync_encode(buf, sizeof(buf), &h, r, 4, &ring1),
 			 FOUR6_LEN);
 	assert_memory_equal(buf, f.b, FOUR6_LEN);
@@ -1190,6 +1215,165 @@ flows6_encode_to_the_design_bytes_and_decode_back(void **state)
 	assert_int_equal(out[2].state, 64);
 	assert_int_equal(out[0].client, 0);
 	assert_int_equal(out[0].vip, 0);
+	/* the members, of either family, at offset 40 */
+	assert_memory_equal(out[0].member.b, m4("198.51.100.11").b, 16);
+	assert_memory_equal(out[1].member.b, m6("2001:db8:1::12").b, 16);
+	assert_memory_equal(f.b + 32 + 60 + 40, m6("2001:db8:1::12").b, 16);
+	assert_int_equal(f.b[32 + 60 + 59], 30000 & 0xff);
+}
+
+/* The IPv4 reference records (four_recs()) to IPv6-addressed members:
+ * a TCP flow, a UDP flow, a /24 persistence record and an ended flow. */
+static void
+four_recs46(struct lb_sync_rec r[4])
+{
+	four_recs(r);
+	r[0].member = m6("2001:db8:1::11");
+	r[1].member = m6("2001:db8:1::12");
+	r[2].member = m6("2001:db8:1::13");
+	r[3].member = m6("2001:db8:1::11");
+}
+
+/* four_recs46() on the wire: client and VIP IPv4-mapped, the
+ * persistence record's client its masked address. */
+static void
+wire_four46(struct frame *f, const uint8_t *key)
+{
+	wire_hdr(f, LB_SYNC_FLOWS6, 4, SYNC_ID, 1, SEQ, 0);
+	wire_rec6(f, 1, 6, 1, "::ffff:203.0.113.5", "::ffff:198.51.100.100",
+		  40000, 110, "2001:db8:1::11", 900000);
+	wire_rec6(f, 1, 17, 2, "::ffff:203.0.113.6", "::ffff:198.51.100.101",
+		  5061, 5060, "2001:db8:1::12", 30000);
+	wire_rec6(f, 2, 6, 24, "::ffff:203.0.113.0", "::ffff:198.51.100.100",
+		  0, 443, "2001:db8:1::13", 300000);
+	wire_rec6(f, 1, 6, 3, "::ffff:203.0.113.7", "::ffff:198.51.100.100",
+		  40001, 110, "2001:db8:1::11", 0);
+	wire_mac(f, key);
+}
+
+/* IPv4 flows to IPv6 members go in FLOWS6, their addresses
+ * IPv4-mapped, and come back as IPv4 records (v6 false); not in FLOWS,
+ * which has no room for the member. */
+static void
+flows6_carries_ipv4_flows_to_ipv6_members(void **state)
+{
+	struct lb_sync_hdr h = { .type = LB_SYNC_FLOWS6, .id = SYNC_ID,
+		.seq = SEQ }, h4 = h, got;
+	struct lb_sync_rec r[4], out[LB_SYNC_MAX_RECS];
+	uint8_t buf[LB_SYNC_MSG_MAX];
+	struct frame f;
+	unsigned int i;
+
+	(void)state;
+	four_recs46(r);
+	h4.type = LB_SYNC_FLOWS;
+	for (i = 0; i < 4; i++) {
+		assert_true(lb_sync_rec_valid(&r[i]));
+		assert_int_equal(lb_sync_rec_type(&r[i]), LB_SYNC_FLOWS6);
+	}
+	wire_four46(&f, key1);
+	assert_int_equal(f.len, FOUR6_LEN);
+	assert_int_equal(lb_sync_encode(buf, sizeof(buf), &h, r, 4, &ring1),
+			 FOUR6_LEN);
+	assert_memory_equal(buf, f.b, FOUR6_LEN);
+	memset(out, 0xa5, sizeof(out));
+	assert_int_equal(decode_exact(f.b, f.len, &got, out, &ring1), 4);
+	assert_int_equal(got.type, LB_SYNC_FLOWS6);
+	for (i = 0; i < 4; i++) {
+		assert_false(out[i].v6);
+		assert_rec6_equal(&out[i], &r[i]);
+	}
+	assert_int_equal(out[0].client, ip4("203.0.113.5"));
+	assert_int_equal(out[0].vip, ip4("198.51.100.100"));
+	assert_int_equal(out[2].client, ip4("203.0.113.0"));
+	assert_int_equal(out[2].state, 24);
+	/* not in FLOWS */
+	assert_int_equal(lb_sync_encode(buf, sizeof(buf), &h4, r, 4, &ring1),
+			 0);
+	/* an all-IPv4 record goes in FLOWS only */
+	four_recs(r);
+	assert_int_equal(lb_sync_rec_type(&r[0]), LB_SYNC_FLOWS);
+	assert_int_equal(lb_sync_encode(buf, sizeof(buf), &h, r, 4, &ring1),
+			 0);
+	/* a /0 template: client ::ffff:0.0.0.0 */
+	four_recs46(r);
+	r[2].state = 0;
+	r[2].client = 0;
+	assert_int_equal(lb_sync_encode(buf, sizeof(buf), &h, r, 4, &ring1),
+			 FOUR6_LEN);
+	assert_memory_equal(buf + 32 + 2 * 60 + 4, m4("0.0.0.0").b, 16);
+	assert_int_equal(decode_exact(buf, FOUR6_LEN, &got, out, &ring1), 4);
+	assert_rec6_equal(&out[2], &r[2]);
+}
+
+/* FLOWS6 records whose families do not hold together, each spliced
+ * into four_recs46()'s or four_recs6()'s signed message in place of its
+ * record at: a record error. */
+static void
+flows6_mixed_families_are_record_errors(void **state)
+{
+	static const struct {
+		const char *what;
+		bool v4;        /* into four_recs46()'s message */
+		unsigned int at, off;
+		const char *addr; /* written at off of record at */
+	} cases[] = {
+		{ "IPv4 flow, IPv6 client", true, 0, 4, "2001:db8:c::10" },
+		{ "IPv4 flow, client ::", true, 0, 4, "::" },
+		{ "IPv6 flow, IPv4-mapped client", false, 0, 4,
+		  "::ffff:203.0.113.5" },
+		{ "IPv4 VIP, IPv6 client (ended)", true, 3, 4,
+		  "2001:db8:c::12" },
+		{ "IPv6 flow, IPv4-mapped VIP", false, 1, 20,
+		  "::ffff:198.51.100.101" },
+		{ "IPv4 persistence, a key for a client", true, 2, 4,
+		  "8bad:f00d::" },
+		{ "IPv6 persistence, an IPv4-mapped client", false, 2, 4,
+		  "::ffff:203.0.113.0" },
+		{ "IPv6 persistence, IPv4-mapped VIP", false, 2, 20,
+		  "::ffff:198.51.100.100" },
+		{ "IPv4 persistence, host bits", true, 2, 4,
+		  "::ffff:203.0.113.1" },
+		{ "IPv4 flow, VIP 0.0.0.0", true, 0, 20, "::ffff:0.0.0.0" },
+		{ "IPv4 flow, IPv4 member: all IPv4", true, 0, 40,
+		  "::ffff:198.51.100.11" },
+		{ "IPv4 persistence, IPv4 member: all IPv4", true, 2, 40,
+		  "::ffff:198.51.100.13" },
+		{ "member ::", true, 1, 40, "::" },
+		{ "member 0.0.0.0", false, 0, 40, "::ffff:0.0.0.0" },
+		{ "IPv6 member ::", false, 1, 40, "::" },
+	};
+	struct lb_sync_rec out[LB_SYNC_MAX_RECS];
+	struct lb_sync_hdr got;
+	struct frame f;
+	unsigned int i;
+
+	(void)state;
+	for (i = 0; i < RTE_DIM(cases); i++) {
+		int rc;
+
+		if (cases[i].v4)
+			wire_four46(&f, key1);
+		else
+			wire_four6(&f, key1);
+		assert_int_equal(decode_exact(f.b, f.len, &got, out, &ring1),
+				 4);
+		ip6_put(f.b + 32 + cases[i].at * 60 + cases[i].off,
+			cases[i].addr);
+		resign(f.b, f.len, key1);
+		rc = decode_exact(f.b, f.len, &got, out, &ring1);
+		if (rc != LB_SYNC_E_RECORD)
+			fail_msg("%s: decode gave %d", cases[i].what, rc);
+	}
+	/* the same refused by the rules: an IPv6 flow's client IPv4-mapped */
+	four_recs6(out);
+	ip6_put(out[0].client6, "::ffff:203.0.113.5");
+	assert_false(lb_sync_rec_valid(&out[0]));
+	four_recs6(out);
+	out[1].member = m6("::");
+	assert_false(lb_sync_rec_valid(&out[1]));
+	out[1].member = m4("0.0.0.0");
+	assert_false(lb_sync_rec_valid(&out[1]));
 }
 
 /* A FLOWS message and a FLOWS6 message one after the other decode to
@@ -1241,7 +1425,7 @@ mixed_families_go_in_messages_of_their_own(void **state)
 	buf[5] = LB_SYNC_FLOWS;
 	assert_int_equal(decode_exact(buf, len, &got, out, &ring1),
 			 LB_SYNC_E_LENGTH);
-	/* 8 IPv6 records are as long as 16 IPv4 ones: the type says which,
+	/* 8 FLOWS6 records are as long as 20 IPv4 ones: the type says which,
 	 * and IPv6 bytes read as IPv4 records break their rules */
 	{
 		struct lb_sync_rec e8[8];
@@ -1249,9 +1433,9 @@ mixed_families_go_in_messages_of_their_own(void **state)
 		for (i = 0; i < 8; i++)
 			e8[i] = r6[i % 4];
 		len = lb_sync_encode(buf, sizeof(buf), &h6, e8, 8, &ring1);
-		assert_int_equal(len, 32 + 8 * 48 + 32);
+		assert_int_equal(len, 32 + 8 * 60 + 32);
 		buf[5] = LB_SYNC_FLOWS;
-		buf[7] = 16;
+		buf[7] = 20;
 		resign(buf, len, key1);
 		assert_int_equal(decode_exact(buf, len, &got, out, &ring1),
 				 LB_SYNC_E_RECORD);
@@ -1265,21 +1449,31 @@ flows6_every_truncation_is_short_or_length(void **state)
 	struct lb_sync_hdr got;
 	struct frame f;
 	uint32_t len;
+	unsigned int m;
 
 	(void)state;
-	wire_four6(&f, key1);
-	for (len = 0; len < f.len; len++)
-		assert_int_equal(decode_exact(f.b, len, &got, out, &ring1),
-				 len < LB_SYNC_HDR_LEN ? LB_SYNC_E_SHORT :
-							 LB_SYNC_E_LENGTH);
-	/* a byte more, signed or not */
-	f.b[f.len] = 0;
-	assert_int_equal(decode_exact(f.b, f.len + 1, &got, out, &ring1),
-			 LB_SYNC_E_LENGTH);
-	assert_int_equal(decode_exact(f.b, f.len, &got, out, &ring1), 4);
+	/* IPv6 flows, then IPv4 flows to IPv6 members */
+	for (m = 0; m < 2; m++) {
+		if (m == 0)
+			wire_four6(&f, key1);
+		else
+			wire_four46(&f, key1);
+		for (len = 0; len < f.len; len++)
+			assert_int_equal(decode_exact(f.b, len, &got, out,
+						      &ring1),
+					 len < LB_SYNC_HDR_LEN ?
+					 LB_SYNC_E_SHORT : LB_SYNC_E_LENGTH);
+		/* a byte more, signed or not */
+		f.b[f.len] = 0;
+		assert_int_equal(decode_exact(f.b, f.len + 1, &got, out,
+					      &ring1), LB_SYNC_E_LENGTH);
+		assert_int_equal(decode_exact(f.b, f.len, &got, out, &ring1),
+				 4);
+	}
 }
 
-/* 28 IPv6 records fill the largest message, 29 never go. */
+/* 22 FLOWS6 records make the largest FLOWS6 message, within
+ * LB_SYNC_MSG_MAX (a 23rd would not fit); 23 never go. */
 static void
 flows6_max_records_fill_the_largest_message(void **state)
 {
@@ -1292,23 +1486,27 @@ flows6_max_records_fill_the_largest_message(void **state)
 	size_t len;
 
 	(void)state;
-	assert_int_equal(LB_SYNC_MAX_RECS6, 28);
+	assert_int_equal(LB_SYNC_MAX_RECS6, 22);
+	assert_int_equal(LB_SYNC_REC6_LEN, 60);
 	four_recs6(t);
 	for (i = 0; i < LB_SYNC_MAX_RECS6 + 1; i++) {
-		r[i] = t[0];
+		r[i] = t[i % 2];
 		r[i].cport = (uint16_t)(1000 + i);
 		r[i].client6[15] = (uint8_t)(i + 1);
+		r[i].member.b[15] = (uint8_t)(i + 1);
 	}
 	len = lb_sync_encode(buf, sizeof(buf), &h, r, LB_SYNC_MAX_RECS6,
 			     &ring1);
-	assert_int_equal(len, LB_SYNC_MSG_MAX);
+	assert_int_equal(len, 1384);
+	assert_true(len <= LB_SYNC_MSG_MAX);
+	assert_true(len + LB_SYNC_REC6_LEN > LB_SYNC_MSG_MAX);
 	assert_int_equal(decode_exact(buf, len, &got, out, &ring1),
 			 LB_SYNC_MAX_RECS6);
 	for (i = 0; i < LB_SYNC_MAX_RECS6; i++)
 		assert_rec6_equal(&out[i], &r[i]);
 	assert_int_equal(lb_sync_encode(buf, sizeof(buf), &h, r,
 					LB_SYNC_MAX_RECS6 + 1, &ring1), 0);
-	/* 29 records on the wire, each valid, the MAC right: too many */
+	/* 23 records on the wire, each valid, the MAC right: too many */
 	{
 		struct frame f;
 
@@ -1316,7 +1514,7 @@ flows6_max_records_fill_the_largest_message(void **state)
 		for (i = 0; i < LB_SYNC_MAX_RECS6 + 1; i++)
 			wire_rec6(&f, 1, 6, 1, "2001:db8:c::10",
 				  "2001:db8:5::100", (uint16_t)(1000 + i), 110,
-				  "198.51.100.11", 1000);
+				  "2001:db8:1::11", 1000);
 		wire_mac(&f, key1);
 		assert_int_equal(decode_exact(f.b, f.len, &got, out, &ring1),
 				 LB_SYNC_E_LENGTH);
@@ -1332,7 +1530,8 @@ static const struct {
 	const char *client6, *vip6;
 	uint32_t client;
 	uint16_t cport, vport;
-	uint32_t member, lifetime;
+	struct lb_ip member;
+	uint32_t lifetime;
 } bad6[] = {
 	{ "kind 0", 0, 6, 1, "2001:db8:c::10", "2001:db8:5::100", 0, 40000,
 	  110, FE, L },
@@ -1358,7 +1557,11 @@ static const struct {
 	{ "flow vport 0", 1, 17, 2, "2001:db8:c::10", "2001:db8:5::100", 0,
 	  5061, 0, FE, L },
 	{ "flow member 0", 1, 6, 1, "2001:db8:c::10", "2001:db8:5::100", 0,
-	  40000, 110, 0, L },
+	  40000, 110, M0, L },
+	{ "flow member ::", 1, 6, 1, "2001:db8:c::10", "2001:db8:5::100", 0,
+	  40000, 110, { { 0 } }, L },
+	{ "flow client IPv4-mapped", 1, 6, 1, "::ffff:203.0.113.5",
+	  "2001:db8:5::100", 0, 40000, 110, FE, L },
 	{ "flow lifetime over the maximum", 1, 6, 1, "2001:db8:c::10",
 	  "2001:db8:5::100", 0, 40000, 110, FE, LMAX + 1 },
 	{ "ended with a lifetime", 1, 6, 3, "2001:db8:c::10",
@@ -1370,7 +1573,7 @@ static const struct {
 	{ "persist vport 0", 2, 6, 64, NULL, "2001:db8:5::100", KEY6, 0, 0,
 	  FE, L },
 	{ "persist member 0", 2, 17, 64, NULL, "2001:db8:5::100", KEY6, 0,
-	  443, 0, L },
+	  443, M0, L },
 };
 
 static void
@@ -1405,9 +1608,9 @@ splice_rec6(uint8_t *p, const struct lb_sync_rec *r)
 	memcpy(p + 20, r->vip6, 16);
 	lb_store_be16(p + 36, r->cport);
 	lb_store_be16(p + 38, r->vport);
-	memcpy(p + 40, &r->member, 4);
-	lb_store_be16(p + 44, (uint16_t)(r->lifetime_ms >> 16));
-	lb_store_be16(p + 46, (uint16_t)r->lifetime_ms);
+	memcpy(p + 40, r->member.b, 16);
+	lb_store_be16(p + 56, (uint16_t)(r->lifetime_ms >> 16));
+	lb_store_be16(p + 58, (uint16_t)r->lifetime_ms);
 }
 
 /* Each bad IPv6 record: refused by the rules and the encoder; spliced
@@ -1442,7 +1645,7 @@ flows6_each_record_rule_broken_is_a_record_error(void **state)
 			if (bad.kind == LB_SYNC_K_FLOW && bad.client != 0)
 				continue;
 			memcpy(buf, f.b, f.len);
-			splice_rec6(buf + 32 + at * 48, &bad);
+			splice_rec6(buf + 32 + at * 60, &bad);
 			resign(buf, f.len, key1);
 			if (decode_exact(buf, f.len, &got, out, &ring1) !=
 			    LB_SYNC_E_RECORD)
@@ -1453,14 +1656,14 @@ flows6_each_record_rule_broken_is_a_record_error(void **state)
 	 * byte */
 	for (i = 4; i < 20; i++) {
 		memcpy(buf, f.b, f.len);
-		buf[32 + 2 * 48 + i] ^= 0x01;
+		buf[32 + 2 * 60 + i] ^= 0x01;
 		resign(buf, f.len, key1);
 		assert_int_equal(decode_exact(buf, f.len, &got, out, &ring1),
 				 i < 8 ? 4 : LB_SYNC_E_RECORD);
 	}
 	for (at = 0; at < 4; at++) {
 		memcpy(buf, f.b, f.len);
-		buf[32 + at * 48 + 3] = 1;
+		buf[32 + at * 60 + 3] = 1;
 		resign(buf, f.len, key1);
 		assert_int_equal(decode_exact(buf, f.len, &got, out, &ring1),
 				 LB_SYNC_E_RECORD);
@@ -1976,6 +2179,8 @@ main(void)
 		cmocka_unit_test(
 			flows6_encode_to_the_design_bytes_and_decode_back),
 		cmocka_unit_test(mixed_families_go_in_messages_of_their_own),
+		cmocka_unit_test(flows6_carries_ipv4_flows_to_ipv6_members),
+		cmocka_unit_test(flows6_mixed_families_are_record_errors),
 		cmocka_unit_test(flows6_every_truncation_is_short_or_length),
 		cmocka_unit_test(flows6_max_records_fill_the_largest_message),
 		cmocka_unit_test(

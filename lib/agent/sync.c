@@ -16,8 +16,9 @@
  *    balancers) and sends a message once it is full or its first record
  *    is SYNC_BATCH_MS old. A record says how long the peer's copy
  *    lives: what the flow has left here, plus a refresh period. IPv6
- *    flows and records go in FLOWS6 messages of their own (a batch per
- *    family), and come back into the workers' IPv6 tables;
+ *    flows and records, and those of an IPv6-addressed member, go in
+ *    FLOWS6 messages of their own (a batch per message type), and come
+ *    back into the workers' tables of their family;
  *  - refresh: a slow walk of every table re-announces the flows this
  *    balancer carries that saw a packet since the previous round (an
  *    idle flow's copy already lives as long as the flow), and the
@@ -64,7 +65,7 @@
 #define SYNC_WALK_STEP_MS 1       /* between two walk steps */
 
 /* One message being filled, for every peer or one: FLOWS (IPv4
- * records) or FLOWS6 (IPv6 records), each family its own batch. */
+ * records to IPv4 members) or FLOWS6 (the rest), each its own batch. */
 struct sync_batch {
 	unsigned int n;
 	unsigned int max;             /* records a message of type holds */
@@ -90,7 +91,7 @@ struct ag_sync {
 	uint32_t peers[LB_SYNC_PEERS_MAX];
 	struct lb_sync_peer_rx rx[LB_SYNC_PEERS_MAX];
 	uint64_t seq;                 /* last sent */
-	/* new, moved and ended flows, to all: [0] IPv4, [1] IPv6 */
+	/* new, moved and ended flows, to all: [0] FLOWS, [1] FLOWS6 */
 	struct sync_batch out[2];
 	/* the walk: a refresh round (to all) or a bulk answer (to one) */
 	bool walking;
@@ -109,7 +110,7 @@ struct ag_sync {
 	uint64_t refresh_ms;          /* next refresh round */
 	uint64_t refresh_period_ms;
 	uint32_t bulk_pending;        /* peers whose request waits */
-	struct sync_batch walk[2];    /* [0] IPv4, [1] IPv6 */
+	struct sync_batch walk[2];    /* [0] FLOWS, [1] FLOWS6 */
 	/* our own bulk request at start */
 	struct lb_sync_bulk bulk;
 	bool activate_pending;        /* activate once the bulk is in */
@@ -182,14 +183,14 @@ send_msg(struct lb_agent *ag, uint8_t type, struct sync_batch *b, int peer,
 /* The IPv6 half of to_rec(). */
 static bool
 to_rec6(const struct lb_snapshot *s, const struct lb_dp_sync *d,
-	uint32_t member, uint32_t lifetime_ms, struct lb_sync_rec *r)
+	const struct lb_ip *member, uint32_t lifetime_ms, struct lb_sync_rec *r)
 {
 	*r = (struct lb_sync_rec){
 		.kind = d->kind == LB_DP_SYNC_PERSIST ? LB_SYNC_K_PERSIST :
 			LB_SYNC_K_FLOW,
 		.proto = d->key6.proto, .v6 = true,
 		.cport = d->key6.src_port, .vport = d->key6.dst_port,
-		.member = member,
+		.member = *member,
 		.lifetime_ms = RTE_MIN(lifetime_ms, LB_SYNC_LIFETIME_MAX),
 	};
 	memcpy(r->vip6, d->key6.dst_ip, sizeof(r->vip6));
@@ -221,20 +222,19 @@ to_rec(struct lb_agent *ag, const struct lb_dp_sync *d, uint32_t lifetime_ms,
 	const struct lb_core_member *m = lb_core_member(ag->core, d->member);
 	const struct lb_snapshot *s = lb_core_snapshot(ag->core);
 
-	/* records name members by IPv4 address: an IPv6-addressed
-	 * member's flows are not synced yet */
+	/* records name the member by its address, of either family */
 	if (m == NULL || m->gen != d->member_gen || s == NULL ||
-	    d->svc >= LB_MAX_SERVICES || !lb_ip_is4(&m->conf.addr))
+	    d->svc >= LB_MAX_SERVICES)
 		return false;
 	if (d->v6)
-		return to_rec6(s, d, lb_ip_v4(&m->conf.addr), lifetime_ms, r);
+		return to_rec6(s, d, &m->conf.addr, lifetime_ms, r);
 	*r = (struct lb_sync_rec){
 		.kind = d->kind == LB_DP_SYNC_PERSIST ? LB_SYNC_K_PERSIST :
 			LB_SYNC_K_FLOW,
 		.proto = d->key.proto, .client = d->key.src_ip,
 		.vip = d->key.dst_ip, .cport = d->key.src_port,
 		.vport = d->key.dst_port,
-		.member = lb_ip_v4(&m->conf.addr),
+		.member = m->conf.addr,
 		.lifetime_ms = RTE_MIN(lifetime_ms, LB_SYNC_LIFETIME_MAX),
 	};
 	if (r->kind == LB_SYNC_K_PERSIST) {
@@ -277,12 +277,13 @@ batch_send(struct lb_agent *ag, struct sync_batch *b, int peer)
 		send_msg(ag, b->type, b, peer, 0);
 }
 
-/* A record into the batch of its family (b: the pair). */
+/* A record into the batch of its message type (b: the pair). */
 static void
 batch_add(struct lb_agent *ag, struct sync_batch b[2],
 	  const struct lb_sync_rec *r, int peer, uint64_t now)
 {
-	struct sync_batch *f = &b[r->v6 ? 1 : 0];
+	struct sync_batch *f =
+		&b[lb_sync_rec_type(r) == LB_SYNC_FLOWS6 ? 1 : 0];
 
 	if (f->n == 0)
 		f->first_ms = now;
@@ -673,6 +674,33 @@ rec_service(const struct lb_snapshot *s, const struct lb_sync_rec *r)
 	return rg->target;
 }
 
+/* The slot of the member a record names, by the address table of its
+ * family; -1 if no member here has that address. */
+static int
+rec_member(const struct lb_snapshot *s, const struct lb_sync_rec *r)
+{
+	unsigned int kind, idx;
+
+	if (lb_ip_is4(&r->member)) {
+		const struct lb_addr_slot *a =
+			lb_snap_addr_lookup(s, lb_ip_v4(&r->member));
+
+		if (a == NULL)
+			return -1;
+		kind = a->kind;
+		idx = a->idx;
+	} else {
+		const struct lb_addr6_slot *a6 =
+			lb_snap_addr6_lookup(s, r->member.b);
+
+		if (a6 == NULL)
+			return -1;
+		kind = a6->kind;
+		idx = a6->idx;
+	}
+	return kind == LB_ADDR_MEMBER && idx < LB_MAX_MEMBERS ? (int)idx : -1;
+}
+
 /* A peer's record, applied through one view: the published snapshot
  * says which slot holds the member (its address index), in which state,
  * of which generation. */
@@ -681,19 +709,17 @@ rec_input(struct lb_agent *ag, const struct lb_snapshot *s,
 	  const struct lb_sync_rec *r)
 {
 	struct ag_sync *sy = ag->sync;
-	const struct lb_addr_slot *a = lb_snap_addr_lookup(s, r->member);
 	const struct lb_snap_service *svc;
 	struct lb_dp_sync d;
 	int si = rec_service(s, r);
+	int m = rec_member(s, r);
 	unsigned int mi;
 
-	if (si < 0 || a == NULL || a->kind != LB_ADDR_MEMBER ||
-	    a->idx >= LB_MAX_MEMBERS ||
-	    s->services[si].mstate[a->idx] == LB_MS_NONE) {
+	if (si < 0 || m < 0 || s->services[si].mstate[m] == LB_MS_NONE) {
 		ag->mstats[LB_STAT_SYNC_UNKNOWN]++;
 		return;
 	}
-	mi = a->idx;
+	mi = (unsigned int)m;
 	svc = &s->services[si];
 	if (r->kind == LB_SYNC_K_PERSIST) {
 		if (svc->persist == NULL) {

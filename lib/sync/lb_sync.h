@@ -28,14 +28,15 @@
  *     0    4 magic 0x44534c53 ("DSLS")
  *     4    1 version, 2
  *     5    1 type (enum lb_sync_type)
- *     6    2 count of records: 1..LB_SYNC_MAX_RECS for FLOWS, else 0
+ *     6    2 count of records: 1..LB_SYNC_MAX_RECS for FLOWS,
+ *            1..LB_SYNC_MAX_RECS6 for FLOWS6, else 0
  *     8    4 sync id
  *    12    1 key id: which of the group's keys made the MAC (1..255)
  *    13    3 reserved, 0
  *    16    8 seq: the sender's message counter, never repeated (it
  *            starts at the sender's start time in microseconds)
  *    24    8 nonce: BULK_REQUEST: the request's (random); BULK_END:
- *            the request it ends; FLOWS: 0
+ *            the request it ends; FLOWS and FLOWS6: 0
  *
  * then count records of 24 bytes (FLOWS only):
  *
@@ -48,7 +49,7 @@
  *     8    4 VIP
  *    12    2 client port (persistence: 0)
  *    14    2 VIP port (persistence: the service's first port)
- *    16    4 member address
+ *    16    4 member address (an IPv4 member)
  *    20    4 lifetime: how long the receiver's copy lives, in ms
  *            (an ended flow: 0)
  *
@@ -56,22 +57,33 @@
  * record length * count + LB_SYNC_MAC_LEN bytes; anything else is
  * malformed. The largest fits a 1500-byte MTU with IP and UDP.
  *
- * IPv6 flows travel in messages of their own, type FLOWS6 (the same
- * header, version 2), of 1..LB_SYNC_MAX_RECS6 records of 48 bytes:
+ * Every other record (an IPv6 client and VIP, or an IPv6-addressed
+ * member) travels in messages of its own, type FLOWS6 (the same header,
+ * version 2), of 1..LB_SYNC_MAX_RECS6 records of 60 bytes, its
+ * addresses 16 bytes each, an IPv4 one IPv4-mapped (::ffff:a.b.c.d):
  *
  *   off size field
  *     0    1 kind (enum lb_sync_kind)
  *     1    1 proto, 6 or 17
  *     2    1 flow: enum lb_sync_state; persistence: the client prefix
- *            length (persistence_prefix6), 0..128
+ *            length: 0..32 by an IPv4 VIP, 0..128 (persistence_prefix6)
+ *            by an IPv6 one
  *     3    1 reserved, 0
- *     4   16 client address (persistence: the record's key, 4 bytes,
- *            then 12 zero bytes; see below)
- *    20   16 VIP (IPv6; never an IPv4-mapped address)
+ *     4   16 client address, of the VIP's family (persistence by an
+ *            IPv4 VIP: the masked client address, IPv4-mapped; by an
+ *            IPv6 VIP: the record's key, 4 bytes, then 12 zero bytes;
+ *            see below)
+ *    20   16 VIP
  *    36    2 client port (persistence: 0)
  *    38    2 VIP port (persistence: the service's first port)
- *    40    4 member address (members have IPv4 addresses)
- *    44    4 lifetime in ms, as above
+ *    40   16 member address
+ *    56    4 lifetime in ms, as above
+ *
+ * A record whose client, VIP and member are all IPv4 goes in FLOWS,
+ * never in FLOWS6: such a FLOWS6 record is malformed, as is one whose
+ * client (a flow's, or a persistence record's by an IPv4 VIP) is of
+ * the other family than its VIP. The largest FLOWS6 message, 22
+ * records, is 1384 bytes.
  *
  * An IPv6 client's persistence record is kept under a 32-bit key, the
  * CRC32C of its prefix (lib/dp: persist_key6), not under its address,
@@ -80,7 +92,8 @@
  * balancer of a version without FLOWS6 drops such a message as an
  * unknown type (sync_drop_malformed) and goes on taking the FLOWS
  * messages, whose records are unchanged: in a group being upgraded, the
- * IPv4 flows keep their sync and the IPv6 flows wait for the upgrade.
+ * IPv4 flows to IPv4 members keep their sync and the rest waits for the
+ * upgrade.
  */
 
 #include <stdbool.h>
@@ -95,8 +108,8 @@
 #define LB_SYNC_REC_LEN 24
 #define LB_SYNC_MAC_LEN 32
 #define LB_SYNC_MAX_RECS 56
-#define LB_SYNC_REC6_LEN 48             /**< an IPv6 record (FLOWS6) */
-#define LB_SYNC_MAX_RECS6 28            /**< records of a FLOWS6 message */
+#define LB_SYNC_REC6_LEN 60             /**< a FLOWS6 record */
+#define LB_SYNC_MAX_RECS6 22            /**< records of a FLOWS6 message */
 /** The longest message: a full FLOWS message, 1408 bytes. */
 #define LB_SYNC_MSG_MAX (LB_SYNC_HDR_LEN + LB_SYNC_MAX_RECS * LB_SYNC_REC_LEN \
 			 + LB_SYNC_MAC_LEN)
@@ -110,7 +123,9 @@ enum lb_sync_type {
 	LB_SYNC_FLOWS = 1,        /**< 1..LB_SYNC_MAX_RECS records */
 	LB_SYNC_BULK_REQUEST = 2, /**< a starting balancer asks for all */
 	LB_SYNC_BULK_END = 3,     /**< the answer to a bulk request is over */
-	LB_SYNC_FLOWS6 = 4,       /**< 1..LB_SYNC_MAX_RECS6 IPv6 records */
+	LB_SYNC_FLOWS6 = 4,       /**< 1..LB_SYNC_MAX_RECS6 records with an
+				       IPv6 address (client and VIP, or
+				       member) */
 };
 
 /** Record kinds. */
@@ -139,9 +154,10 @@ struct lb_sync_hdr {
 
 /**
  * A record, decoded. Addresses in network order, like the rest of
- * dsrlb; ports in host order. An IPv4 record (v6 false, FLOWS) uses
- * client and vip; an IPv6 record (v6 true, FLOWS6) client6 and vip6,
- * but for a persistence record, whose key is in client.
+ * dsrlb; ports in host order. A record of an IPv4 flow (v6 false) uses
+ * client and vip, one of an IPv6 flow (v6 true) client6 and vip6, but
+ * for a persistence record, whose key is in client. The member is of
+ * either family. Which message a record goes in: lb_sync_rec_type().
  */
 struct lb_sync_rec {
 	uint8_t kind;       /**< enum lb_sync_kind */
@@ -156,12 +172,24 @@ struct lb_sync_rec {
 	uint32_t vip;       /**< IPv4: network order; IPv6: 0 */
 	uint16_t cport;     /**< host order (0 for persistence) */
 	uint16_t vport;     /**< host order */
-	uint32_t member;    /**< network order */
+	struct lb_ip member; /**< either family (IPv4: IPv4-mapped) */
 	uint32_t lifetime_ms; /**< the copy's lifetime; 0 when ended */
-	bool v6;            /**< an IPv6 record (FLOWS6) */
+	bool v6;            /**< an IPv6 flow or record: client and VIP
+			         IPv6 */
 	uint8_t client6[16]; /**< IPv6 flow: the client; else zero */
 	uint8_t vip6[16];   /**< IPv6: the VIP; IPv4: zero */
 };
+
+/**
+ * The message type a record goes in: LB_SYNC_FLOWS if its client, VIP
+ * and member are all IPv4, else LB_SYNC_FLOWS6.
+ */
+static inline uint8_t
+lb_sync_rec_type(const struct lb_sync_rec *r)
+{
+	return !r->v6 && lb_ip_is4(&r->member) ? LB_SYNC_FLOWS :
+						 LB_SYNC_FLOWS6;
+}
 
 /**
  * Why lb_sync_decode() refused a message: negative and distinct, so the
@@ -184,15 +212,16 @@ enum lb_sync_err {
 /**
  * The record rules, shared by encode and decode.
  *
- * Both kinds: proto 6 or 17, vip, vport and member nonzero, lifetime at
- * most LB_SYNC_LIFETIME_MAX. A flow: state LB_SYNC_ST_TCP_EST with
+ * Both kinds: proto 6 or 17, vip, vport and member nonzero (a member
+ * neither :: nor ::ffff:0.0.0.0), lifetime at most LB_SYNC_LIFETIME_MAX. A flow: state LB_SYNC_ST_TCP_EST with
  * proto 6, LB_SYNC_ST_UDP with proto 17, or LB_SYNC_ST_ENDED with
  * either and lifetime 0; client and cport nonzero. A persistence
  * record: state (the prefix length) 0..32, no client bit beyond the
  * prefix, client nonzero unless the prefix is 0, cport 0.
  *
  * An IPv6 record: the same with vip6 for vip (neither :: nor an
- * IPv4-mapped address) and, for a flow, client6 for client (not ::);
+ * IPv4-mapped address) and, for a flow, client6 for client (neither ::
+ * nor an IPv4-mapped address);
  * client and vip 0 but a persistence record's key (client, any value),
  * whose prefix length is 0..128; an IPv4 record has client6 and vip6
  * zero.
@@ -205,7 +234,7 @@ bool lb_sync_rec_valid(const struct lb_sync_rec *r);
 /**
  * Write a message: the header (count = n, key_id = keys->k[0].id; type,
  * id, seq and nonce from h), n records, and the MAC under keys->k[0].
- * FLOWS carries IPv4 records only, FLOWS6 IPv6 records only.
+ * Each record goes in the type lb_sync_rec_type() gives it.
  *
  * @param buf
  *   Where to write; LB_SYNC_MSG_MAX bytes always suffice.
@@ -223,7 +252,7 @@ bool lb_sync_rec_valid(const struct lb_sync_rec *r);
  *   Bytes written, or 0 (and buf untouched) if the message would not
  *   decode: no key, n above the type's maximum, cap too small, an
  *   unknown type, FLOWS or FLOWS6 with n == 0, another type with n != 0,
- *   a record of the other family, or an invalid record.
+ *   a record of the other type, or an invalid record.
  */
 size_t lb_sync_encode(uint8_t *buf, size_t cap, const struct lb_sync_hdr *h,
 		      const struct lb_sync_rec *r, unsigned int n,

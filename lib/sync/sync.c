@@ -44,7 +44,7 @@
 #define R6_CPORT 36
 #define R6_VPORT 38
 #define R6_MEMBER 40
-#define R6_LIFETIME 44
+#define R6_LIFETIME 56
 
 _Static_assert(LB_SYNC_MSG_MAX == 1408, "the design's largest message");
 _Static_assert(LB_SYNC_MSG_MAX + 20 + 8 <= 1500, "a message fits the MTU");
@@ -53,6 +53,8 @@ _Static_assert(H_NONCE + 8 == LB_SYNC_HDR_LEN, "header layout");
 _Static_assert(R6_LIFETIME + 4 == LB_SYNC_REC6_LEN, "IPv6 record layout");
 _Static_assert(LB_SYNC_HDR_LEN + LB_SYNC_MAX_RECS6 * LB_SYNC_REC6_LEN +
 	       LB_SYNC_MAC_LEN <= LB_SYNC_MSG_MAX, "FLOWS6 fits the buffer");
+_Static_assert(LB_SYNC_HDR_LEN + (LB_SYNC_MAX_RECS6 + 1) * LB_SYNC_REC6_LEN +
+	       LB_SYNC_MAC_LEN > LB_SYNC_MSG_MAX, "FLOWS6 as long as it fits");
 _Static_assert(LB_SYNC_MAX_RECS6 <= LB_SYNC_MAX_RECS, "decode's array");
 _Static_assert(crypto_auth_hmacsha512256_BYTES == LB_SYNC_MAC_LEN, "MAC");
 _Static_assert(crypto_auth_hmacsha512256_KEYBYTES == LB_CONF_KEY_LEN, "key");
@@ -187,6 +189,13 @@ mapped4(const uint8_t *a)
 	return memcmp(a, m, sizeof(m)) == 0;
 }
 
+/* A member address: neither :: nor ::ffff:0.0.0.0. */
+static bool
+member_valid(const struct lb_ip *m)
+{
+	return lb_ip_is4(m) ? lb_ip_v4(m) != 0 : !lb_ip_is_unset(m);
+}
+
 /* The IPv6 record rules (lb_sync_rec_valid()). */
 static bool
 rec6_valid(const struct lb_sync_rec *r)
@@ -203,7 +212,7 @@ rec6_valid(const struct lb_sync_rec *r)
 			return false;
 		}
 		return r->client == 0 && !zero16(r->client6) &&
-		       r->cport != 0;
+		       !mapped4(r->client6) && r->cport != 0;
 	case LB_SYNC_K_PERSIST:
 		return r->cport == 0 && r->state <= 128 && zero16(r->client6);
 	default:
@@ -216,7 +225,7 @@ lb_sync_rec_valid(const struct lb_sync_rec *r)
 {
 	if (r->proto != PROTO_TCP && r->proto != PROTO_UDP)
 		return false;
-	if (r->vport == 0 || r->member == 0 ||
+	if (r->vport == 0 || !member_valid(&r->member) ||
 	    r->lifetime_ms > LB_SYNC_LIFETIME_MAX)
 		return false;
 	if (r->v6)
@@ -241,28 +250,47 @@ lb_sync_rec_valid(const struct lb_sync_rec *r)
 	}
 }
 
-/* The IPv6 record at p (rec_read()). */
+/* The IPv4 address of an IPv4-mapped field at p, or false. */
+static bool
+ldmapped(const uint8_t *p, uint32_t *v)
+{
+	if (!mapped4(p))
+		return false;
+	*v = ldaddr(p + 12);
+	return true;
+}
+
+/* The FLOWS6 record at p (rec_read()): the VIP's family says the
+ * flow's; the client must be of it. */
 static bool
 rec6_read(const uint8_t *p, struct lb_sync_rec *r)
 {
 	*r = (struct lb_sync_rec){
 		.kind = p[R_KIND], .proto = p[R_PROTO], .state = p[R_STATE],
-		.v6 = true, .cport = ld16(p + R6_CPORT),
-		.vport = ld16(p + R6_VPORT), .member = ldaddr(p + R6_MEMBER),
+		.cport = ld16(p + R6_CPORT), .vport = ld16(p + R6_VPORT),
 		.lifetime_ms = ld32(p + R6_LIFETIME),
 	};
-	memcpy(r->vip6, p + R6_VIP, 16);
-	if (r->kind == LB_SYNC_K_PERSIST) {
-		/* the key, then nothing */
-		static const uint8_t z[12];
-
-		if (memcmp(p + R6_CLIENT + 4, z, sizeof(z)) != 0)
+	memcpy(r->member.b, p + R6_MEMBER, 16);
+	if (ldmapped(p + R6_VIP, &r->vip)) {
+		/* an IPv4 flow (or record): its client IPv4-mapped too */
+		if (!ldmapped(p + R6_CLIENT, &r->client))
 			return false;
-		r->client = ld32(p + R6_CLIENT);
 	} else {
-		memcpy(r->client6, p + R6_CLIENT, 16);
+		r->v6 = true;
+		memcpy(r->vip6, p + R6_VIP, 16);
+		if (r->kind == LB_SYNC_K_PERSIST) {
+			/* the key, then nothing */
+			static const uint8_t z[12];
+
+			if (memcmp(p + R6_CLIENT + 4, z, sizeof(z)) != 0)
+				return false;
+			r->client = ld32(p + R6_CLIENT);
+		} else {
+			memcpy(r->client6, p + R6_CLIENT, 16);
+		}
 	}
-	return lb_sync_rec_valid(r);
+	/* an all-IPv4 record goes in FLOWS */
+	return lb_sync_rec_type(r) == LB_SYNC_FLOWS6 && lb_sync_rec_valid(r);
 }
 
 /* The record at p of a message of type, or false if its reserved byte
@@ -282,11 +310,21 @@ rec_read(uint8_t type, const uint8_t *p, struct lb_sync_rec *r)
 	r->vip = ldaddr(p + R_VIP);
 	r->cport = ld16(p + R_CPORT);
 	r->vport = ld16(p + R_VPORT);
-	r->member = ldaddr(p + R_MEMBER);
+	r->member = lb_ip_from4(ldaddr(p + R_MEMBER));
 	r->lifetime_ms = ld32(p + R_LIFETIME);
 	return lb_sync_rec_valid(r);
 }
 
+/* An IPv4 address (network order) IPv4-mapped at p. */
+static void
+stmapped(uint8_t *p, uint32_t v)
+{
+	struct lb_ip a = lb_ip_from4(v);
+
+	memcpy(p, a.b, sizeof(a.b));
+}
+
+/* A record into a message of lb_sync_rec_type(r). */
 static void
 rec_write(uint8_t *p, const struct lb_sync_rec *r)
 {
@@ -294,17 +332,22 @@ rec_write(uint8_t *p, const struct lb_sync_rec *r)
 	p[R_PROTO] = r->proto;
 	p[R_STATE] = r->state;
 	p[R_RESERVED] = 0;
-	if (r->v6) {
-		if (r->kind == LB_SYNC_K_PERSIST) {
-			memset(p + R6_CLIENT, 0, 16);
-			st32(p + R6_CLIENT, r->client);
+	if (lb_sync_rec_type(r) == LB_SYNC_FLOWS6) {
+		if (!r->v6) {
+			stmapped(p + R6_CLIENT, r->client);
+			stmapped(p + R6_VIP, r->vip);
 		} else {
-			memcpy(p + R6_CLIENT, r->client6, 16);
+			if (r->kind == LB_SYNC_K_PERSIST) {
+				memset(p + R6_CLIENT, 0, 16);
+				st32(p + R6_CLIENT, r->client);
+			} else {
+				memcpy(p + R6_CLIENT, r->client6, 16);
+			}
+			memcpy(p + R6_VIP, r->vip6, 16);
 		}
-		memcpy(p + R6_VIP, r->vip6, 16);
 		st16(p + R6_CPORT, r->cport);
 		st16(p + R6_VPORT, r->vport);
-		staddr(p + R6_MEMBER, r->member);
+		memcpy(p + R6_MEMBER, r->member.b, 16);
 		st32(p + R6_LIFETIME, r->lifetime_ms);
 		return;
 	}
@@ -312,7 +355,7 @@ rec_write(uint8_t *p, const struct lb_sync_rec *r)
 	staddr(p + R_VIP, r->vip);
 	st16(p + R_CPORT, r->cport);
 	st16(p + R_VPORT, r->vport);
-	staddr(p + R_MEMBER, r->member);
+	staddr(p + R_MEMBER, lb_ip_v4(&r->member));
 	st32(p + R_LIFETIME, r->lifetime_ms);
 }
 
@@ -345,7 +388,7 @@ lb_sync_encode(uint8_t *buf, size_t cap, const struct lb_sync_hdr *h,
 	if (cap < body + LB_SYNC_MAC_LEN)
 		return 0;
 	for (i = 0; i < n; i++)
-		if (r[i].v6 != (h->type == LB_SYNC_FLOWS6) ||
+		if (lb_sync_rec_type(&r[i]) != h->type ||
 		    !lb_sync_rec_valid(&r[i]))
 			return 0;
 
