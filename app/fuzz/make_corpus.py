@@ -270,9 +270,9 @@ def main():
     # fixed keys: bulk request and end, FLOWS with a TCP flow, a UDP
     # flow, a /24 persistence record and an ended flow, the largest
     # FLOWS (56 records), one signed with the group's second key, and
-    # the same four as IPv6 records (FLOWS6) and the largest FLOWS6
-    # (28). The
-    # first byte is fuzz_sync's mode: odd seeds are bodies the target
+    # the same four as IPv6 records (FLOWS6, two of them to IPv6
+    # members), the four IPv4 ones to IPv6 members (FLOWS6, IPv4-mapped
+    # client and VIP) and the largest FLOWS6 (22). The first byte is fuzz_sync's mode: odd seeds are bodies the target
     # signs itself (the record checks behind the MAC), even ones whole
     # datagrams, MAC included (valid ones, and a wrong MAC and an
     # unknown key for the refusals)
@@ -298,21 +298,33 @@ def main():
             sync_rec(2, 6, 24, "203.0.113.0", 0, 443, "198.51.100.13",
                      300000),
             sync_rec(1, 6, 3, C, 40001, 110, "198.51.100.11", 0)]
-    # FLOWS6 (type 4): IPv6 records of 48 bytes, a persistence record
+    # FLOWS6 (type 4): records of 60 bytes, every address 16 bytes (an
+    # IPv4 one IPv4-mapped), an IPv6 client's persistence record
     # carrying its key (4 bytes) and 12 zero bytes in the client field
 
+    def a16(a):
+        return socket.inet_pton(socket.AF_INET6,
+                                a if ":" in a else "::ffff:" + a)
+
     def sync_rec6(kind, proto, state, client, cport, vport, member,
-                  lifetime):
-        return struct.pack(">BBBB16s16sHH4sI", kind, proto, state, 0,
-                           client, socket.inet_pton(socket.AF_INET6,
-                                                    "2001:db8:5::100"),
-                           cport, vport, socket.inet_aton(member), lifetime)
-    SC6 = socket.inet_pton(socket.AF_INET6, "2001:db8:c::10")
+                  lifetime, vip="2001:db8:5::100"):
+        return struct.pack(">BBBB16s16sHH16sI", kind, proto, state, 0,
+                           client, a16(vip), cport, vport, a16(member),
+                           lifetime)
+    SC6 = a16("2001:db8:c::10")
     recs6 = [sync_rec6(1, 6, 1, SC6, 40000, 110, "198.51.100.11", 900000),
-             sync_rec6(1, 17, 2, SC6, 5061, 5060, "198.51.100.12", 30000),
+             sync_rec6(1, 17, 2, SC6, 5061, 5060, "2001:db8:1::12", 30000),
              sync_rec6(2, 6, 64, bytes.fromhex("8badf00d") + bytes(12), 0,
-                       443, "198.51.100.13", 300000),
+                       443, "2001:db8:1::13", 300000),
              sync_rec6(1, 6, 3, SC6, 40001, 110, "198.51.100.11", 0)]
+    recs46 = [sync_rec6(1, 6, 1, a16(C), 40000, 110, "2001:db8:1::11",
+                        900000, VIP),
+              sync_rec6(1, 17, 2, a16(C), 5061, 5060, "2001:db8:1::12",
+                        30000, VIP),
+              sync_rec6(2, 6, 24, a16("203.0.113.0"), 0, 443,
+                        "2001:db8:1::13", 300000, VIP),
+              sync_rec6(1, 6, 3, a16(C), 40001, 110, "2001:db8:1::11", 0,
+                        VIP)]
     bodies = {"bulk_request": sync_hdr(2, 0, nonce=0x0123456789abcdef),
               "bulk_end": sync_hdr(3, 0, nonce=0x0123456789abcdef),
               "flows4": sync_hdr(1, 4) + b"".join(recs),
@@ -320,8 +332,9 @@ def main():
                                                     for i in range(56)),
               "flows4_key2": sync_hdr(1, 4, key=2) + b"".join(recs),
               "flows6_4": sync_hdr(4, 4) + b"".join(recs6),
-              "flows6_28": sync_hdr(4, 28) + b"".join(recs6[i % 4]
-                                                     for i in range(28))}
+              "flows6_46": sync_hdr(4, 4) + b"".join(recs46),
+              "flows6_22": sync_hdr(4, 22) + b"".join((recs6 + recs46)[i % 8]
+                                                     for i in range(22))}
     sync = {}
     for n, b in bodies.items():
         key = b[12]
