@@ -36,7 +36,7 @@ import time
 import framework
 from framework import (ROOT, Ctl, Dsrlb, TestFailure, verify, wait_for,
                        scratch_dir)
-from labnet import CLIENT, Lab, sh, ROUTER, VIP
+from labnet import CLIENT, Lab, sh, ROUTER, ROUTER6, VIP
 
 CONFIG = os.path.join(ROOT, "config")
 KEEPALIVED_CONF = os.path.join(CONFIG, "keepalived-dsrlb.conf")
@@ -461,10 +461,11 @@ class HaLab(Lab):
     frontend helpers (start_sessions, add_frontend, capture, ...) are.
     """
 
-    def __init__(self, n_balancers=2, **kw):
+    def __init__(self, n_balancers=2, ipv6_members=False, **kw):
         super().__init__(**kw)
-        # flow sync names members by IPv4 address: every member IPv4
-        self.ipv6_members = False
+        # dual stack: fe3 and fe4 members by their IPv6 addresses (the
+        # port then holds its IPv6 address too), or every member IPv4
+        self.ipv6_members = self.ipv6 and ipv6_members
         # labnet's balancer namespace holds the segment bridge only
         self.ns_lb = self.id + "s"
         self.ns_seg = self.ns_lb
@@ -504,10 +505,15 @@ class HaLab(Lab):
         control socket; ha as "high_availability"; scheduler for every
         stateful service."""
         cfg = self.config(checks=checks, **extra)
-        # IPv4 only: the IPv6 VIPs go by next_hop6 (ecmp) or by the
-        # workers' answers for them (vrrp)
-        cfg["ports"][0]["address"] = b.addr + "/24"
-        cfg["ports"][0]["gateway"] = ROUTER
+        # the own addresses: IPv4 only unless IPv6 members need the
+        # port's IPv6 address; the IPv6 VIPs go by next_hop6 (ecmp) or
+        # by the workers' answers for them (vrrp)
+        if self.ipv6_members:
+            cfg["ports"][0]["address"] = [b.addr + "/24", b.addr6 + "/64"]
+            cfg["ports"][0]["gateway"] = [ROUTER, ROUTER6]
+        else:
+            cfg["ports"][0]["address"] = b.addr + "/24"
+            cfg["ports"][0]["gateway"] = ROUTER
         cfg["control_socket"] = b.sock
         if ha is not None:
             if ha.get("mode") == "ecmp" and self.ipv6:

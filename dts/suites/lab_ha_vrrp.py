@@ -41,7 +41,9 @@ class LabHaVrrp(TestSuite):
     GROUP = "lab"
 
     def set_up_suite(self):
-        self.lab = HaLab(n_balancers=2, ipv6=True)
+        # fe3 and fe4 are members by their IPv6 addresses: flow sync
+        # carries the flows to them (of both families)
+        self.lab = HaLab(n_balancers=2, ipv6=True, ipv6_members=True)
         self.lab.build()
 
     def tear_down_suite(self):
@@ -218,6 +220,14 @@ class LabHaVrrp(TestSuite):
                 # means no sync (the wait above is for a counter only)
                 verify(synced, "%s holds no synced flow of the %d sessions"
                        % (standby.name, len(greeted)))
+            if sync and lab.ipv6_members:
+                # wrr put about half the sessions on fe3 and fe4, IPv6
+                # members: their flows are synced too
+                to6 = [k for k, v in list(synced.items()) +
+                       list(synced6.items()) if v & {"fe3", "fe4"}]
+                verify(to6, "%s holds no synced flow to the IPv6 members "
+                       "fe3 and fe4: %s" % (standby.name,
+                                            sorted(synced.items())[:8]))
             wrong = {k: v for k, v in synced.items() if v != {greeted[k]}}
             verify(not wrong if sync else not synced,
                    "%s holds flows of sessions before the takeover (%s): %s"
@@ -486,7 +496,8 @@ class LabHaVrrp(TestSuite):
         sync (its peer's flows, asked for at start).
         Verify: as test_failover_maglev, except that before the first
         kill the standby holds synced flows of sessions (at least one,
-        each bound to the frontend that greeted it; sync_flows_in at
+        each bound to the frontend that greeted it, some of them to fe3
+        or fe4, members by their IPv6 addresses; sync_flows_in at
         least as many) and flow_midstream grew by at least 50 less
         those; it dropped none of its peer's messages; the returned
         balancer's bulk sync is done and gave it every one of those
