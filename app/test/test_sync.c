@@ -1747,6 +1747,70 @@ random_rec(uint8_t *p)
 		lb_store_be16(p + 12, 0);
 }
 
+/* 16 random bytes of an IPv6 address: never IPv4-mapped nor :: */
+static void
+random6(uint8_t *p)
+{
+	unsigned int i;
+
+	for (i = 0; i < 16; i++)
+		p[i] = (uint8_t)rnd();
+	p[0] = 0x20;
+}
+
+/* A FLOWS6 record from the same alphabet (random_rec()'s fields), its
+ * addresses of either family: an IPv4 flow (IPv4-mapped), an IPv6 one,
+ * or the families mixed; a member of either family or ::. */
+static void
+random_rec6(uint8_t *p)
+{
+	struct lb_ip a;
+	uint8_t q[24];
+	/* 0-2: IPv4, 3-5: IPv6, 6 and 7: mixed */
+	unsigned int i, form = rnd() % 8;
+	bool c4 = form <= 2 || form == 6, v4 = form <= 2 || form == 7;
+
+	for (i = 0; i < sizeof(q); i++)
+		q[i] = (uint8_t)rnd();
+	random_rec(q);
+	memcpy(p, q, 4);
+	memcpy(p + 36, q + 12, 4);      /* the ports */
+	memcpy(p + 56, q + 20, 4);      /* the lifetime */
+	if (c4) {
+		memcpy(&a, m4("0.0.0.0").b, 16);
+		memcpy(&a.b[12], q + 4, 4);
+		memcpy(p + 4, a.b, 16);
+	} else if (p[0] == LB_SYNC_K_PERSIST && rnd() % 4 != 0) {
+		memset(p + 4, 0, 16);   /* a key */
+		memcpy(p + 4, q + 4, 4);
+	} else {
+		random6(p + 4);
+	}
+	if (v4) {
+		memcpy(&a, m4("0.0.0.0").b, 16);
+		memcpy(&a.b[12], q + 8, 4);
+		memcpy(p + 20, a.b, 16);
+	} else {
+		random6(p + 20);
+	}
+	if (!v4 && p[0] == LB_SYNC_K_PERSIST)
+		p[2] = (uint8_t)(rnd() % 130);
+	switch (rnd() % 16) {
+	case 0:
+		memset(p + 40, 0, 16);
+		break;
+	case 1:
+	case 2:
+	case 3:
+		memcpy(&a, m4("0.0.0.0").b, 16);
+		memcpy(&a.b[12], q + 16, 4);
+		memcpy(p + 40, a.b, 16);
+		break;
+	default:
+		random6(p + 40);
+	}
+}
+
 /* Random datagrams, most of them with a believable header and the
  * right MAC so the checks after it run too: decode never reads past
  * the bytes, and either refuses with one of its errors (the header
@@ -1758,13 +1822,14 @@ random_datagrams_decode_or_fail_cleanly(void **state)
 	static const struct lb_conf_keys *by_id[] = { NULL, &ring12, &ring21 };
 	struct lb_sync_rec out[LB_SYNC_MAX_RECS];
 	uint8_t buf[LB_SYNC_MSG_MAX + 8], again[LB_SYNC_MSG_MAX];
-	unsigned int iter, ok = 0, ok_flows = 0, errs[9] = { 0 };
+	unsigned int iter, ok = 0, ok_flows = 0, ok_flows6 = 0, ok_v4in6 = 0,
+		errs[9] = { 0 };
 	struct lb_sync_hdr got;
 
 	(void)state;
 	for (iter = 0; iter < 20000; iter++) {
 		unsigned int mode = rnd() % 4, count, i;
-		size_t len;
+		size_t len, rlen = LB_SYNC_REC_LEN;
 		int rc;
 
 		for (i = 0; i < sizeof(buf); i++)
@@ -1780,7 +1845,10 @@ random_datagrams_decode_or_fail_cleanly(void **state)
 			memcpy(buf, "DSLS", 4);
 			buf[4] = 2;
 			buf[5] = count == 0 ? (uint8_t)(2 + rnd() % 2) :
+				 rnd() % 3 == 0 ? LB_SYNC_FLOWS6 :
 					      LB_SYNC_FLOWS;
+			rlen = buf[5] == LB_SYNC_FLOWS6 ? LB_SYNC_REC6_LEN :
+							  LB_SYNC_REC_LEN;
 			lb_store_be16(buf + 6, (uint16_t)count);
 			buf[12] = (uint8_t)(rnd() % 16 == 0 ? 3 :
 					    1 + rnd() % 2);
@@ -1788,9 +1856,13 @@ random_datagrams_decode_or_fail_cleanly(void **state)
 				memset(buf + 13, 0, 3);
 			if (count > 0 && rnd() % 8 != 0)
 				memset(buf + 24, 0, 8);
-			for (i = 0; i < count; i++)
-				random_rec(buf + 32 + i * 24);
-			len = 32 + count * 24 + LB_SYNC_MAC_LEN;
+			for (i = 0; i < count; i++) {
+				if (rlen == LB_SYNC_REC6_LEN)
+					random_rec6(buf + 32 + i * rlen);
+				else
+					random_rec(buf + 32 + i * rlen);
+			}
+			len = 32 + count * rlen + LB_SYNC_MAC_LEN;
 			if (rnd() % 16 != 0)
 				resign(buf, len, buf[12] == 2 ? key2 : key1);
 			if (rnd() % 16 == 0)
@@ -1798,11 +1870,19 @@ random_datagrams_decode_or_fail_cleanly(void **state)
 		}
 		rc = decode_exact(buf, len, &got, out, &ring12);
 		if (rc >= 0) {
-			assert_int_equal(len, 32 + (size_t)rc * 24 + 32);
+			assert_int_equal(len, 32 + (size_t)rc *
+					 (got.type == LB_SYNC_FLOWS6 ?
+					  LB_SYNC_REC6_LEN : LB_SYNC_REC_LEN) +
+					 32);
 			assert_int_equal(got.count, rc);
 			assert_true(got.key_id == 1 || got.key_id == 2);
-			for (i = 0; i < (unsigned int)rc; i++)
+			for (i = 0; i < (unsigned int)rc; i++) {
 				assert_true(lb_sync_rec_valid(&out[i]));
+				assert_int_equal(lb_sync_rec_type(&out[i]),
+						 got.type);
+				if (!out[i].v6 && got.type == LB_SYNC_FLOWS6)
+					ok_v4in6++;
+			}
 			/* signed again with the key that signed it */
 			assert_int_equal(lb_sync_encode(again, sizeof(again),
 							&got, out,
@@ -1811,7 +1891,9 @@ random_datagrams_decode_or_fail_cleanly(void **state)
 					 len);
 			assert_memory_equal(again, buf, len);
 			ok++;
-			if (rc > 0)
+			if (rc > 0 && got.type == LB_SYNC_FLOWS6)
+				ok_flows6++;
+			else if (rc > 0)
 				ok_flows++;
 		} else {
 			assert_true(rc >= LB_SYNC_E_RECORD);
@@ -1821,6 +1903,10 @@ random_datagrams_decode_or_fail_cleanly(void **state)
 	/* the storm reached every outcome */
 	assert_true(ok > 100);
 	assert_true(ok_flows > 100);
+	printf("storm: %u FLOWS6 messages taken, %u IPv4 records in them\n",
+	       ok_flows6, ok_v4in6);
+	assert_true(ok_flows6 > 50);
+	assert_true(ok_v4in6 > 20);
 	assert_true(errs[-LB_SYNC_E_SHORT] > 0);
 	assert_true(errs[-LB_SYNC_E_MAGIC] > 0);
 	assert_true(errs[-LB_SYNC_E_LENGTH] > 0);
