@@ -638,17 +638,26 @@ class HaLab(Lab):
         """A sync message (lib/sync/lb_sync.h wire format, version 2)
         signed with key (default: the lab's) as key_id: records are
         (kind, proto, state, client, vip, cport, vport, member,
-        lifetime_ms). seq defaults to the wall clock in microseconds,
-        above what a peer started earlier has sent."""
+        lifetime_ms); in a FLOWS6 message (mtype 4) each address of
+        either family (an IPv4 one IPv4-mapped on the wire). seq
+        defaults to the wall clock in microseconds, above what a peer
+        started earlier has sent."""
         import hashlib
         import hmac
         import socket as s
         import struct
         if seq is None:
             seq = int(time.time() * 1e6)
+        def a16(a):
+            return s.inet_pton(s.AF_INET6, a if ":" in a else "::ffff:" + a)
         body = b""
         for (kind, proto, state, client, vip, cport, vport, member,
              life) in records:
+            if mtype == 4:
+                body += struct.pack("!BBBB16s16sHH16sI", kind, proto, state,
+                                    0, a16(client), a16(vip), cport, vport,
+                                    a16(member), life)
+                continue
             body += struct.pack("!BBBB4s4sHH4sI", kind, proto, state, 0,
                                 s.inet_aton(client), s.inet_aton(vip),
                                 cport, vport, s.inet_aton(member), life)

@@ -29,6 +29,8 @@ PRIORITY = {1: 150, 2: 100}
 FAKE_MAC = "02:d5:1b:00:99:01"      # the forger's, on no interface
 STRANGER = "198.51.100.50"          # in the segment, not a peer
 FORGED_CLIENT = "203.0.113.99"      # a client no one else uses
+FORGED_CLIENT6 = "2001:db8:c::99"   # and its IPv6 counterpart
+NO_MEMBER6 = "2001:db8:5::99"       # an address no member has
 
 
 class LabHaVrrp(TestSuite):
@@ -785,7 +787,14 @@ class LabHaVrrp(TestSuite):
         sync_flows_in unchanged) and the flow is not installed; the
         right one is accepted and its flow installed, learned from the
         peer ("origin": "peer"), bound to the member it named; its
-        replay is dropped (sync_drop_replay +1) and changes nothing."""
+        replay is dropped (sync_drop_replay +1) and changes nothing.
+        Then a FLOWS6 message from the peer: an IPv4 flow to fe3 and an
+        IPv6 flow to fe4, each naming its member by its IPv6 address,
+        and an IPv4 flow to an address no member has: the first two are
+        installed (in the tables of their family) bound to fe3 and fe4,
+        the third counted sync_unknown; a FLOWS6 message whose flow has
+        an IPv4-mapped client and the IPv6 VIP is dropped whole
+        (sync_drop_malformed) and installs nothing."""
         from scapy.all import Ether, IP, UDP
         lab = self.lab
         for b, cfg in zip(lab.lbs, self.configs("wrr", sync=True)):
@@ -870,6 +879,53 @@ class LabHaVrrp(TestSuite):
                    "sync_drop_replay", "sync_msgs_in")})
         print("    the replay: sync_drop_replay %d -> %d" % (
             base["sync_drop_replay"], m["sync_drop_replay"]))
+        if not lab.ipv6_members:
+            return
+        # FLOWS6: members named by their IPv6 addresses, flows of both
+        # families
+        def flows6():
+            return target.call("flows.list", {"client": FORGED_CLIENT6})[
+                "flows"]
+        six = lab.sync_message(mtype=4, records=[
+            (1, 6, 1, FORGED_CLIENT, VIP, 40002, 110, lab.fe_addr6(3),
+             60000),
+            (1, 6, 1, FORGED_CLIENT6, VIP6, 40003, 110, lab.fe_addr6(4),
+             60000),
+            (1, 6, 1, FORGED_CLIENT, VIP, 40004, 110, NO_MEMBER6, 60000)])
+        base, m = send(frame(peer.addr, six, mac=peer.dp_mac),
+                       "sync_msgs_in", **from_peer)
+        verify(m["sync_flows_in"] == base["sync_flows_in"] + 3 and
+               m["sync_unknown"] == base["sync_unknown"] + 1,
+               "FLOWS6: %s" % {k: (base[k], m[k]) for k in (
+                   "sync_flows_in", "sync_unknown")})
+        fl = wait_for(lambda: [f for f in forged_flows()
+                               if f["client_port"] != 40001],
+                      "the IPv4 flow of the FLOWS6 message", timeout=10)
+        verify(len(fl) == 1 and fl[0]["member"] == "fe3" and
+               fl[0]["client_port"] == 40002 and
+               fl[0].get("origin") == "peer",
+               "the IPv4 flow to fe3 by its IPv6 address: %s" % fl)
+        fl = wait_for(flows6, "the IPv6 flow of the FLOWS6 message",
+                      timeout=10)
+        verify(len(fl) == 1 and fl[0]["member"] == "fe4" and
+               fl[0]["client_port"] == 40003 and
+               fl[0].get("origin") == "peer",
+               "the IPv6 flow to fe4 by its IPv6 address: %s" % fl)
+        # a client of the other family than its VIP: malformed
+        mixed = lab.sync_message(mtype=4, records=[
+            (1, 6, 1, "::ffff:" + FORGED_CLIENT, VIP6, 40005, 110,
+             lab.fe_addr6(3), 60000)])
+        base, m = send(frame(peer.addr, mixed, mac=peer.dp_mac),
+                       "sync_drop_malformed", **from_peer)
+        verify(m["sync_drop_malformed"] == base["sync_drop_malformed"] + 1
+               and m["sync_flows_in"] == base["sync_flows_in"] and
+               len(forged_flows()) == 2 and len(flows6()) == 1,
+               "the mixed record: %s; flows %s %s" % (
+                   {k: (base[k], m[k]) for k in (
+                       "sync_drop_malformed", "sync_flows_in")},
+                   forged_flows(), flows6()))
+        print("    FLOWS6: IPv4 flow to fe3, IPv6 flow to fe4 installed, "
+              "an unknown member and a mixed record counted")
 
     def test_sync_forged_bulk_end_at_start(self):
         """Steps: balancer 1 alone with flow sync and bulk_wait_ms 20 s
