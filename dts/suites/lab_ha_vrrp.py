@@ -333,11 +333,22 @@ class LabHaVrrp(TestSuite):
         # there statelessly, by the hash: this is the state)
         lost = sorted((k, carried.get(k), srv) for k, srv in greeted.items()
                       if carried.get(k) != {srv})
+        detail = ""
+        if lost:
+            # what the survivor holds for those client ports, unfiltered,
+            # and what it held before the takeover: for the diagnosis
+            ports = {k[1] for k, _, _ in lost}
+            held = [f for f in standby.call("flows.list",
+                                            {"limit": 10000})["flows"]
+                    if f["client_port"] in ports]
+            detail = "; its flows of those client ports: %s; synced " \
+                "before the takeover: %s" % (held[:10], sorted(
+                    (k, v) for k, v in synced.items() if k[1] in ports))
         verify(len(greeted) == 2 * SESSIONS and not lost,
                "%s carries %d of %d sessions as greeted; (port, sport), "
-               "its members, greeted by: %s" % (
+               "its members, greeted by: %s%s" % (
                    standby.name, len(greeted) - len(lost), len(greeted),
-                   lost[:5]))
+                   lost[:5], detail))
         # and the IPv6 ones, in its IPv6 tables
         lost6 = sorted((k, carried6.get(k), srv)
                        for k, srv in greeted6.items()
