@@ -4074,6 +4074,91 @@ walk_clients(const struct env *e, const char *subnet)
 	return n;
 }
 
+/* An echo request of 400 bytes to VIP (IPv4) or VIP6 in two segments:
+ * the first 256 bytes (every header, with room to spare), the rest in a
+ * second one; the rest is also left in the first segment's tailroom, so
+ * a reply summing past the segment's data would find its bytes there and
+ * answer. */
+static struct rte_mbuf *
+echo_split(bool v6)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(pool), *seg;
+	struct frame f;
+	uint32_t l4, i;
+	char *d;
+
+	assert_non_null(m);
+	eth(&f, mac_port, v6 ? LB_ETHERTYPE_IPV6 : LB_ETHERTYPE_IPV4);
+	if (v6)
+		ipv6_hdr(&f, LB_IPPROTO_ICMPV6, "2001:db8:c::7",
+			 "2001:db8:100::100");
+	else
+		ipv4(&f, LB_IPPROTO_ICMP, "203.0.113.7", "198.51.100.100", 5,
+		     400 - LB_ETH_HLEN - 20, 0, 0);
+	l4 = f.len;
+	put8(&f, v6 ? LB_ICMP6_ECHO_REQUEST : LB_ICMP_ECHO_REQUEST);
+	put8(&f, 0);
+	put16(&f, 0);
+	put32(&f, 0x00010001);
+	for (i = f.len; i < 400; i++)
+		put8(&f, (uint8_t)i);
+	if (v6) {
+		ip6_done(&f, 0);
+		lb_store_be16(f.b + l4 + 2, lb_pkt_icmp6_cksum(
+			f.b + f.ip_off + 8, f.b + f.ip_off + 24, f.b + l4,
+			f.len - l4));
+	} else {
+		/* one's complement sum, inverted; the test's IPv4 helper
+		 * wrote the header's */
+		uint32_t sum = 0;
+
+		for (i = l4; i + 1 < f.len; i += 2)
+			sum += (uint32_t)f.b[i] << 8 | f.b[i + 1];
+		while (sum >> 16)
+			sum = (sum & 0xffff) + (sum >> 16);
+		lb_store_be16(f.b + l4 + 2, (uint16_t)~sum);
+	}
+	d = rte_pktmbuf_append(m, 256);
+	assert_non_null(d);
+	memcpy(d, f.b, f.len);          /* the rest in the tailroom too */
+	seg = rte_pktmbuf_alloc(pool);
+	assert_non_null(seg);
+	d = rte_pktmbuf_append(seg, (uint16_t)(f.len - 256));
+	memcpy(d, f.b + 256, f.len - 256);
+	assert_int_equal(rte_pktmbuf_chain(m, seg), 0);
+	return m;
+}
+
+/* An echo request longer than its first segment is not answered (and
+ * counted), in either family: the reply is built and summed in place,
+ * within the first segment only, never from bytes past its data. */
+static void
+dp_echo_past_the_first_segment_not_answered(void **state)
+{
+	struct lb_flow_table *ft6;
+	struct rte_mbuf *m;
+	struct env e;
+	int v6;
+
+	(void)state;
+	env_init(&e, LB_SCHED_MAGLEV, 4096, NULL);
+	ft6 = env_ipv6(&e, 64);
+	for (v6 = 0; v6 < 2; v6++) {
+		uint64_t before = e.w->stats[LB_STAT_DROP_ICMP];
+
+		m = echo_split(v6);
+		assert_int_equal(m->nb_segs, 2);
+		lb_dp_clock(e.w);
+		lb_dp_process(e.w, lb_core_snapshot(e.core), 0, &m, 1);
+		if (e.w->tx[0].n != 0)
+			fail_msg("%s echo past the first segment answered",
+				 v6 ? "IPv6" : "IPv4");
+		assert_int_equal(e.w->stats[LB_STAT_DROP_ICMP], before + 1);
+	}
+	lb_flow_free(ft6);
+	env_fini(&e);
+}
+
 /* flows.list's client filter is a subnet of either family: an IPv6
  * one reports the IPv6 flows of its clients, from the IPv6 table, and
  * no IPv4 flow, whatever its prefix (the IPv4-mapped form of an IPv4
@@ -6494,6 +6579,7 @@ main(void)
 		cmocka_unit_test(dp_new_flow_twice_in_one_burst_makes_one_entry),
 		cmocka_unit_test(dp_ipv6_flows_follow_the_ipv4_rules),
 		cmocka_unit_test(dp_ipv6_own_address_ndp_and_lanes),
+		cmocka_unit_test(dp_echo_past_the_first_segment_not_answered),
 		cmocka_unit_test(dp_sync_ipv6_flows_staged_and_installed),
 		cmocka_unit_test(
 			dp_ecmp_next_hop6_answers_neighbor_solicitations),

@@ -106,7 +106,10 @@ classify(struct lb_worker *w, const struct lb_snapshot *s, unsigned int port,
 	case LB_IPPROTO_UDP:
 		break;
 	case LB_IPPROTO_ICMP:
-		dp_classify_icmp(w, s, v, data, len, &pk, d);
+		/* read within the first segment only (an echo reply may sum
+		 * the message): a longer one is not answered */
+		dp_classify_icmp(w, s, v, data, rte_pktmbuf_data_len(m), &pk,
+				 d);
 		return;
 	default:
 		drop(d, LB_STAT_DROP_IP_PROTO);

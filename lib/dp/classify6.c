@@ -63,7 +63,7 @@ classify_ns(const struct lb_snapshot *s, unsigned int port, struct rte_mbuf *m, 
 	a = lb_snap_addr6_lookup(s, ns.target);
 	/* a VIP while we answer for VIPs; an own address (the port's, its
 	 * link-local one, the ecmp next hop: port 0's) on its port always */
-	if (a == NULL || m->nb_segs != 1 ||
+	if (a == NULL ||
 	    !((a->kind == LB_ADDR_VIP && s->vip_arp) ||
 	      (a->kind == LB_ADDR_OWN && a->idx == port))) {
 		drop(d, LB_STAT_DROP_NDP_OTHER);
@@ -185,13 +185,16 @@ dp_classify6(struct lb_worker *w, const struct lb_snapshot *s,
 		w->stats[LB_STAT_VLAN_TAGGED]++;
 	}
 	if (unlikely(pk.proto == LB_IPPROTO_ICMPV6 &&
-		     pk.icmp_type == LB_ICMP6_NEIGH_SOLICIT)) {
-		classify_ns(s, port, m, data, &pk, d);
-		return;
-	}
-	if (unlikely(pk.proto == LB_IPPROTO_ICMPV6 &&
-		     pk.icmp_type == LB_ICMP6_NEIGH_ADVERT)) {
-		dp_classify_na(w, s, port, data, &pk, d);
+		     (pk.icmp_type == LB_ICMP6_NEIGH_SOLICIT ||
+		      pk.icmp_type == LB_ICMP6_NEIGH_ADVERT))) {
+		/* their options and checksum are read whole: in one
+		 * segment only (no neighbour sends a longer one) */
+		if (m->nb_segs != 1)
+			drop(d, LB_STAT_DROP_NDP_BAD);
+		else if (pk.icmp_type == LB_ICMP6_NEIGH_SOLICIT)
+			classify_ns(s, port, m, data, &pk, d);
+		else
+			dp_classify_na(w, s, port, data, &pk, d);
 		return;
 	}
 	if (unlikely(pk.flags & (LB_PKT_F_L2_BCAST | LB_PKT_F_L2_MCAST))) {
@@ -225,7 +228,10 @@ dp_classify6(struct lb_worker *w, const struct lb_snapshot *s,
 	case LB_IPPROTO_UDP:
 		break;
 	case LB_IPPROTO_ICMPV6:
-		classify_icmp6(w, s, &s->vips[a->idx], data, len, &pk, d, k6);
+		/* read within the first segment only (the echo reply sums
+		 * the message): a longer one is not answered */
+		classify_icmp6(w, s, &s->vips[a->idx], data,
+			       rte_pktmbuf_data_len(m), &pk, d, k6);
 		return;
 	default:
 		drop(d, LB_STAT_DROP_IP_PROTO);
