@@ -3452,9 +3452,14 @@ dp_ipv6_own_address_ndp_and_lanes(void **state)
 	pkts[2] = na6(stranger, "2001:db8:5::99", "2001:db8:5::2",
 		      "2001:db8:5::99");
 	pkts[3] = na6(stranger, "2001:db8:5::98", "ff02::1", "2001:db8:5::98");
-	process_at(&e, e.w, pkts, 4, 20);
+	/* the member's answer to another host's MAC (a flooding bridge):
+	 * not for us */
+	pkts[4] = na6(fe5, "2001:db8:5::15", "2001:db8:5::2", "2001:db8:5::15");
+	rte_pktmbuf_mtod(pkts[4], uint8_t *)[5] = 0x77;
+	process_at(&e, e.w, pkts, 5, 20);
 	assert_int_equal(ring_empty(e.prio), 3);
 	assert_int_equal(e.w->stats[LB_STAT_DROP_NDP_OTHER], 2);
+	assert_int_equal(e.w->stats[LB_STAT_DROP_NOT_FOR_US], 1);
 
 	/* to the own address: a stranger's UDP (bulk); the gateway's at
 	 * hop limit 255 (trusted lane), at 64 anyone's; the member's

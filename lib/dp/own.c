@@ -173,6 +173,13 @@ dp_classify_na(struct lb_worker *w, const struct lb_snapshot *s,
 		drop(d, LB_STAT_DROP_NDP_BAD);
 		return;
 	}
+	/* unicast: to us (a segment that floods another host's frames
+	 * here, as a bridge may, is not ours to learn from) */
+	if (!(pk->flags & LB_PKT_F_L2_MCAST) &&
+	    !lb_mac_eq(lb_pkt_eth_dst(data), s->ports[port].mac)) {
+		drop(d, LB_STAT_DROP_NOT_FOR_US);
+		return;
+	}
 	t = lb_snap_addr6_lookup(s, data + pk->l4_off + 8);
 	to = (pk->flags & LB_PKT_F_L2_MCAST) ? NULL :
 		lb_snap_addr6_lookup(s, pk->dst);
