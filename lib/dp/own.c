@@ -277,28 +277,31 @@ own_lane(struct lb_worker *w, uint8_t kind, bool answer, bool on_link,
 	d->act = act;
 }
 
+/* The frame comes from member idx's MAC, and the member is one the data
+ * path sends to (a check socket's answers come from there). */
+static inline bool
+from_member(const struct lb_snapshot *s, uint16_t idx, const uint8_t *data)
+{
+	const struct lb_snap_member *sm = &s->members[idx];
+
+	return (sm->flags & LB_SM_FWD) &&
+	       lb_mac_eq(lb_pkt_eth_src(data), sm->mac);
+}
+
 void
 dp_classify_own(struct lb_worker *w, const struct lb_snapshot *s,
 		const uint8_t *data, const struct lb_pkt *pk, struct dp_pkt *d)
 {
 	const struct lb_addr_slot *a = lb_snap_addr_lookup(s, pk->src_ip);
-	bool answer = false;
+	uint8_t kind = a != NULL ? a->kind : 0;
+	bool answer = kind == LB_ADDR_MEMBER &&
+		      from_member(s, a->idx, data) &&
+		      check_answer(w, pk->proto,
+				   pk->icmp_type == LB_ICMP_ECHO_REPLY,
+				   pk->dst_port,
+				   lb_dp_expect_key(pk->src_ip, pk->src_port));
 
-	if (a == NULL) {
-		own_lane(w, 0, false, false, d);
-		return;
-	}
-	if (a->kind == LB_ADDR_MEMBER) {
-		const struct lb_snap_member *sm = &s->members[a->idx];
-
-		answer = (sm->flags & LB_SM_FWD) &&
-			 lb_mac_eq(lb_pkt_eth_src(data), sm->mac) &&
-			 check_answer(w, pk->proto, pk->icmp_type ==
-				      LB_ICMP_ECHO_REPLY, pk->dst_port,
-				      lb_dp_expect_key(pk->src_ip,
-						       pk->src_port));
-	}
-	own_lane(w, a->kind, answer, data[pk->l3_off + 8] == 255, d);
+	own_lane(w, kind, answer, data[pk->l3_off + 8] == 255, d);
 }
 
 /*
@@ -313,26 +316,17 @@ dp_classify_own6(struct lb_worker *w, const struct lb_snapshot *s,
 		 struct dp_pkt *d)
 {
 	const struct lb_addr6_slot *a = lb_snap_addr6_lookup(s, pk->src);
-	bool answer = false;
+	uint8_t kind = a != NULL ? a->kind : 0;
+	bool answer = kind == LB_ADDR_MEMBER &&
+		      from_member(s, a->idx, data) &&
+		      check_answer(w, pk->proto == LB_IPPROTO_ICMPV6 ?
+				   LB_IPPROTO_ICMP : pk->proto,
+				   pk->icmp_type == LB_ICMP6_ECHO_REPLY,
+				   pk->dst_port,
+				   lb_dp_expect_key(lb_dp_expect_addr6(pk->src),
+						    pk->src_port));
 
-	if (a == NULL) {
-		own_lane(w, 0, false, false, d);
-		return;
-	}
-	if (a->kind == LB_ADDR_MEMBER) {
-		const struct lb_snap_member *sm = &s->members[a->idx];
-
-		answer = (sm->flags & LB_SM_FWD) &&
-			 lb_mac_eq(lb_pkt_eth_src(data), sm->mac) &&
-			 check_answer(w, pk->proto == LB_IPPROTO_ICMPV6 ?
-				      LB_IPPROTO_ICMP : pk->proto,
-				      pk->icmp_type == LB_ICMP6_ECHO_REPLY,
-				      pk->dst_port,
-				      lb_dp_expect_key(
-					      lb_dp_expect_addr6(pk->src),
-					      pk->src_port));
-	}
-	own_lane(w, a->kind, answer, pk->hop_limit == 255, d);
+	own_lane(w, kind, answer, pk->hop_limit == 255, d);
 }
 
 /*
