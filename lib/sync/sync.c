@@ -197,6 +197,17 @@ member_valid(const struct lb_ip *m)
 }
 
 /* The IPv6 record rules (lb_sync_rec_valid()). */
+/* A flow record's state: ended (and then no lifetime), or the
+ * confirmed state of its protocol. */
+static bool
+flow_state_valid(const struct lb_sync_rec *r)
+{
+	if (r->state == LB_SYNC_ST_ENDED)
+		return r->lifetime_ms == 0;
+	return r->state == (r->proto == PROTO_TCP ? LB_SYNC_ST_TCP_EST :
+			    LB_SYNC_ST_UDP);
+}
+
 static bool
 rec6_valid(const struct lb_sync_rec *r)
 {
@@ -204,14 +215,8 @@ rec6_valid(const struct lb_sync_rec *r)
 		return false;
 	switch (r->kind) {
 	case LB_SYNC_K_FLOW:
-		if (r->state == LB_SYNC_ST_ENDED) {
-			if (r->lifetime_ms != 0)
-				return false;
-		} else if (r->state != (r->proto == PROTO_TCP ?
-					LB_SYNC_ST_TCP_EST : LB_SYNC_ST_UDP)) {
-			return false;
-		}
-		return r->client == 0 && !zero16(r->client6) &&
+		return flow_state_valid(r) && r->client == 0 &&
+		       !zero16(r->client6) &&
 		       !mapped4(r->client6) && r->cport != 0;
 	case LB_SYNC_K_PERSIST:
 		return r->cport == 0 && r->state <= 128 && zero16(r->client6);
@@ -234,14 +239,7 @@ lb_sync_rec_valid(const struct lb_sync_rec *r)
 		return false;
 	switch (r->kind) {
 	case LB_SYNC_K_FLOW:
-		if (r->state == LB_SYNC_ST_ENDED) {
-			if (r->lifetime_ms != 0)
-				return false;
-		} else if (r->state != (r->proto == PROTO_TCP ?
-					LB_SYNC_ST_TCP_EST : LB_SYNC_ST_UDP)) {
-			return false;
-		}
-		return r->client != 0 && r->cport != 0;
+		return flow_state_valid(r) && r->client != 0 && r->cport != 0;
 	case LB_SYNC_K_PERSIST:
 		return r->cport == 0 &&
 		       persist_client_valid(r->client, r->state);
