@@ -11,63 +11,12 @@
 
 #include "lb_config.h"
 
-int
-lb_conf_parse_cidr(const char *s, unsigned int min_prefix, uint32_t *addr,
-		   uint8_t *prefix)
-{
-	struct lb_ip a;
-	uint8_t len;
-	int rc;
-
-	/* an IPv4 address, never an IPv6 one (which has a colon) */
-	if (strchr(s, ':') != NULL)
-		return -EINVAL;
-	rc = lb_ip_parse_cidr(s, min_prefix, 0, &a, &len);
-	if (rc != 0)
-		return rc;
-	*addr = lb_ip_v4(&a);
-	*prefix = len;
-	return 0;
-}
-
-bool
-lb_conf_cidr_aligned(uint32_t addr, uint8_t prefix)
-{
-	uint32_t mask = prefix == 0 ? 0 : ~0u << (32 - prefix);
-
-	return (ntohl(addr) & ~mask) == 0;
-}
-
-bool
-lb_conf_in_subnet(uint32_t addr, uint32_t net, uint8_t prefix)
-{
-	uint32_t mask = prefix == 0 ? 0 : ~0u << (32 - prefix);
-
-	return ((ntohl(addr) ^ ntohl(net)) & mask) == 0;
-}
-
 bool
 lb_conf_vip_find(const struct lb_ip *vips, unsigned int n,
 		 const struct lb_ip *addr)
 {
 	return n > 0 && bsearch(addr, vips, n, sizeof(*addr),
 				lb_ip_cmp) != NULL;
-}
-
-bool
-lb_conf_addr_reserved(uint32_t addr)
-{
-	uint8_t first = (uint8_t)(ntohl(addr) >> 24);
-
-	return first == 0 || first == 127 || first >= 224;
-}
-
-const char *
-lb_conf_ip_str(uint32_t addr, char *buf)
-{
-	struct in_addr in = { .s_addr = addr };
-
-	return inet_ntop(AF_INET, &in, buf, INET_ADDRSTRLEN);
 }
 
 /*
