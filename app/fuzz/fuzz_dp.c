@@ -275,7 +275,7 @@ check_counts(const struct lb_flow_table *t)
 	memset(want, 0, sizeof(want));
 	memset(want_svc, 0, sizeof(want_svc));
 	for (p = 0; p < t->n_pos; p++) {
-		const struct lb_flow_entry *e = &t->e[p];
+		const struct lb_flow_entry *e = lb_flow_at(t, p);
 
 		if (e->state == 0)
 			continue;
@@ -577,7 +577,7 @@ flush(int member, int svc)
 	seen.flushes++;
 	for (p = 0; p < w->flows->n_pos + w->flows6->n_pos; p++) {
 		const struct lb_flow_entry *e = p < w->flows->n_pos ?
-			&w->flows->e[p] : &w->flows6->e[p - w->flows->n_pos];
+			lb_flow_at(w->flows, p) : lb_flow_at(w->flows6, p - w->flows->n_pos);
 
 		if (e->state != 0 && (member < 0 || e->member == member) &&
 		    (svc < 0 || e->svc == svc))

@@ -2470,7 +2470,7 @@ check_member_counts(const struct lb_flow_table *t)
 	uint16_t m;
 
 	for (p = 0; p < t->n_pos; p++) {
-		const struct lb_flow_entry *e = &t->e[p];
+		const struct lb_flow_entry *e = lb_flow_at(t, p);
 
 		if (e->state == 0)
 			continue;
@@ -5235,7 +5235,7 @@ dp_sync_ipv6_flows_staged_and_installed(void **state)
 	assert_int_equal(e.flows->count, 0);
 	pos = lb_flow_lookup(ft6, &k, lb_tuple6_hash(&k));
 	assert_true(pos >= 0);
-	fe = &ft6->e[pos];
+	fe = lb_flow_at(ft6, pos);
 	assert_int_equal(fe->member, m);
 	assert_int_equal(fe->flags, LB_FLOW_F_LEARNED);
 	/* the takeover: the flow's next packet, no SYN seen here, goes
@@ -5368,7 +5368,7 @@ entry_of(struct lb_flow_table *ft, const struct lb_tuple *k)
 {
 	int32_t pos = lb_flow_lookup(ft, k, lb_tuple_hash(k));
 
-	return pos < 0 ? NULL : &ft->e[pos];
+	return pos < 0 ? NULL : lb_flow_at(ft, pos);
 }
 
 /* A TCP packet of flow i to pop3 through w at now (ms): the member it
@@ -5452,7 +5452,7 @@ flow_state(struct lb_flow_table *ft, uint32_t i)
 	struct lb_tuple k = tcp_key(i, 110);
 	int32_t pos = lb_flow_lookup(ft, &k, lb_tuple_hash(&k));
 
-	return pos < 0 ? 0 : ft->e[pos].state;
+	return pos < 0 ? 0 : lb_flow_at(ft, pos)->state;
 }
 
 /* A flow a peer announced is installed as a learned copy, confirmed, on

@@ -41,8 +41,8 @@ add_in_state(struct lb_flow_table *t, uint32_t i, uint8_t st, uint32_t expire)
 				  st == LB_FLOW_TCP_MID);
 
 	assert_true(pos >= 0);
-	lb_flow_set_state(t, &t->e[pos], st);
-	t->e[pos].expire = expire;
+	lb_flow_set_state(t, lb_flow_at(t, pos), st);
+	lb_flow_at(t, pos)->expire = expire;
 	return pos;
 }
 
@@ -54,7 +54,7 @@ static uint32_t one_next;
 static struct lb_flow_entry *
 entry(uint8_t st)
 {
-	return &one->e[add_in_state(one, one_next++, st, 0)];
+	return lb_flow_at(one, add_in_state(one, one_next++, st, 0));
 }
 
 static bool
@@ -96,7 +96,7 @@ flow_table_add_lookup_delete(void **state)
 	assert_true(lb_flow_lookup(t, &k, lb_tuple_hash(&k)) < 0);
 	pos = lb_flow_add(t, &k, lb_tuple_hash(&k), false);
 	assert_true(pos >= 0 && (uint32_t)pos < t->n_pos);
-	lb_flow_set_state(t, &t->e[pos], LB_FLOW_TCP_EST);
+	lb_flow_set_state(t, lb_flow_at(t, pos), LB_FLOW_TCP_EST);
 	assert_int_equal(lb_flow_lookup(t, &k, lb_tuple_hash(&k)), pos);
 	assert_true(lb_flow_lookup(t, &other, lb_tuple_hash(&other)) < 0);
 	assert_int_equal(t->count, 1);
@@ -171,8 +171,8 @@ flow_table_sweeper_removes_only_expired(void **state)
 		int32_t pos = lb_flow_add(t, &k, lb_tuple_hash(&k), false);
 
 		assert_true(pos >= 0);
-		lb_flow_set_state(t, &t->e[pos], LB_FLOW_TCP_EST);
-		t->e[pos].expire = i % 2 ? now - 1 : now + 1000;
+		lb_flow_set_state(t, lb_flow_at(t, pos), LB_FLOW_TCP_EST);
+		lb_flow_at(t, pos)->expire = i % 2 ? now - 1 : now + 1000;
 	}
 	start = t->sweep_pos;
 	removed += lb_flow_sweep(t, now, 16);
@@ -360,8 +360,8 @@ flow_evict_finds_provisional_behind_long_lived_flows(void **state)
 		if (pos < 0) {
 			refused++;
 		} else {
-			lb_flow_set_state(t, &t->e[pos], LB_FLOW_TCP_SYN);
-			t->e[pos].expire = now + 10000;
+			lb_flow_set_state(t, lb_flow_at(t, pos), LB_FLOW_TCP_SYN);
+			lb_flow_at(t, pos)->expire = now + 10000;
 		}
 		if (i % 32 == 31)
 			lb_flow_sweep(t, now, 16);
@@ -396,7 +396,7 @@ flow_deleted_slot_reused_only_after_grace_period(void **state)
 	held = rte_zmalloc("t_grace_held", t->n_pos, 0);
 	assert_non_null(held);
 	pos = add_in_state(t, 7, LB_FLOW_TCP_EST, 1000);
-	lb_flow_set_member(t, &t->e[pos], 3, 0);
+	lb_flow_set_member(t, lb_flow_at(t, pos), 3, 0);
 	/* the reader finds the flow */
 	assert_true(lb_flow_peek(t, &k, lb_tuple_hash(&k), 10, &seen));
 	assert_int_equal(seen.member, 3);
@@ -456,9 +456,13 @@ flow_deleted_slot_reused_only_after_grace_period(void **state)
 	 * passed a quiescent state, then given exactly that one */
 	rte_rcu_qsbr_thread_online(v, 1);
 	for (fillers = 0;; fillers++) {
-		struct lb_tuple f = key(100000 + fillers);
+		/* a key of the hash is the tuple and a free entry */
+		struct {
+			struct lb_tuple k;
+			struct lb_flow_entry e;
+		} f = { .k = key(100000 + fillers) };
 
-		if (rte_hash_add_key_with_hash(t->h, &f, lb_tuple_hash(&f)) < 0)
+		if (rte_hash_add_key_with_hash(t->h, &f, lb_tuple_hash(&f.k)) < 0)
 			break;
 	}
 	/* the hash has capacity + slack slots; the last flow holds one */
@@ -479,41 +483,63 @@ flow_deleted_slot_reused_only_after_grace_period(void **state)
 }
 
 /* A lookup's answer is stale once the table changed the way that could
- * falsify it: a found position by a delete (its slot may be another
- * key's), an absence by an add. */
+ * falsify it: an absence by an add of a key of its signature bit (the
+ * same flow, earlier in the burst); a found position by its own flow's
+ * delete, or, in a table without grace periods, by any delete (the slot
+ * may be another key's at once). A mark starts the record of adds over. */
 static void
 flow_lookup_stale_after_delete_or_add(void **state)
 {
+	struct rte_rcu_qsbr *v = test_qsbr_online(1);
 	struct lb_flow_table *t = lb_flow_create("t_stale", 8, SOCKET_ID_ANY,
 						 NULL);
-	struct lb_tuple k1 = key(1), k2 = key(2);
+	struct lb_flow_table *g = lb_flow_create("t_stale_g", 8,
+						 SOCKET_ID_ANY, v);
+	struct lb_tuple k1 = key(1), k2 = key(2), k3 = key(3);
+	uint32_t s1 = lb_tuple_hash(&k1), s2 = lb_tuple_hash(&k2);
+	uint32_t s3 = lb_tuple_hash(&k3), other = s3 ^ (1u << 24);
 	struct lb_flow_mark m;
-	int32_t p1, p2;
+	int32_t p1, p2, p3, q1, q3;
 
 	(void)state;
 	assert_non_null(t);
+	assert_non_null(g);
 	p1 = add_in_state(t, 1, LB_FLOW_TCP_EST, 1000);
 	m = lb_flow_mark(t);
-	assert_false(lb_flow_lookup_stale(t, m, p1));
-	assert_false(lb_flow_lookup_stale(t, m, -ENOENT));
-	/* an add falsifies absences only */
-	add_in_state(t, 3, LB_FLOW_TCP_EST, 1000);
-	assert_false(lb_flow_lookup_stale(t, m, p1));
-	assert_true(lb_flow_lookup_stale(t, m, -ENOENT));
-	/* a delete falsifies positions (the slot may soon be another
-	 * key's) */
+	assert_false(lb_flow_lookup_stale(t, m, p1, s1));
+	assert_false(lb_flow_lookup_stale(t, m, -ENOENT, s3));
+	/* an add falsifies absences of its signature's bit only */
+	p3 = add_in_state(t, 3, LB_FLOW_TCP_EST, 1000);
+	assert_false(lb_flow_lookup_stale(t, m, p1, s1));
+	assert_true(lb_flow_lookup_stale(t, m, -ENOENT, s3));
+	assert_false(lb_flow_lookup_stale(t, m, -ENOENT, other));
+	/* a new mark, a new record */
 	m = lb_flow_mark(t);
+	assert_false(lb_flow_lookup_stale(t, m, -ENOENT, s3));
+	/* without grace periods a delete falsifies every position found */
 	assert_int_equal(lb_flow_del(t, p1), 0);
-	assert_true(lb_flow_lookup_stale(t, m, p1));
-	assert_true(lb_flow_lookup(t, &k1, lb_tuple_hash(&k1)) < 0);
+	assert_true(lb_flow_lookup_stale(t, m, p1, s1));
+	assert_true(lb_flow_lookup_stale(t, m, p3, s3));
+	assert_true(lb_flow_lookup(t, &k1, s1) < 0);
 	/* and a failed delete changes nothing */
 	m = lb_flow_mark(t);
 	assert_int_equal(lb_flow_del(t, p1), 0);
-	assert_false(lb_flow_lookup_stale(t, m, p1));
-	p2 = lb_flow_add(t, &k2, lb_tuple_hash(&k2), false);
-	assert_true(lb_flow_lookup_stale(t, m, -ENOENT));
-	assert_false(lb_flow_lookup_stale(t, m, p2));
+	assert_false(lb_flow_lookup_stale(t, m, p3, s3));
+	p2 = lb_flow_add(t, &k2, s2, false);
+	assert_true(lb_flow_lookup_stale(t, m, -ENOENT, s2));
+	assert_false(lb_flow_lookup_stale(t, m, p2, s2));
+	/* with grace periods, the deleted flow's position only: no other
+	 * key takes it before the owner's next quiescent state */
+	q1 = add_in_state(g, 1, LB_FLOW_TCP_EST, 1000);
+	q3 = add_in_state(g, 3, LB_FLOW_TCP_EST, 1000);
+	m = lb_flow_mark(g);
+	assert_int_equal(lb_flow_del(g, q1), 0);
+	assert_true(lb_flow_lookup_stale(g, m, q1, s1));
+	assert_false(lb_flow_lookup_stale(g, m, q3, s3));
+	assert_int_equal(lb_flow_lookup(g, &k3, s3), q3);
 	lb_flow_free(t);
+	lb_flow_free(g);
+	rte_free(v);
 }
 
 /* An entry in use at a position the hash no longer holds (what trusting
@@ -535,7 +561,7 @@ flow_del_of_entry_without_key_frees_nothing(bool grace)
 	pos = add_in_state(t, 1, LB_FLOW_TCP_MID, 1000);
 	assert_int_equal(lb_flow_del(t, pos), 0);
 	/* refilled behind the table's back */
-	lb_flow_fill(t, &t->e[pos], 2, 0, 0, LB_FLOW_TCP_MID, 1000);
+	lb_flow_fill(t, lb_flow_at(t, pos), 2, 0, 0, LB_FLOW_TCP_MID, 1000);
 	assert_int_equal(lb_flow_audit(t, &a), -EFAULT);
 	assert_int_equal(a.no_key, 1);
 	assert_int_equal(t->count, 0);
@@ -554,7 +580,7 @@ flow_del_of_entry_without_key_frees_nothing(bool grace)
 	/* the sweeper and eviction meet such an entry and go on */
 	p2 = add_in_state(t, 2, LB_FLOW_TCP_MID, 1000);
 	assert_int_equal(lb_flow_del(t, p2), 0);
-	lb_flow_fill(t, &t->e[p2], 2, 0, 0, LB_FLOW_TCP_MID, 1000);
+	lb_flow_fill(t, lb_flow_at(t, p2), 2, 0, 0, LB_FLOW_TCP_MID, 1000);
 	for (i = 0; i < 8; i++)
 		add_in_state(t, 10 + i, LB_FLOW_TCP_MID, 1000);
 	assert_int_equal(t->count, 8);
@@ -626,7 +652,7 @@ check_counts(const struct lb_flow_table *t, const char *after)
 	memset(want, 0, sizeof(want));
 	memset(want_svc, 0, sizeof(want_svc));
 	for (p = 0; p < t->n_pos; p++) {
-		const struct lb_flow_entry *e = &t->e[p];
+		const struct lb_flow_entry *e = lb_flow_at(t, p);
 
 		if (e->state == 0)
 			continue;
@@ -699,7 +725,7 @@ flow_member_counts_balance_through_every_change(void **state)
 		struct lb_tuple k = key(rnd(200));
 		uint32_t sig = lb_tuple_hash(&k), op = rnd(8);
 		int32_t pos = lb_flow_lookup(t, &k, sig);
-		struct lb_flow_entry *e = pos >= 0 ? &t->e[pos] : NULL;
+		struct lb_flow_entry *e = pos >= 0 ? lb_flow_at(t, pos) : NULL;
 
 		now += rnd(50);
 		switch (op) {
@@ -711,7 +737,7 @@ flow_member_counts_balance_through_every_change(void **state)
 				pos = lb_flow_add(t, &k, sig, false);
 			if (pos < 0)
 				break;
-			e = &t->e[pos];
+			e = lb_flow_at(t, pos);
 			m = (uint16_t)rnd(8);
 			if (rnd(2) == 0) {
 				lb_flow_fill(t, e, m, gens[m],
@@ -828,8 +854,8 @@ flow_read_reports_live_flows_only(void **state)
 	assert_non_null(t);
 	for (i = 0; i < 10; i++) {
 		p[i] = add_in_state(t, i, LB_FLOW_TCP_EST, i == 9 ? 50 : 5000);
-		lb_flow_set_member(t, &t->e[p[i]], (uint16_t)(100 + i), 7);
-		lb_flow_set_svc(t, &t->e[p[i]], (uint16_t)i);
+		lb_flow_set_member(t, lb_flow_at(t, p[i]), (uint16_t)(100 + i), 7);
+		lb_flow_set_svc(t, lb_flow_at(t, p[i]), (uint16_t)i);
 	}
 	assert_int_equal(lb_flow_del(t, p[3]), 0);
 	assert_false(lb_flow_read(t, t->n_pos, 100, &k, &e));

@@ -68,8 +68,8 @@ add_in_state(struct lb_flow_table *t, uint32_t i, uint8_t st, uint32_t expire)
 	int32_t pos = lb_flow_add(t, &k, sig6(&k), st == LB_FLOW_TCP_MID);
 
 	assert_true(pos >= 0);
-	lb_flow_set_state(t, &t->e[pos], st);
-	t->e[pos].expire = expire;
+	lb_flow_set_state(t, lb_flow_at(t, pos), st);
+	lb_flow_at(t, pos)->expire = expire;
 	return pos;
 }
 
@@ -221,6 +221,109 @@ flow_family_sets_key_length_and_hash(void **state)
 	lb_flow_free(t4);
 }
 
+/* One family's table: each IPv6 flow's entry is in the hash's key slot
+ * right after its tuple (no array of its own), each IPv4 flow's in the
+ * table's array by position; entries written never disturb a lookup,
+ * and a position's key and entry are read back together. */
+static void
+entries_in_key_slots(struct lb_flow_table *t, const void *(*mk)(uint32_t))
+{
+	int32_t pos[64];
+	uint32_t i;
+
+	for (i = 0; i < 64; i++) {
+		const void *k = mk(i);
+
+		pos[i] = lb_flow_add(t, k, lb_flow_hash(t, k), false);
+		assert_true(pos[i] >= 0);
+		assert_int_equal(lb_flow_at(t, pos[i])->state, 0);
+		/* every byte of the entry set, the tuple's neighbour */
+		lb_flow_fill(t, lb_flow_at(t, pos[i]), (uint16_t)(900 + i),
+			     0xfffffff0u - i, 255, LB_FLOW_TCP_EST,
+			     0x7fffff00u + i);
+		lb_flow_at(t, pos[i])->packets = 0xffff;
+		lb_flow_at(t, pos[i])->flags = 0xff;
+		lb_flow_at(t, pos[i])->pad = 0xff;
+	}
+	for (i = 0; i < 64; i++) {
+		const void *k = mk(i);
+		union {
+			struct lb_tuple v4;
+			struct lb_tuple6 v6;
+		} got;
+		struct lb_flow_entry e;
+		void *kp;
+
+		assert_int_equal(rte_hash_get_key_with_position(t->h, pos[i],
+								&kp), 0);
+		assert_memory_equal(kp, k, t->key_len);
+		if (t->family == LB_FLOW_IPV6) {
+			assert_null(t->earray);
+			assert_ptr_equal(lb_flow_at(t, pos[i]),
+					 (uint8_t *)kp + t->key_len);
+		} else {
+			assert_ptr_equal(lb_flow_at(t, pos[i]),
+					 &t->earray[pos[i]]);
+		}
+		assert_int_equal(lb_flow_lookup(t, k, lb_flow_hash(t, k)),
+				 pos[i]);
+		assert_true(lb_flow_holds(t, k, lb_flow_hash(t, k)));
+		assert_true(lb_flow_read(t, (uint32_t)pos[i], 1000, &got, &e));
+		assert_memory_equal(&got, k, t->key_len);
+		assert_int_equal(e.member, 900 + i);
+		assert_int_equal(e.member_gen, 0xfffffff0u - i);
+		assert_int_equal(e.expire, 0x7fffff00u + i);
+		assert_int_equal(e.svc, 255);
+	}
+	assert_int_equal(lb_flow_audit(t, NULL), 0);
+	for (i = 0; i < 64; i += 2)
+		assert_int_equal(lb_flow_del(t, pos[i]), 0);
+	for (i = 0; i < 64; i++) {
+		const void *k = mk(i);
+
+		assert_int_equal(lb_flow_lookup(t, k, lb_flow_hash(t, k)) >= 0,
+				 i % 2 == 1);
+	}
+	assert_int_equal(lb_flow_audit(t, NULL), 0);
+}
+
+static union {
+	struct lb_tuple v4;
+	struct lb_tuple6 v6;
+} made;
+
+static const void *
+mk4(uint32_t i)
+{
+	made.v4 = (struct lb_tuple){ .src_ip = htonl(0xcb007100u + i),
+		.dst_ip = ip4("198.51.100.100"), .src_port = (uint16_t)(7 + i),
+		.dst_port = 110, .proto = LB_IPPROTO_TCP };
+	return &made.v4;
+}
+
+static const void *
+mk6(uint32_t i)
+{
+	made.v6 = key6(i);
+	return &made.v6;
+}
+
+static void
+flow_entries_where_the_family_keeps_them(void **state)
+{
+	struct lb_flow_table *t6 = create6("t6_slots", 1024, NULL);
+	struct lb_flow_table *t4 = lb_flow_create("t4_slots", 1024,
+						  SOCKET_ID_ANY, NULL);
+
+	(void)state;
+	assert_non_null(t6);
+	assert_non_null(t4);
+	entries_in_key_slots(t4, mk4);
+	entries_in_key_slots(t6, mk6);
+	lb_flow_free(t6);
+	lb_flow_free(t4);
+}
+
 /* Full 16-byte addresses through every way in and out of the table:
  * flows whose source or destination differs from another's only in the
  * address's first byte, or only in its last, are distinct flows, each
@@ -254,7 +357,7 @@ flow6_round_trip_full_addresses(void **state)
 		assert_false(lb_flow_holds(t, &k[i], sig6(&k[i])));
 		pos[i] = lb_flow_add(t, &k[i], sig6(&k[i]), false);
 		assert_true(pos[i] >= 0 && (uint32_t)pos[i] < t->n_pos);
-		lb_flow_fill(t, &t->e[pos[i]], (uint16_t)(10 + i), 1,
+		lb_flow_fill(t, lb_flow_at(t, pos[i]), (uint16_t)(10 + i), 1,
 			     (uint16_t)i, LB_FLOW_TCP_EST, 5000);
 	}
 	assert_int_equal(t->count, 5);
@@ -279,7 +382,7 @@ flow6_round_trip_full_addresses(void **state)
 	assert_false(lb_flow_peek(t, &miss, sig6(&miss), 100, &e));
 	/* adding a present key again finds its position */
 	assert_int_equal(lb_flow_add(t, &k[2], sig6(&k[2]), false), pos[2]);
-	lb_flow_fill(t, &t->e[pos[2]], 12, 1, 2, LB_FLOW_TCP_EST, 5000);
+	lb_flow_fill(t, lb_flow_at(t, pos[2]), 12, 1, 2, LB_FLOW_TCP_EST, 5000);
 	assert_int_equal(t->count, 5);
 
 	/* the delete hashes the stored key again, as IPv6: the key leaves
@@ -318,7 +421,7 @@ flow6_keys_differing_in_one_byte_are_distinct(void **state)
 		pos[i] = lb_flow_add(t, &k[i], sig6(&k[i]), false);
 		if (pos[i] < 0)
 			fail_msg("flow %zu refused: %d", i, pos[i]);
-		lb_flow_fill(t, &t->e[pos[i]], 0, 0, 0, LB_FLOW_UDP, 1000);
+		lb_flow_fill(t, lb_flow_at(t, pos[i]), 0, 0, 0, LB_FLOW_UDP, 1000);
 		if (t->count != i + 1)
 			fail_msg("the flow differing in byte %zu is taken for another",
 				 i - 1);
@@ -504,8 +607,8 @@ flow6_evict_finds_provisional_behind_long_lived_flows(void **state)
 		if (pos < 0) {
 			refused++;
 		} else {
-			lb_flow_set_state(t, &t->e[pos], LB_FLOW_TCP_SYN);
-			t->e[pos].expire = now + 10000;
+			lb_flow_set_state(t, lb_flow_at(t, pos), LB_FLOW_TCP_SYN);
+			lb_flow_at(t, pos)->expire = now + 10000;
 		}
 		if (i % 32 == 31)
 			lb_flow_sweep(t, now, 16);
@@ -539,7 +642,7 @@ flow6_deleted_slot_reused_only_after_grace_period(void **state)
 	held = rte_zmalloc("t6_grace_held", t->n_pos, 0);
 	assert_non_null(held);
 	pos = add_in_state(t, 7, LB_FLOW_TCP_EST, 1000);
-	lb_flow_set_member(t, &t->e[pos], 3, 0);
+	lb_flow_set_member(t, lb_flow_at(t, pos), 3, 0);
 	assert_true(lb_flow_peek(t, &k, sig6(&k), 10, &seen));
 	assert_int_equal(seen.member, 3);
 	assert_int_equal(lb_flow_del(t, pos), 0);
@@ -581,9 +684,13 @@ flow6_deleted_slot_reused_only_after_grace_period(void **state)
 	/* every other slot taken behind the table's back: the last flow's
 	 * slot is given again only after the grace period */
 	for (fillers = 0;; fillers++) {
-		struct lb_tuple6 f = key6(100000 + fillers);
+		/* a key of the hash is the tuple and a free entry */
+		struct {
+			struct lb_tuple6 k;
+			struct lb_flow_entry e;
+		} f = { .k = key6(100000 + fillers) };
 
-		if (rte_hash_add_key_with_hash(t->h, &f, sig6(&f)) < 0)
+		if (rte_hash_add_key_with_hash(t->h, &f, sig6(&f.k)) < 0)
 			break;
 	}
 	assert_int_equal(fillers, t->capacity + LB_FLOW_SLACK - 1);
@@ -607,7 +714,7 @@ static void
 flow6_lookup_stale_after_delete_or_add(void **state)
 {
 	struct lb_flow_table *t = create6("t6_stale", 8, NULL);
-	struct lb_tuple6 k1 = key6(1), k2 = key6(2);
+	struct lb_tuple6 k1 = key6(1), k2 = key6(2), k3 = key6(3);
 	struct lb_flow_mark m;
 	int32_t p1, p2;
 
@@ -615,21 +722,23 @@ flow6_lookup_stale_after_delete_or_add(void **state)
 	assert_non_null(t);
 	p1 = add_in_state(t, 1, LB_FLOW_TCP_EST, 1000);
 	m = lb_flow_mark(t);
-	assert_false(lb_flow_lookup_stale(t, m, p1));
-	assert_false(lb_flow_lookup_stale(t, m, -ENOENT));
+	assert_false(lb_flow_lookup_stale(t, m, p1, sig6(&k1)));
+	assert_false(lb_flow_lookup_stale(t, m, -ENOENT, sig6(&k3)));
 	add_in_state(t, 3, LB_FLOW_TCP_EST, 1000);
-	assert_false(lb_flow_lookup_stale(t, m, p1));
-	assert_true(lb_flow_lookup_stale(t, m, -ENOENT));
+	assert_false(lb_flow_lookup_stale(t, m, p1, sig6(&k1)));
+	assert_true(lb_flow_lookup_stale(t, m, -ENOENT, sig6(&k3)));
+	assert_false(lb_flow_lookup_stale(t, m, -ENOENT,
+					  sig6(&k3) ^ (1u << 24)));
 	m = lb_flow_mark(t);
 	assert_int_equal(lb_flow_del(t, p1), 0);
-	assert_true(lb_flow_lookup_stale(t, m, p1));
+	assert_true(lb_flow_lookup_stale(t, m, p1, sig6(&k1)));
 	assert_true(lb_flow_lookup(t, &k1, sig6(&k1)) < 0);
 	m = lb_flow_mark(t);
 	assert_int_equal(lb_flow_del(t, p1), 0);
-	assert_false(lb_flow_lookup_stale(t, m, p1));
+	assert_false(lb_flow_lookup_stale(t, m, p1, sig6(&k1)));
 	p2 = lb_flow_add(t, &k2, sig6(&k2), false);
-	assert_true(lb_flow_lookup_stale(t, m, -ENOENT));
-	assert_false(lb_flow_lookup_stale(t, m, p2));
+	assert_true(lb_flow_lookup_stale(t, m, -ENOENT, sig6(&k2)));
+	assert_false(lb_flow_lookup_stale(t, m, p2, sig6(&k2)));
 	lb_flow_free(t);
 }
 
@@ -649,7 +758,7 @@ flow6_del_of_entry_without_key_frees_nothing(bool grace)
 	assert_non_null(t);
 	pos = add_in_state(t, 1, LB_FLOW_TCP_MID, 1000);
 	assert_int_equal(lb_flow_del(t, pos), 0);
-	lb_flow_fill(t, &t->e[pos], 2, 0, 0, LB_FLOW_TCP_MID, 1000);
+	lb_flow_fill(t, lb_flow_at(t, pos), 2, 0, 0, LB_FLOW_TCP_MID, 1000);
 	assert_int_equal(lb_flow_audit(t, &a), -EFAULT);
 	assert_int_equal(a.no_key, 1);
 	assert_int_equal(lb_flow_del(t, pos), -ENOENT);
@@ -666,7 +775,7 @@ flow6_del_of_entry_without_key_frees_nothing(bool grace)
 	assert_int_equal(a.slots_used, 0);
 	p2 = add_in_state(t, 2, LB_FLOW_TCP_MID, 1000);
 	assert_int_equal(lb_flow_del(t, p2), 0);
-	lb_flow_fill(t, &t->e[p2], 2, 0, 0, LB_FLOW_TCP_MID, 1000);
+	lb_flow_fill(t, lb_flow_at(t, p2), 2, 0, 0, LB_FLOW_TCP_MID, 1000);
 	for (i = 0; i < 8; i++)
 		add_in_state(t, 10 + i, LB_FLOW_TCP_MID, 1000);
 	assert_int_equal(t->count, 8);
@@ -743,7 +852,7 @@ flow6_random_churn_keeps_audit_clean(void **state)
 		struct lb_tuple6 k = key6(rnd(200));
 		uint32_t sig = lb_flow_hash(t, &k), op = rnd(8);
 		int32_t pos = lb_flow_lookup(t, &k, sig);
-		struct lb_flow_entry *e = pos >= 0 ? &t->e[pos] : NULL;
+		struct lb_flow_entry *e = pos >= 0 ? lb_flow_at(t, pos) : NULL;
 		uint8_t st = first[rnd(3)];
 		int rc;
 
@@ -758,7 +867,7 @@ flow6_random_churn_keeps_audit_clean(void **state)
 						  st == LB_FLOW_TCP_MID);
 			if (pos < 0)
 				break;
-			lb_flow_fill(t, &t->e[pos], (uint16_t)rnd(8), 0,
+			lb_flow_fill(t, lb_flow_at(t, pos), (uint16_t)rnd(8), 0,
 				     (uint16_t)rnd(4), st,
 				     now + 200 + rnd(3000));
 			seen[op]++;
@@ -846,8 +955,8 @@ flow6_read_reports_live_flows_only(void **state)
 	assert_non_null(t);
 	for (i = 0; i < 10; i++) {
 		p[i] = add_in_state(t, i, LB_FLOW_TCP_EST, i == 9 ? 50 : 5000);
-		lb_flow_set_member(t, &t->e[p[i]], (uint16_t)(100 + i), 7);
-		lb_flow_set_svc(t, &t->e[p[i]], (uint16_t)i);
+		lb_flow_set_member(t, lb_flow_at(t, p[i]), (uint16_t)(100 + i), 7);
+		lb_flow_set_svc(t, lb_flow_at(t, p[i]), (uint16_t)i);
 	}
 	assert_int_equal(lb_flow_del(t, p[3]), 0);
 	assert_false(lb_flow_read(t, t->n_pos, 100, &k, &e));
@@ -876,6 +985,7 @@ main(void)
 		cmocka_unit_test(tuple6_hash_covers_every_byte),
 		cmocka_unit_test(tuple6_hash_fields_ignores_unselected),
 		cmocka_unit_test(flow_family_sets_key_length_and_hash),
+		cmocka_unit_test(flow_entries_where_the_family_keeps_them),
 		cmocka_unit_test(flow6_round_trip_full_addresses),
 		cmocka_unit_test(flow6_keys_differing_in_one_byte_are_distinct),
 		cmocka_unit_test(flow6_table_bulk_lookup),

@@ -373,10 +373,10 @@ flow_decide(struct lb_worker *w, const struct lb_snapshot *s,
 	/* the bulk lookup was made before the burst's earlier packets
 	 * added flows (this one may be among them) or evicted some (this
 	 * one's position may be free, or another key's by now) */
-	if (unlikely(lb_flow_lookup_stale(ft, mark, pos)))
+	if (unlikely(lb_flow_lookup_stale(ft, mark, pos, d->sig)))
 		pos = lb_flow_lookup(ft, key, d->sig);
 	if (pos >= 0) {
-		e = &ft->e[pos];
+		e = lb_flow_at(ft, pos);
 		if (likely(e->state != 0 && !lb_flow_expired(e, w->now))) {
 			flow_existing(w, s, ft, e, d, k6);
 			return;
@@ -450,15 +450,15 @@ flow_decide(struct lb_worker *w, const struct lb_snapshot *s,
 		lb_flow_renew(ft, pos, !syn_only);
 	}
 	w->stats[syn_only ? LB_STAT_FLOW_NEW : LB_STAT_FLOW_MIDSTREAM]++;
-	flow_init(w, s, ft, &ft->e[pos], d);
+	flow_init(w, s, ft, lb_flow_at(ft, pos), d);
 	if (unlikely(home.state != 0)) {
 		/* confirmed where it was synced: confirmed here, ours now,
 		 * and the copy there goes (one entry per flow) */
-		lb_flow_set_state(ft, &ft->e[pos], home.state);
-		lb_flow_set_expire(&ft->e[pos],
+		lb_flow_set_state(ft, lb_flow_at(ft, pos), home.state);
+		lb_flow_set_expire(lb_flow_at(ft, pos),
 				   w->now + s->timeouts.t[home.state]);
 		dp_sync_stage_handoff(w, d, k6, LB_FLOW_TCP_EST);
-		dp_sync_stage(w, s, d, k6, &ft->e[pos]);
+		dp_sync_stage(w, s, d, k6, lb_flow_at(ft, pos));
 	}
 out:
 	if (d->member == LB_SCHED_NONE)

@@ -236,7 +236,7 @@ static void
 copy_end(struct lb_worker *w, const struct lb_snapshot *s,
 	 struct lb_flow_table *ft, const struct lb_dp_sync *r, int32_t pos)
 {
-	struct lb_flow_entry *e = &ft->e[pos];
+	struct lb_flow_entry *e = lb_flow_at(ft, pos);
 
 	if (rec_proto(r) == LB_IPPROTO_TCP) {
 		lb_flow_set_state(ft, e, LB_FLOW_TCP_CLOSING);
@@ -319,7 +319,7 @@ sync_install_one(struct lb_worker *w, const struct lb_snapshot *s,
 	}
 	sig = r->v6 ? lb_tuple6_hash(&r->key6) : lb_tuple_hash(&r->key);
 	pos = lb_flow_lookup(ft, key, sig);
-	e = pos >= 0 ? &ft->e[pos] : NULL;
+	e = pos >= 0 ? lb_flow_at(ft, pos) : NULL;
 	live = e != NULL && e->state != 0 && !lb_flow_expired(e, w->now);
 
 	if (r->kind == LB_DP_SYNC_HANDOFF) {
@@ -374,7 +374,7 @@ sync_install_one(struct lb_worker *w, const struct lb_snapshot *s,
 			return;
 		}
 	}
-	e = &ft->e[pos];
+	e = lb_flow_at(ft, pos);
 	if (e->state == 0)
 		e->packets = 0;
 	lb_flow_fill(ft, e, r->member, r->member_gen, r->svc, r->state,

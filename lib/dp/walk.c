@@ -147,7 +147,7 @@ lb_dp_flows_flush_step(struct lb_worker *w, uint32_t budget)
 		const struct lb_flow_entry *e;
 
 		t = pos < n4 ? w->flows : w->flows6;
-		e = &t->e[at];
+		e = lb_flow_at(t, at);
 		bool live;
 		int rc;
 

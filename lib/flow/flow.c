@@ -48,6 +48,80 @@ table_params_ok(uint32_t capacity, enum lb_flow_family family)
 	       family_key_len(family) != 0;
 }
 
+/*
+ * Where a family's entries are. An IPv6 key in the hash is the flow's
+ * tuple followed by its entry: with rte_hash's data word that is a
+ * 64-byte slot, so the entry comes with the key's cache line. The hash
+ * compares and hashes the tuple alone, so an entry changes under its
+ * key freely, and a lookup passes the tuple only; an add passes both
+ * (rte_hash copies the whole key in).
+ *
+ * An IPv4 slot with its entry would be 48 bytes, and half of them would
+ * cross a cache line, the tuple itself too: the compare then waits for
+ * a second line that rte_hash never prefetched. Measured slower than a
+ * 32-byte key slot and the entry in an array of 16-byte entries by
+ * position, prefetched after the bulk lookup, which IPv4 keeps.
+ */
+static bool
+entry_in_slot(enum lb_flow_family family)
+{
+	return family == LB_FLOW_IPV6;
+}
+
+struct slot4 {
+	struct lb_tuple k;
+	struct lb_flow_entry e;
+};
+
+struct slot6 {
+	struct lb_tuple6 k;
+	struct lb_flow_entry e;
+};
+
+union slot {
+	struct slot4 v4;
+	struct slot6 v6;
+};
+
+static uint32_t
+slot_key_len(enum lb_flow_family family)
+{
+	return family_key_len(family) +
+	       (entry_in_slot(family) ? sizeof(struct lb_flow_entry) : 0);
+}
+
+/* lb_tuple_hash() and lb_tuple6_hash(): the signatures the data path
+ * passes in, and what rte_hash computes itself (a position's key is
+ * looked up again by rte_hash_get_key_with_position()) */
+static uint32_t
+hash4(const void *key, uint32_t len __rte_unused, uint32_t init __rte_unused)
+{
+	return lb_tuple_hash(key);
+}
+
+static uint32_t
+hash6(const void *key, uint32_t len __rte_unused, uint32_t init __rte_unused)
+{
+	return lb_tuple6_hash(key);
+}
+
+static inline uint64_t
+word(const void *p, unsigned int i)
+{
+	uint64_t w;
+
+	memcpy(&w, (const uint8_t *)p + 8 * i, sizeof(w));
+	return w;
+}
+
+static int
+cmp6(const void *a, const void *b, size_t len __rte_unused)
+{
+	return ((word(a, 0) ^ word(b, 0)) | (word(a, 1) ^ word(b, 1)) |
+		(word(a, 2) ^ word(b, 2)) | (word(a, 3) ^ word(b, 3)) |
+		(word(a, 4) ^ word(b, 4))) != 0;
+}
+
 /* The hash of a table of capacity flows: lb_flow_create_family() makes
  * it, lb_flow_memsize_family() says what it takes. */
 static struct rte_hash_parameters
@@ -60,11 +134,8 @@ hash_params(const char *name, uint32_t capacity, enum lb_flow_family family,
 		 * for them beyond the capacity, so a full table can evict
 		 * and insert at once */
 		.entries = capacity + LB_FLOW_SLACK,
-		/* the whole tuple: lb_tuple_hash() and lb_tuple6_hash() are
-		 * rte_hash_crc() over these bytes, so the hash's own
-		 * function agrees with the signatures we pass */
-		.key_len = family_key_len(family),
-		.hash_func = rte_hash_crc,
+		.key_len = slot_key_len(family),
+		.hash_func = family == LB_FLOW_IPV6 ? hash6 : hash4,
 		.hash_func_init_val = LB_HASH_SEED,
 		.socket_id = socket_id,
 		/* every slot usable (no bucket overflow refuses a key), and
@@ -72,6 +143,53 @@ hash_params(const char *name, uint32_t capacity, enum lb_flow_family family,
 		.extra_flag = RTE_HASH_EXTRA_FLAGS_EXT_TABLE |
 			      RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF,
 	};
+}
+
+/*
+ * Where the entries are: rte_hash keeps a key at a fixed place per
+ * position, one stride apart, but says neither. Two probe keys are
+ * added, their keys' addresses read back (rte_hash_get_key_with_position)
+ * and removed again; the stride they show must be the one the memory
+ * model computes (lb_mem_hash_key_entry()), or the table is refused.
+ */
+static int
+locate_entries(struct lb_flow_table *t, const struct rte_hash_parameters *hp)
+{
+	union slot probe[2];
+	int32_t pos[2] = { -1, -1 };
+	uint8_t *kp[2];
+	size_t stride = lb_mem_hash_key_entry(hp);
+	int rc = 0, i;
+
+	memset(probe, 0, sizeof(probe));
+	for (i = 0; i < 2; i++) {
+		/* protocol 0 is no flow's */
+		probe[i].v4.k.src_port = (uint16_t)(i + 1);
+		probe[i].v6.k.src_port = (uint16_t)(i + 1);
+		pos[i] = rte_hash_add_key_with_hash(t->h, &probe[i],
+						    lb_flow_hash(t, &probe[i]));
+		if (pos[i] < 0 ||
+		    rte_hash_get_key_with_position(t->h, pos[i],
+						   (void **)&kp[i]) != 0 ||
+		    memcmp(kp[i], &probe[i], hp->key_len) != 0)
+			rc = -ENOTSUP;
+	}
+	if (rc == 0 && (kp[1] - kp[0] != (pos[1] - pos[0]) * (ptrdiff_t)stride ||
+			stride > UINT32_MAX))
+		rc = -ENOTSUP;
+	if (rc == 0) {
+		t->estride = (uint32_t)stride;
+		t->ebase = kp[0] - (ptrdiff_t)pos[0] * (ptrdiff_t)stride +
+			   t->key_len;
+	}
+	for (i = 0; i < 2; i++) {
+		if (pos[i] < 0)
+			continue;
+		rte_hash_del_key_with_hash(t->h, &probe[i],
+					   lb_flow_hash(t, &probe[i]));
+		rte_hash_free_key_with_position(t->h, pos[i]);
+	}
+	return rc;
 }
 
 /* A queue of positions holds every flow of the table. */
@@ -115,25 +233,41 @@ lb_flow_create_family(const char *name, uint32_t capacity,
 	}
 	t->qsbr = qsbr;
 	t->family = (uint8_t)family;
-	t->key_len = (uint8_t)hp.key_len;
+	t->key_len = (uint8_t)family_key_len(family);
 	t->h = rte_hash_create(&hp);
 	if (t->h == NULL)
 		goto fail;
+	if (entry_in_slot(family)) {
+		rte_hash_set_cmp_func(t->h, cmp6);
+		if (locate_entries(t, &hp) != 0) {
+			rte_errno = ENOTSUP;
+			goto fail;
+		}
+	}
 	max_id = rte_hash_max_key_id(t->h);
 	if (max_id < 0) {
 		rte_errno = EINVAL;
 		goto fail;
 	}
 	t->n_pos = (uint32_t)max_id + 1;
-	t->e = rte_zmalloc_socket(name, (size_t)t->n_pos * sizeof(*t->e),
-				  RTE_CACHE_LINE_SIZE, socket_id);
+	if (!entry_in_slot(family)) {
+		t->earray = rte_zmalloc_socket(name, (size_t)t->n_pos *
+					       sizeof(*t->earray),
+					       RTE_CACHE_LINE_SIZE, socket_id);
+		if (t->earray == NULL) {
+			rte_errno = ENOMEM;
+			goto fail;
+		}
+		t->ebase = (uint8_t *)t->earray;
+		t->estride = sizeof(*t->earray);
+	}
 	t->limbo = rte_malloc_socket(name, LB_FLOW_SLACK * sizeof(*t->limbo),
 				     RTE_CACHE_LINE_SIZE, socket_id);
 	t->mcount = rte_zmalloc_socket(name, LB_FLOW_MEMBERS * sizeof(*t->mcount),
 				       RTE_CACHE_LINE_SIZE, socket_id);
 	t->scount = rte_zmalloc_socket(name, LB_FLOW_SERVICES * sizeof(*t->scount),
 				       RTE_CACHE_LINE_SIZE, socket_id);
-	if (t->e == NULL || t->limbo == NULL || t->mcount == NULL ||
+	if (t->limbo == NULL || t->mcount == NULL ||
 	    t->scount == NULL ||
 	    fifo_init(&t->guessed, name, capacity, socket_id) != 0 ||
 	    fifo_init(&t->opened, name, capacity, socket_id) != 0) {
@@ -169,15 +303,16 @@ lb_flow_memsize_family(uint32_t capacity, enum lb_flow_family family,
 	struct rte_hash_parameters hp = hash_params("", capacity, family,
 						    SOCKET_ID_ANY);
 	const struct lb_flow_table *t = NULL;   /* for sizeof only */
-	size_t n_pos, sz;
+	size_t sz;
 
 	if (!table_params_ok(capacity, family))
 		return 0;
-	n_pos = (size_t)lb_mem_hash_max_key_id(&hp) + 1;
 	/* in lb_flow_create()'s order, for the heap's sake */
 	sz = lb_mem_malloc_size(sizeof(*t), h);
 	sz += lb_mem_hash_size(&hp, h);
-	sz += lb_mem_malloc_size(n_pos * sizeof(*t->e), h);
+	if (!entry_in_slot(family))
+		sz += lb_mem_malloc_size(((size_t)lb_mem_hash_max_key_id(&hp) +
+					  1) * sizeof(*t->earray), h);
 	sz += lb_mem_malloc_size(LB_FLOW_SLACK * sizeof(*t->limbo), h);
 	sz += lb_mem_malloc_size(LB_FLOW_MEMBERS * sizeof(*t->mcount), h);
 	sz += lb_mem_malloc_size(LB_FLOW_SERVICES * sizeof(*t->scount), h);
@@ -198,7 +333,7 @@ lb_flow_free(struct lb_flow_table *t)
 	if (t == NULL)
 		return;
 	rte_hash_free(t->h);
-	rte_free(t->e);
+	rte_free(t->earray);
 	rte_free(t->guessed.pos);
 	rte_free(t->opened.pos);
 	rte_free(t->limbo);
@@ -212,8 +347,10 @@ lb_flow_flush(struct lb_flow_table *t)
 {
 	unsigned int i;
 
+	/* clears the key store, every entry in it with it */
 	rte_hash_reset(t->h);
-	memset(t->e, 0, (size_t)t->n_pos * sizeof(*t->e));
+	if (t->earray != NULL)
+		memset(t->earray, 0, (size_t)t->n_pos * sizeof(*t->earray));
 	/* the generations counted stay: a flow after the flush is of
 	 * the member there now, or of a newer one */
 	for (i = 0; i < LB_FLOW_MEMBERS; i++)
@@ -236,9 +373,11 @@ lb_flow_lookup_bulk(struct lb_flow_table *t, const void **keys, uint32_t *sig,
 	if (rte_hash_lookup_with_hash_bulk(t->h, keys, sig, n, pos) != 0)
 		for (i = 0; i < n; i++)
 			pos[i] = -ENOENT;
+	/* the key's line is in the cache now; an entry may start a line
+	 * further (a slot is 48 bytes for IPv4) */
 	for (i = 0; i < n; i++)
 		if (pos[i] >= 0)
-			rte_prefetch0(&t->e[pos[i]]);
+			rte_prefetch0(lb_flow_at(t, pos[i]));
 }
 
 int32_t
@@ -258,7 +397,7 @@ lb_flow_peek(const struct lb_flow_table *t, const void *key, uint32_t sig,
 		return false;
 	/* the position cannot be reused before our next quiescent state;
 	 * its fields may change under us, each on its own */
-	e = &t->e[pos];
+	e = lb_flow_at(t, pos);
 	*out = (struct lb_flow_entry){
 		.state = __atomic_load_n(&e->state, __ATOMIC_RELAXED),
 		.expire = __atomic_load_n(&e->expire, __ATOMIC_RELAXED),
@@ -274,7 +413,8 @@ lb_flow_holds(const struct lb_flow_table *t, const void *key, uint32_t sig)
 	int32_t pos = rte_hash_lookup_with_hash(t->h, key, sig);
 
 	return pos >= 0 && (uint32_t)pos < t->n_pos &&
-	       __atomic_load_n(&t->e[pos].state, __ATOMIC_RELAXED) != 0;
+	       __atomic_load_n(&lb_flow_at(t, pos)->state,
+			       __ATOMIC_RELAXED) != 0;
 }
 
 /*
@@ -299,7 +439,7 @@ lb_flow_read(const struct lb_flow_table *t, uint32_t pos, uint32_t now,
 
 	if (pos >= t->n_pos)
 		return false;
-	e = &t->e[pos];
+	e = lb_flow_at(t, (int32_t)pos);
 	if (__atomic_load_n(&e->state, __ATOMIC_RELAXED) == 0 ||
 	    rte_hash_get_key_with_position(t->h, (int32_t)pos, &kp) != 0)
 		return false;
@@ -335,27 +475,35 @@ int32_t
 lb_flow_add(struct lb_flow_table *t, const void *key, uint32_t sig,
 	    bool guessed)
 {
+	unsigned int b = lb_flow_added_bit(sig);
+	union slot k;
+	struct lb_flow_entry *e;
 	int32_t pos;
 
 	if (t->count >= t->capacity)
 		return -ENOSPC;
-	pos = rte_hash_add_key_with_hash(t->h, key, sig);
+	/* the tuple and a free entry (state 0), copied into the slot */
+	memset(&k, 0, sizeof(k));
+	memcpy(&k, key, t->key_len);
+	pos = rte_hash_add_key_with_hash(t->h, &k, sig);
 	if (pos < 0)
 		return -ENOSPC;
 	if ((uint32_t)pos >= t->n_pos) {
-		/* cannot happen with our parameters; never index past e[] */
+		/* cannot happen with our parameters; never past the store */
 		rte_hash_del_key_with_hash(t->h, key, sig);
 		rte_hash_free_key_with_position(t->h, pos);
 		return -ENOSPC;
 	}
 	/* a fresh slot no reader can hold, or an entry of this very key
 	 * (counted until now: the caller counts it again as it fills it) */
-	if (t->e[pos].state == 0)
+	e = lb_flow_at(t, pos);
+	if (e->state == 0)
 		t->count++;
 	else
-		lb_flow_set_state(t, &t->e[pos], 0);
-	memset(&t->e[pos], 0, sizeof(t->e[pos]));
+		lb_flow_set_state(t, e, 0);
+	memset(e, 0, sizeof(*e));
 	t->adds++;
+	t->added[b / 64] |= 1ull << (b % 64);
 	fifo_push(guessed ? &t->guessed : &t->opened, (uint32_t)pos);
 	return pos;
 }
@@ -370,9 +518,13 @@ lb_flow_renew(struct lb_flow_table *t, int32_t pos, bool guessed)
 int
 lb_flow_del(struct lb_flow_table *t, int32_t pos)
 {
+	struct lb_flow_entry *e;
 	void *key;
 
-	if (pos < 0 || (uint32_t)pos >= t->n_pos || t->e[pos].state == 0)
+	if (pos < 0 || (uint32_t)pos >= t->n_pos)
+		return 0;
+	e = lb_flow_at(t, pos);
+	if (e->state == 0)
 		return 0;
 	if (t->qsbr != NULL && lb_flow_limbo(t) >= LB_FLOW_SLACK)
 		return -EBUSY;
@@ -380,14 +532,14 @@ lb_flow_del(struct lb_flow_table *t, int32_t pos)
 		     t->count == 0)) {
 		/* an entry the hash does not hold at pos: its slot is free
 		 * or another key's, never ours to free */
-		lb_flow_set_state(t, &t->e[pos], 0);
+		lb_flow_set_state(t, e, 0);
 		__atomic_store_n(&t->errors, t->errors + 1, __ATOMIC_RELAXED);
 		return -ENOENT;
 	}
 	/* by the table's family: a branch here, where a key is hashed
 	 * again, and none on lookup and add */
 	rte_hash_del_key_with_hash(t->h, key, lb_flow_hash(t, key));
-	lb_flow_set_state(t, &t->e[pos], 0);
+	lb_flow_set_state(t, e, 0);
 	t->count--;
 	t->dels++;
 	if (t->qsbr == NULL)
@@ -414,7 +566,7 @@ evict_from(struct lb_flow_table *t, struct lb_flow_fifo *f, uint32_t now)
 
 	while (tries < EVICT_TRIES && free < EVICT_FREE && f->head != f->tail) {
 		uint32_t pos = f->pos[f->head & f->mask];
-		const struct lb_flow_entry *e = &t->e[pos];
+		const struct lb_flow_entry *e = lb_flow_at(t, (int32_t)pos);
 
 		if (evictable(e, now)) {
 			int rc = lb_flow_del(t, (int32_t)pos);
@@ -443,7 +595,8 @@ fifo_trim(struct lb_flow_table *t, struct lb_flow_fifo *f, uint32_t now)
 	unsigned int n;
 
 	for (n = 0; n < TRIM_BUDGET && f->head != f->tail; n++) {
-		if (evictable(&t->e[f->pos[f->head & f->mask]], now))
+		if (evictable(lb_flow_at(t, (int32_t)f->pos[f->head & f->mask]),
+			      now))
 			break;
 		f->head++;
 	}
@@ -482,7 +635,7 @@ lb_flow_sweep(struct lb_flow_table *t, uint32_t now, unsigned int budget)
 	fifo_trim(t, &t->guessed, now);
 	fifo_trim(t, &t->opened, now);
 	while (budget-- > 0) {
-		struct lb_flow_entry *e = &t->e[pos];
+		struct lb_flow_entry *e = lb_flow_at(t, (int32_t)pos);
 
 		if (e->state != 0 && lb_flow_expired(e, now)) {
 			int rc = lb_flow_del(t, (int32_t)pos);
@@ -552,13 +705,13 @@ lb_flow_audit(const struct lb_flow_table *t, struct lb_flow_audit *out)
 
 	while ((p = rte_hash_iterate(t->h, &key, &data, &it)) >= 0) {
 		a.keys++;
-		if ((uint32_t)p >= t->n_pos || t->e[p].state == 0)
+		if ((uint32_t)p >= t->n_pos || lb_flow_at(t, p)->state == 0)
 			a.no_entry++;
 	}
 	for (pos = 0; pos < t->n_pos; pos++) {
 		void *k;
 
-		if (t->e[pos].state == 0)
+		if (lb_flow_at(t, (int32_t)pos)->state == 0)
 			continue;
 		a.in_use++;
 		if (rte_hash_get_key_with_position(t->h, (int32_t)pos, &k) != 0)

@@ -7,8 +7,13 @@
 
 /**
  * @file
- * Per-lcore flow table: an rte_hash keyed by the 5-tuple, whose
- * positions index a compact array of 16-byte entries.
+ * Per-lcore flow table: an rte_hash keyed by the 5-tuple, with a
+ * 16-byte entry per position. An IPv6 flow's entry is stored in the
+ * hash's key slot right after its tuple (a 64-byte slot), so a hit
+ * costs the bucket's cache line and the key's and no third one: the
+ * hash compares and hashes the tuple alone, and lb_flow_create_family()
+ * finds and checks the key store's stride. An IPv4 flow's is in an
+ * array by position (flow.c says why). lb_flow_at() finds either.
  *
  * A table holds one address family, chosen when it is made: IPv4 keyed
  * by struct lb_tuple, IPv6 by struct lb_tuple6. Keys are passed as
@@ -47,6 +52,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "lb_pkt.h"
 #include "lb_sched.h"
@@ -175,8 +181,13 @@ struct lb_flow_mcount {
 /** A per-lcore flow table. */
 struct lb_flow_table {
 	struct rte_hash *h;
-	struct lb_flow_entry *e; /**< indexed by rte_hash position */
-	uint32_t n_pos;          /**< entries in e */
+	/** the entry of position 0; position p's is p * estride bytes
+	 *  further (lb_flow_at()): in the hash's key store (IPv6), or in
+	 *  earray (IPv4) */
+	uint8_t *ebase;
+	uint32_t estride;
+	struct lb_flow_entry *earray;
+	uint32_t n_pos;          /**< positions: 0 to n_pos - 1 */
 	uint32_t capacity;       /**< flows it holds */
 	uint32_t sweep_pos;      /**< next position the sweeper looks at */
 	uint32_t count;          /**< flows in the table */
@@ -185,13 +196,15 @@ struct lb_flow_table {
 	 *  to be trusted (lb_flow_lookup_stale()) */
 	uint32_t adds;
 	uint32_t dels;
+	/** the signature bits (lb_flow_added_bit()) of the keys added
+	 *  since the last lb_flow_mark() */
+	uint64_t added[4];
 	/** lb_flow_del() of an entry whose key was gone: the table had
 	 *  lost track of it (never expected; counted, nothing freed) */
 	uint32_t errors;
-	/* in the hole before the pointers: the IPv4 fields keep their
-	 * offsets */
 	uint8_t family;          /**< enum lb_flow_family */
-	uint8_t key_len;         /**< sizeof its tuple */
+	uint8_t key_len;         /**< sizeof its tuple (the hash's keys are
+				      the tuple and the entry) */
 	/** flows per member slot (LB_FLOW_MEMBERS), by class: every entry
 	 *  in use is counted once, under its member and state, until it is
 	 *  deleted (an expired entry until the sweeper or a new flow of its
@@ -280,6 +293,18 @@ lb_flow_hash(const struct lb_flow_table *t, const void *key)
 					   lb_tuple_hash(key);
 }
 
+/**
+ * The entry of a position (0 to n_pos - 1): in the hash's key slot of
+ * that position after the tuple (IPv6), or in the table's array (IPv4).
+ * A position without a flow has an entry in state 0.
+ */
+static inline struct lb_flow_entry *
+lb_flow_at(const struct lb_flow_table *t, int32_t pos)
+{
+	return (struct lb_flow_entry *)(void *)(t->ebase +
+						(size_t)pos * t->estride);
+}
+
 /** Free a table and every entry; no lcore may be reading it. */
 void lb_flow_free(struct lb_flow_table *t);
 
@@ -304,24 +329,47 @@ struct lb_flow_mark {
 	uint32_t dels;
 };
 
-/** The table's changes so far: take it before a lookup whose answer is
- *  used after the table may have changed (a burst's bulk lookup). */
-static inline struct lb_flow_mark
-lb_flow_mark(const struct lb_flow_table *t)
+/* The bit of a signature in lb_flow_table::added. */
+static inline unsigned int
+lb_flow_added_bit(uint32_t sig)
 {
+	return sig >> 24;
+}
+
+/** The table's changes so far: take it before a lookup whose answer is
+ *  used after the table may have changed (a burst's bulk lookup). Only
+ *  the owner marks, and only one mark is current: it also starts the
+ *  record of what is added from now on. */
+static inline struct lb_flow_mark
+lb_flow_mark(struct lb_flow_table *t)
+{
+	memset(t->added, 0, sizeof(t->added));
 	return (struct lb_flow_mark){ .adds = t->adds, .dels = t->dels };
 }
 
 /**
- * True if a lookup made at mark may no longer be true: a position found
- * may have been deleted since (and its slot reused for another key),
- * an absence may have been filled. Look the key up again then.
+ * True if a lookup made at the current mark may no longer be true, so
+ * the key is to be looked up again:
+ * - a position found, if its flow was deleted since (its entry is free
+ *   now: a deleted position waits for a grace period before any other
+ *   key takes it), or, in a table without grace periods, after any
+ *   delete (the slot may be another key's already);
+ * - an absence, if a key of the same signature bit was added since (the
+ *   same flow, earlier in the burst).
+ *
+ * @param sig
+ *   The key's lb_flow_hash().
  */
 static inline bool
 lb_flow_lookup_stale(const struct lb_flow_table *t, struct lb_flow_mark mark,
-		     int32_t pos)
+		     int32_t pos, uint32_t sig)
 {
-	return pos >= 0 ? t->dels != mark.dels : t->adds != mark.adds;
+	unsigned int b = lb_flow_added_bit(sig);
+
+	if (pos >= 0)
+		return t->dels != mark.dels &&
+		       (t->qsbr == NULL || lb_flow_at(t, pos)->state == 0);
+	return t->adds != mark.adds && ((t->added[b / 64] >> (b % 64)) & 1);
 }
 
 /** Look up one key of the table's family, with its lb_flow_hash(); the

@@ -82,6 +82,10 @@ size_t lb_mem_hash_size(const struct rte_hash_parameters *p,
 /** What rte_hash_max_key_id() returns for the hash p creates. */
 uint32_t lb_mem_hash_max_key_id(const struct rte_hash_parameters *p);
 
+/** Bytes of one key slot of an rte_hash made with p: its data word and
+ *  its key, aligned as rte_hash_create() aligns them. */
+size_t lb_mem_hash_key_entry(const struct rte_hash_parameters *p);
+
 /**
  * Heap bytes of rte_pktmbuf_pool_create(n, cache_size, priv_size,
  * data_room_size) with the default ring handler: the pool header with

@@ -132,6 +132,12 @@ lb_mem_hash_max_key_id(const struct rte_hash_parameters *p)
 
 /* rte_hash_create(), allocation by allocation. */
 size_t
+lb_mem_hash_key_entry(const struct rte_hash_parameters *p)
+{
+	return RTE_ALIGN_CEIL(sizeof(void *) + p->key_len, HASH_KEY_ALIGN);
+}
+
+size_t
 lb_mem_hash_size(const struct rte_hash_parameters *p,
 		 struct lb_mem_heap *h)
 {
@@ -141,8 +147,7 @@ lb_mem_hash_size(const struct rte_hash_parameters *p,
 	bool ext = f & RTE_HASH_EXTRA_FLAGS_EXT_TABLE;
 	uint64_t slots = hash_key_slots(p);
 	uint32_t buckets = rte_align32pow2(p->entries) / HASH_BUCKET_ENTRIES;
-	size_t key_entry = RTE_ALIGN_CEIL(sizeof(void *) + p->key_len,
-					  HASH_KEY_ALIGN);
+	size_t key_entry = lb_mem_hash_key_entry(p);
 	size_t sz;
 
 	/* in rte_hash_create()'s order: the ring of free key slots (and
