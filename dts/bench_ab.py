@@ -265,9 +265,10 @@ def run_bench(side, rnd, eal, bargs):
     run = make_run(side.label, rnd, result, p.returncode, error,
                    command=cmd, load_before=round(load, 2),
                    seconds=round(secs, 1))
-    log("%s%d: %s in %.0f s (load %.2f before)%s" % (
+    log("%s%d: %s in %.0f s, waiting for the lock included (load %.2f "
+        "before)%s" % (
         side.label, rnd, "ok" if run["ok"] else "FAILED", secs, load,
-        "; CPU shared: " + ", ".join("%s %.0f%%" % (i, 100 * c)
+        "; CPU shared: " + ", ".join("%s %.1f%%" % (i, 100 * c)
                                      for i, c in run["cpu_low"])
         if run["marked"] else ""))
     if error:
@@ -348,7 +349,8 @@ def format_summary(summary, runs):
                 cells = []
                 for v, mk in zip(m[s]["rounds"], m[s]["marked"]):
                     c = "-" if v is None else fmt % v
-                    cells.append("%7s%s" % (c, "*" if mk else " "))
+                    cells.append("%7s%s" % (c, "*" if mk and v is not None
+                                            else " "))
                 line += "  " + " ".join(cells)
                 med = m[s]["median"]
                 line += " %8s" % ("-" if med is None else fmt % med)
@@ -364,7 +366,7 @@ def format_summary(summary, runs):
                      % round(100 * CPU_MIN))
         for r in marked:
             lines.append("  %s%d: %s" % (r["side"], r["round"], ", ".join(
-                "%s %.0f%%" % (i, 100 * c) for i, c in r["cpu_low"])))
+                "%s %.1f%%" % (i, 100 * c) for i, c in r["cpu_low"])))
     else:
         lines.append("every scenario of every run had its CPU at least "
                      "%d%% of the time" % round(100 * CPU_MIN))

@@ -90,7 +90,7 @@ class BenchAb(TestSuite):
         verify(marked == [("B", 1)], "marked runs %s" % marked)
         verify(doc["runs"][2]["cpu_low"] == [["udp_stateless", 0.9]],
                "B1 %s" % doc["runs"][2]["cpu_low"])
-        verify("  B1: udp_stateless 90%" in text, text)
+        verify("  B1: udp_stateless 90.0%" in text, text)
 
     def test_same_build_twice(self):
         """Steps: bench_ab.py --old . --new . --no-build --build-dir
