@@ -18,10 +18,13 @@
  * source address and port, destination and TCP flags of the next flow of
  * a precomputed sequence. The baseline runs the same RX burst and
  * generator, a MAC swap and the TX burst (testpmd's macswap forwarding);
- * every other scenario runs lb_dp_main_loop. Cycles are TSC ticks from
- * the RX callback of one loop iteration to that of another, after a
- * warm-up; each scenario prints Mpps, cycles per packet and their ratio
- * to the baseline's.
+ * the generator scenario the same RX burst and generator, then frees the
+ * mbufs in bulk (no TX): what making the packets costs. Every other
+ * scenario runs lb_dp_main_loop. Cycles are TSC ticks from the RX
+ * callback of one loop iteration to that of another, after a warm-up;
+ * each scenario prints Mpps, cycles per packet and their ratio to the
+ * baseline's, and the ratio of the two without the generator's cost
+ * (scenario - generator) / (baseline - generator).
  */
 
 #include <errno.h>
@@ -166,6 +169,13 @@ struct gen {
 		__rte_aligned(RTE_CACHE_LINE_SIZE);
 } __rte_cache_aligned;
 
+/* What polls a lane's queue pair. */
+enum lane_mode {
+	LANE_WORKER = 0,       /* lb_dp_main_loop */
+	LANE_MACSWAP,          /* the I/O baseline */
+	LANE_GEN_ONLY,         /* RX (the generator), free, no TX */
+};
+
 /* One queue pair and the worker (or MAC swap loop) that polls it. */
 struct lane {
 	struct gen g;
@@ -175,8 +185,9 @@ struct lane {
 	unsigned int lcore;
 	unsigned int qsbr_id;
 	volatile bool quit;
-	bool baseline;
-	uint64_t base_tx;      /* sent by the MAC swap loop */
+	enum lane_mode mode;
+	uint64_t base_tx;      /* sent by the MAC swap loop, freed by the
+				* generator's */
 	struct rte_ring *to_master;
 	struct rte_ring *to_master_prio;
 	struct rte_ring *from_master;
@@ -195,6 +206,10 @@ struct result {
 	double cpp;
 	double mpps;
 	double ratio;
+	double ratio_io;       /* both less the generator's cpp: (cpp -
+				* gen_cpp) / (base_cpp - gen_cpp) */
+	bool has_io;           /* ratio_io is known */
+	bool is_gen;           /* the generator scenario itself */
 	double per_flow;       /* packets per flow, 0 = not a per-flow figure */
 	double cpu_share;      /* of the timed wall time, the lcore ran */
 	bool skipped;
@@ -222,6 +237,8 @@ struct bench {
 	struct result res[MAX_RESULTS];
 	unsigned int n_res;
 	double base_cpp;
+	double gen_cpp;            /* the generator scenario's */
+	double io_cpp;             /* base_cpp - gen_cpp; <= 0: unknown */
 	double scaling;            /* two workers over one, 0 = not run */
 	double memtest_bytes;
 	double memtest6_bytes;
@@ -645,12 +662,45 @@ macswap_loop(struct lane *l)
 	return 0;
 }
 
+/*
+ * The generator alone: the same RX burst (the generator writes every
+ * packet in its callback), then the mbufs go back to the pool in bulk;
+ * no TX. rte_eth_rx_burst calls the callback through a pointer and
+ * rte_pktmbuf_free_bulk is a library function: neither can be dropped
+ * by the compiler, and the callback counts the packets as in every other
+ * scenario.
+ */
+static int
+gen_only_loop(struct lane *l)
+{
+	struct rte_mbuf *pkts[LB_BURST];
+
+	while (!l->quit) {
+		uint16_t n = rte_eth_rx_burst(l->port_id, l->queue, pkts,
+					      LB_BURST);
+
+		if (n > 0) {
+			rte_pktmbuf_free_bulk(pkts, n);
+			l->base_tx += n;
+		}
+	}
+	return 0;
+}
+
 static int
 lane_loop(void *arg)
 {
 	struct lane *l = arg;
 
-	return l->baseline ? macswap_loop(l) : lb_dp_main_loop(l->w);
+	switch (l->mode) {
+	case LANE_MACSWAP:
+		return macswap_loop(l);
+	case LANE_GEN_ONLY:
+		return gen_only_loop(l);
+	case LANE_WORKER:
+	default:
+		return lb_dp_main_loop(l->w);
+	}
 }
 
 /* What one lane does in a run. */
@@ -710,7 +760,7 @@ run_lanes(struct bench *b, unsigned int n, const struct plan *p,
 		struct lane *l = &b->lane[i];
 
 		lane_arm(l, &p[i], &sl, &stop[together ? 0 : i]);
-		if (!l->baseline)
+		if (l->mode == LANE_WORKER)
 			tx0[i] = l->w->stats[LB_STAT_TX];
 	}
 	for (i = 1; i < n; i++) {
@@ -733,7 +783,7 @@ run_lanes(struct bench *b, unsigned int n, const struct plan *p,
 		r[i].packets = g->rx1 - g->rx0;
 		r[i].cycles = g->t1 - g->t0;
 		r[i].received = g->rx;
-		r[i].forwarded = l->baseline ? l->base_tx :
+		r[i].forwarded = l->mode != LANE_WORKER ? l->base_tx :
 			l->w->stats[LB_STAT_TX] - tx0[i];
 		r[i].cpp = r[i].packets > 0 ?
 			(double)r[i].cycles / r[i].packets : 0;
@@ -852,7 +902,8 @@ selected(const struct bench *b, const char *id, bool group)
 	const char *s = b->o.only;
 	size_t len = strlen(id);
 
-	if (s == NULL || strncmp(id, "io_baseline", 11) == 0)
+	if (s == NULL || strncmp(id, "io_baseline", 11) == 0 ||
+	    strcmp(id, "generator") == 0)
 		return true;
 	while (*s != '\0') {
 		const char *e = strchr(s, ',');
@@ -937,28 +988,47 @@ result_take(struct result *dst, const struct result *src)
 static void
 print_header(const struct bench *b)
 {
-	fprintf(b->out, "\n%-46s %7s %10s %10s %10s %6s %4s\n", "scenario",
-		"Mpps", "cycles/pkt", "x baseline", "packets", "fwd", "cpu");
+	fprintf(b->out, "\n%-46s %7s %10s %10s %7s %10s %6s %4s\n", "scenario",
+		"Mpps", "cycles/pkt", "x baseline", "x I/O", "packets", "fwd",
+		"cpu");
 }
 
-/* Print a result as it comes: the ratio needs the baseline, which runs
- * first. A run that forwarded nothing fails the benchmark. */
+/* A "x I/O" cell: "-" where there is no such ratio. */
+static const char *
+io_str(const struct result *r, double per, char *buf, size_t size)
+{
+	if (r->has_io)
+		snprintf(buf, size, "%.2f", r->ratio_io * per);
+	else
+		snprintf(buf, size, "-");
+	return buf;
+}
+
+/* Print a result as it comes: the ratios need the baseline and the
+ * generator, which run first. A run that forwarded nothing (for the
+ * generator: freed nothing) fails the benchmark. */
 static void
 report(struct bench *b, struct result *r)
 {
+	char io[16];
+
 	if (r->skipped) {
 		fprintf(b->out, "%-46s skipped: %s\n", r->name, r->note);
 		return;
 	}
 	r->ratio = b->base_cpp > 0 ? r->cpp / b->base_cpp : 0;
-	fprintf(b->out, "%-46s %7.2f %10.1f %10.2f %10" PRIu64 " %5.1f%% %3.0f%%%s\n",
-		r->name, r->mpps, r->cpp, r->ratio, r->packets,
+	r->has_io = !r->is_gen && b->io_cpp > 0;
+	r->ratio_io = r->has_io ? (r->cpp - b->gen_cpp) / b->io_cpp : 0;
+	fprintf(b->out, "%-46s %7.2f %10.1f %10.2f %7s %10" PRIu64 " %5.1f%% %3.0f%%%s\n",
+		r->name, r->mpps, r->cpp, r->ratio,
+		io_str(r, 1, io, sizeof(io)), r->packets,
 		r->received > 0 ? 100.0 * r->forwarded / r->received : 0,
 		100 * r->cpu_share, r->cpu_share < 0.97 ? " (shared CPU)" : "");
 	if (r->per_flow > 0)
-		fprintf(b->out, "%-46s %7.2f M flows/s, %.0f cycles/flow (%.2f x baseline)\n",
+		fprintf(b->out, "%-46s %7.2f M flows/s, %.0f cycles/flow (%.2f x baseline, %s x I/O)\n",
 			"", r->mpps / r->per_flow, r->cpp * r->per_flow,
-			r->ratio * r->per_flow);
+			r->ratio * r->per_flow,
+			io_str(r, r->per_flow, io, sizeof(io)));
 	if (r->note[0] != '\0')
 		fprintf(b->out, "%-46s %s\n", "", r->note);
 	fflush(b->out);
@@ -1013,14 +1083,19 @@ run_one(struct bench *b, struct result *r, uint32_t *seq, uint64_t len,
 
 /* ---- scenarios ---- */
 
-/* The I/O baseline; run again at the end (again), its ratio to the
- * first says how much the machine drifted during the run. */
+/*
+ * The I/O baseline, then the generator alone on the same sequence (the
+ * same packets, warm-up and count): the baseline less the generator is
+ * what the I/O costs beyond making the packets, the second ratio of every
+ * scenario. The baseline runs again at the end (again); its ratio to the
+ * first says how much the machine drifted during the run.
+ */
 static int
 scn_baseline(struct bench *b, bool again)
 {
 	uint64_t warm = warm_of(b), len = seq_len(warm, b->o.packets);
 	uint32_t *seq = seq_alloc(len);
-	struct result *r;
+	struct result *r, *g = NULL;
 	int rc;
 
 	if (seq == NULL)
@@ -1030,15 +1105,34 @@ scn_baseline(struct bench *b, bool again)
 			       "I/O baseline again, at the end") :
 		result_add(b, "io_baseline", 0,
 			   "I/O baseline (RX, MAC swap, TX)");
-	b->lane[0].baseline = true;
+	b->lane[0].mode = LANE_MACSWAP;
 	rc = run_one(b, r, seq, len, &b->t_tcp, 0, warm, b->o.packets, false);
-	b->lane[0].baseline = false;
+	if (rc == 0 && !again) {
+		g = result_add(b, "generator", 0,
+			       "generator alone (RX, free, no TX)");
+		g->is_gen = true;
+		b->lane[0].mode = LANE_GEN_ONLY;
+		rc = run_one(b, g, seq, len, &b->t_tcp, 0, warm, b->o.packets,
+			     false);
+	}
+	b->lane[0].mode = LANE_WORKER;
 	free(seq);
 	if (rc != 0)
 		return rc;
-	if (!again)
+	if (!again) {
 		b->base_cpp = r->cpp;
+		b->gen_cpp = g->cpp;
+		b->io_cpp = r->cpp - g->cpp;
+		if (b->io_cpp <= 0)
+			note(r, "the generator alone cost as much as the baseline: no ratio to the I/O without it");
+		else
+			note(r, "without the generator (baseline - generator): %.1f cycles/packet",
+			     b->io_cpp);
+		note(g, "mbufs freed in bulk (rte_pktmbuf_free_bulk); fwd: freed");
+	}
 	report(b, r);
+	if (g != NULL)
+		report(b, g);
 	return 0;
 }
 
@@ -1991,6 +2085,16 @@ json_str(FILE *f, const char *s)
 	fputc('"', f);
 }
 
+/* A number, or null if there is none. */
+static void
+json_num(FILE *f, bool have, double v)
+{
+	if (have)
+		fprintf(f, "%.3f", v);
+	else
+		fprintf(f, "null");
+}
+
 /* The targets of the performance issue, as ratios to the baseline. */
 enum goal_kind { GOAL_RATIO, GOAL_SCALING, GOAL_MEMORY };
 
@@ -2053,24 +2157,45 @@ goal_value(const struct bench *b, const struct goal *g, double *v)
 	}
 }
 
+/* A ratio goal's value to the I/O without the generator; false if there
+ * is none (not a ratio goal, not measured, no such ratio). */
+static bool
+goal_value_io(const struct bench *b, const struct goal *g, double *v)
+{
+	const struct result *r;
+
+	if (g->kind != GOAL_RATIO)
+		return false;
+	r = find(b, g->id);
+	if (r == NULL || !r->has_io)
+		return false;
+	*v = r->ratio_io * g->per;
+	return true;
+}
+
 static void
 print_goals(const struct bench *b)
 {
 	unsigned int i;
 	char n[16];
 
-	fprintf(b->out, "\ntargets (ratios to the I/O baseline of this run):\n");
+	fprintf(b->out, "\ntargets (ratios to the I/O baseline of this run; met or not on that ratio; \"x I/O\": (scenario - generator) / (baseline - generator)):\n");
 	for (i = 0; i < RTE_DIM(goals); i++) {
 		const struct goal *g = &goals[i];
-		double v;
+		double v, vio = 0;
+		const char *met;
 
 		if (!goal_value(b, g, &v)) {
 			fprintf(b->out, "  %-46s not measured\n", g->what);
 			continue;
 		}
-		fprintf(b->out, "  %-46s %6.2f  %s", g->what, v,
-			(g->at_most ? v <= g->limit : v >= g->limit) ?
-			"met" : "NOT met");
+		met = (g->at_most ? v <= g->limit : v >= g->limit) ?
+			"met" : "NOT met";
+		if (goal_value_io(b, g, &vio))
+			fprintf(b->out, "  %-46s %6.2f  %-7s %6.2f x I/O",
+				g->what, v, met, vio);
+		else
+			fprintf(b->out, "  %-46s %6.2f  %s", g->what, v, met);
 		if (g->kind == GOAL_RATIO && g->per == 1 &&
 		    find(b, g->id)->flows > 0)
 			fprintf(b->out, " (table of %s flows)",
@@ -2104,6 +2229,10 @@ print_json(const struct bench *b, const char *cpu)
 	fprintf(f, "  \"options\": {\"flows\": %u, \"flows_large\": %u, \"new_flows\": %u, \"packets\": %" PRIu64 ", \"memtest\": %u, \"quick\": %s, \"zipf_s\": %.2f},\n",
 		b->o.flows, b->o.flows_large, b->o.conns, b->o.packets,
 		b->o.memtest, b->o.quick ? "true" : "false", ZIPF_S);
+	fprintf(f, "  \"baseline\": {\"cycles_per_packet\": %.2f, \"generator_cycles_per_packet\": %.2f, \"io_cycles_per_packet\": ",
+		b->base_cpp, b->gen_cpp);
+	json_num(f, b->io_cpp > 0, b->io_cpp);
+	fprintf(f, "},\n");
 	fprintf(f, "  \"scenarios\": [");
 	for (i = 0; i < b->n_res; i++) {
 		const struct result *r = &b->res[i];
@@ -2118,14 +2247,19 @@ print_json(const struct bench *b, const char *cpu)
 			fputc('}', f);
 			continue;
 		}
-		fprintf(f, ", \"flows\": %u, \"packets\": %" PRIu64 ", \"cycles\": %" PRIu64 ", \"cycles_per_packet\": %.2f, \"mpps\": %.3f, \"ratio_to_baseline\": %.3f, \"received\": %" PRIu64 ", \"forwarded\": %" PRIu64 ", \"cpu_share\": %.3f, \"cycles_per_packet_on_cpu\": %.2f",
+		fprintf(f, ", \"flows\": %u, \"packets\": %" PRIu64 ", \"cycles\": %" PRIu64 ", \"cycles_per_packet\": %.2f, \"mpps\": %.3f, \"ratio_to_baseline\": %.3f, \"ratio_to_io\": ",
 			r->flows, r->packets, r->cycles, r->cpp, r->mpps,
-			r->ratio, r->received, r->forwarded, r->cpu_share,
+			r->ratio);
+		json_num(f, r->has_io, r->ratio_io);
+		fprintf(f, ", \"received\": %" PRIu64 ", \"forwarded\": %" PRIu64 ", \"cpu_share\": %.3f, \"cycles_per_packet_on_cpu\": %.2f",
+			r->received, r->forwarded, r->cpu_share,
 			r->cpp * r->cpu_share);
-		if (r->per_flow > 0)
-			fprintf(f, ", \"packets_per_flow\": %.0f, \"cycles_per_flow\": %.1f, \"flow_ratio_to_baseline\": %.3f",
+		if (r->per_flow > 0) {
+			fprintf(f, ", \"packets_per_flow\": %.0f, \"cycles_per_flow\": %.1f, \"flow_ratio_to_baseline\": %.3f, \"flow_ratio_to_io\": ",
 				r->per_flow, r->cpp * r->per_flow,
 				r->ratio * r->per_flow);
+			json_num(f, r->has_io, r->ratio_io * r->per_flow);
+		}
 		fprintf(f, ", \"note\": ");
 		json_str(f, r->note);
 		fputc('}', f);
@@ -2146,17 +2280,21 @@ print_json(const struct bench *b, const char *cpu)
 	fprintf(f, "  \"targets\": [");
 	for (i = 0; i < RTE_DIM(goals); i++) {
 		const struct goal *g = &goals[i];
-		double v;
+		double v, vio = 0;
 		bool have = goal_value(b, g, &v);
+		bool have_io = goal_value_io(b, g, &vio);
 
 		fprintf(f, "%s\n    {\"target\": ", i > 0 ? "," : "");
 		json_str(f, g->what);
 		if (have)
-			fprintf(f, ", \"value\": %.3f, \"met\": %s}", v,
+			fprintf(f, ", \"value\": %.3f, \"met\": %s", v,
 				(g->at_most ? v <= g->limit : v >= g->limit) ?
 				"true" : "false");
 		else
-			fprintf(f, ", \"value\": null, \"met\": null}");
+			fprintf(f, ", \"value\": null, \"met\": null");
+		fprintf(f, ", \"value_io\": ");
+		json_num(f, have_io, vio);
+		fputc('}', f);
 	}
 	fprintf(f, "\n  ],\n  \"ok\": %s\n}\n", b->failed ? "false" : "true");
 }
@@ -2175,6 +2313,7 @@ usage(void)
 		"  --memtest N      memory of a flow table of N flows\n"
 		"  --memtest6 N     memory of an IPv6 flow table of N flows\n"
 		"  --only IDS       comma-separated scenario ids or prefixes\n"
+		"                   (io_baseline and generator always run)\n"
 		"  --quick          small tables, few packets: a smoke test\n"
 		"  --json           one JSON object on stdout\n"
 		"EAL: --no-pci -l 1 (one worker); -l 0-1 adds the two-worker case\n");
@@ -2292,7 +2431,8 @@ main(int argc, char **argv)
 		"no hugepages");
 	for (n = 0; n < (int)b.n_lanes; n++)
 		fprintf(b.out, " %u", b.lane[n].lcore);
-	fprintf(b.out, "\nI/O: net_null (size=64, copy=0) RX and TX bursts of %u, generator in the RX callback; %" PRIu64 " timed packets per scenario after %" PRIu64 " to warm up\n",
+	fprintf(b.out, "\nI/O: net_null (size=64, copy=0) RX and TX bursts of %u, generator in the RX callback; %" PRIu64 " timed packets per scenario after %" PRIu64 " to warm up\n"
+		"x baseline: cycles/packet over the I/O baseline's; x I/O: both less the generator's, (scenario - generator) / (baseline - generator)\n",
 		LB_BURST, b.o.packets, warm_of(&b));
 	print_header(&b);
 
