@@ -456,10 +456,10 @@ flow_deleted_slot_reused_only_after_grace_period(void **state)
 	 * passed a quiescent state, then given exactly that one */
 	rte_rcu_qsbr_thread_online(v, 1);
 	for (fillers = 0;; fillers++) {
-		/* a key of the hash is the tuple and a free entry */
+		/* a key of the hash is 8 bytes of entry and the tuple */
 		struct {
+			uint8_t e[8];
 			struct lb_tuple k;
-			struct lb_flow_entry e;
 		} f = { .k = key(100000 + fillers) };
 
 		if (rte_hash_add_key_with_hash(t->h, &f, lb_tuple_hash(&f.k)) < 0)

@@ -199,6 +199,16 @@ flow_family_sets_key_length_and_hash(void **state)
 		.dst_ip = ip4("198.51.100.100"), .src_port = 1234,
 		.dst_port = 110, .proto = LB_IPPROTO_TCP };
 
+	/* the hash's keys: 8 bytes of entry, then the tuple */
+	struct {
+		uint8_t e[8];
+		struct lb_tuple6 k;
+	} h6 = { .k = k6 };
+	struct {
+		uint8_t e[8];
+		struct lb_tuple k;
+	} h4 = { .k = k4 };
+
 	(void)state;
 	assert_non_null(t6);
 	assert_non_null(t4);
@@ -206,9 +216,9 @@ flow_family_sets_key_length_and_hash(void **state)
 	assert_int_equal(t6->key_len, sizeof(struct lb_tuple6));
 	assert_int_equal(t4->family, LB_FLOW_IPV4);
 	assert_int_equal(t4->key_len, sizeof(struct lb_tuple));
-	assert_int_equal(rte_hash_hash(t6->h, &k6), lb_tuple6_hash(&k6));
+	assert_int_equal(rte_hash_hash(t6->h, &h6), lb_tuple6_hash(&k6));
 	assert_int_equal(lb_flow_hash(t6, &k6), lb_tuple6_hash(&k6));
-	assert_int_equal(rte_hash_hash(t4->h, &k4), lb_tuple_hash(&k4));
+	assert_int_equal(rte_hash_hash(t4->h, &h4), lb_tuple_hash(&k4));
 	assert_int_equal(lb_flow_hash(t4, &k4), lb_tuple_hash(&k4));
 	rte_errno = 0;
 	assert_null(lb_flow_create_family("t_family_bad", 1024,
@@ -221,10 +231,11 @@ flow_family_sets_key_length_and_hash(void **state)
 	lb_flow_free(t4);
 }
 
-/* One family's table: each IPv6 flow's entry is in the hash's key slot
- * right after its tuple (no array of its own), each IPv4 flow's in the
- * table's array by position; entries written never disturb a lookup,
- * and a position's key and entry are read back together. */
+/* One family's table: each flow's entry is in the hash's key slot,
+ * its data word and the key's first 8 bytes, right before the tuple (no
+ * array of its own), the slot never across more cache lines than its
+ * size needs; entries written never disturb a lookup, and a position's
+ * key and entry are read back together. */
 static void
 entries_in_key_slots(struct lb_flow_table *t, const void *(*mk)(uint32_t))
 {
@@ -256,15 +267,11 @@ entries_in_key_slots(struct lb_flow_table *t, const void *(*mk)(uint32_t))
 
 		assert_int_equal(rte_hash_get_key_with_position(t->h, pos[i],
 								&kp), 0);
-		assert_memory_equal(kp, k, t->key_len);
-		if (t->family == LB_FLOW_IPV6) {
-			assert_null(t->earray);
-			assert_ptr_equal(lb_flow_at(t, pos[i]),
-					 (uint8_t *)kp + t->key_len);
-		} else {
-			assert_ptr_equal(lb_flow_at(t, pos[i]),
-					 &t->earray[pos[i]]);
-		}
+		assert_memory_equal((uint8_t *)kp + 8, k, t->key_len);
+		assert_ptr_equal(lb_flow_at(t, pos[i]), (uint8_t *)kp - 8);
+		/* 32 bytes (IPv4) or 64 (IPv6), aligned to their size */
+		assert_int_equal(t->estride, t->family == LB_FLOW_IPV6 ? 64 : 32);
+		assert_int_equal((uintptr_t)lb_flow_at(t, pos[i]) % t->estride, 0);
 		assert_int_equal(lb_flow_lookup(t, k, lb_flow_hash(t, k)),
 				 pos[i]);
 		assert_true(lb_flow_holds(t, k, lb_flow_hash(t, k)));
@@ -684,10 +691,10 @@ flow6_deleted_slot_reused_only_after_grace_period(void **state)
 	/* every other slot taken behind the table's back: the last flow's
 	 * slot is given again only after the grace period */
 	for (fillers = 0;; fillers++) {
-		/* a key of the hash is the tuple and a free entry */
+		/* a key of the hash is 8 bytes of entry and the tuple */
 		struct {
+			uint8_t e[8];
 			struct lb_tuple6 k;
-			struct lb_flow_entry e;
 		} f = { .k = key6(100000 + fillers) };
 
 		if (rte_hash_add_key_with_hash(t->h, &f, sig6(&f.k)) < 0)

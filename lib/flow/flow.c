@@ -49,69 +49,85 @@ table_params_ok(uint32_t capacity, enum lb_flow_family family)
 }
 
 /*
- * Where a family's entries are. An IPv6 key in the hash is the flow's
- * tuple followed by its entry: with rte_hash's data word that is a
- * 64-byte slot, so the entry comes with the key's cache line. The hash
- * compares and hashes the tuple alone, so an entry changes under its
- * key freely, and a lookup passes the tuple only; an add passes both
- * (rte_hash copies the whole key in).
+ * A flow's entry lives in its key slot of the hash, in front of its
+ * tuple: a hit costs the bucket's cache line and the key's, no third.
  *
- * An IPv4 slot with its entry would be 48 bytes, and half of them would
- * cross a cache line, the tuple itself too: the compare then waits for
- * a second line that rte_hash never prefetched. Measured slower than a
- * 32-byte key slot and the entry in an array of 16-byte entries by
- * position, prefetched after the bulk lookup, which IPv4 keeps.
+ * rte_hash keeps a position's data word (8 bytes) and then its key in
+ * one slot, slots 16-byte aligned. The key we give it is 8 bytes of
+ * entry followed by the tuple, so that the data word and those 8 bytes
+ * make the 16-byte entry, and the tuple follows: a 32-byte slot for
+ * IPv4 (half a cache line, never across two), 56 bytes in a 64-byte
+ * slot for IPv6. The hash compares and hashes the tuple alone (a
+ * compare and a hash function of ours), so an entry changes under its
+ * key freely. rte_hash writes the data word only when a key is added
+ * (with 0; the new entry is cleared then anyway) and never reads it for
+ * the lookups used here.
+ *
+ * So a key as rte_hash sees it starts LB_FLOW_SKIP bytes before the
+ * tuple: hkey() of a tuple is the address the hash is given. Only the
+ * tuple's bytes are ever read through it; an add copies a whole key
+ * from a buffer of ours.
  */
-static bool
-entry_in_slot(enum lb_flow_family family)
+#define LB_FLOW_SKIP 8
+
+_Static_assert(sizeof(struct lb_flow_entry) == 8 + LB_FLOW_SKIP,
+	       "an entry is the data word and the key's first bytes");
+
+static inline const void *
+hkey(const void *tuple)
 {
-	return family == LB_FLOW_IPV6;
+	return (const uint8_t *)tuple - LB_FLOW_SKIP;
 }
 
-struct slot4 {
-	struct lb_tuple k;
-	struct lb_flow_entry e;
-};
-
-struct slot6 {
-	struct lb_tuple6 k;
-	struct lb_flow_entry e;
-};
-
-union slot {
-	struct slot4 v4;
-	struct slot6 v6;
+/* A key to add: the entry's bytes (zero) and the tuple. */
+union add_key {
+	struct {
+		uint8_t e[LB_FLOW_SKIP];
+		struct lb_tuple k;
+	} v4;
+	struct {
+		uint8_t e[LB_FLOW_SKIP];
+		struct lb_tuple6 k;
+	} v6;
 };
 
 static uint32_t
-slot_key_len(enum lb_flow_family family)
+hash_key_len(enum lb_flow_family family)
 {
-	return family_key_len(family) +
-	       (entry_in_slot(family) ? sizeof(struct lb_flow_entry) : 0);
+	return LB_FLOW_SKIP + family_key_len(family);
 }
 
-/* lb_tuple_hash() and lb_tuple6_hash(): the signatures the data path
- * passes in, and what rte_hash computes itself (a position's key is
- * looked up again by rte_hash_get_key_with_position()) */
+/* lb_tuple_hash() and lb_tuple6_hash() of a key's tuple: the signatures
+ * the data path passes in, and what rte_hash computes itself (a
+ * position's key is looked up again by rte_hash_get_key_with_position()) */
 static uint32_t
 hash4(const void *key, uint32_t len __rte_unused, uint32_t init __rte_unused)
 {
-	return lb_tuple_hash(key);
+	return lb_tuple_hash((const void *)((const uint8_t *)key +
+					    LB_FLOW_SKIP));
 }
 
 static uint32_t
 hash6(const void *key, uint32_t len __rte_unused, uint32_t init __rte_unused)
 {
-	return lb_tuple6_hash(key);
+	return lb_tuple6_hash((const void *)((const uint8_t *)key +
+					     LB_FLOW_SKIP));
 }
 
+/* 8-byte word i of a key's tuple */
 static inline uint64_t
-word(const void *p, unsigned int i)
+word(const void *key, unsigned int i)
 {
 	uint64_t w;
 
-	memcpy(&w, (const uint8_t *)p + 8 * i, sizeof(w));
+	memcpy(&w, (const uint8_t *)key + LB_FLOW_SKIP + 8 * i, sizeof(w));
 	return w;
+}
+
+static int
+cmp4(const void *a, const void *b, size_t len __rte_unused)
+{
+	return ((word(a, 0) ^ word(b, 0)) | (word(a, 1) ^ word(b, 1))) != 0;
 }
 
 static int
@@ -134,7 +150,7 @@ hash_params(const char *name, uint32_t capacity, enum lb_flow_family family,
 		 * for them beyond the capacity, so a full table can evict
 		 * and insert at once */
 		.entries = capacity + LB_FLOW_SLACK,
-		.key_len = slot_key_len(family),
+		.key_len = hash_key_len(family),
 		.hash_func = family == LB_FLOW_IPV6 ? hash6 : hash4,
 		.hash_func_init_val = LB_HASH_SEED,
 		.socket_id = socket_id,
@@ -146,32 +162,48 @@ hash_params(const char *name, uint32_t capacity, enum lb_flow_family family,
 }
 
 /*
- * Where the entries are: rte_hash keeps a key at a fixed place per
- * position, one stride apart, but says neither. Two probe keys are
- * added, their keys' addresses read back (rte_hash_get_key_with_position)
- * and removed again; the stride they show must be the one the memory
- * model computes (lb_mem_hash_key_entry()), or the table is refused.
+ * Where the entries are: rte_hash keeps a position's slot at a fixed
+ * place, one stride apart, its data word just before its key, but says
+ * none of it. Two probe keys are added with a data word each, their
+ * keys' addresses read back (rte_hash_get_key_with_position()) and
+ * removed again; the stride they show must be the one the memory model
+ * computes (lb_mem_hash_key_entry()) and each data word must be found
+ * right before its key, or the table is refused.
  */
 static int
 locate_entries(struct lb_flow_table *t, const struct rte_hash_parameters *hp)
 {
-	union slot probe[2];
+	static const uint64_t data[2] = { 0x6473726c62000001ull,
+					  0x6473726c62000002ull };
+	size_t stride = lb_mem_hash_key_entry(hp);
+	union add_key probe[2];
 	int32_t pos[2] = { -1, -1 };
 	uint8_t *kp[2];
-	size_t stride = lb_mem_hash_key_entry(hp);
 	int rc = 0, i;
 
 	memset(probe, 0, sizeof(probe));
 	for (i = 0; i < 2; i++) {
+		uint32_t sig;
+		uint64_t w;
+
 		/* protocol 0 is no flow's */
 		probe[i].v4.k.src_port = (uint16_t)(i + 1);
 		probe[i].v6.k.src_port = (uint16_t)(i + 1);
-		pos[i] = rte_hash_add_key_with_hash(t->h, &probe[i],
-						    lb_flow_hash(t, &probe[i]));
+		sig = hp->hash_func(&probe[i], hp->key_len, 0);
+		/* the position, then the data word of the key just added */
+		pos[i] = rte_hash_add_key_with_hash(t->h, &probe[i], sig);
 		if (pos[i] < 0 ||
+		    rte_hash_add_key_with_hash_data(t->h, &probe[i], sig,
+			(void *)(uintptr_t)data[i]) != 0 ||
 		    rte_hash_get_key_with_position(t->h, pos[i],
 						   (void **)&kp[i]) != 0 ||
-		    memcmp(kp[i], &probe[i], hp->key_len) != 0)
+		    memcmp(kp[i], &probe[i], hp->key_len) != 0) {
+			rc = -ENOTSUP;
+			continue;
+		}
+		/* rte_hash's data word, just before the key */
+		memcpy(&w, kp[i] - sizeof(w), sizeof(w));
+		if (w != data[i])
 			rc = -ENOTSUP;
 	}
 	if (rc == 0 && (kp[1] - kp[0] != (pos[1] - pos[0]) * (ptrdiff_t)stride ||
@@ -179,14 +211,14 @@ locate_entries(struct lb_flow_table *t, const struct rte_hash_parameters *hp)
 		rc = -ENOTSUP;
 	if (rc == 0) {
 		t->estride = (uint32_t)stride;
-		t->ebase = kp[0] - (ptrdiff_t)pos[0] * (ptrdiff_t)stride +
-			   t->key_len;
+		t->ebase = kp[0] - sizeof(uint64_t) -
+			   (ptrdiff_t)pos[0] * (ptrdiff_t)stride;
 	}
 	for (i = 0; i < 2; i++) {
 		if (pos[i] < 0)
 			continue;
 		rte_hash_del_key_with_hash(t->h, &probe[i],
-					   lb_flow_hash(t, &probe[i]));
+			hp->hash_func(&probe[i], hp->key_len, 0));
 		rte_hash_free_key_with_position(t->h, pos[i]);
 	}
 	return rc;
@@ -237,12 +269,12 @@ lb_flow_create_family(const char *name, uint32_t capacity,
 	t->h = rte_hash_create(&hp);
 	if (t->h == NULL)
 		goto fail;
-	if (entry_in_slot(family)) {
-		rte_hash_set_cmp_func(t->h, cmp6);
-		if (locate_entries(t, &hp) != 0) {
-			rte_errno = ENOTSUP;
-			goto fail;
-		}
+	rte_hash_set_cmp_func(t->h, family == LB_FLOW_IPV6 ? cmp6 : cmp4);
+	if (locate_entries(t, &hp) != 0) {
+		RTE_LOG(ERR, USER1, "flow table %s: rte_hash keeps its keys "
+			"other than this build expects: refused\n", name);
+		rte_errno = ENOTSUP;
+		goto fail;
 	}
 	max_id = rte_hash_max_key_id(t->h);
 	if (max_id < 0) {
@@ -250,17 +282,6 @@ lb_flow_create_family(const char *name, uint32_t capacity,
 		goto fail;
 	}
 	t->n_pos = (uint32_t)max_id + 1;
-	if (!entry_in_slot(family)) {
-		t->earray = rte_zmalloc_socket(name, (size_t)t->n_pos *
-					       sizeof(*t->earray),
-					       RTE_CACHE_LINE_SIZE, socket_id);
-		if (t->earray == NULL) {
-			rte_errno = ENOMEM;
-			goto fail;
-		}
-		t->ebase = (uint8_t *)t->earray;
-		t->estride = sizeof(*t->earray);
-	}
 	t->limbo = rte_malloc_socket(name, LB_FLOW_SLACK * sizeof(*t->limbo),
 				     RTE_CACHE_LINE_SIZE, socket_id);
 	t->mcount = rte_zmalloc_socket(name, LB_FLOW_MEMBERS * sizeof(*t->mcount),
@@ -310,9 +331,6 @@ lb_flow_memsize_family(uint32_t capacity, enum lb_flow_family family,
 	/* in lb_flow_create()'s order, for the heap's sake */
 	sz = lb_mem_malloc_size(sizeof(*t), h);
 	sz += lb_mem_hash_size(&hp, h);
-	if (!entry_in_slot(family))
-		sz += lb_mem_malloc_size(((size_t)lb_mem_hash_max_key_id(&hp) +
-					  1) * sizeof(*t->earray), h);
 	sz += lb_mem_malloc_size(LB_FLOW_SLACK * sizeof(*t->limbo), h);
 	sz += lb_mem_malloc_size(LB_FLOW_MEMBERS * sizeof(*t->mcount), h);
 	sz += lb_mem_malloc_size(LB_FLOW_SERVICES * sizeof(*t->scount), h);
@@ -333,7 +351,6 @@ lb_flow_free(struct lb_flow_table *t)
 	if (t == NULL)
 		return;
 	rte_hash_free(t->h);
-	rte_free(t->earray);
 	rte_free(t->guessed.pos);
 	rte_free(t->opened.pos);
 	rte_free(t->limbo);
@@ -349,8 +366,6 @@ lb_flow_flush(struct lb_flow_table *t)
 
 	/* clears the key store, every entry in it with it */
 	rte_hash_reset(t->h);
-	if (t->earray != NULL)
-		memset(t->earray, 0, (size_t)t->n_pos * sizeof(*t->earray));
 	/* the generations counted stay: a flow after the flush is of
 	 * the member there now, or of a newer one */
 	for (i = 0; i < LB_FLOW_MEMBERS; i++)
@@ -368,29 +383,28 @@ void
 lb_flow_lookup_bulk(struct lb_flow_table *t, const void **keys, uint32_t *sig,
 		    unsigned int n, int32_t *pos)
 {
+	const void *hk[n];
 	unsigned int i;
 
-	if (rte_hash_lookup_with_hash_bulk(t->h, keys, sig, n, pos) != 0)
+	for (i = 0; i < n; i++)
+		hk[i] = hkey(keys[i]);
+	/* a hit's entry comes with its key's line */
+	if (rte_hash_lookup_with_hash_bulk(t->h, hk, sig, n, pos) != 0)
 		for (i = 0; i < n; i++)
 			pos[i] = -ENOENT;
-	/* the key's line is in the cache now; an entry may start a line
-	 * further (a slot is 48 bytes for IPv4) */
-	for (i = 0; i < n; i++)
-		if (pos[i] >= 0)
-			rte_prefetch0(lb_flow_at(t, pos[i]));
 }
 
 int32_t
 lb_flow_lookup(struct lb_flow_table *t, const void *key, uint32_t sig)
 {
-	return rte_hash_lookup_with_hash(t->h, key, sig);
+	return rte_hash_lookup_with_hash(t->h, hkey(key), sig);
 }
 
 bool
 lb_flow_peek(const struct lb_flow_table *t, const void *key, uint32_t sig,
 	     uint32_t now, struct lb_flow_entry *out)
 {
-	int32_t pos = rte_hash_lookup_with_hash(t->h, key, sig);
+	int32_t pos = rte_hash_lookup_with_hash(t->h, hkey(key), sig);
 	const struct lb_flow_entry *e;
 
 	if (pos < 0 || (uint32_t)pos >= t->n_pos)
@@ -410,7 +424,7 @@ lb_flow_peek(const struct lb_flow_table *t, const void *key, uint32_t sig,
 bool
 lb_flow_holds(const struct lb_flow_table *t, const void *key, uint32_t sig)
 {
-	int32_t pos = rte_hash_lookup_with_hash(t->h, key, sig);
+	int32_t pos = rte_hash_lookup_with_hash(t->h, hkey(key), sig);
 
 	return pos >= 0 && (uint32_t)pos < t->n_pos &&
 	       __atomic_load_n(&lb_flow_at(t, pos)->state,
@@ -443,6 +457,7 @@ lb_flow_read(const struct lb_flow_table *t, uint32_t pos, uint32_t now,
 	if (__atomic_load_n(&e->state, __ATOMIC_RELAXED) == 0 ||
 	    rte_hash_get_key_with_position(t->h, (int32_t)pos, &kp) != 0)
 		return false;
+	kp = (uint8_t *)kp + LB_FLOW_SKIP;   /* the tuple */
 	memcpy(key, kp, t->key_len);
 	__atomic_thread_fence(__ATOMIC_ACQUIRE);
 	*out = (struct lb_flow_entry){
@@ -459,7 +474,8 @@ lb_flow_read(const struct lb_flow_table *t, uint32_t pos, uint32_t now,
 	if (out->state == 0 || lb_flow_expired(out, now) ||
 	    memcmp(key, &k2, t->key_len) != 0)
 		return false;
-	return rte_hash_lookup_with_hash(t->h, key, lb_flow_hash(t, key)) ==
+	return rte_hash_lookup_with_hash(t->h, hkey(key),
+					 lb_flow_hash(t, key)) ==
 	       (int32_t)pos;
 }
 
@@ -476,21 +492,21 @@ lb_flow_add(struct lb_flow_table *t, const void *key, uint32_t sig,
 	    bool guessed)
 {
 	unsigned int b = lb_flow_added_bit(sig);
-	union slot k;
+	union add_key k;
 	struct lb_flow_entry *e;
 	int32_t pos;
 
 	if (t->count >= t->capacity)
 		return -ENOSPC;
-	/* the tuple and a free entry (state 0), copied into the slot */
+	/* the tuple after the entry's bytes, copied into the slot */
 	memset(&k, 0, sizeof(k));
-	memcpy(&k, key, t->key_len);
+	memcpy(k.v4.e + LB_FLOW_SKIP, key, t->key_len);
 	pos = rte_hash_add_key_with_hash(t->h, &k, sig);
 	if (pos < 0)
 		return -ENOSPC;
 	if ((uint32_t)pos >= t->n_pos) {
 		/* cannot happen with our parameters; never past the store */
-		rte_hash_del_key_with_hash(t->h, key, sig);
+		rte_hash_del_key_with_hash(t->h, &k, sig);
 		rte_hash_free_key_with_position(t->h, pos);
 		return -ENOSPC;
 	}
@@ -538,7 +554,8 @@ lb_flow_del(struct lb_flow_table *t, int32_t pos)
 	}
 	/* by the table's family: a branch here, where a key is hashed
 	 * again, and none on lookup and add */
-	rte_hash_del_key_with_hash(t->h, key, lb_flow_hash(t, key));
+	rte_hash_del_key_with_hash(t->h, key,
+				   lb_flow_hash(t, (uint8_t *)key + LB_FLOW_SKIP));
 	lb_flow_set_state(t, e, 0);
 	t->count--;
 	t->dels++;

@@ -7,13 +7,13 @@
 
 /**
  * @file
- * Per-lcore flow table: an rte_hash keyed by the 5-tuple, with a
- * 16-byte entry per position. An IPv6 flow's entry is stored in the
- * hash's key slot right after its tuple (a 64-byte slot), so a hit
- * costs the bucket's cache line and the key's and no third one: the
- * hash compares and hashes the tuple alone, and lb_flow_create_family()
- * finds and checks the key store's stride. An IPv4 flow's is in an
- * array by position (flow.c says why). lb_flow_at() finds either.
+ * Per-lcore flow table: an rte_hash keyed by the 5-tuple, each flow's
+ * 16-byte entry in the hash's own key slot, in front of the tuple (the
+ * slot's data word and 8 bytes of key): a 32-byte slot for IPv4, 64
+ * for IPv6, so a hit costs the bucket's cache line and the key's and no
+ * third one. The hash compares and hashes the tuple alone, and
+ * lb_flow_create_family() finds and checks where the slots are; flow.c
+ * says how.
  *
  * A table holds one address family, chosen when it is made: IPv4 keyed
  * by struct lb_tuple, IPv6 by struct lb_tuple6. Keys are passed as
@@ -181,12 +181,10 @@ struct lb_flow_mcount {
 /** A per-lcore flow table. */
 struct lb_flow_table {
 	struct rte_hash *h;
-	/** the entry of position 0; position p's is p * estride bytes
-	 *  further (lb_flow_at()): in the hash's key store (IPv6), or in
-	 *  earray (IPv4) */
+	/** the entry of position 0 in the hash's key store; position p's
+	 *  is p * estride bytes further (lb_flow_at()) */
 	uint8_t *ebase;
 	uint32_t estride;
-	struct lb_flow_entry *earray;
 	uint32_t n_pos;          /**< positions: 0 to n_pos - 1 */
 	uint32_t capacity;       /**< flows it holds */
 	uint32_t sweep_pos;      /**< next position the sweeper looks at */
@@ -294,9 +292,8 @@ lb_flow_hash(const struct lb_flow_table *t, const void *key)
 }
 
 /**
- * The entry of a position (0 to n_pos - 1): in the hash's key slot of
- * that position after the tuple (IPv6), or in the table's array (IPv4).
- * A position without a flow has an entry in state 0.
+ * The entry of a position (0 to n_pos - 1), in the hash's key slot of
+ * that position. A position without a flow has an entry in state 0.
  */
 static inline struct lb_flow_entry *
 lb_flow_at(const struct lb_flow_table *t, int32_t pos)
