@@ -190,6 +190,47 @@ flow_table_sweeper_removes_only_expired(void **state)
 	lb_flow_free(t);
 }
 
+/* The sweeper's pace: the table's share of the time since the last
+ * ask, so it goes round once per LB_FLOW_SWEEP_PERIOD however often it
+ * is asked (never more than the caller's most per ask, never more owed
+ * than the table), and the caller's most while the table is over 7/8
+ * full. */
+static void
+flow_sweep_budget_paced_by_time(void **state)
+{
+	struct lb_flow_table *t = lb_flow_create("t_pace", 1024, SOCKET_ID_ANY,
+						 NULL);
+	uint32_t now = 7000, got = 0, tenth, i;
+	unsigned int n;
+
+	(void)state;
+	assert_non_null(t);
+	tenth = t->n_pos * 100 / LB_FLOW_SWEEP_PERIOD;
+	(void)lb_flow_sweep_budget(t, now, 16);
+	while (lb_flow_sweep_budget(t, now, 16) != 0)
+		;
+	/* the same tick again and again: nothing more */
+	assert_int_equal(lb_flow_sweep_budget(t, now, 16), 0);
+	/* a tenth of the period later: a tenth of the table, 16 at most per ask */
+	now += LB_FLOW_SWEEP_PERIOD / 10;
+	while ((n = lb_flow_sweep_budget(t, now, 16)) != 0) {
+		assert_true(n <= 16);
+		got += n;
+	}
+	assert_int_equal(got, tenth);
+	/* a long pause owes one round, not more */
+	now += 50 * LB_FLOW_SWEEP_PERIOD;
+	for (got = 0; (n = lb_flow_sweep_budget(t, now, 1000)) != 0;)
+		got += n;
+	assert_int_equal(got, t->n_pos);
+	/* a table over 7/8 full: the most, every time */
+	for (i = 0; i < 1024 - 1024 / 8; i++)
+		add_in_state(t, i, LB_FLOW_TCP_EST, now + 100000);
+	assert_int_equal(lb_flow_sweep_budget(t, now, 16), 16);
+	assert_int_equal(lb_flow_sweep_budget(t, now, 16), 16);
+	lb_flow_free(t);
+}
+
 static void
 flow_tcp_syn_then_ack_is_established(void **state)
 {
@@ -885,6 +926,7 @@ main(void)
 		cmocka_unit_test(flow_table_bulk_lookup),
 		cmocka_unit_test(flow_table_full_at_capacity),
 		cmocka_unit_test(flow_table_sweeper_removes_only_expired),
+		cmocka_unit_test(flow_sweep_budget_paced_by_time),
 		cmocka_unit_test(flow_tcp_syn_then_ack_is_established),
 		cmocka_unit_test(flow_table_expires_fin_after_timeout),
 		cmocka_unit_test(flow_syn_on_closing_flow_is_a_new_connection),

@@ -346,14 +346,17 @@ lb_dp_main_loop(void *arg)
 		lb_dp_flush(w);
 		busy = work > 0;
 		w->stats[LB_STAT_FLOW_EXPIRED] +=
-			lb_flow_sweep(w->flows, w->now, LB_SWEEP_BUDGET);
+			lb_flow_sweep(w->flows, w->now,
+				      lb_flow_sweep_budget(w->flows, w->now,
+							   LB_SWEEP_BUDGET));
 		lb_dp_flows_flush_step(w, LB_FLUSH_BUDGET);
 		w->stats[LB_STAT_FLOW_TABLE_ERROR] = w->flows->errors;
 		lb_flow_reclaim(w->flows);
 		if (w->flows6 != NULL) {
 			w->stats[LB_STAT_FLOW_EXPIRED] +=
 				lb_flow_sweep(w->flows6, w->now,
-					      LB_SWEEP_BUDGET);
+					lb_flow_sweep_budget(w->flows6, w->now,
+							     LB_SWEEP_BUDGET));
 			w->stats[LB_STAT_FLOW_TABLE_ERROR] +=
 				w->flows6->errors;
 			lb_flow_reclaim(w->flows6);
