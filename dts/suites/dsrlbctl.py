@@ -398,7 +398,8 @@ class Dsrlbctl(TestSuite):
         """Steps: status; --json status; status --json.
         Verify: the table shows active, the workers, counts and the
         port; both JSON forms equal the status method's result (but
-        uptime)."""
+        uptime and each link's age: both count seconds, and a second
+        may pass between the two reads)."""
         p = self.ctl("status")
         verify_exit(p, 0)
         out = p.stdout
@@ -414,6 +415,10 @@ class Dsrlbctl(TestSuite):
             for k in ("uptime",):
                 got.pop(k)
                 want.pop(k, None)
+            for port in got["ports"] + want["ports"]:
+                age = port["link"].pop("age", 0)
+                verify(isinstance(age, int),
+                       "a link's age is whole seconds: %s" % port)
             verify(got == want, "%s: %s != %s" % (args, got, want))
 
     def test_list(self):
