@@ -116,11 +116,8 @@ classify(struct lb_worker *w, const struct lb_snapshot *s, unsigned int port,
 		return;
 	}
 
-	d->key = (struct lb_tuple){
-		.src_ip = pk.src_ip, .dst_ip = pk.dst_ip,
-		.src_port = pk.src_port, .dst_port = pk.dst_port,
-		.proto = pk.proto,
-	};
+	lb_tuple_set(&d->key, pk.src_ip, pk.dst_ip, pk.src_port, pk.dst_port,
+		     pk.proto);
 	d->ip_id = pk.ip_id;
 	d->tcp_flags = pk.tcp_flags;
 	if (unlikely(pk.flags & LB_PKT_F_FRAG_LATER)) {

@@ -17,6 +17,7 @@
  * The rest is dropped and counted.
  */
 
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -91,20 +92,22 @@ is_ndp(const struct lb_pkt6 *pk)
 }
 
 /* The IPv6 flow client -> VIP in k6; in d what the decision reads of
- * any flow: its protocol and ports (the addresses are k6's). */
+ * any flow: its protocol and ports (the addresses are k6's). Ports,
+ * protocol and pad in one 8-byte store each, as the hash loads them
+ * (lb_tuple_words()). */
 static inline void
 set_flow(struct dp_pkt *d, struct lb_tuple6 *k6, const uint8_t *client,
 	 const uint8_t *vip, uint16_t client_port, uint16_t vip_port,
 	 uint8_t proto)
 {
+	uint64_t w[2];
+
+	lb_tuple_words(0, 0, client_port, vip_port, proto, w);
 	memcpy(k6->src_ip, client, LB_IP6_ALEN);
 	memcpy(k6->dst_ip, vip, LB_IP6_ALEN);
-	k6->src_port = client_port;
-	k6->dst_port = vip_port;
-	k6->proto = proto;
-	memset(k6->pad, 0, sizeof(k6->pad));
-	d->key = (struct lb_tuple){ .src_port = client_port,
-				    .dst_port = vip_port, .proto = proto };
+	memcpy((uint8_t *)k6 + offsetof(struct lb_tuple6, src_port), &w[1],
+	       sizeof(w[1]));
+	lb_tuple_store(&d->key, w);
 }
 
 /*

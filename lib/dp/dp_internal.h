@@ -126,11 +126,13 @@ static inline uint32_t
 consistent_sig(const struct lb_snap_service *svc, const struct lb_tuple *k,
 	       uint32_t sig)
 {
+	uint64_t w[2];
+
 	if (likely(svc->persist_s == 0))
 		return svc->sched == LB_SCHED_SH ?
 			lb_tuple_hash_fields(k, LB_HASH_F_SRC_IP) : sig;
-	return lb_tuple_hash(&(struct lb_tuple){
-		.src_ip = k->src_ip & svc->persist_mask, .proto = k->proto });
+	lb_tuple_words(k->src_ip & svc->persist_mask, 0, 0, 0, k->proto, w);
+	return lb_tuple_hash_words(w[0], w[1]);
 }
 
 /* The first prefix bits of an IPv6 address (16 bytes) into out. */
