@@ -17,7 +17,6 @@
  * The rest is dropped and counted.
  */
 
-#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -91,25 +90,6 @@ is_ndp(const struct lb_pkt6 *pk)
 	       pk->icmp_type <= LB_ICMP6_REDIRECT;
 }
 
-/* The IPv6 flow client -> VIP in k6; in d what the decision reads of
- * any flow: its protocol and ports (the addresses are k6's). Ports,
- * protocol and pad in one 8-byte store each, as the hash loads them
- * (lb_tuple_words()). */
-static inline void
-set_flow(struct dp_pkt *d, struct lb_tuple6 *k6, const uint8_t *client,
-	 const uint8_t *vip, uint16_t client_port, uint16_t vip_port,
-	 uint8_t proto)
-{
-	uint64_t w[2];
-
-	lb_tuple_words(0, 0, client_port, vip_port, proto, w);
-	memcpy(k6->src_ip, client, LB_IP6_ALEN);
-	memcpy(k6->dst_ip, vip, LB_IP6_ALEN);
-	memcpy((uint8_t *)k6 + offsetof(struct lb_tuple6, src_port), &w[1],
-	       sizeof(w[1]));
-	lb_tuple_store(&d->key, w);
-}
-
 /*
  * An ICMPv6 error quotes a packet a member sent from the VIP (a
  * router's Packet Too Big, a time exceeded): it goes to the member of
@@ -130,7 +110,7 @@ classify_icmp6_error(struct lb_worker *w, const struct lb_snapshot *s,
 		drop(d, LB_STAT_DROP_ICMP);
 		return;
 	}
-	set_flow(d, k6, in.client, in.vip, in.client_port, in.vip_port,
+	dp_flow6_set(d, k6, in.client, in.vip, in.client_port, in.vip_port,
 		 in.proto);
 	classify_l4(w, s, v, d, k6);
 	if (d->act == ACT_DROP) {
@@ -240,7 +220,7 @@ dp_classify6(struct lb_worker *w, const struct lb_snapshot *s,
 		drop(d, LB_STAT_DROP_IP_PROTO);
 		return;
 	}
-	set_flow(d, k6, pk.src, pk.dst, pk.src_port, pk.dst_port, pk.proto);
+	dp_flow6_set(d, k6, pk.src, pk.dst, pk.src_port, pk.dst_port, pk.proto);
 	if (unlikely(pk.flags & LB_PKT_F_FRAG)) {
 		*dp_frag6_id(d) = pk.frag_id;
 		if (pk.flags & LB_PKT_F_FRAG_LATER) {
