@@ -141,10 +141,7 @@ classify(struct lb_worker *w, const struct lb_snapshot *s, unsigned int port,
  * classify() and dp_classify6() do with them, step for step, with the
  * same counters; any other packet (false) is classified by them from
  * the start. lb_dp_set_full_parse() turns this path off, so the tests
- * can compare the two. The member of a packet to a stateless service is
- * looked up once the burst is classified, its Maglev entry prefetched
- * meanwhile (a table of 65,537 entries is in L2 at best): the same
- * lookup, its misses overlapped.
+ * can compare the two.
  */
 static __rte_always_inline bool
 classify_fast(struct lb_worker *w, const struct lb_snapshot *s,
@@ -172,7 +169,7 @@ classify_fast(struct lb_worker *w, const struct lb_snapshot *s,
 			     f.dst_port, f.proto);
 		d->ip_id = f.ip_id;
 		d->tcp_flags = f.tcp_flags;
-		classify_l4_at(w, s, &s->vips[a->idx], d, NULL, true);
+		classify_l4(w, s, &s->vips[a->idx], d, NULL);
 		return true;
 	}
 	if (!lb_pkt_fast6(data, len, &f))
@@ -188,7 +185,7 @@ classify_fast(struct lb_worker *w, const struct lb_snapshot *s,
 		     data + LB_PKT6_FAST_ADDRS + 16, f.src_port, f.dst_port,
 		     f.proto);
 	d->tcp_flags = f.tcp_flags;
-	classify_l4_at(w, s, &s->vips[a6->idx], d, k6, true);
+	classify_l4(w, s, &s->vips[a6->idx], d, k6);
 	if (d->act == ACT_FLOW) {
 		if (likely(w->flows6 != NULL))
 			d->act = ACT_FLOW6;
@@ -212,7 +209,7 @@ dp_classify_burst(struct lb_worker *w, const struct lb_snapshot *s,
 	const struct lb_snap_port *sp = &s->ports[port];
 	bool fast = !w->full_parse && sp->vlan == 0;
 	struct dp_pkt *d = b->d;
-	unsigned int i, nf = 0, nf6 = 0, nsl = 0;
+	unsigned int i, nf = 0, nf6 = 0;
 	bool in_order = false;
 
 	for (i = 0; i < n && i < 4; i++)
@@ -231,22 +228,12 @@ dp_classify_burst(struct lb_worker *w, const struct lb_snapshot *s,
 			b->keys6p[nf6] = &b->keys6[i];
 			b->sigs6[nf6] = d[i].sig;
 			b->idx6[nf6++] = (uint8_t)i;
-		} else if (d[i].act == ACT_STATELESS) {
-			nsl++;
 		}
 		in_order |= d[i].frag_first || d[i].act == ACT_FRAG ||
 			    d[i].act == ACT_ICMP_FLOW ||
 			    d[i].act == ACT_ICMP_FLOW6 ||
 			    d[i].act == ACT_FRAG6;
 	}
-	/* the members of the packets to stateless services, whose table
-	 * entries were prefetched as they were classified */
-	for (i = 0; nsl > 0 && i < n; i++)
-		if (d[i].act == ACT_STATELESS) {
-			stateless_member(&s->services[d[i].svc], &d[i],
-					 d[i].sig);
-			nsl--;
-		}
 	b->nf = (uint16_t)nf;
 	b->nf6 = (uint16_t)nf6;
 	b->in_order = in_order;

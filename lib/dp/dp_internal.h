@@ -39,7 +39,6 @@
 #include <rte_branch_prediction.h>
 #include <rte_common.h>
 #include <rte_mbuf.h>
-#include <rte_prefetch.h>
 
 #include "lb_dp.h"
 
@@ -62,9 +61,6 @@ enum dp_act {
 	ACT_ICMP_FLOW6,  /* ACT_ICMP_FLOW of an ICMPv6 error (the same) */
 	ACT_FRAG6,       /* ACT_FRAG of an IPv6 later fragment (its
 			    addresses in dp_burst::keys6) */
-	ACT_STATELESS,   /* to the stateless service d->svc by the hash
-			    d->sig: its member is looked up at the end of
-			    the classify stage (never leaves it) */
 };
 
 /* dp_pkt::frag_first: which fragment memory remembers a first fragment */
@@ -316,29 +312,13 @@ dp_flow6_set(struct dp_pkt *d, struct lb_tuple6 *k6, const uint8_t *client,
 	lb_tuple_store(&d->key, w);
 }
 
-/* The member of a packet to the stateless service svc whose fields
- * hash to h: ACT_FWD, or a drop if the service has none. */
-static __rte_always_inline void
-stateless_member(const struct lb_snap_service *svc, struct dp_pkt *d,
-		 uint32_t h)
-{
-	d->member = consistent_new(svc, h);
-	if (d->member == LB_SCHED_NONE)
-		drop(d, LB_STAT_DROP_NO_MEMBER);
-	else
-		d->act = ACT_FWD;
-}
-
 /* Destination port owned by a member's source-port range, by a service,
- * or by nothing. Sets d->act to FWD, FLOW or DROP; with defer, a packet
- * to a stateless service is left ACT_STATELESS, its member's entry
- * prefetched, for the caller to finish with stateless_member() (the
- * lookups of a burst then overlap their cache misses). k6: an IPv6
- * packet's key, or NULL. */
+ * or by nothing. Sets d->act to FWD, FLOW or DROP. k6: an IPv6 packet's
+ * key, or NULL. */
 static __rte_always_inline void
-classify_l4_at(struct lb_worker *w, const struct lb_snapshot *s,
-	       const struct lb_snap_vip *v, struct dp_pkt *d,
-	       const struct lb_tuple6 *k6, bool defer)
+classify_l4(struct lb_worker *w, const struct lb_snapshot *s,
+	    const struct lb_snap_vip *v, struct dp_pkt *d,
+	    const struct lb_tuple6 *k6)
 {
 	unsigned int pidx = d->key.proto == LB_IPPROTO_TCP ?
 		LB_PROTO_TCP : LB_PROTO_UDP;
@@ -366,33 +346,18 @@ classify_l4_at(struct lb_worker *w, const struct lb_snapshot *s,
 	d->counted_svc = 1;
 	svc = &s->services[d->svc];
 	if (svc->stateless) {
-		uint32_t h = k6 == NULL ?
-			lb_tuple_hash_fields(&d->key, svc->hash_fields) :
-			lb_tuple6_hash_fields(k6, svc->hash_fields);
-
 		w->stats[LB_STAT_STATELESS]++;
-		if (defer) {
-			rte_prefetch0(&svc->settled[lb_maglev_slot(
-				svc->table_size, h)]);
-			d->sig = h;
-			d->act = ACT_STATELESS;
-			return;
-		}
-		stateless_member(svc, d, h);
+		d->member = consistent_new(svc, k6 == NULL ?
+			lb_tuple_hash_fields(&d->key, svc->hash_fields) :
+			lb_tuple6_hash_fields(k6, svc->hash_fields));
+		if (d->member == LB_SCHED_NONE)
+			drop(d, LB_STAT_DROP_NO_MEMBER);
+		else
+			d->act = ACT_FWD;
 		return;
 	}
 	d->sig = k6 == NULL ? lb_tuple_hash(&d->key) : lb_tuple6_hash(k6);
 	d->act = ACT_FLOW;
-}
-
-/* classify_l4_at(), the member of a stateless service looked up at
- * once. */
-static __rte_always_inline void
-classify_l4(struct lb_worker *w, const struct lb_snapshot *s,
-	    const struct lb_snap_vip *v, struct dp_pkt *d,
-	    const struct lb_tuple6 *k6)
-{
-	classify_l4_at(w, s, v, d, k6, false);
 }
 
 /* classify.c */

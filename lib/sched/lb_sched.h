@@ -265,10 +265,9 @@ bool lb_is_prime(uint32_t n);
 int lb_maglev_build(uint16_t *table, uint32_t size,
 		    const struct lb_sched_backend *b, unsigned int n);
 
-/** The entry of a table of size entries a hash selects (what
- *  lb_maglev_lookup() reads: a caller may prefetch it first). */
-static inline uint32_t
-lb_maglev_slot(uint32_t size, uint32_t hash)
+/** Member for a hash: one multiply and one load. */
+static inline uint16_t
+lb_maglev_lookup(const uint16_t *table, uint32_t size, uint32_t hash)
 {
 	/* murmur3's finaliser spreads the CRC before the range reduction */
 	hash ^= hash >> 16;
@@ -276,14 +275,7 @@ lb_maglev_slot(uint32_t size, uint32_t hash)
 	hash ^= hash >> 13;
 	hash *= 0xc2b2ae35u;
 	hash ^= hash >> 16;
-	return (uint32_t)(((uint64_t)hash * size) >> 32);
-}
-
-/** Member for a hash: one multiply and one load. */
-static inline uint16_t
-lb_maglev_lookup(const uint16_t *table, uint32_t size, uint32_t hash)
-{
-	return table[lb_maglev_slot(size, hash)];
+	return table[((uint64_t)hash * size) >> 32];
 }
 
 /**
