@@ -42,6 +42,13 @@
  *   and UDP's, none in a later fragment; an accepted TCP, UDP or
  *   ICMPv6 header that is no later fragment's lies within the payload
  *   and its fields are the frame's (UDP: checksum not 0).
+ *
+ * The fast paths of the common packet agree with the parsers on every
+ * input: lb_pkt_fast4() accepts a frame exactly when lb_pkt_parse()
+ * returns plain IPv4 TCP or UDP (no flag set), lb_pkt_fast6() exactly
+ * when lb_pkt_parse6() returns plain IPv6 TCP or UDP (no flag, no
+ * extension header) between addresses outside ::/64, and both read the
+ * parsers' fields.
  */
 
 #include <stdint.h>
@@ -318,6 +325,46 @@ check_parse6(const uint8_t *buf, uint32_t len, enum lb_pkt_kind kind,
 	}
 }
 
+/* lb_pkt_fast4() against lb_pkt_parse()'s answer for the same frame. */
+static void
+check_fast4(const uint8_t *buf, uint32_t len, enum lb_pkt_kind kind,
+	    const struct lb_pkt *pk)
+{
+	struct lb_pkt_fast f;
+	bool plain = kind == LB_PKT_IPV4 && pk->flags == 0 &&
+		(pk->proto == LB_IPPROTO_TCP || pk->proto == LB_IPPROTO_UDP);
+
+	REQUIRE(lb_pkt_fast4(buf, len, &f) == plain);
+	if (!plain)
+		return;
+	REQUIRE(f.src_ip == pk->src_ip && f.dst_ip == pk->dst_ip);
+	REQUIRE(f.src_port == pk->src_port && f.dst_port == pk->dst_port);
+	REQUIRE(f.proto == pk->proto && f.tcp_flags == pk->tcp_flags);
+	REQUIRE(f.ip_id == pk->ip_id);
+}
+
+/* lb_pkt_fast6() against lb_pkt_parse6()'s answer for the same frame. */
+static void
+check_fast6(const uint8_t *buf, uint32_t len, enum lb_pkt_kind kind,
+	    const struct lb_pkt6 *pk)
+{
+	static const uint8_t zero[8];
+	struct lb_pkt_fast f;
+	bool plain = kind == LB_PKT_IPV6 && pk->flags == 0 &&
+		pk->n_ext == 0 &&
+		(pk->proto == LB_IPPROTO_TCP || pk->proto == LB_IPPROTO_UDP) &&
+		memcmp(pk->src, zero, 8) != 0 && memcmp(pk->dst, zero, 8) != 0;
+
+	REQUIRE(lb_pkt_fast6(buf, len, &f) == plain);
+	if (!plain)
+		return;
+	REQUIRE(pk->l3_off + 8 == LB_PKT6_FAST_ADDRS);
+	REQUIRE(memcmp(buf + LB_PKT6_FAST_ADDRS, pk->src, 16) == 0);
+	REQUIRE(memcmp(buf + LB_PKT6_FAST_ADDRS + 16, pk->dst, 16) == 0);
+	REQUIRE(f.src_port == pk->src_port && f.dst_port == pk->dst_port);
+	REQUIRE(f.proto == pk->proto && f.tcp_flags == pk->tcp_flags);
+}
+
 /* Parse a copy of the input as IPv6, once as it is and once with the
  * EtherType IPv6's, each on a buffer of exactly its length. */
 static void
@@ -334,6 +381,7 @@ fuzz_parse6(const uint8_t *data, size_t size)
 	memcpy(buf, data, size);
 	kind = lb_pkt_parse6(buf, (uint32_t)size, &pk);
 	check_parse6(buf, (uint32_t)size, kind, &pk);
+	check_fast6(buf, (uint32_t)size, kind, &pk);
 
 	if (size >= LB_ETH_HLEN + LB_VLAN_HLEN &&
 	    lb_load_be16(buf + 12) == LB_ETHERTYPE_VLAN)
@@ -342,6 +390,7 @@ fuzz_parse6(const uint8_t *data, size_t size)
 		lb_store_be16(buf + et, LB_ETHERTYPE_IPV6);
 		kind = lb_pkt_parse6(buf, (uint32_t)size, &pk);
 		check_parse6(buf, (uint32_t)size, kind, &pk);
+		check_fast6(buf, (uint32_t)size, kind, &pk);
 	}
 	free(buf);
 }
@@ -363,6 +412,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(buf, data, size);
 	kind = lb_pkt_parse(buf, (uint32_t)size, &pk);
 	check_parse(buf, (uint32_t)size, kind, &pk);
+	check_fast4(buf, (uint32_t)size, kind, &pk);
 	switch (kind) {
 	case LB_PKT_ARP:
 		lb_pkt_arp_read(buf, &pk, &arp);

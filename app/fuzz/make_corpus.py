@@ -398,6 +398,47 @@ def main():
         "ip6_vlan": e / Dot1Q(vlan=7) / ip6 /
         TCP(sport=1000, dport=110, flags="S"),
     })
+    # fuzz_pkt, the fast paths of the common packet: each check they
+    # make, one frame on either side of it (the parsers decide)
+    tcp = TCP(sport=1000, dport=110, flags="A")
+    udp = UDP(sport=5060, dport=5060) / b"OPTIONS"
+    fast = {
+        "src_0": IP(src="0.1.2.3", dst=VIP) / tcp,
+        "src_127": IP(src="127.0.0.1", dst=VIP) / tcp,
+        "src_223": IP(src="223.255.255.254", dst=VIP) / tcp,
+        "src_224": IP(src="224.0.0.1", dst=VIP) / tcp,
+        "dst_0": IP(src=C, dst="0.0.0.1") / tcp,
+        "dst_127": IP(src=C, dst="127.0.0.2") / tcp,
+        "dst_224": IP(src=C, dst="224.0.0.5") / udp,
+        "df": IP(src=C, dst=VIP, flags="DF") / tcp,
+        "mf": IP(src=C, dst=VIP, flags="MF") / udp,
+        "offset": IP(src=C, dst=VIP, frag=1, proto=17) / (b"u" * 16),
+        "evil_bit": IP(src=C, dst=VIP, flags="evil") / tcp,
+        "padded": IP(src=C, dst=VIP) / udp / (b"\0" * 20),
+        "tcp_doff_15": IP(src=C, dst=VIP) /
+        TCP(sport=1000, dport=110, dataofs=15) / (b"o" * 40),
+        "tcp_doff_4": IP(src=C, dst=VIP) / TCP(dataofs=4, dport=110),
+        "udp_len_8": IP(src=C, dst=VIP) / UDP(sport=1, dport=5060),
+        "udp_len_7": IP(src=C, dst=VIP) / UDP(dport=5060, len=7),
+        "udp_len_past": IP(src=C, dst=VIP) / UDP(dport=5060, len=17) /
+        b"12345678",
+    }
+    for n, f in fast.items():
+        pkt_seeds["fast4_" + n] = e / f
+    ip6_fast = {
+        "src_zero64": IPv6(src="::1:2:3:4", dst=VIP6) / tcp,
+        "src_mcast": IPv6(src="ff02::1", dst=VIP6) / tcp,
+        "dst_mcast": IPv6(src=C6, dst="ff02::1") / udp,
+        "dst_mapped": IPv6(src=C6, dst="::ffff:198.51.100.100") / tcp,
+        "unspec": IPv6(src="::", dst=VIP6) / udp,
+        "udp_csum0": IPv6(src=C6, dst=VIP6) /
+        UDP(sport=5060, dport=5060, chksum=0) / b"x",
+        "tcp_doff_6": IPv6(src=C6, dst=VIP6) /
+        TCP(sport=1000, dport=110, dataofs=6) / b"oooo",
+        "padded": IPv6(src=C6, dst=VIP6) / udp / (b"\0" * 8),
+    }
+    for n, f in ip6_fast.items():
+        pkt_seeds["fast6_" + n] = e / f
     for n, f in pkt_seeds.items():
         with open(os.path.join(dirs["fuzz_pkt"], n), "wb") as fh:
             fh.write(raw(f))

@@ -6544,6 +6544,298 @@ dp_sync_invalid_service_ignored(void **state)
 	env_fini(&e);
 }
 
+/* ---- the fast path of the common packet ---- */
+
+/* A frame in one mbuf of exactly its length. */
+static struct rte_mbuf *
+mbuf_exact(const uint8_t *b, uint32_t len)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
+	char *d;
+
+	assert_non_null(m);
+	d = rte_pktmbuf_append(m, (uint16_t)len);
+	assert_non_null(d);
+	memcpy(d, b, len);
+	return m;
+}
+
+/* The frame through the fast path (e's worker) and the full parser
+ * (full): afterwards both have every counter, every member's and
+ * service's traffic and their tables' flow counts equal, and sent the
+ * same frames. Whether the fast path's worker forwarded it. */
+static bool
+fast_and_full_agree(struct env *e, struct lb_worker *full,
+		    const char *name, const uint8_t *b, uint32_t len,
+		    uint32_t now)
+{
+	struct rte_mbuf *m1 = mbuf_exact(b, len), *m2 = mbuf_exact(b, len);
+	uint64_t fwd = e->w->stats[LB_STAT_FWD];
+	unsigned int i;
+
+	process_at(e, e->w, &m1, 1, now);
+	process_at(e, full, &m2, 1, now);
+	for (i = 0; i < LB_STAT_WORKER_MAX; i++)
+		if (e->w->stats[i] != full->stats[i])
+			fail_msg("%s (%u bytes): %s %" PRIu64 " on the fast path, %" PRIu64 " by the full parser",
+				 name, len, lb_stats_worker_desc[i].name,
+				 e->w->stats[i], full->stats[i]);
+	if (memcmp(e->w->member, full->member, sizeof(full->member)) != 0 ||
+	    memcmp(e->w->service, full->service, sizeof(full->service)) != 0)
+		fail_msg("%s (%u bytes): member or service traffic differs",
+			 name, len);
+	assert_int_equal(e->w->flows->count, full->flows->count);
+	assert_int_equal(e->w->flows6->count, full->flows6->count);
+	assert_int_equal(e->w->tx[0].n, full->tx[0].n);
+	for (i = 0; i < full->tx[0].n; i++) {
+		struct rte_mbuf *a = e->w->tx[0].m[i], *c = full->tx[0].m[i];
+
+		assert_int_equal(rte_pktmbuf_pkt_len(a), rte_pktmbuf_pkt_len(c));
+		assert_memory_equal(rte_pktmbuf_mtod(a, void *),
+				    rte_pktmbuf_mtod(c, void *),
+				    rte_pktmbuf_data_len(a));
+		rte_pktmbuf_free(a);
+		rte_pktmbuf_free(c);
+	}
+	e->w->tx[0].n = 0;
+	full->tx[0].n = 0;
+	return e->w->stats[LB_STAT_FWD] != fwd;
+}
+
+typedef void (*fast_frame_fn)(struct frame *f);
+
+static void
+ff_tcp_syn(struct frame *f)
+{
+	tcp_syn(f);
+}
+
+static void
+ff_tcp_ack_smtp(struct frame *f)
+{
+	eth(f, mac_port, LB_ETHERTYPE_IPV4);
+	ipv4(f, LB_IPPROTO_TCP, "203.0.113.6", "198.51.100.100", 5, 20, 0,
+	     0x4000);
+	tcp(f, 1234, 25, LB_TCP_ACK, 5);
+}
+
+static void
+ff_udp_sip(struct frame *f)
+{
+	eth(f, mac_port, LB_ETHERTYPE_IPV4);
+	ipv4(f, LB_IPPROTO_UDP, "203.0.113.7", "198.51.100.100", 5, 12, 0, 0);
+	udp(f, 5060, 5060, 12);
+	put32(f, 0x4f505449);
+}
+
+static void
+ff_udp_dns(struct frame *f)
+{
+	eth(f, mac_port, LB_ETHERTYPE_IPV4);
+	ipv4(f, LB_IPPROTO_UDP, "203.0.113.8", "198.51.100.100", 5, 12, 0, 0);
+	udp(f, 4000, 53, 12);
+	put32(f, 0x12345678);
+}
+
+static void
+ff_member_source_port(struct frame *f)
+{
+	eth(f, mac_port, LB_ETHERTYPE_IPV4);
+	ipv4(f, LB_IPPROTO_TCP, "203.0.113.9", "198.51.100.100", 5, 20, 0, 0);
+	tcp(f, 443, 33500, LB_TCP_SYN | LB_TCP_ACK, 5);
+}
+
+static void
+ff_no_service(struct frame *f)
+{
+	eth(f, mac_port, LB_ETHERTYPE_IPV4);
+	ipv4(f, LB_IPPROTO_TCP, "203.0.113.10", "198.51.100.100", 5, 20, 0, 0);
+	tcp(f, 1234, 111, LB_TCP_SYN, 5);
+}
+
+static void
+ff_own_address(struct frame *f)
+{
+	eth(f, mac_port, LB_ETHERTYPE_IPV4);
+	ipv4(f, LB_IPPROTO_TCP, "203.0.113.11", "198.51.100.2", 5, 20, 0, 0);
+	tcp(f, 1234, 22, LB_TCP_SYN, 5);
+}
+
+static void
+ff_first_fragment(struct frame *f)
+{
+	eth(f, mac_port, LB_ETHERTYPE_IPV4);
+	ipv4(f, LB_IPPROTO_UDP, "203.0.113.12", "198.51.100.100", 5, 16, 0,
+	     0x2000);
+	udp(f, 5060, 5060, 100);
+	put32(f, 1);
+	put32(f, 2);
+}
+
+static void
+ff_ip_options(struct frame *f)
+{
+	eth(f, mac_port, LB_ETHERTYPE_IPV4);
+	ipv4(f, LB_IPPROTO_TCP, "203.0.113.13", "198.51.100.100", 6, 20, 0, 0);
+	tcp(f, 1234, 110, LB_TCP_SYN, 5);
+}
+
+static void
+ff_vlan(struct frame *f)
+{
+	eth(f, mac_port, LB_ETHERTYPE_VLAN);
+	vlan(f, 7, LB_ETHERTYPE_IPV4);
+	ipv4(f, LB_IPPROTO_TCP, "203.0.113.14", "198.51.100.100", 5, 20, 0, 0);
+	tcp(f, 1234, 110, LB_TCP_SYN, 5);
+}
+
+static void
+ff_arp(struct frame *f)
+{
+	f->len = lb_pkt_arp_build(f->b, mac_bcast, LB_ARP_OP_REQUEST,
+				  mac_client, ip4("198.51.100.1"), mac_bcast,
+				  ip4("198.51.100.100"));
+}
+
+static void
+ff_tcp6(struct frame *f)
+{
+	eth(f, mac_port, LB_ETHERTYPE_IPV6);
+	ipv6_hdr(f, LB_IPPROTO_TCP, "2001:db8:c::1", VIP6_FRAG);
+	tcp(f, 1024, 110, LB_TCP_SYN, 5);
+	ip6_done(f, 0);
+}
+
+static void
+ff_udp6_sip(struct frame *f)
+{
+	eth(f, mac_port, LB_ETHERTYPE_IPV6);
+	ipv6_hdr(f, LB_IPPROTO_UDP, "2001:db8:c::2", VIP6_FRAG);
+	put16(f, 5060);
+	put16(f, 5060);
+	put16(f, 12);
+	put16(f, 0xbeef);
+	put32(f, 0x4f505449);
+	ip6_done(f, 0);
+}
+
+static void
+ff_udp6_dns(struct frame *f)
+{
+	eth(f, mac_port, LB_ETHERTYPE_IPV6);
+	ipv6_hdr(f, LB_IPPROTO_UDP, "2001:db8:c::3", VIP6_FRAG);
+	put16(f, 4000);
+	put16(f, 53);
+	put16(f, 12);
+	put16(f, 0x1234);
+	put32(f, 0x12345678);
+	ip6_done(f, 0);
+}
+
+static void
+ff_tcp6_no_service(struct frame *f)
+{
+	eth(f, mac_port, LB_ETHERTYPE_IPV6);
+	ipv6_hdr(f, LB_IPPROTO_TCP, "2001:db8:c::4", VIP6_FRAG);
+	tcp(f, 1024, 111, LB_TCP_SYN, 5);
+	ip6_done(f, 0);
+}
+
+/*
+ * The fast path of the common packet gives the full parser's verdict
+ * and counters for every input. Two workers on one snapshot, each with
+ * tables of its own, one with the fast path, one with the full parser
+ * alone (lb_dp_set_full_parse()), get the same frames: TCP and UDP to
+ * the VIPs of both families (stateful, stateless, a member's source
+ * ports, no service), to the own address, a first fragment, options, a
+ * tag, ARP, each cut at every length and with each of its first 80
+ * bytes changed in turn (to 0, to 0xff, each bit flipped); active,
+ * then standby. After every frame their counters, traffic, flow counts
+ * and the frames they sent are the same.
+ */
+static void
+dp_fast_path_gives_the_full_parsers_verdicts_and_counters(void **state)
+{
+	static const fast_frame_fn frames[] = { ff_tcp_syn, ff_tcp_ack_smtp,
+		ff_udp_sip, ff_udp_dns, ff_member_source_port, ff_no_service,
+		ff_own_address, ff_first_fragment, ff_ip_options, ff_vlan,
+		ff_arp, ff_tcp6, ff_udp6_sip, ff_udp6_dns, ff_tcp6_no_service };
+	static const uint8_t sets[] = { 0x00, 0xff };
+	struct lb_flow_table *ft6, *full_ft, *full_ft6;
+	struct lb_dp_rxq rxq = { 0 };
+	struct lb_worker *full;
+	unsigned int i, round, fwd = 0, n = 0;
+	uint32_t now = 1000;
+	struct env e;
+
+	(void)state;
+	frag_env_init(&e);
+	env_add_ipv6(&e, &ft6);
+	full = rte_zmalloc("full", sizeof(*full), RTE_CACHE_LINE_SIZE);
+	full_ft = lb_flow_create("test_dp_full", 4096, SOCKET_ID_ANY, NULL);
+	full_ft6 = lb_flow_create_family("test_dp_full6", 1024, LB_FLOW_IPV6,
+					 SOCKET_ID_ANY, NULL);
+	assert_non_null(full);
+	assert_non_null(full_ft);
+	assert_non_null(full_ft6);
+	{
+		struct lb_dp_params dp = {
+			.snap = lb_core_snapshot_ptr(e.core), .flows = full_ft,
+			.flows6 = full_ft6, .rxq = &rxq, .n_rxq = 1,
+			.port_ids = &port_id, .n_ports = 1, .quit = &quit,
+		};
+
+		assert_int_equal(lb_dp_worker_init(full, &dp), 0);
+	}
+	lb_dp_set_full_parse(full, true);
+
+	for (round = 0; round < 2; round++) {
+		if (round == 1) {
+			lb_core_set_active(e.core, false);
+			assert_int_equal(lb_core_commit(e.core), 1);
+		}
+		for (i = 0; i < RTE_DIM(frames); i++) {
+			struct frame f = { .len = 0 };
+			uint32_t len, pos, v;
+
+			frames[i](&f);
+			fwd += fast_and_full_agree(&e, full, "frame", f.b,
+						   f.len, now++);
+			for (len = 0; len < f.len; len++)
+				fast_and_full_agree(&e, full, "cut frame",
+						    f.b, len, now++);
+			for (pos = 0; pos < f.len && pos < 80; pos++) {
+				uint8_t orig = f.b[pos];
+
+				for (v = 0; v < 2 + 8; v++) {
+					f.b[pos] = v < 2 ? sets[v] :
+						(uint8_t)(orig ^ (1u << (v - 2)));
+					fwd += fast_and_full_agree(&e, full,
+						"changed frame", f.b, f.len,
+						now++);
+					n++;
+				}
+				f.b[pos] = orig;
+			}
+		}
+	}
+	/* both saw every kind of outcome, and many forwarded frames */
+	assert_true(fwd > n / 10);
+	assert_true(e.w->stats[LB_STAT_STATELESS] > 0);
+	assert_true(e.w->stats[LB_STAT_SOURCE_PORT] > 0);
+	assert_true(e.w->stats[LB_STAT_IPV6] > 0);
+	assert_true(e.w->stats[LB_STAT_DROP_STANDBY] > 0);
+	assert_true(e.w->stats[LB_STAT_DROP_NO_VIP] > 0);
+	assert_true(e.w->stats[LB_STAT_DROP_NOT_FOR_US] > 0);
+	assert_true(e.w->stats[LB_STAT_DROP_NO_SERVICE] > 0);
+	assert_true(e.w->stats[LB_STAT_FLOW_NEW] > 0);
+	lb_flow_free(full_ft);
+	lb_flow_free(full_ft6);
+	rte_free(full);
+	lb_flow_free(ft6);
+	env_fini(&e);
+}
+
 int
 main(void)
 {
@@ -6649,6 +6941,7 @@ main(void)
 		cmocka_unit_test(dp_sync_handoff_removes_the_copy_one_entry_per_flow),
 		cmocka_unit_test(dp_sync_handoff_closes_the_copy_never_ours),
 		cmocka_unit_test(dp_sync_lifetime_capped_at_twice_the_timeout),
+		cmocka_unit_test(dp_fast_path_gives_the_full_parsers_verdicts_and_counters),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

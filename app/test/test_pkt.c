@@ -608,6 +608,88 @@ parser_truncated_at_every_length(void **state)
 	}
 }
 
+/* ---- the fast path of the common packet ---- */
+
+/* lb_pkt_fast4() on an exact-size copy of the frame (ASan catches any
+ * read past it) must accept it exactly when lb_pkt_parse() finds plain
+ * IPv4 TCP or UDP (no flag: untagged, unicast, no options, no
+ * fragment), and read what lb_pkt_parse() reads. Whether it took it. */
+static bool
+fast4_agrees(const char *name, const uint8_t *b, uint32_t len)
+{
+	uint8_t *copy = malloc(len == 0 ? 1 : len);
+	struct lb_pkt_fast f;
+	struct lb_pkt pk;
+	bool fast, plain;
+
+	assert_non_null(copy);
+	memcpy(copy, b, len);
+	memset(&f, 0xa5, sizeof(f));
+	fast = lb_pkt_fast4(copy, len, &f);
+	plain = lb_pkt_parse(copy, len, &pk) == LB_PKT_IPV4 &&
+		pk.flags == 0 &&
+		(pk.proto == LB_IPPROTO_TCP || pk.proto == LB_IPPROTO_UDP);
+	free(copy);
+	if (fast != plain)
+		fail_msg("%s (%u bytes): the fast path says %d, the parser %d (flags %#x, protocol %u)",
+			 name, len, fast, plain, pk.flags, pk.proto);
+	if (fast && (f.src_ip != pk.src_ip || f.dst_ip != pk.dst_ip ||
+		     f.src_port != pk.src_port || f.dst_port != pk.dst_port ||
+		     f.proto != pk.proto || f.tcp_flags != pk.tcp_flags ||
+		     f.ip_id != pk.ip_id))
+		fail_msg("%s (%u bytes): the fast path read other fields",
+			 name, len);
+	return fast;
+}
+
+/* Every frame of the table, cut at every length, and with each of its
+ * first 64 bytes changed in turn (to 0, to 0xff, and with each bit
+ * flipped): the fast path and the full parser agree on every one. */
+static void
+fast_path_agrees_with_the_parser_on_the_table_and_mutations(void **state)
+{
+	static const uint8_t sets[] = { 0x00, 0xff };
+	unsigned int i, taken = 0, frames = 0;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const struct pkt_case *c = &cases[i];
+		struct frame f = { .len = 0 };
+		uint32_t len, pos, v;
+
+		c->build(&f);
+		taken += fast4_agrees(c->name, f.b, f.len);
+		for (len = 0; len < f.len; len++)
+			fast4_agrees(c->name, f.b, len);
+		for (pos = 0; pos < f.len && pos < 64; pos++) {
+			uint8_t orig = f.b[pos];
+
+			for (v = 0; v < 2 + 8; v++) {
+				f.b[pos] = v < 2 ? sets[v] :
+					(uint8_t)(orig ^ (1u << (v - 2)));
+				taken += fast4_agrees(c->name, f.b, f.len);
+				frames++;
+			}
+			f.b[pos] = orig;
+		}
+	}
+	/* the plain TCP and UDP frames, and many of their mutations (a
+	 * twentieth of all: most frames of the table are not plain), are
+	 * the fast path's */
+	{
+		struct frame f = { .len = 0 };
+
+		good_tcp(&f);
+		assert_true(fast4_agrees("TCP SYN", f.b, f.len));
+		good_udp(&f);
+		assert_true(fast4_agrees("UDP", f.b, f.len));
+		padded(&f);
+		assert_true(fast4_agrees("padded", f.b, f.len));
+	}
+	print_message("fast path: %u of %u mutated frames\n", taken, frames);
+	assert_true(taken > frames / 20);
+}
+
 /* ---- ICMP ---- */
 
 /* A router's frag-needed about a member's reply VIP:110 -> client:4321. */
@@ -811,6 +893,7 @@ main(void)
 		cmocka_unit_test(parser_reads_fields),
 		cmocka_unit_test(parser_reads_vrrp_fields),
 		cmocka_unit_test(parser_truncated_at_every_length),
+		cmocka_unit_test(fast_path_agrees_with_the_parser_on_the_table_and_mutations),
 		cmocka_unit_test(icmp_inner_reads_the_quoted_flow),
 		cmocka_unit_test(icmp_inner_refuses_short_quotes),
 		cmocka_unit_test(icmp_echo_reply_swaps_and_checksums),

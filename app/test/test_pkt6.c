@@ -1880,6 +1880,102 @@ parse6_survives_a_storm_of_random_frames(void **state)
 	assert_true(drops[LB_STAT_DROP_UDP6_CSUM0] > 0);
 }
 
+/* ---- the fast path of the common packet ---- */
+
+static bool
+zero64(const uint8_t *a)
+{
+	static const uint8_t zero[8];
+
+	return memcmp(a, zero, sizeof(zero)) == 0;
+}
+
+/* lb_pkt_fast6() on an exact-size copy of the frame (ASan catches any
+ * read past it) must accept it exactly when lb_pkt_parse6() finds
+ * plain IPv6 TCP or UDP (no flag, no extension header) from and to
+ * addresses outside ::/64, and read what lb_pkt_parse6() reads.
+ * Whether it took it. */
+static bool
+fast6_agrees(const char *name, const uint8_t *b, uint32_t len)
+{
+	uint8_t *copy = malloc(len == 0 ? 1 : len);
+	struct lb_pkt_fast f;
+	struct lb_pkt6 pk;
+	bool fast, plain;
+
+	assert_non_null(copy);
+	memcpy(copy, b, len);
+	memset(&f, 0xa5, sizeof(f));
+	fast = lb_pkt_fast6(copy, len, &f);
+	plain = lb_pkt_parse6(copy, len, &pk) == LB_PKT_IPV6 &&
+		pk.flags == 0 && pk.n_ext == 0 &&
+		(pk.proto == LB_IPPROTO_TCP || pk.proto == LB_IPPROTO_UDP) &&
+		!zero64(pk.src) && !zero64(pk.dst);
+	if (fast != plain)
+		fail_msg("%s (%u bytes): the fast path says %d, the parser %d (flags %#x, protocol %u, %u extension headers)",
+			 name, len, fast, plain, pk.flags, pk.proto, pk.n_ext);
+	if (fast && (f.src_port != pk.src_port || f.dst_port != pk.dst_port ||
+		     f.proto != pk.proto || f.tcp_flags != pk.tcp_flags ||
+		     pk.l3_off + 8 != LB_PKT6_FAST_ADDRS ||
+		     memcmp(copy + LB_PKT6_FAST_ADDRS, pk.src, 16) != 0 ||
+		     memcmp(copy + LB_PKT6_FAST_ADDRS + 16, pk.dst, 16) != 0))
+		fail_msg("%s (%u bytes): the fast path read other fields",
+			 name, len);
+	free(copy);
+	return fast;
+}
+
+/* Every frame of the table, cut at every length, with each of its
+ * first 80 bytes changed in turn (to 0, to 0xff, each bit flipped),
+ * and the random storm: the fast path and the full parser agree on
+ * every one. */
+static void
+fast6_path_agrees_with_the_parser_on_the_table_and_mutations(void **state)
+{
+	static const uint8_t sets[] = { 0x00, 0xff };
+	unsigned int i, taken = 0, frames = 0;
+	uint64_t s = 0x6473726c62763601ULL;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const struct pkt6_case *c = &cases[i];
+		struct frame f = { .len = 0 };
+		uint32_t len, pos, v;
+
+		c->build(&f);
+		taken += fast6_agrees(c->name, f.b, f.len);
+		for (len = 0; len < f.len; len++)
+			fast6_agrees(c->name, f.b, len);
+		for (pos = 0; pos < f.len && pos < 80; pos++) {
+			uint8_t orig = f.b[pos];
+
+			for (v = 0; v < 2 + 8; v++) {
+				f.b[pos] = v < 2 ? sets[v] :
+					(uint8_t)(orig ^ (1u << (v - 2)));
+				taken += fast6_agrees(c->name, f.b, f.len);
+				frames++;
+			}
+			f.b[pos] = orig;
+		}
+	}
+	for (i = 0; i < STORM_FRAMES / 4; i++) {
+		struct frame f = { .len = 0 };
+
+		storm_frame(&f, &s);
+		fast6_agrees("storm frame", f.b, f.len);
+	}
+	{
+		struct frame f = { .len = 0 };
+
+		tcp_syn6(&f);
+		assert_true(fast6_agrees("TCP SYN", f.b, f.len));
+		udp_dgram6(&f);
+		assert_true(fast6_agrees("UDP", f.b, f.len));
+	}
+	/* most frames of the table are not plain */
+	assert_true(taken > frames / 40);
+}
+
 int
 main(void)
 {
@@ -1898,6 +1994,7 @@ main(void)
 		cmocka_unit_test(parse6_packet_cut_at_every_length),
 		cmocka_unit_test(parse6_refuses_every_cut_of_the_good_frames),
 		cmocka_unit_test(parse6_survives_a_storm_of_random_frames),
+		cmocka_unit_test(fast6_path_agrees_with_the_parser_on_the_table_and_mutations),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -90,23 +90,6 @@ is_ndp(const struct lb_pkt6 *pk)
 	       pk->icmp_type <= LB_ICMP6_REDIRECT;
 }
 
-/* The IPv6 flow client -> VIP in k6; in d what the decision reads of
- * any flow: its protocol and ports (the addresses are k6's). */
-static inline void
-set_flow(struct dp_pkt *d, struct lb_tuple6 *k6, const uint8_t *client,
-	 const uint8_t *vip, uint16_t client_port, uint16_t vip_port,
-	 uint8_t proto)
-{
-	memcpy(k6->src_ip, client, LB_IP6_ALEN);
-	memcpy(k6->dst_ip, vip, LB_IP6_ALEN);
-	k6->src_port = client_port;
-	k6->dst_port = vip_port;
-	k6->proto = proto;
-	memset(k6->pad, 0, sizeof(k6->pad));
-	d->key = (struct lb_tuple){ .src_port = client_port,
-				    .dst_port = vip_port, .proto = proto };
-}
-
 /*
  * An ICMPv6 error quotes a packet a member sent from the VIP (a
  * router's Packet Too Big, a time exceeded): it goes to the member of
@@ -127,7 +110,7 @@ classify_icmp6_error(struct lb_worker *w, const struct lb_snapshot *s,
 		drop(d, LB_STAT_DROP_ICMP);
 		return;
 	}
-	set_flow(d, k6, in.client, in.vip, in.client_port, in.vip_port,
+	dp_flow6_set(d, k6, in.client, in.vip, in.client_port, in.vip_port,
 		 in.proto);
 	classify_l4(w, s, v, d, k6);
 	if (d->act == ACT_DROP) {
@@ -237,7 +220,7 @@ dp_classify6(struct lb_worker *w, const struct lb_snapshot *s,
 		drop(d, LB_STAT_DROP_IP_PROTO);
 		return;
 	}
-	set_flow(d, k6, pk.src, pk.dst, pk.src_port, pk.dst_port, pk.proto);
+	dp_flow6_set(d, k6, pk.src, pk.dst, pk.src_port, pk.dst_port, pk.proto);
 	if (unlikely(pk.flags & LB_PKT_F_FRAG)) {
 		*dp_frag6_id(d) = pk.frag_id;
 		if (pk.flags & LB_PKT_F_FRAG_LATER) {

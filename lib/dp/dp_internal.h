@@ -32,7 +32,9 @@
  */
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <rte_branch_prediction.h>
 #include <rte_common.h>
@@ -126,11 +128,13 @@ static inline uint32_t
 consistent_sig(const struct lb_snap_service *svc, const struct lb_tuple *k,
 	       uint32_t sig)
 {
+	uint64_t w[2];
+
 	if (likely(svc->persist_s == 0))
 		return svc->sched == LB_SCHED_SH ?
 			lb_tuple_hash_fields(k, LB_HASH_F_SRC_IP) : sig;
-	return lb_tuple_hash(&(struct lb_tuple){
-		.src_ip = k->src_ip & svc->persist_mask, .proto = k->proto });
+	lb_tuple_words(k->src_ip & svc->persist_mask, 0, 0, 0, k->proto, w);
+	return lb_tuple_hash_words(w[0], w[1]);
 }
 
 /* The first prefix bits of an IPv6 address (16 bytes) into out. */
@@ -288,6 +292,25 @@ persist_find(const struct lb_worker *w, const struct lb_snapshot *s,
 }
 
 /* ---- classification ---- */
+
+/* The IPv6 flow client -> VIP in k6; in d what the decision reads of
+ * any flow: its protocol and ports (the addresses are k6's). Ports,
+ * protocol and pad in one 8-byte store each, as the hash loads them
+ * (lb_tuple_words()). */
+static inline void
+dp_flow6_set(struct dp_pkt *d, struct lb_tuple6 *k6, const uint8_t *client,
+	     const uint8_t *vip, uint16_t client_port, uint16_t vip_port,
+	     uint8_t proto)
+{
+	uint64_t w[2];
+
+	lb_tuple_words(0, 0, client_port, vip_port, proto, w);
+	memcpy(k6->src_ip, client, 16);
+	memcpy(k6->dst_ip, vip, 16);
+	memcpy((uint8_t *)k6 + offsetof(struct lb_tuple6, src_port), &w[1],
+	       sizeof(w[1]));
+	lb_tuple_store(&d->key, w);
+}
 
 /* Destination port owned by a member's source-port range, by a service,
  * or by nothing. Sets d->act to FWD, FLOW or DROP. k6: an IPv6 packet's

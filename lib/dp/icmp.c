@@ -30,11 +30,8 @@ classify_icmp_error(struct lb_worker *w, const struct lb_snapshot *s,
 		drop(d, LB_STAT_DROP_ICMP);
 		return;
 	}
-	d->key = (struct lb_tuple){
-		.src_ip = in.client_ip, .dst_ip = in.vip,
-		.src_port = in.client_port, .dst_port = in.vip_port,
-		.proto = in.proto,
-	};
+	lb_tuple_set(&d->key, in.client_ip, in.vip, in.client_port,
+		     in.vip_port, in.proto);
 	classify_l4(w, s, v, d, NULL);
 	if (d->act == ACT_DROP) {
 		drop(d, LB_STAT_DROP_ICMP);

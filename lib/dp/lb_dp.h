@@ -365,6 +365,8 @@ struct lb_worker {
 	 *  flows are placed by the consistent hash meanwhile */
 	bool pressure;
 	uint32_t pressure_until;
+	/** every packet through the full parser (lb_dp_set_full_parse()) */
+	bool full_parse;
 	uint64_t stats[LB_STAT_WORKER_MAX];
 	struct lb_dp_traffic member[LB_MAX_MEMBERS];
 	struct lb_dp_traffic service[LB_MAX_SERVICES];
@@ -473,6 +475,14 @@ uint32_t lb_dp_rate_share(uint32_t total, unsigned int n_workers);
  * 65536 (beyond, the stall the ring absorbs shrinks).
  */
 unsigned int lb_dp_master_ring_size(uint64_t pps, unsigned int n_policers);
+
+/**
+ * Classify every packet with the full parser, none by the fast path of
+ * the common packet (untagged IPv4 or IPv6 TCP and UDP to a VIP). The
+ * two give the same verdicts and counters; this one is the reference
+ * the tests compare the fast path with. Off after lb_dp_worker_init().
+ */
+void lb_dp_set_full_parse(struct lb_worker *w, bool on);
 
 /**
  * Let a worker read the other workers' flow tables and fragment memory

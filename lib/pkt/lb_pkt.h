@@ -231,6 +231,84 @@ uint16_t lb_pkt_l2(const uint8_t *data, uint32_t len, uint8_t *flags,
 enum lb_pkt_kind lb_pkt_parse(const uint8_t *data, uint32_t len,
 			      struct lb_pkt *pkt);
 
+/** What lb_pkt_fast4() and lb_pkt_fast6() read of the common packet. */
+struct lb_pkt_fast {
+	uint32_t src_ip;     /**< network order (IPv4 only) */
+	uint32_t dst_ip;     /**< network order (IPv4 only) */
+	uint16_t src_port;   /**< host order */
+	uint16_t dst_port;   /**< host order */
+	uint16_t ip_id;      /**< IPv4 identification (IPv4 only) */
+	uint8_t proto;       /**< LB_IPPROTO_TCP or LB_IPPROTO_UDP */
+	uint8_t tcp_flags;   /**< TCP only; 0 for UDP */
+};
+
+/**
+ * The common packet, read in as few loads and branches as it takes: a
+ * unicast, untagged Ethernet frame with IPv4 without options, not a
+ * fragment, TCP or UDP, every length and address as lb_pkt_parse()
+ * checks them. True exactly when lb_pkt_parse() returns LB_PKT_IPV4
+ * with no flag set and protocol TCP or UDP; the fields are then the
+ * ones it reads. False for anything else (not always malformed: a
+ * VLAN tag, options, ARP...), which the caller parses in full.
+ *
+ * @param data
+ *   First byte of the frame.
+ * @param len
+ *   Bytes readable at data; nothing past it is read.
+ */
+static inline bool
+lb_pkt_fast4(const uint8_t *data, uint32_t len, struct lb_pkt_fast *f)
+{
+	const uint8_t *ip = data + LB_ETH_HLEN;
+	const uint8_t *l4 = ip + 20;
+	uint32_t tot, l4_len, doff;
+	uint8_t src, dst;
+
+	/* Ethernet, a 20-byte IPv4 header and a UDP header's 8 */
+	if (len < LB_ETH_HLEN + 20 + 8)
+		return false;
+	tot = lb_load_be16(ip + 2);
+	src = ip[12];
+	dst = ip[16];
+	/* one branch for the frame and the IPv4 header: unicast, IPv4
+	 * without tag (version 4, IHL 5: no options), the total length
+	 * within the frame and holding a UDP header at least, neither MF
+	 * nor an offset, a source a client can have, a unicast
+	 * destination that is not reserved (0/8, 127/8) */
+	if ((data[0] & 0x01) |
+	    (lb_load_be16(data + 12) != LB_ETHERTYPE_IPV4) |
+	    (ip[0] != 0x45) |
+	    (tot < 20 + 8) | (LB_ETH_HLEN + tot > len) |
+	    ((lb_load_be16(ip + 6) & 0x3fff) != 0) |
+	    (src == 0) | (src == 127) | (src >= 224) |
+	    (dst == 0) | (dst == 127) | (dst >= 224))
+		return false;
+	l4_len = tot - 20;
+	f->proto = ip[9];
+	if (f->proto == LB_IPPROTO_TCP) {
+		if (l4_len < 20)
+			return false;
+		doff = (uint32_t)(l4[12] >> 4) * 4;
+		if ((doff < 20) | (doff > l4_len))
+			return false;
+		f->tcp_flags = l4[13];
+	} else if (f->proto == LB_IPPROTO_UDP) {
+		uint16_t ulen = lb_load_be16(l4 + 4);
+
+		if ((ulen < 8) | (ulen > l4_len))
+			return false;
+		f->tcp_flags = 0;
+	} else {
+		return false;
+	}
+	f->src_ip = lb_load_u32(ip + 12);
+	f->dst_ip = lb_load_u32(ip + 16);
+	f->src_port = lb_load_be16(l4);
+	f->dst_port = lb_load_be16(l4 + 2);
+	f->ip_id = lb_load_be16(ip + 4);
+	return true;
+}
+
 /**
  * Read the flow an ICMP destination-unreachable or time-exceeded message
  * is about. The quoted packet was sent by a member with a VIP as source,

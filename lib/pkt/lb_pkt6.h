@@ -23,6 +23,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "lb_pkt.h"
 
@@ -92,6 +93,72 @@ struct lb_pkt6 {
  */
 enum lb_pkt_kind lb_pkt_parse6(const uint8_t *data, uint32_t len,
 			       struct lb_pkt6 *pkt);
+
+/** Where lb_pkt_fast6() finds the addresses: source, then destination
+ *  (32 bytes, as struct lb_tuple6 holds them), from the frame's start. */
+#define LB_PKT6_FAST_ADDRS (LB_ETH_HLEN + 8)
+
+/**
+ * The common IPv6 packet, read in as few loads and branches as it
+ * takes (lb_pkt_fast4()'s peer): a unicast, untagged Ethernet frame
+ * with IPv6 whose next header is TCP or UDP (no extension header), the
+ * payload length within the frame, TCP and UDP checked as
+ * lb_pkt_parse6() checks them, source and destination neither
+ * multicast nor starting with 64 zero bits (::, ::1, ::ffff:0:0/96 and
+ * the rest of ::/64: parsed in full). True only for a packet that
+ * lb_pkt_parse6() returns as LB_PKT_IPV6 with no flag set, no
+ * extension header and protocol TCP or UDP, with the same ports,
+ * protocol and TCP flags; the addresses are the frame's, at
+ * LB_PKT6_FAST_ADDRS. False for anything else, which the caller parses
+ * in full.
+ *
+ * @param data
+ *   First byte of the frame.
+ * @param len
+ *   Bytes readable at data; nothing past it is read.
+ */
+static inline bool
+lb_pkt_fast6(const uint8_t *data, uint32_t len, struct lb_pkt_fast *f)
+{
+	const uint8_t *ip = data + LB_ETH_HLEN;
+	const uint8_t *l4 = ip + LB_IP6_HLEN;
+	uint32_t plen, doff;
+	uint64_t src, dst;
+
+	if (len < LB_ETH_HLEN + LB_IP6_HLEN + 8)
+		return false;
+	plen = lb_load_be16(ip + 4);
+	memcpy(&src, ip + 8, sizeof(src));
+	memcpy(&dst, ip + 24, sizeof(dst));
+	/* one branch for the frame and the IPv6 header */
+	if ((data[0] & 0x01) |
+	    (lb_load_be16(data + 12) != LB_ETHERTYPE_IPV6) |
+	    ((ip[0] >> 4) != 6) |
+	    (plen < 8) | (plen > len - LB_ETH_HLEN - LB_IP6_HLEN) |
+	    (src == 0) | (dst == 0) | (ip[8] == 0xff) | (ip[24] == 0xff))
+		return false;
+	f->proto = ip[6];
+	if (f->proto == LB_IPPROTO_TCP) {
+		if (plen < 20)
+			return false;
+		doff = (uint32_t)(l4[12] >> 4) * 4;
+		if ((doff < 20) | (doff > plen))
+			return false;
+		f->tcp_flags = l4[13];
+	} else if (f->proto == LB_IPPROTO_UDP) {
+		uint16_t ulen = lb_load_be16(l4 + 4);
+
+		/* UDP's checksum is mandatory over IPv6 */
+		if ((ulen < 8) | (ulen > plen) | (lb_load_be16(l4 + 6) == 0))
+			return false;
+		f->tcp_flags = 0;
+	} else {
+		return false;
+	}
+	f->src_port = lb_load_be16(l4);
+	f->dst_port = lb_load_be16(l4 + 2);
+	return true;
+}
 
 /* ---- ICMPv6 and Neighbor Discovery (RFC 4443, RFC 4861) ---- */
 
