@@ -535,7 +535,8 @@ int
 lb_flow_del(struct lb_flow_table *t, int32_t pos)
 {
 	struct lb_flow_entry *e;
-	void *key;
+	const uint8_t *key;
+	uint32_t sig;
 
 	if (pos < 0 || (uint32_t)pos >= t->n_pos)
 		return 0;
@@ -544,18 +545,19 @@ lb_flow_del(struct lb_flow_table *t, int32_t pos)
 		return 0;
 	if (t->qsbr != NULL && lb_flow_limbo(t) >= LB_FLOW_SLACK)
 		return -EBUSY;
-	if (unlikely(rte_hash_get_key_with_position(t->h, pos, &key) != 0 ||
-		     t->count == 0)) {
+	/* the key in the slot, after the data word: hashed once, and the
+	 * hash must hold it at this very position */
+	key = (const uint8_t *)e + sizeof(uint64_t);
+	sig = lb_flow_hash(t, key + LB_FLOW_SKIP);
+	if (unlikely(t->count == 0 ||
+		     rte_hash_lookup_with_hash(t->h, key, sig) != pos)) {
 		/* an entry the hash does not hold at pos: its slot is free
 		 * or another key's, never ours to free */
 		lb_flow_set_state(t, e, 0);
 		__atomic_store_n(&t->errors, t->errors + 1, __ATOMIC_RELAXED);
 		return -ENOENT;
 	}
-	/* by the table's family: a branch here, where a key is hashed
-	 * again, and none on lookup and add */
-	rte_hash_del_key_with_hash(t->h, key,
-				   lb_flow_hash(t, (uint8_t *)key + LB_FLOW_SKIP));
+	rte_hash_del_key_with_hash(t->h, key, sig);
 	lb_flow_set_state(t, e, 0);
 	t->count--;
 	t->dels++;
