@@ -316,7 +316,7 @@ mk6(uint32_t i)
 }
 
 static void
-flow_entries_where_the_family_keeps_them(void **state)
+flow_entries_live_in_the_key_slots(void **state)
 {
 	struct lb_flow_table *t6 = create6("t6_slots", 1024, NULL);
 	struct lb_flow_table *t4 = lb_flow_create("t4_slots", 1024,
@@ -992,7 +992,7 @@ main(void)
 		cmocka_unit_test(tuple6_hash_covers_every_byte),
 		cmocka_unit_test(tuple6_hash_fields_ignores_unselected),
 		cmocka_unit_test(flow_family_sets_key_length_and_hash),
-		cmocka_unit_test(flow_entries_where_the_family_keeps_them),
+		cmocka_unit_test(flow_entries_live_in_the_key_slots),
 		cmocka_unit_test(flow6_round_trip_full_addresses),
 		cmocka_unit_test(flow6_keys_differing_in_one_byte_are_distinct),
 		cmocka_unit_test(flow6_table_bulk_lookup),
