@@ -640,17 +640,15 @@ lb_flow_evict(struct lb_flow_table *t, uint32_t now)
 
 /*
  * Incremental: a few positions per call keeps the cost per burst small
- * and bounded. A call walks a few key slots in order, between bursts of
- * lookups all over the table, where the hardware prefetcher loses the
- * thread: it prefetches the lines of as many positions as it looked at
- * for the next call. Expired flows a lookup meets first are reused in
- * place by the caller, so the sweeper only has to keep the table from
- * filling with dead flows.
+ * and bounded, and walking the entry array in order lets the hardware
+ * prefetcher hide most of it. Expired flows a lookup meets first are
+ * reused in place by the caller, so the sweeper only has to keep the
+ * table from filling with dead flows.
  */
 unsigned int
 lb_flow_sweep(struct lb_flow_table *t, uint32_t now, unsigned int budget)
 {
-	unsigned int removed = 0, n = budget, i;
+	unsigned int removed = 0;
 	uint32_t pos = t->sweep_pos;
 
 	fifo_trim(t, &t->guessed, now);
@@ -669,12 +667,6 @@ lb_flow_sweep(struct lb_flow_table *t, uint32_t now, unsigned int budget)
 			pos = 0;
 	}
 	t->sweep_pos = pos;
-	for (i = 0; i < n; i += RTE_CACHE_LINE_SIZE / t->estride) {
-		uint32_t p = pos + i;
-
-		rte_prefetch0(lb_flow_at(t, (int32_t)(p < t->n_pos ? p :
-							 p - t->n_pos)));
-	}
 	return removed;
 }
 
