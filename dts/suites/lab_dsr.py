@@ -2,7 +2,7 @@
 # Copyright(c) 2026 The dsrlb authors
 """The namespace lab: real clients, real frontends, DSR through dsrlb."""
 
-from framework import TestSuite, verify
+from framework import TestSuite, verify, wait_for
 from labnet import VIP, Lab, servers
 
 FRONTENDS = {"fe1", "fe2", "fe3", "fe4"}
@@ -68,7 +68,8 @@ class LabDsr(TestSuite):
         least 3 packets per connection forwarded (SYN, handshake ACK,
         QUIT), no counter of a drop that would mean a bug (malformed, no
         service, no member, standby, TX) grew, and every member forwarded
-        packets of these connections."""
+        packets of these connections; afterwards, idle, the workers wait
+        for the RX interrupt (idle_waits grows)."""
         drops = ("drop_no_service", "drop_no_member", "drop_standby",
                  "drop_ip_length", "drop_truncated_ip", "drop_tcp_header",
                  "drop_member_unusable", "tx_drop", "drop_master_ring_full",
@@ -93,3 +94,8 @@ class LabDsr(TestSuite):
                  if members[n]["packets"] <= members_before[n]["packets"]]
         verify(not quiet, "members forwarded none of the 100 connections' "
                "packets: %s" % quiet)
+        # the lab's idle mode: once the traffic stops, the workers wait
+        # for the TAP's RX interrupt (each wait that runs out is counted
+        # again), they do not poll on
+        wait_for(lambda: self.lab.dsrlb.stats()["idle_waits"] >
+                 st["idle_waits"], "an idle worker waits")
