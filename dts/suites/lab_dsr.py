@@ -2,6 +2,9 @@
 # Copyright(c) 2026 The dsrlb authors
 """The namespace lab: real clients, real frontends, DSR through dsrlb."""
 
+import os
+import signal
+
 from framework import TestSuite, verify, wait_for
 from labnet import VIP, Lab, servers
 
@@ -99,3 +102,28 @@ class LabDsr(TestSuite):
         # again), they do not poll on
         wait_for(lambda: self.lab.dsrlb.stats()["idle_waits"] >
                  st["idle_waits"], "an idle worker waits")
+
+    def test_only_workers_take_the_tap_signal(self):
+        """Steps: read the signal masks of dsrlb's threads
+        (/proc/PID/task/*/status).
+        Verify: SIGIO (net_tap's RX trigger) is blocked in the main
+        thread (the master) and in the EAL's threads, and not in any
+        worker (rte-worker-N): a packet on the TAP never wakes the
+        master, and the worker that polls sees it at once."""
+        pid = self.lab.dsrlb.proc.pid
+        bit = 1 << (signal.SIGIO - 1)
+        blocked, workers = {}, 0
+        for tid in os.listdir("/proc/%d/task" % pid):
+            base = "/proc/%d/task/%s/" % (pid, tid)
+            with open(base + "comm") as f:
+                name = f.read().strip()
+            with open(base + "status") as f:
+                mask = [int(line.split()[1], 16) for line in f
+                        if line.startswith("SigBlk:")][0]
+            blocked[name] = bool(mask & bit)
+            workers += name.startswith("rte-worker-")
+        verify(workers > 0, "no worker thread among %s" % sorted(blocked))
+        wrong = sorted(n for n, b in blocked.items()
+                       if b == n.startswith("rte-worker-"))
+        verify(not wrong, "SIGIO blocked in a worker or taken by another "
+               "thread: %s (blocked: %s)" % (wrong, blocked))

@@ -9,6 +9,8 @@
  */
 
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -331,6 +333,21 @@ idle_intr_wait(struct lb_worker *w)
 		}
 }
 
+/* A PMD's I/O signal (net_tap's RX trigger: SIGIO to the process, whose
+ * handler marks its queues readable) is for the threads that poll the
+ * queues: the process blocks it in every other thread (app/dsrlb), so
+ * the kernel gives it to a worker, often the one running, instead of
+ * waking the master (and making it run a pass) for each packet. */
+static void
+io_signal_take(void)
+{
+	sigset_t io;
+
+	sigemptyset(&io);
+	sigaddset(&io, SIGIO);
+	pthread_sigmask(SIG_UNBLOCK, &io, NULL);
+}
+
 int
 lb_dp_main_loop(void *arg)
 {
@@ -339,6 +356,7 @@ lb_dp_main_loop(void *arg)
 	bool busy = false, intr;
 	uint64_t last;
 
+	io_signal_take();
 	if (w->qsbr != NULL) {
 		rte_rcu_qsbr_thread_register(w->qsbr, w->qsbr_id);
 		rte_rcu_qsbr_thread_online(w->qsbr, w->qsbr_id);
