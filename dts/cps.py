@@ -458,7 +458,24 @@ class Bench:
             "testpmd": TestpmdDut(self.lab, self.workdir),
             "nftlb": NftlbDut(self.lab, self.workdir),
         }
-        only = self.args.only.split(",") if self.args.only else DEFAULT
+        only = self.args.only.split(",") if self.args.only else \
+            list(DEFAULT)
+        # --spin: the interrupt mode with other spins, 2 workers and 1
+        for us in self.args.spin:
+            for workers, suffix, what in ((None, "", "2 workers"),
+                                          (1, "-1w", "1 worker, -l 0-1")):
+                name = "dsrlb-spin%d%s" % (us, suffix)
+                duts[name] = DsrlbDut(
+                    self.lab, self.workdir, name,
+                    {"idle": "interrupt", "idle_spin_us": us},
+                    "%s, dataplane.idle \"interrupt\", idle_spin_us %d"
+                    % (what, us), workers=workers)
+                if name not in CONFIGS:
+                    CONFIGS.append(name)
+                ok, why = duts[name].supported()
+                if not ok:
+                    self.skipped[name] = (why.splitlines() or ["?"])[-1]
+                only.append(name)
         for name in only:
             if name not in duts:
                 raise SystemExit("cps.py: unknown configuration %s (%s)"
@@ -762,6 +779,10 @@ def main():
     ap.add_argument("--only", help="configurations, a list (default: "
                     + ",".join(DEFAULT) + "; also " +
                     ",".join(c for c in CONFIGS if c not in DEFAULT) + ")")
+    ap.add_argument("--spin", default="",
+                    help="also dsrlb-spinN (2 workers) and dsrlb-spinN-1w "
+                    "(1 worker): idle \"interrupt\" with idle_spin_us N, "
+                    "for each N of the list")
     ap.add_argument("--perf", action="store_true",
                     help="perf record -a over the first round's runs; "
                     "print the top symbols")
@@ -771,6 +792,7 @@ def main():
                     help="keep the scratch directory (logs, rulesets)")
     args = ap.parse_args()
     args.conc = [int(c) for c in args.concurrency.split(",")]
+    args.spin = [int(u) for u in args.spin.split(",") if u]
     if os.geteuid() != 0:
         sys.exit("cps.py: needs root (network namespaces)")
     if not os.access(framework.DSRLB, os.X_OK):
