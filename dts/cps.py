@@ -98,6 +98,22 @@ def proc_ticks(pid):
         return 0
 
 
+def switches(pid):
+    """Context switches (voluntary + not) of a process's main thread or
+    of one thread ("PID/TID"): about its wake-ups."""
+    path = "/proc/%d/status" % pid if isinstance(pid, int) else \
+        "/proc/%s/task/%s/status" % tuple(pid.split("/"))
+    n = 0
+    try:
+        with open(path) as f:
+            for line in f:
+                if "ctxt_switches:" in line:
+                    n += int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return n
+
+
 def machine_ticks():
     """{busy, softirq, total} of /proc/stat's cpu line, in ticks."""
     with open("/proc/stat") as f:
@@ -117,9 +133,12 @@ class CpuSample:
         self.groups = groups      # name -> [pid]
 
     def snapshot(self):
-        return ({k: sum(proc_ticks(p) for p in pids)
-                 for k, pids in self.groups.items()}, machine_ticks(),
-                time.monotonic())
+        ticks = {k: sum(proc_ticks(p) for p in pids)
+                 for k, pids in self.groups.items()}
+        # the master's wake-ups: its context switches
+        ticks["master_switches"] = sum(switches(p) for p in
+                                       self.groups.get("master", []))
+        return ticks, machine_ticks(), time.monotonic()
 
     def start(self):
         self.t0 = self.snapshot()
@@ -128,7 +147,10 @@ class CpuSample:
         (p0, m0, w0), (p1, m1, w1) = self.t0, self.snapshot()
         wall = w1 - w0
         out = {k: round(100.0 * (p1[k] - p0[k]) / HZ / wall, 1)
-               for k in p0}
+               for k in p0 if k != "master_switches"}
+        if "master" in self.groups:
+            out["master_switches_per_s"] = round(
+                (p1["master_switches"] - p0["master_switches"]) / wall)
         ticks = m1["total"] - m0["total"] or 1
         ncpu = os.cpu_count() or 1
         for k in ("busy", "softirq", "steal"):
@@ -608,12 +630,14 @@ class Bench:
             r["failed"], r["errors"])
         cpu = r.get("cpu", {})
         print("round %d  %-16s c=%-3d %8.1f conn/s  p50 %5d us  p99 %5d us  "
-              "balancer %5.1f%% (master %4.1f%%)  fe %5.1f%%  client %5.1f%%"
+              "balancer %5.1f%% (master %4.1f%%, %5d switches/s)  fe %5.1f%%"
+              "  client %5.1f%%"
               "  softirq %5.1f%%"
               "  busy %5.1f%%  %s%s" % (
                   r["round"] + 1, r["config"], r["concurrency"], r["cps"],
                   r["latency_us"]["p50"], r["latency_us"]["p99"],
                   cpu.get("balancer", 0), cpu.get("master", 0),
+                  cpu.get("master_switches_per_s", 0),
                   cpu.get("frontends", 0), cpu.get("client", 0),
                   cpu.get("machine_softirq", 0), cpu.get("machine_busy", 0),
                   status,
@@ -668,7 +692,8 @@ class Bench:
                     row["median"] = statistics.median(good)
                     row["min"] = min(good)
                     row["max"] = max(good)
-                    for k in ("balancer", "master", "frontends", "client",
+                    for k in ("balancer", "master", "master_switches_per_s",
+                              "frontends", "client",
                               "machine_busy", "machine_softirq"):
                         vals = [r["cpu"][k] for r in runs
                                 if r["failed"] == 0 and k in r["cpu"]]
