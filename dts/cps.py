@@ -99,15 +99,16 @@ def proc_ticks(pid):
 
 
 def switches(pid):
-    """Context switches (voluntary + not) of a process's main thread or
-    of one thread ("PID/TID"): about its wake-ups."""
+    """Voluntary context switches of a process's main thread or of one
+    thread ("PID/TID"): its sleeps, so its wake-ups (the involuntary
+    ones are other threads taking its CPU)."""
     path = "/proc/%d/status" % pid if isinstance(pid, int) else \
         "/proc/%s/task/%s/status" % tuple(pid.split("/"))
     n = 0
     try:
         with open(path) as f:
             for line in f:
-                if "ctxt_switches:" in line:
+                if line.startswith("voluntary_ctxt_switches:"):
                     n += int(line.split()[1])
     except (OSError, ValueError):
         pass
@@ -135,7 +136,7 @@ class CpuSample:
     def snapshot(self):
         ticks = {k: sum(proc_ticks(p) for p in pids)
                  for k, pids in self.groups.items()}
-        # the master's wake-ups: its context switches
+        # the master's wake-ups
         ticks["master_switches"] = sum(switches(p) for p in
                                        self.groups.get("master", []))
         return ticks, machine_ticks(), time.monotonic()
@@ -630,7 +631,7 @@ class Bench:
             r["failed"], r["errors"])
         cpu = r.get("cpu", {})
         print("round %d  %-16s c=%-3d %8.1f conn/s  p50 %5d us  p99 %5d us  "
-              "balancer %5.1f%% (master %4.1f%%, %5d switches/s)  fe %5.1f%%"
+              "balancer %5.1f%% (master %4.1f%%, %5d wake-ups/s)  fe %5.1f%%"
               "  client %5.1f%%"
               "  softirq %5.1f%%"
               "  busy %5.1f%%  %s%s" % (

@@ -51,17 +51,17 @@ signals_install(void)
 	signal(SIGPIPE, SIG_IGN);
 }
 
-/* A PMD's I/O signal (SIGIO: net_tap's RX trigger) goes to the workers,
- * which take it (lb_dp_main_loop); every other thread blocks it, the
- * EAL's too, which inherit this mask: else the kernel hands it to the
- * main thread, and every packet on a TAP wakes the master. */
+/* The PMDs' I/O signals (net_tap's RX trigger: lb_dp_io_signals()) go to
+ * the workers, which take them (lb_dp_main_loop); every other thread
+ * blocks them, the EAL's too, which inherit this mask: else the kernel
+ * hands them to the main thread, and every frame on a TAP wakes the
+ * master, which then runs a pass. */
 static void
 io_signal_block(void)
 {
 	sigset_t io;
 
-	sigemptyset(&io);
-	sigaddset(&io, SIGIO);
+	lb_dp_io_signals(&io);
 	pthread_sigmask(SIG_BLOCK, &io, NULL);
 }
 

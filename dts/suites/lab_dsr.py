@@ -106,12 +106,16 @@ class LabDsr(TestSuite):
     def test_only_workers_take_the_tap_signal(self):
         """Steps: read the signal masks of dsrlb's threads
         (/proc/PID/task/*/status).
-        Verify: SIGIO (net_tap's RX trigger) is blocked in the main
-        thread (the master) and in the EAL's threads, and not in any
-        worker (rte-worker-N): a packet on the TAP never wakes the
-        master, and the worker that polls sees it at once."""
+        Verify: the PMDs' I/O signals (SIGIO, and SIGRTMIN+1 to
+        SIGRTMAX: net_tap's RX trigger is the first free one) are all
+        blocked in the main thread (the master) and in the EAL's
+        threads, and none in any worker (rte-worker-N): a frame on the
+        TAP never wakes the master, and the worker that polls sees it at
+        once."""
         pid = self.lab.dsrlb.proc.pid
         bit = 1 << (signal.SIGIO - 1)
+        for sig in range(signal.SIGRTMIN + 1, signal.SIGRTMAX + 1):
+            bit |= 1 << (sig - 1)
         blocked, workers = {}, 0
         for tid in os.listdir("/proc/%d/task" % pid):
             base = "/proc/%d/task/%s/" % (pid, tid)
@@ -120,10 +124,12 @@ class LabDsr(TestSuite):
             with open(base + "status") as f:
                 mask = [int(line.split()[1], 16) for line in f
                         if line.startswith("SigBlk:")][0]
-            blocked[name] = bool(mask & bit)
+            blocked[name] = "all" if mask & bit == bit else \
+                "none" if mask & bit == 0 else "some"
             workers += name.startswith("rte-worker-")
         verify(workers > 0, "no worker thread among %s" % sorted(blocked))
         wrong = sorted(n for n, b in blocked.items()
-                       if b == n.startswith("rte-worker-"))
-        verify(not wrong, "SIGIO blocked in a worker or taken by another "
-               "thread: %s (blocked: %s)" % (wrong, blocked))
+                       if b != ("none" if n.startswith("rte-worker-")
+                                else "all"))
+        verify(not wrong, "I/O signals blocked in a worker or taken by "
+               "another thread: %s (blocked: %s)" % (wrong, blocked))

@@ -21,6 +21,7 @@
  * (a sequence count per slot).
  */
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
@@ -583,6 +584,17 @@ bool lb_dp_flow6_held(const struct lb_worker *w, const struct lb_tuple6 *key,
  * system call only when the worker is waiting.
  */
 void lb_dp_wake(struct lb_worker *w);
+
+/**
+ * The signals a PMD may send for its queues' I/O: SIGIO, and the
+ * real-time signals above SIGRTMIN (net_tap in DPDK 22.11 takes the
+ * first free one, SIGRTMIN+1 here, with F_SETSIG, one signal queued per
+ * readable frame; its handler marks the queues readable). They are for
+ * the workers, which poll the queues: the process blocks them before
+ * the EAL makes its threads (app/dsrlb), lb_dp_main_loop() takes them,
+ * so the kernel never wakes the master (or an EAL thread) for a packet.
+ */
+void lb_dp_io_signals(sigset_t *set);
 
 /** Move packets the master wants sent into the TX buffers. */
 unsigned int lb_dp_drain_master(struct lb_worker *w);

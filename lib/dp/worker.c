@@ -333,18 +333,26 @@ idle_intr_wait(struct lb_worker *w)
 		}
 }
 
-/* A PMD's I/O signal (net_tap's RX trigger: SIGIO to the process, whose
- * handler marks its queues readable) is for the threads that poll the
- * queues: the process blocks it in every other thread (app/dsrlb), so
- * the kernel gives it to a worker, often the one running, instead of
- * waking the master (and making it run a pass) for each packet. */
+void
+lb_dp_io_signals(sigset_t *set)
+{
+	int sig;
+
+	sigemptyset(set);
+	sigaddset(set, SIGIO);
+	for (sig = SIGRTMIN + 1; sig <= SIGRTMAX; sig++)
+		sigaddset(set, sig);
+}
+
+/* The PMDs' I/O signals (lb_dp_io_signals()) are this thread's to take:
+ * often it is running and sees the queue marked at once; nobody else is
+ * woken for a packet. */
 static void
 io_signal_take(void)
 {
 	sigset_t io;
 
-	sigemptyset(&io);
-	sigaddset(&io, SIGIO);
+	lb_dp_io_signals(&io);
 	pthread_sigmask(SIG_UNBLOCK, &io, NULL);
 }
 
