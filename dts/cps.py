@@ -24,10 +24,9 @@ fast as it can, for the same time, at each concurrency:
   dsrlb-interrupt1 the same with 1 worker (-l 0,1)
   dsrlb-poll       2 workers busy polling (not run unless named in
                    --only: two pollers on two CPUs starve the rest)
-  dsrlb-nospin, dsrlb-nospin1
-                   dsrlb-interrupt and dsrlb-interrupt1 with
-                   idle_spin_us 0: a worker waits after 32 empty polls
-                   (only if named in --only)
+  dsrlb-spinN, dsrlb-spinN-1w
+                   with --spin N,...: dsrlb-interrupt and
+                   dsrlb-interrupt1 with dataplane.idle_spin_us N
   The one whose dataplane settings and workers are labnet's is marked
   "(lab)".
   testpmd          dpdk-testpmd --forward-mode=mac on the same net_tap
@@ -70,11 +69,9 @@ from labnet import DP_MAC, TAP_KERNEL_MAC, VIP, Lab, sh  # noqa: E402
 
 PORT = 8100
 CONFIGS = ["testpmd", "nftlb", "dsrlb-poll1", "dsrlb-sleep",
-           "dsrlb-interrupt", "dsrlb-interrupt1", "dsrlb-poll",
-           "dsrlb-nospin", "dsrlb-nospin1"]
-# what runs without --only: the table (2 pollers and the
-# interrupt modes without a spin are left out)
-DEFAULT = CONFIGS[:-3]
+           "dsrlb-interrupt", "dsrlb-interrupt1", "dsrlb-poll"]
+# what runs without --only: the table (2 pollers left out)
+DEFAULT = CONFIGS[:-1]
 REFERENCE = "testpmd"
 HZ = os.sysconf("SC_CLK_TCK")
 
@@ -466,15 +463,6 @@ class Bench:
                 {"idle": "interrupt"},
                 "1 worker, -l 0-1, dataplane.idle \"interrupt\"",
                 workers=1),
-            "dsrlb-nospin": DsrlbDut(
-                self.lab, self.workdir, "dsrlb-nospin",
-                {"idle": "interrupt", "idle_spin_us": 0},
-                "2 workers, dataplane.idle \"interrupt\", idle_spin_us 0"),
-            "dsrlb-nospin1": DsrlbDut(
-                self.lab, self.workdir, "dsrlb-nospin1",
-                {"idle": "interrupt", "idle_spin_us": 0},
-                "1 worker, -l 0-1, dataplane.idle \"interrupt\", "
-                "idle_spin_us 0", workers=1),
             "dsrlb-poll": DsrlbDut(
                 self.lab, self.workdir, "dsrlb-poll", poll,
                 "2 workers, idle_sleep_us 0 (busy polling)"),
@@ -508,13 +496,6 @@ class Bench:
             if isinstance(d, DsrlbDut) and d.workers is None and all(
                     d.dataplane.get(k) == v for k, v in lab_dp.items()):
                 d.note += " (lab)"
-        for name in ("dsrlb-nospin", "dsrlb-nospin1"):
-            if name in only:
-                ok, why = duts[name].supported()
-                if not ok:
-                    self.skipped[name] = "this dsrlb does not accept " \
-                        "dataplane.idle_spin_us: %s" % \
-                        (why.splitlines() or ["?"])[-1]
         for name in ("dsrlb-interrupt", "dsrlb-interrupt1"):
             if not has_idle and name in only:
                 self.skipped[name] = \

@@ -207,10 +207,11 @@ struct lb_conf_flows {
 };
 
 /** Process and queue tuning. */
-/** dataplane.idle_spin_us's default (idle "interrupt"): a worker polls
- *  on this long after its last packet, so the next packets of a
- *  lightly loaded balancer find it awake (doc/lab-cps.md) */
-#define LB_CONF_IDLE_SPIN_US 200
+/** dataplane.idle_spin_us's default (idle "interrupt"): none, the
+ *  worker waits after 32 empty polls; in the lab (2 workers on 2 CPUs
+ *  shared with the clients and servers) every spin measured cost more
+ *  than the wake-ups it saved (doc/lab-cps.md) */
+#define LB_CONF_IDLE_SPIN_US 0
 
 /** What an idle worker does (dataplane.idle; lb_dp's enum lb_dp_idle). */
 enum lb_conf_idle {
