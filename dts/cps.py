@@ -12,13 +12,23 @@ the VIP on the segment and the same client (dts/cps_client.c, built
 here with gcc) opens and closes connections to VIP:8100 (HTTP GET) as
 fast as it can, for the same time, at each concurrency:
 
-  dsrlb-sleep      dsrlb, the lab's configuration (2 workers) with
-                   dataplane idle_sleep_us 100 (what the lab ran before
-                   the RX-interrupt mode)
-  dsrlb-poll       the same with idle_sleep_us 0 (busy polling)
-  dsrlb-interrupt  the same with dataplane.idle "interrupt" (only if
-                   this dsrlb accepts the key: dsrlb --check decides)
-  The one whose dataplane settings are labnet's is marked "(lab)".
+  dsrlb-poll1      dsrlb, the lab's configuration with 1 worker on
+                   -l 0,1 (as testpmd's lcores) and dataplane.idle
+                   "poll": the data path's own latency
+  dsrlb-sleep      the lab's configuration (2 workers) with dataplane
+                   idle_sleep_us 100 (what the lab ran before the
+                   RX-interrupt mode)
+  dsrlb-interrupt  the same with dataplane.idle "interrupt": the lab's
+                   own (only if this dsrlb accepts the key: dsrlb
+                   --check decides)
+  dsrlb-interrupt1 the same with 1 worker (-l 0,1)
+  dsrlb-poll       2 workers busy polling (not run unless named in
+                   --only: two pollers on two CPUs starve the rest)
+  dsrlb-spinN, dsrlb-spinN-1w
+                   with --spin N,...: dsrlb-interrupt and
+                   dsrlb-interrupt1 with dataplane.idle_spin_us N
+  The one whose dataplane settings and workers are labnet's is marked
+  "(lab)".
   testpmd          dpdk-testpmd --forward-mode=mac on the same net_tap
                    vdev joined to the segment the same way, eth-peer fe1:
                    the lab's I/O limit (same PMD, same path, no
@@ -58,8 +68,10 @@ from framework import (ROOT, RUNTIME_DIR, Dsrlb, TestFailure,  # noqa: E402
 from labnet import DP_MAC, TAP_KERNEL_MAC, VIP, Lab, sh  # noqa: E402
 
 PORT = 8100
-CONFIGS = ["dsrlb-sleep", "dsrlb-poll", "dsrlb-interrupt", "testpmd",
-           "nftlb"]
+CONFIGS = ["testpmd", "nftlb", "dsrlb-poll1", "dsrlb-sleep",
+           "dsrlb-interrupt", "dsrlb-interrupt1", "dsrlb-poll"]
+# what runs without --only: the issue's table (2 pollers left out)
+DEFAULT = CONFIGS[:-1]
 REFERENCE = "testpmd"
 HZ = os.sysconf("SC_CLK_TCK")
 
@@ -71,13 +83,33 @@ class Skip(Exception):
 # ---- CPU accounting ----
 
 def proc_ticks(pid):
-    """utime + stime of a process (all its threads), in clock ticks."""
+    """utime + stime of a process (all its threads), in clock ticks; of
+    one thread if pid is a string "PID/TID"."""
+    path = "/proc/%d/stat" % pid if isinstance(pid, int) else \
+        "/proc/%s/task/%s/stat" % tuple(pid.split("/"))
     try:
-        with open("/proc/%d/stat" % pid) as f:
+        with open(path) as f:
             fields = f.read().rsplit(")", 1)[1].split()
         return int(fields[11]) + int(fields[12])
     except (OSError, IndexError, ValueError):
         return 0
+
+
+def switches(pid):
+    """Voluntary context switches of a process's main thread or of one
+    thread ("PID/TID"): its sleeps, so its wake-ups (the involuntary
+    ones are other threads taking its CPU)."""
+    path = "/proc/%d/status" % pid if isinstance(pid, int) else \
+        "/proc/%s/task/%s/status" % tuple(pid.split("/"))
+    n = 0
+    try:
+        with open(path) as f:
+            for line in f:
+                if line.startswith("voluntary_ctxt_switches:"):
+                    n += int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return n
 
 
 def machine_ticks():
@@ -99,9 +131,12 @@ class CpuSample:
         self.groups = groups      # name -> [pid]
 
     def snapshot(self):
-        return ({k: sum(proc_ticks(p) for p in pids)
-                 for k, pids in self.groups.items()}, machine_ticks(),
-                time.monotonic())
+        ticks = {k: sum(proc_ticks(p) for p in pids)
+                 for k, pids in self.groups.items()}
+        # the master's wake-ups
+        ticks["master_switches"] = sum(switches(p) for p in
+                                       self.groups.get("master", []))
+        return ticks, machine_ticks(), time.monotonic()
 
     def start(self):
         self.t0 = self.snapshot()
@@ -110,7 +145,10 @@ class CpuSample:
         (p0, m0, w0), (p1, m1, w1) = self.t0, self.snapshot()
         wall = w1 - w0
         out = {k: round(100.0 * (p1[k] - p0[k]) / HZ / wall, 1)
-               for k in p0}
+               for k in p0 if k != "master_switches"}
+        if "master" in self.groups:
+            out["master_switches_per_s"] = round(
+                (p1["master_switches"] - p0["master_switches"]) / wall)
         ticks = m1["total"] - m0["total"] or 1
         ncpu = os.cpu_count() or 1
         for k in ("busy", "softirq", "steal"):
@@ -155,11 +193,14 @@ class Dut:
 
 
 class DsrlbDut(Dut):
-    def __init__(self, lab, workdir, name, dataplane, note):
+    def __init__(self, lab, workdir, name, dataplane, note, workers=None):
         super().__init__(lab, workdir)
         self.name = name
         self.dataplane = dataplane
         self.note = note
+        # None: the lab's (framework.WORKERS, lcores from lcore_args:
+        # 1 worker is -l 0-1, testpmd's lcores)
+        self.workers = workers
 
     def config(self):
         """The lab's configuration with this idle mode (the lab's own
@@ -176,7 +217,14 @@ class DsrlbDut(Dut):
         return rc == 0, out.strip()
 
     def start(self):
-        self.lab.start_dsrlb(self.config())
+        # Lab.start_dsrlb makes its Dsrlb with framework's worker count
+        saved = framework.WORKERS
+        if self.workers is not None:
+            framework.WORKERS = self.workers
+        try:
+            self.lab.start_dsrlb(self.config())
+        finally:
+            framework.WORKERS = saved
         self.lab.wait_resolved()
 
     def stop(self):
@@ -402,30 +450,57 @@ class Bench:
             sleep["idle"] = "sleep"
             poll["idle"] = "poll"
         duts = {
+            "dsrlb-poll1": DsrlbDut(
+                self.lab, self.workdir, "dsrlb-poll1", poll,
+                "1 worker, -l 0-1 (testpmd's lcores), busy polling",
+                workers=1),
             "dsrlb-sleep": DsrlbDut(
                 self.lab, self.workdir, "dsrlb-sleep", sleep,
                 "2 workers, idle_sleep_us 100"),
+            "dsrlb-interrupt": interrupt,
+            "dsrlb-interrupt1": DsrlbDut(
+                self.lab, self.workdir, "dsrlb-interrupt1",
+                {"idle": "interrupt"},
+                "1 worker, -l 0-1, dataplane.idle \"interrupt\"",
+                workers=1),
             "dsrlb-poll": DsrlbDut(
                 self.lab, self.workdir, "dsrlb-poll", poll,
                 "2 workers, idle_sleep_us 0 (busy polling)"),
-            "dsrlb-interrupt": interrupt,
             "testpmd": TestpmdDut(self.lab, self.workdir),
             "nftlb": NftlbDut(self.lab, self.workdir),
         }
-        only = self.args.only.split(",") if self.args.only else CONFIGS
+        only = self.args.only.split(",") if self.args.only else \
+            list(DEFAULT)
+        # --spin: the interrupt mode with other spins, 2 workers and 1
+        for us in self.args.spin:
+            for workers, suffix, what in ((None, "", "2 workers"),
+                                          (1, "-1w", "1 worker, -l 0-1")):
+                name = "dsrlb-spin%d%s" % (us, suffix)
+                duts[name] = DsrlbDut(
+                    self.lab, self.workdir, name,
+                    {"idle": "interrupt", "idle_spin_us": us},
+                    "%s, dataplane.idle \"interrupt\", idle_spin_us %d"
+                    % (what, us), workers=workers)
+                if name not in CONFIGS:
+                    CONFIGS.append(name)
+                ok, why = duts[name].supported()
+                if not ok:
+                    self.skipped[name] = (why.splitlines() or ["?"])[-1]
+                only.append(name)
         for name in only:
             if name not in duts:
                 raise SystemExit("cps.py: unknown configuration %s (%s)"
                                  % (name, ", ".join(CONFIGS)))
         lab_dp = self.lab.config().get("dataplane", {})
         for d in duts.values():
-            if isinstance(d, DsrlbDut) and all(
+            if isinstance(d, DsrlbDut) and d.workers is None and all(
                     d.dataplane.get(k) == v for k, v in lab_dp.items()):
                 d.note += " (lab)"
-        if not has_idle and "dsrlb-interrupt" in only:
-            self.skipped["dsrlb-interrupt"] = \
-                "this dsrlb does not accept dataplane.idle: %s" % \
-                (out.splitlines() or ["?"])[-1]
+        for name in ("dsrlb-interrupt", "dsrlb-interrupt1"):
+            if not has_idle and name in only:
+                self.skipped[name] = \
+                    "this dsrlb does not accept dataplane.idle: %s" % \
+                    (out.splitlines() or ["?"])[-1]
         self.all_duts = [duts[n] for n in CONFIGS if n in only]
         self.duts = [duts[n] for n in CONFIGS
                      if n in only and n not in self.skipped]
@@ -503,6 +578,9 @@ class Bench:
             for conc in self.args.conc:
                 groups = {"balancer": dut.pids(),
                           "frontends": [p.pid for p in self.lab.fe_procs]}
+                if isinstance(dut, DsrlbDut):
+                    # dsrlb's main thread: the master lcore
+                    groups["master"] = ["%d/%d" % (p, p) for p in dut.pids()]
                 cpu = CpuSample(groups)
                 perf = None
                 if self.args.perf and rnd == 0:
@@ -518,7 +596,8 @@ class Bench:
                            if k.startswith("drop") or k in (
                                "tx_drop", "flow_table_full", "stateless",
                                "flow_grace_full", "flow_evicted",
-                               "flow_reused")}
+                               "flow_reused", "idle_waits",
+                               "idle_rx_wakes", "idle_spin_hits")}
                 r.update(config=dut.name, round=rnd, counters=notable)
                 self.results.append(r)
                 self.report_run(r)
@@ -532,11 +611,15 @@ class Bench:
         status = "ok" if r["failed"] == 0 else "FAILED %d (%s)" % (
             r["failed"], r["errors"])
         cpu = r.get("cpu", {})
-        print("round %d  %-16s c=%-3d %8.1f conn/s  p50 %5d us  "
-              "balancer %5.1f%%  fe %5.1f%%  client %5.1f%%  softirq %5.1f%%"
+        print("round %d  %-16s c=%-3d %8.1f conn/s  p50 %5d us  p99 %5d us  "
+              "balancer %5.1f%% (master %4.1f%%, %5d wake-ups/s)  fe %5.1f%%"
+              "  client %5.1f%%"
+              "  softirq %5.1f%%"
               "  busy %5.1f%%  %s%s" % (
                   r["round"] + 1, r["config"], r["concurrency"], r["cps"],
-                  r["latency_us"]["p50"], cpu.get("balancer", 0),
+                  r["latency_us"]["p50"], r["latency_us"]["p99"],
+                  cpu.get("balancer", 0), cpu.get("master", 0),
+                  cpu.get("master_switches_per_s", 0),
                   cpu.get("frontends", 0), cpu.get("client", 0),
                   cpu.get("machine_softirq", 0), cpu.get("machine_busy", 0),
                   status,
@@ -591,7 +674,8 @@ class Bench:
                     row["median"] = statistics.median(good)
                     row["min"] = min(good)
                     row["max"] = max(good)
-                    for k in ("balancer", "frontends", "client",
+                    for k in ("balancer", "master", "master_switches_per_s",
+                              "frontends", "client",
                               "machine_busy", "machine_softirq"):
                         vals = [r["cpu"][k] for r in runs
                                 if r["failed"] == 0 and k in r["cpu"]]
@@ -603,9 +687,10 @@ class Bench:
                         for s, n in r["servers"].items():
                             srv[s] = srv.get(s, 0) + n
                     row["frontends_seen"] = len(srv)
-                    row["p50_us"] = statistics.median(
-                        r["latency_us"]["p50"] for r in runs
-                        if r["failed"] == 0)
+                    for p in ("p50", "p99"):
+                        row[p + "_us"] = statistics.median(
+                            r["latency_us"][p] for r in runs
+                            if r["failed"] == 0)
                 if name == REFERENCE and "median" in row:
                     ref[conc] = row["median"]
                 rows.append(row)
@@ -623,8 +708,9 @@ class Bench:
         print("connections/s to %s:%d, %d s per run, %d round(s); "
               "median (min-max) of the runs without failures"
               % (VIP, PORT, self.args.seconds, self.args.rounds))
-        print("%-16s %4s %20s %6s %6s %5s %5s %5s %5s %5s %4s  %s" % (
-            "configuration", "conc", "conn/s", "ratio", "p50us", "bal%",
+        print("%-16s %4s %20s %6s %6s %6s %5s %5s %5s %5s %5s %4s  %s" % (
+            "configuration", "conc", "conn/s", "ratio", "p50us", "p99us",
+            "bal%",
             "fe%", "cli%", "sirq%", "busy%", "fes", "runs"))
         for row in rows:
             if "skipped" in row:
@@ -643,19 +729,22 @@ class Bench:
                     else ""))
                 continue
             cpu = row.get("cpu", {})
-            print("%-16s %4d %20s %6s %6d %5.0f %5.0f %5.0f %5.0f %5.0f %4d"
+            print("%-16s %4d %20s %6s %6d %6d %5.0f %5.0f %5.0f %5.0f %5.0f"
+                  " %4d"
                   "  %s" % (
                       row["config"], row["concurrency"],
                       "%.0f (%.0f-%.0f)" % (row["median"], row["min"],
                                             row["max"]),
                       "%.2f" % row["ratio"] if "ratio" in row else "-",
-                      row["p50_us"], cpu.get("balancer", 0),
+                      row["p50_us"], row["p99_us"], cpu.get("balancer", 0),
                       cpu.get("frontends", 0), cpu.get("client", 0),
                       cpu.get("machine_softirq", 0),
                       cpu.get("machine_busy", 0), row["frontends_seen"],
                       runs))
         print("ratio: to %s's median at the same concurrency. CPU in %% "
-              "of one CPU (medians): bal the balancer process, fe the 4 "
+              "of one CPU (medians); p50us, p99us: medians of the runs' "
+              "percentiles of connection time (connect to close): "
+              "bal the balancer process, fe the 4 "
               "frontends, cli the client, sirq the machine's softirq+irq "
               "(also inside the processes' time), "
               "busy the machine's (%d CPUs). fes: frontends that answered."
@@ -694,8 +783,13 @@ def main():
                     "(default 3)")
     ap.add_argument("--concurrency", default="1,8",
                     help="connections in flight, a list (default 1,8)")
-    ap.add_argument("--only", help="configurations, a list (default all: "
-                    + ",".join(CONFIGS) + ")")
+    ap.add_argument("--only", help="configurations, a list (default: "
+                    + ",".join(DEFAULT) + "; also " +
+                    ",".join(c for c in CONFIGS if c not in DEFAULT) + ")")
+    ap.add_argument("--spin", default="",
+                    help="also dsrlb-spinN (2 workers) and dsrlb-spinN-1w "
+                    "(1 worker): idle \"interrupt\" with idle_spin_us N, "
+                    "for each N of the list")
     ap.add_argument("--perf", action="store_true",
                     help="perf record -a over the first round's runs; "
                     "print the top symbols")
@@ -705,6 +799,7 @@ def main():
                     help="keep the scratch directory (logs, rulesets)")
     args = ap.parse_args()
     args.conc = [int(c) for c in args.concurrency.split(",")]
+    args.spin = [int(u) for u in args.spin.split(",") if u]
     if os.geteuid() != 0:
         sys.exit("cps.py: needs root (network namespaces)")
     if not os.access(framework.DSRLB, os.X_OK):

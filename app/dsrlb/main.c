@@ -2,6 +2,7 @@
  * Copyright(c) 2026 The dsrlb authors
  */
 
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,6 +49,20 @@ signals_install(void)
 	sigaction(SIGUSR1, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
+}
+
+/* The PMDs' I/O signals (net_tap's RX trigger: lb_dp_io_signals()) go to
+ * the workers, which take them (lb_dp_main_loop); every other thread
+ * blocks them, the EAL's too, which inherit this mask: else the kernel
+ * hands them to the main thread, and every frame on a TAP wakes the
+ * master, which then runs a pass. */
+static void
+io_signal_block(void)
+{
+	sigset_t io;
+
+	lb_dp_io_signals(&io);
+	pthread_sigmask(SIG_BLOCK, &io, NULL);
 }
 
 /* EAL options are the ones before "--" (none if there is no "--"). */
@@ -177,6 +192,7 @@ main(int argc, char **argv)
 	status = DSRLB_EXIT_FAIL;
 
 	dsrlb_log_init();
+	io_signal_block();
 	rte_errno = 0;
 	if (rte_eal_init(eal_argc(argc, argv), argv) < 0) {
 		/* the EAL has said why on stderr ("EAL: FATAL: ..."); it does

@@ -149,6 +149,7 @@ dsrlb_workers_create(struct dsrlb_app *app)
 			.port_ids = app->env.port_ids,
 			.n_ports = app->env.n_ports,
 			.idle_sleep_us = app->conf->dataplane.idle_sleep_us,
+			.idle_spin_us = app->conf->dataplane.idle_spin_us,
 			.idle = app->conf->dataplane.idle,
 			.frag_hold_ms = app->conf->dataplane.frag_hold_ms,
 			.frag_ttl_ms = app->conf->dataplane.frag_ttl_ms,

@@ -1158,8 +1158,8 @@ high_availability_errors_name_their_path(void **state)
 			  "high_availability.sync: needs an exception_interface");
 }
 
-/* dataplane.idle: what an idle worker does, and its sleep or longest
- * wait */
+/* dataplane.idle: what an idle worker does, its sleep or longest wait,
+ * and how long an interrupt worker polls on after its last packet */
 static void
 idle_modes(void **state)
 {
@@ -1167,14 +1167,23 @@ idle_modes(void **state)
 		const char *dp;
 		uint8_t idle;
 		uint32_t us;
+		uint32_t spin;
 	} ok[] = {
-		{ "{}", LB_CONF_IDLE_POLL, 0 },
-		{ "{\"idle_sleep_us\": 100}", LB_CONF_IDLE_SLEEP, 100 },
-		{ "{\"idle\": \"poll\"}", LB_CONF_IDLE_POLL, 0 },
-		{ "{\"idle\": \"sleep\"}", LB_CONF_IDLE_SLEEP, 100 },
-		{ "{\"idle\": \"interrupt\"}", LB_CONF_IDLE_INTERRUPT, 1000 },
+		{ "{}", LB_CONF_IDLE_POLL, 0, 0 },
+		{ "{\"idle_sleep_us\": 100}", LB_CONF_IDLE_SLEEP, 100, 0 },
+		{ "{\"idle\": \"poll\"}", LB_CONF_IDLE_POLL, 0, 0 },
+		{ "{\"idle\": \"sleep\"}", LB_CONF_IDLE_SLEEP, 100, 0 },
+		{ "{\"idle\": \"interrupt\"}", LB_CONF_IDLE_INTERRUPT, 1000,
+		  LB_CONF_IDLE_SPIN_US },
 		{ "{\"idle\": \"interrupt\", \"idle_sleep_us\": 5000}",
-		  LB_CONF_IDLE_INTERRUPT, 5000 },
+		  LB_CONF_IDLE_INTERRUPT, 5000, LB_CONF_IDLE_SPIN_US },
+		{ "{\"idle\": \"interrupt\", \"idle_spin_us\": 0}",
+		  LB_CONF_IDLE_INTERRUPT, 1000, 0 },
+		{ "{\"idle\": \"interrupt\", \"idle_spin_us\": 10000}",
+		  LB_CONF_IDLE_INTERRUPT, 1000, 10000 },
+		/* what config.get writes back for a poller reads again */
+		{ "{\"idle\": \"poll\", \"idle_spin_us\": 0}",
+		  LB_CONF_IDLE_POLL, 0, 0 },
 	};
 	char to[256];
 	unsigned int i;
@@ -1194,8 +1203,18 @@ idle_modes(void **state)
 			fail_msg("%s: %s", ok[i].dp, err.msg);
 		assert_int_equal(c->dataplane.idle, ok[i].idle);
 		assert_int_equal(c->dataplane.idle_sleep_us, ok[i].us);
+		assert_int_equal(c->dataplane.idle_spin_us, ok[i].spin);
 		lb_conf_free(c);
 	}
+	expect_edit_error("\"flows\": {\"capacity\": 65536},",
+			  "\"flows\": {\"capacity\": 65536}, \"dataplane\": {\"idle\": \"sleep\", \"idle_spin_us\": 50},",
+			  "dataplane.idle_spin_us: 50: only idle \"interrupt\" polls on before it waits (idle is \"sleep\")");
+	expect_edit_error("\"flows\": {\"capacity\": 65536},",
+			  "\"flows\": {\"capacity\": 65536}, \"dataplane\": {\"idle_spin_us\": 50},",
+			  "dataplane.idle_spin_us: 50: only idle \"interrupt\" polls on before it waits (idle is \"poll\")");
+	expect_edit_error("\"flows\": {\"capacity\": 65536},",
+			  "\"flows\": {\"capacity\": 65536}, \"dataplane\": {\"idle\": \"interrupt\", \"idle_spin_us\": 10001},",
+			  "dataplane.idle_spin_us: ");
 	expect_edit_error("\"flows\": {\"capacity\": 65536},",
 			  "\"flows\": {\"capacity\": 65536}, \"dataplane\": {\"idle\": \"poll\", \"idle_sleep_us\": 50},",
 			  "dataplane.idle_sleep_us: 50: a worker that polls never sleeps");

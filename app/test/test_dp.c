@@ -6836,10 +6836,114 @@ dp_fast_path_gives_the_full_parsers_verdicts_and_counters(void **state)
 	env_fini(&e);
 }
 
+/* A worker of idle mode `idle` (sleep 1000 us, spin spin_us), alone and
+ * with no queue: lb_dp_idle_due() is a rule on w->tsc, which the test
+ * sets (no clock, no time measured). */
+static struct lb_worker *
+idle_worker(uint8_t idle, uint32_t spin_us)
+{
+	static struct lb_snapshot *no_snap;
+	struct lb_worker *w = rte_zmalloc("idle", sizeof(*w),
+					  RTE_CACHE_LINE_SIZE);
+	struct lb_dp_params dp = {
+		.snap = &no_snap, .port_ids = &port_id, .n_ports = 1,
+		.quit = &quit, .idle = idle,
+		.idle_sleep_us = idle == LB_DP_IDLE_POLL ? 0 : 1000,
+		.idle_spin_us = spin_us,
+	};
+
+	assert_non_null(w);
+	assert_int_equal(lb_dp_worker_init(w, &dp), 0);
+	return w;
+}
+
+/* Mode interrupt: after a packet the worker polls on for idle_spin_us,
+ * however many empty polls that takes (the rule before was 32 polls,
+ * a few microseconds), and a packet in that time is a spin hit; once
+ * the time is up it waits after LB_IDLE_POLLS_INTR empty polls; after a
+ * wait no packet ended it waits again without a new spin. */
+static void
+dp_idle_interrupt_polls_on_after_a_packet(void **state)
+{
+	struct lb_worker *w = idle_worker(LB_DP_IDLE_INTERRUPT, 200);
+	uint64_t spin = w->idle_spin_tsc, t0 = 1000000000;
+	unsigned int i;
+
+	(void)state;
+	assert_true(spin > 0);
+	w->tsc = t0;
+	assert_false(lb_dp_idle_due(w, 1));           /* a packet */
+	for (i = 0; i < 100 * LB_IDLE_POLLS_INTR; i++) {
+		w->tsc = t0 + spin * i / (100 * LB_IDLE_POLLS_INTR);
+		assert_false(lb_dp_idle_due(w, 0));
+	}
+	assert_int_equal(w->stats[LB_STAT_IDLE_SPIN_HIT], 0);
+	/* the next packet, still within the spin: caught, the spin starts
+	 * again from it */
+	t0 = w->tsc;
+	assert_false(lb_dp_idle_due(w, 2));
+	assert_int_equal(w->stats[LB_STAT_IDLE_SPIN_HIT], 1);
+	w->tsc = t0 + spin - 1;
+	for (i = 0; i < 10 * LB_IDLE_POLLS_INTR; i++)
+		assert_false(lb_dp_idle_due(w, 0));
+	/* time is up: LB_IDLE_POLLS_INTR empty polls since the packet were
+	 * made long ago, the next empty poll waits */
+	w->tsc = t0 + spin;
+	assert_true(lb_dp_idle_due(w, 0));
+	lb_dp_idle_waited(w);
+	/* the wait ran out: the next wait after LB_IDLE_POLLS_INTR polls */
+	w->tsc += 1000;
+	for (i = 1; i < LB_IDLE_POLLS_INTR; i++)
+		assert_false(lb_dp_idle_due(w, 0));
+	assert_true(lb_dp_idle_due(w, 0));
+	lb_dp_idle_waited(w);
+	/* a packet ended the wait: the wait caught it, not the spin */
+	assert_false(lb_dp_idle_due(w, 1));
+	assert_int_equal(w->stats[LB_STAT_IDLE_SPIN_HIT], 1);
+	rte_free(w);
+}
+
+/* idle_spin_us 0: the worker waits after LB_IDLE_POLLS_INTR empty polls,
+ * as it did before the spin; poll never waits; sleep sleeps after
+ * LB_IDLE_POLLS, whatever the time, and counts no spin hits. */
+static void
+dp_idle_modes_without_spin(void **state)
+{
+	struct lb_worker *w = idle_worker(LB_DP_IDLE_INTERRUPT, 0);
+	unsigned int i;
+
+	(void)state;
+	w->tsc = 5;
+	assert_false(lb_dp_idle_due(w, 1));
+	for (i = 1; i < LB_IDLE_POLLS_INTR; i++)
+		assert_false(lb_dp_idle_due(w, 0));
+	assert_true(lb_dp_idle_due(w, 0));
+	rte_free(w);
+
+	w = idle_worker(LB_DP_IDLE_POLL, 0);
+	for (i = 0; i < 10 * LB_IDLE_POLLS; i++)
+		assert_false(lb_dp_idle_due(w, 0));
+	rte_free(w);
+
+	w = idle_worker(LB_DP_IDLE_SLEEP, 0);
+	assert_int_equal(w->idle_spin_tsc, 0);
+	assert_false(lb_dp_idle_due(w, 1));
+	for (i = 1; i < LB_IDLE_POLLS; i++)
+		assert_false(lb_dp_idle_due(w, 0));
+	assert_true(lb_dp_idle_due(w, 0));
+	lb_dp_idle_waited(w);
+	assert_false(lb_dp_idle_due(w, 0));
+	assert_false(lb_dp_idle_due(w, 3));
+	assert_int_equal(w->stats[LB_STAT_IDLE_SPIN_HIT], 0);
+	rte_free(w);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(dp_idle_interrupt_polls_on_after_a_packet),
+		cmocka_unit_test(dp_idle_modes_without_spin),
 		cmocka_unit_test(dp_flows_stay_when_weights_change),
 		cmocka_unit_test(dp_drained_member_keeps_flows_gets_no_new),
 		cmocka_unit_test(dp_flows_of_failed_member_are_rescheduled),

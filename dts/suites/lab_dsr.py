@@ -2,7 +2,10 @@
 # Copyright(c) 2026 The dsrlb authors
 """The namespace lab: real clients, real frontends, DSR through dsrlb."""
 
-from framework import TestSuite, verify
+import os
+import signal
+
+from framework import TestSuite, verify, wait_for
 from labnet import VIP, Lab, servers
 
 FRONTENDS = {"fe1", "fe2", "fe3", "fe4"}
@@ -68,7 +71,8 @@ class LabDsr(TestSuite):
         least 3 packets per connection forwarded (SYN, handshake ACK,
         QUIT), no counter of a drop that would mean a bug (malformed, no
         service, no member, standby, TX) grew, and every member forwarded
-        packets of these connections."""
+        packets of these connections; afterwards, idle, the workers wait
+        for the RX interrupt (idle_waits grows)."""
         drops = ("drop_no_service", "drop_no_member", "drop_standby",
                  "drop_ip_length", "drop_truncated_ip", "drop_tcp_header",
                  "drop_member_unusable", "tx_drop", "drop_master_ring_full",
@@ -93,3 +97,39 @@ class LabDsr(TestSuite):
                  if members[n]["packets"] <= members_before[n]["packets"]]
         verify(not quiet, "members forwarded none of the 100 connections' "
                "packets: %s" % quiet)
+        # the lab's idle mode: once the traffic stops, the workers wait
+        # for the TAP's RX interrupt (each wait that runs out is counted
+        # again), they do not poll on
+        wait_for(lambda: self.lab.dsrlb.stats()["idle_waits"] >
+                 st["idle_waits"], "an idle worker waits")
+
+    def test_only_workers_take_the_tap_signal(self):
+        """Steps: read the signal masks of dsrlb's threads
+        (/proc/PID/task/*/status).
+        Verify: the PMDs' I/O signals (SIGIO, and SIGRTMIN+1 to
+        SIGRTMAX: net_tap's RX trigger is the first free one) are all
+        blocked in the main thread (the master) and in the EAL's
+        threads, and none in any worker (rte-worker-N): a frame on the
+        TAP never wakes the master, and the worker that polls sees it at
+        once."""
+        pid = self.lab.dsrlb.proc.pid
+        bit = 1 << (signal.SIGIO - 1)
+        for sig in range(signal.SIGRTMIN + 1, signal.SIGRTMAX + 1):
+            bit |= 1 << (sig - 1)
+        blocked, workers = {}, 0
+        for tid in os.listdir("/proc/%d/task" % pid):
+            base = "/proc/%d/task/%s/" % (pid, tid)
+            with open(base + "comm") as f:
+                name = f.read().strip()
+            with open(base + "status") as f:
+                mask = [int(line.split()[1], 16) for line in f
+                        if line.startswith("SigBlk:")][0]
+            blocked[name] = "all" if mask & bit == bit else \
+                "none" if mask & bit == 0 else "some"
+            workers += name.startswith("rte-worker-")
+        verify(workers > 0, "no worker thread among %s" % sorted(blocked))
+        wrong = sorted(n for n, b in blocked.items()
+                       if b != ("none" if n.startswith("rte-worker-")
+                                else "all"))
+        verify(not wrong, "I/O signals blocked in a worker or taken by "
+               "another thread: %s (blocked: %s)" % (wrong, blocked))

@@ -391,9 +391,11 @@ lb_conf_encode(const struct lb_conf *conf)
 		"fin_timeout", (int)f->fin_timeout,
 		"udp_timeout", (int)f->udp_timeout));
 	ok = ok && put(o, "dataplane", json_pack(
-		"{s:s, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i}",
+		"{s:s, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i,"
+		" s:i}",
 		"idle", lb_idle_names[d->idle],
 		"idle_sleep_us", (int)d->idle_sleep_us,
+		"idle_spin_us", (int)d->idle_spin_us,
 		"rx_desc", (int)d->rx_desc, "tx_desc", (int)d->tx_desc,
 		"mbufs", (int)d->mbufs, "frag_hold_ms", (int)d->frag_hold_ms,
 		"frag_ttl_ms", (int)d->frag_ttl_ms,

@@ -207,6 +207,12 @@ struct lb_conf_flows {
 };
 
 /** Process and queue tuning. */
+/** dataplane.idle_spin_us's default (idle "interrupt"): none, the
+ *  worker waits after 32 empty polls; in the lab (2 workers on 2 CPUs
+ *  shared with the clients and servers) every spin measured cost more
+ *  than the wake-ups it saved (doc/lab-cps.md) */
+#define LB_CONF_IDLE_SPIN_US 0
+
 /** What an idle worker does (dataplane.idle; lb_dp's enum lb_dp_idle). */
 enum lb_conf_idle {
 	LB_CONF_IDLE_POLL = 0,      /**< polls on: a core at 100% */
@@ -217,6 +223,9 @@ enum lb_conf_idle {
 
 struct lb_conf_dataplane {
 	uint32_t idle_sleep_us;     /**< sleep, or longest interrupt wait */
+	/** interrupt: how long a worker polls on after its last packet
+	 *  before it waits */
+	uint32_t idle_spin_us;
 	uint8_t idle;               /**< enum lb_conf_idle */
 	uint32_t frag_hold_ms;      /**< a later fragment waits for its first */
 	uint32_t frag_ttl_ms;       /**< a first fragment's member is remembered */

@@ -87,17 +87,19 @@ conf_parse_flows(struct conf_ctx *c, json_t *root)
 }
 
 static const char *const dataplane_keys[] = {
-	"idle", "idle_sleep_us", "rx_desc", "tx_desc", "mbufs", "frag_hold_ms",
+	"idle", "idle_sleep_us", "idle_spin_us", "rx_desc", "tx_desc", "mbufs", "frag_hold_ms",
 	"frag_ttl_ms", "exception_pps", "arp_pps", "member_pps", "router_pps",
 	"peer_pps", "vrrp_pps", NULL };
 
-/* What an idle worker does: "poll", "sleep" idle_sleep_us, or wait for
- * an RX interrupt idle_sleep_us at most. Without "idle", a sleep set
- * means "sleep", as before the key existed. */
+/* What an idle worker does: "poll", "sleep" idle_sleep_us, or poll on
+ * idle_spin_us after its last packet and then wait for an RX interrupt
+ * idle_sleep_us at most. Without "idle", a sleep set means "sleep", as
+ * before the key existed. */
 static int
 parse_idle(struct conf_ctx *c, json_t *o, struct lb_conf_dataplane *d)
 {
 	bool has_us = json_object_get(o, "idle_sleep_us") != NULL;
+	bool has_spin = json_object_get(o, "idle_spin_us") != NULL;
 	size_t mark;
 	int rc;
 
@@ -106,6 +108,15 @@ parse_idle(struct conf_ctx *c, json_t *o, struct lb_conf_dataplane *d)
 			   LB_CONF_IDLE_POLL, &d->idle);
 	if (rc < 0)
 		return rc;
+	if (d->idle != LB_CONF_IDLE_INTERRUPT && d->idle_spin_us > 0) {
+		mark = conf_push_key(c, "idle_spin_us");
+		rc = conf_fail(c, "%u: only idle \"interrupt\" polls on before it waits (idle is \"%s\")",
+			       d->idle_spin_us, lb_idle_names[d->idle]);
+		conf_pop(c, mark);
+		return rc;
+	}
+	if (d->idle == LB_CONF_IDLE_INTERRUPT && !has_spin)
+		d->idle_spin_us = LB_CONF_IDLE_SPIN_US;
 	if (d->idle == LB_CONF_IDLE_POLL && d->idle_sleep_us > 0) {
 		mark = conf_push_key(c, "idle_sleep_us");
 		rc = conf_fail(c, "%u: a worker that polls never sleeps (idle \"sleep\" or \"interrupt\" use it)",
@@ -148,6 +159,8 @@ conf_parse_dataplane(struct conf_ctx *c, json_t *root)
 	if (rc == 0 &&
 	    (conf_get_uint(c, o, "idle_sleep_us", 0, 100000, 0,
 			   &d->idle_sleep_us) < 0 ||
+	     conf_get_uint(c, o, "idle_spin_us", 0, 10000, 0,
+			   &d->idle_spin_us) < 0 ||
 	     conf_get_uint(c, o, "rx_desc", 64, 16384, 1024, &rx) < 0 ||
 	     conf_get_uint(c, o, "tx_desc", 64, 16384, 1024, &tx) < 0 ||
 	     conf_get_uint(c, o, "mbufs", 0, 1u << 24, 0, &d->mbufs) < 0 ||

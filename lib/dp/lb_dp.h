@@ -21,6 +21,7 @@
  * (a sequence count per slot).
  */
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
@@ -46,10 +47,9 @@
 #define LB_SWEEP_BUDGET 16     /**< flow positions aged per loop */
 #define LB_SWEEP_IDLE_BUDGET 512 /**< more, each time a worker idles */
 #define LB_IDLE_POLLS 256      /**< empty polls before a worker sleeps */
-/** empty polls before it waits for an RX interrupt: a packet wakes it at
- *  once, and an empty poll may be a system call (net_tap); more spinning
- *  (100 us after the last packet) bought nothing in the lab's
- *  connections/s and cost CPU */
+/** empty polls, at least, before it waits for an RX interrupt (and
+ *  idle_spin_us after its last packet): a wait is a system call and its
+ *  wake-up costs tens of microseconds on a VM (doc/lab-cps.md) */
 #define LB_IDLE_POLLS_INTR 32
 #define LB_FLUSH_BUDGET 1024   /**< flow positions a flush looks at per loop */
 #define LB_DP_ANY (-1)         /**< any service or member (flush, walk) */
@@ -122,8 +122,9 @@ struct rte_rcu_qsbr;
 enum lb_dp_idle {
 	LB_DP_IDLE_POLL = 0,     /**< go on polling: a core at 100% */
 	LB_DP_IDLE_SLEEP,        /**< sleep idle_sleep_us */
-	LB_DP_IDLE_INTERRUPT,    /**< wait for an RX interrupt of its queues,
-				      idle_sleep_us at most */
+	LB_DP_IDLE_INTERRUPT,    /**< poll on idle_spin_us after the last
+				      packet, then wait for an RX interrupt
+				      of its queues, idle_sleep_us at most */
 };
 
 /** One RX queue a worker polls. */
@@ -278,6 +279,9 @@ struct lb_dp_params {
 	const uint16_t *port_ids;          /**< DPDK port id per port index */
 	unsigned int n_ports;
 	uint32_t idle_sleep_us;            /**< sleep, or longest interrupt wait */
+	/** interrupt: how long it polls on after its last packet (each
+	 *  packet that comes meanwhile needs no wake-up) */
+	uint32_t idle_spin_us;
 	uint8_t idle;                      /**< enum lb_dp_idle */
 	uint32_t frag_hold_ms;             /**< 0: LB_FRAG_HOLD_MS */
 	uint32_t frag_ttl_ms;              /**< 0: LB_FRAG_TTL_MS */
@@ -328,6 +332,10 @@ struct lb_worker {
 	uint32_t now_s;                    /**< seconds, the same instant */
 	uint32_t idle_sleep_us;
 	uint8_t idle;                      /**< enum lb_dp_idle */
+	uint64_t idle_spin_tsc;            /**< idle_spin_us in TSC ticks */
+	uint64_t idle_since;               /**< TSC of the last work found */
+	uint32_t idle_polls;               /**< empty polls since, or since
+					        the last wait */
 	/** waiting for an RX interrupt: lb_dp_wake() must write wake_fd */
 	uint8_t waiting;
 	int wake_fd;                       /**< eventfd in its epoll set, or -1 */
@@ -587,6 +595,17 @@ bool lb_dp_flow6_held(const struct lb_worker *w, const struct lb_tuple6 *key,
  */
 void lb_dp_wake(struct lb_worker *w);
 
+/**
+ * The signals a PMD may send for its queues' I/O: SIGIO, and the
+ * real-time signals above SIGRTMIN (net_tap in DPDK 22.11 takes the
+ * first free one, SIGRTMIN+1 here, with F_SETSIG, one signal queued per
+ * readable frame; its handler marks the queues readable). They are for
+ * the workers, which poll the queues: the process blocks them before
+ * the EAL makes its threads (app/dsrlb), lb_dp_main_loop() takes them,
+ * so the kernel never wakes the master (or an EAL thread) for a packet.
+ */
+void lb_dp_io_signals(sigset_t *set);
+
 /** Move packets the master wants sent into the TX buffers. */
 unsigned int lb_dp_drain_master(struct lb_worker *w);
 
@@ -595,6 +614,22 @@ void lb_dp_flush(struct lb_worker *w);
 
 /** Refresh w->tsc, w->now and w->now_s from the TSC. */
 void lb_dp_clock(struct lb_worker *w);
+
+/**
+ * The lcore loop's idle rule, after an iteration that found work
+ * packets (received, released, from the master) at time w->tsc: whether
+ * the worker waits or sleeps now. Mode poll: never. Sleep: after
+ * LB_IDLE_POLLS empty polls. Interrupt: once idle_spin_us have passed
+ * since the last work and LB_IDLE_POLLS_INTR empty polls at least have
+ * been made since it (or since the last wait); work found after an
+ * empty poll counts idle_spin_hits.
+ */
+bool lb_dp_idle_due(struct lb_worker *w, unsigned int work);
+
+/** The loop's note that the worker waited or slept: its empty polls
+ *  start again from 0 (and a wait that no packet ended is followed by
+ *  another one after LB_IDLE_POLLS_INTR polls, not after a spin). */
+void lb_dp_idle_waited(struct lb_worker *w);
 
 /**
  * Read flows of a worker's table, from another thread (the master; no
@@ -664,8 +699,8 @@ unsigned int lb_dp_flows_flush_step(struct lb_worker *w, uint32_t budget);
 /**
  * The lcore loop: poll every RX queue, process, send or drop waiting
  * fragments, drain the master's queue, flush, age some flows, recycle
- * flow slots, report a quiescent state; after LB_IDLE_POLLS empty
- * polls, sleep or wait for an RX interrupt (params idle). The RX
+ * flow slots, report a quiescent state; when lb_dp_idle_due() says
+ * so, sleep or wait for an RX interrupt (params idle). The RX
  * interrupts of its queues are registered from the lcore itself (a
  * per-thread epoll set); a port that cannot give them makes the worker
  * sleep instead, once said in the log. Returns when *quit is set.

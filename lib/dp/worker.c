@@ -9,6 +9,8 @@
  */
 
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -73,6 +75,8 @@ lb_dp_worker_init(struct lb_worker *w, const struct lb_dp_params *p)
 	w->tsc_per_ms = rte_get_tsc_hz() / 1000;
 	if (w->tsc_per_ms == 0)
 		w->tsc_per_ms = 1;
+	w->idle_spin_tsc = w->idle == LB_DP_IDLE_INTERRUPT ?
+		(uint64_t)p->idle_spin_us * w->tsc_per_ms / 1000 : 0;
 	if (dp_police_init(w, p) != 0)
 		return -EINVAL;
 	/* alone until told otherwise */
@@ -108,6 +112,34 @@ lb_dp_clock(struct lb_worker *w)
 	ms = w->tsc / w->tsc_per_ms;
 	w->now = (uint32_t)ms;
 	w->now_s = (uint32_t)(ms / 1000);
+}
+
+bool
+lb_dp_idle_due(struct lb_worker *w, unsigned int work)
+{
+	if (work > 0) {
+		/* a packet the spin caught: no wait, no wake-up */
+		if (w->idle == LB_DP_IDLE_INTERRUPT && w->idle_polls > 0)
+			w->stats[LB_STAT_IDLE_SPIN_HIT]++;
+		w->idle_polls = 0;
+		w->idle_since = w->tsc;
+		return false;
+	}
+	if (w->idle == LB_DP_IDLE_POLL)
+		return false;
+	if (++w->idle_polls < (w->idle == LB_DP_IDLE_INTERRUPT ?
+			       LB_IDLE_POLLS_INTR : LB_IDLE_POLLS))
+		return false;
+	/* in time, not polls: an empty poll costs what the PMD makes it
+	 * (net_tap: a load, or a system call) */
+	return w->idle != LB_DP_IDLE_INTERRUPT ||
+		w->tsc - w->idle_since >= w->idle_spin_tsc;
+}
+
+void
+lb_dp_idle_waited(struct lb_worker *w)
+{
+	w->idle_polls = 0;
 }
 
 /*
@@ -301,21 +333,47 @@ idle_intr_wait(struct lb_worker *w)
 		}
 }
 
+void
+lb_dp_io_signals(sigset_t *set)
+{
+	int sig;
+
+	sigemptyset(set);
+	sigaddset(set, SIGIO);
+	for (sig = SIGRTMIN + 1; sig <= SIGRTMAX; sig++)
+		sigaddset(set, sig);
+}
+
+/* The PMDs' I/O signals (lb_dp_io_signals()) are this thread's to take:
+ * often it is running and sees the queue marked at once; nobody else is
+ * woken for a packet. */
+static void
+io_signal_take(void)
+{
+	sigset_t io;
+
+	lb_dp_io_signals(&io);
+	pthread_sigmask(SIG_UNBLOCK, &io, NULL);
+}
+
 int
 lb_dp_main_loop(void *arg)
 {
 	struct lb_worker *w = arg;
 	struct rte_mbuf *pkts[LB_BURST];
-	unsigned int idle = 0;
 	bool busy = false, intr;
 	uint64_t last;
 
+	io_signal_take();
 	if (w->qsbr != NULL) {
 		rte_rcu_qsbr_thread_register(w->qsbr, w->qsbr_id);
 		rte_rcu_qsbr_thread_online(w->qsbr, w->qsbr_id);
 	}
 	intr = w->idle == LB_DP_IDLE_INTERRUPT && idle_intr_setup(w);
+	if (w->idle == LB_DP_IDLE_INTERRUPT && !intr)
+		w->idle = LB_DP_IDLE_SLEEP;   /* said in the log */
 	last = rte_rdtsc();
+	w->idle_since = last;
 	while (!*w->quit) {
 		const struct lb_snapshot *s =
 			__atomic_load_n(w->snap, __ATOMIC_ACQUIRE);
@@ -364,11 +422,7 @@ lb_dp_main_loop(void *arg)
 		if (w->qsbr != NULL)
 			rte_rcu_qsbr_quiescent(w->qsbr, w->qsbr_id);
 
-		if (work > 0 || w->idle == LB_DP_IDLE_POLL) {
-			idle = 0;
-			continue;
-		}
-		if (++idle < (intr ? LB_IDLE_POLLS_INTR : LB_IDLE_POLLS))
+		if (!lb_dp_idle_due(w, work))
 			continue;
 		/* about to idle: time to spare, age more (a table a flood
 		 * filled empties in idle milliseconds, not at the pace of
@@ -387,6 +441,7 @@ lb_dp_main_loop(void *arg)
 			idle_intr_wait(w);
 		else
 			rte_delay_us_sleep(w->idle_sleep_us);
+		lb_dp_idle_waited(w);
 		if (w->qsbr != NULL)
 			rte_rcu_qsbr_thread_online(w->qsbr, w->qsbr_id);
 	}
