@@ -64,7 +64,8 @@ lb_dp_worker_init(struct lb_worker *w, const struct lb_dp_params *p)
 	w->txq = p->txq;
 	w->n_rxq = (uint16_t)p->n_rxq;
 	w->n_ports = (uint16_t)p->n_ports;
-	memcpy(w->rxq, p->rxq, p->n_rxq * sizeof(*w->rxq));
+	if (p->n_rxq > 0)   /* a worker without a queue may pass no array */
+		memcpy(w->rxq, p->rxq, p->n_rxq * sizeof(*w->rxq));
 	memset(w->port_idx, 0xff, sizeof(w->port_idx));
 	for (i = 0; i < p->n_ports; i++) {
 		if (p->port_ids[i] >= RTE_MAX_ETHPORTS)
