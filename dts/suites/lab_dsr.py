@@ -119,11 +119,16 @@ class LabDsr(TestSuite):
         blocked, workers = {}, 0
         for tid in os.listdir("/proc/%d/task" % pid):
             base = "/proc/%d/task/%s/" % (pid, tid)
-            with open(base + "comm") as f:
-                name = f.read().strip()
-            with open(base + "status") as f:
-                mask = [int(line.split()[1], 16) for line in f
-                        if line.startswith("SigBlk:")][0]
+            try:
+                with open(base + "comm") as f:
+                    name = f.read().strip()
+                with open(base + "status") as f:
+                    mask = [int(line.split()[1], 16) for line in f
+                            if line.startswith("SigBlk:")][0]
+            except (FileNotFoundError, ProcessLookupError):
+                # a short-lived thread ended meanwhile: never the
+                # master or a worker, which live as long as dsrlb
+                continue
             blocked[name] = "all" if mask & bit == bit else \
                 "none" if mask & bit == 0 else "some"
             workers += name.startswith("rte-worker-")
