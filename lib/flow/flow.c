@@ -383,15 +383,20 @@ void
 lb_flow_lookup_bulk(struct lb_flow_table *t, const void **keys, uint32_t *sig,
 		    unsigned int n, int32_t *pos)
 {
-	const void *hk[n];
+	const void *hk[RTE_HASH_LOOKUP_BULK_MAX];
 	unsigned int i;
 
-	for (i = 0; i < n; i++)
-		hk[i] = hkey(keys[i]);
-	/* a hit's entry comes with its key's line */
-	if (rte_hash_lookup_with_hash_bulk(t->h, hk, sig, n, pos) != 0)
+	/* rte_hash takes at most RTE_HASH_LOOKUP_BULK_MAX keys at once (it
+	 * refuses more, and so the array of its keys has a fixed size) */
+	if (n > 0 && n <= RTE_HASH_LOOKUP_BULK_MAX) {
 		for (i = 0; i < n; i++)
-			pos[i] = -ENOENT;
+			hk[i] = hkey(keys[i]);
+		/* a hit's entry comes with its key's line */
+		if (rte_hash_lookup_with_hash_bulk(t->h, hk, sig, n, pos) == 0)
+			return;
+	}
+	for (i = 0; i < n; i++)
+		pos[i] = -ENOENT;
 }
 
 int32_t
