@@ -183,6 +183,7 @@ class LabHaVrrp(TestSuite):
         greeted6 = session_servers(sets6)
         synced6 = carried6 = {}
         error = None
+        held = []
         cap = None
         garps = []
         try:
@@ -253,11 +254,40 @@ class LabHaVrrp(TestSuite):
                 wait_for(lambda: self.router_vip_mac(VIP6) ==
                          standby.dp_mac, "the router's entry for %s: %s's"
                          " MAC" % (VIP6, standby.name), timeout=10)
-            self.lab.wait_session_sets(sets, 3)
+            self.lab.wait_session_sets(sets + sets6, 3)
             self.verify_new_connections()
             took_over = standby.stats()
-            carried = standby.session_flows(sets)
-            carried6 = standby.session_flows(sets6, client=CLIENT6)
+
+            # every session has an entry on the survivor once one of its
+            # packets came through it: a synced one at once, one the hash
+            # places at its next NOOP. The rounds above count the
+            # frontends' NOOPs of all sessions of a port together (IPv4
+            # and IPv6 on 110), so they do not prove that each session
+            # sent one; its entry does. Which member it names is what is
+            # asserted below.
+            def holds_every_session():
+                c = standby.session_flows(sets)
+                c6 = standby.session_flows(sets6, client=CLIENT6)
+                return (c, c6) if set(c) >= set(greeted) and \
+                    set(c6) >= set(greeted6) else None
+            try:
+                carried, carried6 = wait_for(
+                    holds_every_session, "%s: an entry for each of the %d"
+                    " sessions" % (standby.name,
+                                   len(greeted) + len(greeted6)),
+                    timeout=30, interval=0.2)
+            except TestFailure as e:
+                missing = set(greeted) - set(standby.session_flows(sets))
+                raise TestFailure("%s; its flows of the client ports of "
+                                  "IPv4 sessions it has none for: %s" % (
+                                      e, self.flows_of_ports(standby, {
+                                          k[1] for k in missing})[:10]))
+            # for the diagnosis, while the survivor lives (it is killed
+            # below): every flow it holds of a session it does not
+            # carry as greeted, whatever its state
+            held = self.flows_of_ports(standby, {
+                k[1] for k, srv in greeted.items()
+                if carried.get(k) != {srv}})
             # the old active comes back, as standby
             t0 = time.monotonic()
             self.come_back(active)
@@ -335,12 +365,9 @@ class LabHaVrrp(TestSuite):
                       if carried.get(k) != {srv})
         detail = ""
         if lost:
-            # what the survivor holds for those client ports, unfiltered,
-            # and what it held before the takeover: for the diagnosis
+            # what the survivor held for those client ports, unfiltered,
+            # and what it held before the takeover
             ports = {k[1] for k, _, _ in lost}
-            held = [f for f in standby.call("flows.list",
-                                            {"limit": 10000})["flows"]
-                    if f["client_port"] in ports]
             detail = "; its flows of those client ports: %s; synced " \
                 "before the takeover: %s" % (held[:10], sorted(
                     (k, v) for k, v in synced.items() if k[1] in ports))
@@ -371,6 +398,15 @@ class LabHaVrrp(TestSuite):
                "sessions of which %d were synced" % (
                    standby.name, grew, 2 * SESSIONS, len(synced)))
         return active, standby, before, took_over, synced
+
+    @staticmethod
+    def flows_of_ports(b, ports):
+        """Every flow b holds from one of the client ports, in any
+        state (none asked for: no call)."""
+        if not ports:
+            return []
+        return [f for f in b.call("flows.list", {"limit": 10000})["flows"]
+                if f["client_port"] in ports]
 
     def verify_new_connections(self):
         """New POP3 and IMAP connections through the active balancer."""
