@@ -6857,22 +6857,94 @@ idle_worker(uint8_t idle, uint32_t spin_us)
 	return w;
 }
 
-/* Mode interrupt: after a packet the worker polls on for idle_spin_us,
- * however many empty polls that takes (the rule before was 32 polls,
- * a few microseconds), and a packet in that time is a spin hit; once
- * the time is up it waits after LB_IDLE_POLLS_INTR empty polls; after a
- * wait no packet ended it waits again without a new spin. */
+/* The worker idles as the loop makes it: empty polls at the time its
+ * spin ends (none sooner would wait) until lb_dp_idle_due() says wait,
+ * then the wait; then work comes `gap` ticks after the last work. */
+static void
+idle_then_work(struct lb_worker *w, uint64_t gap)
+{
+	uint64_t last = w->idle_since;
+	unsigned int i;
+
+	w->tsc = last + w->idle_spin_tsc;
+	for (i = 0; i < LB_IDLE_POLLS_INTR; i++)
+		if (lb_dp_idle_due(w, 0))
+			break;
+	assert_int_equal(i, LB_IDLE_POLLS_INTR - 1);
+	lb_dp_idle_waited(w);
+	w->tsc = last + gap;
+	assert_false(lb_dp_idle_due(w, 1));
+}
+
+/* Mode interrupt: the spin starts at 0 and adapts. Work that a wait met
+ * within idle_spin_us of the work before it doubles the spin, from
+ * LB_IDLE_SPIN_START_US up to idle_spin_us (each an idle_spin_miss);
+ * work that came later halves it, to 0 below the start. */
+static void
+dp_idle_spin_adapts_to_the_gaps(void **state)
+{
+	struct lb_worker *w = idle_worker(LB_DP_IDLE_INTERRUPT, 200);
+	uint64_t max = w->idle_spin_max, start = w->idle_spin_start;
+	uint64_t want;
+
+	(void)state;
+	assert_true(start > 0 && start * 16 < max);
+	assert_int_equal(w->idle_spin_tsc, 0);
+	w->tsc = 1000000000;
+	assert_false(lb_dp_idle_due(w, 1));
+	/* packets 50 us apart, each after a wait: a 50 us spin would have
+	 * caught them: 10, 20, 40, 80, 160 us, then the most, 200 us */
+	for (want = start; want < max; want *= 2) {
+		idle_then_work(w, max / 4);
+		assert_int_equal(w->idle_spin_tsc, want);
+	}
+	idle_then_work(w, max / 4);
+	assert_int_equal(w->idle_spin_tsc, max);
+	idle_then_work(w, max);           /* within it, just */
+	assert_int_equal(w->idle_spin_tsc, max);
+	assert_int_equal(w->stats[LB_STAT_IDLE_SPIN_MISS], 7);
+	assert_int_equal(w->stats[LB_STAT_IDLE_SPIN_HIT], 0);
+	/* a packet the spin catches leaves it as it is */
+	w->tsc = w->idle_since + max / 2;
+	assert_false(lb_dp_idle_due(w, 0));
+	assert_false(lb_dp_idle_due(w, 1));
+	assert_int_equal(w->stats[LB_STAT_IDLE_SPIN_HIT], 1);
+	assert_int_equal(w->idle_spin_tsc, max);
+	/* packets 1 ms apart: no spin up to 200 us would catch one; each
+	 * halves it: 100, 50, 25, 12.5, then under 10 us: none */
+	for (want = max / 2; want >= start; want /= 2) {
+		idle_then_work(w, 5 * max);
+		assert_int_equal(w->idle_spin_tsc, want);
+	}
+	idle_then_work(w, 5 * max);
+	assert_int_equal(w->idle_spin_tsc, 0);
+	idle_then_work(w, 5 * max);
+	assert_int_equal(w->idle_spin_tsc, 0);
+	assert_int_equal(w->stats[LB_STAT_IDLE_SPIN_MISS], 7);
+	assert_int_equal(w->stats[LB_STAT_IDLE_SPIN_HIT], 1);
+	rte_free(w);
+}
+
+/* Mode interrupt, the spin grown to idle_spin_us: after a packet the
+ * worker polls on for it, however many empty polls that takes (the rule
+ * before the spin was 32 polls, a few microseconds), and a packet in
+ * that time is a spin hit; once the time is up it waits after
+ * LB_IDLE_POLLS_INTR empty polls; after a wait no packet ended it waits
+ * again without a new spin. */
 static void
 dp_idle_interrupt_polls_on_after_a_packet(void **state)
 {
 	struct lb_worker *w = idle_worker(LB_DP_IDLE_INTERRUPT, 200);
-	uint64_t spin = w->idle_spin_tsc, t0 = 1000000000;
+	uint64_t spin = w->idle_spin_max, t0 = 1000000000;
 	unsigned int i;
 
 	(void)state;
 	assert_true(spin > 0);
 	w->tsc = t0;
 	assert_false(lb_dp_idle_due(w, 1));           /* a packet */
+	while (w->idle_spin_tsc < spin)       /* trains 100 us apart */
+		idle_then_work(w, spin / 2);
+	t0 = w->tsc;
 	for (i = 0; i < 100 * LB_IDLE_POLLS_INTR; i++) {
 		w->tsc = t0 + spin * i / (100 * LB_IDLE_POLLS_INTR);
 		assert_false(lb_dp_idle_due(w, 0));
@@ -6918,6 +6990,12 @@ dp_idle_modes_without_spin(void **state)
 	for (i = 1; i < LB_IDLE_POLLS_INTR; i++)
 		assert_false(lb_dp_idle_due(w, 0));
 	assert_true(lb_dp_idle_due(w, 0));
+	/* and never learns one */
+	lb_dp_idle_waited(w);
+	w->tsc += 100;
+	assert_false(lb_dp_idle_due(w, 1));
+	assert_int_equal(w->idle_spin_tsc, 0);
+	assert_int_equal(w->stats[LB_STAT_IDLE_SPIN_MISS], 0);
 	rte_free(w);
 
 	w = idle_worker(LB_DP_IDLE_POLL, 0);
@@ -6942,6 +7020,7 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(dp_idle_spin_adapts_to_the_gaps),
 		cmocka_unit_test(dp_idle_interrupt_polls_on_after_a_packet),
 		cmocka_unit_test(dp_idle_modes_without_spin),
 		cmocka_unit_test(dp_flows_stay_when_weights_change),

@@ -51,6 +51,9 @@
  *  idle_spin_us after its last packet): a wait is a system call and its
  *  wake-up costs tens of microseconds on a VM (doc/lab-cps.md) */
 #define LB_IDLE_POLLS_INTR 32
+/** interrupt: the adaptive spin's first step, and its least (below it,
+ *  no spin) */
+#define LB_IDLE_SPIN_START_US 10
 #define LB_FLUSH_BUDGET 1024   /**< flow positions a flush looks at per loop */
 #define LB_DP_ANY (-1)         /**< any service or member (flush, walk) */
 #define LB_DP_WALK_END UINT32_MAX /**< lb_dp_flows_walk(): table done */
@@ -279,8 +282,9 @@ struct lb_dp_params {
 	const uint16_t *port_ids;          /**< DPDK port id per port index */
 	unsigned int n_ports;
 	uint32_t idle_sleep_us;            /**< sleep, or longest interrupt wait */
-	/** interrupt: how long it polls on after its last packet (each
-	 *  packet that comes meanwhile needs no wake-up) */
+	/** interrupt: how long it may poll on after its last packet, at
+	 *  most (each packet that comes meanwhile needs no wake-up); how
+	 *  long it does adapts to the traffic (lb_dp_idle_due()) */
 	uint32_t idle_spin_us;
 	uint8_t idle;                      /**< enum lb_dp_idle */
 	uint32_t frag_hold_ms;             /**< 0: LB_FRAG_HOLD_MS */
@@ -332,10 +336,14 @@ struct lb_worker {
 	uint32_t now_s;                    /**< seconds, the same instant */
 	uint32_t idle_sleep_us;
 	uint8_t idle;                      /**< enum lb_dp_idle */
-	uint64_t idle_spin_tsc;            /**< idle_spin_us in TSC ticks */
+	uint64_t idle_spin_tsc;            /**< the spin now, in TSC ticks */
+	uint64_t idle_spin_max;            /**< idle_spin_us in TSC ticks */
+	uint64_t idle_spin_start;          /**< LB_IDLE_SPIN_START_US, at most
+					        idle_spin_max */
 	uint64_t idle_since;               /**< TSC of the last work found */
 	uint32_t idle_polls;               /**< empty polls since, or since
 					        the last wait */
+	uint8_t idle_waited;               /**< waited since the last work */
 	/** waiting for an RX interrupt: lb_dp_wake() must write wake_fd */
 	uint8_t waiting;
 	int wake_fd;                       /**< eventfd in its epoll set, or -1 */
@@ -619,10 +627,18 @@ void lb_dp_clock(struct lb_worker *w);
  * The lcore loop's idle rule, after an iteration that found work
  * packets (received, released, from the master) at time w->tsc: whether
  * the worker waits or sleeps now. Mode poll: never. Sleep: after
- * LB_IDLE_POLLS empty polls. Interrupt: once idle_spin_us have passed
- * since the last work and LB_IDLE_POLLS_INTR empty polls at least have
- * been made since it (or since the last wait); work found after an
- * empty poll counts idle_spin_hits.
+ * LB_IDLE_POLLS empty polls. Interrupt: once the spin (w->idle_spin_tsc)
+ * has passed since the last work and LB_IDLE_POLLS_INTR empty polls at
+ * least have been made since it (or since the last wait); work found
+ * after an empty poll and before a wait counts idle_spin_hits.
+ *
+ * The spin adapts as KVM's halt polling does: work that a wait met, but
+ * that came within idle_spin_us of the work before it, doubles the spin
+ * (from LB_IDLE_SPIN_START_US, at most idle_spin_us: a spin that long
+ * would have caught it, idle_spin_misses); work that came later than
+ * that halves it (no spin would have paid; below the start it is 0). A
+ * worker whose traffic comes in trains polls through their gaps; one
+ * whose packets are rare waits at once and spends no core on them.
  */
 bool lb_dp_idle_due(struct lb_worker *w, unsigned int work);
 

@@ -76,8 +76,12 @@ lb_dp_worker_init(struct lb_worker *w, const struct lb_dp_params *p)
 	w->tsc_per_ms = rte_get_tsc_hz() / 1000;
 	if (w->tsc_per_ms == 0)
 		w->tsc_per_ms = 1;
-	w->idle_spin_tsc = w->idle == LB_DP_IDLE_INTERRUPT ?
+	/* the spin starts at 0: traffic makes it grow (lb_dp_idle_due()) */
+	w->idle_spin_tsc = 0;
+	w->idle_spin_max = w->idle == LB_DP_IDLE_INTERRUPT ?
 		(uint64_t)p->idle_spin_us * w->tsc_per_ms / 1000 : 0;
+	w->idle_spin_start = RTE_MIN(w->idle_spin_max,
+		(uint64_t)LB_IDLE_SPIN_START_US * w->tsc_per_ms / 1000);
 	if (dp_police_init(w, p) != 0)
 		return -EINVAL;
 	/* alone until told otherwise */
@@ -115,13 +119,36 @@ lb_dp_clock(struct lb_worker *w)
 	w->now_s = (uint32_t)(ms / 1000);
 }
 
+/* Work came after a wait (interrupt mode with a spin): the spin grows if
+ * a longer one would have caught it, else shrinks (lb_dp_idle_due()). */
+static void
+idle_spin_adapt(struct lb_worker *w)
+{
+	if (w->tsc - w->idle_since <= w->idle_spin_max) {
+		w->idle_spin_tsc = RTE_MIN(w->idle_spin_max,
+			w->idle_spin_tsc == 0 ? w->idle_spin_start :
+			w->idle_spin_tsc * 2);
+		w->stats[LB_STAT_IDLE_SPIN_MISS]++;
+	} else {
+		w->idle_spin_tsc /= 2;
+		if (w->idle_spin_tsc < w->idle_spin_start)
+			w->idle_spin_tsc = 0;
+	}
+}
+
 bool
 lb_dp_idle_due(struct lb_worker *w, unsigned int work)
 {
 	if (work > 0) {
-		/* a packet the spin caught: no wait, no wake-up */
-		if (w->idle == LB_DP_IDLE_INTERRUPT && w->idle_polls > 0)
+		if (w->idle_waited) {
+			if (w->idle_spin_max > 0)
+				idle_spin_adapt(w);
+		} else if (w->idle == LB_DP_IDLE_INTERRUPT &&
+			   w->idle_polls > 0) {
+			/* a packet the spin caught: no wait, no wake-up */
 			w->stats[LB_STAT_IDLE_SPIN_HIT]++;
+		}
+		w->idle_waited = 0;
 		w->idle_polls = 0;
 		w->idle_since = w->tsc;
 		return false;
@@ -141,6 +168,7 @@ void
 lb_dp_idle_waited(struct lb_worker *w)
 {
 	w->idle_polls = 0;
+	w->idle_waited = 1;
 }
 
 /*

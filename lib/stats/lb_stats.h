@@ -127,6 +127,7 @@
 	X(IDLE_WAIT,         e, "idle_waits",        "times an idle worker slept or waited for an RX interrupt (dataplane.idle)") \
 	X(IDLE_RX_WAKE,      e, "idle_rx_wakes",     "RX-interrupt waits that a packet ended (the rest ran to idle_sleep_us)") \
 	X(IDLE_SPIN_HIT,     e, "idle_spin_hits",    "idle interrupt: packets found while polling on after the last ones (dataplane.idle_spin_us), each a wait and its wake-up saved") \
+	X(IDLE_SPIN_MISS,    e, "idle_spin_misses",  "idle interrupt: packets a wait met that came within dataplane.idle_spin_us of the last ones; each doubles the spin") \
 	X(TX,                e, "tx",                "packets the ports accepted for sending (forwarded, answered, the master's)") \
 	X(BUSY_CYCLES,       e, "busy_cycles",       "TSC ticks of worker loop iterations that received or sent packets") \
 	X(CYCLES,            e, "cycles",            "TSC ticks the worker loop has run (busy, polling empty queues or asleep)")
