@@ -68,9 +68,12 @@ retag(struct rte_mbuf *m, uint16_t in_vlan, uint16_t out_vlan)
 	return 0;
 }
 
+/* Send or hand over one packet as decided; 1 if it went to a TX buffer.
+ * Forwarded packets are counted in *fwd, the caller's, added to the
+ * worker's count once a burst. */
 static inline uint16_t
 execute(struct lb_worker *w, const struct lb_snapshot *s, unsigned int port,
-	struct rte_mbuf *m, const struct dp_pkt *d)
+	struct rte_mbuf *m, const struct dp_pkt *d, uint64_t *fwd)
 {
 	const struct lb_snap_member *sm;
 	unsigned int out;
@@ -97,7 +100,7 @@ execute(struct lb_worker *w, const struct lb_snapshot *s, unsigned int port,
 			rte_pktmbuf_free(m);
 			return 0;
 		}
-		w->stats[LB_STAT_FWD]++;
+		(*fwd)++;
 		w->member[d->member].pkts++;
 		w->member[d->member].bytes += rte_pktmbuf_pkt_len(m);
 		if (d->counted_svc) {
@@ -165,9 +168,11 @@ dp_tx_burst(struct lb_worker *w, const struct lb_snapshot *s,
 {
 	unsigned int i;
 	uint16_t sent = 0;
+	uint64_t fwd = 0;
 
 	for (i = 0; i < n; i++)
-		sent += execute(w, s, port, pkts[i], &d[i]);
+		sent += execute(w, s, port, pkts[i], &d[i], &fwd);
+	w->stats[LB_STAT_FWD] += fwd;
 	return sent;
 }
 
