@@ -4,6 +4,7 @@
 """Connections per second through the namespace lab, side by side:
 
     dts/cps.py [--seconds N] [--rounds R] [--concurrency 1,8] [--json]
+               [--spin US,...] [--pace-us US]
                [--only NAME,...] [--perf] [--keep]
 
 One lab (dts/labnet.py: client, router, segment bridge, four frontends
@@ -508,7 +509,8 @@ class Bench:
     def run_client(self, conc, seconds, warmup, cpu=None, perf=None):
         """One client run; its JSON summary (with "cpu" if sampled)."""
         cmd = ["ip", "netns", "exec", self.lab.ns_client, self.client, VIP,
-               str(PORT), str(seconds), str(conc), str(warmup)]
+               str(PORT), str(seconds), str(conc), str(warmup),
+               str(self.args.pace_us)]
         self.client_proc = subprocess.Popen(cmd, stdout=subprocess.PIPE,
                                             stderr=subprocess.PIPE,
                                             text=True)
@@ -597,7 +599,8 @@ class Bench:
                                "tx_drop", "flow_table_full", "stateless",
                                "flow_grace_full", "flow_evicted",
                                "flow_reused", "idle_waits",
-                               "idle_rx_wakes", "idle_spin_hits")}
+                               "idle_rx_wakes", "idle_spin_hits",
+                               "idle_spin_misses")}
                 r.update(config=dut.name, round=rnd, counters=notable)
                 self.results.append(r)
                 self.report_run(r)
@@ -790,6 +793,11 @@ def main():
                     help="also dsrlb-spinN (2 workers) and dsrlb-spinN-1w "
                     "(1 worker): idle \"interrupt\" with idle_spin_us N, "
                     "for each N of the list")
+    ap.add_argument("--pace-us", type=int, default=0,
+                    help="each of the client's connections in flight "
+                    "starts no sooner than this after the one before it "
+                    "(at least 1000; default 0: back to back): light "
+                    "traffic, for what idling costs")
     ap.add_argument("--perf", action="store_true",
                     help="perf record -a over the first round's runs; "
                     "print the top symbols")
@@ -830,6 +838,7 @@ def main():
     if args.json:
         print(json.dumps({"machine": machine, "port": PORT,
                           "seconds": args.seconds, "rounds": args.rounds,
+                          "pace_us": args.pace_us,
                           "configurations": bench.notes(),
                           "skipped": bench.skipped,
                           "broken": bench.broken, "summary": rows,

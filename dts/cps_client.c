@@ -6,7 +6,7 @@
  * cps_client: the lab's connection-rate client (dts/cps.py builds and
  * runs it in the client namespace).
  *
- *     cps_client ADDR PORT SECONDS CONCURRENCY WARMUP
+ *     cps_client ADDR PORT SECONDS CONCURRENCY WARMUP [PACE_US]
  *
  * Keeps CONCURRENCY TCP connections to ADDR:PORT in flight, each one
  * whole: connect, for port 8100 send "GET / HTTP/1.0" and read the
@@ -14,7 +14,10 @@
  * LOGOUT) and read until the server closes; then close. A connection
  * counts as ok only if all of that worked and the answer was the
  * expected one ("HTTP/1.0 200", "+OK", "* OK", "220"). The server closes
- * first, so the client keeps no TIME_WAIT and reuses its ports.
+ * first, so the client keeps no TIME_WAIT and reuses its ports. With
+ * PACE_US, each of the CONCURRENCY slots starts a connection no sooner
+ * than PACE_US after its last one began (at least 1000: the loop's clock
+ * is epoll's millisecond): light, spaced traffic instead of back to back.
  *
  * The first WARMUP seconds are not counted; then for SECONDS the
  * connections that complete are counted; then no new ones are opened,
@@ -54,6 +57,7 @@ struct conn {
 	int fd;
 	enum phase phase;
 	uint64_t start;
+	uint64_t next;          /* no new connection in this slot before */
 	size_t len;
 	char buf[BUF_SIZE];
 };
@@ -295,10 +299,10 @@ main(int argc, char **argv)
 	struct epoll_event evs[MAX_CONC];
 	double seconds, warmup;
 	int conc, i, n, busy;
-	uint64_t t;
+	uint64_t t, pace_ns = 0;
 
-	if (argc != 6) {
-		fprintf(stderr, "usage: %s ADDR PORT SECONDS CONCURRENCY WARMUP\n",
+	if (argc != 6 && argc != 7) {
+		fprintf(stderr, "usage: %s ADDR PORT SECONDS CONCURRENCY WARMUP [PACE_US]\n",
 			argv[0]);
 		return 2;
 	}
@@ -313,6 +317,12 @@ main(int argc, char **argv)
 	seconds = atof(argv[3]);
 	conc = atoi(argv[4]);
 	warmup = atof(argv[5]);
+	if (argc == 7)
+		pace_ns = strtoull(argv[6], NULL, 10) * 1000;
+	if ((pace_ns != 0 && pace_ns < 1000000) || pace_ns > 10000000000ULL) {
+		fprintf(stderr, "cps_client: PACE_US: 1000..10000000, or 0\n");
+		return 2;
+	}
 	if (port <= 0 || port > 65535 || seconds <= 0 || warmup < 0 ||
 	    conc < 1 || conc > MAX_CONC || expected()[0] == '\0') {
 		fprintf(stderr, "cps_client: bad arguments (PORT one of 8100, 110, 143, 25; CONCURRENCY 1..%d)\n",
@@ -330,6 +340,7 @@ main(int argc, char **argv)
 	for (i = 0; i < conc; i++) {
 		conns[i].fd = -1;
 		conns[i].phase = IDLE;
+		conns[i].next = 0;
 	}
 	for (;;) {
 		t = now_ns();
@@ -339,13 +350,16 @@ main(int argc, char **argv)
 
 			if (c->phase != IDLE && t - c->start > CONN_TIMEOUT_NS)
 				finish(c, "timeout");
-			if (c->phase == IDLE && t < window_end)
+			if (c->phase == IDLE && t < window_end &&
+			    t >= c->next) {
 				start(c);
+				c->next = t + pace_ns;
+			}
 			busy += c->phase != IDLE;
 		}
 		if (busy == 0 && t >= window_end)
 			break;
-		n = epoll_wait(epfd, evs, MAX_CONC, 10);
+		n = epoll_wait(epfd, evs, MAX_CONC, pace_ns != 0 ? 1 : 10);
 		for (i = 0; i < n; i++) {
 			struct conn *c = evs[i].data.ptr;
 
