@@ -209,8 +209,8 @@ struct lb_conf_flows {
 /** Process and queue tuning. */
 /** dataplane.idle_spin_us's default (idle "interrupt"): none, the
  *  worker waits after 32 empty polls; in the lab (2 workers on 2 CPUs
- *  shared with the clients and servers) every spin measured cost more
- *  than the wake-ups it saved (doc/lab-cps.md) */
+ *  shared with the clients and servers) no spin, adaptive or fixed, was
+ *  better beyond the noise (doc/lab-cps.md) */
 #define LB_CONF_IDLE_SPIN_US 0
 
 /** What an idle worker does (dataplane.idle; lb_dp's enum lb_dp_idle). */
