@@ -75,6 +75,27 @@ def tap_kernel_drops(lab):
     return st["tx"]["dropped"]
 
 
+def forward_path_drops(lab):
+    """Frames the kernel dropped on the way from dsrlb's TAP to the
+    frontends (the TAP, the segment bridge's ports, the frontends'
+    interfaces; received or sent): {"ns/iface rx|tx": count}. A flood
+    on the lab's two CPUs can overrun a backlog there."""
+    out = {}
+    for ns in [lab.ns_lb] + lab.ns_fe:
+        for link in json.loads(sh("ip", "-n", ns, "-j", "-s", "link",
+                                  "show")):
+            for way in ("rx", "tx"):
+                out["%s/%s %s" % (ns, link["ifname"], way)] = \
+                    link["stats64"][way]["dropped"]
+    return out
+
+
+def drops_since(before, after):
+    """The counters of forward_path_drops() that grew, with how much."""
+    return {k: v - before.get(k, 0) for k, v in after.items()
+            if v > before.get(k, 0)}
+
+
 def remove_namespace(ns):
     subprocess.run(["ip", "netns", "del", ns], capture_output=True)
 
@@ -140,7 +161,7 @@ def router_client_mac(lab):
 
 
 __all__ = ["ATTACKER", "ROUTER", "SPOOFED", "add_attacker", "arp_probe",
-           "drop_spoofed_at_members",
+           "drop_spoofed_at_members", "drops_since", "forward_path_drops",
            "finish_flood", "finish_probe", "flood", "health_state",
            "port_ipackets", "quiet_spoofed_replies", "remove_namespace",
            "router_client_mac", "tap_kernel_drops", "wait_accounted"]

@@ -615,9 +615,39 @@ class Lab:
                 return False
         if at_least > 0:
             wait_for(count, "%d packets captured" % at_least)
+        # tcpdump exits at SIGINT without writing what its socket still
+        # holds: first let it catch up (a capture starved of CPU lags),
+        # until its file has not grown for a while (10 s at most; what
+        # it misses even so, capture_drops() counts)
+        sizes = []
+
+        def settled():
+            sizes.append(os.path.getsize(path))
+            return len(sizes) > 3 and sizes[-1] == sizes[-4]
+        try:
+            wait_for(settled, "the capture %s caught up" % path,
+                     timeout=10, interval=0.1)
+        except TestFailure:
+            pass
         p.send_signal(signal.SIGINT)
         p.wait(timeout=30)
         return list(rdpcap(path)) if os.path.getsize(path) > 24 else []
+
+    @staticmethod
+    def capture_drops(cap):
+        """After stop_capture(): the packets that reached the capture
+        but are not in its file, from tcpdump's report at exit: those
+        its kernel buffer dropped, and those its filter passed that it
+        had not written yet when it was stopped (a capture starved of
+        CPU lags behind what arrived)."""
+        p, _ = cap
+        report = p.stderr.read() or ""
+
+        def n(what):
+            m = re.search(r"(\d+) packets? %s" % what, report)
+            return int(m.group(1)) if m else 0
+        return n("dropped by kernel") + max(
+            0, n("received by filter") - n("captured"))
 
     # ---- teardown ----
 

@@ -9,7 +9,8 @@ from framework import TestFailure, TestSuite, verify, wait_for
 from hostile import (ATTACKER, SPOOFED, add_attacker, arp_probe,
                      finish_flood, finish_probe, flood, health_state,
                      port_ipackets, quiet_spoofed_replies, remove_namespace,
-                     router_client_mac, tap_kernel_drops, wait_accounted)
+                     router_client_mac, tap_kernel_drops, wait_accounted,
+                     forward_path_drops, drops_since)
 from labnet import (DP_MAC, OWN, ROUTER, VIP, Lab,
                     verify_sessions_answered)
 
@@ -374,13 +375,20 @@ class LabFloods(TestSuite):
                 for ns in lab.ns_fe]
         try:
             kd = tap_kernel_drops(lab)
+            pd = forward_path_drops(lab)
             s, b, a = self.under(lambda: flood(
                 self.attacker, "eth0", DP_MAC, "malformed", "--dst", VIP,
                 "--dport", 110, "--src", SPOOFED, "--pps", self.pps,
                 "--count", 60000))
             lost = tap_kernel_drops(lab) - kd
+            # and after dsrlb: what it could not send, what the kernel
+            # dropped between its TAP and the frontends
+            lost_after = drops_since(pd, forward_path_drops(lab))
         finally:
             got = [p for c in caps for p in lab.stop_capture(c)]
+        # what the captures themselves missed (tcpdump's own count)
+        cap_lost = sum(lab.capture_drops(c) for c in caps)
+        tx_lost = self.grew(b, a, "tx_drop")
         for name in ("drop_truncated_ip", "drop_ip_version", "drop_ip_ihl",
                      "drop_ip_length", "drop_truncated_l4",
                      "drop_tcp_header", "drop_udp_length",
@@ -417,11 +425,21 @@ class LabFloods(TestSuite):
         verify(frags <= cat["frag-overlap"] + cat["frag-tiny"],
                "%d fragments forwarded, %d sent" % (
                    frags, cat["frag-overlap"] + cat["frag-tiny"]))
-        if lost == 0:
-            # a bad checksum is forwarded like a good one: all of them
-            verify(bad_sum == cat["ipv4-bad-checksum"],
-                   "%d of %d frames with a bad IP checksum forwarded"
-                   % (bad_sum, cat["ipv4-bad-checksum"]))
+        # a bad checksum is forwarded like a good one: all of them, but
+        # for what the lab's CPUs lost of the storm on its way (any
+        # frame, counted, not only these: a bound, not an exemption)
+        missed = lost + tx_lost + sum(lost_after.values()) + cap_lost
+        print("    lost on the way: %d before dsrlb, %d not sent by it, %d "
+              "after it %s, %d by the captures; dsrlb's counters: %s" % (
+                  lost, tx_lost, sum(lost_after.values()), lost_after,
+                  cap_lost, {k: self.grew(b, a, k) for k in a["workers"]
+                             if (k.startswith("drop") or k == "fwd") and
+                             self.grew(b, a, k) > 0}))
+        verify(bad_sum <= cat["ipv4-bad-checksum"] and
+               bad_sum + missed >= cat["ipv4-bad-checksum"],
+               "%d of %d frames with a bad IP checksum forwarded, %d "
+               "frames of the storm lost on the way" % (
+                   bad_sum, cat["ipv4-bad-checksum"], missed))
 
     def test_repeated_floods_leave_memory_steady(self):
         """Steps: three SYN floods in a row; after each, wait until the
