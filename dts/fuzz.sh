@@ -4,8 +4,9 @@
 #
 # Run every libFuzzer target (build-fuzz/, from dts/setup.sh --all) for a
 # fixed number of inputs from a generated seed corpus, with ASan and
-# UBSan stopping at the first error. A bounded regression run, not a
-# fuzzing campaign: for that, run a target without -runs.
+# UBSan stopping at the first error, as many targets at once as there
+# are CPUs. A bounded regression run, not a fuzzing campaign: for that,
+# run a target without -runs.
 #
 #   dts/fuzz.sh [RUNS_MULTIPLIER]
 set -euo pipefail
@@ -20,16 +21,41 @@ trap 'rm -rf "$work"' EXIT
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 
-status=0
-for t in fuzz_pkt:2000000 fuzz_health:1000000 fuzz_config:300000 \
-	fuzz_ctl:300000 fuzz_dp:30000 fuzz_sync:2000000; do
+TARGETS="fuzz_pkt:2000000 fuzz_health:1000000 fuzz_config:300000
+	fuzz_ctl:300000 fuzz_dp:30000 fuzz_sync:2000000"
+
+# One target: its inputs, its log in $work/NAME.log, its exit status in
+# $work/NAME.rc.
+run_one() {
+	local name=$1 runs=$2 rc=0
+
+	mkdir -p "$work/corpus/$name"   # a target without seeds starts empty
+	(cd "$work" && "$ROOT/$FUZZ/$name" -runs="$runs" \
+		-artifact_prefix="$work/$name-" "$work/corpus/$name" \
+		> "$work/$name.log" 2>&1) || rc=$?
+	echo "$rc" > "$work/$name.rc"
+}
+
+# The targets are independent: as many at once as there are CPUs (the
+# inputs are the same, the wall time shorter); reported in order.
+ROOT=$PWD
+jobs_max=$(nproc)
+for t in $TARGETS; do
 	name=${t%%:*}
 	runs=$(( ${t##*:} * mult ))
 	echo "== $name: $runs inputs"
-	mkdir -p "$work/corpus/$name"   # a target without seeds starts empty
-	if ! (cd "$work" && "$OLDPWD/$FUZZ/$name" -runs="$runs" \
-		-artifact_prefix="$work/$name-" "$work/corpus/$name" \
-		> "$work/$name.log" 2>&1); then
+	run_one "$name" "$runs" &
+	while [ "$(jobs -rp | wc -l)" -ge "$jobs_max" ]; do
+		wait -n || true
+	done
+done
+wait
+
+status=0
+for t in $TARGETS; do
+	name=${t%%:*}
+	echo "== $name"
+	if [ "$(cat "$work/$name.rc" 2>/dev/null)" != 0 ]; then
 		tail -40 "$work/$name.log"
 		mkdir -p dts/output
 		cp "$work/$name"-* dts/output/ 2>/dev/null || true
