@@ -317,11 +317,15 @@ main(int argc, char **argv)
 	seconds = atof(argv[3]);
 	conc = atoi(argv[4]);
 	warmup = atof(argv[5]);
-	if (argc == 7)
-		pace_ns = strtoull(argv[6], NULL, 10) * 1000;
-	if ((pace_ns != 0 && pace_ns < 1000000) || pace_ns > 10000000000ULL) {
-		fprintf(stderr, "cps_client: PACE_US: 1000..10000000, or 0\n");
-		return 2;
+	if (argc == 7) {
+		char *end;
+		unsigned long long us = strtoull(argv[6], &end, 10);
+
+		if (*end != '\0' || (us != 0 && us < 1000) || us > 10000000) {
+			fprintf(stderr, "cps_client: PACE_US: 1000..10000000, or 0\n");
+			return 2;
+		}
+		pace_ns = us * 1000;
 	}
 	if (port <= 0 || port > 65535 || seconds <= 0 || warmup < 0 ||
 	    conc < 1 || conc > MAX_CONC || expected()[0] == '\0') {
