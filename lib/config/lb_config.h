@@ -206,7 +206,6 @@ struct lb_conf_flows {
 	uint32_t udp_timeout;
 };
 
-/** Process and queue tuning. */
 /** dataplane.idle_spin_us's default (idle "interrupt"): none, the
  *  worker waits after 32 empty polls; in the lab (2 workers on 2 CPUs
  *  shared with the clients and servers) no spin, adaptive or fixed, was
@@ -221,10 +220,11 @@ enum lb_conf_idle {
 	LB_CONF_IDLE_MAX,
 };
 
+/** Process and queue tuning. */
 struct lb_conf_dataplane {
 	uint32_t idle_sleep_us;     /**< sleep, or longest interrupt wait */
-	/** interrupt: how long a worker polls on after its last packet
-	 *  before it waits */
+	/** interrupt: the most a worker polls on after its last packet
+	 *  before it waits (how long it does adapts: lb_dp_idle_due()) */
 	uint32_t idle_spin_us;
 	uint8_t idle;               /**< enum lb_conf_idle */
 	uint32_t frag_hold_ms;      /**< a later fragment waits for its first */
