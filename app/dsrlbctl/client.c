@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -40,23 +41,29 @@ comm_error(const struct conn *c, const char *what, int err)
 	return CTL_EXIT_COMM;
 }
 
+static int
+timed_out(const struct conn *c, const char *doing)
+{
+	char msg[128];
+
+	snprintf(msg, sizeof(msg),
+		 "timed out after %.3g s %s \"%s\" (-t sets the limit)",
+		 c->ctl->timeout_ms / 1000.0, doing, c->method);
+	return comm_error(c, msg, 0);
+}
+
 /* Wait for fd to become ready for events before the deadline. */
 static int
 wait_ready(struct conn *c, short events, const char *doing)
 {
 	struct pollfd pfd = { .fd = c->fd, .events = events };
-	char msg[128];
 	int rc;
 
 	for (;;) {
 		double left = c->deadline - ctl_now();
 
-		if (left <= 0) {
-			snprintf(msg, sizeof(msg),
-				 "timed out after %.3g s %s \"%s\" (-t sets the limit)",
-				 c->ctl->timeout_ms / 1000.0, doing, c->method);
-			return comm_error(c, msg, 0);
-		}
+		if (left <= 0)
+			return timed_out(c, doing);
 		rc = poll(&pfd, 1, (int)(left * 1000) + 1);
 		if (rc > 0)
 			return 0;
@@ -65,29 +72,52 @@ wait_ready(struct conn *c, short events, const char *doing)
 	}
 }
 
+/*
+ * Connect before the deadline. A Unix socket whose listen queue is full
+ * refuses a non-blocking connect with EAGAIN and leaves the socket
+ * unconnected (poll() then reports it writable at once, so there is
+ * nothing to wait for on it). A blocking connect() waits in the kernel
+ * until dsrlb accepts a queued connection, bounded by SO_SNDTIMEO: that
+ * is the wait, set to what is left of the deadline. A busy dsrlb (a
+ * burst of clients) makes an administrator wait, never fail.
+ */
 static int
 conn_open(struct conn *c)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	socklen_t elen = sizeof(int);
-	int err = 0;
+	int flags;
 
 	if (strlen(c->ctl->socket) >= sizeof(sun.sun_path))
 		return comm_error(c, "socket path too long", ENAMETOOLONG);
 	strcpy(sun.sun_path, c->ctl->socket);
-	c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (c->fd < 0)
 		return comm_error(c, "socket", errno);
-	if (connect(c->fd, (struct sockaddr *)&sun, sizeof(sun)) == 0)
-		return 0;
-	/* a full listen backlog: wait for the server to accept */
-	if (errno != EAGAIN && errno != EINPROGRESS)
-		return comm_error(c, "cannot connect", errno);
-	if (wait_ready(c, POLLOUT, "connecting for") != 0)
-		return CTL_EXIT_COMM;
-	if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &elen) < 0)
-		err = errno;
-	return err != 0 ? comm_error(c, "cannot connect", err) : 0;
+	for (;;) {
+		double left = c->deadline - ctl_now();
+		struct timeval tv;
+
+		if (left <= 0)
+			return timed_out(c, "connecting for");
+		tv.tv_sec = (time_t)left;
+		tv.tv_usec = (suseconds_t)((left - (double)tv.tv_sec) * 1e6);
+		if (tv.tv_sec == 0 && tv.tv_usec == 0)
+			tv.tv_usec = 1;   /* 0 would mean no limit */
+		if (setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv,
+			       sizeof(tv)) != 0)
+			return comm_error(c, "setsockopt", errno);
+		if (connect(c->fd, (struct sockaddr *)&sun, sizeof(sun)) == 0)
+			break;
+		if (errno == EAGAIN)   /* still full when the wait ran out */
+			return timed_out(c, "connecting for");
+		if (errno != EINTR)
+			return comm_error(c, "cannot connect", errno);
+	}
+	/* the rest is bounded by poll() */
+	flags = fcntl(c->fd, F_GETFL);
+	if (flags < 0 || fcntl(c->fd, F_SETFL, flags | O_NONBLOCK) != 0)
+		return comm_error(c, "fcntl", errno);
+	return 0;
 }
 
 static int

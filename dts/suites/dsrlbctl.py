@@ -71,12 +71,15 @@ class FakeServer:
     answers a real dsrlb never gives (odd names, missing fields, growing
     counters) or misbehaves: "silent" (never answers), "garbage" (not
     JSON), "huge" (an endless line), "busy" (an error with id null).
+    With accepting=False it accepts nothing until self.accepting is set,
+    so its listen queue fills.
 
     answers: method -> result, or a function(params, n) -> result where
     n counts the calls of that method. Counts connections and keeps
     the requests."""
 
-    def __init__(self, path, answers=None, behaviour=None):
+    def __init__(self, path, answers=None, behaviour=None, backlog=16,
+                 accepting=True):
         self.path = path
         self.answers = answers or {}
         self.behaviour = behaviour
@@ -85,14 +88,20 @@ class FakeServer:
         self.requests = []      # (method, params) in order
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self.sock.bind(path)
-        self.sock.listen(16)
+        self.sock.listen(backlog)
         self.sock.settimeout(0.2)
         self.stopping = False
+        # cleared: connections queue up in the listen queue, unaccepted
+        self.accepting = threading.Event()
+        if accepting:
+            self.accepting.set()
         self.thread = threading.Thread(target=self.serve, daemon=True)
         self.thread.start()
 
     def serve(self):
         while not self.stopping:
+            if not self.accepting.wait(0.2):
+                continue
             try:
                 c, _ = self.sock.accept()
             except socket.timeout:
@@ -391,6 +400,57 @@ class Dsrlbctl(TestSuite):
             if status == COMM:
                 verify(p.stderr.startswith("dsrlbctl: %s: " % srv.path),
                        show(p))
+
+    def test_full_listen_queue(self):
+        """Steps: a fake server that accepts nothing yet, its listen
+        queue (2 places) filled with connections until the kernel
+        refuses the next (EAGAIN, as a burst of clients does to dsrlb's
+        socket); dsrlbctl -t 0.5 status; then dsrlbctl -t 30 status,
+        with the queued connections closed and the server accepting
+        from a second after dsrlbctl started.
+        Verify: the first exits 2 with "timed out after 0.5 s connecting
+        for "status"" (before the fix it connected nothing and failed
+        at once on send: "Transport endpoint is not connected"); the
+        second waits its turn in the queue and prints the answer, exit
+        0."""
+        srv = self.fake("queue.sock", answers={"status": {
+            "active": True, "workers": 2}}, backlog=1, accepting=False)
+        queued = []
+        try:
+            for _ in range(64):
+                s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                s.setblocking(False)
+                try:
+                    s.connect(srv.path)
+                except BlockingIOError:
+                    s.close()
+                    break
+                queued.append(s)
+            verify(0 < len(queued) < 64, "%d connections queued on a "
+                   "listen queue of 1" % len(queued))
+            p = run(["-t", "0.5", "status"], sock=srv.path)
+            verify_exit(p, COMM, 'dsrlbctl: %s: timed out after 0.5 s '
+                        'connecting for "status"' % srv.path)
+
+            def release():
+                for s in queued:
+                    s.close()
+                srv.accepting.set()
+            timer = threading.Timer(1.0, release)
+            timer.start()
+            try:
+                p = run(["-t", "30", "--json", "status"], sock=srv.path)
+            finally:
+                timer.cancel()
+                release()
+            verify_exit(p, 0)
+            verify(json.loads(p.stdout).get("workers") == 2, show(p))
+            verify(srv.calls.get("status") == 1, "the server answered "
+                   "%s status calls" % srv.calls.get("status"))
+        finally:
+            for s in queued:
+                s.close()
+            srv.close()
 
     # --- read commands ---
 
