@@ -20,6 +20,7 @@ from framework import (PCAP_MAC, WORKERS, Ctl, Dsrlb, TestSuite,
 VIP = "198.51.100.100"
 SLOTS = 128          # LB_CTL_MAX_CLIENTS
 IDLE = SLOTS + 22    # more idle connections than slots
+BURST = 800          # clients connecting at once (under 1024 open files)
 HAMMER = os.path.join(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))), "ctl_hammer.py")
 
@@ -237,6 +238,36 @@ class ControlSocket(TestSuite):
         finally:
             for s in idle:
                 s.close()
+
+    def test_connection_burst_queued(self):
+        """Steps: 800 clients connect at once (non-blocking connects in
+        a tight loop, far faster than dsrlb accepts: 16 a pass), then
+        close; then a new client asks for status.
+        Verify: the kernel queued every connection (none refused with
+        EAGAIN: dsrlb's listen queue holds a burst; with the 64 places
+        it had, a burst like this was turned away); status is
+        answered."""
+        limit = int(open("/proc/sys/net/core/somaxconn").read())
+        burst = min(BURST, limit - 1)
+        self.c.call("status")
+        conns, refused = [], 0
+        try:
+            for _ in range(burst):
+                s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                s.setblocking(False)
+                try:
+                    s.connect(self.sock)
+                except BlockingIOError:
+                    refused += 1
+                    s.close()
+                    continue
+                conns.append(s)
+        finally:
+            for s in conns:
+                s.close()
+        verify(refused == 0, "%d of %d connections refused (listen queue "
+               "full; net.core.somaxconn %d)" % (refused, burst, limit))
+        verify(admin_status(self.sock)["members"] == 4, "status")
 
     def test_flows_list_and_flush(self):
         """Steps: flows.list with bad params (unknown service and member,

@@ -78,6 +78,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include <jansson.h>
 
@@ -99,6 +100,12 @@
 #define LB_CTL_CLIENT_WORK (1u << 18)   /**< work of one client per lb_ctl_poll() */
 #define LB_CTL_PASS_WORK (1u << 20)     /**< work per lb_ctl_poll() */
 #define LB_CTL_PASS_ACCEPTS 16          /**< connections accepted per lb_ctl_poll() */
+/** The listen queue: what arrives between two accepts. The kernel caps
+ *  it at net.core.somaxconn (4096 on Debian 12); past it, a blocking
+ *  connect() waits (dsrlbctl does) and a non-blocking one gets EAGAIN.
+ *  A burst of clients (monitoring agents started together, a script's
+ *  loop) queues here instead of being turned away. */
+#define LB_CTL_BACKLOG SOMAXCONN
 #define LB_CTL_MAX_BATCH 64             /**< requests in one batch */
 
 /** JSON-RPC 2.0 error codes, and ours (-32000 and below). */
