@@ -257,14 +257,37 @@ class Dsrlb:
             return ""
 
 
+def unix_connect(path, timeout=10):
+    """A stream connection to the Unix socket path, then timeout on every
+    operation. The connect itself blocks, bounded by SO_SNDTIMEO: a
+    socket with a timeout is non-blocking underneath, and a Unix
+    socket's full listen queue refuses a non-blocking connect with
+    EAGAIN (BlockingIOError) where a blocking one waits its turn, as
+    dsrlbctl does. socket.timeout if the queue stayed full."""
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        sec = int(timeout)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO,
+                     struct.pack("ll", sec, max(1, int((timeout - sec) * 1e6))))
+        s.settimeout(None)
+        try:
+            s.connect(path)
+        except BlockingIOError:
+            raise socket.timeout("%s: listen queue still full after %g s"
+                                 % (path, timeout)) from None
+        s.settimeout(timeout)
+    except BaseException:
+        s.close()
+        raise
+    return s
+
+
 class Ctl:
     """JSON-RPC 2.0 client of dsrlb's control socket (one request per
     line)."""
 
     def __init__(self, path, timeout=10):
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.sock.settimeout(timeout)
-        self.sock.connect(path)
+        self.sock = unix_connect(path, timeout)
         self.buf = b""
         self.next_id = 1
 
