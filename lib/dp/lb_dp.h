@@ -47,8 +47,8 @@
 #define LB_SWEEP_BUDGET 16     /**< flow positions aged per loop */
 #define LB_SWEEP_IDLE_BUDGET 512 /**< more, each time a worker idles */
 #define LB_IDLE_POLLS 256      /**< empty polls before a worker sleeps */
-/** empty polls, at least, before it waits for an RX interrupt (and
- *  idle_spin_us after its last packet): a wait is a system call and its
+/** empty polls, at least, before it waits for an RX interrupt (and its
+ *  adaptive spin after its last packet): a wait is a system call and its
  *  wake-up costs tens of microseconds on a VM (doc/lab-cps.md) */
 #define LB_IDLE_POLLS_INTR 32
 /** interrupt: the adaptive spin's first step, and its least (below it,
@@ -125,9 +125,11 @@ struct rte_rcu_qsbr;
 enum lb_dp_idle {
 	LB_DP_IDLE_POLL = 0,     /**< go on polling: a core at 100% */
 	LB_DP_IDLE_SLEEP,        /**< sleep idle_sleep_us */
-	LB_DP_IDLE_INTERRUPT,    /**< poll on idle_spin_us after the last
-				      packet, then wait for an RX interrupt
-				      of its queues, idle_sleep_us at most */
+	LB_DP_IDLE_INTERRUPT,    /**< poll on a while after the last
+				      packet (the adaptive spin, up to
+				      idle_spin_us), then wait for an RX
+				      interrupt of its queues,
+				      idle_sleep_us at most */
 };
 
 /** One RX queue a worker polls. */
