@@ -202,7 +202,8 @@ listen_on(const char *path, unsigned int mode, const char *group, char *err)
 		rc = -errno;
 		goto fail;
 	}
-	if (fchmodat(pfd, "s", mode, 0) != 0 || listen(fd, LB_CTL_BACKLOG) != 0) {
+	if (fchmodat(pfd, "s", mode, 0) != 0 ||
+	    listen(fd, LB_CTL_BACKLOG) != 0) {
 		snprintf(err, 256, "%s: %s", path, strerror(errno));
 		rc = -errno;
 		goto fail;

@@ -61,18 +61,19 @@
  * - a client that hangs up has at most its share of the poll that sees
  *   it; what it sent beyond is not run (one that only shuts down its
  *   sending side gets every answer, in turn);
- * - a connection is never refused: with every slot taken, a client is
- *   closed to admit the new one: first one leaving anyway (hung up,
- *   closing) or over its output cap, then one not reading its answers
- *   for a second (whatever else it sends) or stalled on half a request,
- *   then one idle that never asked anything, then one whose answers are
- *   in flight, then one idle that did, last one with a request ready;
- *   the one that read or made progress longest ago among them. Idle or abusive
- *   clients cannot lock an administrator out, nor evict a client that
- *   asks and reads while they are there. At most LB_CTL_PASS_ACCEPTS
- *   connections are accepted per poll, after the poll's events are
- *   applied (a slot given to a new client gets none of the events of
- *   the one it held), and a new one is read at once.
+ * - a connection is never refused (once the listen queue, LB_CTL_BACKLOG,
+ *   holds it): with every slot taken, a client is closed to admit the
+ *   new one: first one leaving anyway (hung up, closing) or over its
+ *   output cap, then one not reading its answers for a second (whatever
+ *   else it sends) or stalled on half a request, then one idle that
+ *   never asked anything, then one whose answers are in flight, then
+ *   one idle that did, last one with a request ready; the one that read
+ *   or made progress longest ago among them. Idle or abusive clients
+ *   cannot lock an administrator out, nor evict a client that asks and
+ *   reads while they are there. At most LB_CTL_PASS_ACCEPTS connections
+ *   are accepted per poll, after the poll's events are applied (a slot
+ *   given to a new client gets none of the events of the one it held),
+ *   and a new one is read at once.
  */
 
 #include <stdbool.h>
