@@ -7,10 +7,10 @@ import subprocess
 
 from framework import TestFailure, TestSuite, verify, wait_for
 from hostile import (ATTACKER, SPOOFED, add_attacker, arp_probe,
-                     finish_flood, finish_probe, flood, health_state,
-                     port_ipackets, quiet_spoofed_replies, remove_namespace,
-                     router_client_mac, tap_kernel_drops, wait_accounted,
-                     forward_path_drops, drops_since)
+                     drops_since, finish_flood, finish_probe, flood,
+                     forward_path_drops, health_state, port_ipackets,
+                     quiet_spoofed_replies, remove_namespace,
+                     router_client_mac, tap_kernel_drops, wait_accounted)
 from labnet import (DP_MAC, OWN, ROUTER, VIP, Lab,
                     verify_sessions_answered)
 

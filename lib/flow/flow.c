@@ -646,9 +646,9 @@ lb_flow_evict(struct lb_flow_table *t, uint32_t now)
 /*
  * Incremental: a few positions per call keeps the cost per burst small
  * and bounded, and walking the key slots (each entry in its own) in
- * order lets the hardware prefetcher hide most of it. Expired flows a lookup meets first are
- * reused in place by the caller, so the sweeper only has to keep the
- * table from filling with dead flows.
+ * order lets the hardware prefetcher hide most of it. Expired flows a
+ * lookup meets first are reused in place by the caller, so the sweeper
+ * only has to keep the table from filling with dead flows.
  */
 unsigned int
 lb_flow_sweep(struct lb_flow_table *t, uint32_t now, unsigned int budget)
